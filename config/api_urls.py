@@ -1,0 +1,8 @@
+"""All API routes under /api/v1/; each app contributes its router."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("resources.api.urls")),
+    path("", include("planning.api.urls")),
+]

@@ -1,0 +1,16 @@
+"""The whole periodic schedule, in one place, reviewed like code."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    # Deliver domain events to their handlers; also retries the ones that failed.
+    "outbox-dispatch": {
+        "task": "core.tasks.outbox_dispatch",
+        "schedule": 10.0,
+    },
+    # Keep the low-level codes right even after BOM edits made outside the services.
+    "bom-low-level-codes": {
+        "task": "planning.tasks.bom_low_level_codes_refresh",
+        "schedule": crontab(minute=15),
+    },
+}

@@ -1,0 +1,49 @@
+"""Role names (Django groups) and permission helpers."""
+
+from django.contrib.auth.models import Group
+
+
+class Role:
+    OPERATOR = "operator"
+    INSPECTOR = "inspector"
+    SUPERVISOR = "supervisor"
+    PLANNER = "planner"
+    COST_ACCOUNTANT = "cost_accountant"
+    SUPPLY_CHAIN_DIRECTOR = "supply_chain_director"
+    ADMIN = "admin"
+
+    ALL = (
+        OPERATOR,
+        INSPECTOR,
+        SUPERVISOR,
+        PLANNER,
+        COST_ACCOUNTANT,
+        SUPPLY_CHAIN_DIRECTOR,
+        ADMIN,
+    )
+    LABELS = {
+        OPERATOR: "Operator",
+        INSPECTOR: "Inspector",
+        SUPERVISOR: "Production supervisor",
+        PLANNER: "Planner",
+        COST_ACCOUNTANT: "Cost accountant",
+        SUPPLY_CHAIN_DIRECTOR: "Supply-chain director",
+        ADMIN: "Administrator",
+    }
+
+
+def roles_ensure() -> list[Group]:
+    """Create the role groups that do not exist yet; idempotent."""
+    return [Group.objects.get_or_create(name=name)[0] for name in Role.ALL]
+
+
+def user_has_role(user, *roles: str) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    names = getattr(user, "_role_names", None)
+    if names is None:
+        names = set(user.groups.values_list("name", flat=True))
+        user._role_names = names
+    return bool(names.intersection(roles)) or Role.ADMIN in names

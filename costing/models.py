@@ -1,0 +1,1 @@
+"""Standard and actual cost (built in later issues)."""

@@ -1,0 +1,1 @@
+"""Device adapters, telemetry, equipment states and OEE (built in later issues)."""

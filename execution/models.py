@@ -1,0 +1,1 @@
+"""The MES half: released work, shop-floor tasks, production events (built in later issues)."""

@@ -1,0 +1,51 @@
+from rest_framework import serializers
+
+from resources.models import Equipment, Item, Skill, WorkCenter
+
+from ..models import Bom, BomLine, Routing, RoutingStep
+
+
+class BomLineSerializer(serializers.ModelSerializer):
+    component = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+
+    class Meta:
+        model = BomLine
+        fields = ["line_no", "component", "quantity", "scrap_pct", "operation_step_no"]
+
+
+class BomSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+    lines = BomLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Bom
+        fields = [
+            "id", "item", "version", "base_quantity", "effective_from", "effective_to",
+            "description", "lines",
+        ]
+
+
+class RoutingStepSerializer(serializers.ModelSerializer):
+    work_center = serializers.SlugRelatedField(slug_field="code", queryset=WorkCenter.objects.all())
+    eligible_equipment = serializers.SlugRelatedField(
+        slug_field="code", queryset=Equipment.objects.all(), many=True
+    )
+    required_skill = serializers.SlugRelatedField(
+        slug_field="code", queryset=Skill.objects.all(), allow_null=True
+    )
+
+    class Meta:
+        model = RoutingStep
+        fields = [
+            "step_no", "name", "work_center", "eligible_equipment", "setup_minutes",
+            "run_minutes_per_unit", "required_skill", "min_skill_level", "inspection_plan_ref",
+        ]
+
+
+class RoutingSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+    steps = RoutingStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Routing
+        fields = ["id", "item", "version", "effective_from", "effective_to", "description", "steps"]

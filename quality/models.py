@@ -1,0 +1,1 @@
+"""Inspection plans and records, gates, trace codes, genealogy (built in later issues)."""

@@ -1,0 +1,187 @@
+from django.contrib import admin
+
+from . import models as m
+
+
+class AreaInline(admin.TabularInline):
+    model = m.Area
+    extra = 0
+
+
+@admin.register(m.Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "time_zone")
+    search_fields = ("code", "name")
+    inlines = [AreaInline]
+
+
+class WorkCenterInline(admin.TabularInline):
+    model = m.WorkCenter
+    extra = 0
+    fields = ("code", "name", "labour_rate_per_hour", "machine_rate_per_hour")
+
+
+@admin.register(m.Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "site")
+    list_filter = ("site",)
+    search_fields = ("code", "name")
+    inlines = [WorkCenterInline]
+
+
+class EquipmentInline(admin.TabularInline):
+    model = m.Equipment
+    extra = 0
+    fields = ("code", "name", "model", "rated_rate", "status", "backup_equipment")
+    fk_name = "work_center"
+
+
+class ShiftInline(admin.TabularInline):
+    model = m.ShiftPattern
+    extra = 0
+
+
+@admin.register(m.WorkCenter)
+class WorkCenterAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "area", "labour_rate_per_hour", "machine_rate_per_hour")
+    list_filter = ("area__site", "area")
+    search_fields = ("code", "name")
+    inlines = [EquipmentInline, ShiftInline]
+
+
+class MaintenanceInline(admin.TabularInline):
+    model = m.MaintenanceWindow
+    extra = 0
+
+
+@admin.register(m.Equipment)
+class EquipmentAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "model", "work_center", "rated_rate", "status", "backup_equipment")
+    list_filter = ("status", "work_center__area", "work_center")
+    search_fields = ("code", "name", "model")
+    autocomplete_fields = ("backup_equipment",)
+    inlines = [MaintenanceInline]
+
+
+@admin.register(m.ShiftPattern)
+class ShiftPatternAdmin(admin.ModelAdmin):
+    list_display = ("work_center", "name", "weekdays", "start_time", "end_time", "break_minutes")
+    list_filter = ("work_center",)
+    search_fields = ("name", "work_center__code")
+
+
+@admin.register(m.Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ("date", "name", "site")
+    list_filter = ("site",)
+    date_hierarchy = "date"
+
+
+@admin.register(m.MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ("equipment", "start", "end", "reason")
+    list_filter = ("equipment__work_center", "equipment")
+    date_hierarchy = "start"
+
+
+@admin.register(m.Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = (
+        "code", "name", "source", "uom", "standard_cost", "lead_time_days", "lot_policy",
+        "safety_stock", "tracking", "low_level_code",
+    )
+    list_filter = ("source", "tracking", "lot_policy", "uom", "low_level_code")
+    search_fields = ("code", "name")
+    readonly_fields = ("low_level_code",)
+
+
+@admin.register(m.StockLocation)
+class StockLocationAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "site")
+    search_fields = ("code", "name")
+
+
+@admin.register(m.MaterialLot)
+class MaterialLotAdmin(admin.ModelAdmin):
+    list_display = ("code", "item", "supplier_lot", "created_at", "expires_on")
+    list_filter = ("item",)
+    search_fields = ("code", "supplier_lot", "item__code")
+
+
+@admin.register(m.SerialUnit)
+class SerialUnitAdmin(admin.ModelAdmin):
+    list_display = ("serial", "item", "lot", "created_at")
+    list_filter = ("item",)
+    search_fields = ("serial", "item__code")
+
+
+@admin.register(m.StockMove)
+class StockMoveAdmin(admin.ModelAdmin):
+    """The ledger is append-only: moves are shown, never edited or deleted here."""
+
+    list_display = ("id", "created_at", "kind", "item", "location", "lot", "quantity", "reference")
+    list_filter = ("kind", "location", "item")
+    search_fields = ("item__code", "reference", "external_id")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(m.StockBalance)
+class StockBalanceAdmin(admin.ModelAdmin):
+    list_display = ("item", "location", "lot", "on_hand")
+    list_filter = ("location",)
+    search_fields = ("item__code",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PurchaseOrderLineInline(admin.TabularInline):
+    model = m.PurchaseOrderLine
+    extra = 0
+
+
+@admin.register(m.PurchaseOrder)
+class PurchaseOrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "supplier", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("number", "supplier")
+    inlines = [PurchaseOrderLineInline]
+
+
+@admin.register(m.Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+class OperatorSkillInline(admin.TabularInline):
+    model = m.OperatorSkill
+    extra = 0
+
+
+class ShiftAssignmentInline(admin.TabularInline):
+    model = m.ShiftAssignment
+    extra = 0
+
+
+@admin.register(m.Operator)
+class OperatorAdmin(admin.ModelAdmin):
+    list_display = ("badge", "name", "user", "home_work_center", "active")
+    list_filter = ("active", "home_work_center")
+    search_fields = ("badge", "name", "user__username")
+    inlines = [OperatorSkillInline, ShiftAssignmentInline]

@@ -1,0 +1,113 @@
+from rest_framework import serializers
+
+from ..models import (
+    Area,
+    Equipment,
+    Item,
+    MaterialLot,
+    Site,
+    StockBalance,
+    StockLocation,
+    StockMove,
+    WorkCenter,
+)
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = ["id", "code", "name", "time_zone"]
+
+
+class AreaSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+
+    class Meta:
+        model = Area
+        fields = ["id", "code", "name", "site"]
+
+
+class WorkCenterSerializer(serializers.ModelSerializer):
+    area = serializers.SlugRelatedField(slug_field="code", queryset=Area.objects.all())
+
+    class Meta:
+        model = WorkCenter
+        fields = [
+            "id", "code", "name", "area", "labour_rate_per_hour", "machine_rate_per_hour",
+            "parallel_units",
+        ]
+
+
+class EquipmentSerializer(serializers.ModelSerializer):
+    work_center = serializers.SlugRelatedField(slug_field="code", queryset=WorkCenter.objects.all())
+    backup_equipment = serializers.SlugRelatedField(
+        slug_field="code", queryset=Equipment.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Equipment
+        fields = [
+            "id", "code", "name", "model", "work_center", "rated_rate", "status",
+            "backup_equipment",
+        ]
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Item
+        fields = [
+            "id", "code", "name", "source", "uom", "standard_cost", "lead_time_days",
+            "lot_policy", "lot_size", "lot_multiple", "safety_stock", "tracking",
+            "low_level_code",
+        ]
+        read_only_fields = ["low_level_code"]
+
+    def validate(self, attrs):
+        instance = Item(**{**({} if self.instance is None else self._current()), **attrs})
+        instance.clean()
+        return attrs
+
+    def _current(self):
+        return {f: getattr(self.instance, f) for f in ("lot_policy", "lot_size")}
+
+
+class StockLocationSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+
+    class Meta:
+        model = StockLocation
+        fields = ["id", "code", "name", "site"]
+
+
+class MaterialLotSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+
+    class Meta:
+        model = MaterialLot
+        fields = ["id", "item", "code", "supplier_lot", "expires_on", "created_at"]
+
+
+class StockBalanceSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="item.code")
+    location = serializers.CharField(source="location.code")
+    lot = serializers.CharField(source="lot.code", default=None)
+
+    class Meta:
+        model = StockBalance
+        fields = ["item", "location", "lot", "on_hand"]
+
+
+class StockMoveSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+    location = serializers.SlugRelatedField(
+        slug_field="code", queryset=StockLocation.objects.all()
+    )
+    lot = serializers.CharField(required=False, allow_null=True, source="lot.code", default=None)
+
+    class Meta:
+        model = StockMove
+        fields = [
+            "id", "item", "location", "lot", "quantity", "kind", "reference", "external_id",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]

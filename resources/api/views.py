@@ -1,0 +1,98 @@
+from django.core.exceptions import ValidationError
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from ..filtersets import (
+    EquipmentFilterSet,
+    ItemFilterSet,
+    StockBalanceFilterSet,
+    StockMoveFilterSet,
+    WorkCenterFilterSet,
+)
+from ..models import (
+    Area,
+    Equipment,
+    Item,
+    MaterialLot,
+    Site,
+    StockBalance,
+    StockLocation,
+    StockMove,
+    WorkCenter,
+)
+from ..services import stock_move_record
+from . import serializers as s
+
+
+class SiteViewSet(viewsets.ModelViewSet):
+    queryset = Site.objects.all()
+    serializer_class = s.SiteSerializer
+
+
+class AreaViewSet(viewsets.ModelViewSet):
+    queryset = Area.objects.select_related("site")
+    serializer_class = s.AreaSerializer
+
+
+class WorkCenterViewSet(viewsets.ModelViewSet):
+    queryset = WorkCenter.objects.select_related("area")
+    serializer_class = s.WorkCenterSerializer
+    filterset_class = WorkCenterFilterSet
+
+
+class EquipmentViewSet(viewsets.ModelViewSet):
+    queryset = Equipment.objects.select_related("work_center", "backup_equipment")
+    serializer_class = s.EquipmentSerializer
+    filterset_class = EquipmentFilterSet
+
+
+class ItemViewSet(viewsets.ModelViewSet):
+    queryset = Item.objects.all()
+    serializer_class = s.ItemSerializer
+    filterset_class = ItemFilterSet
+
+
+class StockLocationViewSet(viewsets.ModelViewSet):
+    queryset = StockLocation.objects.select_related("site")
+    serializer_class = s.StockLocationSerializer
+
+
+class MaterialLotViewSet(viewsets.ModelViewSet):
+    queryset = MaterialLot.objects.select_related("item")
+    serializer_class = s.MaterialLotSerializer
+
+
+class StockBalanceViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = StockBalance.objects.select_related("item", "location", "lot").filter(on_hand__gt=0)
+    serializer_class = s.StockBalanceSerializer
+    filterset_class = StockBalanceFilterSet
+
+
+class StockMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The stock ledger: read it, append to it. No update or delete (append-only)."""
+
+    queryset = StockMove.objects.select_related("item", "location", "lot")
+    serializer_class = s.StockMoveSerializer
+    filterset_class = StockMoveFilterSet
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        lot = None
+        lot_code = (data.get("lot") or {}).get("code")
+        if lot_code:
+            lot = MaterialLot.objects.filter(item=data["item"], code=lot_code).first()
+            if lot is None:
+                raise ValidationError({"lot": f"No lot {lot_code} of {data['item'].code}."})
+        move = stock_move_record(
+            item=data["item"],
+            location=data["location"],
+            quantity=data["quantity"],
+            kind=data["kind"],
+            lot=lot,
+            reference=data.get("reference", ""),
+            external_id=data.get("external_id"),
+            by=request.user,
+        )
+        return Response(self.get_serializer(move).data, status=status.HTTP_201_CREATED)

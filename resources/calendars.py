@@ -1,0 +1,122 @@
+"""Working time: available minutes per work center per day.
+
+`available_minutes_compute` is pure (plain data in and out); `work_center_available_minutes`
+loads a work center's shifts, holidays, equipment and maintenance windows and calls it.
+
+Rules: a shift counts on the day it starts (a night shift 22:00–06:00 belongs to its first
+day); breaks are taken off each shift; a holiday removes the whole day; a maintenance window
+removes its overlap with the shifts of the equipment it stops. A work center's capacity is
+the sum over its equipment (or `parallel_units` identical stations when it has none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class ShiftSpec:
+    weekdays: frozenset[int]  # ISO 1..7
+    start: time
+    end: time
+    break_minutes: int = 0
+
+
+@dataclass
+class UnitSpec:
+    """One unit of capacity (a machine) and its downtime intervals (aware datetimes)."""
+
+    code: str
+    downtime: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+def shift_length_minutes(start: time, end: time) -> int:
+    s = start.hour * 60 + start.minute
+    e = end.hour * 60 + end.minute
+    return e - s if e > s else e + 24 * 60 - s
+
+
+def shift_interval(day: date, shift: ShiftSpec, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, shift.start, tzinfo=tz)
+    end_day = day if shift.end > shift.start else day + timedelta(days=1)
+    end = datetime.combine(end_day, shift.end, tzinfo=tz)
+    return start, end
+
+
+def _overlap_minutes(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> float:
+    lo = max(a[0], b[0])
+    hi = min(a[1], b[1])
+    return max((hi - lo).total_seconds() / 60.0, 0.0)
+
+
+def _merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    out: list[tuple[datetime, datetime]] = []
+    for s, e in sorted(intervals):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def available_minutes_compute(
+    *,
+    first_day: date,
+    last_day: date,
+    shifts: list[ShiftSpec],
+    holidays: set[date],
+    units: list[UnitSpec],
+    tz: ZoneInfo,
+) -> dict[date, int]:
+    """Minutes of production time per day from first_day to last_day inclusive."""
+    result: dict[date, int] = {}
+    day = first_day
+    while day <= last_day:
+        total = 0.0
+        if day not in holidays:
+            for shift in shifts:
+                if day.isoweekday() not in shift.weekdays:
+                    continue
+                interval = shift_interval(day, shift, tz)
+                length = (interval[1] - interval[0]).total_seconds() / 60.0
+                for unit in units:
+                    lost = sum(_overlap_minutes(interval, w) for w in _merged(unit.downtime))
+                    total += max(length - shift.break_minutes - lost, 0.0)
+        result[day] = int(round(total))
+        day += timedelta(days=1)
+    return result
+
+
+def work_center_available_minutes(work_center, first_day: date, last_day: date) -> dict[date, int]:
+    """Available minutes per day for one work center, from the database."""
+    from .models import Holiday, MaintenanceWindow
+
+    site = work_center.area.site
+    tz = ZoneInfo(site.time_zone)
+    shifts = [
+        ShiftSpec(frozenset(s.weekday_set), s.start_time, s.end_time, s.break_minutes)
+        for s in work_center.shifts.all()
+    ]
+    holidays = set(
+        Holiday.objects.filter(site=site, date__range=(first_day, last_day)).values_list(
+            "date", flat=True
+        )
+    )
+    window_start = datetime.combine(first_day, time.min, tzinfo=tz)
+    window_end = datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz)
+    equipment = list(work_center.equipment.all())
+    if equipment:
+        downtime: dict[int, list[tuple[datetime, datetime]]] = {e.pk: [] for e in equipment}
+        for w in MaintenanceWindow.objects.filter(
+            equipment__in=equipment, start__lt=window_end, end__gt=window_start
+        ):
+            downtime[w.equipment_id].append((w.start, w.end))
+        units = [UnitSpec(e.code, downtime[e.pk]) for e in equipment]
+    else:
+        units = [UnitSpec(f"{work_center.code}-{i}") for i in range(work_center.parallel_units)]
+    return available_minutes_compute(
+        first_day=first_day, last_day=last_day, shifts=shifts, holidays=holidays, units=units, tz=tz
+    )

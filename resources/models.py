@@ -1,0 +1,512 @@
+"""Master data and resource state (ISA-95 role-based equipment hierarchy and resources).
+
+Site → Area → WorkCenter (ISA-95 work center / work unit) → Equipment; calendars and
+maintenance windows; items; stock locations, material lots, serial units and the stock
+ledger; inbound purchase orders; operators and their skills and shifts.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+QTY = {"max_digits": 18, "decimal_places": 4}
+MONEY = {"max_digits": 14, "decimal_places": 4}
+
+
+class Site(models.Model):
+    """A plant: the ISA-95 site, with the time zone its shifts are written in."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Area(models.Model):
+    """A production area or line inside a site (casting shop, machining hall, moulding line)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="areas")
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class WorkCenter(models.Model):
+    """A group of equipment that does one kind of operation; where capacity is planned."""
+
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="work_centers")
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    labour_rate_per_hour = models.DecimalField(**MONEY, default=Decimal("0"))
+    machine_rate_per_hour = models.DecimalField(**MONEY, default=Decimal("0"))
+    # Used when no equipment is registered (a manual bench): how many can work at once.
+    parallel_units = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(labour_rate_per_hour__gte=0) & Q(machine_rate_per_hour__gte=0),
+                name="workcenter_rates_nonnegative",
+            ),
+            models.CheckConstraint(condition=Q(parallel_units__gte=1), name="workcenter_units_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Equipment(models.Model):
+    """A machine or station on the floor (ISA-95 equipment unit), with its rated rate."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        IDLE = "idle", "Idle"
+        FAULT = "fault", "Fault"
+        MAINTENANCE = "maintenance", "Maintenance"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    work_center = models.ForeignKey(WorkCenter, on_delete=models.PROTECT, related_name="equipment")
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    model = models.CharField(max_length=100, blank=True)
+    rated_rate = models.DecimalField(
+        **QTY, default=Decimal("0"), help_text="Rated output in units per hour."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IDLE)
+    backup_equipment = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="backup_for"
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "equipment"
+        constraints = [
+            models.CheckConstraint(condition=Q(rated_rate__gte=0), name="equipment_rate_nonnegative"),
+            models.CheckConstraint(
+                condition=~Q(backup_equipment=F("pk")), name="equipment_backup_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        if self.backup_equipment_id and self.backup_equipment_id == self.pk:
+            raise ValidationError({"backup_equipment": "Equipment cannot back itself up."})
+
+
+class ShiftPattern(models.Model):
+    """A recurring shift of a work center (e.g. early shift Mon–Fri 06:00–14:00).
+
+    Times are plant-local. A shift whose end is not after its start runs past midnight and
+    counts on the day it starts.
+    """
+
+    work_center = models.ForeignKey(WorkCenter, on_delete=models.CASCADE, related_name="shifts")
+    name = models.CharField(max_length=64)
+    weekdays = models.CharField(
+        max_length=13,
+        default="1,2,3,4,5",
+        help_text="ISO weekdays the shift runs on, comma-separated (1 = Monday … 7 = Sunday).",
+    )
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    break_minutes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["work_center__code", "start_time"]
+        constraints = [
+            models.UniqueConstraint(fields=["work_center", "name"], name="shift_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_center} {self.name}"
+
+    @property
+    def weekday_set(self) -> set[int]:
+        return {int(d) for d in self.weekdays.split(",") if d.strip()}
+
+    def clean(self) -> None:
+        try:
+            days = self.weekday_set
+        except ValueError:
+            raise ValidationError({"weekdays": "Use ISO weekday numbers 1–7, comma-separated."})
+        if not days or not days <= set(range(1, 8)):
+            raise ValidationError({"weekdays": "Use ISO weekday numbers 1–7, comma-separated."})
+        if self.start_time and self.end_time and self.break_minutes:
+            from .calendars import shift_length_minutes
+
+            if self.break_minutes >= shift_length_minutes(self.start_time, self.end_time):
+                raise ValidationError({"break_minutes": "The break is as long as the shift."})
+
+
+class Holiday(models.Model):
+    """A whole day the site does not work."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["site", "date"], name="holiday_unique_day")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class MaintenanceWindow(models.Model):
+    """Planned downtime of one piece of equipment; not available for production."""
+
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.CASCADE, related_name="maintenance_windows"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="maintenance_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.equipment} {self.start:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "The window must end after it starts."})
+
+
+class Item(models.Model):
+    """A material, part or product, with how it is planned, costed and traced."""
+
+    class Source(models.TextChoices):
+        MAKE = "make", "Make"
+        BUY = "buy", "Buy"
+
+    class Uom(models.TextChoices):
+        PCS = "pcs", "pieces"
+        KG = "kg", "kilograms"
+        G = "g", "grams"
+        M = "m", "metres"
+        L = "l", "litres"
+        SET = "set", "sets"
+
+    class LotPolicy(models.TextChoices):
+        LOT_FOR_LOT = "lot_for_lot", "Lot-for-lot"
+        FIXED = "fixed", "Fixed quantity"
+        MIN_MULTIPLE = "min_multiple", "Minimum and multiple"
+
+    class Tracking(models.TextChoices):
+        NONE = "none", "Not tracked"
+        LOT = "lot", "Lot-tracked"
+        SERIAL = "serial", "Serial-tracked"
+
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.BUY)
+    uom = models.CharField("unit of measure", max_length=8, choices=Uom.choices, default=Uom.PCS)
+    standard_cost = models.DecimalField(**MONEY, default=Decimal("0"))
+    lead_time_days = models.PositiveIntegerField(default=0)
+    lot_policy = models.CharField(
+        max_length=16, choices=LotPolicy.choices, default=LotPolicy.LOT_FOR_LOT
+    )
+    lot_size = models.DecimalField(
+        **QTY, default=Decimal("0"), help_text="Fixed quantity, or the minimum for min/multiple."
+    )
+    lot_multiple = models.DecimalField(**QTY, default=Decimal("0"))
+    safety_stock = models.DecimalField(**QTY, default=Decimal("0"))
+    tracking = models.CharField(max_length=8, choices=Tracking.choices, default=Tracking.NONE)
+    # Deepest level at which the item appears in any BOM (0 = end item); MRP nets by it.
+    low_level_code = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(standard_cost__gte=0), name="item_standard_cost_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(lot_size__gte=0) & Q(lot_multiple__gte=0) & Q(safety_stock__gte=0),
+                name="item_lot_sizes_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(lot_policy="fixed") | Q(lot_size__gt=0),
+                name="item_fixed_lot_needs_size",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        if self.lot_policy == self.LotPolicy.FIXED and not (self.lot_size and self.lot_size > 0):
+            raise ValidationError({"lot_size": "A fixed lot policy needs a lot size above zero."})
+
+
+class StockLocation(models.Model):
+    """A place stock is kept: a warehouse bin, a line-side rack, a quarantine area."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="locations")
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class MaterialLot(models.Model):
+    """A lot of material received or produced together; the identity a lot trace code names."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="lots")
+    code = models.CharField(max_length=64)
+    supplier_lot = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["item__code", "code"]
+        constraints = [models.UniqueConstraint(fields=["item", "code"], name="lot_unique_per_item")]
+
+    def __str__(self) -> str:
+        return f"{self.item}/{self.code}"
+
+
+class SerialUnit(models.Model):
+    """One serial-tracked unit (an engine block); the identity a unit trace code names."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="serial_units")
+    serial = models.CharField(max_length=64)
+    lot = models.ForeignKey(
+        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="units"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item__code", "serial"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "serial"], name="serial_unique_per_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}#{self.serial}"
+
+
+class StockMove(models.Model):
+    """One line of the append-only stock ledger; a correction is a new reversing move."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        ISSUE = "issue", "Issue to production"
+        PRODUCTION = "production", "Receipt from production"
+        TRANSFER = "transfer", "Transfer"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        REVERSAL = "reversal", "Reversal"
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="stock_moves")
+    location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="moves")
+    lot = models.ForeignKey(
+        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="moves"
+    )
+    quantity = models.DecimalField(**QTY, help_text="Positive into the location, negative out.")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reference = models.CharField(max_length=100, blank=True)
+    external_id = models.CharField(
+        max_length=100, null=True, blank=True, unique=True, help_text="Sender's id: a retry is a no-op."
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="stockmove_nonzero")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity} {self.item} @ {self.location}"
+
+    def save(self, *args, **kwargs):
+        # The ledger is append-only: an existing row is never rewritten.
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("Stock moves are append-only; record a reversal instead.")
+        super().save(*args, **kwargs)
+
+
+class StockBalance(models.Model):
+    """On-hand quantity per item, location and lot; kept in step with the ledger."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="balances")
+    location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="balances")
+    lot = models.ForeignKey(
+        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="balances"
+    )
+    on_hand = models.DecimalField(**QTY, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["item__code", "location__code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="balance_not_negative"),
+            # Two partial constraints because NULL lots are distinct in a plain unique index.
+            models.UniqueConstraint(
+                fields=["item", "location"],
+                condition=Q(lot__isnull=True),
+                name="balance_unique_no_lot",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "location", "lot"],
+                condition=Q(lot__isnull=False),
+                name="balance_unique_lot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} @ {self.location}: {self.on_hand}"
+
+
+class PurchaseOrder(models.Model):
+    """An inbound order to a supplier; its open lines are scheduled receipts for MRP."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RECEIVED = "received", "Received"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(max_length=32, unique=True)
+    supplier = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PurchaseOrderLine(models.Model):
+    """A quantity of one item expected from a supplier on a date."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField()
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="purchase_lines")
+    quantity = models.DecimalField(**QTY)
+    received_quantity = models.DecimalField(**QTY, default=Decimal("0"))
+    expected_date = models.DateField()
+
+    class Meta:
+        ordering = ["order", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_no"], name="poline_unique_no"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="poline_qty_positive"),
+            models.CheckConstraint(
+                condition=Q(received_quantity__gte=0), name="poline_received_nonnegative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}/{self.line_no} {self.item} × {self.quantity}"
+
+    @property
+    def open_quantity(self) -> Decimal:
+        return max(self.quantity - self.received_quantity, Decimal("0"))
+
+
+class Skill(models.Model):
+    """A capability an operation can require (CNC machining, CMM measurement)."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class SkillLevel(models.IntegerChoices):
+    TRAINEE = 1, "Trainee"
+    QUALIFIED = 2, "Qualified"
+    EXPERT = 3, "Expert"
+
+
+class Operator(models.Model):
+    """A person who works on the floor, linked to a login."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="operator"
+    )
+    badge = models.CharField(max_length=32, unique=True, help_text="Badge or employee number.")
+    name = models.CharField(max_length=200)
+    home_work_center = models.ForeignKey(
+        WorkCenter, null=True, blank=True, on_delete=models.SET_NULL, related_name="operators"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["badge"]
+
+    def __str__(self) -> str:
+        return f"{self.badge} {self.name}"
+
+
+class OperatorSkill(models.Model):
+    """How well an operator masters a skill."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="skills")
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="operator_skills")
+    level = models.PositiveSmallIntegerField(choices=SkillLevel.choices, default=SkillLevel.TRAINEE)
+
+    class Meta:
+        ordering = ["operator", "skill"]
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "skill"], name="operator_skill_unique"),
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="skill_level_1_3"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator} {self.skill} ({self.get_level_display()})"
+
+
+class ShiftAssignment(models.Model):
+    """An operator working a shift pattern from one date (until another, if set)."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="shift_assignments")
+    shift = models.ForeignKey(ShiftPattern, on_delete=models.CASCADE, related_name="assignments")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["operator", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="shift_assignment_dates_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator} → {self.shift} from {self.valid_from}"

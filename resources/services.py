@@ -1,0 +1,85 @@
+"""Writes on resources: the stock ledger and its balances."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from core.audit import audit_record
+
+from .models import Item, MaterialLot, StockBalance, StockLocation, StockMove
+
+
+def _balance_locked(*, item: Item, location: StockLocation, lot: MaterialLot | None) -> StockBalance:
+    qs = StockBalance.objects.select_for_update().filter(item=item, location=location, lot=lot)
+    balance = qs.first()
+    if balance is not None:
+        return balance
+    try:
+        with transaction.atomic():
+            return StockBalance.objects.create(item=item, location=location, lot=lot)
+    except IntegrityError:  # another writer created it first; lock theirs
+        return qs.get()
+
+
+def stock_move_record(
+    *,
+    item: Item,
+    location: StockLocation,
+    quantity: Decimal,
+    kind: str,
+    lot: MaterialLot | None = None,
+    reference: str = "",
+    external_id: str | None = None,
+    by=None,
+) -> StockMove:
+    """Append a stock move and update the on-hand balance in the same transaction.
+
+    A repeated `external_id` returns the move already recorded and changes nothing.
+    Stock never goes below zero: such a move is refused with the quantity on hand.
+    """
+    quantity = Decimal(quantity)
+    if quantity == 0:
+        raise ValidationError({"quantity": "A stock move needs a quantity other than zero."})
+    if kind not in StockMove.Kind.values:
+        raise ValidationError({"kind": f"Unknown kind {kind!r}."})
+    if item.tracking != Item.Tracking.NONE and lot is None:
+        raise ValidationError({"lot": f"{item.code} is {item.tracking}-tracked: name the lot."})
+    if lot is not None and lot.item_id != item.pk:
+        raise ValidationError({"lot": f"Lot {lot.code} belongs to {lot.item.code}, not {item.code}."})
+    with transaction.atomic():
+        if external_id:
+            existing = StockMove.objects.filter(external_id=external_id).first()
+            if existing is not None:
+                return existing
+        balance = _balance_locked(item=item, location=location, lot=lot)
+        if balance.on_hand + quantity < 0:
+            raise ValidationError(
+                {
+                    "quantity": f"Only {balance.on_hand} {item.uom} of {item.code} on hand at "
+                    f"{location.code}; cannot take {-quantity}."
+                }
+            )
+        move = StockMove.objects.create(
+            item=item,
+            location=location,
+            lot=lot,
+            quantity=quantity,
+            kind=kind,
+            reference=reference,
+            external_id=external_id or None,
+            created_by=by if getattr(by, "is_authenticated", False) else None,
+        )
+        balance.on_hand += quantity
+        balance.save(update_fields=["on_hand"])
+        audit_record(actor=by, action="stock.move", obj=move, data={"quantity": str(quantity)})
+    return move
+
+
+def stock_on_hand(*, item: Item, location: StockLocation | None = None) -> Decimal:
+    from django.db.models import Sum
+
+    qs = StockBalance.objects.filter(item=item)
+    if location is not None:
+        qs = qs.filter(location=location)
+    return qs.aggregate(total=Sum("on_hand"))["total"] or Decimal("0")
