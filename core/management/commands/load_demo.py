@@ -1,0 +1,34 @@
+"""Load the demo plant: every installed app's `demo.load()`, in dependency order.
+
+Apps are found by module name (like admin autodiscovery), so core imports no domain app.
+Idempotent: running it twice creates nothing twice.
+"""
+
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+
+class Command(BaseCommand):
+    help = "Load (or refresh) the demo plant and the demo users; safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not print logins.")
+
+    def handle(self, *args, quiet_logins=False, **options):
+        logins: list[tuple[str, str, str]] = []
+        with transaction.atomic():
+            for config in apps.get_app_configs():
+                module_name = f"{config.name}.demo"
+                if find_spec(module_name) is None:
+                    continue
+                module = import_module(module_name)
+                summary = module.load(logins=logins)
+                self.stdout.write(f"{config.name}: {summary}")
+        if logins and not quiet_logins:
+            self.stdout.write("\nDemo logins (user / password — role):")
+            for username, password, role in logins:
+                self.stdout.write(f"  {username:<12} / {password:<12} — {role}")

@@ -1,0 +1,215 @@
+"""Demo plant, part 1: the plant structure, calendars, skills, users and operators.
+
+An auto-parts plant: engine blocks (casting → machining → inspection → assembly) and a
+moulding line with INJ-01 making housings. Idempotent (everything keyed on business codes).
+"""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from core.roles import Role, roles_ensure
+
+from .models import (
+    Area,
+    Equipment,
+    Holiday,
+    MaintenanceWindow,
+    Operator,
+    OperatorSkill,
+    ShiftAssignment,
+    ShiftPattern,
+    Site,
+    Skill,
+    SkillLevel,
+    StockLocation,
+    WorkCenter,
+)
+
+DEMO_PASSWORD = "closedloop"
+
+AREAS = [
+    ("FOUNDRY", "Foundry"),
+    ("MACHINING", "Machining hall"),
+    ("ASSEMBLY", "Assembly"),
+    ("MOULDING", "Injection moulding line"),
+]
+# code, name, area, labour rate/h, machine rate/h
+WORK_CENTERS = [
+    ("CAST", "Casting", "FOUNDRY", "42", "30"),
+    ("CNC", "CNC machining", "MACHINING", "45", "36"),
+    ("CMM", "Coordinate measuring", "MACHINING", "40", "20"),
+    ("ASM", "Engine block assembly", "ASSEMBLY", "38", "10"),
+    ("INJ", "Injection moulding", "MOULDING", "35", "28"),
+]
+# CNC-01 is rated 95 units/day: 5.9375 units/h over two 8-hour shifts.
+EQUIPMENT = [
+    ("CAST-01", "Low-pressure die casting cell", "CAST", "LPD-800", "12"),
+    ("CNC-01", "5-axis machining center 1", "CNC", "DMU 65", "5.9375"),
+    ("CNC-02", "5-axis machining center 2", "CNC", "DMU 65", "5.9375"),
+    ("CMM-01", "Coordinate measuring machine", "CMM", "Contura G2", "15"),
+    ("ASM-01", "Assembly station 1", "ASM", "Manual station", "7.5"),
+    ("INJ-01", "Injection moulding machine 350 t", "INJ", "Engel victory 350", "120"),
+]
+SKILLS = [
+    ("CAST", "Die casting"),
+    ("CNC", "CNC machining"),
+    ("CMM", "CMM measurement"),
+    ("ASM", "Engine block assembly"),
+    ("INJ", "Injection moulding"),
+]
+LOCATIONS = [
+    ("WH-RAW", "Raw material warehouse"),
+    ("WH-FG", "Finished goods warehouse"),
+    ("LINE-ASM", "Line-side rack, assembly"),
+    ("QUARANTINE", "Quality hold area"),
+]
+# username, first, last, role, operator badge, home work center, {skill: level}, shift
+USERS = [
+    (
+        "zhangsan",
+        "San",
+        "Zhang",
+        Role.OPERATOR,
+        "OP-001",
+        "CNC",
+        {"CNC": SkillLevel.EXPERT, "CAST": SkillLevel.QUALIFIED},
+        "Early",
+    ),
+    (
+        "lisi",
+        "Si",
+        "Li",
+        Role.OPERATOR,
+        "OP-002",
+        "CNC",
+        {"CNC": SkillLevel.TRAINEE, "ASM": SkillLevel.QUALIFIED},
+        "Early",
+    ),
+    (
+        "wangwu",
+        "Wu",
+        "Wang",
+        Role.OPERATOR,
+        "OP-003",
+        "INJ",
+        {"INJ": SkillLevel.EXPERT, "CAST": SkillLevel.QUALIFIED},
+        "Late",
+    ),
+    (
+        "zhaoliu",
+        "Liu",
+        "Zhao",
+        Role.INSPECTOR,
+        "QC-001",
+        "CMM",
+        {"CMM": SkillLevel.EXPERT},
+        "Early",
+    ),
+    ("sunqi", "Qi", "Sun", Role.SUPERVISOR, None, None, {}, None),
+    ("zhouba", "Ba", "Zhou", Role.PLANNER, None, None, {}, None),
+    ("wujiu", "Jiu", "Wu", Role.COST_ACCOUNTANT, None, None, {}, None),
+    ("zhengshi", "Shi", "Zheng", Role.SUPPLY_CHAIN_DIRECTOR, None, None, {}, None),
+    ("admin", "Plant", "Administrator", Role.ADMIN, None, None, {}, None),
+]
+
+
+def load(*, logins: list) -> str:
+    roles_ensure()
+    site, _ = Site.objects.update_or_create(
+        code="SH-01", defaults={"name": "Shanghai auto-parts plant", "time_zone": "Asia/Shanghai"}
+    )
+    areas = {
+        code: Area.objects.update_or_create(code=code, defaults={"site": site, "name": name})[0]
+        for code, name in AREAS
+    }
+    work_centers = {}
+    for code, name, area, labour, machine in WORK_CENTERS:
+        work_centers[code] = WorkCenter.objects.update_or_create(
+            code=code,
+            defaults={
+                "area": areas[area],
+                "name": name,
+                "labour_rate_per_hour": Decimal(labour),
+                "machine_rate_per_hour": Decimal(machine),
+            },
+        )[0]
+        for shift_name, start, end in (("Early", time(6), time(14)), ("Late", time(14), time(22))):
+            ShiftPattern.objects.update_or_create(
+                work_center=work_centers[code],
+                name=shift_name,
+                defaults={"weekdays": "1,2,3,4,5,6", "start_time": start, "end_time": end},
+            )
+    equipment = {}
+    for code, name, wc, model, rate in EQUIPMENT:
+        equipment[code] = Equipment.objects.update_or_create(
+            code=code,
+            defaults={
+                "work_center": work_centers[wc],
+                "name": name,
+                "model": model,
+                "rated_rate": Decimal(rate),
+            },
+        )[0]
+    # The two machining centers back each other up.
+    Equipment.objects.filter(code="CNC-01").update(backup_equipment=equipment["CNC-02"])
+    Equipment.objects.filter(code="CNC-02").update(backup_equipment=equipment["CNC-01"])
+
+    for day, name in ((date(2026, 10, 1), "National Day"), (date(2027, 1, 1), "New Year's Day")):
+        Holiday.objects.get_or_create(site=site, date=day, defaults={"name": name})
+    if not MaintenanceWindow.objects.filter(equipment=equipment["CNC-02"]).exists():
+        tz = ZoneInfo(site.time_zone)
+        today = datetime.now(tz).date()
+        wednesday = today + timedelta(days=(2 - today.weekday()) % 7 or 7)
+        MaintenanceWindow.objects.create(
+            equipment=equipment["CNC-02"],
+            start=datetime.combine(wednesday, time(8), tzinfo=tz),
+            end=datetime.combine(wednesday, time(12), tzinfo=tz),
+            reason="Spindle bearing inspection",
+        )
+
+    skills = {
+        code: Skill.objects.update_or_create(code=code, defaults={"name": name})[0]
+        for code, name in SKILLS
+    }
+    for code, name in LOCATIONS:
+        StockLocation.objects.update_or_create(code=code, defaults={"site": site, "name": name})
+
+    user_model = get_user_model()
+    for username, first, last, role, badge, home, skill_levels, shift in USERS:
+        user, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@plant.local"},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+        user.is_staff = role in (Role.ADMIN, Role.PLANNER, Role.SUPERVISOR)
+        user.is_superuser = role == Role.ADMIN
+        user.save()
+        user.groups.add(Group.objects.get(name=role))
+        logins.append((username, DEMO_PASSWORD, Role.LABELS[role]))
+        if badge:
+            operator, _ = Operator.objects.update_or_create(
+                user=user,
+                defaults={
+                    "badge": badge,
+                    "name": f"{last} {first}",
+                    "home_work_center": work_centers[home],
+                },
+            )
+            for skill, level in skill_levels.items():
+                OperatorSkill.objects.update_or_create(
+                    operator=operator, skill=skills[skill], defaults={"level": level}
+                )
+            ShiftAssignment.objects.get_or_create(
+                operator=operator,
+                shift=ShiftPattern.objects.get(work_center=work_centers[home], name=shift),
+                defaults={"valid_from": date(2026, 1, 1)},
+            )
+    return (
+        f"site {site.code}, {len(work_centers)} work centers, {len(equipment)} machines, "
+        f"{len(USERS)} users"
+    )

@@ -1,0 +1,28 @@
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` run only where the database is PostgreSQL (CI)."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" in engine:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); .ci/run does")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def demo_plant(db, django_db_blocker):
+    """The demo plant as `make run` loads it."""
+    from django.core.management import call_command
+
+    call_command("load_demo", "--quiet-logins", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"

@@ -1,0 +1,105 @@
+"""factory_boy factories for the master data."""
+
+from datetime import time
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from planning import models as pm
+from resources import models as rm
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("secret-pass-1")
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rm.Site
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"S{n}")
+    name = factory.LazyAttribute(lambda o: f"Site {o.code}")
+    time_zone = "Asia/Shanghai"
+
+
+class AreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rm.Area
+
+    site = factory.SubFactory(SiteFactory)
+    code = factory.Sequence(lambda n: f"AREA{n}")
+    name = factory.LazyAttribute(lambda o: f"Area {o.code}")
+
+
+class WorkCenterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rm.WorkCenter
+
+    area = factory.SubFactory(AreaFactory)
+    code = factory.Sequence(lambda n: f"WC{n}")
+    name = factory.LazyAttribute(lambda o: f"Work center {o.code}")
+
+
+class EquipmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rm.Equipment
+
+    work_center = factory.SubFactory(WorkCenterFactory)
+    code = factory.Sequence(lambda n: f"EQ{n}")
+    name = factory.LazyAttribute(lambda o: f"Machine {o.code}")
+    rated_rate = Decimal("10")
+
+
+class ShiftFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rm.ShiftPattern
+
+    work_center = factory.SubFactory(WorkCenterFactory)
+    name = factory.Sequence(lambda n: f"Shift {n}")
+    weekdays = "1,2,3,4,5"
+    start_time = time(6)
+    end_time = time(14)
+
+
+class ItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rm.Item
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"ITEM-{n}")
+    name = factory.LazyAttribute(lambda o: f"Item {o.code}")
+    source = rm.Item.Source.BUY
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rm.StockLocation
+
+    site = factory.SubFactory(SiteFactory)
+    code = factory.Sequence(lambda n: f"LOC{n}")
+    name = factory.LazyAttribute(lambda o: f"Location {o.code}")
+
+
+class BomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = pm.Bom
+
+    item = factory.SubFactory(ItemFactory, source=rm.Item.Source.MAKE)
+    version = "1"
+
+
+class BomLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = pm.BomLine
+
+    bom = factory.SubFactory(BomFactory)
+    line_no = factory.Sequence(lambda n: (n + 1) * 10)
+    component = factory.SubFactory(ItemFactory)
+    quantity = Decimal("1")

@@ -1,0 +1,112 @@
+"""Available minutes per work center per day: shifts, breaks, holidays, maintenance."""
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from resources.calendars import (
+    ShiftSpec,
+    UnitSpec,
+    available_minutes_compute,
+    work_center_available_minutes,
+)
+from resources.models import Holiday, MaintenanceWindow
+from tests.factories import EquipmentFactory, ShiftFactory, WorkCenterFactory
+
+TZ = ZoneInfo("Asia/Shanghai")
+MON = date(2026, 11, 23)  # a Monday
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=TZ)
+
+
+def test_two_shifts_weekdays_only():
+    shifts = [
+        ShiftSpec(frozenset({1, 2, 3, 4, 5}), time(6), time(14)),
+        ShiftSpec(frozenset({1, 2, 3, 4, 5}), time(14), time(22), break_minutes=30),
+    ]
+    got = available_minutes_compute(
+        first_day=MON,
+        last_day=date(2026, 11, 29),
+        shifts=shifts,
+        holidays=set(),
+        units=[UnitSpec("M1")],
+        tz=TZ,
+    )
+    assert list(got.values()) == [930, 930, 930, 930, 930, 0, 0]
+
+
+def test_holiday_maintenance_and_night_shift():
+    shifts = [
+        ShiftSpec(frozenset({1, 2, 3}), time(22), time(6))
+    ]  # night shift, counts on start day
+    units = [
+        UnitSpec(
+            "M1", downtime=[(at(MON, 23), at(date(2026, 11, 24), 1))]
+        ),  # 2 h inside Monday's night
+        UnitSpec("M2"),
+    ]
+    got = available_minutes_compute(
+        first_day=MON,
+        last_day=date(2026, 11, 26),
+        shifts=shifts,
+        holidays={date(2026, 11, 25)},
+        units=units,
+        tz=TZ,
+    )
+    assert got == {
+        MON: 480 - 120 + 480,
+        date(2026, 11, 24): 960,
+        date(2026, 11, 25): 0,  # holiday
+        date(2026, 11, 26): 0,  # Thursday: no shift
+    }
+
+
+def test_maintenance_window_longer_than_shift_never_goes_negative():
+    shifts = [ShiftSpec(frozenset({1}), time(6), time(14), break_minutes=30)]
+    units = [UnitSpec("M1", downtime=[(at(MON, 0), at(MON, 23)), (at(MON, 5), at(MON, 9))])]
+    got = available_minutes_compute(
+        first_day=MON, last_day=MON, shifts=shifts, holidays=set(), units=units, tz=TZ
+    )
+    assert got == {MON: 0}
+
+
+@pytest.mark.django_db
+def test_work_center_from_database():
+    wc = WorkCenterFactory()
+    ShiftFactory(
+        work_center=wc, name="Early", weekdays="1,2,3,4,5", start_time=time(6), end_time=time(14)
+    )
+    ShiftFactory(
+        work_center=wc,
+        name="Late",
+        weekdays="1,2,3,4,5",
+        start_time=time(14),
+        end_time=time(22),
+        break_minutes=30,
+    )
+    m1 = EquipmentFactory(work_center=wc)
+    EquipmentFactory(work_center=wc)
+    Holiday.objects.create(site=wc.area.site, date=date(2026, 11, 25), name="Plant holiday")
+    # 08:00–12:00 on Tuesday on one machine: 240 minutes lost.
+    MaintenanceWindow.objects.create(
+        equipment=m1, start=at(date(2026, 11, 24), 8), end=at(date(2026, 11, 24), 12)
+    )
+    got = work_center_available_minutes(wc, MON, date(2026, 11, 28))
+    assert got == {
+        MON: 2 * 930,
+        date(2026, 11, 24): 2 * 930 - 240,
+        date(2026, 11, 25): 0,
+        date(2026, 11, 26): 2 * 930,
+        date(2026, 11, 27): 2 * 930,
+        date(2026, 11, 28): 0,
+    }
+
+
+@pytest.mark.django_db
+def test_work_center_without_equipment_uses_parallel_units():
+    wc = WorkCenterFactory(parallel_units=3)
+    ShiftFactory(work_center=wc, weekdays="1", start_time=time(8), end_time=time(12))
+    assert work_center_available_minutes(wc, MON, MON) == {MON: 3 * 240}

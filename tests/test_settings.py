@@ -1,0 +1,77 @@
+"""Settings come from the environment; production mode is hardened."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*args, **env):
+    full_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = manage("check", DJANGO_SETTINGS_MODULE="config.settings_production")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_passes_check_deploy():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings_production",
+        SECRET_KEY="k" * 20 + "Zq8#v!2mN0pL7xR4tY6wB9cD1eF3gH5jK",
+        ALLOWED_HOSTS="plant.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_settings_read_from_environment():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.TIME_ZONE, s.LANGUAGE_CODE, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django;django.setup();{code}"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "TIME_ZONE": "Europe/Berlin",
+            "LANGUAGE_CODE": "de",
+            "DATABASE_URL": "postgres://u@127.0.0.1:5432/x",
+            "REDIS_URL": "redis://127.0.0.1:6379/3",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.split() == [
+        "Europe/Berlin",
+        "de",
+        "django.db.backends.postgresql",
+        "redis://127.0.0.1:6379/3",
+    ], result.stderr
+
+
+def test_embedded_default_needs_no_server():
+    code = "from django.conf import settings as s; print(s.CELERY_BROKER_URL)"
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CELERY_BROKER_URL"}}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django;django.setup();{code}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip().startswith("sqla+sqlite:///")
