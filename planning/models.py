@@ -27,12 +27,17 @@ class Bom(models.Model):
         verbose_name = "BOM"
         constraints = [
             models.UniqueConstraint(fields=["item", "version"], name="bom_unique_version"),
-            models.CheckConstraint(condition=Q(base_quantity__gt=0), name="bom_base_qty_positive"),
+            models.CheckConstraint(
+                condition=Q(base_quantity__gt=0),
+                name="bom_base_qty_positive",
+                violation_error_message="base_quantity must be above zero.",
+            ),
             models.CheckConstraint(
                 condition=Q(effective_to__isnull=True)
                 | Q(effective_from__isnull=True)
                 | Q(effective_to__gte=F("effective_from")),
                 name="bom_effective_dates_ordered",
+                violation_error_message="effective_to must not be before effective_from.",
             ),
         ]
 
@@ -61,9 +66,15 @@ class BomLine(models.Model):
         verbose_name = "BOM line"
         constraints = [
             models.UniqueConstraint(fields=["bom", "line_no"], name="bomline_unique_no"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="bomline_qty_positive"),
             models.CheckConstraint(
-                condition=Q(scrap_pct__gte=0) & Q(scrap_pct__lt=100), name="bomline_scrap_range"
+                condition=Q(quantity__gt=0),
+                name="bomline_qty_positive",
+                violation_error_message="quantity must be above zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(scrap_pct__gte=0) & Q(scrap_pct__lt=100),
+                name="bomline_scrap_range",
+                violation_error_message="scrap_pct must be at least 0 and below 100.",
             ),
         ]
 
@@ -98,6 +109,7 @@ class Routing(models.Model):
                 | Q(effective_from__isnull=True)
                 | Q(effective_to__gte=F("effective_from")),
                 name="routing_effective_dates_ordered",
+                violation_error_message="effective_to must not be before effective_from.",
             ),
         ]
 
@@ -114,7 +126,9 @@ class RoutingStep(models.Model):
     work_center = models.ForeignKey(WorkCenter, on_delete=models.PROTECT, related_name="steps")
     eligible_equipment = models.ManyToManyField(Equipment, blank=True, related_name="steps")
     setup_minutes = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
-    run_minutes_per_unit = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal("0"))
+    run_minutes_per_unit = models.DecimalField(
+        max_digits=10, decimal_places=4, default=Decimal("0")
+    )
     required_skill = models.ForeignKey(
         Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="steps"
     )
@@ -131,6 +145,7 @@ class RoutingStep(models.Model):
             models.CheckConstraint(
                 condition=Q(setup_minutes__gte=0) & Q(run_minutes_per_unit__gte=0),
                 name="routingstep_times_nonnegative",
+                violation_error_message="setup_minutes and run_minutes_per_unit must not be negative.",
             ),
         ]
 

@@ -61,8 +61,13 @@ class WorkCenter(models.Model):
             models.CheckConstraint(
                 condition=Q(labour_rate_per_hour__gte=0) & Q(machine_rate_per_hour__gte=0),
                 name="workcenter_rates_nonnegative",
+                violation_error_message="labour_rate_per_hour and machine_rate_per_hour must not be negative.",
             ),
-            models.CheckConstraint(condition=Q(parallel_units__gte=1), name="workcenter_units_gte_1"),
+            models.CheckConstraint(
+                condition=Q(parallel_units__gte=1),
+                name="workcenter_units_gte_1",
+                violation_error_message="parallel_units must be at least 1.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -95,9 +100,15 @@ class Equipment(models.Model):
         ordering = ["code"]
         verbose_name_plural = "equipment"
         constraints = [
-            models.CheckConstraint(condition=Q(rated_rate__gte=0), name="equipment_rate_nonnegative"),
             models.CheckConstraint(
-                condition=~Q(backup_equipment=F("pk")), name="equipment_backup_not_self"
+                condition=Q(rated_rate__gte=0),
+                name="equipment_rate_nonnegative",
+                violation_error_message="rated_rate must not be negative.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(backup_equipment=F("pk")),
+                name="equipment_backup_not_self",
+                violation_error_message="backup_equipment: equipment cannot back itself up.",
             ),
         ]
 
@@ -182,7 +193,11 @@ class MaintenanceWindow(models.Model):
     class Meta:
         ordering = ["start"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__gt=F("start")), name="maintenance_end_after_start")
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")),
+                name="maintenance_end_after_start",
+                violation_error_message="end must be after start.",
+            )
         ]
 
     def __str__(self) -> str:
@@ -240,15 +255,19 @@ class Item(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(standard_cost__gte=0), name="item_standard_cost_nonnegative"
+                condition=Q(standard_cost__gte=0),
+                name="item_standard_cost_nonnegative",
+                violation_error_message="standard_cost must not be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(lot_size__gte=0) & Q(lot_multiple__gte=0) & Q(safety_stock__gte=0),
                 name="item_lot_sizes_nonnegative",
+                violation_error_message="lot_size, lot_multiple and safety_stock must not be negative.",
             ),
             models.CheckConstraint(
                 condition=~Q(lot_policy="fixed") | Q(lot_size__gt=0),
                 name="item_fixed_lot_needs_size",
+                violation_error_message="lot_size: a fixed lot policy needs a lot size above zero.",
             ),
         ]
 
@@ -331,7 +350,11 @@ class StockMove(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     reference = models.CharField(max_length=100, blank=True)
     external_id = models.CharField(
-        max_length=100, null=True, blank=True, unique=True, help_text="Sender's id: a retry is a no-op."
+        max_length=100,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Sender's id: a retry is a no-op.",
     )
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
@@ -343,7 +366,13 @@ class StockMove(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="stockmove_nonzero")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(quantity=0),
+                name="stockmove_nonzero",
+                violation_error_message="quantity must not be zero.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity} {self.item} @ {self.location}"
@@ -368,7 +397,11 @@ class StockBalance(models.Model):
     class Meta:
         ordering = ["item__code", "location__code"]
         constraints = [
-            models.CheckConstraint(condition=Q(on_hand__gte=0), name="balance_not_negative"),
+            models.CheckConstraint(
+                condition=Q(on_hand__gte=0),
+                name="balance_not_negative",
+                violation_error_message="on_hand must not go below zero.",
+            ),
             # Two partial constraints because NULL lots are distinct in a plain unique index.
             models.UniqueConstraint(
                 fields=["item", "location"],
@@ -420,9 +453,15 @@ class PurchaseOrderLine(models.Model):
         ordering = ["order", "line_no"]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_no"], name="poline_unique_no"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="poline_qty_positive"),
             models.CheckConstraint(
-                condition=Q(received_quantity__gte=0), name="poline_received_nonnegative"
+                condition=Q(quantity__gt=0),
+                name="poline_qty_positive",
+                violation_error_message="quantity must be above zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(received_quantity__gte=0),
+                name="poline_received_nonnegative",
+                violation_error_message="received_quantity must not be negative.",
             ),
         ]
 
@@ -484,7 +523,11 @@ class OperatorSkill(models.Model):
         ordering = ["operator", "skill"]
         constraints = [
             models.UniqueConstraint(fields=["operator", "skill"], name="operator_skill_unique"),
-            models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="skill_level_1_3"),
+            models.CheckConstraint(
+                condition=Q(level__gte=1, level__lte=3),
+                name="skill_level_1_3",
+                violation_error_message="level must be 1 (trainee), 2 (qualified) or 3 (expert).",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -494,7 +537,9 @@ class OperatorSkill(models.Model):
 class ShiftAssignment(models.Model):
     """An operator working a shift pattern from one date (until another, if set)."""
 
-    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="shift_assignments")
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="shift_assignments"
+    )
     shift = models.ForeignKey(ShiftPattern, on_delete=models.CASCADE, related_name="assignments")
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
@@ -505,6 +550,7 @@ class ShiftAssignment(models.Model):
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
                 name="shift_assignment_dates_ordered",
+                violation_error_message="valid_to must not be before valid_from.",
             )
         ]
 

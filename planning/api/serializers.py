@@ -1,11 +1,13 @@
 from rest_framework import serializers
 
+from core.api import CleanModelSerializer
+
 from resources.models import Equipment, Item, Skill, WorkCenter
 
 from ..models import Bom, BomLine, Routing, RoutingStep
 
 
-class BomLineSerializer(serializers.ModelSerializer):
+class BomLineSerializer(CleanModelSerializer):
     component = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
 
     class Meta:
@@ -13,7 +15,7 @@ class BomLineSerializer(serializers.ModelSerializer):
         fields = ["line_no", "component", "quantity", "scrap_pct", "operation_step_no"]
 
 
-class BomSerializer(serializers.ModelSerializer):
+class BomSerializer(CleanModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
     lines = BomLineSerializer(many=True, read_only=True)
 
@@ -25,7 +27,7 @@ class BomSerializer(serializers.ModelSerializer):
         ]
 
 
-class RoutingStepSerializer(serializers.ModelSerializer):
+class RoutingStepSerializer(CleanModelSerializer):
     work_center = serializers.SlugRelatedField(slug_field="code", queryset=WorkCenter.objects.all())
     eligible_equipment = serializers.SlugRelatedField(
         slug_field="code", queryset=Equipment.objects.all(), many=True
@@ -42,7 +44,7 @@ class RoutingStepSerializer(serializers.ModelSerializer):
         ]
 
 
-class RoutingSerializer(serializers.ModelSerializer):
+class RoutingSerializer(CleanModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
     steps = RoutingStepSerializer(many=True, read_only=True)
 

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from core.api import CleanModelSerializer
+
 from ..models import (
     Area,
     Equipment,
@@ -13,13 +15,13 @@ from ..models import (
 )
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(CleanModelSerializer):
     class Meta:
         model = Site
         fields = ["id", "code", "name", "time_zone"]
 
 
-class AreaSerializer(serializers.ModelSerializer):
+class AreaSerializer(CleanModelSerializer):
     site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
 
     class Meta:
@@ -27,7 +29,7 @@ class AreaSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "site"]
 
 
-class WorkCenterSerializer(serializers.ModelSerializer):
+class WorkCenterSerializer(CleanModelSerializer):
     area = serializers.SlugRelatedField(slug_field="code", queryset=Area.objects.all())
 
     class Meta:
@@ -38,7 +40,7 @@ class WorkCenterSerializer(serializers.ModelSerializer):
         ]
 
 
-class EquipmentSerializer(serializers.ModelSerializer):
+class EquipmentSerializer(CleanModelSerializer):
     work_center = serializers.SlugRelatedField(slug_field="code", queryset=WorkCenter.objects.all())
     backup_equipment = serializers.SlugRelatedField(
         slug_field="code", queryset=Equipment.objects.all(), allow_null=True, required=False
@@ -52,7 +54,7 @@ class EquipmentSerializer(serializers.ModelSerializer):
         ]
 
 
-class ItemSerializer(serializers.ModelSerializer):
+class ItemSerializer(CleanModelSerializer):
     class Meta:
         model = Item
         fields = [
@@ -62,16 +64,8 @@ class ItemSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["low_level_code"]
 
-    def validate(self, attrs):
-        instance = Item(**{**({} if self.instance is None else self._current()), **attrs})
-        instance.clean()
-        return attrs
 
-    def _current(self):
-        return {f: getattr(self.instance, f) for f in ("lot_policy", "lot_size")}
-
-
-class StockLocationSerializer(serializers.ModelSerializer):
+class StockLocationSerializer(CleanModelSerializer):
     site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
 
     class Meta:
@@ -79,7 +73,7 @@ class StockLocationSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "site"]
 
 
-class MaterialLotSerializer(serializers.ModelSerializer):
+class MaterialLotSerializer(CleanModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
 
     class Meta:
@@ -87,7 +81,7 @@ class MaterialLotSerializer(serializers.ModelSerializer):
         fields = ["id", "item", "code", "supplier_lot", "expires_on", "created_at"]
 
 
-class StockBalanceSerializer(serializers.ModelSerializer):
+class StockBalanceSerializer(CleanModelSerializer):
     item = serializers.CharField(source="item.code")
     location = serializers.CharField(source="location.code")
     lot = serializers.CharField(source="lot.code", default=None)
@@ -97,7 +91,7 @@ class StockBalanceSerializer(serializers.ModelSerializer):
         fields = ["item", "location", "lot", "on_hand"]
 
 
-class StockMoveSerializer(serializers.ModelSerializer):
+class StockMoveSerializer(CleanModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
     location = serializers.SlugRelatedField(
         slug_field="code", queryset=StockLocation.objects.all()
@@ -111,3 +105,5 @@ class StockMoveSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+        # A repeated external_id is a retry, answered with the move already recorded.
+        extra_kwargs = {"external_id": {"validators": []}}
