@@ -51,7 +51,8 @@ def test_equipment_constraint_and_protected_delete(api):
 
 
 def test_stock_move_post_is_idempotent_and_refuses_overdraw(api):
-    item, loc = ItemFactory(code="STEEL"), LocationFactory(code="RAW")
+    item = ItemFactory(code="STEEL")
+    LocationFactory(code="RAW")
     body = {
         "item": "STEEL",
         "location": "RAW",

@@ -1,0 +1,31 @@
+"""Fixtures for tests that drive real processes: a headless browser."""
+
+import os
+
+import pytest
+
+from tests.integration.browser import ARGS, CHROMIUM
+
+
+@pytest.fixture
+def browser_page(tmp_path):
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing on CI (make test installs Debian's chromium)")
+        pytest.skip("Debian's chromium is not installed")
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are
+    # plain synchronous code all the same.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        try:
+            yield page
+        finally:
+            page.screenshot(path=str(tmp_path / "last.png"))
+            context.close()
+            browser.close()
