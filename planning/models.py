@@ -151,3 +151,451 @@ class RoutingStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.routing} {self.step_no} {self.name}"
+
+
+# --- Demand ----------------------------------------------------------------------------
+
+
+class SalesOrder(models.Model):
+    """A customer's order for an end item by a date: independent demand for MRP."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        SHIPPED = "shipped", "Shipped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(max_length=32, unique=True)
+    customer = models.CharField(max_length=200)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="sales_orders")
+    quantity = models.DecimalField(**QTY)
+    due_date = models.DateField()
+    priority = models.PositiveSmallIntegerField(default=5, help_text="1 = most urgent … 9")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "priority", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="salesorder_qty_positive",
+                violation_error_message="quantity must be above zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__gte=1, priority__lte=9),
+                name="salesorder_priority_1_9",
+                violation_error_message="priority must be between 1 and 9.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Forecast(models.Model):
+    """Expected demand for an item in a period (day or week starting on period_start)."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="forecasts")
+    period_start = models.DateField()
+    quantity = models.DecimalField(**QTY)
+
+    class Meta:
+        ordering = ["item__code", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "period_start"], name="forecast_unique_period"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0),
+                name="forecast_qty_nonnegative",
+                violation_error_message="quantity must not be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.period_start}: {self.quantity}"
+
+
+class MpsEntry(models.Model):
+    """Master production schedule: how much of an end item to finish in a period.
+
+    Entered by the planner; where an MPS entry exists for an item and period it replaces the
+    forecast of that period as demand for MRP (sales orders still count on their own).
+    """
+
+    class Bucket(models.TextChoices):
+        DAY = "day", "Day"
+        WEEK = "week", "Week"
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="mps_entries")
+    period_start = models.DateField()
+    bucket = models.CharField(max_length=8, choices=Bucket.choices, default=Bucket.WEEK)
+    quantity = models.DecimalField(**QTY)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["item__code", "period_start"]
+        verbose_name = "MPS entry"
+        verbose_name_plural = "MPS entries"
+        constraints = [
+            models.UniqueConstraint(fields=["item", "period_start"], name="mps_unique_period"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0),
+                name="mps_qty_nonnegative",
+                violation_error_message="quantity must not be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"MPS {self.item} {self.period_start}: {self.quantity}"
+
+
+# --- Production orders -------------------------------------------------------------------
+
+
+class ProductionOrder(models.Model):
+    """An order to make a quantity of an item by a date (ISA-95 operations request)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PLANNED = "planned", "Planned"
+        RELEASED = "released", "Released"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        CLOSED = "closed", "Closed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES = (Status.DRAFT, Status.PLANNED, Status.RELEASED, Status.IN_PROGRESS)
+
+    number = models.CharField(max_length=32, unique=True)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="production_orders")
+    quantity = models.DecimalField(**QTY)
+    due_date = models.DateField()
+    priority = models.PositiveSmallIntegerField(default=5, help_text="1 = most urgent … 9")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    sales_order = models.ForeignKey(
+        SalesOrder,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="production_orders",
+    )
+    bom = models.ForeignKey(Bom, null=True, blank=True, on_delete=models.PROTECT)
+    routing = models.ForeignKey(Routing, null=True, blank=True, on_delete=models.PROTECT)
+    earliest_start = models.DateTimeField(null=True, blank=True)
+    planned_start = models.DateTimeField(null=True, blank=True)
+    planned_end = models.DateTimeField(null=True, blank=True)
+    quantity_done = models.DecimalField(**QTY, default=Decimal("0"))
+    quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "priority", "number"]
+        indexes = [models.Index(fields=["status", "due_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="productionorder_qty_positive",
+                violation_error_message="quantity must be above zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_done__gte=0) & Q(quantity_scrap__gte=0),
+                name="productionorder_progress_nonnegative",
+                violation_error_message="quantity_done and quantity_scrap must not be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__gte=1, priority__lte=9),
+                name="productionorder_priority_1_9",
+                violation_error_message="priority must be between 1 and 9.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderOperation(models.Model):
+    """One operation of a production order, copied from its routing step (ISA-95 segment)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        READY = "ready", "Ready"
+        IN_PROGRESS = "in_progress", "In progress"
+        PAUSED = "paused", "Paused"
+        DONE = "done", "Done"
+        BLOCKED = "blocked", "Blocked"
+        CANCELLED = "cancelled", "Cancelled"
+
+    order = models.ForeignKey(ProductionOrder, on_delete=models.CASCADE, related_name="operations")
+    sequence = models.PositiveIntegerField(help_text="Routing step number: 10, 20, …")
+    name = models.CharField(max_length=100)
+    work_center = models.ForeignKey(WorkCenter, on_delete=models.PROTECT, related_name="operations")
+    eligible_equipment = models.ManyToManyField(Equipment, blank=True, related_name="eligible_for")
+    equipment = models.ForeignKey(
+        Equipment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="operations",
+        help_text="Machine chosen by the schedule (or by a supervisor).",
+    )
+    setup_minutes = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    run_minutes_per_unit = models.DecimalField(
+        max_digits=10, decimal_places=4, default=Decimal("0")
+    )
+    required_skill = models.ForeignKey(
+        Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="operations"
+    )
+    min_skill_level = models.PositiveSmallIntegerField(
+        choices=SkillLevel.choices, default=SkillLevel.QUALIFIED
+    )
+    inspection_plan_ref = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    frozen = models.BooleanField(
+        default=False, help_text="Kept in place (machine and start) when rescheduling."
+    )
+    planned_start = models.DateTimeField(null=True, blank=True)
+    planned_end = models.DateTimeField(null=True, blank=True)
+    actual_start = models.DateTimeField(null=True, blank=True)
+    actual_end = models.DateTimeField(null=True, blank=True)
+    quantity_done = models.DecimalField(**QTY, default=Decimal("0"))
+    quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["order", "sequence"]
+        indexes = [models.Index(fields=["work_center", "planned_start"])]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sequence"], name="operation_unique_sequence"),
+            models.CheckConstraint(
+                condition=Q(setup_minutes__gte=0) & Q(run_minutes_per_unit__gte=0),
+                name="operation_times_nonnegative",
+                violation_error_message="setup_minutes and run_minutes_per_unit must not be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_end__isnull=True)
+                | Q(planned_start__isnull=True)
+                | Q(planned_end__gte=F("planned_start")),
+                name="operation_planned_dates_ordered",
+                violation_error_message="planned_end must not be before planned_start.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}/{self.sequence} {self.name}"
+
+    def duration_minutes(self, quantity: Decimal | None = None) -> Decimal:
+        """Setup plus run time for the order quantity (or a given quantity)."""
+        qty = self.order.quantity if quantity is None else quantity
+        return self.setup_minutes + self.run_minutes_per_unit * qty
+
+
+class PurchaseRequisition(models.Model):
+    """A request to buy: from a firmed planned order, or raised urgently for a shortage."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ORDERED = "ordered", "Ordered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(max_length=32, unique=True)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="requisitions")
+    quantity = models.DecimalField(**QTY)
+    need_date = models.DateField()
+    urgent = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["need_date", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="requisition_qty_positive",
+                violation_error_message="quantity must be above zero.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+# --- MRP runs ------------------------------------------------------------------------------
+
+
+class MrpRun(models.Model):
+    """One run of material requirements planning, with its progress and results."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    planning_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "MRP run"
+
+    def __str__(self) -> str:
+        return f"MRP run {self.pk} ({self.status})"
+
+
+class PlannedOrder(models.Model):
+    """A supply MRP proposes: make (production) or buy (purchase requisition)."""
+
+    class Kind(models.TextChoices):
+        PRODUCTION = "production", "Planned production order"
+        PURCHASE = "purchase", "Planned purchase requisition"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        FIRMED = "firmed", "Firmed"
+
+    run = models.ForeignKey(MrpRun, on_delete=models.CASCADE, related_name="planned_orders")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="planned_orders")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    quantity = models.DecimalField(**QTY)
+    start_date = models.DateField()
+    due_date = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
+    production_order = models.OneToOneField(
+        ProductionOrder,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="planned_from",
+    )
+    requisition = models.OneToOneField(
+        PurchaseRequisition,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="planned_from",
+    )
+    ref = models.CharField(max_length=32, help_text="The engine's id, used by pegs.")
+
+    class Meta:
+        ordering = ["run", "item__code", "due_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="plannedorder_qty_positive",
+                violation_error_message="quantity must be above zero.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.item} × {self.quantity} due {self.due_date}"
+
+
+class Peg(models.Model):
+    """Which demand a planned order serves, and how much of it (both directions of pegging)."""
+
+    planned_order = models.ForeignKey(PlannedOrder, on_delete=models.CASCADE, related_name="pegs")
+    demand_kind = models.CharField(max_length=32)
+    demand_ref = models.CharField(max_length=64, db_index=True)
+    top_demand_ref = models.CharField(max_length=64, blank=True, db_index=True)
+    quantity = models.DecimalField(**QTY)
+
+    class Meta:
+        ordering = ["planned_order", "demand_ref"]
+
+    def __str__(self) -> str:
+        return f"{self.planned_order_id} → {self.demand_ref} × {self.quantity}"
+
+
+class ActionMessage(models.Model):
+    """Advice from an MRP run: past due, expedite, shortage, defer, cancel."""
+
+    run = models.ForeignKey(MrpRun, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=16)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=64, blank=True)
+    text = models.CharField(max_length=300)
+    date = models.DateField(null=True, blank=True)
+    suggested_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "kind", "item__code"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text}"
+
+
+# --- Schedule runs -------------------------------------------------------------------------
+
+
+class ScheduleRun(models.Model):
+    """One finite-capacity scheduling run: solver status, objective, bound, progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    time_limit_seconds = models.PositiveIntegerField(default=10)
+    horizon_start = models.DateTimeField(null=True, blank=True)
+    solver_status = models.CharField(max_length=16, blank=True)
+    weighted_tardiness = models.BigIntegerField(null=True, blank=True)
+    makespan_minutes = models.BigIntegerField(null=True, blank=True)
+    bound = models.BigIntegerField(null=True, blank=True)
+    heuristic_weighted_tardiness = models.BigIntegerField(null=True, blank=True)
+    heuristic_makespan_minutes = models.BigIntegerField(null=True, blank=True)
+    operation_count = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Schedule run {self.pk} ({self.status})"
+
+
+class ScheduleAssignment(models.Model):
+    """Where and when a schedule run put one operation."""
+
+    run = models.ForeignKey(ScheduleRun, on_delete=models.CASCADE, related_name="assignments")
+    operation = models.ForeignKey(
+        OrderOperation, on_delete=models.CASCADE, related_name="assignments"
+    )
+    equipment = models.ForeignKey(Equipment, on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+
+    class Meta:
+        ordering = ["run", "equipment__code", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "operation"], name="assignment_unique_op"),
+            models.CheckConstraint(
+                condition=Q(end__gte=F("start")),
+                name="assignment_end_after_start",
+                violation_error_message="end must not be before start.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation_id} on {self.equipment_id} {self.start:%Y-%m-%d %H:%M}"

@@ -56,7 +56,15 @@ class MaintenanceInline(admin.TabularInline):
 
 @admin.register(m.Equipment)
 class EquipmentAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "model", "work_center", "rated_rate", "status", "backup_equipment")
+    list_display = (
+        "code",
+        "name",
+        "model",
+        "work_center",
+        "rated_rate",
+        "status",
+        "backup_equipment",
+    )
     list_filter = ("status", "work_center__area", "work_center")
     search_fields = ("code", "name", "model")
     autocomplete_fields = ("backup_equipment",)
@@ -87,8 +95,16 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
 @admin.register(m.Item)
 class ItemAdmin(admin.ModelAdmin):
     list_display = (
-        "code", "name", "source", "uom", "standard_cost", "lead_time_days", "lot_policy",
-        "safety_stock", "tracking", "low_level_code",
+        "code",
+        "name",
+        "source",
+        "uom",
+        "standard_cost",
+        "lead_time_days",
+        "lot_policy",
+        "safety_stock",
+        "tracking",
+        "low_level_code",
     )
     list_filter = ("source", "tracking", "lot_policy", "uom", "low_level_code")
     search_fields = ("code", "name")

@@ -90,8 +90,11 @@ def available_minutes_compute(
     return result
 
 
-def work_center_available_minutes(work_center, first_day: date, last_day: date) -> dict[date, int]:
-    """Available minutes per day for one work center, from the database."""
+def work_center_available_minutes(
+    work_center, first_day: date, last_day: date, *, equipment=None
+) -> dict[date, int]:
+    """Available minutes per day for one work center (or one of its machines), from the
+    database."""
     from .models import Holiday, MaintenanceWindow
 
     site = work_center.area.site
@@ -107,7 +110,7 @@ def work_center_available_minutes(work_center, first_day: date, last_day: date) 
     )
     window_start = datetime.combine(first_day, time.min, tzinfo=tz)
     window_end = datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz)
-    equipment = list(work_center.equipment.all())
+    equipment = [equipment] if equipment is not None else list(work_center.equipment.all())
     if equipment:
         downtime: dict[int, list[tuple[datetime, datetime]]] = {e.pk: [] for e in equipment}
         for w in MaintenanceWindow.objects.filter(
@@ -119,4 +122,12 @@ def work_center_available_minutes(work_center, first_day: date, last_day: date) 
         units = [UnitSpec(f"{work_center.code}-{i}") for i in range(work_center.parallel_units)]
     return available_minutes_compute(
         first_day=first_day, last_day=last_day, shifts=shifts, holidays=holidays, units=units, tz=tz
+    )
+
+
+def equipment_available_minutes(equipment, first_day: date, last_day: date) -> dict[date, int]:
+    """Available minutes per day of one machine: its work center's shifts, less holidays and
+    its own maintenance windows."""
+    return work_center_available_minutes(
+        equipment.work_center, first_day, last_day, equipment=equipment
     )

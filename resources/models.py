@@ -155,7 +155,9 @@ class ShiftPattern(models.Model):
         try:
             days = self.weekday_set
         except ValueError:
-            raise ValidationError({"weekdays": "Use ISO weekday numbers 1–7, comma-separated."})
+            raise ValidationError(
+                {"weekdays": "Use ISO weekday numbers 1–7, comma-separated."}
+            ) from None
         if not days or not days <= set(range(1, 8)):
             raise ValidationError({"weekdays": "Use ISO weekday numbers 1–7, comma-separated."})
         if self.start_time and self.end_time and self.break_minutes:

@@ -10,7 +10,9 @@ from core.audit import audit_record
 from .models import Item, MaterialLot, StockBalance, StockLocation, StockMove
 
 
-def _balance_locked(*, item: Item, location: StockLocation, lot: MaterialLot | None) -> StockBalance:
+def _balance_locked(
+    *, item: Item, location: StockLocation, lot: MaterialLot | None
+) -> StockBalance:
     qs = StockBalance.objects.select_for_update().filter(item=item, location=location, lot=lot)
     balance = qs.first()
     if balance is not None:
@@ -46,7 +48,9 @@ def stock_move_record(
     if item.tracking != Item.Tracking.NONE and lot is None:
         raise ValidationError({"lot": f"{item.code} is {item.tracking}-tracked: name the lot."})
     if lot is not None and lot.item_id != item.pk:
-        raise ValidationError({"lot": f"Lot {lot.code} belongs to {lot.item.code}, not {item.code}."})
+        raise ValidationError(
+            {"lot": f"Lot {lot.code} belongs to {lot.item.code}, not {item.code}."}
+        )
     with transaction.atomic():
         if external_id:
             existing = StockMove.objects.filter(external_id=external_id).first()

@@ -1,7 +1,6 @@
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer
-
 from resources.models import Equipment, Item, Skill, WorkCenter
 
 from ..models import Bom, BomLine, Routing, RoutingStep
@@ -22,8 +21,14 @@ class BomSerializer(CleanModelSerializer):
     class Meta:
         model = Bom
         fields = [
-            "id", "item", "version", "base_quantity", "effective_from", "effective_to",
-            "description", "lines",
+            "id",
+            "item",
+            "version",
+            "base_quantity",
+            "effective_from",
+            "effective_to",
+            "description",
+            "lines",
         ]
 
 
@@ -39,8 +44,15 @@ class RoutingStepSerializer(CleanModelSerializer):
     class Meta:
         model = RoutingStep
         fields = [
-            "step_no", "name", "work_center", "eligible_equipment", "setup_minutes",
-            "run_minutes_per_unit", "required_skill", "min_skill_level", "inspection_plan_ref",
+            "step_no",
+            "name",
+            "work_center",
+            "eligible_equipment",
+            "setup_minutes",
+            "run_minutes_per_unit",
+            "required_skill",
+            "min_skill_level",
+            "inspection_plan_ref",
         ]
 
 

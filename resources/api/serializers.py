@@ -35,7 +35,12 @@ class WorkCenterSerializer(CleanModelSerializer):
     class Meta:
         model = WorkCenter
         fields = [
-            "id", "code", "name", "area", "labour_rate_per_hour", "machine_rate_per_hour",
+            "id",
+            "code",
+            "name",
+            "area",
+            "labour_rate_per_hour",
+            "machine_rate_per_hour",
             "parallel_units",
         ]
 
@@ -49,7 +54,13 @@ class EquipmentSerializer(CleanModelSerializer):
     class Meta:
         model = Equipment
         fields = [
-            "id", "code", "name", "model", "work_center", "rated_rate", "status",
+            "id",
+            "code",
+            "name",
+            "model",
+            "work_center",
+            "rated_rate",
+            "status",
             "backup_equipment",
         ]
 
@@ -58,8 +69,18 @@ class ItemSerializer(CleanModelSerializer):
     class Meta:
         model = Item
         fields = [
-            "id", "code", "name", "source", "uom", "standard_cost", "lead_time_days",
-            "lot_policy", "lot_size", "lot_multiple", "safety_stock", "tracking",
+            "id",
+            "code",
+            "name",
+            "source",
+            "uom",
+            "standard_cost",
+            "lead_time_days",
+            "lot_policy",
+            "lot_size",
+            "lot_multiple",
+            "safety_stock",
+            "tracking",
             "low_level_code",
         ]
         read_only_fields = ["low_level_code"]
@@ -93,15 +114,20 @@ class StockBalanceSerializer(CleanModelSerializer):
 
 class StockMoveSerializer(CleanModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
-    location = serializers.SlugRelatedField(
-        slug_field="code", queryset=StockLocation.objects.all()
-    )
+    location = serializers.SlugRelatedField(slug_field="code", queryset=StockLocation.objects.all())
     lot = serializers.CharField(required=False, allow_null=True, source="lot.code", default=None)
 
     class Meta:
         model = StockMove
         fields = [
-            "id", "item", "location", "lot", "quantity", "kind", "reference", "external_id",
+            "id",
+            "item",
+            "location",
+            "lot",
+            "quantity",
+            "kind",
+            "reference",
+            "external_id",
             "created_at",
         ]
         read_only_fields = ["created_at"]

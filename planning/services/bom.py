@@ -5,8 +5,8 @@ from django.db import transaction
 
 from resources.models import Item
 
-from .bomgraph import bom_find_cycle, bom_low_level_codes
-from .models import BomLine
+from ..bomgraph import bom_find_cycle, bom_low_level_codes
+from ..models import BomLine
 
 
 def bom_edges() -> list[tuple[int, int]]:

@@ -1,0 +1,211 @@
+"""Production orders: creation from the routing, and the status transitions.
+
+draft → planned → released → in progress → completed → closed; draft, planned and released
+orders can be cancelled. Every transition is a function here; an illegal one raises
+`StateConflict` naming the order, its status and what was asked.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.events import emit
+from core.exceptions import StateConflict
+from resources.models import Item
+
+from ..models import Bom, OrderOperation, ProductionOrder, Routing, SalesOrder
+
+S = ProductionOrder.Status
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.PLANNED, S.CANCELLED},
+    S.PLANNED: {S.DRAFT, S.RELEASED, S.CANCELLED},
+    S.RELEASED: {S.IN_PROGRESS, S.CANCELLED},
+    S.IN_PROGRESS: {S.COMPLETED},
+    S.COMPLETED: {S.CLOSED},
+    S.CLOSED: set(),
+    S.CANCELLED: set(),
+}
+
+
+def _effective(qs, on: date):
+    from django.db.models import Q
+
+    return (
+        qs.filter(Q(effective_from__isnull=True) | Q(effective_from__lte=on))
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+        .order_by("-version")
+        .first()
+    )
+
+
+def routing_effective(item: Item, on: date) -> Routing | None:
+    return _effective(Routing.objects.filter(item=item), on)
+
+
+def bom_effective(item: Item, on: date) -> Bom | None:
+    return _effective(Bom.objects.filter(item=item), on)
+
+
+def production_order_number_next() -> str:
+    year = timezone.localdate().year
+    prefix = f"MO-{year}-"
+    last = (
+        ProductionOrder.objects.filter(number__startswith=prefix)
+        .aggregate(m=Max("number"))
+        .get("m")
+    )
+    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{seq:05d}"
+
+
+def production_order_create(
+    *,
+    item: Item,
+    quantity: Decimal,
+    due_date: date,
+    priority: int = 5,
+    sales_order: SalesOrder | None = None,
+    number: str | None = None,
+    status: str = S.DRAFT,
+    note: str = "",
+    by=None,
+) -> ProductionOrder:
+    """Create an order with its operations copied from the item's effective routing."""
+    if item.source != Item.Source.MAKE:
+        raise ValidationError({"item": f"{item.code} is a bought item; it has no production."})
+    if status not in (S.DRAFT, S.PLANNED):
+        raise ValidationError({"status": "A new order starts as draft or planned."})
+    today = timezone.localdate()
+    routing = routing_effective(item, today)
+    if routing is None:
+        raise ValidationError({"item": f"{item.code} has no routing effective on {today}."})
+    with transaction.atomic():
+        order = ProductionOrder(
+            number=number or production_order_number_next(),
+            item=item,
+            quantity=Decimal(quantity),
+            due_date=due_date,
+            priority=priority,
+            sales_order=sales_order,
+            routing=routing,
+            bom=bom_effective(item, today),
+            status=status,
+            note=note,
+        )
+        order.full_clean()
+        order.save()
+        steps = list(
+            routing.steps.select_related("work_center", "required_skill").prefetch_related(
+                "eligible_equipment"
+            )
+        )
+        if not steps:
+            raise ValidationError({"item": f"The routing of {item.code} has no steps."})
+        operations = OrderOperation.objects.bulk_create(
+            [
+                OrderOperation(
+                    order=order,
+                    sequence=step.step_no,
+                    name=step.name,
+                    work_center=step.work_center,
+                    setup_minutes=step.setup_minutes,
+                    run_minutes_per_unit=step.run_minutes_per_unit,
+                    required_skill=step.required_skill,
+                    min_skill_level=step.min_skill_level,
+                    inspection_plan_ref=step.inspection_plan_ref,
+                )
+                for step in steps
+            ]
+        )
+        through = OrderOperation.eligible_equipment.through
+        through.objects.bulk_create(
+            [
+                through(orderoperation_id=op.pk, equipment_id=eq.pk)
+                for op, step in zip(operations, steps, strict=True)
+                for eq in step.eligible_equipment.all()
+            ]
+        )
+        audit_record(actor=by, action="production_order.create", obj=order)
+        emit("planning.production_order.created", {"order_id": order.pk})
+    return order
+
+
+def production_order_transition(*, order: ProductionOrder, to: str, by=None) -> ProductionOrder:
+    """Move an order to another status, if the transition is legal."""
+    if to not in S.values:
+        raise ValidationError({"status": f"Unknown status {to!r}."})
+    with transaction.atomic():
+        locked = ProductionOrder.objects.select_for_update().get(pk=order.pk)
+        if to not in TRANSITIONS[locked.status]:
+            allowed = ", ".join(sorted(TRANSITIONS[locked.status])) or "none"
+            raise StateConflict(
+                f"Order {locked.number} is {locked.get_status_display().lower()}; it cannot "
+                f"become {S(to).label.lower()} (allowed next: {allowed})."
+            )
+        previous = locked.status
+        locked.status = to
+        now = timezone.now()
+        fields = ["status"]
+        if to == S.RELEASED:
+            locked.released_at = now
+            fields.append("released_at")
+        if to == S.COMPLETED:
+            locked.completed_at = now
+            fields.append("completed_at")
+        locked.save(update_fields=fields)
+        if to == S.CANCELLED:
+            locked.operations.exclude(status=OrderOperation.Status.DONE).update(
+                status=OrderOperation.Status.CANCELLED
+            )
+        audit_record(actor=by, action=f"production_order.{to}", obj=locked, data={"from": previous})
+        emit(
+            f"planning.production_order.{to}",
+            {"order_id": locked.pk, "from": previous, "to": to},
+        )
+    order.refresh_from_db()
+    return order
+
+
+def production_order_plan(*, order, by=None):
+    return production_order_transition(order=order, to=S.PLANNED, by=by)
+
+
+def production_order_release(*, order, by=None):
+    return production_order_transition(order=order, to=S.RELEASED, by=by)
+
+
+def production_order_start(*, order, by=None):
+    return production_order_transition(order=order, to=S.IN_PROGRESS, by=by)
+
+
+def production_order_complete(*, order, by=None):
+    return production_order_transition(order=order, to=S.COMPLETED, by=by)
+
+
+def production_order_close(*, order, by=None):
+    return production_order_transition(order=order, to=S.CLOSED, by=by)
+
+
+def production_order_cancel(*, order, by=None):
+    return production_order_transition(order=order, to=S.CANCELLED, by=by)
+
+
+def operation_freeze(*, operation: OrderOperation, frozen: bool = True, by=None) -> OrderOperation:
+    """Pin an operation's machine and start so rescheduling keeps it in place."""
+    if frozen and (operation.planned_start is None or operation.equipment_id is None):
+        raise StateConflict(
+            f"Operation {operation} has no scheduled machine and start yet; schedule it first."
+        )
+    with transaction.atomic():
+        OrderOperation.objects.filter(pk=operation.pk).update(frozen=frozen)
+        audit_record(
+            actor=by, action="operation.freeze" if frozen else "operation.unfreeze", obj=operation
+        )
+    operation.refresh_from_db()
+    return operation
