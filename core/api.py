@@ -7,10 +7,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import StateConflict
+from .roles import user_has_role
 
 logger = logging.getLogger(__name__)
 
@@ -54,3 +56,20 @@ class CleanModelSerializer(serializers.ModelSerializer):
             detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
             raise ValidationError(detail) from exc
         return attrs
+
+
+def roles_may_write(*roles: str) -> type[BasePermission]:
+    """A permission: any signed-in user may read; only the given roles (or admin) may write."""
+
+    class RolesMayWrite(BasePermission):
+        message = f"Only {', '.join(roles)} may change this."
+
+        def has_permission(self, request, view):
+            if not (request.user and request.user.is_authenticated):
+                return False
+            if request.method in SAFE_METHODS:
+                return True
+            return user_has_role(request.user, *roles)
+
+    RolesMayWrite.__name__ = f"RolesMayWrite_{'_'.join(roles)}"
+    return RolesMayWrite

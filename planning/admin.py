@@ -5,7 +5,21 @@ from django.forms.models import BaseInlineFormSet
 from resources.models import Item
 
 from .bomgraph import bom_find_cycle
-from .models import Bom, BomLine, Routing, RoutingStep
+from .models import (
+    Bom,
+    BomLine,
+    Forecast,
+    MpsEntry,
+    MrpRun,
+    OrderOperation,
+    PlannedOrder,
+    ProductionOrder,
+    PurchaseRequisition,
+    Routing,
+    RoutingStep,
+    SalesOrder,
+    ScheduleRun,
+)
 
 
 class BomLineFormSet(BaseInlineFormSet):
@@ -67,3 +81,107 @@ class RoutingAdmin(admin.ModelAdmin):
     search_fields = ("item__code", "item__name")
     autocomplete_fields = ("item",)
     inlines = [RoutingStepInline]
+
+
+@admin.register(SalesOrder)
+class SalesOrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "customer", "item", "quantity", "due_date", "priority", "status")
+    list_filter = ("status", "priority")
+    search_fields = ("number", "customer", "item__code")
+    autocomplete_fields = ("item",)
+    date_hierarchy = "due_date"
+
+
+@admin.register(Forecast)
+class ForecastAdmin(admin.ModelAdmin):
+    list_display = ("item", "period_start", "quantity")
+    search_fields = ("item__code",)
+    autocomplete_fields = ("item",)
+
+
+@admin.register(MpsEntry)
+class MpsEntryAdmin(admin.ModelAdmin):
+    list_display = ("item", "period_start", "bucket", "quantity", "note")
+    list_filter = ("bucket",)
+    search_fields = ("item__code",)
+    autocomplete_fields = ("item",)
+
+
+class OrderOperationInline(admin.TabularInline):
+    model = OrderOperation
+    extra = 0
+    fields = (
+        "sequence",
+        "name",
+        "work_center",
+        "equipment",
+        "setup_minutes",
+        "run_minutes_per_unit",
+        "status",
+        "frozen",
+        "planned_start",
+        "planned_end",
+        "quantity_done",
+    )
+    readonly_fields = ("status", "quantity_done")
+
+
+@admin.register(ProductionOrder)
+class ProductionOrderAdmin(admin.ModelAdmin):
+    """Orders are created and moved through their states by the planning services; the admin
+    shows them and lets an administrator correct plain fields."""
+
+    list_display = ("number", "item", "quantity", "due_date", "priority", "status", "planned_end")
+    list_filter = ("status", "priority", "item")
+    search_fields = ("number", "item__code", "sales_order__number")
+    readonly_fields = ("status", "quantity_done", "quantity_scrap", "released_at", "completed_at")
+    date_hierarchy = "due_date"
+    inlines = [OrderOperationInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PurchaseRequisition)
+class PurchaseRequisitionAdmin(admin.ModelAdmin):
+    list_display = ("number", "item", "quantity", "need_date", "urgent", "status", "reason")
+    list_filter = ("status", "urgent")
+    search_fields = ("number", "item__code", "reason")
+
+
+class PlannedOrderInline(admin.TabularInline):
+    model = PlannedOrder
+    extra = 0
+    fields = ("item", "kind", "quantity", "start_date", "due_date", "status")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(MrpRun)
+class MrpRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "created_at", "planning_date", "status", "progress", "created_by")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in MrpRun._meta.fields]
+    inlines = [PlannedOrderInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ScheduleRun)
+class ScheduleRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "status",
+        "solver_status",
+        "weighted_tardiness",
+        "makespan_minutes",
+        "bound",
+        "operation_count",
+    )
+    list_filter = ("status", "solver_status")
+    readonly_fields = [f.name for f in ScheduleRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,9 +1,21 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer
 from resources.models import Equipment, Item, Skill, WorkCenter
 
-from ..models import Bom, BomLine, Routing, RoutingStep
+from ..models import (
+    Bom,
+    BomLine,
+    Forecast,
+    MpsEntry,
+    OrderOperation,
+    ProductionOrder,
+    Routing,
+    RoutingStep,
+    SalesOrder,
+)
 
 
 class BomLineSerializer(CleanModelSerializer):
@@ -63,3 +75,127 @@ class RoutingSerializer(CleanModelSerializer):
     class Meta:
         model = Routing
         fields = ["id", "item", "version", "effective_from", "effective_to", "description", "steps"]
+
+
+class SalesOrderSerializer(CleanModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+
+    class Meta:
+        model = SalesOrder
+        fields = ["id", "number", "customer", "item", "quantity", "due_date", "priority", "status"]
+
+
+class ForecastSerializer(CleanModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+
+    class Meta:
+        model = Forecast
+        fields = ["id", "item", "period_start", "quantity"]
+
+
+class MpsEntrySerializer(CleanModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+
+    class Meta:
+        model = MpsEntry
+        fields = ["id", "item", "period_start", "bucket", "quantity", "note"]
+
+
+class OrderOperationSerializer(serializers.ModelSerializer):
+    work_center = serializers.CharField(source="work_center.code", read_only=True)
+    equipment = serializers.CharField(source="equipment.code", default=None, read_only=True)
+    eligible_equipment = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    required_skill = serializers.CharField(
+        source="required_skill.code", default=None, read_only=True
+    )
+
+    class Meta:
+        model = OrderOperation
+        fields = [
+            "id",
+            "sequence",
+            "name",
+            "work_center",
+            "eligible_equipment",
+            "equipment",
+            "setup_minutes",
+            "run_minutes_per_unit",
+            "required_skill",
+            "min_skill_level",
+            "status",
+            "frozen",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "quantity_done",
+            "quantity_scrap",
+        ]
+        read_only_fields = fields
+
+
+class ProductionOrderSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="item.code", read_only=True)
+    sales_order = serializers.CharField(source="sales_order.number", default=None, read_only=True)
+    operations = OrderOperationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProductionOrder
+        fields = [
+            "id",
+            "number",
+            "item",
+            "quantity",
+            "due_date",
+            "priority",
+            "status",
+            "sales_order",
+            "planned_start",
+            "planned_end",
+            "quantity_done",
+            "quantity_scrap",
+            "released_at",
+            "completed_at",
+            "note",
+            "operations",
+        ]
+        read_only_fields = fields
+
+
+class ProductionOrderCreateSerializer(serializers.Serializer):
+    """Input for creating an order; the service copies the operations from the routing."""
+
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+    quantity = serializers.DecimalField(
+        max_digits=18, decimal_places=4, min_value=Decimal("0.0001")
+    )
+    due_date = serializers.DateField()
+    priority = serializers.IntegerField(min_value=1, max_value=9, default=5)
+    number = serializers.CharField(max_length=32, required=False)
+    sales_order = serializers.SlugRelatedField(
+        slug_field="number", queryset=SalesOrder.objects.all(), required=False, allow_null=True
+    )
+    status = serializers.ChoiceField(choices=["draft", "planned"], default="draft")
+    note = serializers.CharField(max_length=200, required=False, default="")
+
+    def validate_number(self, value):
+        if ProductionOrder.objects.filter(number=value).exists():
+            raise serializers.ValidationError(f"Order {value} already exists.")
+        return value
+
+
+class PlanCheckInputSerializer(serializers.Serializer):
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+    quantity = serializers.DecimalField(
+        max_digits=18, decimal_places=4, min_value=Decimal("0.0001")
+    )
+    requested_per_day = serializers.DecimalField(
+        max_digits=18, decimal_places=4, min_value=Decimal("0.0001")
+    )
+    start_day = serializers.DateField(required=False)
+
+
+class LoadQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    days = serializers.IntegerField(min_value=1, max_value=366, default=14)
+    work_center = serializers.CharField(required=False)

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -5,5 +6,13 @@ from . import views
 router = DefaultRouter()
 router.register("boms", views.BomViewSet)
 router.register("routings", views.RoutingViewSet)
+router.register("sales-orders", views.SalesOrderViewSet)
+router.register("forecasts", views.ForecastViewSet)
+router.register("mps", views.MpsEntryViewSet)
+router.register("production-orders", views.ProductionOrderViewSet, basename="production-order")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("capacity/load/", views.CapacityLoadView.as_view(), name="capacity-load"),
+    path("capacity/check/", views.CapacityCheckView.as_view(), name="capacity-check"),
+    *router.urls,
+]

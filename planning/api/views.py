@@ -1,7 +1,25 @@
-from rest_framework import viewsets
+from datetime import timedelta
 
-from ..models import Bom, Routing
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import roles_may_write
+from core.roles import Role
+from resources.models import WorkCenter
+
+from .. import selectors
+from ..filtersets import MpsEntryFilterSet, ProductionOrderFilterSet, SalesOrderFilterSet
+from ..models import Bom, Forecast, MpsEntry, Routing, SalesOrder
+from ..services import orders as order_services
+from ..services.capacity import capacity_load, capacity_plan_check
 from . import serializers as s
+
+PlannerWrites = roles_may_write(Role.PLANNER)
+PlannerOrSupervisorWrites = roles_may_write(Role.PLANNER, Role.SUPERVISOR)
 
 
 class BomViewSet(viewsets.ModelViewSet):
@@ -10,6 +28,7 @@ class BomViewSet(viewsets.ModelViewSet):
     queryset = Bom.objects.select_related("item").prefetch_related("lines__component")
     serializer_class = s.BomSerializer
     filterset_fields = ["item__code", "version"]
+    permission_classes = [PlannerWrites]
 
 
 class RoutingViewSet(viewsets.ModelViewSet):
@@ -20,3 +39,152 @@ class RoutingViewSet(viewsets.ModelViewSet):
     )
     serializer_class = s.RoutingSerializer
     filterset_fields = ["item__code", "version"]
+    permission_classes = [PlannerWrites]
+
+
+class SalesOrderViewSet(viewsets.ModelViewSet):
+    queryset = SalesOrder.objects.select_related("item")
+    serializer_class = s.SalesOrderSerializer
+    filterset_class = SalesOrderFilterSet
+    permission_classes = [PlannerWrites]
+
+
+class ForecastViewSet(viewsets.ModelViewSet):
+    queryset = Forecast.objects.select_related("item")
+    serializer_class = s.ForecastSerializer
+    filterset_fields = ["item__code"]
+    permission_classes = [PlannerWrites]
+
+
+class MpsEntryViewSet(viewsets.ModelViewSet):
+    """The master production schedule, editable per item and period."""
+
+    queryset = MpsEntry.objects.select_related("item")
+    serializer_class = s.MpsEntrySerializer
+    filterset_class = MpsEntryFilterSet
+    permission_classes = [PlannerWrites]
+
+
+class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Production orders. Created with operations from the routing; status changes only
+    through the actions (plan, release, start, complete, close, cancel)."""
+
+    serializer_class = s.ProductionOrderSerializer
+    filterset_class = ProductionOrderFilterSet
+    permission_classes = [PlannerOrSupervisorWrites]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.production_orders_list().prefetch_related(
+                "operations__work_center",
+                "operations__equipment",
+                "operations__eligible_equipment",
+                "operations__required_skill",
+            )
+        return selectors.production_order_detail()
+
+    @extend_schema(request=s.ProductionOrderCreateSerializer, responses=s.ProductionOrderSerializer)
+    def create(self, request, *args, **kwargs):
+        data = s.ProductionOrderCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = order_services.production_order_create(**data.validated_data, by=request.user)
+        order = selectors.production_order_detail().get(pk=order.pk)
+        return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
+
+    def _transition(self, request, service):
+        order = service(order=self.get_object(), by=request.user)
+        return Response(
+            self.get_serializer(selectors.production_order_detail().get(pk=order.pk)).data
+        )
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def plan(self, request, pk=None):
+        return self._transition(request, order_services.production_order_plan)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        return self._transition(request, order_services.production_order_release)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        return self._transition(request, order_services.production_order_start)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return self._transition(request, order_services.production_order_complete)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._transition(request, order_services.production_order_close)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._transition(request, order_services.production_order_cancel)
+
+
+def _cell(c):
+    return {
+        "work_center": c.work_center,
+        "day": c.day,
+        "available_minutes": round(c.available, 1),
+        "load_minutes": round(c.load, 1),
+        "overload_minutes": round(c.overload, 1),
+        "load_percent": round(c.percent, 1),
+    }
+
+
+class CapacityLoadView(APIView):
+    """Load vs available minutes per work center and day."""
+
+    @extend_schema(parameters=[s.LoadQuerySerializer])
+    def get(self, request):
+        query = s.LoadQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        start = query.validated_data.get("start") or timezone.localdate()
+        last = start + timedelta(days=query.validated_data["days"] - 1)
+        work_centers = WorkCenter.objects.select_related("area__site").order_by("code")
+        if code := query.validated_data.get("work_center"):
+            work_centers = work_centers.filter(code=code)
+        cells = capacity_load(first_day=start, last_day=last, work_centers=list(work_centers))
+        return Response({"start": start, "last": last, "cells": [_cell(c) for c in cells]})
+
+
+class CapacityCheckView(APIView):
+    """Check a plan: cap its daily rate at the bottleneck, list the overloads it causes."""
+
+    permission_classes = [PlannerOrSupervisorWrites]
+
+    @extend_schema(request=s.PlanCheckInputSerializer)
+    def post(self, request):
+        data = s.PlanCheckInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        check = capacity_plan_check(**data.validated_data)
+        plan = check.plan
+        return Response(
+            {
+                "item": check.item,
+                "quantity": plan.quantity,
+                "requested_per_day": plan.requested_per_day,
+                "capped_per_day": plan.capped_per_day,
+                "capped": plan.capped,
+                "requested_finish": plan.requested_finish,
+                "capped_finish": plan.capped_finish,
+                "delay_days": plan.delay_days,
+                "bottleneck": {
+                    "step": check.bottleneck.step_no,
+                    "work_center": check.bottleneck.work_center,
+                    "equipment": check.bottleneck.equipment,
+                },
+                "days": [
+                    {"day": d.day, "capacity": round(d.capacity, 2), "planned": d.planned}
+                    for d in plan.days
+                ],
+                "overloads": [_cell(c) for c in check.overloads],
+            }
+        )

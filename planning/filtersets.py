@@ -1,0 +1,36 @@
+import django_filters
+
+from .models import MpsEntry, ProductionOrder, SalesOrder
+
+
+class SalesOrderFilterSet(django_filters.FilterSet):
+    item = django_filters.CharFilter(field_name="item__code")
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+
+    class Meta:
+        model = SalesOrder
+        fields = ["item", "status", "priority", "due_before"]
+
+
+class MpsEntryFilterSet(django_filters.FilterSet):
+    item = django_filters.CharFilter(field_name="item__code")
+    start = django_filters.DateFilter(field_name="period_start", lookup_expr="gte")
+    end = django_filters.DateFilter(field_name="period_start", lookup_expr="lte")
+
+    class Meta:
+        model = MpsEntry
+        fields = ["item", "bucket", "start", "end"]
+
+
+class ProductionOrderFilterSet(django_filters.FilterSet):
+    item = django_filters.CharFilter(field_name="item__code")
+    number = django_filters.CharFilter(lookup_expr="icontains")
+    status = django_filters.MultipleChoiceFilter(choices=ProductionOrder.Status.choices)
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    work_center = django_filters.CharFilter(
+        field_name="operations__work_center__code", distinct=True
+    )
+
+    class Meta:
+        model = ProductionOrder
+        fields = ["item", "number", "status", "priority", "due_before", "work_center"]
