@@ -1,0 +1,31 @@
+"""Small helpers for HTMX pages shared by every app."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from .roles import user_has_role
+
+
+def htmx_render(request, template: str, partial: str, context: dict, status: int = 200):
+    """The full page, or just its partial when the request comes from HTMX (NetBox style)."""
+    name = partial if getattr(request, "htmx", False) else template
+    return render(request, name, context, status=status)
+
+
+def role_required(*roles: str):
+    """Signed-in users with one of the roles (or admin); others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not user_has_role(request.user, *roles):
+                raise PermissionDenied(f"Only {', '.join(roles)} may do this.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,181 @@
+"""Planning pages (HTMX): orders, capacity load and plan check, machine Gantt."""
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.exceptions import StateConflict
+from core.roles import Role
+from core.views_helpers import htmx_render, role_required
+from resources.models import Equipment
+
+from . import selectors
+from .filtersets import ProductionOrderFilterSet
+from .forms import PlanCheckForm
+from .models import OrderOperation
+from .services import orders as order_services
+from .services.capacity import capacity_load, capacity_plan_check, plant_tz
+
+TRANSITIONS = {
+    "plan": order_services.production_order_plan,
+    "release": order_services.production_order_release,
+    "start": order_services.production_order_start,
+    "complete": order_services.production_order_complete,
+    "close": order_services.production_order_close,
+    "cancel": order_services.production_order_cancel,
+}
+
+
+@login_required
+def order_list(request):
+    filterset = ProductionOrderFilterSet(request.GET, queryset=selectors.production_orders_list())
+    orders = filterset.qs[:500]
+    return htmx_render(
+        request,
+        "planning/order_list.html",
+        "planning/partials/order_table.html",
+        {"filter": filterset, "orders": orders},
+    )
+
+
+@login_required
+def order_detail(request, pk: int):
+    order = get_object_or_404(selectors.production_order_detail(), pk=pk)
+    allowed = order_services.TRANSITIONS[order.status]
+    actions = [name for name, fn in TRANSITIONS.items() if _target(name) in allowed]
+    return render(request, "planning/order_detail.html", {"order": order, "actions": actions})
+
+
+def _target(action: str) -> str:
+    return {
+        "plan": "planned",
+        "release": "released",
+        "start": "in_progress",
+        "complete": "completed",
+        "close": "closed",
+        "cancel": "cancelled",
+    }[action]
+
+
+@require_POST
+@role_required(Role.PLANNER, Role.SUPERVISOR)
+def order_action(request, pk: int, action: str):
+    order = get_object_or_404(selectors.production_order_detail(), pk=pk)
+    error = None
+    service = TRANSITIONS.get(action)
+    if service is None:
+        error = f"Unknown action {action!r}."
+    else:
+        try:
+            order = service(order=order, by=request.user)
+        except StateConflict as exc:
+            error = str(exc)
+    order = selectors.production_order_detail().get(pk=pk)
+    allowed = order_services.TRANSITIONS[order.status]
+    actions = [name for name in TRANSITIONS if _target(name) in allowed]
+    return render(
+        request,
+        "planning/partials/order_header.html",
+        {"order": order, "actions": actions, "error": error},
+        status=409 if error else 200,
+    )
+
+
+@login_required
+def capacity(request):
+    today = timezone.localdate()
+    try:
+        days = max(1, min(int(request.GET.get("days", 14)), 62))
+    except ValueError:
+        days = 14
+    cells = capacity_load(first_day=today, last_day=today + timedelta(days=days - 1))
+    grid: dict[str, list] = defaultdict(list)
+    for cell in cells:
+        grid[cell.work_center].append(cell)
+    dates = [today + timedelta(days=i) for i in range(days)]
+    return htmx_render(
+        request,
+        "planning/capacity.html",
+        "planning/partials/capacity_grid.html",
+        {"grid": dict(grid), "dates": dates, "form": PlanCheckForm(), "days": days},
+    )
+
+
+@require_POST
+@role_required(Role.PLANNER, Role.SUPERVISOR)
+def capacity_check(request):
+    form = PlanCheckForm(request.POST)
+    check = None
+    error = None
+    if form.is_valid():
+        try:
+            check = capacity_plan_check(**form.cleaned_data)
+        except ValidationError as exc:
+            error = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+    return render(
+        request,
+        "planning/partials/plan_check.html",
+        {"form": form, "check": check, "error": error},
+        status=200 if form.is_valid() and not error else 400,
+    )
+
+
+@login_required
+def gantt(request):
+    """Per-machine Gantt of scheduled operations, rendered as server-side SVG."""
+    tz = plant_tz()
+    today = timezone.localdate()
+    try:
+        days = max(1, min(int(request.GET.get("days", 7)), 31))
+    except ValueError:
+        days = 7
+    start = datetime.combine(today, time.min, tzinfo=tz)
+    end = start + timedelta(days=days)
+    machines = list(Equipment.objects.select_related("work_center").order_by("code"))
+    ops = (
+        OrderOperation.objects.filter(
+            equipment__isnull=False, planned_start__lt=end, planned_end__gt=start
+        )
+        .exclude(status=OrderOperation.Status.CANCELLED)
+        .select_related("order", "equipment")
+        .order_by("planned_start")
+    )
+    width, label_w, row_h = 1100, 90, 28
+    span = (end - start).total_seconds()
+    per_machine = defaultdict(list)
+    for op in ops:
+        s = max(op.planned_start, start)
+        e = min(op.planned_end, end)
+        x = label_w + (s - start).total_seconds() / span * (width - label_w)
+        w = max((e - s).total_seconds() / span * (width - label_w), 2)
+        late = op.planned_end.astimezone(tz).date() > op.order.due_date
+        per_machine[op.equipment_id].append(
+            {"op": op, "x": round(x, 1), "w": round(w, 1), "late": late}
+        )
+    rows = [
+        {"machine": m, "y": 30 + i * row_h, "bars": per_machine.get(m.pk, [])}
+        for i, m in enumerate(machines)
+    ]
+    ticks = [
+        {"x": round(label_w + i / days * (width - label_w), 1), "day": today + timedelta(days=i)}
+        for i in range(days + 1)
+    ]
+    return htmx_render(
+        request,
+        "planning/gantt.html",
+        "planning/partials/gantt_svg.html",
+        {
+            "rows": rows,
+            "ticks": ticks,
+            "width": width,
+            "height": 40 + len(machines) * row_h,
+            "row_h": row_h,
+            "label_w": label_w,
+            "days": days,
+        },
+    )

@@ -1,0 +1,98 @@
+"""Planning pages: full page vs HTMX partial, actions by role, capacity check, Gantt."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from core.roles import Role
+from planning.services.orders import production_order_create
+from tests.factories import UserFactory
+from tests.planning.test_api import block  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(role):
+    user = UserFactory(username=f"v-{role}")
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_login_required():
+    response = Client().get("/planning/orders/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_order_list_full_and_partial_with_constant_queries(block):  # noqa: F811
+    client = client_for(Role.PLANNER)
+    production_order_create(item=block, quantity=10, due_date=date(2026, 12, 1))
+    full = client.get("/planning/orders/")
+    assert full.status_code == 200 and b"<html" in full.content and b"MO-" in full.content
+    partial = client.get("/planning/orders/", HTTP_HX_REQUEST="true")
+    assert b"<html" not in partial.content and b"<table" in partial.content
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            client.get("/planning/orders/", HTTP_HX_REQUEST="true")
+        return len(ctx.captured_queries)
+
+    few = queries()
+    for i in range(20):
+        production_order_create(item=block, quantity=i + 1, due_date=date(2026, 12, 2))
+    assert queries() == few
+
+
+def test_order_actions_by_role(block):  # noqa: F811
+    order = production_order_create(item=block, quantity=10, due_date=date(2026, 12, 1))
+    planner = client_for(Role.PLANNER)
+    page = planner.get(f"/planning/orders/{order.pk}/")
+    assert b"Milling" in page.content and b">Plan<" in page.content
+    ok = planner.post(f"/planning/orders/{order.pk}/plan/", HTTP_HX_REQUEST="true")
+    assert ok.status_code == 200 and b"Planned" in ok.content
+    illegal = planner.post(f"/planning/orders/{order.pk}/complete/", HTTP_HX_REQUEST="true")
+    assert illegal.status_code == 409 and b"cannot become completed" in illegal.content
+    operator = client_for(Role.OPERATOR)
+    assert operator.post(f"/planning/orders/{order.pk}/release/").status_code == 403
+    order.refresh_from_db()
+    assert order.status == "planned"
+
+
+def test_capacity_page_and_plan_check(block):  # noqa: F811
+    planner = client_for(Role.PLANNER)
+    page = planner.get("/planning/capacity/")
+    assert (
+        page.status_code == 200
+        and block.routings.get().steps.get().work_center.code.encode() in page.content
+    )
+    monday = timezone.localdate() + timedelta(days=(7 - timezone.localdate().weekday()) % 7 or 7)
+    result = planner.post(
+        "/planning/capacity/check/",
+        {"item": "BLOCK", "quantity": "500", "requested_per_day": "100", "start_day": monday},
+        HTTP_HX_REQUEST="true",
+    )
+    assert result.status_code == 200
+    assert b"Capped to" in result.content and b"95/day" in result.content
+    bad = planner.post("/planning/capacity/check/", {"item": "BLOCK", "quantity": "x"})
+    assert bad.status_code == 400 and b"quantity" in bad.content
+
+
+def test_gantt_shows_scheduled_operations(block):  # noqa: F811
+    order = production_order_create(item=block, quantity=Decimal(10), due_date=timezone.localdate())
+    op = order.operations.get()
+    machine = op.eligible_equipment.get()
+    start = timezone.make_aware(datetime.combine(timezone.localdate(), time(8)))
+    op.equipment = machine
+    op.planned_start, op.planned_end = start, start + timedelta(days=1, hours=2)
+    op.save()
+    page = client_for(Role.PLANNER).get("/planning/gantt/")
+    assert page.status_code == 200
+    assert f"{order.number}/10".encode() in page.content
+    assert b'class="bar late' in page.content  # ends after the due date
