@@ -1,16 +1,31 @@
 """Demo plant, part 2: items, BOMs and routings from docs/samples (through the same import
 an administrator uses), opening stock and an inbound purchase order. Idempotent."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from resources.models import Item, MaterialLot, PurchaseOrder, PurchaseOrderLine, StockLocation
+from resources.models import (
+    Equipment,
+    Item,
+    MaterialLot,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockLocation,
+)
 from resources.services import stock_move_record
+
+from .models import OrderOperation, ProductionOrder, SalesOrder
+from .services.orders import (
+    production_order_create,
+    production_order_release,
+    production_order_start,
+)
 
 SAMPLES = Path(settings.BASE_DIR) / "docs" / "samples"
 
@@ -56,7 +71,70 @@ def load(*, logins: list) -> str:
             quantity=Decimal("200"),
             expected_date=timezone.localdate() + timedelta(days=5),
         )
+    background = _machining_background_load()
+    sales_order, _ = SalesOrder.objects.get_or_create(
+        number="SO-2026-0001",
+        defaults={
+            "customer": "Great Wall Motors",
+            "item": Item.objects.get(code="EB-500"),
+            "quantity": Decimal("500"),
+            "due_date": timezone.localdate() + timedelta(days=7),
+            "priority": 2,
+        },
+    )
+    if not ProductionOrder.objects.filter(number="MO-2026-00001").exists():
+        production_order_create(
+            item=sales_order.item,
+            quantity=sales_order.quantity,
+            due_date=sales_order.due_date,
+            priority=sales_order.priority,
+            sales_order=sales_order,
+            number="MO-2026-00001",
+            status=ProductionOrder.Status.PLANNED,
+            note="500 engine blocks for Great Wall Motors",
+        )
     return (
         f"{Item.objects.count()} items, opening stock for {len(OPENING_STOCK)} lots, "
-        f"purchase order {order.number}"
+        f"purchase order {order.number}, sales order {sales_order.number}, "
+        f"{background} orders loading machining"
     )
+
+
+def _machining_background_load() -> int:
+    """Batches of other orders already in machining, about 90 % of CNC-01 and CNC-02 for the
+    next seven days (the situation the capacity check is shown against)."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    item = Item.objects.get(code="EB-500")
+    machines = list(Equipment.objects.filter(code__in=["CNC-01", "CNC-02"]).order_by("code"))
+    for n in range(7):
+        day = timezone.localdate() + timedelta(days=n)
+        if day.isoweekday() == 7:
+            continue
+        for machine in machines:
+            number = f"MO-BG-{day:%m%d}-{machine.code}"
+            if ProductionOrder.objects.filter(number=number).exists():
+                continue
+            # 30 min setup + 82 × 10.1053 min ≈ 859 of the 960 minutes of the two shifts.
+            order = production_order_create(
+                item=item,
+                quantity=Decimal(82),
+                due_date=day + timedelta(days=2),
+                priority=5,
+                number=number,
+                status=ProductionOrder.Status.PLANNED,
+                note="Batch already in machining",
+            )
+            order = production_order_start(order=production_order_release(order=order))
+            ops = {op.sequence: op for op in order.operations.all()}
+            OrderOperation.objects.filter(pk=ops[10].pk).update(
+                status=OrderOperation.Status.DONE, quantity_done=Decimal(82)
+            )
+            start = datetime.combine(day, time(6), tzinfo=tz)
+            minutes = float(ops[20].duration_minutes())
+            OrderOperation.objects.filter(pk=ops[20].pk).update(
+                equipment=machine,
+                planned_start=start,
+                planned_end=start + timedelta(minutes=minutes),
+                status=OrderOperation.Status.READY,
+            )
+    return ProductionOrder.objects.filter(number__startswith="MO-BG-").count()
