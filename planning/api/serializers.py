@@ -199,3 +199,44 @@ class LoadQuerySerializer(serializers.Serializer):
     start = serializers.DateField(required=False)
     days = serializers.IntegerField(min_value=1, max_value=366, default=14)
     work_center = serializers.CharField(required=False)
+
+
+class LoadCellSerializer(serializers.Serializer):
+    work_center = serializers.CharField()
+    day = serializers.DateField()
+    available_minutes = serializers.FloatField()
+    load_minutes = serializers.FloatField()
+    overload_minutes = serializers.FloatField()
+    load_percent = serializers.FloatField()
+
+
+class CapacityLoadSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    last = serializers.DateField()
+    cells = LoadCellSerializer(many=True)
+
+
+class PlanDaySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    capacity = serializers.DecimalField(max_digits=18, decimal_places=2)
+    planned = serializers.DecimalField(max_digits=18, decimal_places=4)
+
+
+class BottleneckSerializer(serializers.Serializer):
+    step = serializers.IntegerField()
+    work_center = serializers.CharField()
+    equipment = serializers.CharField(allow_null=True)
+
+
+class PlanCheckSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4)
+    requested_per_day = serializers.DecimalField(max_digits=18, decimal_places=4)
+    capped_per_day = serializers.DecimalField(max_digits=18, decimal_places=4)
+    capped = serializers.BooleanField()
+    requested_finish = serializers.DateField(allow_null=True)
+    capped_finish = serializers.DateField(allow_null=True)
+    delay_days = serializers.IntegerField()
+    bottleneck = BottleneckSerializer()
+    days = PlanDaySerializer(many=True)
+    overloads = LoadCellSerializer(many=True)

@@ -142,7 +142,7 @@ def _cell(c):
 class CapacityLoadView(APIView):
     """Load vs available minutes per work center and day."""
 
-    @extend_schema(parameters=[s.LoadQuerySerializer])
+    @extend_schema(parameters=[s.LoadQuerySerializer], responses=s.CapacityLoadSerializer)
     def get(self, request):
         query = s.LoadQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -160,7 +160,7 @@ class CapacityCheckView(APIView):
 
     permission_classes = [PlannerOrSupervisorWrites]
 
-    @extend_schema(request=s.PlanCheckInputSerializer)
+    @extend_schema(request=s.PlanCheckInputSerializer, responses=s.PlanCheckSerializer)
     def post(self, request):
         data = s.PlanCheckInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

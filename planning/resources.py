@@ -1,0 +1,302 @@
+"""django-import-export resources for BOMs and routings: one row per BOM line / routing step.
+
+Each row names its header (the BOM or routing) by the parent item's code and the version;
+the header is found, or created, from the first row that names it. Header cells may be
+repeated on every row or given once: a blank cell leaves the header as it is, a value that
+differs from an earlier row of the same header is an error. Lines match on (BOM, line_no),
+steps on (routing, step_no); items, work centers, equipment and skills match on their codes.
+"""
+
+from django.core.exceptions import ValidationError
+from import_export import fields, widgets
+
+from resources.models import Equipment, Item, Skill, WorkCenter
+from resources.resources import (
+    CodeForeignKeyWidget,
+    CodeManyToManyWidget,
+    CodeWidget,
+    DayWidget,
+    MasterDataResource,
+    QuantityWidget,
+    WholeNumberWidget,
+    cell_text,
+    decimal_plain,
+    model_field,
+)
+
+from .bomgraph import bom_find_cycle
+from .models import Bom, BomLine, Routing, RoutingStep
+from .services import bom_cycle_check, bom_edges, bom_low_level_codes_update
+
+
+def _shown(value) -> str:
+    if hasattr(value, "is_finite"):
+        return decimal_plain(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _header_field(column: str, attribute: str, widget, **kwargs) -> fields.Field:
+    # Read-only for import-export: the header is set by import_related(), not cell by cell;
+    # the attribute path still serves export and the admin's preview of changes.
+    return fields.Field(
+        attribute=attribute, column_name=column, widget=widget, readonly=True, **kwargs
+    )
+
+
+class HeaderLineResource(MasterDataResource):
+    """A resource for the lines of a header record (BOM lines of a BOM, steps of a routing)."""
+
+    header_model: type[Bom] | type[Routing]
+    header_fk = ""  # the line's foreign key to its header
+    header_noun = ""
+    parent_column = ""  # the column with the header item's code
+    number_column = ""  # the line's number within its header
+    header_columns: tuple[str, ...] = ()  # further columns that set fields of the header
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        # (item pk, version) → (header or None if it failed validation, first row, {column:
+        # (row, value)} of header cells given so far)
+        self.headers: dict[tuple, tuple] = {}
+        self.saved_rows: list[tuple[int, object]] = []
+
+    def get_instance(self, instance_loader, row):
+        """The existing line of the same header and number, with its header (for the diff)."""
+        code = cell_text(row.get(self.parent_column))
+        version = self.column_value("version", row, {})
+        number = self.column_value(self.number_column, row, {})
+        if not code or not version or number is None:
+            return None
+        lookup = {
+            f"{self.header_fk}__item__code": code,
+            f"{self.header_fk}__version": version,
+            self.number_column: number,
+        }
+        model = self._meta.model
+        return model.objects.select_related(f"{self.header_fk}__item").filter(**lookup).first()
+
+    def import_related(self, instance, row, errors, **kwargs):
+        item = self.column_value(self.parent_column, row, errors)
+        version = self.column_value("version", row, errors)
+        if item is None:
+            if self.parent_column not in errors:
+                errors[self.parent_column] = [ValidationError("The item code is required.")]
+            return
+        given = {}
+        for column in self.header_columns:
+            if column in row:
+                value = self.column_value(column, row, errors)
+                if value is not None:
+                    given[column] = value
+        header = self.header_resolve(item, version, given, errors, kwargs["row_number"] + 1)
+        if header is not None:
+            setattr(instance, self.header_fk, header)
+
+    def header_resolve(self, item, version, given: dict, errors: dict, row_number: int):
+        """Find or create the header, apply this row's header cells, validate and save it."""
+        key = (item.pk, version)
+        if key in self.headers:
+            header, first_row, seen = self.headers[key]
+            if header is None:
+                errors.setdefault(self.parent_column, []).append(
+                    ValidationError(
+                        f"The {self.header_noun} {item.code} v{version} is invalid "
+                        f"(see row {first_row})."
+                    )
+                )
+                return None
+            created = False
+        else:
+            header = self.header_model.objects.filter(item=item, version=version).first()
+            created = header is None
+            if created:
+                header = self.header_model(item=item, version=version)
+            first_row, seen = row_number, {}
+        changes = {}
+        for column, value in given.items():
+            if column in seen:
+                seen_row, seen_value = seen[column]
+                if seen_value != value:
+                    errors.setdefault(column, []).append(
+                        ValidationError(
+                            f"{_shown(value)} differs from {_shown(seen_value)} in row "
+                            f"{seen_row} for the same {self.header_noun}."
+                        )
+                    )
+            elif getattr(header, column) != value:
+                changes[column] = value
+        if created or changes:
+            before = {column: getattr(header, column) for column in changes}
+            for column, value in changes.items():
+                setattr(header, column, value)
+            try:
+                header.full_clean()
+            except ValidationError as e:
+                for name, messages in e.message_dict.items():
+                    column = self.parent_column if name == "item" else name
+                    errors.setdefault(column, []).extend(ValidationError(m) for m in messages)
+                if created:
+                    self.headers[key] = (None, first_row, seen)
+                    return None
+                for column, value in before.items():
+                    setattr(header, column, value)
+                return header
+            header.save()
+        for column, value in given.items():
+            seen.setdefault(column, (row_number, value))
+        self.headers[key] = (header, first_row, seen)
+        return header
+
+    def unvalidated_fields(self, instance) -> set[str]:
+        if getattr(instance, f"{self.header_fk}_id") is None:
+            return {self.header_fk}
+        return set()
+
+    def after_save_instance(self, instance, row, **kwargs):
+        self.saved_rows.append((kwargs["row_number"], instance))
+
+    def duplicate_message(self, row: dict, first_row: int) -> str:
+        number = cell_text(row.get(self.number_column))
+        code = cell_text(row.get(self.parent_column))
+        version = self.column_value("version", row, {})
+        what = "Line" if self.number_column == "line_no" else "Step"
+        return f"{what} {number} of {code} v{version} is already in row {first_row} of this file."
+
+
+class BomResource(HeaderLineResource):
+    """BOM lines, one per row; the BOM (parent + version) is created or updated from the row.
+
+    After the rows, the product structure is checked for cycles and the low-level codes are
+    recomputed, in the import's transaction; a cycle marks the rows that close it as invalid,
+    so the whole import rolls back and the rows are named (admin and service alike).
+    """
+
+    parent = _header_field("parent", "bom__item", CodeForeignKeyWidget(Item))
+    version = _header_field("version", "bom__version", CodeWidget(), default="1")
+    base_quantity = _header_field(
+        "base_quantity", "bom__base_quantity", QuantityWidget(minimum=0, exclusive=True)
+    )
+    effective_from = _header_field("effective_from", "bom__effective_from", DayWidget())
+    effective_to = _header_field("effective_to", "bom__effective_to", DayWidget())
+    line_no = model_field(BomLine, "line_no", WholeNumberWidget(minimum=0))
+    component = model_field(BomLine, "component", CodeForeignKeyWidget(Item))
+    quantity = model_field(BomLine, "quantity", QuantityWidget(minimum=0, exclusive=True))
+    scrap_pct = model_field(BomLine, "scrap_pct", QuantityWidget(minimum=0, below=100))
+    operation_step_no = model_field(BomLine, "operation_step_no", WholeNumberWidget(minimum=0))
+
+    header_model = Bom
+    header_fk = "bom"
+    header_noun = "BOM"
+    parent_column = "parent"
+    number_column = "line_no"
+    header_columns = ("base_quantity", "effective_from", "effective_to")
+    required_columns = ("parent", "line_no", "component", "quantity")
+    row_key_columns = ("parent", "version", "line_no")
+    error_columns = {"bom": "parent"}
+
+    class Meta:
+        model = BomLine
+        name = "BOM lines"
+        fields = (
+            "parent",
+            "version",
+            "base_quantity",
+            "effective_from",
+            "effective_to",
+            "line_no",
+            "component",
+            "quantity",
+            "scrap_pct",
+            "operation_step_no",
+        )
+        import_order = fields
+        export_order = fields
+        # Matching is done by get_instance(); these are the key columns that must be present.
+        import_id_fields = ("parent", "line_no")
+
+    def filter_export(self, queryset, **kwargs):
+        if queryset.model is Bom:  # the admin exports from the BOM list
+            queryset = BomLine.objects.filter(bom__in=queryset)
+        return queryset.select_related("bom__item", "component")
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        try:
+            bom_cycle_check()
+        except ValidationError as e:
+            message = " ".join(e.message_dict.get("component", e.messages))
+            cycle = bom_find_cycle(bom_edges()) or []
+            on_cycle = set(zip(cycle, cycle[1:], strict=False))
+            rows = sorted(
+                number
+                for number, line in self.saved_rows
+                if (line.bom.item_id, line.component_id) in on_cycle
+            )
+            if not rows:  # cannot happen unless the stored structure already had a cycle
+                raise
+            for number in dict.fromkeys(rows):
+                self.row_invalidate(result, number, ValidationError({"component": [message]}))
+            return
+        if not result.has_errors() and not result.has_validation_errors():
+            bom_low_level_codes_update()
+
+
+class RoutingResource(HeaderLineResource):
+    """Routing steps, one per row; the routing (item + version) is created from the row.
+
+    `eligible_equipment` lists equipment codes separated by "|" (CNC-01|CNC-02).
+    """
+
+    item = _header_field("item", "routing__item", CodeForeignKeyWidget(Item))
+    version = _header_field("version", "routing__version", CodeWidget(), default="1")
+    step_no = model_field(RoutingStep, "step_no", WholeNumberWidget(minimum=0))
+    name = model_field(RoutingStep, "name", widgets.CharWidget())
+    work_center = model_field(RoutingStep, "work_center", CodeForeignKeyWidget(WorkCenter))
+    eligible_equipment = model_field(
+        RoutingStep, "eligible_equipment", CodeManyToManyWidget(Equipment, separator="|")
+    )
+    setup_minutes = model_field(RoutingStep, "setup_minutes", QuantityWidget(minimum=0))
+    run_minutes_per_unit = model_field(
+        RoutingStep, "run_minutes_per_unit", QuantityWidget(minimum=0)
+    )
+    required_skill = model_field(RoutingStep, "required_skill", CodeForeignKeyWidget(Skill))
+    min_skill_level = model_field(RoutingStep, "min_skill_level", WholeNumberWidget())
+    inspection_plan_ref = model_field(RoutingStep, "inspection_plan_ref", widgets.CharWidget())
+
+    header_model = Routing
+    header_fk = "routing"
+    header_noun = "routing"
+    parent_column = "item"
+    number_column = "step_no"
+    required_columns = ("item", "step_no", "name", "work_center")
+    row_key_columns = ("item", "version", "step_no")
+    error_columns = {"routing": "item"}
+
+    class Meta:
+        model = RoutingStep
+        name = "Routing steps"
+        fields = (
+            "item",
+            "version",
+            "step_no",
+            "name",
+            "work_center",
+            "eligible_equipment",
+            "setup_minutes",
+            "run_minutes_per_unit",
+            "required_skill",
+            "min_skill_level",
+            "inspection_plan_ref",
+        )
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("item", "step_no")
+
+    def filter_export(self, queryset, **kwargs):
+        if queryset.model is Routing:  # the admin exports from the routing list
+            queryset = RoutingStep.objects.filter(routing__in=queryset)
+        return queryset.select_related(
+            "routing__item", "work_center", "required_skill"
+        ).prefetch_related("eligible_equipment")

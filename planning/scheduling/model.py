@@ -1,0 +1,182 @@
+"""Plain data for the finite-capacity scheduler: the problem in, the schedule out.
+
+Time is an integer number of minutes from the horizon origin (the service picks the origin,
+usually the start of the planning run, and converts aware datetimes to and from minutes).
+
+Semantics the whole package (heuristic, CP-SAT model, checker) agrees on:
+
+* A **job** (a production order) is a list of operations. With ``sequential=True`` (the
+  default) each operation starts after the previous one in the list has ended (a routing);
+  with ``sequential=False`` only the explicit ``predecessors`` order them. Explicit
+  ``predecessors`` may name any operation of any job (general precedence, e.g. assembly
+  waiting for a sub-assembly order).
+* An operation runs on exactly one of its **modes**: an eligible machine with its own setup and
+  run minutes. Setup and run are done back to back on the same machine; the operation
+  occupies the machine for ``setup + run`` minutes (at least one minute).
+* A machine with a calendar works only inside its **working intervals** (shifts minus
+  downtime such as maintenance windows; touching intervals are merged, so a 06:00–14:00 and
+  a 14:00–22:00 shift make one interval). An operation is **not split across a break**: it
+  must lie entirely inside one working interval. A machine without a calendar is always
+  available. After its last working interval a machine with a calendar is unavailable, so the
+  service must give calendars that cover the whole horizon it plans for.
+* An operation starts no earlier than ``max(problem.now, job.release, operation.release)``.
+* A **fixed** operation (started, or frozen by a planner) keeps its machine and start. It is
+  a fact, not a decision: it is exempt from calendars, release dates and ``now``, and the
+  precedence between two fixed operations is not checked; but everything else must respect
+  it (it occupies its machine, and a successor starts after it ends).
+* Objective, lexicographic: first the total weighted tardiness
+  ``sum(job.weight * max(0, completion - job.due))`` over jobs with a due date, then the
+  makespan (the latest end of any operation, in minutes from the origin).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Key = str | int
+"""Identifier of a job, an operation or a machine: a business code or a database id."""
+
+Interval = tuple[int, int]
+"""Half-open ``[start, end)`` in minutes from the origin."""
+
+
+class ProblemError(ValueError):
+    """The problem is malformed (unknown machine, cycle in the precedences, ...)."""
+
+
+class NoScheduleError(RuntimeError):
+    """No feasible schedule could be found (e.g. calendars too short, frozen ops conflicting)."""
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One way to do an operation: on this machine, with this setup and run time (minutes)."""
+
+    machine: Key
+    run: int
+    setup: int = 0
+
+    @property
+    def duration(self) -> int:
+        return self.setup + self.run
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where and when a fixed (started or frozen) operation runs."""
+
+    machine: Key
+    start: int
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of a job (an order operation / routing step)."""
+
+    id: Key
+    modes: tuple[Mode, ...]
+    predecessors: tuple[Key, ...] = ()
+    release: int | None = None
+    fixed: Placement | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A production order: operations, release date, due date and tardiness weight."""
+
+    id: Key
+    operations: tuple[Operation, ...]
+    release: int | None = None
+    due: int | None = None
+    weight: int = 1
+    sequential: bool = True
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A schedulable unit of capacity (one piece of equipment) and its calendar.
+
+    ``working`` lists the working intervals (shifts); ``None`` means always available.
+    ``downtime`` (maintenance windows, holidays) is taken out of the working time.
+    """
+
+    id: Key
+    working: tuple[Interval, ...] | None = None
+    downtime: tuple[Interval, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything the scheduler needs; plain data, no ORM."""
+
+    jobs: tuple[Job, ...]
+    machines: tuple[Machine, ...]
+    now: int = 0
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Knobs of `schedule_solve`.
+
+    ``time_limit`` is the CP-SAT wall time in seconds, shared by both phases (the heuristic
+    runs before it and is not counted). ``workers`` is CP-SAT's number of search workers
+    (0 = one per core). Problems with more than ``max_cpsat_operations`` operations, or
+    ``use_cpsat=False``, get the heuristic schedule only. ``tardiness_share`` is the part of
+    the time limit given to the tardiness phase when there is something to minimise there;
+    time it does not use goes to the makespan phase.
+    """
+
+    time_limit: float = 10.0
+    workers: int = 0
+    max_cpsat_operations: int = 12_000
+    use_cpsat: bool = True
+    tardiness_share: float = 0.5
+    seed: int = 0
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where and when the schedule puts one operation (``end`` exclusive)."""
+
+    op_id: Key
+    job: Key
+    op_index: int
+    machine: Key
+    start: int
+    end: int
+
+
+class Status:
+    OPTIMAL = "OPTIMAL"  # CP-SAT proved every phase optimal
+    FEASIBLE = "FEASIBLE"  # CP-SAT improved on or matched the heuristic, not proved optimal
+    HEURISTIC = "HEURISTIC"  # the dispatching heuristic's schedule (fallback)
+
+
+@dataclass(frozen=True)
+class ScheduleResult:
+    """A feasible schedule and what the solver knows about its quality.
+
+    ``objective`` names the primary objective: ``"weighted_tardiness"`` when some job has a
+    due date, else ``"makespan"``; ``bound`` is the lower bound on that objective (CP-SAT's
+    best objective bound, or a simple critical-path/machine-load bound for heuristic
+    results). ``makespan_bound`` is a lower bound on the makespan of any schedule whose
+    weighted tardiness is at most the one returned.
+    """
+
+    status: str
+    assignments: tuple[Assignment, ...]
+    weighted_tardiness: int
+    makespan: int
+    objective: str
+    bound: int
+    tardiness_bound: int
+    makespan_bound: int
+    heuristic_weighted_tardiness: int | None
+    heuristic_makespan: int | None
+    heuristic_rule: str
+    wall_time: float
+    notes: tuple[str, ...] = field(default=())
+
+    def by_operation(self) -> dict[Key, Assignment]:
+        return {a.op_id: a for a in self.assignments}

@@ -1,0 +1,260 @@
+"""The problem validated and indexed once, for the heuristic and the CP-SAT model.
+
+Everything here is integers and lists indexed by position: operation ``i``, machine ``k``,
+job ``j``. Validation raises `ProblemError` with a message naming the job, operation or
+machine. (The checker does not use this module: it re-reads the `Problem` on its own.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .calendar import calendar_normalise
+from .model import Interval, Key, Problem, ProblemError
+
+
+@dataclass
+class PreparedOp:
+    index: int
+    id: Key
+    job: int
+    op_index: int  # position in its job's list
+    modes: list[tuple[int, int]]  # (machine index, duration), only modes that can fit
+    floor: int  # earliest start (now, releases); fixed ops: their start
+    fixed: tuple[int, int, int] | None  # (machine, start, end)
+    preds: list[int] = field(default_factory=list)
+    succs: list[int] = field(default_factory=list)
+
+    @property
+    def min_duration(self) -> int:
+        return min(d for _, d in self.modes)
+
+
+@dataclass
+class PreparedJob:
+    index: int
+    id: Key
+    due: int | None
+    weight: int
+    ops: list[int]
+
+
+@dataclass
+class Prepared:
+    ops: list[PreparedOp]
+    jobs: list[PreparedJob]
+    machine_ids: list[Key]
+    calendars: list[list[Interval]]  # normalised working intervals per machine
+    has_calendar: list[bool]
+    topo: list[int]  # operations in a precedence-respecting order
+    now: int
+    notes: list[str]
+
+    @property
+    def has_due_dates(self) -> bool:
+        return any(j.due is not None and j.weight > 0 for j in self.jobs)
+
+    def weighted_tardiness(self, ends: list[int]) -> int:
+        total = 0
+        for job in self.jobs:
+            if job.due is None or not job.ops:
+                continue
+            completion = max(ends[i] for i in job.ops)
+            total += job.weight * max(0, completion - job.due)
+        return total
+
+    def lower_bounds(self) -> tuple[int, int]:
+        """(weighted tardiness bound, makespan bound) from heads and machine loads.
+
+        Head of an operation: earliest start through its predecessors with the shortest
+        modes, ignoring machine conflicts and calendars. The makespan is at least every
+        head + shortest duration, and at least each machine's load from operations that can
+        only run there, after the earliest such operation can start.
+        """
+        head = [0] * len(self.ops)
+        end = [0] * len(self.ops)
+        for i in self.topo:
+            op = self.ops[i]
+            if op.fixed is not None:
+                head[i], end[i] = op.fixed[1], op.fixed[2]
+                continue
+            h = op.floor
+            for p in op.preds:
+                h = max(h, end[p])
+            head[i] = h
+            end[i] = h + op.min_duration
+        makespan_lb = max(end, default=0)
+        load: dict[int, int] = {}
+        first: dict[int, int] = {}
+        for op in self.ops:
+            if op.fixed is None and len(op.modes) == 1:
+                k, d = op.modes[0]
+                load[k] = load.get(k, 0) + d
+                first[k] = min(first.get(k, head[op.index]), head[op.index])
+        for k, total in load.items():
+            makespan_lb = max(makespan_lb, first[k] + total)
+        wt_lb = self.weighted_tardiness(end)
+        return wt_lb, makespan_lb
+
+
+def _interval(value, what: str) -> Interval:
+    try:
+        start, end = value
+        start, end = int(start), int(end)
+    except (TypeError, ValueError):
+        raise ProblemError(f"{what}: expected [start, end], got {value!r}") from None
+    if end < start:
+        raise ProblemError(f"{what}: end {end} is before start {start}")
+    return start, end
+
+
+def problem_prepare(problem: Problem) -> Prepared:
+    """Validate and index the problem. Raises `ProblemError` naming the culprit."""
+    notes: list[str] = []
+    machine_index: dict[Key, int] = {}
+    calendars: list[list[Interval]] = []
+    has_calendar: list[bool] = []
+    for machine in problem.machines:
+        if machine.id in machine_index:
+            raise ProblemError(f"machine {machine.id!r} is listed twice")
+        machine_index[machine.id] = len(calendars)
+        working = None
+        if machine.working is not None:
+            working = [_interval(w, f"machine {machine.id!r} working") for w in machine.working]
+        downtime = [_interval(w, f"machine {machine.id!r} downtime") for w in machine.downtime]
+        calendars.append(calendar_normalise(working, downtime))
+        has_calendar.append(machine.working is not None or bool(machine.downtime))
+    longest = [max((e - s for s, e in cal), default=0) for cal in calendars]
+
+    ops: list[PreparedOp] = []
+    jobs: list[PreparedJob] = []
+    op_index: dict[Key, int] = {}
+    job_ids: set[Key] = set()
+    raw_preds: list[tuple[Key, ...]] = []
+    for j, job in enumerate(problem.jobs):
+        if job.id in job_ids:
+            raise ProblemError(f"job {job.id!r} is listed twice")
+        job_ids.add(job.id)
+        if job.weight < 0:
+            raise ProblemError(f"job {job.id!r}: weight must not be negative")
+        pjob = PreparedJob(index=j, id=job.id, due=job.due, weight=int(job.weight), ops=[])
+        jobs.append(pjob)
+        for position, op in enumerate(job.operations):
+            where = f"job {job.id!r} operation {op.id!r}"
+            if op.id in op_index:
+                raise ProblemError(f"{where}: operation id is used twice")
+            if not op.modes:
+                raise ProblemError(f"{where}: no eligible machine")
+            modes: list[tuple[int, int]] = []
+            all_modes: dict[int, int] = {}
+            for mode in op.modes:
+                if mode.machine not in machine_index:
+                    raise ProblemError(f"{where}: unknown machine {mode.machine!r}")
+                if mode.setup < 0 or mode.run < 0:
+                    raise ProblemError(f"{where}: setup and run must not be negative")
+                duration = int(mode.setup) + int(mode.run)
+                if duration < 1:
+                    raise ProblemError(
+                        f"{where}: duration on {mode.machine!r} must be at least 1 minute"
+                    )
+                k = machine_index[mode.machine]
+                if k in all_modes:
+                    raise ProblemError(f"{where}: machine {mode.machine!r} is listed twice")
+                all_modes[k] = duration
+                if duration <= longest[k]:
+                    modes.append((k, duration))
+            fixed = None
+            if op.fixed is not None:
+                k = machine_index.get(op.fixed.machine)
+                if k is None or k not in all_modes:
+                    raise ProblemError(
+                        f"{where}: fixed on {op.fixed.machine!r}, which is not one of its machines"
+                    )
+                start = int(op.fixed.start)
+                fixed = (k, start, start + all_modes[k])
+                # A fixed operation is a fact: it keeps its machine even if a calendar would
+                # not let it be scheduled there now.
+                modes = [(k, all_modes[k])]
+                floor = start
+            else:
+                if not modes:
+                    raise ProblemError(
+                        f"{where}: longer than every working interval of its machines "
+                        "(operations are not split across breaks)"
+                    )
+                if len(modes) < len(all_modes):
+                    notes.append(f"{where}: machines whose shifts are too short were skipped")
+                floor = max(
+                    problem.now,
+                    job.release if job.release is not None else problem.now,
+                    op.release if op.release is not None else problem.now,
+                )
+            i = len(ops)
+            op_index[op.id] = i
+            ops.append(
+                PreparedOp(
+                    index=i,
+                    id=op.id,
+                    job=j,
+                    op_index=position,
+                    modes=modes,
+                    floor=int(floor),
+                    fixed=fixed,
+                )
+            )
+            pjob.ops.append(i)
+            preds = tuple(op.predecessors)
+            if job.sequential and position > 0:
+                preds = (job.operations[position - 1].id, *preds)
+            raw_preds.append(preds)
+
+    for i, preds in enumerate(raw_preds):
+        seen: set[int] = set()
+        for pred in preds:
+            p = op_index.get(pred)
+            if p is None:
+                raise ProblemError(f"operation {ops[i].id!r}: unknown predecessor {pred!r}")
+            if p == i:
+                raise ProblemError(f"operation {ops[i].id!r} cannot precede itself")
+            if p not in seen:
+                seen.add(p)
+                ops[i].preds.append(p)
+                ops[p].succs.append(i)
+
+    # Kahn's algorithm: a topological order, or the cycle is reported.
+    indegree = [len(op.preds) for op in ops]
+    topo = [i for i, d in enumerate(indegree) if d == 0]
+    for i in topo:
+        for s in ops[i].succs:
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                topo.append(s)
+    if len(topo) < len(ops):
+        stuck = [ops[i].id for i, d in enumerate(indegree) if d > 0][:5]
+        raise ProblemError(f"the precedences have a cycle through operations {stuck!r}")
+
+    # Fixed operations may not overlap one another on a machine: nothing could repair that.
+    by_machine: dict[int, list[tuple[int, int, Key]]] = {}
+    for op in ops:
+        if op.fixed is not None:
+            k, start, end = op.fixed
+            by_machine.setdefault(k, []).append((start, end, op.id))
+    for k, booked in by_machine.items():
+        booked.sort()
+        for (_, end_a, id_a), (start_b, _, id_b) in zip(booked, booked[1:], strict=False):
+            if start_b < end_a:
+                raise ProblemError(
+                    f"fixed operations {id_a!r} and {id_b!r} overlap on machine "
+                    f"{list(machine_index)[k]!r}"
+                )
+
+    return Prepared(
+        ops=ops,
+        jobs=jobs,
+        machine_ids=list(machine_index),
+        calendars=calendars,
+        has_calendar=has_calendar,
+        topo=topo,
+        now=int(problem.now),
+        notes=notes,
+    )
