@@ -110,16 +110,28 @@ def _machining_background_load() -> int:
         day = timezone.localdate() + timedelta(days=n)
         if day.isoweekday() == 7:
             continue
+        due = day + timedelta(days=3 if (day + timedelta(days=2)).isoweekday() == 7 else 2)
         for machine in machines:
             number = f"MO-BG-{day:%m%d}-{machine.code}"
             if ProductionOrder.objects.filter(number=number).exists():
                 continue
+            sales_order, _ = SalesOrder.objects.get_or_create(
+                number=f"SO-BG-{day:%m%d}-{machine.code}",
+                defaults={
+                    "customer": "FAW Engine Plant",
+                    "item": item,
+                    "quantity": Decimal(82),
+                    "due_date": due,
+                    "priority": 5,
+                },
+            )
             # 30 min setup + 82 × 10.1053 min ≈ 859 of the 960 minutes of the two shifts.
             order = production_order_create(
                 item=item,
                 quantity=Decimal(82),
-                due_date=day + timedelta(days=2),
+                due_date=due,
                 priority=5,
+                sales_order=sales_order,
                 number=number,
                 status=ProductionOrder.Status.PLANNED,
                 note="Batch already in machining",

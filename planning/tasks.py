@@ -7,3 +7,11 @@ from .services import bom_low_level_codes_update
 def bom_low_level_codes_refresh() -> int:
     """Recompute low-level codes; idempotent."""
     return bom_low_level_codes_update()
+
+
+@shared_task(name="planning.tasks.mrp_run_task")
+def mrp_run_task(run_id: int) -> int:
+    """Execute a queued MRP run; a second delivery finds it done and does nothing."""
+    from .services.mrp import mrp_run_execute
+
+    return mrp_run_execute(run_id=run_id).pk

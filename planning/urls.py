@@ -11,4 +11,10 @@ urlpatterns = [
     path("capacity/", views.capacity, name="capacity"),
     path("capacity/check/", views.capacity_check, name="capacity_check"),
     path("gantt/", views.gantt, name="gantt"),
+    path("mrp/", views.mrp, name="mrp"),
+    path("mrp/run/", views.mrp_start, name="mrp_start"),
+    path("mrp/<int:pk>/progress/", views.mrp_progress, name="mrp_progress"),
+    path("mrp/<int:pk>/demand/<str:demand_id>/", views.mrp_demand, name="mrp_demand"),
+    path("mrp/planned/<int:pk>/pegs/", views.mrp_pegs, name="mrp_pegs"),
+    path("mrp/planned/<int:pk>/firm/", views.mrp_firm, name="mrp_firm"),
 ]

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -17,7 +18,8 @@ from resources.models import Equipment
 from . import selectors
 from .filtersets import ProductionOrderFilterSet
 from .forms import PlanCheckForm
-from .models import OrderOperation
+from .models import MrpRun, OrderOperation, PlannedOrder
+from .services import mrp as mrp_services
 from .services import orders as order_services
 from .services.capacity import capacity_load, capacity_plan_check, plant_tz
 
@@ -178,4 +180,68 @@ def gantt(request):
             "label_w": label_w,
             "days": days,
         },
+    )
+
+
+# --- MRP -------------------------------------------------------------------------------
+
+
+@login_required
+def mrp(request):
+    runs = list(MrpRun.objects.select_related("created_by")[:10])
+    run_id = request.GET.get("run")
+    run = None
+    if run_id and run_id.isdigit():
+        run = MrpRun.objects.filter(pk=int(run_id)).first()
+    if run is None:
+        run = next((r for r in runs if r.status == MrpRun.Status.DONE), None)
+    context = {"runs": runs, "run": run}
+    if run is not None and run.status == MrpRun.Status.DONE:
+        context.update(selectors.mrp_run_results(run))
+    return render(request, "planning/mrp.html", context)
+
+
+@require_POST
+@role_required(Role.PLANNER)
+def mrp_start(request):
+    run = mrp_services.mrp_run_start(by=request.user)
+    return render(request, "planning/partials/mrp_progress.html", {"run": run})
+
+
+@login_required
+def mrp_progress(request, pk: int):
+    run = get_object_or_404(MrpRun, pk=pk)
+    response = render(request, "planning/partials/mrp_progress.html", {"run": run})
+    if run.status == MrpRun.Status.DONE:
+        response["HX-Redirect"] = f"{reverse('planning:mrp')}?run={run.pk}"
+    return response
+
+
+@login_required
+def mrp_pegs(request, pk: int):
+    planned = get_object_or_404(PlannedOrder.objects.select_related("item"), pk=pk)
+    return render(
+        request,
+        "planning/partials/mrp_pegs.html",
+        {"planned": planned, "pegs": planned.pegs.all()},
+    )
+
+
+@login_required
+def mrp_demand(request, pk: int, demand_id: str):
+    run = get_object_or_404(MrpRun, pk=pk)
+    supplies = (run.summary or {}).get("demand_supply", {}).get(demand_id, [])
+    return render(
+        request, "planning/partials/mrp_demand.html", {"demand_id": demand_id, "supplies": supplies}
+    )
+
+
+@require_POST
+@role_required(Role.PLANNER)
+def mrp_firm(request, pk: int):
+    planned = get_object_or_404(PlannedOrder.objects.select_related("item", "run"), pk=pk)
+    created = mrp_services.planned_order_firm(planned_order=planned, by=request.user)
+    planned.refresh_from_db()
+    return render(
+        request, "planning/partials/mrp_planned_row.html", {"p": planned, "created": created}
     )

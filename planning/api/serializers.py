@@ -6,11 +6,15 @@ from core.api import CleanModelSerializer
 from resources.models import Equipment, Item, Skill, WorkCenter
 
 from ..models import (
+    ActionMessage,
     Bom,
     BomLine,
     Forecast,
     MpsEntry,
+    MrpRun,
     OrderOperation,
+    Peg,
+    PlannedOrder,
     ProductionOrder,
     Routing,
     RoutingStep,
@@ -240,3 +244,74 @@ class PlanCheckSerializer(serializers.Serializer):
     bottleneck = BottleneckSerializer()
     days = PlanDaySerializer(many=True)
     overloads = LoadCellSerializer(many=True)
+
+
+class PegSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Peg
+        fields = ["demand_kind", "demand_ref", "top_demand_ref", "quantity"]
+
+
+class PlannedOrderSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="item.code")
+    pegs = PegSerializer(many=True, read_only=True)
+    production_order = serializers.CharField(
+        source="production_order.number", default=None, read_only=True
+    )
+    requisition = serializers.CharField(source="requisition.number", default=None, read_only=True)
+
+    class Meta:
+        model = PlannedOrder
+        fields = [
+            "id",
+            "run",
+            "ref",
+            "item",
+            "kind",
+            "quantity",
+            "start_date",
+            "due_date",
+            "status",
+            "production_order",
+            "requisition",
+            "pegs",
+        ]
+        read_only_fields = fields
+
+
+class ActionMessageSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="item.code")
+
+    class Meta:
+        model = ActionMessage
+        fields = ["kind", "item", "reference", "text", "date", "suggested_date"]
+
+
+class MrpRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MrpRun
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "planning_date",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+        ]
+        read_only_fields = [
+            "status",
+            "progress",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+        ]
+        extra_kwargs = {"planning_date": {"required": False}}
+
+
+class FirmResultSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    number = serializers.CharField()
+    id = serializers.IntegerField()

@@ -9,6 +9,8 @@ router.register("routings", views.RoutingViewSet)
 router.register("sales-orders", views.SalesOrderViewSet)
 router.register("forecasts", views.ForecastViewSet)
 router.register("mps", views.MpsEntryViewSet)
+router.register("mrp-runs", views.MrpRunViewSet)
+router.register("planned-orders", views.PlannedOrderViewSet)
 router.register("production-orders", views.ProductionOrderViewSet, basename="production-order")
 
 urlpatterns = [

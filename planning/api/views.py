@@ -13,7 +13,8 @@ from resources.models import WorkCenter
 
 from .. import selectors
 from ..filtersets import MpsEntryFilterSet, ProductionOrderFilterSet, SalesOrderFilterSet
-from ..models import Bom, Forecast, MpsEntry, Routing, SalesOrder
+from ..models import Bom, Forecast, MpsEntry, MrpRun, PlannedOrder, Routing, SalesOrder
+from ..services import mrp as mrp_services
 from ..services import orders as order_services
 from ..services.capacity import capacity_load, capacity_plan_check
 from . import serializers as s
@@ -188,3 +189,42 @@ class CapacityCheckView(APIView):
                 "overloads": [_cell(c) for c in check.overloads],
             }
         )
+
+
+class MrpRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """MRP runs: POST queues one (the worker runs it; poll `progress`), GET reads results."""
+
+    queryset = MrpRun.objects.all()
+    serializer_class = s.MrpRunSerializer
+    permission_classes = [PlannerWrites]
+
+    def perform_create(self, serializer):
+        serializer.instance = mrp_services.mrp_run_start(
+            by=self.request.user, planning_date=serializer.validated_data.get("planning_date")
+        )
+
+    @extend_schema(responses=s.ActionMessageSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def messages(self, request, pk=None):
+        run = self.get_object()
+        rows = run.messages.select_related("item")
+        return Response(s.ActionMessageSerializer(rows, many=True).data)
+
+
+class PlannedOrderViewSet(viewsets.ReadOnlyModelViewSet):
+    """Planned orders of MRP runs with their pegging; `firm` turns one into a production
+    order or a purchase requisition."""
+
+    queryset = PlannedOrder.objects.select_related(
+        "item", "production_order", "requisition"
+    ).prefetch_related("pegs")
+    serializer_class = s.PlannedOrderSerializer
+    filterset_fields = ["run", "kind", "status", "item__code"]
+    permission_classes = [PlannerWrites]
+
+    @extend_schema(request=None, responses=s.FirmResultSerializer)
+    @action(detail=True, methods=["post"])
+    def firm(self, request, pk=None):
+        created = mrp_services.planned_order_firm(planned_order=self.get_object(), by=request.user)
+        kind = "production_order" if hasattr(created, "operations") else "purchase_requisition"
+        return Response({"kind": kind, "number": created.number, "id": created.pk})

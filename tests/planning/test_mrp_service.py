@@ -1,0 +1,101 @@
+"""MRP runs on the demo plant: loading, planned orders with pegging, firming, API, page."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from rest_framework.test import APIClient
+
+from core.roles import Role
+from planning.models import MrpRun, PlannedOrder, ProductionOrder, PurchaseRequisition
+from planning.services.mrp import mrp_input_load, mrp_run_execute, mrp_run_start, planned_order_firm
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def planner_user():
+    user = UserFactory(username="mrp-planner")
+    user.groups.add(Group.objects.get_or_create(name=Role.PLANNER)[0])
+    return user
+
+
+def test_input_reflects_the_plant(demo_plant):
+    from django.utils import timezone
+
+    data = mrp_input_load(start=timezone.localdate())
+    demand_ids = {d.id for d in data.demands}
+    assert "SO:SO-2026-0001" in demand_ids
+    receipts = {r.id: r.quantity for r in data.receipts}
+    assert receipts["MO:MO-2026-00001"] == 500 and receipts["PO:PO-2026-0001/1"] == 200
+    assert data.on_hand["BRG-6205"] == 30
+    # The planned order for 500 blocks has not started: its 500 bearings are allocated.
+    assert data.allocations["BRG-6205"] == 500
+    assert {(e.parent, e.component) for e in data.bom} >= {
+        ("EB-500", "BRG-6205"),
+        ("HSG-100", "PP-GF30"),
+    }
+
+
+def test_run_plans_the_bearing_shortfall_with_pegs_and_firms(
+    demo_plant, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = mrp_run_start(by=planner_user())
+    run.refresh_from_db()
+    assert run.status == MrpRun.Status.DONE and run.progress == 100
+    bearings = PlannedOrder.objects.get(run=run, item__code="BRG-6205")
+    # 500 allocated − 30 on hand = 470 short; the 200 on order cover part of it: 270 to buy.
+    assert bearings.kind == "purchase" and bearings.quantity == 270
+    assert sum(p.quantity for p in bearings.pegs.all()) == bearings.quantity
+    kinds = set(run.messages.values_list("kind", flat=True))
+    assert {"shortage", "expedite"} <= kinds
+
+    requisition = planned_order_firm(planned_order=bearings)
+    assert isinstance(requisition, PurchaseRequisition) and requisition.quantity == 270
+    assert planned_order_firm(planned_order=bearings) == requisition  # firming twice: same one
+    housing = PlannedOrder.objects.get(run=run, item__code="HSG-100")
+    order = planned_order_firm(planned_order=housing)
+    assert isinstance(order, ProductionOrder) and order.operations.count() == 2
+
+    again = mrp_run_execute(run_id=run.pk)  # a second delivery of the task
+    assert again.planned_orders.count() == run.planned_orders.count()
+
+
+def test_api_run_and_firm(demo_plant, django_capture_on_commit_callbacks):
+    client = APIClient()
+    client.force_authenticate(planner_user())
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post("/api/v1/mrp-runs/", {}, format="json")
+    assert created.status_code == 201, created.content
+    run_id = created.json()["id"]
+    assert client.get(f"/api/v1/mrp-runs/{run_id}/").json()["status"] == "done"
+    planned = client.get(f"/api/v1/planned-orders/?run={run_id}&item__code=BRG-6205").json()[
+        "results"
+    ]
+    assert planned[0]["quantity"] == "270.0000" and planned[0]["pegs"]
+    firmed = client.post(f"/api/v1/planned-orders/{planned[0]['id']}/firm/")
+    assert firmed.status_code == 200 and firmed.json()["kind"] == "purchase_requisition"
+    assert client.get(f"/api/v1/mrp-runs/{run_id}/messages/").status_code == 200
+    operator = APIClient()
+    operator.force_authenticate(UserFactory(username="op"))
+    assert operator.post("/api/v1/mrp-runs/", {}, format="json").status_code == 403
+
+
+def test_mrp_page_with_drill_down(demo_plant, django_capture_on_commit_callbacks):
+    client = Client()
+    client.force_login(planner_user())
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post("/planning/mrp/run/", HTTP_HX_REQUEST="true")
+    assert started.status_code == 200 and b"MRP run" in started.content
+    run = MrpRun.objects.get()
+    progress = client.get(f"/planning/mrp/{run.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert progress["HX-Redirect"].endswith(f"?run={run.pk}")
+    page = client.get(f"/planning/mrp/?run={run.pk}")
+    assert b"BRG-6205" in page.content and b"Action messages" in page.content
+    bearings = PlannedOrder.objects.get(run=run, item__code="BRG-6205")
+    pegs = client.get(f"/planning/mrp/planned/{bearings.pk}/pegs/")
+    assert pegs.status_code == 200 and b"allocation" in pegs.content
+    demand = client.get(f"/planning/mrp/{run.pk}/demand/SO:SO-2026-0001/")
+    assert b"MO:MO-2026-00001" in demand.content
+    firm = client.post(f"/planning/mrp/planned/{bearings.pk}/firm/", HTTP_HX_REQUEST="true")
+    assert b"Firmed" in firm.content
