@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from resources.admin import MasterDataImportExportAdmin
 from resources.models import Item
 
 from .bomgraph import bom_find_cycle
@@ -20,6 +21,7 @@ from .models import (
     SalesOrder,
     ScheduleRun,
 )
+from .resources import BomResource, RoutingResource
 
 
 class BomLineFormSet(BaseInlineFormSet):
@@ -55,7 +57,9 @@ class BomLineInline(admin.TabularInline):
 
 
 @admin.register(Bom)
-class BomAdmin(admin.ModelAdmin):
+class BomAdmin(MasterDataImportExportAdmin):
+    # Import/export is by BOM line (one row per line); the BOM is created from the rows.
+    resource_classes = [BomResource]
     list_display = ("item", "version", "base_quantity", "effective_from", "effective_to")
     list_filter = ("version",)
     search_fields = ("item__code", "item__name", "lines__component__code")
@@ -76,7 +80,9 @@ class RoutingStepInline(admin.TabularInline):
 
 
 @admin.register(Routing)
-class RoutingAdmin(admin.ModelAdmin):
+class RoutingAdmin(MasterDataImportExportAdmin):
+    # Import/export is by routing step (one row per step); the routing is created from them.
+    resource_classes = [RoutingResource]
     list_display = ("item", "version", "effective_from", "effective_to")
     search_fields = ("item__code", "item__name")
     autocomplete_fields = ("item",)

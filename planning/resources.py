@@ -7,6 +7,8 @@ differs from an earlier row of the same header is an error. Lines match on (BOM,
 steps on (routing, step_no); items, work centers, equipment and skills match on their codes.
 """
 
+from collections import defaultdict, deque
+
 from django.core.exceptions import ValidationError
 from import_export import fields, widgets
 
@@ -24,9 +26,8 @@ from resources.resources import (
     model_field,
 )
 
-from .bomgraph import bom_find_cycle
 from .models import Bom, BomLine, Routing, RoutingStep
-from .services import bom_cycle_check, bom_edges, bom_low_level_codes_update
+from .services import bom_cycle_check, bom_low_level_codes_update
 
 
 def _shown(value) -> str:
@@ -225,22 +226,64 @@ class BomResource(HeaderLineResource):
         super().after_import(dataset, result, **kwargs)
         try:
             bom_cycle_check()
-        except ValidationError as e:
-            message = " ".join(e.message_dict.get("component", e.messages))
-            cycle = bom_find_cycle(bom_edges()) or []
-            on_cycle = set(zip(cycle, cycle[1:], strict=False))
-            rows = sorted(
-                number
-                for number, line in self.saved_rows
-                if (line.bom.item_id, line.component_id) in on_cycle
-            )
-            if not rows:  # cannot happen unless the stored structure already had a cycle
+        except ValidationError:
+            closing = self.cycle_closing_rows()
+            if not closing:  # cannot happen unless the stored structure already had a cycle
                 raise
-            for number in dict.fromkeys(rows):
+            codes = dict(
+                Item.objects.filter(pk__in={pk for _, c in closing for pk in c}).values_list(
+                    "pk", "code"
+                )
+            )
+            for number, cycle in closing:
+                message = "BOM cycle: " + " → ".join(codes[pk] for pk in cycle) + "."
                 self.row_invalidate(result, number, ValidationError({"component": [message]}))
             return
         if not result.has_errors() and not result.has_validation_errors():
             bom_low_level_codes_update()
+
+    def cycle_closing_rows(self) -> list[tuple[int, list]]:
+        """The rows that close a cycle, each with its cycle [parent, component, …, parent].
+
+        Replays this file's lines in file order on top of the other stored lines: a line
+        closes a cycle when its parent can already be reached from its component. It is
+        reported and left out, so a second, separate cycle is found (and named) as well.
+        """
+        saved = {line.pk for _, line in self.saved_rows}
+        children: dict = defaultdict(set)
+        for pk, parent, component in BomLine.objects.values_list(
+            "pk", "bom__item_id", "component_id"
+        ):
+            if pk not in saved:
+                children[parent].add(component)
+        closing = []
+        for number, line in self.saved_rows:
+            parent, component = line.bom.item_id, line.component_id
+            path = _path(children, component, parent)
+            if path:
+                closing.append((number, [parent, *path]))
+            else:
+                children[parent].add(component)
+        return closing
+
+
+def _path(children: dict, start, goal) -> list | None:
+    """A shortest path start → … → goal along parent → component edges, or None."""
+    previous = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node == goal:
+            path = []
+            while node is not None:
+                path.append(node)
+                node = previous[node]
+            return path[::-1]
+        for child in children.get(node, ()):
+            if child not in previous:
+                previous[child] = node
+                queue.append(child)
+    return None
 
 
 class RoutingResource(HeaderLineResource):

@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from import_export.admin import ImportExportModelAdmin
 
 from . import models as m
+from .resources import CSV, XLSX, ItemResource, result_errors
 
 
 class AreaInline(admin.TabularInline):
@@ -92,8 +96,43 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
 
 
+class MasterDataImportExportAdmin(ImportExportModelAdmin):
+    """Import and export of master data as CSV or XLSX; an import is all or nothing.
+
+    The preview (a dry run) lists every bad row with its column. The confirm step rolls back
+    on any bad row too — import-export would keep the good rows — and says what was wrong.
+    """
+
+    import_formats = [CSV, XLSX]
+    export_formats = [CSV, XLSX]
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs.setdefault("rollback_on_validation_errors", True)
+        return kwargs
+
+    def process_result(self, result, request):
+        if not (result.has_errors() or result.has_validation_errors()):
+            return super().process_result(result, request)
+        problems = [
+            ", ".join(part for part in (f"row {row}" if row else "", column) if part)
+            + f": {message}"
+            for row, column, message in result_errors(result, tuple(result.diff_headers))
+        ]
+        more = f" … and {len(problems) - 10} more" if len(problems) > 10 else ""
+        messages.error(request, "Nothing was imported. " + "; ".join(problems[:10]) + more)
+        opts = self.model._meta
+        return HttpResponseRedirect(
+            reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_import",
+                current_app=self.admin_site.name,
+            )
+        )
+
+
 @admin.register(m.Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(MasterDataImportExportAdmin):
+    resource_classes = [ItemResource]
     list_display = (
         "code",
         "name",

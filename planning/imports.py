@@ -1,0 +1,271 @@
+"""Import of master data — items, BOMs, routings — from CSV or XLSX files.
+
+`masterdata_import` reads one file, `masterdata_import_many` several (items first, then
+BOMs, then routings, whatever order they are given in). Both run django-import-export's
+resources (resources.resources.ItemResource, planning.resources.BomResource and
+RoutingResource) in ONE transaction with model validation on, and write nothing unless every
+row of every file is good; a dry run reports what would be new or updated and writes
+nothing. Errors name the file, the row as a spreadsheet shows it (header = row 1) and the
+column.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from import_export.results import RowResult
+
+from core.models import AuditEntry
+from resources.resources import CSV, XLSX, ItemResource, cell_text, result_errors
+
+from .resources import BomResource, RoutingResource
+
+KINDS = {"items": ItemResource, "boms": BomResource, "routings": RoutingResource}
+KIND_ORDER = ("items", "boms", "routings")
+
+# Leading bytes of files people upload by mistake, for a clear "wrong file type" message.
+SIGNATURES = [
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls (or other Office 97) file; save it as .xlsx"),
+    (b"\x1f\x8b", "a gzip archive"),
+]
+ZIP = b"PK\x03\x04"
+
+
+# The name callers use; it shadows the builtin ImportError in this module only.
+@dataclass(frozen=True)
+class ImportError:
+    """One problem: row as a spreadsheet numbers it (0 = the whole file), column ("" = none)."""
+
+    row: int
+    column: str
+    message: str
+    file: str = ""
+
+    def __str__(self) -> str:
+        where = " ".join(
+            part for part in (self.file, f"row {self.row}" if self.row else "") if part
+        )
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, on a dry run or on errors, would have done) — rows by outcome."""
+
+    kind: str
+    file_name: str = ""
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[ImportError] = field(default_factory=list)
+    dry_run: bool = False
+    parts: list["ImportReport"] = field(default_factory=list)  # one per file, for _many
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        name = f"{self.file_name}: " if self.file_name else ""
+        return (
+            f"{name}{self.kind}, {self.new} new, {self.updated} updated, {self.unchanged} unchanged"
+        )
+
+
+class _FileProblem(Exception):
+    pass
+
+
+def _file_bytes(file) -> bytes:
+    if isinstance(file, bytes | bytearray):
+        return bytes(file)
+    if isinstance(file, str | Path):
+        try:
+            return Path(file).read_bytes()
+        except OSError as e:
+            raise _FileProblem(f"Cannot read the file: {e.strerror or e}.") from None
+    if hasattr(file, "seek"):
+        file.seek(0)
+    data = file.read()
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def _dataset(data: bytes, file_name: str):
+    """A tablib Dataset from CSV or XLSX bytes, chosen by the extension and checked by content."""
+    extension = Path(file_name).suffix.lower()
+    if extension not in {".csv", ".xlsx", ""}:
+        raise _FileProblem(f"Unsupported file type “{extension}”: use a .csv or .xlsx file.")
+    if not data.strip():
+        raise _FileProblem("The file is empty.")
+    for signature, what in SIGNATURES:
+        if data.startswith(signature):
+            raise _FileProblem(f"This is {what}, not a CSV or XLSX file.")
+    is_zip = data.startswith(ZIP)
+    if extension == ".xlsx" or (not extension and is_zip):
+        if not is_zip:
+            raise _FileProblem("This is not an XLSX workbook (the file is not a zip archive).")
+        try:
+            return XLSX().create_dataset(data)
+        except Exception as e:  # openpyxl raises many kinds for a damaged or foreign zip
+            raise _FileProblem(f"This is not a readable XLSX workbook ({e}).") from None
+    if is_zip:
+        raise _FileProblem("This is a zip archive (an XLSX workbook?), not CSV text.")
+    if b"\x00" in data:
+        raise _FileProblem("This is a binary file, not CSV text.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _FileProblem("This is not UTF-8 text; save the CSV as UTF-8.") from None
+    try:
+        return CSV().create_dataset(text)
+    except Exception as e:  # csv.Error (e.g. a field too large) — about the file as a whole
+        raise _FileProblem(f"This is not readable CSV ({e}).") from None
+
+
+def kind_detect(headers: Iterable) -> str | None:
+    """items, boms or routings: the kind whose columns the header shares most; None if unclear."""
+    columns = {cell_text(h).lower() for h in headers or []} - {""}
+    scores = {kind: len(columns & set(resource.columns())) for kind, resource in KINDS.items()}
+    best = max(scores.values())
+    winners = [kind for kind, score in scores.items() if score == best]
+    return winners[0] if best and len(winners) == 1 else None
+
+
+def _read(file, file_name: str, kind: str | None):
+    """(dataset, kind) or raise _FileProblem."""
+    dataset = _dataset(_file_bytes(file), file_name)
+    if kind is None:
+        kind = kind_detect(dataset.headers)
+        if kind is None:
+            raise _FileProblem(
+                "Cannot tell from the header (row 1) whether this is an items, boms or routings "
+                "file; the first row must name the columns (see docs/import.md)."
+            )
+    elif kind not in KINDS:
+        raise _FileProblem(f"Unknown kind “{kind}”: use items, boms or routings.")
+    return dataset, kind
+
+
+def _import_dataset(dataset, *, kind: str, file_name: str, dry_run: bool) -> ImportReport:
+    """Run the resource; must be called inside the caller's transaction."""
+    resource = KINDS[kind]()
+    # dry_run=False even for a dry run: import-export would roll back each file on its own,
+    # and a BOM file checked in the same run as its items file must see those items. The
+    # caller's transaction is rolled back instead.
+    result = resource.import_data(
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=True,
+        collect_failed_rows=True,
+        rollback_on_validation_errors=True,
+        file_name=file_name,
+    )
+    totals = result.totals
+    return ImportReport(
+        kind=kind,
+        file_name=file_name,
+        new=totals[RowResult.IMPORT_TYPE_NEW],
+        updated=totals[RowResult.IMPORT_TYPE_UPDATE],
+        unchanged=totals[RowResult.IMPORT_TYPE_SKIP] - resource.blank_rows,
+        errors=[
+            ImportError(r, c, m, file=file_name)
+            for r, c, m in result_errors(result, resource.columns())
+        ],
+        dry_run=dry_run,
+    )
+
+
+def _audit(report: ImportReport, by) -> None:
+    # core.audit.audit_record() wants one model instance; an import is about a file.
+    AuditEntry.objects.create(
+        actor=by if getattr(by, "is_authenticated", False) else None,
+        action=f"masterdata.import.{report.kind}",
+        object_type="file",
+        object_id=report.file_name[-64:],
+        data={"new": report.new, "updated": report.updated, "unchanged": report.unchanged},
+    )
+
+
+def masterdata_import(
+    *, file, file_name: str, kind: str | None = None, dry_run: bool = False, by=None
+) -> ImportReport:
+    """Import one CSV or XLSX file of items, BOM lines or routing steps; all or nothing.
+
+    `file` is a path, bytes or a file object (an upload); `file_name` decides CSV or XLSX by
+    its extension (the content must agree). `kind` is detected from the header when None.
+    """
+    try:
+        dataset, kind = _read(file, file_name, kind)
+    except _FileProblem as e:
+        return ImportReport(
+            kind=kind or "", file_name=file_name, errors=[ImportError(0, "", str(e), file_name)]
+        )
+    with transaction.atomic():
+        report = _import_dataset(dataset, kind=kind, file_name=file_name, dry_run=dry_run)
+        if report.errors or dry_run:
+            transaction.set_rollback(True)
+        else:
+            _audit(report, by)
+    return report
+
+
+def _named(file) -> tuple[str, object]:
+    if isinstance(file, tuple):
+        return str(file[0]), file[1]
+    if isinstance(file, str | Path):
+        return str(file), file
+    return str(getattr(file, "name", "") or "upload"), file
+
+
+def masterdata_import_many(
+    *, files: Iterable, kind: str | None = None, dry_run: bool = False, by=None
+) -> ImportReport:
+    """Import several files in one transaction: items, then BOMs, then routings.
+
+    Each of `files` is a path, a file object with a name, or a (file_name, file) pair. If any
+    file cannot be read nothing is imported; otherwise every file is imported and every bad
+    row of every file is reported (a bad item can make BOM rows that use it fail too).
+    """
+    loaded, errors = [], []
+    for position, entry in enumerate(files):
+        file_name, file = _named(entry)
+        try:
+            dataset, file_kind = _read(file, file_name, kind)
+        except _FileProblem as e:
+            errors.append(ImportError(0, "", str(e), file_name))
+            continue
+        loaded.append((KIND_ORDER.index(file_kind), position, file_name, file_kind, dataset))
+    loaded.sort(key=lambda entry: entry[:2])
+    kinds = "+".join(dict.fromkeys(entry[3] for entry in loaded)) or (kind or "")
+    if errors:
+        return ImportReport(kind=kinds, errors=errors, dry_run=dry_run)
+    parts = []
+    with transaction.atomic():
+        for _, _, file_name, file_kind, dataset in loaded:
+            parts.append(
+                _import_dataset(dataset, kind=file_kind, file_name=file_name, dry_run=dry_run)
+            )
+        errors = [error for part in parts for error in part.errors]
+        if errors or dry_run:
+            transaction.set_rollback(True)
+        else:
+            for part in parts:
+                _audit(part, by)
+    return ImportReport(
+        kind=kinds,
+        file_name=", ".join(part.file_name for part in parts),
+        new=sum(part.new for part in parts),
+        updated=sum(part.updated for part in parts),
+        unchanged=sum(part.unchanged for part in parts),
+        errors=errors,
+        dry_run=dry_run,
+        parts=parts,
+    )

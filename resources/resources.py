@@ -1,0 +1,526 @@
+"""django-import-export resources for master data, and what every master-data import shares.
+
+The shared part keeps the promise of STYLE.md — foreign keys match on business codes, one
+transaction, model validation on, every bad row reported with its number and column:
+
+- widgets that turn a cell into a value or raise ``ValueError`` naming the bad value (the
+  stock ones let ``DoesNotExist``/``InvalidOperation`` through, which import-export reports as
+  a row error without a column, or silently drop unknown many-to-many codes);
+- CSV and XLSX formats that keep the rows of the file where they are, so that row numbers
+  are those a user sees in a spreadsheet (header = row 1, first data row = row 2);
+- ``MasterDataResource``: checks the header before any row is read, refuses duplicate keys
+  within one file, names errors by column, and numbers rows like the file.
+
+``planning.imports.masterdata_import`` (the service) and the admin both run these resources.
+"""
+
+import csv
+import io
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+import tablib
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
+from django.db.models.fields import NOT_PROVIDED
+from import_export import fields, resources, widgets
+from import_export.formats import base_formats
+from import_export.results import Result, RowResult
+
+from .models import Item
+
+NO_HEADER = "(no header)"
+
+
+def cell_text(value) -> str:
+    """A cell as stripped text; whole numbers from a spreadsheet lose their '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def decimal_plain(value: Decimal) -> str:
+    """80.0000 → '80', 0.2000 → '0.2': what a person would type."""
+    text = format(value.normalize(), "f")
+    return "0" if text in {"-0", ""} else text
+
+
+# --- widgets -----------------------------------------------------------------------------
+
+
+def _limit_message(minimum: Decimal | int, exclusive: bool) -> str:
+    if minimum == 0:
+        return "must be greater than zero" if exclusive else "must not be negative"
+    return f"must be greater than {minimum}" if exclusive else f"must be at least {minimum}"
+
+
+class CodeWidget(widgets.CharWidget):
+    """A code or short text: stripped, and a number typed in a spreadsheet (version 1) as '1'."""
+
+    def clean(self, value, row=None, **kwargs):
+        return cell_text(value)
+
+
+class ChoiceWidget(widgets.CharWidget):
+    """One of a model field's choices, by value or label, in any case; blank gives the default."""
+
+    def __init__(self, choices, **kwargs):
+        self.choices = list(choices)
+        super().__init__(**kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        text = cell_text(value)
+        if not text:
+            return None
+        for key, label in self.choices:
+            if text.lower() in {str(key).lower(), str(label).lower()}:
+                return key
+        allowed = ", ".join(str(key) for key, _ in self.choices)
+        raise ValueError(f"“{text}” is not one of {allowed}.")
+
+
+class QuantityWidget(widgets.DecimalWidget):
+    """A decimal number (quantity, money, minutes), refused when below its lower limit."""
+
+    def __init__(self, minimum=None, exclusive=False, below=None, **kwargs):
+        self.minimum = None if minimum is None else Decimal(minimum)
+        self.exclusive = exclusive
+        self.below = None if below is None else Decimal(below)
+        super().__init__(**kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        if self.is_empty(value):
+            return None
+        if isinstance(value, bool):
+            raise ValueError(f"“{value}” is not a number.")
+        # A spreadsheet float carries binary noise (0.1 + 0.2); 15 digits is what Excel shows.
+        text = f"{value:.15g}" if isinstance(value, float) else cell_text(value)
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"“{text}” is not a number.") from None
+        if not number.is_finite():
+            raise ValueError(f"“{text}” is not a number.")
+        if self.minimum is not None and (
+            number < self.minimum or (self.exclusive and number == self.minimum)
+        ):
+            raise ValueError(f"{text} {_limit_message(self.minimum, self.exclusive)}.")
+        if self.below is not None and number >= self.below:
+            raise ValueError(f"{text} must be below {self.below}.")
+        return number
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return ""
+        if self.coerce_to_string and not kwargs.get("force_native_type"):
+            return decimal_plain(Decimal(value))
+        return value
+
+
+class WholeNumberWidget(widgets.IntegerWidget):
+    """A whole number (line or step number, days, level); 10.5 is refused, not cut to 10."""
+
+    def __init__(self, minimum=None, **kwargs):
+        self.minimum = minimum
+        super().__init__(**kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        if self.is_empty(value):
+            return None
+        text = cell_text(value)
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"“{text}” is not a whole number.") from None
+        if isinstance(value, bool) or not number.is_finite() or number != number.to_integral():
+            raise ValueError(f"“{text}” is not a whole number.")
+        if number.adjusted() > 18:
+            raise ValueError(f"{text} is too large.")
+        if self.minimum is not None and number < self.minimum:
+            raise ValueError(f"{text} {_limit_message(self.minimum, False)}.")
+        return int(number)
+
+
+class DayWidget(widgets.DateWidget):
+    """A date: YYYY-MM-DD text or a spreadsheet date cell."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or cell_text(value) == "":
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return self._parse_value(cell_text(value), date)
+        except ValueError:
+            raise ValueError(f"“{cell_text(value)}” is not a date; write YYYY-MM-DD.") from None
+
+
+class CodeForeignKeyWidget(widgets.CachedForeignKeyWidget):
+    """A foreign key given by the related record's business code; an unknown code is named."""
+
+    def __init__(self, model, field="code", **kwargs):
+        super().__init__(model, field, **kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        code = cell_text(value)
+        if not code:
+            return None
+        try:
+            return super().clean(code, row, **kwargs)
+        except ObjectDoesNotExist:
+            raise ValueError(f"Unknown {self.model._meta.verbose_name} “{code}”.") from None
+
+
+class CodeManyToManyWidget(widgets.ManyToManyWidget):
+    """A list of business codes separated by `separator`; every code must exist.
+
+    The stock widget filters with ``code__in`` and so drops a mistyped code without a word.
+    """
+
+    def __init__(self, model, separator="|", field="code", **kwargs):
+        super().__init__(model, separator=separator, field=field, **kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        codes = list(dict.fromkeys(c.strip() for c in cell_text(value).split(self.separator)))
+        codes = [c for c in codes if c]
+        if not codes:
+            return self.model.objects.none()
+        found = self.model.objects.filter(**{f"{self.field}__in": codes})
+        known = {str(v) for v in found.values_list(self.field, flat=True)}
+        missing = [c for c in codes if c not in known]
+        if missing:
+            noun = self.model._meta.verbose_name
+            raise ValueError(f"Unknown {noun} " + ", ".join(f"“{c}”" for c in missing) + ".")
+        return found
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return ""
+        return self.separator.join(str(getattr(o, self.field)) for o in value.all())
+
+
+def model_field(model, name: str, widget, **kwargs) -> fields.Field:
+    """A resource field whose column is the model field's name; a blank cell gives its default."""
+    default = model._meta.get_field(name).default
+    kwargs.setdefault("default", NOT_PROVIDED if default is NOT_PROVIDED else default)
+    return fields.Field(attribute=name, column_name=name, widget=widget, **kwargs)
+
+
+def choice_field(model, name: str) -> fields.Field:
+    return model_field(model, name, ChoiceWidget(model._meta.get_field(name).choices))
+
+
+# --- file formats ------------------------------------------------------------------------
+
+
+def dataset_from_rows(rows: list[list]) -> tablib.Dataset:
+    """The first row is the header; short rows are padded, long rows widen the table.
+
+    Cells beyond the last named column get the header "" and are reported by
+    ``MasterDataResource`` with their row number (tablib would refuse the whole file).
+    """
+    rows = [list(r) for r in rows]
+    if not rows:
+        return tablib.Dataset()
+    width = max(len(r) for r in rows)
+    header = [cell_text(h) for h in rows[0]] + [""] * (width - len(rows[0]))
+    dataset = tablib.Dataset(headers=header)
+    for row in rows[1:]:
+        dataset.append(row + [None] * (width - len(row)))
+    return dataset
+
+
+class CSV(base_formats.CSV):
+    """CSV read with Python's csv module rather than tablib's reader.
+
+    tablib drops blank lines (so every later row number would be off by one) and refuses a
+    row with more cells than the header without saying which row; here blank lines stay
+    (and are skipped as blank rows) and extra cells are reported by row. A header with
+    semicolons and no commas (Excel in many European locales) is read with ';'.
+    """
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            in_stream = in_stream.decode(self.encoding or "utf-8-sig")
+        in_stream = in_stream.removeprefix("\ufeff")
+        first_line = in_stream.split("\n", 1)[0]
+        delimiter = ";" if ";" in first_line and "," not in first_line else ","
+        return dataset_from_rows(
+            csv.reader(io.StringIO(in_stream, newline=""), delimiter=delimiter)
+        )
+
+
+class XLSX(base_formats.XLSX):
+    """The first worksheet of a workbook, rows padded to the same width, row numbers kept."""
+
+    def create_dataset(self, in_stream):
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
+        try:
+            rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
+        return dataset_from_rows(rows)
+
+
+# --- the base resource ---------------------------------------------------------------------
+
+
+class MasterDataResult(Result):
+    """Numbers rows as a spreadsheet does: the header is row 1, the first data row is row 2.
+
+    import-export counts data rows from 1; a user looks for row 7 in Excel, not row 6.
+    """
+
+    def append_invalid_row(self, number, row, validation_error):
+        super().append_invalid_row(number + 1, row, validation_error)
+
+    def append_error_row(self, number, row, errors):
+        super().append_error_row(number + 1, row, errors)
+
+    def row_errors(self):
+        return [(r.number, r.errors) for r in self.error_rows]
+
+
+class MasterDataResource(resources.ModelResource):
+    """Base of the master-data resources.
+
+    Subclasses declare their columns in Meta.fields (the exact header names), and set
+    `required_columns`, `row_key_columns` (what may appear only once per file) and
+    `error_columns` (model field → column, for errors full_clean() names by model field).
+    """
+
+    required_columns: tuple[str, ...] = ()
+    row_key_columns: tuple[str, ...] = ()
+    error_columns: dict[str, str] = {}
+
+    class Meta:
+        clean_model_instances = True
+        use_transactions = True
+        skip_unchanged = True
+        report_skipped = True
+
+    @classmethod
+    def get_result_class(cls):
+        return MasterDataResult
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        return tuple(cls._meta.fields or ())
+
+    # -- before any row
+
+    def before_import(self, dataset, **kwargs):
+        """Normalise the header and check it; on a bad header no row is read at all.
+
+        The problems are reported as validation errors of row 1 — or of the row with a value
+        outside the named columns — in after_import, the first hook that has the result, so
+        the admin shows them in its table and a caller sees them like any other bad cell.
+        Reading the rows anyway would only repeat the same problem on every row.
+        """
+        self.header_problems: list[tuple[int, str, str]] = []
+        self.blank_rows = 0
+        self.row_keys: dict[tuple, int] = {}
+        self.rows_seen: dict[int, tuple[dict, RowResult]] = {}
+        headers = [cell_text(h).lower() for h in (dataset.headers or [])]
+        if dataset.headers:
+            dataset.headers = headers
+        problems = self.header_problems
+        for column in self.required_columns:
+            if column not in headers:
+                problems.append((1, column, "This column is required but missing."))
+        for index, column in enumerate(headers):
+            if column and column not in self.columns():
+                expected = ", ".join(self.columns())
+                problems.append((1, column, f"Unknown column; the columns are {expected}."))
+            elif column and headers.index(column) != index:
+                problems.append((1, column, "This column appears twice."))
+            elif not column:
+                for number, row in enumerate(dataset, 2):
+                    if cell_text(row[index]):
+                        problems.append(
+                            (
+                                number,
+                                NO_HEADER,
+                                f"“{cell_text(row[index])}” is in a column without a header.",
+                            )
+                        )
+        if problems:
+            del dataset[0 : len(dataset)]
+
+    def _check_import_id_fields(self, headers):
+        # before_import has already named a missing key column (row 1, with its name);
+        # import-export's own check would report it a second time, as a whole-file error.
+        if not self.header_problems:
+            super()._check_import_id_fields(headers)
+
+    # -- each row
+
+    def import_row(self, row, instance_loader, **kwargs):
+        if not any(cell_text(v) for v in row.values()):
+            # A blank line (often trailing rows of a spreadsheet): nothing to import.
+            self.blank_rows += 1
+            row_result = self.get_row_result_class()()
+            row_result.import_type = RowResult.IMPORT_TYPE_SKIP
+            return row_result
+        return super().import_row(row, instance_loader, **kwargs)
+
+    def import_instance(self, instance, row, **kwargs):
+        errors: dict[str, list] = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as e:
+            errors = e.update_error_dict(errors)
+        # import-export leaves many-to-many columns to save_m2m(), after the row is saved,
+        # where an unknown code would be a row error without a column: check them here.
+        for field in self.get_import_fields():
+            if isinstance(field.widget, widgets.ManyToManyWidget) and field.column_name in row:
+                try:
+                    field.clean(row)
+                except ValueError as e:
+                    errors.setdefault(field.column_name, []).append(ValidationError(str(e)))
+        self.import_related(instance, row, errors, **kwargs)
+        self.check_duplicate(row, errors, kwargs["row_number"] + 1)
+        if errors:
+            raise ValidationError(errors)
+
+    def import_related(self, instance, row, errors: dict, **kwargs) -> None:
+        """Hook: resolve a header record (BOM, routing) from the row; add errors by column."""
+
+    def column_value(self, column: str, row: dict, errors: dict):
+        """The cleaned value of a column (its default when blank or absent), or None on error."""
+        field = self.fields[column]
+        try:
+            return field.clean({column: row.get(column)})
+        except ValueError as e:
+            errors.setdefault(column, []).append(ValidationError(str(e)))
+            return None
+
+    def check_duplicate(self, row: dict, errors: dict, row_number: int) -> None:
+        if not self.row_key_columns or any(c in errors for c in self.row_key_columns):
+            return
+        key = tuple(self.column_value(c, row, {}) for c in self.row_key_columns)
+        key = tuple(getattr(part, "pk", part) for part in key)
+        if None in key or "" in key:
+            return
+        first = self.row_keys.setdefault(key, row_number)
+        if first != row_number:
+            column = self.row_key_columns[-1]
+            errors.setdefault(column, []).append(
+                ValidationError(self.duplicate_message(row, first))
+            )
+
+    def duplicate_message(self, row: dict, first_row: int) -> str:
+        column = self.row_key_columns[-1]
+        return f"{cell_text(row.get(column))} is already in row {first_row} of this file."
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """full_clean() as import-export does, with errors renamed to the file's columns."""
+        errors = dict(import_validation_errors or {})
+        by_column = {column: field for field, column in self.error_columns.items()}
+        exclude = set(errors) | {by_column[c] for c in errors if c in by_column}
+        exclude |= self.unvalidated_fields(instance)
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=validate_unique)
+        except ValidationError as e:
+            for name, messages in e.message_dict.items():
+                column = self.error_columns.get(name, name)
+                errors.setdefault(column, []).extend(ValidationError(m) for m in messages)
+        if errors:
+            raise ValidationError(errors)
+
+    def unvalidated_fields(self, instance) -> set[str]:
+        """Hook: model fields to leave out of full_clean() (a header that failed to resolve)."""
+        return set()
+
+    def after_import_row(self, row, row_result, **kwargs):
+        self.rows_seen[kwargs["row_number"]] = (row, row_result)
+
+    # -- after all rows
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        for number, column, message in self.header_problems:
+            result.append_invalid_row(number - 1, {}, ValidationError({column: [message]}))
+
+    def row_invalidate(self, result, row_number: int, error: ValidationError) -> None:
+        """Turn an imported row into an invalid one after the fact (a BOM cycle)."""
+        row, row_result = self.rows_seen[row_number]
+        result.totals[row_result.import_type] -= 1
+        row_result.import_type = RowResult.IMPORT_TYPE_INVALID
+        row_result.validation_error = error
+        result.totals[RowResult.IMPORT_TYPE_INVALID] += 1
+        result.append_invalid_row(row_number, row, error)
+        result.invalid_rows.sort(key=lambda r: r.number)
+
+
+def result_errors(result: Result, columns: tuple[str, ...] = ()) -> list[tuple[int, str, str]]:
+    """Every problem of an import result as (row, column, message), in file order.
+
+    Row 0 means the whole file; column "" means no single column. Within a row, problems
+    follow the order of `columns` (a resource's columns), as the cells do in the file.
+    """
+    problems: list[tuple[int, str, str]] = []
+    for error in result.base_errors:
+        messages = getattr(error.error, "messages", None) or [str(error.error)]
+        problems.extend((0, "", message) for message in messages)
+    for invalid in result.invalid_rows:
+        for column, messages in invalid.error_dict.items():
+            for message in messages:
+                problems.append(
+                    (invalid.number, "" if column == NON_FIELD_ERRORS else column, message)
+                )
+    for error_row in result.error_rows:
+        for error in error_row.errors:
+            problems.append((error_row.number, "", str(error.error)))
+    order = {column: index for index, column in enumerate(columns)}
+    return sorted(problems, key=lambda p: (p[0], order.get(p[1], len(order))))
+
+
+# --- items -----------------------------------------------------------------------------------
+
+
+class ItemResource(MasterDataResource):
+    """Items, one per row, matched on `code`."""
+
+    code = model_field(Item, "code", CodeWidget())
+    name = model_field(Item, "name", widgets.CharWidget())
+    source = choice_field(Item, "source")
+    uom = choice_field(Item, "uom")
+    standard_cost = model_field(Item, "standard_cost", QuantityWidget(minimum=0))
+    lead_time_days = model_field(Item, "lead_time_days", WholeNumberWidget(minimum=0))
+    lot_policy = choice_field(Item, "lot_policy")
+    lot_size = model_field(Item, "lot_size", QuantityWidget(minimum=0))
+    lot_multiple = model_field(Item, "lot_multiple", QuantityWidget(minimum=0))
+    safety_stock = model_field(Item, "safety_stock", QuantityWidget(minimum=0))
+    tracking = choice_field(Item, "tracking")
+
+    required_columns = ("code", "name")
+    row_key_columns = ("code",)
+
+    class Meta:
+        model = Item
+        name = "Items"
+        fields = (
+            "code",
+            "name",
+            "source",
+            "uom",
+            "standard_cost",
+            "lead_time_days",
+            "lot_policy",
+            "lot_size",
+            "lot_multiple",
+            "safety_stock",
+            "tracking",
+        )
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("code",)
+
+    def duplicate_message(self, row: dict, first_row: int) -> str:
+        return f"Item {cell_text(row.get('code'))} is already in row {first_row} of this file."
