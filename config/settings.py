@@ -142,6 +142,17 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Planning (ERP) and execution (MES) of a plant, one loop.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a `status`; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "EquipmentStatusEnum": "resources.models.Equipment.Status",
+        "PurchaseOrderStatusEnum": "resources.models.PurchaseOrder.Status",
+        "SalesOrderStatusEnum": "planning.models.SalesOrder.Status",
+        "ProductionOrderStatusEnum": "planning.models.ProductionOrder.Status",
+        "OperationStatusEnum": "planning.models.OrderOperation.Status",
+        "RequisitionStatusEnum": "planning.models.PurchaseRequisition.Status",
+        "RunStatusEnum": "planning.models.MrpRun.Status",  # also schedule runs
+        "PlannedOrderStatusEnum": "planning.models.PlannedOrder.Status",
+    },
 }
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -16,11 +16,12 @@ from resources.models import (
     MaterialLot,
     PurchaseOrder,
     PurchaseOrderLine,
+    Skill,
     StockLocation,
 )
 from resources.services import stock_move_record
 
-from .models import OrderOperation, ProductionOrder, SalesOrder
+from .models import OrderOperation, ProductionOrder, Routing, RoutingStep, SalesOrder
 from .services.orders import (
     production_order_create,
     production_order_release,
@@ -101,16 +102,38 @@ def load(*, logins: list) -> str:
 
 
 def _machining_background_load() -> int:
-    """Batches of other orders already in machining, about 90 % of CNC-01 and CNC-02 for the
-    next seven days (the situation the capacity check is shown against)."""
+    """Other orders already in machining: cylinder-head batches filling about 90 % of CNC-01
+    and CNC-02 for the next seven days (what the capacity check is shown against)."""
     tz = ZoneInfo(settings.TIME_ZONE)
-    item = Item.objects.get(code="EB-500")
     machines = list(Equipment.objects.filter(code__in=["CNC-01", "CNC-02"]).order_by("code"))
+    # Cylinder heads bought as raw castings and only machined here.
+    item, _ = Item.objects.get_or_create(
+        code="CH-300",
+        defaults={
+            "name": "Cylinder head (machining only)",
+            "source": Item.Source.MAKE,
+            "standard_cost": Decimal("65"),
+            "lead_time_days": 2,
+            "tracking": Item.Tracking.LOT,
+        },
+    )
+    routing, created = Routing.objects.get_or_create(item=item, version="1")
+    if created:
+        step = RoutingStep.objects.create(
+            routing=routing,
+            step_no=10,
+            name="Machining",
+            work_center=machines[0].work_center,
+            setup_minutes=Decimal(30),
+            run_minutes_per_unit=Decimal("10.1053"),
+            required_skill=Skill.objects.get(code="CNC"),
+        )
+        step.eligible_equipment.set(machines)
     for n in range(7):
         day = timezone.localdate() + timedelta(days=n)
         if day.isoweekday() == 7:
             continue
-        due = day + timedelta(days=3 if (day + timedelta(days=2)).isoweekday() == 7 else 2)
+        due = day + timedelta(days=5 if (day + timedelta(days=4)).isoweekday() == 7 else 4)
         for machine in machines:
             number = f"MO-BG-{day:%m%d}-{machine.code}"
             if ProductionOrder.objects.filter(number=number).exists():
@@ -137,13 +160,10 @@ def _machining_background_load() -> int:
                 note="Batch already in machining",
             )
             order = production_order_start(order=production_order_release(order=order))
-            ops = {op.sequence: op for op in order.operations.all()}
-            OrderOperation.objects.filter(pk=ops[10].pk).update(
-                status=OrderOperation.Status.DONE, quantity_done=Decimal(82)
-            )
+            machining = order.operations.get()
             start = datetime.combine(day, time(6), tzinfo=tz)
-            minutes = float(ops[20].duration_minutes())
-            OrderOperation.objects.filter(pk=ops[20].pk).update(
+            minutes = float(machining.duration_minutes())
+            OrderOperation.objects.filter(pk=machining.pk).update(
                 equipment=machine,
                 planned_start=start,
                 planned_end=start + timedelta(minutes=minutes),

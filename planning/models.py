@@ -582,6 +582,9 @@ class ScheduleAssignment(models.Model):
     operation = models.ForeignKey(
         OrderOperation, on_delete=models.CASCADE, related_name="assignments"
     )
+    part = models.PositiveSmallIntegerField(
+        default=0, help_text="Shift-sized part of an operation longer than one shift (0, 1, …)."
+    )
     equipment = models.ForeignKey(Equipment, on_delete=models.PROTECT, related_name="+")
     start = models.DateTimeField()
     end = models.DateTimeField()
@@ -589,7 +592,9 @@ class ScheduleAssignment(models.Model):
     class Meta:
         ordering = ["run", "equipment__code", "start"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "operation"], name="assignment_unique_op"),
+            models.UniqueConstraint(
+                fields=["run", "operation", "part"], name="assignment_unique_op"
+            ),
             models.CheckConstraint(
                 condition=Q(end__gte=F("start")),
                 name="assignment_end_after_start",

@@ -15,3 +15,11 @@ def mrp_run_task(run_id: int) -> int:
     from .services.mrp import mrp_run_execute
 
     return mrp_run_execute(run_id=run_id).pk
+
+
+@shared_task(name="planning.tasks.schedule_run_task")
+def schedule_run_task(run_id: int) -> int:
+    """Solve and apply a queued schedule run; a second delivery does nothing."""
+    from .services.schedule import schedule_run_execute
+
+    return schedule_run_execute(run_id=run_id).pk

@@ -18,9 +18,10 @@ from resources.models import Equipment
 from . import selectors
 from .filtersets import ProductionOrderFilterSet
 from .forms import PlanCheckForm
-from .models import MrpRun, OrderOperation, PlannedOrder
+from .models import MrpRun, OrderOperation, PlannedOrder, ScheduleAssignment, ScheduleRun
 from .services import mrp as mrp_services
 from .services import orders as order_services
+from .services import schedule as schedule_services
 from .services.capacity import capacity_load, capacity_plan_check, plant_tz
 
 TRANSITIONS = {
@@ -139,25 +140,44 @@ def gantt(request):
     start = datetime.combine(today, time.min, tzinfo=tz)
     end = start + timedelta(days=days)
     machines = list(Equipment.objects.select_related("work_center").order_by("code"))
-    ops = (
-        OrderOperation.objects.filter(
-            equipment__isnull=False, planned_start__lt=end, planned_end__gt=start
-        )
-        .exclude(status=OrderOperation.Status.CANCELLED)
-        .select_related("order", "equipment")
-        .order_by("planned_start")
-    )
+    latest = ScheduleRun.objects.filter(status=ScheduleRun.Status.DONE).order_by("-pk").first()
+    if latest is not None:
+        # The latest schedule, part by part (an operation longer than a shift has several).
+        bars = [
+            (a.operation, a.equipment_id, a.start, a.end)
+            for a in ScheduleAssignment.objects.filter(run=latest, start__lt=end, end__gt=start)
+            .exclude(operation__status=OrderOperation.Status.CANCELLED)
+            .select_related("operation__order")
+            .order_by("start")
+        ]
+    else:
+        bars = [
+            (op, op.equipment_id, op.planned_start, op.planned_end)
+            for op in OrderOperation.objects.filter(
+                equipment__isnull=False, planned_start__lt=end, planned_end__gt=start
+            )
+            .exclude(status=OrderOperation.Status.CANCELLED)
+            .select_related("order")
+            .order_by("planned_start")
+        ]
     width, label_w, row_h = 1100, 90, 28
     span = (end - start).total_seconds()
     per_machine = defaultdict(list)
-    for op in ops:
-        s = max(op.planned_start, start)
-        e = min(op.planned_end, end)
+    for op, machine_id, bar_start, bar_end in bars:
+        s = max(bar_start, start)
+        e = min(bar_end, end)
         x = label_w + (s - start).total_seconds() / span * (width - label_w)
         w = max((e - s).total_seconds() / span * (width - label_w), 2)
-        late = op.planned_end.astimezone(tz).date() > op.order.due_date
-        per_machine[op.equipment_id].append(
-            {"op": op, "x": round(x, 1), "w": round(w, 1), "late": late}
+        late = bar_end.astimezone(tz).date() > op.order.due_date
+        per_machine[machine_id].append(
+            {
+                "op": op,
+                "x": round(x, 1),
+                "w": round(w, 1),
+                "late": late,
+                "start": bar_start,
+                "end": bar_end,
+            }
         )
     rows = [
         {"machine": m, "y": 30 + i * row_h, "bars": per_machine.get(m.pk, [])}
@@ -179,6 +199,7 @@ def gantt(request):
             "row_h": row_h,
             "label_w": label_w,
             "days": days,
+            "latest": latest,
         },
     )
 
@@ -244,4 +265,42 @@ def mrp_firm(request, pk: int):
     planned.refresh_from_db()
     return render(
         request, "planning/partials/mrp_planned_row.html", {"p": planned, "created": created}
+    )
+
+
+# --- Finite-capacity schedule ------------------------------------------------------------
+
+
+@login_required
+def schedule(request):
+    runs = list(ScheduleRun.objects.select_related("created_by")[:10])
+    return render(
+        request, "planning/schedule.html", {"runs": runs, "run": runs[0] if runs else None}
+    )
+
+
+@require_POST
+@role_required(Role.PLANNER, Role.SUPERVISOR)
+def schedule_start(request):
+    try:
+        limit = max(1, min(int(request.POST.get("time_limit", 10)), 300))
+    except ValueError:
+        return render(
+            request,
+            "planning/partials/schedule_progress.html",
+            {"error": "time_limit: give whole seconds between 1 and 300."},
+            status=400,
+        )
+    run = schedule_services.schedule_run_start(by=request.user, time_limit_seconds=limit)
+    return render(request, "planning/partials/schedule_progress.html", {"run": run})
+
+
+@login_required
+def schedule_progress(request, pk: int):
+    run = get_object_or_404(ScheduleRun, pk=pk)
+    elapsed = None
+    if run.started_at:
+        elapsed = ((run.finished_at or timezone.now()) - run.started_at).total_seconds()
+    return render(
+        request, "planning/partials/schedule_progress.html", {"run": run, "elapsed": elapsed}
     )

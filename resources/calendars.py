@@ -131,3 +131,37 @@ def equipment_available_minutes(equipment, first_day: date, last_day: date) -> d
     return work_center_available_minutes(
         equipment.work_center, first_day, last_day, equipment=equipment
     )
+
+
+def work_center_working_intervals(
+    work_center, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The shift intervals of a work center between two instants, holidays left out
+    (maintenance windows are per machine and not removed here)."""
+    from .models import Holiday
+
+    site = work_center.area.site
+    tz = ZoneInfo(site.time_zone)
+    first_day = start.astimezone(tz).date() - timedelta(days=1)
+    last_day = end.astimezone(tz).date()
+    holidays = set(
+        Holiday.objects.filter(site=site, date__range=(first_day, last_day)).values_list(
+            "date", flat=True
+        )
+    )
+    shifts = [
+        ShiftSpec(frozenset(s.weekday_set), s.start_time, s.end_time, s.break_minutes)
+        for s in work_center.shifts.all()
+    ]
+    out = []
+    day = first_day
+    while day <= last_day:
+        if day not in holidays:
+            for shift in shifts:
+                if day.isoweekday() in shift.weekdays:
+                    s, e = shift_interval(day, shift, tz)
+                    s, e = max(s, start), min(e, end)
+                    if e > s:
+                        out.append((s, e))
+        day += timedelta(days=1)
+    return _merged(out)

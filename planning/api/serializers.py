@@ -19,6 +19,8 @@ from ..models import (
     Routing,
     RoutingStep,
     SalesOrder,
+    ScheduleAssignment,
+    ScheduleRun,
 )
 
 
@@ -315,3 +317,39 @@ class FirmResultSerializer(serializers.Serializer):
     kind = serializers.CharField()
     number = serializers.CharField()
     id = serializers.IntegerField()
+
+
+class ScheduleRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScheduleRun
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "time_limit_seconds",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "horizon_start",
+            "solver_status",
+            "weighted_tardiness",
+            "makespan_minutes",
+            "bound",
+            "heuristic_weighted_tardiness",
+            "heuristic_makespan_minutes",
+            "operation_count",
+            "summary",
+            "error",
+        ]
+        read_only_fields = [f for f in fields if f != "time_limit_seconds"]
+        extra_kwargs = {"time_limit_seconds": {"min_value": 1, "max_value": 300, "required": False}}
+
+
+class ScheduleAssignmentSerializer(serializers.ModelSerializer):
+    order = serializers.CharField(source="operation.order.number")
+    sequence = serializers.IntegerField(source="operation.sequence")
+    equipment = serializers.CharField(source="equipment.code")
+
+    class Meta:
+        model = ScheduleAssignment
+        fields = ["order", "sequence", "part", "equipment", "start", "end"]

@@ -13,9 +13,19 @@ from resources.models import WorkCenter
 
 from .. import selectors
 from ..filtersets import MpsEntryFilterSet, ProductionOrderFilterSet, SalesOrderFilterSet
-from ..models import Bom, Forecast, MpsEntry, MrpRun, PlannedOrder, Routing, SalesOrder
+from ..models import (
+    Bom,
+    Forecast,
+    MpsEntry,
+    MrpRun,
+    PlannedOrder,
+    Routing,
+    SalesOrder,
+    ScheduleRun,
+)
 from ..services import mrp as mrp_services
 from ..services import orders as order_services
+from ..services import schedule as schedule_services
 from ..services.capacity import capacity_load, capacity_plan_check
 from . import serializers as s
 
@@ -228,3 +238,29 @@ class PlannedOrderViewSet(viewsets.ReadOnlyModelViewSet):
         created = mrp_services.planned_order_firm(planned_order=self.get_object(), by=request.user)
         kind = "production_order" if hasattr(created, "operations") else "purchase_requisition"
         return Response({"kind": kind, "number": created.number, "id": created.pk})
+
+
+class ScheduleRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Finite-capacity schedule runs: POST queues a rescheduling of all open orders (the worker
+    solves it; poll `status`/`progress`); `assignments` lists where each operation went."""
+
+    queryset = ScheduleRun.objects.all()
+    serializer_class = s.ScheduleRunSerializer
+    permission_classes = [PlannerOrSupervisorWrites]
+
+    def perform_create(self, serializer):
+        serializer.instance = schedule_services.schedule_run_start(
+            by=self.request.user,
+            time_limit_seconds=serializer.validated_data.get("time_limit_seconds", 10),
+        )
+
+    @extend_schema(responses=s.ScheduleAssignmentSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def assignments(self, request, pk=None):
+        run = self.get_object()
+        rows = run.assignments.select_related("operation__order", "equipment").order_by(
+            "equipment__code", "start"
+        )
+        page = self.paginate_queryset(rows)
+        data = s.ScheduleAssignmentSerializer(page if page is not None else rows, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)

@@ -147,7 +147,13 @@ class WorkCalendar:
 
     def on_or_before(self, day: date) -> date | None:
         """The last working day on or before `day` (None: an explicit calendar has none)."""
-        k = self._position(day.toordinal())
+        o = day.toordinal()
+        lo = self._lo
+        if lo <= o <= self._hi:
+            k = self._cum[o - lo] - 1
+            if k >= 0:
+                return day if self._days[k] == o else date.fromordinal(self._days[k])
+        k = self._position(o)
         return date.fromordinal(self._days[k]) if k >= 0 else None
 
     def on_or_after(self, day: date) -> date | None:
@@ -169,9 +175,14 @@ class WorkCalendar:
 
         None when an explicit calendar has no working day that early.
         """
+        o = day.toordinal()
+        lo = self._lo
+        if lo <= o <= self._hi and n >= 0:  # the common case: inside the index
+            k = self._cum[o - lo] - 1 - n
+            if k >= 0:
+                return date.fromordinal(self._days[k])
         if n < 0:
             raise ValueError("n must not be negative.")
-        o = day.toordinal()
         k = self._at_least(o, n) - n
         return date.fromordinal(self._days[k]) if k >= 0 else None
 

@@ -121,7 +121,9 @@ class SolveOptions:
     ``time_limit`` is the CP-SAT wall time in seconds, shared by both phases (the heuristic
     runs before it and is not counted). ``workers`` is CP-SAT's number of search workers
     (0 = one per core). Problems with more than ``max_cpsat_operations`` operations, or
-    ``use_cpsat=False``, get the heuristic schedule only. ``tardiness_share`` is the part of
+    ``use_cpsat=False``, get the heuristic schedule only; problems with more than
+    ``window_operations`` are improved by CP-SAT window by window instead of as a whole
+    (see `cpsat`). ``tardiness_share`` is the part of
     the time limit given to the tardiness phase when there is something to minimise there;
     time it does not use goes to the makespan phase.
     """
@@ -129,6 +131,7 @@ class SolveOptions:
     time_limit: float = 10.0
     workers: int = 0
     max_cpsat_operations: int = 12_000
+    window_operations: int = 1_500
     use_cpsat: bool = True
     tardiness_share: float = 0.5
     seed: int = 0

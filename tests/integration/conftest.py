@@ -8,14 +8,14 @@ from tests.integration.browser import ARGS, CHROMIUM
 
 
 @pytest.fixture
-def browser_page(tmp_path):
+def browser_page(tmp_path, monkeypatch):
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("chromium is missing on CI (make test installs Debian's chromium)")
         pytest.skip("Debian's chromium is not installed")
     # Playwright's sync API runs an event loop in this thread; the test's ORM calls are
     # plain synchronous code all the same.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -17,7 +17,7 @@ def test_landing_login_and_admin_show_the_demo_plant(
 
     login(page, live_server.url, "admin")
     page.wait_for_url(live_server.url + "/")
-    assert "Signed in as admin" in page.content()
+    assert "Signed in as admin" in page.inner_text("main")
 
     page.goto(live_server.url + "/admin/resources/equipment/")
     rows = page.locator("#result_list tbody tr")
@@ -25,7 +25,8 @@ def test_landing_login_and_admin_show_the_demo_plant(
     assert page.get_by_role("link", name="CNC-01").is_visible()
 
     page.goto(live_server.url + "/admin/planning/routing/")
-    page.get_by_role("link", name="EB-500 routing v1").click()
+    page.get_by_role("link", name="EB-500", exact=True).click()
+    page.wait_for_url("**/change/")
     steps = page.locator("input[name$='-step_no']")
     assert [steps.nth(i).input_value() for i in range(steps.count())][:4] == [
         "10",

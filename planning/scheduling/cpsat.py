@@ -1,0 +1,436 @@
+"""CP-SAT model of the scheduling problem, solved lexicographically in two phases.
+
+Variables: a start and an end per free operation; per eligible machine (mode) a presence
+literal and an optional fixed-size interval, exactly one present. Constraints: ``NoOverlap``
+per machine over those intervals, the fixed operations' intervals and the machine's
+non-working time (the gaps between its working intervals, as fixed intervals), so an
+operation that overlaps no gap lies inside one working interval; precedence
+``end(pred) <= start(succ)``; releases and ``now`` as lower bounds of the start. (Calendars
+as per-mode allowed start domains were tried too: same answers, but presolve on a 50-machine
+plant took most of the time limit.)
+
+Objective, lexicographic: phase 1 minimises the total weighted tardiness (skipped when no
+job has a due date, or when the heuristic already reaches zero); phase 2 adds
+``weighted tardiness <= best phase-1 value`` as a constraint and minimises the makespan.
+Each phase is seeded with the best schedule known so far through ``AddHint``.
+
+The time horizon is the largest of: the heuristic's makespan, the latest fixed end or floor
+plus the sum of the longest durations (no semi-active schedule without calendars ends later,
+so "optimal" is then exact), and the end of the longest finite calendar.
+
+Large problems (more than ``SolveOptions.window_operations`` operations): the whole model
+spends its time in presolve and in building neighbourhoods, so instead the heuristic
+schedule is improved window by window (a large-neighbourhood search of our own): the
+operations starting in a sliding window of the current schedule are re-optimised by CP-SAT,
+everything else stays put, minimising the window's jobs' weighted tardiness first and the
+sum of its operations' ends second, never ending later than the window did. Each accepted
+window lowers (weighted tardiness, makespan, sum of ends) lexicographically, so the schedule
+only gets better; there is no global bound from CP-SAT then (the simple bounds are
+reported).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from .calendar import UNBOUNDED, intervals_merge, intervals_subtract
+from .heuristic import Schedule, schedule_compact, schedule_key
+from .model import Interval, NoScheduleError, SolveOptions
+from .prepared import Prepared
+
+
+@dataclass
+class CpOutcome:
+    schedule: Schedule | None  # best schedule known: CP-SAT's, or the heuristic's if better
+    found: bool  # CP-SAT found a solution of its own
+    proved_optimal: bool
+    tardiness_bound: int
+    makespan_bound: int
+    phases: list[str]
+
+
+def horizon_for(prep: Prepared, heuristic: Schedule | None) -> int:
+    base = prep.now
+    total = 0
+    for op in prep.ops:
+        if op.fixed is not None:
+            base = max(base, op.fixed[2])
+        else:
+            base = max(base, op.floor)
+            total += max(d for _, d in op.modes)
+    horizon = base + total
+    if heuristic is not None:
+        horizon = max(horizon, heuristic.makespan())
+    for cal, has in zip(prep.calendars, prep.has_calendar, strict=True):
+        if has and cal and cal[-1][1] < UNBOUNDED:
+            horizon = max(horizon, cal[-1][1])
+    return horizon
+
+
+def _start_domain(cal, floor: int, duration: int, horizon: int) -> list[list[int]]:
+    """Starts at which [start, start + duration) lies in one working interval."""
+    out = []
+    for a, b in cal:
+        lo, hi = max(a, floor), min(b, horizon) - duration
+        if lo <= hi:
+            out.append([lo, hi])
+    return out
+
+
+class _Model:
+    def __init__(self, prep: Prepared, horizon: int):
+        self.prep = prep
+        m = self.model = cp_model.CpModel()
+        self.start: list = []
+        self.end: list = []
+        self.presence: list[list[tuple[int, int, object]]] = []  # (machine, duration, literal)
+        per_machine: list[list] = [[] for _ in prep.machine_ids]
+        low = min([prep.now] + [op.fixed[1] for op in prep.ops if op.fixed is not None])
+        for op in prep.ops:
+            if op.fixed is not None:
+                k, s, e = op.fixed
+                self.start.append(s)
+                self.end.append(e)
+                self.presence.append([])
+                per_machine[k].append(m.new_fixed_size_interval_var(s, e - s, f"fixed{op.index}"))
+                continue
+            domains = {
+                k: _start_domain(prep.calendars[k], op.floor, d, horizon) for k, d in op.modes
+            }
+            modes = [(k, d) for k, d in op.modes if domains[k]]
+            if not modes:
+                raise NoScheduleError(
+                    f"operation {op.id!r} fits no working interval in the horizon"
+                )
+            start = m.new_int_var(
+                min(domains[k][0][0] for k, _ in modes),
+                max(domains[k][-1][1] for k, _ in modes),
+                f"s{op.index}",
+            )
+            low_end = min(d for _, d in modes) + op.floor
+            end = m.new_int_var(low_end, horizon, f"e{op.index}")
+            lits = []
+            if len(modes) == 1:
+                k, d = modes[0]
+                per_machine[k].append(m.new_fixed_size_interval_var(start, d, f"i{op.index}"))
+                m.add(end == start + d)
+                lits.append((k, d, True))
+            else:
+                for k, d in modes:
+                    lit = m.new_bool_var(f"p{op.index}_{k}")
+                    per_machine[k].append(
+                        m.new_optional_fixed_size_interval_var(start, d, lit, f"i{op.index}_{k}")
+                    )
+                    lits.append((k, d, lit))
+                m.add_exactly_one(lit for _, _, lit in lits)
+                m.add(end == start + sum(d * lit for _, d, lit in lits))
+            self.start.append(start)
+            self.end.append(end)
+            self.presence.append(lits)
+        self._add_gaps(per_machine, low, horizon)
+        for intervals in per_machine:
+            if len(intervals) > 1:
+                m.add_no_overlap(intervals)
+        for op in prep.ops:
+            for p in op.preds:
+                if op.fixed is not None and prep.ops[p].fixed is not None:
+                    continue
+                m.add(self.end[p] <= self.start[op.index])
+
+        sinks = [op.index for op in prep.ops if not op.succs]
+        self.makespan = m.new_int_var(low, horizon, "makespan")
+        m.add_max_equality(self.makespan, [self.end[i] for i in sinks] or [0])
+        self.tardy: list[tuple[int, object]] = []
+        for job in prep.jobs:
+            if job.due is None or job.weight <= 0 or not job.ops:
+                continue
+            last = [
+                i
+                for i in job.ops
+                if not any(prep.ops[s].job == job.index for s in prep.ops[i].succs)
+            ]
+            t = m.new_int_var(0, max(0, horizon - job.due), f"t{job.index}")
+            for i in last:
+                m.add(t >= self.end[i] - job.due)
+            self.tardy.append((job.weight, t))
+        self.weighted_tardiness = sum(w * t for w, t in self.tardy)
+
+    def _add_gaps(self, per_machine: list[list], low: int, horizon: int) -> None:
+        """Non-working time as fixed intervals in each machine's NoOverlap.
+
+        Where a fixed operation sits in non-working time (it is exempt from the calendar),
+        its own interval already blocks that stretch, so it is cut out of the gap.
+        """
+        prep = self.prep
+        fixed_on: dict[int, list[Interval]] = {}
+        for op in prep.ops:
+            if op.fixed is not None:
+                fixed_on.setdefault(op.fixed[0], []).append((op.fixed[1], op.fixed[2]))
+        for k, cal in enumerate(prep.calendars):
+            if not prep.has_calendar[k]:
+                continue
+            gaps = intervals_subtract([(low, horizon + 1)], cal)
+            gaps = intervals_subtract(gaps, fixed_on.get(k, []))
+            for n, (a, b) in enumerate(gaps):
+                per_machine[k].append(
+                    self.model.new_fixed_size_interval_var(a, b - a, f"off{k}_{n}")
+                )
+
+    def hint(self, sched: Schedule) -> None:
+        m = self.model
+        m.clear_hints()
+        for op in self.prep.ops:
+            if op.fixed is not None:
+                continue
+            i = op.index
+            m.add_hint(self.start[i], sched.start[i])
+            m.add_hint(self.end[i], sched.end[i])
+            for k, _, lit in self.presence[i]:
+                if not isinstance(lit, bool):
+                    m.add_hint(lit, sched.machine[i] == k)
+        m.add_hint(self.makespan, max(sched.end, default=0))
+        ends = sched.end
+        for job, (_, t) in zip(
+            [j for j in self.prep.jobs if j.due is not None and j.weight > 0 and j.ops],
+            self.tardy,
+            strict=True,
+        ):
+            m.add_hint(t, max(0, max(ends[i] for i in job.ops) - job.due))
+
+    def read(self, solver: cp_model.CpSolver) -> Schedule:
+        machine, start, end = [], [], []
+        for op in self.prep.ops:
+            if op.fixed is not None:
+                k, s, e = op.fixed
+            else:
+                i = op.index
+                s, e = solver.value(self.start[i]), solver.value(self.end[i])
+                k = next(
+                    k for k, _, lit in self.presence[i] if lit is True or solver.boolean_value(lit)
+                )
+            machine.append(k)
+            start.append(s)
+            end.append(e)
+        return Schedule(machine=machine, start=start, end=end, rule="cp-sat")
+
+
+def _solver(options: SolveOptions, seconds: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+    solver.parameters.num_workers = options.workers
+    solver.parameters.random_seed = options.seed
+    solver.parameters.log_search_progress = options.log
+    return solver
+
+
+def cpsat_solve(prep: Prepared, heuristic: Schedule | None, options: SolveOptions) -> CpOutcome:
+    """Run both phases within ``options.time_limit`` seconds of wall time."""
+    deadline = time.monotonic() + options.time_limit
+    if len(prep.ops) > options.window_operations and heuristic is not None:
+        return _windows_improve(prep, heuristic, options, deadline)
+    model = _Model(prep, horizon_for(prep, heuristic))
+    best = heuristic
+    found_any = False
+    phases: list[str] = []
+
+    def better(found: Schedule) -> bool:
+        return best is None or schedule_key(prep, found) < schedule_key(prep, best)
+
+    tardiness_bound = 0
+    tardiness_proved = True
+    if model.tardy:
+        if heuristic is not None and prep.weighted_tardiness(heuristic.end) == 0:
+            phases.append("tardiness: the heuristic reaches 0")
+        else:
+            model.model.minimize(model.weighted_tardiness)
+            if best is not None:
+                model.hint(best)
+            solver = _solver(options, options.time_limit * options.tardiness_share)
+            status = solver.solve(model.model)
+            phases.append(f"tardiness: {solver.status_name(status)}")
+            if status == cp_model.INFEASIBLE and best is None:
+                raise NoScheduleError("no feasible schedule exists (CP-SAT proved it)")
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                found_any = True
+                found = model.read(solver)
+                if better(found):
+                    best = found
+                tardiness_bound = math.ceil(solver.best_objective_bound - 1e-6)
+            tardiness_proved = status == cp_model.OPTIMAL
+        if best is not None:
+            # Lexicographic: the makespan phase may not give back any tardiness.
+            cap = prep.weighted_tardiness(best.end)
+            model.model.add(model.weighted_tardiness <= cap)
+            if tardiness_proved:
+                tardiness_bound = cap
+        model.model.clear_objective()
+
+    model.model.minimize(model.makespan)
+    if best is not None:
+        model.hint(best)
+    solver = _solver(options, deadline - time.monotonic())
+    status = solver.solve(model.model)
+    phases.append(f"makespan: {solver.status_name(status)}")
+    if status == cp_model.INFEASIBLE and best is None:
+        raise NoScheduleError("no feasible schedule exists (CP-SAT proved it)")
+    makespan_bound = 0
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found_any = True
+        found = model.read(solver)
+        makespan_bound = math.ceil(solver.best_objective_bound - 1e-6)
+        if better(found):
+            best = found
+    return CpOutcome(
+        schedule=best,
+        found=found_any,
+        proved_optimal=tardiness_proved and status == cp_model.OPTIMAL,
+        tardiness_bound=tardiness_bound,
+        makespan_bound=makespan_bound,
+        phases=phases,
+    )
+
+
+WINDOW_SIZE = 250  # operations re-optimised at a time
+WINDOW_SECONDS = 1.0  # at most, per window
+
+
+def _window_solve(
+    prep: Prepared, sched: Schedule, window: list[int], options: SolveOptions, seconds: float
+) -> Schedule | None:
+    """Re-optimise the operations in ``window``; every other operation stays where it is."""
+    inside = set(window)
+    hi = max(sched.end[i] for i in window)  # nothing in the window may end later than now
+    m = cp_model.CpModel()
+    start, end, lits_of = {}, {}, {}
+    machines: set[int] = set()
+    lo = hi
+    for i in window:
+        op = prep.ops[i]
+        floor = max([op.floor] + [sched.end[p] for p in op.preds if p not in inside])
+        latest = min([hi] + [sched.start[s] for s in op.succs if s not in inside])
+        lo = min(lo, floor)
+        start[i] = m.new_int_var(floor, latest, f"s{i}")
+        end[i] = m.new_int_var(floor, latest, f"e{i}")
+        lits = []
+        for k, d in op.modes:
+            lit = m.new_bool_var(f"p{i}_{k}")
+            lits.append((k, d, lit))
+            machines.add(k)
+        lits_of[i] = lits
+        m.add_exactly_one(lit for _, _, lit in lits)
+        m.add(end[i] == start[i] + sum(d * lit for _, d, lit in lits))
+        for p in op.preds:
+            if p in inside:
+                m.add(end[p] <= start[i])
+    per_machine: dict[int, list] = {k: [] for k in machines}
+    for i in window:
+        for k, d, lit in lits_of[i]:
+            per_machine[k].append(m.new_optional_fixed_size_interval_var(start[i], d, lit, ""))
+    # Everything else on these machines in [lo, hi), plus non-working time, is blocked.
+    blocked: dict[int, list[Interval]] = {k: [] for k in machines}
+    for op in prep.ops:
+        i = op.index
+        k = sched.machine[i]
+        if i not in inside and k in blocked and sched.start[i] < hi and sched.end[i] > lo:
+            blocked[k].append((sched.start[i], sched.end[i]))
+    for k in machines:
+        if prep.has_calendar[k]:
+            blocked[k] += intervals_subtract([(lo, hi)], prep.calendars[k])
+        for a, b in intervals_merge(blocked[k]):
+            per_machine[k].append(m.new_fixed_size_interval_var(a, b - a, ""))
+        m.add_no_overlap(per_machine[k])
+
+    tardy = []
+    for j in {prep.ops[i].job for i in window}:
+        job = prep.jobs[j]
+        if job.due is None or job.weight <= 0:
+            continue
+        rest = max((sched.end[i] for i in job.ops if i not in inside), default=0)
+        floor = max(0, rest - job.due)
+        t = m.new_int_var(floor, max(floor, hi - job.due), f"t{j}")
+        for i in job.ops:
+            if i in inside:
+                m.add(t >= end[i] - job.due)
+        tardy.append((job.weight, t))
+    # One minute of weighted tardiness outweighs any change in the sum of ends.
+    big = len(window) * (hi - lo + 1) + 1
+    m.minimize(big * sum(w * t for w, t in tardy) + sum(end.values()))
+    for i in window:
+        m.add_hint(start[i], sched.start[i])
+        m.add_hint(end[i], sched.end[i])
+        for k, _, lit in lits_of[i]:
+            m.add_hint(lit, sched.machine[i] == k)
+    solver = _solver(options, seconds)
+    status = solver.solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    machine, starts, ends = list(sched.machine), list(sched.start), list(sched.end)
+    for i in window:
+        starts[i], ends[i] = solver.value(start[i]), solver.value(end[i])
+        machine[i] = next(k for k, _, lit in lits_of[i] if solver.boolean_value(lit))
+    return Schedule(machine=machine, start=starts, end=ends, rule="cp-sat windows")
+
+
+def _jobs_window(prep: Prepared, sched: Schedule, rng: random.Random, size: int) -> list[int]:
+    """Free operations of some late jobs (by weighted tardiness) and of jobs with slack."""
+    late, early = [], []
+    for job in prep.jobs:
+        if job.due is None or job.weight <= 0:
+            continue
+        lateness = max(sched.end[i] for i in job.ops) - job.due if job.ops else 0
+        (late if lateness > 0 else early).append((job.weight * max(lateness, 0), job.index))
+    if not late:
+        return []
+    late.sort(reverse=True)
+    pool = [j for _, j in late[: max(10, len(late) // 4)]]
+    chosen = rng.sample(pool, min(len(pool), 15))
+    chosen += rng.sample([j for _, j in early], min(len(early), 15))
+    window = [i for j in chosen for i in prep.jobs[j].ops if prep.ops[i].fixed is None]
+    return window[:size]
+
+
+def _windows_improve(
+    prep: Prepared, heuristic: Schedule, options: SolveOptions, deadline: float
+) -> CpOutcome:
+    def key(s: Schedule) -> tuple[int, int, int]:
+        return (*schedule_key(prep, s), sum(s.end))
+
+    rng = random.Random(options.seed)
+    best = heuristic
+    free = [op.index for op in prep.ops if op.fixed is None]
+    windows = accepted = 0
+    found = False
+    position = 0
+    while free and time.monotonic() < deadline - 0.2:
+        # Alternate: late jobs with jobs that have slack (tardiness), then a slice of time
+        # (pulls operations earlier, which opens room for the next windows).
+        window = _jobs_window(prep, best, rng, WINDOW_SIZE) if windows % 2 == 0 else []
+        if not window:
+            order = sorted(free, key=lambda i: (best.start[i], i))
+            if position >= len(order):
+                position = 0
+                best = schedule_compact(prep, best)
+            window = order[position : position + WINDOW_SIZE]
+            position += WINDOW_SIZE // 2
+        seconds = min(WINDOW_SECONDS, deadline - time.monotonic())
+        candidate = _window_solve(prep, best, window, options, seconds)
+        windows += 1
+        if candidate is not None:
+            found = True
+            if key(candidate) < key(best):
+                best = candidate
+                accepted += 1
+    best = schedule_compact(prep, best)
+    return CpOutcome(
+        schedule=best,
+        found=found,
+        proved_optimal=False,
+        tardiness_bound=0,
+        makespan_bound=0,
+        phases=[f"windows: {windows} solved, {accepted} improved"],
+    )
