@@ -219,6 +219,14 @@ def mrp(request):
     context = {"runs": runs, "run": run}
     if run is not None and run.status == MrpRun.Status.DONE:
         context.update(selectors.mrp_run_results(run))
+        projections = (run.summary or {}).get("projections", {})
+        context["projection_items"] = sorted(
+            projections, key=lambda code: (projections[code]["low_level_code"], code)
+        )
+        item = request.GET.get("item")
+        if item in projections:
+            context["projection_item"] = item
+            context["projection"] = projections[item]
     return render(request, "planning/mrp.html", context)
 
 

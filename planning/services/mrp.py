@@ -216,6 +216,8 @@ def mrp_input_load(*, start: date) -> "engine.MrpInput":
         receipts=_receipts(),
         on_hand=on_hand,
         allocations=_allocations(),
+        # A receipt due a day or two before it is needed is not worth a defer message.
+        defer_tolerance_days=2,
     )
 
 
@@ -330,8 +332,31 @@ def _save(run: MrpRun, data, result) -> None:
         }
         for d in sorted(data.demands, key=lambda d: (d.due, d.id))
     ]
+    projections = {
+        code: {
+            "low_level_code": p.low_level_code,
+            "on_hand": str(p.on_hand),
+            "allocated": str(p.allocated),
+            "safety_stock": str(p.safety_stock),
+            "rows": [
+                [
+                    r.date.isoformat(),
+                    str(r.gross_requirements),
+                    str(r.scheduled_receipts),
+                    str(r.planned_receipts),
+                    str(r.projected_on_hand),
+                    str(r.net_requirements),
+                    str(r.planned_releases),
+                ]
+                for r in p.rows
+            ],
+        }
+        for code, p in result.projections.items()
+        if p.rows
+    }
     run.summary = {
         "items": len(data.items),
+        "projections": projections,
         "demands": demands,
         "planned_orders": len(planned),
         "messages": len(result.messages),

@@ -97,5 +97,7 @@ def test_mrp_page_with_drill_down(demo_plant, django_capture_on_commit_callbacks
     assert pegs.status_code == 200 and b"allocation" in pegs.content
     demand = client.get(f"/planning/mrp/{run.pk}/demand/SO:SO-2026-0001/")
     assert b"MO:MO-2026-00001" in demand.content
+    table = client.get(f"/planning/mrp/?run={run.pk}&item=BRG-6205")
+    assert b"Projected on hand" in table.content and b"270.0000" in table.content
     firm = client.post(f"/planning/mrp/planned/{bearings.pk}/firm/", HTTP_HX_REQUEST="true")
     assert b"Firmed" in firm.content
