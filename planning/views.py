@@ -1,7 +1,8 @@
 """Planning pages (HTMX): orders, capacity load and plan check, machine Gantt."""
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,16 +14,25 @@ from django.views.decorators.http import require_POST
 from core.exceptions import StateConflict
 from core.roles import Role
 from core.views_helpers import htmx_render, role_required
-from resources.models import Equipment
+from resources.models import Equipment, Item
 
 from . import selectors
 from .filtersets import ProductionOrderFilterSet
 from .forms import PlanCheckForm
-from .models import MrpRun, OrderOperation, PlannedOrder, ScheduleAssignment, ScheduleRun
+from .models import (
+    MpsEntry,
+    MrpRun,
+    OrderOperation,
+    PlannedOrder,
+    SalesOrder,
+    ScheduleAssignment,
+    ScheduleRun,
+)
 from .services import mrp as mrp_services
 from .services import orders as order_services
 from .services import schedule as schedule_services
 from .services.capacity import capacity_load, capacity_plan_check, plant_tz
+from .services.orders import mps_entry_set
 
 TRANSITIONS = {
     "plan": order_services.production_order_plan,
@@ -311,4 +321,65 @@ def schedule_progress(request, pk: int):
         elapsed = ((run.finished_at or timezone.now()) - run.started_at).total_seconds()
     return render(
         request, "planning/partials/schedule_progress.html", {"run": run, "elapsed": elapsed}
+    )
+
+
+# --- Master production schedule ------------------------------------------------------------
+
+
+def _mps_weeks(count: int = 8):
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    return [monday + timedelta(weeks=i) for i in range(count)]
+
+
+@login_required
+def mps(request):
+    weeks = _mps_weeks()
+    items = list(Item.objects.filter(source=Item.Source.MAKE).order_by("code"))
+    entries = {
+        (e.item_id, e.period_start): e.quantity
+        for e in MpsEntry.objects.filter(period_start__in=weeks, item__in=items)
+    }
+    booked: dict = defaultdict(Decimal)
+    for so in SalesOrder.objects.filter(
+        status=SalesOrder.Status.OPEN, item__in=items, due_date__gte=weeks[0]
+    ):
+        booked[(so.item_id, so.due_date - timedelta(days=so.due_date.weekday()))] += so.quantity
+    rows = [
+        {
+            "item": item,
+            "cells": [
+                {
+                    "week": w,
+                    "quantity": entries.get((item.pk, w)),
+                    "booked": booked.get((item.pk, w)),
+                }
+                for w in weeks
+            ],
+        }
+        for item in items
+    ]
+    return render(request, "planning/mps.html", {"weeks": weeks, "rows": rows})
+
+
+@require_POST
+@role_required(Role.PLANNER)
+def mps_cell(request):
+    item = get_object_or_404(Item, code=request.POST.get("item", ""))
+    error = None
+    try:
+        week = date.fromisoformat(request.POST.get("week", ""))
+        quantity = Decimal(request.POST.get("quantity") or "0")
+        mps_entry_set(item=item, period_start=week, quantity=quantity, by=request.user)
+    except (ValueError, InvalidOperation):
+        error = "Give a number (0 clears the week)."
+        week, quantity = None, None
+    except ValidationError as exc:
+        error = " ".join(" ".join(v) for v in exc.message_dict.values())
+    return render(
+        request,
+        "planning/partials/mps_cell.html",
+        {"item": item, "cell": {"week": week, "quantity": quantity}, "error": error},
+        status=400 if error else 200,
     )

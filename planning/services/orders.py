@@ -209,3 +209,32 @@ def operation_freeze(*, operation: OrderOperation, frozen: bool = True, by=None)
         )
     operation.refresh_from_db()
     return operation
+
+
+def mps_entry_set(
+    *, item: Item, period_start: date, quantity: Decimal, bucket: str = "week", by=None
+):
+    """Set the MPS quantity of an item for a period; zero removes the entry."""
+    from ..models import MpsEntry
+
+    quantity = Decimal(quantity)
+    if quantity < 0:
+        raise ValidationError({"quantity": "quantity must not be negative."})
+    if item.source != Item.Source.MAKE:
+        raise ValidationError({"item": f"{item.code} is bought; the MPS plans made items."})
+    with transaction.atomic():
+        if quantity == 0:
+            MpsEntry.objects.filter(item=item, period_start=period_start).delete()
+            audit_record(actor=by, action="mps.clear", obj=item, data={"period": str(period_start)})
+            return None
+        entry, _ = MpsEntry.objects.update_or_create(
+            item=item, period_start=period_start, defaults={"quantity": quantity, "bucket": bucket}
+        )
+        entry.full_clean()
+        audit_record(
+            actor=by,
+            action="mps.set",
+            obj=entry,
+            data={"quantity": str(quantity), "bucket": bucket},
+        )
+    return entry
