@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class ExecutionConfig(AppConfig):
     name = "execution"
+    verbose_name = "Execution (shop floor)"
+
+    def ready(self) -> None:
+        # Registers the release hook (tasks, operators, material) with planning.
+        from .services import tasks  # noqa: F401

@@ -1,1 +1,367 @@
-"""The MES half: released work, shop-floor tasks, production events (built in later issues)."""
+"""The MES half: shop-floor tasks, dispatching, production events, material control, labour
+and hourly progress (ISA-95 work schedules, job orders and work performance)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition
+from resources.models import (
+    QTY,
+    Equipment,
+    Item,
+    MaterialLot,
+    Operator,
+    SerialUnit,
+    StockLocation,
+    StockMove,
+)
+
+
+class Task(models.Model):
+    """The shop-floor job for one operation of a released order (ISA-95 job order)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"  # waiting for the previous operation
+        READY = "ready", "Ready"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        DONE = "done", "Done"
+        BLOCKED = "blocked", "Blocked"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN = (Status.QUEUED, Status.READY, Status.RUNNING, Status.PAUSED, Status.BLOCKED)
+
+    operation = models.OneToOneField(OrderOperation, on_delete=models.CASCADE, related_name="task")
+    order = models.ForeignKey(ProductionOrder, on_delete=models.CASCADE, related_name="tasks")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    operator = models.ForeignKey(
+        Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    assignment_note = models.CharField(max_length=200, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    equipment = models.ForeignKey(
+        Equipment, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    quantity_good = models.DecimalField(**QTY, default=Decimal("0"))
+    quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order__due_date", "operation__sequence"]
+        indexes = [
+            models.Index(fields=["status", "operator"]),
+            models.Index(fields=["status", "equipment"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_good__gte=0) & Q(quantity_scrap__gte=0),
+                name="task_quantities_nonnegative",
+                violation_error_message="quantity_good and quantity_scrap must not be negative.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.order.number}/{self.operation.sequence}"
+
+
+class DispatchDecision(models.Model):
+    """Why the dispatcher gave a machine its next task; kept so planning can see it."""
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="dispatches")
+    task = models.ForeignKey(Task, null=True, on_delete=models.SET_NULL, related_name="dispatches")
+    decided_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    reason = models.CharField(max_length=300)
+    candidates = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.equipment} → {self.task_id}: {self.reason}"
+
+
+class ProductionEvent(models.Model):
+    """One thing that happened on the floor; the log is append-only and keyed by the
+    sender's event id, so a retried message changes nothing."""
+
+    class Kind(models.TextChoices):
+        START = "start", "Start"
+        PAUSE = "pause", "Pause"
+        RESUME = "resume", "Resume"
+        REPORT = "report", "Report quantities"
+        COMPLETE = "complete", "Complete"
+
+    class Source(models.TextChoices):
+        TERMINAL = "terminal", "Operator terminal"
+        API = "api", "API / external MES"
+        DEVICE = "device", "Machine"
+
+    event_id = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
+    order = models.ForeignKey(ProductionOrder, on_delete=models.PROTECT, related_name="events")
+    operation = models.ForeignKey(OrderOperation, on_delete=models.PROTECT, related_name="events")
+    operator = models.ForeignKey(
+        Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    equipment = models.ForeignKey(
+        Equipment, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    quantity_good = models.DecimalField(**QTY, default=Decimal("0"))
+    quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
+    reason = models.CharField(max_length=200, blank=True)
+    trace_code = models.CharField(max_length=100, blank=True, db_index=True)
+    unit = models.ForeignKey(
+        SerialUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    lot = models.ForeignKey(
+        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["order", "occurred_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_good__gte=0) & Q(quantity_scrap__gte=0),
+                name="event_quantities_nonnegative",
+                violation_error_message="quantity_good and quantity_scrap must not be negative.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} {self.order_id}/{self.operation_id} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+        )
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError("Production events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class MaterialRequirement(models.Model):
+    """What an order's operation needs of one component, from the BOM, and how much is issued."""
+
+    order = models.ForeignKey(
+        ProductionOrder, on_delete=models.CASCADE, related_name="material_requirements"
+    )
+    operation = models.ForeignKey(
+        OrderOperation, on_delete=models.CASCADE, related_name="material_requirements"
+    )
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="requirements")
+    quantity_required = models.DecimalField(**QTY)
+    quantity_issued = models.DecimalField(**QTY, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["order", "operation__sequence", "item__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "operation", "item"], name="requirement_unique_item"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_required__gte=0) & Q(quantity_issued__gte=0),
+                name="requirement_quantities_nonnegative",
+                violation_error_message="Quantities must not be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}/{self.operation.sequence} {self.item.code} × {self.quantity_required}"
+
+    @property
+    def quantity_open(self) -> Decimal:
+        return max(self.quantity_required - self.quantity_issued, Decimal("0"))
+
+
+class MaterialIssue(models.Model):
+    """Material booked out of stock against a requirement (with its stock move)."""
+
+    requirement = models.ForeignKey(
+        MaterialRequirement, on_delete=models.PROTECT, related_name="issues"
+    )
+    lot = models.ForeignKey(
+        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="issues"
+    )
+    location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QTY)
+    stock_move = models.OneToOneField(StockMove, on_delete=models.PROTECT, related_name="issue")
+    external_id = models.CharField(max_length=100, unique=True)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["issued_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="issue_qty_positive",
+                violation_error_message="quantity must be above zero.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Issue {self.quantity} {self.requirement.item.code}"
+
+
+class IssueApproval(models.Model):
+    """An issue beyond requirement plus tolerance, waiting for a planner's decision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    requirement = models.ForeignKey(
+        MaterialRequirement, on_delete=models.CASCADE, related_name="approvals"
+    )
+    lot = models.ForeignKey(MaterialLot, null=True, blank=True, on_delete=models.PROTECT)
+    location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QTY)
+    external_id = models.CharField(max_length=100, unique=True)
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=200, blank=True)
+    issue = models.OneToOneField(
+        MaterialIssue, null=True, blank=True, on_delete=models.SET_NULL, related_name="approval"
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="approval_qty_positive",
+                violation_error_message="quantity must be above zero.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Approval {self.quantity} {self.requirement.item.code} ({self.status})"
+
+
+class MaterialShortage(models.Model):
+    """A requirement the stock cannot cover, with what is proposed to cover it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    requirement = models.ForeignKey(
+        MaterialRequirement, on_delete=models.CASCADE, related_name="shortages"
+    )
+    quantity_short = models.DecimalField(**QTY)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    requisition = models.ForeignKey(
+        PurchaseRequisition,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="shortages",
+    )
+    transfer_from = models.ForeignKey(
+        StockLocation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    transfer_quantity = models.DecimalField(**QTY, default=Decimal("0"))
+    raised_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_short__gt=0),
+                name="shortage_qty_positive",
+                violation_error_message="quantity_short must be above zero.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Shortage {self.quantity_short} {self.requirement.item.code}"
+
+
+class LabourBooking(models.Model):
+    """Time an operator spent on a task, with what came out of it."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="bookings")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="bookings")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    quantity_good = models.DecimalField(**QTY, default=Decimal("0"))
+    quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["started_at"]
+        indexes = [models.Index(fields=["operator", "started_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__gte=F("started_at")),
+                name="booking_end_after_start",
+                violation_error_message="ended_at must not be before started_at.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator} {self.started_at:%Y-%m-%d %H:%M}–{self.ended_at:%H:%M}"
+
+    @property
+    def minutes(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds() / 60
+
+
+class ProgressSnapshot(models.Model):
+    """Where an order (or one of its operations) stood at a roll-up: plan vs actual."""
+
+    order = models.ForeignKey(ProductionOrder, on_delete=models.CASCADE, related_name="snapshots")
+    operation = models.ForeignKey(
+        OrderOperation, null=True, blank=True, on_delete=models.CASCADE, related_name="snapshots"
+    )
+    taken_at = models.DateTimeField(db_index=True)
+    quantity_done = models.DecimalField(**QTY)
+    quantity_planned_to_date = models.DecimalField(**QTY)
+    completion_pct = models.DecimalField(max_digits=6, decimal_places=2)
+    planned_pct = models.DecimalField(max_digits=6, decimal_places=2)
+    remaining_hours = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    actual_minutes_per_unit = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    planned_minutes_per_unit = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    predicted_end = models.DateTimeField(null=True, blank=True)
+    delay_hours = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    lagging = models.BooleanField(default=False)
+    reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-taken_at"]
+        indexes = [models.Index(fields=["order", "operation", "-taken_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} @ {self.taken_at:%Y-%m-%d %H:%M}: {self.completion_pct}%"

@@ -83,17 +83,23 @@ def load(*, logins: list) -> str:
             "priority": 2,
         },
     )
-    if not ProductionOrder.objects.filter(number="MO-2026-00001").exists():
-        production_order_create(
-            item=sales_order.item,
-            quantity=sales_order.quantity,
-            due_date=sales_order.due_date,
-            priority=sales_order.priority,
-            sales_order=sales_order,
-            number="MO-2026-00001",
-            status=ProductionOrder.Status.PLANNED,
-            note="500 engine blocks for Great Wall Motors",
-        )
+    # The 500 blocks are made as a first batch of 50 (whose assembly needs 50 bearings with
+    # 30 in stock) and the remaining 450.
+    for number, quantity, note in (
+        ("MO-2026-00001", 50, "First batch of SO-2026-0001"),
+        ("MO-2026-00002", 450, "Rest of SO-2026-0001"),
+    ):
+        if not ProductionOrder.objects.filter(number=number).exists():
+            production_order_create(
+                item=sales_order.item,
+                quantity=Decimal(quantity),
+                due_date=sales_order.due_date,
+                priority=sales_order.priority,
+                sales_order=sales_order,
+                number=number,
+                status=ProductionOrder.Status.PLANNED,
+                note=note,
+            )
     return (
         f"{Item.objects.count()} items, opening stock for {len(OPENING_STOCK)} lots, "
         f"purchase order {order.number}, sales order {sales_order.number}, "

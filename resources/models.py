@@ -54,6 +54,14 @@ class WorkCenter(models.Model):
     machine_rate_per_hour = models.DecimalField(**MONEY, default=Decimal("0"))
     # Used when no equipment is registered (a manual bench): how many can work at once.
     parallel_units = models.PositiveSmallIntegerField(default=1)
+    issue_location = models.ForeignKey(
+        "StockLocation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Line-side location material is issued from (blank: any location).",
+    )
 
     class Meta:
         ordering = ["code"]

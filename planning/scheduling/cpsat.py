@@ -324,7 +324,8 @@ def _window_solve(
         lits_of[i] = lits
         m.add_exactly_one(lit for _, _, lit in lits)
         m.add(end[i] == start[i] + sum(d * lit for _, d, lit in lits))
-        for p in op.preds:
+    for i in window:
+        for p in prep.ops[i].preds:
             if p in inside:
                 m.add(end[p] <= start[i])
     per_machine: dict[int, list] = {k: [] for k in machines}
@@ -387,9 +388,11 @@ def _jobs_window(prep: Prepared, sched: Schedule, rng: random.Random, size: int)
     if not late:
         return []
     late.sort(reverse=True)
-    pool = [j for _, j in late[: max(10, len(late) // 4)]]
-    chosen = rng.sample(pool, min(len(pool), 15))
-    chosen += rng.sample([j for _, j in early], min(len(early), 15))
+    per_job = max(1, len(prep.ops) // max(1, len(prep.jobs)))
+    count = max(1, size // per_job // 2)
+    pool = [j for _, j in late[: max(2 * count, len(late) // 4)]]
+    chosen = rng.sample(pool, min(len(pool), count))
+    chosen += rng.sample([j for _, j in early], min(len(early), count))
     window = [i for j in chosen for i in prep.jobs[j].ops if prep.ops[i].fixed is None]
     return window[:size]
 

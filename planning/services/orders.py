@@ -18,6 +18,7 @@ from core.events import emit
 from core.exceptions import StateConflict
 from resources.models import Item
 
+from ..hooks import transition_hooks
 from ..models import Bom, OrderOperation, ProductionOrder, Routing, SalesOrder
 
 S = ProductionOrder.Status
@@ -163,6 +164,8 @@ def production_order_transition(*, order: ProductionOrder, to: str, by=None) -> 
             locked.operations.exclude(status=OrderOperation.Status.DONE).update(
                 status=OrderOperation.Status.CANCELLED
             )
+        for hook in transition_hooks(to):
+            hook(locked, by)
         audit_record(actor=by, action=f"production_order.{to}", obj=locked, data={"from": previous})
         emit(
             f"planning.production_order.{to}",

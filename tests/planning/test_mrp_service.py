@@ -26,7 +26,8 @@ def test_input_reflects_the_plant(demo_plant):
     demand_ids = {d.id for d in data.demands}
     assert "SO:SO-2026-0001" in demand_ids
     receipts = {r.id: r.quantity for r in data.receipts}
-    assert receipts["MO:MO-2026-00001"] == 500 and receipts["PO:PO-2026-0001/1"] == 200
+    assert receipts["MO:MO-2026-00001"] == 50 and receipts["MO:MO-2026-00002"] == 450
+    assert receipts["PO:PO-2026-0001/1"] == 200
     assert data.on_hand["BRG-6205"] == 30
     # The planned order for 500 blocks has not started: its 500 bearings are allocated.
     assert data.allocations["BRG-6205"] == 500

@@ -1,0 +1,1 @@
+"""Execution services by topic: tasks (release, assignment, dispatch), events, material."""

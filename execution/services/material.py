@@ -1,0 +1,302 @@
+"""Material control: requirements from the BOM, issues with an over-issue approval, shortage
+detection with a proposed purchase or transfer, and barcode receipts."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.events import emit
+from core.exceptions import StateConflict
+from planning.models import ProductionOrder, PurchaseRequisition
+from planning.services.mrp import requisition_number_next
+from resources.models import Item, MaterialLot, StockBalance, StockLocation
+from resources.services import stock_move_record
+
+from ..models import IssueApproval, MaterialIssue, MaterialRequirement, MaterialShortage
+
+ACTIVE_ORDERS = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS)
+
+
+def issue_tolerance() -> Decimal:
+    """Share of a requirement that may be issued above it without approval (default 2 %)."""
+    return Decimal(str(getattr(settings, "EXECUTION_ISSUE_TOLERANCE_PCT", 2))) / 100
+
+
+def requirements_create(*, order: ProductionOrder, by=None) -> list[MaterialRequirement]:
+    """Requirements per operation from the order's BOM; then check them against stock."""
+    if order.bom_id is None:
+        return []
+    ops = {op.sequence: op for op in order.operations.all()}
+    first = min(ops) if ops else None
+    needed: dict[tuple[int, int], Decimal] = {}
+    for line in order.bom.lines.select_related("component", "bom"):
+        op = ops.get(line.operation_step_no) or ops.get(first)
+        if op is None:
+            continue
+        key = (op.pk, line.component_id)
+        needed[key] = needed.get(key, Decimal(0)) + order.quantity * line.quantity_per_unit
+    existing = set(
+        MaterialRequirement.objects.filter(order=order).values_list("operation_id", "item_id")
+    )
+    created = MaterialRequirement.objects.bulk_create(
+        [
+            MaterialRequirement(
+                order=order,
+                operation_id=op_id,
+                item_id=item_id,
+                quantity_required=qty.quantize(Decimal("0.0001")),
+            )
+            for (op_id, item_id), qty in needed.items()
+            if (op_id, item_id) not in existing
+        ]
+    )
+    shortages_detect(order=order)
+    return created
+
+
+def _allocated_elsewhere(requirement: MaterialRequirement) -> Decimal:
+    """Open requirements of other active orders for the same item (already promised)."""
+    total = (
+        MaterialRequirement.objects.filter(
+            item_id=requirement.item_id, order__status__in=ACTIVE_ORDERS
+        )
+        .exclude(order_id=requirement.order_id)
+        .aggregate(open=Sum(F("quantity_required") - F("quantity_issued")))["open"]
+    )
+    return max(total or Decimal(0), Decimal(0))
+
+
+def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
+    """Raise a shortage for every requirement the stock cannot cover.
+
+    The requirement is issued at its work center's line-side location (any location when
+    none is set). If the plant as a whole has enough, a transfer from the location holding
+    the most is proposed; otherwise an urgent purchase requisition for what is missing.
+    """
+    raised = []
+    requirements = MaterialRequirement.objects.filter(order=order).select_related(
+        "item", "operation__work_center__issue_location"
+    )
+    for req in requirements:
+        if req.shortages.filter(status=MaterialShortage.Status.OPEN).exists():
+            continue
+        open_qty = req.quantity_open
+        if open_qty <= 0:
+            continue
+        balances = dict(
+            StockBalance.objects.filter(item=req.item, on_hand__gt=0)
+            .values("location_id")
+            .annotate(total=Sum("on_hand"))
+            .values_list("location_id", "total")
+        )
+        free_total = sum(balances.values(), Decimal(0)) - _allocated_elsewhere(req)
+        issue_location = req.operation.work_center.issue_location
+        at_location = balances.get(issue_location.pk, Decimal(0)) if issue_location else free_total
+        if at_location >= open_qty:
+            continue
+        shortage = MaterialShortage(requirement=req)
+        need_date = (
+            timezone.localtime(req.operation.planned_start).date()
+            if req.operation.planned_start
+            else timezone.localdate()
+        )
+        if issue_location and free_total >= open_qty:
+            source = max(
+                (loc for loc in balances if loc != issue_location.pk), key=lambda loc: balances[loc]
+            )
+            shortage.quantity_short = open_qty - at_location
+            shortage.transfer_from_id = source
+            shortage.transfer_quantity = shortage.quantity_short
+            proposal = f"transfer {shortage.quantity_short} from {StockLocation.objects.get(pk=source).code}"
+        else:
+            shortage.quantity_short = open_qty - max(free_total, Decimal(0))
+            shortage.requisition = PurchaseRequisition.objects.create(
+                number=requisition_number_next(),
+                item=req.item,
+                quantity=shortage.quantity_short,
+                need_date=need_date,
+                urgent=True,
+                reason=f"Shortage for {order.number}/{req.operation.sequence}",
+            )
+            proposal = f"urgent purchase requisition {shortage.requisition.number}"
+        shortage.save()
+        raised.append(shortage)
+        emit(
+            "execution.shortage.raised",
+            {
+                "shortage_id": shortage.pk,
+                "order_id": order.pk,
+                "operation_id": req.operation_id,
+                "item": req.item.code,
+                "required": str(req.quantity_required),
+                "short": str(shortage.quantity_short),
+                "proposal": proposal,
+            },
+        )
+    return raised
+
+
+def material_issue(
+    *,
+    requirement: MaterialRequirement,
+    quantity: Decimal,
+    location: StockLocation,
+    external_id: str,
+    lot: MaterialLot | None = None,
+    reason: str = "",
+    by=None,
+) -> MaterialIssue | IssueApproval:
+    """Issue material against a requirement.
+
+    Beyond the requirement plus the tolerance nothing moves: an approval request is created
+    and returned instead; stock moves when a planner approves it. A repeated external_id
+    returns what the first call made.
+    """
+    quantity = Decimal(quantity)
+    if quantity <= 0:
+        raise ValidationError({"quantity": "quantity must be above zero."})
+    if not external_id:
+        raise ValidationError({"external_id": "An issue needs the sender's id."})
+    if requirement.order.status not in ACTIVE_ORDERS:
+        raise StateConflict(
+            f"Order {requirement.order.number} is {requirement.order.get_status_display().lower()};"
+            " material is issued only to released orders."
+        )
+    with transaction.atomic():
+        done = MaterialIssue.objects.filter(external_id=external_id).first()
+        if done is not None:
+            return done
+        pending = IssueApproval.objects.filter(external_id=external_id).first()
+        if pending is not None:
+            return pending
+        locked = MaterialRequirement.objects.select_for_update().get(pk=requirement.pk)
+        limit = locked.quantity_required * (1 + issue_tolerance())
+        if locked.quantity_issued + quantity > limit:
+            approval = IssueApproval.objects.create(
+                requirement=locked,
+                lot=lot,
+                location=location,
+                quantity=quantity,
+                external_id=external_id,
+                reason=reason,
+                requested_by=by if getattr(by, "is_authenticated", False) else None,
+            )
+            audit_record(actor=by, action="material.issue.approval_requested", obj=approval)
+            emit(
+                "execution.issue.approval_requested",
+                {"approval_id": approval.pk, "order_id": locked.order_id},
+            )
+            return approval
+        return _issue(locked, quantity, location, lot, external_id, by)
+
+
+def _issue(requirement, quantity, location, lot, external_id, by) -> MaterialIssue:
+    move = stock_move_record(
+        item=requirement.item,
+        location=location,
+        lot=lot,
+        quantity=-quantity,
+        kind="issue",
+        reference=f"{requirement.order.number}/{requirement.operation.sequence}",
+        external_id=f"issue:{external_id}",
+        by=by,
+    )
+    try:
+        with transaction.atomic():
+            issue = MaterialIssue.objects.create(
+                requirement=requirement,
+                lot=lot,
+                location=location,
+                quantity=quantity,
+                stock_move=move,
+                external_id=external_id,
+                issued_by=by if getattr(by, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        return MaterialIssue.objects.get(external_id=external_id)
+    MaterialRequirement.objects.filter(pk=requirement.pk).update(
+        quantity_issued=F("quantity_issued") + quantity
+    )
+    audit_record(actor=by, action="material.issue", obj=issue, data={"quantity": str(quantity)})
+    emit(
+        "execution.material.issued",
+        {
+            "issue_id": issue.pk,
+            "order_id": requirement.order_id,
+            "operation_id": requirement.operation_id,
+            "item": requirement.item.code,
+            "lot": lot.code if lot else None,
+            "quantity": str(quantity),
+        },
+    )
+    return issue
+
+
+def issue_approval_decide(*, approval: IssueApproval, approve: bool, by=None, note: str = ""):
+    """A planner approves (stock moves now) or rejects an over-issue."""
+    with transaction.atomic():
+        locked = IssueApproval.objects.select_for_update().get(pk=approval.pk)
+        if locked.status != IssueApproval.Status.PENDING:
+            raise StateConflict(f"This request was already {locked.get_status_display().lower()}.")
+        locked.decided_by = by if getattr(by, "is_authenticated", False) else None
+        locked.decided_at = timezone.now()
+        locked.decision_note = note
+        if approve:
+            requirement = MaterialRequirement.objects.select_for_update().get(
+                pk=locked.requirement_id
+            )
+            locked.issue = _issue(
+                requirement,
+                locked.quantity,
+                locked.location,
+                locked.lot,
+                f"approved:{locked.external_id}",
+                by,
+            )
+            locked.status = IssueApproval.Status.APPROVED
+        else:
+            locked.status = IssueApproval.Status.REJECTED
+        locked.save()
+        audit_record(actor=by, action=f"material.issue.{locked.status}", obj=locked)
+    return locked
+
+
+def barcode_parse(barcode: str) -> tuple[str, str | None, Decimal]:
+    """`ITEM*LOT*QTY` (or `ITEM*QTY` for untracked items), as printed on receiving labels."""
+    parts = [p.strip() for p in (barcode or "").split("*")]
+    try:
+        if len(parts) == 3:
+            return parts[0], parts[1] or None, Decimal(parts[2])
+        if len(parts) == 2:
+            return parts[0], None, Decimal(parts[1])
+    except Exception:
+        pass
+    raise ValidationError({"barcode": f"Unreadable label {barcode!r}: expected ITEM*LOT*QTY."})
+
+
+def barcode_receipt(*, barcode: str, location: StockLocation, external_id: str, by=None):
+    """Receive goods by scanning their label; a repeated scan id changes nothing."""
+    code, lot_code, quantity = barcode_parse(barcode)
+    item = Item.objects.filter(code=code).first()
+    if item is None:
+        raise ValidationError({"barcode": f"Unknown item {code!r} on the label."})
+    if quantity <= 0:
+        raise ValidationError({"barcode": "The label's quantity must be above zero."})
+    lot = None
+    if lot_code:
+        lot, _ = MaterialLot.objects.get_or_create(item=item, code=lot_code)
+    return stock_move_record(
+        item=item,
+        location=location,
+        lot=lot,
+        quantity=quantity,
+        kind="receipt",
+        reference=f"Barcode {barcode}",
+        external_id=f"receipt:{external_id}",
+        by=by,
+    )

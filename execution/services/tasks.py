@@ -1,0 +1,238 @@
+"""Shop-floor tasks: created on release, assigned to operators, dispatched to machines."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.events import emit
+from core.exceptions import StateConflict
+from planning.hooks import on_transition
+from planning.models import OrderOperation, ProductionOrder
+from resources.calendars import equipment_available_minutes
+from resources.models import Equipment, Operator, OperatorSkill, ShiftAssignment
+
+from ..models import DispatchDecision, Task
+from .material import requirements_create
+
+T = Task.Status
+
+
+@on_transition(ProductionOrder.Status.RELEASED)
+def tasks_create_for_order(order: ProductionOrder, by=None) -> list[Task]:
+    """Release hook: one task per open operation, operators assigned, material required."""
+    operations = list(
+        order.operations.exclude(
+            status__in=(OrderOperation.Status.DONE, OrderOperation.Status.CANCELLED)
+        )
+        .select_related("required_skill", "work_center")
+        .order_by("sequence")
+    )
+    existing = set(Task.objects.filter(order=order).values_list("operation_id", flat=True))
+    tasks = Task.objects.bulk_create(
+        [
+            Task(
+                operation=op,
+                order=order,
+                status=T.READY if index == 0 else T.QUEUED,
+                equipment_id=op.equipment_id,
+            )
+            for index, op in enumerate(operations)
+            if op.pk not in existing
+        ]
+    )
+    if operations:
+        OrderOperation.objects.filter(
+            pk=operations[0].pk, status=OrderOperation.Status.PENDING
+        ).update(status=OrderOperation.Status.READY)
+    for task in tasks:
+        task_auto_assign(task=task)
+    requirements_create(order=order, by=by)
+    emit("execution.tasks.created", {"order_id": order.pk, "tasks": [t.pk for t in tasks]})
+    return tasks
+
+
+@on_transition(ProductionOrder.Status.CANCELLED)
+def tasks_cancel_for_order(order: ProductionOrder, by=None) -> None:
+    Task.objects.filter(order=order, status__in=Task.OPEN).update(status=T.CANCELLED)
+
+
+def _on_shift(operator_ids: list[int], day: date) -> set[int]:
+    on_shift = set()
+    assignments = ShiftAssignment.objects.filter(
+        operator_id__in=operator_ids, valid_from__lte=day
+    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+    for a in assignments.select_related("shift"):
+        if day.isoweekday() in a.shift.weekday_set:
+            on_shift.add(a.operator_id)
+    return on_shift
+
+
+def operator_candidates(*, operation: OrderOperation, day: date | None = None) -> list[dict]:
+    """Operators who may do an operation on a day, best first.
+
+    Only operators on shift that day qualify. With a required skill, only those holding it
+    at the minimum level or above, experts first; without one, those whose home is the work
+    center. Ties go to whoever has fewer open tasks.
+    """
+    if day is None:
+        start = operation.planned_start
+        day = timezone.localtime(start).date() if start else timezone.localdate()
+    operators = Operator.objects.filter(active=True)
+    levels: dict[int, int] = {}
+    if operation.required_skill_id:
+        rows = OperatorSkill.objects.filter(
+            skill_id=operation.required_skill_id,
+            level__gte=operation.min_skill_level,
+            operator__active=True,
+        ).values_list("operator_id", "level")
+        levels = dict(rows)
+        operators = operators.filter(pk__in=levels)
+    else:
+        operators = operators.filter(home_work_center_id=operation.work_center_id)
+    operators = list(
+        operators.annotate(open_tasks=Count("tasks", filter=Q(tasks__status__in=Task.OPEN)))
+    )
+    on_shift = _on_shift([o.pk for o in operators], day)
+    ranked = [
+        {"operator": o, "level": levels.get(o.pk), "open_tasks": o.open_tasks}
+        for o in operators
+        if o.pk in on_shift
+    ]
+    ranked.sort(key=lambda c: (-(c["level"] or 0), c["open_tasks"], c["operator"].badge))
+    return ranked
+
+
+def task_auto_assign(*, task: Task) -> Task:
+    candidates = operator_candidates(operation=task.operation)
+    if not candidates:
+        task.assignment_note = "No qualified operator on shift: waiting for a supervisor."
+        task.save(update_fields=["assignment_note"])
+        return task
+    best = candidates[0]
+    level = {1: "trainee", 2: "qualified", 3: "expert"}.get(best["level"], "")
+    skill = task.operation.required_skill.code if task.operation.required_skill_id else ""
+    task.operator = best["operator"]
+    task.assignment_note = (
+        f"Auto: {skill} {level}, on shift, {best['open_tasks']} open tasks".replace("  ", " ")
+    )
+    task.save(update_fields=["operator", "assignment_note"])
+    return task
+
+
+def task_assign(*, task: Task, operator: Operator, by=None, note: str = "") -> Task:
+    """A supervisor's choice of operator; the operator must hold the required skill level."""
+    operation = task.operation
+    if task.status in (T.DONE, T.CANCELLED):
+        raise StateConflict(
+            f"{task} is {task.get_status_display().lower()}; it cannot be reassigned."
+        )
+    if operation.required_skill_id:
+        held = (
+            OperatorSkill.objects.filter(operator=operator, skill_id=operation.required_skill_id)
+            .values_list("level", flat=True)
+            .first()
+        )
+        if held is None or held < operation.min_skill_level:
+            raise ValidationError(
+                {
+                    "operator": f"{operator.name} does not hold {operation.required_skill.code} at "
+                    f"{operation.get_min_skill_level_display().lower()} level or above."
+                }
+            )
+    with transaction.atomic():
+        locked = Task.objects.select_for_update().get(pk=task.pk)
+        previous = locked.operator_id
+        locked.operator = operator
+        locked.assigned_by = by if getattr(by, "is_authenticated", False) else None
+        locked.assignment_note = f"Supervisor: {note}" if note else "Assigned by a supervisor"
+        locked.save(update_fields=["operator", "assigned_by", "assignment_note"])
+        audit_record(
+            actor=by, action="task.assign", obj=locked, data={"from": previous, "to": operator.pk}
+        )
+    return locked
+
+
+def _machine_load_ratio(machines: list[Equipment]) -> dict[int, float]:
+    """Open work queued on each machine, as a share of its available minutes today."""
+    today = timezone.localdate()
+    ratios = {}
+    for m in machines:
+        minutes = 0.0
+        for t in Task.objects.filter(equipment=m, status__in=Task.OPEN).select_related(
+            "operation", "order"
+        ):
+            remaining = max(t.order.quantity - t.quantity_good - t.quantity_scrap, Decimal(0))
+            minutes += float(
+                t.operation.setup_minutes + t.operation.run_minutes_per_unit * remaining
+            )
+        available = equipment_available_minutes(m, today, today).get(today, 0)
+        ratios[m.pk] = minutes / available if available else float("inf")
+    return ratios
+
+
+def dispatch_next(*, equipment: Equipment, by=None) -> Task | None:
+    """Choose the next ready task for a machine and record why.
+
+    Among ready tasks this machine may run, prefer the one whose other eligible machines are
+    the most loaded (it has nowhere better to go): when machine A is full and B half loaded,
+    B takes the next operations of other orders first. Ties: priority, then due date.
+    """
+    candidates = list(
+        Task.objects.filter(status=T.READY)
+        .filter(Q(equipment__isnull=True) | Q(equipment=equipment))
+        .filter(
+            Q(operation__eligible_equipment=equipment)
+            | Q(
+                operation__eligible_equipment__isnull=True,
+                operation__work_center_id=equipment.work_center_id,
+            )
+        )
+        .select_related("order", "operation")
+        .prefetch_related("operation__eligible_equipment")
+        .distinct()
+    )
+    if not candidates:
+        DispatchDecision.objects.create(equipment=equipment, task=None, reason="No ready task.")
+        return None
+    others = {
+        m for t in candidates for m in t.operation.eligible_equipment.all() if m.pk != equipment.pk
+    }
+    load = _machine_load_ratio(sorted(others, key=lambda m: m.pk))
+    scored = []
+    for t in candidates:
+        alternatives = [
+            load[m.pk] for m in t.operation.eligible_equipment.all() if m.pk != equipment.pk
+        ]
+        best_elsewhere = min(alternatives) if alternatives else float("inf")
+        scored.append((t, best_elsewhere))
+    scored.sort(key=lambda p: (-p[1], p[0].order.priority, p[0].order.due_date, p[0].pk))
+    chosen, elsewhere = scored[0]
+    if elsewhere == float("inf"):
+        reason = f"{chosen} can only run here"
+    else:
+        reason = f"{chosen}: its other machines are {elsewhere:.0%} loaded"
+    with transaction.atomic():
+        Task.objects.filter(pk=chosen.pk).update(equipment=equipment)
+        OrderOperation.objects.filter(pk=chosen.operation_id).update(equipment=equipment)
+        DispatchDecision.objects.create(
+            equipment=equipment,
+            task=chosen,
+            reason=reason[:300],
+            candidates=[
+                {
+                    "task": t.pk,
+                    "order": t.order.number,
+                    "sequence": t.operation.sequence,
+                    "load_elsewhere": None if e == float("inf") else round(e, 3),
+                }
+                for t, e in scored
+            ],
+        )
+        emit("execution.dispatch.decided", {"equipment": equipment.code, "task": chosen.pk})
+    chosen.refresh_from_db()
+    return chosen
