@@ -45,7 +45,7 @@ def test_schedule_is_feasible_and_written_back(demo_plant):
         by_machine.setdefault(a.equipment_id, []).append((a.start, a.end))
     for intervals in by_machine.values():
         intervals.sort()
-        for (s1, e1), (s2, _e2) in zip(intervals, intervals[1:], strict=False):
+        for (_s1, e1), (s2, _e2) in zip(intervals, intervals[1:], strict=False):
             assert e1 <= s2, "two operations overlap on one machine"
     assert order.planned_end == max(op.planned_end for op in ops)
 
