@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("resources.api.urls")),
     path("", include("planning.api.urls")),
+    path("execution/", include("execution.api.urls")),
 ]

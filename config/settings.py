@@ -152,6 +152,11 @@ SPECTACULAR_SETTINGS = {
         "RequisitionStatusEnum": "planning.models.PurchaseRequisition.Status",
         "RunStatusEnum": "planning.models.MrpRun.Status",  # also schedule runs
         "PlannedOrderStatusEnum": "planning.models.PlannedOrder.Status",
+        "PlannedOrderKindEnum": "planning.models.PlannedOrder.Kind",
+        "StockMoveKindEnum": "resources.models.StockMove.Kind",
+        "EventKindEnum": "execution.models.ProductionEvent.Kind",
+        "TaskStatusEnum": "execution.models.Task.Status",
+        "ApprovalStatusEnum": "execution.models.IssueApproval.Status",
     },
 }
 

@@ -1,0 +1,201 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import roles_may_write
+from core.roles import Role, user_has_role
+from resources.api.serializers import StockMoveSerializer
+
+from ..models import (
+    DispatchDecision,
+    IssueApproval,
+    MaterialIssue,
+    MaterialRequirement,
+    MaterialShortage,
+    ProductionEvent,
+    Task,
+)
+from ..services import material as material_services
+from ..services import tasks as task_services
+from ..services.events import events_record
+from . import serializers as s
+
+SupervisorWrites = roles_may_write(Role.SUPERVISOR, Role.PLANNER)
+PlannerWrites = roles_may_write(Role.PLANNER)
+FloorWrites = roles_may_write(
+    Role.OPERATOR, Role.INSPECTOR, Role.SUPERVISOR, Role.PLANNER, Role.SUPPLY_CHAIN_DIRECTOR
+)
+
+
+def is_floor_only(user) -> bool:
+    """An operator (or inspector) who is not also a supervisor or planner."""
+    return not user_has_role(user, Role.SUPERVISOR, Role.PLANNER) and (
+        user_has_role(user, Role.OPERATOR, Role.INSPECTOR) or hasattr(user, "operator")
+    )
+
+
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+    """Shop-floor tasks. Operators see only their own."""
+
+    serializer_class = s.TaskSerializer
+    filterset_fields = ["status", "order__number", "equipment__code", "operator__badge"]
+
+    def get_queryset(self):
+        qs = Task.objects.select_related("order__item", "operation", "operator", "equipment")
+        user = self.request.user
+        if is_floor_only(user):
+            operator = getattr(user, "operator", None)
+            qs = qs.filter(operator=operator) if operator else qs.none()
+        return qs
+
+    @extend_schema(request=s.TaskAssignSerializer, responses=s.TaskSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[SupervisorWrites])
+    def assign(self, request, pk=None):
+        data = s.TaskAssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = task_services.task_assign(
+            task=self.get_object(), by=request.user, **data.validated_data
+        )
+        return Response(self.get_serializer(task).data)
+
+
+class DispatchView(APIView):
+    """Ask for the next task of a machine; the decision and its reason are recorded."""
+
+    permission_classes = [FloorWrites]
+
+    @extend_schema(request=s.DispatchInputSerializer, responses=s.TaskSerializer)
+    def post(self, request):
+        data = s.DispatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = task_services.dispatch_next(
+            equipment=data.validated_data["equipment"], by=request.user
+        )
+        if task is None:
+            return Response(
+                {"detail": "No ready task for this machine."}, status=status.HTTP_204_NO_CONTENT
+            )
+        return Response(s.TaskSerializer(task).data)
+
+
+class DispatchDecisionViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = DispatchDecision.objects.select_related("equipment")
+    serializer_class = s.DispatchDecisionSerializer
+    filterset_fields = ["equipment__code", "task"]
+
+
+class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Production events. POST one event (an object) or a batch (a list); each event is
+    answered on its own with `accepted`, `duplicate` (same event_id seen before: nothing
+    changes) or `rejected` with the errors and the status code it would have alone."""
+
+    serializer_class = s.ProductionEventSerializer
+    filterset_fields = ["order__number", "kind", "trace_code", "source"]
+    permission_classes = [FloorWrites]
+
+    def get_queryset(self):
+        qs = ProductionEvent.objects.select_related("order", "operation", "operator", "equipment")
+        if is_floor_only(self.request.user):
+            operator = getattr(self.request.user, "operator", None)
+            qs = qs.filter(task__operator=operator) if operator else qs.none()
+        return qs
+
+    @extend_schema(
+        request=s.EventInputSerializer(many=True), responses=s.EventResultSerializer(many=True)
+    )
+    def create(self, request, *args, **kwargs):
+        body = request.data
+        source = ProductionEvent.Source.API
+        if isinstance(body, list):
+            if len(body) > 5000:
+                return Response({"detail": "At most 5,000 events per batch."}, status=400)
+            results = events_record(items=body, by=request.user, source=source)
+            return Response([r.as_dict() for r in results], status=status.HTTP_200_OK)
+        if not isinstance(body, dict):
+            return Response({"detail": "Send an event object or a list of them."}, status=400)
+        result = events_record(items=[body], by=request.user, source=source)[0]
+        return Response(result.as_dict(), status=result.code)
+
+
+class RequirementViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = MaterialRequirement.objects.select_related("order", "operation", "item")
+    serializer_class = s.RequirementSerializer
+    filterset_fields = ["order__number", "item__code"]
+
+
+class IssueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Material issues. An issue beyond the requirement plus tolerance answers 202 with an
+    approval request instead; stock moves when a planner approves it."""
+
+    queryset = MaterialIssue.objects.select_related("lot", "location")
+    serializer_class = s.IssueSerializer
+    permission_classes = [FloorWrites]
+
+    @extend_schema(
+        request=s.IssueInputSerializer,
+        responses={201: s.IssueSerializer, 202: s.ApprovalSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        data = s.IssueInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = material_services.material_issue(by=request.user, **data.validated_data)
+        if isinstance(result, IssueApproval):
+            return Response(s.ApprovalSerializer(result).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.IssueSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = IssueApproval.objects.select_related(
+        "requirement__order", "requirement__item", "location"
+    )
+    serializer_class = s.ApprovalSerializer
+    filterset_fields = ["status"]
+    permission_classes = [PlannerWrites]
+
+    def _decide(self, request, approve: bool):
+        data = s.DecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        approval = material_services.issue_approval_decide(
+            approval=self.get_object(),
+            approve=approve,
+            by=request.user,
+            note=data.validated_data["note"],
+        )
+        return Response(self.get_serializer(approval).data)
+
+    @extend_schema(request=s.DecisionInputSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(request, True)
+
+    @extend_schema(request=s.DecisionInputSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, False)
+
+
+class ShortageViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = MaterialShortage.objects.select_related(
+        "requirement__order",
+        "requirement__operation",
+        "requirement__item",
+        "requisition",
+        "transfer_from",
+    )
+    serializer_class = s.ShortageSerializer
+    filterset_fields = ["status", "requirement__order__number"]
+
+
+class ReceiptView(APIView):
+    """Goods receipt by scanning a label (ITEM*LOT*QTY); a repeated scan id is a no-op."""
+
+    permission_classes = [FloorWrites]
+
+    @extend_schema(request=s.ReceiptInputSerializer, responses=StockMoveSerializer)
+    def post(self, request):
+        data = s.ReceiptInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        move = material_services.barcode_receipt(by=request.user, **data.validated_data)
+        return Response(StockMoveSerializer(move).data, status=status.HTTP_201_CREATED)
