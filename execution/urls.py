@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+app_name = "execution"
+
+urlpatterns = [
+    path("", include("execution.views_board")),
+    path("", include("execution.views_terminal")),
+]

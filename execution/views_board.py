@@ -1,0 +1,3 @@
+"""Order board pages (HTMX)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Operator terminal pages (HTMX)."""
+
+urlpatterns: list = []
