@@ -8,6 +8,11 @@ BEAT_SCHEDULE = {
         "task": "core.tasks.outbox_dispatch",
         "schedule": 10.0,
     },
+    # Escalate exceptions nobody acknowledged in time.
+    "alerts-escalate": {
+        "task": "execution.alert_tasks.alerts_escalate_due",
+        "schedule": 60.0,
+    },
     # Keep the low-level codes right even after BOM edits made outside the services.
     "bom-low-level-codes": {
         "task": "planning.tasks.bom_low_level_codes_refresh",

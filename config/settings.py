@@ -157,6 +157,7 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "execution.models.ProductionEvent.Kind",
         "TaskStatusEnum": "execution.models.Task.Status",
         "ApprovalStatusEnum": "execution.models.IssueApproval.Status",
+        "AlertStatusEnum": "execution.models.WorkAlert.Status",
     },
 }
 

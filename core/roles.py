@@ -10,6 +10,8 @@ class Role:
     PLANNER = "planner"
     COST_ACCOUNTANT = "cost_accountant"
     SUPPLY_CHAIN_DIRECTOR = "supply_chain_director"
+    PLANT_MANAGER = "plant_manager"
+    QUALITY_SUPERVISOR = "quality_supervisor"
     ADMIN = "admin"
 
     ALL = (
@@ -19,6 +21,8 @@ class Role:
         PLANNER,
         COST_ACCOUNTANT,
         SUPPLY_CHAIN_DIRECTOR,
+        PLANT_MANAGER,
+        QUALITY_SUPERVISOR,
         ADMIN,
     )
     LABELS = {
@@ -28,6 +32,8 @@ class Role:
         PLANNER: "Planner",
         COST_ACCOUNTANT: "Cost accountant",
         SUPPLY_CHAIN_DIRECTOR: "Supply-chain director",
+        PLANT_MANAGER: "Plant manager",
+        QUALITY_SUPERVISOR: "Quality supervisor",
         ADMIN: "Administrator",
     }
 

@@ -7,4 +7,5 @@ class ExecutionConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the release hook (tasks, operators, material) with planning.
+        from . import alert_tasks  # noqa: F401
         from .services import tasks  # noqa: F401

@@ -365,3 +365,194 @@ class ProgressSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} @ {self.taken_at:%Y-%m-%d %H:%M}: {self.completion_pct}%"
+
+
+# --- Exceptions (ISA-95 work alerts) ------------------------------------------------------
+
+
+class AlertType(models.TextChoices):
+    EQUIPMENT_FAULT = "equipment_fault", "Equipment fault"
+    MATERIAL_SHORTAGE = "material_shortage", "Material shortage"
+    QUALITY = "quality", "Quality problem"
+    OTHER = "other", "Other"
+
+
+class Severity(models.TextChoices):
+    GENERAL = "general", "General"
+    URGENT = "urgent", "Urgent"
+    SEVERE = "severe", "Severe"
+
+
+SEVERITY_RANK = {Severity.GENERAL: 0, Severity.URGENT: 1, Severity.SEVERE: 2}
+
+
+class AlertRule(models.Model):
+    """Who must respond to an exception of a type and severity, how fast, and who is next.
+
+    Configured in the admin; the demo loads the defaults (general: handled on the floor;
+    urgent: the work center's supervisor within an hour; severe: the supply-chain director
+    for material, the plant manager otherwise)."""
+
+    alert_type = models.CharField(max_length=20, choices=AlertType.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    handler_role = models.CharField(max_length=40)
+    ack_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Acknowledge within this many minutes (blank: no deadline).",
+    )
+    escalate_to_role = models.CharField(max_length=40, blank=True)
+    auto_requisition = models.BooleanField(
+        default=False, help_text="Start an urgent purchase requisition for a material shortage."
+    )
+    default_downtime_minutes = models.PositiveIntegerField(
+        default=240, help_text="Expected repair time when the reporter gives none (faults)."
+    )
+
+    class Meta:
+        ordering = ["alert_type", "severity"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert_type", "severity"], name="alertrule_unique")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_alert_type_display()} / {self.get_severity_display()} → {self.handler_role}"
+        )
+
+
+class WorkAlert(models.Model):
+    """An exception on the floor (ISA-95 work alert): what, how bad, who answers by when."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+        VERIFIED = "verified", "Verified"
+
+    class RaisedVia(models.TextChoices):
+        PERSON = "person", "A person"
+        DEVICE = "device", "A machine"
+        RULE = "rule", "A rule"
+
+    number = models.CharField(max_length=32, unique=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    alert_type = models.CharField(max_length=20, choices=AlertType.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    description = models.TextField()
+    raised_via = models.CharField(
+        max_length=10, choices=RaisedVia.choices, default=RaisedVia.PERSON
+    )
+    rule_name = models.CharField(max_length=100, blank=True, help_text="The rule that raised it.")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    equipment = models.ForeignKey(
+        Equipment, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
+    order = models.ForeignKey(
+        ProductionOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
+    operation = models.ForeignKey(
+        OrderOperation, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
+    lot = models.ForeignKey(
+        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
+    shortage = models.ForeignKey(
+        MaterialShortage, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    handler_role = models.CharField(max_length=40, blank=True)
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The person who must respond (the work center's supervisor for urgent ones).",
+    )
+    ack_deadline = models.DateTimeField(null=True, blank=True, db_index=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    expected_downtime_minutes = models.PositiveIntegerField(null=True, blank=True)
+    blocked_tasks = models.ManyToManyField(Task, blank=True, related_name="blocking_alerts")
+    requisition = models.ForeignKey(
+        PurchaseRequisition, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    impact = models.JSONField(
+        default=dict, blank=True, help_text="Affected orders and sales orders with expected delays."
+    )
+    link = models.JSONField(
+        default=dict, blank=True, help_text="Related records elsewhere (a quality hold)."
+    )
+    cause = models.TextField(blank=True)
+    action_taken = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["status", "severity"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.get_alert_type_display()} ({self.get_severity_display()})"
+
+
+class AlertStep(models.Model):
+    """One step of an exception's timeline: raised, notified, acknowledged, escalated, …"""
+
+    class Kind(models.TextChoices):
+        RAISED = "raised", "Raised"
+        NOTIFIED = "notified", "Notified"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        ESCALATED = "escalated", "Escalated"
+        EFFECT = "effect", "Effect on the plan"
+        RESOLVED = "resolved", "Resolved"
+        VERIFIED = "verified", "Verified"
+
+    alert = models.ForeignKey(WorkAlert, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role = models.CharField(max_length=40, blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.kind} {self.at:%H:%M}"
+
+
+class Notification(models.Model):
+    """An in-app message to a person (also sent by e-mail)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    alert = models.ForeignKey(
+        WorkAlert, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"To {self.user_id}: {self.text[:40]}"

@@ -172,6 +172,11 @@ class SalesOrder(models.Model):
     priority = models.PositiveSmallIntegerField(default=5, help_text="1 = most urgent … 9")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
+    expected_delay_minutes = models.PositiveIntegerField(
+        default=0,
+        help_text="Expected delay from open exceptions, for the people who talk to the customer.",
+    )
+    delay_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["due_date", "priority", "number"]
@@ -361,6 +366,11 @@ class OrderOperation(models.Model):
     actual_end = models.DateTimeField(null=True, blank=True)
     quantity_done = models.DecimalField(**QTY, default=Decimal("0"))
     quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
+    blocked_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Blocked by an exception (a fault, missing material): not before this time.",
+    )
 
     class Meta:
         ordering = ["order", "sequence"]

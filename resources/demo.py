@@ -113,6 +113,8 @@ USERS = [
     ("zhouba", "Ba", "Zhou", Role.PLANNER, None, None, {}, None),
     ("wujiu", "Jiu", "Wu", Role.COST_ACCOUNTANT, None, None, {}, None),
     ("zhengshi", "Shi", "Zheng", Role.SUPPLY_CHAIN_DIRECTOR, None, None, {}, None),
+    ("qianyi", "Yi", "Qian", Role.PLANT_MANAGER, None, None, {}, None),
+    ("fengjie", "Jie", "Feng", Role.QUALITY_SUPERVISOR, None, None, {}, None),
     ("admin", "Plant", "Administrator", Role.ADMIN, None, None, {}, None),
 ]
 
@@ -209,6 +211,10 @@ def load(*, logins: list) -> str:
                 shift=ShiftPattern.objects.get(work_center=work_centers[home], name=shift),
                 defaults={"valid_from": date(2026, 1, 1)},
             )
+    # sunqi supervises every work center: urgent exceptions go to him.
+    WorkCenter.objects.filter(supervisor__isnull=True).update(
+        supervisor=user_model.objects.get(username="sunqi")
+    )
     return (
         f"site {site.code}, {len(work_centers)} work centers, {len(equipment)} machines, "
         f"{len(USERS)} users"

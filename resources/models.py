@@ -54,6 +54,14 @@ class WorkCenter(models.Model):
     machine_rate_per_hour = models.DecimalField(**MONEY, default=Decimal("0"))
     # Used when no equipment is registered (a manual bench): how many can work at once.
     parallel_units = models.PositiveSmallIntegerField(default=1)
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supervised_work_centers",
+        help_text="The production supervisor who answers this work center's urgent exceptions.",
+    )
     issue_location = models.ForeignKey(
         "StockLocation",
         null=True,

@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from ..api_alerts import WorkAlertViewSet
 from . import views
 
 router = DefaultRouter()
@@ -11,6 +12,7 @@ router.register("requirements", views.RequirementViewSet)
 router.register("issues", views.IssueViewSet)
 router.register("approvals", views.ApprovalViewSet)
 router.register("shortages", views.ShortageViewSet)
+router.register("exceptions", WorkAlertViewSet, basename="exception")
 
 urlpatterns = [
     path("dispatch/", views.DispatchView.as_view(), name="execution-dispatch"),

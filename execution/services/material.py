@@ -126,6 +126,22 @@ def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
             proposal = f"urgent purchase requisition {shortage.requisition.number}"
         shortage.save()
         raised.append(shortage)
+        from .alerts import alert_raise
+
+        # Missing material that must be bought stops the line: severe. One that a transfer
+        # covers is urgent for the floor.
+        alert_raise(
+            alert_type="material_shortage",
+            severity="urgent" if shortage.transfer_from_id else "severe",
+            description=(
+                f"{req.item.code}: {req.quantity_required} needed for {order.number}/"
+                f"{req.operation.sequence}, {shortage.quantity_short} short; proposed: {proposal}."
+            ),
+            shortage=shortage,
+            raised_via="rule",
+            rule_name="shortage detection",
+            external_id=f"shortage:{shortage.pk}",
+        )
         emit(
             "execution.shortage.raised",
             {

@@ -8,6 +8,8 @@ start), a frozen one where it was planned. Each remaining operation may run on a
 eligible machines (all machines of its work center when none is named) for setup + run
 minutes of the quantity still to make. Machines work in their work center's shifts, less
 holidays and their maintenance windows. Tardiness weight: 10 − priority (priority 1 → 9).
+An operation blocked by an exception (its machine in repair, its material on the way) does
+not start before `blocked_until`, so orders whose material is complete go ahead of it.
 
 The engine never splits an operation across a break. An operation longer than the longest
 working interval of its machines (500 blocks of assembly take several shifts) is cut into
@@ -156,6 +158,12 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
             machines = [m for m in machines if longest(m) > 0]
             if not machines:
                 continue  # no machine with working time: not finite-capacity scheduled
+            # Blocked by an exception (machine repair, material on its way): not before then.
+            blocked_release = (
+                max(_minutes(origin, op.blocked_until), 0)
+                if op.blocked_until and op.blocked_until > origin
+                else None
+            )
             cap = min(longest(m) for m in machines)
             parts = [cap] * (minutes // cap) + ([minutes % cap] if minutes % cap else [])
             for m in machines:
@@ -172,6 +180,7 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
                         id=key,
                         modes=tuple(engine.Mode(machine=m.pk, run=part_minutes) for m in machines),
                         predecessors=tuple(preds),
+                        release=blocked_release,
                     )
                 )
                 op_lookup[key] = op

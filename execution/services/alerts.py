@@ -1,0 +1,639 @@
+"""Exceptions (work alerts): raise, route by severity, notify, escalate, act on the plan,
+resolve and verify — the feedback half of the loop.
+
+Effects on the plan:
+- an equipment fault puts the machine in fault and blocks its open tasks; backup machines
+  that may run the work are proposed with their free capacity, and each affected order gets
+  an expected delay (the repair time without a backup; with one, the wait for the backup's
+  running job + the operation's setup + a transfer time);
+- a material shortage blocks the operation that needs the material (the scheduler then keeps
+  it behind the arrival date) and, where the rule says so, starts an urgent requisition;
+- every affected sales order carries the expected delay for the people who talk to the
+  customer.
+Resolving records cause and action, puts the machine back to running, releases the blocked
+tasks, clears the delays and queues a rescheduling.
+"""
+
+import math
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.events import emit
+from core.exceptions import StateConflict
+from core.roles import Role, user_has_role
+from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition, SalesOrder
+from planning.services.mrp import requisition_number_next
+from resources.calendars import equipment_available_minutes
+from resources.models import Equipment
+
+from ..models import (
+    SEVERITY_RANK,
+    AlertRule,
+    AlertStep,
+    AlertType,
+    MaterialShortage,
+    Notification,
+    Severity,
+    Task,
+    WorkAlert,
+)
+
+T = Task.Status
+# Who is next when nobody answers in time (used past the rule's own escalate_to_role).
+ESCALATION_CHAIN = [Role.OPERATOR, Role.SUPERVISOR, Role.PLANT_MANAGER, Role.ADMIN]
+
+
+def transfer_minutes() -> int:
+    """Time to move work in progress to another machine (default 30 minutes)."""
+    return int(getattr(settings, "EXECUTION_TRANSFER_MINUTES", 30))
+
+
+def _rule(alert_type: str, severity: str) -> AlertRule:
+    rule = AlertRule.objects.filter(alert_type=alert_type, severity=severity).first()
+    if rule is None:  # the admin deleted it: fall back to the supervisor within an hour
+        rule = AlertRule(
+            alert_type=alert_type, severity=severity, handler_role=Role.SUPERVISOR, ack_minutes=60
+        )
+    return rule
+
+
+def _number() -> str:
+    prefix = f"EX-{timezone.localdate().year}-"
+    last = WorkAlert.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
+    return f"{prefix}{(int(last.rsplit('-', 1)[1]) + 1) if last else 1:05d}"
+
+
+def _step(alert: WorkAlert, kind: str, text: str = "", by=None, role: str = "") -> AlertStep:
+    return AlertStep.objects.create(
+        alert=alert,
+        kind=kind,
+        text=text,
+        by=by if getattr(by, "is_authenticated", False) else None,
+        role=role,
+    )
+
+
+def _recipients(alert: WorkAlert) -> list:
+    if alert.handler_id:
+        return [alert.handler]
+    users = get_user_model().objects.filter(groups__name=alert.handler_role, is_active=True)
+    return list(users.distinct())
+
+
+def _notify(alert: WorkAlert, text: str) -> None:
+    recipients = _recipients(alert)
+    Notification.objects.bulk_create(
+        [Notification(user=u, alert=alert, text=text[:300]) for u in recipients]
+    )
+    emails = [u.email for u in recipients if u.email]
+    if emails:
+        # Sent after commit: a rolled-back exception sends nothing.
+        subject = f"[ClosedLoop] {alert.number} {alert.get_severity_display()}: {alert.get_alert_type_display()}"
+        transaction.on_commit(
+            lambda: send_mail(
+                subject, text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
+            )
+        )
+    names = (
+        ", ".join(u.username for u in recipients) or f"nobody holds the role {alert.handler_role}"
+    )
+    _step(alert, AlertStep.Kind.NOTIFIED, f"{text} → {names}", role=alert.handler_role)
+
+
+def alert_raise(
+    *,
+    alert_type: str,
+    severity: str,
+    description: str,
+    equipment: Equipment | None = None,
+    order: ProductionOrder | None = None,
+    operation: OrderOperation | None = None,
+    lot=None,
+    shortage: MaterialShortage | None = None,
+    external_id: str | None = None,
+    raised_via: str = WorkAlert.RaisedVia.PERSON,
+    rule_name: str = "",
+    expected_downtime_minutes: int | None = None,
+    link: dict | None = None,
+    by=None,
+) -> WorkAlert:
+    """Raise an exception; a repeated external_id returns the first one and changes nothing."""
+    if alert_type not in AlertType.values:
+        raise ValidationError({"alert_type": f"Unknown type {alert_type!r}."})
+    if severity not in Severity.values:
+        raise ValidationError({"severity": f"Unknown severity {severity!r}."})
+    if not (description or "").strip():
+        raise ValidationError({"description": "Say what happened."})
+    if alert_type == AlertType.EQUIPMENT_FAULT and equipment is None:
+        raise ValidationError({"equipment": "An equipment fault names the machine."})
+    if alert_type == AlertType.MATERIAL_SHORTAGE and operation is None and shortage is None:
+        raise ValidationError({"operation": "A material shortage names the operation it stops."})
+    if external_id:
+        existing = WorkAlert.objects.filter(external_id=external_id).first()
+        if existing is not None:
+            return existing
+    if shortage is not None and operation is None:
+        operation = shortage.requirement.operation
+    if operation is not None and order is None:
+        order = operation.order
+    rule = _rule(alert_type, severity)
+    now = timezone.now()
+    with transaction.atomic():
+        alert = WorkAlert(
+            number=_number(),
+            external_id=external_id or None,
+            alert_type=alert_type,
+            severity=severity,
+            description=description.strip(),
+            raised_via=raised_via,
+            rule_name=rule_name,
+            raised_by=by if getattr(by, "is_authenticated", False) else None,
+            equipment=equipment,
+            order=order,
+            operation=operation,
+            lot=lot,
+            shortage=shortage,
+            handler_role=rule.handler_role,
+            ack_deadline=now + timedelta(minutes=rule.ack_minutes) if rule.ack_minutes else None,
+            expected_downtime_minutes=expected_downtime_minutes,
+            link=link or {},
+        )
+        work_center = (equipment.work_center if equipment else None) or (
+            operation.work_center if operation else None
+        )
+        if severity == Severity.URGENT and work_center is not None and work_center.supervisor_id:
+            alert.handler = work_center.supervisor
+        alert.save()
+        via = rule_name or alert.get_raised_via_display().lower()
+        _step(alert, AlertStep.Kind.RAISED, f"{alert.description} (raised by {via})", by=by)
+        deadline = (
+            f", acknowledge by {timezone.localtime(alert.ack_deadline):%H:%M}"
+            if alert.ack_deadline
+            else ""
+        )
+        _notify(
+            alert,
+            f"{alert.number}: {alert.get_alert_type_display()} — {alert.description}{deadline}",
+        )
+        if alert_type == AlertType.EQUIPMENT_FAULT:
+            _fault_effects(alert, rule)
+        elif alert_type == AlertType.MATERIAL_SHORTAGE:
+            _shortage_effects(alert, rule)
+        audit_record(actor=by, action="alert.raise", obj=alert)
+        emit(
+            "execution.alert.raised",
+            {
+                "alert_id": alert.pk,
+                "type": alert_type,
+                "severity": severity,
+                "order_id": alert.order_id,
+            },
+        )
+    return alert
+
+
+def _block(alert: WorkAlert, tasks: list[Task], until) -> None:
+    """Block tasks; the scheduler keeps their operations after `until`."""
+    ids = [t.pk for t in tasks]
+    Task.objects.filter(pk__in=ids).update(status=T.BLOCKED)
+    OrderOperation.objects.filter(task__in=ids).exclude(status=OrderOperation.Status.DONE).update(
+        status=OrderOperation.Status.BLOCKED, blocked_until=until
+    )
+    alert.blocked_tasks.add(*ids)
+
+
+def _remaining_minutes(task: Task) -> float:
+    op = task.operation
+    remaining = max(task.order.quantity - task.quantity_good - task.quantity_scrap, Decimal(0))
+    setup = op.setup_minutes if task.quantity_good + task.quantity_scrap == 0 else Decimal(0)
+    return float(setup + op.run_minutes_per_unit * remaining)
+
+
+def backup_options(
+    *, equipment: Equipment, tasks: list[Task], days: int = 7, order_id: int | None = None
+) -> list[dict]:
+    """Machines that may take the work of a faulty one, with their free capacity.
+
+    Eligible: the operations' other eligible machines and the machine's named backup, not
+    themselves in fault, maintenance or disconnected. Free capacity: available minutes over
+    the next `days` days less the planned work on them. The wait is what is running on the
+    backup now (the moved work goes next, ahead of work not started).
+    """
+    candidates: dict[int, Equipment] = {}
+    for task in tasks:
+        for m in task.operation.eligible_equipment.all():
+            if m.pk != equipment.pk:
+                candidates[m.pk] = m
+    if equipment.backup_equipment_id:
+        candidates[equipment.backup_equipment_id] = equipment.backup_equipment
+    unavailable = (
+        Equipment.Status.FAULT,
+        Equipment.Status.MAINTENANCE,
+        Equipment.Status.DISCONNECTED,
+    )
+    # The work that must move now: the order the fault was raised on, else all blocked work.
+    urgent = [t for t in tasks if t.order_id == order_id] or tasks
+    needed = sum(_remaining_minutes(t) for t in urgent)
+    today = timezone.localdate()
+    window_end = timezone.now() + timedelta(days=days)
+    options = []
+    for m in sorted(candidates.values(), key=lambda e: e.code):
+        if m.status in unavailable:
+            continue
+        available = sum(
+            equipment_available_minutes(m, today, today + timedelta(days=days - 1)).values()
+        )
+        planned = 0.0
+        for op in (
+            OrderOperation.objects.filter(
+                equipment=m, planned_start__lt=window_end, planned_end__gt=timezone.now()
+            )
+            .exclude(status__in=(OrderOperation.Status.DONE, OrderOperation.Status.CANCELLED))
+            .select_related("order")
+        ):
+            planned += float(op.duration_minutes())
+        running = Task.objects.filter(equipment=m, status=T.RUNNING).select_related(
+            "operation", "order"
+        )
+        wait = sum(_remaining_minutes(t) for t in running)
+        options.append(
+            {
+                "equipment": m.code,
+                "available_minutes": available,
+                "planned_minutes": round(planned),
+                "free_minutes": round(available - planned),
+                "needed_minutes": round(needed),
+                "wait_minutes": round(wait),
+                "enough": available - planned >= needed,
+            }
+        )
+    options.sort(key=lambda o: (not o["enough"], o["wait_minutes"], -o["free_minutes"]))
+    return options
+
+
+def _sales_delays_refresh(order_ids: set[int]) -> None:
+    """Each affected sales order shows the largest delay of its open exceptions."""
+    sales_ids = set(
+        ProductionOrder.objects.filter(pk__in=order_ids, sales_order__isnull=False).values_list(
+            "sales_order_id", flat=True
+        )
+    )
+    open_alerts = WorkAlert.objects.filter(
+        status__in=(WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED)
+    ).exclude(impact={})
+    for so in SalesOrder.objects.filter(pk__in=sales_ids):
+        worst, note = 0, ""
+        for alert in open_alerts:
+            for row in alert.impact.get("orders", []):
+                if row.get("sales_order") == so.number and row.get("delay_minutes", 0) > worst:
+                    worst = row["delay_minutes"]
+                    note = f"{alert.number}: {alert.get_alert_type_display().lower()} — {alert.description}"[
+                        :300
+                    ]
+        SalesOrder.objects.filter(pk=so.pk).update(expected_delay_minutes=worst, delay_note=note)
+
+
+def _impact(alert: WorkAlert, tasks: list[Task], delay_for) -> dict:
+    rows = []
+    for task in tasks:
+        order = task.order
+        rows.append(
+            {
+                "order": order.number,
+                "order_id": order.pk,
+                "sequence": task.operation.sequence,
+                "sales_order": order.sales_order.number if order.sales_order_id else None,
+                "customer": order.sales_order.customer if order.sales_order_id else None,
+                "delay_minutes": int(math.ceil(delay_for(task))),
+            }
+        )
+    return {"orders": rows}
+
+
+def _fault_effects(alert: WorkAlert, rule: AlertRule) -> None:
+    equipment = alert.equipment
+    Equipment.objects.filter(pk=equipment.pk).update(status=Equipment.Status.FAULT)
+    tasks = list(
+        Task.objects.filter(
+            equipment=equipment, status__in=(T.QUEUED, T.READY, T.RUNNING, T.PAUSED)
+        )
+        .select_related("order__sales_order", "operation")
+        .prefetch_related("operation__eligible_equipment")
+    )
+    if alert.order_id:
+        tasks += [
+            t
+            for t in Task.objects.filter(order_id=alert.order_id, operation__equipment=equipment)
+            .exclude(status__in=(T.DONE, T.CANCELLED, T.BLOCKED))
+            .select_related("order__sales_order", "operation")
+            if t.pk not in {x.pk for x in tasks}
+        ]
+    downtime = alert.expected_downtime_minutes or rule.default_downtime_minutes
+    _block(alert, tasks, timezone.now() + timedelta(minutes=downtime))
+    alert.impact = _impact(alert, tasks, lambda t: downtime)
+    alert.impact["backups"] = backup_options(
+        equipment=equipment, tasks=tasks, order_id=alert.order_id
+    )
+    alert.impact["downtime_minutes"] = downtime
+    alert.save(update_fields=["impact"])
+    best = alert.impact["backups"][0] if alert.impact["backups"] else None
+    text = f"{equipment.code} in fault; {len(tasks)} task(s) blocked; delay without a backup ≈ {downtime} min."
+    if best:
+        text += (
+            f" Backup {best['equipment']}: {best['free_minutes']} free minutes in the next 7 days"
+            f" for {best['needed_minutes']} needed."
+        )
+    _step(alert, AlertStep.Kind.EFFECT, text)
+    _sales_delays_refresh({t.order_id for t in tasks})
+
+
+def _shortage_effects(alert: WorkAlert, rule: AlertRule) -> None:
+    operation = alert.operation
+    tasks = list(
+        Task.objects.filter(operation=operation)
+        .exclude(status__in=(T.DONE, T.CANCELLED))
+        .select_related("order__sales_order", "operation")
+    )
+    shortage = alert.shortage
+    requisition = shortage.requisition if shortage else None
+    if requisition is None and rule.auto_requisition and shortage is not None:
+        requisition = PurchaseRequisition.objects.create(
+            number=requisition_number_next(),
+            item=shortage.requirement.item,
+            quantity=shortage.quantity_short,
+            need_date=timezone.localdate(),
+            urgent=True,
+            reason=f"{alert.number}: shortage for {alert.order.number}",
+        )
+        MaterialShortage.objects.filter(pk=shortage.pk).update(requisition=requisition)
+    alert.requisition = requisition
+    item = shortage.requirement.item if shortage else None
+    arrival_days = item.lead_time_days if item else 0
+    start = operation.planned_start or timezone.now()
+    arrival = timezone.now() + timedelta(days=arrival_days)
+    delay = max((arrival - start).total_seconds() / 60, 0)
+    _block(alert, tasks, arrival)
+    alert.impact = _impact(alert, tasks, lambda t: delay)
+    alert.impact["material_expected"] = arrival.isoformat()
+    alert.save(update_fields=["impact", "requisition"])
+    text = f"{len(tasks)} task(s) blocked until the material arrives (about {arrival_days} days)."
+    if requisition:
+        text += f" Urgent requisition {requisition.number} for {requisition.quantity} {requisition.item.uom}."
+    _step(alert, AlertStep.Kind.EFFECT, text)
+    _sales_delays_refresh({t.order_id for t in tasks})
+
+
+def _may_act(user, alert: WorkAlert, *roles: str) -> bool:
+    if alert.handler_id and alert.handler_id == getattr(user, "pk", None):
+        return True
+    return user_has_role(user, alert.handler_role, *roles)
+
+
+def alert_acknowledge(*, alert: WorkAlert, by) -> WorkAlert:
+    with transaction.atomic():
+        locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
+        if not _may_act(by, locked, Role.PLANT_MANAGER):
+            raise PermissionDenied(
+                f"{locked.number} is for the {locked.handler_role.replace('_', ' ')} to answer."
+            )
+        if locked.status != WorkAlert.Status.OPEN:
+            raise StateConflict(
+                f"{locked.number} is {locked.get_status_display().lower()}; only open ones are acknowledged."
+            )
+        locked.status = WorkAlert.Status.ACKNOWLEDGED
+        locked.acknowledged_by = by
+        locked.acknowledged_at = timezone.now()
+        locked.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+        late = locked.ack_deadline and locked.acknowledged_at > locked.ack_deadline
+        _step(
+            locked, AlertStep.Kind.ACKNOWLEDGED, "after the deadline" if late else "in time", by=by
+        )
+        audit_record(actor=by, action="alert.acknowledge", obj=locked)
+    return locked
+
+
+def alerts_escalate(*, now=None) -> int:
+    """Escalate every open exception whose acknowledgement deadline has passed."""
+    now = now or timezone.now()
+    count = 0
+    due = WorkAlert.objects.filter(status=WorkAlert.Status.OPEN, ack_deadline__lt=now).order_by(
+        "pk"
+    )
+    for alert_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            alert = WorkAlert.objects.select_for_update().get(pk=alert_id)
+            if (
+                alert.status != WorkAlert.Status.OPEN
+                or not alert.ack_deadline
+                or alert.ack_deadline >= now
+            ):
+                continue
+            rule = _rule(alert.alert_type, alert.severity)
+            if alert.escalation_level == 0 and rule.escalate_to_role:
+                next_role = rule.escalate_to_role
+            else:
+                position = (
+                    ESCALATION_CHAIN.index(alert.handler_role)
+                    if alert.handler_role in ESCALATION_CHAIN
+                    else 0
+                )
+                next_role = ESCALATION_CHAIN[min(position + 1, len(ESCALATION_CHAIN) - 1)]
+            previous = alert.handler_role
+            alert.handler_role = next_role
+            alert.handler = None
+            alert.escalation_level += 1
+            alert.ack_deadline = now + timedelta(minutes=rule.ack_minutes or 60)
+            alert.save(
+                update_fields=["handler_role", "handler", "escalation_level", "ack_deadline"]
+            )
+            _step(
+                alert,
+                AlertStep.Kind.ESCALATED,
+                f"Not acknowledged in time by the {previous}; now the {next_role}.",
+                role=next_role,
+            )
+            _notify(alert, f"{alert.number} escalated to you: {alert.description}")
+            emit("execution.alert.escalated", {"alert_id": alert.pk, "to": next_role})
+            count += 1
+    return count
+
+
+def _unblock(alert: WorkAlert) -> list[Task]:
+    tasks = list(alert.blocked_tasks.filter(status=T.BLOCKED).select_related("operation"))
+    still_blocked = set(
+        Task.objects.filter(
+            pk__in=[t.pk for t in tasks],
+            blocking_alerts__status__in=(WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED),
+        )
+        .exclude(blocking_alerts=alert)
+        .values_list("pk", flat=True)
+    )
+    released = []
+    for task in tasks:
+        if task.pk in still_blocked:
+            continue
+        previous = (
+            Task.objects.filter(
+                order_id=task.order_id, operation__sequence__lt=task.operation.sequence
+            )
+            .order_by("-operation__sequence")
+            .first()
+        )
+        if task.started_at:
+            status, op_status = T.PAUSED, OrderOperation.Status.PAUSED
+        elif previous is None or previous.status == T.DONE or previous.quantity_good > 0:
+            status, op_status = T.READY, OrderOperation.Status.READY
+        else:
+            status, op_status = T.QUEUED, OrderOperation.Status.PENDING
+        Task.objects.filter(pk=task.pk).update(
+            status=status,
+            pause_reason="" if status != T.PAUSED else f"Was blocked by {alert.number}",
+        )
+        OrderOperation.objects.filter(pk=task.operation_id).update(
+            status=op_status, blocked_until=None
+        )
+        released.append(task)
+    return released
+
+
+def alert_move_to_backup(*, alert: WorkAlert, backup: Equipment, by=None) -> WorkAlert:
+    """Move a faulty machine's blocked work to a backup, re-estimate delays, reschedule."""
+    if alert.alert_type != AlertType.EQUIPMENT_FAULT:
+        raise StateConflict(f"{alert.number} is not an equipment fault.")
+    if alert.status not in (WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED):
+        raise StateConflict(f"{alert.number} is {alert.get_status_display().lower()}.")
+    if not user_has_role(by, Role.SUPERVISOR, Role.PLANNER, Role.PLANT_MANAGER):
+        raise PermissionDenied("Only a supervisor or planner moves work to another machine.")
+    tasks = list(
+        alert.blocked_tasks.filter(status=T.BLOCKED).select_related(
+            "operation", "order__sales_order"
+        )
+    )
+    options = {
+        o["equipment"]: o
+        for o in backup_options(equipment=alert.equipment, tasks=tasks, order_id=alert.order_id)
+    }
+    if backup.code not in options:
+        raise ValidationError(
+            {"backup": f"{backup.code} cannot take this work (not eligible or not available)."}
+        )
+    option = options[backup.code]
+    with transaction.atomic():
+        locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
+        for task in tasks:
+            task.operation.eligible_equipment.add(backup)
+            Task.objects.filter(pk=task.pk).update(equipment=backup)
+            OrderOperation.objects.filter(pk=task.operation_id).update(equipment=backup)
+        released = _unblock(locked)
+        wait = option["wait_minutes"]
+        locked.impact["orders"] = _impact(
+            locked,
+            tasks,
+            lambda t: wait + float(t.operation.setup_minutes) + transfer_minutes(),
+        )["orders"]
+        locked.impact["moved_to"] = backup.code
+        locked.save(update_fields=["impact"])
+        delays = ", ".join(
+            f"{r['order']} {r['delay_minutes']} min" for r in locked.impact["orders"]
+        )
+        _step(
+            locked,
+            AlertStep.Kind.EFFECT,
+            f"{len(released)} task(s) moved to {backup.code}; expected delay now {delays}.",
+            by=by,
+        )
+        _sales_delays_refresh({t.order_id for t in tasks})
+        _reschedule_later(by)
+        audit_record(
+            actor=by, action="alert.move_to_backup", obj=locked, data={"backup": backup.code}
+        )
+    return locked
+
+
+def _reschedule_later(by) -> None:
+    from planning.services.schedule import schedule_run_start
+
+    schedule_run_start(by=by, time_limit_seconds=10)
+
+
+def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert:
+    """Close the exception: record cause and action, restore the machine, release the work,
+    clear the delays and reschedule."""
+    if not (cause or "").strip():
+        raise ValidationError({"cause": "Record the cause."})
+    if not (action or "").strip():
+        raise ValidationError({"action": "Record the action taken."})
+    with transaction.atomic():
+        locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
+        if not _may_act(by, locked, Role.SUPERVISOR, Role.PLANT_MANAGER):
+            raise PermissionDenied(
+                f"{locked.number} is for the {locked.handler_role.replace('_', ' ')} to resolve."
+            )
+        if locked.status not in (WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED):
+            raise StateConflict(
+                f"{locked.number} is already {locked.get_status_display().lower()}."
+            )
+        locked.status = WorkAlert.Status.RESOLVED
+        locked.cause = cause.strip()
+        locked.action_taken = action.strip()
+        locked.resolved_by = by
+        locked.resolved_at = timezone.now()
+        locked.save(update_fields=["status", "cause", "action_taken", "resolved_by", "resolved_at"])
+        if locked.alert_type == AlertType.EQUIPMENT_FAULT and locked.equipment_id:
+            others = WorkAlert.objects.filter(
+                equipment_id=locked.equipment_id,
+                alert_type=AlertType.EQUIPMENT_FAULT,
+                status__in=(WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED),
+            ).exists()
+            if not others:
+                Equipment.objects.filter(pk=locked.equipment_id).update(
+                    status=Equipment.Status.RUNNING
+                )
+        if locked.shortage_id:
+            MaterialShortage.objects.filter(pk=locked.shortage_id).update(
+                status=MaterialShortage.Status.RESOLVED, resolved_at=timezone.now()
+            )
+        released = _unblock(locked)
+        order_ids = {t.order_id for t in locked.blocked_tasks.all()}
+        _sales_delays_refresh(order_ids)
+        _step(
+            locked,
+            AlertStep.Kind.RESOLVED,
+            f"Cause: {locked.cause}. Action: {locked.action_taken}. {len(released)} task(s) released.",
+            by=by,
+        )
+        emit("execution.alert.resolved", {"alert_id": locked.pk, "orders": sorted(order_ids)})
+        if order_ids:
+            _reschedule_later(by)
+        audit_record(actor=by, action="alert.resolve", obj=locked)
+    return locked
+
+
+def alert_verify(*, alert: WorkAlert, by) -> WorkAlert:
+    if not user_has_role(by, Role.SUPERVISOR, Role.PLANT_MANAGER, Role.QUALITY_SUPERVISOR):
+        raise PermissionDenied("Only a supervisor, quality supervisor or plant manager verifies.")
+    with transaction.atomic():
+        locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
+        if locked.status != WorkAlert.Status.RESOLVED:
+            raise StateConflict(
+                f"{locked.number} is {locked.get_status_display().lower()}; verify it after it is resolved."
+            )
+        locked.status = WorkAlert.Status.VERIFIED
+        locked.verified_by = by
+        locked.verified_at = timezone.now()
+        locked.save(update_fields=["status", "verified_by", "verified_at"])
+        _step(locked, AlertStep.Kind.VERIFIED, "The fix holds.", by=by)
+    return locked
+
+
+def severity_at_least(severity: str, floor: str) -> bool:
+    return SEVERITY_RANK[severity] >= SEVERITY_RANK[floor]
