@@ -5,4 +5,5 @@ app_name = "execution"
 urlpatterns = [
     path("", include("execution.views_board")),
     path("", include("execution.views_terminal")),
+    path("", include("execution.views_alerts")),
 ]

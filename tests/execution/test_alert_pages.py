@@ -1,0 +1,74 @@
+"""Exceptions board and detail pages: severity order, countdown, overdue, actions by role."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from execution.models import WorkAlert
+from execution.services.alerts import alert_raise
+from resources.models import Equipment
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(username):
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def test_board_orders_by_severity_with_countdown_and_overdue(demo_plant):
+    general = alert_raise(alert_type="other", severity="general", description="Aisle blocked")
+    urgent = alert_raise(
+        alert_type="equipment_fault",
+        severity="urgent",
+        description="Coolant pump",
+        equipment=Equipment.objects.get(code="CNC-02"),
+    )
+    severe = alert_raise(
+        alert_type="quality",
+        severity="severe",
+        description="Cracks in castings",
+        equipment=Equipment.objects.get(code="CAST-01"),
+    )
+    WorkAlert.objects.filter(pk=urgent.pk).update(
+        ack_deadline=urgent.raised_at - timedelta(minutes=5)
+    )
+    page = client_for("sunqi").get("/execution/exceptions/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.index(severe.number) < html.index(urgent.number) < html.index(general.number)
+    assert "overdue by" in html and 'class="alert-row sev-urgent overdue"' in html
+    partial = client_for("sunqi").get("/execution/exceptions/?type=quality", HTTP_HX_REQUEST="true")
+    assert (
+        severe.number in partial.content.decode() and urgent.number not in partial.content.decode()
+    )
+    assert "<html" not in partial.content.decode()
+
+
+def test_acknowledge_and_resolve_by_role_on_the_page(demo_plant):
+    alert = alert_raise(
+        alert_type="equipment_fault",
+        severity="urgent",
+        description="Spindle alarm",
+        equipment=Equipment.objects.get(code="CNC-01"),
+    )
+    operator = client_for("lisi")
+    denied = operator.post(f"/execution/exceptions/{alert.pk}/acknowledge/", HTTP_HX_REQUEST="true")
+    assert denied.status_code == 403 and b"supervisor" in denied.content
+    sunqi = client_for("sunqi")
+    ok = sunqi.post(f"/execution/exceptions/{alert.pk}/acknowledge/", HTTP_HX_REQUEST="true")
+    assert ok.status_code == 200 and b"Acknowledged" in ok.content
+    again = sunqi.post(f"/execution/exceptions/{alert.pk}/acknowledge/", HTTP_HX_REQUEST="true")
+    assert again.status_code == 409
+    empty = sunqi.post(f"/execution/exceptions/{alert.pk}/resolve/", {"cause": "", "action": "x"})
+    assert empty.status_code == 400 and b"cause" in empty.content.lower()
+    done = sunqi.post(
+        f"/execution/exceptions/{alert.pk}/resolve/", {"cause": "Sensor", "action": "Replaced"}
+    )
+    assert done.status_code == 200 and b"Resolved" in done.content
+    detail = sunqi.get(f"/execution/exceptions/{alert.pk}/")
+    assert b"Timeline" in detail.content and b"Cause: Sensor" in detail.content
+    assert Equipment.objects.get(code="CNC-01").status == "running"
