@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Two pytest workers: the machines here have two cores.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test setup migrate demo lint fmt bench browser clean
 
