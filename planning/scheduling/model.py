@@ -120,7 +120,7 @@ class SolveOptions:
 
     ``time_limit`` is the CP-SAT wall time in seconds, shared by both phases (the heuristic
     runs before it and is not counted). ``workers`` is CP-SAT's number of search workers
-    (0 = one per core). Problems with more than ``max_cpsat_operations`` operations, or
+    (0 = one per core, at least 4). Problems with more than ``max_cpsat_operations`` operations, or
     ``use_cpsat=False``, get the heuristic schedule only; problems with more than
     ``window_operations`` are improved by CP-SAT window by window instead of as a whole
     (see `cpsat`). ``tardiness_share`` is the part of

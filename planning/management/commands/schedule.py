@@ -24,7 +24,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--output", help="write the schedule to this JSON file")
         parser.add_argument(
-            "--workers", type=int, default=0, help="CP-SAT workers (default 0: one per core)"
+            "--workers",
+            type=int,
+            default=0,
+            help="CP-SAT workers (default 0: one per core, at least 4)",
         )
         parser.add_argument(
             "--max-cpsat-operations",
