@@ -1,1 +1,370 @@
-"""Inspection plans and records, gates, trace codes, genealogy (built in later issues)."""
+"""Quality: inspection plans and records, gates, dispositions, trace codes, defect-rate
+holds (ISA-95 quality operations)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from execution.models import WorkAlert
+from planning.models import OrderOperation, ProductionOrder, RoutingStep
+from resources.models import Equipment, Item, MaterialLot, SerialUnit, WorkCenter
+
+
+class InspectionPlan(models.Model):
+    """How one routing step is inspected, in a version: characteristics and sampling."""
+
+    class Sampling(models.TextChoices):
+        EVERY_UNIT = "every_unit", "Every unit"
+        EVERY_NTH = "every_nth", "Every n-th unit"
+        FIRST_ARTICLE = "first_article", "First article per shift"
+
+    code = models.CharField(
+        max_length=64, help_text="The code routing steps refer to (IP-EB500-30)."
+    )
+    version = models.PositiveIntegerField(default=1)
+    routing_step = models.ForeignKey(
+        RoutingStep, on_delete=models.PROTECT, related_name="inspection_plans"
+    )
+    active = models.BooleanField(default=True)
+    sampling = models.CharField(
+        max_length=16, choices=Sampling.choices, default=Sampling.EVERY_UNIT
+    )
+    sample_every = models.PositiveIntegerField(default=1, help_text="n for every n-th unit.")
+    gate = models.BooleanField(
+        default=True, help_text="The next operation may not start until this inspection passes."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "version"], name="inspectionplan_unique_version"
+            ),
+            models.UniqueConstraint(
+                fields=["routing_step"],
+                condition=Q(active=True),
+                name="inspectionplan_one_active_per_step",
+                violation_error_message="A routing step has one active inspection plan.",
+            ),
+            models.CheckConstraint(
+                condition=Q(sample_every__gte=1),
+                name="inspectionplan_sample_every_gte_1",
+                violation_error_message="sample_every must be at least 1.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+
+class Characteristic(models.Model):
+    """One thing checked: a measured value with tolerances, or a pass/fail attribute."""
+
+    class Kind(models.TextChoices):
+        VARIABLE = "variable", "Measured value"
+        ATTRIBUTE = "attribute", "Attribute (pass/fail)"
+
+    plan = models.ForeignKey(
+        InspectionPlan, on_delete=models.CASCADE, related_name="characteristics"
+    )
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    nominal = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    lower_tolerance = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Allowed below nominal (≥ 0).",
+    )
+    upper_tolerance = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Allowed above nominal (≥ 0).",
+    )
+    unit = models.CharField(max_length=16, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["plan", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "name"], name="characteristic_unique_name"),
+            models.CheckConstraint(
+                condition=~Q(kind="variable")
+                | (
+                    Q(nominal__isnull=False) & Q(lower_tolerance__gte=0) & Q(upper_tolerance__gte=0)
+                ),
+                name="characteristic_variable_has_limits",
+                violation_error_message="A measured value needs a nominal and tolerances ≥ 0.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.VARIABLE:
+            return f"{self.name} {self.nominal} -{self.lower_tolerance}/+{self.upper_tolerance} {self.unit}"
+        return self.name
+
+    @property
+    def lower_limit(self) -> Decimal | None:
+        return None if self.nominal is None else self.nominal - (self.lower_tolerance or 0)
+
+    @property
+    def upper_limit(self) -> Decimal | None:
+        return None if self.nominal is None else self.nominal + (self.upper_tolerance or 0)
+
+
+class DefectCode(models.Model):
+    """A kind of defect, for reasons and Pareto charts (short shot, scratch, porosity)."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class InspectionRecord(models.Model):
+    """The result of inspecting one unit or lot at one operation; append-only — a correction
+    is a new record that names the one it corrects."""
+
+    class Result(models.TextChoices):
+        PASS = "pass", "Pass"
+        FAIL = "fail", "Fail"
+
+    external_id = models.CharField(max_length=100, unique=True)
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="records")
+    order = models.ForeignKey(ProductionOrder, on_delete=models.PROTECT, related_name="inspections")
+    operation = models.ForeignKey(
+        OrderOperation, on_delete=models.PROTECT, related_name="inspections"
+    )
+    work_center = models.ForeignKey(
+        WorkCenter, on_delete=models.PROTECT, related_name="inspections"
+    )
+    unit = models.ForeignKey(
+        SerialUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="inspections"
+    )
+    lot = models.ForeignKey(
+        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="inspections"
+    )
+    result = models.CharField(max_length=4, choices=Result.choices)
+    defect_code = models.ForeignKey(
+        DefectCode, null=True, blank=True, on_delete=models.PROTECT, related_name="records"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    gauge = models.CharField(
+        max_length=64, blank=True, help_text="Gauge or measuring equipment id."
+    )
+    inspected_at = models.DateTimeField(db_index=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    corrects = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrected_by"
+    )
+
+    class Meta:
+        ordering = ["inspected_at", "id"]
+        indexes = [
+            models.Index(fields=["unit", "operation"]),
+            models.Index(fields=["lot", "operation"]),
+            models.Index(fields=["work_center", "plan", "-inspected_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False) | Q(lot__isnull=False),
+                name="inspection_names_unit_or_lot",
+                violation_error_message="An inspection record names the unit or the lot.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code} {self.unit or self.lot}: {self.result}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("Inspection records are append-only; record a correction.")
+        super().save(*args, **kwargs)
+
+
+class Measurement(models.Model):
+    """One characteristic's value in an inspection record, with its own verdict."""
+
+    record = models.ForeignKey(
+        InspectionRecord, on_delete=models.CASCADE, related_name="measurements"
+    )
+    characteristic = models.ForeignKey(Characteristic, on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    ok = models.BooleanField(null=True, blank=True, help_text="For attributes.")
+    passed = models.BooleanField()
+
+    class Meta:
+        ordering = ["record", "characteristic"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "characteristic"], name="measurement_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.characteristic.name}: {self.value if self.value is not None else self.ok}"
+
+
+class Disposition(models.Model):
+    """What happens to a unit or lot that failed: rework, scrap, or use as is (approved)."""
+
+    class Decision(models.TextChoices):
+        REWORK = "rework", "Rework"
+        SCRAP = "scrap", "Scrap"
+        USE_AS_IS = "use_as_is", "Use as is"
+
+    record = models.OneToOneField(
+        InspectionRecord, on_delete=models.PROTECT, related_name="disposition"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    note = models.CharField(max_length=300, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(decision="use_as_is") | Q(approved_by__isnull=False),
+                name="use_as_is_needs_approval",
+                violation_error_message="Use as is needs a quality supervisor's approval.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.decision}"
+
+
+class TraceCode(models.Model):
+    """The code on a unit's or a lot's label: issued at the first operation, unique."""
+
+    code = models.CharField(max_length=100, unique=True)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="trace_codes")
+    unit = models.OneToOneField(
+        SerialUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="trace_code"
+    )
+    lot = models.OneToOneField(
+        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="trace_code"
+    )
+    order = models.ForeignKey(
+        ProductionOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="trace_codes"
+    )
+    issued_at = models.DateTimeField(auto_now_add=True)
+    printed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(unit__isnull=False) & Q(lot__isnull=True))
+                | (Q(unit__isnull=True) & Q(lot__isnull=False)),
+                name="tracecode_unit_xor_lot",
+                violation_error_message="A trace code names exactly one unit or one lot.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class DefectRateRule(models.Model):
+    """When the rolling defect rate of an operation at a work center crosses the threshold
+    over at least the minimum sample, the operation goes on hold."""
+
+    routing_step = models.ForeignKey(
+        RoutingStep,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="defect_rules",
+        help_text="Blank: every operation at the work center.",
+    )
+    work_center = models.ForeignKey(
+        WorkCenter, on_delete=models.CASCADE, related_name="defect_rules"
+    )
+    threshold_pct = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("5"))
+    min_sample = models.PositiveIntegerField(default=20)
+    window = models.PositiveIntegerField(
+        default=50, help_text="The last n units inspected or reported."
+    )
+
+    class Meta:
+        ordering = ["work_center", "routing_step"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold_pct__gt=0) & Q(threshold_pct__lte=100),
+                name="defectrule_threshold_range",
+                violation_error_message="threshold_pct must be above 0 and at most 100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(window__gte=F("min_sample")),
+                name="defectrule_window_covers_sample",
+                violation_error_message="window must be at least min_sample.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_center} {self.routing_step or 'all'} > {self.threshold_pct}%"
+
+
+class QualityHold(models.Model):
+    """An operation at a work center that may not start new work until a quality supervisor
+    releases it with a reason."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "On hold"
+        RELEASED = "released", "Released"
+
+    routing_step = models.ForeignKey(RoutingStep, on_delete=models.PROTECT, related_name="holds")
+    work_center = models.ForeignKey(WorkCenter, on_delete=models.PROTECT, related_name="holds")
+    equipment = models.ForeignKey(
+        Equipment, null=True, blank=True, on_delete=models.PROTECT, related_name="holds"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    reason = models.CharField(max_length=300)
+    defect_rate_pct = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    sample_size = models.PositiveIntegerField(null=True, blank=True)
+    alert = models.ForeignKey(
+        WorkAlert,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="quality_holds",
+        help_text="The quality exception raised with it.",
+    )
+    placed_at = models.DateTimeField(auto_now_add=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["routing_step", "work_center"],
+                condition=Q(status="active"),
+                name="hold_one_active_per_operation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold {self.routing_step} @ {self.work_center} ({self.status})"
