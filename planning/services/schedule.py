@@ -287,6 +287,7 @@ def _apply(run: ScheduleRun, origin: datetime, result, ops: dict[str, OrderOpera
     for order in orders:
         order.planned_start, order.planned_end = order_span[order.pk]
     ProductionOrder.objects.bulk_update(orders, ["planned_start", "planned_end"], batch_size=2000)
+    run.operation_count = len({op.pk for op in ops.values()})
     run.status = ScheduleRun.Status.DONE
     run.progress = 100
     run.finished_at = timezone.now()

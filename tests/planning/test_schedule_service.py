@@ -34,6 +34,12 @@ def test_schedule_is_feasible_and_written_back(demo_plant):
     assert run.status == "done", run.error
     assert run.solver_status in {"OPTIMAL", "FEASIBLE", "HEURISTIC"}
     assert run.bound is not None and run.weighted_tardiness >= run.bound
+    assert (
+        run.operation_count
+        == OrderOperation.objects.exclude(status__in=["done", "cancelled"])
+        .filter(order__status__in=["planned", "released", "in_progress"])
+        .count()
+    )
     # The independent checker accepts what was saved, rebuilt from the database rows.
     order = ProductionOrder.objects.get(number="MO-2026-00001")
     ops = list(order.operations.order_by("sequence"))
