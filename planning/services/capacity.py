@@ -14,7 +14,7 @@ from resources.calendars import equipment_available_minutes, work_center_availab
 from resources.models import Equipment, Item, WorkCenter
 
 from ..capacity import LoadCell, RatePlan, rate_plan, spread_minutes_by_day
-from ..models import OrderOperation, ProductionOrder
+from ..models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun
 from .orders import routing_effective
 
 CLOSED_OPS = (OrderOperation.Status.DONE, OrderOperation.Status.CANCELLED)
@@ -54,13 +54,26 @@ def capacity_load(
         .exclude(status__in=CLOSED_OPS)
         .select_related("order", "work_center")
     )
+    # Where the latest schedule run placed an operation part by part (inside shifts), each
+    # part's minutes count on its own day; otherwise the operation's minutes are shared over
+    # its planned interval.
+    latest = ScheduleRun.objects.filter(status=ScheduleRun.Status.DONE).order_by("-pk").first()
+    parts: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    if latest is not None:
+        for op_id, start, end in ScheduleAssignment.objects.filter(
+            run=latest, start__lt=window_end, end__gt=window_start
+        ).values_list("operation_id", "start", "end"):
+            parts[op_id].append((start, end))
     for op in operations:
-        minutes = float(op.duration_minutes())
-        for day, share in spread_minutes_by_day(
-            op.planned_start, op.planned_end, minutes, tz
-        ).items():
-            if first_day <= day <= last_day:
-                load[(op.work_center.code, day)] += share
+        spans = parts.get(op.pk)
+        if not spans:
+            spans = [(op.planned_start, op.planned_end, float(op.duration_minutes()))]
+        else:
+            spans = [(s, e, (e - s).total_seconds() / 60) for s, e in spans]
+        for start, end, minutes in spans:
+            for day, share in spread_minutes_by_day(start, end, minutes, tz).items():
+                if first_day <= day <= last_day:
+                    load[(op.work_center.code, day)] += share
     for key, minutes in (extra_minutes or {}).items():
         load[key] += minutes
     cells = []

@@ -111,3 +111,14 @@ def test_api_and_page(demo_plant, django_capture_on_commit_callbacks):
     operator = Client()
     operator.force_login(UserFactory(username="sched-op"))
     assert operator.post("/planning/schedule/run/").status_code == 403
+
+
+def test_capacity_load_follows_the_scheduled_parts(demo_plant):
+    from planning.services.capacity import capacity_load
+
+    run_now()
+    today = timezone.localdate()
+    cells = capacity_load(first_day=today, last_day=today + timedelta(days=13))
+    assert any(c.load > 0 for c in cells)
+    # Parts lie inside shifts: nothing is loaded on a day without shifts (Sundays).
+    assert all(c.load == 0 for c in cells if c.available == 0)
