@@ -1,7 +1,7 @@
 """Material control: requirements from the BOM, issues with an over-issue approval, shortage
 detection with a proposed purchase or transfer, and barcode receipts."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +20,8 @@ from resources.services import stock_move_record
 from ..models import IssueApproval, MaterialIssue, MaterialRequirement, MaterialShortage
 
 ACTIVE_ORDERS = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS)
+# Quantities are stored as numeric(18, 4).
+MAX_QUANTITY = Decimal(10) ** 14
 
 
 def issue_tolerance() -> Decimal:
@@ -174,8 +176,10 @@ def material_issue(
     returns what the first call made.
     """
     quantity = Decimal(quantity)
-    if quantity <= 0:
-        raise ValidationError({"quantity": "quantity must be above zero."})
+    if not quantity.is_finite() or quantity <= 0:
+        raise ValidationError({"quantity": "quantity must be a number above zero."})
+    if quantity >= MAX_QUANTITY:
+        raise ValidationError({"quantity": f"quantity must be below {MAX_QUANTITY:,}."})
     if not external_id:
         raise ValidationError({"external_id": "An issue needs the sender's id."})
     if requirement.order.status not in ACTIVE_ORDERS:
@@ -286,11 +290,11 @@ def barcode_parse(barcode: str) -> tuple[str, str | None, Decimal]:
     """`ITEM*LOT*QTY` (or `ITEM*QTY` for untracked items), as printed on receiving labels."""
     parts = [p.strip() for p in (barcode or "").split("*")]
     try:
-        if len(parts) == 3:
-            return parts[0], parts[1] or None, Decimal(parts[2])
-        if len(parts) == 2:
-            return parts[0], None, Decimal(parts[1])
-    except Exception:
+        if len(parts) in (2, 3):
+            quantity = Decimal(parts[-1])
+            if quantity.is_finite() and 0 < quantity < MAX_QUANTITY:
+                return parts[0], (parts[1] or None) if len(parts) == 3 else None, quantity
+    except (InvalidOperation, ValueError):
         pass
     raise ValidationError({"barcode": f"Unreadable label {barcode!r}: expected ITEM*LOT*QTY."})
 

@@ -34,7 +34,7 @@ def test_release_creates_tasks_and_requirements(released):
         (10, "ready"),
         (20, "queued"),
         (30, "queued"),
-        (40, "queued"),
+        (40, "blocked"),  # 50 bearings needed, 30 in stock: assembly waits for them
     ]
     reqs = {
         r.item.code: r.quantity_required for r in MaterialRequirement.objects.filter(order=released)
@@ -155,3 +155,19 @@ def test_over_issue_needs_approval(released, django_user_model):
     assert StockBalance.objects.get(item=steel.item).on_hand == before - 5
     steel.refresh_from_db()
     assert steel.quantity_issued == 107
+
+
+def test_bad_issue_quantities_and_labels_are_refused(released):
+    from django.core.exceptions import ValidationError
+
+    from execution.services.material import barcode_parse
+
+    steel = MaterialRequirement.objects.get(order=released, item__code="STEEL-42")
+    raw = StockLocation.objects.get(code="WH-RAW")
+    for bad in (Decimal("NaN"), Decimal("Infinity"), Decimal(0), Decimal(10) ** 15):
+        with pytest.raises(ValidationError):
+            material_issue(requirement=steel, quantity=bad, location=raw, external_id=f"bad-{bad}")
+    for label in ("STEEL-42*L1*NaN", "STEEL-42*L1*-5", "STEEL-42", "STEEL-42*L1*x"):
+        with pytest.raises(ValidationError, match="Unreadable label"):
+            barcode_parse(label)
+    assert barcode_parse("STEEL-42*L1*25") == ("STEEL-42", "L1", Decimal(25))

@@ -29,3 +29,8 @@ def browser_page(tmp_path, monkeypatch):
             page.screenshot(path=str(tmp_path / "last.png"))
             context.close()
             browser.close()
+            # ORM calls made while Playwright's loop ran used a connection of their own;
+            # close it so PostgreSQL can drop the test database afterwards.
+            from django.db import connections
+
+            connections.close_all()
