@@ -158,6 +158,9 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "execution.models.Task.Status",
         "ApprovalStatusEnum": "execution.models.IssueApproval.Status",
         "AlertStatusEnum": "execution.models.WorkAlert.Status",
+        "CharacteristicKindEnum": "quality.models.Characteristic.Kind",
+        "InspectionResultEnum": "quality.models.InspectionRecord.Result",
+        "HoldStatusEnum": "quality.models.QualityHold.Status",
     },
 }
 
