@@ -6,4 +6,6 @@ urlpatterns = [
     path("", include("resources.api.urls")),
     path("", include("planning.api.urls")),
     path("execution/", include("execution.api.urls")),
+    path("quality/", include("quality.api.urls")),
+    path("quality/", include("quality.api_reports")),
 ]

@@ -18,4 +18,10 @@ BEAT_SCHEDULE = {
         "task": "planning.tasks.bom_low_level_codes_refresh",
         "schedule": crontab(minute=15),
     },
+    # Hourly plan vs actual per order and operation (snapshots keyed by the hour, so a rerun
+    # in the same hour changes nothing new); announces predicted delays to planning.
+    "progress-rollup": {
+        "task": "execution.tasks.progress_rollup",
+        "schedule": crontab(minute=0),
+    },
 }

@@ -9,3 +9,7 @@ class ExecutionConfig(AppConfig):
         # Registers the release hook (tasks, operators, material) with planning.
         from . import alert_tasks  # noqa: F401
         from .services import tasks  # noqa: F401
+        from .services.alerts import alert_lag_reasons
+        from .services.progress import lag_reason_register
+
+        lag_reason_register(alert_lag_reasons)

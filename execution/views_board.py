@@ -1,3 +1,253 @@
-"""Order board pages (HTMX)."""
+"""Order board pages (HTMX): live plan vs actual, drill-down per order, labour export.
 
-urlpatterns: list = []
+The board and the drill-down compute progress at request time from the current order and
+operation quantities (`progress_compute`), not from the hourly snapshot, so a production event
+shows on the next refresh (every 5 s).
+"""
+
+import csv
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
+
+from core.roles import Role
+from core.views_helpers import htmx_render, role_required
+from planning.models import ProductionOrder
+
+from . import selectors
+from .progress import GREEN, RED, YELLOW
+from .services.progress import (
+    ACTIVE,
+    gc_paused,
+    progress_compute,
+    progress_details,
+    progress_live,
+)
+
+BOARD_LIMIT = 100  # rows shown; the counts above the table cover every order in view
+LABOUR_MAX_DAYS = 366
+SORTS = {
+    "due": None,  # the selector's order: due date, priority, number
+    "worst": lambda o: (o.progress.attainment_pct, -o.progress.delay_hours, o.row["due_date"]),
+    "delay": lambda o: (-o.progress.delay_hours, o.row["due_date"]),
+}
+FLAGS = {
+    "lagging": lambda o: o.progress.lagging,
+    "delayed": lambda o: o.progress.delayed,
+    "attention": lambda o: o.progress.lagging or o.progress.delayed,
+}
+
+
+def _board_filters(request) -> dict:
+    status = request.GET.get("status") or ""
+    sort = request.GET.get("sort") or "due"
+    flag = request.GET.get("flag") or ""
+    return {
+        "work_center": (request.GET.get("work_center") or "").strip(),
+        "status": status if status in ACTIVE else "",
+        "sort": sort if sort in SORTS else "due",
+        "flag": flag if flag in FLAGS else "",
+    }
+
+
+@login_required
+def board(request):
+    with gc_paused():  # many small objects, no cycles: see gc_paused
+        return _board(request)
+
+
+def _board(request):
+    filters = _board_filters(request)
+    now = timezone.now()
+    orders = progress_compute(
+        now=now,
+        statuses=(filters["status"],) if filters["status"] else ACTIVE,
+        work_center=filters["work_center"] or None,
+    )
+    counts = {
+        "total": len(orders),
+        GREEN: sum(1 for o in orders if o.progress.colour == GREEN),
+        YELLOW: sum(1 for o in orders if o.progress.colour == YELLOW),
+        RED: sum(1 for o in orders if o.progress.colour == RED),
+        "lagging": sum(1 for o in orders if o.progress.lagging),
+        "delayed": sum(1 for o in orders if o.progress.delayed),
+    }
+    if filters["flag"]:
+        orders = [o for o in orders if FLAGS[filters["flag"]](o)]
+    if SORTS[filters["sort"]] is not None:
+        orders.sort(key=SORTS[filters["sort"]])
+    context = {
+        # Names, operators and reasons only for the rows shown.
+        "orders": progress_details(orders[:BOARD_LIMIT], now=now),
+        "shown": min(len(orders), BOARD_LIMIT),
+        "matching": len(orders),
+        "counts": counts,
+        "filters": filters,
+        "now": now,
+    }
+    if not request.htmx:
+        context["work_centers"] = selectors.work_center_choices()
+        context["statuses"] = [(s, ProductionOrder.Status(s).label) for s in ACTIVE]
+    return htmx_render(
+        request, "execution/board.html", "execution/partials/board_table.html", context
+    )
+
+
+@login_required
+def order_drill(request, order_id: int):
+    found = progress_live(statuses=None, order_ids=[order_id])
+    if not found:
+        raise Http404(f"No order {order_id}.")
+    context = {
+        "o": found[0],
+        "events": selectors.order_timeline(order_id),
+        "now": timezone.now(),
+    }
+    return htmx_render(
+        request, "execution/order_drill.html", "execution/partials/board_drill.html", context
+    )
+
+
+# --- labour export for payroll -----------------------------------------------------------
+
+PAYROLL_ROLES = (Role.SUPERVISOR, Role.PLANNER, Role.COST_ACCOUNTANT)
+
+
+def _parse_period(request) -> tuple[date, date]:
+    """start and end (inclusive) from the query; ValueError with a message for the user."""
+    values = {}
+    for name in ("start", "end"):
+        raw = (request.GET.get(name) or "").strip()
+        if not raw:
+            raise ValueError(f"{name}: give a date as YYYY-MM-DD.")
+        try:
+            values[name] = date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"{name}: {raw!r} is not a date (YYYY-MM-DD).") from None
+        if len(raw) != 10:  # fromisoformat also takes 20260105 and week dates
+            raise ValueError(f"{name}: {raw!r} is not a date (YYYY-MM-DD).")
+    start, end = values["start"], values["end"]
+    if end < start:
+        raise ValueError(f"end ({end}) is before start ({start}).")
+    if (end - start).days + 1 > LABOUR_MAX_DAYS:
+        raise ValueError(f"The period is at most {LABOUR_MAX_DAYS} days; split it.")
+    return start, end
+
+
+def _text(value) -> str:
+    """A text cell; a leading =, +, - or @ is quoted so a spreadsheet does not run it."""
+    value = "" if value is None else str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _qty(value: Decimal) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
+def _yield(good: Decimal, scrap: Decimal) -> str:
+    made = good + scrap
+    return f"{(100 * good / made):.2f}" if made > 0 else ""
+
+
+@role_required(*PAYROLL_ROLES)
+def labour_csv(request):
+    """Labour per operator per day (plant time, by when the booking started), or with
+    `detail=1` the raw bookings. Minutes are clock minutes of the booking."""
+    try:
+        start, end = _parse_period(request)
+    except ValueError as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    detail = request.GET.get("detail") in ("1", "true", "yes")
+    tz = timezone.get_current_timezone()
+    rows = selectors.labour_bookings(
+        datetime.combine(start, time.min, tzinfo=tz),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+    )
+    suffix = "-detail" if detail else ""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="labour-{start}-{end}{suffix}.csv"'
+    writer = csv.writer(response)
+    if detail:
+        writer.writerow(
+            [
+                "badge",
+                "name",
+                "date",
+                "started_at",
+                "ended_at",
+                "minutes",
+                "order",
+                "operation",
+                "operation_name",
+                "work_center",
+                "good",
+                "scrap",
+                "yield_pct",
+            ]
+        )
+        for b in rows.iterator():
+            started = timezone.localtime(b["started_at"], tz)
+            minutes = (b["ended_at"] - b["started_at"]).total_seconds() / 60
+            writer.writerow(
+                [
+                    _text(b["operator__badge"]),
+                    _text(b["operator__name"]),
+                    started.date().isoformat(),
+                    started.isoformat(timespec="seconds"),
+                    timezone.localtime(b["ended_at"], tz).isoformat(timespec="seconds"),
+                    f"{minutes:.1f}",
+                    _text(b["task__order__number"]),
+                    b["task__operation__sequence"],
+                    _text(b["task__operation__name"]),
+                    _text(b["task__operation__work_center__code"]),
+                    _qty(b["quantity_good"]),
+                    _qty(b["quantity_scrap"]),
+                    _yield(b["quantity_good"], b["quantity_scrap"]),
+                ]
+            )
+        return response
+    writer.writerow(["badge", "name", "date", "minutes", "good", "scrap", "yield_pct"])
+    days: dict[tuple[str, str, date], list] = {}
+    for b in rows.iterator():
+        key = (
+            b["operator__badge"],
+            b["operator__name"],
+            timezone.localtime(b["started_at"], tz).date(),
+        )
+        total = days.setdefault(key, [0.0, Decimal(0), Decimal(0)])
+        total[0] += (b["ended_at"] - b["started_at"]).total_seconds() / 60
+        total[1] += b["quantity_good"]
+        total[2] += b["quantity_scrap"]
+    for (badge, name, day), (minutes, good, scrap) in sorted(days.items()):
+        writer.writerow(
+            [
+                _text(badge),
+                _text(name),
+                day.isoformat(),
+                f"{minutes:.1f}",
+                _qty(good),
+                _qty(scrap),
+                _yield(good, scrap),
+            ]
+        )
+    return response
+
+
+@role_required(*PAYROLL_ROLES)
+def labour(request):
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    return render(request, "execution/labour.html", {"start": first, "end": today})
+
+
+urlpatterns = [
+    path("board/", board, name="board"),
+    path("board/<int:order_id>/", order_drill, name="order_drill"),
+    path("labour/", labour, name="labour"),
+    path("labour.csv", labour_csv, name="labour_csv"),
+]

@@ -1,3 +1,649 @@
-"""Operator terminal pages (HTMX)."""
+"""Operator terminal and supervisor pages (HTMX).
 
-urlpatterns: list = []
+The terminal is made for a touch screen with a USB barcode scanner: big buttons, and one scan
+input that keeps the focus (a scanner "types" the code and presses Enter). Each form carries an
+`event_id` made when it is rendered, so a double tap or a retried POST is recorded once.
+
+These views only turn a tap or a scan into a call of the execution services
+(`event_record`, `material_issue`, `task_assign`, `dispatch_next`, `issue_approval_decide`)
+and the answer into a card; the rules live in the services. A refused action is shown in its
+card with the service's message and answered with the service's status code (400, 403, 409).
+"""
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from uuid import uuid4
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from core.exceptions import StateConflict
+from core.roles import Role, user_has_role
+from core.views_helpers import htmx_render, role_required
+from resources.models import Equipment, Item, MaterialLot, Operator, StockBalance
+
+from .models import (
+    DispatchDecision,
+    IssueApproval,
+    MaterialIssue,
+    MaterialRequirement,
+    MaterialShortage,
+    ProductionEvent,
+    Task,
+)
+from .services.events import event_record
+from .services.material import barcode_parse, issue_approval_decide, material_issue
+from .services.tasks import dispatch_next, task_assign
+
+T = Task.Status
+K = ProductionEvent.Kind
+TERMINAL = ProductionEvent.Source.TERMINAL
+
+EVENT_ACTIONS = (K.START, K.PAUSE, K.RESUME, K.REPORT, K.COMPLETE)
+FORM_IDS = (*EVENT_ACTIONS, "material")
+PAUSE_REASONS = [
+    "Tool or die change",
+    "Material missing",
+    "Machine fault",
+    "Quality problem",
+    "Waiting for inspection",
+    "Setup / adjustment",
+    "Break",
+    "Other",
+]
+# Running work first, then what can start, then what waits; done work (kept a shift) last.
+STATUS_RANK = {T.RUNNING: 0, T.PAUSED: 1, T.READY: 2, T.BLOCKED: 3, T.QUEUED: 4, T.DONE: 5}
+DONE_SHOWN_FOR = timedelta(hours=12)
+FIELD_LABELS = {
+    "quantity_good": "Good quantity",
+    "quantity_scrap": "Scrap quantity",
+    "trace_code": "Trace code",
+    "reason": "Reason",
+    "quantity": "Quantity",
+    "code": "Scan",
+    "barcode": "Label",
+    "lot": "Lot",
+    "operator": "Operator",
+    "event_id": "Form",
+}
+
+
+def _qty(value) -> str:
+    """A quantity as people write it: 100, 2.5 (no trailing zeros, no exponent)."""
+    value = Decimal(value).normalize()
+    return format(value, "f")
+
+
+def _errors_text(errors: dict | ValidationError) -> str:
+    if isinstance(errors, ValidationError):
+        errors = (
+            errors.message_dict if hasattr(errors, "error_dict") else {"detail": errors.messages}
+        )
+    parts = []
+    for field, messages in errors.items():
+        text = " ".join(messages) if isinstance(messages, list | tuple) else str(messages)
+        label = FIELD_LABELS.get(field)
+        parts.append(f"{label}: {text}" if label else text)
+    return " ".join(parts)
+
+
+# --- Operator terminal ----------------------------------------------------------------------
+
+
+def _operator_of(user) -> Operator | None:
+    # The reverse one-to-one raises RelatedObjectDoesNotExist (an AttributeError) when absent.
+    return getattr(user, "operator", None)
+
+
+def _task_queryset(operator: Operator | None = None):
+    """Tasks (the operator's, when given) with everything a card shows, in a constant number
+    of queries."""
+    requirements = MaterialRequirement.objects.select_related("item").prefetch_related(
+        Prefetch(
+            "approvals",
+            queryset=IssueApproval.objects.filter(status=IssueApproval.Status.PENDING),
+            to_attr="pending_approvals",
+        )
+    )
+    tasks = Task.objects.select_related("order__item", "operation__work_center", "equipment")
+    if operator is not None:
+        tasks = tasks.filter(operator=operator)
+    return tasks.prefetch_related(
+        Prefetch("operation__material_requirements", queryset=requirements, to_attr="reqs")
+    )
+
+
+def _with_form_ids(task: Task) -> Task:
+    task.form_ids = {name: str(uuid4()) for name in FORM_IDS}
+    task.serial = task.order.item.tracking == Item.Tracking.SERIAL
+    task.lot_tracked = task.order.item.tracking == Item.Tracking.LOT
+    return task
+
+
+def _my_tasks(operator: Operator) -> list[Task]:
+    since = timezone.now() - DONE_SHOWN_FOR
+    tasks = _task_queryset(operator).filter(
+        Q(status__in=Task.OPEN) | Q(status=T.DONE, ended_at__gte=since)
+    )
+    ordered = sorted(
+        tasks,
+        key=lambda t: (STATUS_RANK.get(t.status, 9), t.order.due_date, t.operation.sequence, t.pk),
+    )
+    return [_with_form_ids(t) for t in ordered]
+
+
+def _my_task_or_404(request, pk: int) -> Task:
+    """One of the signed-in operator's tasks; anyone else's is a 404 (not even its existence)."""
+    operator = _operator_of(request.user)
+    if operator is None:
+        raise Http404("You have no operator record.")
+    return get_object_or_404(_task_queryset(operator), pk=pk)
+
+
+def _card(
+    request, task: Task, *, message="", error="", status=200, scan_ids=True, pause_open=False
+):
+    """One task card, freshly read, with new form ids (and a new id for the scan bar).
+
+    The caller has checked the task is the operator's; it is read again without that filter
+    so that a task reassigned in the meantime still answers with its card (and the message).
+    """
+    fresh = _with_form_ids(_task_queryset().get(pk=task.pk))
+    fresh.reassigned = fresh.operator_id != task.operator_id
+    return render(
+        request,
+        "execution/partials/terminal_task_response.html",
+        {
+            "task": fresh,
+            "message": message,
+            "error": error,
+            "pause_reasons": PAUSE_REASONS,
+            "pause_open": pause_open,
+            "scan_event_id": str(uuid4()) if scan_ids else "",
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def terminal(request):
+    operator = _operator_of(request.user)
+    context = {
+        "operator": operator,
+        "tasks": _my_tasks(operator) if operator else [],
+        "pause_reasons": PAUSE_REASONS,
+        "scan_event_id": str(uuid4()),
+    }
+    return htmx_render(
+        request, "execution/terminal.html", "execution/partials/terminal_tasks.html", context
+    )
+
+
+@login_required
+@require_GET
+def terminal_task(request, pk: int):
+    task = _my_task_or_404(request, pk)
+    return _card(request, task, scan_ids=False)
+
+
+def _event_data(task: Task, action: str, post) -> dict:
+    data = {"event_id": post.get("event_id", ""), "kind": action, "task": task.pk}
+    if action == K.PAUSE:
+        chosen = (post.get("reason") or "").strip()
+        note = (post.get("note") or "").strip()
+        data["reason"] = " — ".join(part for part in (chosen, note) if part)
+    if action == K.REPORT:
+        data["trace_code"] = (post.get("trace_code") or "").strip()
+        if task.order.item.tracking == Item.Tracking.SERIAL:
+            # One unit per report: the button says whether it is good or scrap.
+            scrap = post.get("verdict") == "scrap"
+            data["quantity_good"] = 0 if scrap else 1
+            data["quantity_scrap"] = 1 if scrap else 0
+        else:
+            data["quantity_good"] = (post.get("quantity_good") or "").strip()
+            data["quantity_scrap"] = (post.get("quantity_scrap") or "").strip()
+    return data
+
+
+def _event_message(action: str, event: ProductionEvent, duplicate: bool) -> str:
+    if duplicate:
+        return "Already recorded (the same tap arrived twice); nothing changed."
+    if action == K.START:
+        return "Started."
+    if action == K.PAUSE:
+        return f"Paused: {event.reason}."
+    if action == K.RESUME:
+        return "Resumed."
+    if action == K.COMPLETE:
+        return "Completed."
+    parts = []
+    if event.quantity_good:
+        parts.append(f"{_qty(event.quantity_good)} good")
+    if event.quantity_scrap:
+        parts.append(f"{_qty(event.quantity_scrap)} scrap")
+    unit = f" ({event.trace_code})" if event.trace_code else ""
+    return f"Reported {' and '.join(parts) or 'nothing'}{unit}."
+
+
+def _record_event(request, task: Task, data: dict):
+    result = event_record(data=data, by=request.user, source=TERMINAL)
+    if result.status == "rejected":
+        return _card(
+            request,
+            task,
+            error=_errors_text(result.errors),
+            status=result.code,
+            pause_open=data["kind"] == K.PAUSE,  # keep the reasons open to choose one
+        )
+    message = _event_message(data["kind"], result.event, result.status == "duplicate")
+    return _card(request, task, message=message, status=200)
+
+
+@login_required
+@require_POST
+def terminal_action(request, pk: int, action: str):
+    if action not in EVENT_ACTIONS:
+        raise Http404(f"Unknown action {action!r}.")
+    task = _my_task_or_404(request, pk)
+    return _record_event(request, task, _event_data(task, action, request.POST))
+
+
+def _issue_message(result: MaterialIssue | IssueApproval) -> str:
+    item = result.requirement.item
+    lot = f" lot {result.lot.code}" if result.lot_id else ""
+    amount = f"{_qty(result.quantity)} {item.uom} {item.code}{lot}"
+    if isinstance(result, IssueApproval):
+        if result.status == IssueApproval.Status.PENDING:
+            return f"{amount} is more than the requirement: waiting for planner approval."
+        return f"The request for {amount} was {result.get_status_display().lower()}."
+    return f"Issued {amount} from {result.location.code}."
+
+
+def _issue_location(requirement: MaterialRequirement, lot, quantity: Decimal | None):
+    """Where to take the material from: the work center's line-side location when it holds
+    it, else the location holding the most (enough for the quantity, when one does)."""
+    balances = list(
+        StockBalance.objects.filter(item=requirement.item, lot=lot, on_hand__gt=0)
+        .select_related("location")
+        .order_by("-on_hand", "location__code")
+    )
+    if not balances:
+        what = f"lot {lot.code}" if lot else requirement.item.code
+        raise ValidationError({"code": f"No stock of {what} in any location."})
+    line_side = requirement.operation.work_center.issue_location_id
+    for balance in balances:
+        if balance.location_id == line_side and (quantity is None or balance.on_hand >= quantity):
+            return balance
+    return balances[0]
+
+
+def _material_request(task: Task, code: str, quantity_raw: str):
+    """Map a scanned label to the requirement of this task's operation, the lot, the location
+    and the quantity. `LOTCODE` issues what is still open (as far as that lot's location
+    holds); `ITEM*LOT*QTY` (or `ITEM*QTY`) issues the label's quantity."""
+    requirements = {r.item.code: r for r in task.operation.reqs}
+    sequence = task.operation.sequence
+    lot = None
+    quantity = None
+    if "*" in code:
+        item_code, lot_code, quantity = barcode_parse(code)
+        requirement = requirements.get(item_code)
+        if requirement is None:
+            raise ValidationError({"code": f"Operation {sequence} does not need {item_code}."})
+        if lot_code:
+            lot = MaterialLot.objects.filter(item=requirement.item, code=lot_code).first()
+            if lot is None:
+                raise ValidationError({"code": f"Unknown lot {lot_code} of {item_code}."})
+    else:
+        lots = list(MaterialLot.objects.filter(code=code).select_related("item"))
+        lot = next((lt for lt in lots if lt.item.code in requirements), None)
+        if lot is None:
+            if lots:
+                raise ValidationError(
+                    {
+                        "code": f"Lot {code} is {lots[0].item.code}; operation {sequence} does not need it."
+                    }
+                )
+            raise ValidationError({"code": f"Unknown lot {code}."})
+        requirement = requirements[lot.item.code]
+    if quantity_raw:
+        try:
+            quantity = Decimal(quantity_raw)
+        except InvalidOperation:
+            raise ValidationError({"quantity": f"{quantity_raw!r} is not a number."}) from None
+    if quantity is not None and not quantity.is_finite():
+        # material_issue compares the quantity with zero, which raises for NaN: answer 400.
+        raise ValidationError({"quantity": f"{quantity} is not a quantity."})
+    balance = _issue_location(requirement, lot, quantity)
+    if quantity is None:
+        if requirement.quantity_open <= 0:
+            raise ValidationError(
+                {
+                    "code": f"{requirement.item.code} is fully issued to operation {sequence} "
+                    f"({_qty(requirement.quantity_issued)} {requirement.item.uom}); "
+                    "scan ITEM*LOT*QTY or give a quantity to issue more."
+                }
+            )
+        quantity = min(requirement.quantity_open, balance.on_hand)
+    return requirement, lot, balance.location, quantity
+
+
+def _issue_material(request, task: Task, code: str, event_id: str, quantity_raw: str = ""):
+    code = code.strip()
+    if not code:
+        return _card(request, task, error="Scan or type a lot code first.", status=400)
+    # A retried scan must answer what the first one did, before the open quantity (which the
+    # first one changed) is worked out again; material_issue itself would return the same.
+    if event_id:
+        done = (
+            MaterialIssue.objects.filter(external_id=event_id).first()
+            or IssueApproval.objects.filter(external_id=event_id).first()
+        )
+        if done is not None:
+            return _card(request, task, message=_issue_message(done))
+    try:
+        requirement, lot, location, quantity = _material_request(task, code, quantity_raw)
+        result = material_issue(
+            requirement=requirement,
+            quantity=quantity,
+            location=location,
+            external_id=event_id,
+            lot=lot,
+            reason=f"Terminal scan {code}"[:200],
+            by=request.user,
+        )
+    except ValidationError as exc:
+        return _card(request, task, error=_errors_text(exc), status=400)
+    except StateConflict as exc:
+        return _card(request, task, error=str(exc), status=409)
+    except PermissionDenied as exc:
+        return _card(request, task, error=str(exc), status=403)
+    status = 202 if isinstance(result, IssueApproval) else 200
+    return _card(request, task, message=_issue_message(result), status=status)
+
+
+@login_required
+@require_POST
+def terminal_material(request, pk: int):
+    task = _my_task_or_404(request, pk)
+    return _issue_material(
+        request,
+        task,
+        request.POST.get("code", ""),
+        request.POST.get("event_id", ""),
+        (request.POST.get("quantity") or "").strip(),
+    )
+
+
+def _scan_message(request, error: str, status: int):
+    response = render(
+        request,
+        "execution/partials/terminal_scan_message.html",
+        {"error": error, "scan_event_id": str(uuid4())},
+        status=status,
+    )
+    response["HX-Retarget"] = "#terminal-scan-message"
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+@login_required
+@require_POST
+def terminal_scan(request):
+    """The scan bar: a lot label issues material to the selected task; any other code on a
+    serial-tracked product reports that unit as one good piece."""
+    operator = _operator_of(request.user)
+    if operator is None:
+        return _scan_message(request, "You have no operator record; ask a supervisor.", 403)
+    code = (request.POST.get("code") or "").strip()
+    event_id = request.POST.get("event_id", "")
+    task_id = (request.POST.get("task") or "").strip()
+    if task_id:
+        if not task_id.isdigit():
+            raise Http404("No such task.")
+        task = _my_task_or_404(request, int(task_id))
+    else:
+        open_tasks = [t for t in _my_tasks(operator) if t.status in Task.OPEN]
+        running = [t for t in open_tasks if t.status in (T.RUNNING, T.PAUSED)]
+        candidates = running if len(running) == 1 else open_tasks
+        if len(candidates) != 1:
+            return _scan_message(request, "Tap the task to scan for, then scan again.", 400)
+        task = candidates[0]
+    if not code:
+        response = _card(request, task, error="Nothing was scanned.", status=400)
+    elif "*" in code or any(
+        r.item_id == lot.item_id
+        for lot in MaterialLot.objects.filter(code=code)
+        for r in task.operation.reqs
+    ):
+        response = _issue_material(request, task, code, event_id)
+    elif task.order.item.tracking == Item.Tracking.SERIAL:
+        data = {"event_id": event_id, "kind": K.REPORT, "task": task.pk, "trace_code": code}
+        data["quantity_good"] = 1
+        response = _record_event(request, task, data)
+    else:
+        response = _card(
+            request,
+            task,
+            error=f"{code} is not a lot this operation needs, nor a unit of {task.order.item.code}.",
+            status=400,
+        )
+    response["HX-Retarget"] = f"#terminal-task-{task.pk}"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+# --- Supervisor -----------------------------------------------------------------------------
+
+SUPERVISING = (Role.SUPERVISOR, Role.PLANNER)
+
+
+def _open_tasks():
+    return (
+        Task.objects.filter(status__in=Task.OPEN)
+        .select_related(
+            "order__item",
+            "operation__work_center",
+            "operation__required_skill",
+            "operator",
+            "equipment",
+        )
+        .order_by("operation__work_center__code", "order__due_date", "operation__sequence", "pk")
+    )
+
+
+def _operators():
+    return list(
+        Operator.objects.filter(active=True)
+        .select_related("user")
+        .prefetch_related("skills__skill")
+        .order_by("badge")
+    )
+
+
+def _machines():
+    latest = DispatchDecision.objects.filter(equipment=OuterRef("pk")).order_by(
+        "-decided_at", "-id"
+    )
+    machines = list(
+        Equipment.objects.select_related("work_center")
+        .annotate(last_decision_id=Subquery(latest.values("id")[:1]))
+        .order_by("work_center__code", "code")
+    )
+    decisions = DispatchDecision.objects.select_related("task__order", "task__operation").in_bulk(
+        [m.last_decision_id for m in machines if m.last_decision_id]
+    )
+    for m in machines:
+        m.last_decision = decisions.get(m.last_decision_id)
+    return machines
+
+
+def _approvals():
+    return IssueApproval.objects.filter(status=IssueApproval.Status.PENDING).select_related(
+        "requirement__order",
+        "requirement__operation",
+        "requirement__item",
+        "lot",
+        "location",
+        "requested_by",
+    )
+
+
+def _shortages():
+    return MaterialShortage.objects.filter(status=MaterialShortage.Status.OPEN).select_related(
+        "requirement__order",
+        "requirement__operation",
+        "requirement__item",
+        "requisition",
+        "transfer_from",
+    )
+
+
+def _tasks_context(request) -> dict:
+    tasks = list(_open_tasks())
+    running = {}
+    for t in tasks:
+        if t.status == T.RUNNING and t.equipment_id:
+            running.setdefault(t.equipment_id, t)
+    return {"tasks": tasks, "operators": _operators(), "running": running}
+
+
+@role_required(*SUPERVISING)
+@require_GET
+def supervisor(request):
+    context = _tasks_context(request)
+    machines = _machines()
+    for m in machines:
+        m.running_task = context["running"].get(m.pk)
+    context.update(
+        {
+            "machines": machines,
+            "approvals": list(_approvals()),
+            "shortages": list(_shortages()),
+            "can_decide": user_has_role(request.user, Role.PLANNER),
+        }
+    )
+    return render(request, "execution/supervisor.html", context)
+
+
+@role_required(*SUPERVISING)
+@require_GET
+def supervisor_tasks(request):
+    return render(request, "execution/partials/supervisor_tasks.html", _tasks_context(request))
+
+
+@role_required(*SUPERVISING)
+@require_POST
+def supervisor_assign(request, pk: int):
+    task = get_object_or_404(_open_tasks(), pk=pk)
+    raw = (request.POST.get("operator") or "").strip()
+    operator = Operator.objects.filter(pk=raw, active=True).first() if raw.isdigit() else None
+    error, message, status = "", "", 200
+    if operator is None:
+        error, status = "Choose an operator.", 400
+    else:
+        try:
+            task = task_assign(
+                task=task,
+                operator=operator,
+                by=request.user,
+                note=(request.POST.get("note") or "").strip()[:180],
+            )
+            message = f"Assigned to {operator.name}."
+        except ValidationError as exc:
+            error, status = _errors_text(exc), 400
+        except StateConflict as exc:
+            error, status = str(exc), 409
+    return render(
+        request,
+        "execution/partials/supervisor_task_row.html",
+        {
+            "task": _open_tasks().filter(pk=pk).first() or task,
+            "operators": _operators(),
+            "error": error,
+            "message": message,
+        },
+        status=status,
+    )
+
+
+@role_required(*SUPERVISING)
+@require_POST
+def supervisor_dispatch(request, pk: int):
+    machine = get_object_or_404(Equipment.objects.select_related("work_center"), pk=pk)
+    chosen = dispatch_next(equipment=machine, by=request.user)
+    machine.last_decision = (
+        DispatchDecision.objects.filter(equipment=machine)
+        .select_related("task__order", "task__operation")
+        .first()
+    )
+    machine.running_task = _open_tasks().filter(equipment=machine, status=T.RUNNING).first()
+    response = render(
+        request,
+        "execution/partials/supervisor_machine_row.html",
+        {"m": machine, "dispatched": True, "chosen": chosen},
+    )
+    # The chosen task now names this machine: the open-task tables reload themselves.
+    response["HX-Trigger"] = "supervisor-tasks-changed"
+    return response
+
+
+@role_required(Role.PLANNER)
+@require_POST
+def supervisor_approval(request, pk: int, decision: str):
+    if decision not in ("approve", "reject"):
+        raise Http404(f"Unknown decision {decision!r}.")
+    approval = get_object_or_404(IssueApproval, pk=pk)
+    error, status = "", 200
+    try:
+        approval = issue_approval_decide(
+            approval=approval,
+            approve=decision == "approve",
+            by=request.user,
+            note=(request.POST.get("note") or "").strip()[:200],
+        )
+    except ValidationError as exc:
+        error, status = _errors_text(exc), 400
+    except StateConflict as exc:
+        error, status = str(exc), 409
+    approval = (
+        IssueApproval.objects.select_related(
+            "requirement__order",
+            "requirement__operation",
+            "requirement__item",
+            "lot",
+            "location",
+            "requested_by",
+        )
+    ).get(pk=pk)
+    return render(
+        request,
+        "execution/partials/supervisor_approval_row.html",
+        {"a": approval, "error": error, "can_decide": True},
+        status=status,
+    )
+
+
+urlpatterns = [
+    path("terminal/", terminal, name="terminal"),
+    path("terminal/scan/", terminal_scan, name="terminal_scan"),
+    path("terminal/task/<int:pk>/", terminal_task, name="terminal_task"),
+    path("terminal/task/<int:pk>/material/", terminal_material, name="terminal_material"),
+    path("terminal/task/<int:pk>/<str:action>/", terminal_action, name="terminal_action"),
+    path("supervisor/", supervisor, name="supervisor"),
+    path("supervisor/tasks/", supervisor_tasks, name="supervisor_tasks"),
+    path("supervisor/tasks/<int:pk>/assign/", supervisor_assign, name="supervisor_assign"),
+    path("supervisor/machines/<int:pk>/dispatch/", supervisor_dispatch, name="supervisor_dispatch"),
+    path(
+        "supervisor/approvals/<int:pk>/<str:decision>/",
+        supervisor_approval,
+        name="supervisor_approval",
+    ),
+]

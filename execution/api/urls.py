@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from .. import api_progress
 from ..api_alerts import WorkAlertViewSet
 from . import views
 
@@ -15,6 +16,12 @@ router.register("shortages", views.ShortageViewSet)
 router.register("exceptions", WorkAlertViewSet, basename="exception")
 
 urlpatterns = [
+    path("progress/", api_progress.ProgressView.as_view(), name="execution-progress"),
+    path(
+        "progress/rollup/",
+        api_progress.ProgressRollupView.as_view(),
+        name="execution-progress-rollup",
+    ),
     path("dispatch/", views.DispatchView.as_view(), name="execution-dispatch"),
     path("receipts/", views.ReceiptView.as_view(), name="execution-receipt"),
     *router.urls,

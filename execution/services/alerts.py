@@ -560,8 +560,12 @@ def alert_move_to_backup(*, alert: WorkAlert, backup: Equipment, by=None) -> Wor
 
 
 def _reschedule_later(by) -> None:
+    """After the plan changed: recompute progress and predicted delays, and reschedule."""
     from planning.services.schedule import schedule_run_start
 
+    from ..tasks import progress_rollup
+
+    transaction.on_commit(lambda: progress_rollup.delay())
     schedule_run_start(by=by, time_limit_seconds=10)
 
 
@@ -574,7 +578,9 @@ def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert
         raise ValidationError({"action": "Record the action taken."})
     with transaction.atomic():
         locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
-        if not _may_act(by, locked, Role.SUPERVISOR, Role.PLANT_MANAGER):
+        # A quality problem may also be closed by the quality supervisor.
+        extra = (Role.QUALITY_SUPERVISOR,) if locked.alert_type == AlertType.QUALITY else ()
+        if not _may_act(by, locked, Role.SUPERVISOR, Role.PLANT_MANAGER, *extra):
             raise PermissionDenied(
                 f"{locked.number} is for the {locked.handler_role.replace('_', ' ')} to resolve."
             )
@@ -637,3 +643,32 @@ def alert_verify(*, alert: WorkAlert, by) -> WorkAlert:
 
 def severity_at_least(severity: str, floor: str) -> bool:
     return SEVERITY_RANK[severity] >= SEVERITY_RANK[floor]
+
+
+def alert_lag_reasons(*, order_ids: list[int]) -> dict[int, list[dict]]:
+    """Open exceptions behind each order (for lag reasons on the board and in snapshots):
+    those raised on the order and those blocking one of its tasks. Two queries."""
+    open_ = (WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED)
+    found: dict[int, dict[int, WorkAlert]] = {}
+    for alert in WorkAlert.objects.filter(order_id__in=order_ids, status__in=open_):
+        found.setdefault(alert.order_id, {})[alert.pk] = alert
+    through = WorkAlert.blocked_tasks.through
+    for alert_id, order_id in through.objects.filter(
+        task__order_id__in=order_ids, workalert__status__in=open_
+    ).values_list("workalert_id", "task__order_id"):
+        found.setdefault(order_id, {}).setdefault(alert_id, None)
+    missing = {a for rows in found.values() for a, v in rows.items() if v is None}
+    loaded = WorkAlert.objects.in_bulk(missing) if missing else {}
+    reasons: dict[int, list[dict]] = {}
+    for order_id, rows in found.items():
+        reasons[order_id] = [
+            {
+                "type": "exception",
+                "text": f"{a.number} {a.get_severity_display().lower()} {a.get_alert_type_display().lower()}: {a.description}"[
+                    :200
+                ],
+                "ref": f"execution.workalert:{a.pk}",
+            }
+            for a in sorted((v or loaded[k] for k, v in rows.items()), key=lambda a: a.pk)
+        ]
+    return reasons

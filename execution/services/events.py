@@ -1,16 +1,22 @@
 """Production events from terminals, external MES and machines.
 
-Every event carries the sender's `event_id`; a repeated id is accepted and changes nothing.
-Each event is validated on its own (task exists, order released, legal transition,
-quantities ≥ 0, not in the future beyond a tolerance, trace code for tracked items) and
-appended to the immutable log; the task, operation and order counters move in the same
-transaction, with the task row locked and counters updated with F() so concurrent reports
-never lose or double a count.
+Every event carries the sender's `event_id`; a repeated id is accepted and changes nothing
+(the log's unique constraint decides a race between two requests with the same id). Each
+event is validated on its own (task exists, order released, legal transition, quantities
+≥ 0, not in the future beyond a tolerance, trace code for tracked items) and appended to
+the immutable log; the task, operation and order counters move in the same transaction,
+with the task row locked and counters updated with F() so concurrent reports never lose or
+double a count.
+
+One event goes through `event_record`: a savepoint and a few queries. A list goes through
+`events_record`, which hands the common case (quantity reports on running tasks) to the
+set-based path in `ingest.py`. Both paths validate with the same `event_validate`, so an event
+gets the same answer, with the same message, whichever way it came.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -31,6 +37,15 @@ T = Task.Status
 K = ProductionEvent.Kind
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
+# Quantities are stored as numeric(18, 4): more places would be rounded by the database
+# one event at a time, so they are rounded here the same way (half away from zero, as
+# PostgreSQL does) and a batch that adds them up first arrives at the same totals.
+_QTY_FIELD = ProductionEvent._meta.get_field("quantity_good")
+QTY_STEP = Decimal(1).scaleb(-_QTY_FIELD.decimal_places)
+QTY_EXPONENT = -_QTY_FIELD.decimal_places
+QTY_LIMIT = Decimal(10) ** (_QTY_FIELD.max_digits - _QTY_FIELD.decimal_places)
+TRACE_CODE_MAX = SerialUnit._meta.get_field("serial").max_length
+
 # kind → (statuses it may come from, status it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     K.START: ((T.READY, T.QUEUED), T.RUNNING),
@@ -39,6 +54,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     K.REPORT: ((T.RUNNING, T.PAUSED), None),
     K.COMPLETE: ((T.RUNNING, T.PAUSED), T.DONE),
 }
+_HINTS = {K.START: "", K.PAUSE: " (start it first)", K.RESUME: " (it is not paused)"}
+_ORDER_TAKES_EVENTS = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS)
 
 
 @dataclass
@@ -58,6 +75,32 @@ class EventResult:
         return out
 
 
+# --- reading one event's fields (shared by both paths) ----------------------------------
+
+
+def read_event_id(data: dict) -> tuple[str, EventResult | None]:
+    """The event id, or the rejection of an event without a usable one."""
+    event_id = str(data.get("event_id") or "").strip()
+    if not event_id:
+        return "", EventResult("", "rejected", 400, {"event_id": "Every event needs an event_id."})
+    if len(event_id) > 100:
+        return event_id, EventResult(
+            event_id[:100], "rejected", 400, {"event_id": "At most 100 characters."}
+        )
+    return event_id, None
+
+
+def kind_refused(event_id: str, kind) -> EventResult | None:
+    if isinstance(kind, str) and kind in TRANSITIONS:
+        return None
+    return EventResult(
+        event_id,
+        "rejected",
+        400,
+        {"kind": f"Unknown kind {kind!r}; use {', '.join(TRANSITIONS)}."},
+    )
+
+
 def _decimal(data: dict, name: str) -> Decimal:
     raw = data.get(name, 0)
     try:
@@ -66,6 +109,10 @@ def _decimal(data: dict, name: str) -> Decimal:
         raise ValidationError({name: f"{raw!r} is not a number."}) from None
     if not value.is_finite() or value < 0:
         raise ValidationError({name: "must be a number ≥ 0."})
+    if value >= QTY_LIMIT:
+        raise ValidationError({name: f"must be below {QTY_LIMIT:,.0f}."})
+    if value.as_tuple().exponent < QTY_EXPONENT:
+        value = value.quantize(QTY_STEP, rounding=ROUND_HALF_UP)
     return value
 
 
@@ -73,7 +120,10 @@ def _occurred_at(data: dict, now: datetime) -> datetime:
     raw = data.get("occurred_at")
     if raw in (None, ""):
         return now
-    value = raw if isinstance(raw, datetime) else parse_datetime(str(raw))
+    try:
+        value = raw if isinstance(raw, datetime) else parse_datetime(str(raw))
+    except ValueError:  # well formed but not a date (month 13)
+        value = None
     if value is None:
         raise ValidationError({"occurred_at": f"{raw!r} is not an ISO 8601 date-time."})
     if timezone.is_naive(value):
@@ -83,61 +133,117 @@ def _occurred_at(data: dict, now: datetime) -> datetime:
     return value
 
 
-def _task_for(data: dict) -> Task:
-    qs = Task.objects.select_for_update(of=("self",)).select_related(
-        "order__item", "operation", "operator"
-    )
+def read_text(data: dict, name: str) -> str:
+    """A free-text field; a number (a device's numeric trace code) is taken as its digits."""
+    raw = data.get(name)
+    if not raw:
+        return ""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, int | float | Decimal) and not isinstance(raw, bool):
+        return str(raw)
+    raise ValidationError({name: "must be text."})
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRef:
+    """How an event names its task: by id, or by order number and operation sequence."""
+
+    raw: object  # the `task` value, or the `order` value
+    pk: int | None = None  # by id: None when the value cannot be an id
+    number: str | None = None  # by order: the order number as the database compares it
+    sequence: int | None = None
+    raw_sequence: object = None
+
+    @property
+    def by_pk(self) -> bool:
+        return self.number is None
+
+    def missing(self, order_exists: bool) -> Task.DoesNotExist:
+        if self.by_pk:
+            return Task.DoesNotExist(f"No task {self.raw}.")
+        if not order_exists:
+            return Task.DoesNotExist(f"No order {self.raw}.")
+        return Task.DoesNotExist(f"Order {self.raw} has no released operation {self.raw_sequence}.")
+
+
+def task_ref(data: dict) -> TaskRef:
     if data.get("task"):
-        task = qs.filter(pk=data["task"]).first() if str(data["task"]).isdigit() else None
-        if task is None:
-            raise Task.DoesNotExist(f"No task {data['task']}.")
-        return task
+        text = str(data["task"])
+        pk = int(text) if text.isascii() and text.isdigit() else None
+        return TaskRef(raw=data["task"], pk=pk)
     order, sequence = data.get("order"), data.get("sequence")
     if not order or sequence in (None, ""):
         raise ValidationError({"task": "Name the task, or the order and the operation sequence."})
-    task = qs.filter(order__number=order, operation__sequence=sequence).first()
-    if task is None:
-        if not ProductionOrder.objects.filter(number=order).exists():
-            raise Task.DoesNotExist(f"No order {order}.")
-        raise Task.DoesNotExist(f"Order {order} has no released operation {sequence}.")
-    return task
-
-
-def _trace(task: Task, code: str, kind: str, quantity: Decimal):
-    """The unit or lot an event concerns; created at the first operation, known after."""
-    item: Item = task.order.item
-    if item.tracking == Item.Tracking.NONE:
-        return None, None
-    if not code:
-        if kind in (K.REPORT, K.COMPLETE) and quantity > 0:
-            raise ValidationError(
-                {"trace_code": f"{item.code} is {item.tracking}-tracked: name the unit or lot."}
-            )
-        return None, None
-    first_op = task.operation.sequence == min(
-        task.order.operations.values_list("sequence", flat=True)
+    try:
+        number = int(sequence)  # as the database lookup converts it (10.0 → 10)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(
+            {"sequence": f"{sequence!r} is not an operation sequence number."}
+        ) from None
+    return TaskRef(
+        raw=order,
+        number=order if isinstance(order, str) else str(order),
+        sequence=number,
+        raw_sequence=sequence,
     )
-    if item.tracking == Item.Tracking.SERIAL:
-        if quantity > 1:
-            raise ValidationError(
-                {"quantity_good": "A serial-tracked unit is reported one at a time (quantity ≤ 1)."}
-            )
-        unit = SerialUnit.objects.filter(item=item, serial=code).first()
-        if unit is None:
-            if not first_op:
-                raise ValidationError(
-                    {"trace_code": f"Unknown unit {code}: it has no earlier operation."}
-                )
-            unit = SerialUnit.objects.create(item=item, serial=code)
-        return unit, None
-    lot = MaterialLot.objects.filter(item=item, code=code).first()
-    if lot is None:
-        if not first_op:
-            raise ValidationError(
-                {"trace_code": f"Unknown lot {code}: it has no earlier operation."}
-            )
-        lot = MaterialLot.objects.create(item=item, code=code)
-    return None, lot
+
+
+def lookup_key(value) -> str:
+    """A code or badge as a CharField lookup compares it."""
+    return value if isinstance(value, str) else str(value)
+
+
+# --- validation (shared by both paths) ----------------------------------------------------
+
+
+class Lookup:
+    """Where `event_validate` finds tasks, operators, machines, units and lots, and asks the gates.
+
+    `DbLookup` asks the database, one event at a time, locking the task; the batch path in
+    `ingest.py` answers from rows it loaded (and locked) for the whole batch."""
+
+    def task(self, data: dict) -> Task:
+        """The task the event names (see `task_ref`), locked."""
+        raise NotImplementedError
+
+    def operator(self, badge) -> Operator | None:
+        raise NotImplementedError
+
+    def equipment(self, code) -> Equipment | None:
+        raise NotImplementedError
+
+    def first_sequence(self, task: Task) -> int:
+        raise NotImplementedError
+
+    def previous_task(self, task: Task) -> Task | None:
+        raise NotImplementedError
+
+    def unit(self, item: Item, code: str, *, create: bool) -> SerialUnit | None:
+        raise NotImplementedError
+
+    def lot(self, item: Item, code: str, *, create: bool) -> MaterialLot | None:
+        raise NotImplementedError
+
+    def gates(self, *, task: Task, kind: str, unit, lot) -> None:
+        raise NotImplementedError
+
+
+@dataclass(slots=True)
+class Checked:
+    """An event that passed validation: what the writes need."""
+
+    kind: str
+    task: Task
+    good: Decimal
+    scrap: Decimal
+    occurred: datetime
+    operator: Operator | None
+    equipment: Equipment | None
+    unit: SerialUnit | None
+    lot: MaterialLot | None
+    reason: str
+    trace_code: str
 
 
 def _check_actor(task: Task, by, operator: Operator | None) -> None:
@@ -150,6 +256,197 @@ def _check_actor(task: Task, by, operator: Operator | None) -> None:
         mine = getattr(by, "operator", None)
         if mine is None or task.operator_id != mine.pk:
             raise PermissionDenied(f"{task} is not assigned to you.")
+
+
+def _trace(task: Task, code: str, kind: str, quantity: Decimal, look: Lookup):
+    """The unit or lot an event concerns; created at the first operation, known after."""
+    item: Item = task.order.item
+    if item.tracking == Item.Tracking.NONE:
+        return None, None
+    if not code:
+        if kind in (K.REPORT, K.COMPLETE) and quantity > 0:
+            raise ValidationError(
+                {"trace_code": f"{item.code} is {item.tracking}-tracked: name the unit or lot."}
+            )
+        return None, None
+    first_op = task.operation.sequence == look.first_sequence(task)
+    serial = item.tracking == Item.Tracking.SERIAL
+    if serial and quantity > 1:
+        raise ValidationError(
+            {"quantity_good": "A serial-tracked unit is reported one at a time (quantity ≤ 1)."}
+        )
+    found = look.unit(item, code, create=False) if serial else look.lot(item, code, create=False)
+    if found is not None:
+        return (found, None) if serial else (None, found)
+    if not first_op:
+        what = "unit" if serial else "lot"
+        raise ValidationError(
+            {"trace_code": f"Unknown {what} {code}: it has no earlier operation."}
+        )
+    if len(code) > TRACE_CODE_MAX:
+        raise ValidationError(
+            {"trace_code": f"A new unit or lot code has at most {TRACE_CODE_MAX} characters."}
+        )
+    if serial:
+        return look.unit(item, code, create=True), None
+    return None, look.lot(item, code, create=True)
+
+
+def event_validate(
+    event_id: str, kind: str, data: dict, by, look: Lookup, now: datetime
+) -> Checked:
+    """Every rule an event must pass, in order; raises what decides its answer."""
+    good = _decimal(data, "quantity_good")
+    scrap = _decimal(data, "quantity_scrap")
+    occurred = _occurred_at(data, now)
+    reason = read_text(data, "reason")
+    trace_code = read_text(data, "trace_code")
+    task = look.task(data)
+    order = task.order
+    if order.status not in _ORDER_TAKES_EVENTS:
+        raise StateConflict(
+            f"Order {order.number} is {order.get_status_display().lower()}; "
+            "only released orders take production events."
+        )
+    operator = None
+    if data.get("operator"):
+        operator = look.operator(data["operator"])
+        if operator is None:
+            raise ValidationError({"operator": f"No operator with badge {data['operator']!r}."})
+    elif by is not None and hasattr(by, "operator"):
+        operator = by.operator
+    _check_actor(task, by, operator)
+    equipment = None
+    if data.get("equipment"):
+        equipment = look.equipment(data["equipment"])
+        if equipment is None:
+            raise ValidationError({"equipment": f"No equipment {data['equipment']!r}."})
+    allowed, _target = TRANSITIONS[kind]
+    if task.status not in allowed:
+        raise StateConflict(
+            f"{task} is {task.get_status_display().lower()}; "
+            f"it cannot take a {kind} event{_HINTS.get(kind, '')}."
+        )
+    if task.status == T.QUEUED and kind == K.START:
+        previous = look.previous_task(task)
+        if (
+            previous is not None
+            and previous.status not in (T.DONE,)
+            and previous.quantity_good <= 0
+        ):
+            raise StateConflict(
+                f"{task} waits for operation {previous.operation.sequence}, which has made nothing yet."
+            )
+    if kind in (K.START, K.PAUSE, K.RESUME) and (good or scrap):
+        raise ValidationError(
+            {"quantity_good": f"A {kind} event carries no quantities; send a report."}
+        )
+    if kind == K.PAUSE and not reason.strip():
+        raise ValidationError({"reason": "Say why the work is paused."})
+    unit, lot = _trace(task, trace_code.strip(), kind, good + scrap, look)
+    look.gates(task=task, kind=kind, unit=unit, lot=lot)
+    return Checked(
+        kind=kind,
+        task=task,
+        good=good,
+        scrap=scrap,
+        occurred=occurred,
+        operator=operator,
+        equipment=equipment,
+        unit=unit,
+        lot=lot,
+        reason=reason,
+        trace_code=trace_code,
+    )
+
+
+REFUSALS = (ValidationError, Task.DoesNotExist, PermissionDenied, StateConflict)
+
+
+def rejection(event_id: str, exc: Exception) -> EventResult:
+    """The answer for an event `event_validate` refused (one of REFUSALS)."""
+    if isinstance(exc, ValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return EventResult(
+            event_id,
+            "rejected",
+            400,
+            {k: " ".join(v) if isinstance(v, list) else v for k, v in errors.items()},
+        )
+    if isinstance(exc, Task.DoesNotExist):
+        return EventResult(event_id, "rejected", 404, {"task": str(exc) or "No such task."})
+    if isinstance(exc, PermissionDenied):
+        return EventResult(event_id, "rejected", 403, {"detail": str(exc)})
+    return EventResult(event_id, "rejected", 409, {"detail": str(exc)})
+
+
+def event_payload(event_id: str, kind: str, c: Checked, trace_code: str) -> dict:
+    """The `execution.event.recorded` domain event."""
+    return {
+        "event_id": event_id,
+        "kind": kind,
+        "order_id": c.task.order_id,
+        "operation_id": c.task.operation_id,
+        "good": str(c.good),
+        "scrap": str(c.scrap),
+        "trace_code": trace_code,
+    }
+
+
+# --- one event at a time ------------------------------------------------------------------
+
+
+class DbLookup(Lookup):
+    """Answers from the database; the task row is locked until the transaction ends."""
+
+    def task(self, data: dict) -> Task:
+        ref = task_ref(data)
+        # NO KEY UPDATE: excludes the other writers of the row, not the inserts that merely
+        # reference it (each event's foreign-key check takes KEY SHARE on its task).
+        qs = Task.objects.select_for_update(of=("self",), no_key=True).select_related(
+            "order__item", "operation", "operator"
+        )
+        if ref.by_pk:
+            task = qs.filter(pk=ref.pk).first() if ref.pk is not None else None
+            if task is None:
+                raise ref.missing(False)
+            return task
+        task = qs.filter(order__number=ref.number, operation__sequence=ref.sequence).first()
+        if task is None:
+            raise ref.missing(ProductionOrder.objects.filter(number=ref.number).exists())
+        return task
+
+    def operator(self, badge) -> Operator | None:
+        return Operator.objects.filter(badge=lookup_key(badge)).first()
+
+    def equipment(self, code) -> Equipment | None:
+        return Equipment.objects.filter(code=lookup_key(code)).first()
+
+    def first_sequence(self, task: Task) -> int:
+        return min(task.order.operations.values_list("sequence", flat=True))
+
+    def previous_task(self, task: Task) -> Task | None:
+        return (
+            Task.objects.filter(order=task.order, operation__sequence__lt=task.operation.sequence)
+            .select_related("operation")
+            .order_by("-operation__sequence")
+            .first()
+        )
+
+    def unit(self, item: Item, code: str, *, create: bool) -> SerialUnit | None:
+        if create:
+            # get_or_create: another order of the same item may create it at the same time.
+            return SerialUnit.objects.get_or_create(item=item, serial=code)[0]
+        return SerialUnit.objects.filter(item=item, serial=code).first()
+
+    def lot(self, item: Item, code: str, *, create: bool) -> MaterialLot | None:
+        if create:
+            return MaterialLot.objects.get_or_create(item=item, code=code)[0]
+        return MaterialLot.objects.filter(item=item, code=code).first()
+
+    def gates(self, *, task: Task, kind: str, unit, lot) -> None:
+        for check in gate_checks():
+            check(task=task, kind=kind, unit=unit, lot=lot)
 
 
 def _labour_close(task: Task, operator: Operator | None, at: datetime) -> None:
@@ -181,39 +478,21 @@ def _labour_close(task: Task, operator: Operator | None, at: datetime) -> None:
 
 def event_record(*, data: dict, by=None, source: str = ProductionEvent.Source.API) -> EventResult:
     """Validate and record one production event; never raises for bad input."""
-    event_id = str(data.get("event_id") or "").strip()
-    if not event_id:
-        return EventResult("", "rejected", 400, {"event_id": "Every event needs an event_id."})
-    if len(event_id) > 100:
-        return EventResult(event_id[:100], "rejected", 400, {"event_id": "At most 100 characters."})
+    event_id, refused = read_event_id(data)
+    if refused is not None:
+        return refused
     existing = ProductionEvent.objects.filter(event_id=event_id).first()
     if existing is not None:
         return EventResult(event_id, "duplicate", 200, event=existing)
     kind = data.get("kind")
-    if kind not in TRANSITIONS:
-        return EventResult(
-            event_id,
-            "rejected",
-            400,
-            {"kind": f"Unknown kind {kind!r}; use {', '.join(TRANSITIONS)}."},
-        )
+    refused = kind_refused(event_id, kind)
+    if refused is not None:
+        return refused
     try:
         with transaction.atomic():
             return _record(event_id, kind, data, by, source)
-    except ValidationError as exc:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        return EventResult(
-            event_id,
-            "rejected",
-            400,
-            {k: " ".join(v) if isinstance(v, list) else v for k, v in errors.items()},
-        )
-    except Task.DoesNotExist as exc:
-        return EventResult(event_id, "rejected", 404, {"task": str(exc) or "No such task."})
-    except PermissionDenied as exc:
-        return EventResult(event_id, "rejected", 403, {"detail": str(exc)})
-    except StateConflict as exc:
-        return EventResult(event_id, "rejected", 409, {"detail": str(exc)})
+    except REFUSALS as exc:
+        return rejection(event_id, exc)
     except IntegrityError:
         # Another request recorded the same event_id between our check and insert.
         existing = ProductionEvent.objects.filter(event_id=event_id).first()
@@ -223,62 +502,16 @@ def event_record(*, data: dict, by=None, source: str = ProductionEvent.Source.AP
 
 
 def _record(event_id: str, kind: str, data: dict, by, source: str) -> EventResult:
-    now = timezone.now()
-    good = _decimal(data, "quantity_good")
-    scrap = _decimal(data, "quantity_scrap")
-    occurred = _occurred_at(data, now)
-    task = _task_for(data)
-    order = task.order
-    if order.status not in (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS):
-        raise StateConflict(
-            f"Order {order.number} is {order.get_status_display().lower()}; "
-            "only released orders take production events."
-        )
-    operator = None
-    if data.get("operator"):
-        operator = Operator.objects.filter(badge=data["operator"]).first()
-        if operator is None:
-            raise ValidationError({"operator": f"No operator with badge {data['operator']!r}."})
-    elif by is not None and hasattr(by, "operator"):
-        operator = by.operator
-    _check_actor(task, by, operator)
-    equipment = None
-    if data.get("equipment"):
-        equipment = Equipment.objects.filter(code=data["equipment"]).first()
-        if equipment is None:
-            raise ValidationError({"equipment": f"No equipment {data['equipment']!r}."})
-    allowed, target = TRANSITIONS[kind]
-    if task.status not in allowed:
-        hint = {K.START: "", K.PAUSE: " (start it first)", K.RESUME: " (it is not paused)"}.get(
-            kind, ""
-        )
-        raise StateConflict(
-            f"{task} is {task.get_status_display().lower()}; it cannot take a {kind} event{hint}."
-        )
-    if task.status == T.QUEUED and kind == K.START:
-        previous = (
-            Task.objects.filter(order=order, operation__sequence__lt=task.operation.sequence)
-            .order_by("-operation__sequence")
-            .first()
-        )
-        if (
-            previous is not None
-            and previous.status not in (T.DONE,)
-            and previous.quantity_good <= 0
-        ):
-            raise StateConflict(
-                f"{task} waits for operation {previous.operation.sequence}, which has made nothing yet."
-            )
-    if kind in (K.START, K.PAUSE, K.RESUME) and (good or scrap):
-        raise ValidationError(
-            {"quantity_good": f"A {kind} event carries no quantities; send a report."}
-        )
-    if kind == K.PAUSE and not (data.get("reason") or "").strip():
-        raise ValidationError({"reason": "Say why the work is paused."})
-    unit, lot = _trace(task, (data.get("trace_code") or "").strip(), kind, good + scrap)
-    for check in gate_checks():
-        check(task=task, kind=kind, unit=unit, lot=lot)
-
+    c = event_validate(event_id, kind, data, by, DbLookup(), timezone.now())
+    task, order, occurred, operator, equipment = (
+        c.task,
+        c.task.order,
+        c.occurred,
+        c.operator,
+        c.equipment,
+    )
+    good, scrap = c.good, c.scrap
+    _allowed, target = TRANSITIONS[kind]
     event = ProductionEvent.objects.create(
         event_id=event_id,
         kind=kind,
@@ -289,10 +522,10 @@ def _record(event_id: str, kind: str, data: dict, by, source: str) -> EventResul
         equipment=equipment or task.equipment,
         quantity_good=good,
         quantity_scrap=scrap,
-        reason=(data.get("reason") or "")[:200],
-        trace_code=(data.get("trace_code") or "")[:100],
-        unit=unit,
-        lot=lot,
+        reason=c.reason[:200],
+        trace_code=c.trace_code[:100],
+        unit=c.unit,
+        lot=c.lot,
         occurred_at=occurred,
         source=source,
         created_by=by if getattr(by, "is_authenticated", False) else None,
@@ -307,7 +540,7 @@ def _record(event_id: str, kind: str, data: dict, by, source: str) -> EventResul
         if equipment:
             task_fields["equipment"] = equipment
     if kind == K.PAUSE:
-        task_fields["pause_reason"] = data["reason"][:200]
+        task_fields["pause_reason"] = c.reason[:200]
     if kind == K.RESUME:
         task_fields["pause_reason"] = ""
     if kind == K.COMPLETE:
@@ -343,25 +576,25 @@ def _record(event_id: str, kind: str, data: dict, by, source: str) -> EventResul
             quantity_done=F("quantity_done") + good, quantity_scrap=F("quantity_scrap") + scrap
         )
     if kind == K.START and order.status == ProductionOrder.Status.RELEASED:
-        production_order_start(order=order, by=by)
+        # Lock the order and look again: two tasks of one order starting at the same time
+        # both read "released", and the second start would be refused as a conflict.
+        current = ProductionOrder.objects.select_for_update().only("status").get(pk=order.pk)
+        if current.status == ProductionOrder.Status.RELEASED:
+            production_order_start(order=order, by=by)
     if good > 0 or kind == K.COMPLETE:
         # The next operation can begin on what this one has made (a transfer batch).
         _ready_next(task)
     if kind in (K.PAUSE, K.COMPLETE):
         _labour_close(task, operator, occurred)
-    if kind == K.COMPLETE and not Task.objects.filter(order=order, status__in=Task.OPEN).exists():
-        production_order_complete(order=ProductionOrder.objects.get(pk=order.pk), by=by)
+    if kind == K.COMPLETE:
+        # Lock the order before looking for open tasks: the last two tasks completing at
+        # the same time would each still see the other open, and neither would complete it.
+        locked = ProductionOrder.objects.select_for_update(no_key=True).get(pk=order.pk)
+        if not Task.objects.filter(order=order, status__in=Task.OPEN).exists():
+            production_order_complete(order=locked, by=by)
     emit(
         "execution.event.recorded",
-        {
-            "event_id": event_id,
-            "kind": kind,
-            "order_id": order.pk,
-            "operation_id": task.operation_id,
-            "good": str(good),
-            "scrap": str(scrap),
-            "trace_code": event.trace_code,
-        },
+        event_payload(event_id, kind, c, event.trace_code),
         dispatch_on_commit=False,
     )
     return EventResult(event_id, "accepted", 201, event=event)
@@ -383,24 +616,46 @@ def _ready_next(task: Task) -> None:
 def events_record(
     *, items: list[dict], by=None, source: str = ProductionEvent.Source.API
 ) -> list[EventResult]:
-    """A batch: each event on its own, in order; one bad event does not stop the others."""
-    return [
-        event_record(data=item if isinstance(item, dict) else {}, by=by, source=source)
-        for item in items
-    ]
+    """A batch: each event on its own, in order; one bad event does not stop the others.
+
+    The answers are those `event_record` would give one after the other; reports on running
+    tasks take the set-based path (see `ingest.py`)."""
+    from .ingest import events_ingest  # ingest builds on this module
+
+    return events_ingest(items=items, by=by, source=source)
 
 
 # --- gates: downstream apps may refuse an event (the quality gate registers here) --------
 
 _gate_checks: list = []
+_batch_safe_gates: set = set()
 
 
-def gate_register(fn):
-    """Register `fn(*, task, kind, unit, lot)` that raises StateConflict to refuse an event."""
-    if fn not in _gate_checks:
-        _gate_checks.append(fn)
-    return fn
+def gate_register(fn=None, *, batch_safe: bool = False):
+    """Register `fn(*, task, kind, unit, lot)` that raises StateConflict to refuse an event.
+
+    Usable as `@gate_register` or `gate_register(fn, batch_safe=True)`. A batch takes its
+    reports through the set-based path, where the log and the counters change only at the
+    end of the batch; a gate that reads neither (inspection records, holds) may say
+    `batch_safe=True` and is then asked there too, event by event. While any gate that is
+    not batch-safe is registered, every event goes one at a time."""
+
+    def register(check):
+        if check not in _gate_checks:
+            _gate_checks.append(check)
+        if batch_safe:
+            _batch_safe_gates.add(check)
+        else:
+            _batch_safe_gates.discard(check)
+        return check
+
+    return register if fn is None else register(fn)
 
 
 def gate_checks() -> list:
     return list(_gate_checks)
+
+
+def gates_batch_safe() -> bool:
+    """Whether every registered gate may be asked inside a batch."""
+    return all(check in _batch_safe_gates for check in _gate_checks)

@@ -265,3 +265,15 @@ def test_escalation_when_the_deadline_passes(demo_plant, api_as):
     assert (
         get_user_model().objects.get(username="qianyi").groups.filter(name="plant_manager").exists()
     )
+
+
+def test_open_exceptions_are_lag_reasons_on_the_board(released):
+    from execution.services.progress import lag_reason_providers
+
+    alert = WorkAlert.objects.get(alert_type="material_shortage")  # the bearing shortage
+    reasons = {}
+    for provider in lag_reason_providers():
+        for order_id, rows in provider(order_ids=[released.pk]).items():
+            reasons.setdefault(order_id, []).extend(rows)
+    texts = [r["text"] if isinstance(r, dict) else r.text for r in reasons[released.pk]]
+    assert any(alert.number in t for t in texts)

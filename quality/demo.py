@@ -1,0 +1,76 @@
+"""Demo plant, quality: defect codes, the inspection plans of the two lines and the
+defect-rate rule of the moulding line. Idempotent (keyed on codes; an existing plan is left
+as it is — a later version made in the demo is not overwritten)."""
+
+from decimal import Decimal
+
+from planning.models import RoutingStep
+from resources.models import WorkCenter
+
+from .models import DefectCode, DefectRateRule, InspectionPlan
+from .services.inspections import inspection_plan_create
+
+DEFECT_CODES = [
+    ("SHORT-SHOT", "Short shot (incomplete filling)"),
+    ("SCRATCH", "Scratch on a visible surface"),
+    ("BORE-OOT", "Bore diameter out of tolerance"),
+    ("POROSITY", "Porosity in the casting"),
+]
+# code, item, step, sampling, characteristics
+PLANS = [
+    (
+        "IP-EB500-30",
+        "EB-500",
+        30,
+        InspectionPlan.Sampling.EVERY_UNIT,
+        [
+            {
+                "name": "Bore diameter",
+                "kind": "variable",
+                "nominal": Decimal("50.00"),
+                "lower_tolerance": Decimal("0.10"),
+                "upper_tolerance": Decimal("0.10"),
+                "unit": "mm",
+                "description": "Main bearing bore, measured on the CMM",
+            },
+            {"name": "No scratches", "kind": "attribute", "description": "Visual check"},
+        ],
+    ),
+    (
+        "IP-HSG100-20",
+        "HSG-100",
+        20,
+        InspectionPlan.Sampling.EVERY_UNIT,
+        [{"name": "No short shots", "kind": "attribute", "description": "Housing fully filled"}],
+    ),
+]
+
+
+def load(*, logins: list) -> str:
+    for code, name in DEFECT_CODES:
+        DefectCode.objects.update_or_create(code=code, defaults={"name": name})
+    made = 0
+    for code, item, step_no, sampling, characteristics in PLANS:
+        if InspectionPlan.objects.filter(code=code).exists():
+            continue
+        step = RoutingStep.objects.get(
+            routing__item__code=item, routing__version="1", step_no=step_no
+        )
+        inspection_plan_create(
+            code=code,
+            routing_step=step,
+            characteristics=characteristics,
+            sampling=sampling,
+            gate=True,
+        )
+        made += 1
+    # The moulding line: 5 % over at least 20 of the last 50 housings puts it on hold.
+    DefectRateRule.objects.get_or_create(
+        work_center=WorkCenter.objects.get(code="INJ"),
+        routing_step=None,
+        defaults={"threshold_pct": Decimal("5"), "min_sample": 20, "window": 50},
+    )
+    return (
+        f"{len(DEFECT_CODES)} defect codes, {InspectionPlan.objects.count()} inspection plans "
+        f"({made} new), {DefectRateRule.objects.count()} defect-rate rule(s)"
+    )

@@ -1,0 +1,1 @@
+"""Quality services: every write with a business meaning."""

@@ -1,0 +1,289 @@
+"""Defect-rate alarms and quality holds.
+
+The rolling defect rate of an operation (a routing step) at a work center is taken over
+its inspection records: the last `window` units or lots inspected there, each counted once
+with its first current result at that operation (first-pass: a unit that failed, was
+reworked and then passed counts as one failure), and only records entered since the last
+hold of that operation was released (a release starts a fresh window — otherwise the
+failures that caused the hold would put it straight back).
+
+Scrap quantities reported with production events are deliberately not counted: an
+operator's scrap report is already a decision about a known-bad part, while the alarm
+watches what inspections find, in units the window can count one by one.
+
+When the rate reaches the rule's threshold over at least its minimum sample, the operation
+goes on hold (one active hold per routing step and work center), a severe quality exception
+is raised through execution's `alert_raise` and linked to the hold both ways. While the hold
+is active, `hold_gate_check` (registered with execution's gates) refuses every START of a
+task of that operation at that work center, saying why. Only a quality supervisor releases a
+hold, with a reason; the exception itself follows its own lifecycle (its handler resolves it
+with cause and action).
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.events import emit
+from core.exceptions import StateConflict
+from core.roles import Role, user_has_role
+from execution.models import AlertType, ProductionEvent, Severity, Task, WorkAlert
+from execution.services.alerts import alert_raise
+from planning.models import RoutingStep
+from resources.models import Equipment, WorkCenter
+
+from ..models import DefectRateRule, InspectionRecord, QualityHold
+
+R = InspectionRecord.Result
+RULE_NAME = "defect-rate alarm"
+
+
+def fmt_pct(value: Decimal) -> str:
+    """7.5, 10, 5 — a percentage as people write it."""
+    return format(Decimal(value).normalize(), "f")
+
+
+def rule_for(*, routing_step: RoutingStep, work_center: WorkCenter) -> DefectRateRule | None:
+    """The rule for this operation at this work center, else the work center's general one."""
+    rules = list(
+        DefectRateRule.objects.filter(work_center=work_center).filter(
+            Q(routing_step=routing_step) | Q(routing_step__isnull=True)
+        )
+    )
+    specific = [r for r in rules if r.routing_step_id == routing_step.pk]
+    return (specific or rules or [None])[0]
+
+
+def defect_rate(
+    *, routing_step: RoutingStep, work_center: WorkCenter, window: int
+) -> tuple[int, int]:
+    """(failed, inspected) over the last `window` units or lots of the operation at the
+    work center since its last hold was released (see the module docstring)."""
+    records = InspectionRecord.objects.filter(
+        work_center=work_center, plan__routing_step=routing_step, corrected_by__isnull=True
+    )
+    last_release = (
+        QualityHold.objects.filter(
+            routing_step=routing_step,
+            work_center=work_center,
+            status=QualityHold.Status.RELEASED,
+        )
+        .order_by("-released_at")
+        .values_list("released_at", flat=True)
+        .first()
+    )
+    if last_release is not None:
+        records = records.filter(recorded_at__gt=last_release)
+    # The last `window` distinct units or lots, newest first …
+    recent: list[tuple] = []
+    seen: set[tuple] = set()
+    for unit_id, lot_id in records.order_by("-inspected_at", "-id").values_list(
+        "unit_id", "lot_id"
+    ):
+        key = (unit_id, lot_id)
+        if key not in seen:
+            seen.add(key)
+            recent.append(key)
+            if len(recent) >= window:
+                break
+    if not recent:
+        return 0, 0
+    # … each with its first current result there (first pass).
+    unit_ids = [u for u, _lot in recent if u is not None]
+    lot_ids = [lot for u, lot in recent if u is None and lot is not None]
+    first: dict[tuple, str] = {}
+    for unit_id, lot_id, result in (
+        records.filter(Q(unit_id__in=unit_ids) | Q(lot_id__in=lot_ids, unit__isnull=True))
+        .order_by("inspected_at", "id")
+        .values_list("unit_id", "lot_id", "result")
+    ):
+        first.setdefault((unit_id, lot_id), result)
+    failed = sum(1 for key in recent if first.get(key) == R.FAIL)
+    return failed, len(recent)
+
+
+def _equipment_for(record: InspectionRecord) -> Equipment | None:
+    """The machine that made what was inspected: the last machine at this work center the
+    unit or lot was reported on, else the operation's machine, else the work center's only
+    machine."""
+    trace = {"unit_id": record.unit_id} if record.unit_id else {"lot_id": record.lot_id}
+    event = (
+        ProductionEvent.objects.filter(
+            order_id=record.order_id,
+            equipment__work_center_id=record.work_center_id,
+            **trace,
+        )
+        .select_related("equipment")
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    if event is not None:
+        return event.equipment
+    if record.operation.equipment_id:
+        return record.operation.equipment
+    machines = list(Equipment.objects.filter(work_center_id=record.work_center_id)[:2])
+    return machines[0] if len(machines) == 1 else None
+
+
+def defect_rate_check(*, record: InspectionRecord, by=None) -> QualityHold | None:
+    """After a record: put the operation on hold if its defect rate crossed the rule."""
+    routing_step = record.plan.routing_step
+    work_center = record.work_center
+    rule = rule_for(routing_step=routing_step, work_center=work_center)
+    if rule is None:
+        return None
+    with transaction.atomic():
+        # Checks of one operation run one after the other: the rule row is the lock.
+        # (No default ordering here: it would outer-join the nullable routing step, which
+        # PostgreSQL cannot lock.)
+        DefectRateRule.objects.select_for_update().filter(pk=rule.pk).order_by().first()
+        if QualityHold.objects.filter(
+            routing_step=routing_step, work_center=work_center, status=QualityHold.Status.ACTIVE
+        ).exists():
+            return None
+        failed, inspected = defect_rate(
+            routing_step=routing_step, work_center=work_center, window=rule.window
+        )
+        if inspected < rule.min_sample or inspected == 0:
+            return None
+        rate = (Decimal(failed) * 100 / Decimal(inspected)).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+        if rate < rule.threshold_pct:
+            return None
+        return hold_place(
+            routing_step=routing_step,
+            work_center=work_center,
+            equipment=_equipment_for(record),
+            rate=rate,
+            sample=inspected,
+            threshold=rule.threshold_pct,
+            record=record,
+            by=by,
+        )
+
+
+def hold_place(
+    *,
+    routing_step: RoutingStep,
+    work_center: WorkCenter,
+    equipment: Equipment | None,
+    rate: Decimal,
+    sample: int,
+    threshold: Decimal,
+    record: InspectionRecord | None = None,
+    by=None,
+) -> QualityHold:
+    """Put an operation on hold and raise the quality exception linked to it."""
+    reason = f"defect rate {fmt_pct(rate)} % over {sample} units (threshold {fmt_pct(threshold)} %)"
+    with transaction.atomic():
+        hold = QualityHold(
+            routing_step=routing_step,
+            work_center=work_center,
+            equipment=equipment,
+            reason=reason,
+            defect_rate_pct=rate,
+            sample_size=sample,
+        )
+        hold.full_clean(exclude=["routing_step", "work_center", "equipment", "alert"])
+        hold.save()
+        item = routing_step.routing.item.code
+        where = f" on {equipment.code}" if equipment else ""
+        alert = alert_raise(
+            alert_type=AlertType.QUALITY,
+            severity=Severity.SEVERE,
+            description=(
+                f"Defect-rate alarm, {item} operation {routing_step.step_no} "
+                f"{routing_step.name} at {work_center.code}{where}: {reason}. The operation "
+                f"is on quality hold (hold {hold.pk}) until a quality supervisor releases it."
+            ),
+            equipment=equipment,
+            order=record.order if record else None,
+            operation=record.operation if record else None,
+            lot=record.lot if record else None,
+            external_id=f"hold:{hold.pk}",
+            raised_via=WorkAlert.RaisedVia.RULE,
+            rule_name=RULE_NAME,
+            link={"hold_id": hold.pk},
+            by=None,  # raised by the rule, not by whoever entered the last inspection
+        )
+        QualityHold.objects.filter(pk=hold.pk).update(alert=alert)
+        hold.alert = alert
+        audit_record(actor=by, action="quality_hold.place", obj=hold, data={"reason": reason})
+        emit(
+            "quality.hold.placed",
+            {
+                "hold_id": hold.pk,
+                "routing_step_id": routing_step.pk,
+                "work_center_id": work_center.pk,
+                "alert_id": alert.pk,
+                "defect_rate_pct": str(rate),
+                "sample": sample,
+            },
+        )
+    return hold
+
+
+def hold_release(*, hold: QualityHold, reason: str, by) -> QualityHold:
+    """Release a hold: only a quality supervisor, and only with a reason."""
+    if not user_has_role(by, Role.QUALITY_SUPERVISOR):
+        raise PermissionDenied("Only a quality supervisor may release a quality hold.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the hold is released."})
+    with transaction.atomic():
+        locked = QualityHold.objects.select_for_update().get(pk=hold.pk)
+        if locked.status != QualityHold.Status.ACTIVE:
+            raise StateConflict(
+                f"Hold {locked.pk} was already released"
+                f"{f' by {locked.released_by}' if locked.released_by_id else ''}."
+            )
+        locked.status = QualityHold.Status.RELEASED
+        locked.released_by = by
+        locked.released_at = timezone.now()
+        locked.release_reason = reason[:300]
+        locked.save(update_fields=["status", "released_by", "released_at", "release_reason"])
+        audit_record(actor=by, action="quality_hold.release", obj=locked, data={"reason": reason})
+        emit(
+            "quality.hold.released",
+            {"hold_id": locked.pk, "alert_id": locked.alert_id, "reason": reason},
+        )
+    return locked
+
+
+def hold_message(hold: QualityHold) -> str:
+    since = timezone.localtime(hold.placed_at)
+    return (
+        f"On quality hold since {since:%Y-%m-%d %H:%M}: {hold.reason}. "
+        f"A quality supervisor must release it (hold {hold.pk})."
+    )
+
+
+def active_hold_for(task: Task) -> QualityHold | None:
+    operation = task.operation
+    routing_id = task.order.routing_id
+    if not routing_id:
+        return None
+    return (
+        QualityHold.objects.filter(
+            status=QualityHold.Status.ACTIVE,
+            work_center_id=operation.work_center_id,
+            routing_step__routing_id=routing_id,
+            routing_step__step_no=operation.sequence,
+        )
+        .order_by("-placed_at")
+        .first()
+    )
+
+
+def hold_gate_check(*, task: Task, kind: str, unit, lot) -> None:
+    """Refuse a START of an operation that is on quality hold at its work center."""
+    if kind != ProductionEvent.Kind.START:
+        return
+    hold = active_hold_for(task)
+    if hold is not None:
+        raise StateConflict(hold_message(hold))

@@ -1,0 +1,361 @@
+"""Inspection entry and quality holds (HTMX pages).
+
+/quality/inspect/                       the operations with an inspection plan that have open
+                                        work: choose one
+/quality/inspect/task/<pk>/             scan or type the unit or lot, enter the values, see
+                                        pass or fail at once; the operation's recent records,
+                                        with dispositions for the failed ones
+/quality/holds/                         quality holds; a quality supervisor releases one with
+                                        a reason
+
+Made for a shop-floor screen like the operator terminal: the unit field keeps the focus for
+a barcode scanner, and every form carries an external id made when it is rendered, so a
+double tap records one inspection. The views only call the quality services and show their
+answer; a refused action is answered with the service's status (400, 403, 409) and message.
+"""
+
+from datetime import timedelta
+from uuid import uuid4
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from core.exceptions import StateConflict
+from core.roles import Role, user_has_role
+from core.views_helpers import htmx_render, role_required
+from execution.models import Task
+
+from .models import (
+    DefectCode,
+    InspectionPlan,
+    InspectionRecord,
+    Measurement,
+    QualityHold,
+)
+from .services.holds import hold_message, hold_release
+from .services.inspections import (
+    DISPOSITION_ROLES,
+    RECORD_ROLES,
+    disposition_record,
+    fmt_number,
+    inspection_record,
+)
+
+T = Task.Status
+RECENT = 25  # records listed under the entry form
+DONE_SHOWN_FOR = timedelta(hours=24)
+FIELD_LABELS = {
+    "trace_code": "Unit or lot",
+    "unit": "Unit",
+    "lot": "Lot",
+    "values": "Values",
+    "defect_code": "Defect code",
+    "inspected_at": "Time",
+    "external_id": "Form",
+    "sequence": "Operation",
+    "reason": "Reason",
+    "decision": "Decision",
+}
+
+
+def _errors_text(exc: ValidationError) -> str:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+    parts = []
+    for field, messages in errors.items():
+        text = " ".join(messages) if isinstance(messages, list | tuple) else str(messages)
+        label = FIELD_LABELS.get(field)
+        parts.append(f"{label}: {text}" if label else text)
+    return " ".join(parts)
+
+
+def _refusal(exc: Exception) -> tuple[str, int]:
+    if isinstance(exc, ValidationError):
+        return _errors_text(exc), 400
+    if isinstance(exc, PermissionDenied):
+        return str(exc) or "You may not do this.", 403
+    return str(exc), 409
+
+
+# --- choosing what to inspect --------------------------------------------------------------
+
+
+def _plans_by_step() -> dict[tuple[int, int], InspectionPlan]:
+    plans = InspectionPlan.objects.filter(active=True).select_related("routing_step")
+    return {(p.routing_step.routing_id, p.routing_step.step_no): p for p in plans}
+
+
+def _inspectable_tasks(plans: dict[tuple[int, int], InspectionPlan]) -> list[Task]:
+    """Open tasks (and those done in the last day) of operations with an active plan, with
+    their plan and the counts of current records, in a constant number of queries."""
+    if not plans:
+        return []
+    steps = Q()
+    for routing_id, step_no in plans:
+        steps |= Q(order__routing_id=routing_id, operation__sequence=step_no)
+    since = timezone.now() - DONE_SHOWN_FOR
+    tasks = list(
+        Task.objects.filter(steps)
+        .filter(Q(status__in=Task.OPEN) | Q(status=T.DONE, ended_at__gte=since))
+        .select_related("order__item", "operation__work_center", "equipment")
+        .order_by("order__due_date", "order__number", "operation__sequence")
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in (
+        InspectionRecord.objects.filter(
+            operation_id__in=[t.operation_id for t in tasks], corrected_by__isnull=True
+        )
+        .values("operation_id", "result")
+        .annotate(n=Count("id"))
+    ):
+        counts.setdefault(row["operation_id"], {})[row["result"]] = row["n"]
+    for task in tasks:
+        task.plan = plans[(task.order.routing_id, task.operation.sequence)]
+        task.counts = counts.get(task.operation_id, {})
+    return tasks
+
+
+@role_required(*RECORD_ROLES)
+@require_GET
+def inspect(request):
+    plans = _plans_by_step()
+    context = {
+        "tasks": _inspectable_tasks(plans),
+        "holds": _active_holds(),
+    }
+    return htmx_render(
+        request, "quality/inspect.html", "quality/partials/inspect_tasks.html", context
+    )
+
+
+# --- entering an inspection ---------------------------------------------------------------
+
+
+def _task_or_404(pk: int) -> tuple[Task, InspectionPlan]:
+    task = get_object_or_404(
+        Task.objects.select_related(
+            "order__item", "operation__work_center", "operation__equipment", "equipment"
+        ),
+        pk=pk,
+    )
+    plan = (
+        InspectionPlan.objects.filter(
+            active=True,
+            routing_step__routing_id=task.order.routing_id,
+            routing_step__step_no=task.operation.sequence,
+        )
+        .prefetch_related("characteristics")
+        .first()
+    )
+    if plan is None:
+        raise Http404(f"{task} has no inspection plan.")
+    return task, plan
+
+
+def _recent(task: Task) -> list[InspectionRecord]:
+    """The operation's latest records, newest first, each with its standing."""
+    records = list(
+        InspectionRecord.objects.filter(operation_id=task.operation_id)
+        .select_related(
+            "unit", "lot", "defect_code", "inspector", "corrected_by", "disposition__decided_by"
+        )
+        .prefetch_related(
+            Prefetch("measurements", queryset=Measurement.objects.select_related("characteristic"))
+        )
+        .order_by("-inspected_at", "-id")[:RECENT]
+    )
+    for record in records:
+        corrected = getattr(record, "corrected_by", None)
+        record.superseded = corrected is not None
+        record.current_disposition = getattr(record, "disposition", None)
+        record.may_dispose = (
+            not record.superseded
+            and record.result == InspectionRecord.Result.FAIL
+            and record.current_disposition is None
+        )
+    return records
+
+
+def _limits(char) -> str:
+    if char.kind != "variable":
+        return ""
+    return f"{fmt_number(char.lower_limit)} – {fmt_number(char.upper_limit)} {char.unit}".strip()
+
+
+def _shown(records) -> None:
+    """Values as people write them (50.1, not 50.1000), with the limits they were judged by."""
+    for record in records:
+        for m in record.measurements.all():
+            m.shown = fmt_number(m.value)
+            m.limits = _limits(m.characteristic)
+
+
+def _entry_context(request, task: Task, plan: InspectionPlan, posted=None, **extra) -> dict:
+    posted = posted or {}
+    chars = list(plan.characteristics.all())
+    for char in chars:
+        char.limits = _limits(char)
+        char.posted = posted.get(f"value-{char.pk}", "")
+    records = _recent(task)
+    _shown(records)
+    if extra.get("result") is not None:
+        _shown([extra["result"]])
+    user = request.user
+    machine = task.equipment or task.operation.equipment
+    return {
+        "task": task,
+        "plan": plan,
+        "characteristics": chars,
+        "defect_codes": DefectCode.objects.all(),
+        "external_id": str(uuid4()),
+        "posted_code": posted.get("code", ""),
+        "gauge": machine.code if machine else "",
+        "records": records,
+        "may_dispose": user_has_role(user, *DISPOSITION_ROLES),
+        "may_use_as_is": user_has_role(user, Role.QUALITY_SUPERVISOR),
+        "serial": task.order.item.tracking == "serial",
+        **extra,
+    }
+
+
+@role_required(*RECORD_ROLES)
+@require_GET
+def inspect_task(request, pk: int):
+    task, plan = _task_or_404(pk)
+    return render(request, "quality/inspect_task.html", _entry_context(request, task, plan))
+
+
+@role_required(*RECORD_ROLES)
+@require_POST
+def inspect_record(request, pk: int):
+    task, plan = _task_or_404(pk)
+    post = request.POST
+    chars = list(plan.characteristics.all())
+    values = {c.name: (post.get(f"value-{c.pk}") or "").strip() for c in chars}
+    result, error, status_code = None, "", 200
+    try:
+        record, created = inspection_record(
+            external_id=post.get("external_id", ""),
+            operation=task.operation,
+            values=values,
+            trace_code=(post.get("code") or "").strip(),
+            defect_code=post.get("defect_code") or None,
+            reason=post.get("reason", ""),
+            gauge=post.get("gauge", ""),
+            by=request.user,
+        )
+        result = (
+            InspectionRecord.objects.select_related("unit", "lot", "defect_code")
+            .prefetch_related(
+                Prefetch(
+                    "measurements", queryset=Measurement.objects.select_related("characteristic")
+                )
+            )
+            .get(pk=record.pk)
+        )
+        result.duplicate = not created
+    except (ValidationError, PermissionDenied, StateConflict) as exc:
+        error, status_code = _refusal(exc)
+    if error:  # keep what was typed, and the form's id: correcting it is the same inspection
+        context = _entry_context(request, task, plan, posted=post, error=error)
+        context["external_id"] = post.get("external_id") or context["external_id"]
+    else:
+        context = _entry_context(request, task, plan, result=result)
+    template = (
+        "quality/partials/inspect_entry.html" if request.htmx else "quality/inspect_task.html"
+    )
+    # A recorded inspection answers 200 with its verdict; a refused one the service's status.
+    return render(request, template, context, status=status_code)
+
+
+@role_required(*DISPOSITION_ROLES)
+@require_POST
+def inspect_disposition(request, pk: int):
+    record = get_object_or_404(InspectionRecord.objects.select_related("operation"), pk=pk)
+    task = get_object_or_404(Task, operation_id=record.operation_id)
+    task, plan = _task_or_404(task.pk)
+    message, error, status_code = "", "", 200
+    try:
+        disposition = disposition_record(
+            record=record,
+            decision=request.POST.get("decision", ""),
+            note=request.POST.get("note", ""),
+            by=request.user,
+        )
+        message = (
+            f"{record.unit.serial if record.unit_id else record.lot.code}: "
+            f"{disposition.get_decision_display().lower()}."
+        )
+    except (ValidationError, PermissionDenied, StateConflict) as exc:
+        error, status_code = _refusal(exc)
+    context = _entry_context(request, task, plan, message=message, records_error=error)
+    return render(request, "quality/partials/inspect_records.html", context, status=status_code)
+
+
+# --- holds --------------------------------------------------------------------------------
+
+
+def _active_holds() -> list[QualityHold]:
+    holds = list(
+        QualityHold.objects.filter(status=QualityHold.Status.ACTIVE).select_related(
+            "routing_step__routing__item", "work_center", "equipment", "alert"
+        )
+    )
+    for hold in holds:
+        hold.message = hold_message(hold)
+    return holds
+
+
+def _holds_context(request, **extra) -> dict:
+    holds = list(
+        QualityHold.objects.select_related(
+            "routing_step__routing__item", "work_center", "equipment", "alert", "released_by"
+        ).order_by("status", "-placed_at")[:100]
+    )
+    for hold in holds:
+        hold.message = hold_message(hold)
+    return {
+        "holds": holds,
+        "may_release": user_has_role(request.user, Role.QUALITY_SUPERVISOR),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def holds(request):
+    return htmx_render(
+        request,
+        "quality/inspect_holds.html",
+        "quality/partials/inspect_holds_table.html",
+        _holds_context(request),
+    )
+
+
+@login_required
+@require_POST
+def hold_release_view(request, pk: int):
+    hold = get_object_or_404(QualityHold, pk=pk)
+    message, error, status_code = "", "", 200
+    try:
+        hold = hold_release(hold=hold, reason=request.POST.get("reason", ""), by=request.user)
+        message = f"Hold {hold.pk} released: {hold.release_reason}"
+    except (ValidationError, PermissionDenied, StateConflict) as exc:
+        error, status_code = _refusal(exc)
+    context = _holds_context(request, message=message, error=error, error_hold=pk)
+    return render(request, "quality/partials/inspect_holds_table.html", context, status=status_code)
+
+
+urlpatterns = [
+    path("inspect/", inspect, name="inspect"),
+    path("inspect/task/<int:pk>/", inspect_task, name="inspect_task"),
+    path("inspect/task/<int:pk>/record/", inspect_record, name="inspect_record"),
+    path("inspect/record/<int:pk>/disposition/", inspect_disposition, name="inspect_disposition"),
+    path("holds/", holds, name="holds"),
+    path("holds/<int:pk>/release/", hold_release_view, name="hold_release"),
+]

@@ -1,0 +1,200 @@
+"""The defect-rate alarm on the moulding line (the demo scenario): housings' visual checks
+on INJ — 2 failures in 20 (10 % ≥ 5 %) put the visual check on hold and raise a severe
+quality exception linked to the hold; 0 in 20 do nothing; only a quality supervisor
+releases the hold, with a reason."""
+
+from decimal import Decimal
+
+import pytest
+
+from execution.models import ProductionEvent, Task, WorkAlert
+from execution.services.events import event_record
+from planning.models import RoutingStep
+from quality.models import DefectRateRule, QualityHold
+from quality.services.holds import defect_rate, hold_message, hold_place
+from resources.models import Equipment, WorkCenter
+
+from . import client_as, event, hsg_released, post_event, post_inspection, user
+
+pytestmark = pytest.mark.django_db
+HOLDS = "/api/v1/quality/holds/"
+
+
+@pytest.fixture
+def housings(demo_plant):
+    """An order of 1000 housings: 20 lots moulded on INJ-01, the visual check ready."""
+    return hsg_released()
+
+
+def visual_checks(order, failures: set[int], lots=range(1, 21), who="zhaoliu"):
+    inspector = client_as(who)
+    answers = []
+    for n in lots:
+        ok = n not in failures
+        answer = post_inspection(
+            inspector,
+            f"H-{n:03d}",
+            {"No short shots": ok},
+            order=order.number,
+            sequence=20,
+            **({} if ok else {"defect_code": "SHORT-SHOT"}),
+        )
+        assert answer.status_code == 201, answer.json()
+        answers.append(answer)
+    return answers
+
+
+def visual_check_task(order) -> Task:
+    return Task.objects.get(order=order, operation__sequence=20)
+
+
+def test_two_failures_in_twenty_put_the_operation_on_hold(housings):
+    order = housings
+    visual_checks(order, failures={3, 11}, lots=range(1, 20))
+    assert not QualityHold.objects.exists()  # 19 < the minimum sample of 20
+    visual_checks(order, failures=set(), lots=[20])
+
+    hold = QualityHold.objects.get()
+    step = RoutingStep.objects.get(routing__item__code="HSG-100", step_no=20)
+    assert hold.status == "active" and hold.routing_step == step
+    assert hold.work_center.code == "INJ" and hold.equipment.code == "INJ-01"
+    assert hold.defect_rate_pct == Decimal("10.00") and hold.sample_size == 20
+    assert hold.reason == "defect rate 10 % over 20 units (threshold 5 %)"
+
+    alert = WorkAlert.objects.get(alert_type="quality")
+    assert hold.alert == alert
+    assert alert.severity == "severe" and alert.raised_via == "rule"
+    assert alert.rule_name == "defect-rate alarm"
+    assert alert.link == {"hold_id": hold.pk} and alert.external_id == f"hold:{hold.pk}"
+    assert alert.equipment.code == "INJ-01"
+    assert "defect rate 10 % over 20 units (threshold 5 %)" in alert.description
+    api_hold = client_as("fengjie").get(f"{HOLDS}{hold.pk}/").json()
+    assert api_hold["alert"] == alert.pk and api_hold["alert_number"] == alert.number
+
+    # More failures while on hold raise nothing more.
+    visual_checks(order, failures={1}, lots=[1])
+    assert QualityHold.objects.count() == 1 and WorkAlert.objects.count() == 1
+
+
+def test_no_failures_in_twenty_do_nothing(housings):
+    visual_checks(housings, failures=set())
+    assert not QualityHold.objects.exists()
+    assert not WorkAlert.objects.filter(alert_type="quality").exists()
+    assert post_event(client_as("sunqi"), "start", 20, housings.number).status_code == 201
+
+
+def test_no_new_starts_while_on_hold_through_api_and_terminal(housings):
+    order = housings
+    visual_checks(order, failures={5, 6})
+    hold = QualityHold.objects.get()
+    expected = hold_message(hold)
+    assert expected.startswith("On quality hold since ")
+    assert ": defect rate 10 % over 20 units (threshold 5 %)." in expected
+
+    refused = post_event(client_as("sunqi"), "start", 20, order.number)
+    assert refused.status_code == 409
+    assert refused.json()["errors"]["detail"] == expected
+
+    task = visual_check_task(order)
+    operator = task.operator.user
+    terminal = event_record(
+        data=event("start", 20, order.number), by=operator, source=ProductionEvent.Source.TERMINAL
+    )
+    assert terminal.code == 409 and terminal.errors["detail"] == expected
+    assert visual_check_task(order).status == Task.Status.READY
+    # Work already running elsewhere is not stopped: moulding still reports.
+    assert (
+        post_event(
+            client_as("sunqi"), "report", 10, order.number, quantity_good=5, trace_code="H-001"
+        ).status_code
+        == 201
+    )
+
+
+def test_only_a_quality_supervisor_releases_with_a_reason(housings):
+    order = housings
+    visual_checks(order, failures={2, 19})
+    hold = QualityHold.objects.get()
+    url = f"{HOLDS}{hold.pk}/release/"
+    for who in ("sunqi", "zhaoliu", "wangwu", "qianyi"):
+        answer = client_as(who).post(url, {"reason": "looks fine"}, format="json")
+        assert answer.status_code == 403, who
+        assert answer.json()["detail"] == "Only a quality supervisor may release a quality hold."
+    fengjie = client_as("fengjie")
+    no_reason = fengjie.post(url, {"reason": "  "}, format="json")
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()
+    assert QualityHold.objects.get().status == "active"
+
+    released = fengjie.post(url, {"reason": "Mould vent cleaned; 5 shots checked"}, format="json")
+    assert released.status_code == 200, released.json()
+    body = released.json()
+    assert body["status"] == "released" and body["released_by"] == "fengjie"
+    assert body["release_reason"] == "Mould vent cleaned; 5 shots checked"
+    twice = fengjie.post(url, {"reason": "again"}, format="json")
+    assert twice.status_code == 409
+
+    assert post_event(client_as("sunqi"), "start", 20, order.number).status_code == 201
+    # The released hold's failures do not count again: one more failure is 1 in 1.
+    visual_checks(order, failures={7}, lots=[7])
+    assert QualityHold.objects.filter(status="active").count() == 0
+
+
+def test_the_window_counts_each_unit_once_at_its_first_result(housings):
+    order = housings
+    step = RoutingStep.objects.get(routing__item__code="HSG-100", step_no=20)
+    inj = WorkCenter.objects.get(code="INJ")
+    visual_checks(order, failures={4}, lots=range(1, 11))
+    visual_checks(order, failures=set(), lots=[4])  # lot 4 re-inspected after rework
+    assert defect_rate(routing_step=step, work_center=inj, window=50) == (1, 10)
+    # The last 5 units are lots 4 (inspected last), 10, 9, 8 and 7; lot 4 counts once, with
+    # its first result.
+    assert defect_rate(routing_step=step, work_center=inj, window=5) == (1, 5)
+    assert defect_rate(routing_step=step, work_center=inj, window=4) == (1, 4)
+    rule = DefectRateRule.objects.get(work_center=inj)
+    assert (rule.threshold_pct, rule.min_sample, rule.window) == (Decimal("5"), 20, 50)
+
+
+def test_hold_message_wording(demo_plant):
+    step = RoutingStep.objects.get(routing__item__code="HSG-100", step_no=20)
+    hold = hold_place(
+        routing_step=step,
+        work_center=step.work_center,
+        equipment=Equipment.objects.get(code="INJ-01"),
+        rate=Decimal("7.50"),
+        sample=40,
+        threshold=Decimal("5.00"),
+    )
+    assert hold.reason == "defect rate 7.5 % over 40 units (threshold 5 %)"
+    assert "On quality hold since " in hold_message(hold)
+    assert hold.alert.link == {"hold_id": hold.pk}
+
+
+def test_the_holds_page(housings, client):
+    visual_checks(housings, failures={1, 2})
+    hold = QualityHold.objects.get()
+    client.force_login(user("sunqi"))
+    page = client.get("/quality/holds/").content.decode()
+    assert "defect rate 10 % over 20 units" in page and "Release</button>" not in page
+    refused = client.post(
+        f"/quality/holds/{hold.pk}/release/", {"reason": "ok"}, HTTP_HX_REQUEST="true"
+    )
+    assert refused.status_code == 403
+    assert "Only a quality supervisor may release" in refused.content.decode()
+
+    client.force_login(user("fengjie"))
+    page = client.get("/quality/holds/").content.decode()
+    assert "Release</button>" in page and hold.alert.number in page
+    empty = client.post(
+        f"/quality/holds/{hold.pk}/release/", {"reason": ""}, HTTP_HX_REQUEST="true"
+    )
+    assert empty.status_code == 400 and "Say why the hold is released." in empty.content.decode()
+    done = client.post(
+        f"/quality/holds/{hold.pk}/release/",
+        {"reason": "Gate re-cut; first 10 shots good"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert done.status_code == 200 and "released: Gate re-cut" in done.content.decode()
+    hold.refresh_from_db()
+    assert hold.status == "released" and hold.released_by.username == "fengjie"
+    # The inspection page shows an active hold; none is left.
+    assert "On quality hold" not in client.get("/quality/inspect/").content.decode()
