@@ -508,6 +508,12 @@ class WorkAlert(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.get_alert_type_display()} ({self.get_severity_display()})"
 
+    @property
+    def handler_role_label(self) -> str:
+        from core.roles import Role
+
+        return Role.LABELS.get(self.handler_role, self.handler_role.replace("_", " ")).lower()
+
 
 class AlertStep(models.Model):
     """One step of an exception's timeline: raised, notified, acknowledged, escalated, …"""

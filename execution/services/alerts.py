@@ -182,7 +182,7 @@ def alert_raise(
         )
         _notify(
             alert,
-            f"{alert.number}: {alert.get_alert_type_display()} — {alert.description}{deadline}",
+            f"{alert.number}: {alert.get_alert_type_display()} — {alert.description.rstrip('.')}{deadline}",
         )
         if alert_type == AlertType.EQUIPMENT_FAULT:
             _fault_effects(alert, rule)
