@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/closedloop \\
         .venv/bin/python bench/ingest_bench.py [--events 20000] [--batch 500 1000] \\
-        [--single 2000] [--orders 20] [--seed 1] [--profile]
+        [--single 2000] [--clients 2] [--orders 20] [--seed 1] [--no-http] [--profile]
 
 Builds a throw-away database (`<NAME>_ingest_bench`, dropped at the end) with a small plant:
 `--orders` released orders of an untracked product, each with a two-operation routing, and
@@ -13,12 +13,16 @@ service code:
 - `events_record` on batches of each `--batch` size (`--events` events each time): the
   set-based path (`execution/services/ingest.py`);
 - POST of the same batches to /api/v1/execution/events/ with Django's test client as a
-  logged-in supervisor (JSON parsing, auth, rendering included; no network, no server).
+  logged-in supervisor (JSON parsing, auth, rendering included; no network, no server);
+- `events_record` from `--clients` processes at once, each with its own connection and its
+  share of the tasks (as several gunicorn workers serving several gateways).
 
 Every event is a report of 1 good or 1 scrapped piece on a random running task, named by
 order number and operation sequence as an external MES would; 1 % of them repeat an id
 already sent. After each mode the task, operation and order counters are checked against
-the accepted events. `--profile` prints the top of a cProfile run of one batch mode.
+the accepted events. Besides events/s it prints CPU per event of this process and of the
+PostgreSQL backend serving it (read from /proc), which vary much less than wall time on a
+shared machine. `--profile` prints the top of a cProfile run of the first batch size.
 Not part of the test suite: the figures depend on the machine.
 """
 

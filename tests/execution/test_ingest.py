@@ -163,7 +163,7 @@ def run(path, items, by):
     return out
 
 
-def assert_same(items, by, monkeypatch=None) -> list[dict]:
+def assert_same(items, by) -> list[dict]:
     """Run `items` both ways; return the answers (the same for both)."""
     answers_one, state_one = run(one_at_a_time, items, by)
     answers_batch, state_batch = run(batched, items, by)
