@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("execution.views_board")),
     path("", include("execution.views_terminal")),
     path("", include("execution.views_alerts")),
+    path("", include("execution.views_inbox")),
 ]

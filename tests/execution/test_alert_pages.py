@@ -72,3 +72,20 @@ def test_acknowledge_and_resolve_by_role_on_the_page(demo_plant):
     detail = sunqi.get(f"/execution/exceptions/{alert.pk}/")
     assert b"Timeline" in detail.content and b"Cause: Sensor" in detail.content
     assert Equipment.objects.get(code="CNC-01").status == "running"
+
+
+def test_in_app_inbox_shows_and_clears_notifications(demo_plant):
+    alert = alert_raise(
+        alert_type="equipment_fault",
+        severity="urgent",
+        description="Chiller down",
+        equipment=Equipment.objects.get(code="CNC-02"),
+    )
+    sunqi = client_for("sunqi")
+    page = sunqi.get("/planning/orders/")
+    assert b'class="badge">1<' in page.content
+    inbox = sunqi.get("/execution/inbox/")
+    assert alert.number.encode() in inbox.content and b'class="unread"' in inbox.content
+    sunqi.post("/execution/inbox/read/")
+    assert b'class="badge"' not in sunqi.get("/planning/orders/").content
+    assert alert.number.encode() not in client_for("lisi").get("/execution/inbox/").content
