@@ -49,8 +49,9 @@ test: setup browser lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks print figures and are run one by one (some need PostgreSQL): see bench/README.md.
 bench: setup
-	$(BIN)/python bench/run_all.py
+	@ls bench/*.py; echo "Run one with: $(BIN)/python bench/<name>.py  (see bench/README.md)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
