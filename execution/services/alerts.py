@@ -23,12 +23,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.numbering import number_next
 from core.roles import Role, user_has_role
 from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition, SalesOrder
 from planning.services.mrp import requisition_number_next
@@ -67,9 +67,7 @@ def _rule(alert_type: str, severity: str) -> AlertRule:
 
 
 def _number() -> str:
-    prefix = f"EX-{timezone.localdate().year}-"
-    last = WorkAlert.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
-    return f"{prefix}{(int(last.rsplit('-', 1)[1]) + 1) if last else 1:05d}"
+    return number_next(WorkAlert, "EX")
 
 
 def _step(alert: WorkAlert, kind: str, text: str = "", by=None, role: str = "") -> AlertStep:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.events import emit
+from core.numbering import number_next
 from resources.models import (
     Holiday,
     Item,
@@ -180,9 +181,9 @@ def _allocations() -> dict[str, Decimal]:
     allocations: dict[str, Decimal] = defaultdict(Decimal)
     orders = ProductionOrder.objects.filter(
         status__in=NOT_STARTED, bom__isnull=False
-    ).select_related("bom")
+    ).prefetch_related("bom__lines__component")  # a fixed number of queries, not one per order
     for order in orders:
-        for line in order.bom.lines.select_related("component"):
+        for line in order.bom.lines.all():
             allocations[line.component.code] += order.quantity * line.quantity_per_unit
     return {k: v.quantize(Decimal("0.0001")) for k, v in allocations.items()}
 
@@ -370,13 +371,7 @@ def _save(run: MrpRun, data, result) -> None:
 
 
 def requisition_number_next() -> str:
-    prefix = f"PR-{timezone.localdate().year}-"
-    count = PurchaseRequisition.objects.filter(number__startswith=prefix).count()
-    number = f"{prefix}{count + 1:05d}"
-    while PurchaseRequisition.objects.filter(number=number).exists():
-        count += 1
-        number = f"{prefix}{count + 1:05d}"
-    return number
+    return number_next(PurchaseRequisition, "PR")
 
 
 def planned_order_firm(*, planned_order: PlannedOrder, by=None):

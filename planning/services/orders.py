@@ -10,12 +10,12 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.numbering import number_next
 from resources.models import Item
 
 from ..hooks import transition_hooks
@@ -54,15 +54,7 @@ def bom_effective(item: Item, on: date) -> Bom | None:
 
 
 def production_order_number_next() -> str:
-    year = timezone.localdate().year
-    prefix = f"MO-{year}-"
-    last = (
-        ProductionOrder.objects.filter(number__startswith=prefix)
-        .aggregate(m=Max("number"))
-        .get("m")
-    )
-    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{seq:05d}"
+    return number_next(ProductionOrder, "MO")
 
 
 def production_order_create(
