@@ -34,7 +34,7 @@ import platform
 import random
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -339,6 +339,32 @@ def run_clients(keys, count, size, seed, n: int) -> None:
     )
 
 
+def machine_reference() -> str:
+    """Two fixed workloads that say how fast this machine is today, for comparing runs on
+    different (or differently busy) machines: a pure-Python loop of 10 million additions,
+    and a COPY of 100,000 three-column rows into a temporary table without indexes."""
+    t = time.perf_counter()
+    total = 0
+    for n in range(10_000_000):
+        total += n
+    loop = time.perf_counter() - t
+    if connection.vendor != "postgresql":
+        return f"Python loop {loop:.2f} s"
+    from datetime import datetime
+
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        cursor.execute("CREATE TEMPORARY TABLE bench_copy (id bigint, code text, at timestamptz)")
+        t = time.perf_counter()
+        with raw.copy("COPY bench_copy (id, code, at) FROM STDIN") as copy:
+            for n in range(100_000):
+                copy.write_row((n, f"EV-{n}", stamp))
+        copy_rate = 100_000 / (time.perf_counter() - t)
+        cursor.execute("DROP TABLE bench_copy")
+    return f"Python loop {loop:.2f} s, bare COPY {copy_rate:,.0f} rows/s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
@@ -374,6 +400,7 @@ def main() -> None:
             f"({name}), {os.cpu_count()} CPUs, Python {platform.python_version()}, "
             f"load average {os.getloadavg()[0]:.1f}"
         )
+        print(f"machine reference: {machine_reference()}")
         t0 = time.perf_counter()
         keys = build_plant(args.orders)
         user = get_user_model().objects.get(username="bench-supervisor")
@@ -399,7 +426,7 @@ def main() -> None:
                 profiler.disable()
                 report("events_record (profiled)", size, *out)
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
-                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(60)
             report(
                 "events_record, batches",
                 size,

@@ -104,43 +104,101 @@ class ProductionEvent(models.Model):
         API = "api", "API / external MES"
         DEVICE = "device", "Machine"
 
-    event_id = models.CharField(max_length=100, unique=True)
+    # The log takes thousands of events a second, so it keeps only the indexes something
+    # reads and the foreign-key checks that are not implied (bench/README.md, "Event
+    # ingestion"): `order` and `operation` are copies of the task's, written by the services
+    # from the locked task row, so the task's constraint covers them; `created_by` is who
+    # sent it. Django still protects them on delete (PROTECT / SET_NULL are done by the ORM).
+    # The unit, lot and trace-code indexes are partial: most events name none.
+    event_id = models.CharField(max_length=100)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
-    order = models.ForeignKey(ProductionOrder, on_delete=models.PROTECT, related_name="events")
-    operation = models.ForeignKey(OrderOperation, on_delete=models.PROTECT, related_name="events")
+    order = models.ForeignKey(
+        ProductionOrder,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,  # the (order, occurred_at) index serves
+        db_constraint=False,
+    )
+    operation = models.ForeignKey(
+        OrderOperation,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,  # one task per operation: read through `task`
+        db_constraint=False,
+    )
     operator = models.ForeignKey(
-        Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        Operator,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     equipment = models.ForeignKey(
-        Equipment, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        Equipment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     quantity_good = models.DecimalField(**QTY, default=Decimal("0"))
     quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
     reason = models.CharField(max_length=200, blank=True)
-    trace_code = models.CharField(max_length=100, blank=True, db_index=True)
+    trace_code = models.CharField(max_length=100, blank=True)
     unit = models.ForeignKey(
-        SerialUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        SerialUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     lot = models.ForeignKey(
-        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        MaterialLot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     occurred_at = models.DateTimeField()
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    received_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
         ordering = ["occurred_at", "id"]
-        indexes = [models.Index(fields=["order", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["order", "occurred_at"]),
+            models.Index(fields=["unit"], condition=Q(unit__isnull=False), name="event_unit_named"),
+            models.Index(fields=["lot"], condition=Q(lot__isnull=False), name="event_lot_named"),
+            models.Index(
+                fields=["trace_code"], condition=~Q(trace_code=""), name="event_trace_code_named"
+            ),
+        ]
         constraints = [
+            # A constraint, not `unique=True`: PostgreSQL then builds no second
+            # (varchar_pattern_ops) index for LIKE, which nothing asks of an event id.
+            models.UniqueConstraint(
+                fields=["event_id"],
+                name="event_id_unique",
+                violation_error_message="An event with this event_id is already logged.",
+            ),
             models.CheckConstraint(
                 condition=Q(quantity_good__gte=0) & Q(quantity_scrap__gte=0),
                 name="event_quantities_nonnegative",
                 violation_error_message="quantity_good and quantity_scrap must not be negative.",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

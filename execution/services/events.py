@@ -103,6 +103,8 @@ def kind_refused(event_id: str, kind) -> EventResult | None:
 
 def _decimal(data: dict, name: str) -> Decimal:
     raw = data.get(name, 0)
+    if type(raw) is int and 0 <= raw < QTY_LIMIT:  # what devices send: no parsing to do
+        return Decimal(raw)
     try:
         value = Decimal(str(raw if raw not in (None, "") else 0))
     except (InvalidOperation, ValueError):
@@ -380,8 +382,13 @@ def rejection(event_id: str, exc: Exception) -> EventResult:
     return EventResult(event_id, "rejected", 409, {"detail": str(exc)})
 
 
+EVENTS_RECORDED = "execution.events.recorded"
+
+
 def event_payload(event_id: str, kind: str, c: Checked, trace_code: str) -> dict:
-    """The `execution.event.recorded` domain event."""
+    """One event in the `execution.events.recorded` domain event, which lists the events a
+    transaction recorded: `{"events": [event_payload, ...]}` — one for a single event, up to
+    a batch run's thousand for the batch path, so that handlers keep up with the log."""
     return {
         "event_id": event_id,
         "kind": kind,
@@ -593,8 +600,8 @@ def _record(event_id: str, kind: str, data: dict, by, source: str) -> EventResul
         if not Task.objects.filter(order=order, status__in=Task.OPEN).exists():
             production_order_complete(order=locked, by=by)
     emit(
-        "execution.event.recorded",
-        event_payload(event_id, kind, c, event.trace_code),
+        EVENTS_RECORDED,
+        {"events": [event_payload(event_id, kind, c, event.trace_code)]},
         dispatch_on_commit=False,
     )
     return EventResult(event_id, "accepted", 201, event=event)

@@ -14,7 +14,8 @@ queries; here a run of consecutive reports costs a fixed number of queries:
    operation, the next task made ready);
 4. write: new units and lots, the accepted events (by COPY on PostgreSQL), the summed
    quantities added to the tasks, operations and orders (one UPDATE per table, quantity =
-   quantity + sum, as F() does), the next tasks made ready, and the outbox rows.
+   quantity + sum, as F() does), the next tasks made ready, and one outbox row listing the
+   run's events.
 
 Anything else — state changes (start, pause, resume, complete), which book labour and move
 orders — goes through `event_record` one at a time, in its place in the batch: the run
@@ -28,7 +29,6 @@ exactly as a single request would.
 """
 
 import gc
-import json
 import logging
 from collections import defaultdict
 from decimal import Decimal
@@ -40,7 +40,7 @@ from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
-from core.models import OutboxEvent
+from core.events import emit
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import Equipment, Item, MaterialLot, Operator, SerialUnit
 
@@ -434,7 +434,8 @@ class _Run(ev.Lookup):
                 OrderOperation.objects.filter(
                     pk__in=[op for _pk, op in queued], status=OrderOperation.Status.PENDING
                 ).update(status=OrderOperation.Status.READY)
-        _insert_outbox("execution.event.recorded", self.payloads)
+        # One domain event for the run (as `event_record` writes one for its transaction).
+        emit(ev.EVENTS_RECORDED, {"events": self.payloads}, dispatch_on_commit=False)
 
 
 def _events_logged(ids: set[str]) -> list[ProductionEvent]:
@@ -567,34 +568,3 @@ def _binary_types(raw, fields) -> list[int] | None:
     names = [field.db_type(connection).split("(")[0] for field in fields]
     infos = [raw.connection.adapters.types.get(name) for name in names]
     return None if None in infos else [info.oid for info in infos]
-
-
-def _insert_outbox(topic: str, payloads: list[dict]) -> None:
-    """What `core.events.emit(topic, payload, dispatch_on_commit=False)` records for each
-    payload, in one statement (no handler is woken: the beat job delivers them)."""
-    with connection.cursor() as cursor:
-        raw = _copy_cursor(cursor)
-        if raw is None:
-            OutboxEvent.objects.bulk_create(
-                [OutboxEvent(topic=topic, payload=payload) for payload in payloads]
-            )
-            return
-        fields = [f for f in OutboxEvent._meta.concrete_fields if not f.primary_key]
-        defaults = {f.attname: f.get_default() for f in fields}
-        defaults["topic"] = topic
-        defaults["created_at"] = timezone.now()  # auto_now_add
-        oids = _binary_types(raw, fields)
-        # Binary: psycopg encodes the payload for the jsonb column; text: we do.
-        dumps = (lambda payload: payload) if oids else json.JSONEncoder(ensure_ascii=False).encode
-        qn = connection.ops.quote_name
-        table, columns = qn(OutboxEvent._meta.db_table), ", ".join(qn(f.column) for f in fields)
-        binary = " (FORMAT BINARY)" if oids else ""
-        with (
-            connection.wrap_database_errors,
-            raw.copy(f"COPY {table} ({columns}) FROM STDIN{binary}") as copy,
-        ):
-            if oids:
-                copy.set_types(oids)
-            for payload in payloads:
-                defaults["payload"] = dumps(payload)
-                copy.write_row(tuple(defaults.values()))

@@ -10,7 +10,7 @@ and execution finds that unit or lot.
 
 A unit or lot that first appears in a production event under a code chosen on the floor (a
 number cast into the part, a moulding lot) is issued its trace code when the event is
-recorded (`trace_code_on_event`, a handler of `execution.event.recorded`): the code is its
+recorded (`trace_code_on_event`, a handler of `execution.events.recorded`): the code is its
 serial or lot code itself, so the label scans back to the same unit at every later
 operation. Only when that string is already another item's trace code does it get the item
 as a prefix (`<item code>-<serial>`), and as a last resort the next formatted code; such a
@@ -27,6 +27,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -256,18 +257,28 @@ def trace_lookup(*, code: str, item: str | None = None, by=None) -> TraceTarget:
     return target
 
 
-@handler("execution.event.recorded")
+@handler("execution.events.recorded")
 def trace_code_on_event(event: OutboxEvent) -> None:
-    """Issue the code of the unit or lot a production event names (at its first operation;
-    later events find it issued). Idempotent, as outbox handlers must be."""
-    event_id = (event.payload or {}).get("event_id")
-    if not event_id:
-        return
+    """Issue the codes of the units and lots that recorded production events name (at their
+    first operation; later events find them issued). One query for the events of the domain
+    event, then only units and lots without a code. Idempotent, as outbox handlers must be."""
+    listed = (event.payload or {}).get("events") or []
+    ids = {e.get("event_id") for e in listed if isinstance(e, dict) and e.get("trace_code")}
+    ids.discard(None)
+    if not ids:
+        return  # nothing named a unit or lot (untracked items send no code)
     recorded = (
-        ProductionEvent.objects.filter(event_id=event_id)
+        ProductionEvent.objects.filter(event_id__in=ids)
+        .filter(Q(unit__isnull=False) | Q(lot__isnull=False))
+        .filter(Q(unit__isnull=True) | Q(unit__trace_code__isnull=True))
+        .filter(Q(lot__isnull=True) | Q(lot__trace_code__isnull=True))
         .select_related("unit__item", "lot__item", "order")
-        .first()
+        .order_by("id")
     )
-    if recorded is None or (recorded.unit_id is None and recorded.lot_id is None):
-        return
-    trace_code_issue(unit=recorded.unit, lot=recorded.lot, order=recorded.order)
+    done: set[tuple[str, int]] = set()
+    for found in recorded:
+        key = ("unit", found.unit_id) if found.unit_id else ("lot", found.lot_id)
+        if key in done:
+            continue
+        done.add(key)
+        trace_code_issue(unit=found.unit, lot=found.lot, order=found.order)

@@ -86,6 +86,18 @@ def answer(result) -> dict:
     return out
 
 
+def outbox_by_event() -> list:
+    """The outbox, one entry per recorded event: a single event writes a domain event
+    listing one, a batch run one listing the run's events."""
+    rows = []
+    for topic, payload in OutboxEvent.objects.order_by("id").values_list("topic", "payload"):
+        if topic == event_services.EVENTS_RECORDED:
+            rows.extend((topic, listed) for listed in payload["events"])
+        else:
+            rows.append((topic, payload))
+    return rows
+
+
 def state() -> dict:
     return {
         "tasks": list(
@@ -141,7 +153,7 @@ def state() -> dict:
         ),
         "units": sorted(SerialUnit.objects.values_list("item__code", "serial")),
         "lots": sorted(MaterialLot.objects.values_list("item__code", "code")),
-        "outbox": list(OutboxEvent.objects.order_by("id").values_list("topic", "payload")),
+        "outbox": outbox_by_event(),
         "labour": list(
             LabourBooking.objects.order_by("id").values_list(
                 "operator_id",
@@ -335,15 +347,15 @@ def test_a_run_the_database_refuses_goes_one_at_a_time(released, monkeypatch):
     sunqi = user("sunqi")
     event_record(data=ev("s0", "start"), by=sunqi)
     failures = []
-    insert = ingest._insert_outbox
+    emit = ingest.emit
 
-    def fail_once(topic, payloads):
+    def fail_once(topic, payload, **kwargs):
         if not failures:
-            failures.append(len(payloads))
+            failures.append(len(payload["events"]))
             raise IntegrityError("duplicate key value violates unique constraint")
-        insert(topic, payloads)
+        return emit(topic, payload, **kwargs)
 
-    monkeypatch.setattr(ingest, "_insert_outbox", fail_once)
+    monkeypatch.setattr(ingest, "emit", fail_once)
     items = [ev(f"r{n}", quantity_good=1, trace_code=f"EB-{n % 4}", minute=n) for n in range(8)] + [
         ev("r1", quantity_good=1, trace_code="EB-1", minute=1)
     ]
@@ -450,8 +462,8 @@ def test_a_batch_costs_a_constant_number_of_queries(two_products, django_assert_
         for n in range(300)
     ]
     before = OrderOperation.objects.get(order=plain, sequence=10).quantity_done
-    outbox = OutboxEvent.objects.filter(topic="execution.event.recorded")
-    sent = outbox.count()
+    outbox = OutboxEvent.objects.filter(topic="execution.events.recorded")
+    sent = set(outbox.values_list("pk", flat=True))
     with django_assert_max_num_queries(30):
         results = events_record(items=items, by=None)
     assert {r.status for r in results} == {"accepted"}
@@ -459,4 +471,36 @@ def test_a_batch_costs_a_constant_number_of_queries(two_products, django_assert_
     plain.refresh_from_db()
     assert plain.quantity_done == 150
     assert Task.objects.get(order=plain, operation__sequence=20).quantity_good == 150
-    assert outbox.count() == sent + 300
+    # One domain event per run listing its events, in order.
+    listed = [
+        e["event_id"]
+        for payload in outbox.exclude(pk__in=sent).order_by("pk").values_list("payload", flat=True)
+        for e in payload["events"]
+    ]
+    assert listed == [f"n{n}" for n in range(300)]
+
+
+def test_lots_first_seen_in_a_batch_get_their_trace_codes_from_one_domain_event(two_products):
+    from core.events import outbox_dispatch_pending
+    from quality.models import TraceCode
+
+    lot_order, plain = two_products
+    outbox_dispatch_pending()  # the fixture's own events
+    items = [
+        ev(f"t{n}", order=lot_order.number, quantity_good=1, trace_code=f"NEW-{n % 3}", minute=n)
+        for n in range(9)
+    ] + [ev("u1", order=plain.number, quantity_good=1, minute=1)]
+    assert {r.status for r in events_record(items=items, by=None)} == {"accepted"}
+    recorded = OutboxEvent.objects.filter(
+        topic=event_services.EVENTS_RECORDED, dispatched_at__isnull=True
+    )
+    assert recorded.count() == 1 and len(recorded.get().payload["events"]) == 10
+    assert outbox_dispatch_pending() == 1
+    codes = TraceCode.objects.filter(lot__code__startswith="NEW-")
+    assert sorted(codes.values_list("code", "lot__code")) == [
+        ("NEW-0", "NEW-0"),
+        ("NEW-1", "NEW-1"),
+        ("NEW-2", "NEW-2"),
+    ]
+    assert {c.order_id for c in codes} == {lot_order.pk}
+    assert TraceCode.objects.filter(lot__code="L-0").count() == 1  # issued before, kept
