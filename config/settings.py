@@ -100,6 +100,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_closedloop.sqlite3")}
 
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: this is short-query (OLTP) work, and PostgreSQL's cost estimate
+    # for the board's progress query (correlated subqueries over thousands of operations)
+    # crosses jit_above_cost, which spent 56 of its 110 ms compiling (EXPLAIN ANALYZE,
+    # bench/README.md "Order board"). PG_JIT=on gives it back to a deployment that wants it.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"-c jit={'on' if env_bool('PG_JIT', False) else 'off'}"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

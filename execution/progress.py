@@ -315,42 +315,80 @@ CLOSED = ("done", "cancelled")
 NOT_STARTED = ("pending", "ready", "blocked")
 
 
+def forecast_numbers(
+    status: str,
+    order_quantity: float,
+    done: float,
+    scrap: float,
+    setup_minutes: float,
+    run_minutes_per_unit: float,
+    booked_minutes: float,
+    running_minutes: float,
+    planned_end_ts: float | None,
+    actual_end_ts: float | None,
+    now: float,
+    calendar: WorkingCalendar,
+) -> tuple[float | None, float, float | None, float | None]:
+    """An operation's (actual minutes per unit, remaining hours, predicted end, delay hours)
+    at `now`, rounded as shown — see the module docstring for the rules. The board runs
+    this for every open operation on each refresh, so it takes plain numbers;
+    `operation_forecast` wraps it."""
+    made = done + scrap
+    actual_rate = (booked_minutes + max(running_minutes, 0.0)) / made if made > 0 else None
+    remaining = order_quantity - done
+    if status in CLOSED or remaining <= 0:
+        remaining_minutes = 0.0
+        predicted = actual_end_ts or (now if status != "cancelled" else None)
+    elif actual_rate is not None:
+        remaining_minutes = remaining * actual_rate
+        predicted = calendar.add_minutes(now, remaining_minutes)
+    else:
+        setup = setup_minutes if status in NOT_STARTED else 0.0
+        remaining_minutes = setup + remaining * run_minutes_per_unit
+        # No rate shown yet: assumed on plan, unless it can no longer make its planned end.
+        predicted = (
+            None
+            if planned_end_ts is None
+            else max(calendar.add_minutes(now, remaining_minutes), planned_end_ts)
+        )
+    delay = None
+    if predicted is not None:
+        predicted = float(round(predicted))  # to the second: the float sums leave noise
+        if planned_end_ts is not None and status != "cancelled":
+            delay = round((predicted - planned_end_ts) / 3600.0, 2)
+    return (
+        None if actual_rate is None else round(actual_rate, 4),
+        round(remaining_minutes / 60.0, 2),
+        predicted,
+        delay,
+    )
+
+
 def operation_forecast(
     op: OperationInput, now: float, calendar: WorkingCalendar = WALL_TIME
 ) -> OperationForecast:
     """Predicted end and delay of one operation at `now` (epoch seconds); see the module
     docstring for the rules."""
-    actual_rate = minutes_per_unit(
-        op.booked_minutes, op.running_minutes, op.quantity_done + op.quantity_scrap
-    )
-    remaining = op.order_quantity - op.quantity_done
-    end = op.planned_end_ts
-    if op.status in CLOSED or remaining <= 0:
-        remaining_minutes = 0.0
-        predicted = op.actual_end_ts or (now if op.status != "cancelled" else None)
-    elif actual_rate is not None:
-        remaining_minutes = remaining * actual_rate
-        predicted = calendar.add_minutes(now, remaining_minutes)
-    else:
-        setup = op.setup_minutes if op.status in NOT_STARTED else 0.0
-        remaining_minutes = setup + remaining * op.run_minutes_per_unit
-        # No rate shown yet: assumed on plan, unless it can no longer make its planned end.
-        predicted = None if end is None else max(calendar.add_minutes(now, remaining_minutes), end)
-    delay = None
-    if predicted is not None:
-        predicted = float(round(predicted))  # to the second: the float sums leave noise
-        if end is not None and op.status != "cancelled":
-            delay = round((predicted - end) / 3600.0, 2)
     return OperationForecast(
         op.id,
         op.sequence,
         op.status,
         op.planned_start_ts,
-        end,
-        None if actual_rate is None else round(actual_rate, 4),
-        round(remaining_minutes / 60.0, 2),
-        predicted,
-        delay,
+        op.planned_end_ts,
+        *forecast_numbers(
+            op.status,
+            op.order_quantity,
+            op.quantity_done,
+            op.quantity_scrap,
+            op.setup_minutes,
+            op.run_minutes_per_unit,
+            op.booked_minutes,
+            op.running_minutes,
+            op.planned_end_ts,
+            op.actual_end_ts,
+            now,
+            calendar,
+        ),
     )
 
 
@@ -448,9 +486,6 @@ def order_progress(
         starts = [o.planned_start_ts for o in operations if o.planned_start_ts is not None]
         ends = [o.planned_end_ts for o in operations if o.planned_end_ts is not None]
         start, end = (min(starts), max(ends)) if starts and ends else (None, None)
-    fraction = planned_fraction(start, end, now, calendar)
-    planned = order.quantity * fraction
-    attainment = attainment_pct(order.quantity_done, planned)
     # Finished operations' lateness is history: the open ones' predictions say whether the
     # order still recovers (an operation not started yet is predicted from now on).
     worst = None
@@ -459,11 +494,29 @@ def order_progress(
         remaining += o.remaining_hours
         if o.delay_hours is not None and o.status not in CLOSED:
             worst = o.delay_hours if worst is None else max(worst, o.delay_hours)
+    return order_rollup(order, start, end, remaining, worst, now, calendar, list(operations))
+
+
+def order_rollup(
+    order: OrderInput,
+    start: float | None,
+    end: float | None,
+    remaining_hours: float,
+    worst_delay: float | None,
+    now: float,
+    calendar: WorkingCalendar,
+    operations: list,
+) -> OrderProgress:
+    """The order's figures from its window and what `order_progress` sums over its
+    operations (remaining hours, worst open delay); the board sums them as it goes."""
+    fraction = planned_fraction(start, end, now, calendar)
+    planned = order.quantity * fraction
+    attainment = attainment_pct(order.quantity_done, planned)
     predicted = None
     delay = 0.0
-    if worst is not None and end is not None:
-        delay = worst
-        predicted = end + worst * 3600.0
+    if worst_delay is not None and end is not None:
+        delay = worst_delay
+        predicted = end + worst_delay * 3600.0
     return OrderProgress(
         id=order.id,
         number=order.number,
@@ -476,12 +529,12 @@ def order_progress(
         attainment_pct=attainment,
         colour=progress_colour(attainment),
         lagging=attainment < LAG_BELOW,
-        remaining_hours=round(remaining, 2),
+        remaining_hours=round(remaining_hours, 2),
         planned_start_ts=start,
         planned_end_ts=end,
         predicted_end_ts=predicted,
         delay_hours=round(delay, 2),
-        operations=list(operations),
+        operations=operations,
     )
 
 

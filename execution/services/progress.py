@@ -21,13 +21,15 @@ import gc
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from core.events import emit
 from planning.models import OrderOperation, ProductionOrder
@@ -35,6 +37,7 @@ from planning.models import OrderOperation, ProductionOrder
 from .. import selectors
 from ..models import ProgressSnapshot, Task
 from ..progress import (
+    CLOSED,
     DELAY_TOLERANCE_HOURS,
     WALL_TIME,
     OperationForecast,
@@ -45,10 +48,11 @@ from ..progress import (
     Reason,
     WorkingCalendar,
     as_datetime,
+    forecast_numbers,
     operation_forecast,
     operation_progress,
-    order_progress,
     order_reasons,
+    order_rollup,
 )
 
 ACTIVE = selectors.ACTIVE
@@ -109,12 +113,28 @@ class LiveOperation:
         return number_text(self.data.quantity_done)
 
 
-@dataclass
 class LiveOrder:
-    row: dict  # number, item, due date, priority, status
-    progress: OrderProgress
-    operations: list[LiveOperation] = field(default_factory=list)
-    detailed: bool = False  # operation progress, names and reasons loaded (progress_details)
+    """An open order's progress now. Its operations' objects are made when first asked
+    for (`operations`: the board asks for the hundred orders it shows, the roll-up for all);
+    the order's figures are computed from the same numbers without them."""
+
+    __slots__ = ("row", "progress", "detailed", "_operations", "_source")
+
+    def __init__(self, row: dict, progress: OrderProgress, operations=None, source=None):
+        self.row = row  # number, item, due date, priority, status
+        self.progress = progress
+        self.detailed = False  # operation progress, names and reasons loaded
+        self._operations: list[LiveOperation] | None = operations
+        self._source = source  # (order row, operation rows, calendars, now) until built
+
+    @property
+    def operations(self) -> list[LiveOperation]:
+        if self._operations is None:
+            self._operations = _live_operations(*self._source)
+            self._source = None
+            if not self.detailed:
+                self.progress.operations = [op.progress for op in self._operations]
+        return self._operations
 
     @property
     def status_label(self) -> str:
@@ -132,12 +152,44 @@ class LiveOrder:
             "bar": str(int(p.bar_width)),
         }
 
+    # The two per-operation cells of a board row, built here: the template engine spends
+    # about 10 µs on each variable it resolves, and these cells hold most of a row's.
+    @property
+    def operations_html(self) -> str:
+        return format_html_join(
+            "",
+            '<span class="board-op board-{}" title="{}">{}: {}</span>',
+            (
+                (op.progress.colour, op.progress.name, op.progress.sequence, op.done_text)
+                for op in self.operations
+            ),
+        )
+
+    @property
+    def current_html(self) -> str:
+        rows = []
+        for op in self.current:
+            detail = op.detail or {}
+            machine = detail.get("task__equipment__code") or detail.get("equipment__code") or ""
+            rows.append(
+                (
+                    op.progress.sequence,
+                    machine,
+                    detail.get("task__operator__name") or "",
+                    _PAUSED if op.task_status == Task.Status.PAUSED else "",
+                )
+            )
+        return format_html_join("", "<div>{} {} {}{}</div>", rows)
+
     @property
     def current(self) -> list[LiveOperation]:
         """Operations being worked on now (running or paused)."""
         return [
             o for o in self.operations if o.task_status in (Task.Status.RUNNING, Task.Status.PAUSED)
         ]
+
+
+_PAUSED = mark_safe(" <em>(paused)</em>")
 
 
 def number_text(value: float | None, places: int = 2) -> str:
@@ -208,14 +260,22 @@ def _compute(now: float, statuses, work_center, order_ids) -> list[LiveOrder]:
     for op in operations:
         ops_by_order[op[1]].append(op)
 
+    # What `order_progress(…, [operation_forecast(…) for each operation])` computes, summed
+    # as it goes with the same `forecast_numbers`, without an object per operation: the
+    # board does this for thousands of operations on each refresh (tests compare the two).
+    get_calendar = calendars.get
     result = []
-    for order_id, number, item, quantity, done, scrap, due, priority, status, start, end in orders:
-        live_ops = []
+    for order in orders:
+        order_id, number, item, quantity, done, scrap, due, priority, status, start, end = order
+        op_rows = ops_by_order.get(order_id, ())
         calendar = WALL_TIME
+        remaining = 0.0
+        worst = None
+        first_start = last_end = None
         for (
-            op_id,
+            _id,
             _order,
-            sequence,
+            _sequence,
             op_status,
             center,
             op_start,
@@ -225,36 +285,47 @@ def _compute(now: float, statuses, work_center, order_ids) -> list[LiveOrder]:
             op_scrap,
             setup,
             run,
-            task_status,
+            _task_status,
             booked,
             run_since,
-        ) in ops_by_order.get(order_id, ()):
+        ) in op_rows:
             running = (now - run_since) / 60.0 if run_since is not None else 0.0
-            data = OperationInput(
-                op_id,
-                sequence,
+            if op_start is None:  # an operation not scheduled on its own: the order's window
+                op_start = start
+            if op_end is None:
+                op_end = end
+            calendar = get_calendar(center, WALL_TIME)
+            _rate, hours, _predicted, delay = forecast_numbers(
+                op_status,
                 quantity,
                 op_done,
                 op_scrap,
-                op_status,
-                # An operation not scheduled on its own follows the order's window.
-                start if op_start is None else op_start,
-                end if op_end is None else op_end,
                 setup,
                 run,
                 booked,
                 running if running > 0 else 0.0,
+                op_end,
                 actual_end,
+                now,
+                calendar,
             )
-            calendar = calendars.get(center, WALL_TIME)
-            forecast = operation_forecast(data, now, calendar)
-            live_ops.append(LiveOperation(op_status, task_status, data, calendar, forecast))
+            remaining += hours
+            if delay is not None and op_status not in CLOSED:
+                worst = delay if worst is None or delay > worst else worst
+            if op_start is not None and (first_start is None or op_start < first_start):
+                first_start = op_start
+            if op_end is not None and (last_end is None or op_end > last_end):
+                last_end = op_end
+        window_start, window_end = start, end
+        if start is None or end is None:
+            if first_start is not None and last_end is not None:
+                window_start, window_end = first_start, last_end
+            else:
+                window_start = window_end = None
         # Finished units come out of the last operation: its work center's calendar.
-        progress = order_progress(
-            OrderInput(order_id, number, quantity, done, scrap, start, end),
-            [o.progress for o in live_ops],
-            now,
-            calendar,
+        order_input = OrderInput(order_id, number, quantity, done, scrap, start, end)
+        progress = order_rollup(
+            order_input, window_start, window_end, remaining, worst, now, calendar, []
         )
         row = {
             "id": order_id,
@@ -264,8 +335,54 @@ def _compute(now: float, statuses, work_center, order_ids) -> list[LiveOrder]:
             "priority": priority,
             "status": status,
         }
-        result.append(LiveOrder(row, progress, live_ops))
+        result.append(LiveOrder(row, progress, source=(order, op_rows, calendars, now)))
     return result
+
+
+def _live_operations(
+    order: tuple, op_rows: list[tuple], calendars: dict, now: float
+) -> list[LiveOperation]:
+    """The operations of one order as objects, each with its forecast."""
+    quantity, start, end = order[3], order[9], order[10]
+    live_ops = []
+    for (
+        op_id,
+        _order,
+        sequence,
+        op_status,
+        center,
+        op_start,
+        op_end,
+        actual_end,
+        op_done,
+        op_scrap,
+        setup,
+        run,
+        task_status,
+        booked,
+        run_since,
+    ) in op_rows:
+        running = (now - run_since) / 60.0 if run_since is not None else 0.0
+        data = OperationInput(
+            op_id,
+            sequence,
+            quantity,
+            op_done,
+            op_scrap,
+            op_status,
+            # An operation not scheduled on its own follows the order's window.
+            start if op_start is None else op_start,
+            end if op_end is None else op_end,
+            setup,
+            run,
+            booked,
+            running if running > 0 else 0.0,
+            actual_end,
+        )
+        calendar = calendars.get(center, WALL_TIME)
+        forecast = operation_forecast(data, now, calendar)
+        live_ops.append(LiveOperation(op_status, task_status, data, calendar, forecast))
+    return live_ops
 
 
 def _shortage_reason(s: dict) -> Reason:

@@ -29,6 +29,7 @@ from execution.progress import (
 from execution.services.progress import (
     DELAY_TOPIC,
     lag_reason_register,
+    progress_compute,
     progress_live,
     progress_rollup_run,
     rollup_hour,
@@ -355,3 +356,75 @@ def test_progress_api(released, api_as):
     assert rows[1]["actual_minutes_per_unit"] == "72.0000" and rows[0]["lagging"] is True
     assert api_as("zhouba").get("/api/v1/execution/progress/").status_code == 400
     assert api_as("zhouba").get("/api/v1/execution/progress/?order=NOPE").status_code == 404
+
+
+def test_board_figures_equal_the_rollup_of_the_operation_forecasts(released):
+    """`progress_compute` sums the order figures as it goes (no object per operation);
+    they must equal `order_progress` over each operation's `operation_forecast`, for
+    orders in every state: closed, cancelled, running with booked labour and a start,
+    not started, with and without their own planned windows."""
+    import random
+
+    from resources.models import Operator
+    from tests.execution.test_board import bulk_orders
+
+    rng = random.Random(7)
+    orders = bulk_orders(60, "MO-EQ")
+    now = timezone.now()
+    operator = Operator.objects.first()
+    S = OrderOperation.Status
+    for order in orders:
+        if rng.random() < 0.3:  # no window of its own: the operations' span counts
+            ProductionOrder.objects.filter(pk=order.pk).update(planned_start=None)
+        ProductionOrder.objects.filter(pk=order.pk).update(
+            quantity_done=Decimal(rng.randint(0, 100))
+        )
+        for op in order.operations.all():
+            status = rng.choice([S.PENDING, S.READY, S.IN_PROGRESS, S.PAUSED, S.DONE, S.CANCELLED])
+            start = now - timedelta(hours=rng.uniform(-20, 100))
+            fields = {
+                "status": status,
+                "quantity_done": Decimal(rng.randint(0, 120)),
+                "quantity_scrap": Decimal(rng.randint(0, 5)),
+                "planned_start": None if rng.random() < 0.2 else start,
+                "planned_end": None
+                if rng.random() < 0.2
+                else start + timedelta(hours=rng.uniform(1, 80)),
+                "actual_end": now - timedelta(hours=1) if status == S.DONE else None,
+            }
+            OrderOperation.objects.filter(pk=op.pk).update(**fields)
+            task = op.task
+            if status == S.IN_PROGRESS:
+                Task.objects.filter(pk=task.pk).update(status=Task.Status.RUNNING)
+                ended = now - timedelta(hours=rng.uniform(1, 30))
+                LabourBooking.objects.create(
+                    operator=operator,
+                    task=task,
+                    started_at=ended - timedelta(minutes=rng.uniform(10, 900)),
+                    ended_at=ended,
+                )
+                if rng.random() < 0.7:
+                    from execution.models import ProductionEvent
+
+                    ProductionEvent.objects.create(
+                        event_id=f"eq-start-{task.pk}",
+                        kind=ProductionEvent.Kind.RESUME,
+                        task=task,
+                        order_id=order.pk,
+                        operation_id=op.pk,
+                        occurred_at=now - timedelta(minutes=rng.uniform(1, 300)),
+                    )
+
+    live = progress_compute(now=now)
+    assert len(live) >= 60
+    for order in live:
+        fused = order.progress
+        # The order's own row as the database gave it (its window as epoch seconds).
+        number_etc = order._source[0]
+        own = OrderInput(*(number_etc[i] for i in (0, 1, 3, 4, 5, 9, 10)))
+        ops = order.operations  # made now, each with `operation_forecast`
+        calendar = ops[-1].calendar if ops else WorkingCalendar()
+        reference = order_progress(own, [op.progress for op in ops], now.timestamp(), calendar)
+        for name in reference.__slots__:
+            if name not in ("operations", "reasons"):
+                assert getattr(fused, name) == getattr(reference, name), (fused.number, name)
