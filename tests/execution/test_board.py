@@ -284,3 +284,31 @@ def test_labour_csv_permissions_and_bad_dates(released):
     ):
         response = planner.get(f"/execution/labour.csv?{query}")
         assert response.status_code == 400 and message in response.content.decode(), query
+
+
+def test_board_cells_escape_names_and_show_who_works_where(released, api_as):
+    """The operation and on-the-floor cells are built in Python: names are escaped, and a
+    running operation shows its machine and operator, a paused one says so."""
+    OrderOperation.objects.filter(order=released, sequence=10).update(name='Cast <b>"hot"</b>')
+    task = Task.objects.get(order=released, operation__sequence=10)
+    operator = task.operator
+    api = api_as("sunqi")
+    started = api.post(
+        "/api/v1/execution/events/",
+        {"event_id": "esc-1", "kind": "start", "task": task.pk, "equipment": "CAST-01"},
+        format="json",
+    )
+    assert started.status_code == 201, started.content
+    row = row_of(partial(web("sunqi")), released)
+    assert 'title="Cast &lt;b&gt;&quot;hot&quot;&lt;/b&gt;"' in row and "<b>" not in row
+    task.refresh_from_db()
+    now_cell = re.search(r'<td class="board-now">(.*?)</td>', row, re.S).group(1)
+    assert now_cell.startswith("<div>10 ") and operator.name in now_cell
+    assert "CAST-01" in now_cell and "(paused)" not in now_cell
+    paused = api.post(
+        "/api/v1/execution/events/",
+        {"event_id": "esc-2", "kind": "pause", "task": task.pk, "reason": "Die change"},
+        format="json",
+    )
+    assert paused.status_code == 201, paused.content
+    assert "<em>(paused)</em>" in row_of(partial(web("sunqi")), released)
