@@ -6,7 +6,8 @@ the database: the cost is a fixed number of queries however many orders there ar
 pin it).
 """
 
-from datetime import datetime
+from collections import defaultdict
+from datetime import datetime, timedelta
 
 from django.db.models import (
     Case,
@@ -24,7 +25,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from planning.models import OrderOperation, ProductionOrder
 from resources.calendars import work_center_working_intervals
-from resources.models import WorkCenter
+from resources.models import Holiday, WorkCenter
 
 from .models import LabourBooking, MaterialShortage, ProductionEvent, Task
 
@@ -236,14 +237,24 @@ def open_shortages(order_ids: list[int]) -> QuerySet:
 def work_center_calendars(
     work_center_ids: set[int], start: datetime, end: datetime
 ) -> dict[int, list[tuple[datetime, datetime]]]:
-    """Shift intervals per work center between two instants (holidays left out): two
-    queries for the work centers and their shifts, one per work center for its holidays."""
-    centers = (
+    """Shift intervals per work center between two instants (holidays left out): three
+    queries — the work centers, their shifts, and the holidays of their sites."""
+    centers = list(
         WorkCenter.objects.filter(pk__in=work_center_ids)
         .select_related("area__site")
         .prefetch_related("shifts")
     )
-    return {wc.pk: work_center_working_intervals(wc, start, end) for wc in centers}
+    # A day's margin each side covers every site's time zone (see the calendar function).
+    holidays: dict[int, set] = defaultdict(set)
+    for site_id, day in Holiday.objects.filter(
+        site_id__in={wc.area.site_id for wc in centers},
+        date__range=(start.date() - timedelta(days=2), end.date() + timedelta(days=1)),
+    ).values_list("site_id", "date"):
+        holidays[site_id].add(day)
+    return {
+        wc.pk: work_center_working_intervals(wc, start, end, holidays=holidays[wc.area.site_id])
+        for wc in centers
+    }
 
 
 def work_center_choices() -> list[tuple[str, str]]:

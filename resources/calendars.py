@@ -134,21 +134,24 @@ def equipment_available_minutes(equipment, first_day: date, last_day: date) -> d
 
 
 def work_center_working_intervals(
-    work_center, start: datetime, end: datetime
+    work_center, start: datetime, end: datetime, *, holidays: set[date] | None = None
 ) -> list[tuple[datetime, datetime]]:
     """The shift intervals of a work center between two instants, holidays left out
-    (maintenance windows are per machine and not removed here)."""
+    (maintenance windows are per machine and not removed here). `holidays`: the site's
+    holidays, if the caller loaded them for several work centers at once (at least those
+    from the day before `start` to `end`, in the site's time zone)."""
     from .models import Holiday
 
     site = work_center.area.site
     tz = ZoneInfo(site.time_zone)
     first_day = start.astimezone(tz).date() - timedelta(days=1)
     last_day = end.astimezone(tz).date()
-    holidays = set(
-        Holiday.objects.filter(site=site, date__range=(first_day, last_day)).values_list(
-            "date", flat=True
+    if holidays is None:
+        holidays = set(
+            Holiday.objects.filter(site=site, date__range=(first_day, last_day)).values_list(
+                "date", flat=True
+            )
         )
-    )
     shifts = [
         ShiftSpec(frozenset(s.weekday_set), s.start_time, s.end_time, s.break_minutes)
         for s in work_center.shifts.all()

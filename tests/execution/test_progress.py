@@ -428,3 +428,25 @@ def test_board_figures_equal_the_rollup_of_the_operation_forecasts(released):
         for name in reference.__slots__:
             if name not in ("operations", "reasons"):
                 assert getattr(fused, name) == getattr(reference, name), (fused.number, name)
+
+
+def test_board_calendars_leave_out_holidays_in_three_queries(demo_plant, django_assert_num_queries):
+    from execution.selectors import work_center_calendars
+    from resources.calendars import work_center_working_intervals
+    from resources.models import Holiday, WorkCenter
+
+    centers = list(WorkCenter.objects.select_related("area__site"))
+    site = centers[0].area.site
+    start = datetime(2026, 3, 2, 0, 0, tzinfo=TZ)  # Monday
+    end = start + timedelta(days=7)
+    Holiday.objects.create(site=site, date=datetime(2026, 3, 4).date(), name="Plant day")
+    with django_assert_num_queries(3):
+        calendars = work_center_calendars({wc.pk for wc in centers}, start, end)
+    assert set(calendars) == {wc.pk for wc in centers}
+    for wc in centers:
+        # The same as the one-work-center function, which loads the holidays itself.
+        assert calendars[wc.pk] == work_center_working_intervals(wc, start, end)
+        days = {s.astimezone(TZ).date() for s, _e in calendars[wc.pk]}
+        if calendars[wc.pk]:
+            assert datetime(2026, 3, 4).date() not in days
+            assert datetime(2026, 3, 3).date() in days
