@@ -283,28 +283,34 @@ class Fallbacks:
         log.propagate = False
 
 
-def client(i, n, keys, count, size, seed, barrier, queue) -> None:
-    """One of `n` client processes: its own connection, its share of the tasks."""
+def client(i, n, keys, count, size, seed, barrier, queue, http) -> None:
+    """One of `n` client processes: its own connection, its share of the tasks; with
+    `http`, POSTed through the API with the test client (as a gunicorn worker serves)."""
     from django.contrib.auth import get_user_model
 
     from execution.services.events import events_record
 
     user = get_user_model().objects.get(username="bench-supervisor")
-    events = make_events(keys[i::n], count, f"par{size}-{i}", random.Random(seed + i))
+    prefix = f"{'httppar' if http else 'par'}{size}-{i}"
+    events = make_events(keys[i::n], count, prefix, random.Random(seed + i))
     batches = [events[k : k + size] for k in range(0, len(events), size)]
     results = []
+    post = http_poster(user) if http else None
     cpu, db = time.process_time(), backend_cpu()
     barrier.wait()
     start = time.perf_counter()
     for batch in batches:
-        results.extend(r.as_dict() for r in events_record(items=batch, by=user))
+        if post is None:
+            results.extend(r.as_dict() for r in events_record(items=batch, by=user))
+        else:
+            results.extend(post(batch))
     end = time.perf_counter()
     cpu, db = time.process_time() - cpu, backend_cpu() - db
     queue.put((start, end, cpu, db, len(events), tally(events, results)))
     connection.close()
 
 
-def run_clients(keys, count, size, seed, n: int) -> None:
+def run_clients(keys, count, size, seed, n: int, http: bool = False) -> None:
     """`n` processes at once, each sending count / n events on its own tasks (a plant's
     gateways each report their own machines), as `n` gunicorn workers would."""
     import multiprocessing
@@ -314,7 +320,7 @@ def run_clients(keys, count, size, seed, n: int) -> None:
     ctx = multiprocessing.get_context("fork")
     barrier, queue = ctx.Barrier(n), ctx.Queue()
     procs = [
-        ctx.Process(target=client, args=(i, n, keys, count // n, size, seed, barrier, queue))
+        ctx.Process(target=client, args=(i, n, keys, count // n, size, seed, barrier, queue, http))
         for i in range(n)
     ]
     for p in procs:
@@ -331,7 +337,8 @@ def run_clients(keys, count, size, seed, n: int) -> None:
     verdict = check(before, counters(), qty, last)
     us = 1e6 / events
     print(
-        f"| events_record, {n} client processes | {size} | {events:,} | {wall:.2f} s | "
+        f"| {'HTTP POST' if http else 'events_record'}, {n} client processes | {size} | "
+        f"{events:,} | {wall:.2f} s | "
         f"**{events / wall:,.0f}** | {sum(o[2] for o in out) * us:,.0f} / "
         f"{sum(o[3] for o in out) * us:,.0f} µs | {accepted:,} / {duplicates:,} / "
         f"{events - accepted - duplicates:,} | {verdict} |",
@@ -442,6 +449,8 @@ def main() -> None:
                 )
             if args.clients > 1:
                 run_clients(keys, args.events, size, args.seed, args.clients)
+                if not args.no_http:
+                    run_clients(keys, args.events, size, args.seed + 100, args.clients, http=True)
     finally:
         connection.creation.destroy_test_db(name, verbosity=0)
 
