@@ -7,8 +7,10 @@ class QualityConfig(AppConfig):
 
     def ready(self) -> None:
         # Execution asks these before it records an event (quality imports execution, never
-        # the reverse). Both read only quality's tables and the units' first events, which a
-        # batch being ingested cannot change, so they may be asked inside a batch too.
+        # the reverse). Both read quality's tables; the inspection gate's every-n-th sampling
+        # also reads where a unit first appeared in the log. A batch run writes its events
+        # at its end, and a log without them can only make that gate stricter, which the
+        # batch path allows for (see execution/services/ingest.py): both are batch-safe.
         from execution.services.events import gate_register
 
         from .services.holds import hold_gate_check

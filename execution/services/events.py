@@ -643,9 +643,11 @@ def gate_register(fn=None, *, batch_safe: bool = False):
 
     Usable as `@gate_register` or `gate_register(fn, batch_safe=True)`. A batch takes its
     reports through the set-based path, where the log and the counters change only at the
-    end of the batch; a gate that reads neither (inspection records, holds) may say
-    `batch_safe=True` and is then asked there too, event by event. While any gate that is
-    not batch-safe is registered, every event goes one at a time."""
+    end of each run of reports. A gate may say `batch_safe=True` (and is then asked there
+    too, event by event) if it reads neither, or if what it reads of them can only make it
+    stricter while the run's own events are missing: a refusal of an event whose unit or lot
+    appeared earlier in the run is then asked again alone, after the run is written. While
+    any gate that is not batch-safe is registered, every event goes one at a time."""
 
     def register(check):
         if check not in _gate_checks:
