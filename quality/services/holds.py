@@ -16,8 +16,10 @@ goes on hold (one active hold per routing step and work center), a severe qualit
 is raised through execution's `alert_raise` and linked to the hold both ways. While the hold
 is active, `hold_gate_check` (registered with execution's gates) refuses every START of a
 task of that operation at that work center, saying why. Only a quality supervisor releases a
-hold, with a reason; the exception itself follows its own lifecycle (its handler resolves it
-with cause and action).
+hold, with a reason; releasing it resolves the linked exception through execution's own
+`alert_resolve` (cause: the defect rate is back under control; action: the release reason),
+by the same person in the same transaction — unless someone already resolved or verified
+it, which is left as it is. Verifying the fix stays a separate step of the exception.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,7 +34,7 @@ from core.events import emit
 from core.exceptions import StateConflict
 from core.roles import Role, user_has_role
 from execution.models import AlertType, ProductionEvent, Severity, Task, WorkAlert
-from execution.services.alerts import alert_raise
+from execution.services.alerts import alert_raise, alert_resolve
 from planning.models import RoutingStep
 from resources.models import Equipment, WorkCenter
 
@@ -247,12 +249,49 @@ def hold_release(*, hold: QualityHold, reason: str, by) -> QualityHold:
         locked.released_at = timezone.now()
         locked.release_reason = reason[:300]
         locked.save(update_fields=["status", "released_by", "released_at", "release_reason"])
-        audit_record(actor=by, action="quality_hold.release", obj=locked, data={"reason": reason})
+        alert_outcome = _hold_alert_resolve(hold=locked, reason=reason, by=by)
+        audit_record(
+            actor=by,
+            action="quality_hold.release",
+            obj=locked,
+            data={"reason": reason, "alert": alert_outcome},
+        )
         emit(
             "quality.hold.released",
-            {"hold_id": locked.pk, "alert_id": locked.alert_id, "reason": reason},
+            {
+                "hold_id": locked.pk,
+                "alert_id": locked.alert_id,
+                "reason": reason,
+                "alert": alert_outcome,
+            },
         )
     return locked
+
+
+def _hold_alert_resolve(*, hold: QualityHold, reason: str, by) -> str:
+    """Resolve the hold's exception as part of its release; returns what became of it:
+    "resolved", "already <status>" when someone closed it first, or "none".
+
+    Runs inside the release's transaction, after the hold row is locked: hold, then
+    exception, the order `hold_place` creates them in. The exception row is locked here
+    before its status is read, so nobody can resolve it between the look and the resolve.
+    A quality supervisor may resolve a quality exception under execution's own rule
+    (`alert_resolve` admits the quality supervisor for quality exceptions), so the releasing
+    user resolves it in person; no system actor is needed."""
+    if hold.alert_id is None:  # the exception was deleted (the link is SET_NULL)
+        return "none"
+    alert = WorkAlert.objects.select_for_update().filter(pk=hold.alert_id).first()
+    if alert is None:
+        return "none"
+    if alert.status not in (WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED):
+        return f"already {alert.status}"
+    alert_resolve(
+        alert=alert,
+        by=by,
+        cause=f"Defect rate back under control (quality hold {hold.pk} released)",
+        action=reason,
+    )
+    return "resolved"
 
 
 def hold_message(hold: QualityHold) -> str:

@@ -16,6 +16,18 @@ Rules kept here:
   latest current record of a unit at an operation is its verdict.
 - Dispositions of a failed record: rework, scrap, or use as is — which only a quality
   supervisor may decide (and so approve).
+- A scrap disposition moves what it scraps from good to scrap on the counters of the
+  inspected operation: its task (quantity_good → quantity_scrap), the order operation
+  (quantity_done → quantity_scrap) and, when that operation is the order's last, the order
+  (quantity_done → quantity_scrap). What it scraps is 1 for a unit; for a lot, the lot's
+  quantity in the order: the good reported for the lot at the inspected operation, else at
+  the latest earlier operation that reported it (what came to the inspection). What moves is
+  capped at what was reported good for that unit or lot at the inspected operation (the
+  counters hold what was reported, nothing else; a unit reported as scrap by the operator,
+  or not reported there yet, moves nothing) and at each counter, so none goes negative; a
+  unit or lot already scrapped at that operation by an earlier record moves nothing again.
+  The audit entry of the disposition says what was scrapped, what moved and why any less.
+  Rework and use as is change no counters.
 
 The gate (`inspection_gate_check`, registered with execution in `QualityConfig.ready`):
 an event of operation n+1 is refused while a gated inspection of an earlier operation is
@@ -42,7 +54,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -751,10 +763,14 @@ def disposition_record(
             approved_by=by if decision == D.USE_AS_IS else None,
         )
         disposition.full_clean(exclude=["record"])
+        # The disposition row and the counters move in one transaction, under the record's
+        # lock: a retried request finds the disposition and is refused above, so what it
+        # scraps is posted once.
         disposition.save()
-        audit_record(
-            actor=by, action="inspection.disposition", obj=disposition, data={"decision": decision}
-        )
+        data: dict = {"decision": decision}
+        if decision == D.SCRAP:
+            data["scrap"] = _scrap_post(locked)
+        audit_record(actor=by, action="inspection.disposition", obj=disposition, data=data)
         emit(
             "quality.disposition.decided",
             {
@@ -763,10 +779,119 @@ def disposition_record(
                 "unit_id": locked.unit_id,
                 "lot_id": locked.lot_id,
                 "operation_id": locked.operation_id,
+                "quantity_scrapped": data["scrap"]["moved"] if decision == D.SCRAP else "0",
             },
             dispatch_on_commit=False,
         )
     return disposition
+
+
+def _scrap_post(record: InspectionRecord) -> dict:
+    """Move a scrapped unit or lot from good to scrap on the inspected operation's task and
+    operation, and on the order when that operation is its last (see the module docstring).
+    Returns what was scrapped and moved, for the audit trail."""
+    # Lock in the order the production events take them: task → operation → order. NO KEY
+    # UPDATE, as their UPDATEs take (the events' inserts only need KEY SHARE on the task).
+    # No default ordering: it would join other tables into the FOR UPDATE.
+    task = (
+        Task.objects.select_for_update(of=("self",), no_key=True)
+        .filter(operation_id=record.operation_id)
+        .order_by()
+        .first()
+    )
+    operation = (
+        OrderOperation.objects.select_for_update(no_key=True).order_by().get(pk=record.operation_id)
+    )
+    last_sequence = max(
+        OrderOperation.objects.filter(order_id=record.order_id).values_list("sequence", flat=True)
+    )
+    order = None
+    if operation.sequence == last_sequence:
+        order = (
+            ProductionOrder.objects.select_for_update(no_key=True)
+            .order_by()
+            .get(pk=record.order_id)
+        )
+    target = {"unit_id": record.unit_id} if record.unit_id else {"lot_id": record.lot_id}
+    code = target_code(record)
+    events = ProductionEvent.objects.filter(order_id=record.order_id, **target)
+    reported_here = events.filter(operation_id=record.operation_id).aggregate(
+        good=Sum("quantity_good")
+    )["good"] or Decimal(0)
+    if record.unit_id:
+        quantity = Decimal(1)
+    else:
+        quantity = reported_here
+        if not quantity:
+            earlier = (
+                events.filter(operation__sequence__lt=operation.sequence)
+                .values("operation__sequence")
+                .annotate(good=Sum("quantity_good"))
+                .filter(good__gt=0)
+                .order_by("-operation__sequence")
+                .first()
+            )
+            quantity = earlier["good"] if earlier else Decimal(0)
+    already = (
+        Disposition.objects.filter(
+            decision=D.SCRAP,
+            record__operation_id=record.operation_id,
+            **{f"record__{field}": value for field, value in target.items()},
+        )
+        .exclude(record_id=record.pk)
+        .order_by("record_id")
+        .values_list("record_id", flat=True)
+        .first()
+    )
+    where = f"operation {operation.sequence}"
+    if already is not None:
+        moved = Decimal(0)
+        note = f"{code} was already scrapped at {where} (record {already}); nothing moved again."
+    else:
+        caps = [quantity, reported_here, operation.quantity_done]
+        if task is not None:
+            caps.append(task.quantity_good)
+        if order is not None:
+            caps.append(order.quantity_done)
+        moved = max(min(caps), Decimal(0))
+        if quantity <= 0:
+            # A lot with no good reported in the order: nothing is known to move.
+            note = f"{code}: no good quantity of it is reported in the order; nothing moved."
+        elif moved == quantity:
+            note = f"{code}: {fmt_number(moved)} moved from good to scrap at {where}."
+        elif reported_here < quantity:
+            note = (
+                f"{code}: {fmt_number(quantity)} scrapped, but only {fmt_number(reported_here)} "
+                f"was reported good at {where}; {fmt_number(moved)} moved from good to scrap."
+            )
+        else:
+            note = (
+                f"{code}: {fmt_number(quantity)} scrapped, but the counters of {where} held "
+                f"only {fmt_number(moved)} good; {fmt_number(moved)} moved from good to scrap."
+            )
+    if moved > 0:
+        if task is not None:
+            Task.objects.filter(pk=task.pk).update(
+                quantity_good=F("quantity_good") - moved, quantity_scrap=F("quantity_scrap") + moved
+            )
+        OrderOperation.objects.filter(pk=operation.pk).update(
+            quantity_done=F("quantity_done") - moved, quantity_scrap=F("quantity_scrap") + moved
+        )
+        if order is not None:
+            ProductionOrder.objects.filter(pk=order.pk).update(
+                quantity_done=F("quantity_done") - moved,
+                quantity_scrap=F("quantity_scrap") + moved,
+            )
+    return {
+        # As people write them: the database gives the column's scale (50.0000).
+        "quantity": fmt_number(quantity),
+        "reported_good": fmt_number(reported_here),
+        "moved": fmt_number(moved),
+        "task_id": task.pk if task is not None else None,
+        "operation_id": operation.pk,
+        "order_id": order.pk if order is not None else None,
+        "note": note,
+    }
 
 
 # --- status of a unit or lot at an operation -----------------------------------------------
@@ -825,8 +950,10 @@ def inspection_status(
 
 def _nth_sampled(plan: InspectionPlan, order_id: int, unit, lot) -> bool:
     """Every n-th unit: the 1st, n+1-th, 2n+1-th … unit (lot) of the order, counted in the
-    order they first appear in the order's production events. Those first events are
-    written with the unit itself, so a batch being ingested cannot change the count."""
+    order they first appear in the order's production events. A unit not in the log yet is
+    taken as sampled (the strict answer): so is a unit first seen earlier in a batch run
+    not written yet, and the batch path asks again, after writing the run, about any event
+    the gate refuses for a unit or lot with events in the run (see execution's ingest.py)."""
     n = plan.sample_every
     if n <= 1:
         return True

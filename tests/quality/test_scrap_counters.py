@@ -1,0 +1,230 @@
+"""A scrap disposition moves what it scraps from good to scrap on the inspected operation's
+task and order operation, and on the order when that operation is its last; capped at what
+was reported good there (no counter goes negative), posted once however often it is
+retried, noted in the audit trail. Rework and use as is change no counters."""
+
+from decimal import Decimal
+
+import pytest
+
+from core.exceptions import StateConflict
+from core.models import AuditEntry
+from execution.models import Task
+from planning.models import OrderOperation, ProductionOrder
+from quality.models import Disposition, InspectionRecord
+from quality.services.inspections import disposition_record
+
+from . import (
+    EB_ORDER,
+    INSPECTIONS,
+    bore,
+    client_as,
+    eb_released,
+    hsg_released,
+    post_event,
+    post_inspection,
+    unit_through,
+    user,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def counters(order_number: str, sequence: int) -> dict:
+    """Good and scrap of an operation's task and order operation, and of its order."""
+    task = Task.objects.get(order__number=order_number, operation__sequence=sequence)
+    op = OrderOperation.objects.get(order__number=order_number, sequence=sequence)
+    order = ProductionOrder.objects.get(number=order_number)
+    return {
+        "task": (task.quantity_good, task.quantity_scrap),
+        "operation": (op.quantity_done, op.quantity_scrap),
+        "order": (order.quantity_done, order.quantity_scrap),
+    }
+
+
+def q(*values) -> tuple:
+    return tuple(Decimal(v) for v in values)
+
+
+def failed(inspector, code: str, **extra) -> InspectionRecord:
+    answer = post_inspection(inspector, code, bore("50.20"), **extra)
+    assert answer.status_code == 201 and answer.json()["result"] == "fail", answer.json()
+    return InspectionRecord.objects.get(pk=answer.json()["id"])
+
+
+def scrap_audit(record: InspectionRecord) -> dict:
+    entry = AuditEntry.objects.get(
+        action="inspection.disposition", object_id=str(record.disposition.pk)
+    )
+    return entry.data["scrap"]
+
+
+@pytest.fixture
+def line(demo_plant):
+    """EB-0001 and EB-0002 made good through operation 30 (the CMM), EB-0003 through 20."""
+    eb_released()
+    supervisor = client_as("sunqi")
+    unit_through(supervisor, "EB-0001")
+    unit_through(supervisor, "EB-0002")
+    unit_through(supervisor, "EB-0003", last=20)
+    return client_as("zhaoliu")
+
+
+def test_scrap_of_a_unit_moves_one_from_good_to_scrap(line):
+    inspector = line
+    before = counters(EB_ORDER, 30)
+    assert before["task"] == q(2, 0) and before["operation"] == q(2, 0)
+    machining = counters(EB_ORDER, 20)
+    record = failed(inspector, "EB-0001")
+
+    answer = inspector.post(
+        f"{INSPECTIONS}{record.pk}/disposition/", {"decision": "scrap"}, format="json"
+    )
+    assert answer.status_code == 201, answer.json()
+
+    after = counters(EB_ORDER, 30)
+    assert after["task"] == q(1, 1)
+    assert after["operation"] == q(1, 1)
+    # Operation 30 is not the order's last (assembly is): the order keeps its counts.
+    assert after["order"] == before["order"] == q(0, 0)
+    assert counters(EB_ORDER, 20) == machining
+    scrap = scrap_audit(record)
+    assert (scrap["quantity"], scrap["moved"]) == ("1", "1")
+    assert scrap["note"] == "EB-0001: 1 moved from good to scrap at operation 30."
+    assert scrap["order_id"] is None
+
+
+def test_a_retried_scrap_does_not_move_counts_twice(line):
+    inspector = line
+    record = failed(inspector, "EB-0001")
+    url = f"{INSPECTIONS}{record.pk}/disposition/"
+    assert inspector.post(url, {"decision": "scrap"}, format="json").status_code == 201
+    once = counters(EB_ORDER, 30)
+    assert once["task"] == q(1, 1)
+
+    retried = inspector.post(url, {"decision": "scrap"}, format="json")
+    assert retried.status_code == 409 and "already has a disposition" in retried.json()["detail"]
+    with pytest.raises(StateConflict):
+        disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    assert counters(EB_ORDER, 30) == once
+    assert Disposition.objects.count() == 1
+    assert AuditEntry.objects.filter(action="inspection.disposition").count() == 1
+
+
+def test_a_unit_scrapped_again_on_a_later_record_moves_nothing_more(line):
+    inspector = line
+    first = failed(inspector, "EB-0001")
+    disposition_record(record=first, decision="scrap", by=user("zhaoliu"))
+    once = counters(EB_ORDER, 30)
+    again = failed(inspector, "EB-0001")  # inspected again by mistake, failed again
+    disposition_record(record=again, decision="scrap", by=user("zhaoliu"))
+    assert counters(EB_ORDER, 30) == once
+    scrap = scrap_audit(again)
+    assert scrap["moved"] == "0"
+    assert scrap["note"] == (
+        f"EB-0001 was already scrapped at operation 30 (record {first.pk}); nothing moved again."
+    )
+
+
+def test_rework_and_use_as_is_change_no_counters(line):
+    inspector = line
+    before = {seq: counters(EB_ORDER, seq) for seq in (10, 20, 30, 40)}
+    reworked = failed(inspector, "EB-0001")
+    accepted = failed(inspector, "EB-0002")
+    disposition_record(record=reworked, decision="rework", by=user("zhaoliu"))
+    disposition_record(record=accepted, decision="use_as_is", by=user("fengjie"))
+    assert {seq: counters(EB_ORDER, seq) for seq in (10, 20, 30, 40)} == before
+    entries = AuditEntry.objects.filter(action="inspection.disposition")
+    assert sorted(e.data["decision"] for e in entries) == ["rework", "use_as_is"]
+    assert all("scrap" not in e.data for e in entries)
+
+
+def test_scrap_is_capped_at_what_was_reported_good(line):
+    """Nothing moves for a unit not reported good at the inspected operation — neither one
+    not reported there yet nor one the operator already reported as scrap — so no other
+    unit's good count is taken and no counter goes negative."""
+    inspector = line
+    before = counters(EB_ORDER, 30)
+    not_here = failed(inspector, "EB-0003")  # made through operation 20 only
+    disposition_record(record=not_here, decision="scrap", by=user("zhaoliu"))
+    assert counters(EB_ORDER, 30) == before
+    scrap = scrap_audit(not_here)
+    assert (scrap["quantity"], scrap["reported_good"], scrap["moved"]) == ("1", "0", "0")
+    assert scrap["note"] == (
+        "EB-0003: 1 scrapped, but only 0 was reported good at operation 30; "
+        "0 moved from good to scrap."
+    )
+
+    supervisor = client_as("sunqi")
+    unit_through(supervisor, "EB-0004", last=20)
+    reported = post_event(supervisor, "report", 30, quantity_scrap=1, trace_code="EB-0004")
+    assert reported.status_code == 201, reported.json()
+    before = counters(EB_ORDER, 30)
+    assert before["task"] == q(2, 1)
+    operator_scrap = failed(inspector, "EB-0004")
+    disposition_record(record=operator_scrap, decision="scrap", by=user("zhaoliu"))
+    assert counters(EB_ORDER, 30) == before
+    assert scrap_audit(operator_scrap)["moved"] == "0"
+
+
+@pytest.fixture
+def housings(demo_plant):
+    """Housings: lots H-001 … H-003 of 50 moulded; H-001 and H-002 reported good at the
+    visual check (operation 20, the order's last), H-003 not yet."""
+    order = hsg_released(lots=3)
+    supervisor = client_as("sunqi")
+    assert post_event(supervisor, "start", 20, order.number).status_code == 201
+    for code in ("H-001", "H-002"):
+        reported = post_event(
+            supervisor, "report", 20, order.number, quantity_good=50, trace_code=code
+        )
+        assert reported.status_code == 201, reported.json()
+    return order
+
+
+def failed_lot(order, code: str) -> InspectionRecord:
+    answer = post_inspection(
+        client_as("zhaoliu"),
+        code,
+        {"No short shots": False},
+        order=order.number,
+        sequence=20,
+        defect_code="SHORT-SHOT",
+    )
+    assert answer.status_code == 201 and answer.json()["result"] == "fail", answer.json()
+    return InspectionRecord.objects.get(pk=answer.json()["id"])
+
+
+def test_scrap_of_a_lot_at_the_last_operation_moves_the_order_too(housings):
+    order = housings
+    before = counters(order.number, 20)
+    assert before == {"task": q(100, 0), "operation": q(100, 0), "order": q(100, 0)}
+    moulding = counters(order.number, 10)
+    record = failed_lot(order, "H-001")
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+
+    assert counters(order.number, 20) == {
+        "task": q(50, 50),
+        "operation": q(50, 50),
+        "order": q(50, 50),
+    }
+    assert counters(order.number, 10)["task"] == moulding["task"] == q(150, 0)
+    scrap = scrap_audit(record)
+    assert (scrap["quantity"], scrap["moved"]) == ("50", "50")
+    assert scrap["order_id"] == order.pk
+
+    with pytest.raises(StateConflict):  # a retry
+        disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    assert counters(order.number, 20)["order"] == q(50, 50)
+
+
+def test_a_lot_not_yet_reported_at_the_inspection_moves_nothing(housings):
+    order = housings
+    before = counters(order.number, 20)
+    record = failed_lot(order, "H-003")
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    assert counters(order.number, 20) == before
+    scrap = scrap_audit(record)
+    # The lot's quantity in the order is what moulding reported of it.
+    assert (scrap["quantity"], scrap["reported_good"], scrap["moved"]) == ("50", "0", "0")
+    assert "only 0 was reported good at operation 20" in scrap["note"]
