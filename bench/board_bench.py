@@ -259,8 +259,16 @@ def summary(times: tuple[list[float], list[float]]) -> str:
 
 
 def load() -> str:
+    """The load average and how fast this machine runs plain Python right now (a fixed
+    loop of 10 million additions, as bench/ingest_bench.py prints): on a shared VM the
+    same code's time swings with it, so each figure is read next to it."""
     one, five, _ = os.getloadavg()
-    return f"load average {one:.1f} / {five:.1f} (1 / 5 min)"
+    t = time.perf_counter()
+    total = 0
+    for n in range(10_000_000):
+        total += n
+    loop = time.perf_counter() - t
+    return f"load average {one:.1f} / {five:.1f} (1 / 5 min); Python loop {loop:.2f} s"
 
 
 def bench_board(repeat: int) -> None:
