@@ -420,6 +420,19 @@ class ProgressSnapshot(models.Model):
     class Meta:
         ordering = ["-taken_at"]
         indexes = [models.Index(fields=["order", "operation", "-taken_at"])]
+        constraints = [
+            # One row per order (and per operation) and roll-up hour.
+            models.UniqueConstraint(
+                fields=["order", "taken_at"],
+                condition=Q(operation__isnull=True),
+                name="snapshot_order_hour_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["order", "operation", "taken_at"],
+                condition=Q(operation__isnull=False),
+                name="snapshot_operation_hour_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} @ {self.taken_at:%Y-%m-%d %H:%M}: {self.completion_pct}%"

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -493,6 +493,20 @@ def rollup_hour(now: datetime) -> datetime:
     return timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
 
 
+ROLLUP_LOCK = "closedloop.execution.progress_rollup"
+
+
+def _rollup_lock() -> None:
+    """Two roll-ups in the same hour (beat and a manual run) take turns writing the hour's
+    rows: on PostgreSQL a transaction-level advisory lock; SQLite runs one writing
+    transaction at a time anyway. The unique constraints per order, operation and hour
+    refuse anything else. The orders themselves are not locked: event recording would wait
+    for the seconds the roll-up takes to write thousands of rows."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [ROLLUP_LOCK])
+
+
 def progress_rollup_run(*, now: datetime | None = None) -> dict:
     """Store plan vs actual of every released or running order and its operations, keyed
     by the hour; a second run in the same hour rewrites those rows and adds none.
@@ -505,15 +519,7 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
     ids = sorted(o.row["id"] for o in live)
     announced = 0
     with transaction.atomic():
-        # Two roll-ups in the same hour (beat and a manual run) must not both write the
-        # hour's rows: lock the orders, in primary-key order. Event recording locks the task
-        # before the order, and the roll-up locks no task, so the two cannot deadlock.
-        list(
-            ProductionOrder.objects.select_for_update()
-            .filter(pk__in=ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        _rollup_lock()
         this_hour = ProgressSnapshot.objects.filter(taken_at=hour, order_id__in=ids)
         existing = {
             (s.order_id, s.operation_id): s

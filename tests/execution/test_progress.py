@@ -450,3 +450,23 @@ def test_board_calendars_leave_out_holidays_in_three_queries(demo_plant, django_
         if calendars[wc.pk]:
             assert datetime(2026, 3, 4).date() not in days
             assert datetime(2026, 3, 3).date() in days
+
+
+def test_one_snapshot_per_order_operation_and_hour(released):
+    from django.db import IntegrityError, transaction
+
+    now = timezone.now()
+    progress_rollup_run(now=now)
+    hour = rollup_hour(now)
+    order_row = ProgressSnapshot.objects.get(order=released, operation=None, taken_at=hour)
+    op_row = ProgressSnapshot.objects.filter(order=released, taken_at=hour).exclude(operation=None)[
+        0
+    ]
+    for row in (order_row, op_row):
+        row.pk = None
+        with pytest.raises(IntegrityError), transaction.atomic():
+            row.save(force_insert=True)
+    progress_rollup_run(now=now)  # the same hour again: rewritten, not doubled
+    assert (
+        ProgressSnapshot.objects.filter(order=released, operation=None, taken_at=hour).count() == 1
+    )
