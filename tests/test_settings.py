@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -79,3 +81,15 @@ def test_embedded_default_needs_no_server():
         text=True,
     )
     assert result.stdout.strip().startswith("sqla+sqlite:///")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit():
+    """The board's progress query crossed jit_above_cost and spent half its time compiling
+    (bench/README.md): the app's connections turn JIT off."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
