@@ -28,6 +28,16 @@ Rules kept here:
   unit or lot already scrapped at that operation by an earlier record moves nothing again.
   The audit entry of the disposition says what was scrapped, what moved and why any less.
   Rework and use as is change no counters.
+- A correction of a scrapped record (whatever the correction says) ends that scrap: the
+  scrapped record is no longer current, so the gate no longer holds the unit or lot as
+  scrapped, and the counters follow — what the scrap moved goes back from scrap to good, on
+  the same counters, read from the disposition's audit entry (the only place it is kept;
+  recomputing it from today's events could give another figure) and capped at each counter's
+  scrap. It happens once per scrap (an ``inspection.scrap_reverse`` audit entry on the
+  disposition marks it moved back) and only when no other current record of the unit or lot
+  at that operation is still scrapped: while one is, the counters keep it as scrap and the
+  scraps moved back later, when the last of them is corrected. A correction that fails
+  takes its own disposition; a scrap then posts again.
 
 The gate (`inspection_gate_check`, registered with execution in `QualityConfig.ready`):
 an event of operation n+1 is refused while a gated inspection of an earlier operation is
@@ -61,6 +71,7 @@ from django.utils.dateparse import parse_datetime
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.models import AuditEntry
 from core.roles import Role, user_has_role
 from execution.models import ProductionEvent, Task
 from planning.models import OrderOperation, ProductionOrder, RoutingStep
@@ -695,6 +706,9 @@ def inspection_correct(
             )
             newer = InspectionRecord.objects.filter(corrects=original).first()
             if newer is not None:
+                if newer.external_id == external_id:
+                    # The same request, retried while the first was committing.
+                    return newer, False
                 raise StateConflict(
                     f"Inspection record {original.pk} was already corrected by record "
                     f"{newer.pk}; correct the latest one."
@@ -718,6 +732,11 @@ def inspection_correct(
                 by=by,
                 corrects=original,
             )
+            # In this transaction, under the original record's lock: a retried correction
+            # finds the record written above and never gets here, so a scrap is moved back
+            # once (and the scrap_reverse entry marks it moved back for good).
+            if Disposition.objects.filter(record=original, decision=D.SCRAP).exists():
+                _scrap_reverse(record=original, correction=corrected, by=by)
     except IntegrityError:
         existing = InspectionRecord.objects.filter(external_id=external_id).first()
         if existing is not None and existing.corrects_id == record.pk:
@@ -786,10 +805,85 @@ def disposition_record(
     return disposition
 
 
-def _scrap_post(record: InspectionRecord) -> dict:
-    """Move a scrapped unit or lot from good to scrap on the inspected operation's task and
-    operation, and on the order when that operation is its last (see the module docstring).
-    Returns what was scrapped and moved, for the audit trail."""
+SCRAP_POSTED = "inspection.disposition"
+SCRAP_REVERSED = "inspection.scrap_reverse"
+SCRAP_KEPT = "inspection.scrap_kept"
+
+
+@dataclass
+class ScrapPosting:
+    """What one scrap disposition of a unit or lot at an operation moved on the counters,
+    as its audit entry recorded it."""
+
+    disposition: Disposition
+    current: bool  # its record is not corrected: the scrap stands
+    moved: Decimal | None  # None: not readable from the audit trail
+    task_id: int | None
+    order_id: int | None
+    reversed: bool  # moved back by a correction (it has a scrap_reverse entry)
+
+    @property
+    def record_id(self) -> int:
+        return self.disposition.record_id
+
+    @property
+    def on_counters(self) -> bool:
+        """What it moved may still be on the counters (unknown counts as may)."""
+        return not self.reversed and (self.moved is None or self.moved > 0)
+
+
+def _moved(data: dict) -> tuple[Decimal | None, int | None, int | None]:
+    if "scrap" not in data:
+        # Decided before scrap dispositions moved counters: it moved nothing.
+        return Decimal(0), None, None
+    scrap = data["scrap"] or {}
+    try:
+        moved = Decimal(str(scrap["moved"]))
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        moved = None
+    if moved is not None and not moved.is_finite():
+        moved = None
+    return moved, scrap.get("task_id"), scrap.get("order_id")
+
+
+def _scrap_postings(record: InspectionRecord) -> list[ScrapPosting]:
+    """Every scrap disposition of the record's unit or lot at its operation (this record's
+    own included), oldest record first. Two queries. Read it under the counter locks: a
+    disposition or correction of another record of the same unit commits before or after."""
+    target = (
+        {"record__unit_id": record.unit_id} if record.unit_id else {"record__lot_id": record.lot_id}
+    )
+    dispositions = list(
+        Disposition.objects.filter(
+            decision=D.SCRAP, record__operation_id=record.operation_id, **target
+        )
+        .annotate(correction_id=F("record__corrected_by__id"))
+        .order_by("record_id")
+    )
+    entries = AuditEntry.objects.filter(
+        object_type=Disposition._meta.label_lower,
+        object_id__in=[str(d.pk) for d in dispositions],
+        action__in=(SCRAP_POSTED, SCRAP_REVERSED),
+    ).values_list("object_id", "action", "data")
+    posted: dict[str, dict] = {}
+    reversed_ids: set[str] = set()
+    for object_id, action, data in entries:
+        if action == SCRAP_REVERSED:
+            reversed_ids.add(object_id)
+        else:
+            posted[object_id] = data or {}
+    postings = []
+    for d in dispositions:
+        key = str(d.pk)
+        moved, task_id, order_id = _moved(posted[key]) if key in posted else (None, None, None)
+        current = d.correction_id is None
+        postings.append(ScrapPosting(d, current, moved, task_id, order_id, key in reversed_ids))
+    return postings
+
+
+def _counters_lock(record: InspectionRecord) -> tuple[Task | None, OrderOperation, bool]:
+    """Lock the inspected operation's task and operation; also says whether the operation
+    is the order's last (whose counters the order's follow)."""
     # Lock in the order the production events take them: task → operation → order. NO KEY
     # UPDATE, as their UPDATEs take (the events' inserts only need KEY SHARE on the task).
     # No default ordering: it would join other tables into the FOR UPDATE.
@@ -805,13 +899,19 @@ def _scrap_post(record: InspectionRecord) -> dict:
     last_sequence = max(
         OrderOperation.objects.filter(order_id=record.order_id).values_list("sequence", flat=True)
     )
-    order = None
-    if operation.sequence == last_sequence:
-        order = (
-            ProductionOrder.objects.select_for_update(no_key=True)
-            .order_by()
-            .get(pk=record.order_id)
-        )
+    return task, operation, operation.sequence == last_sequence
+
+
+def _order_lock(order_id: int) -> ProductionOrder:
+    return ProductionOrder.objects.select_for_update(no_key=True).order_by().get(pk=order_id)
+
+
+def _scrap_post(record: InspectionRecord) -> dict:
+    """Move a scrapped unit or lot from good to scrap on the inspected operation's task and
+    operation, and on the order when that operation is its last (see the module docstring).
+    Returns what was scrapped and moved, for the audit trail."""
+    task, operation, last = _counters_lock(record)
+    order = _order_lock(record.order_id) if last else None
     target = {"unit_id": record.unit_id} if record.unit_id else {"lot_id": record.lot_id}
     code = target_code(record)
     events = ProductionEvent.objects.filter(order_id=record.order_id, **target)
@@ -832,21 +932,31 @@ def _scrap_post(record: InspectionRecord) -> dict:
                 .first()
             )
             quantity = earlier["good"] if earlier else Decimal(0)
-    already = (
-        Disposition.objects.filter(
-            decision=D.SCRAP,
-            record__operation_id=record.operation_id,
-            **{f"record__{field}": value for field, value in target.items()},
-        )
-        .exclude(record_id=record.pk)
-        .order_by("record_id")
-        .values_list("record_id", flat=True)
-        .first()
+    # Already scrapped here: by a scrap that stands, or by one whose record was corrected
+    # but whose move is still on the counters (another scrap stood when it was corrected —
+    # it goes back when the last standing one is corrected). A corrected scrap that was
+    # moved back no longer counts: the unit was good again, and this scrap posts anew.
+    already = next(
+        (
+            p
+            for p in _scrap_postings(record)
+            if p.record_id != record.pk and (p.current or p.on_counters)
+        ),
+        None,
     )
     where = f"operation {operation.sequence}"
     if already is not None:
         moved = Decimal(0)
-        note = f"{code} was already scrapped at {where} (record {already}); nothing moved again."
+        if already.current:
+            note = (
+                f"{code} was already scrapped at {where} (record {already.record_id}); "
+                "nothing moved again."
+            )
+        else:
+            note = (
+                f"{code} is still counted as scrap at {where} from record "
+                f"{already.record_id}; nothing moved again."
+            )
     else:
         caps = [quantity, reported_here, operation.quantity_done]
         if task is not None:
@@ -892,6 +1002,135 @@ def _scrap_post(record: InspectionRecord) -> dict:
         "order_id": order.pk if order is not None else None,
         "note": note,
     }
+
+
+def _scrap_reverse(*, record: InspectionRecord, correction: InspectionRecord, by) -> Decimal:
+    """The scrapped `record` was corrected by `correction`: move what its scrap moved back
+    from scrap to good (see the module docstring), unless another current record of the unit
+    or lot at the operation is still scrapped. Audited on each disposition concerned;
+    returns what moved back."""
+    task, operation, _last = _counters_lock(record)
+    postings = _scrap_postings(record)
+    own = next(p for p in postings if p.record_id == record.pk)
+    code = target_code(record)
+    where = f"operation {operation.sequence}"
+    standing = next((p for p in postings if p.current and p.record_id != record.pk), None)
+    event = {
+        "record_id": record.pk,
+        "correction_id": correction.pk,
+        "unit_id": record.unit_id,
+        "lot_id": record.lot_id,
+        "operation_id": operation.pk,
+    }
+    if standing is not None:
+        # The gate still holds it as scrapped (status_of): so do the counters.
+        audit_record(
+            actor=by,
+            action=SCRAP_KEPT,
+            obj=own.disposition,
+            data={
+                "record_id": record.pk,
+                "correction_id": correction.pk,
+                "standing_record_id": standing.record_id,
+                "note": (
+                    f"{code}: record {record.pk} was corrected by record {correction.pk}, but "
+                    f"record {standing.record_id} still scraps it at {where}; the counters "
+                    "keep it as scrap."
+                ),
+            },
+        )
+        emit(
+            "quality.scrap.reversed",
+            {**event, "quantity_returned": "0", "standing_record_id": standing.record_id},
+            dispatch_on_commit=False,
+        )
+        return Decimal(0)
+    to_reverse = [p for p in postings if not p.reversed]
+    order = None
+    if any(p.order_id == record.order_id for p in to_reverse):
+        order = _order_lock(record.order_id)
+    # What each counter holds as scrap: no move back takes it below zero.
+    room = {
+        "task": task.quantity_scrap if task is not None else Decimal(0),
+        "operation": operation.quantity_scrap,
+        "order": order.quantity_scrap if order is not None else Decimal(0),
+    }
+    back_on = {"task": Decimal(0), "operation": Decimal(0), "order": Decimal(0)}
+    for p in to_reverse:
+        on = ["operation"]
+        if task is not None and p.task_id == task.pk:
+            on.append("task")
+        if order is not None and p.order_id == order.pk:
+            on.append("order")
+        moved = p.moved if p.moved is not None else Decimal(0)
+        back = max(min([moved] + [room[c] for c in on]), Decimal(0))
+        for counter in on:
+            room[counter] -= back
+            back_on[counter] += back
+        why = (
+            f"record {record.pk} was corrected by record {correction.pk}"
+            if p.record_id == record.pk
+            else (
+                f"record {p.record_id} was corrected earlier, but its scrap stayed on the "
+                f"counters while record {record.pk} still scrapped it; record {record.pk} was "
+                f"corrected by record {correction.pk}"
+            )
+        )
+        if p.moved is None:
+            note = (
+                f"{code}: {why}; what the scrap of record {p.record_id} moved is not in the "
+                f"audit trail, so nothing moved back: check the counters of {where}."
+            )
+        elif moved == 0:
+            note = f"{code}: {why}; its scrap moved nothing at {where}, so nothing moved back."
+        elif back == moved:
+            note = f"{code}: {why}; {fmt_number(back)} moved back from scrap to good at {where}."
+        else:
+            note = (
+                f"{code}: {why}; its scrap moved {fmt_number(moved)}, but the counters of "
+                f"{where} held only {fmt_number(back)} scrap; {fmt_number(back)} moved back "
+                "from scrap to good."
+            )
+        audit_record(
+            actor=by,
+            action=SCRAP_REVERSED,
+            obj=p.disposition,
+            data={
+                "record_id": p.record_id,
+                "correction_id": correction.pk,
+                "moved": None if p.moved is None else fmt_number(p.moved),
+                "moved_back": fmt_number(back),
+                "task_id": task.pk if "task" in on else None,
+                "operation_id": operation.pk,
+                "order_id": order.pk if "order" in on else None,
+                "note": note,
+            },
+        )
+    if back_on["task"] > 0:
+        Task.objects.filter(pk=task.pk).update(
+            quantity_good=F("quantity_good") + back_on["task"],
+            quantity_scrap=F("quantity_scrap") - back_on["task"],
+        )
+    if back_on["operation"] > 0:
+        OrderOperation.objects.filter(pk=operation.pk).update(
+            quantity_done=F("quantity_done") + back_on["operation"],
+            quantity_scrap=F("quantity_scrap") - back_on["operation"],
+        )
+    if back_on["order"] > 0:
+        ProductionOrder.objects.filter(pk=order.pk).update(
+            quantity_done=F("quantity_done") + back_on["order"],
+            quantity_scrap=F("quantity_scrap") - back_on["order"],
+        )
+    emit(
+        "quality.scrap.reversed",
+        {
+            **event,
+            "quantity_returned": fmt_number(back_on["operation"]),
+            "standing_record_id": None,
+        },
+        dispatch_on_commit=False,
+    )
+    return back_on["operation"]
 
 
 # --- status of a unit or lot at an operation -----------------------------------------------

@@ -1,18 +1,23 @@
 """A scrap disposition moves what it scraps from good to scrap on the inspected operation's
 task and order operation, and on the order when that operation is its last; capped at what
 was reported good there (no counter goes negative), posted once however often it is
-retried, noted in the audit trail. Rework and use as is change no counters."""
+retried, noted in the audit trail. Rework and use as is change no counters. A correction of
+a scrapped record moves back what its scrap moved, once."""
 
 from decimal import Decimal
 
 import pytest
 
 from core.exceptions import StateConflict
-from core.models import AuditEntry
+from core.models import AuditEntry, OutboxEvent
 from execution.models import Task
 from planning.models import OrderOperation, ProductionOrder
 from quality.models import Disposition, InspectionRecord
-from quality.services.inspections import disposition_record
+from quality.services.inspections import (
+    disposition_record,
+    inspection_correct,
+    inspection_status,
+)
 
 from . import (
     EB_ORDER,
@@ -228,3 +233,203 @@ def test_a_lot_not_yet_reported_at_the_inspection_moves_nothing(housings):
     # The lot's quantity in the order is what moulding reported of it.
     assert (scrap["quantity"], scrap["reported_good"], scrap["moved"]) == ("50", "0", "0")
     assert "only 0 was reported good at operation 20" in scrap["note"]
+
+
+# --- corrections of scrapped records ---------------------------------------------------------
+# A corrected scrap no longer stands (the gate no longer holds the unit as scrapped), so
+# what it moved goes back from scrap to good: once, read from the disposition's audit entry.
+
+
+def corrected(record: InspectionRecord, value: str = "50.02", external_id: str = "") -> tuple:
+    return inspection_correct(
+        record=record,
+        external_id=external_id or f"fix-{record.pk}",
+        values=bore(value),
+        by=user("zhaoliu"),
+    )
+
+
+def reversals(record: InspectionRecord) -> list[dict]:
+    return [
+        e.data
+        for e in AuditEntry.objects.filter(
+            action="inspection.scrap_reverse", object_id=str(record.disposition.pk)
+        )
+    ]
+
+
+def test_a_scrap_corrected_to_pass_moves_the_unit_back_to_good(line):
+    inspector = line
+    before = counters(EB_ORDER, 30)
+    record = failed(inspector, "EB-0001")
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    assert counters(EB_ORDER, 30)["task"] == q(1, 1)
+
+    answer = inspector.post(
+        f"{INSPECTIONS}{record.pk}/correct/",
+        {"external_id": "fix-1", "values": bore("50.02")},
+        format="json",
+    )
+    assert answer.status_code == 201 and answer.json()["result"] == "pass", answer.json()
+
+    assert counters(EB_ORDER, 30) == before
+    status, latest = inspection_status(operation=record.operation, unit=record.unit)
+    assert status == "passed" and latest.pk == answer.json()["id"]
+    [entry] = reversals(record)
+    assert (entry["moved"], entry["moved_back"]) == ("1", "1")
+    assert entry["correction_id"] == answer.json()["id"]
+    assert (entry["task_id"], entry["order_id"]) == (scrap_audit(record)["task_id"], None)
+    assert entry["note"] == (
+        f"EB-0001: record {record.pk} was corrected by record {answer.json()['id']}; "
+        "1 moved back from scrap to good at operation 30."
+    )
+    assert OutboxEvent.objects.get(topic="quality.scrap.reversed").payload["quantity_returned"] == (
+        "1"
+    )
+
+
+def test_a_retried_correction_does_not_move_counts_back_twice(line):
+    inspector = line
+    record = failed(inspector, "EB-0001")
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    url = f"{INSPECTIONS}{record.pk}/correct/"
+    body = {"external_id": "fix-1", "values": bore("50.02")}
+    assert inspector.post(url, body, format="json").status_code == 201
+    once = counters(EB_ORDER, 30)
+    assert once["task"] == q(2, 0)
+
+    retried = inspector.post(url, body, format="json")
+    assert retried.status_code == 200
+    again, created = corrected(record, external_id="fix-1")
+    assert not created and again.pk == retried.json()["id"]
+    assert counters(EB_ORDER, 30) == once
+    assert len(reversals(record)) == 1
+    assert OutboxEvent.objects.filter(topic="quality.scrap.reversed").count() == 1
+
+
+def test_a_scrap_of_a_lot_corrected_moves_the_order_back_too(housings):
+    order = housings
+    before = counters(order.number, 20)
+    record = failed_lot(order, "H-001")
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    assert counters(order.number, 20)["order"] == q(50, 50)
+
+    fixed, created = inspection_correct(
+        record=record,
+        external_id="fix-h1",
+        values={"No short shots": True},
+        by=user("zhaoliu"),
+    )
+    assert created and fixed.result == "pass"
+    assert counters(order.number, 20) == before
+    [entry] = reversals(record)
+    assert (entry["moved_back"], entry["order_id"]) == ("50", order.pk)
+
+
+def test_a_correction_of_a_scrap_that_moved_nothing_moves_nothing_back(line):
+    inspector = line
+    before = counters(EB_ORDER, 30)
+    not_here = failed(inspector, "EB-0003")  # made through operation 20 only
+    disposition_record(record=not_here, decision="scrap", by=user("zhaoliu"))
+    assert scrap_audit(not_here)["moved"] == "0"
+
+    corrected(not_here)
+    assert counters(EB_ORDER, 30) == before
+    [entry] = reversals(not_here)
+    assert (entry["moved"], entry["moved_back"]) == ("0", "0")
+    assert "its scrap moved nothing at operation 30, so nothing moved back" in entry["note"]
+
+
+def test_a_scrap_still_standing_on_another_record_keeps_the_counts(line):
+    """EB-0001 scrapped twice (the second moved nothing): correcting the second leaves it
+    scrapped — by the gate and on the counters; correcting the first as well moves it back."""
+    inspector = line
+    before = counters(EB_ORDER, 30)
+    first = failed(inspector, "EB-0001")
+    disposition_record(record=first, decision="scrap", by=user("zhaoliu"))
+    second = failed(inspector, "EB-0001")
+    disposition_record(record=second, decision="scrap", by=user("zhaoliu"))
+    scrapped = counters(EB_ORDER, 30)
+    assert scrapped["task"] == q(1, 1)
+
+    corrected(second)
+    assert counters(EB_ORDER, 30) == scrapped
+    assert inspection_status(operation=first.operation, unit=first.unit)[0] == "scrapped"
+    assert reversals(second) == []
+    kept = AuditEntry.objects.get(
+        action="inspection.scrap_kept", object_id=str(second.disposition.pk)
+    )
+    assert kept.data["standing_record_id"] == first.pk
+
+    corrected(first)
+    assert counters(EB_ORDER, 30) == before
+    assert inspection_status(operation=first.operation, unit=first.unit)[0] == "passed"
+    assert [e["moved_back"] for e in reversals(first)] == ["1"]
+    assert [e["moved_back"] for e in reversals(second)] == ["0"]
+
+
+def test_a_correction_that_fails_again_can_be_scrapped_again(line):
+    inspector = line
+    record = failed(inspector, "EB-0001")
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    still_bad, _ = corrected(record, value="50.30")
+    assert still_bad.result == "fail"
+    # No longer scrapped (the failed correction awaits its own disposition): good again.
+    assert counters(EB_ORDER, 30)["task"] == q(2, 0)
+    assert inspection_status(operation=record.operation, unit=record.unit)[0] == "failed"
+
+    disposition_record(record=still_bad, decision="scrap", by=user("zhaoliu"))
+    assert counters(EB_ORDER, 30)["task"] == q(1, 1)
+    assert counters(EB_ORDER, 30)["operation"] == q(1, 1)
+    assert scrap_audit(still_bad)["moved"] == "1"
+
+    corrected(still_bad)  # and that scrap goes back in its turn
+    assert counters(EB_ORDER, 30)["task"] == q(2, 0)
+
+
+def test_corrections_of_rework_and_use_as_is_change_no_counters(line):
+    inspector = line
+    before = {seq: counters(EB_ORDER, seq) for seq in (10, 20, 30, 40)}
+    reworked = failed(inspector, "EB-0001")
+    accepted = failed(inspector, "EB-0002")
+    disposition_record(record=reworked, decision="rework", by=user("zhaoliu"))
+    disposition_record(record=accepted, decision="use_as_is", by=user("fengjie"))
+    corrected(reworked)
+    corrected(accepted, value="50.30")
+    assert {seq: counters(EB_ORDER, seq) for seq in (10, 20, 30, 40)} == before
+    assert not AuditEntry.objects.filter(
+        action__in=("inspection.scrap_reverse", "inspection.scrap_kept")
+    ).exists()
+    assert not OutboxEvent.objects.filter(topic="quality.scrap.reversed").exists()
+
+
+def test_moving_back_never_takes_a_counter_below_zero(line):
+    inspector = line
+    record = failed(inspector, "EB-0001")
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    # Say the task's scrap was set right by hand meanwhile: it holds no scrap any more.
+    Task.objects.filter(order__number=EB_ORDER, operation__sequence=30).update(
+        quantity_good=2, quantity_scrap=0
+    )
+    corrected(record)
+    after = counters(EB_ORDER, 30)
+    assert after["task"] == q(2, 0) and after["operation"] == q(1, 1)
+    [entry] = reversals(record)
+    assert entry["moved_back"] == "0"
+    assert "held only 0 scrap" in entry["note"]
+
+
+def test_a_scrap_whose_audit_entry_is_missing_moves_nothing_back(line):
+    """What a scrap moved is kept only in its audit entry: without it nothing is guessed."""
+    inspector = line
+    record = failed(inspector, "EB-0001")
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    scrapped = counters(EB_ORDER, 30)
+    AuditEntry.objects.filter(
+        action="inspection.disposition", object_id=str(record.disposition.pk)
+    ).delete()
+    corrected(record)
+    assert counters(EB_ORDER, 30) == scrapped
+    [entry] = reversals(record)
+    assert entry["moved"] is None and entry["moved_back"] == "0"
+    assert "not in the audit trail" in entry["note"]
