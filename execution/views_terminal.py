@@ -29,14 +29,17 @@ from core.views_helpers import htmx_render, role_required
 from resources.models import Equipment, Item, MaterialLot, Operator, StockBalance
 
 from .models import (
+    AlertType,
     DispatchDecision,
     IssueApproval,
     MaterialIssue,
     MaterialRequirement,
     MaterialShortage,
     ProductionEvent,
+    Severity,
     Task,
 )
+from .services.alerts import alert_raise
 from .services.events import event_record
 from .services.material import barcode_parse, issue_approval_decide, material_issue
 from .services.tasks import dispatch_next, task_assign
@@ -46,7 +49,16 @@ K = ProductionEvent.Kind
 TERMINAL = ProductionEvent.Source.TERMINAL
 
 EVENT_ACTIONS = (K.START, K.PAUSE, K.RESUME, K.REPORT, K.COMPLETE)
-FORM_IDS = (*EVENT_ACTIONS, "material")
+FORM_IDS = (*EVENT_ACTIONS, "material", "problem")
+# What an operator can report from a task card: (label, exception type, severity when the
+# work goes on, severity when it is stopped). The routing rules decide who must respond.
+PROBLEMS = {
+    "machine": ("Machine fault", AlertType.EQUIPMENT_FAULT, Severity.URGENT, Severity.SEVERE),
+    "material": ("Material missing", AlertType.MATERIAL_SHORTAGE, Severity.URGENT, Severity.SEVERE),
+    "quality": ("Quality problem", AlertType.QUALITY, Severity.GENERAL, Severity.URGENT),
+    "other": ("Other", AlertType.OTHER, Severity.GENERAL, Severity.URGENT),
+}
+PROBLEM_KINDS = [(kind, spec[0]) for kind, spec in PROBLEMS.items()]
 PAUSE_REASONS = [
     "Tool or die change",
     "Material missing",
@@ -147,7 +159,15 @@ def _my_task_or_404(request, pk: int) -> Task:
 
 
 def _card(
-    request, task: Task, *, message="", error="", status=200, scan_ids=True, pause_open=False
+    request,
+    task: Task,
+    *,
+    message="",
+    error="",
+    status=200,
+    scan_ids=True,
+    pause_open=False,
+    problem_open=False,
 ):
     """One task card, freshly read, with new form ids (and a new id for the scan bar).
 
@@ -165,6 +185,8 @@ def _card(
             "error": error,
             "pause_reasons": PAUSE_REASONS,
             "pause_open": pause_open,
+            "problem_kinds": PROBLEM_KINDS,
+            "problem_open": problem_open,
             "scan_event_id": str(uuid4()) if scan_ids else "",
         },
         status=status,
@@ -179,11 +201,70 @@ def terminal(request):
         "operator": operator,
         "tasks": _my_tasks(operator) if operator else [],
         "pause_reasons": PAUSE_REASONS,
+        "problem_kinds": PROBLEM_KINDS,
         "scan_event_id": str(uuid4()),
     }
     return htmx_render(
         request, "execution/terminal.html", "execution/partials/terminal_tasks.html", context
     )
+
+
+@login_required
+@require_POST
+def terminal_problem(request, pk: int):
+    """Raise an exception about this task from the terminal: a machine fault (on the task's
+    machine), missing material, a quality problem or anything else; the form's id makes a
+    second tap of the same form change nothing."""
+    task = _my_task_or_404(request, pk)
+    kind = request.POST.get("kind") or ""
+    if kind not in PROBLEMS:
+        return _card(
+            request, task, error="Choose what the problem is.", status=400, problem_open=True
+        )
+    label, alert_type, severity, stopped_severity = PROBLEMS[kind]
+    stopped = request.POST.get("stopped") == "on"
+    note = (request.POST.get("note") or "").strip()[:500]
+    machine = task.equipment or task.operation.equipment
+    if machine is None:  # a work center of one machine: that one
+        machines = list(Equipment.objects.filter(work_center_id=task.operation.work_center_id)[:2])
+        machine = machines[0] if len(machines) == 1 else None
+    if kind == "machine" and machine is None:
+        return _card(
+            request,
+            task,
+            error="Which machine? None is set for this task: a supervisor dispatches it to one.",
+            status=400,
+            problem_open=True,
+        )
+    operator = _operator_of(request.user)
+    where = f" on {machine.code}" if machine else ""
+    description = (
+        f"{label}{where} at {task.order.number}/{task.operation.sequence} "
+        f"{task.operation.name}, reported at the terminal by {operator.name}"
+        + (f": {note}" if note else ".")
+    )
+    form_id = (request.POST.get("event_id") or "").strip()
+    try:
+        alert = alert_raise(
+            alert_type=alert_type,
+            severity=stopped_severity if stopped else severity,
+            description=description,
+            equipment=machine if kind == "machine" else None,
+            operation=task.operation,
+            order=task.order,
+            external_id=f"terminal-{form_id}" if form_id else None,
+            by=request.user,
+        )
+    except ValidationError as exc:
+        return _card(request, task, error=_errors_text(exc), status=400, problem_open=True)
+    who = alert.handler.get_full_name() or alert.handler.username if alert.handler else ""
+    message = (
+        f"{alert.number} raised: {alert.get_severity_display().lower()} "
+        f"{alert.get_alert_type_display().lower()}; the {alert.handler_role_label}"
+        + (f" ({who})" if who else "")
+        + " is told."
+    )
+    return _card(request, task, message=message)
 
 
 @login_required
@@ -360,7 +441,7 @@ def _issue_material(request, task: Task, code: str, event_id: str, quantity_raw:
             by=request.user,
         )
     except ValidationError as exc:
-        return _card(request, task, error=_errors_text(exc), status=400)
+        return _card(request, task, error=_errors_text(exc), status=400, problem_open=True)
     except StateConflict as exc:
         return _card(request, task, error=str(exc), status=409)
     except PermissionDenied as exc:
@@ -636,6 +717,7 @@ urlpatterns = [
     path("terminal/scan/", terminal_scan, name="terminal_scan"),
     path("terminal/task/<int:pk>/", terminal_task, name="terminal_task"),
     path("terminal/task/<int:pk>/material/", terminal_material, name="terminal_material"),
+    path("terminal/task/<int:pk>/problem/", terminal_problem, name="terminal_problem"),
     path("terminal/task/<int:pk>/<str:action>/", terminal_action, name="terminal_action"),
     path("supervisor/", supervisor, name="supervisor"),
     path("supervisor/tasks/", supervisor_tasks, name="supervisor_tasks"),

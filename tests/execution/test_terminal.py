@@ -414,3 +414,48 @@ def test_supervisor_page_costs_a_constant_number_of_queries(released, as_user):
         html = client.get("/execution/supervisor/").content.decode()
     assert "MO-2026-00002" in html
     assert len(more) == len(few)
+
+
+def test_operator_raises_a_machine_fault_from_the_card_once(released, as_user):
+    from execution.models import AlertType, Severity, WorkAlert
+
+    wangwu = as_user("wangwu")  # casting, on CAST-01
+    casting = task_of(10)
+    assert act(wangwu, casting, "start").status_code == 200  # CAST: one machine, CAST-01
+    page = wangwu.get("/execution/terminal/", **HX).content.decode()
+    form_id = form_event_id(page, "problem")
+    url = f"/execution/terminal/task/{casting.pk}/problem/"
+    data = {"event_id": form_id, "kind": "machine", "stopped": "on", "note": "Hydraulics leak"}
+    answer = wangwu.post(url, data, **HX)
+    html = answer.content.decode()
+    assert answer.status_code == 200, html
+    raised = WorkAlert.objects.filter(external_id__startswith="terminal-")
+    alert = raised.get()
+    assert alert.number in html and "severe equipment fault" in html
+    assert (alert.alert_type, alert.severity) == (AlertType.EQUIPMENT_FAULT, Severity.SEVERE)
+    assert alert.equipment.code == "CAST-01" and alert.operation_id == casting.operation_id
+    assert "Hydraulics leak" in alert.description and "Wang Wu" in alert.description
+    # The same form tapped twice: nothing new.
+    assert wangwu.post(url, data, **HX).status_code == 200
+    assert raised.count() == 1
+    # The machine fault's effects run as for any raised fault: the machine is down.
+    alert.equipment.refresh_from_db()
+    assert alert.equipment.status == "fault"
+
+
+def test_terminal_problem_refusals_name_what_is_missing(released, as_user):
+    from execution.models import WorkAlert
+
+    wangwu = as_user("wangwu")
+    casting = task_of(10)
+    url = f"/execution/terminal/task/{casting.pk}/problem/"
+    raised = WorkAlert.objects.filter(external_id__startswith="terminal-")
+    no_kind = wangwu.post(url, {"event_id": "p1", "note": "?"}, **HX)
+    assert no_kind.status_code == 400 and "Choose what the problem is" in no_kind.content.decode()
+    assert not raised.exists()
+    material = wangwu.post(url, {"event_id": "p3", "kind": "material"}, **HX)
+    assert material.status_code == 200
+    assert raised.get().severity == "urgent"
+    # Someone else's task: out of reach, as every terminal action.
+    lisi = as_user("lisi")
+    assert lisi.post(url, {"event_id": "p4", "kind": "other"}, **HX).status_code == 404
