@@ -457,29 +457,31 @@ class DbLookup(Lookup):
 
 
 def _labour_close(task: Task, operator: Operator | None, at: datetime) -> None:
-    """Book the time since the task last started or resumed, with what came out of it."""
+    """Book the time since the task last started or resumed, with what was reported in it:
+    the quantities of the task's events recorded since that start or resume (this event
+    included). Not the counters' difference: a scrap disposition moves good to scrap on the
+    counters later, and that is not this span's work."""
     who = operator or task.operator
     if who is None:
         return
     last = (
         ProductionEvent.objects.filter(task=task, kind__in=(K.START, K.RESUME))
         .order_by("-occurred_at", "-id")
-        .values_list("occurred_at", flat=True)
+        .values_list("id", "occurred_at")
         .first()
     )
-    if last is None or at < last:
+    if last is None or at < last[1]:
         return
-    booked = LabourBooking.objects.filter(task=task).aggregate(
+    made = ProductionEvent.objects.filter(task=task, pk__gt=last[0]).aggregate(
         good=Sum("quantity_good"), scrap=Sum("quantity_scrap")
     )
-    task.refresh_from_db(fields=["quantity_good", "quantity_scrap"])
     LabourBooking.objects.create(
         operator=who,
         task=task,
-        started_at=last,
+        started_at=last[1],
         ended_at=at,
-        quantity_good=task.quantity_good - (booked["good"] or 0),
-        quantity_scrap=task.quantity_scrap - (booked["scrap"] or 0),
+        quantity_good=made["good"] or 0,
+        quantity_scrap=made["scrap"] or 0,
     )
 
 

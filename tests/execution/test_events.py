@@ -152,3 +152,31 @@ def test_events_only_for_released_orders(demo_plant, api_as):
     )
     assert response.status_code == 404  # planned, not released: it has no tasks yet
     assert Decimal(0) == ProductionOrder.objects.get(number="MO-2026-00002").quantity_done
+
+
+def test_labour_books_what_was_reported_in_its_span_not_later_counter_moves(released, api_as):
+    """A scrap disposition moves good to scrap on the task's counters between two bookings;
+    the next booking still holds only what was reported after its start or resume."""
+    from django.db.models import F
+
+    wangwu = api_as("wangwu")
+    t0 = timezone.now() - timedelta(hours=3)
+    at = lambda minutes: (t0 + timedelta(minutes=minutes)).isoformat()  # noqa: E731
+    post = lambda body: wangwu.post("/api/v1/execution/events/", body, format="json")  # noqa: E731
+    assert post(ev("l1", "start", occurred_at=at(0))).status_code == 201
+    for n in range(3):
+        body = ev(f"lu{n}", "report", quantity_good=1, trace_code=f"EB-L{n}", occurred_at=at(5 + n))
+        assert post(body).status_code == 201
+    assert post(ev("l2", "pause", reason="Break", occurred_at=at(30))).status_code == 201
+    task = Task.objects.get(order__number="MO-2026-00001", operation__sequence=10)
+    # What a scrap disposition of EB-L0 does to the counters (quality/services/inspections.py).
+    Task.objects.filter(pk=task.pk).update(
+        quantity_good=F("quantity_good") - 1, quantity_scrap=F("quantity_scrap") + 1
+    )
+    assert post(ev("l3", "resume", occurred_at=at(40))).status_code == 201
+    body = ev("lu9", "report", quantity_good=1, trace_code="EB-L9", occurred_at=at(50))
+    assert post(body).status_code == 201
+    assert post(ev("l4", "complete", occurred_at=at(60))).status_code == 201
+    bookings = list(LabourBooking.objects.filter(task=task).order_by("started_at"))
+    assert [(b.quantity_good, b.quantity_scrap) for b in bookings] == [(3, 0), (1, 0)]
+    assert [round(b.minutes) for b in bookings] == [30, 20]
