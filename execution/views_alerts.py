@@ -1,15 +1,19 @@
 """Exceptions board (HTMX): open exceptions by severity with a countdown to their deadline,
 acknowledge / resolve by role, filters by type, work center and order; the timeline."""
 
+from uuid import uuid4
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, Q, Value, When
-from django.shortcuts import get_object_or_404, render
-from django.urls import path
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.exceptions import StateConflict
+from planning.models import ProductionOrder
 from resources.models import Equipment, WorkCenter
 
 from .models import AlertType, Severity, WorkAlert
@@ -58,14 +62,23 @@ def _alerts(request):
     return rows
 
 
+def _raise_context(**extra) -> dict:
+    return {
+        "types": AlertType.choices,
+        "severities": Severity.choices,
+        "machines": Equipment.objects.order_by("code"),
+        "raise_id": str(uuid4()),
+        **extra,
+    }
+
+
 @login_required
 def alert_board(request):
     context = {
         "rows": _alerts(request),
-        "types": AlertType.choices,
         "work_centers": WorkCenter.objects.order_by("code").values_list("code", flat=True),
-        "machines": Equipment.objects.order_by("code"),
         "query": request.GET,
+        **_raise_context(),
     }
     template = "execution/partials/alerts_table.html" if request.htmx else "execution/alerts.html"
     return render(request, template, context)
@@ -127,7 +140,62 @@ def alert_act(request, pk: int, act: str):
     )
 
 
+@require_POST
+@login_required
+def alert_raise_view(request):
+    """Raise an exception from the exceptions page (anyone signed in, as through the API):
+    type, severity, what happened, and the machine or order it concerns. The form's id
+    makes a second submit of the same form change nothing."""
+    post = request.POST
+    machine = order = None
+    error = None
+    if code := (post.get("equipment") or "").strip():
+        machine = Equipment.objects.filter(code=code).first()
+        if machine is None:
+            error = f"No machine {code}."
+    operation = None
+    if not error and (number := (post.get("order") or "").strip()):
+        order = ProductionOrder.objects.filter(number=number).first()
+        if order is None:
+            error = f"No order {number}."
+        elif sequence := (post.get("sequence") or "").strip():
+            operation = order.operations.filter(
+                sequence=int(sequence) if sequence.isdigit() else -1
+            ).first()
+            if operation is None:
+                error = f"{number} has no operation {sequence}."
+    if error is None:
+        form_id = (post.get("raise_id") or "").strip()[:60]
+        try:
+            alert = alert_services.alert_raise(
+                alert_type=post.get("alert_type", ""),
+                severity=post.get("severity", ""),
+                description=(post.get("description") or "").strip()[:1000],
+                equipment=machine,
+                order=order,
+                operation=operation,
+                external_id=f"web-{form_id}" if form_id else None,
+                by=request.user,
+            )
+        except ValidationError as exc:
+            error = (
+                " ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+                if hasattr(exc, "error_dict")
+                else " ".join(exc.messages)
+            )
+    if error is not None:
+        context = _raise_context(error=error, values=post)
+        return render(request, "execution/partials/alert_raise.html", context, status=400)
+    url = reverse("execution:alert_detail", args=[alert.pk])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
 urlpatterns = [
+    path("exceptions/raise/", alert_raise_view, name="alert_raise"),
     path("exceptions/", alert_board, name="alerts"),
     path("exceptions/<int:pk>/", alert_detail, name="alert_detail"),
     path("exceptions/<int:pk>/<str:act>/", alert_act, name="alert_act"),

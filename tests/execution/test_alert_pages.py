@@ -89,3 +89,50 @@ def test_in_app_inbox_shows_and_clears_notifications(demo_plant):
     sunqi.post("/execution/inbox/read/")
     assert b'class="badge"' not in sunqi.get("/planning/orders/").content
     assert alert.number.encode() not in client_for("lisi").get("/execution/inbox/").content
+
+
+def test_raise_from_the_page_once_and_refusals_name_the_field(demo_plant):
+    sunqi = client_for("sunqi")
+    page = sunqi.get("/execution/exceptions/").content.decode()
+    assert 'action="/execution/exceptions/raise/"' in page and 'name="raise_id"' in page
+    url = "/execution/exceptions/raise/"
+    data = {
+        "raise_id": "form-1",
+        "alert_type": "equipment_fault",
+        "severity": "urgent",
+        "equipment": "CNC-02",
+        "description": "Spindle vibration",
+    }
+    answer = sunqi.post(url, data, HTTP_HX_REQUEST="true")
+    alert = WorkAlert.objects.get(external_id="web-form-1")
+    assert answer.status_code == 204
+    assert answer["HX-Redirect"] == f"/execution/exceptions/{alert.pk}/"
+    assert alert.equipment.code == "CNC-02" and alert.severity == "urgent"
+    assert sunqi.post(url, data, HTTP_HX_REQUEST="true").status_code == 204  # same form again
+    assert WorkAlert.objects.filter(external_id="web-form-1").count() == 1
+    before = WorkAlert.objects.count()
+    refusals = [
+        ({**data, "raise_id": "f2", "equipment": ""}, "names the machine"),
+        ({**data, "raise_id": "f3", "equipment": "NOPE"}, "No machine NOPE"),
+        (
+            {**data, "raise_id": "f4", "alert_type": "material_shortage", "equipment": ""},
+            "operation",
+        ),
+        ({**data, "raise_id": "f5", "order": "MO-2026-00001", "sequence": "99"}, "no operation 99"),
+        ({**data, "raise_id": "f6", "description": " "}, "Say what happened"),
+        ({**data, "raise_id": "f7", "severity": "extreme"}, "Unknown severity"),
+    ]
+    for body, message in refusals:
+        refused = sunqi.post(url, body, HTTP_HX_REQUEST="true")
+        assert refused.status_code == 400 and message in refused.content.decode(), message
+    assert WorkAlert.objects.count() == before
+    shortage = {
+        **data,
+        "raise_id": "f8",
+        "alert_type": "material_shortage",
+        "equipment": "",
+        "order": "MO-2026-00001",
+        "sequence": "40",
+    }
+    assert sunqi.post(url, shortage).status_code == 302  # without htmx: a redirect
+    assert WorkAlert.objects.get(external_id="web-f8").operation.sequence == 40
