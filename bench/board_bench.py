@@ -60,6 +60,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from reference import python_loop_seconds  # noqa: E402  (bench/reference.py)
 from rest_framework.test import APIClient  # noqa: E402
 
 from execution.models import (  # noqa: E402
@@ -263,11 +264,7 @@ def load() -> str:
     loop of 10 million additions, as bench/ingest_bench.py prints): on a shared VM the
     same code's time swings with it, so each figure is read next to it."""
     one, five, _ = os.getloadavg()
-    t = time.perf_counter()
-    total = 0
-    for n in range(10_000_000):
-        total += n
-    loop = time.perf_counter() - t
+    loop = python_loop_seconds()
     return f"load average {one:.1f} / {five:.1f} (1 / 5 min); Python loop {loop:.2f} s"
 
 

@@ -48,6 +48,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+from reference import python_loop_seconds  # noqa: E402  (bench/reference.py)
 
 
 def build_plant(n_orders: int) -> list[tuple[str, int]]:
@@ -350,11 +351,7 @@ def machine_reference() -> str:
     """Two fixed workloads that say how fast this machine is today, for comparing runs on
     different (or differently busy) machines: a pure-Python loop of 10 million additions,
     and a COPY of 100,000 three-column rows into a temporary table without indexes."""
-    t = time.perf_counter()
-    total = 0
-    for n in range(10_000_000):
-        total += n
-    loop = time.perf_counter() - t
+    loop = python_loop_seconds()
     if connection.vendor != "postgresql":
         return f"Python loop {loop:.2f} s"
     from datetime import datetime

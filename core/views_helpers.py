@@ -3,7 +3,7 @@
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import render
 
 from .roles import user_has_role
@@ -29,3 +29,10 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def error_text(exc: ValidationError) -> str:
+    """A ValidationError as one line for a page, each message after the field it names."""
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    return " ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())

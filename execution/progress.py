@@ -333,8 +333,7 @@ def forecast_numbers(
     at `now`, rounded as shown — see the module docstring for the rules. The board runs
     this for every open operation on each refresh, so it takes plain numbers;
     `operation_forecast` wraps it."""
-    made = done + scrap
-    actual_rate = (booked_minutes + max(running_minutes, 0.0)) / made if made > 0 else None
+    actual_rate = minutes_per_unit(booked_minutes, running_minutes, done + scrap)
     remaining = order_quantity - done
     if status in CLOSED or remaining <= 0:
         remaining_minutes = 0.0

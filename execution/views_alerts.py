@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.exceptions import StateConflict
+from core.views_helpers import error_text
 from planning.models import ProductionOrder
 from resources.models import Equipment, WorkCenter
 
@@ -124,12 +125,7 @@ def alert_act(request, pk: int, act: str):
     except StateConflict as exc:
         error, code = str(exc), 409
     except ValidationError as exc:
-        error = (
-            " ".join(" ".join(v) for v in exc.message_dict.values())
-            if hasattr(exc, "error_dict")
-            else " ".join(exc.messages)
-        )
-        code = 400
+        error, code = error_text(exc), 400
     alert = (
         WorkAlert.objects.select_related("equipment", "order", "operation", "requisition")
         .prefetch_related("steps__by")
@@ -178,11 +174,7 @@ def alert_raise_view(request):
                 by=request.user,
             )
         except ValidationError as exc:
-            error = (
-                " ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-                if hasattr(exc, "error_dict")
-                else " ".join(exc.messages)
-            )
+            error = error_text(exc)
     if error is not None:
         context = _raise_context(error=error, values=post)
         return render(request, "execution/partials/alert_raise.html", context, status=400)

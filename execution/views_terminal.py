@@ -27,6 +27,7 @@ from core.exceptions import StateConflict
 from core.roles import Role, user_has_role
 from core.views_helpers import htmx_render, role_required
 from resources.models import Equipment, Item, MaterialLot, Operator, StockBalance
+from resources.services import work_center_only_machine
 
 from .models import (
     AlertType,
@@ -226,8 +227,7 @@ def terminal_problem(request, pk: int):
     note = (request.POST.get("note") or "").strip()[:500]
     machine = task.equipment or task.operation.equipment
     if machine is None:  # a work center of one machine: that one
-        machines = list(Equipment.objects.filter(work_center_id=task.operation.work_center_id)[:2])
-        machine = machines[0] if len(machines) == 1 else None
+        machine = work_center_only_machine(task.operation.work_center_id)
     if kind == "machine" and machine is None:
         return _card(
             request,

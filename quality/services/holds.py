@@ -37,6 +37,7 @@ from execution.models import AlertType, ProductionEvent, Severity, Task, WorkAle
 from execution.services.alerts import alert_raise, alert_resolve
 from planning.models import RoutingStep
 from resources.models import Equipment, WorkCenter
+from resources.services import work_center_only_machine
 
 from ..models import DefectRateRule, InspectionRecord, QualityHold
 
@@ -127,8 +128,7 @@ def _equipment_for(record: InspectionRecord) -> Equipment | None:
         return event.equipment
     if record.operation.equipment_id:
         return record.operation.equipment
-    machines = list(Equipment.objects.filter(work_center_id=record.work_center_id)[:2])
-    return machines[0] if len(machines) == 1 else None
+    return work_center_only_machine(record.work_center_id)
 
 
 def defect_rate_check(*, record: InspectionRecord, by=None) -> QualityHold | None:
