@@ -287,8 +287,8 @@ def test_labour_csv_permissions_and_bad_dates(released):
 
 
 def test_board_cells_escape_names_and_show_who_works_where(released, api_as):
-    """The operation and on-the-floor cells are built in Python: names are escaped, and a
-    running operation shows its machine and operator, a paused one says so."""
+    """The rows are built in Python: names and reasons are escaped, and a running
+    operation shows its machine and operator, a paused one says so."""
     OrderOperation.objects.filter(order=released, sequence=10).update(name='Cast <b>"hot"</b>')
     task = Task.objects.get(order=released, operation__sequence=10)
     operator = task.operator
@@ -307,8 +307,16 @@ def test_board_cells_escape_names_and_show_who_works_where(released, api_as):
     assert "CAST-01" in now_cell and "(paused)" not in now_cell
     paused = api.post(
         "/api/v1/execution/events/",
-        {"event_id": "esc-2", "kind": "pause", "task": task.pk, "reason": "Die change"},
+        {"event_id": "esc-2", "kind": "pause", "task": task.pk, "reason": "Die <i>change</i>"},
         format="json",
     )
     assert paused.status_code == 201, paused.content
-    assert "<em>(paused)</em>" in row_of(partial(web("sunqi")), released)
+    row = row_of(partial(web("sunqi")), released)
+    assert "<em>(paused)</em>" in row
+    assert "paused: Die &lt;i&gt;change&lt;/i&gt;</li>" in row and "<i>" not in row
+    assert f'<a href="/execution/board/{released.pk}/">{released.number}</a>' in row
+
+
+def test_board_says_when_no_order_matches(released):
+    html = partial(web("sunqi"), work_center="NO-SUCH-CENTER")
+    assert "No released or running orders match." in html and "board-row" not in html
