@@ -18,5 +18,11 @@ class QualityConfig(AppConfig):
 
         gate_register(inspection_gate_check, batch_safe=True)
         gate_register(hold_gate_check, batch_safe=True)
+        # A hold's exception is closed by releasing the hold, not on its own.
+        from execution.services.alerts import resolve_check_register
+
+        from .services.holds import hold_resolve_check
+
+        resolve_check_register(hold_resolve_check)
         # Issues a trace code when a unit or lot first appears in a production event.
         from .services import trace  # noqa: F401

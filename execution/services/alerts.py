@@ -399,7 +399,9 @@ def _may_act(user, alert: WorkAlert, *roles: str) -> bool:
 def alert_acknowledge(*, alert: WorkAlert, by) -> WorkAlert:
     with transaction.atomic():
         locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
-        if not _may_act(by, locked, Role.PLANT_MANAGER):
+        # A quality problem may also be taken on by the quality supervisor (who resolves it).
+        extra = (Role.QUALITY_SUPERVISOR,) if locked.alert_type == AlertType.QUALITY else ()
+        if not _may_act(by, locked, Role.PLANT_MANAGER, *extra):
             raise PermissionDenied(
                 f"{locked.number} is for the {locked.handler_role.replace('_', ' ')} to answer."
             )
@@ -567,6 +569,20 @@ def _reschedule_later(by) -> None:
     schedule_run_start(by=by, time_limit_seconds=10)
 
 
+# --- resolve checks: downstream apps may refuse to close an exception ------------------
+
+_resolve_checks: list = []
+
+
+def resolve_check_register(fn):
+    """Register `fn(*, alert, by)` that raises StateConflict to refuse closing `alert` (a
+    quality hold's exception stays open while the hold does: quality registers here).
+    Called inside the resolve's transaction with the exception row locked."""
+    if fn not in _resolve_checks:
+        _resolve_checks.append(fn)
+    return fn
+
+
 def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert:
     """Close the exception: record cause and action, restore the machine, release the work,
     clear the delays and reschedule."""
@@ -586,6 +602,8 @@ def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert
             raise StateConflict(
                 f"{locked.number} is already {locked.get_status_display().lower()}."
             )
+        for check in _resolve_checks:
+            check(alert=locked, by=by)
         locked.status = WorkAlert.Status.RESOLVED
         locked.cause = cause.strip()
         locked.action_taken = action.strip()

@@ -294,6 +294,25 @@ def _hold_alert_resolve(*, hold: QualityHold, reason: str, by) -> str:
     return "resolved"
 
 
+def hold_resolve_check(*, alert, by) -> None:
+    """Execution asks this before it closes an exception: the exception of an active hold
+    stays open while the hold does. Releasing the hold (a quality supervisor, with a
+    reason) resolves it; closing it alone would leave the operation held with nobody
+    told."""
+    hold = (
+        QualityHold.objects.filter(alert_id=alert.pk, status=QualityHold.Status.ACTIVE)
+        .select_related("routing_step", "work_center")
+        .first()
+    )
+    if hold is not None:
+        raise StateConflict(
+            f"{alert.number} is the exception of quality hold {hold.pk} on operation "
+            f"{hold.routing_step.step_no} {hold.routing_step.name} at {hold.work_center.code}, "
+            "which is still active: a quality supervisor releases the hold with a reason "
+            "(Quality → Holds), and that resolves this exception."
+        )
+
+
 def hold_message(hold: QualityHold) -> str:
     since = timezone.localtime(hold.placed_at)
     return (

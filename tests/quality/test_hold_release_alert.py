@@ -1,6 +1,7 @@
 """Releasing a quality hold resolves its linked quality exception through execution's own
 alert lifecycle (cause and action from the release), by the quality supervisor who releases
-it, in the same transaction; an exception someone already closed is left as it is."""
+it, in the same transaction; an exception someone already closed is left as it is. While
+the hold is active its exception cannot be closed on its own."""
 
 import pytest
 
@@ -64,15 +65,53 @@ def test_an_acknowledged_exception_is_resolved_too(on_hold):
     assert alert.action_taken == "Gate re-cut; first 10 shots good"
 
 
+@pytest.mark.parametrize("username", ["sunqi", "fengjie", "qianyi"])
+def test_the_exception_of_an_active_hold_is_not_closed_alone(on_hold, username):
+    """Resolving it would leave the operation held with nobody told: refused (409, naming
+    the hold and how to release it), nothing written."""
+    hold = on_hold
+    steps = hold.alert.steps.count()
+    answer = client_as(username).post(
+        f"/api/v1/execution/exceptions/{hold.alert_id}/resolve/",
+        {"cause": "Worn mould insert", "action": "Insert replaced"},
+        format="json",
+    )
+    assert answer.status_code == 409, answer.json()
+    text = str(answer.json())
+    assert f"quality hold {hold.pk}" in text and "still active" in text
+    assert "releases the hold" in text
+    alert = WorkAlert.objects.get(pk=hold.alert_id)
+    assert alert.status == WorkAlert.Status.OPEN and alert.resolved_at is None
+    assert alert.steps.count() == steps
+    assert not AuditEntry.objects.filter(action="alert.resolve").exists()
+    assert QualityHold.objects.get(pk=hold.pk).status == "active"
+
+
+def test_the_quality_supervisor_acknowledges_a_quality_exception(on_hold):
+    hold = on_hold
+    answer = client_as("fengjie").post(f"/api/v1/execution/exceptions/{hold.alert_id}/acknowledge/")
+    assert answer.status_code == 200, answer.json()
+    alert = WorkAlert.objects.get(pk=hold.alert_id)
+    assert alert.status == WorkAlert.Status.ACKNOWLEDGED
+    assert alert.acknowledged_by.username == "fengjie"
+    # An operator may not.
+    again = client_as("zhangsan").post(f"/api/v1/execution/exceptions/{hold.alert_id}/acknowledge/")
+    assert again.status_code == 403
+
+
 @pytest.mark.parametrize("verified", [False, True])
 def test_release_leaves_an_exception_someone_already_closed(on_hold, verified):
+    """An exception closed while its hold is active (before holds guarded it, or by the
+    admin) stays as it was when the hold is released."""
     hold = on_hold
+    QualityHold.objects.filter(pk=hold.pk).update(alert=None)  # not linked while closing
     alert_resolve(
         alert=hold.alert,
         by=user("sunqi"),
         cause="Worn mould insert",
         action="Insert replaced",
     )
+    QualityHold.objects.filter(pk=hold.pk).update(alert=hold.alert)
     if verified:
         alert_verify(alert=hold.alert, by=user("qianyi"))
     before = WorkAlert.objects.get(pk=hold.alert_id)
