@@ -281,7 +281,7 @@ def inspect_disposition(request, pk: int):
     task, plan = _task_or_404(task.pk)
     message, error, status_code = "", "", 200
     try:
-        disposition = disposition_record(
+        disposition, _created = disposition_record(
             record=record,
             decision=request.POST.get("decision", ""),
             note=request.POST.get("note", ""),

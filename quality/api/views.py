@@ -155,10 +155,14 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
     def disposition(self, request, pk=None):
         data = s.DispositionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        disposition = services.disposition_record(
+        disposition, created = services.disposition_record(
             record=self.get_object(), by=request.user, **data.validated_data
         )
-        return Response(s.DispositionSerializer(disposition).data, status=status.HTTP_201_CREATED)
+        # A retried request (the same decision again) answers 200 with the first.
+        return Response(
+            s.DispositionSerializer(disposition).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class QualityHoldViewSet(viewsets.ReadOnlyModelViewSet):

@@ -749,9 +749,13 @@ def inspection_correct(
 
 def disposition_record(
     *, record: InspectionRecord, decision: str, note: str = "", by=None
-) -> Disposition:
+) -> tuple[Disposition, bool]:
     """Decide what happens to a unit or lot that failed: rework, scrap, or use as is.
-    Use as is is a quality supervisor's decision, and that decision is its approval."""
+    Use as is is a quality supervisor's decision, and that decision is its approval.
+
+    Returns (disposition, created). A retried request — the record already carries the same
+    decision — gets that disposition back and changes nothing; another decision is refused:
+    a disposition stands once decided (correct the inspection record instead)."""
     if decision not in D.values:
         raise ValidationError(
             {"decision": f"Unknown decision {decision!r}; use {', '.join(D.values)}."}
@@ -772,8 +776,16 @@ def disposition_record(
                 f"Inspection record {locked.pk} was corrected by record {newer.pk}; "
                 "decide on the latest one."
             )
-        if Disposition.objects.filter(record=locked).exists():
-            raise StateConflict(f"Inspection record {locked.pk} already has a disposition.")
+        existing = Disposition.objects.filter(record=locked).select_related("decided_by").first()
+        if existing is not None:
+            if existing.decision == decision:
+                return existing, False
+            who = f" by {existing.decided_by.username}" if existing.decided_by_id else ""
+            raise StateConflict(
+                f"Inspection record {locked.pk} already has a disposition: "
+                f"{existing.get_decision_display().lower()}{who}. A disposition is not "
+                "changed; correct the inspection record if it was wrong."
+            )
         disposition = Disposition(
             record=locked,
             decision=decision,
@@ -802,7 +814,7 @@ def disposition_record(
             },
             dispatch_on_commit=False,
         )
-    return disposition
+    return disposition, True
 
 
 SCRAP_POSTED = "inspection.disposition"

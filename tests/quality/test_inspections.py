@@ -285,7 +285,10 @@ def test_dispositions_and_the_use_as_is_approval(line):
         approved.json()["approved_by"] == "fengjie" and approved.json()["decision"] == "use_as_is"
     )
     twice = line.post(url, {"decision": "scrap"}, format="json")
-    assert twice.status_code == 409 and "already has a disposition" in twice.json()["detail"]
+    assert twice.status_code == 409
+    assert "already has a disposition: use as is by fengjie" in twice.json()["detail"]
+    same = client_as("fengjie").post(url, {"decision": "use_as_is"}, format="json")
+    assert same.status_code == 200 and same.json()["id"] == approved.json()["id"]
     on_a_pass = line.post(
         f"{INSPECTIONS}{passed['id']}/disposition/", {"decision": "rework"}, format="json"
     )

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from core.exceptions import StateConflict
 from core.models import AuditEntry, OutboxEvent
 from execution.models import Task
 from planning.models import OrderOperation, ProductionOrder
@@ -107,10 +106,15 @@ def test_a_retried_scrap_does_not_move_counts_twice(line):
     once = counters(EB_ORDER, 30)
     assert once["task"] == q(1, 1)
 
+    first = Disposition.objects.get()
     retried = inspector.post(url, {"decision": "scrap"}, format="json")
-    assert retried.status_code == 409 and "already has a disposition" in retried.json()["detail"]
-    with pytest.raises(StateConflict):
-        disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    assert retried.status_code == 200 and retried.json()["id"] == first.pk
+    again, created = disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    assert again.pk == first.pk and not created
+    # Another decision on the same record is refused and names the one that stands.
+    other = inspector.post(url, {"decision": "rework"}, format="json")
+    assert other.status_code == 409
+    assert "already has a disposition: scrap by zhaoliu" in other.json()["detail"]
     assert counters(EB_ORDER, 30) == once
     assert Disposition.objects.count() == 1
     assert AuditEntry.objects.filter(action="inspection.disposition").count() == 1
@@ -218,8 +222,8 @@ def test_scrap_of_a_lot_at_the_last_operation_moves_the_order_too(housings):
     assert (scrap["quantity"], scrap["moved"]) == ("50", "50")
     assert scrap["order_id"] == order.pk
 
-    with pytest.raises(StateConflict):  # a retry
-        disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    _same, created = disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    assert not created  # a retry
     assert counters(order.number, 20)["order"] == q(50, 50)
 
 
