@@ -13,9 +13,17 @@ watches what inspections find, in units the window can count one by one.
 
 When the rate reaches the rule's threshold over at least its minimum sample, the operation
 goes on hold (one active hold per routing step and work center), a severe quality exception
-is raised through execution's `alert_raise` and linked to the hold both ways. While the hold
-is active, `hold_gate_check` (registered with execution's gates) refuses every START of a
-task of that operation at that work center, saying why. Only a quality supervisor releases a
+is raised through execution's `alert_raise` and linked to the hold both ways.
+
+What a hold stops: the inspected operation at that work center, and the operations of the
+same routing before it at the same work center — those made what the inspection found bad
+(the housings' visual check at INJ holds the moulding at INJ too; a line that keeps
+moulding would keep making short shots). Where the hold names the machine that made them,
+an earlier operation assigned to another machine of the work center runs on; one with no
+machine yet is held. While the hold is active, `hold_gate_check` (registered with
+execution's gates) refuses every START and RESUME of those tasks, saying why; reports of
+work already running are accepted (what was made is counted), and the exception lists the
+tasks running then so that the supervisor can stop them. Only a quality supervisor releases a
 hold, with a reason; releasing it resolves the linked exception through execution's own
 `alert_resolve` (cause: the defect rate is back under control; action: the release reason),
 by the same person in the same transaction — unless someone already resolved or verified
@@ -195,13 +203,38 @@ def hold_place(
         hold.save()
         item = routing_step.routing.item.code
         where = f" on {equipment.code}" if equipment else ""
+        earlier = list(
+            RoutingStep.objects.filter(
+                routing_id=routing_step.routing_id,
+                work_center_id=work_center.pk,
+                step_no__lt=routing_step.step_no,
+            )
+            .order_by("step_no")
+            .values_list("step_no", "name")
+        )
+        scope = ""
+        if earlier:
+            steps = ", ".join(f"{no} {name}" for no, name in earlier)
+            scope = f" So are the operations before it at {work_center.code} ({steps}){where}."
+        running = held_running_tasks(hold)
+        stop = ""
+        if running:
+            tasks = "; ".join(
+                f"{t.order.number} operation {t.operation.sequence}"
+                + (f" on {t.equipment.code}" if t.equipment_id else "")
+                + (f" ({t.operator.name})" if t.operator_id else "")
+                for t in running[:10]
+            )
+            more = f" and {len(running) - 10} more" if len(running) > 10 else ""
+            stop = f" Running now, to be stopped: {tasks}{more}."
         alert = alert_raise(
             alert_type=AlertType.QUALITY,
             severity=Severity.SEVERE,
             description=(
                 f"Defect-rate alarm, {item} operation {routing_step.step_no} "
                 f"{routing_step.name} at {work_center.code}{where}: {reason}. The operation "
-                f"is on quality hold (hold {hold.pk}) until a quality supervisor releases it."
+                f"is on quality hold (hold {hold.pk}) until a quality supervisor releases "
+                f"it.{scope}{stop}"
             ),
             equipment=equipment,
             order=record.order if record else None,
@@ -322,26 +355,63 @@ def hold_message(hold: QualityHold) -> str:
 
 
 def active_hold_for(task: Task) -> QualityHold | None:
+    """The active hold that stops `task`: one on its own operation at its work center, or
+    one on a later operation of the same routing at the same work center, unless that hold
+    names another machine than the task's (see the module docstring)."""
     operation = task.operation
     routing_id = task.order.routing_id
     if not routing_id:
         return None
-    return (
+    holds = (
         QualityHold.objects.filter(
             status=QualityHold.Status.ACTIVE,
             work_center_id=operation.work_center_id,
             routing_step__routing_id=routing_id,
-            routing_step__step_no=operation.sequence,
+            routing_step__step_no__gte=operation.sequence,
         )
-        .order_by("-placed_at")
-        .first()
+        .select_related("routing_step")
+        .order_by("routing_step__step_no", "-placed_at")
     )
+    machine = task.equipment_id or operation.equipment_id
+    for hold in holds:
+        if hold.routing_step.step_no == operation.sequence:
+            return hold
+        if hold.equipment_id is None or machine is None or machine == hold.equipment_id:
+            return hold
+    return None
 
 
 def hold_gate_check(*, task: Task, kind: str, unit, lot) -> None:
-    """Refuse a START of an operation that is on quality hold at its work center."""
-    if kind != ProductionEvent.Kind.START:
+    """Refuse a START or RESUME of an operation a quality hold stops."""
+    if kind not in (ProductionEvent.Kind.START, ProductionEvent.Kind.RESUME):
         return
     hold = active_hold_for(task)
     if hold is not None:
-        raise StateConflict(hold_message(hold))
+        if hold.routing_step.step_no == task.operation.sequence:
+            raise StateConflict(hold_message(hold))
+        raise StateConflict(
+            f"{hold_message(hold)} Operation {task.operation.sequence} made what operation "
+            f"{hold.routing_step.step_no} inspects, so it is held too."
+        )
+
+
+def held_running_tasks(hold: QualityHold) -> list[Task]:
+    """Tasks running when the hold was placed that it would not have let start: the
+    supervisor is told to stop them (production events of running work are accepted)."""
+    running = (
+        Task.objects.filter(
+            status=Task.Status.RUNNING,
+            order__routing_id=hold.routing_step.routing_id,
+            operation__work_center_id=hold.work_center_id,
+            operation__sequence__lte=hold.routing_step.step_no,
+        )
+        .select_related("order", "operation", "equipment", "operator")
+        .order_by("order__number", "operation__sequence")
+    )
+    held = []
+    for task in running:
+        machine = task.equipment_id or task.operation.equipment_id
+        same_step = task.operation.sequence == hold.routing_step.step_no
+        if same_step or hold.equipment_id is None or machine in (None, hold.equipment_id):
+            held.append(task)
+    return held

@@ -92,9 +92,10 @@ def unit_through(client: APIClient, serial: str, last: int = 30) -> None:
         assert reported.status_code == 201, reported.json()
 
 
-def hsg_released(quantity: int = 1000, lots: int = 20) -> ProductionOrder:
+def hsg_released(quantity: int = 1000, lots: int = 20, start: bool = True) -> ProductionOrder:
     """An order of housings on the moulding line, released; moulding started on INJ-01 and
-    `lots` lots of 50 reported good (H-001 …), so the visual check is ready to start."""
+    `lots` lots of 50 reported good (H-001 …), so the visual check is ready to start (with
+    `start=False` only released)."""
     order = production_order_create(
         item=Item.objects.get(code="HSG-100"),
         quantity=Decimal(quantity),
@@ -102,6 +103,8 @@ def hsg_released(quantity: int = 1000, lots: int = 20) -> ProductionOrder:
         status=ProductionOrder.Status.PLANNED,
     )
     order = production_order_release(order=order)
+    if not start:
+        return order
     supervisor = client_as("sunqi")
     started = post_event(supervisor, "start", 10, order.number, equipment="INJ-01")
     assert started.status_code == 201, started.json()

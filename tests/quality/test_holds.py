@@ -1,7 +1,7 @@
 """The defect-rate alarm on the moulding line (the demo scenario): housings' visual checks
-on INJ — 2 failures in 20 (10 % ≥ 5 %) put the visual check on hold and raise a severe
-quality exception linked to the hold; 0 in 20 do nothing; only a quality supervisor
-releases the hold, with a reason."""
+on INJ — 2 failures in 20 (10 % ≥ 5 %) put the visual check on hold, and the moulding on
+INJ-01 that made the housings with it, and raise a severe quality exception linked to the
+hold; 0 in 20 do nothing; only a quality supervisor releases the hold, with a reason."""
 
 from decimal import Decimal
 
@@ -14,7 +14,9 @@ from quality.models import DefectRateRule, QualityHold
 from quality.services.holds import defect_rate, hold_message, hold_place
 from resources.models import Equipment, WorkCenter
 
-from . import client_as, event, hsg_released, post_event, post_inspection, user
+from . import client_as, eb_released, event, hsg_released, post_event, post_inspection, user
+
+HELD_TOO = "Operation 10 made what operation 20 inspects, so it is held too."
 
 pytestmark = pytest.mark.django_db
 HOLDS = "/api/v1/quality/holds/"
@@ -198,3 +200,53 @@ def test_the_holds_page(housings, client):
     assert hold.status == "released" and hold.released_by.username == "fengjie"
     # The inspection page shows an active hold; none is left.
     assert "On quality hold" not in client.get("/quality/inspect/").content.decode()
+
+
+def test_the_hold_stops_the_moulding_that_made_the_housings(housings):
+    """Moulding (10) runs on INJ-01 at the same work center before the visual check (20):
+    while the hold is active no moulding of housings starts or resumes on INJ-01, the
+    running one may still report what it made, and the exception says to stop it."""
+    order = housings
+    moulding = Task.objects.get(order=order, operation__sequence=10)
+    assert moulding.status == Task.Status.RUNNING and moulding.equipment.code == "INJ-01"
+    visual_checks(order, failures={5, 6})
+    hold = QualityHold.objects.select_related("alert").get()
+    text = hold.alert.description
+    assert "So are the operations before it at INJ (10 Injection moulding) on INJ-01." in text
+    assert f"Running now, to be stopped: {order.number} operation 10 on INJ-01" in text
+    assert moulding.operator.name in text
+
+    supervisor = client_as("sunqi")
+    report = post_event(supervisor, "report", 10, order.number, quantity_good=5, trace_code="H-021")
+    assert report.status_code == 201, report.json()
+    assert post_event(supervisor, "pause", 10, order.number, reason="Hold").status_code == 201
+    resumed = post_event(supervisor, "resume", 10, order.number)
+    assert resumed.status_code == 409
+    assert resumed.json()["errors"]["detail"] == f"{hold_message(hold)} {HELD_TOO}"
+    assert Task.objects.get(pk=moulding.pk).status == Task.Status.PAUSED
+
+    # Another order of housings may not start moulding on INJ-01 either …
+    second = hsg_released(quantity=100, lots=0, start=False)
+    refused = post_event(supervisor, "start", 10, second.number, equipment="INJ-01")
+    assert refused.status_code == 409 and HELD_TOO in refused.json()["errors"]["detail"]
+    # … but may on another machine of the work center the hold does not name.
+    inj = WorkCenter.objects.get(code="INJ")
+    other = Equipment.objects.create(work_center=inj, code="INJ-02", name="Second press")
+    Task.objects.filter(order=second, operation__sequence=10).update(equipment=other)
+    started = post_event(supervisor, "start", 10, second.number, equipment="INJ-02")
+    assert started.status_code == 201, started.json()
+
+    # Released: moulding resumes on INJ-01.
+    client_as("fengjie").post(
+        f"{HOLDS}{hold.pk}/release/", {"reason": "Vent cleaned"}, format="json"
+    )
+    assert post_event(supervisor, "resume", 10, order.number).status_code == 201
+
+
+def test_a_hold_stops_nothing_of_other_routings_or_work_centers(housings):
+    """Engine blocks (another routing, other work centers) run on while housings are held."""
+    engine_blocks = eb_released()
+    visual_checks(housings, failures={5, 6})
+    assert QualityHold.objects.filter(status="active").exists()
+    started = post_event(client_as("sunqi"), "start", 10, engine_blocks.number, equipment="CAST-01")
+    assert started.status_code == 201, started.json()
