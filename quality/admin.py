@@ -117,8 +117,24 @@ class InspectionRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(m.Disposition)
 class DispositionAdmin(ReadOnlyAdmin):
-    list_display = ("record", "decision", "decided_by", "approved_by", "decided_at")
+    list_display = (
+        "record",
+        "decision",
+        "decided_by",
+        "approved_by",
+        "decided_at",
+        "quantity_moved",
+        "moved_back_at",
+    )
     list_filter = ("decision",)
+    # What a scrap moved on the counters is written by the scrap and its correction only.
+    readonly_fields = (
+        "quantity_moved",
+        "moved_task",
+        "moved_order",
+        "moved_back_at",
+        "quantity_moved_back",
+    )
 
 
 @admin.register(m.QualityHold)

@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from execution.models import WorkAlert
+from execution.models import Task, WorkAlert
 from planning.models import OrderOperation, ProductionOrder, RoutingStep
-from resources.models import Equipment, Item, MaterialLot, SerialUnit, WorkCenter
+from resources.models import QTY, Equipment, Item, MaterialLot, SerialUnit, WorkCenter
 
 
 class InspectionPlan(models.Model):
@@ -237,6 +237,37 @@ class Disposition(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(auto_now_add=True)
+    # What a scrap moved from good to scrap on the inspected operation's counters, and on
+    # which task and order (the operation's are the record's); written by the scrap in the
+    # same transaction as the counters, and read back when a correction moves it back.
+    quantity_moved = models.DecimalField(
+        **QTY,
+        null=True,
+        blank=True,
+        help_text="Moved from good to scrap. Blank: no scrap posting (rework, use as is).",
+    )
+    moved_task = models.ForeignKey(
+        Task,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The task whose counters the scrap moved.",
+    )
+    moved_order = models.ForeignKey(
+        ProductionOrder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The order whose counters the scrap moved (its last operation only).",
+    )
+    moved_back_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a correction moved the scrap back to good."
+    )
+    quantity_moved_back = models.DecimalField(
+        **QTY, null=True, blank=True, help_text="Moved back from scrap to good."
+    )
 
     class Meta:
         ordering = ["-decided_at"]
@@ -245,7 +276,30 @@ class Disposition(models.Model):
                 condition=~Q(decision="use_as_is") | Q(approved_by__isnull=False),
                 name="use_as_is_needs_approval",
                 violation_error_message="Use as is needs a quality supervisor's approval.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(decision="scrap")
+                | (
+                    Q(quantity_moved__isnull=True)
+                    & Q(moved_task__isnull=True)
+                    & Q(moved_order__isnull=True)
+                    & Q(moved_back_at__isnull=True)
+                    & Q(quantity_moved_back__isnull=True)
+                ),
+                name="disposition_only_scrap_moves",
+                violation_error_message="Only a scrap moves counters.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(quantity_moved__isnull=True) | Q(quantity_moved__gte=0))
+                & (Q(quantity_moved_back__isnull=True) | Q(quantity_moved_back__gte=0)),
+                name="disposition_moved_not_negative",
+                violation_error_message="quantity_moved and quantity_moved_back must not be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_moved_back__isnull=True) | Q(moved_back_at__isnull=False),
+                name="disposition_moved_back_has_time",
+                violation_error_message="A quantity moved back needs the time it moved back.",
+            ),
         ]
 
     def __str__(self) -> str:

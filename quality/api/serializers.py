@@ -114,7 +114,20 @@ class DispositionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Disposition
-        fields = ["id", "record", "decision", "note", "decided_by", "approved_by", "decided_at"]
+        fields = [
+            "id",
+            "record",
+            "decision",
+            "note",
+            "decided_by",
+            "approved_by",
+            "decided_at",
+            "quantity_moved",
+            "moved_task",
+            "moved_order",
+            "moved_back_at",
+            "quantity_moved_back",
+        ]
         read_only_fields = fields
 
 

@@ -26,18 +26,22 @@ Rules kept here:
   counters hold what was reported, nothing else; a unit reported as scrap by the operator,
   or not reported there yet, moves nothing) and at each counter, so none goes negative; a
   unit or lot already scrapped at that operation by an earlier record moves nothing again.
-  The audit entry of the disposition says what was scrapped, what moved and why any less.
-  Rework and use as is change no counters.
+  The disposition keeps what moved and on which task and order (``quantity_moved``,
+  ``moved_task``, ``moved_order``), written with the counters; its audit entry says what
+  was scrapped, what moved and why any less. Rework and use as is change no counters (their
+  ``quantity_moved`` stays blank).
 - A correction of a scrapped record (whatever the correction says) ends that scrap: the
   scrapped record is no longer current, so the gate no longer holds the unit or lot as
   scrapped, and the counters follow — what the scrap moved goes back from scrap to good, on
-  the same counters, read from the disposition's audit entry (the only place it is kept;
-  recomputing it from today's events could give another figure) and capped at each counter's
-  scrap. It happens once per scrap (an ``inspection.scrap_reverse`` audit entry on the
-  disposition marks it moved back) and only when no other current record of the unit or lot
-  at that operation is still scrapped: while one is, the counters keep it as scrap and the
-  scraps moved back later, when the last of them is corrected. A correction that fails
-  takes its own disposition; a scrap then posts again.
+  the same counters, as the disposition keeps it (recomputing it from today's events could
+  give another figure) and capped at each counter's scrap. It happens once per scrap (the
+  disposition's ``moved_back_at`` and ``quantity_moved_back``, written with the counters,
+  mark it moved back; an ``inspection.scrap_reverse`` audit entry records it) and only when
+  no other current record of the unit or lot at that operation is still scrapped: while one
+  is, the counters keep it as scrap and the scraps moved back later, when the last of them
+  is corrected. A correction that fails takes its own disposition; a scrap then posts
+  again. (A scrap posted before dispositions kept these took them from its audit entries;
+  where those could not be read, what it moved is not known and nothing moves back for it.)
 
 The gate (`inspection_gate_check`, registered with execution in `QualityConfig.ready`):
 an event of operation n+1 is refused while a gated inspection of an earlier operation is
@@ -71,7 +75,6 @@ from django.utils.dateparse import parse_datetime
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
-from core.models import AuditEntry
 from core.roles import Role, user_has_role
 from execution.models import ProductionEvent, Task
 from planning.models import OrderOperation, ProductionOrder, RoutingStep
@@ -734,7 +737,7 @@ def inspection_correct(
             )
             # In this transaction, under the original record's lock: a retried correction
             # finds the record written above and never gets here, so a scrap is moved back
-            # once (and the scrap_reverse entry marks it moved back for good).
+            # once (and the disposition's moved_back_at marks it moved back for good).
             if Disposition.objects.filter(record=original, decision=D.SCRAP).exists():
                 _scrap_reverse(record=original, correction=corrected, by=by)
     except IntegrityError:
@@ -800,7 +803,7 @@ def disposition_record(
         disposition.save()
         data: dict = {"decision": decision}
         if decision == D.SCRAP:
-            data["scrap"] = _scrap_post(locked)
+            data["scrap"] = _scrap_post(record=locked, disposition=disposition)
         audit_record(actor=by, action="inspection.disposition", obj=disposition, data=data)
         emit(
             "quality.disposition.decided",
@@ -817,7 +820,6 @@ def disposition_record(
     return disposition, True
 
 
-SCRAP_POSTED = "inspection.disposition"
 SCRAP_REVERSED = "inspection.scrap_reverse"
 SCRAP_KEPT = "inspection.scrap_kept"
 
@@ -825,18 +827,33 @@ SCRAP_KEPT = "inspection.scrap_kept"
 @dataclass
 class ScrapPosting:
     """What one scrap disposition of a unit or lot at an operation moved on the counters,
-    as its audit entry recorded it."""
+    as the disposition keeps it."""
 
     disposition: Disposition
     current: bool  # its record is not corrected: the scrap stands
-    moved: Decimal | None  # None: not readable from the audit trail
-    task_id: int | None
-    order_id: int | None
-    reversed: bool  # moved back by a correction (it has a scrap_reverse entry)
 
     @property
     def record_id(self) -> int:
         return self.disposition.record_id
+
+    @property
+    def moved(self) -> Decimal | None:
+        """None: not known (a scrap posted before dispositions kept it, whose audit entry
+        could not be read)."""
+        return self.disposition.quantity_moved
+
+    @property
+    def task_id(self) -> int | None:
+        return self.disposition.moved_task_id
+
+    @property
+    def order_id(self) -> int | None:
+        return self.disposition.moved_order_id
+
+    @property
+    def reversed(self) -> bool:
+        """Moved back by a correction."""
+        return self.disposition.moved_back_at is not None
 
     @property
     def on_counters(self) -> bool:
@@ -844,53 +861,21 @@ class ScrapPosting:
         return not self.reversed and (self.moved is None or self.moved > 0)
 
 
-def _moved(data: dict) -> tuple[Decimal | None, int | None, int | None]:
-    if "scrap" not in data:
-        # Decided before scrap dispositions moved counters: it moved nothing.
-        return Decimal(0), None, None
-    scrap = data["scrap"] or {}
-    try:
-        moved = Decimal(str(scrap["moved"]))
-    except (KeyError, TypeError, ValueError, InvalidOperation):
-        moved = None
-    if moved is not None and not moved.is_finite():
-        moved = None
-    return moved, scrap.get("task_id"), scrap.get("order_id")
-
-
 def _scrap_postings(record: InspectionRecord) -> list[ScrapPosting]:
     """Every scrap disposition of the record's unit or lot at its operation (this record's
-    own included), oldest record first. Two queries. Read it under the counter locks: a
+    own included), oldest record first. One query. Read it under the counter locks: a
     disposition or correction of another record of the same unit commits before or after."""
     target = (
         {"record__unit_id": record.unit_id} if record.unit_id else {"record__lot_id": record.lot_id}
     )
-    dispositions = list(
+    dispositions = (
         Disposition.objects.filter(
             decision=D.SCRAP, record__operation_id=record.operation_id, **target
         )
         .annotate(correction_id=F("record__corrected_by__id"))
         .order_by("record_id")
     )
-    entries = AuditEntry.objects.filter(
-        object_type=Disposition._meta.label_lower,
-        object_id__in=[str(d.pk) for d in dispositions],
-        action__in=(SCRAP_POSTED, SCRAP_REVERSED),
-    ).values_list("object_id", "action", "data")
-    posted: dict[str, dict] = {}
-    reversed_ids: set[str] = set()
-    for object_id, action, data in entries:
-        if action == SCRAP_REVERSED:
-            reversed_ids.add(object_id)
-        else:
-            posted[object_id] = data or {}
-    postings = []
-    for d in dispositions:
-        key = str(d.pk)
-        moved, task_id, order_id = _moved(posted[key]) if key in posted else (None, None, None)
-        current = d.correction_id is None
-        postings.append(ScrapPosting(d, current, moved, task_id, order_id, key in reversed_ids))
-    return postings
+    return [ScrapPosting(d, current=d.correction_id is None) for d in dispositions]
 
 
 def _counters_lock(record: InspectionRecord) -> tuple[Task | None, OrderOperation, bool]:
@@ -918,10 +903,11 @@ def _order_lock(order_id: int) -> ProductionOrder:
     return ProductionOrder.objects.select_for_update(no_key=True).order_by().get(pk=order_id)
 
 
-def _scrap_post(record: InspectionRecord) -> dict:
+def _scrap_post(*, record: InspectionRecord, disposition: Disposition) -> dict:
     """Move a scrapped unit or lot from good to scrap on the inspected operation's task and
-    operation, and on the order when that operation is its last (see the module docstring).
-    Returns what was scrapped and moved, for the audit trail."""
+    operation, and on the order when that operation is its last (see the module docstring),
+    and keep on the `disposition` what moved and where. Returns what was scrapped and moved,
+    for the audit trail."""
     task, operation, last = _counters_lock(record)
     order = _order_lock(record.order_id) if last else None
     target = {"unit_id": record.unit_id} if record.unit_id else {"lot_id": record.lot_id}
@@ -1004,6 +990,11 @@ def _scrap_post(record: InspectionRecord) -> dict:
                 quantity_done=F("quantity_done") - moved,
                 quantity_scrap=F("quantity_scrap") + moved,
             )
+    # Under the counter locks, with the counters: what a correction moves back.
+    disposition.quantity_moved = moved
+    disposition.moved_task = task
+    disposition.moved_order = order
+    disposition.save(update_fields=["quantity_moved", "moved_task", "moved_order"])
     return {
         # As people write them: the database gives the column's scale (50.0000).
         "quantity": fmt_number(quantity),
@@ -1068,6 +1059,7 @@ def _scrap_reverse(*, record: InspectionRecord, correction: InspectionRecord, by
         "order": order.quantity_scrap if order is not None else Decimal(0),
     }
     back_on = {"task": Decimal(0), "operation": Decimal(0), "order": Decimal(0)}
+    now = timezone.now()
     for p in to_reverse:
         on = ["operation"]
         if task is not None and p.task_id == task.pk:
@@ -1090,8 +1082,9 @@ def _scrap_reverse(*, record: InspectionRecord, correction: InspectionRecord, by
         )
         if p.moved is None:
             note = (
-                f"{code}: {why}; what the scrap of record {p.record_id} moved is not in the "
-                f"audit trail, so nothing moved back: check the counters of {where}."
+                f"{code}: {why}; what the scrap of record {p.record_id} moved is not known (it "
+                "was not in the audit trail when dispositions began to keep it), so nothing "
+                f"moved back: check the counters of {where}."
             )
         elif moved == 0:
             note = f"{code}: {why}; its scrap moved nothing at {where}, so nothing moved back."
@@ -1118,6 +1111,10 @@ def _scrap_reverse(*, record: InspectionRecord, correction: InspectionRecord, by
                 "note": note,
             },
         )
+        # Under the counter locks, with the counters: marks it moved back for good.
+        p.disposition.moved_back_at = now
+        p.disposition.quantity_moved_back = back
+        p.disposition.save(update_fields=["moved_back_at", "quantity_moved_back"])
     if back_on["task"] > 0:
         Task.objects.filter(pk=task.pk).update(
             quantity_good=F("quantity_good") + back_on["task"],

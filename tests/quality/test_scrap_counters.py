@@ -1,12 +1,15 @@
 """A scrap disposition moves what it scraps from good to scrap on the inspected operation's
 task and order operation, and on the order when that operation is its last; capped at what
 was reported good there (no counter goes negative), posted once however often it is
-retried, noted in the audit trail. Rework and use as is change no counters. A correction of
-a scrapped record moves back what its scrap moved, once."""
+retried, kept on the disposition and noted in the audit trail. Rework and use as is change
+no counters. A correction of a scrapped record moves back what its scrap moved, once."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db.models import Q
+from django.utils import timezone
 
 from core.models import AuditEntry, OutboxEvent
 from execution.models import Task
@@ -56,6 +59,15 @@ def failed(inspector, code: str, **extra) -> InspectionRecord:
     return InspectionRecord.objects.get(pk=answer.json()["id"])
 
 
+def kept(record: InspectionRecord) -> Disposition:
+    """The record's disposition as stored: what its scrap moved, where, and any move back."""
+    return Disposition.objects.get(record=record)
+
+
+def task_of(order_number: str, sequence: int) -> Task:
+    return Task.objects.get(order__number=order_number, operation__sequence=sequence)
+
+
 def scrap_audit(record: InspectionRecord) -> dict:
     entry = AuditEntry.objects.get(
         action="inspection.disposition", object_id=str(record.disposition.pk)
@@ -96,6 +108,12 @@ def test_scrap_of_a_unit_moves_one_from_good_to_scrap(line):
     assert (scrap["quantity"], scrap["moved"]) == ("1", "1")
     assert scrap["note"] == "EB-0001: 1 moved from good to scrap at operation 30."
     assert scrap["order_id"] is None
+    disposition = kept(record)
+    assert disposition.quantity_moved == 1
+    assert disposition.moved_task == task_of(EB_ORDER, 30)
+    assert scrap["task_id"] == disposition.moved_task_id
+    assert disposition.moved_order is None
+    assert disposition.moved_back_at is None and disposition.quantity_moved_back is None
 
 
 def test_a_retried_scrap_does_not_move_counts_twice(line):
@@ -130,6 +148,7 @@ def test_a_unit_scrapped_again_on_a_later_record_moves_nothing_more(line):
     assert counters(EB_ORDER, 30) == once
     scrap = scrap_audit(again)
     assert scrap["moved"] == "0"
+    assert kept(again).quantity_moved == 0 and kept(first).quantity_moved == 1
     assert scrap["note"] == (
         f"EB-0001 was already scrapped at operation 30 (record {first.pk}); nothing moved again."
     )
@@ -146,6 +165,11 @@ def test_rework_and_use_as_is_change_no_counters(line):
     entries = AuditEntry.objects.filter(action="inspection.disposition")
     assert sorted(e.data["decision"] for e in entries) == ["rework", "use_as_is"]
     assert all("scrap" not in e.data for e in entries)
+    for record in (reworked, accepted):
+        disposition = kept(record)
+        assert disposition.quantity_moved is None
+        assert disposition.moved_task is None and disposition.moved_order is None
+        assert disposition.moved_back_at is None and disposition.quantity_moved_back is None
 
 
 def test_scrap_is_capped_at_what_was_reported_good(line):
@@ -159,6 +183,8 @@ def test_scrap_is_capped_at_what_was_reported_good(line):
     assert counters(EB_ORDER, 30) == before
     scrap = scrap_audit(not_here)
     assert (scrap["quantity"], scrap["reported_good"], scrap["moved"]) == ("1", "0", "0")
+    assert kept(not_here).quantity_moved == 0
+    assert kept(not_here).moved_task == task_of(EB_ORDER, 30)
     assert scrap["note"] == (
         "EB-0003: 1 scrapped, but only 0 was reported good at operation 30; "
         "0 moved from good to scrap."
@@ -221,6 +247,10 @@ def test_scrap_of_a_lot_at_the_last_operation_moves_the_order_too(housings):
     scrap = scrap_audit(record)
     assert (scrap["quantity"], scrap["moved"]) == ("50", "50")
     assert scrap["order_id"] == order.pk
+    disposition = kept(record)
+    assert disposition.quantity_moved == 50
+    assert disposition.moved_task == task_of(order.number, 20)
+    assert disposition.moved_order == order
 
     _same, created = disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
     assert not created  # a retry
@@ -241,7 +271,7 @@ def test_a_lot_not_yet_reported_at_the_inspection_moves_nothing(housings):
 
 # --- corrections of scrapped records ---------------------------------------------------------
 # A corrected scrap no longer stands (the gate no longer holds the unit as scrapped), so
-# what it moved goes back from scrap to good: once, read from the disposition's audit entry.
+# what it moved goes back from scrap to good: once, read from the disposition.
 
 
 def corrected(record: InspectionRecord, value: str = "50.02", external_id: str = "") -> tuple:
@@ -290,6 +320,12 @@ def test_a_scrap_corrected_to_pass_moves_the_unit_back_to_good(line):
     assert OutboxEvent.objects.get(topic="quality.scrap.reversed").payload["quantity_returned"] == (
         "1"
     )
+    disposition = kept(record)
+    assert disposition.quantity_moved_back == 1
+    assert timezone.now() - timedelta(minutes=1) < disposition.moved_back_at <= timezone.now()
+    # What the scrap moved stays as it was: the move back is beside it.
+    assert disposition.quantity_moved == 1
+    assert disposition.moved_task == task_of(EB_ORDER, 30)
 
 
 def test_a_retried_correction_does_not_move_counts_back_twice(line):
@@ -301,6 +337,7 @@ def test_a_retried_correction_does_not_move_counts_back_twice(line):
     assert inspector.post(url, body, format="json").status_code == 201
     once = counters(EB_ORDER, 30)
     assert once["task"] == q(2, 0)
+    moved_back = kept(record)
 
     retried = inspector.post(url, body, format="json")
     assert retried.status_code == 200
@@ -309,6 +346,11 @@ def test_a_retried_correction_does_not_move_counts_back_twice(line):
     assert counters(EB_ORDER, 30) == once
     assert len(reversals(record)) == 1
     assert OutboxEvent.objects.filter(topic="quality.scrap.reversed").count() == 1
+    again = kept(record)
+    assert (again.moved_back_at, again.quantity_moved_back) == (
+        moved_back.moved_back_at,
+        moved_back.quantity_moved_back,
+    )
 
 
 def test_a_scrap_of_a_lot_corrected_moves_the_order_back_too(housings):
@@ -328,6 +370,7 @@ def test_a_scrap_of_a_lot_corrected_moves_the_order_back_too(housings):
     assert counters(order.number, 20) == before
     [entry] = reversals(record)
     assert (entry["moved_back"], entry["order_id"]) == ("50", order.pk)
+    assert kept(record).quantity_moved_back == 50 and kept(record).moved_back_at is not None
 
 
 def test_a_correction_of_a_scrap_that_moved_nothing_moves_nothing_back(line):
@@ -341,6 +384,9 @@ def test_a_correction_of_a_scrap_that_moved_nothing_moves_nothing_back(line):
     assert counters(EB_ORDER, 30) == before
     [entry] = reversals(not_here)
     assert (entry["moved"], entry["moved_back"]) == ("0", "0")
+    # Moved back, if nothing: a later scrap of the unit posts anew.
+    assert kept(not_here).moved_back_at is not None
+    assert kept(not_here).quantity_moved_back == 0
     assert "its scrap moved nothing at operation 30, so nothing moved back" in entry["note"]
 
 
@@ -360,16 +406,20 @@ def test_a_scrap_still_standing_on_another_record_keeps_the_counts(line):
     assert counters(EB_ORDER, 30) == scrapped
     assert inspection_status(operation=first.operation, unit=first.unit)[0] == "scrapped"
     assert reversals(second) == []
-    kept = AuditEntry.objects.get(
+    kept_entry = AuditEntry.objects.get(
         action="inspection.scrap_kept", object_id=str(second.disposition.pk)
     )
-    assert kept.data["standing_record_id"] == first.pk
+    assert kept_entry.data["standing_record_id"] == first.pk
+    assert kept(second).moved_back_at is None and kept(first).moved_back_at is None
 
     corrected(first)
     assert counters(EB_ORDER, 30) == before
     assert inspection_status(operation=first.operation, unit=first.unit)[0] == "passed"
     assert [e["moved_back"] for e in reversals(first)] == ["1"]
     assert [e["moved_back"] for e in reversals(second)] == ["0"]
+    assert (kept(first).quantity_moved, kept(first).quantity_moved_back) == (1, 1)
+    assert (kept(second).quantity_moved, kept(second).quantity_moved_back) == (0, 0)
+    assert kept(first).moved_back_at == kept(second).moved_back_at
 
 
 def test_a_correction_that_fails_again_can_be_scrapped_again(line):
@@ -386,9 +436,12 @@ def test_a_correction_that_fails_again_can_be_scrapped_again(line):
     assert counters(EB_ORDER, 30)["task"] == q(1, 1)
     assert counters(EB_ORDER, 30)["operation"] == q(1, 1)
     assert scrap_audit(still_bad)["moved"] == "1"
+    assert kept(still_bad).quantity_moved == 1 and kept(still_bad).moved_back_at is None
 
     corrected(still_bad)  # and that scrap goes back in its turn
     assert counters(EB_ORDER, 30)["task"] == q(2, 0)
+    assert kept(still_bad).quantity_moved_back == 1
+    assert kept(record).quantity_moved_back == 1
 
 
 def test_corrections_of_rework_and_use_as_is_change_no_counters(line):
@@ -405,6 +458,9 @@ def test_corrections_of_rework_and_use_as_is_change_no_counters(line):
         action__in=("inspection.scrap_reverse", "inspection.scrap_kept")
     ).exists()
     assert not OutboxEvent.objects.filter(topic="quality.scrap.reversed").exists()
+    assert not Disposition.objects.filter(
+        Q(quantity_moved__isnull=False) | Q(moved_back_at__isnull=False)
+    ).exists()
 
 
 def test_moving_back_never_takes_a_counter_below_zero(line):
@@ -421,14 +477,34 @@ def test_moving_back_never_takes_a_counter_below_zero(line):
     [entry] = reversals(record)
     assert entry["moved_back"] == "0"
     assert "held only 0 scrap" in entry["note"]
+    assert (kept(record).quantity_moved, kept(record).quantity_moved_back) == (1, 0)
 
 
-def test_a_scrap_whose_audit_entry_is_missing_moves_nothing_back(line):
-    """What a scrap moved is kept only in its audit entry: without it nothing is guessed."""
+def test_what_moves_back_is_read_from_the_disposition_not_the_audit_trail(line):
+    """The audit trail records the scrap; the disposition is what a correction reads."""
+    inspector = line
+    before = counters(EB_ORDER, 30)
+    record = failed(inspector, "EB-0001")
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    AuditEntry.objects.filter(
+        action="inspection.disposition", object_id=str(record.disposition.pk)
+    ).delete()
+    corrected(record)
+    assert counters(EB_ORDER, 30) == before
+    [entry] = reversals(record)
+    assert (entry["moved"], entry["moved_back"]) == ("1", "1")
+
+
+def test_a_scrap_whose_move_is_not_known_moves_nothing_back(line):
+    """A scrap posted before dispositions kept what it moved, whose audit entry could not be
+    read, keeps quantity_moved blank: nothing is guessed, and nothing moves back."""
     inspector = line
     record = failed(inspector, "EB-0001")
     disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
     scrapped = counters(EB_ORDER, 30)
+    Disposition.objects.filter(record=record).update(
+        quantity_moved=None, moved_task=None, moved_order=None
+    )
     AuditEntry.objects.filter(
         action="inspection.disposition", object_id=str(record.disposition.pk)
     ).delete()
@@ -437,3 +513,4 @@ def test_a_scrap_whose_audit_entry_is_missing_moves_nothing_back(line):
     [entry] = reversals(record)
     assert entry["moved"] is None and entry["moved_back"] == "0"
     assert "not in the audit trail" in entry["note"]
+    assert kept(record).moved_back_at is not None and kept(record).quantity_moved_back == 0
