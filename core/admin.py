@@ -3,6 +3,19 @@ from django.contrib import admin
 from .models import AuditEntry, OutboxEvent
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Ledgers and decisions are written by the services (pages, API), never edited here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(admin.ModelAdmin):
     list_display = ("id", "topic", "created_at", "dispatched_at", "attempts")

@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from core.admin import ReadOnlyAdmin
+
 from . import models as m
 from .services.inspections import inspection_plan_new_version
 
@@ -67,19 +69,6 @@ class DefectCodeAdmin(admin.ModelAdmin):
 class DefectRateRuleAdmin(admin.ModelAdmin):
     list_display = ("work_center", "routing_step", "threshold_pct", "min_sample", "window")
     list_filter = ("work_center",)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Ledgers and decisions are written by the services (pages, API), never edited here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MeasurementInline(admin.TabularInline):

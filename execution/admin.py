@@ -1,0 +1,196 @@
+"""Admin for execution. Exception routing rules are configured here (type and severity →
+who answers, how fast, who is next). Everything else — tasks, the event log, material
+issues and approvals, shortages, labour, progress snapshots, exceptions and their
+timelines — is written by the services behind the pages and the API (which lock, validate,
+audit and notify), so the admin shows it read-only."""
+
+from django import forms
+from django.contrib import admin
+
+from core.admin import ReadOnlyAdmin
+from core.roles import Role
+
+from . import models as m
+
+ROLE_CHOICES = [(role, Role.LABELS[role]) for role in Role.ALL]
+
+
+class AlertRuleForm(forms.ModelForm):
+    # The roles are the role groups the exception loop notifies: a name outside them would
+    # route exceptions to nobody.
+    handler_role = forms.ChoiceField(choices=ROLE_CHOICES, help_text="Who must respond.")
+    escalate_to_role = forms.ChoiceField(
+        choices=[("", "The next in the chain"), *ROLE_CHOICES],
+        required=False,
+        help_text="Who is next when the deadline passes unacknowledged.",
+    )
+
+    class Meta:
+        model = m.AlertRule
+        fields = [
+            "alert_type",
+            "severity",
+            "handler_role",
+            "ack_minutes",
+            "escalate_to_role",
+            "auto_requisition",
+            "default_downtime_minutes",
+        ]
+
+
+@admin.register(m.AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    form = AlertRuleForm
+    list_display = (
+        "alert_type",
+        "severity",
+        "handler_role",
+        "ack_minutes",
+        "escalate_to_role",
+        "auto_requisition",
+        "default_downtime_minutes",
+    )
+    list_filter = ("alert_type", "severity", "handler_role")
+
+
+class AlertStepInline(admin.TabularInline):
+    model = m.AlertStep
+    extra = 0
+    fields = ("at", "kind", "text", "by", "role")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(m.WorkAlert)
+class WorkAlertAdmin(ReadOnlyAdmin):
+    list_display = (
+        "number",
+        "alert_type",
+        "severity",
+        "status",
+        "handler_role",
+        "ack_deadline",
+        "escalation_level",
+        "equipment",
+        "order",
+        "raised_at",
+    )
+    list_filter = ("status", "severity", "alert_type", "raised_via")
+    search_fields = ("number", "external_id", "description", "order__number")
+    list_select_related = ("equipment", "order")
+    date_hierarchy = "raised_at"
+    inlines = [AlertStepInline]
+
+
+@admin.register(m.Task)
+class TaskAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "order",
+        "operation",
+        "status",
+        "operator",
+        "equipment",
+        "quantity_good",
+        "quantity_scrap",
+    )
+    list_filter = ("status", "operation__work_center")
+    search_fields = ("order__number", "operator__badge", "operator__name")
+    list_select_related = ("order", "operation", "operator", "equipment")
+
+
+@admin.register(m.DispatchDecision)
+class DispatchDecisionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "equipment", "task", "decided_at", "reason")
+    list_filter = ("equipment",)
+    list_select_related = ("equipment", "task__order", "task__operation")
+
+
+@admin.register(m.ProductionEvent)
+class ProductionEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "event_id",
+        "kind",
+        "occurred_at",
+        "order",
+        "operation",
+        "operator",
+        "equipment",
+        "quantity_good",
+        "quantity_scrap",
+        "trace_code",
+        "source",
+    )
+    list_filter = ("kind", "source")
+    search_fields = ("event_id", "order__number", "trace_code")
+    list_select_related = ("order", "operation", "operator", "equipment")
+    # The log holds millions of rows: no count for the paginator, no date drill-down.
+    show_full_result_count = False
+
+
+@admin.register(m.MaterialRequirement)
+class MaterialRequirementAdmin(ReadOnlyAdmin):
+    list_display = ("id", "order", "operation", "item", "quantity_required", "quantity_issued")
+    search_fields = ("order__number", "item__code")
+    list_select_related = ("order", "operation", "item")
+
+
+@admin.register(m.MaterialIssue)
+class MaterialIssueAdmin(ReadOnlyAdmin):
+    list_display = ("id", "external_id", "requirement", "lot", "quantity", "issued_at")
+    search_fields = ("external_id", "requirement__order__number", "lot__code")
+    list_select_related = ("requirement__order", "requirement__item", "lot")
+
+
+@admin.register(m.IssueApproval)
+class IssueApprovalAdmin(ReadOnlyAdmin):
+    list_display = ("id", "requirement", "quantity", "status", "requested_by", "requested_at", "decided_by")
+    list_filter = ("status",)
+    list_select_related = ("requirement__order", "requirement__item", "requested_by", "decided_by")
+
+
+@admin.register(m.MaterialShortage)
+class MaterialShortageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "requirement", "quantity_short", "status", "requisition", "raised_at")
+    list_filter = ("status",)
+    list_select_related = ("requirement__order", "requirement__item", "requisition")
+
+
+@admin.register(m.LabourBooking)
+class LabourBookingAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "operator",
+        "task",
+        "started_at",
+        "ended_at",
+        "quantity_good",
+        "quantity_scrap",
+    )
+    list_filter = ("operator",)
+    date_hierarchy = "started_at"
+    list_select_related = ("operator", "task__order", "task__operation")
+
+
+@admin.register(m.ProgressSnapshot)
+class ProgressSnapshotAdmin(ReadOnlyAdmin):
+    list_display = (
+        "order",
+        "operation",
+        "taken_at",
+        "completion_pct",
+        "planned_pct",
+        "lagging",
+        "delay_hours",
+    )
+    list_filter = ("lagging",)
+    search_fields = ("order__number",)
+    date_hierarchy = "taken_at"
+    list_select_related = ("order", "operation")
