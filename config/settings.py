@@ -5,9 +5,11 @@ console e-mail. Production: see config/settings_production.py and docs/deploymen
 """
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CLOSEDLOOP_VAR_DIR", BASE_DIR / "var"))
@@ -23,6 +25,18 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+def env_number(name: str, default: str, *, minimum: float = 0) -> Decimal:
+    """A number from the environment; a bad value stops the start with its name."""
+    raw = os.environ.get(name, default).strip()
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if not value.is_finite() or value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r}: give a number of at least {minimum}.")
+    return value
 
 
 # Development default only; config/settings_production.py refuses to start without one.
@@ -133,6 +147,11 @@ LOGOUT_REDIRECT_URL = "home"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "closedloop@localhost")
+
+# Shop floor: an issue up to the requirement plus this share goes through without approval;
+# moving work in progress to a backup machine takes this long (delay estimates).
+EXECUTION_ISSUE_TOLERANCE_PCT = env_number("EXECUTION_ISSUE_TOLERANCE_PCT", "2")
+EXECUTION_TRANSFER_MINUTES = int(env_number("EXECUTION_TRANSFER_MINUTES", "30"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -69,6 +69,35 @@ def test_settings_read_from_environment():
     ], result.stderr
 
 
+def settings_values(code: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", f"import django;django.setup();{code}"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_shop_floor_settings_read_from_environment():
+    code = (
+        "from django.conf import settings as s;"
+        "from execution.services.material import issue_tolerance;"
+        "from execution.services.alerts import transfer_minutes;"
+        "print(s.EXECUTION_ISSUE_TOLERANCE_PCT, issue_tolerance(), transfer_minutes())"
+    )
+    result = settings_values(
+        code, EXECUTION_ISSUE_TOLERANCE_PCT="5.5", EXECUTION_TRANSFER_MINUTES="45"
+    )
+    assert result.stdout.split() == ["5.5", "0.055", "45"], result.stderr
+    for name, bad in (
+        ("EXECUTION_ISSUE_TOLERANCE_PCT", "two"),
+        ("EXECUTION_TRANSFER_MINUTES", "-5"),
+    ):
+        refused = settings_values("pass", **{name: bad})
+        assert refused.returncode != 0 and f"{name}={bad!r}" in refused.stderr
+
+
 def test_embedded_default_needs_no_server():
     code = "from django.conf import settings as s; print(s.CELERY_BROKER_URL)"
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CELERY_BROKER_URL"}}

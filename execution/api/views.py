@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -66,7 +66,15 @@ class DispatchView(APIView):
 
     permission_classes = [FloorWrites]
 
-    @extend_schema(request=s.DispatchInputSerializer, responses=s.TaskSerializer)
+    @extend_schema(
+        request=s.DispatchInputSerializer,
+        responses={
+            200: s.TaskSerializer,
+            204: OpenApiResponse(
+                description="No ready task for this machine (the decision is recorded)."
+            ),
+        },
+    )
     def post(self, request):
         data = s.DispatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -74,9 +82,8 @@ class DispatchView(APIView):
             equipment=data.validated_data["equipment"], by=request.user
         )
         if task is None:
-            return Response(
-                {"detail": "No ready task for this machine."}, status=status.HTTP_204_NO_CONTENT
-            )
+            # 204 carries no body: the reason is in the recorded dispatch decision.
+            return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(s.TaskSerializer(task).data)
 
 
@@ -135,15 +142,29 @@ class IssueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=s.IssueInputSerializer,
-        responses={201: s.IssueSerializer, 202: s.ApprovalSerializer},
+        responses={
+            201: s.IssueSerializer,
+            202: s.ApprovalSerializer,
+            200: OpenApiResponse(
+                description="A repeated external_id: what the first request made (an issue "
+                "or an approval request), nothing changed."
+            ),
+        },
     )
     def create(self, request, *args, **kwargs):
         data = s.IssueInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        external_id = data.validated_data.get("external_id")
+        seen = bool(external_id) and (
+            MaterialIssue.objects.filter(external_id=external_id).exists()
+            or IssueApproval.objects.filter(external_id=external_id).exists()
+        )
         result = material_services.material_issue(by=request.user, **data.validated_data)
         if isinstance(result, IssueApproval):
-            return Response(s.ApprovalSerializer(result).data, status=status.HTTP_202_ACCEPTED)
-        return Response(s.IssueSerializer(result).data, status=status.HTTP_201_CREATED)
+            body, made = s.ApprovalSerializer(result).data, status.HTTP_202_ACCEPTED
+        else:
+            body, made = s.IssueSerializer(result).data, status.HTTP_201_CREATED
+        return Response(body, status=status.HTTP_200_OK if seen else made)
 
 
 class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
