@@ -151,7 +151,15 @@ class MaterialIssueAdmin(ReadOnlyAdmin):
 
 @admin.register(m.IssueApproval)
 class IssueApprovalAdmin(ReadOnlyAdmin):
-    list_display = ("id", "requirement", "quantity", "status", "requested_by", "requested_at", "decided_by")
+    list_display = (
+        "id",
+        "requirement",
+        "quantity",
+        "status",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+    )
     list_filter = ("status",)
     list_select_related = ("requirement__order", "requirement__item", "requested_by", "decided_by")
 
