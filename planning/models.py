@@ -294,6 +294,24 @@ class ProductionOrder(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
+    # What the shop floor predicts (execution's hourly roll-up, through the domain events
+    # execution.order.delay_predicted / delay_cleared): kept by planning/services/feedback.py.
+    predicted_end = models.DateTimeField(
+        null=True, blank=True, help_text="When the shop floor expects the order to finish."
+    )
+    predicted_delay_hours = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Predicted end against the planned end, in hours (blank: on plan).",
+    )
+    delay_reasons = models.JSONField(
+        default=list, blank=True, help_text="Why, as the shop floor reported it."
+    )
+    delay_predicted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the prediction was made."
+    )
 
     class Meta:
         ordering = ["due_date", "priority", "number"]
@@ -318,6 +336,14 @@ class ProductionOrder(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def prediction_open(self) -> bool:
+        """The shop floor's prediction applies: the order is on the floor and has one."""
+        return self.delay_predicted_at is not None and self.status in (
+            self.Status.RELEASED,
+            self.Status.IN_PROGRESS,
+        )
 
 
 class OrderOperation(models.Model):

@@ -1,5 +1,7 @@
 """Reads for planning pages and the API, joined so a page costs a constant number of queries."""
 
+from decimal import Decimal
+
 from django.db.models import Prefetch, QuerySet
 
 from .models import OrderOperation, ProductionOrder
@@ -40,3 +42,15 @@ def mrp_run_results(run) -> dict:
         "messages": messages,
         "demands": (run.summary or {}).get("demands", []),
     }
+
+
+def delayed_orders(*, tolerance_hours: Decimal = Decimal("1")) -> QuerySet:
+    """Open orders the shop floor predicts late, the latest first by delay."""
+    return (
+        ProductionOrder.objects.filter(
+            status__in=(ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS),
+            predicted_delay_hours__gt=tolerance_hours,
+        )
+        .select_related("item")
+        .order_by("-predicted_delay_hours", "due_date", "number")
+    )

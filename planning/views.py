@@ -34,6 +34,8 @@ from .services import schedule as schedule_services
 from .services.capacity import capacity_load, capacity_plan_check, plant_tz
 from .services.orders import mps_entry_set
 
+DELAYED_SHOWN = 50  # on the schedule page; the rest are counted
+
 TRANSITIONS = {
     "plan": order_services.production_order_plan,
     "release": order_services.production_order_release,
@@ -292,8 +294,18 @@ def mrp_firm(request, pk: int):
 @login_required
 def schedule(request):
     runs = list(ScheduleRun.objects.select_related("created_by")[:10])
+    delayed = selectors.delayed_orders()
+    shown = list(delayed[:DELAYED_SHOWN])
+    more = delayed.count() - len(shown) if len(shown) == DELAYED_SHOWN else 0
     return render(
-        request, "planning/schedule.html", {"runs": runs, "run": runs[0] if runs else None}
+        request,
+        "planning/schedule.html",
+        {
+            "runs": runs,
+            "run": runs[0] if runs else None,
+            "delayed": shown,
+            "delayed_more": more,
+        },
     )
 
 

@@ -163,6 +163,10 @@ class ProductionOrderSerializer(serializers.ModelSerializer):
             "released_at",
             "completed_at",
             "note",
+            "predicted_end",
+            "predicted_delay_hours",
+            "delay_reasons",
+            "delay_predicted_at",
             "operations",
         ]
         read_only_fields = fields

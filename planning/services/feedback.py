@@ -1,0 +1,92 @@
+"""Feedback from the shop floor to the plan: predicted delays.
+
+Execution's hourly progress roll-up announces an open order whose predicted end lies more
+than its tolerance past the planned end (`execution.order.delay_predicted`, again each time
+the delay grows by another step) and one that is back within it
+(`execution.order.delay_cleared`). Planning keeps the latest prediction on the order
+(`predicted_end`, `predicted_delay_hours`, `delay_reasons`, `delay_predicted_at`): the order
+pages and the API show it, and the schedule page lists the delayed open orders as the reason
+to reschedule.
+
+The handlers run from the outbox (planning does not import execution): each is idempotent,
+and a message older than the prediction already kept changes nothing, since a retried
+delivery may arrive after a newer one.
+"""
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+
+from core.events import handler
+from core.models import OutboxEvent
+
+from ..models import ProductionOrder
+
+DELAY_PREDICTED = "execution.order.delay_predicted"
+DELAY_CLEARED = "execution.order.delay_cleared"
+REASONS_KEPT = 20
+
+
+def _instant(value, name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    parsed = parse_datetime(str(value))
+    if parsed is None or parsed.tzinfo is None:
+        raise ValueError(f"{name}: {value!r} is not an aware ISO 8601 instant.")
+    return parsed
+
+
+def _payload(event: OutboxEvent) -> tuple[int, datetime]:
+    payload = event.payload or {}
+    order_id = payload.get("order_id")
+    if not isinstance(order_id, int):
+        raise ValueError(f"order_id: {order_id!r} is not an order id.")
+    at = _instant(payload.get("predicted_at"), "predicted_at") or event.created_at
+    return order_id, at
+
+
+def _not_newer(order_id: int, at: datetime):
+    """The order, unless it holds a prediction made after `at`."""
+    return ProductionOrder.objects.filter(pk=order_id).filter(
+        Q(delay_predicted_at__isnull=True) | Q(delay_predicted_at__lte=at)
+    )
+
+
+@handler(DELAY_PREDICTED)
+def order_delay_predicted(event: OutboxEvent) -> None:
+    order_id, at = _payload(event)
+    payload = event.payload
+    try:
+        delay = Decimal(str(payload.get("delay_hours")))
+    except InvalidOperation:
+        raise ValueError(f"delay_hours: {payload.get('delay_hours')!r} is not a number.") from None
+    if not delay.is_finite():
+        raise ValueError(f"delay_hours: {payload.get('delay_hours')!r} is not a number.")
+    reasons = [
+        {
+            "type": str(r.get("type", "")),
+            "text": str(r.get("text", "")),
+            "ref": str(r.get("ref", "")),
+        }
+        for r in (payload.get("reasons") or [])
+        if isinstance(r, dict)
+    ][:REASONS_KEPT]
+    _not_newer(order_id, at).update(
+        predicted_end=_instant(payload.get("predicted_end"), "predicted_end"),
+        predicted_delay_hours=delay.quantize(Decimal("0.01")),
+        delay_reasons=reasons,
+        delay_predicted_at=at,
+    )
+
+
+@handler(DELAY_CLEARED)
+def order_delay_cleared(event: OutboxEvent) -> None:
+    order_id, at = _payload(event)
+    _not_newer(order_id, at).update(
+        predicted_end=_instant(event.payload.get("predicted_end"), "predicted_end"),
+        predicted_delay_hours=None,
+        delay_reasons=[],
+        delay_predicted_at=at,
+    )

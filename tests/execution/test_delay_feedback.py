@@ -1,0 +1,109 @@
+"""The loop from the shop floor back to the plan: the hourly roll-up's predicted delay lands
+on the production order through the outbox (planning/services/feedback.py), shows on the
+planning pages and in the API, and is cleared when the order is back on plan."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from core.events import outbox_dispatch_pending
+from core.models import OutboxEvent
+from execution.models import LabourBooking
+from execution.services.progress import CLEARED_TOPIC, DELAY_TOPIC, progress_rollup_run
+from planning.models import OrderOperation, ProductionOrder
+from planning.services.feedback import order_delay_predicted
+
+from .test_progress import NOW, PREDICTED_END, _delayed_casting
+
+pytestmark = pytest.mark.django_db
+
+
+def planner() -> Client:
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="zhouba"))
+    return client
+
+
+def test_a_predicted_delay_reaches_the_order_and_the_planning_pages(released, api_as):
+    _delayed_casting(released)
+    progress_rollup_run(now=NOW)
+    assert outbox_dispatch_pending() >= 1
+    order = ProductionOrder.objects.get(pk=released.pk)
+    assert order.predicted_delay_hours == Decimal("10.00")
+    assert order.predicted_end == PREDICTED_END and order.delay_predicted_at == NOW
+    assert any(r["type"] == "task_paused" for r in order.delay_reasons)
+
+    body = api_as("zhouba").get(f"/api/v1/production-orders/{order.pk}/").json()
+    assert body["predicted_delay_hours"] == "10.00" and body["delay_reasons"]
+
+    web = planner()
+    detail = web.get(f"/planning/orders/{order.pk}/").content.decode()
+    assert 'id="order-prediction"' in detail and "+10 h late" in detail
+    assert "Waiting for a crane" in detail
+    listing = web.get("/planning/orders/", {"number": order.number}).content.decode()
+    assert "+10 h late" in listing
+    schedule = web.get("/planning/schedule/").content.decode()
+    assert 'id="delayed-orders"' in schedule and order.number in schedule
+
+
+def test_a_retried_or_older_message_changes_nothing(released):
+    _delayed_casting(released)
+    progress_rollup_run(now=NOW)
+    outbox_dispatch_pending()
+    event = OutboxEvent.objects.get(topic=DELAY_TOPIC)
+    kept = ProductionOrder.objects.get(pk=released.pk)
+
+    order_delay_predicted(event)  # delivered twice
+    again = ProductionOrder.objects.get(pk=released.pk)
+    assert (again.predicted_delay_hours, again.delay_predicted_at) == (
+        kept.predicted_delay_hours,
+        kept.delay_predicted_at,
+    )
+    older = OutboxEvent(
+        topic=DELAY_TOPIC,
+        payload={
+            **event.payload,
+            "delay_hours": "99.00",
+            "predicted_at": (NOW - timedelta(hours=2)).isoformat(),
+        },
+    )
+    order_delay_predicted(older)  # a late retry of an earlier prediction
+    assert ProductionOrder.objects.get(pk=released.pk).predicted_delay_hours == Decimal("10.00")
+
+
+def test_back_on_plan_clears_the_prediction(released):
+    _delayed_casting(released)
+    progress_rollup_run(now=NOW)
+    outbox_dispatch_pending()
+    # The casting picked up: 20 blocks in 10 h, 30 min each — the rest ends before plan.
+    later = NOW + timedelta(hours=1)
+    LabourBooking.objects.filter(task__order=released).update(
+        started_at=later - timedelta(hours=10), ended_at=later, quantity_good=20
+    )
+    OrderOperation.objects.filter(order=released, sequence=10).update(quantity_done=20)
+    result = progress_rollup_run(now=later)
+    assert result["delays_cleared"] == 1
+    outbox_dispatch_pending()
+    order = ProductionOrder.objects.get(pk=released.pk)
+    assert order.predicted_delay_hours is None and order.delay_reasons == []
+    assert order.delay_predicted_at == later
+    assert (
+        "on time" in planner().get("/planning/orders/", {"number": order.number}).content.decode()
+    )
+    assert 'id="delayed-orders"' not in planner().get("/planning/schedule/").content.decode()
+    # Announced once: the next hour has nothing to clear.
+    progress_rollup_run(now=later + timedelta(hours=1))
+    assert OutboxEvent.objects.filter(topic=CLEARED_TOPIC).count() == 1
+
+
+def test_a_malformed_message_is_kept_with_its_error(released):
+    OutboxEvent.objects.create(
+        topic=DELAY_TOPIC, payload={"order_id": released.pk, "delay_hours": "soon"}
+    )
+    outbox_dispatch_pending()
+    event = OutboxEvent.objects.get(topic=DELAY_TOPIC)
+    assert event.dispatched_at is None and "delay_hours: 'soon' is not a number" in event.last_error
+    assert ProductionOrder.objects.get(pk=released.pk).delay_predicted_at is None
