@@ -338,12 +338,13 @@ class ProductionOrder(models.Model):
         return self.number
 
     @property
+    def on_floor(self) -> bool:
+        return self.status in (self.Status.RELEASED, self.Status.IN_PROGRESS)
+
+    @property
     def prediction_open(self) -> bool:
         """The shop floor's prediction applies: the order is on the floor and has one."""
-        return self.delay_predicted_at is not None and self.status in (
-            self.Status.RELEASED,
-            self.Status.IN_PROGRESS,
-        )
+        return self.on_floor and self.delay_predicted_at is not None
 
 
 class OrderOperation(models.Model):

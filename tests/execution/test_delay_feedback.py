@@ -45,6 +45,8 @@ def test_a_predicted_delay_reaches_the_order_and_the_planning_pages(released, ap
     assert "Waiting for a crane" in detail
     listing = web.get("/planning/orders/", {"number": order.number}).content.decode()
     assert "+10 h late" in listing
+    others = web.get("/planning/orders/", {"status": "in_progress"}).content.decode()
+    assert "no delay reported" in others  # open orders the roll-up never announced
     schedule = web.get("/planning/schedule/").content.decode()
     assert 'id="delayed-orders"' in schedule and order.number in schedule
 
