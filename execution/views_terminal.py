@@ -8,10 +8,12 @@ These views only turn a tap or a scan into a call of the execution services
 (`event_record`, `material_issue`, `task_assign`, `dispatch_next`, `issue_approval_decide`)
 and the answer into a card; the rules live in the services. A refused action is shown in its
 card with the service's message and answered with the service's status code (400, 403, 409).
+A task a supervisor has moved to someone else answers, on its card, who has it now.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import wraps
 from uuid import uuid4
 
 from django.contrib.auth.decorators import login_required
@@ -24,6 +26,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import StateConflict
+from core.models import AuditEntry
 from core.roles import Role, user_has_role
 from core.views_helpers import htmx_render, role_required
 from resources.models import Equipment, Item, MaterialLot, Operator, StockBalance
@@ -151,12 +154,57 @@ def _my_tasks(operator: Operator) -> list[Task]:
     return [_with_form_ids(t) for t in ordered]
 
 
+class TaskReassigned(Exception):
+    """The operator acted on a task that was theirs and is now someone else's."""
+
+    def __init__(self, task: Task):
+        super().__init__(f"{task} is no longer assigned to you.")
+        self.task = task
+
+
+def _assignments(task_pk: int):
+    """The audit trail of a task's assignments by supervisors, newest first."""
+    return AuditEntry.objects.filter(
+        action="task.assign", object_type=Task._meta.label_lower, object_id=str(task_pk)
+    )
+
+
 def _my_task_or_404(request, pk: int) -> Task:
-    """One of the signed-in operator's tasks; anyone else's is a 404 (not even its existence)."""
+    """One of the signed-in operator's tasks.
+
+    A task a supervisor took away from this operator raises TaskReassigned (its card then
+    says who has it); any other task is a 404, not even its existence is told.
+    """
     operator = _operator_of(request.user)
     if operator is None:
         raise Http404("You have no operator record.")
-    return get_object_or_404(_task_queryset(operator), pk=pk)
+    task = _task_queryset(operator).filter(pk=pk).first()
+    if task is not None:
+        return task
+    # Only task_assign moves a task from one operator to another, and it records the
+    # operator it took the task from.
+    if _assignments(pk).filter(data__from=operator.pk).exists():
+        raise TaskReassigned(_task_queryset().get(pk=pk))
+    raise Http404("No such task of yours.")
+
+
+def _when(at: datetime) -> str:
+    local = timezone.localtime(at)
+    if local.date() == timezone.localdate():
+        return f"{local:%H:%M}"
+    return f"{local:%d %b %H:%M}"
+
+
+def _reassignment(task: Task) -> dict:
+    """Who assigned the task to its operator, and when (for the card of a task moved away)."""
+    entry = _assignments(task.pk).select_related("actor").first()
+    if entry is None:
+        return {}
+    actor = entry.actor
+    return {
+        "by": (actor.get_full_name() or actor.username) if actor else "",
+        "at": _when(entry.at),
+    }
 
 
 def _card(
@@ -172,11 +220,15 @@ def _card(
 ):
     """One task card, freshly read, with new form ids (and a new id for the scan bar).
 
-    The caller has checked the task is the operator's; it is read again without that filter
-    so that a task reassigned in the meantime still answers with its card (and the message).
+    The caller has checked the task is, or was, the operator's; it is read again without that
+    filter so that a task reassigned in the meantime answers with a card that says who has it
+    now (and no actions).
     """
     fresh = _with_form_ids(_task_queryset().get(pk=task.pk))
-    fresh.reassigned = fresh.operator_id != task.operator_id
+    operator = _operator_of(request.user)
+    fresh.reassigned = operator is None or fresh.operator_id != operator.pk
+    if fresh.reassigned:
+        fresh.reassignment = _reassignment(fresh)
     return render(
         request,
         "execution/partials/terminal_task_response.html",
@@ -192,6 +244,27 @@ def _card(
         },
         status=status,
     )
+
+
+def _answers_reassigned(view):
+    """A task card view that, for a task moved to someone else, answers with the card saying
+    who has it now: a refused action (403, as the event service answers), nothing recorded."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except TaskReassigned as exc:
+            if request.method == "GET":
+                response = _card(request, exc.task, scan_ids=False)
+            else:
+                response = _card(request, exc.task, error="Nothing was recorded.", status=403)
+            # The scan bar's answer goes to the task's card as well.
+            response["HX-Retarget"] = f"#terminal-task-{exc.task.pk}"
+            response["HX-Reswap"] = "outerHTML"
+            return response
+
+    return wrapper
 
 
 @login_required
@@ -212,6 +285,7 @@ def terminal(request):
 
 @login_required
 @require_POST
+@_answers_reassigned
 def terminal_problem(request, pk: int):
     """Raise an exception about this task from the terminal: a machine fault (on the task's
     machine), missing material, a quality problem or anything else; the form's id makes a
@@ -269,6 +343,7 @@ def terminal_problem(request, pk: int):
 
 @login_required
 @require_GET
+@_answers_reassigned
 def terminal_task(request, pk: int):
     task = _my_task_or_404(request, pk)
     return _card(request, task, scan_ids=False)
@@ -329,6 +404,7 @@ def _record_event(request, task: Task, data: dict):
 
 @login_required
 @require_POST
+@_answers_reassigned
 def terminal_action(request, pk: int, action: str):
     if action not in EVENT_ACTIONS:
         raise Http404(f"Unknown action {action!r}.")
@@ -452,6 +528,7 @@ def _issue_material(request, task: Task, code: str, event_id: str, quantity_raw:
 
 @login_required
 @require_POST
+@_answers_reassigned
 def terminal_material(request, pk: int):
     task = _my_task_or_404(request, pk)
     return _issue_material(
@@ -477,6 +554,7 @@ def _scan_message(request, error: str, status: int):
 
 @login_required
 @require_POST
+@_answers_reassigned
 def terminal_scan(request):
     """The scan bar: a lot label issues material to the selected task; any other code on a
     serial-tracked product reports that unit as one good piece."""

@@ -114,12 +114,17 @@ def task_auto_assign(*, task: Task) -> Task:
         task.save(update_fields=["assignment_note"])
         return task
     best = candidates[0]
-    level = {1: "trainee", 2: "qualified", 3: "expert"}.get(best["level"], "")
-    skill = task.operation.required_skill.code if task.operation.required_skill_id else ""
+    operation = task.operation
+    # Say why this operator qualified: the skill and level held, or (no skill required) the
+    # operation's work center being their home.
+    if operation.required_skill_id:
+        level = {1: "trainee", 2: "qualified", 3: "expert"}.get(best["level"], "")
+        why = f"{operation.required_skill.code} {level}".strip()
+    else:
+        why = f"home work center {operation.work_center.code}"
+    count = best["open_tasks"]
     task.operator = best["operator"]
-    task.assignment_note = (
-        f"Auto: {skill} {level}, on shift, {best['open_tasks']} open tasks".replace("  ", " ")
-    )
+    task.assignment_note = f"Auto: {why}, on shift, {count} open task{'' if count == 1 else 's'}"
     task.save(update_fields=["operator", "assignment_note"])
     return task
 

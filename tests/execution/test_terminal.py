@@ -52,6 +52,11 @@ def form_event_id(html: str, action: str) -> str:
     return match.group(1)
 
 
+def words(html: str) -> str:
+    """The page's text with every run of white space as one space."""
+    return " ".join(html.split())
+
+
 def act(client, task: Task, action: str, **data):
     data.setdefault("event_id", f"t-{action}-{ProductionEvent.objects.count()}")
     return client.post(f"/execution/terminal/task/{task.pk}/{action}/", data, **HX)
@@ -207,6 +212,121 @@ def test_another_operators_task_is_out_of_reach(released, as_user):
     assert scan.status_code == 404
     assert not ProductionEvent.objects.exists() and not MaterialIssue.objects.exists()
     assert task_of(10).status == "ready"
+
+
+def reassign_casting_to_zhangsan(api_as) -> Task:
+    """The supervisor gives wangwu's casting to zhangsan (also qualified for CAST) by the API."""
+    casting = task_of(10)
+    assert casting.operator.user.username == "wangwu"
+    moved = api_as("sunqi").post(
+        f"/api/v1/execution/tasks/{casting.pk}/assign/",
+        {"operator": "OP-001", "note": "wangwu to moulding"},
+        format="json",
+    )
+    assert moved.status_code == 200, moved.content
+    casting.refresh_from_db()
+    assert casting.operator.user.username == "zhangsan"
+    return casting
+
+
+def test_tap_on_a_task_reassigned_away_says_who_has_it_and_records_nothing(
+    released, as_user, api_as
+):
+    from execution.models import WorkAlert
+
+    wangwu = as_user("wangwu")
+    stale = wangwu.get(f"/execution/terminal/task/{task_of(10).pk}/", **HX).content.decode()
+    casting = reassign_casting_to_zhangsan(api_as)
+
+    refused = act(wangwu, casting, "start", event_id=form_event_id(stale, "start"))
+    assert refused.status_code == 403  # as event_record answers for someone else's task
+    html = refused.content.decode()
+    assert f'id="terminal-task-{casting.pk}"' in html and 'data-status="reassigned"' in html
+    assert "This task is now assigned to Zhang San (by Qi Sun, " in words(html)
+    assert "it is no longer yours." in html and "Nothing was recorded." in html
+    # No actions, and nothing of the new operator's progress or material.
+    assert "<form" not in html and "<button" not in html
+    assert "terminal-count" not in html and "STEEL-42" not in html
+    assert refused["HX-Retarget"] == f"#terminal-task-{casting.pk}"
+
+    for action in ("report", "complete", "pause"):
+        assert act(wangwu, casting, action, reason="Break").status_code == 403
+    material = wangwu.post(
+        f"/execution/terminal/task/{casting.pk}/material/",
+        {"event_id": "m-r", "code": "S-2026-1101"},
+        **HX,
+    )
+    problem = wangwu.post(
+        f"/execution/terminal/task/{casting.pk}/problem/",
+        {"event_id": "p-r", "kind": "other"},
+        **HX,
+    )
+    scan = wangwu.post(
+        "/execution/terminal/scan/",
+        {"event_id": "s-r", "code": "EB-R-1", "task": casting.pk},
+        **HX,
+    )
+    for answer in (material, problem, scan):
+        assert answer.status_code == 403
+        assert "now assigned to" in answer.content.decode()
+    # The scan bar's answer replaces the card, not the scan message.
+    assert scan["HX-Retarget"] == f"#terminal-task-{casting.pk}"
+    assert scan["HX-Reswap"] == "outerHTML"
+    # Opening the card only shows the notice.
+    card = wangwu.get(f"/execution/terminal/task/{casting.pk}/", **HX)
+    assert card.status_code == 200 and "now assigned to" in card.content.decode()
+    assert "Nothing was recorded." not in card.content.decode()
+
+    assert not ProductionEvent.objects.filter(task=casting).exists()
+    assert not MaterialIssue.objects.exists() and not IssueApproval.objects.exists()
+    assert not WorkAlert.objects.filter(external_id__startswith="terminal-").exists()
+    casting.refresh_from_db()
+    assert casting.status == "ready" and casting.operator.user.username == "zhangsan"
+    # zhangsan, who has it now, starts it as usual.
+    assert act(as_user("zhangsan"), casting, "start").status_code == 200
+
+
+def test_a_task_never_mine_stays_out_of_reach_after_reassignments(released, as_user, api_as):
+    casting = reassign_casting_to_zhangsan(api_as)
+    lisi = as_user("lisi")  # never had the casting
+    assert lisi.get(f"/execution/terminal/task/{casting.pk}/", **HX).status_code == 404
+    assert act(lisi, casting, "start").status_code == 404
+    scan = lisi.post(
+        "/execution/terminal/scan/",
+        {"event_id": "s-l", "code": "EB-L-1", "task": casting.pk},
+        **HX,
+    )
+    assert scan.status_code == 404
+    assert as_user("wangwu").get("/execution/terminal/task/999999/", **HX).status_code == 404
+    # Given back to wangwu, the casting is his again, with its actions.
+    api_as("sunqi").post(
+        f"/api/v1/execution/tasks/{casting.pk}/assign/", {"operator": "OP-003"}, format="json"
+    )
+    back = act(as_user("wangwu"), casting, "start")
+    assert back.status_code == 200 and "Started." in back.content.decode()
+    assert not ProductionEvent.objects.exclude(task=casting).exists()
+
+
+def test_reassignment_landing_during_the_tap_shows_the_notice(released, as_user, monkeypatch):
+    from execution import views_terminal
+    from execution.services.tasks import task_assign
+
+    casting = task_of(10)
+    zhangsan = Operator.objects.get(badge="OP-001")
+    sunqi = get_user_model().objects.get(username="sunqi")
+    record = views_terminal.event_record
+
+    def reassigned_first(**kwargs):
+        task_assign(task=casting, operator=zhangsan, by=sunqi)
+        return record(**kwargs)
+
+    monkeypatch.setattr(views_terminal, "event_record", reassigned_first)
+    refused = act(as_user("wangwu"), casting, "start")
+    assert refused.status_code == 403
+    html = refused.content.decode()
+    assert "is not assigned to you" in html and "now assigned to Zhang San" in words(html)
+    assert "<form" not in html
+    assert not ProductionEvent.objects.exists()
 
 
 def test_lot_scan_issues_material_and_an_over_issue_waits_for_approval(released, as_user):

@@ -1,0 +1,72 @@
+"""The operator terminal in real headless Chromium when a supervisor moves a task away: the
+operator's next tap on the card that is still on the screen says who has the task now."""
+
+import pytest
+
+from tests.integration.browser import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ORDER = "MO-2026-00001"
+
+
+@pytest.fixture
+def closes_db(browser_page):
+    """Close the test body's own database connection before the browser goes (see
+    test_browser_execution.py)."""
+    yield
+    from django.db import connection
+
+    connection.close()
+
+
+@pytest.fixture
+def released_order(demo_plant):
+    from planning.models import ProductionOrder
+    from planning.services.orders import production_order_release
+
+    return production_order_release(order=ProductionOrder.objects.get(number=ORDER))
+
+
+def test_tap_on_a_task_reassigned_meanwhile_shows_who_has_it(
+    live_server, released_order, browser_page, closes_db, tmp_path
+):
+    from django.contrib.auth import get_user_model
+    from playwright.sync_api import expect
+
+    from execution.models import ProductionEvent, Task
+    from execution.services.tasks import task_assign
+    from resources.models import Operator
+
+    casting = Task.objects.get(order=released_order, operation__sequence=10)
+    assert casting.operator.user.username == "wangwu"
+
+    page = browser_page
+    login(page, live_server.url, "wangwu")
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + "/execution/terminal/")
+    card = page.locator(f"#terminal-task-{casting.pk}")
+    expect(card.get_by_role("button", name="Start")).to_be_visible()
+
+    # Meanwhile the supervisor gives the casting to zhangsan (also qualified for CAST).
+    sunqi = get_user_model().objects.get(username="sunqi")
+    zhangsan = Operator.objects.get(user__username="zhangsan")
+    task_assign(task=casting, operator=zhangsan, by=sunqi, note="wangwu to moulding")
+
+    card.get_by_role("button", name="Start").click()
+    notice = card.locator(".terminal-reassigned")
+    expect(notice).to_contain_text(f"This task is now assigned to {zhangsan.name}")
+    expect(notice).to_contain_text(sunqi.get_full_name())
+    expect(card).to_contain_text("Nothing was recorded.")
+    expect(card.get_by_role("button")).to_have_count(0)
+    expect(card).to_have_attribute("data-status", "reassigned")
+    expect(page.locator("#terminal-scan-code")).to_be_focused()
+    # The scan bar no longer offers this task.
+    expect(page.locator("#terminal-scan-for")).not_to_contain_text("10 Casting")
+    page.screenshot(path=str(tmp_path / "terminal-reassigned.png"), full_page=True)
+    assert not ProductionEvent.objects.filter(task=casting).exists()
+    assert Task.objects.get(pk=casting.pk).status == "ready"
+
+    # Refreshed, the list is the operator's own work only.
+    page.get_by_role("button", name="Refresh").click()
+    expect(card).to_have_count(0)
