@@ -398,6 +398,12 @@ class OrderOperation(models.Model):
         blank=True,
         help_text="Blocked by an exception (a fault, missing material): not before this time.",
     )
+    predicted_end = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The shop floor's predicted end at the actual rate (delay feedback); a "
+        "running operation holds its machine at least until then when rescheduled.",
+    )
 
     class Meta:
         ordering = ["order", "sequence"]

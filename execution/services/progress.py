@@ -8,9 +8,10 @@ refresh, so what it shows is as fresh as the last accepted production event.
 `progress_rollup_run` stores the same figures as `ProgressSnapshot` rows keyed by the hour,
 and tells planning about predicted delays through the domain events
 `execution.order.delay_predicted` ({order_id, order, planned_end, predicted_end,
-delay_hours, reasons, predicted_at}) and, once an announced order is back within the
-tolerance, `execution.order.delay_cleared` ({order_id, order, predicted_end, delay_hours,
-predicted_at}).
+delay_hours, reasons, operations, predicted_at}; `operations` lists each open operation's
+{operation_id, sequence, predicted_end, delay_hours}) and, once an announced order is back
+within the tolerance, `execution.order.delay_cleared` ({order_id, order, predicted_end,
+delay_hours, operations, predicted_at}).
 
 Why an order lags is a list of reasons `{type, text, ref}`: open material shortages,
 paused or blocked tasks and lagging or late operations come from here; other apps (open
@@ -567,6 +568,7 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
                         "predicted_end": p.predicted_end.isoformat(),
                         "delay_hours": str(_dec(p.delay_hours, 2)),
                         "reasons": [r.as_dict() for r in p.reasons],
+                        "operations": _operation_predictions(order),
                         "predicted_at": now.isoformat(),
                     },
                 )
@@ -579,6 +581,7 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
                         "order": p.number,
                         "predicted_end": p.predicted_end.isoformat() if p.predicted_end else None,
                         "delay_hours": str(_dec(p.delay_hours or 0.0, 2)),
+                        "operations": _operation_predictions(order),
                         "predicted_at": now.isoformat(),
                     },
                 )
@@ -597,6 +600,25 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
         "delays_announced": announced,
         "delays_cleared": cleared,
     }
+
+
+def _operation_predictions(order: LiveOrder) -> list[dict]:
+    """Each open operation's predicted end, for planning (a running one holds its machine
+    until then when the plan is rescheduled)."""
+    return [
+        {
+            "operation_id": o.progress.id,
+            "sequence": o.progress.sequence,
+            "predicted_end": o.progress.predicted_end.isoformat()
+            if o.progress.predicted_end
+            else None,
+            "delay_hours": None
+            if o.progress.delay_hours is None
+            else str(_dec(o.progress.delay_hours, 2)),
+        }
+        for o in order.operations
+        if o.status not in CLOSED
+    ]
 
 
 def _cleared(p: OrderProgress, before: ProgressSnapshot | None) -> bool:

@@ -4,9 +4,10 @@ Execution's hourly progress roll-up announces an open order whose predicted end 
 than its tolerance past the planned end (`execution.order.delay_predicted`, again each time
 the delay grows by another step) and one that is back within it
 (`execution.order.delay_cleared`). Planning keeps the latest prediction on the order
-(`predicted_end`, `predicted_delay_hours`, `delay_reasons`, `delay_predicted_at`): the order
-pages and the API show it, and the schedule page lists the delayed open orders as the reason
-to reschedule.
+(`predicted_end`, `predicted_delay_hours`, `delay_reasons`, `delay_predicted_at`) and each
+open operation's predicted end: the order pages and the API show it, the schedule page lists
+the delayed open orders as the reason to reschedule, and the scheduler keeps a running
+operation on its machine until its predicted end (planning/services/schedule.py).
 
 The handlers run from the outbox (planning does not import execution): each is idempotent,
 and a message older than the prediction already kept changes nothing, since a retried
@@ -22,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from core.events import handler
 from core.models import OutboxEvent
 
-from ..models import ProductionOrder
+from ..models import OrderOperation, ProductionOrder
 
 DELAY_PREDICTED = "execution.order.delay_predicted"
 DELAY_CLEARED = "execution.order.delay_cleared"
@@ -73,20 +74,35 @@ def order_delay_predicted(event: OutboxEvent) -> None:
         for r in (payload.get("reasons") or [])
         if isinstance(r, dict)
     ][:REASONS_KEPT]
-    _not_newer(order_id, at).update(
+    updated = _not_newer(order_id, at).update(
         predicted_end=_instant(payload.get("predicted_end"), "predicted_end"),
         predicted_delay_hours=delay.quantize(Decimal("0.01")),
         delay_reasons=reasons,
         delay_predicted_at=at,
     )
+    if updated:
+        _operations_predicted(order_id, payload.get("operations"))
 
 
 @handler(DELAY_CLEARED)
 def order_delay_cleared(event: OutboxEvent) -> None:
     order_id, at = _payload(event)
-    _not_newer(order_id, at).update(
+    updated = _not_newer(order_id, at).update(
         predicted_end=_instant(event.payload.get("predicted_end"), "predicted_end"),
         predicted_delay_hours=None,
         delay_reasons=[],
         delay_predicted_at=at,
     )
+    if updated:
+        _operations_predicted(order_id, event.payload.get("operations"))
+
+
+def _operations_predicted(order_id: int, rows) -> None:
+    """Each listed operation of the order gets its predicted end (the scheduler keeps a
+    running operation on its machine until then)."""
+    for row in rows or []:
+        if not isinstance(row, dict) or not isinstance(row.get("operation_id"), int):
+            raise ValueError(f"operations: {row!r} does not name an operation_id.")
+        OrderOperation.objects.filter(pk=row["operation_id"], order_id=order_id).update(
+            predicted_end=_instant(row.get("predicted_end"), "operations.predicted_end")
+        )

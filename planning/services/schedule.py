@@ -4,7 +4,10 @@ check independently, and write the schedule back to the operations.
 Time origin: the run's start, rounded down to the minute; the engine works in minutes.
 Jobs are open orders (planned, released, in progress). Operations done or cancelled are left
 out; an operation in progress or paused is fixed where it runs (its machine and actual
-start), a frozen one where it was planned. Each remaining operation may run on any of its
+start) and holds that machine until the rest of its quantity is made — from now, in the
+machine's working time at the planned rate, or until the shop floor's predicted end at the
+actual rate when that is later (delay feedback, planning/services/feedback.py); a frozen
+one stays where it was planned. Each remaining operation may run on any of its
 eligible machines (all machines of its work center when none is named) for setup + run
 minutes of the quantity still to make. Machines work in their work center's shifts, less
 holidays and their maintenance windows. Tardiness weight: 10 − priority (priority 1 → 9).
@@ -49,6 +52,22 @@ def _minutes(origin: datetime, at: datetime) -> int:
 
 def _at(origin: datetime, minutes: int) -> datetime:
     return origin + timedelta(minutes=minutes)
+
+
+def _working_end(intervals: tuple, minutes: int) -> int:
+    """The minute (from the origin) when `minutes` of working time from the origin are
+    done in `intervals` (sorted (start, end) minutes); past the last one, wall time."""
+    left = minutes
+    at = 0
+    for start, end in intervals:
+        if end <= at:
+            continue
+        start = max(start, at)
+        if left <= end - start:
+            return start + left
+        left -= end - start
+        at = end
+    return at + left
 
 
 def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
@@ -144,6 +163,14 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
             if fixed is not None:
                 machine = next((m for m in machines if m.pk == op.equipment_id), op.equipment)
                 used[machine.pk] = machine
+                if op.status in RUNNING_OPS:
+                    # Still on its machine until the rest is made: from now, in the machine's
+                    # working time at the planned rate (its setup is behind it), or until
+                    # the shop floor's predicted end at the actual rate when that is later.
+                    end = _working_end(working(machine), math.ceil(op.run_minutes_per_unit * qty))
+                    if op.predicted_end is not None and op.predicted_end > origin:
+                        end = max(end, _minutes(origin, op.predicted_end))
+                    minutes = max(1, end - fixed.start)
                 ops.append(
                     engine.Operation(
                         id=f"{op.pk}:0",

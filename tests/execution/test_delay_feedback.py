@@ -35,6 +35,9 @@ def test_a_predicted_delay_reaches_the_order_and_the_planning_pages(released, ap
     assert order.predicted_delay_hours == Decimal("10.00")
     assert order.predicted_end == PREDICTED_END and order.delay_predicted_at == NOW
     assert any(r["type"] == "task_paused" for r in order.delay_reasons)
+    # Each open operation's predicted end too: the scheduler holds a running one's machine.
+    casting = OrderOperation.objects.get(order=released, sequence=10)
+    assert casting.predicted_end == PREDICTED_END
 
     body = api_as("zhouba").get(f"/api/v1/production-orders/{order.pk}/").json()
     assert body["predicted_delay_hours"] == "10.00" and body["delay_reasons"]
@@ -92,6 +95,8 @@ def test_back_on_plan_clears_the_prediction(released):
     order = ProductionOrder.objects.get(pk=released.pk)
     assert order.predicted_delay_hours is None and order.delay_reasons == []
     assert order.delay_predicted_at == later
+    casting = OrderOperation.objects.get(order=released, sequence=10)
+    assert casting.predicted_end is not None and casting.predicted_end < PREDICTED_END
     assert (
         "on time" in planner().get("/planning/orders/", {"number": order.number}).content.decode()
     )

@@ -1,5 +1,6 @@
 """Scheduling the demo plant's open orders: feasible, frozen and running work kept, API, page."""
 
+import math
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from core.roles import Role
 from planning import scheduling as engine
 from planning.models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun
 from planning.services.orders import operation_freeze
-from planning.services.schedule import schedule_problem_build, schedule_run_execute
+from planning.services.schedule import _working_end, schedule_problem_build, schedule_run_execute
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +123,71 @@ def test_capacity_load_follows_the_scheduled_parts(demo_plant):
     assert any(c.load > 0 for c in cells)
     # Parts lie inside shifts: nothing is loaded on a day without shifts (Sundays).
     assert all(c.load == 0 for c in cells if c.available == 0)
+
+
+def test_working_end_counts_only_working_minutes():
+    shifts = ((-120, 60), (600, 900), (1200, 1300))
+    assert _working_end(shifts, 30) == 30  # inside the current shift
+    assert _working_end(shifts, 60) == 60
+    assert _working_end(shifts, 100) == 640  # 60 today, 40 in the next shift
+    assert _working_end(shifts, 400) == 1240
+    assert _working_end(shifts, 500) == 1300 + 40  # 460 in the calendar, then wall time
+    assert _working_end((), 45) == 45
+
+
+def _running_long_since(origin):
+    """MO-2026-00001's casting started on CAST-01 two days ago with 40 of 50 blocks to go."""
+    order = ProductionOrder.objects.get(number="MO-2026-00001")
+    casting = order.operations.get(sequence=10)
+    OrderOperation.objects.filter(pk=casting.pk).update(
+        status=OrderOperation.Status.IN_PROGRESS,
+        actual_start=origin - timedelta(days=2),
+        equipment=casting.eligible_equipment.first() or casting.work_center.equipment.first(),
+        quantity_done=10,
+    )
+    casting.refresh_from_db()
+    return casting
+
+
+def _fixed_op(problem, lookup, operation):
+    return next(
+        op for job in problem.jobs for op in job.operations if lookup[op.id].pk == operation.pk
+    )
+
+
+def test_a_running_operation_holds_its_machine_until_the_rest_is_made(demo_plant):
+    origin = timezone.now().replace(second=0, microsecond=0)
+    casting = _running_long_since(origin)
+    problem, lookup = schedule_problem_build(origin=origin)
+    op = _fixed_op(problem, lookup, casting)
+    assert op.fixed is not None and op.fixed.start == -2 * 24 * 60
+    machine = next(m for m in problem.machines if m.id == op.fixed.machine)
+    rest = math.ceil(casting.run_minutes_per_unit * 40)  # its setup is behind it
+    end = op.fixed.start + op.modes[0].run
+    assert end == _working_end(machine.working, rest) > 0  # from now, in working time
+
+    # The shop floor predicts a later end at the actual rate: the machine is held till then.
+    predicted = origin + timedelta(minutes=end + 600)
+    OrderOperation.objects.filter(pk=casting.pk).update(predicted_end=predicted)
+    problem, lookup = schedule_problem_build(origin=origin)
+    op = _fixed_op(problem, lookup, casting)
+    assert op.fixed.start + op.modes[0].run == end + 600
+
+    # An earlier prediction does not shorten the planned rest.
+    OrderOperation.objects.filter(pk=casting.pk).update(predicted_end=origin + timedelta(hours=1))
+    problem, lookup = schedule_problem_build(origin=origin)
+    op = _fixed_op(problem, lookup, casting)
+    assert op.fixed.start + op.modes[0].run == end
+
+
+def test_nothing_else_is_scheduled_on_a_machine_still_running_old_work(demo_plant):
+    origin = timezone.now().replace(second=0, microsecond=0)
+    casting = _running_long_since(origin)
+    run = run_now()
+    assert run.status == "done", run.error
+    held = ScheduleAssignment.objects.get(run=run, operation=casting)
+    assert held.end > timezone.now()  # still running: it ends after now, not two days ago
+    others = ScheduleAssignment.objects.filter(run=run, equipment=held.equipment).exclude(
+        operation=casting
+    )
+    assert all(a.start >= held.end or a.end <= held.start for a in others)
