@@ -15,10 +15,18 @@ Up — `where_used(lot=…)`: the orders the lot was issued to, what those order
 units and lots their events name), and, for a produced lot that was issued further, the same
 again, up to the end items.
 
+Scrapped, both ways: a unit or lot is scrapped when a current inspection record of it (one
+nobody corrected) carries a scrap disposition — the gate's rule, see
+services/inspections.py; a correction ends that scrap — or when its production events
+report scrap and no good. `scrapped_by` says which: "inspection record 12 at operation 30"
+or "production report".
+
 Cost: both walk the structure level by level and load each level with a fixed number of
 queries for every unit and lot on it (down: events, operations with their tasks, inspection
 records, measurements, issues; up: issues, produced identities, units, lots), so a lookup
-costs a handful of queries per BOM level whatever the length of the history.
+costs a handful of queries per BOM level whatever the length of the history. Down, the
+dispositions come with the inspection records (a join, no query of their own); up, one more
+query per level reads the current scrap dispositions of everything made on it.
 """
 
 from __future__ import annotations
@@ -35,10 +43,11 @@ from execution.models import MaterialIssue, ProductionEvent
 from planning.models import OrderOperation
 from resources.models import MaterialLot, SerialUnit
 
-from .models import InspectionRecord, Measurement, TraceCode
+from .models import Disposition, InspectionRecord, Measurement, TraceCode
 
 MAX_LEVELS = 10  # BOM levels followed either way; deeper chains are marked truncated
 K = ProductionEvent.Kind
+D = Disposition.Decision
 ZERO = Decimal(0)
 
 
@@ -252,6 +261,8 @@ class Genealogy:
     supplier_lot: str
     level: int
     produced: bool = False
+    scrapped: bool = False
+    scrapped_by: str = ""  # see the module docstring
     orders: list[str] = field(default_factory=list)
     operations: list[OperationRow] = field(default_factory=list)
     other_inspections: list[InspectionRow] = field(default_factory=list)
@@ -296,6 +307,8 @@ RECORD_FIELDS = (
     "inspector__username",
     "defect_code__code",
     "defect_code__name",
+    "operation__sequence",
+    "disposition__decision",
 )
 MEASUREMENT_FIELDS = (
     "record_id",
@@ -362,6 +375,29 @@ def _node(obj, level: int) -> Genealogy:
         supplier_lot="" if is_unit else obj.supplier_lot,
         level=level,
     )
+
+
+def _scrapped_by(*, scrap_record: dict | None, scrap_reported: bool) -> str:
+    """Why a unit or lot counts as scrapped ("" when it does not): a current record with a
+    scrap disposition (`id`, `operation__sequence`), else production events that reported
+    scrap and no good."""
+    if scrap_record is not None:
+        return (
+            f"inspection record {scrap_record['id']} "
+            f"at operation {scrap_record['operation__sequence']}"
+        )
+    return "production report" if scrap_reported else ""
+
+
+def _current_scrap(records: list[dict]) -> dict | None:
+    """The first current record with a scrap disposition among all the records of one unit
+    or lot (oldest first): every record of a correction chain names the same unit or lot,
+    so the ones corrected are all in the list."""
+    superseded = {r["corrects_id"] for r in records if r["corrects_id"]}
+    for r in records:
+        if r["id"] not in superseded and r["disposition__decision"] == D.SCRAP:
+            return r
+    return None
 
 
 def _limit(nominal, tolerance, sign: int):
@@ -499,6 +535,12 @@ def _load_level(
     for node in nodes.values():
         mine = events_of.get(node.key, [])
         node.produced = bool(mine)
+        node.scrapped_by = _scrapped_by(
+            scrap_record=_current_scrap(records_of.get(node.key, [])),
+            scrap_reported=any(e["quantity_scrap"] for e in mine)
+            and not any(e["quantity_good"] for e in mine),
+        )
+        node.scrapped = bool(node.scrapped_by)
         by_op: dict[int, list[dict]] = defaultdict(list)
         for e in mine:
             by_op[e["operation_id"]].append(e)
@@ -666,6 +708,7 @@ class ProducedRow:
     trace_code: str
     scrapped: bool
     level: int
+    scrapped_by: str = ""  # see the module docstring
     uses: list[UseRow] = field(default_factory=list)
     repeated: bool = False  # already followed elsewhere in this answer
     truncated: bool = False
@@ -797,19 +840,37 @@ def where_used(*, lot: MaterialLot, max_levels: int = MAX_LEVELS) -> WhereUsed:
                     lot_row["code"],
                     lot_row["trace_code__code"] or "",
                 ]
+        # The gate's scrap (a current record with a scrap disposition), for everything made
+        # on this level in one query; the oldest such record is the one named.
+        scraps: dict[tuple[str, int], dict] = {}
+        if unit_ids or lot_ids:
+            for r in (
+                InspectionRecord.objects.filter(
+                    _identity_q(unit_ids, lot_ids),
+                    corrected_by__isnull=True,
+                    disposition__decision=D.SCRAP,
+                )
+                .values("id", "unit_id", "lot_id", "operation__sequence")
+                .order_by("inspected_at", "id")
+            ):
+                scraps.setdefault(_key(r), r)
         by_order: dict[int, list[ProducedRow]] = defaultdict(list)
         next_frontier: dict[int, list[UseRow]] = {}
         for m in made:
             is_unit = m["unit_id"] is not None
             key = ("unit", m["unit_id"]) if is_unit else ("lot", m["lot_id"])
             item_code, identity, trace_code = names[key]
+            scrapped_by = _scrapped_by(
+                scrap_record=scraps.get(key), scrap_reported=bool(m["scrap"]) and not m["good"]
+            )
             row = ProducedRow(
                 kind=key[0],
                 id=key[1],
                 item=item_code,
                 identity=identity,
                 trace_code=trace_code,
-                scrapped=bool(m["scrap"]) and not m["good"],
+                scrapped=bool(scrapped_by),
+                scrapped_by=scrapped_by,
                 level=level,
             )
             if row.kind == "lot":

@@ -14,6 +14,7 @@ double tap records one inspection. The views only call the quality services and 
 answer; a refused action is answered with the service's status (400, 403, 409) and message.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import uuid4
 
@@ -45,6 +46,7 @@ from .services.inspections import (
     disposition_record,
     fmt_number,
     inspection_record,
+    plan_for_operation,
 )
 
 T = Task.Status
@@ -85,18 +87,41 @@ def _refusal(exc: Exception) -> tuple[str, int]:
 # --- choosing what to inspect --------------------------------------------------------------
 
 
-def _plans_by_step() -> dict[tuple[int, int], InspectionPlan]:
+@dataclass
+class ActivePlans:
+    """The active plans, by routing step and by code: what `plan_for_operation` looks up
+    for one operation, read once for a whole list."""
+
+    by_step: dict[tuple[int, int], InspectionPlan]
+    by_code: dict[str, InspectionPlan]
+
+    def of(self, task: Task) -> InspectionPlan | None:
+        """The operation's plan, as `plan_for_operation` finds it: the routing step's, else
+        the one its inspection_plan_ref names."""
+        plan = None
+        if task.order.routing_id:
+            plan = self.by_step.get((task.order.routing_id, task.operation.sequence))
+        if plan is None and task.operation.inspection_plan_ref:
+            plan = self.by_code.get(task.operation.inspection_plan_ref)
+        return plan
+
+
+def _active_plans() -> ActivePlans:
     plans = InspectionPlan.objects.filter(active=True).select_related("routing_step")
-    return {(p.routing_step.routing_id, p.routing_step.step_no): p for p in plans}
+    by_step, by_code = {}, {}
+    for p in plans:  # ordered by code, newest version first, like plan_for_operation's
+        by_step[(p.routing_step.routing_id, p.routing_step.step_no)] = p
+        by_code.setdefault(p.code, p)
+    return ActivePlans(by_step=by_step, by_code=by_code)
 
 
-def _inspectable_tasks(plans: dict[tuple[int, int], InspectionPlan]) -> list[Task]:
+def _inspectable_tasks(plans: ActivePlans) -> list[Task]:
     """Open tasks (and those done in the last day) of operations with an active plan, with
     their plan and the counts of current records, in a constant number of queries."""
-    if not plans:
+    if not plans.by_code:
         return []
-    steps = Q()
-    for routing_id, step_no in plans:
+    steps = Q(operation__inspection_plan_ref__in=list(plans.by_code))
+    for routing_id, step_no in plans.by_step:
         steps |= Q(order__routing_id=routing_id, operation__sequence=step_no)
     since = timezone.now() - DONE_SHOWN_FOR
     tasks = list(
@@ -115,7 +140,7 @@ def _inspectable_tasks(plans: dict[tuple[int, int], InspectionPlan]) -> list[Tas
     ):
         counts.setdefault(row["operation_id"], {})[row["result"]] = row["n"]
     for task in tasks:
-        task.plan = plans[(task.order.routing_id, task.operation.sequence)]
+        task.plan = plans.of(task)
         task.counts = counts.get(task.operation_id, {})
     return tasks
 
@@ -123,7 +148,7 @@ def _inspectable_tasks(plans: dict[tuple[int, int], InspectionPlan]) -> list[Tas
 @role_required(*RECORD_ROLES)
 @require_GET
 def inspect(request):
-    plans = _plans_by_step()
+    plans = _active_plans()
     context = {
         "tasks": _inspectable_tasks(plans),
         "holds": _active_holds(),
@@ -143,15 +168,11 @@ def _task_or_404(pk: int) -> tuple[Task, InspectionPlan]:
         ),
         pk=pk,
     )
-    plan = (
-        InspectionPlan.objects.filter(
-            active=True,
-            routing_step__routing_id=task.order.routing_id,
-            routing_step__step_no=task.operation.sequence,
-        )
-        .prefetch_related("characteristics")
-        .first()
-    )
+    # The plan the service records against (the routing step's, or for an order made
+    # without a routing the one its operation's inspection_plan_ref names): the page shows
+    # the characteristics the record will be judged by.
+    task.operation.order = task.order
+    plan = plan_for_operation(task.operation)
     if plan is None:
         raise Http404(f"{task} has no inspection plan.")
     return task, plan

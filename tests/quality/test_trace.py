@@ -35,8 +35,13 @@ from quality.genealogy import (
     trace_find,
     where_used,
 )
-from quality.models import TraceCode
-from quality.services.inspections import inspection_correct, inspection_record
+from quality.models import InspectionRecord, TraceCode
+from quality.services.inspections import (
+    disposition_record,
+    inspection_correct,
+    inspection_record,
+    inspection_status,
+)
 from quality.services.trace import (
     trace_code_issue,
     trace_code_prefix,
@@ -319,6 +324,134 @@ def test_queries_do_not_grow_with_the_history(plant):
     assert len(before) <= 24  # about 5 per level down and 4 per level up
     assert len([r for op in g.operations for r in op.inspections]) == 2  # the two chains
     assert len(used.end_units) == 3
+
+
+# --- scrapped, up and down --------------------------------------------------------------
+# A unit or lot is scrapped where the gate holds it scrapped: a current inspection record
+# (nobody corrected it) with a scrap disposition; a correction ends that scrap. Production
+# events that report scrap and no good scrap it too.
+
+
+def _current_record(*, unit=None, lot=None) -> InspectionRecord:
+    return InspectionRecord.objects.get(unit=unit, lot=lot, corrected_by__isnull=True)
+
+
+def _scrap(record: InspectionRecord) -> None:
+    inspector = get_user_model().objects.get(username="zhaoliu")
+    disposition, created = disposition_record(record=record, decision="scrap", by=inspector)
+    assert created and disposition.decision == "scrap"
+
+
+def _scrapped(lot) -> dict[str, bool]:
+    return {p.identity: p.scrapped for p in where_used(lot=lot).end_units}
+
+
+def _end_units(lot) -> dict[str, tuple[bool, str]]:
+    return {p.identity: (p.scrapped, p.scrapped_by) for p in where_used(lot=lot).end_units}
+
+
+def test_a_unit_scrapped_by_its_inspection_is_scrapped_up_and_down_until_corrected(plant):
+    assert _scrapped(plant.steel_lot) == {"EB-T-0001": False, "EB-T-0002": False}
+
+    # Re-measured at the CMM: the pass is corrected to a fail, and the unit is scrapped.
+    cmm = plant.eb_order.operations.get(sequence=30)
+    passed = _current_record(unit=plant.unit1)
+    failed = _inspect(order=plant.eb_order, sequence=30, unit=plant.unit1, value="50.15", at=timezone.now(), corrects=passed)  # fmt: skip
+    assert failed.result == "fail"
+    _scrap(failed)
+    assert inspection_status(operation=cmm, unit=plant.unit1)[0] == "scrapped"  # the gate's view
+    assert _scrapped(plant.steel_lot) == {"EB-T-0001": True, "EB-T-0002": False}
+    assert _scrapped(plant.pp_lot) == {"EB-T-0001": True, "EB-T-0002": False}  # two levels up
+    why = f"inspection record {failed.pk} at operation 30"
+    assert _end_units(plant.steel_lot) == {"EB-T-0001": (True, why), "EB-T-0002": (False, "")}
+    assert _end_units(plant.pp_lot)["EB-T-0001"] == (True, why)
+    g = genealogy(unit=plant.unit1)
+    assert (g.scrapped, g.scrapped_by) == (True, why)
+    assert not genealogy(unit=plant.unit2).scrapped
+
+    # A correction that passes ends the scrap, for the gate and here alike.
+    _inspect(order=plant.eb_order, sequence=30, unit=plant.unit1, value="50.02", at=timezone.now(), corrects=failed)  # fmt: skip
+    assert inspection_status(operation=cmm, unit=plant.unit1)[0] == "passed"
+    assert _end_units(plant.steel_lot) == {"EB-T-0001": (False, ""), "EB-T-0002": (False, "")}
+    g = genealogy(unit=plant.unit1)
+    assert (g.scrapped, g.scrapped_by) == (False, "")
+
+
+def test_a_lot_scrapped_by_its_inspection_is_scrapped_where_used_and_in_the_genealogy(plant):
+    inspector = get_user_model().objects.get(username="zhaoliu")
+    record, _ = inspection_record(
+        external_id="h1-visual",
+        operation=plant.hsg_order.operations.get(sequence=20),
+        values={"No short shots": False},
+        lot=plant.h1,
+        inspected_at=plant.t0 + timedelta(minutes=52),
+        by=inspector,
+    )
+    assert record.result == "fail"
+    _scrap(record)
+    why = f"inspection record {record.pk} at operation 20"
+    [h1] = where_used(lot=plant.pp_lot).uses[0].produced
+    assert (h1.identity, h1.scrapped) == ("H1-T", True)
+    assert h1.scrapped_by == why
+    # Down from the engine block, the housing lot it consumed says the same.
+    ops = {op.sequence: op for op in genealogy(unit=plant.unit1).operations}
+    housing = next(m for m in ops[40].materials if m.item == "HSG-100").genealogy
+    assert (housing.scrapped, housing.scrapped_by) == (True, why)
+
+
+def test_a_unit_reported_as_scrap_is_scrapped_by_the_production_report(plant):
+    _event(plant.by, event_id="u3-scrap", kind="report", order=EB, sequence=10, quantity_scrap=1, trace_code="EB-T-0003", reason="porosity")  # fmt: skip
+    assert _end_units(plant.steel_lot)["EB-T-0003"] == (True, "production report")
+    unit3 = SerialUnit.objects.get(item__code="EB-500", serial="EB-T-0003")
+    g = genealogy(unit=unit3)
+    assert (g.scrapped, g.scrapped_by) == (True, "production report")
+
+
+def test_scrapped_costs_no_query_per_unit(plant):
+    """Where-used reads the scraps of a whole level in one query; the genealogy reads them
+    with the inspection records (no query of its own): the counts stay as they are however
+    many units are scrapped."""
+
+    def counted() -> tuple[int, int]:
+        unit = SerialUnit.objects.get(pk=plant.unit1.pk)
+        lot = MaterialLot.objects.get(pk=plant.pp_lot.pk)
+        with CaptureQueriesContext(connection) as down:
+            genealogy(unit=unit)
+        with CaptureQueriesContext(connection) as up:
+            where_used(lot=lot)
+        return len(down), len(up)
+
+    before = counted()
+    _scrap(_inspect(order=plant.eb_order, sequence=30, unit=plant.unit1, value="50.2", at=timezone.now()))  # fmt: skip
+    for n in range(3, 8):
+        serial = f"EB-T-{n:04d}"
+        for sequence in (10, 20, 30):
+            _event(plant.by, event_id=f"scrap-{n}-{sequence}", kind="report", order=EB, sequence=sequence, quantity_good=1, trace_code=serial)  # fmt: skip
+        unit = SerialUnit.objects.get(item__code="EB-500", serial=serial)
+        _scrap(_inspect(order=plant.eb_order, sequence=30, unit=unit, value="50.2", at=timezone.now()))  # fmt: skip
+    assert counted() == before
+    assert sum(s for s, _ in _end_units(plant.pp_lot).values()) == 6
+    # 1 + 5 per level down over two levels made here (the trace lookup's 11 with the code);
+    # up: per level the issues, what was made, units and their codes or lots, the scraps.
+    assert before == (10, 11)
+
+
+def test_the_trace_page_and_api_say_why_a_unit_is_scrapped(plant, api_as):
+    record = _inspect(order=plant.eb_order, sequence=30, unit=plant.unit1, value="50.2", at=timezone.now())  # fmt: skip
+    _scrap(record)
+    why = f"inspection record {record.pk} at operation 30"
+    client = web("fengjie")
+    html = client.get(reverse("quality:trace"), {"code": "S-2026-1101"}).content.decode()
+    assert f'<span class="fail">scrapped</span> <span class="muted">by {why}</span>' in html
+    html = client.get(reverse("quality:trace"), {"code": "EB-T-0001"}).content.decode()
+    assert f'<span class="fail">scrapped</span> by {why}' in html
+
+    api = api_as("zhouba")
+    unit = api.get("/api/v1/quality/trace/EB-T-0001/").json()["genealogy"]
+    assert (unit["scrapped"], unit["scrapped_by"]) == (True, why)
+    used = api.get("/api/v1/quality/where-used/S-2026-1101/").json()
+    ends = {e["identity"]: (e["scrapped"], e["scrapped_by"]) for e in used["end_items"]}
+    assert ends == {"EB-T-0001": (True, why), "EB-T-0002": (False, "")}
 
 
 # --- trace codes -----------------------------------------------------------------------
