@@ -34,3 +34,25 @@ def browser_page(tmp_path, monkeypatch):
             from django.db import connections
 
             connections.close_all()
+
+
+@pytest.fixture
+def closes_db(browser_page):
+    """Close the database connection the test body opened, before the browser goes.
+
+    Under Playwright's sync API the test body runs in another context than the fixtures set
+    up before `browser_page`, so its ORM calls open a second connection that pytest-django's
+    teardown does not close; PostgreSQL then refuses to drop the test database."""
+    yield
+    from django.db import connection
+
+    connection.close()
+
+
+@pytest.fixture
+def released_order(demo_plant):
+    """The demo's engine-block order MO-2026-00001, released (tasks and shortage made)."""
+    from planning.models import ProductionOrder
+    from planning.services.orders import production_order_release
+
+    return production_order_release(order=ProductionOrder.objects.get(number="MO-2026-00001"))

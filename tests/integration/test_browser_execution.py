@@ -7,28 +7,7 @@ from tests.integration.browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ORDER = "MO-2026-00001"
-
-
-@pytest.fixture
-def closes_db(browser_page):
-    """Close the database connection the test body opened, before the browser goes.
-
-    Under Playwright's sync API the test body runs in another context than the fixtures set
-    up before `browser_page`, so its ORM calls open a second connection that pytest-django's
-    teardown does not close; PostgreSQL then refuses to drop the test database."""
-    yield
-    from django.db import connection
-
-    connection.close()
-
-
-@pytest.fixture
-def released_order(demo_plant):
-    from planning.models import ProductionOrder
-    from planning.services.orders import production_order_release
-
-    return production_order_release(order=ProductionOrder.objects.get(number=ORDER))
+ORDER = "MO-2026-00001"  # released by the released_order fixture
 
 
 def test_operator_runs_the_casting_and_the_board_follows(

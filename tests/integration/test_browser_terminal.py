@@ -7,26 +7,6 @@ from tests.integration.browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ORDER = "MO-2026-00001"
-
-
-@pytest.fixture
-def closes_db(browser_page):
-    """Close the test body's own database connection before the browser goes (see
-    test_browser_execution.py)."""
-    yield
-    from django.db import connection
-
-    connection.close()
-
-
-@pytest.fixture
-def released_order(demo_plant):
-    from planning.models import ProductionOrder
-    from planning.services.orders import production_order_release
-
-    return production_order_release(order=ProductionOrder.objects.get(number=ORDER))
-
 
 def test_tap_on_a_task_reassigned_meanwhile_shows_who_has_it(
     live_server, released_order, browser_page, closes_db, tmp_path
