@@ -46,7 +46,7 @@ from .models import (
 from .services.alerts import alert_raise
 from .services.events import event_record
 from .services.material import barcode_parse, issue_approval_decide, material_issue
-from .services.tasks import dispatch_next, task_assign
+from .services.tasks import dispatch_next, task_assign, task_notices
 
 T = Task.Status
 K = ProductionEvent.Kind
@@ -151,7 +151,15 @@ def _my_tasks(operator: Operator) -> list[Task]:
         tasks,
         key=lambda t: (STATUS_RANK.get(t.status, 9), t.order.due_date, t.operation.sequence, t.pk),
     )
-    return [_with_form_ids(t) for t in ordered]
+    return _with_notices([_with_form_ids(t) for t in ordered])
+
+
+def _with_notices(tasks: list[Task]) -> list[Task]:
+    """What other apps say about the open tasks (a quality hold that stops one, …)."""
+    notices = task_notices([t for t in tasks if t.status in Task.OPEN])
+    for task in tasks:
+        task.notices = notices.get(task.pk, [])
+    return tasks
 
 
 class TaskReassigned(Exception):
@@ -224,7 +232,7 @@ def _card(
     filter so that a task reassigned in the meantime answers with a card that says who has it
     now (and no actions).
     """
-    fresh = _with_form_ids(_task_queryset().get(pk=task.pk))
+    fresh = _with_notices([_with_form_ids(_task_queryset().get(pk=task.pk))])[0]
     operator = _operator_of(request.user)
     fresh.reassigned = operator is None or fresh.operator_id != operator.pk
     if fresh.reassigned:

@@ -24,5 +24,11 @@ class QualityConfig(AppConfig):
         from .services.holds import hold_resolve_check
 
         resolve_check_register(hold_resolve_check)
+        # The operator terminal shows a task a hold stops, before anyone taps Start.
+        from execution.services.tasks import task_notice_register
+
+        from .services.holds import hold_task_notices
+
+        task_notice_register(hold_task_notices)
         # Issues a trace code when a unit or lot first appears in a production event.
         from .services import trace  # noqa: F401

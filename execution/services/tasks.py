@@ -241,3 +241,27 @@ def dispatch_next(*, equipment: Equipment, by=None) -> Task | None:
         emit("execution.dispatch.decided", {"equipment": equipment.code, "task": chosen.pk})
     chosen.refresh_from_db()
     return chosen
+
+
+# --- notices on a task from other apps (a quality hold, …) ------------------------------
+
+_notice_providers: list = []
+
+
+def task_notice_register(fn):
+    """Register `fn(*, tasks: list[Task]) -> {task_id: [text, …]}`: what an operator should
+    know about a task before acting on it (quality registers its holds). Called for the
+    tasks a terminal shows, so it must answer in a fixed number of queries."""
+    if fn not in _notice_providers:
+        _notice_providers.append(fn)
+    return fn
+
+
+def task_notices(tasks: list[Task]) -> dict[int, list[str]]:
+    notices: dict[int, list[str]] = {}
+    if not tasks:
+        return notices
+    for provider in _notice_providers:
+        for task_id, texts in (provider(tasks=tasks) or {}).items():
+            notices.setdefault(task_id, []).extend(str(t) for t in texts)
+    return notices

@@ -354,31 +354,58 @@ def hold_message(hold: QualityHold) -> str:
     )
 
 
-def active_hold_for(task: Task) -> QualityHold | None:
-    """The active hold that stops `task`: one on its own operation at its work center, or
-    one on a later operation of the same routing at the same work center, unless that hold
-    names another machine than the task's (see the module docstring)."""
+def _stopping(holds, task: Task) -> QualityHold | None:
+    """Of active `holds` (ordered by step, newest first), the one that stops `task`: one on
+    its own operation at its work center, or one on a later operation of the same routing
+    at the same work center, unless that hold names another machine than the task's (see
+    the module docstring)."""
     operation = task.operation
     routing_id = task.order.routing_id
     if not routing_id:
         return None
-    holds = (
-        QualityHold.objects.filter(
-            status=QualityHold.Status.ACTIVE,
-            work_center_id=operation.work_center_id,
-            routing_step__routing_id=routing_id,
-            routing_step__step_no__gte=operation.sequence,
-        )
-        .select_related("routing_step")
-        .order_by("routing_step__step_no", "-placed_at")
-    )
     machine = task.equipment_id or operation.equipment_id
     for hold in holds:
-        if hold.routing_step.step_no == operation.sequence:
+        step = hold.routing_step
+        if (
+            hold.work_center_id != operation.work_center_id
+            or step.routing_id != routing_id
+            or step.step_no < operation.sequence
+        ):
+            continue
+        if step.step_no == operation.sequence:
             return hold
         if hold.equipment_id is None or machine is None or machine == hold.equipment_id:
             return hold
     return None
+
+
+def _active_holds(**filters):
+    return (
+        QualityHold.objects.filter(status=QualityHold.Status.ACTIVE, **filters)
+        .select_related("routing_step")
+        .order_by("routing_step__step_no", "-placed_at")
+    )
+
+
+def active_hold_for(task: Task) -> QualityHold | None:
+    """The active hold that stops `task`, if any."""
+    if not task.order.routing_id:
+        return None
+    holds = _active_holds(
+        work_center_id=task.operation.work_center_id,
+        routing_step__routing_id=task.order.routing_id,
+        routing_step__step_no__gte=task.operation.sequence,
+    )
+    return _stopping(holds, task)
+
+
+def hold_stop_message(hold: QualityHold, task: Task) -> str:
+    if hold.routing_step.step_no == task.operation.sequence:
+        return hold_message(hold)
+    return (
+        f"{hold_message(hold)} Operation {task.operation.sequence} made what operation "
+        f"{hold.routing_step.step_no} inspects, so it is held too."
+    )
 
 
 def hold_gate_check(*, task: Task, kind: str, unit, lot) -> None:
@@ -387,12 +414,26 @@ def hold_gate_check(*, task: Task, kind: str, unit, lot) -> None:
         return
     hold = active_hold_for(task)
     if hold is not None:
-        if hold.routing_step.step_no == task.operation.sequence:
-            raise StateConflict(hold_message(hold))
-        raise StateConflict(
-            f"{hold_message(hold)} Operation {task.operation.sequence} made what operation "
-            f"{hold.routing_step.step_no} inspects, so it is held too."
-        )
+        raise StateConflict(hold_stop_message(hold, task))
+
+
+def hold_task_notices(*, tasks: list[Task]) -> dict[int, list[str]]:
+    """For the operator terminal: the tasks a quality hold stops, and why (one query for
+    all the active holds). A running one is told to stop: its reports still count, but it
+    may not resume once paused."""
+    holds = list(_active_holds())
+    if not holds:
+        return {}
+    notices = {}
+    for task in tasks:
+        hold = _stopping(holds, task)
+        if hold is None:
+            continue
+        text = hold_stop_message(hold, task)
+        if task.status == Task.Status.RUNNING:
+            text += " Stop the work: once paused, it may not resume until the hold is released."
+        notices[task.pk] = [text]
+    return notices
 
 
 def held_running_tasks(hold: QualityHold) -> list[Task]:

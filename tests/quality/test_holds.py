@@ -250,3 +250,27 @@ def test_a_hold_stops_nothing_of_other_routings_or_work_centers(housings):
     assert QualityHold.objects.filter(status="active").exists()
     started = post_event(client_as("sunqi"), "start", 10, engine_blocks.number, equipment="CAST-01")
     assert started.status_code == 201, started.json()
+
+
+def test_the_terminal_shows_the_operator_which_tasks_a_hold_stops(housings, client):
+    """Before anyone taps Start: the moulding operator's card says the hold stops it (and to
+    stop the running work); engine-block tasks carry no such notice."""
+    order = housings
+    moulding = Task.objects.select_related("operator__user").get(
+        order=order, operation__sequence=10
+    )
+    client.force_login(moulding.operator.user)
+    assert "terminal-notice" not in client.get("/execution/terminal/").content.decode()
+
+    visual_checks(order, failures={5, 6})
+    hold = QualityHold.objects.get()
+    page = client.get("/execution/terminal/").content.decode()
+    card = page[page.index(f'id="terminal-task-{moulding.pk}"') :]
+    card = card[: card.index("</section>")]
+    assert hold_message(hold) in card and HELD_TOO in card
+    assert "Stop the work" in card
+    # Released: the notice goes.
+    client_as("fengjie").post(
+        f"{HOLDS}{hold.pk}/release/", {"reason": "Vent cleaned"}, format="json"
+    )
+    assert "terminal-notice" not in client.get("/execution/terminal/").content.decode()
