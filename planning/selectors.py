@@ -2,9 +2,9 @@
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet
 
-from .models import OrderOperation, ProductionOrder
+from .models import OrderOperation, ProductionOrder, SalesOrder
 
 
 def production_orders_list() -> QuerySet[ProductionOrder]:
@@ -53,4 +53,19 @@ def delayed_orders(*, tolerance_hours: Decimal = Decimal("1")) -> QuerySet:
         )
         .select_related("item")
         .order_by("-predicted_delay_hours", "due_date", "number")
+    )
+
+
+def sales_orders_with_predictions() -> QuerySet:
+    """Sales orders with the shop floor's worst predicted delay and latest predicted end
+    over their open production orders (planning/services/feedback.py)."""
+    on_floor = Q(
+        production_orders__status__in=(
+            ProductionOrder.Status.RELEASED,
+            ProductionOrder.Status.IN_PROGRESS,
+        )
+    )
+    return SalesOrder.objects.select_related("item").annotate(
+        predicted_delay_hours=Max("production_orders__predicted_delay_hours", filter=on_floor),
+        predicted_end=Max("production_orders__predicted_end", filter=on_floor),
     )

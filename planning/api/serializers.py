@@ -85,10 +85,30 @@ class RoutingSerializer(CleanModelSerializer):
 
 class SalesOrderSerializer(CleanModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+    # What the plant expects (read-only): open exceptions, and the shop floor's prediction
+    # for its open production orders (annotated by the viewset's queryset).
+    predicted_delay_hours = serializers.DecimalField(
+        max_digits=10, decimal_places=2, read_only=True, allow_null=True, default=None
+    )
+    predicted_end = serializers.DateTimeField(read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = SalesOrder
-        fields = ["id", "number", "customer", "item", "quantity", "due_date", "priority", "status"]
+        fields = [
+            "id",
+            "number",
+            "customer",
+            "item",
+            "quantity",
+            "due_date",
+            "priority",
+            "status",
+            "expected_delay_minutes",
+            "delay_note",
+            "predicted_delay_hours",
+            "predicted_end",
+        ]
+        read_only_fields = ["expected_delay_minutes", "delay_note"]
 
 
 class ForecastSerializer(CleanModelSerializer):

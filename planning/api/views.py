@@ -20,7 +20,6 @@ from ..models import (
     MrpRun,
     PlannedOrder,
     Routing,
-    SalesOrder,
     ScheduleRun,
 )
 from ..services import mrp as mrp_services
@@ -54,7 +53,11 @@ class RoutingViewSet(viewsets.ModelViewSet):
 
 
 class SalesOrderViewSet(viewsets.ModelViewSet):
-    queryset = SalesOrder.objects.select_related("item")
+    """Sales orders; each answers with what the plant expects for it: the delay of open
+    exceptions (`expected_delay_minutes`, `delay_note`) and the shop floor's predicted delay
+    of its open production orders (`predicted_delay_hours`, `predicted_end`: the latest)."""
+
+    queryset = selectors.sales_orders_with_predictions()
     serializer_class = s.SalesOrderSerializer
     filterset_class = SalesOrderFilterSet
     permission_classes = [PlannerWrites]

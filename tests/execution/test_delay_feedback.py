@@ -2,7 +2,7 @@
 on the production order through the outbox (planning/services/feedback.py), shows on the
 planning pages and in the API, and is cleared when the order is back on plan."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -41,6 +41,10 @@ def test_a_predicted_delay_reaches_the_order_and_the_planning_pages(released, ap
 
     body = api_as("zhouba").get(f"/api/v1/production-orders/{order.pk}/").json()
     assert body["predicted_delay_hours"] == "10.00" and body["delay_reasons"]
+    # The customer's order (SO-2026-0001) hears of it too.
+    sales = api_as("zhouba").get(f"/api/v1/sales-orders/{order.sales_order_id}/").json()
+    assert sales["predicted_delay_hours"] == "10.00"
+    assert datetime.fromisoformat(sales["predicted_end"]) == PREDICTED_END
 
     web = planner()
     detail = web.get(f"/planning/orders/{order.pk}/").content.decode()
