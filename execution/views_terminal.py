@@ -525,7 +525,7 @@ def _issue_material(request, task: Task, code: str, event_id: str, quantity_raw:
             by=request.user,
         )
     except ValidationError as exc:
-        return _card(request, task, error=_errors_text(exc), status=400, problem_open=True)
+        return _card(request, task, error=_errors_text(exc), status=400)
     except StateConflict as exc:
         return _card(request, task, error=str(exc), status=409)
     except PermissionDenied as exc:

@@ -375,6 +375,8 @@ def test_lot_scan_issues_material_and_an_over_issue_waits_for_approval(released,
     assert nan.status_code == 400 and "is not a quantity" in nan.content.decode()
     unknown = client.post(url, {"event_id": "lot-5", "code": "NOPE"}, **HX)
     assert unknown.status_code == 400 and "Unknown lot NOPE." in unknown.content.decode()
+    # A mistyped scan is a message on the card, not a problem report opened for the operator.
+    assert 'class="terminal-problem" open' not in unknown.content.decode()
 
 
 def test_scan_bar_issues_lots_and_reports_units(released, as_user):
