@@ -307,7 +307,11 @@ class ProductionOrder(models.Model):
         help_text="Predicted end against the planned end, in hours (blank: on plan).",
     )
     delay_reasons = models.JSONField(
-        default=list, blank=True, help_text="Why, as the shop floor reported it."
+        default=list,
+        # Also the database's default, for rows written without the ORM (bulk loads).
+        db_default=models.Value([], output_field=models.JSONField()),
+        blank=True,
+        help_text="Why, as the shop floor reported it.",
     )
     delay_predicted_at = models.DateTimeField(
         null=True, blank=True, help_text="When the prediction was made."
