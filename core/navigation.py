@@ -17,6 +17,7 @@ QUALITY = (R.INSPECTOR, R.QUALITY_SUPERVISOR, R.SUPERVISOR, R.PLANT_MANAGER)
 # (label, URL name, the roles it is listed for)
 ENTRIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Orders", "planning:order_list", PLANNING),
+    ("Sales", "planning:sales_orders", (R.PLANNER, R.PLANT_MANAGER, R.SUPPLY_CHAIN_DIRECTOR)),
     ("Capacity", "planning:capacity", MANAGING),
     ("Gantt", "planning:gantt", MANAGING),
     ("Schedule", "planning:schedule", MANAGING),

@@ -6,6 +6,7 @@ app_name = "planning"
 
 urlpatterns = [
     path("orders/", views.order_list, name="order_list"),
+    path("sales-orders/", views.sales_orders, name="sales_orders"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/<str:action>/", views.order_action, name="order_action"),
     path("capacity/", views.capacity, name="capacity"),

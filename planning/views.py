@@ -58,6 +58,43 @@ def order_list(request):
     )
 
 
+SALES_STATUSES = ("open", "shipped", "cancelled")
+SALES_SHOWN = 500
+
+
+@login_required
+def sales_orders(request):
+    """Customers' orders with what the plant expects for each: the delay of open exceptions
+    and the shop floor's predicted end of its production orders against the due date."""
+    status = request.GET.get("status", "open")
+    status = status if status in SALES_STATUSES or status == "" else "open"
+    at_risk_only = request.GET.get("risk") == "1"
+    tz = plant_tz()
+    rows = []
+    for so in selectors.sales_orders_page(status=status)[:SALES_SHOWN]:
+        predicted_day = (
+            timezone.localtime(so.predicted_end, tz).date() if so.predicted_end else None
+        )
+        so.at_risk = bool(
+            so.status == "open"
+            and ((predicted_day and predicted_day > so.due_date) or so.expected_delay_minutes)
+        )
+        if at_risk_only and not so.at_risk:
+            continue
+        rows.append(so)
+    return htmx_render(
+        request,
+        "planning/sales_orders.html",
+        "planning/partials/sales_order_table.html",
+        {
+            "sales_orders": rows,
+            "status": status,
+            "at_risk_only": at_risk_only,
+            "statuses": SALES_STATUSES,
+        },
+    )
+
+
 @login_required
 def order_detail(request, pk: int):
     order = get_object_or_404(selectors.production_order_detail(), pk=pk)
