@@ -11,7 +11,9 @@ The work calendar: the weekdays any work center has a shift on, less the site's 
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -145,6 +147,16 @@ def _demands(start: date) -> list:
     return demands
 
 
+def _receipt_day(order: ProductionOrder):
+    """When an open production order's output arrives: its due date, or the day the shop
+    floor predicts it ends when that is later (delay feedback, services/feedback.py), so
+    what depends on it is planned against what the floor expects."""
+    if order.prediction_open and order.predicted_delay_hours is not None and order.predicted_end:
+        predicted = timezone.localtime(order.predicted_end, ZoneInfo(settings.TIME_ZONE)).date()
+        return max(order.due_date, predicted)
+    return order.due_date
+
+
 def _receipts() -> list:
     receipts = []
     for order in ProductionOrder.objects.filter(
@@ -157,7 +169,7 @@ def _receipts() -> list:
                     id=f"MO:{order.number}",
                     item=order.item.code,
                     quantity=remaining,
-                    due=order.due_date,
+                    due=_receipt_day(order),
                     kind="production_order",
                 )
             )

@@ -102,3 +102,38 @@ def test_mrp_page_with_drill_down(demo_plant, django_capture_on_commit_callbacks
     assert b"Projected on hand" in table.content and b"270.0000" in table.content
     firm = client.post(f"/planning/mrp/planned/{bearings.pk}/firm/", HTTP_HX_REQUEST="true")
     assert b"Firmed" in firm.content
+
+
+def test_a_production_order_predicted_late_arrives_when_the_floor_expects_it(demo_plant):
+    """The shop floor predicts MO-2026-00001 ends four days after its due date: MRP takes
+    its output on that day; on time or not on the floor, on its due date."""
+    from datetime import datetime, time, timedelta
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    order = ProductionOrder.objects.get(number="MO-2026-00001")
+    late_day = order.due_date + timedelta(days=4)
+    predicted = datetime.combine(late_day, time(15, 0), tzinfo=ZoneInfo(settings.TIME_ZONE))
+    ProductionOrder.objects.filter(pk=order.pk).update(
+        status=ProductionOrder.Status.RELEASED,
+        predicted_end=predicted,
+        predicted_delay_hours=Decimal("30.5"),
+        delay_predicted_at=timezone.now(),
+    )
+
+    def receipt_day():
+        data = mrp_input_load(start=timezone.localdate())
+        return {r.id: r.due for r in data.receipts}["MO:MO-2026-00001"]
+
+    assert receipt_day() == late_day
+    # Back on plan (the prediction was cleared): its due date again.
+    ProductionOrder.objects.filter(pk=order.pk).update(predicted_delay_hours=None)
+    assert receipt_day() == order.due_date
+    # A prediction kept from before the order went back to planned does not count.
+    ProductionOrder.objects.filter(pk=order.pk).update(
+        status=ProductionOrder.Status.PLANNED, predicted_delay_hours=Decimal("30.5")
+    )
+    assert receipt_day() == order.due_date
