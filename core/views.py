@@ -1,7 +1,11 @@
-from django.db import connection
+from django.db import DatabaseError, connection
+from django.db.models import Min
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from .events import MAX_ATTEMPTS
+from .models import OutboxEvent
 from .roles import Role
 
 
@@ -17,7 +21,34 @@ def home(request):
     )
 
 
+# Domain events waiting longer than this mean the worker or beat is not delivering them.
+OUTBOX_STALE_SECONDS = 300
+
+
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """For load balancers and monitoring: 200 while the database answers, with the state of
+    the domain-event outbox — pending events, the age of the oldest, and events whose
+    handlers gave up after their retries (their topic and error are in the admin). Status
+    "degraded" when any gave up or the oldest waits more than five minutes (the worker or
+    beat is down); 503 when the database does not answer."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        pending = OutboxEvent.objects.filter(dispatched_at__isnull=True)
+        waiting = pending.filter(attempts__lt=MAX_ATTEMPTS)
+        oldest = waiting.aggregate(at=Min("created_at"))["at"]
+        failed = pending.filter(attempts__gte=MAX_ATTEMPTS).count()
+        count = waiting.count()
+    except DatabaseError as exc:
+        return JsonResponse(
+            {"status": "down", "database": f"{type(exc).__name__}: {exc}"[:300]}, status=503
+        )
+    age = int((timezone.now() - oldest).total_seconds()) if oldest else 0
+    degraded = failed > 0 or age > OUTBOX_STALE_SECONDS
+    return JsonResponse(
+        {
+            "status": "degraded" if degraded else "ok",
+            "database": "ok",
+            "outbox": {"pending": count, "oldest_pending_seconds": age, "failed": failed},
+        }
+    )
