@@ -624,6 +624,9 @@ class Notification(models.Model):
         WorkAlert, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
     text = models.CharField(max_length=300)
+    url = models.CharField(
+        max_length=200, blank=True, help_text="Where to look (a page), when not an exception."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -29,16 +29,21 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from core.events import emit
+from core.roles import Role
 from planning.models import OrderOperation, ProductionOrder
 
 from .. import selectors
-from ..models import ProgressSnapshot, Task
+from ..models import Notification, ProgressSnapshot, Task
 from ..progress import (
     CLOSED,
     DELAY_TOLERANCE_HOURS,
@@ -522,6 +527,7 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
     live = progress_live(now=now)
     ids = sorted(o.row["id"] for o in live)
     announced = cleared = 0
+    late: list[OrderProgress] = []
     with transaction.atomic():
         _rollup_lock()
         this_hour = ProgressSnapshot.objects.filter(taken_at=hour, order_id__in=ids)
@@ -573,6 +579,7 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
                     },
                 )
                 announced += 1
+                late.append(p)
             elif _cleared(p, before):
                 emit(
                     CLEARED_TOPIC,
@@ -591,6 +598,8 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
         # took seconds on PostgreSQL.
         this_hour.delete()
         ProgressSnapshot.objects.bulk_create(rows, batch_size=2000)
+        if late:
+            _tell_planners(late, hour)
     updated = sum(1 for r in rows if (r.order_id, r.operation_id) in existing)
     return {
         "taken_at": hour.isoformat(),
@@ -600,6 +609,40 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
         "delays_announced": announced,
         "delays_cleared": cleared,
     }
+
+
+PLANNER_DIGEST_ORDERS = 5  # named in a planner's notification; the rest are counted
+
+
+def _tell_planners(late: list[OrderProgress], hour: datetime) -> None:
+    """One notification (and e-mail) per planner per roll-up that announced delays: the
+    orders newly predicted late, worst first, with a link to the schedule page that lists
+    them all. The roll-up announces an order again only when its delay grew by another
+    step, so a slow order does not fill the inbox."""
+    worst = sorted(late, key=lambda p: -p.delay_hours)
+    named = ", ".join(f"{p.number} +{p.delay_hours:.1f} h" for p in worst[:PLANNER_DIGEST_ORDERS])
+    more = len(worst) - PLANNER_DIGEST_ORDERS
+    text = (
+        f"Progress {timezone.localtime(hour):%H:%M}: {len(worst)} order"
+        f"{'s' if len(worst) != 1 else ''} predicted late — {named}"
+        f"{f' and {more} more' if more > 0 else ''}. Reschedule suggested."
+    )[:300]
+    planners = list(
+        get_user_model().objects.filter(groups__name=Role.PLANNER, is_active=True).distinct()
+    )
+    url = reverse("planning:schedule")
+    Notification.objects.bulk_create([Notification(user=u, text=text, url=url) for u in planners])
+    emails = [u.email for u in planners if u.email]
+    if emails:
+        transaction.on_commit(
+            lambda: send_mail(
+                "[ClosedLoop] Orders predicted late",
+                f"{text}\n{url}",
+                settings.DEFAULT_FROM_EMAIL,
+                emails,
+                fail_silently=True,
+            )
+        )
 
 
 def _operation_predictions(order: LiveOrder) -> list[dict]:

@@ -145,3 +145,20 @@ def test_the_sales_orders_page_shows_a_customer_order_at_risk(released):
     )
     calm = web.get("/planning/sales-orders/", {"risk": "1"}, HTTP_HX_REQUEST="true")
     assert sales.number not in calm.content.decode()
+
+
+def test_planners_are_told_once_per_roll_up_that_announces_delays(released):
+    from execution.models import Notification
+
+    _delayed_casting(released)
+    progress_rollup_run(now=NOW)
+    told = Notification.objects.filter(user__username="zhouba")
+    assert told.count() == 1
+    note = told.get()
+    assert f"{released.number} +10.0 h" in note.text and "1 order predicted late" in note.text
+    assert note.url == "/planning/schedule/" and note.alert is None
+    assert not Notification.objects.filter(user__username="zhangsan", url__gt="").exists()
+    progress_rollup_run(now=NOW + timedelta(minutes=20))  # the same hour: nothing new
+    assert told.count() == 1
+    inbox = planner().get("/execution/inbox/").content.decode()
+    assert note.text in inbox and 'href="/planning/schedule/">Open</a>' in inbox
