@@ -674,7 +674,7 @@ def _shortages():
 
 
 def _tasks_context(request) -> dict:
-    tasks = list(_open_tasks())
+    tasks = _with_notices(list(_open_tasks()))
     running = {}
     for t in tasks:
         if t.status == T.RUNNING and t.equipment_id:
@@ -732,7 +732,7 @@ def supervisor_assign(request, pk: int):
         request,
         "execution/partials/supervisor_task_row.html",
         {
-            "task": _open_tasks().filter(pk=pk).first() or task,
+            "task": _with_notices([_open_tasks().filter(pk=pk).first() or task])[0],
             "operators": _operators(),
             "error": error,
             "message": message,

@@ -274,3 +274,15 @@ def test_the_terminal_shows_the_operator_which_tasks_a_hold_stops(housings, clie
         f"{HOLDS}{hold.pk}/release/", {"reason": "Vent cleaned"}, format="json"
     )
     assert "terminal-notice" not in client.get("/execution/terminal/").content.decode()
+
+
+def test_the_supervisor_page_flags_the_held_tasks(housings, client):
+    order = housings
+    visual_checks(order, failures={5, 6})
+    hold = QualityHold.objects.get()
+    client.force_login(user("sunqi"))
+    page = client.get("/execution/supervisor/").content.decode()
+    moulding = Task.objects.get(order=order, operation__sequence=10)
+    row = page[page.index(f'id="supervisor-task-{moulding.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'class="supervisor-notice"' in row and hold_message(hold) in row
