@@ -3,11 +3,14 @@ check independently, and write the schedule back to the operations.
 
 Time origin: the run's start, rounded down to the minute; the engine works in minutes.
 Jobs are open orders (planned, released, in progress). Operations done or cancelled are left
-out; an operation in progress or paused is fixed where it runs (its machine and actual
+out. The operation running on a machine is fixed where it runs (its machine and actual
 start) and holds that machine until the rest of its quantity is made — from now, in the
 machine's working time at the planned rate, or until the shop floor's predicted end at the
-actual rate when that is later (delay feedback, planning/services/feedback.py); a frozen
-one stays where it was planned. Each remaining operation may run on any of its
+actual rate when that is later (delay feedback, planning/services/feedback.py; believed up
+to three times the planned rest), cut short where a pinned operation on that machine
+starts. A paused operation (or an older start on a machine that now runs another task) has
+its rest scheduled on its machine whenever that is free. Started operations no longer wait
+for the operation before them. A frozen one stays where it was planned. Each remaining operation may run on any of its
 eligible machines (all machines of its work center when none is named) for setup + run
 minutes of the quantity still to make. Machines work in their work center's shifts, less
 holidays and their maintenance windows. Tardiness weight: 10 − priority (priority 1 → 9).
@@ -23,6 +26,7 @@ quantity. The operation's planned start and end span its parts.
 """
 
 import math
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,6 +48,9 @@ SCHEDULED_ORDER_STATUSES = (
     ProductionOrder.Status.IN_PROGRESS,
 )
 RUNNING_OPS = (OrderOperation.Status.IN_PROGRESS, OrderOperation.Status.PAUSED)
+# A running operation's predicted end is believed up to this many times its planned rest: an
+# actual rate from the first few units can put it months out.
+PREDICTION_TRUST = 3
 
 
 def _minutes(origin: datetime, at: datetime) -> int:
@@ -52,6 +59,38 @@ def _minutes(origin: datetime, at: datetime) -> int:
 
 def _at(origin: datetime, minutes: int) -> datetime:
     return origin + timedelta(minutes=minutes)
+
+
+def _holds_cut(jobs: list, holds: set[str]) -> list:
+    """A running operation's hold ends where an operation a planner pinned on the same
+    machine starts: fixed operations may not overlap, and the pin is the planner's word."""
+    fixed = [
+        (op.fixed.machine, op.fixed.start, op.id)
+        for job in jobs
+        for op in job.operations
+        if op.fixed is not None
+    ]
+    cut: dict[str, int] = {}
+    for job in jobs:
+        for op in job.operations:
+            if op.id not in holds:
+                continue
+            start, end = op.fixed.start, op.fixed.start + op.modes[0].run
+            later = [s for m, s, key in fixed if m == op.fixed.machine and start < s < end]
+            if later:
+                cut[op.id] = min(later) - start
+    if not cut:
+        return jobs
+    return [
+        replace(
+            job,
+            operations=tuple(
+                replace(op, modes=(replace(op.modes[0], run=cut[op.id]),)) if op.id in cut else op
+                for op in job.operations
+            ),
+        )
+        for job in jobs
+    ]
 
 
 def _working_end(intervals: tuple, minutes: int) -> int:
@@ -114,7 +153,20 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
             .order_by("operation_id", "part")
         ):
             frozen_parts.setdefault(a.operation_id, []).append((a.equipment, a.start, a.end))
+    # The task running on each machine now (the latest start, if the records show more than
+    # one): it holds the machine; other started operations there wait for it.
+    holding: dict[int, int] = {}
+    latest_start: dict[int, datetime] = {}
+    for order in orders:
+        for op in order.operations.all():
+            at = op.actual_start or op.planned_start
+            if op.status != OrderOperation.Status.IN_PROGRESS or not op.equipment_id or not at:
+                continue
+            if op.equipment_id not in latest_start or at > latest_start[op.equipment_id]:
+                latest_start[op.equipment_id] = at
+                holding[op.equipment_id] = op.pk
     used: dict[int, Equipment] = {}
+    holds: set[str] = set()  # running operations held until their rest is made
     jobs = []
     op_lookup: dict[str, OrderOperation] = {}
     for order in orders:
@@ -134,54 +186,72 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
             )
             minutes = max(1, math.ceil(op.setup_minutes + op.run_minutes_per_unit * qty))
             if op.frozen and op.status not in RUNNING_OPS and frozen_parts.get(op.pk):
-                # Pinned by a planner: every part stays on its machine at its start.
-                for index, (machine, start, end) in enumerate(frozen_parts[op.pk]):
+                # Pinned by a planner: every part stays on its machine at its start, behind
+                # the part of the previous operation that made its share of the batch (as
+                # it was scheduled: the whole previous operation may still be running).
+                pinned = frozen_parts[op.pk]
+                for index, (machine, start, end) in enumerate(pinned):
                     key = f"{op.pk}:{index}"
                     used[machine.pk] = machine
+                    preds = ()
+                    if previous_keys:
+                        share = math.ceil((index + 1) * len(previous_keys) / len(pinned)) - 1
+                        preds = (previous_keys[share],)
                     ops.append(
                         engine.Operation(
                             id=key,
                             modes=(engine.Mode(machine.pk, max(1, _minutes(start, end))),),
                             fixed=engine.Placement(machine.pk, _minutes(origin, start)),
-                            predecessors=tuple(previous_keys[-1:]) if index == 0 else (),
+                            predecessors=preds,
                         )
                     )
                     op_lookup[key] = op
                 previous_keys = [f"{op.pk}:{i}" for i in range(len(frozen_parts[op.pk]))]
                 continue
+            started = op.status in RUNNING_OPS
             fixed = None
-            if (
-                op.status in RUNNING_OPS
-                and op.equipment_id
-                and (op.actual_start or op.planned_start)
-            ):
+            if started and holding.get(op.equipment_id) == op.pk:
                 fixed = engine.Placement(
                     op.equipment_id, _minutes(origin, op.actual_start or op.planned_start)
                 )
-            elif op.frozen and op.equipment_id and op.planned_start:
+            elif op.frozen and not started and op.equipment_id and op.planned_start:
                 fixed = engine.Placement(op.equipment_id, _minutes(origin, op.planned_start))
             if fixed is not None:
                 machine = next((m for m in machines if m.pk == op.equipment_id), op.equipment)
                 used[machine.pk] = machine
-                if op.status in RUNNING_OPS:
-                    # Still on its machine until the rest is made: from now, in the machine's
-                    # working time at the planned rate (its setup is behind it), or until
-                    # the shop floor's predicted end at the actual rate when that is later.
-                    end = _working_end(working(machine), math.ceil(op.run_minutes_per_unit * qty))
+                if started:
+                    # Running: it holds its machine until the rest is made (its setup is
+                    # behind it) — from now, in the machine's working time at the planned
+                    # rate, or until the shop floor's predicted end at the actual rate when
+                    # that is later, believed up to PREDICTION_TRUST times the planned rest.
+                    rest = math.ceil(op.run_minutes_per_unit * qty)
+                    end = _working_end(working(machine), rest)
                     if op.predicted_end is not None and op.predicted_end > origin:
-                        end = max(end, _minutes(origin, op.predicted_end))
+                        trusted = _working_end(working(machine), PREDICTION_TRUST * max(rest, 60))
+                        end = max(end, min(_minutes(origin, op.predicted_end), trusted))
                     minutes = max(1, end - fixed.start)
+                    holds.add(f"{op.pk}:0")
                 ops.append(
                     engine.Operation(
                         id=f"{op.pk}:0",
                         modes=(engine.Mode(machine.pk, minutes),),
                         fixed=fixed,
-                        predecessors=tuple(previous_keys[-1:]),
+                        # A started operation no longer waits for the one before it (which
+                        # may be blocked); a pinned one keeps its place after it.
+                        predecessors=() if started else tuple(previous_keys[-1:]),
                     )
                 )
                 op_lookup[f"{op.pk}:0"] = op
                 previous_keys = [f"{op.pk}:0"]
                 continue
+            if started:
+                # Paused, or an older start on a machine another task runs on now: the rest
+                # is scheduled on its machine (setup behind it) whenever that machine is free,
+                # not behind the operation before it.
+                minutes = max(1, math.ceil(op.run_minutes_per_unit * qty))
+                if op.equipment_id:
+                    machines = [m for m in machines if m.pk == op.equipment_id] or [op.equipment]
+                previous_keys = []
             machines = [m for m in machines if longest(m) > 0]
             if not machines:
                 continue  # no machine with working time: not finite-capacity scheduled
@@ -229,7 +299,7 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
         engine.Machine(id=pk, working=working(m), downtime=tuple(windows.get(pk, ())))
         for pk, m in sorted(used.items())
     ]
-    problem = engine.Problem(jobs=tuple(jobs), machines=tuple(machines), now=0)
+    problem = engine.Problem(jobs=tuple(_holds_cut(jobs, holds)), machines=tuple(machines), now=0)
     return problem, op_lookup
 
 
