@@ -9,6 +9,13 @@ from django.shortcuts import render
 from .roles import user_has_role
 
 
+def whole_number(text: str | None) -> int | None:
+    """The number a form or query field holds, or None. Only ASCII digits count: "²" and
+    "٣" pass str.isdigit() but not int()."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def htmx_render(request, template: str, partial: str, context: dict, status: int = 200):
     """The full page, or just its partial when the request comes from HTMX (NetBox style)."""
     name = partial if getattr(request, "htmx", False) else template

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.exceptions import StateConflict
-from core.views_helpers import error_text
+from core.views_helpers import error_text, whole_number
 from planning.models import ProductionOrder
 from resources.models import Equipment, WorkCenter
 
@@ -156,7 +156,7 @@ def alert_raise_view(request):
             error = f"No order {number}."
         elif sequence := (post.get("sequence") or "").strip():
             operation = order.operations.filter(
-                sequence=int(sequence) if sequence.isdigit() else -1
+                sequence=-1 if whole_number(sequence) is None else whole_number(sequence)
             ).first()
             if operation is None:
                 error = f"{number} has no operation {sequence}."

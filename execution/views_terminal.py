@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import StateConflict
 from core.models import AuditEntry
 from core.roles import Role, user_has_role
-from core.views_helpers import htmx_render, role_required
+from core.views_helpers import htmx_render, role_required, whole_number
 from resources.models import Equipment, Item, MaterialLot, Operator, StockBalance
 from resources.services import work_center_only_machine
 
@@ -573,9 +573,9 @@ def terminal_scan(request):
     event_id = request.POST.get("event_id", "")
     task_id = (request.POST.get("task") or "").strip()
     if task_id:
-        if not task_id.isdigit():
+        if whole_number(task_id) is None:
             raise Http404("No such task.")
-        task = _my_task_or_404(request, int(task_id))
+        task = _my_task_or_404(request, whole_number(task_id))
     else:
         open_tasks = [t for t in _my_tasks(operator) if t.status in Task.OPEN]
         running = [t for t in open_tasks if t.status in (T.RUNNING, T.PAUSED)]
@@ -711,7 +711,8 @@ def supervisor_tasks(request):
 def supervisor_assign(request, pk: int):
     task = get_object_or_404(_open_tasks(), pk=pk)
     raw = (request.POST.get("operator") or "").strip()
-    operator = Operator.objects.filter(pk=raw, active=True).first() if raw.isdigit() else None
+    number = whole_number(raw)
+    operator = Operator.objects.filter(pk=number, active=True).first() if number else None
     error, message, status = "", "", 200
     if operator is None:
         error, status = "Choose an operator.", 400

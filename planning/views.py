@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import StateConflict
 from core.roles import Role
-from core.views_helpers import htmx_render, role_required
+from core.views_helpers import htmx_render, role_required, whole_number
 from resources.models import Equipment, Item
 
 from . import selectors
@@ -62,7 +62,16 @@ SALES_STATUSES = ("open", "shipped", "cancelled")
 SALES_SHOWN = 500
 
 
-@login_required
+SALES_ROLES = (
+    Role.PLANNER,
+    Role.SUPERVISOR,
+    Role.PLANT_MANAGER,
+    Role.SUPPLY_CHAIN_DIRECTOR,
+    Role.COST_ACCOUNTANT,
+)
+
+
+@role_required(*SALES_ROLES)  # customers' orders: the office, not the floor
 def sales_orders(request):
     """Customers' orders with what the plant expects for each: the delay of open exceptions
     and the shop floor's predicted end of its production orders against the due date."""
@@ -261,8 +270,8 @@ def mrp(request):
     runs = list(MrpRun.objects.select_related("created_by")[:10])
     run_id = request.GET.get("run")
     run = None
-    if run_id and run_id.isdigit():
-        run = MrpRun.objects.filter(pk=int(run_id)).first()
+    if whole_number(run_id) is not None:
+        run = MrpRun.objects.filter(pk=whole_number(run_id)).first()
     if run is None:
         run = next((r for r in runs if r.status == MrpRun.Status.DONE), None)
     context = {"runs": runs, "run": run}

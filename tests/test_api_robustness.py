@@ -123,6 +123,7 @@ PAGE_QUERY = {
     "week": "x",
     "item": "NOPE",
     "page": "-1",
+    "run": "²",
 }
 PAGE_FORM = {
     "quantity": "NaN",
@@ -131,12 +132,13 @@ PAGE_FORM = {
     "reason": "x" * 2000,
     "code": "ITEM*LOT*NaN",
     "event_id": "",
-    "operator": "NOPE",
+    "operator": "٣",
     "time_limit": "abc",
     "decision": "maybe",
     "alert_type": "nope",
     "severity": "nope",
-    "sequence": "abc",
+    "sequence": "²",
+    "task": "²",
     "order": "NOPE",
     "value": "x",
     "verdict": "x",

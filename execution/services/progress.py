@@ -577,6 +577,7 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
                         "operations": _operation_predictions(order),
                         "predicted_at": now.isoformat(),
                     },
+                    dispatch_on_commit=False,  # one delivery round for all, below
                 )
                 announced += 1
                 late.append(p)
@@ -591,6 +592,7 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
                         "operations": _operation_predictions(order),
                         "predicted_at": now.isoformat(),
                     },
+                    dispatch_on_commit=False,
                 )
                 cleared += 1
         # The hour's rows are replaced as a whole, which is update_or_create for each key
@@ -600,6 +602,10 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
         ProgressSnapshot.objects.bulk_create(rows, batch_size=2000)
         if late:
             _tell_planners(late, hour)
+        if announced or cleared:
+            from core.tasks import outbox_dispatch
+
+            transaction.on_commit(lambda: outbox_dispatch.delay())
     updated = sum(1 for r in rows if (r.order_id, r.operation_id) in existing)
     return {
         "taken_at": hour.isoformat(),
@@ -616,7 +622,7 @@ PLANNER_DIGEST_ORDERS = 5  # named in a planner's notification; the rest are cou
 
 def _tell_planners(late: list[OrderProgress], hour: datetime) -> None:
     """One notification (and e-mail) per planner per roll-up that announced delays: the
-    orders newly predicted late, worst first, with a link to the schedule page that lists
+    orders predicted late anew or by another step, worst first, with a link to the schedule page that lists
     them all. The roll-up announces an order again only when its delay grew by another
     step, so a slow order does not fill the inbox."""
     worst = sorted(late, key=lambda p: -p.delay_hours)
@@ -673,9 +679,10 @@ def _cleared(p: OrderProgress, before: ProgressSnapshot | None) -> bool:
 
 
 def _announce(p: OrderProgress, before: ProgressSnapshot | None) -> bool:
-    """Announce a delay when it first exceeds the tolerance, then each time it passes the
-    next multiple of DELAY_REANNOUNCE_HOURS (compared with the latest snapshot, so a second
-    run in the same hour announces nothing new)."""
+    """Announce a delay when it first exceeds the tolerance, then each time it crosses a
+    multiple of DELAY_REANNOUNCE_HOURS, growing or shrinking (compared with the latest
+    snapshot, so a second run in the same hour announces nothing new): what planning holds
+    is never a whole step off while the order stays late."""
     if not p.delayed:
         return False
     if before is None or before.predicted_end is None:
@@ -683,4 +690,4 @@ def _announce(p: OrderProgress, before: ProgressSnapshot | None) -> bool:
     previous = float(before.delay_hours)
     if previous <= DELAY_TOLERANCE_HOURS:
         return True
-    return p.delay_hours // DELAY_REANNOUNCE_HOURS > previous // DELAY_REANNOUNCE_HOURS
+    return p.delay_hours // DELAY_REANNOUNCE_HOURS != previous // DELAY_REANNOUNCE_HOURS

@@ -165,6 +165,19 @@ class ProductionOrderSerializer(serializers.ModelSerializer):
     sales_order = serializers.CharField(source="sales_order.number", default=None, read_only=True)
     operations = OrderOperationSerializer(many=True, read_only=True)
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not instance.prediction_open:
+            # The shop floor's prediction is about work on the floor: not for an order
+            # before release or after it completed or was cancelled.
+            data.update(
+                predicted_end=None,
+                predicted_delay_hours=None,
+                delay_reasons=[],
+                delay_predicted_at=None,
+            )
+        return data
+
     class Meta:
         model = ProductionOrder
         fields = [

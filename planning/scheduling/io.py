@@ -256,7 +256,9 @@ def problem_from_jobshop_text(text: str) -> Problem:
         try:
             return [int(t) for t in tokens]
         except ValueError:
-            bad = next(t for t in tokens if not t.lstrip("-").isdigit())
+            bad = next(
+                t for t in tokens if not (t.lstrip("-").isascii() and t.lstrip("-").isdigit())
+            )
             raise ProblemFormatError(f"{bad!r} is not an integer", line=number) from None
 
     number, tokens = lines[0]

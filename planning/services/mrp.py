@@ -149,8 +149,9 @@ def _demands(start: date) -> list:
 
 def _receipt_day(order: ProductionOrder):
     """When an open production order's output arrives: its due date, or the day the shop
-    floor predicts it ends when that is later (delay feedback, services/feedback.py), so
-    what depends on it is planned against what the floor expects."""
+    floor predicts it ends when that is later (delay feedback, services/feedback.py). MRP
+    keeps the order as a receipt (it does not plan a second one for the same need), so a
+    later day shows in its action messages: an expedite, or a past-due for what needs it."""
     if order.prediction_open and order.predicted_delay_hours is not None and order.predicted_end:
         predicted = timezone.localtime(order.predicted_end, ZoneInfo(settings.TIME_ZONE)).date()
         return max(order.due_date, predicted)

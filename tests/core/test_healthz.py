@@ -50,11 +50,12 @@ def test_a_database_that_does_not_answer_is_503(monkeypatch):
 
     class Broken:
         def __enter__(self):
-            raise DatabaseError("connection refused")
+            raise DatabaseError('connection to server at "db.plant.internal" failed')
 
         def __exit__(self, *args):
             return False
 
     monkeypatch.setattr(views.connection, "cursor", lambda: Broken())
     code, body = health()
-    assert code == 503 and body["status"] == "down" and "connection refused" in body["database"]
+    # The driver's message (hosts, users) is logged, not shown to an anonymous caller.
+    assert (code, body) == (503, {"status": "down", "database": "unavailable"})

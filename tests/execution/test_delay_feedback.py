@@ -42,6 +42,11 @@ def test_a_predicted_delay_reaches_the_order_and_the_planning_pages(released, ap
 
     body = api_as("zhouba").get(f"/api/v1/production-orders/{order.pk}/").json()
     assert body["predicted_delay_hours"] == "10.00" and body["delay_reasons"]
+    # A completed order is no longer predicted late, whatever the last prediction said.
+    ProductionOrder.objects.filter(pk=order.pk).update(status="completed")
+    done = api_as("zhouba").get(f"/api/v1/production-orders/{order.pk}/").json()
+    assert done["predicted_delay_hours"] is None and done["delay_reasons"] == []
+    ProductionOrder.objects.filter(pk=order.pk).update(status=order.status)
     # The customer's order (SO-2026-0001) hears of it too.
     sales = api_as("zhouba").get(f"/api/v1/sales-orders/{order.sales_order_id}/").json()
     assert sales["predicted_delay_hours"] == "10.00"
@@ -162,3 +167,32 @@ def test_planners_are_told_once_per_roll_up_that_announces_delays(released):
     assert told.count() == 1
     inbox = planner().get("/execution/inbox/").content.decode()
     assert note.text in inbox and 'href="/planning/schedule/">Open</a>' in inbox
+
+
+def test_a_smaller_but_still_late_prediction_reaches_planning(released):
+    """From 10 h late to about 4 h late (a step of 4 h less): planning, the scheduler's hold
+    and MRP follow; planners are told again."""
+    from execution.models import Notification
+    from execution.services.progress import progress_live
+
+    _delayed_casting(released)
+    progress_rollup_run(now=NOW)
+    outbox_dispatch_pending()
+    later = NOW + timedelta(hours=1)
+    LabourBooking.objects.filter(task__order=released).update(ended_at=later, quantity_good=12)
+    OrderOperation.objects.filter(order=released, sequence=10).update(quantity_done=12)
+    floor = progress_live(now=later, order_ids=[released.pk])[0].progress
+    assert 1 < floor.delay_hours < 8  # still late, a step less
+    assert progress_rollup_run(now=later)["delays_announced"] == 1
+    outbox_dispatch_pending()
+    order = ProductionOrder.objects.get(pk=released.pk)
+    assert order.predicted_delay_hours == Decimal(str(round(floor.delay_hours, 2)))
+    casting = OrderOperation.objects.get(order=released, sequence=10)
+    assert casting.predicted_end < PREDICTED_END
+    assert Notification.objects.filter(user__username="zhouba").count() == 2
+
+
+def test_operators_do_not_see_customers_orders(released):
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="zhangsan"))
+    assert client.get("/planning/sales-orders/").status_code == 403

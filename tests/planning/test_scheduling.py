@@ -500,6 +500,7 @@ def test_json_problem_round_trips():
         ("1 2\n0 5 1\n", "line 2: expected pairs"),
         ("1 2\n# comment\n0 5 7 6\n", "line 3: machine 7 is outside 0..1"),
         ("1 2\n0 5 1 x\n", "line 2: 'x' is not an integer"),
+        ("1 2\n0 5 1 ²\n", "line 2: '²' is not an integer"),
         ("1 2\n0 5 1 0\n", "line 2: duration 0"),
         ("1 1\n0 5\n0 5\n", "line 3: more job lines"),
         ("x 2\n", "line 1"),
