@@ -2,7 +2,7 @@
 
 Execution's hourly progress roll-up announces an open order whose predicted end lies more
 than its tolerance past the planned end (`execution.order.delay_predicted`, again each time
-the delay grows by another step) and one that is back within it
+the delay moves by another step) and one that is back within it
 (`execution.order.delay_cleared`). Planning keeps the latest prediction on the order
 (`predicted_end`, `predicted_delay_hours`, `delay_reasons`, `delay_predicted_at`) and each
 open operation's predicted end: the order pages and the API show it, the schedule page lists
