@@ -521,7 +521,10 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
     by the hour; a second run in the same hour rewrites those rows and adds none.
 
     Orders whose predicted delay exceeds the tolerance are announced to planning with
-    `execution.order.delay_predicted` (again only when the delay grew materially)."""
+    `execution.order.delay_predicted`: when first late, when the delay crosses another
+    DELAY_REANNOUNCE_HOURS step (planners are told then), and — to planning only — when it
+    moved by more than the tolerance from what planning holds (the scheduler keeps a running
+    operation on its machine until the predicted end, so that must stay close)."""
     now = now or timezone.now()
     hour = rollup_hour(now)
     live = progress_live(now=now)
@@ -538,6 +541,13 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
         latest_before = ProgressSnapshot.objects.filter(
             order=OuterRef("order"), operation__isnull=True, taken_at__lt=hour
         ).order_by("-taken_at")
+        # What planning holds of each order's prediction (delay feedback): refreshed when
+        # the floor's figure moved by more than the tolerance.
+        held = dict(
+            ProductionOrder.objects.filter(
+                pk__in=ids, predicted_delay_hours__isnull=False
+            ).values_list("pk", "predicted_delay_hours")
+        )
         previous = {
             s.order_id: s
             for s in ProgressSnapshot.objects.filter(
@@ -564,7 +574,8 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
                 for o in order.operations
             ]
             before = existing.get((p.id, None)) or previous.get(p.id)
-            if _announce(p, before):
+            stepped = _announce(p, before)
+            if stepped or _drifted(p, held.get(p.id)):
                 emit(
                     DELAY_TOPIC,
                     {
@@ -580,7 +591,8 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
                     dispatch_on_commit=False,  # one delivery round for all, below
                 )
                 announced += 1
-                late.append(p)
+                if stepped:
+                    late.append(p)
             elif _cleared(p, before):
                 emit(
                     CLEARED_TOPIC,
@@ -668,6 +680,13 @@ def _operation_predictions(order: LiveOrder) -> list[dict]:
         for o in order.operations
         if o.status not in CLOSED
     ]
+
+
+def _drifted(p: OrderProgress, held: Decimal | None) -> bool:
+    """Still late, and more than the tolerance away from the delay planning holds."""
+    return (
+        p.delayed and held is not None and abs(p.delay_hours - float(held)) > DELAY_TOLERANCE_HOURS
+    )
 
 
 def _cleared(p: OrderProgress, before: ProgressSnapshot | None) -> bool:

@@ -196,3 +196,33 @@ def test_operators_do_not_see_customers_orders(released):
     client = Client()
     client.force_login(get_user_model().objects.get(username="zhangsan"))
     assert client.get("/planning/sales-orders/").status_code == 403
+
+
+def test_planning_follows_a_slipping_delay_and_planners_hear_at_each_step(released):
+    """Idle, the order slips an hour each hour: planning is refreshed once its figure is more
+    than the tolerance off (or a step is crossed); planners hear only at the 4-hour steps."""
+    from execution.models import Notification
+
+    _delayed_casting(released)
+    progress_rollup_run(now=NOW)
+    outbox_dispatch_pending()
+    told = Notification.objects.filter(user__username="zhouba")
+    # 11 h: within the tolerance of the 10 held; 12 h: the next step; 13 h: within 12.
+    for hours, held, messages in ((1, "10.00", 1), (2, "12.00", 2), (3, "12.00", 2)):
+        progress_rollup_run(now=NOW + timedelta(hours=hours))
+        outbox_dispatch_pending()
+        order = ProductionOrder.objects.get(pk=released.pk)
+        assert order.predicted_delay_hours == Decimal(held), hours
+        assert told.count() == messages, hours
+
+
+def test_a_drift_beyond_the_tolerance_refreshes_planning():
+    from types import SimpleNamespace
+
+    from execution.services.progress import _drifted
+
+    late = SimpleNamespace(delayed=True, delay_hours=8.5)
+    assert _drifted(late, Decimal("10.00"))  # 1.5 h off what planning holds
+    assert not _drifted(late, Decimal("9.00"))  # within the tolerance
+    assert not _drifted(late, None)  # planning holds nothing: the step rule decides
+    assert not _drifted(SimpleNamespace(delayed=False, delay_hours=0.5), Decimal("10.00"))
