@@ -24,6 +24,7 @@ migrate: setup
 
 demo: migrate
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py progress_rollup  # so planning sees the floor's predictions at once
 
 run: demo
 	@echo ""

@@ -1,0 +1,31 @@
+"""Run the hourly progress roll-up now (beat runs it on the hour; the API has
+POST /api/v1/execution/progress/rollup/). Safe to repeat: the hour's snapshots are rewritten,
+and delays already announced are not announced again."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.dateparse import parse_datetime
+
+from execution.services.progress import progress_rollup_run
+
+
+class Command(BaseCommand):
+    help = "Store plan vs actual of every open order now and announce predicted delays."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--at", help="Roll up as of this instant (ISO 8601 with its offset); default now."
+        )
+
+    def handle(self, *args, at=None, **options):
+        now = None
+        if at:
+            now = parse_datetime(at)
+            if now is None or now.tzinfo is None:
+                raise CommandError(f"--at: {at!r} is not an ISO 8601 instant with its offset.")
+        result = progress_rollup_run(now=now)
+        self.stdout.write(
+            f"progress roll-up {result['taken_at']}: {result['orders']} orders, "
+            f"{result['created']} snapshots new, {result['updated']} rewritten, "
+            f"{result['delays_announced']} delays announced, "
+            f"{result['delays_cleared']} cleared"
+        )
