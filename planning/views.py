@@ -58,7 +58,7 @@ def order_list(request):
     )
 
 
-SALES_STATUSES = ("open", "shipped", "cancelled")
+SALES_STATUSES = tuple(SalesOrder.Status.values)
 SALES_SHOWN = 500
 
 
@@ -85,7 +85,7 @@ def sales_orders(request):
             timezone.localtime(so.predicted_end, tz).date() if so.predicted_end else None
         )
         so.at_risk = bool(
-            so.status == "open"
+            so.status == SalesOrder.Status.OPEN
             and ((predicted_day and predicted_day > so.due_date) or so.expected_delay_minutes)
         )
         if at_risk_only and not so.at_risk:

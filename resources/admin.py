@@ -3,6 +3,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from import_export.admin import ImportExportModelAdmin
 
+from core.admin import ReadOnlyAdmin
+
 from . import models as m
 from .resources import CSV, XLSX, ItemResource, result_errors
 
@@ -171,7 +173,7 @@ class SerialUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.StockMove)
-class StockMoveAdmin(admin.ModelAdmin):
+class StockMoveAdmin(ReadOnlyAdmin):
     """The ledger is append-only: moves are shown, never edited or deleted here."""
 
     list_display = ("id", "created_at", "kind", "item", "location", "lot", "quantity", "reference")
@@ -179,30 +181,14 @@ class StockMoveAdmin(admin.ModelAdmin):
     search_fields = ("item__code", "reference", "external_id")
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(m.StockBalance)
-class StockBalanceAdmin(admin.ModelAdmin):
+class StockBalanceAdmin(ReadOnlyAdmin):
+    """Balances follow the ledger: shown, never edited here."""
+
     list_display = ("item", "location", "lot", "on_hand")
     list_filter = ("location",)
     search_fields = ("item__code",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PurchaseOrderLineInline(admin.TabularInline):

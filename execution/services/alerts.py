@@ -87,20 +87,27 @@ def _recipients(alert: WorkAlert) -> list:
     return list(users.distinct())
 
 
-def _notify(alert: WorkAlert, text: str) -> None:
-    recipients = _recipients(alert)
+def people_notify(users: list, text: str, *, subject: str, alert=None, url: str = "") -> None:
+    """An in-app notification for each of `users` (about an exception, or linking a page)
+    and one e-mail to those with an address, sent after commit: a rolled-back change sends
+    nothing."""
     Notification.objects.bulk_create(
-        [Notification(user=u, alert=alert, text=text[:300]) for u in recipients]
+        [Notification(user=u, alert=alert, text=text[:300], url=url) for u in users]
     )
-    emails = [u.email for u in recipients if u.email]
+    emails = [u.email for u in users if u.email]
     if emails:
-        # Sent after commit: a rolled-back exception sends nothing.
-        subject = f"[ClosedLoop] {alert.number} {alert.get_severity_display()}: {alert.get_alert_type_display()}"
+        body = f"{text}\n{url}" if url else text
         transaction.on_commit(
             lambda: send_mail(
-                subject, text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
+                subject, body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
             )
         )
+
+
+def _notify(alert: WorkAlert, text: str) -> None:
+    recipients = _recipients(alert)
+    subject = f"[ClosedLoop] {alert.number} {alert.get_severity_display()}: {alert.get_alert_type_display()}"
+    people_notify(recipients, text, subject=subject, alert=alert)
     names = (
         ", ".join(u.username for u in recipients) or f"nobody holds the role {alert.handler_role}"
     )

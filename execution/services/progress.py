@@ -29,9 +29,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
@@ -43,7 +41,7 @@ from core.roles import Role
 from planning.models import OrderOperation, ProductionOrder
 
 from .. import selectors
-from ..models import Notification, ProgressSnapshot, Task
+from ..models import ProgressSnapshot, Task
 from ..progress import (
     CLOSED,
     DELAY_TOLERANCE_HOURS,
@@ -62,6 +60,7 @@ from ..progress import (
     order_reasons,
     order_rollup,
 )
+from .alerts import people_notify
 
 ACTIVE = selectors.ACTIVE
 # Calendars are loaded for the planned windows in view and this far past now; predictions
@@ -633,10 +632,9 @@ PLANNER_DIGEST_ORDERS = 5  # named in a planner's notification; the rest are cou
 
 
 def _tell_planners(late: list[OrderProgress], hour: datetime) -> None:
-    """One notification (and e-mail) per planner per roll-up that announced delays: the
-    orders predicted late anew or by another step, worst first, with a link to the schedule page that lists
-    them all. The roll-up announces an order again only when its delay grew by another
-    step, so a slow order does not fill the inbox."""
+    """One notification (and e-mail) per planner per roll-up: the orders predicted late for
+    the first time or by another DELAY_REANNOUNCE_HOURS step, worst first, with a link to
+    the schedule page that lists them all; a slipping order does not fill the inbox."""
     worst = sorted(late, key=lambda p: -p.delay_hours)
     named = ", ".join(f"{p.number} +{p.delay_hours:.1f} h" for p in worst[:PLANNER_DIGEST_ORDERS])
     more = len(worst) - PLANNER_DIGEST_ORDERS
@@ -648,19 +646,12 @@ def _tell_planners(late: list[OrderProgress], hour: datetime) -> None:
     planners = list(
         get_user_model().objects.filter(groups__name=Role.PLANNER, is_active=True).distinct()
     )
-    url = reverse("planning:schedule")
-    Notification.objects.bulk_create([Notification(user=u, text=text, url=url) for u in planners])
-    emails = [u.email for u in planners if u.email]
-    if emails:
-        transaction.on_commit(
-            lambda: send_mail(
-                "[ClosedLoop] Orders predicted late",
-                f"{text}\n{url}",
-                settings.DEFAULT_FROM_EMAIL,
-                emails,
-                fail_silently=True,
-            )
-        )
+    people_notify(
+        planners,
+        text,
+        subject="[ClosedLoop] Orders predicted late",
+        url=reverse("planning:schedule"),
+    )
 
 
 def _operation_predictions(order: LiveOrder) -> list[dict]:

@@ -449,10 +449,4 @@ def held_running_tasks(hold: QualityHold) -> list[Task]:
         .select_related("order", "operation", "equipment", "operator")
         .order_by("order__number", "operation__sequence")
     )
-    held = []
-    for task in running:
-        machine = task.equipment_id or task.operation.equipment_id
-        same_step = task.operation.sequence == hold.routing_step.step_no
-        if same_step or hold.equipment_id is None or machine in (None, hold.equipment_id):
-            held.append(task)
-    return held
+    return [task for task in running if _stopping((hold,), task) is not None]
