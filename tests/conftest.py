@@ -1,5 +1,40 @@
+import os
+from datetime import datetime
+
 import pytest
+import time_machine
 from django.db import connection
+
+# Every test runs at a pinned instant, never at the wall clock's: the plant works in shifts,
+# so "now" decides who is on shift, which day is a working day and what is late. The default
+# is an ordinary Wednesday morning in the plant's time zone; CLOSEDLOOP_TEST_NOW (an ISO
+# instant with its offset) runs the whole suite at another one, and `make test-instants`
+# runs it at the hard ones (Sunday night, Monday before the first shift, a holiday, the last
+# minute of a shift, New Year's Eve). The clock ticks from the pinned instant, so waits and
+# durations inside a test behave as usual. A test about a particular instant pins its own.
+DEFAULT_TEST_NOW = "2026-12-09T10:00:00+08:00"
+
+
+def pinned_instant() -> datetime:
+    raw = os.environ.get("CLOSEDLOOP_TEST_NOW", "").strip() or DEFAULT_TEST_NOW
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError:
+        raise pytest.UsageError(f"CLOSEDLOOP_TEST_NOW={raw!r} is not an ISO instant") from None
+    if instant.tzinfo is None:
+        raise pytest.UsageError(f"CLOSEDLOOP_TEST_NOW={raw!r} needs an offset, e.g. +08:00")
+    return instant
+
+
+def pytest_report_header(config):
+    return f"clock pinned at {pinned_instant().isoformat()} (CLOSEDLOOP_TEST_NOW)"
+
+
+@pytest.fixture(autouse=True)
+def pinned_now():
+    """Each test starts at the same pinned instant (see DEFAULT_TEST_NOW)."""
+    with time_machine.travel(pinned_instant(), tick=True) as traveller:
+        yield traveller
 
 
 def pytest_collection_modifyitems(config, items):

@@ -57,6 +57,12 @@ def _minutes(origin: datetime, at: datetime) -> int:
     return math.floor((at - origin).total_seconds() / 60)
 
 
+def _minutes_not_before(origin: datetime, at: datetime) -> int:
+    """The first whole minute at or after `at`: a release (material arriving, a repair done)
+    rounded down would let work start up to 59 seconds before it."""
+    return math.ceil((at - origin).total_seconds() / 60)
+
+
 def _at(origin: datetime, minutes: int) -> datetime:
     return origin + timedelta(minutes=minutes)
 
@@ -257,7 +263,7 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
                 continue  # no machine with working time: not finite-capacity scheduled
             # Blocked by an exception (machine repair, material on its way): not before then.
             blocked_release = (
-                max(_minutes(origin, op.blocked_until), 0)
+                max(_minutes_not_before(origin, op.blocked_until), 0)
                 if op.blocked_until and op.blocked_until > origin
                 else None
             )
@@ -290,7 +296,11 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
                 id=order.pk,
                 operations=tuple(ops),
                 sequential=False,
-                release=_minutes(origin, order.earliest_start) if order.earliest_start else None,
+                release=(
+                    _minutes_not_before(origin, order.earliest_start)
+                    if order.earliest_start
+                    else None
+                ),
                 due=_minutes(origin, due_at),
                 weight=max(1, 10 - order.priority),
             )
