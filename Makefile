@@ -8,7 +8,7 @@ PORT   ?= 8000
 # Two pytest workers: the machines here have two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test setup migrate demo lint fmt bench browser clean
+.PHONY: run test setup migrate demo lint fmt bench browser clean backup restore
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,15 @@ test: setup browser lint
 # Benchmarks print figures and are run one by one (some need PostgreSQL): see bench/README.md.
 bench: setup
 	@ls bench/*.py; echo "Run one with: $(BIN)/python bench/<name>.py  (see bench/README.md)"
+
+# Backups of the configured database (docs/operations.md): a file plus its manifest in
+# BACKUP_DIR (default var/backups). Restore asks first; YES=1 does not ask.
+backup: setup
+	$(BIN)/python manage.py backup
+
+restore: setup
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/closedloop-<time>.dump [YES=1]"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)" $(if $(YES),--yes)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

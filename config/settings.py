@@ -140,6 +140,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+# `manage.py backup` writes here (docs/operations.md); no uploaded files (MEDIA_ROOT) yet.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", VAR_DIR / "backups"))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

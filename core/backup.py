@@ -1,0 +1,469 @@
+"""Backups of the database and their restore (`manage.py backup`, `manage.py restore`).
+
+A backup is one file plus a manifest beside it (`<file>.manifest.json`): the file's SHA-256
+and size, the database vendor, the latest applied migration of each app, when it was made
+and the row count of every table, all taken from the same snapshot as the file.
+
+- PostgreSQL: `pg_dump -Fc` of the configured database, run on a snapshot exported by a
+  REPEATABLE READ transaction that also counts the rows, so the counts are exactly what the
+  dump holds while the plant keeps writing. Restore: `pg_restore --clean --if-exists
+  --no-owner --single-transaction` into the configured database (all or nothing), then
+  ANALYZE so the planner has statistics at once.
+- SQLite (the embedded default): SQLite's online backup API copies the live database page by
+  page in one step while web and worker keep running (WAL); the copy is turned into a plain
+  single file and counted. Restore copies the file back into the live database with the same
+  API (the database file is never swapped under an open connection).
+
+A restore checks size and checksum before it touches anything, refuses a dump of another
+vendor, and afterwards compares every table's row count with the manifest.
+Client programs run with an argument list and the password in the environment (PGPASSWORD),
+never through a shell. Nothing here knows a domain app: the tables are whatever the database
+holds. See docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connections
+
+MANIFEST_SUFFIX = ".manifest.json"
+MANIFEST_FORMAT = "closedloop-backup/1"
+# PostgreSQL client settings Django reads from OPTIONS, passed on as libpq's variables. Not
+# `options` (the app's `-c statement_timeout=...`, `-c jit=off`): a dump, a restore or a
+# count over millions of rows must not be cancelled by the web requests' limit.
+PG_OPTION_ENV = {
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "passfile": "PGPASSFILE",
+    "service": "PGSERVICE",
+}
+
+
+class BackupError(Exception):
+    """A backup could not be made or a file may not be restored; the message says why."""
+
+
+@dataclass
+class BackupResult:
+    path: Path
+    manifest_path: Path
+    manifest: dict
+    seconds: float
+
+
+@dataclass
+class RestoreResult:
+    seconds: float
+    rows: int
+    mismatches: dict[str, tuple[int, int | None]] = field(
+        default_factory=dict
+    )  # table: (manifest, now)
+    extra_tables: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+def backup_dir() -> Path:
+    return Path(getattr(settings, "BACKUP_DIR", None) or Path(settings.VAR_DIR) / "backups")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- backup -------------------------------------------------------------------------------
+
+
+def backup_create(*, alias: str = "default", directory: Path | None = None) -> BackupResult:
+    """Write a backup of the database `alias` and its manifest into `directory`."""
+    connection = connections[alias]
+    vendor = connection.vendor
+    if vendor not in {"postgresql", "sqlite"}:
+        raise BackupError(f"No backup for the {vendor} database backend (PostgreSQL or SQLite).")
+    directory = Path(directory or backup_dir())
+    directory.mkdir(parents=True, exist_ok=True)
+    created = datetime.now(UTC)
+    suffix = ".dump" if vendor == "postgresql" else ".sqlite3"
+    path, partial = _reserve(directory, f"closedloop-{created:%Y%m%dT%H%M%SZ}", suffix)
+    started = time.perf_counter()
+    try:
+        if vendor == "postgresql":
+            details = _pg_dump(connection.settings_dict, partial)
+        else:
+            details = sqlite_copy(Path(connection.settings_dict["NAME"]), partial)
+        size = partial.stat().st_size
+        sha256 = file_sha256(partial)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    seconds = time.perf_counter() - started
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "file": path.name,
+        "size": size,
+        "sha256": sha256,
+        "vendor": vendor,
+        "database": str(connection.settings_dict["NAME"]),
+        "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "seconds": round(seconds, 3),
+        **details,
+    }
+    manifest_path = path.with_name(path.name + MANIFEST_SUFFIX)
+    tmp = manifest_path.with_name(manifest_path.name + ".partial")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    os.replace(tmp, manifest_path)
+    return BackupResult(path=path, manifest_path=manifest_path, manifest=manifest, seconds=seconds)
+
+
+def _reserve(directory: Path, stem: str, suffix: str) -> tuple[Path, Path]:
+    """A free final name and its `.partial` file, created exclusively (two backups in one
+    second get `-2`, `-3`, ...)."""
+    for n in range(1, 1000):
+        name = f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}"
+        path = directory / name
+        partial = directory / (name + ".partial")
+        if path.exists():
+            continue
+        try:
+            os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            continue
+        return path, partial
+    raise BackupError(f"No free backup file name for {stem} in {directory}.")
+
+
+def _pg_connect(settings_dict: dict):
+    """A connection of its own (not Django's), so a caller's open transaction never mixes
+    with the snapshot or the checks."""
+    import psycopg
+
+    kwargs = {"dbname": settings_dict["NAME"]}
+    for key, param in (("HOST", "host"), ("PORT", "port"), ("USER", "user")):
+        if settings_dict.get(key):
+            kwargs[param] = str(settings_dict[key])
+    if settings_dict.get("PASSWORD"):
+        kwargs["password"] = settings_dict["PASSWORD"]
+    for key in PG_OPTION_ENV:
+        if settings_dict.get("OPTIONS", {}).get(key):
+            kwargs[key] = settings_dict["OPTIONS"][key]
+    return psycopg.connect(**kwargs)
+
+
+def _pg_client(program: str, settings_dict: dict) -> tuple[list[str], dict[str, str]]:
+    """argv prefix and environment for pg_dump / pg_restore against `settings_dict`."""
+    executable = shutil.which(program)
+    if executable is None:
+        raise BackupError(
+            f"{program} is not installed (Debian: apt-get install postgresql-client-15)."
+        )
+    argv = [executable, "--no-password"]
+    for key, flag in (("HOST", "--host"), ("PORT", "--port"), ("USER", "--username")):
+        if settings_dict.get(key):
+            argv += [flag, str(settings_dict[key])]
+    env = dict(os.environ)
+    if settings_dict.get("PASSWORD"):
+        env["PGPASSWORD"] = settings_dict["PASSWORD"]
+    for key, variable in PG_OPTION_ENV.items():
+        if settings_dict.get("OPTIONS", {}).get(key):
+            env[variable] = str(settings_dict["OPTIONS"][key])
+    return argv, env
+
+
+def _run(argv: list[str], env: dict[str, str], what: str) -> None:
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BackupError(f"{what} failed (exit {done.returncode}): {done.stderr.strip()}")
+
+
+def _pg_tables(cursor) -> list[tuple[str, str]]:
+    cursor.execute(
+        """SELECT schemaname, tablename FROM pg_tables
+           WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+           ORDER BY schemaname, tablename"""
+    )
+    return cursor.fetchall()
+
+
+def _pg_table_key(schema: str, table: str) -> str:
+    return table if schema == "public" else f"{schema}.{table}"
+
+
+def _pg_quote(schema: str, table: str) -> str:
+    return '"{}"."{}"'.format(schema.replace('"', '""'), table.replace('"', '""'))
+
+
+def _pg_counts(cursor) -> dict[str, int]:
+    counts = {}
+    for schema, table in _pg_tables(cursor):
+        cursor.execute(f"SELECT count(*) FROM {_pg_quote(schema, table)}")
+        counts[_pg_table_key(schema, table)] = cursor.fetchone()[0]
+    return counts
+
+
+def _latest_migrations(rows) -> dict[str, str]:
+    latest: dict[str, str] = {}
+    for app, name in rows:
+        if name > latest.get(app, ""):
+            latest[app] = name
+    return dict(sorted(latest.items()))
+
+
+def _pg_dump(settings_dict: dict, target: Path) -> dict:
+    argv, env = _pg_client("pg_dump", settings_dict)
+    with _pg_connect(settings_dict) as conn, conn.cursor() as cursor:
+        # One snapshot for the dump, the counts and the migration state: pg_dump attaches to
+        # the snapshot this transaction exports, which lives while the transaction is open.
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute("SELECT pg_export_snapshot(), current_setting('server_version')")
+        snapshot, server_version = cursor.fetchone()
+        _run(
+            [*argv, "--format=custom", f"--snapshot={snapshot}", f"--file={target}"]
+            + [f"--dbname={settings_dict['NAME']}"],
+            env,
+            "pg_dump",
+        )
+        counts = _pg_counts(cursor)
+        migrations = _pg_migrations(cursor)
+        conn.rollback()
+    version = subprocess.run([argv[0], "--version"], capture_output=True, text=True).stdout
+    return {
+        "server_version": server_version,
+        "tool": version.strip(),
+        "migrations": migrations,
+        "tables": counts,
+    }
+
+
+def _pg_migrations(cursor) -> dict[str, str]:
+    cursor.execute("SELECT to_regclass('django_migrations') IS NOT NULL")
+    if not cursor.fetchone()[0]:
+        return {}
+    cursor.execute("SELECT app, name FROM django_migrations")
+    return _latest_migrations(cursor.fetchall())
+
+
+def _sqlite_tables(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY name"
+    )
+    return [name for (name,) in rows]
+
+
+def _sqlite_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {
+        table: conn.execute(
+            'SELECT count(*) FROM "{}"'.format(table.replace('"', '""'))
+        ).fetchone()[0]
+        for table in _sqlite_tables(conn)
+    }
+
+
+def sqlite_copy(source: Path, target: Path) -> dict:
+    if not source.exists():
+        raise BackupError(f"The SQLite database {source} does not exist.")
+    src = sqlite3.connect(source, timeout=30)
+    dst = sqlite3.connect(target)
+    try:
+        # pages=-1: the whole database in one step, i.e. one consistent read of it; writers in
+        # other processes carry on (WAL) and a commit during the copy does not restart it.
+        src.backup(dst, pages=-1)
+        # The copy stands alone: no -wal/-shm files beside it, nothing to replay.
+        dst.execute("PRAGMA journal_mode=DELETE")
+        counts = _sqlite_counts(dst)
+        migrations = (
+            _latest_migrations(dst.execute("SELECT app, name FROM django_migrations"))
+            if "django_migrations" in counts
+            else {}
+        )
+    finally:
+        dst.close()
+        src.close()
+    return {
+        "server_version": sqlite3.sqlite_version,
+        "tool": f"SQLite {sqlite3.sqlite_version} online backup API",
+        "migrations": migrations,
+        "tables": counts,
+    }
+
+
+def sqlite_restore(dump: Path, live: Path) -> dict[str, int]:
+    """Copy the backup file into the live database with the backup API; its row counts after.
+
+    The live file keeps its identity and journal mode (WAL): other processes' connections
+    see the restored content on their next transaction instead of a file swapped under them.
+    """
+    src = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)
+    dst = sqlite3.connect(live, timeout=30)
+    try:
+        journal_mode = dst.execute("PRAGMA journal_mode").fetchone()[0]
+        src.backup(dst, pages=-1)
+        if journal_mode.lower() == "wal":
+            dst.execute("PRAGMA journal_mode=WAL")
+        return _sqlite_counts(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+# --- restore ------------------------------------------------------------------------------
+
+
+def backup_read(path: Path | str) -> tuple[Path, dict]:
+    """The dump file and its manifest, after checking size and SHA-256; `path` names either.
+
+    Reads only: a missing, truncated or corrupted file is refused here, before a restore has
+    touched the database."""
+    path = Path(path)
+    if not path.exists():
+        raise BackupError(f"{path}: no such file.")
+    if path.name.endswith(MANIFEST_SUFFIX):
+        manifest_path = path
+    else:
+        manifest_path = path.with_name(path.name + MANIFEST_SUFFIX)
+    if not manifest_path.exists():
+        raise BackupError(
+            f"{manifest_path}: manifest not found; a backup is restored only with its manifest "
+            "(it holds the checksum)."
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BackupError(f"{manifest_path}: not a readable manifest ({exc}).") from None
+    missing = [
+        key
+        for key in ("format", "file", "size", "sha256", "vendor", "tables", "migrations")
+        if key not in manifest
+    ]
+    if missing or manifest.get("format") != MANIFEST_FORMAT:
+        raise BackupError(
+            f"{manifest_path}: not a ClosedLoop backup manifest "
+            f"({'missing ' + ', '.join(missing) if missing else 'format ' + repr(manifest.get('format'))})."
+        )
+    # Named directly, the file counts even if it was renamed; a manifest names its own file.
+    dump = manifest_path.with_name(manifest["file"]) if path == manifest_path else path
+    if not dump.exists():
+        raise BackupError(f"{dump}: backup file not found (named by {manifest_path.name}).")
+    size = dump.stat().st_size
+    if size != manifest["size"]:
+        raise BackupError(
+            f"{dump}: {size:,} bytes, the manifest says {manifest['size']:,}: the file is "
+            f"{'truncated' if size < manifest['size'] else 'damaged'}. Nothing was restored."
+        )
+    if file_sha256(dump) != manifest["sha256"]:
+        raise BackupError(
+            f"{dump}: SHA-256 does not match the manifest: the file is corrupted. "
+            "Nothing was restored."
+        )
+    return dump, manifest
+
+
+def backup_check_vendor(*, manifest: dict, alias: str = "default") -> None:
+    vendor = connections[alias].vendor
+    if manifest["vendor"] != vendor:
+        raise BackupError(
+            f"{manifest['file']} is a {manifest['vendor']} backup; the configured database is "
+            f"{vendor}. Restore it into a {manifest['vendor']} database. Nothing was restored."
+        )
+
+
+def backup_migration_notes(manifest: dict) -> list[str]:
+    """How the backup's migration state compares with this code's migrations."""
+    from django.db.migrations.loader import MigrationLoader
+
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    leaves: dict[str, str] = {}
+    for app, name in graph.leaf_nodes():
+        leaves[app] = max(name, leaves.get(app, ""))
+    saved = manifest["migrations"]
+    older, unknown = [], []
+    for app in sorted(set(leaves) | set(saved)):
+        name = saved.get(app)
+        if name is not None and (app, name) not in graph.nodes:
+            unknown.append(f"{app}.{name}")
+        elif name != leaves.get(app):
+            older.append(app)
+    notes = []
+    if unknown:
+        notes.append(
+            "The backup has migrations this code does not know ("
+            + ", ".join(unknown)
+            + "): it was made by a newer release; restore it with that release."
+        )
+    if older:
+        notes.append(
+            "The backup is behind this code's migrations for "
+            + ", ".join(older)
+            + ": run `manage.py migrate` after the restore."
+        )
+    return notes
+
+
+def backup_restore(*, dump: Path, manifest: dict, alias: str = "default") -> RestoreResult:
+    """Replace the database `alias` with the (already checked) backup, then count its rows."""
+    backup_check_vendor(manifest=manifest, alias=alias)
+    connection = connections[alias]
+    settings_dict = connection.settings_dict
+    # Nothing of ours holds the database while it is replaced.
+    connection.close()
+    phases: dict[str, float] = {}
+    started = time.perf_counter()
+    if manifest["vendor"] == "postgresql":
+        argv, env = _pg_client("pg_restore", settings_dict)
+        _run(
+            [*argv, "--clean", "--if-exists", "--no-owner", "--single-transaction"]
+            + [f"--dbname={settings_dict['NAME']}", str(dump)],
+            env,
+            "pg_restore",
+        )
+        phases["pg_restore"] = time.perf_counter() - started
+        with _pg_connect(settings_dict) as conn:
+            conn.autocommit = True
+            mark = time.perf_counter()
+            conn.execute("ANALYZE")  # pg_restore brings no planner statistics
+            phases["analyze"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            with conn.cursor() as cursor:
+                now = {_pg_table_key(s, t): (s, t) for s, t in _pg_tables(cursor)}
+                counts = {}
+                for key in manifest["tables"]:
+                    if key in now:
+                        cursor.execute(f"SELECT count(*) FROM {_pg_quote(*now[key])}")
+                        counts[key] = cursor.fetchone()[0]
+            phases["count"] = time.perf_counter() - mark
+        extra = sorted(set(now) - set(manifest["tables"]))
+    else:
+        now_counts = sqlite_restore(dump, Path(settings_dict["NAME"]))
+        phases["copy and count"] = time.perf_counter() - started
+        counts = {key: now_counts[key] for key in manifest["tables"] if key in now_counts}
+        extra = sorted(set(now_counts) - set(manifest["tables"]))
+    mismatches = {
+        table: (expected, counts.get(table))
+        for table, expected in manifest["tables"].items()
+        if counts.get(table) != expected
+    }
+    return RestoreResult(
+        seconds=time.perf_counter() - started,
+        rows=sum(counts.values()),
+        mismatches=mismatches,
+        extra_tables=extra,
+        phases=phases,
+    )
