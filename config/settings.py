@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, so /api/docs/ works with no internet
     "django_htmx",
     "import_export",
     "core",
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the app itself under gunicorn (no separate file server needed).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -75,6 +78,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# Development and tests serve static files straight from the apps' folders, re-read on change,
+# so neither `make run` nor the tests need collectstatic; config/settings_production.py serves
+# the collected, hashed STATIC_ROOT instead.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 
 ROOT_URLCONF = "config.urls"
 
@@ -120,8 +129,17 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # for the board's progress query (correlated subqueries over thousands of operations)
     # crosses jit_above_cost, which spent 56 of its 110 ms compiling (EXPLAIN ANALYZE,
     # bench/README.md "Order board"). PG_JIT=on gives it back to a deployment that wants it.
+    #
+    # Timeouts: a database that accepts the connection but never answers must not hold a web
+    # worker until gunicorn kills it (that answered 500 after 30 s); a statement that runs
+    # away is cancelled by the server. 0 ms means no statement limit (migrations, batch work).
     options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["options"] = f"-c jit={'on' if env_bool('PG_JIT', False) else 'off'}"
+    options["connect_timeout"] = int(env_number("DB_CONNECT_TIMEOUT", "5", minimum=1))
+    statement_timeout_ms = int(env_number("DB_STATEMENT_TIMEOUT_MS", "30000"))
+    options["options"] = (
+        f"-c jit={'on' if env_bool('PG_JIT', False) else 'off'}"
+        f" -c statement_timeout={statement_timeout_ms}"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -173,6 +191,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Planning (ERP) and execution (MES) of a plant, one loop.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ from the sidecar's files under /static/: no CDN, works in a plant without
+    # internet. No online validator badge either (it would send the schema URL to swagger.io).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Several models have a `status`; name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "EquipmentStatusEnum": "resources.models.Equipment.Status",

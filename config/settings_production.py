@@ -27,3 +27,18 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Load balancers probe over plain HTTP, often straight to this host: /healthz answers there
+# instead of redirecting to HTTPS. The probe's Host header must still be in ALLOWED_HOSTS
+# (docs/deployment.md, "Health check").
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Static files: `manage.py collectstatic` (the web line of Procfile.production runs it) writes
+# STATIC_ROOT with content-hashed, compressed copies; WhiteNoise serves them from there with
+# far-future cache headers. Nothing is looked up in the apps' folders at request time.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = False
+WHITENOISE_AUTOREFRESH = False

@@ -1,6 +1,7 @@
 import logging
 
-from django.db import DatabaseError, connection
+from django.db import Error as DatabaseDriverError
+from django.db import connection, transaction
 from django.db.models import Min
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -28,23 +29,39 @@ logger = logging.getLogger(__name__)
 # Domain events waiting longer than this mean the worker or beat is not delivering them.
 OUTBOX_STALE_SECONDS = 300
 
+# The check's own limit on PostgreSQL, well under the web's DB_STATEMENT_TIMEOUT_MS and a
+# probe's usual timeout: a database too slow to count the outbox in this time is not healthy.
+HEALTH_STATEMENT_TIMEOUT_MS = 2000
+
 
 def healthz(request):
     """For load balancers and monitoring: 200 while the database answers, with the state of
     the domain-event outbox — pending events, the age of the oldest, and events whose
     handlers gave up after their retries (their topic and error are in the admin). Status
     "degraded" when any gave up or the oldest waits more than five minutes (the worker or
-    beat is down); 503 when the database does not answer."""
+    beat is down); 503 when the database does not answer — refused, not answering within
+    DB_CONNECT_TIMEOUT, or its queries not done within HEALTH_STATEMENT_TIMEOUT_MS."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        pending = OutboxEvent.objects.filter(dispatched_at__isnull=True)
-        waiting = pending.filter(attempts__lt=MAX_ATTEMPTS)
-        oldest = waiting.aggregate(at=Min("created_at"))["at"]
-        failed = pending.filter(attempts__gte=MAX_ATTEMPTS).count()
-        count = waiting.count()
-    except DatabaseError:
-        # The driver's message names hosts and users: it goes to the log, not to whoever asks.
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    # Like SET LOCAL: ends with this transaction, the reused connection keeps
+                    # the web's DB_STATEMENT_TIMEOUT_MS.
+                    cursor.execute(
+                        "SELECT set_config('statement_timeout', %s, true)",
+                        [str(HEALTH_STATEMENT_TIMEOUT_MS)],
+                    )
+                else:
+                    cursor.execute("SELECT 1")
+            pending = OutboxEvent.objects.filter(dispatched_at__isnull=True)
+            waiting = pending.filter(attempts__lt=MAX_ATTEMPTS)
+            oldest = waiting.aggregate(at=Min("created_at"))["at"]
+            failed = pending.filter(attempts__gte=MAX_ATTEMPTS).count()
+            count = waiting.count()
+    except DatabaseDriverError:
+        # Every error the driver raises (connect timeout, refused, cancelled statement, a
+        # connection lost mid-way) is "down", never a 500. The driver's message names hosts
+        # and users: it goes to the log, not to whoever asks.
         logger.exception("health check: the database does not answer")
         return JsonResponse({"status": "down", "database": "unavailable"}, status=503)
     age = int((timezone.now() - oldest).total_seconds()) if oldest else 0

@@ -122,3 +122,45 @@ def test_postgresql_connections_run_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_database_timeouts_read_from_environment():
+    code = (
+        "from django.conf import settings as s; o = s.DATABASES['default']['OPTIONS'];"
+        "print(o['connect_timeout'], '|', o['options'])"
+    )
+    postgres = {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x"}
+    unset = {"DB_CONNECT_TIMEOUT", "DB_STATEMENT_TIMEOUT_MS", "PG_JIT"}
+    defaults = subprocess.run(
+        [sys.executable, "-c", f"import django;django.setup();{code}"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in unset},
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            **postgres,
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert defaults.stdout.strip() == "5 | -c jit=off -c statement_timeout=30000", defaults.stderr
+    chosen = settings_values(
+        code, **postgres, DB_CONNECT_TIMEOUT="3", DB_STATEMENT_TIMEOUT_MS="0", PG_JIT="on"
+    )
+    assert chosen.stdout.strip() == "3 | -c jit=on -c statement_timeout=0", chosen.stderr
+    for name, bad in (("DB_CONNECT_TIMEOUT", "0"), ("DB_STATEMENT_TIMEOUT_MS", "soon")):
+        refused = settings_values("pass", **postgres, **{name: bad})
+        assert refused.returncode != 0 and f"{name}={bad!r}" in refused.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_connections_carry_the_statement_timeout():
+    """The server cancels a statement that runs past DB_STATEMENT_TIMEOUT_MS (30 s unless set)."""
+    from django.conf import settings
+    from django.db import connection
+
+    options = settings.DATABASES["default"]["OPTIONS"]["options"]
+    configured = options.split("statement_timeout=")[1].split()[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+        assert cursor.fetchone()[0] == configured
