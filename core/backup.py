@@ -63,15 +63,15 @@ class BackupResult:
     manifest_path: Path
     manifest: dict
     seconds: float
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
 class RestoreResult:
     seconds: float
     rows: int
-    mismatches: dict[str, tuple[int, int | None]] = field(
-        default_factory=dict
-    )  # table: (manifest, now)
+    # table: (rows in the manifest, rows now or None if the table is missing)
+    mismatches: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     extra_tables: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
 
@@ -102,14 +102,17 @@ def backup_create(*, alias: str = "default", directory: Path | None = None) -> B
     created = datetime.now(UTC)
     suffix = ".dump" if vendor == "postgresql" else ".sqlite3"
     path, partial = _reserve(directory, f"closedloop-{created:%Y%m%dT%H%M%SZ}", suffix)
+    phases: dict[str, float] = {}
     started = time.perf_counter()
     try:
         if vendor == "postgresql":
-            details = _pg_dump(connection.settings_dict, partial)
+            details = _pg_dump(connection.settings_dict, partial, phases)
         else:
-            details = sqlite_copy(Path(connection.settings_dict["NAME"]), partial)
+            details = sqlite_copy(Path(connection.settings_dict["NAME"]), partial, phases)
         size = partial.stat().st_size
+        mark = time.perf_counter()
         sha256 = file_sha256(partial)
+        phases["checksum"] = time.perf_counter() - mark
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -130,7 +133,9 @@ def backup_create(*, alias: str = "default", directory: Path | None = None) -> B
     tmp = manifest_path.with_name(manifest_path.name + ".partial")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     os.replace(tmp, manifest_path)
-    return BackupResult(path=path, manifest_path=manifest_path, manifest=manifest, seconds=seconds)
+    return BackupResult(
+        path=path, manifest_path=manifest_path, manifest=manifest, seconds=seconds, phases=phases
+    )
 
 
 def _reserve(directory: Path, stem: str, suffix: str) -> tuple[Path, Path]:
@@ -226,25 +231,35 @@ def _latest_migrations(rows) -> dict[str, str]:
     return dict(sorted(latest.items()))
 
 
-def _pg_dump(settings_dict: dict, target: Path) -> dict:
+def _pg_dump(settings_dict: dict, target: Path, phases: dict[str, float]) -> dict:
     argv, env = _pg_client("pg_dump", settings_dict)
     with _pg_connect(settings_dict) as conn, conn.cursor() as cursor:
         # One snapshot for the dump, the counts and the migration state: pg_dump attaches to
         # the snapshot this transaction exports, which lives while the transaction is open.
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        cursor.execute("SELECT pg_export_snapshot(), current_setting('server_version')")
-        snapshot, server_version = cursor.fetchone()
+        # snapshot_at: a recovery target for a point-in-time restore that matches this dump
+        # (docs/operations.md, "Restore drill").
+        cursor.execute(
+            "SELECT pg_export_snapshot(), current_setting('server_version'), clock_timestamp()"
+        )
+        snapshot, server_version, snapshot_at = cursor.fetchone()
+        mark = time.perf_counter()
         _run(
             [*argv, "--format=custom", f"--snapshot={snapshot}", f"--file={target}"]
             + [f"--dbname={settings_dict['NAME']}"],
             env,
             "pg_dump",
         )
+        phases["pg_dump"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         counts = _pg_counts(cursor)
         migrations = _pg_migrations(cursor)
+        phases["count"] = time.perf_counter() - mark
         conn.rollback()
     version = subprocess.run([argv[0], "--version"], capture_output=True, text=True).stdout
     return {
+        # PostgreSQL's own notation, as recovery_target_time and pgBackRest's --target take it.
+        "snapshot_at": f"{snapshot_at.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}+00",
         "server_version": server_version,
         "tool": version.strip(),
         "migrations": migrations,
@@ -277,23 +292,30 @@ def _sqlite_counts(conn: sqlite3.Connection) -> dict[str, int]:
     }
 
 
-def sqlite_copy(source: Path, target: Path) -> dict:
+def sqlite_copy(source: Path, target: Path, phases: dict[str, float] | None = None) -> dict:
+    """Copy the live SQLite database `source` into the new file `target`; the manifest's
+    details (row counts and migration state read from the copy itself)."""
     if not source.exists():
         raise BackupError(f"The SQLite database {source} does not exist.")
+    phases = {} if phases is None else phases
     src = sqlite3.connect(source, timeout=30)
     dst = sqlite3.connect(target)
     try:
+        mark = time.perf_counter()
         # pages=-1: the whole database in one step, i.e. one consistent read of it; writers in
         # other processes carry on (WAL) and a commit during the copy does not restart it.
         src.backup(dst, pages=-1)
         # The copy stands alone: no -wal/-shm files beside it, nothing to replay.
         dst.execute("PRAGMA journal_mode=DELETE")
+        phases["copy"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         counts = _sqlite_counts(dst)
         migrations = (
             _latest_migrations(dst.execute("SELECT app, name FROM django_migrations"))
             if "django_migrations" in counts
             else {}
         )
+        phases["count"] = time.perf_counter() - mark
     finally:
         dst.close()
         src.close()
@@ -327,11 +349,8 @@ def sqlite_restore(dump: Path, live: Path) -> dict[str, int]:
 # --- restore ------------------------------------------------------------------------------
 
 
-def backup_read(path: Path | str) -> tuple[Path, dict]:
-    """The dump file and its manifest, after checking size and SHA-256; `path` names either.
-
-    Reads only: a missing, truncated or corrupted file is refused here, before a restore has
-    touched the database."""
+def manifest_read(path: Path | str) -> tuple[Path, dict]:
+    """The manifest named by `path` (the manifest itself or the backup file beside it)."""
     path = Path(path)
     if not path.exists():
         raise BackupError(f"{path}: no such file.")
@@ -348,16 +367,27 @@ def backup_read(path: Path | str) -> tuple[Path, dict]:
         manifest = json.loads(manifest_path.read_text())
     except (ValueError, UnicodeDecodeError) as exc:
         raise BackupError(f"{manifest_path}: not a readable manifest ({exc}).") from None
-    missing = [
-        key
-        for key in ("format", "file", "size", "sha256", "vendor", "tables", "migrations")
-        if key not in manifest
-    ]
+    keys = ("format", "file", "size", "sha256", "vendor", "tables", "migrations")
+    missing = [key for key in keys if key not in manifest] if isinstance(manifest, dict) else keys
     if missing or manifest.get("format") != MANIFEST_FORMAT:
         raise BackupError(
             f"{manifest_path}: not a ClosedLoop backup manifest "
             f"({'missing ' + ', '.join(missing) if missing else 'format ' + repr(manifest.get('format'))})."
         )
+    if not isinstance(manifest["tables"], dict) or not all(
+        isinstance(rows, int) for rows in manifest["tables"].values()
+    ):
+        raise BackupError(f"{manifest_path}: `tables` must map each table to its row count.")
+    return manifest_path, manifest
+
+
+def backup_read(path: Path | str) -> tuple[Path, dict]:
+    """The dump file and its manifest, after checking size and SHA-256; `path` names either.
+
+    Reads only: a missing, truncated or corrupted file is refused here, before a restore has
+    touched the database."""
+    path = Path(path)
+    manifest_path, manifest = manifest_read(path)
     # Named directly, the file counts even if it was renamed; a manifest names its own file.
     dump = manifest_path.with_name(manifest["file"]) if path == manifest_path else path
     if not dump.exists():
@@ -435,35 +465,55 @@ def backup_restore(*, dump: Path, manifest: dict, alias: str = "default") -> Res
             "pg_restore",
         )
         phases["pg_restore"] = time.perf_counter() - started
+        mark = time.perf_counter()
         with _pg_connect(settings_dict) as conn:
             conn.autocommit = True
-            mark = time.perf_counter()
             conn.execute("ANALYZE")  # pg_restore brings no planner statistics
-            phases["analyze"] = time.perf_counter() - mark
-            mark = time.perf_counter()
-            with conn.cursor() as cursor:
-                now = {_pg_table_key(s, t): (s, t) for s, t in _pg_tables(cursor)}
-                counts = {}
-                for key in manifest["tables"]:
-                    if key in now:
-                        cursor.execute(f"SELECT count(*) FROM {_pg_quote(*now[key])}")
-                        counts[key] = cursor.fetchone()[0]
-            phases["count"] = time.perf_counter() - mark
-        extra = sorted(set(now) - set(manifest["tables"]))
+        phases["analyze"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        counts = database_counts(alias=alias)
+        phases["count"] = time.perf_counter() - mark
     else:
-        now_counts = sqlite_restore(dump, Path(settings_dict["NAME"]))
+        counts = sqlite_restore(dump, Path(settings_dict["NAME"]))
         phases["copy and count"] = time.perf_counter() - started
-        counts = {key: now_counts[key] for key in manifest["tables"] if key in now_counts}
-        extra = sorted(set(now_counts) - set(manifest["tables"]))
+    mismatches, extra = counts_compare(manifest=manifest, counts=counts)
+    return RestoreResult(
+        seconds=time.perf_counter() - started,
+        rows=sum(counts.get(table, 0) for table in manifest["tables"]),
+        mismatches=mismatches,
+        extra_tables=extra,
+        phases=phases,
+    )
+
+
+def database_counts(*, alias: str = "default") -> dict[str, int]:
+    """Row count of every table of the database `alias`, read outside Django's connection."""
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        with _pg_connect(connection.settings_dict) as conn, conn.cursor() as cursor:
+            return _pg_counts(cursor)
+    conn = sqlite3.connect(connection.settings_dict["NAME"], timeout=30)
+    try:
+        return _sqlite_counts(conn)
+    finally:
+        conn.close()
+
+
+def counts_compare(
+    *, manifest: dict, counts: dict[str, int]
+) -> tuple[dict[str, tuple[int, int | None]], list[str]]:
+    """Tables whose row count differs from the manifest's (manifest, now or None if missing),
+    and the tables the manifest does not name."""
     mismatches = {
         table: (expected, counts.get(table))
         for table, expected in manifest["tables"].items()
         if counts.get(table) != expected
     }
-    return RestoreResult(
-        seconds=time.perf_counter() - started,
-        rows=sum(counts.values()),
-        mismatches=mismatches,
-        extra_tables=extra,
-        phases=phases,
+    return mismatches, sorted(set(counts) - set(manifest["tables"]))
+
+
+def mismatches_text(mismatches: dict[str, tuple[int, int | None]]) -> str:
+    return "\n".join(
+        f"  {table}: manifest {expected:,}, now " + ("missing" if got is None else f"{got:,}")
+        for table, (expected, got) in sorted(mismatches.items())
     )

@@ -17,7 +17,15 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from core.backup import MANIFEST_SUFFIX, file_sha256, sqlite_copy, sqlite_restore
+from core.backup import (
+    MANIFEST_SUFFIX,
+    BackupError,
+    backup_migration_notes,
+    backup_read,
+    file_sha256,
+    sqlite_copy,
+    sqlite_restore,
+)
 from core.models import AuditEntry
 
 QUIET = {"stdout": open("/dev/null", "w")}  # noqa: SIM115
@@ -136,6 +144,39 @@ def test_sqlite_restore_into_the_live_file_other_connections_see_it(tmp_path):
     web.close()
 
 
+def test_a_backup_without_a_usable_manifest_is_refused(tmp_path):
+    dump = tmp_path / "closedloop-20260302T010203Z.dump"
+    dump.write_bytes(b"PGDMP...")
+    with pytest.raises(BackupError, match="manifest not found"):
+        backup_read(dump)
+    manifest = dump.with_name(dump.name + MANIFEST_SUFFIX)
+    manifest.write_text("{not json")
+    with pytest.raises(BackupError, match="not a readable manifest"):
+        backup_read(dump)
+    manifest.write_text(json.dumps({"format": "closedloop-backup/1", "file": dump.name}))
+    with pytest.raises(BackupError, match="missing size, sha256, vendor, tables, migrations"):
+        backup_read(manifest)
+    with pytest.raises(BackupError, match="no such file"):
+        backup_read(tmp_path / "elsewhere.dump")
+
+
+def test_the_restore_says_how_the_backups_migrations_compare_with_the_code():
+    from django.db.migrations.loader import MigrationLoader
+
+    leaves = dict(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes())
+    assert backup_migration_notes({"migrations": leaves}) == []
+
+    older = {app: name for app, name in leaves.items() if app != "core"}
+    notes = backup_migration_notes({"migrations": older})
+    assert notes == [
+        "The backup is behind this code's migrations for core: run `manage.py migrate` after the restore."
+    ]
+
+    newer = {**leaves, "execution": "0999_from_a_later_release"}
+    (note,) = backup_migration_notes({"migrations": newer})
+    assert "execution.0999_from_a_later_release" in note and "newer release" in note
+
+
 # --- the commands, on the configured database ------------------------------------------------
 
 commands = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -166,6 +207,14 @@ def test_backup_then_restore_gives_back_every_row(demo_plant, tmp_path):
     assert "Row counts match the manifest" in out.read_text()
     assert table_fingerprints() == before
     assert not AuditEntry.objects.filter(action="after the backup").exists()
+
+    # What a drill runs after a point-in-time recovery: the counts against the manifest.
+    call_command("backup_compare", str(dump), **QUIET)
+    note("after the restore")
+    with pytest.raises(CommandError, match="differ") as differs:
+        call_command("backup_compare", str(dump), **QUIET)
+    expected = manifest["tables"]["core_auditentry"]
+    assert f"core_auditentry: manifest {expected:,}, now {expected + 1:,}" in str(differs.value)
 
 
 @commands
@@ -228,7 +277,7 @@ def test_row_counts_that_differ_from_the_manifest_fail_the_restore(demo_plant, t
     with pytest.raises(CommandError, match="Row counts differ") as failed:
         call_command("restore", str(dump), "--yes", **QUIET)
     expected = manifest["tables"]["core_auditentry"]
-    assert f"core_auditentry: manifest {expected:,}, restored {expected - 1:,}" in str(failed.value)
+    assert f"core_auditentry: manifest {expected:,}, now {expected - 1:,}" in str(failed.value)
 
 
 @commands

@@ -25,12 +25,15 @@ class Command(BaseCommand):
             result = backup_create(alias=database, directory=output_dir or backup_dir())
         except BackupError as exc:
             raise CommandError(str(exc)) from None
+        if options["verbosity"] < 1:  # cron: silent unless it fails
+            return
         manifest = result.manifest
+        phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.phases.items())
         self.stdout.write(
             f"Backup written: {result.path}\n"
             f"  manifest {result.manifest_path.name}\n"
             f"  {manifest['vendor']} database {manifest['database']}, "
             f"{manifest['size']:,} bytes, sha256 {manifest['sha256']}\n"
             f"  {len(manifest['tables'])} tables, {sum(manifest['tables'].values()):,} rows, "
-            f"in {result.seconds:.2f} s"
+            f"in {result.seconds:.2f} s ({phases})"
         )

@@ -9,6 +9,7 @@ from core.backup import (
     backup_migration_notes,
     backup_read,
     backup_restore,
+    mismatches_text,
 )
 
 
@@ -74,13 +75,9 @@ class Command(BaseCommand):
                 )
             )
         if result.mismatches:
-            lines = [
-                f"  {table}: manifest {expected:,}, restored "
-                + ("missing" if got is None else f"{got:,}")
-                for table, (expected, got) in sorted(result.mismatches.items())
-            ]
             raise CommandError(
-                "Row counts differ from the manifest after the restore:\n" + "\n".join(lines)
+                "Row counts differ from the manifest after the restore:\n"
+                + mismatches_text(result.mismatches)
             )
         self.stdout.write(
             self.style.SUCCESS(
