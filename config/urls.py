@@ -19,6 +19,13 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+# Errors outside the API views (an unknown /api/ path, a failure in middleware) answer the
+# API's JSON error body under /api/ and the usual pages elsewhere (core/api.py).
+handler400 = "core.api.bad_request"
+handler403 = "core.api.permission_denied"
+handler404 = "core.api.page_not_found"
+handler500 = "core.api.server_error"
+
 admin.site.site_header = "ClosedLoop administration"
 admin.site.site_title = "ClosedLoop admin"
 admin.site.index_title = "Master data and configuration"

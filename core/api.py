@@ -1,35 +1,242 @@
-"""API helpers shared by every app: the exception handler that never answers 500."""
+"""API helpers shared by every app: one error body for every error, and the exception
+handler that never answers an HTML 500.
+
+Every error answers `{"detail": "<one sentence>", "errors": [{"field" | "row", "code",
+"message"}, ...]}` (docs/api-errors.md): `detail` for people, `errors` for programs; an entry
+names the field (a dotted path into nested input) or the row of a batch it is about, and
+`errors` is empty when nothing narrower than the whole request is at fault.
+"""
 
 import copy
 import logging
+from collections.abc import Mapping
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import got_request_exception
+from django.db import OperationalError
 from django.db.models import ProtectedError, RestrictedError
+from django.http import JsonResponse, UnreadablePostError
+from django.views import defaults
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.settings import api_settings
 
 from .exceptions import StateConflict
 from .roles import user_has_role
 
-logger = logging.getLogger(__name__)
+# Where Django logs its own server errors (production may mail or ship them from there).
+request_logger = logging.getLogger("django.request")
+
+# Keys of a validation error that are about the input as a whole, not one field: DRF's,
+# Django's, and the `{"detail": [...]}` some services raise.
+NON_FIELD_KEYS = frozenset((api_settings.NON_FIELD_ERRORS_KEY, "__all__", "detail"))
+MAX_SUMMARY_NAMES = 5
+REQUEST_TOO_BIG = "The request body is too large."
+BAD_REQUEST = "The request could not be read."
+UNAVAILABLE = "The service is busy or unavailable; retry in a few seconds."
+SERVER_ERROR = "Something went wrong on the server; the error is logged."
+
+
+# --- the error body ------------------------------------------------------------------------
+
+
+def error_entry(message, *, field: str = "", row: int | None = None, code: str = "") -> dict:
+    """One entry of `errors`: what is wrong, where (field and/or batch row), and its code."""
+    entry: dict = {}
+    if row is not None:
+        entry["row"] = row
+    if field:
+        entry["field"] = field
+    entry["code"] = code or getattr(message, "code", None) or "invalid"
+    entry["message"] = str(message)
+    return entry
+
+
+def error_body(detail: str, errors: list[dict] | None = None, **extra) -> dict:
+    """The one error body of the API; `extra` keeps an endpoint's documented additions
+    (an ambiguous trace code's `candidates`, a rejected event's `event_id`)."""
+    return {"detail": detail, "errors": list(errors or []), **extra}
+
+
+def _join(path: str, key) -> str:
+    key = str(key).replace("\x00", "\\u0000")
+    return f"{path}.{key}" if path else key
+
+
+def _is_message(value) -> bool:
+    return isinstance(value, str)  # ErrorDetail is a str
+
+
+def flatten_errors(data, path: str = "") -> tuple[list[str], list[dict]]:
+    """DRF's error structure (dicts by field, lists of messages, lists by position for
+    nested lists) as (messages about the whole input, entries naming their field)."""
+    whole: list[str] = []
+    entries: list[dict] = []
+
+    def walk(value, at: str) -> None:
+        if _is_message(value):
+            if at:
+                entries.append(error_entry(value, field=at))
+            else:
+                whole.append(str(value))
+        elif isinstance(value, Mapping):
+            for key, inner in value.items():
+                # `detail` is a field's name below the top level; the others never are.
+                whole_input = key in NON_FIELD_KEYS and (not at or key != "detail")
+                walk(inner, at if whole_input else _join(at, key))
+        elif isinstance(value, list | tuple):
+            for index, inner in enumerate(value):
+                walk(inner, at if _is_message(inner) else _join(at, index))
+
+    if isinstance(data, list) and data and all(isinstance(v, Mapping) for v in data):
+        # A list serializer's errors: one dict per row of the input, empty when it is fine.
+        for row, value in enumerate(data):
+            row_whole, row_entries = flatten_errors(value)
+            entries += [error_entry(m, row=row) for m in row_whole]
+            entries += [{"row": row, **e} for e in row_entries]
+        return whole, entries
+    walk(data, path)
+    return whole, entries
+
+
+def _label(entry: dict) -> str:
+    parts = []
+    if "row" in entry:
+        parts.append(f"row {entry['row']}")
+    if "field" in entry:
+        parts.append(entry["field"])
+    return " ".join(parts)
+
+
+def summarize(whole: list[str], entries: list[dict], fallback: str = "Invalid input.") -> str:
+    """One sentence for `detail`: the whole-input messages, then what the entries name."""
+    parts = list(whole)
+    labels = list(dict.fromkeys(_label(e) for e in entries))
+    if len(labels) == 1:
+        parts.append(f"{labels[0]}: {' '.join(e['message'] for e in entries)}")
+    elif labels:
+        named = ", ".join(labels[:MAX_SUMMARY_NAMES])
+        more = len(labels) - MAX_SUMMARY_NAMES
+        parts.append(f"Invalid input in {named}{f' and {more} more' if more > 0 else ''}.")
+    return " ".join(parts) or fallback
+
+
+def error_body_from(data, fallback: str = "Invalid input.") -> dict:
+    """The error body for DRF's error data (a message, a list or a dict of them)."""
+    whole, entries = flatten_errors(data)
+    return error_body(summarize(whole, entries, fallback), entries)
+
+
+# --- the exception handler ------------------------------------------------------------------
+
+
+def _server_error(exc, context, status_code: int, detail: str) -> Response | None:
+    """A server error as JSON: logged with its traceback, its message kept from the client.
+    Under DEBUG Django's debug page shows it instead (None re-raises)."""
+    from rest_framework import views
+
+    if settings.DEBUG:
+        return None
+    request = getattr(context.get("request"), "_request", None)
+    # What Django does for an unhandled exception: tell the listeners (error trackers, and
+    # the test client, which re-raises it so a failing test names the culprit), then log.
+    got_request_exception.send(sender=None, request=request)
+    request_logger.error(
+        "%s: %s",
+        "Internal Server Error" if status_code == 500 else "Service Unavailable",
+        getattr(request, "path", "?"),
+        exc_info=exc,
+        extra={"status_code": status_code, "request": request},
+    )
+    views.set_rollback()
+    response = Response(error_body(detail), status=status_code)
+    if status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        response["Retry-After"] = "5"
+    response._has_been_logged = True  # Django would log it again, without the traceback
+    return response
 
 
 def exception_handler(exc, context):
+    """Every exception an API view raises, as the one error body (docs/api-errors.md)."""
+    from rest_framework import views
+
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = ValidationError(detail)
+        exc = ValidationError(serializers.as_serializer_error(exc))
     if isinstance(exc, StateConflict):
-        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(error_body(str(exc)), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ProtectedError | RestrictedError):
         used_by = sorted({str(obj) for obj in list(exc.args[1])[:5]})
         return Response(
-            {"detail": f"Still in use by {', '.join(used_by)}; it cannot be deleted."},
+            error_body(f"Still in use by {', '.join(used_by)}; it cannot be deleted."),
             status=status.HTTP_409_CONFLICT,
         )
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body(REQUEST_TOO_BIG), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
+    if isinstance(exc, SuspiciousOperation | UnreadablePostError):
+        # Django answers these 400 too (too many fields, a broken upload, a bad host).
+        return Response(error_body(BAD_REQUEST), status=status.HTTP_400_BAD_REQUEST)
+    response = views.exception_handler(exc, context)
+    if response is None:
+        if isinstance(exc, OperationalError):
+            # The database is down, busy or locked: a retry later may well succeed.
+            return _server_error(exc, context, 503, UNAVAILABLE)
+        return _server_error(exc, context, 500, SERVER_ERROR)
+    response.data = error_body_from(response.data, fallback=response.status_text + ".")
+    return response
+
+
+# --- Django's error views: JSON under /api/, the usual pages elsewhere -----------------------
+
+
+def is_api_request(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(request, exception, template_name="400.html"):
+    if not is_api_request(request):
+        return defaults.bad_request(request, exception, template_name)
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(error_body(REQUEST_TOO_BIG), status=413)
+    return JsonResponse(error_body(BAD_REQUEST), status=400)
+
+
+def permission_denied(request, exception, template_name="403.html"):
+    if not is_api_request(request):
+        return defaults.permission_denied(request, exception, template_name)
+    return JsonResponse(
+        error_body(str(exception or "") or "You do not have permission to perform this action."),
+        status=403,
+    )
+
+
+def page_not_found(request, exception, template_name="404.html"):
+    if not is_api_request(request):
+        return defaults.page_not_found(request, exception, template_name)
+    return JsonResponse(error_body(f"No API endpoint at {request.path}."), status=404)
+
+
+def server_error(request, template_name="500.html"):
+    if not is_api_request(request):
+        return defaults.server_error(request, template_name)
+    return JsonResponse(error_body(SERVER_ERROR), status=500)
+
+
+# --- serializers and permissions ----------------------------------------------------------
+
+
+class ErrorEntrySerializer(serializers.Serializer):
+    """One entry of an error body's `errors`, for the OpenAPI schema (docs/api-errors.md)."""
+
+    row = serializers.IntegerField(required=False, help_text="Index of the row in a batch")
+    field = serializers.CharField(required=False, help_text="Field name or dotted path")
+    code = serializers.CharField()
+    message = serializers.CharField()
 
 
 class CleanModelSerializer(serializers.ModelSerializer):
@@ -53,8 +260,7 @@ class CleanModelSerializer(serializers.ModelSerializer):
         try:
             candidate.full_clean(validate_unique=False)
         except DjangoValidationError as exc:
-            detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-            raise ValidationError(detail) from exc
+            raise ValidationError(serializers.as_serializer_error(exc)) from exc
         return attrs
 
 

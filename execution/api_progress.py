@@ -6,6 +6,7 @@ POST /api/v1/execution/progress/rollup/         queue a roll-up (supervisor, pla
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -55,12 +56,10 @@ class ProgressView(APIView):
     def get(self, request):
         number = (request.query_params.get("order") or "").strip()
         if not number:
-            return Response(
-                {"order": "Name the order: ?order=NUMBER."}, status=status.HTTP_400_BAD_REQUEST
-            )
+            raise ValidationError({"order": "Name the order: ?order=NUMBER."}, code="required")
         order = ProductionOrder.objects.filter(number=number).first()
         if order is None:
-            return Response({"detail": f"No order {number}."}, status=status.HTTP_404_NOT_FOUND)
+            raise NotFound(f"No order {number}.")
         latest = (
             ProgressSnapshot.objects.filter(order=order)
             .order_by("-taken_at")

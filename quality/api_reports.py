@@ -11,8 +11,8 @@ Any signed-in user may read them. A bad parameter answers 400 naming it.
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -197,7 +197,7 @@ class OrderQualityView(APIView):
     def get(self, request, number: str):
         order = ProductionOrder.objects.select_related("item").filter(number=number).first()
         if order is None:
-            return Response({"detail": f"No order {number}."}, status=status.HTTP_404_NOT_FOUND)
+            raise NotFound(f"No order {number}.")
         return Response(OrderQualitySerializer(r.order_quality_report(order)).data)
 
 

@@ -21,10 +21,11 @@ from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import roles_may_write
+from core.api import error_body, error_entry, roles_may_write
 from planning.models import ProductionOrder
 
 from .genealogy import TraceAmbiguous, TraceNotFound, genealogy, lot_find, where_used
@@ -55,13 +56,11 @@ def plain(value):
     return value
 
 
-def _not_found(exc: Exception) -> Response:
-    return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
-
-
 def _ambiguous(exc: TraceAmbiguous) -> Response:
+    # `candidates` lists what `item` may name, for a program to choose from.
     return Response(
-        {"item": str(exc), "candidates": exc.candidates}, status=status.HTTP_400_BAD_REQUEST
+        error_body(str(exc), [error_entry(str(exc), field="item")], candidates=exc.candidates),
+        status=status.HTTP_400_BAD_REQUEST,
     )
 
 
@@ -74,7 +73,7 @@ class TraceView(APIView):
         try:
             target = trace_lookup(code=code, item=item, by=request.user)
         except TraceNotFound as exc:
-            return _not_found(exc)
+            raise NotFound(str(exc)) from exc
         except TraceAmbiguous as exc:
             return _ambiguous(exc)
         body = {
@@ -103,7 +102,7 @@ class WhereUsedView(APIView):
         try:
             lot = lot_find(code=lot_code, item=request.query_params.get("item") or None)
         except TraceNotFound as exc:
-            return _not_found(exc)
+            raise NotFound(str(exc)) from exc
         except TraceAmbiguous as exc:
             return _ambiguous(exc)
         used = where_used(lot=lot)
@@ -146,10 +145,10 @@ class TraceCodeView(APIView):
     def get(self, request):
         number = (request.query_params.get("order") or "").strip()
         if not number:
-            return Response({"order": "Name the order: ?order=NUMBER."}, status=400)
+            raise ValidationError({"order": "Name the order: ?order=NUMBER."}, code="required")
         order = ProductionOrder.objects.filter(number=number).first()
         if order is None:
-            return Response({"detail": f"No order {number}."}, status=404)
+            raise NotFound(f"No order {number}.")
         codes = TraceCode.objects.filter(order=order).select_related("item", "order", "unit", "lot")
         return Response(TraceCodeSerializer(codes.order_by("code"), many=True).data)
 
@@ -160,7 +159,7 @@ class TraceCodeView(APIView):
         number = data.validated_data["order"]
         order = ProductionOrder.objects.select_related("item").filter(number=number).first()
         if order is None:
-            return Response({"order": f"No order {number}."}, status=400)
+            raise ValidationError({"order": f"No order {number}."}, code="does_not_exist")
         codes, created = trace_codes_issue_for_order(
             order=order,
             count=data.validated_data["count"],

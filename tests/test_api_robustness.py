@@ -5,7 +5,8 @@ that are not objects, malformed JSON, objects whose every field holds a wrong va
 empty, too long, negative, not a number, not a date, nested where a scalar belongs), list
 queries with nonsense filters and pages, unknown and malformed ids, and deletes of records
 other records depend on. Each answer must be a client error or a success, never a server
-error; Django's test client raises the exception of any 500, which names the culprit.
+error; Django's test client raises the exception of any 500, which names the culprit. Every
+error answers the API's one error body (docs/api-errors.md).
 """
 
 from itertools import cycle
@@ -48,6 +49,11 @@ def urls(path: str) -> list[str]:
 
 def check(response, what: str) -> None:
     assert response.status_code < 500, f"{what}: {response.status_code}"
+    if response.status_code >= 400 and response.get("Content-Type") == "application/json":
+        body = response.json()
+        assert isinstance(body, dict), f"{what}: {body!r}"
+        assert isinstance(body.get("detail"), str), f"{what}: {body!r}"
+        assert isinstance(body.get("errors"), list), f"{what}: {body!r}"
 
 
 def bodies(fields: list[str]) -> list:

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.api import ErrorEntrySerializer
 from resources.models import Equipment, MaterialLot, Operator, StockLocation
 
 from ..models import (
@@ -82,11 +83,14 @@ class EventInputSerializer(serializers.Serializer):
 
 
 class EventResultSerializer(serializers.Serializer):
+    """One event's answer; a rejected one carries the API's error body (`detail`, `errors`)."""
+
     event_id = serializers.CharField()
     status = serializers.ChoiceField(choices=["accepted", "duplicate", "rejected"])
     code = serializers.IntegerField()
     id = serializers.IntegerField(required=False)
-    errors = serializers.DictField(required=False)
+    detail = serializers.CharField(required=False)
+    errors = ErrorEntrySerializer(many=True, required=False)
 
 
 class ProductionEventSerializer(serializers.ModelSerializer):

@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import roles_may_write
+from core.api import NON_FIELD_KEYS, error_body, error_entry, roles_may_write, summarize
 from core.roles import Role, user_has_role
 from resources.api.serializers import StockMoveSerializer
 
@@ -19,7 +19,7 @@ from ..models import (
 )
 from ..services import material as material_services
 from ..services import tasks as task_services
-from ..services.events import events_record
+from ..services.events import EventResult, events_record
 from . import serializers as s
 
 SupervisorWrites = roles_may_write(Role.SUPERVISOR, Role.PLANNER)
@@ -93,6 +93,33 @@ class DispatchDecisionViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["equipment__code", "task"]
 
 
+# The `code` of the error entries of a rejected event, by its status code.
+REJECTION_CODES = {400: "invalid", 403: "permission_denied", 404: "not_found", 409: "conflict"}
+MAX_BATCH = 5000
+
+
+def event_answer(result: EventResult, *, row: int | None = None) -> dict:
+    """One event's answer; a rejection carries the API's error body (docs/api-errors.md):
+    `detail`, and `errors` naming the field and, in a batch, the row (its index in the list)."""
+    answer = result.as_dict()
+    if result.status != "rejected":
+        return answer
+    code = REJECTION_CODES.get(result.code, "invalid")
+    whole = [str(m) for k, m in result.errors.items() if k in NON_FIELD_KEYS]
+    entries = [
+        error_entry(m, field=k, code=code)
+        for k, m in result.errors.items()
+        if k not in NON_FIELD_KEYS
+    ]
+    detail = summarize(whole, entries)
+    if row is not None:  # in a batch the row itself is at fault, even with no field named
+        entries = [error_entry(m, row=row, code=code) for m in whole] + [
+            {"row": row, **e} for e in entries
+        ]
+    answer.pop("errors", None)
+    return {**answer, **error_body(detail, entries)}
+
+
 class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Production events. POST one event (an object) or a batch (a list); each event is
     answered on its own with `accepted`, `duplicate` (same event_id seen before: nothing
@@ -116,14 +143,15 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         body = request.data
         source = ProductionEvent.Source.API
         if isinstance(body, list):
-            if len(body) > 5000:
-                return Response({"detail": "At most 5,000 events per batch."}, status=400)
+            if len(body) > MAX_BATCH:
+                return Response(error_body(f"At most {MAX_BATCH:,} events per batch."), status=400)
             results = events_record(items=body, by=request.user, source=source)
-            return Response([r.as_dict() for r in results], status=status.HTTP_200_OK)
+            answers = [event_answer(result, row=row) for row, result in enumerate(results)]
+            return Response(answers, status=status.HTTP_200_OK)
         if not isinstance(body, dict):
-            return Response({"detail": "Send an event object or a list of them."}, status=400)
+            return Response(error_body("Send an event object or a list of them."), status=400)
         result = events_record(items=[body], by=request.user, source=source)[0]
-        return Response(result.as_dict(), status=result.code)
+        return Response(event_answer(result), status=result.code)
 
 
 class RequirementViewSet(viewsets.ReadOnlyModelViewSet):

@@ -22,6 +22,7 @@ from planning.services.orders import production_order_create, production_order_r
 from planning.services.schedule import schedule_run_execute
 from resources.models import Equipment, Item, StockLocation
 from resources.services import stock_move_record
+from tests.errors import error_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -227,7 +228,7 @@ def test_repeated_raise_with_same_external_id_creates_nothing(demo_plant, api_as
         {"alert_type": "equipment_fault", "severity": "urgent", "description": "x"},
         format="json",
     )
-    assert bad.status_code == 400 and "equipment" in bad.json()
+    assert bad.status_code == 400 and "equipment" in error_fields(bad)
 
 
 def test_escalation_when_the_deadline_passes(demo_plant, api_as):

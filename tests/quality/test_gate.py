@@ -41,7 +41,7 @@ def assembly() -> Task:
 
 def refusal(response) -> str:
     assert response.status_code == 409, response.json()
-    return response.json()["errors"]["detail"]
+    return response.json()["detail"]
 
 
 def test_start_without_a_unit_waits_for_a_first_passing_unit(line):

@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from resources.models import Item, StockMove
+from tests.errors import error_fields
 from tests.factories import EquipmentFactory, ItemFactory, LocationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,13 +33,13 @@ def test_item_create_and_model_rules_answer_400(api):
         {"code": "X", "name": "x", "lot_policy": "fixed", "lot_size": "0"},
         format="json",
     )
-    assert bad.status_code == 400 and "lot_size" in bad.json()
+    assert bad.status_code == 400 and "lot_size" in error_fields(bad)
     negative = api.post(
         "/api/v1/items/", {"code": "Y", "name": "y", "standard_cost": "-3"}, format="json"
     )
     assert negative.status_code == 400
     duplicate = api.post("/api/v1/items/", {"code": "BRG-1", "name": "again"}, format="json")
-    assert duplicate.status_code == 400 and "code" in duplicate.json()
+    assert duplicate.status_code == 400 and "code" in error_fields(duplicate)
     assert Item.objects.count() == 1
 
 
@@ -69,13 +70,13 @@ def test_stock_move_post_is_idempotent_and_refuses_overdraw(api):
         {"item": "STEEL", "location": "RAW", "quantity": "-150", "kind": "issue"},
         format="json",
     )
-    assert over.status_code == 400 and "quantity" in over.json()
+    assert over.status_code == 400 and "quantity" in error_fields(over)
     unknown = api.post(
         "/api/v1/stock-moves/",
         {"item": "NOPE", "location": "RAW", "quantity": "1", "kind": "receipt"},
         format="json",
     )
-    assert unknown.status_code == 400 and "item" in unknown.json()
+    assert unknown.status_code == 400 and "item" in error_fields(unknown)
     zero = api.post(
         "/api/v1/stock-moves/",
         {"item": "STEEL", "location": "RAW", "quantity": "0", "kind": "receipt"},
