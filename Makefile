@@ -8,7 +8,7 @@ PORT   ?= 8000
 # Two pytest workers: the machines here have two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test setup migrate demo lint fmt bench browser clean backup restore
+.PHONY: run test test-at test-instants setup migrate demo lint fmt bench browser clock clean backup restore
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ browser:
 	  (apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null)) \
 	  || echo "chromium could not be installed: browser tests will be skipped"; }
 
+# libfaketime runs a process (and every process it starts) with its clock at another instant;
+# `make test-at` uses it so that the Celery worker and gunicorn the tests start share the
+# tests' pinned day. Without it the tests' own clock is still pinned (time-machine).
+clock:
+	@command -v faketime >/dev/null 2>&1 || { \
+	  echo "Installing Debian's faketime for the pinned-clock test runs"; \
+	  (apt-get install -y faketime >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y faketime >/dev/null)) \
+	  || echo "faketime could not be installed: only the tests' own clock will be pinned"; }
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -49,6 +58,23 @@ fmt: setup
 test: setup browser lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Every test runs at a pinned instant (tests/conftest.py; default an ordinary Wednesday
+# morning). These are the instants a plant's clock makes hard: Sunday night, Monday before
+# the first shift, a holiday, the last minute of a shift, New Year's Eve (all Asia/Shanghai).
+SUNDAY_NIGHT := 2026-12-13T23:30:00+08:00
+INSTANTS := $(SUNDAY_NIGHT) 2026-12-14T05:30:00+08:00 2027-01-01T10:00:00+08:00 \
+            2026-12-09T21:59:00+08:00 2026-12-31T23:59:00+08:00
+
+# The whole suite with the clock at one instant: make test-at AT=2026-12-13T23:30:00+08:00
+test-at: setup browser clock
+	@test -n "$(AT)" || { echo "usage: make test-at AT=<ISO instant with offset>"; exit 2; }
+	@echo "== the whole suite at $(AT)"
+	CLOSEDLOOP_TEST_NOW=$(AT) $(BIN)/python tests/at_instant.py $(AT) \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-instants: setup browser clock
+	@for at in $(INSTANTS); do $(MAKE) --no-print-directory test-at AT=$$at || exit 1; done
 
 # Benchmarks print figures and are run one by one (some need PostgreSQL): see bench/README.md.
 bench: setup

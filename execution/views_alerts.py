@@ -57,7 +57,10 @@ def _alerts(request):
                 "minutes_left": None if left is None else int(left // 60),
                 "overdue_minutes": None if left is None else int(-left // 60),
                 "overdue": alert.status == WorkAlert.Status.OPEN and left is not None and left < 0,
-                "deadline_ts": int(alert.ack_deadline.timestamp()) if alert.ack_deadline else None,
+                # Seconds left when the server rendered the row: the page ticks from there with
+                # the browser's own elapsed time, so a terminal whose clock is off still counts
+                # down to the server's deadline.
+                "seconds_left": None if left is None else int(left),
             }
         )
     return rows

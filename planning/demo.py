@@ -1,7 +1,7 @@
 """Demo plant, part 2: items, BOMs and routings from docs/samples (through the same import
 an administrator uses), opening stock and an inbound purchase order. Idempotent."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from resources.calendars import work_center_available_minutes, work_center_first_full_day
 from resources.models import (
     Equipment,
     Item,
@@ -107,9 +108,36 @@ def load(*, logins: list) -> str:
     )
 
 
+FIRST_SHIFT_START = time(6)  # the demo's early shift (resources/demo.py)
+
+
+def demo_day_zero(work_center) -> date:
+    """The demo's anchor, whatever the day and hour `make run` starts: the work center's first
+    working day none of whose shifts has begun — today before 06:00 on a working day,
+    otherwise the next working day (Sundays and the site's holidays skipped). The batches
+    already in machining start there, so the first roll-up finds nobody behind yet and the
+    crews that take released work are those of a working day."""
+    now = timezone.now()
+    return work_center_first_full_day(work_center, now) or timezone.localtime(now).date()
+
+
+def _background_days(work_center) -> list[tuple[date, date]]:
+    """(day, due date) of each background batch: the working days of the seven days from
+    day 0, each due four days later (moved to the next working day when that is not one)."""
+    day_zero = demo_day_zero(work_center)
+    minutes = work_center_available_minutes(work_center, day_zero, day_zero + timedelta(days=14))
+    working = sorted(d for d, m in minutes.items() if m > 0)
+    out = []
+    for day in (d for d in working if d < day_zero + timedelta(days=7)):
+        due = next(d for d in working if d >= day + timedelta(days=4))
+        out.append((day, due))
+    return out
+
+
 def _machining_background_load() -> int:
     """Other orders already in machining: cylinder-head batches filling about 90 % of the
-    machining work center for the next seven days (what the capacity check is shown against)."""
+    machining work center on the working days of the seven days from day 0 (what the capacity
+    check is shown against)."""
     tz = ZoneInfo(settings.TIME_ZONE)
     machines = list(Equipment.objects.filter(code__in=["CNC-01", "CNC-02"]).order_by("code"))
     # Cylinder heads bought as raw castings and only machined here.
@@ -135,11 +163,7 @@ def _machining_background_load() -> int:
             required_skill=Skill.objects.get(code="CNC"),
         )
         step.eligible_equipment.set(machines)
-    for n in range(7):
-        day = timezone.localdate() + timedelta(days=n)
-        if day.isoweekday() == 7:
-            continue
-        due = day + timedelta(days=5 if (day + timedelta(days=4)).isoweekday() == 7 else 4)
+    for day, due in _background_days(machines[0].work_center):
         for machine in machines:
             # CNC-01 nearly full (88 heads ≈ 919 of 960 minutes), CNC-02 at about 85 % (78 ≈
             # 818 minutes): machining as a whole about 90 % loaded.
@@ -169,7 +193,7 @@ def _machining_background_load() -> int:
             )
             order = production_order_start(order=production_order_release(order=order))
             machining = order.operations.get()
-            start = datetime.combine(day, time(6), tzinfo=tz)
+            start = datetime.combine(day, FIRST_SHIFT_START, tzinfo=tz)
             minutes = float(machining.duration_minutes())
             OrderOperation.objects.filter(pk=machining.pk).update(
                 equipment=machine,

@@ -62,6 +62,64 @@ def _merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[dateti
     return out
 
 
+def shift_day_compute(
+    *,
+    at: datetime,
+    shifts: list[ShiftSpec],
+    holidays: set[date],
+    tz: ZoneInfo,
+    look_ahead_days: int = 14,
+) -> date | None:
+    """The working day of the shift running at `at`, or else of the next shift to start
+    (holidays skipped); None when no shift starts within `look_ahead_days`.
+
+    A shift belongs to the day it starts, so at 02:00 inside a 22:00–06:00 night shift the
+    answer is the day before. Work released on a Sunday night goes to Monday's crew, work
+    released in the last minute of a shift to that shift's crew.
+    """
+    first = at.astimezone(tz).date() - timedelta(days=1)
+    best: tuple[datetime, date] | None = None
+    for offset in range(look_ahead_days + 2):
+        day = first + timedelta(days=offset)
+        if day in holidays:
+            continue
+        for shift in shifts:
+            if day.isoweekday() not in shift.weekdays:
+                continue
+            start, end = shift_interval(day, shift, tz)
+            if end <= at:
+                continue  # over
+            if start <= at:
+                return day  # running now
+            if best is None or start < best[0]:
+                best = (start, day)
+        if best is not None:
+            return best[1]  # every later day's shifts start later
+    return None
+
+
+def first_full_day_compute(
+    *,
+    at: datetime,
+    shifts: list[ShiftSpec],
+    holidays: set[date],
+    tz: ZoneInfo,
+    look_ahead_days: int = 14,
+) -> date | None:
+    """The first working day (on or after the day of `at`) none of whose shifts has started
+    by `at`: today before the first shift, otherwise the next working day (holidays and days
+    without shifts skipped). None when there is none within `look_ahead_days`."""
+    today = at.astimezone(tz).date()
+    for offset in range(look_ahead_days + 1):
+        day = today + timedelta(days=offset)
+        if day in holidays:
+            continue
+        starts = [shift_interval(day, s, tz)[0] for s in shifts if day.isoweekday() in s.weekdays]
+        if starts and min(starts) >= at:
+            return day
+    return None
+
+
 def available_minutes_compute(
     *,
     first_day: date,
@@ -123,6 +181,37 @@ def work_center_available_minutes(
     return available_minutes_compute(
         first_day=first_day, last_day=last_day, shifts=shifts, holidays=holidays, units=units, tz=tz
     )
+
+
+def _work_center_calendar(work_center, first: date, last: date):
+    """A work center's shifts, its site's holidays between two days, and the site's zone."""
+    from .models import Holiday
+
+    site = work_center.area.site
+    holidays = set(
+        Holiday.objects.filter(site=site, date__range=(first, last)).values_list("date", flat=True)
+    )
+    shifts = [
+        ShiftSpec(frozenset(s.weekday_set), s.start_time, s.end_time, s.break_minutes)
+        for s in work_center.shifts.all()
+    ]
+    return shifts, holidays, ZoneInfo(site.time_zone)
+
+
+def work_center_shift_day(work_center, at: datetime) -> date | None:
+    """The working day whose crew does work at a work center from `at` on: the day of the
+    shift running at `at`, or of its next shift (see `shift_day_compute`)."""
+    first = at.date() - timedelta(days=2)
+    shifts, holidays, tz = _work_center_calendar(work_center, first, first + timedelta(days=18))
+    return shift_day_compute(at=at, shifts=shifts, holidays=holidays, tz=tz)
+
+
+def work_center_first_full_day(work_center, at: datetime) -> date | None:
+    """The first working day of a work center none of whose shifts has started by `at`
+    (see `first_full_day_compute`)."""
+    first = at.date() - timedelta(days=2)
+    shifts, holidays, tz = _work_center_calendar(work_center, first, first + timedelta(days=18))
+    return first_full_day_compute(at=at, shifts=shifts, holidays=holidays, tz=tz)
 
 
 def equipment_available_minutes(equipment, first_day: date, last_day: date) -> dict[date, int]:

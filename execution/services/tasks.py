@@ -13,7 +13,7 @@ from core.events import emit
 from core.exceptions import StateConflict
 from planning.hooks import on_transition
 from planning.models import OrderOperation, ProductionOrder
-from resources.calendars import equipment_available_minutes
+from resources.calendars import equipment_available_minutes, work_center_shift_day
 from resources.models import Equipment, Operator, OperatorSkill, ShiftAssignment
 
 from ..models import DispatchDecision, Task
@@ -72,6 +72,16 @@ def _on_shift(operator_ids: list[int], day: date) -> set[int]:
     return on_shift
 
 
+def operation_crew_day(operation: OrderOperation) -> date:
+    """The working day whose crew takes an operation: that of the shift at its planned start,
+    or (not planned, or planned in the past) of the shift running now or next at its work
+    center — so work released on a Sunday, a holiday or after the last shift goes to the next
+    working day's crew rather than to nobody."""
+    now = timezone.now()
+    at = max(operation.planned_start, now) if operation.planned_start else now
+    return work_center_shift_day(operation.work_center, at) or timezone.localtime(at).date()
+
+
 def operator_candidates(*, operation: OrderOperation, day: date | None = None) -> list[dict]:
     """Operators who may do an operation on a day, best first.
 
@@ -80,8 +90,7 @@ def operator_candidates(*, operation: OrderOperation, day: date | None = None) -
     center. Ties go to whoever has fewer open tasks.
     """
     if day is None:
-        start = operation.planned_start
-        day = timezone.localtime(start).date() if start else timezone.localdate()
+        day = operation_crew_day(operation)
     operators = Operator.objects.filter(active=True)
     levels: dict[int, int] = {}
     if operation.required_skill_id:
@@ -163,10 +172,13 @@ def task_assign(*, task: Task, operator: Operator, by=None, note: str = "") -> T
 
 
 def _machine_load_ratio(machines: list[Equipment]) -> dict[int, float]:
-    """Open work queued on each machine, as a share of its available minutes today."""
-    today = timezone.localdate()
+    """Open work queued on each machine, as a share of its available minutes on its working
+    day (today's, or on a Sunday or a holiday the next one's: a machine is not "infinitely
+    loaded" just because its crew is off tonight)."""
+    now = timezone.now()
     ratios = {}
     for m in machines:
+        today = work_center_shift_day(m.work_center, now) or timezone.localdate()
         minutes = 0.0
         for t in Task.objects.filter(equipment=m, status__in=Task.OPEN).select_related(
             "operation", "order"

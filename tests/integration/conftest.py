@@ -8,7 +8,11 @@ from tests.integration.browser import ARGS, CHROMIUM
 
 
 @pytest.fixture
-def browser_page(tmp_path, monkeypatch):
+def browser_page(tmp_path, monkeypatch, settings):
+    # The server's clock is pinned (tests/conftest.py) but Chromium keeps the wall clock:
+    # cookies without an expiry date cannot look expired to it, whatever the two clocks say.
+    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+    settings.CSRF_COOKIE_AGE = None
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("chromium is missing on CI (make test installs Debian's chromium)")

@@ -142,3 +142,38 @@ def test_supervisor_and_planner_pages_in_the_browser(
     expect(page.locator(f"#supervisor-approval-{approval.pk}")).to_contain_text("Approved")
     approval.refresh_from_db()
     assert approval.status == "approved" and approval.decision_note == "die broke, recast"
+
+
+def test_exception_countdown_follows_the_server_not_the_browser_clock(
+    live_server, demo_plant, browser_page, closes_db
+):
+    """The browser's clock is set a day and a half away from the server's; the countdown
+    between refreshes still counts down to the server's deadline."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from execution.models import WorkAlert
+    from execution.services.alerts import alert_raise
+    from resources.models import Equipment
+
+    alert = alert_raise(
+        alert_type="equipment_fault",
+        severity="urgent",
+        description="Coolant pump",
+        equipment=Equipment.objects.get(code="CNC-02"),
+    )
+    WorkAlert.objects.filter(pk=alert.pk).update(
+        ack_deadline=timezone.now() + timedelta(minutes=30, seconds=30)
+    )
+    page = browser_page
+    page.clock.install(time=timezone.now() + timedelta(hours=36))
+    login(page, live_server.url, "sunqi")
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + "/execution/exceptions/")
+    countdown = page.locator(".countdown").first
+    expect(countdown).to_have_text("30 min left")
+    page.clock.run_for(16_000)  # a tick of the page's countdown (and a refresh) later
+    expect(countdown).to_have_text("30 min left")
+    assert "overdue" not in page.locator("#alerts-table").inner_text()
