@@ -9,6 +9,8 @@ from resources.calendars import (
     ShiftSpec,
     UnitSpec,
     available_minutes_compute,
+    first_full_day_compute,
+    shift_day_compute,
     work_center_available_minutes,
 )
 from resources.models import Holiday, MaintenanceWindow
@@ -110,3 +112,53 @@ def test_work_center_without_equipment_uses_parallel_units():
     wc = WorkCenterFactory(parallel_units=3)
     ShiftFactory(work_center=wc, weekdays="1", start_time=time(8), end_time=time(12))
     assert work_center_available_minutes(wc, MON, MON) == {MON: 3 * 240}
+
+
+MON_TO_SAT = frozenset({1, 2, 3, 4, 5, 6})
+TWO_SHIFTS = [ShiftSpec(MON_TO_SAT, time(6), time(14)), ShiftSpec(MON_TO_SAT, time(14), time(22))]
+NIGHT = [ShiftSpec(frozenset({1, 2, 3, 4, 5}), time(22), time(6))]
+SAT, SUN = date(2026, 11, 28), date(2026, 11, 29)
+NEXT_MON, FRI = date(2026, 11, 30), date(2026, 11, 27)
+
+
+@pytest.mark.parametrize(
+    ("instant", "shifts", "holidays", "expected"),
+    [
+        (at(MON, 10), TWO_SHIFTS, set(), MON),  # inside the early shift
+        (at(MON, 13, 59), TWO_SHIFTS, set(), MON),  # its last minute
+        (at(MON, 21, 59), TWO_SHIFTS, set(), MON),  # the late shift's last minute
+        (at(MON, 22), TWO_SHIFTS, set(), date(2026, 11, 24)),  # after it: tomorrow's crew
+        (at(MON, 5, 30), TWO_SHIFTS, set(), MON),  # before the first shift
+        (at(SAT, 23), TWO_SHIFTS, set(), NEXT_MON),  # Saturday night: Monday
+        (at(SUN, 23, 30), TWO_SHIFTS, set(), NEXT_MON),  # Sunday night
+        (at(FRI, 23), TWO_SHIFTS, {SAT}, NEXT_MON),  # Saturday a holiday
+        # 02:00 on Tuesday inside Monday's 22:00-06:00 night shift: Monday's crew.
+        (at(date(2026, 11, 24), 2), NIGHT, set(), MON),
+        # Saturday 02:00 inside Friday's night shift; Friday's crew.
+        (at(SAT, 2), NIGHT, set(), FRI),
+        # Saturday 07:00: the next night shift is Monday's.
+        (at(SAT, 7), NIGHT, set(), NEXT_MON),
+    ],
+)
+def test_the_crew_day_at_an_instant(instant, shifts, holidays, expected):
+    assert shift_day_compute(at=instant, shifts=shifts, holidays=holidays, tz=TZ) == expected
+
+
+def test_no_shift_in_sight_is_none():
+    assert shift_day_compute(at=at(MON, 10), shifts=[], holidays=set(), tz=TZ) is None
+
+
+@pytest.mark.parametrize(
+    ("instant", "holidays", "expected"),
+    [
+        (at(MON, 5, 59), set(), MON),  # before 06:00: today
+        (at(MON, 6), set(), MON),  # the shift starts now: nothing has begun yet
+        (at(MON, 6, 1), set(), date(2026, 11, 24)),  # begun: tomorrow
+        (at(SAT, 23), set(), NEXT_MON),
+        (at(SUN, 5), set(), NEXT_MON),
+        (at(SUN, 5), {NEXT_MON}, date(2026, 12, 1)),  # Monday a holiday
+    ],
+)
+def test_the_first_full_working_day(instant, holidays, expected):
+    got = first_full_day_compute(at=instant, shifts=TWO_SHIFTS, holidays=holidays, tz=TZ)
+    assert got == expected
