@@ -1,5 +1,5 @@
-"""API helpers shared by every app: one error body for every error, and the exception
-handler that never answers an HTML 500.
+"""API helpers shared by every app: one error body for every error, the exception handler
+that never answers an HTML 500, the project's JSON parser, pagination and filter backend.
 
 Every error answers `{"detail": "<one sentence>", "errors": [{"field" | "row", "code",
 "message"}, ...]}` (docs/api-errors.md): `detail` for people, `errors` for programs; an entry
@@ -9,7 +9,7 @@ names the field (a dotted path into nested input) or the row of a batch it is ab
 
 import copy
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -19,8 +19,11 @@ from django.db import OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse, UnreadablePostError
 from django.views import defaults
-from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from django_filters import widgets as filter_widgets
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import parsers, serializers, status
+from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -34,6 +37,8 @@ request_logger = logging.getLogger("django.request")
 # Keys of a validation error that are about the input as a whole, not one field: DRF's,
 # Django's, and the `{"detail": [...]}` some services raise.
 NON_FIELD_KEYS = frozenset((api_settings.NON_FIELD_ERRORS_KEY, "__all__", "detail"))
+NUL_CODE = "null_characters_not_allowed"  # DRF's own code for the same refusal
+NUL_MESSAGE = "Null characters are not allowed."
 MAX_SUMMARY_NAMES = 5
 REQUEST_TOO_BIG = "The request body is too large."
 BAD_REQUEST = "The request could not be read."
@@ -137,7 +142,7 @@ def error_body_from(data, fallback: str = "Invalid input.") -> dict:
 def _server_error(exc, context, status_code: int, detail: str) -> Response | None:
     """A server error as JSON: logged with its traceback, its message kept from the client.
     Under DEBUG Django's debug page shows it instead (None re-raises)."""
-    from rest_framework import views
+    from rest_framework import views  # see exception_handler
 
     if settings.DEBUG:
         return None
@@ -162,6 +167,7 @@ def _server_error(exc, context, status_code: int, detail: str) -> Response | Non
 
 def exception_handler(exc, context):
     """Every exception an API view raises, as the one error body (docs/api-errors.md)."""
+    # Imported here: DRF's views read the settings, which name this module's parser.
     from rest_framework import views
 
     if isinstance(exc, DjangoValidationError):
@@ -225,6 +231,127 @@ def server_error(request, template_name="500.html"):
     if not is_api_request(request):
         return defaults.server_error(request, template_name)
     return JsonResponse(error_body(SERVER_ERROR), status=500)
+
+
+# --- input: NUL characters, pagination, query parameters -----------------------------------
+
+
+def nul_paths(value, path: str = "") -> Iterator[str]:
+    """The dotted paths of the strings (keys too) in parsed input that hold a NUL
+    character, which no text column takes (PostgreSQL refuses it outright)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path
+    elif isinstance(value, Mapping):
+        for key, inner in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                yield _join(path, key)
+            yield from nul_paths(inner, _join(path, key))
+    elif isinstance(value, list | tuple):
+        for index, inner in enumerate(value):
+            yield from nul_paths(inner, _join(path, index))
+
+
+def nul_refusal(paths) -> ValidationError:
+    return ValidationError(
+        {path or "body": [ErrorDetail(NUL_MESSAGE, code=NUL_CODE)] for path in paths}
+    )
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser that refuses a NUL character anywhere in the body with a 400 naming
+    each field, before any view or serializer sees it."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        paths = list(nul_paths(data))
+        if paths:
+            raise nul_refusal(paths)
+        return data
+
+
+class Pagination(LimitOffsetPagination):
+    """Limit/offset pages of at most `max_limit` rows. A larger `limit` is cut to the
+    maximum. A `limit` below 1, an `offset` below 0, or either not a whole number is refused
+    with a 400 naming it, where DRF would quietly answer the default page instead."""
+
+    max_limit = 1000
+
+    def _number(self, request, name: str, minimum: int) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return None
+        try:
+            number = int(raw)
+        except ValueError:
+            number = None
+        if number is None or number < minimum:
+            message = f"Give a whole number of at least {minimum}."
+            if name == self.limit_query_param:
+                message = f"Give a whole number from 1 to {self.max_limit}."
+            raise ValidationError({name: [ErrorDetail(message, code="invalid")]})
+        return number
+
+    def get_limit(self, request):
+        limit = self._number(request, self.limit_query_param, 1)
+        return self.default_limit if limit is None else min(limit, self.max_limit)
+
+    def get_offset(self, request):
+        return self._number(request, self.offset_query_param, 0) or 0
+
+
+# Where DRF's paginators and filter backends keep the names of their query parameters.
+PARAMETER_ATTRIBUTES = (
+    "limit_query_param",
+    "offset_query_param",
+    "page_query_param",
+    "page_size_query_param",
+    "cursor_query_param",
+    "ordering_param",
+    "search_param",
+)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend that also refuses query parameters the endpoint does not
+    know, with a 400 naming them: a misspelt or unsupported filter would otherwise be
+    ignored and answer every row as if it had matched."""
+
+    def filter_queryset(self, request, queryset, view):
+        known = self.known_parameters(view, queryset)
+        unknown = [name for name in request.query_params if name not in known]
+        if unknown:
+            accepted = ", ".join(sorted(known - {""})) or "none"
+            raise ValidationError(
+                {
+                    name: [
+                        ErrorDetail(
+                            f"Unknown query parameter; this endpoint takes {accepted}.",
+                            code="unknown_parameter",
+                        )
+                    ]
+                    for name in unknown
+                }
+            )
+        return super().filter_queryset(request, queryset, view)
+
+    def known_parameters(self, view, queryset) -> set[str]:
+        known = {api_settings.URL_FORMAT_OVERRIDE or ""}
+        filterset_class = self.get_filterset_class(view, queryset)
+        for name, filter_ in (filterset_class.base_filters if filterset_class else {}).items():
+            known.add(name)
+            widget = filter_.field.widget
+            if isinstance(widget, filter_widgets.SuffixedMultiWidget):
+                known.update(widget.suffixed(name, suffix) for suffix in widget.suffixes)
+            elif hasattr(widget, "widgets"):  # a MultiWidget: name_0, name_1, ...
+                known.update(f"{name}_{i}" for i in range(len(widget.widgets)))
+        # Paging and the other backends' parameters (ordering, search), where the view has them.
+        for part in [getattr(view, "paginator", None), *getattr(view, "filter_backends", [])]:
+            for attr in PARAMETER_ATTRIBUTES:
+                value = getattr(part, attr, None)
+                if isinstance(value, str):
+                    known.add(value)
+        return known
 
 
 # --- serializers and permissions ----------------------------------------------------------

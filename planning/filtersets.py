@@ -4,12 +4,16 @@ from .models import MpsEntry, ProductionOrder, SalesOrder
 
 
 class SalesOrderFilterSet(django_filters.FilterSet):
+    # Numbers and customers match in part, as the production orders' numbers do (a search box
+    # on a page, a prefix from a program); codes of master data match exactly.
+    number = django_filters.CharFilter(lookup_expr="icontains")
+    customer = django_filters.CharFilter(lookup_expr="icontains")
     item = django_filters.CharFilter(field_name="item__code")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
 
     class Meta:
         model = SalesOrder
-        fields = ["item", "status", "priority", "due_before"]
+        fields = ["number", "customer", "item", "status", "priority", "due_before"]
 
 
 class MpsEntryFilterSet(django_filters.FilterSet):
@@ -25,6 +29,7 @@ class MpsEntryFilterSet(django_filters.FilterSet):
 class ProductionOrderFilterSet(django_filters.FilterSet):
     item = django_filters.CharFilter(field_name="item__code")
     number = django_filters.CharFilter(lookup_expr="icontains")
+    sales_order = django_filters.CharFilter(field_name="sales_order__number")
     status = django_filters.MultipleChoiceFilter(choices=ProductionOrder.Status.choices)
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
     work_center = django_filters.CharFilter(
@@ -33,4 +38,12 @@ class ProductionOrderFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = ProductionOrder
-        fields = ["item", "number", "status", "priority", "due_before", "work_center"]
+        fields = [
+            "item",
+            "number",
+            "sales_order",
+            "status",
+            "priority",
+            "due_before",
+            "work_center",
+        ]

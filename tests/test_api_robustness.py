@@ -22,6 +22,8 @@ WRONG = [None, "", "x" * 1000, -1, "NaN", {"a": 1}, [1, 2], "2026-13-45T25:61:00
 NOT_OBJECTS = [[], "text", 7, None]
 PATH_VALUES = {"id": ["1", "999999999", "abc"], "other": ["MO-2026-00001", "NOPE", "%20"]}
 BAD_QUERY = {"page": "abc", "page_size": "-1", "ordering": "nonsense", "limit": "x", "offset": "-5"}
+PAGING = ("limit", "offset")
+HUGE = "99999999999999999999"
 
 
 def schema() -> dict:
@@ -64,6 +66,7 @@ def bodies(fields: list[str]) -> list:
         *NOT_OBJECTS,
         {f: next(wrong) for f in fields},
         {f: next(shifted) for f in fields},
+        {f: "NUL\x00" for f in fields},
     ]
 
 
@@ -81,9 +84,15 @@ def test_no_endpoint_answers_500_to_bad_input(demo_plant, username):
             fields = request_fields(operation, components)
             for url in urls(path):
                 if method == "get":
-                    query = {**BAD_QUERY, **{p: "zzz" for p in params}}
-                    check(client.get(url, query), f"GET {url} {query}")
-                    check(client.get(url, {p: "-1" for p in params}), f"GET {url} -1")
+                    for query in (
+                        # the filters alone first: a bad page would stop the query before them
+                        {p: "zzz" for p in params if p not in PAGING},
+                        {p: "-1" for p in params},
+                        {p: "zzz\x00" for p in params},
+                        {**BAD_QUERY, **{p: "zzz" for p in params}},
+                        {"limit": HUGE, "offset": HUGE},
+                    ):
+                        check(client.get(url, query), f"GET {url} {query}")
                     continue
                 send = getattr(client, method)
                 for body in bodies(fields):

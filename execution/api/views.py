@@ -1,10 +1,19 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import NON_FIELD_KEYS, error_body, error_entry, roles_may_write, summarize
+from core.api import (
+    NON_FIELD_KEYS,
+    NUL_CODE,
+    NUL_MESSAGE,
+    error_body,
+    error_entry,
+    nul_paths,
+    roles_may_write,
+    summarize,
+)
 from core.roles import Role, user_has_role
 from resources.api.serializers import StockMoveSerializer
 
@@ -120,6 +129,17 @@ def event_answer(result: EventResult, *, row: int | None = None) -> dict:
     return {**answer, **error_body(detail, entries)}
 
 
+def nul_answer(data, paths: list[str], *, row: int | None = None) -> dict:
+    """The rejection of an event holding a NUL character (no text column takes one)."""
+    entries = [error_entry(NUL_MESSAGE, field=p, code=NUL_CODE) for p in paths]
+    detail = summarize([], entries)
+    if row is not None:
+        entries = [{"row": row, **e} for e in entries]
+    event_id = data.get("event_id") if isinstance(data, dict) else None
+    event_id = event_id[:100] if isinstance(event_id, str) else ""
+    return {"event_id": event_id, "status": "rejected", "code": 400, **error_body(detail, entries)}
+
+
 class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Production events. POST one event (an object) or a batch (a list); each event is
     answered on its own with `accepted`, `duplicate` (same event_id seen before: nothing
@@ -128,6 +148,9 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
     serializer_class = s.ProductionEventSerializer
     filterset_fields = ["order__number", "kind", "trace_code", "source"]
     permission_classes = [FloorWrites]
+    # DRF's plain JSON parser, not the project's: a NUL character in one event of a batch
+    # rejects that event only (create), not the whole batch.
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
 
     def get_queryset(self):
         qs = ProductionEvent.objects.select_related("order", "operation", "operator", "equipment")
@@ -145,11 +168,23 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         if isinstance(body, list):
             if len(body) > MAX_BATCH:
                 return Response(error_body(f"At most {MAX_BATCH:,} events per batch."), status=400)
-            results = events_record(items=body, by=request.user, source=source)
-            answers = [event_answer(result, row=row) for row, result in enumerate(results)]
+            with_nul = {
+                row: paths for row, data in enumerate(body) if (paths := list(nul_paths(data)))
+            }
+            rows = [row for row in range(len(body)) if row not in with_nul]
+            results = events_record(
+                items=[body[row] for row in rows], by=request.user, source=source
+            )
+            answers: list = [None] * len(body)
+            for row, result in zip(rows, results, strict=True):
+                answers[row] = event_answer(result, row=row)
+            for row, paths in with_nul.items():
+                answers[row] = nul_answer(body[row], paths, row=row)
             return Response(answers, status=status.HTTP_200_OK)
         if not isinstance(body, dict):
             return Response(error_body("Send an event object or a list of them."), status=400)
+        if paths := list(nul_paths(body)):
+            return Response(nul_answer(body, paths), status=status.HTTP_400_BAD_REQUEST)
         result = events_record(items=[body], by=request.user, source=source)[0]
         return Response(event_answer(result), status=result.code)
 
