@@ -841,7 +841,7 @@ def _route_trace_api() -> None:
         pass
     module = types.ModuleType("trace_bench_urls")
     module.urlpatterns = [
-        path("api/v1/quality/", include("quality.api_trace")),
+        path("api/v1/quality/", include("quality.api.urls")),
         path("", include(settings.ROOT_URLCONF)),
     ]
     sys.modules["trace_bench_urls"] = module

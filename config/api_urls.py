@@ -7,5 +7,4 @@ urlpatterns = [
     path("", include("planning.api.urls")),
     path("execution/", include("execution.api.urls")),
     path("quality/", include("quality.api.urls")),
-    path("quality/", include("quality.api_reports")),
 ]

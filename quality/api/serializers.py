@@ -1,5 +1,10 @@
 """Quality API shapes. Input serializers check the shape only; the services decide."""
 
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.urls import reverse
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer
@@ -13,7 +18,9 @@ from ..models import (
     InspectionRecord,
     Measurement,
     QualityHold,
+    TraceCode,
 )
+from ..services.trace import MAX_BATCH
 
 
 class CharacteristicSerializer(serializers.ModelSerializer):
@@ -270,3 +277,161 @@ class QualityHoldSerializer(serializers.ModelSerializer):
 
 class HoldReleaseInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
+
+
+# --- trace -------------------------------------------------------------------------------
+
+
+def plain(value):
+    """Dataclasses, Decimals and datetimes as JSON-ready values (quantities as strings,
+    like the rest of the API)."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+class TraceCodeSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="item.code")
+    order = serializers.CharField(source="order.number", allow_null=True, default=None)
+    unit = serializers.CharField(source="unit.serial", allow_null=True, default=None)
+    lot = serializers.CharField(source="lot.code", allow_null=True, default=None)
+    label_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TraceCode
+        fields = ["code", "item", "order", "unit", "lot", "issued_at", "printed_at", "label_url"]
+
+    def get_label_url(self, obj) -> str:
+        try:
+            return reverse("quality:label", kwargs={"code": obj.code})
+        except Exception:  # the pages are not routed (API-only deployment)
+            return ""
+
+
+class TraceCodeIssueSerializer(serializers.Serializer):
+    order = serializers.CharField(max_length=32)
+    count = serializers.IntegerField(min_value=1, max_value=MAX_BATCH)
+    request_id = serializers.CharField(max_length=100)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+PCT = {"max_digits": 6, "decimal_places": 1, "allow_null": True}
+QTY = {"max_digits": 18, "decimal_places": 4}
+
+
+class ParetoBarSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    share_pct = serializers.DecimalField(**PCT)
+    cumulative_pct = serializers.DecimalField(**PCT)
+
+
+class OperationSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    sequence = serializers.IntegerField()
+    name = serializers.CharField()
+    work_center = serializers.CharField()
+    area = serializers.CharField()
+
+
+class OperationYieldSerializer(serializers.Serializer):
+    operation = OperationSerializer()
+    source = serializers.ChoiceField(choices=["inspection", "events"])
+    units = serializers.DecimalField(**QTY)
+    first_pass = serializers.DecimalField(**QTY)
+    failed = serializers.DecimalField(**QTY)
+    fpy_pct = serializers.DecimalField(**PCT)
+
+
+class LineYieldSerializer(serializers.Serializer):
+    area = serializers.CharField()
+    item = serializers.CharField()
+    operations = OperationYieldSerializer(many=True)
+    units = serializers.DecimalField(**QTY)
+    first_pass = serializers.DecimalField(**QTY)
+    rty_pct = serializers.DecimalField(**PCT)
+    simple_pct = serializers.DecimalField(**PCT)
+
+
+class YieldReportSerializer(serializers.Serializer):
+    operations = OperationYieldSerializer(many=True)
+    lines = LineYieldSerializer(many=True)
+
+
+class TrendPointSerializer(serializers.Serializer):
+    bucket = serializers.CharField()
+    start = serializers.DateField()
+    inspected = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    defect_rate_pct = serializers.DecimalField(**PCT)
+    units = serializers.IntegerField()
+    first_pass = serializers.IntegerField()
+    fpy_pct = serializers.DecimalField(**PCT)
+
+
+class MeasurementSerializer(serializers.Serializer):
+    characteristic = serializers.CharField()
+    value = serializers.CharField()
+    unit = serializers.CharField()
+    passed = serializers.BooleanField()
+
+
+class TraceLineSerializer(serializers.Serializer):
+    record_id = serializers.IntegerField()
+    sequence = serializers.IntegerField()
+    operation = serializers.CharField()
+    work_center = serializers.CharField()
+    plan = serializers.CharField()
+    attempt_no = serializers.IntegerField(allow_null=True)
+    result = serializers.CharField()
+    superseded = serializers.BooleanField()
+    corrects_id = serializers.IntegerField(allow_null=True)
+    corrected_by_id = serializers.IntegerField(allow_null=True)
+    defect_code = serializers.CharField()
+    defect_name = serializers.CharField()
+    reason = serializers.CharField()
+    measurements = MeasurementSerializer(many=True)
+    inspector = serializers.CharField()
+    gauge = serializers.CharField()
+    inspected_at = serializers.DateTimeField()
+    disposition = serializers.CharField()
+    disposition_note = serializers.CharField()
+    decided_by = serializers.CharField()
+    approved_by = serializers.CharField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class SubjectTraceSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    trace_code = serializers.CharField()
+    inspected = serializers.BooleanField()
+    first_pass = serializers.BooleanField(allow_null=True)
+    failed = serializers.BooleanField()
+    scrapped = serializers.BooleanField()
+    inspections = TraceLineSerializer(many=True, source="lines")
+
+
+class OrderSummarySerializer(serializers.Serializer):
+    subjects = serializers.IntegerField()
+    inspected = serializers.IntegerField()
+    passed_first_time = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    scrapped = serializers.IntegerField()
+    first_pass_pct = serializers.DecimalField(**PCT)
+
+
+class OrderQualitySerializer(serializers.Serializer):
+    order = serializers.CharField(source="order.number")
+    item = serializers.CharField(source="order.item.code")
+    quantity = serializers.DecimalField(source="order.quantity", **QTY)
+    summary = OrderSummarySerializer()
+    subjects = SubjectTraceSerializer(many=True)

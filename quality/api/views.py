@@ -1,15 +1,48 @@
-"""Quality API: plans (read, new version), defect codes and rules (master data), inspection
-records (entry, correction, disposition) and holds (release)."""
+"""Quality API, mounted under /api/v1/quality/ (quality/api/urls.py).
 
+Plans (read, new version), defect codes and rules (master data), inspection records (entry,
+correction, disposition) and holds (release).
+
+Trace:
+
+GET  trace/{code}/[?item=ITEM]          the history of a unit or lot: operations, inspections,
+                                        materials down (multi-level); for a lot also where-used
+GET  where-used/{lot_code}/[?item=ITEM] the orders that consumed a lot, what they made, up to
+                                        the end items
+GET  trace-codes/?order=NUMBER          an order's trace codes
+POST trace-codes/ {order, count, request_id}
+                                        issue the order's next `count` codes (201); the same
+                                        request_id again answers 200 with the same codes
+
+An unknown code answers 404 with a message; a code that names units or lots of several items
+answers 400 asking for `item`.
+
+Reports — the same figures as the report pages and CSV files, as JSON:
+
+GET reports/pareto/?by=defect|operation&from=&to=&work_center=&item=
+GET reports/fpy/?from=&to=&work_center=&item=        operations and lines
+GET reports/trend/?from=&to=&work_center=&item=&bucket=day|week
+GET reports/orders/{number}/                         quality trace of an order
+
+Any signed-in user may read the reports. A bad parameter answers 400 naming it.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from core.api import roles_may_write
+from core.api import error_body, error_entry, roles_may_write
 from core.roles import Role
+from planning.models import ProductionOrder
 
+from .. import filtersets
+from ..genealogy import TraceAmbiguous, TraceNotFound, genealogy, lot_find, where_used
 from ..models import (
     DefectCode,
     DefectRateRule,
@@ -17,10 +50,22 @@ from ..models import (
     InspectionRecord,
     Measurement,
     QualityHold,
+    TraceCode,
+)
+from ..reports import (
+    ReportFilter,
+    defect_pareto,
+    operation_pareto,
+    order_quality_report,
+    report_filter_parse,
+    trend_report,
+    yield_report,
 )
 from ..services import holds as hold_services
 from ..services import inspections as services
-from . import serializers as s
+from ..services.trace import TRACE_CODE_ISSUERS, trace_codes_issue_for_order, trace_lookup
+from . import serializers
+from .serializers import plain
 
 QualityWrites = roles_may_write(Role.QUALITY_SUPERVISOR)
 InspectionWrites = roles_may_write(*services.RECORD_ROLES)
@@ -30,17 +75,20 @@ class InspectionPlanViewSet(viewsets.ReadOnlyModelViewSet):
     """Inspection plans, every version. A new version is made with `new-version`; plans
     themselves are master data kept in the admin."""
 
-    serializer_class = s.InspectionPlanSerializer
+    serializer_class = serializers.InspectionPlanSerializer
     permission_classes = [QualityWrites]
-    filterset_fields = ["code", "active", "routing_step"]
+    filterset_class = filtersets.InspectionPlanFilterSet
     queryset = InspectionPlan.objects.select_related(
         "routing_step__routing__item", "routing_step__work_center"
     ).prefetch_related("characteristics")
 
-    @extend_schema(request=s.PlanVersionInputSerializer, responses=s.InspectionPlanSerializer)
+    @extend_schema(
+        request=serializers.PlanVersionInputSerializer,
+        responses=serializers.InspectionPlanSerializer,
+    )
     @action(detail=True, methods=["post"], url_path="new-version")
     def new_version(self, request, pk=None):
-        data = s.PlanVersionInputSerializer(data=request.data)
+        data = serializers.PlanVersionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         plan = services.inspection_plan_new_version(
             plan=self.get_object(), by=request.user, **data.validated_data
@@ -53,16 +101,16 @@ class InspectionPlanViewSet(viewsets.ReadOnlyModelViewSet):
 
 class DefectCodeViewSet(viewsets.ModelViewSet):
     queryset = DefectCode.objects.all()
-    serializer_class = s.DefectCodeSerializer
+    serializer_class = serializers.DefectCodeSerializer
     permission_classes = [QualityWrites]
-    filterset_fields = ["code"]
+    filterset_class = filtersets.DefectCodeFilterSet
 
 
 class DefectRateRuleViewSet(viewsets.ModelViewSet):
     queryset = DefectRateRule.objects.select_related("routing_step", "work_center")
-    serializer_class = s.DefectRateRuleSerializer
+    serializer_class = serializers.DefectRateRuleSerializer
     permission_classes = [QualityWrites]
-    filterset_fields = ["work_center__code", "routing_step"]
+    filterset_class = filtersets.DefectRateRuleFilterSet
 
 
 def _records():
@@ -89,17 +137,9 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
     400 naming the field (`values` names the characteristic); a correction is a new record
     (`correct`), and a failed record takes a disposition (`disposition`)."""
 
-    serializer_class = s.InspectionRecordSerializer
+    serializer_class = serializers.InspectionRecordSerializer
     permission_classes = [InspectionWrites]
-    filterset_fields = [
-        "order__number",
-        "operation__sequence",
-        "unit__serial",
-        "lot__code",
-        "result",
-        "plan__code",
-        "work_center__code",
-    ]
+    filterset_class = filtersets.InspectionRecordFilterSet
 
     def get_queryset(self):
         return _records()
@@ -108,9 +148,12 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         body = self.get_serializer(_records().get(pk=record.pk)).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(request=s.InspectionInputSerializer, responses=s.InspectionRecordSerializer)
+    @extend_schema(
+        request=serializers.InspectionInputSerializer,
+        responses=serializers.InspectionRecordSerializer,
+    )
     def create(self, request, *args, **kwargs):
-        data = s.InspectionInputSerializer(data=request.data)
+        data = serializers.InspectionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         existing = InspectionRecord.objects.filter(external_id=v["external_id"]).first()
@@ -132,10 +175,13 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         )
         return self._answer(record, created)
 
-    @extend_schema(request=s.CorrectionInputSerializer, responses=s.InspectionRecordSerializer)
+    @extend_schema(
+        request=serializers.CorrectionInputSerializer,
+        responses=serializers.InspectionRecordSerializer,
+    )
     @action(detail=True, methods=["post"])
     def correct(self, request, pk=None):
-        data = s.CorrectionInputSerializer(data=request.data)
+        data = serializers.CorrectionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         record, created = services.inspection_correct(
@@ -150,17 +196,19 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         )
         return self._answer(record, created)
 
-    @extend_schema(request=s.DispositionInputSerializer, responses=s.DispositionSerializer)
+    @extend_schema(
+        request=serializers.DispositionInputSerializer, responses=serializers.DispositionSerializer
+    )
     @action(detail=True, methods=["post"])
     def disposition(self, request, pk=None):
-        data = s.DispositionInputSerializer(data=request.data)
+        data = serializers.DispositionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         disposition, created = services.disposition_record(
             record=self.get_object(), by=request.user, **data.validated_data
         )
         # A retried request (the same decision again) answers 200 with the first.
         return Response(
-            s.DispositionSerializer(disposition).data,
+            serializers.DispositionSerializer(disposition).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -168,13 +216,15 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
 class QualityHoldViewSet(viewsets.ReadOnlyModelViewSet):
     """Quality holds; `release` is for quality supervisors, with a reason (403 otherwise)."""
 
-    serializer_class = s.QualityHoldSerializer
-    filterset_fields = ["status", "work_center__code"]
+    serializer_class = serializers.QualityHoldSerializer
+    filterset_class = filtersets.QualityHoldFilterSet
     queryset = QualityHold.objects.select_related(
         "routing_step__routing__item", "work_center", "equipment", "alert", "released_by"
     )
 
-    @extend_schema(request=s.HoldReleaseInputSerializer, responses=s.QualityHoldSerializer)
+    @extend_schema(
+        request=serializers.HoldReleaseInputSerializer, responses=serializers.QualityHoldSerializer
+    )
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         # No input serializer here: the role is checked before the reason, so a production
@@ -184,3 +234,181 @@ class QualityHoldViewSet(viewsets.ReadOnlyModelViewSet):
             hold=self.get_object(), reason=str(body.get("reason") or ""), by=request.user
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=hold.pk)).data)
+
+
+# --- trace (mounted under /api/v1/quality/) --------------------------------------------
+
+ITEM_PARAM = OpenApiParameter(
+    "item", str, required=False, description="Item code, where the code repeats across items"
+)
+
+
+def _ambiguous(exc: TraceAmbiguous) -> Response:
+    # `candidates` lists what `item` may name, for a program to choose from.
+    return Response(
+        error_body(str(exc), [error_entry(str(exc), field="item")], candidates=exc.candidates),
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+class TraceView(APIView):
+    """The full history of the unit or lot a trace code names."""
+
+    @extend_schema(parameters=[ITEM_PARAM], responses=OpenApiTypes.OBJECT)
+    def get(self, request, code: str):
+        item = request.query_params.get("item") or None
+        try:
+            target = trace_lookup(code=code, item=item, by=request.user)
+        except TraceNotFound as exc:
+            raise NotFound(str(exc)) from exc
+        except TraceAmbiguous as exc:
+            return _ambiguous(exc)
+        body = {
+            "code": target.trace_code.code if target.trace_code else None,
+            "kind": target.kind,
+            "item": target.owner.item.code,
+            "identity": target.identity,
+            "order": target.trace_code.order.number
+            if target.trace_code and target.trace_code.order_id
+            else None,
+            "issued_at": plain(target.trace_code.issued_at) if target.trace_code else None,
+            "genealogy": plain(genealogy(unit=target.unit, lot=target.lot)),
+            "where_used": None,
+        }
+        if target.lot is not None:
+            used = where_used(lot=target.lot)
+            body["where_used"] = {**plain(used), "end_units": len(used.end_units)}
+        return Response(body)
+
+
+class WhereUsedView(APIView):
+    """Which orders consumed a lot, and which units and lots they made, up to end items."""
+
+    @extend_schema(parameters=[ITEM_PARAM], responses=OpenApiTypes.OBJECT)
+    def get(self, request, lot_code: str):
+        try:
+            lot = lot_find(code=lot_code, item=request.query_params.get("item") or None)
+        except TraceNotFound as exc:
+            raise NotFound(str(exc)) from exc
+        except TraceAmbiguous as exc:
+            return _ambiguous(exc)
+        used = where_used(lot=lot)
+        return Response({**plain(used), "end_units": len(used.end_units)})
+
+
+class TraceCodeView(APIView):
+    """An order's trace codes; issue the next ones (labels printed before production)."""
+
+    permission_classes = [roles_may_write(*TRACE_CODE_ISSUERS)]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("order", str, required=True, description="Order number")],
+        responses=serializers.TraceCodeSerializer(many=True),
+    )
+    def get(self, request):
+        number = (request.query_params.get("order") or "").strip()
+        if not number:
+            raise ValidationError({"order": "Name the order: ?order=NUMBER."}, code="required")
+        order = ProductionOrder.objects.filter(number=number).first()
+        if order is None:
+            raise NotFound(f"No order {number}.")
+        codes = TraceCode.objects.filter(order=order).select_related("item", "order", "unit", "lot")
+        return Response(serializers.TraceCodeSerializer(codes.order_by("code"), many=True).data)
+
+    @extend_schema(
+        request=serializers.TraceCodeIssueSerializer,
+        responses=serializers.TraceCodeSerializer(many=True),
+    )
+    def post(self, request):
+        data = serializers.TraceCodeIssueSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        number = data.validated_data["order"]
+        order = ProductionOrder.objects.select_related("item").filter(number=number).first()
+        if order is None:
+            raise ValidationError({"order": f"No order {number}."}, code="does_not_exist")
+        codes, created = trace_codes_issue_for_order(
+            order=order,
+            count=data.validated_data["count"],
+            request_id=data.validated_data["request_id"],
+            by=request.user,
+        )
+        codes = TraceCode.objects.filter(pk__in=[c.pk for c in codes]).select_related(
+            "item", "order", "unit", "lot"
+        )
+        return Response(
+            serializers.TraceCodeSerializer(codes.order_by("code"), many=True).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+# --- reports (mounted under /api/v1/quality/) ------------------------------------------
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("from", str, description="First day, YYYY-MM-DD (default: 30 days ago)"),
+    OpenApiParameter("to", str, description="Last day, YYYY-MM-DD (default: today)"),
+    OpenApiParameter("work_center", str, description="Work center code"),
+    OpenApiParameter("item", str, description="Item code"),
+]
+
+
+def _report_filter(request) -> ReportFilter:
+    try:
+        return report_filter_parse(request.query_params)
+    except DjangoValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc
+
+
+class ParetoView(APIView):
+    """Failed inspections by defect code or by operation: count, share, cumulative %."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("by", str, enum=["defect", "operation"], description="default defect"),
+            *FILTER_PARAMETERS,
+        ],
+        responses=serializers.ParetoBarSerializer(many=True),
+    )
+    def get(self, request):
+        by = request.query_params.get("by") or "defect"
+        if by not in ("defect", "operation"):
+            raise ValidationError({"by": "Use 'defect' or 'operation'."})
+        report_filter = _report_filter(request)
+        bars = defect_pareto(report_filter) if by == "defect" else operation_pareto(report_filter)
+        return Response(serializers.ParetoBarSerializer(bars, many=True).data)
+
+
+class YieldView(APIView):
+    """First-pass yield per operation and per line (RTY and simple ratio)."""
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=serializers.YieldReportSerializer)
+    def get(self, request):
+        return Response(
+            serializers.YieldReportSerializer(yield_report(_report_filter(request))).data
+        )
+
+
+class TrendView(APIView):
+    """Defect rate and first-pass yield per day or week."""
+
+    @extend_schema(
+        parameters=[
+            *FILTER_PARAMETERS,
+            OpenApiParameter("bucket", str, enum=["day", "week"], description="default by span"),
+        ],
+        responses=serializers.TrendPointSerializer(many=True),
+    )
+    def get(self, request):
+        return Response(
+            serializers.TrendPointSerializer(trend_report(_report_filter(request)), many=True).data
+        )
+
+
+class OrderQualityView(APIView):
+    """Every unit and lot of an order with its inspections, dispositions and a summary."""
+
+    @extend_schema(responses=serializers.OrderQualitySerializer)
+    def get(self, request, number: str):
+        order = ProductionOrder.objects.select_related("item").filter(number=number).first()
+        if order is None:
+            raise NotFound(f"No order {number}.")
+        return Response(serializers.OrderQualitySerializer(order_quality_report(order)).data)

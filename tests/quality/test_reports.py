@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import Resolver404, include, path, resolve
+from django.urls import include, path
 from rest_framework.test import APIClient
 
 from execution.models import ProductionEvent, Task
@@ -32,7 +32,7 @@ from quality.models import (
     Measurement,
     TraceCode,
 )
-from quality.views_reports import PARETO_HEADER, line_chart, pareto_chart
+from quality.views.reports import PARETO_HEADER, line_chart, pareto_chart
 from resources.models import Item, MaterialLot, SerialUnit, WorkCenter
 from tests.errors import error_fields
 
@@ -43,23 +43,8 @@ PASS, FAIL = "pass", "fail"
 DEFECTS = {"QPOR": "Porosity", "QDIM": "Bore out of tolerance", "QSCR": "Scratch"}
 
 
-def _urls() -> list:
-    """The report routes, unless the project's URLs already include them."""
-    extra = []
-    try:
-        resolve("/quality/reports/")
-    except Resolver404:
-        from quality import views_reports
-
-        extra.append(path("quality/", include((views_reports.urlpatterns, "quality"))))
-    try:
-        resolve("/api/v1/quality/reports/pareto/")
-    except Resolver404:
-        extra.append(path("api/v1/quality/", include("quality.api_reports")))
-    return extra
-
-
-urlpatterns = [*_urls(), path("", include("config.urls"))]
+# The project's URLs route every quality page and API endpoint.
+urlpatterns = [path("", include("config.urls"))]
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

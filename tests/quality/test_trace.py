@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, Resolver404, include, path, resolve, reverse
+from django.urls import include, path, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -51,24 +51,8 @@ from quality.services.trace import (
 from resources.models import Item, MaterialLot, SerialUnit, StockLocation
 from resources.services import stock_move_record
 
-
-def _test_urls() -> list:
-    """config.urls, plus the trace pages and API until quality's URL modules include them."""
-    from quality import api_trace, views_trace
-
-    extra = []
-    try:
-        reverse("quality:trace")
-    except NoReverseMatch:
-        extra.append(path("quality/", include((views_trace.urlpatterns, "quality"))))
-    try:
-        resolve("/api/v1/quality/trace-codes/")
-    except Resolver404:
-        extra.append(path("api/v1/quality/", include(api_trace.urlpatterns)))
-    return extra
-
-
-urlpatterns = [*_test_urls(), path("", include("config.urls"))]
+# The project's URLs route every quality page and API endpoint.
+urlpatterns = [path("", include("config.urls"))]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 

@@ -23,7 +23,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,15 +31,15 @@ from core.roles import Role, user_has_role
 from core.views_helpers import htmx_render, role_required
 from execution.models import Task
 
-from .models import (
+from ..models import (
     DefectCode,
     InspectionPlan,
     InspectionRecord,
     Measurement,
     QualityHold,
 )
-from .services.holds import hold_message, hold_release
-from .services.inspections import (
+from ..services.holds import hold_message, hold_release
+from ..services.inspections import (
     DISPOSITION_ROLES,
     RECORD_ROLES,
     disposition_record,
@@ -49,7 +48,6 @@ from .services.inspections import (
     plan_for_operation,
 )
 
-T = Task.Status
 RECENT = 25  # records listed under the entry form
 DONE_SHOWN_FOR = timedelta(hours=24)
 FIELD_LABELS = {
@@ -126,7 +124,7 @@ def _inspectable_tasks(plans: ActivePlans) -> list[Task]:
     since = timezone.now() - DONE_SHOWN_FOR
     tasks = list(
         Task.objects.filter(steps)
-        .filter(Q(status__in=Task.OPEN) | Q(status=T.DONE, ended_at__gte=since))
+        .filter(Q(status__in=Task.OPEN) | Q(status=Task.Status.DONE, ended_at__gte=since))
         .select_related("order__item", "operation__work_center", "equipment")
         .order_by("order__due_date", "order__number", "operation__sequence")
     )
@@ -370,13 +368,3 @@ def hold_release_view(request, pk: int):
         error, status_code = _refusal(exc)
     context = _holds_context(request, message=message, error=error, error_hold=pk)
     return render(request, "quality/partials/inspect_holds_table.html", context, status=status_code)
-
-
-urlpatterns = [
-    path("inspect/", inspect, name="inspect"),
-    path("inspect/task/<int:pk>/", inspect_task, name="inspect_task"),
-    path("inspect/task/<int:pk>/record/", inspect_record, name="inspect_record"),
-    path("inspect/record/<int:pk>/disposition/", inspect_disposition, name="inspect_disposition"),
-    path("holds/", holds, name="holds"),
-    path("holds/<int:pk>/release/", hold_release_view, name="hold_release"),
-]

@@ -14,7 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,9 +22,9 @@ from core.roles import user_has_role
 from core.views_helpers import htmx_render, role_required
 from planning.models import ProductionOrder
 
-from .genealogy import TraceAmbiguous, TraceNotFound, genealogy, where_used
-from .models import TraceCode
-from .services.trace import (
+from ..genealogy import TraceAmbiguous, TraceNotFound, genealogy, where_used
+from ..models import TraceCode
+from ..services.trace import (
     MAX_BATCH,
     TRACE_CODE_ISSUERS,
     trace_codes_issue_for_order,
@@ -158,12 +157,3 @@ def labels_printed(request):
     codes = [c for c in request.POST.getlist("code") if c][:PRINTED_LIMIT]
     changed = trace_codes_mark_printed(codes=codes, by=request.user)
     return render(request, "quality/label_printed.html", {"changed": changed, "count": len(codes)})
-
-
-urlpatterns = [
-    path("trace/", trace, name="trace"),
-    path("labels-printed/", labels_printed, name="labels_printed"),
-    path("labels/<path:code>/", label, name="label"),
-    path("orders/<str:number>/labels/", label_sheet, name="label_sheet"),
-    path("orders/<str:number>/labels/issue/", label_sheet_issue, name="label_sheet_issue"),
-]

@@ -11,14 +11,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from core.views_helpers import htmx_render
 from planning.models import ProductionOrder
 from resources.models import Item, WorkCenter
 
-from . import reports as r
+from .. import reports as r
 
 # slug → (title, partial template); each also has a CSV (`?format=csv`)
 REPORTS = {
@@ -452,11 +452,3 @@ def order_report(request, number: str):
             f"quality-order-{order.number}.csv", ORDER_HEADER, _order_rows(report, tz)
         )
     return render(request, "quality/reports_order.html", {"report": report, "number": number})
-
-
-urlpatterns = [
-    path("reports/", reports, name="reports"),
-    path("reports/orders/", order_report_find, name="order_report_find"),
-    path("reports/orders/<str:number>/", order_report, name="order_report"),
-    path("reports/<slug:slug>/", report, name="report"),
-]
