@@ -31,9 +31,14 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(autouse=True)
-def pinned_now():
-    """Each test starts at the same pinned instant (see DEFAULT_TEST_NOW)."""
-    with time_machine.travel(pinned_instant(), tick=True) as traveller:
+def pinned_now(request):
+    """Each test starts at the same pinned instant (see DEFAULT_TEST_NOW), or at the one its
+    `clock` mark names: a scenario whose figures are those of an ordinary working week (a
+    machine's free minutes over the next seven days) says so with
+    `@pytest.mark.clock("2026-12-09T10:00:00+08:00")` and then holds on any day."""
+    marker = request.node.get_closest_marker("clock")
+    instant = datetime.fromisoformat(marker.args[0]) if marker else pinned_instant()
+    with time_machine.travel(instant, tick=True) as traveller:
         yield traveller
 
 

@@ -71,6 +71,9 @@ def machining_on_cnc01(demo_plant, api_as):
     return released
 
 
+# A backup's free minutes are counted over the next seven days: the reference scenario is an
+# ordinary working week (a holiday in it leaves CNC-02 too full to take the blocks).
+@pytest.mark.clock("2026-12-09T10:00:00+08:00")
 def test_scenario_1_cnc_fault_backup_and_delay_drops_to_one_hour(
     machining_on_cnc01, api_as, django_capture_on_commit_callbacks
 ):
