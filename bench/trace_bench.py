@@ -710,8 +710,8 @@ def measure(samples: int, seed: int, explain: bool) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from quality.genealogy import genealogy, where_used
     from quality.models import TraceCode
+    from quality.selectors.genealogy import genealogy, where_used
     from resources.models import MaterialLot, SerialUnit
 
     with connection.cursor() as cur:

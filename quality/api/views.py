@@ -42,7 +42,6 @@ from core.roles import Role
 from planning.models import ProductionOrder
 
 from .. import filtersets
-from ..genealogy import TraceAmbiguous, TraceNotFound, genealogy, lot_find, where_used
 from ..models import (
     DefectCode,
     DefectRateRule,
@@ -52,7 +51,8 @@ from ..models import (
     QualityHold,
     TraceCode,
 )
-from ..reports import (
+from ..selectors.genealogy import TraceAmbiguous, TraceNotFound, genealogy, lot_find, where_used
+from ..selectors.reports import (
     ReportFilter,
     defect_pareto,
     operation_pareto,

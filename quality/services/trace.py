@@ -40,8 +40,8 @@ from execution.models import ProductionEvent
 from planning.models import ProductionOrder
 from resources.models import Item, MaterialLot, SerialUnit
 
-from ..genealogy import TraceTarget, trace_find
 from ..models import TraceCode
+from ..selectors.genealogy import TraceTarget, trace_find
 
 SEQUENCE_WIDTH = 5
 # Who may issue codes for an order (and so print labels before the work starts).

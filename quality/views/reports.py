@@ -1,6 +1,6 @@
 """Quality report pages (HTMX): defect Pareto, first-pass yield, trend, and the quality
 trace of an order. Every report is a page, an HTMX partial and a CSV file (`?format=csv`)
-from the same loader in `quality.reports`; charts are SVG drawn on the server."""
+from the same loader in `quality.selectors.reports`; charts are SVG drawn on the server."""
 
 import csv
 from datetime import timedelta
@@ -18,7 +18,19 @@ from core.views_helpers import htmx_render
 from planning.models import ProductionOrder
 from resources.models import Item, WorkCenter
 
-from .. import reports as r
+from ..engines.report_figures import DAY, ParetoBar, TrendPoint
+from ..selectors.reports import (
+    OrderQualityReport,
+    QualityReports,
+    ReportFilter,
+    defect_pareto,
+    operation_pareto,
+    order_quality_report,
+    quality_reports,
+    report_filter_parse,
+    trend_report,
+    yield_report,
+)
 
 # slug → (title, partial template); each also has a CSV (`?format=csv`)
 REPORTS = {
@@ -34,7 +46,7 @@ CHART_BARS = 12  # the Pareto chart draws the largest bars; the table lists all
 # --- SVG geometry (pure) ---------------------------------------------------------------------
 
 
-def pareto_chart(bars: list[r.ParetoBar], width: int = 640, height: int = 240) -> dict:
+def pareto_chart(bars: list[ParetoBar], width: int = 640, height: int = 240) -> dict:
     """Bars for the counts (left axis) and the cumulative-% line (right axis)."""
     left, right, top, bottom = 40, 44, 12, 36
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -119,8 +131,8 @@ def line_chart(
     }
 
 
-def trend_charts(points: list[r.TrendPoint]) -> dict:
-    fmt = "%d.%m" if not points or points[0].bucket == r.DAY else "W%V %d.%m"
+def trend_charts(points: list[TrendPoint]) -> dict:
+    fmt = "%d.%m" if not points or points[0].bucket == DAY else "W%V %d.%m"
     labels = [p.start.strftime(fmt) for p in points]
     peak = max(
         (float(p.defect_rate_pct) for p in points if p.defect_rate_pct is not None), default=0
@@ -252,23 +264,23 @@ def _trend_rows(points):
         ]
 
 
-def _report_csv(slug: str, f: r.ReportFilter) -> HttpResponse:
+def _report_csv(slug: str, f: ReportFilter) -> HttpResponse:
     filename = f"quality-{slug}-{f.first_day}-{f.last_day}.csv"
     if slug == "defects":
-        return _csv_response(filename, PARETO_HEADER, _pareto_rows(r.defect_pareto(f)))
+        return _csv_response(filename, PARETO_HEADER, _pareto_rows(defect_pareto(f)))
     if slug == "operations":
-        return _csv_response(filename, PARETO_HEADER, _pareto_rows(r.operation_pareto(f)))
+        return _csv_response(filename, PARETO_HEADER, _pareto_rows(operation_pareto(f)))
     if slug == "fpy":
-        return _csv_response(filename, FPY_HEADER, _fpy_rows(r.yield_report(f).operations))
+        return _csv_response(filename, FPY_HEADER, _fpy_rows(yield_report(f).operations))
     if slug == "lines":
-        return _csv_response(filename, LINES_HEADER, _line_rows(r.yield_report(f).lines))
-    return _csv_response(filename, TREND_HEADER, _trend_rows(r.trend_report(f)))
+        return _csv_response(filename, LINES_HEADER, _line_rows(yield_report(f).lines))
+    return _csv_response(filename, TREND_HEADER, _trend_rows(trend_report(f)))
 
 
 # --- Pages ------------------------------------------------------------------------------------
 
 
-def _form_context(request, f: r.ReportFilter | None, errors: dict | None) -> dict:
+def _form_context(request, f: ReportFilter | None, errors: dict | None) -> dict:
     query = urlencode(f.params()) if f else ""
     return {
         "filter": f,
@@ -285,7 +297,7 @@ def _form_context(request, f: r.ReportFilter | None, errors: dict | None) -> dic
 
 def _parse(request):
     try:
-        return r.report_filter_parse(request.GET), None
+        return report_filter_parse(request.GET), None
     except ValidationError as exc:
         return None, {k: " ".join(v) for k, v in exc.message_dict.items()}
 
@@ -296,18 +308,18 @@ def _bad_csv(errors: dict) -> HttpResponse:
     )
 
 
-def _section_context(slug: str, f: r.ReportFilter, data: r.QualityReports | None = None) -> dict:
+def _section_context(slug: str, f: ReportFilter, data: QualityReports | None = None) -> dict:
     """What one report's partial needs (computed alone, or taken from the whole page's data)."""
     title = REPORTS[slug][0]
     if slug in ("defects", "operations"):
         bars = (data.defects if slug == "defects" else data.operations) if data else None
         if bars is None:
-            bars = r.defect_pareto(f) if slug == "defects" else r.operation_pareto(f)
+            bars = defect_pareto(f) if slug == "defects" else operation_pareto(f)
         return {"slug": slug, "title": title, "bars": bars, "chart": pareto_chart(bars)}
     if slug in ("fpy", "lines"):
-        yields = data.yields if data else r.yield_report(f)
+        yields = data.yields if data else yield_report(f)
         return {"slug": slug, "title": title, "yields": yields}
-    points = data.trend if data else r.trend_report(f)
+    points = data.trend if data else trend_report(f)
     return {"slug": slug, "title": title, "points": points, "charts": trend_charts(points)}
 
 
@@ -323,7 +335,7 @@ def reports(request):
         )
     context = _form_context(request, f, errors)
     if f is not None:
-        data = r.quality_reports(f)
+        data = quality_reports(f)
         context["sections"] = [
             {**_section_context(slug, f, data), "partial": REPORTS[slug][1]} for slug in REPORTS
         ]
@@ -387,7 +399,7 @@ ORDER_HEADER = [
 ]
 
 
-def _order_rows(report: r.OrderQualityReport, tz):
+def _order_rows(report: OrderQualityReport, tz):
     number = report.order.number
     for s in report.subjects:
         if not s.lines:
@@ -445,7 +457,7 @@ def order_report(request, number: str):
         return render(
             request, "quality/reports_order.html", {"report": None, "number": number}, status=404
         )
-    report = r.order_quality_report(order)
+    report = order_quality_report(order)
     if request.GET.get("format") == "csv":
         tz = timezone.get_default_timezone()
         return _csv_response(

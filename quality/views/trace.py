@@ -22,8 +22,8 @@ from core.roles import user_has_role
 from core.views_helpers import htmx_render, role_required
 from planning.models import ProductionOrder
 
-from ..genealogy import TraceAmbiguous, TraceNotFound, genealogy, where_used
 from ..models import TraceCode
+from ..selectors.genealogy import TraceAmbiguous, TraceNotFound, genealogy, where_used
 from ..services.trace import (
     MAX_BATCH,
     TRACE_CODE_ISSUERS,

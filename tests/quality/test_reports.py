@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
@@ -22,7 +23,7 @@ from rest_framework.test import APIClient
 
 from execution.models import ProductionEvent, Task
 from planning.models import ProductionOrder, RoutingStep
-from quality import reports as r
+from quality.engines import report_figures as figures
 from quality.models import (
     Characteristic,
     DefectCode,
@@ -32,6 +33,7 @@ from quality.models import (
     Measurement,
     TraceCode,
 )
+from quality.selectors import reports
 from quality.views.reports import PARETO_HEADER, line_chart, pareto_chart
 from resources.models import Item, MaterialLot, SerialUnit, WorkCenter
 from tests.errors import error_fields
@@ -55,7 +57,9 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def test_pareto_sorts_descending_with_share_and_cumulative():
-    bars = r.pareto([("SCR", "SCR Scratch", 3), ("", "(none)", 1), ("POR", "POR Porosity", 5)])
+    bars = figures.pareto(
+        [("SCR", "SCR Scratch", 3), ("", "(none)", 1), ("POR", "POR Porosity", 5)]
+    )
     assert [(b.key, b.count, b.share_pct, b.cumulative_pct) for b in bars] == [
         ("POR", 5, Decimal("55.6"), Decimal("55.6")),
         ("SCR", 3, Decimal("33.3"), Decimal("88.9")),
@@ -64,19 +68,21 @@ def test_pareto_sorts_descending_with_share_and_cumulative():
 
 
 def test_pareto_ties_by_label_uncoded_last_and_last_bar_is_100():
-    bars = r.pareto([("B", "B b", 1), ("", "(no defect code)", 1), ("A", "A a", 1), ("Z", "Z", 0)])
+    bars = figures.pareto(
+        [("B", "B b", 1), ("", "(no defect code)", 1), ("A", "A a", 1), ("Z", "Z", 0)]
+    )
     assert [b.key for b in bars] == ["A", "B", ""]  # zero counts dropped
     # Shares are rounded (33.3 × 3 = 99.9) but the running total ends at exactly 100.
     assert [b.cumulative_pct for b in bars] == [Decimal("33.3"), Decimal("66.7"), Decimal("100.0")]
-    assert r.pareto([]) == []
+    assert figures.pareto([]) == []
 
 
-OP30 = r.OperationKey("EB-500", 30, "Inspection", "CMM", "MACHINING")
-OP20 = r.OperationKey("EB-500", 20, "Machining", "CNC", "MACHINING")
+OP30 = figures.OperationKey("EB-500", 30, "Inspection", "CMM", "MACHINING")
+OP20 = figures.OperationKey("EB-500", 20, "Machining", "CNC", "MACHINING")
 
 
 def row(id, unit, result, when, corrects=None, corrected=False, lot=None, op=OP30, op_id=30):
-    return r.InspectionRow(id, corrects, corrected, op_id, op, unit, lot, result, when)
+    return figures.InspectionRow(id, corrects, corrected, op_id, op, unit, lot, result, when)
 
 
 def test_attempts_corrections_replace_and_rework_is_not_first_pass():
@@ -87,13 +93,13 @@ def test_attempts_corrections_replace_and_rework_is_not_first_pass():
         row(3, 2, PASS, t + timedelta(hours=2)),  # … passed on re-inspection
         row(4, 1, PASS, t, corrects=1),  # … corrected to pass (same inspected_at)
     ]
-    attempts = r.attempts_resolve(rows)
+    attempts = figures.attempts_resolve(rows)
     assert sorted(a.record_id for a in attempts) == [2, 3, 4]
-    firsts = r.first_attempts(attempts)
+    firsts = figures.first_attempts(attempts)
     assert firsts[(30, "unit", 1)].record_id == 4 and firsts[(30, "unit", 1)].passed
     assert firsts[(30, "unit", 1)].first_record_id == 1
     assert firsts[(30, "unit", 2)].record_id == 2 and not firsts[(30, "unit", 2)].passed
-    [y] = r.first_pass_yield(attempts, [], start=t, end=t + timedelta(days=1))
+    [y] = figures.first_pass_yield(attempts, [], start=t, end=t + timedelta(days=1))
     assert (y.units, y.first_pass, y.fpy_pct, y.source) == (2, 1, Decimal("50.0"), "inspection")
 
 
@@ -106,26 +112,26 @@ def test_correction_keeps_its_place_among_attempts_of_the_same_time():
         row(11, 7, PASS, t),  # a second attempt entered with the same time
         row(12, 7, FAIL, t, corrects=10),
     ]
-    firsts = r.first_attempts(r.attempts_resolve(rows))
+    firsts = figures.first_attempts(figures.attempts_resolve(rows))
     assert firsts[(30, "unit", 7)].record_id == 12
 
 
 def test_fpy_falls_back_to_events_and_line_rty_multiplies():
     t = at(MON, 9)
-    attempts = r.attempts_resolve(
+    attempts = figures.attempts_resolve(
         [row(1, 1, PASS, t), row(2, 2, FAIL, t), row(3, 3, PASS, t), row(4, 4, PASS, t)]
     )
     events = [
-        r.EventYieldRow(OP20, Decimal("45"), Decimal("5")),
+        figures.EventYieldRow(OP20, Decimal("45"), Decimal("5")),
         # Events at an inspected operation do not replace its inspections.
-        r.EventYieldRow(OP30, Decimal("100"), Decimal("0")),
+        figures.EventYieldRow(OP30, Decimal("100"), Decimal("0")),
     ]
-    yields = r.first_pass_yield(attempts, events, start=t, end=t + timedelta(days=1))
+    yields = figures.first_pass_yield(attempts, events, start=t, end=t + timedelta(days=1))
     assert [(y.operation.sequence, y.source, y.fpy) for y in yields] == [
         (20, "events", Decimal("0.9")),
         (30, "inspection", Decimal("0.75")),
     ]
-    [line] = r.line_yields(yields)
+    [line] = figures.line_yields(yields)
     assert (line.area, line.item, line.steps) == ("MACHINING", "EB-500", "20 → 30")
     assert line.rty == Decimal("0.675") and line.rty_pct == Decimal("67.5")
     # Simple ratio: (45 + 3) / (50 + 4) = 88.89 %
@@ -139,8 +145,10 @@ def test_trend_buckets_days_and_weeks():
         row(3, 2, PASS, at(MON + timedelta(days=1), 8)),  # re-inspection on Tuesday
         row(4, 3, FAIL, at(MON + timedelta(days=7), 8)),  # the next Monday
     ]
-    attempts = r.attempts_resolve(rows)
-    days = r.trend(attempts, first_day=MON, last_day=MON + timedelta(days=2), bucket="day", tz=TZ)
+    attempts = figures.attempts_resolve(rows)
+    days = figures.trend(
+        attempts, first_day=MON, last_day=MON + timedelta(days=2), bucket="day", tz=TZ
+    )
     assert [(p.start, p.inspected, p.failed, p.units, p.first_pass) for p in days] == [
         (MON, 2, 1, 2, 1),
         (MON + timedelta(days=1), 1, 0, 0, 0),
@@ -151,12 +159,14 @@ def test_trend_buckets_days_and_weeks():
     # Weeks start on Monday; a period starting on Wednesday still shows its whole first
     # week's bucket but counts only days inside the period.
     wed = MON + timedelta(days=2)
-    weeks = r.trend(attempts, first_day=wed, last_day=wed + timedelta(days=6), bucket="week", tz=TZ)
+    weeks = figures.trend(
+        attempts, first_day=wed, last_day=wed + timedelta(days=6), bucket="week", tz=TZ
+    )
     assert [(p.start, p.inspected, p.units) for p in weeks] == [
         (MON, 0, 0),
         (MON + timedelta(days=7), 1, 1),
     ]
-    weeks = r.trend(
+    weeks = figures.trend(
         attempts, first_day=MON, last_day=MON + timedelta(days=13), bucket="week", tz=TZ
     )
     assert [(p.inspected, p.failed, p.units, p.first_pass) for p in weeks] == [
@@ -166,7 +176,7 @@ def test_trend_buckets_days_and_weeks():
 
 
 def test_charts_geometry():
-    bars = r.pareto([("A", "A", 4), ("B", "B", 1)])
+    bars = figures.pareto([("A", "A", 4), ("B", "B", 1)])
     chart = pareto_chart(bars)
     first, second = chart["items"]
     assert first["h"] == chart["base"] - chart["top"]  # the tallest bar fills the plot
@@ -177,17 +187,17 @@ def test_charts_geometry():
 
 
 def test_filter_parse_defaults_and_errors(db):
-    f = r.report_filter_parse({}, today=date(2026, 3, 31))
+    f = reports.report_filter_parse({}, today=date(2026, 3, 31))
     assert (f.first_day, f.last_day, f.bucket) == (date(2026, 3, 2), date(2026, 3, 31), "day")
-    f = r.report_filter_parse({"from": "2026-01-01", "to": "2026-03-31"})
+    f = reports.report_filter_parse({"from": "2026-01-01", "to": "2026-03-31"})
     assert f.bucket == "week"
     start, end = f.bounds()
     assert start == datetime(2026, 1, 1, tzinfo=f.tz) and end == datetime(2026, 4, 1, tzinfo=f.tz)
-    with pytest.raises(r.ValidationError) as exc:
-        r.report_filter_parse({"from": "tomorrow", "work_center": "NOPE", "bucket": "hour"})
+    with pytest.raises(ValidationError) as exc:
+        reports.report_filter_parse({"from": "tomorrow", "work_center": "NOPE", "bucket": "hour"})
     assert set(exc.value.message_dict) == {"from", "work_center", "bucket"}
-    with pytest.raises(r.ValidationError):
-        r.report_filter_parse({"from": "2024-01-01", "to": "2026-01-01"})
+    with pytest.raises(ValidationError):
+        reports.report_filter_parse({"from": "2024-01-01", "to": "2026-01-01"})
 
 
 # --- With the database ----------------------------------------------------------------------
@@ -326,12 +336,12 @@ def worked_example(floor):
     return f
 
 
-def _filter(**kw) -> r.ReportFilter:
-    return r.ReportFilter(MON, MON + timedelta(days=6), **kw)
+def _filter(**kw) -> reports.ReportFilter:
+    return reports.ReportFilter(MON, MON + timedelta(days=6), **kw)
 
 
 def test_fpy_worked_example(worked_example):
-    report = r.yield_report(_filter())
+    report = reports.yield_report(_filter())
     by_seq = {y.operation.sequence: y for y in report.operations}
     assert set(by_seq) == {10, 20, 30}  # nothing at assembly
     assert (by_seq[30].source, by_seq[30].units, by_seq[30].first_pass) == ("inspection", 6, 3)
@@ -349,16 +359,16 @@ def test_fpy_worked_example(worked_example):
 
 def test_fpy_filters(worked_example):
     cmm = WorkCenter.objects.get(code="CMM")
-    [only] = r.yield_report(_filter(work_center=cmm)).operations
+    [only] = reports.yield_report(_filter(work_center=cmm)).operations
     assert only.operation.sequence == 30 and only.units == 6
     # The day U6 was first inspected: it is counted there, as a failure.
     feb28 = MON - timedelta(days=3)
-    [y] = r.yield_report(r.ReportFilter(feb28, feb28)).operations
+    [y] = reports.yield_report(reports.ReportFilter(feb28, feb28)).operations
     assert (y.units, y.first_pass) == (1, 0)
 
 
 def test_trend_worked_example(worked_example):
-    days = r.trend_report(_filter())
+    days = reports.trend_report(_filter())
     assert len(days) == 7
     mon, tue = days[0], days[1]
     # Monday: U1 ✓, U2 ✗ then ✓, U3 ✓ (corrected), U6 ✓ (re-inspection), L1 ✓.
@@ -368,14 +378,14 @@ def test_trend_worked_example(worked_example):
     assert (tue.inspected, tue.failed, tue.defect_rate_pct) == (4, 3, Decimal("75.0"))
     assert (tue.units, tue.first_pass, tue.fpy_pct) == (2, 0, Decimal("0.0"))
     assert all(p.inspected == 0 and p.fpy_pct is None for p in days[2:])
-    [week] = r.trend_report(_filter(bucket="week"))
+    [week] = reports.trend_report(_filter(bucket="week"))
     assert (week.inspected, week.failed, week.units, week.first_pass) == (10, 4, 6, 3)
 
 
 def test_pareto_from_records(worked_example):
     # Failed attempts in the period: U2 DIM, U4 SCR (the correction), U5 POR × 2. U3's POR
     # was corrected away; U6's DIM lies before the period.
-    bars = r.defect_pareto(_filter())
+    bars = reports.defect_pareto(_filter())
     assert [(b.key, b.count, b.share_pct, b.cumulative_pct) for b in bars] == [
         ("QPOR", 2, Decimal("50.0"), Decimal("50.0")),
         ("QDIM", 1, Decimal("25.0"), Decimal("75.0")),
@@ -384,16 +394,16 @@ def test_pareto_from_records(worked_example):
     assert bars[0].label == "QPOR Porosity"
     f = worked_example
     f.record("QR-U7", FAIL, at(MON, 13), seq=20)  # no defect code, at machining
-    bars = r.operation_pareto(_filter())
+    bars = reports.operation_pareto(_filter())
     assert [(b.key, b.label, b.count, b.cumulative_pct) for b in bars] == [
         ("EB-500/30", "EB-500 30 Inspection", 4, Decimal("80.0")),
         ("EB-500/20", "EB-500 20 Machining", 1, Decimal("100.0")),
     ]
-    assert r.defect_pareto(_filter())[-1].label == r.NO_DEFECT_CODE
+    assert reports.defect_pareto(_filter())[-1].label == figures.NO_DEFECT_CODE
     cnc = WorkCenter.objects.get(code="CNC")
-    assert [b.count for b in r.defect_pareto(_filter(work_center=cnc))] == [1]
+    assert [b.count for b in reports.defect_pareto(_filter(work_center=cnc))] == [1]
     other = Item.objects.exclude(pk=f.order.item_id).first()
-    assert r.defect_pareto(_filter(item=other)) == []
+    assert reports.defect_pareto(_filter(item=other)) == []
 
 
 def test_pareto_query_count_does_not_grow(floor):
@@ -401,8 +411,8 @@ def test_pareto_query_count_does_not_grow(floor):
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as ctx:
-            r.defect_pareto(f)
-            r.operation_pareto(f)
+            reports.defect_pareto(f)
+            reports.operation_pareto(f)
         return len(ctx.captured_queries)
 
     for i in range(3):
@@ -411,7 +421,7 @@ def test_pareto_query_count_does_not_grow(floor):
     for i in range(3, 40):
         floor.record(f"QC-{i}", FAIL, at(MON, 9, i), defect=f"D{i % 7}", seq=20 if i % 2 else 30)
     assert queries() == few == 2  # one aggregate query per Pareto
-    assert sum(b.count for b in r.defect_pareto(f)) == 40
+    assert sum(b.count for b in reports.defect_pareto(f)) == 40
 
 
 def test_yield_and_trend_query_count_does_not_grow(floor):
@@ -419,7 +429,7 @@ def test_yield_and_trend_query_count_does_not_grow(floor):
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as ctx:
-            r.quality_reports(f)
+            reports.quality_reports(f)
         return len(ctx.captured_queries)
 
     floor.record("QY-0", PASS, at(MON, 9))
@@ -504,7 +514,7 @@ def test_reports_csv(worked_example, browser):
 def test_order_report(worked_example, browser):
     f = worked_example
     TraceCode.objects.create(code="QR-TC-9", item=f.order.item, unit=f.unit("QR-U9"), order=f.order)
-    report = r.order_quality_report(f.order)
+    report = reports.order_quality_report(f.order)
     mine = {s.label: s for s in report.subjects if s.label.startswith("QR-")}
     assert set(mine) == {f"QR-U{i}" for i in (1, 2, 3, 4, 5, 6, 9)} | {"QR-L1"}
     verdict = {k: (s.inspected, s.first_pass, s.failed, s.scrapped) for k, s in mine.items()}
@@ -569,7 +579,7 @@ def test_order_report_query_count_does_not_grow(worked_example):
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as ctx:
-            r.order_quality_report(f.order)
+            reports.order_quality_report(f.order)
         return len(ctx.captured_queries)
 
     few = queries()

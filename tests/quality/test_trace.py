@@ -27,7 +27,8 @@ from execution.services.events import event_record
 from execution.services.material import material_issue
 from planning.models import ProductionOrder
 from planning.services.orders import production_order_create, production_order_release
-from quality.genealogy import (
+from quality.models import InspectionRecord, TraceCode
+from quality.selectors.genealogy import (
     TraceAmbiguous,
     TraceNotFound,
     genealogy,
@@ -35,7 +36,6 @@ from quality.genealogy import (
     trace_find,
     where_used,
 )
-from quality.models import InspectionRecord, TraceCode
 from quality.services.inspections import (
     disposition_record,
     inspection_correct,

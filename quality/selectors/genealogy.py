@@ -43,11 +43,9 @@ from execution.models import MaterialIssue, ProductionEvent
 from planning.models import OrderOperation
 from resources.models import MaterialLot, SerialUnit
 
-from .models import Disposition, InspectionRecord, Measurement, TraceCode
+from ..models import Disposition, InspectionRecord, Measurement, TraceCode
 
 MAX_LEVELS = 10  # BOM levels followed either way; deeper chains are marked truncated
-K = ProductionEvent.Kind
-D = Disposition.Decision
 ZERO = Decimal(0)
 
 
@@ -395,7 +393,7 @@ def _current_scrap(records: list[dict]) -> dict | None:
     so the ones corrected are all in the list."""
     superseded = {r["corrects_id"] for r in records if r["corrects_id"]}
     for r in records:
-        if r["id"] not in superseded and r["disposition__decision"] == D.SCRAP:
+        if r["id"] not in superseded and r["disposition__decision"] == Disposition.Decision.SCRAP:
             return r
     return None
 
@@ -588,8 +586,16 @@ def _load_level(
 
 
 def _operation_row(op: dict, events: list[dict]) -> OperationRow:
-    starts = [e["occurred_at"] for e in events if e["kind"] in (K.START, K.RESUME)]
-    ends = [e["occurred_at"] for e in events if e["kind"] in (K.REPORT, K.COMPLETE)]
+    starts = [
+        e["occurred_at"]
+        for e in events
+        if e["kind"] in (ProductionEvent.Kind.START, ProductionEvent.Kind.RESUME)
+    ]
+    ends = [
+        e["occurred_at"]
+        for e in events
+        if e["kind"] in (ProductionEvent.Kind.REPORT, ProductionEvent.Kind.COMPLETE)
+    ]
     operators = list(
         dict.fromkeys(
             _operator(e["operator__badge"], e["operator__name"])
@@ -848,7 +854,7 @@ def where_used(*, lot: MaterialLot, max_levels: int = MAX_LEVELS) -> WhereUsed:
                 InspectionRecord.objects.filter(
                     _identity_q(unit_ids, lot_ids),
                     corrected_by__isnull=True,
-                    disposition__decision=D.SCRAP,
+                    disposition__decision=Disposition.Decision.SCRAP,
                 )
                 .values("id", "unit_id", "lot_id", "operation__sequence")
                 .order_by("inspected_at", "id")

@@ -1,0 +1,1 @@
+"""Quality's reads for pages, API and reports."""
