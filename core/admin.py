@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEntry, OutboxEvent
+from .models import AuditEntry, DocumentCounter, OutboxEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,3 +34,11 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor", "action", "object_type", "object_id")
     list_filter = ("action", "object_type")
     search_fields = ("object_id", "action")
+
+
+@admin.register(DocumentCounter)
+class DocumentCounterAdmin(ReadOnlyAdmin):
+    """The last document number of each series: moved only by core.numbering, under a lock."""
+
+    list_display = ("key", "last_value")
+    search_fields = ("key",)

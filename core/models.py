@@ -1,4 +1,4 @@
-"""Primitives every app uses: the domain-event outbox and the audit trail."""
+"""Primitives every app uses: the domain-event outbox, the audit trail, document counters."""
 
 from django.conf import settings
 from django.db import models
@@ -47,3 +47,17 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+
+
+class DocumentCounter(models.Model):
+    """The last number handed out in one series of document numbers, e.g. EX-2026- (exceptions
+    raised in 2026); locked by whoever takes the next one (core.numbering)."""
+
+    key = models.CharField(max_length=64, unique=True, help_text="The series, e.g. EX-2026-.")
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key}{self.last_value}"
