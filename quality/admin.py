@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from core.admin import ReadOnlyAdmin
 
 from . import models as m
-from .services.inspections import inspection_plan_new_version
+from .services.plans import inspection_plan_new_version
 
 
 class CharacteristicInline(admin.TabularInline):

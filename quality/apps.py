@@ -6,6 +6,8 @@ class QualityConfig(AppConfig):
     verbose_name = "Quality"
 
     def ready(self) -> None:
+        # Imported here, not at the top: the services import models, which cannot load
+        # before the app registry is ready.
         # Execution asks these before it records an event (quality imports execution, never
         # the reverse). Both read quality's tables; the inspection gate's every-n-th sampling
         # also reads where a unit first appeared in the log. A batch run writes its events
@@ -13,8 +15,8 @@ class QualityConfig(AppConfig):
         # batch path allows for (see execution/services/ingest.py): both are batch-safe.
         from execution.services.events import gate_register
 
+        from .services.gate import inspection_gate_check
         from .services.holds import hold_gate_check
-        from .services.inspections import inspection_gate_check
 
         gate_register(inspection_gate_check, batch_safe=True)
         gate_register(hold_gate_check, batch_safe=True)

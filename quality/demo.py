@@ -8,7 +8,7 @@ from planning.models import RoutingStep
 from resources.models import WorkCenter
 
 from .models import DefectCode, DefectRateRule, InspectionPlan
-from .services.inspections import inspection_plan_create
+from .services.plans import inspection_plan_create
 
 DEFECT_CODES = [
     ("SHORT-SHOT", "Short shot (incomplete filling)"),

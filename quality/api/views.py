@@ -52,6 +52,7 @@ from ..models import (
     TraceCode,
 )
 from ..selectors.genealogy import TraceAmbiguous, TraceNotFound, genealogy, lot_find, where_used
+from ..selectors.inspections import operation_find
 from ..selectors.reports import (
     ReportFilter,
     defect_pareto,
@@ -62,13 +63,19 @@ from ..selectors.reports import (
     yield_report,
 )
 from ..services import holds as hold_services
-from ..services import inspections as services
+from ..services.plans import inspection_plan_new_version
+from ..services.records import (
+    RECORD_ROLES,
+    disposition_record,
+    inspection_correct,
+    inspection_record,
+)
 from ..services.trace import TRACE_CODE_ISSUERS, trace_codes_issue_for_order, trace_lookup
 from . import serializers
 from .serializers import plain
 
 QualityWrites = roles_may_write(Role.QUALITY_SUPERVISOR)
-InspectionWrites = roles_may_write(*services.RECORD_ROLES)
+InspectionWrites = roles_may_write(*RECORD_ROLES)
 
 
 class InspectionPlanViewSet(viewsets.ReadOnlyModelViewSet):
@@ -90,7 +97,7 @@ class InspectionPlanViewSet(viewsets.ReadOnlyModelViewSet):
     def new_version(self, request, pk=None):
         data = serializers.PlanVersionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = services.inspection_plan_new_version(
+        plan = inspection_plan_new_version(
             plan=self.get_object(), by=request.user, **data.validated_data
         )
         return Response(
@@ -159,8 +166,8 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         existing = InspectionRecord.objects.filter(external_id=v["external_id"]).first()
         if existing is not None:  # a retry: answer before looking at anything else
             return self._answer(existing, False)
-        operation = services.operation_find(order=v["order"], sequence=v["sequence"])
-        record, created = services.inspection_record(
+        operation = operation_find(order=v["order"], sequence=v["sequence"])
+        record, created = inspection_record(
             external_id=v["external_id"],
             operation=operation,
             values=v["values"],
@@ -184,7 +191,7 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         data = serializers.CorrectionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        record, created = services.inspection_correct(
+        record, created = inspection_correct(
             record=self.get_object(),
             external_id=v["external_id"],
             values=v["values"],
@@ -203,7 +210,7 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
     def disposition(self, request, pk=None):
         data = serializers.DispositionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        disposition, created = services.disposition_record(
+        disposition, created = disposition_record(
             record=self.get_object(), by=request.user, **data.validated_data
         )
         # A retried request (the same decision again) answers 200 with the first.

@@ -17,7 +17,7 @@ again, up to the end items.
 
 Scrapped, both ways: a unit or lot is scrapped when a current inspection record of it (one
 nobody corrected) carries a scrap disposition — the gate's rule, see
-services/inspections.py; a correction ends that scrap — or when its production events
+services/gate.py; a correction ends that scrap — or when its production events
 report scrap and no good. `scrapped_by` says which: "inspection record 12 at operation 30"
 or "production report".
 

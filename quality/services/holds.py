@@ -49,7 +49,6 @@ from resources.services import work_center_only_machine
 
 from ..models import DefectRateRule, InspectionRecord, QualityHold
 
-R = InspectionRecord.Result
 RULE_NAME = "defect-rate alarm"
 
 
@@ -113,7 +112,7 @@ def defect_rate(
         .values_list("unit_id", "lot_id", "result")
     ):
         first.setdefault((unit_id, lot_id), result)
-    failed = sum(1 for key in recent if first.get(key) == R.FAIL)
+    failed = sum(1 for key in recent if first.get(key) == InspectionRecord.Result.FAIL)
     return failed, len(recent)
 
 

@@ -38,15 +38,15 @@ from ..models import (
     Measurement,
     QualityHold,
 )
+from ..selectors.inspections import plan_for_operation
 from ..services.holds import hold_message, hold_release
-from ..services.inspections import (
+from ..services.records import (
     DISPOSITION_ROLES,
     RECORD_ROLES,
     disposition_record,
-    fmt_number,
     inspection_record,
-    plan_for_operation,
 )
+from ..values import fmt_number
 
 RECENT = 25  # records listed under the entry form
 DONE_SHOWN_FOR = timedelta(hours=24)

@@ -7,7 +7,8 @@ import pytest
 from execution.models import ProductionEvent, Task
 from execution.services.events import event_record, events_record
 from quality.models import InspectionPlan, InspectionRecord
-from quality.services.inspections import disposition_record, inspection_plan_new_version
+from quality.services.plans import inspection_plan_new_version
+from quality.services.records import disposition_record
 
 from . import (
     EB_ORDER,

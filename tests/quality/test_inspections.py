@@ -8,12 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from quality.models import Characteristic, Disposition, InspectionPlan, InspectionRecord
-from quality.services.inspections import (
-    inspection_correct,
-    inspection_plan_new_version,
-    inspection_status,
-    judge,
-)
+from quality.selectors.inspections import inspection_status
+from quality.services.plans import inspection_plan_new_version
+from quality.services.records import inspection_correct
+from quality.values import judge
 from tests.errors import error_fields, error_messages
 
 from . import (

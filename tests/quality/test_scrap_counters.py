@@ -15,11 +15,8 @@ from core.models import AuditEntry, OutboxEvent
 from execution.models import Task
 from planning.models import OrderOperation, ProductionOrder
 from quality.models import Disposition, InspectionRecord
-from quality.services.inspections import (
-    disposition_record,
-    inspection_correct,
-    inspection_status,
-)
+from quality.selectors.inspections import inspection_status
+from quality.services.records import disposition_record, inspection_correct
 
 from . import (
     EB_ORDER,

@@ -15,7 +15,7 @@ from core.models import AuditEntry
 from execution.models import Task
 from planning.models import ProductionOrder
 from quality.models import Disposition, InspectionRecord
-from quality.services.inspections import disposition_record, inspection_correct
+from quality.services.records import disposition_record, inspection_correct
 
 from . import (
     EB_ORDER,

@@ -36,12 +36,8 @@ from quality.selectors.genealogy import (
     trace_find,
     where_used,
 )
-from quality.services.inspections import (
-    disposition_record,
-    inspection_correct,
-    inspection_record,
-    inspection_status,
-)
+from quality.selectors.inspections import inspection_status
+from quality.services.records import disposition_record, inspection_correct, inspection_record
 from quality.services.trace import (
     trace_code_issue,
     trace_code_prefix,

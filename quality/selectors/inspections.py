@@ -1,0 +1,173 @@
+"""Reads of inspections: the active plan of an operation, the operation and the unit or lot
+an inspection names, and the standing of a unit or lot at an operation (its current records,
+those nobody corrected)."""
+
+from django.core.exceptions import ValidationError
+
+from execution.models import ProductionEvent
+from planning.models import OrderOperation, ProductionOrder, RoutingStep
+from resources.models import Item, MaterialLot, SerialUnit
+
+from ..models import Disposition, InspectionPlan, InspectionRecord, TraceCode
+
+
+def plan_for_operation(operation: OrderOperation) -> InspectionPlan | None:
+    """The active plan of the operation's routing step (or, for an order made without a
+    routing, the active plan its inspection_plan_ref names)."""
+    order = operation.order
+    if order.routing_id:
+        plan = (
+            InspectionPlan.objects.filter(
+                active=True,
+                routing_step__routing_id=order.routing_id,
+                routing_step__step_no=operation.sequence,
+            )
+            .prefetch_related("characteristics")
+            .first()
+        )
+        if plan is not None:
+            return plan
+    if operation.inspection_plan_ref:
+        return (
+            InspectionPlan.objects.filter(code=operation.inspection_plan_ref, active=True)
+            .prefetch_related("characteristics")
+            .first()
+        )
+    return None
+
+
+def routing_step_of(operation: OrderOperation) -> RoutingStep | None:
+    routing_id = operation.order.routing_id
+    if not routing_id:
+        return None
+    return RoutingStep.objects.filter(routing_id=routing_id, step_no=operation.sequence).first()
+
+
+def operation_find(*, order: str, sequence) -> OrderOperation:
+    """An order's operation by order number and sequence, for API and page input."""
+    order_obj = ProductionOrder.objects.filter(number=str(order or "").strip()).first()
+    if order_obj is None:
+        raise ValidationError({"order": f"No order {order!r}."})
+    try:
+        number = int(str(sequence).strip())
+    except (TypeError, ValueError):
+        raise ValidationError({"sequence": f"{sequence!r} is not an operation number."}) from None
+    operation = (
+        OrderOperation.objects.select_related("order__item", "work_center")
+        .filter(order=order_obj, sequence=number)
+        .first()
+    )
+    if operation is None:
+        raise ValidationError({"sequence": f"{order_obj.number} has no operation {number}."})
+    return operation
+
+
+def target_find(
+    *, operation: OrderOperation, trace_code: str = "", serial: str = "", lot: str = ""
+) -> tuple[SerialUnit | None, MaterialLot | None]:
+    """The unit or lot an inspection names: by its trace code (label), serial or lot code.
+    It must be of the order's item and have been made in the order."""
+    order = operation.order
+    item: Item = order.item
+    trace_code, serial, lot = (str(v or "").strip() for v in (trace_code, serial, lot))
+    field = "trace_code" if trace_code else ("unit" if serial else "lot")
+    code = trace_code or serial or lot
+    if item.tracking == Item.Tracking.NONE:
+        raise ValidationError(
+            {field: f"{item.code} is not tracked: there is no unit or lot to inspect."}
+        )
+    if not code:
+        what = "unit" if item.tracking == Item.Tracking.SERIAL else "lot"
+        raise ValidationError(
+            {"trace_code": f"{item.code} is {item.tracking}-tracked: name the {what} inspected."}
+        )
+    found_unit = found_lot = None
+    if trace_code:
+        label = TraceCode.objects.filter(code=trace_code).select_related("unit", "lot").first()
+        if label is not None:
+            if label.item_id != item.pk:
+                raise ValidationError(
+                    {"trace_code": f"{trace_code} is a {label.item.code}, not a {item.code}."}
+                )
+            found_unit, found_lot = label.unit, label.lot
+    serial_item = item.tracking == Item.Tracking.SERIAL
+    if found_unit is None and found_lot is None:
+        if serial_item and not lot:
+            found_unit = SerialUnit.objects.filter(item=item, serial=code).first()
+        elif not serial_item and not serial:
+            found_lot = MaterialLot.objects.filter(item=item, code=code).first()
+        else:
+            what = "units" if serial_item else "lots"
+            raise ValidationError({field: f"{item.code} is inspected by {what[:-1]}."})
+    if found_unit is None and found_lot is None:
+        what = "unit" if serial_item else "lot"
+        raise ValidationError({field: f"No {what} {code} of {item.code}."})
+    if serial_item and found_unit is None:
+        raise ValidationError({field: f"{code} is a lot; {item.code} is inspected by unit."})
+    if not serial_item and found_lot is None:
+        raise ValidationError({field: f"{code} is a unit; {item.code} is inspected by lot."})
+    made_here = ProductionEvent.objects.filter(
+        order=order, **({"unit": found_unit} if found_unit else {"lot": found_lot})
+    ).exists()
+    if not made_here:
+        raise ValidationError(
+            {field: f"{code} has no production event in {order.number}: is it the right order?"}
+        )
+    return found_unit, found_lot
+
+
+def target_code(record_or_unit=None, lot=None) -> str:
+    unit = record_or_unit
+    if isinstance(record_or_unit, InspectionRecord):
+        unit, lot = record_or_unit.unit, record_or_unit.lot
+    if unit is not None:
+        return unit.serial
+    return lot.code if lot is not None else ""
+
+
+class Status:
+    PASSED = "passed"
+    USE_AS_IS = "use_as_is"
+    FAILED = "failed"
+    REWORK = "rework"
+    SCRAPPED = "scrapped"
+    MISSING = "missing"
+
+    GOES_ON = (PASSED, USE_AS_IS)
+
+
+def current_records(**filters):
+    """Records nobody corrected (the latest of each chain), newest first."""
+    return (
+        InspectionRecord.objects.filter(corrected_by__isnull=True, **filters)
+        .select_related("disposition")
+        .order_by("-inspected_at", "-id")
+    )
+
+
+def status_of(records: list[InspectionRecord]) -> tuple[str, InspectionRecord | None]:
+    """A unit's or lot's standing at one operation from its current records, newest first."""
+    if not records:
+        return Status.MISSING, None
+    for record in records:
+        disposition = getattr(record, "disposition", None)
+        if disposition is not None and disposition.decision == Disposition.Decision.SCRAP:
+            return Status.SCRAPPED, record
+    latest = records[0]
+    if latest.result == InspectionRecord.Result.PASS:
+        return Status.PASSED, latest
+    disposition = getattr(latest, "disposition", None)
+    if disposition is None:
+        return Status.FAILED, latest
+    if disposition.decision == Disposition.Decision.USE_AS_IS:
+        return Status.USE_AS_IS, latest
+    return Status.REWORK, latest
+
+
+def inspection_status(
+    *, operation: OrderOperation, unit=None, lot=None
+) -> tuple[str, InspectionRecord | None]:
+    filters = (
+        {"operation": operation, "unit": unit} if unit else {"operation": operation, "lot": lot}
+    )
+    return status_of(list(current_records(**filters)))

@@ -1,0 +1,144 @@
+"""The gate (`inspection_gate_check`, registered with execution in `QualityConfig.ready`):
+an event of operation n+1 is refused while a gated inspection of an earlier operation is
+missing or failed for the event's unit (serial items) or lot (lot items):
+
+- passes: the latest current record passed, or it failed and a quality supervisor approved
+  use as is; rework then a passing re-inspection passes (the new record is the latest);
+- a scrapped unit never passes; a failed one without a disposition, or in rework, does not;
+- sampling decides which units must have a record: every unit; every n-th unit (the 1st,
+  n+1-th, 2n+1-th … unit of the order, counted in the order the units first appeared in the
+  order's production events); first article per shift (a unit without its own record may go
+  on once a unit of that operation has passed in the current shift of its work center — a
+  unit that was inspected is always judged by its own result);
+- a START that names no unit or lot is refused only while no unit (lot) of the order has
+  passed the earlier gated inspection at all — the operation can begin on the units that
+  did pass, and each of them is checked again when it is reported;
+- items that are not tracked have no units or lots to inspect: the gate does not apply.
+"""
+
+from django.db.models import Q
+from django.utils import timezone
+
+from core.exceptions import StateConflict
+from execution.models import ProductionEvent, Task
+from planning.models import OrderOperation
+from resources.models import Item
+
+from ..models import Disposition, InspectionPlan, InspectionRecord
+from ..selectors.inspections import Status, current_records, inspection_status, target_code
+from .sampling import first_article_passed, nth_sampled
+
+
+def gated_plans_before(task: Task) -> list[tuple[OrderOperation, InspectionPlan]]:
+    """The order's earlier operations that have a gated inspection plan, with the plan.
+
+    Kept on the task object: a batch asks for the same task many times."""
+    cached = getattr(task, "_quality_gated_before", None)
+    if cached is not None:
+        return cached
+    order = task.order
+    sequence = task.operation.sequence
+    pairs: list[tuple[OrderOperation, InspectionPlan]] = []
+    plans: dict[int, InspectionPlan] = {}
+    if order.routing_id:
+        for plan in InspectionPlan.objects.filter(
+            active=True,
+            gate=True,
+            routing_step__routing_id=order.routing_id,
+            routing_step__step_no__lt=sequence,
+        ).select_related("routing_step"):
+            plans[plan.routing_step.step_no] = plan
+    else:
+        refs = dict(
+            OrderOperation.objects.filter(order_id=order.pk, sequence__lt=sequence)
+            .exclude(inspection_plan_ref="")
+            .values_list("sequence", "inspection_plan_ref")
+        )
+        if refs:
+            by_code = {
+                p.code: p
+                for p in InspectionPlan.objects.filter(
+                    active=True, gate=True, code__in=set(refs.values())
+                )
+            }
+            plans = {seq: by_code[code] for seq, code in refs.items() if code in by_code}
+    if plans:
+        for operation in OrderOperation.objects.filter(
+            order_id=order.pk, sequence__in=list(plans)
+        ).order_by("sequence"):
+            operation.order = order
+            pairs.append((operation, plans[operation.sequence]))
+    task._quality_gated_before = pairs
+    return pairs
+
+
+def _refusal(code: str, status: str, operation: OrderOperation, plan: InspectionPlan) -> str:
+    where = f"operation {operation.sequence} ({plan.code})"
+    return {
+        Status.MISSING: f"{code} has no passing inspection at {where}; inspect it first.",
+        Status.FAILED: (
+            f"{code} failed the inspection at {where}; it needs a disposition: rework and a "
+            "passing re-inspection, or use as is approved by a quality supervisor."
+        ),
+        Status.REWORK: (
+            f"{code} is in rework after failing the inspection at {where}; re-inspect it first."
+        ),
+        Status.SCRAPPED: f"{code} was scrapped at the inspection at {where}; it cannot go on.",
+    }[status]
+
+
+def inspection_gate_check(*, task: Task, kind: str, unit, lot) -> None:
+    """Refuse an event of a later operation while a gated inspection is missing or failed
+    (see the module docstring); raises StateConflict with the reason."""
+    if kind not in (
+        ProductionEvent.Kind.START,
+        ProductionEvent.Kind.REPORT,
+        ProductionEvent.Kind.COMPLETE,
+    ):
+        return
+    if unit is None and lot is None and kind != ProductionEvent.Kind.START:
+        return  # a report without a unit or lot: only untracked items (or nothing reported)
+    if task.order.item.tracking == Item.Tracking.NONE:
+        return
+    gated = gated_plans_before(task)
+    if not gated:
+        return
+    if unit is None and lot is None:
+        _start_gate(task, gated)
+        return
+    code = target_code(unit, lot)
+    now = timezone.now()
+    for operation, plan in gated:
+        status, _record = inspection_status(operation=operation, unit=unit, lot=lot)
+        if status in Status.GOES_ON:
+            continue
+        if status == Status.MISSING:
+            if plan.sampling == InspectionPlan.Sampling.EVERY_NTH and not nth_sampled(
+                plan, task.order_id, unit, lot
+            ):
+                continue
+            if plan.sampling == InspectionPlan.Sampling.FIRST_ARTICLE and first_article_passed(
+                operation, now
+            ):
+                continue
+        raise StateConflict(_refusal(code, status, operation, plan))
+
+
+def _start_gate(task: Task, gated: list[tuple[OrderOperation, InspectionPlan]]) -> None:
+    """A START without a unit or lot: refused only while nothing of the order has passed."""
+    for operation, plan in gated:
+        passed = (
+            current_records(operation=operation)
+            .filter(
+                Q(result=InspectionRecord.Result.PASS)
+                | Q(disposition__decision=Disposition.Decision.USE_AS_IS)
+            )
+            .exists()
+        )
+        if not passed:
+            what = "unit" if task.order.item.tracking == Item.Tracking.SERIAL else "lot"
+            raise StateConflict(
+                f"{task} cannot start: no {what} of {task.order.number} has passed the "
+                f"inspection at operation {operation.sequence} ({plan.code}) yet; "
+                "inspect one first."
+            )

@@ -1,0 +1,355 @@
+"""Inspection records and dispositions (ISA-95 test results, nonconformance disposition).
+
+- Records are append-only. `inspection_correct` writes a new record naming the one it
+  corrects; a record that has been corrected no longer counts ("current" records are those
+  nobody corrected). A unit inspected again after rework simply gets a new record; the
+  latest current record of a unit at an operation is its verdict.
+- Dispositions of a failed record: rework, scrap, or use as is — which only a quality
+  supervisor may decide (and so approve).
+
+A record's verdict comes from quality/values.py; a scrap disposition and the correction of a
+scrapped record move the counters through quality/services/scrap.py.
+"""
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.events import emit
+from core.exceptions import StateConflict
+from core.roles import Role, user_has_role
+from planning.models import OrderOperation, ProductionOrder
+from resources.models import MaterialLot, SerialUnit
+
+from ..models import DefectCode, Disposition, InspectionPlan, InspectionRecord, Measurement
+from ..selectors.inspections import plan_for_operation, target_find
+from ..values import Verdict, inspected_at_parse, measurements_judge
+from .holds import defect_rate_check
+from .scrap import scrap_post, scrap_reverse
+
+# Who may enter inspection results: inspectors, operators doing their own visual checks,
+# supervisors and quality supervisors (admins always).
+RECORD_ROLES = (Role.INSPECTOR, Role.OPERATOR, Role.SUPERVISOR, Role.QUALITY_SUPERVISOR)
+DISPOSITION_ROLES = (Role.INSPECTOR, Role.SUPERVISOR, Role.QUALITY_SUPERVISOR)
+ORDER_TAKES_INSPECTIONS = (
+    ProductionOrder.Status.RELEASED,
+    ProductionOrder.Status.IN_PROGRESS,
+    ProductionOrder.Status.COMPLETED,
+)
+
+
+def _check_recorder(by) -> None:
+    if getattr(by, "is_authenticated", False) and not user_has_role(by, *RECORD_ROLES):
+        raise PermissionDenied("Only inspectors, operators and supervisors enter inspections.")
+
+
+def _defect_code(code) -> DefectCode | None:
+    if isinstance(code, DefectCode) or code is None:
+        return code
+    code = str(code).strip()
+    if not code:
+        return None
+    found = DefectCode.objects.filter(code__iexact=code).first()
+    if found is None:
+        raise ValidationError({"defect_code": f"No defect code {code!r}."})
+    return found
+
+
+def _record_write(
+    *,
+    external_id: str,
+    plan: InspectionPlan,
+    operation: OrderOperation,
+    unit: SerialUnit | None,
+    lot: MaterialLot | None,
+    verdicts: list[Verdict],
+    defect_code: DefectCode | None,
+    reason: str,
+    gauge: str,
+    inspected_at: datetime,
+    by,
+    corrects: InspectionRecord | None = None,
+) -> InspectionRecord:
+    failed = [v for v in verdicts if not v.passed]
+    result = InspectionRecord.Result.FAIL if failed else InspectionRecord.Result.PASS
+    if not reason and failed:
+        reason = "; ".join(v.describe() for v in failed)
+    record = InspectionRecord(
+        external_id=external_id,
+        plan=plan,
+        order_id=operation.order_id,
+        operation=operation,
+        work_center_id=operation.work_center_id,
+        unit=unit,
+        lot=lot,
+        result=result,
+        defect_code=defect_code,
+        reason=reason[:300],
+        inspector=by if getattr(by, "is_authenticated", False) else None,
+        gauge=(gauge or "")[:64],
+        inspected_at=inspected_at,
+        corrects=corrects,
+    )
+    record.full_clean(exclude=["corrects", "external_id"])
+    record.save()
+    Measurement.objects.bulk_create(
+        [
+            Measurement(
+                record=record,
+                characteristic=v.characteristic,
+                value=v.value,
+                ok=v.ok,
+                passed=v.passed,
+            )
+            for v in verdicts
+        ]
+    )
+    action = "inspection.correct" if corrects else "inspection.record"
+    audit_record(actor=by, action=action, obj=record, data={"result": result})
+    emit(
+        "quality.inspection.recorded",
+        {
+            "record_id": record.pk,
+            "external_id": external_id,
+            "order_id": operation.order_id,
+            "operation_id": operation.pk,
+            "unit_id": record.unit_id,
+            "lot_id": record.lot_id,
+            "result": result,
+            "corrects": corrects.pk if corrects else None,
+        },
+        dispatch_on_commit=False,
+    )
+    defect_rate_check(record=record, by=by)
+    return record
+
+
+def _external_id(raw) -> str:
+    external_id = str(raw or "").strip()
+    if not external_id:
+        raise ValidationError({"external_id": "Every inspection needs an external_id."})
+    if len(external_id) > 100:
+        raise ValidationError({"external_id": "At most 100 characters."})
+    return external_id
+
+
+def inspection_record(
+    *,
+    external_id: str,
+    operation: OrderOperation,
+    values,
+    unit: SerialUnit | None = None,
+    lot: MaterialLot | None = None,
+    trace_code: str = "",
+    serial: str = "",
+    lot_code: str = "",
+    defect_code=None,
+    reason: str = "",
+    gauge: str = "",
+    inspected_at=None,
+    by=None,
+) -> tuple[InspectionRecord, bool]:
+    """Record the inspection of a unit or lot at an operation against the operation's active
+    plan; returns (record, created). A repeated external_id returns the first record and
+    changes nothing."""
+    external_id = _external_id(external_id)
+    existing = InspectionRecord.objects.filter(external_id=external_id).first()
+    if existing is not None:
+        return existing, False
+    _check_recorder(by)
+    order = operation.order
+    if order.status not in ORDER_TAKES_INSPECTIONS:
+        raise StateConflict(
+            f"Order {order.number} is {order.get_status_display().lower()}; "
+            "inspections are recorded for released orders."
+        )
+    plan = plan_for_operation(operation)
+    if plan is None:
+        raise ValidationError(
+            {
+                "sequence": f"Operation {operation.sequence} of {order.number} has no inspection plan."
+            }
+        )
+    if unit is None and lot is None:
+        unit, lot = target_find(
+            operation=operation, trace_code=trace_code, serial=serial, lot=lot_code
+        )
+    inspected = inspected_at_parse(inspected_at, timezone.now())
+    verdicts = measurements_judge(plan, values)
+    defect = _defect_code(defect_code)
+    try:
+        with transaction.atomic():
+            record = _record_write(
+                external_id=external_id,
+                plan=plan,
+                operation=operation,
+                unit=unit,
+                lot=lot,
+                verdicts=verdicts,
+                defect_code=defect,
+                reason=(reason or "").strip(),
+                gauge=(gauge or "").strip(),
+                inspected_at=inspected,
+                by=by,
+            )
+    except IntegrityError:
+        # Another request recorded the same external_id between our check and insert.
+        existing = InspectionRecord.objects.filter(external_id=external_id).first()
+        if existing is not None:
+            return existing, False
+        raise
+    return record, True
+
+
+def inspection_correct(
+    *,
+    record: InspectionRecord,
+    external_id: str,
+    values,
+    defect_code=None,
+    reason: str = "",
+    gauge: str | None = None,
+    inspected_at=None,
+    by=None,
+) -> tuple[InspectionRecord, bool]:
+    """Correct a record: a new record for the same unit or lot, operation and plan version
+    that names the one it corrects; from then on the correction is the one that counts.
+    Only the latest record of a chain can be corrected. Returns (record, created)."""
+    external_id = _external_id(external_id)
+    existing = InspectionRecord.objects.filter(external_id=external_id).first()
+    if existing is not None:
+        if existing.corrects_id != record.pk:
+            raise ValidationError(
+                {"external_id": f"{external_id} is already used by record {existing.pk}."}
+            )
+        return existing, False
+    _check_recorder(by)
+    try:
+        with transaction.atomic():
+            # Lock only the record's own row: PostgreSQL cannot lock the nullable side of
+            # the outer joins (unit, lot) that select_related adds.
+            original = (
+                InspectionRecord.objects.select_for_update(of=("self",))
+                .select_related("plan", "operation", "unit", "lot")
+                .get(pk=record.pk)
+            )
+            newer = InspectionRecord.objects.filter(corrects=original).first()
+            if newer is not None:
+                if newer.external_id == external_id:
+                    # The same request, retried while the first was committing.
+                    return newer, False
+                raise StateConflict(
+                    f"Inspection record {original.pk} was already corrected by record "
+                    f"{newer.pk}; correct the latest one."
+                )
+            verdicts = measurements_judge(original.plan, values)
+            corrected = _record_write(
+                external_id=external_id,
+                plan=original.plan,
+                operation=original.operation,
+                unit=original.unit,
+                lot=original.lot,
+                verdicts=verdicts,
+                defect_code=_defect_code(defect_code),
+                reason=(reason or "").strip(),
+                gauge=original.gauge if gauge is None else gauge.strip(),
+                inspected_at=(
+                    original.inspected_at
+                    if inspected_at in (None, "")
+                    else inspected_at_parse(inspected_at, timezone.now())
+                ),
+                by=by,
+                corrects=original,
+            )
+            # In this transaction, under the original record's lock: a retried correction
+            # finds the record written above and never gets here, so a scrap is moved back
+            # once (and the disposition's moved_back_at marks it moved back for good).
+            if Disposition.objects.filter(
+                record=original, decision=Disposition.Decision.SCRAP
+            ).exists():
+                scrap_reverse(record=original, correction=corrected, by=by)
+    except IntegrityError:
+        existing = InspectionRecord.objects.filter(external_id=external_id).first()
+        if existing is not None and existing.corrects_id == record.pk:
+            return existing, False
+        raise StateConflict(
+            f"Inspection record {record.pk} was corrected at the same time; reload it."
+        ) from None
+    return corrected, True
+
+
+def disposition_record(
+    *, record: InspectionRecord, decision: str, note: str = "", by=None
+) -> tuple[Disposition, bool]:
+    """Decide what happens to a unit or lot that failed: rework, scrap, or use as is.
+    Use as is is a quality supervisor's decision, and that decision is its approval.
+
+    Returns (disposition, created). A retried request — the record already carries the same
+    decision — gets that disposition back and changes nothing; another decision is refused:
+    a disposition stands once decided (correct the inspection record instead)."""
+    if decision not in Disposition.Decision.values:
+        raise ValidationError(
+            {
+                "decision": f"Unknown decision {decision!r}; use {', '.join(Disposition.Decision.values)}."
+            }
+        )
+    authenticated = getattr(by, "is_authenticated", False)
+    if decision == Disposition.Decision.USE_AS_IS:
+        if not authenticated or not user_has_role(by, Role.QUALITY_SUPERVISOR):
+            raise PermissionDenied("Only a quality supervisor may approve use as is.")
+    elif authenticated and not user_has_role(by, *DISPOSITION_ROLES):
+        raise PermissionDenied("Only inspectors and supervisors decide dispositions.")
+    with transaction.atomic():
+        locked = InspectionRecord.objects.select_for_update().get(pk=record.pk)
+        if locked.result != InspectionRecord.Result.FAIL:
+            raise StateConflict(f"Inspection record {locked.pk} passed; it needs no disposition.")
+        newer = InspectionRecord.objects.filter(corrects=locked).first()
+        if newer is not None:
+            raise StateConflict(
+                f"Inspection record {locked.pk} was corrected by record {newer.pk}; "
+                "decide on the latest one."
+            )
+        existing = Disposition.objects.filter(record=locked).select_related("decided_by").first()
+        if existing is not None:
+            if existing.decision == decision:
+                return existing, False
+            who = f" by {existing.decided_by.username}" if existing.decided_by_id else ""
+            raise StateConflict(
+                f"Inspection record {locked.pk} already has a disposition: "
+                f"{existing.get_decision_display().lower()}{who}. A disposition is not "
+                "changed; correct the inspection record if it was wrong."
+            )
+        disposition = Disposition(
+            record=locked,
+            decision=decision,
+            note=(note or "").strip()[:300],
+            decided_by=by if authenticated else None,
+            approved_by=by if decision == Disposition.Decision.USE_AS_IS else None,
+        )
+        disposition.full_clean(exclude=["record"])
+        # The disposition row and the counters move in one transaction, under the record's
+        # lock: a retried request finds the disposition and is refused above, so what it
+        # scraps is posted once.
+        disposition.save()
+        data: dict = {"decision": decision}
+        if decision == Disposition.Decision.SCRAP:
+            data["scrap"] = scrap_post(record=locked, disposition=disposition)
+        audit_record(actor=by, action="inspection.disposition", obj=disposition, data=data)
+        emit(
+            "quality.disposition.decided",
+            {
+                "record_id": locked.pk,
+                "decision": decision,
+                "unit_id": locked.unit_id,
+                "lot_id": locked.lot_id,
+                "operation_id": locked.operation_id,
+                "quantity_scrapped": data["scrap"]["moved"]
+                if decision == Disposition.Decision.SCRAP
+                else "0",
+            },
+            dispatch_on_commit=False,
+        )
+    return disposition, True

@@ -1,0 +1,159 @@
+"""Reading, judging and writing measured values: the parsing of what an inspector
+enters, the verdict of each characteristic, and numbers as people write them.
+
+- A record is judged from its measurements: a measured value passes when
+  ``nominal - lower_tolerance <= value <= nominal + upper_tolerance`` (Decimal, limits
+  inclusive: 49.90 and 50.10 pass a 50.00 ± 0.10 bore, 49.8999 fails); an attribute passes
+  when it is ok. The record passes when every characteristic passes.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from .models import Characteristic, InspectionPlan, Measurement
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+_VALUE_FIELD = Measurement._meta.get_field("value")
+VALUE_PLACES = _VALUE_FIELD.decimal_places
+VALUE_LIMIT = Decimal(10) ** (_VALUE_FIELD.max_digits - _VALUE_FIELD.decimal_places)
+TRUE_WORDS = {"true", "ok", "pass", "yes", "y", "1", "good"}
+FALSE_WORDS = {"false", "nok", "not ok", "fail", "no", "n", "0", "bad"}
+
+
+def fmt_number(value: Decimal | None) -> str:
+    """A Decimal as people write it: 50, 49.9 (no trailing zeros, no exponent)."""
+    if value is None:
+        return ""
+    return format(Decimal(value).normalize(), "f")
+
+
+def inspected_at_parse(raw, now: datetime) -> datetime:
+    if raw in (None, ""):
+        return now
+    value = raw if isinstance(raw, datetime) else parse_datetime(str(raw))
+    if value is None:
+        raise ValidationError({"inspected_at": f"{raw!r} is not an ISO 8601 date-time."})
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if value > now + FUTURE_TOLERANCE:
+        raise ValidationError({"inspected_at": f"{value.isoformat()} is in the future."})
+    return value
+
+
+def _values_dict(values) -> dict:
+    """{name: value} from a dict, or a list of {"characteristic": name, "value"/"ok": …}."""
+    if values is None:
+        return {}
+    if isinstance(values, dict):
+        return {str(k).strip(): v for k, v in values.items()}
+    if isinstance(values, list | tuple):
+        out = {}
+        for index, row in enumerate(values, start=1):
+            if not isinstance(row, dict) or not str(row.get("characteristic") or "").strip():
+                raise ValidationError(
+                    {"values": f"Row {index}: name the characteristic and give its value."}
+                )
+            name = str(row["characteristic"]).strip()
+            if name in out:
+                raise ValidationError({"values": f"{name}: given twice."})
+            out[name] = row["value"] if "value" in row else row.get("ok")
+        return out
+    raise ValidationError(
+        {"values": "Give the values as {characteristic: value} or a list of them."}
+    )
+
+
+def _parse_number(raw) -> Decimal:
+    if isinstance(raw, bool):
+        raise ValueError
+    value = Decimal(str(raw).strip().replace(",", ".") if isinstance(raw, str) else str(raw))
+    if not value.is_finite():
+        raise ValueError
+    return value
+
+
+def _parse_ok(raw) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError
+
+
+@dataclass
+class Verdict:
+    """One characteristic judged."""
+
+    characteristic: Characteristic
+    value: Decimal | None
+    ok: bool | None
+    passed: bool
+
+    def describe(self) -> str:
+        c = self.characteristic
+        if c.kind == Characteristic.Kind.VARIABLE:
+            unit = f" {c.unit}" if c.unit else ""
+            return (
+                f"{c.name} {fmt_number(self.value)}{unit} outside "
+                f"{fmt_number(c.lower_limit)}–{fmt_number(c.upper_limit)}{unit}"
+            )
+        return f"{c.name}: not ok"
+
+
+def judge(characteristic: Characteristic, raw) -> Verdict:
+    """Judge one value against its characteristic; raises ValueError for unreadable input."""
+    if characteristic.kind == Characteristic.Kind.VARIABLE:
+        value = _parse_number(raw)
+        passed = characteristic.lower_limit <= value <= characteristic.upper_limit
+        return Verdict(characteristic, value, None, passed)
+    ok = _parse_ok(raw)
+    return Verdict(characteristic, None, ok, ok)
+
+
+def measurements_judge(plan: InspectionPlan, values) -> list[Verdict]:
+    """Every characteristic of the plan judged from `values`; every problem is reported at
+    once under `values`, each message naming its characteristic."""
+    given = _values_dict(values)
+    chars = list(plan.characteristics.all())
+    by_name = {c.name.lower(): c for c in chars}
+    problems: list[str] = []
+    for name in given:
+        if name.lower() not in by_name:
+            known = ", ".join(c.name for c in chars)
+            problems.append(f"{name}: unknown characteristic; {plan} checks {known}.")
+    normalized = {name.lower(): raw for name, raw in given.items()}
+    verdicts = []
+    for char in chars:
+        raw = normalized.get(char.name.lower())
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            problems.append(f"{char.name}: a value is needed.")
+            continue
+        try:
+            verdict = judge(char, raw)
+        except (ValueError, InvalidOperation, ArithmeticError):
+            if char.kind == Characteristic.Kind.VARIABLE:
+                problems.append(f"{char.name}: {raw!r} is not a number.")
+            else:
+                problems.append(f"{char.name}: answer ok or not ok (true/false), not {raw!r}.")
+            continue
+        if verdict.value is not None:
+            if verdict.value.as_tuple().exponent < -VALUE_PLACES:
+                problems.append(
+                    f"{char.name}: at most {VALUE_PLACES} decimal places ({raw!r} has more)."
+                )
+                continue
+            if abs(verdict.value) >= VALUE_LIMIT:
+                problems.append(f"{char.name}: {raw!r} is out of range.")
+                continue
+        verdicts.append(verdict)
+    if problems:
+        raise ValidationError({"values": problems})
+    return verdicts
