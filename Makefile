@@ -50,6 +50,7 @@ clock:
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 fmt: setup
 	$(BIN)/ruff format .
