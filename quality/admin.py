@@ -3,12 +3,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.admin import ReadOnlyAdmin
 
-from . import models as m
+from .models import (
+    Characteristic,
+    DefectCode,
+    DefectRateRule,
+    Disposition,
+    InspectionPlan,
+    InspectionRecord,
+    Measurement,
+    QualityHold,
+    TraceCode,
+)
 from .services.plans import inspection_plan_new_version
 
 
 class CharacteristicInline(admin.TabularInline):
-    model = m.Characteristic
+    model = Characteristic
     extra = 0
     fields = (
         "name",
@@ -34,7 +44,7 @@ class CharacteristicInline(admin.TabularInline):
         return not self._used(obj) and super().has_delete_permission(request, obj)
 
 
-@admin.register(m.InspectionPlan)
+@admin.register(InspectionPlan)
 class InspectionPlanAdmin(admin.ModelAdmin):
     list_display = ("code", "version", "active", "routing_step", "sampling", "sample_every", "gate")
     list_filter = ("active", "sampling", "gate", "routing_step__work_center")
@@ -59,20 +69,20 @@ class InspectionPlanAdmin(admin.ModelAdmin):
             self.message_user(request, f"{new} is now the active plan of {new.routing_step}.")
 
 
-@admin.register(m.DefectCode)
+@admin.register(DefectCode)
 class DefectCodeAdmin(admin.ModelAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
 
-@admin.register(m.DefectRateRule)
+@admin.register(DefectRateRule)
 class DefectRateRuleAdmin(admin.ModelAdmin):
     list_display = ("work_center", "routing_step", "threshold_pct", "min_sample", "window")
     list_filter = ("work_center",)
 
 
 class MeasurementInline(admin.TabularInline):
-    model = m.Measurement
+    model = Measurement
     extra = 0
     fields = ("characteristic", "value", "ok", "passed")
     readonly_fields = fields
@@ -82,7 +92,7 @@ class MeasurementInline(admin.TabularInline):
         return False
 
 
-@admin.register(m.InspectionRecord)
+@admin.register(InspectionRecord)
 class InspectionRecordAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
@@ -104,7 +114,7 @@ class InspectionRecordAdmin(ReadOnlyAdmin):
     inlines = [MeasurementInline]
 
 
-@admin.register(m.Disposition)
+@admin.register(Disposition)
 class DispositionAdmin(ReadOnlyAdmin):
     list_display = (
         "record",
@@ -126,7 +136,7 @@ class DispositionAdmin(ReadOnlyAdmin):
     )
 
 
-@admin.register(m.QualityHold)
+@admin.register(QualityHold)
 class QualityHoldAdmin(ReadOnlyAdmin):
     """Released on the holds page (/quality/holds/) or through the API, with a reason."""
 
@@ -144,7 +154,7 @@ class QualityHoldAdmin(ReadOnlyAdmin):
     list_filter = ("status", "work_center")
 
 
-@admin.register(m.TraceCode)
+@admin.register(TraceCode)
 class TraceCodeAdmin(ReadOnlyAdmin):
     """Issued by the trace-code service (labels page, API), never typed in here."""
 
