@@ -181,7 +181,7 @@ def test_a_check_the_database_does_not_finish_in_time_is_503():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_checks_statement_timeout_ends_with_its_transaction():
     """The persistent connection serves the next request with the web's statement limit."""
     with connection.cursor() as cursor:

@@ -21,7 +21,10 @@ from resources.models import Item
 from tests.factories import BomFactory, BomLineFactory, ItemFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def database_url_for_test_db() -> str:

@@ -30,7 +30,10 @@ from tests.integration.test_celery_worker import database_url_for_test_db
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCFILE = ROOT / "Procfile.production"
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def procfile_command(name: str) -> str:
