@@ -230,6 +230,10 @@ SPECTACULAR_SETTINGS = {
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Master-data import limits (docs/import.md), checked before and while a file is read.
+IMPORT_MAX_BYTES = int(env_number("IMPORT_MAX_BYTES", "10485760", minimum=1))
+IMPORT_MAX_UNZIPPED_BYTES = int(env_number("IMPORT_MAX_UNZIPPED_BYTES", "52428800", minimum=1))
+IMPORT_MAX_ROWS = int(env_number("IMPORT_MAX_ROWS", "20000", minimum=1))
 
 # --- Celery -----------------------------------------------------------------------
 # With REDIS_URL set, Redis is broker and result store. Without it the embedded default is

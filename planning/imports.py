@@ -7,8 +7,14 @@ RoutingResource) in ONE transaction with model validation on, and write nothing 
 row of every file is good; a dry run reports what would be new or updated and writes
 nothing. Errors name the file, the row as a spreadsheet shows it (header = row 1) and the
 column.
+
+Files are read within limits (resources.resources, "file formats"): a file larger than
+IMPORT_MAX_BYTES is refused before any of it is read, a workbook that unpacks to more than
+IMPORT_MAX_UNZIPPED_BYTES before openpyxl opens it, and a file with more than IMPORT_MAX_ROWS
+data rows as soon as the reader reaches the first row past the limit.
 """
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +23,17 @@ from django.db import transaction
 from import_export.results import RowResult
 
 from core.models import AuditEntry
-from resources.resources import CSV, XLSX, ItemResource, cell_text, result_errors
+from resources.resources import (
+    CSV,
+    XLSX,
+    FileRefused,
+    ItemResource,
+    cell_text,
+    file_size_check,
+    import_limit,
+    result_errors,
+    xlsx_unzipped_check,
+)
 
 from .resources import BomResource, RoutingResource
 
@@ -84,21 +100,42 @@ class _FileProblem(Exception):
 
 
 def _file_bytes(file) -> bytes:
-    if isinstance(file, bytes | bytearray):
-        return bytes(file)
-    if isinstance(file, str | Path):
-        try:
-            return Path(file).read_bytes()
-        except OSError as e:
-            raise _FileProblem(f"Cannot read the file: {e.strerror or e}.") from None
-    if hasattr(file, "seek"):
-        file.seek(0)
-    data = file.read()
-    return data.encode("utf-8") if isinstance(data, str) else data
+    """The file's bytes; its size is checked against IMPORT_MAX_BYTES before any is read.
+
+    At most one byte more than the limit is read from a file whose size was not told (or not
+    told truly), so a larger file is refused without being read into memory.
+    """
+    try:
+        if isinstance(file, bytes | bytearray):
+            file_size_check(len(file))
+            return bytes(file)
+        limit = import_limit("IMPORT_MAX_BYTES")
+        if isinstance(file, str | Path):
+            try:
+                with Path(file).open("rb") as stream:
+                    file_size_check(os.fstat(stream.fileno()).st_size)
+                    data = stream.read(limit + 1)
+            except OSError as e:
+                raise _FileProblem(f"Cannot read the file: {e.strerror or e}.") from None
+        else:
+            size = getattr(file, "size", None)
+            if isinstance(size, int):
+                file_size_check(size)
+            if hasattr(file, "seek"):
+                file.seek(0)
+            data = file.read(limit + 1)
+            data = data.encode("utf-8") if isinstance(data, str) else data
+        file_size_check(len(data))
+        return data
+    except FileRefused as e:
+        raise _FileProblem(str(e)) from None
 
 
-def _dataset(data: bytes, file_name: str):
-    """A tablib Dataset from CSV or XLSX bytes, chosen by the extension and checked by content."""
+def _content_check(data: bytes, file_name: str) -> str:
+    """ "xlsx" or "csv": what the extension says, checked against the content; or _FileProblem.
+
+    Looks at the first bytes and, for a workbook, the zip's directory: nothing is parsed.
+    """
     extension = Path(file_name).suffix.lower()
     if extension not in {".csv", ".xlsx", ""}:
         raise _FileProblem(f"Unsupported file type “{extension}”: use a .csv or .xlsx file.")
@@ -112,19 +149,34 @@ def _dataset(data: bytes, file_name: str):
         if not is_zip:
             raise _FileProblem("This is not an XLSX workbook (the file is not a zip archive).")
         try:
-            return XLSX().create_dataset(data)
-        except Exception as e:  # openpyxl raises many kinds for a damaged or foreign zip
-            raise _FileProblem(f"This is not a readable XLSX workbook ({e}).") from None
+            xlsx_unzipped_check(data)
+        except FileRefused as e:
+            raise _FileProblem(str(e)) from None
+        return "xlsx"
     if is_zip:
         raise _FileProblem("This is a zip archive (an XLSX workbook?), not CSV text.")
     if b"\x00" in data:
         raise _FileProblem("This is a binary file, not CSV text.")
+    return "csv"
+
+
+def _dataset(data: bytes, file_name: str):
+    """A tablib Dataset from CSV or XLSX bytes, chosen by the extension and checked by content."""
+    if _content_check(data, file_name) == "xlsx":
+        try:
+            return XLSX().create_dataset(data)
+        except FileRefused as e:
+            raise _FileProblem(str(e)) from None
+        except Exception as e:  # openpyxl raises many kinds for a damaged or foreign zip
+            raise _FileProblem(f"This is not a readable XLSX workbook ({e}).") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _FileProblem("This is not UTF-8 text; save the CSV as UTF-8.") from None
     try:
         return CSV().create_dataset(text)
+    except FileRefused as e:
+        raise _FileProblem(str(e)) from None
     except Exception as e:  # csv.Error (e.g. a field too large) — about the file as a whole
         raise _FileProblem(f"This is not readable CSV ({e}).") from None
 

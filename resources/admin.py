@@ -1,12 +1,21 @@
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ImportForm
 
 from core.admin import ReadOnlyAdmin
 
 from . import models as m
-from .resources import CSV, XLSX, ItemResource, result_errors
+from .resources import (
+    CSV,
+    XLSX,
+    FileRefused,
+    ItemResource,
+    file_size_check,
+    result_errors,
+)
 
 
 class AreaInline(admin.TabularInline):
@@ -98,15 +107,35 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
 
 
+class MasterDataImportForm(ImportForm):
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        try:
+            file_size_check(upload.size)  # before the admin reads the file into memory
+        except FileRefused as e:
+            raise forms.ValidationError(f"{upload.name}: {e}") from None
+        return upload
+
+
 class MasterDataImportExportAdmin(ImportExportModelAdmin):
     """Import and export of master data as CSV or XLSX; an import is all or nothing.
 
     The preview (a dry run) lists every bad row with its column. The confirm step rolls back
     on any bad row too — import-export would keep the good rows — and says what was wrong.
+    Files are read within the import limits (IMPORT_MAX_BYTES, IMPORT_MAX_UNZIPPED_BYTES,
+    IMPORT_MAX_ROWS).
     """
 
     import_formats = [CSV, XLSX]
     export_formats = [CSV, XLSX]
+    import_form_class = MasterDataImportForm
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if not isinstance(e, FileRefused):
+            return super().add_data_read_fail_error_to_form(form, e)
+        upload = form.cleaned_data.get("import_file")
+        name = getattr(upload, "name", "")
+        form.add_error("import_file", f"{name}: {e}" if name else str(e))
 
     def get_import_data_kwargs(self, **kwargs):
         kwargs = super().get_import_data_kwargs(**kwargs)

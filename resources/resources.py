@@ -16,10 +16,13 @@ transaction, model validation on, every bad row reported with its number and col
 
 import csv
 import io
+import zipfile
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import tablib
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.db.models.fields import NOT_PROVIDED
 from import_export import fields, resources, widgets
@@ -214,57 +217,244 @@ def choice_field(model, name: str) -> fields.Field:
 
 
 # --- file formats ------------------------------------------------------------------------
+#
+# A file is read only within limits (docs/import.md, "Limits"), so that a small file cannot
+# cost minutes of CPU or gigabytes of memory: its size (IMPORT_MAX_BYTES) is checked before
+# anything is read, an XLSX workbook's unpacked size (IMPORT_MAX_UNZIPPED_BYTES) before
+# openpyxl opens it, and rows (IMPORT_MAX_ROWS) are counted as they are streamed, the reading
+# stopping at the first row past the limit. An XLSX sheet's declared size (<dimension>) is
+# not trusted: only the rows and cells the sheet really holds are read.
+
+MAX_COLUMNS = 50  # master-data files have at most 11; wider rows are refused, not read
+EMPTY_RUN = 1000  # empty rows read past the row limit before the file is refused
+LIMIT_DEFAULTS = {
+    "IMPORT_MAX_BYTES": 10 * 2**20,
+    "IMPORT_MAX_UNZIPPED_BYTES": 50 * 2**20,
+    "IMPORT_MAX_ROWS": 20_000,
+    "IMPORT_SYNC_MAX_ROWS": 500,
+}
 
 
-def dataset_from_rows(rows: list[list]) -> tablib.Dataset:
-    """The first row is the header; short rows are padded, long rows widen the table.
+class FileRefused(ValueError):
+    """A file the import does not read (too large, too many rows); the message says why."""
 
-    Cells beyond the last named column get the header "" and are reported by
-    ``MasterDataResource`` with their row number (tablib would refuse the whole file).
+
+def import_limit(name: str) -> int:
+    """A limit from the settings (config/settings.py reads them from the environment)."""
+    return int(getattr(settings, name, LIMIT_DEFAULTS[name]))
+
+
+def file_size_check(size: int) -> None:
+    """Refuse a file larger than IMPORT_MAX_BYTES, before a byte of it is parsed."""
+    limit = import_limit("IMPORT_MAX_BYTES")
+    if size > limit:
+        raise FileRefused(
+            f"The file is {size:,} bytes, more than the limit of {limit:,} bytes "
+            "(IMPORT_MAX_BYTES); it was not read. Split it into smaller files."
+        )
+
+
+def xlsx_unzipped_check(data: bytes) -> None:
+    """Refuse a workbook that unpacks to more than IMPORT_MAX_UNZIPPED_BYTES (a zip bomb).
+
+    Reads the zip's directory only. The sizes it declares are what Python's zipfile (and so
+    openpyxl) will unpack at most: a member that holds more is cut there and fails its CRC.
     """
-    rows = [list(r) for r in rows]
-    if not rows:
+    limit = import_limit("IMPORT_MAX_UNZIPPED_BYTES")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as e:
+        raise FileRefused(f"This is not a readable XLSX workbook ({e}).") from None
+    total = 0
+    for member in members:
+        total += member.file_size
+        if total > limit:
+            raise FileRefused(
+                f"The workbook unpacks to more than {limit:,} bytes (IMPORT_MAX_UNZIPPED_BYTES; "
+                f"{member.filename} alone is {member.file_size:,} bytes); it was not read."
+            )
+
+
+class RowLimit:
+    """How many data rows a reader takes, and what it says when a file has more."""
+
+    def __init__(self, max_rows: int, setting: str = "IMPORT_MAX_ROWS", advice: str = ""):
+        self.max_rows = max_rows
+        self.setting = setting
+        self.advice = advice or "Split the file into smaller files."
+
+    @classmethod
+    def default(cls) -> "RowLimit":
+        return cls(import_limit("IMPORT_MAX_ROWS"))
+
+    def refuse(self, reason: str) -> FileRefused:
+        return FileRefused(
+            f"More than {self.max_rows:,} data rows ({self.setting}): {reason}; nothing was "
+            f"imported. {self.advice}"
+        )
+
+
+def dataset_from_rows(rows: Iterable, limit: RowLimit | None = None) -> tablib.Dataset:
+    """A Dataset from (row number, cells) pairs as a file holds them, row 1 the header.
+
+    Short rows are padded and long rows widen the table: cells beyond the last named column
+    get the header "" and are reported by ``MasterDataResource`` with their row number
+    (tablib would refuse the whole file). Row numbers stay those of the file: a gap becomes
+    blank rows, and blank rows are skipped by the import but still counted. Blank rows after
+    the last row with data are dropped.
+
+    Reading stops, with FileRefused, at the first row with data past the limit, at a row
+    wider than MAX_COLUMNS, or after EMPTY_RUN empty rows past the limit: the rows are
+    pulled one by one from `rows`, which is read no further.
+    """
+    limit = limit or RowLimit.default()
+    last_allowed = limit.max_rows + 1  # the header is row 1
+    table: list[list] = []
+    empty_past_limit = 0
+    for number, cells in rows:
+        width = len(cells)
+        while width and cell_text(cells[width - 1]) == "":
+            width -= 1
+        if not width:
+            if number > last_allowed:
+                empty_past_limit += 1
+                if empty_past_limit > EMPTY_RUN:
+                    raise limit.refuse(
+                        f"more than {EMPTY_RUN:,} empty rows follow row {last_allowed:,}; "
+                        "delete the empty rows below the data"
+                    )
+            continue
+        if number > last_allowed:
+            raise limit.refuse(f"row {number:,} holds data")
+        if width > MAX_COLUMNS:
+            raise FileRefused(
+                f"Row {number:,} has a value in column {width:,}; the import reads at most "
+                f"{MAX_COLUMNS} columns, and nothing was imported."
+            )
+        table.extend([] for _ in range(number - len(table) - 1))  # blank rows of a gap
+        table.append(cells[:width])
+    if not table:
         return tablib.Dataset()
-    width = max(len(r) for r in rows)
-    header = [cell_text(h) for h in rows[0]] + [""] * (width - len(rows[0]))
+    width = max(len(r) for r in table)
+    header = [cell_text(h) for h in table[0]] + [""] * (width - len(table[0]))
     dataset = tablib.Dataset(headers=header)
-    for row in rows[1:]:
+    for row in table[1:]:
         dataset.append(row + [None] * (width - len(row)))
     return dataset
 
 
+def csv_rows(text: str) -> Iterator[tuple[int, list]]:
+    """(record number, cells) of CSV text, record by record; ';' if the header has no ','."""
+    text = text.removeprefix("\ufeff")
+    first_line = text[: text.find("\n")] if "\n" in text else text
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    yield from enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1)
+
+
+def xlsx_rows(data: bytes, *, max_cells: int) -> Iterator[tuple[int, list]]:
+    """(row number, cells) of the first worksheet, for each <row> the sheet holds.
+
+    Not openpyxl's iter_rows(): it trusts the sheet's declared <dimension> and makes up every
+    row and column up to it (a 2 KB file declaring A1:Z200000 gave 5.2 million empty cells),
+    and it builds a whole row before handing it over. Here the sheet's XML is streamed cell
+    by cell with openpyxl's own cell parser (the same values: shared strings, numbers, dates,
+    booleans, cached results of formulas), rows and gaps are numbered as the sheet numbers
+    them, and at most `max_cells` cell elements are parsed. Uses openpyxl internals
+    (pinned in pyproject.toml; the tests in tests/planning/test_import*.py cover them).
+    """
+    import openpyxl
+    from openpyxl.worksheet._reader import CELL_TAG, ROW_TAG, WorkSheetParser
+    from openpyxl.xml.functions import iterparse
+
+    xlsx_unzipped_check(data)
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        with sheet._get_source() as source:
+            parser = WorkSheetParser(
+                source,
+                sheet._shared_strings,
+                data_only=True,
+                epoch=book.epoch,
+                date_formats=book._date_formats,
+                timedelta_formats=book._timedelta_formats,
+            )
+            number, row, values, cells_read = 0, None, {}, 0
+            for event, element in iterparse(source, events=("start", "end")):
+                if element.tag == CELL_TAG and event == "end" and row is not None:
+                    cells_read += 1
+                    if cells_read > max_cells:
+                        raise FileRefused(
+                            f"The sheet holds more than {max_cells:,} cells before row "
+                            f"{number:,}; nothing was imported."
+                        )
+                    cell = parser.parse_cell(element)
+                    row.clear()  # the parsed cells are not kept in the XML tree
+                    if cell["value"] is not None and cell_text(cell["value"]) != "":
+                        if cell["column"] > MAX_COLUMNS:
+                            raise FileRefused(
+                                f"Row {number:,} has a value in column {cell['column']:,}; the "
+                                f"import reads at most {MAX_COLUMNS} columns, and nothing was "
+                                "imported."
+                            )
+                        values[cell["column"]] = cell["value"]
+                elif element.tag == ROW_TAG and event == "start":
+                    number = _row_number(element.get("r"), number)
+                    parser.row_counter, parser.col_counter = number, 0
+                    row, values = element, {}
+                elif element.tag == ROW_TAG:  # its end
+                    element.clear()
+                    cells = [None] * max(values, default=0)
+                    for column, value in values.items():
+                        cells[column - 1] = value
+                    row = None
+                    yield number, cells
+    finally:
+        book.close()
+
+
+def _row_number(attribute: str | None, previous: int) -> int:
+    if attribute is None:
+        return previous + 1
+    try:
+        return int(attribute)
+    except ValueError:
+        value = float(attribute)
+        if not value.is_integer():
+            raise ValueError(f"{attribute} is not a valid row number") from None
+        return int(value)
+
+
 class CSV(base_formats.CSV):
-    """CSV read with Python's csv module rather than tablib's reader.
+    """CSV read with Python's csv module rather than tablib's reader, within the limits.
 
     tablib drops blank lines (so every later row number would be off by one) and refuses a
     row with more cells than the header without saying which row; here blank lines stay
     (and are skipped as blank rows) and extra cells are reported by row. A header with
-    semicolons and no commas (Excel in many European locales) is read with ';'.
+    semicolons and no commas (Excel in many European locales) is read with ';'. Records are
+    read one at a time, and no further than the row limit.
     """
+
+    def row_limit(self) -> RowLimit:
+        return RowLimit.default()
 
     def create_dataset(self, in_stream, **kwargs):
         if isinstance(in_stream, bytes):
             in_stream = in_stream.decode(self.encoding or "utf-8-sig")
-        in_stream = in_stream.removeprefix("\ufeff")
-        first_line = in_stream.split("\n", 1)[0]
-        delimiter = ";" if ";" in first_line and "," not in first_line else ","
-        return dataset_from_rows(
-            csv.reader(io.StringIO(in_stream, newline=""), delimiter=delimiter)
-        )
+        return dataset_from_rows(csv_rows(in_stream), self.row_limit())
 
 
 class XLSX(base_formats.XLSX):
     """The first worksheet of a workbook, rows padded to the same width, row numbers kept."""
 
-    def create_dataset(self, in_stream):
-        import openpyxl
+    def row_limit(self) -> RowLimit:
+        return RowLimit.default()
 
-        book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
-        try:
-            rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
-        return dataset_from_rows(rows)
+    def create_dataset(self, in_stream):
+        limit = self.row_limit()
+        max_cells = (limit.max_rows + 1 + EMPTY_RUN) * MAX_COLUMNS
+        return dataset_from_rows(xlsx_rows(in_stream, max_cells=max_cells), limit)
 
 
 # --- the base resource ---------------------------------------------------------------------
