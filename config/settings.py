@@ -230,6 +230,8 @@ SPECTACULAR_SETTINGS = {
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Exported text cells starting with = + - @ TAB or CR get a leading ' (resources.resources).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Master-data import limits (docs/import.md), checked before and while a file is read.
 IMPORT_MAX_BYTES = int(env_number("IMPORT_MAX_BYTES", "10485760", minimum=1))
 IMPORT_MAX_UNZIPPED_BYTES = int(env_number("IMPORT_MAX_UNZIPPED_BYTES", "52428800", minimum=1))

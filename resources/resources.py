@@ -227,6 +227,7 @@ def choice_field(model, name: str) -> fields.Field:
 
 MAX_COLUMNS = 50  # master-data files have at most 11; wider rows are refused, not read
 EMPTY_RUN = 1000  # empty rows read past the row limit before the file is refused
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
 LIMIT_DEFAULTS = {
     "IMPORT_MAX_BYTES": 10 * 2**20,
     "IMPORT_MAX_UNZIPPED_BYTES": 50 * 2**20,
@@ -276,6 +277,26 @@ def xlsx_unzipped_check(data: bytes) -> None:
             )
 
 
+def formula_escaped(value):
+    """Text a spreadsheet would run as a formula (= + - @, or a TAB or CR first), with an
+    apostrophe in front so that it stays text (OWASP "CSV injection"); other values as given."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def formula_unescaped(value):
+    """What formula_escaped() wrote, read back: an export can be imported again unchanged."""
+    if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
+def _escape_formulae(dataset: tablib.Dataset) -> None:
+    for index, row in enumerate(dataset):
+        dataset[index] = [formula_escaped(value) for value in row]
+
+
 class RowLimit:
     """How many data rows a reader takes, and what it says when a file has more."""
 
@@ -313,6 +334,7 @@ def dataset_from_rows(rows: Iterable, limit: RowLimit | None = None) -> tablib.D
     table: list[list] = []
     empty_past_limit = 0
     for number, cells in rows:
+        cells = [formula_unescaped(value) for value in cells]
         width = len(cells)
         while width and cell_text(cells[width - 1]) == "":
             width -= 1
@@ -444,6 +466,9 @@ class CSV(base_formats.CSV):
             in_stream = in_stream.decode(self.encoding or "utf-8-sig")
         return dataset_from_rows(csv_rows(in_stream), self.row_limit())
 
+    def _escape_formulae(self, dataset):
+        _escape_formulae(dataset)
+
 
 class XLSX(base_formats.XLSX):
     """The first worksheet of a workbook, rows padded to the same width, row numbers kept."""
@@ -455,6 +480,9 @@ class XLSX(base_formats.XLSX):
         limit = self.row_limit()
         max_cells = (limit.max_rows + 1 + EMPTY_RUN) * MAX_COLUMNS
         return dataset_from_rows(xlsx_rows(in_stream, max_cells=max_cells), limit)
+
+    def _escape_formulae(self, dataset):
+        _escape_formulae(dataset)
 
 
 # --- the base resource ---------------------------------------------------------------------

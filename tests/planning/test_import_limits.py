@@ -6,6 +6,7 @@ row generators (resources.resources.csv_rows / xlsx_rows) and asserts how many r
 handed over, so a reader that walks every declared row fails however fast the machine is.
 """
 
+import csv
 import io
 import zipfile
 
@@ -337,3 +338,55 @@ def test_admin_refuses_the_bomb(admin, monkeypatch):
     [error] = response.context["form"].errors["import_file"]
     assert error.startswith("bomb.xlsx: More than 20,000 data rows (IMPORT_MAX_ROWS)")
     assert reader.rows == 3
+
+
+# --- formulas on export -----------------------------------------------------------------------
+
+DANGEROUS = ["=cmd|' /C calc'!A0", "+1", "@SUM(1)", "\tfoo", "\rbar", "-2+3"]
+
+
+@pytest.fixture
+def dangerous_items(admin):
+    for n, name in enumerate(DANGEROUS):
+        Item.objects.create(code=f"F-{n}", name=name)
+    Item.objects.create(code="F-OK", name="Plain name")
+
+
+def export(client, fmt: str) -> bytes:
+    columns = ["code", "name", "standard_cost"]
+    form = {"resource": "0", "format": fmt} | {f"itemresource_{c}": "on" for c in columns}
+    response = client.post(reverse("admin:resources_item_export"), form)
+    assert response.status_code == 200
+    return response.content
+
+
+def test_csv_export_escapes_formulas(dangerous_items, admin):
+    rows = list(csv.reader(io.StringIO(export(admin, "0").decode("utf-8-sig"), newline="")))
+    names = {code: name for code, name, _ in rows[1:]}
+    for n, name in enumerate(DANGEROUS):
+        assert names[f"F-{n}"] == "'" + name
+    assert names["F-OK"] == "Plain name"
+    assert names["EB-500"] == "Engine block"
+
+
+def test_xlsx_export_escapes_formulas(dangerous_items, admin):
+    sheet = openpyxl.load_workbook(io.BytesIO(export(admin, "1"))).active
+    cells = {row[0].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    for n, name in enumerate(DANGEROUS):
+        cell = cells[f"F-{n}"]
+        # Text, not a formula. (XML reads a CR back as a line feed, escaped or not.)
+        assert (cell.value, cell.data_type) == ("'" + name.replace("\r", "\n"), "s")
+    assert cells["F-OK"].value == "Plain name"
+
+
+@pytest.mark.parametrize("fmt,extension", [("0", "csv"), ("1", "xlsx")])
+def test_an_escaped_export_imports_back_unchanged(dangerous_items, admin, fmt, extension):
+    report = masterdata_import(file=export(admin, fmt), file_name=f"items.{extension}")
+    assert report.ok, report.errors
+    expected = {f"F-{n}": name for n, name in enumerate(DANGEROUS)} | {"F-OK": "Plain name"}
+    if extension == "xlsx":
+        # XML reads the CR back as a line feed, and a line feed starts no formula: the
+        # apostrophe stays (a name that starts with a CR does not survive XLSX anyway).
+        expected["F-4"] = "'\nbar"
+    assert report.updated == (1 if extension == "xlsx" else 0)
+    assert {i.code: i.name for i in Item.objects.filter(code__startswith="F-")} == expected
