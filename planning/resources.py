@@ -62,21 +62,39 @@ class HeaderLineResource(MasterDataResource):
         # (row, value)} of header cells given so far)
         self.headers: dict[tuple, tuple] = {}
         self.saved_rows: list[tuple[int, object]] = []
+        self.stored_lines: dict[tuple, dict] = {}  # (item code, version) → {number: line}
 
     def get_instance(self, instance_loader, row):
-        """The existing line of the same header and number, with its header (for the diff)."""
+        """The existing line of the same header and number, with its header (for the diff).
+
+        The lines of a header are read once, on its first row, and each is handed out once:
+        a second row with the same number is refused by check_duplicate() anyway. So a line
+        not found here does not exist, and the unique constraint over (header, number) needs
+        no query per row (see MasterDataResource.looked_up_relations).
+        """
         code = cell_text(row.get(self.parent_column))
         version = self.column_value("version", row, {})
         number = self.column_value(self.number_column, row, {})
         if not code or not version or number is None:
             return None
-        lookup = {
-            f"{self.header_fk}__item__code": code,
-            f"{self.header_fk}__version": version,
-            self.number_column: number,
-        }
-        model = self._meta.model
-        return model.objects.select_related(f"{self.header_fk}__item").filter(**lookup).first()
+        lines = self.stored_lines.get((code, version))
+        if lines is None:
+            lookup = {f"{self.header_fk}__item__code": code, f"{self.header_fk}__version": version}
+            model = self._meta.model
+            lines = {
+                getattr(line, self.number_column): line
+                for line in model.objects.select_related(f"{self.header_fk}__item").filter(**lookup)
+            }
+            self.stored_lines[(code, version)] = lines
+        line = lines.pop(number, None)
+        if line is not None:
+            # An earlier row may have changed the header since its lines were read: give the
+            # line the header as it is now, as reading the line now would.
+            header = getattr(line, self.header_fk)
+            resolved = self.headers.get((header.item_id, header.version), (None,))[0]
+            if resolved is not None:
+                setattr(line, self.header_fk, resolved)
+        return line
 
     def import_related(self, instance, row, errors, **kwargs):
         item = self.column_value(self.parent_column, row, errors)

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 
 import tablib
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models.fields import NOT_PROVIDED
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
@@ -161,43 +161,55 @@ class DayWidget(widgets.DateWidget):
             raise ValueError(f"“{cell_text(value)}” is not a date; write YYYY-MM-DD.") from None
 
 
-class CodeForeignKeyWidget(widgets.CachedForeignKeyWidget):
-    """A foreign key given by the related record's business code; an unknown code is named."""
+class CodeForeignKeyWidget(widgets.ForeignKeyWidget):
+    """A foreign key given by the related record's business code; an unknown code is named.
+
+    Each code is looked up once per import (the widget lives as long as its resource).
+    import-export's CachedForeignKeyWidget reads the whole table, and then builds a new
+    namedtuple class for every cell it looks up.
+    """
 
     def __init__(self, model, field="code", **kwargs):
         super().__init__(model, field, **kwargs)
+        self.known: dict[str, object] = {}  # code → record, or None when it does not exist
 
     def clean(self, value, row=None, **kwargs):
         code = cell_text(value)
         if not code:
             return None
-        try:
-            return super().clean(code, row, **kwargs)
-        except ObjectDoesNotExist:
-            raise ValueError(f"Unknown {self.model._meta.verbose_name} “{code}”.") from None
+        if code not in self.known:
+            lookup = {self.field: code}
+            self.known[code] = self.model._default_manager.filter(**lookup).first()
+        if self.known[code] is None:
+            raise ValueError(f"Unknown {self.model._meta.verbose_name} “{code}”.")
+        return self.known[code]
 
 
 class CodeManyToManyWidget(widgets.ManyToManyWidget):
     """A list of business codes separated by `separator`; every code must exist.
 
     The stock widget filters with ``code__in`` and so drops a mistyped code without a word.
+    Codes are looked up once per import (the widget lives as long as its resource) and
+    cleaned to a list of records.
     """
 
     def __init__(self, model, separator="|", field="code", **kwargs):
         super().__init__(model, separator=separator, field=field, **kwargs)
+        self.known: dict[str, object] = {}  # code → record, or None when it does not exist
 
     def clean(self, value, row=None, **kwargs):
         codes = list(dict.fromkeys(c.strip() for c in cell_text(value).split(self.separator)))
         codes = [c for c in codes if c]
-        if not codes:
-            return self.model.objects.none()
-        found = self.model.objects.filter(**{f"{self.field}__in": codes})
-        known = {str(v) for v in found.values_list(self.field, flat=True)}
-        missing = [c for c in codes if c not in known]
+        unseen = [c for c in codes if c not in self.known]
+        if unseen:
+            self.known.update(dict.fromkeys(unseen))
+            found = self.model.objects.filter(**{f"{self.field}__in": unseen})
+            self.known.update((str(getattr(o, self.field)), o) for o in found)
+        missing = [c for c in codes if self.known[c] is None]
         if missing:
             noun = self.model._meta.verbose_name
             raise ValueError(f"Unknown {noun} " + ", ".join(f"“{c}”" for c in missing) + ".")
-        return found
+        return [self.known[c] for c in codes]
 
     def render(self, value, obj=None, **kwargs):
         if value is None:
@@ -641,7 +653,7 @@ class MasterDataResource(resources.ModelResource):
         errors = dict(import_validation_errors or {})
         by_column = {column: field for field, column in self.error_columns.items()}
         exclude = set(errors) | {by_column[c] for c in errors if c in by_column}
-        exclude |= self.unvalidated_fields(instance)
+        exclude |= self.unvalidated_fields(instance) | self.looked_up_relations(instance)
         try:
             instance.full_clean(exclude=exclude, validate_unique=validate_unique)
         except ValidationError as e:
@@ -654,6 +666,24 @@ class MasterDataResource(resources.ModelResource):
     def unvalidated_fields(self, instance) -> set[str]:
         """Hook: model fields to leave out of full_clean() (a header that failed to resolve)."""
         return set()
+
+    def looked_up_relations(self, instance) -> set[str]:
+        """Foreign keys set to a record this import read (by its code) or saved itself.
+
+        full_clean() would read each such record again to see that it exists: one query per
+        key and row, for nothing. Keys with limit_choices_to are still checked. A unique
+        constraint over such a key is not checked by full_clean() either; where one matters
+        the resource matches the stored row first (HeaderLineResource.get_instance).
+        """
+        names = set()
+        for field in instance._meta.concrete_fields:
+            if not field.many_to_one or field.remote_field.limit_choices_to:
+                continue
+            if field.is_cached(instance):
+                related = field.get_cached_value(instance)
+                if related is not None and related.pk is not None:
+                    names.add(field.name)
+        return names
 
     def after_import_row(self, row, row_result, **kwargs):
         self.rows_seen[kwargs["row_number"]] = (row, row_result)
