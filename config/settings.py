@@ -232,10 +232,13 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # Exported text cells starting with = + - @ TAB or CR get a leading ' (resources.resources).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
-# Master-data import limits (docs/import.md), checked before and while a file is read.
+# Master-data import limits (docs/import.md), checked before and while a file is read. The
+# admin imports at most IMPORT_SYNC_MAX_ROWS rows while a request waits; the Import page runs
+# every file as a background job.
 IMPORT_MAX_BYTES = int(env_number("IMPORT_MAX_BYTES", "10485760", minimum=1))
 IMPORT_MAX_UNZIPPED_BYTES = int(env_number("IMPORT_MAX_UNZIPPED_BYTES", "52428800", minimum=1))
 IMPORT_MAX_ROWS = int(env_number("IMPORT_MAX_ROWS", "20000", minimum=1))
+IMPORT_SYNC_MAX_ROWS = int(env_number("IMPORT_SYNC_MAX_ROWS", "500"))
 
 # --- Celery -----------------------------------------------------------------------
 # With REDIS_URL set, Redis is broker and result store. Without it the embedded default is

@@ -33,6 +33,8 @@ ENTRIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Terminal", "execution:terminal", (R.OPERATOR,)),
     ("Supervisor", "execution:supervisor", (R.SUPERVISOR, R.PLANNER)),
     ("Board", "execution:board", (*MANAGING, R.QUALITY_SUPERVISOR, R.INSPECTOR)),
+    # Master-data files (items, BOMs, routings): the administrators, as in the admin site.
+    ("Import", "planning:imports", (R.ADMIN,)),
 )
 
 

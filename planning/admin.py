@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from core.admin import ReadOnlyAdmin
 from resources.admin import MasterDataImportExportAdmin
 from resources.models import Item
 
@@ -10,6 +11,7 @@ from .models import (
     Bom,
     BomLine,
     Forecast,
+    ImportJob,
     MpsEntry,
     MrpRun,
     OrderOperation,
@@ -191,3 +193,24 @@ class ScheduleRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    """Background imports are started and followed on the Import page (/planning/imports/)."""
+
+    list_display = (
+        "id",
+        "file_name",
+        "kind",
+        "status",
+        "dry_run",
+        "rows_total",
+        "new",
+        "updated",
+        "error_count",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("status", "kind", "dry_run")
+    search_fields = ("file_name",)

@@ -12,14 +12,25 @@ Files are read within limits (resources.resources, "file formats"): a file large
 IMPORT_MAX_BYTES is refused before any of it is read, a workbook that unpacks to more than
 IMPORT_MAX_UNZIPPED_BYTES before openpyxl opens it, and a file with more than IMPORT_MAX_ROWS
 data rows as soon as the reader reaches the first row past the limit.
+
+`import_job_start` stores an upload and queues an `ImportJob` that a Celery worker runs
+(`import_job_execute`): the same all-or-nothing import, with its progress and report kept
+on the job, for files too large to import while a web request waits.
 """
 
+import logging
 import os
-from collections.abc import Iterable
+import shutil
+import time
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from import_export.results import RowResult
 
 from core.models import AuditEntry
@@ -35,7 +46,10 @@ from resources.resources import (
     xlsx_unzipped_check,
 )
 
+from .models import ImportJob
 from .resources import BomResource, RoutingResource
+
+logger = logging.getLogger(__name__)
 
 KINDS = {"items": ItemResource, "boms": BomResource, "routings": RoutingResource}
 KIND_ORDER = ("items", "boms", "routings")
@@ -205,9 +219,14 @@ def _read(file, file_name: str, kind: str | None):
     return dataset, kind
 
 
-def _import_dataset(dataset, *, kind: str, file_name: str, dry_run: bool) -> ImportReport:
-    """Run the resource; must be called inside the caller's transaction."""
-    resource = KINDS[kind]()
+def _import_dataset(
+    dataset, *, kind: str, file_name: str, dry_run: bool, on_row=None
+) -> ImportReport:
+    """Run the resource; must be called inside the caller's transaction.
+
+    `on_row(n)` is called after the n-th data row (an import job's progress).
+    """
+    resource = KINDS[kind](on_row=on_row)
     # dry_run=False even for a dry run: import-export would roll back each file on its own,
     # and a BOM file checked in the same run as its items file must see those items. The
     # caller's transaction is rolled back instead.
@@ -321,3 +340,198 @@ def masterdata_import_many(
         dry_run=dry_run,
         parts=parts,
     )
+
+
+# --- background jobs -------------------------------------------------------------------------
+
+ERRORS_KEPT = 1000  # problems a job keeps for its report; all of them are counted
+PROGRESS_EVERY_SECONDS = 0.5
+CHUNK = 2**20
+
+
+def _jobs_dir() -> Path:
+    return Path(settings.VAR_DIR) / "imports"
+
+
+def _chunks(file) -> Iterator[bytes]:
+    if isinstance(file, bytes | bytearray):
+        yield bytes(file)
+    elif isinstance(file, str | Path):
+        with Path(file).open("rb") as stream:
+            yield from iter(lambda: stream.read(CHUNK), b"")
+    elif hasattr(file, "chunks"):  # a Django upload
+        yield from file.chunks(CHUNK)
+    else:
+        if hasattr(file, "seek"):
+            file.seek(0)
+        for data in iter(lambda: file.read(CHUNK), b""):
+            if not data:  # a text stream ends with ""
+                break
+            yield data.encode("utf-8") if isinstance(data, str) else data
+
+
+def import_job_start(*, file, file_name: str, by=None, dry_run: bool = False) -> ImportJob:
+    """Store an upload under VAR_DIR/imports and queue its import; returns the queued job.
+
+    The file is refused here (ValidationError naming the file, nothing stored) when it is too
+    large, of the wrong type, or a workbook that unpacks to too much; its rows are read by
+    the worker, which counts them against IMPORT_MAX_ROWS.
+    """
+    from .tasks import import_job_task
+
+    def refuse(message: str):
+        shutil.rmtree(directory, ignore_errors=True)
+        raise ValidationError({"file": f"{file_name}: {message}"})
+
+    extension = Path(file_name).suffix.lower()
+    directory = _jobs_dir() / uuid.uuid4().hex
+    if extension not in {".csv", ".xlsx"}:
+        refuse(f"Unsupported file type “{extension}”: use a .csv or .xlsx file.")
+    try:
+        size = getattr(file, "size", None)
+        if isinstance(size, int):
+            file_size_check(size)
+        directory.mkdir(parents=True)
+        stored = directory / f"upload{extension}"
+        written = 0
+        with stored.open("wb") as out:
+            for chunk in _chunks(file):
+                written += len(chunk)
+                file_size_check(written)  # a size that was not told, or not told truly
+                out.write(chunk)
+        _content_check(stored.read_bytes(), file_name)
+    except FileRefused as e:
+        refuse(str(e))
+    except _FileProblem as e:
+        refuse(str(e))
+    except OSError as e:
+        refuse(f"Cannot store the file: {e.strerror or e}.")
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            file_name=file_name[-255:],
+            stored_file=str(stored.relative_to(Path(settings.VAR_DIR))),
+            size=written,
+            dry_run=dry_run,
+            created_by=by if getattr(by, "is_authenticated", False) else None,
+        )
+        transaction.on_commit(lambda: import_job_task.delay(job.pk))
+    return job
+
+
+class _Progress:
+    """Rows done, written to a small file next to the upload while the import runs.
+
+    Not to the job's row: the import's transaction shows nothing to the page before it
+    commits, and on SQLite no other connection may write while it is open.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.written_at = 0.0
+
+    def __call__(self, rows_done: int) -> None:
+        now = time.monotonic()
+        if now - self.written_at < PROGRESS_EVERY_SECONDS:
+            return
+        self.written_at = now
+        temporary = self.path.with_suffix(".tmp")
+        try:
+            temporary.write_text(str(rows_done))
+            os.replace(temporary, self.path)
+        except OSError:  # progress is a courtesy; the import goes on
+            logger.warning("Cannot write import progress to %s", self.path, exc_info=True)
+
+
+def _progress_path(job: ImportJob) -> Path:
+    return (Path(settings.VAR_DIR) / job.stored_file).parent / "progress"
+
+
+def import_job_rows_done(job: ImportJob) -> int:
+    """Rows imported so far: the worker's progress file while it runs, the job's count after."""
+    if job.status != ImportJob.Status.RUNNING or not job.stored_file:
+        return job.rows_done
+    try:
+        return max(job.rows_done, int(_progress_path(job).read_text() or 0))
+    except (OSError, ValueError):
+        return job.rows_done
+
+
+def _job_record(job: ImportJob, report: ImportReport, *, rows_done: int) -> None:
+    job.status = ImportJob.Status.FAILED if report.errors else ImportJob.Status.DONE
+    job.kind = report.kind or job.kind
+    job.rows_done = rows_done
+    job.new, job.updated, job.unchanged = report.new, report.updated, report.unchanged
+    job.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in report.errors][
+        :ERRORS_KEPT
+    ]
+    job.error_count = len(report.errors)
+    job.finished_at = timezone.now()
+    job.save()
+
+
+def _job_files_remove(job: ImportJob) -> None:
+    if job.stored_file:
+        shutil.rmtree((Path(settings.VAR_DIR) / job.stored_file).parent, ignore_errors=True)
+
+
+def import_job_execute(*, job_id: int) -> ImportJob:
+    """Run a queued import job; all or nothing, like masterdata_import. Safe to run twice.
+
+    The job row stays locked (select_for_update) for the whole import transaction, and its
+    result is written in that transaction: a second delivery of the task waits, then finds
+    the job finished and does nothing. A worker that dies mid-import leaves nothing written
+    and the job running; the broker's redelivery (acks_late) runs it again.
+    """
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.finished:
+            return job
+        job.status = ImportJob.Status.RUNNING
+        job.started_at = timezone.now()
+        job.attempts += 1  # the row is locked
+        job.save(update_fields=["status", "started_at", "attempts"])
+    try:
+        try:
+            dataset, kind = _read(Path(settings.VAR_DIR) / job.stored_file, job.file_name, None)
+        except _FileProblem as e:
+            report = ImportReport(
+                kind="", file_name=job.file_name, errors=[ImportError(0, "", str(e))]
+            )
+            with transaction.atomic():
+                job = ImportJob.objects.select_for_update().get(pk=job_id)
+                if not job.finished:
+                    _job_record(job, report, rows_done=0)
+            transaction.on_commit(lambda: _job_files_remove(job))
+            return job
+        ImportJob.objects.filter(pk=job_id).update(kind=kind, rows_total=len(dataset))
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=job_id)
+            if job.finished:
+                return job
+            with transaction.atomic():  # a savepoint: the rows, rolled back on any bad one
+                report = _import_dataset(
+                    dataset,
+                    kind=kind,
+                    file_name=job.file_name,
+                    dry_run=job.dry_run,
+                    on_row=_Progress(_progress_path(job)),
+                )
+                if report.errors or job.dry_run:
+                    transaction.set_rollback(True)
+                else:
+                    _audit(report, job.created_by)
+            _job_record(job, report, rows_done=len(dataset))
+            transaction.on_commit(lambda: _job_files_remove(job))
+        return job
+    except Exception as exc:  # the job records the failure; the page shows it
+        logger.exception("Import job %s failed", job_id)
+        message = f"The import stopped: {type(exc).__name__}: {exc}. Nothing was imported."
+        ImportJob.objects.filter(pk=job_id).exclude(
+            status__in=(ImportJob.Status.DONE, ImportJob.Status.FAILED)
+        ).update(
+            status=ImportJob.Status.FAILED,
+            errors=[{"row": 0, "column": "", "message": message}],
+            error_count=1,
+            finished_at=timezone.now(),
+        )
+        return ImportJob.objects.get(pk=job_id)

@@ -651,3 +651,59 @@ class ScheduleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation_id} on {self.equipment_id} {self.start:%Y-%m-%d %H:%M}"
+
+
+# --- Master-data imports -------------------------------------------------------------------
+
+
+class ImportJob(models.Model):
+    """A master-data file (items, BOMs or routings) imported in the background, with its report.
+
+    The upload is kept under VAR_DIR/imports until the job has finished. The import itself is
+    all or nothing (planning.imports); rows_done follows it while it runs.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    file_name = models.CharField(max_length=255, help_text="The name the file was uploaded as.")
+    stored_file = models.CharField(
+        max_length=255, blank=True, help_text="Where the upload is kept, under VAR_DIR."
+    )
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
+    dry_run = models.BooleanField(default=False, help_text="Check and report, write nothing.")
+    kind = models.CharField(max_length=16, blank=True, help_text="items, boms or routings.")
+    rows_total = models.PositiveIntegerField(null=True, blank=True, help_text="Data rows.")
+    rows_done = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(
+        default=list,
+        blank=True,
+        db_default=models.Value([], output_field=models.JSONField()),
+        help_text="The first problems: [{row, column, message}] (row 0: the whole file).",
+    )
+    error_count = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker took it.")
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "import job"
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.file_name} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -23,3 +23,11 @@ def schedule_run_task(run_id: int) -> int:
     from .services.schedule import schedule_run_execute
 
     return schedule_run_execute(run_id=run_id).pk
+
+
+@shared_task(name="planning.tasks.import_job_task")
+def import_job_task(job_id: int) -> int:
+    """Run a queued master-data import job; a second delivery finds it finished, does nothing."""
+    from .imports import import_job_execute
+
+    return import_job_execute(job_id=job_id).pk

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "planning"
 
@@ -23,4 +23,11 @@ urlpatterns = [
     path("mrp/<int:pk>/demand/<str:demand_id>/", views.mrp_demand, name="mrp_demand"),
     path("mrp/planned/<int:pk>/pegs/", views.mrp_pegs, name="mrp_pegs"),
     path("mrp/planned/<int:pk>/firm/", views.mrp_firm, name="mrp_firm"),
+    path("imports/", import_views.imports, name="imports"),
+    path("imports/<int:pk>/", import_views.import_job, name="import_job"),
+    path(
+        "imports/<int:pk>/progress/",
+        import_views.import_job_progress,
+        name="import_job_progress",
+    ),
 ]

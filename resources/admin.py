@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
 
@@ -13,7 +13,9 @@ from .resources import (
     XLSX,
     FileRefused,
     ItemResource,
+    RowLimit,
     file_size_check,
+    import_limit,
     result_errors,
 )
 
@@ -107,6 +109,37 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
 
 
+class WhileYouWait:
+    """The admin imports while the request waits: at most IMPORT_SYNC_MAX_ROWS rows a file.
+
+    A larger file is refused before any row is imported, pointing to the Import page
+    (planning.import_views), which runs it as a background job with a progress bar.
+    """
+
+    def row_limit(self) -> RowLimit:
+        most, sync = import_limit("IMPORT_MAX_ROWS"), import_limit("IMPORT_SYNC_MAX_ROWS")
+        if most <= sync:
+            return RowLimit(most)
+        try:
+            page = f"the Import page ({reverse('planning:imports')})"
+        except NoReverseMatch:
+            page = "the Import page"
+        return RowLimit(
+            sync,
+            "IMPORT_SYNC_MAX_ROWS",
+            f"The admin imports at most {sync:,} rows while you wait: import this file on "
+            f"{page}, which runs it in the background.",
+        )
+
+
+class AdminCSV(WhileYouWait, CSV):
+    pass
+
+
+class AdminXLSX(WhileYouWait, XLSX):
+    pass
+
+
 class MasterDataImportForm(ImportForm):
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
@@ -123,10 +156,10 @@ class MasterDataImportExportAdmin(ImportExportModelAdmin):
     The preview (a dry run) lists every bad row with its column. The confirm step rolls back
     on any bad row too — import-export would keep the good rows — and says what was wrong.
     Files are read within the import limits (IMPORT_MAX_BYTES, IMPORT_MAX_UNZIPPED_BYTES,
-    IMPORT_MAX_ROWS).
+    and IMPORT_SYNC_MAX_ROWS rows: see WhileYouWait).
     """
 
-    import_formats = [CSV, XLSX]
+    import_formats = [AdminCSV, AdminXLSX]
     export_formats = [CSV, XLSX]
     import_form_class = MasterDataImportForm
 

@@ -528,6 +528,10 @@ class MasterDataResource(resources.ModelResource):
     row_key_columns: tuple[str, ...] = ()
     error_columns: dict[str, str] = {}
 
+    def __init__(self, on_row=None, **kwargs):
+        super().__init__(**kwargs)
+        self.on_row = on_row  # called with n after the n-th data row (a job's progress)
+
     class Meta:
         clean_model_instances = True
         use_transactions = True
@@ -687,6 +691,8 @@ class MasterDataResource(resources.ModelResource):
 
     def after_import_row(self, row, row_result, **kwargs):
         self.rows_seen[kwargs["row_number"]] = (row, row_result)
+        if self.on_row is not None:
+            self.on_row(kwargs["row_number"])
 
     # -- after all rows
 

@@ -331,6 +331,20 @@ def test_admin_refuses_a_file_over_the_size_limit(admin, settings):
     assert counts() == before
 
 
+def test_admin_sends_a_large_file_to_the_import_page(admin, settings, imported_rows):
+    settings.IMPORT_SYNC_MAX_ROWS = 3
+    before = counts()
+    response = admin_upload(admin, "planning_routing", "steps.csv", routing_csv(5))
+    [error] = response.context["form"].errors["import_file"]
+    assert error.startswith("steps.csv: More than 3 data rows (IMPORT_SYNC_MAX_ROWS)")
+    assert f"the Import page ({reverse('planning:imports')})" in error
+    assert imported_rows == []
+    assert counts() == before
+
+    response = admin_upload(admin, "planning_routing", "steps.csv", routing_csv(3))
+    assert "confirm_form" in response.context  # at the limit: the usual preview
+
+
 def test_admin_refuses_the_bomb(admin, monkeypatch):
     reader = Counted(monkeypatch, "xlsx_rows")
     upload = SimpleUploadedFile("bomb.xlsx", bomb("sparse"))
@@ -339,7 +353,7 @@ def test_admin_refuses_the_bomb(admin, monkeypatch):
         {"resource": "0", "format": "1", "import_file": upload},
     )
     [error] = response.context["form"].errors["import_file"]
-    assert error.startswith("bomb.xlsx: More than 20,000 data rows (IMPORT_MAX_ROWS)")
+    assert error.startswith("bomb.xlsx: More than 500 data rows (IMPORT_SYNC_MAX_ROWS)")
     assert reader.rows == 3
 
 
