@@ -1,16 +1,22 @@
 from rest_framework import serializers
 
 from core.api import ErrorEntrySerializer
+from planning.models import OrderOperation, ProductionOrder
 from resources.models import Equipment, MaterialLot, Operator, StockLocation
 
 from ..models import (
+    AlertStep,
+    AlertType,
     DispatchDecision,
     IssueApproval,
     MaterialIssue,
     MaterialRequirement,
     MaterialShortage,
     ProductionEvent,
+    ProgressSnapshot,
+    Severity,
     Task,
+    WorkAlert,
 )
 
 
@@ -222,3 +228,131 @@ class ReceiptInputSerializer(serializers.Serializer):
     barcode = serializers.CharField(max_length=200, help_text="ITEM*LOT*QTY as on the label")
     location = serializers.SlugRelatedField(slug_field="code", queryset=StockLocation.objects.all())
     external_id = serializers.CharField(max_length=100)
+
+
+# --- exceptions (WorkAlert) ---------------------------------------------------------------
+
+
+class AlertStepSerializer(serializers.ModelSerializer):
+    by = serializers.CharField(source="by.username", default=None)
+
+    class Meta:
+        model = AlertStep
+        fields = ["kind", "at", "by", "role", "text"]
+
+
+class WorkAlertSerializer(serializers.ModelSerializer):
+    equipment = serializers.CharField(source="equipment.code", default=None)
+    order = serializers.CharField(source="order.number", default=None)
+    operation = serializers.IntegerField(source="operation.sequence", default=None)
+    handler = serializers.CharField(source="handler.username", default=None)
+    requisition = serializers.CharField(source="requisition.number", default=None)
+    steps = AlertStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WorkAlert
+        fields = [
+            "id",
+            "number",
+            "external_id",
+            "alert_type",
+            "severity",
+            "status",
+            "description",
+            "raised_via",
+            "rule_name",
+            "raised_at",
+            "equipment",
+            "order",
+            "operation",
+            "handler_role",
+            "handler",
+            "ack_deadline",
+            "escalation_level",
+            "acknowledged_at",
+            "requisition",
+            "impact",
+            "link",
+            "cause",
+            "action_taken",
+            "resolved_at",
+            "verified_at",
+            "steps",
+        ]
+        read_only_fields = fields
+
+
+class RaiseSerializer(serializers.Serializer):
+    alert_type = serializers.ChoiceField(choices=AlertType.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    description = serializers.CharField(max_length=2000)
+    external_id = serializers.CharField(max_length=100, required=False)
+    equipment = serializers.SlugRelatedField(
+        slug_field="code", queryset=Equipment.objects.all(), required=False
+    )
+    order = serializers.SlugRelatedField(
+        slug_field="number", queryset=ProductionOrder.objects.all(), required=False
+    )
+    sequence = serializers.IntegerField(required=False, help_text="Operation of the order")
+    lot = serializers.CharField(required=False)
+    expected_downtime_minutes = serializers.IntegerField(min_value=0, required=False)
+
+    def validate(self, attrs):
+        sequence = attrs.pop("sequence", None)
+        if sequence is not None:
+            order = attrs.get("order")
+            if order is None:
+                raise serializers.ValidationError({"sequence": "Name the order too."})
+            operation = OrderOperation.objects.filter(order=order, sequence=sequence).first()
+            if operation is None:
+                raise serializers.ValidationError(
+                    {"sequence": f"{order.number} has no operation {sequence}."}
+                )
+            attrs["operation"] = operation
+        code = attrs.pop("lot", None)
+        if code:
+            lot = MaterialLot.objects.filter(code=code).first()
+            if lot is None:
+                raise serializers.ValidationError({"lot": f"No lot {code}."})
+            attrs["lot"] = lot
+        return attrs
+
+
+class ResolveSerializer(serializers.Serializer):
+    cause = serializers.CharField(max_length=2000)
+    action = serializers.CharField(max_length=2000)
+
+
+class BackupSerializer(serializers.Serializer):
+    backup = serializers.SlugRelatedField(slug_field="code", queryset=Equipment.objects.all())
+
+
+# --- progress ---------------------------------------------------------------------------
+
+
+class ProgressSnapshotSerializer(serializers.ModelSerializer):
+    order = serializers.CharField(source="order.number")
+    sequence = serializers.IntegerField(source="operation.sequence", allow_null=True, default=None)
+    operation_name = serializers.CharField(source="operation.name", allow_null=True, default=None)
+
+    class Meta:
+        model = ProgressSnapshot
+        fields = [
+            "id",
+            "order",
+            "operation",
+            "sequence",
+            "operation_name",
+            "taken_at",
+            "quantity_done",
+            "quantity_planned_to_date",
+            "completion_pct",
+            "planned_pct",
+            "remaining_hours",
+            "actual_minutes_per_unit",
+            "planned_minutes_per_unit",
+            "predicted_end",
+            "delay_hours",
+            "lagging",
+            "reasons",
+        ]

@@ -1,8 +1,8 @@
+"""Execution's API routes, mounted under /api/v1/execution/ by config/api_urls.py."""
+
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from .. import api_progress
-from ..api_alerts import WorkAlertViewSet
 from . import views
 
 router = DefaultRouter()
@@ -13,13 +13,13 @@ router.register("requirements", views.RequirementViewSet)
 router.register("issues", views.IssueViewSet)
 router.register("approvals", views.ApprovalViewSet)
 router.register("shortages", views.ShortageViewSet)
-router.register("exceptions", WorkAlertViewSet, basename="exception")
+router.register("exceptions", views.WorkAlertViewSet, basename="exception")
 
 urlpatterns = [
-    path("progress/", api_progress.ProgressView.as_view(), name="execution-progress"),
+    path("progress/", views.ProgressView.as_view(), name="execution-progress"),
     path(
         "progress/rollup/",
-        api_progress.ProgressRollupView.as_view(),
+        views.ProgressRollupView.as_view(),
         name="execution-progress-rollup",
     ),
     path("dispatch/", views.DispatchView.as_view(), name="execution-dispatch"),

@@ -1,6 +1,10 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+"""Execution's API: tasks and dispatching, production events, material, exceptions
+(WorkAlert) and progress. Views call services and selectors; serializers shape the data."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,8 +19,10 @@ from core.api import (
     summarize,
 )
 from core.roles import Role, user_has_role
+from planning.models import ProductionOrder
 from resources.api.serializers import StockMoveSerializer
 
+from .. import filtersets
 from ..models import (
     DispatchDecision,
     IssueApproval,
@@ -24,12 +30,16 @@ from ..models import (
     MaterialRequirement,
     MaterialShortage,
     ProductionEvent,
+    ProgressSnapshot,
     Task,
+    WorkAlert,
 )
+from ..services import alerts as alert_services
 from ..services import material as material_services
 from ..services import tasks as task_services
 from ..services.events import EventResult, events_record
-from . import serializers as s
+from ..tasks import progress_rollup
+from . import serializers
 
 SupervisorWrites = roles_may_write(Role.SUPERVISOR, Role.PLANNER)
 PlannerWrites = roles_may_write(Role.PLANNER)
@@ -48,8 +58,8 @@ def is_floor_only(user) -> bool:
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     """Shop-floor tasks. Operators see only their own."""
 
-    serializer_class = s.TaskSerializer
-    filterset_fields = ["status", "order__number", "equipment__code", "operator__badge"]
+    serializer_class = serializers.TaskSerializer
+    filterset_class = filtersets.TaskFilterSet
 
     def get_queryset(self):
         qs = Task.objects.select_related("order__item", "operation", "operator", "equipment")
@@ -59,10 +69,10 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
             qs = qs.filter(operator=operator) if operator else qs.none()
         return qs
 
-    @extend_schema(request=s.TaskAssignSerializer, responses=s.TaskSerializer)
+    @extend_schema(request=serializers.TaskAssignSerializer, responses=serializers.TaskSerializer)
     @action(detail=True, methods=["post"], permission_classes=[SupervisorWrites])
     def assign(self, request, pk=None):
-        data = s.TaskAssignSerializer(data=request.data)
+        data = serializers.TaskAssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         task = task_services.task_assign(
             task=self.get_object(), by=request.user, **data.validated_data
@@ -76,16 +86,16 @@ class DispatchView(APIView):
     permission_classes = [FloorWrites]
 
     @extend_schema(
-        request=s.DispatchInputSerializer,
+        request=serializers.DispatchInputSerializer,
         responses={
-            200: s.TaskSerializer,
+            200: serializers.TaskSerializer,
             204: OpenApiResponse(
                 description="No ready task for this machine (the decision is recorded)."
             ),
         },
     )
     def post(self, request):
-        data = s.DispatchInputSerializer(data=request.data)
+        data = serializers.DispatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         task = task_services.dispatch_next(
             equipment=data.validated_data["equipment"], by=request.user
@@ -93,13 +103,13 @@ class DispatchView(APIView):
         if task is None:
             # 204 carries no body: the reason is in the recorded dispatch decision.
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(s.TaskSerializer(task).data)
+        return Response(serializers.TaskSerializer(task).data)
 
 
 class DispatchDecisionViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = DispatchDecision.objects.select_related("equipment")
-    serializer_class = s.DispatchDecisionSerializer
-    filterset_fields = ["equipment__code", "task"]
+    serializer_class = serializers.DispatchDecisionSerializer
+    filterset_class = filtersets.DispatchDecisionFilterSet
 
 
 # The `code` of the error entries of a rejected event, by its status code.
@@ -145,8 +155,8 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
     answered on its own with `accepted`, `duplicate` (same event_id seen before: nothing
     changes) or `rejected` with the errors and the status code it would have alone."""
 
-    serializer_class = s.ProductionEventSerializer
-    filterset_fields = ["order__number", "kind", "trace_code", "source"]
+    serializer_class = serializers.ProductionEventSerializer
+    filterset_class = filtersets.ProductionEventFilterSet
     permission_classes = [FloorWrites]
     # DRF's plain JSON parser, not the project's: a NUL character in one event of a batch
     # rejects that event only (create), not the whole batch.
@@ -160,7 +170,8 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         return qs
 
     @extend_schema(
-        request=s.EventInputSerializer(many=True), responses=s.EventResultSerializer(many=True)
+        request=serializers.EventInputSerializer(many=True),
+        responses=serializers.EventResultSerializer(many=True),
     )
     def create(self, request, *args, **kwargs):
         body = request.data
@@ -191,8 +202,8 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
 
 class RequirementViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = MaterialRequirement.objects.select_related("order", "operation", "item")
-    serializer_class = s.RequirementSerializer
-    filterset_fields = ["order__number", "item__code"]
+    serializer_class = serializers.RequirementSerializer
+    filterset_class = filtersets.MaterialRequirementFilterSet
 
 
 class IssueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -200,14 +211,14 @@ class IssueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     approval request instead; stock moves when a planner approves it."""
 
     queryset = MaterialIssue.objects.select_related("lot", "location")
-    serializer_class = s.IssueSerializer
+    serializer_class = serializers.IssueSerializer
     permission_classes = [FloorWrites]
 
     @extend_schema(
-        request=s.IssueInputSerializer,
+        request=serializers.IssueInputSerializer,
         responses={
-            201: s.IssueSerializer,
-            202: s.ApprovalSerializer,
+            201: serializers.IssueSerializer,
+            202: serializers.ApprovalSerializer,
             200: OpenApiResponse(
                 description="A repeated external_id: what the first request made (an issue "
                 "or an approval request), nothing changed."
@@ -215,7 +226,7 @@ class IssueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         },
     )
     def create(self, request, *args, **kwargs):
-        data = s.IssueInputSerializer(data=request.data)
+        data = serializers.IssueInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         external_id = data.validated_data.get("external_id")
         seen = bool(external_id) and (
@@ -224,9 +235,9 @@ class IssueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         result = material_services.material_issue(by=request.user, **data.validated_data)
         if isinstance(result, IssueApproval):
-            body, made = s.ApprovalSerializer(result).data, status.HTTP_202_ACCEPTED
+            body, made = serializers.ApprovalSerializer(result).data, status.HTTP_202_ACCEPTED
         else:
-            body, made = s.IssueSerializer(result).data, status.HTTP_201_CREATED
+            body, made = serializers.IssueSerializer(result).data, status.HTTP_201_CREATED
         return Response(body, status=status.HTTP_200_OK if seen else made)
 
 
@@ -234,12 +245,12 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = IssueApproval.objects.select_related(
         "requirement__order", "requirement__item", "location"
     )
-    serializer_class = s.ApprovalSerializer
-    filterset_fields = ["status"]
+    serializer_class = serializers.ApprovalSerializer
+    filterset_class = filtersets.IssueApprovalFilterSet
     permission_classes = [PlannerWrites]
 
     def _decide(self, request, approve: bool):
-        data = s.DecisionInputSerializer(data=request.data)
+        data = serializers.DecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         approval = material_services.issue_approval_decide(
             approval=self.get_object(),
@@ -249,12 +260,12 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(self.get_serializer(approval).data)
 
-    @extend_schema(request=s.DecisionInputSerializer)
+    @extend_schema(request=serializers.DecisionInputSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._decide(request, True)
 
-    @extend_schema(request=s.DecisionInputSerializer)
+    @extend_schema(request=serializers.DecisionInputSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._decide(request, False)
@@ -268,8 +279,8 @@ class ShortageViewSet(viewsets.ReadOnlyModelViewSet):
         "requisition",
         "transfer_from",
     )
-    serializer_class = s.ShortageSerializer
-    filterset_fields = ["status", "requirement__order__number"]
+    serializer_class = serializers.ShortageSerializer
+    filterset_class = filtersets.MaterialShortageFilterSet
 
 
 class ReceiptView(APIView):
@@ -277,9 +288,119 @@ class ReceiptView(APIView):
 
     permission_classes = [FloorWrites]
 
-    @extend_schema(request=s.ReceiptInputSerializer, responses=StockMoveSerializer)
+    @extend_schema(request=serializers.ReceiptInputSerializer, responses=StockMoveSerializer)
     def post(self, request):
-        data = s.ReceiptInputSerializer(data=request.data)
+        data = serializers.ReceiptInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         move = material_services.barcode_receipt(by=request.user, **data.validated_data)
         return Response(StockMoveSerializer(move).data, status=status.HTTP_201_CREATED)
+
+
+class WorkAlertViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Exceptions. Anyone signed in may raise one (a repeated external_id answers 200 with the
+    first); acknowledging and resolving are for the role the exception is routed to (403
+    otherwise)."""
+
+    serializer_class = serializers.WorkAlertSerializer
+    filterset_class = filtersets.WorkAlertFilterSet
+
+    def get_queryset(self):
+        return WorkAlert.objects.select_related(
+            "equipment", "order", "operation", "handler", "requisition"
+        ).prefetch_related("steps__by")
+
+    @extend_schema(
+        request=serializers.RaiseSerializer,
+        responses={201: serializers.WorkAlertSerializer, 200: serializers.WorkAlertSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        data = serializers.RaiseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        external_id = data.validated_data.get("external_id")
+        seen = external_id and WorkAlert.objects.filter(external_id=external_id).exists()
+        alert = alert_services.alert_raise(by=request.user, **data.validated_data)
+        body = self.get_serializer(self.get_queryset().get(pk=alert.pk)).data
+        return Response(body, status=status.HTTP_200_OK if seen else status.HTTP_201_CREATED)
+
+    def _answer(self, alert):
+        return Response(self.get_serializer(self.get_queryset().get(pk=alert.pk)).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return self._answer(
+            alert_services.alert_acknowledge(alert=self.get_object(), by=request.user)
+        )
+
+    @extend_schema(request=serializers.ResolveSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        data = serializers.ResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        alert = alert_services.alert_resolve(
+            alert=self.get_object(), by=request.user, **data.validated_data
+        )
+        return self._answer(alert)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        return self._answer(alert_services.alert_verify(alert=self.get_object(), by=request.user))
+
+    @extend_schema(request=serializers.BackupSerializer)
+    @action(detail=True, methods=["post"], url_path="move-to-backup")
+    def move_to_backup(self, request, pk=None):
+        data = serializers.BackupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        alert = alert_services.alert_move_to_backup(
+            alert=self.get_object(), backup=data.validated_data["backup"], by=request.user
+        )
+        return self._answer(alert)
+
+
+class ProgressView(APIView):
+    """The latest roll-up of one order: the order's snapshot first, then its operations'."""
+
+    @extend_schema(
+        operation_id="execution_progress_list",
+        parameters=[OpenApiParameter("order", str, required=True, description="Order number")],
+        responses=serializers.ProgressSnapshotSerializer(many=True),
+    )
+    def get(self, request):
+        number = (request.query_params.get("order") or "").strip()
+        if not number:
+            raise ValidationError({"order": "Name the order: ?order=NUMBER."}, code="required")
+        order = ProductionOrder.objects.filter(number=number).first()
+        if order is None:
+            raise NotFound(f"No order {number}.")
+        latest = (
+            ProgressSnapshot.objects.filter(order=order)
+            .order_by("-taken_at")
+            .values_list("taken_at", flat=True)
+            .first()
+        )
+        snapshots = (
+            ProgressSnapshot.objects.filter(order=order, taken_at=latest)
+            .select_related("order", "operation")
+            .order_by("operation__sequence")
+        )
+        # Order-level row (no operation) first: SQL puts NULLs first or last by database.
+        rows = sorted(
+            snapshots,
+            key=lambda s: (s.operation_id is not None, s.operation_id and s.operation.sequence),
+        )
+        return Response(serializers.ProgressSnapshotSerializer(rows, many=True).data)
+
+
+class ProgressRollupView(APIView):
+    """Run the hourly roll-up now (queued to a worker). Same hour, same rows: safe to repeat."""
+
+    permission_classes = [roles_may_write(Role.SUPERVISOR, Role.PLANNER)]
+
+    @extend_schema(operation_id="execution_progress_rollup", request=None, responses={202: dict})
+    def post(self, request):
+        result = progress_rollup.delay()
+        body = {"task_id": result.id, "status": "queued"}
+        if progress_rollup.app.conf.task_always_eager:  # ran in-process: report what it did
+            body.update(status="done", result=result.get())
+        return Response(body, status=status.HTTP_202_ACCEPTED)

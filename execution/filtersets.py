@@ -1,0 +1,58 @@
+"""One FilterSet per listed execution model, shared by the API and the pages.
+
+Each declares exactly the query parameters its list accepts (exact matches); the API refuses
+any other parameter (core/api.py)."""
+
+import django_filters
+
+from .models import (
+    DispatchDecision,
+    IssueApproval,
+    MaterialRequirement,
+    MaterialShortage,
+    ProductionEvent,
+    Task,
+    WorkAlert,
+)
+
+
+class TaskFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Task
+        fields = ["status", "order__number", "equipment__code", "operator__badge"]
+
+
+class DispatchDecisionFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = DispatchDecision
+        fields = ["equipment__code", "task"]
+
+
+class ProductionEventFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = ProductionEvent
+        fields = ["order__number", "kind", "trace_code", "source"]
+
+
+class MaterialRequirementFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = MaterialRequirement
+        fields = ["order__number", "item__code"]
+
+
+class IssueApprovalFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = IssueApproval
+        fields = ["status"]
+
+
+class MaterialShortageFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = MaterialShortage
+        fields = ["status", "requirement__order__number"]
+
+
+class WorkAlertFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = WorkAlert
+        fields = ["status", "severity", "alert_type", "order__number", "equipment__code"]
