@@ -1,8 +1,8 @@
 """Progress: live plan vs actual for the order board, and the hourly roll-up to snapshots.
 
 `progress_compute` loads open orders with their operations, labour and calendars (a fixed
-number of queries, see `execution.selectors`) and runs the pure arithmetic of
-`execution.progress` on them; `progress_details` completes the orders a page shows (each
+number of queries, see `execution.selectors.progress`) and runs the pure arithmetic of
+`execution.engines.progress` on them; `progress_details` completes the orders a page shows (each
 operation's plan vs actual, names, operators, reasons). The board calls both on every
 refresh, so what it shows is as fresh as the last accepted production event.
 `progress_rollup_run` stores the same figures as `ProgressSnapshot` rows keyed by the hour,
@@ -40,9 +40,7 @@ from core.events import emit
 from core.roles import Role
 from planning.models import OrderOperation, ProductionOrder
 
-from .. import selectors
-from ..models import ProgressSnapshot, Task
-from ..progress import (
+from ..engines.progress import (
     CLOSED,
     DELAY_TOLERANCE_HOURS,
     WALL_TIME,
@@ -60,9 +58,17 @@ from ..progress import (
     order_reasons,
     order_rollup,
 )
+from ..models import ProgressSnapshot, Task
+from ..selectors.progress import (
+    ACTIVE,
+    board_orders,
+    open_shortages,
+    operation_details,
+    progress_rows,
+    work_center_calendars,
+)
 from .alerts import people_notify
 
-ACTIVE = selectors.ACTIVE
 # Calendars are loaded for the planned windows in view and this far past now; predictions
 # beyond it run in wall time (see WorkingCalendar).
 PREDICTION_HORIZON = timedelta(days=60)
@@ -216,7 +222,7 @@ def _calendars(operations: list[tuple], orders: list[tuple], now: float) -> dict
     start = as_datetime(max(min([*starts, now]), now - lookback)) - timedelta(days=1)
     end = as_datetime(min(max([*ends, now]), now + lookback)) + PREDICTION_HORIZON
     centers = {op[4] for op in operations}
-    intervals = selectors.work_center_calendars(centers, start, end)
+    intervals = work_center_calendars(centers, start, end)
     return {pk: WorkingCalendar(spans, span=(start, end)) for pk, spans in intervals.items()}
 
 
@@ -252,10 +258,8 @@ def gc_paused():
 
 
 def _compute(now: float, statuses, work_center, order_ids) -> list[LiveOrder]:
-    orders_qs = selectors.board_orders(
-        statuses=statuses, work_center=work_center, order_ids=order_ids
-    )
-    orders, operations = selectors.progress_rows(orders_qs)
+    orders_qs = board_orders(statuses=statuses, work_center=work_center, order_ids=order_ids)
+    orders, operations = progress_rows(orders_qs)
     if not orders:
         return []
     calendars = _calendars(operations, orders, now)
@@ -427,9 +431,9 @@ def progress_details(orders: list[LiveOrder], *, now: datetime) -> list[LiveOrde
     if not ids:
         return orders
     now_ts = now.timestamp()
-    details = selectors.operation_details(ids)
+    details = operation_details(ids)
     op_reasons: dict[int, list[Reason]] = defaultdict(list)
-    for s in selectors.open_shortages(ids):
+    for s in open_shortages(ids):
         op_reasons[s["requirement__operation_id"]].append(_shortage_reason(s))
     extra: dict[int, list[Reason]] = defaultdict(list)
     for provider in _reason_providers:

@@ -9,8 +9,7 @@ from django.urls import Resolver404, include, path, resolve
 from django.utils import timezone
 
 from core.models import OutboxEvent
-from execution.models import LabourBooking, ProgressSnapshot, Task
-from execution.progress import (
+from execution.engines.progress import (
     GREEN,
     RED,
     YELLOW,
@@ -26,6 +25,7 @@ from execution.progress import (
     planned_fraction,
     progress_colour,
 )
+from execution.models import LabourBooking, ProgressSnapshot, Task
 from execution.services.progress import (
     DELAY_TOPIC,
     lag_reason_register,
@@ -372,7 +372,7 @@ def test_board_figures_equal_the_rollup_of_the_operation_forecasts(released):
     orders = bulk_orders(60, "MO-EQ")
     now = timezone.now()
     operator = Operator.objects.first()
-    S = OrderOperation.Status
+    OperationStatus = OrderOperation.Status
     for order in orders:
         if rng.random() < 0.3:  # no window of its own: the operations' span counts
             ProductionOrder.objects.filter(pk=order.pk).update(planned_start=None)
@@ -380,7 +380,16 @@ def test_board_figures_equal_the_rollup_of_the_operation_forecasts(released):
             quantity_done=Decimal(rng.randint(0, 100))
         )
         for op in order.operations.all():
-            status = rng.choice([S.PENDING, S.READY, S.IN_PROGRESS, S.PAUSED, S.DONE, S.CANCELLED])
+            status = rng.choice(
+                [
+                    OperationStatus.PENDING,
+                    OperationStatus.READY,
+                    OperationStatus.IN_PROGRESS,
+                    OperationStatus.PAUSED,
+                    OperationStatus.DONE,
+                    OperationStatus.CANCELLED,
+                ]
+            )
             start = now - timedelta(hours=rng.uniform(-20, 100))
             fields = {
                 "status": status,
@@ -390,11 +399,11 @@ def test_board_figures_equal_the_rollup_of_the_operation_forecasts(released):
                 "planned_end": None
                 if rng.random() < 0.2
                 else start + timedelta(hours=rng.uniform(1, 80)),
-                "actual_end": now - timedelta(hours=1) if status == S.DONE else None,
+                "actual_end": now - timedelta(hours=1) if status == OperationStatus.DONE else None,
             }
             OrderOperation.objects.filter(pk=op.pk).update(**fields)
             task = op.task
-            if status == S.IN_PROGRESS:
+            if status == OperationStatus.IN_PROGRESS:
                 Task.objects.filter(pk=task.pk).update(status=Task.Status.RUNNING)
                 ended = now - timedelta(hours=rng.uniform(1, 30))
                 LabourBooking.objects.create(
@@ -431,7 +440,7 @@ def test_board_figures_equal_the_rollup_of_the_operation_forecasts(released):
 
 
 def test_board_calendars_leave_out_holidays_in_three_queries(demo_plant, django_assert_num_queries):
-    from execution.selectors import work_center_calendars
+    from execution.selectors.progress import work_center_calendars
     from resources.calendars import work_center_working_intervals
     from resources.models import Holiday, WorkCenter
 

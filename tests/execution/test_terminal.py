@@ -308,19 +308,19 @@ def test_a_task_never_mine_stays_out_of_reach_after_reassignments(released, as_u
 
 
 def test_reassignment_landing_during_the_tap_shows_the_notice(released, as_user, monkeypatch):
-    from execution import views_terminal
     from execution.services.tasks import task_assign
+    from execution.views import terminal as terminal_views
 
     casting = task_of(10)
     zhangsan = Operator.objects.get(badge="OP-001")
     sunqi = get_user_model().objects.get(username="sunqi")
-    record = views_terminal.event_record
+    record = terminal_views.event_record
 
     def reassigned_first(**kwargs):
         task_assign(task=casting, operator=zhangsan, by=sunqi)
         return record(**kwargs)
 
-    monkeypatch.setattr(views_terminal, "event_record", reassigned_first)
+    monkeypatch.setattr(terminal_views, "event_record", reassigned_first)
     refused = act(as_user("wangwu"), casting, "start")
     assert refused.status_code == 403
     html = refused.content.decode()

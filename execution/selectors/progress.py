@@ -27,7 +27,7 @@ from planning.models import OrderOperation, ProductionOrder
 from resources.calendars import work_center_working_intervals
 from resources.models import Holiday, WorkCenter
 
-from .models import LabourBooking, MaterialShortage, ProductionEvent, Task
+from ..models import LabourBooking, MaterialShortage, ProductionEvent, Task
 
 ACTIVE = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS)
 

@@ -2,11 +2,10 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .models import Notification
+from ..models import Notification
 
 
 @login_required
@@ -23,9 +22,3 @@ def inbox_read(request):
     )
     rows = Notification.objects.filter(user=request.user).select_related("alert")[:200]
     return render(request, "execution/inbox.html", {"rows": rows})
-
-
-urlpatterns = [
-    path("inbox/", inbox, name="inbox"),
-    path("inbox/read/", inbox_read, name="inbox_read"),
-]

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -17,8 +17,8 @@ from core.views_helpers import error_text, whole_number
 from planning.models import ProductionOrder
 from resources.models import Equipment, WorkCenter
 
-from .models import AlertType, Severity, WorkAlert
-from .services import alerts as alert_services
+from ..models import AlertType, Severity, WorkAlert
+from ..services import alerts as alert_services
 
 OPEN = (WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED)
 
@@ -187,11 +187,3 @@ def alert_raise_view(request):
         response["HX-Redirect"] = url
         return response
     return redirect(url)
-
-
-urlpatterns = [
-    path("exceptions/raise/", alert_raise_view, name="alert_raise"),
-    path("exceptions/", alert_board, name="alerts"),
-    path("exceptions/<int:pk>/", alert_detail, name="alert_detail"),
-    path("exceptions/<int:pk>/<str:act>/", alert_act, name="alert_act"),
-]

@@ -13,7 +13,7 @@ from html import escape
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -21,9 +21,9 @@ from core.roles import Role
 from core.views_helpers import htmx_render, role_required
 from planning.models import ProductionOrder
 
-from . import selectors
-from .progress import GREEN, RED, YELLOW
-from .services.progress import (
+from ..engines.progress import GREEN, RED, YELLOW
+from ..selectors.progress import labour_bookings, order_timeline, work_center_choices
+from ..services.progress import (
     ACTIVE,
     LiveOrder,
     gc_paused,
@@ -95,7 +95,7 @@ def _board(request):
         "now": now,
     }
     if not request.htmx:
-        context["work_centers"] = selectors.work_center_choices()
+        context["work_centers"] = work_center_choices()
         context["statuses"] = [(s, ProductionOrder.Status(s).label) for s in ACTIVE]
     return htmx_render(
         request, "execution/board.html", "execution/partials/board_table.html", context
@@ -161,7 +161,7 @@ def order_drill(request, order_id: int):
         raise Http404(f"No order {order_id}.")
     context = {
         "o": found[0],
-        "events": selectors.order_timeline(order_id),
+        "events": order_timeline(order_id),
         "now": timezone.now(),
     }
     return htmx_render(
@@ -220,7 +220,7 @@ def labour_csv(request):
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
     detail = request.GET.get("detail") in ("1", "true", "yes")
     tz = timezone.get_current_timezone()
-    rows = selectors.labour_bookings(
+    rows = labour_bookings(
         datetime.combine(start, time.min, tzinfo=tz),
         datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
     )
@@ -299,11 +299,3 @@ def labour(request):
     today = timezone.localdate()
     first = today.replace(day=1)
     return render(request, "execution/labour.html", {"start": first, "end": today})
-
-
-urlpatterns = [
-    path("board/", board, name="board"),
-    path("board/<int:order_id>/", order_drill, name="order_drill"),
-    path("labour/", labour, name="labour"),
-    path("labour.csv", labour_csv, name="labour_csv"),
-]

@@ -1,4 +1,4 @@
-"""Operator terminal and supervisor pages (HTMX).
+"""Operator terminal (HTMX).
 
 The terminal is made for a touch screen with a USB barcode scanner: big buttons, and one scan
 input that keeps the focus (a scanner "types" the code and presses Enter). Each form carries an
@@ -18,41 +18,41 @@ from uuid import uuid4
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import Prefetch, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
-from django.urls import path
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import StateConflict
 from core.models import AuditEntry
-from core.roles import Role, user_has_role
-from core.views_helpers import htmx_render, role_required, whole_number
-from resources.models import Equipment, Item, MaterialLot, Operator, StockBalance
+from core.views_helpers import htmx_render, whole_number
+from resources.models import Item, MaterialLot, Operator, StockBalance
 from resources.services import work_center_only_machine
 
-from .models import (
+from ..models import (
     AlertType,
-    DispatchDecision,
     IssueApproval,
     MaterialIssue,
     MaterialRequirement,
-    MaterialShortage,
     ProductionEvent,
     Severity,
     Task,
 )
-from .services.alerts import alert_raise
-from .services.events import event_record
-from .services.material import barcode_parse, issue_approval_decide, material_issue
-from .services.tasks import dispatch_next, task_assign, task_notices
+from ..services.alerts import alert_raise
+from ..services.events import event_record
+from ..services.material import barcode_parse, material_issue
+from ..services.tasks import task_notices
 
-T = Task.Status
-K = ProductionEvent.Kind
 TERMINAL = ProductionEvent.Source.TERMINAL
 
-EVENT_ACTIONS = (K.START, K.PAUSE, K.RESUME, K.REPORT, K.COMPLETE)
+EVENT_ACTIONS = (
+    ProductionEvent.Kind.START,
+    ProductionEvent.Kind.PAUSE,
+    ProductionEvent.Kind.RESUME,
+    ProductionEvent.Kind.REPORT,
+    ProductionEvent.Kind.COMPLETE,
+)
 FORM_IDS = (*EVENT_ACTIONS, "material", "problem")
 # What an operator can report from a task card: (label, exception type, severity when the
 # work goes on, severity when it is stopped). The routing rules decide who must respond.
@@ -74,7 +74,14 @@ PAUSE_REASONS = [
     "Other",
 ]
 # Running work first, then what can start, then what waits; done work (kept a shift) last.
-STATUS_RANK = {T.RUNNING: 0, T.PAUSED: 1, T.READY: 2, T.BLOCKED: 3, T.QUEUED: 4, T.DONE: 5}
+STATUS_RANK = {
+    Task.Status.RUNNING: 0,
+    Task.Status.PAUSED: 1,
+    Task.Status.READY: 2,
+    Task.Status.BLOCKED: 3,
+    Task.Status.QUEUED: 4,
+    Task.Status.DONE: 5,
+}
 DONE_SHOWN_FOR = timedelta(hours=12)
 FIELD_LABELS = {
     "quantity_good": "Good quantity",
@@ -96,7 +103,7 @@ def _qty(value) -> str:
     return format(value, "f")
 
 
-def _errors_text(errors: dict | ValidationError) -> str:
+def errors_text(errors: dict | ValidationError) -> str:
     if isinstance(errors, ValidationError):
         errors = (
             errors.message_dict if hasattr(errors, "error_dict") else {"detail": errors.messages}
@@ -145,16 +152,16 @@ def _with_form_ids(task: Task) -> Task:
 def _my_tasks(operator: Operator) -> list[Task]:
     since = timezone.now() - DONE_SHOWN_FOR
     tasks = _task_queryset(operator).filter(
-        Q(status__in=Task.OPEN) | Q(status=T.DONE, ended_at__gte=since)
+        Q(status__in=Task.OPEN) | Q(status=Task.Status.DONE, ended_at__gte=since)
     )
     ordered = sorted(
         tasks,
         key=lambda t: (STATUS_RANK.get(t.status, 9), t.order.due_date, t.operation.sequence, t.pk),
     )
-    return _with_notices([_with_form_ids(t) for t in ordered])
+    return tasks_with_notices([_with_form_ids(t) for t in ordered])
 
 
-def _with_notices(tasks: list[Task]) -> list[Task]:
+def tasks_with_notices(tasks: list[Task]) -> list[Task]:
     """What other apps say about the open tasks (a quality hold that stops one, …)."""
     notices = task_notices([t for t in tasks if t.status in Task.OPEN])
     for task in tasks:
@@ -232,7 +239,7 @@ def _card(
     filter so that a task reassigned in the meantime answers with a card that says who has it
     now (and no actions).
     """
-    fresh = _with_notices([_with_form_ids(_task_queryset().get(pk=task.pk))])[0]
+    fresh = tasks_with_notices([_with_form_ids(_task_queryset().get(pk=task.pk))])[0]
     operator = _operator_of(request.user)
     fresh.reassigned = operator is None or fresh.operator_id != operator.pk
     if fresh.reassigned:
@@ -338,7 +345,7 @@ def terminal_problem(request, pk: int):
             by=request.user,
         )
     except ValidationError as exc:
-        return _card(request, task, error=_errors_text(exc), status=400, problem_open=True)
+        return _card(request, task, error=errors_text(exc), status=400, problem_open=True)
     who = alert.handler.get_full_name() or alert.handler.username if alert.handler else ""
     message = (
         f"{alert.number} raised: {alert.get_severity_display().lower()} "
@@ -359,11 +366,11 @@ def terminal_task(request, pk: int):
 
 def _event_data(task: Task, action: str, post) -> dict:
     data = {"event_id": post.get("event_id", ""), "kind": action, "task": task.pk}
-    if action == K.PAUSE:
+    if action == ProductionEvent.Kind.PAUSE:
         chosen = (post.get("reason") or "").strip()
         note = (post.get("note") or "").strip()
         data["reason"] = " — ".join(part for part in (chosen, note) if part)
-    if action == K.REPORT:
+    if action == ProductionEvent.Kind.REPORT:
         data["trace_code"] = (post.get("trace_code") or "").strip()
         if task.order.item.tracking == Item.Tracking.SERIAL:
             # One unit per report: the button says whether it is good or scrap.
@@ -379,13 +386,13 @@ def _event_data(task: Task, action: str, post) -> dict:
 def _event_message(action: str, event: ProductionEvent, duplicate: bool) -> str:
     if duplicate:
         return "Already recorded (the same tap arrived twice); nothing changed."
-    if action == K.START:
+    if action == ProductionEvent.Kind.START:
         return "Started."
-    if action == K.PAUSE:
+    if action == ProductionEvent.Kind.PAUSE:
         return f"Paused: {event.reason}."
-    if action == K.RESUME:
+    if action == ProductionEvent.Kind.RESUME:
         return "Resumed."
-    if action == K.COMPLETE:
+    if action == ProductionEvent.Kind.COMPLETE:
         return "Completed."
     parts = []
     if event.quantity_good:
@@ -402,9 +409,10 @@ def _record_event(request, task: Task, data: dict):
         return _card(
             request,
             task,
-            error=_errors_text(result.errors),
+            error=errors_text(result.errors),
             status=result.code,
-            pause_open=data["kind"] == K.PAUSE,  # keep the reasons open to choose one
+            pause_open=data["kind"]
+            == ProductionEvent.Kind.PAUSE,  # keep the reasons open to choose one
         )
     message = _event_message(data["kind"], result.event, result.status == "duplicate")
     return _card(request, task, message=message, status=200)
@@ -525,7 +533,7 @@ def _issue_material(request, task: Task, code: str, event_id: str, quantity_raw:
             by=request.user,
         )
     except ValidationError as exc:
-        return _card(request, task, error=_errors_text(exc), status=400)
+        return _card(request, task, error=errors_text(exc), status=400)
     except StateConflict as exc:
         return _card(request, task, error=str(exc), status=409)
     except PermissionDenied as exc:
@@ -578,7 +586,7 @@ def terminal_scan(request):
         task = _my_task_or_404(request, whole_number(task_id))
     else:
         open_tasks = [t for t in _my_tasks(operator) if t.status in Task.OPEN]
-        running = [t for t in open_tasks if t.status in (T.RUNNING, T.PAUSED)]
+        running = [t for t in open_tasks if t.status in (Task.Status.RUNNING, Task.Status.PAUSED)]
         candidates = running if len(running) == 1 else open_tasks
         if len(candidates) != 1:
             return _scan_message(request, "Tap the task to scan for, then scan again.", 400)
@@ -592,7 +600,12 @@ def terminal_scan(request):
     ):
         response = _issue_material(request, task, code, event_id)
     elif task.order.item.tracking == Item.Tracking.SERIAL:
-        data = {"event_id": event_id, "kind": K.REPORT, "task": task.pk, "trace_code": code}
+        data = {
+            "event_id": event_id,
+            "kind": ProductionEvent.Kind.REPORT,
+            "task": task.pk,
+            "trace_code": code,
+        }
         data["quantity_good"] = 1
         response = _record_event(request, task, data)
     else:
@@ -605,214 +618,3 @@ def terminal_scan(request):
     response["HX-Retarget"] = f"#terminal-task-{task.pk}"
     response["HX-Reswap"] = "outerHTML"
     return response
-
-
-# --- Supervisor -----------------------------------------------------------------------------
-
-SUPERVISING = (Role.SUPERVISOR, Role.PLANNER)
-
-
-def _open_tasks():
-    return (
-        Task.objects.filter(status__in=Task.OPEN)
-        .select_related(
-            "order__item",
-            "operation__work_center",
-            "operation__required_skill",
-            "operator",
-            "equipment",
-        )
-        .order_by("operation__work_center__code", "order__due_date", "operation__sequence", "pk")
-    )
-
-
-def _operators():
-    return list(
-        Operator.objects.filter(active=True)
-        .select_related("user")
-        .prefetch_related("skills__skill")
-        .order_by("badge")
-    )
-
-
-def _machines():
-    latest = DispatchDecision.objects.filter(equipment=OuterRef("pk")).order_by(
-        "-decided_at", "-id"
-    )
-    machines = list(
-        Equipment.objects.select_related("work_center")
-        .annotate(last_decision_id=Subquery(latest.values("id")[:1]))
-        .order_by("work_center__code", "code")
-    )
-    decisions = DispatchDecision.objects.select_related("task__order", "task__operation").in_bulk(
-        [m.last_decision_id for m in machines if m.last_decision_id]
-    )
-    for m in machines:
-        m.last_decision = decisions.get(m.last_decision_id)
-    return machines
-
-
-def _approvals():
-    return IssueApproval.objects.filter(status=IssueApproval.Status.PENDING).select_related(
-        "requirement__order",
-        "requirement__operation",
-        "requirement__item",
-        "lot",
-        "location",
-        "requested_by",
-    )
-
-
-def _shortages():
-    return MaterialShortage.objects.filter(status=MaterialShortage.Status.OPEN).select_related(
-        "requirement__order",
-        "requirement__operation",
-        "requirement__item",
-        "requisition",
-        "transfer_from",
-    )
-
-
-def _tasks_context(request) -> dict:
-    tasks = _with_notices(list(_open_tasks()))
-    running = {}
-    for t in tasks:
-        if t.status == T.RUNNING and t.equipment_id:
-            running.setdefault(t.equipment_id, t)
-    return {"tasks": tasks, "operators": _operators(), "running": running}
-
-
-@role_required(*SUPERVISING)
-@require_GET
-def supervisor(request):
-    context = _tasks_context(request)
-    machines = _machines()
-    for m in machines:
-        m.running_task = context["running"].get(m.pk)
-    context.update(
-        {
-            "machines": machines,
-            "approvals": list(_approvals()),
-            "shortages": list(_shortages()),
-            "can_decide": user_has_role(request.user, Role.PLANNER),
-        }
-    )
-    return render(request, "execution/supervisor.html", context)
-
-
-@role_required(*SUPERVISING)
-@require_GET
-def supervisor_tasks(request):
-    return render(request, "execution/partials/supervisor_tasks.html", _tasks_context(request))
-
-
-@role_required(*SUPERVISING)
-@require_POST
-def supervisor_assign(request, pk: int):
-    task = get_object_or_404(_open_tasks(), pk=pk)
-    raw = (request.POST.get("operator") or "").strip()
-    number = whole_number(raw)
-    operator = Operator.objects.filter(pk=number, active=True).first() if number else None
-    error, message, status = "", "", 200
-    if operator is None:
-        error, status = "Choose an operator.", 400
-    else:
-        try:
-            task = task_assign(
-                task=task,
-                operator=operator,
-                by=request.user,
-                note=(request.POST.get("note") or "").strip()[:180],
-            )
-            message = f"Assigned to {operator.name}."
-        except ValidationError as exc:
-            error, status = _errors_text(exc), 400
-        except StateConflict as exc:
-            error, status = str(exc), 409
-    return render(
-        request,
-        "execution/partials/supervisor_task_row.html",
-        {
-            "task": _with_notices([_open_tasks().filter(pk=pk).first() or task])[0],
-            "operators": _operators(),
-            "error": error,
-            "message": message,
-        },
-        status=status,
-    )
-
-
-@role_required(*SUPERVISING)
-@require_POST
-def supervisor_dispatch(request, pk: int):
-    machine = get_object_or_404(Equipment.objects.select_related("work_center"), pk=pk)
-    chosen = dispatch_next(equipment=machine, by=request.user)
-    machine.last_decision = (
-        DispatchDecision.objects.filter(equipment=machine)
-        .select_related("task__order", "task__operation")
-        .first()
-    )
-    machine.running_task = _open_tasks().filter(equipment=machine, status=T.RUNNING).first()
-    response = render(
-        request,
-        "execution/partials/supervisor_machine_row.html",
-        {"m": machine, "dispatched": True, "chosen": chosen},
-    )
-    # The chosen task now names this machine: the open-task tables reload themselves.
-    response["HX-Trigger"] = "supervisor-tasks-changed"
-    return response
-
-
-@role_required(Role.PLANNER)
-@require_POST
-def supervisor_approval(request, pk: int, decision: str):
-    if decision not in ("approve", "reject"):
-        raise Http404(f"Unknown decision {decision!r}.")
-    approval = get_object_or_404(IssueApproval, pk=pk)
-    error, status = "", 200
-    try:
-        approval = issue_approval_decide(
-            approval=approval,
-            approve=decision == "approve",
-            by=request.user,
-            note=(request.POST.get("note") or "").strip()[:200],
-        )
-    except ValidationError as exc:
-        error, status = _errors_text(exc), 400
-    except StateConflict as exc:
-        error, status = str(exc), 409
-    approval = (
-        IssueApproval.objects.select_related(
-            "requirement__order",
-            "requirement__operation",
-            "requirement__item",
-            "lot",
-            "location",
-            "requested_by",
-        )
-    ).get(pk=pk)
-    return render(
-        request,
-        "execution/partials/supervisor_approval_row.html",
-        {"a": approval, "error": error, "can_decide": True},
-        status=status,
-    )
-
-
-urlpatterns = [
-    path("terminal/", terminal, name="terminal"),
-    path("terminal/scan/", terminal_scan, name="terminal_scan"),
-    path("terminal/task/<int:pk>/", terminal_task, name="terminal_task"),
-    path("terminal/task/<int:pk>/material/", terminal_material, name="terminal_material"),
-    path("terminal/task/<int:pk>/problem/", terminal_problem, name="terminal_problem"),
-    path("terminal/task/<int:pk>/<str:action>/", terminal_action, name="terminal_action"),
-    path("supervisor/", supervisor, name="supervisor"),
-    path("supervisor/tasks/", supervisor_tasks, name="supervisor_tasks"),
-    path("supervisor/tasks/<int:pk>/assign/", supervisor_assign, name="supervisor_assign"),
-    path("supervisor/machines/<int:pk>/dispatch/", supervisor_dispatch, name="supervisor_dispatch"),
-    path(
-        "supervisor/approvals/<int:pk>/<str:decision>/",
-        supervisor_approval,
-        name="supervisor_approval",
-    ),
-]
