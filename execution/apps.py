@@ -7,8 +7,8 @@ class ExecutionConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the release hook (tasks, operators, material) with planning.
-        from . import alert_tasks  # noqa: F401
-        from .services import tasks  # noqa: F401
+        from . import tasks as celery_tasks  # noqa: F401  (the worker learns the tasks)
+        from .services import tasks as task_services  # noqa: F401
         from .services.alerts import alert_lag_reasons
         from .services.progress import lag_reason_register
 

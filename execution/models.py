@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from core.roles import Role
 from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition
 from resources.models import (
     QTY,
@@ -581,8 +582,6 @@ class WorkAlert(models.Model):
 
     @property
     def handler_role_label(self) -> str:
-        from core.roles import Role
-
         return Role.LABELS.get(self.handler_role, self.handler_role.replace("_", " ")).lower()
 
 

@@ -32,6 +32,7 @@ from core.numbering import number_next
 from core.roles import Role, user_has_role
 from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition, SalesOrder
 from planning.services.mrp import requisition_number_next
+from planning.services.schedule import schedule_run_start
 from resources.calendars import equipment_available_minutes
 from resources.models import Equipment
 
@@ -47,7 +48,6 @@ from ..models import (
     WorkAlert,
 )
 
-T = Task.Status
 # Who is next when nobody answers in time (used past the rule's own escalate_to_role).
 ESCALATION_CHAIN = [Role.OPERATOR, Role.SUPERVISOR, Role.PLANT_MANAGER, Role.ADMIN]
 
@@ -209,7 +209,7 @@ def alert_raise(
 def _block(alert: WorkAlert, tasks: list[Task], until) -> None:
     """Block tasks; the scheduler keeps their operations after `until`."""
     ids = [t.pk for t in tasks]
-    Task.objects.filter(pk__in=ids).update(status=T.BLOCKED)
+    Task.objects.filter(pk__in=ids).update(status=Task.Status.BLOCKED)
     OrderOperation.objects.filter(task__in=ids).exclude(status=OrderOperation.Status.DONE).update(
         status=OrderOperation.Status.BLOCKED, blocked_until=until
     )
@@ -266,7 +266,7 @@ def backup_options(
             .select_related("order")
         ):
             planned += float(op.duration_minutes())
-        running = Task.objects.filter(equipment=m, status=T.RUNNING).select_related(
+        running = Task.objects.filter(equipment=m, status=Task.Status.RUNNING).select_related(
             "operation", "order"
         )
         wait = sum(_remaining_minutes(t) for t in running)
@@ -329,7 +329,13 @@ def _fault_effects(alert: WorkAlert, rule: AlertRule) -> None:
     Equipment.objects.filter(pk=equipment.pk).update(status=Equipment.Status.FAULT)
     tasks = list(
         Task.objects.filter(
-            equipment=equipment, status__in=(T.QUEUED, T.READY, T.RUNNING, T.PAUSED)
+            equipment=equipment,
+            status__in=(
+                Task.Status.QUEUED,
+                Task.Status.READY,
+                Task.Status.RUNNING,
+                Task.Status.PAUSED,
+            ),
         )
         .select_related("order__sales_order", "operation")
         .prefetch_related("operation__eligible_equipment")
@@ -338,7 +344,7 @@ def _fault_effects(alert: WorkAlert, rule: AlertRule) -> None:
         tasks += [
             t
             for t in Task.objects.filter(order_id=alert.order_id, operation__equipment=equipment)
-            .exclude(status__in=(T.DONE, T.CANCELLED, T.BLOCKED))
+            .exclude(status__in=(Task.Status.DONE, Task.Status.CANCELLED, Task.Status.BLOCKED))
             .select_related("order__sales_order", "operation")
             if t.pk not in {x.pk for x in tasks}
         ]
@@ -365,7 +371,7 @@ def _shortage_effects(alert: WorkAlert, rule: AlertRule) -> None:
     operation = alert.operation
     tasks = list(
         Task.objects.filter(operation=operation)
-        .exclude(status__in=(T.DONE, T.CANCELLED))
+        .exclude(status__in=(Task.Status.DONE, Task.Status.CANCELLED))
         .select_related("order__sales_order", "operation")
     )
     shortage = alert.shortage
@@ -475,7 +481,7 @@ def alerts_escalate(*, now=None) -> int:
 
 
 def _unblock(alert: WorkAlert) -> list[Task]:
-    tasks = list(alert.blocked_tasks.filter(status=T.BLOCKED).select_related("operation"))
+    tasks = list(alert.blocked_tasks.filter(status=Task.Status.BLOCKED).select_related("operation"))
     still_blocked = set(
         Task.objects.filter(
             pk__in=[t.pk for t in tasks],
@@ -496,14 +502,14 @@ def _unblock(alert: WorkAlert) -> list[Task]:
             .first()
         )
         if task.started_at:
-            status, op_status = T.PAUSED, OrderOperation.Status.PAUSED
-        elif previous is None or previous.status == T.DONE or previous.quantity_good > 0:
-            status, op_status = T.READY, OrderOperation.Status.READY
+            status, op_status = Task.Status.PAUSED, OrderOperation.Status.PAUSED
+        elif previous is None or previous.status == Task.Status.DONE or previous.quantity_good > 0:
+            status, op_status = Task.Status.READY, OrderOperation.Status.READY
         else:
-            status, op_status = T.QUEUED, OrderOperation.Status.PENDING
+            status, op_status = Task.Status.QUEUED, OrderOperation.Status.PENDING
         Task.objects.filter(pk=task.pk).update(
             status=status,
-            pause_reason="" if status != T.PAUSED else f"Was blocked by {alert.number}",
+            pause_reason="" if status != Task.Status.PAUSED else f"Was blocked by {alert.number}",
         )
         OrderOperation.objects.filter(pk=task.operation_id).update(
             status=op_status, blocked_until=None
@@ -521,7 +527,7 @@ def alert_move_to_backup(*, alert: WorkAlert, backup: Equipment, by=None) -> Wor
     if not user_has_role(by, Role.SUPERVISOR, Role.PLANNER, Role.PLANT_MANAGER):
         raise PermissionDenied("Only a supervisor or planner moves work to another machine.")
     tasks = list(
-        alert.blocked_tasks.filter(status=T.BLOCKED).select_related(
+        alert.blocked_tasks.filter(status=Task.Status.BLOCKED).select_related(
             "operation", "order__sales_order"
         )
     )
@@ -568,8 +574,7 @@ def alert_move_to_backup(*, alert: WorkAlert, backup: Equipment, by=None) -> Wor
 
 def _reschedule_later(by) -> None:
     """After the plan changed: recompute progress and predicted delays, and reschedule."""
-    from planning.services.schedule import schedule_run_start
-
+    # Cycle: execution.tasks imports this module (alerts_escalate_due calls alerts_escalate).
     from ..tasks import progress_rollup
 
     transaction.on_commit(lambda: progress_rollup.delay())

@@ -33,8 +33,6 @@ from resources.models import Equipment, Item, MaterialLot, Operator, SerialUnit
 
 from ..models import LabourBooking, ProductionEvent, Task
 
-T = Task.Status
-K = ProductionEvent.Kind
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 # Quantities are stored as numeric(18, 4): more places would be rounded by the database
@@ -48,13 +46,17 @@ TRACE_CODE_MAX = SerialUnit._meta.get_field("serial").max_length
 
 # kind → (statuses it may come from, status it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
-    K.START: ((T.READY, T.QUEUED), T.RUNNING),
-    K.PAUSE: ((T.RUNNING,), T.PAUSED),
-    K.RESUME: ((T.PAUSED,), T.RUNNING),
-    K.REPORT: ((T.RUNNING, T.PAUSED), None),
-    K.COMPLETE: ((T.RUNNING, T.PAUSED), T.DONE),
+    ProductionEvent.Kind.START: ((Task.Status.READY, Task.Status.QUEUED), Task.Status.RUNNING),
+    ProductionEvent.Kind.PAUSE: ((Task.Status.RUNNING,), Task.Status.PAUSED),
+    ProductionEvent.Kind.RESUME: ((Task.Status.PAUSED,), Task.Status.RUNNING),
+    ProductionEvent.Kind.REPORT: ((Task.Status.RUNNING, Task.Status.PAUSED), None),
+    ProductionEvent.Kind.COMPLETE: ((Task.Status.RUNNING, Task.Status.PAUSED), Task.Status.DONE),
 }
-_HINTS = {K.START: "", K.PAUSE: " (start it first)", K.RESUME: " (it is not paused)"}
+_HINTS = {
+    ProductionEvent.Kind.START: "",
+    ProductionEvent.Kind.PAUSE: " (start it first)",
+    ProductionEvent.Kind.RESUME: " (it is not paused)",
+}
 _ORDER_TAKES_EVENTS = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS)
 
 
@@ -266,7 +268,7 @@ def _trace(task: Task, code: str, kind: str, quantity: Decimal, look: Lookup):
     if item.tracking == Item.Tracking.NONE:
         return None, None
     if not code:
-        if kind in (K.REPORT, K.COMPLETE) and quantity > 0:
+        if kind in (ProductionEvent.Kind.REPORT, ProductionEvent.Kind.COMPLETE) and quantity > 0:
             raise ValidationError(
                 {"trace_code": f"{item.code} is {item.tracking}-tracked: name the unit or lot."}
             )
@@ -329,21 +331,25 @@ def event_validate(
             f"{task} is {task.get_status_display().lower()}; "
             f"it cannot take a {kind} event{_HINTS.get(kind, '')}."
         )
-    if task.status == T.QUEUED and kind == K.START:
+    if task.status == Task.Status.QUEUED and kind == ProductionEvent.Kind.START:
         previous = look.previous_task(task)
         if (
             previous is not None
-            and previous.status not in (T.DONE,)
+            and previous.status not in (Task.Status.DONE,)
             and previous.quantity_good <= 0
         ):
             raise StateConflict(
                 f"{task} waits for operation {previous.operation.sequence}, which has made nothing yet."
             )
-    if kind in (K.START, K.PAUSE, K.RESUME) and (good or scrap):
+    if kind in (
+        ProductionEvent.Kind.START,
+        ProductionEvent.Kind.PAUSE,
+        ProductionEvent.Kind.RESUME,
+    ) and (good or scrap):
         raise ValidationError(
             {"quantity_good": f"A {kind} event carries no quantities; send a report."}
         )
-    if kind == K.PAUSE and not reason.strip():
+    if kind == ProductionEvent.Kind.PAUSE and not reason.strip():
         raise ValidationError({"reason": "Say why the work is paused."})
     unit, lot = _trace(task, trace_code.strip(), kind, good + scrap, look)
     look.gates(task=task, kind=kind, unit=unit, lot=lot)
@@ -465,7 +471,9 @@ def _labour_close(task: Task, operator: Operator | None, at: datetime) -> None:
     if who is None:
         return
     last = (
-        ProductionEvent.objects.filter(task=task, kind__in=(K.START, K.RESUME))
+        ProductionEvent.objects.filter(
+            task=task, kind__in=(ProductionEvent.Kind.START, ProductionEvent.Kind.RESUME)
+        )
         .order_by("-occurred_at", "-id")
         .values_list("id", "occurred_at")
         .first()
@@ -542,17 +550,17 @@ def _record(event_id: str, kind: str, data: dict, by, source: str) -> EventResul
     task_fields = {}
     if target:
         task_fields["status"] = target
-    if kind == K.START:
+    if kind == ProductionEvent.Kind.START:
         task_fields["started_at"] = task.started_at or occurred
         if operator and task.operator_id is None:
             task_fields["operator"] = operator
         if equipment:
             task_fields["equipment"] = equipment
-    if kind == K.PAUSE:
+    if kind == ProductionEvent.Kind.PAUSE:
         task_fields["pause_reason"] = c.reason[:200]
-    if kind == K.RESUME:
+    if kind == ProductionEvent.Kind.RESUME:
         task_fields["pause_reason"] = ""
-    if kind == K.COMPLETE:
+    if kind == ProductionEvent.Kind.COMPLETE:
         task_fields["ended_at"] = occurred
     if good or scrap:
         task_fields["quantity_good"] = F("quantity_good") + good
@@ -561,16 +569,18 @@ def _record(event_id: str, kind: str, data: dict, by, source: str) -> EventResul
         Task.objects.filter(pk=task.pk).update(**task_fields)
 
     op_fields: dict = {}
-    if kind == K.START and task.operation.status not in (OrderOperation.Status.IN_PROGRESS,):
+    if kind == ProductionEvent.Kind.START and task.operation.status not in (
+        OrderOperation.Status.IN_PROGRESS,
+    ):
         op_fields["status"] = OrderOperation.Status.IN_PROGRESS
         op_fields["actual_start"] = task.operation.actual_start or occurred
         if equipment:
             op_fields["equipment"] = equipment
-    if kind == K.PAUSE:
+    if kind == ProductionEvent.Kind.PAUSE:
         op_fields["status"] = OrderOperation.Status.PAUSED
-    if kind == K.RESUME:
+    if kind == ProductionEvent.Kind.RESUME:
         op_fields["status"] = OrderOperation.Status.IN_PROGRESS
-    if kind == K.COMPLETE:
+    if kind == ProductionEvent.Kind.COMPLETE:
         op_fields["status"] = OrderOperation.Status.DONE
         op_fields["actual_end"] = occurred
     if good or scrap:
@@ -584,18 +594,18 @@ def _record(event_id: str, kind: str, data: dict, by, source: str) -> EventResul
         ProductionOrder.objects.filter(pk=order.pk).update(
             quantity_done=F("quantity_done") + good, quantity_scrap=F("quantity_scrap") + scrap
         )
-    if kind == K.START and order.status == ProductionOrder.Status.RELEASED:
+    if kind == ProductionEvent.Kind.START and order.status == ProductionOrder.Status.RELEASED:
         # Lock the order and look again: two tasks of one order starting at the same time
         # both read "released", and the second start would be refused as a conflict.
         current = ProductionOrder.objects.select_for_update().only("status").get(pk=order.pk)
         if current.status == ProductionOrder.Status.RELEASED:
             production_order_start(order=order, by=by)
-    if good > 0 or kind == K.COMPLETE:
+    if good > 0 or kind == ProductionEvent.Kind.COMPLETE:
         # The next operation can begin on what this one has made (a transfer batch).
         _ready_next(task)
-    if kind in (K.PAUSE, K.COMPLETE):
+    if kind in (ProductionEvent.Kind.PAUSE, ProductionEvent.Kind.COMPLETE):
         _labour_close(task, operator, occurred)
-    if kind == K.COMPLETE:
+    if kind == ProductionEvent.Kind.COMPLETE:
         # Lock the order before looking for open tasks: the last two tasks completing at
         # the same time would each still see the other open, and neither would complete it.
         locked = ProductionOrder.objects.select_for_update(no_key=True).get(pk=order.pk)
@@ -615,8 +625,8 @@ def _ready_next(task: Task) -> None:
         .order_by("operation__sequence")
         .first()
     )
-    if nxt is not None and nxt.status == T.QUEUED:
-        Task.objects.filter(pk=nxt.pk, status=T.QUEUED).update(status=T.READY)
+    if nxt is not None and nxt.status == Task.Status.QUEUED:
+        Task.objects.filter(pk=nxt.pk, status=Task.Status.QUEUED).update(status=Task.Status.READY)
         OrderOperation.objects.filter(
             pk=nxt.operation_id, status=OrderOperation.Status.PENDING
         ).update(status=OrderOperation.Status.READY)
@@ -629,7 +639,8 @@ def events_record(
 
     The answers are those `event_record` would give one after the other; reports on running
     tasks take the set-based path (see `ingest.py`)."""
-    from .ingest import events_ingest  # ingest builds on this module
+    # Cycle: execution.services.ingest imports this module (it builds on event_record).
+    from .ingest import events_ingest
 
     return events_ingest(items=items, by=by, source=source)
 

@@ -56,9 +56,14 @@ from .events import EventResult, TaskRef
 
 logger = logging.getLogger(__name__)
 
-K = ProductionEvent.Kind
-T = Task.Status
-ONE_AT_A_TIME = frozenset((K.START, K.PAUSE, K.RESUME, K.COMPLETE))
+ONE_AT_A_TIME = frozenset(
+    (
+        ProductionEvent.Kind.START,
+        ProductionEvent.Kind.PAUSE,
+        ProductionEvent.Kind.RESUME,
+        ProductionEvent.Kind.COMPLETE,
+    )
+)
 MAX_RUN = 1000  # events per transaction: bounds how long the task rows stay locked
 _PK_MAX = 2**63 - 1  # BigAutoField
 
@@ -415,8 +420,12 @@ class _Run(ev.Lookup):
             self.made_something.add(task.pk)
             # As `_ready_next` will: later events of this run see the next task ready.
             nxt = self._next_task(task)
-            if nxt is not None and nxt in self.tasks and self.tasks[nxt].status == T.QUEUED:
-                self.tasks[nxt].status = T.READY
+            if (
+                nxt is not None
+                and nxt in self.tasks
+                and self.tasks[nxt].status == Task.Status.QUEUED
+            ):
+                self.tasks[nxt].status = Task.Status.READY
         return EventResult(event_id, "accepted", 201, event=event)
 
     def _next_task(self, task: Task) -> int | None:
@@ -448,14 +457,14 @@ class _Run(ev.Lookup):
         if self.made_something:
             nexts = {self._next_task(self.tasks[pk]) for pk in self.made_something} - {None}
             queued = list(
-                Task.objects.filter(pk__in=nexts, status=T.QUEUED)
+                Task.objects.filter(pk__in=nexts, status=Task.Status.QUEUED)
                 .order_by("pk")
                 .values_list("pk", "operation_id")
             )
             if queued:
-                Task.objects.filter(pk__in=[pk for pk, _op in queued], status=T.QUEUED).update(
-                    status=T.READY
-                )
+                Task.objects.filter(
+                    pk__in=[pk for pk, _op in queued], status=Task.Status.QUEUED
+                ).update(status=Task.Status.READY)
                 OrderOperation.objects.filter(
                     pk__in=[op for _pk, op in queued], status=OrderOperation.Status.PENDING
                 ).update(status=OrderOperation.Status.READY)

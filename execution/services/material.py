@@ -18,6 +18,7 @@ from resources.models import Item, MaterialLot, StockBalance, StockLocation
 from resources.services import stock_move_record
 
 from ..models import IssueApproval, MaterialIssue, MaterialRequirement, MaterialShortage
+from .alerts import alert_raise
 
 ACTIVE_ORDERS = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS)
 # Quantities are stored as numeric(18, 4).
@@ -128,8 +129,6 @@ def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
             proposal = f"urgent purchase requisition {shortage.requisition.number}"
         shortage.save()
         raised.append(shortage)
-        from .alerts import alert_raise
-
         # Missing material that must be bought stops the line: severe. One that a transfer
         # covers is urgent for the floor.
         alert_raise(

@@ -19,8 +19,6 @@ from resources.models import Equipment, Operator, OperatorSkill, ShiftAssignment
 from ..models import DispatchDecision, Task
 from .material import requirements_create
 
-T = Task.Status
-
 
 @on_transition(ProductionOrder.Status.RELEASED)
 def tasks_create_for_order(order: ProductionOrder, by=None) -> list[Task]:
@@ -38,7 +36,7 @@ def tasks_create_for_order(order: ProductionOrder, by=None) -> list[Task]:
             Task(
                 operation=op,
                 order=order,
-                status=T.READY if index == 0 else T.QUEUED,
+                status=Task.Status.READY if index == 0 else Task.Status.QUEUED,
                 equipment_id=op.equipment_id,
             )
             for index, op in enumerate(operations)
@@ -58,7 +56,7 @@ def tasks_create_for_order(order: ProductionOrder, by=None) -> list[Task]:
 
 @on_transition(ProductionOrder.Status.CANCELLED)
 def tasks_cancel_for_order(order: ProductionOrder, by=None) -> None:
-    Task.objects.filter(order=order, status__in=Task.OPEN).update(status=T.CANCELLED)
+    Task.objects.filter(order=order, status__in=Task.OPEN).update(status=Task.Status.CANCELLED)
 
 
 def _on_shift(operator_ids: list[int], day: date) -> set[int]:
@@ -141,7 +139,7 @@ def task_auto_assign(*, task: Task) -> Task:
 def task_assign(*, task: Task, operator: Operator, by=None, note: str = "") -> Task:
     """A supervisor's choice of operator; the operator must hold the required skill level."""
     operation = task.operation
-    if task.status in (T.DONE, T.CANCELLED):
+    if task.status in (Task.Status.DONE, Task.Status.CANCELLED):
         raise StateConflict(
             f"{task} is {task.get_status_display().lower()}; it cannot be reassigned."
         )
@@ -200,7 +198,7 @@ def dispatch_next(*, equipment: Equipment, by=None) -> Task | None:
     B takes the next operations of other orders first. Ties: priority, then due date.
     """
     candidates = list(
-        Task.objects.filter(status=T.READY)
+        Task.objects.filter(status=Task.Status.READY)
         .filter(Q(equipment__isnull=True) | Q(equipment=equipment))
         .filter(
             Q(operation__eligible_equipment=equipment)
