@@ -38,6 +38,18 @@ class Role:
     }
 
 
+# Groups of roles that several apps' pages and menus name.
+OFFICE_ROLES = (
+    Role.PLANNER,
+    Role.SUPERVISOR,
+    Role.PLANT_MANAGER,
+    Role.SUPPLY_CHAIN_DIRECTOR,
+    Role.COST_ACCOUNTANT,
+)
+MANAGING_ROLES = (Role.PLANNER, Role.SUPERVISOR, Role.PLANT_MANAGER, Role.SUPPLY_CHAIN_DIRECTOR)
+QUALITY_ROLES = (Role.INSPECTOR, Role.QUALITY_SUPERVISOR, Role.SUPERVISOR, Role.PLANT_MANAGER)
+
+
 def roles_ensure() -> list[Group]:
     """Create the role groups that do not exist yet; idempotent."""
     return [Group.objects.get_or_create(name=name)[0] for name in Role.ALL]

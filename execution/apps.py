@@ -13,3 +13,30 @@ class ExecutionConfig(AppConfig):
         from .services.progress import lag_reason_register
 
         lag_reason_register(alert_lag_reasons)
+
+        # The top bar's shop-floor entries. Imported here: the role helpers load auth's
+        # models, which need the app registry.
+        from core.navigation import nav_register
+        from core.roles import MANAGING_ROLES, OFFICE_ROLES, QUALITY_ROLES, Role
+
+        nav_register(
+            label="Exceptions",
+            url_name="execution:alerts",
+            roles=(*OFFICE_ROLES, *QUALITY_ROLES, Role.OPERATOR),
+            position=80,
+        )
+        nav_register(
+            label="Terminal", url_name="execution:terminal", roles=(Role.OPERATOR,), position=130
+        )
+        nav_register(
+            label="Supervisor",
+            url_name="execution:supervisor",
+            roles=(Role.SUPERVISOR, Role.PLANNER),
+            position=140,
+        )
+        nav_register(
+            label="Board",
+            url_name="execution:board",
+            roles=(*MANAGING_ROLES, Role.QUALITY_SUPERVISOR, Role.INSPECTOR),
+            position=150,
+        )

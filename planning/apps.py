@@ -5,5 +5,33 @@ class PlanningConfig(AppConfig):
     name = "planning"
 
     def ready(self) -> None:
+        # Imported here: the role helpers load auth's models, which need the app registry.
+        from core.navigation import nav_register
+        from core.roles import MANAGING_ROLES, OFFICE_ROLES, Role
+
+        nav_register(
+            label="Orders", url_name="planning:order_list", roles=OFFICE_ROLES, position=10
+        )
+        nav_register(
+            label="Sales",
+            url_name="planning:sales_orders",
+            roles=(Role.PLANNER, Role.PLANT_MANAGER, Role.SUPPLY_CHAIN_DIRECTOR),
+            position=20,
+        )
+        for label, url_name, position in (
+            ("Capacity", "planning:capacity", 30),
+            ("Gantt", "planning:gantt", 40),
+            ("Schedule", "planning:schedule", 50),
+        ):
+            nav_register(label=label, url_name=url_name, roles=MANAGING_ROLES, position=position)
+        for label, url_name, position in (("MPS", "planning:mps", 60), ("MRP", "planning:mrp", 70)):
+            nav_register(
+                label=label,
+                url_name=url_name,
+                roles=(Role.PLANNER, Role.PLANT_MANAGER, Role.SUPPLY_CHAIN_DIRECTOR),
+                position=position,
+            )
+        # Master-data files (items, BOMs, routings): the administrators, as in the admin site.
+        nav_register(label="Import", url_name="planning:imports", roles=(Role.ADMIN,), position=160)
         # Predicted delays from the shop floor (execution's domain events) land on the orders.
         from .services import feedback  # noqa: F401

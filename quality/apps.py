@@ -6,6 +6,31 @@ class QualityConfig(AppConfig):
     verbose_name = "Quality"
 
     def ready(self) -> None:
+        # Imported here: the role helpers load auth's models, which need the app registry.
+        from core.navigation import nav_register
+        from core.roles import QUALITY_ROLES, Role
+
+        # Recording inspections: who may record them (records' RECORD_ROLES) but operators,
+        # who record theirs at the terminal.
+        nav_register(
+            label="Inspect",
+            url_name="quality:inspect",
+            roles=(Role.INSPECTOR, Role.SUPERVISOR, Role.QUALITY_SUPERVISOR),
+            position=90,
+        )
+        nav_register(
+            label="Trace",
+            url_name="quality:trace",
+            roles=(*QUALITY_ROLES, Role.OPERATOR, Role.PLANNER),
+            position=100,
+        )
+        nav_register(label="Holds", url_name="quality:holds", roles=QUALITY_ROLES, position=110)
+        nav_register(
+            label="Quality",
+            url_name="quality:reports",
+            roles=(*QUALITY_ROLES, Role.PLANNER),
+            position=120,
+        )
         # Imported here, not at the top: the services import models, which cannot load
         # before the app registry is ready.
         # Execution asks these before it records an event (quality imports execution, never

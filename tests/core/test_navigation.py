@@ -51,3 +51,37 @@ def test_signed_out_bar_has_only_log_in(demo_plant):
     page = Client().get("/accounts/login/")
     header = LINK.search(page.content.decode()).group(0)
     assert "Log in" in header and "Orders" not in header and "Admin" not in header
+
+
+def test_the_bar_is_built_from_what_each_app_declares():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    import core.navigation
+    from core.navigation import nav_declared
+
+    declared = nav_declared()
+    assert [e.label for e in declared] == [
+        "Orders",
+        "Sales",
+        "Capacity",
+        "Gantt",
+        "Schedule",
+        "MPS",
+        "MRP",
+        "Exceptions",
+        "Inspect",
+        "Trace",
+        "Holds",
+        "Quality",
+        "Terminal",
+        "Supervisor",
+        "Board",
+        "Import",
+    ]
+    # Each entry is declared by the app whose page it is; core names no app's page.
+    for entry in declared:
+        app = entry.url_name.split(":")[0]
+        assert entry.url_name in (Path(settings.BASE_DIR) / app / "apps.py").read_text(), entry
+    assert not re.search(r'"\w+:\w+"', Path(core.navigation.__file__).read_text())
