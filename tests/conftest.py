@@ -43,8 +43,23 @@ def pinned_now(request):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` run only where the database is PostgreSQL (CI)."""
+    """Tests marked `postgres` run only where the database is PostgreSQL (CI).
+
+    A test that commits for real (`transaction=True`) must also restore the migrations' rows
+    (`serialized_rollback=True`): one that does not ends with a flush that re-creates content
+    types under new ids, and the next restoring test in the same worker then fails on them."""
     from django.conf import settings
+
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: django_db(transaction=True) needs serialized_rollback=True"
+            )
 
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" in engine:

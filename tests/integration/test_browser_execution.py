@@ -5,7 +5,11 @@ import pytest
 
 from tests.integration.browser import login
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 ORDER = "MO-2026-00001"  # released by the released_order fixture
 

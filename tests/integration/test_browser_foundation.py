@@ -4,7 +4,11 @@ import pytest
 
 from tests.integration.browser import login
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_landing_login_and_admin_show_the_demo_plant(

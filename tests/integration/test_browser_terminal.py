@@ -5,7 +5,11 @@ import pytest
 
 from tests.integration.browser import login
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_tap_on_a_task_reassigned_meanwhile_shows_who_has_it(
