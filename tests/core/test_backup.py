@@ -98,22 +98,28 @@ def test_sqlite_copy_of_a_busy_database_holds_whole_transactions(tmp_path):
     """Commits of ten rows each during the copy: the copy holds a whole number of them."""
     live, copy = tmp_path / "live.sqlite3", tmp_path / "copy.sqlite3"
     make_sqlite(live, 20_000)
-    stop = threading.Event()
+    stop, under_way = threading.Event(), threading.Event()
     commits = []
 
     def write():
         conn = sqlite3.connect(live, timeout=10)
-        while not stop.is_set():
-            with conn:
-                conn.executemany("INSERT INTO ledger (qty) VALUES ('w')", [()] * 10)
-            commits.append(1)
-        conn.close()
+        try:
+            while not stop.is_set():
+                with conn:
+                    conn.executemany("INSERT INTO ledger (qty) VALUES ('w')", [()] * 10)
+                commits.append(1)
+                if len(commits) >= 3:
+                    under_way.set()
+        finally:
+            under_way.set()  # never leave the test waiting
+            conn.close()
 
     thread = threading.Thread(target=write)
     thread.start()
     try:
-        while len(commits) < 3:  # the writer is under way
-            stop.wait(0.01)
+        # Waits without a timeout: a timed wait can sleep for ever under libfaketime, with
+        # which `make test-at` runs the suite.
+        under_way.wait()
         details = sqlite_copy(live, copy)
     finally:
         stop.set()
