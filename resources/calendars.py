@@ -153,19 +153,9 @@ def work_center_available_minutes(
 ) -> dict[date, int]:
     """Available minutes per day for one work center (or one of its machines), from the
     database."""
-    from .models import Holiday, MaintenanceWindow
+    from .models import MaintenanceWindow
 
-    site = work_center.area.site
-    tz = ZoneInfo(site.time_zone)
-    shifts = [
-        ShiftSpec(frozenset(s.weekday_set), s.start_time, s.end_time, s.break_minutes)
-        for s in work_center.shifts.all()
-    ]
-    holidays = set(
-        Holiday.objects.filter(site=site, date__range=(first_day, last_day)).values_list(
-            "date", flat=True
-        )
-    )
+    shifts, holidays, tz = _work_center_calendar(work_center, first_day, last_day)
     window_start = datetime.combine(first_day, time.min, tzinfo=tz)
     window_end = datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz)
     equipment = [equipment] if equipment is not None else list(work_center.equipment.all())
