@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from resources.calendars import work_center_available_minutes, work_center_first_full_day
 from resources.models import (
     Equipment,
     Item,
@@ -20,7 +19,8 @@ from resources.models import (
     Skill,
     StockLocation,
 )
-from resources.services import stock_move_record
+from resources.selectors.calendar import work_center_available_minutes, work_center_first_full_day
+from resources.services.stock import stock_move_record
 
 from .models import OrderOperation, ProductionOrder, Routing, RoutingStep, SalesOrder
 from .services.orders import (

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from .engines.calendar import shift_length_minutes
+
 QTY = {"max_digits": 18, "decimal_places": 4}
 MONEY = {"max_digits": 14, "decimal_places": 4}
 
@@ -176,11 +178,13 @@ class ShiftPattern(models.Model):
             ) from None
         if not days or not days <= set(range(1, 8)):
             raise ValidationError({"weekdays": "Use ISO weekday numbers 1–7, comma-separated."})
-        if self.start_time and self.end_time and self.break_minutes:
-            from .calendars import shift_length_minutes
-
-            if self.break_minutes >= shift_length_minutes(self.start_time, self.end_time):
-                raise ValidationError({"break_minutes": "The break is as long as the shift."})
+        if (
+            self.start_time
+            and self.end_time
+            and self.break_minutes
+            and self.break_minutes >= shift_length_minutes(self.start_time, self.end_time)
+        ):
+            raise ValidationError({"break_minutes": "The break is as long as the shift."})
 
 
 class Holiday(models.Model):

@@ -7,8 +7,8 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from resources.calendars import equipment_available_minutes
 from resources.models import Equipment, Item, Operator, OperatorSkill, StockBalance
+from resources.selectors.calendar import equipment_available_minutes
 
 pytestmark = pytest.mark.django_db
 

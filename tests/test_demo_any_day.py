@@ -16,8 +16,8 @@ from planning.demo import demo_day_zero
 from planning.models import ProductionOrder, SalesOrder
 from planning.services.capacity import capacity_plan_check
 from planning.services.orders import production_order_release
-from resources.calendars import work_center_available_minutes
 from resources.models import Item, WorkCenter
+from resources.selectors.calendar import work_center_available_minutes
 
 pytestmark = pytest.mark.django_db
 

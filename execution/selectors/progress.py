@@ -24,8 +24,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 
 from planning.models import OrderOperation, ProductionOrder
-from resources.calendars import work_center_working_intervals
 from resources.models import Holiday, WorkCenter
+from resources.selectors.calendar import work_center_working_intervals
 
 from ..models import LabourBooking, MaterialShortage, ProductionEvent, Task
 

@@ -33,8 +33,8 @@ from core.roles import Role, user_has_role
 from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition, SalesOrder
 from planning.services.mrp import requisition_number_next
 from planning.services.schedule import schedule_run_start
-from resources.calendars import equipment_available_minutes
 from resources.models import Equipment
+from resources.selectors.calendar import equipment_available_minutes
 
 from ..models import (
     SEVERITY_RANK,

@@ -15,7 +15,7 @@ from core.exceptions import StateConflict
 from planning.models import ProductionOrder, PurchaseRequisition
 from planning.services.mrp import requisition_number_next
 from resources.models import Item, MaterialLot, StockBalance, StockLocation
-from resources.services import stock_move_record
+from resources.services.stock import stock_move_record
 
 from ..models import IssueApproval, MaterialIssue, MaterialRequirement, MaterialShortage
 from .alerts import alert_raise

@@ -13,8 +13,8 @@ from core.events import emit
 from core.exceptions import StateConflict
 from planning.hooks import on_transition
 from planning.models import OrderOperation, ProductionOrder
-from resources.calendars import equipment_available_minutes, work_center_shift_day
 from resources.models import Equipment, Operator, OperatorSkill, ShiftAssignment
+from resources.selectors.calendar import equipment_available_minutes, work_center_shift_day
 
 from ..models import DispatchDecision, Task
 from .material import requirements_create

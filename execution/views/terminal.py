@@ -28,7 +28,7 @@ from core.exceptions import StateConflict
 from core.models import AuditEntry
 from core.views_helpers import htmx_render, whole_number
 from resources.models import Item, MaterialLot, Operator, StockBalance
-from resources.services import work_center_only_machine
+from resources.selectors.equipment import work_center_only_machine
 
 from ..models import (
     AlertType,

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from resources.calendars import equipment_available_minutes, work_center_available_minutes
 from resources.models import Equipment, Item, WorkCenter
+from resources.selectors.calendar import equipment_available_minutes, work_center_available_minutes
 
 from ..capacity import LoadCell, RatePlan, rate_plan, spread_minutes_by_day
 from ..models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun

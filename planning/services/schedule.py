@@ -36,8 +36,8 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.events import emit
-from resources.calendars import work_center_working_intervals
 from resources.models import Equipment, MaintenanceWindow
+from resources.selectors.calendar import work_center_working_intervals
 
 from .. import scheduling as engine
 from ..models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun

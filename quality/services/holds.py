@@ -45,7 +45,7 @@ from execution.models import AlertType, ProductionEvent, Severity, Task, WorkAle
 from execution.services.alerts import alert_raise, alert_resolve
 from planning.models import RoutingStep
 from resources.models import Equipment, WorkCenter
-from resources.services import work_center_only_machine
+from resources.selectors.equipment import work_center_only_machine
 
 from ..models import DefectRateRule, InspectionRecord, QualityHold
 

@@ -20,7 +20,7 @@ from ..models import (
     StockMove,
     WorkCenter,
 )
-from ..services import stock_move_record
+from ..services.stock import stock_move_record
 from . import serializers as s
 
 

@@ -21,7 +21,7 @@ from planning.models import (
 from planning.services.orders import production_order_create, production_order_release
 from planning.services.schedule import schedule_run_execute
 from resources.models import Equipment, Item, StockLocation
-from resources.services import stock_move_record
+from resources.services.stock import stock_move_record
 from tests.errors import error_fields
 
 pytestmark = pytest.mark.django_db

@@ -441,8 +441,8 @@ def test_board_figures_equal_the_rollup_of_the_operation_forecasts(released):
 
 def test_board_calendars_leave_out_holidays_in_three_queries(demo_plant, django_assert_num_queries):
     from execution.selectors.progress import work_center_calendars
-    from resources.calendars import work_center_working_intervals
     from resources.models import Holiday, WorkCenter
+    from resources.selectors.calendar import work_center_working_intervals
 
     centers = list(WorkCenter.objects.select_related("area__site"))
     site = centers[0].area.site

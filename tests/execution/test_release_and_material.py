@@ -23,7 +23,7 @@ from resources.models import (
     StockBalance,
     StockLocation,
 )
-from resources.services import stock_move_record
+from resources.services.stock import stock_move_record
 
 pytestmark = pytest.mark.django_db
 

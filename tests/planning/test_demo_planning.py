@@ -12,8 +12,8 @@ from core.roles import Role
 from planning.demo import demo_day_zero
 from planning.models import MpsEntry
 from planning.services.capacity import capacity_plan_check
-from resources.calendars import work_center_available_minutes
 from resources.models import Item, WorkCenter
+from resources.selectors.calendar import work_center_available_minutes
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

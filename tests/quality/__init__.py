@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from planning.models import ProductionOrder
 from planning.services.orders import production_order_create, production_order_release
 from resources.models import Item, StockLocation
-from resources.services import stock_move_record
+from resources.services.stock import stock_move_record
 
 EB_ORDER = "MO-2026-00001"
 EVENTS = "/api/v1/execution/events/"

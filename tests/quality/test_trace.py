@@ -45,7 +45,7 @@ from quality.services.trace import (
     trace_lookup,
 )
 from resources.models import Item, MaterialLot, SerialUnit, StockLocation
-from resources.services import stock_move_record
+from resources.services.stock import stock_move_record
 
 # The project's URLs route every quality page and API endpoint.
 urlpatterns = [path("", include("config.urls"))]

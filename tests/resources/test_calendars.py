@@ -5,15 +5,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from resources.calendars import (
+from resources.engines.calendar import (
     ShiftSpec,
     UnitSpec,
     available_minutes_compute,
     first_full_day_compute,
     shift_day_compute,
-    work_center_available_minutes,
 )
 from resources.models import Holiday, MaintenanceWindow
+from resources.selectors.calendar import work_center_available_minutes
 from tests.factories import EquipmentFactory, ShiftFactory, WorkCenterFactory
 
 TZ = ZoneInfo("Asia/Shanghai")

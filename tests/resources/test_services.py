@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 
 from core.models import AuditEntry
 from resources.models import MaterialLot, StockBalance, StockMove
-from resources.services import stock_move_record, stock_on_hand
+from resources.selectors.stock import stock_on_hand
+from resources.services.stock import stock_move_record
 from tests.factories import ItemFactory, LocationFactory
 
 pytestmark = pytest.mark.django_db

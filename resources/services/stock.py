@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from core.audit import audit_record
 
-from .models import Equipment, Item, MaterialLot, StockBalance, StockLocation, StockMove
+from ..models import Item, MaterialLot, StockBalance, StockLocation, StockMove
 
 
 def _balance_locked(
@@ -78,18 +78,3 @@ def stock_move_record(
         balance.save(update_fields=["on_hand"])
         audit_record(actor=by, action="stock.move", obj=move, data={"quantity": str(quantity)})
     return move
-
-
-def stock_on_hand(*, item: Item, location: StockLocation | None = None) -> Decimal:
-    from django.db.models import Sum
-
-    qs = StockBalance.objects.filter(item=item)
-    if location is not None:
-        qs = qs.filter(location=location)
-    return qs.aggregate(total=Sum("on_hand"))["total"] or Decimal("0")
-
-
-def work_center_only_machine(work_center_id: int) -> Equipment | None:
-    """The machine of a work center that has exactly one, else None."""
-    machines = list(Equipment.objects.filter(work_center_id=work_center_id)[:2])
-    return machines[0] if len(machines) == 1 else None

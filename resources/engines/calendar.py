@@ -1,7 +1,8 @@
-"""Working time: available minutes per work center per day.
+"""Working time, pure: shifts, holidays and downtime in, working intervals and minutes out.
 
-`available_minutes_compute` is pure (plain data in and out); `work_center_available_minutes`
-loads a work center's shifts, holidays, equipment and maintenance windows and calls it.
+The one working-time module: the scheduler, progress, capacity and the quality gate read
+working time through it (`resources.selectors.calendar` loads a work center's calendar from
+the database and calls it).
 
 Rules: a shift counts on the day it starts (a night shift 22:00–06:00 belongs to its first
 day); breaks are taken off each shift; a holiday removes the whole day; a maintenance window
@@ -46,13 +47,16 @@ def shift_interval(day: date, shift: ShiftSpec, tz: ZoneInfo) -> tuple[datetime,
     return start, end
 
 
-def _overlap_minutes(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> float:
+def overlap_minutes(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> float:
     lo = max(a[0], b[0])
     hi = min(a[1], b[1])
     return max((hi - lo).total_seconds() / 60.0, 0.0)
 
 
-def _merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+def intervals_merge(
+    intervals: Iterable[tuple[datetime, datetime]],
+) -> list[tuple[datetime, datetime]]:
+    """Sorted, non-overlapping intervals covering the same time (touching ones joined)."""
     out: list[tuple[datetime, datetime]] = []
     for s, e in sorted(intervals):
         if out and s <= out[-1][1]:
@@ -141,102 +145,27 @@ def available_minutes_compute(
                 interval = shift_interval(day, shift, tz)
                 length = (interval[1] - interval[0]).total_seconds() / 60.0
                 for unit in units:
-                    lost = sum(_overlap_minutes(interval, w) for w in _merged(unit.downtime))
+                    lost = sum(overlap_minutes(interval, w) for w in intervals_merge(unit.downtime))
                     total += max(length - shift.break_minutes - lost, 0.0)
         result[day] = int(round(total))
         day += timedelta(days=1)
     return result
 
 
-def work_center_available_minutes(
-    work_center, first_day: date, last_day: date, *, equipment=None
-) -> dict[date, int]:
-    """Available minutes per day for one work center (or one of its machines), from the
-    database."""
-    from .models import MaintenanceWindow
-
-    shifts, holidays, tz = _work_center_calendar(work_center, first_day, last_day)
-    window_start = datetime.combine(first_day, time.min, tzinfo=tz)
-    window_end = datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz)
-    equipment = [equipment] if equipment is not None else list(work_center.equipment.all())
-    if equipment:
-        downtime: dict[int, list[tuple[datetime, datetime]]] = {e.pk: [] for e in equipment}
-        for w in MaintenanceWindow.objects.filter(
-            equipment__in=equipment, start__lt=window_end, end__gt=window_start
-        ):
-            downtime[w.equipment_id].append((w.start, w.end))
-        units = [UnitSpec(e.code, downtime[e.pk]) for e in equipment]
-    else:
-        units = [UnitSpec(f"{work_center.code}-{i}") for i in range(work_center.parallel_units)]
-    return available_minutes_compute(
-        first_day=first_day, last_day=last_day, shifts=shifts, holidays=holidays, units=units, tz=tz
-    )
-
-
-def _work_center_calendar(work_center, first: date, last: date):
-    """A work center's shifts, its site's holidays between two days, and the site's zone."""
-    from .models import Holiday
-
-    site = work_center.area.site
-    holidays = set(
-        Holiday.objects.filter(site=site, date__range=(first, last)).values_list("date", flat=True)
-    )
-    shifts = [
-        ShiftSpec(frozenset(s.weekday_set), s.start_time, s.end_time, s.break_minutes)
-        for s in work_center.shifts.all()
-    ]
-    return shifts, holidays, ZoneInfo(site.time_zone)
-
-
-def work_center_shift_day(work_center, at: datetime) -> date | None:
-    """The working day whose crew does work at a work center from `at` on: the day of the
-    shift running at `at`, or of its next shift (see `shift_day_compute`)."""
-    first = at.date() - timedelta(days=2)
-    shifts, holidays, tz = _work_center_calendar(work_center, first, first + timedelta(days=18))
-    return shift_day_compute(at=at, shifts=shifts, holidays=holidays, tz=tz)
-
-
-def work_center_first_full_day(work_center, at: datetime) -> date | None:
-    """The first working day of a work center none of whose shifts has started by `at`
-    (see `first_full_day_compute`)."""
-    first = at.date() - timedelta(days=2)
-    shifts, holidays, tz = _work_center_calendar(work_center, first, first + timedelta(days=18))
-    return first_full_day_compute(at=at, shifts=shifts, holidays=holidays, tz=tz)
-
-
-def equipment_available_minutes(equipment, first_day: date, last_day: date) -> dict[date, int]:
-    """Available minutes per day of one machine: its work center's shifts, less holidays and
-    its own maintenance windows."""
-    return work_center_available_minutes(
-        equipment.work_center, first_day, last_day, equipment=equipment
-    )
-
-
-def work_center_working_intervals(
-    work_center, start: datetime, end: datetime, *, holidays: set[date] | None = None
+def working_intervals_compute(
+    *,
+    start: datetime,
+    end: datetime,
+    shifts: list[ShiftSpec],
+    holidays: set[date],
+    tz: ZoneInfo,
 ) -> list[tuple[datetime, datetime]]:
-    """The shift intervals of a work center between two instants, holidays left out
-    (maintenance windows are per machine and not removed here). `holidays`: the site's
-    holidays, if the caller loaded them for several work centers at once (at least those
-    from the day before `start` to `end`, in the site's time zone)."""
-    from .models import Holiday
-
-    site = work_center.area.site
-    tz = ZoneInfo(site.time_zone)
-    first_day = start.astimezone(tz).date() - timedelta(days=1)
-    last_day = end.astimezone(tz).date()
-    if holidays is None:
-        holidays = set(
-            Holiday.objects.filter(site=site, date__range=(first_day, last_day)).values_list(
-                "date", flat=True
-            )
-        )
-    shifts = [
-        ShiftSpec(frozenset(s.weekday_set), s.start_time, s.end_time, s.break_minutes)
-        for s in work_center.shifts.all()
-    ]
+    """The shift intervals between two instants, holidays left out, merged and clipped to
+    [start, end). A shift belongs to the day it starts, so the day before `start` is read
+    for a night shift running into it."""
     out = []
-    day = first_day
+    day = start.astimezone(tz).date() - timedelta(days=1)
+    last_day = end.astimezone(tz).date()
     while day <= last_day:
         if day not in holidays:
             for shift in shifts:
@@ -246,4 +175,4 @@ def work_center_working_intervals(
                     if e > s:
                         out.append((s, e))
         day += timedelta(days=1)
-    return _merged(out)
+    return intervals_merge(out)

@@ -1,0 +1,1 @@
+"""Reads of resources for pages, API, reports and downstream apps."""

@@ -1,0 +1,111 @@
+"""Working time read from the database: a work center's shifts, its site's holidays and its
+machines' maintenance windows, handed to the pure `resources.engines.calendar`.
+
+Rules: a shift counts on the day it starts (a night shift 22:00–06:00 belongs to its first
+day); breaks are taken off each shift; a holiday removes the whole day; a maintenance window
+removes its overlap with the shifts of the equipment it stops. A work center's capacity is
+the sum over its equipment (or `parallel_units` identical stations when it has none).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from ..engines.calendar import (
+    ShiftSpec,
+    UnitSpec,
+    available_minutes_compute,
+    first_full_day_compute,
+    shift_day_compute,
+    working_intervals_compute,
+)
+from ..models import Holiday, MaintenanceWindow, WorkCenter
+
+
+def site_time_zone(site) -> ZoneInfo:
+    """The plant's time zone: the one place it is read from (the site's own zone)."""
+    return ZoneInfo(site.time_zone)
+
+
+def work_center_shift_specs(work_center: WorkCenter) -> list[ShiftSpec]:
+    return [
+        ShiftSpec(frozenset(s.weekday_set), s.start_time, s.end_time, s.break_minutes)
+        for s in work_center.shifts.all()
+    ]
+
+
+def work_center_calendar(work_center: WorkCenter, first: date, last: date):
+    """A work center's shifts, its site's holidays between two days, and the site's zone."""
+    site = work_center.area.site
+    holidays = set(
+        Holiday.objects.filter(site=site, date__range=(first, last)).values_list("date", flat=True)
+    )
+    return work_center_shift_specs(work_center), holidays, site_time_zone(site)
+
+
+def work_center_available_minutes(
+    work_center, first_day: date, last_day: date, *, equipment=None
+) -> dict[date, int]:
+    """Available minutes per day for one work center (or one of its machines)."""
+    shifts, holidays, tz = work_center_calendar(work_center, first_day, last_day)
+    window_start = datetime.combine(first_day, time.min, tzinfo=tz)
+    window_end = datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz)
+    equipment = [equipment] if equipment is not None else list(work_center.equipment.all())
+    if equipment:
+        downtime: dict[int, list[tuple[datetime, datetime]]] = {e.pk: [] for e in equipment}
+        for w in MaintenanceWindow.objects.filter(
+            equipment__in=equipment, start__lt=window_end, end__gt=window_start
+        ):
+            downtime[w.equipment_id].append((w.start, w.end))
+        units = [UnitSpec(e.code, downtime[e.pk]) for e in equipment]
+    else:
+        units = [UnitSpec(f"{work_center.code}-{i}") for i in range(work_center.parallel_units)]
+    return available_minutes_compute(
+        first_day=first_day, last_day=last_day, shifts=shifts, holidays=holidays, units=units, tz=tz
+    )
+
+
+def work_center_shift_day(work_center, at: datetime) -> date | None:
+    """The working day whose crew does work at a work center from `at` on: the day of the
+    shift running at `at`, or of its next shift (see `shift_day_compute`)."""
+    first = at.date() - timedelta(days=2)
+    shifts, holidays, tz = work_center_calendar(work_center, first, first + timedelta(days=18))
+    return shift_day_compute(at=at, shifts=shifts, holidays=holidays, tz=tz)
+
+
+def work_center_first_full_day(work_center, at: datetime) -> date | None:
+    """The first working day of a work center none of whose shifts has started by `at`
+    (see `first_full_day_compute`)."""
+    first = at.date() - timedelta(days=2)
+    shifts, holidays, tz = work_center_calendar(work_center, first, first + timedelta(days=18))
+    return first_full_day_compute(at=at, shifts=shifts, holidays=holidays, tz=tz)
+
+
+def equipment_available_minutes(equipment, first_day: date, last_day: date) -> dict[date, int]:
+    """Available minutes per day of one machine: its work center's shifts, less holidays and
+    its own maintenance windows."""
+    return work_center_available_minutes(
+        equipment.work_center, first_day, last_day, equipment=equipment
+    )
+
+
+def work_center_working_intervals(
+    work_center, start: datetime, end: datetime, *, holidays: set[date] | None = None
+) -> list[tuple[datetime, datetime]]:
+    """The shift intervals of a work center between two instants, holidays left out
+    (maintenance windows are per machine and not removed here). `holidays`: the site's
+    holidays, if the caller loaded them for several work centers at once (at least those
+    from the day before `start` to `end`, in the site's time zone)."""
+    site = work_center.area.site
+    tz = site_time_zone(site)
+    if holidays is None:
+        first_day = start.astimezone(tz).date() - timedelta(days=1)
+        holidays = set(
+            Holiday.objects.filter(
+                site=site, date__range=(first_day, end.astimezone(tz).date())
+            ).values_list("date", flat=True)
+        )
+    return working_intervals_compute(
+        start=start, end=end, shifts=work_center_shift_specs(work_center), holidays=holidays, tz=tz
+    )

@@ -1,0 +1,1 @@
+"""Writes on resources with business meaning, one module per use case."""
