@@ -7,4 +7,6 @@ urlpatterns = [
     path("", include("planning.api.urls")),
     path("execution/", include("execution.api.urls")),
     path("quality/", include("quality.api.urls")),
+    path("costing/", include("costing.api.urls")),
+    path("devices/", include("devices.api.urls")),
 ]

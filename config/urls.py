@@ -14,6 +14,8 @@ urlpatterns = [
     path("planning/", include("planning.urls")),
     path("execution/", include("execution.urls")),
     path("quality/", include("quality.urls")),
+    path("costing/", include("costing.urls")),
+    path("devices/", include("devices.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,0 +1,1 @@
+"""Reads of costing for pages, API and reports, with constant query counts."""

@@ -1,0 +1,1 @@
+"""Every Celery task of costing: thin, idempotent, retry-safe; none yet."""

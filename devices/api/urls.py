@@ -1,0 +1,7 @@
+"""The devices API routes under /api/v1/devices/ (each viewset registered on the router)."""
+
+from rest_framework.routers import DefaultRouter
+
+router = DefaultRouter()
+
+urlpatterns = router.urls

@@ -1,0 +1,1 @@
+"""Pure algorithms of devices: plain data in, plain data out, no Django import."""

@@ -1,0 +1,1 @@
+"""Reads of devices for pages, API and reports, with constant query counts."""

@@ -1,0 +1,1 @@
+"""Every Celery task of devices: thin, idempotent, retry-safe; none yet."""

@@ -1,0 +1,5 @@
+"""Devices pages under /devices/ (views/<page>.py mounted here)."""
+
+app_name = "devices"
+
+urlpatterns: list = []
