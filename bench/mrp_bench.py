@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from planning.mrp import (  # noqa: E402
+from planning.engines.mrp import (  # noqa: E402
     BomEdge,
     Demand,
     MrpInput,

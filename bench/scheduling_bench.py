@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from planning.scheduling import (  # noqa: E402
+from planning.engines.scheduling import (  # noqa: E402
     Job,
     Machine,
     Mode,
@@ -36,10 +36,10 @@ from planning.scheduling import (  # noqa: E402
     schedule_check,
     schedule_solve,
 )
-from planning.scheduling.calendar import calendar_repeat  # noqa: E402
-from planning.scheduling.heuristic import heuristic_best, schedule_key  # noqa: E402
-from planning.scheduling.io import problem_load  # noqa: E402
-from planning.scheduling.prepared import problem_prepare  # noqa: E402
+from planning.engines.scheduling.calendar import calendar_repeat  # noqa: E402
+from planning.engines.scheduling.heuristic import heuristic_best, schedule_key  # noqa: E402
+from planning.engines.scheduling.io import problem_load  # noqa: E402
+from planning.engines.scheduling.prepared import problem_prepare  # noqa: E402
 
 DAY = 24 * 60
 OPTIMA = {"ft06": 55, "ft10": 930, "la01": 666, "la02": 655, "la03": 597, "la04": 590, "la05": 593}

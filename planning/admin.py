@@ -6,7 +6,7 @@ from core.admin import ReadOnlyAdmin
 from resources.admin import MasterDataImportExportAdmin
 from resources.models import Item
 
-from .bomgraph import bom_find_cycle
+from .engines.bomgraph import bom_find_cycle
 from .models import (
     Bom,
     BomLine,

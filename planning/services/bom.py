@@ -5,7 +5,7 @@ from django.db import transaction
 
 from resources.models import Item
 
-from ..bomgraph import bom_find_cycle, bom_low_level_codes
+from ..engines.bomgraph import bom_find_cycle, bom_low_level_codes
 from ..models import BomLine
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from resources.models import Equipment, Item, WorkCenter
 from resources.selectors.calendar import equipment_available_minutes, work_center_available_minutes
 
-from ..capacity import LoadCell, RatePlan, rate_plan, spread_minutes_by_day
+from ..engines.capacity_arithmetic import LoadCell, RatePlan, rate_plan, spread_minutes_by_day
 from ..models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun
 from .orders import routing_effective
 

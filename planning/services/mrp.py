@@ -30,7 +30,7 @@ from resources.models import (
     StockBalance,
 )
 
-from .. import mrp as engine
+from ..engines import mrp as engine
 from ..models import (
     ActionMessage,
     Bom,

@@ -39,7 +39,7 @@ from core.events import emit
 from resources.models import Equipment, MaintenanceWindow
 from resources.selectors.calendar import work_center_working_intervals
 
-from .. import scheduling as engine
+from ..engines import scheduling as engine
 from ..models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun
 
 SCHEDULED_ORDER_STATUSES = (

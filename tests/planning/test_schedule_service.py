@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.roles import Role
-from planning import scheduling as engine
+from planning.engines import scheduling as engine
 from planning.models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun
 from planning.services.orders import operation_freeze
 from planning.services.schedule import (

@@ -1,14 +1,14 @@
 """Solve a scheduling problem file: ``manage.py schedule FILE [--time-limit S] [--output OUT]``.
 
-A thin wrapper over the pure engine (`planning.scheduling`): read the file (the engine's JSON
+A thin wrapper over the pure engine (`planning.engines.scheduling`): read the file (the engine's JSON
 format or the OR-Library job-shop text layout), solve, print the figures, optionally write
 the schedule. It touches no database.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from planning.scheduling import NoScheduleError, ProblemError, SolveOptions, schedule_solve
-from planning.scheduling.io import problem_load, result_summary, schedule_rows_json
+from planning.engines.scheduling import NoScheduleError, ProblemError, SolveOptions, schedule_solve
+from planning.engines.scheduling.io import problem_load, result_summary, schedule_rows_json
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from planning.capacity import LoadCell, rate_plan, spread_minutes_by_day
+from planning.engines.capacity_arithmetic import LoadCell, rate_plan, spread_minutes_by_day
 
 MON = date(2026, 11, 30)
 

@@ -1,6 +1,6 @@
 """Material requirements planning: a pure engine (plain data in, plain data out, no ORM).
 
-    from planning.mrp import MrpInput, mrp_run
+    from planning.engines.mrp import MrpInput, mrp_run
     result = mrp_run(MrpInput(items=..., bom=..., demands=..., calendar=..., start=today))
 
 See ``model.py`` for the input and output dataclasses, ``engine.py`` for the algorithm and

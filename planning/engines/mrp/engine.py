@@ -45,8 +45,7 @@ from collections import deque
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
 
-from planning.bomgraph import bom_find_cycle, bom_low_level_codes
-
+from ..bomgraph import bom_find_cycle, bom_low_level_codes
 from .model import (
     ZERO,
     ActionMessage,

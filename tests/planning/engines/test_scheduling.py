@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planning.scheduling import (
+from planning.engines.scheduling import (
     Assignment,
     Job,
     Machine,
@@ -34,15 +34,15 @@ from planning.scheduling import (
     schedule_evaluate,
     schedule_solve,
 )
-from planning.scheduling.calendar import calendar_normalise, calendar_repeat
-from planning.scheduling.io import (
+from planning.engines.scheduling.calendar import calendar_normalise, calendar_repeat
+from planning.engines.scheduling.io import (
     ProblemFormatError,
     problem_from_dict,
     problem_from_jobshop_text,
     problem_to_dict,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 
 # Fisher and Thompson 6x6 (OR-Library jobshop1.txt "ft06"); optimal makespan 55.
 FT06 = """\

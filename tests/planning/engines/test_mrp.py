@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planning.mrp import (
+from planning.engines.mrp import (
     BomEdge,
     Demand,
     LotPolicy,

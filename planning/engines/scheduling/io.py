@@ -34,7 +34,7 @@ One object; times are integer minutes from the horizon origin; ids are strings o
     }
 
 An operation lies inside one working interval of its machine (it is not split across
-breaks); a fixed operation stays exactly where it is. See `planning.scheduling.model` for the
+breaks); a fixed operation stays exactly where it is. See `planning.engines.scheduling.model` for the
 full semantics and ``docs/scheduling.md`` for examples.
 
 Job-shop text format
