@@ -16,7 +16,6 @@ from core.roles import Role
 from core.views_helpers import htmx_render, role_required, whole_number
 from resources.models import Equipment, Item
 
-from . import selectors
 from .filtersets import ProductionOrderFilterSet
 from .forms import PlanCheckForm
 from .models import (
@@ -28,10 +27,13 @@ from .models import (
     ScheduleAssignment,
     ScheduleRun,
 )
+from .selectors.capacity import capacity_load, capacity_plan_check, plant_tz
+from .selectors.mrp import mrp_run_results
+from .selectors.orders import delayed_orders, production_order_detail, production_orders_list
+from .selectors.sales import sales_orders_page
 from .services import mrp as mrp_services
 from .services import orders as order_services
 from .services import schedule as schedule_services
-from .services.capacity import capacity_load, capacity_plan_check, plant_tz
 from .services.orders import mps_entry_set
 
 DELAYED_SHOWN = 50  # on the schedule page; the rest are counted
@@ -48,7 +50,7 @@ TRANSITIONS = {
 
 @login_required
 def order_list(request):
-    filterset = ProductionOrderFilterSet(request.GET, queryset=selectors.production_orders_list())
+    filterset = ProductionOrderFilterSet(request.GET, queryset=production_orders_list())
     orders = filterset.qs[:500]
     return htmx_render(
         request,
@@ -80,7 +82,7 @@ def sales_orders(request):
     at_risk_only = request.GET.get("risk") == "1"
     tz = plant_tz()
     rows = []
-    for so in selectors.sales_orders_page(status=status)[:SALES_SHOWN]:
+    for so in sales_orders_page(status=status)[:SALES_SHOWN]:
         predicted_day = (
             timezone.localtime(so.predicted_end, tz).date() if so.predicted_end else None
         )
@@ -106,7 +108,7 @@ def sales_orders(request):
 
 @login_required
 def order_detail(request, pk: int):
-    order = get_object_or_404(selectors.production_order_detail(), pk=pk)
+    order = get_object_or_404(production_order_detail(), pk=pk)
     allowed = order_services.TRANSITIONS[order.status]
     actions = [name for name, fn in TRANSITIONS.items() if _target(name) in allowed]
     return render(request, "planning/order_detail.html", {"order": order, "actions": actions})
@@ -126,7 +128,7 @@ def _target(action: str) -> str:
 @require_POST
 @role_required(Role.PLANNER, Role.SUPERVISOR)
 def order_action(request, pk: int, action: str):
-    order = get_object_or_404(selectors.production_order_detail(), pk=pk)
+    order = get_object_or_404(production_order_detail(), pk=pk)
     error = None
     service = TRANSITIONS.get(action)
     if service is None:
@@ -136,7 +138,7 @@ def order_action(request, pk: int, action: str):
             order = service(order=order, by=request.user)
         except StateConflict as exc:
             error = str(exc)
-    order = selectors.production_order_detail().get(pk=pk)
+    order = production_order_detail().get(pk=pk)
     allowed = order_services.TRANSITIONS[order.status]
     actions = [name for name in TRANSITIONS if _target(name) in allowed]
     return render(
@@ -276,7 +278,7 @@ def mrp(request):
         run = next((r for r in runs if r.status == MrpRun.Status.DONE), None)
     context = {"runs": runs, "run": run}
     if run is not None and run.status == MrpRun.Status.DONE:
-        context.update(selectors.mrp_run_results(run))
+        context.update(mrp_run_results(run))
         projections = (run.summary or {}).get("projections", {})
         context["projection_items"] = sorted(
             projections, key=lambda code: (projections[code]["low_level_code"], code)
@@ -340,7 +342,7 @@ def mrp_firm(request, pk: int):
 @login_required
 def schedule(request):
     runs = list(ScheduleRun.objects.select_related("created_by")[:10])
-    delayed = selectors.delayed_orders()
+    delayed = delayed_orders()
     shown = list(delayed[:DELAYED_SHOWN])
     more = delayed.count() - len(shown) if len(shown) == DELAYED_SHOWN else 0
     return render(

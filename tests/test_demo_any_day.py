@@ -14,7 +14,7 @@ from django.utils import timezone
 from execution.models import Task
 from planning.demo import demo_day_zero
 from planning.models import ProductionOrder, SalesOrder
-from planning.services.capacity import capacity_plan_check
+from planning.selectors.capacity import capacity_plan_check
 from planning.services.orders import production_order_release
 from resources.models import Item, WorkCenter
 from resources.selectors.calendar import work_center_available_minutes

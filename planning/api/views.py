@@ -11,7 +11,6 @@ from core.api import roles_may_write
 from core.roles import Role
 from resources.models import WorkCenter
 
-from .. import selectors
 from ..filtersets import MpsEntryFilterSet, ProductionOrderFilterSet, SalesOrderFilterSet
 from ..models import (
     Bom,
@@ -22,10 +21,12 @@ from ..models import (
     Routing,
     ScheduleRun,
 )
+from ..selectors.capacity import capacity_load, capacity_plan_check
+from ..selectors.orders import production_order_detail, production_orders_list
+from ..selectors.sales import sales_orders_with_predictions
 from ..services import mrp as mrp_services
 from ..services import orders as order_services
 from ..services import schedule as schedule_services
-from ..services.capacity import capacity_load, capacity_plan_check
 from . import serializers as s
 
 PlannerWrites = roles_may_write(Role.PLANNER)
@@ -57,7 +58,7 @@ class SalesOrderViewSet(viewsets.ModelViewSet):
     exceptions (`expected_delay_minutes`, `delay_note`) and the shop floor's predicted delay
     of its open production orders (`predicted_delay_hours`, `predicted_end`: the latest)."""
 
-    queryset = selectors.sales_orders_with_predictions()
+    queryset = sales_orders_with_predictions()
     serializer_class = s.SalesOrderSerializer
     filterset_class = SalesOrderFilterSet
     permission_classes = [PlannerWrites]
@@ -89,27 +90,25 @@ class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.production_orders_list().prefetch_related(
+            return production_orders_list().prefetch_related(
                 "operations__work_center",
                 "operations__equipment",
                 "operations__eligible_equipment",
                 "operations__required_skill",
             )
-        return selectors.production_order_detail()
+        return production_order_detail()
 
     @extend_schema(request=s.ProductionOrderCreateSerializer, responses=s.ProductionOrderSerializer)
     def create(self, request, *args, **kwargs):
         data = s.ProductionOrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = order_services.production_order_create(**data.validated_data, by=request.user)
-        order = selectors.production_order_detail().get(pk=order.pk)
+        order = production_order_detail().get(pk=order.pk)
         return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
 
     def _transition(self, request, service):
         order = service(order=self.get_object(), by=request.user)
-        return Response(
-            self.get_serializer(selectors.production_order_detail().get(pk=order.pk)).data
-        )
+        return Response(self.get_serializer(production_order_detail().get(pk=order.pk)).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])

@@ -43,7 +43,8 @@ from ..models import (
     PurchaseRequisition,
     SalesOrder,
 )
-from .orders import bom_effective, production_order_create
+from ..selectors.masterdata import bom_effective
+from .orders import production_order_create
 
 NOT_STARTED = (
     ProductionOrder.Status.DRAFT,

@@ -19,7 +19,8 @@ from core.numbering import number_next
 from resources.models import Item
 
 from ..hooks import transition_hooks
-from ..models import Bom, OrderOperation, ProductionOrder, Routing, SalesOrder
+from ..models import MpsEntry, OrderOperation, ProductionOrder, SalesOrder
+from ..selectors.masterdata import bom_effective, routing_effective
 
 S = ProductionOrder.Status
 
@@ -32,25 +33,6 @@ TRANSITIONS: dict[str, set[str]] = {
     S.CLOSED: set(),
     S.CANCELLED: set(),
 }
-
-
-def _effective(qs, on: date):
-    from django.db.models import Q
-
-    return (
-        qs.filter(Q(effective_from__isnull=True) | Q(effective_from__lte=on))
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
-        .order_by("-version")
-        .first()
-    )
-
-
-def routing_effective(item: Item, on: date) -> Routing | None:
-    return _effective(Routing.objects.filter(item=item), on)
-
-
-def bom_effective(item: Item, on: date) -> Bom | None:
-    return _effective(Bom.objects.filter(item=item), on)
 
 
 def production_order_number_next() -> str:
@@ -210,8 +192,6 @@ def mps_entry_set(
     *, item: Item, period_start: date, quantity: Decimal, bucket: str = "week", by=None
 ):
     """Set the MPS quantity of an item for a period; zero removes the entry."""
-    from ..models import MpsEntry
-
     quantity = Decimal(quantity)
     if quantity < 0:
         raise ValidationError({"quantity": "quantity must not be negative."})

@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.roles import Role
 from planning.demo import demo_day_zero
 from planning.models import MpsEntry
-from planning.services.capacity import capacity_plan_check
+from planning.selectors.capacity import capacity_plan_check
 from resources.models import Item, WorkCenter
 from resources.selectors.calendar import work_center_available_minutes
 from tests.factories import UserFactory

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from core.roles import Role
 from planning.engines import scheduling as engine
 from planning.models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun
+from planning.selectors.capacity import capacity_load
 from planning.services.orders import operation_freeze
 from planning.services.schedule import (
     PREDICTION_TRUST,
@@ -122,8 +123,6 @@ def test_api_and_page(demo_plant, django_capture_on_commit_callbacks):
 
 
 def test_capacity_load_follows_the_scheduled_parts(demo_plant):
-    from planning.services.capacity import capacity_load
-
     run_now()
     today = timezone.localdate()
     cells = capacity_load(first_day=today, last_day=today + timedelta(days=13))

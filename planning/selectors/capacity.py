@@ -15,7 +15,7 @@ from resources.selectors.calendar import equipment_available_minutes, work_cente
 
 from ..engines.capacity_arithmetic import LoadCell, RatePlan, rate_plan, spread_minutes_by_day
 from ..models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun
-from .orders import routing_effective
+from .masterdata import routing_effective
 
 CLOSED_OPS = (OrderOperation.Status.DONE, OrderOperation.Status.CANCELLED)
 

@@ -1,0 +1,1 @@
+"""Reads of planning for pages, API and reports, one module per topic."""

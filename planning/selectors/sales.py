@@ -1,0 +1,43 @@
+"""Customers' orders with the shop floor's predictions, for the Sales page and the API."""
+
+from django.db.models import Max, Prefetch, Q, QuerySet
+
+from ..models import ProductionOrder, SalesOrder
+
+
+def sales_orders_with_predictions() -> QuerySet:
+    """Sales orders with the shop floor's worst predicted delay and latest predicted end
+    over their open production orders (planning/services/feedback.py)."""
+    on_floor = Q(
+        production_orders__status__in=(
+            ProductionOrder.Status.RELEASED,
+            ProductionOrder.Status.IN_PROGRESS,
+        )
+    )
+    return SalesOrder.objects.select_related("item").annotate(
+        predicted_delay_hours=Max("production_orders__predicted_delay_hours", filter=on_floor),
+        predicted_end=Max("production_orders__predicted_end", filter=on_floor),
+    )
+
+
+def sales_orders_page(*, status: str = "open") -> QuerySet:
+    """Sales orders for the page: with the shop floor's predictions and their production
+    orders (number, status, predicted delay), in three queries."""
+    orders = sales_orders_with_predictions()
+    if status:
+        orders = orders.filter(status=status)
+    return orders.prefetch_related(
+        Prefetch(
+            "production_orders",
+            queryset=ProductionOrder.objects.only(
+                "id",
+                "number",
+                "status",
+                "sales_order_id",
+                "predicted_delay_hours",
+                "predicted_end",
+                "delay_predicted_at",
+                "planned_end",
+            ).order_by("number"),
+        )
+    )
