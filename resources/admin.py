@@ -113,7 +113,7 @@ class WhileYouWait:
     """The admin imports while the request waits: at most IMPORT_SYNC_MAX_ROWS rows a file.
 
     A larger file is refused before any row is imported, pointing to the Import page
-    (planning.import_views), which runs it as a background job with a progress bar.
+    (planning.views.imports), which runs it as a background job with a progress bar.
     """
 
     def row_limit(self) -> RowLimit:

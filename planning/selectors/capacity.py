@@ -14,8 +14,9 @@ from resources.models import Equipment, Item, WorkCenter
 from resources.selectors.calendar import equipment_available_minutes, work_center_available_minutes
 
 from ..engines.capacity_arithmetic import LoadCell, RatePlan, rate_plan, spread_minutes_by_day
-from ..models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun
+from ..models import OrderOperation, ProductionOrder, ScheduleAssignment
 from .masterdata import routing_effective
+from .schedule import schedule_run_latest_done
 
 CLOSED_OPS = (OrderOperation.Status.DONE, OrderOperation.Status.CANCELLED)
 
@@ -57,7 +58,7 @@ def capacity_load(
     # Where the latest schedule run placed an operation part by part (inside shifts), each
     # part's minutes count on its own day; otherwise the operation's minutes are shared over
     # its planned interval.
-    latest = ScheduleRun.objects.filter(status=ScheduleRun.Status.DONE).order_by("-pk").first()
+    latest = schedule_run_latest_done()
     parts: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     if latest is not None:
         for op_id, start, end in ScheduleAssignment.objects.filter(

@@ -2,7 +2,11 @@
 
 from django.db.models import Count
 
-from ..models import ActionMessage, PlannedOrder
+from ..models import ActionMessage, MrpRun, PlannedOrder
+
+
+def mrp_runs_recent(count: int = 10) -> list[MrpRun]:
+    return list(MrpRun.objects.select_related("created_by")[:count])
 
 
 def mrp_run_results(run) -> dict:

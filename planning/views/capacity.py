@@ -1,0 +1,55 @@
+"""Capacity: load per work center and day, and the check of a plan against it."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.roles import Role
+from core.views_helpers import htmx_render, role_required
+
+from ..forms import PlanCheckForm
+from ..selectors.capacity import capacity_load, capacity_plan_check
+
+
+@login_required
+def capacity(request):
+    today = timezone.localdate()
+    try:
+        days = max(1, min(int(request.GET.get("days", 14)), 62))
+    except ValueError:
+        days = 14
+    cells = capacity_load(first_day=today, last_day=today + timedelta(days=days - 1))
+    grid: dict[str, list] = defaultdict(list)
+    for cell in cells:
+        grid[cell.work_center].append(cell)
+    dates = [today + timedelta(days=i) for i in range(days)]
+    return htmx_render(
+        request,
+        "planning/capacity.html",
+        "planning/partials/capacity_grid.html",
+        {"grid": dict(grid), "dates": dates, "form": PlanCheckForm(), "days": days},
+    )
+
+
+@require_POST
+@role_required(Role.PLANNER, Role.SUPERVISOR)
+def capacity_check(request):
+    form = PlanCheckForm(request.POST)
+    check = None
+    error = None
+    if form.is_valid():
+        try:
+            check = capacity_plan_check(**form.cleaned_data)
+        except ValidationError as exc:
+            error = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+    return render(
+        request,
+        "planning/partials/plan_check.html",
+        {"form": form, "check": check, "error": error},
+        status=200 if form.is_valid() and not error else 400,
+    )

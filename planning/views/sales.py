@@ -1,0 +1,55 @@
+"""Customers' orders with what the plant expects for each (the Sales page)."""
+
+from django.utils import timezone
+
+from core.roles import Role
+from core.views_helpers import htmx_render, role_required
+
+from ..models import SalesOrder
+from ..selectors.capacity import plant_tz
+from ..selectors.sales import sales_orders_page
+
+SALES_STATUSES = tuple(SalesOrder.Status.values)
+SALES_SHOWN = 500
+
+
+SALES_ROLES = (
+    Role.PLANNER,
+    Role.SUPERVISOR,
+    Role.PLANT_MANAGER,
+    Role.SUPPLY_CHAIN_DIRECTOR,
+    Role.COST_ACCOUNTANT,
+)
+
+
+@role_required(*SALES_ROLES)  # customers' orders: the office, not the floor
+def sales_orders(request):
+    """Customers' orders with what the plant expects for each: the delay of open exceptions
+    and the shop floor's predicted end of its production orders against the due date."""
+    status = request.GET.get("status", "open")
+    status = status if status in SALES_STATUSES or status == "" else "open"
+    at_risk_only = request.GET.get("risk") == "1"
+    tz = plant_tz()
+    rows = []
+    for so in sales_orders_page(status=status)[:SALES_SHOWN]:
+        predicted_day = (
+            timezone.localtime(so.predicted_end, tz).date() if so.predicted_end else None
+        )
+        so.at_risk = bool(
+            so.status == SalesOrder.Status.OPEN
+            and ((predicted_day and predicted_day > so.due_date) or so.expected_delay_minutes)
+        )
+        if at_risk_only and not so.at_risk:
+            continue
+        rows.append(so)
+    return htmx_render(
+        request,
+        "planning/sales_orders.html",
+        "planning/partials/sales_order_table.html",
+        {
+            "sales_orders": rows,
+            "status": status,
+            "at_risk_only": at_risk_only,
+            "statuses": SALES_STATUSES,
+        },
+    )
