@@ -1,4 +1,5 @@
-"""Master-data import benchmark: rows/s and peak memory of `planning.imports.masterdata_import`.
+"""Master-data import benchmark: rows/s and peak memory of
+`planning.services.imports.masterdata_import`.
 
     .venv/bin/python bench/import_bench.py [--rows 3000] [--only CASE ...]
 
@@ -192,8 +193,8 @@ def run_case(case: str, n_rows: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from planning.imports import masterdata_import
     from planning.models import Routing
+    from planning.services.imports import masterdata_import
     from resources.models import Area, Equipment, Item, Site, Skill, WorkCenter
 
     name = str(settings.DATABASES["default"]["NAME"])

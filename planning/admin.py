@@ -24,6 +24,7 @@ from .models import (
     ScheduleRun,
 )
 from .resources import BomResource, RoutingResource
+from .services.bom import bom_low_level_codes_update
 
 
 class BomLineFormSet(BaseInlineFormSet):
@@ -69,8 +70,6 @@ class BomAdmin(MasterDataImportExportAdmin):
     inlines = [BomLineInline]
 
     def save_related(self, request, form, formsets, change):
-        from .services import bom_low_level_codes_update
-
         super().save_related(request, form, formsets, change)
         bom_low_level_codes_update()
 

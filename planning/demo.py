@@ -23,6 +23,7 @@ from resources.selectors.calendar import work_center_available_minutes, work_cen
 from resources.services.stock import stock_move_record
 
 from .models import OrderOperation, ProductionOrder, Routing, RoutingStep, SalesOrder
+from .services.imports import masterdata_import_many
 from .services.orders import (
     production_order_create,
     production_order_release,
@@ -41,8 +42,6 @@ OPENING_STOCK = [
 
 
 def load(*, logins: list) -> str:
-    from .imports import masterdata_import_many
-
     report = masterdata_import_many(
         files=[SAMPLES / "items.csv", SAMPLES / "boms.csv", SAMPLES / "routings.csv"]
     )

@@ -660,7 +660,7 @@ class ImportJob(models.Model):
     """A master-data file (items, BOMs or routings) imported in the background, with its report.
 
     The upload is kept under VAR_DIR/imports until the job has finished. The import itself is
-    all or nothing (planning.imports); rows_done follows it while it runs.
+    all or nothing (planning.services.imports); rows_done follows it while it runs.
     """
 
     class Status(models.TextChoices):

@@ -11,7 +11,8 @@ transaction, model validation on, every bad row reported with its number and col
 - ``MasterDataResource``: checks the header before any row is read, refuses duplicate keys
   within one file, names errors by column, and numbers rows like the file.
 
-``planning.imports.masterdata_import`` (the service) and the admin both run these resources.
+``planning.services.imports.masterdata_import`` (the service) and the admin both run these
+resources.
 """
 
 import csv

@@ -11,8 +11,8 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
-from planning.hooks import on_transition
 from planning.models import OrderOperation, ProductionOrder
+from planning.services.orders import on_transition
 from resources.models import Equipment, Operator, OperatorSkill, ShiftAssignment
 from resources.selectors.calendar import equipment_available_minutes, work_center_shift_day
 

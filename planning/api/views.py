@@ -27,7 +27,7 @@ from ..selectors.sales import sales_orders_with_predictions
 from ..services import mrp as mrp_services
 from ..services import orders as order_services
 from ..services import schedule as schedule_services
-from . import serializers as s
+from . import serializers
 
 PlannerWrites = roles_may_write(Role.PLANNER)
 PlannerOrSupervisorWrites = roles_may_write(Role.PLANNER, Role.SUPERVISOR)
@@ -37,7 +37,7 @@ class BomViewSet(viewsets.ModelViewSet):
     """BOM headers with their lines (lines are edited in the admin or by import)."""
 
     queryset = Bom.objects.select_related("item").prefetch_related("lines__component")
-    serializer_class = s.BomSerializer
+    serializer_class = serializers.BomSerializer
     filterset_fields = ["item__code", "version"]
     permission_classes = [PlannerWrites]
 
@@ -48,7 +48,7 @@ class RoutingViewSet(viewsets.ModelViewSet):
     queryset = Routing.objects.select_related("item").prefetch_related(
         "steps__work_center", "steps__eligible_equipment", "steps__required_skill"
     )
-    serializer_class = s.RoutingSerializer
+    serializer_class = serializers.RoutingSerializer
     filterset_fields = ["item__code", "version"]
     permission_classes = [PlannerWrites]
 
@@ -59,14 +59,14 @@ class SalesOrderViewSet(viewsets.ModelViewSet):
     of its open production orders (`predicted_delay_hours`, `predicted_end`: the latest)."""
 
     queryset = sales_orders_with_predictions()
-    serializer_class = s.SalesOrderSerializer
+    serializer_class = serializers.SalesOrderSerializer
     filterset_class = SalesOrderFilterSet
     permission_classes = [PlannerWrites]
 
 
 class ForecastViewSet(viewsets.ModelViewSet):
     queryset = Forecast.objects.select_related("item")
-    serializer_class = s.ForecastSerializer
+    serializer_class = serializers.ForecastSerializer
     filterset_fields = ["item__code"]
     permission_classes = [PlannerWrites]
 
@@ -75,7 +75,7 @@ class MpsEntryViewSet(viewsets.ModelViewSet):
     """The master production schedule, editable per item and period."""
 
     queryset = MpsEntry.objects.select_related("item")
-    serializer_class = s.MpsEntrySerializer
+    serializer_class = serializers.MpsEntrySerializer
     filterset_class = MpsEntryFilterSet
     permission_classes = [PlannerWrites]
 
@@ -84,7 +84,7 @@ class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
     """Production orders. Created with operations from the routing; status changes only
     through the actions (plan, release, start, complete, close, cancel)."""
 
-    serializer_class = s.ProductionOrderSerializer
+    serializer_class = serializers.ProductionOrderSerializer
     filterset_class = ProductionOrderFilterSet
     permission_classes = [PlannerOrSupervisorWrites]
 
@@ -98,9 +98,12 @@ class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
             )
         return production_order_detail()
 
-    @extend_schema(request=s.ProductionOrderCreateSerializer, responses=s.ProductionOrderSerializer)
+    @extend_schema(
+        request=serializers.ProductionOrderCreateSerializer,
+        responses=serializers.ProductionOrderSerializer,
+    )
     def create(self, request, *args, **kwargs):
-        data = s.ProductionOrderCreateSerializer(data=request.data)
+        data = serializers.ProductionOrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = order_services.production_order_create(**data.validated_data, by=request.user)
         order = production_order_detail().get(pk=order.pk)
@@ -155,9 +158,11 @@ def _cell(c):
 class CapacityLoadView(APIView):
     """Load vs available minutes per work center and day."""
 
-    @extend_schema(parameters=[s.LoadQuerySerializer], responses=s.CapacityLoadSerializer)
+    @extend_schema(
+        parameters=[serializers.LoadQuerySerializer], responses=serializers.CapacityLoadSerializer
+    )
     def get(self, request):
-        query = s.LoadQuerySerializer(data=request.query_params)
+        query = serializers.LoadQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         start = query.validated_data.get("start") or timezone.localdate()
         last = start + timedelta(days=query.validated_data["days"] - 1)
@@ -173,9 +178,11 @@ class CapacityCheckView(APIView):
 
     permission_classes = [PlannerOrSupervisorWrites]
 
-    @extend_schema(request=s.PlanCheckInputSerializer, responses=s.PlanCheckSerializer)
+    @extend_schema(
+        request=serializers.PlanCheckInputSerializer, responses=serializers.PlanCheckSerializer
+    )
     def post(self, request):
-        data = s.PlanCheckInputSerializer(data=request.data)
+        data = serializers.PlanCheckInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         check = capacity_plan_check(**data.validated_data)
         plan = check.plan
@@ -207,7 +214,7 @@ class MrpRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """MRP runs: POST queues one (the worker runs it; poll `progress`), GET reads results."""
 
     queryset = MrpRun.objects.all()
-    serializer_class = s.MrpRunSerializer
+    serializer_class = serializers.MrpRunSerializer
     permission_classes = [PlannerWrites]
 
     def perform_create(self, serializer):
@@ -215,12 +222,12 @@ class MrpRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             by=self.request.user, planning_date=serializer.validated_data.get("planning_date")
         )
 
-    @extend_schema(responses=s.ActionMessageSerializer(many=True))
+    @extend_schema(responses=serializers.ActionMessageSerializer(many=True))
     @action(detail=True, methods=["get"])
     def messages(self, request, pk=None):
         run = self.get_object()
         rows = run.messages.select_related("item")
-        return Response(s.ActionMessageSerializer(rows, many=True).data)
+        return Response(serializers.ActionMessageSerializer(rows, many=True).data)
 
 
 class PlannedOrderViewSet(viewsets.ReadOnlyModelViewSet):
@@ -230,11 +237,11 @@ class PlannedOrderViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = PlannedOrder.objects.select_related(
         "item", "production_order", "requisition"
     ).prefetch_related("pegs")
-    serializer_class = s.PlannedOrderSerializer
+    serializer_class = serializers.PlannedOrderSerializer
     filterset_fields = ["run", "kind", "status", "item__code"]
     permission_classes = [PlannerWrites]
 
-    @extend_schema(request=None, responses=s.FirmResultSerializer)
+    @extend_schema(request=None, responses=serializers.FirmResultSerializer)
     @action(detail=True, methods=["post"])
     def firm(self, request, pk=None):
         created = mrp_services.planned_order_firm(planned_order=self.get_object(), by=request.user)
@@ -247,7 +254,7 @@ class ScheduleRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     solves it; poll `status`/`progress`); `assignments` lists where each operation went."""
 
     queryset = ScheduleRun.objects.all()
-    serializer_class = s.ScheduleRunSerializer
+    serializer_class = serializers.ScheduleRunSerializer
     permission_classes = [PlannerOrSupervisorWrites]
 
     def perform_create(self, serializer):
@@ -256,7 +263,7 @@ class ScheduleRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             time_limit_seconds=serializer.validated_data.get("time_limit_seconds", 10),
         )
 
-    @extend_schema(responses=s.ScheduleAssignmentSerializer(many=True))
+    @extend_schema(responses=serializers.ScheduleAssignmentSerializer(many=True))
     @action(detail=True, methods=["get"])
     def assignments(self, request, pk=None):
         run = self.get_object()
@@ -264,5 +271,7 @@ class ScheduleRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             "equipment__code", "start"
         )
         page = self.paginate_queryset(rows)
-        data = s.ScheduleAssignmentSerializer(page if page is not None else rows, many=True).data
+        data = serializers.ScheduleAssignmentSerializer(
+            page if page is not None else rows, many=True
+        ).data
         return self.get_paginated_response(data) if page is not None else Response(data)

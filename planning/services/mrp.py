@@ -238,6 +238,7 @@ def mrp_input_load(*, start: date) -> "engine.MrpInput":
 
 def mrp_run_start(*, by=None, planning_date: date | None = None) -> MrpRun:
     """Queue an MRP run; the worker executes it (progress is visible on the run)."""
+    # Cycle: planning.tasks imports this module (mrp_run_task calls mrp_run_execute).
     from ..tasks import mrp_run_task
 
     with transaction.atomic():

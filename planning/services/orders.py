@@ -5,6 +5,8 @@ orders can be cancelled. Every transition is a function here; an illegal one rai
 `StateConflict` naming the order, its status and what was asked.
 """
 
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -18,20 +20,19 @@ from core.exceptions import StateConflict
 from core.numbering import number_next
 from resources.models import Item
 
-from ..hooks import transition_hooks
 from ..models import MpsEntry, OrderOperation, ProductionOrder, SalesOrder
 from ..selectors.masterdata import bom_effective, routing_effective
 
-S = ProductionOrder.Status
+Status = ProductionOrder.Status
 
 TRANSITIONS: dict[str, set[str]] = {
-    S.DRAFT: {S.PLANNED, S.CANCELLED},
-    S.PLANNED: {S.DRAFT, S.RELEASED, S.CANCELLED},
-    S.RELEASED: {S.IN_PROGRESS, S.CANCELLED},
-    S.IN_PROGRESS: {S.COMPLETED},
-    S.COMPLETED: {S.CLOSED},
-    S.CLOSED: set(),
-    S.CANCELLED: set(),
+    Status.DRAFT: {Status.PLANNED, Status.CANCELLED},
+    Status.PLANNED: {Status.DRAFT, Status.RELEASED, Status.CANCELLED},
+    Status.RELEASED: {Status.IN_PROGRESS, Status.CANCELLED},
+    Status.IN_PROGRESS: {Status.COMPLETED},
+    Status.COMPLETED: {Status.CLOSED},
+    Status.CLOSED: set(),
+    Status.CANCELLED: set(),
 }
 
 
@@ -47,14 +48,14 @@ def production_order_create(
     priority: int = 5,
     sales_order: SalesOrder | None = None,
     number: str | None = None,
-    status: str = S.DRAFT,
+    status: str = Status.DRAFT,
     note: str = "",
     by=None,
 ) -> ProductionOrder:
     """Create an order with its operations copied from the item's effective routing."""
     if item.source != Item.Source.MAKE:
         raise ValidationError({"item": f"{item.code} is a bought item; it has no production."})
-    if status not in (S.DRAFT, S.PLANNED):
+    if status not in (Status.DRAFT, Status.PLANNED):
         raise ValidationError({"status": "A new order starts as draft or planned."})
     today = timezone.localdate()
     routing = routing_effective(item, today)
@@ -111,9 +112,34 @@ def production_order_create(
     return order
 
 
+# --- transition hooks: downstream apps act inside a transition's transaction ---------------
+# Planning cannot import execution or quality. Where a transition must have downstream work
+# done atomically with it (releasing an order creates its shop-floor tasks and material
+# requirements in the same transaction), the downstream app registers a function here in its
+# AppConfig.ready(). Reactions that may happen later go through domain events.
+
+# status → functions(order, by) run inside the transition's transaction, after the change.
+_transition_hooks: dict[str, list[Callable]] = defaultdict(list)
+
+
+def on_transition(status: str) -> Callable[[Callable], Callable]:
+    """Register `fn(order, by)` to run inside every transition to `status`."""
+
+    def register(fn: Callable) -> Callable:
+        if fn not in _transition_hooks[status]:
+            _transition_hooks[status].append(fn)
+        return fn
+
+    return register
+
+
+def transition_hooks(status: str) -> list[Callable]:
+    return list(_transition_hooks.get(status, ()))
+
+
 def production_order_transition(*, order: ProductionOrder, to: str, by=None) -> ProductionOrder:
     """Move an order to another status, if the transition is legal."""
-    if to not in S.values:
+    if to not in Status.values:
         raise ValidationError({"status": f"Unknown status {to!r}."})
     with transaction.atomic():
         locked = ProductionOrder.objects.select_for_update().get(pk=order.pk)
@@ -121,20 +147,20 @@ def production_order_transition(*, order: ProductionOrder, to: str, by=None) -> 
             allowed = ", ".join(sorted(TRANSITIONS[locked.status])) or "none"
             raise StateConflict(
                 f"Order {locked.number} is {locked.get_status_display().lower()}; it cannot "
-                f"become {S(to).label.lower()} (allowed next: {allowed})."
+                f"become {Status(to).label.lower()} (allowed next: {allowed})."
             )
         previous = locked.status
         locked.status = to
         now = timezone.now()
         fields = ["status"]
-        if to == S.RELEASED:
+        if to == Status.RELEASED:
             locked.released_at = now
             fields.append("released_at")
-        if to == S.COMPLETED:
+        if to == Status.COMPLETED:
             locked.completed_at = now
             fields.append("completed_at")
         locked.save(update_fields=fields)
-        if to == S.CANCELLED:
+        if to == Status.CANCELLED:
             locked.operations.exclude(status=OrderOperation.Status.DONE).update(
                 status=OrderOperation.Status.CANCELLED
             )
@@ -150,27 +176,27 @@ def production_order_transition(*, order: ProductionOrder, to: str, by=None) -> 
 
 
 def production_order_plan(*, order, by=None):
-    return production_order_transition(order=order, to=S.PLANNED, by=by)
+    return production_order_transition(order=order, to=Status.PLANNED, by=by)
 
 
 def production_order_release(*, order, by=None):
-    return production_order_transition(order=order, to=S.RELEASED, by=by)
+    return production_order_transition(order=order, to=Status.RELEASED, by=by)
 
 
 def production_order_start(*, order, by=None):
-    return production_order_transition(order=order, to=S.IN_PROGRESS, by=by)
+    return production_order_transition(order=order, to=Status.IN_PROGRESS, by=by)
 
 
 def production_order_complete(*, order, by=None):
-    return production_order_transition(order=order, to=S.COMPLETED, by=by)
+    return production_order_transition(order=order, to=Status.COMPLETED, by=by)
 
 
 def production_order_close(*, order, by=None):
-    return production_order_transition(order=order, to=S.CLOSED, by=by)
+    return production_order_transition(order=order, to=Status.CLOSED, by=by)
 
 
 def production_order_cancel(*, order, by=None):
-    return production_order_transition(order=order, to=S.CANCELLED, by=by)
+    return production_order_transition(order=order, to=Status.CANCELLED, by=by)
 
 
 def operation_freeze(*, operation: OrderOperation, frozen: bool = True, by=None) -> OrderOperation:

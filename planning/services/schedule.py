@@ -315,6 +315,7 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
 
 def schedule_run_start(*, by=None, time_limit_seconds: int = 10) -> ScheduleRun:
     """Queue a rescheduling of all open orders; the worker runs it."""
+    # Cycle: planning.tasks imports this module (schedule_run_task calls schedule_run_execute).
     from ..tasks import schedule_run_task
 
     with transaction.atomic():

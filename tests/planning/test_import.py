@@ -20,9 +20,9 @@ from django.test import Client
 from django.urls import reverse
 
 from core.models import AuditEntry
-from planning.imports import masterdata_import, masterdata_import_many
 from planning.models import Bom, BomLine, Routing, RoutingStep
 from planning.resources import BomResource, RoutingResource
+from planning.services.imports import masterdata_import, masterdata_import_many
 from resources.models import Area, Equipment, Item, Site, Skill, WorkCenter
 
 SAMPLES = Path(settings.BASE_DIR) / "docs" / "samples"

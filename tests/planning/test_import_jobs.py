@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from core.models import AuditEntry
 from core.roles import Role
-from planning import imports
-from planning.imports import _Progress, import_job_execute, masterdata_import
 from planning.models import ImportJob, RoutingStep
+from planning.services import imports
+from planning.services.imports import _Progress, import_job_execute, masterdata_import
 from planning.tasks import import_job_task
 from resources.models import Item
 

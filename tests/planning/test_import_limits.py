@@ -21,8 +21,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from planning.imports import masterdata_import, masterdata_import_many
 from planning.models import Routing
+from planning.services.imports import masterdata_import, masterdata_import_many
 from resources import resources as formats
 from resources.models import Item
 from resources.resources import EMPTY_RUN, MAX_COLUMNS, MasterDataResource

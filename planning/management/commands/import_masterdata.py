@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from planning.imports import KINDS, masterdata_import_many
+from planning.services.imports import KINDS, masterdata_import_many
 
 
 class Command(BaseCommand):

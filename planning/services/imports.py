@@ -46,8 +46,8 @@ from resources.resources import (
     xlsx_unzipped_check,
 )
 
-from .models import ImportJob
-from .resources import BomResource, RoutingResource
+from ..models import ImportJob
+from ..resources import BomResource, RoutingResource
 
 logger = logging.getLogger(__name__)
 
@@ -377,7 +377,8 @@ def import_job_start(*, file, file_name: str, by=None, dry_run: bool = False) ->
     large, of the wrong type, or a workbook that unpacks to too much; its rows are read by
     the worker, which counts them against IMPORT_MAX_ROWS.
     """
-    from .tasks import import_job_task
+    # Cycle: planning.tasks imports this module (import_job_task calls import_job_execute).
+    from ..tasks import import_job_task
 
     def refuse(message: str):
         shutil.rmtree(directory, ignore_errors=True)
