@@ -11,6 +11,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 
+from resources.engines.calendar import intervals_merge as working_time_intervals_merge
+
 from .model import Interval
 
 # Stands for "no end" on either side of a machine without a calendar; far beyond any horizon
@@ -19,14 +21,8 @@ UNBOUNDED = 10**12
 
 
 def intervals_merge(intervals: Iterable[Interval]) -> list[Interval]:
-    """Sorted, disjoint, non-touching union of the non-empty intervals."""
-    out: list[list[int]] = []
-    for start, end in sorted((int(s), int(e)) for s, e in intervals if e > s):
-        if out and start <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], end)
-        else:
-            out.append([start, end])
-    return [(s, e) for s, e in out]
+    """Sorted, disjoint, non-touching union of the non-empty intervals (whole minutes)."""
+    return working_time_intervals_merge((int(s), int(e)) for s, e in intervals if e > s)
 
 
 def intervals_subtract(base: Sequence[Interval], holes: Iterable[Interval]) -> list[Interval]:
