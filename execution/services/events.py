@@ -28,8 +28,11 @@ from core.events import emit
 from core.exceptions import StateConflict
 from core.roles import Role, user_has_role
 from planning.models import OrderOperation, ProductionOrder
+from planning.services.operations import operation_status_post, operations_ready
 from planning.services.orders import production_order_complete, production_order_start
+from planning.services.quantities import quantities_post
 from resources.models import Equipment, Item, MaterialLot, Operator, SerialUnit
+from resources.services.tracking import material_lot_obtain, serial_unit_obtain
 
 from ..models import LabourBooking, ProductionEvent, Task
 
@@ -448,13 +451,12 @@ class DbLookup(Lookup):
 
     def unit(self, item: Item, code: str, *, create: bool) -> SerialUnit | None:
         if create:
-            # get_or_create: another order of the same item may create it at the same time.
-            return SerialUnit.objects.get_or_create(item=item, serial=code)[0]
+            return serial_unit_obtain(item=item, serial=code)
         return SerialUnit.objects.filter(item=item, serial=code).first()
 
     def lot(self, item: Item, code: str, *, create: bool) -> MaterialLot | None:
         if create:
-            return MaterialLot.objects.get_or_create(item=item, code=code)[0]
+            return material_lot_obtain(item=item, code=code)
         return MaterialLot.objects.filter(item=item, code=code).first()
 
     def gates(self, *, task: Task, kind: str, unit, lot) -> None:
@@ -568,31 +570,30 @@ def _record(event_id: str, kind: str, data: dict, by, source: str) -> EventResul
     if task_fields:
         Task.objects.filter(pk=task.pk).update(**task_fields)
 
-    op_fields: dict = {}
+    op_status: dict = {}
     if kind == ProductionEvent.Kind.START and task.operation.status not in (
         OrderOperation.Status.IN_PROGRESS,
     ):
-        op_fields["status"] = OrderOperation.Status.IN_PROGRESS
-        op_fields["actual_start"] = task.operation.actual_start or occurred
-        if equipment:
-            op_fields["equipment"] = equipment
+        op_status["status"] = OrderOperation.Status.IN_PROGRESS
+        op_status["actual_start"] = task.operation.actual_start or occurred
+        op_status["equipment"] = equipment
     if kind == ProductionEvent.Kind.PAUSE:
-        op_fields["status"] = OrderOperation.Status.PAUSED
+        op_status["status"] = OrderOperation.Status.PAUSED
     if kind == ProductionEvent.Kind.RESUME:
-        op_fields["status"] = OrderOperation.Status.IN_PROGRESS
+        op_status["status"] = OrderOperation.Status.IN_PROGRESS
     if kind == ProductionEvent.Kind.COMPLETE:
-        op_fields["status"] = OrderOperation.Status.DONE
-        op_fields["actual_end"] = occurred
-    if good or scrap:
-        op_fields["quantity_done"] = F("quantity_done") + good
-        op_fields["quantity_scrap"] = F("quantity_scrap") + scrap
-    if op_fields:
-        OrderOperation.objects.filter(pk=task.operation_id).update(**op_fields)
+        op_status["status"] = OrderOperation.Status.DONE
+        op_status["actual_end"] = occurred
+    if op_status:
+        operation_status_post(operation_id=task.operation_id, **op_status)
 
-    last_sequence = max(order.operations.values_list("sequence", flat=True))
-    if (good or scrap) and task.operation.sequence == last_sequence:
-        ProductionOrder.objects.filter(pk=order.pk).update(
-            quantity_done=F("quantity_done") + good, quantity_scrap=F("quantity_scrap") + scrap
+    # The task's row is locked (event_validate); planning locks the operation, then the order.
+    if good or scrap:
+        last_sequence = max(order.operations.values_list("sequence", flat=True))
+        on_order = task.operation.sequence == last_sequence
+        quantities_post(
+            operations={task.operation_id: (good, scrap)},
+            orders={order.pk: (good, scrap)} if on_order else None,
         )
     if kind == ProductionEvent.Kind.START and order.status == ProductionOrder.Status.RELEASED:
         # Lock the order and look again: two tasks of one order starting at the same time
@@ -627,9 +628,7 @@ def _ready_next(task: Task) -> None:
     )
     if nxt is not None and nxt.status == Task.Status.QUEUED:
         Task.objects.filter(pk=nxt.pk, status=Task.Status.QUEUED).update(status=Task.Status.READY)
-        OrderOperation.objects.filter(
-            pk=nxt.operation_id, status=OrderOperation.Status.PENDING
-        ).update(status=OrderOperation.Status.READY)
+        operations_ready(operation_ids=[nxt.operation_id])
 
 
 def events_record(

@@ -41,14 +41,18 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
+from core.counters import counters_add
 from core.events import emit
 from planning.models import OrderOperation, ProductionOrder
+from planning.services.operations import operations_ready
+from planning.services.quantities import quantities_post
 from resources.models import Equipment, Item, MaterialLot, Operator, SerialUnit
+from resources.services.tracking import material_lots_create, serial_units_create
 
 from ..models import ProductionEvent, Task
 from . import events as ev
@@ -438,9 +442,9 @@ class _Run(ev.Lookup):
 
     def write(self) -> None:
         if self.new_units:
-            SerialUnit.objects.bulk_create(self.new_units)
+            serial_units_create(units=self.new_units)
         if self.new_lots:
-            MaterialLot.objects.bulk_create(self.new_lots)
+            material_lots_create(lots=self.new_lots)
         if not self.rows:
             return
         for event, row, unit, lot in self.rows:
@@ -449,11 +453,10 @@ class _Run(ev.Lookup):
             if lot is not None:
                 event.lot_id = row["lot_id"] = lot.pk
         _insert_events(self.rows)
-        # The tasks are locked already; operations, then orders, are locked in key order
-        # before one UPDATE each adds the run's sums.
-        _add_quantities(Task, "quantity_good", self.task_qty, lock=False)
-        _add_quantities(OrderOperation, "quantity_done", self.operation_qty, lock=True)
-        _add_quantities(ProductionOrder, "quantity_done", self.order_qty, lock=True)
+        # The tasks are locked already; planning locks operations, then orders, in key
+        # order before one UPDATE each adds the run's sums.
+        counters_add(Task, self.task_qty, good_field="quantity_good", lock=False)
+        quantities_post(operations=self.operation_qty, orders=self.order_qty)
         if self.made_something:
             nexts = {self._next_task(self.tasks[pk]) for pk in self.made_something} - {None}
             queued = list(
@@ -465,9 +468,7 @@ class _Run(ev.Lookup):
                 Task.objects.filter(
                     pk__in=[pk for pk, _op in queued], status=Task.Status.QUEUED
                 ).update(status=Task.Status.READY)
-                OrderOperation.objects.filter(
-                    pk__in=[op for _pk, op in queued], status=OrderOperation.Status.PENDING
-                ).update(status=OrderOperation.Status.READY)
+                operations_ready(operation_ids=[op for _pk, op in queued])
         # One domain event for the run (as `event_record` writes one for its transaction).
         emit(ev.EVENTS_RECORDED, {"events": self.payloads}, dispatch_on_commit=False)
 
@@ -507,45 +508,6 @@ def _event_instance(row: dict, plain: bool) -> ProductionEvent:
 _EVENT_FIELDS = ProductionEvent._meta.concrete_fields
 _EVENT_DEFAULTS = {f.attname: None if f.primary_key else f.get_default() for f in _EVENT_FIELDS}
 _EVENT_CALLABLE_DEFAULTS = [f for f in _EVENT_FIELDS if f.has_default() and callable(f.default)]
-
-
-def _add_quantities(model, good_field: str, totals: dict, *, lock: bool) -> None:
-    """Add each row's (good, scrap) sums with F() semantics: quantity = quantity + sum;
-    with `lock`, the rows are locked in key order first."""
-    if not totals:
-        return
-    pks = sorted(totals)
-    if connection.vendor != "postgresql":
-        if lock:
-            list(model.objects.select_for_update(no_key=True).filter(pk__in=pks).order_by("pk"))
-        for pk in pks:
-            good, scrap = totals[pk]
-            model.objects.filter(pk=pk).update(
-                **{good_field: F(good_field) + good}, quantity_scrap=F("quantity_scrap") + scrap
-            )
-        return
-    # One statement (the ORM's CASE … WHEN costs more to build than to run); the locks in
-    # key order come from the materialized SELECT … FOR NO KEY UPDATE it joins (see _load).
-    qn = connection.ops.quote_name
-    meta = model._meta
-    table, key = qn(meta.db_table), qn(meta.pk.column)
-    good_col, scrap_col = qn(meta.get_field(good_field).column), qn("quantity_scrap")
-    values = ", ".join(["(%s, %s::numeric, %s::numeric)"] * len(pks))
-    params = [x for pk in pks for x in (pk, totals[pk][0], totals[pk][1])]
-    locked = (
-        f"WITH locked AS MATERIALIZED (SELECT {key} FROM {table} WHERE {key} = ANY(%s) "
-        f"ORDER BY {key} FOR NO KEY UPDATE) "
-        if lock
-        else ""
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{locked}UPDATE {table} AS t SET {good_col} = t.{good_col} + v.good, "
-            f"{scrap_col} = t.{scrap_col} + v.scrap "
-            f"FROM (VALUES {values}) AS v(id, good, scrap) WHERE t.{key} = v.id"
-            + (f" AND t.{key} IN (SELECT {key} FROM locked)" if lock else ""),
-            ([pks] if lock else []) + params,
-        )
 
 
 # --- inserting many rows ------------------------------------------------------------------

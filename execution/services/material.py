@@ -16,6 +16,7 @@ from planning.models import ProductionOrder, PurchaseRequisition
 from planning.services.mrp import requisition_number_next
 from resources.models import Item, MaterialLot, StockBalance, StockLocation
 from resources.services.stock import stock_move_record
+from resources.services.tracking import material_lot_obtain
 
 from ..models import IssueApproval, MaterialIssue, MaterialRequirement, MaterialShortage
 from .alerts import alert_raise
@@ -308,7 +309,7 @@ def barcode_receipt(*, barcode: str, location: StockLocation, external_id: str, 
         raise ValidationError({"barcode": "The label's quantity must be above zero."})
     lot = None
     if lot_code:
-        lot, _ = MaterialLot.objects.get_or_create(item=item, code=lot_code)
+        lot = material_lot_obtain(item=item, code=lot_code)
     return stock_move_record(
         item=item,
         location=location,

@@ -12,6 +12,7 @@ from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
 from planning.models import OrderOperation, ProductionOrder
+from planning.services.operations import operation_equipment_set, operations_ready
 from planning.services.orders import on_transition
 from resources.models import Equipment, Operator, OperatorSkill, ShiftAssignment
 from resources.selectors.calendar import equipment_available_minutes, work_center_shift_day
@@ -44,9 +45,7 @@ def tasks_create_for_order(order: ProductionOrder, by=None) -> list[Task]:
         ]
     )
     if operations:
-        OrderOperation.objects.filter(
-            pk=operations[0].pk, status=OrderOperation.Status.PENDING
-        ).update(status=OrderOperation.Status.READY)
+        operations_ready(operation_ids=[operations[0].pk])
     for task in tasks:
         task_auto_assign(task=task)
     requirements_create(order=order, by=by)
@@ -233,7 +232,7 @@ def dispatch_next(*, equipment: Equipment, by=None) -> Task | None:
         reason = f"{chosen}: its other machines are {elsewhere:.0%} loaded"
     with transaction.atomic():
         Task.objects.filter(pk=chosen.pk).update(equipment=equipment)
-        OrderOperation.objects.filter(pk=chosen.operation_id).update(equipment=equipment)
+        operation_equipment_set(operation=chosen.operation, equipment=equipment)
         DispatchDecision.objects.create(
             equipment=equipment,
             task=chosen,

@@ -38,7 +38,9 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.events import emit
 from execution.models import ProductionEvent, Task
-from planning.models import OrderOperation, ProductionOrder
+from execution.services.counters import task_lock, task_quantities_post
+from planning.models import OrderOperation
+from planning.services.quantities import operation_lock, order_lock, quantities_post
 
 from ..models import Disposition, InspectionRecord
 from ..selectors.inspections import target_code
@@ -105,26 +107,13 @@ def _scrap_postings(record: InspectionRecord) -> list[ScrapPosting]:
 def _counters_lock(record: InspectionRecord) -> tuple[Task | None, OrderOperation, bool]:
     """Lock the inspected operation's task and operation; also says whether the operation
     is the order's last (whose counters the order's follow)."""
-    # Lock in the order the production events take them: task → operation → order. NO KEY
-    # UPDATE, as their UPDATEs take (the events' inserts only need KEY SHARE on the task).
-    # No default ordering: it would join other tables into the FOR UPDATE.
-    task = (
-        Task.objects.select_for_update(of=("self",), no_key=True)
-        .filter(operation_id=record.operation_id)
-        .order_by()
-        .first()
-    )
-    operation = (
-        OrderOperation.objects.select_for_update(no_key=True).order_by().get(pk=record.operation_id)
-    )
+    # Lock in the order the production events take them: task → operation → order.
+    task = task_lock(operation_id=record.operation_id)
+    operation = operation_lock(operation_id=record.operation_id)
     last_sequence = max(
         OrderOperation.objects.filter(order_id=record.order_id).values_list("sequence", flat=True)
     )
     return task, operation, operation.sequence == last_sequence
-
-
-def _order_lock(order_id: int) -> ProductionOrder:
-    return ProductionOrder.objects.select_for_update(no_key=True).order_by().get(pk=order_id)
 
 
 def scrap_post(*, record: InspectionRecord, disposition: Disposition) -> dict:
@@ -133,7 +122,7 @@ def scrap_post(*, record: InspectionRecord, disposition: Disposition) -> dict:
     and keep on the `disposition` what moved and where. Returns what was scrapped and moved,
     for the audit trail."""
     task, operation, last = _counters_lock(record)
-    order = _order_lock(record.order_id) if last else None
+    order = order_lock(order_id=record.order_id) if last else None
     target = {"unit_id": record.unit_id} if record.unit_id else {"lot_id": record.lot_id}
     code = target_code(record)
     events = ProductionEvent.objects.filter(order_id=record.order_id, **target)
@@ -203,17 +192,11 @@ def scrap_post(*, record: InspectionRecord, disposition: Disposition) -> dict:
             )
     if moved > 0:
         if task is not None:
-            Task.objects.filter(pk=task.pk).update(
-                quantity_good=F("quantity_good") - moved, quantity_scrap=F("quantity_scrap") + moved
-            )
-        OrderOperation.objects.filter(pk=operation.pk).update(
-            quantity_done=F("quantity_done") - moved, quantity_scrap=F("quantity_scrap") + moved
+            task_quantities_post(tasks={task.pk: (-moved, moved)})
+        quantities_post(
+            operations={operation.pk: (-moved, moved)},
+            orders={order.pk: (-moved, moved)} if order is not None else None,
         )
-        if order is not None:
-            ProductionOrder.objects.filter(pk=order.pk).update(
-                quantity_done=F("quantity_done") - moved,
-                quantity_scrap=F("quantity_scrap") + moved,
-            )
     # Under the counter locks, with the counters: what a correction moves back.
     disposition.quantity_moved = moved
     disposition.moved_task = task
@@ -275,7 +258,7 @@ def scrap_reverse(*, record: InspectionRecord, correction: InspectionRecord, by)
     to_reverse = [p for p in postings if not p.reversed]
     order = None
     if any(p.order_id == record.order_id for p in to_reverse):
-        order = _order_lock(record.order_id)
+        order = order_lock(order_id=record.order_id)
     # What each counter holds as scrap: no move back takes it below zero.
     room = {
         "task": task.quantity_scrap if task is not None else Decimal(0),
@@ -340,20 +323,11 @@ def scrap_reverse(*, record: InspectionRecord, correction: InspectionRecord, by)
         p.disposition.quantity_moved_back = back
         p.disposition.save(update_fields=["moved_back_at", "quantity_moved_back"])
     if back_on["task"] > 0:
-        Task.objects.filter(pk=task.pk).update(
-            quantity_good=F("quantity_good") + back_on["task"],
-            quantity_scrap=F("quantity_scrap") - back_on["task"],
-        )
-    if back_on["operation"] > 0:
-        OrderOperation.objects.filter(pk=operation.pk).update(
-            quantity_done=F("quantity_done") + back_on["operation"],
-            quantity_scrap=F("quantity_scrap") - back_on["operation"],
-        )
-    if back_on["order"] > 0:
-        ProductionOrder.objects.filter(pk=order.pk).update(
-            quantity_done=F("quantity_done") + back_on["order"],
-            quantity_scrap=F("quantity_scrap") - back_on["order"],
-        )
+        task_quantities_post(tasks={task.pk: (back_on["task"], -back_on["task"])})
+    quantities_post(
+        operations={operation.pk: (back_on["operation"], -back_on["operation"])},
+        orders={order.pk: (back_on["order"], -back_on["order"])} if order is not None else None,
+    )
     emit(
         "quality.scrap.reversed",
         {

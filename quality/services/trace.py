@@ -39,6 +39,7 @@ from core.roles import Role
 from execution.models import ProductionEvent
 from planning.models import ProductionOrder
 from resources.models import Item, MaterialLot, SerialUnit
+from resources.services.tracking import material_lots_create, serial_units_create
 
 from ..models import TraceCode
 from ..selectors.genealogy import TraceTarget, trace_find
@@ -200,13 +201,13 @@ def trace_codes_issue_for_order(
         _lock_item(item)
         codes = _free_codes(item, trace_code_prefix(item), count)
         if item.tracking == Item.Tracking.SERIAL:
-            units = SerialUnit.objects.bulk_create([SerialUnit(item=item, serial=c) for c in codes])
+            units = serial_units_create(units=[SerialUnit(item=item, serial=c) for c in codes])
             rows = [
                 TraceCode(code=c, item=item, unit=u, order=locked)
                 for c, u in zip(codes, units, strict=True)
             ]
         else:
-            lots = MaterialLot.objects.bulk_create([MaterialLot(item=item, code=c) for c in codes])
+            lots = material_lots_create(lots=[MaterialLot(item=item, code=c) for c in codes])
             rows = [
                 TraceCode(code=c, item=item, lot=lot, order=locked)
                 for c, lot in zip(codes, lots, strict=True)

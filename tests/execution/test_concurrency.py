@@ -381,7 +381,7 @@ def test_order_locks_let_foreign_key_checks_through(plain_orders):
     any order. FOR UPDATE conflicts with KEY SHARE, so (order 1 locked, order 2 key-shared,
     each waiting for the other) PostgreSQL would detect a deadlock; the run takes FOR NO
     KEY UPDATE, as an UPDATE does, which lets KEY SHARE through."""
-    from execution.services import ingest
+    from planning.services.quantities import quantities_post
 
     first, second = sorted(plain_orders, key=lambda o: o.pk)
     barrier = threading.Barrier(2)
@@ -397,11 +397,8 @@ def test_order_locks_let_foreign_key_checks_through(plain_orders):
         else:
             barrier.wait(timeout=30)
             with transaction.atomic():
-                ingest._add_quantities(
-                    ProductionOrder,
-                    "quantity_done",
-                    {first.pk: [Decimal(1), Decimal(0)], second.pk: [Decimal(2), Decimal(0)]},
-                    lock=True,
+                quantities_post(
+                    orders={first.pk: [Decimal(1), Decimal(0)], second.pk: [Decimal(2), Decimal(0)]}
                 )
 
     in_threads(work, n=2)  # a deadlock would raise in one of them

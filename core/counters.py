@@ -1,0 +1,102 @@
+"""Adding to quantity counters with F() semantics: quantity = quantity + delta.
+
+The primitive under the owners' counter services (planning's `quantities_post` for
+operations and orders, execution's for tasks): each owner passes its own model and decides
+the lock order; this module only knows how to add a (good, scrap) pair to many rows at
+once without losing a concurrent writer's count, and that a counter never goes below zero.
+"""
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.db import connection, models, transaction
+
+from .exceptions import StateConflict
+
+Deltas = Mapping[int, tuple[Decimal, Decimal] | list[Decimal]]
+
+
+def counters_add(
+    model: type[models.Model],
+    totals: Deltas,
+    *,
+    good_field: str,
+    scrap_field: str = "quantity_scrap",
+    lock: bool,
+) -> None:
+    """Add each row's (good, scrap) deltas to its two counters, rows in key order; with
+    `lock`, the rows are first locked in key order (SELECT … FOR NO KEY UPDATE), so that two
+    writers of several rows never wait for each other crosswise. A single row needs no
+    separate lock: its UPDATE takes it.
+
+    A delta may be negative (a scrap moves good to scrap); a row whose counter would go
+    below zero is refused: StateConflict names it, and the rows changed before it are
+    rolled back (a savepoint, taken only when some delta is negative)."""
+    pks = sorted(pk for pk, (good, scrap) in totals.items() if good or scrap)
+    if not pks:
+        return
+    guard = any(totals[pk][0] < 0 or totals[pk][1] < 0 for pk in pks)
+    if guard:
+        with transaction.atomic():
+            _add(model, totals, pks, good_field, scrap_field, lock, guard)
+    else:
+        _add(model, totals, pks, good_field, scrap_field, lock, guard)
+
+
+def _add(model, totals, pks, good_field, scrap_field, lock, guard) -> None:
+    meta = model._meta
+    if connection.vendor != "postgresql":
+        if lock and len(pks) > 1:
+            list(model.objects.select_for_update(no_key=True).filter(pk__in=pks).order_by("pk"))
+        for pk in pks:
+            good, scrap = totals[pk]
+            rows = model.objects.filter(pk=pk)
+            if guard:
+                rows = rows.filter(**{f"{good_field}__gte": -good, f"{scrap_field}__gte": -scrap})
+            changed = rows.update(
+                **{
+                    good_field: models.F(good_field) + good,
+                    scrap_field: models.F(scrap_field) + scrap,
+                }
+            )
+            if guard and not changed:
+                _refuse(model, [pk], good_field, scrap_field)
+        return
+    # One statement (the ORM's CASE … WHEN costs more to build than to run); the locks in
+    # key order come from the materialized SELECT … FOR NO KEY UPDATE it joins.
+    qn = connection.ops.quote_name
+    table, key = qn(meta.db_table), qn(meta.pk.column)
+    good_col = qn(meta.get_field(good_field).column)
+    scrap_col = qn(meta.get_field(scrap_field).column)
+    values = ", ".join(["(%s, %s::numeric, %s::numeric)"] * len(pks))
+    params = [x for pk in pks for x in (pk, totals[pk][0], totals[pk][1])]
+    lock = lock and len(pks) > 1
+    locked = (
+        f"WITH locked AS MATERIALIZED (SELECT {key} FROM {table} WHERE {key} = ANY(%s) "
+        f"ORDER BY {key} FOR NO KEY UPDATE) "
+        if lock
+        else ""
+    )
+    where = f" AND t.{key} IN (SELECT {key} FROM locked)" if lock else ""
+    if guard:
+        where += f" AND t.{good_col} + v.good >= 0 AND t.{scrap_col} + v.scrap >= 0"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{locked}UPDATE {table} AS t SET {good_col} = t.{good_col} + v.good, "
+            f"{scrap_col} = t.{scrap_col} + v.scrap "
+            f"FROM (VALUES {values}) AS v(id, good, scrap) WHERE t.{key} = v.id{where}"
+            + (f" RETURNING t.{key}" if guard else ""),
+            ([pks] if lock else []) + params,
+        )
+        if guard:
+            changed = {pk for (pk,) in cursor.fetchall()}
+            if len(changed) < len(pks):
+                _refuse(model, [pk for pk in pks if pk not in changed], good_field, scrap_field)
+
+
+def _refuse(model, pks: list[int], good_field: str, scrap_field: str) -> None:
+    name = model._meta.verbose_name
+    raise StateConflict(
+        f"The {good_field} or {scrap_field} of {name} {', '.join(map(str, pks))} would go "
+        "below zero: refused."
+    )
