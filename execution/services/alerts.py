@@ -32,9 +32,16 @@ from core.numbering import number_next
 from core.roles import Role, user_has_role
 from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition, SalesOrder
 from planning.services.mrp import requisition_number_next
+from planning.services.operations import (
+    operation_equipment_set,
+    operation_unblock,
+    operations_block,
+)
+from planning.services.sales_orders import sales_order_delay_set
 from planning.services.schedule import schedule_run_start
 from resources.models import Equipment
 from resources.selectors.calendar import equipment_available_minutes
+from resources.services.equipment import equipment_status_set
 
 from ..models import (
     SEVERITY_RANK,
@@ -210,9 +217,7 @@ def _block(alert: WorkAlert, tasks: list[Task], until) -> None:
     """Block tasks; the scheduler keeps their operations after `until`."""
     ids = [t.pk for t in tasks]
     Task.objects.filter(pk__in=ids).update(status=Task.Status.BLOCKED)
-    OrderOperation.objects.filter(task__in=ids).exclude(status=OrderOperation.Status.DONE).update(
-        status=OrderOperation.Status.BLOCKED, blocked_until=until
-    )
+    operations_block(operation_ids={t.operation_id for t in tasks}, until=until)
     alert.blocked_tasks.add(*ids)
 
 
@@ -301,10 +306,8 @@ def _sales_delays_refresh(order_ids: set[int]) -> None:
             for row in alert.impact.get("orders", []):
                 if row.get("sales_order") == so.number and row.get("delay_minutes", 0) > worst:
                     worst = row["delay_minutes"]
-                    note = f"{alert.number}: {alert.get_alert_type_display().lower()} — {alert.description}"[
-                        :300
-                    ]
-        SalesOrder.objects.filter(pk=so.pk).update(expected_delay_minutes=worst, delay_note=note)
+                    note = f"{alert.number}: {alert.get_alert_type_display().lower()} — {alert.description}"
+        sales_order_delay_set(sales_order=so, minutes=worst, note=note)
 
 
 def _impact(alert: WorkAlert, tasks: list[Task], delay_for) -> dict:
@@ -326,7 +329,7 @@ def _impact(alert: WorkAlert, tasks: list[Task], delay_for) -> dict:
 
 def _fault_effects(alert: WorkAlert, rule: AlertRule) -> None:
     equipment = alert.equipment
-    Equipment.objects.filter(pk=equipment.pk).update(status=Equipment.Status.FAULT)
+    equipment_status_set(equipment=equipment, status=Equipment.Status.FAULT)
     tasks = list(
         Task.objects.filter(
             equipment=equipment,
@@ -511,9 +514,7 @@ def _unblock(alert: WorkAlert) -> list[Task]:
             status=status,
             pause_reason="" if status != Task.Status.PAUSED else f"Was blocked by {alert.number}",
         )
-        OrderOperation.objects.filter(pk=task.operation_id).update(
-            status=op_status, blocked_until=None
-        )
+        operation_unblock(operation_id=task.operation_id, status=op_status)
         released.append(task)
     return released
 
@@ -543,9 +544,8 @@ def alert_move_to_backup(*, alert: WorkAlert, backup: Equipment, by=None) -> Wor
     with transaction.atomic():
         locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
         for task in tasks:
-            task.operation.eligible_equipment.add(backup)
             Task.objects.filter(pk=task.pk).update(equipment=backup)
-            OrderOperation.objects.filter(pk=task.operation_id).update(equipment=backup)
+            operation_equipment_set(operation=task.operation, equipment=backup, eligible=True)
         released = _unblock(locked)
         wait = option["wait_minutes"]
         locked.impact["orders"] = _impact(
@@ -629,9 +629,7 @@ def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert
                 status__in=(WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED),
             ).exists()
             if not others:
-                Equipment.objects.filter(pk=locked.equipment_id).update(
-                    status=Equipment.Status.RUNNING
-                )
+                equipment_status_set(equipment=locked.equipment_id, status=Equipment.Status.RUNNING)
         if locked.shortage_id:
             MaterialShortage.objects.filter(pk=locked.shortage_id).update(
                 status=MaterialShortage.Status.RESOLVED, resolved_at=timezone.now()

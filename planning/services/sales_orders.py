@@ -1,0 +1,23 @@
+"""Writes on sales orders: the expected delay that the people who talk to the customer see.
+
+Execution works the delay out from its open exceptions (the largest delay they put on any
+production order of the sales order) and posts it here, with a note naming the exception;
+a delay of 0 and a blank note clear it.
+"""
+
+from django.core.exceptions import ValidationError
+
+from ..models import SalesOrder
+
+DELAY_NOTE_MAX = SalesOrder._meta.get_field("delay_note").max_length
+
+
+def sales_order_delay_set(*, sales_order: SalesOrder | int, minutes: int, note: str = "") -> None:
+    """Set a sales order's expected delay in minutes and its note (cut to the column's 300
+    characters); one UPDATE inside the caller's transaction."""
+    if minutes < 0:
+        raise ValidationError({"expected_delay_minutes": "A delay is not negative."})
+    pk = sales_order if isinstance(sales_order, int) else sales_order.pk
+    SalesOrder.objects.filter(pk=pk).update(
+        expected_delay_minutes=minutes, delay_note=note[:DELAY_NOTE_MAX]
+    )
