@@ -100,7 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.navigation.navigation",
-                "execution.context_processors.unread_notifications",
+                "core.context_processors.unread_notifications",
             ],
         },
     },

@@ -1,4 +1,5 @@
-"""Primitives every app uses: the domain-event outbox, the audit trail, document counters."""
+"""Primitives every app uses: the domain-event outbox, the audit trail, document counters,
+notifications."""
 
 from django.conf import settings
 from django.db import models
@@ -61,3 +62,31 @@ class DocumentCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}{self.last_value}"
+
+
+class Notification(models.Model):
+    """An in-app message to a person (also sent by e-mail), with a link to what it is about."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    text = models.CharField(max_length=300)
+    url = models.CharField(
+        max_length=200, blank=True, help_text="Where to look: the page of what it is about."
+    )
+    link_text = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The link's words (an exception's number); “Open” when blank.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # Made by execution's migrations, when notifications were only about its exceptions.
+        db_table = "execution_notification"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"], name="execution_n_user_id_7cb4a3_idx")]
+
+    def __str__(self) -> str:
+        return f"To {self.user_id}: {self.text[:40]}"

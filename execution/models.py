@@ -611,27 +611,3 @@ class AlertStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id} {self.kind} {self.at:%H:%M}"
-
-
-class Notification(models.Model):
-    """An in-app message to a person (also sent by e-mail)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    alert = models.ForeignKey(
-        WorkAlert, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    text = models.CharField(max_length=300)
-    url = models.CharField(
-        max_length=200, blank=True, help_text="Where to look (a page), when not an exception."
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "read_at"])]
-
-    def __str__(self) -> str:
-        return f"To {self.user_id}: {self.text[:40]}"

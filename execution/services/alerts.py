@@ -21,13 +21,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.notifications import people_notify
 from core.numbering import number_next
 from core.roles import Role, user_has_role
 from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition, SalesOrder
@@ -49,7 +50,6 @@ from ..models import (
     AlertStep,
     AlertType,
     MaterialShortage,
-    Notification,
     Severity,
     Task,
     WorkAlert,
@@ -94,27 +94,18 @@ def _recipients(alert: WorkAlert) -> list:
     return list(users.distinct())
 
 
-def people_notify(users: list, text: str, *, subject: str, alert=None, url: str = "") -> None:
-    """An in-app notification for each of `users` (about an exception, or linking a page)
-    and one e-mail to those with an address, sent after commit: a rolled-back change sends
-    nothing."""
-    Notification.objects.bulk_create(
-        [Notification(user=u, alert=alert, text=text[:300], url=url) for u in users]
-    )
-    emails = [u.email for u in users if u.email]
-    if emails:
-        body = f"{text}\n{url}" if url else text
-        transaction.on_commit(
-            lambda: send_mail(
-                subject, body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
-            )
-        )
-
-
 def _notify(alert: WorkAlert, text: str) -> None:
+    """Tell the exception's handlers (its handler, else everyone with its role), with a link
+    to its page."""
     recipients = _recipients(alert)
     subject = f"[ClosedLoop] {alert.number} {alert.get_severity_display()}: {alert.get_alert_type_display()}"
-    people_notify(recipients, text, subject=subject, alert=alert)
+    people_notify(
+        recipients,
+        text,
+        subject=subject,
+        url=reverse("execution:alert_detail", args=[alert.pk]),
+        link_text=alert.number,
+    )
     names = (
         ", ".join(u.username for u in recipients) or f"nobody holds the role {alert.handler_role}"
     )

@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from core.events import emit
+from core.notifications import people_notify
 from core.roles import Role
 from planning.models import OrderOperation, ProductionOrder
 
@@ -67,7 +68,6 @@ from ..selectors.progress import (
     progress_rows,
     work_center_calendars,
 )
-from .alerts import people_notify
 
 # Calendars are loaded for the planned windows in view and this far past now; predictions
 # beyond it run in wall time (see WorkingCalendar).

@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone
 
-from execution.models import Notification, Task, WorkAlert
+from core.models import Notification
+from execution.models import Task, WorkAlert
 from execution.services.alerts import alerts_escalate
 from planning.models import (
     OrderOperation,
@@ -109,7 +110,11 @@ def test_scenario_1_cnc_fault_backup_and_delay_drops_to_one_hour(
     mine = next(r for r in alert["impact"]["orders"] if r["order"] == "MO-2026-00001")
     assert mine["delay_minutes"] == 240 and mine["sales_order"] == "SO-2026-0001"
     assert SalesOrder.objects.get(number="SO-2026-0001").expected_delay_minutes == 240
-    assert Notification.objects.filter(user__username="sunqi", alert_id=alert["id"]).exists()
+    assert Notification.objects.filter(
+        user__username="sunqi",
+        url=f"/execution/exceptions/{alert['id']}/",
+        link_text=alert["number"],
+    ).exists()
     assert any("EX-" in m.subject for m in mail.outbox)
 
     sunqi = api_as("sunqi")
@@ -256,7 +261,9 @@ def test_escalation_when_the_deadline_passes(demo_plant, api_as):
     alert.refresh_from_db()
     assert alert.handler_role == "plant_manager" and alert.escalation_level == 1
     assert alert.ack_deadline == later + timedelta(minutes=60)
-    assert Notification.objects.filter(user__username="qianyi", alert=alert).exists()
+    assert Notification.objects.filter(
+        user__username="qianyi", url=f"/execution/exceptions/{alert.pk}/", link_text=alert.number
+    ).exists()
     assert alerts_escalate(now=later) == 0  # running it twice changes nothing
     assert (
         api_as("sunqi").post(f"/api/v1/execution/exceptions/{alert.pk}/acknowledge/").status_code

@@ -1,4 +1,4 @@
-from .models import Notification
+from .notifications import notifications_unread_count
 
 
 def unread_notifications(request):
@@ -6,6 +6,4 @@ def unread_notifications(request):
     user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
         return {}
-    return {
-        "unread_notifications": Notification.objects.filter(user=user, read_at__isnull=True).count()
-    }
+    return {"unread_notifications": notifications_unread_count(user=user)}
