@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from resources.models import Item
+from resources.services.items import items_low_level_code_set
 
 from ..engines.bomgraph import bom_find_cycle, bom_low_level_codes
 from ..models import BomLine
@@ -34,7 +35,7 @@ def bom_low_level_codes_update() -> int:
             if item.low_level_code != new:
                 item.low_level_code = new
                 changed.append(item)
-        Item.objects.bulk_update(changed, ["low_level_code"])
+        items_low_level_code_set(items=changed)
     return len(changed)
 
 

@@ -33,7 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 from import_export.results import RowResult
 
-from core.models import AuditEntry
+from core.audit import audit_record
 from resources.resources import (
     CSV,
     XLSX,
@@ -255,11 +255,10 @@ def _import_dataset(
 
 
 def _audit(report: ImportReport, by) -> None:
-    # core.audit.audit_record() wants one model instance; an import is about a file.
-    AuditEntry.objects.create(
-        actor=by if getattr(by, "is_authenticated", False) else None,
+    audit_record(
+        actor=by,
         action=f"masterdata.import.{report.kind}",
-        object_type="file",
+        object_type="file",  # an import is about a file, not one record
         object_id=report.file_name[-64:],
         data={"new": report.new, "updated": report.updated, "unchanged": report.unchanged},
     )

@@ -13,6 +13,7 @@ from core.audit import audit_record
 from core.events import emit
 from core.roles import Role, user_has_role
 from planning.models import RoutingStep
+from planning.services.routings import routing_step_inspection_plan_set
 
 from ..models import Characteristic, InspectionPlan
 
@@ -86,8 +87,7 @@ def inspection_plan_create(
         plan.full_clean()
         plan.save()
         Characteristic.objects.bulk_create(_characteristics_build(plan, characteristics))
-        if routing_step.inspection_plan_ref != code:
-            RoutingStep.objects.filter(pk=routing_step.pk).update(inspection_plan_ref=code)
+        routing_step_inspection_plan_set(routing_step=routing_step, code=code)
         audit_record(actor=by, action="inspection_plan.create", obj=plan)
         emit("quality.plan.created", {"plan_id": plan.pk, "code": code, "version": 1})
     return plan
