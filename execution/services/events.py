@@ -15,17 +15,17 @@ gets the same answer, with the same message, whichever way it came.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from core.events import emit
 from core.exceptions import StateConflict
+from core.parsing import instant_parse
 from core.roles import Role, user_has_role
 from planning.models import OrderOperation, ProductionOrder
 from planning.services.operations import operation_status_post, operations_ready
@@ -35,8 +35,6 @@ from resources.models import Equipment, Item, MaterialLot, Operator, SerialUnit
 from resources.services.tracking import material_lot_obtain, serial_unit_obtain
 
 from ..models import LabourBooking, ProductionEvent, Task
-
-FUTURE_TOLERANCE = timedelta(minutes=5)
 
 # Quantities are stored as numeric(18, 4): more places would be rounded by the database
 # one event at a time, so they are rounded here the same way (half away from zero, as
@@ -120,23 +118,6 @@ def _decimal(data: dict, name: str) -> Decimal:
         raise ValidationError({name: f"must be below {QTY_LIMIT:,.0f}."})
     if value.as_tuple().exponent < QTY_EXPONENT:
         value = value.quantize(QTY_STEP, rounding=ROUND_HALF_UP)
-    return value
-
-
-def _occurred_at(data: dict, now: datetime) -> datetime:
-    raw = data.get("occurred_at")
-    if raw in (None, ""):
-        return now
-    try:
-        value = raw if isinstance(raw, datetime) else parse_datetime(str(raw))
-    except ValueError:  # well formed but not a date (month 13)
-        value = None
-    if value is None:
-        raise ValidationError({"occurred_at": f"{raw!r} is not an ISO 8601 date-time."})
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if value > now + FUTURE_TOLERANCE:
-        raise ValidationError({"occurred_at": f"{value.isoformat()} is in the future."})
     return value
 
 
@@ -305,7 +286,7 @@ def event_validate(
     """Every rule an event must pass, in order; raises what decides its answer."""
     good = _decimal(data, "quantity_good")
     scrap = _decimal(data, "quantity_scrap")
-    occurred = _occurred_at(data, now)
+    occurred = instant_parse(data.get("occurred_at"), now=now, field="occurred_at")
     reason = read_text(data, "reason")
     trace_code = read_text(data, "trace_code")
     task = look.task(data)

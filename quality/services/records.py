@@ -20,13 +20,14 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.parsing import instant_parse
 from core.roles import Role, user_has_role
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import MaterialLot, SerialUnit
 
 from ..models import DefectCode, Disposition, InspectionPlan, InspectionRecord, Measurement
 from ..selectors.inspections import plan_for_operation, target_find
-from ..values import Verdict, inspected_at_parse, measurements_judge
+from ..values import Verdict, measurements_judge
 from .holds import defect_rate_check
 from .scrap import scrap_post, scrap_reverse
 
@@ -177,7 +178,7 @@ def inspection_record(
         unit, lot = target_find(
             operation=operation, trace_code=trace_code, serial=serial, lot=lot_code
         )
-    inspected = inspected_at_parse(inspected_at, timezone.now())
+    inspected = instant_parse(inspected_at, now=timezone.now(), field="inspected_at")
     verdicts = measurements_judge(plan, values)
     defect = _defect_code(defect_code)
     try:
@@ -259,7 +260,7 @@ def inspection_correct(
                 inspected_at=(
                     original.inspected_at
                     if inspected_at in (None, "")
-                    else inspected_at_parse(inspected_at, timezone.now())
+                    else instant_parse(inspected_at, now=timezone.now(), field="inspected_at")
                 ),
                 by=by,
                 corrects=original,

@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from planning.models import OrderOperation
 from quality.models import Characteristic, Disposition, InspectionPlan, InspectionRecord
 from quality.selectors.inspections import inspection_status
 from quality.services.plans import inspection_plan_new_version
-from quality.services.records import inspection_correct
+from quality.services.records import inspection_correct, inspection_record
 from quality.values import judge
 from tests.errors import error_fields, error_messages
 
@@ -154,6 +155,32 @@ def test_bad_targets_are_400_naming_the_field(line):
         assert text in error_messages(answer, field), answer.json()
     missing = line.post(INSPECTIONS, {"external_id": "x", "order": EB_ORDER}, format="json")
     assert missing.status_code == 400 and {"sequence", "values"} <= error_fields(missing)
+    assert not InspectionRecord.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("inspected_at", "text"),
+    [
+        ("2026-13-01T10:00:00+08:00", "is not an ISO 8601 date-time"),  # month 13
+        ("2026-02-30T10:00:00+08:00", "is not an ISO 8601 date-time"),
+        ("yesterday", "is not an ISO 8601 date-time"),
+        ("2099-01-01T10:00:00+08:00", "is in the future"),
+    ],
+)
+def test_an_unreadable_or_future_inspection_time_is_refused_naming_it(line, inspected_at, text):
+    """The service (as the inspection page calls it) reads the time as execution reads an
+    event's: a well-formed text naming no real date is a refusal, never a server error."""
+    operation = OrderOperation.objects.get(order__number=EB_ORDER, sequence=30)
+    with pytest.raises(ValidationError) as refused:
+        inspection_record(
+            external_id="cmm-time",
+            operation=operation,
+            trace_code="EB-0001",
+            values=bore("50"),
+            inspected_at=inspected_at,
+            by=user("zhaoliu"),
+        )
+    assert text in " ".join(refused.value.message_dict["inspected_at"])
     assert not InspectionRecord.objects.exists()
 
 

@@ -1,0 +1,35 @@
+"""Reading values that come from outside (terminals, external systems, machines, forms):
+the one place every app parses them from."""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+# Clocks of terminals and machines run a little ahead of the server's; an instant up to this
+# far in the future is taken as now-ish, not refused.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def instant_parse(raw, *, now: datetime, field: str) -> datetime:
+    """When something happened, as an aware datetime: `now` when `raw` is empty, else an ISO
+    8601 date-time (or a datetime) not later than `now + FUTURE_TOLERANCE`. A naive one is in the
+    plant's time zone (Django's current zone).
+
+    Raises ValidationError naming `field` for text that is not a date-time, including text
+    of the right shape naming no real date (month 13, 30 February), and for an instant in
+    the future."""
+    if raw in (None, ""):
+        return now
+    try:
+        value = raw if isinstance(raw, datetime) else parse_datetime(str(raw))
+    except ValueError:  # well formed but not a date (month 13)
+        value = None
+    if value is None:
+        raise ValidationError({field: f"{raw!r} is not an ISO 8601 date-time."})
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if value > now + FUTURE_TOLERANCE:
+        raise ValidationError({field: f"{value.isoformat()} is in the future."})
+    return value

@@ -1,0 +1,67 @@
+"""Instants from outside (core.parsing.instant_parse): execution's events and quality's
+inspections read them with this one function."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from core.parsing import FUTURE_TOLERANCE, instant_parse
+
+NOW = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+def refusal(raw) -> str:
+    with pytest.raises(ValidationError) as refused:
+        instant_parse(raw, now=NOW, field="occurred_at")
+    assert list(refused.value.message_dict) == ["occurred_at"]
+    return " ".join(refused.value.message_dict["occurred_at"])
+
+
+@pytest.mark.parametrize("raw", [None, ""])
+def test_nothing_given_is_now(raw):
+    assert instant_parse(raw, now=NOW, field="occurred_at") == NOW
+
+
+def test_iso_text_with_an_offset_is_that_instant():
+    parsed = instant_parse("2026-03-04T09:30:00+08:00", now=NOW, field="occurred_at")
+    assert parsed == datetime(2026, 3, 4, 1, 30, tzinfo=UTC)
+
+
+def test_naive_text_is_in_the_plant_zone():
+    parsed = instant_parse("2026-03-04T09:30", now=NOW, field="occurred_at")
+    assert parsed.tzinfo is not None
+    assert parsed == datetime(2026, 3, 4, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def test_a_datetime_is_taken_as_it_is():
+    at = NOW - timedelta(hours=1)
+    assert instant_parse(at, now=NOW, field="occurred_at") is at
+
+
+def test_up_to_the_tolerance_ahead_is_accepted_beyond_it_refused():
+    ahead = NOW + FUTURE_TOLERANCE
+    assert instant_parse(ahead.isoformat(), now=NOW, field="occurred_at") == ahead
+    later = NOW + FUTURE_TOLERANCE + timedelta(seconds=1)
+    assert "is in the future" in refusal(later.isoformat())
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026-13-01T10:00:00",  # month 13: the right shape, no such date
+        "2026-02-30T10:00:00+08:00",
+        "2026-03-04T25:61:00",
+        "yesterday",
+        "12",
+    ],
+)
+def test_text_naming_no_real_instant_is_refused_naming_the_field(raw):
+    assert f"{raw!r} is not an ISO 8601 date-time." in refusal(raw)
+
+
+def test_the_message_names_the_callers_field():
+    with pytest.raises(ValidationError) as refused:
+        instant_parse("2026-13-01T10:00", now=NOW, field="inspected_at")
+    assert list(refused.value.message_dict) == ["inspected_at"]
