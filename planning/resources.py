@@ -12,6 +12,7 @@ from collections import defaultdict, deque
 from django.core.exceptions import ValidationError
 from import_export import fields, widgets
 
+from core.formatting import quantity_format
 from resources.models import Equipment, Item, Skill, WorkCenter
 from resources.resources import (
     CodeForeignKeyWidget,
@@ -22,7 +23,6 @@ from resources.resources import (
     QuantityWidget,
     WholeNumberWidget,
     cell_text,
-    decimal_plain,
     model_field,
 )
 
@@ -32,7 +32,7 @@ from .services import bom_cycle_check, bom_low_level_codes_update
 
 def _shown(value) -> str:
     if hasattr(value, "is_finite"):
-        return decimal_plain(value)
+        return quantity_format(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)

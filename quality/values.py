@@ -1,5 +1,5 @@
-"""Reading, judging and writing measured values: the parsing of what an inspector
-enters, the verdict of each characteristic, and numbers as people write them.
+"""Reading and judging measured values: the parsing of what an inspector enters and the
+verdict of each characteristic (numbers are written back by `core.formatting`).
 
 - A record is judged from its measurements: a measured value passes when
   ``nominal - lower_tolerance <= value <= nominal + upper_tolerance`` (Decimal, limits
@@ -8,41 +8,19 @@ enters, the verdict of each characteristic, and numbers as people write them.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+
+from core.formatting import quantity_format
 
 from .models import Characteristic, InspectionPlan, Measurement
 
-FUTURE_TOLERANCE = timedelta(minutes=5)
 _VALUE_FIELD = Measurement._meta.get_field("value")
 VALUE_PLACES = _VALUE_FIELD.decimal_places
 VALUE_LIMIT = Decimal(10) ** (_VALUE_FIELD.max_digits - _VALUE_FIELD.decimal_places)
 TRUE_WORDS = {"true", "ok", "pass", "yes", "y", "1", "good"}
 FALSE_WORDS = {"false", "nok", "not ok", "fail", "no", "n", "0", "bad"}
-
-
-def fmt_number(value: Decimal | None) -> str:
-    """A Decimal as people write it: 50, 49.9 (no trailing zeros, no exponent)."""
-    if value is None:
-        return ""
-    return format(Decimal(value).normalize(), "f")
-
-
-def inspected_at_parse(raw, now: datetime) -> datetime:
-    if raw in (None, ""):
-        return now
-    value = raw if isinstance(raw, datetime) else parse_datetime(str(raw))
-    if value is None:
-        raise ValidationError({"inspected_at": f"{raw!r} is not an ISO 8601 date-time."})
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if value > now + FUTURE_TOLERANCE:
-        raise ValidationError({"inspected_at": f"{value.isoformat()} is in the future."})
-    return value
 
 
 def _values_dict(values) -> dict:
@@ -102,8 +80,8 @@ class Verdict:
         if c.kind == Characteristic.Kind.VARIABLE:
             unit = f" {c.unit}" if c.unit else ""
             return (
-                f"{c.name} {fmt_number(self.value)}{unit} outside "
-                f"{fmt_number(c.lower_limit)}–{fmt_number(c.upper_limit)}{unit}"
+                f"{c.name} {quantity_format(self.value)}{unit} outside "
+                f"{quantity_format(c.lower_limit)}–{quantity_format(c.upper_limit)}{unit}"
             )
         return f"{c.name}: not ok"
 

@@ -30,6 +30,8 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.results import Result, RowResult
 
+from core.formatting import quantity_format
+
 from .models import Item
 
 NO_HEADER = "(no header)"
@@ -42,12 +44,6 @@ def cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-def decimal_plain(value: Decimal) -> str:
-    """80.0000 → '80', 0.2000 → '0.2': what a person would type."""
-    text = format(value.normalize(), "f")
-    return "0" if text in {"-0", ""} else text
 
 
 # --- widgets -----------------------------------------------------------------------------
@@ -118,7 +114,7 @@ class QuantityWidget(widgets.DecimalWidget):
         if value is None:
             return ""
         if self.coerce_to_string and not kwargs.get("force_native_type"):
-            return decimal_plain(Decimal(value))
+            return quantity_format(value)
         return value
 
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from core.formatting import csv_text, quantity_format
 from core.roles import Role
 from core.views_helpers import htmx_render, role_required
 from planning.models import ProductionOrder
@@ -195,16 +196,6 @@ def _parse_period(request) -> tuple[date, date]:
     return start, end
 
 
-def _text(value) -> str:
-    """A text cell; a leading =, +, - or @ is quoted so a spreadsheet does not run it."""
-    value = "" if value is None else str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-def _qty(value: Decimal) -> str:
-    return format(Decimal(value).normalize(), "f")
-
-
 def _yield(good: Decimal, scrap: Decimal) -> str:
     made = good + scrap
     return f"{(100 * good / made):.2f}" if made > 0 else ""
@@ -251,18 +242,18 @@ def labour_csv(request):
             minutes = (b["ended_at"] - b["started_at"]).total_seconds() / 60
             writer.writerow(
                 [
-                    _text(b["operator__badge"]),
-                    _text(b["operator__name"]),
+                    csv_text(b["operator__badge"]),
+                    csv_text(b["operator__name"]),
                     started.date().isoformat(),
                     started.isoformat(timespec="seconds"),
                     timezone.localtime(b["ended_at"], tz).isoformat(timespec="seconds"),
                     f"{minutes:.1f}",
-                    _text(b["task__order__number"]),
+                    csv_text(b["task__order__number"]),
                     b["task__operation__sequence"],
-                    _text(b["task__operation__name"]),
-                    _text(b["task__operation__work_center__code"]),
-                    _qty(b["quantity_good"]),
-                    _qty(b["quantity_scrap"]),
+                    csv_text(b["task__operation__name"]),
+                    csv_text(b["task__operation__work_center__code"]),
+                    quantity_format(b["quantity_good"]),
+                    quantity_format(b["quantity_scrap"]),
                     _yield(b["quantity_good"], b["quantity_scrap"]),
                 ]
             )
@@ -282,12 +273,12 @@ def labour_csv(request):
     for (badge, name, day), (minutes, good, scrap) in sorted(days.items()):
         writer.writerow(
             [
-                _text(badge),
-                _text(name),
+                csv_text(badge),
+                csv_text(name),
                 day.isoformat(),
                 f"{minutes:.1f}",
-                _qty(good),
-                _qty(scrap),
+                quantity_format(good),
+                quantity_format(scrap),
                 _yield(good, scrap),
             ]
         )

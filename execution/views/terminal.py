@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import StateConflict
+from core.formatting import quantity_format
 from core.models import AuditEntry
 from core.views_helpers import htmx_render, whole_number
 from resources.models import Item, MaterialLot, Operator, StockBalance
@@ -95,12 +96,6 @@ FIELD_LABELS = {
     "operator": "Operator",
     "event_id": "Form",
 }
-
-
-def _qty(value) -> str:
-    """A quantity as people write it: 100, 2.5 (no trailing zeros, no exponent)."""
-    value = Decimal(value).normalize()
-    return format(value, "f")
 
 
 def errors_text(errors: dict | ValidationError) -> str:
@@ -396,9 +391,9 @@ def _event_message(action: str, event: ProductionEvent, duplicate: bool) -> str:
         return "Completed."
     parts = []
     if event.quantity_good:
-        parts.append(f"{_qty(event.quantity_good)} good")
+        parts.append(f"{quantity_format(event.quantity_good)} good")
     if event.quantity_scrap:
-        parts.append(f"{_qty(event.quantity_scrap)} scrap")
+        parts.append(f"{quantity_format(event.quantity_scrap)} scrap")
     unit = f" ({event.trace_code})" if event.trace_code else ""
     return f"Reported {' and '.join(parts) or 'nothing'}{unit}."
 
@@ -431,7 +426,7 @@ def terminal_action(request, pk: int, action: str):
 def _issue_message(result: MaterialIssue | IssueApproval) -> str:
     item = result.requirement.item
     lot = f" lot {result.lot.code}" if result.lot_id else ""
-    amount = f"{_qty(result.quantity)} {item.uom} {item.code}{lot}"
+    amount = f"{quantity_format(result.quantity)} {item.uom} {item.code}{lot}"
     if isinstance(result, IssueApproval):
         if result.status == IssueApproval.Status.PENDING:
             return f"{amount} is more than the requirement: waiting for planner approval."
@@ -500,7 +495,7 @@ def _material_request(task: Task, code: str, quantity_raw: str):
             raise ValidationError(
                 {
                     "code": f"{requirement.item.code} is fully issued to operation {sequence} "
-                    f"({_qty(requirement.quantity_issued)} {requirement.item.uom}); "
+                    f"({quantity_format(requirement.quantity_issued)} {requirement.item.uom}); "
                     "scan ITEM*LOT*QTY or give a quantity to issue more."
                 }
             )

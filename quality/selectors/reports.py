@@ -13,6 +13,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from core.formatting import quantity_format
 from execution.models import ProductionEvent
 from planning.models import ProductionOrder
 from resources.models import Item, WorkCenter
@@ -297,7 +298,7 @@ def _person(user) -> str:
 
 def _measurement_value(m) -> str:
     if m.value is not None:
-        return format(m.value.normalize(), "f")
+        return quantity_format(m.value)
     if m.ok is None:
         return ""
     return "ok" if m.ok else "not ok"

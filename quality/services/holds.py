@@ -40,6 +40,7 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.formatting import quantity_format
 from core.roles import Role, user_has_role
 from execution.models import AlertType, ProductionEvent, Severity, Task, WorkAlert
 from execution.services.alerts import alert_raise, alert_resolve
@@ -50,11 +51,6 @@ from resources.selectors.equipment import work_center_only_machine
 from ..models import DefectRateRule, InspectionRecord, QualityHold
 
 RULE_NAME = "defect-rate alarm"
-
-
-def fmt_pct(value: Decimal) -> str:
-    """7.5, 10, 5 — a percentage as people write it."""
-    return format(Decimal(value).normalize(), "f")
 
 
 def rule_for(*, routing_step: RoutingStep, work_center: WorkCenter) -> DefectRateRule | None:
@@ -188,7 +184,7 @@ def hold_place(
     by=None,
 ) -> QualityHold:
     """Put an operation on hold and raise the quality exception linked to it."""
-    reason = f"defect rate {fmt_pct(rate)} % over {sample} units (threshold {fmt_pct(threshold)} %)"
+    reason = f"defect rate {quantity_format(rate)} % over {sample} units (threshold {quantity_format(threshold)} %)"
     with transaction.atomic():
         hold = QualityHold(
             routing_step=routing_step,

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.events import emit
+from core.formatting import quantity_format
 from execution.models import ProductionEvent, Task
 from execution.services.counters import task_lock, task_quantities_post
 from planning.models import OrderOperation
@@ -44,7 +45,6 @@ from planning.services.quantities import operation_lock, order_lock, quantities_
 
 from ..models import Disposition, InspectionRecord
 from ..selectors.inspections import target_code
-from ..values import fmt_number
 
 SCRAP_REVERSED = "inspection.scrap_reverse"
 SCRAP_KEPT = "inspection.scrap_kept"
@@ -179,16 +179,16 @@ def scrap_post(*, record: InspectionRecord, disposition: Disposition) -> dict:
             # A lot with no good reported in the order: nothing is known to move.
             note = f"{code}: no good quantity of it is reported in the order; nothing moved."
         elif moved == quantity:
-            note = f"{code}: {fmt_number(moved)} moved from good to scrap at {where}."
+            note = f"{code}: {quantity_format(moved)} moved from good to scrap at {where}."
         elif reported_here < quantity:
             note = (
-                f"{code}: {fmt_number(quantity)} scrapped, but only {fmt_number(reported_here)} "
-                f"was reported good at {where}; {fmt_number(moved)} moved from good to scrap."
+                f"{code}: {quantity_format(quantity)} scrapped, but only {quantity_format(reported_here)} "
+                f"was reported good at {where}; {quantity_format(moved)} moved from good to scrap."
             )
         else:
             note = (
-                f"{code}: {fmt_number(quantity)} scrapped, but the counters of {where} held "
-                f"only {fmt_number(moved)} good; {fmt_number(moved)} moved from good to scrap."
+                f"{code}: {quantity_format(quantity)} scrapped, but the counters of {where} held "
+                f"only {quantity_format(moved)} good; {quantity_format(moved)} moved from good to scrap."
             )
     if moved > 0:
         if task is not None:
@@ -204,9 +204,9 @@ def scrap_post(*, record: InspectionRecord, disposition: Disposition) -> dict:
     disposition.save(update_fields=["quantity_moved", "moved_task", "moved_order"])
     return {
         # As people write them: the database gives the column's scale (50.0000).
-        "quantity": fmt_number(quantity),
-        "reported_good": fmt_number(reported_here),
-        "moved": fmt_number(moved),
+        "quantity": quantity_format(quantity),
+        "reported_good": quantity_format(reported_here),
+        "moved": quantity_format(moved),
         "task_id": task.pk if task is not None else None,
         "operation_id": operation.pk,
         "order_id": order.pk if order is not None else None,
@@ -296,11 +296,13 @@ def scrap_reverse(*, record: InspectionRecord, correction: InspectionRecord, by)
         elif moved == 0:
             note = f"{code}: {why}; its scrap moved nothing at {where}, so nothing moved back."
         elif back == moved:
-            note = f"{code}: {why}; {fmt_number(back)} moved back from scrap to good at {where}."
+            note = (
+                f"{code}: {why}; {quantity_format(back)} moved back from scrap to good at {where}."
+            )
         else:
             note = (
-                f"{code}: {why}; its scrap moved {fmt_number(moved)}, but the counters of "
-                f"{where} held only {fmt_number(back)} scrap; {fmt_number(back)} moved back "
+                f"{code}: {why}; its scrap moved {quantity_format(moved)}, but the counters of "
+                f"{where} held only {quantity_format(back)} scrap; {quantity_format(back)} moved back "
                 "from scrap to good."
             )
         audit_record(
@@ -310,8 +312,8 @@ def scrap_reverse(*, record: InspectionRecord, correction: InspectionRecord, by)
             data={
                 "record_id": p.record_id,
                 "correction_id": correction.pk,
-                "moved": None if p.moved is None else fmt_number(p.moved),
-                "moved_back": fmt_number(back),
+                "moved": None if p.moved is None else quantity_format(p.moved),
+                "moved_back": quantity_format(back),
                 "task_id": task.pk if "task" in on else None,
                 "operation_id": operation.pk,
                 "order_id": order.pk if "order" in on else None,
@@ -332,7 +334,7 @@ def scrap_reverse(*, record: InspectionRecord, correction: InspectionRecord, by)
         "quality.scrap.reversed",
         {
             **event,
-            "quantity_returned": fmt_number(back_on["operation"]),
+            "quantity_returned": quantity_format(back_on["operation"]),
             "standing_record_id": None,
         },
         dispatch_on_commit=False,

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import StateConflict
+from core.formatting import quantity_format
 from core.roles import Role, user_has_role
 from core.views_helpers import htmx_render, role_required
 from execution.models import Task
@@ -46,7 +47,6 @@ from ..services.records import (
     disposition_record,
     inspection_record,
 )
-from ..values import fmt_number
 
 RECENT = 25  # records listed under the entry form
 DONE_SHOWN_FOR = timedelta(hours=24)
@@ -203,14 +203,14 @@ def _recent(task: Task) -> list[InspectionRecord]:
 def _limits(char) -> str:
     if char.kind != "variable":
         return ""
-    return f"{fmt_number(char.lower_limit)} – {fmt_number(char.upper_limit)} {char.unit}".strip()
+    return f"{quantity_format(char.lower_limit)} – {quantity_format(char.upper_limit)} {char.unit}".strip()
 
 
 def _shown(records) -> None:
     """Values as people write them (50.1, not 50.1000), with the limits they were judged by."""
     for record in records:
         for m in record.measurements.all():
-            m.shown = fmt_number(m.value)
+            m.shown = quantity_format(m.value)
             m.limits = _limits(m.characteristic)
 
 

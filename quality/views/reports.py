@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from core.formatting import csv_text, quantity_format
 from core.views_helpers import htmx_render
 from planning.models import ProductionOrder
 from resources.models import Item, WorkCenter
@@ -150,16 +151,6 @@ def trend_charts(points: list[TrendPoint]) -> dict:
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def _text(value) -> str:
-    """A text cell; a leading =, +, - or @ is quoted so a spreadsheet does not run it."""
-    value = "" if value is None else str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-def _qty(value: Decimal) -> str:
-    return format(Decimal(value).normalize(), "f")
-
-
 def _pct(value: Decimal | None) -> str:
     """A percentage as computed (one decimal); empty where there is nothing to divide."""
     return "" if value is None else str(value)
@@ -181,8 +172,8 @@ def _pareto_rows(bars):
     for rank, b in enumerate(bars, start=1):
         yield [
             rank,
-            _text(b.key),
-            _text(b.label),
+            csv_text(b.key),
+            csv_text(b.label),
             b.count,
             _pct(b.share_pct),
             _pct(b.cumulative_pct),
@@ -207,15 +198,15 @@ def _fpy_rows(yields):
     for y in yields:
         op = y.operation
         yield [
-            _text(op.item),
+            csv_text(op.item),
             op.sequence,
-            _text(op.name),
-            _text(op.work_center),
-            _text(op.area),
+            csv_text(op.name),
+            csv_text(op.work_center),
+            csv_text(op.area),
             y.source,
-            _qty(y.units),
-            _qty(y.first_pass),
-            _qty(y.failed),
+            quantity_format(y.units),
+            quantity_format(y.first_pass),
+            quantity_format(y.failed),
             _pct(y.fpy_pct),
         ]
 
@@ -226,11 +217,11 @@ LINES_HEADER = ["area", "item", "operations", "units", "first_pass", "rty_pct", 
 def _line_rows(lines):
     for line in lines:
         yield [
-            _text(line.area),
-            _text(line.item),
+            csv_text(line.area),
+            csv_text(line.item),
             "; ".join(f"{y.operation.sequence}: {_pct(y.fpy_pct)}" for y in line.operations),
-            _qty(line.units),
-            _qty(line.first_pass),
+            quantity_format(line.units),
+            quantity_format(line.first_pass),
             _pct(line.rty_pct),
             _pct(line.simple_pct),
         ]
@@ -403,35 +394,35 @@ def _order_rows(report: OrderQualityReport, tz):
     number = report.order.number
     for s in report.subjects:
         if not s.lines:
-            yield [number, s.kind, _text(s.label), _text(s.trace_code)] + [""] * (
+            yield [number, s.kind, csv_text(s.label), csv_text(s.trace_code)] + [""] * (
                 len(ORDER_HEADER) - 4
             )
         for ln in s.lines:
             yield [
                 number,
                 s.kind,
-                _text(s.label),
-                _text(s.trace_code),
+                csv_text(s.label),
+                csv_text(s.trace_code),
                 ln.record_id,
                 ln.sequence,
-                _text(ln.operation),
-                _text(ln.work_center),
-                _text(ln.plan),
+                csv_text(ln.operation),
+                csv_text(ln.work_center),
+                csv_text(ln.plan),
                 ln.attempt_no or "",
                 ln.result,
                 ln.corrects_id or "",
                 ln.corrected_by_id or "",
-                _text(ln.defect_code),
-                _text(ln.defect_name),
-                _text(ln.reason),
-                _text(ln.values_text),
-                _text(ln.inspector),
-                _text(ln.gauge),
+                csv_text(ln.defect_code),
+                csv_text(ln.defect_name),
+                csv_text(ln.reason),
+                csv_text(ln.values_text),
+                csv_text(ln.inspector),
+                csv_text(ln.gauge),
                 ln.inspected_at.astimezone(tz).isoformat(timespec="seconds"),
                 ln.disposition,
-                _text(ln.disposition_note),
-                _text(ln.decided_by),
-                _text(ln.approved_by),
+                csv_text(ln.disposition_note),
+                csv_text(ln.decided_by),
+                csv_text(ln.approved_by),
                 ln.decided_at.astimezone(tz).isoformat(timespec="seconds") if ln.decided_at else "",
             ]
 
