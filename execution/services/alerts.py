@@ -31,13 +31,13 @@ from core.exceptions import StateConflict
 from core.notifications import people_notify
 from core.numbering import number_next
 from core.roles import Role, user_has_role
-from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition, SalesOrder
-from planning.services.mrp import requisition_number_next
+from planning.models import OrderOperation, ProductionOrder, SalesOrder
 from planning.services.operations import (
     operation_equipment_set,
     operation_unblock,
     operations_block,
 )
+from planning.services.purchasing import requisition_create
 from planning.services.sales_orders import sales_order_delay_set
 from planning.services.schedule import schedule_run_start
 from resources.models import Equipment
@@ -371,8 +371,7 @@ def _shortage_effects(alert: WorkAlert, rule: AlertRule) -> None:
     shortage = alert.shortage
     requisition = shortage.requisition if shortage else None
     if requisition is None and rule.auto_requisition and shortage is not None:
-        requisition = PurchaseRequisition.objects.create(
-            number=requisition_number_next(),
+        requisition = requisition_create(
             item=shortage.requirement.item,
             quantity=shortage.quantity_short,
             need_date=timezone.localdate(),

@@ -12,8 +12,8 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
-from planning.models import ProductionOrder, PurchaseRequisition
-from planning.services.mrp import requisition_number_next
+from planning.models import ProductionOrder
+from planning.services.purchasing import requisition_create
 from resources.models import Item, MaterialLot, StockBalance, StockLocation
 from resources.services.stock import stock_move_record
 from resources.services.tracking import material_lot_obtain
@@ -119,8 +119,7 @@ def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
             proposal = f"transfer {shortage.quantity_short} from {StockLocation.objects.get(pk=source).code}"
         else:
             shortage.quantity_short = open_qty - max(free_total, Decimal(0))
-            shortage.requisition = PurchaseRequisition.objects.create(
-                number=requisition_number_next(),
+            shortage.requisition = requisition_create(
                 item=req.item,
                 quantity=shortage.quantity_short,
                 need_date=need_date,

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.events import emit
-from core.numbering import number_next
 from resources.models import (
     Holiday,
     Item,
@@ -40,11 +39,11 @@ from ..models import (
     Peg,
     PlannedOrder,
     ProductionOrder,
-    PurchaseRequisition,
     SalesOrder,
 )
 from ..selectors.masterdata import bom_effective
 from .orders import production_order_create
+from .purchasing import requisition_create
 
 NOT_STARTED = (
     ProductionOrder.Status.DRAFT,
@@ -385,10 +384,6 @@ def _save(run: MrpRun, data, result) -> None:
     emit("planning.mrp_run.done", {"run_id": run.pk, "planned_orders": len(planned)})
 
 
-def requisition_number_next() -> str:
-    return number_next(PurchaseRequisition, "PR")
-
-
 def planned_order_firm(*, planned_order: PlannedOrder, by=None):
     """Turn a planned order into a production order (make) or a purchase requisition (buy).
 
@@ -413,8 +408,7 @@ def planned_order_firm(*, planned_order: PlannedOrder, by=None):
             )
             po.production_order = created
         else:
-            created = PurchaseRequisition.objects.create(
-                number=requisition_number_next(),
+            created = requisition_create(
                 item=po.item,
                 quantity=po.quantity,
                 need_date=po.due_date,

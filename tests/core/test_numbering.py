@@ -19,8 +19,8 @@ from core.numbering import number_next
 from execution.models import WorkAlert
 from execution.services.alerts import alert_raise
 from planning.models import ProductionOrder, PurchaseRequisition
-from planning.services.mrp import requisition_number_next
 from planning.services.orders import production_order_create
+from planning.services.purchasing import requisition_number_next
 from resources.models import Item
 from tests.factories import ItemFactory
 
