@@ -34,7 +34,6 @@ deadlock), the run is rolled back and its events go one at a time, which answers
 exactly as a single request would.
 """
 
-import gc
 import logging
 from collections import defaultdict
 from decimal import Decimal
@@ -48,6 +47,7 @@ from django.utils import timezone
 
 from core.counters import counters_add
 from core.events import emit
+from core.gc_pause import gc_paused
 from planning.models import OrderOperation, ProductionOrder
 from planning.services.operations import operations_ready
 from planning.services.quantities import quantities_post
@@ -95,13 +95,8 @@ def events_ingest(
     # The thousands of objects a batch makes would start Python's cyclic garbage collector
     # over and over (a quarter of the time, measured); they live until the batch is
     # answered anyway, so collection waits until then.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _ingest(items, by, source)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _ingest(items: list[dict], by, source: str) -> list[EventResult]:

@@ -20,10 +20,8 @@ exceptions, machine downtime) add theirs with `lag_reason_register` in `AppConfi
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -37,6 +35,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from core.events import emit
+from core.gc_pause import gc_paused
 from core.notifications import people_notify
 from core.roles import Role
 from planning.models import OrderOperation, ProductionOrder
@@ -236,25 +235,13 @@ def progress_compute(
     """Plan vs actual, lag and predicted delay of every open order (or the given ones),
     computed now from the current quantities: the order figures and each operation's
     forecast. `progress_details` adds the operations' own plan vs actual, names, operators
-    and reasons to the orders that are shown (the board shows a page of thousands)."""
+    and reasons to the orders that are shown (the board shows a page of thousands).
+
+    Thousands of orders make tens of thousands of small objects (rows, forecasts), none
+    freed until the answer is done, so the garbage collector pauses meanwhile (a tenth to a
+    third of the board's time, measured); the board view holds it over rendering too."""
     with gc_paused():
         return _compute(now.timestamp(), statuses, work_center, order_ids)
-
-
-@contextmanager
-def gc_paused():
-    """Thousands of orders make tens of thousands of small objects (rows, forecasts),
-    none freed until the page is done; the cyclic garbage collector would walk them again
-    and again (a tenth to a third of the board's time, measured). None of them is in a
-    reference cycle, so collection pauses meanwhile (as in planning's MRP engine); the
-    board view holds it over the page's rendering too."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _compute(now: float, statuses, work_center, order_ids) -> list[LiveOrder]:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from core.formatting import csv_text, quantity_format
+from core.gc_pause import gc_paused
 from core.roles import Role
 from core.views_helpers import htmx_render, role_required
 from planning.models import ProductionOrder
@@ -27,7 +28,6 @@ from ..selectors.progress import labour_bookings, order_timeline, work_center_ch
 from ..services.progress import (
     ACTIVE,
     LiveOrder,
-    gc_paused,
     progress_compute,
     progress_details,
     progress_live,

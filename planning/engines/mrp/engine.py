@@ -39,11 +39,12 @@ no per-day arrays — and the work calendar answers each offset in O(1).
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections import deque
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
+
+from core.gc_pause import gc_paused
 
 from ..bomgraph import bom_find_cycle, bom_low_level_codes
 from .model import (
@@ -724,13 +725,8 @@ def mrp_run(data: MrpInput) -> MrpResult:
     # ends; the cyclic garbage collector would walk them again and again (a run took 3-4×
     # longer inside a process already holding many objects). The engine makes no reference
     # cycles — reference counting frees everything — so collection pauses for the run.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         run = _Run(data)
         for code in sorted(run.items, key=lambda c: (run.llc[c], c)):
             run.plan_item(code)
         return run.result()
-    finally:
-        if was_enabled:
-            gc.enable()
