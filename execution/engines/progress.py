@@ -43,6 +43,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from resources.engines.calendar import intervals_merge
+
 GREEN_AT = 90.0  # attainment ≥ 90 % is on plan
 YELLOW_AT = 50.0  # 50 ≤ attainment < 90 is behind; below 50 far behind
 LAG_BELOW = GREEN_AT
@@ -103,15 +105,7 @@ class WorkingCalendar:
         intervals: Iterable[tuple[datetime, datetime]] = (),
         span: tuple[datetime, datetime] | None = None,
     ):
-        spans: list[tuple[float, float]] = []
-        for start, end in sorted(intervals):
-            s, e = start.timestamp(), end.timestamp()
-            if e <= s:
-                continue
-            if spans and s <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], max(spans[-1][1], e))
-            else:
-                spans.append((s, e))
+        spans = intervals_merge((start.timestamp(), end.timestamp()) for start, end in intervals)
         self._starts = [s for s, _ in spans]
         self._ends = [e for _, e in spans]
         self._cum: list[float] = []  # working seconds before each interval

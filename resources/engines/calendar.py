@@ -15,7 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
+
+# A point in time: an aware datetime, minutes from an origin, or epoch seconds.
+Instant = TypeVar("Instant", datetime, int, float)
 
 
 @dataclass(frozen=True)
@@ -54,13 +58,17 @@ def overlap_minutes(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) 
 
 
 def intervals_merge(
-    intervals: Iterable[tuple[datetime, datetime]],
-) -> list[tuple[datetime, datetime]]:
-    """Sorted, non-overlapping intervals covering the same time (touching ones joined)."""
-    out: list[tuple[datetime, datetime]] = []
-    for s, e in sorted(intervals):
+    intervals: Iterable[tuple[Instant, Instant]],
+) -> list[tuple[Instant, Instant]]:
+    """Sorted, disjoint, non-touching intervals covering the same time as the non-empty ones
+    given: overlapping and touching ones joined (06:00–14:00 and 14:00–22:00 are one
+    stretch), empty ones (end not after start) left out. The one merge of the code base, for
+    instants (calendars), minutes from an origin (the scheduler) and epoch seconds (progress)."""
+    out: list[tuple[Instant, Instant]] = []
+    for s, e in sorted(interval for interval in intervals if interval[1] > interval[0]):
         if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
+            if e > out[-1][1]:
+                out[-1] = (out[-1][0], e)
         else:
             out.append((s, e))
     return out

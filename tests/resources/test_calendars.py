@@ -10,6 +10,7 @@ from resources.engines.calendar import (
     UnitSpec,
     available_minutes_compute,
     first_full_day_compute,
+    intervals_merge,
     shift_day_compute,
 )
 from resources.models import Holiday, MaintenanceWindow
@@ -162,3 +163,21 @@ def test_no_shift_in_sight_is_none():
 def test_the_first_full_working_day(instant, holidays, expected):
     got = first_full_day_compute(at=instant, shifts=TWO_SHIFTS, holidays=holidays, tz=TZ)
     assert got == expected
+
+
+def test_intervals_merge_joins_overlapping_and_touching_and_drops_empty_ones():
+    """The one merge: instants (calendars), minutes (the scheduler), epoch seconds (progress)."""
+    day = MON
+    early, late, night = (
+        (at(day, 6), at(day, 14)),
+        (at(day, 14), at(day, 22)),
+        (at(day, 21), at(day, 23)),
+    )
+    empty = (at(day, 3), at(day, 3))
+    assert intervals_merge([night, early, empty, late]) == [(at(day, 6), at(day, 23))]
+    assert intervals_merge([(30, 40), (0, 10), (10, 20), (15, 18), (25, 25), (50, 45)]) == [
+        (0, 20),
+        (30, 40),
+    ]
+    assert intervals_merge([(1.5, 2.5), (0.0, 1.0)]) == [(0.0, 1.0), (1.5, 2.5)]
+    assert intervals_merge([]) == []
