@@ -1,14 +1,14 @@
 """Sampling of the inspection gate: which units must have their own record (every n-th unit
 of the order; first article per shift). See quality/services/gate.py."""
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, time
 
 from django.db.models import Min, Q
 
 from execution.models import ProductionEvent
 from planning.models import OrderOperation
 from resources.models import WorkCenter
+from resources.selectors.calendar import site_time_zone, work_center_shift_start
 
 from ..models import Disposition, InspectionPlan, InspectionRecord
 from ..selectors.inspections import current_records
@@ -34,23 +34,14 @@ def nth_sampled(plan: InspectionPlan, order_id: int, unit, lot) -> bool:
 
 
 def shift_start(work_center: WorkCenter, at: datetime) -> datetime:
-    """When the shift of the work center that `at` falls in began (plant-local shift
-    patterns; a night shift belongs to the day it starts); midnight when no shift runs."""
-    tz = ZoneInfo(work_center.area.site.time_zone)
-    local = at.astimezone(tz)
-    best = None
-    for pattern in work_center.shifts.all():
-        for day in (local.date(), local.date() - timedelta(days=1)):
-            if day.isoweekday() not in pattern.weekday_set:
-                continue
-            start = datetime.combine(day, pattern.start_time, tzinfo=tz)
-            end_day = day if pattern.end_time > pattern.start_time else day + timedelta(days=1)
-            end = datetime.combine(end_day, pattern.end_time, tzinfo=tz)
-            if start <= local < end and (best is None or start > best):
-                best = start
-    if best is None:
-        best = datetime.combine(local.date(), datetime.min.time(), tzinfo=tz)
-    return best
+    """When the shift of the work center that `at` falls in began, by its calendar (shift
+    patterns and the site's holidays; a night shift belongs to the day it starts); the
+    plant-local midnight when no shift runs — on a holiday, work done counts by the day."""
+    began = work_center_shift_start(work_center, at)
+    if began is None:
+        tz = site_time_zone(work_center.area.site)
+        began = datetime.combine(at.astimezone(tz).date(), time.min, tzinfo=tz)
+    return began
 
 
 def first_article_passed(operation: OrderOperation, now: datetime) -> bool:

@@ -110,6 +110,30 @@ def shift_day_compute(
     return None
 
 
+def shift_start_compute(
+    *,
+    at: datetime,
+    shifts: list[ShiftSpec],
+    holidays: set[date],
+    tz: ZoneInfo,
+) -> datetime | None:
+    """When the shift running at `at` began (of overlapping ones, the one that began last);
+    None when no shift runs at `at` — a holiday has none. A shift belongs to the day it
+    starts, so at 02:00 inside a 22:00–06:00 night shift it began the evening before."""
+    today = at.astimezone(tz).date()
+    began: datetime | None = None
+    for day in (today - timedelta(days=1), today):
+        if day in holidays:
+            continue
+        for shift in shifts:
+            if day.isoweekday() not in shift.weekdays:
+                continue
+            start, end = shift_interval(day, shift, tz)
+            if start <= at < end and (began is None or start > began):
+                began = start
+    return began
+
+
 def first_full_day_compute(
     *,
     at: datetime,

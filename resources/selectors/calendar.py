@@ -18,6 +18,7 @@ from ..engines.calendar import (
     available_minutes_compute,
     first_full_day_compute,
     shift_day_compute,
+    shift_start_compute,
     working_intervals_compute,
 )
 from ..models import Holiday, MaintenanceWindow, WorkCenter
@@ -72,6 +73,15 @@ def work_center_shift_day(work_center, at: datetime) -> date | None:
     first = at.date() - timedelta(days=2)
     shifts, holidays, tz = work_center_calendar(work_center, first, first + timedelta(days=18))
     return shift_day_compute(at=at, shifts=shifts, holidays=holidays, tz=tz)
+
+
+def work_center_shift_start(work_center, at: datetime) -> datetime | None:
+    """When the work center's shift running at `at` began; None when none runs (between
+    shifts, on a day without shifts, on one of the site's holidays). See
+    `shift_start_compute`."""
+    today = at.astimezone(site_time_zone(work_center.area.site)).date()
+    shifts, holidays, tz = work_center_calendar(work_center, today - timedelta(days=1), today)
+    return shift_start_compute(at=at, shifts=shifts, holidays=holidays, tz=tz)
 
 
 def work_center_first_full_day(work_center, at: datetime) -> date | None:

@@ -12,9 +12,10 @@ from resources.engines.calendar import (
     first_full_day_compute,
     intervals_merge,
     shift_day_compute,
+    shift_start_compute,
 )
 from resources.models import Holiday, MaintenanceWindow
-from resources.selectors.calendar import work_center_available_minutes
+from resources.selectors.calendar import work_center_available_minutes, work_center_shift_start
 from tests.factories import EquipmentFactory, ShiftFactory, WorkCenterFactory
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -181,3 +182,32 @@ def test_intervals_merge_joins_overlapping_and_touching_and_drops_empty_ones():
     ]
     assert intervals_merge([(1.5, 2.5), (0.0, 1.0)]) == [(0.0, 1.0), (1.5, 2.5)]
     assert intervals_merge([]) == []
+
+
+def test_shift_start_is_that_of_the_shift_running_and_none_between_or_on_holidays():
+    early = ShiftSpec(frozenset({1, 2, 3, 4, 5}), time(6), time(14))
+    late = ShiftSpec(frozenset({1, 2, 3, 4, 5}), time(14), time(22))
+    night = ShiftSpec(frozenset({1, 2, 3, 4, 5}), time(22), time(6))
+    tue = date(2026, 11, 24)
+
+    def began(when, holidays=frozenset()):
+        return shift_start_compute(
+            at=when, shifts=[early, late, night], holidays=set(holidays), tz=TZ
+        )
+
+    assert began(at(MON, 10)) == at(MON, 6)
+    assert began(at(MON, 14)) == at(MON, 14)  # the late shift has begun, the early one ended
+    assert began(at(tue, 2)) == at(MON, 22)  # the night shift belongs to the day it starts
+    assert began(at(MON, 2)) is None  # Sunday has no night shift
+    assert began(at(MON, 10), {MON}) is None  # a holiday has no shifts
+    assert began(at(tue, 2), {MON}) is None  # … nor does the night that starts on it
+    assert began(at(tue, 10), {MON}) == at(tue, 6)
+
+
+@pytest.mark.django_db
+def test_work_center_shift_start_reads_the_sites_holidays():
+    wc = WorkCenterFactory()
+    ShiftFactory(work_center=wc, start_time=time(6), end_time=time(14))
+    assert work_center_shift_start(wc, at(MON, 10)) == at(MON, 6)
+    Holiday.objects.create(site=wc.area.site, date=MON, name="Plant holiday")
+    assert work_center_shift_start(wc, at(MON, 10)) is None
