@@ -4,7 +4,6 @@ an administrator uses), opening stock and an inbound purchase order. Idempotent.
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,7 +18,11 @@ from resources.models import (
     Skill,
     StockLocation,
 )
-from resources.selectors.calendar import work_center_available_minutes, work_center_first_full_day
+from resources.selectors.calendar import (
+    plant_time_zone,
+    work_center_available_minutes,
+    work_center_first_full_day,
+)
 from resources.services.stock import stock_move_record
 
 from .models import OrderOperation, ProductionOrder, Routing, RoutingStep, SalesOrder
@@ -137,7 +140,7 @@ def _machining_background_load() -> int:
     """Other orders already in machining: cylinder-head batches filling about 90 % of the
     machining work center on the working days of the seven days from day 0 (what the capacity
     check is shown against)."""
-    tz = ZoneInfo(settings.TIME_ZONE)
+    tz = plant_time_zone()
     machines = list(Equipment.objects.filter(code__in=["CNC-01", "CNC-02"]).order_by("code"))
     # Cylinder heads bought as raw castings and only machined here.
     item, _ = Item.objects.get_or_create(

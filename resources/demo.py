@@ -6,7 +6,6 @@ moulding line with INJ-01 making housings. Idempotent (everything keyed on busin
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -28,6 +27,7 @@ from .models import (
     StockLocation,
     WorkCenter,
 )
+from .selectors.calendar import site_time_zone
 
 DEMO_PASSWORD = "closedloop"
 
@@ -163,7 +163,7 @@ def load(*, logins: list) -> str:
     for day, name in ((date(2026, 10, 1), "National Day"), (date(2027, 1, 1), "New Year's Day")):
         Holiday.objects.get_or_create(site=site, date=day, defaults={"name": name})
     if not MaintenanceWindow.objects.filter(equipment=equipment["CNC-02"]).exists():
-        tz = ZoneInfo(site.time_zone)
+        tz = site_time_zone(site)
         today = datetime.now(tz).date()
         wednesday = today + timedelta(days=(2 - today.weekday()) % 7 or 7)
         MaintenanceWindow.objects.create(

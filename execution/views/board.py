@@ -22,6 +22,7 @@ from core.gc_pause import gc_paused
 from core.roles import Role
 from core.views_helpers import htmx_render, role_required
 from planning.models import ProductionOrder
+from resources.selectors.calendar import plant_time_zone
 
 from ..engines.progress import GREEN, RED, YELLOW
 from ..selectors.progress import labour_bookings, order_timeline, work_center_choices
@@ -210,7 +211,7 @@ def labour_csv(request):
     except ValueError as exc:
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
     detail = request.GET.get("detail") in ("1", "true", "yes")
-    tz = timezone.get_current_timezone()
+    tz = plant_time_zone()
     rows = labour_bookings(
         datetime.combine(start, time.min, tzinfo=tz),
         datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),

@@ -4,14 +4,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from resources.models import Equipment, Item, WorkCenter
-from resources.selectors.calendar import equipment_available_minutes, work_center_available_minutes
+from resources.selectors.calendar import (
+    equipment_available_minutes,
+    plant_time_zone,
+    work_center_available_minutes,
+)
 
 from ..engines.capacity_arithmetic import LoadCell, RatePlan, rate_plan, spread_minutes_by_day
 from ..models import OrderOperation, ProductionOrder, ScheduleAssignment
@@ -19,10 +21,6 @@ from .masterdata import routing_effective
 from .schedule import schedule_run_latest_done
 
 CLOSED_OPS = (OrderOperation.Status.DONE, OrderOperation.Status.CANCELLED)
-
-
-def plant_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def capacity_load(
@@ -38,7 +36,7 @@ def capacity_load(
     shared across the days their planned interval touches) plus `extra_minutes` (a plan
     being checked). Cost: one query for the operations, one per work center for calendars.
     """
-    tz = plant_tz()
+    tz = plant_time_zone()
     if work_centers is None:
         work_centers = list(WorkCenter.objects.select_related("area__site").order_by("code"))
     codes = {wc.code for wc in work_centers}

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -28,6 +27,7 @@ from resources.models import (
     ShiftPattern,
     StockBalance,
 )
+from resources.selectors.calendar import plant_time_zone
 
 from ..engines import mrp as engine
 from ..models import (
@@ -147,18 +147,19 @@ def _demands(start: date) -> list:
     return demands
 
 
-def _receipt_day(order: ProductionOrder):
+def _receipt_day(order: ProductionOrder, tz: ZoneInfo):
     """When an open production order's output arrives: its due date, or the day the shop
     floor predicts it ends when that is later (delay feedback, services/feedback.py). MRP
     keeps the order as a receipt (it does not plan a second one for the same need), so a
     later day shows in its action messages: an expedite, or a past-due for what needs it."""
     if order.prediction_open and order.predicted_delay_hours is not None and order.predicted_end:
-        predicted = timezone.localtime(order.predicted_end, ZoneInfo(settings.TIME_ZONE)).date()
+        predicted = timezone.localtime(order.predicted_end, tz).date()
         return max(order.due_date, predicted)
     return order.due_date
 
 
 def _receipts() -> list:
+    tz = plant_time_zone()
     receipts = []
     for order in ProductionOrder.objects.filter(
         status__in=ProductionOrder.OPEN_STATUSES
@@ -170,7 +171,7 @@ def _receipts() -> list:
                     id=f"MO:{order.number}",
                     item=order.item.code,
                     quantity=remaining,
-                    due=_receipt_day(order),
+                    due=_receipt_day(order, tz),
                     kind="production_order",
                 )
             )

@@ -28,16 +28,14 @@ quantity. The operation's planned start and end span its parts.
 import math
 from dataclasses import replace
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.events import emit
 from resources.models import Equipment, MaintenanceWindow
-from resources.selectors.calendar import work_center_working_intervals
+from resources.selectors.calendar import plant_time_zone, work_center_working_intervals
 
 from ..engines import scheduling as engine
 from ..models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun
@@ -117,7 +115,7 @@ def _working_end(intervals: tuple, minutes: int) -> int:
 
 def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
     """The engine's problem for all open orders, plus lookups to map the answer back."""
-    tz = ZoneInfo(settings.TIME_ZONE)
+    tz = plant_time_zone()
     horizon_end = origin + timedelta(days=horizon_days)
     orders = list(
         ProductionOrder.objects.filter(status__in=SCHEDULED_ORDER_STATUSES)
@@ -405,11 +403,11 @@ def _apply(run: ScheduleRun, origin: datetime, result, ops: dict[str, OrderOpera
     run.bound = result.bound
     run.heuristic_weighted_tardiness = result.heuristic_weighted_tardiness
     run.heuristic_makespan_minutes = result.heuristic_makespan
+    tz = plant_time_zone()
     late = [
         o.number
         for o in orders
-        if o.planned_end
-        and o.planned_end.astimezone(ZoneInfo(settings.TIME_ZONE)).date() > o.due_date
+        if o.planned_end and o.planned_end.astimezone(tz).date() > o.due_date
     ]
     run.summary = {
         "objective": result.objective,

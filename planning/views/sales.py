@@ -4,9 +4,9 @@ from django.utils import timezone
 
 from core.roles import Role
 from core.views_helpers import htmx_render, role_required
+from resources.selectors.calendar import plant_time_zone
 
 from ..models import SalesOrder
-from ..selectors.capacity import plant_tz
 from ..selectors.sales import sales_orders_page
 
 SALES_STATUSES = tuple(SalesOrder.Status.values)
@@ -29,7 +29,7 @@ def sales_orders(request):
     status = request.GET.get("status", "open")
     status = status if status in SALES_STATUSES or status == "" else "open"
     at_risk_only = request.GET.get("risk") == "1"
-    tz = plant_tz()
+    tz = plant_time_zone()
     rows = []
     for so in sales_orders_page(status=status)[:SALES_SHOWN]:
         predicted_day = (

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from core.roles import Role
 from core.views_helpers import htmx_render, role_required
+from resources.selectors.calendar import plant_time_zone
 
 from ..models import ScheduleRun
-from ..selectors.capacity import plant_tz
 from ..selectors.orders import delayed_orders
 from ..selectors.schedule import (
     gantt_bars,
@@ -29,7 +29,7 @@ DELAYED_SHOWN = 50  # on the schedule page; the rest are counted
 @login_required
 def gantt(request):
     """Per-machine Gantt of scheduled operations, rendered as server-side SVG."""
-    tz = plant_tz()
+    tz = plant_time_zone()
     today = timezone.localdate()
     try:
         days = max(1, min(int(request.GET.get("days", 7)), 31))

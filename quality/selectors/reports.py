@@ -6,8 +6,9 @@ loaders, so the page, the file and the JSON always show the same numbers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Count, F, Q, Sum
@@ -17,6 +18,7 @@ from core.formatting import quantity_format
 from execution.models import ProductionEvent
 from planning.models import ProductionOrder
 from resources.models import Item, WorkCenter
+from resources.selectors.calendar import plant_time_zone
 
 from ..engines.report_figures import (
     DAY,
@@ -60,10 +62,7 @@ class ReportFilter:
     work_center: WorkCenter | None = None
     item: Item | None = None
     bucket: str = DAY
-
-    @property
-    def tz(self):
-        return timezone.get_default_timezone()
+    tz: ZoneInfo = field(default_factory=plant_time_zone, compare=False)  # of the plant days
 
     def bounds(self) -> tuple[datetime, datetime]:
         """[first day 00:00, day after the last 00:00) in plant time."""

@@ -12,12 +12,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 
 from core.formatting import csv_text, quantity_format
 from core.views_helpers import htmx_render
 from planning.models import ProductionOrder
 from resources.models import Item, WorkCenter
+from resources.selectors.calendar import plant_time_zone
 
 from ..engines.report_figures import DAY, ParetoBar, TrendPoint
 from ..selectors.reports import (
@@ -450,7 +450,7 @@ def order_report(request, number: str):
         )
     report = order_quality_report(order)
     if request.GET.get("format") == "csv":
-        tz = timezone.get_default_timezone()
+        tz = plant_time_zone()
         return _csv_response(
             f"quality-order-{order.number}.csv", ORDER_HEADER, _order_rows(report, tz)
         )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+
 from ..engines.calendar import (
     ShiftSpec,
     UnitSpec,
@@ -21,12 +23,25 @@ from ..engines.calendar import (
     shift_start_compute,
     working_intervals_compute,
 )
-from ..models import Holiday, MaintenanceWindow, WorkCenter
+from ..models import Holiday, MaintenanceWindow, Site, WorkCenter
 
 
 def site_time_zone(site) -> ZoneInfo:
-    """The plant's time zone: the one place it is read from (the site's own zone)."""
+    """A site's time zone, the one its shifts and holidays are written in."""
     return ZoneInfo(site.time_zone)
+
+
+def plant_time_zone() -> ZoneInfo:
+    """The plant's time zone, for what belongs to no one work center: due dates, a day's
+    load, the schedule's late orders, the MRP calendar, what the planning pages show.
+
+    A site is a plant (ISA-95), so it is the site's zone: that of the only site, or the one
+    all sites share. With no site yet (a fresh install), or sites in different zones (no
+    one plant zone; code that knows its work center reads `site_time_zone`), it is the
+    TIME_ZONE setting — the zone Django shows times and reads "today" in, which the
+    deployment sets to the plant's (docs/deployment.md)."""
+    zones = list(Site.objects.order_by().values_list("time_zone", flat=True).distinct()[:2])
+    return ZoneInfo(zones[0] if len(zones) == 1 else settings.TIME_ZONE)
 
 
 def work_center_shift_specs(work_center: WorkCenter) -> list[ShiftSpec]:

@@ -15,8 +15,12 @@ from resources.engines.calendar import (
     shift_start_compute,
 )
 from resources.models import Holiday, MaintenanceWindow
-from resources.selectors.calendar import work_center_available_minutes, work_center_shift_start
-from tests.factories import EquipmentFactory, ShiftFactory, WorkCenterFactory
+from resources.selectors.calendar import (
+    plant_time_zone,
+    work_center_available_minutes,
+    work_center_shift_start,
+)
+from tests.factories import EquipmentFactory, ShiftFactory, SiteFactory, WorkCenterFactory
 
 TZ = ZoneInfo("Asia/Shanghai")
 MON = date(2026, 11, 23)  # a Monday
@@ -211,3 +215,15 @@ def test_work_center_shift_start_reads_the_sites_holidays():
     assert work_center_shift_start(wc, at(MON, 10)) == at(MON, 6)
     Holiday.objects.create(site=wc.area.site, date=MON, name="Plant holiday")
     assert work_center_shift_start(wc, at(MON, 10)) is None
+
+
+@pytest.mark.django_db
+def test_the_plant_time_zone_is_the_sites_else_the_setting(settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    assert plant_time_zone() == ZoneInfo("Asia/Shanghai")  # no site yet: the setting
+    SiteFactory(time_zone="Europe/Berlin")
+    assert plant_time_zone() == ZoneInfo("Europe/Berlin")  # the one site's
+    SiteFactory(time_zone="Europe/Berlin")
+    assert plant_time_zone() == ZoneInfo("Europe/Berlin")  # the zone all sites share
+    SiteFactory(time_zone="America/Chicago")
+    assert plant_time_zone() == ZoneInfo("Asia/Shanghai")  # no one zone: the setting
