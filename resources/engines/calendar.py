@@ -12,7 +12,7 @@ the sum over its equipment (or `parallel_units` identical stations when it has n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
@@ -49,6 +49,17 @@ def shift_interval(day: date, shift: ShiftSpec, tz: ZoneInfo) -> tuple[datetime,
     end_day = day if shift.end > shift.start else day + timedelta(days=1)
     end = datetime.combine(end_day, shift.end, tzinfo=tz)
     return start, end
+
+
+def day_shifts(
+    day: date, shifts: list[ShiftSpec], holidays: set[date], tz: ZoneInfo
+) -> Iterator[tuple[ShiftSpec, datetime, datetime]]:
+    """(shift, start, end) of each shift that starts on `day`; none on a holiday."""
+    if day in holidays:
+        return
+    for shift in shifts:
+        if day.isoweekday() in shift.weekdays:
+            yield shift, *shift_interval(day, shift, tz)
 
 
 def overlap_minutes(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> float:
@@ -93,12 +104,7 @@ def shift_day_compute(
     best: tuple[datetime, date] | None = None
     for offset in range(look_ahead_days + 2):
         day = first + timedelta(days=offset)
-        if day in holidays:
-            continue
-        for shift in shifts:
-            if day.isoweekday() not in shift.weekdays:
-                continue
-            start, end = shift_interval(day, shift, tz)
+        for _, start, end in day_shifts(day, shifts, holidays, tz):
             if end <= at:
                 continue  # over
             if start <= at:
@@ -123,12 +129,7 @@ def shift_start_compute(
     today = at.astimezone(tz).date()
     began: datetime | None = None
     for day in (today - timedelta(days=1), today):
-        if day in holidays:
-            continue
-        for shift in shifts:
-            if day.isoweekday() not in shift.weekdays:
-                continue
-            start, end = shift_interval(day, shift, tz)
+        for _, start, end in day_shifts(day, shifts, holidays, tz):
             if start <= at < end and (began is None or start > began):
                 began = start
     return began
@@ -148,9 +149,7 @@ def first_full_day_compute(
     today = at.astimezone(tz).date()
     for offset in range(look_ahead_days + 1):
         day = today + timedelta(days=offset)
-        if day in holidays:
-            continue
-        starts = [shift_interval(day, s, tz)[0] for s in shifts if day.isoweekday() in s.weekdays]
+        starts = [start for _, start, _ in day_shifts(day, shifts, holidays, tz)]
         if starts and min(starts) >= at:
             return day
     return None
@@ -170,15 +169,11 @@ def available_minutes_compute(
     day = first_day
     while day <= last_day:
         total = 0.0
-        if day not in holidays:
-            for shift in shifts:
-                if day.isoweekday() not in shift.weekdays:
-                    continue
-                interval = shift_interval(day, shift, tz)
-                length = (interval[1] - interval[0]).total_seconds() / 60.0
-                for unit in units:
-                    lost = sum(overlap_minutes(interval, w) for w in intervals_merge(unit.downtime))
-                    total += max(length - shift.break_minutes - lost, 0.0)
+        for shift, start, end in day_shifts(day, shifts, holidays, tz):
+            length = (end - start).total_seconds() / 60.0
+            for unit in units:
+                lost = sum(overlap_minutes((start, end), w) for w in intervals_merge(unit.downtime))
+                total += max(length - shift.break_minutes - lost, 0.0)
         result[day] = int(round(total))
         day += timedelta(days=1)
     return result
@@ -199,12 +194,9 @@ def working_intervals_compute(
     day = start.astimezone(tz).date() - timedelta(days=1)
     last_day = end.astimezone(tz).date()
     while day <= last_day:
-        if day not in holidays:
-            for shift in shifts:
-                if day.isoweekday() in shift.weekdays:
-                    s, e = shift_interval(day, shift, tz)
-                    s, e = max(s, start), min(e, end)
-                    if e > s:
-                        out.append((s, e))
+        for _, s, e in day_shifts(day, shifts, holidays, tz):
+            s, e = max(s, start), min(e, end)
+            if e > s:
+                out.append((s, e))
         day += timedelta(days=1)
     return intervals_merge(out)
