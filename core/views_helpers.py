@@ -38,8 +38,15 @@ def role_required(*roles: str):
     return decorator
 
 
-def error_text(exc: ValidationError) -> str:
-    """A ValidationError as one line for a page, each message after the field it names."""
-    if not hasattr(exc, "error_dict"):
-        return " ".join(exc.messages)
-    return " ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+def error_text(errors: ValidationError | dict, labels: dict[str, str] | None = None) -> str:
+    """A ValidationError (or its {field: messages}) as one line for a page: each field's
+    messages after the field's name — or, given `labels`, after its label, and alone for a
+    field without one (what an operator needs is the message, not a form's field name)."""
+    if isinstance(errors, ValidationError):
+        errors = errors.message_dict if hasattr(errors, "error_dict") else {"": errors.messages}
+    parts = []
+    for field, messages in errors.items():
+        text = " ".join(messages) if isinstance(messages, list | tuple) else str(messages)
+        label = field if labels is None else labels.get(field)
+        parts.append(f"{label}: {text}" if label else text)
+    return " ".join(parts)

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
 from core.models import AuditEntry
-from core.views_helpers import htmx_render, whole_number
+from core.views_helpers import error_text, htmx_render, whole_number
 from resources.models import Item, MaterialLot, Operator, StockBalance
 from resources.selectors.equipment import work_center_only_machine
 
@@ -99,16 +99,8 @@ FIELD_LABELS = {
 
 
 def errors_text(errors: dict | ValidationError) -> str:
-    if isinstance(errors, ValidationError):
-        errors = (
-            errors.message_dict if hasattr(errors, "error_dict") else {"detail": errors.messages}
-        )
-    parts = []
-    for field, messages in errors.items():
-        text = " ".join(messages) if isinstance(messages, list | tuple) else str(messages)
-        label = FIELD_LABELS.get(field)
-        parts.append(f"{label}: {text}" if label else text)
-    return " ".join(parts)
+    """A refusal as the card shows it: each message after its field's terminal label."""
+    return error_text(errors, FIELD_LABELS)
 
 
 # --- Operator terminal ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
 from core.roles import Role, user_has_role
-from core.views_helpers import htmx_render, role_required
+from core.views_helpers import error_text, htmx_render, role_required
 from execution.models import Task
 
 from ..models import (
@@ -64,19 +64,9 @@ FIELD_LABELS = {
 }
 
 
-def _errors_text(exc: ValidationError) -> str:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-    parts = []
-    for field, messages in errors.items():
-        text = " ".join(messages) if isinstance(messages, list | tuple) else str(messages)
-        label = FIELD_LABELS.get(field)
-        parts.append(f"{label}: {text}" if label else text)
-    return " ".join(parts)
-
-
 def _refusal(exc: Exception) -> tuple[str, int]:
     if isinstance(exc, ValidationError):
-        return _errors_text(exc), 400
+        return error_text(exc, FIELD_LABELS), 400
     if isinstance(exc, PermissionDenied):
         return str(exc) or "You may not do this.", 403
     return str(exc), 409
