@@ -465,7 +465,7 @@ class AlertRule(models.Model):
     urgent: the work center's supervisor within an hour; severe: the supply-chain director
     for material, the plant manager otherwise)."""
 
-    alert_type = models.CharField(max_length=20, choices=AlertType.choices)
+    alert_type = models.CharField("exception type", max_length=20, choices=AlertType.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     handler_role = models.CharField(max_length=40)
     ack_minutes = models.PositiveIntegerField(
@@ -483,6 +483,7 @@ class AlertRule(models.Model):
 
     class Meta:
         ordering = ["alert_type", "severity"]
+        verbose_name = "exception rule"
         constraints = [
             models.UniqueConstraint(fields=["alert_type", "severity"], name="alertrule_unique")
         ]
@@ -509,7 +510,7 @@ class WorkAlert(models.Model):
 
     number = models.CharField(max_length=32, unique=True)
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
-    alert_type = models.CharField(max_length=20, choices=AlertType.choices)
+    alert_type = models.CharField("exception type", max_length=20, choices=AlertType.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     description = models.TextField()
@@ -576,6 +577,8 @@ class WorkAlert(models.Model):
     class Meta:
         ordering = ["-raised_at"]
         indexes = [models.Index(fields=["status", "severity"])]
+        # Users say exception (异常); the code keeps ISA-95's name, WorkAlert.
+        verbose_name = "exception"
 
     def __str__(self) -> str:
         return f"{self.number} {self.get_alert_type_display()} ({self.get_severity_display()})"
@@ -597,7 +600,9 @@ class AlertStep(models.Model):
         RESOLVED = "resolved", "Resolved"
         VERIFIED = "verified", "Verified"
 
-    alert = models.ForeignKey(WorkAlert, on_delete=models.CASCADE, related_name="steps")
+    alert = models.ForeignKey(
+        WorkAlert, on_delete=models.CASCADE, related_name="steps", verbose_name="exception"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     at = models.DateTimeField(auto_now_add=True)
     by = models.ForeignKey(
@@ -608,6 +613,7 @@ class AlertStep(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = "exception step"
 
     def __str__(self) -> str:
         return f"{self.alert_id} {self.kind} {self.at:%H:%M}"

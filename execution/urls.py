@@ -17,7 +17,12 @@ urlpatterns = [
     path("terminal/scan/", terminal.terminal_scan, name="terminal_scan"),
     path("terminal/task/<int:pk>/", terminal.terminal_task, name="terminal_task"),
     path("terminal/task/<int:pk>/material/", terminal.terminal_material, name="terminal_material"),
-    path("terminal/task/<int:pk>/problem/", terminal.terminal_problem, name="terminal_problem"),
+    # The path keeps its first name ("problem"): pages and terminals already post to it.
+    path(
+        "terminal/task/<int:pk>/problem/",
+        terminal.terminal_alert_raise,
+        name="terminal_alert_raise",
+    ),
     path("terminal/task/<int:pk>/<str:action>/", terminal.terminal_action, name="terminal_action"),
     # Supervisor
     path("supervisor/", supervisor.supervisor, name="supervisor"),

@@ -401,6 +401,7 @@ class QualityHold(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="quality_holds",
+        verbose_name="exception",
         help_text="The quality exception raised with it.",
     )
     placed_at = models.DateTimeField(auto_now_add=True)

@@ -13,7 +13,7 @@ router.register("requirements", views.RequirementViewSet)
 router.register("issues", views.IssueViewSet)
 router.register("approvals", views.ApprovalViewSet)
 router.register("shortages", views.ShortageViewSet)
-router.register("exceptions", views.WorkAlertViewSet, basename="exception")
+router.register("exceptions", views.WorkAlertViewSet, basename="alert")
 
 urlpatterns = [
     path("progress/", views.ProgressView.as_view(), name="execution-progress"),

@@ -54,16 +54,17 @@ EVENT_ACTIONS = (
     ProductionEvent.Kind.REPORT,
     ProductionEvent.Kind.COMPLETE,
 )
-FORM_IDS = (*EVENT_ACTIONS, "material", "problem")
-# What an operator can report from a task card: (label, exception type, severity when the
-# work goes on, severity when it is stopped). The routing rules decide who must respond.
-PROBLEMS = {
+FORM_IDS = (*EVENT_ACTIONS, "material", "alert")
+# The exceptions an operator can raise from a task card: (label, exception type, severity
+# when the work goes on, severity when it is stopped). The routing rules decide who must
+# respond.
+ALERT_KINDS = {
     "machine": ("Machine fault", AlertType.EQUIPMENT_FAULT, Severity.URGENT, Severity.SEVERE),
     "material": ("Material missing", AlertType.MATERIAL_SHORTAGE, Severity.URGENT, Severity.SEVERE),
     "quality": ("Quality problem", AlertType.QUALITY, Severity.GENERAL, Severity.URGENT),
     "other": ("Other", AlertType.OTHER, Severity.GENERAL, Severity.URGENT),
 }
-PROBLEM_KINDS = [(kind, spec[0]) for kind, spec in PROBLEMS.items()]
+ALERT_KIND_CHOICES = [(kind, spec[0]) for kind, spec in ALERT_KINDS.items()]
 PAUSE_REASONS = [
     "Tool or die change",
     "Material missing",
@@ -218,7 +219,7 @@ def _card(
     status=200,
     scan_ids=True,
     pause_open=False,
-    problem_open=False,
+    alert_open=False,
 ):
     """One task card, freshly read, with new form ids (and a new id for the scan bar).
 
@@ -240,8 +241,8 @@ def _card(
             "error": error,
             "pause_reasons": PAUSE_REASONS,
             "pause_open": pause_open,
-            "problem_kinds": PROBLEM_KINDS,
-            "problem_open": problem_open,
+            "alert_kinds": ALERT_KIND_CHOICES,
+            "alert_open": alert_open,
             "scan_event_id": str(uuid4()) if scan_ids else "",
         },
         status=status,
@@ -277,7 +278,7 @@ def terminal(request):
         "operator": operator,
         "tasks": _my_tasks(operator) if operator else [],
         "pause_reasons": PAUSE_REASONS,
-        "problem_kinds": PROBLEM_KINDS,
+        "alert_kinds": ALERT_KIND_CHOICES,
         "scan_event_id": str(uuid4()),
     }
     return htmx_render(
@@ -288,17 +289,17 @@ def terminal(request):
 @login_required
 @require_POST
 @_answers_reassigned
-def terminal_problem(request, pk: int):
+def terminal_alert_raise(request, pk: int):
     """Raise an exception about this task from the terminal: a machine fault (on the task's
     machine), missing material, a quality problem or anything else; the form's id makes a
     second tap of the same form change nothing."""
     task = _my_task_or_404(request, pk)
     kind = request.POST.get("kind") or ""
-    if kind not in PROBLEMS:
+    if kind not in ALERT_KINDS:
         return _card(
-            request, task, error="Choose what the problem is.", status=400, problem_open=True
+            request, task, error="Choose the kind of exception.", status=400, alert_open=True
         )
-    label, alert_type, severity, stopped_severity = PROBLEMS[kind]
+    label, alert_type, severity, stopped_severity = ALERT_KINDS[kind]
     stopped = request.POST.get("stopped") == "on"
     note = (request.POST.get("note") or "").strip()[:500]
     machine = task.equipment or task.operation.equipment
@@ -310,7 +311,7 @@ def terminal_problem(request, pk: int):
             task,
             error="Which machine? None is set for this task: a supervisor dispatches it to one.",
             status=400,
-            problem_open=True,
+            alert_open=True,
         )
     operator = _operator_of(request.user)
     where = f" on {machine.code}" if machine else ""
@@ -332,7 +333,7 @@ def terminal_problem(request, pk: int):
             by=request.user,
         )
     except ValidationError as exc:
-        return _card(request, task, error=errors_text(exc), status=400, problem_open=True)
+        return _card(request, task, error=errors_text(exc), status=400, alert_open=True)
     who = alert.handler.get_full_name() or alert.handler.username if alert.handler else ""
     message = (
         f"{alert.number} raised: {alert.get_severity_display().lower()} "

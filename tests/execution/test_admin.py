@@ -80,3 +80,16 @@ def test_a_routing_rule_is_edited_with_roles_from_the_list(site_admin):
     alert = alert_raise(alert_type="quality", severity="urgent", description="Burrs on bore")
     assert alert.handler_role == "quality_supervisor"
     assert round((alert.ack_deadline - alert.raised_at).total_seconds() / 60) == 20
+
+
+def test_the_admin_calls_them_exceptions(site_admin):
+    """Users say exception (异常), the code WorkAlert: the admin speaks the users' word."""
+    index = site_admin.get("/admin/execution/").content.decode()
+    assert "Exceptions" in index and "Exception rules" in index
+    assert "Work alert" not in index and "Alert rule" not in index
+    listing = site_admin.get("/admin/execution/workalert/").content.decode()
+    assert "Select exception to view" in listing and "Exception type" in listing
+    alert = WorkAlert.objects.first()
+    page = site_admin.get(f"/admin/execution/workalert/{alert.pk}/change/").content.decode()
+    assert "Exception steps" in page and "Alert step" not in page
+    assert "alert" not in WorkAlert._meta.verbose_name_plural

@@ -375,8 +375,8 @@ def test_lot_scan_issues_material_and_an_over_issue_waits_for_approval(released,
     assert nan.status_code == 400 and "is not a quantity" in nan.content.decode()
     unknown = client.post(url, {"event_id": "lot-5", "code": "NOPE"}, **HX)
     assert unknown.status_code == 400 and "Unknown lot NOPE." in unknown.content.decode()
-    # A mistyped scan is a message on the card, not a problem report opened for the operator.
-    assert 'class="terminal-problem" open' not in unknown.content.decode()
+    # A mistyped scan is a message on the card, not an exception form opened for the operator.
+    assert 'class="terminal-exception" open' not in unknown.content.decode()
 
 
 def test_scan_bar_issues_lots_and_reports_units(released, as_user):
@@ -545,6 +545,7 @@ def test_operator_raises_a_machine_fault_from_the_card_once(released, as_user):
     casting = task_of(10)
     assert act(wangwu, casting, "start").status_code == 200  # CAST: one machine, CAST-01
     page = wangwu.get("/execution/terminal/", **HX).content.decode()
+    assert "Exception…" in page and "Problem…" not in page  # the users' word for it
     form_id = form_event_id(page, "problem")
     url = f"/execution/terminal/task/{casting.pk}/problem/"
     data = {"event_id": form_id, "kind": "machine", "stopped": "on", "note": "Hydraulics leak"}
@@ -565,7 +566,7 @@ def test_operator_raises_a_machine_fault_from_the_card_once(released, as_user):
     assert alert.equipment.status == "fault"
 
 
-def test_terminal_problem_refusals_name_what_is_missing(released, as_user):
+def test_terminal_exception_refusals_name_what_is_missing(released, as_user):
     from execution.models import WorkAlert
 
     wangwu = as_user("wangwu")
@@ -573,7 +574,9 @@ def test_terminal_problem_refusals_name_what_is_missing(released, as_user):
     url = f"/execution/terminal/task/{casting.pk}/problem/"
     raised = WorkAlert.objects.filter(external_id__startswith="terminal-")
     no_kind = wangwu.post(url, {"event_id": "p1", "note": "?"}, **HX)
-    assert no_kind.status_code == 400 and "Choose what the problem is" in no_kind.content.decode()
+    refused = no_kind.content.decode()
+    assert no_kind.status_code == 400 and "Choose the kind of exception." in refused
+    assert 'class="terminal-exception" open' in refused  # the form stays open to choose
     assert not raised.exists()
     material = wangwu.post(url, {"event_id": "p3", "kind": "material"}, **HX)
     assert material.status_code == 200
