@@ -11,18 +11,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 
-from resources.engines.calendar import intervals_merge as working_time_intervals_merge
+# The working-time module's merge: it leaves empty intervals out, as a calendar must.
+from resources.engines.calendar import intervals_merge
 
 from .model import Interval
 
 # Stands for "no end" on either side of a machine without a calendar; far beyond any horizon
 # in minutes (2 * 10**12 minutes is millions of years) and still a plain int for CP-SAT.
 UNBOUNDED = 10**12
-
-
-def intervals_merge(intervals: Iterable[Interval]) -> list[Interval]:
-    """Sorted, disjoint, non-touching union of the non-empty intervals (whole minutes)."""
-    return working_time_intervals_merge((int(s), int(e)) for s, e in intervals if e > s)
 
 
 def intervals_subtract(base: Sequence[Interval], holes: Iterable[Interval]) -> list[Interval]:
