@@ -4,17 +4,11 @@ import os
 
 from celery import Celery
 
+from config.beat import BEAT_SCHEDULE
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("closedloop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-def _beat_schedule():
-    from config.beat import BEAT_SCHEDULE
-
-    return BEAT_SCHEDULE
-
-
-app.conf.beat_schedule = _beat_schedule()
+app.conf.beat_schedule = BEAT_SCHEDULE

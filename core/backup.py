@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.db import connections
 
@@ -158,8 +159,6 @@ def _reserve(directory: Path, stem: str, suffix: str) -> tuple[Path, Path]:
 def _pg_connect(settings_dict: dict):
     """A connection of its own (not Django's), so a caller's open transaction never mixes
     with the snapshot or the checks."""
-    import psycopg
-
     kwargs = {"dbname": settings_dict["NAME"]}
     for key, param in (("HOST", "host"), ("PORT", "port"), ("USER", "user")):
         if settings_dict.get(key):

@@ -42,6 +42,7 @@ def emit(topic: str, payload: dict, *, dispatch_on_commit: bool = True) -> Outbo
     """Record a domain event in the caller's transaction."""
     event = OutboxEvent.objects.create(topic=topic, payload=payload)
     if dispatch_on_commit and _handlers.get(topic):
+        # Cycle: core.tasks imports this module (the task runs outbox_dispatch_pending).
         from .tasks import outbox_dispatch
 
         transaction.on_commit(lambda: outbox_dispatch.delay())

@@ -6,7 +6,8 @@ class ExecutionConfig(AppConfig):
     verbose_name = "Execution (shop floor)"
 
     def ready(self) -> None:
-        # Registers the release hook (tasks, operators, material) with planning.
+        # Registers the release hook (tasks, operators, material) with planning. Imported
+        # here, not at the top: the services import models, which need the app registry.
         from . import tasks as celery_tasks  # noqa: F401  (the worker learns the tasks)
         from .services import tasks as task_services  # noqa: F401
         from .services.alerts import alert_lag_reasons

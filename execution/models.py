@@ -4,6 +4,7 @@ and hourly progress (ISA-95 work schedules, job orders and work performance)."""
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -209,8 +210,6 @@ class ProductionEvent(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError("Production events are append-only.")
         super().save(*args, **kwargs)
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+import openpyxl
 import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -29,6 +30,8 @@ from django.db.models.fields import NOT_PROVIDED
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.results import Result, RowResult
+from openpyxl.worksheet._reader import CELL_TAG, ROW_TAG, WorkSheetParser
+from openpyxl.xml.functions import iterparse
 
 from core.formatting import quantity_format
 
@@ -394,10 +397,6 @@ def xlsx_rows(data: bytes, *, max_cells: int) -> Iterator[tuple[int, list]]:
     them, and at most `max_cells` cell elements are parsed. Uses openpyxl internals
     (pinned in pyproject.toml; the tests in tests/planning/test_import*.py cover them).
     """
-    import openpyxl
-    from openpyxl.worksheet._reader import CELL_TAG, ROW_TAG, WorkSheetParser
-    from openpyxl.xml.functions import iterparse
-
     xlsx_unzipped_check(data)
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:

@@ -38,6 +38,7 @@ from core.events import emit
 from core.gc_pause import gc_paused
 from core.notifications import people_notify
 from core.roles import Role
+from core.tasks import outbox_dispatch
 from planning.models import OrderOperation, ProductionOrder
 
 from ..engines.progress import (
@@ -605,8 +606,6 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
         if late:
             _tell_planners(late, hour)
         if announced or cleared:
-            from core.tasks import outbox_dispatch
-
             transaction.on_commit(lambda: outbox_dispatch.delay())
     updated = sum(1 for r in rows if (r.order_id, r.operation_id) in existing)
     return {
