@@ -10,7 +10,7 @@ from django.contrib import admin
 from core.admin import ReadOnlyAdmin
 from core.roles import Role
 
-from . import models as m
+from . import models
 
 ROLE_CHOICES = [(role, Role.LABELS[role]) for role in Role.ALL]
 
@@ -26,7 +26,7 @@ class AlertRuleForm(forms.ModelForm):
     )
 
     class Meta:
-        model = m.AlertRule
+        model = models.AlertRule
         fields = [
             "alert_type",
             "severity",
@@ -38,7 +38,7 @@ class AlertRuleForm(forms.ModelForm):
         ]
 
 
-@admin.register(m.AlertRule)
+@admin.register(models.AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
     form = AlertRuleForm
     list_display = (
@@ -54,7 +54,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
 
 class AlertStepInline(admin.TabularInline):
-    model = m.AlertStep
+    model = models.AlertStep
     extra = 0
     fields = ("at", "kind", "text", "by", "role")
     readonly_fields = fields
@@ -67,7 +67,7 @@ class AlertStepInline(admin.TabularInline):
         return False
 
 
-@admin.register(m.WorkAlert)
+@admin.register(models.WorkAlert)
 class WorkAlertAdmin(ReadOnlyAdmin):
     list_display = (
         "number",
@@ -88,7 +88,7 @@ class WorkAlertAdmin(ReadOnlyAdmin):
     inlines = [AlertStepInline]
 
 
-@admin.register(m.Task)
+@admin.register(models.Task)
 class TaskAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
@@ -105,14 +105,14 @@ class TaskAdmin(ReadOnlyAdmin):
     list_select_related = ("order", "operation", "operator", "equipment")
 
 
-@admin.register(m.DispatchDecision)
+@admin.register(models.DispatchDecision)
 class DispatchDecisionAdmin(ReadOnlyAdmin):
     list_display = ("id", "equipment", "task", "decided_at", "reason")
     list_filter = ("equipment",)
     list_select_related = ("equipment", "task__order", "task__operation")
 
 
-@admin.register(m.ProductionEvent)
+@admin.register(models.ProductionEvent)
 class ProductionEventAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
@@ -135,21 +135,21 @@ class ProductionEventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
-@admin.register(m.MaterialRequirement)
+@admin.register(models.MaterialRequirement)
 class MaterialRequirementAdmin(ReadOnlyAdmin):
     list_display = ("id", "order", "operation", "item", "quantity_required", "quantity_issued")
     search_fields = ("order__number", "item__code")
     list_select_related = ("order", "operation", "item")
 
 
-@admin.register(m.MaterialIssue)
+@admin.register(models.MaterialIssue)
 class MaterialIssueAdmin(ReadOnlyAdmin):
     list_display = ("id", "external_id", "requirement", "lot", "quantity", "issued_at")
     search_fields = ("external_id", "requirement__order__number", "lot__code")
     list_select_related = ("requirement__order", "requirement__item", "lot")
 
 
-@admin.register(m.IssueApproval)
+@admin.register(models.IssueApproval)
 class IssueApprovalAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
@@ -164,14 +164,14 @@ class IssueApprovalAdmin(ReadOnlyAdmin):
     list_select_related = ("requirement__order", "requirement__item", "requested_by", "decided_by")
 
 
-@admin.register(m.MaterialShortage)
+@admin.register(models.MaterialShortage)
 class MaterialShortageAdmin(ReadOnlyAdmin):
     list_display = ("id", "requirement", "quantity_short", "status", "requisition", "raised_at")
     list_filter = ("status",)
     list_select_related = ("requirement__order", "requirement__item", "requisition")
 
 
-@admin.register(m.LabourBooking)
+@admin.register(models.LabourBooking)
 class LabourBookingAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
@@ -187,7 +187,7 @@ class LabourBookingAdmin(ReadOnlyAdmin):
     list_select_related = ("operator", "task__order", "task__operation")
 
 
-@admin.register(m.ProgressSnapshot)
+@admin.register(models.ProgressSnapshot)
 class ProgressSnapshotAdmin(ReadOnlyAdmin):
     list_display = (
         "order",

@@ -7,7 +7,7 @@ from import_export.forms import ImportForm
 
 from core.admin import ReadOnlyAdmin
 
-from . import models as m
+from . import models
 from .resources import (
     CSV,
     XLSX,
@@ -21,11 +21,11 @@ from .resources import (
 
 
 class AreaInline(admin.TabularInline):
-    model = m.Area
+    model = models.Area
     extra = 0
 
 
-@admin.register(m.Site)
+@admin.register(models.Site)
 class SiteAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "time_zone")
     search_fields = ("code", "name")
@@ -33,12 +33,12 @@ class SiteAdmin(admin.ModelAdmin):
 
 
 class WorkCenterInline(admin.TabularInline):
-    model = m.WorkCenter
+    model = models.WorkCenter
     extra = 0
     fields = ("code", "name", "labour_rate_per_hour", "machine_rate_per_hour")
 
 
-@admin.register(m.Area)
+@admin.register(models.Area)
 class AreaAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "site")
     list_filter = ("site",)
@@ -47,18 +47,18 @@ class AreaAdmin(admin.ModelAdmin):
 
 
 class EquipmentInline(admin.TabularInline):
-    model = m.Equipment
+    model = models.Equipment
     extra = 0
     fields = ("code", "name", "model", "rated_rate", "status", "backup_equipment")
     fk_name = "work_center"
 
 
 class ShiftInline(admin.TabularInline):
-    model = m.ShiftPattern
+    model = models.ShiftPattern
     extra = 0
 
 
-@admin.register(m.WorkCenter)
+@admin.register(models.WorkCenter)
 class WorkCenterAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "area", "labour_rate_per_hour", "machine_rate_per_hour")
     list_filter = ("area__site", "area")
@@ -67,11 +67,11 @@ class WorkCenterAdmin(admin.ModelAdmin):
 
 
 class MaintenanceInline(admin.TabularInline):
-    model = m.MaintenanceWindow
+    model = models.MaintenanceWindow
     extra = 0
 
 
-@admin.register(m.Equipment)
+@admin.register(models.Equipment)
 class EquipmentAdmin(admin.ModelAdmin):
     list_display = (
         "code",
@@ -88,21 +88,21 @@ class EquipmentAdmin(admin.ModelAdmin):
     inlines = [MaintenanceInline]
 
 
-@admin.register(m.ShiftPattern)
+@admin.register(models.ShiftPattern)
 class ShiftPatternAdmin(admin.ModelAdmin):
     list_display = ("work_center", "name", "weekdays", "start_time", "end_time", "break_minutes")
     list_filter = ("work_center",)
     search_fields = ("name", "work_center__code")
 
 
-@admin.register(m.Holiday)
+@admin.register(models.Holiday)
 class HolidayAdmin(admin.ModelAdmin):
     list_display = ("date", "name", "site")
     list_filter = ("site",)
     date_hierarchy = "date"
 
 
-@admin.register(m.MaintenanceWindow)
+@admin.register(models.MaintenanceWindow)
 class MaintenanceWindowAdmin(admin.ModelAdmin):
     list_display = ("equipment", "start", "end", "reason")
     list_filter = ("equipment__work_center", "equipment")
@@ -194,7 +194,7 @@ class MasterDataImportExportAdmin(ImportExportModelAdmin):
         )
 
 
-@admin.register(m.Item)
+@admin.register(models.Item)
 class ItemAdmin(MasterDataImportExportAdmin):
     resource_classes = [ItemResource]
     list_display = (
@@ -214,27 +214,27 @@ class ItemAdmin(MasterDataImportExportAdmin):
     readonly_fields = ("low_level_code",)
 
 
-@admin.register(m.StockLocation)
+@admin.register(models.StockLocation)
 class StockLocationAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "site")
     search_fields = ("code", "name")
 
 
-@admin.register(m.MaterialLot)
+@admin.register(models.MaterialLot)
 class MaterialLotAdmin(admin.ModelAdmin):
     list_display = ("code", "item", "supplier_lot", "created_at", "expires_on")
     list_filter = ("item",)
     search_fields = ("code", "supplier_lot", "item__code")
 
 
-@admin.register(m.SerialUnit)
+@admin.register(models.SerialUnit)
 class SerialUnitAdmin(admin.ModelAdmin):
     list_display = ("serial", "item", "lot", "created_at")
     list_filter = ("item",)
     search_fields = ("serial", "item__code")
 
 
-@admin.register(m.StockMove)
+@admin.register(models.StockMove)
 class StockMoveAdmin(ReadOnlyAdmin):
     """The ledger is append-only: moves are shown, never edited or deleted here."""
 
@@ -244,7 +244,7 @@ class StockMoveAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-@admin.register(m.StockBalance)
+@admin.register(models.StockBalance)
 class StockBalanceAdmin(ReadOnlyAdmin):
     """Balances follow the ledger: shown, never edited here."""
 
@@ -254,11 +254,11 @@ class StockBalanceAdmin(ReadOnlyAdmin):
 
 
 class PurchaseOrderLineInline(admin.TabularInline):
-    model = m.PurchaseOrderLine
+    model = models.PurchaseOrderLine
     extra = 0
 
 
-@admin.register(m.PurchaseOrder)
+@admin.register(models.PurchaseOrder)
 class PurchaseOrderAdmin(admin.ModelAdmin):
     list_display = ("number", "supplier", "status", "created_at")
     list_filter = ("status",)
@@ -266,23 +266,23 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
     inlines = [PurchaseOrderLineInline]
 
 
-@admin.register(m.Skill)
+@admin.register(models.Skill)
 class SkillAdmin(admin.ModelAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
 
 class OperatorSkillInline(admin.TabularInline):
-    model = m.OperatorSkill
+    model = models.OperatorSkill
     extra = 0
 
 
 class ShiftAssignmentInline(admin.TabularInline):
-    model = m.ShiftAssignment
+    model = models.ShiftAssignment
     extra = 0
 
 
-@admin.register(m.Operator)
+@admin.register(models.Operator)
 class OperatorAdmin(admin.ModelAdmin):
     list_display = ("badge", "name", "user", "home_work_center", "active")
     list_filter = ("active", "home_work_center")

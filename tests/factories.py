@@ -6,8 +6,8 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from planning import models as pm
-from resources import models as rm
+from planning import models as planning_models
+from resources import models as resources_models
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -21,7 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 class SiteFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = rm.Site
+        model = resources_models.Site
         django_get_or_create = ("code",)
 
     code = factory.Sequence(lambda n: f"S{n}")
@@ -31,7 +31,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
 
 class AreaFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = rm.Area
+        model = resources_models.Area
 
     site = factory.SubFactory(SiteFactory)
     code = factory.Sequence(lambda n: f"AREA{n}")
@@ -40,7 +40,7 @@ class AreaFactory(factory.django.DjangoModelFactory):
 
 class WorkCenterFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = rm.WorkCenter
+        model = resources_models.WorkCenter
 
     area = factory.SubFactory(AreaFactory)
     code = factory.Sequence(lambda n: f"WC{n}")
@@ -49,7 +49,7 @@ class WorkCenterFactory(factory.django.DjangoModelFactory):
 
 class EquipmentFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = rm.Equipment
+        model = resources_models.Equipment
 
     work_center = factory.SubFactory(WorkCenterFactory)
     code = factory.Sequence(lambda n: f"EQ{n}")
@@ -59,7 +59,7 @@ class EquipmentFactory(factory.django.DjangoModelFactory):
 
 class ShiftFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = rm.ShiftPattern
+        model = resources_models.ShiftPattern
 
     work_center = factory.SubFactory(WorkCenterFactory)
     name = factory.Sequence(lambda n: f"Shift {n}")
@@ -70,17 +70,17 @@ class ShiftFactory(factory.django.DjangoModelFactory):
 
 class ItemFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = rm.Item
+        model = resources_models.Item
         django_get_or_create = ("code",)
 
     code = factory.Sequence(lambda n: f"ITEM-{n}")
     name = factory.LazyAttribute(lambda o: f"Item {o.code}")
-    source = rm.Item.Source.BUY
+    source = resources_models.Item.Source.BUY
 
 
 class LocationFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = rm.StockLocation
+        model = resources_models.StockLocation
 
     site = factory.SubFactory(SiteFactory)
     code = factory.Sequence(lambda n: f"LOC{n}")
@@ -89,15 +89,15 @@ class LocationFactory(factory.django.DjangoModelFactory):
 
 class BomFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = pm.Bom
+        model = planning_models.Bom
 
-    item = factory.SubFactory(ItemFactory, source=rm.Item.Source.MAKE)
+    item = factory.SubFactory(ItemFactory, source=resources_models.Item.Source.MAKE)
     version = "1"
 
 
 class BomLineFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = pm.BomLine
+        model = planning_models.BomLine
 
     bom = factory.SubFactory(BomFactory)
     line_no = factory.Sequence(lambda n: (n + 1) * 10)

@@ -21,50 +21,50 @@ from ..models import (
     WorkCenter,
 )
 from ..services.stock import stock_move_record
-from . import serializers as s
+from . import serializers
 
 
 class SiteViewSet(viewsets.ModelViewSet):
     queryset = Site.objects.all()
-    serializer_class = s.SiteSerializer
+    serializer_class = serializers.SiteSerializer
 
 
 class AreaViewSet(viewsets.ModelViewSet):
     queryset = Area.objects.select_related("site")
-    serializer_class = s.AreaSerializer
+    serializer_class = serializers.AreaSerializer
 
 
 class WorkCenterViewSet(viewsets.ModelViewSet):
     queryset = WorkCenter.objects.select_related("area")
-    serializer_class = s.WorkCenterSerializer
+    serializer_class = serializers.WorkCenterSerializer
     filterset_class = WorkCenterFilterSet
 
 
 class EquipmentViewSet(viewsets.ModelViewSet):
     queryset = Equipment.objects.select_related("work_center", "backup_equipment")
-    serializer_class = s.EquipmentSerializer
+    serializer_class = serializers.EquipmentSerializer
     filterset_class = EquipmentFilterSet
 
 
 class ItemViewSet(viewsets.ModelViewSet):
     queryset = Item.objects.all()
-    serializer_class = s.ItemSerializer
+    serializer_class = serializers.ItemSerializer
     filterset_class = ItemFilterSet
 
 
 class StockLocationViewSet(viewsets.ModelViewSet):
     queryset = StockLocation.objects.select_related("site")
-    serializer_class = s.StockLocationSerializer
+    serializer_class = serializers.StockLocationSerializer
 
 
 class MaterialLotViewSet(viewsets.ModelViewSet):
     queryset = MaterialLot.objects.select_related("item")
-    serializer_class = s.MaterialLotSerializer
+    serializer_class = serializers.MaterialLotSerializer
 
 
 class StockBalanceViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = StockBalance.objects.select_related("item", "location", "lot").filter(on_hand__gt=0)
-    serializer_class = s.StockBalanceSerializer
+    serializer_class = serializers.StockBalanceSerializer
     filterset_class = StockBalanceFilterSet
 
 
@@ -72,7 +72,7 @@ class StockMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The stock ledger: read it, append to it. No update or delete (append-only)."""
 
     queryset = StockMove.objects.select_related("item", "location", "lot")
-    serializer_class = s.StockMoveSerializer
+    serializer_class = serializers.StockMoveSerializer
     filterset_class = StockMoveFilterSet
 
     def create(self, request, *args, **kwargs):

@@ -28,8 +28,6 @@ from planning.engines.mrp import (
     mrp_run,
 )
 
-D = Decimal
-
 
 def mar(day: int) -> date:
     return date(2025, 3, day)
@@ -125,23 +123,25 @@ def textbook_input(**overrides) -> MrpInput:
     fields = dict(
         items=[
             MrpItem("A", "make", 2),
-            MrpItem("B", "make", 1, LotPolicy.FIXED, lot_size=D(100)),
-            MrpItem("C", "buy", 3, "min_multiple", D(100), D(50), safety_stock=D(25)),
+            MrpItem("B", "make", 1, LotPolicy.FIXED, lot_size=Decimal(100)),
+            MrpItem(
+                "C", "buy", 3, "min_multiple", Decimal(100), Decimal(50), safety_stock=Decimal(25)
+            ),
         ],
         bom=[
-            BomEdge("A", "B", D(2), scrap_pct=D(20)),
-            BomEdge("B", "C", D(3), base_quantity=D(2)),
+            BomEdge("A", "B", Decimal(2), scrap_pct=Decimal(20)),
+            BomEdge("B", "C", Decimal(3), base_quantity=Decimal(2)),
         ],
         demands=[
-            Demand("SO-1", "A", D(50), mar(10), priority=1),
-            Demand("SO-2", "A", D(40), mar(15), priority=1),
-            Demand("FC-1", "A", D(30), mar(17), priority=9, kind="forecast"),
-            Demand("SP-1", "C", D(20), mar(17)),
+            Demand("SO-1", "A", Decimal(50), mar(10), priority=1),
+            Demand("SO-2", "A", Decimal(40), mar(15), priority=1),
+            Demand("FC-1", "A", Decimal(30), mar(17), priority=9, kind="forecast"),
+            Demand("SP-1", "C", Decimal(20), mar(17)),
         ],
         calendar=WorkCalendar(weekdays={1, 2, 3, 4, 5}, holidays=[mar(14)]),
         start=mar(3),
-        receipts=[ScheduledReceipt("WO-7", "B", D(50), mar(6), "production_order")],
-        on_hand={"A": D(20), "B": D(30), "C": D(40)},
+        receipts=[ScheduledReceipt("WO-7", "B", Decimal(50), mar(6), "production_order")],
+        on_hand={"A": Decimal(20), "B": Decimal(30), "C": Decimal(40)},
     )
     fields.update(overrides)
     return MrpInput(**fields)
@@ -209,8 +209,8 @@ def test_textbook_pegs_of_each_planned_order(textbook):
     ]
     # Two levels down: the B order served and, beyond it, the A order and the demand.
     assert pegs(by_id["PL000006"]) == [
-        (D("127.5"), "planned_order", "PL000004", "SO-2", ("PL000004", "PL000002")),
-        (D("7.5"), "planned_order", "PL000004", "FC-1", ("PL000004", "PL000003")),
+        (Decimal("127.5"), "planned_order", "PL000004", "SO-2", ("PL000004", "PL000002")),
+        (Decimal("7.5"), "planned_order", "PL000004", "FC-1", ("PL000004", "PL000003")),
         (15, "planned_order", "PL000005", "FC-1", ("PL000005", "PL000003")),
     ]
     assert pegs(by_id["PL000007"]) == [
@@ -239,13 +239,13 @@ def test_textbook_supplies_of_each_demand(textbook):
         ("B", "scheduled_receipt", "WO-7", 5, ("PL000002",)),
         ("B", "planned_order", "PL000004", 95, ("PL000002",)),
         ("C", "on_hand", "", 15, ("PL000004", "PL000002")),
-        ("C", "planned_order", "PL000006", D("127.5"), ("PL000004", "PL000002")),
+        ("C", "planned_order", "PL000006", Decimal("127.5"), ("PL000004", "PL000002")),
     ]
     assert supplies(textbook, "FC-1") == [
         ("A", "planned_order", "PL000003", 30, ()),
         ("B", "planned_order", "PL000004", 5, ("PL000003",)),
         ("B", "planned_order", "PL000005", 70, ("PL000003",)),
-        ("C", "planned_order", "PL000006", D("7.5"), ("PL000004", "PL000003")),
+        ("C", "planned_order", "PL000006", Decimal("7.5"), ("PL000004", "PL000003")),
         ("C", "planned_order", "PL000006", 15, ("PL000005", "PL000003")),
         ("C", "planned_order", "PL000007", 90, ("PL000005", "PL000003")),
     ]
@@ -327,7 +327,10 @@ def test_past_due_orders_start_today_keep_their_due_date_and_are_reported():
     # Mon 3. X-0 was due Fri 28 Feb, before the planning date: a shortage, planned anyway.
     data = single(
         MrpItem("X", "buy", 3),
-        [Demand("X-1", "X", D(10), mar(6)), Demand("X-0", "X", D(5), date(2025, 2, 28))],
+        [
+            Demand("X-1", "X", Decimal(10), mar(6)),
+            Demand("X-0", "X", Decimal(5), date(2025, 2, 28)),
+        ],
         start=mar(5),
     )
     result = mrp_run(data)
@@ -349,7 +352,7 @@ def test_past_due_orders_start_today_keep_their_due_date_and_are_reported():
 def test_explicit_calendar_too_short_for_the_lead_time_is_past_due():
     calendar = WorkCalendar.from_working_days([mar(3), mar(4), mar(5)])
     result = mrp_run(
-        single(MrpItem("V", "buy", 5), [Demand("V-1", "V", D(1), mar(5))], calendar=calendar)
+        single(MrpItem("V", "buy", 5), [Demand("V-1", "V", Decimal(1), mar(5))], calendar=calendar)
     )
     (order,) = result.planned_orders
     assert (order.start_date, order.due_date, order.required_start_date) == (mar(3), mar(5), None)
@@ -359,8 +362,8 @@ def test_explicit_calendar_too_short_for_the_lead_time_is_past_due():
 def test_past_due_parent_needs_its_components_today():
     data = MrpInput(
         items=[MrpItem("P", "make", 4), MrpItem("K", "buy", 0)],
-        bom=[BomEdge("P", "K", D(2))],
-        demands=[Demand("P-1", "P", D(3), mar(5))],
+        bom=[BomEdge("P", "K", Decimal(2))],
+        demands=[Demand("P-1", "P", Decimal(3), mar(5))],
         calendar=WorkCalendar(),
         start=mar(3),
     )
@@ -378,11 +381,11 @@ def test_scheduled_receipts_expedite_defer_cancel():
     # Y-2 5 due Mon 24 ← PO-1 5; PO-2 is not needed (cancel); PO-3 is first needed on
     # Fri 7, three working days after it is due (defer, unless the tolerance is 3).
     receipts = [
-        ScheduledReceipt("PO-1", "Y", D(10), mar(12)),
-        ScheduledReceipt("PO-2", "Y", D(10), mar(24)),
-        ScheduledReceipt("PO-3", "Y", D(4), mar(4)),
+        ScheduledReceipt("PO-1", "Y", Decimal(10), mar(12)),
+        ScheduledReceipt("PO-2", "Y", Decimal(10), mar(24)),
+        ScheduledReceipt("PO-3", "Y", Decimal(4), mar(4)),
     ]
-    demands = [Demand("Y-1", "Y", D(8), mar(7)), Demand("Y-2", "Y", D(5), mar(24))]
+    demands = [Demand("Y-1", "Y", Decimal(8), mar(7)), Demand("Y-2", "Y", Decimal(5), mar(24))]
     result = mrp_run(single(MrpItem("Y", "buy", 2), demands, receipts=receipts))
     assert result.planned_orders == ()
     assert [(m.kind, m.reference, m.date, m.suggested_date) for m in result.messages] == [
@@ -412,9 +415,9 @@ def test_scheduled_receipts_expedite_defer_cancel():
 
 
 def test_overdue_receipt_is_reported_and_still_counts():
-    receipts = [ScheduledReceipt("PO-9", "W", D(10), date(2025, 2, 27))]
+    receipts = [ScheduledReceipt("PO-9", "W", Decimal(10), date(2025, 2, 27))]
     result = mrp_run(
-        single(MrpItem("W", "buy", 1), [Demand("W-1", "W", D(4), mar(4))], receipts=receipts)
+        single(MrpItem("W", "buy", 1), [Demand("W-1", "W", Decimal(4), mar(4))], receipts=receipts)
     )
     assert result.planned_orders == ()
     # Overdue, and not needed before W-1 on Tue 4: its date should say so.
@@ -426,13 +429,17 @@ def test_overdue_receipt_is_reported_and_still_counts():
 
 
 def test_initial_safety_stock_shortfall_is_replenished_at_the_planning_date():
-    result = mrp_run(single(MrpItem("S", "buy", 0, safety_stock=D(30)), on_hand={"S": D(10)}))
+    result = mrp_run(
+        single(MrpItem("S", "buy", 0, safety_stock=Decimal(30)), on_hand={"S": Decimal(10)})
+    )
     assert orders(result) == [("PL000001", "S", 20, mar(3), mar(3))]
     assert pegs(result.planned_orders[0]) == [(20, "safety_stock", "", None, ())]
     assert [m.kind for m in result.messages] == [MessageKind.SHORTAGE]
     assert rows(result, "S") == [(mar(3), 0, 0, 20, 30, 20, 20)]
 
-    with_lead = mrp_run(single(MrpItem("S", "buy", 2, safety_stock=D(30)), on_hand={"S": D(10)}))
+    with_lead = mrp_run(
+        single(MrpItem("S", "buy", 2, safety_stock=Decimal(30)), on_hand={"S": Decimal(10)})
+    )
     assert [m.kind for m in with_lead.messages] == [MessageKind.PAST_DUE, MessageKind.SHORTAGE]
 
 
@@ -440,9 +447,9 @@ def test_allocations_beyond_on_hand_are_a_requirement_today():
     result = mrp_run(
         single(
             MrpItem("Q", "buy", 0),
-            [Demand("Q-1", "Q", D(10), mar(5))],
-            on_hand={"Q": D(30)},
-            allocations={"Q": D(50)},
+            [Demand("Q-1", "Q", Decimal(10), mar(5))],
+            on_hand={"Q": Decimal(30)},
+            allocations={"Q": Decimal(50)},
         )
     )
     assert orders(result) == [
@@ -455,9 +462,11 @@ def test_allocations_beyond_on_hand_are_a_requirement_today():
 
 
 def test_fixed_lots_are_exactly_the_lot_size_and_excess_serves_later_needs():
-    item = MrpItem("F", "buy", 0, "fixed", lot_size=D(25))
+    item = MrpItem("F", "buy", 0, "fixed", lot_size=Decimal(25))
     result = mrp_run(
-        single(item, [Demand("F-1", "F", D(60), mar(4)), Demand("F-2", "F", D(5), mar(6))])
+        single(
+            item, [Demand("F-1", "F", Decimal(60), mar(4)), Demand("F-2", "F", Decimal(5), mar(6))]
+        )
     )
     assert [(o.quantity, o.due_date) for o in result.planned_orders] == [(25, mar(4))] * 3
     assert [pegs(o) for o in result.planned_orders] == [
@@ -469,42 +478,45 @@ def test_fixed_lots_are_exactly_the_lot_size_and_excess_serves_later_needs():
 
 
 def test_min_multiple_rounds_the_minimum_up_to_the_multiple():
-    item = MrpItem("M", "buy", 0, "min_multiple", lot_size=D(30), lot_multiple=D(20))
-    result = mrp_run(single(item, [Demand("M-1", "M", D(5), mar(4))]))
+    item = MrpItem("M", "buy", 0, "min_multiple", lot_size=Decimal(30), lot_multiple=Decimal(20))
+    result = mrp_run(single(item, [Demand("M-1", "M", Decimal(5), mar(4))]))
     assert [o.quantity for o in result.planned_orders] == [40]
-    only_multiple = MrpItem("M", "buy", 0, "min_multiple", lot_multiple=D("0.5"))
-    result = mrp_run(single(only_multiple, [Demand("M-1", "M", D("5.2"), mar(4))]))
-    assert [o.quantity for o in result.planned_orders] == [D("5.5")]
+    only_multiple = MrpItem("M", "buy", 0, "min_multiple", lot_multiple=Decimal("0.5"))
+    result = mrp_run(single(only_multiple, [Demand("M-1", "M", Decimal("5.2"), mar(4))]))
+    assert [o.quantity for o in result.planned_orders] == [Decimal("5.5")]
 
 
 def test_scrap_rounds_up_and_split_pegs_still_add_up():
     # Three demands of 1 P on the same day: one order of 3; K per P is 1 / (1 − 3 %).
     data = MrpInput(
         items=[MrpItem("P", "make", 0), MrpItem("K", "buy", 0)],
-        bom=[BomEdge("P", "K", D(1), scrap_pct=D(3))],
-        demands=[Demand(f"P-{n}", "P", D(1), mar(4)) for n in (1, 2, 3)],
+        bom=[BomEdge("P", "K", Decimal(1), scrap_pct=Decimal(3))],
+        demands=[Demand(f"P-{n}", "P", Decimal(1), mar(4)) for n in (1, 2, 3)],
         calendar=WorkCalendar(),
         start=mar(3),
     )
     result = mrp_run(data)
     k = result.orders_for("K")[0]
-    assert k.quantity == D("3.0928")  # 3 / 0.97 = 3.09278… rounded up to 0.0001
+    assert k.quantity == Decimal("3.0928")  # 3 / 0.97 = 3.09278… rounded up to 0.0001
     # Running totals 1.0310, 2.0619, 3.0928 → parts 1.0310, 1.0309, 1.0309.
     assert [(p.quantity, p.top_demand) for p in k.pegs] == [
-        (D("1.0310"), "P-1"),
-        (D("1.0309"), "P-2"),
-        (D("1.0309"), "P-3"),
+        (Decimal("1.0310"), "P-1"),
+        (Decimal("1.0309"), "P-2"),
+        (Decimal("1.0309"), "P-3"),
     ]
     exact = mrp_run(dataclasses.replace(data, quantum=None))
-    assert exact.orders_for("K")[0].quantity == D(3) / D("0.97")
+    assert exact.orders_for("K")[0].quantity == Decimal(3) / Decimal("0.97")
 
 
 def test_priority_decides_who_gets_stock_on_the_same_day():
     result = mrp_run(
         single(
             MrpItem("R", "buy", 0),
-            [Demand("LOW", "R", D(8), mar(5), priority=9), Demand("HIGH", "R", D(8), mar(5), 1)],
-            on_hand={"R": D(10)},
+            [
+                Demand("LOW", "R", Decimal(8), mar(5), priority=9),
+                Demand("HIGH", "R", Decimal(8), mar(5), 1),
+            ],
+            on_hand={"R": Decimal(10)},
         )
     )
     assert supplies(result, "HIGH") == [("R", "on_hand", "", 8, ())]
@@ -523,11 +535,15 @@ def test_component_used_at_two_levels_is_netted_once_at_its_lowest_level():
             MrpItem("B", "make", 1, low_level_code=0),  # stale: recomputed
             MrpItem("C", "buy", 0, low_level_code=0),
         ],
-        bom=[BomEdge("A", "B", D(1)), BomEdge("A", "C", D(2)), BomEdge("B", "C", D(3))],
-        demands=[Demand("A-1", "A", D(10), mar(10))],
+        bom=[
+            BomEdge("A", "B", Decimal(1)),
+            BomEdge("A", "C", Decimal(2)),
+            BomEdge("B", "C", Decimal(3)),
+        ],
+        demands=[Demand("A-1", "A", Decimal(10), mar(10))],
         calendar=WorkCalendar(),
         start=mar(3),
-        on_hand={"C": D(25)},
+        on_hand={"C": Decimal(25)},
     )
     result = mrp_run(data)
     assert result.low_level_codes == {"A": 0, "B": 1, "C": 2}
@@ -548,12 +564,12 @@ def test_component_used_at_two_levels_is_netted_once_at_its_lowest_level():
 def test_buy_items_are_not_exploded_and_the_horizon_limits_demand():
     data = MrpInput(
         items=[MrpItem("T", "buy", 0), MrpItem("U", "buy", 0)],
-        bom=[BomEdge("T", "U", D(1))],
-        demands=[Demand("T-1", "T", D(4), mar(4)), Demand("T-2", "T", D(4), mar(28))],
+        bom=[BomEdge("T", "U", Decimal(1))],
+        demands=[Demand("T-1", "T", Decimal(4), mar(4)), Demand("T-2", "T", Decimal(4), mar(28))],
         calendar=WorkCalendar(),
         start=mar(3),
         horizon_end=mar(14),
-        receipts=[ScheduledReceipt("PO-T", "T", D(1), mar(20))],
+        receipts=[ScheduledReceipt("PO-T", "T", Decimal(1), mar(20))],
     )
     result = mrp_run(data)
     assert orders(result) == [("PL000001", "T", 3, mar(4), mar(4))]
@@ -565,13 +581,16 @@ def test_buy_items_are_not_exploded_and_the_horizon_limits_demand():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"bom": [BomEdge("A", "B", D(1)), BomEdge("B", "A", D(1))]}, "bom: cycle"),
-        ({"bom": [BomEdge("A", "Z", D(1))]}, "bom[0] (A → Z).component: unknown item"),
-        ({"bom": [BomEdge("A", "B", D(1), scrap_pct=D(100))]}, "scrap_pct: must be below 100"),
+        ({"bom": [BomEdge("A", "B", Decimal(1)), BomEdge("B", "A", Decimal(1))]}, "bom: cycle"),
+        ({"bom": [BomEdge("A", "Z", Decimal(1))]}, "bom[0] (A → Z).component: unknown item"),
+        (
+            {"bom": [BomEdge("A", "B", Decimal(1), scrap_pct=Decimal(100))]},
+            "scrap_pct: must be below 100",
+        ),
         ({"demands": [Demand("D", "A", 1.5, mar(4))]}, "demands[0] (D).quantity: give a Decimal"),
-        ({"demands": [Demand("D", "A", D(1), mar(4))] * 2}, "duplicate demand id"),
+        ({"demands": [Demand("D", "A", Decimal(1), mar(4))] * 2}, "duplicate demand id"),
         ({"items": [MrpItem("A", "make", lot_policy="fixed")]}, "items[0] (A).lot_size"),
-        ({"on_hand": {"Z": D(1)}}, "on_hand['Z']: unknown item"),
+        ({"on_hand": {"Z": Decimal(1)}}, "on_hand['Z']: unknown item"),
     ],
 )
 def test_bad_input_names_the_row_and_field(change, message):
@@ -618,9 +637,11 @@ def problems(draw):
                 draw(st.sampled_from(["make", "buy"])),
                 draw(st.integers(0, 6)),
                 policy,
-                lot_size=D(draw(st.integers(1 if policy == "fixed" else 0, 40))),
-                lot_multiple=D(draw(st.integers(0, 15))) if policy == "min_multiple" else D(0),
-                safety_stock=D(draw(st.sampled_from([0, 0, 5, 12]))),
+                lot_size=Decimal(draw(st.integers(1 if policy == "fixed" else 0, 40))),
+                lot_multiple=Decimal(draw(st.integers(0, 15)))
+                if policy == "min_multiple"
+                else Decimal(0),
+                safety_stock=Decimal(draw(st.sampled_from([0, 0, 5, 12]))),
             )
         )
     pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=2 * n))
@@ -628,9 +649,9 @@ def problems(draw):
         BomEdge(
             codes[a],
             codes[b],
-            D(draw(st.sampled_from(["1", "2", "0.5", "3"]))),
-            base_quantity=D(draw(st.sampled_from([1, 1, 2, 10]))),
-            scrap_pct=D(draw(st.sampled_from(["0", "0", "5", "12.5"]))),
+            Decimal(draw(st.sampled_from(["1", "2", "0.5", "3"]))),
+            base_quantity=Decimal(draw(st.sampled_from([1, 1, 2, 10]))),
+            scrap_pct=Decimal(draw(st.sampled_from(["0", "0", "5", "12.5"]))),
         )
         for a, b in pairs
         if a < b  # parents before components: a DAG
@@ -641,7 +662,7 @@ def problems(draw):
         Demand(
             f"D{k}",
             draw(st.sampled_from(codes)),
-            D(draw(st.integers(1, 80))) / draw(st.sampled_from([1, 1, 4])),
+            Decimal(draw(st.integers(1, 80))) / draw(st.sampled_from([1, 1, 4])),
             start + timedelta(days=draw(offsets)),
             priority=draw(st.integers(1, 9)),
         )
@@ -651,13 +672,13 @@ def problems(draw):
         ScheduledReceipt(
             f"R{k}",
             draw(st.sampled_from(codes)),
-            D(draw(st.integers(1, 50))),
+            Decimal(draw(st.integers(1, 50))),
             start + timedelta(days=draw(offsets)),
         )
         for k in range(draw(st.integers(0, 3)))
     ]
-    on_hand = {c: D(draw(st.integers(0, 40))) for c in codes if draw(st.booleans())}
-    allocations = {c: D(draw(st.integers(0, 30))) for c in codes if draw(st.booleans())}
+    on_hand = {c: Decimal(draw(st.integers(0, 40))) for c in codes if draw(st.booleans())}
+    allocations = {c: Decimal(draw(st.integers(0, 30))) for c in codes if draw(st.booleans())}
     holidays = [start + timedelta(days=d) for d in draw(st.sets(st.integers(-10, 30), max_size=4))]
     weekdays = draw(st.sampled_from([{1, 2, 3, 4, 5}, {1, 2, 3, 4, 5, 6}, set(range(1, 8))]))
     calendar = WorkCalendar(weekdays=weekdays, holidays=holidays)
@@ -707,7 +728,7 @@ def test_properties_of_any_plan(data):
     expedited = {m.item for m in result.messages if m.kind == MessageKind.EXPEDITE}
     for code, projection in result.projections.items():
         item = items[code]
-        available = data.on_hand.get(code, D(0)) - data.allocations.get(code, D(0))
+        available = data.on_hand.get(code, Decimal(0)) - data.allocations.get(code, Decimal(0))
         if projection.rows:
             # Projected on hand stays at or above safety stock, except where an expedite
             # message says a scheduled receipt is late; at the end it always is.
@@ -718,23 +739,27 @@ def test_properties_of_any_plan(data):
             assert available >= item.safety_stock
 
         # Gross requirements: independent demand plus every parent order exploded.
-        gross = sum((r.gross_requirements for r in projection.rows), D(0))
-        expected = sum((d.quantity for d in data.demands if d.item == code), D(0))
+        gross = sum((r.gross_requirements for r in projection.rows), Decimal(0))
+        expected = sum((d.quantity for d in data.demands if d.item == code), Decimal(0))
         for edge in data.bom:
             if edge.component == code and items[edge.parent].source == "make":
                 for o in result.orders_for(edge.parent):
                     per = o.quantity * edge.quantity * 100
                     expected += (per / (edge.base_quantity * (100 - edge.scrap_pct))).quantize(
-                        D("0.0001"), rounding="ROUND_CEILING"
+                        Decimal("0.0001"), rounding="ROUND_CEILING"
                     )
         assert gross == expected
 
         # Planned quantity: exactly the shortfall for lot-for-lot, within one lot otherwise.
-        planned = sum((o.quantity for o in result.orders_for(code)), D(0))
-        receipts = sum((r.quantity for r in data.receipts if r.item == code), D(0))
+        planned = sum((o.quantity for o in result.orders_for(code)), Decimal(0))
+        receipts = sum((r.quantity for r in data.receipts if r.item == code), Decimal(0))
         shortfall = max(
-            D(0),
-            gross + item.safety_stock + max(-available, D(0)) - max(available, D(0)) - receipts,
+            Decimal(0),
+            gross
+            + item.safety_stock
+            + max(-available, Decimal(0))
+            - max(available, Decimal(0))
+            - receipts,
         )
         if item.lot_policy == LotPolicy.LOT_FOR_LOT:
             assert planned == shortfall
