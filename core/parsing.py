@@ -33,3 +33,17 @@ def instant_parse(raw, *, now: datetime, field: str) -> datetime:
     if value > now + FUTURE_TOLERANCE:
         raise ValidationError({field: f"{value.isoformat()} is in the future."})
     return value
+
+
+def aware_instant_parse(raw) -> datetime:
+    """An ISO 8601 date-time with its offset, as the system's own messages and options carry
+    them (an event's payload, a task's or a command's `at`): no default, no zone assumed, no
+    bound. Raises ValueError for anything else, month 13 included; the caller names the
+    field."""
+    try:
+        value = parse_datetime(str(raw))
+    except ValueError:  # well formed but not a date (month 13)
+        value = None
+    if value is None or value.tzinfo is None:
+        raise ValueError(f"{raw!r} is not an ISO 8601 instant with its offset.")
+    return value

@@ -4,7 +4,8 @@ Task names are explicit and stable: the beat schedule (config/beat.py) and messa
 queued name them."""
 
 from celery import shared_task
-from django.utils.dateparse import parse_datetime
+
+from core.parsing import aware_instant_parse
 
 from .services.alerts import alerts_escalate
 from .services.progress import progress_rollup_run
@@ -17,7 +18,7 @@ def progress_rollup(at: str | None = None) -> dict:
     Keyed by the hour: a second run in the same hour updates that hour's snapshots and
     creates none. `at` (ISO 8601) runs it as of another instant; tests and replays use it.
     """
-    now = parse_datetime(at) if at else None
+    now = aware_instant_parse(at) if at else None
     return progress_rollup_run(now=now)
 
 

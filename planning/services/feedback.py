@@ -20,10 +20,10 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import Q
-from django.utils.dateparse import parse_datetime
 
 from core.events import handler
 from core.models import OutboxEvent
+from core.parsing import aware_instant_parse
 
 from ..models import OrderOperation, ProductionOrder
 
@@ -35,10 +35,10 @@ REASONS_KEPT = 20
 def _instant(value, name: str) -> datetime | None:
     if value in (None, ""):
         return None
-    parsed = parse_datetime(str(value))
-    if parsed is None or parsed.tzinfo is None:
-        raise ValueError(f"{name}: {value!r} is not an aware ISO 8601 instant.")
-    return parsed
+    try:
+        return aware_instant_parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
 
 
 def _payload(event: OutboxEvent) -> tuple[int, datetime]:

@@ -1,5 +1,6 @@
-"""Instants from outside (core.parsing.instant_parse): execution's events and quality's
-inspections read them with this one function."""
+"""Instants from outside (core.parsing): execution's events and quality's inspections read
+them with instant_parse; the system's own messages and options (delay feedback, the roll-up's
+`at`) with aware_instant_parse."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -7,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.parsing import FUTURE_TOLERANCE, instant_parse
+from core.parsing import FUTURE_TOLERANCE, aware_instant_parse, instant_parse
 
 NOW = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -65,3 +66,18 @@ def test_the_message_names_the_callers_field():
     with pytest.raises(ValidationError) as refused:
         instant_parse("2026-13-01T10:00", now=NOW, field="inspected_at")
     assert list(refused.value.message_dict) == ["inspected_at"]
+
+
+def test_an_aware_instant_is_read_with_its_offset():
+    assert aware_instant_parse("2026-03-04T09:30:00+08:00") == datetime(
+        2026, 3, 4, 1, 30, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    "raw", ["2026-03-04T09:30:00", "2026-13-01T00:00:00+08:00", "10:20", "", None, 12]
+)
+def test_anything_but_an_aware_instant_is_a_value_error(raw):
+    """No zone is assumed (a message without its offset is a bug to report, not to guess)."""
+    with pytest.raises(ValueError, match="is not an ISO 8601 instant with its offset"):
+        aware_instant_parse(raw)

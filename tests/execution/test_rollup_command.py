@@ -1,5 +1,6 @@
 """`manage.py progress_rollup`: the roll-up on demand (make run calls it after the demo)."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -32,3 +33,8 @@ def test_a_bad_instant_is_refused_with_its_name(demo_plant):
 
     with pytest.raises(CommandError, match="--at: '10:20' is not an ISO 8601 instant"):
         call_command("progress_rollup", "--at", "10:20")
+    month_13 = "2026-13-01T10:00:00+08:00"  # the right shape, no such day: no traceback
+    with pytest.raises(
+        CommandError, match=re.escape(f"--at: '{month_13}' is not an ISO 8601 instant")
+    ):
+        call_command("progress_rollup", "--at", month_13)

@@ -3,8 +3,8 @@ POST /api/v1/execution/progress/rollup/). Safe to repeat: the hour's snapshots a
 and delays already announced are not announced again."""
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_datetime
 
+from core.parsing import aware_instant_parse
 from execution.services.progress import progress_rollup_run
 
 
@@ -19,9 +19,10 @@ class Command(BaseCommand):
     def handle(self, *args, at=None, **options):
         now = None
         if at:
-            now = parse_datetime(at)
-            if now is None or now.tzinfo is None:
-                raise CommandError(f"--at: {at!r} is not an ISO 8601 instant with its offset.")
+            try:
+                now = aware_instant_parse(at)
+            except ValueError as exc:
+                raise CommandError(f"--at: {exc}") from None
         result = progress_rollup_run(now=now)
         self.stdout.write(
             f"progress roll-up {result['taken_at']}: {result['orders']} orders, "
