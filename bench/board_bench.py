@@ -70,7 +70,8 @@ from execution.models import (  # noqa: E402
     ProductionEvent,
     Task,
 )
-from execution.services.progress import progress_compute, progress_rollup_run  # noqa: E402
+from execution.selectors.progress import progress_compute  # noqa: E402
+from execution.services.progress import progress_rollup_run  # noqa: E402
 from planning.models import OrderOperation, ProductionOrder  # noqa: E402
 from planning.services.orders import production_order_release  # noqa: E402
 from resources.models import Item  # noqa: E402

@@ -21,3 +21,13 @@ def csv_text(value) -> str:
     shows it instead of running it as a formula."""
     value = "" if value is None else str(value)
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def number_text(value: float | None, places: int = 2) -> str:
+    """A float as people write it, rounded to at most `places` decimals, no trailing zeros:
+    12, 12.5, 12.25; "" for None. For floats on hot paths (the order board prints thousands
+    on each refresh); `quantity_format` is for Decimals, which it never rounds."""
+    if value is None:
+        return ""
+    text = f"{value:.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

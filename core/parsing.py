@@ -2,6 +2,7 @@
 the one place every app parses them from."""
 
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -10,6 +11,8 @@ from django.utils.dateparse import parse_datetime
 # Clocks of terminals and machines run a little ahead of the server's; an instant up to this
 # far in the future is taken as now-ish, not refused.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# Every app stores quantities as numeric(18, 4): a quantity is below 10^14.
+QUANTITY_LIMIT = Decimal(10) ** 14
 
 
 def instant_parse(raw, *, now: datetime, field: str) -> datetime:
@@ -47,3 +50,18 @@ def aware_instant_parse(raw) -> datetime:
     if value is None or value.tzinfo is None:
         raise ValueError(f"{raw!r} is not an ISO 8601 instant with its offset.")
     return value
+
+
+def barcode_parse(barcode: str) -> tuple[str, str | None, Decimal]:
+    """A receiving label as scanned: `ITEM*LOT*QTY` (or `ITEM*QTY` for untracked items) →
+    (item code, lot code or None, quantity above zero and below QUANTITY_LIMIT). Raises
+    ValidationError naming `barcode` for anything else."""
+    parts = [p.strip() for p in (barcode or "").split("*")]
+    try:
+        if len(parts) in (2, 3):
+            quantity = Decimal(parts[-1])
+            if quantity.is_finite() and 0 < quantity < QUANTITY_LIMIT:
+                return parts[0], (parts[1] or None) if len(parts) == 3 else None, quantity
+    except (InvalidOperation, ValueError):
+        pass
+    raise ValidationError({"barcode": f"Unreadable label {barcode!r}: expected ITEM*LOT*QTY."})

@@ -9,9 +9,9 @@ class ExecutionConfig(AppConfig):
         # Registers the release hook (tasks, operators, material) with planning. Imported
         # here, not at the top: the services import models, which need the app registry.
         from . import tasks as celery_tasks  # noqa: F401  (the worker learns the tasks)
+        from .selectors.alerts import alert_lag_reasons
+        from .selectors.progress import lag_reason_register
         from .services import tasks as task_services  # noqa: F401
-        from .services.alerts import alert_lag_reasons
-        from .services.progress import lag_reason_register
 
         lag_reason_register(alert_lag_reasons)
 

@@ -52,7 +52,7 @@ class QualityConfig(AppConfig):
 
         resolve_check_register(hold_resolve_check)
         # The operator terminal shows a task a hold stops, before anyone taps Start.
-        from execution.services.tasks import task_notice_register
+        from execution.selectors.tasks import task_notice_register
 
         from .services.holds import hold_task_notices
 

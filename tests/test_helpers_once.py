@@ -13,6 +13,7 @@ APPS = ("core", "resources", "planning", "execution", "quality", "costing", "dev
 # (what, the pattern of its body, the one file allowed to hold it)
 HELPERS = [
     ("quantity formatting", r"\.normalize\(\)", "core/formatting.py"),
+    ("a float with no trailing zeros", r"\.rstrip\(\"0\"\)", "core/formatting.py"),
     ("parsing instants from outside", r"\bparse_datetime\(", "core/parsing.py"),
     ("pausing the garbage collector", r"\bgc\.disable\(\)", "core/gc_pause.py"),
     (

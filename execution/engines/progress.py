@@ -1,8 +1,8 @@
 """Progress arithmetic, pure: plan vs actual, lag, delay prediction, board colours.
 
-Plain data in, plain data out; no ORM. `execution.services.progress` loads the orders,
-operations, labour and calendars, calls these functions and saves snapshots; the order board
-calls the same functions on every refresh, so the board and the hourly snapshot agree.
+Plain data in, plain data out; no ORM. `execution.selectors.progress` loads the orders,
+operations, labour and calendars and calls these functions, for the order board on every
+refresh and for the hourly roll-up that saves snapshots, so the board and the snapshot agree.
 
 Definitions (a plant engineer's reading of "where should the order be by now"):
 
@@ -43,6 +43,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from core.formatting import number_text
 from resources.engines.calendar import intervals_merge
 
 GREEN_AT = 90.0  # attainment ≥ 90 % is on plan
@@ -541,16 +542,16 @@ def order_reasons(order: OrderProgress, extra: Iterable[Reason] = ()) -> list[Re
             reasons.append(
                 Reason(
                     "operation_lagging",
-                    f"Operation {o.sequence} {o.name}: {_q(o.quantity_done)} made, "
-                    f"{_q(o.quantity_planned_to_date)} planned by now",
+                    f"Operation {o.sequence} {o.name}: {number_text(o.quantity_done)} made, "
+                    f"{number_text(o.quantity_planned_to_date)} planned by now",
                     f"planning.orderoperation:{o.id}",
                 )
             )
         if o.delayed:
             if o.actual_minutes_per_unit is not None:
                 why = (
-                    f"{_q(o.actual_minutes_per_unit)} min/unit against "
-                    f"{_q(o.planned_minutes_per_unit)} planned"
+                    f"{number_text(o.actual_minutes_per_unit)} min/unit against "
+                    f"{number_text(o.planned_minutes_per_unit)} planned"
                 )
             else:
                 why = "cannot make its planned end any more"
@@ -563,11 +564,6 @@ def order_reasons(order: OrderProgress, extra: Iterable[Reason] = ()) -> list[Re
             )
         reasons.extend(o.reasons)
     return _unique(reasons)
-
-
-def _q(value: float) -> str:
-    """A quantity or rate for a sentence: 12, 12.5, 1.25."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _unique(reasons: list[Reason]) -> list[Reason]:

@@ -1,13 +1,29 @@
-"""Reads for the order board, progress roll-up, drill-down and labour export.
+"""Progress of the open orders: live plan vs actual for the order board, its drill-down
+and the hourly roll-up, and the reads behind them (also the labour export).
 
-The board refreshes every few seconds over thousands of open orders, so these return plain
-rows (`.values()`, `.values_list()`) rather than model instances, joined and annotated in
-the database: the cost is a fixed number of queries however many orders there are (tests
-pin it).
+`progress_compute` loads open orders with their operations, labour and calendars and runs
+the pure arithmetic of `execution.engines.progress` on them; `progress_details` completes
+the orders a page shows (each operation's plan vs actual, names, operators, reasons). The
+board calls both on every refresh, so what it shows is as fresh as the last accepted
+production event; the roll-up (`execution.services.progress`) stores the same figures.
+
+Why an order lags is a list of reasons `{type, text, ref}`: open material shortages,
+paused or blocked tasks and lagging or late operations come from here; other apps (open
+exceptions, machine downtime) add theirs with `lag_reason_register` in `AppConfig.ready`.
+
+The board refreshes every few seconds over thousands of open orders, so the queries return
+plain rows (`.values()`, `.values_list()`) rather than model instances, joined and
+annotated in the database: the cost is a fixed number of queries however many orders there
+are (tests pin it).
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import escape
 
 from django.db.models import (
     Case,
@@ -22,11 +38,32 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 
+from core.formatting import number_text
+from core.gc_pause import gc_paused
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import Holiday, WorkCenter
 from resources.selectors.calendar import work_center_working_intervals
 
+from ..engines.progress import (
+    CLOSED,
+    WALL_TIME,
+    OperationForecast,
+    OperationInput,
+    OperationProgress,
+    OrderInput,
+    OrderProgress,
+    Reason,
+    WorkingCalendar,
+    as_datetime,
+    forecast_numbers,
+    operation_forecast,
+    operation_progress,
+    order_reasons,
+    order_rollup,
+)
 from ..models import LabourBooking, MaterialShortage, ProductionEvent, Task
 
 ACTIVE = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS)
@@ -305,3 +342,378 @@ def labour_bookings(start: datetime, end: datetime) -> QuerySet:
             "task__operation__work_center__code",
         )
     )
+
+
+# --- reasons from other apps: a registry that progress_details asks ----------------------
+
+ReasonProvider = Callable[..., dict[int, list]]
+_reason_providers: list[ReasonProvider] = []
+
+
+def lag_reason_register(fn: ReasonProvider) -> ReasonProvider:
+    """Register `fn(*, order_ids: list[int]) -> {order_id: [Reason or {type, text, ref}]}`.
+
+    Called for the orders a page shows (and for all of them by the roll-up), so it must
+    answer in a fixed number of queries (filter on `order_id__in`)."""
+    if fn not in _reason_providers:
+        _reason_providers.append(fn)
+    return fn
+
+
+def lag_reason_providers() -> list[ReasonProvider]:
+    return list(_reason_providers)
+
+
+# --- live progress ------------------------------------------------------------------------
+
+# Calendars are loaded for the planned windows in view and this far past now; predictions
+# beyond it run in wall time (see WorkingCalendar).
+PREDICTION_HORIZON = timedelta(days=60)
+MAX_LOOKBACK = timedelta(days=366)
+
+
+@dataclass(slots=True)
+class LiveOperation:
+    status: str  # the operation's
+    task_status: str | None  # the task's, what the floor sees
+    data: OperationInput
+    calendar: WorkingCalendar
+    # The forecast only, until `progress_details` makes it the full OperationProgress.
+    progress: OperationForecast | OperationProgress
+    detail: dict | None = None  # name, work center, machine, operator … (progress_details)
+
+    @property
+    def status_label(self) -> str:
+        if self.task_status:
+            return Task.Status(self.task_status).label
+        return OrderOperation.Status(self.status).label
+
+    # Quantities as the board prints them: a template's floatformat costs ~30 µs a number,
+    # which adds up on a page of a hundred orders refreshed every few seconds.
+    @property
+    def done_text(self) -> str:
+        return number_text(self.data.quantity_done)
+
+
+class LiveOrder:
+    """An open order's progress now. Its operations' objects are made when first asked
+    for (`operations`: the board asks for the hundred orders it shows, the roll-up for all);
+    the order's figures are computed from the same numbers without them."""
+
+    __slots__ = ("row", "progress", "detailed", "_operations", "_source")
+
+    def __init__(self, row: dict, progress: OrderProgress, operations=None, source=None):
+        self.row = row  # number, item, due date, priority, status
+        self.progress = progress
+        self.detailed = False  # operation progress, names and reasons loaded
+        self._operations: list[LiveOperation] | None = operations
+        self._source = source  # (order row, operation rows, calendars, now) until built
+
+    @property
+    def operations(self) -> list[LiveOperation]:
+        if self._operations is None:
+            self._operations = _live_operations(*self._source)
+            self._source = None
+            if not self.detailed:
+                self.progress.operations = [op.progress for op in self._operations]
+        return self._operations
+
+    @property
+    def status_label(self) -> str:
+        return ProductionOrder.Status(self.row["status"]).label
+
+    @property
+    def text(self) -> dict[str, str]:
+        """The order's figures as the board prints them (see LiveOperation.done_text)."""
+        p = self.progress
+        return {
+            "done": number_text(p.quantity_done),
+            "planned": number_text(p.quantity_planned_to_date, 1),
+            "quantity": number_text(p.quantity),
+            "attainment": number_text(p.attainment_pct),  # as decided: 89.99 is yellow
+            "bar": str(int(p.bar_width)),
+        }
+
+    # The two per-operation cells of a board row, built here: the template engine spends
+    # about 10 µs on each variable it resolves, and these cells hold most of a row's (and
+    # format_html_join costs as much again). Every value is escaped with html.escape.
+    @property
+    def operations_html(self) -> str:
+        return mark_safe(
+            "".join(
+                f'<span class="board-op board-{op.progress.colour}" '
+                f'title="{escape(op.progress.name)}">{op.progress.sequence}: '
+                f"{escape(op.done_text)}</span>"
+                for op in self.operations
+            )
+        )
+
+    @property
+    def current_html(self) -> str:
+        cells = []
+        for op in self.current:
+            detail = op.detail or {}
+            machine = detail.get("task__equipment__code") or detail.get("equipment__code") or ""
+            paused = " <em>(paused)</em>" if op.task_status == Task.Status.PAUSED else ""
+            cells.append(
+                f"<div>{op.progress.sequence} {escape(machine)} "
+                f"{escape(detail.get('task__operator__name') or '')}{paused}</div>"
+            )
+        return mark_safe("".join(cells))
+
+    @property
+    def current(self) -> list[LiveOperation]:
+        """Operations being worked on now (running or paused)."""
+        return [
+            o for o in self.operations if o.task_status in (Task.Status.RUNNING, Task.Status.PAUSED)
+        ]
+
+
+def _calendars(operations: list[tuple], orders: list[tuple], now: float) -> dict:
+    """A working calendar per work center in view, loaded for the planned windows in view
+    (at most MAX_LOOKBACK back) and PREDICTION_HORIZON past the latest of them."""
+    starts = [o[9] for o in orders if o[9] is not None]
+    starts += [op[5] for op in operations if op[5] is not None]
+    ends = [o[10] for o in orders if o[10] is not None]
+    ends += [op[6] for op in operations if op[6] is not None]
+    lookback = MAX_LOOKBACK.total_seconds()
+    # A day's margin before: datetimes round to the microsecond, and the earliest window
+    # must lie inside the calendar to be counted in working time.
+    start = as_datetime(max(min([*starts, now]), now - lookback)) - timedelta(days=1)
+    end = as_datetime(min(max([*ends, now]), now + lookback)) + PREDICTION_HORIZON
+    centers = {op[4] for op in operations}
+    intervals = work_center_calendars(centers, start, end)
+    return {pk: WorkingCalendar(spans, span=(start, end)) for pk, spans in intervals.items()}
+
+
+def progress_compute(
+    *,
+    now: datetime,
+    statuses: tuple[str, ...] | None = ACTIVE,
+    work_center: str | None = None,
+    order_ids: list[int] | None = None,
+) -> list[LiveOrder]:
+    """Plan vs actual, lag and predicted delay of every open order (or the given ones),
+    computed now from the current quantities: the order figures and each operation's
+    forecast. `progress_details` adds the operations' own plan vs actual, names, operators
+    and reasons to the orders that are shown (the board shows a page of thousands).
+
+    Thousands of orders make tens of thousands of small objects (rows, forecasts), none
+    freed until the answer is done, so the garbage collector pauses meanwhile (a tenth to a
+    third of the board's time, measured); the board view holds it over rendering too."""
+    with gc_paused():
+        return _compute(now.timestamp(), statuses, work_center, order_ids)
+
+
+def _compute(now: float, statuses, work_center, order_ids) -> list[LiveOrder]:
+    orders_qs = board_orders(statuses=statuses, work_center=work_center, order_ids=order_ids)
+    orders, operations = progress_rows(orders_qs)
+    if not orders:
+        return []
+    calendars = _calendars(operations, orders, now)
+    ops_by_order: dict[int, list[tuple]] = defaultdict(list)
+    for op in operations:
+        ops_by_order[op[1]].append(op)
+
+    # What `order_progress(…, [operation_forecast(…) for each operation])` computes, summed
+    # as it goes with the same `forecast_numbers`, without an object per operation: the
+    # board does this for thousands of operations on each refresh (tests compare the two).
+    get_calendar = calendars.get
+    result = []
+    for order in orders:
+        order_id, number, item, quantity, done, scrap, due, priority, status, start, end = order
+        op_rows = ops_by_order.get(order_id, ())
+        calendar = WALL_TIME
+        remaining = 0.0
+        worst = None
+        first_start = last_end = None
+        for (
+            _id,
+            _order,
+            _sequence,
+            op_status,
+            center,
+            op_start,
+            op_end,
+            actual_end,
+            op_done,
+            op_scrap,
+            setup,
+            run,
+            _task_status,
+            booked,
+            run_since,
+        ) in op_rows:
+            running = (now - run_since) / 60.0 if run_since is not None else 0.0
+            if op_start is None:  # an operation not scheduled on its own: the order's window
+                op_start = start
+            if op_end is None:
+                op_end = end
+            calendar = get_calendar(center, WALL_TIME)
+            _rate, hours, _predicted, delay = forecast_numbers(
+                op_status,
+                quantity,
+                op_done,
+                op_scrap,
+                setup,
+                run,
+                booked,
+                running if running > 0 else 0.0,
+                op_end,
+                actual_end,
+                now,
+                calendar,
+            )
+            remaining += hours
+            if delay is not None and op_status not in CLOSED:
+                worst = delay if worst is None or delay > worst else worst
+            if op_start is not None and (first_start is None or op_start < first_start):
+                first_start = op_start
+            if op_end is not None and (last_end is None or op_end > last_end):
+                last_end = op_end
+        window_start, window_end = start, end
+        if start is None or end is None:
+            if first_start is not None and last_end is not None:
+                window_start, window_end = first_start, last_end
+            else:
+                window_start = window_end = None
+        # Finished units come out of the last operation: its work center's calendar.
+        order_input = OrderInput(order_id, number, quantity, done, scrap, start, end)
+        progress = order_rollup(
+            order_input, window_start, window_end, remaining, worst, now, calendar, []
+        )
+        row = {
+            "id": order_id,
+            "number": number,
+            "item__code": item,
+            "due_date": due,
+            "priority": priority,
+            "status": status,
+        }
+        result.append(LiveOrder(row, progress, source=(order, op_rows, calendars, now)))
+    return result
+
+
+def _live_operations(
+    order: tuple, op_rows: list[tuple], calendars: dict, now: float
+) -> list[LiveOperation]:
+    """The operations of one order as objects, each with its forecast."""
+    quantity, start, end = order[3], order[9], order[10]
+    live_ops = []
+    for (
+        op_id,
+        _order,
+        sequence,
+        op_status,
+        center,
+        op_start,
+        op_end,
+        actual_end,
+        op_done,
+        op_scrap,
+        setup,
+        run,
+        task_status,
+        booked,
+        run_since,
+    ) in op_rows:
+        running = (now - run_since) / 60.0 if run_since is not None else 0.0
+        data = OperationInput(
+            op_id,
+            sequence,
+            quantity,
+            op_done,
+            op_scrap,
+            op_status,
+            # An operation not scheduled on its own follows the order's window.
+            start if op_start is None else op_start,
+            end if op_end is None else op_end,
+            setup,
+            run,
+            booked,
+            running if running > 0 else 0.0,
+            actual_end,
+        )
+        calendar = calendars.get(center, WALL_TIME)
+        forecast = operation_forecast(data, now, calendar)
+        live_ops.append(LiveOperation(op_status, task_status, data, calendar, forecast))
+    return live_ops
+
+
+def _shortage_reason(s: dict) -> Reason:
+    cover = ""
+    if s["requisition__number"]:
+        cover = f"; requisition {s['requisition__number']}"
+    elif s["transfer_from__code"]:
+        cover = f"; transfer {s['transfer_quantity']:g} from {s['transfer_from__code']}"
+    return Reason(
+        "material_shortage",
+        f"Short {s['quantity_short']:g} {s['requirement__item__code']} for operation "
+        f"{s['requirement__operation__sequence']}{cover}",
+        f"execution.materialshortage:{s['id']}",
+    )
+
+
+def _task_reasons(sequence: int, status: str | None, row: dict) -> list[Reason]:
+    ref = f"execution.task:{row.get('task__id')}"
+    if status == Task.Status.PAUSED:
+        why = row.get("task__pause_reason") or "no reason given"
+        return [Reason("task_paused", f"Operation {sequence} paused: {why}", ref)]
+    if status == Task.Status.BLOCKED:
+        return [Reason("task_blocked", f"Operation {sequence} is blocked", ref)]
+    return []
+
+
+def _as_reason(item) -> Reason:
+    if isinstance(item, Reason):
+        return item
+    return Reason(str(item.get("type", "")), str(item.get("text", "")), str(item.get("ref", "")))
+
+
+def progress_details(orders: list[LiveOrder], *, now: datetime) -> list[LiveOrder]:
+    """Complete some orders for a page (in place): each operation's plan vs actual, names,
+    machines and operators, and the reasons — open shortages, paused or blocked tasks,
+    lagging or late operations, and those of registered providers. A fixed number of
+    queries however many orders."""
+    ids = [o.row["id"] for o in orders if not o.detailed]
+    if not ids:
+        return orders
+    now_ts = now.timestamp()
+    details = operation_details(ids)
+    op_reasons: dict[int, list[Reason]] = defaultdict(list)
+    for s in open_shortages(ids):
+        op_reasons[s["requirement__operation_id"]].append(_shortage_reason(s))
+    extra: dict[int, list[Reason]] = defaultdict(list)
+    for provider in _reason_providers:
+        for order_id, items in (provider(order_ids=ids) or {}).items():
+            extra[order_id].extend(_as_reason(i) for i in items)
+    for order in orders:
+        if order.detailed:
+            continue
+        for op in order.operations:
+            op.detail = details.get(op.data.id, {})
+            op.data.name = op.detail.get("name", "")
+            op.progress = operation_progress(op.data, now_ts, op.calendar, forecast=op.progress)
+            op.progress.reasons = [
+                *_task_reasons(op.data.sequence, op.task_status, op.detail),
+                *op_reasons.get(op.data.id, ()),
+            ]
+        order.progress.operations = [op.progress for op in order.operations]
+        order.progress.reasons = order_reasons(order.progress, extra.get(order.row["id"], ()))
+        order.detailed = True
+    return orders
+
+
+def progress_live(
+    *,
+    now: datetime | None = None,
+    statuses: tuple[str, ...] | None = ACTIVE,
+    work_center: str | None = None,
+    order_ids: list[int] | None = None,
+) -> list[LiveOrder]:
+    """Everything about every open order (or the given ones): the roll-up, a drill-down."""
+    now = now or timezone.now()
+    orders = progress_compute(
+        now=now, statuses=statuses, work_center=work_center, order_ids=order_ids
+    )
+    return progress_details(orders, now=now)

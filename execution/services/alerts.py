@@ -16,7 +16,6 @@ tasks, clears the delays and queues a rescheduling.
 
 import math
 from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -41,11 +40,9 @@ from planning.services.purchasing import requisition_create
 from planning.services.sales_orders import sales_order_delay_set
 from planning.services.schedule import schedule_run_start
 from resources.models import Equipment
-from resources.selectors.calendar import equipment_available_minutes
 from resources.services.equipment import equipment_status_set
 
 from ..models import (
-    SEVERITY_RANK,
     AlertRule,
     AlertStep,
     AlertType,
@@ -54,6 +51,7 @@ from ..models import (
     Task,
     WorkAlert,
 )
+from ..selectors.alerts import backup_options
 
 # Who is next when nobody answers in time (used past the rule's own escalate_to_role).
 ESCALATION_CHAIN = [Role.OPERATOR, Role.SUPERVISOR, Role.PLANT_MANAGER, Role.ADMIN]
@@ -210,75 +208,6 @@ def _block(alert: WorkAlert, tasks: list[Task], until) -> None:
     Task.objects.filter(pk__in=ids).update(status=Task.Status.BLOCKED)
     operations_block(operation_ids={t.operation_id for t in tasks}, until=until)
     alert.blocked_tasks.add(*ids)
-
-
-def _remaining_minutes(task: Task) -> float:
-    op = task.operation
-    remaining = max(task.order.quantity - task.quantity_good - task.quantity_scrap, Decimal(0))
-    setup = op.setup_minutes if task.quantity_good + task.quantity_scrap == 0 else Decimal(0)
-    return float(setup + op.run_minutes_per_unit * remaining)
-
-
-def backup_options(
-    *, equipment: Equipment, tasks: list[Task], days: int = 7, order_id: int | None = None
-) -> list[dict]:
-    """Machines that may take the work of a faulty one, with their free capacity.
-
-    Eligible: the operations' other eligible machines and the machine's named backup, not
-    themselves in fault, maintenance or disconnected. Free capacity: available minutes over
-    the next `days` days less the planned work on them. The wait is what is running on the
-    backup now (the moved work goes next, ahead of work not started).
-    """
-    candidates: dict[int, Equipment] = {}
-    for task in tasks:
-        for m in task.operation.eligible_equipment.all():
-            if m.pk != equipment.pk:
-                candidates[m.pk] = m
-    if equipment.backup_equipment_id:
-        candidates[equipment.backup_equipment_id] = equipment.backup_equipment
-    unavailable = (
-        Equipment.Status.FAULT,
-        Equipment.Status.MAINTENANCE,
-        Equipment.Status.DISCONNECTED,
-    )
-    # The work that must move now: the order the fault was raised on, else all blocked work.
-    urgent = [t for t in tasks if t.order_id == order_id] or tasks
-    needed = sum(_remaining_minutes(t) for t in urgent)
-    today = timezone.localdate()
-    window_end = timezone.now() + timedelta(days=days)
-    options = []
-    for m in sorted(candidates.values(), key=lambda e: e.code):
-        if m.status in unavailable:
-            continue
-        available = sum(
-            equipment_available_minutes(m, today, today + timedelta(days=days - 1)).values()
-        )
-        planned = 0.0
-        for op in (
-            OrderOperation.objects.filter(
-                equipment=m, planned_start__lt=window_end, planned_end__gt=timezone.now()
-            )
-            .exclude(status__in=(OrderOperation.Status.DONE, OrderOperation.Status.CANCELLED))
-            .select_related("order")
-        ):
-            planned += float(op.duration_minutes())
-        running = Task.objects.filter(equipment=m, status=Task.Status.RUNNING).select_related(
-            "operation", "order"
-        )
-        wait = sum(_remaining_minutes(t) for t in running)
-        options.append(
-            {
-                "equipment": m.code,
-                "available_minutes": available,
-                "planned_minutes": round(planned),
-                "free_minutes": round(available - planned),
-                "needed_minutes": round(needed),
-                "wait_minutes": round(wait),
-                "enough": available - planned >= needed,
-            }
-        )
-    options.sort(key=lambda o: (not o["enough"], o["wait_minutes"], -o["free_minutes"]))
-    return options
 
 
 def _sales_delays_refresh(order_ids: set[int]) -> None:
@@ -655,36 +584,3 @@ def alert_verify(*, alert: WorkAlert, by) -> WorkAlert:
         locked.save(update_fields=["status", "verified_by", "verified_at"])
         _step(locked, AlertStep.Kind.VERIFIED, "The fix holds.", by=by)
     return locked
-
-
-def severity_at_least(severity: str, floor: str) -> bool:
-    return SEVERITY_RANK[severity] >= SEVERITY_RANK[floor]
-
-
-def alert_lag_reasons(*, order_ids: list[int]) -> dict[int, list[dict]]:
-    """Open exceptions behind each order (for lag reasons on the board and in snapshots):
-    those raised on the order and those blocking one of its tasks. Two queries."""
-    open_ = (WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED)
-    found: dict[int, dict[int, WorkAlert]] = {}
-    for alert in WorkAlert.objects.filter(order_id__in=order_ids, status__in=open_):
-        found.setdefault(alert.order_id, {})[alert.pk] = alert
-    through = WorkAlert.blocked_tasks.through
-    for alert_id, order_id in through.objects.filter(
-        task__order_id__in=order_ids, workalert__status__in=open_
-    ).values_list("workalert_id", "task__order_id"):
-        found.setdefault(order_id, {}).setdefault(alert_id, None)
-    missing = {a for rows in found.values() for a, v in rows.items() if v is None}
-    loaded = WorkAlert.objects.in_bulk(missing) if missing else {}
-    reasons: dict[int, list[dict]] = {}
-    for order_id, rows in found.items():
-        reasons[order_id] = [
-            {
-                "type": "exception",
-                "text": f"{a.number} {a.get_severity_display().lower()} {a.get_alert_type_display().lower()}: {a.description}"[
-                    :200
-                ],
-                "ref": f"execution.workalert:{a.pk}",
-            }
-            for a in sorted((v or loaded[k] for k, v in rows.items()), key=lambda a: a.pk)
-        ]
-    return reasons

@@ -79,9 +79,11 @@ class EventResult:
 
 
 # --- reading one event's fields (shared by both paths) ----------------------------------
+# Private to recording events: this module and its batch path, ingest.py, read an event's
+# own input and shape its answer with these; nothing else does.
 
 
-def read_event_id(data: dict) -> tuple[str, EventResult | None]:
+def _read_event_id(data: dict) -> tuple[str, EventResult | None]:
     """The event id, or the rejection of an event without a usable one."""
     event_id = str(data.get("event_id") or "").strip()
     if not event_id:
@@ -93,7 +95,7 @@ def read_event_id(data: dict) -> tuple[str, EventResult | None]:
     return event_id, None
 
 
-def kind_refused(event_id: str, kind) -> EventResult | None:
+def _kind_refused(event_id: str, kind) -> EventResult | None:
     if isinstance(kind, str) and kind in TRANSITIONS:
         return None
     return EventResult(
@@ -121,7 +123,7 @@ def _decimal(data: dict, name: str) -> Decimal:
     return value
 
 
-def read_text(data: dict, name: str) -> str:
+def _read_text(data: dict, name: str) -> str:
     """A free-text field; a number (a device's numeric trace code) is taken as its digits."""
     raw = data.get(name)
     if not raw:
@@ -155,7 +157,7 @@ class TaskRef:
         return Task.DoesNotExist(f"Order {self.raw} has no released operation {self.raw_sequence}.")
 
 
-def task_ref(data: dict) -> TaskRef:
+def _task_ref(data: dict) -> TaskRef:
     if data.get("task"):
         text = str(data["task"])
         pk = int(text) if text.isascii() and text.isdigit() else None
@@ -177,7 +179,7 @@ def task_ref(data: dict) -> TaskRef:
     )
 
 
-def lookup_key(value) -> str:
+def _lookup_key(value) -> str:
     """A code or badge as a CharField lookup compares it."""
     return value if isinstance(value, str) else str(value)
 
@@ -192,7 +194,7 @@ class Lookup:
     `ingest.py` answers from rows it loaded (and locked) for the whole batch."""
 
     def task(self, data: dict) -> Task:
-        """The task the event names (see `task_ref`), locked."""
+        """The task the event names (see `_task_ref`), locked."""
         raise NotImplementedError
 
     def operator(self, badge) -> Operator | None:
@@ -287,8 +289,8 @@ def event_validate(
     good = _decimal(data, "quantity_good")
     scrap = _decimal(data, "quantity_scrap")
     occurred = instant_parse(data.get("occurred_at"), now=now, field="occurred_at")
-    reason = read_text(data, "reason")
-    trace_code = read_text(data, "trace_code")
+    reason = _read_text(data, "reason")
+    trace_code = _read_text(data, "trace_code")
     task = look.task(data)
     order = task.order
     if order.status not in _ORDER_TAKES_EVENTS:
@@ -355,7 +357,7 @@ def event_validate(
 REFUSALS = (ValidationError, Task.DoesNotExist, PermissionDenied, StateConflict)
 
 
-def rejection(event_id: str, exc: Exception) -> EventResult:
+def _rejection(event_id: str, exc: Exception) -> EventResult:
     """The answer for an event `event_validate` refused (one of REFUSALS)."""
     if isinstance(exc, ValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
@@ -375,9 +377,9 @@ def rejection(event_id: str, exc: Exception) -> EventResult:
 EVENTS_RECORDED = "execution.events.recorded"
 
 
-def event_payload(event_id: str, kind: str, c: Checked, trace_code: str) -> dict:
+def _event_payload(event_id: str, kind: str, c: Checked, trace_code: str) -> dict:
     """One event in the `execution.events.recorded` domain event, which lists the events a
-    transaction recorded: `{"events": [event_payload, ...]}` — one for a single event, up to
+    transaction recorded: `{"events": [one of these, ...]}` — one for a single event, up to
     a batch run's thousand for the batch path, so that handlers keep up with the log."""
     return {
         "event_id": event_id,
@@ -397,7 +399,7 @@ class DbLookup(Lookup):
     """Answers from the database; the task row is locked until the transaction ends."""
 
     def task(self, data: dict) -> Task:
-        ref = task_ref(data)
+        ref = _task_ref(data)
         # NO KEY UPDATE: excludes the other writers of the row, not the inserts that merely
         # reference it (each event's foreign-key check takes KEY SHARE on its task).
         qs = Task.objects.select_for_update(of=("self",), no_key=True).select_related(
@@ -414,10 +416,10 @@ class DbLookup(Lookup):
         return task
 
     def operator(self, badge) -> Operator | None:
-        return Operator.objects.filter(badge=lookup_key(badge)).first()
+        return Operator.objects.filter(badge=_lookup_key(badge)).first()
 
     def equipment(self, code) -> Equipment | None:
-        return Equipment.objects.filter(code=lookup_key(code)).first()
+        return Equipment.objects.filter(code=_lookup_key(code)).first()
 
     def first_sequence(self, task: Task) -> int:
         return min(task.order.operations.values_list("sequence", flat=True))
@@ -478,21 +480,21 @@ def _labour_close(task: Task, operator: Operator | None, at: datetime) -> None:
 
 def event_record(*, data: dict, by=None, source: str = ProductionEvent.Source.API) -> EventResult:
     """Validate and record one production event; never raises for bad input."""
-    event_id, refused = read_event_id(data)
+    event_id, refused = _read_event_id(data)
     if refused is not None:
         return refused
     existing = ProductionEvent.objects.filter(event_id=event_id).first()
     if existing is not None:
         return EventResult(event_id, "duplicate", 200, event=existing)
     kind = data.get("kind")
-    refused = kind_refused(event_id, kind)
+    refused = _kind_refused(event_id, kind)
     if refused is not None:
         return refused
     try:
         with transaction.atomic():
             return _record(event_id, kind, data, by, source)
     except REFUSALS as exc:
-        return rejection(event_id, exc)
+        return _rejection(event_id, exc)
     except IntegrityError:
         # Another request recorded the same event_id between our check and insert.
         existing = ProductionEvent.objects.filter(event_id=event_id).first()
@@ -595,7 +597,7 @@ def _record(event_id: str, kind: str, data: dict, by, source: str) -> EventResul
             production_order_complete(order=locked, by=by)
     emit(
         EVENTS_RECORDED,
-        {"events": [event_payload(event_id, kind, c, event.trace_code)]},
+        {"events": [_event_payload(event_id, kind, c, event.trace_code)]},
         dispatch_on_commit=False,
     )
     return EventResult(event_id, "accepted", 201, event=event)

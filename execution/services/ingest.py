@@ -163,7 +163,7 @@ class _Run(ev.Lookup):
         self.refs: dict[int, TaskRef] = {}  # by id() of the event's dict
         for data in datas:
             try:
-                self.refs[id(data)] = ev.task_ref(data)
+                self.refs[id(data)] = ev._task_ref(data)
             except ValidationError:
                 continue
         refs = self.refs.values()
@@ -218,11 +218,11 @@ class _Run(ev.Lookup):
         self.first_seq = {o: s[0] for o, s in sequences.items()}
         self.last_seq = {o: s[-1] for o, s in sequences.items()}
 
-        badges = {ev.lookup_key(d["operator"]) for d in datas if d.get("operator")}
+        badges = {ev._lookup_key(d["operator"]) for d in datas if d.get("operator")}
         self.operators = (
             {o.badge: o for o in Operator.objects.filter(badge__in=badges)} if badges else {}
         )
-        codes = {ev.lookup_key(d["equipment"]) for d in datas if d.get("equipment")}
+        codes = {ev._lookup_key(d["equipment"]) for d in datas if d.get("equipment")}
         self.machines = (
             {e.code: e for e in Equipment.objects.filter(code__in=codes)} if codes else {}
         )
@@ -235,7 +235,7 @@ class _Run(ev.Lookup):
         if traced[Item.Tracking.SERIAL] or traced[Item.Tracking.LOT]:
             for d in datas:
                 try:
-                    code = ev.read_text(d, "trace_code").strip()
+                    code = ev._read_text(d, "trace_code").strip()
                 except ValidationError:
                     continue
                 if code:
@@ -257,7 +257,7 @@ class _Run(ev.Lookup):
         # first one's events here. Another race on an id fails the insert (see events_ingest).
         ids = set()
         for d in datas:
-            event_id, refused = ev.read_event_id(d)
+            event_id, refused = ev._read_event_id(d)
             if refused is None:
                 ids.add(event_id)
         self.existing = {e.event_id: e for e in _events_logged(ids)}
@@ -265,7 +265,7 @@ class _Run(ev.Lookup):
     # --- the Lookup that event_validate asks -------------------------------------------------
 
     def task(self, data: dict) -> Task:
-        ref = self.refs.get(id(data)) or ev.task_ref(data)
+        ref = self.refs.get(id(data)) or ev._task_ref(data)
         if ref.by_pk:
             task = self.tasks.get(ref.pk) if ref.pk is not None else None
             if task is None:
@@ -279,10 +279,10 @@ class _Run(ev.Lookup):
         return self.tasks[pk]
 
     def operator(self, badge) -> Operator | None:
-        return self.operators.get(ev.lookup_key(badge))
+        return self.operators.get(ev._lookup_key(badge))
 
     def equipment(self, code) -> Equipment | None:
-        return self.machines.get(ev.lookup_key(code))
+        return self.machines.get(ev._lookup_key(code))
 
     def first_sequence(self, task: Task) -> int:
         return self.first_seq[task.order_id]
@@ -331,7 +331,7 @@ class _Run(ev.Lookup):
         by, results = self.by, self.results
         for index in range(self.start, self.end):
             data = self.items[index]
-            event_id, refused = ev.read_event_id(data)
+            event_id, refused = ev._read_event_id(data)
             if refused is not None:
                 results.append(refused)
                 continue
@@ -340,7 +340,7 @@ class _Run(ev.Lookup):
                 results.append(EventResult(event_id, "duplicate", 200, event=earlier))
                 continue
             kind = data.get("kind")
-            refused = ev.kind_refused(event_id, kind)
+            refused = ev._kind_refused(event_id, kind)
             if refused is not None:
                 results.append(refused)
                 continue
@@ -355,7 +355,7 @@ class _Run(ev.Lookup):
             except ev.REFUSALS as exc:
                 if self.savepoint is not None:
                     transaction.savepoint_rollback(self.savepoint)
-                results.append(ev.rejection(event_id, exc))
+                results.append(ev._rejection(event_id, exc))
                 continue
             if self.savepoint is not None:  # a unit or lot saved for the gates: keep it
                 transaction.savepoint_commit(self.savepoint)
@@ -402,7 +402,7 @@ class _Run(ev.Lookup):
         event = _event_instance(row, self.plain_init)
         self.accepted[event_id] = event
         self.rows.append((event, row, unit, lot))
-        self.payloads.append(ev.event_payload(event_id, kind, c, trace_code))
+        self.payloads.append(ev._event_payload(event_id, kind, c, trace_code))
         good, scrap = c.good, c.scrap
         if good or scrap:
             totals = self.task_qty[task.pk]

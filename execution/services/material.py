@@ -1,7 +1,7 @@
 """Material control: requirements from the BOM, issues with an over-issue approval, shortage
 detection with a proposed purchase or transfer, and barcode receipts."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.parsing import QUANTITY_LIMIT, barcode_parse
 from planning.models import ProductionOrder
 from planning.services.purchasing import requisition_create
 from resources.models import Item, MaterialLot, StockBalance, StockLocation
@@ -22,8 +23,6 @@ from ..models import IssueApproval, MaterialIssue, MaterialRequirement, Material
 from .alerts import alert_raise
 
 ACTIVE_ORDERS = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS)
-# Quantities are stored as numeric(18, 4).
-MAX_QUANTITY = Decimal(10) ** 14
 
 
 def issue_tolerance() -> Decimal:
@@ -177,8 +176,8 @@ def material_issue(
     quantity = Decimal(quantity)
     if not quantity.is_finite() or quantity <= 0:
         raise ValidationError({"quantity": "quantity must be a number above zero."})
-    if quantity >= MAX_QUANTITY:
-        raise ValidationError({"quantity": f"quantity must be below {MAX_QUANTITY:,}."})
+    if quantity >= QUANTITY_LIMIT:
+        raise ValidationError({"quantity": f"quantity must be below {QUANTITY_LIMIT:,}."})
     if not external_id:
         raise ValidationError({"external_id": "An issue needs the sender's id."})
     if requirement.order.status not in ACTIVE_ORDERS:
@@ -283,19 +282,6 @@ def issue_approval_decide(*, approval: IssueApproval, approve: bool, by=None, no
         locked.save()
         audit_record(actor=by, action=f"material.issue.{locked.status}", obj=locked)
     return locked
-
-
-def barcode_parse(barcode: str) -> tuple[str, str | None, Decimal]:
-    """`ITEM*LOT*QTY` (or `ITEM*QTY` for untracked items), as printed on receiving labels."""
-    parts = [p.strip() for p in (barcode or "").split("*")]
-    try:
-        if len(parts) in (2, 3):
-            quantity = Decimal(parts[-1])
-            if quantity.is_finite() and 0 < quantity < MAX_QUANTITY:
-                return parts[0], (parts[1] or None) if len(parts) == 3 else None, quantity
-    except (InvalidOperation, ValueError):
-        pass
-    raise ValidationError({"barcode": f"Unreadable label {barcode!r}: expected ITEM*LOT*QTY."})
 
 
 def barcode_receipt(*, barcode: str, location: StockLocation, external_id: str, by=None):

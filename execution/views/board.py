@@ -25,13 +25,15 @@ from planning.models import ProductionOrder
 from resources.selectors.calendar import plant_time_zone
 
 from ..engines.progress import GREEN, RED, YELLOW
-from ..selectors.progress import labour_bookings, order_timeline, work_center_choices
-from ..services.progress import (
+from ..selectors.progress import (
     ACTIVE,
     LiveOrder,
+    labour_bookings,
+    order_timeline,
     progress_compute,
     progress_details,
     progress_live,
+    work_center_choices,
 )
 
 BOARD_LIMIT = 100  # rows shown; the counts above the table cover every order in view

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
 from core.models import AuditEntry
+from core.parsing import barcode_parse
 from core.views_helpers import error_text, htmx_render, whole_number
 from resources.models import Item, MaterialLot, Operator, StockBalance
 from resources.selectors.equipment import work_center_only_machine
@@ -40,10 +41,10 @@ from ..models import (
     Severity,
     Task,
 )
+from ..selectors.tasks import task_notices
 from ..services.alerts import alert_raise
 from ..services.events import event_record
-from ..services.material import barcode_parse, material_issue
-from ..services.tasks import task_notices
+from ..services.material import material_issue
 
 TERMINAL = ProductionEvent.Source.TERMINAL
 

@@ -1,11 +1,11 @@
-"""Numbers and CSV cells as people write them (core.formatting), the one helper every app
-formats with."""
+"""Numbers and CSV cells as people write them (core.formatting), the one place every app
+formats them from."""
 
 from decimal import Decimal
 
 import pytest
 
-from core.formatting import csv_text, quantity_format
+from core.formatting import csv_text, number_text, quantity_format
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,20 @@ def test_quantity_format_writes_numbers_without_trailing_zeros_or_exponent(value
 )
 def test_csv_text_quotes_what_a_spreadsheet_would_run(value, cell):
     assert csv_text(value) == cell
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "shown"),
+    [
+        (12.0, 2, "12"),
+        (12.5, 2, "12.5"),
+        (12.25, 2, "12.25"),
+        (12.256, 2, "12.26"),  # rounded to the places asked
+        (89.99, 2, "89.99"),
+        (12.25, 1, "12.2"),
+        (100.0, 0, "100"),  # no decimals asked: the zeros of the number stay
+        (None, 2, ""),
+    ],
+)
+def test_number_text_writes_floats_without_trailing_zeros(value, places, shown):
+    assert number_text(value, places) == shown

@@ -1,14 +1,22 @@
-"""Instants from outside (core.parsing): execution's events and quality's inspections read
-them with instant_parse; the system's own messages and options (delay feedback, the roll-up's
-`at`) with aware_instant_parse."""
+"""Values from outside (core.parsing): execution's events and quality's inspections read
+instants with instant_parse; the system's own messages and options (delay feedback, the
+roll-up's `at`) with aware_instant_parse; the terminal and receipts read receiving labels
+with barcode_parse."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.parsing import FUTURE_TOLERANCE, aware_instant_parse, instant_parse
+from core.parsing import (
+    FUTURE_TOLERANCE,
+    QUANTITY_LIMIT,
+    aware_instant_parse,
+    barcode_parse,
+    instant_parse,
+)
 
 NOW = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -81,3 +89,27 @@ def test_anything_but_an_aware_instant_is_a_value_error(raw):
     """No zone is assumed (a message without its offset is a bug to report, not to guess)."""
     with pytest.raises(ValueError, match="is not an ISO 8601 instant with its offset"):
         aware_instant_parse(raw)
+
+
+@pytest.mark.parametrize(
+    ("label", "read"),
+    [
+        ("STEEL-42*L1*25", ("STEEL-42", "L1", Decimal(25))),
+        (" STEEL-42 * L1 * 2.5 ", ("STEEL-42", "L1", Decimal("2.5"))),
+        ("BRG-6205*12", ("BRG-6205", None, Decimal(12))),
+        ("BRG-6205**12", ("BRG-6205", None, Decimal(12))),  # an empty lot is no lot
+    ],
+)
+def test_a_receiving_label_is_item_lot_and_quantity(label, read):
+    assert barcode_parse(label) == read
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["STEEL-42", "STEEL-42*L1*x", "STEEL-42*L1*NaN", "STEEL-42*L1*-5", "STEEL-42*L1*0",
+     f"STEEL-42*L1*{QUANTITY_LIMIT}", "A*B*C*1", "", None],
+)  # fmt: skip
+def test_an_unreadable_label_is_refused_naming_the_barcode(label):
+    with pytest.raises(ValidationError, match="Unreadable label") as refused:
+        barcode_parse(label)
+    assert list(refused.value.message_dict) == ["barcode"]

@@ -279,7 +279,7 @@ def test_escalation_when_the_deadline_passes(demo_plant, api_as):
 
 
 def test_open_exceptions_are_lag_reasons_on_the_board(released):
-    from execution.services.progress import lag_reason_providers
+    from execution.selectors.progress import lag_reason_providers
 
     alert = WorkAlert.objects.get(alert_type="material_shortage")  # the bearing shortage
     reasons = {}

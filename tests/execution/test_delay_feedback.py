@@ -173,7 +173,7 @@ def test_a_smaller_but_still_late_prediction_reaches_planning(released):
     """From 10 h late to about 4 h late (a step of 4 h less): planning, the scheduler's hold
     and MRP follow; planners are told again."""
     from core.models import Notification
-    from execution.services.progress import progress_live
+    from execution.selectors.progress import progress_live
 
     _delayed_casting(released)
     progress_rollup_run(now=NOW)

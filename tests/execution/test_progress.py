@@ -26,14 +26,8 @@ from execution.engines.progress import (
     progress_colour,
 )
 from execution.models import LabourBooking, ProgressSnapshot, Task
-from execution.services.progress import (
-    DELAY_TOPIC,
-    lag_reason_register,
-    progress_compute,
-    progress_live,
-    progress_rollup_run,
-    rollup_hour,
-)
+from execution.selectors.progress import lag_reason_register, progress_compute, progress_live
+from execution.services.progress import DELAY_TOPIC, progress_rollup_run
 from execution.tasks import progress_rollup
 from planning.models import OrderOperation, ProductionOrder
 
@@ -255,7 +249,7 @@ def test_live_progress_of_a_lagging_order_names_its_reasons(released):
 
 @pytest.mark.django_db
 def test_other_apps_add_reasons_through_the_registry(released):
-    from execution.services import progress as service
+    from execution.selectors import progress as selector
 
     def downtime(*, order_ids):
         return {released.pk: [{"type": "downtime", "text": "CNC-01 down", "ref": "x:1"}]}
@@ -264,7 +258,7 @@ def test_other_apps_add_reasons_through_the_registry(released):
     try:
         (order,) = progress_live(order_ids=[released.pk])
     finally:
-        service._reason_providers.remove(downtime)
+        selector._reason_providers.remove(downtime)
     assert any(r.type == "downtime" and r.ref == "x:1" for r in order.progress.reasons)
 
 
@@ -305,7 +299,7 @@ def test_rollup_through_celery_is_idempotent_within_the_hour(released):
     operations = released.operations.count()
     assert first["created"] == snapshots and snapshots >= 1 + operations
     order_snap = ProgressSnapshot.objects.get(order=released, operation__isnull=True)
-    assert order_snap.taken_at == rollup_hour(NOW) == NOW.replace(minute=0)
+    assert order_snap.taken_at == NOW.replace(minute=0)
     casting = ProgressSnapshot.objects.get(order=released, operation__sequence=10)
     assert casting.quantity_done == 10
     assert casting.quantity_planned_to_date == 12  # 12 of 50 working hours
@@ -465,8 +459,7 @@ def test_one_snapshot_per_order_operation_and_hour(released):
     from django.db import IntegrityError, transaction
 
     now = timezone.now()
-    progress_rollup_run(now=now)
-    hour = rollup_hour(now)
+    hour = datetime.fromisoformat(progress_rollup_run(now=now)["taken_at"])
     order_row = ProgressSnapshot.objects.get(order=released, operation=None, taken_at=hour)
     op_row = ProgressSnapshot.objects.filter(order=released, taken_at=hour).exclude(operation=None)[
         0

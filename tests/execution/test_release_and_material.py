@@ -12,8 +12,9 @@ from execution.models import (
     MaterialShortage,
     Task,
 )
+from execution.selectors.tasks import operator_candidates
 from execution.services.material import material_issue
-from execution.services.tasks import dispatch_next, operator_candidates, task_assign
+from execution.services.tasks import dispatch_next, task_assign
 from planning.models import OrderOperation, PurchaseRequisition
 from resources.models import (
     Equipment,
@@ -160,7 +161,7 @@ def test_over_issue_needs_approval(released, django_user_model):
 def test_bad_issue_quantities_and_labels_are_refused(released):
     from django.core.exceptions import ValidationError
 
-    from execution.services.material import barcode_parse
+    from core.parsing import barcode_parse
 
     steel = MaterialRequirement.objects.get(order=released, item__code="STEEL-42")
     raw = StockLocation.objects.get(code="WH-RAW")
