@@ -54,7 +54,7 @@ class QualityConfig(AppConfig):
         # The operator terminal shows a task a hold stops, before anyone taps Start.
         from execution.selectors.tasks import task_notice_register
 
-        from .services.holds import hold_task_notices
+        from .selectors.holds import hold_task_notices
 
         task_notice_register(hold_task_notices)
         # Issues a trace code when a unit or lot first appears in a production event.

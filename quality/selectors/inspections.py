@@ -1,10 +1,10 @@
 """Reads of inspections: the active plan of an operation, the operation and the unit or lot
-an inspection names, and the standing of a unit or lot at an operation (its current records,
-those nobody corrected)."""
+an inspection names, the standing of a unit or lot at an operation (its current records,
+those nobody corrected), and the gated plans of the operations before a task."""
 
 from django.core.exceptions import ValidationError
 
-from execution.models import ProductionEvent
+from execution.models import ProductionEvent, Task
 from planning.models import OrderOperation, ProductionOrder, RoutingStep
 from resources.models import Item, MaterialLot, SerialUnit
 
@@ -171,3 +171,46 @@ def inspection_status(
         {"operation": operation, "unit": unit} if unit else {"operation": operation, "lot": lot}
     )
     return status_of(list(current_records(**filters)))
+
+
+def gated_plans_before(task: Task) -> list[tuple[OrderOperation, InspectionPlan]]:
+    """The order's earlier operations that have a gated inspection plan, with the plan.
+
+    Kept on the task object: a batch asks for the same task many times."""
+    cached = getattr(task, "_quality_gated_before", None)
+    if cached is not None:
+        return cached
+    order = task.order
+    sequence = task.operation.sequence
+    pairs: list[tuple[OrderOperation, InspectionPlan]] = []
+    plans: dict[int, InspectionPlan] = {}
+    if order.routing_id:
+        for plan in InspectionPlan.objects.filter(
+            active=True,
+            gate=True,
+            routing_step__routing_id=order.routing_id,
+            routing_step__step_no__lt=sequence,
+        ).select_related("routing_step"):
+            plans[plan.routing_step.step_no] = plan
+    else:
+        refs = dict(
+            OrderOperation.objects.filter(order_id=order.pk, sequence__lt=sequence)
+            .exclude(inspection_plan_ref="")
+            .values_list("sequence", "inspection_plan_ref")
+        )
+        if refs:
+            by_code = {
+                p.code: p
+                for p in InspectionPlan.objects.filter(
+                    active=True, gate=True, code__in=set(refs.values())
+                )
+            }
+            plans = {seq: by_code[code] for seq, code in refs.items() if code in by_code}
+    if plans:
+        for operation in OrderOperation.objects.filter(
+            order_id=order.pk, sequence__in=list(plans)
+        ).order_by("sequence"):
+            operation.order = order
+            pairs.append((operation, plans[operation.sequence]))
+    task._quality_gated_before = pairs
+    return pairs

@@ -25,51 +25,14 @@ from planning.models import OrderOperation
 from resources.models import Item
 
 from ..models import Disposition, InspectionPlan, InspectionRecord
-from ..selectors.inspections import Status, current_records, inspection_status, target_code
-from .sampling import first_article_passed, nth_sampled
-
-
-def gated_plans_before(task: Task) -> list[tuple[OrderOperation, InspectionPlan]]:
-    """The order's earlier operations that have a gated inspection plan, with the plan.
-
-    Kept on the task object: a batch asks for the same task many times."""
-    cached = getattr(task, "_quality_gated_before", None)
-    if cached is not None:
-        return cached
-    order = task.order
-    sequence = task.operation.sequence
-    pairs: list[tuple[OrderOperation, InspectionPlan]] = []
-    plans: dict[int, InspectionPlan] = {}
-    if order.routing_id:
-        for plan in InspectionPlan.objects.filter(
-            active=True,
-            gate=True,
-            routing_step__routing_id=order.routing_id,
-            routing_step__step_no__lt=sequence,
-        ).select_related("routing_step"):
-            plans[plan.routing_step.step_no] = plan
-    else:
-        refs = dict(
-            OrderOperation.objects.filter(order_id=order.pk, sequence__lt=sequence)
-            .exclude(inspection_plan_ref="")
-            .values_list("sequence", "inspection_plan_ref")
-        )
-        if refs:
-            by_code = {
-                p.code: p
-                for p in InspectionPlan.objects.filter(
-                    active=True, gate=True, code__in=set(refs.values())
-                )
-            }
-            plans = {seq: by_code[code] for seq, code in refs.items() if code in by_code}
-    if plans:
-        for operation in OrderOperation.objects.filter(
-            order_id=order.pk, sequence__in=list(plans)
-        ).order_by("sequence"):
-            operation.order = order
-            pairs.append((operation, plans[operation.sequence]))
-    task._quality_gated_before = pairs
-    return pairs
+from ..selectors.inspections import (
+    Status,
+    current_records,
+    gated_plans_before,
+    inspection_status,
+    target_code,
+)
+from ..selectors.sampling import first_article_passed, nth_sampled
 
 
 def _refusal(code: str, status: str, operation: OrderOperation, plan: InspectionPlan) -> str:

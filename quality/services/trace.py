@@ -56,7 +56,7 @@ CLOSED_ORDERS = (
 )
 
 
-def trace_code_prefix(item: Item, when=None) -> str:
+def _trace_code_prefix(item: Item, when=None) -> str:
     """`EB-500-2611-`: the item and the plant-local year and month of issue."""
     day = timezone.localdate(when) if when is not None else timezone.localdate()
     return f"{item.code}-{day:%y%m}-"
@@ -136,7 +136,7 @@ def trace_code_issue(
             if free:
                 code = free[0]
             else:
-                [code] = _free_codes(item, trace_code_prefix(item), 1)
+                [code] = _free_codes(item, _trace_code_prefix(item), 1)
             try:
                 with transaction.atomic():
                     issued = TraceCode.objects.create(
@@ -199,7 +199,7 @@ def trace_codes_issue_for_order(
                 "no new trace codes."
             )
         _lock_item(item)
-        codes = _free_codes(item, trace_code_prefix(item), count)
+        codes = _free_codes(item, _trace_code_prefix(item), count)
         if item.tracking == Item.Tracking.SERIAL:
             units = serial_units_create(units=[SerialUnit(item=item, serial=c) for c in codes])
             rows = [

@@ -39,8 +39,9 @@ from ..models import (
     Measurement,
     QualityHold,
 )
+from ..selectors.holds import hold_message
 from ..selectors.inspections import plan_for_operation
-from ..services.holds import hold_message, hold_release
+from ..services.holds import hold_release
 from ..services.records import (
     DISPOSITION_ROLES,
     RECORD_ROLES,

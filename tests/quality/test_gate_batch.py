@@ -18,9 +18,9 @@ from execution.services.events import event_record
 from planning.models import OrderOperation, ProductionOrder, Routing, RoutingStep
 from planning.services.orders import production_order_create, production_order_release
 from quality.models import InspectionPlan, InspectionRecord
+from quality.selectors.sampling import shift_start
 from quality.services.plans import inspection_plan_create, inspection_plan_new_version
 from quality.services.records import inspection_record
-from quality.services.sampling import shift_start
 from resources.models import Item, MaterialLot, SerialUnit
 from tests.execution.test_ingest import Spy, assert_same, ev, statuses
 from tests.factories import ItemFactory, WorkCenterFactory

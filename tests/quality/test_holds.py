@@ -11,7 +11,8 @@ from execution.models import ProductionEvent, Task, WorkAlert
 from execution.services.events import event_record
 from planning.models import RoutingStep
 from quality.models import DefectRateRule, QualityHold
-from quality.services.holds import defect_rate, hold_message, hold_place
+from quality.selectors.holds import defect_rate, hold_message
+from quality.services.holds import hold_place
 from resources.models import Equipment, WorkCenter
 from tests.errors import error_fields
 

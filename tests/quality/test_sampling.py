@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from quality.services.sampling import shift_start
+from quality.selectors.sampling import shift_start
 from resources.models import Holiday
 from tests.factories import ShiftFactory, WorkCenterFactory
 

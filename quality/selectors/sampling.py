@@ -1,5 +1,5 @@
 """Sampling of the inspection gate: which units must have their own record (every n-th unit
-of the order; first article per shift). See quality/services/gate.py."""
+of the order; first article per shift). The gate (quality/services/gate.py) asks these."""
 
 from datetime import datetime, time
 
@@ -11,7 +11,7 @@ from resources.models import WorkCenter
 from resources.selectors.calendar import site_time_zone, work_center_shift_start
 
 from ..models import Disposition, InspectionPlan, InspectionRecord
-from ..selectors.inspections import current_records
+from .inspections import current_records
 
 
 def nth_sampled(plan: InspectionPlan, order_id: int, unit, lot) -> bool:
