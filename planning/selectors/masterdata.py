@@ -1,4 +1,5 @@
-"""Master data as of a day: the routing and the BOM in effect for an item."""
+"""Master data: the routing and the BOM in effect for an item on a day, and the product
+structure as (parent item, component) edges."""
 
 from datetime import date
 
@@ -6,7 +7,7 @@ from django.db.models import Q
 
 from resources.models import Item
 
-from ..models import Bom, Routing
+from ..models import Bom, BomLine, Routing
 
 
 def _effective(qs, on: date):
@@ -24,3 +25,8 @@ def routing_effective(item: Item, on: date) -> Routing | None:
 
 def bom_effective(item: Item, on: date) -> Bom | None:
     return _effective(Bom.objects.filter(item=item), on)
+
+
+def bom_edges() -> list[tuple[int, int]]:
+    """Every (parent item id, component item id) pair of every BOM, once."""
+    return list(BomLine.objects.values_list("bom__item_id", "component_id").distinct())

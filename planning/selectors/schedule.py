@@ -1,12 +1,308 @@
-"""Schedule runs and what they placed: the Schedule page and the machine Gantt."""
+"""Scheduling: the engine's problem built from the open orders (for the runs of
+planning/services/schedule.py), and the runs and what they placed for the Schedule page and
+the machine Gantt.
 
-from datetime import datetime
+Time origin: the run's start, rounded down to the minute; the engine works in minutes.
+Jobs are open orders (planned, released, in progress). Operations done or cancelled are left
+out. The operation running on a machine is fixed where it runs (its machine and actual
+start) and holds that machine until the rest of its quantity is made — from now, in the
+machine's working time at the planned rate, or until the shop floor's predicted end at the
+actual rate when that is later (delay feedback, planning/services/feedback.py; believed up
+to three times the planned rest), cut short where a pinned operation on that machine
+starts. A paused operation (or an older start on a machine that now runs another task) has
+its rest scheduled on its machine whenever that is free. Started operations no longer wait
+for the operation before them. A frozen one stays where it was planned. Each remaining operation may run on any of its
+eligible machines (all machines of its work center when none is named) for setup + run
+minutes of the quantity still to make. Machines work in their work center's shifts, less
+holidays and their maintenance windows. Tardiness weight: 10 − priority (priority 1 → 9).
+An operation blocked by an exception (its machine in repair, its material on the way) does
+not start before `blocked_until`, so orders whose material is complete go ahead of it.
+
+The engine never splits an operation across a break. An operation longer than the longest
+working interval of its machines (500 blocks of assembly take several shifts) is cut into
+shift-sized parts — transfer batches, each of which may go to any eligible machine. Parts
+flow on like a lot-streamed batch: part i of an operation follows part i − 1 of the same
+operation and the part of the previous operation that has made as large a share of the
+quantity. The operation's planned start and end span its parts.
+"""
+
+import math
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 
 from django.db.models import QuerySet
 
-from resources.models import Equipment
+from resources.models import Equipment, MaintenanceWindow
+from resources.selectors.calendar import plant_time_zone, work_center_working_intervals
 
-from ..models import OrderOperation, ScheduleAssignment, ScheduleRun
+from ..engines import scheduling as engine
+from ..models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun
+
+SCHEDULED_ORDER_STATUSES = (
+    ProductionOrder.Status.PLANNED,
+    ProductionOrder.Status.RELEASED,
+    ProductionOrder.Status.IN_PROGRESS,
+)
+RUNNING_OPS = (OrderOperation.Status.IN_PROGRESS, OrderOperation.Status.PAUSED)
+# A running operation's predicted end is believed up to this many times its planned rest: an
+# actual rate from the first few units can put it months out.
+PREDICTION_TRUST = 3
+
+
+def _minutes(origin: datetime, at: datetime) -> int:
+    return math.floor((at - origin).total_seconds() / 60)
+
+
+def _minutes_not_before(origin: datetime, at: datetime) -> int:
+    """The first whole minute at or after `at`: a release (material arriving, a repair done)
+    rounded down would let work start up to 59 seconds before it."""
+    return math.ceil((at - origin).total_seconds() / 60)
+
+
+def _holds_cut(jobs: list, holds: set[str]) -> list:
+    """A running operation's hold ends where an operation a planner pinned on the same
+    machine starts: fixed operations may not overlap, and the pin is the planner's word."""
+    fixed = [
+        (op.fixed.machine, op.fixed.start, op.id)
+        for job in jobs
+        for op in job.operations
+        if op.fixed is not None
+    ]
+    cut: dict[str, int] = {}
+    for job in jobs:
+        for op in job.operations:
+            if op.id not in holds:
+                continue
+            start, end = op.fixed.start, op.fixed.start + op.modes[0].run
+            later = [s for m, s, key in fixed if m == op.fixed.machine and start < s < end]
+            if later:
+                cut[op.id] = min(later) - start
+    if not cut:
+        return jobs
+    return [
+        replace(
+            job,
+            operations=tuple(
+                replace(op, modes=(replace(op.modes[0], run=cut[op.id]),)) if op.id in cut else op
+                for op in job.operations
+            ),
+        )
+        for job in jobs
+    ]
+
+
+def _working_end(intervals: tuple, minutes: int) -> int:
+    """The minute (from the origin) when `minutes` of working time from the origin are
+    done in `intervals` (sorted (start, end) minutes); past the last one, wall time."""
+    left = minutes
+    at = 0
+    for start, end in intervals:
+        if end <= at:
+            continue
+        start = max(start, at)
+        if left <= end - start:
+            return start + left
+        left -= end - start
+        at = end
+    return at + left
+
+
+def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
+    """The engine's problem for all open orders, plus lookups to map the answer back."""
+    tz = plant_time_zone()
+    horizon_end = origin + timedelta(days=horizon_days)
+    orders = list(
+        ProductionOrder.objects.filter(status__in=SCHEDULED_ORDER_STATUSES)
+        .prefetch_related("operations__eligible_equipment")
+        .order_by("pk")
+    )
+    wc_machines: dict[int, list[Equipment]] = {}
+    for machine in Equipment.objects.select_related("work_center__area__site").order_by("code"):
+        wc_machines.setdefault(machine.work_center_id, []).append(machine)
+    windows: dict[int, list] = {}
+    for w in MaintenanceWindow.objects.filter(end__gt=origin, start__lt=horizon_end):
+        windows.setdefault(w.equipment_id, []).append(
+            (_minutes(origin, w.start), _minutes(origin, w.end))
+        )
+    intervals: dict[int, tuple] = {}  # per work center
+
+    def working(machine: Equipment) -> tuple:
+        wc = machine.work_center
+        if wc.pk not in intervals:
+            intervals[wc.pk] = tuple(
+                (_minutes(origin, s), _minutes(origin, e))
+                for s, e in work_center_working_intervals(
+                    wc, origin - timedelta(days=1), horizon_end
+                )
+            )
+        return intervals[wc.pk]
+
+    def longest(machine: Equipment) -> int:
+        return max((e - s for s, e in working(machine)), default=0)
+
+    frozen_parts: dict[int, list] = {}
+    latest = ScheduleRun.objects.filter(status=ScheduleRun.Status.DONE).order_by("-pk").first()
+    if latest is not None:
+        for a in (
+            ScheduleAssignment.objects.filter(
+                run=latest, operation__frozen=True, operation__order__in=orders
+            )
+            .select_related("equipment__work_center__area__site")
+            .order_by("operation_id", "part")
+        ):
+            frozen_parts.setdefault(a.operation_id, []).append((a.equipment, a.start, a.end))
+    # The task running on each machine now (the latest start, if the records show more than
+    # one): it holds the machine; other started operations there wait for it.
+    holding: dict[int, int] = {}
+    latest_start: dict[int, datetime] = {}
+    for order in orders:
+        for op in order.operations.all():
+            at = op.actual_start or op.planned_start
+            if op.status != OrderOperation.Status.IN_PROGRESS or not op.equipment_id or not at:
+                continue
+            if op.equipment_id not in latest_start or at > latest_start[op.equipment_id]:
+                latest_start[op.equipment_id] = at
+                holding[op.equipment_id] = op.pk
+    used: dict[int, Equipment] = {}
+    holds: set[str] = set()  # running operations held until their rest is made
+    jobs = []
+    op_lookup: dict[str, OrderOperation] = {}
+    for order in orders:
+        ops = []
+        previous_keys: list[str] = []
+        remaining_qty = max(order.quantity - order.quantity_done, 0)
+        for op in sorted(order.operations.all(), key=lambda o: o.sequence):
+            if op.status in (OrderOperation.Status.DONE, OrderOperation.Status.CANCELLED):
+                continue
+            machines = sorted(op.eligible_equipment.all(), key=lambda e: e.code) or wc_machines.get(
+                op.work_center_id, []
+            )
+            qty = (
+                max(remaining_qty - op.quantity_done, 0)
+                if op.status in RUNNING_OPS
+                else remaining_qty
+            )
+            minutes = max(1, math.ceil(op.setup_minutes + op.run_minutes_per_unit * qty))
+            if op.frozen and op.status not in RUNNING_OPS and frozen_parts.get(op.pk):
+                # Pinned by a planner: every part stays on its machine at its start, behind
+                # the part of the previous operation that made its share of the batch (as
+                # it was scheduled: the whole previous operation may still be running).
+                pinned = frozen_parts[op.pk]
+                for index, (machine, start, end) in enumerate(pinned):
+                    key = f"{op.pk}:{index}"
+                    used[machine.pk] = machine
+                    preds = ()
+                    if previous_keys:
+                        share = math.ceil((index + 1) * len(previous_keys) / len(pinned)) - 1
+                        preds = (previous_keys[share],)
+                    ops.append(
+                        engine.Operation(
+                            id=key,
+                            modes=(engine.Mode(machine.pk, max(1, _minutes(start, end))),),
+                            fixed=engine.Placement(machine.pk, _minutes(origin, start)),
+                            predecessors=preds,
+                        )
+                    )
+                    op_lookup[key] = op
+                previous_keys = [f"{op.pk}:{i}" for i in range(len(frozen_parts[op.pk]))]
+                continue
+            started = op.status in RUNNING_OPS
+            fixed = None
+            if started and holding.get(op.equipment_id) == op.pk:
+                fixed = engine.Placement(
+                    op.equipment_id, _minutes(origin, op.actual_start or op.planned_start)
+                )
+            elif op.frozen and not started and op.equipment_id and op.planned_start:
+                fixed = engine.Placement(op.equipment_id, _minutes(origin, op.planned_start))
+            if fixed is not None:
+                machine = next((m for m in machines if m.pk == op.equipment_id), op.equipment)
+                used[machine.pk] = machine
+                if started:
+                    # Running: it holds its machine until the rest is made (its setup is
+                    # behind it) — from now, in the machine's working time at the planned
+                    # rate, or until the shop floor's predicted end at the actual rate when
+                    # that is later, believed up to PREDICTION_TRUST times the planned rest.
+                    rest = math.ceil(op.run_minutes_per_unit * qty)
+                    end = _working_end(working(machine), rest)
+                    if op.predicted_end is not None and op.predicted_end > origin:
+                        trusted = _working_end(working(machine), PREDICTION_TRUST * max(rest, 60))
+                        end = max(end, min(_minutes(origin, op.predicted_end), trusted))
+                    minutes = max(1, end - fixed.start)
+                    holds.add(f"{op.pk}:0")
+                ops.append(
+                    engine.Operation(
+                        id=f"{op.pk}:0",
+                        modes=(engine.Mode(machine.pk, minutes),),
+                        fixed=fixed,
+                        # A started operation no longer waits for the one before it (which
+                        # may be blocked); a pinned one keeps its place after it.
+                        predecessors=() if started else tuple(previous_keys[-1:]),
+                    )
+                )
+                op_lookup[f"{op.pk}:0"] = op
+                previous_keys = [f"{op.pk}:0"]
+                continue
+            if started:
+                # Paused, or an older start on a machine another task runs on now: the rest
+                # is scheduled on its machine (setup behind it) whenever that machine is free,
+                # not behind the operation before it.
+                minutes = max(1, math.ceil(op.run_minutes_per_unit * qty))
+                if op.equipment_id:
+                    machines = [m for m in machines if m.pk == op.equipment_id] or [op.equipment]
+                previous_keys = []
+            machines = [m for m in machines if longest(m) > 0]
+            if not machines:
+                continue  # no machine with working time: not finite-capacity scheduled
+            # Blocked by an exception (machine repair, material on its way): not before then.
+            blocked_release = (
+                max(_minutes_not_before(origin, op.blocked_until), 0)
+                if op.blocked_until and op.blocked_until > origin
+                else None
+            )
+            cap = min(longest(m) for m in machines)
+            parts = [cap] * (minutes // cap) + ([minutes % cap] if minutes % cap else [])
+            for m in machines:
+                used[m.pk] = m
+            for index, part_minutes in enumerate(parts):
+                key = f"{op.pk}:{index}"
+                preds = [f"{op.pk}:{index - 1}"] if index else []
+                if previous_keys:
+                    # The previous operation's part that covers the same share of the batch.
+                    share = math.ceil((index + 1) * len(previous_keys) / len(parts)) - 1
+                    preds.append(previous_keys[share])
+                ops.append(
+                    engine.Operation(
+                        id=key,
+                        modes=tuple(engine.Mode(machine=m.pk, run=part_minutes) for m in machines),
+                        predecessors=tuple(preds),
+                        release=blocked_release,
+                    )
+                )
+                op_lookup[key] = op
+            previous_keys = [f"{op.pk}:{i}" for i in range(len(parts))]
+        if not ops:
+            continue
+        due_at = datetime.combine(order.due_date, time(23, 59), tzinfo=tz)
+        jobs.append(
+            engine.Job(
+                id=order.pk,
+                operations=tuple(ops),
+                sequential=False,
+                release=(
+                    _minutes_not_before(origin, order.earliest_start)
+                    if order.earliest_start
+                    else None
+                ),
+                due=_minutes(origin, due_at),
+                weight=max(1, 10 - order.priority),
+            )
+        )
+    machines = [
+        engine.Machine(id=pk, working=working(m), downtime=tuple(windows.get(pk, ())))
+        for pk, m in sorted(used.items())
+    ]
+    problem = engine.Problem(jobs=tuple(_holds_cut(jobs, holds)), machines=tuple(machines), now=0)
+    return problem, op_lookup
 
 
 def schedule_runs_recent(count: int = 10) -> list[ScheduleRun]:

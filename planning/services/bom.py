@@ -8,10 +8,7 @@ from resources.services.items import items_low_level_code_set
 
 from ..engines.bomgraph import bom_find_cycle, bom_low_level_codes
 from ..models import BomLine
-
-
-def bom_edges() -> list[tuple[int, int]]:
-    return list(BomLine.objects.values_list("bom__item_id", "component_id").distinct())
+from ..selectors.masterdata import bom_edges
 
 
 def bom_cycle_check(extra_edges: list[tuple[int, int]] | None = None) -> None:

@@ -7,9 +7,9 @@ the delay moves by another step) and one that is back within it
 (`predicted_end`, `predicted_delay_hours`, `delay_reasons`, `delay_predicted_at`) and each
 open operation's predicted end: the order pages and the API show it, the schedule page lists
 the delayed open orders as the reason to reschedule, the scheduler keeps a running
-operation on its machine until its predicted end (planning/services/schedule.py), and MRP
+operation on its machine until its predicted end (planning/selectors/schedule.py), and MRP
 takes a late order's output on its predicted day in its action messages
-(planning/services/mrp.py).
+(planning/selectors/mrp.py).
 
 The handlers run from the outbox (planning does not import execution): each is idempotent,
 and a message older than the prediction already kept changes nothing, since a retried

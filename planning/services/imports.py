@@ -48,6 +48,7 @@ from resources.resources import (
 
 from ..models import ImportJob
 from ..resources import BomResource, RoutingResource
+from ..selectors.imports import import_job_progress_path
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ def _dataset(data: bytes, file_name: str):
         raise _FileProblem(f"This is not readable CSV ({e}).") from None
 
 
-def kind_detect(headers: Iterable) -> str | None:
+def _kind_detect(headers: Iterable) -> str | None:
     """items, boms or routings: the kind whose columns the header shares most; None if unclear."""
     columns = {cell_text(h).lower() for h in headers or []} - {""}
     scores = {kind: len(columns & set(resource.columns())) for kind, resource in KINDS.items()}
@@ -208,7 +209,7 @@ def _read(file, file_name: str, kind: str | None):
     """(dataset, kind) or raise _FileProblem."""
     dataset = _dataset(_file_bytes(file), file_name)
     if kind is None:
-        kind = kind_detect(dataset.headers)
+        kind = _kind_detect(dataset.headers)
         if kind is None:
             raise _FileProblem(
                 "Cannot tell from the header (row 1) whether this is an items, boms or routings "
@@ -442,20 +443,6 @@ class _Progress:
             logger.warning("Cannot write import progress to %s", self.path, exc_info=True)
 
 
-def _progress_path(job: ImportJob) -> Path:
-    return (Path(settings.VAR_DIR) / job.stored_file).parent / "progress"
-
-
-def import_job_rows_done(job: ImportJob) -> int:
-    """Rows imported so far: the worker's progress file while it runs, the job's count after."""
-    if job.status != ImportJob.Status.RUNNING or not job.stored_file:
-        return job.rows_done
-    try:
-        return max(job.rows_done, int(_progress_path(job).read_text() or 0))
-    except (OSError, ValueError):
-        return job.rows_done
-
-
 def _job_record(job: ImportJob, report: ImportReport, *, rows_done: int) -> None:
     job.status = ImportJob.Status.FAILED if report.errors else ImportJob.Status.DONE
     job.kind = report.kind or job.kind
@@ -514,7 +501,7 @@ def import_job_execute(*, job_id: int) -> ImportJob:
                     kind=kind,
                     file_name=job.file_name,
                     dry_run=job.dry_run,
-                    on_row=_Progress(_progress_path(job)),
+                    on_row=_Progress(import_job_progress_path(job)),
                 )
                 if report.errors or job.dry_run:
                     transaction.set_rollback(True)

@@ -12,7 +12,8 @@ from core.views_helpers import error_text, role_required
 from resources.resources import import_limit
 
 from ..models import ImportJob
-from ..services.imports import import_job_rows_done, import_job_start
+from ..selectors.imports import import_job_rows_done
+from ..services.imports import import_job_start
 
 RECENT_JOBS = 20
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from core.models import AuditEntry
 from core.roles import Role
 from planning.models import ImportJob, RoutingStep
+from planning.selectors.imports import import_job_progress_path
 from planning.services import imports
 from planning.services.imports import _Progress, import_job_execute, masterdata_import
 from planning.tasks import import_job_task
@@ -137,7 +138,7 @@ def test_a_job_left_running_by_a_dead_worker_runs_again(items, var_dir, admin_us
 def test_progress_while_the_job_runs(admin, items, var_dir, admin_user):
     job = imports.import_job_start(file=routing_csv(3), file_name="steps.csv", by=admin_user)
     ImportJob.objects.filter(pk=job.pk).update(status="running", rows_total=200)
-    progress = _Progress(imports._progress_path(job))
+    progress = _Progress(import_job_progress_path(job))
     progress(80)  # the worker writes its progress beside the upload
     progress(81)  # … at most every PROGRESS_EVERY_SECONDS
 

@@ -7,7 +7,8 @@ from rest_framework.test import APIClient
 
 from core.roles import Role
 from planning.models import MrpRun, PlannedOrder, ProductionOrder, PurchaseRequisition
-from planning.services.mrp import mrp_input_load, mrp_run_execute, mrp_run_start, planned_order_firm
+from planning.selectors.mrp import mrp_input_load
+from planning.services.mrp import mrp_run_execute, mrp_run_start, planned_order_firm
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,13 +13,9 @@ from core.roles import Role
 from planning.engines import scheduling as engine
 from planning.models import OrderOperation, ProductionOrder, ScheduleAssignment, ScheduleRun
 from planning.selectors.capacity import capacity_load
+from planning.selectors.schedule import PREDICTION_TRUST, _working_end, schedule_problem_build
 from planning.services.orders import operation_freeze
-from planning.services.schedule import (
-    PREDICTION_TRUST,
-    _working_end,
-    schedule_problem_build,
-    schedule_run_execute,
-)
+from planning.services.schedule import schedule_run_execute
 from resources.models import Equipment
 from tests.errors import error_fields
 from tests.factories import UserFactory
