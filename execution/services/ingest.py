@@ -55,7 +55,7 @@ from resources.models import Equipment, Item, MaterialLot, Operator, SerialUnit
 from resources.services.tracking import material_lots_create, serial_units_create
 
 from ..models import ProductionEvent, Task
-from . import events as ev
+from . import events
 from .events import EventResult, TaskRef
 
 logger = logging.getLogger(__name__)
@@ -90,8 +90,8 @@ def events_ingest(
 ) -> list[EventResult]:
     """Record a batch: the answers `event_record` would give for each event in turn."""
     items = [item if isinstance(item, dict) else {} for item in items]
-    if len(items) < min_batch or not ev.gates_batch_safe():
-        return [ev.event_record(data=data, by=by, source=source) for data in items]
+    if len(items) < min_batch or not events.gates_batch_safe():
+        return [events.event_record(data=data, by=by, source=source) for data in items]
     # The thousands of objects a batch makes would start Python's cyclic garbage collector
     # over and over (a quarter of the time, measured); they live until the batch is
     # answered anyway, so collection waits until then.
@@ -104,7 +104,7 @@ def _ingest(items: list[dict], by, source: str) -> list[EventResult]:
     i = 0
     while i < len(items):
         if _one_at_a_time(items[i]):
-            results[i] = ev.event_record(data=items[i], by=by, source=source)
+            results[i] = events.event_record(data=items[i], by=by, source=source)
             i += 1
             continue
         end = i
@@ -120,17 +120,17 @@ def _ingest(items: list[dict], by, source: str) -> list[EventResult]:
             # each event is answered as a single request racing the other would be.
             logger.info("batch run of %d events goes one at a time: %s", run.stop - i, exc)
             for k in range(i, run.stop):
-                results[k] = ev.event_record(data=items[k], by=by, source=source)
+                results[k] = events.event_record(data=items[k], by=by, source=source)
         else:
             results[i : run.stop] = run.results
         i = run.stop
         if run.stop < end:  # the run stopped at an event it cannot answer exactly
-            results[i] = ev.event_record(data=items[i], by=by, source=source)
+            results[i] = events.event_record(data=items[i], by=by, source=source)
             i += 1
     return results  # type: ignore[return-value]
 
 
-class _Run(ev.Lookup):
+class _Run(events.Lookup):
     """Consecutive events of a batch, validated in memory and written together."""
 
     def __init__(self, items: list[dict], start: int, end: int, by, source: str):
@@ -149,7 +149,7 @@ class _Run(ev.Lookup):
         self.made_something: set[int] = set()  # tasks with good > 0: their next becomes ready
         # Units and lots with accepted events in this run, as (item id, code): what a gate
         # that reads the log cannot see yet (see `gates`). Kept only while gates are registered.
-        self.gated = bool(ev.gate_checks())
+        self.gated = bool(events.gate_checks())
         self.units_in_run: set[tuple[int, str]] = set()
         self.lots_in_run: set[tuple[int, str]] = set()
         self.plain_init = not (
@@ -163,7 +163,7 @@ class _Run(ev.Lookup):
         self.refs: dict[int, TaskRef] = {}  # by id() of the event's dict
         for data in datas:
             try:
-                self.refs[id(data)] = ev._task_ref(data)
+                self.refs[id(data)] = events._task_ref(data)
             except ValidationError:
                 continue
         refs = self.refs.values()
@@ -218,11 +218,11 @@ class _Run(ev.Lookup):
         self.first_seq = {o: s[0] for o, s in sequences.items()}
         self.last_seq = {o: s[-1] for o, s in sequences.items()}
 
-        badges = {ev._lookup_key(d["operator"]) for d in datas if d.get("operator")}
+        badges = {events._lookup_key(d["operator"]) for d in datas if d.get("operator")}
         self.operators = (
             {o.badge: o for o in Operator.objects.filter(badge__in=badges)} if badges else {}
         )
-        codes = {ev._lookup_key(d["equipment"]) for d in datas if d.get("equipment")}
+        codes = {events._lookup_key(d["equipment"]) for d in datas if d.get("equipment")}
         self.machines = (
             {e.code: e for e in Equipment.objects.filter(code__in=codes)} if codes else {}
         )
@@ -235,7 +235,7 @@ class _Run(ev.Lookup):
         if traced[Item.Tracking.SERIAL] or traced[Item.Tracking.LOT]:
             for d in datas:
                 try:
-                    code = ev._read_text(d, "trace_code").strip()
+                    code = events._read_text(d, "trace_code").strip()
                 except ValidationError:
                     continue
                 if code:
@@ -257,7 +257,7 @@ class _Run(ev.Lookup):
         # first one's events here. Another race on an id fails the insert (see events_ingest).
         ids = set()
         for d in datas:
-            event_id, refused = ev._read_event_id(d)
+            event_id, refused = events._read_event_id(d)
             if refused is None:
                 ids.add(event_id)
         self.existing = {e.event_id: e for e in _events_logged(ids)}
@@ -265,7 +265,7 @@ class _Run(ev.Lookup):
     # --- the Lookup that event_validate asks -------------------------------------------------
 
     def task(self, data: dict) -> Task:
-        ref = self.refs.get(id(data)) or ev._task_ref(data)
+        ref = self.refs.get(id(data)) or events._task_ref(data)
         if ref.by_pk:
             task = self.tasks.get(ref.pk) if ref.pk is not None else None
             if task is None:
@@ -279,10 +279,10 @@ class _Run(ev.Lookup):
         return self.tasks[pk]
 
     def operator(self, badge) -> Operator | None:
-        return self.operators.get(ev._lookup_key(badge))
+        return self.operators.get(events._lookup_key(badge))
 
     def equipment(self, code) -> Equipment | None:
-        return self.machines.get(ev._lookup_key(code))
+        return self.machines.get(events._lookup_key(code))
 
     def first_sequence(self, task: Task) -> int:
         return self.first_seq[task.order_id]
@@ -305,16 +305,16 @@ class _Run(ev.Lookup):
         the run's other writes, if its event is accepted (see _accept). A gate must be asked
         about a saved one, so then it is inserted now, in a savepoint that `validate` rolls
         back if the event is refused — as one event alone would be."""
-        if ev.gate_checks():
+        if events.gate_checks():
             self.savepoint = transaction.savepoint()
             obj.save(force_insert=True)
         return obj
 
     def gates(self, *, task: Task, kind: str, unit, lot) -> None:
         try:
-            for check in ev.gate_checks():
+            for check in events.gate_checks():
                 check(task=task, kind=kind, unit=unit, lot=lot)
-        except ev.REFUSALS:
+        except events.REFUSALS:
             # The gate may have judged from a log that lacks this unit's (lot's) earlier
             # events of the run; alone, after the run is written, it sees them.
             if (unit is not None and (unit.item_id, unit.serial) in self.units_in_run) or (
@@ -331,7 +331,7 @@ class _Run(ev.Lookup):
         by, results = self.by, self.results
         for index in range(self.start, self.end):
             data = self.items[index]
-            event_id, refused = ev._read_event_id(data)
+            event_id, refused = events._read_event_id(data)
             if refused is not None:
                 results.append(refused)
                 continue
@@ -340,22 +340,22 @@ class _Run(ev.Lookup):
                 results.append(EventResult(event_id, "duplicate", 200, event=earlier))
                 continue
             kind = data.get("kind")
-            refused = ev._kind_refused(event_id, kind)
+            refused = events._kind_refused(event_id, kind)
             if refused is not None:
                 results.append(refused)
                 continue
             self.savepoint = None
             try:
-                checked = ev.event_validate(event_id, kind, data, by, self, now)
+                checked = events.event_validate(event_id, kind, data, by, self, now)
             except _NotHere:
                 if self.savepoint is not None:
                     transaction.savepoint_rollback(self.savepoint)
                 self.stop = index
                 return
-            except ev.REFUSALS as exc:
+            except events.REFUSALS as exc:
                 if self.savepoint is not None:
                     transaction.savepoint_rollback(self.savepoint)
-                results.append(ev._rejection(event_id, exc))
+                results.append(events._rejection(event_id, exc))
                 continue
             if self.savepoint is not None:  # a unit or lot saved for the gates: keep it
                 transaction.savepoint_commit(self.savepoint)
@@ -365,7 +365,7 @@ class _Run(ev.Lookup):
                     self.lots[(checked.lot.item_id, checked.lot.code)] = checked.lot
             results.append(self._accept(event_id, kind, checked))
 
-    def _accept(self, event_id: str, kind: str, c: ev.Checked) -> EventResult:
+    def _accept(self, event_id: str, kind: str, c: events.Checked) -> EventResult:
         task = c.task
         unit, lot = c.unit, c.lot
         if unit is not None and unit.pk is None:  # new at the first operation
@@ -402,7 +402,7 @@ class _Run(ev.Lookup):
         event = _event_instance(row, self.plain_init)
         self.accepted[event_id] = event
         self.rows.append((event, row, unit, lot))
-        self.payloads.append(ev._event_payload(event_id, kind, c, trace_code))
+        self.payloads.append(events._event_payload(event_id, kind, c, trace_code))
         good, scrap = c.good, c.scrap
         if good or scrap:
             totals = self.task_qty[task.pk]
@@ -465,7 +465,7 @@ class _Run(ev.Lookup):
                 ).update(status=Task.Status.READY)
                 operations_ready(operation_ids=[op for _pk, op in queued])
         # One domain event for the run (as `event_record` writes one for its transaction).
-        emit(ev.EVENTS_RECORDED, {"events": self.payloads}, dispatch_on_commit=False)
+        emit(events.EVENTS_RECORDED, {"events": self.payloads}, dispatch_on_commit=False)
 
 
 def _events_logged(ids: set[str]) -> list[ProductionEvent]:
@@ -520,11 +520,11 @@ def _insert_events(rows: list[tuple[ProductionEvent, dict, object, object]]) -> 
     """Append the events to the log. On PostgreSQL by COPY (several times faster than a
     multi-row INSERT), with ids drawn from the table's sequence first so that each answer
     can carry its event's id; an event_id already in the log fails the whole COPY."""
-    events = [event for event, _row, _unit, _lot in rows]
+    new_events = [event for event, _row, _unit, _lot in rows]
     with connection.cursor() as cursor:
         raw = _copy_cursor(cursor)
         if raw is None:
-            ProductionEvent.objects.bulk_create(events)
+            ProductionEvent.objects.bulk_create(new_events)
             return
         meta = ProductionEvent._meta
         cursor.execute(
@@ -548,7 +548,7 @@ def _insert_events(rows: list[tuple[ProductionEvent, dict, object, object]]) -> 
                 event.pk = row[meta.pk.attname] = pk
                 event.received_at = row["received_at"] = received
                 copy.write_row(tuple(row.values()))
-    for event in events:
+    for event in new_events:
         event._state.adding = False
         event._state.db = connection.alias
 
