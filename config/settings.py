@@ -5,11 +5,15 @@ console e-mail. Production: see config/settings_production.py and docs/deploymen
 """
 
 import os
+import re
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from .sso import ldap_settings, oidc_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CLOSEDLOOP_VAR_DIR", BASE_DIR / "var"))
@@ -57,6 +61,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, so /api/docs/ works with no internet
     "django_htmx",
     "import_export",
+    # API tokens are core.ApiToken, built on this library's abstract key (core/tokens.py says
+    # why); its own unused APIKey table comes with the app and is kept out of the admin.
+    "rest_framework_api_key",
+    "axes",  # login lockout after repeated failures (docs/security.md)
     "core",
     "resources",
     "planning",
@@ -79,6 +87,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Signs a session out after its role's idle time (after htmx: it answers HX-Redirect).
+    "core.middleware.IdleTimeoutMiddleware",
+    # Last: turns a login refused for a lockout into the locked-out page (core.auth).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Development and tests serve static files straight from the apps' folders, re-read on change,
@@ -167,6 +179,85 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
+# --- Sign-in, sessions, API credentials (docs/security.md) ----------------------------------
+# The lockout backend first: it refuses a locked-out username+address before any backend
+# checks the password. Single sign-on backends (LDAP, OIDC) are added below when configured.
+AUTHENTICATION_BACKENDS = [
+    "core.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+
+def env_minutes_by_role(name: str, default: str) -> dict[str, int]:
+    """`operator=15,inspector=15` from the environment as {role: minutes}."""
+    raw = os.environ.get(name, default)
+    minutes = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        role, _, value = part.partition("=")
+        if not re.fullmatch(r"[a-z_]+", role.strip()) or not value.strip().isdigit():
+            raise ImproperlyConfigured(
+                f"{name}={raw!r}: give role=minutes pairs, e.g. operator=15."
+            )
+        minutes[role.strip()] = int(value)
+    return minutes
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A throttle rate (`120/min`, `10/s`, `5000/hour`, `off`) from the environment."""
+    raw = os.environ.get(name, default).strip().lower()
+    if raw in {"off", "none", ""}:
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", raw):
+        raise ImproperlyConfigured(f"{name}={raw!r}: give requests per period, e.g. 120/min.")
+    return raw
+
+
+# A session ends after this many hours however busy it is, and earlier after its role's idle
+# time: shop-floor terminals are shared, so operators and inspectors are signed out after 15
+# minutes without a request, office roles after 8 hours (core.middleware.IdleTimeoutMiddleware).
+SESSION_COOKIE_AGE = int(env_number("SESSION_MAX_HOURS", "12", minimum=1) * 3600)
+SESSION_IDLE_MINUTES = int(env_number("SESSION_IDLE_MINUTES", "480", minimum=1))
+SESSION_IDLE_MINUTES_BY_ROLE = env_minutes_by_role(
+    "SESSION_IDLE_MINUTES_BY_ROLE", "operator=15,inspector=15"
+)
+
+# Login lockout (django-axes): this many failed sign-ins for one username from one address
+# lock that pair out for LOGIN_LOCKOUT_MINUTES, on the login page, the admin's and the API
+# (tokens, Basic). Attempts and lockouts are listed in the admin; deleting an attempt there
+# (or `manage.py axes_reset_username NAME`) unlocks at once.
+AXES_FAILURE_LIMIT = int(env_number("LOGIN_FAILURE_LIMIT", "5", minimum=1))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env_number("LOGIN_LOCKOUT_MINUTES", "15", minimum=1)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A try while locked out does not restart the cool-off: the page's "try again in 15 minutes"
+# stays true, and the lock still holds for as long as the failures keep coming.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, with time and address, in the admin
+AXES_LOCKOUT_CALLABLE = "core.auth.lockout_response"  # the page in the layout; JSON in /api/
+AXES_CLIENT_IP_CALLABLE = "core.auth.client_ip"
+# Behind a reverse proxy every request comes from the proxy's address; with the number of
+# proxies that append to X-Forwarded-For, the lockout and the throttles see the client's.
+# 0 (the default) trusts no such header, so a client cannot forge its address.
+TRUSTED_PROXY_COUNT = int(env_number("TRUSTED_PROXY_COUNT", "0"))
+
+# API tokens of service accounts (core.tokens): valid this many days unless the admin gives
+# another expiry, and never longer than API_TOKEN_MAX_DAYS. The last use is written at most
+# once per API_TOKEN_TOUCH_SECONDS, so a busy integration does not write on every request.
+API_TOKEN_DEFAULT_DAYS = int(env_number("API_TOKEN_DEFAULT_DAYS", "90", minimum=1))
+API_TOKEN_MAX_DAYS = int(env_number("API_TOKEN_MAX_DAYS", "366", minimum=1))
+API_TOKEN_TOUCH_SECONDS = int(env_number("API_TOKEN_TOUCH_SECONDS", "60"))
+# HTTP Basic with a person's password: for trying the API by hand in development only;
+# config/settings_production.py refuses it. Integrations use API tokens.
+API_BASIC_AUTH = env_bool("API_BASIC_AUTH", False)
+
+# Requests per client (core.throttling): anonymous callers by address, people by account,
+# service accounts by token. Over the rate the API answers 429 with Retry-After.
+API_THROTTLE_RATES = {
+    "anon": env_rate("API_THROTTLE_ANON", "30/min"),
+    "user": env_rate("API_THROTTLE_USER", "120/min"),
+    "token": env_rate("API_THROTTLE_TOKEN", "1200/min"),
+}
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "closedloop@localhost")
 
@@ -176,11 +267,16 @@ EXECUTION_ISSUE_TOLERANCE_PCT = env_number("EXECUTION_ISSUE_TOLERANCE_PCT", "2")
 EXECUTION_TRANSFER_MINUTES = int(env_number("EXECUTION_TRANSFER_MINUTES", "30"))
 
 REST_FRAMEWORK = {
+    # The first class's challenge answers a request without valid credentials: 401 with
+    # `WWW-Authenticate: Bearer`. Basic only with API_BASIC_AUTH (development).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.auth.ApiTokenAuthentication",
+        "core.auth.DevelopmentBasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.ClientRateThrottle"],  # API_THROTTLE_RATES
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # django-filter's, refusing unknown query parameters; pages of at most 1,000 rows.
     "DEFAULT_FILTER_BACKENDS": ["core.api.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
@@ -257,6 +353,21 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- Cache ----------------------------------------------------------------------------------
+# Holds the API's throttle counters, which every web worker must share: Redis (CACHE_URL, by
+# default REDIS_URL) in production; without one, each process counts for itself in memory.
+CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "closedloop"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -264,3 +375,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Single sign-on (optional): OIDC or LDAP from the environment (config/sso.py) ------------
+for _sso in (oidc_settings(os.environ), ldap_settings(os.environ)):
+    INSTALLED_APPS += _sso.pop("INSTALLED_APPS", [])
+    AUTHENTICATION_BACKENDS += _sso.pop("AUTHENTICATION_BACKENDS", [])
+    globals().update(_sso)
+OIDC_ENABLED = "mozilla_django_oidc" in INSTALLED_APPS

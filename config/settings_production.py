@@ -18,6 +18,22 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters with 5 distinct ones.")
 
 DEBUG = env_bool("DEBUG", False)
+
+# The API takes sessions and service accounts' tokens only: no person's password over Basic
+# (docs/security.md): API_BASIC_AUTH refuses to start, and the Basic class is not listed.
+if env_bool("API_BASIC_AUTH", False):
+    raise ImproperlyConfigured(
+        "API_BASIC_AUTH is for development only; integrations use API tokens in production."
+    )
+API_BASIC_AUTH = False
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        name
+        for name in REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]  # noqa: F405
+        if name != "core.auth.DevelopmentBasicAuthentication"
+    ],
+}
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True

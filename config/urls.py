@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -8,7 +9,13 @@ from core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            extra_context={"oidc_login_label": getattr(settings, "OIDC_LOGIN_LABEL", "")}
+        ),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("planning/", include("planning.urls")),
@@ -20,6 +27,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+if settings.OIDC_ENABLED:  # single sign-on with the plant's identity provider (config/sso.py)
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
 
 # Errors outside the API views (an unknown /api/ path, a failure in middleware) answer the
 # API's JSON error body under /api/ and the usual pages elsewhere (core/api.py).

@@ -1,6 +1,21 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max
+from django.urls import reverse
+from django.utils.html import format_html
+from rest_framework_api_key.admin import APIKey
 
-from .models import AuditEntry, DocumentCounter, OutboxEvent
+from .models import ApiToken, AuditEntry, DocumentCounter, OutboxEvent, ServiceAccount
+from .roles import Role
+from .tokens import (
+    api_token_issue,
+    api_token_revoke,
+    service_account_create,
+    service_account_roles_set,
+    token_default_expiry,
+    token_expiry_check,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -42,3 +57,195 @@ class DocumentCounterAdmin(ReadOnlyAdmin):
 
     list_display = ("key", "last_value")
     search_fields = ("key",)
+
+
+# The library's own key table is unused: API tokens are core.ApiToken (core/tokens.py).
+admin.site.unregister(APIKey)
+
+
+class ServiceAccountForm(forms.ModelForm):
+    roles = forms.MultipleChoiceField(
+        choices=[(r, Role.LABELS[r]) for r in Role.ALL if r not in (Role.INTEGRATION, Role.ADMIN)],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Roles beyond Integration, for what this system may do besides (rarely needed).",
+    )
+
+    class Meta:
+        model = ServiceAccount
+        fields = ["username", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["roles"] = list(self.instance.groups.values_list("name", flat=True))
+
+
+class ApiTokenInline(admin.TabularInline):
+    model = ApiToken
+    fk_name = "user"
+    fields = ["prefix", "name", "created", "expiry_date", "last_used_at", "status"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # issued on the token's own page, where its key is shown once
+
+
+@admin.register(ServiceAccount)
+class ServiceAccountAdmin(admin.ModelAdmin):
+    """Accounts of other systems and machines: no password, they sign in with API tokens.
+    Deactivate one to stop all its tokens at once; accounts are never deleted."""
+
+    form = ServiceAccountForm
+    list_display = ["username", "is_active", "role_names", "token_count", "last_used"]
+    list_filter = ["is_active"]
+    search_fields = ["username"]
+    inlines = [ApiTokenInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("groups")
+            .annotate(token_count=Count("api_tokens"), last_used=Max("api_tokens__last_used_at"))
+        )
+
+    @admin.display(description="roles")
+    def role_names(self, obj):
+        return ", ".join(Role.LABELS.get(g.name, g.name) for g in obj.groups.all())
+
+    @admin.display(description="tokens", ordering="token_count")
+    def token_count(self, obj):
+        return obj.token_count
+
+    @admin.display(description="last used", ordering="last_used")
+    def last_used(self, obj):
+        return obj.last_used
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        roles = form.cleaned_data["roles"]
+        if change:
+            obj.save()
+            service_account_roles_set(account=obj, roles=roles, changed_by=request.user)
+            return
+        created = service_account_create(
+            username=obj.username, roles=roles, created_by=request.user, is_active=obj.is_active
+        )
+        # The admin goes on with its own instance (the change message, the redirect).
+        obj.pk, obj.password = created.pk, created.password
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        # Roles are set in save_model; the form has no many-to-many fields of its own.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        url = reverse("admin:core_apitoken_add") + f"?user={obj.pk}"
+        self.message_user(
+            request,
+            format_html('Next: <a href="{}">issue an API token for {}</a>.', url, obj.username),
+            messages.INFO,
+        )
+        return super().response_add(request, obj, post_url_continue)
+
+
+class ApiTokenForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "expiry_date"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = ServiceAccount.objects.filter(is_active=True)
+        self.fields["user"].help_text = "Tokens sign in as this account and act with its roles."
+        self.fields["name"].help_text = "Which integration or machine uses it, e.g. ERP sync."
+        self.fields["expiry_date"].initial = token_default_expiry
+
+    def clean_expiry_date(self):
+        expires = self.cleaned_data["expiry_date"]
+        try:
+            token_expiry_check(expires)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["expiry_date"]) from None
+        return expires
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens of service accounts. The key is shown once, right after the token is
+    issued; afterwards only its prefix is known. Revoked tokens stay listed."""
+
+    list_display = [
+        "prefix",
+        "name",
+        "user",
+        "created",
+        "expiry_date",
+        "last_used_at",
+        "status",
+    ]
+    list_filter = ["revoked", "created"]
+    search_fields = ["prefix", "name", "user__username"]
+    list_select_related = ["user"]
+    actions = ["revoke"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "name", "expiry_date"]
+        return [
+            "prefix",
+            "name",
+            "user",
+            "created",
+            "issued_by",
+            "expiry_date",
+            "last_used_at",
+            "revoked",
+            "revoked_at",
+            "revoked_by",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        fields = self.get_fields(request, obj)
+        # Only revoking is a change; a revoked token cannot be brought back.
+        return [f for f in fields if f != "revoked" or obj.revoked]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the row records who used what, and when
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            key = api_token_issue(token=obj, issued_by=request.user)
+            self.message_user(
+                request,
+                format_html(
+                    "The key of “{}” is <code>{}</code> — copy it now into the system that "
+                    "uses it: it is shown only this once.",
+                    obj.name,
+                    key,
+                ),
+                messages.WARNING,
+            )
+        elif form.cleaned_data.get("revoked") and "revoked" in form.changed_data:
+            api_token_revoke(token=obj, revoked_by=request.user)
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        tokens = list(queryset.filter(revoked=False))
+        for token in tokens:
+            api_token_revoke(token=token, revoked_by=request.user)
+        self.message_user(request, f"{len(tokens)} token(s) revoked.", messages.SUCCESS)

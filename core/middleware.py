@@ -1,8 +1,15 @@
 """Middleware of the project's own."""
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
+from django.shortcuts import resolve_url
+from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
 
 from .api import NUL_CODE, NUL_MESSAGE, error_body, error_entry, is_api_request
+from .auth import SESSION_IDLE_LIMIT, SESSION_LAST_SEEN, idle_seconds_for
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -49,3 +56,45 @@ class RefuseNulMiddleware:
         if form is not None and (names := _with_nul(form)):
             return f"A NUL character in the form field {', '.join(map(_shown, names))}.", names
         return None
+
+
+# The last request's time is written to the session at most this often: the idle limit is
+# then exact to a minute, and a busy page does not write its session on every request.
+LAST_SEEN_RESOLUTION_SECONDS = 60
+
+
+class IdleTimeoutMiddleware:
+    """Signs a session out after its role's idle time (settings.SESSION_IDLE_MINUTES and
+    SESSION_IDLE_MINUTES_BY_ROLE): a shop-floor terminal left signed in is not someone else's
+    to use. The next page asks to log in again (an HTMX request redirects the whole page); an
+    API request with the ended session is anonymous (401). Limits are set at sign-in
+    (core.auth.session_idle_start); sessions without one get theirs on the first request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is None or SESSION_KEY not in session:
+            return self.get_response(request)
+        now = int(timezone.now().timestamp())
+        limit = session.get(SESSION_IDLE_LIMIT)
+        if limit is None:
+            limit = session[SESSION_IDLE_LIMIT] = idle_seconds_for(request.user)
+        last_seen = session.get(SESSION_LAST_SEEN)
+        if last_seen is not None and now - last_seen > limit:
+            return self.signed_out(request)
+        if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+            session[SESSION_LAST_SEEN] = now
+        return self.get_response(request)
+
+    def signed_out(self, request):
+        logout(request)
+        if is_api_request(request):
+            return self.get_response(request)
+        # `idle` makes the login page say why (templates/registration/login.html).
+        login_url = f"{resolve_url(settings.LOGIN_URL)}?idle=1"
+        if getattr(request, "htmx", False):
+            page = request.htmx.current_url_abs_path or "/"
+            return HttpResponseClientRedirect(redirect_to_login(page, login_url)["Location"])
+        return redirect_to_login(request.get_full_path(), login_url)

@@ -1,8 +1,12 @@
 """Primitives every app uses: the domain-event outbox, the audit trail, document counters,
-notifications."""
+notifications, service accounts and their API tokens."""
 
 from django.conf import settings
+from django.contrib.auth.models import User, UserManager
 from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
+
+from .roles import Role
 
 
 class OutboxEvent(models.Model):
@@ -90,3 +94,58 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"To {self.user_id}: {self.text[:40]}"
+
+
+class ServiceAccountManager(UserManager):
+    def get_queryset(self):
+        return super().get_queryset().filter(groups__name=Role.INTEGRATION)
+
+
+class ServiceAccount(User):
+    """Another system or a machine that uses the API: a user in the integration role with no
+    password, signing in only with its API tokens. Deactivated, never deleted."""
+
+    objects = ServiceAccountManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "service account"
+
+
+class ApiToken(AbstractAPIKey):
+    """A key one service account signs in to the API with (`Authorization: Bearer <key>`),
+    shown once when issued and stored only as a hash; it stops working when it expires, when
+    it is revoked, or when its account is deactivated."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
+        verbose_name="service account",
+    )
+    # Required here, unlike the library's: a key that never expires is a key nobody rotates.
+    expiry_date = models.DateTimeField(
+        verbose_name="expires", help_text="The token stops working at this time."
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, help_text="Updated at most once a minute."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
+
+    @property
+    def status(self) -> str:
+        if self.revoked:
+            return "revoked"
+        if self.has_expired:
+            return "expired"
+        return "active" if self.user.is_active else "account deactivated"

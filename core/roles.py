@@ -13,6 +13,8 @@ class Role:
     PLANT_MANAGER = "plant_manager"
     QUALITY_SUPERVISOR = "quality_supervisor"
     ADMIN = "admin"
+    # Service accounts: another system or a machine signing in with an API token (core.tokens).
+    INTEGRATION = "integration"
 
     ALL = (
         OPERATOR,
@@ -24,6 +26,7 @@ class Role:
         PLANT_MANAGER,
         QUALITY_SUPERVISOR,
         ADMIN,
+        INTEGRATION,
     )
     LABELS = {
         OPERATOR: "Operator",
@@ -35,6 +38,7 @@ class Role:
         PLANT_MANAGER: "Plant manager",
         QUALITY_SUPERVISOR: "Quality supervisor",
         ADMIN: "Administrator",
+        INTEGRATION: "Integration (service account)",
     }
 
 

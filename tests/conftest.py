@@ -1,4 +1,5 @@
 import os
+import uuid
 from datetime import datetime
 
 import pytest
@@ -74,6 +75,23 @@ def pytest_collection_modifyitems(config, items):
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness is for real logins, not for creating demo users 100 times."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def own_cache(settings):
+    """Each test its own cache (the API's throttle counters live there): a fresh key prefix on
+    the configured backend — Redis in CI, shared by the parallel workers and the Celery
+    broker, so it is never flushed — and an emptied local memory cache otherwise. Throttling
+    is off unless a test sets API_THROTTLE_RATES: a test that walks every endpoint is not a
+    flood (tests/core/test_credentials_throttling.py tests the throttles)."""
+    from django.core.cache import cache
+
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
+    if "LocMemCache" in caches["default"]["BACKEND"]:
+        cache.clear()
+    settings.API_THROTTLE_RATES = {"anon": None, "user": None, "token": None}
 
 
 @pytest.fixture(autouse=True)
