@@ -373,7 +373,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Failed sign-ins and lockouts (warnings), not every successful login.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Single sign-on (optional): OIDC or LDAP from the environment (config/sso.py) ------------
