@@ -47,6 +47,8 @@ sys.path.insert(0, str(ROOT))
 if not os.environ.get("DATABASE_URL"):
     os.environ["CLOSEDLOOP_VAR_DIR"] = tempfile.mkdtemp(prefix="closedloop-board-bench-")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# A benchmark floods the API by design: no throttling (docs/security.md, "API throttling").
+os.environ.setdefault("API_THROTTLE_USER", "off")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402

@@ -40,6 +40,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# A benchmark floods the API by design: no throttling (docs/security.md, "API throttling").
+os.environ.setdefault("API_THROTTLE_USER", "off")
 
 import django  # noqa: E402
 

@@ -111,7 +111,7 @@ def ldap_settings(env: Mapping[str, str]) -> dict:
         "AUTH_LDAP_SERVER_URI": env["AUTH_LDAP_SERVER_URI"].strip(),
         "AUTH_LDAP_BIND_DN": env.get("AUTH_LDAP_BIND_DN", ""),
         "AUTH_LDAP_BIND_PASSWORD": env.get("AUTH_LDAP_BIND_PASSWORD", ""),
-        "AUTH_LDAP_START_TLS": env.get("AUTH_LDAP_START_TLS", "true").lower() in {"1", "true"},
+        "AUTH_LDAP_START_TLS": env.get("AUTH_LDAP_START_TLS", "false").lower() in {"1", "true"},
         "AUTH_LDAP_USER_SEARCH": LDAPSearch(
             values["AUTH_LDAP_USER_SEARCH_BASE"], ldap.SCOPE_SUBTREE, user_filter
         ),
