@@ -43,17 +43,15 @@ def locked_out_message() -> str:
     return LOCKED_OUT.format(minutes=lockout_seconds() // 60)
 
 
-class LockedOut(exceptions.Throttled):
-    """A sign-in refused by the lockout: 429 with Retry-After, like a throttle."""
+class LockedOut(exceptions.APIException):
+    """A sign-in refused by the lockout: 429 with Retry-After (DRF's handler sends `wait`)."""
 
-    default_detail = "Too many failed sign-ins."
+    status_code = 429
     default_code = "locked_out"
 
     def __init__(self):
-        super().__init__(wait=lockout_seconds(), detail=locked_out_message())
-
-    def throttled_detail(self):  # DRF appends "Expected available in ..." otherwise
-        return self.detail
+        super().__init__(locked_out_message())
+        self.wait = lockout_seconds()
 
 
 def client_ip(request) -> str | None:
