@@ -105,6 +105,21 @@ def test_operations_are_written_before_orders_each_in_key_order():
         assert op.quantity_done == 1
 
 
+def _until_waiting_for_locks(count: int, *, polls: int = 20_000) -> None:
+    """Return once `count` other sessions of this database wait for a lock (or after
+    `polls` reads). Polls the server instead of sleeping: the suite also runs under
+    libfaketime, where a timed wait may never end."""
+    with connection.cursor() as cursor:
+        for _ in range(polls):
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh figures inside the hold
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0] >= count:
+                return
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_crosswise_posts_do_not_deadlock():
@@ -118,7 +133,7 @@ def test_crosswise_posts_do_not_deadlock():
 
     def post(orders: list[ProductionOrder], ops: list[OrderOperation]) -> None:
         try:
-            barrier.wait(timeout=30)
+            barrier.wait()
             with transaction.atomic():
                 quantities_post(
                     operations={op.pk: (Decimal(1), Decimal(0)) for op in ops},
@@ -134,8 +149,8 @@ def test_crosswise_posts_do_not_deadlock():
             with transaction.atomic():
                 operation_lock(operation_id=op_a.pk)
                 order_lock(order_id=first.pk)
-                barrier.wait(timeout=30)
-                threading.Event().wait(0.5)  # the others are at their locks by now
+                barrier.wait()
+                _until_waiting_for_locks(2)  # the others are at their locks by now
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -149,7 +164,7 @@ def test_crosswise_posts_do_not_deadlock():
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=120)
+        t.join()  # a deadlock would not hang: PostgreSQL breaks it and the post records it
     assert not errors, errors
     for row in (first, second, op_a, op_b):
         row.refresh_from_db()
