@@ -266,6 +266,18 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "closedloop@localhost"
 EXECUTION_ISSUE_TOLERANCE_PCT = env_number("EXECUTION_ISSUE_TOLERANCE_PCT", "2")
 EXECUTION_TRANSFER_MINUTES = int(env_number("EXECUTION_TRANSFER_MINUTES", "30"))
 
+# Record plausibility (docs/execution.md, "Plausibility and approvals"). A production event
+# whose occurred_at lies before the start of the current shift of its task's work center, or
+# more than this many hours back, is held for a supervisor's signed approval.
+EXECUTION_BACKDATE_MAX_HOURS = env_number("EXECUTION_BACKDATE_MAX_HOURS", "12")
+# Off: only the hours count, not the start of the current shift.
+EXECUTION_BACKDATE_FROM_SHIFT_START = env_bool("EXECUTION_BACKDATE_FROM_SHIFT_START", True)
+# Good + scrap reported on an operation beyond its order's quantity plus this share is held
+# for approval; a routing step may set its own share (over_delivery_pct).
+EXECUTION_OVER_DELIVERY_PCT = env_number("EXECUTION_OVER_DELIVERY_PCT", "10")
+# A scanned receipt may exceed the open quantity of its purchase order line by this share.
+EXECUTION_RECEIPT_TOLERANCE_PCT = env_number("EXECUTION_RECEIPT_TOLERANCE_PCT", "0")
+
 REST_FRAMEWORK = {
     # The first class's challenge answers a request without valid credentials: 401 with
     # `WWW-Authenticate: Bearer`. Basic only with API_BASIC_AUTH (development).

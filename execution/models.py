@@ -373,6 +373,22 @@ class LabourBooking(models.Model):
     ended_at = models.DateTimeField()
     quantity_good = models.DecimalField(**QTY, default=Decimal("0"))
     quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
+    # Booked time ends at the end of the shift the span began in (the work center's
+    # calendar); the clock minutes past it are not booked but kept here and flagged.
+    excess_minutes = models.DecimalField(
+        max_digits=12,
+        decimal_places=1,
+        default=Decimal("0"),
+        help_text="Minutes past the end of the shift: recorded, not booked.",
+    )
+    # A supervisor's signed correction moves ended_at; the booked minutes before the first
+    # correction stay here.
+    original_minutes = models.DecimalField(max_digits=12, decimal_places=1, null=True, blank=True)
+    correction_reason = models.CharField(max_length=200, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["started_at"]
@@ -391,6 +407,59 @@ class LabourBooking(models.Model):
     @property
     def minutes(self) -> float:
         return (self.ended_at - self.started_at).total_seconds() / 60
+
+    @property
+    def flagged(self) -> bool:
+        """Clocked past the shift's end: the excess waits for a supervisor's look."""
+        return self.excess_minutes > 0
+
+
+class EventApproval(models.Model):
+    """A production event held back as implausible (backdated, or more than the operation
+    should make), applied only when a supervisor of its work center approves it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    class Reason(models.TextChoices):
+        BACKDATED = "backdated", "Backdated"
+        OVER_DELIVERY = "over_delivery", "Over-delivery"
+
+    # The sender's event id: a retried message finds its approval and changes nothing.
+    event_id = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=ProductionEvent.Kind.choices)
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="event_approvals")
+    payload = models.JSONField(help_text="The event as it was sent.")
+    source = models.CharField(max_length=16, choices=ProductionEvent.Source.choices)
+    reasons = models.JSONField(default=list, help_text="Why it was held (Reason values).")
+    message = models.CharField(max_length=500)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=200, blank=True)
+    applied_event = models.OneToOneField(
+        ProductionEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="approval"
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"Held {self.kind} {self.event_id} ({self.status})"
+
+    @property
+    def reason_labels(self) -> str:
+        labels = dict(self.Reason.choices)
+        return ", ".join(labels.get(r, r) for r in self.reasons)
 
 
 class ProgressSnapshot(models.Model):

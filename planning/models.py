@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -137,6 +138,16 @@ class RoutingStep(models.Model):
     )
     # Filled in by quality's inspection plans; a code until those exist.
     inspection_plan_ref = models.CharField(max_length=64, blank=True)
+    over_delivery_pct = models.DecimalField(
+        "over-delivery tolerance %",
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Good + scrap may exceed the order quantity by this share before a "
+        "supervisor must approve (blank: EXECUTION_OVER_DELIVERY_PCT, 10 %).",
+    )
 
     class Meta:
         ordering = ["routing", "step_no"]
@@ -387,6 +398,15 @@ class OrderOperation(models.Model):
         choices=SkillLevel.choices, default=SkillLevel.QUALIFIED
     )
     inspection_plan_ref = models.CharField(max_length=64, blank=True)
+    # Copied from the routing step (blank: the EXECUTION_OVER_DELIVERY_PCT setting).
+    over_delivery_pct = models.DecimalField(
+        "over-delivery tolerance %",
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     frozen = models.BooleanField(
         default=False, help_text="Kept in place (machine and start) when rescheduling."

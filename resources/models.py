@@ -470,6 +470,12 @@ class PurchaseOrderLine(models.Model):
     quantity = models.DecimalField(**QTY)
     received_quantity = models.DecimalField(**QTY, default=Decimal("0"))
     expected_date = models.DateField()
+    lot_code = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The supplier lot expected (blank: any lot; a new lot code is created on "
+        "receipt).",
+    )
 
     class Meta:
         ordering = ["order", "line_no"]

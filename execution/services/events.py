@@ -32,9 +32,11 @@ from planning.services.operations import operation_status_post, operations_ready
 from planning.services.orders import production_order_complete, production_order_start
 from planning.services.quantities import quantities_post
 from resources.models import Equipment, Item, MaterialLot, Operator, SerialUnit
+from resources.selectors.calendar import work_center_booking_end
 from resources.services.tracking import material_lot_obtain, serial_unit_obtain
 
-from ..models import LabourBooking, ProductionEvent, Task
+from ..models import EventApproval, LabourBooking, ProductionEvent, Task
+from .plausibility import HeldForApproval, backdate_cutoff, event_plausibility_check
 
 # Quantities are stored as numeric(18, 4): more places would be rounded by the database
 # one event at a time, so they are rounded here the same way (half away from zero, as
@@ -64,10 +66,11 @@ _ORDER_TAKES_EVENTS = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.I
 @dataclass
 class EventResult:
     event_id: str
-    status: str  # accepted | duplicate | rejected
-    code: int  # HTTP status for this event: 201, 200, 400, 403, 404, 409
+    status: str  # accepted | duplicate | held | rejected
+    code: int  # HTTP status for this event: 201, 200, 202, 400, 403, 404, 409
     errors: dict = field(default_factory=dict)
     event: ProductionEvent | None = None
+    approval: EventApproval | None = None  # held: waiting for a supervisor
 
     def as_dict(self) -> dict:
         out = {"event_id": self.event_id, "status": self.status, "code": self.code}
@@ -75,6 +78,10 @@ class EventResult:
             out["errors"] = self.errors
         if self.event is not None:
             out["id"] = self.event.pk
+        if self.approval is not None:
+            out["approval"] = self.approval.pk
+            out["approval_status"] = self.approval.status
+            out["detail"] = self.approval.message
         return out
 
 
@@ -218,6 +225,14 @@ class Lookup:
     def gates(self, *, task: Task, kind: str, unit, lot) -> None:
         raise NotImplementedError
 
+    def backdate_cutoff(self, task: Task, now: datetime) -> datetime:
+        """The earliest occurred_at booked without approval (see `plausibility`)."""
+        raise NotImplementedError
+
+    def reported(self, task: Task) -> Decimal:
+        """Good + scrap on the task before this event."""
+        raise NotImplementedError
+
 
 @dataclass(slots=True)
 class Checked:
@@ -283,9 +298,18 @@ def _trace(task: Task, code: str, kind: str, quantity: Decimal, look: Lookup):
 
 
 def event_validate(
-    event_id: str, kind: str, data: dict, by, look: Lookup, now: datetime
+    event_id: str,
+    kind: str,
+    data: dict,
+    by,
+    look: Lookup,
+    now: datetime,
+    *,
+    approved: bool = False,
 ) -> Checked:
-    """Every rule an event must pass, in order; raises what decides its answer."""
+    """Every rule an event must pass, in order; raises what decides its answer: one of
+    REFUSALS, or HeldForApproval for a plausible-only-with-approval event (not when a
+    supervisor has `approved` it)."""
     good = _decimal(data, "quantity_good")
     scrap = _decimal(data, "quantity_scrap")
     occurred = instant_parse(data.get("occurred_at"), now=now, field="occurred_at")
@@ -339,6 +363,16 @@ def event_validate(
         raise ValidationError({"reason": "Say why the work is paused."})
     unit, lot = _trace(task, trace_code.strip(), kind, good + scrap, look)
     look.gates(task=task, kind=kind, unit=unit, lot=lot)
+    if not approved:
+        event_plausibility_check(
+            kind=kind,
+            task=task,
+            good=good,
+            scrap=scrap,
+            occurred=occurred,
+            cutoff=look.backdate_cutoff(task, now),
+            reported=look.reported(task),
+        )
     return Checked(
         kind=kind,
         task=task,
@@ -403,7 +437,7 @@ class DbLookup(Lookup):
         # NO KEY UPDATE: excludes the other writers of the row, not the inserts that merely
         # reference it (each event's foreign-key check takes KEY SHARE on its task).
         qs = Task.objects.select_for_update(of=("self",), no_key=True).select_related(
-            "order__item", "operation", "operator"
+            "order__item", "operation__work_center__area__site", "operator"
         )
         if ref.by_pk:
             task = qs.filter(pk=ref.pk).first() if ref.pk is not None else None
@@ -446,6 +480,12 @@ class DbLookup(Lookup):
         for check in gate_checks():
             check(task=task, kind=kind, unit=unit, lot=lot)
 
+    def backdate_cutoff(self, task: Task, now: datetime) -> datetime:
+        return backdate_cutoff(task.operation.work_center, now)
+
+    def reported(self, task: Task) -> Decimal:
+        return task.quantity_good + task.quantity_scrap
+
 
 def _labour_close(task: Task, operator: Operator | None, at: datetime) -> None:
     """Book the time since the task last started or resumed, with what was reported in it:
@@ -468,11 +508,15 @@ def _labour_close(task: Task, operator: Operator | None, at: datetime) -> None:
     made = ProductionEvent.objects.filter(task=task, pk__gt=last[0]).aggregate(
         good=Sum("quantity_good"), scrap=Sum("quantity_scrap")
     )
+    # Capped at the shift: time past its end is recorded as excess and flagged, not booked.
+    booked_end = work_center_booking_end(task.operation.work_center, last[1], at) or at
+    excess = Decimal(str((at - booked_end).total_seconds() / 60)).quantize(Decimal("0.1"))
     LabourBooking.objects.create(
         operator=who,
         task=task,
         started_at=last[1],
-        ended_at=at,
+        ended_at=booked_end,
+        excess_minutes=excess,
         quantity_good=made["good"] or 0,
         quantity_scrap=made["scrap"] or 0,
     )
@@ -486,6 +530,9 @@ def event_record(*, data: dict, by=None, source: str = ProductionEvent.Source.AP
     existing = ProductionEvent.objects.filter(event_id=event_id).first()
     if existing is not None:
         return EventResult(event_id, "duplicate", 200, event=existing)
+    held = EventApproval.objects.filter(event_id=event_id).first()
+    if held is not None:
+        return EventResult(event_id, "held", 202, approval=held)
     kind = data.get("kind")
     refused = _kind_refused(event_id, kind)
     if refused is not None:
@@ -495,6 +542,9 @@ def event_record(*, data: dict, by=None, source: str = ProductionEvent.Source.AP
             return _record(event_id, kind, data, by, source)
     except REFUSALS as exc:
         return _rejection(event_id, exc)
+    except HeldForApproval as exc:
+        # Rolled back: nothing of the event is booked; it waits as an approval.
+        return _hold(event_id, kind, data, by, source, exc)
     except IntegrityError:
         # Another request recorded the same event_id between our check and insert.
         existing = ProductionEvent.objects.filter(event_id=event_id).first()
@@ -503,8 +553,45 @@ def event_record(*, data: dict, by=None, source: str = ProductionEvent.Source.AP
         raise
 
 
-def _record(event_id: str, kind: str, data: dict, by, source: str) -> EventResult:
-    c = event_validate(event_id, kind, data, by, DbLookup(), timezone.now())
+def _json_safe(data: dict) -> dict:
+    """The event as sent, for the approval's payload (JSON keeps numbers and text)."""
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, str | int | float | bool) or value is None:
+            out[str(key)] = value
+        else:
+            out[str(key)] = str(value)
+    return out
+
+
+def _hold(event_id: str, kind: str, data: dict, by, source: str, exc: HeldForApproval):
+    """Keep the event as a pending approval; a retry with the same id finds it."""
+    ref_task = exc.task
+    try:
+        with transaction.atomic():
+            approval = EventApproval.objects.create(
+                event_id=event_id,
+                kind=kind,
+                task=ref_task,
+                payload=_json_safe(data),
+                source=source,
+                reasons=exc.reasons,
+                message=exc.message[:500],
+                requested_by=by if getattr(by, "is_authenticated", False) else None,
+            )
+            emit(
+                "execution.event.held",
+                {"approval_id": approval.pk, "task_id": ref_task.pk, "reasons": exc.reasons},
+            )
+    except IntegrityError:
+        approval = EventApproval.objects.get(event_id=event_id)
+    return EventResult(event_id, "held", 202, approval=approval)
+
+
+def _record(
+    event_id: str, kind: str, data: dict, by, source: str, *, approved: bool = False
+) -> EventResult:
+    c = event_validate(event_id, kind, data, by, DbLookup(), timezone.now(), approved=approved)
     task, order, occurred, operator, equipment = (
         c.task,
         c.task.order,

@@ -36,6 +36,7 @@ exactly as a single request would.
 
 import logging
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -54,9 +55,10 @@ from planning.services.quantities import quantities_post
 from resources.models import Equipment, Item, MaterialLot, Operator, SerialUnit
 from resources.services.tracking import material_lots_create, serial_units_create
 
-from ..models import ProductionEvent, Task
+from ..models import EventApproval, ProductionEvent, Task
 from . import events
 from .events import EventResult, TaskRef
+from .plausibility import HeldForApproval, backdate_cutoff
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +192,7 @@ class _Run(events.Lookup):
         self.tasks: dict[int, Task] = {
             t.pk: t
             for t in Task.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("order__item", "operation")
+            .select_related("order__item", "operation__work_center__area__site")
             .filter(pk__in=wanted)
             .order_by("pk")
         }
@@ -261,6 +263,11 @@ class _Run(events.Lookup):
             if refused is None:
                 ids.add(event_id)
         self.existing = {e.event_id: e for e in _events_logged(ids)}
+        # Events held for approval answer from their approval, one at a time.
+        self.held = set(
+            EventApproval.objects.filter(event_id__in=ids).values_list("event_id", flat=True)
+        )
+        self.cutoffs: dict[int, datetime] = {}
 
     # --- the Lookup that event_validate asks -------------------------------------------------
 
@@ -310,6 +317,16 @@ class _Run(events.Lookup):
             obj.save(force_insert=True)
         return obj
 
+    def backdate_cutoff(self, task: Task, now: datetime) -> datetime:
+        work_center_id = task.operation.work_center_id
+        if work_center_id not in self.cutoffs:
+            self.cutoffs[work_center_id] = backdate_cutoff(task.operation.work_center, now)
+        return self.cutoffs[work_center_id]
+
+    def reported(self, task: Task) -> Decimal:
+        good, scrap = self.task_qty.get(task.pk, (0, 0))
+        return task.quantity_good + task.quantity_scrap + good + scrap
+
     def gates(self, *, task: Task, kind: str, unit, lot) -> None:
         try:
             for check in events.gate_checks():
@@ -339,6 +356,9 @@ class _Run(events.Lookup):
             if earlier is not None:
                 results.append(EventResult(event_id, "duplicate", 200, event=earlier))
                 continue
+            if event_id in self.held:
+                self.stop = index
+                return
             kind = data.get("kind")
             refused = events._kind_refused(event_id, kind)
             if refused is not None:
@@ -347,7 +367,8 @@ class _Run(events.Lookup):
             self.savepoint = None
             try:
                 checked = events.event_validate(event_id, kind, data, by, self, now)
-            except _NotHere:
+            except (_NotHere, HeldForApproval):
+                # A held event is answered alone: `event_record` writes its approval.
                 if self.savepoint is not None:
                     transaction.savepoint_rollback(self.savepoint)
                 self.stop = index

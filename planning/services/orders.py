@@ -95,6 +95,7 @@ def production_order_create(
                     required_skill=step.required_skill,
                     min_skill_level=step.min_skill_level,
                     inspection_plan_ref=step.inspection_plan_ref,
+                    over_delivery_pct=step.over_delivery_pct,
                 )
                 for step in steps
             ]

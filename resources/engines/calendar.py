@@ -200,3 +200,33 @@ def working_intervals_compute(
                 out.append((s, e))
         day += timedelta(days=1)
     return intervals_merge(out)
+
+
+def shift_booking_end_compute(
+    *,
+    start: datetime,
+    end: datetime,
+    shifts: list[ShiftSpec],
+    holidays: set[date],
+    tz: ZoneInfo,
+) -> datetime:
+    """Where time clocked from `start` to `end` stops counting: at the end of the shift
+    running at `start` (of overlapping ones, the one that began last), or, when none runs
+    then, at the end of the first shift that begins before `end`; at `start` itself when no
+    shift touches the span. Never after `end`. Consecutive shifts are not joined: a span
+    clocked through two shifts counts up to the end of the first."""
+    began: tuple[datetime, datetime] | None = None
+    first: tuple[datetime, datetime] | None = None
+    day = start.astimezone(tz).date() - timedelta(days=1)
+    last_day = end.astimezone(tz).date()
+    while day <= last_day:
+        for _, s, e in day_shifts(day, shifts, holidays, tz):
+            if s <= start < e and (began is None or s > began[0]):
+                began = (s, e)
+            elif start < s < end and (first is None or s < first[0]):
+                first = (s, e)
+        day += timedelta(days=1)
+    chosen = began or first
+    if chosen is None:
+        return start
+    return min(chosen[1], end)

@@ -19,6 +19,7 @@ from ..engines.calendar import (
     UnitSpec,
     available_minutes_compute,
     first_full_day_compute,
+    shift_booking_end_compute,
     shift_day_compute,
     shift_start_compute,
     working_intervals_compute,
@@ -134,3 +135,17 @@ def work_center_working_intervals(
     return working_intervals_compute(
         start=start, end=end, shifts=work_center_shift_specs(work_center), holidays=holidays, tz=tz
     )
+
+
+def work_center_booking_end(work_center, start: datetime, end: datetime) -> datetime | None:
+    """Where labour clocked at a work center from `start` to `end` stops counting (see
+    `shift_booking_end_compute`); None when the work center has no shifts at all (no
+    calendar to hold the time against)."""
+    site = work_center.area.site
+    tz = site_time_zone(site)
+    first_day = start.astimezone(tz).date() - timedelta(days=1)
+    last_day = end.astimezone(tz).date()
+    shifts, holidays, tz = work_center_calendar(work_center, first_day, last_day)
+    if not shifts:
+        return None
+    return shift_booking_end_compute(start=start, end=end, shifts=shifts, holidays=holidays, tz=tz)

@@ -119,7 +119,11 @@ def _inspect(*, order, sequence, unit, value, at, corrects=None):
 
 
 @pytest.fixture
-def plant(demo_plant) -> Plant:
+def plant(demo_plant, settings) -> Plant:
+    # The scenario replays the last ten hours of the floor: no event of it is held as
+    # backdated (record plausibility is tested in tests/execution/test_plausibility_*.py).
+    settings.EXECUTION_BACKDATE_FROM_SHIFT_START = False
+    settings.EXECUTION_BACKDATE_MAX_HOURS = 24
     by = get_user_model().objects.get(username="sunqi")
     wh = StockLocation.objects.get(code="WH-RAW")
     bearings = MaterialLot.objects.get(code="B-2026-1015")

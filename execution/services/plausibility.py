@@ -1,0 +1,97 @@
+"""Record plausibility: when a production event is believable enough to book at once.
+
+An event is held for a supervisor's signed approval (see `approvals.py`) instead of booked
+when
+- it is backdated: its `occurred_at` lies before the start of the shift now running at its
+  task's work center, or more than EXECUTION_BACKDATE_MAX_HOURS (12) hours back, whichever
+  is later (between shifts, at a work center without shifts, and with
+  EXECUTION_BACKDATE_FROM_SHIFT_START off, only the hours count);
+- it over-delivers: the good and scrap reported on the operation, this event's included,
+  would pass the order quantity plus the operation's tolerance (its routing step's
+  `over_delivery_pct`, else EXECUTION_OVER_DELIVERY_PCT, 10 %).
+
+The checks only read; `events.event_validate` asks them last, after every rule that refuses
+an event outright, so an event is held only if it could be booked.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+
+from core.formatting import quantity_format
+from resources.selectors.calendar import site_time_zone, work_center_shift_start
+
+from ..models import EventApproval, ProductionEvent, Task
+
+
+class HeldForApproval(Exception):
+    """The event is plausible only with a supervisor's approval; nothing is booked."""
+
+    def __init__(self, reasons: list[str], message: str, task: Task):
+        super().__init__(message)
+        self.reasons = reasons
+        self.message = message
+        self.task = task
+
+
+def backdate_hours() -> Decimal:
+    return Decimal(str(getattr(settings, "EXECUTION_BACKDATE_MAX_HOURS", 12)))
+
+
+def over_delivery_pct(operation) -> Decimal:
+    """The share (in %) an operation may make beyond its order's quantity without approval."""
+    if operation.over_delivery_pct is not None:
+        return Decimal(operation.over_delivery_pct)
+    return Decimal(str(getattr(settings, "EXECUTION_OVER_DELIVERY_PCT", 10)))
+
+
+def backdate_cutoff(work_center, now: datetime) -> datetime:
+    """The earliest `occurred_at` booked without approval at a work center."""
+    cutoff = now - timedelta(hours=float(backdate_hours()))
+    if not getattr(settings, "EXECUTION_BACKDATE_FROM_SHIFT_START", True):
+        return cutoff
+    began = work_center_shift_start(work_center, now)
+    if began is not None and began > cutoff:
+        cutoff = began
+    return cutoff
+
+
+def event_plausibility_check(
+    *,
+    kind: str,
+    task: Task,
+    good: Decimal,
+    scrap: Decimal,
+    occurred: datetime,
+    cutoff: datetime,
+    reported: Decimal,
+) -> None:
+    """Raise HeldForApproval when the event needs a supervisor's approval.
+
+    `cutoff`: see `backdate_cutoff`; `reported`: good + scrap already on the task."""
+    reasons, parts = [], []
+    if occurred < cutoff:
+        reasons.append(EventApproval.Reason.BACKDATED.value)
+        tz = site_time_zone(task.operation.work_center.area.site)
+        parts.append(
+            f"occurred_at {occurred.astimezone(tz):%Y-%m-%d %H:%M} is before "
+            f"{cutoff.astimezone(tz):%Y-%m-%d %H:%M}, the start of the current shift "
+            f"(at most {quantity_format(backdate_hours())} h back)"
+        )
+    if (good or scrap) and kind in (ProductionEvent.Kind.REPORT, ProductionEvent.Kind.COMPLETE):
+        planned = task.order.quantity
+        pct = over_delivery_pct(task.operation)
+        limit = planned * (1 + pct / 100)
+        total = reported + good + scrap
+        if total > limit:
+            reasons.append(EventApproval.Reason.OVER_DELIVERY.value)
+            parts.append(
+                f"good + scrap would reach {quantity_format(total)} of "
+                f"{quantity_format(planned)} planned (tolerance {quantity_format(pct)} %: "
+                f"at most {quantity_format(limit)})"
+            )
+    if reasons:
+        raise HeldForApproval(
+            reasons, "Waiting for supervisor approval: " + "; ".join(parts) + ".", task
+        )
