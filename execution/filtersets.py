@@ -7,7 +7,9 @@ import django_filters
 
 from .models import (
     DispatchDecision,
+    EventApproval,
     IssueApproval,
+    LabourBooking,
     MaterialRequirement,
     MaterialShortage,
     ProductionEvent,
@@ -44,6 +46,24 @@ class IssueApprovalFilterSet(django_filters.FilterSet):
     class Meta:
         model = IssueApproval
         fields = ["status"]
+
+
+class EventApprovalFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = EventApproval
+        fields = ["status", "task", "kind"]
+
+
+class LabourBookingFilterSet(django_filters.FilterSet):
+    flagged = django_filters.BooleanFilter(field_name="excess_minutes", lookup_expr="gt",
+                                           method="filter_flagged")
+
+    class Meta:
+        model = LabourBooking
+        fields = ["operator", "task"]
+
+    def filter_flagged(self, queryset, name, value):
+        return queryset.filter(excess_minutes__gt=0) if value else queryset.filter(excess_minutes=0)
 
 
 class MaterialShortageFilterSet(django_filters.FilterSet):

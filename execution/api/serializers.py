@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from core.api import ErrorEntrySerializer
+from core.signatures import SignatureFieldsMixin
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import Equipment, MaterialLot, Operator, StockLocation
 
@@ -8,7 +9,9 @@ from ..models import (
     AlertStep,
     AlertType,
     DispatchDecision,
+    EventApproval,
     IssueApproval,
+    LabourBooking,
     MaterialIssue,
     MaterialRequirement,
     MaterialShortage,
@@ -356,3 +359,76 @@ class ProgressSnapshotSerializer(serializers.ModelSerializer):
             "lagging",
             "reasons",
         ]
+
+
+class EventApprovalSerializer(serializers.ModelSerializer):
+    """A production event held for a supervisor's signed approval."""
+
+    order = serializers.CharField(source="task.order.number")
+    sequence = serializers.IntegerField(source="task.operation.sequence")
+    work_center = serializers.CharField(source="task.operation.work_center.code")
+    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None)
+
+    class Meta:
+        model = EventApproval
+        fields = [
+            "id",
+            "event_id",
+            "kind",
+            "task",
+            "order",
+            "sequence",
+            "work_center",
+            "payload",
+            "reasons",
+            "message",
+            "status",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "applied_event",
+        ]
+
+
+class SignedDecisionSerializer(SignatureFieldsMixin):
+    """A signed approve/reject: the decider's password once more and the reason."""
+
+
+class LabourBookingSerializer(serializers.ModelSerializer):
+    operator = serializers.CharField(source="operator.badge")
+    order = serializers.CharField(source="task.order.number")
+    sequence = serializers.IntegerField(source="task.operation.sequence")
+    minutes = serializers.FloatField(read_only=True)
+    flagged = serializers.BooleanField(read_only=True)
+    corrected_by = serializers.CharField(source="corrected_by.username", default=None)
+
+    class Meta:
+        model = LabourBooking
+        fields = [
+            "id",
+            "operator",
+            "task",
+            "order",
+            "sequence",
+            "started_at",
+            "ended_at",
+            "minutes",
+            "excess_minutes",
+            "flagged",
+            "quantity_good",
+            "quantity_scrap",
+            "original_minutes",
+            "correction_reason",
+            "corrected_by",
+            "corrected_at",
+        ]
+
+
+class LabourCorrectionSerializer(SignatureFieldsMixin):
+    """A supervisor's signed correction of a booking's minutes."""
+
+    signature_meaning = "corrected"
+    minutes = serializers.DecimalField(max_digits=7, decimal_places=1, min_value=0)

@@ -12,6 +12,8 @@ router.register("dispatch-decisions", views.DispatchDecisionViewSet)
 router.register("requirements", views.RequirementViewSet)
 router.register("issues", views.IssueViewSet)
 router.register("approvals", views.ApprovalViewSet)
+router.register("event-approvals", views.EventApprovalViewSet, basename="event-approval")
+router.register("labour-bookings", views.LabourBookingViewSet, basename="labour-booking")
 router.register("shortages", views.ShortageViewSet)
 router.register("exceptions", views.WorkAlertViewSet, basename="alert")
 

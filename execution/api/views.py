@@ -19,13 +19,16 @@ from core.api import (
     summarize,
 )
 from core.roles import Role, user_has_role
+from core.signatures import SignatureError, signature_api_error, signature_guard
 from planning.models import ProductionOrder
 from resources.api.serializers import StockMoveSerializer
 
 from .. import filtersets
 from ..models import (
     DispatchDecision,
+    EventApproval,
     IssueApproval,
+    LabourBooking,
     MaterialIssue,
     MaterialRequirement,
     MaterialShortage,
@@ -35,6 +38,7 @@ from ..models import (
     WorkAlert,
 )
 from ..services import alerts as alert_services
+from ..services import approvals as approval_services
 from ..services import material as material_services
 from ..services import tasks as task_services
 from ..services.events import EventResult, events_record
@@ -269,6 +273,90 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._decide(request, False)
+
+
+class EventApprovalViewSet(viewsets.ReadOnlyModelViewSet):
+    """Production events held for approval (backdated, or over-delivering). A supervisor of
+    the task's work center approves (the event is booked, once) or rejects, signed: the
+    password once more and a reason."""
+
+    serializer_class = serializers.EventApprovalSerializer
+    filterset_class = filtersets.EventApprovalFilterSet
+    permission_classes = [SupervisorWrites]
+
+    def get_queryset(self):
+        qs = EventApproval.objects.select_related(
+            "task__order", "task__operation__work_center", "requested_by", "decided_by"
+        )
+        if is_floor_only(self.request.user):
+            qs = qs.filter(requested_by=self.request.user)
+        return qs
+
+    def _decide(self, request, approve: bool):
+        data = serializers.SignedDecisionSerializer(data=request.data)
+        data.signature_meaning = "approved" if approve else "rejected"
+        data.is_valid(raise_exception=True)
+        try:
+            with signature_guard(request):
+                approval = approval_services.event_approval_decide(
+                    approval=self.get_object(),
+                    approve=approve,
+                    by=request.user,
+                    password=data.validated_data["password"],
+                    reason=data.validated_data["reason"],
+                )
+        except SignatureError as exc:
+            raise signature_api_error(exc) from None
+        return Response(self.get_serializer(approval).data)
+
+    @extend_schema(request=serializers.SignedDecisionSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(request, True)
+
+    @extend_schema(request=serializers.SignedDecisionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, False)
+
+
+class LabourBookingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Labour bookings: booked time stops at the shift's end, the excess is flagged. A
+    supervisor corrects a booking's minutes, signed; the original minutes are kept."""
+
+    serializer_class = serializers.LabourBookingSerializer
+    filterset_class = filtersets.LabourBookingFilterSet
+    permission_classes = [SupervisorWrites]
+
+    def get_queryset(self):
+        qs = LabourBooking.objects.select_related(
+            "operator", "task__order", "task__operation", "corrected_by"
+        )
+        if is_floor_only(self.request.user):
+            operator = getattr(self.request.user, "operator", None)
+            qs = qs.filter(operator=operator) if operator else qs.none()
+        return qs
+
+    @extend_schema(
+        request=serializers.LabourCorrectionSerializer,
+        responses=serializers.LabourBookingSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request, pk=None):
+        data = serializers.LabourCorrectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            with signature_guard(request):
+                booking = approval_services.labour_booking_correct(
+                    booking=self.get_object(),
+                    minutes=data.validated_data["minutes"],
+                    by=request.user,
+                    password=data.validated_data["password"],
+                    reason=data.validated_data["reason"],
+                )
+        except SignatureError as exc:
+            raise signature_api_error(exc) from None
+        return Response(self.get_serializer(booking).data)
 
 
 class ShortageViewSet(viewsets.ReadOnlyModelViewSet):

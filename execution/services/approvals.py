@@ -1,0 +1,150 @@
+"""Signed supervisor decisions on what the floor recorded: held production events (backdated
+or over-delivering, see `plausibility.py`) and manual labour corrections.
+
+A held event is approved by a supervisor of its task's work center (the work center's named
+supervisor when it has one, any supervisor otherwise), never by the person who sent it. The
+approval applies the event through the same path as any event (`events._record`), with
+every rule but the plausibility checks asked again, in the decision's transaction: an event
+that can no longer be applied (its task moved on) is refused and the approval stays
+pending. A decision is signed (core.signatures); a refused signature writes nothing.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.events import emit
+from core.exceptions import StateConflict
+from core.models import Signature
+from core.roles import Role, user_has_role
+from core.signatures import signature_check, signature_sign
+
+from ..models import EventApproval, LabourBooking
+from . import events
+
+
+def _may_decide(user, work_center) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if not user_has_role(user, Role.SUPERVISOR):
+        return False
+    return work_center.supervisor_id is None or work_center.supervisor_id == user.pk
+
+
+def event_approval_may_decide(*, approval: EventApproval, user) -> bool:
+    """Whether `user` may decide this held event (for pages and buttons)."""
+    return _may_decide(user, approval.task.operation.work_center) and (
+        approval.requested_by_id is None or approval.requested_by_id != user.pk
+    )
+
+
+def event_approval_decide(
+    *, approval: EventApproval, approve: bool, by, password: str, reason: str
+) -> EventApproval:
+    """Approve (the event is booked now, once) or reject a held event, signed by `by`."""
+    # Refuse a bad signature before anything runs (the signature is checked again below,
+    # inside the transaction, where it is stored).
+    meaning = Signature.Meaning.APPROVED if approve else Signature.Meaning.REJECTED
+    signature_check(user=by, password=password, meaning=meaning, reason=reason)
+    with transaction.atomic():
+        locked = (
+            EventApproval.objects.select_for_update(of=("self",))
+            .select_related("task__operation__work_center")
+            .get(pk=approval.pk)
+        )
+        if locked.status != EventApproval.Status.PENDING:
+            raise StateConflict(
+                f"This held {locked.kind} was already {locked.get_status_display().lower()}."
+            )
+        work_center = locked.task.operation.work_center
+        if not _may_decide(by, work_center):
+            raise PermissionDenied(
+                f"Only a supervisor of {work_center.code} decides events held at it."
+            )
+        if locked.requested_by_id is not None and locked.requested_by_id == by.pk:
+            raise PermissionDenied("An event you sent is approved by another supervisor.")
+        if approve:
+            result = _apply(locked)
+            locked.applied_event = result.event
+            locked.status = EventApproval.Status.APPROVED
+        else:
+            locked.status = EventApproval.Status.REJECTED
+        locked.decided_by = by
+        locked.decided_at = timezone.now()
+        locked.decision_note = reason.strip()[:200]
+        locked.save()
+        signature_sign(user=by, password=password, meaning=meaning, reason=reason, record=locked)
+        audit_record(actor=by, action=f"execution.event.{locked.status}", obj=locked)
+        emit(
+            f"execution.event.{locked.status}",
+            {"approval_id": locked.pk, "task_id": locked.task_id},
+        )
+    return locked
+
+
+def _apply(approval: EventApproval) -> events.EventResult:
+    """Book the held event as it was sent, by whom it was sent, in the caller's transaction."""
+    try:
+        with transaction.atomic():  # a savepoint: a refusal leaves the decision unwritten
+            return events._record(
+                approval.event_id,
+                approval.kind,
+                approval.payload,
+                approval.requested_by,
+                approval.source,
+                approved=True,
+            )
+    except events.REFUSALS as exc:
+        answer = events._rejection(approval.event_id, exc)
+        detail = " ".join(str(v) for v in answer.errors.values())
+        raise StateConflict(f"The held event cannot be booked now: {detail}") from None
+
+
+def labour_booking_correct(
+    *, booking: LabourBooking, minutes: Decimal, by, password: str, reason: str
+) -> LabourBooking:
+    """A supervisor sets a booking's minutes (signed, with a reason); the booked minutes
+    before the first correction are kept in `original_minutes`."""
+    try:
+        minutes = Decimal(str(minutes))
+    except ArithmeticError:
+        raise ValidationError({"minutes": f"{minutes!r} is not a number."}) from None
+    if not minutes.is_finite() or minutes < 0:
+        raise ValidationError({"minutes": "must be a number of minutes ≥ 0."})
+    if minutes > 24 * 60:
+        raise ValidationError({"minutes": "A booking is at most one day (1440 minutes)."})
+    signature_check(user=by, password=password, meaning=Signature.Meaning.CORRECTED, reason=reason)
+    with transaction.atomic():
+        locked = (
+            LabourBooking.objects.select_for_update(of=("self",))
+            .select_related("task__operation__work_center")
+            .get(pk=booking.pk)
+        )
+        work_center = locked.task.operation.work_center
+        if not _may_decide(by, work_center):
+            raise PermissionDenied(f"Only a supervisor of {work_center.code} corrects its labour.")
+        if locked.original_minutes is None:
+            locked.original_minutes = Decimal(str(locked.minutes)).quantize(Decimal("0.1"))
+        locked.ended_at = locked.started_at + timedelta(minutes=float(minutes))
+        locked.correction_reason = reason.strip()[:200]
+        locked.corrected_by = by
+        locked.corrected_at = timezone.now()
+        locked.save()
+        signature_sign(
+            user=by,
+            password=password,
+            meaning=Signature.Meaning.CORRECTED,
+            reason=reason,
+            record=locked,
+        )
+        audit_record(
+            actor=by,
+            action="execution.labour.corrected",
+            obj=locked,
+            data={"minutes": str(minutes), "original_minutes": str(locked.original_minutes)},
+        )
+    return locked
