@@ -149,3 +149,52 @@ class ApiToken(AbstractAPIKey):
         if self.has_expired:
             return "expired"
         return "active" if self.user.is_active else "account deactivated"
+
+
+class Signature(models.Model):
+    """A person's electronic signature on a decision (a hold released, a lot scrapped, an
+    inspection corrected): who, when, what it means and why, with a hash of the record as it
+    was signed. Append-only; in the spirit of 21 CFR Part 11 §11.50 and §11.200."""
+
+    class Meaning(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        RELEASED = "released", "Released"
+        CORRECTED = "corrected", "Corrected"
+        DISPOSITIONED = "dispositioned", "Dispositioned"
+        ADJUSTED = "adjusted", "Adjusted"
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.CharField(max_length=64)
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures"
+    )
+    # Copies, so the signature still names the person if the account is renamed.
+    signer_username = models.CharField(max_length=150)
+    signer_name = models.CharField(max_length=300, blank=True)
+    meaning = models.CharField(max_length=20, choices=Meaning.choices)
+    reason = models.TextField()
+    signed_at = models.DateTimeField()
+    record_hash = models.CharField(
+        max_length=64, help_text="SHA-256 of the record's content when it was signed."
+    )
+    signature_hash = models.CharField(
+        max_length=64,
+        help_text="SHA-256 over the signer, the time, the meaning, the reason and record_hash.",
+    )
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="signature_reason_given")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_meaning_display()} by {self.signer_username} at {self.signed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def short_hash(self) -> str:
+        return self.signature_hash[:12]

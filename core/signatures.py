@@ -1,0 +1,334 @@
+"""Signed decisions: a decision that changes a quality or money outcome (a hold released, a lot
+scrapped, an inspection corrected, an over-issue approved, stock adjusted) is signed by the
+person who makes it, in the spirit of 21 CFR Part 11 §11.50 and §11.200: their password once
+more, the meaning of the signature ("released", "approved", ...) and a reason.
+
+The signature (`core.models.Signature`) keeps who signed, when, the meaning, the reason, a
+SHA-256 of the record's content as signed (`record_hash`) and a SHA-256 over all of that
+(`signature_hash`). `signature_verify` recomputes both: a record changed after signing, or a
+signature row edited in the database, no longer verifies.
+
+A service signs inside its own transaction, after it has written the decision, so the
+signature hashes the final state and a refused signature rolls the decision back:
+
+    with transaction.atomic():
+        hold.status = ...; hold.save()
+        signature_sign(user=user, password=password, meaning=Signature.Meaning.RELEASED,
+                       reason=reason, record=hold)
+
+Pages and API actions wrap the call in `signature_guard(request)`: a wrong password then
+counts as a failed sign-in for the login lockout (django-axes), and a locked-out person cannot
+sign until the lockout ends.
+"""
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import uuid
+from contextlib import contextmanager
+
+from axes.backends import AxesStandaloneBackend
+from axes.handlers.proxy import AxesProxyHandler
+from django.contrib.auth import get_backends
+from django.contrib.auth.signals import user_login_failed
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework import serializers
+
+from .models import Signature
+
+WRONG_PASSWORD = "The password is not correct."
+NO_PASSWORD = "Give your password to sign."
+INACTIVE = "This account is deactivated; it cannot sign."
+NO_REASON = "Give the reason for this decision."
+LOCKED = "Too many wrong passwords for this account; signing is locked for now."
+
+
+class SignatureError(ValidationError):
+    """A signature refused; `message_dict` names the field at fault: "password", "reason"
+    or "meaning"."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__({field: [ValidationError(message, code=f"signature_{field}")]})
+        self.field = field
+
+
+# --- the record's content --------------------------------------------------------------------
+
+
+def _canonical(field: models.Field | None, value):
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, decimal.Decimal):
+        # Same text in memory and after a round trip through the database ("5" vs "5.000").
+        places = getattr(field, "decimal_places", None)
+        if places is not None and value.is_finite():
+            value = value.quantize(decimal.Decimal(1).scaleb(-places))
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):
+            value = value.astimezone(dt.UTC)
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value.total_seconds())
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {
+            str(k): _canonical(None, v) for k, v in sorted(value.items(), key=lambda i: str(i[0]))
+        }
+    if isinstance(value, list | tuple):
+        return [_canonical(None, v) for v in value]
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    return str(value)
+
+
+def record_content(record: models.Model) -> dict:
+    """The record's content as signed: its concrete fields (a foreign key as its id),
+    Decimals and instants as text, keys sorted. A model defines `signature_content()` to
+    sign something else (e.g. leave out a field that legitimately changes later)."""
+    custom = getattr(record, "signature_content", None)
+    if callable(custom):
+        content = custom()
+    else:
+        content = {
+            field.attname: _canonical(field, field.value_from_object(record))
+            for field in record._meta.concrete_fields
+        }
+    return {key: _canonical(None, content[key]) for key in sorted(content)}
+
+
+def record_hash(record: models.Model) -> str:
+    payload = {"record": record._meta.label_lower, "pk": str(record.pk), **record_content(record)}
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _signature_hash(
+    *, signer_id, username: str, signed_at: dt.datetime, meaning: str, reason: str, record_hash: str
+) -> str:
+    parts = [
+        str(signer_id),
+        username,
+        signed_at.astimezone(dt.UTC).isoformat(),
+        meaning,
+        reason,
+        record_hash,
+    ]
+    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- checking and signing --------------------------------------------------------------------
+
+
+def _password_matches(user, password: str) -> bool:
+    """The password checked by the sign-in backends (local accounts, LDAP), without the
+    lockout's backend and without sending sign-in signals: this is no sign-in."""
+    username = user.get_username()
+    for backend in get_backends():
+        if isinstance(backend, AxesStandaloneBackend):
+            continue
+        try:
+            found = backend.authenticate(None, username=username, password=password)
+        except TypeError:  # a backend that takes other credentials (OIDC)
+            continue
+        if found is not None:
+            return found.pk == user.pk
+    return False
+
+
+def signature_check(*, user, password, meaning, reason) -> None:
+    """Refuse (SignatureError naming the field) a signature with a missing or wrong password,
+    by a deactivated account, without a reason, or with an unknown meaning. Writes nothing."""
+    if meaning not in Signature.Meaning.values:
+        raise SignatureError("meaning", f"“{meaning}” is not a meaning of a signature.")
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise SignatureError("password", INACTIVE)
+    if not password:
+        raise SignatureError("password", NO_PASSWORD)
+    if not _password_matches(user, password):
+        raise SignatureError("password", WRONG_PASSWORD)
+    if not (reason or "").strip():
+        raise SignatureError("reason", NO_REASON)
+
+
+def signature_sign(*, user, password, meaning, reason, record: models.Model) -> Signature:
+    """Check the signature and store it on `record`. Call it inside the decision's own
+    transaction, after writing the decision, so the hash covers the final state and a refusal
+    rolls the decision back."""
+    signature_check(user=user, password=password, meaning=meaning, reason=reason)
+    # The record as stored (a counter updated with F() is an expression in memory).
+    stored = type(record)._base_manager.get(pk=record.pk)
+    signed_at = timezone.now()
+    content_hash = record_hash(stored)
+    reason = reason.strip()
+    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    signature = Signature(
+        content_type=ContentType.objects.get_for_model(stored),
+        object_id=str(stored.pk),
+        signer=user,
+        signer_username=user.get_username(),
+        signer_name=full_name,
+        meaning=meaning,
+        reason=reason,
+        signed_at=signed_at,
+        record_hash=content_hash,
+        signature_hash=_signature_hash(
+            signer_id=user.pk,
+            username=user.get_username(),
+            signed_at=signed_at,
+            meaning=meaning,
+            reason=reason,
+            record_hash=content_hash,
+        ),
+    )
+    signature.full_clean()
+    signature.save()
+    return signature
+
+
+def signature_verify(signature: Signature) -> bool:
+    """True while the signed record and the signature row are as they were signed."""
+    model = signature.content_type.model_class()
+    if model is None:
+        return False
+    record = model._base_manager.filter(pk=signature.object_id).first()
+    if record is None or record_hash(record) != signature.record_hash:
+        return False
+    expected = _signature_hash(
+        signer_id=signature.signer_id,
+        username=signature.signer_username,
+        signed_at=signature.signed_at,
+        meaning=signature.meaning,
+        reason=signature.reason,
+        record_hash=signature.record_hash,
+    )
+    return expected == signature.signature_hash
+
+
+def signatures_for(record: models.Model) -> QuerySet[Signature]:
+    """The signatures on one record, oldest first (reads only)."""
+    return Signature.objects.filter(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=str(record.pk),
+    ).select_related("signer")
+
+
+def signatures_by_record(records) -> dict[str, list[Signature]]:
+    """The signatures of many records of one model in one query, by the record's id (text):
+    for lists that show each row's signatures."""
+    records = list(records)
+    if not records:
+        return {}
+    found: dict[str, list[Signature]] = {}
+    for signature in Signature.objects.filter(
+        content_type=ContentType.objects.get_for_model(records[0]),
+        object_id__in=[str(r.pk) for r in records],
+    ).select_related("signer"):
+        found.setdefault(signature.object_id, []).append(signature)
+    return found
+
+
+def signatures_verified(signatures) -> list[Signature]:
+    """The signatures with `verified` set, for showing them."""
+    signatures = list(signatures)
+    for signature in signatures:
+        signature.verified = signature_verify(signature)
+    return signatures
+
+
+# --- the lockout around a signature made in a request ----------------------------------------
+
+
+@contextmanager
+def signature_guard(request, user=None):
+    """Around a signed decision made in a page or API request: refuses at once while the
+    person is locked out of signing in, and counts a wrong password as a failed sign-in
+    (django-axes), so a password cannot be guessed through a signature either."""
+    http_request = getattr(request, "_request", request)
+    user = user or request.user
+    credentials = {"username": user.get_username()}
+    if AxesProxyHandler.is_locked(http_request, credentials):
+        raise SignatureError("password", LOCKED)
+    try:
+        yield
+    except SignatureError as refused:
+        if refused.field == "password" and refused.messages == [WRONG_PASSWORD]:
+            user_login_failed.send(sender=__name__, credentials=credentials, request=http_request)
+        raise
+
+
+# --- the API's part --------------------------------------------------------------------------
+
+
+class SignatureFieldsMixin(serializers.Serializer):
+    """The fields of a signed API action: `password` (write-only), `meaning` and `reason`.
+    A serializer that fixes the meaning sets `signature_meaning` and leaves `meaning` out of
+    the input (it is then ignored)."""
+
+    signature_meaning: str | None = None
+
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="The signer's password, once more.",
+    )
+    meaning = serializers.ChoiceField(
+        choices=Signature.Meaning.choices,
+        required=False,
+        help_text="What the signature means; fixed by some actions.",
+    )
+    reason = serializers.CharField(help_text="Why this decision is made; kept with the signature.")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.signature_meaning:
+            attrs["meaning"] = self.signature_meaning
+        elif not attrs.get("meaning"):
+            raise serializers.ValidationError({"meaning": ["Give the meaning of the signature."]})
+        return attrs
+
+
+def signature_api_error(error: SignatureError) -> serializers.ValidationError:
+    """A refused signature as DRF's 400 naming the field (raise it from an API action)."""
+    return serializers.ValidationError(
+        {field: list(messages) for field, messages in error.message_dict.items()}
+    )
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    """A signature as the API shows it on a record."""
+
+    meaning_label = serializers.CharField(source="get_meaning_display", read_only=True)
+    verified = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Signature
+        fields = [
+            "id",
+            "signer",
+            "signer_username",
+            "signer_name",
+            "meaning",
+            "meaning_label",
+            "reason",
+            "signed_at",
+            "record_hash",
+            "signature_hash",
+            "verified",
+        ]
+        read_only_fields = fields
+
+    def get_verified(self, signature) -> bool:
+        return signature_verify(signature)
