@@ -55,8 +55,9 @@ class EventApprovalFilterSet(django_filters.FilterSet):
 
 
 class LabourBookingFilterSet(django_filters.FilterSet):
-    flagged = django_filters.BooleanFilter(field_name="excess_minutes", lookup_expr="gt",
-                                           method="filter_flagged")
+    flagged = django_filters.BooleanFilter(
+        field_name="excess_minutes", lookup_expr="gt", method="filter_flagged"
+    )
 
     class Meta:
         model = LabourBooking
