@@ -42,6 +42,16 @@ urlpatterns = [
         supervisor.supervisor_approval,
         name="supervisor_approval",
     ),
+    path(
+        "supervisor/held-events/<int:pk>/<str:decision>/",
+        supervisor.supervisor_event_approval,
+        name="supervisor_event_approval",
+    ),
+    path(
+        "supervisor/labour/<int:pk>/correct/",
+        supervisor.supervisor_labour_correct,
+        name="supervisor_labour_correct",
+    ),
     # Exceptions (WorkAlert)
     path("exceptions/raise/", alerts.alert_raise_view, name="alert_raise"),
     path("exceptions/", alerts.alert_board, name="alerts"),

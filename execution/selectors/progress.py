@@ -336,6 +336,8 @@ def labour_bookings(start: datetime, end: datetime) -> QuerySet:
             "ended_at",
             "quantity_good",
             "quantity_scrap",
+            "excess_minutes",
+            "original_minutes",
             "task__order__number",
             "task__operation__sequence",
             "task__operation__name",

@@ -6,7 +6,14 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from resources.models import Equipment, Operator
 
-from ..models import DispatchDecision, IssueApproval, MaterialShortage, Task
+from ..models import (
+    DispatchDecision,
+    EventApproval,
+    IssueApproval,
+    LabourBooking,
+    MaterialShortage,
+    Task,
+)
 
 APPROVAL_RELATED = (
     "requirement__order",
@@ -88,4 +95,31 @@ def open_shortages() -> QuerySet:
         "requirement__item",
         "requisition",
         "transfer_from",
+    )
+
+
+def event_approvals() -> QuerySet:
+    """Held production events with everything a row shows."""
+    return EventApproval.objects.select_related(
+        "task__order", "task__operation__work_center", "requested_by", "decided_by"
+    )
+
+
+def pending_event_approvals() -> QuerySet:
+    """Production events held as backdated or over-delivering, waiting for a supervisor."""
+    return event_approvals().filter(status=EventApproval.Status.PENDING).order_by("requested_at")
+
+
+def labour_bookings_for_review(limit: int = 50) -> QuerySet:
+    """Labour bookings clocked past the shift's end (flagged) or corrected, newest first."""
+    return (
+        LabourBooking.objects.filter(excess_minutes__gt=0)
+        .select_related("operator", "task__order", "task__operation__work_center", "corrected_by")
+        .order_by("-started_at", "-id")[:limit]
+    )
+
+
+def labour_booking_rows() -> QuerySet:
+    return LabourBooking.objects.select_related(
+        "operator", "task__order", "task__operation__work_center", "corrected_by"
     )

@@ -207,7 +207,9 @@ def _yield(good: Decimal, scrap: Decimal) -> str:
 @role_required(*PAYROLL_ROLES)
 def labour_csv(request):
     """Labour per operator per day (plant time, by when the booking started), or with
-    `detail=1` the raw bookings. Minutes are clock minutes of the booking."""
+    `detail=1` the raw bookings. Minutes are the booked minutes: clock minutes up to the end
+    of the shift (or as a supervisor corrected them); `excess_minutes` were clocked past the
+    shift's end and are not booked; `original_minutes` is what a corrected booking had."""
     try:
         start, end = _parse_period(request)
     except ValueError as exc:
@@ -238,6 +240,8 @@ def labour_csv(request):
                 "good",
                 "scrap",
                 "yield_pct",
+                "excess_minutes",
+                "original_minutes",
             ]
         )
         for b in rows.iterator():
@@ -258,10 +262,14 @@ def labour_csv(request):
                     quantity_format(b["quantity_good"]),
                     quantity_format(b["quantity_scrap"]),
                     _yield(b["quantity_good"], b["quantity_scrap"]),
+                    f"{b['excess_minutes']:.1f}",
+                    "" if b["original_minutes"] is None else f"{b['original_minutes']:.1f}",
                 ]
             )
         return response
-    writer.writerow(["badge", "name", "date", "minutes", "good", "scrap", "yield_pct"])
+    writer.writerow(
+        ["badge", "name", "date", "minutes", "good", "scrap", "yield_pct", "excess_minutes"]
+    )
     days: dict[tuple[str, str, date], list] = {}
     for b in rows.iterator():
         key = (
@@ -269,11 +277,12 @@ def labour_csv(request):
             b["operator__name"],
             timezone.localtime(b["started_at"], tz).date(),
         )
-        total = days.setdefault(key, [0.0, Decimal(0), Decimal(0)])
+        total = days.setdefault(key, [0.0, Decimal(0), Decimal(0), Decimal(0)])
         total[0] += (b["ended_at"] - b["started_at"]).total_seconds() / 60
         total[1] += b["quantity_good"]
         total[2] += b["quantity_scrap"]
-    for (badge, name, day), (minutes, good, scrap) in sorted(days.items()):
+        total[3] += b["excess_minutes"]
+    for (badge, name, day), (minutes, good, scrap, excess) in sorted(days.items()):
         writer.writerow(
             [
                 csv_text(badge),
@@ -283,6 +292,7 @@ def labour_csv(request):
                 quantity_format(good),
                 quantity_format(scrap),
                 _yield(good, scrap),
+                f"{excess:.1f}",
             ]
         )
     return response

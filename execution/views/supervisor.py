@@ -5,18 +5,29 @@ The reads are selectors (execution/selectors/supervisor.py); assigning, dispatch
 deciding an approval call the execution services, which hold the rules.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import StateConflict
 from core.roles import Role, user_has_role
+from core.signatures import (
+    SignatureError,
+    signature_guard,
+    signatures_by_record,
+    signatures_verified,
+)
 from core.views_helpers import role_required, whole_number
 from resources.models import Equipment, Operator
 
-from ..models import IssueApproval, Task
+from ..models import EventApproval, IssueApproval, LabourBooking, Task
 from ..selectors import supervisor as supervisor_selectors
+from ..services.approvals import (
+    event_approval_decide,
+    event_approval_may_decide,
+    labour_booking_correct,
+)
 from ..services.material import issue_approval_decide
 from ..services.tasks import dispatch_next, task_assign
 from .terminal import errors_text, tasks_with_notices
@@ -50,6 +61,11 @@ def supervisor(request):
             "approvals": list(supervisor_selectors.pending_approvals()),
             "shortages": list(supervisor_selectors.open_shortages()),
             "can_decide": user_has_role(request.user, Role.PLANNER),
+            "held_events": _with_may_decide(
+                list(supervisor_selectors.pending_event_approvals()), request.user
+            ),
+            "bookings": _with_signatures(list(supervisor_selectors.labour_bookings_for_review())),
+            "can_correct": user_has_role(request.user, Role.SUPERVISOR),
         }
     )
     return render(request, "execution/supervisor.html", context)
@@ -143,5 +159,92 @@ def supervisor_approval(request, pk: int, decision: str):
         request,
         "execution/partials/supervisor_approval_row.html",
         {"a": approval, "error": error, "can_decide": True},
+        status=status,
+    )
+
+
+# --- held production events and labour corrections (signed) --------------------------------
+
+
+def _with_may_decide(approvals: list, user) -> list:
+    for approval in approvals:
+        approval.may_decide = event_approval_may_decide(approval=approval, user=user)
+    return approvals
+
+
+def _with_signatures(records: list) -> list:
+    found = signatures_by_record(records)
+    for record in records:
+        record.signature_list = signatures_verified(found.get(str(record.pk), []))
+    return records
+
+
+def _sign_errors(exc: SignatureError) -> dict:
+    return exc.message_dict
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def supervisor_event_approval(request, pk: int, decision: str):
+    """Approve or reject a held production event, signed (password and reason)."""
+    if decision not in ("approve", "reject"):
+        raise Http404(f"Unknown decision {decision!r}.")
+    approval = get_object_or_404(EventApproval, pk=pk)
+    error, sign_errors, status = "", {}, 200
+    try:
+        with signature_guard(request):
+            event_approval_decide(
+                approval=approval,
+                approve=decision == "approve",
+                by=request.user,
+                password=request.POST.get("password") or "",
+                reason=request.POST.get("reason") or "",
+            )
+    except SignatureError as exc:
+        sign_errors, status = _sign_errors(exc), 400
+    except ValidationError as exc:
+        error, status = errors_text(exc), 400
+    except StateConflict as exc:
+        error, status = str(exc), 409
+    except PermissionDenied as exc:
+        error, status = str(exc), 403
+    row = _with_signatures(
+        _with_may_decide([supervisor_selectors.event_approvals().get(pk=pk)], request.user)
+    )[0]
+    return render(
+        request,
+        "execution/partials/supervisor_event_approval_row.html",
+        {"h": row, "error": error, "sign_errors": sign_errors},
+        status=status,
+    )
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def supervisor_labour_correct(request, pk: int):
+    """Correct a labour booking's minutes, signed; the original minutes are kept."""
+    booking = get_object_or_404(LabourBooking, pk=pk)
+    error, sign_errors, status = "", {}, 200
+    raw = (request.POST.get("minutes") or "").strip()
+    try:
+        with signature_guard(request):
+            labour_booking_correct(
+                booking=booking,
+                minutes=raw or "x",
+                by=request.user,
+                password=request.POST.get("password") or "",
+                reason=request.POST.get("reason") or "",
+            )
+    except SignatureError as exc:
+        sign_errors, status = _sign_errors(exc), 400
+    except ValidationError as exc:
+        error, status = errors_text(exc), 400
+    except PermissionDenied as exc:
+        error, status = str(exc), 403
+    row = _with_signatures([supervisor_selectors.labour_booking_rows().get(pk=pk)])[0]
+    return render(
+        request,
+        "execution/partials/supervisor_booking_row.html",
+        {"b": row, "error": error, "sign_errors": sign_errors, "can_correct": True},
         status=status,
     )

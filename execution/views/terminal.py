@@ -403,6 +403,11 @@ def _record_event(request, task: Task, data: dict):
             pause_open=data["kind"]
             == ProductionEvent.Kind.PAUSE,  # keep the reasons open to choose one
         )
+    if result.status == "held":
+        # Not booked: a supervisor approves or rejects it (backdated or over-delivering).
+        detail = result.approval.message.removeprefix("Waiting for supervisor approval: ")
+        message = f"Waiting for supervisor approval: {detail}"
+        return _card(request, task, message=message, status=202)
     message = _event_message(data["kind"], result.event, result.status == "duplicate")
     return _card(request, task, message=message, status=200)
 

@@ -251,9 +251,9 @@ def test_labour_csv_per_operator_per_day(released):
     assert "labour-2026-03-02-2026-03-04.csv" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows == [
-        ["badge", "name", "date", "minutes", "good", "scrap", "yield_pct"],
-        [operator.badge, operator.name, "2026-03-02", "210.0", "7", "1", "87.50"],
-        [operator.badge, operator.name, "2026-03-03", "60.0", "0", "0", ""],
+        ["badge", "name", "date", "minutes", "good", "scrap", "yield_pct", "excess_minutes"],
+        [operator.badge, operator.name, "2026-03-02", "210.0", "7", "1", "87.50", "0.0"],
+        [operator.badge, operator.name, "2026-03-03", "60.0", "0", "0", "", "0.0"],
     ]
 
 
