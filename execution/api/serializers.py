@@ -231,6 +231,13 @@ class ReceiptInputSerializer(serializers.Serializer):
     barcode = serializers.CharField(max_length=200, help_text="ITEM*LOT*QTY as on the label")
     location = serializers.SlugRelatedField(slug_field="code", queryset=StockLocation.objects.all())
     external_id = serializers.CharField(max_length=100)
+    purchase_order = serializers.CharField(
+        max_length=32,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The purchase order received against (blank: the earliest open line).",
+    )
 
 
 # --- exceptions (WorkAlert) ---------------------------------------------------------------

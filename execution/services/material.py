@@ -15,7 +15,8 @@ from core.exceptions import StateConflict
 from core.parsing import QUANTITY_LIMIT, barcode_parse
 from planning.models import ProductionOrder
 from planning.services.purchasing import requisition_create
-from resources.models import Item, MaterialLot, StockBalance, StockLocation
+from resources.models import Item, MaterialLot, StockBalance, StockLocation, StockMove
+from resources.services.purchasing import purchase_line_match, purchase_line_receive
 from resources.services.stock import stock_move_record
 from resources.services.tracking import material_lot_obtain
 
@@ -284,24 +285,45 @@ def issue_approval_decide(*, approval: IssueApproval, approve: bool, by=None, no
     return locked
 
 
-def barcode_receipt(*, barcode: str, location: StockLocation, external_id: str, by=None):
-    """Receive goods by scanning their label; a repeated scan id changes nothing."""
+def barcode_receipt(
+    *,
+    barcode: str,
+    location: StockLocation,
+    external_id: str,
+    by=None,
+    purchase_order: str = "",
+):
+    """Receive goods by scanning their label; a repeated scan id changes nothing.
+
+    The receipt must match an open purchase order line for the item (see
+    `resources.services.purchasing`): otherwise it is refused with a message naming the
+    item, lot and quantity, and nothing is written — no lot, no stock move."""
     code, lot_code, quantity = barcode_parse(barcode)
     item = Item.objects.filter(code=code).first()
     if item is None:
         raise ValidationError({"barcode": f"Unknown item {code!r} on the label."})
     if quantity <= 0:
         raise ValidationError({"barcode": "The label's quantity must be above zero."})
-    lot = None
-    if lot_code:
-        lot = material_lot_obtain(item=item, code=lot_code)
-    return stock_move_record(
-        item=item,
-        location=location,
-        lot=lot,
-        quantity=quantity,
-        kind="receipt",
-        reference=f"Barcode {barcode}",
-        external_id=f"receipt:{external_id}",
-        by=by,
-    )
+    move_id = f"receipt:{external_id}"
+    with transaction.atomic():
+        existing = StockMove.objects.filter(external_id=move_id).first()
+        if existing is not None:
+            return existing
+        line = purchase_line_match(
+            item=item, lot_code=lot_code, quantity=quantity, order_number=purchase_order
+        )
+        lot = None
+        if lot_code:
+            lot = material_lot_obtain(item=item, code=lot_code)
+        move = stock_move_record(
+            item=item,
+            location=location,
+            lot=lot,
+            quantity=quantity,
+            kind="receipt",
+            reference=f"{line.order.number}/{line.line_no} barcode {barcode}"[:100],
+            external_id=move_id,
+            by=by,
+        )
+        purchase_line_receive(line=line, quantity=quantity)
+    return move
