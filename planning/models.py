@@ -305,6 +305,11 @@ class ProductionOrder(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
+    completion_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the order was completed short of its quantity or with open operations.",
+    )
     # What the shop floor predicts (execution's hourly roll-up, through the domain events
     # execution.order.delay_predicted / delay_cleared): kept by planning/services/feedback.py.
     predicted_end = models.DateTimeField(

@@ -58,6 +58,14 @@ def tasks_cancel_for_order(order: ProductionOrder, by=None) -> None:
     Task.objects.filter(order=order, status__in=Task.OPEN).update(status=Task.Status.CANCELLED)
 
 
+@on_transition(ProductionOrder.Status.COMPLETED)
+def tasks_settle_for_completed_order(order: ProductionOrder, by=None) -> None:
+    """An order completed by hand with work not done (with a reason, see planning's
+    `production_order_complete_manual`): its open tasks are cancelled with it. When the last
+    task completes the order, none is open and nothing changes."""
+    Task.objects.filter(order=order, status__in=Task.OPEN).update(status=Task.Status.CANCELLED)
+
+
 def task_auto_assign(*, task: Task) -> Task:
     candidates = operator_candidates(operation=task.operation)
     if not candidates:

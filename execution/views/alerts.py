@@ -104,6 +104,19 @@ def alert_detail(request, pk: int):
 def alert_act(request, pk: int, act: str):
     alert = get_object_or_404(WorkAlert, pk=pk)
     error, code = None, 200
+    if act == "resolve" and request.POST.get("confirm") != "1":
+        # Resolving cannot be undone: the first POST asks, the confirmation posts confirm=1.
+        alert = (
+            WorkAlert.objects.select_related("equipment", "order", "operation", "requisition")
+            .prefetch_related("steps__by")
+            .get(pk=pk)
+        )
+        confirm = {"cause": request.POST.get("cause", ""), "action": request.POST.get("action", "")}
+        return render(
+            request,
+            "execution/partials/alert_body.html" if request.htmx else "execution/alert_detail.html",
+            {"alert": alert, "error": None, "confirm_resolve": confirm},
+        )
     try:
         if act == "acknowledge":
             alert_services.alert_acknowledge(alert=alert, by=request.user)
@@ -134,9 +147,11 @@ def alert_act(request, pk: int, act: str):
         .prefetch_related("steps__by")
         .get(pk=pk)
     )
-    return render(
-        request, "execution/partials/alert_body.html", {"alert": alert, "error": error}, status=code
+    # A form posted without JavaScript gets the whole page back.
+    template = (
+        "execution/partials/alert_body.html" if request.htmx else "execution/alert_detail.html"
     )
+    return render(request, template, {"alert": alert, "error": error}, status=code)
 
 
 @require_POST

@@ -195,6 +195,7 @@ class ProductionOrderSerializer(serializers.ModelSerializer):
             "quantity_scrap",
             "released_at",
             "completed_at",
+            "completion_reason",
             "note",
             "predicted_end",
             "predicted_delay_hours",
@@ -390,3 +391,13 @@ class ScheduleAssignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScheduleAssignment
         fields = ["order", "sequence", "part", "equipment", "start", "end"]
+
+
+class OrderCompleteSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=300,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Required when the order is short of its quantity or has operations not done.",
+    )

@@ -128,10 +128,18 @@ class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
     def start(self, request, pk=None):
         return self._transition(request, order_services.production_order_start)
 
-    @extend_schema(request=None)
+    @extend_schema(request=serializers.OrderCompleteSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        return self._transition(request, order_services.production_order_complete)
+        """Complete by hand: an order short of its quantity or with operations not done needs
+        a `reason` (kept on the order; its open operations and tasks are cancelled); 409
+        while an operation runs."""
+        data = serializers.OrderCompleteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = order_services.production_order_complete_manual(
+            order=self.get_object(), by=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(self.get_serializer(production_order_detail().get(pk=order.pk)).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])

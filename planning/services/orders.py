@@ -17,6 +17,7 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.formatting import quantity_format
 from core.numbering import number_next
 from resources.models import Item
 
@@ -189,7 +190,62 @@ def production_order_start(*, order, by=None):
 
 
 def production_order_complete(*, order, by=None):
+    """Complete an order whose work is done (the shop floor calls this after the last task)."""
     return production_order_transition(order=order, to=Status.COMPLETED, by=by)
+
+
+def production_order_complete_manual(*, order, by=None, reason: str = "") -> ProductionOrder:
+    """A person completes an order by hand (page or API).
+
+    Refused (409) while an operation runs: its operator is still clocked on. An order short
+    of its quantity, or with operations not done, completes only with a reason (400 naming
+    `reason` otherwise), which is kept on the order; its open operations are then cancelled
+    and the shop floor cancels their tasks (a transition hook), so no operation stays
+    "Ready" under a completed order."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        locked = ProductionOrder.objects.select_for_update().get(pk=order.pk)
+        if Status.COMPLETED not in TRANSITIONS[locked.status]:
+            # The transition refuses with the usual message.
+            return production_order_transition(order=order, to=Status.COMPLETED, by=by)
+        operations = list(locked.operations.order_by("sequence"))
+        running = [op for op in operations if op.status == OrderOperation.Status.IN_PROGRESS]
+        if running:
+            seqs = ", ".join(str(op.sequence) for op in running)
+            raise StateConflict(
+                f"Order {locked.number}: operation {seqs} is running; pause or complete it "
+                "on the floor before completing the order."
+            )
+        unfinished = [
+            op
+            for op in operations
+            if op.status not in (OrderOperation.Status.DONE, OrderOperation.Status.CANCELLED)
+        ]
+        short = locked.quantity_done < locked.quantity
+        if (short or unfinished) and not reason:
+            made = f"{quantity_format(locked.quantity_done)} of {quantity_format(locked.quantity)}"
+            why = f"it has {made} made"
+            if unfinished:
+                why += f" and {len(unfinished)} operation(s) not done"
+            raise ValidationError(
+                {"reason": f"Order {locked.number}: {why}; give a reason to complete it."}
+            )
+        if reason:
+            locked.completion_reason = reason[:300]
+            locked.save(update_fields=["completion_reason"])
+        if unfinished:
+            OrderOperation.objects.filter(pk__in=[op.pk for op in unfinished]).update(
+                status=OrderOperation.Status.CANCELLED
+            )
+        done = production_order_transition(order=locked, to=Status.COMPLETED, by=by)
+        if reason:
+            audit_record(
+                actor=by,
+                action="production_order.completed_short",
+                obj=done,
+                data={"reason": reason, "operations_cancelled": [op.sequence for op in unfinished]},
+            )
+    return done
 
 
 def production_order_close(*, order, by=None):

@@ -1,7 +1,8 @@
 """Production orders: the list, one order's page and its status actions (HTMX)."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.exceptions import StateConflict
@@ -53,25 +54,76 @@ def _target(action: str) -> str:
     }[action]
 
 
-@require_POST
-@role_required(Role.PLANNER, Role.SUPERVISOR)
-def order_action(request, pk: int, action: str):
-    order = get_object_or_404(production_order_detail(), pk=pk)
-    error = None
-    service = TRANSITIONS.get(action)
-    if service is None:
-        error = f"Unknown action {action!r}."
-    else:
-        try:
-            order = service(order=order, by=request.user)
-        except StateConflict as exc:
-            error = str(exc)
-    order = production_order_detail().get(pk=pk)
+# Irreversible actions ask first: the first POST shows what will happen and writes nothing;
+# the confirmation posts again with confirm=1 (and, for complete, the reason when one is
+# needed). The server decides, so a form without JavaScript asks too.
+CONFIRM = {
+    "release": "Releasing creates the shop-floor tasks and material requirements; the order "
+    "can then only be cancelled, not taken back to planned.",
+    "cancel": "Cancelling stops the order for good: its open operations and tasks are cancelled.",
+    "complete": "Completing ends the order: nothing more can be reported on it.",
+}
+
+
+def _header(request, order, *, error=None, status=200):
+    order = production_order_detail().get(pk=order.pk)
     allowed = order_services.TRANSITIONS[order.status]
     actions = [name for name in TRANSITIONS if _target(name) in allowed]
     return render(
         request,
         "planning/partials/order_header.html",
         {"order": order, "actions": actions, "error": error},
-        status=409 if error else 200,
+        status=status,
     )
+
+
+def _confirm(request, order, action: str, *, error=None, reason="", status=200):
+    unfinished = order.operations.exclude(status__in=("done", "cancelled")).count()
+    context = {
+        "order": order,
+        "action": action,
+        "explanation": CONFIRM[action],
+        "unfinished": unfinished,
+        "short": order.quantity_done < order.quantity,
+        "error": error,
+        "reason": reason,
+    }
+    return htmx_render(
+        request,
+        "planning/order_confirm.html",
+        "planning/partials/order_confirm.html",
+        context,
+        status=status,
+    )
+
+
+@require_POST
+@role_required(Role.PLANNER, Role.SUPERVISOR)
+def order_action(request, pk: int, action: str):
+    order = get_object_or_404(production_order_detail(), pk=pk)
+    service = TRANSITIONS.get(action)
+    if service is None:
+        return _header(request, order, error=f"Unknown action {action!r}.", status=409)
+    reason = (request.POST.get("reason") or "").strip()
+    legal = _target(action) in order_services.TRANSITIONS[order.status]
+    # An illegal action is refused at once (409 with the reason); a legal one asks first.
+    if legal and action in CONFIRM and request.POST.get("confirm") != "1":
+        return _confirm(request, order, action)
+    try:
+        if action == "complete":
+            order_services.production_order_complete_manual(
+                order=order, by=request.user, reason=reason
+            )
+        else:
+            service(order=order, by=request.user)
+    except ValidationError as exc:
+        return _confirm(
+            request, order, action, error=" ".join(exc.messages), reason=reason, status=400
+        )
+    except StateConflict as exc:
+        if not getattr(request, "htmx", False):
+            return _confirm(request, order, action, error=str(exc), reason=reason, status=409)
+        return _header(request, order, error=str(exc), status=409)
+    if not getattr(request, "htmx", False):
+        return redirect("planning:order_detail", pk=order.pk)
+    return _header(request, order)

@@ -63,10 +63,19 @@ def test_acknowledge_and_resolve_by_role_on_the_page(demo_plant):
     assert ok.status_code == 200 and b"Acknowledged" in ok.content
     again = sunqi.post(f"/execution/exceptions/{alert.pk}/acknowledge/", HTTP_HX_REQUEST="true")
     assert again.status_code == 409
-    empty = sunqi.post(f"/execution/exceptions/{alert.pk}/resolve/", {"cause": "", "action": "x"})
+    empty = sunqi.post(
+        f"/execution/exceptions/{alert.pk}/resolve/", {"cause": "", "action": "x", "confirm": "1"}
+    )
     assert empty.status_code == 400 and b"cause" in empty.content.lower()
-    done = sunqi.post(
+    ask = sunqi.post(
         f"/execution/exceptions/{alert.pk}/resolve/", {"cause": "Sensor", "action": "Replaced"}
+    )
+    assert ask.status_code == 200 and f"Resolve {alert.number}?".encode() in ask.content
+    alert.refresh_from_db()
+    assert alert.status == "acknowledged"  # asking wrote nothing
+    done = sunqi.post(
+        f"/execution/exceptions/{alert.pk}/resolve/",
+        {"cause": "Sensor", "action": "Replaced", "confirm": "1"},
     )
     assert done.status_code == 200 and b"Resolved" in done.content
     detail = sunqi.get(f"/execution/exceptions/{alert.pk}/")
