@@ -181,10 +181,20 @@ class LabourBookingAdmin(ReadOnlyAdmin):
         "ended_at",
         "quantity_good",
         "quantity_scrap",
+        "excess_minutes",
+        "original_minutes",
     )
     list_filter = ("operator",)
     date_hierarchy = "started_at"
     list_select_related = ("operator", "task__order", "task__operation")
+
+
+@admin.register(models.EventApproval)
+class EventApprovalAdmin(ReadOnlyAdmin):
+    list_display = ("id", "event_id", "kind", "task", "status", "requested_by", "requested_at")
+    list_filter = ("status", "kind")
+    search_fields = ("event_id",)
+    list_select_related = ("task__order", "task__operation", "requested_by")
 
 
 @admin.register(models.ProgressSnapshot)
