@@ -56,7 +56,7 @@ class EventApprovalFilterSet(django_filters.FilterSet):
 
 class LabourBookingFilterSet(django_filters.FilterSet):
     flagged = django_filters.BooleanFilter(
-        field_name="excess_minutes", lookup_expr="gt", method="filter_flagged"
+        method="filter_flagged", label="Clocked past the shift's end"
     )
 
     class Meta:

@@ -47,6 +47,14 @@ def flagged(released, api_as, pinned_now) -> LabourBooking:
     return LabourBooking.objects.get()
 
 
+def test_flagged_bookings_in_the_api(flagged, api_as):
+    listed = api_as("sunqi").get("/api/v1/execution/labour-bookings/?flagged=true").json()
+    assert [b["id"] for b in listed["results"]] == [flagged.pk]
+    assert listed["results"][0]["excess_minutes"] == "150.0" and listed["results"][0]["flagged"]
+    clean = api_as("sunqi").get("/api/v1/execution/labour-bookings/?flagged=false").json()
+    assert clean["results"] == []
+
+
 def test_the_labour_export_shows_the_excess(flagged):
     response = web("sunqi").get("/execution/labour.csv?start=2026-12-09&end=2026-12-09&detail=1")
     (row,) = list(csv.DictReader(io.StringIO(response.content.decode())))
