@@ -4,7 +4,8 @@ Every event carries the sender's `event_id`; a repeated id is accepted and chang
 (the log's unique constraint decides a race between two requests with the same id). Each
 event is validated on its own (task exists, order released, legal transition, quantities
 ≥ 0, not in the future beyond a tolerance, trace code for tracked items) and appended to
-the immutable log; the task, operation and order counters move in the same transaction,
+the immutable log — unless it is backdated or over-delivers, when it is held for a
+supervisor's signed approval instead (`plausibility.py`, `approvals.py`); the task, operation and order counters move in the same transaction,
 with the task row locked and counters updated with F() so concurrent reports never lose or
 double a count.
 
