@@ -185,6 +185,8 @@ LOGOUT_REDIRECT_URL = "home"
 AUTHENTICATION_BACKENDS = [
     "core.auth.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Model permissions (what the admin site asks) answered by the policy (core/policy.py).
+    "core.policy.PolicyBackend",
 ]
 
 
@@ -286,7 +288,7 @@ REST_FRAMEWORK = {
         "core.auth.DevelopmentBasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.PolicyPermission"],  # reads core/policy.py
     "DEFAULT_THROTTLE_CLASSES": ["core.throttling.ClientRateThrottle"],  # API_THROTTLE_RATES
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # django-filter's, refusing unknown query parameters; pages of at most 1,000 rows.

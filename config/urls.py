@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
+from core.policy import admin_site_permission
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -38,6 +40,11 @@ handler403 = "core.api.permission_denied"
 handler404 = "core.api.page_not_found"
 handler500 = "core.api.server_error"
 
+# Who may open the admin site: whoever the permission policy lets see one of its models (no
+# staff flag); what they see and edit in it is the policy's too (core.policy.PolicyBackend).
+admin.site.has_permission = admin_site_permission(admin.site)
+# The admin's own login form would ask for the staff flag; the door above decides instead.
+admin.site.login_form = AuthenticationForm
 admin.site.site_header = "ClosedLoop administration"
 admin.site.site_title = "ClosedLoop admin"
 admin.site.index_title = "Master data and configuration"

@@ -18,6 +18,7 @@ from django.core.signals import got_request_exception
 from django.db import OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse, UnreadablePostError
+from django.shortcuts import render
 from django.views import defaults
 from django_filters import widgets as filter_widgets
 from django_filters.rest_framework import DjangoFilterBackend
@@ -28,8 +29,8 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from . import policy
 from .exceptions import StateConflict
-from .roles import user_has_role
 
 # Where Django logs its own server errors (production may mail or ship them from there).
 request_logger = logging.getLogger("django.request")
@@ -212,19 +213,42 @@ def bad_request(request, exception, template_name="400.html"):
     return JsonResponse(error_body(BAD_REQUEST), status=400)
 
 
-def permission_denied(request, exception, template_name="403.html"):
-    if not is_api_request(request):
-        return defaults.permission_denied(request, exception, template_name)
-    return JsonResponse(
-        error_body(str(exception or "") or "You do not have permission to perform this action."),
-        status=403,
+PERMISSION_DENIED = "You do not have permission to perform this action."
+
+
+def _htmx_message(request, text: str, status: int):
+    """A refusal of an HTMX action: a message put in the page's #messages area, not a bare
+    error page swapped over the part of the page that asked."""
+    response = render(
+        request, "partials/message.html", {"text": text, "status": status}, status=status
     )
+    response["HX-Retarget"] = "#messages"
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _exception_text(exception) -> str:
+    # Http404 and PermissionDenied carry their message as the first argument.
+    args = getattr(exception, "args", ())
+    return str(args[0]) if args and isinstance(args[0], str) else ""
+
+
+def permission_denied(request, exception, template_name="403.html"):
+    text = _exception_text(exception) or PERMISSION_DENIED
+    if is_api_request(request):
+        return JsonResponse(error_body(text), status=403)
+    if request.headers.get("HX-Request"):
+        return _htmx_message(request, text, 403)
+    return render(request, template_name, {"text": text}, status=403)
 
 
 def page_not_found(request, exception, template_name="404.html"):
-    if not is_api_request(request):
-        return defaults.page_not_found(request, exception, template_name)
-    return JsonResponse(error_body(f"No API endpoint at {request.path}."), status=404)
+    if is_api_request(request):
+        return JsonResponse(error_body(f"No API endpoint at {request.path}."), status=404)
+    text = _exception_text(exception) or "There is nothing at this address."
+    if request.headers.get("HX-Request"):
+        return _htmx_message(request, text, 404)
+    return render(request, template_name, {"text": text}, status=404)
 
 
 def server_error(request, template_name="500.html"):
@@ -391,18 +415,71 @@ class CleanModelSerializer(serializers.ModelSerializer):
         return attrs
 
 
-def roles_may_write(*roles: str) -> type[BasePermission]:
-    """A permission: any signed-in user may read; only the given roles (or admin) may write."""
+class PolicyPermission(BasePermission):
+    """The API's one permission class (DEFAULT_PERMISSION_CLASSES): the view names its
+    resource in the policy (`policy_resource`), and the request's verb becomes the policy's
+    action — a viewset's action (`list` is view, `create` add, `partial_update` change,
+    `destroy` delete, a custom @action its own name unless `policy_actions` maps it), or the
+    HTTP method for a plain APIView (GET view, POST add, or what `policy_actions` says).
 
-    class RolesMayWrite(BasePermission):
-        message = f"Only {', '.join(roles)} may change this."
+    A view that declares no resource is refused to everyone: a new endpoint is never open
+    by accident. Anonymous callers are refused before that (401, core/auth.py)."""
 
-        def has_permission(self, request, view):
-            if not (request.user and request.user.is_authenticated):
-                return False
-            if request.method in SAFE_METHODS:
-                return True
-            return user_has_role(request.user, *roles)
+    message = "You do not have permission to perform this action."
 
-    RolesMayWrite.__name__ = f"RolesMayWrite_{'_'.join(roles)}"
-    return RolesMayWrite
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        # Imported here: DRF's routers load its views, which read the settings naming this module.
+        from rest_framework.routers import APIRootView
+
+        if isinstance(view, APIRootView):  # the list of endpoints
+            return True
+        resource, action = view_permission(view, request)
+        if resource is None:
+            return False
+        if getattr(view, request.method.lower(), None) is None:
+            return True  # no such operation here: the view answers 405
+        self.message = policy.refusal(resource, action)
+        return policy.may(request.user, resource, action)
+
+    def has_object_permission(self, request, view, obj):
+        resource, action = view_permission(view, request)
+        if resource is None:
+            return False
+        return policy.may(request.user, resource, action, obj)
+
+
+def view_permission(view, request) -> tuple[str | None, str]:
+    """The (resource, action) an API request asks of the policy."""
+    resource = getattr(view, "policy_resource", None)
+    if resource is None:
+        return None, ""
+    mapped = getattr(view, "policy_actions", {})
+    name = getattr(view, "action", None)
+    if name:
+        action = mapped.get(name) or policy.VIEWSET_ACTIONS.get(name)
+        if action is None:
+            # A custom @action: its own name, or "view" for a read.
+            action = "view" if request.method in SAFE_METHODS else name
+    else:
+        action = mapped.get(request.method) or policy.METHOD_ACTIONS.get(request.method, "")
+    return resource, action
+
+
+class PolicyFieldsMixin:
+    """A serializer that leaves out the fields the policy hides from the caller:
+    `policy_fields = {"costing.cost.view": ("standard_cost",)}`."""
+
+    policy_fields: dict[str, tuple[str, ...]] = {}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is None:
+            return fields
+        for permission, names in self.policy_fields.items():
+            if not policy.can(request.user, permission):
+                for name in names:
+                    fields.pop(name, None)
+        return fields

@@ -1,17 +1,19 @@
 """The top bar: the pages each role works in.
 
 Each app declares its own entries in `AppConfig.ready()` with `nav_register`, next to the
-pages it owns; the bar is built from those declarations, never from a central list. Every
-signed-in user may open the read-only pages by their address; the bar lists what a role's
-work needs, so an operator at a touch terminal sees four entries, not fifteen. Pages that
-refuse a role (403) are never listed for it. Administrators see everything.
+pages it owns; the bar is built from those declarations, never from a central list. The bar
+lists what a role's work needs (the entry's `roles`), so an operator at a touch terminal
+sees four entries, not fifteen; and only pages the permission policy lets the role open
+(the page's `policy_required`, core/policy.py), so no entry answers 403. Administrators see
+everything.
 """
 
 from dataclasses import dataclass
 
-from django.urls import reverse
+from django.urls import resolve, reverse
 
-from .roles import OFFICE_ROLES, Role, user_has_role
+from . import policy
+from .roles import user_has_role
 
 
 @dataclass(frozen=True)
@@ -41,21 +43,34 @@ def nav_entries(user) -> list[tuple[str, str]]:
     """(label, URL) of the pages listed for this user, in the bar's order."""
     if not getattr(user, "is_authenticated", False):
         return []
-    return [
-        (entry.label, reverse(entry.url_name))
-        for entry in nav_declared()
-        if user_has_role(user, *entry.roles)
-    ]
+    entries = []
+    for entry in nav_declared():
+        url = reverse(entry.url_name)
+        if user_has_role(user, *entry.roles) and page_allowed(user, url):
+            entries.append((entry.label, url))
+    return entries
 
 
-# The API's documentation: for integrators and the office, not the floor.
-API_ROLES = (*OFFICE_ROLES, Role.QUALITY_SUPERVISOR)
+def page_allowed(user, url: str) -> bool:
+    """May this user open the page at `url`? Its view's `policy_required` says; a page that
+    declares nothing is open to everyone signed in."""
+    permission = getattr(resolve(url).func, "policy_permission", None)
+    return permission is None or policy.can(user, permission)
 
 
 def navigation(request) -> dict:
-    """Context processor: the top bar's entries, and whether it links the API docs."""
+    """Context processor: the top bar's entries, and whether it links the API docs and the
+    admin site."""
     user = request.user
     return {
         "nav_entries": nav_entries(user),
-        "nav_api": getattr(user, "is_staff", False) or user_has_role(user, *API_ROLES),
+        "nav_api": policy.can(user, "core.api_docs.view"),
+        "nav_admin": admin_allowed(request),
     }
+
+
+def admin_allowed(request) -> bool:
+    """Whether the admin site lets this request's user in (its `has_permission`)."""
+    from django.contrib import admin
+
+    return admin.site.has_permission(request)

@@ -13,6 +13,8 @@ class Role:
     PLANT_MANAGER = "plant_manager"
     QUALITY_SUPERVISOR = "quality_supervisor"
     ADMIN = "admin"
+    # Maintenance and engineering: equipment, calendars, shifts and maintenance windows.
+    MAINTENANCE = "maintenance"
     # Service accounts: another system or a machine signing in with an API token (core.tokens).
     INTEGRATION = "integration"
 
@@ -27,6 +29,7 @@ class Role:
         QUALITY_SUPERVISOR,
         ADMIN,
         INTEGRATION,
+        MAINTENANCE,
     )
     LABELS = {
         OPERATOR: "Operator",
@@ -39,6 +42,7 @@ class Role:
         QUALITY_SUPERVISOR: "Quality supervisor",
         ADMIN: "Administrator",
         INTEGRATION: "Integration (service account)",
+        MAINTENANCE: "Maintenance / engineering",
     }
 
 
@@ -59,13 +63,21 @@ def roles_ensure() -> list[Group]:
     return [Group.objects.get_or_create(name=name)[0] for name in Role.ALL]
 
 
+def user_roles(user) -> set[str]:
+    """The names of the user's roles, read once per user object."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    names = getattr(user, "_role_names", None)
+    if names is None:
+        names = set(user.groups.values_list("name", flat=True))
+        user._role_names = names
+    return names
+
+
 def user_has_role(user, *roles: str) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser:
         return True
-    names = getattr(user, "_role_names", None)
-    if names is None:
-        names = set(user.groups.values_list("name", flat=True))
-        user._role_names = names
+    names = user_roles(user)
     return bool(names.intersection(roles)) or Role.ADMIN in names

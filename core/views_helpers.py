@@ -3,10 +3,11 @@
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.http import Http404
 from django.shortcuts import render
 
-from .roles import user_has_role
+from . import policy
 
 
 def whole_number(text: str | None) -> int | None:
@@ -22,17 +23,28 @@ def htmx_render(request, template: str, partial: str, context: dict, status: int
     return render(request, name, context, status=status)
 
 
-def role_required(*roles: str):
-    """Signed-in users with one of the roles (or admin); others get 403."""
+def policy_required(permission: str):
+    """Signed-in users the permission policy lets through (core/policy.py); others get 403.
+
+    `permission` is "resource.action" ("planning.mrp.run"); it may name a URL argument
+    ("planning.productionorder.{action}"), and an action the policy does not know is a 404.
+    The view keeps it as `policy_permission`, which the top bar and the tests read."""
+    if "{" not in permission:
+        policy.split(permission)  # a misspelt permission fails at import, not at request
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(request, *args, **kwargs):
-            if not user_has_role(request.user, *roles):
-                raise PermissionDenied(f"Only {', '.join(roles)} may do this.")
+            wanted = permission.format(**kwargs) if "{" in permission else permission
+            try:
+                resource, action = policy.split(wanted)
+            except ImproperlyConfigured:
+                raise Http404(f"No such action: {wanted.rpartition('.')[2]}.") from None
+            policy.require(request.user, resource, action)
             return view(request, *args, **kwargs)
 
+        wrapped.policy_permission = permission
         return wrapped
 
     return decorator

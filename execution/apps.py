@@ -15,6 +15,15 @@ class ExecutionConfig(AppConfig):
 
         lag_reason_register(alert_lag_reasons)
 
+        # The permission policy's object rules for the shop floor's work.
+        from core.policy import scope_register
+
+        from .selectors.ownership import alert_rule, requirement_rule, task_rule
+
+        scope_register("execution.task", task_rule)
+        scope_register("execution.materialrequirement", requirement_rule)
+        scope_register("execution.workalert", alert_rule)
+
         # The top bar's shop-floor entries. Imported here: the role helpers load auth's
         # models, which need the app registry.
         from core.navigation import nav_register
@@ -23,7 +32,7 @@ class ExecutionConfig(AppConfig):
         nav_register(
             label="Exceptions",
             url_name="execution:alerts",
-            roles=(*OFFICE_ROLES, *QUALITY_ROLES, Role.OPERATOR),
+            roles=(*OFFICE_ROLES, *QUALITY_ROLES, Role.OPERATOR, Role.MAINTENANCE),
             position=80,
         )
         nav_register(

@@ -58,4 +58,10 @@ class QualityConfig(AppConfig):
 
         task_notice_register(hold_task_notices)
         # Issues a trace code when a unit or lot first appears in a production event.
+        # The permission policy's object rule for recording inspections.
+        from core.policy import scope_register
+
+        from .selectors.ownership import inspection_rule
         from .services import trace  # noqa: F401
+
+        scope_register("quality.inspectionrecord", inspection_rule)

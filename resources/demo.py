@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from core.roles import Role, roles_ensure
+from core.tokens import service_account_create
 
 from .models import (
     Area,
@@ -67,6 +68,9 @@ LOCATIONS = [
     ("LINE-ASM", "Line-side rack, assembly"),
     ("QUARANTINE", "Quality hold area"),
 ]
+# A service account (core/tokens.py) linked to the work center whose events it reports.
+GATEWAY = "cnc-gateway"
+GATEWAY_WORK_CENTER = "CNC"
 # username, first, last, role, operator badge, home work center, {skill: level}, shift
 USERS = [
     (
@@ -115,6 +119,7 @@ USERS = [
     ("zhengshi", "Shi", "Zheng", Role.SUPPLY_CHAIN_DIRECTOR, None, None, {}, None),
     ("qianyi", "Yi", "Qian", Role.PLANT_MANAGER, None, None, {}, None),
     ("fengjie", "Jie", "Feng", Role.QUALITY_SUPERVISOR, None, None, {}, None),
+    ("chenmo", "Mo", "Chen", Role.MAINTENANCE, None, None, {}, None),
     ("admin", "Plant", "Administrator", Role.ADMIN, None, None, {}, None),
 ]
 
@@ -188,7 +193,8 @@ def load(*, logins: list) -> str:
         )
         if created:
             user.set_password(DEMO_PASSWORD)
-        user.is_staff = role in (Role.ADMIN, Role.PLANNER, Role.SUPERVISOR)
+        # The admin site lets in whoever the permission policy gives a model to (no staff flag).
+        user.is_staff = role == Role.ADMIN
         user.is_superuser = role == Role.ADMIN
         user.save()
         user.groups.add(Group.objects.get(name=role))
@@ -215,7 +221,12 @@ def load(*, logins: list) -> str:
     WorkCenter.objects.filter(supervisor__isnull=True).update(
         supervisor=user_model.objects.get(username="sunqi")
     )
+    # The machining cell's gateway reports events on CNC's tasks with its own API token.
+    gateway = user_model.objects.filter(username=GATEWAY).first()
+    if gateway is None:
+        gateway = service_account_create(username=GATEWAY, created_by=None)
+    work_centers[GATEWAY_WORK_CENTER].service_accounts.add(gateway)
     return (
         f"site {site.code}, {len(work_centers)} work centers, {len(equipment)} machines, "
-        f"{len(USERS)} users"
+        f"{len(USERS)} users, service account {GATEWAY}"
     )

@@ -64,6 +64,14 @@ class WorkCenter(models.Model):
         related_name="supervised_work_centers",
         help_text="The production supervisor who answers this work center's urgent exceptions.",
     )
+    service_accounts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="service_work_centers",
+        limit_choices_to={"groups__name": "integration"},
+        help_text="Service accounts (machines, gateways) that report events on this work "
+        "center's tasks.",
+    )
     issue_location = models.ForeignKey(
         "StockLocation",
         null=True,

@@ -14,9 +14,20 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True  # `roles` only adds groups
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("secret-pass-1")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        """`UserFactory(roles=[Role.PLANNER])`: the user's roles (the permission policy
+        gives a user without any role nothing to read or do)."""
+        if create and extracted:
+            from django.contrib.auth.models import Group
+
+            for name in extracted:
+                self.groups.add(Group.objects.get_or_create(name=name)[0])
 
 
 class SiteFactory(factory.django.DjangoModelFactory):

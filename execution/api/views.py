@@ -15,10 +15,9 @@ from core.api import (
     error_body,
     error_entry,
     nul_paths,
-    roles_may_write,
     summarize,
 )
-from core.roles import Role, user_has_role
+from core.policy import require
 from core.signatures import SignatureError, signature_api_error, signature_guard
 from planning.models import ProductionOrder
 from resources.api.serializers import StockMoveSerializer
@@ -37,6 +36,7 @@ from ..models import (
     Task,
     WorkAlert,
 )
+from ..selectors.ownership import events_visible, is_floor_only, tasks_visible
 from ..services import alerts as alert_services
 from ..services import approvals as approval_services
 from ..services import material as material_services
@@ -45,36 +45,20 @@ from ..services.events import EventResult, events_record
 from ..tasks import progress_rollup
 from . import serializers
 
-SupervisorWrites = roles_may_write(Role.SUPERVISOR, Role.PLANNER)
-PlannerWrites = roles_may_write(Role.PLANNER)
-FloorWrites = roles_may_write(
-    Role.OPERATOR, Role.INSPECTOR, Role.SUPERVISOR, Role.PLANNER, Role.SUPPLY_CHAIN_DIRECTOR
-)
-
-
-def is_floor_only(user) -> bool:
-    """An operator (or inspector) who is not also a supervisor or planner."""
-    return not user_has_role(user, Role.SUPERVISOR, Role.PLANNER) and (
-        user_has_role(user, Role.OPERATOR, Role.INSPECTOR) or hasattr(user, "operator")
-    )
-
 
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     """Shop-floor tasks. Operators see only their own."""
 
+    policy_resource = "execution.task"
     serializer_class = serializers.TaskSerializer
     filterset_class = filtersets.TaskFilterSet
 
     def get_queryset(self):
         qs = Task.objects.select_related("order__item", "operation", "operator", "equipment")
-        user = self.request.user
-        if is_floor_only(user):
-            operator = getattr(user, "operator", None)
-            qs = qs.filter(operator=operator) if operator else qs.none()
-        return qs
+        return tasks_visible(qs, self.request.user)
 
     @extend_schema(request=serializers.TaskAssignSerializer, responses=serializers.TaskSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[SupervisorWrites])
+    @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         data = serializers.TaskAssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -87,7 +71,8 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 class DispatchView(APIView):
     """Ask for the next task of a machine; the decision and its reason are recorded."""
 
-    permission_classes = [FloorWrites]
+    policy_resource = "execution.task"
+    policy_actions = {"POST": "dispatch"}
 
     @extend_schema(
         request=serializers.DispatchInputSerializer,
@@ -111,6 +96,7 @@ class DispatchView(APIView):
 
 
 class DispatchDecisionViewSet(viewsets.ReadOnlyModelViewSet):
+    policy_resource = "execution.dispatchdecision"
     queryset = DispatchDecision.objects.select_related("equipment")
     serializer_class = serializers.DispatchDecisionSerializer
     filterset_class = filtersets.DispatchDecisionFilterSet
@@ -159,19 +145,16 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
     answered on its own with `accepted`, `duplicate` (same event_id seen before: nothing
     changes) or `rejected` with the errors and the status code it would have alone."""
 
+    policy_resource = "execution.productionevent"
     serializer_class = serializers.ProductionEventSerializer
     filterset_class = filtersets.ProductionEventFilterSet
-    permission_classes = [FloorWrites]
     # DRF's plain JSON parser, not the project's: a NUL character in one event of a batch
     # rejects that event only (create), not the whole batch.
     parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
 
     def get_queryset(self):
         qs = ProductionEvent.objects.select_related("order", "operation", "operator", "equipment")
-        if is_floor_only(self.request.user):
-            operator = getattr(self.request.user, "operator", None)
-            qs = qs.filter(task__operator=operator) if operator else qs.none()
-        return qs
+        return events_visible(qs, self.request.user)
 
     @extend_schema(
         request=serializers.EventInputSerializer(many=True),
@@ -205,6 +188,7 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
 
 
 class RequirementViewSet(viewsets.ReadOnlyModelViewSet):
+    policy_resource = "execution.materialrequirement"
     queryset = MaterialRequirement.objects.select_related("order", "operation", "item")
     serializer_class = serializers.RequirementSerializer
     filterset_class = filtersets.MaterialRequirementFilterSet
@@ -214,9 +198,9 @@ class IssueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Material issues. An issue beyond the requirement plus tolerance answers 202 with an
     approval request instead; stock moves when a planner approves it."""
 
+    policy_resource = "execution.materialissue"
     queryset = MaterialIssue.objects.select_related("lot", "location")
     serializer_class = serializers.IssueSerializer
-    permission_classes = [FloorWrites]
 
     @extend_schema(
         request=serializers.IssueInputSerializer,
@@ -232,6 +216,13 @@ class IssueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request, *args, **kwargs):
         data = serializers.IssueInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # Operators issue only against their own tasks (execution/selectors/ownership.py).
+        require(
+            request.user,
+            "execution.materialrequirement",
+            "issue",
+            data.validated_data["requirement"],
+        )
         external_id = data.validated_data.get("external_id")
         seen = bool(external_id) and (
             MaterialIssue.objects.filter(external_id=external_id).exists()
@@ -246,12 +237,13 @@ class IssueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
+    policy_resource = "execution.issueapproval"
+    policy_actions = {"approve": "approve", "reject": "approve"}
     queryset = IssueApproval.objects.select_related(
         "requirement__order", "requirement__item", "location"
     )
     serializer_class = serializers.ApprovalSerializer
     filterset_class = filtersets.IssueApprovalFilterSet
-    permission_classes = [PlannerWrites]
 
     def _decide(self, request, approve: bool):
         data = serializers.DecisionInputSerializer(data=request.data)
@@ -280,9 +272,10 @@ class EventApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     the task's work center approves (the event is booked, once) or rejects, signed: the
     password once more and a reason."""
 
+    policy_resource = "execution.eventapproval"
+    policy_actions = {"approve": "approve", "reject": "approve"}
     serializer_class = serializers.EventApprovalSerializer
     filterset_class = filtersets.EventApprovalFilterSet
-    permission_classes = [SupervisorWrites]
 
     def get_queryset(self):
         qs = EventApproval.objects.select_related(
@@ -324,9 +317,9 @@ class LabourBookingViewSet(viewsets.ReadOnlyModelViewSet):
     """Labour bookings: booked time stops at the shift's end, the excess is flagged. A
     supervisor corrects a booking's minutes, signed; the original minutes are kept."""
 
+    policy_resource = "execution.labourbooking"
     serializer_class = serializers.LabourBookingSerializer
     filterset_class = filtersets.LabourBookingFilterSet
-    permission_classes = [SupervisorWrites]
 
     def get_queryset(self):
         qs = LabourBooking.objects.select_related(
@@ -360,6 +353,7 @@ class LabourBookingViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ShortageViewSet(viewsets.ReadOnlyModelViewSet):
+    policy_resource = "execution.materialshortage"
     queryset = MaterialShortage.objects.select_related(
         "requirement__order",
         "requirement__operation",
@@ -374,7 +368,7 @@ class ShortageViewSet(viewsets.ReadOnlyModelViewSet):
 class ReceiptView(APIView):
     """Goods receipt by scanning a label (ITEM*LOT*QTY); a repeated scan id is a no-op."""
 
-    permission_classes = [FloorWrites]
+    policy_resource = "execution.receipt"
 
     @extend_schema(request=serializers.ReceiptInputSerializer, responses=StockMoveSerializer)
     def post(self, request):
@@ -389,6 +383,8 @@ class WorkAlertViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     first); acknowledging and resolving are for the role the exception is routed to (403
     otherwise)."""
 
+    policy_resource = "execution.workalert"
+    policy_actions = {"move_to_backup": "backup"}
     serializer_class = serializers.WorkAlertSerializer
     filterset_class = filtersets.WorkAlertFilterSet
 
@@ -449,6 +445,8 @@ class WorkAlertViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class ProgressView(APIView):
     """The latest roll-up of one order: the order's snapshot first, then its operations'."""
 
+    policy_resource = "execution.progress"
+
     @extend_schema(
         operation_id="execution_progress_list",
         parameters=[OpenApiParameter("order", str, required=True, description="Order number")],
@@ -483,7 +481,8 @@ class ProgressView(APIView):
 class ProgressRollupView(APIView):
     """Run the hourly roll-up now (queued to a worker). Same hour, same rows: safe to repeat."""
 
-    permission_classes = [roles_may_write(Role.SUPERVISOR, Role.PLANNER)]
+    policy_resource = "execution.progress"
+    policy_actions = {"POST": "rollup"}
 
     @extend_schema(operation_id="execution_progress_rollup", request=None, responses={202: dict})
     def post(self, request):

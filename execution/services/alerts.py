@@ -29,7 +29,8 @@ from core.events import emit
 from core.exceptions import StateConflict
 from core.notifications import people_notify
 from core.numbering import number_next
-from core.roles import Role, user_has_role
+from core.policy import may
+from core.roles import Role
 from planning.models import OrderOperation, ProductionOrder, SalesOrder
 from planning.services.operations import (
     operation_equipment_set,
@@ -52,6 +53,7 @@ from ..models import (
     WorkAlert,
 )
 from ..selectors.alerts import backup_options
+from ..selectors.ownership import alert_rule
 
 # Who is next when nobody answers in time (used past the rule's own escalate_to_role).
 ESCALATION_CHAIN = [Role.OPERATOR, Role.SUPERVISOR, Role.PLANT_MANAGER, Role.ADMIN]
@@ -325,18 +327,11 @@ def _shortage_effects(alert: WorkAlert, rule: AlertRule) -> None:
     _sales_delays_refresh({t.order_id for t in tasks})
 
 
-def _may_act(user, alert: WorkAlert, *roles: str) -> bool:
-    if alert.handler_id and alert.handler_id == getattr(user, "pk", None):
-        return True
-    return user_has_role(user, alert.handler_role, *roles)
-
-
 def alert_acknowledge(*, alert: WorkAlert, by) -> WorkAlert:
     with transaction.atomic():
         locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
-        # A quality problem may also be taken on by the quality supervisor (who resolves it).
-        extra = (Role.QUALITY_SUPERVISOR,) if locked.alert_type == AlertType.QUALITY else ()
-        if not _may_act(by, locked, Role.PLANT_MANAGER, *extra):
+        # Who answers it: execution/selectors/ownership.py (the policy's object rule).
+        if not alert_rule(by, "acknowledge", locked):
             raise PermissionDenied(
                 f"{locked.number} is for the {locked.handler_role.replace('_', ' ')} to answer."
             )
@@ -444,7 +439,7 @@ def alert_move_to_backup(*, alert: WorkAlert, backup: Equipment, by=None) -> Wor
         raise StateConflict(f"{alert.number} is not an equipment fault.")
     if alert.status not in (WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED):
         raise StateConflict(f"{alert.number} is {alert.get_status_display().lower()}.")
-    if not user_has_role(by, Role.SUPERVISOR, Role.PLANNER, Role.PLANT_MANAGER):
+    if not may(by, "execution.workalert", "backup"):
         raise PermissionDenied("Only a supervisor or planner moves work to another machine.")
     tasks = list(
         alert.blocked_tasks.filter(status=Task.Status.BLOCKED).select_related(
@@ -523,9 +518,7 @@ def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert
         raise ValidationError({"action": "Record the action taken."})
     with transaction.atomic():
         locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
-        # A quality problem may also be closed by the quality supervisor.
-        extra = (Role.QUALITY_SUPERVISOR,) if locked.alert_type == AlertType.QUALITY else ()
-        if not _may_act(by, locked, Role.SUPERVISOR, Role.PLANT_MANAGER, *extra):
+        if not alert_rule(by, "resolve", locked):
             raise PermissionDenied(
                 f"{locked.number} is for the {locked.handler_role.replace('_', ' ')} to resolve."
             )
@@ -570,7 +563,7 @@ def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert
 
 
 def alert_verify(*, alert: WorkAlert, by) -> WorkAlert:
-    if not user_has_role(by, Role.SUPERVISOR, Role.PLANT_MANAGER, Role.QUALITY_SUPERVISOR):
+    if not may(by, "execution.workalert", "verify"):
         raise PermissionDenied("Only a supervisor, quality supervisor or plant manager verifies.")
     with transaction.atomic():
         locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)

@@ -27,7 +27,7 @@ from django.utils import timezone
 from core.events import emit
 from core.exceptions import StateConflict
 from core.parsing import instant_parse
-from core.roles import Role, user_has_role
+from core.policy import may
 from planning.models import OrderOperation, ProductionOrder
 from planning.services.operations import operation_status_post, operations_ready
 from planning.services.orders import production_order_complete, production_order_start
@@ -37,6 +37,7 @@ from resources.selectors.calendar import work_center_booking_end
 from resources.services.tracking import material_lot_obtain, serial_unit_obtain
 
 from ..models import EventApproval, LabourBooking, ProductionEvent, Task
+from ..selectors.ownership import event_operator_allowed
 from .plausibility import HeldForApproval, backdate_cutoff, event_plausibility_check
 
 # Quantities are stored as numeric(18, 4): more places would be rounded by the database
@@ -253,15 +254,17 @@ class Checked:
 
 
 def _check_actor(task: Task, by, operator: Operator | None) -> None:
-    """Operators act on their own tasks only; supervisors and systems on any."""
+    """The permission policy's object rule (execution/selectors/ownership.py): events on a
+    task come from its operator, its work center's supervisor or a service account linked
+    to its work center; only those two name another operator's badge."""
     if by is None or not getattr(by, "is_authenticated", False):
-        return
-    if user_has_role(by, Role.SUPERVISOR, Role.PLANNER):
-        return
-    if user_has_role(by, Role.OPERATOR) or hasattr(by, "operator"):
-        mine = getattr(by, "operator", None)
-        if mine is None or task.operator_id != mine.pk:
-            raise PermissionDenied(f"{task} is not assigned to you.")
+        return  # the system itself (a device gateway's own ingest, a data load)
+    if not may(by, "execution.task", "record", task):
+        raise PermissionDenied(f"{task} is not assigned to you.")
+    if not event_operator_allowed(by, task, operator):
+        raise PermissionDenied(
+            f"operator: you may report only under your own badge, not {operator.badge}."
+        )
 
 
 def _trace(task: Task, code: str, kind: str, quantity: Decimal, look: Lookup):

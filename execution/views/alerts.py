@@ -3,7 +3,6 @@ acknowledge / resolve by role, filters by type, work center and order; the timel
 
 from uuid import uuid4
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import HttpResponse
@@ -13,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.exceptions import StateConflict
-from core.views_helpers import error_text, whole_number
+from core.views_helpers import error_text, policy_required, whole_number
 from planning.models import ProductionOrder
 from resources.models import Equipment, WorkCenter
 
@@ -76,7 +75,7 @@ def _raise_context(**extra) -> dict:
     }
 
 
-@login_required
+@policy_required("execution.workalert.view")
 def alert_board(request):
     context = {
         "rows": _alerts(request),
@@ -88,7 +87,7 @@ def alert_board(request):
     return render(request, template, context)
 
 
-@login_required
+@policy_required("execution.workalert.view")
 def alert_detail(request, pk: int):
     alert = get_object_or_404(
         WorkAlert.objects.select_related(
@@ -100,7 +99,7 @@ def alert_detail(request, pk: int):
 
 
 @require_POST
-@login_required
+@policy_required("execution.workalert.{act}")
 def alert_act(request, pk: int, act: str):
     alert = get_object_or_404(WorkAlert, pk=pk)
     error, code = None, 200
@@ -155,7 +154,7 @@ def alert_act(request, pk: int, act: str):
 
 
 @require_POST
-@login_required
+@policy_required("execution.workalert.add")
 def alert_raise_view(request):
     """Raise an exception from the exceptions page (anyone signed in, as through the API):
     type, severity, what happened, and the machine or order it concerns. The form's id

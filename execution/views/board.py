@@ -10,7 +10,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from html import escape
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,8 +18,7 @@ from django.utils.safestring import mark_safe
 
 from core.formatting import csv_text, quantity_format
 from core.gc_pause import gc_paused
-from core.roles import Role
-from core.views_helpers import htmx_render, role_required
+from core.views_helpers import htmx_render, policy_required
 from planning.models import ProductionOrder
 from resources.selectors.calendar import plant_time_zone
 
@@ -62,7 +60,7 @@ def _board_filters(request) -> dict:
     }
 
 
-@login_required
+@policy_required("execution.board.view")
 def board(request):
     with gc_paused():  # many small objects, no cycles: see gc_paused
         return _board(request)
@@ -158,7 +156,7 @@ def board_rows_html(orders: list[LiveOrder]) -> str:
     return mark_safe("\n".join(rows))
 
 
-@login_required
+@policy_required("execution.board.view")
 def order_drill(request, order_id: int):
     found = progress_live(statuses=None, order_ids=[order_id])
     if not found:
@@ -174,8 +172,6 @@ def order_drill(request, order_id: int):
 
 
 # --- labour export for payroll -----------------------------------------------------------
-
-PAYROLL_ROLES = (Role.SUPERVISOR, Role.PLANNER, Role.COST_ACCOUNTANT)
 
 
 def _parse_period(request) -> tuple[date, date]:
@@ -204,7 +200,7 @@ def _yield(good: Decimal, scrap: Decimal) -> str:
     return f"{(100 * good / made):.2f}" if made > 0 else ""
 
 
-@role_required(*PAYROLL_ROLES)
+@policy_required("execution.labour.view")
 def labour_csv(request):
     """Labour per operator per day (plant time, by when the booking started), or with
     `detail=1` the raw bookings. Minutes are the booked minutes: clock minutes up to the end
@@ -298,7 +294,7 @@ def labour_csv(request):
     return response
 
 
-@role_required(*PAYROLL_ROLES)
+@policy_required("execution.labour.view")
 def labour(request):
     today = timezone.localdate()
     first = today.replace(day=1)

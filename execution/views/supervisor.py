@@ -11,14 +11,14 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import StateConflict
-from core.roles import Role, user_has_role
+from core.policy import can, require
 from core.signatures import (
     SignatureError,
     signature_guard,
     signatures_by_record,
     signatures_verified,
 )
-from core.views_helpers import role_required, whole_number
+from core.views_helpers import policy_required, whole_number
 from resources.models import Equipment, Operator
 
 from ..models import EventApproval, IssueApproval, LabourBooking, Task
@@ -31,8 +31,6 @@ from ..services.approvals import (
 from ..services.material import issue_approval_decide
 from ..services.tasks import dispatch_next, task_assign
 from .terminal import errors_text, tasks_with_notices
-
-SUPERVISING = (Role.SUPERVISOR, Role.PLANNER)
 
 
 def _tasks_context(request) -> dict:
@@ -48,7 +46,7 @@ def _tasks_context(request) -> dict:
     }
 
 
-@role_required(*SUPERVISING)
+@policy_required("execution.supervisor.view")
 @require_GET
 def supervisor(request):
     context = _tasks_context(request)
@@ -60,27 +58,28 @@ def supervisor(request):
             "machines": machines,
             "approvals": list(supervisor_selectors.pending_approvals()),
             "shortages": list(supervisor_selectors.open_shortages()),
-            "can_decide": user_has_role(request.user, Role.PLANNER),
+            "can_decide": can(request.user, "execution.issueapproval.approve"),
             "held_events": _with_may_decide(
                 list(supervisor_selectors.pending_event_approvals()), request.user
             ),
             "bookings": _with_signatures(list(supervisor_selectors.labour_bookings_for_review())),
-            "can_correct": user_has_role(request.user, Role.SUPERVISOR),
+            "can_correct": can(request.user, "execution.labourbooking.correct"),
         }
     )
     return render(request, "execution/supervisor.html", context)
 
 
-@role_required(*SUPERVISING)
+@policy_required("execution.supervisor.view")
 @require_GET
 def supervisor_tasks(request):
     return render(request, "execution/partials/supervisor_tasks.html", _tasks_context(request))
 
 
-@role_required(*SUPERVISING)
+@policy_required("execution.task.assign")
 @require_POST
 def supervisor_assign(request, pk: int):
     task = get_object_or_404(supervisor_selectors.open_tasks(), pk=pk)
+    require(request.user, "execution.task", "assign", task)  # a supervisor: their work centers
     raw = (request.POST.get("operator") or "").strip()
     number = whole_number(raw)
     operator = Operator.objects.filter(pk=number, active=True).first() if number else None
@@ -115,7 +114,7 @@ def supervisor_assign(request, pk: int):
     )
 
 
-@role_required(*SUPERVISING)
+@policy_required("execution.task.dispatch")
 @require_POST
 def supervisor_dispatch(request, pk: int):
     machine = get_object_or_404(Equipment.objects.select_related("work_center"), pk=pk)
@@ -136,7 +135,7 @@ def supervisor_dispatch(request, pk: int):
     return response
 
 
-@role_required(Role.PLANNER)
+@policy_required("execution.issueapproval.approve")
 @require_POST
 def supervisor_approval(request, pk: int, decision: str):
     if decision not in ("approve", "reject"):
@@ -183,7 +182,7 @@ def _sign_errors(exc: SignatureError) -> dict:
     return exc.message_dict
 
 
-@role_required(Role.SUPERVISOR)
+@policy_required("execution.eventapproval.approve")
 @require_POST
 def supervisor_event_approval(request, pk: int, decision: str):
     """Approve or reject a held production event, signed (password and reason)."""
@@ -219,7 +218,7 @@ def supervisor_event_approval(request, pk: int, decision: str):
     )
 
 
-@role_required(Role.SUPERVISOR)
+@policy_required("execution.labourbooking.correct")
 @require_POST
 def supervisor_labour_correct(request, pk: int):
     """Correct a labour booking's minutes, signed; the original minutes are kept."""

@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 from functools import wraps
 from uuid import uuid4
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404
@@ -28,7 +27,7 @@ from core.exceptions import StateConflict
 from core.formatting import quantity_format
 from core.models import AuditEntry
 from core.parsing import barcode_parse
-from core.views_helpers import error_text, htmx_render, whole_number
+from core.views_helpers import error_text, htmx_render, policy_required, whole_number
 from resources.models import Item, MaterialLot, Operator, StockBalance
 from resources.selectors.equipment import work_center_only_machine
 
@@ -271,7 +270,7 @@ def _answers_reassigned(view):
     return wrapper
 
 
-@login_required
+@policy_required("execution.terminal.view")
 @require_GET
 def terminal(request):
     operator = _operator_of(request.user)
@@ -287,7 +286,7 @@ def terminal(request):
     )
 
 
-@login_required
+@policy_required("execution.workalert.add")
 @require_POST
 @_answers_reassigned
 def terminal_alert_raise(request, pk: int):
@@ -345,7 +344,7 @@ def terminal_alert_raise(request, pk: int):
     return _card(request, task, message=message)
 
 
-@login_required
+@policy_required("execution.terminal.view")
 @require_GET
 @_answers_reassigned
 def terminal_task(request, pk: int):
@@ -412,7 +411,7 @@ def _record_event(request, task: Task, data: dict):
     return _card(request, task, message=message, status=200)
 
 
-@login_required
+@policy_required("execution.task.record")
 @require_POST
 @_answers_reassigned
 def terminal_action(request, pk: int, action: str):
@@ -536,7 +535,7 @@ def _issue_material(request, task: Task, code: str, event_id: str, quantity_raw:
     return _card(request, task, message=_issue_message(result), status=status)
 
 
-@login_required
+@policy_required("execution.materialrequirement.issue")
 @require_POST
 @_answers_reassigned
 def terminal_material(request, pk: int):
@@ -562,7 +561,7 @@ def _scan_message(request, error: str, status: int):
     return response
 
 
-@login_required
+@policy_required("execution.task.record")
 @require_POST
 @_answers_reassigned
 def terminal_scan(request):

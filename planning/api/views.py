@@ -7,8 +7,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import roles_may_write
-from core.roles import Role
 from resources.models import WorkCenter
 
 from ..filtersets import MpsEntryFilterSet, ProductionOrderFilterSet, SalesOrderFilterSet
@@ -29,28 +27,25 @@ from ..services import orders as order_services
 from ..services import schedule as schedule_services
 from . import serializers
 
-PlannerWrites = roles_may_write(Role.PLANNER)
-PlannerOrSupervisorWrites = roles_may_write(Role.PLANNER, Role.SUPERVISOR)
-
 
 class BomViewSet(viewsets.ModelViewSet):
     """BOM headers with their lines (lines are edited in the admin or by import)."""
 
+    policy_resource = "planning.bom"
     queryset = Bom.objects.select_related("item").prefetch_related("lines__component")
     serializer_class = serializers.BomSerializer
     filterset_fields = ["item__code", "version"]
-    permission_classes = [PlannerWrites]
 
 
 class RoutingViewSet(viewsets.ModelViewSet):
     """Routing headers with their steps (steps are edited in the admin or by import)."""
 
+    policy_resource = "planning.routing"
     queryset = Routing.objects.select_related("item").prefetch_related(
         "steps__work_center", "steps__eligible_equipment", "steps__required_skill"
     )
     serializer_class = serializers.RoutingSerializer
     filterset_fields = ["item__code", "version"]
-    permission_classes = [PlannerWrites]
 
 
 class SalesOrderViewSet(viewsets.ModelViewSet):
@@ -58,35 +53,35 @@ class SalesOrderViewSet(viewsets.ModelViewSet):
     exceptions (`expected_delay_minutes`, `delay_note`) and the shop floor's predicted delay
     of its open production orders (`predicted_delay_hours`, `predicted_end`: the latest)."""
 
+    policy_resource = "planning.salesorder"
     queryset = sales_orders_with_predictions()
     serializer_class = serializers.SalesOrderSerializer
     filterset_class = SalesOrderFilterSet
-    permission_classes = [PlannerWrites]
 
 
 class ForecastViewSet(viewsets.ModelViewSet):
+    policy_resource = "planning.forecast"
     queryset = Forecast.objects.select_related("item")
     serializer_class = serializers.ForecastSerializer
     filterset_fields = ["item__code"]
-    permission_classes = [PlannerWrites]
 
 
 class MpsEntryViewSet(viewsets.ModelViewSet):
     """The master production schedule, editable per item and period."""
 
+    policy_resource = "planning.mpsentry"
     queryset = MpsEntry.objects.select_related("item")
     serializer_class = serializers.MpsEntrySerializer
     filterset_class = MpsEntryFilterSet
-    permission_classes = [PlannerWrites]
 
 
 class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Production orders. Created with operations from the routing; status changes only
     through the actions (plan, release, start, complete, close, cancel)."""
 
+    policy_resource = "planning.productionorder"
     serializer_class = serializers.ProductionOrderSerializer
     filterset_class = ProductionOrderFilterSet
-    permission_classes = [PlannerOrSupervisorWrites]
 
     def get_queryset(self):
         if self.action == "list":
@@ -166,6 +161,8 @@ def _cell(c):
 class CapacityLoadView(APIView):
     """Load vs available minutes per work center and day."""
 
+    policy_resource = "planning.capacity"
+
     @extend_schema(
         parameters=[serializers.LoadQuerySerializer], responses=serializers.CapacityLoadSerializer
     )
@@ -184,7 +181,8 @@ class CapacityLoadView(APIView):
 class CapacityCheckView(APIView):
     """Check a plan: cap its daily rate at the bottleneck, list the overloads it causes."""
 
-    permission_classes = [PlannerOrSupervisorWrites]
+    policy_resource = "planning.capacity"
+    policy_actions = {"POST": "check"}
 
     @extend_schema(
         request=serializers.PlanCheckInputSerializer, responses=serializers.PlanCheckSerializer
@@ -221,9 +219,10 @@ class CapacityCheckView(APIView):
 class MrpRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """MRP runs: POST queues one (the worker runs it; poll `progress`), GET reads results."""
 
+    policy_resource = "planning.mrp"
+    policy_actions = {"create": "run"}
     queryset = MrpRun.objects.all()
     serializer_class = serializers.MrpRunSerializer
-    permission_classes = [PlannerWrites]
 
     def perform_create(self, serializer):
         serializer.instance = mrp_services.mrp_run_start(
@@ -242,12 +241,12 @@ class PlannedOrderViewSet(viewsets.ReadOnlyModelViewSet):
     """Planned orders of MRP runs with their pegging; `firm` turns one into a production
     order or a purchase requisition."""
 
+    policy_resource = "planning.mrp"
     queryset = PlannedOrder.objects.select_related(
         "item", "production_order", "requisition"
     ).prefetch_related("pegs")
     serializer_class = serializers.PlannedOrderSerializer
     filterset_fields = ["run", "kind", "status", "item__code"]
-    permission_classes = [PlannerWrites]
 
     @extend_schema(request=None, responses=serializers.FirmResultSerializer)
     @action(detail=True, methods=["post"])
@@ -261,9 +260,10 @@ class ScheduleRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     """Finite-capacity schedule runs: POST queues a rescheduling of all open orders (the worker
     solves it; poll `status`/`progress`); `assignments` lists where each operation went."""
 
+    policy_resource = "planning.schedule"
+    policy_actions = {"create": "run"}
     queryset = ScheduleRun.objects.all()
     serializer_class = serializers.ScheduleRunSerializer
-    permission_classes = [PlannerOrSupervisorWrites]
 
     def perform_create(self, serializer):
         serializer.instance = schedule_services.schedule_run_start(

@@ -3,20 +3,18 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.roles import Role
-from core.views_helpers import htmx_render, role_required
+from core.views_helpers import htmx_render, policy_required
 
 from ..forms import PlanCheckForm
 from ..selectors.capacity import capacity_load, capacity_plan_check
 
 
-@login_required
+@policy_required("planning.capacity.view")
 def capacity(request):
     today = timezone.localdate()
     try:
@@ -37,7 +35,7 @@ def capacity(request):
 
 
 @require_POST
-@role_required(Role.PLANNER, Role.SUPERVISOR)
+@policy_required("planning.capacity.check")
 def capacity_check(request):
     form = PlanCheckForm(request.POST)
     check = None

@@ -7,8 +7,7 @@ the page answers at once and the job's page follows the worker with an HTMX part
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
-from core.roles import Role
-from core.views_helpers import error_text, role_required
+from core.views_helpers import error_text, policy_required
 from resources.resources import import_limit
 
 from ..models import ImportJob
@@ -25,7 +24,7 @@ def _limits() -> dict:
     }
 
 
-@role_required(Role.ADMIN)
+@policy_required("planning.importjob.view")
 def imports(request):
     """The upload form and the latest jobs; a POST queues a job and opens its page."""
     error, status = "", 200
@@ -67,13 +66,13 @@ def _job_context(job: ImportJob) -> dict:
     }
 
 
-@role_required(Role.ADMIN)
+@policy_required("planning.importjob.view")
 def import_job(request, pk: int):
     job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
     return render(request, "planning/import_job.html", _job_context(job))
 
 
-@role_required(Role.ADMIN)
+@policy_required("planning.importjob.view")
 def import_job_progress(request, pk: int):
     """The job's progress and, once it has finished, its report (polled while it runs)."""
     job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)

@@ -3,14 +3,12 @@
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.roles import Role
-from core.views_helpers import role_required
+from core.views_helpers import policy_required
 from resources.models import Item
 
 from ..selectors.mps import mps_grid
@@ -23,7 +21,7 @@ def _mps_weeks(count: int = 8):
     return [monday + timedelta(weeks=i) for i in range(count)]
 
 
-@login_required
+@policy_required("planning.mpsentry.view")
 def mps(request):
     weeks = _mps_weeks()
     rows = mps_grid(weeks=weeks)
@@ -31,7 +29,7 @@ def mps(request):
 
 
 @require_POST
-@role_required(Role.PLANNER)
+@policy_required("planning.mpsentry.change")
 def mps_cell(request):
     item = get_object_or_404(Item, code=request.POST.get("item", ""))
     error = None

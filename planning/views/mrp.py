@@ -1,19 +1,17 @@
 """MRP: the runs, queuing one and following it, its planned orders, pegs and messages."""
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core.roles import Role
-from core.views_helpers import role_required, whole_number
+from core.views_helpers import policy_required, whole_number
 
 from ..models import MrpRun, PlannedOrder
 from ..selectors.mrp import mrp_run_results, mrp_runs_recent
 from ..services import mrp as mrp_services
 
 
-@login_required
+@policy_required("planning.mrp.view")
 def mrp(request):
     runs = mrp_runs_recent()
     run_id = request.GET.get("run")
@@ -37,13 +35,13 @@ def mrp(request):
 
 
 @require_POST
-@role_required(Role.PLANNER)
+@policy_required("planning.mrp.run")
 def mrp_start(request):
     run = mrp_services.mrp_run_start(by=request.user)
     return render(request, "planning/partials/mrp_progress.html", {"run": run})
 
 
-@login_required
+@policy_required("planning.mrp.view")
 def mrp_progress(request, pk: int):
     run = get_object_or_404(MrpRun, pk=pk)
     response = render(request, "planning/partials/mrp_progress.html", {"run": run})
@@ -52,7 +50,7 @@ def mrp_progress(request, pk: int):
     return response
 
 
-@login_required
+@policy_required("planning.mrp.view")
 def mrp_pegs(request, pk: int):
     planned = get_object_or_404(PlannedOrder.objects.select_related("item"), pk=pk)
     return render(
@@ -62,7 +60,7 @@ def mrp_pegs(request, pk: int):
     )
 
 
-@login_required
+@policy_required("planning.mrp.view")
 def mrp_demand(request, pk: int, demand_id: str):
     run = get_object_or_404(MrpRun, pk=pk)
     supplies = (run.summary or {}).get("demand_supply", {}).get(demand_id, [])
@@ -72,7 +70,7 @@ def mrp_demand(request, pk: int, demand_id: str):
 
 
 @require_POST
-@role_required(Role.PLANNER)
+@policy_required("planning.mrp.firm")
 def mrp_firm(request, pk: int):
     planned = get_object_or_404(PlannedOrder.objects.select_related("item", "run"), pk=pk)
     created = mrp_services.planned_order_firm(planned_order=planned, by=request.user)

@@ -1,13 +1,11 @@
 """Production orders: the list, one order's page and its status actions (HTMX)."""
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.exceptions import StateConflict
-from core.roles import Role
-from core.views_helpers import htmx_render, role_required
+from core.views_helpers import htmx_render, policy_required
 
 from ..filtersets import ProductionOrderFilterSet
 from ..selectors.orders import production_order_detail, production_orders_list
@@ -23,7 +21,7 @@ TRANSITIONS = {
 }
 
 
-@login_required
+@policy_required("planning.productionorder.view")
 def order_list(request):
     filterset = ProductionOrderFilterSet(request.GET, queryset=production_orders_list())
     orders = filterset.qs[:500]
@@ -35,7 +33,7 @@ def order_list(request):
     )
 
 
-@login_required
+@policy_required("planning.productionorder.view")
 def order_detail(request, pk: int):
     order = get_object_or_404(production_order_detail(), pk=pk)
     allowed = order_services.TRANSITIONS[order.status]
@@ -98,7 +96,7 @@ def _confirm(request, order, action: str, *, error=None, reason="", status=200):
 
 
 @require_POST
-@role_required(Role.PLANNER, Role.SUPERVISOR)
+@policy_required("planning.productionorder.{action}")
 def order_action(request, pk: int, action: str):
     order = get_object_or_404(production_order_detail(), pk=pk)
     service = TRANSITIONS.get(action)

@@ -2,8 +2,7 @@
 
 from django.utils import timezone
 
-from core.roles import Role
-from core.views_helpers import htmx_render, role_required
+from core.views_helpers import htmx_render, policy_required
 from resources.selectors.calendar import plant_time_zone
 
 from ..models import SalesOrder
@@ -13,16 +12,7 @@ SALES_STATUSES = tuple(SalesOrder.Status.values)
 SALES_SHOWN = 500
 
 
-SALES_ROLES = (
-    Role.PLANNER,
-    Role.SUPERVISOR,
-    Role.PLANT_MANAGER,
-    Role.SUPPLY_CHAIN_DIRECTOR,
-    Role.COST_ACCOUNTANT,
-)
-
-
-@role_required(*SALES_ROLES)  # customers' orders: the office, not the floor
+@policy_required("planning.salesorder.view")
 def sales_orders(request):
     """Customers' orders with what the plant expects for each: the delay of open exceptions
     and the shop floor's predicted end of its production orders against the due date."""

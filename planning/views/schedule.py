@@ -4,13 +4,11 @@ and the machine Gantt of what it placed."""
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.roles import Role
-from core.views_helpers import htmx_render, role_required
+from core.views_helpers import htmx_render, policy_required
 from resources.selectors.calendar import plant_time_zone
 
 from ..models import ScheduleRun
@@ -26,7 +24,7 @@ from ..services import schedule as schedule_services
 DELAYED_SHOWN = 50  # on the schedule page; the rest are counted
 
 
-@login_required
+@policy_required("planning.schedule.view")
 def gantt(request):
     """Per-machine Gantt of scheduled operations, rendered as server-side SVG."""
     tz = plant_time_zone()
@@ -84,7 +82,7 @@ def gantt(request):
     )
 
 
-@login_required
+@policy_required("planning.schedule.view")
 def schedule(request):
     runs = schedule_runs_recent()
     delayed = delayed_orders()
@@ -103,7 +101,7 @@ def schedule(request):
 
 
 @require_POST
-@role_required(Role.PLANNER, Role.SUPERVISOR)
+@policy_required("planning.schedule.run")
 def schedule_start(request):
     try:
         limit = max(1, min(int(request.POST.get("time_limit", 10)), 300))
@@ -118,7 +116,7 @@ def schedule_start(request):
     return render(request, "planning/partials/schedule_progress.html", {"run": run})
 
 
-@login_required
+@policy_required("planning.schedule.view")
 def schedule_progress(request, pk: int):
     run = get_object_or_404(ScheduleRun, pk=pk)
     elapsed = None

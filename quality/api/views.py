@@ -24,7 +24,7 @@ GET reports/fpy/?from=&to=&work_center=&item=        operations and lines
 GET reports/trend/?from=&to=&work_center=&item=&bucket=day|week
 GET reports/orders/{number}/                         quality trace of an order
 
-Any signed-in user may read the reports. A bad parameter answers 400 naming it.
+The quality roles, planners and the plant manager read the reports (core/policy.py). A bad parameter answers 400 naming it.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -37,8 +37,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import error_body, error_entry, roles_may_write
-from core.roles import Role
+from core.api import error_body, error_entry
+from core.policy import require
 from planning.models import ProductionOrder
 
 from .. import filtersets
@@ -65,25 +65,21 @@ from ..selectors.reports import (
 from ..services import holds as hold_services
 from ..services.plans import inspection_plan_new_version
 from ..services.records import (
-    RECORD_ROLES,
     disposition_record,
     inspection_correct,
     inspection_record,
 )
-from ..services.trace import TRACE_CODE_ISSUERS, trace_codes_issue_for_order, trace_lookup
+from ..services.trace import trace_codes_issue_for_order, trace_lookup
 from . import serializers
 from .serializers import plain
-
-QualityWrites = roles_may_write(Role.QUALITY_SUPERVISOR)
-InspectionWrites = roles_may_write(*RECORD_ROLES)
 
 
 class InspectionPlanViewSet(viewsets.ReadOnlyModelViewSet):
     """Inspection plans, every version. A new version is made with `new-version`; plans
     themselves are master data kept in the admin."""
 
+    policy_resource = "quality.inspectionplan"
     serializer_class = serializers.InspectionPlanSerializer
-    permission_classes = [QualityWrites]
     filterset_class = filtersets.InspectionPlanFilterSet
     queryset = InspectionPlan.objects.select_related(
         "routing_step__routing__item", "routing_step__work_center"
@@ -107,16 +103,16 @@ class InspectionPlanViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class DefectCodeViewSet(viewsets.ModelViewSet):
+    policy_resource = "quality.defectcode"
     queryset = DefectCode.objects.all()
     serializer_class = serializers.DefectCodeSerializer
-    permission_classes = [QualityWrites]
     filterset_class = filtersets.DefectCodeFilterSet
 
 
 class DefectRateRuleViewSet(viewsets.ModelViewSet):
     queryset = DefectRateRule.objects.select_related("routing_step", "work_center")
+    policy_resource = "quality.defectraterule"
     serializer_class = serializers.DefectRateRuleSerializer
-    permission_classes = [QualityWrites]
     filterset_class = filtersets.DefectRateRuleFilterSet
 
 
@@ -144,8 +140,8 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
     400 naming the field (`values` names the characteristic); a correction is a new record
     (`correct`), and a failed record takes a disposition (`disposition`)."""
 
+    policy_resource = "quality.inspectionrecord"
     serializer_class = serializers.InspectionRecordSerializer
-    permission_classes = [InspectionWrites]
     filterset_class = filtersets.InspectionRecordFilterSet
 
     def get_queryset(self):
@@ -167,6 +163,8 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         if existing is not None:  # a retry: answer before looking at anything else
             return self._answer(existing, False)
         operation = operation_find(order=v["order"], sequence=v["sequence"])
+        # An operator records inspections on their own tasks (quality/selectors/ownership.py).
+        require(request.user, "quality.inspectionrecord", "add", getattr(operation, "task", None))
         record, created = inspection_record(
             external_id=v["external_id"],
             operation=operation,
@@ -223,6 +221,7 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
 class QualityHoldViewSet(viewsets.ReadOnlyModelViewSet):
     """Quality holds; `release` is for quality supervisors, with a reason (403 otherwise)."""
 
+    policy_resource = "quality.qualityhold"
     serializer_class = serializers.QualityHoldSerializer
     filterset_class = filtersets.QualityHoldFilterSet
     queryset = QualityHold.objects.select_related(
@@ -261,6 +260,8 @@ def _ambiguous(exc: TraceAmbiguous) -> Response:
 class TraceView(APIView):
     """The full history of the unit or lot a trace code names."""
 
+    policy_resource = "quality.trace"
+
     @extend_schema(parameters=[ITEM_PARAM], responses=OpenApiTypes.OBJECT)
     def get(self, request, code: str):
         item = request.query_params.get("item") or None
@@ -291,6 +292,8 @@ class TraceView(APIView):
 class WhereUsedView(APIView):
     """Which orders consumed a lot, and which units and lots they made, up to end items."""
 
+    policy_resource = "quality.trace"
+
     @extend_schema(parameters=[ITEM_PARAM], responses=OpenApiTypes.OBJECT)
     def get(self, request, lot_code: str):
         try:
@@ -306,7 +309,8 @@ class WhereUsedView(APIView):
 class TraceCodeView(APIView):
     """An order's trace codes; issue the next ones (labels printed before production)."""
 
-    permission_classes = [roles_may_write(*TRACE_CODE_ISSUERS)]
+    policy_resource = "quality.tracecode"
+    policy_actions = {"POST": "issue"}
 
     @extend_schema(
         parameters=[OpenApiParameter("order", str, required=True, description="Order number")],
@@ -368,6 +372,8 @@ def _report_filter(request) -> ReportFilter:
 class ParetoView(APIView):
     """Failed inspections by defect code or by operation: count, share, cumulative %."""
 
+    policy_resource = "quality.report"
+
     @extend_schema(
         parameters=[
             OpenApiParameter("by", str, enum=["defect", "operation"], description="default defect"),
@@ -387,6 +393,8 @@ class ParetoView(APIView):
 class YieldView(APIView):
     """First-pass yield per operation and per line (RTY and simple ratio)."""
 
+    policy_resource = "quality.report"
+
     @extend_schema(parameters=FILTER_PARAMETERS, responses=serializers.YieldReportSerializer)
     def get(self, request):
         return Response(
@@ -396,6 +404,8 @@ class YieldView(APIView):
 
 class TrendView(APIView):
     """Defect rate and first-pass yield per day or week."""
+
+    policy_resource = "quality.report"
 
     @extend_schema(
         parameters=[
@@ -412,6 +422,8 @@ class TrendView(APIView):
 
 class OrderQualityView(APIView):
     """Every unit and lot of an order with its inspections, dispositions and a summary."""
+
+    policy_resource = "quality.report"
 
     @extend_schema(responses=serializers.OrderQualitySerializer)
     def get(self, request, number: str):

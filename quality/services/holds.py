@@ -40,7 +40,7 @@ from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
-from core.roles import Role, user_has_role
+from core.policy import may
 from execution.models import AlertType, ProductionEvent, Severity, Task, WorkAlert
 from execution.services.alerts import alert_raise, alert_resolve
 from planning.models import RoutingStep
@@ -207,7 +207,7 @@ def hold_place(
 
 def hold_release(*, hold: QualityHold, reason: str, by) -> QualityHold:
     """Release a hold: only a quality supervisor, and only with a reason."""
-    if not user_has_role(by, Role.QUALITY_SUPERVISOR):
+    if not may(by, "quality.qualityhold", "release"):
         raise PermissionDenied("Only a quality supervisor may release a quality hold.")
     reason = (reason or "").strip()
     if not reason:

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from core.audit import audit_record
 from core.events import emit
-from core.roles import Role, user_has_role
+from core.policy import may
 from planning.models import RoutingStep
 from planning.services.routings import routing_step_inspection_plan_set
 
@@ -53,7 +53,7 @@ def _characteristics_build(plan: InspectionPlan, specs: list[dict]) -> list[Char
 
 
 def _check_plan_editor(by) -> None:
-    if by is not None and not user_has_role(by, Role.QUALITY_SUPERVISOR):
+    if by is not None and not may(by, "quality.inspectionplan", "new_version"):
         raise PermissionDenied("Only a quality supervisor may change inspection plans.")
 
 

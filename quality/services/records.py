@@ -21,7 +21,8 @@ from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
 from core.parsing import instant_parse
-from core.roles import Role, user_has_role
+from core.policy import may
+from core.roles import Role
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import MaterialLot, SerialUnit
 
@@ -43,7 +44,7 @@ ORDER_TAKES_INSPECTIONS = (
 
 
 def _check_recorder(by) -> None:
-    if getattr(by, "is_authenticated", False) and not user_has_role(by, *RECORD_ROLES):
+    if getattr(by, "is_authenticated", False) and not may(by, "quality.inspectionrecord", "add"):
         raise PermissionDenied("Only inspectors, operators and supervisors enter inspections.")
 
 
@@ -299,9 +300,9 @@ def disposition_record(
         )
     authenticated = getattr(by, "is_authenticated", False)
     if decision == Disposition.Decision.USE_AS_IS:
-        if not authenticated or not user_has_role(by, Role.QUALITY_SUPERVISOR):
+        if not authenticated or not may(by, "quality.inspectionrecord", "use_as_is"):
             raise PermissionDenied("Only a quality supervisor may approve use as is.")
-    elif authenticated and not user_has_role(by, *DISPOSITION_ROLES):
+    elif authenticated and not may(by, "quality.inspectionrecord", "disposition"):
         raise PermissionDenied("Only inspectors and supervisors decide dispositions.")
     with transaction.atomic():
         locked = InspectionRecord.objects.select_for_update().get(pk=record.pk)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import uuid4
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
@@ -28,8 +27,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
-from core.roles import Role, user_has_role
-from core.views_helpers import error_text, htmx_render, role_required
+from core.policy import can
+from core.views_helpers import error_text, htmx_render, policy_required
 from execution.models import Task
 
 from ..models import (
@@ -43,8 +42,6 @@ from ..selectors.holds import hold_message
 from ..selectors.inspections import plan_for_operation
 from ..services.holds import hold_release
 from ..services.records import (
-    DISPOSITION_ROLES,
-    RECORD_ROLES,
     disposition_record,
     inspection_record,
 )
@@ -134,7 +131,7 @@ def _inspectable_tasks(plans: ActivePlans) -> list[Task]:
     return tasks
 
 
-@role_required(*RECORD_ROLES)
+@policy_required("quality.inspect.view")
 @require_GET
 def inspect(request):
     plans = _active_plans()
@@ -226,21 +223,21 @@ def _entry_context(request, task: Task, plan: InspectionPlan, posted=None, **ext
         "posted_code": posted.get("code", ""),
         "gauge": machine.code if machine else "",
         "records": records,
-        "may_dispose": user_has_role(user, *DISPOSITION_ROLES),
-        "may_use_as_is": user_has_role(user, Role.QUALITY_SUPERVISOR),
+        "may_dispose": can(user, "quality.inspectionrecord.disposition"),
+        "may_use_as_is": can(user, "quality.inspectionrecord.use_as_is"),
         "serial": task.order.item.tracking == "serial",
         **extra,
     }
 
 
-@role_required(*RECORD_ROLES)
+@policy_required("quality.inspect.view")
 @require_GET
 def inspect_task(request, pk: int):
     task, plan = _task_or_404(pk)
     return render(request, "quality/inspect_task.html", _entry_context(request, task, plan))
 
 
-@role_required(*RECORD_ROLES)
+@policy_required("quality.inspectionrecord.add")
 @require_POST
 def inspect_record(request, pk: int):
     task, plan = _task_or_404(pk)
@@ -283,7 +280,7 @@ def inspect_record(request, pk: int):
     return render(request, template, context, status=status_code)
 
 
-@role_required(*DISPOSITION_ROLES)
+@policy_required("quality.inspectionrecord.disposition")
 @require_POST
 def inspect_disposition(request, pk: int):
     record = get_object_or_404(InspectionRecord.objects.select_related("operation"), pk=pk)
@@ -331,12 +328,12 @@ def _holds_context(request, **extra) -> dict:
         hold.message = hold_message(hold)
     return {
         "holds": holds,
-        "may_release": user_has_role(request.user, Role.QUALITY_SUPERVISOR),
+        "may_release": can(request.user, "quality.qualityhold.release"),
         **extra,
     }
 
 
-@login_required
+@policy_required("quality.qualityhold.view")
 @require_GET
 def holds(request):
     return htmx_render(
@@ -347,7 +344,7 @@ def holds(request):
     )
 
 
-@login_required
+@policy_required("quality.qualityhold.release")
 @require_POST
 def hold_release_view(request, pk: int):
     hold = get_object_or_404(QualityHold, pk=pk)

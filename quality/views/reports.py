@@ -7,14 +7,13 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from core.formatting import csv_text, quantity_format
-from core.views_helpers import htmx_render
+from core.views_helpers import htmx_render, policy_required
 from planning.models import ProductionOrder
 from resources.models import Item, WorkCenter
 from resources.selectors.calendar import plant_time_zone
@@ -314,7 +313,7 @@ def _section_context(slug: str, f: ReportFilter, data: QualityReports | None = N
     return {"slug": slug, "title": title, "points": points, "charts": trend_charts(points)}
 
 
-@login_required
+@policy_required("quality.report.view")
 def reports(request):
     """All reports on one page for one filter."""
     f, errors = _parse(request)
@@ -339,7 +338,7 @@ def reports(request):
     )
 
 
-@login_required
+@policy_required("quality.report.view")
 def report(request, slug: str):
     """One report: its page, its HTMX partial, or its CSV."""
     if slug not in REPORTS:
@@ -427,7 +426,7 @@ def _order_rows(report: OrderQualityReport, tz):
             ]
 
 
-@login_required
+@policy_required("quality.report.view")
 def order_report_find(request):
     number = (request.GET.get("order") or "").strip()
     if ProductionOrder.objects.filter(number=number).exists():
@@ -440,7 +439,7 @@ def order_report_find(request):
     )
 
 
-@login_required
+@policy_required("quality.report.view")
 def order_report(request, number: str):
     """Every unit and lot of an order with its inspections and dispositions; or the CSV."""
     order = ProductionOrder.objects.select_related("item").filter(number=number).first()

@@ -10,7 +10,6 @@
 from uuid import uuid4
 
 import segno
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,21 +17,19 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import StateConflict
-from core.roles import user_has_role
-from core.views_helpers import htmx_render, role_required
+from core.policy import can
+from core.views_helpers import htmx_render, policy_required
 from planning.models import ProductionOrder
 
 from ..models import TraceCode
 from ..selectors.genealogy import TraceAmbiguous, TraceNotFound, genealogy, where_used
 from ..services.trace import (
     MAX_BATCH,
-    TRACE_CODE_ISSUERS,
     trace_codes_issue_for_order,
     trace_codes_mark_printed,
     trace_lookup,
 )
 
-ISSUERS = TRACE_CODE_ISSUERS
 WHERE_USED_SHOWN = 500  # end items listed on the page; the count covers all of them
 SHEET_SIZE = 100  # labels per printed sheet page
 PRINTED_LIMIT = 1000  # codes noted as printed in one request
@@ -43,7 +40,7 @@ def qr_svg(code: str, scale: int = 4) -> str:
     return mark_safe(segno.make_qr(code, error="m").svg_inline(scale=scale, omitsize=True))  # noqa: S308
 
 
-@login_required
+@policy_required("quality.trace.view")
 @require_GET
 def trace(request):
     code = (request.GET.get("code") or "").strip()
@@ -79,7 +76,7 @@ def _label_context(tc: TraceCode) -> dict:
     return {"tc": tc, "qr": qr_svg(tc.code)}
 
 
-@login_required
+@policy_required("quality.tracecode.view")
 @require_GET
 def label(request, code: str):
     tc = TraceCode.objects.select_related("item", "order", "unit", "lot").filter(code=code).first()
@@ -112,7 +109,7 @@ def _sheet(request, order, *, error: str = "", status: int = 200):
             "pages": pages,
             "first": first + 1,
             "last": first + len(labels),
-            "may_issue": user_has_role(request.user, *ISSUERS),
+            "may_issue": can(request.user, "quality.tracecode.issue"),
             "request_id": uuid4().hex,
             "max_batch": MAX_BATCH,
             "error": error,
@@ -121,7 +118,7 @@ def _sheet(request, order, *, error: str = "", status: int = 200):
     )
 
 
-@login_required
+@policy_required("quality.tracecode.view")
 @require_GET
 def label_sheet(request, number: str):
     order = ProductionOrder.objects.select_related("item").filter(number=number).first()
@@ -131,7 +128,7 @@ def label_sheet(request, number: str):
 
 
 @require_POST
-@role_required(*ISSUERS)
+@policy_required("quality.tracecode.issue")
 def label_sheet_issue(request, number: str):
     order = ProductionOrder.objects.select_related("item").filter(number=number).first()
     if order is None:
@@ -150,7 +147,7 @@ def label_sheet_issue(request, number: str):
     return redirect("quality:label_sheet", number=order.number)
 
 
-@login_required
+@policy_required("quality.tracecode.view")
 @require_POST
 def labels_printed(request):
     """Called by the print button: the first print of each label is noted (printed_at)."""

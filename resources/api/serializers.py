@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.api import CleanModelSerializer
+from core.api import CleanModelSerializer, PolicyFieldsMixin
 
 from ..models import (
     Area,
@@ -29,7 +29,10 @@ class AreaSerializer(CleanModelSerializer):
         fields = ["id", "code", "name", "site"]
 
 
-class WorkCenterSerializer(CleanModelSerializer):
+class WorkCenterSerializer(PolicyFieldsMixin, CleanModelSerializer):
+    # Rates are money: only for the roles that read costs (core/policy.py).
+    policy_fields = {"costing.cost.view": ("labour_rate_per_hour", "machine_rate_per_hour")}
+
     area = serializers.SlugRelatedField(slug_field="code", queryset=Area.objects.all())
 
     class Meta:
@@ -65,7 +68,9 @@ class EquipmentSerializer(CleanModelSerializer):
         ]
 
 
-class ItemSerializer(CleanModelSerializer):
+class ItemSerializer(PolicyFieldsMixin, CleanModelSerializer):
+    policy_fields = {"costing.cost.view": ("standard_cost",)}
+
     class Meta:
         model = Item
         fields = [

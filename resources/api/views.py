@@ -25,44 +25,52 @@ from . import serializers
 
 
 class SiteViewSet(viewsets.ModelViewSet):
+    policy_resource = "resources.site"
     queryset = Site.objects.all()
     serializer_class = serializers.SiteSerializer
 
 
 class AreaViewSet(viewsets.ModelViewSet):
+    policy_resource = "resources.area"
     queryset = Area.objects.select_related("site")
     serializer_class = serializers.AreaSerializer
 
 
 class WorkCenterViewSet(viewsets.ModelViewSet):
+    policy_resource = "resources.workcenter"
     queryset = WorkCenter.objects.select_related("area")
     serializer_class = serializers.WorkCenterSerializer
     filterset_class = WorkCenterFilterSet
 
 
 class EquipmentViewSet(viewsets.ModelViewSet):
+    policy_resource = "resources.equipment"
     queryset = Equipment.objects.select_related("work_center", "backup_equipment")
     serializer_class = serializers.EquipmentSerializer
     filterset_class = EquipmentFilterSet
 
 
 class ItemViewSet(viewsets.ModelViewSet):
+    policy_resource = "resources.item"
     queryset = Item.objects.all()
     serializer_class = serializers.ItemSerializer
     filterset_class = ItemFilterSet
 
 
 class StockLocationViewSet(viewsets.ModelViewSet):
+    policy_resource = "resources.stocklocation"
     queryset = StockLocation.objects.select_related("site")
     serializer_class = serializers.StockLocationSerializer
 
 
 class MaterialLotViewSet(viewsets.ModelViewSet):
+    policy_resource = "resources.materiallot"
     queryset = MaterialLot.objects.select_related("item")
     serializer_class = serializers.MaterialLotSerializer
 
 
 class StockBalanceViewSet(viewsets.ReadOnlyModelViewSet):
+    policy_resource = "resources.stockbalance"
     queryset = StockBalance.objects.select_related("item", "location", "lot").filter(on_hand__gt=0)
     serializer_class = serializers.StockBalanceSerializer
     filterset_class = StockBalanceFilterSet
@@ -71,6 +79,7 @@ class StockBalanceViewSet(viewsets.ReadOnlyModelViewSet):
 class StockMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The stock ledger: read it, append to it. No update or delete (append-only)."""
 
+    policy_resource = "resources.stockmove"
     queryset = StockMove.objects.select_related("item", "location", "lot")
     serializer_class = serializers.StockMoveSerializer
     filterset_class = StockMoveFilterSet

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from core.auth import LockoutBackend
 from core.models import ApiToken
-from core.roles import roles_ensure
+from core.roles import Role, roles_ensure
 from core.tokens import api_token_issue, service_account_create
 from tests.factories import UserFactory
 
@@ -43,7 +43,7 @@ def assert_locked_page(response):
 
 
 def test_failed_logins_lock_out_and_the_right_password_waits_for_the_cool_off(limits, pinned_now):
-    UserFactory(username="lisi")
+    UserFactory(username="lisi", roles=[Role.OPERATOR])
     client = Client()
     for _ in range(4):
         refused = login(client, "lisi", "wrong")
@@ -54,7 +54,7 @@ def test_failed_logins_lock_out_and_the_right_password_waits_for_the_cool_off(li
     assert "_auth_user_id" not in client.session
     # Another address, or another account from this one, is not locked.
     assert login(Client(), "lisi", PASSWORD, address="10.0.0.8").status_code == 302
-    UserFactory(username="wangwu")
+    UserFactory(username="wangwu", roles=[Role.OPERATOR])
     assert login(Client(), "wangwu", PASSWORD).status_code == 302
     # After the cool-off the right password works at once, and resets the count.
     pinned_now.shift(timedelta(minutes=14))
@@ -65,7 +65,7 @@ def test_failed_logins_lock_out_and_the_right_password_waits_for_the_cool_off(li
 
 
 def test_an_administrator_unlocks_at_once_and_sees_attempts_and_lockouts(limits):
-    UserFactory(username="lisi")
+    UserFactory(username="lisi", roles=[Role.OPERATOR])
     for _ in range(5):
         login(Client(), "lisi", "wrong")
     assert_locked_page(login(Client(), "lisi", PASSWORD))
@@ -123,7 +123,7 @@ def assert_api_locked(response):
 
 def test_basic_auth_in_development_is_locked_out_like_the_login_page(limits, pinned_now):
     limits.API_BASIC_AUTH = True
-    UserFactory(username="lisi")
+    UserFactory(username="lisi", roles=[Role.OPERATOR])
     client = APIClient(REMOTE_ADDR="10.0.0.5")
     for _ in range(4):
         client.credentials(HTTP_AUTHORIZATION="Basic bGlzaTp3cm9uZw==")  # lisi:wrong

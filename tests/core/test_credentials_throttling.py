@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.models import ApiToken
-from core.roles import roles_ensure
+from core.roles import Role, roles_ensure
 from core.throttling import ClientRateThrottle
 from core.tokens import api_token_issue, service_account_create
 from tests.factories import UserFactory
@@ -38,7 +38,7 @@ def assert_throttled(response, within: int):
 
 
 def test_a_flood_by_a_person_answers_429_with_retry_after(rates, pinned_now):
-    person = UserFactory(username="lisi")
+    person = UserFactory(username="lisi", roles=[Role.OPERATOR])
     client = APIClient()
     client.force_authenticate(person)
     answers = flood(client, LIST, 7)
@@ -47,7 +47,7 @@ def test_a_flood_by_a_person_answers_429_with_retry_after(rates, pinned_now):
     assert_throttled(answers[6], within=60)
     # Another person has a budget of their own; after the minute the first one has again.
     other = APIClient()
-    other.force_authenticate(UserFactory(username="wangwu"))
+    other.force_authenticate(UserFactory(username="wangwu", roles=[Role.OPERATOR]))
     assert other.get(LIST).status_code == 200
     pinned_now.shift(timedelta(seconds=61))
     assert client.get(LIST).status_code == 200
@@ -95,7 +95,7 @@ def test_rates_are_off_when_not_set_and_an_unreachable_cache_lets_requests_in(
     settings, monkeypatch
 ):
     client = APIClient()
-    client.force_authenticate(UserFactory(username="lisi"))
+    client.force_authenticate(UserFactory(username="lisi", roles=[Role.OPERATOR]))
     assert {r.status_code for r in flood(client, LIST, 10)} == {200}  # the suite's default
     settings.API_THROTTLE_RATES = {"anon": None, "user": "1/min", "token": None}
 

@@ -105,7 +105,7 @@ def test_missing_and_wrong_credentials_answer_401_with_a_challenge(account, admi
 
 
 def test_a_signed_in_session_still_reaches_the_api_and_a_stale_one_gets_401(account):
-    person = UserFactory(username="planner1")
+    person = UserFactory(username="planner1", roles=[Role.PLANNER])
     client = Client()
     client.force_login(person)
     assert client.get(LIST).status_code == 200

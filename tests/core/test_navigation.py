@@ -30,6 +30,7 @@ def bar(username: str) -> tuple[Client, list[tuple[str, str]]]:
         ("fengjie", ["Inspect", "Holds", "Quality", "Exceptions", "Board"], ["Terminal", "Orders"]),
         ("qianyi", ["Orders", "MRP", "Exceptions", "Quality", "Board"], ["Terminal", "Admin"]),
         ("wujiu", ["Orders", "Exceptions", "API"], ["Terminal", "Supervisor", "Inspect"]),
+        ("chenmo", ["Exceptions", "Admin", "API"], ["Orders", "Terminal", "MRP", "Board"]),
         ("admin", ["Orders", "Terminal", "Supervisor", "Inspect", "MRP", "Admin", "API"], []),
     ],
 )

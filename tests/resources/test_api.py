@@ -3,6 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from core.roles import Role
 from resources.models import Item, StockMove
 from tests.errors import error_fields
 from tests.factories import EquipmentFactory, ItemFactory, LocationFactory, UserFactory
@@ -13,7 +14,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def api():
     client = APIClient()
-    client.force_authenticate(UserFactory(username="integrator"))
+    client.force_authenticate(
+        UserFactory(
+            username="integrator",
+            roles=[Role.PLANNER, Role.MAINTENANCE, Role.SUPPLY_CHAIN_DIRECTOR],
+        )
+    )
     return client
 
 
