@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('resources', '0004_poline_lot_code'),
+        ("resources", "0004_poline_lot_code"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='workcenter',
-            name='service_accounts',
-            field=models.ManyToManyField(blank=True, help_text="Service accounts (machines, gateways) that report events on this work center's tasks.", limit_choices_to={'groups__name': 'integration'}, related_name='service_work_centers', to=settings.AUTH_USER_MODEL),
+            model_name="workcenter",
+            name="service_accounts",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Service accounts (machines, gateways) that report events on this work center's tasks.",
+                limit_choices_to={"groups__name": "integration"},
+                related_name="service_work_centers",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
