@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from core.api_views import AuditEntryListView
+
 urlpatterns = [
     path("", include("resources.api.urls")),
     path("", include("planning.api.urls")),
@@ -9,4 +11,5 @@ urlpatterns = [
     path("quality/", include("quality.api.urls")),
     path("costing/", include("costing.api.urls")),
     path("devices/", include("devices.api.urls")),
+    path("audit/", AuditEntryListView.as_view(), name="audit-list"),
 ]

@@ -65,6 +65,10 @@ INSTALLED_APPS = [
     # why); its own unused APIKey table comes with the app and is kept out of the admin.
     "rest_framework_api_key",
     "axes",  # login lockout after repeated failures (docs/security.md)
+    # Field-level audit history (core/history.py, docs/audit.md). django-simple-history
+    # rather than django-pghistory: pghistory's triggers need PostgreSQL, and the embedded
+    # default and the tests run on SQLite; simple-history works from model signals on both.
+    "simple_history",
     "core",
     "resources",
     "planning",
@@ -84,6 +88,9 @@ MIDDLEWARE = [
     "core.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Holds the request for the audit history's actor and origin (core/history.py); the API's
+    # token or session user reaches it too, DRF writing its user back onto this request.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -11,6 +11,7 @@ from core.policy import admin_site_permission
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("audit/", core_views.audit, name="audit"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
 from django.urls import reverse
@@ -249,3 +251,35 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in tokens:
             api_token_revoke(token=token, revoked_by=request.user)
         self.message_user(request, f"{len(tokens)} token(s) revoked.", messages.SUCCESS)
+
+
+# People's accounts are deactivated, never deleted: their name stays on everything they did
+# (the audit trail keeps a copy of it too, and records point at users with PROTECT or
+# SET_NULL). The admin offers "Deactivate" instead of delete.
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PersonAdmin(UserAdmin):
+    """People's accounts: deactivate someone who leaves; an account is never deleted."""
+
+    actions = ["deactivate"]
+    list_display = (*UserAdmin.list_display, "is_active")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Deactivate the selected accounts", permissions=["change"])
+    def deactivate(self, request, queryset):
+        people = list(queryset.filter(is_active=True).exclude(pk=request.user.pk))
+        for person in people:
+            person.is_active = False
+            person.save(update_fields=["is_active"])
+        skipped = (
+            " Your own account was left active."
+            if queryset.filter(pk=request.user.pk).exists()
+            else ""
+        )
+        self.message_user(
+            request, f"{len(people)} account(s) deactivated.{skipped}", messages.SUCCESS
+        )

@@ -9,6 +9,14 @@ class CoreConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from .auth import session_idle_start
+        from .history import history_signals_connect, task_origin_connect
+        from .navigation import nav_register
+        from .roles import Role
 
         # Each session's idle limit is the signed-in person's role's (core.middleware).
         user_logged_in.connect(session_idle_start, dispatch_uid="core.session_idle_start")
+        # Field-level history: the actor's name and origin on each row, one audit entry each.
+        history_signals_connect()
+        task_origin_connect()
+        # The audit trail's readers: administrators and the plant manager (core.audit).
+        nav_register(label="Audit", url_name="audit", roles=(Role.PLANT_MANAGER,), position=170)

@@ -4,8 +4,10 @@ notifications, service accounts and their API tokens."""
 from django.conf import settings
 from django.contrib.auth.models import User, UserManager
 from django.db import models
+from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
 
+from .history import history_register
 from .roles import Role
 
 
@@ -34,16 +36,33 @@ class OutboxEvent(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who did what to which record, and when; append-only."""
+    """Who did what to which record, and when; append-only. A service's action
+    (`stock.move`, `production_order.release`) or a record's field-level change (`create`,
+    `update`, `delete`, with before and after values; core.history)."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Accounts are deactivated, never deleted; the username copy keeps the name regardless.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_username = models.CharField(max_length=150, blank=True, db_index=True)
+    origin = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Where the change came from: page, api, admin, task:<name>, command:<name>, "
+        "system.",
     )
     action = models.CharField(max_length=100)
     object_type = models.CharField(max_length=100)
     object_id = models.CharField(max_length=64)
+    object_label = models.CharField(max_length=200, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    changes = models.JSONField(
+        default=list, blank=True, help_text="[{field, before, after}] of a record's change."
+    )
+    history_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The record's snapshot in its history table."
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -198,3 +217,12 @@ class Signature(models.Model):
     @property
     def short_hash(self) -> str:
         return self.signature_hash[:12]
+
+
+# Field-level history of people's accounts (core.history): roles (groups), active, staff; not
+# the password hash, and no entry for a sign-in's `last_login`. Saves through the
+# ServiceAccount proxy are audited by core.tokens' own entries.
+history_register(
+    User, app="core", excluded_fields=["password", "last_login"], m2m_fields=["groups"]
+)
+history_register(ApiToken, excluded_fields=["hashed_key"])

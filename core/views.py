@@ -1,5 +1,8 @@
 import logging
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import Error as DatabaseDriverError
 from django.db import connection, transaction
 from django.db.models import Min
@@ -7,9 +10,12 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from .audit import audit_entries, audit_model_choices, audit_readable, changes_labelled, model_label
 from .events import MAX_ATTEMPTS
+from .filtersets import AuditEntryFilterSet
 from .models import OutboxEvent
 from .roles import Role
+from .views_helpers import htmx_render, whole_number
 
 
 def home(request):
@@ -72,4 +78,43 @@ def healthz(request):
             "database": "ok",
             "outbox": {"pending": count, "oldest_pending_seconds": age, "failed": failed},
         }
+    )
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+def audit_page_check(user) -> None:
+    """The audit page's one check: the trail's readers (core.audit.audit_readable)."""
+    if not audit_readable(user):
+        raise PermissionDenied(
+            "Only administrators and the plant manager may read the audit trail."
+        )
+
+
+@login_required
+def audit(request):
+    """The audit trail: who changed which record, when and from where, with each field's
+    value before and after; filtered by model, record, actor and days, 50 to a page."""
+    audit_page_check(request.user)
+    filterset = AuditEntryFilterSet(request.GET, queryset=audit_entries())
+    entries = filterset.qs if filterset.is_valid() else audit_entries().none()
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(whole_number(request.GET.get("page")) or 1)
+    rows = [
+        {"entry": e, "model": model_label(e.object_type), "changes": changes_labelled(e)}
+        for e in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return htmx_render(
+        request,
+        "core/audit.html",
+        "core/partials/audit_table.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "rows": rows,
+            "models": audit_model_choices(),
+            "query": query.urlencode(),
+        },
     )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from core.history import history_register
 from core.roles import Role
 from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition
 from resources.models import (
@@ -685,3 +686,15 @@ class AlertStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id} {self.kind} {self.at:%H:%M}"
+
+
+# Field-level history (exception rules, exceptions, material issues and their approvals,
+# labour, held events' approvals): core/history.py; what is left out and why: docs/audit.md.
+history_register(
+    AlertRule,
+    WorkAlert,
+    MaterialIssue,
+    IssueApproval,
+    LabourBooking,
+    EventApproval,
+)

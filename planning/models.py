@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from core.history import history_register
 from resources.models import QTY, Equipment, Item, Skill, SkillLevel, WorkCenter
 
 
@@ -732,3 +733,18 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+# Field-level history (BOMs, routings, demand, orders and requisitions): core/history.py; what is
+# left out and why: docs/audit.md.
+history_register(
+    Bom,
+    BomLine,
+    Routing,
+    RoutingStep,
+    SalesOrder,
+    Forecast,
+    MpsEntry,
+    ProductionOrder,
+    PurchaseRequisition,
+)

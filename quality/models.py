@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from core.history import history_register
 from execution.models import Task, WorkAlert
 from planning.models import OrderOperation, ProductionOrder, RoutingStep
 from resources.models import QTY, Equipment, Item, MaterialLot, SerialUnit, WorkCenter
@@ -423,3 +424,16 @@ class QualityHold(models.Model):
 
     def __str__(self) -> str:
         return f"Hold {self.routing_step} @ {self.work_center} ({self.status})"
+
+
+# Field-level history (inspection plans, defect rules, inspection records and decisions): core/history.py; what is
+# left out and why: docs/audit.md.
+history_register(
+    InspectionPlan,
+    Characteristic,
+    DefectCode,
+    DefectRateRule,
+    InspectionRecord,
+    Disposition,
+    QualityHold,
+)

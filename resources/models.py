@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from core.history import history_register
+
 from .engines.calendar import shift_length_minutes
 
 QTY = {"max_digits": 18, "decimal_places": 4}
@@ -592,3 +594,28 @@ class ShiftAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operator} → {self.shift} from {self.valid_from}"
+
+
+# Field-level history (master data, stock (ledger, balances, lots, units) and purchasing): core/history.py; what is
+# left out and why: docs/audit.md.
+history_register(
+    Site,
+    Area,
+    WorkCenter,
+    Equipment,
+    ShiftPattern,
+    Holiday,
+    MaintenanceWindow,
+    Item,
+    StockLocation,
+    MaterialLot,
+    SerialUnit,
+    StockMove,
+    StockBalance,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Skill,
+    Operator,
+    OperatorSkill,
+    ShiftAssignment,
+)

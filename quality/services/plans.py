@@ -11,6 +11,7 @@ from django.db import transaction
 
 from core.audit import audit_record
 from core.events import emit
+from core.history import history_bulk_create
 from core.policy import may
 from planning.models import RoutingStep
 from planning.services.routings import routing_step_inspection_plan_set
@@ -86,7 +87,7 @@ def inspection_plan_create(
         )
         plan.full_clean()
         plan.save()
-        Characteristic.objects.bulk_create(_characteristics_build(plan, characteristics))
+        history_bulk_create(Characteristic, _characteristics_build(plan, characteristics))
         routing_step_inspection_plan_set(routing_step=routing_step, code=code)
         audit_record(actor=by, action="inspection_plan.create", obj=plan)
         emit("quality.plan.created", {"plan_id": plan.pk, "code": code, "version": 1})
@@ -136,13 +137,16 @@ def inspection_plan_new_version(
                 for c in base.characteristics.all()
             ]
         chars = _characteristics_build(new, characteristics)
-        InspectionPlan.objects.filter(routing_step_id=base.routing_step_id, active=True).update(
-            active=False
-        )
+        # One save each (not a bulk update), so each retired version's history shows it.
+        for retired in InspectionPlan.objects.filter(
+            routing_step_id=base.routing_step_id, active=True
+        ):
+            retired.active = False
+            retired.save(update_fields=["active"])
         new.save()
         for char in chars:
             char.plan = new
-        Characteristic.objects.bulk_create(chars)
+        history_bulk_create(Characteristic, chars)
         audit_record(
             actor=by,
             action="inspection_plan.new_version",

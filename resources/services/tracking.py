@@ -5,6 +5,8 @@ serial or lot at the order's first operation, a scanned receipt label, a batch o
 codes issued for an order — and those apps create them through here.
 """
 
+from core.history import history_bulk_create
+
 from ..models import Item, MaterialLot, SerialUnit
 
 
@@ -21,11 +23,11 @@ def material_lot_obtain(*, item: Item, code: str) -> MaterialLot:
 
 def serial_units_create(*, units: list[SerialUnit]) -> list[SerialUnit]:
     """Insert new units in one statement (their serials are known to be free); returns
-    them with their ids."""
-    return SerialUnit.objects.bulk_create(units)
+    them with their ids; each gets its history row and audit entry."""
+    return history_bulk_create(SerialUnit, units)
 
 
 def material_lots_create(*, lots: list[MaterialLot]) -> list[MaterialLot]:
     """Insert new lots in one statement (their codes are known to be free); returns them
-    with their ids."""
-    return MaterialLot.objects.bulk_create(lots)
+    with their ids; each gets its history row and audit entry."""
+    return history_bulk_create(MaterialLot, lots)

@@ -1,0 +1,63 @@
+"""The API's views of core: the audit trail, `GET /api/v1/audit/`."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.permissions import BasePermission
+
+from .audit import AUDIT_RESOURCE, audit_entries, audit_readable
+from .filtersets import AuditEntryFilterSet
+from .models import AuditEntry
+
+
+class AuditReadable(BasePermission):
+    message = "Only administrators and the plant manager may read the audit trail."
+
+    def has_permission(self, request, view):
+        return audit_readable(request.user)
+
+
+class ChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(
+        source="actor_username", help_text="Username of who did it; empty for the system."
+    )
+    model = serializers.CharField(source="object_type")
+    object = serializers.CharField(source="object_id")
+    changes = ChangeSerializer(many=True, help_text="Before and after of each changed field.")
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "origin",
+            "action",
+            "model",
+            "object",
+            "object_label",
+            "changes",
+            "data",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema(
+    summary="The audit trail",
+    description="Field-level changes (before and after, actor, time, origin) of master data, "
+    "rules, stock and quality and decision records, and the services' actions, newest "
+    "first. Administrators and the plant manager only (docs/audit.md).",
+)
+class AuditEntryListView(generics.ListAPIView):
+    policy_resource = AUDIT_RESOURCE
+    permission_classes = [AuditReadable]
+    serializer_class = AuditEntrySerializer
+    filterset_class = AuditEntryFilterSet
+
+    def get_queryset(self):
+        return audit_entries()
