@@ -11,7 +11,7 @@ from core.policy import admin_site_permission
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("audit/", core_views.audit, name="audit"),
+    path("", include("core.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -19,4 +19,6 @@ class CoreConfig(AppConfig):
         history_signals_connect()
         task_origin_connect()
         # The audit trail's readers: administrators and the plant manager (core.audit).
-        nav_register(label="Audit", url_name="audit", roles=(Role.PLANT_MANAGER,), position=170)
+        nav_register(
+            label="Audit", url_name="core:audit", roles=(Role.PLANT_MANAGER,), position=170
+        )

@@ -5,6 +5,7 @@ import contextlib
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.text import capfirst
 
 from .history import origin_current, record_label
 from .models import AuditEntry
@@ -77,7 +78,7 @@ def changes_labelled(entry: AuditEntry) -> list[dict]:
         label = name
         if model is not None:
             with contextlib.suppress(FieldDoesNotExist):
-                label = str(model._meta.get_field(name).verbose_name)
+                label = capfirst(str(model._meta.get_field(name).verbose_name))
         rows.append({**change, "label": label})
     return rows
 

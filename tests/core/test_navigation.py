@@ -80,6 +80,7 @@ def test_the_bar_is_built_from_what_each_app_declares():
         "Supervisor",
         "Board",
         "Import",
+        "Audit",
     ]
     # Each entry is declared by the app whose page it is; core names no app's page.
     for entry in declared:
