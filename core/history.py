@@ -110,6 +110,34 @@ class AuditedHistory(HistoricalRecords):
             return
         super().post_save(instance, created, using=using, **kwargs)
 
+    def create_historical_record(self, instance, history_type, using=None):
+        if history_type == "~":
+            # The last snapshot: a save that changes nothing (loading the demo again, an
+            # `update_or_create` that finds its values) leaves no row; else it is the
+            # "before" of the audit entry (core.history._history_entry_write).
+            manager = getattr(instance, self.manager_name)
+            previous = manager.order_by("-history_date", "-history_id").first()
+            if previous is not None and self._same(instance, previous):
+                return
+            instance._history_previous = previous
+        try:
+            super().create_historical_record(instance, history_type, using=using)
+        finally:
+            instance.__dict__.pop("_history_previous", None)
+
+    def _same(self, instance, previous) -> bool:
+        if previous.history_type == "-":
+            return False
+        for field in self.fields_included(instance):
+            now = field_plain(field, getattr(instance, field.attname))
+            if now != field_plain(field, getattr(previous, field.attname)):
+                return False
+        for field in self.get_m2m_fields_from_model(type(instance)):
+            current = sorted(getattr(instance, field.name).values_list("pk", flat=True))
+            if current != _m2m_ids(previous, field):
+                return False
+        return True
+
 
 def history_register(*model_classes: type[models.Model], **options) -> None:
     """Give each model a field-level history (`Model.history`), kept in its own app."""
@@ -232,7 +260,9 @@ def _history_actor_fill(sender, history_instance, history_user, **kwargs) -> Non
 def _history_entry_write(sender, instance, history_instance, history_user, **kwargs) -> None:
     if not isinstance(history_instance, HistoryActor):
         return
-    previous = history_instance.prev_record if history_instance.history_type == "~" else None
+    previous = None
+    if history_instance.history_type == "~":
+        previous = getattr(instance, "_history_previous", None)
     changes = changes_compute(history_instance, previous)
     if history_instance.history_type == "~" and not changes:
         return  # saved without a change: the snapshot stays, the audit has nothing to show

@@ -161,9 +161,10 @@ def load(*, logins: list) -> str:
                 "rated_rate": Decimal(rate),
             },
         )[0]
-    # The two machining centers back each other up.
-    Equipment.objects.filter(code="CNC-01").update(backup_equipment=equipment["CNC-02"])
-    Equipment.objects.filter(code="CNC-02").update(backup_equipment=equipment["CNC-01"])
+    # The two machining centers back each other up (saved one by one: the history sees it).
+    for code, backup in (("CNC-01", "CNC-02"), ("CNC-02", "CNC-01")):
+        equipment[code].backup_equipment = equipment[backup]
+        equipment[code].save(update_fields=["backup_equipment"])
 
     for day, name in ((date(2026, 10, 1), "National Day"), (date(2027, 1, 1), "New Year's Day")):
         Holiday.objects.get_or_create(site=site, date=day, defaults={"name": name})
@@ -218,9 +219,10 @@ def load(*, logins: list) -> str:
                 defaults={"valid_from": date(2026, 1, 1)},
             )
     # sunqi supervises every work center: urgent exceptions go to him.
-    WorkCenter.objects.filter(supervisor__isnull=True).update(
-        supervisor=user_model.objects.get(username="sunqi")
-    )
+    sunqi = user_model.objects.get(username="sunqi")
+    for work_center in WorkCenter.objects.filter(supervisor__isnull=True):
+        work_center.supervisor = sunqi
+        work_center.save(update_fields=["supervisor"])
     # The machining cell's gateway reports events on CNC's tasks with its own API token.
     gateway = user_model.objects.filter(username=GATEWAY).first()
     if gateway is None:

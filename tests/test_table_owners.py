@@ -75,6 +75,7 @@ ALLOWED: dict[str, str] = {
     # core has no services/ package: its few primitives are its write services.
     "core/events.py": "the domain-event outbox: emit() appends rows, delivery marks them",
     "core/audit.py": "the audit trail appends its entries",
+    "core/history.py": "field-level history appends an audit entry per snapshot, in bulk too",
     "core/numbering.py": "document numbers: the counter row behind each series",
     "core/notifications.py": "notifications: people_notify, mark read",
     "core/tokens.py": "service accounts and their API tokens: issue, revoke, last use",
