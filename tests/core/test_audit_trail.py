@@ -203,3 +203,31 @@ def test_a_save_without_a_change_adds_no_snapshot_and_no_entry(demo_plant):
     item.standard_cost = "80.0"  # the same value, written differently
     item.save()
     assert (AuditEntry.objects.count(), item.history.count()) == before
+
+
+def test_a_celery_task_s_changes_name_the_task(demo_plant, pinned_now):
+    from execution.models import WorkAlert
+    from execution.services.alerts import alert_raise
+    from execution.tasks import alerts_escalate_due
+    from resources.models import Equipment
+
+    alert = alert_raise(
+        alert_type="equipment_fault",
+        severity="urgent",
+        equipment=Equipment.objects.get(code="CAST-01"),
+        description="Hydraulic leak",
+    )
+    pinned_now.move_to(alert.ack_deadline + timezone.timedelta(minutes=1))
+    assert alerts_escalate_due.delay().get() == 1
+    escalated = entries(WorkAlert.objects.get(pk=alert.pk), "update").latest("id")
+    assert escalated.origin == "task:execution.alert_tasks.alerts_escalate_due"
+    assert escalated.actor is None and escalated.actor_username == ""
+    assert change_of(escalated, "escalation_level") == {
+        "field": "escalation_level",
+        "before": 0,
+        "after": 1,
+    }
+    item = Item.objects.get(code="EB-500")
+    item.name = "after the task"
+    item.save()
+    assert entries(item, "update").get().origin == "system"  # the task's name is not kept
