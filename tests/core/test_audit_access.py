@@ -157,3 +157,26 @@ def test_service_actions_are_listed_too(demo_plant):
     response = api_client("admin").get("/api/v1/audit/", {"action": "production_order.create"})
     assert response.json()["count"] >= 1
     assert Role.PLANT_MANAGER in {g.name for g in person("qianyi").groups.all()}
+
+
+def test_the_page_and_the_api_cost_the_same_queries_however_many_changes(demo_plant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    item = Item.objects.get(code="EB-500")
+    page, api = page_client("qianyi"), api_client("qianyi")
+
+    def counted() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as on_page:
+            assert page.get("/audit/").status_code == 200
+        with CaptureQueriesContext(connection) as on_api:
+            assert api.get("/api/v1/audit/").status_code == 200
+        return len(on_page), len(on_api)
+
+    item.safety_stock = 1
+    item.save()
+    few = counted()
+    for n in range(2, 60):
+        item.safety_stock = n
+        item.save()
+    assert counted() == few
