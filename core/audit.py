@@ -9,7 +9,7 @@ from django.utils.text import capfirst
 
 from .history import origin_current, record_label
 from .models import AuditEntry
-from .roles import Role, user_has_role
+from .policy import may
 
 
 def audit_record(
@@ -47,7 +47,7 @@ AUDIT_RESOURCE = "core.audit"
 def audit_readable(user) -> bool:
     """Who may read the audit trail (page and API): administrators and the plant manager.
     Every check of the trail goes through here."""
-    return user_has_role(user, Role.PLANT_MANAGER)  # administrators pass every role check
+    return may(user, AUDIT_RESOURCE, "view")  # the policy: administrators, the plant manager
 
 
 def audit_entries():

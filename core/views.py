@@ -1,6 +1,5 @@
 import logging
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import Error as DatabaseDriverError
@@ -10,12 +9,19 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from .audit import audit_entries, audit_model_choices, audit_readable, changes_labelled, model_label
+from .audit import (
+    AUDIT_RESOURCE,
+    audit_entries,
+    audit_model_choices,
+    audit_readable,
+    changes_labelled,
+    model_label,
+)
 from .events import MAX_ATTEMPTS
 from .filtersets import AuditEntryFilterSet
 from .models import OutboxEvent
 from .roles import Role
-from .views_helpers import htmx_render, whole_number
+from .views_helpers import htmx_render, policy_required, whole_number
 
 
 def home(request):
@@ -92,7 +98,7 @@ def audit_page_check(user) -> None:
         )
 
 
-@login_required
+@policy_required(f"{AUDIT_RESOURCE}.view")
 def audit(request):
     """The audit trail: who changed which record, when and from where, with each field's
     value before and after; filtered by model, record, actor and days, 50 to a page."""
