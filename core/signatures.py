@@ -37,6 +37,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Signature
@@ -197,12 +198,14 @@ def signature_sign(*, user, password, meaning, reason, record: models.Model) -> 
     return signature
 
 
-def signature_verify(signature: Signature) -> bool:
-    """True while the signed record and the signature row are as they were signed."""
-    model = signature.content_type.model_class()
-    if model is None:
-        return False
-    record = model._base_manager.filter(pk=signature.object_id).first()
+def signature_verify(signature: Signature, record: models.Model | None = None) -> bool:
+    """True while the signed record and the signature row are as they were signed. `record`:
+    the signed record as just read from the database, to save reading it again."""
+    if record is None:
+        model = signature.content_type.model_class()
+        if model is None:
+            return False
+        record = model._base_manager.filter(pk=signature.object_id).first()
     if record is None or record_hash(record) != signature.record_hash:
         return False
     expected = _signature_hash(
@@ -239,12 +242,30 @@ def signatures_by_record(records) -> dict[str, list[Signature]]:
     return found
 
 
-def signatures_verified(signatures) -> list[Signature]:
+def signatures_verified(signatures, record: models.Model | None = None) -> list[Signature]:
     """The signatures with `verified` set, for showing them."""
     signatures = list(signatures)
     for signature in signatures:
-        signature.verified = signature_verify(signature)
+        signature.verified = signature_verify(signature, record)
     return signatures
+
+
+def signatures_attach(records) -> None:
+    """Set `signed` on each record of a list (one model): its signatures, verified against
+    the record as read, in one query for the whole list."""
+    records = [r for r in records if r is not None]
+    found = signatures_by_record(records)
+    for record in records:
+        record.signed = signatures_verified(found.get(str(record.pk), []), record)
+
+
+def signatures_of(record: models.Model) -> list[Signature]:
+    """The record's verified signatures: those `signatures_attach` set, else read now."""
+    signed = getattr(record, "signed", None)
+    if signed is None:
+        signed = signatures_verified(signatures_for(record), record)
+        record.signed = signed
+    return signed
 
 
 # --- the lockout around a signature made in a request ----------------------------------------
@@ -331,4 +352,26 @@ class SignatureSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_verified(self, signature) -> bool:
-        return signature_verify(signature)
+        verified = getattr(signature, "verified", None)
+        return signature_verify(signature) if verified is None else verified
+
+
+class SignedListSerializer(serializers.ListSerializer):
+    """A list of signed records: their signatures read in one query for the page."""
+
+    def to_representation(self, data):
+        items = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
+        signatures_attach(items)
+        return super().to_representation(items)
+
+
+class SignedSerializerMixin(serializers.Serializer):
+    """Adds `signatures` (read-only) to a record's serializer; lists read them in one query.
+    A serializer using it lists "signatures" in Meta.fields and sets
+    `list_serializer_class = SignedListSerializer` in Meta."""
+
+    signatures = serializers.SerializerMethodField()
+
+    @extend_schema_field(SignatureSerializer(many=True))
+    def get_signatures(self, record) -> list[dict]:
+        return SignatureSerializer(signatures_of(record), many=True).data

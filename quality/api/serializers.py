@@ -8,6 +8,8 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer
+from core.models import Signature
+from core.signatures import SignatureFieldsMixin, SignedListSerializer, SignedSerializerMixin
 
 from ..models import (
     Characteristic,
@@ -242,7 +244,7 @@ class DispositionInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
-class QualityHoldSerializer(serializers.ModelSerializer):
+class QualityHoldSerializer(SignedSerializerMixin, serializers.ModelSerializer):
     item = serializers.CharField(source="routing_step.routing.item.code", read_only=True)
     step_no = serializers.IntegerField(source="routing_step.step_no", read_only=True)
     step_name = serializers.CharField(source="routing_step.name", read_only=True)
@@ -271,11 +273,16 @@ class QualityHoldSerializer(serializers.ModelSerializer):
             "released_by",
             "released_at",
             "release_reason",
+            "signatures",
         ]
         read_only_fields = fields
+        list_serializer_class = SignedListSerializer
 
 
-class HoldReleaseInputSerializer(serializers.Serializer):
+class HoldReleaseInputSerializer(SignatureFieldsMixin):
+    """Release a hold: the reason, signed with the quality supervisor's password."""
+
+    signature_meaning = Signature.Meaning.RELEASED
     reason = serializers.CharField(max_length=300)
 
 

@@ -39,6 +39,7 @@ from rest_framework.views import APIView
 
 from core.api import error_body, error_entry
 from core.policy import require
+from core.signatures import signature_guard
 from planning.models import ProductionOrder
 
 from .. import filtersets
@@ -236,9 +237,13 @@ class QualityHoldViewSet(viewsets.ReadOnlyModelViewSet):
         # No input serializer here: the role is checked before the reason, so a production
         # supervisor learns that he may not release, not that his reason was missing.
         body = request.data if hasattr(request.data, "get") else {}
-        hold = hold_services.hold_release(
-            hold=self.get_object(), reason=str(body.get("reason") or ""), by=request.user
-        )
+        with signature_guard(request):
+            hold = hold_services.hold_release(
+                hold=self.get_object(),
+                reason=str(body.get("reason") or ""),
+                password=str(body.get("password") or ""),
+                by=request.user,
+            )
         return Response(self.get_serializer(self.get_queryset().get(pk=hold.pk)).data)
 
 

@@ -40,7 +40,9 @@ from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
+from core.models import Signature
 from core.policy import may
+from core.signatures import signature_sign
 from execution.models import AlertType, ProductionEvent, Severity, Task, WorkAlert
 from execution.services.alerts import alert_raise, alert_resolve
 from planning.models import RoutingStep
@@ -205,8 +207,11 @@ def hold_place(
     return hold
 
 
-def hold_release(*, hold: QualityHold, reason: str, by) -> QualityHold:
-    """Release a hold: only a quality supervisor, and only with a reason."""
+def hold_release(
+    *, hold: QualityHold, reason: str, by, password: str | None = None
+) -> QualityHold:
+    """Release a hold: only a quality supervisor, with a reason, signed with their password
+    (meaning "released"; core.signatures). A refused signature releases nothing."""
     if not may(by, "quality.qualityhold", "release"):
         raise PermissionDenied("Only a quality supervisor may release a quality hold.")
     reason = (reason or "").strip()
@@ -224,6 +229,13 @@ def hold_release(*, hold: QualityHold, reason: str, by) -> QualityHold:
         locked.released_at = timezone.now()
         locked.release_reason = reason[:300]
         locked.save(update_fields=["status", "released_by", "released_at", "release_reason"])
+        signature_sign(
+            user=by,
+            password=password,
+            meaning=Signature.Meaning.RELEASED,
+            reason=reason,
+            record=locked,
+        )
         alert_outcome = _hold_alert_resolve(hold=locked, reason=reason, by=by)
         audit_record(
             actor=by,

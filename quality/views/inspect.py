@@ -27,7 +27,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
+from core.models import Signature
 from core.policy import can
+from core.signatures import signature_guard, signatures_attach
 from core.views_helpers import error_text, htmx_render, policy_required
 from execution.models import Task
 
@@ -326,8 +328,10 @@ def _holds_context(request, **extra) -> dict:
     )
     for hold in holds:
         hold.message = hold_message(hold)
+    signatures_attach(holds)
     return {
         "holds": holds,
+        "release_meaning": Signature.Meaning.RELEASED,
         "may_release": can(request.user, "quality.qualityhold.release"),
         **extra,
     }
@@ -350,7 +354,13 @@ def hold_release_view(request, pk: int):
     hold = get_object_or_404(QualityHold, pk=pk)
     message, error, status_code = "", "", 200
     try:
-        hold = hold_release(hold=hold, reason=request.POST.get("reason", ""), by=request.user)
+        with signature_guard(request):
+            hold = hold_release(
+                hold=hold,
+                reason=request.POST.get("reason", ""),
+                password=request.POST.get("password", ""),
+                by=request.user,
+            )
         message = f"Hold {hold.pk} released: {hold.release_reason}"
     except (ValidationError, PermissionDenied, StateConflict) as exc:
         error, status_code = _refusal(exc)

@@ -15,6 +15,8 @@ from resources.models import Item, StockLocation
 from resources.services.stock import stock_move_record
 
 EB_ORDER = "MO-2026-00001"
+# The demo users' password (resources/demo.py): signed decisions ask for it once more.
+PASSWORD = "closedloop"
 EVENTS = "/api/v1/execution/events/"
 INSPECTIONS = "/api/v1/quality/inspections/"
 _ids = count(1)

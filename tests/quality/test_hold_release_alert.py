@@ -13,7 +13,7 @@ from quality.models import QualityHold
 from quality.services import holds as hold_services
 from quality.services.holds import hold_release
 
-from . import client_as, hsg_released, user
+from . import PASSWORD, client_as, hsg_released, user
 from .test_holds import visual_checks
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def test_releasing_the_hold_resolves_its_exception(on_hold):
     assert WorkAlert.objects.get(pk=hold.alert_id).status == WorkAlert.Status.OPEN
 
     reason = "Mould vent cleaned; 5 shots checked"
-    answer = client_as("fengjie").post(url, {"reason": reason}, format="json")
+    answer = client_as("fengjie").post(url, {"reason": reason, "password": PASSWORD}, format="json")
     assert answer.status_code == 200, answer.json()
 
     alert = WorkAlert.objects.get(pk=hold.alert_id)
@@ -59,7 +59,9 @@ def test_releasing_the_hold_resolves_its_exception(on_hold):
 def test_an_acknowledged_exception_is_resolved_too(on_hold):
     hold = on_hold
     alert_acknowledge(alert=hold.alert, by=user("qianyi"))  # the plant manager handles it
-    hold_release(hold=hold, reason="Gate re-cut; first 10 shots good", by=user("fengjie"))
+    hold_release(
+        hold=hold, reason="Gate re-cut; first 10 shots good", by=user("fengjie"), password=PASSWORD
+    )
     alert = WorkAlert.objects.get(pk=hold.alert_id)
     assert alert.status == WorkAlert.Status.RESOLVED
     assert alert.action_taken == "Gate re-cut; first 10 shots good"
@@ -117,7 +119,9 @@ def test_release_leaves_an_exception_someone_already_closed(on_hold, verified):
     before = WorkAlert.objects.get(pk=hold.alert_id)
 
     answer = client_as("fengjie").post(
-        f"{HOLDS}{hold.pk}/release/", {"reason": "Insert replaced, checked"}, format="json"
+        f"{HOLDS}{hold.pk}/release/",
+        {"reason": "Insert replaced, checked", "password": PASSWORD},
+        format="json",
     )
     assert answer.status_code == 200, answer.json()
     assert QualityHold.objects.get(pk=hold.pk).status == "released"
@@ -133,9 +137,9 @@ def test_release_leaves_an_exception_someone_already_closed(on_hold, verified):
 
 def test_a_second_release_does_not_touch_the_exception_again(on_hold):
     hold = on_hold
-    hold_release(hold=hold, reason="Vent cleaned", by=user("fengjie"))
+    hold_release(hold=hold, reason="Vent cleaned", by=user("fengjie"), password=PASSWORD)
     with pytest.raises(StateConflict):
-        hold_release(hold=hold, reason="again", by=user("fengjie"))
+        hold_release(hold=hold, reason="again", by=user("fengjie"), password=PASSWORD)
     alert = WorkAlert.objects.get(pk=hold.alert_id)
     assert alert.action_taken == "Vent cleaned"
     assert alert.steps.filter(kind=AlertStep.Kind.RESOLVED).count() == 1
@@ -150,7 +154,7 @@ def test_release_and_resolve_are_one_transaction(on_hold, monkeypatch):
 
     monkeypatch.setattr(hold_services, "alert_resolve", broken)
     with pytest.raises(RuntimeError):
-        hold_release(hold=hold, reason="Vent cleaned", by=user("fengjie"))
+        hold_release(hold=hold, reason="Vent cleaned", by=user("fengjie"), password=PASSWORD)
     assert QualityHold.objects.get(pk=hold.pk).status == "active"
     assert WorkAlert.objects.get(pk=hold.alert_id).status == WorkAlert.Status.OPEN
     assert not AuditEntry.objects.filter(action="quality_hold.release").exists()
@@ -160,6 +164,6 @@ def test_a_hold_whose_exception_was_deleted_still_releases(on_hold):
     hold = on_hold
     QualityHold.objects.filter(pk=hold.pk).update(alert=None)
     hold.refresh_from_db()
-    released = hold_release(hold=hold, reason="Vent cleaned", by=user("fengjie"))
+    released = hold_release(hold=hold, reason="Vent cleaned", by=user("fengjie"), password=PASSWORD)
     assert released.status == "released"
     assert WorkAlert.objects.get().status == WorkAlert.Status.OPEN

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from core.models import Signature
+from core.signatures import signature_verify, signatures_for
 from execution.models import ProductionEvent, Task, WorkAlert
 from execution.services.events import event_record
 from planning.models import RoutingStep
@@ -16,7 +18,16 @@ from quality.services.holds import hold_place
 from resources.models import Equipment, WorkCenter
 from tests.errors import error_fields
 
-from . import client_as, eb_released, event, hsg_released, post_event, post_inspection, user
+from . import (
+    PASSWORD,
+    client_as,
+    eb_released,
+    event,
+    hsg_released,
+    post_event,
+    post_inspection,
+    user,
+)
 
 HELD_TOO = "Operation 10 made what operation 20 inspects, so it is held too."
 
@@ -129,12 +140,29 @@ def test_only_a_quality_supervisor_releases_with_a_reason(housings):
     assert no_reason.status_code == 400 and "reason" in error_fields(no_reason)
     assert QualityHold.objects.get().status == "active"
 
-    released = fengjie.post(url, {"reason": "Mould vent cleaned; 5 shots checked"}, format="json")
+    reason = "Mould vent cleaned; 5 shots checked"
+    # A wrong password or none: 400 naming the password; the hold stays, nothing is signed.
+    for password in ("not-it", ""):
+        refused = fengjie.post(url, {"reason": reason, "password": password}, format="json")
+        assert refused.status_code == 400 and error_fields(refused) == {"password"}
+    assert QualityHold.objects.get().status == "active"
+    assert not Signature.objects.exists()
+
+    released = fengjie.post(url, {"reason": reason, "password": PASSWORD}, format="json")
     assert released.status_code == 200, released.json()
     body = released.json()
     assert body["status"] == "released" and body["released_by"] == "fengjie"
     assert body["release_reason"] == "Mould vent cleaned; 5 shots checked"
-    twice = fengjie.post(url, {"reason": "again"}, format="json")
+    # The release is signed: who, meaning, reason, and the signature verifies.
+    [signed] = body["signatures"]
+    assert signed["signer_username"] == "fengjie" and signed["meaning"] == "released"
+    assert signed["reason"] == reason and signed["verified"] is True
+    assert "password" not in signed
+    signature = Signature.objects.get()
+    assert signature_verify(signature) and signatures_for(hold).get() == signature
+    listed = fengjie.get(HOLDS).json()["results"][0]["signatures"]
+    assert [s["signature_hash"] for s in listed] == [signature.signature_hash]
+    twice = fengjie.post(url, {"reason": "again", "password": PASSWORD}, format="json")
     assert twice.status_code == 409
 
     assert post_event(client_as("sunqi"), "start", 20, order.number).status_code == 201
@@ -180,7 +208,9 @@ def test_the_holds_page(housings, client):
     page = client.get("/quality/holds/").content.decode()
     assert "defect rate 10 % over 20 units" in page and "Release</button>" not in page
     refused = client.post(
-        f"/quality/holds/{hold.pk}/release/", {"reason": "ok"}, HTTP_HX_REQUEST="true"
+        f"/quality/holds/{hold.pk}/release/",
+        {"reason": "ok", "password": PASSWORD},
+        HTTP_HX_REQUEST="true",
     )
     assert refused.status_code == 403
     assert "Only a quality supervisor may release" in refused.content.decode()
@@ -192,14 +222,30 @@ def test_the_holds_page(housings, client):
         f"/quality/holds/{hold.pk}/release/", {"reason": ""}, HTTP_HX_REQUEST="true"
     )
     assert empty.status_code == 400 and "Say why the hold is released." in empty.content.decode()
+    assert 'autocomplete="current-password"' in page
+    wrong = client.post(
+        f"/quality/holds/{hold.pk}/release/",
+        {"reason": "Gate re-cut; first 10 shots good", "password": "guess"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert wrong.status_code == 400 and "The password is not correct." in wrong.content.decode()
+    hold.refresh_from_db()
+    assert hold.status == "active" and not Signature.objects.exists()
     done = client.post(
         f"/quality/holds/{hold.pk}/release/",
-        {"reason": "Gate re-cut; first 10 shots good"},
+        {"reason": "Gate re-cut; first 10 shots good", "password": PASSWORD},
         HTTP_HX_REQUEST="true",
     )
     assert done.status_code == 200 and "released: Gate re-cut" in done.content.decode()
     hold.refresh_from_db()
     assert hold.status == "released" and hold.released_by.username == "fengjie"
+    # The signature is shown on the hold, verified.
+    signature = Signature.objects.get()
+    page = client.get("/quality/holds/").content.decode()
+    row = page[page.index(f'id="hold-{hold.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Released</strong> by Jie Feng (fengjie)" in row
+    assert signature.short_hash in row and "verified" in row and "does not verify" not in row
     # The inspection page shows an active hold; none is left.
     assert "On quality hold" not in client.get("/quality/inspect/").content.decode()
 
@@ -240,7 +286,9 @@ def test_the_hold_stops_the_moulding_that_made_the_housings(housings):
 
     # Released: moulding resumes on INJ-01.
     client_as("fengjie").post(
-        f"{HOLDS}{hold.pk}/release/", {"reason": "Vent cleaned"}, format="json"
+        f"{HOLDS}{hold.pk}/release/",
+        {"reason": "Vent cleaned", "password": PASSWORD},
+        format="json",
     )
     assert post_event(supervisor, "resume", 10, order.number).status_code == 201
 
@@ -273,7 +321,9 @@ def test_the_terminal_shows_the_operator_which_tasks_a_hold_stops(housings, clie
     assert "Stop the work" in card
     # Released: the notice goes.
     client_as("fengjie").post(
-        f"{HOLDS}{hold.pk}/release/", {"reason": "Vent cleaned"}, format="json"
+        f"{HOLDS}{hold.pk}/release/",
+        {"reason": "Vent cleaned", "password": PASSWORD},
+        format="json",
     )
     assert "terminal-notice" not in client.get("/execution/terminal/").content.decode()
 
