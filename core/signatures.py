@@ -44,6 +44,7 @@ from .models import Signature
 
 WRONG_PASSWORD = "The password is not correct."
 NO_PASSWORD = "Give your password to sign."
+NOT_SIGNED_IN = "Only a person signed in with a password can sign this decision."
 INACTIVE = "This account is deactivated; it cannot sign."
 NO_REASON = "Give the reason for this decision."
 LOCKED = "Too many wrong passwords for this account; signing is locked for now."
@@ -95,16 +96,24 @@ def _canonical(field: models.Field | None, value):
 
 def record_content(record: models.Model) -> dict:
     """The record's content as signed: its concrete fields (a foreign key as its id),
-    Decimals and instants as text, keys sorted. A model defines `signature_content()` to
-    sign something else (e.g. leave out a field that legitimately changes later)."""
+    Decimals and instants as text, keys sorted. A model may say what else it signs:
+    - `signature_exclude`: names of fields left out (a field that legitimately changes
+      after the decision, e.g. when a later correction moves a scrap back);
+    - `signature_extra()`: more content (e.g. the measurements of an inspection record);
+    - `signature_content()`: the whole content instead."""
     custom = getattr(record, "signature_content", None)
     if callable(custom):
         content = custom()
     else:
+        excluded = set(getattr(record, "signature_exclude", ()))
         content = {
             field.attname: _canonical(field, field.value_from_object(record))
             for field in record._meta.concrete_fields
+            if field.name not in excluded and field.attname not in excluded
         }
+        extra = getattr(record, "signature_extra", None)
+        if callable(extra):
+            content.update(extra())
     return {key: _canonical(None, content[key]) for key in sorted(content)}
 
 
@@ -153,7 +162,9 @@ def signature_check(*, user, password, meaning, reason) -> None:
     by a deactivated account, without a reason, or with an unknown meaning. Writes nothing."""
     if meaning not in Signature.Meaning.values:
         raise SignatureError("meaning", f"“{meaning}” is not a meaning of a signature.")
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not getattr(user, "is_authenticated", False):
+        raise SignatureError("password", NOT_SIGNED_IN)
+    if not user.is_active:
         raise SignatureError("password", INACTIVE)
     if not password:
         raise SignatureError("password", NO_PASSWORD)
@@ -294,30 +305,37 @@ def signature_guard(request, user=None):
 
 class SignatureFieldsMixin(serializers.Serializer):
     """The fields of a signed API action: `password` (write-only), `meaning` and `reason`.
-    A serializer that fixes the meaning sets `signature_meaning` and leaves `meaning` out of
-    the input (it is then ignored)."""
+    They are shaped here and judged by the service (signature_check), which answers a 400
+    naming the field — after the role checks, so a role that may not act learns that first.
+    A serializer that fixes the meaning sets `signature_meaning` (an input `meaning` is then
+    ignored)."""
 
     signature_meaning: str | None = None
 
     password = serializers.CharField(
         write_only=True,
+        required=False,
+        allow_blank=True,
         trim_whitespace=False,
         style={"input_type": "password"},
-        help_text="The signer's password, once more.",
+        help_text="The signer's password, once more (required to sign).",
     )
     meaning = serializers.ChoiceField(
         choices=Signature.Meaning.choices,
         required=False,
-        help_text="What the signature means; fixed by some actions.",
+        help_text="What the signature means; fixed by most actions.",
     )
-    reason = serializers.CharField(help_text="Why this decision is made; kept with the signature.")
+    reason = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        help_text="Why this decision is made (required to sign); kept with the signature.",
+    )
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
         if self.signature_meaning:
             attrs["meaning"] = self.signature_meaning
-        elif not attrs.get("meaning"):
-            raise serializers.ValidationError({"meaning": ["Give the meaning of the signature."]})
         return attrs
 
 
@@ -362,6 +380,10 @@ class SignedListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         items = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
         signatures_attach(items)
+        # Related records shown with their own signatures (Meta.signed_related: attribute
+        # names, e.g. an inspection record's disposition), also one query each.
+        for name in getattr(self.child.Meta, "signed_related", ()):
+            signatures_attach([getattr(item, name, None) for item in items])
         return super().to_representation(items)
 
 

@@ -196,6 +196,20 @@ class InspectionRecord(models.Model):
             raise ValidationError("Inspection records are append-only; record a correction.")
         super().save(*args, **kwargs)
 
+    def signature_extra(self) -> dict:
+        """A signed record (a correction) signs its values too."""
+        return {
+            "measurements": sorted(
+                [
+                    m.characteristic_id,
+                    None if m.value is None else f"{m.value.quantize(Decimal('0.0001')):f}",
+                    m.ok,
+                    m.passed,
+                ]
+                for m in self.measurements.all()
+            )
+        }
+
 
 class Measurement(models.Model):
     """One characteristic's value in an inspection record, with its own verdict."""
@@ -269,6 +283,10 @@ class Disposition(models.Model):
     quantity_moved_back = models.DecimalField(
         **QTY, null=True, blank=True, help_text="Moved back from scrap to good."
     )
+
+    # A signature (scrap, use as is) covers the decision; a later correction of the record
+    # moves a scrap back and writes these, which does not undo what was signed.
+    signature_exclude = ("moved_back_at", "quantity_moved_back")
 
     class Meta:
         ordering = ["-decided_at"]

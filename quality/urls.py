@@ -16,6 +16,7 @@ urlpatterns = [
         inspect.inspect_disposition,
         name="inspect_disposition",
     ),
+    path("inspect/record/<int:pk>/", inspect.inspect_correct, name="inspect_correct"),
     path("holds/", inspect.holds, name="holds"),
     path("holds/<int:pk>/release/", inspect.hold_release_view, name="hold_release"),
     # Trace lookup and labels

@@ -117,7 +117,7 @@ class InspectionMeasurementSerializer(serializers.ModelSerializer):
         fields = ["characteristic", "kind", "value", "ok", "passed"]
 
 
-class DispositionSerializer(serializers.ModelSerializer):
+class DispositionSerializer(SignedSerializerMixin, serializers.ModelSerializer):
     decided_by = serializers.CharField(source="decided_by.username", default=None, read_only=True)
     approved_by = serializers.CharField(source="approved_by.username", default=None, read_only=True)
 
@@ -136,11 +136,13 @@ class DispositionSerializer(serializers.ModelSerializer):
             "moved_order",
             "moved_back_at",
             "quantity_moved_back",
+            "signatures",
         ]
         read_only_fields = fields
+        list_serializer_class = SignedListSerializer
 
 
-class InspectionRecordSerializer(serializers.ModelSerializer):
+class InspectionRecordSerializer(SignedSerializerMixin, serializers.ModelSerializer):
     plan = serializers.CharField(source="plan.code", read_only=True)
     plan_version = serializers.IntegerField(source="plan.version", read_only=True)
     order = serializers.CharField(source="order.number", read_only=True)
@@ -177,8 +179,11 @@ class InspectionRecordSerializer(serializers.ModelSerializer):
             "corrected_by",
             "measurements",
             "disposition",
+            "signatures",
         ]
         read_only_fields = fields
+        list_serializer_class = SignedListSerializer
+        signed_related = ("disposition",)
 
     def get_corrected_by(self, obj) -> int | None:
         newer = getattr(obj, "corrected_by", None)
@@ -223,7 +228,10 @@ class InspectionInputSerializer(serializers.Serializer):
         return attrs
 
 
-class CorrectionInputSerializer(serializers.Serializer):
+class CorrectionInputSerializer(SignatureFieldsMixin):
+    """A correction, signed by the corrector (password and reason; meaning "corrected")."""
+
+    signature_meaning = Signature.Meaning.CORRECTED
     external_id = serializers.CharField(max_length=100)
     values = serializers.JSONField()
     defect_code = serializers.CharField(max_length=32, required=False, allow_blank=True)
@@ -239,9 +247,17 @@ class CorrectionInputSerializer(serializers.Serializer):
         return value
 
 
-class DispositionInputSerializer(serializers.Serializer):
+class DispositionInputSerializer(SignatureFieldsMixin):
+    """A disposition; scrap and use as is are signed (password, and a reason or the note)."""
+
     decision = serializers.ChoiceField(choices=Disposition.Decision.choices)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        attrs.pop("meaning", None)  # follows from the decision
+        return attrs
 
 
 class QualityHoldSerializer(SignedSerializerMixin, serializers.ModelSerializer):

@@ -190,16 +190,18 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         data = serializers.CorrectionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        record, created = inspection_correct(
-            record=self.get_object(),
-            external_id=v["external_id"],
-            values=v["values"],
-            defect_code=v.get("defect_code"),
-            reason=v.get("reason", ""),
-            gauge=v.get("gauge"),
-            inspected_at=v.get("inspected_at"),
-            by=request.user,
-        )
+        with signature_guard(request):
+            record, created = inspection_correct(
+                record=self.get_object(),
+                external_id=v["external_id"],
+                values=v["values"],
+                defect_code=v.get("defect_code"),
+                reason=v.get("reason", ""),
+                gauge=v.get("gauge"),
+                inspected_at=v.get("inspected_at"),
+                by=request.user,
+                password=v.get("password", ""),
+            )
         return self._answer(record, created)
 
     @extend_schema(
@@ -209,9 +211,10 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
     def disposition(self, request, pk=None):
         data = serializers.DispositionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        disposition, created = disposition_record(
-            record=self.get_object(), by=request.user, **data.validated_data
-        )
+        with signature_guard(request):
+            disposition, created = disposition_record(
+                record=self.get_object(), by=request.user, **data.validated_data
+            )
         # A retried request (the same decision again) answers 200 with the first.
         return Response(
             serializers.DispositionSerializer(disposition).data,

@@ -207,9 +207,7 @@ def hold_place(
     return hold
 
 
-def hold_release(
-    *, hold: QualityHold, reason: str, by, password: str | None = None
-) -> QualityHold:
+def hold_release(*, hold: QualityHold, reason: str, by, password: str | None = None) -> QualityHold:
     """Release a hold: only a quality supervisor, with a reason, signed with their password
     (meaning "released"; core.signatures). A refused signature releases nothing."""
     if not may(by, "quality.qualityhold", "release"):

@@ -20,9 +20,11 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.models import Signature
 from core.parsing import instant_parse
 from core.policy import may
-from core.roles import Role
+from core.roles import Role, user_has_role
+from core.signatures import signature_sign
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import MaterialLot, SerialUnit
 
@@ -206,6 +208,61 @@ def inspection_record(
     return record, True
 
 
+CORRECTOR_ONLY = (
+    "Only the inspector who recorded this inspection or a quality supervisor may correct it."
+)
+OWN_TO_PASS = (
+    "You recorded this inspection; a correction to a pass needs a quality supervisor "
+    "other than the inspector."
+)
+
+
+def _chain(record: InspectionRecord) -> list[tuple[int | None, str]]:
+    """(inspector id, result) of the record and of every record it corrects, back to the
+    first; one query per record, and chains are short."""
+    chain: list[tuple[int | None, str]] = []
+    seen: set[int] = set()
+    current: InspectionRecord | None = record
+    while current is not None and current.pk not in seen:
+        seen.add(current.pk)
+        chain.append((current.inspector_id, current.result))
+        current = (
+            InspectionRecord.objects.filter(pk=current.corrects_id)
+            .only("pk", "inspector", "result", "corrects")
+            .first()
+            if current.corrects_id
+            else None
+        )
+    return chain
+
+
+def may_correct(*, record: InspectionRecord, by) -> bool:
+    """Whether `by` may correct the record at all: a quality supervisor, or an inspector who
+    recorded it or a record it corrects (to a pass only under the rules of
+    inspection_correct)."""
+    if not getattr(by, "is_authenticated", False):
+        return False
+    if user_has_role(by, Role.QUALITY_SUPERVISOR):
+        return True
+    return any(inspector == by.pk for inspector, _result in _chain(record))
+
+
+def _check_corrector(*, original: InspectionRecord, verdicts: list[Verdict], by) -> None:
+    """Separation of duties for a correction (see inspection_correct)."""
+    if not may_correct(record=original, by=by):
+        raise PermissionDenied(CORRECTOR_ONLY)
+    if not all(v.passed for v in verdicts):
+        return
+    # To a pass: not by whoever recorded this record, nor by whoever recorded a FAIL that
+    # it corrects (correcting one's own FAIL to another FAIL first changes nothing).
+    own_fail = any(
+        inspector == by.pk and result == InspectionRecord.Result.FAIL
+        for inspector, result in _chain(original)
+    )
+    if by.pk == original.inspector_id or own_fail:
+        raise PermissionDenied(OWN_TO_PASS)
+
+
 def inspection_correct(
     *,
     record: InspectionRecord,
@@ -216,10 +273,18 @@ def inspection_correct(
     gauge: str | None = None,
     inspected_at=None,
     by=None,
+    password: str | None = None,
 ) -> tuple[InspectionRecord, bool]:
     """Correct a record: a new record for the same unit or lot, operation and plan version
     that names the one it corrects; from then on the correction is the one that counts.
-    Only the latest record of a chain can be corrected. Returns (record, created)."""
+    Only the latest record of a chain can be corrected. Returns (record, created).
+
+    A correction is a signed decision (meaning "corrected", with the corrector's password
+    and a reason), and duties are separated: only a quality supervisor or the inspector who
+    recorded the record (or a record it corrects) corrects it; nobody corrects to a pass a
+    record they recorded, nor a chain in which they recorded a FAIL — a FAIL turned into a
+    PASS always carries a second person's signature. The corrected record stays, linked
+    from the correction, and is shown with it."""
     external_id = _external_id(external_id)
     existing = InspectionRecord.objects.filter(external_id=external_id).first()
     if existing is not None:
@@ -248,6 +313,7 @@ def inspection_correct(
                     f"{newer.pk}; correct the latest one."
                 )
             verdicts = measurements_judge(original.plan, values)
+            _check_corrector(original=original, verdicts=verdicts, by=by)
             corrected = _record_write(
                 external_id=external_id,
                 plan=original.plan,
@@ -273,6 +339,13 @@ def inspection_correct(
                 record=original, decision=Disposition.Decision.SCRAP
             ).exists():
                 scrap_reverse(record=original, correction=corrected, by=by)
+            signature_sign(
+                user=by,
+                password=password,
+                meaning=Signature.Meaning.CORRECTED,
+                reason=reason,
+                record=corrected,
+            )
     except IntegrityError:
         existing = InspectionRecord.objects.filter(external_id=external_id).first()
         if existing is not None and existing.corrects_id == record.pk:
@@ -283,11 +356,27 @@ def inspection_correct(
     return corrected, True
 
 
+# Dispositions that change what counts as good or scrap are signed (core.signatures), with
+# these meanings; rework is not (the unit is inspected again).
+SIGNED_DISPOSITIONS = {
+    Disposition.Decision.SCRAP: Signature.Meaning.DISPOSITIONED,
+    Disposition.Decision.USE_AS_IS: Signature.Meaning.APPROVED,
+}
+
+
 def disposition_record(
-    *, record: InspectionRecord, decision: str, note: str = "", by=None
+    *,
+    record: InspectionRecord,
+    decision: str,
+    note: str = "",
+    by=None,
+    password: str | None = None,
+    reason: str = "",
 ) -> tuple[Disposition, bool]:
     """Decide what happens to a unit or lot that failed: rework, scrap, or use as is.
     Use as is is a quality supervisor's decision, and that decision is its approval.
+    Scrap and use as is are signed by the person deciding: their password, and a reason
+    (`reason`, else the note); a refused signature decides nothing.
 
     Returns (disposition, created). A retried request — the record already carries the same
     decision — gets that disposition back and changes nothing; another decision is refused:
@@ -324,10 +413,11 @@ def disposition_record(
                 f"{existing.get_decision_display().lower()}{who}. A disposition is not "
                 "changed; correct the inspection record if it was wrong."
             )
+        reason = (reason or "").strip() or (note or "").strip()
         disposition = Disposition(
             record=locked,
             decision=decision,
-            note=(note or "").strip()[:300],
+            note=((note or "").strip() or reason)[:300],
             decided_by=by if authenticated else None,
             approved_by=by if decision == Disposition.Decision.USE_AS_IS else None,
         )
@@ -339,6 +429,14 @@ def disposition_record(
         data: dict = {"decision": decision}
         if decision == Disposition.Decision.SCRAP:
             data["scrap"] = scrap_post(record=locked, disposition=disposition)
+        if decision in SIGNED_DISPOSITIONS:
+            signature_sign(
+                user=by,
+                password=password,
+                meaning=SIGNED_DISPOSITIONS[decision],
+                reason=reason,
+                record=disposition,
+            )
         audit_record(actor=by, action="inspection.disposition", obj=disposition, data=data)
         emit(
             "quality.disposition.decided",

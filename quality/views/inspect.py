@@ -45,7 +45,9 @@ from ..selectors.inspections import plan_for_operation
 from ..services.holds import hold_release
 from ..services.records import (
     disposition_record,
+    inspection_correct,
     inspection_record,
+    may_correct,
 )
 
 RECENT = 25  # records listed under the entry form
@@ -187,6 +189,8 @@ def _recent(task: Task) -> list[InspectionRecord]:
             and record.result == InspectionRecord.Result.FAIL
             and record.current_disposition is None
         )
+    signatures_attach(records)
+    signatures_attach([r.current_disposition for r in records])
     return records
 
 
@@ -290,12 +294,15 @@ def inspect_disposition(request, pk: int):
     task, plan = _task_or_404(task.pk)
     message, error, status_code = "", "", 200
     try:
-        disposition, _created = disposition_record(
-            record=record,
-            decision=request.POST.get("decision", ""),
-            note=request.POST.get("note", ""),
-            by=request.user,
-        )
+        with signature_guard(request):
+            disposition, _created = disposition_record(
+                record=record,
+                decision=request.POST.get("decision", ""),
+                note=request.POST.get("note", ""),
+                reason=request.POST.get("reason", ""),
+                password=request.POST.get("password", ""),
+                by=request.user,
+            )
         message = (
             f"{record.unit.serial if record.unit_id else record.lot.code}: "
             f"{disposition.get_decision_display().lower()}."
@@ -366,3 +373,104 @@ def hold_release_view(request, pk: int):
         error, status_code = _refusal(exc)
     context = _holds_context(request, message=message, error=error, error_hold=pk)
     return render(request, "quality/partials/inspect_holds_table.html", context, status=status_code)
+
+
+# --- correcting a record --------------------------------------------------------------------
+
+
+def _record_or_404(pk: int) -> InspectionRecord:
+    return get_object_or_404(
+        InspectionRecord.objects.select_related(
+            "plan",
+            "order__item",
+            "operation",
+            "work_center",
+            "unit",
+            "lot",
+            "defect_code",
+            "inspector",
+            "corrects__inspector",
+            "corrected_by__inspector",
+            "disposition__decided_by",
+        ).prefetch_related(
+            Prefetch("measurements", queryset=Measurement.objects.select_related("characteristic"))
+        ),
+        pk=pk,
+    )
+
+
+def _correction_context(request, record: InspectionRecord, posted=None, **extra) -> dict:
+    posted = posted or {}
+    measured = {m.characteristic_id: m for m in record.measurements.all()}
+    chars = list(record.plan.characteristics.all())
+    for char in chars:
+        char.limits = _limits(char)
+        before = measured.get(char.pk)
+        if f"value-{char.pk}" in posted:
+            char.posted = posted.get(f"value-{char.pk}", "")
+        elif before is None:
+            char.posted = ""
+        elif char.kind == "variable":
+            char.posted = quantity_format(before.value) if before.value is not None else ""
+        else:
+            char.posted = "ok" if before.ok else "nok"
+    _shown([record])
+    signatures_attach([record])
+    disposition = getattr(record, "disposition", None)
+    if disposition is not None:
+        signatures_attach([disposition])
+    return {
+        "record": record,
+        "disposition": disposition,
+        "characteristics": chars,
+        "defect_codes": DefectCode.objects.all(),
+        "external_id": posted.get("external_id") or str(uuid4()),
+        "may_correct": getattr(record, "corrected_by", None) is None
+        and may_correct(record=record, by=request.user),
+        "meaning": Signature.Meaning.CORRECTED,
+        "serial": record.unit_id is not None,
+        **extra,
+    }
+
+
+@policy_required("quality.inspect.view")
+def inspect_correct(request, pk: int):
+    """One inspection record, what it corrects and what corrected it, with their
+    signatures; the inspector who recorded it or a quality supervisor corrects it here,
+    signing the correction."""
+    record = _record_or_404(pk)
+    if request.method != "POST":
+        return render(request, "quality/inspect_record.html", _correction_context(request, record))
+    post = request.POST
+    values = {
+        c.name: (post.get(f"value-{c.pk}") or "").strip() for c in record.plan.characteristics.all()
+    }
+    try:
+        with signature_guard(request):
+            corrected, _created = inspection_correct(
+                record=record,
+                external_id=post.get("external_id", ""),
+                values=values,
+                defect_code=post.get("defect_code") or None,
+                reason=post.get("reason", ""),
+                password=post.get("password", ""),
+                by=request.user,
+            )
+    except (ValidationError, PermissionDenied, StateConflict) as exc:
+        error, status_code = _refusal(exc)
+        sign_errors = (
+            exc.message_dict
+            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict")
+            else {}
+        )
+        context = _correction_context(
+            request, record, posted=post, error=error, sign_errors=sign_errors
+        )
+        context["reason"] = post.get("reason", "")
+        return render(request, "quality/inspect_record.html", context, status=status_code)
+    context = _correction_context(
+        request,
+        _record_or_404(corrected.pk),
+        message=f"Record {record.pk} corrected by record {corrected.pk}, signed.",
+    )
+    return render(request, "quality/inspect_record.html", context)

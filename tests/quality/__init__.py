@@ -17,6 +17,8 @@ from resources.services.stock import stock_move_record
 EB_ORDER = "MO-2026-00001"
 # The demo users' password (resources/demo.py): signed decisions ask for it once more.
 PASSWORD = "closedloop"
+# What a signed decision adds to a service's arguments (core.signatures).
+SIGNED = {"password": PASSWORD, "reason": "Decided at the quality review."}
 EVENTS = "/api/v1/execution/events/"
 INSPECTIONS = "/api/v1/quality/inspections/"
 _ids = count(1)

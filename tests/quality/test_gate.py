@@ -12,6 +12,8 @@ from quality.services.records import disposition_record
 
 from . import (
     EB_ORDER,
+    PASSWORD,
+    SIGNED,
     bore,
     client_as,
     eb_released,
@@ -116,8 +118,9 @@ def test_terminal_path_uses_as_is_passes_and_scrap_never_does(line):
         decision="use_as_is",
         note="bore within customer deviation",
         by=user("fengjie"),
+        password=PASSWORD,
     )
-    disposition_record(record=seventh, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=seventh, decision="scrap", by=user("zhaoliu"), **SIGNED)
 
     start = event_record(data=event("start", 40), by=lisi, source=TERMINAL)
     assert start.code == 201, start.errors

@@ -18,6 +18,8 @@ from tests.errors import error_fields, error_messages
 from . import (
     EB_ORDER,
     INSPECTIONS,
+    PASSWORD,
+    SIGNED,
     bore,
     client_as,
     eb_released,
@@ -213,23 +215,25 @@ def test_records_are_append_only_and_corrections_chain(line):
     with pytest.raises(ValidationError, match="append-only"):
         first.save()
 
-    corrected = line.post(
+    # A correction to a pass: by a quality supervisor other than the inspector, signed.
+    fengjie = client_as("fengjie")
+    corrected = fengjie.post(
         f"{INSPECTIONS}{first.pk}/correct/",
-        {"external_id": "fix-1", "values": bore("50.04"), "reason": ""},
+        {"external_id": "fix-1", "values": bore("50.04"), **SIGNED},
         format="json",
     )
     assert corrected.status_code == 201, corrected.json()
     assert corrected.json()["corrects"] == first.pk and corrected.json()["result"] == "pass"
-    again = line.post(
+    again = fengjie.post(
         f"{INSPECTIONS}{first.pk}/correct/",
         {"external_id": "fix-1", "values": bore("50.04")},
         format="json",
     )
     assert again.status_code == 200 and again.json()["id"] == corrected.json()["id"]
     # Only the latest of a chain can be corrected.
-    stale = line.post(
+    stale = fengjie.post(
         f"{INSPECTIONS}{first.pk}/correct/",
-        {"external_id": "fix-2", "values": bore("50.00")},
+        {"external_id": "fix-2", "values": bore("50.00"), **SIGNED},
         format="json",
     )
     assert stale.status_code == 409 and "correct the latest one" in stale.json()["detail"]
@@ -237,8 +241,9 @@ def test_records_are_append_only_and_corrections_chain(line):
 
     second = InspectionRecord.objects.get(pk=corrected.json()["id"])
     assert second.inspected_at == first.inspected_at  # the same inspection, corrected
+    # The inspector of the chain may correct it to a fail.
     third, created = inspection_correct(
-        record=second, external_id="fix-3", values=bore("50.50"), by=user("zhaoliu")
+        record=second, external_id="fix-3", values=bore("50.50"), by=user("zhaoliu"), **SIGNED
     )
     assert created and third.corrects == second and third.result == "fail"
     operation = first.operation
@@ -304,7 +309,9 @@ def test_dispositions_and_the_use_as_is_approval(line):
     assert bad.status_code == 400 and "decision" in error_fields(bad)
 
     approved = client_as("fengjie").post(
-        url, {"decision": "use_as_is", "note": "deviation D-17"}, format="json"
+        url,
+        {"decision": "use_as_is", "note": "deviation D-17", "password": PASSWORD},
+        format="json",
     )
     assert approved.status_code == 201
     assert (

@@ -21,6 +21,7 @@ from quality.services.records import disposition_record, inspection_correct
 from . import (
     EB_ORDER,
     INSPECTIONS,
+    SIGNED,
     bore,
     client_as,
     eb_released,
@@ -91,7 +92,7 @@ def test_scrap_of_a_unit_moves_one_from_good_to_scrap(line):
     record = failed(inspector, "EB-0001")
 
     answer = inspector.post(
-        f"{INSPECTIONS}{record.pk}/disposition/", {"decision": "scrap"}, format="json"
+        f"{INSPECTIONS}{record.pk}/disposition/", {"decision": "scrap", **SIGNED}, format="json"
     )
     assert answer.status_code == 201, answer.json()
 
@@ -117,14 +118,16 @@ def test_a_retried_scrap_does_not_move_counts_twice(line):
     inspector = line
     record = failed(inspector, "EB-0001")
     url = f"{INSPECTIONS}{record.pk}/disposition/"
-    assert inspector.post(url, {"decision": "scrap"}, format="json").status_code == 201
+    assert inspector.post(url, {"decision": "scrap", **SIGNED}, format="json").status_code == 201
     once = counters(EB_ORDER, 30)
     assert once["task"] == q(1, 1)
 
     first = Disposition.objects.get()
-    retried = inspector.post(url, {"decision": "scrap"}, format="json")
+    retried = inspector.post(url, {"decision": "scrap", **SIGNED}, format="json")
     assert retried.status_code == 200 and retried.json()["id"] == first.pk
-    again, created = disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    again, created = disposition_record(
+        record=record, decision="scrap", by=user("zhaoliu"), **SIGNED
+    )
     assert again.pk == first.pk and not created
     # Another decision on the same record is refused and names the one that stands.
     other = inspector.post(url, {"decision": "rework"}, format="json")
@@ -138,10 +141,10 @@ def test_a_retried_scrap_does_not_move_counts_twice(line):
 def test_a_unit_scrapped_again_on_a_later_record_moves_nothing_more(line):
     inspector = line
     first = failed(inspector, "EB-0001")
-    disposition_record(record=first, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=first, decision="scrap", by=user("zhaoliu"), **SIGNED)
     once = counters(EB_ORDER, 30)
     again = failed(inspector, "EB-0001")  # inspected again by mistake, failed again
-    disposition_record(record=again, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=again, decision="scrap", by=user("zhaoliu"), **SIGNED)
     assert counters(EB_ORDER, 30) == once
     scrap = scrap_audit(again)
     assert scrap["moved"] == "0"
@@ -157,7 +160,7 @@ def test_rework_and_use_as_is_change_no_counters(line):
     reworked = failed(inspector, "EB-0001")
     accepted = failed(inspector, "EB-0002")
     disposition_record(record=reworked, decision="rework", by=user("zhaoliu"))
-    disposition_record(record=accepted, decision="use_as_is", by=user("fengjie"))
+    disposition_record(record=accepted, decision="use_as_is", by=user("fengjie"), **SIGNED)
     assert {seq: counters(EB_ORDER, seq) for seq in (10, 20, 30, 40)} == before
     entries = AuditEntry.objects.filter(action="inspection.disposition")
     assert sorted(e.data["decision"] for e in entries) == ["rework", "use_as_is"]
@@ -176,7 +179,7 @@ def test_scrap_is_capped_at_what_was_reported_good(line):
     inspector = line
     before = counters(EB_ORDER, 30)
     not_here = failed(inspector, "EB-0003")  # made through operation 20 only
-    disposition_record(record=not_here, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=not_here, decision="scrap", by=user("zhaoliu"), **SIGNED)
     assert counters(EB_ORDER, 30) == before
     scrap = scrap_audit(not_here)
     assert (scrap["quantity"], scrap["reported_good"], scrap["moved"]) == ("1", "0", "0")
@@ -194,7 +197,7 @@ def test_scrap_is_capped_at_what_was_reported_good(line):
     before = counters(EB_ORDER, 30)
     assert before["task"] == q(2, 1)
     operator_scrap = failed(inspector, "EB-0004")
-    disposition_record(record=operator_scrap, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=operator_scrap, decision="scrap", by=user("zhaoliu"), **SIGNED)
     assert counters(EB_ORDER, 30) == before
     assert scrap_audit(operator_scrap)["moved"] == "0"
 
@@ -233,7 +236,7 @@ def test_scrap_of_a_lot_at_the_last_operation_moves_the_order_too(housings):
     assert before == {"task": q(100, 0), "operation": q(100, 0), "order": q(100, 0)}
     moulding = counters(order.number, 10)
     record = failed_lot(order, "H-001")
-    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"), **SIGNED)
 
     assert counters(order.number, 20) == {
         "task": q(50, 50),
@@ -249,7 +252,9 @@ def test_scrap_of_a_lot_at_the_last_operation_moves_the_order_too(housings):
     assert disposition.moved_task == task_of(order.number, 20)
     assert disposition.moved_order == order
 
-    _same, created = disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    _same, created = disposition_record(
+        record=record, decision="scrap", by=user("zhaoliu"), **SIGNED
+    )
     assert not created  # a retry
     assert counters(order.number, 20)["order"] == q(50, 50)
 
@@ -258,7 +263,7 @@ def test_a_lot_not_yet_reported_at_the_inspection_moves_nothing(housings):
     order = housings
     before = counters(order.number, 20)
     record = failed_lot(order, "H-003")
-    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"), **SIGNED)
     assert counters(order.number, 20) == before
     scrap = scrap_audit(record)
     # The lot's quantity in the order is what moulding reported of it.
@@ -271,12 +276,16 @@ def test_a_lot_not_yet_reported_at_the_inspection_moves_nothing(housings):
 # what it moved goes back from scrap to good: once, read from the disposition.
 
 
-def corrected(record: InspectionRecord, value: str = "50.02", external_id: str = "") -> tuple:
+def corrected(
+    record: InspectionRecord, value: str = "50.02", external_id: str = "", by: str = "fengjie"
+) -> tuple:
+    """A signed correction; to a pass by the quality supervisor (the inspector may not)."""
     return inspection_correct(
         record=record,
         external_id=external_id or f"fix-{record.pk}",
         values=bore(value),
-        by=user("zhaoliu"),
+        by=user(by),
+        **SIGNED,
     )
 
 
@@ -293,12 +302,12 @@ def test_a_scrap_corrected_to_pass_moves_the_unit_back_to_good(line):
     inspector = line
     before = counters(EB_ORDER, 30)
     record = failed(inspector, "EB-0001")
-    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"), **SIGNED)
     assert counters(EB_ORDER, 30)["task"] == q(1, 1)
 
-    answer = inspector.post(
+    answer = client_as("fengjie").post(
         f"{INSPECTIONS}{record.pk}/correct/",
-        {"external_id": "fix-1", "values": bore("50.02")},
+        {"external_id": "fix-1", "values": bore("50.02"), **SIGNED},
         format="json",
     )
     assert answer.status_code == 201 and answer.json()["result"] == "pass", answer.json()
@@ -328,9 +337,10 @@ def test_a_scrap_corrected_to_pass_moves_the_unit_back_to_good(line):
 def test_a_retried_correction_does_not_move_counts_back_twice(line):
     inspector = line
     record = failed(inspector, "EB-0001")
-    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"), **SIGNED)
     url = f"{INSPECTIONS}{record.pk}/correct/"
-    body = {"external_id": "fix-1", "values": bore("50.02")}
+    body = {"external_id": "fix-1", "values": bore("50.02"), **SIGNED}
+    inspector = client_as("fengjie")
     assert inspector.post(url, body, format="json").status_code == 201
     once = counters(EB_ORDER, 30)
     assert once["task"] == q(2, 0)
@@ -354,14 +364,15 @@ def test_a_scrap_of_a_lot_corrected_moves_the_order_back_too(housings):
     order = housings
     before = counters(order.number, 20)
     record = failed_lot(order, "H-001")
-    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"), **SIGNED)
     assert counters(order.number, 20)["order"] == q(50, 50)
 
     fixed, created = inspection_correct(
         record=record,
         external_id="fix-h1",
         values={"No short shots": True},
-        by=user("zhaoliu"),
+        by=user("fengjie"),
+        **SIGNED,
     )
     assert created and fixed.result == "pass"
     assert counters(order.number, 20) == before
@@ -374,7 +385,7 @@ def test_a_correction_of_a_scrap_that_moved_nothing_moves_nothing_back(line):
     inspector = line
     before = counters(EB_ORDER, 30)
     not_here = failed(inspector, "EB-0003")  # made through operation 20 only
-    disposition_record(record=not_here, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=not_here, decision="scrap", by=user("zhaoliu"), **SIGNED)
     assert scrap_audit(not_here)["moved"] == "0"
 
     corrected(not_here)
@@ -393,9 +404,9 @@ def test_a_scrap_still_standing_on_another_record_keeps_the_counts(line):
     inspector = line
     before = counters(EB_ORDER, 30)
     first = failed(inspector, "EB-0001")
-    disposition_record(record=first, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=first, decision="scrap", by=user("zhaoliu"), **SIGNED)
     second = failed(inspector, "EB-0001")
-    disposition_record(record=second, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=second, decision="scrap", by=user("zhaoliu"), **SIGNED)
     scrapped = counters(EB_ORDER, 30)
     assert scrapped["task"] == q(1, 1)
 
@@ -422,14 +433,14 @@ def test_a_scrap_still_standing_on_another_record_keeps_the_counts(line):
 def test_a_correction_that_fails_again_can_be_scrapped_again(line):
     inspector = line
     record = failed(inspector, "EB-0001")
-    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
-    still_bad, _ = corrected(record, value="50.30")
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"), **SIGNED)
+    still_bad, _ = corrected(record, value="50.30", by="zhaoliu")
     assert still_bad.result == "fail"
     # No longer scrapped (the failed correction awaits its own disposition): good again.
     assert counters(EB_ORDER, 30)["task"] == q(2, 0)
     assert inspection_status(operation=record.operation, unit=record.unit)[0] == "failed"
 
-    disposition_record(record=still_bad, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=still_bad, decision="scrap", by=user("zhaoliu"), **SIGNED)
     assert counters(EB_ORDER, 30)["task"] == q(1, 1)
     assert counters(EB_ORDER, 30)["operation"] == q(1, 1)
     assert scrap_audit(still_bad)["moved"] == "1"
@@ -447,7 +458,7 @@ def test_corrections_of_rework_and_use_as_is_change_no_counters(line):
     reworked = failed(inspector, "EB-0001")
     accepted = failed(inspector, "EB-0002")
     disposition_record(record=reworked, decision="rework", by=user("zhaoliu"))
-    disposition_record(record=accepted, decision="use_as_is", by=user("fengjie"))
+    disposition_record(record=accepted, decision="use_as_is", by=user("fengjie"), **SIGNED)
     corrected(reworked)
     corrected(accepted, value="50.30")
     assert {seq: counters(EB_ORDER, seq) for seq in (10, 20, 30, 40)} == before
@@ -463,7 +474,7 @@ def test_corrections_of_rework_and_use_as_is_change_no_counters(line):
 def test_moving_back_never_takes_a_counter_below_zero(line):
     inspector = line
     record = failed(inspector, "EB-0001")
-    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"), **SIGNED)
     # Say the task's scrap was set right by hand meanwhile: it holds no scrap any more.
     Task.objects.filter(order__number=EB_ORDER, operation__sequence=30).update(
         quantity_good=2, quantity_scrap=0
@@ -482,7 +493,7 @@ def test_what_moves_back_is_read_from_the_disposition_not_the_audit_trail(line):
     inspector = line
     before = counters(EB_ORDER, 30)
     record = failed(inspector, "EB-0001")
-    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"), **SIGNED)
     AuditEntry.objects.filter(
         action="inspection.disposition", object_id=str(record.disposition.pk)
     ).delete()
@@ -497,7 +508,7 @@ def test_a_scrap_whose_move_is_not_known_moves_nothing_back(line):
     read, keeps quantity_moved blank: nothing is guessed, and nothing moves back."""
     inspector = line
     record = failed(inspector, "EB-0001")
-    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"), **SIGNED)
     scrapped = counters(EB_ORDER, 30)
     Disposition.objects.filter(record=record).update(
         quantity_moved=None, moved_task=None, moved_order=None

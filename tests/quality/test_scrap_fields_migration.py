@@ -19,6 +19,7 @@ from quality.services.records import disposition_record, inspection_correct
 
 from . import (
     EB_ORDER,
+    SIGNED,
     bore,
     client_as,
     eb_released,
@@ -66,13 +67,17 @@ def failed(code: str) -> InspectionRecord:
 
 
 def scrapped(record: InspectionRecord) -> InspectionRecord:
-    disposition_record(record=record, decision="scrap", by=user("zhaoliu"))
+    disposition_record(record=record, decision="scrap", by=user("zhaoliu"), **SIGNED)
     return record
 
 
 def correct(record: InspectionRecord) -> InspectionRecord:
     fixed, created = inspection_correct(
-        record=record, external_id=f"fix-{record.pk}", values=bore("50.02"), by=user("zhaoliu")
+        record=record,
+        external_id=f"fix-{record.pk}",
+        values=bore("50.02"),
+        by=user("fengjie"),
+        **SIGNED,
     )
     assert created
     return fixed
@@ -193,7 +198,8 @@ def test_after_filling_a_correction_moves_the_lot_back_on_the_order(demo_plant):
         record=record,
         external_id="fix-h1",
         values={"No short shots": True},
-        by=user("zhaoliu"),
+        by=user("fengjie"),
+        **SIGNED,
     )
     order.refresh_from_db()
     assert (order.quantity_done, order.quantity_scrap) == (Decimal(50), Decimal(0))

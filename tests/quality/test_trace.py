@@ -45,6 +45,7 @@ from quality.services.trace import (
 )
 from resources.models import Item, MaterialLot, SerialUnit, StockLocation
 from resources.services.stock import stock_move_record
+from tests.quality import SIGNED
 
 # The project's URLs route every quality page and API endpoint.
 urlpatterns = [path("", include("config.urls"))]
@@ -102,8 +103,16 @@ def _inspect(*, order, sequence, unit, value, at, corrects=None):
     values = {"Bore diameter": value, "No scratches": True}
     external_id = f"test-insp-{next(_records)}"
     if corrects is not None:
+        # Signed, and never by whoever recorded the record corrected (separation of duties).
         record, _ = inspection_correct(
-            record=corrects, external_id=external_id, values=values, inspected_at=at, by=inspector
+            record=corrects,
+            external_id=external_id,
+            values=values,
+            inspected_at=at,
+            by=get_user_model().objects.get(
+                username="zhaoliu" if corrects.inspector.username == "fengjie" else "fengjie"
+            ),
+            **SIGNED,
         )
         return record
     record, _ = inspection_record(
@@ -224,7 +233,8 @@ def test_genealogy_of_a_unit_goes_down_to_the_resin_lot(plant):
     [record] = ops[30].inspections
     assert record.result == "pass" and record.corrects == 1
     assert record.measurements[0].value == Decimal("50.04") and record.measurements[0].passed
-    assert ops[30].inspections[0].inspector == "Liu Zhao"
+    # The correction (to a pass) was signed by the quality supervisor, not the inspector.
+    assert ops[30].inspections[0].inspector == "Jie Feng"
 
     # Materials per operation; the housing lot was made here and is followed down.
     assert [(m.item, m.lot, m.source) for m in ops[10].materials] == [
@@ -321,7 +331,9 @@ def _current_record(*, unit=None, lot=None) -> InspectionRecord:
 
 def _scrap(record: InspectionRecord) -> None:
     inspector = get_user_model().objects.get(username="zhaoliu")
-    disposition, created = disposition_record(record=record, decision="scrap", by=inspector)
+    disposition, created = disposition_record(
+        record=record, decision="scrap", by=inspector, **SIGNED
+    )
     assert created and disposition.decision == "scrap"
 
 
