@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from core.api import ErrorEntrySerializer
-from core.signatures import SignatureFieldsMixin
+from core.signatures import SignatureFieldsMixin, SignedListSerializer, SignedSerializerMixin
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import Equipment, MaterialLot, Operator, StockLocation
 
@@ -171,7 +171,7 @@ class IssueSerializer(serializers.ModelSerializer):
         fields = ["id", "requirement", "lot", "location", "quantity", "external_id", "issued_at"]
 
 
-class ApprovalSerializer(serializers.ModelSerializer):
+class ApprovalSerializer(SignedSerializerMixin, serializers.ModelSerializer):
     order = serializers.CharField(source="requirement.order.number")
     item = serializers.CharField(source="requirement.item.code")
     location = serializers.CharField(source="location.code")
@@ -192,11 +192,17 @@ class ApprovalSerializer(serializers.ModelSerializer):
             "decided_at",
             "decision_note",
             "issue",
+            "signatures",
         ]
+        list_serializer_class = SignedListSerializer
 
 
-class DecisionInputSerializer(serializers.Serializer):
+class DecisionInputSerializer(SignatureFieldsMixin):
+    """An over-issue approved or rejected, signed: the planner's password and the reason
+    (`reason`, or `note`; kept as the decision's note)."""
+
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class ShortageSerializer(serializers.ModelSerializer):

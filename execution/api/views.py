@@ -248,12 +248,14 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     def _decide(self, request, approve: bool):
         data = serializers.DecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        approval = material_services.issue_approval_decide(
-            approval=self.get_object(),
-            approve=approve,
-            by=request.user,
-            note=data.validated_data["note"],
-        )
+        with signature_guard(request):
+            approval = material_services.issue_approval_decide(
+                approval=self.get_object(),
+                approve=approve,
+                by=request.user,
+                note=data.validated_data.get("reason") or data.validated_data["note"],
+                password=data.validated_data.get("password", ""),
+            )
         return Response(self.get_serializer(approval).data)
 
     @extend_schema(request=serializers.DecisionInputSerializer)

@@ -12,7 +12,9 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.models import Signature
 from core.parsing import QUANTITY_LIMIT, barcode_parse
+from core.signatures import signature_sign
 from planning.models import ProductionOrder
 from planning.services.purchasing import requisition_create
 from resources.models import Item, MaterialLot, StockBalance, StockLocation, StockMove
@@ -256,8 +258,17 @@ def _issue(requirement, quantity, location, lot, external_id, by) -> MaterialIss
     return issue
 
 
-def issue_approval_decide(*, approval: IssueApproval, approve: bool, by=None, note: str = ""):
-    """A planner approves (stock moves now) or rejects an over-issue."""
+def issue_approval_decide(
+    *,
+    approval: IssueApproval,
+    approve: bool,
+    by=None,
+    note: str = "",
+    password: str | None = None,
+):
+    """A planner approves (stock moves now) or rejects an over-issue, signing the decision
+    (core.signatures: the password, meaning "approved" or "rejected", the note as the
+    reason); a refused signature decides nothing."""
     with transaction.atomic():
         locked = IssueApproval.objects.select_for_update().get(pk=approval.pk)
         if locked.status != IssueApproval.Status.PENDING:
@@ -281,6 +292,13 @@ def issue_approval_decide(*, approval: IssueApproval, approve: bool, by=None, no
         else:
             locked.status = IssueApproval.Status.REJECTED
         locked.save()
+        signature_sign(
+            user=by,
+            password=password,
+            meaning=Signature.Meaning.APPROVED if approve else Signature.Meaning.REJECTED,
+            reason=note,
+            record=locked,
+        )
         audit_record(actor=by, action=f"material.issue.{locked.status}", obj=locked)
     return locked
 

@@ -15,6 +15,7 @@ from core.policy import can, require
 from core.signatures import (
     SignatureError,
     signature_guard,
+    signatures_attach,
     signatures_by_record,
     signatures_verified,
 )
@@ -143,17 +144,20 @@ def supervisor_approval(request, pk: int, decision: str):
     approval = get_object_or_404(IssueApproval, pk=pk)
     error, status = "", 200
     try:
-        approval = issue_approval_decide(
-            approval=approval,
-            approve=decision == "approve",
-            by=request.user,
-            note=(request.POST.get("note") or "").strip()[:200],
-        )
+        with signature_guard(request):
+            approval = issue_approval_decide(
+                approval=approval,
+                approve=decision == "approve",
+                by=request.user,
+                note=(request.POST.get("reason") or request.POST.get("note") or "").strip()[:200],
+                password=request.POST.get("password", ""),
+            )
     except ValidationError as exc:
         error, status = errors_text(exc), 400
     except StateConflict as exc:
         error, status = str(exc), 409
     approval = supervisor_selectors.approvals().get(pk=pk)
+    signatures_attach([approval])
     return render(
         request,
         "execution/partials/supervisor_approval_row.html",

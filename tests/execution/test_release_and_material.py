@@ -149,9 +149,14 @@ def test_over_issue_needs_approval(released, django_user_model):
     )
     assert isinstance(approval, IssueApproval) and approval.status == "pending"
     assert StockBalance.objects.get(item=steel.item).on_hand == before  # nothing moved yet
+    from django.contrib.auth import get_user_model
+
     from execution.services.material import issue_approval_decide
 
-    approved = issue_approval_decide(approval=approval, approve=True)
+    planner = get_user_model().objects.get(username="zhouba")
+    approved = issue_approval_decide(
+        approval=approval, approve=True, by=planner, note="casting scrap", password="closedloop"
+    )
     assert approved.status == "approved" and approved.issue.quantity == 5
     assert StockBalance.objects.get(item=steel.item).on_hand == before - 5
     steel.refresh_from_db()

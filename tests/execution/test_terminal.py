@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.models import Signature
+from core.signatures import signature_verify
 from execution.models import (
     DispatchDecision,
     IssueApproval,
@@ -509,16 +511,29 @@ def test_planner_approves_an_over_issue_and_supervisor_may_not(released, as_user
     planner = as_user("zhouba")
     page = planner.get("/execution/supervisor/").content.decode()
     assert f"/execution/supervisor/approvals/{approval.pk}/approve/" in page
-    decided = planner.post(
-        f"/execution/supervisor/approvals/{approval.pk}/approve/", {"note": "scrap casting"}, **HX
-    )
+    assert 'autocomplete="current-password"' in page
+    url = f"/execution/supervisor/approvals/{approval.pk}/approve/"
+    # Signed: a wrong password approves nothing and moves no stock.
+    wrong = planner.post(url, {"reason": "scrap casting", "password": "guess"}, **HX)
+    assert wrong.status_code == 400 and "The password is not correct." in wrong.content.decode()
+    approval.refresh_from_db()
+    assert approval.status == "pending" and stock() == before
+    assert not Signature.objects.exists()
+    decided = planner.post(url, {"reason": "scrap casting", "password": "closedloop"}, **HX)
     assert decided.status_code == 200 and "Approved" in decided.content.decode()
+    assert "Approved</strong> by Ba Zhou (zhouba)" in decided.content.decode()
     approval.refresh_from_db()
     assert approval.status == "approved" and approval.decision_note == "scrap casting"
+    signature = Signature.objects.get()
+    assert signature.reason == "scrap casting" and signature_verify(signature)
     assert stock() == before - 7
     steel.refresh_from_db()
     assert steel.quantity_issued == Decimal(107)
-    twice = planner.post(f"/execution/supervisor/approvals/{approval.pk}/reject/", **HX)
+    twice = planner.post(
+        f"/execution/supervisor/approvals/{approval.pk}/reject/",
+        {"reason": "no", "password": "closedloop"},
+        **HX,
+    )
     assert twice.status_code == 409 and "already approved" in twice.content.decode()
 
 
