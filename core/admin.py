@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from rest_framework_api_key.admin import APIKey
 
-from .models import ApiToken, AuditEntry, DocumentCounter, OutboxEvent, ServiceAccount
+from .models import ApiToken, AuditEntry, DocumentCounter, OutboxEvent, ServiceAccount, Signature
 from .roles import Role
 from .tokens import (
     api_token_issue,
@@ -31,6 +31,30 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Signature)
+class SignatureAdmin(ReadOnlyAdmin):
+    """Electronic signatures on decisions: shown, never edited (core.signatures)."""
+
+    list_display = (
+        "signed_at",
+        "signer_username",
+        "meaning",
+        "content_type",
+        "object_id",
+        "reason",
+        "verified",
+    )
+    list_filter = ("meaning", "content_type")
+    search_fields = ("signer_username", "reason", "object_id", "signature_hash")
+    date_hierarchy = "signed_at"
+
+    @admin.display(boolean=True, description="verifies")
+    def verified(self, signature) -> bool:
+        from .signatures import signature_verify
+
+        return signature_verify(signature)
 
 
 @admin.register(OutboxEvent)

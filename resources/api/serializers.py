@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer, PolicyFieldsMixin
+from core.signatures import SignedListSerializer, SignedSerializerMixin
 
 from ..models import (
     Area,
@@ -117,8 +118,26 @@ class StockBalanceSerializer(CleanModelSerializer):
         fields = ["item", "location", "lot", "on_hand"]
 
 
-class StockMoveSerializer(CleanModelSerializer):
+class StockMoveSerializer(SignedSerializerMixin, CleanModelSerializer):
+    """A stock move; an adjustment or a reversal also takes `password` and `reason`, the
+    supply-chain director's signature."""
+
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Adjustments and reversals: the signer's password, once more.",
+    )
+    reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Adjustments and reversals: why; kept with the signature.",
+    )
     location = serializers.SlugRelatedField(slug_field="code", queryset=StockLocation.objects.all())
     lot = serializers.CharField(required=False, allow_null=True, source="lot.code", default=None)
 
@@ -134,7 +153,11 @@ class StockMoveSerializer(CleanModelSerializer):
             "reference",
             "external_id",
             "created_at",
+            "password",
+            "reason",
+            "signatures",
         ]
         read_only_fields = ["created_at"]
+        list_serializer_class = SignedListSerializer
         # A repeated external_id is a retry, answered with the move already recorded.
         extra_kwargs = {"external_id": {"validators": []}}

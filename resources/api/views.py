@@ -2,6 +2,8 @@ from django.core.exceptions import ValidationError
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from core.signatures import signature_guard
+
 from ..filtersets import (
     EquipmentFilterSet,
     ItemFilterSet,
@@ -94,14 +96,17 @@ class StockMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             lot = MaterialLot.objects.filter(item=data["item"], code=lot_code).first()
             if lot is None:
                 raise ValidationError({"lot": f"No lot {lot_code} of {data['item'].code}."})
-        move = stock_move_record(
-            item=data["item"],
-            location=data["location"],
-            quantity=data["quantity"],
-            kind=data["kind"],
-            lot=lot,
-            reference=data.get("reference", ""),
-            external_id=data.get("external_id"),
-            by=request.user,
-        )
+        with signature_guard(request):
+            move = stock_move_record(
+                item=data["item"],
+                location=data["location"],
+                quantity=data["quantity"],
+                kind=data["kind"],
+                lot=lot,
+                reference=data.get("reference", ""),
+                external_id=data.get("external_id"),
+                by=request.user,
+                password=data.get("password", ""),
+                reason=data.get("reason", ""),
+            )
         return Response(self.get_serializer(move).data, status=status.HTTP_201_CREATED)

@@ -2,10 +2,13 @@
 
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from core.audit import audit_record
+from core.models import Signature
+from core.roles import Role, user_has_role
+from core.signatures import signature_sign
 
 from ..models import Item, MaterialLot, StockBalance, StockLocation, StockMove
 
@@ -24,6 +27,12 @@ def _balance_locked(
         return qs.get()
 
 
+# Moves made by hand to change what the books say is on hand, not by a receipt, an issue or
+# production: signed (core.signatures, meaning "adjusted") by someone in these roles.
+SIGNED_KINDS = (StockMove.Kind.ADJUSTMENT, StockMove.Kind.REVERSAL)
+ADJUSTING_ROLES = (Role.SUPPLY_CHAIN_DIRECTOR,)
+
+
 def stock_move_record(
     *,
     item: Item,
@@ -34,11 +43,15 @@ def stock_move_record(
     reference: str = "",
     external_id: str | None = None,
     by=None,
+    password: str | None = None,
+    reason: str = "",
 ) -> StockMove:
     """Append a stock move and update the on-hand balance in the same transaction.
 
     A repeated `external_id` returns the move already recorded and changes nothing.
     Stock never goes below zero: such a move is refused with the quantity on hand.
+    An adjustment or a reversal is signed by a supply-chain director (their password and
+    the reason); a refused signature moves nothing.
     """
     quantity = Decimal(quantity)
     if quantity == 0:
@@ -51,11 +64,14 @@ def stock_move_record(
         raise ValidationError(
             {"lot": f"Lot {lot.code} belongs to {lot.item.code}, not {item.code}."}
         )
+    signed = kind in SIGNED_KINDS
     with transaction.atomic():
         if external_id:
             existing = StockMove.objects.filter(external_id=external_id).first()
             if existing is not None:
                 return existing
+        if signed and not user_has_role(by, *ADJUSTING_ROLES):
+            raise PermissionDenied("Only a supply-chain director adjusts stock.")
         balance = _balance_locked(item=item, location=location, lot=lot)
         if balance.on_hand + quantity < 0:
             raise ValidationError(
@@ -76,5 +92,13 @@ def stock_move_record(
         )
         balance.on_hand += quantity
         balance.save(update_fields=["on_hand"])
+        if signed:
+            signature_sign(
+                user=by,
+                password=password,
+                meaning=Signature.Meaning.ADJUSTED,
+                reason=reason,
+                record=move,
+            )
         audit_record(actor=by, action="stock.move", obj=move, data={"quantity": str(quantity)})
     return move
