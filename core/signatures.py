@@ -286,11 +286,15 @@ def signatures_of(record: models.Model) -> list[Signature]:
 def signature_guard(request, user=None):
     """Around a signed decision made in a page or API request: refuses at once while the
     person is locked out of signing in, and counts a wrong password as a failed sign-in
-    (django-axes), so a password cannot be guessed through a signature either."""
+    (django-axes), so a password cannot be guessed through a signature either. The failure
+    that reaches the limit, and every try while locked out, answers as a locked-out sign-in
+    does: 429 with Retry-After (the API's error body, or the locked-out page)."""
     http_request = getattr(request, "_request", request)
     user = user or request.user
     credentials = {"username": user.get_username()}
     if AxesProxyHandler.is_locked(http_request, credentials):
+        # Answered like a locked-out sign-in (AxesMiddleware: 429 with Retry-After).
+        http_request.axes_locked_out = True
         raise SignatureError("password", LOCKED)
     try:
         yield

@@ -127,3 +127,20 @@ def test_the_admin_shows_the_adjustment_s_signature(bearings, client):
     assert "Adjusted</strong> by zhengshi (zhengshi)" in page and "verified" in page
     listing = client.get("/admin/core/signature/").content.decode()
     assert "Cycle count" in listing and "icon-yes" in listing
+
+
+def test_wrong_passwords_in_signatures_lock_the_signer_out(bearings, settings):
+    """Guessing a password through a signature counts like the login page: after the limit
+    even the right password neither signs nor moves stock until the lockout ends."""
+    settings.AXES_FAILURE_LIMIT = 3
+    item, _location = bearings
+    director = api_as(person("zhengshi", Role.SUPPLY_CHAIN_DIRECTOR))
+    for _ in range(2):
+        wrong = director.post(MOVES, adjustment(reason="count", password="guess"), format="json")
+        assert wrong.status_code == 400 and error_fields(wrong) == {"password"}
+    third = director.post(MOVES, adjustment(reason="count", password="guess"), format="json")
+    locked = director.post(MOVES, adjustment(reason="count", password=PASSWORD), format="json")
+    for answer in (third, locked):
+        assert answer.status_code == 429 and answer["Retry-After"]
+        assert "Too many failed sign-ins" in answer.json()["detail"]
+    assert on_hand(item) == 30 and not Signature.objects.exists()
