@@ -23,7 +23,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
@@ -434,6 +434,7 @@ def _correction_context(request, record: InspectionRecord, posted=None, **extra)
 
 
 @policy_required("quality.inspect.view")
+@require_http_methods(["GET", "HEAD", "POST"])
 def inspect_correct(request, pk: int):
     """One inspection record, what it corrects and what corrected it, with their
     signatures; the inspector who recorded it or a quality supervisor corrects it here,
