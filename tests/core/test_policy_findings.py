@@ -115,6 +115,9 @@ def test_each_master_data_role_maintains_its_own_data(demo_plant):
         "lot": "B-2026-1015",
         "quantity": "5",
         "kind": "adjustment",
+        # Adjustments are signed (docs/signatures.md): the demo password and a reason.
+        "password": "closedloop",
+        "reason": "Cycle count",
     }
     adjusted = api("zhengshi").post("/api/v1/stock-moves/", adjust, format="json")
     assert adjusted.status_code == 201, adjusted.json()
