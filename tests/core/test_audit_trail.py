@@ -128,6 +128,9 @@ def test_a_stock_adjustment_appears_with_its_quantity_and_the_new_balance(demo_p
             "lot": "B-2026-1015",
             "quantity": "-5",
             "kind": "adjustment",
+            # Signed (docs/signatures.md): the demo password and a reason.
+            "password": "closedloop",
+            "reason": "Cycle count",
         },  # fmt: skip
         format="json",
     )
