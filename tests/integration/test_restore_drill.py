@@ -173,8 +173,9 @@ def test_restore_drill(history, tmp_path, scratch_db, capsys):
         assert restored_sequences == source_sequences
         # The restored plant goes on writing: its sequences carry on after the restored ids.
         restored.execute(
-            "INSERT INTO core_auditentry (at, action, object_type, object_id, data) "
-            "VALUES (now(), 'drill', 'test', '1', '{}')"
+            "INSERT INTO core_auditentry (at, action, object_type, object_id, data, actor_username, "
+            "origin, object_label, changes) "
+            "VALUES (now(), 'drill', 'test', '1', '{}', '', '', '', '[]')"
         )
         restored.execute("DELETE FROM execution_productionevent WHERE id % 2 = 0")
         restored.execute("CREATE TABLE drill_leftover (x int)")
@@ -208,8 +209,9 @@ def test_backup_while_the_plant_writes_restores_its_own_snapshot(history, tmp_pa
         with psycopg.connect(**conninfo(connection.settings_dict["NAME"]), autocommit=True) as c:
             while not stop.is_set():
                 c.execute(
-                    "INSERT INTO core_auditentry (at, action, object_type, object_id, data) "
-                    "VALUES (now(), 'busy', 'test', '1', '{}')"
+                    "INSERT INTO core_auditentry (at, action, object_type, object_id, data, actor_username, "
+                    "origin, object_label, changes) "
+                    "VALUES (now(), 'busy', 'test', '1', '{}', '', '', '', '[]')"
                 )
                 written.append(time.perf_counter())
 
@@ -217,6 +219,9 @@ def test_backup_while_the_plant_writes_restores_its_own_snapshot(history, tmp_pa
     thread.start()
     try:
         while len(written) < 20:
+            # A writer that failed (a column the INSERT does not name) must fail the test,
+            # not leave it waiting for ever.
+            assert thread.is_alive(), "the writer stopped before the backup began"
             time.sleep(0.01)
         started = time.perf_counter()
         dump, manifest = backup(tmp_path)
