@@ -88,6 +88,9 @@ def test_illegal_transition_is_409_with_a_message(released, api_as):
     assert queued.status_code == 409 and "waits for operation 10" in queued.json()["detail"]
 
 
+# Labour is capped at the work center's shift: this run books labour inside an ordinary
+# working morning, on any day the suite runs.
+@pytest.mark.clock("2026-12-09T10:00:00+08:00")
 def test_full_run_books_labour_and_completes(released, api_as):
     wangwu = api_as("wangwu")
     t0 = timezone.now() - timedelta(hours=2)
