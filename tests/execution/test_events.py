@@ -155,6 +155,8 @@ def test_events_only_for_released_orders(demo_plant, api_as):
     assert Decimal(0) == ProductionOrder.objects.get(number="MO-2026-00002").quantity_done
 
 
+# Labour is capped at the shift: booked inside an ordinary working morning.
+@pytest.mark.clock("2026-12-09T10:00:00+08:00")
 def test_labour_books_what_was_reported_in_its_span_not_later_counter_moves(released, api_as):
     """A scrap disposition moves good to scrap on the task's counters between two bookings;
     the next booking still holds only what was reported after its start or resume."""
