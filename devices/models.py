@@ -1,1 +1,259 @@
-"""Device adapters, telemetry, equipment states and OEE (built in later issues)."""
+"""Machine data: the device map (endpoints and signals), telemetry, counters, state intervals.
+
+The device map says which OPC UA server or Modbus device serves which equipment and where
+each signal lives; it is loaded from a file (`manage.py devices_load`) or edited in the admin.
+The gateway reads the machines and hands samples to `devices.services`, which writes the
+append-only telemetry, moves counters, opens and closes state intervals and reports states,
+counts and faults to resources and execution through their services.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.history import history_register
+from resources.models import Equipment
+
+from .engines.devicemap import BIT_TABLES, PROTOCOLS, STATES, TABLES, TYPES, WORD_ORDERS
+
+
+class Endpoint(models.Model):
+    """One connection to the floor: an OPC UA server or a Modbus TCP device (ISA-95 data source)."""
+
+    class Protocol(models.TextChoices):
+        OPCUA = "opcua", "OPC UA"
+        MODBUS = "modbus", "Modbus TCP"
+
+    name = models.CharField(max_length=64, unique=True)
+    protocol = models.CharField(max_length=8, choices=Protocol.choices)
+    url = models.CharField("OPC UA address", max_length=255, blank=True)
+    host = models.CharField("Modbus host", max_length=255, blank=True)
+    port = models.PositiveIntegerField(null=True, blank=True)
+    security = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='OPC UA security: {"policy": "Basic256Sha256", "mode": "SignAndEncrypt", '
+        '"certificate": "…", "private_key": "…", "server_certificate": "…"} (docs/devices.md).',
+    )
+    publishing_ms = models.PositiveIntegerField(
+        default=500, help_text="OPC UA publishing interval."
+    )
+    poll_ms = models.PositiveIntegerField(default=1000, help_text="Polling interval.")
+    timeout_ms = models.PositiveIntegerField(default=3000)
+    enabled = models.BooleanField(default=True)
+    loaded_at = models.DateTimeField(null=True, blank=True, help_text="When the map last set it.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(protocol__in=PROTOCOLS), name="endpoint_protocol_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EquipmentLink(models.Model):
+    """A machine served by an endpoint, with its Modbus unit id and its connection state."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="links")
+    equipment = models.OneToOneField(
+        Equipment, on_delete=models.CASCADE, related_name="device_link"
+    )
+    unit = models.PositiveSmallIntegerField("Modbus unit id", null=True, blank=True)
+    connected = models.BooleanField(default=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    since = models.DateTimeField(
+        null=True, blank=True, help_text="When the map first linked it: counted totals start here."
+    )
+
+    class Meta:
+        ordering = ["equipment__code"]
+
+    def __str__(self) -> str:
+        return f"{self.equipment.code} @ {self.endpoint.name}"
+
+
+class Signal(models.Model):
+    """One value of a machine: an OPC UA node or a Modbus register or bit."""
+
+    link = models.ForeignKey(EquipmentLink, on_delete=models.CASCADE, related_name="signals")
+    name = models.CharField(
+        max_length=64, help_text="state, part_count, good_count, … or any name."
+    )
+    node = models.CharField("OPC UA node id", max_length=255, blank=True)
+    table = models.CharField(
+        max_length=8, blank=True, choices=[(t, t) for t in TABLES], help_text="Modbus table."
+    )
+    address = models.PositiveIntegerField(null=True, blank=True)
+    data_type = models.CharField(max_length=8, blank=True, choices=[(t, t) for t in TYPES])
+    word_order = models.CharField(
+        max_length=6, default="big", choices=[(w, w) for w in WORD_ORDERS]
+    )
+    scale = models.FloatField(default=1.0)
+    offset = models.FloatField(default=0.0)
+    state_map = models.JSONField(default=dict, blank=True, help_text="Raw value → state.")
+
+    class Meta:
+        ordering = ["link", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["link", "name"], name="signal_unique_name"),
+            models.CheckConstraint(
+                condition=~Q(node="") | (~Q(table="") & Q(address__isnull=False)),
+                name="signal_has_address",
+                violation_error_message="A signal names an OPC UA node or a Modbus table and address.",
+            ),
+            models.CheckConstraint(
+                condition=Q(table__in=BIT_TABLES, data_type="") | ~Q(table__in=BIT_TABLES),
+                name="signal_bit_untyped",
+                violation_error_message="A coil or discrete input is one bit: it has no type.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.link.equipment.code}.{self.name}"
+
+
+class Telemetry(models.Model):
+    """One sample of one signal (append-only; on PostgreSQL a table partitioned by day).
+
+    `value` is the engineering value (raw × scale + offset; a state's raw code; 1/0 for bits).
+    """
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.DO_NOTHING, db_constraint=False)
+    signal = models.CharField(max_length=64)
+    value = models.FloatField()
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["equipment", "signal", "at"], name="telemetry_eq_sig_at")]
+
+    def __str__(self) -> str:
+        return f"{self.signal}={self.value} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class TelemetryHourly(models.Model):
+    """An hour of one signal, kept after the raw samples are dropped (min, max, mean, last)."""
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE)
+    signal = models.CharField(max_length=64)
+    hour = models.DateTimeField()
+    samples = models.PositiveIntegerField(default=0)
+    minimum = models.FloatField(null=True)
+    maximum = models.FloatField(null=True)
+    total = models.FloatField(default=0.0, help_text="Sum of the values, for the mean.")
+    last = models.FloatField(null=True)
+
+    class Meta:
+        ordering = ["equipment", "signal", "hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["equipment", "signal", "hour"], name="telemetryhourly_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signal} {self.hour:%Y-%m-%d %H}:00"
+
+
+class Counter(models.Model):
+    """A machine's part or good counter as ClosedLoop follows it: last raw value and total since
+    the map linked the machine, through resets and wrap-around."""
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="counters")
+    signal = models.CharField(max_length=64)
+    last_raw = models.BigIntegerField(null=True, blank=True)
+    last_at = models.DateTimeField(null=True, blank=True)
+    total = models.BigIntegerField(default=0)
+    # Of `total`, what has been posted to the shop floor as production (counted steps).
+    posted = models.BigIntegerField(default=0)
+    wraps = models.PositiveIntegerField(default=0)
+    resets = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["equipment", "signal"]
+        constraints = [
+            models.UniqueConstraint(fields=["equipment", "signal"], name="counter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.equipment.code}.{self.signal} = {self.total}"
+
+
+class DowntimeReason(models.Model):
+    """Why a machine stood still, as an operator gives it, and which of the six big losses it is."""
+
+    class Loss(models.TextChoices):
+        BREAKDOWN = "breakdown", "Breakdown"
+        SETUP = "setup", "Setup and adjustment"
+        SMALL_STOP = "small_stop", "Small stop"
+        SPEED = "speed", "Reduced speed"
+        PLANNED = "planned", "Planned stop (not a loss)"
+        OTHER = "other", "Other stop"
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    loss = models.CharField(max_length=16, choices=Loss.choices, default=Loss.OTHER)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class StateInterval(models.Model):
+    """How long a machine was running, idle, stopped, in fault, in maintenance or disconnected.
+
+    The open interval has no end. A stop shorter than DEVICES_MICRO_STOP_SECONDS is a small stop.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        IDLE = "idle", "Idle"
+        STOPPED = "stopped", "Stopped"
+        FAULT = "fault", "Fault"
+        MAINTENANCE = "maintenance", "Maintenance"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="intervals")
+    state = models.CharField(max_length=16, choices=State.choices)
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True)
+    small_stop = models.BooleanField(default=False)
+    reason = models.ForeignKey(
+        DowntimeReason, null=True, blank=True, on_delete=models.PROTECT, related_name="intervals"
+    )
+    reason_note = models.CharField(max_length=200, blank=True)
+    reason_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason_at = models.DateTimeField(null=True, blank=True)
+    # The equipment-fault exception raised for this interval (once per fault interval).
+    alert_id = models.BigIntegerField(null=True, blank=True)
+    cleared_by_machine = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["equipment", "start"]
+        indexes = [models.Index(fields=["equipment", "start"], name="interval_eq_start")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["equipment"], condition=Q(end__isnull=True), name="interval_one_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                name="interval_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=[*STATES, "disconnected"]), name="interval_state_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.equipment.code} {self.state} {self.start:%Y-%m-%d %H:%M}"
+
+
+history_register(Endpoint, EquipmentLink, Signal, DowntimeReason)
