@@ -182,6 +182,27 @@ class Counter(models.Model):
         return f"{self.equipment.code}.{self.signal} = {self.total}"
 
 
+class ProductionCount(models.Model):
+    """Parts a machine counted between two reads (append-only): total, good, and the operation
+    it was running, so OEE knows the ideal cycle and the floor knows what was posted."""
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="counts")
+    at = models.DateTimeField()
+    total = models.PositiveIntegerField(default=0)
+    good = models.PositiveIntegerField(null=True, blank=True, help_text="Blank: no good counter.")
+    operation_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The order operation running on the machine, if any."
+    )
+    ideal_cycle_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["equipment", "at"]
+        indexes = [models.Index(fields=["equipment", "at"], name="count_eq_at")]
+
+    def __str__(self) -> str:
+        return f"{self.equipment.code} +{self.total} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
 class DowntimeReason(models.Model):
     """Why a machine stood still, as an operator gives it, and which of the six big losses it is."""
 
