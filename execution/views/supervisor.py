@@ -16,8 +16,6 @@ from core.signatures import (
     SignatureError,
     signature_guard,
     signatures_attach,
-    signatures_by_record,
-    signatures_verified,
 )
 from core.views_helpers import policy_required, whole_number
 from resources.models import Equipment, Operator
@@ -63,7 +61,7 @@ def supervisor(request):
             "held_events": _with_may_decide(
                 list(supervisor_selectors.pending_event_approvals()), request.user
             ),
-            "bookings": _with_signatures(list(supervisor_selectors.labour_bookings_for_review())),
+            "bookings": _signed(list(supervisor_selectors.labour_bookings_for_review())),
             "can_correct": can(request.user, "execution.labourbooking.correct"),
         }
     )
@@ -156,8 +154,7 @@ def supervisor_approval(request, pk: int, decision: str):
         error, status = errors_text(exc), 400
     except StateConflict as exc:
         error, status = str(exc), 409
-    approval = supervisor_selectors.approvals().get(pk=pk)
-    signatures_attach([approval])
+    approval = _signed([supervisor_selectors.approvals().get(pk=pk)])[0]
     return render(
         request,
         "execution/partials/supervisor_approval_row.html",
@@ -175,10 +172,10 @@ def _with_may_decide(approvals: list, user) -> list:
     return approvals
 
 
-def _with_signatures(records: list) -> list:
-    found = signatures_by_record(records)
-    for record in records:
-        record.signature_list = signatures_verified(found.get(str(record.pk), []))
+def _signed(records: list) -> list:
+    """The records with `signed` set (core.signatures): one query for the list, each
+    signature verified against its record as read."""
+    signatures_attach(records)
     return records
 
 
@@ -211,7 +208,7 @@ def supervisor_event_approval(request, pk: int, decision: str):
         error, status = str(exc), 409
     except PermissionDenied as exc:
         error, status = str(exc), 403
-    row = _with_signatures(
+    row = _signed(
         _with_may_decide([supervisor_selectors.event_approvals().get(pk=pk)], request.user)
     )[0]
     return render(
@@ -244,7 +241,7 @@ def supervisor_labour_correct(request, pk: int):
         error, status = errors_text(exc), 400
     except PermissionDenied as exc:
         error, status = str(exc), 403
-    row = _with_signatures([supervisor_selectors.labour_booking_rows().get(pk=pk)])[0]
+    row = _signed([supervisor_selectors.labour_booking_rows().get(pk=pk)])[0]
     return render(
         request,
         "execution/partials/supervisor_booking_row.html",

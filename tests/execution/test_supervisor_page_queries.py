@@ -1,0 +1,78 @@
+"""The supervisor page costs the same number of queries however many flagged labour bookings
+(corrected and signed) and held production events it shows."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from execution.models import EventApproval, LabourBooking, Task
+from execution.services.approvals import labour_booking_correct
+from resources.demo import DEMO_PASSWORD
+from resources.models import Operator
+
+pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-12-09T10:00:00+08:00")]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PAGE = "/execution/supervisor/"
+
+
+def _rows(count: int, start: int) -> None:
+    """`count` flagged bookings, each corrected (signed) by sunqi, and `count` held events."""
+    task = Task.objects.select_related("operation").order_by("pk").first()
+    operator = Operator.objects.get(badge__isnull=False, user__username="wangwu")
+    sunqi = get_user_model().objects.get(username="sunqi")
+    wangwu = get_user_model().objects.get(username="wangwu")
+    for n in range(start, start + count):
+        began = datetime(2026, 12, 1, 13, tzinfo=SHANGHAI) + timedelta(days=n)
+        booking = LabourBooking.objects.create(
+            operator=operator,
+            task=task,
+            started_at=began,
+            ended_at=began + timedelta(hours=1),
+            excess_minutes=Decimal("30"),
+        )
+        labour_booking_correct(
+            booking=booking,
+            minutes=Decimal("45"),
+            by=sunqi,
+            password=DEMO_PASSWORD,
+            reason="Agreed.",
+        )
+        EventApproval.objects.create(
+            event_id=f"held-{n}",
+            kind="start",
+            task=task,
+            payload={"occurred_at": began.isoformat()},
+            source="api",
+            reasons=["backdated"],
+            message="Backdated.",
+            requested_by=wangwu,
+        )
+
+
+def _page_queries(client: Client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(PAGE)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_supervisor_page_costs_the_same_queries_for_more_rows(
+    released, django_assert_num_queries
+):
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="sunqi"))
+    _rows(2, 0)
+    few = _page_queries(client)
+    _rows(5, 2)
+    html = client.get(PAGE).content.decode()
+    assert html.count("supervisor-booking-row") == 7 and html.count("supervisor-held-row") == 7
+    assert html.count("Corrected from 60.0 min") == 7
+    with django_assert_num_queries(few):
+        client.get(PAGE)
