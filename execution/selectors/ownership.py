@@ -10,9 +10,12 @@ them when an action names its object (`may(user, "execution.task", "record", tas
 - Material is issued against the issuer's own tasks, or by the work center's supervisor,
   the supply-chain director, or a linked service account.
 - An exception is answered by the person or role it is routed to.
+
+Roles are asked as everywhere else (`core.roles.user_has_role`): an administrator (the admin
+role or a superuser) holds every role, as the policy lets administrators do everything.
 """
 
-from core.roles import Role, user_has_role, user_roles
+from core.roles import Role, user_has_role
 
 from ..models import AlertType, Task, WorkAlert
 
@@ -22,20 +25,18 @@ def operator_of(user):
     return getattr(user, "operator", None) if getattr(user, "is_authenticated", False) else None
 
 
-def _has(user, *roles: str) -> bool:
-    return bool(user_roles(user).intersection(roles))
-
-
 def supervises(user, work_center) -> bool:
-    """A supervisor of this work center: the one it names, or any where it names none."""
-    if not _has(user, Role.SUPERVISOR) or work_center is None:
+    """A supervisor of this work center: the one it names, or any where it names none.
+    The one rule for deciding on a work center's floor records: events, held events and
+    labour corrections (execution/services/approvals.py)."""
+    if not user_has_role(user, Role.SUPERVISOR) or work_center is None:
         return False
     return work_center.supervisor_id in (None, user.pk)
 
 
 def linked_service_account(user, work_center) -> bool:
     """A service account (integration role) this work center lists as its own."""
-    if not _has(user, Role.INTEGRATION) or work_center is None:
+    if not user_has_role(user, Role.INTEGRATION) or work_center is None:
         return False
     return work_center.service_accounts.filter(pk=user.pk).exists()
 
@@ -46,9 +47,9 @@ def is_floor_only(user) -> bool:
     if user_has_role(user, Role.SUPERVISOR, Role.PLANNER, Role.PLANT_MANAGER):
         return False
     overseers = (Role.SUPPLY_CHAIN_DIRECTOR, Role.QUALITY_SUPERVISOR, Role.INTEGRATION)
-    if _has(user, *overseers):
+    if user_has_role(user, *overseers):
         return False
-    return _has(user, Role.OPERATOR, Role.INSPECTOR) or operator_of(user) is not None
+    return user_has_role(user, Role.OPERATOR, Role.INSPECTOR) or operator_of(user) is not None
 
 
 def tasks_visible(queryset, user):
@@ -86,7 +87,7 @@ def task_rule(user, action: str, task: Task) -> bool | None:
     if action == "view":
         return not is_floor_only(user) or task_is_own(user, task)
     if action == "assign":
-        return _has(user, Role.PLANNER) or supervises(user, work_center)
+        return user_has_role(user, Role.PLANNER) or supervises(user, work_center)
     return None
 
 
@@ -109,7 +110,7 @@ def requirement_rule(user, action: str, requirement) -> bool | None:
         return None
     operation = requirement.operation
     work_center = operation.work_center
-    if _has(user, Role.SUPPLY_CHAIN_DIRECTOR) or supervises(user, work_center):
+    if user_has_role(user, Role.SUPPLY_CHAIN_DIRECTOR) or supervises(user, work_center):
         return True
     if linked_service_account(user, work_center):
         return True

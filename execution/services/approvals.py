@@ -20,24 +20,16 @@ from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
 from core.models import Signature
-from core.roles import Role, user_has_role
 from core.signatures import signature_check, signature_sign
 
 from ..models import EventApproval, LabourBooking
+from ..selectors.ownership import supervises
 from . import events
-
-
-def _may_decide(user, work_center) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if not user_has_role(user, Role.SUPERVISOR):
-        return False
-    return work_center.supervisor_id is None or work_center.supervisor_id == user.pk
 
 
 def event_approval_may_decide(*, approval: EventApproval, user) -> bool:
     """Whether `user` may decide this held event (for pages and buttons)."""
-    return _may_decide(user, approval.task.operation.work_center) and (
+    return supervises(user, approval.task.operation.work_center) and (
         approval.requested_by_id is None or approval.requested_by_id != user.pk
     )
 
@@ -61,7 +53,7 @@ def event_approval_decide(
                 f"This held {locked.kind} was already {locked.get_status_display().lower()}."
             )
         work_center = locked.task.operation.work_center
-        if not _may_decide(by, work_center):
+        if not supervises(by, work_center):
             raise PermissionDenied(
                 f"Only a supervisor of {work_center.code} decides events held at it."
             )
@@ -125,7 +117,7 @@ def labour_booking_correct(
             .get(pk=booking.pk)
         )
         work_center = locked.task.operation.work_center
-        if not _may_decide(by, work_center):
+        if not supervises(by, work_center):
             raise PermissionDenied(f"Only a supervisor of {work_center.code} corrects its labour.")
         if locked.original_minutes is None:
             locked.original_minutes = Decimal(str(locked.minutes)).quantize(Decimal("0.1"))

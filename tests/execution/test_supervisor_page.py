@@ -1,5 +1,5 @@
 """The supervisor page costs the same number of queries however many flagged labour bookings
-(corrected and signed) and held production events it shows."""
+(corrected and signed) and held production events it shows; one rule says who supervises."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -76,3 +76,30 @@ def test_the_supervisor_page_costs_the_same_queries_for_more_rows(
     assert html.count("Corrected from 60.0 min") == 7
     with django_assert_num_queries(few):
         client.get(PAGE)
+
+
+def test_one_supervisor_rule_for_the_floor_and_held_events(released):
+    """`supervises` decides both who records at a work center and who decides its held
+    events; an administrator holds every role there as everywhere (core.roles)."""
+    from execution.selectors.ownership import supervises
+    from execution.services.approvals import event_approval_may_decide
+
+    users = get_user_model().objects
+    task = Task.objects.select_related("operation__work_center").order_by("pk").first()
+    work_center = task.operation.work_center
+    held = EventApproval.objects.create(
+        event_id="held-rule", kind="start", task=task, payload={}, source="api",
+        reasons=["backdated"], message="Backdated.", requested_by=users.get(username="wangwu"),
+    )  # fmt: skip
+    cases = {"sunqi": True, "admin": False, "wangwu": False, "zhouba": False}
+    for username, expected in cases.items():
+        user = users.get(username=username)
+        assert supervises(user, work_center) is expected, username
+        assert event_approval_may_decide(approval=held, user=user) is expected, username
+    # Where the work center names no supervisor, any supervisor decides — and an administrator.
+    work_center.supervisor = None
+    work_center.save(update_fields=["supervisor"])
+    for username, expected in {"sunqi": True, "admin": True, "wangwu": False}.items():
+        user = users.get(username=username)
+        assert supervises(user, work_center) is expected, username
+        assert event_approval_may_decide(approval=held, user=user) is expected, username
