@@ -78,8 +78,9 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     "resources.serialunit": {"view": EVERYONE},
     "resources.stockbalance": {"view": EVERYONE},
     # The stock ledger: read by all; adjusted by the supply-chain director (issues and
-    # receipts on the floor go through execution's actions).
-    "resources.stockmove": {"view": EVERYONE, "add": (SCD,)},
+    # receipts on the floor go through execution's actions). adjust: an adjustment or a
+    # reversal, signed (resources/services/stock.py), whoever else adds the move.
+    "resources.stockmove": {"view": EVERYONE, "add": (SCD,), "adjust": (SCD,)},
     "resources.purchaseorder": _master((SCD,), (*PLANNING_READERS,)),
     "resources.skill": _master((SUP,), OFF_FLOOR),
     "resources.operator": _master((SUP,), OFF_FLOOR),
@@ -160,10 +161,15 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     "quality.inspectionplan": {**_master((QS,)), "new_version": (QS,)},
     "quality.defectcode": _master((QS,)),
     "quality.defectraterule": _master((QS,)),
+    # add_any: record on any task (operators on their own only, quality/selectors/
+    # ownership.py); correct_any: correct any record, not only one they recorded or a record
+    # it corrects (quality/services/records.py).
     "quality.inspectionrecord": {
         "view": (*PEOPLE, INTEG),
         "add": (INSP, OP, SUP, QS),
+        "add_any": (INSP, SUP, QS),
         "correct": (INSP, OP, SUP, QS),
+        "correct_any": (QS,),
         "disposition": (INSP, SUP, QS),
         "use_as_is": (QS,),
     },

@@ -10,7 +10,7 @@ class QualityConfig(AppConfig):
         from core.navigation import nav_register
         from core.roles import QUALITY_ROLES, Role
 
-        # Recording inspections: who may record them (records' RECORD_ROLES) but operators,
+        # Recording inspections: who may record them (the policy's quality.inspectionrecord / add) but operators,
         # who record theirs at the terminal.
         nav_register(
             label="Inspect",

@@ -23,7 +23,6 @@ from core.exceptions import StateConflict
 from core.models import Signature
 from core.parsing import instant_parse
 from core.policy import may
-from core.roles import Role, user_has_role
 from core.signatures import signature_sign
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import MaterialLot, SerialUnit
@@ -34,10 +33,6 @@ from ..values import Verdict, measurements_judge
 from .holds import defect_rate_check
 from .scrap import scrap_post, scrap_reverse
 
-# Who may enter inspection results: inspectors, operators doing their own visual checks,
-# supervisors and quality supervisors (admins always).
-RECORD_ROLES = (Role.INSPECTOR, Role.OPERATOR, Role.SUPERVISOR, Role.QUALITY_SUPERVISOR)
-DISPOSITION_ROLES = (Role.INSPECTOR, Role.SUPERVISOR, Role.QUALITY_SUPERVISOR)
 ORDER_TAKES_INSPECTIONS = (
     ProductionOrder.Status.RELEASED,
     ProductionOrder.Status.IN_PROGRESS,
@@ -242,7 +237,7 @@ def may_correct(*, record: InspectionRecord, by) -> bool:
     inspection_correct)."""
     if not getattr(by, "is_authenticated", False):
         return False
-    if user_has_role(by, Role.QUALITY_SUPERVISOR):
+    if may(by, "quality.inspectionrecord", "correct_any"):  # the policy: quality supervisors
         return True
     return any(inspector == by.pk for inspector, _result in _chain(record))
 

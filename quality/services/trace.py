@@ -35,7 +35,6 @@ from core.audit import audit_record
 from core.events import handler
 from core.exceptions import StateConflict
 from core.models import AuditEntry, OutboxEvent
-from core.roles import Role
 from execution.models import ProductionEvent
 from planning.models import ProductionOrder
 from resources.models import Item, MaterialLot, SerialUnit
@@ -45,8 +44,6 @@ from ..models import TraceCode
 from ..selectors.genealogy import TraceTarget, trace_find
 
 SEQUENCE_WIDTH = 5
-# Who may issue codes for an order (and so print labels before the work starts).
-TRACE_CODE_ISSUERS = (Role.SUPERVISOR, Role.PLANNER, Role.QUALITY_SUPERVISOR)
 MAX_BATCH = 1000  # codes per request for an order
 ISSUED_FOR_ORDER = "quality.trace_codes.issued"
 CLOSED_ORDERS = (

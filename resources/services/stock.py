@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from core.audit import audit_record
 from core.models import Signature
-from core.roles import Role, user_has_role
+from core.policy import may
 from core.signatures import signature_sign
 
 from ..models import Item, MaterialLot, StockBalance, StockLocation, StockMove
@@ -28,9 +28,9 @@ def _balance_locked(
 
 
 # Moves made by hand to change what the books say is on hand, not by a receipt, an issue or
-# production: signed (core.signatures, meaning "adjusted") by someone in these roles.
+# production: signed (core.signatures, meaning "adjusted") by whom the policy lets adjust
+# stock (core/policy.py, resources.stockmove / adjust).
 SIGNED_KINDS = (StockMove.Kind.ADJUSTMENT, StockMove.Kind.REVERSAL)
-ADJUSTING_ROLES = (Role.SUPPLY_CHAIN_DIRECTOR,)
 
 
 def stock_move_record(
@@ -70,7 +70,7 @@ def stock_move_record(
             existing = StockMove.objects.filter(external_id=external_id).first()
             if existing is not None:
                 return existing
-        if signed and not user_has_role(by, *ADJUSTING_ROLES):
+        if signed and not may(by, "resources.stockmove", "adjust"):
             raise PermissionDenied("Only a supply-chain director adjusts stock.")
         balance = _balance_locked(item=item, location=location, lot=lot)
         if balance.on_hand + quantity < 0:

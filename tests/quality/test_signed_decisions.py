@@ -263,3 +263,15 @@ def test_scrap_on_the_page_asks_for_the_password_and_shows_the_signature(failed,
     html = done.content.decode()
     assert done.status_code == 200 and "EB-0001: scrap." in html
     assert "Dispositioned</strong> by Liu Zhao (zhaoliu)" in html and "verified" in html
+
+
+def test_who_corrects_any_record_is_read_from_the_policy(failed, monkeypatch):
+    """may_correct asks the policy (quality.inspectionrecord / correct_any) for who corrects
+    any record: not a role list of its own."""
+    from core.policy import POLICY
+    from quality.services.records import may_correct
+
+    fengjie, sunqi = user("fengjie"), user("sunqi")
+    assert may_correct(record=failed, by=fengjie) and not may_correct(record=failed, by=sunqi)
+    monkeypatch.setitem(POLICY["quality.inspectionrecord"], "correct_any", ("supervisor",))
+    assert may_correct(record=failed, by=sunqi) and not may_correct(record=failed, by=fengjie)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
 from core.models import Signature
@@ -144,3 +145,25 @@ def test_wrong_passwords_in_signatures_lock_the_signer_out(bearings, settings):
         assert answer.status_code == 429 and answer["Retry-After"]
         assert "Too many failed sign-ins" in answer.json()["detail"]
     assert on_hand(item) == 30 and not Signature.objects.exists()
+
+
+def test_who_adjusts_stock_is_read_from_the_policy(bearings, monkeypatch):
+    """The service asks the permission policy (resources.stockmove / adjust), not a list of
+    its own: a role the policy lets adjust does, and the supply-chain director no longer."""
+    from core.policy import POLICY
+
+    item, location = bearings
+    monkeypatch.setitem(POLICY["resources.stockmove"], "adjust", (Role.PLANNER,))
+    planner = person("zhouba", Role.PLANNER)
+    move = stock_move_record(
+        item=item, location=location, quantity=Decimal(-2), kind="adjustment",
+        by=planner, password=PASSWORD, reason="Cycle count.",
+    )  # fmt: skip
+    assert move.pk and on_hand(item) == Decimal(28)
+    director = person("zhengshi", Role.SUPPLY_CHAIN_DIRECTOR)
+    with pytest.raises(PermissionDenied):
+        stock_move_record(
+            item=item, location=location, quantity=Decimal(-2), kind="adjustment",
+            by=director, password=PASSWORD, reason="Cycle count.",
+        )  # fmt: skip
+    assert on_hand(item) == Decimal(28)
