@@ -307,6 +307,35 @@ def signature_guard(request, user=None):
 # --- the API's part --------------------------------------------------------------------------
 
 
+def signature_password_field(
+    help_text: str = "The signer's password, once more (required to sign).",
+) -> serializers.CharField:
+    """The signer's password as an API input: write-only, never trimmed."""
+    return serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text=help_text,
+    )
+
+
+def signature_reason_field(
+    help_text: str = "Why this decision is made (required to sign); kept with the signature.",
+    *,
+    write_only: bool = False,
+) -> serializers.CharField:
+    """The reason of a signed decision as an API input (the service says when it is missing)."""
+    return serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        write_only=write_only,
+        help_text=help_text,
+    )
+
+
 class SignatureFieldsMixin(serializers.Serializer):
     """The fields of a signed API action: `password` (write-only), `meaning` and `reason`.
     They are shaped here and judged by the service (signature_check), which answers a 400
@@ -316,25 +345,13 @@ class SignatureFieldsMixin(serializers.Serializer):
 
     signature_meaning: str | None = None
 
-    password = serializers.CharField(
-        write_only=True,
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        style={"input_type": "password"},
-        help_text="The signer's password, once more (required to sign).",
-    )
+    password = signature_password_field()
     meaning = serializers.ChoiceField(
         choices=Signature.Meaning.choices,
         required=False,
         help_text="What the signature means; fixed by most actions.",
     )
-    reason = serializers.CharField(
-        max_length=1000,
-        required=False,
-        allow_blank=True,
-        help_text="Why this decision is made (required to sign); kept with the signature.",
-    )
+    reason = signature_reason_field()
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

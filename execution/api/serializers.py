@@ -374,11 +374,16 @@ class ProgressSnapshotSerializer(serializers.ModelSerializer):
         ]
 
 
-class EventApprovalSerializer(serializers.ModelSerializer):
-    """A production event held for a supervisor's signed approval."""
+class TaskOrderFieldsMixin(serializers.Serializer):
+    """`order` and `sequence`: the order number and operation of a record kept on a task."""
 
     order = serializers.CharField(source="task.order.number")
     sequence = serializers.IntegerField(source="task.operation.sequence")
+
+
+class EventApprovalSerializer(TaskOrderFieldsMixin, serializers.ModelSerializer):
+    """A production event held for a supervisor's signed approval."""
+
     work_center = serializers.CharField(source="task.operation.work_center.code")
     requested_by = serializers.CharField(source="requested_by.username", default=None)
     decided_by = serializers.CharField(source="decided_by.username", default=None)
@@ -410,10 +415,8 @@ class SignedDecisionSerializer(SignatureFieldsMixin):
     """A signed approve/reject: the decider's password once more and the reason."""
 
 
-class LabourBookingSerializer(serializers.ModelSerializer):
+class LabourBookingSerializer(TaskOrderFieldsMixin, serializers.ModelSerializer):
     operator = serializers.CharField(source="operator.badge")
-    order = serializers.CharField(source="task.order.number")
-    sequence = serializers.IntegerField(source="task.operation.sequence")
     minutes = serializers.FloatField(read_only=True)
     flagged = serializers.BooleanField(read_only=True)
     corrected_by = serializers.CharField(source="corrected_by.username", default=None)

@@ -5,6 +5,8 @@ The reads are selectors (execution/selectors/supervisor.py); assigning, dispatch
 deciding an approval call the execution services, which hold the rules.
 """
 
+from functools import partial
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -179,8 +181,24 @@ def _signed(records: list) -> list:
     return records
 
 
-def _sign_errors(exc: SignatureError) -> dict:
-    return exc.message_dict
+def _signed_decision(request, decide) -> tuple[str, dict, int]:
+    """Run `decide(password=..., reason=...)` with the posted signature, under the sign-in
+    lockout (signature_guard): (error, signature errors by field, status) for the row."""
+    try:
+        with signature_guard(request):
+            decide(
+                password=request.POST.get("password") or "",
+                reason=request.POST.get("reason") or "",
+            )
+    except SignatureError as exc:
+        return "", exc.message_dict, 400
+    except ValidationError as exc:
+        return errors_text(exc), {}, 400
+    except StateConflict as exc:
+        return str(exc), {}, 409
+    except PermissionDenied as exc:
+        return str(exc), {}, 403
+    return "", {}, 200
 
 
 @policy_required("execution.eventapproval.approve")
@@ -190,24 +208,15 @@ def supervisor_event_approval(request, pk: int, decision: str):
     if decision not in ("approve", "reject"):
         raise Http404(f"Unknown decision {decision!r}.")
     approval = get_object_or_404(EventApproval, pk=pk)
-    error, sign_errors, status = "", {}, 200
-    try:
-        with signature_guard(request):
-            event_approval_decide(
-                approval=approval,
-                approve=decision == "approve",
-                by=request.user,
-                password=request.POST.get("password") or "",
-                reason=request.POST.get("reason") or "",
-            )
-    except SignatureError as exc:
-        sign_errors, status = _sign_errors(exc), 400
-    except ValidationError as exc:
-        error, status = errors_text(exc), 400
-    except StateConflict as exc:
-        error, status = str(exc), 409
-    except PermissionDenied as exc:
-        error, status = str(exc), 403
+    error, sign_errors, status = _signed_decision(
+        request,
+        partial(
+            event_approval_decide,
+            approval=approval,
+            approve=decision == "approve",
+            by=request.user,
+        ),
+    )
     row = _signed(
         _with_may_decide([supervisor_selectors.event_approvals().get(pk=pk)], request.user)
     )[0]
@@ -224,23 +233,11 @@ def supervisor_event_approval(request, pk: int, decision: str):
 def supervisor_labour_correct(request, pk: int):
     """Correct a labour booking's minutes, signed; the original minutes are kept."""
     booking = get_object_or_404(LabourBooking, pk=pk)
-    error, sign_errors, status = "", {}, 200
     raw = (request.POST.get("minutes") or "").strip()
-    try:
-        with signature_guard(request):
-            labour_booking_correct(
-                booking=booking,
-                minutes=raw or "x",
-                by=request.user,
-                password=request.POST.get("password") or "",
-                reason=request.POST.get("reason") or "",
-            )
-    except SignatureError as exc:
-        sign_errors, status = _sign_errors(exc), 400
-    except ValidationError as exc:
-        error, status = errors_text(exc), 400
-    except PermissionDenied as exc:
-        error, status = str(exc), 403
+    error, sign_errors, status = _signed_decision(
+        request,
+        partial(labour_booking_correct, booking=booking, minutes=raw or "x", by=request.user),
+    )
     row = _signed([supervisor_selectors.labour_booking_rows().get(pk=pk)])[0]
     return render(
         request,

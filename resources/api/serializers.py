@@ -1,7 +1,12 @@
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer, PolicyFieldsMixin
-from core.signatures import SignedListSerializer, SignedSerializerMixin
+from core.signatures import (
+    SignedListSerializer,
+    SignedSerializerMixin,
+    signature_password_field,
+    signature_reason_field,
+)
 
 from ..models import (
     Area,
@@ -123,20 +128,11 @@ class StockMoveSerializer(SignedSerializerMixin, CleanModelSerializer):
     supply-chain director's signature."""
 
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
-    password = serializers.CharField(
-        write_only=True,
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        style={"input_type": "password"},
-        help_text="Adjustments and reversals: the signer's password, once more.",
+    password = signature_password_field(
+        "Adjustments and reversals: the signer's password, once more."
     )
-    reason = serializers.CharField(
-        write_only=True,
-        required=False,
-        allow_blank=True,
-        max_length=1000,
-        help_text="Adjustments and reversals: why; kept with the signature.",
+    reason = signature_reason_field(
+        "Adjustments and reversals: why; kept with the signature.", write_only=True
     )
     location = serializers.SlugRelatedField(slug_field="code", queryset=StockLocation.objects.all())
     lot = serializers.CharField(required=False, allow_null=True, source="lot.code", default=None)
