@@ -26,12 +26,12 @@ How each minute of planned time counts:
   six (ISO counts it as down time; the board names it "long idle time");
 - any other stop → other stops (an availability loss outside the six, until a reason says
   which);
-- disconnected → unknown: shown, and left out of both run time and planned busy time, so
-  A is run ÷ known planned time; it is neither a loss nor run;
+- disconnected, or no interval at all → unknown: shown, and left out of both run time and
+  planned busy time, so A is run ÷ known planned time; it is neither a loss nor run;
 - a stop with a planned reason → not planned busy time.
 
 Breaks: a shift's break minutes say how long, not when. The break is taken from the
-shift's idle and other-stop time (idle first), up to its length; a machine that ran through
+shift's idle, other-stop and unknown time (in that order), up to its length; a machine that ran through
 its break worked that time, so it stays planned busy time (A never exceeds 1). A break
 whose place is known (`Window.breaks`) is removed like maintenance.
 
@@ -407,10 +407,14 @@ def oee_compute(
                 r.minutes += m
                 r.stops += 1
 
-        # The unplaced break comes out of idle, then other-stop time.
+        # Planned time no interval covers (before the first one, or none at all) is unknown.
+        busy_minutes = sum(_minutes(s, e) for s, e in busy)
+        minutes[UNKNOWN] = minutes.get(UNKNOWN, 0.0) + max(busy_minutes - sum(minutes.values()), 0)
+
+        # The unplaced break comes out of idle, other-stop, then unknown time.
         to_take = window.break_minutes
         taken_break = 0.0
-        for cat in (IDLE_LOSS, OTHER_STOP):
+        for cat in (IDLE_LOSS, OTHER_STOP, UNKNOWN):
             have = minutes.get(cat, 0.0)
             take = min(have, to_take - taken_break)
             if take > 0:
@@ -422,7 +426,6 @@ def oee_compute(
                 taken_break += take
         fig.break_minutes = placed_breaks + taken_break
         fig.planned_stop_minutes = minutes.get(PLANNED, 0.0)
-        busy_minutes = sum(_minutes(s, e) for s, e in busy)
         fig.planned_busy_minutes = busy_minutes - taken_break - fig.planned_stop_minutes
         fig.unknown_minutes = minutes.get(UNKNOWN, 0.0)
         fig.run_minutes = minutes.get(RUN, 0.0)

@@ -289,3 +289,12 @@ def test_combine_sums_the_figures_not_the_ratios():
     assert both.oee == pytest.approx(480 / 960)
     pareto = both.pareto()
     assert pareto[0][0] == IDLE_LOSS and pareto[-1][2] == pytest.approx(100)
+
+
+def test_time_without_any_interval_is_unknown():
+    """Intervals start at 10:00 (the machine was linked then): 06:00–10:00 is unknown, not
+    a loss; the 30-minute break comes out of it."""
+    fig, _ = one(windows=[shift(30)], spans=[Span("running", at(10), None)], now=at(14))
+    assert fig.unknown_minutes == pytest.approx(210)
+    assert fig.planned_busy_minutes == pytest.approx(450)
+    assert fig.availability == 1
