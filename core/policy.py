@@ -180,6 +180,8 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     "quality.report": {"view": (*QUALITY, PLAN, PM, INTEG)},
     # The inspection entry page (quality's desk; operators record theirs at the terminal).
     "quality.inspect": {"view": (INSP, SUP, QS)},
+    # --- devices: OEE (the board, its drill-down and the API) ----------------------------------
+    "devices.oee": {"view": (SUP, PLAN, PM, MAINT, QS, INTEG)},
 }
 
 # Models kept in the admin under their parent's resource (a BOM's lines are the BOM).

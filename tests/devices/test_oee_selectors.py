@@ -11,7 +11,8 @@ from devices.selectors.oee import OUTSIDE, equipment_timeline, oee_report
 from resources.models import Holiday, MaintenanceWindow
 from tests.factories import EquipmentFactory, ShiftFactory, WorkCenterFactory
 
-pytestmark = pytest.mark.django_db
+# The figures are those of Tuesday 2026-12-08, read on the Wednesday morning after.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-12-09T10:00:00+08:00")]
 TZ = ZoneInfo("Asia/Shanghai")
 TUE = date(2026, 12, 8)
 
