@@ -1,5 +1,13 @@
 """Devices pages under /devices/ (views/<page>.py mounted here)."""
 
+from django.urls import path
+
+from .views import oee
+
 app_name = "devices"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # The OEE board and its drill-down per machine
+    path("oee/", oee.oee_board, name="oee"),
+    path("oee/<str:code>/", oee.oee_machine, name="oee_machine"),
+]
