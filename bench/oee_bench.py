@@ -6,7 +6,7 @@ and for every day a seeded random life of each machine from 05:00 to 23:00: runs
 minutes between stops (small stops of 20–110 s, faults of 5–40 min with a reason, setups of
 10–30 min, idle of 5–60 min, now and then a disconnection), stopped overnight. Part counts:
 one ProductionCount row per `--count-minutes` of running (default 1: a 60 s cycle read
-once per part), 1–3 rejects now and then, ideal cycle 50–70 s per machine.
+once per part), 1–2 rejects on 2 % of the reads, ideal cycle 50–70 s per machine.
 
 Timed: (a) the selector end to end (`oee_report` for all machines over the 30 days, by day:
 the seven queries, rows to dataclasses, the engine, the roll-ups); (b) the engine alone on
@@ -126,7 +126,7 @@ def generate(n_machines: int, first: date, days: int, count_minutes: int, seed: 
                 c = t + timedelta(minutes=count_minutes)
                 while c <= t + run:
                     total = max(1, round(count_minutes * 60 / cycle * rng.uniform(0.8, 1.0)))
-                    rejects = rng.choice((0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3)) if total > 3 else 0
+                    rejects = min(total, rng.choice((1, 2))) if rng.random() < 0.02 else 0
                     counts.append(
                         ProductionCount(
                             equipment=eq,
