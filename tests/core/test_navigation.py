@@ -23,13 +23,21 @@ def bar(username: str) -> tuple[Client, list[tuple[str, str]]]:
 @pytest.mark.parametrize(
     ("username", "expected", "absent"),
     [
-        ("zhangsan", ["Terminal", "Exceptions", "Trace", "Inbox"], ["Orders", "Admin", "API"]),
+        (
+            "zhangsan",
+            ["Terminal", "Exceptions", "Trace", "Inbox"],
+            ["Orders", "Admin", "API", "OEE"],
+        ),
         ("zhaoliu", ["Inspect", "Holds", "Trace", "Quality", "Board", "Exceptions"], ["MRP"]),
         ("sunqi", ["Orders", "Supervisor", "Board", "Exceptions", "Admin"], ["Terminal", "MRP"]),
         ("zhouba", ["Orders", "MPS", "MRP", "Schedule", "Supervisor", "API"], ["Terminal"]),
         ("fengjie", ["Inspect", "Holds", "Quality", "Exceptions", "Board"], ["Terminal", "Orders"]),
-        ("qianyi", ["Orders", "MRP", "Exceptions", "Quality", "Board"], ["Terminal", "Admin"]),
-        ("wujiu", ["Orders", "Exceptions", "API"], ["Terminal", "Supervisor", "Inspect"]),
+        (
+            "qianyi",
+            ["Orders", "MRP", "Exceptions", "Quality", "Board", "OEE"],
+            ["Terminal", "Admin"],
+        ),
+        ("wujiu", ["Orders", "Exceptions", "API"], ["Terminal", "Supervisor", "Inspect", "OEE"]),
         ("chenmo", ["Exceptions", "Admin", "API"], ["Orders", "Terminal", "MRP", "Board"]),
         ("admin", ["Orders", "Terminal", "Supervisor", "Inspect", "MRP", "Admin", "API"], []),
     ],
@@ -79,6 +87,7 @@ def test_the_bar_is_built_from_what_each_app_declares():
         "Terminal",
         "Supervisor",
         "Board",
+        "OEE",
         "Import",
         "Audit",
     ]
