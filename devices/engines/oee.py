@@ -48,6 +48,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from resources.engines.calendar import intervals_merge
+
 RUNNING = "running"
 IDLE = "idle"
 STOPPED = "stopped"
@@ -279,16 +281,6 @@ def _minutes(a: datetime, b: datetime) -> float:
     return max((b - a).total_seconds() / 60.0, 0.0)
 
 
-def _merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    out: list[tuple[datetime, datetime]] = []
-    for s, e in sorted(i for i in intervals if i[1] > i[0]):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(e, out[-1][1]))
-        else:
-            out.append((s, e))
-    return out
-
-
 def _subtract(
     segment: tuple[datetime, datetime], holes: list[tuple[datetime, datetime]]
 ) -> list[tuple[datetime, datetime]]:
@@ -355,7 +347,7 @@ def oee_compute(
     `spans` may overlap windows partly and may be open (clipped at `now`); `maintenance` are
     the machine's planned maintenance windows; nothing after `now` is planned time yet."""
     settings = settings or OeeSettings()
-    maintenance_merged = _merge(maintenance)
+    maintenance_merged = intervals_merge(maintenance)
     spans = sorted(spans, key=lambda s: s.start)
     ends = [s.end if s.end is not None else max(now, s.start) for s in spans]
     # Intervals do not overlap (one open interval per machine, each closed when the next
@@ -382,7 +374,7 @@ def oee_compute(
             continue
         whole = (window.start, end)
         fig.shift_minutes = _minutes(*whole)
-        holes = _merge([*maintenance_merged, *window.breaks])
+        holes = intervals_merge([*maintenance_merged, *window.breaks])
         fig.maintenance_minutes = _overlap(whole, maintenance_merged)
         placed_breaks = _overlap(whole, holes) - fig.maintenance_minutes
         busy = _subtract(whole, holes)
