@@ -180,7 +180,24 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     "quality.report": {"view": (*QUALITY, PLAN, PM, INTEG)},
     # The inspection entry page (quality's desk; operators record theirs at the terminal).
     "quality.inspect": {"view": (INSP, SUP, QS)},
-    # --- devices: OEE (the board, its drill-down and the API) ----------------------------------
+    # --- devices ------------------------------------------------------------------------------
+    # The device map (endpoints, their machines and signals): kept by maintenance, who wire
+    # the PLCs; read by the office that plans on the machines and by integrating systems.
+    # `load` replaces the whole map at once (POST /api/v1/devices/map/, devices_load).
+    "devices.endpoint": {
+        **_master((MAINT,), (SUP, PLAN, PM, MAINT, INTEG)),
+        "load": (MAINT,),
+    },
+    # Downtime reasons: kept by maintenance and supervisors; everyone reads them (operators
+    # give one to a stop from the terminal).
+    "devices.downtimereason": _master((MAINT, SUP)),
+    # What the machines said: state intervals, raw and hourly telemetry, counted totals.
+    # Read by whoever answers for the machines' output, upkeep or process; not the floor's
+    # terminals (they show their own machine's state) nor costing or supply.
+    "devices.stateinterval": {"view": (SUP, PLAN, PM, MAINT, QS, INSP, INTEG)},
+    "devices.telemetry": {"view": (SUP, PLAN, PM, MAINT, QS, INSP, INTEG)},
+    "devices.counter": {"view": (SUP, PLAN, PM, MAINT, QS, COST, INTEG)},
+    # OEE: the board, its drill-down and the API.
     "devices.oee": {"view": (SUP, PLAN, PM, MAINT, QS, INTEG)},
 }
 
@@ -196,6 +213,10 @@ MODEL_RESOURCES = {
     "resources.operatorskill": "resources.operator",
     "quality.characteristic": "quality.inspectionplan",
     "quality.measurement": "quality.inspectionrecord",
+    "devices.equipmentlink": "devices.endpoint",
+    "devices.signal": "devices.endpoint",
+    "devices.telemetryhourly": "devices.telemetry",
+    "devices.productioncount": "devices.counter",
 }
 
 # How DRF's and the admin's verbs read in the policy.

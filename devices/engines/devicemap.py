@@ -18,6 +18,7 @@ only) as (path, message) pairs, e.g. ``endpoints[1].equipment.CNC-02.part_count.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -127,10 +128,16 @@ def _int(raw, path: str, errors: list, *, low: int | None = None, high: int | No
 def _number(raw, path: str, errors: list, default: float) -> float:
     if raw is None:
         return default
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        errors.append((path, f"must be a number, not {raw!r}"))
+    try:
+        value = (
+            None if isinstance(raw, bool) else float(raw) if isinstance(raw, int | float) else None
+        )
+    except OverflowError:  # a whole number past any float
+        value = None
+    if value is None or not math.isfinite(value):
+        errors.append((path, f"must be a finite number, not {raw!r}"))
         return default
-    return float(raw)
+    return value
 
 
 def _state_map(raw, path: str, errors: list) -> dict[str, str]:
