@@ -24,4 +24,18 @@ BEAT_SCHEDULE = {
         "task": "execution.tasks.progress_rollup",
         "schedule": crontab(minute=0),
     },
+    # Telemetry storage: day partitions ahead (PostgreSQL), hourly aggregates just after the
+    # hour (late samples of the previous hour are counted on the next run), retention nightly.
+    "telemetry-partitions": {
+        "task": "devices.tasks.telemetry_partitions_ensure_task",
+        "schedule": crontab(minute=20, hour="*/6"),
+    },
+    "telemetry-rollup": {
+        "task": "devices.tasks.telemetry_rollup_task",
+        "schedule": crontab(minute=5),
+    },
+    "telemetry-prune": {
+        "task": "devices.tasks.telemetry_prune_task",
+        "schedule": crontab(minute=40, hour=2),
+    },
 }

@@ -374,6 +374,15 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- Devices: telemetry storage (docs/devices.md, "Telemetry storage") -------------------------
+# Raw samples are kept this many whole days (on PostgreSQL: day partitions dropped after it),
+# hourly aggregates this many; day partitions are created this many days ahead.
+DEVICES_TELEMETRY_RETENTION_DAYS = int(
+    env_number("DEVICES_TELEMETRY_RETENTION_DAYS", "14", minimum=1)
+)
+DEVICES_HOURLY_RETENTION_DAYS = int(env_number("DEVICES_HOURLY_RETENTION_DAYS", "730", minimum=1))
+DEVICES_TELEMETRY_DAYS_AHEAD = int(env_number("DEVICES_TELEMETRY_DAYS_AHEAD", "3", minimum=1))
+
 # --- Cache ----------------------------------------------------------------------------------
 # Holds the API's throttle counters, which every web worker must share: Redis (CACHE_URL, by
 # default REDIS_URL) in production; without one, each process counts for itself in memory.
