@@ -1,0 +1,197 @@
+"""Telemetry ingest benchmark: sustained samples/s through `telemetry_append`, next to a bare
+COPY of the same rows, in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/closedloop \\
+        .venv/bin/python bench/telemetry_bench.py [--samples 1000000] [--batch 5000] \\
+        [--machines 200] [--rounds 3]
+
+Builds a throw-away database (`<NAME>_telemetry_bench`, dropped at the end) with `--machines`
+machines, migrated as in production (on PostgreSQL the day-partitioned table with its DEFAULT
+partition, the (equipment, signal, at) index and the BRIN index on `at`). The samples are made
+first (not timed): six signals per machine (state, part_count, good_count, spindle_speed,
+temperature, fault) read once a second, as a gateway hands them on, spread over the hours of
+one day. Then, for each round, the table is emptied and:
+
+- `telemetry_append` takes the samples in batches of `--batch`, one transaction per batch (the
+  gateway's flush): the day's partition is checked, then one binary COPY per batch;
+- a bare COPY (psycopg, text format, no Django, no partition check) writes the same rows in
+  the same batches and transactions into the same table.
+
+The gateway's ingest path (`devices.services.ingest.samples_ingest`, which also moves counters
+and state intervals) is measured too when it exists. Prints samples/s, CPU per sample of this
+process and of the PostgreSQL backend, and the rows in the table after each run (checked).
+Not part of the test suite: the figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from reference import python_loop_seconds  # noqa: E402  (bench/reference.py)
+
+SIGNALS = ("state", "part_count", "good_count", "spindle_speed", "temperature", "fault")
+DAY = datetime(2026, 12, 9, tzinfo=UTC)
+
+
+def backend_cpu() -> float:
+    """CPU seconds the PostgreSQL backend serving this connection has used (0 elsewhere)."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # the server runs elsewhere
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Clock:
+    """Wall time, this process's CPU time and the database backend's CPU time."""
+
+    def __enter__(self):
+        self.wall, self.cpu, self.db = time.perf_counter(), time.process_time(), backend_cpu()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+        self.db = backend_cpu() - self.db
+
+
+def build_machines(n: int) -> list[int]:
+    from resources.models import Area, Equipment, Site, WorkCenter
+
+    site = Site.objects.create(code="BENCH", name="Bench plant")
+    area = Area.objects.create(site=site, code="BENCH-A", name="Bench area")
+    center = WorkCenter.objects.create(area=area, code="BENCH-WC", name="Bench WC")
+    machines = Equipment.objects.bulk_create(
+        Equipment(work_center=center, code=f"M-{i:04d}", name=f"Machine {i}") for i in range(n)
+    )
+    return [m.pk for m in machines]
+
+
+def make_samples(machines: list[int], count: int) -> list[tuple[int, str, float, datetime]]:
+    """Six signals per machine per second, seconds running on from 08:00 UTC of DAY."""
+    rows = []
+    per_second = len(machines) * len(SIGNALS)
+    start = DAY + timedelta(hours=8)
+    for n in range(count):
+        second, rest = divmod(n, per_second)
+        machine, signal = divmod(rest, len(SIGNALS))
+        value = float((second * 7 + machine) % 1000) + (0.5 if signal == 4 else 0.0)
+        rows.append((machines[machine], SIGNALS[signal], value, start + timedelta(seconds=second)))
+    return rows
+
+
+def empty() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE devices_telemetry")
+
+
+def stored() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM devices_telemetry")
+        return cursor.fetchone()[0]
+
+
+def run_append(rows, batch: int) -> None:
+    from devices.services.telemetry import telemetry_append
+
+    for i in range(0, len(rows), batch):
+        with transaction.atomic():
+            telemetry_append(rows=rows[i : i + batch])
+
+
+def run_bare_copy(rows, batch: int) -> None:
+    for i in range(0, len(rows), batch):
+        with transaction.atomic(), connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy(
+                "COPY devices_telemetry (equipment_id, signal, value, at) FROM STDIN"
+            ) as copy:
+                for row in rows[i : i + batch]:
+                    copy.write_row(row)
+
+
+def ingest_path():
+    try:
+        from devices.services.ingest import samples_ingest  # helper of the gateway
+    except ImportError:
+        return None
+    return samples_ingest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--machines", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    setup_test_environment()
+    db = settings.DATABASES["default"]
+    if connection.vendor != "postgresql":
+        sys.exit("The telemetry bench measures PostgreSQL: set DATABASE_URL.")
+    db["TEST"]["NAME"] = f"{db['NAME']}_telemetry_bench"
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        from devices.services.telemetry import telemetry_partitions_ensure
+
+        print(
+            f"telemetry bench — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"PostgreSQL {connection.pg_version // 10000} ({name}), {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
+        )
+        print(f"machine reference: Python loop {python_loop_seconds():.2f} s")
+        machines = build_machines(args.machines)
+        telemetry_partitions_ensure(days_ahead=1, now=DAY)
+        t0 = time.perf_counter()
+        rows = make_samples(machines, args.samples)
+        print(
+            f"{len(rows):,} samples of {args.machines} machines × {len(SIGNALS)} signals made in "
+            f"{time.perf_counter() - t0:.1f} s (not timed below); batches of {args.batch:,}\n"
+        )
+        print(
+            "| round | path | samples | wall time | samples/s | CPU/sample Python / backend | rows |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        paths = [("telemetry_append", run_append), ("bare COPY", run_bare_copy)]
+        if ingest_path() is None:
+            print("(devices.services.ingest.samples_ingest is not in this tree: not measured)")
+        for round_no in range(1, args.rounds + 1):
+            for label, run in paths:
+                empty()
+                with Clock() as clock:
+                    run(rows, args.batch)
+                count = stored()
+                assert count == len(rows), f"{label}: {count} rows stored of {len(rows)}"
+                print(
+                    f"| {round_no} | {label} | {len(rows):,} | {clock.wall:.2f} s | "
+                    f"{len(rows) / clock.wall:,.0f} | {clock.cpu / len(rows) * 1e6:.1f} µs / "
+                    f"{clock.db / len(rows) * 1e6:.1f} µs | {count:,} |"
+                )
+    finally:
+        connection.creation.destroy_test_db(name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
