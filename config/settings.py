@@ -161,6 +161,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c jit={'on' if env_bool('PG_JIT', False) else 'off'}"
         f" -c statement_timeout={statement_timeout_ms}"
     )
+    # Prepared statements: only those a hot path asks for (core/rawsql.py `cursor_prepared`:
+    # one production event's lookups, planned once per connection instead of every time).
+    # Django's own queries bind on the client and are never prepared. A connection pooler in
+    # transaction mode that does not keep prepared statements needs DB_PREPARED_STATEMENTS=off.
+    DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+    options["prepare_threshold"] = 2**31 - 1 if DB_PREPARED_STATEMENTS else None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -24,10 +24,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from core.counters import counters_add
 from core.events import emit
 from core.exceptions import StateConflict
 from core.parsing import instant_parse
 from core.policy import may
+from core.rawsql import row_insert
 from planning.models import OrderOperation, ProductionOrder
 from planning.services.operations import operation_status_post, operations_ready
 from planning.services.orders import production_order_complete, production_order_start
@@ -38,7 +40,13 @@ from resources.services.tracking import material_lot_obtain, serial_unit_obtain
 
 from ..models import EventApproval, LabourBooking, ProductionEvent, Task
 from ..selectors.ownership import event_operator_allowed
-from .plausibility import HeldForApproval, backdate_cutoff, event_plausibility_check
+from .event_rows import TaskRow, event_id_seen, task_row_lock
+from .plausibility import (
+    HeldForApproval,
+    backdate_cutoff,
+    backdate_possible,
+    event_plausibility_check,
+)
 
 # Quantities are stored as numeric(18, 4): more places would be rounded by the database
 # one event at a time, so they are rounded here the same way (half away from zero, as
@@ -374,7 +382,9 @@ def event_validate(
             good=good,
             scrap=scrap,
             occurred=occurred,
-            cutoff=look.backdate_cutoff(task, now),
+            # The cutoff is never after `now`: an event that occurred now or later is not
+            # backdated whatever the shift calendar says, and needs no look at it.
+            cutoff=look.backdate_cutoff(task, now) if backdate_possible(occurred, now) else now,
             reported=look.reported(task),
         )
     return Checked(
@@ -434,24 +444,31 @@ def _event_payload(event_id: str, kind: str, c: Checked, trace_code: str) -> dic
 
 
 class DbLookup(Lookup):
-    """Answers from the database; the task row is locked until the transaction ends."""
+    """Answers from the database; the task row is locked until the transaction ends.
+
+    The task comes with its order's first and last operation sequence and the next
+    operation's task (`event_rows.task_row_lock`), which the writes of `_record` ask too."""
+
+    def __init__(self):
+        self.rows: dict[int, TaskRow] = {}
 
     def task(self, data: dict) -> Task:
         ref = _task_ref(data)
         # NO KEY UPDATE: excludes the other writers of the row, not the inserts that merely
         # reference it (each event's foreign-key check takes KEY SHARE on its task).
-        qs = Task.objects.select_for_update(of=("self",), no_key=True).select_related(
-            "order__item", "operation__work_center__area__site", "operator"
-        )
         if ref.by_pk:
-            task = qs.filter(pk=ref.pk).first() if ref.pk is not None else None
-            if task is None:
+            row = task_row_lock(pk=ref.pk) if ref.pk is not None else None
+            if row is None:
                 raise ref.missing(False)
-            return task
-        task = qs.filter(order__number=ref.number, operation__sequence=ref.sequence).first()
-        if task is None:
-            raise ref.missing(ProductionOrder.objects.filter(number=ref.number).exists())
-        return task
+        else:
+            row = task_row_lock(number=ref.number, sequence=ref.sequence)
+            if row is None:
+                raise ref.missing(ProductionOrder.objects.filter(number=ref.number).exists())
+        self.rows[row.task.pk] = row
+        return row.task
+
+    def last_sequence(self, task: Task) -> int:
+        return self.rows[task.pk].last_sequence
 
     def operator(self, badge) -> Operator | None:
         return Operator.objects.filter(badge=_lookup_key(badge)).first()
@@ -460,7 +477,7 @@ class DbLookup(Lookup):
         return Equipment.objects.filter(code=_lookup_key(code)).first()
 
     def first_sequence(self, task: Task) -> int:
-        return min(task.order.operations.values_list("sequence", flat=True))
+        return self.rows[task.pk].first_sequence
 
     def previous_task(self, task: Task) -> Task | None:
         return (
@@ -531,12 +548,11 @@ def event_record(*, data: dict, by=None, source: str = ProductionEvent.Source.AP
     event_id, refused = _read_event_id(data)
     if refused is not None:
         return refused
-    existing = ProductionEvent.objects.filter(event_id=event_id).first()
-    if existing is not None:
-        return EventResult(event_id, "duplicate", 200, event=existing)
-    held = EventApproval.objects.filter(event_id=event_id).first()
-    if held is not None:
-        return EventResult(event_id, "held", 202, approval=held)
+    seen = event_id_seen(event_id)
+    if isinstance(seen, ProductionEvent):
+        return EventResult(event_id, "duplicate", 200, event=seen)
+    if seen is not None:
+        return EventResult(event_id, "held", 202, approval=seen)
     kind = data.get("kind")
     refused = _kind_refused(event_id, kind)
     if refused is not None:
@@ -595,7 +611,8 @@ def _hold(event_id: str, kind: str, data: dict, by, source: str, exc: HeldForApp
 def _record(
     event_id: str, kind: str, data: dict, by, source: str, *, approved: bool = False
 ) -> EventResult:
-    c = event_validate(event_id, kind, data, by, DbLookup(), timezone.now(), approved=approved)
+    look = DbLookup()
+    c = event_validate(event_id, kind, data, by, look, timezone.now(), approved=approved)
     task, order, occurred, operator, equipment = (
         c.task,
         c.task.order,
@@ -605,14 +622,15 @@ def _record(
     )
     good, scrap = c.good, c.scrap
     _allowed, target = TRANSITIONS[kind]
-    event = ProductionEvent.objects.create(
+    event = ProductionEvent(
         event_id=event_id,
         kind=kind,
         task=task,
         order=order,
         operation=task.operation,
         operator=operator,
-        equipment=equipment or task.equipment,
+        # The task's machine by id: not loaded with the task, and not needed as an object.
+        equipment_id=equipment.pk if equipment is not None else task.equipment_id,
         quantity_good=good,
         quantity_scrap=scrap,
         reason=c.reason[:200],
@@ -623,6 +641,7 @@ def _record(
         source=source,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
+    row_insert(event)  # the log is append-only: nothing in ProductionEvent.save to run
     task_fields = {}
     if target:
         task_fields["status"] = target
@@ -641,7 +660,9 @@ def _record(
     if good or scrap:
         task_fields["quantity_good"] = F("quantity_good") + good
         task_fields["quantity_scrap"] = F("quantity_scrap") + scrap
-    if task_fields:
+    if set(task_fields) == {"quantity_good", "quantity_scrap"}:  # a report: counters only
+        counters_add(Task, {task.pk: (good, scrap)}, good_field="quantity_good", lock=False)
+    elif task_fields:
         Task.objects.filter(pk=task.pk).update(**task_fields)
 
     op_status: dict = {}
@@ -663,8 +684,7 @@ def _record(
 
     # The task's row is locked (event_validate); planning locks the operation, then the order.
     if good or scrap:
-        last_sequence = max(order.operations.values_list("sequence", flat=True))
-        on_order = task.operation.sequence == last_sequence
+        on_order = task.operation.sequence == look.last_sequence(task)
         quantities_post(
             operations={task.operation_id: (good, scrap)},
             orders={order.pk: (good, scrap)} if on_order else None,
@@ -677,7 +697,7 @@ def _record(
             production_order_start(order=order, by=by)
     if good > 0 or kind == ProductionEvent.Kind.COMPLETE:
         # The next operation can begin on what this one has made (a transfer batch).
-        _ready_next(task)
+        _ready_next(look.rows[task.pk])
     if kind in (ProductionEvent.Kind.PAUSE, ProductionEvent.Kind.COMPLETE):
         _labour_close(task, operator, occurred)
     if kind == ProductionEvent.Kind.COMPLETE:
@@ -694,15 +714,13 @@ def _record(
     return EventResult(event_id, "accepted", 201, event=event)
 
 
-def _ready_next(task: Task) -> None:
-    nxt = (
-        Task.objects.filter(order_id=task.order_id, operation__sequence__gt=task.operation.sequence)
-        .order_by("operation__sequence")
-        .first()
-    )
-    if nxt is not None and nxt.status == Task.Status.QUEUED:
-        Task.objects.filter(pk=nxt.pk, status=Task.Status.QUEUED).update(status=Task.Status.READY)
-        operations_ready(operation_ids=[nxt.operation_id])
+def _ready_next(row: TaskRow) -> None:
+    """The task of the next operation (read with the task's row) becomes ready if queued."""
+    if row.next_task_id is not None and row.next_status == Task.Status.QUEUED:
+        Task.objects.filter(pk=row.next_task_id, status=Task.Status.QUEUED).update(
+            status=Task.Status.READY
+        )
+        operations_ready(operation_ids=[row.next_operation_id])
 
 
 def events_record(

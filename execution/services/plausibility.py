@@ -46,6 +46,12 @@ def over_delivery_pct(operation) -> Decimal:
     return Decimal(str(getattr(settings, "EXECUTION_OVER_DELIVERY_PCT", 10)))
 
 
+def backdate_possible(occurred: datetime, now: datetime) -> bool:
+    """Whether an event that occurred at `occurred` may be backdated: the cutoff is at most
+    `now` (the shift now running began by now), so only an earlier event can be."""
+    return occurred < now or backdate_hours() < 0
+
+
 def backdate_cutoff(work_center, now: datetime) -> datetime:
     """The earliest `occurred_at` booked without approval at a work center."""
     cutoff = now - timedelta(hours=float(backdate_hours()))

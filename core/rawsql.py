@@ -1,0 +1,153 @@
+"""Hand-written SQL for the few hot paths where building the ORM's query costs more than
+running it: one production event at a time (`execution.services.events`) spends 0.6 ms of
+CPU compiling a plain `filter().values_list()` and 3.5 ms a six-table `select_related`,
+against 0.15 ms for the same statement as SQL (measured, bench/README.md "The single-event
+path"). The statements are written once per database vendor from the models' metadata, so
+a renamed column follows the model; what comes back goes through the converters the ORM
+itself applies (SQLite returns text for times and decimals), and rows become instances as
+`QuerySet` builds them (`Model.from_db`).
+"""
+
+import functools
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.db import connection, models
+from django.db.models.signals import post_save, pre_save
+
+
+class Columns:
+    """The concrete columns of a model under a table alias, and how to read them back."""
+
+    def __init__(self, model: type[models.Model], alias: str):
+        self.model, self.alias = model, alias
+        self.fields = list(model._meta.concrete_fields)
+        self.names = [f.attname for f in self.fields]
+        self._converters: dict[str, list] = {}
+
+    def sql(self) -> str:
+        qn = connection.ops.quote_name
+        return ", ".join(f"{self.alias}.{qn(f.column)}" for f in self.fields)
+
+    def converters(self) -> list:
+        """[(index, [converter, ...], expression)] for the columns that need one."""
+        key = connection.vendor
+        if key not in self._converters:
+            out = []
+            for index, f in enumerate(self.fields):
+                col = f.get_col(self.alias)
+                convs = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+                if convs:
+                    out.append((index, convs, col))
+            self._converters[key] = out
+        return self._converters[key]
+
+    def instance(self, row: Sequence, start: int) -> models.Model | None:
+        """The instance from `row[start:start + len(fields)]`; None for an outer join's
+        missing row (its key is NULL)."""
+        values = list(row[start : start + len(self.fields)])
+        if values[0] is None:
+            return None
+        for index, convs, col in self.converters():
+            value = values[index]
+            for conv in convs:
+                value = conv(value, col, connection)
+            values[index] = value
+        return self.model.from_db(connection.alias, self.names, values)
+
+
+def values_convert(values: list, fields: Iterable[models.Field], alias: str = "") -> list:
+    """Apply the ORM's converters to plain values read by hand, one field per value."""
+    out = []
+    for value, f in zip(values, fields, strict=True):
+        col = f.get_col(alias or f.model._meta.db_table)
+        for conv in connection.ops.get_db_converters(col) + f.get_db_converters(connection):
+            value = conv(value, col, connection)
+        out.append(value)
+    return out
+
+
+def cursor_prepared():
+    """A cursor for a statement run over and over: on PostgreSQL with psycopg 3 the server
+    prepares it once per connection and stops planning it (the event's seven-join task
+    lookup plans in about 2 ms and runs in 0.5). Django turns psycopg's automatic preparing
+    off for connection poolers in transaction mode, which lose a session's prepared
+    statements; DB_PREPARED_STATEMENTS=off (config/settings.py) does so here too. Elsewhere,
+    Django's cursor. Queries through it are logged and counted as any other."""
+    if connection.vendor != "postgresql" or not getattr(settings, "DB_PREPARED_STATEMENTS", True):
+        return connection.cursor()
+    cursor_class = _prepared_cursor_class()
+    if cursor_class is None:
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = cursor_class(connection.connection)
+    if connection.queries_logged:
+        debug = connection.make_debug_cursor(raw)
+        debug.__class__ = _debug_wrapper_class(type(debug))
+        return debug
+    return connection.make_cursor(raw)
+
+
+@functools.cache
+def _debug_wrapper_class(base):
+    class PreparedDebugWrapper(base):
+        """Logs the statement as written: a prepared statement's text is not sent again,
+        so Django cannot read it back from the cursor."""
+
+        def debug_sql(self, sql=None, params=None, use_last_executed_query=False, many=False):
+            return super().debug_sql(sql, params, False, many)
+
+    return PreparedDebugWrapper
+
+
+@functools.cache
+def _prepared_cursor_class():
+    try:
+        import psycopg
+    except ImportError:  # psycopg2: no server-side binding
+        return None
+
+    class PreparedCursor(psycopg.Cursor):
+        """Binds on the server and prepares every statement (Django's wrapper calls
+        `execute(sql, params)`, so the choice lives here)."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparedCursor
+
+
+_insert_sql: dict[tuple[str, type], tuple[str, list]] = {}
+
+
+def row_insert(obj: models.Model) -> models.Model:
+    """INSERT one new instance as `save(force_insert=True)` would — each field's pre_save
+    (auto_now_add, defaults already set by __init__) and its database preparation — in a
+    statement written once, and set its key from RETURNING. No save signals are sent: with
+    a receiver connected for the model, it is saved through the ORM instead."""
+    model = type(obj)
+    if (
+        pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+        or not connection.features.can_return_columns_from_insert
+    ):
+        obj.save(force_insert=True)
+        return obj
+    key = (connection.vendor, model)
+    if key not in _insert_sql:
+        qn = connection.ops.quote_name
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        _insert_sql[key] = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(meta.pk.column)}",
+            fields,
+        )
+    sql, fields = _insert_sql[key]
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with cursor_prepared() as cursor:
+        cursor.execute(sql, params)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
