@@ -194,3 +194,17 @@ def test_one_event_per_http_request(plain, django_assert_max_num_queries):
         again = client.post("/api/v1/execution/events/", report("h1"), format="json")
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
     assert counters(10)[0] == (Decimal(2), Decimal(0))
+
+
+@pytest.mark.postgres
+def test_the_task_lookup_is_prepared_on_postgresql(plain):
+    """Planned once per connection (DB_PREPARED_STATEMENTS, on by default), and still logged
+    with its text like any other statement."""
+    with CaptureQueriesContext(connection) as ctx:
+        assert event_record(data=report("p1"), by=plain).status == "accepted"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("FOR NO KEY UPDATE OF t" in statement for statement in prepared)
+    assert all(q["sql"] for q in ctx.captured_queries)
+    assert any("FOR NO KEY UPDATE OF t" in q["sql"] for q in ctx.captured_queries)
