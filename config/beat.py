@@ -1,5 +1,7 @@
 """The whole periodic schedule, in one place, reviewed like code."""
 
+import os
+
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
@@ -37,5 +39,12 @@ BEAT_SCHEDULE = {
     "telemetry-prune": {
         "task": "devices.tasks.telemetry_prune_task",
         "schedule": crontab(minute=40, hour=2),
+    },
+    # Read every machine of the device map once (the same adapters as run_device_gateway);
+    # a poll still running makes the next one a no-op (devices.tasks.poll_guard).
+    "devices-poll": {
+        "task": "devices.tasks.devices_poll",
+        # The environment, not django.conf: this module is imported before settings load.
+        "schedule": float(os.environ.get("DEVICES_POLL_SECONDS", "5")),
     },
 }

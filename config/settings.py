@@ -389,6 +389,17 @@ DEVICES_TELEMETRY_RETENTION_DAYS = int(
 DEVICES_HOURLY_RETENTION_DAYS = int(env_number("DEVICES_HOURLY_RETENTION_DAYS", "730", minimum=1))
 DEVICES_TELEMETRY_DAYS_AHEAD = int(env_number("DEVICES_TELEMETRY_DAYS_AHEAD", "3", minimum=1))
 
+# --- Devices (docs/devices.md, "Running the adapters") ---------------------------------------
+# Seconds between the beat job's read passes of every enabled endpoint.
+DEVICES_POLL_SECONDS = float(os.environ.get("DEVICES_POLL_SECONDS", "5"))
+# Store-and-forward: where the gateway and the poll spool batches while the database is away.
+DEVICES_SPOOL_DIR = Path(os.environ.get("DEVICES_SPOOL_DIR", VAR_DIR / "spool"))
+# The gateway cuts a batch every DEVICES_FLUSH_MS or at DEVICES_MAX_BATCH samples.
+DEVICES_FLUSH_MS = int(os.environ.get("DEVICES_FLUSH_MS", "200"))
+DEVICES_MAX_BATCH = int(os.environ.get("DEVICES_MAX_BATCH", "5000"))
+# Longest wait between two reconnects to a machine (exponential backoff from 0.5 s).
+DEVICES_BACKOFF_MAX_SECONDS = float(os.environ.get("DEVICES_BACKOFF_MAX_SECONDS", "30"))
+
 # --- Cache ----------------------------------------------------------------------------------
 # Holds the API's throttle counters, which every web worker must share: Redis (CACHE_URL, by
 # default REDIS_URL) in production; without one, each process counts for itself in memory.
