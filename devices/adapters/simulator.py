@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from datetime import UTC, datetime
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlparse
 
@@ -134,6 +135,9 @@ class _OpcUaServer:
         self.port = port
         self.server: Server | None = None
         self.variables: dict[tuple[str, str], tuple] = {}
+        # Last value written per signal, with its source timestamp: a restarted server shows
+        # the machine's values as they were (as a PLC's retained memory would).
+        self._written: dict[tuple[str, str], ua.DataValue] = {}
 
     async def start(self) -> None:
         server = Server()
@@ -164,9 +168,11 @@ class _OpcUaServer:
         await server.start()
         self.port = server.bserver.port
         self.server = server
+        for (code, signal), value in list(self._written.items()):
+            await self.variables[(code, signal)][0].write_value(value)
 
     async def write(self, code: str, signal: str, raw) -> None:
-        var, vtype = self.variables[(code, signal)]
+        _var, vtype = self.variables[(code, signal)]
         if isinstance(raw, ua.Variant):
             variant = raw
         elif vtype == ua.VariantType.Boolean:
@@ -177,7 +183,16 @@ class _OpcUaServer:
             variant = ua.Variant(
                 int(raw) % (1 << 32) if vtype == ua.VariantType.UInt32 else int(raw), vtype
             )
-        await var.write_value(variant)
+        await self.value_write(code, signal, ua.DataValue(variant, SourceTimestamp=datetime.now(UTC)))
+
+    async def value_write(self, code: str, signal: str, value: ua.DataValue) -> None:
+        """Write a data value as is (tests: a given source timestamp, a wrong type)."""
+        old = self._written.get((code, signal))
+        if old is not None and old.Value == value.Value:
+            return  # unchanged: a PLC does not re-stamp a value that did not change
+        self._written[(code, signal)] = value
+        if self.server is not None:
+            await self.variables[(code, signal)][0].write_value(value)
 
     async def stop(self) -> None:
         if self.server is not None:
