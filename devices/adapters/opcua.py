@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 
 from asyncua import Client, ua
 from asyncua.crypto import security_policies
+from asyncua.ua import status_codes
 
 from ..engines.devicemap import EndpointSpec
 from ..engines.samples import Sample
@@ -138,7 +139,8 @@ class OpcUaAdapter(Adapter):
                 continue
             code, signal = target
             if dv.StatusCode is not None and not dv.StatusCode.is_good():
-                self._skip("%s.%s (%s): status %s", code, signal, key, dv.StatusCode)
+                name = status_codes.get_name_and_doc(dv.StatusCode.value)[0]
+                self._skip("%s.%s (%s): the server flags it %s", code, signal, key, name)
                 continue
             try:
                 raw = number_of(dv.Value.Value if dv.Value is not None else None)

@@ -23,8 +23,9 @@ import asyncio
 import contextlib
 import logging
 import random
-from datetime import UTC, datetime
+import threading
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 from asyncua import Server, ua
@@ -36,7 +37,8 @@ from ..engines.registers import encode
 
 log = logging.getLogger("devices.simulator")
 
-NAMESPACE = "urn:closedloop:simulator"
+NAMESPACE = "urn:closedloop:simulator"  # ns=2: the namespace of the machines' nodes
+APPLICATION_URI = "urn:closedloop:simulator:server"  # ns=1, and the URI in its certificate
 # Registers and bits each simulated unit has (0 … size-1), enough for any demo layout.
 UNIT_REGISTERS = 256
 UNIT_BITS = 64
@@ -130,21 +132,41 @@ def _raw_for(spec: SignalSpec, model: MachineModel) -> float | int | None:
 
 
 class _OpcUaServer:
-    def __init__(self, endpoint: EndpointSpec, port: int):
+    def __init__(self, endpoint: EndpointSpec, port: int, certificate=None):
         self.endpoint = endpoint
         self.port = port
+        self.certificate = certificate  # (certificate file, private key file) or None
         self.server: Server | None = None
+        self.running = False
         self.variables: dict[tuple[str, str], tuple] = {}
         # Last value written per signal, with its source timestamp: a restarted server shows
         # the machine's values as they were (as a PLC's retained memory would).
         self._written: dict[tuple[str, str], ua.DataValue] = {}
 
     async def start(self) -> None:
+        if self.server is not None:  # restart after endpoint_stop: same address space, same port
+            self.server.set_endpoint(f"opc.tcp://127.0.0.1:{self.port}/")
+            await self.server.start()
+            self.running = True
+            return
         server = Server()
-        await server.init()
+        await server.init()  # loads the standard address space: seconds, so done once
         server.set_server_name("ClosedLoop machine simulator")
+        await server.set_application_uri(APPLICATION_URI)
         server.set_endpoint(f"opc.tcp://127.0.0.1:{self.port}/")
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        if self.certificate:
+            cert, key = self.certificate
+            await server.load_certificate(str(cert))
+            await server.load_private_key(str(key))
+            server.set_security_policy(
+                [
+                    ua.SecurityPolicyType.NoSecurity,
+                    ua.SecurityPolicyType.Basic256Sha256_Sign,
+                    ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
+                ]
+            )
+        else:
+            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
         await server.register_namespace(NAMESPACE)
         objects = server.nodes.objects
         for code, eq in self.endpoint.equipment.items():
@@ -168,8 +190,9 @@ class _OpcUaServer:
         await server.start()
         self.port = server.bserver.port
         self.server = server
+        self.running = True
         for (code, signal), value in list(self._written.items()):
-            await self.variables[(code, signal)][0].write_value(value)
+            await server.write_attribute_value(self.variables[(code, signal)][0].nodeid, value)
 
     async def write(self, code: str, signal: str, raw) -> None:
         _var, vtype = self.variables[(code, signal)]
@@ -183,7 +206,9 @@ class _OpcUaServer:
             variant = ua.Variant(
                 int(raw) % (1 << 32) if vtype == ua.VariantType.UInt32 else int(raw), vtype
             )
-        await self.value_write(code, signal, ua.DataValue(variant, SourceTimestamp=datetime.now(UTC)))
+        await self.value_write(
+            code, signal, ua.DataValue(variant, SourceTimestamp=datetime.now(UTC))
+        )
 
     async def value_write(self, code: str, signal: str, value: ua.DataValue) -> None:
         """Write a data value as is (tests: a given source timestamp, a wrong type)."""
@@ -191,13 +216,15 @@ class _OpcUaServer:
         if old is not None and old.Value == value.Value:
             return  # unchanged: a PLC does not re-stamp a value that did not change
         self._written[(code, signal)] = value
-        if self.server is not None:
-            await self.variables[(code, signal)][0].write_value(value)
+        if self.server is not None:  # a stopped server keeps its address space: write it
+            # Straight into the address space: also a value of the wrong type, as a badly
+            # configured PLC would show it (tests of malformed values need that).
+            await self.server.write_attribute_value(self.variables[(code, signal)][0].nodeid, value)
 
     async def stop(self) -> None:
-        if self.server is not None:
-            server, self.server = self.server, None
-            await server.stop()
+        if self.server is not None and self.running:
+            self.running = False
+            await self.server.stop()
 
 
 class _ModbusServer:
@@ -270,6 +297,9 @@ class PlantSimulator:
     model: bool = True  # False: values change only through set()
     ports: dict[str, int] = field(default_factory=dict)  # endpoint name → port (0: any free)
     machines: dict[str, MachineModel] = field(default_factory=dict)
+    # OPC UA servers also offer Basic256Sha256 Sign / SignAndEncrypt with this certificate
+    # and private key (files); None offers only the policy None.
+    certificate: tuple | None = None
 
     def __post_init__(self):
         self.rng = random.Random(self.seed)
@@ -279,7 +309,10 @@ class PlantSimulator:
             port = self.ports.get(
                 ep.name, ep.port if ep.protocol == "modbus" else _url_port(ep.url)
             )
-            server = (_OpcUaServer if ep.protocol == "opcua" else _ModbusServer)(ep, port)
+            if ep.protocol == "opcua":
+                server = _OpcUaServer(ep, port, self.certificate)
+            else:
+                server = _ModbusServer(ep, port)
             self.servers[ep.name] = server
             for code in ep.equipment:
                 rate, scrap, rpm = MACHINES.get(code, (60.0, 0.01, 3000.0))
@@ -361,3 +394,32 @@ class PlantSimulator:
 
 def _url_port(url: str) -> int:
     return urlparse(url).port or 4840
+
+
+class SimulatorThread:
+    """A simulator on an event loop of its own thread (tests, benches): OPC UA servers take
+    seconds to build their address space, so one is built per test session and shared."""
+
+    def __init__(self, sim: PlantSimulator):
+        self.sim = sim
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="simulator", daemon=True)
+
+    def start(self, timeout: float = 120) -> SimulatorThread:
+        self.thread.start()
+        self.call(self.sim.start(), timeout=timeout)
+        return self
+
+    def call(self, coro, timeout: float = 10):
+        """Run a coroutine on the simulator's loop and wait for its result (sync callers)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    async def acall(self, coro):
+        """The same from another event loop (a test's), without blocking it."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.call(self.sim.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)

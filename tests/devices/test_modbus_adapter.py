@@ -27,8 +27,11 @@ async def started(*endpoints, units=None):
 
 def adapter_on(sim, name, feed, **kwargs):
     return ModbusAdapter(
-        sim.endpoint(name), on_samples=feed.samples.extend, on_link=feed.links.append,
-        backoff=FAST, **kwargs,
+        sim.endpoint(name),
+        on_samples=feed.samples.extend,
+        on_link=feed.links.append,
+        backoff=FAST,
+        **kwargs,
     )
 
 
@@ -68,7 +71,10 @@ def test_values_arrive_in_one_request_per_block_with_utc_timestamps():
                 ("CNC-02", "cycle_time"): 30.5,
                 ("CNC-02", "fault"): 1,
             }
-            assert all(s.at.tzinfo is not None and s.at.utcoffset() == UTC.utcoffset(None) for s in feed.samples)
+            assert all(
+                s.at.tzinfo is not None and s.at.utcoffset() == UTC.utcoffset(None)
+                for s in feed.samples
+            )
             assert all(s.endpoint == "mb" for s in feed.samples)
             # Three tables (holding 0-5, input 0-1, coil 0): three requests per poll.
             polls = len(values(feed.samples, "CNC-02", "fault"))
@@ -115,9 +121,13 @@ def test_a_server_stopped_and_restarted_goes_down_once_and_up_once_without_dupli
                 assert len(feed.links) == 2 and len(feed.samples) == during
                 await sim.endpoint_start("mb")  # same port, the machine kept its count
                 await sim.set("CNC-02", "part_count", 11)
-                await until(lambda: 11 in values(feed.samples, "CNC-02", "part_count"), what="up again")
+                await until(
+                    lambda: 11 in values(feed.samples, "CNC-02", "part_count"), what="up again"
+                )
             assert [(c.connected, c.equipment) for c in feed.links] == [
-                (True, ("CNC-02",)), (False, ("CNC-02",)), (True, ("CNC-02",)),
+                (True, ("CNC-02",)),
+                (False, ("CNC-02",)),
+                (True, ("CNC-02",)),
             ]
             assert "ConnectionLost" in feed.links[1].reason or feed.links[1].reason
             stamps = [(s.signal, s.at) for s in feed.samples]
@@ -189,7 +199,15 @@ def test_read_once_reads_every_signal_once():
             adapter = ModbusAdapter(sim.endpoint("mb"), on_samples=lambda s: None)
             samples = await adapter.read_once()
             assert sorted(s.signal for s in samples) == sorted(
-                ["state", "part_count", "spindle_speed", "temperature", "good_count", "cycle_time", "fault"]
+                [
+                    "state",
+                    "part_count",
+                    "spindle_speed",
+                    "temperature",
+                    "good_count",
+                    "cycle_time",
+                    "fault",
+                ]
             )
             assert values(samples, "CNC-02", "part_count") == [99]
             await sim.endpoint_stop("mb")

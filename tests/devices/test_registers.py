@@ -120,15 +120,23 @@ def test_neighbours_share_one_request():
 
 
 def test_a_small_gap_is_read_through_a_large_one_splits():
-    blocks = plan_reads([("M", reg("a", 0)), ("M", reg("b", 5)), ("M", reg("c", 100))], register_gap=8)
+    blocks = plan_reads(
+        [("M", reg("a", 0)), ("M", reg("b", 5)), ("M", reg("c", 100))], register_gap=8
+    )
     assert [(b.start, b.count) for b in blocks] == [(0, 6), (100, 1)]
     blocks = plan_reads([("M", reg("a", 0)), ("M", reg("b", 5))], register_gap=2)
     assert [(b.start, b.count) for b in blocks] == [(0, 1), (5, 1)]
 
 
 def test_tables_never_share_a_request():
-    blocks = plan_reads([("M", reg("a", 0)), ("M", reg("b", 1, table="input")), ("M", bit("c", 0, "discrete"))])
-    assert sorted((b.table, b.start) for b in blocks) == [("discrete", 0), ("holding", 0), ("input", 1)]
+    blocks = plan_reads(
+        [("M", reg("a", 0)), ("M", reg("b", 1, table="input")), ("M", bit("c", 0, "discrete"))]
+    )
+    assert sorted((b.table, b.start) for b in blocks) == [
+        ("discrete", 0),
+        ("holding", 0),
+        ("input", 1),
+    ]
 
 
 def test_the_protocol_limits_hold():
@@ -148,7 +156,10 @@ def test_the_protocol_limits_hold():
 
 def test_one_bad_value_does_not_hide_its_neighbours():
     block = ReadBlock(
-        "holding", 0, 3, (("M", reg("speed", 0, "float32")), ("M", reg("count", 2))),
+        "holding",
+        0,
+        3,
+        (("M", reg("speed", 0, "float32")), ("M", reg("count", 2))),
     )
     values, problems = block.values([0x7FC0, 0x0000, 17])
     assert values == {("M", "count"): 17}
