@@ -47,6 +47,18 @@ class BackoffPolicy:
             delay = min(self.cap, delay * self.factor)
 
 
+def cancel_check() -> None:
+    """Raise CancelledError if this task was asked to stop.
+
+    Python 3.11's asyncio.wait_for (used inside pymodbus and asyncua) can swallow a
+    cancellation that arrives as its inner future completes; a polling loop that never
+    looks again would then run for ever. Loops call this once per round.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class ConnectionLost(Exception):
     """The endpoint stopped answering: reconnect (not a malformed value)."""
 
@@ -102,6 +114,7 @@ class Adapter:
         """Serve the endpoint until cancelled: connect, read, and reconnect with backoff."""
         delays = self.backoff.delays()
         while True:
+            cancel_check()
             try:
                 await self.serve(on_connected=lambda: self._link(True))
                 reason = "the connection closed"

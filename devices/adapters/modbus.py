@@ -19,7 +19,7 @@ from pymodbus.exceptions import ConnectionException, ModbusException
 from ..engines.devicemap import EndpointSpec
 from ..engines.registers import ReadBlock, plan_reads
 from ..engines.samples import Sample
-from .base import Adapter, ConnectionLost, utcnow
+from .base import Adapter, ConnectionLost, cancel_check, utcnow
 
 _READERS = {
     "holding": "read_holding_registers",
@@ -70,6 +70,7 @@ class ModbusAdapter(Adapter):
         name = self.endpoint.name
         for unit, blocks in self.plan:
             for block in blocks:
+                cancel_check()
                 reader = getattr(client, _READERS[block.table])
                 self.requests += 1
                 try:
@@ -120,6 +121,7 @@ class ModbusAdapter(Adapter):
                 if delay < 0:
                     next_at = time.monotonic()
                     delay = 0
+                cancel_check()
                 await asyncio.sleep(delay)
         finally:
             client.close()

@@ -31,7 +31,7 @@ from asyncua.ua import status_codes
 
 from ..engines.devicemap import EndpointSpec
 from ..engines.samples import Sample
-from .base import Adapter, ConnectionLost, utcnow
+from .base import Adapter, ConnectionLost, cancel_check, utcnow
 
 POLICIES = {
     "Basic256Sha256": security_policies.SecurityPolicyBasic256Sha256,
@@ -222,6 +222,7 @@ class OpcUaAdapter(Adapter):
             self.polling = await self._subscribe(client, lost)
             period = self.endpoint.poll_ms / 1000
             while not lost.is_set():
+                cancel_check()
                 if self.polling:
                     self._take(await self._read(client, self.polling))
                 with contextlib.suppress(asyncio.TimeoutError):

@@ -90,7 +90,10 @@ class Gateway:
             try:
                 batch = await asyncio.wait_for(self._queue.get(), timeout=self.replay_seconds)
             except TimeoutError:
-                await loop.run_in_executor(executor, self.forwarder.replay)
+                try:
+                    await loop.run_in_executor(executor, self.forwarder.replay)
+                except Exception:  # the spool itself failed: say so loudly, keep going
+                    log.exception("replaying the spool failed")
                 continue
             if batch is None:
                 return

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from importlib import import_module
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 
 log = logging.getLogger("devices.gateway")
 
@@ -67,10 +67,15 @@ def django_sink(func: Callable | None = None) -> Callable:
     func = func or ingest_function()
 
     def sink(samples, changes, batch_id):
-        close_old_connections()
+        # Inside an outer transaction (a test, a caller's atomic block) the connection is
+        # not ours to recycle.
+        own = not connection.in_atomic_block
+        if own:
+            close_old_connections()
         try:
             return func(samples, changes, batch_id)
         finally:
-            close_old_connections()
+            if own:
+                close_old_connections()
 
     return sink

@@ -74,7 +74,7 @@ def free_ports(names):
     return {name: 0 for name in names}
 
 
-async def until(predicate, *, timeout: float = 5.0, step: float = 0.02, what: str = "") -> None:
+async def until(predicate, *, timeout: float = 10.0, step: float = 0.02, what: str = "") -> None:
     """Wait until predicate() is true, failing after `timeout` seconds (monotonic clock)."""
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -83,7 +83,7 @@ async def until(predicate, *, timeout: float = 5.0, step: float = 0.02, what: st
         await asyncio.sleep(step)
 
 
-def run(coro, timeout: float = 9.0):
+def run(coro, timeout: float = 30.0):
     """Run a coroutine on a fresh loop with an overall deadline."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
