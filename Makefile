@@ -28,7 +28,7 @@ demo: migrate
 
 run: demo
 	@echo ""
-	@echo "ClosedLoop is starting at http://$(HOST):$(PORT)/  (web + Celery worker + beat; Ctrl-C stops all)"
+	@echo "ClosedLoop is starting at http://$(HOST):$(PORT)/  (web + Celery worker + beat + machine simulator; Ctrl-C stops all)"
 	PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile
 
 # Debian's Chromium for the browser tests; never a browser download by a test tool.

@@ -424,6 +424,11 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # Failed sign-ins and lockouts (warnings), not every successful login.
         "axes": {"level": "WARNING"},
+        # The protocol libraries narrate every session and read at INFO, and warn about
+        # normal things (a session timeout the server shortened); the adapters log what
+        # matters (links up and down, values skipped) under devices.*.
+        "asyncua": {"level": os.environ.get("DEVICES_PROTOCOL_LOG_LEVEL", "ERROR")},
+        "pymodbus": {"level": os.environ.get("DEVICES_PROTOCOL_LOG_LEVEL", "WARNING")},
     },
 }
 
