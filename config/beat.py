@@ -40,11 +40,15 @@ BEAT_SCHEDULE = {
         "task": "devices.tasks.telemetry_prune_task",
         "schedule": crontab(minute=40, hour=2),
     },
-    # Read every machine of the device map once (the same adapters as run_device_gateway);
-    # a poll still running makes the next one a no-op (devices.tasks.poll_guard).
-    "devices-poll": {
-        "task": "devices.tasks.devices_poll",
-        # The environment, not django.conf: this module is imported before settings load.
-        "schedule": float(os.environ.get("DEVICES_POLL_SECONDS", "5")),
-    },
 }
+
+# Read every machine of the device map once (the same adapters as run_device_gateway); a poll
+# still running makes the next one a no-op (devices.tasks.poll_guard). DEVICES_POLL_SECONDS=0
+# leaves it out, where run_device_gateway reads the machines instead. (The environment, not
+# django.conf: this module is imported before the settings load.)
+_DEVICES_POLL_SECONDS = float(os.environ.get("DEVICES_POLL_SECONDS", "5"))
+if _DEVICES_POLL_SECONDS > 0:
+    BEAT_SCHEDULE["devices-poll"] = {
+        "task": "devices.tasks.devices_poll",
+        "schedule": _DEVICES_POLL_SECONDS,
+    }
