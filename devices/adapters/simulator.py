@@ -421,5 +421,16 @@ class SimulatorThread:
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self.call(self.sim.stop())
+
+        async def _cancel_rest():
+            rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in rest:
+                task.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
+
+        with contextlib.suppress(Exception):
+            self.call(_cancel_rest())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+        if not self.thread.is_alive():
+            self.loop.close()

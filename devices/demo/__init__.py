@@ -1,15 +1,14 @@
 """The demo plant's device map: the simulated machines (`manage.py simulate_devices`) wired
 to the demo equipment, so `make run` has live machine data out of the box.
 
-Loads devices/demo/device_map.json with the devices service when it exists
-(`device_map_load`), else writes the endpoint, link and signal rows directly from the parsed
-map (idempotent: keyed on endpoint name, equipment code and signal name).
+Writes the endpoint, link and signal rows of devices/demo/device_map.json from the parsed
+map (idempotent: keyed on endpoint name, equipment code and signal name). When the device map
+service (`devices_load`) lands, this should call it instead of writing rows itself.
 """
 
 from __future__ import annotations
 
 import json
-from importlib import import_module
 from pathlib import Path
 
 from django.db import transaction
@@ -74,17 +73,5 @@ def _rows_write(device_map: DeviceMap) -> None:
 
 @transaction.atomic
 def load(*, logins: list) -> str:
-    try:
-        service = import_module("devices.services.devicemap")
-    except ImportError:
-        service = None
-    loader = getattr(service, "device_map_load", None)
-    if loader is not None:
-        data = json.loads(DEVICE_MAP_FILE.read_text(encoding="utf-8"))
-        try:
-            loader(data=data)
-        except TypeError:  # a loader taking the parsed map
-            loader(device_map=device_map_demo())
-    else:
-        _rows_write(device_map_demo())
+    _rows_write(device_map_demo())
     return f"{Endpoint.objects.count()} device endpoints, {Signal.objects.count()} signals"
