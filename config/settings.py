@@ -293,6 +293,12 @@ EXECUTION_OVER_DELIVERY_PCT = env_number("EXECUTION_OVER_DELIVERY_PCT", "10")
 # A scanned receipt may exceed the open quantity of its purchase order line by this share.
 EXECUTION_RECEIPT_TOLERANCE_PCT = env_number("EXECUTION_RECEIPT_TOLERANCE_PCT", "0")
 
+# Machine states from the device gateway (docs/devices.md, "States, counts and faults"): a
+# stop shorter than this many seconds is a small stop; a fault signal raises an
+# equipment-fault exception of this severity (its rule routes it and sets its deadline).
+DEVICES_MICRO_STOP_SECONDS = int(env_number("DEVICES_MICRO_STOP_SECONDS", "120"))
+DEVICES_FAULT_SEVERITY = os.environ.get("DEVICES_FAULT_SEVERITY", "urgent")
+
 REST_FRAMEWORK = {
     # The first class's challenge answers a request without valid credentials: 401 with
     # `WWW-Authenticate: Bearer`. Basic only with API_BASIC_AUTH (development).

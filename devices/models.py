@@ -68,6 +68,10 @@ class EquipmentLink(models.Model):
     since = models.DateTimeField(
         null=True, blank=True, help_text="When the map first linked it: counted totals start here."
     )
+    # The live inputs of its state, as the last samples gave them (devices/services/states.py):
+    # the state signal's mapped state and the fault bit. The open StateInterval is their result.
+    machine_state = models.CharField(max_length=16, blank=True)
+    fault_on = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["equipment__code"]
@@ -275,6 +279,18 @@ class StateInterval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.equipment.code} {self.state} {self.start:%Y-%m-%d %H:%M}"
+
+
+class IngestBatch(models.Model):
+    """A batch of samples the gateway handed in, by its id: a batch sent again (a retry, a
+    replay of the spool) is recognised and changes nothing."""
+
+    batch_id = models.CharField(max_length=100, unique=True)
+    at = models.DateTimeField(auto_now_add=True)
+    samples = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.batch_id
 
 
 history_register(Endpoint, EquipmentLink, Signal, DowntimeReason)

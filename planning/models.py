@@ -149,6 +149,11 @@ class RoutingStep(models.Model):
         help_text="Good + scrap may exceed the order quantity by this share before a "
         "supervisor must approve (blank: EXECUTION_OVER_DELIVERY_PCT, 10 %).",
     )
+    counted_by_machine = models.BooleanField(
+        default=False,
+        help_text="The machine's part counter reports the quantities (devices); operators "
+        "start, pause and complete the work but do not report quantities.",
+    )
 
     class Meta:
         ordering = ["routing", "step_no"]
@@ -413,6 +418,8 @@ class OrderOperation(models.Model):
         blank=True,
         validators=[MinValueValidator(0)],
     )
+    # Copied from the routing step: quantities come from the machine's counter only.
+    counted_by_machine = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     frozen = models.BooleanField(
         default=False, help_text="Kept in place (machine and start) when rescheduling."

@@ -304,6 +304,27 @@ def _path(children: dict, start, goal) -> list | None:
     return None
 
 
+class YesNoWidget(widgets.BooleanWidget):
+    """A yes/no column: yes, no, true, false, 1, 0 (any case); blank gives the default.
+
+    Anything else is refused rather than read as "no" (import-export's own widget would)."""
+
+    YES = {"yes", "y", "true", "1", "x"}
+    NO = {"no", "n", "false", "0"}
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            return value
+        text = cell_text(value).lower()
+        if not text:
+            return None
+        if text in self.YES:
+            return True
+        if text in self.NO:
+            return False
+        raise ValueError(f"“{cell_text(value)}” is not yes or no.")
+
+
 class RoutingResource(HeaderLineResource):
     """Routing steps, one per row; the routing (item + version) is created from the row.
 
@@ -325,6 +346,7 @@ class RoutingResource(HeaderLineResource):
     required_skill = model_field(RoutingStep, "required_skill", CodeForeignKeyWidget(Skill))
     min_skill_level = model_field(RoutingStep, "min_skill_level", WholeNumberWidget())
     inspection_plan_ref = model_field(RoutingStep, "inspection_plan_ref", widgets.CharWidget())
+    counted_by_machine = model_field(RoutingStep, "counted_by_machine", YesNoWidget())
 
     header_model = Routing
     header_fk = "routing"
@@ -350,6 +372,7 @@ class RoutingResource(HeaderLineResource):
             "required_skill",
             "min_skill_level",
             "inspection_plan_ref",
+            "counted_by_machine",
         )
         import_order = fields
         export_order = fields

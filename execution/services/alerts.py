@@ -577,3 +577,32 @@ def alert_verify(*, alert: WorkAlert, by) -> WorkAlert:
         locked.save(update_fields=["status", "verified_by", "verified_at"])
         _step(locked, AlertStep.Kind.VERIFIED, "The fix holds.", by=by)
     return locked
+
+
+# --- machines: a fault the machine itself cleared ------------------------------------------
+
+
+def alert_machine_cleared(*, alert: WorkAlert, at=None) -> WorkAlert:
+    """The machine left the fault an equipment-fault exception was raised for before anyone
+    acknowledged it (the devices app calls this when the fault interval closes).
+
+    The exception stays on the record, open, for its handler to look at and resolve: a fault
+    that cleared by itself still happened, and may come back. It is marked "cleared by
+    machine" (in `link` and with a step on its timeline); a repeated call changes nothing.
+    An exception already acknowledged is left as it is (someone is on it)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
+        if locked.status != WorkAlert.Status.OPEN or locked.link.get("cleared_by_machine"):
+            return locked
+        locked.link = {**locked.link, "cleared_by_machine": at.isoformat()}
+        locked.save(update_fields=["link"])
+        _step(
+            locked,
+            AlertStep.Kind.EFFECT,
+            f"Cleared by machine at {timezone.localtime(at):%H:%M:%S}: "
+            f"{locked.equipment.code if locked.equipment_id else 'the machine'} left the fault "
+            "before the exception was acknowledged. It stays open until resolved.",
+        )
+        emit("execution.alert.cleared_by_machine", {"alert_id": locked.pk})
+    return locked

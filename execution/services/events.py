@@ -275,13 +275,19 @@ def _check_actor(task: Task, by, operator: Operator | None) -> None:
         )
 
 
-def _trace(task: Task, code: str, kind: str, quantity: Decimal, look: Lookup):
-    """The unit or lot an event concerns; created at the first operation, known after."""
+def _trace(task: Task, code: str, kind: str, quantity: Decimal, look: Lookup, *, counted=False):
+    """The unit or lot an event concerns; created at the first operation, known after.
+
+    `counted`: a machine's count on a counted step names no unit (see `counted_step_check`)."""
     item: Item = task.order.item
     if item.tracking == Item.Tracking.NONE:
         return None, None
     if not code:
-        if kind in (ProductionEvent.Kind.REPORT, ProductionEvent.Kind.COMPLETE) and quantity > 0:
+        if (
+            kind in (ProductionEvent.Kind.REPORT, ProductionEvent.Kind.COMPLETE)
+            and quantity > 0
+            and not counted
+        ):
             raise ValidationError(
                 {"trace_code": f"{item.code} is {item.tracking}-tracked: name the unit or lot."}
             )
@@ -318,10 +324,11 @@ def event_validate(
     now: datetime,
     *,
     approved: bool = False,
+    source: str | None = None,
 ) -> Checked:
     """Every rule an event must pass, in order; raises what decides its answer: one of
     REFUSALS, or HeldForApproval for a plausible-only-with-approval event (not when a
-    supervisor has `approved` it)."""
+    supervisor has `approved` it, nor for a machine's count: see `counted_step_check`)."""
     good = _decimal(data, "quantity_good")
     scrap = _decimal(data, "quantity_scrap")
     occurred = instant_parse(data.get("occurred_at"), now=now, field="occurred_at")
@@ -373,9 +380,10 @@ def event_validate(
         )
     if kind == ProductionEvent.Kind.PAUSE and not reason.strip():
         raise ValidationError({"reason": "Say why the work is paused."})
-    unit, lot = _trace(task, trace_code.strip(), kind, good + scrap, look)
+    device_count = counted_step_check(task=task, kind=kind, good=good, scrap=scrap, source=source)
+    unit, lot = _trace(task, trace_code.strip(), kind, good + scrap, look, counted=device_count)
     look.gates(task=task, kind=kind, unit=unit, lot=lot)
-    if not approved:
+    if not approved and not device_count:
         event_plausibility_check(
             kind=kind,
             task=task,
@@ -403,6 +411,35 @@ def event_validate(
 
 
 REFUSALS = (ValidationError, Task.DoesNotExist, PermissionDenied, StateConflict)
+
+
+def counted_step_check(*, task: Task, kind: str, good: Decimal, scrap: Decimal, source) -> bool:
+    """The rule of a step "counted by machine" (RoutingStep.counted_by_machine, copied to the
+    operation): its quantities come from the machine's part counter only, so the two never
+    double-count.
+
+    - A quantity from a person (terminal, API) on such a step is refused (409) with a message
+      naming the step; start, pause, resume and a complete without quantities still work.
+    - A machine's count (source "device") on it is a fact, not a claim: it is booked at once,
+      never held for approval (a spooled count replayed after an outage is late by design,
+      and parts the machine made past the order's tolerance were made; the over-delivery
+      shows on the operation and the board). The machine reads no serial or lot code, so
+      the count names no unit: the units' path through the step is not recorded one by one.
+
+    Returns True for a machine's count with quantities (what the caller exempts)."""
+    quantity = good or scrap
+    if not task.operation.counted_by_machine:
+        return False
+    if source == ProductionEvent.Source.DEVICE:
+        return bool(quantity)
+    if quantity and kind in (ProductionEvent.Kind.REPORT, ProductionEvent.Kind.COMPLETE):
+        op = task.operation
+        raise StateConflict(
+            f"Operation {op.sequence} {op.name} of {task.order.number} is counted by machine: "
+            "its quantities come from the machine's part counter, not from reports "
+            "(start, pause and complete it without quantities)."
+        )
+    return False
 
 
 def _rejection(event_id: str, exc: Exception) -> EventResult:
@@ -612,7 +649,9 @@ def _record(
     event_id: str, kind: str, data: dict, by, source: str, *, approved: bool = False
 ) -> EventResult:
     look = DbLookup()
-    c = event_validate(event_id, kind, data, by, look, timezone.now(), approved=approved)
+    c = event_validate(
+        event_id, kind, data, by, look, timezone.now(), approved=approved, source=source
+    )
     task, order, occurred, operator, equipment = (
         c.task,
         c.task.order,

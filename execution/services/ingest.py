@@ -366,7 +366,9 @@ class _Run(events.Lookup):
                 continue
             self.savepoint = None
             try:
-                checked = events.event_validate(event_id, kind, data, by, self, now)
+                checked = events.event_validate(
+                    event_id, kind, data, by, self, now, source=self.source
+                )
             except (_NotHere, HeldForApproval):
                 # A held event is answered alone: `event_record` writes its approval.
                 if self.savepoint is not None:

@@ -71,6 +71,7 @@ class RoutingStepSerializer(CleanModelSerializer):
             "required_skill",
             "min_skill_level",
             "inspection_plan_ref",
+            "counted_by_machine",
         ]
 
 
@@ -156,6 +157,7 @@ class OrderOperationSerializer(serializers.ModelSerializer):
             "actual_end",
             "quantity_done",
             "quantity_scrap",
+            "counted_by_machine",
         ]
         read_only_fields = fields
 

@@ -97,6 +97,7 @@ def production_order_create(
                     min_skill_level=step.min_skill_level,
                     inspection_plan_ref=step.inspection_plan_ref,
                     over_delivery_pct=step.over_delivery_pct,
+                    counted_by_machine=step.counted_by_machine,
                 )
                 for step in steps
             ]

@@ -1,0 +1,212 @@
+"""Counters: part and good counts from the machines move the shop floor.
+
+For each batch the ingest hands over (`counts_apply`), in one transaction:
+
+1. The Counter rows of the batch's machines are locked (select_for_update, primary-key
+   order) and moved reading by reading through wrap-around and resets
+   (devices/engines/counters.py). A reading at or before the counter's last one is a
+   replay and is skipped, so the same samples sent twice count once.
+2. A ProductionCount row is appended per machine and instant with parts: total, good (when
+   a good counter is mapped), the order operation running on the machine and its ideal
+   cycle (the operation's run time per unit, else the machine's rated rate). Counts outside
+   shifts and with no task running are kept (operation empty), never dropped.
+3. On a step "counted by machine" (RoutingStep.counted_by_machine, copied to the
+   operation), the machine's new parts become one production event (kind report, source
+   "device") for the task running on it, all of the batch's in one `events_record` call.
+   The running task is the one with status running on that machine; if several are, the
+   one started last (the one the operator began most recently is the one at the machine).
+   Good parts are the good counter's parts, capped at the part counter's; scrap the rest.
+   Event ids name the machine, the counter and the range of its total the parts cover
+   (`dev:CNC-01:part_count:1200-1212`): a replay posts nothing twice.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from execution.models import ProductionEvent, Task
+from execution.services.events import events_record
+from resources.models import Equipment
+
+from ..engines.counters import CounterValueError, counter_raw, counter_step
+from ..engines.devicemap import TYPE_MODULUS
+from ..models import Counter, ProductionCount, Signal
+
+logger = logging.getLogger(__name__)
+
+PART_COUNT, GOOD_COUNT = "part_count", "good_count"
+COUNTER_SIGNALS = (PART_COUNT, GOOD_COUNT)
+
+
+def signal_modulus(signal: Signal) -> int | None:
+    """The range the counter on this signal wraps at (None: it does not wrap)."""
+    if signal.table in ("coil", "discrete"):
+        return None
+    if signal.node:
+        return 1 << 32  # OPC UA counters: UInt32
+    return TYPE_MODULUS.get(signal.data_type or "uint16")
+
+
+@dataclass
+class CountReading:
+    """One counter sample, in the batch's time order for its machine."""
+
+    equipment: Equipment
+    signal: Signal
+    raw: float | int
+    at: datetime
+
+
+@dataclass
+class CountsResult:
+    parts: int = 0  # parts counted (part counters)
+    counts: int = 0  # ProductionCount rows written
+    events: list = field(default_factory=list)  # EventResults of the posted events
+    skipped: int = 0
+
+
+def _running_tasks(equipment_ids: set[int]) -> dict[int, Task]:
+    """The task running on each machine (the one started last where several are)."""
+    running: dict[int, Task] = {}
+    rows = (
+        Task.objects.filter(equipment_id__in=equipment_ids, status=Task.Status.RUNNING)
+        .select_related("operation")
+        .order_by("equipment_id", "-started_at", "-pk")
+    )
+    for task in rows:
+        running.setdefault(task.equipment_id, task)
+    return running
+
+
+def _ideal_cycle(task: Task | None, equipment: Equipment) -> float | None:
+    if task is not None and task.operation.run_minutes_per_unit > 0:
+        return float(task.operation.run_minutes_per_unit) * 60
+    if equipment.rated_rate and equipment.rated_rate > 0:
+        return 3600 / float(equipment.rated_rate)
+    return None
+
+
+def counts_apply(*, readings: list[CountReading]) -> CountsResult:
+    """Move the counters by `readings` (already in time order per machine) and post the
+    parts of counted steps; inside the caller's transaction (see the module docstring)."""
+    result = CountsResult()
+    if not readings:
+        return result
+    machines = {r.equipment.pk: r.equipment for r in readings}
+    keys = {(r.equipment.pk, r.signal.name) for r in readings}
+    Counter.objects.bulk_create(
+        [Counter(equipment_id=e, signal=s) for e, s in sorted(keys)], ignore_conflicts=True
+    )
+    counters = {
+        (c.equipment_id, c.signal): c
+        for c in Counter.objects.select_for_update()
+        .filter(equipment_id__in=machines)
+        .filter(signal__in=COUNTER_SIGNALS)
+        .order_by("pk")
+    }
+    # Per machine and instant: parts of each counter; per machine: each counter's total range.
+    per_instant: dict[tuple[int, datetime], dict[str, int]] = {}
+    ranges: dict[int, dict[str, list[int]]] = {}
+    moved: set[tuple[int, str]] = set()
+    for r in readings:
+        counter = counters[(r.equipment.pk, r.signal.name)]
+        if counter.last_at is not None and r.at <= counter.last_at:
+            continue  # already counted (a replay, or an older reading arriving late)
+        try:
+            raw = counter_raw(r.raw, signal_modulus(r.signal))
+        except CounterValueError as exc:
+            logger.warning("%s.%s: %s; skipped", r.equipment.code, r.signal.name, exc)
+            result.skipped += 1
+            continue
+        step = counter_step(counter.last_raw, raw, signal_modulus(r.signal))
+        before = counter.total
+        counter.last_raw, counter.last_at = step.raw, r.at
+        counter.total += step.delta
+        counter.wraps += int(step.wrapped)
+        counter.resets += int(step.reset)
+        moved.add((r.equipment.pk, r.signal.name))
+        if step.reset:
+            logger.info("%s.%s reset (%s → %s)", r.equipment.code, r.signal.name, before, raw)
+        if step.delta:
+            slot = per_instant.setdefault((r.equipment.pk, r.at), {})
+            slot[r.signal.name] = slot.get(r.signal.name, 0) + step.delta
+            span = ranges.setdefault(r.equipment.pk, {}).setdefault(
+                r.signal.name, [before, before]
+            )
+            span[1] = counter.total
+    running = _running_tasks(set(machines))
+    has_good = {r.equipment.pk for r in readings if r.signal.name == GOOD_COUNT}
+    rows = []
+    for (equipment_id, at), parts in sorted(per_instant.items(), key=lambda kv: kv[0]):
+        total = parts.get(PART_COUNT, 0)
+        task = running.get(equipment_id)
+        good = parts.get(GOOD_COUNT, 0) if equipment_id in has_good else None
+        if not total and not good:
+            continue
+        rows.append(
+            ProductionCount(
+                equipment_id=equipment_id,
+                at=at,
+                total=total,
+                good=min(good, total) if good is not None else None,
+                operation_id=task.operation_id if task else None,
+                ideal_cycle_seconds=_ideal_cycle(task, machines[equipment_id]),
+            )
+        )
+        result.parts += total
+    ProductionCount.objects.bulk_create(rows)
+    result.counts = len(rows)
+    result.events = _post(machines, running, ranges, per_instant, has_good, counters)
+    Counter.objects.bulk_update(
+        [counters[k] for k in sorted(moved, key=lambda k: counters[k].pk)],
+        ["last_raw", "last_at", "total", "posted", "wraps", "resets"],
+    )
+    return result
+
+
+def _post(machines, running, ranges, per_instant, has_good, counters) -> list:
+    """One report per machine on a counted step with new parts, all in one events_record."""
+    items, posted_for = [], []
+    for equipment_id, span in sorted(ranges.items()):
+        task = running.get(equipment_id)
+        if task is None or not task.operation.counted_by_machine:
+            continue
+        part = span.get(PART_COUNT)
+        if part is None or part[1] <= part[0]:
+            continue
+        total = part[1] - part[0]
+        if equipment_id in has_good:
+            good = sum(p.get(GOOD_COUNT, 0) for (e, _at), p in per_instant.items() if e == equipment_id)
+            good = min(good, total)
+        else:
+            good = total
+        last_at = max(at for (e, at) in per_instant if e == equipment_id)
+        code = machines[equipment_id].code
+        items.append(
+            {
+                "event_id": f"dev:{code}:{PART_COUNT}:{part[0]}-{part[1]}",
+                "kind": ProductionEvent.Kind.REPORT.value,
+                "task": task.pk,
+                "equipment": code,
+                "quantity_good": good,
+                "quantity_scrap": total - good,
+                "occurred_at": last_at.isoformat(),
+            }
+        )
+        posted_for.append((equipment_id, total))
+    if not items:
+        return []
+    results = events_record(items=items, source=ProductionEvent.Source.DEVICE)
+    for (equipment_id, total), res in zip(posted_for, results, strict=True):
+        if res.status in ("accepted", "duplicate"):
+            counters[(equipment_id, PART_COUNT)].posted += total
+        else:
+            logger.warning(
+                "%s: %d parts not posted to the floor (%s %s): %s",
+                machines[equipment_id].code,
+                total,
+                res.status,
+                res.code,
+                res.errors,
+            )
+    return results
