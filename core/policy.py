@@ -199,6 +199,9 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     "devices.counter": {"view": (SUP, PLAN, PM, MAINT, QS, COST, INTEG)},
     # OEE: the board, its drill-down and the API.
     "devices.oee": {"view": (SUP, PLAN, PM, MAINT, QS, INTEG)},
+    # Why a machine stood still: an operator of the machine's work center or its supervisor
+    # gives a stop its downtime reason (devices/services/downtime.py).
+    "devices.downtime": {"view": (OP, SUP, PM, MAINT), "reason": (OP, SUP)},
 }
 
 # Models kept in the admin under their parent's resource (a BOM's lines are the BOM).

@@ -5,10 +5,15 @@ class DevicesConfig(AppConfig):
     name = "devices"
 
     def ready(self) -> None:
-        # The top bar's OEE board entry. Imported here: the role helpers load auth's models,
-        # which need the app registry.
+        # The top bar's entries (the OEE board; the downtime page, where the terminal's
+        # operators give a stop its reason: execution may not import devices) and the
+        # permission policy's object rule for downtime reasons. Imported here: the role helpers
+        # and services load models, which need the app registry.
         from core.navigation import nav_register
+        from core.policy import scope_register
         from core.roles import Role
+
+        from .services.downtime import downtime_rule
 
         nav_register(
             label="OEE",
@@ -21,4 +26,11 @@ class DevicesConfig(AppConfig):
                 Role.QUALITY_SUPERVISOR,
             ),
             position=155,
+        )
+        scope_register("devices.downtime", downtime_rule)
+        nav_register(
+            label="Downtime",
+            url_name="devices:downtime",
+            roles=(Role.OPERATOR, Role.SUPERVISOR),
+            position=135,
         )

@@ -244,6 +244,9 @@ class StateInterval(models.Model):
         MAINTENANCE = "maintenance", "Maintenance"
         DISCONNECTED = "disconnected", "Disconnected"
 
+    # The machine stood still: these take a downtime reason.
+    DOWN = (State.STOPPED, State.IDLE, State.FAULT)
+
     equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="intervals")
     state = models.CharField(max_length=16, choices=State.choices)
     start = models.DateTimeField()
@@ -279,6 +282,13 @@ class StateInterval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.equipment.code} {self.state} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def minutes(self) -> float | None:
+        """Its length in minutes (None while it is open)."""
+        if self.end is None:
+            return None
+        return (self.end - self.start).total_seconds() / 60
 
 
 class IngestBatch(models.Model):

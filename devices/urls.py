@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import oee
+from .views import downtime, oee
 
 app_name = "devices"
 
@@ -10,4 +10,6 @@ urlpatterns: list = [
     # The OEE board and its drill-down per machine
     path("oee/", oee.oee_board, name="oee"),
     path("oee/<str:code>/", oee.oee_machine, name="oee_machine"),
+    path("downtime/", downtime.downtime, name="downtime"),
+    path("downtime/<int:pk>/reason/", downtime.downtime_reason, name="downtime_reason"),
 ]

@@ -34,39 +34,43 @@ def reasons_unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('devices', '0001_device_map'),
+        ("devices", "0001_device_map"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IngestBatch',
+            name="IngestBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('batch_id', models.CharField(max_length=100, unique=True)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('samples', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("batch_id", models.CharField(max_length=100, unique=True)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("samples", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.AddField(
-            model_name='equipmentlink',
-            name='fault_on',
+            model_name="equipmentlink",
+            name="fault_on",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='equipmentlink',
-            name='machine_state',
+            model_name="equipmentlink",
+            name="machine_state",
             field=models.CharField(blank=True, max_length=16),
         ),
         migrations.AddField(
-            model_name='historicalequipmentlink',
-            name='fault_on',
+            model_name="historicalequipmentlink",
+            name="fault_on",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='historicalequipmentlink',
-            name='machine_state',
+            model_name="historicalequipmentlink",
+            name="machine_state",
             field=models.CharField(blank=True, max_length=16),
         ),
         migrations.RunPython(reasons_seed, reasons_unseed),

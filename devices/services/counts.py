@@ -130,9 +130,7 @@ def counts_apply(*, readings: list[CountReading]) -> CountsResult:
         if step.delta:
             slot = per_instant.setdefault((r.equipment.pk, r.at), {})
             slot[r.signal.name] = slot.get(r.signal.name, 0) + step.delta
-            span = ranges.setdefault(r.equipment.pk, {}).setdefault(
-                r.signal.name, [before, before]
-            )
+            span = ranges.setdefault(r.equipment.pk, {}).setdefault(r.signal.name, [before, before])
             span[1] = counter.total
     running = _running_tasks(set(machines))
     has_good = {r.equipment.pk for r in readings if r.signal.name == GOOD_COUNT}
@@ -176,7 +174,9 @@ def _post(machines, running, ranges, per_instant, has_good, counters) -> list:
             continue
         total = part[1] - part[0]
         if equipment_id in has_good:
-            good = sum(p.get(GOOD_COUNT, 0) for (e, _at), p in per_instant.items() if e == equipment_id)
+            good = sum(
+                p.get(GOOD_COUNT, 0) for (e, _at), p in per_instant.items() if e == equipment_id
+            )
             good = min(good, total)
         else:
             good = total

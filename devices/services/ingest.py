@@ -168,7 +168,9 @@ def _ingest(samples: list[Sample], changes: list[LinkChange], result: IngestResu
             value = raw * signal.scale + signal.offset
             item = None
         rows.append((link.equipment_id, signal.name, value, sample.at))
-        timeline[link.equipment_id].append((sample.at, 1, position, item or StateInput("seen", sample.at)))
+        timeline[link.equipment_id].append(
+            (sample.at, 1, position, item or StateInput("seen", sample.at))
+        )
     result.written = telemetry_append(rows=rows) if rows else 0
 
     links = {entry[0].equipment_id: entry[0] for entry in device_map.values()}

@@ -4,25 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planning', '0010_audit_history'),
+        ("planning", "0010_audit_history"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalroutingstep',
-            name='counted_by_machine',
-            field=models.BooleanField(default=False, help_text="The machine's part counter reports the quantities (devices); operators start, pause and complete the work but do not report quantities."),
+            model_name="historicalroutingstep",
+            name="counted_by_machine",
+            field=models.BooleanField(
+                default=False,
+                help_text="The machine's part counter reports the quantities (devices); operators start, pause and complete the work but do not report quantities.",
+            ),
         ),
         migrations.AddField(
-            model_name='orderoperation',
-            name='counted_by_machine',
+            model_name="orderoperation",
+            name="counted_by_machine",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='routingstep',
-            name='counted_by_machine',
-            field=models.BooleanField(default=False, help_text="The machine's part counter reports the quantities (devices); operators start, pause and complete the work but do not report quantities."),
+            model_name="routingstep",
+            name="counted_by_machine",
+            field=models.BooleanField(
+                default=False,
+                help_text="The machine's part counter reports the quantities (devices); operators start, pause and complete the work but do not report quantities.",
+            ),
         ),
     ]

@@ -68,4 +68,6 @@ def test_counter_totals_through_wrap_and_reset_in_the_database(demo_plant, feed)
     assert (counter.total, counter.wraps, counter.resets, counter.last_raw) == (14, 1, 1, 4)
     assert sum(c.total for c in ProductionCount.objects.filter(equipment=cnc)) == 14
     # No task runs on CNC-02: the counts are kept, with no operation.
-    assert set(ProductionCount.objects.filter(equipment=cnc).values_list("operation_id", flat=True)) == {None}
+    assert set(
+        ProductionCount.objects.filter(equipment=cnc).values_list("operation_id", flat=True)
+    ) == {None}

@@ -33,7 +33,12 @@ def test_telemetry_values_scaled_and_bad_samples_skipped(demo_plant, feed):
     )
     assert (result.written, result.skipped) == (4, 6)
     values = dict(Telemetry.objects.filter(equipment__code="CNC-01").values_list("signal", "value"))
-    assert values == {"temperature": pytest.approx(42.3), "spindle_speed": 1200, "state": 1, "fault": 0}
+    assert values == {
+        "temperature": pytest.approx(42.3),
+        "spindle_speed": 1200,
+        "state": 1,
+        "fault": 0,
+    }
     assert any("state code 9 is not in the map" in p for p in result.problems)
     assert any("CNC-99" in p for p in result.problems)
 
@@ -45,7 +50,11 @@ def test_a_batch_sent_again_changes_nothing(demo_plant, feed):
     at = feed.tick()
     second = [feed.sample("CNC-02", "part_count", 110, at), feed.sample("CNC-02", "state", 0, at)]
     feed.send(*second, batch_id="b-2")
-    before = (Telemetry.objects.count(), ProductionCount.objects.count(), Counter.objects.get(equipment__code="CNC-02", signal="part_count").total)
+    before = (
+        Telemetry.objects.count(),
+        ProductionCount.objects.count(),
+        Counter.objects.get(equipment__code="CNC-02", signal="part_count").total,
+    )
     again = feed.send(*second, batch_id="b-2")
     assert again.duplicate and not first.duplicate
     assert before == (Telemetry.objects.count(), ProductionCount.objects.count(), 10)
@@ -77,7 +86,9 @@ def counted_task(order) -> Task:
     return Task.objects.get(order=order, operation__sequence=20)
 
 
-def test_counts_on_a_counted_step_become_production_on_the_running_task(machining_on_cnc01, feed, api_as):
+def test_counts_on_a_counted_step_become_production_on_the_running_task(
+    machining_on_cnc01, feed, api_as
+):
     task = counted_task(machining_on_cnc01)
     assert task.operation.counted_by_machine and task.status == "running"
     feed.read("CNC-01", part_count=1000, good_count=500, state=1)  # baseline
@@ -109,12 +120,19 @@ def test_the_board_row_moves_when_the_machine_counts(machining_on_cnc01, feed):
     assert "20: 2<" in row_of(partial(board), machining_on_cnc01)
 
 
-def test_an_operator_report_on_a_counted_step_is_refused_naming_the_step(machining_on_cnc01, api_as):
+def test_an_operator_report_on_a_counted_step_is_refused_naming_the_step(
+    machining_on_cnc01, api_as
+):
     zhangsan = api_as("zhangsan")
     base = {"order": "MO-2026-00001", "sequence": 20}
-    refused = post(zhangsan, {**base, "event_id": "r1", "kind": "report", "quantity_good": 1, "trace_code": "EB-0001"})
+    refused = post(
+        zhangsan,
+        {**base, "event_id": "r1", "kind": "report", "quantity_good": 1, "trace_code": "EB-0001"},
+    )
     assert refused.status_code == 409
-    assert "Operation 20 Machining of MO-2026-00001 is counted by machine" in refused.content.decode()
+    assert (
+        "Operation 20 Machining of MO-2026-00001 is counted by machine" in refused.content.decode()
+    )
     assert not ProductionEvent.objects.filter(event_id="r1").exists()
     # Pause, resume and complete without quantities still work.
     for body in (
@@ -134,7 +152,7 @@ def test_terminal_shows_counted_by_machine_instead_of_the_quantity_field(machini
     client = Client()
     client.force_login(get_user_model().objects.get(username="zhangsan"))
     page = client.get("/execution/terminal/").content.decode()
-    card = page[page.index('data-label="MO-2026-00001 / 20'):]
+    card = page[page.index('data-label="MO-2026-00001 / 20') :]
     card = card[: card.index("</section>")]
     assert "Counted by machine" in card and 'name="quantity_good"' not in card
 
@@ -150,7 +168,9 @@ def test_device_counts_are_facts_never_held(machining_on_cnc01, feed):
     assert task.quantity_good == 70 and not EventApproval.objects.exists()
 
 
-def test_a_step_without_the_flag_keeps_operator_reports_and_device_counts_do_not_post(machining_on_cnc01, feed, api_as):
+def test_a_step_without_the_flag_keeps_operator_reports_and_device_counts_do_not_post(
+    machining_on_cnc01, feed, api_as
+):
     step = RoutingStep.objects.get(routing__item__code="EB-500", step_no=20)
     step.counted_by_machine = False
     step.save()
@@ -164,7 +184,14 @@ def test_a_step_without_the_flag_keeps_operator_reports_and_device_counts_do_not
     assert ProductionCount.objects.get(equipment__code="CNC-01").operation_id == task.operation_id
     reported = post(
         api_as("zhangsan"),
-        {"order": "MO-2026-00001", "sequence": 20, "event_id": "r2", "kind": "report", "quantity_good": 1, "trace_code": "EB-0001"},
+        {
+            "order": "MO-2026-00001",
+            "sequence": 20,
+            "event_id": "r2",
+            "kind": "report",
+            "quantity_good": 1,
+            "trace_code": "EB-0001",
+        },
     )
     assert reported.status_code == 201, reported.content
 
@@ -175,4 +202,6 @@ def test_counts_with_no_task_running_are_kept(demo_plant, feed):
     count = ProductionCount.objects.get(equipment__code="CNC-02")
     assert (count.total, count.operation_id) == (3, None)
     cnc = Equipment.objects.get(code="CNC-02")
-    assert count.ideal_cycle_seconds == (pytest.approx(3600 / float(cnc.rated_rate)) if cnc.rated_rate else None)
+    assert count.ideal_cycle_seconds == (
+        pytest.approx(3600 / float(cnc.rated_rate)) if cnc.rated_rate else None
+    )
