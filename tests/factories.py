@@ -114,3 +114,13 @@ class BomLineFactory(factory.django.DjangoModelFactory):
     line_no = factory.Sequence(lambda n: (n + 1) * 10)
     component = factory.SubFactory(ItemFactory)
     quantity = Decimal("1")
+
+
+def machining_by_hand(order_number: str) -> None:
+    """The demo's machining (step 20 of EB-500) is counted by machine: its quantities come
+    from the CNC part counters, and reports from people are refused there. Tests that follow
+    serial units through machining by hand (genealogy, gates, the event batch path) take the
+    flag off their order's operation."""
+    planning_models.OrderOperation.objects.filter(order__number=order_number, sequence=20).update(
+        counted_by_machine=False
+    )

@@ -23,7 +23,7 @@ from execution.services.events import event_record, events_record
 from planning.models import OrderOperation, ProductionOrder, Routing, RoutingStep
 from planning.services.orders import production_order_create, production_order_release
 from resources.models import Item, MaterialLot, SerialUnit
-from tests.factories import ItemFactory, WorkCenterFactory
+from tests.factories import ItemFactory, WorkCenterFactory, machining_by_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -195,6 +195,7 @@ def statuses(answers) -> dict:
 
 
 def test_mixed_batch_same_answers_log_and_counters(released, monkeypatch):
+    machining_by_hand(released.number)  # the batch reports units of operation 20 by hand
     sunqi = user("sunqi")
     assert event_record(data=ev("s0", "start"), by=sunqi).status == "accepted"
     # Scrap only: operation 20 stays queued until something good is made.

@@ -13,6 +13,7 @@ from planning.models import ProductionOrder
 from planning.services.orders import production_order_create, production_order_release
 from resources.models import Item, StockLocation
 from resources.services.stock import stock_move_record
+from tests.factories import machining_by_hand
 
 EB_ORDER = "MO-2026-00001"
 # The demo users' password (resources/demo.py): signed decisions ask for it once more.
@@ -77,7 +78,9 @@ def eb_released() -> ProductionOrder:
         quantity=Decimal(20),
         kind="receipt",
     )
-    return production_order_release(order=ProductionOrder.objects.get(number=EB_ORDER))
+    order = production_order_release(order=ProductionOrder.objects.get(number=EB_ORDER))
+    machining_by_hand(EB_ORDER)  # units are followed through machining by hand here
+    return order
 
 
 def unit_through(client: APIClient, serial: str, last: int = 30) -> None:

@@ -45,6 +45,7 @@ from quality.services.trace import (
 )
 from resources.models import Item, MaterialLot, SerialUnit, StockLocation
 from resources.services.stock import stock_move_record
+from tests.factories import machining_by_hand
 from tests.quality import SIGNED
 
 # The project's URLs route every quality page and API endpoint.
@@ -139,6 +140,7 @@ def plant(demo_plant, settings) -> Plant:
     # Enough bearings for the demo's first batch, so its assembly is not blocked by a shortage.
     stock_move_record(item=bearings.item, location=wh, lot=bearings, quantity=Decimal(20), kind="receipt")  # fmt: skip
     production_order_release(order=ProductionOrder.objects.get(number=EB))
+    machining_by_hand(EB)  # the units are followed through machining by hand
     t0 = timezone.now() - timedelta(hours=10)
     at = lambda minutes: (t0 + timedelta(minutes=minutes)).isoformat()  # noqa: E731
 
