@@ -25,7 +25,7 @@ def bar(username: str) -> tuple[Client, list[tuple[str, str]]]:
     [
         (
             "zhangsan",
-            ["Terminal", "Exceptions", "Trace", "Inbox"],
+            ["Terminal", "Downtime", "Exceptions", "Trace", "Inbox"],
             ["Orders", "Admin", "API", "OEE"],
         ),
         ("zhaoliu", ["Inspect", "Holds", "Trace", "Quality", "Board", "Exceptions"], ["MRP"]),
@@ -85,6 +85,7 @@ def test_the_bar_is_built_from_what_each_app_declares():
         "Holds",
         "Quality",
         "Terminal",
+        "Downtime",
         "Supervisor",
         "Board",
         "OEE",
