@@ -35,7 +35,7 @@ def reasons_unseed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("devices", "0001_device_map"),
+        ("devices", "0002_telemetry_partitioned"),
     ]
 
     operations = [
