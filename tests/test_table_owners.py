@@ -382,7 +382,7 @@ def test_the_scan_sees_the_writes_it_is_meant_to_see(writes):
     that found nothing would pass the rule for nothing)."""
     seen = {(w.module, w.model, w.call) for w in writes}
     for expected in [
-        ("execution/services/events.py", "ProductionEvent", "create"),  # a manager's
+        ("execution/services/events.py", "EventApproval", "create"),  # a manager's
         ("planning/services/operations.py", "OrderOperation", "update"),  # a queryset's
         ("quality/services/scrap.py", "Disposition", "save"),  # an instance's
         ("planning/services/orders.py", "OrderOperation", "update"),  # a relation's

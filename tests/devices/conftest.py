@@ -97,7 +97,9 @@ def link_machine(equipment: Equipment, endpoint: Endpoint, *, counter_type="uint
 
 @pytest.fixture
 def modbus_device_map(db):
-    """CNC-01 and CNC-02 on a Modbus endpoint (the demo plant must be loaded first)."""
+    """CNC-01 and CNC-02 on a Modbus endpoint (the demo plant must be loaded first), in place
+    of the demo's own device map."""
+    Endpoint.objects.all().delete()
     endpoint = Endpoint.objects.create(
         name="line1-modbus", protocol="modbus", host="127.0.0.1", port=5020
     )

@@ -88,7 +88,7 @@ def test_supervisors_keep_downtime_reasons(loaded):
     client = client_for(Role.SUPERVISOR)
     added = client.post(
         "/admin/devices/downtimereason/add/",
-        {"code": "TOOL", "name": "Tool change", "loss": "setup", "active": "on"},
+        {"code": "TOOLWEAR", "name": "Tool wear check", "loss": "setup", "active": "on"},
     )
     assert added.status_code == 302
 

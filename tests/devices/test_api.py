@@ -200,7 +200,7 @@ def test_downtime_reasons_crud_and_refusals(machines):
     sup = client_for(Role.SUPERVISOR)
     made = sup.post(
         "/api/v1/devices/downtime-reasons/",
-        {"code": "TOOL", "name": "Tool change", "loss": "setup"},
+        {"code": "TOOLWEAR", "name": "Tool wear check", "loss": "setup"},
         format="json",
     )
     assert made.status_code == 201, made.content
@@ -216,7 +216,7 @@ def test_downtime_reasons_crud_and_refusals(machines):
         "/api/v1/devices/downtime-reasons/", {"code": "Y", "name": "y"}, format="json"
     )
     assert refused.status_code == 403
-    reason = DowntimeReason.objects.get(code="TOOL")
+    reason = DowntimeReason.objects.get(code="TOOLWEAR")
     StateInterval.objects.create(
         equipment=machines["CNC-01"],
         state="stopped",
