@@ -6,8 +6,9 @@ and the row count of every table, all taken from the same snapshot as the file.
 
 - PostgreSQL: `pg_dump -Fc` of the configured database, run on a snapshot exported by a
   REPEATABLE READ transaction that also counts the rows, so the counts are exactly what the
-  dump holds while the plant keeps writing. Restore: `pg_restore --clean --if-exists
-  --no-owner --single-transaction` into the configured database (all or nothing), then
+  dump holds while the plant keeps writing. Restore: the dump's script (`pg_restore
+  --no-owner`) run by psql after dropping the backup's tables, in one transaction (all or
+  nothing; not `--clean`, which cannot drop a partition's inherited key), then
   ANALYZE so the planner has statistics at once.
 - SQLite (the embedded default): SQLite's online backup API copies the live database page by
   page in one step while web and worker keep running (WAL); the copy is turned into a plain
@@ -197,11 +198,63 @@ def _run(argv: list[str], env: dict[str, str], what: str) -> None:
         raise BackupError(f"{what} failed (exit {done.returncode}): {done.stderr.strip()}")
 
 
+def _pg_restore(dump: Path, settings_dict: dict, *, tables: list[str]) -> None:
+    """Replace the backup's tables with the dump's, in one transaction.
+
+    Not `pg_restore --clean`: it drops each table's constraints one by one, and PostgreSQL
+    refuses to drop a partition's primary key (it is inherited from the partitioned table,
+    e.g. the telemetry's day partitions). So pg_restore writes its script and psql runs it
+    after dropping the backup's tables (with their partitions, keys, indexes and sequences),
+    all in one transaction: a restore that fails leaves the database as it was, and tables
+    the backup does not have are kept (and named by the restore), as --clean kept them.
+    """
+    names = [t.split(".", 1) if "." in t else ["public", t] for t in tables]
+    drop = "DROP TABLE IF EXISTS " + ", ".join(_pg_quote(a, b) for a, b in names) + " CASCADE;"
+    restore_argv, env = _pg_client("pg_restore", settings_dict)
+    psql_argv, _ = _pg_client("psql", settings_dict)
+    script = subprocess.Popen(
+        [*restore_argv, "--no-owner", "--file=-", str(dump)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    done = subprocess.run(
+        [
+            *psql_argv,
+            "--single-transaction",
+            "--set=ON_ERROR_STOP=1",
+            "--quiet",
+            "--output=/dev/null",
+            f"--dbname={settings_dict['NAME']}",
+            f"--command={drop}",
+            "--file=-",
+        ],
+        env=env,
+        stdin=script.stdout,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    script.stdout.close()
+    script_err = script.stderr.read().decode(errors="replace").strip()
+    script.stderr.close()
+    if script.wait() != 0:
+        raise BackupError(f"pg_restore failed (exit {script.returncode}): {script_err}")
+    if done.returncode != 0:
+        raise BackupError(f"pg_restore failed (exit {done.returncode}): {done.stderr.strip()}")
+
+
 def _pg_tables(cursor) -> list[tuple[str, str]]:
     cursor.execute(
-        """SELECT schemaname, tablename FROM pg_tables
-           WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
-           ORDER BY schemaname, tablename"""
+        # A partitioned table counts once, as itself: its partitions (the telemetry's days)
+        # are not tables of their own to the backup (nor to Django's introspection).
+        """SELECT t.schemaname, t.tablename FROM pg_tables t
+           JOIN pg_namespace n ON n.nspname = t.schemaname
+           JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.tablename
+           WHERE t.schemaname NOT IN ('pg_catalog', 'information_schema')
+             AND NOT c.relispartition
+           ORDER BY t.schemaname, t.tablename"""
     )
     return cursor.fetchall()
 
@@ -456,13 +509,7 @@ def backup_restore(*, dump: Path, manifest: dict, alias: str = "default") -> Res
     phases: dict[str, float] = {}
     started = time.perf_counter()
     if manifest["vendor"] == "postgresql":
-        argv, env = _pg_client("pg_restore", settings_dict)
-        _run(
-            [*argv, "--clean", "--if-exists", "--no-owner", "--single-transaction"]
-            + [f"--dbname={settings_dict['NAME']}", str(dump)],
-            env,
-            "pg_restore",
-        )
+        _pg_restore(dump, settings_dict, tables=list(manifest["tables"]))
         phases["pg_restore"] = time.perf_counter() - started
         mark = time.perf_counter()
         with _pg_connect(settings_dict) as conn:

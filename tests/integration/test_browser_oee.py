@@ -31,7 +31,7 @@ def test_plant_manager_opens_the_board_and_drills_down(
     for eq in (cnc, inj):
         for back in range(5):
             day_of(eq, TUE - timedelta(days=back))
-    jam = DowntimeReason.objects.create(code="JAM", name="Chip jam", loss="breakdown")
+    jam = DowntimeReason.objects.create(code="CHIPJAM", name="Chip jam", loss="breakdown")
     StateInterval.objects.create(equipment=cnc, state="running", start=at(wed, 6), end=at(wed, 8))
     StateInterval.objects.create(equipment=cnc, state="fault", start=at(wed, 8), reason=jam)
     StateInterval.objects.create(equipment=inj, state="running", start=at(wed, 6))

@@ -115,7 +115,10 @@ def fingerprint(conn) -> tuple[dict[str, tuple[int, str]], dict[str, int | None]
     tables = {}
     with conn.cursor() as cursor:
         cursor.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+            # A partitioned table (the telemetry) counts once, its day partitions with it.
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+            " ORDER BY c.relname"
         )
         for (table,) in cursor.fetchall():
             cursor.execute(
