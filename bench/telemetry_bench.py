@@ -43,37 +43,10 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
-from reference import python_loop_seconds  # noqa: E402  (bench/reference.py)
+from reference import Clock, python_loop_seconds  # noqa: E402  (bench/reference.py)
 
 SIGNALS = ("state", "part_count", "good_count", "spindle_speed", "temperature", "fault")
 DAY = datetime(2026, 12, 9, tzinfo=UTC)
-
-
-def backend_cpu() -> float:
-    """CPU seconds the PostgreSQL backend serving this connection has used (0 elsewhere)."""
-    if connection.vendor != "postgresql":
-        return 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:  # the server runs elsewhere
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Clock:
-    """Wall time, this process's CPU time and the database backend's CPU time."""
-
-    def __enter__(self):
-        self.wall, self.cpu, self.db = time.perf_counter(), time.process_time(), backend_cpu()
-        return self
-
-    def __exit__(self, *exc):
-        self.wall = time.perf_counter() - self.wall
-        self.cpu = time.process_time() - self.cpu
-        self.db = backend_cpu() - self.db
 
 
 def build_machines(n: int) -> list[int]:
