@@ -22,7 +22,7 @@ from devices.adapters.simulator import PlantSimulator, SimulatorThread
 from devices.engines.samples import LinkChange, Sample
 from devices.gateway.batch import Batch
 from devices.gateway.runner import Gateway, read_pass
-from devices.gateway.sinks import django_sink, telemetry_sink
+from devices.gateway.sinks import django_sink, ingest_sink
 from devices.gateway.spool import Forwarder, Spool, SpoolBusy
 from devices.models import Telemetry
 
@@ -465,7 +465,7 @@ def test_postgresql_unreachable_spools_and_replays_exact_totals(modbus_plant, tm
     def counting_sink(samples, changes, batch_id):
         from django.db import connection as thread_connection
 
-        result = telemetry_sink(samples, changes, batch_id)
+        result = ingest_sink(samples, changes, batch_id)
         ports.add(thread_connection.connection.info.port)
         sent_to_sink.append(batch_id)
         return result
