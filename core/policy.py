@@ -220,6 +220,7 @@ MODEL_RESOURCES = {
     "devices.signal": "devices.endpoint",
     "devices.telemetryhourly": "devices.telemetry",
     "devices.productioncount": "devices.counter",
+    "devices.counthour": "devices.counter",
 }
 
 # How DRF's and the admin's verbs read in the policy.

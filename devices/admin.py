@@ -99,3 +99,14 @@ class ProductionCountAdmin(ReadOnlyAdmin):
     search_fields = ("equipment__code",)
     list_select_related = ("equipment",)
     date_hierarchy = "at"
+
+
+@admin.register(models.CountHour)
+class CountHourAdmin(ReadOnlyAdmin):
+    """The part counts summed per machine and hour, kept with every count (what OEE reads)."""
+
+    list_display = ("equipment", "hour", "rated", "parts", "ideal_seconds", "last_at")
+    list_filter = ("equipment",)
+    search_fields = ("equipment__code",)
+    list_select_related = ("equipment",)
+    date_hierarchy = "hour"

@@ -207,6 +207,33 @@ class ProductionCount(models.Model):
         return f"{self.equipment.code} +{self.total} @ {self.at:%Y-%m-%d %H:%M:%S}"
 
 
+class CountHour(models.Model):
+    """The part counts of one machine summed per hour, kept by the count writer with every
+    ProductionCount row, so that OEE over a month of a plant reads one row per machine and
+    hour instead of one per read (devices.selectors.oee.counts_load).
+
+    The hour is (hour, hour + 1 h] in UTC: a read covers the time before it, so a read at
+    08:00:00 belongs to 07:00–08:00. Only reads without rejects are summed (a read with
+    rejects is read on its own, since start-up and production rejects depend on its
+    instant), apart per whether the read knew its ideal cycle (`rated`)."""
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="count_hours")
+    hour = models.DateTimeField(help_text="The instant the hour begins (UTC).")
+    rated = models.BooleanField(help_text="The reads summed here know their ideal cycle.")
+    parts = models.PositiveBigIntegerField(default=0)
+    ideal_seconds = models.FloatField(default=0, help_text="Sum of parts × ideal cycle.")
+    last_at = models.DateTimeField(help_text="The last read summed here.")
+
+    class Meta:
+        ordering = ["equipment", "hour"]
+        constraints = [
+            models.UniqueConstraint(fields=["equipment", "hour", "rated"], name="count_hour_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.equipment.code} {self.hour:%Y-%m-%d %H}:00 +{self.parts}"
+
+
 class DowntimeReason(models.Model):
     """Why a machine stood still, as an operator gives it, and which of the six big losses it is."""
 

@@ -5,7 +5,7 @@ shift or day, work center and plant.
 Periods are whole days in the plant's time zone (`plant_time_zone`); a shift belongs to the
 day it starts and is read in its site's zone (resources.engines.calendar). A report costs
 the same number of queries however many machines and days it covers (at most nine; tests
-pin it); part counts are summed per hour in the database (`counts_load`).
+pin it); part counts are read from their hourly sums (`counts_load`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
-from django.db.models import DateTimeField, ExpressionWrapper, F, FloatField, Max, Q, Sum
-from django.db.models.functions import TruncHour
+from django.db.models import F, Q
 from django.utils import timezone
 
 from resources.engines.calendar import ShiftSpec, shift_interval
@@ -34,7 +33,7 @@ from ..engines.oee import (
     oee_compute,
     outside_add,
 )
-from ..models import ProductionCount, StateInterval
+from ..models import CountHour, ProductionCount, StateInterval
 
 DAY = "day"
 SHIFT = "shift"
@@ -254,59 +253,43 @@ def oee_report(
     )
 
 
-def _hour_bucket():
-    """The hour a read belongs to, as the instant the hour begins (UTC): a read covers the
-    time before it, so a read at 08:00:00 belongs to 07:00–08:00 (the hour is (H, H + 1 h])."""
-    return TruncHour(
-        ExpressionWrapper(F("at") - timedelta(microseconds=1), output_field=DateTimeField()),
-        tzinfo=UTC,
-    )
-
-
 def counts_load(
     ids: list[int], start: datetime, end: datetime, edges: dict[int, list[datetime]]
 ) -> dict[int, list[Count]]:
-    """The machines' part counts read in (start, end], for the engine, in three queries.
+    """The machines' part counts read in (start, end], for the engine, in two queries.
 
     A machine on a one-second poll writes a row per part (a 60 s cycle: 1,440 rows a day),
-    and OEE over a month of a plant reads millions. The database sums them per machine and
-    hour instead, which is exact wherever nothing the engine tells apart changes inside the
-    hour: every edge it cuts time at (shift, maintenance window, the period, now) is passed
-    in `edges`, and the hours an edge falls strictly inside are read row by row, as are the
-    rows with rejects (start-up or production rejects depend on the instant of each read).
-    Shifts on the hour leave almost every hour whole."""
+    and OEE over a month of a plant covers millions. The count writer keeps them summed per
+    machine and hour (CountHour), which is exact wherever nothing the engine tells apart
+    changes inside the hour: every edge it cuts time at (shift, maintenance window, now) is
+    passed in `edges` (the period's start and end are added here), and the hours an edge
+    falls strictly inside are read row by row, as are the rows with rejects (start-up or
+    production rejects depend on the instant of each read). Shifts on the hour leave almost
+    every hour whole."""
     if not ids:
         return {}
     hour = timedelta(hours=1)
     split: set[tuple[int, datetime]] = set()
-    for eq, instants in edges.items():
-        for t in instants:
+    for eq in ids:
+        for t in [start, end, *edges.get(eq, ())]:
             t = t.astimezone(UTC)
             h = t.replace(minute=0, second=0, microsecond=0)
             if h < t:
                 split.add((eq, h))
     counts: dict[int, list[Count]] = defaultdict(list)
+    for eq, h, rated, parts, ideal, last in (
+        CountHour.objects.filter(equipment_id__in=ids, hour__gte=start, hour__lt=end, parts__gt=0)
+        .order_by()
+        .values_list("equipment_id", "hour", "rated", "parts", "ideal_seconds", "last_at")
+    ):
+        if (eq, h.astimezone(UTC)) in split or h + hour > end:
+            continue
+        cycle = ideal / parts if rated and ideal else None
+        counts[eq].append(Count(last, parts, parts, cycle))
     base = ProductionCount.objects.filter(
         equipment_id__in=ids, at__gt=start, at__lte=end, total__gt=0
     ).order_by()
     no_rejects = Q(good__isnull=True) | Q(good__gte=F("total"))
-    for eq, bucket, rated, total, ideal, last in (
-        base.filter(no_rejects)
-        .annotate(bucket=_hour_bucket(), rated=Q(ideal_cycle_seconds__isnull=False))
-        .values("equipment_id", "bucket", "rated")
-        .annotate(
-            parts=Sum("total"),
-            ideal=Sum(F("total") * F("ideal_cycle_seconds"), output_field=FloatField()),
-            last=Max("at"),
-        )
-        .values_list("equipment_id", "bucket", "rated", "parts", "ideal", "last")
-    ):
-        if bucket.tzinfo is None:
-            bucket = bucket.replace(tzinfo=UTC)
-        if (eq, bucket) in split:
-            continue
-        cycle = ideal / total if rated and ideal and total else None
-        counts[eq].append(Count(last, total, total, cycle))
     rows = base.filter(~no_rejects)
     if split:
         hours = Q()

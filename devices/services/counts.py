@@ -8,8 +8,9 @@ For each batch the ingest hands over (`counts_apply`), in one transaction:
    replay and is skipped, so the same samples sent twice count once.
 2. A ProductionCount row is appended per machine and instant with parts: total, good (when
    a good counter is mapped), the order operation running on the machine and its ideal
-   cycle (the operation's run time per unit, else the machine's rated rate). Counts outside
-   shifts and with no task running are kept (operation empty), never dropped.
+   cycle (the operation's run time per unit, else the machine's rated rate), and added to
+   the machine's hourly sums (`count_rows_write`). Counts outside shifts and with no task
+   running are kept (operation empty), never dropped.
 3. On a step "counted by machine" (RoutingStep.counted_by_machine, copied to the
    operation), the machine's new parts become one production event (kind report, source
    "device") for the task running on it, all of the batch's in one `events_record` call.
@@ -31,6 +32,7 @@ from resources.models import Equipment
 from ..engines.counters import CounterValueError, counter_raw, counter_step
 from ..engines.devicemap import TYPE_MODULUS
 from ..models import Counter, ProductionCount, Signal
+from .count_hours import count_rows_write
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +154,7 @@ def counts_apply(*, readings: list[CountReading]) -> CountsResult:
             )
         )
         result.parts += total
-    ProductionCount.objects.bulk_create(rows)
+    count_rows_write(rows)
     result.counts = len(rows)
     result.events = _post(machines, running, ranges, per_instant, has_good, counters)
     Counter.objects.bulk_update(

@@ -9,6 +9,7 @@ from django.test import Client
 
 from core.roles import Role
 from devices.models import Counter, Endpoint, EquipmentLink, ProductionCount, StateInterval
+from devices.services.count_hours import count_rows_write
 from devices.services.devicemap import device_map_load
 from tests.devices.test_devicemap_load import ISSUE_MAP
 from tests.factories import EquipmentFactory, UserFactory
@@ -33,7 +34,7 @@ def loaded():
         equipment=machine, state="fault", start=T0, end=T0 + timedelta(minutes=9)
     )
     Counter.objects.create(equipment=machine, signal="part_count", total=5)
-    ProductionCount.objects.create(equipment=machine, at=T0, total=5, good=5)
+    count_rows_write([ProductionCount(equipment=machine, at=T0, total=5, good=5)])
     return machines
 
 

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from core.roles import Role
 from devices.models import ProductionCount
+from devices.services.count_hours import count_rows_write
 from tests.devices.test_oee_selectors import TUE, at, day_of, machine
 from tests.factories import UserFactory
 
@@ -23,7 +24,7 @@ def api(role):
 def test_equipment_oee_by_shift_and_day():
     eq = machine(code="CNC-OEE")
     day_of(eq, TUE)
-    ProductionCount.objects.create(equipment=eq, at=at(TUE, 23), total=15, good=15)
+    count_rows_write([ProductionCount(equipment=eq, at=at(TUE, 23), total=15, good=15)])
     client = api(Role.PLANT_MANAGER)
     url = "/api/v1/devices/equipment/CNC-OEE/oee/"
     body = client.get(url, {"from": "2026-12-08", "to": "2026-12-08", "by": "shift"}).json()

@@ -8,6 +8,7 @@ import pytest
 from devices.engines.oee import BREAKDOWN
 from devices.models import DowntimeReason, ProductionCount, StateInterval
 from devices.selectors.oee import OUTSIDE, equipment_timeline, oee_report
+from devices.services.count_hours import count_rows_write
 from resources.models import Holiday, MaintenanceWindow
 from tests.factories import EquipmentFactory, ShiftFactory, WorkCenterFactory
 
@@ -53,8 +54,8 @@ def day_of(eq, day: date, *, fault_reason=None):
             reason=fault_reason if state == "fault" else None,
         )
     for h in range(7, 23):
-        ProductionCount.objects.create(
-            equipment=eq, at=at(day, h), total=40, good=38 if h <= 14 else 40
+        count_rows_write(
+            [ProductionCount(equipment=eq, at=at(day, h), total=40, good=38 if h <= 14 else 40)]
         )
 
 
@@ -64,7 +65,7 @@ def test_day_and_shift_figures_with_counts_outside_shifts():
         code="SPINDLE", name="Spindle overload", loss="breakdown"
     )
     day_of(eq, TUE, fault_reason=reason)
-    ProductionCount.objects.create(equipment=eq, at=at(TUE, 23), total=15, good=15)
+    count_rows_write([ProductionCount(equipment=eq, at=at(TUE, 23), total=15, good=15)])
 
     report = oee_report(first_day=TUE, last_day=TUE, by="shift")
     (m,) = report.machines
@@ -193,7 +194,7 @@ def test_counts_summed_per_hour_give_the_figures_of_every_read():
             ProductionCount(equipment=eq, at=c, total=total, good=good, ideal_cycle_seconds=cycle)
         )
     rows.append(ProductionCount(equipment=eq, at=at(TUE, 14), total=5, good=5))  # on the edge
-    ProductionCount.objects.bulk_create(rows)
+    count_rows_write(rows)
     MaintenanceWindow.objects.create(equipment=eq, start=at(TUE, 10, 15), end=at(TUE, 11, 45))
     now = at(wed, 10, 37)
 

@@ -9,6 +9,7 @@ from django.urls import Resolver404, resolve
 from core.navigation import page_allowed
 from core.roles import Role
 from devices.models import DowntimeReason, ProductionCount, StateInterval
+from devices.services.count_hours import count_rows_write
 from tests.devices.test_oee_selectors import TUE, at, day_of, machine
 from tests.factories import UserFactory
 
@@ -35,7 +36,7 @@ def plant():
     reason = DowntimeReason.objects.create(code="NOMAT", name="No material", loss="other")
     StateInterval.objects.create(equipment=eq, state="idle", start=at(WED, 8), reason=reason)
     for h in (7, 8):
-        ProductionCount.objects.create(equipment=eq, at=at(WED, h), total=55, good=55)
+        count_rows_write([ProductionCount(equipment=eq, at=at(WED, h), total=55, good=55)])
     other = machine(code="INJ-OEE")
     return eq, other
 

@@ -22,6 +22,7 @@ def test_plant_manager_opens_the_board_and_drills_down(
 
     from core.roles import Role
     from devices.models import DowntimeReason, ProductionCount, StateInterval
+    from devices.services.count_hours import count_rows_write
     from tests.devices.test_oee_selectors import TUE, at, day_of, machine
     from tests.factories import UserFactory
 
@@ -35,8 +36,8 @@ def test_plant_manager_opens_the_board_and_drills_down(
     StateInterval.objects.create(equipment=cnc, state="running", start=at(wed, 6), end=at(wed, 8))
     StateInterval.objects.create(equipment=cnc, state="fault", start=at(wed, 8), reason=jam)
     StateInterval.objects.create(equipment=inj, state="running", start=at(wed, 6))
-    ProductionCount.objects.create(equipment=cnc, at=at(wed, 8), total=100, good=98)
-    ProductionCount.objects.create(equipment=inj, at=at(wed, 9), total=200, good=200)
+    count_rows_write([ProductionCount(equipment=cnc, at=at(wed, 8), total=100, good=98)])
+    count_rows_write([ProductionCount(equipment=inj, at=at(wed, 9), total=200, good=200)])
     UserFactory(username="oee-pm", password="closedloop", roles=[Role.PLANT_MANAGER])
 
     page = browser_page
@@ -58,7 +59,7 @@ def test_plant_manager_opens_the_board_and_drills_down(
 
     # The tiles refresh on their own: a new count shows without a reload.
     page.evaluate("window.__notReloaded = true")
-    ProductionCount.objects.create(equipment=inj, at=at(wed, 9, 30), total=50, good=40)
+    count_rows_write([ProductionCount(equipment=inj, at=at(wed, 9, 30), total=50, good=40)])
     expect(page.locator('[data-equipment="INJ-OEE"]')).to_contain_text(
         "240 good of 250", timeout=15000
     )
