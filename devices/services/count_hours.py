@@ -15,6 +15,8 @@ from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, FloatField, Max, Q, Sum
 from django.db.models.functions import TruncHour
 
+from core.rawsql import rows_update
+
 from ..models import CountHour, ProductionCount
 
 TICK = timedelta(microseconds=1)
@@ -67,7 +69,7 @@ def count_rows_write(rows: list[ProductionCount]) -> list[ProductionCount]:
         hour_row.ideal_seconds += slot[1]
         hour_row.last_at = max(hour_row.last_at, slot[2])
         changed.append(hour_row)
-    CountHour.objects.bulk_update(changed, ["parts", "ideal_seconds", "last_at"])
+    rows_update(changed, ["parts", "ideal_seconds", "last_at"])
     return written
 
 

@@ -25,6 +25,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.rawsql import rows_update
 from execution.models import ProductionEvent, Task
 from execution.services.events import events_record
 from resources.models import Equipment
@@ -157,7 +158,7 @@ def counts_apply(*, readings: list[CountReading]) -> CountsResult:
     count_rows_write(rows)
     result.counts = len(rows)
     result.events = _post(machines, running, ranges, per_instant, has_good, counters)
-    Counter.objects.bulk_update(
+    rows_update(
         [counters[k] for k in sorted(moved, key=lambda k: counters[k].pk)],
         ["last_raw", "last_at", "total", "posted", "wraps", "resets"],
     )

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q
 
+from core.rawsql import rows_update
 from execution.models import Task
 from resources.models import Equipment
 from resources.services.equipment import equipment_status_set
@@ -182,6 +183,7 @@ def states_apply(*, inputs: dict[int, tuple[EquipmentLink, list[StateInput]]]) -
         .order_by("pk")
     }
     busy = _machines_with_work(ids)
+    links = []
     for equipment_id in sorted(ids):
         link, items = inputs[equipment_id]
         machine = _Machine(link, open_by_machine.get(equipment_id), equipment_id in busy)
@@ -189,10 +191,8 @@ def states_apply(*, inputs: dict[int, tuple[EquipmentLink, list[StateInput]]]) -
             machine.open.equipment = link.equipment
         for item in items:
             machine.apply(item, result)
-        EquipmentLink.objects.filter(pk=link.pk).update(
-            connected=machine.connected,
-            last_seen_at=machine.last_seen,
-            machine_state=machine.machine_state,
-            fault_on=machine.fault_on,
-        )
+        link.connected, link.last_seen_at = machine.connected, machine.last_seen
+        link.machine_state, link.fault_on = machine.machine_state, machine.fault_on
+        links.append(link)
+    rows_update(links, ["connected", "last_seen_at", "machine_state", "fault_on"])
     return result
