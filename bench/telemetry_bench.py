@@ -1,32 +1,33 @@
-"""Telemetry ingest benchmark: sustained samples/s through `telemetry_append`, next to a bare
-COPY of the same rows, in the same run.
+"""Telemetry ingest benchmark: sustained samples/s through the gateway's ingest
+(`samples_ingest`) and through `telemetry_append`, next to a bare COPY of the same rows, in
+the same run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/closedloop \\
-        .venv/bin/python bench/telemetry_bench.py [--samples 1000000] [--batch 5000] \\
-        [--machines 200] [--rounds 3]
+        .venv/bin/python bench/telemetry_bench.py [--samples 1000000] [--batch 10000] \\
+        [--machines 200] [--rounds 3] [--workers 2]
 
 Builds a throw-away database (`<NAME>_telemetry_bench`, dropped at the end) with `--machines`
 machines, migrated as in production (on PostgreSQL the day-partitioned table with its DEFAULT
 partition, the (equipment, signal, at) index and the BRIN index on `at`). The samples are made
 first (not timed): six signals per machine (state, part_count, good_count, spindle_speed,
 temperature, fault) read once a second, as a gateway hands them on, spread over the hours of
-one day. Then, for each round, the table is emptied and:
+one day. Then, for each round and path, the tables are emptied (telemetry, counters,
+intervals, counts and processed batch ids) and the same samples are written in batches of
+`--batch` (10,000: what the gateway's 200 ms flush forms at 50,000 samples/s), one
+transaction per batch, by `--workers` processes each serving its shard of the machines (as
+gateways sharded by plant area run; 1 = this process alone):
 
-- `telemetry_append` takes the samples in batches of `--batch`, one transaction per batch (the
-  gateway's flush): the day's partition is checked, then one binary COPY per batch;
-- a bare COPY (psycopg, text format, no Django, no partition check) writes the same rows in
-  the same batches and transactions into the same table.
-
-- the gateway's whole ingest, `devices.services.ingest.samples_ingest`, takes the same samples
-  as the gateway hands them (Sample objects naming the machine by code, mapped through a
-  device map of ten Modbus endpoints loaded by the map service) in the same batches: it looks
-  the map up, appends the telemetry, moves the part and good counters (a part a minute per
+- `samples_ingest`, the gateway's whole ingest: Sample objects naming the machine by code,
+  mapped through a device map of ten Modbus endpoints loaded by the map service; it looks the
+  map up, appends the telemetry, moves the part and good counters (a part a minute per
   machine: ProductionCount rows and hourly sums), keeps the state intervals (running) and
-  records the batch id.
+  records the batch id;
+- `telemetry_append` alone: the day's partition is checked, then one binary COPY per batch;
+- a bare COPY (psycopg, text format, no Django, no partition check) of the same rows.
 
-Counters, intervals, counts and batch ids are emptied with the telemetry before each run. Prints samples/s, CPU per sample of this
-process and of the PostgreSQL backend, and the rows in the table after each run (checked).
-Not part of the test suite: the figures depend on the machine.
+Prints wall time and samples/s of the whole, the CPU per sample of the processes and of their
+PostgreSQL backends, and the rows in the table after each run (checked). Not part of the test
+suite: the figures depend on the machine.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from reference import Clock, python_loop_seconds  # noqa: E402  (bench/reference.py)
 
@@ -91,6 +92,57 @@ def make_samples(machines: list[int], count: int) -> list[tuple[int, str, float,
         value = signal_value(SIGNALS[signal], machine, second)
         rows.append((machines[machine], SIGNALS[signal], value, start + timedelta(seconds=second)))
     return rows
+
+
+def shard(data, workers: int, index: int) -> list:
+    """The samples of one gateway's machines, in their order (machine n to gateway n mod N)."""
+    if workers == 1:
+        return data
+    machine = (lambda r: r.equipment) if hasattr(data[0], "equipment") else (lambda r: r[0])
+    owner = {m: n % workers for n, m in enumerate(sorted({machine(r) for r in data}))}
+    return [r for r in data if owner[machine(r)] == index]
+
+
+def run_sharded(run, data, batch: int, workers: int) -> tuple[float, float, float]:
+    """Run `run` over the data in `workers` processes (forked, each with its own database
+    connection and its shard of the machines, as gateways sharded by plant area run) and
+    return the wall time of the whole and the CPU time of the processes and their backends."""
+    if workers == 1:
+        with Clock() as clock:
+            run(data, batch)
+        return clock.wall, clock.cpu, clock.db
+    shards = [shard(data, workers, n) for n in range(workers)]
+    connections.close_all()
+    readers, pids = [], []
+    start = time.perf_counter()
+    for n in range(workers):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the gateway process of shard n
+            os.close(read)
+            code = 0
+            try:
+                with Clock() as clock:
+                    run(shards[n], batch)
+                connections.close_all()
+                os.write(write, f"{clock.cpu} {clock.db}".encode())
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(write)
+        readers.append(read)
+        pids.append(pid)
+    cpu = backend = 0.0
+    for read, pid in zip(readers, pids, strict=True):
+        _, status = os.waitpid(pid, 0)
+        assert status == 0, f"gateway process {pid} failed"
+        got = os.read(read, 200).decode().split()
+        cpu, backend = cpu + float(got[0]), backend + float(got[1])
+    return time.perf_counter() - start, cpu, backend
 
 
 def build_map(machines: list[int]) -> None:
@@ -185,16 +237,22 @@ def run_ingest(samples, batch: int) -> None:
     from devices.services.ingest import samples_ingest
 
     for i in range(0, len(samples), batch):
-        result = samples_ingest(samples=samples[i : i + batch], batch_id=f"bench-{i}")
+        result = samples_ingest(samples=samples[i : i + batch], batch_id=f"bench-{os.getpid()}-{i}")
         assert result.written == len(samples[i : i + batch]), result.problems[:3]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=1_000_000)
-    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=10000)
     parser.add_argument("--machines", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="gateway processes, each with the machines of its shard (machine index mod N)",
+    )
     args = parser.parse_args()
 
     setup_test_environment()
@@ -221,9 +279,10 @@ def main() -> None:
             f"{time.perf_counter() - t0:.1f} s (not timed below); batches of {args.batch:,}\n"
         )
         print(
-            "| round | path | samples | wall time | samples/s | CPU/sample Python / backend | rows |"
+            "| round | path | processes | samples | wall time | samples/s "
+            "| CPU/sample Python / backend | rows |"
         )
-        print("|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|")
         build_map(machines)
         samples = as_samples(rows)
         # The bench holds every sample of every round in memory (a gateway holds one batch):
@@ -238,14 +297,13 @@ def main() -> None:
         for round_no in range(1, args.rounds + 1):
             for label, run, data in paths:
                 empty()
-                with Clock() as clock:
-                    run(data, args.batch)
+                wall, cpu, backend = run_sharded(run, data, args.batch, args.workers)
                 count = stored()
                 assert count == len(rows), f"{label}: {count} rows stored of {len(rows)}"
                 print(
-                    f"| {round_no} | {label} | {len(rows):,} | {clock.wall:.2f} s | "
-                    f"{len(rows) / clock.wall:,.0f} | {clock.cpu / len(rows) * 1e6:.1f} µs / "
-                    f"{clock.db / len(rows) * 1e6:.1f} µs | {count:,} |"
+                    f"| {round_no} | {label} | {args.workers} | {len(rows):,} | {wall:.2f} s | "
+                    f"{len(rows) / wall:,.0f} | {cpu / len(rows) * 1e6:.1f} µs / "
+                    f"{backend / len(rows) * 1e6:.1f} µs | {count:,} |"
                 )
     finally:
         connection.creation.destroy_test_db(name, verbosity=0)

@@ -44,7 +44,7 @@ class Gateway:
         *,
         forwarder: Forwarder,
         flush_ms: int = 200,
-        max_batch: int = 5000,
+        max_batch: int = 20000,
         backoff: BackoffPolicy | None = None,
         replay_seconds: float = 1.0,
     ):

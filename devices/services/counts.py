@@ -41,7 +41,7 @@ PART_COUNT, GOOD_COUNT = "part_count", "good_count"
 COUNTER_SIGNALS = (PART_COUNT, GOOD_COUNT)
 
 
-def signal_modulus(signal: Signal) -> int | None:
+def signal_modulus(signal) -> int | None:
     """The range the counter on this signal wraps at (None: it does not wrap)."""
     if signal.table in ("coil", "discrete"):
         return None
@@ -55,7 +55,7 @@ class CountReading:
     """One counter sample, in the batch's time order for its machine."""
 
     equipment: Equipment
-    signal: Signal
+    signal: Signal  # or the ingest's MappedSignal: name, table, node, data_type
     raw: float | int
     at: datetime
 
@@ -89,6 +89,15 @@ def _ideal_cycle(task: Task | None, equipment: Equipment) -> float | None:
     return None
 
 
+def _counters_locked(equipment_ids: set[int]) -> dict[tuple[int, str], Counter]:
+    return {
+        (c.equipment_id, c.signal): c
+        for c in Counter.objects.select_for_update()
+        .filter(equipment_id__in=equipment_ids, signal__in=COUNTER_SIGNALS)
+        .order_by("pk")
+    }
+
+
 def counts_apply(*, readings: list[CountReading]) -> CountsResult:
     """Move the counters by `readings` (already in time order per machine) and post the
     parts of counted steps; inside the caller's transaction (see the module docstring)."""
@@ -97,16 +106,13 @@ def counts_apply(*, readings: list[CountReading]) -> CountsResult:
         return result
     machines = {r.equipment.pk: r.equipment for r in readings}
     keys = {(r.equipment.pk, r.signal.name) for r in readings}
-    Counter.objects.bulk_create(
-        [Counter(equipment_id=e, signal=s) for e, s in sorted(keys)], ignore_conflicts=True
-    )
-    counters = {
-        (c.equipment_id, c.signal): c
-        for c in Counter.objects.select_for_update()
-        .filter(equipment_id__in=machines)
-        .filter(signal__in=COUNTER_SIGNALS)
-        .order_by("pk")
-    }
+    counters = _counters_locked(set(machines))
+    if keys - set(counters):  # the first reading of a counter: create it, then lock it too
+        Counter.objects.bulk_create(
+            [Counter(equipment_id=e, signal=s) for e, s in sorted(keys - set(counters))],
+            ignore_conflicts=True,
+        )
+        counters = _counters_locked(set(machines))
     # Per machine and instant: parts of each counter; per machine: each counter's total range.
     per_instant: dict[tuple[int, datetime], dict[str, int]] = {}
     ranges: dict[int, dict[str, list[int]]] = {}

@@ -98,3 +98,63 @@ def test_an_input_older_than_the_open_interval_is_ignored(demo_plant, feed):
     late = feed.at - timedelta(minutes=5)
     feed.send(feed.sample("CNC-02", "state", 0, late))
     assert intervals("CNC-02") == [("running", False, True)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_batch_ends_as_the_same_samples_sent_one_by_one(demo_plant, feed, seed, settings):
+    """The ingest applies of a batch only the samples that can change a machine's state
+    (devices.services.ingest._state_inputs): CNC-01 fed sample by sample and CNC-02 fed the
+    same samples in one batch end with the same intervals and the same link."""
+    import random
+
+    from devices.engines.samples import LinkChange
+
+    settings.DEVICES_MICRO_STOP_SECONDS = 30
+    rng = random.Random(seed)
+    steps = []
+    for _ in range(120):
+        at = feed.tick(rng.choice([0.5, 1, 1, 3, 20, 60]))
+        roll = rng.random()
+        if roll < 0.05:
+            steps.append(("link", rng.random() < 0.5, at))
+        elif roll < 0.25:
+            steps.append(("state", rng.choice([0, 1, 1, 2, 3]), at))
+        elif roll < 0.35:
+            steps.append(("fault", rng.choice([0, 0, 1]), at))
+        else:
+            steps.append((rng.choice(["temperature", "spindle_speed"]), rng.randint(0, 900), at))
+
+    def inputs(code):
+        samples, changes = [], []
+        for signal, value, at in steps:
+            if signal == "link":
+                changes.append(LinkChange("line1-modbus", (code,), value, at))
+            else:
+                samples.append(feed.sample(code, signal, value, at))
+        return samples, changes
+
+    samples, changes = inputs("CNC-01")
+    merged = sorted(
+        [(s.at, 1, s) for s in samples] + [(c.at, 0 if c.connected else 2, c) for c in changes],
+        key=lambda t: t[:2],
+    )
+    for _, _, item in merged:
+        if isinstance(item, LinkChange):
+            feed.send(changes=[item])
+        else:
+            feed.send(item)
+    samples, changes = inputs("CNC-02")
+    feed.send(*samples, changes=changes)
+
+    def outcome(code):
+        link = EquipmentLink.objects.get(equipment__code=code)
+        rows = StateInterval.objects.filter(equipment__code=code).order_by("start")
+        return (
+            [(i.state, i.start, i.end, i.small_stop) for i in rows],
+            (link.connected, link.last_seen_at, link.machine_state, link.fault_on),
+            Equipment.objects.get(code=code).status,
+        )
+
+    one_by_one, batched = outcome("CNC-01"), outcome("CNC-02")
+    assert len(one_by_one[0]) > 5
+    assert batched == one_by_one
