@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.db import OperationalError, connection, connections
 
 from devices.adapters.simulator import PlantSimulator, SimulatorThread
+from devices.engines.devicemap import device_map_parse
 from devices.engines.samples import LinkChange, Sample
 from devices.gateway.batch import Batch
 from devices.gateway.runner import Gateway, read_pass
@@ -276,14 +277,14 @@ def test_a_read_pass_reports_a_dead_endpoint_and_reads_the_others():
 # --- With the database --------------------------------------------------------------------
 
 
-def _map_rows(dm):
-    """The device map's rows, as devices_load or the admin would write them."""
-    from devices.demo import _rows_write
+def _map_rows(data: dict):
+    """The device map's rows, as devices_load writes them (the machines made first)."""
+    from devices.services.devicemap import device_map_load
     from tests.factories import EquipmentFactory
 
-    for code in dm.equipment_codes():
+    for code in device_map_parse(data).equipment_codes():
         EquipmentFactory(code=code)
-    _rows_write(dm)
+    device_map_load(data=data)
 
 
 @pytest.fixture
@@ -298,11 +299,18 @@ def modbus_plant():
     thread.stop()
 
 
+def _served_map_data(plant) -> dict:
+    """The map with the simulator's real port, as a file would give it."""
+    return {
+        "endpoints": [
+            modbus_map("line-mb", {"CNC-02": 2, "INJ-01": 4}) | {"port": plant.sim.ports["line-mb"]}
+        ]
+    }
+
+
 def _served_map(plant):
-    """The map with the simulator's real port, as the database would hold it."""
-    return device_map(
-        modbus_map("line-mb", {"CNC-02": 2, "INJ-01": 4}) | {"port": plant.sim.ports["line-mb"]}
-    )
+    """The same map, parsed."""
+    return device_map_parse(_served_map_data(plant))
 
 
 @pytest.mark.django_db
@@ -310,7 +318,7 @@ def test_the_map_from_the_database_is_the_map_loaded(modbus_plant):
     from devices.selectors.devicemap import device_map_from_db
 
     dm = _served_map(modbus_plant)
-    _map_rows(dm)
+    _map_rows(_served_map_data(modbus_plant))
     assert device_map_from_db() == dm
     assert device_map_from_db(names=["nope"]).endpoints == []
 
@@ -318,7 +326,7 @@ def test_the_map_from_the_database_is_the_map_loaded(modbus_plant):
 @pytest.mark.django_db
 def test_run_device_gateway_once_writes_telemetry(modbus_plant, settings, tmp_path, capsys):
     settings.DEVICES_SPOOL_DIR = tmp_path / "spool"
-    _map_rows(_served_map(modbus_plant))
+    _map_rows(_served_map_data(modbus_plant))
     modbus_plant.call(modbus_plant.sim.set("CNC-02", "part_count", 70000))
     modbus_plant.call(modbus_plant.sim.set("INJ-01", "temperature", 2105))
     call_command("run_device_gateway", "--once")
@@ -335,7 +343,7 @@ def test_the_beat_poll_reads_every_endpoint_and_never_overlaps(modbus_plant, set
     from devices.tasks import devices_poll, poll_guard
 
     settings.DEVICES_SPOOL_DIR = tmp_path / "spool"
-    _map_rows(_served_map(modbus_plant))
+    _map_rows(_served_map_data(modbus_plant))
     assert devices_poll() == "14 samples: sent"
     assert Telemetry.objects.count() == 14
     with poll_guard() as allowed:
@@ -361,7 +369,7 @@ def _database_url() -> str:
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_run_device_gateway_stops_cleanly_on_sigterm(modbus_plant, tmp_path):
     """The gateway as a process: serves the map, forwards, and on SIGTERM flushes and exits 0."""
-    _map_rows(_served_map(modbus_plant))
+    _map_rows(_served_map_data(modbus_plant))
     modbus_plant.call(modbus_plant.sim.set("CNC-02", "part_count", 12))
     env = {
         **os.environ,
@@ -455,7 +463,7 @@ def test_postgresql_unreachable_spools_and_replays_exact_totals(modbus_plant, tm
     """The gateway's sink thread reaches PostgreSQL through a relay; the relay is cut (every
     connection dropped, new ones refused) and restored: the samples read meanwhile are
     spooled, then replayed in order, and the telemetry holds each sample exactly once."""
-    _map_rows(_served_map(modbus_plant))
+    _map_rows(_served_map_data(modbus_plant))
     settings_dict = connections.settings["default"]
     proxy = _Proxy((settings_dict["HOST"] or "127.0.0.1", int(settings_dict["PORT"] or 5432)))
     original_port = settings_dict["PORT"]
