@@ -104,3 +104,89 @@ def test_a_fault_raises_one_exception_with_the_backup_proposal(line):
     assert [b["equipment"] for b in alert.impact["backups"]][:1] == ["CNC-02"]
     interval = StateInterval.objects.get(equipment__code="CNC-01", end__isnull=True)
     assert interval.state == "fault" and interval.alert_id == alert.pk
+
+
+def test_opc_ua_subscriptions_through_the_gateway_reach_the_floor(machining_on_cnc01, tmp_path):
+    """The same loop over OPC UA: a real asyncua server (the simulator) serving CNC-01 and
+    CNC-02, the map loaded through the map service and read back as the gateway reads it,
+    the gateway subscribed to every node (source timestamps), its batches handed to the
+    ingest in the order it cut them."""
+    import asyncio
+
+    from django.db import OperationalError
+
+    from devices.gateway.runner import Gateway
+    from devices.gateway.spool import Forwarder, Spool
+    from devices.models import Telemetry
+    from devices.selectors.devicemap import device_map_from_db
+    from devices.services.ingest import samples_ingest
+
+    from .servers import opcua_map, run, until
+    from .test_gateway import Sink
+
+    codes = ("CNC-01", "CNC-02")
+    sim = PlantSimulator(device_map(opcua_map(*codes)), model=False, ports={"opc": 0})
+    thread = SimulatorThread(sim).start()
+    sink = Sink()
+
+    def seen(signal: str, raw) -> bool:
+        return any(
+            s.equipment == "CNC-01" and s.signal == signal and s.raw == raw for s in sink.samples()
+        )
+
+    async def put(**values):
+        for signal, raw in values.items():
+            await thread.acall(sim.set("CNC-01", signal, raw))
+
+    try:
+        url = f"opc.tcp://127.0.0.1:{sim.ports['opc']}/"
+        device_map_load(data={"endpoints": [opcua_map(*codes) | {"url": url}]})
+        (endpoint,) = device_map_from_db().endpoints
+        assert endpoint.url == url
+
+        async def scenario():
+            await put(state=1, part_count=70_000, good_count=70_000, temperature=41, fault=0)
+            spool = Spool(tmp_path / "spool")
+            gateway = Gateway(
+                [endpoint],
+                forwarder=Forwarder(sink, spool, transient=(OperationalError,)),
+                flush_ms=30,
+            )
+            stop = asyncio.Event()
+            task = asyncio.create_task(gateway.run(stop))
+            try:
+                await until(lambda: seen("part_count", 70_000), what="initial values")
+                await put(part_count=70_010, good_count=70_008, temperature=45)
+                await until(lambda: seen("good_count", 70_008), what="the new counts")
+                await put(fault=1, state=2)
+                await until(lambda: seen("fault", 1), what="the fault bit")
+            finally:
+                stop.set()
+                await task
+                spool.close()
+
+        run(scenario())
+    finally:
+        thread.stop()
+
+    for batch_id in sink.order:
+        samples, changes = sink.accepted[batch_id]
+        samples_ingest(samples=samples, changes=changes, batch_id=batch_id)
+    # Values arrive, with the server's timestamps, as telemetry.
+    temps = Telemetry.objects.filter(equipment__code="CNC-01", signal="temperature")
+    assert {t.value for t in temps} >= {41.0, 45.0}
+    # The counted step got the parts: 8 good, 2 scrap, posted by the device.
+    task = Task.objects.get(order__number="MO-2026-00001", operation__sequence=20)
+    assert (task.quantity_good, task.quantity_scrap) == (8, 2)
+    events = ProductionEvent.objects.filter(task=task, source=ProductionEvent.Source.DEVICE)
+    assert sum(e.quantity_good for e in events) == 8
+    # The fault: one exception, with CNC-02 proposed as the backup, and the interval.
+    alert = WorkAlert.objects.get(alert_type="equipment_fault", equipment__code="CNC-01")
+    assert [b["equipment"] for b in alert.impact["backups"]][:1] == ["CNC-02"]
+    assert StateInterval.objects.get(equipment__code="CNC-01", end__isnull=True).state == "fault"
+    # Replaying the gateway's batches changes nothing.
+    for batch_id in sink.order:
+        samples, changes = sink.accepted[batch_id]
+        assert samples_ingest(samples=samples, changes=changes, batch_id=batch_id).duplicate
+    task.refresh_from_db()
+    assert (task.quantity_good, task.quantity_scrap) == (8, 2)
