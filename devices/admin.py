@@ -12,6 +12,7 @@ from django.contrib import admin
 from core.admin import ReadOnlyAdmin
 
 from . import models
+from .services.devicemap import endpoint_delete, link_delete
 
 # Kept by the gateway, never typed in.
 LINK_LIVE = ("connected", "last_seen_at", "since")
@@ -33,6 +34,25 @@ class EndpointAdmin(admin.ModelAdmin):
     search_fields = ("name", "url", "host", "links__equipment__code")
     readonly_fields = ("loaded_at",)
     inlines = [EquipmentLinkInline]
+
+    # Removing an endpoint or a machine's link goes through the map service, which removes
+    # the machine's counters with it (as `devices_load` does when a map drops a machine).
+    def delete_model(self, request, obj):
+        endpoint_delete(endpoint=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for endpoint in queryset:
+            endpoint_delete(endpoint=endpoint, by=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not models.EquipmentLink:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for link in formset.deleted_objects:
+            link_delete(link=link, by=request.user)
+        for link in instances:
+            link.save()
+        formset.save_m2m()
 
 
 class SignalInline(admin.TabularInline):
@@ -60,6 +80,13 @@ class EquipmentLinkAdmin(admin.ModelAdmin):
     readonly_fields = LINK_LIVE
     autocomplete_fields = ("equipment",)
     inlines = [SignalInline]
+
+    def delete_model(self, request, obj):
+        link_delete(link=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for link in queryset.select_related("equipment"):
+            link_delete(link=link, by=request.user)
 
 
 @admin.register(models.DowntimeReason)

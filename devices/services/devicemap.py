@@ -336,6 +336,13 @@ def endpoint_delete(*, endpoint: Endpoint, by=None) -> None:
         endpoint.delete()
 
 
+def link_delete(*, link: EquipmentLink, by=None) -> None:
+    """Unlink a machine: its signals and counters go with the link (a machine linked again
+    later starts counting from its new controller's first reading, not from the old one's)."""
+    with transaction.atomic():
+        _link_remove(link, LoadSummary(), by=by)
+
+
 def _signal_export(signal: Signal, protocol: str) -> dict:
     out: dict = {}
     if protocol == "opcua":

@@ -115,3 +115,47 @@ def test_maintenance_reads_the_machine_records(loaded):
     assert client.get("/admin/devices/stateinterval/").status_code == 200
     assert client.get("/admin/devices/counter/").status_code == 200
     assert client.get("/admin/devices/productioncount/").status_code == 200
+
+
+def test_unlinking_a_machine_in_the_admin_removes_its_counters(loaded):
+    """A machine unlinked and linked again later counts from its new controller's first
+    reading: its old counters go with the link, as when a loaded map drops the machine."""
+    client = client_for(Role.MAINTENANCE)
+    link = EquipmentLink.objects.get(equipment__code="CNC-01")
+    assert Counter.objects.filter(equipment__code="CNC-01").exists()
+    page = client.post(f"/admin/devices/equipmentlink/{link.pk}/delete/", {"post": "yes"})
+    assert page.status_code == 302
+    assert not EquipmentLink.objects.filter(equipment__code="CNC-01").exists()
+    assert not Counter.objects.filter(equipment__code="CNC-01").exists()
+    # The same through the endpoint's inline: CNC-02 on the Modbus endpoint.
+    modbus = Endpoint.objects.get(name="line1-modbus")
+    Counter.objects.create(equipment=loaded["CNC-02"], signal="part_count", total=7)
+    cnc02 = EquipmentLink.objects.get(equipment__code="CNC-02")
+    page = client.post(
+        f"/admin/devices/endpoint/{modbus.pk}/change/",
+        {
+            "name": modbus.name,
+            "protocol": "modbus",
+            "url": "",
+            "host": modbus.host,
+            "port": modbus.port,
+            "security": "{}",
+            "publishing_ms": modbus.publishing_ms,
+            "poll_ms": modbus.poll_ms,
+            "timeout_ms": modbus.timeout_ms,
+            "enabled": "on",
+            "links-TOTAL_FORMS": 1,
+            "links-INITIAL_FORMS": 1,
+            "links-0-id": cnc02.pk,
+            "links-0-endpoint": modbus.pk,
+            "links-0-equipment": loaded["CNC-02"].pk,
+            "links-0-unit": cnc02.unit or "",
+            "links-0-DELETE": "on",
+        },
+    )
+    assert page.status_code == 302, page.content[:3000]
+    assert not EquipmentLink.objects.filter(equipment__code="CNC-02").exists()
+    assert not Counter.objects.filter(equipment__code="CNC-02").exists()
+    # And deleting the endpoint itself.
+    page = client.post(f"/admin/devices/endpoint/{modbus.pk}/delete/", {"post": "yes"})
+    assert page.status_code == 302 and not Endpoint.objects.filter(name="line1-modbus").exists()
