@@ -534,19 +534,33 @@ def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert
         locked.resolved_by = by
         locked.resolved_at = timezone.now()
         locked.save(update_fields=["status", "cause", "action_taken", "resolved_by", "resolved_at"])
+        if locked.shortage_id:
+            MaterialShortage.objects.filter(pk=locked.shortage_id).update(
+                status=MaterialShortage.Status.RESOLVED, resolved_at=timezone.now()
+            )
+        released = _unblock(locked)
         if locked.alert_type == AlertType.EQUIPMENT_FAULT and locked.equipment_id:
             others = WorkAlert.objects.filter(
                 equipment_id=locked.equipment_id,
                 alert_type=AlertType.EQUIPMENT_FAULT,
                 status__in=(WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED),
             ).exists()
-            if not others:
-                equipment_status_set(equipment=locked.equipment_id, status=Equipment.Status.RUNNING)
-        if locked.shortage_id:
-            MaterialShortage.objects.filter(pk=locked.shortage_id).update(
-                status=MaterialShortage.Status.RESOLVED, resolved_at=timezone.now()
+            current = (
+                Equipment.objects.filter(pk=locked.equipment_id)
+                .values_list("status", flat=True)
+                .first()
             )
-        released = _unblock(locked)
+            # Back from the fault: running if work runs on it (a task it blocked comes back
+            # paused, for its operator), else idle. A state the machine itself has reported
+            # since (its controller, through devices) is left alone.
+            if not others and current == Equipment.Status.FAULT:
+                busy = Task.objects.filter(
+                    equipment_id=locked.equipment_id, status=Task.Status.RUNNING
+                ).exists()
+                equipment_status_set(
+                    equipment=locked.equipment_id,
+                    status=Equipment.Status.RUNNING if busy else Equipment.Status.IDLE,
+                )
         order_ids = {t.order_id for t in locked.blocked_tasks.all()}
         _sales_delays_refresh(order_ids)
         _step(

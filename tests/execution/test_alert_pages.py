@@ -80,7 +80,7 @@ def test_acknowledge_and_resolve_by_role_on_the_page(demo_plant):
     assert done.status_code == 200 and b"Resolved" in done.content
     detail = sunqi.get(f"/execution/exceptions/{alert.pk}/")
     assert b"Timeline" in detail.content and b"Cause: Sensor" in detail.content
-    assert Equipment.objects.get(code="CNC-01").status == "running"
+    assert Equipment.objects.get(code="CNC-01").status == "idle"  # back, with no work running
 
 
 def test_in_app_inbox_shows_and_clears_notifications(demo_plant):

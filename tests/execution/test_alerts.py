@@ -145,7 +145,8 @@ def test_scenario_1_cnc_fault_backup_and_delay_drops_to_one_hour(
         format="json",
     )
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
-    assert Equipment.objects.get(code="CNC-01").status == "running"
+    # Back in service, with nothing running on it (machining moved to CNC-02): idle.
+    assert Equipment.objects.get(code="CNC-01").status == "idle"
     assert SalesOrder.objects.get(number="SO-2026-0001").expected_delay_minutes == 0
     kinds = [s["kind"] for s in resolved.json()["steps"]]
     assert (
@@ -288,3 +289,32 @@ def test_open_exceptions_are_lag_reasons_on_the_board(released):
             reasons.setdefault(order_id, []).extend(rows)
     texts = [r["text"] if isinstance(r, dict) else r.text for r in reasons[released.pk]]
     assert any(alert.number in t for t in texts)
+
+
+@pytest.mark.clock("2026-12-09T10:00:00+08:00")
+@pytest.mark.parametrize("reported", [None, "idle"])
+def test_a_resolved_fault_leaves_the_machine_running_its_work_or_as_it_reported(
+    machining_on_cnc01, api_as, reported
+):
+    """Machining was running on CNC-01 when it faulted (blocked, fixed in place, not moved):
+    resolved, the task waits paused for its operator and the machine is idle, not "running".
+    Where the machine has reported a state of its own since the fault (its controller,
+    through devices), resolving leaves that state alone."""
+    from execution.services.alerts import alert_raise
+
+    cnc01 = Equipment.objects.get(code="CNC-01")
+    alert = alert_raise(
+        alert_type="equipment_fault", severity="urgent", description="Coolant", equipment=cnc01
+    )
+    assert Equipment.objects.get(code="CNC-01").status == "fault"
+    if reported:
+        Equipment.objects.filter(pk=cnc01.pk).update(status=reported)
+    resolved = api_as("sunqi").post(
+        f"/api/v1/execution/exceptions/{alert.pk}/resolve/",
+        {"cause": "Coolant low", "action": "Topped up"},
+        format="json",
+    )
+    assert resolved.status_code == 200, resolved.content
+    assert Equipment.objects.get(code="CNC-01").status == (reported or "idle")
+    machining = Task.objects.get(order__number="MO-2026-00001", operation__sequence=20)
+    assert machining.status == "paused"
