@@ -10,15 +10,19 @@ once per part), 1–2 rejects on 2 % of the reads, ideal cycle 50–70 s per mac
 
 The counts are written as the ingest writes them (`count_rows_write`, 5,000 rows a
 transaction), which keeps their hourly sums. Timed: (a) the selector end to end
-(`oee_report` for all machines over the 30 days, by day: the queries, rows to dataclasses,
-the engine, the roll-ups); (b) the engine alone on the same data already in memory, every
-count row (no hourly sums); (c) the query part alone (the intervals, and the counts as the
-selector reads them: hourly sums and the reads with rejects). Each figure is wall time and this
+(`oee_report` for all machines over the 30 days, by day: the queries, the engine, the
+roll-ups); (b) the engine alone (`oee_compute_us`) on the same data already in memory as
+the selector hands it over (instants in microseconds), every count row (no hourly sums);
+(c) the query part alone (the intervals, and the counts as the selector reads them: hourly
+sums and the reads with rejects). Each figure is wall time and this
 process's CPU time.
 
 Run from the repository root:
 
     .venv/bin/python bench/oee_bench.py [--machines 100] [--days 30] [--count-minutes 1]
+        [--repeat 5] [--reuse]
+
+`--reuse` (PostgreSQL) times the data an earlier run left instead of generating it again.
 
 On SQLite it builds a fresh database in a temporary directory. With DATABASE_URL set it
 uses that database after emptying it, so it refuses any database whose name does not
@@ -60,7 +64,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from reference import python_loop_seconds  # noqa: E402  (bench/reference.py)
 
-from devices.engines.oee import Count, Span, oee_combine, oee_compute  # noqa: E402
+from devices.engines.oee import Count, Span, instant_us, oee_combine, oee_compute_us  # noqa: E402
 from devices.models import DowntimeReason, ProductionCount, StateInterval  # noqa: E402
 from devices.selectors import oee as oee_selectors  # noqa: E402
 from devices.services.count_hours import count_rows_write  # noqa: E402
@@ -209,13 +213,31 @@ def main() -> None:
     parser.add_argument("--count-minutes", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the data a previous run left in the database (same --days) instead of "
+        "emptying it and generating anew",
+    )
     args = parser.parse_args()
 
-    prepare()
     last = date(2026, 11, 30)
     first = last - timedelta(days=args.days - 1)
+    if args.reuse and connection.vendor != "sqlite":
+        call_command("migrate", verbosity=0)
+        sizes = {
+            "machines": Equipment.objects.count(),
+            "intervals": StateInterval.objects.count(),
+            "counts": ProductionCount.objects.count(),
+            "maintenance": MaintenanceWindow.objects.count(),
+            "insert_s": 0.0,
+        }
+        if not sizes["machines"]:
+            sys.exit("--reuse: the database holds no machines; run once without it.")
+    else:
+        prepare()
+        sizes = generate(args.machines, first, args.days, args.count_minutes, args.seed)
     now = datetime(2026, 12, 1, 12, tzinfo=plant_time_zone())
-    sizes = generate(args.machines, first, args.days, args.count_minutes, args.seed)
     db = connection.vendor
     print(f"database: {db}; python loop reference: {python_loop_seconds():.3f} s")
     print(
@@ -224,7 +246,7 @@ def main() -> None:
     print(
         f"data: {sizes['machines']} machines × {args.days} days, {sizes['intervals']:,} state "
         f"intervals, {sizes['counts']:,} count rows, {sizes['maintenance']} maintenance "
-        f"windows (inserted in {sizes['insert_s']:.1f} s)"
+        + ("windows (reused)" if args.reuse else f"windows (inserted in {sizes['insert_s']:.1f} s)")
     )
 
     def selector():
@@ -261,18 +283,34 @@ def main() -> None:
         )
         loaded[eq.pk] = (windows, spans, counts, maintenance)
 
+    # As the selector hands them to the engine: instants in microseconds, tuples.
+    us = instant_us
+    loaded_us = [
+        (
+            [(us(w.start), us(w.end), w.break_minutes, ()) for w in windows],
+            [
+                (s.state, us(s.start), s.end and us(s.end), s.small_stop, s.reason, s.loss)
+                for s in spans
+            ],
+            [(us(c.at), c.total, c.good, c.ideal_cycle_seconds) for c in counts],
+            [(us(a), us(b)) for a, b in maintenance],
+        )
+        for windows, spans, counts, maintenance in loaded.values()
+    ]
+    now_us = us(now)
+
     def engine():
         figs = []
-        for windows, spans, counts, maintenance in loaded.values():
-            per_window, _ = oee_compute(
+        for windows, spans, counts, maintenance in loaded_us:
+            per_window, _ = oee_compute_us(
                 windows=windows,
                 spans=spans,
                 counts=counts,
                 maintenance=maintenance,
-                now=now,
+                now=now_us,
                 rated_cycle_seconds=60.0,
             )
-            figs.extend(f for _, f in per_window)
+            figs.extend(per_window)
         return oee_combine(figs)
 
     plant, walls, cpus = timed(engine, args.repeat)
@@ -286,8 +324,8 @@ def main() -> None:
             .values_list(
                 "equipment_id",
                 "state",
-                "start",
-                "end",
+                oee_selectors.EpochMicroseconds("start"),
+                oee_selectors.EpochMicroseconds("end"),
                 "small_stop",
                 "reason__name",
                 "reason__loss",
@@ -295,7 +333,7 @@ def main() -> None:
         )
         start = datetime.combine(first, datetime.min.time(), tzinfo=plant_time_zone())
         end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=start.tzinfo)
-        b = oee_selectors.counts_load(ids, start, end, {})
+        b = oee_selectors.counts_load(ids, us(start), us(end), {})
         return len(a) + sum(len(v) for v in b.values())
 
     _, walls, cpus = timed(queries, args.repeat)

@@ -9,7 +9,7 @@ counts and faults to resources and execution through their services.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from core.history import history_register
 from resources.models import Equipment
@@ -201,7 +201,18 @@ class ProductionCount(models.Model):
 
     class Meta:
         ordering = ["equipment", "at"]
-        indexes = [models.Index(fields=["equipment", "at"], name="count_eq_at")]
+        indexes = [
+            models.Index(fields=["equipment", "at"], name="count_eq_at"),
+            # The reads with rejects (about 2 % of them), which OEE reads one by one while it
+            # reads the rest as hourly sums (devices.selectors.oee.counts_load): without it
+            # that query scans every read of the period. The other columns are in the key so
+            # that it answers from the index alone (SQLite has no INCLUDE).
+            models.Index(
+                fields=["equipment", "at", "total", "good", "ideal_cycle_seconds"],
+                condition=Q(good__lt=F("total")),
+                name="count_eq_at_rejects",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.equipment.code} +{self.total} @ {self.at:%Y-%m-%d %H:%M:%S}"

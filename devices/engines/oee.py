@@ -46,7 +46,9 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
+from operator import itemgetter
 
 from resources.engines.calendar import intervals_merge
 
@@ -275,15 +277,39 @@ def oee_combine(parts: Iterable[OeeFigures]) -> OeeFigures:
 
 
 # --- computing one machine ---------------------------------------------------------------------
+#
+# The engine counts in integer microseconds since 1970 (UTC): a month of a plant is hundreds
+# of thousands of instants, and int arithmetic costs a fraction of aware datetimes' (the
+# selector reads the instants from the database as such ints and never builds datetimes).
+# Every minute is computed as the datetime arithmetic computes it — whole microseconds, ÷ 10⁶
+# (timedelta.total_seconds()), ÷ 60 — and summed in the same order, so the figures are the
+# same floats to the last bit (tests/devices/test_oee_engine.py checks this against the
+# datetime arithmetic, tests/devices/oee_reference.py).
+
+US = 1_000_000  # microseconds in a second
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TICK = timedelta(microseconds=1)
+
+# What oee_compute_us takes (instants in microseconds since 1970, UTC):
+# a window (start, end, break minutes, placed breaks),
+WindowUs = tuple[int, int, float, tuple[tuple[int, int], ...]]
+# an interval (state, start, end or None when open, small_stop, reason, loss: as Span's,
+# None for ""),
+SpanUs = tuple[str, int, int | None, bool, str | None, str | None]
+# a count read (at, total, good, ideal cycle seconds, ...: more fields ride along untouched).
+CountUs = tuple
 
 
-def _minutes(a: datetime, b: datetime) -> float:
-    return max((b - a).total_seconds() / 60.0, 0.0)
+def instant_us(at: datetime) -> int:
+    """An aware datetime as integer microseconds since 1970 (UTC)."""
+    return (at - _EPOCH) // _TICK
 
 
-def _subtract(
-    segment: tuple[datetime, datetime], holes: list[tuple[datetime, datetime]]
-) -> list[tuple[datetime, datetime]]:
+def _minutes(a: int, b: int) -> float:
+    return max((b - a) / US / 60.0, 0.0)
+
+
+def _subtract(segment: tuple[int, int], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The parts of `segment` outside the merged, sorted `holes`."""
     out, cursor = [], segment[0]
     for s, e in holes:
@@ -297,37 +323,34 @@ def _subtract(
     return out
 
 
-def _overlap(a: tuple[datetime, datetime], segments: list[tuple[datetime, datetime]]) -> float:
+def _overlap(a: tuple[int, int], segments: list[tuple[int, int]]) -> float:
     return sum(_minutes(max(a[0], s), min(a[1], e)) for s, e in segments if e > a[0] and s < a[1])
 
 
-def _category(span: Span, end: datetime, settings: OeeSettings) -> str:
-    if span.state == RUNNING:
+def _category(
+    state: str, start: int, end: int, small_stop: bool, loss: str | None, settings: OeeSettings
+) -> str:
+    if state == RUNNING:
         return RUN
-    if span.state == DISCONNECTED:
+    if state == DISCONNECTED:
         return UNKNOWN
-    if span.state in (FAULT, MAINTENANCE):
+    if state in (FAULT, MAINTENANCE):
         return BREAKDOWN  # maintenance in a planned window is not planned time at all
-    if span.loss == PLANNED:
+    if loss == PLANNED:
         return PLANNED
-    if span.loss in (BREAKDOWN, SETUP, SMALL_STOP):
-        return span.loss
-    short = (end - span.start).total_seconds() < settings.small_stop_seconds
-    if span.small_stop or short:
+    if loss in (BREAKDOWN, SETUP, SMALL_STOP):
+        return loss
+    short = (end - start) / US < settings.small_stop_seconds
+    if small_stop or short:
         return SMALL_STOP
-    return IDLE_LOSS if span.state == IDLE else OTHER_STOP
+    return IDLE_LOSS if state == IDLE else OTHER_STOP
 
 
-def _within(windows: list[tuple[datetime, datetime]], at: datetime) -> bool:
+def _within(windows: list[tuple[int, int]], at: int) -> bool:
     """Whether `at` lies in (start, end] of one of the start-up windows (sorted by start, all
     of one length: the one starting last before `at` ends last)."""
     i = bisect_left(windows, (at,)) - 1
     return i >= 0 and windows[i][0] < at <= windows[i][1]
-
-
-def _ideal(count: Count, rated_cycle_seconds: float | None) -> float | None:
-    cycle = count.ideal_cycle_seconds or rated_cycle_seconds
-    return cycle if cycle and cycle > 0 else None
 
 
 def oee_compute(
@@ -345,57 +368,114 @@ def oee_compute(
     planned busy time (within `period` when given, else all of them).
 
     `spans` may overlap windows partly and may be open (clipped at `now`); `maintenance` are
-    the machine's planned maintenance windows; nothing after `now` is planned time yet."""
+    the machine's planned maintenance windows; nothing after `now` is planned time yet.
+    The instants go to `oee_compute_us` as microseconds."""
+    us = instant_us
+    figures, outside = oee_compute_us(
+        windows=[
+            (us(w.start), us(w.end), w.break_minutes, tuple((us(s), us(e)) for s, e in w.breaks))
+            for w in windows
+        ],
+        spans=[
+            (s.state, us(s.start), None if s.end is None else us(s.end), s.small_stop)
+            + (s.reason, s.loss)
+            for s in spans
+        ],
+        counts=[(us(c.at), c.total, c.good, c.ideal_cycle_seconds, c) for c in counts],
+        maintenance=[(us(s), us(e)) for s, e in maintenance],
+        now=us(now),
+        rated_cycle_seconds=rated_cycle_seconds,
+        period=None if period is None else (us(period[0]), us(period[1])),
+        settings=settings,
+    )
+    return list(zip(windows, figures, strict=True)), [c[4] for c in outside]
+
+
+def oee_compute_us(
+    *,
+    windows: list[WindowUs],
+    spans: list[SpanUs],
+    counts: list[CountUs],
+    maintenance: list[tuple[int, int]],
+    now: int,
+    rated_cycle_seconds: float | None = None,
+    period: tuple[int, int] | None = None,
+    settings: OeeSettings | None = None,
+) -> tuple[list[OeeFigures], list[CountUs]]:
+    """`oee_compute` on instants in microseconds since 1970 (UTC): the figures of each window
+    in the order given, and the count tuples read outside every window's planned busy time
+    (within `period` when given)."""
     settings = settings or OeeSettings()
+    startup_us = timedelta(seconds=settings.startup_seconds) // _TICK
     maintenance_merged = intervals_merge(maintenance)
-    spans = sorted(spans, key=lambda s: s.start)
-    ends = [s.end if s.end is not None else max(now, s.start) for s in spans]
+    spans = sorted(spans, key=itemgetter(1))
+    n = len(spans)
+    states = [s[0] for s in spans]
+    starts = [s[1] for s in spans]
+    ends = [s[2] if s[2] is not None else max(now, s[1]) for s in spans]
     # Intervals do not overlap (one open interval per machine, each closed when the next
     # opens), so their ends are sorted too; bisect finds a window's first interval.
-    latest_end: list[datetime] = []
-    for e in ends:
-        latest_end.append(max(e, latest_end[-1]) if latest_end else e)
-    counts = sorted(counts, key=lambda c: c.at)
-    count_ats = [c.at for c in counts]
+    latest_end = list(accumulate(ends, max))
+    # What an interval counts as, and the reason its loss minutes go to, do not depend on
+    # the window: once per interval.
+    cats: list[str] = []
+    keys: list[tuple[str, str] | None] = []
+    for (state, start, _, small_stop, reason, loss), end in zip(spans, ends, strict=True):
+        cat = _category(state, start, end, small_stop, loss, settings)
+        cats.append(cat)
+        keys.append((cat, reason or NO_REASON) if cat in LOSSES else None)
+    counts = sorted(counts, key=itemgetter(0))
+    count_ats = [c[0] for c in counts]
 
     # Start-up windows: each run that begins after a stop (any state that is not running).
-    startups: list[tuple[datetime, datetime]] = []
-    for i, span in enumerate(spans):
-        if span.state == RUNNING and i > 0 and spans[i - 1].state != RUNNING:
-            startups.append((span.start, span.start + timedelta(seconds=settings.startup_seconds)))
+    startups = [
+        (starts[i], starts[i] + startup_us)
+        for i in range(1, n)
+        if states[i] == RUNNING and states[i - 1] != RUNNING
+    ]
 
-    results: list[tuple[Window, OeeFigures]] = []
+    results: list[OeeFigures] = []
     taken: set[int] = set()
-    for window in windows:
+    for window_start, window_end, break_minutes, placed in windows:
         fig = OeeFigures()
-        end = min(window.end, now)
-        if end <= window.start:
-            results.append((window, fig))
+        results.append(fig)
+        end = min(window_end, now)
+        if end <= window_start:
             continue
-        whole = (window.start, end)
+        whole = (window_start, end)
         fig.shift_minutes = _minutes(*whole)
-        holes = intervals_merge([*maintenance_merged, *window.breaks])
+        holes = intervals_merge([*maintenance_merged, *placed])
         fig.maintenance_minutes = _overlap(whole, maintenance_merged)
         placed_breaks = _overlap(whole, holes) - fig.maintenance_minutes
         busy = _subtract(whole, holes)
 
         minutes: dict[str, float] = {}
+        state_minutes = fig.state_minutes
         reasons: dict[tuple[str, str], Reason] = {}
-        for i in range(bisect_right(latest_end, window.start), len(spans)):
-            span, span_end = spans[i], ends[i]
-            if span.start >= end:
+        for i in range(bisect_right(latest_end, window_start), n):
+            s = starts[i]
+            if s >= end:
                 break
-            if span_end <= window.start:
+            e = ends[i]
+            if e <= window_start:
                 continue
-            m = _overlap((span.start, span_end), busy)
+            # _overlap((s, e), busy), inline: this runs once per interval and window.
+            m = 0
+            for busy_start, busy_end in busy:
+                if busy_end > s and busy_start < e:
+                    d = (busy_end if busy_end < e else e) - (busy_start if busy_start > s else s)
+                    m += d / US / 60.0 if d > 0 else 0.0
             if m <= 0:
                 continue
-            cat = _category(span, span_end, settings)
+            cat = cats[i]
             minutes[cat] = minutes.get(cat, 0.0) + m
-            fig.state_minutes[span.state] = fig.state_minutes.get(span.state, 0.0) + m
-            if cat in LOSSES:
-                key = (cat, span.reason or NO_REASON)
-                r = reasons.setdefault(key, Reason(cat, key[1]))
+            state = states[i]
+            state_minutes[state] = state_minutes.get(state, 0.0) + m
+            key = keys[i]
+            if key is not None:
+                r = reasons.get(key)
+                if r is None:
+                    r = reasons[key] = Reason(cat, key[1])
                 r.minutes += m
                 r.stops += 1
 
@@ -404,7 +484,7 @@ def oee_compute(
         minutes[UNKNOWN] = minutes.get(UNKNOWN, 0.0) + max(busy_minutes - sum(minutes.values()), 0)
 
         # The unplaced break comes out of idle, other-stop, then unknown time.
-        to_take = window.break_minutes
+        to_take = break_minutes
         taken_break = 0.0
         for cat in (IDLE_LOSS, OTHER_STOP, UNKNOWN):
             have = minutes.get(cat, 0.0)
@@ -437,17 +517,19 @@ def oee_compute(
         for idx in inside:
             count = counts[idx]
             taken.add(idx)
-            good = count.total if count.good is None else min(count.good, count.total)
-            ideal = _ideal(count, rated_cycle_seconds)
-            fig.total += count.total
+            total, good = count[1], count[2]
+            good = total if good is None else min(good, total)
+            cycle = count[3] or rated_cycle_seconds
+            ideal = cycle if cycle and cycle > 0 else None
+            fig.total += total
             fig.good += good
             if ideal is None:
-                fig.unrated += count.total
+                fig.unrated += total
             else:
-                fig.ideal_minutes += count.total * ideal / 60.0
-            rejects = count.total - good
+                fig.ideal_minutes += total * ideal / 60.0
+            rejects = total - good
             if rejects:
-                startup = _within(startups, count.at)
+                startup = _within(startups, count[0])
                 kind = STARTUP_REJECTS if startup else PRODUCTION_REJECTS
                 if startup:
                     fig.startup_rejects += rejects
@@ -458,12 +540,11 @@ def oee_compute(
         fig.losses.update(reject_minutes)
         if not fig.unrated:
             fig.losses[SPEED] = max(fig.run_minutes - fig.ideal_minutes, 0.0)
-        results.append((window, fig))
 
     outside = [
         c
         for idx, c in enumerate(counts)
-        if idx not in taken and (period is None or period[0] < c.at <= period[1])
+        if idx not in taken and (period is None or period[0] < c[0] <= period[1])
     ]
     return results, outside
 

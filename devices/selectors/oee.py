@@ -10,13 +10,14 @@ pin it); part counts are read from their hourly sums (`counts_load`).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
-from django.db.models import F, Q
+from django.db.models import BigIntegerField, F, Func, Q
 from django.utils import timezone
 
 from resources.engines.calendar import ShiftSpec, shift_interval
@@ -24,14 +25,14 @@ from resources.models import Equipment, Holiday, MaintenanceWindow
 from resources.selectors.calendar import plant_time_zone, site_time_zone
 
 from ..engines.oee import (
-    Count,
+    US,
     OeeFigures,
     OeeSettings,
-    Span,
     Window,
+    WindowUs,
+    instant_us,
     oee_combine,
-    oee_compute,
-    outside_add,
+    oee_compute_us,
 )
 from ..models import CountHour, ProductionCount, StateInterval
 
@@ -124,6 +125,37 @@ def _windows(equipment: Equipment, first: date, last: date, holidays: set[date])
     return out
 
 
+class EpochMicroseconds(Func):
+    """A datetime column as integer microseconds since 1970 (UTC), computed by the database.
+
+    The report reads hundreds of thousands of instants; psycopg's text parsing of
+    timestamptz (Django's loader is the pure-Python one) cost more than the engine, and the
+    engine counts in microseconds anyway (devices.engines.oee)."""
+
+    output_field = BigIntegerField()
+
+    def get_db_converters(self, connection):
+        # The database answers an integer already: no int() per value.
+        return self.output_field.get_db_converters(connection)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django stores UTC text, 'YYYY-MM-DD HH:MM:SS' with '.ffffff' when there are
+        # microseconds; strftime('%s') gives the whole seconds.
+        template = (
+            "(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) * 1000000"
+            " + CAST(substr(%(expressions)s, 21, 6) AS INTEGER))"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        # date_part answers a float8 (EXTRACT a numeric, several times slower to compute).
+        # The float is the µs count ÷ 10⁶ correctly rounded; × 10⁶ and rounded it is exact
+        # through 2106 (half an ulp of the seconds plus half an ulp of the product stay
+        # under half a microsecond below 2^32 s).
+        template = "(date_part('epoch', %(expressions)s) * 1000000)::bigint"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
 def oee_report(
     *,
     first_day: date,
@@ -163,64 +195,88 @@ def oee_report(
     ).values_list("site_id", "date"):
         holidays[site_id].add(day)
     ids = [m.pk for m in machines]
-    maintenance: dict[int, list] = defaultdict(list)
+    # Instants from here on are microseconds since 1970 (UTC), as the engine counts.
+    maintenance: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for eq, s, e in MaintenanceWindow.objects.filter(
         equipment_id__in=ids, start__lt=load_end, end__gt=load_start
-    ).values_list("equipment_id", "start", "end"):
+    ).values_list("equipment_id", EpochMicroseconds("start"), EpochMicroseconds("end")):
         maintenance[eq].append((s, e))
-    spans: dict[int, list[Span]] = defaultdict(list)
+    spans: dict[int, list[tuple]] = defaultdict(list)
     open_state: dict[int, str] = {}
-    for eq, state, s, e, small, reason, loss in (
+    for eq, *span in (
         StateInterval.objects.filter(equipment_id__in=ids, start__lt=load_end)
         .filter(Q(end__isnull=True) | Q(end__gt=load_start))
         .order_by()
         .values_list(
-            "equipment_id", "state", "start", "end", "small_stop", "reason__name", "reason__loss"
+            "equipment_id",
+            "state",
+            EpochMicroseconds("start"),
+            EpochMicroseconds("end"),
+            "small_stop",
+            "reason__name",
+            "reason__loss",
         )
     ):
-        spans[eq].append(Span(state, s, e, small, reason or "", loss or ""))
-        if e is None:
-            open_state[eq] = state
-    windows_of = {
-        m.pk: _windows(m, first_day, last_day, holidays[m.work_center.area.site_id])
-        for m in machines
-    }
+        spans[eq].append(tuple(span))
+        if span[2] is None:
+            open_state[eq] = span[0]
+    # Machines of one work center share its shifts (and their site's holidays).
+    calendars: dict[int, tuple[list[Window], list[WindowUs]]] = {}
+    for m in machines:
+        if m.work_center_id not in calendars:
+            windows = _windows(m, first_day, last_day, holidays[m.work_center.area.site_id])
+            calendars[m.work_center_id] = (
+                windows,
+                [
+                    (instant_us(w.start), instant_us(w.end), w.break_minutes)
+                    + (tuple((instant_us(s), instant_us(e)) for s, e in w.breaks),)
+                    for w in windows
+                ],
+            )
+    now_us, start_us, end_us = instant_us(now), instant_us(start), instant_us(end)
     edges = {
         m.pk: [
-            start,
-            end,
-            now,
-            *(t for w in windows_of[m.pk] for t in (w.start, w.end)),
+            start_us,
+            end_us,
+            now_us,
+            *(t for w in calendars[m.work_center_id][1] for t in w[:2]),
             *(t for w in maintenance[m.pk] for t in w),
         ]
         for m in machines
     }
-    counts = counts_load(ids, load_start, load_end, edges)
+    counts = counts_load(ids, instant_us(load_start), instant_us(load_end), edges)
 
     days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    # A read belongs to the day whose (start, end] holds it: bounds of each day in µs.
+    day_bounds = [instant_us(datetime.combine(d, time.min, tzinfo=tz)) for d in days]
+    day_bounds.append(end_us)
     results: list[MachineOee] = []
     for machine in machines:
         rate = float(machine.rated_rate or 0)
-        per_window, outside = oee_compute(
-            windows=windows_of[machine.pk],
+        windows, windows_us = calendars[machine.work_center_id]
+        per_window, outside = oee_compute_us(
+            windows=windows_us,
             spans=spans[machine.pk],
             counts=counts[machine.pk],
             maintenance=maintenance[machine.pk],
-            now=now,
+            now=now_us,
             rated_cycle_seconds=3600.0 / rate if rate > 0 else None,
-            period=(start, end),
+            period=(start_us, end_us),
             settings=settings,
         )
         buckets: dict[tuple[date, str | None], list[OeeFigures]] = defaultdict(list)
-        for window, fig in per_window:
+        for window, fig in zip(windows, per_window, strict=True):
             buckets[(window.day, window.shift if by == SHIFT else None)].append(fig)
-        outside_by_day: dict[date, list[Count]] = defaultdict(list)
-        for c in outside:
+        outside_by_day: dict[date, OeeFigures] = {}
+        for at, total, good, *_ in outside:
             # A read at midnight closes the day before (reads cover the time before them).
-            outside_by_day[(c.at - timedelta(microseconds=1)).astimezone(tz).date()].append(c)
-        for day, cs in outside_by_day.items():
-            key = (day, OUTSIDE if by == SHIFT else None)
-            buckets[key].append(outside_add(OeeFigures(), cs))
+            day = days[bisect_left(day_bounds, at) - 1]
+            fig = outside_by_day.get(day)
+            if fig is None:
+                fig = outside_by_day[day] = OeeFigures()
+                buckets[(day, OUTSIDE if by == SHIFT else None)].append(fig)
+            fig.outside_total += total
+            fig.outside_good += total if good is None else min(good, total)
         rows = [
             OeeRow(day, shift, oee_combine(figs))
             for (day, shift), figs in sorted(
@@ -253,10 +309,14 @@ def oee_report(
     )
 
 
+HOUR_US = 3600 * US
+
+
 def counts_load(
-    ids: list[int], start: datetime, end: datetime, edges: dict[int, list[datetime]]
-) -> dict[int, list[Count]]:
-    """The machines' part counts read in (start, end], for the engine, in two queries.
+    ids: list[int], start: int, end: int, edges: dict[int, list[int]]
+) -> dict[int, list[tuple]]:
+    """The machines' part counts read in (start, end] (microseconds since 1970, UTC), as the
+    engine's tuples (at, total, good, ideal cycle seconds), in two queries.
 
     A machine on a one-second poll writes a row per part (a 60 s cycle: 1,440 rows a day),
     and OEE over a month of a plant covers millions. The count writer keeps them summed per
@@ -264,43 +324,56 @@ def counts_load(
     changes inside the hour: every edge it cuts time at (shift, maintenance window, now) is
     passed in `edges` (the period's start and end are added here), and the hours an edge
     falls strictly inside are read row by row, as are the rows with rejects (start-up or
-    production rejects depend on the instant of each read). Shifts on the hour leave almost
-    every hour whole."""
+    production rejects depend on the instant of each read; a partial index holds just
+    those). Shifts on the hour leave almost every hour whole."""
     if not ids:
         return {}
-    hour = timedelta(hours=1)
-    split: set[tuple[int, datetime]] = set()
+    split: set[tuple[int, int]] = set()
     for eq in ids:
         for t in [start, end, *edges.get(eq, ())]:
-            t = t.astimezone(UTC)
-            h = t.replace(minute=0, second=0, microsecond=0)
+            h = t - t % HOUR_US
             if h < t:
                 split.add((eq, h))
-    counts: dict[int, list[Count]] = defaultdict(list)
+    counts: dict[int, list[tuple]] = defaultdict(list)
+    start_at, end_at = _datetime(start), _datetime(end)
     for eq, h, rated, parts, ideal, last in (
-        CountHour.objects.filter(equipment_id__in=ids, hour__gte=start, hour__lt=end, parts__gt=0)
+        CountHour.objects.filter(
+            equipment_id__in=ids, hour__gte=start_at, hour__lt=end_at, parts__gt=0
+        )
         .order_by()
-        .values_list("equipment_id", "hour", "rated", "parts", "ideal_seconds", "last_at")
+        .values_list(
+            "equipment_id",
+            EpochMicroseconds("hour"),
+            "rated",
+            "parts",
+            "ideal_seconds",
+            EpochMicroseconds("last_at"),
+        )
     ):
-        if (eq, h.astimezone(UTC)) in split or h + hour > end:
+        if (eq, h) in split or h + HOUR_US > end:
             continue
-        cycle = ideal / parts if rated and ideal else None
-        counts[eq].append(Count(last, parts, parts, cycle))
+        counts[eq].append((last, parts, parts, ideal / parts if rated and ideal else None))
     base = ProductionCount.objects.filter(
-        equipment_id__in=ids, at__gt=start, at__lte=end, total__gt=0
+        equipment_id__in=ids, at__gt=start_at, at__lte=end_at, total__gt=0
     ).order_by()
-    no_rejects = Q(good__isnull=True) | Q(good__gte=F("total"))
-    rows = base.filter(~no_rejects)
+    # Rows with rejects: good < total (and so good not null), as the partial index
+    # count_eq_at_rejects is defined, so that the database reads only those.
+    rows = base.filter(good__lt=F("total"))
     if split:
         hours = Q()
         for eq, h in split:
-            hours |= Q(equipment_id=eq, at__gt=h, at__lte=h + hour)
-        rows = base.filter(~no_rejects | (no_rejects & hours))
-    for eq, at, total, good, cycle in rows.values_list(
-        "equipment_id", "at", "total", "good", "ideal_cycle_seconds"
+            hours |= Q(equipment_id=eq, at__gt=_datetime(h), at__lte=_datetime(h + HOUR_US))
+        no_rejects = Q(good__isnull=True) | Q(good__gte=F("total"))
+        rows = base.filter(Q(good__lt=F("total")) | (no_rejects & hours))
+    for eq, *row in rows.values_list(
+        "equipment_id", EpochMicroseconds("at"), "total", "good", "ideal_cycle_seconds"
     ):
-        counts[eq].append(Count(at, total, good, cycle))
+        counts[eq].append(tuple(row))
     return counts
+
+
+def _datetime(us: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
 
 
 def equipment_timeline(equipment: Equipment, day: date, *, now: datetime | None = None):

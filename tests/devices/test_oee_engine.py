@@ -1,5 +1,6 @@
 """The OEE engine (ISO 22400) on cases worked by hand."""
 
+import random
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,9 +18,13 @@ from devices.engines.oee import (
     OeeSettings,
     Span,
     Window,
+    instant_us,
     oee_combine,
     oee_compute,
+    oee_compute_us,
 )
+
+from .oee_reference import oee_compute_reference
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 12, 9)
@@ -298,3 +303,107 @@ def test_time_without_any_interval_is_unknown():
     assert fig.unknown_minutes == pytest.approx(210)
     assert fig.planned_busy_minutes == pytest.approx(450)
     assert fig.availability == 1
+
+
+def _exact(fig):
+    """Every figure of a window, for comparing to the last bit (reasons with their minutes)."""
+    reasons = {k: (r.loss, r.reason, r.minutes, r.stops) for k, r in fig.reasons.items()}
+    fields = {k: v for k, v in vars(fig).items() if k != "reasons"}
+    return fields, reasons
+
+
+def _random_machine(rng: random.Random):
+    """Two days of a machine's life with every kind of interval, reason and read, shifts with
+    unplaced and placed breaks, maintenance off the hour, instants to the microsecond."""
+    day = date(2026, 12, 7)
+
+    def t(d, hh, mm=0, us=0):
+        return datetime(2026, 12, 7 + d, hh, mm, tzinfo=TZ) + timedelta(microseconds=us)
+
+    windows = []
+    for d in range(2):
+        breaks = [(t(d, 10, 0, rng.randrange(10**6)), t(d, 10, 15))] if rng.random() < 0.5 else []
+        windows.append(Window(day, "early", t(d, 6), t(d, 14), rng.choice([0, 30, 45.5]), breaks))
+        windows.append(Window(day, "late", t(d, 14), t(d, 22), rng.choice([0, 20])))
+    maintenance = [(t(1, 9, 7, 3), t(1, 11, 40)), (t(1, 10), t(1, 10, 30))]
+    reasons = [
+        ("", ""),
+        ("Spindle", BREAKDOWN),
+        ("Die change", SETUP),
+        ("Jam", SMALL_STOP),
+        ("Lunch", "planned"),
+        ("Waiting", "other"),
+    ]
+    spans, at_ = [], t(0, 5, 0, 11)
+    while at_ < t(1, 21):
+        state = rng.choice(["running"] * 4 + ["idle", "stopped", "fault", "maintenance"])
+        state = "disconnected" if rng.random() < 0.05 else state
+        length = timedelta(seconds=rng.uniform(5, 3000), microseconds=rng.randrange(10**6))
+        reason, loss = rng.choice(reasons) if state != "running" else ("", "")
+        spans.append(Span(state, at_, at_ + length, rng.random() < 0.2, reason, loss))
+        at_ += length
+    spans.append(Span("running", at_, None))
+    rng.shuffle(spans)
+    counts = []
+    c = t(0, 5, 30)
+    while c < t(2, 1):
+        c += timedelta(seconds=rng.uniform(20, 200), microseconds=rng.randrange(10**6))
+        total = rng.randint(0, 4)
+        good = None if rng.random() < 0.1 else max(total - rng.choice([0, 0, 0, 1, 2]), 0)
+        counts.append(Count(c, total, good, rng.choice([None, 0.0, 45.5, 61.25])))
+    counts.append(Count(t(0, 14), 3, 2, 50.0))  # on a window's edge
+    return windows, spans, counts, maintenance, t
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_engine_equals_the_datetime_arithmetic_to_the_last_bit(seed):
+    """The engine counts in microseconds; every figure equals the datetime arithmetic's."""
+    rng = random.Random(seed)
+    windows, spans, counts, maintenance, t = _random_machine(rng)
+    settings = OeeSettings(small_stop_seconds=rng.choice([120.0, 90.5]), startup_seconds=600.25)
+    kwargs = {
+        "windows": windows,
+        "spans": spans,
+        "counts": counts,
+        "maintenance": maintenance,
+        "now": rng.choice([t(1, 23), t(1, 17, 33, 7), t(0, 9, 5)]),
+        "rated_cycle_seconds": rng.choice([None, 60.0]),
+        "period": rng.choice([None, (t(0, 0), t(2, 0))]),
+        "settings": settings,
+    }
+    got, got_outside = oee_compute(**kwargs)
+    want, want_outside = oee_compute_reference(**kwargs)
+    assert [w for w, _ in got] == [w for w, _ in want]
+    assert [_exact(f) for _, f in got] == [_exact(f) for _, f in want]
+    assert [id(c) for c in got_outside] == [id(c) for c in want_outside]
+    assert sum(f.total for _, f in got) > 0 and sum(len(f.reasons) for _, f in got) > 0
+
+
+def test_engine_on_microseconds_matches_datetimes():
+    """The selector hands the engine microseconds straight from the database (reasons and
+    losses None when the interval has none)."""
+    rng = random.Random(99)
+    windows, spans, counts, maintenance, t = _random_machine(rng)
+    now = t(1, 20, 1, 1)
+    per_window, outside = oee_compute(
+        windows=windows, spans=spans, counts=counts, maintenance=maintenance, now=now
+    )
+    us = instant_us
+    figures, outside_us = oee_compute_us(
+        windows=[
+            (us(w.start), us(w.end), w.break_minutes, tuple((us(a), us(b)) for a, b in w.breaks))
+            for w in windows
+        ],
+        spans=[
+            (s.state, us(s.start), s.end and us(s.end), s.small_stop, s.reason or None)
+            + (s.loss or None,)
+            for s in spans
+        ],
+        counts=[(us(c.at), c.total, c.good, c.ideal_cycle_seconds) for c in counts],
+        maintenance=[(us(a), us(b)) for a, b in maintenance],
+        now=us(now),
+    )
+    assert [_exact(f) for f in figures] == [_exact(f) for _, f in per_window]
+    assert [c[0] for c in outside_us] == [us(c.at) for c in outside]
+    assert us(datetime(1970, 1, 1, 8, tzinfo=TZ)) == 0
+    assert us(at(6, 0, 0) + timedelta(microseconds=7)) - us(at(6)) == 7
