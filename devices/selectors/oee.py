@@ -140,9 +140,10 @@ class EpochMicroseconds(Func):
 
     def as_sqlite(self, compiler, connection, **extra):
         # Django stores UTC text, 'YYYY-MM-DD HH:MM:SS' with '.ffffff' when there are
-        # microseconds; strftime('%s') gives the whole seconds.
+        # microseconds. The seconds come from the text without the fraction (SQLite parses
+        # time to the millisecond, and .9995 would round up into the next second).
         template = (
-            "(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) * 1000000"
+            "(CAST(strftime('%%%%s', substr(%(expressions)s, 1, 19)) AS INTEGER) * 1000000"
             " + CAST(substr(%(expressions)s, 21, 6) AS INTEGER))"
         )
         return self.as_sql(compiler, connection, template=template, **extra)

@@ -232,3 +232,37 @@ def oee_combine_all(figures, outside):
     from devices.engines.oee import oee_combine, outside_add
 
     return outside_add(oee_combine(figures), outside)
+
+
+def test_instants_read_as_microseconds_are_exact():
+    """The report reads instants as integer microseconds computed by the database (SQLite:
+    from its text; PostgreSQL: from date_part's float): exact to the microsecond, with and
+    without a fraction of a second, before and after the year 2038."""
+    from devices.engines.oee import instant_us
+    from devices.selectors.oee import EpochMicroseconds
+
+    eq = machine()
+    instants = [
+        at(TUE, 6),
+        at(TUE, 6) + timedelta(microseconds=1),
+        at(TUE, 23, 59) + timedelta(seconds=59, microseconds=999_999),
+        datetime(2026, 12, 8, 3, 7, 1, 500_000, tzinfo=TZ),
+        datetime(2099, 12, 31, 23, 59, 59, 999_999, tzinfo=TZ),
+        datetime(2040, 6, 1, 0, 0, 0, 123_457, tzinfo=ZoneInfo("UTC")),
+    ]
+    for t in instants:
+        StateInterval.objects.create(equipment=eq, state="idle", start=t, end=t)
+    got = sorted(
+        StateInterval.objects.filter(equipment=eq).values_list(
+            EpochMicroseconds("start"), EpochMicroseconds("end")
+        )
+    )
+    assert got == sorted((instant_us(t), instant_us(t)) for t in instants)
+    assert all(type(a) is int for a, _ in got)
+    StateInterval.objects.create(equipment=eq, state="running", start=at(TUE, 7))
+    assert (
+        StateInterval.objects.filter(end__isnull=True)
+        .values_list(EpochMicroseconds("end"), flat=True)
+        .get()
+        is None
+    )
