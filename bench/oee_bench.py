@@ -23,7 +23,7 @@ before timing, as autovacuum leaves it some time after a bulk load.
 Run from the repository root:
 
     .venv/bin/python bench/oee_bench.py [--machines 100] [--days 30] [--count-minutes 1]
-        [--repeat 5] [--reuse]
+        [--repeat 5] [--reuse] [--figures FILE]
 
 `--reuse` (PostgreSQL) times the data an earlier run left instead of generating it again.
 
@@ -39,6 +39,7 @@ contain "bench":
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -193,6 +194,31 @@ def generate(n_machines: int, first: date, days: int, count_minutes: int, seed: 
     }
 
 
+def report_figures(report) -> dict:
+    """Every figure of a report, floats as repr (exact), for comparing two runs."""
+
+    def figures(f):
+        out = {k: repr(v) for k, v in vars(f).items() if k not in ("reasons", "losses")}
+        out["losses"] = {k: repr(v) for k, v in f.losses.items()}
+        out["state_minutes"] = {k: repr(v) for k, v in sorted(f.state_minutes.items())}
+        out["reasons"] = sorted([*k, repr(r.minutes), r.stops] for k, r in f.reasons.items())
+        out["oee"] = repr(f.oee)
+        return out
+
+    return {
+        "machines": {
+            m.equipment.code: {
+                "state": m.state,
+                "figures": figures(m.figures),
+                "rows": [[str(r.day), r.shift, figures(r.figures)] for r in m.rows],
+            }
+            for m in report.machines
+        },
+        "work_centers": {g.code: figures(g.figures) for g in report.work_centers},
+        "plant": figures(report.plant),
+    }
+
+
 def timed(fn, repeat: int):
     """Run `fn` `repeat` times: its result, and the wall, process CPU and database backend
     CPU times of each run."""
@@ -219,6 +245,12 @@ def main() -> None:
     parser.add_argument("--count-minutes", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--figures",
+        metavar="FILE",
+        help="write every figure of report (a) (per machine, row, work center, plant; floats "
+        "as repr) to FILE as JSON, to compare two versions of the code bit for bit",
+    )
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -274,6 +306,10 @@ def main() -> None:
         f"P {report.plant.performance:.4f}, Q {report.plant.quality:.4f}); "
         f"{len(report.work_centers)} work centers"
     )
+
+    if args.figures:
+        Path(args.figures).write_text(json.dumps(report_figures(report), indent=0, sort_keys=True))
+        print(f"    every figure written to {args.figures}")
 
     # The same inputs, already in memory, through the engine alone.
     loaded = {}

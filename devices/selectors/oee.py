@@ -5,7 +5,9 @@ shift or day, work center and plant.
 Periods are whole days in the plant's time zone (`plant_time_zone`); a shift belongs to the
 day it starts and is read in its site's zone (resources.engines.calendar). A report costs
 the same number of queries however many machines and days it covers (at most nine; tests
-pin it); part counts are read from their hourly sums (`counts_load`).
+pin it); part counts are read from their hourly sums (`counts_load`). Instants come from
+the database as integer microseconds (`EpochMicroseconds`), the engine's unit: a month of a
+plant is some 300,000 of them, and parsing them as datetimes cost more than the engine.
 """
 
 from __future__ import annotations

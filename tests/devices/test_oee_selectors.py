@@ -266,3 +266,34 @@ def test_instants_read_as_microseconds_are_exact():
         .get()
         is None
     )
+
+
+def test_report_leaves_the_garbage_collector_as_it_found_it(monkeypatch):
+    """The report pauses the cyclic collector while it runs, and only then (also when it
+    fails)."""
+    import gc
+
+    from devices.selectors import oee as selectors
+
+    day_of(machine(), TUE)
+    seen = []
+    real = selectors.oee_compute_us
+
+    def spy(**kwargs):
+        seen.append(gc.isenabled())
+        return real(**kwargs)
+
+    monkeypatch.setattr(selectors, "oee_compute_us", spy)
+    assert gc.isenabled()
+    oee_report(first_day=TUE, last_day=TUE)
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ValueError):
+        oee_report(first_day=TUE, last_day=TUE, by="week")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        oee_report(first_day=TUE, last_day=TUE)
+        assert not gc.isenabled()  # off before, off after
+    finally:
+        gc.enable()
+    assert seen == [False, False]
