@@ -165,7 +165,7 @@ class EpochMicroseconds(Func):
 def _gc_paused():
     """The cyclic garbage collector off while a report runs. A month of a plant is some
     300,000 tuples read and made, none of them in a cycle, and the collector, triggered by
-    the allocations, walks every object the process holds (0.1–0.3 s measured per report
+    the allocations, walks every object the process holds (0.07–0.26 s measured per report
     on the bench). Reference counting still frees everything; collections resume after."""
     if not gc.isenabled():  # already off (another report in this process, or the caller)
         yield
