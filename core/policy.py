@@ -48,6 +48,7 @@ OFFICE = (PLAN, SUP, PM, SCD, COST)
 OFF_FLOOR = (INSP, SUP, PLAN, COST, SCD, PM, QS, MAINT, INTEG)
 PLANNING_READERS = (PLAN, SUP, PM, SCD, COST, INTEG)
 QUALITY = (INSP, QS, SUP, PM)
+COSTING_READERS = (COST, PLAN, PM)
 # An exception may be routed to any role of the office or of quality (execution's rules).
 ANSWERERS = (INSP, SUP, PLAN, COST, SCD, PM, QS, MAINT)
 
@@ -64,6 +65,12 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     "core.api_docs": {"view": (*OFFICE, QS, MAINT, INTEG)},
     # Money: standard costs, labour and machine rates (hidden from others in the API).
     "costing.cost": {"view": (COST, PLAN, PM, SCD)},
+    # --- costing ------------------------------------------------------------------------------
+    # Cost versions with their rates and prices (kept under the version: MODEL_RESOURCES), and
+    # the standard cost roll-up's results: read by whoever answers for cost, kept by cost
+    # accountants; not the floor, quality or supply.
+    "costing.costversion": {**_master((COST,), COSTING_READERS), "make_current": (COST,)},
+    "costing.rollup": {"view": COSTING_READERS, "run": (COST,)},
     # --- resources: the plant, its calendars, items and stock ---------------------------------
     "resources.site": _master(()),
     "resources.area": _master(()),
@@ -221,6 +228,13 @@ MODEL_RESOURCES = {
     "devices.telemetryhourly": "devices.telemetry",
     "devices.productioncount": "devices.counter",
     "devices.counthour": "devices.counter",
+    "costing.labourrate": "costing.costversion",
+    "costing.machinerate": "costing.costversion",
+    "costing.overheadrate": "costing.costversion",
+    "costing.purchaseprice": "costing.costversion",
+    "costing.costrolluprun": "costing.rollup",
+    "costing.itemcost": "costing.rollup",
+    "costing.itemcostline": "costing.rollup",
 }
 
 # How DRF's and the admin's verbs read in the policy.

@@ -2,6 +2,15 @@
 
 from rest_framework.routers import DefaultRouter
 
+from . import views
+
 router = DefaultRouter()
+router.register("versions", views.CostVersionViewSet)
+router.register("labour-rates", views.LabourRateViewSet)
+router.register("machine-rates", views.MachineRateViewSet)
+router.register("overhead-rates", views.OverheadRateViewSet)
+router.register("purchase-prices", views.PurchasePriceViewSet)
+router.register("rollups", views.CostRollupViewSet)
+router.register("item-costs", views.ItemCostViewSet, basename="item-cost")
 
 urlpatterns = router.urls

@@ -1,0 +1,169 @@
+"""Cost versions with their rates and prices (kept by cost accountants, with history), and the
+roll-up's results, read-only (written by the roll-up service only)."""
+
+from django.contrib import admin, messages
+
+from core.admin import ReadOnlyAdmin
+from core.policy import may
+
+from .models import (
+    CostRollupRun,
+    CostVersion,
+    ItemCost,
+    ItemCostLine,
+    LabourRate,
+    MachineRate,
+    OverheadRate,
+    PurchasePrice,
+)
+from .services.rollup import standard_cost_rollup_run
+from .services.versions import cost_version_make_current
+
+
+class LabourRateInline(admin.TabularInline):
+    model = LabourRate
+    extra = 0
+    autocomplete_fields = ("work_center", "skill")
+
+
+class MachineRateInline(admin.TabularInline):
+    model = MachineRate
+    extra = 0
+    autocomplete_fields = ("equipment",)
+
+
+class OverheadRateInline(admin.TabularInline):
+    model = OverheadRate
+    extra = 0
+    autocomplete_fields = ("work_center",)
+
+
+class PurchasePriceInline(admin.TabularInline):
+    model = PurchasePrice
+    extra = 0
+    autocomplete_fields = ("item",)
+
+
+@admin.register(CostVersion)
+class CostVersionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "effective_from", "is_current")
+    search_fields = ("code", "name")
+    readonly_fields = ("is_current",)
+    inlines = [LabourRateInline, MachineRateInline, OverheadRateInline, PurchasePriceInline]
+    actions = ["make_current", "roll_up"]
+
+    @admin.action(description="Make the selected version current")
+    def make_current(self, request, queryset):
+        if not may(request.user, "costing.costversion", "make_current"):
+            self.message_user(request, "Only a cost accountant may do this.", messages.ERROR)
+            return
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version.", messages.ERROR)
+            return
+        version = cost_version_make_current(version=queryset.get(), by=request.user)
+        self.message_user(request, f"{version.code} is now the current cost version.")
+
+    @admin.action(description="Roll up standard costs of the selected versions")
+    def roll_up(self, request, queryset):
+        if not may(request.user, "costing.rollup", "run"):
+            self.message_user(request, "Only a cost accountant may do this.", messages.ERROR)
+            return
+        for version in queryset:
+            run = standard_cost_rollup_run(version=version, by=request.user)
+            level = messages.WARNING if run.items_incomplete else messages.SUCCESS
+            self.message_user(
+                request,
+                f"{version.code}: {run.items_costed} items costed, "
+                f"{run.items_incomplete} incomplete.",
+                level,
+            )
+
+
+class _RateAdmin(admin.ModelAdmin):
+    list_filter = ("version",)
+
+
+@admin.register(LabourRate)
+class LabourRateAdmin(_RateAdmin):
+    list_display = ("version", "work_center", "skill", "skill_level", "rate_per_hour")
+    autocomplete_fields = ("work_center", "skill")
+
+
+@admin.register(MachineRate)
+class MachineRateAdmin(_RateAdmin):
+    list_display = (
+        "version",
+        "equipment",
+        "depreciation_per_hour",
+        "energy_per_hour",
+        "maintenance_per_hour",
+        "rate_per_hour",
+    )
+    list_select_related = ("version", "equipment")
+    autocomplete_fields = ("equipment",)
+
+
+@admin.register(OverheadRate)
+class OverheadRateAdmin(_RateAdmin):
+    list_display = ("version", "work_center", "basis", "rate")
+    list_select_related = ("version", "work_center")
+    autocomplete_fields = ("work_center",)
+
+
+@admin.register(PurchasePrice)
+class PurchasePriceAdmin(_RateAdmin):
+    list_display = ("version", "item", "price")
+    list_select_related = ("version", "item")
+    search_fields = ("item__code", "item__name")
+    autocomplete_fields = ("item",)
+
+
+@admin.register(CostRollupRun)
+class CostRollupRunAdmin(ReadOnlyAdmin):
+    list_display = ("version", "started_at", "created_by", "items_costed", "items_incomplete")
+    list_filter = ("version",)
+
+
+class ItemCostLineInline(admin.TabularInline):
+    model = ItemCostLine
+    extra = 0
+    can_delete = False
+    fields = (
+        "line_no",
+        "element",
+        "component",
+        "step_no",
+        "operation",
+        "work_center",
+        "equipment",
+        "skill",
+        "quantity",
+        "rate",
+        "amount",
+        "basis",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ItemCost)
+class ItemCostAdmin(ReadOnlyAdmin):
+    list_display = (
+        "item",
+        "version",
+        "material",
+        "labour",
+        "machine",
+        "overhead",
+        "total",
+        "complete",
+    )
+    list_filter = ("version", "complete")
+    list_select_related = ("item", "version")
+    search_fields = ("item__code", "item__name")
+    inlines = [ItemCostLineInline]
