@@ -73,7 +73,8 @@ def load(*, logins: list) -> str:
         )
     if not CostVersion.objects.filter(is_current=True).exists():
         cost_version_make_current(version=version)
-    run = standard_cost_rollup_run(version=version)
+    # Rolled up once (loading again adds no second run; `manage.py cost_rollup` re-runs it).
+    run = version.rollups.first() or standard_cost_rollup_run(version=version)
     eb500 = version.item_costs.get(item__code="EB-500")
     return (
         f"cost version {version.code}: {run.items_costed} items rolled up, "

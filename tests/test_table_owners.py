@@ -86,6 +86,7 @@ ALLOWED: dict[str, str] = {
     "resources/demo.py": "the demo loader builds master data",
     "planning/demo.py": "the demo loader builds orders, routings and stock",
     "quality/demo.py": "the demo loader builds defect codes and rules",
+    "costing/demo.py": "the demo loader builds the standard cost version and its rates",
     "devices/demo/__init__.py": "the demo loader wires the simulated machines' device map",
 }
 # Writes that a change in progress moves into the owner's services, by (module, model).

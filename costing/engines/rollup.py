@@ -27,7 +27,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
+from core.formatting import quantity_format
 from planning.engines.bomgraph import bom_low_level_codes
 
 CENT4 = Decimal("0.0001")
@@ -45,10 +47,9 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(CENT4, rounding=ROUND_HALF_UP)
 
 
-def _plain(value: Decimal) -> str:
-    """A number as people write it: 50, 0.545, 2.45 (no trailing zeros, no exponent)."""
-    text = format(value.normalize(), "f")
-    return text
+# A number as people write it (50, 0.545, 2.45), cached: the same rates and minutes recur on
+# thousands of lines.
+_plain = lru_cache(maxsize=4096)(quantity_format)
 
 
 @dataclass(frozen=True)

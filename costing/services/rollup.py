@@ -40,8 +40,8 @@ def standard_cost_rollup_run(*, version: CostVersion, by=None) -> CostRollupRun:
             obj=run,
             data={
                 "version": version.code,
-                "items": run.items_costed,
-                "incomplete": run.items_incomplete,
+                "items_costed": run.items_costed,
+                "items_incomplete": run.items_incomplete,
             },
         )
     return run
