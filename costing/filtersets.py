@@ -3,7 +3,14 @@ are named by code, master data by its code."""
 
 import django_filters
 
-from .models import ItemCost, LabourRate, MachineRate, OverheadRate, PurchasePrice
+from .models import (
+    CostRollupRun,
+    ItemCost,
+    LabourRate,
+    MachineRate,
+    OverheadRate,
+    PurchasePrice,
+)
 
 
 class _ByVersion(django_filters.FilterSet):
@@ -49,3 +56,9 @@ class ItemCostFilterSet(_ByVersion):
     class Meta:
         model = ItemCost
         fields = ["version", "item", "complete"]
+
+
+class CostRollupRunFilterSet(_ByVersion):
+    class Meta:
+        model = CostRollupRun
+        fields = ["version"]

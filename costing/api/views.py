@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ..filtersets import (
+    CostRollupRunFilterSet,
     ItemCostFilterSet,
     LabourRateFilterSet,
     MachineRateFilterSet,
@@ -89,7 +90,7 @@ class CostRollupViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     policy_actions = {"create": "run"}
     queryset = CostRollupRun.objects.select_related("version", "created_by")
     serializer_class = serializers.CostRollupRunSerializer
-    filterset_fields = ["version__code"]
+    filterset_class = CostRollupRunFilterSet
 
     @extend_schema(
         request=serializers.RollupRequestSerializer,
