@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import connection, models, transaction
 
 from .exceptions import StateConflict
+from .rawsql import cursor_prepared
 
 Deltas = Mapping[int, tuple[Decimal, Decimal] | list[Decimal]]
 
@@ -80,7 +81,10 @@ def _add(model, totals, pks, good_field, scrap_field, lock, guard) -> None:
     where = f" AND t.{key} IN (SELECT {key} FROM locked)" if lock else ""
     if guard:
         where += f" AND t.{good_col} + v.good >= 0 AND t.{scrap_col} + v.scrap >= 0"
-    with connection.cursor() as cursor:
+    # One row (an event at a time, a single post) is the same statement every time: prepared,
+    # it is planned once per connection (core/rawsql.py). A batch's text varies with its
+    # length and would only fill the connection's cache of prepared statements.
+    with cursor_prepared() if len(pks) == 1 else connection.cursor() as cursor:
         cursor.execute(
             f"{locked}UPDATE {table} AS t SET {good_col} = t.{good_col} + v.good, "
             f"{scrap_col} = t.{scrap_col} + v.scrap "
