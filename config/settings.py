@@ -230,6 +230,8 @@ def env_rate(name: str, default: str) -> str | None:
 # A session ends after this many hours however busy it is, and earlier after its role's idle
 # time: shop-floor terminals are shared, so operators and inspectors are signed out after 15
 # minutes without a request, office roles after 8 hours (core.middleware.IdleTimeoutMiddleware).
+# Database sessions, read by a prepared statement (core/sessions.py).
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_AGE = int(env_number("SESSION_MAX_HOURS", "12", minimum=1) * 3600)
 SESSION_IDLE_MINUTES = int(env_number("SESSION_IDLE_MINUTES", "480", minimum=1))
 SESSION_IDLE_MINUTES_BY_ROLE = env_minutes_by_role(
