@@ -16,13 +16,14 @@ role or a superuser) holds every role, as the policy lets administrators do ever
 """
 
 from core.roles import Role, user_has_role
+from resources.selectors.operators import user_operator
 
 from ..models import AlertType, Task, WorkAlert
 
 
 def operator_of(user):
     """The operator record of a signed-in person, or None."""
-    return getattr(user, "operator", None) if getattr(user, "is_authenticated", False) else None
+    return user_operator(user)
 
 
 def supervises(user, work_center) -> bool:

@@ -36,6 +36,7 @@ from planning.services.orders import production_order_complete, production_order
 from planning.services.quantities import quantities_post
 from resources.models import Equipment, Item, MaterialLot, Operator, SerialUnit
 from resources.selectors.calendar import work_center_booking_end
+from resources.selectors.operators import user_operator
 from resources.services.tracking import material_lot_obtain, serial_unit_obtain
 
 from ..models import EventApproval, LabourBooking, ProductionEvent, Task
@@ -346,8 +347,8 @@ def event_validate(
         operator = look.operator(data["operator"])
         if operator is None:
             raise ValidationError({"operator": f"No operator with badge {data['operator']!r}."})
-    elif by is not None and hasattr(by, "operator"):
-        operator = by.operator
+    elif by is not None:
+        operator = user_operator(by)
     _check_actor(task, by, operator)
     equipment = None
     if data.get("equipment"):
