@@ -206,5 +206,17 @@ def test_the_task_lookup_is_prepared_on_postgresql(plain):
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [statement for (statement,) in cursor.fetchall()]
     assert any("FOR NO KEY UPDATE OF t" in statement for statement in prepared)
+    # The single-row counter updates (task, operation, order) and the outbox row too.
+    for table in ("execution_task", "planning_orderoperation", "core_outboxevent"):
+        assert any(table in statement for statement in prepared), table
     assert all(q["sql"] for q in ctx.captured_queries)
     assert any("FOR NO KEY UPDATE OF t" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_one_event_at_a_time_keeps_counting_exactly(plain):
+    """Many single events on one task: the single-row counter statement (prepared on
+    PostgreSQL) adds each one."""
+    for n in range(7):
+        result = event_record(data=report(f"c{n}", quantity_scrap=1), by=plain)
+        assert result.status == "accepted", result.as_dict()
+    assert counters(10)[:2] == ((Decimal(7), Decimal(7)), (Decimal(7), Decimal(7)))
