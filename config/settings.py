@@ -340,6 +340,8 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status`; name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "EquipmentStatusEnum": "resources.models.Equipment.Status",
+        # A routing step's minimum and a labour rate's level are one scale.
+        "SkillLevelEnum": "resources.models.SkillLevel",
         "PurchaseOrderStatusEnum": "resources.models.PurchaseOrder.Status",
         "SalesOrderStatusEnum": "planning.models.SalesOrder.Status",
         "ProductionOrderStatusEnum": "planning.models.ProductionOrder.Status",
