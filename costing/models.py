@@ -269,6 +269,13 @@ class ItemCost(models.Model):
         blank=True,
         db_default=models.Value([], output_field=models.JSONField()),
     )
+    digest = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="SHA-256 of the figures and breakdown lines stored: a re-run rewrites only "
+        "the items whose result changed.",
+    )
 
     class Meta:
         ordering = ["version", "item__code"]

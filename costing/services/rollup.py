@@ -4,6 +4,9 @@
 Idempotent: a re-run of the same version over the same data leaves the same costs and lines
 (each item keeps its ItemCost row; its lines are replaced)."""
 
+import hashlib
+import json
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -48,52 +51,90 @@ def standard_cost_rollup_run(*, version: CostVersion, by=None) -> CostRollupRun:
     return run
 
 
+def _digest(out, rows: list[tuple]) -> str:
+    """What an item's stored cost says, as a SHA-256: its figures, problems and lines (the
+    lines as stored, ids of the codes they name)."""
+    figures = (
+        out.lot_size,
+        out.material,
+        out.labour,
+        out.machine,
+        out.overhead,
+        out.total,
+        out.complete,
+        tuple(out.problems),
+        tuple(rows),
+    )
+    return hashlib.sha256(repr(figures).encode()).hexdigest()
+
+
 def _store(version: CostVersion, run: CostRollupRun, results: dict) -> None:
+    """Store the results: every item's cost row points at this run; only the items whose
+    figures or lines changed since the last run are rewritten (their row updated, their lines
+    replaced), new items inserted, items gone deleted. A re-run over unchanged data writes
+    one UPDATE (bench/rollup_bench.py)."""
     item_ids = dict(Item.objects.values_list("code", "pk"))
     wc_ids = dict(WorkCenter.objects.values_list("code", "pk"))
     eq_ids = dict(Equipment.objects.values_list("code", "pk"))
     skill_ids = dict(Skill.objects.values_list("code", "pk"))
-    existing = {c.item_id: c for c in ItemCost.objects.filter(version=version)}
-    costs, new = [], []
-    for code, out in results.items():
-        cost = existing.pop(item_ids[code], None)
-        if cost is None:
-            cost = ItemCost(version=version, item_id=item_ids[code])
-            new.append(cost)
-        cost.rollup = run
-        cost.lot_size = out.lot_size
-        cost.material, cost.labour = out.material, out.labour
-        cost.machine, cost.overhead, cost.total = out.machine, out.overhead, out.total
-        cost.complete, cost.problems = out.complete, out.problems
-        costs.append((cost, out))
-    if existing:  # items gone since the last run
-        ItemCost.objects.filter(pk__in=[c.pk for c in existing.values()]).delete()
-    ItemCostLine.objects.filter(item_cost__version=version).delete()
-    # One UPDATE per row, sent together: bulk_update's CASE per row and field took half a
-    # minute for 10,000 items (bench/rollup_bench.py).
-    rows_update([c for c, _ in costs if c.pk is not None], [*COST_FIELDS, "complete", "problems"])
-    ItemCost.objects.bulk_create(new, batch_size=1000)
-    rows = [
-        (
-            cost.pk,
-            n,
-            line.element,
-            item_ids.get(line.component) if line.component else None,
-            line.bom_line_no,
-            line.step_no,
-            line.operation,
-            wc_ids.get(line.work_center) if line.work_center else None,
-            eq_ids.get(line.equipment) if line.equipment else None,
-            skill_ids.get(line.skill) if line.skill else None,
-            line.quantity.quantize(engine.PER_UNIT_STEP),
-            line.rate,
-            line.amount,
-            line.basis[:300],
+    existing = {
+        item_id: (pk, digest)
+        for item_id, pk, digest in ItemCost.objects.filter(version=version).values_list(
+            "item_id", "pk", "digest"
         )
-        for cost, out in costs
-        for n, line in enumerate(out.lines, start=1)
-    ]
-    _lines_insert(rows)
+    }
+    changed, new, lines = [], [], {}
+    for code, out in results.items():
+        item_id = item_ids[code]
+        rows = [
+            (
+                n,
+                line.element,
+                item_ids.get(line.component) if line.component else None,
+                line.bom_line_no,
+                line.step_no,
+                line.operation,
+                wc_ids.get(line.work_center) if line.work_center else None,
+                eq_ids.get(line.equipment) if line.equipment else None,
+                skill_ids.get(line.skill) if line.skill else None,
+                line.quantity.quantize(engine.PER_UNIT_STEP),
+                line.rate,
+                line.amount,
+                line.basis[:300],
+            )
+            for n, line in enumerate(out.lines, start=1)
+        ]
+        digest = _digest(out, rows)
+        pk, stored = existing.pop(item_id, (None, None))
+        if stored == digest:
+            continue
+        cost = ItemCost(
+            pk=pk,
+            version=version,
+            item_id=item_id,
+            rollup=run,
+            lot_size=out.lot_size,
+            material=out.material,
+            labour=out.labour,
+            machine=out.machine,
+            overhead=out.overhead,
+            total=out.total,
+            complete=out.complete,
+            problems=out.problems,
+            digest=digest,
+        )
+        (new if pk is None else changed).append(cost)
+        lines[item_id] = rows
+    if existing:  # items gone since the last run
+        ItemCost.objects.filter(pk__in=[pk for pk, _ in existing.values()]).delete()
+    ItemCost.objects.filter(version=version).update(rollup=run)
+    for start in range(0, len(changed), 5000):
+        ItemCostLine.objects.filter(
+            item_cost_id__in=[c.pk for c in changed[start : start + 5000]]
+        ).delete()
+    rows_update(changed, [*COST_FIELDS, "complete", "problems", "digest"])
+    _costs_insert(new)
+    _lines_insert([(cost.pk, *row) for cost in (*changed, *new) for row in lines[cost.item_id]])
 
 
 LINE_COLUMNS = (
@@ -112,6 +153,54 @@ LINE_COLUMNS = (
     "amount",
     "basis",
 )
+
+
+COPIED_FIELDS = (
+    "id",
+    "version",
+    "item",
+    *COST_FIELDS,
+    "complete",
+    "problems",
+    "digest",
+)
+
+
+def _costs_insert(costs: list[ItemCost]) -> None:
+    """Insert new item costs: on PostgreSQL their ids are taken from the table's sequence in
+    one statement and the rows go in by COPY (10,000 instances through bulk_create were about
+    a second of a roll-up), elsewhere by bulk_create."""
+    if not costs:
+        return
+    if connection.vendor != "postgresql":
+        ItemCost.objects.bulk_create(costs, batch_size=1000)
+        return
+    meta = ItemCost._meta
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(costs)],
+        )
+        for cost, (pk,) in zip(costs, cursor.fetchall(), strict=True):
+            cost.pk = pk
+        columns = ", ".join(qn(meta.get_field(n).column) for n in COPIED_FIELDS)
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy,
+        ):
+            for c in costs:
+                copy.write_row(
+                    [
+                        json.dumps(c.problems)
+                        if n == "problems"
+                        else getattr(c, meta.get_field(n).attname)
+                        for n in COPIED_FIELDS
+                    ]
+                )
+    for cost in costs:
+        cost._state.adding = False
+        cost._state.db = connection.alias
 
 
 def _lines_insert(rows: list[tuple]) -> None:

@@ -222,3 +222,50 @@ def test_command_rolls_up_the_current_version(two_level, capsys):
     call_command("cost_rollup")
     assert "V: 4 items costed, 0 incomplete" in capsys.readouterr().out
     assert _elements(two_level, "TOP")[4] == D("49.6875")
+
+
+def test_a_rerun_rewrites_only_the_items_whose_cost_changed(
+    two_level, django_assert_max_num_queries
+):
+    """BUY-D's price moves BUY-D and TOP (which uses it), not MID: MID's lines stay the rows
+    they were; every item points at the new run; the stored result equals a roll-up from
+    nothing."""
+
+    def line_ids(code):
+        return list(
+            ItemCostLine.objects.filter(item_cost__version=two_level, item_cost__item__code=code)
+            .order_by("line_no")
+            .values_list("pk", flat=True)
+        )
+
+    def stored():
+        return {
+            c.item.code: (c.material, c.labour, c.machine, c.overhead, c.total, c.digest)
+            for c in ItemCost.objects.filter(version=two_level).select_related("item")
+        } | {
+            "lines": sorted(
+                ItemCostLine.objects.filter(item_cost__version=two_level).values_list(
+                    "item_cost__item__code", "line_no", "element", "quantity", "rate", "amount"
+                )
+            )
+        }
+
+    standard_cost_rollup_run(version=two_level)
+    mid, top = line_ids("MID"), line_ids("TOP")
+    PurchasePrice.objects.filter(version=two_level, item__code="BUY-D").update(price=D("16"))
+    run = standard_cost_rollup_run(version=two_level)
+    assert line_ids("MID") == mid  # untouched
+    assert line_ids("TOP") != top  # replaced
+    assert _elements(two_level, "TOP")[0] == D("43.5")  # 33.50 + 0.625 × 16
+    assert set(ItemCost.objects.filter(version=two_level).values_list("rollup", flat=True)) == {
+        run.pk
+    }
+    kept = stored()
+    ItemCost.objects.filter(version=two_level).delete()
+    standard_cost_rollup_run(version=two_level)
+    assert stored() == kept
+    # Nothing changed: the re-run rewrites no item.
+    with django_assert_max_num_queries(40) as ctx:
+        standard_cost_rollup_run(version=two_level)
+    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith(("INSERT", "DELETE"))]
+    assert [w for w in writes if "costing_itemcost" in w] == []
