@@ -171,7 +171,8 @@ class Counter(models.Model):
     last_raw = models.BigIntegerField(null=True, blank=True)
     last_at = models.DateTimeField(null=True, blank=True)
     total = models.BigIntegerField(default=0)
-    # Of `total`, what has been posted to the shop floor as production (counted steps).
+    # Of `total`, what has been dealt with: posted to the shop floor as production (counted
+    # steps), or counted while no counted step ran (never posted).
     posted = models.BigIntegerField(default=0)
     wraps = models.PositiveIntegerField(default=0)
     resets = models.PositiveIntegerField(default=0)

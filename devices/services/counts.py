@@ -17,13 +17,15 @@ For each batch the ingest hands over (`counts_apply`), in one transaction:
    The running task is the one with status running on that machine; if several are, the
    one started last (the one the operator began most recently is the one at the machine).
    Good parts are the good counter's parts, capped at the part counter's; scrap the rest.
+   Parts wait for the good counter's reading of them when the two arrive apart (`_post`);
+   parts counted while no counted step runs are settled without posting.
    Event ids name the machine, the counter and the range of its total the parts cover
    (`dev:CNC-01:part_count:1200-1212`): a replay posts nothing twice.
 """
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.rawsql import rows_update
 from execution.models import ProductionEvent, Task
@@ -113,9 +115,8 @@ def counts_apply(*, readings: list[CountReading]) -> CountsResult:
             ignore_conflicts=True,
         )
         counters = _counters_locked(set(machines))
-    # Per machine and instant: parts of each counter; per machine: each counter's total range.
+    # Per machine and instant: parts of each counter.
     per_instant: dict[tuple[int, datetime], dict[str, int]] = {}
-    ranges: dict[int, dict[str, list[int]]] = {}
     moved: set[tuple[int, str]] = set()
     for r in readings:
         counter = counters[(r.equipment.pk, r.signal.name)]
@@ -139,8 +140,6 @@ def counts_apply(*, readings: list[CountReading]) -> CountsResult:
         if step.delta:
             slot = per_instant.setdefault((r.equipment.pk, r.at), {})
             slot[r.signal.name] = slot.get(r.signal.name, 0) + step.delta
-            span = ranges.setdefault(r.equipment.pk, {}).setdefault(r.signal.name, [before, before])
-            span[1] = counter.total
     running = _running_tasks(set(machines))
     has_good = {r.equipment.pk for r in readings if r.signal.name == GOOD_COUNT}
     rows = []
@@ -163,59 +162,80 @@ def counts_apply(*, readings: list[CountReading]) -> CountsResult:
         result.parts += total
     count_rows_write(rows)
     result.counts = len(rows)
-    result.events = _post(machines, running, ranges, per_instant, has_good, counters)
+    result.events, settled = _post(machines, running, per_instant, counters)
     rows_update(
-        [counters[k] for k in sorted(moved, key=lambda k: counters[k].pk)],
+        [counters[k] for k in sorted(moved | settled, key=lambda k: counters[k].pk)],
         ["last_raw", "last_at", "total", "posted", "wraps", "resets"],
     )
     return result
 
 
-def _post(machines, running, ranges, per_instant, has_good, counters) -> list:
-    """One report per machine on a counted step with new parts, all in one events_record."""
-    items, posted_for = [], []
-    for equipment_id, span in sorted(ranges.items()):
+GOOD_WAIT = timedelta(seconds=60)
+
+
+def _post(machines, running, per_instant, counters) -> tuple[list, set]:
+    """One report per machine on a counted step with parts not yet posted, all in one
+    events_record; returns the results and the counters whose `posted` moved.
+
+    The parts posted are the part counter's since its last posting ([posted, total]); with a
+    good counter, the good ones are the good counter's since its own, capped at the parts.
+    The two counters may arrive apart (OPC UA sends each change with its own timestamp, and a
+    batch can be cut between them): parts wait until the good counter has been read at or
+    after the part counter's last reading, at most GOOD_WAIT, so good and scrap are not
+    split wrongly. Parts counted while no counted step runs on the machine are settled
+    without posting (the next counted task does not inherit them)."""
+    items, posted_for, settled = [], [], set()
+    for equipment_id in sorted(machines):
+        part = counters.get((equipment_id, PART_COUNT))
+        good = counters.get((equipment_id, GOOD_COUNT))
+        if part is None or part.total <= part.posted:
+            continue
         task = running.get(equipment_id)
         if task is None or not task.operation.counted_by_machine:
+            for counter in (part, good):
+                if counter is not None and counter.posted != counter.total:
+                    counter.posted = counter.total
+                    settled.add((equipment_id, counter.signal))
             continue
-        part = span.get(PART_COUNT)
-        if part is None or part[1] <= part[0]:
-            continue
-        total = part[1] - part[0]
-        if equipment_id in has_good:
-            good = sum(
-                p.get(GOOD_COUNT, 0) for (e, _at), p in per_instant.items() if e == equipment_id
-            )
-            good = min(good, total)
+        parts = part.total - part.posted
+        if good is not None:
+            behind = good.last_at is None or good.last_at < part.last_at
+            if behind and (good.last_at is None or part.last_at - good.last_at < GOOD_WAIT):
+                continue  # the good counter's reading of these parts is still to come
+            good_parts = min(max(good.total - good.posted, 0), parts)
         else:
-            good = total
-        last_at = max(at for (e, at) in per_instant if e == equipment_id)
+            good_parts = parts
+        last_at = max((at for (e, at) in per_instant if e == equipment_id), default=part.last_at)
         code = machines[equipment_id].code
         items.append(
             {
-                "event_id": f"dev:{code}:{PART_COUNT}:{part[0]}-{part[1]}",
+                "event_id": f"dev:{code}:{PART_COUNT}:{part.posted}-{part.total}",
                 "kind": ProductionEvent.Kind.REPORT.value,
                 "task": task.pk,
                 "equipment": code,
-                "quantity_good": good,
-                "quantity_scrap": total - good,
+                "quantity_good": good_parts,
+                "quantity_scrap": parts - good_parts,
                 "occurred_at": last_at.isoformat(),
             }
         )
-        posted_for.append((equipment_id, total))
+        posted_for.append((equipment_id, part, good, good_parts))
     if not items:
-        return []
+        return [], settled
     results = events_record(items=items, source=ProductionEvent.Source.DEVICE)
-    for (equipment_id, total), res in zip(posted_for, results, strict=True):
+    for (equipment_id, part, good, good_parts), res in zip(posted_for, results, strict=True):
         if res.status in ("accepted", "duplicate"):
-            counters[(equipment_id, PART_COUNT)].posted += total
+            part.posted = part.total
+            settled.add((equipment_id, PART_COUNT))
+            if good is not None:
+                good.posted += good_parts
+                settled.add((equipment_id, GOOD_COUNT))
         else:
             logger.warning(
                 "%s: %d parts not posted to the floor (%s %s): %s",
                 machines[equipment_id].code,
-                total,
+                part.total - part.posted,
                 res.status,
                 res.code,
                 res.errors,
             )
-    return results
+    return results, settled

@@ -205,3 +205,40 @@ def test_counts_with_no_task_running_are_kept(demo_plant, feed):
     assert count.ideal_cycle_seconds == (
         pytest.approx(3600 / float(cnc.rated_rate)) if cnc.rated_rate else None
     )
+
+
+def test_part_and_good_counts_arriving_apart_split_good_and_scrap_right(machining_on_cnc01, feed):
+    """OPC UA sends each counter's change with its own timestamp, and a batch can be cut
+    between them: the parts wait for the good counter's reading of them."""
+    task = counted_task(machining_on_cnc01)
+    feed.read("CNC-01", part_count=100, good_count=100, state=1)  # baseline
+    first = feed.read("CNC-01", part_count=110)  # the good counter's reading is still to come
+    assert first.events == 0
+    task.refresh_from_db()
+    assert task.quantity_good == 0
+    feed.read("CNC-01", good_count=108)
+    task.refresh_from_db()
+    assert (task.quantity_good, task.quantity_scrap) == (Decimal(8), Decimal(2))
+    assert ProductionEvent.objects.get(task=task, kind="report").event_id == (
+        "dev:CNC-01:part_count:0-10"
+    )
+    # A good counter that stops answering holds the parts back for at most a minute.
+    feed.read("CNC-01", part_count=113)
+    task.refresh_from_db()
+    assert task.quantity_good == 8
+    feed.read("CNC-01", 61, part_count=114)
+    task.refresh_from_db()
+    assert (task.quantity_good, task.quantity_scrap) == (Decimal(8), Decimal(6))
+
+
+def test_parts_counted_while_no_counted_step_runs_are_not_posted_later(machining_on_cnc01, feed):
+    from planning.models import OrderOperation
+
+    task = counted_task(machining_on_cnc01)
+    OrderOperation.objects.filter(pk=task.operation_id).update(counted_by_machine=False)
+    feed.read("CNC-01", part_count=10)
+    feed.read("CNC-01", part_count=40)  # 30 parts of another job
+    OrderOperation.objects.filter(pk=task.operation_id).update(counted_by_machine=True)
+    feed.read("CNC-01", part_count=42)
+    task.refresh_from_db()
+    assert task.quantity_good == 2
