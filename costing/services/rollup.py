@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.rawsql import rows_update
+from core.rawsql import rows_copy, rows_update
 from resources.models import Equipment, Item, Skill, WorkCenter
 
 from ..engines import rollup as engine
@@ -176,7 +176,6 @@ def _costs_insert(costs: list[ItemCost]) -> None:
         ItemCost.objects.bulk_create(costs, batch_size=1000)
         return
     meta = ItemCost._meta
-    qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -184,20 +183,15 @@ def _costs_insert(costs: list[ItemCost]) -> None:
         )
         for cost, (pk,) in zip(costs, cursor.fetchall(), strict=True):
             cost.pk = pk
-        columns = ", ".join(qn(meta.get_field(n).column) for n in COPIED_FIELDS)
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy,
-        ):
-            for c in costs:
-                copy.write_row(
-                    [
-                        json.dumps(c.problems)
-                        if n == "problems"
-                        else getattr(c, meta.get_field(n).attname)
-                        for n in COPIED_FIELDS
-                    ]
-                )
+    attnames = [meta.get_field(name).attname for name in COPIED_FIELDS]
+    rows_copy(
+        ItemCost,
+        COPIED_FIELDS,
+        (
+            [json.dumps(c.problems) if a == "problems" else getattr(c, a) for a in attnames]
+            for c in costs
+        ),
+    )
     for cost in costs:
         cost._state.adding = False
         cost._state.db = connection.alias
@@ -207,20 +201,9 @@ def _lines_insert(rows: list[tuple]) -> None:
     """Insert the breakdown lines: on PostgreSQL by COPY straight from the tuples (building
     and preparing 50,000 model instances for bulk_create took most of a 10,000-item roll-up,
     bench/rollup_bench.py), elsewhere by bulk_create."""
-    with connection.cursor() as cursor:
-        raw = getattr(cursor, "cursor", None)
-        if connection.vendor == "postgresql" and hasattr(raw, "copy"):
-            meta = ItemCostLine._meta
-            qn = connection.ops.quote_name
-            columns = ", ".join(qn(meta.get_field(name).column) for name in LINE_COLUMNS)
-            # Django wraps execute(), not copy(): map psycopg's errors to django.db's here.
-            with (
-                connection.wrap_database_errors,
-                raw.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-            return
+    if connection.vendor == "postgresql":
+        rows_copy(ItemCostLine, LINE_COLUMNS, rows)
+        return
     ItemCostLine.objects.bulk_create(
         [ItemCostLine(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in rows],
         batch_size=2000,
