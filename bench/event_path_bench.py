@@ -120,6 +120,55 @@ def run_http(keys, count, rng, user, prefix):
     return events, results, clock, before
 
 
+def run_http_clients(keys, count, rng, user, prefix, clients: int):
+    """`clients` terminals posting at once into this one process, one thread each (each with
+    its own database connection, as a threaded server gives every request thread its own)."""
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    events = timed_events(keys, count, prefix, rng)
+    shares = [events[k::clients] for k in range(clients)]
+    results: list = [None] * clients
+    backends = [0.0] * clients
+    start = threading.Barrier(clients + 1)
+    done = threading.Barrier(clients + 1)
+
+    def terminal(k: int) -> None:
+        client = Client()
+        client.force_login(user)
+        out = []
+        before = base.backend_cpu()
+        start.wait()
+        for event in shares[k]:
+            response = client.post(
+                "/api/v1/execution/events/",
+                data=json.dumps(stamp(event)),
+                content_type="application/json",
+            )
+            assert response.status_code in (200, 201), response.content[:500]
+            out.append(response.json())
+        backends[k] = base.backend_cpu() - before
+        results[k] = out
+        done.wait()
+        connections.close_all()
+
+    threads = [threading.Thread(target=terminal, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    before = base.counters()
+    start.wait()
+    with base.Clock() as clock:
+        done.wait()
+    for thread in threads:
+        thread.join()
+    clock.db = sum(backends)
+    ordered_events = [e for share in shares for e in share]
+    ordered_results = [r for out in results for r in out]
+    return ordered_events, ordered_results, clock, before
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2_000)
@@ -127,6 +176,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="cProfile event_record")
+    parser.add_argument(
+        "--clients",
+        type=int,
+        nargs="*",
+        default=[4],
+        help="also POST from this many terminals at once into the one process (PostgreSQL)",
+    )
     args = parser.parse_args()
 
     setup_test_environment()
@@ -190,6 +246,11 @@ def main() -> None:
                 "HTTP POST, one event per request",
                 run_http(keys, args.events, rng, user, f"http{r}"),
             )
+            for clients in args.clients if connection.vendor == "postgresql" else ():
+                _report(
+                    f"HTTP POST, one event per request, {clients} terminals at once",
+                    run_http_clients(keys, args.events, rng, user, f"c{clients}-{r}", clients),
+                )
         if args.profile:
             import cProfile
             import pstats
@@ -200,7 +261,9 @@ def main() -> None:
                 out = run(keys, args.events, rng, user, f"prof-{run.__name__}")
                 profiler.disable()
                 _report(f"{label} (profiled)", out)
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(
+                    int(os.environ.get("BENCH_PROFILE_LINES", 45))
+                )
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     finally:
         connection.creation.destroy_test_db(name, verbosity=0)

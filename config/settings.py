@@ -197,7 +197,8 @@ LOGOUT_REDIRECT_URL = "home"
 # checks the password. Single sign-on backends (LDAP, OIDC) are added below when configured.
 AUTHENTICATION_BACKENDS = [
     "core.auth.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, the signed-in user read by a prepared statement (core/auth.py).
+    "core.auth.AccountBackend",
     # Model permissions (what the admin site asks) answered by the policy (core/policy.py).
     "core.policy.PolicyBackend",
 ]

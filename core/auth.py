@@ -14,7 +14,10 @@ from axes.backends import AxesStandaloneBackend
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -27,6 +30,7 @@ from rest_framework.authentication import (
 )
 
 from .api import error_body, is_api_request
+from .rawsql import Columns, cursor_prepared
 from .tokens import TokenRefused, api_token_check, token_prefix
 
 REALM = "api"
@@ -75,6 +79,42 @@ class LockoutBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class AccountBackend(ModelBackend):
+    """Django's ModelBackend (passwords, `is_active`, model permissions), with the signed-in
+    user read back by a statement written once and prepared (core/rawsql.py).
+
+    Every request of a signed-in browser or terminal loads its user; the ORM's `get` built
+    the query anew each time and cost more CPU than running it (bench/README.md "The
+    single-event path"). Same row, same instance, same `user_can_authenticate` rule."""
+
+    _sql: dict[tuple[str, type], tuple[str, Columns]] = {}
+
+    def get_user(self, user_id):
+        model = get_user_model()
+        key = (connection.vendor, model)
+        if key not in self._sql:
+            meta = model._meta
+            columns = Columns(model, "u")
+            qn = connection.ops.quote_name
+            self._sql[key] = (
+                f"SELECT {columns.sql()} FROM {qn(meta.db_table)} u "
+                f"WHERE u.{qn(meta.pk.column)} = %s",
+                columns,
+            )
+        sql, columns = self._sql[key]
+        try:
+            pk = model._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        with cursor_prepared() as cursor:
+            cursor.execute(sql, [pk])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        user = columns.instance(row, 0)
+        return user if self.user_can_authenticate(user) else None
 
 
 def lockout_response(request, original_response=None, credentials=None):

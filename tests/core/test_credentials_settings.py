@@ -138,7 +138,7 @@ def test_no_single_sign_on_unless_configured():
     assert oidc_settings({}) == {} and ldap_settings({}) == {}
     backends = settings_print("s.AUTHENTICATION_BACKENDS, s.OIDC_ENABLED")
     assert backends.stdout.strip() == (
-        "['core.auth.LockoutBackend', 'django.contrib.auth.backends.ModelBackend', "
+        "['core.auth.LockoutBackend', 'core.auth.AccountBackend', "
         "'core.policy.PolicyBackend'] False"
     ), backends.stderr
 

@@ -1,5 +1,5 @@
 """The reads every request or production event makes, written by hand (core/rawsql.py):
-the session, the user's roles, the user's operator record, instances from hand-read rows,
+the session, the signed-in user, the user's roles, the user's operator record, instances from hand-read rows,
 and the outbox row. Each answers what the ORM answered."""
 
 from datetime import timedelta
@@ -15,6 +15,7 @@ from django.urls import resolve
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+from core.auth import AccountBackend
 from core.events import emit
 from core.models import OutboxEvent
 from core.rawsql import Columns
@@ -44,6 +45,28 @@ def test_roles_are_the_groups_names_read_once(person):
     assert user_roles(lazy) == set(person.groups.values_list("name", flat=True))
     nobody = get_user_model().objects.create_user("hot-nobody", password="hot-pass-2")
     assert user_roles(nobody) == set()
+
+
+def test_the_signed_in_user_is_the_row_the_orm_reads(person, client):
+    backend = AccountBackend()
+    with CaptureQueriesContext(connection) as ctx:
+        user = backend.get_user(person.pk)
+    assert len(ctx.captured_queries) == 1
+    orm = get_user_model().objects.get(pk=person.pk)
+    fields = [f.attname for f in get_user_model()._meta.concrete_fields]
+    assert [getattr(user, f) for f in fields] == [getattr(orm, f) for f in fields]
+    assert user.check_password("hot-pass-1") and user.is_authenticated
+    assert not user._state.adding and user._state.db == "default"
+    # A session signs in through it and keeps working (the login's backend path).
+    assert client.get("/api/v1/sales-orders/").status_code == 401  # signed out
+    assert client.login(username="hot-reader", password="hot-pass-1")
+    assert client.session["_auth_user_backend"] == "core.auth.AccountBackend"
+    assert client.get("/api/v1/sales-orders/").status_code == 200
+    # Deactivated, deleted, or an id that is not one: nobody.
+    get_user_model().objects.filter(pk=person.pk).update(is_active=False)
+    assert backend.get_user(person.pk) is None
+    assert backend.get_user(10**9) is None
+    assert backend.get_user("not-a-number") is None
 
 
 def test_operator_record_read_once_and_shared_with_the_accessor(person):
