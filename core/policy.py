@@ -88,10 +88,16 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     # receipts on the floor go through execution's actions). adjust: an adjustment or a
     # reversal, signed (resources/services/stock.py), whoever else adds the move.
     "resources.stockmove": {"view": EVERYONE, "add": (SCD,), "adjust": (SCD,)},
-    "resources.purchaseorder": _master((SCD,), (*PLANNING_READERS,)),
-    "resources.skill": _master((SUP,), OFF_FLOOR),
-    "resources.operator": _master((SUP,), OFF_FLOOR),
-    "resources.shiftassignment": _master((SUP,), OFF_FLOOR),
+    # The ERP places purchase orders (by its reference) and records confirmations.
+    "resources.purchaseorder": {
+        **_master((SCD, INTEG), PLANNING_READERS),
+        "confirm": (SCD, INTEG),
+        "close": (SCD, INTEG),
+    },
+    # People and their skills and shifts: the supervisor, or the HR system that keeps them.
+    "resources.skill": _master((SUP, INTEG), OFF_FLOOR),
+    "resources.operator": _master((SUP, INTEG), OFF_FLOOR),
+    "resources.shiftassignment": _master((SUP, INTEG), OFF_FLOOR),
     # --- planning -----------------------------------------------------------------------------
     "planning.bom": _master((PLAN,), OFF_FLOOR),
     "planning.routing": _master((PLAN,), OFF_FLOOR),
@@ -108,7 +114,12 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
         "close": (PLAN, SUP),
         "cancel": (PLAN, SUP),
     },
-    "planning.purchaserequisition": _master((SCD,), PLANNING_READERS),
+    # The ERP that buys answers a requisition: ordered (confirm) or not (close).
+    "planning.purchaserequisition": {
+        **_master((SCD,), PLANNING_READERS),
+        "confirm": (SCD, INTEG),
+        "close": (SCD, INTEG),
+    },
     "planning.capacity": {"view": (PLAN, SUP, PM, SCD, INTEG), "check": (PLAN, SUP)},
     "planning.schedule": {"view": (PLAN, SUP, PM, SCD, INTEG), "run": (PLAN, SUP)},
     "planning.mrp": {"view": (PLAN, PM, SCD, INTEG), "run": (PLAN,), "firm": (PLAN,)},

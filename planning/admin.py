@@ -151,9 +151,18 @@ class ProductionOrderAdmin(admin.ModelAdmin):
 
 @admin.register(PurchaseRequisition)
 class PurchaseRequisitionAdmin(admin.ModelAdmin):
-    list_display = ("number", "item", "quantity", "need_date", "urgent", "status", "reason")
+    list_display = (
+        "number",
+        "item",
+        "quantity",
+        "need_date",
+        "urgent",
+        "status",
+        "purchase_order_ref",
+        "reason",
+    )
     list_filter = ("status", "urgent")
-    search_fields = ("number", "item__code", "reason")
+    search_fields = ("number", "item__code", "reason", "purchase_order_ref")
 
 
 class PlannedOrderInline(admin.TabularInline):

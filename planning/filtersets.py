@@ -1,6 +1,6 @@
 import django_filters
 
-from .models import MpsEntry, ProductionOrder, SalesOrder
+from .models import MpsEntry, ProductionOrder, PurchaseRequisition, SalesOrder
 
 
 class SalesOrderFilterSet(django_filters.FilterSet):
@@ -47,3 +47,14 @@ class ProductionOrderFilterSet(django_filters.FilterSet):
             "due_before",
             "work_center",
         ]
+
+
+class PurchaseRequisitionFilterSet(django_filters.FilterSet):
+    item = django_filters.CharFilter(field_name="item__code")
+    status = django_filters.MultipleChoiceFilter(choices=PurchaseRequisition.Status.choices)
+    need_before = django_filters.DateFilter(field_name="need_date", lookup_expr="lte")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = PurchaseRequisition
+        fields = ["number", "item", "status", "urgent", "need_before", "created_after"]

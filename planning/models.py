@@ -486,6 +486,14 @@ class PurchaseRequisition(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    purchase_order_ref = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The purchase order the ERP placed for it (its number there), once ordered.",
+    )
+    closed_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why it was closed without being ordered."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

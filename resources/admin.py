@@ -271,9 +271,9 @@ class PurchaseOrderLineInline(admin.TabularInline):
 
 @admin.register(models.PurchaseOrder)
 class PurchaseOrderAdmin(admin.ModelAdmin):
-    list_display = ("number", "supplier", "status", "created_at")
+    list_display = ("number", "external_ref", "supplier", "status", "confirmed_at", "created_at")
     list_filter = ("status",)
-    search_fields = ("number", "supplier")
+    search_fields = ("number", "external_ref", "supplier", "confirmation_ref")
     inlines = [PurchaseOrderLineInline]
 
 

@@ -457,11 +457,27 @@ class PurchaseOrder(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         RECEIVED = "received", "Received"
+        # Closed short by the buyer or the ERP: what is still open is no longer expected.
+        CLOSED = "closed", "Closed"
         CANCELLED = "cancelled", "Cancelled"
 
     number = models.CharField(max_length=32, unique=True)
     supplier = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    external_ref = models.CharField(
+        max_length=100,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The order's identifier in the ERP that sent it: a create or update naming "
+        "it again changes the same order.",
+    )
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the supplier's confirmation was recorded."
+    )
+    confirmation_ref = models.CharField(
+        max_length=100, blank=True, help_text="The supplier's confirmation number."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -16,6 +16,7 @@ from ..models import (
     Peg,
     PlannedOrder,
     ProductionOrder,
+    PurchaseRequisition,
     Routing,
     RoutingStep,
     SalesOrder,
@@ -62,6 +63,7 @@ class RoutingStepSerializer(CleanModelSerializer):
     class Meta:
         model = RoutingStep
         fields = [
+            "id",
             "step_no",
             "name",
             "work_center",
@@ -403,3 +405,32 @@ class OrderCompleteSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="Required when the order is short of its quantity or has operations not done.",
     )
+
+
+class PurchaseRequisitionSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = PurchaseRequisition
+        fields = [
+            "id",
+            "number",
+            "item",
+            "quantity",
+            "need_date",
+            "urgent",
+            "reason",
+            "status",
+            "purchase_order_ref",
+            "closed_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RequisitionConfirmSerializer(serializers.Serializer):
+    purchase_order_ref = serializers.CharField(max_length=100)
+
+
+class RequisitionCloseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)

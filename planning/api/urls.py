@@ -11,6 +11,7 @@ router.register("forecasts", views.ForecastViewSet)
 router.register("mps", views.MpsEntryViewSet)
 router.register("mrp-runs", views.MrpRunViewSet)
 router.register("planned-orders", views.PlannedOrderViewSet)
+router.register("purchase-requisitions", views.PurchaseRequisitionViewSet)
 router.register("schedule-runs", views.ScheduleRunViewSet)
 router.register("production-orders", views.ProductionOrderViewSet, basename="production-order")
 

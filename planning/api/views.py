@@ -9,13 +9,19 @@ from rest_framework.views import APIView
 
 from resources.models import WorkCenter
 
-from ..filtersets import MpsEntryFilterSet, ProductionOrderFilterSet, SalesOrderFilterSet
+from ..filtersets import (
+    MpsEntryFilterSet,
+    ProductionOrderFilterSet,
+    PurchaseRequisitionFilterSet,
+    SalesOrderFilterSet,
+)
 from ..models import (
     Bom,
     Forecast,
     MpsEntry,
     MrpRun,
     PlannedOrder,
+    PurchaseRequisition,
     Routing,
     ScheduleRun,
 )
@@ -24,6 +30,7 @@ from ..selectors.orders import production_order_detail, production_orders_list
 from ..selectors.sales import sales_orders_with_predictions
 from ..services import mrp as mrp_services
 from ..services import orders as order_services
+from ..services import purchasing as purchasing_services
 from ..services import schedule as schedule_services
 from . import serializers
 
@@ -283,3 +290,35 @@ class ScheduleRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             page if page is not None else rows, many=True
         ).data
         return self.get_paginated_response(data) if page is not None else Response(data)
+
+
+class PurchaseRequisitionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Requests to buy, from MRP and from shortages on the floor. The ERP that buys reads
+    them and answers: `confirm` (ordered, naming its purchase order) or `close` (not
+    ordered, with the reason). A repeated answer changes nothing; 409 when the state
+    does not allow it."""
+
+    policy_resource = "planning.purchaserequisition"
+    queryset = PurchaseRequisition.objects.select_related("item")
+    serializer_class = serializers.PurchaseRequisitionSerializer
+    filterset_class = PurchaseRequisitionFilterSet
+
+    @extend_schema(request=serializers.RequisitionConfirmSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        data = serializers.RequisitionConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        requisition = purchasing_services.requisition_confirm(
+            requisition=self.get_object(), by=request.user, **data.validated_data
+        )
+        return Response(self.get_serializer(requisition).data)
+
+    @extend_schema(request=serializers.RequisitionCloseSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        data = serializers.RequisitionCloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        requisition = purchasing_services.requisition_close(
+            requisition=self.get_object(), by=request.user, **data.validated_data
+        )
+        return Response(self.get_serializer(requisition).data)

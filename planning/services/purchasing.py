@@ -5,8 +5,11 @@ Planning owns the table; every requisition is created here, numbered PR-YYYY-NNN
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.events import emit
+from core.exceptions import StateConflict
 from core.numbering import number_next
 from resources.models import Item
 
@@ -39,4 +42,58 @@ def requisition_create(
         )
         requisition.full_clean(validate_unique=False)  # the number is fresh from its counter
         requisition.save()
+    return requisition
+
+
+@transaction.atomic
+def requisition_confirm(
+    *, requisition: PurchaseRequisition, purchase_order_ref: str, by=None
+) -> PurchaseRequisition:
+    """The ERP ordered it: an open requisition becomes "ordered", naming the purchase order.
+    The same confirmation again changes nothing; another order for an ordered requisition,
+    or any for a closed one, is a conflict."""
+    purchase_order_ref = (purchase_order_ref or "").strip()
+    if not purchase_order_ref:
+        raise ValidationError({"purchase_order_ref": "Name the purchase order placed for it."})
+    requisition = PurchaseRequisition.objects.select_for_update().get(pk=requisition.pk)
+    if requisition.status == PurchaseRequisition.Status.ORDERED:
+        if requisition.purchase_order_ref == purchase_order_ref:
+            return requisition
+        raise StateConflict(
+            f"Requisition {requisition.number} is already ordered on "
+            f"{requisition.purchase_order_ref or 'another purchase order'}."
+        )
+    if requisition.status != PurchaseRequisition.Status.OPEN:
+        raise StateConflict(f"Requisition {requisition.number} is closed: it cannot be ordered.")
+    requisition.status = PurchaseRequisition.Status.ORDERED
+    requisition.purchase_order_ref = purchase_order_ref
+    requisition.save(update_fields=["status", "purchase_order_ref"])
+    emit(
+        "planning.requisition.ordered",
+        {"requisition": requisition.number, "purchase_order_ref": purchase_order_ref},
+    )
+    return requisition
+
+
+@transaction.atomic
+def requisition_close(
+    *, requisition: PurchaseRequisition, reason: str, by=None
+) -> PurchaseRequisition:
+    """Close an open requisition without ordering it (with the reason); closing a closed one
+    changes nothing; an ordered one is a conflict."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why it is closed without ordering."})
+    requisition = PurchaseRequisition.objects.select_for_update().get(pk=requisition.pk)
+    if requisition.status == PurchaseRequisition.Status.CANCELLED:
+        return requisition
+    if requisition.status != PurchaseRequisition.Status.OPEN:
+        raise StateConflict(
+            f"Requisition {requisition.number} is ordered on {requisition.purchase_order_ref}: "
+            "close it in the ERP's purchase order instead."
+        )
+    requisition.status = PurchaseRequisition.Status.CANCELLED
+    requisition.closed_reason = reason[:200]
+    requisition.save(update_fields=["status", "closed_reason"])
+    emit("planning.requisition.closed", {"requisition": requisition.number, "reason": reason})
     return requisition

@@ -1,3 +1,4 @@
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer, PolicyFieldsMixin
@@ -13,7 +14,15 @@ from ..models import (
     Equipment,
     Item,
     MaterialLot,
+    Operator,
+    OperatorSkill,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ShiftAssignment,
+    ShiftPattern,
     Site,
+    Skill,
+    SkillLevel,
     StockBalance,
     StockLocation,
     StockMove,
@@ -157,3 +166,117 @@ class StockMoveSerializer(SignedSerializerMixin, CleanModelSerializer):
         list_serializer_class = SignedListSerializer
         # A repeated external_id is a retry, answered with the move already recorded.
         extra_kwargs = {"external_id": {"validators": []}}
+
+
+class PurchaseOrderLineSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
+    line_no = serializers.IntegerField(min_value=1)
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4, min_value=0)
+    open_quantity = serializers.DecimalField(max_digits=18, decimal_places=4, read_only=True)
+
+    class Meta:
+        model = PurchaseOrderLine
+        fields = [
+            "line_no",
+            "item",
+            "quantity",
+            "received_quantity",
+            "open_quantity",
+            "expected_date",
+            "lot_code",
+        ]
+        read_only_fields = ["received_quantity"]
+
+
+class PurchaseOrderSerializer(serializers.ModelSerializer):
+    """A purchase order with its lines. Written whole: the lines sent are the order's lines
+    (see `purchase_order_save` for what may change once goods are received)."""
+
+    lines = PurchaseOrderLineSerializer(many=True)
+    number = serializers.CharField(max_length=32, required=False)
+    external_ref = serializers.CharField(
+        max_length=100, required=False, allow_null=True, validators=[]
+    )
+
+    class Meta:
+        model = PurchaseOrder
+        fields = [
+            "id",
+            "number",
+            "external_ref",
+            "supplier",
+            "status",
+            "confirmed_at",
+            "confirmation_ref",
+            "created_at",
+            "lines",
+        ]
+        read_only_fields = ["status", "confirmed_at", "confirmation_ref", "created_at"]
+        extra_kwargs = {"number": {"validators": []}}
+
+
+class PurchaseOrderConfirmSerializer(serializers.Serializer):
+    confirmation_ref = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class SkillSerializer(CleanModelSerializer):
+    class Meta:
+        model = Skill
+        fields = ["id", "code", "name"]
+
+
+class OperatorSkillSerializer(serializers.ModelSerializer):
+    skill = serializers.SlugRelatedField(slug_field="code", queryset=Skill.objects.all())
+    level = serializers.ChoiceField(choices=SkillLevel.choices)
+
+    class Meta:
+        model = OperatorSkill
+        fields = ["skill", "level"]
+
+
+class OperatorSerializer(CleanModelSerializer):
+    """An operator, named by badge, signed in as `user` (a username); `skills` is the whole
+    list (what is sent replaces it)."""
+
+    user = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all()
+    )
+    home_work_center = serializers.SlugRelatedField(
+        slug_field="code", queryset=WorkCenter.objects.all(), allow_null=True, required=False
+    )
+    skills = OperatorSkillSerializer(many=True, required=False)
+
+    class Meta:
+        model = Operator
+        fields = ["id", "badge", "name", "user", "home_work_center", "active", "skills"]
+
+    def validate_skills(self, value):
+        codes = [entry["skill"].code for entry in value]
+        twice = sorted({code for code in codes if codes.count(code) > 1})
+        if twice:
+            raise serializers.ValidationError(f"{', '.join(twice)} listed twice.")
+        return value
+
+
+class ShiftPatternSerializer(CleanModelSerializer):
+    work_center = serializers.SlugRelatedField(slug_field="code", queryset=WorkCenter.objects.all())
+
+    class Meta:
+        model = ShiftPattern
+        fields = [
+            "id",
+            "work_center",
+            "name",
+            "weekdays",
+            "start_time",
+            "end_time",
+            "break_minutes",
+        ]
+
+
+class ShiftAssignmentSerializer(CleanModelSerializer):
+    operator = serializers.SlugRelatedField(slug_field="badge", queryset=Operator.objects.all())
+
+    class Meta:
+        model = ShiftAssignment
+        fields = ["id", "operator", "shift", "valid_from", "valid_to"]

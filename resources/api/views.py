@@ -1,5 +1,7 @@
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.signatures import signature_guard
@@ -7,6 +9,9 @@ from core.signatures import signature_guard
 from ..filtersets import (
     EquipmentFilterSet,
     ItemFilterSet,
+    OperatorFilterSet,
+    PurchaseOrderFilterSet,
+    ShiftAssignmentFilterSet,
     StockBalanceFilterSet,
     StockMoveFilterSet,
     WorkCenterFilterSet,
@@ -16,12 +21,18 @@ from ..models import (
     Equipment,
     Item,
     MaterialLot,
+    Operator,
+    PurchaseOrder,
+    ShiftAssignment,
+    ShiftPattern,
     Site,
+    Skill,
     StockBalance,
     StockLocation,
     StockMove,
     WorkCenter,
 )
+from ..services import people, purchasing
 from ..services.stock import stock_move_record
 from . import serializers
 
@@ -110,3 +121,102 @@ class StockMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 reason=data.get("reason", ""),
             )
         return Response(self.get_serializer(move).data, status=status.HTTP_201_CREATED)
+
+
+class PurchaseOrderViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Purchase orders with their lines. The ERP that buys creates and changes them by its
+    own reference: a POST naming an `external_ref` already known changes that order (200)
+    instead of making another (201), so a resent order changes nothing. `confirm` records
+    the supplier's confirmation, `close` closes an open order short; a repeat changes
+    nothing, 409 when the state does not allow it."""
+
+    policy_resource = "resources.purchaseorder"
+    queryset = PurchaseOrder.objects.prefetch_related("lines__item")
+    serializer_class = serializers.PurchaseOrderSerializer
+    filterset_class = PurchaseOrderFilterSet
+
+    def _save(self, request, order=None):
+        serializer = self.get_serializer(order, data=request.data, partial=False)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order, created = purchasing.purchase_order_save(
+            supplier=data["supplier"],
+            lines=data["lines"],
+            external_ref=data.get("external_ref"),
+            number=data.get("number"),
+            order=order,
+        )
+        order = self.get_queryset().get(pk=order.pk)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(self.get_serializer(order).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        return self._save(request)
+
+    def update(self, request, *args, **kwargs):
+        return self._save(request, self.get_object())
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    @extend_schema(request=serializers.PurchaseOrderConfirmSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        data = serializers.PurchaseOrderConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = purchasing.purchase_order_confirm(
+            order=self.get_object(),
+            confirmation_ref=data.validated_data.get("confirmation_ref", ""),
+            by=request.user,
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        order = purchasing.purchase_order_close(order=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
+
+
+class SkillViewSet(viewsets.ModelViewSet):
+    policy_resource = "resources.skill"
+    queryset = Skill.objects.all()
+    serializer_class = serializers.SkillSerializer
+
+
+class OperatorViewSet(viewsets.ModelViewSet):
+    """Operators with their skills (the list sent replaces theirs) and home work center."""
+
+    policy_resource = "resources.operator"
+    queryset = Operator.objects.select_related("user", "home_work_center").prefetch_related(
+        "skills__skill"
+    )
+    serializer_class = serializers.OperatorSerializer
+    filterset_class = OperatorFilterSet
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        skills = data.pop("skills", None)
+        serializer.instance = people.operator_save(values=data, skills=skills)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        skills = data.pop("skills", None)
+        serializer.instance = people.operator_save(
+            values=data, skills=skills, operator=serializer.instance
+        )
+
+
+class ShiftPatternViewSet(viewsets.ModelViewSet):
+    policy_resource = "resources.shiftpattern"
+    queryset = ShiftPattern.objects.select_related("work_center")
+    serializer_class = serializers.ShiftPatternSerializer
+
+
+class ShiftAssignmentViewSet(viewsets.ModelViewSet):
+    policy_resource = "resources.shiftassignment"
+    queryset = ShiftAssignment.objects.select_related("operator", "shift")
+    serializer_class = serializers.ShiftAssignmentSerializer
+    filterset_class = ShiftAssignmentFilterSet

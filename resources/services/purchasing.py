@@ -11,9 +11,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
+from core.events import emit
+from core.exceptions import StateConflict
 from core.formatting import quantity_format
+from core.numbering import number_next
 
 from ..models import Item, PurchaseOrder, PurchaseOrderLine
 
@@ -83,3 +88,163 @@ def purchase_line_receive(*, line: PurchaseOrderLine, quantity: Decimal) -> Purc
     if not line.order.lines.filter(quantity__gt=F("received_quantity")).exists():
         PurchaseOrder.objects.filter(pk=line.order_id).update(status=PurchaseOrder.Status.RECEIVED)
     return line
+
+
+# --- purchase orders from the ERP: create or update by reference, confirm, close ----------
+
+
+def _line_errors(lines: list[dict]) -> None:
+    seen: set[int] = set()
+    for k, line in enumerate(lines):
+        no = line["line_no"]
+        if no in seen:
+            raise ValidationError({"lines": f"lines[{k}]: line_no {no} appears twice."})
+        seen.add(no)
+
+
+@transaction.atomic
+def purchase_order_save(
+    *,
+    supplier: str,
+    lines: list[dict],
+    external_ref: str | None = None,
+    number: str | None = None,
+    order: PurchaseOrder | None = None,
+) -> tuple[PurchaseOrder, bool]:
+    """Create a purchase order, or change the one named by `order` or by `external_ref`:
+    (order, created). Each line is a dict of line_no, item, quantity, expected_date and
+    optionally lot_code.
+
+    Sending the same order again changes nothing; a changed line keeps what was received
+    (its quantity may not go below it), a line left out is removed if nothing was received
+    on it, and only an open order changes (409 otherwise). The whole order is checked
+    before anything is written."""
+    if not lines:
+        raise ValidationError({"lines": "A purchase order needs at least one line."})
+    _line_errors(lines)
+    created = False
+    if order is None and external_ref:
+        order = PurchaseOrder.objects.select_for_update().filter(external_ref=external_ref).first()
+    if order is None:
+        if number and PurchaseOrder.objects.filter(number=number).exists():
+            raise ValidationError(
+                {"number": f"Purchase order {number} exists with another external_ref."}
+            )
+        order = PurchaseOrder(
+            number=number or number_next(PurchaseOrder, "PO"),
+            supplier=supplier,
+            external_ref=external_ref or None,
+        )
+        order.full_clean(validate_unique=False)
+        order.save()
+        created = True
+    else:
+        order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+        if order.status != PurchaseOrder.Status.OPEN:
+            raise StateConflict(
+                f"Purchase order {order.number} is {order.get_status_display().lower()}: "
+                "only an open order changes."
+            )
+        if number and number != order.number:
+            raise ValidationError(
+                {"number": f"Purchase order {order.number} cannot be renumbered to {number}."}
+            )
+        if external_ref and order.external_ref and external_ref != order.external_ref:
+            raise ValidationError(
+                {"external_ref": f"Purchase order {order.number} is {order.external_ref}."}
+            )
+        changed = []
+        if order.supplier != supplier:
+            order.supplier = supplier
+            changed.append("supplier")
+        if external_ref and not order.external_ref:
+            order.external_ref = external_ref
+            changed.append("external_ref")
+        if changed:
+            order.full_clean(validate_unique=False)
+            order.save(update_fields=changed)
+    existing = {line.line_no: line for line in order.lines.select_for_update()}
+    wanted = {line["line_no"] for line in lines}
+    for no, line in sorted(existing.items()):
+        if no not in wanted:
+            if line.received_quantity > 0:
+                raise StateConflict(
+                    f"Line {no} of purchase order {order.number} has "
+                    f"{quantity_format(line.received_quantity)} received: it stays."
+                )
+            line.delete()
+    for k, data in enumerate(lines):
+        line = existing.get(data["line_no"])
+        values = {
+            "item": data["item"],
+            "quantity": data["quantity"],
+            "expected_date": data["expected_date"],
+            "lot_code": data.get("lot_code", "") or "",
+        }
+        if line is None:
+            line = PurchaseOrderLine(order=order, line_no=data["line_no"], **values)
+        else:
+            if line.item_id != data["item"].pk and line.received_quantity > 0:
+                raise StateConflict(
+                    f"lines[{k}]: line {line.line_no} of {order.number} has receipts of "
+                    f"{line.item.code}; its item cannot change."
+                )
+            if data["quantity"] < line.received_quantity:
+                raise ValidationError(
+                    {
+                        "lines": f"lines[{k}]: quantity {quantity_format(data['quantity'])} is "
+                        f"below the {quantity_format(line.received_quantity)} received."
+                    }
+                )
+            if all(getattr(line, key) == value for key, value in values.items()):
+                continue
+            for key, value in values.items():
+                setattr(line, key, value)
+        try:
+            line.full_clean(exclude=["order"], validate_unique=False)
+        except ValidationError as exc:
+            raise ValidationError({"lines": f"lines[{k}]: {'; '.join(exc.messages)}"}) from exc
+        line.save()
+    return order, created
+
+
+@transaction.atomic
+def purchase_order_confirm(
+    *, order: PurchaseOrder, confirmation_ref: str = "", by=None
+) -> PurchaseOrder:
+    """Record the supplier's confirmation of an open order; the same confirmation again
+    changes nothing, another one replaces it (with a new time)."""
+    order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status != PurchaseOrder.Status.OPEN:
+        raise StateConflict(
+            f"Purchase order {order.number} is {order.get_status_display().lower()}: "
+            "only an open order is confirmed."
+        )
+    if order.confirmed_at is not None and order.confirmation_ref == confirmation_ref:
+        return order
+    order.confirmed_at = timezone.now()
+    order.confirmation_ref = confirmation_ref
+    order.save(update_fields=["confirmed_at", "confirmation_ref"])
+    emit(
+        "resources.purchase_order.confirmed",
+        {"purchase_order": order.number, "confirmation_ref": confirmation_ref},
+    )
+    return order
+
+
+@transaction.atomic
+def purchase_order_close(*, order: PurchaseOrder, by=None) -> PurchaseOrder:
+    """Close an open order short: what is still open is no longer expected (MRP stops
+    counting it, receipts stop matching it). Closing a closed order changes nothing."""
+    order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status == PurchaseOrder.Status.CLOSED:
+        return order
+    if order.status != PurchaseOrder.Status.OPEN:
+        raise StateConflict(
+            f"Purchase order {order.number} is {order.get_status_display().lower()}: "
+            "only an open order is closed."
+        )
+    order.status = PurchaseOrder.Status.CLOSED
+    order.save(update_fields=["status"])
+    emit("resources.purchase_order.closed", {"purchase_order": order.number})
+    return order

@@ -176,3 +176,12 @@ def test_demand_and_mps_endpoints(planner, block):
     assert edited.json()["quantity"] == "350.0000"
     bad = planner.patch(f"/api/v1/mps/{mps.json()['id']}/", {"quantity": "-1"}, format="json")
     assert bad.status_code == 400
+
+
+def test_routing_steps_carry_their_ids(planner, block):
+    """Quality's defect rules name a routing step by id: the routing API shows it."""
+    routing = block.routings.get()
+    body = planner.get(f"/api/v1/routings/{routing.pk}/").json()
+    assert [step["id"] for step in body["steps"]] == list(
+        routing.steps.order_by("step_no").values_list("id", flat=True)
+    )
