@@ -2,7 +2,6 @@
 trace of an order. Every report is a page, an HTMX partial and a CSV file (`?format=csv`)
 from the same loader in `quality.selectors.reports`; charts are SVG drawn on the server."""
 
-import csv
 from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -12,6 +11,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from core.exports import csv_response
 from core.formatting import csv_text, quantity_format
 from core.views_helpers import htmx_render, policy_required
 from planning.models import ProductionOrder
@@ -155,15 +155,6 @@ def _pct(value: Decimal | None) -> str:
     return "" if value is None else str(value)
 
 
-def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
-
-
 PARETO_HEADER = ["rank", "key", "label", "count", "share_pct", "cumulative_pct"]
 
 
@@ -257,14 +248,14 @@ def _trend_rows(points):
 def _report_csv(slug: str, f: ReportFilter) -> HttpResponse:
     filename = f"quality-{slug}-{f.first_day}-{f.last_day}.csv"
     if slug == "defects":
-        return _csv_response(filename, PARETO_HEADER, _pareto_rows(defect_pareto(f)))
+        return csv_response(filename, PARETO_HEADER, _pareto_rows(defect_pareto(f)))
     if slug == "operations":
-        return _csv_response(filename, PARETO_HEADER, _pareto_rows(operation_pareto(f)))
+        return csv_response(filename, PARETO_HEADER, _pareto_rows(operation_pareto(f)))
     if slug == "fpy":
-        return _csv_response(filename, FPY_HEADER, _fpy_rows(yield_report(f).operations))
+        return csv_response(filename, FPY_HEADER, _fpy_rows(yield_report(f).operations))
     if slug == "lines":
-        return _csv_response(filename, LINES_HEADER, _line_rows(yield_report(f).lines))
-    return _csv_response(filename, TREND_HEADER, _trend_rows(trend_report(f)))
+        return csv_response(filename, LINES_HEADER, _line_rows(yield_report(f).lines))
+    return csv_response(filename, TREND_HEADER, _trend_rows(trend_report(f)))
 
 
 # --- Pages ------------------------------------------------------------------------------------
@@ -450,7 +441,7 @@ def order_report(request, number: str):
     report = order_quality_report(order)
     if request.GET.get("format") == "csv":
         tz = plant_time_zone()
-        return _csv_response(
+        return csv_response(
             f"quality-order-{order.number}.csv", ORDER_HEADER, _order_rows(report, tz)
         )
     return render(request, "quality/reports_order.html", {"report": report, "number": number})
