@@ -1,5 +1,18 @@
 """Costing pages under /costing/ (views/<page>.py mounted here)."""
 
+from django.urls import path
+
+from .views import versions
+
 app_name = "costing"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # Cost versions: the overview, the roll-up and "make current"
+    path("", versions.versions, name="versions"),
+    path("versions/<str:code>/rollup/", versions.version_rollup, name="version_rollup"),
+    path(
+        "versions/<str:code>/make-current/",
+        versions.version_make_current,
+        name="version_make_current",
+    ),
+]
