@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import versions
+from .views import sheet, versions
 
 app_name = "costing"
 
@@ -15,4 +15,8 @@ urlpatterns: list = [
         versions.version_make_current,
         name="version_make_current",
     ),
+    # The item cost sheet (the roll-up tree, one level per HTMX request) and its exports
+    path("sheet/", sheet.sheet, name="sheet"),
+    path("sheet/items/", sheet.sheet_items, name="sheet_items"),
+    path("sheet/<str:version>/<str:item>/node/", sheet.sheet_node, name="sheet_node"),
 ]
