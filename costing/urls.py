@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import sheet, versions
+from .views import compare, sheet, versions
 
 app_name = "costing"
 
@@ -19,4 +19,6 @@ urlpatterns: list = [
     path("sheet/", sheet.sheet, name="sheet"),
     path("sheet/items/", sheet.sheet_items, name="sheet_items"),
     path("sheet/<str:version>/<str:item>/node/", sheet.sheet_node, name="sheet_node"),
+    # An item's standard cost across versions
+    path("compare/", compare.compare, name="compare"),
 ]
