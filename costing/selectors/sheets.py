@@ -42,7 +42,7 @@ def _count(model) -> Coalesce:
 @dataclass
 class VersionRow:
     """A cost version on the overview: its rate counts, its last roll-up and the items the
-    roll-up could not cost."""
+    roll-up could not cost, each with what it lacks."""
 
     version: CostVersion
     labour_rates: int
@@ -51,7 +51,7 @@ class VersionRow:
     purchase_prices: int
     items_costed: int
     last_run: CostRollupRun | None
-    incomplete: list[ItemCost] = field(default_factory=list)
+    incomplete: list[tuple[ItemCost, list[str]]] = field(default_factory=list)
 
 
 def cost_versions_overview() -> list[VersionRow]:
@@ -77,11 +77,14 @@ def cost_versions_overview() -> list[VersionRow]:
         run.version_id: run
         for run in CostRollupRun.objects.filter(pk__in=run_ids).select_related("created_by")
     }
-    incomplete: dict[int, list[ItemCost]] = {}
+    incomplete: dict[int, list[tuple[ItemCost, list[str]]]] = {}
     for cost in (
         ItemCost.objects.filter(complete=False).select_related("item").order_by("item__code")
     ):
-        incomplete.setdefault(cost.version_id, []).append(cost)
+        # The page names the item once, before its reasons: "EB-500: " is taken off them.
+        prefix = f"{cost.item.code}: "
+        reasons = [p.removeprefix(prefix) for p in cost.problems]
+        incomplete.setdefault(cost.version_id, []).append((cost, reasons))
     return [
         VersionRow(
             version=v,

@@ -150,7 +150,8 @@ def test_cost_accountant_runs_the_rollup_through_htmx(demo_plant, as_user):
     assert CostRollupRun.objects.count() == runs + 1
     # The item without a cost is named with what it lacks, and links to its sheet.
     assert "Items without a complete cost in STD-2026" in html
-    assert "NUT-M8: bought item with no purchase price in cost version STD-2026." in html
+    assert "— bought item with no purchase price in cost version STD-2026." in html
+    assert "NUT-M8: bought item with no purchase price" in html  # the run's full list
     assert "/costing/sheet/?version=STD-2026&amp;item=NUT-M8" in html
     sheet = client.get("/costing/sheet/?version=STD-2026&item=NUT-M8").content.decode()
     assert "NUT-M8 is incomplete in STD-2026" in sheet
