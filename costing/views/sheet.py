@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 
 from core.exports import FORMATS, filename_part, table_response
-from core.views_helpers import policy_required
+from core.views_helpers import policy_required, whole_number
 from resources.models import Item
 
 from ..selectors.sheets import (
@@ -31,7 +31,11 @@ def _version(code: str | None):
 @policy_required("costing.rollup.view")
 def sheet(request):
     """The page: version, item search and the item's sheet; `?format=csv|xlsx` the tree."""
-    version = _version((request.GET.get("version") or "").strip())
+    named = (request.GET.get("version") or "").strip()
+    if not named and cost_version_by_code(None) is None:
+        # Nothing to show yet: say where a version becomes current (not a 404 from a tab).
+        return render(request, "costing/sheet.html", {"tab": "sheet", "version": None})
+    version = _version(named)
     code = (request.GET.get("item") or "").strip()
     text = (request.GET.get("q") or "").strip()
     fmt = request.GET.get("format")
@@ -80,7 +84,7 @@ def sheet_node(request, version: str, item: str):
     node = item_cost_sheet(version=cost_version, item_code=item)
     if node is None:
         raise Http404(f"{item} has no standard cost in {version}.")
-    level = min(int(request.GET["level"]), 50) if request.GET.get("level", "").isdigit() else 1
+    level = min(whole_number(request.GET.get("level")) or 1, 50)
     return render(request, NODE, {"sheet": node, "version": cost_version, "level": level})
 
 

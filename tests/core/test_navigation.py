@@ -26,19 +26,27 @@ def bar(username: str) -> tuple[Client, list[tuple[str, str]]]:
         (
             "zhangsan",
             ["Terminal", "Downtime", "Exceptions", "Trace", "Inbox"],
-            ["Orders", "Admin", "API", "OEE"],
+            ["Orders", "Admin", "API", "OEE", "Costs"],
         ),
         ("zhaoliu", ["Inspect", "Holds", "Trace", "Quality", "Board", "Exceptions"], ["MRP"]),
         ("sunqi", ["Orders", "Supervisor", "Board", "Exceptions", "Admin"], ["Terminal", "MRP"]),
-        ("zhouba", ["Orders", "MPS", "MRP", "Schedule", "Supervisor", "API"], ["Terminal"]),
+        (
+            "zhouba",
+            ["Orders", "MPS", "MRP", "Schedule", "Supervisor", "Costs", "API"],
+            ["Terminal"],
+        ),
         ("fengjie", ["Inspect", "Holds", "Quality", "Exceptions", "Board"], ["Terminal", "Orders"]),
         (
             "qianyi",
-            ["Orders", "MRP", "Exceptions", "Quality", "Board", "OEE"],
+            ["Orders", "MRP", "Exceptions", "Quality", "Board", "OEE", "Costs"],
             ["Terminal", "Admin"],
         ),
-        ("wujiu", ["Orders", "Exceptions", "API"], ["Terminal", "Supervisor", "Inspect", "OEE"]),
-        ("chenmo", ["Exceptions", "Admin", "API"], ["Orders", "Terminal", "MRP", "Board"]),
+        (
+            "wujiu",
+            ["Orders", "Exceptions", "Costs", "API"],
+            ["Terminal", "Supervisor", "Inspect", "OEE"],
+        ),
+        ("chenmo", ["Exceptions", "Admin", "API"], ["Orders", "Terminal", "MRP", "Board", "Costs"]),
         ("admin", ["Orders", "Terminal", "Supervisor", "Inspect", "MRP", "Admin", "API"], []),
     ],
 )
@@ -89,6 +97,7 @@ def test_the_bar_is_built_from_what_each_app_declares():
         "Supervisor",
         "Board",
         "OEE",
+        "Costs",
         "Import",
         "Audit",
     ]

@@ -217,6 +217,7 @@ def test_components_expand_down_to_bought_items_and_their_price(demo_plant, as_u
     resin = client.get("/costing/sheet/STD-2026/PP-GF30/node/?level=2").content.decode()
     assert "purchase price 2.45" in resin
     assert "/node/" not in resin  # a bought item is the bottom of the tree
+    assert client.get("/costing/sheet/STD-2026/HSG-100/node/?level=²").status_code == 200
     assert client.get("/costing/sheet/STD-2026/NOPE/node/").status_code == 404
     assert client.get("/costing/sheet/NOPE/HSG-100/node/").status_code == 404
 
@@ -336,3 +337,29 @@ def test_bar_chart_draws_series_side_by_side_and_skips_missing_values():
     assert [s["h"] for s in a["segments"]] == [92.0, 55.2]  # 184 px high plot, axis 0–100
     assert actual["x"] > b["x"] and actual["total"] == "90"
     assert [entry["name"] for entry in chart["legend"]] == ["m", "l"]
+
+
+def test_sheet_without_a_current_version_says_so(db, client):
+    from core.roles import Role
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(roles=[Role.COST_ACCOUNTANT]))
+    answer = client.get("/costing/sheet/")
+    assert answer.status_code == 200 and "No cost version is current" in answer.content.decode()
+    assert client.get("/costing/").status_code == 200
+    assert client.get("/costing/compare/").status_code == 200
+
+
+def test_overview_costs_the_same_queries_for_more_versions(demo_plant, as_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user("qianyi")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/costing/", HTTP_HX_REQUEST="true")
+    CostVersion.objects.create(code="PLAN-2027", name="2027 plan", effective_from=date(2027, 1, 1))
+    ItemFactory(code="NUT-M8", source=Item.Source.BUY)
+    standard_cost_rollup_run(version=CostVersion.objects.get(code="STD-2026"))
+    with CaptureQueriesContext(connection) as two:
+        client.get("/costing/", HTTP_HX_REQUEST="true")
+    assert len(two) == len(one)
