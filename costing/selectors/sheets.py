@@ -114,13 +114,14 @@ def cost_version_by_code(code: str | None) -> CostVersion | None:
 
 def items_pick(*, version: CostVersion, text: str = "") -> list[tuple[str, str, bool]]:
     """Items for the sheet's pick list, whose code or name contains `text`: (code, name,
-    costed in this version), made items first; at most ITEM_PICK_LIMIT. One query."""
+    costed in this version), made items first; at most ITEM_PICK_LIMIT and one more, which
+    tells the page there are more to narrow down. One query."""
     costed = ItemCost.objects.filter(version=version, item=OuterRef("pk"))
     qs = Item.objects.all()
     if text:
         qs = qs.filter(Q(code__icontains=text) | Q(name__icontains=text))
     qs = qs.annotate(costed=Exists(costed)).order_by("low_level_code", "code")
-    return list(qs.values_list("code", "name", "costed")[:ITEM_PICK_LIMIT])
+    return list(qs.values_list("code", "name", "costed")[: ITEM_PICK_LIMIT + 1])
 
 
 @dataclass

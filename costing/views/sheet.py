@@ -11,6 +11,7 @@ from core.views_helpers import policy_required, whole_number
 from resources.models import Item
 
 from ..selectors.sheets import (
+    ITEM_PICK_LIMIT,
     cost_version_by_code,
     cost_versions_list,
     item_cost_sheet,
@@ -26,6 +27,11 @@ def _version(code: str | None):
     if version is None:
         raise Http404(f"No cost version {code}." if code else "No cost version is current.")
     return version
+
+
+def _picks(version, text: str) -> dict:
+    picks = items_pick(version=version, text=text)
+    return {"picks": picks[:ITEM_PICK_LIMIT], "more": len(picks) > ITEM_PICK_LIMIT}
 
 
 @policy_required("costing.rollup.view")
@@ -58,7 +64,8 @@ def sheet(request):
         "versions": cost_versions_list(),
         "item": item,
         "q": text,
-        "picks": items_pick(version=version, text=text),
+        # With an item open the list waits for a search: the sheet is what the page is for.
+        **(_picks(version, text) if text or item is None else {}),
         "sheet": item_cost_sheet(version=version, item_code=code) if item else None,
         "level": 0,
     }
@@ -73,7 +80,7 @@ def sheet_items(request):
     return render(
         request,
         "costing/partials/sheet_items.html",
-        {"version": version, "q": text, "picks": items_pick(version=version, text=text)},
+        {"version": version, "q": text, **_picks(version, text)},
     )
 
 

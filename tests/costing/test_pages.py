@@ -235,6 +235,18 @@ def test_pick_list_finds_items_by_code_or_name(demo_plant, as_user):
     html = client.get("/costing/sheet/items/?q=housing", HTTP_HX_REQUEST="true").content.decode()
     assert "HSG-100" in html and "EB-500" not in html
     assert "No item" in client.get("/costing/sheet/items/?q=zzz").content.decode()
+    # With an item open, the list waits for a search; more than fifty ask for more letters.
+    page = client.get("/costing/sheet/?item=EB-500").content.decode()
+    assert "/costing/sheet/?version=STD-2026&amp;item=CH-300" not in page
+    assert (
+        "/costing/sheet/?version=STD-2026&amp;item=CH-300"
+        in client.get("/costing/sheet/?item=EB-500&q=CH").content.decode()
+    )
+    for n in range(51):
+        ItemFactory(code=f"BOLT-{n:02d}", name="Bolt", source=Item.Source.BUY)
+    html = client.get("/costing/sheet/items/?q=bolt").content.decode()
+    assert html.count("item=BOLT-") == 50 and "and more" in html
+    assert "not costed" in html
     assert client.get("/costing/sheet/?item=NOPE").status_code == 404
     assert client.get("/costing/sheet/?version=NOPE").status_code == 404
 
