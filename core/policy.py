@@ -64,7 +64,7 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     "core.notification": {"view": PEOPLE},
     "core.api_docs": {"view": (*OFFICE, QS, MAINT, INTEG)},
     # Money: standard costs, labour and machine rates (hidden from others in the API).
-    "costing.cost": {"view": (COST, PLAN, PM, SCD)},
+    "costing.cost": {"view": COSTING_READERS},
     # --- costing ------------------------------------------------------------------------------
     # Cost versions with their rates and prices (kept under the version: MODEL_RESOURCES), and
     # the standard cost roll-up's results: read by whoever answers for cost, kept by cost
