@@ -171,7 +171,7 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "execution.alertrule": _master((), (SUP, PM, QS)),
     "execution.progress": {"view": EVERYONE, "rollup": (SUP, PLAN)},
-    "execution.board": {"view": (SUP, PLAN, PM, SCD, QS, INSP, OP)},
+    "execution.board": {"view": (SUP, PLAN, PM, SCD, QS, INSP, OP, INTEG)},
     "execution.labour": {"view": (SUP, PLAN, COST)},
     "execution.terminal": {"view": (OP, INSP, SUP)},
     "execution.supervisor": {"view": (SUP, PLAN)},

@@ -448,3 +448,90 @@ class LabourCorrectionSerializer(SignatureFieldsMixin):
 
     signature_meaning = "corrected"
     minutes = serializers.DecimalField(max_digits=7, decimal_places=1, min_value=0)
+
+
+# --- the order board, as the board page shows it ------------------------------------------
+# Quantities, percentages and hours as decimal strings (docs/api.md "Numbers and times"),
+# like every other quantity of the API; the engine computes in floats.
+
+
+def _qty(**kwargs):
+    return serializers.DecimalField(max_digits=18, decimal_places=4, **kwargs)
+
+
+def _pct(**kwargs):
+    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+class BoardReasonSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    text = serializers.CharField()
+    ref = serializers.CharField(help_text='The record behind it, as "<app>.<model>:<id>".')
+
+
+class BoardOperationSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField(source="progress.sequence")
+    name = serializers.CharField(source="progress.name")
+    status = serializers.CharField(help_text="The operation's status.")
+    task_status = serializers.CharField(allow_null=True, help_text="Its task's, on the floor.")
+    colour = serializers.CharField(source="progress.colour")
+    quantity_done = _qty(source="progress.quantity_done")
+    quantity_scrap = _qty(source="progress.quantity_scrap")
+    planned_by_now = _qty(source="progress.quantity_planned_to_date")
+    attainment_pct = _pct(source="progress.attainment_pct")
+    lagging = serializers.BooleanField(source="progress.lagging")
+    work_center = serializers.CharField(source="detail.work_center__code", default="")
+    equipment = serializers.SerializerMethodField()
+    operator = serializers.CharField(source="detail.task__operator__name", default=None)
+    predicted_end = serializers.DateTimeField(source="progress.predicted_end", allow_null=True)
+    reasons = BoardReasonSerializer(source="progress.reasons", many=True)
+
+    def get_equipment(self, op) -> str | None:
+        detail = op.detail or {}
+        return detail.get("task__equipment__code") or detail.get("equipment__code") or None
+
+
+class BoardRowSerializer(serializers.Serializer):
+    """One row of the order board: the order's colour by the attainment rule (≥ 90 % green,
+    50–89 % yellow, below red), what was planned by now against what is done, whether it
+    lags, the predicted end and delay, the reasons, and its operations."""
+
+    id = serializers.IntegerField(source="progress.id")
+    number = serializers.CharField(source="progress.number")
+    item = serializers.CharField(source="row.item__code")
+    status = serializers.CharField(source="row.status")
+    priority = serializers.IntegerField(source="row.priority")
+    due_date = serializers.DateField(source="row.due_date", allow_null=True)
+    colour = serializers.CharField(source="progress.colour")
+    quantity = _qty(source="progress.quantity")
+    quantity_done = _qty(source="progress.quantity_done")
+    quantity_scrap = _qty(source="progress.quantity_scrap")
+    planned_by_now = _qty(source="progress.quantity_planned_to_date")
+    attainment_pct = _pct(source="progress.attainment_pct")
+    completion_pct = _pct(source="progress.completion_pct")
+    planned_pct = _pct(source="progress.planned_pct")
+    lagging = serializers.BooleanField(source="progress.lagging")
+    delayed = serializers.BooleanField(source="progress.delayed")
+    delay_hours = _pct(source="progress.delay_hours")
+    remaining_hours = _pct(source="progress.remaining_hours")
+    planned_start = serializers.DateTimeField(source="progress.planned_start", allow_null=True)
+    planned_end = serializers.DateTimeField(source="progress.planned_end", allow_null=True)
+    predicted_end = serializers.DateTimeField(source="progress.predicted_end", allow_null=True)
+    reasons = BoardReasonSerializer(source="progress.reasons", many=True)
+    operations = BoardOperationSerializer(many=True)
+
+
+class BoardCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    green = serializers.IntegerField()
+    yellow = serializers.IntegerField()
+    red = serializers.IntegerField()
+    lagging = serializers.IntegerField()
+    delayed = serializers.IntegerField()
+
+
+class BoardSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="The instant the figures are for.")
+    counts = BoardCountsSerializer(help_text="Every open order in view, before `flag`.")
+    count = serializers.IntegerField(help_text="Rows matching, `flag` included.")
+    results = BoardRowSerializer(many=True, help_text="At most `limit` rows.")

@@ -19,6 +19,7 @@ router.register("exceptions", views.WorkAlertViewSet, basename="alert")
 
 urlpatterns = [
     path("progress/", views.ProgressView.as_view(), name="execution-progress"),
+    path("board/", views.BoardView.as_view(), name="execution-board"),
     path(
         "progress/rollup/",
         views.ProgressRollupView.as_view(),

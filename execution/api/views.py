@@ -1,6 +1,7 @@
 """Execution's API: tasks and dispatching, production events, material, exceptions
 (WorkAlert) and progress. Views call services and selectors; serializers shape the data."""
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
@@ -17,6 +18,7 @@ from core.api import (
     nul_paths,
     summarize,
 )
+from core.gc_pause import gc_paused
 from core.policy import require
 from core.signatures import SignatureError, signature_api_error, signature_guard
 from planning.models import ProductionOrder
@@ -36,7 +38,9 @@ from ..models import (
     Task,
     WorkAlert,
 )
+from ..selectors.board import FLAGS, SORTS, board_select
 from ..selectors.ownership import events_visible, is_floor_only, tasks_visible
+from ..selectors.progress import ACTIVE, progress_details
 from ..services import alerts as alert_services
 from ..services import approvals as approval_services
 from ..services import material as material_services
@@ -44,6 +48,8 @@ from ..services import tasks as task_services
 from ..services.events import EventResult, events_record
 from ..tasks import progress_rollup
 from . import serializers
+
+BOARD_API_LIMIT = 1000
 
 
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):
@@ -493,3 +499,47 @@ class ProgressRollupView(APIView):
         if progress_rollup.app.conf.task_always_eager:  # ran in-process: report what it did
             body.update(status="done", result=result.get())
         return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class BoardView(APIView):
+    """The order board as data: every open order's colour (the attainment rule: ≥ 90 %
+    green, 50–89 % yellow, below 50 % red), planned by now against done, lagging, the
+    predicted end and delay, the reasons and the operations — the rows the board page shows,
+    with the same filters and sorts."""
+
+    policy_resource = "execution.board"
+
+    @extend_schema(
+        operation_id="execution_board",
+        parameters=[
+            OpenApiParameter("work_center", str, description="Orders with an operation here"),
+            OpenApiParameter("status", str, enum=list(ACTIVE)),
+            OpenApiParameter("flag", str, enum=list(FLAGS)),
+            OpenApiParameter("sort", str, enum=list(SORTS), default="due"),
+            OpenApiParameter("limit", int, description=f"Rows, 1–{BOARD_API_LIMIT} (100)"),
+        ],
+        responses=serializers.BoardSerializer,
+    )
+    def get(self, request):
+        params = request.query_params
+        filters = {
+            "work_center": (params.get("work_center") or "").strip(),
+            "status": params.get("status") or "",
+            "flag": params.get("flag") or "",
+            "sort": params.get("sort") or "due",
+        }
+        choices = {"status": ACTIVE, "flag": tuple(FLAGS), "sort": tuple(SORTS)}
+        for name, allowed in choices.items():
+            if filters[name] and filters[name] not in allowed:
+                raise ValidationError({name: f"One of: {', '.join(allowed)}."})
+        limit = params.get("limit") or "100"
+        if not limit.isdigit() or not 1 <= int(limit) <= BOARD_API_LIMIT:
+            raise ValidationError({"limit": f"A whole number from 1 to {BOARD_API_LIMIT}."})
+        now = timezone.now()
+        with gc_paused():
+            orders, counts = board_select(now=now, **filters)
+            shown = progress_details(orders[: int(limit)], now=now)
+            body = serializers.BoardSerializer(
+                {"at": now, "counts": counts, "count": len(orders), "results": shown}
+            ).data
+        return Response(body)

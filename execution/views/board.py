@@ -22,13 +22,12 @@ from core.views_helpers import htmx_render, policy_required
 from planning.models import ProductionOrder
 from resources.selectors.calendar import plant_time_zone
 
-from ..engines.progress import GREEN, RED, YELLOW
+from ..selectors.board import FLAGS, SORTS, board_select
 from ..selectors.progress import (
     ACTIVE,
     LiveOrder,
     labour_bookings,
     order_timeline,
-    progress_compute,
     progress_details,
     progress_live,
     work_center_choices,
@@ -36,16 +35,6 @@ from ..selectors.progress import (
 
 BOARD_LIMIT = 100  # rows shown; the counts above the table cover every order in view
 LABOUR_MAX_DAYS = 366
-SORTS = {
-    "due": None,  # the selector's order: due date, priority, number
-    "worst": lambda o: (o.progress.attainment_pct, -o.progress.delay_hours, o.row["due_date"]),
-    "delay": lambda o: (-o.progress.delay_hours, o.row["due_date"]),
-}
-FLAGS = {
-    "lagging": lambda o: o.progress.lagging,
-    "delayed": lambda o: o.progress.delayed,
-    "attention": lambda o: o.progress.lagging or o.progress.delayed,
-}
 
 
 def _board_filters(request) -> dict:
@@ -69,23 +58,7 @@ def board(request):
 def _board(request):
     filters = _board_filters(request)
     now = timezone.now()
-    orders = progress_compute(
-        now=now,
-        statuses=(filters["status"],) if filters["status"] else ACTIVE,
-        work_center=filters["work_center"] or None,
-    )
-    counts = {
-        "total": len(orders),
-        GREEN: sum(1 for o in orders if o.progress.colour == GREEN),
-        YELLOW: sum(1 for o in orders if o.progress.colour == YELLOW),
-        RED: sum(1 for o in orders if o.progress.colour == RED),
-        "lagging": sum(1 for o in orders if o.progress.lagging),
-        "delayed": sum(1 for o in orders if o.progress.delayed),
-    }
-    if filters["flag"]:
-        orders = [o for o in orders if FLAGS[filters["flag"]](o)]
-    if SORTS[filters["sort"]] is not None:
-        orders.sort(key=SORTS[filters["sort"]])
+    orders, counts = board_select(now=now, **filters)
     # Names, operators and reasons only for the rows shown.
     shown = progress_details(orders[:BOARD_LIMIT], now=now)
     context = {
