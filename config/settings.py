@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "quality",
     "costing",
     "devices",
+    "integration",
 ]
 
 MIDDLEWARE = [
@@ -390,6 +391,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- B2MML (ISA-95) documents (docs/b2mml.md) -------------------------------------------------
+# The official V0701 XSDs of MESA International, read once per process. By default the copy
+# kept next to the repository (../shared/standards/b2mml/V0701); a deployment names its own.
+B2MML_SCHEMA_DIR = Path(
+    os.environ.get("B2MML_SCHEMA_DIR", BASE_DIR.parent / "shared" / "standards" / "b2mml" / "V0701")
+)
+# Who we are in a document's ApplicationArea/Sender/LogicalID.
+B2MML_LOGICAL_ID = os.environ.get("B2MML_LOGICAL_ID", "ClosedLoop")
 
 # --- Devices: telemetry storage (docs/devices.md, "Telemetry storage") -------------------------
 # Raw samples are kept this many whole days (on PostgreSQL: day partitions dropped after it),

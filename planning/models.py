@@ -288,6 +288,15 @@ class ProductionOrder(models.Model):
     OPEN_STATUSES = (Status.DRAFT, Status.PLANNED, Status.RELEASED, Status.IN_PROGRESS)
 
     number = models.CharField(max_length=32, unique=True)
+    # The order's id in the system that sent it (an ERP's OperationsRequest ID in a B2MML
+    # schedule): creating or updating by it again changes nothing.
+    external_ref = models.CharField(
+        max_length=100,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The order's id in the outside system that sent it (an ERP).",
+    )
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="production_orders")
     quantity = models.DecimalField(**QTY)
     due_date = models.DateField()

@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "resources", "planning", "execution", "quality", "costing", "devices", "config")
+APPS = (
+    "core",
+    "resources",
+    "planning",
+    "execution",
+    "quality",
+    "costing",
+    "devices",
+    "integration",
+    "config",
+)
 
 # (what, the pattern of its body, the one file allowed to hold it)
 HELPERS = [

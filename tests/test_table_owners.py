@@ -30,7 +30,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "resources", "planning", "execution", "quality", "costing", "devices")
+APPS = (
+    "core",
+    "resources",
+    "planning",
+    "execution",
+    "quality",
+    "costing",
+    "devices",
+    "integration",
+)
 
 MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 QUERYSET_WRITES = frozenset(
