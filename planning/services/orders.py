@@ -21,7 +21,7 @@ from core.formatting import quantity_format
 from core.numbering import number_next
 from resources.models import Item
 
-from ..models import MpsEntry, OrderOperation, ProductionOrder, SalesOrder
+from ..models import MpsEntry, OrderOperation, ProductionOrder, Routing, SalesOrder
 from ..selectors.masterdata import bom_effective, routing_effective
 
 Status = ProductionOrder.Status
@@ -51,15 +51,20 @@ def production_order_create(
     number: str | None = None,
     status: str = Status.DRAFT,
     note: str = "",
+    external_ref: str | None = None,
+    routing: Routing | None = None,
     by=None,
 ) -> ProductionOrder:
-    """Create an order with its operations copied from the item's effective routing."""
+    """Create an order with its operations copied from the item's effective routing (or
+    from `routing`, a routing of the item that the caller chose)."""
     if item.source != Item.Source.MAKE:
         raise ValidationError({"item": f"{item.code} is a bought item; it has no production."})
     if status not in (Status.DRAFT, Status.PLANNED):
         raise ValidationError({"status": "A new order starts as draft or planned."})
     today = timezone.localdate()
-    routing = routing_effective(item, today)
+    if routing is not None and routing.item_id != item.pk:
+        raise ValidationError({"routing": f"{routing} is not a routing of {item.code}."})
+    routing = routing or routing_effective(item, today)
     if routing is None:
         raise ValidationError({"item": f"{item.code} has no routing effective on {today}."})
     with transaction.atomic():
@@ -74,6 +79,7 @@ def production_order_create(
             bom=bom_effective(item, today),
             status=status,
             note=note,
+            external_ref=external_ref or None,
         )
         order.full_clean()
         order.save()
@@ -113,6 +119,55 @@ def production_order_create(
         audit_record(actor=by, action="production_order.create", obj=order)
         emit("planning.production_order.created", {"order_id": order.pk})
     return order
+
+
+# What an order's sender may still change, and in which statuses: before release the floor
+# has nothing of it yet; after, the quantity and dates belong to the floor's work.
+UPDATABLE_STATUSES = (Status.DRAFT, Status.PLANNED)
+
+
+def production_order_update(
+    *,
+    order: ProductionOrder,
+    quantity: Decimal | None = None,
+    due_date: date | None = None,
+    priority: int | None = None,
+    by=None,
+) -> tuple[ProductionOrder, list[str]]:
+    """Change an order's quantity, due date or priority; returns the order and the names of
+    the fields that changed. Values equal to the order's change nothing (a repeated update is
+    a no-op, also after release); a real change after release is a state conflict."""
+    with transaction.atomic():
+        locked = ProductionOrder.objects.select_for_update().get(pk=order.pk)
+        wanted = {"quantity": quantity, "due_date": due_date, "priority": priority}
+        changed = {
+            name: value
+            for name, value in wanted.items()
+            if value is not None and getattr(locked, name) != value
+        }
+        if not changed:
+            return locked, []
+        if locked.status not in UPDATABLE_STATUSES:
+            names = ", ".join(sorted(changed))
+            raise StateConflict(
+                f"Order {locked.number} is {locked.get_status_display().lower()}; its "
+                f"{names} can change only while it is draft or planned."
+            )
+        before = {name: str(getattr(locked, name)) for name in changed}
+        for name, value in changed.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        locked.save(update_fields=list(changed))
+        audit_record(
+            actor=by,
+            action="production_order.update",
+            obj=locked,
+            data={"before": before, "after": {k: str(v) for k, v in changed.items()}},
+        )
+        emit(
+            "planning.production_order.updated", {"order_id": locked.pk, "fields": sorted(changed)}
+        )
+    return locked, sorted(changed)
 
 
 # --- transition hooks: downstream apps act inside a transition's transaction ---------------
