@@ -14,6 +14,7 @@ urlpatterns = [
     path("quality/", include("quality.api.urls")),
     path("costing/", include("costing.api.urls")),
     path("devices/", include("devices.api.urls")),
+    path("b2mml/", include("integration.api.urls")),
     path("audit/", AuditEntryListView.as_view(), name="audit-list"),
     path("", include("resources.api.urls")),
     path("", include("planning.api.urls")),

@@ -220,6 +220,22 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     # Why a machine stood still: an operator of the machine's work center or its supervisor
     # gives a stop its downtime reason (devices/services/downtime.py).
     "devices.downtime": {"view": (OP, SUP, PM, MAINT), "reason": (OP, SUP)},
+    # --- integration: B2MML (ISA-95) documents, docs/b2mml.md ---------------------------------
+    # Orders in and out as an ERP exchanges them: whoever plans (planners) and the systems
+    # that integrate import; the office that reads orders exports.
+    "integration.b2mml_schedule": {"view": (PLAN, SUP, PM, SCD, INTEG), "import": (PLAN, INTEG)},
+    # Actuals: an MES's performance books events as the floor's supervisor or a service
+    # account of the work center would (execution's object rule still applies per task).
+    "integration.b2mml_performance": {
+        "view": (SUP, PLAN, PM, SCD, COST, INTEG),
+        "import": (SUP, INTEG),
+    },
+    "integration.b2mml_alerts": {"view": (SUP, PLAN, PM, QS, MAINT, INTEG)},
+    # Master data from documents: whoever keeps that master data in the admin, and the
+    # systems that integrate (resources.equipment, resources.item, resources.operator).
+    "integration.b2mml_equipment": {"import": (MAINT, INTEG)},
+    "integration.b2mml_material": {"import": (PLAN, INTEG)},
+    "integration.b2mml_personnel": {"import": (SUP, INTEG)},
 }
 
 # Models kept in the admin under their parent's resource (a BOM's lines are the BOM).

@@ -1,0 +1,203 @@
+"""B2MML V0701 documents over HTTP, under /api/v1/b2mml/ (docs/b2mml.md).
+
+XML in and out (`application/xml`): a GET answers an export document, a POST of a raw
+document answers its `Acknowledge…` document (200), or a `ConfirmBOD` naming the failing
+element paths (400 invalid, 403 refused, 409 state conflict; nothing written). Who may do
+what: core/policy.py (integration.b2mml_*). A refusal before the document is read (no
+credentials, no permission, a JSON body) answers the API's usual JSON error body.
+"""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import BaseParser
+from rest_framework.views import APIView
+
+from core.parsing import aware_instant_parse
+
+from ..schemas import B2mmlError
+from ..selectors.b2mml_export import export_bytes
+from ..services.b2mml_import import b2mml_import, refusal_document, roots_of
+
+XML = "application/xml"
+
+
+class XmlParser(BaseParser):
+    """The raw bytes of an XML document; the service reads and validates them."""
+
+    media_type = XML
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read()
+
+
+class TextXmlParser(XmlParser):
+    media_type = "text/xml"
+
+
+def xml_response(data: bytes, status: int = 200) -> HttpResponse:
+    return HttpResponse(data, status=status, content_type=f"{XML}; charset=utf-8")
+
+
+def _refused(error: B2mmlError, data: bytes | None = None) -> HttpResponse:
+    return xml_response(refusal_document(error, data), status=error.status)
+
+
+EXPORT_PARAMETERS = {
+    "order": "Production order number; repeat or separate by commas (default: all that apply)",
+    "since": "Only what is new or changed since this ISO 8601 instant with its offset",
+}
+
+
+class B2mmlView(APIView):
+    """One kind of document: `export` answers GET, `kind` is what a POST imports."""
+
+    parser_classes = [XmlParser, TextXmlParser]
+    export: str | None = None
+    kind: str | None = None
+    query_names: tuple[str, ...] = ("order", "since")
+    policy_actions = {"POST": "import"}
+
+    def _options(self, request) -> dict:
+        unknown = sorted(set(request.query_params) - set(self.query_names))
+        if unknown:
+            raise B2mmlError(
+                f"Unknown query parameter {', '.join(unknown)}; this takes "
+                f"{', '.join(self.query_names)}.",
+                errors=[(name, "unknown query parameter") for name in unknown],
+            )
+        options: dict = {}
+        numbers = [
+            n.strip()
+            for raw in request.query_params.getlist("order")
+            for n in raw.split(",")
+            if n.strip()
+        ]
+        if numbers:
+            options["numbers"] = numbers
+        if request.query_params.get("since"):
+            try:
+                options["since"] = aware_instant_parse(request.query_params["since"])
+            except ValueError as exc:
+                raise B2mmlError(str(exc), errors=[("since", str(exc))]) from None
+        if request.query_params.get("status"):
+            options["status"] = request.query_params["status"]
+        return options
+
+    def export_response(self, request) -> HttpResponse:
+        try:
+            return xml_response(export_bytes(self.export, **self._options(request)))
+        except B2mmlError as error:
+            return _refused(error)
+
+    def import_response(self, request) -> HttpResponse:
+        data = request.data
+        if not isinstance(data, bytes):
+            raise ValidationError({"body": "Send the B2MML document as application/xml."})
+        try:
+            imported = b2mml_import(data=data, by=request.user, kind=self.kind)
+        except B2mmlError as error:
+            return _refused(error, data)
+        return xml_response(imported.acknowledgement)
+
+
+XML_ANSWERS = {
+    (200, XML): OpenApiTypes.STR,
+    (400, XML): OpenApiTypes.STR,
+    (403, XML): OpenApiTypes.STR,
+}
+
+
+def exports(summary: str, *, status: bool = False):
+    parameters = [OpenApiParameter(n, str, description=t) for n, t in EXPORT_PARAMETERS.items()]
+    if status:
+        parameters.append(OpenApiParameter("status", str, description="Exception status"))
+    return extend_schema(
+        summary=f"Export: {summary}",
+        parameters=parameters,
+        responses={**XML_ANSWERS, (404, XML): OpenApiTypes.STR},
+    )
+
+
+def imports(kind: str):
+    return extend_schema(
+        summary=f"Import: {', '.join(roots_of(kind))}",
+        request={XML: OpenApiTypes.STR},
+        responses={**XML_ANSWERS, (409, XML): OpenApiTypes.STR},
+    )
+
+
+class ScheduleView(B2mmlView):
+    """Released production orders as ProcessOperationsSchedule; an ERP's schedule in."""
+
+    policy_resource = "integration.b2mml_schedule"
+    export = kind = "schedule"
+
+    @exports("released production orders (ProcessOperationsSchedule)")
+    def get(self, request):
+        return self.export_response(request)
+
+    @imports("schedule")
+    def post(self, request):
+        return self.import_response(request)
+
+
+class PerformanceView(B2mmlView):
+    """Progress and actuals as SyncOperationsPerformance; an MES's actuals in."""
+
+    policy_resource = "integration.b2mml_performance"
+    export = kind = "performance"
+
+    @exports("progress and actuals (SyncOperationsPerformance)")
+    def get(self, request):
+        return self.export_response(request)
+
+    @imports("performance")
+    def post(self, request):
+        return self.import_response(request)
+
+
+class AlertsView(B2mmlView):
+    """Exceptions (work alerts) as SyncWorkAlert."""
+
+    policy_resource = "integration.b2mml_alerts"
+    export = "alerts"
+    query_names = ("order", "since", "status")
+
+    @exports("exceptions (SyncWorkAlert)", status=True)
+    def get(self, request):
+        return self.export_response(request)
+
+
+class EquipmentView(B2mmlView):
+    """Machines from SyncEquipment / ProcessEquipment."""
+
+    policy_resource = "integration.b2mml_equipment"
+    kind = "equipment"
+
+    @imports("equipment")
+    def post(self, request):
+        return self.import_response(request)
+
+
+class MaterialView(B2mmlView):
+    """Items from SyncMaterialDefinition / ProcessMaterialDefinition."""
+
+    policy_resource = "integration.b2mml_material"
+    kind = "material"
+
+    @imports("material")
+    def post(self, request):
+        return self.import_response(request)
+
+
+class PersonnelView(B2mmlView):
+    """Operators from SyncPerson / ProcessPerson."""
+
+    policy_resource = "integration.b2mml_personnel"
+    kind = "personnel"
+
+    @imports("personnel")
+    def post(self, request):
+        return self.import_response(request)
