@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from core.formatting import quantity_format
+
 NS = "http://www.mesa.org/xml/B2MML"
 RELEASE_ID = "0701"
 _Q = "{" + NS + "}"
@@ -63,15 +65,9 @@ def instant(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def decimal_text(value: Decimal | int) -> str:
-    """A quantity as QuantityString writes it: plain digits, no exponent, no trailing zeros."""
-    text = format(Decimal(value).normalize(), "f")
-    return "0" if text == "-0" else text
-
-
 def quantity(parent: ET.Element, value: Decimal | int, uom: str = "", name: str = "Quantity"):
     element = sub(parent, name)
-    sub(element, "QuantityString", decimal_text(value))
+    sub(element, "QuantityString", quantity_format(value))
     sub(element, "DataType", "decimal")
     if uom:
         sub(element, "UnitOfMeasure", uom)

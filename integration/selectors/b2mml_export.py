@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from core.formatting import quantity_format
 from execution.models import MaterialRequirement, ProductionEvent, WorkAlert
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import Item
@@ -204,7 +205,7 @@ def _request(parent: ET.Element, order: ProductionOrder, requirements) -> None:
     sub(
         request,
         "Description",
-        f"{order.number}: {order.quantity.normalize():f} {item.uom} {item.code} {item.name}",
+        f"{order.number}: {quantity_format(order.quantity)} {item.uom} {item.code} {item.name}",
     )
     sub_opt(request, "StartTime", instant(_local(order.planned_start or order.earliest_start)))
     sub(request, "EndTime", instant(due_instant(order)))
@@ -241,14 +242,14 @@ def _segment_requirement(parent, order, operation, definition, consumed, *, last
         segment,
         "SegmentParameter",
         "SetupMinutes",
-        f"{operation.setup_minutes.normalize():f}",
+        f"{quantity_format(operation.setup_minutes)}",
         "decimal",
     )
     value_string(
         segment,
         "SegmentParameter",
         "RunMinutesPerUnit",
-        f"{operation.run_minutes_per_unit.normalize():f}",
+        f"{quantity_format(operation.run_minutes_per_unit)}",
         "decimal",
     )
     if operation.required_skill is not None:
@@ -339,8 +340,8 @@ def _response(parent: ET.Element, order: ProductionOrder, traced: dict) -> None:
     sub(
         response,
         "Description",
-        f"{order.number}: {order.quantity_done.normalize():f} good, "
-        f"{order.quantity_scrap.normalize():f} scrap of {order.quantity.normalize():f}",
+        f"{order.number}: {quantity_format(order.quantity_done)} good, "
+        f"{quantity_format(order.quantity_scrap)} scrap of {quantity_format(order.quantity)}",
     )
     sub_opt(response, "StartTime", instant(_local(min(starts) if starts else None)))
     sub_opt(response, "EndTime", instant(_local(order.completed_at)))

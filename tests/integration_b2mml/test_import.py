@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from core.models import AuditEntry
 from execution.models import ProductionEvent, Task
-from integration.engines.b2mml import child, children, q, text
+from integration.engines.b2mml import child, children, text
 from integration.selectors.b2mml_export import export_bytes
 from planning.models import OrderOperation, ProductionOrder, Routing, RoutingStep
 from planning.services.orders import production_order_release
