@@ -400,6 +400,8 @@ B2MML_SCHEMA_DIR = Path(
 )
 # Who we are in a document's ApplicationArea/Sender/LogicalID.
 B2MML_LOGICAL_ID = os.environ.get("B2MML_LOGICAL_ID", "ClosedLoop")
+# The largest document a request may post (413 above).
+B2MML_MAX_BYTES = int(env_number("B2MML_MAX_BYTES", "10485760", minimum=1))
 
 # --- Devices: telemetry storage (docs/devices.md, "Telemetry storage") -------------------------
 # Raw samples are kept this many whole days (on PostgreSQL: day partitions dropped after it),

@@ -7,6 +7,8 @@ what: core/policy.py (integration.b2mml_*). A refusal before the document is rea
 credentials, no permission, a JSON body) answers the API's usual JSON error body.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -29,7 +31,13 @@ class XmlParser(BaseParser):
     media_type = XML
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read()
+        if stream is None:
+            return b""
+        limit = settings.B2MML_MAX_BYTES
+        data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise RequestDataTooBig(f"A B2MML document is at most {limit} bytes.")
+        return data
 
 
 class TextXmlParser(XmlParser):

@@ -392,3 +392,9 @@ def test_master_data_refusal_names_the_path(demo_plant):
     )
     assert not Equipment.objects.filter(code="X-1").exists()
     assert post("zhouba", "equipment", data).status_code == 403
+
+
+def test_document_too_large_is_413(demo_plant, settings):
+    settings.B2MML_MAX_BYTES = 100
+    response = post("zhouba", "schedule", b"<x>" + b"a" * 200 + b"</x>")
+    assert response.status_code == 413
