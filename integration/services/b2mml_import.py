@@ -464,7 +464,9 @@ def _segment(order, step: int, segment: ET.Element, s_path: str, by, notes) -> b
     """Book one segment's start, quantities and completion; False when an event is held
     for a supervisor's approval (the rest waits for it)."""
     task = (
-        Task.objects.select_for_update()
+        # The task's row only, as the event service locks it first (then planning locks the
+        # operation and the order): the same order, so no deadlock with the floor's events.
+        Task.objects.select_for_update(of=("self",))
         .select_related("operation")
         .filter(order=order, operation__sequence=step)
         .first()

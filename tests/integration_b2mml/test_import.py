@@ -12,11 +12,11 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from core.models import AuditEntry
-from execution.models import ProductionEvent, Task
+from execution.models import EventApproval, ProductionEvent, Task
 from integration.engines.b2mml import child, children, text
 from integration.selectors.b2mml_export import export_bytes
 from planning.models import OrderOperation, ProductionOrder, Routing, RoutingStep
-from planning.services.orders import production_order_release
+from planning.services.orders import production_order_create, production_order_release
 from resources.models import Equipment, Item, Operator, WorkCenter
 
 from .helpers import root_name, valid
@@ -398,3 +398,126 @@ def test_document_too_large_is_413(demo_plant, settings):
     settings.B2MML_MAX_BYTES = 100
     response = post("zhouba", "schedule", b"<x>" + b"a" * 200 + b"</x>")
     assert response.status_code == 413
+
+
+def test_round_trip_into_a_database_without_the_order(demo_plant):
+    """Export an order, take it away, import the export: the order is back as it was."""
+    source = ProductionOrder.objects.get(number=ORDER)
+    exported = export_bytes("schedule", numbers=[ORDER])
+    facts = (source.item_id, source.quantity, source.due_date, source.priority, source.routing_id)
+    steps = list(source.operations.values_list("sequence", "name", "work_center__code"))
+    source.delete()  # a planned order: nothing on the floor holds it yet
+    response = post("zhouba", "schedule", exported)
+    assert response.status_code == 200, response.content
+    again = ProductionOrder.objects.get(external_ref=ORDER)
+    assert (
+        again.item_id,
+        again.quantity,
+        again.due_date,
+        again.priority,
+        again.routing_id,
+    ) == facts
+    assert list(again.operations.values_list("sequence", "name", "work_center__code")) == steps
+    assert again.status == source.status
+
+
+def test_shared_examples_schedule_then_performance(demo_plant):
+    """The shared ERP schedule and MES performance examples: the order is created and
+    released; the MES's actuals, days old, are held for a supervisor's approval (backdated),
+    and sending them again holds nothing twice."""
+    item = Item.objects.create(code="EB-4CYL-16", name="Engine block 4 cyl.", source="make")
+    routing = Routing.objects.create(item=item, version="1")
+    for step, center in ((10, "CNC"), (20, "CMM")):
+        RoutingStep.objects.create(
+            routing=routing,
+            step_no=step,
+            name=f"Step {step}",
+            work_center=WorkCenter.objects.get(code=center),
+        )
+    schedule = (EXAMPLES / "schedule-example.xml").read_bytes()
+    assert post("zhouba", "schedule", schedule).status_code == 200
+    data = (EXAMPLES / "performance-example.xml").read_bytes()
+    response = post("sunqi", "performance", data)
+    assert response.status_code == 200, response.content
+    valid(response.content)
+    assert b"held for a supervisor" in response.content
+    held = EventApproval.objects.count()
+    assert held >= 1
+    before = snapshot()
+    assert post("sunqi", "performance", data).status_code == 200
+    assert snapshot() == before and EventApproval.objects.count() == held
+
+
+def lot_performance(order: str, step: int, lots: dict[str, int], scrap: int = 0) -> bytes:
+    actuals = "".join(
+        f"<MaterialActual><ID>G-{lot}</ID><MaterialDefinitionID>CH-300</MaterialDefinitionID>"
+        f"<MaterialLotID>{lot}</MaterialLotID><MaterialUse>Produced</MaterialUse>"
+        f"<Quantity><QuantityString>{qty}</QuantityString><UnitOfMeasure>pcs</UnitOfMeasure></Quantity>"
+        "</MaterialActual>"
+        for lot, qty in lots.items()
+    )
+    if scrap:
+        first = next(iter(lots))
+        actuals += (
+            f"<MaterialActual><ID>S</ID><MaterialLotID>{first}</MaterialLotID>"
+            '<MaterialUse OtherValue="Scrap">Other</MaterialUse>'
+            f"<Quantity><QuantityString>{scrap}</QuantityString></Quantity></MaterialActual>"
+        )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<ProcessOperationsPerformance xmlns="http://www.mesa.org/xml/B2MML" releaseID="0701">
+  <ApplicationArea><CreationDateTime>2026-12-09T10:00:00+08:00</CreationDateTime></ApplicationArea>
+  <DataArea><Process/>
+    <OperationsPerformance><ID>P</ID>
+      <OperationsResponse><ID>{order}</ID>
+        <SegmentResponse><ID>S</ID><OperationsSegmentID>{step}</OperationsSegmentID>{actuals}</SegmentResponse>
+      </OperationsResponse>
+    </OperationsPerformance>
+  </DataArea>
+</ProcessOperationsPerformance>""".encode()
+
+
+def test_lot_totals_book_only_what_they_add(demo_plant):
+    order = production_order_release(
+        order=production_order_create(
+            item=Item.objects.get(code="CH-300"),
+            quantity=Decimal(40),
+            due_date=ProductionOrder.objects.get(number=ORDER).due_date,
+            status="planned",
+        )
+    )
+    operation = order.operations.get(sequence=10)
+    first = post("sunqi", "performance", lot_performance(order.number, 10, {"L-1": 10}))
+    assert first.status_code == 200, first.content
+    operation.refresh_from_db()
+    assert operation.quantity_done == 10
+    second = lot_performance(order.number, 10, {"L-1": 15, "L-2": 5}, scrap=2)
+    assert post("sunqi", "performance", second).status_code == 200
+    assert post("sunqi", "performance", second).status_code == 200
+    operation.refresh_from_db()
+    assert (operation.quantity_done, operation.quantity_scrap) == (20, 2)
+    lower = post("sunqi", "performance", lot_performance(order.number, 10, {"L-1": 12}))
+    assert lower.status_code == 200 and b"booked here already, nothing added" in lower.content
+    operation.refresh_from_db()
+    assert operation.quantity_done == 20
+
+
+def test_service_account_of_another_work_center_is_refused(released):
+    from core.tokens import service_account_create
+
+    account = service_account_create(username="mes-elsewhere", created_by=None)
+    api = APIClient()
+    api.force_authenticate(account)
+    before = snapshot()
+    response = api.post(
+        "/api/v1/b2mml/performance/", performance(ORDER, 10, good=["EB-0001"]), content_type=XML
+    )
+    assert response.status_code == 403
+    valid(response.content)
+    assert snapshot() == before
+
+
+def test_schemas_missing_answers_503(demo_plant, settings, tmp_path):
+    settings.B2MML_SCHEMA_DIR = tmp_path
+    response = post("zhouba", "schedule", (EXAMPLES / "schedule-example.xml").read_bytes())
+    assert response.status_code == 503 and b"B2MML_SCHEMA_DIR" in response.content
+    assert client("zhouba").get("/api/v1/b2mml/schedule/").status_code == 503
