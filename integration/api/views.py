@@ -101,6 +101,8 @@ class B2mmlView(APIView):
 
     def import_response(self, request) -> HttpResponse:
         data = request.data
+        if not data:
+            data = b""  # DRF hands an empty body over as an empty dict
         if not isinstance(data, bytes):
             raise ValidationError({"body": "Send the B2MML document as application/xml."})
         try:

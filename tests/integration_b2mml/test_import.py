@@ -521,3 +521,47 @@ def test_schemas_missing_answers_503(demo_plant, settings, tmp_path):
     response = post("zhouba", "schedule", (EXAMPLES / "schedule-example.xml").read_bytes())
     assert response.status_code == 503 and b"B2MML_SCHEMA_DIR" in response.content
     assert client("zhouba").get("/api/v1/b2mml/schedule/").status_code == 503
+
+
+def _schedule_with(old: bytes, new: bytes) -> bytes:
+    data = (EXAMPLES / "schedule-example.xml").read_bytes()
+    assert old in data
+    return data.replace(old, new, 1)
+
+
+BROKEN = {
+    "empty body": b"",
+    "not well-formed": b"<ProcessOperationsSchedule><unclosed>",
+    "a DTD with entities": b'<!DOCTYPE x [<!ENTITY a "a">]><x>&a;</x>',
+    "V0600 namespace": _schedule_with(
+        b'xmlns="http://www.mesa.org/xml/B2MML"', b'xmlns="http://www.mesa.org/xml/B2MML-V0600"'
+    ),
+    "no namespace": _schedule_with(b' xmlns="http://www.mesa.org/xml/B2MML"', b""),
+    "another document": (EXAMPLES / "performance-example.xml").read_bytes(),
+    "schema-invalid": (EXAMPLES / "invalid-schedule-example.xml").read_bytes(),
+    "a bad quantity": _schedule_with(
+        b"<QuantityString>500</QuantityString>\n              <DataType>decimal</DataType>\n              <UnitOfMeasure>EA</UnitOfMeasure>\n            </Quantity>\n          </MaterialRequirement>\n        </SegmentRequirement>\n      </OperationsRequest>",
+        b"<QuantityString>lots</QuantityString>\n              <DataType>decimal</DataType>\n              <UnitOfMeasure>EA</UnitOfMeasure>\n            </Quantity>\n          </MaterialRequirement>\n        </SegmentRequirement>\n      </OperationsRequest>",
+    ),
+    "an unknown item": (EXAMPLES / "schedule-example.xml").read_bytes(),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_each_class_of_broken_document_is_400_and_writes_nothing(demo_plant, case):
+    before = snapshot()
+    response = post("zhouba", "schedule", BROKEN[case])
+    assert response.status_code == 400, response.content
+    confirm = valid(response.content)
+    assert (
+        text(confirm, "DataArea", "Confirm", "ResponseCriteria", "ChangeStatus", "Code")
+        == "Rejected"
+    )
+    assert children(child(confirm, "DataArea", "BOD"), "Note"), "names where"
+    assert snapshot() == before
+
+
+def test_schemas_are_built_once_per_process(demo_plant):
+    from integration.schemas import schema
+
+    assert schema() is schema()
