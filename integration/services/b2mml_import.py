@@ -170,7 +170,9 @@ def b2mml_import(*, data: bytes, by=None, kind: str | None = None) -> Imported:
     with transaction.atomic():
         for index, element in enumerate(nouns, start=1):
             HANDLERS[found_kind](element, f"{base}[{index}]", by, result.notes)
-    result.acknowledgement = document_bytes(acknowledgement(root, noun, nouns, result.notes))
+        # Inside the transaction: an answer that could not be made undoes the import, so
+        # the sender's retry finds nothing half done.
+        result.acknowledgement = document_bytes(acknowledgement(root, noun, nouns, result.notes))
     return result
 
 
