@@ -19,6 +19,7 @@ from core.audit import audit_record
 from core.roles import Role
 
 from ..models import Equipment, Item, Operator, WorkCenter
+from .people import operator_save
 
 
 @dataclass
@@ -128,7 +129,8 @@ def operator_sync(
     active: bool | None = None,
     by=None,
 ) -> Synced:
-    """Create or update an operator by badge. A new operator gets a login of their own
+    """Create or update an operator by badge (saved by `operator_save`, the API's service;
+    skills are not touched). A new operator gets a login of their own
     (username: the badge in lower case, no usable password until an administrator sets one)
     in the operator role."""
     center = _work_center(home_work_center, "home_work_center")
@@ -136,10 +138,11 @@ def operator_sync(
     with transaction.atomic():
         operator = Operator.objects.select_for_update().filter(badge=badge).first()
         if operator is not None:
-            changed = _apply(operator, values)
+            changed = [n for n, v in values.items() if v is not None and getattr(operator, n) != v]
             if changed:
-                operator.full_clean()
-                operator.save(update_fields=changed)
+                operator_save(
+                    values={name: values[name] for name in changed}, skills=None, operator=operator
+                )
                 audit_record(
                     actor=by, action="operator.sync", obj=operator, data={"changed": changed}
                 )
@@ -158,9 +161,10 @@ def operator_sync(
         user.full_clean()
         user.save()
         user.groups.add(Group.objects.get_or_create(name=Role.OPERATOR)[0])
-        operator = Operator(user=user, badge=badge, name=name or badge)
-        changed = _apply(operator, values)
-        operator.full_clean()
-        operator.save()
+        given = {k: v for k, v in values.items() if v is not None}
+        operator = operator_save(
+            values={"user": user, "badge": badge, "name": name or badge, **given}, skills=None
+        )
+        changed = sorted(given)
         audit_record(actor=by, action="operator.sync", obj=operator, data={"created": True})
     return Synced(operator, created=True, changed=changed)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("planning", "0011_counted_by_machine"),
+        ("planning", "0012_requisition_order_ref"),
     ]
 
     operations = [
