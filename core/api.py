@@ -415,6 +415,27 @@ class CleanModelSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class ExternalRefUpsertMixin:
+    """Create or update by the outside system's reference (a viewset's `create`): a POST
+    naming an `external_ref` already known changes that record (200, with the "change"
+    permission) instead of making another (201), so a record resent by an ERP changes
+    nothing the second time. Without `external_ref`, or with a new one, a plain create."""
+
+    def create(self, request, *args, **kwargs):
+        data = request.data if isinstance(request.data, Mapping) else {}
+        ref = data.get("external_ref")
+        if isinstance(ref, str) and ref.strip():
+            model = self.get_queryset().model
+            existing = model._default_manager.filter(external_ref=ref.strip()).first()
+            if existing is not None:
+                policy.require(request.user, self.policy_resource, "change")
+                serializer = self.get_serializer(existing, data=data, partial=True)
+                serializer.is_valid(raise_exception=True)
+                self.perform_update(serializer)
+                return Response(serializer.data, status=status.HTTP_200_OK)
+        return super().create(request, *args, **kwargs)
+
+
 class PolicyPermission(BasePermission):
     """The API's one permission class (DEFAULT_PERMISSION_CLASSES): the view names its
     resource in the policy (`policy_resource`), and the request's verb becomes the policy's

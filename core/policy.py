@@ -106,7 +106,10 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     "planning.mpsentry": _master((PLAN,), PLANNING_READERS),
     "planning.productionorder": {
         "view": (*PLANNING_READERS, OP, INSP, QS),
-        "add": (PLAN, SUP),
+        # An ERP creates orders, and updates them by its reference (quantity, due date,
+        # priority while draft or planned) — not "change", which would open the admin's form.
+        "add": (PLAN, SUP, INTEG),
+        "update": (PLAN, SUP, INTEG),
         "plan": (PLAN, SUP),
         "release": (PLAN, SUP),
         "start": (PLAN, SUP),

@@ -182,6 +182,14 @@ class SalesOrder(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     number = models.CharField(max_length=32, unique=True)
+    external_ref = models.CharField(
+        max_length=100,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The order's id in the outside system that sent it (an ERP): a create "
+        "naming it again changes the same order.",
+    )
     customer = models.CharField(max_length=200)
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="sales_orders")
     quantity = models.DecimalField(**QTY)

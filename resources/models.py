@@ -266,6 +266,14 @@ class Item(models.Model):
         SERIAL = "serial", "Serial-tracked"
 
     code = models.CharField(max_length=64, unique=True)
+    external_ref = models.CharField(
+        max_length=100,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The item's id in the outside system that keeps it (an ERP's material "
+        "number): a create naming it again changes the same item.",
+    )
     name = models.CharField(max_length=200)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.BUY)
     uom = models.CharField("unit of measure", max_length=8, choices=Uom.choices, default=Uom.PCS)

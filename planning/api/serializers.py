@@ -100,6 +100,7 @@ class SalesOrderSerializer(CleanModelSerializer):
         fields = [
             "id",
             "number",
+            "external_ref",
             "customer",
             "item",
             "quantity",
@@ -187,6 +188,7 @@ class ProductionOrderSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "number",
+            "external_ref",
             "item",
             "quantity",
             "due_date",
@@ -225,6 +227,7 @@ class ProductionOrderCreateSerializer(serializers.Serializer):
     )
     status = serializers.ChoiceField(choices=["draft", "planned"], default="draft")
     note = serializers.CharField(max_length=200, required=False, default="")
+    external_ref = serializers.CharField(max_length=100, required=False, allow_null=True)
 
     def validate_number(self, value):
         if ProductionOrder.objects.filter(number=value).exists():

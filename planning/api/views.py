@@ -4,9 +4,12 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ExternalRefUpsertMixin
+from core.policy import require
 from resources.models import WorkCenter
 
 from ..filtersets import (
@@ -21,6 +24,7 @@ from ..models import (
     MpsEntry,
     MrpRun,
     PlannedOrder,
+    ProductionOrder,
     PurchaseRequisition,
     Routing,
     ScheduleRun,
@@ -55,10 +59,12 @@ class RoutingViewSet(viewsets.ModelViewSet):
     filterset_fields = ["item__code", "version"]
 
 
-class SalesOrderViewSet(viewsets.ModelViewSet):
+class SalesOrderViewSet(ExternalRefUpsertMixin, viewsets.ModelViewSet):
     """Sales orders; each answers with what the plant expects for it: the delay of open
     exceptions (`expected_delay_minutes`, `delay_note`) and the shop floor's predicted delay
-    of its open production orders (`predicted_delay_hours`, `predicted_end`: the latest)."""
+    of its open production orders (`predicted_delay_hours`, `predicted_end`: the latest).
+    An ERP creates and updates them by its own `external_ref` (a resent order changes
+    nothing)."""
 
     policy_resource = "planning.salesorder"
     queryset = sales_orders_with_predictions()
@@ -105,9 +111,30 @@ class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         responses=serializers.ProductionOrderSerializer,
     )
     def create(self, request, *args, **kwargs):
+        """Create an order; one naming an `external_ref` already known is that order's
+        update instead (quantity, due date, priority: 200), so an ERP resending it changes
+        nothing, and a change after release is a 409."""
         data = serializers.ProductionOrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = order_services.production_order_create(**data.validated_data, by=request.user)
+        values = data.validated_data
+        ref = (values.get("external_ref") or "").strip()
+        existing = ProductionOrder.objects.filter(external_ref=ref).first() if ref else None
+        if existing is not None:
+            require(request.user, self.policy_resource, "update")
+            if values["item"].pk != existing.item_id:
+                raise ValidationError(
+                    {"item": f"Order {existing.number} ({ref}) makes {existing.item.code}."}
+                )
+            order, _changed = order_services.production_order_update(
+                order=existing,
+                quantity=values["quantity"],
+                due_date=values["due_date"],
+                priority=values["priority"],
+                by=request.user,
+            )
+            order = production_order_detail().get(pk=order.pk)
+            return Response(self.get_serializer(order).data, status=status.HTTP_200_OK)
+        order = order_services.production_order_create(**values, by=request.user)
         order = production_order_detail().get(pk=order.pk)
         return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
 

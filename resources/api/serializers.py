@@ -91,6 +91,7 @@ class ItemSerializer(PolicyFieldsMixin, CleanModelSerializer):
         fields = [
             "id",
             "code",
+            "external_ref",
             "name",
             "source",
             "uom",

@@ -4,6 +4,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import ExternalRefUpsertMixin
 from core.signatures import signature_guard
 
 from ..filtersets import (
@@ -63,7 +64,10 @@ class EquipmentViewSet(viewsets.ModelViewSet):
     filterset_class = EquipmentFilterSet
 
 
-class ItemViewSet(viewsets.ModelViewSet):
+class ItemViewSet(ExternalRefUpsertMixin, viewsets.ModelViewSet):
+    """Items; an ERP creates and updates them by its own `external_ref` (a resent item
+    changes nothing)."""
+
     policy_resource = "resources.item"
     queryset = Item.objects.all()
     serializer_class = serializers.ItemSerializer
