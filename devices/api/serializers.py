@@ -99,9 +99,12 @@ class StateIntervalSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_seconds(self, interval) -> float | None:
-        """Length of a closed interval; None while it is open."""
-        return (interval.end - interval.start).total_seconds() if interval.end else None
+    def get_seconds(self, interval) -> str | None:
+        """Length of a closed interval (a decimal string, as every number of the API);
+        None while it is open."""
+        if interval.end is None:
+            return None
+        return f"{(interval.end - interval.start).total_seconds():.3f}"
 
 
 class TelemetrySerializer(serializers.ModelSerializer):

@@ -417,7 +417,7 @@ class SignedDecisionSerializer(SignatureFieldsMixin):
 
 class LabourBookingSerializer(TaskOrderFieldsMixin, serializers.ModelSerializer):
     operator = serializers.CharField(source="operator.badge")
-    minutes = serializers.FloatField(read_only=True)
+    minutes = serializers.DecimalField(max_digits=12, decimal_places=1, read_only=True)
     flagged = serializers.BooleanField(read_only=True)
     corrected_by = serializers.CharField(source="corrected_by.username", default=None)
 

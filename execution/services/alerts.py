@@ -318,7 +318,8 @@ def _shortage_effects(alert: WorkAlert, rule: AlertRule) -> None:
     delay = max((arrival - start).total_seconds() / 60, 0)
     _block(alert, tasks, arrival)
     alert.impact = _impact(alert, tasks, lambda t: delay)
-    alert.impact["material_expected"] = arrival.isoformat()
+    # In the plant's zone, as every time the API shows (docs/api.md "Numbers and times").
+    alert.impact["material_expected"] = timezone.localtime(arrival).isoformat()
     alert.save(update_fields=["impact", "requisition"])
     text = f"{len(tasks)} task(s) blocked until the material arrives (about {arrival_days} days)."
     if requisition:
@@ -609,7 +610,7 @@ def alert_machine_cleared(*, alert: WorkAlert, at=None) -> WorkAlert:
         locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
         if locked.status != WorkAlert.Status.OPEN or locked.link.get("cleared_by_machine"):
             return locked
-        locked.link = {**locked.link, "cleared_by_machine": at.isoformat()}
+        locked.link = {**locked.link, "cleared_by_machine": timezone.localtime(at).isoformat()}
         locked.save(update_fields=["link"])
         _step(
             locked,

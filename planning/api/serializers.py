@@ -252,13 +252,19 @@ class LoadQuerySerializer(serializers.Serializer):
     work_center = serializers.CharField(required=False)
 
 
+def _minutes():
+    return serializers.DecimalField(max_digits=18, decimal_places=1)
+
+
 class LoadCellSerializer(serializers.Serializer):
+    """Minutes and percent as decimal strings with one place (docs/api.md)."""
+
     work_center = serializers.CharField()
     day = serializers.DateField()
-    available_minutes = serializers.FloatField()
-    load_minutes = serializers.FloatField()
-    overload_minutes = serializers.FloatField()
-    load_percent = serializers.FloatField()
+    available_minutes = _minutes()
+    load_minutes = _minutes()
+    overload_minutes = _minutes()
+    load_percent = _minutes()
 
 
 class CapacityLoadSerializer(serializers.Serializer):

@@ -185,10 +185,10 @@ def _cell(c):
     return {
         "work_center": c.work_center,
         "day": c.day,
-        "available_minutes": round(c.available, 1),
-        "load_minutes": round(c.load, 1),
-        "overload_minutes": round(c.overload, 1),
-        "load_percent": round(c.percent, 1),
+        "available_minutes": c.available,
+        "load_minutes": c.load,
+        "overload_minutes": c.overload,
+        "load_percent": c.percent,
     }
 
 
@@ -209,7 +209,8 @@ class CapacityLoadView(APIView):
         if code := query.validated_data.get("work_center"):
             work_centers = work_centers.filter(code=code)
         cells = capacity_load(first_day=start, last_day=last, work_centers=list(work_centers))
-        return Response({"start": start, "last": last, "cells": [_cell(c) for c in cells]})
+        body = {"start": start, "last": last, "cells": [_cell(c) for c in cells]}
+        return Response(serializers.CapacityLoadSerializer(body).data)
 
 
 class CapacityCheckView(APIView):
@@ -227,26 +228,28 @@ class CapacityCheckView(APIView):
         check = capacity_plan_check(**data.validated_data)
         plan = check.plan
         return Response(
-            {
-                "item": check.item,
-                "quantity": plan.quantity,
-                "requested_per_day": plan.requested_per_day,
-                "capped_per_day": plan.capped_per_day,
-                "capped": plan.capped,
-                "requested_finish": plan.requested_finish,
-                "capped_finish": plan.capped_finish,
-                "delay_days": plan.delay_days,
-                "bottleneck": {
-                    "step": check.bottleneck.step_no,
-                    "work_center": check.bottleneck.work_center,
-                    "equipment": check.bottleneck.equipment,
-                },
-                "days": [
-                    {"day": d.day, "capacity": round(d.capacity, 2), "planned": d.planned}
-                    for d in plan.days
-                ],
-                "overloads": [_cell(c) for c in check.overloads],
-            }
+            serializers.PlanCheckSerializer(
+                {
+                    "item": check.item,
+                    "quantity": plan.quantity,
+                    "requested_per_day": plan.requested_per_day,
+                    "capped_per_day": plan.capped_per_day,
+                    "capped": plan.capped,
+                    "requested_finish": plan.requested_finish,
+                    "capped_finish": plan.capped_finish,
+                    "delay_days": plan.delay_days,
+                    "bottleneck": {
+                        "step": check.bottleneck.step_no,
+                        "work_center": check.bottleneck.work_center,
+                        "equipment": check.bottleneck.equipment,
+                    },
+                    "days": [
+                        {"day": d.day, "capacity": d.capacity, "planned": d.planned}
+                        for d in plan.days
+                    ],
+                    "overloads": [_cell(c) for c in check.overloads],
+                }
+            ).data
         )
 
 

@@ -250,7 +250,7 @@ def test_intervals_of_a_machine_filtered_by_window(loaded):
     rows = answer.json()["results"]
     assert [r["state"] for r in rows] == ["running", "fault", "running"]
     assert rows[0]["start"] == "2026-12-09T08:00:00+08:00"
-    assert rows[1]["seconds"] == 3600 and rows[2]["end"] is None
+    assert rows[1]["seconds"] == "3600.000" and rows[2]["end"] is None
     window = sup.get(
         "/api/v1/devices/equipment/CNC-01/intervals/",
         {"from": "2026-12-09T10:30:00+08:00", "to": "2026-12-09T11:30:00+08:00"},

@@ -81,7 +81,7 @@ def test_a_signed_correction_keeps_the_original_minutes(flagged, api_as):
 
     done = sunqi.post(url, {"minutes": "120", "password": DEMO_PASSWORD, "reason": "Overtime agreed with the shift lead."}, format="json")  # fmt: skip
     assert done.status_code == 200, done.json()
-    assert done.json()["minutes"] == 120 and done.json()["original_minutes"] == "60.0"
+    assert done.json()["minutes"] == "120.0" and done.json()["original_minutes"] == "60.0"
     flagged.refresh_from_db()
     assert flagged.ended_at == local(9, 15) and flagged.corrected_by.username == "sunqi"
     (signature,) = signatures_for(flagged)
@@ -89,7 +89,7 @@ def test_a_signed_correction_keeps_the_original_minutes(flagged, api_as):
 
     # A second correction keeps the first original.
     again = sunqi.post(url, {"minutes": "90", "password": DEMO_PASSWORD, "reason": "Recounted."}, format="json")  # fmt: skip
-    assert again.json()["original_minutes"] == "60.0" and again.json()["minutes"] == 90
+    assert again.json()["original_minutes"] == "60.0" and again.json()["minutes"] == "90.0"
 
     detail = web("sunqi").get("/execution/labour.csv?start=2026-12-09&end=2026-12-09&detail=1")
     (row,) = list(csv.DictReader(io.StringIO(detail.content.decode())))

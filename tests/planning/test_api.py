@@ -132,14 +132,14 @@ def test_plan_check_caps_100_per_day_to_95_and_lists_overloads(planner, block):
     assert overloaded_days == {str(MON + timedelta(days=i)) for i in range(6)}
     monday = next(o for o in body["overloads"] if o["day"] == str(MON))
     assert monday["work_center"] == block.routings.get().steps.get().work_center.code
-    assert monday["available_minutes"] == 960
+    assert monday["available_minutes"] == "960.0"
 
 
 def test_capacity_load_endpoint(planner, block):
     response = planner.get(f"/api/v1/capacity/load/?start={MON}&days=7")
     assert response.status_code == 200
     cells = response.json()["cells"]
-    assert len(cells) == 7 and cells[-1]["available_minutes"] == 0  # Sunday
+    assert len(cells) == 7 and cells[-1]["available_minutes"] == "0.0"  # Sunday
     assert planner.get("/api/v1/capacity/load/?days=0").status_code == 400
 
 
