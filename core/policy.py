@@ -71,6 +71,11 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     # accountants; not the floor, quality or supply.
     "costing.costversion": {**_master((COST,), COSTING_READERS), "make_current": (COST,)},
     "costing.rollup": {"view": COSTING_READERS, "run": (COST,)},
+    # Actual cost per production order (the ledger posted from the floor's records) and its
+    # variances against the standard; post: run the catch-up posting. A training need raised
+    # from a variance goes to the plant manager's inbox.
+    "costing.actual": {"view": COSTING_READERS, "post": (COST,)},
+    "costing.variance": {"view": COSTING_READERS, "raise_training_need": (COST, PM)},
     # --- resources: the plant, its calendars, items and stock ---------------------------------
     "resources.site": _master(()),
     "resources.area": _master(()),
@@ -265,6 +270,9 @@ MODEL_RESOURCES = {
     "costing.costrolluprun": "costing.rollup",
     "costing.itemcost": "costing.rollup",
     "costing.itemcostline": "costing.rollup",
+    "costing.lotprice": "costing.costversion",
+    "costing.ordercostentry": "costing.actual",
+    "costing.trainingneed": "costing.variance",
 }
 
 # How DRF's and the admin's verbs read in the policy.

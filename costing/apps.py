@@ -17,3 +17,6 @@ class CostingConfig(AppConfig):
             roles=(Role.COST_ACCOUNTANT, Role.PLANNER, Role.PLANT_MANAGER),
             position=157,
         )
+        # Imported for its domain-event handlers: actual cost is posted from execution's
+        # events by the outbox dispatcher, never inside the floor's request.
+        from .services import actual  # noqa: F401

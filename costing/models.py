@@ -11,11 +11,23 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from core.history import history_register
-from resources.models import MONEY, Equipment, Item, Skill, SkillLevel, WorkCenter
+from execution.models import LabourBooking, MaterialIssue, ProductionEvent
+from planning.models import OrderOperation, ProductionOrder
+from resources.models import (
+    MONEY,
+    Equipment,
+    Item,
+    MaterialLot,
+    Operator,
+    Skill,
+    SkillLevel,
+    WorkCenter,
+)
 
 # Quantities per unit after scrap and hours per unit after spreading the setup over the lot
 # keep more decimals than a stock quantity: they are multiplied by rates.
@@ -36,6 +48,16 @@ class CostVersion(models.Model):
         help_text="The set standard costs are read from; changed only by 'make current'.",
     )
     note = models.CharField(max_length=300, blank=True)
+    variance_threshold_pct = models.DecimalField(
+        "variance threshold %",
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="A variance this far (in % of its standard) from the standard is flagged; "
+        "blank: the COSTING_VARIANCE_THRESHOLD_PCT setting.",
+    )
 
     class Meta:
         ordering = ["-effective_from", "code"]
@@ -336,6 +358,148 @@ class ItemCostLine(models.Model):
         return f"{self.item_cost} #{self.line_no} {self.element}: {self.amount}"
 
 
+class LotPrice(models.Model):
+    """What a material lot actually cost per unit (the supplier's invoice): material issued
+    from the lot is costed at it instead of the version's standard price."""
+
+    lot = models.OneToOneField(MaterialLot, on_delete=models.PROTECT, related_name="+")
+    price = models.DecimalField(**MONEY)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["lot__item__code", "lot__code"]
+        constraints = [_nonnegative("price", name="lotprice_nonnegative")]
+
+    def __str__(self) -> str:
+        return f"{self.lot}: {self.price}"
+
+
+# --- actual cost ----------------------------------------------------------------------------
+
+
+class OrderCostEntry(models.Model):
+    """One posting of a production order's actual cost: material issued, an operator's booked
+    hours, a machine's running hours, the overhead on them, or the standard value of scrap.
+
+    The ledger is append-only and keyed by `source_key` (the record it comes from and its
+    revision), so posting the same record twice changes nothing; a corrected labour booking
+    posts the difference under a new key. docs/costing.md, "Actual cost"."""
+
+    class Element(models.TextChoices):
+        MATERIAL = "material", "Material"
+        LABOUR = "labour", "Labour"
+        MACHINE = "machine", "Machine"
+        OVERHEAD = "overhead", "Overhead"
+        SCRAP = "scrap", "Scrap"
+
+    source_key = models.CharField(
+        max_length=120,
+        help_text="issue:<id>, labour:<booking>:<revision>, machine:<event>, scrap:<event>, "
+        "overhead:<key of the posting it is charged on>.",
+    )
+    order = models.ForeignKey(ProductionOrder, on_delete=models.PROTECT, related_name="+")
+    operation = models.ForeignKey(
+        OrderOperation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    step_no = models.PositiveIntegerField(null=True, blank=True)
+    element = models.CharField(max_length=16, choices=Element.choices)
+    item = models.ForeignKey(
+        Item,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The component issued (material), or the product scrapped (scrap).",
+    )
+    lot = models.ForeignKey(
+        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    work_center = models.ForeignKey(
+        WorkCenter, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    equipment = models.ForeignKey(
+        Equipment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    operator = models.ForeignKey(
+        Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.DecimalField(
+        **PER_UNIT, help_text="Quantity issued or scrapped, or hours (labour, machine)."
+    )
+    rate = models.DecimalField(
+        **MONEY, help_text="Price per unit, rate per hour, or overhead rate / percentage."
+    )
+    amount = models.DecimalField(**MONEY)
+    version = models.ForeignKey(CostVersion, on_delete=models.PROTECT, related_name="+")
+    posted_at = models.DateTimeField()
+    period = models.DateField(
+        help_text="The month it was posted in (first day), in the plant's time zone."
+    )
+    late = models.BooleanField(
+        default=False,
+        help_text="Arrived after the order was completed: in its period's figures, not in "
+        "the order's frozen cost.",
+    )
+    material_issue = models.ForeignKey(
+        MaterialIssue, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    labour_booking = models.ForeignKey(
+        LabourBooking, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Millions of events: no constraint check per posting (the event log is append-only).
+    production_event = models.ForeignKey(
+        ProductionEvent,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    basis = models.CharField(max_length=300, help_text="How the figure was reached, in words.")
+
+    class Meta:
+        ordering = ["order", "posted_at", "id"]
+        verbose_name = "order cost entry"
+        verbose_name_plural = "order cost entries"
+        indexes = [
+            models.Index(fields=["order", "element"]),
+            models.Index(fields=["period", "element"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["source_key"], name="ordercostentry_source_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.element} {self.amount} ({self.source_key})"
+
+
+class TrainingNeed(models.Model):
+    """A need for training raised from a flagged variance (e.g. slow work on an operation),
+    sent to the plant manager's inbox; one per order, operation and cause."""
+
+    order = models.ForeignKey(ProductionOrder, on_delete=models.PROTECT, related_name="+")
+    step_no = models.PositiveIntegerField()
+    cause = models.CharField(max_length=40, help_text="The variance kind that raised it.")
+    text = models.CharField(max_length=300)
+    operators = models.ManyToManyField(Operator, blank=True, related_name="+")
+    raised_at = models.DateTimeField()
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "step_no", "cause"], name="trainingneed_unique_cause"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 # Rates and prices are master data kept by cost accountants: field-level history. The roll-up's
 # results are derived (recomputed by every run) and not field-audited (docs/audit.md).
-history_register(CostVersion, LabourRate, MachineRate, OverheadRate, PurchasePrice)
+history_register(CostVersion, LabourRate, MachineRate, OverheadRate, PurchasePrice, LotPrice)

@@ -139,4 +139,14 @@ def labour_booking_correct(
             obj=locked,
             data={"minutes": str(minutes), "original_minutes": str(locked.original_minutes)},
         )
+        # Costing posts the difference in hours (costing/services/actual.py).
+        emit(
+            "execution.labour.corrected",
+            {
+                "booking_id": locked.pk,
+                "order_id": locked.task.order_id,
+                "operation_id": locked.task.operation_id,
+                "minutes": str(minutes),
+            },
+        )
     return locked

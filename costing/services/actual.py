@@ -1,0 +1,674 @@
+"""Actual cost of production orders, posted from the floor's own records as they arrive
+(docs/costing.md, "Actual cost").
+
+Execution is upstream: its services record material issues, production events and labour
+bookings and emit domain events; costing's handlers (registered in costing/apps.py, run by
+the outbox dispatcher, never inside the floor's request) call the functions below, and so
+does `manage.py cost_actual_post`, which posts whatever is missing. Each posting is keyed by
+the record it comes from (`OrderCostEntry.source_key`), so a replayed event, a handler run
+twice and a rebuild over posted records all change nothing.
+
+- material: quantity issued × the lot's price (LotPrice) where known, else the current
+  version's purchase price (bought items) or standard unit cost (made items);
+- labour: a booking's hours × the rate of the operator's level in the operation's required
+  skill, else the skill's rate at the operation's minimum level, else the work center's;
+  a corrected booking posts the difference in hours at the rate first posted;
+- machine: the running time from a task's start or resume to its pause or completion, on the
+  machine the span ran on, × that machine's rate;
+- overhead: the work center's overhead of the version, per booked labour hour, or a
+  percentage of each labour and machine posting;
+- scrap: units scrapped at an operation × the product's standard cost accumulated up to and
+  including that operation. A memo element: what was spent on those units is already in
+  the material, labour and machine postings, so scrap is not added to the order's total.
+
+The period is the month a posting arrives in (plant time zone): a posting never changes a
+month already past. An order that is completed is frozen: what arrives for it afterwards
+is marked `late`, counted in the period it arrives in, not in the order's cost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.events import emit, handler
+from core.formatting import quantity_format
+from core.models import OutboxEvent
+from execution.models import LabourBooking, MaterialIssue, ProductionEvent
+from planning.models import OrderOperation, ProductionOrder
+from resources.models import OperatorSkill
+from resources.selectors.calendar import plant_time_zone
+
+from ..engines.rollup import CENT4, HUNDRED, money
+from ..models import (
+    CostVersion,
+    ItemCost,
+    ItemCostLine,
+    LabourRate,
+    LotPrice,
+    MachineRate,
+    OrderCostEntry,
+    OverheadRate,
+    PurchasePrice,
+)
+
+E = OrderCostEntry.Element
+HOURS_STEP = Decimal("1e-10")
+SECONDS_PER_HOUR = Decimal(3600)
+POSTED_TOPIC = "costing.order_cost.posted"
+FROZEN = (ProductionOrder.Status.COMPLETED, ProductionOrder.Status.CLOSED)
+OPENING = (ProductionEvent.Kind.START, ProductionEvent.Kind.RESUME)
+CLOSING = (ProductionEvent.Kind.PAUSE, ProductionEvent.Kind.COMPLETE)
+
+
+def period_of(at: datetime) -> date:
+    """The posting period of an instant: the first day of its month in the plant's zone."""
+    return timezone.localtime(at, plant_time_zone()).date().replace(day=1)
+
+
+def hours_between(start: datetime, end: datetime) -> Decimal:
+    seconds = Decimal(str((end - start).total_seconds()))
+    return (seconds / SECONDS_PER_HOUR).quantize(HOURS_STEP)
+
+
+@dataclass
+class PostingResult:
+    """What a posting run did: entries written, and what could not be costed (never a zero)."""
+
+    posted: int = 0
+    orders: set[int] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, other: PostingResult) -> None:
+        self.posted += other.posted
+        self.orders |= other.orders
+        self.problems.extend(other.problems)
+
+
+class Rates:
+    """The current version's rates and prices by ids, loaded once per posting run; the
+    standard costs of items are read as they are needed."""
+
+    def __init__(self, version: CostVersion):
+        self.version = version
+        self.labour_by_skill: dict[tuple[int, int], Decimal] = {}
+        self.labour_by_work_center: dict[int, Decimal] = {}
+        for wc, skill, level, rate in LabourRate.objects.filter(version=version).values_list(
+            "work_center_id", "skill_id", "skill_level", "rate_per_hour"
+        ):
+            if wc is not None:
+                self.labour_by_work_center[wc] = rate
+            else:
+                self.labour_by_skill[(skill, level)] = rate
+        self.machine = {
+            eq: dep + energy + maint
+            for eq, dep, energy, maint in MachineRate.objects.filter(version=version).values_list(
+                "equipment_id", "depreciation_per_hour", "energy_per_hour", "maintenance_per_hour"
+            )
+        }
+        self.overhead = {
+            wc: (basis, rate)
+            for wc, basis, rate in OverheadRate.objects.filter(version=version).values_list(
+                "work_center_id", "basis", "rate"
+            )
+        }
+        self.purchase = dict(
+            PurchasePrice.objects.filter(version=version).values_list("item_id", "price")
+        )
+        self._item_cost: dict[int, Decimal | None] = {}
+        self._cumulative: dict[int, dict[int, Decimal] | None] = {}
+
+    def item_costs_load(self, item_ids: Iterable[int]) -> None:
+        wanted = {i for i in item_ids if i not in self._item_cost}
+        if not wanted:
+            return
+        found = dict(
+            ItemCost.objects.filter(version=self.version, item_id__in=wanted, complete=True)
+            .values_list("item_id", "total")
+            .order_by()
+        )
+        for item_id in wanted:
+            self._item_cost[item_id] = found.get(item_id)
+
+    def standard_price(self, item_id: int) -> Decimal | None:
+        if item_id in self.purchase:
+            return self.purchase[item_id]
+        self.item_costs_load([item_id])
+        return self._item_cost.get(item_id)
+
+    def labour_rate(self, op: dict, operator_level: int | None) -> tuple[Decimal | None, str]:
+        skill = op["required_skill_id"]
+        if skill is not None:
+            if operator_level is not None:
+                rate = self.labour_by_skill.get((skill, operator_level))
+                if rate is not None:
+                    return rate, f"skill level {operator_level} of the operator"
+            rate = self.labour_by_skill.get((skill, op["min_skill_level"]))
+            if rate is not None:
+                return rate, f"skill level {op['min_skill_level']} of the operation"
+        rate = self.labour_by_work_center.get(op["work_center_id"])
+        return rate, "the work center's rate"
+
+    def cumulative_standard(self, order: dict) -> dict[int, Decimal] | None:
+        """Step number -> the product's standard unit cost of every operation up to and
+        including it (material of the components issued at or before it, labour, machine
+        and overhead of those operations); None when the product has no complete standard.
+        A component is placed at the first operation of the order that requires it, else
+        at the order's first operation."""
+        key = order["id"]
+        if key in self._cumulative:
+            return self._cumulative[key]
+        cost = (
+            ItemCost.objects.filter(version=self.version, item_id=order["item_id"], complete=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if cost is None:
+            self._cumulative[key] = None
+            return None
+        steps = sorted(
+            OrderOperation.objects.filter(order_id=key).values_list("sequence", flat=True)
+        )
+        first = steps[0] if steps else 0
+        component_step = _component_steps(key)
+        per_step: dict[int, Decimal] = defaultdict(Decimal)
+        for element, component, step_no, amount in ItemCostLine.objects.filter(
+            item_cost_id=cost
+        ).values_list("element", "component_id", "step_no", "amount"):
+            if element == E.MATERIAL:
+                per_step[component_step.get(component, first)] += amount
+            else:
+                per_step[step_no or first] += amount
+        running, out = Decimal(0), {}
+        for step in sorted(set(steps) | set(per_step)):
+            running += per_step.get(step, Decimal(0))
+            out[step] = running
+        self._cumulative[key] = out
+        return out
+
+
+def _component_steps(order_id: int) -> dict[int, int]:
+    """Component item id -> the first operation (sequence) of the order that requires it."""
+    from execution.models import MaterialRequirement
+
+    out: dict[int, int] = {}
+    for item_id, seq in (
+        MaterialRequirement.objects.filter(order_id=order_id)
+        .order_by("operation__sequence")
+        .values_list("item_id", "operation__sequence")
+    ):
+        out.setdefault(item_id, seq)
+    return out
+
+
+def current_rates() -> Rates | None:
+    version = CostVersion.objects.filter(is_current=True).first()
+    return Rates(version) if version is not None else None
+
+
+def _orders(order_ids: Iterable[int]) -> dict[int, dict]:
+    return {
+        o["id"]: o
+        for o in ProductionOrder.objects.filter(pk__in=set(order_ids)).values(
+            "id", "number", "item_id", "status", "completed_at"
+        )
+    }
+
+
+def _late(order: dict, at: datetime) -> bool:
+    """Arrived for a frozen order: the order is completed (or closed) and the record is
+    from after its completion."""
+    if order["status"] not in FROZEN:
+        return False
+    done = order["completed_at"]
+    return done is None or at > done
+
+
+def _operations(op_ids: Iterable[int]) -> dict[int, dict]:
+    return {
+        o["id"]: o
+        for o in OrderOperation.objects.filter(pk__in=set(op_ids)).values(
+            "id", "sequence", "work_center_id", "required_skill_id", "min_skill_level"
+        )
+    }
+
+
+class _Writer:
+    """Collects a run's entries (and the overhead charged on them) and inserts those whose
+    source key is new; the unique key settles a race between two runs."""
+
+    def __init__(self, rates: Rates):
+        self.rates = rates
+        self.now = timezone.now()
+        self.period = period_of(self.now)
+        self.entries: list[OrderCostEntry] = []
+        self.result = PostingResult()
+
+    def add(self, *, overhead_on: dict | None = None, **fields) -> None:
+        entry = OrderCostEntry(
+            version=self.rates.version, posted_at=self.now, period=self.period, **fields
+        )
+        self.entries.append(entry)
+        if overhead_on is not None:
+            self._overhead(entry, overhead_on)
+
+    def _overhead(self, entry: OrderCostEntry, op: dict) -> None:
+        charged = self.rates.overhead.get(op["work_center_id"])
+        if charged is None:
+            return
+        basis, rate = charged
+        common = {
+            "source_key": f"overhead:{entry.source_key}",
+            "order_id": entry.order_id,
+            "operation_id": entry.operation_id,
+            "step_no": entry.step_no,
+            "element": E.OVERHEAD,
+            "work_center_id": entry.work_center_id,
+            "equipment_id": entry.equipment_id,
+            "operator_id": entry.operator_id,
+            "late": entry.late,
+            "labour_booking_id": entry.labour_booking_id,
+            "production_event_id": entry.production_event_id,
+            "rate": rate,
+        }
+        if basis == OverheadRate.Basis.PERCENT:
+            self.add(
+                quantity=entry.amount,
+                amount=money(entry.amount * rate / HUNDRED),
+                basis=f"{quantity_format(rate)} % of {entry.element} {entry.amount}",
+                **common,
+            )
+        elif entry.element == E.LABOUR:  # an amount per hour: charged on labour hours only
+            self.add(
+                quantity=entry.quantity,
+                amount=money(entry.quantity * rate),
+                basis=f"{quantity_format(entry.quantity)} h × {quantity_format(rate)}/h",
+                **common,
+            )
+
+    def flush(self) -> PostingResult:
+        if not self.entries:
+            return self.result
+        keys = [e.source_key for e in self.entries]
+        existing = set()
+        for start in range(0, len(keys), 5000):
+            existing.update(
+                OrderCostEntry.objects.filter(source_key__in=keys[start : start + 5000])
+                .values_list("source_key", flat=True)
+                .order_by()
+            )
+        new = [e for e in self.entries if e.source_key not in existing]
+        OrderCostEntry.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+        self.result.posted += len(new)
+        self.result.orders |= {e.order_id for e in new}
+        self.entries = []
+        return self.result
+
+
+def _no_version() -> PostingResult:
+    return PostingResult(problems=["No cost version is current: nothing was posted."])
+
+
+# --- material -------------------------------------------------------------------------------
+
+
+def material_issues_post(*, issue_ids: Iterable[int], rates: Rates | None = None) -> PostingResult:
+    """Post the material of these issues (those already posted are skipped)."""
+    rates = rates or current_rates()
+    if rates is None:
+        return _no_version()
+    writer = _Writer(rates)
+    issues = list(
+        MaterialIssue.objects.filter(pk__in=set(issue_ids)).values(
+            "id",
+            "quantity",
+            "lot_id",
+            "issued_at",
+            "issued_by_id",
+            "requirement__order_id",
+            "requirement__operation_id",
+            "requirement__operation__sequence",
+            "requirement__operation__work_center_id",
+            "requirement__item_id",
+            "requirement__item__code",
+        )
+    )
+    orders = _orders(i["requirement__order_id"] for i in issues)
+    lot_prices = dict(
+        LotPrice.objects.filter(lot_id__in={i["lot_id"] for i in issues if i["lot_id"]})
+        .values_list("lot_id", "price")
+        .order_by()
+    )
+    for issue in issues:
+        item_id = issue["requirement__item_id"]
+        price, where = lot_prices.get(issue["lot_id"]), "lot price"
+        if price is None:
+            price, where = rates.standard_price(item_id), f"standard price in {rates.version}"
+        if price is None:
+            writer.result.problems.append(
+                f"Issue {issue['id']}: {issue['requirement__item__code']} has no lot price and "
+                f"no standard price in cost version {rates.version}; not posted."
+            )
+            continue
+        qty = issue["quantity"]
+        order = orders[issue["requirement__order_id"]]
+        writer.add(
+            source_key=f"issue:{issue['id']}",
+            order_id=order["id"],
+            operation_id=issue["requirement__operation_id"],
+            step_no=issue["requirement__operation__sequence"],
+            element=E.MATERIAL,
+            item_id=item_id,
+            lot_id=issue["lot_id"],
+            work_center_id=issue["requirement__operation__work_center_id"],
+            quantity=qty,
+            rate=price,
+            amount=money(qty * price),
+            late=_late(order, issue["issued_at"]),
+            material_issue_id=issue["id"],
+            basis=f"{quantity_format(qty)} × {quantity_format(price)} ({where})",
+        )
+    return _finish(writer)
+
+
+# --- labour ---------------------------------------------------------------------------------
+
+
+def labour_bookings_post(
+    *, booking_ids: Iterable[int], rates: Rates | None = None
+) -> PostingResult:
+    """Post the labour of these bookings: a booking not posted yet in full; a booking
+    corrected since its posting, the difference in hours at the rate first posted."""
+    rates = rates or current_rates()
+    if rates is None:
+        return _no_version()
+    writer = _Writer(rates)
+    ids = sorted(set(booking_ids))
+    bookings = list(
+        # Locked (read, not written): a correction and a posting of one booking take turns.
+        LabourBooking.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values(
+            "id",
+            "operator_id",
+            "started_at",
+            "ended_at",
+            "corrected_at",
+            "task__order_id",
+            "task__operation_id",
+            "task__equipment_id",
+        )
+    )
+    posted: dict[int, tuple[Decimal, Decimal]] = {}
+    for booking_id, qty, rate in (
+        OrderCostEntry.objects.filter(labour_booking_id__in=ids, element=E.LABOUR)
+        .order_by("pk")
+        .values_list("labour_booking_id", "quantity", "rate")
+    ):
+        hours, first_rate = posted.get(booking_id, (Decimal(0), rate))
+        posted[booking_id] = (hours + qty, first_rate)
+    orders = _orders(b["task__order_id"] for b in bookings)
+    ops = _operations(b["task__operation_id"] for b in bookings)
+    levels = {
+        (operator, skill): level
+        for operator, skill, level in OperatorSkill.objects.filter(
+            operator_id__in={b["operator_id"] for b in bookings}
+        ).values_list("operator_id", "skill_id", "level")
+    }
+    for b in bookings:
+        op = ops[b["task__operation_id"]]
+        order = orders[b["task__order_id"]]
+        hours = hours_between(b["started_at"], b["ended_at"])
+        done = posted.get(b["id"])
+        if done is None:
+            level = levels.get((b["operator_id"], op["required_skill_id"]))
+            rate, rate_from = rates.labour_rate(op, level)
+            if rate is None:
+                writer.result.problems.append(
+                    f"Labour booking {b['id']} on {order['number']}/{op['sequence']}: no labour "
+                    f"rate in cost version {rates.version}; not posted."
+                )
+                continue
+            key, at, words = f"labour:{b['id']}:0", b["ended_at"], f"({rate_from})"
+        else:
+            posted_hours, rate = done
+            hours = hours - posted_hours
+            if hours == 0:
+                continue
+            stamp = (b["corrected_at"] or b["ended_at"]).strftime("%Y%m%dT%H%M%S.%f")
+            key, at = f"labour:{b['id']}:{stamp}", b["corrected_at"] or b["ended_at"]
+            words = "(correction: the difference to the hours posted)"
+        writer.add(
+            overhead_on=op,
+            source_key=key,
+            order_id=order["id"],
+            operation_id=op["id"],
+            step_no=op["sequence"],
+            element=E.LABOUR,
+            work_center_id=op["work_center_id"],
+            equipment_id=b["task__equipment_id"],
+            operator_id=b["operator_id"],
+            quantity=hours,
+            rate=rate,
+            amount=money(hours * rate),
+            late=_late(order, at),
+            labour_booking_id=b["id"],
+            basis=f"{quantity_format(hours)} h × {quantity_format(rate)}/h {words}",
+        )
+    return _finish(writer)
+
+
+# --- machine time and scrap from production events ------------------------------------------
+
+
+def events_post(*, event_ids: Iterable[int], rates: Rates | None = None) -> PostingResult:
+    """Post what these production events cost beyond labour: the machine time of each pause
+    or completion (since the task's last start or resume) and the scrap each reports."""
+    rates = rates or current_rates()
+    if rates is None:
+        return _no_version()
+    writer = _Writer(rates)
+    wanted = set(event_ids)
+    targets = list(
+        ProductionEvent.objects.filter(pk__in=wanted).values(
+            "id",
+            "kind",
+            "task_id",
+            "order_id",
+            "operation_id",
+            "equipment_id",
+            "operator_id",
+            "quantity_scrap",
+            "occurred_at",
+        )
+    )
+    _events_write(writer, targets)
+    return _finish(writer)
+
+
+def _events_write(writer: _Writer, targets: list[dict]) -> None:
+    rates = writer.rates
+    closing = [t for t in targets if t["kind"] in CLOSING]
+    scrapped = [t for t in targets if t["quantity_scrap"] > 0]
+    if not closing and not scrapped:
+        return
+    orders = _orders(t["order_id"] for t in (*closing, *scrapped))
+    ops = _operations(t["operation_id"] for t in (*closing, *scrapped))
+    # Each closing event's span: from the task's last start or resume before it.
+    opened: dict[int, list[tuple]] = defaultdict(list)
+    for task_id, at, pk, equipment in (
+        ProductionEvent.objects.filter(
+            task_id__in={t["task_id"] for t in closing}, kind__in=OPENING
+        )
+        .order_by()
+        .values_list("task_id", "occurred_at", "id", "equipment_id")
+    ):
+        opened[task_id].append((at, pk, equipment))
+    for t in closing:
+        starts = [
+            s for s in opened.get(t["task_id"], ()) if (s[0], s[1]) < (t["occurred_at"], t["id"])
+        ]
+        if not starts:
+            continue
+        # The task's states alternate (execution's transitions): the last start or resume
+        # before a pause or completion opened its span.
+        since, _pk, start_equipment = max(starts)
+        equipment = start_equipment or t["equipment_id"]
+        if equipment is None:
+            continue  # a manual operation: no machine time
+        op, order = ops[t["operation_id"]], orders[t["order_id"]]
+        rate = rates.machine.get(equipment)
+        if rate is None:
+            writer.result.problems.append(
+                f"Event {t['id']} on {order['number']}/{op['sequence']}: no machine rate for "
+                f"equipment {equipment} in cost version {rates.version}; not posted."
+            )
+            continue
+        hours = hours_between(since, t["occurred_at"])
+        writer.add(
+            overhead_on=op,
+            source_key=f"machine:{t['id']}",
+            order_id=order["id"],
+            operation_id=op["id"],
+            step_no=op["sequence"],
+            element=E.MACHINE,
+            work_center_id=op["work_center_id"],
+            equipment_id=equipment,
+            operator_id=t["operator_id"],
+            quantity=hours,
+            rate=rate,
+            amount=money(hours * rate),
+            late=_late(order, t["occurred_at"]),
+            production_event_id=t["id"],
+            basis=f"{quantity_format(hours)} h running × {quantity_format(rate)}/h",
+        )
+    for t in scrapped:
+        op, order = ops[t["operation_id"]], orders[t["order_id"]]
+        cumulative = rates.cumulative_standard(order)
+        if cumulative is None:
+            writer.result.problems.append(
+                f"Event {t['id']} on {order['number']}/{op['sequence']}: the product has no "
+                f"complete standard cost in cost version {rates.version}; scrap not valued."
+            )
+            continue
+        value = cumulative.get(op["sequence"], Decimal(0))
+        qty = t["quantity_scrap"]
+        writer.add(
+            source_key=f"scrap:{t['id']}",
+            order_id=order["id"],
+            operation_id=op["id"],
+            step_no=op["sequence"],
+            element=E.SCRAP,
+            item_id=order["item_id"],
+            work_center_id=op["work_center_id"],
+            equipment_id=t["equipment_id"],
+            operator_id=t["operator_id"],
+            quantity=qty,
+            rate=value.quantize(CENT4),
+            amount=money(qty * value),
+            late=_late(order, t["occurred_at"]),
+            production_event_id=t["id"],
+            basis=f"{quantity_format(qty)} scrapped × {quantity_format(value)} standard "
+            f"cost up to operation {op['sequence']}",
+        )
+
+
+def _finish(writer: _Writer) -> PostingResult:
+    with transaction.atomic():
+        result = writer.flush()
+        if result.posted:
+            emit(
+                POSTED_TOPIC,
+                {
+                    "orders": sorted(result.orders),
+                    "entries": result.posted,
+                    "period": writer.period.isoformat(),
+                },
+            )
+    return result
+
+
+# --- everything missing ---------------------------------------------------------------------
+
+
+def order_cost_post_missing(*, orders: Iterable[ProductionOrder] | None = None) -> PostingResult:
+    """Post every record not posted yet (of `orders`, default all): the rebuild behind
+    `manage.py cost_actual_post`. What is posted already is left as it is."""
+    rates = current_rates()
+    if rates is None:
+        return _no_version()
+    order_ids = None if orders is None else [o.pk for o in orders]
+
+    def of_orders(qs, field_name):
+        return qs if order_ids is None else qs.filter(**{f"{field_name}__in": order_ids})
+
+    result = PostingResult()
+    issues = of_orders(MaterialIssue.objects.all(), "requirement__order_id")
+    result.add(material_issues_post(issue_ids=issues.values_list("pk", flat=True), rates=rates))
+    bookings = of_orders(LabourBooking.objects.all(), "task__order_id")
+    result.add(labour_bookings_post(booking_ids=bookings.values_list("pk", flat=True), rates=rates))
+    events = of_orders(ProductionEvent.objects.all(), "order_id").filter(
+        Q(kind__in=CLOSING) | Q(quantity_scrap__gt=0)
+    )
+    ids = list(events.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), 20000):
+        result.add(events_post(event_ids=ids[start : start + 20000], rates=rates))
+    return result
+
+
+# --- domain-event handlers (registered by importing this module in costing/apps.py) --------
+
+
+@handler("execution.events.recorded")
+def order_cost_on_events(event: OutboxEvent) -> None:
+    """Machine time and scrap of the events listed, and the labour bookings that a pause or
+    completion closed. Reports without scrap cost nothing here and are skipped unread."""
+    listed = (event.payload or {}).get("events") or []
+    ids, closing_ops = set(), set()
+    for e in listed:
+        if not isinstance(e, dict) or not e.get("event_id"):
+            continue
+        closing = e.get("kind") in CLOSING
+        if closing or _positive(e.get("scrap")):
+            ids.add(str(e["event_id"]))
+        if closing and e.get("operation_id"):
+            closing_ops.add(e["operation_id"])
+    if not ids:
+        return
+    rates = current_rates()
+    if rates is None:
+        return  # nothing to cost with; `manage.py cost_actual_post` catches up later
+    pks = ProductionEvent.objects.filter(event_id__in=ids).values_list("pk", flat=True)
+    events_post(event_ids=list(pks), rates=rates)
+    if closing_ops:
+        bookings = LabourBooking.objects.filter(task__operation_id__in=closing_ops)
+        labour_bookings_post(booking_ids=list(bookings.values_list("pk", flat=True)), rates=rates)
+
+
+@handler("execution.material.issued")
+def order_cost_on_issue(event: OutboxEvent) -> None:
+    issue_id = (event.payload or {}).get("issue_id")
+    if issue_id:
+        material_issues_post(issue_ids=[issue_id])
+
+
+@handler("execution.labour.corrected")
+def order_cost_on_labour_correction(event: OutboxEvent) -> None:
+    booking_id = (event.payload or {}).get("booking_id")
+    if booking_id:
+        labour_bookings_post(booking_ids=[booking_id])
+
+
+def _positive(value) -> bool:
+    try:
+        return Decimal(str(value)) > 0
+    except ArithmeticError:
+        return False
