@@ -3,7 +3,8 @@
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer
-from resources.models import Equipment, Item, Skill, WorkCenter
+from planning.models import ProductionOrder
+from resources.models import Equipment, Item, MaterialLot, Skill, WorkCenter
 
 from ..models import (
     CostRollupRun,
@@ -11,7 +12,9 @@ from ..models import (
     ItemCost,
     ItemCostLine,
     LabourRate,
+    LotPrice,
     MachineRate,
+    OrderCostEntry,
     OverheadRate,
     PurchasePrice,
 )
@@ -153,3 +156,105 @@ class ItemCostDetailSerializer(ItemCostSerializer):
 
     class Meta(ItemCostSerializer.Meta):
         fields = [*ItemCostSerializer.Meta.fields, "lines"]
+
+
+# --- actual cost ------------------------------------------------------------------------------
+
+
+class LotPriceSerializer(CleanModelSerializer):
+    item = serializers.SlugRelatedField(source="lot.item", slug_field="code", read_only=True)
+    lot = serializers.PrimaryKeyRelatedField(
+        queryset=MaterialLot.objects.all(), help_text="The lot's id."
+    )
+    lot_code = serializers.CharField(source="lot.code", read_only=True)
+
+    class Meta:
+        model = LotPrice
+        fields = ["id", "lot", "lot_code", "item", "price", "note"]
+
+
+class OrderCostEntrySerializer(serializers.ModelSerializer):
+    order = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    lot = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    work_center = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    equipment = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    operator = serializers.SlugRelatedField(slug_field="badge", read_only=True)
+    version = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    period = serializers.DateField(format="%Y-%m", read_only=True)
+
+    class Meta:
+        model = OrderCostEntry
+        fields = [
+            "id",
+            "order",
+            "step_no",
+            "element",
+            "item",
+            "lot",
+            "work_center",
+            "equipment",
+            "operator",
+            "quantity",
+            "rate",
+            "amount",
+            "version",
+            "posted_at",
+            "period",
+            "late",
+            "source_key",
+            "material_issue",
+            "labour_booking",
+            "production_event",
+            "basis",
+        ]
+
+
+class ElementCostSerializer(serializers.Serializer):
+    element = serializers.CharField()
+    standard_unit = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    standard = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    actual = serializers.DecimalField(max_digits=20, decimal_places=4)
+    difference = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+
+
+class OrderCostSerializer(serializers.Serializer):
+    """An order's actual cost by element against the standard of its good quantity."""
+
+    order = serializers.CharField(source="order.number")
+    product = serializers.CharField(source="order.item.code")
+    status = serializers.CharField(source="order.status")
+    version = serializers.CharField(allow_null=True)
+    good_quantity = serializers.DecimalField(max_digits=18, decimal_places=4)
+    scrap_quantity = serializers.DecimalField(max_digits=18, decimal_places=4)
+    elements = ElementCostSerializer(many=True)
+    actual_total = serializers.DecimalField(max_digits=20, decimal_places=4)
+    standard_total = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    standard_unit_cost = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    unit_cost = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    unit_cost_note = serializers.CharField()
+    frozen = serializers.BooleanField(help_text="Completed: late postings are not counted.")
+    late = serializers.SerializerMethodField()
+    late_total = serializers.DecimalField(max_digits=20, decimal_places=4)
+    problems = serializers.ListField(child=serializers.CharField())
+
+    def get_late(self, summary) -> list[dict]:
+        return [
+            {"period": period.strftime("%Y-%m"), "amounts": {k: str(v) for k, v in amounts.items()}}
+            for period, amounts in summary.late.items()
+        ]
+
+
+class CostPostRequestSerializer(serializers.Serializer):
+    order = serializers.SlugRelatedField(
+        slug_field="number",
+        queryset=ProductionOrder.objects.all(),
+        required=False,
+        help_text="Order number (default: every order).",
+    )
+
+
+class CostPostResultSerializer(serializers.Serializer):
+    posted = serializers.IntegerField()
+    orders = serializers.IntegerField()
+    problems = serializers.ListField(child=serializers.CharField())

@@ -12,5 +12,8 @@ router.register("overhead-rates", views.OverheadRateViewSet)
 router.register("purchase-prices", views.PurchasePriceViewSet)
 router.register("rollups", views.CostRollupViewSet)
 router.register("item-costs", views.ItemCostViewSet, basename="item-cost")
+router.register("lot-prices", views.LotPriceViewSet)
+router.register("cost-entries", views.OrderCostEntryViewSet, basename="cost-entry")
+router.register("order-costs", views.OrderCostViewSet, basename="order-cost")
 
 urlpatterns = router.urls

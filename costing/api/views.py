@@ -5,14 +5,19 @@ from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
+
+from planning.models import ProductionOrder
 
 from ..filtersets import (
     CostRollupRunFilterSet,
     ItemCostFilterSet,
     LabourRateFilterSet,
+    LotPriceFilterSet,
     MachineRateFilterSet,
+    OrderCostEntryFilterSet,
+    OrderWithCostFilterSet,
     OverheadRateFilterSet,
     PurchasePriceFilterSet,
 )
@@ -20,11 +25,19 @@ from ..models import (
     CostRollupRun,
     CostVersion,
     LabourRate,
+    LotPrice,
     MachineRate,
     OverheadRate,
     PurchasePrice,
 )
+from ..selectors.actual import (
+    order_cost_entries,
+    order_cost_summary,
+    order_costs_summaries,
+    orders_with_cost,
+)
 from ..selectors.rollup import cost_version_current, item_cost_lines, item_costs_list
+from ..services.actual import order_cost_post_missing
 from ..services.rollup import standard_cost_rollup_run
 from ..services.versions import cost_version_make_current
 from . import serializers
@@ -125,3 +138,71 @@ class ItemCostViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action == "retrieve":
             return serializers.ItemCostDetailSerializer
         return serializers.ItemCostSerializer
+
+
+# --- actual cost ------------------------------------------------------------------------------
+
+
+class LotPriceViewSet(_RateViewSet):
+    """What material lots actually cost: issues from a priced lot are costed at its price."""
+
+    queryset = LotPrice.objects.select_related("lot__item")
+    serializer_class = serializers.LotPriceSerializer
+    filterset_class = LotPriceFilterSet
+
+
+class OrderCostEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The actual cost ledger: one entry per material issue, labour booking (and each
+    correction), machine span, scrap report and the overhead charged on them."""
+
+    policy_resource = "costing.actual"
+    serializer_class = serializers.OrderCostEntrySerializer
+    filterset_class = OrderCostEntryFilterSet
+
+    def get_queryset(self):
+        return order_cost_entries()
+
+
+class OrderCostViewSet(viewsets.GenericViewSet):
+    """Actual cost per production order (by its number): by element against the standard of
+    its good quantity, the unit cost, and what arrived after it was completed. Listed: the
+    orders with cost posted, newest first (filters: product, status)."""
+
+    policy_resource = "costing.actual"
+    policy_actions = {"post_missing": "post"}
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+    serializer_class = serializers.OrderCostSerializer
+    filterset_class = OrderWithCostFilterSet
+
+    def get_queryset(self):
+        return orders_with_cost()
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        summaries = order_costs_summaries(page)
+        return self.get_paginated_response(
+            serializers.OrderCostSerializer(summaries, many=True).data
+        )
+
+    def retrieve(self, request, number=None):
+        order = ProductionOrder.objects.select_related("item").filter(number=number).first()
+        if order is None:
+            raise NotFound(f"No production order {number}.")
+        return Response(serializers.OrderCostSerializer(order_cost_summary(order)).data)
+
+    @extend_schema(
+        request=serializers.CostPostRequestSerializer,
+        responses=serializers.CostPostResultSerializer,
+    )
+    @action(detail=False, methods=["post"], url_path="post-missing")
+    def post_missing(self, request):
+        """Post every record not costed yet (of `order`, or all): what the handlers would
+        have posted; what is posted already stays."""
+        given = serializers.CostPostRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        order = given.validated_data.get("order")
+        result = order_cost_post_missing(orders=[order] if order else None)
+        return Response(
+            {"posted": result.posted, "orders": len(result.orders), "problems": result.problems}
+        )

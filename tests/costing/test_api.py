@@ -43,6 +43,7 @@ def _costing_urls() -> list[str]:
             continue
         prefix = route.split("/", 1)[0]
         route = route.replace("(?P<pk>[^/.]+)", str(ids.get(prefix, 1)))
+        route = route.replace("(?P<number>[^/]+)", "MO-2026-00001")
         urls.append(f"{API}/{route}")
     return urls
 
