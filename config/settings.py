@@ -294,6 +294,9 @@ EXECUTION_BACKDATE_FROM_SHIFT_START = env_bool("EXECUTION_BACKDATE_FROM_SHIFT_ST
 # Good + scrap reported on an operation beyond its order's quantity plus this share is held
 # for approval; a routing step may set its own share (over_delivery_pct).
 EXECUTION_OVER_DELIVERY_PCT = env_number("EXECUTION_OVER_DELIVERY_PCT", "10")
+# Costing (docs/costing.md, "Variances"): a variance more than this share of its standard is
+# flagged with its likely cause; a cost version may set its own (variance_threshold_pct).
+COSTING_VARIANCE_THRESHOLD_PCT = env_number("COSTING_VARIANCE_THRESHOLD_PCT", "10")
 # A scanned receipt may exceed the open quantity of its purchase order line by this share.
 EXECUTION_RECEIPT_TOLERANCE_PCT = env_number("EXECUTION_RECEIPT_TOLERANCE_PCT", "0")
 
