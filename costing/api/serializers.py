@@ -6,6 +6,8 @@ from core.api import CleanModelSerializer
 from planning.models import ProductionOrder
 from resources.models import Equipment, Item, MaterialLot, Skill, WorkCenter
 
+from ..engines import variance as variance_engine
+from ..filtersets import month_parse
 from ..models import (
     CostRollupRun,
     CostVersion,
@@ -17,6 +19,7 @@ from ..models import (
     OrderCostEntry,
     OverheadRate,
     PurchasePrice,
+    TrainingNeed,
 )
 
 
@@ -258,3 +261,125 @@ class CostPostResultSerializer(serializers.Serializer):
     posted = serializers.IntegerField()
     orders = serializers.IntegerField()
     problems = serializers.ListField(child=serializers.CharField())
+
+
+# --- variances --------------------------------------------------------------------------------
+
+
+class MonthInputField(serializers.CharField):
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return month_parse(text)
+        except ValueError:
+            raise serializers.ValidationError(
+                f"{text!r} is not a month: give YYYY-MM, e.g. 2026-12."
+            ) from None
+
+
+class VarianceQuerySerializer(serializers.Serializer):
+    """The variance report's filters (query parameters); blank ones do not filter."""
+
+    order = serializers.CharField(required=False, help_text="Order number.")
+    product = serializers.CharField(required=False, help_text="Item code.")
+    work_center = serializers.CharField(required=False, help_text="Work center code.")
+    period = MonthInputField(required=False, help_text="YYYY-MM.")
+    kind = serializers.ChoiceField(choices=variance_engine.KINDS, required=False)
+    flagged = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class VarianceTotalsQuerySerializer(VarianceQuerySerializer):
+    by = serializers.CharField(
+        required=False,
+        default="product",
+        help_text="Comma-separated groups: product, work_center, period, order.",
+    )
+
+    def validate_by(self, value):
+        names = tuple(n.strip() for n in value.split(",") if n.strip())
+        allowed = ("product", "work_center", "period", "order")
+        bad = [n for n in names if n not in allowed]
+        if bad or not names:
+            raise serializers.ValidationError(
+                f"Group by {', '.join(allowed)} (comma-separated), not {value!r}."
+            )
+        return names
+
+
+class DrillDownQuerySerializer(serializers.Serializer):
+    order = serializers.CharField(help_text="Order number.")
+    kind = serializers.ChoiceField(choices=[k for k in variance_engine.KINDS if k != "late"])
+    step = serializers.IntegerField(required=False, min_value=0, help_text="Operation number.")
+    component = serializers.CharField(required=False, help_text="Component item code.")
+
+
+class VarianceSerializer(serializers.Serializer):
+    order = serializers.CharField()
+    product = serializers.CharField()
+    period = serializers.CharField()
+    kind = serializers.CharField()
+    element = serializers.CharField()
+    step_no = serializers.IntegerField(allow_null=True)
+    work_center = serializers.CharField(allow_null=True)
+    component = serializers.CharField(allow_null=True)
+    standard_quantity = serializers.DecimalField(max_digits=28, decimal_places=4)
+    actual_quantity = serializers.DecimalField(max_digits=28, decimal_places=4)
+    standard_rate = serializers.DecimalField(max_digits=20, decimal_places=4)
+    actual_rate = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    standard_amount = serializers.DecimalField(max_digits=20, decimal_places=4)
+    actual_amount = serializers.DecimalField(max_digits=20, decimal_places=4)
+    amount = serializers.DecimalField(max_digits=20, decimal_places=4)
+    pct = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+    operators = serializers.ListField(child=serializers.CharField())
+    equipment = serializers.ListField(child=serializers.CharField())
+    lots = serializers.ListField(child=serializers.CharField())
+    flagged = serializers.BooleanField()
+    cause = serializers.CharField()
+
+
+class VarianceTotalSerializer(serializers.Serializer):
+    group = serializers.SerializerMethodField()
+    by_kind = serializers.DictField(child=serializers.DecimalField(max_digits=20, decimal_places=4))
+    total = serializers.DecimalField(max_digits=20, decimal_places=4)
+    orders = serializers.IntegerField()
+
+    def get_group(self, total) -> dict:
+        return dict(zip(self.context["by"], total.group, strict=True))
+
+
+class DrillRecordSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    record_id = serializers.IntegerField(allow_null=True)
+    event_id = serializers.CharField()
+    at = serializers.DateTimeField(allow_null=True)
+    until = serializers.DateTimeField(allow_null=True)
+    operator = serializers.CharField()
+    equipment = serializers.CharField()
+    lot = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=28, decimal_places=4)
+    amount = serializers.DecimalField(max_digits=20, decimal_places=4)
+    share = serializers.DecimalField(max_digits=20, decimal_places=4)
+    entry_id = serializers.IntegerField()
+    basis = serializers.CharField()
+
+
+class DrillDownSerializer(serializers.Serializer):
+    variance = VarianceSerializer()
+    records = DrillRecordSerializer(many=True)
+    standard_allowed = serializers.DecimalField(max_digits=20, decimal_places=4)
+    total = serializers.DecimalField(max_digits=20, decimal_places=4)
+
+
+class TrainingNeedSerializer(serializers.ModelSerializer):
+    order = serializers.SlugRelatedField(
+        slug_field="number", queryset=ProductionOrder.objects.all()
+    )
+    operators = serializers.SlugRelatedField(slug_field="badge", many=True, read_only=True)
+    raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    cause = serializers.ChoiceField(choices=[k for k in variance_engine.KINDS if k != "late"])
+
+    class Meta:
+        model = TrainingNeed
+        fields = ["id", "order", "step_no", "cause", "text", "operators", "raised_at", "raised_by"]
+        read_only_fields = ["text", "raised_at"]
+        validators = []  # one per order, operation and cause: the service answers the existing

@@ -15,5 +15,7 @@ router.register("item-costs", views.ItemCostViewSet, basename="item-cost")
 router.register("lot-prices", views.LotPriceViewSet)
 router.register("cost-entries", views.OrderCostEntryViewSet, basename="cost-entry")
 router.register("order-costs", views.OrderCostViewSet, basename="order-cost")
+router.register("variances", views.VarianceViewSet, basename="variance")
+router.register("training-needs", views.TrainingNeedViewSet)
 
 urlpatterns = router.urls

@@ -29,6 +29,7 @@ from ..models import (
     MachineRate,
     OverheadRate,
     PurchasePrice,
+    TrainingNeed,
 )
 from ..selectors.actual import (
     order_cost_entries,
@@ -37,8 +38,16 @@ from ..selectors.actual import (
     orders_with_cost,
 )
 from ..selectors.rollup import cost_version_current, item_cost_lines, item_costs_list
+from ..selectors.variance import (
+    NoSuchVariance,
+    VarianceFilter,
+    variance_drill_down,
+    variance_totals,
+    variances_list,
+)
 from ..services.actual import order_cost_post_missing
 from ..services.rollup import standard_cost_rollup_run
+from ..services.training import training_need_raise
 from ..services.versions import cost_version_make_current
 from . import serializers
 
@@ -205,4 +214,115 @@ class OrderCostViewSet(viewsets.GenericViewSet):
         result = order_cost_post_missing(orders=[order] if order else None)
         return Response(
             {"posted": result.posted, "orders": len(result.orders), "problems": result.problems}
+        )
+
+
+# --- variances --------------------------------------------------------------------------------
+
+
+def _query(request, serializer_class, **context) -> dict:
+    """The query parameters validated by `serializer_class`: an unknown one, or a bad value,
+    is a 400 naming it."""
+    given = serializer_class(data=request.query_params, context=context)
+    known = set(given.fields)
+    unknown = sorted(set(request.query_params) - known - {"page", "page_size", "format"})
+    if unknown:
+        accepted = ", ".join(sorted(known))
+        raise ValidationError(
+            {n: f"Unknown query parameter; this endpoint takes {accepted}." for n in unknown}
+        )
+    given.is_valid(raise_exception=True)
+    return given.validated_data
+
+
+def _variance_filter(data: dict) -> VarianceFilter:
+    return VarianceFilter(
+        order=data.get("order", ""),
+        product=data.get("product", ""),
+        work_center=data.get("work_center", ""),
+        period=data.get("period"),
+        kind=data.get("kind", ""),
+        flagged=data.get("flagged"),
+    )
+
+
+class VarianceViewSet(viewsets.GenericViewSet):
+    """Cost variances of the orders with actual cost: per order, operation and component,
+    filtered by order, product, work center, period (YYYY-MM), kind and flagged; `totals`
+    sums them per product, work center or period; `drill-down` lists the records behind one
+    variance, whose shares add up to it."""
+
+    policy_resource = "costing.variance"
+    policy_actions = {"totals": "view", "drill_down": "view"}
+    serializer_class = serializers.VarianceSerializer
+    filter_backends: list = []  # the query is validated by the serializers below
+
+    @extend_schema(
+        parameters=[serializers.VarianceQuerySerializer],
+        responses=serializers.VarianceSerializer(many=True),
+    )
+    def list(self, request):
+        data = _query(request, serializers.VarianceQuerySerializer)
+        page = self.paginate_queryset(variances_list(_variance_filter(data)))
+        return self.get_paginated_response(serializers.VarianceSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[serializers.VarianceTotalsQuerySerializer],
+        responses=serializers.VarianceTotalSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"])
+    def totals(self, request):
+        data = _query(request, serializers.VarianceTotalsQuerySerializer)
+        by = data["by"] if isinstance(data["by"], tuple) else ("product",)
+        totals = variance_totals(_variance_filter(data), by=by)
+        return Response(
+            serializers.VarianceTotalSerializer(totals, many=True, context={"by": by}).data
+        )
+
+    @extend_schema(
+        parameters=[serializers.DrillDownQuerySerializer],
+        responses=serializers.DrillDownSerializer,
+    )
+    @action(detail=False, methods=["get"], url_path="drill-down")
+    def drill_down(self, request):
+        data = _query(request, serializers.DrillDownQuerySerializer)
+        if not ProductionOrder.objects.filter(number=data["order"]).exists():
+            raise ValidationError({"order": f"No production order {data['order']}."})
+        try:
+            drill = variance_drill_down(
+                order=data["order"],
+                kind=data["kind"],
+                step_no=data.get("step"),
+                component=data.get("component", ""),
+            )
+        except NoSuchVariance as exc:
+            raise NotFound(str(exc)) from None
+        return Response(serializers.DrillDownSerializer(drill).data)
+
+
+class TrainingNeedViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Training needs raised from flagged variances (labour efficiency or scrap on an
+    operation). POST {order, step_no, cause} raises one and tells the plant manager; raising
+    it again answers the existing one (200)."""
+
+    policy_resource = "costing.variance"
+    policy_actions = {"create": "raise_training_need"}
+    queryset = TrainingNeed.objects.select_related("order", "raised_by").prefetch_related(
+        "operators"
+    )
+    serializer_class = serializers.TrainingNeedSerializer
+    filterset_fields = ["cause", "step_no"]
+
+    def create(self, request, *args, **kwargs):
+        given = serializers.TrainingNeedSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        need, created = training_need_raise(
+            order=given.validated_data["order"],
+            step_no=given.validated_data["step_no"],
+            cause=given.validated_data["cause"],
+            by=request.user,
+        )
+        return Response(
+            serializers.TrainingNeedSerializer(need).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )

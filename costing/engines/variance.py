@@ -32,6 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 CENT4 = Decimal("0.0001")
+CENT2 = Decimal("0.01")
 
 MATERIAL, LABOUR, MACHINE, OVERHEAD, SCRAP = "material", "labour", "machine", "overhead", "scrap"
 MATERIAL_PRICE, MATERIAL_USAGE = "material_price", "material_usage"
@@ -219,7 +220,8 @@ def order_variances(order: OrderIn, *, threshold_pct: Decimal) -> list[Variance]
         }
         if element in SPLITS:
             price_kind, usage_kind = SPLITS[element]
-            at_standard = money(a_qty * s_rate)
+            # Not rounded: each record's share (the drill-down) adds up to it exactly.
+            at_standard = a_qty * s_rate
             out.append(Variance(kind=price_kind, amount=a_amount - at_standard, **common))
             out.append(Variance(kind=usage_kind, amount=at_standard - s_amount, **common))
         else:
@@ -294,7 +296,11 @@ def _flag(v: Variance, threshold_pct: Decimal) -> None:
 def variance_cause(v: Variance) -> str:
     """The likely cause of a variance in words, naming who and what is behind it."""
     pct = v.pct
-    size = f"{'+' if v.amount > 0 else ''}{pct} %" if pct is not None else f"{v.amount:+}"
+    size = (
+        f"{'+' if v.amount > 0 else ''}{pct} %"
+        if pct is not None
+        else f"{v.amount.quantize(CENT2, rounding=ROUND_HALF_UP):+}"
+    )
     where = f" on operation {v.step_no}" if v.step_no is not None else ""
     what = f" of {v.component}" if v.component else ""
     text = f"{LABELS[v.kind]}{what} {size}{where}"
@@ -307,7 +313,8 @@ def variance_cause(v: Variance) -> str:
     if v.kind == SCRAP_LOSS:
         text = (
             f"scrap {v.actual_quantity.normalize():f} of {v.standard_quantity.normalize():f} "
-            f"units ({size}, {v.amount} at standard){where}"
+            f"units ({size}, {v.amount.quantize(CENT2, rounding=ROUND_HALF_UP)} at standard)"
+            f"{where}"
         )
         if v.operators:
             text += f" — operators {', '.join(v.operators)}"

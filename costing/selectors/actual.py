@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
 from planning.models import ProductionOrder
+from resources.selectors.calendar import plant_time_zone
 
 from ..models import CostVersion, ItemCost, OrderCostEntry
 
@@ -24,6 +26,11 @@ COST_ELEMENTS = (E.MATERIAL, E.LABOUR, E.MACHINE, E.OVERHEAD)
 ELEMENTS = (*COST_ELEMENTS, E.SCRAP)
 ZERO = Decimal("0")
 NO_GOOD_QUANTITY = "No good quantity yet: the unit cost is not known."
+
+
+def period_of(at: datetime) -> date:
+    """The posting period of an instant: the first day of its month in the plant's zone."""
+    return timezone.localtime(at, plant_time_zone()).date().replace(day=1)
 
 
 def order_cost_entries() -> QuerySet[OrderCostEntry]:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -44,7 +44,6 @@ from core.models import OutboxEvent
 from execution.models import LabourBooking, MaterialIssue, ProductionEvent
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import OperatorSkill
-from resources.selectors.calendar import plant_time_zone
 
 from ..engines.rollup import CENT4, HUNDRED, money
 from ..models import (
@@ -58,6 +57,7 @@ from ..models import (
     OverheadRate,
     PurchasePrice,
 )
+from ..selectors.actual import period_of
 
 E = OrderCostEntry.Element
 HOURS_STEP = Decimal("1e-10")
@@ -66,11 +66,6 @@ POSTED_TOPIC = "costing.order_cost.posted"
 FROZEN = (ProductionOrder.Status.COMPLETED, ProductionOrder.Status.CLOSED)
 OPENING = (ProductionEvent.Kind.START, ProductionEvent.Kind.RESUME)
 CLOSING = (ProductionEvent.Kind.PAUSE, ProductionEvent.Kind.COMPLETE)
-
-
-def period_of(at: datetime) -> date:
-    """The posting period of an instant: the first day of its month in the plant's zone."""
-    return timezone.localtime(at, plant_time_zone()).date().replace(day=1)
 
 
 def hours_between(start: datetime, end: datetime) -> Decimal:

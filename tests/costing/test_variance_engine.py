@@ -102,7 +102,7 @@ def test_flags_over_the_threshold_name_the_cause():
         "lisi, wangwu",
         ("overhead", 10): "overhead +20.0 % on operation 10",
         ("labour_efficiency", 20): "labour efficiency -11.1 % on operation 20 — operators zhangsan",
-        ("scrap", 20): "scrap 1 of 9 units (+11.1 %, 73 at standard) on operation 20 — "
+        ("scrap", 20): "scrap 1 of 9 units (+11.1 %, 73.00 at standard) on operation 20 — "
         "operators zhangsan",
     }
     # A looser threshold flags less; a tighter one more.
