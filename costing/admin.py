@@ -12,9 +12,12 @@ from .models import (
     ItemCost,
     ItemCostLine,
     LabourRate,
+    LotPrice,
     MachineRate,
+    OrderCostEntry,
     OverheadRate,
     PurchasePrice,
+    TrainingNeed,
 )
 from .services.rollup import standard_cost_rollup_run
 from .services.versions import cost_version_make_current
@@ -167,3 +170,39 @@ class ItemCostAdmin(ReadOnlyAdmin):
     list_select_related = ("item", "version")
     search_fields = ("item__code", "item__name")
     inlines = [ItemCostLineInline]
+
+
+@admin.register(LotPrice)
+class LotPriceAdmin(admin.ModelAdmin):
+    list_display = ("lot", "price", "note")
+    search_fields = ("lot__code", "lot__item__code")
+    autocomplete_fields = ("lot",)
+
+
+@admin.register(OrderCostEntry)
+class OrderCostEntryAdmin(ReadOnlyAdmin):
+    """The actual cost ledger: posted by costing's services from the floor's records only."""
+
+    list_display = (
+        "order",
+        "step_no",
+        "element",
+        "item",
+        "operator",
+        "equipment",
+        "quantity",
+        "rate",
+        "amount",
+        "period",
+        "late",
+    )
+    list_filter = ("element", "late", "period")
+    search_fields = ("order__number", "source_key")
+    list_select_related = ("order", "item", "operator", "equipment")
+
+
+@admin.register(TrainingNeed)
+class TrainingNeedAdmin(ReadOnlyAdmin):
+    list_display = ("order", "step_no", "cause", "text", "raised_at", "raised_by")
+    search_fields = ("order__number", "text")
+    list_select_related = ("order", "raised_by")

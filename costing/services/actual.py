@@ -34,13 +34,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core.events import emit, handler
 from core.formatting import quantity_format
 from core.models import OutboxEvent
+from core.rawsql import rows_copy
 from execution.models import LabourBooking, MaterialIssue, ProductionEvent
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import OperatorSkill
@@ -235,63 +236,91 @@ def _operations(op_ids: Iterable[int]) -> dict[int, dict]:
     }
 
 
+# The ledger's columns a posting fills (COPY writes them in this order).
+COLUMNS = (
+    "source_key",
+    "order_id",
+    "operation_id",
+    "step_no",
+    "element",
+    "item_id",
+    "lot_id",
+    "work_center_id",
+    "equipment_id",
+    "operator_id",
+    "quantity",
+    "rate",
+    "amount",
+    "version_id",
+    "posted_at",
+    "period",
+    "late",
+    "material_issue_id",
+    "labour_booking_id",
+    "production_event_id",
+    "basis",
+)
+
+
 class _Writer:
-    """Collects a run's entries (and the overhead charged on them) and inserts those whose
-    source key is new; the unique key settles a race between two runs."""
+    """Collects a run's entries (and the overhead charged on them) as plain dicts and
+    inserts those whose source key is new; the unique key settles a race between two runs."""
 
     def __init__(self, rates: Rates):
         self.rates = rates
         self.now = timezone.now()
         self.period = period_of(self.now)
-        self.entries: list[OrderCostEntry] = []
+        self.entries: list[dict] = []
         self.result = PostingResult()
 
     def add(self, *, overhead_on: dict | None = None, **fields) -> None:
-        entry = OrderCostEntry(
-            version=self.rates.version, posted_at=self.now, period=self.period, **fields
+        entry = dict.fromkeys(COLUMNS)
+        entry.update(
+            version_id=self.rates.version.pk, posted_at=self.now, period=self.period, **fields
         )
         self.entries.append(entry)
         if overhead_on is not None:
             self._overhead(entry, overhead_on)
 
-    def _overhead(self, entry: OrderCostEntry, op: dict) -> None:
+    def _overhead(self, entry: dict, op: dict) -> None:
         charged = self.rates.overhead.get(op["work_center_id"])
         if charged is None:
             return
         basis, rate = charged
         common = {
-            "source_key": f"overhead:{entry.source_key}",
-            "order_id": entry.order_id,
-            "operation_id": entry.operation_id,
-            "step_no": entry.step_no,
-            "element": E.OVERHEAD,
-            "work_center_id": entry.work_center_id,
-            "equipment_id": entry.equipment_id,
-            "operator_id": entry.operator_id,
-            "late": entry.late,
-            "labour_booking_id": entry.labour_booking_id,
-            "production_event_id": entry.production_event_id,
-            "rate": rate,
+            name: entry[name]
+            for name in (
+                "order_id",
+                "operation_id",
+                "step_no",
+                "work_center_id",
+                "equipment_id",
+                "operator_id",
+                "late",
+                "labour_booking_id",
+                "production_event_id",
+            )
         }
+        common.update(source_key=f"overhead:{entry['source_key']}", element=E.OVERHEAD, rate=rate)
         if basis == OverheadRate.Basis.PERCENT:
             self.add(
-                quantity=entry.amount,
-                amount=money(entry.amount * rate / HUNDRED),
-                basis=f"{quantity_format(rate)} % of {entry.element} {entry.amount}",
+                quantity=entry["amount"],
+                amount=money(entry["amount"] * rate / HUNDRED),
+                basis=f"{quantity_format(rate)} % of {entry['element']} {entry['amount']}",
                 **common,
             )
-        elif entry.element == E.LABOUR:  # an amount per hour: charged on labour hours only
+        elif entry["element"] == E.LABOUR:  # an amount per hour: charged on labour hours only
             self.add(
-                quantity=entry.quantity,
-                amount=money(entry.quantity * rate),
-                basis=f"{quantity_format(entry.quantity)} h × {quantity_format(rate)}/h",
+                quantity=entry["quantity"],
+                amount=money(entry["quantity"] * rate),
+                basis=f"{quantity_format(entry['quantity'])} h × {quantity_format(rate)}/h",
                 **common,
             )
 
     def flush(self) -> PostingResult:
         if not self.entries:
             return self.result
-        keys = [e.source_key for e in self.entries]
+        keys = [e["source_key"] for e in self.entries]
         existing = set()
         for start in range(0, len(keys), 5000):
             existing.update(
@@ -299,12 +328,31 @@ class _Writer:
                 .values_list("source_key", flat=True)
                 .order_by()
             )
-        new = [e for e in self.entries if e.source_key not in existing]
-        OrderCostEntry.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+        new = [e for e in self.entries if e["source_key"] not in existing]
+        _entries_insert(new)
         self.result.posted += len(new)
-        self.result.orders |= {e.order_id for e in new}
+        self.result.orders |= {e["order_id"] for e in new}
         self.entries = []
         return self.result
+
+
+def _entries_insert(entries: list[dict]) -> None:
+    """On PostgreSQL by COPY (bench/actual_cost_bench.py: building model instances for
+    bulk_create cost more than the write); should another run have posted one of them in
+    the meantime, the unique key refuses the COPY and they go in one by one past the
+    conflict. Elsewhere by bulk_create."""
+    if not entries:
+        return
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic():
+                rows_copy(OrderCostEntry, COLUMNS, ([e[c] for c in COLUMNS] for e in entries))
+            return
+        except IntegrityError:
+            pass
+    OrderCostEntry.objects.bulk_create(
+        [OrderCostEntry(**e) for e in entries], batch_size=2000, ignore_conflicts=True
+    )
 
 
 def _no_version() -> PostingResult:
