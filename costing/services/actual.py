@@ -28,6 +28,7 @@ is marked `late`, counted in the period it arrives in, not in the order's cost.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -520,24 +521,41 @@ def events_post(*, event_ids: Iterable[int], rates: Rates | None = None) -> Post
         return _no_version()
     writer = _Writer(rates)
     wanted = set(event_ids)
-    targets = list(
-        ProductionEvent.objects.filter(pk__in=wanted).values(
-            "id",
-            "kind",
-            "task_id",
-            "order_id",
-            "operation_id",
-            "equipment_id",
-            "operator_id",
-            "quantity_scrap",
-            "occurred_at",
-        )
-    )
+    targets = list(ProductionEvent.objects.filter(pk__in=wanted).values(*EVENT_FIELDS))
     _events_write(writer, targets)
     return _finish(writer)
 
 
-def _events_write(writer: _Writer, targets: list[dict]) -> None:
+EVENT_FIELDS = (
+    "id",
+    "kind",
+    "task_id",
+    "order_id",
+    "operation_id",
+    "equipment_id",
+    "operator_id",
+    "quantity_scrap",
+    "occurred_at",
+)
+
+
+def _openings(task_ids: Iterable[int]) -> dict[int, list[tuple]]:
+    """task id -> its starts and resumes as (occurred_at, id, equipment id), in order."""
+    opened: dict[int, list[tuple]] = defaultdict(list)
+    for task_id, at, pk, equipment in (
+        ProductionEvent.objects.filter(task_id__in=set(task_ids), kind__in=OPENING)
+        .order_by("occurred_at", "id")
+        .values_list("task_id", "occurred_at", "id", "equipment_id")
+    ):
+        opened[task_id].append((at, pk, equipment))
+    return opened
+
+
+def _events_write(
+    writer: _Writer, targets: list[dict], opened: dict[int, list[tuple]] | None = None
+) -> None:
+    """The machine spans and scrap of `targets`; `opened` (see _openings) when the caller
+    has read the tasks' starts and resumes already."""
     rates = writer.rates
     closing = [t for t in targets if t["kind"] in CLOSING]
     scrapped = [t for t in targets if t["quantity_scrap"] > 0]
@@ -546,24 +564,16 @@ def _events_write(writer: _Writer, targets: list[dict]) -> None:
     orders = _orders(t["order_id"] for t in (*closing, *scrapped))
     ops = _operations(t["operation_id"] for t in (*closing, *scrapped))
     # Each closing event's span: from the task's last start or resume before it.
-    opened: dict[int, list[tuple]] = defaultdict(list)
-    for task_id, at, pk, equipment in (
-        ProductionEvent.objects.filter(
-            task_id__in={t["task_id"] for t in closing}, kind__in=OPENING
-        )
-        .order_by()
-        .values_list("task_id", "occurred_at", "id", "equipment_id")
-    ):
-        opened[task_id].append((at, pk, equipment))
+    if opened is None:
+        opened = _openings(t["task_id"] for t in closing)
     for t in closing:
-        starts = [
-            s for s in opened.get(t["task_id"], ()) if (s[0], s[1]) < (t["occurred_at"], t["id"])
-        ]
-        if not starts:
-            continue
         # The task's states alternate (execution's transitions): the last start or resume
         # before a pause or completion opened its span.
-        since, _pk, start_equipment = max(starts)
+        starts = opened.get(t["task_id"], ())
+        n = bisect_left(starts, (t["occurred_at"], t["id"]))
+        if n == 0:
+            continue
+        since, _pk, start_equipment = starts[n - 1]
         equipment = start_equipment or t["equipment_id"]
         if equipment is None:
             continue  # a manual operation: no machine time
@@ -657,13 +667,26 @@ def order_cost_post_missing(*, orders: Iterable[ProductionOrder] | None = None) 
     issues = of_orders(MaterialIssue.objects.all(), "requirement__order_id")
     result.add(material_issues_post(issue_ids=issues.values_list("pk", flat=True), rates=rates))
     bookings = of_orders(LabourBooking.objects.all(), "task__order_id")
-    result.add(labour_bookings_post(booking_ids=bookings.values_list("pk", flat=True), rates=rates))
-    events = of_orders(ProductionEvent.objects.all(), "order_id").filter(
-        Q(kind__in=CLOSING) | Q(quantity_scrap__gt=0)
-    )
-    ids = list(events.order_by("pk").values_list("pk", flat=True))
+    ids = list(bookings.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), 20000):
-        result.add(events_post(event_ids=ids[start : start + 20000], rates=rates))
+        result.add(labour_bookings_post(booking_ids=ids[start : start + 20000], rates=rates))
+    # The log read once (on a large log a scan beats reading each task's events by its
+    # index): the pauses, completions and scrap reports to post, and the starts and resumes
+    # that opened the machine spans.
+    opened: dict[int, list[tuple]] = defaultdict(list)
+    targets = []
+    events = of_orders(ProductionEvent.objects.all(), "order_id").filter(
+        Q(kind__in=(*OPENING, *CLOSING)) | Q(quantity_scrap__gt=0)
+    )
+    for row in events.order_by("occurred_at", "id").values(*EVENT_FIELDS).iterator(20000):
+        if row["kind"] in OPENING:
+            opened[row["task_id"]].append((row["occurred_at"], row["id"], row["equipment_id"]))
+        if row["kind"] in CLOSING or row["quantity_scrap"] > 0:
+            targets.append(row)
+    for start in range(0, len(targets), 20000):
+        writer = _Writer(rates)
+        _events_write(writer, targets[start : start + 20000], opened)
+        result.add(_finish(writer))
     return result
 
 
