@@ -222,6 +222,9 @@ def setup(n_orders: int, n_events: int) -> None:
                 at += timedelta(minutes=10)
 
     t = time.perf_counter()
+    with connection.cursor() as cursor:
+        # One COPY of millions of rows outlasts the statement timeout kept for requests.
+        cursor.execute("SET statement_timeout = 0")
     rows_copy(ProductionEvent, event_fields, rows())
     rows_copy(
         LabourBooking,
