@@ -15,6 +15,7 @@ The worked order, by hand (casting, operation 10 of MO-2026-00001, version STD-2
 
 from datetime import datetime
 from decimal import Decimal
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -139,3 +140,19 @@ def test_a_completed_order_is_frozen_and_late_postings_go_to_their_month(worked_
     on_time = {k: v for k, v in by_element(worked_order).items() if k != "labour"}
     assert on_time == {k: v for k, v in frozen.items() if k != "labour"}
     assert frozen["labour"] + Decimal("10.0000") == by_element(worked_order)["labour"]
+
+
+def test_the_demo_floor_run_again_changes_nothing(worked_order):
+    before = sorted(OrderCostEntry.objects.values_list("source_key", "amount"))
+    out = StringIO()
+    call_command("cost_demo_floor", stdout=out)
+    assert out.getvalue().strip() == "MO-2026-00001: actual cost 212.00 posted (casting)"
+    assert sorted(OrderCostEntry.objects.values_list("source_key", "amount")) == before
+
+
+@pytest.mark.clock("2026-12-09T02:00:00+08:00")
+def test_the_demo_floor_run_at_night_answers_without_failing(demo_plant):
+    out = StringIO()
+    call_command("cost_demo_floor", stdout=out)
+    assert out.getvalue().startswith("MO-2026-00001: ")
+    assert OrderCostEntry.objects.filter(element="material").count() == 1
