@@ -33,10 +33,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.events import emit, handler
@@ -72,7 +72,8 @@ CLOSING = (ProductionEvent.Kind.PAUSE, ProductionEvent.Kind.COMPLETE)
 
 def hours_between(start: datetime, end: datetime) -> Decimal:
     seconds = Decimal(str((end - start).total_seconds()))
-    return (seconds / SECONDS_PER_HOUR).quantize(HOURS_STEP)
+    # Half up, as PostgreSQL's round() (the set-based rebuild, actual_sql.py).
+    return (seconds / SECONDS_PER_HOUR).quantize(HOURS_STEP, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -625,7 +626,7 @@ def _events_write(
             equipment_id=t["equipment_id"],
             operator_id=t["operator_id"],
             quantity=qty,
-            rate=value.quantize(CENT4),
+            rate=value.quantize(CENT4, rounding=ROUND_HALF_UP),
             amount=money(qty * value),
             late=_late(order, t["occurred_at"]),
             production_event_id=t["id"],
@@ -667,9 +668,21 @@ def order_cost_post_missing(*, orders: Iterable[ProductionOrder] | None = None) 
     issues = of_orders(MaterialIssue.objects.all(), "requirement__order_id")
     result.add(material_issues_post(issue_ids=issues.values_list("pk", flat=True), rates=rates))
     bookings = of_orders(LabourBooking.objects.all(), "task__order_id")
+    if connection.vendor == "postgresql":
+        result.add(_post_set_based(rates, order_ids))
+        # What the statements leave to the Python path: corrections (and bookings they
+        # could not cost, which it reports).
+        bookings = bookings.filter(
+            Q(corrected_at__isnull=False)
+            | ~Exists(
+                OrderCostEntry.objects.filter(labour_booking_id=OuterRef("pk"), element=E.LABOUR)
+            )
+        )
     ids = list(bookings.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), 20000):
         result.add(labour_bookings_post(booking_ids=ids[start : start + 20000], rates=rates))
+    if connection.vendor == "postgresql":
+        return result
     # The log read once (on a large log a scan beats reading each task's events by its
     # index): the pauses, completions and scrap reports to post, and the starts and resumes
     # that opened the machine spans.
@@ -687,6 +700,35 @@ def order_cost_post_missing(*, orders: Iterable[ProductionOrder] | None = None) 
         writer = _Writer(rates)
         _events_write(writer, targets[start : start + 20000], opened)
         result.add(_finish(writer))
+    return result
+
+
+def _post_set_based(rates: Rates, order_ids) -> PostingResult:
+    """PostgreSQL: machine spans, first labour postings, scrap and their overhead in one
+    statement each (costing/services/actual_sql.py)."""
+    from .actual_sql import costs_post_set_based
+
+    now = timezone.now()
+    result = PostingResult()
+    with transaction.atomic():
+        result.posted = costs_post_set_based(
+            version_id=rates.version.pk, now=now, period=period_of(now), order_ids=order_ids
+        )
+        if result.posted:
+            result.orders = set(
+                OrderCostEntry.objects.filter(posted_at=now)
+                .order_by()
+                .values_list("order_id", flat=True)
+                .distinct()
+            )
+            emit(
+                POSTED_TOPIC,
+                {
+                    "orders": sorted(result.orders),
+                    "entries": result.posted,
+                    "period": period_of(now).isoformat(),
+                },
+            )
     return result
 
 

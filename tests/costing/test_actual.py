@@ -156,3 +156,53 @@ def test_the_demo_floor_run_at_night_answers_without_failing(demo_plant):
     call_command("cost_demo_floor", stdout=out)
     assert out.getvalue().startswith("MO-2026-00001: ")
     assert OrderCostEntry.objects.filter(element="material").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("basis,rate", [("percent", "12.5"), ("per_hour", "7")])
+def test_the_set_based_rebuild_posts_what_the_handlers_post(worked_order, basis, rate):
+    """PostgreSQL's rebuild (costing/services/actual_sql.py) and the handlers' code write the
+    same entries, overhead included."""
+    from costing.models import CostVersion, OverheadRate
+    from costing.services.actual import events_post, labour_bookings_post, material_issues_post
+    from execution.models import MaterialIssue, ProductionEvent
+    from resources.models import WorkCenter
+
+    OverheadRate.objects.create(
+        version=CostVersion.objects.get(code="STD-2026"),
+        work_center=WorkCenter.objects.get(code="CAST"),
+        basis=basis,
+        rate=Decimal(rate),
+    )
+    fields = (
+        "source_key",
+        "order_id",
+        "operation_id",
+        "step_no",
+        "element",
+        "item_id",
+        "lot_id",
+        "work_center_id",
+        "equipment_id",
+        "operator_id",
+        "quantity",
+        "rate",
+        "amount",
+        "version_id",
+        "period",
+        "late",
+        "material_issue_id",
+        "labour_booking_id",
+        "production_event_id",
+    )
+    OrderCostEntry.objects.all().delete()
+    material_issues_post(issue_ids=MaterialIssue.objects.values_list("pk", flat=True))
+    labour_bookings_post(booking_ids=LabourBooking.objects.values_list("pk", flat=True))
+    events_post(event_ids=ProductionEvent.objects.values_list("pk", flat=True))
+    by_python = sorted(OrderCostEntry.objects.values_list(*fields))
+    assert {row[4] for row in by_python} >= {"overhead", "machine", "labour", "scrap"}
+    OrderCostEntry.objects.all().delete()
+    result = order_cost_post_missing()
+    assert result.posted == len(by_python) and result.orders == {worked_order.pk}
+    assert sorted(OrderCostEntry.objects.values_list(*fields)) == by_python
+    assert order_cost_post_missing().posted == 0
