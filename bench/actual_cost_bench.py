@@ -13,10 +13,11 @@ minute apart (3 % of them scrap one unit) — with the labour booking each pause
 completion closes (execution books them so). `--reuse` times the log an earlier run left.
 
 Timed, each printed:
-(a) posting: `costing.services.actual.order_cost_post_missing()` — the code the domain-
-    event handlers run, over the whole log: reads the log's starts, resumes, pauses,
-    completions and scrap reports in one pass, posts each machine span, labour booking,
-    scrap report and the overhead on them (COPY), in batches of 20,000;
+(a) posting: `costing.services.actual.order_cost_post_missing()` over the whole log — on
+    PostgreSQL the set-based statements of costing/services/actual_sql.py (machine spans by
+    a window over the log's starts, resumes, pauses and completions, each labour booking,
+    each scrap report, the overhead on them), which write what the domain-event handlers'
+    code writes (tests/costing/test_actual.py proves it entry by entry);
 (b) the same again: everything is posted, nothing is written (what a replay costs);
 (c) order costs: `order_costs_summaries` for every order (actual by element, standard,
     unit cost);

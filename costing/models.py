@@ -377,6 +377,9 @@ class LotPrice(models.Model):
 # --- actual cost ----------------------------------------------------------------------------
 
 
+HOT = {"db_index": False, "db_constraint": False}
+
+
 class OrderCostEntry(models.Model):
     """One posting of a production order's actual cost: material issued, an operator's booked
     hours, a machine's running hours, the overhead on them, or the standard value of scrap.
@@ -397,9 +400,25 @@ class OrderCostEntry(models.Model):
         help_text="issue:<id>, labour:<booking>:<revision>, machine:<event>, scrap:<event>, "
         "overhead:<key of the posting it is charged on>.",
     )
-    order = models.ForeignKey(ProductionOrder, on_delete=models.PROTECT, related_name="+")
+    # The ledger takes hundreds of thousands of postings in a rebuild, so it keeps only the
+    # indexes something reads (order + element, period + element, the source key, the
+    # booking a correction looks up) and no foreign-key checks in the database: every id is
+    # copied from a row the posting has just read (bench/README.md, "Actual cost"). Django
+    # still protects the rows named on delete.
+    order = models.ForeignKey(
+        ProductionOrder,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the (order, element) index serves
+        db_constraint=False,
+    )
     operation = models.ForeignKey(
-        OrderOperation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        OrderOperation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        **HOT,
     )
     step_no = models.PositiveIntegerField(null=True, blank=True)
     element = models.CharField(max_length=16, choices=Element.choices)
@@ -409,19 +428,40 @@ class OrderCostEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        **HOT,
         help_text="The component issued (material), or the product scrapped (scrap).",
     )
     lot = models.ForeignKey(
-        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        MaterialLot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        **HOT,
     )
     work_center = models.ForeignKey(
-        WorkCenter, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        WorkCenter,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        **HOT,
     )
     equipment = models.ForeignKey(
-        Equipment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Equipment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        **HOT,
     )
     operator = models.ForeignKey(
-        Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Operator,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        **HOT,
     )
     quantity = models.DecimalField(
         **PER_UNIT, help_text="Quantity issued or scrapped, or hours (labour, machine)."
@@ -430,7 +470,7 @@ class OrderCostEntry(models.Model):
         **MONEY, help_text="Price per unit, rate per hour, or overhead rate / percentage."
     )
     amount = models.DecimalField(**MONEY)
-    version = models.ForeignKey(CostVersion, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(CostVersion, on_delete=models.PROTECT, related_name="+", **HOT)
     posted_at = models.DateTimeField()
     period = models.DateField(
         help_text="The month it was posted in (first day), in the plant's time zone."
@@ -441,12 +481,21 @@ class OrderCostEntry(models.Model):
         "the order's frozen cost.",
     )
     material_issue = models.ForeignKey(
-        MaterialIssue, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        MaterialIssue,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        **HOT,
     )
-    labour_booking = models.ForeignKey(
-        LabourBooking, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    labour_booking = models.ForeignKey(  # indexed: a correction reads what was posted
+        LabourBooking,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
-    # Millions of events: no constraint check per posting (the event log is append-only).
     production_event = models.ForeignKey(
         ProductionEvent,
         null=True,
