@@ -8,111 +8,384 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('costing', '0002_item_cost_digest'),
-        ('execution', '0011_audit_history'),
-        ('planning', '0011_counted_by_machine'),
-        ('resources', '0006_audit_history'),
+        ("costing", "0002_item_cost_digest"),
+        ("execution", "0011_audit_history"),
+        ("planning", "0011_counted_by_machine"),
+        ("resources", "0006_audit_history"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='costversion',
-            name='variance_threshold_pct',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text='A variance this far (in % of its standard) from the standard is flagged; blank: the COSTING_VARIANCE_THRESHOLD_PCT setting.', max_digits=6, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='variance threshold %'),
+            model_name="costversion",
+            name="variance_threshold_pct",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                help_text="A variance this far (in % of its standard) from the standard is flagged; blank: the COSTING_VARIANCE_THRESHOLD_PCT setting.",
+                max_digits=6,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+                verbose_name="variance threshold %",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcostversion',
-            name='variance_threshold_pct',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text='A variance this far (in % of its standard) from the standard is flagged; blank: the COSTING_VARIANCE_THRESHOLD_PCT setting.', max_digits=6, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='variance threshold %'),
+            model_name="historicalcostversion",
+            name="variance_threshold_pct",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                help_text="A variance this far (in % of its standard) from the standard is flagged; blank: the COSTING_VARIANCE_THRESHOLD_PCT setting.",
+                max_digits=6,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+                verbose_name="variance threshold %",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalLotPrice',
+            name="HistoricalLotPrice",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('history_username', models.CharField(blank=True, max_length=150)),
-                ('history_origin', models.CharField(blank=True, max_length=100)),
-                ('price', models.DecimalField(decimal_places=4, max_digits=14)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lot', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='resources.materiallot')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("history_username", models.CharField(blank=True, max_length=150)),
+                ("history_origin", models.CharField(blank=True, max_length=100)),
+                ("price", models.DecimalField(decimal_places=4, max_digits=14)),
+                ("note", models.CharField(blank=True, max_length=200)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.materiallot",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical lot price',
-                'verbose_name_plural': 'historical lot prices',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical lot price",
+                "verbose_name_plural": "historical lot prices",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='LotPrice',
+            name="LotPrice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('price', models.DecimalField(decimal_places=4, max_digits=14)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('lot', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='resources.materiallot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("price", models.DecimalField(decimal_places=4, max_digits=14)),
+                ("note", models.CharField(blank=True, max_length=200)),
+                (
+                    "lot",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.materiallot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['lot__item__code', 'lot__code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('price__gte', 0)), name='lotprice_nonnegative', violation_error_message='price must not be negative.')],
+                "ordering": ["lot__item__code", "lot__code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("price__gte", 0)),
+                        name="lotprice_nonnegative",
+                        violation_error_message="price must not be negative.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OrderCostEntry',
+            name="OrderCostEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_key', models.CharField(help_text='issue:<id>, labour:<booking>:<revision>, machine:<event>, scrap:<event>, overhead:<key of the posting it is charged on>.', max_length=120)),
-                ('step_no', models.PositiveIntegerField(blank=True, null=True)),
-                ('element', models.CharField(choices=[('material', 'Material'), ('labour', 'Labour'), ('machine', 'Machine'), ('overhead', 'Overhead'), ('scrap', 'Scrap')], max_length=16)),
-                ('quantity', models.DecimalField(decimal_places=10, help_text='Quantity issued or scrapped, or hours (labour, machine).', max_digits=24)),
-                ('rate', models.DecimalField(decimal_places=4, help_text='Price per unit, rate per hour, or overhead rate / percentage.', max_digits=14)),
-                ('amount', models.DecimalField(decimal_places=4, max_digits=14)),
-                ('posted_at', models.DateTimeField()),
-                ('period', models.DateField(help_text="The month it was posted in (first day), in the plant's time zone.")),
-                ('late', models.BooleanField(default=False, help_text="Arrived after the order was completed: in its period's figures, not in the order's frozen cost.")),
-                ('basis', models.CharField(help_text='How the figure was reached, in words.', max_length=300)),
-                ('equipment', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='resources.equipment')),
-                ('item', models.ForeignKey(blank=True, db_constraint=False, db_index=False, help_text='The component issued (material), or the product scrapped (scrap).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='resources.item')),
-                ('labour_booking', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='execution.labourbooking')),
-                ('lot', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='resources.materiallot')),
-                ('material_issue', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='execution.materialissue')),
-                ('operation', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='planning.orderoperation')),
-                ('operator', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='resources.operator')),
-                ('order', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='planning.productionorder')),
-                ('production_event', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='execution.productionevent')),
-                ('version', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='costing.costversion')),
-                ('work_center', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='resources.workcenter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source_key",
+                    models.CharField(
+                        help_text="issue:<id>, labour:<booking>:<revision>, machine:<event>, scrap:<event>, overhead:<key of the posting it is charged on>.",
+                        max_length=120,
+                    ),
+                ),
+                ("step_no", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "element",
+                    models.CharField(
+                        choices=[
+                            ("material", "Material"),
+                            ("labour", "Labour"),
+                            ("machine", "Machine"),
+                            ("overhead", "Overhead"),
+                            ("scrap", "Scrap"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.DecimalField(
+                        decimal_places=10,
+                        help_text="Quantity issued or scrapped, or hours (labour, machine).",
+                        max_digits=24,
+                    ),
+                ),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=4,
+                        help_text="Price per unit, rate per hour, or overhead rate / percentage.",
+                        max_digits=14,
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=4, max_digits=14)),
+                ("posted_at", models.DateTimeField()),
+                (
+                    "period",
+                    models.DateField(
+                        help_text="The month it was posted in (first day), in the plant's time zone."
+                    ),
+                ),
+                (
+                    "late",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Arrived after the order was completed: in its period's figures, not in the order's frozen cost.",
+                    ),
+                ),
+                (
+                    "basis",
+                    models.CharField(
+                        help_text="How the figure was reached, in words.", max_length=300
+                    ),
+                ),
+                (
+                    "equipment",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.equipment",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        help_text="The component issued (material), or the product scrapped (scrap).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.item",
+                    ),
+                ),
+                (
+                    "labour_booking",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="execution.labourbooking",
+                    ),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.materiallot",
+                    ),
+                ),
+                (
+                    "material_issue",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="execution.materialissue",
+                    ),
+                ),
+                (
+                    "operation",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="planning.orderoperation",
+                    ),
+                ),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.operator",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="planning.productionorder",
+                    ),
+                ),
+                (
+                    "production_event",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="execution.productionevent",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="costing.costversion",
+                    ),
+                ),
+                (
+                    "work_center",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.workcenter",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order cost entry',
-                'verbose_name_plural': 'order cost entries',
-                'ordering': ['order', 'posted_at', 'id'],
-                'indexes': [models.Index(fields=['order', 'element'], name='costing_ord_order_i_a97b79_idx'), models.Index(fields=['period', 'element'], name='costing_ord_period_271c9c_idx')],
-                'constraints': [models.UniqueConstraint(fields=('source_key',), name='ordercostentry_source_unique')],
+                "verbose_name": "order cost entry",
+                "verbose_name_plural": "order cost entries",
+                "ordering": ["order", "posted_at", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["order", "element"], name="costing_ord_order_i_a97b79_idx"
+                    ),
+                    models.Index(
+                        fields=["period", "element"], name="costing_ord_period_271c9c_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source_key",), name="ordercostentry_source_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TrainingNeed',
+            name="TrainingNeed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('step_no', models.PositiveIntegerField()),
-                ('cause', models.CharField(help_text='The variance kind that raised it.', max_length=40)),
-                ('text', models.CharField(max_length=300)),
-                ('raised_at', models.DateTimeField()),
-                ('operators', models.ManyToManyField(blank=True, related_name='+', to='resources.operator')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='planning.productionorder')),
-                ('raised_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("step_no", models.PositiveIntegerField()),
+                (
+                    "cause",
+                    models.CharField(help_text="The variance kind that raised it.", max_length=40),
+                ),
+                ("text", models.CharField(max_length=300)),
+                ("raised_at", models.DateTimeField()),
+                (
+                    "operators",
+                    models.ManyToManyField(blank=True, related_name="+", to="resources.operator"),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="planning.productionorder",
+                    ),
+                ),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-raised_at', '-pk'],
-                'constraints': [models.UniqueConstraint(fields=('order', 'step_no', 'cause'), name='trainingneed_unique_cause')],
+                "ordering": ["-raised_at", "-pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("order", "step_no", "cause"), name="trainingneed_unique_cause"
+                    )
+                ],
             },
         ),
     ]

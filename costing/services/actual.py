@@ -704,8 +704,8 @@ def order_cost_post_missing(*, orders: Iterable[ProductionOrder] | None = None) 
 
 
 def _post_set_based(rates: Rates, order_ids) -> PostingResult:
-    """PostgreSQL: machine spans, first labour postings, scrap and their overhead in one
-    statement each (costing/services/actual_sql.py)."""
+    """PostgreSQL: machine spans, first labour postings, scrap and their overhead by
+    set-based statements (costing/services/actual_sql.py)."""
     from .actual_sql import costs_post_set_based
 
     now = timezone.now()

@@ -1,9 +1,9 @@
 """The catch-up posting as set-based SQL on PostgreSQL: what `order_cost_post_missing` posts
-for machine spans, first labour postings, scrap and the overhead on them, in one statement
-each (INSERT … SELECT … ON CONFLICT DO NOTHING on the source key), for a log of millions
-of events (bench/actual_cost_bench.py). The figures are those of costing/services/actual.py
-— same keys, quantities, rates, amounts, periods and late flags
-(tests/costing/test_actual.py::test_the_set_based_rebuild_posts_what_the_handlers_post);
+for machine spans, first labour postings, scrap and the overhead on them, in three
+statements (INSERT … SELECT … ON CONFLICT DO NOTHING on the source key; the log is read
+once for machine spans and scrap), for a log of millions of events
+(bench/actual_cost_bench.py). The figures are those of costing/services/actual.py —
+same keys, quantities, rates, amounts, periods and late flags (tests/costing/test_actual.py::test_the_set_based_rebuild_posts_what_the_handlers_post);
 the words of `basis` are written by the database. Corrected bookings, material issues and
 anything the statements leave out (a missing rate) are posted by the Python path after."""
 
@@ -34,35 +34,60 @@ def _order_filter(alias: str, order_ids) -> str:
     return "" if order_ids is None else f" AND {alias}.order_id = ANY(%(orders)s)"
 
 
-MACHINE = f"""
-WITH spans AS (
-    SELECT e.id, e.kind, e.order_id, e.operation_id, e.operator_id, e.occurred_at,
-           e.equipment_id,
-           lag(e.kind) OVER w AS prev_kind, lag(e.occurred_at) OVER w AS prev_at,
-           lag(e.equipment_id) OVER w AS prev_equipment
+# The log read once for both (a scan of millions of rows is most of the work): the state
+# changes for the machine spans, the scrap reports for scrap.
+EVENTS = f"""
+WITH ev AS MATERIALIZED (
+    SELECT e.id, e.kind, e.task_id, e.order_id, e.operation_id, e.operator_id, e.occurred_at,
+           e.equipment_id, e.quantity_scrap
     FROM execution_productionevent e
-    WHERE e.kind IN ('start', 'resume', 'pause', 'complete') {{filter}}
-    WINDOW w AS (PARTITION BY e.task_id ORDER BY e.occurred_at, e.id)
+    WHERE (e.kind IN ('start', 'resume', 'pause', 'complete') OR e.quantity_scrap > 0) {{filter}}
+), spans AS (
+    SELECT v.*, lag(v.kind) OVER w AS prev_kind, lag(v.occurred_at) OVER w AS prev_at,
+           lag(v.equipment_id) OVER w AS prev_equipment
+    FROM ev v
+    WHERE v.kind IN ('start', 'resume', 'pause', 'complete')
+    WINDOW w AS (PARTITION BY v.task_id ORDER BY v.occurred_at, v.id)
 ), costed AS (
     SELECT s.*, COALESCE(s.prev_equipment, s.equipment_id) AS machine,
            round(extract(epoch FROM s.occurred_at - s.prev_at) / 3600, 10) AS hours
     FROM spans s
     WHERE s.kind IN ('pause', 'complete') AND s.prev_kind IN ('start', 'resume')
+), machine AS (
+    INSERT INTO costing_ordercostentry ({COLUMNS_SQL})
+    SELECT 'machine:' || c.id, c.order_id, c.operation_id, op.sequence, 'machine', NULL, NULL,
+           op.work_center_id, c.machine, c.operator_id, c.hours, r.rate,
+           round(c.hours * r.rate, 4), %(version)s, %(now)s, %(period)s,
+           {FROZEN_SQL.format(at="c.occurred_at")}, NULL, NULL, c.id,
+           trim_scale(c.hours) || ' h running × ' || trim_scale(r.rate) || '/h'
+    FROM costed c
+    JOIN planning_orderoperation op ON op.id = c.operation_id
+    JOIN planning_productionorder po ON po.id = c.order_id
+    JOIN (
+        SELECT equipment_id,
+               depreciation_per_hour + energy_per_hour + maintenance_per_hour AS rate
+        FROM costing_machinerate WHERE version_id = %(version)s
+    ) r ON r.equipment_id = c.machine
+    ON CONFLICT (source_key) DO NOTHING
+    RETURNING 1
+), scrap AS (
+    INSERT INTO costing_ordercostentry ({COLUMNS_SQL})
+    SELECT 'scrap:' || e.id, e.order_id, e.operation_id, op.sequence, 'scrap', po.item_id,
+           NULL, op.work_center_id, e.equipment_id, e.operator_id, e.quantity_scrap,
+           round(c.value, 4), round(e.quantity_scrap * c.value, 4), %(version)s, %(now)s,
+           %(period)s, {FROZEN_SQL.format(at="e.occurred_at")}, NULL, NULL, e.id,
+           trim_scale(e.quantity_scrap) || ' scrapped × ' || trim_scale(c.value)
+           || ' standard cost up to operation ' || op.sequence
+    FROM ev e
+    JOIN planning_orderoperation op ON op.id = e.operation_id
+    JOIN planning_productionorder po ON po.id = e.order_id
+    JOIN unnest(%(cum_orders)s::bigint[], %(cum_steps)s::integer[], %(cum_values)s::numeric[])
+         AS c(order_id, step, value) ON c.order_id = e.order_id AND c.step = op.sequence
+    WHERE e.quantity_scrap > 0
+    ON CONFLICT (source_key) DO NOTHING
+    RETURNING 1
 )
-INSERT INTO costing_ordercostentry ({COLUMNS_SQL})
-SELECT 'machine:' || c.id, c.order_id, c.operation_id, op.sequence, 'machine', NULL, NULL,
-       op.work_center_id, c.machine, c.operator_id, c.hours, r.rate, round(c.hours * r.rate, 4),
-       %(version)s, %(now)s, %(period)s, {FROZEN_SQL.format(at="c.occurred_at")},
-       NULL, NULL, c.id,
-       trim_scale(c.hours) || ' h running × ' || trim_scale(r.rate) || '/h'
-FROM costed c
-JOIN planning_orderoperation op ON op.id = c.operation_id
-JOIN planning_productionorder po ON po.id = c.order_id
-JOIN (
-    SELECT equipment_id, depreciation_per_hour + energy_per_hour + maintenance_per_hour AS rate
-    FROM costing_machinerate WHERE version_id = %(version)s
-) r ON r.equipment_id = c.machine
-ON CONFLICT (source_key) DO NOTHING
+SELECT (SELECT count(*) FROM machine) + (SELECT count(*) FROM scrap)
 """
 
 LABOUR = f"""
@@ -93,23 +118,6 @@ WHERE h.rate IS NOT NULL {{filter}}
       SELECT 1 FROM costing_ordercostentry x
       WHERE x.labour_booking_id = b.id AND x.element = 'labour'
   )
-ON CONFLICT (source_key) DO NOTHING
-"""
-
-SCRAP = f"""
-INSERT INTO costing_ordercostentry ({COLUMNS_SQL})
-SELECT 'scrap:' || e.id, e.order_id, e.operation_id, op.sequence, 'scrap', po.item_id, NULL,
-       op.work_center_id, e.equipment_id, e.operator_id, e.quantity_scrap, round(c.value, 4),
-       round(e.quantity_scrap * c.value, 4), %(version)s, %(now)s, %(period)s,
-       {FROZEN_SQL.format(at="e.occurred_at")}, NULL, NULL, e.id,
-       trim_scale(e.quantity_scrap) || ' scrapped × ' || trim_scale(c.value)
-       || ' standard cost up to operation ' || op.sequence
-FROM execution_productionevent e
-JOIN planning_orderoperation op ON op.id = e.operation_id
-JOIN planning_productionorder po ON po.id = e.order_id
-JOIN unnest(%(cum_orders)s::bigint[], %(cum_steps)s::integer[], %(cum_values)s::numeric[])
-     AS c(order_id, step, value) ON c.order_id = e.order_id AND c.step = op.sequence
-WHERE e.quantity_scrap > 0 {{filter}}
 ON CONFLICT (source_key) DO NOTHING
 """
 
@@ -197,7 +205,9 @@ def costs_post_set_based(*, version_id: int, now, period, order_ids=None) -> int
     }
     written = 0
     with connection.cursor() as cursor:
-        for sql, alias in ((MACHINE, "e"), (LABOUR, "t"), (SCRAP, "e"), (OVERHEAD, None)):
+        cursor.execute(EVENTS.replace("{filter}", _order_filter("e", order_ids)), params)
+        written += cursor.fetchone()[0]
+        for sql, alias in ((LABOUR, "t"), (OVERHEAD, None)):
             text = sql.replace("{filter}", _order_filter(alias, order_ids) if alias else "")
             cursor.execute(text, params)
             written += cursor.rowcount
