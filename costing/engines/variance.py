@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.formatting import quantity_format
+
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 CENT4 = Decimal("0.0001")
@@ -312,7 +314,7 @@ def variance_cause(v: Variance) -> str:
         text += f" — lots {', '.join(v.lots)}"
     if v.kind == SCRAP_LOSS:
         text = (
-            f"scrap {v.actual_quantity.normalize():f} of {v.standard_quantity.normalize():f} "
+            f"scrap {quantity_format(v.actual_quantity)} of {quantity_format(v.standard_quantity)} "
             f"units ({size}, {v.amount.quantize(CENT2, rounding=ROUND_HALF_UP)} at standard)"
             f"{where}"
         )
