@@ -96,3 +96,33 @@ def test_operators_get_403_on_every_actual_cost_endpoint(worked_order, api_as, u
     for method, url in ACTUAL_ENDPOINTS:
         response = getattr(client, method)(url, {}, format="json")
         assert response.status_code == 403, (username, method, url)
+
+
+def test_lists_cost_the_same_queries_for_one_order_or_two(worked_order, api_as):
+    """Order costs, the ledger and the variances read a constant number of queries: a second
+    order with cost (the first's entries copied to MO-2026-00002) adds none."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_as("wujiu")
+    urls = [f"{API}/order-costs/", f"{API}/cost-entries/", f"{API}/variances/"]
+
+    def counts():
+        out = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            out.append(len(ctx.captured_queries))
+        return out
+
+    counts()  # the first request reads the caller's roles once
+    one = counts()
+    second = ProductionOrder.objects.get(number="MO-2026-00002")
+    copies = []
+    for entry in OrderCostEntry.objects.all():
+        entry.pk, entry.order, entry.operation = None, second, None
+        entry.source_key = f"copy:{entry.source_key}"
+        copies.append(entry)
+    OrderCostEntry.objects.bulk_create(copies)
+    assert client.get(f"{API}/order-costs/").json()["count"] == 2
+    assert counts() == one
