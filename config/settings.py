@@ -396,10 +396,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- B2MML (ISA-95) documents (docs/b2mml.md) -------------------------------------------------
-# The official V0701 XSDs of MESA International, read once per process. By default the copy
-# kept next to the repository (../shared/standards/b2mml/V0701); a deployment names its own.
+# The official V0701 XSDs of MESA International, read once per process: shipped unmodified
+# with the product (MESA's licence allows redistribution with attribution:
+# integration/standards/b2mml/V0701/LICENSE, docs/b2mml.md), so a checkout validates
+# documents wherever it lives; B2MML_SCHEMA_DIR names another copy.
 B2MML_SCHEMA_DIR = Path(
-    os.environ.get("B2MML_SCHEMA_DIR", BASE_DIR.parent / "shared" / "standards" / "b2mml" / "V0701")
+    os.environ.get("B2MML_SCHEMA_DIR", BASE_DIR / "integration" / "standards" / "b2mml" / "V0701")
 )
 # Who we are in a document's ApplicationArea/Sender/LogicalID.
 B2MML_LOGICAL_ID = os.environ.get("B2MML_LOGICAL_ID", "ClosedLoop")

@@ -4,7 +4,6 @@ import io
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -15,7 +14,7 @@ from .helpers import root_name, valid
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = Path(settings.B2MML_SCHEMA_DIR).parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "examples"  # the shared V0701 examples
 
 
 def test_export_to_file_then_import_it(demo_plant, tmp_path):

@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
@@ -23,7 +22,7 @@ from .helpers import root_name, valid
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = Path(settings.B2MML_SCHEMA_DIR).parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "examples"  # the shared V0701 examples
 ORDER = "MO-2026-00001"
 XML = "application/xml"
 
