@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import compare, sheet, versions
+from .views import compare, orders, sheet, trend, variances, versions
 
 app_name = "costing"
 
@@ -21,4 +21,17 @@ urlpatterns: list = [
     path("sheet/<str:version>/<str:item>/node/", sheet.sheet_node, name="sheet_node"),
     # An item's standard cost across versions
     path("compare/", compare.compare, name="compare"),
+    # Actual cost per production order: the list and one order (standard vs actual, ledger)
+    path("orders/", orders.order_costs, name="orders"),
+    path("orders/<str:number>/", orders.order_cost, name="order"),
+    # Variances with their totals, the drill-down to the records and the training need
+    path("variances/", variances.variances, name="variances"),
+    path("variances/drill-down/", variances.variance_drill, name="variance_drill"),
+    path(
+        "variances/training-need/",
+        variances.variance_training_need,
+        name="variance_training_need",
+    ),
+    # A product's standard against actual unit cost per month
+    path("trend/", trend.trend, name="trend"),
 ]

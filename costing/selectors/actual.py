@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
 from planning.models import ProductionOrder
@@ -42,10 +42,11 @@ def order_cost_entries() -> QuerySet[OrderCostEntry]:
         "lot",
         "work_center",
         "equipment",
-        "operator",
+        "operator__user",
         "version",
         "labour_booking",
         "material_issue",
+        "production_event",
     ).order_by("order__number", "posted_at", "pk")
 
 
@@ -120,6 +121,12 @@ class OrderCostSummary:
     def standard_total(self) -> Decimal | None:
         parts = [e.standard for e in self.elements if e.element in COST_ELEMENTS]
         return None if any(p is None for p in parts) else sum(parts, ZERO)
+
+    @property
+    def difference(self) -> Decimal | None:
+        """Actual − standard of the good quantity (None without a standard)."""
+        std = self.standard_total
+        return None if std is None else self.actual_total - std
 
     @property
     def standard_unit_cost(self) -> Decimal | None:
@@ -207,3 +214,61 @@ ZERO_4 = Decimal("0.0001")
 def order_cost_summary(order: ProductionOrder) -> OrderCostSummary:
     """One order's cost summary (see OrderCostSummary)."""
     return order_costs_summaries([order])[0]
+
+
+@dataclass
+class TrendPoint:
+    """One month of a product's cost: the orders whose cost period it is, their good
+    quantity, and the standard and actual unit cost over them (None where not known)."""
+
+    period: date
+    orders: int
+    good_quantity: Decimal
+    standard_total: Decimal | None
+    actual_total: Decimal
+
+    @property
+    def standard_unit(self) -> Decimal | None:
+        if self.standard_total is None or self.good_quantity <= 0:
+            return None
+        return (self.standard_total / self.good_quantity).quantize(ZERO_4)
+
+    @property
+    def actual_unit(self) -> Decimal | None:
+        if self.good_quantity <= 0:
+            return None
+        return (self.actual_total / self.good_quantity).quantize(ZERO_4)
+
+    @property
+    def unit_difference(self) -> Decimal | None:
+        std, act = self.standard_unit, self.actual_unit
+        return None if std is None or act is None else act - std
+
+
+def product_cost_trend(item_code: str) -> list[TrendPoint]:
+    """A product's standard against actual unit cost per month, oldest first. An order
+    counts in the month it was completed, an open one in the month of its last on-time
+    posting (the variance report's period); each month's unit costs are its orders' cost ÷
+    their good quantity, the standard being each order's own version's. Five queries."""
+    orders = list(orders_with_cost().filter(item__code=item_code))
+    last = dict(
+        OrderCostEntry.objects.filter(order_id__in=[o.pk for o in orders], late=False)
+        .values_list("order_id")
+        .order_by()
+        .annotate(p=Max("period"))
+    )
+    points: dict[date, TrendPoint] = {}
+    for summary in order_costs_summaries(orders):
+        order = summary.order
+        month = period_of(order.completed_at) if order.completed_at else last.get(order.pk)
+        if month is None:  # only late postings: nothing of its own cost to show
+            continue
+        point = points.setdefault(month, TrendPoint(month, 0, ZERO, ZERO, ZERO))
+        point.orders += 1
+        point.good_quantity += summary.good_quantity
+        point.actual_total += summary.actual_total
+        std = summary.standard_total
+        point.standard_total = (
+            None if std is None or point.standard_total is None else point.standard_total + std
+        )
+    return [points[p] for p in sorted(points)]
