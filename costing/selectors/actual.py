@@ -226,12 +226,19 @@ class TrendPoint:
     good_quantity: Decimal
     standard_total: Decimal | None
     actual_total: Decimal
+    standard_units: list[Decimal | None] = field(default_factory=list)  # each order's
 
     @property
     def standard_unit(self) -> Decimal | None:
-        if self.standard_total is None or self.good_quantity <= 0:
+        """The standard of the good output ÷ its quantity; before anything good is made,
+        the mean of the orders' standard unit costs (the standard does not wait for output)."""
+        if self.standard_total is None or any(u is None for u in self.standard_units):
             return None
-        return (self.standard_total / self.good_quantity).quantize(ZERO_4)
+        if self.good_quantity > 0:
+            return (self.standard_total / self.good_quantity).quantize(ZERO_4)
+        if not self.standard_units:
+            return None
+        return (sum(self.standard_units, ZERO) / len(self.standard_units)).quantize(ZERO_4)
 
     @property
     def actual_unit(self) -> Decimal | None:
@@ -267,6 +274,7 @@ def product_cost_trend(item_code: str) -> list[TrendPoint]:
         point.orders += 1
         point.good_quantity += summary.good_quantity
         point.actual_total += summary.actual_total
+        point.standard_units.append(summary.standard_unit_cost)
         std = summary.standard_total
         point.standard_total = (
             None if std is None or point.standard_total is None else point.standard_total + std

@@ -2,9 +2,9 @@
 element with the change from the first version, and a bar chart drawn on the server (SVG,
 core.charts), each version's bar stacked from its elements; CSV and XLSX of the table.
 
-The chart takes its series from `cost_series`: today one, the standard cost per version.
-The trend per product adds the actual unit cost per period from the cost ledger as a second
-`BarSeries` there (categories then become periods, each with the standard in effect)."""
+The chart takes its series from `cost_series`: the standard cost per version, stacked by
+element. The trend per product (views/trend.py, `trend_series`) draws standard against
+actual unit cost per month with the same chart."""
 
 from decimal import Decimal
 

@@ -87,9 +87,7 @@ def trend(request):
         "choices": choices,
         "item": item,
         "points": points,
-        "chart": bar_chart(
-            [p.period.strftime("%Y-%m") for p in points], trend_series(points), unit="per unit"
-        )
+        "chart": bar_chart([p.period.strftime("%Y-%m") for p in points], trend_series(points))
         if points
         else None,
     }

@@ -319,9 +319,12 @@ def test_trend_per_product(worked_order, as_user):
     (point,) = product_cost_trend("EB-500")
     assert (point.period.isoformat(), point.orders, point.actual_total) == ("2026-12-01", 1, D(212))
     assert point.actual_unit is None  # nothing good out of the last operation yet
+    assert point.standard_unit == D("80.0000")  # the standard does not wait for output
     html = as_user("wujiu").get("/costing/trend/?item=EB-500").content.decode()
     assert 'data-period="2026-12"' in html and "no good quantity yet" in html
     assert '<svg class="bar-chart"' in html
+    assert 'data-series="Standard unit cost" data-category="2026-12"' in html
+    assert 'data-series="Actual unit cost"' not in html  # no bar, not an invented zero
     assert as_user("wujiu").get("/costing/trend/?item=NOPE").status_code == 404
 
 
@@ -350,8 +353,41 @@ def test_trend_with_good_quantity_draws_both_series(worked_order, as_user):
 
 def test_trend_series_skip_months_without_a_figure():
     points = [
-        TrendPoint(date(2026, 11, 1), 1, D(0), D(0), D(10)),
-        TrendPoint(date(2026, 12, 1), 2, D(10), D(800), D(850)),
+        TrendPoint(date(2026, 11, 1), 1, D(0), None, D(10), [None]),
+        TrendPoint(date(2026, 12, 1), 2, D(10), D(800), D(850), [D(80), D(80)]),
     ]
     standard, actual = trend_series(points)
     assert standard.values == [None, [D(80)]] and actual.values == [None, [D(85)]]
+
+
+def test_pages_cost_the_same_queries_for_one_order_or_two(worked_order, as_user):
+    """A second order with cost (the first's entries copied to MO-2026-00002) adds no query
+    to the order list, the variance report or the trend."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from costing.models import OrderCostEntry
+    from planning.models import ProductionOrder
+
+    client = as_user("wujiu")
+    urls = ["/costing/orders/", "/costing/variances/", "/costing/trend/?item=EB-500"]
+
+    def counts():
+        out = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
+            out.append(len(ctx.captured_queries))
+        return out
+
+    counts()
+    one = counts()
+    second = ProductionOrder.objects.get(number="MO-2026-00002")
+    copies = []
+    for entry in OrderCostEntry.objects.all():
+        entry.pk, entry.order, entry.operation = None, second, None
+        entry.source_key = f"copy:{entry.source_key}"
+        copies.append(entry)
+    OrderCostEntry.objects.bulk_create(copies)
+    assert "MO-2026-00002" in client.get("/costing/orders/").content.decode()
+    assert counts() == one
