@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-12-09T10:00:00+08:0
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ORDER = "MO-2026-00001"
-READERS = ["wujiu", "zhouba", "qianyi"]  # cost accountant, planner, plant manager
+READERS = ["wujiu", "zhouba", "qianyi", "admin"]  # cost accountant, planner, plant manager, admin
 OUTSIDERS = ["zhangsan", "sunqi"]  # an operator, a supervisor
 PAGES = [
     "/costing/orders/",
