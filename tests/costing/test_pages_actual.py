@@ -391,3 +391,27 @@ def test_pages_cost_the_same_queries_for_one_order_or_two(worked_order, as_user)
     OrderCostEntry.objects.bulk_create(copies)
     assert "MO-2026-00002" in client.get("/costing/orders/").content.decode()
     assert counts() == one
+
+
+@pytest.mark.parametrize(
+    "url,status,named",
+    [
+        ("/costing/orders/?status=bogus", 400, "status"),
+        ("/costing/orders/?period=13-2026", 400, "period"),
+        ("/costing/orders/?status=bogus&format=csv", 400, "status"),
+        ("/costing/variances/?by=customer", 400, "by"),
+        ("/costing/variances/?flagged=maybe", 400, "flagged"),
+        ("/costing/variances/?format=pdf", 400, "format"),
+        ("/costing/variances/?order=MO-NOPE", 200, "No variances"),
+        (f"/costing/variances/drill-down/?order={ORDER}&kind=material_price", 200, "STEEL-42"),
+        (f"/costing/variances/drill-down/?order={ORDER}&kind=late", 400, "kind"),
+        ("/costing/variances/drill-down/?order=MO-NOPE&kind=scrap", 404, ""),
+        ("/costing/trend/?item=HSG-100", 200, "No order of HSG-100 has actual cost yet"),
+        ("/costing/trend/?item=EB-500&format=pdf", 400, "format"),
+        ("/costing/orders/MO-2026-00002/", 404, ""),
+    ],
+)
+def test_bad_input_is_named_never_a_500(worked_order, as_user, url, status, named):
+    answer = as_user("wujiu").get(url)
+    assert answer.status_code == status, answer.content[:300]
+    assert named in answer.content.decode()
