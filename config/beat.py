@@ -10,6 +10,13 @@ BEAT_SCHEDULE = {
         "task": "core.tasks.outbox_dispatch",
         "schedule": 10.0,
     },
+    # Events to outside subscribers (webhooks): fan out what the outbox holds, send what is
+    # due, retry with backoff (docs/integration.md). A commit also queues a send at once; this
+    # beat bounds the wait when that was lost, well inside the 10 s the plant is promised.
+    "outbound-deliver": {
+        "task": "integration.tasks.outbound_deliver",
+        "schedule": 3.0,
+    },
     # Escalate exceptions nobody acknowledged in time.
     "alerts-escalate": {
         "task": "execution.alert_tasks.alerts_escalate_due",

@@ -408,6 +408,15 @@ B2MML_LOGICAL_ID = os.environ.get("B2MML_LOGICAL_ID", "ClosedLoop")
 # The largest document a request may post (413 above).
 B2MML_MAX_BYTES = int(env_number("B2MML_MAX_BYTES", "10485760", minimum=1))
 
+# --- Outbound events to subscribers (docs/integration.md, "Webhooks") --------------------------
+# Seconds a webhook may take to answer; a slower one counts as a failed attempt.
+INTEGRATION_WEBHOOK_TIMEOUT = float(env_number("INTEGRATION_WEBHOOK_TIMEOUT", "5", minimum=0.1))
+# Retry after base, 2·base, 4·base … seconds, never more than the cap; after the last attempt
+# the delivery becomes a dead letter (replayed from the admin or the API).
+INTEGRATION_RETRY_BASE_SECONDS = float(env_number("INTEGRATION_RETRY_BASE_SECONDS", "10"))
+INTEGRATION_RETRY_MAX_SECONDS = float(env_number("INTEGRATION_RETRY_MAX_SECONDS", "3600"))
+INTEGRATION_MAX_ATTEMPTS = int(env_number("INTEGRATION_MAX_ATTEMPTS", "8", minimum=1))
+
 # --- Devices: telemetry storage (docs/devices.md, "Telemetry storage") -------------------------
 # Raw samples are kept this many whole days (on PostgreSQL: day partitions dropped after it),
 # hourly aggregates this many; day partitions are created this many days ahead.

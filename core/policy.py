@@ -244,6 +244,10 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     "integration.b2mml_equipment": {"import": (MAINT, INTEG)},
     "integration.b2mml_material": {"import": (PLAN, INTEG)},
     "integration.b2mml_personnel": {"import": (SUP, INTEG)},
+    # Outbound events (docs/integration.md, "Webhooks"): the systems that integrate keep
+    # their own subscriptions and replay their dead letters; the plant manager looks on.
+    "integration.subscription": _master((INTEG,), (PM, INTEG)),
+    "integration.delivery": {"view": (PM, INTEG), "replay": (INTEG,)},
 }
 
 # Models kept in the admin under their parent's resource (a BOM's lines are the BOM).

@@ -1,0 +1,63 @@
+"""Subscriptions and deliveries in the API: shape and input validation only (the service
+checks the URL, the event types and the secret)."""
+
+from rest_framework import serializers
+
+from ..engines.outbound import EVENT_TYPES
+from ..models import Delivery, Subscription
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    secret = serializers.CharField(
+        write_only=True,
+        min_length=16,
+        max_length=200,
+        help_text="Signs every delivery (HMAC-SHA256); write-only, never shown again",
+    )
+    topics = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        allow_empty=False,
+        help_text=f"Event types, wildcards allowed: {', '.join(EVENT_TYPES)}",
+    )
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "url",
+            "secret",
+            "topics",
+            "active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    subscription_name = serializers.CharField(source="subscription.name", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "subscription",
+            "subscription_name",
+            "event_id",
+            "event_type",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "response_code",
+            "last_error",
+            "created_at",
+            "sent_at",
+            "dead_at",
+        ]
+        read_only_fields = fields
+
+
+class ReplaySerializer(serializers.Serializer):
+    replayed = serializers.IntegerField(read_only=True)

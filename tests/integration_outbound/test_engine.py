@@ -1,0 +1,38 @@
+from integration.engines import outbound as engine
+
+
+def test_backoff_doubles_and_is_capped():
+    waits = [engine.backoff_seconds(n, base=5, cap=60) for n in range(0, 7)]
+    assert waits == [0, 5, 10, 20, 40, 60, 60]
+
+
+def test_patterns():
+    assert engine.pattern_known("order.*")
+    assert engine.pattern_known("*")
+    assert engine.pattern_known("progress")
+    assert not engine.pattern_known("orders.*")
+    assert engine.patterns_match(["exception.*"], "exception.raised")
+    assert not engine.patterns_match(["exception.*"], "order.released")
+
+
+def test_signature_round_trip():
+    header = engine.signature_header("k" * 20, 1_700_000_000, b'{"a":1}')
+    assert engine.signature_verify("k" * 20, header, b'{"a":1}', now=1_700_000_100)
+    assert not engine.signature_verify("k" * 20, header, b'{"a":2}', now=1_700_000_100)
+    assert not engine.signature_verify("x" * 20, header, b'{"a":1}', now=1_700_000_100)
+    # Too old: a replayed capture is refused.
+    assert not engine.signature_verify("k" * 20, header, b'{"a":1}', now=1_700_001_000)
+
+
+def test_progress_derives_operation_events_with_stable_ids():
+    events = engine.public_events(
+        9,
+        "execution.events.recorded",
+        {"events": [{"kind": "start"}, {"kind": "report"}, {"kind": "complete"}]},
+    )
+    assert [(e.id, e.type) for e in events] == [
+        ("evt-9", "progress"),
+        ("evt-9.1", "operation.started"),
+        ("evt-9.2", "operation.completed"),
+    ]
+    assert engine.public_events(9, "execution.tasks.created", {}) == []
