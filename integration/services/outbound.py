@@ -253,8 +253,11 @@ def _send_head(subscription_id: int) -> str | None:
     "failed", "dead", or None when there is nothing to send now (or another worker holds
     the subscriber)."""
     with transaction.atomic():
+        # NO KEY UPDATE: excludes the other senders, not the fan-out's inserts of deliveries
+        # (each takes KEY SHARE on the subscriber for its foreign key), so a slow webhook
+        # never holds up the outbox.
         subscription = (
-            Subscription.objects.select_for_update(skip_locked=True)
+            Subscription.objects.select_for_update(skip_locked=True, no_key=True)
             .filter(pk=subscription_id, active=True)
             .first()
         )
