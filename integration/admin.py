@@ -17,7 +17,6 @@ FIELDS = ("name", "kind", "url", "secret", "topics", "active")
 
 
 class SubscriptionForm(forms.ModelForm):
-    url = forms.URLField(max_length=500, assume_scheme="https")
     secret = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),

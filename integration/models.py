@@ -10,11 +10,16 @@ class Subscription(models.Model):
 
     class Kind(models.TextChoices):
         WEBHOOK = "webhook", "Webhook (HTTPS POST)"
+        AMQP = "amqp", "RabbitMQ topic exchange (AMQP)"
+        REDIS_STREAM = "redis_stream", "Redis stream"
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WEBHOOK)
-    url = models.URLField(
-        max_length=500, help_text="http:// or https:// address that receives a POST"
+    # A webhook's http(s) address; a broker's amqp:// URL (?exchange=…) or redis:// URL
+    # (?stream=…). Not a URLField: its validator refuses the broker schemes.
+    url = models.CharField(
+        max_length=500,
+        help_text="Webhook: http(s)://…; RabbitMQ: amqp://…//?exchange=…; Redis: redis://…/0?stream=…",
     )
     secret = models.CharField(max_length=200, help_text="Signs every delivery (HMAC-SHA256)")
     topics = models.JSONField(

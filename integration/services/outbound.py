@@ -34,10 +34,17 @@ from planning.models import ProductionOrder
 
 from ..engines import outbound as engine
 from ..models import Delivery, Subscription
+from . import outbound_sinks
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "ClosedLoop-Webhooks/1"
+# The URL schemes each kind of subscriber takes.
+SCHEMES = {
+    Subscription.Kind.WEBHOOK: ("http", "https"),
+    Subscription.Kind.AMQP: ("amqp", "amqps"),
+    Subscription.Kind.REDIS_STREAM: ("redis", "rediss"),
+}
 ERROR_LIMIT = 2000
 
 
@@ -47,9 +54,17 @@ ERROR_LIMIT = 2000
 def subscription_validate(subscription: Subscription) -> None:
     """The checks of a subscriber before it is saved; a ValidationError names the field."""
     errors: dict[str, str] = {}
-    parts = urlsplit(subscription.url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        errors["url"] = "Give an http:// or https:// address with a host."
+    schemes = SCHEMES.get(subscription.kind, ())
+    try:
+        parts = urlsplit(subscription.url or "")
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or parts.scheme not in schemes or not host:
+        errors["url"] = (
+            f"Give a {' or '.join(s + '://' for s in schemes) or 'known'} address with a host "
+            f"for a {subscription.kind} subscription."
+        )
     topics = subscription.topics
     if not isinstance(topics, list) or not topics:
         errors["topics"] = 'Give a list of event types, e.g. ["order.*", "progress"].'
@@ -184,10 +199,43 @@ class Outcome:
     error: str = ""
 
 
+def _headers(subscription: Subscription, delivery: Delivery, body: bytes, now: datetime) -> dict:
+    timestamp = int(now.timestamp())
+    return {
+        engine.EVENT_ID_HEADER: delivery.event_id,
+        engine.EVENT_TYPE_HEADER: delivery.event_type,
+        engine.TIMESTAMP_HEADER: str(timestamp),
+        engine.SIGNATURE_HEADER: engine.signature_header(subscription.secret, timestamp, body),
+        engine.ATTEMPT_HEADER: str(delivery.attempts + 1),
+    }
+
+
+def _send(subscription: Subscription, delivery: Delivery, now: datetime) -> Outcome:
+    """One attempt by the subscriber's kind."""
+    if subscription.kind == Subscription.Kind.WEBHOOK:
+        return _post(subscription, delivery, now)
+    body = delivery.body.encode()
+    publish = (
+        outbound_sinks.amqp_publish
+        if subscription.kind == Subscription.Kind.AMQP
+        else outbound_sinks.redis_publish
+    )
+    try:
+        publish(
+            url=subscription.url,
+            event_type=delivery.event_type,
+            event_id=delivery.event_id,
+            body=body,
+            headers=_headers(subscription, delivery, body, now),
+        )
+    except Exception as exc:  # any refusal of the broker is a failed attempt, retried
+        return Outcome(False, None, f"{type(exc).__name__}: {exc}")
+    return Outcome(True, None)
+
+
 def _post(subscription: Subscription, delivery: Delivery, now: datetime) -> Outcome:
     """One POST; any answer but a 2xx, a timeout or a refused connection is a failure."""
     body = delivery.body.encode()
-    timestamp = int(now.timestamp())
     request = urllib.request.Request(
         subscription.url,
         data=body,
@@ -195,11 +243,7 @@ def _post(subscription: Subscription, delivery: Delivery, now: datetime) -> Outc
         headers={
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
-            engine.EVENT_ID_HEADER: delivery.event_id,
-            engine.EVENT_TYPE_HEADER: delivery.event_type,
-            engine.TIMESTAMP_HEADER: str(timestamp),
-            engine.SIGNATURE_HEADER: engine.signature_header(subscription.secret, timestamp, body),
-            engine.ATTEMPT_HEADER: str(delivery.attempts + 1),
+            **_headers(subscription, delivery, body, now),
         },
     )
     try:
@@ -271,7 +315,7 @@ def _send_head(subscription_id: int) -> str | None:
         now = timezone.now()
         if head is None or head.next_attempt_at > now:
             return None  # a head waiting for its retry holds this subscriber's later ones
-        outcome = _post(subscription, head, now)
+        outcome = _send(subscription, head, now)
         if outcome.ok:
             delivery_mark_sent(head, outcome, timezone.now())
             return "sent"
