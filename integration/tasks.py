@@ -2,13 +2,14 @@ from celery import shared_task
 
 from core.events import outbox_dispatch_pending
 
-from .services.outbound import deliveries_send_due
+from .services.outbound import deliveries_send_due, send_started
 
 
 @shared_task(name="integration.tasks.deliveries_send")
 def deliveries_send() -> dict:
     """Send the deliveries that are due; safe to run twice (a subscriber's head is locked,
     and a sent delivery is never taken again)."""
+    send_started()
     return deliveries_send_due()
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -183,10 +184,30 @@ def outbox_event_fan_out(event: OutboxEvent) -> int:
     ]
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     # Send as soon as the fan-out commits rather than at the next beat.
+    transaction.on_commit(send_soon)
+    return len(rows)
+
+
+SEND_QUEUED_KEY = "integration:deliveries-send-queued"
+
+
+def send_soon() -> None:
+    """Queue one send task for what was just committed, unless one is queued and has not
+    started yet (it will see these rows): a burst of events queues one task, not one each.
+    The mark lasts a second at most, and the beat job sends whatever a lost task left."""
     from ..tasks import deliveries_send  # the task module imports this one
 
-    transaction.on_commit(deliveries_send.delay)
-    return len(rows)
+    try:
+        if cache.add(SEND_QUEUED_KEY, 1, timeout=1):
+            deliveries_send.delay()
+    except Exception:  # cache or broker away: the beat job sends them (within seconds)
+        logger.warning("could not queue the send of new deliveries", exc_info=True)
+
+
+def send_started() -> None:
+    """A send task begins: the next commit queues another (the rows it adds may come too
+    late for this one)."""
+    cache.delete(SEND_QUEUED_KEY)
 
 
 # --- sending ----------------------------------------------------------------------------------
@@ -379,7 +400,5 @@ def deliveries_replay(*, deliveries, by=None) -> int:
                 data={"event_id": d.event_id, "last_error": d.last_error[:200]},
             )
     if locked:
-        from ..tasks import deliveries_send
-
-        transaction.on_commit(deliveries_send.delay)
+        transaction.on_commit(send_soon)
     return len(locked)
