@@ -36,3 +36,17 @@ def test_progress_derives_operation_events_with_stable_ids():
         ("evt-9.2", "operation.completed"),
     ]
     assert engine.public_events(9, "execution.tasks.created", {}) == []
+
+
+def test_a_burst_queues_one_send_until_it_starts(db, monkeypatch):
+    from integration import tasks
+    from integration.services import outbound
+
+    queued = []
+    monkeypatch.setattr(tasks.deliveries_send, "delay", lambda: queued.append(1))
+    outbound.send_soon()
+    outbound.send_soon()
+    assert len(queued) == 1
+    outbound.send_started()  # the task began: what commits next needs another
+    outbound.send_soon()
+    assert len(queued) == 2
