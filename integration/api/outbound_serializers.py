@@ -1,10 +1,26 @@
 """Subscriptions and deliveries in the API: shape and input validation only (the service
 checks the URL, the event types and the secret)."""
 
+from urllib.parse import urlsplit, urlunsplit
+
 from rest_framework import serializers
 
 from ..engines.outbound import EVENT_TYPES
 from ..models import Delivery, Subscription
+
+
+def url_masked(url: str) -> str:
+    """A broker URL's password is a credential: shown as ***, never read back."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
@@ -19,6 +35,11 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         allow_empty=False,
         help_text=f"Event types, wildcards allowed: {', '.join(EVENT_TYPES)}",
     )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["url"] = url_masked(instance.url)
+        return data
 
     class Meta:
         model = Subscription

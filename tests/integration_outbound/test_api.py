@@ -107,3 +107,22 @@ def test_dead_letters_listed_and_replayed(api, receiver, subscribe, settings):
     again = client.post(f"/api/v1/integration/deliveries/{dead[0]['id']}/replay/")
     assert again.status_code == 409
     assert "dead" in again.json()["detail"]
+
+
+def test_a_broker_password_is_not_read_back(api):
+    client = api(INTEG)
+    created = client.post(
+        URL,
+        {
+            "name": "bus",
+            "kind": "amqp",
+            "url": "amqp://plant:hunter2-long@127.0.0.1:5672//?exchange=plant",
+            "secret": SECRET,
+            "topics": ["*"],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["url"] == "amqp://plant:***@127.0.0.1:5672//?exchange=plant"
+    assert "hunter2" not in client.get(URL).content.decode()
+    assert Subscription.objects.get().url.startswith("amqp://plant:hunter2-long@")
