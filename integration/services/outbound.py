@@ -254,6 +254,17 @@ def _send(subscription: Subscription, delivery: Delivery, now: datetime) -> Outc
     return Outcome(True, None)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is not a receipt: urllib would follow a 301/302/303 as a GET without the
+    body, and its 2xx would mark the event sent. The 3xx is a failed attempt instead."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def _post(subscription: Subscription, delivery: Delivery, now: datetime) -> Outcome:
     """One POST; any answer but a 2xx, a timeout or a refused connection is a failure."""
     body = delivery.body.encode()
@@ -268,7 +279,7 @@ def _post(subscription: Subscription, delivery: Delivery, now: datetime) -> Outc
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=settings.INTEGRATION_WEBHOOK_TIMEOUT) as r:
+        with _OPENER.open(request, timeout=settings.INTEGRATION_WEBHOOK_TIMEOUT) as r:
             code = r.status
     except urllib.error.HTTPError as exc:
         reason = exc.read(500).decode("utf-8", "replace") if exc.fp else ""

@@ -59,9 +59,18 @@ def receiver():
                 state.received.append(Received(self.path, self.headers, body))  # case-blind
                 code = state.answers.get(self.path, 200)
             self.send_response(code)
+            if 300 <= code < 400:
+                self.send_header("Location", "/elsewhere")
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"ok")
+
+        def do_GET(self):  # noqa: N802 (where a followed redirect would land)
+            with state.lock:
+                state.received.append(Received(self.path, self.headers, b""))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def log_message(self, *args):
             pass

@@ -259,3 +259,13 @@ def test_order_events_carry_the_order_number(subscribe, receiver):
     assert got.json["data"]["order"] == "PO-77"
     assert got.json["data"]["external_ref"] == "ERP-77"
     assert json.loads(Delivery.objects.get().body) == got.json
+
+
+def test_a_redirect_is_a_failed_attempt_not_a_receipt(subscribe, receiver):
+    receiver.answers["/moved"] = 302
+    subscribe("moved", "/moved")
+    released()
+    assert deliver() == {"sent": 0, "failed": 1, "dead": 0}
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.response_code) == ("pending", 302)
+    assert receiver.at("/elsewhere") == []
