@@ -4,6 +4,7 @@ from datetime import datetime
 
 import pytest
 import time_machine
+from celery._state import _set_task_join_will_block
 from django.db import connection
 
 # Every test runs at a pinned instant, never at the wall clock's: the plant works in shifts,
@@ -103,6 +104,11 @@ def celery_eager(settings):
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = False
+    # Celery marks "inside a task" in one process-wide flag, set and restored around each eager
+    # run. Two threads running eager tasks at once (a concurrency test's requests) can restore
+    # it in the wrong order and leave it set, so a later test's `result.get()` would be refused
+    # as a join inside a task. No test runs inside a task: start each one with the flag clear.
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture
