@@ -17,7 +17,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -31,6 +31,7 @@ from rest_framework.authentication import (
 
 from .api import error_body, is_api_request
 from .rawsql import Columns, cursor_prepared
+from .roles import user_with_roles_sql
 from .tokens import TokenRefused, api_token_check, token_prefix
 
 REALM = "api"
@@ -83,26 +84,24 @@ class LockoutBackend(AxesStandaloneBackend):
 
 class AccountBackend(ModelBackend):
     """Django's ModelBackend (passwords, `is_active`, model permissions), with the signed-in
-    user read back by a statement written once and prepared (core/rawsql.py).
+    user read back by a statement written once and prepared (core/rawsql.py), together with
+    the names of its roles (one row per role), which the permission policy asks of every
+    request next.
 
     Every request of a signed-in browser or terminal loads its user; the ORM's `get` built
     the query anew each time and cost more CPU than running it (bench/README.md "The
-    single-event path"). Same row, same instance, same `user_can_authenticate` rule."""
+    single-event path"). Same row, same instance, same `user_can_authenticate` rule; the
+    roles are what `user_roles` would read (core/roles.py), kept on the instance."""
 
     _sql: dict[tuple[str, type], tuple[str, Columns]] = {}
 
     def get_user(self, user_id):
         model = get_user_model()
+        connection = connections[DEFAULT_DB_ALIAS]
         key = (connection.vendor, model)
         if key not in self._sql:
-            meta = model._meta
             columns = Columns(model, "u")
-            qn = connection.ops.quote_name
-            self._sql[key] = (
-                f"SELECT {columns.sql()} FROM {qn(meta.db_table)} u "
-                f"WHERE u.{qn(meta.pk.column)} = %s",
-                columns,
-            )
+            self._sql[key] = (user_with_roles_sql(model, columns), columns)
         sql, columns = self._sql[key]
         try:
             pk = model._meta.pk.to_python(user_id)
@@ -110,10 +109,11 @@ class AccountBackend(ModelBackend):
             return None
         with cursor_prepared() as cursor:
             cursor.execute(sql, [pk])
-            row = cursor.fetchone()
-        if row is None:
+            rows = cursor.fetchall()
+        if not rows:
             return None
-        user = columns.instance(row, 0)
+        user = columns.instance(rows[0], 0)
+        user._role_names = {row[-1] for row in rows if row[-1] is not None}
         return user if self.user_can_authenticate(user) else None
 
 

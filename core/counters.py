@@ -9,7 +9,7 @@ once without losing a concurrent writer's count, and that a counter never goes b
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 from .exceptions import StateConflict
 from .rawsql import cursor_prepared
@@ -45,6 +45,7 @@ def counters_add(
 
 
 def _add(model, totals, pks, good_field, scrap_field, lock, guard) -> None:
+    connection = connections[DEFAULT_DB_ALIAS]  # once: django.db.connection looks it up each time
     meta = model._meta
     if connection.vendor != "postgresql":
         if lock and len(pks) > 1:

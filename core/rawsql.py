@@ -12,7 +12,7 @@ import functools
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
@@ -36,11 +36,12 @@ class Columns:
         )
 
     def sql(self) -> str:
-        qn = connection.ops.quote_name
+        qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
         return ", ".join(f"{self.alias}.{qn(f.column)}" for f in self.fields)
 
-    def converters(self) -> list:
+    def converters(self, connection=None) -> list:
         """[(index, [converter, ...], expression)] for the columns that need one."""
+        connection = connection or connections[DEFAULT_DB_ALIAS]
         key = connection.vendor
         if key not in self._converters:
             out = []
@@ -58,7 +59,8 @@ class Columns:
         values = list(row[start : start + len(self.fields)])
         if values[0] is None:
             return None
-        for index, convs, col in self.converters():
+        connection = connections[DEFAULT_DB_ALIAS]
+        for index, convs, col in self.converters(connection):
             value = values[index]
             for conv in convs:
                 value = conv(value, col, connection)
@@ -91,6 +93,7 @@ def _plain_model(model: type[models.Model]) -> bool:
 
 def values_convert(values: list, fields: Iterable[models.Field], alias: str = "") -> list:
     """Apply the ORM's converters to plain values read by hand, one field per value."""
+    connection = connections[DEFAULT_DB_ALIAS]
     out = []
     for value, f in zip(values, fields, strict=True):
         col = f.get_col(alias or f.model._meta.db_table)
@@ -107,6 +110,9 @@ def cursor_prepared():
     off for connection poolers in transaction mode, which lose a session's prepared
     statements; DB_PREPARED_STATEMENTS=off (config/settings.py) does so here too. Elsewhere,
     Django's cursor. Queries through it are logged and counted as any other."""
+    # The connection once: each attribute read through django.db.connection looks the
+    # thread's connection up again (about 6 µs; a single event makes some eighty of them).
+    connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql" or not getattr(settings, "DB_PREPARED_STATEMENTS", True):
         return connection.cursor()
     cursor_class = _prepared_cursor_class()
@@ -159,6 +165,7 @@ def row_insert(obj: models.Model) -> models.Model:
     statement written once, and set its key from RETURNING. No save signals are sent: with
     a receiver connected for the model, it is saved through the ORM instead."""
     model = type(obj)
+    connection = connections[DEFAULT_DB_ALIAS]
     if (
         pre_save.has_listeners(model)
         or post_save.has_listeners(model)
@@ -198,6 +205,7 @@ def rows_update(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
     the rows sent."""
     if not objs:
         return 0
+    connection = connections[DEFAULT_DB_ALIAS]
     meta = type(objs[0])._meta
     qn = connection.ops.quote_name
     pk = meta.pk
@@ -233,6 +241,7 @@ def rows_copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[S
     where building and preparing instances for `bulk_create` costs more than the write (a
     roll-up's 50,000 breakdown lines, bench/rollup_bench.py). Django wraps `execute()`, not
     `copy()`: psycopg's errors are mapped to django.db's here."""
+    connection = connections[DEFAULT_DB_ALIAS]
     meta = model._meta
     qn = connection.ops.quote_name
     columns = ", ".join(qn(meta.get_field(name).column) for name in fields)

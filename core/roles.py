@@ -1,7 +1,7 @@
 """Role names (Django groups) and permission helpers."""
 
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from .rawsql import cursor_prepared
 
@@ -98,6 +98,25 @@ def _roles_sql(user_model) -> str:
             f"WHERE m.{qn(groups.m2m_column_name())} = %s"
         )
     return _sql[key]
+
+
+def user_with_roles_sql(user_model, columns) -> str:
+    """The user's row (`columns`, aliased "u") with one role name per row after it (NULL
+    for a user without roles), by key: the signed-in user and its roles in one statement
+    (core/auth.py)."""
+    qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    meta = user_model._meta
+    groups = meta.get_field("groups")
+    group = groups.related_model._meta
+    return (
+        f"SELECT {columns.sql()}, g.{qn(group.get_field('name').column)} "
+        f"FROM {qn(meta.db_table)} u "
+        f"LEFT OUTER JOIN {qn(groups.m2m_db_table())} m "
+        f"ON m.{qn(groups.m2m_column_name())} = u.{qn(meta.pk.column)} "
+        f"LEFT OUTER JOIN {qn(group.db_table)} g "
+        f"ON g.{qn(group.pk.column)} = m.{qn(groups.m2m_reverse_name())} "
+        f"WHERE u.{qn(meta.pk.column)} = %s"
+    )
 
 
 def user_has_role(user, *roles: str) -> bool:

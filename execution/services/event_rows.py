@@ -12,7 +12,7 @@ when this one has made something). Private to recording events.
 
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from core.rawsql import Columns, cursor_prepared
 from planning.models import OrderOperation, ProductionOrder
@@ -45,6 +45,7 @@ _sql: dict[tuple[str, bool], str] = {}
 
 
 def _task_sql(by_pk: bool) -> str:
+    connection = connections[DEFAULT_DB_ALIAS]
     key = (connection.vendor, by_pk)
     if key in _sql:
         return _sql[key]
@@ -103,7 +104,7 @@ def _task_sql(by_pk: bool) -> str:
 def _in_range(value: int, field) -> bool:
     """Whether the database can compare the field with the value (the ORM answers "no
     rows" for a number outside the column's range instead of sending it)."""
-    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    low, high = connections[DEFAULT_DB_ALIAS].ops.integer_field_range(field.get_internal_type())
     return (low is None or value >= low) and (high is None or value <= high)
 
 
@@ -141,6 +142,7 @@ def task_row_lock(*, pk: int | None = None, number: str | None = None, sequence=
 def event_id_seen(event_id: str) -> ProductionEvent | EventApproval | None:
     """The logged event with this id, else the approval holding it, else None: one
     statement for the common answer (neither)."""
+    connection = connections[DEFAULT_DB_ALIAS]
     qn = connection.ops.quote_name
     key = (connection.vendor, "seen")
     if key not in _sql:

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from core.rawsql import cursor_prepared, values_convert
 
@@ -118,6 +118,7 @@ _HOLIDAY_DATE = Holiday._meta.get_field("date")
 def _shifts_and_holidays(work_center, site, first: date, last: date):
     """`work_center_calendar`'s shifts and holidays in one statement written by hand (the
     ORM's two cost four times as much CPU to build as to run: core/rawsql.py)."""
+    connection = connections[DEFAULT_DB_ALIAS]
     qn = connection.ops.quote_name
     shift_cols = ", ".join(qn(f.column) for f in _SHIFT_FIELDS)
     sql = (

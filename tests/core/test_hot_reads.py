@@ -51,6 +51,8 @@ def test_the_signed_in_user_is_the_row_the_orm_reads(person, client):
     backend = AccountBackend()
     with CaptureQueriesContext(connection) as ctx:
         user = backend.get_user(person.pk)
+        # Its roles came with it: the permission policy's next question asks nothing more.
+        assert user_roles(user) == {Role.SUPERVISOR, Role.PLANNER}
     assert len(ctx.captured_queries) == 1
     orm = get_user_model().objects.get(pk=person.pk)
     fields = [f.attname for f in get_user_model()._meta.concrete_fields]
@@ -62,6 +64,11 @@ def test_the_signed_in_user_is_the_row_the_orm_reads(person, client):
     assert client.login(username="hot-reader", password="hot-pass-1")
     assert client.session["_auth_user_backend"] == "core.auth.AccountBackend"
     assert client.get("/api/v1/sales-orders/").status_code == 200
+    # A user without roles: one row, no role; a role added shows at the next read.
+    bare = get_user_model().objects.create_user("hot-bare", password="hot-pass-3")
+    assert user_roles(backend.get_user(bare.pk)) == set()
+    bare.groups.add(Group.objects.get(name=Role.OPERATOR))
+    assert user_roles(backend.get_user(bare.pk)) == {Role.OPERATOR}
     # Deactivated, deleted, or an id that is not one: nobody.
     get_user_model().objects.filter(pk=person.pk).update(is_active=False)
     assert backend.get_user(person.pk) is None
