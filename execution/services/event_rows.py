@@ -1,22 +1,33 @@
-"""What one production event reads, in two statements written by hand (see core/rawsql.py
-for why): whether its id was seen, and its task, locked, with everything the rules and the
-writes of `events.event_record` ask of it.
+"""What one production event reads, in one statement written by hand (see core/rawsql.py
+for why): its task, locked, with everything the rules and the writes of
+`events.event_record` ask of it, and whether its id was seen, the sender's operator record
+and the task's shift calendar.
 
 The task statement is the ORM's `select_for_update(of=("self",), no_key=True)
 .select_related("order__item", "operation__work_center__area__site", "operator")` that the
 one-at-a-time path used, plus what it used to ask in further queries: the order's first and
 last operation sequence (is this the first operation, for a new unit or lot; the last, whose
 quantities the order counts) and the task of the next operation with its status (made ready
-when this one has made something). Private to recording events.
+when this one has made something). With an event id, a user and an instant, it also reads
+what used to take three more statements: whether the id is in the log or held for approval,
+the user's operator record (kept where `resources.selectors.operators.user_operator` keeps
+it), and the shift patterns and holidays of the task's work center (resources'
+`shift_calendar_sql`). Private to recording events.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from core.rawsql import Columns, cursor_prepared
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import Area, Item, Operator, Site, WorkCenter
+from resources.selectors.calendar import (
+    shift_calendar_params,
+    shift_calendar_read,
+    shift_calendar_sql,
+)
 
 from ..models import EventApproval, ProductionEvent, Task
 
@@ -29,6 +40,8 @@ class TaskRow:
     next_task_id: int | None
     next_status: str | None
     next_operation_id: int | None
+    seen: int = 0  # with an event id: 1 in the log, 2 held for approval, 0 neither
+    calendar: tuple | None = None  # with an instant: the work center's (shifts, holidays)
 
 
 _TASK = Columns(Task, "t")
@@ -41,12 +54,13 @@ _JOINED = (  # (columns, field of the parent instance it fills, parent index, ou
     (Columns(Site, "s"), Area._meta.get_field("site"), 5),
     (Columns(Operator, "r"), Task._meta.get_field("operator"), 0),
 )
-_sql: dict[tuple[str, bool], str] = {}
+_USER_OPERATOR = Columns(Operator, "u")
+_sql: dict[tuple, str] = {}
 
 
-def _task_sql(by_pk: bool) -> str:
+def _task_sql(by_pk: bool, extras: bool = False) -> str:
     connection = connections[DEFAULT_DB_ALIAS]
-    key = (connection.vendor, by_pk)
+    key = (connection.vendor, by_pk, extras)
     if key in _sql:
         return _sql[key]
     qn = connection.ops.quote_name
@@ -79,11 +93,23 @@ def _task_sql(by_pk: bool) -> str:
             of=("t",) if connection.features.has_select_for_update_of else (),
             no_key=connection.features.has_select_for_no_key_update,
         )
+    # The extras, in this order: parameters event id (twice) and the calendar's two dates
+    # in the SELECT list, the user's key in the join.
+    more, join = "", ""
+    if extras:
+        event_t, approval_t = table(ProductionEvent), table(EventApproval)
+        more = (
+            f", COALESCE((SELECT 1 FROM {event_t} WHERE {col(ProductionEvent, 'event_id')} = %s), "
+            f"(SELECT 2 FROM {approval_t} WHERE {col(EventApproval, 'event_id')} = %s), 0), "
+            f"{_USER_OPERATOR.sql()}, "
+            + shift_calendar_sql(f"w.{col(WorkCenter, 'id')}", f"s.{col(Site, 'id')}")
+        )
+        join = f"LEFT OUTER JOIN {table(Operator)} u ON u.{col(Operator, 'user')} = %s "
     sql = (
         f"SELECT {select}, "
         f"(SELECT MIN(x.{seq}) FROM {op_t} x WHERE x.{op_order} = t.{col(Task, 'order')}), "
         f"(SELECT MAX(x.{seq}) FROM {op_t} x WHERE x.{op_order} = t.{col(Task, 'order')}), "
-        f"n.{col(Task, 'id')}, n.{col(Task, 'status')}, n.{col(Task, 'operation')} "
+        f"n.{col(Task, 'id')}, n.{col(Task, 'status')}, n.{col(Task, 'operation')}{more} "
         f"FROM {task_t} t "
         f"INNER JOIN {table(ProductionOrder)} o ON o.{col(ProductionOrder, 'id')} = t.{col(Task, 'order')} "
         f"INNER JOIN {table(Item)} i ON i.{col(Item, 'id')} = o.{col(ProductionOrder, 'item')} "
@@ -93,6 +119,7 @@ def _task_sql(by_pk: bool) -> str:
         f"INNER JOIN {table(Site)} s ON s.{col(Site, 'id')} = a.{col(Area, 'site')} "
         f"LEFT OUTER JOIN {table(Operator)} r ON r.{col(Operator, 'id')} = t.{col(Task, 'operator')} "
         f"LEFT OUTER JOIN {task_t} n ON n.{col(Task, 'id')} = ({next_task}) "
+        f"{join}"
         f"WHERE {where} "
         f"ORDER BY o.{col(ProductionOrder, 'due_date')}, p.{seq}, t.{col(Task, 'id')} LIMIT 1"
         f"{lock}"
@@ -108,35 +135,67 @@ def _in_range(value: int, field) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
 
 
-def task_row_lock(*, pk: int | None = None, number: str | None = None, sequence=None):
+def task_row_lock(
+    *,
+    pk: int | None = None,
+    number: str | None = None,
+    sequence=None,
+    event_id: str | None = None,
+    user=None,
+    at: datetime | None = None,
+):
     """The task named by id, or by order number and operation sequence, locked (NO KEY
     UPDATE, as the ORM's lookup took it), with its order, item, operation, work center,
-    area, site and operator; None when there is none."""
+    area, site and operator; None when there is none.
+
+    With `event_id`, `user` and `at` (the one-event path), also whether the id was seen, the
+    user's operator record (cached on the user) and the work center's calendar around `at`,
+    in the same statement where the database can (`shift_calendar_sql`)."""
     if number is None:
         if pk is None or not _in_range(pk, Task._meta.pk):
             return None
-        params: list = [pk]
+        where: list = [pk]
     else:
         if not _in_range(sequence, OrderOperation._meta.get_field("sequence")):
             return None
-        params = [number, sequence]
+        where = [number, sequence]
+    extras = event_id is not None and at is not None and shift_calendar_sql("0", "0") is not None
+    params = where
+    user_pk = None
+    if extras:
+        if getattr(user, "is_authenticated", False):
+            user_pk = user.pk
+        params = [event_id, event_id, *shift_calendar_params(at), user_pk, *where]
     with cursor_prepared() as cursor:
-        cursor.execute(_task_sql(number is None), params)
+        cursor.execute(_task_sql(number is None, extras), params)
         row = cursor.fetchone()
     if row is None:
         return None
     objs = [_TASK.instance(row, 0)]
-    at = len(_TASK.fields)
+    at_col = len(_TASK.fields)
     for columns, field, parent in _JOINED:
-        obj = columns.instance(row, at)
-        at += len(columns.fields)
+        obj = columns.instance(row, at_col)
+        at_col += len(columns.fields)
         # As select_related fills them: the parent's cache, and a one-to-one's reverse side.
         field.set_cached_value(objs[parent], obj)
         if obj is not None and field.one_to_one:
             field.remote_field.set_cached_value(obj, objs[parent])
         objs.append(obj)
-    first, last, next_id, next_status, next_operation = row[at:]
-    return TaskRow(objs[0], first, last, next_id, next_status, next_operation)
+    first, last, next_id, next_status, next_operation = row[at_col : at_col + 5]
+    out = TaskRow(objs[0], first, last, next_id, next_status, next_operation)
+    if extras:
+        at_col += 5
+        out.seen = row[at_col]
+        if user_pk is not None:
+            operator = _USER_OPERATOR.instance(row, at_col + 1)
+            # Where `user_operator` keeps it: that function (and `user.operator`) asks no more.
+            user_field = Operator._meta.get_field("user")
+            user_field.remote_field.set_cached_value(user, operator)
+            if operator is not None:
+                user_field.set_cached_value(operator, user)
+        at_col += 1 + len(_USER_OPERATOR.fields)
+        out.calendar = shift_calendar_read(row[at_col], row[at_col + 1])
+    return out
 
 
 def event_id_seen(event_id: str) -> ProductionEvent | EventApproval | None:
@@ -156,9 +215,12 @@ def event_id_seen(event_id: str) -> ProductionEvent | EventApproval | None:
     with cursor_prepared() as cursor:
         cursor.execute(_sql[key], [event_id, event_id])
         found = {kind for (kind,) in cursor.fetchall()}
-    if not found:
-        return None
-    if 1 in found:
+    return event_id_found(event_id, min(found)) if found else None
+
+
+def event_id_found(event_id: str, seen: int) -> ProductionEvent | EventApproval | None:
+    """The logged event (`seen` 1) or else the approval (2) that holds this id."""
+    if seen == 1:
         existing = ProductionEvent.objects.filter(event_id=event_id).first()
         if existing is not None:
             return existing

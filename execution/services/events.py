@@ -41,7 +41,7 @@ from resources.services.tracking import material_lot_obtain, serial_unit_obtain
 
 from ..models import EventApproval, LabourBooking, ProductionEvent, Task
 from ..selectors.ownership import event_operator_allowed
-from .event_rows import TaskRow, event_id_seen, task_row_lock
+from .event_rows import TaskRow, event_id_found, event_id_seen, task_row_lock
 from .plausibility import (
     HeldForApproval,
     backdate_cutoff,
@@ -487,21 +487,27 @@ class DbLookup(Lookup):
     The task comes with its order's first and last operation sequence and the next
     operation's task (`event_rows.task_row_lock`), which the writes of `_record` ask too."""
 
-    def __init__(self):
+    def __init__(self, *, event_id: str | None = None, user=None, now: datetime | None = None):
         self.rows: dict[int, TaskRow] = {}
+        # With an event id and an instant, the task's statement also tells whether the id was
+        # seen (AlreadySeen is raised), the user's operator and the work center's calendar.
+        self.event_id, self.user, self.now = event_id, user, now
 
     def task(self, data: dict) -> Task:
         ref = _task_ref(data)
+        extras = {"event_id": self.event_id, "user": self.user, "at": self.now}
         # NO KEY UPDATE: excludes the other writers of the row, not the inserts that merely
         # reference it (each event's foreign-key check takes KEY SHARE on its task).
         if ref.by_pk:
-            row = task_row_lock(pk=ref.pk) if ref.pk is not None else None
+            row = task_row_lock(pk=ref.pk, **extras) if ref.pk is not None else None
             if row is None:
                 raise ref.missing(False)
         else:
-            row = task_row_lock(number=ref.number, sequence=ref.sequence)
+            row = task_row_lock(number=ref.number, sequence=ref.sequence, **extras)
             if row is None:
                 raise ref.missing(ProductionOrder.objects.filter(number=ref.number).exists())
+        if row.seen:
+            raise AlreadySeen(event_id_found(self.event_id, row.seen))
         self.rows[row.task.pk] = row
         return row.task
 
@@ -540,7 +546,9 @@ class DbLookup(Lookup):
             check(task=task, kind=kind, unit=unit, lot=lot)
 
     def backdate_cutoff(self, task: Task, now: datetime) -> datetime:
-        return backdate_cutoff(task.operation.work_center, now)
+        row = self.rows.get(task.pk)
+        calendar = row.calendar if row is not None and now == self.now else None
+        return backdate_cutoff(task.operation.work_center, now, calendar=calendar)
 
     def reported(self, task: Task) -> Decimal:
         return task.quantity_good + task.quantity_scrap
@@ -586,20 +594,21 @@ def event_record(*, data: dict, by=None, source: str = ProductionEvent.Source.AP
     event_id, refused = _read_event_id(data)
     if refused is not None:
         return refused
-    seen = event_id_seen(event_id)
-    if isinstance(seen, ProductionEvent):
-        return EventResult(event_id, "duplicate", 200, event=seen)
-    if seen is not None:
-        return EventResult(event_id, "held", 202, approval=seen)
     kind = data.get("kind")
     refused = _kind_refused(event_id, kind)
     if refused is not None:
-        return refused
+        return _seen_answer(event_id, event_id_seen(event_id)) or refused
+    # Whether the id was seen is read with the task, in the transaction (`DbLookup`); an
+    # event refused before or without its task is looked up then, so a retry of a recorded
+    # or held event always gets the answer of the first, whatever it carries now.
     try:
         with transaction.atomic():
-            return _record(event_id, kind, data, by, source)
+            try:
+                return _record(event_id, kind, data, by, source, seen_check=True)
+            except AlreadySeen as exc:  # raised before anything is written: ends as a commit
+                return _seen_answer(event_id, exc.found)
     except REFUSALS as exc:
-        return _rejection(event_id, exc)
+        return _seen_answer(event_id, event_id_seen(event_id)) or _rejection(event_id, exc)
     except HeldForApproval as exc:
         # Rolled back: nothing of the event is booked; it waits as an approval.
         return _hold(event_id, kind, data, by, source, exc)
@@ -609,6 +618,23 @@ def event_record(*, data: dict, by=None, source: str = ProductionEvent.Source.AP
         if existing is not None:
             return EventResult(event_id, "duplicate", 200, event=existing)
         raise
+
+
+class AlreadySeen(Exception):
+    """The event's id is in the log or held for approval (found with its task)."""
+
+    def __init__(self, found):
+        super().__init__(found)
+        self.found = found
+
+
+def _seen_answer(event_id: str, seen) -> EventResult | None:
+    """The answer to a retry of a recorded (200) or held (202) event; None if not seen."""
+    if isinstance(seen, ProductionEvent):
+        return EventResult(event_id, "duplicate", 200, event=seen)
+    if seen is not None:
+        return EventResult(event_id, "held", 202, approval=seen)
+    return None
 
 
 def _json_safe(data: dict) -> dict:
@@ -647,12 +673,18 @@ def _hold(event_id: str, kind: str, data: dict, by, source: str, exc: HeldForApp
 
 
 def _record(
-    event_id: str, kind: str, data: dict, by, source: str, *, approved: bool = False
+    event_id: str,
+    kind: str,
+    data: dict,
+    by,
+    source: str,
+    *,
+    approved: bool = False,
+    seen_check: bool = False,
 ) -> EventResult:
-    look = DbLookup()
-    c = event_validate(
-        event_id, kind, data, by, look, timezone.now(), approved=approved, source=source
-    )
+    now = timezone.now()
+    look = DbLookup(event_id=event_id, user=by, now=now) if seen_check else DbLookup()
+    c = event_validate(event_id, kind, data, by, look, now, approved=approved, source=source)
     task, order, occurred, operator, equipment = (
         c.task,
         c.task.order,

@@ -52,12 +52,13 @@ def backdate_possible(occurred: datetime, now: datetime) -> bool:
     return occurred < now or backdate_hours() < 0
 
 
-def backdate_cutoff(work_center, now: datetime) -> datetime:
-    """The earliest `occurred_at` booked without approval at a work center."""
+def backdate_cutoff(work_center, now: datetime, *, calendar=None) -> datetime:
+    """The earliest `occurred_at` booked without approval at a work center (`calendar`: its
+    shifts and holidays, if read already; see `work_center_shift_start`)."""
     cutoff = now - timedelta(hours=float(backdate_hours()))
     if not getattr(settings, "EXECUTION_BACKDATE_FROM_SHIFT_START", True):
         return cutoff
-    began = work_center_shift_start(work_center, now)
+    began = work_center_shift_start(work_center, now, calendar=calendar)
     if began is not None and began > cutoff:
         cutoff = began
     return cutoff

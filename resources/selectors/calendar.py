@@ -9,7 +9,8 @@ the sum over its equipment (or `parallel_units` identical stations when it has n
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import json
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -94,14 +95,18 @@ def work_center_shift_day(work_center, at: datetime) -> date | None:
     return shift_day_compute(at=at, shifts=shifts, holidays=holidays, tz=tz)
 
 
-def work_center_shift_start(work_center, at: datetime) -> datetime | None:
+def work_center_shift_start(work_center, at: datetime, *, calendar=None) -> datetime | None:
     """When the work center's shift running at `at` began; None when none runs (between
     shifts, on a day without shifts, on one of the site's holidays). See
-    `shift_start_compute`."""
+    `shift_start_compute`. `calendar`: the work center's (shifts, holidays) if the caller
+    read them with its own statement (`shift_calendar_sql`), holidays at least from two days
+    before `at` to the day after (UTC dates)."""
     site = work_center.area.site
     tz = site_time_zone(site)
     today = at.astimezone(tz).date()
-    if "shifts" in getattr(work_center, "_prefetched_objects_cache", {}):
+    if calendar is not None:
+        shifts, holidays = calendar
+    elif "shifts" in getattr(work_center, "_prefetched_objects_cache", {}):
         shifts, holidays, tz = work_center_calendar(work_center, today - timedelta(days=1), today)
     else:  # every production event asks this: one statement instead of two
         shifts, holidays = _shifts_and_holidays(work_center, site, today - timedelta(days=1), today)
@@ -142,6 +147,65 @@ def _shifts_and_holidays(work_center, site, first: date, last: date):
         else:
             holidays.add(values_convert(values[4:], [_HOLIDAY_DATE])[0])
     return shifts, holidays
+
+
+def shift_calendar_sql(work_center_column: str, site_column: str) -> str | None:
+    """Two scalar subqueries for another statement's SELECT list: the shift patterns of the
+    work center whose key is `work_center_column`, and the holidays of the site whose key is
+    `site_column` between two dates (the statement's parameters, in that place: first,
+    last), each as one JSON array. `shift_calendar_read` turns the two values into what
+    `work_center_shift_start(calendar=...)` takes. A production event reads its task's
+    calendar this way, with the task (one statement instead of two: core/rawsql.py). None on
+    a database without the JSON functions used here (read with `work_center_calendar`)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    qn = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        agg, array = "json_agg", "json_build_array"
+    elif connection.vendor == "sqlite":
+        agg, array = "json_group_array", "json_array"
+    else:
+        return None
+    shift_cols = ", ".join(f"c.{qn(f.column)}" for f in _SHIFT_FIELDS)
+    return (
+        f"(SELECT {agg}({array}({shift_cols})) FROM {qn(ShiftPattern._meta.db_table)} c "
+        f"WHERE c.{qn(ShiftPattern._meta.get_field('work_center').column)} = {work_center_column}), "
+        f"(SELECT {agg}(h.{qn(_HOLIDAY_DATE.column)}) FROM {qn(Holiday._meta.db_table)} h "
+        f"WHERE h.{qn(Holiday._meta.get_field('site').column)} = {site_column} "
+        f"AND h.{qn(_HOLIDAY_DATE.column)} BETWEEN %s AND %s)"
+    )
+
+
+def shift_calendar_params(at: datetime) -> list:
+    """The dates `shift_calendar_sql` asks for an event at `at`: two days before to the
+    day after (UTC dates), which hold the site's yesterday and today in any time zone."""
+    adapt = connections[DEFAULT_DB_ALIAS].ops.adapt_datefield_value
+    day = at.astimezone(UTC).date()
+    return [adapt(day - timedelta(days=2)), adapt(day + timedelta(days=1))]
+
+
+def shift_calendar_read(shifts_json, holidays_json) -> tuple[list[ShiftSpec], set[date]]:
+    """The (shifts, holidays) of `shift_calendar_sql`'s two values (JSON text, or what the
+    driver already decoded; NULL when there are none)."""
+    shifts, holidays = [], set()
+    for weekdays, start, end, break_minutes in _json_list(shifts_json):
+        spec = ShiftPattern(weekdays=weekdays)  # its weekday_set reads the text
+        shifts.append(
+            ShiftSpec(
+                frozenset(spec.weekday_set),
+                time.fromisoformat(start),
+                time.fromisoformat(end),
+                int(break_minutes),
+            )
+        )
+    for day in _json_list(holidays_json):
+        holidays.add(date.fromisoformat(day))
+    return shifts, holidays
+
+
+def _json_list(value) -> list:
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def work_center_first_full_day(work_center, at: datetime) -> date | None:

@@ -23,18 +23,20 @@ from resources.models import Area, Holiday, Item, ShiftPattern, Site, WorkCenter
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-12-09T10:00:00+08:00")]
 
-# One report on a running task: the id check; the task, locked, with all the rules and writes
-# ask of it; the shift calendar (the event occurred minutes ago); the event; the task's and
-# the operation's counters (and the order's, at the last operation); the outbox row. Plus
-# the transaction's savepoint and its release (a test runs inside a transaction; in
-# production these are BEGIN and COMMIT, which Django does not count). It was 13.
-REPORT_QUERIES = 9
-# The first report of a user object also reads its operator badge and its roles (cached on
-# the user), and the first good piece makes the next operation's task and operation ready.
-FIRST_REPORT_QUERIES = REPORT_QUERIES + 4
-# The same POSTed to /api/v1/execution/events/ by a signed-in supervisor: the session, the
-# user, its roles and its operator badge come on top (every request loads its user). It was 18.
-REPORT_QUERIES_HTTP = REPORT_QUERIES + 5
+# One report on a running task: the task, locked, with all the rules and writes ask of it,
+# whether its id was seen, the sender's operator record and the shift calendar (the event
+# occurred minutes ago), in one statement; the event; the task's and the operation's
+# counters (and the order's, at the last operation); the outbox row. Plus the transaction's
+# savepoint and its release (a test runs inside a transaction; in production these are
+# BEGIN and COMMIT, which Django does not count). It was 13, then 9.
+REPORT_QUERIES = 7
+# The first report of a user object also reads its roles (cached on the user; a signed-in
+# request's user comes with them), and the first good piece makes the next operation's task
+# and operation ready.
+FIRST_REPORT_QUERIES = REPORT_QUERIES + 3
+# The same POSTed to /api/v1/execution/events/ by a signed-in supervisor: the session and
+# the user with its roles come on top (every request loads its user). It was 18, then 14.
+REPORT_QUERIES_HTTP = REPORT_QUERIES + 2
 
 
 @pytest.fixture
@@ -140,7 +142,8 @@ def test_the_last_operation_moves_the_order(plain):
 
 def test_a_retry_answers_from_one_lookup(plain, django_assert_max_num_queries):
     first = event_record(data=report("r1"), by=plain)
-    with django_assert_max_num_queries(2):  # is the id known; the event it names
+    # The savepoint, the task (which says the id is known), the event it names, the release.
+    with django_assert_max_num_queries(4):
         again = event_record(data=report("r1"), by=plain)
     assert again.status == "duplicate" and again.event.pk == first.event.pk
     assert counters(10)[0] == (Decimal(1), Decimal(0))
@@ -159,12 +162,13 @@ def test_a_held_event_retried_is_still_held(plain):
     assert counters(10)[0] == (Decimal(0), Decimal(0))
 
 
-def test_an_event_of_now_needs_no_calendar(plain):
-    data = report("now")
-    del data["occurred_at"]
+def test_the_calendar_comes_with_the_task(plain):
+    """The backdating check's shift calendar is read in the task's statement, never alone."""
+    data = report("then", occurred_at=(timezone.now() - timedelta(minutes=5)).isoformat())
     with CaptureQueriesContext(connection) as ctx:
         assert event_record(data=data, by=plain).status == "accepted"
-    assert not any("shiftpattern" in q["sql"] for q in ctx.captured_queries)
+    calendar = [q["sql"] for q in ctx.captured_queries if "shiftpattern" in q["sql"]]
+    assert len(calendar) == 1 and '"execution_task"' in calendar[0]
 
 
 @pytest.mark.parametrize(
