@@ -16,6 +16,7 @@ urlpatterns = [
     path("devices/", include("devices.api.urls")),
     path("b2mml/", include("integration.api.urls")),
     path("integration/", include("integration.api.outbound_urls")),
+    path("integration/", include("integration.api.legacy_urls")),
     path("audit/", AuditEntryListView.as_view(), name="audit-list"),
     path("", include("resources.api.urls")),
     path("", include("planning.api.urls")),

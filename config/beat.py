@@ -17,6 +17,12 @@ BEAT_SCHEDULE = {
         "task": "integration.tasks.outbound_deliver",
         "schedule": 3.0,
     },
+    # Legacy sync: run each active legacy source whose own interval (30 minutes by default)
+    # has passed since its last run (docs/integration.md, "Legacy sync").
+    "legacy-sync": {
+        "task": "integration.tasks.legacy_sync_due",
+        "schedule": 60.0,
+    },
     # Escalate exceptions nobody acknowledged in time.
     "alerts-escalate": {
         "task": "execution.alert_tasks.alerts_escalate_due",

@@ -417,6 +417,11 @@ INTEGRATION_RETRY_BASE_SECONDS = float(env_number("INTEGRATION_RETRY_BASE_SECOND
 INTEGRATION_RETRY_MAX_SECONDS = float(env_number("INTEGRATION_RETRY_MAX_SECONDS", "3600"))
 INTEGRATION_MAX_ATTEMPTS = int(env_number("INTEGRATION_MAX_ATTEMPTS", "8", minimum=1))
 
+# --- Legacy sync (docs/integration.md, "Legacy sync") ------------------------------------------
+# Every CSV drop folder of a legacy source lies under this folder (a source names its folder
+# relative to it): the API and the admin cannot point a source at any other file of the host.
+LEGACY_SYNC_ROOT = Path(os.environ.get("LEGACY_SYNC_ROOT", VAR_DIR / "legacy"))
+
 # --- Devices: telemetry storage (docs/devices.md, "Telemetry storage") -------------------------
 # Raw samples are kept this many whole days (on PostgreSQL: day partitions dropped after it),
 # hourly aggregates this many; day partitions are created this many days ahead.

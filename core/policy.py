@@ -248,6 +248,11 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     # their own subscriptions and replay their dead letters; the plant manager looks on.
     "integration.subscription": _master((INTEG,), (PM, INTEG)),
     "integration.delivery": {"view": (PM, INTEG), "replay": (INTEG,)},
+    # Legacy sync (docs/integration.md, "Legacy sync"): the systems that integrate keep the
+    # sources read from old systems without an API and run them at once; the plant manager
+    # reads the runs and their rejected rows.
+    "integration.legacysource": {**_master((INTEG,), (PM, INTEG)), "run": (INTEG,)},
+    "integration.legacysyncrun": {"view": (PM, INTEG)},
 }
 
 # Models kept in the admin under their parent's resource (a BOM's lines are the BOM).
@@ -277,6 +282,8 @@ MODEL_RESOURCES = {
     "costing.lotprice": "costing.costversion",
     "costing.ordercostentry": "costing.actual",
     "costing.trainingneed": "costing.variance",
+    "integration.legacyrejectedrow": "integration.legacysyncrun",
+    "integration.legacyfile": "integration.legacysyncrun",
 }
 
 # How DRF's and the admin's verbs read in the policy.

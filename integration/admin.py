@@ -3,8 +3,22 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
-from .models import Delivery, Subscription
+from .models import (
+    Delivery,
+    LegacyFile,
+    LegacyRejectedRow,
+    LegacySource,
+    LegacySyncRun,
+    Subscription,
+)
+from .services.legacy_sync import (
+    legacy_source_create,
+    legacy_source_delete,
+    legacy_source_update,
+    legacy_source_validate,
+)
 from .services.outbound import (
     deliveries_replay,
     subscription_create,
@@ -113,3 +127,182 @@ class DeliveryAdmin(admin.ModelAdmin):
         from core.policy import may
 
         return may(request.user, "integration.delivery", "replay")
+
+
+# --- legacy sync (docs/integration.md, "Legacy sync") -----------------------------------------
+
+LEGACY_FIELDS = (
+    "name",
+    "kind",
+    "target",
+    "active",
+    "interval_minutes",
+    "mapping",
+    "url",
+    "query",
+    "watermark_column",
+    "batch_size",
+    "watermark",
+    "watermark_type",
+    "folder",
+    "pattern",
+    "delimiter",
+    "encoding",
+    "settle_seconds",
+)
+
+
+class LegacySourceForm(forms.ModelForm):
+    class Meta:
+        model = LegacySource
+        fields = LEGACY_FIELDS
+        help_texts = {"watermark": "The last value read; clear it to read the table again."}
+
+    def clean(self):
+        data = super().clean()
+        probe = LegacySource(**{f: data.get(f) for f in LEGACY_FIELDS if f in data})
+        probe.pk = self.instance.pk
+        if not probe.watermark:
+            probe.watermark_type = ""
+        try:
+            legacy_source_validate(probe)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return data
+
+
+class LegacyRejectedRowInline(admin.TabularInline):
+    model = LegacyRejectedRow
+    fields = ("file_name", "line", "watermark", "field", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LegacySource)
+class LegacySourceAdmin(admin.ModelAdmin):
+    form = LegacySourceForm
+    list_display = ("name", "kind", "target", "active", "interval_minutes", "last_run_at")
+    list_filter = ("kind", "target", "active")
+    search_fields = ("name",)
+    readonly_fields = ("last_run_at",)
+    actions = ["run_now"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {f: form.cleaned_data[f] for f in LEGACY_FIELDS}
+        if change:
+            saved = legacy_source_update(source=obj, by=request.user, **fields)
+        else:
+            saved = legacy_source_create(by=request.user, **fields)
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        legacy_source_delete(source=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            legacy_source_delete(source=obj, by=request.user)
+
+    @admin.action(description="Run the selected sources now", permissions=["run"])
+    def run_now(self, request, queryset):
+        from .tasks import legacy_sync_source
+
+        ids = list(queryset.values_list("pk", flat=True))
+        user_id = request.user.pk
+        transaction.on_commit(
+            lambda: [
+                legacy_sync_source.delay(pk, LegacySyncRun.Trigger.ADMIN, user_id) for pk in ids
+            ]
+        )
+        self.message_user(
+            request, f"{len(ids)} source(s) queued to run; see their runs.", messages.SUCCESS
+        )
+
+    def has_run_permission(self, request):
+        from core.policy import may
+
+        return may(request.user, "integration.legacysource", "run")
+
+
+@admin.register(LegacySyncRun)
+class LegacySyncRunAdmin(admin.ModelAdmin):
+    """Runs of the legacy sources; a run's rejected rows are listed on its page."""
+
+    list_display = (
+        "source",
+        "started_at",
+        "trigger",
+        "status",
+        "rows_read",
+        "rows_accepted",
+        "rows_rejected",
+        "files_read",
+        "files_skipped",
+        "short_error",
+    )
+    list_filter = ("status", "trigger", "source")
+    list_select_related = ("source",)
+    readonly_fields = [f.name for f in LegacySyncRun._meta.fields]
+    inlines = [LegacyRejectedRowInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return obj.error[:80]
+
+
+@admin.register(LegacyRejectedRow)
+class LegacyRejectedRowAdmin(admin.ModelAdmin):
+    list_display = ("run", "row_ref", "field", "reason")
+    list_filter = ("run__source", "field")
+    search_fields = ("reason", "file_name", "watermark")
+    list_select_related = ("run__source",)
+    readonly_fields = [f.name for f in LegacyRejectedRow._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="row")
+    def row_ref(self, obj):
+        return obj.row_ref
+
+
+@admin.register(LegacyFile)
+class LegacyFileAdmin(admin.ModelAdmin):
+    """CSV files taken from drop folders, known by their content's SHA-256."""
+
+    list_display = ("name", "source", "status", "rows_done", "rows_accepted", "created_at")
+    list_filter = ("status", "source")
+    search_fields = ("name", "sha256")
+    list_select_related = ("source",)
+    readonly_fields = [f.name for f in LegacyFile._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

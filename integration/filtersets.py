@@ -2,7 +2,7 @@
 
 import django_filters
 
-from .models import Delivery, Subscription
+from .models import Delivery, LegacyRejectedRow, LegacySource, LegacySyncRun, Subscription
 
 
 class SubscriptionFilterSet(django_filters.FilterSet):
@@ -15,3 +15,23 @@ class DeliveryFilterSet(django_filters.FilterSet):
     class Meta:
         model = Delivery
         fields = ["subscription", "status", "event_type", "event_id"]
+
+
+class LegacySourceFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = LegacySource
+        fields = ["kind", "target", "active"]
+
+
+class LegacySyncRunFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = LegacySyncRun
+        fields = ["source", "status", "trigger"]
+
+
+class LegacyRejectedRowFilterSet(django_filters.FilterSet):
+    source = django_filters.NumberFilter(field_name="run__source")
+
+    class Meta:
+        model = LegacyRejectedRow
+        fields = ["run", "source", "field", "file_name"]
