@@ -77,8 +77,11 @@ def legacy_root() -> Path:
 def folder_path(source: LegacySource) -> Path:
     """A source's drop folder, resolved; a ValidationError when it leads out of the root."""
     root = legacy_root()
-    path = (root / source.folder).resolve()
-    if not path.is_relative_to(root):
+    try:
+        path = (root / source.folder).resolve()
+    except (OSError, ValueError):
+        path = None
+    if path is None or not path.is_relative_to(root):
         raise ValidationError({"folder": f"The folder must be under {root} (LEGACY_SYNC_ROOT)."})
     return path
 
@@ -137,7 +140,7 @@ def _database_errors(source: LegacySource) -> dict[str, str]:
     errors = {}
     try:
         engine_url(source.url or "").get_dialect()
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+    except (ArgumentError, NoSuchModuleError, ValueError, ImportError) as exc:
         errors["url"] = (
             "Give a database URL SQLAlchemy reads, e.g. postgresql://user:pass@host:5432/db "
             f"or sqlite:////path/to/file.db ({type(exc).__name__})."
@@ -555,6 +558,8 @@ def _folder_read(source: LegacySource, run: LegacySyncRun, by) -> None:
 
 def _file_move(path: Path, status: str, sha256: str) -> None:
     """Into processed/ or rejected/ beside it, never over a file of the same name there."""
+    if not path.exists():
+        return  # moved meanwhile by a run at the same moment
     target = path.parent / status
     target.mkdir(exist_ok=True)
     dest = target / path.name
@@ -578,10 +583,13 @@ def _file_finish(record: LegacyFile, run: LegacySyncRun, status: str, refusal: s
 
 
 def _file_read(source: LegacySource, run: LegacySyncRun, path: Path, by) -> None:
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
-    data = path.read_bytes() if size <= FILE_MAX_BYTES else b""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+        data = path.read_bytes() if size <= FILE_MAX_BYTES else b""
+    except FileNotFoundError:
+        return  # taken away meanwhile (by the old system, or a run at the same moment)
     with transaction.atomic():
         record, _created = LegacyFile.objects.get_or_create(
             source=source, sha256=sha256, defaults={"name": path.name[:255], "first_run": run}

@@ -2,12 +2,13 @@
 SQLite file stand for the old systems."""
 
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
 from core.models import AuditEntry
+from integration.engines import legacy as engine
 from integration.models import LegacyRejectedRow, LegacySource, LegacySyncRun
 from integration.services import legacy_sync
 from integration.services.legacy_sync import legacy_source_create, legacy_source_run
@@ -171,7 +172,8 @@ def test_updated_at_watermark_never_splits_equal_values(plant, pg_url):
     assert StockBalance.objects.get(item=plant["bearing"]).on_hand == Decimal("15")
     source.refresh_from_db()
     assert source.watermark_type == "datetime"
-    assert source.watermark.startswith("2026-12-09T01:10:00")
+    last = engine.watermark_decode(source.watermark_type, source.watermark)
+    assert last == datetime(2026, 12, 9, 1, 10, tzinfo=UTC)
 
     # A late row with an equal timestamp is behind the watermark (docs: the column must
     # grow as rows are written); a later one is read.
@@ -298,3 +300,31 @@ def test_an_unreachable_database_fails_the_run_without_showing_the_password(plan
     assert result.status == "failed" and result.error
     assert "Sup3rSecret" not in result.error
     assert LegacySource.objects.get().watermark == ""
+
+
+def test_a_run_stops_when_another_run_moved_the_watermark(plant, tmp_path, monkeypatch):
+    db = tmp_path / "mes.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE orders (no INTEGER PRIMARY KEY, ref TEXT)")
+        conn.executemany("INSERT INTO orders (ref) VALUES (?)", [("WO-1",), ("WO-2",)])
+    source = legacy_source_create(
+        name="mes",
+        kind=LegacySource.Kind.DATABASE,
+        target=LegacySource.Target.PRODUCTION_ORDERS,
+        url=f"sqlite:///{db}",
+        query="SELECT no, ref AS external_ref, 'EB-500' AS item, 1 AS quantity, "
+        "'2026-12-30' AS due_date FROM orders",
+        watermark_column="no",
+    )
+    real = legacy_sync.production_order_create
+
+    def meanwhile_another_run_took_row_two(**kwargs):
+        # What a second run of the source would leave behind once it had taken row 2.
+        LegacySource.objects.filter(pk=source.pk).update(watermark="2")
+        return real(**kwargs)
+
+    monkeypatch.setattr(legacy_sync, "production_order_create", meanwhile_another_run_took_row_two)
+    result = run(source)
+    assert result.status == "failed"
+    assert "another run of mes moved the watermark to '2'" in result.error
+    assert list(ProductionOrder.objects.values_list("external_ref", flat=True)) == ["WO-1"]
