@@ -30,7 +30,9 @@ class LegacySyncRunFilterSet(django_filters.FilterSet):
 
 
 class LegacyRejectedRowFilterSet(django_filters.FilterSet):
-    source = django_filters.NumberFilter(field_name="run__source")
+    source = django_filters.ModelChoiceFilter(
+        field_name="run__source", queryset=LegacySource.objects.all(), help_text="Source id."
+    )
 
     class Meta:
         model = LegacyRejectedRow

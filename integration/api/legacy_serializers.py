@@ -39,6 +39,13 @@ class LegacySourceSerializer(serializers.ModelSerializer):
         "read from the column of its own name",
     )
 
+    # Read-only, and empty before the first row: a plain string (its enum has no blank).
+    watermark_type = serializers.CharField(
+        read_only=True,
+        help_text="Type of the watermark: int, decimal, float, datetime, date or text; "
+        "empty before the first row",
+    )
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["url"] = url_masked(instance.url) if instance.url else ""

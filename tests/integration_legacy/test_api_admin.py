@@ -187,3 +187,10 @@ def test_operator_has_no_admin_for_legacy_sync():
     client = login(OPERATOR)
     for model in ("legacysource", "legacysyncrun", "legacyrejectedrow"):
         assert client.get(f"/admin/integration/{model}/").status_code in (302, 403)
+
+
+@pytest.mark.parametrize("param", ["source", "run"])
+def test_an_impossible_filter_value_is_400_not_500(api, param):
+    response = api(INTEG).get(REJECTED, {param: "9" * 30})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == [param]
