@@ -194,3 +194,29 @@ def test_an_impossible_filter_value_is_400_not_500(api, param):
     response = api(INTEG).get(REJECTED, {param: "9" * 30})
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["errors"]] == [param]
+
+
+def test_lists_cost_the_same_queries_however_many_runs(api, plant, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    source = legacy_source_create(**body(mes_db(tmp_path)))
+    client = api(INTEG)
+
+    def cost(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    legacy_source_run(source=source, trigger=LegacySyncRun.Trigger.COMMAND)
+    cost(RUNS)  # the first request also reads the caller's roles once
+    one = (cost(RUNS), cost(REJECTED))
+    for n in range(3):
+        with sqlite3.connect(tmp_path / "mes.sqlite") as conn:
+            conn.execute(
+                "INSERT INTO wo (external_ref, item, quantity, due_date) VALUES (?, 'X', 1, '')",
+                (f"B{n}",),
+            )
+        legacy_source_run(source=source, trigger=LegacySyncRun.Trigger.COMMAND)
+    assert LegacySyncRun.objects.count() == 4
+    assert (cost(RUNS), cost(REJECTED)) == one
