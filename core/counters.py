@@ -99,6 +99,31 @@ def _add(model, totals, pks, good_field, scrap_field, lock, guard) -> None:
                 _refuse(model, [pk for pk in pks if pk not in changed], good_field, scrap_field)
 
 
+def counter_add_statement(
+    model: type[models.Model],
+    pk: int,
+    good: Decimal,
+    scrap: Decimal,
+    *,
+    good_field: str,
+    scrap_field: str = "quantity_scrap",
+) -> tuple[str, list]:
+    """One row's `counters_add` with deltas that are not negative (nothing to refuse), as
+    (sql, params) for the owner to run along with its next write (core.rawsql.row_insert's
+    `along`): a production event adds to its task's counters as the event goes in."""
+    if good < 0 or scrap < 0:
+        raise ValueError("counter_add_statement takes no negative delta: use counters_add")
+    meta = model._meta
+    qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    good_col = qn(meta.get_field(good_field).column)
+    scrap_col = qn(meta.get_field(scrap_field).column)
+    return (
+        f"UPDATE {qn(meta.db_table)} SET {good_col} = {good_col} + %s, "
+        f"{scrap_col} = {scrap_col} + %s WHERE {qn(meta.pk.column)} = %s",
+        [good, scrap, pk],
+    )
+
+
 def _refuse(model, pks: list[int], good_field: str, scrap_field: str) -> None:
     name = model._meta.verbose_name
     raise StateConflict(

@@ -159,11 +159,16 @@ def _prepared_cursor_class():
 _insert_sql: dict[tuple[str, type], tuple[str, list]] = {}
 
 
-def row_insert(obj: models.Model) -> models.Model:
+def row_insert(obj: models.Model, *, along: tuple[str, list] | None = None) -> models.Model:
     """INSERT one new instance as `save(force_insert=True)` would — each field's pre_save
     (auto_now_add, defaults already set by __init__) and its database preparation — in a
     statement written once, and set its key from RETURNING. No save signals are sent: with
-    a receiver connected for the model, it is saved through the ORM instead."""
+    a receiver connected for the model, it is saved through the ORM instead.
+
+    `along`: another write of the caller's own tables, (sql, params), that must happen with
+    this one: on PostgreSQL it runs in the same statement (a data-modifying WITH, which runs
+    exactly once), one round trip and one statement's client work instead of two;
+    elsewhere it is executed first, on its own."""
     model = type(obj)
     connection = connections[DEFAULT_DB_ALIAS]
     if (
@@ -171,6 +176,9 @@ def row_insert(obj: models.Model) -> models.Model:
         or post_save.has_listeners(model)
         or not connection.features.can_return_columns_from_insert
     ):
+        if along is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(*along)
         obj.save(force_insert=True)
         return obj
     key = (connection.vendor, model)
@@ -185,6 +193,12 @@ def row_insert(obj: models.Model) -> models.Model:
         )
     sql, fields = _insert_sql[key]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    if along is not None and connection.vendor != "postgresql":
+        with cursor_prepared() as cursor:
+            cursor.execute(*along)
+        along = None
+    if along is not None:
+        sql, params = f"WITH along AS ({along[0]}) {sql}", [*along[1], *params]
     with cursor_prepared() as cursor:
         cursor.execute(sql, params)
         obj.pk = cursor.fetchone()[0]

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from core.counters import counters_add
+from core.counters import counter_add_statement, counters_add
 from core.events import emit
 from core.exceptions import StateConflict
 from core.parsing import instant_parse
@@ -713,7 +713,6 @@ def _record(
         source=source,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
-    row_insert(event)  # the log is append-only: nothing in ProductionEvent.save to run
     task_fields = {}
     if target:
         task_fields["status"] = target
@@ -732,10 +731,17 @@ def _record(
     if good or scrap:
         task_fields["quantity_good"] = F("quantity_good") + good
         task_fields["quantity_scrap"] = F("quantity_scrap") + scrap
-    if set(task_fields) == {"quantity_good", "quantity_scrap"}:  # a report: counters only
-        counters_add(Task, {task.pk: (good, scrap)}, good_field="quantity_good", lock=False)
-    elif task_fields:
-        Task.objects.filter(pk=task.pk).update(**task_fields)
+    # The log is append-only: nothing in ProductionEvent.save to run. A report changes only
+    # the task's counters: added in the event's own statement where the database can.
+    if set(task_fields) == {"quantity_good", "quantity_scrap"} and good >= 0 and scrap >= 0:
+        counted = counter_add_statement(Task, task.pk, good, scrap, good_field="quantity_good")
+        row_insert(event, along=counted)
+    else:
+        row_insert(event)
+        if set(task_fields) == {"quantity_good", "quantity_scrap"}:
+            counters_add(Task, {task.pk: (good, scrap)}, good_field="quantity_good", lock=False)
+        elif task_fields:
+            Task.objects.filter(pk=task.pk).update(**task_fields)
 
     op_status: dict = {}
     if kind == ProductionEvent.Kind.START and task.operation.status not in (
