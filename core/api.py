@@ -504,3 +504,99 @@ class PolicyFieldsMixin:
                 for name in names:
                     fields.pop(name, None)
         return fields
+
+
+# --- the OpenAPI schema ---------------------------------------------------------------------
+
+# The error answers every endpoint may give (docs/api-errors.md "Status codes"), by method;
+# 404 also wherever the path names a record. An answer an operation documents itself (an
+# `Acknowledge…` document, a rejected event's body) is left as it is.
+ERROR_ANSWERS = {
+    "400": "Bad input: a field's value, an unknown query parameter, a bad page.",
+    "401": "No valid credentials.",
+    "403": "The role may not do this.",
+    "404": "No such record.",
+    "409": "A legal request in the wrong state, or a delete of a record others still use.",
+    "413": "The request body is larger than the server takes.",
+    "415": "A body that is neither JSON nor a form.",
+    "429": "Too many requests; `Retry-After` says how many seconds to wait.",
+    "503": "The database is unavailable or busy; retry in a few seconds.",
+}
+_WRITES = ("post", "put", "patch", "delete")
+_BODIES = ("post", "put", "patch")
+
+
+def schema_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the one error body (`Error`) under every status
+    an operation may answer besides its success, so a client generated from the schema and
+    a conformance check know them."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "ErrorEntry",
+        {
+            "type": "object",
+            "properties": {
+                "row": {"type": "integer", "description": "Index of the row in a batch"},
+                "field": {"type": "string", "description": "Field name or dotted path"},
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+            },
+            "required": ["code", "message"],
+        },
+    )
+    schemas.setdefault(
+        "Error",
+        {
+            "type": "object",
+            "description": "The API's one error body (docs/api-errors.md).",
+            "properties": {
+                "detail": {"type": "string"},
+                "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ErrorEntry"}},
+            },
+            "required": ["detail", "errors"],
+        },
+    )
+    _times_of_day(result)
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            codes = ["400", "401", "403", "429", "503"]
+            if "{" in path:
+                codes.append("404")
+            if method in _WRITES:
+                codes.append("409")
+            if method in _BODIES:
+                codes += ["413", "415"]
+            for code in sorted(codes):
+                operation["responses"].setdefault(
+                    code, {"description": ERROR_ANSWERS[code], "content": body}
+                )
+            for code, answer in operation["responses"].items():
+                if code >= "400" and not answer.get("content"):
+                    answer["content"] = body  # declared by the view with its description only
+    return result
+
+
+# A time of day (a shift's start) is the plant's wall clock, `06:00:00`, with no offset: JSON
+# Schema's `time` format is RFC 3339's full-time, which requires one.
+TIME_OF_DAY = {
+    "type": "string",
+    "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$",
+    "description": "A time of day on the plant's clock, HH:MM:SS (no offset).",
+    "example": "06:00:00",
+}
+
+
+def _times_of_day(node) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "time":
+            node.pop("format")
+            for key, value in TIME_OF_DAY.items():
+                node.setdefault(key, value)
+        for value in node.values():
+            _times_of_day(value)
+    elif isinstance(node, list):
+        for value in node:
+            _times_of_day(value)

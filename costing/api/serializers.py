@@ -91,7 +91,9 @@ class RollupRequestSerializer(serializers.Serializer):
 
 class CostRollupRunSerializer(serializers.ModelSerializer):
     version = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = CostRollupRun
@@ -108,10 +110,10 @@ class CostRollupRunSerializer(serializers.ModelSerializer):
 
 
 class ItemCostLineSerializer(serializers.ModelSerializer):
-    component = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    work_center = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    equipment = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    skill = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    component = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    work_center = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    equipment = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    skill = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = ItemCostLine
@@ -178,11 +180,11 @@ class LotPriceSerializer(CleanModelSerializer):
 
 class OrderCostEntrySerializer(serializers.ModelSerializer):
     order = serializers.SlugRelatedField(slug_field="number", read_only=True)
-    item = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    lot = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    work_center = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    equipment = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    operator = serializers.SlugRelatedField(slug_field="badge", read_only=True)
+    item = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    lot = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    work_center = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    equipment = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    operator = serializers.SlugRelatedField(slug_field="badge", read_only=True, allow_null=True)
     version = serializers.SlugRelatedField(slug_field="code", read_only=True)
     period = serializers.DateField(format="%Y-%m", read_only=True)
 
@@ -375,7 +377,7 @@ class TrainingNeedSerializer(serializers.ModelSerializer):
         slug_field="number", queryset=ProductionOrder.objects.all()
     )
     operators = serializers.SlugRelatedField(slug_field="badge", many=True, read_only=True)
-    raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     cause = serializers.ChoiceField(choices=[k for k in variance_engine.KINDS if k != "late"])
 
     class Meta:

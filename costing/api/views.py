@@ -2,7 +2,7 @@
 its results with the breakdown. Who may do what: core/policy.py (costing.*)."""
 
 from django.db.models import ProtectedError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -270,7 +270,7 @@ class VarianceViewSet(viewsets.GenericViewSet):
         parameters=[serializers.VarianceTotalsQuerySerializer],
         responses=serializers.VarianceTotalSerializer(many=True),
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)  # all totals, one list
     def totals(self, request):
         data = _query(request, serializers.VarianceTotalsQuerySerializer)
         by = data["by"] if isinstance(data["by"], tuple) else ("product",)
@@ -313,6 +313,12 @@ class TrainingNeedViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     serializer_class = serializers.TrainingNeedSerializer
     filterset_fields = ["cause", "step_no"]
 
+    @extend_schema(
+        responses={
+            201: serializers.TrainingNeedSerializer,
+            200: OpenApiResponse(serializers.TrainingNeedSerializer, "Raised before: that one."),
+        }
+    )
     def create(self, request, *args, **kwargs):
         given = serializers.TrainingNeedSerializer(data=request.data)
         given.is_valid(raise_exception=True)

@@ -75,9 +75,13 @@ class DowntimeReasonSerializer(CleanModelSerializer):
 
 
 class StateIntervalSerializer(serializers.ModelSerializer):
-    reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    reason_name = serializers.CharField(source="reason.name", read_only=True, default=None)
-    reason_by = serializers.CharField(source="reason_by.username", read_only=True, default=None)
+    reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    reason_name = serializers.CharField(
+        source="reason.name", read_only=True, default=None, allow_null=True
+    )
+    reason_by = serializers.CharField(
+        source="reason_by.username", read_only=True, default=None, allow_null=True
+    )
     seconds = serializers.SerializerMethodField()
 
     class Meta:

@@ -9,7 +9,8 @@ written.
 
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -128,6 +129,13 @@ class DowntimeReasonViewSet(viewsets.ModelViewSet):
     filterset_class = DowntimeReasonFilterSet
 
 
+# The window of a machine's rows (devices/filtersets.py): those overlapping it.
+WINDOW = [
+    OpenApiParameter("from", OpenApiTypes.DATETIME, description="ISO 8601 with offset"),
+    OpenApiParameter("to", OpenApiTypes.DATETIME, description="ISO 8601 with offset"),
+]
+
+
 class EquipmentByCodeMixin:
     """A machine named by its code in the path (/api/v1/devices/equipment/{code}/...). Each
     read of a machine's data is its own viewset on the `equipment` prefix, with its own
@@ -161,6 +169,16 @@ class EquipmentIntervalsViewSet(EquipmentByCodeMixin, viewsets.GenericViewSet):
     serializer_class = serializers.StateIntervalSerializer
     filterset_class = StateIntervalFilterSet
 
+    # A page of the machine's rows, not the machine: documented as the list it answers.
+    @extend_schema(
+        responses=serializers.StateIntervalSerializer(many=True),
+        filters=False,
+        parameters=[
+            OpenApiParameter("state", str),
+            OpenApiParameter("small_stop", bool),
+            *WINDOW,
+        ],
+    )
     @action(detail=True, methods=["get"])
     def intervals(self, request, code=None):
         """State intervals (running, idle, stopped, fault, maintenance, disconnected) with
@@ -173,6 +191,11 @@ class EquipmentTelemetryViewSet(EquipmentByCodeMixin, viewsets.GenericViewSet):
     serializer_class = serializers.TelemetrySerializer
     filterset_class = TelemetryFilterSet
 
+    @extend_schema(
+        responses=serializers.TelemetrySerializer(many=True),
+        filters=False,
+        parameters=[OpenApiParameter("signal", str), *WINDOW],
+    )
     @action(detail=True, methods=["get"])
     def telemetry(self, request, code=None):
         """Telemetry rows (signal name from the map, value, ISO timestamp with its offset),

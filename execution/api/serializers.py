@@ -28,8 +28,8 @@ class TaskSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="order.item.code")
     sequence = serializers.IntegerField(source="operation.sequence")
     operation = serializers.CharField(source="operation.name")
-    operator = serializers.CharField(source="operator.badge", default=None)
-    equipment = serializers.CharField(source="equipment.code", default=None)
+    operator = serializers.CharField(source="operator.badge", default=None, allow_null=True)
+    equipment = serializers.CharField(source="equipment.code", default=None, allow_null=True)
     quantity = serializers.DecimalField(source="order.quantity", max_digits=18, decimal_places=4)
 
     class Meta:
@@ -105,8 +105,8 @@ class EventResultSerializer(serializers.Serializer):
 class ProductionEventSerializer(serializers.ModelSerializer):
     order = serializers.CharField(source="order.number")
     sequence = serializers.IntegerField(source="operation.sequence")
-    operator = serializers.CharField(source="operator.badge", default=None)
-    equipment = serializers.CharField(source="equipment.code", default=None)
+    operator = serializers.CharField(source="operator.badge", default=None, allow_null=True)
+    equipment = serializers.CharField(source="equipment.code", default=None, allow_null=True)
 
     class Meta:
         model = ProductionEvent
@@ -163,7 +163,7 @@ class IssueInputSerializer(serializers.Serializer):
 
 
 class IssueSerializer(serializers.ModelSerializer):
-    lot = serializers.CharField(source="lot.code", default=None)
+    lot = serializers.CharField(source="lot.code", default=None, allow_null=True)
     location = serializers.CharField(source="location.code")
 
     class Meta:
@@ -212,8 +212,10 @@ class ShortageSerializer(serializers.ModelSerializer):
     required = serializers.DecimalField(
         source="requirement.quantity_required", max_digits=18, decimal_places=4
     )
-    requisition = serializers.CharField(source="requisition.number", default=None)
-    transfer_from = serializers.CharField(source="transfer_from.code", default=None)
+    requisition = serializers.CharField(source="requisition.number", default=None, allow_null=True)
+    transfer_from = serializers.CharField(
+        source="transfer_from.code", default=None, allow_null=True
+    )
 
     class Meta:
         model = MaterialShortage
@@ -250,7 +252,7 @@ class ReceiptInputSerializer(serializers.Serializer):
 
 
 class AlertStepSerializer(serializers.ModelSerializer):
-    by = serializers.CharField(source="by.username", default=None)
+    by = serializers.CharField(source="by.username", default=None, allow_null=True)
 
     class Meta:
         model = AlertStep
@@ -258,11 +260,11 @@ class AlertStepSerializer(serializers.ModelSerializer):
 
 
 class WorkAlertSerializer(serializers.ModelSerializer):
-    equipment = serializers.CharField(source="equipment.code", default=None)
-    order = serializers.CharField(source="order.number", default=None)
-    operation = serializers.IntegerField(source="operation.sequence", default=None)
-    handler = serializers.CharField(source="handler.username", default=None)
-    requisition = serializers.CharField(source="requisition.number", default=None)
+    equipment = serializers.CharField(source="equipment.code", default=None, allow_null=True)
+    order = serializers.CharField(source="order.number", default=None, allow_null=True)
+    operation = serializers.IntegerField(source="operation.sequence", default=None, allow_null=True)
+    handler = serializers.CharField(source="handler.username", default=None, allow_null=True)
+    requisition = serializers.CharField(source="requisition.number", default=None, allow_null=True)
     steps = AlertStepSerializer(many=True, read_only=True)
 
     class Meta:
@@ -385,8 +387,10 @@ class EventApprovalSerializer(TaskOrderFieldsMixin, serializers.ModelSerializer)
     """A production event held for a supervisor's signed approval."""
 
     work_center = serializers.CharField(source="task.operation.work_center.code")
-    requested_by = serializers.CharField(source="requested_by.username", default=None)
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    requested_by = serializers.CharField(
+        source="requested_by.username", default=None, allow_null=True
+    )
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
 
     class Meta:
         model = EventApproval
@@ -419,7 +423,9 @@ class LabourBookingSerializer(TaskOrderFieldsMixin, serializers.ModelSerializer)
     operator = serializers.CharField(source="operator.badge")
     minutes = serializers.DecimalField(max_digits=12, decimal_places=1, read_only=True)
     flagged = serializers.BooleanField(read_only=True)
-    corrected_by = serializers.CharField(source="corrected_by.username", default=None)
+    corrected_by = serializers.CharField(
+        source="corrected_by.username", default=None, allow_null=True
+    )
 
     class Meta:
         model = LabourBooking
@@ -482,7 +488,9 @@ class BoardOperationSerializer(serializers.Serializer):
     lagging = serializers.BooleanField(source="progress.lagging")
     work_center = serializers.CharField(source="detail.work_center__code", default="")
     equipment = serializers.SerializerMethodField()
-    operator = serializers.CharField(source="detail.task__operator__name", default=None)
+    operator = serializers.CharField(
+        source="detail.task__operator__name", default=None, allow_null=True
+    )
     predicted_end = serializers.DateTimeField(source="progress.predicted_end", allow_null=True)
     reasons = BoardReasonSerializer(source="progress.reasons", many=True)
 

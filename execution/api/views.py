@@ -164,7 +164,21 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
 
     @extend_schema(
         request=serializers.EventInputSerializer(many=True),
-        responses=serializers.EventResultSerializer(many=True),
+        responses={
+            # A batch: one answer per event, in order (not a page of a list); or one event
+            # already recorded (a duplicate).
+            200: OpenApiResponse(
+                {
+                    "oneOf": [
+                        {"type": "array", "items": {"$ref": "#/components/schemas/EventResult"}},
+                        {"$ref": "#/components/schemas/EventResult"},
+                    ]
+                },
+                description="A batch's answers in the order sent, or one duplicate event.",
+            ),
+            201: OpenApiResponse(serializers.EventResultSerializer, "One event, accepted."),
+            202: OpenApiResponse(serializers.EventResultSerializer, "One event, held."),
+        },
     )
     def create(self, request, *args, **kwargs):
         body = request.data
@@ -458,7 +472,10 @@ class ProgressView(APIView):
     @extend_schema(
         operation_id="execution_progress_list",
         parameters=[OpenApiParameter("order", str, required=True, description="Order number")],
-        responses=serializers.ProgressSnapshotSerializer(many=True),
+        responses={
+            200: serializers.ProgressSnapshotSerializer(many=True),
+            404: OpenApiResponse(description="No such order."),
+        },
     )
     def get(self, request):
         number = (request.query_params.get("order") or "").strip()

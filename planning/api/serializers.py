@@ -133,10 +133,12 @@ class MpsEntrySerializer(CleanModelSerializer):
 
 class OrderOperationSerializer(serializers.ModelSerializer):
     work_center = serializers.CharField(source="work_center.code", read_only=True)
-    equipment = serializers.CharField(source="equipment.code", default=None, read_only=True)
+    equipment = serializers.CharField(
+        source="equipment.code", default=None, allow_null=True, read_only=True
+    )
     eligible_equipment = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     required_skill = serializers.CharField(
-        source="required_skill.code", default=None, read_only=True
+        source="required_skill.code", default=None, allow_null=True, read_only=True
     )
 
     class Meta:
@@ -167,7 +169,9 @@ class OrderOperationSerializer(serializers.ModelSerializer):
 
 class ProductionOrderSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="item.code", read_only=True)
-    sales_order = serializers.CharField(source="sales_order.number", default=None, read_only=True)
+    sales_order = serializers.CharField(
+        source="sales_order.number", default=None, allow_null=True, read_only=True
+    )
     operations = OrderOperationSerializer(many=True, read_only=True)
 
     def to_representation(self, instance):
@@ -309,9 +313,11 @@ class PlannedOrderSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="item.code")
     pegs = PegSerializer(many=True, read_only=True)
     production_order = serializers.CharField(
-        source="production_order.number", default=None, read_only=True
+        source="production_order.number", default=None, allow_null=True, read_only=True
     )
-    requisition = serializers.CharField(source="requisition.number", default=None, read_only=True)
+    requisition = serializers.CharField(
+        source="requisition.number", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = PlannedOrder

@@ -26,8 +26,12 @@ from ..services.trace import MAX_BATCH
 
 
 class CharacteristicSerializer(serializers.ModelSerializer):
-    lower_limit = serializers.DecimalField(max_digits=14, decimal_places=4, read_only=True)
-    upper_limit = serializers.DecimalField(max_digits=14, decimal_places=4, read_only=True)
+    lower_limit = serializers.DecimalField(
+        max_digits=14, decimal_places=4, read_only=True, allow_null=True
+    )
+    upper_limit = serializers.DecimalField(
+        max_digits=14, decimal_places=4, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Characteristic
@@ -118,8 +122,12 @@ class InspectionMeasurementSerializer(serializers.ModelSerializer):
 
 
 class DispositionSerializer(SignedSerializerMixin, serializers.ModelSerializer):
-    decided_by = serializers.CharField(source="decided_by.username", default=None, read_only=True)
-    approved_by = serializers.CharField(source="approved_by.username", default=None, read_only=True)
+    decided_by = serializers.CharField(
+        source="decided_by.username", default=None, allow_null=True, read_only=True
+    )
+    approved_by = serializers.CharField(
+        source="approved_by.username", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = Disposition
@@ -148,10 +156,16 @@ class InspectionRecordSerializer(SignedSerializerMixin, serializers.ModelSeriali
     order = serializers.CharField(source="order.number", read_only=True)
     sequence = serializers.IntegerField(source="operation.sequence", read_only=True)
     work_center = serializers.CharField(source="work_center.code", read_only=True)
-    unit = serializers.CharField(source="unit.serial", default=None, read_only=True)
-    lot = serializers.CharField(source="lot.code", default=None, read_only=True)
-    defect_code = serializers.CharField(source="defect_code.code", default=None, read_only=True)
-    inspector = serializers.CharField(source="inspector.username", default=None, read_only=True)
+    unit = serializers.CharField(
+        source="unit.serial", default=None, allow_null=True, read_only=True
+    )
+    lot = serializers.CharField(source="lot.code", default=None, allow_null=True, read_only=True)
+    defect_code = serializers.CharField(
+        source="defect_code.code", default=None, allow_null=True, read_only=True
+    )
+    inspector = serializers.CharField(
+        source="inspector.username", default=None, allow_null=True, read_only=True
+    )
     corrected_by = serializers.SerializerMethodField()
     measurements = InspectionMeasurementSerializer(many=True, read_only=True)
     disposition = serializers.SerializerMethodField()
@@ -265,9 +279,15 @@ class QualityHoldSerializer(SignedSerializerMixin, serializers.ModelSerializer):
     step_no = serializers.IntegerField(source="routing_step.step_no", read_only=True)
     step_name = serializers.CharField(source="routing_step.name", read_only=True)
     work_center = serializers.CharField(source="work_center.code", read_only=True)
-    equipment = serializers.CharField(source="equipment.code", default=None, read_only=True)
-    alert_number = serializers.CharField(source="alert.number", default=None, read_only=True)
-    released_by = serializers.CharField(source="released_by.username", default=None, read_only=True)
+    equipment = serializers.CharField(
+        source="equipment.code", default=None, allow_null=True, read_only=True
+    )
+    alert_number = serializers.CharField(
+        source="alert.number", default=None, allow_null=True, read_only=True
+    )
+    released_by = serializers.CharField(
+        source="released_by.username", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = QualityHold

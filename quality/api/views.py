@@ -30,7 +30,7 @@ The quality roles, planners and the plant manager read the reports (core/policy.
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -88,7 +88,7 @@ class InspectionPlanViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=serializers.PlanVersionInputSerializer,
-        responses=serializers.InspectionPlanSerializer,
+        responses={201: serializers.InspectionPlanSerializer},
     )
     @action(detail=True, methods=["post"], url_path="new-version")
     def new_version(self, request, pk=None):
@@ -322,7 +322,10 @@ class TraceCodeView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("order", str, required=True, description="Order number")],
-        responses=serializers.TraceCodeSerializer(many=True),
+        responses={
+            200: serializers.TraceCodeSerializer(many=True),
+            404: OpenApiResponse(description="No such order."),
+        },
     )
     def get(self, request):
         number = (request.query_params.get("order") or "").strip()
@@ -336,7 +339,12 @@ class TraceCodeView(APIView):
 
     @extend_schema(
         request=serializers.TraceCodeIssueSerializer,
-        responses=serializers.TraceCodeSerializer(many=True),
+        responses={
+            201: serializers.TraceCodeSerializer(many=True),
+            200: OpenApiResponse(
+                serializers.TraceCodeSerializer(many=True), "The same request_id again."
+            ),
+        },
     )
     def post(self, request):
         data = serializers.TraceCodeIssueSerializer(data=request.data)

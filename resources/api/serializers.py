@@ -126,7 +126,7 @@ class MaterialLotSerializer(CleanModelSerializer):
 class StockBalanceSerializer(CleanModelSerializer):
     item = serializers.CharField(source="item.code")
     location = serializers.CharField(source="location.code")
-    lot = serializers.CharField(source="lot.code", default=None)
+    lot = serializers.CharField(source="lot.code", default=None, allow_null=True)
 
     class Meta:
         model = StockBalance
