@@ -349,6 +349,17 @@ def alert_acknowledge(*, alert: WorkAlert, by) -> WorkAlert:
             locked, AlertStep.Kind.ACKNOWLEDGED, "after the deadline" if late else "in time", by=by
         )
         audit_record(actor=by, action="alert.acknowledge", obj=locked)
+        # Only an open exception gets here (a second acknowledgement is a conflict above),
+        # so each exception announces its acknowledgement once.
+        emit(
+            "execution.alert.acknowledged",
+            {
+                "alert_id": locked.pk,
+                "by": getattr(by, "username", None) or None,
+                "acknowledged_at": locked.acknowledged_at.isoformat(),
+                "late": bool(late),
+            },
+        )
     return locked
 
 

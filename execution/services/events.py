@@ -758,7 +758,7 @@ def _record(
         op_status["status"] = OrderOperation.Status.DONE
         op_status["actual_end"] = occurred
     if op_status:
-        operation_status_post(operation_id=task.operation_id, **op_status)
+        operation_status_post(operation_id=task.operation_id, event_id=event_id, **op_status)
 
     # The task's row is locked (event_validate); planning locks the operation, then the order.
     if good or scrap:

@@ -3,11 +3,10 @@ delivery is signed and retried (docs/integration.md, "Webhooks"). Plain data onl
 
 A domain topic is the outbox's internal name (`planning.production_order.released`); a
 public event type is the stable name an outside system subscribes to (`order.released`).
-One outbox row becomes one public event, or several where its payload lists several things
-(`execution.events.recorded` is `progress`, plus `operation.started` / `operation.completed`
-for each start or complete in it). Each public event has a stable id made of the outbox row's
-id: `evt-<id>` for the first, `evt-<id>.<n>` for the n-th derived one; a redelivery carries
-the same id, so a receiver that keeps the ids it has seen takes each event once.
+One outbox row becomes one public event, with a stable id made of the outbox row's id,
+`evt-<id>`; a redelivery carries the same id, so a receiver that keeps the ids it has seen
+takes each event once. (An operation's start and completion are planning's own domain
+events, recorded when the operation's state changes, not read out of `progress`.)
 """
 
 import hashlib
@@ -23,6 +22,8 @@ TOPIC_TYPES: dict[str, str] = {
     "planning.production_order.completed": "order.completed",
     "planning.production_order.closed": "order.closed",
     "planning.production_order.cancelled": "order.cancelled",
+    "planning.operation.started": "operation.started",
+    "planning.operation.completed": "operation.completed",
     "execution.events.recorded": "progress",
     "execution.order.delay_predicted": "order.delay_predicted",
     "execution.order.delay_cleared": "order.delay_cleared",
@@ -36,10 +37,7 @@ TOPIC_TYPES: dict[str, str] = {
     "costing.order_cost.posted": "cost.posted",
 }
 
-# What one production event of a `progress` event also announces.
-EVENT_KIND_TYPES = {"start": "operation.started", "complete": "operation.completed"}
-
-EVENT_TYPES: tuple[str, ...] = tuple(sorted({*TOPIC_TYPES.values(), *EVENT_KIND_TYPES.values()}))
+EVENT_TYPES: tuple[str, ...] = tuple(sorted(set(TOPIC_TYPES.values())))
 
 SIGNATURE_HEADER = "X-ClosedLoop-Signature"
 TIMESTAMP_HEADER = "X-ClosedLoop-Timestamp"
@@ -76,14 +74,7 @@ def public_events(outbox_id: int, topic: str, payload: dict) -> list[PublicEvent
     kind = TOPIC_TYPES.get(topic)
     if kind is None:
         return []
-    out = [PublicEvent(event_id(outbox_id), kind, 0, dict(payload))]
-    if topic == "execution.events.recorded":
-        for event in payload.get("events") or ():
-            derived = EVENT_KIND_TYPES.get(event.get("kind"))
-            if derived:
-                seq = len(out)
-                out.append(PublicEvent(event_id(outbox_id, seq), derived, seq, dict(event)))
-    return out
+    return [PublicEvent(event_id(outbox_id), kind, 0, dict(payload))]
 
 
 def pattern_matches(pattern: str, event_type: str) -> bool:

@@ -10,6 +10,7 @@ that also holds the operation's task locks the task first (see `quantities.py`).
 from collections.abc import Iterable
 from datetime import datetime
 
+from core.events import emit
 from resources.models import Equipment
 
 from ..models import OrderOperation
@@ -31,9 +32,16 @@ def operation_status_post(
     actual_start: datetime | None = None,
     actual_end: datetime | None = None,
     equipment: Equipment | None = None,
+    event_id: str = "",
 ) -> None:
     """Record what the shop floor did to an operation: its new status and, where given, when
-    it actually started or ended and on which machine."""
+    it actually started or ended and on which machine (`event_id`: the shop floor's event
+    that did it, named in the domain event).
+
+    The operation's first start and its completion are domain events
+    (`planning.operation.started`, `planning.operation.completed`), recorded once: the
+    UPDATE that makes the change finds the row not yet started (not yet done); a later
+    resume, or a repeat, finds it changed already and announces nothing."""
     fields: dict = {"status": status}
     if actual_start is not None:
         fields["actual_start"] = actual_start
@@ -41,7 +49,39 @@ def operation_status_post(
         fields["actual_end"] = actual_end
     if equipment is not None:
         fields["equipment"] = equipment
-    OrderOperation.objects.filter(pk=operation_id).update(**fields)
+    rows = OrderOperation.objects.filter(pk=operation_id)
+    starts = status == OrderOperation.Status.IN_PROGRESS and actual_start is not None
+    if starts and rows.filter(actual_start__isnull=True).update(**fields):
+        topic = "planning.operation.started"
+    elif status == OrderOperation.Status.DONE and rows.exclude(status=status).update(**fields):
+        topic = "planning.operation.completed"
+    else:
+        rows.update(**fields)
+        return
+    operation = rows.values(
+        "order_id",
+        "sequence",
+        "name",
+        "work_center__code",
+        "equipment__code",
+        "actual_start",
+        "actual_end",
+    ).get()
+    payload = {
+        "operation_id": operation_id,
+        "order_id": operation["order_id"],
+        "sequence": operation["sequence"],
+        "name": operation["name"],
+        "work_center": operation["work_center__code"],
+        "equipment": operation["equipment__code"],
+        "event_id": event_id or None,
+    }
+    if topic == "planning.operation.started":
+        payload["started_at"] = operation["actual_start"].isoformat()
+    else:
+        ended = operation["actual_end"]
+        payload["ended_at"] = ended.isoformat() if ended else None
+    emit(topic, payload)
 
 
 def operations_block(*, operation_ids: Iterable[int], until: datetime) -> None:

@@ -24,17 +24,20 @@ def test_signature_round_trip():
     assert not engine.signature_verify("k" * 20, header, b'{"a":1}', now=1_700_001_000)
 
 
-def test_progress_derives_operation_events_with_stable_ids():
+def test_one_public_event_per_outbox_row_with_a_stable_id():
     events = engine.public_events(
         9,
         "execution.events.recorded",
         {"events": [{"kind": "start"}, {"kind": "report"}, {"kind": "complete"}]},
     )
-    assert [(e.id, e.type) for e in events] == [
-        ("evt-9", "progress"),
-        ("evt-9.1", "operation.started"),
-        ("evt-9.2", "operation.completed"),
-    ]
+    # An operation's start and completion are planning's events, not derived from progress.
+    assert [(e.id, e.type) for e in events] == [("evt-9", "progress")]
+    [started] = engine.public_events(10, "planning.operation.started", {"operation_id": 2})
+    assert (started.id, started.type) == ("evt-10", "operation.started")
+    [completed] = engine.public_events(11, "planning.operation.completed", {"operation_id": 2})
+    assert (completed.id, completed.type) == ("evt-11", "operation.completed")
+    [acknowledged] = engine.public_events(12, "execution.alert.acknowledged", {"alert_id": 1})
+    assert acknowledged.type == "exception.acknowledged"
     assert engine.public_events(9, "execution.tasks.created", {}) == []
 
 
