@@ -1,5 +1,6 @@
 """Shapes and input validation of the costing API; the services decide."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer
@@ -178,6 +179,11 @@ class LotPriceSerializer(CleanModelSerializer):
         fields = ["id", "lot", "lot_code", "item", "price", "note"]
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-12"})
+class PeriodField(serializers.DateField):
+    """A month, YYYY-MM (a cost period)."""
+
+
 class OrderCostEntrySerializer(serializers.ModelSerializer):
     order = serializers.SlugRelatedField(slug_field="number", read_only=True)
     item = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
@@ -186,7 +192,7 @@ class OrderCostEntrySerializer(serializers.ModelSerializer):
     equipment = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     operator = serializers.SlugRelatedField(slug_field="badge", read_only=True, allow_null=True)
     version = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    period = serializers.DateField(format="%Y-%m", read_only=True)
+    period = PeriodField(format="%Y-%m", read_only=True)
 
     class Meta:
         model = OrderCostEntry

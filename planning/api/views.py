@@ -267,7 +267,7 @@ class MrpRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
 
     @extend_schema(responses=serializers.ActionMessageSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the run's messages, whole
     def messages(self, request, pk=None):
         run = self.get_object()
         rows = run.messages.select_related("item")
