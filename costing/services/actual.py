@@ -650,6 +650,112 @@ def _finish(writer: _Writer) -> PostingResult:
     return result
 
 
+# --- scrap from quality's dispositions ------------------------------------------------------
+
+DISPOSITION_TOPIC = "quality.disposition.decided"
+SCRAP_REVERSED_TOPIC = "quality.scrap.reversed"
+
+
+def _decimal_or_zero(value) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return Decimal(0)
+    return number if number.is_finite() else Decimal(0)
+
+
+def disposition_scrap_post(*, events: Iterable[OutboxEvent], rates: Rates | None = None):
+    """Post the scrap that quality's dispositions moved from good to scrap after the fact
+    (`quality.disposition.decided` with decision scrap), and take it back when the scrapped
+    record is corrected (`quality.scrap.reversed`): units × the product's standard cost up to
+    the inspected operation, a scrap (memo) entry like the scrap reported with events.
+
+    Read from the domain events' payloads (quality is not imported): the record, the
+    operation and what moved. Keyed `disposition:<record>` and
+    `disposition:<record>:reversed:<correction>`: a replayed event posts nothing twice.
+    What the operator reported as scrap is posted from the event (`scrap:<event>`); a
+    disposition only moves units that were counted good, so nothing is counted twice."""
+    rates = rates or current_rates()
+    if rates is None:
+        return _no_version()
+    writer = _Writer(rates)
+    wanted = []
+    for event in events:
+        p = event.payload if isinstance(event.payload, dict) else {}
+        if event.topic == DISPOSITION_TOPIC:
+            if p.get("decision") != "scrap":
+                continue
+            qty, key = (
+                _decimal_or_zero(p.get("quantity_scrapped")),
+                f"disposition:{p.get('record_id')}",
+            )
+            what = "scrapped by the disposition of inspection record"
+        elif event.topic == SCRAP_REVERSED_TOPIC:
+            qty = -_decimal_or_zero(p.get("quantity_returned"))
+            key = f"disposition:{p.get('record_id')}:reversed:{p.get('correction_id')}"
+            what = "back to good: correction of inspection record"
+        else:
+            continue
+        if qty == 0 or not p.get("record_id") or not p.get("operation_id"):
+            continue
+        wanted.append((event, p, qty, key, what))
+    if not wanted:
+        return writer.result
+    ops = {
+        o["id"]: o
+        for o in OrderOperation.objects.filter(
+            pk__in={p["operation_id"] for _e, p, *_ in wanted}
+        ).values("id", "sequence", "work_center_id", "order_id")
+    }
+    orders = _orders(op["order_id"] for op in ops.values())
+    for event, p, qty, key, what in wanted:
+        op = ops.get(p["operation_id"])
+        if op is None:
+            continue
+        order = orders[op["order_id"]]
+        cumulative = rates.cumulative_standard(order)
+        if cumulative is None:
+            writer.result.problems.append(
+                f"Disposition of inspection record {p['record_id']} on {order['number']}/"
+                f"{op['sequence']}: the product has no complete standard cost in cost version "
+                f"{rates.version}; scrap not valued."
+            )
+            continue
+        value = cumulative.get(op["sequence"], Decimal(0))
+        writer.add(
+            source_key=key,
+            order_id=order["id"],
+            operation_id=op["id"],
+            step_no=op["sequence"],
+            element=E.SCRAP,
+            item_id=order["item_id"],
+            lot_id=p.get("lot_id"),
+            work_center_id=op["work_center_id"],
+            quantity=qty,
+            rate=value.quantize(CENT4, rounding=ROUND_HALF_UP),
+            amount=money(qty * value),
+            late=_late(order, event.created_at),
+            basis=f"{quantity_format(qty)} {what} {p['record_id']} × "
+            f"{quantity_format(value)} standard cost up to operation {op['sequence']}",
+        )
+    return _finish(writer)
+
+
+def _disposition_events(order_ids) -> list[OutboxEvent]:
+    """The dispositions' domain events (kept in the outbox), for the rebuild."""
+    events = list(
+        OutboxEvent.objects.filter(topic__in=(DISPOSITION_TOPIC, SCRAP_REVERSED_TOPIC)).order_by(
+            "id"
+        )
+    )
+    if order_ids is None:
+        return events
+    op_ids = set(OrderOperation.objects.filter(order_id__in=order_ids).values_list("pk", flat=True))
+    return [
+        e for e in events if isinstance(e.payload, dict) and e.payload.get("operation_id") in op_ids
+    ]
+
+
 # --- everything missing ---------------------------------------------------------------------
 
 
@@ -681,6 +787,7 @@ def order_cost_post_missing(*, orders: Iterable[ProductionOrder] | None = None) 
     ids = list(bookings.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), 20000):
         result.add(labour_bookings_post(booking_ids=ids[start : start + 20000], rates=rates))
+    result.add(disposition_scrap_post(events=_disposition_events(order_ids), rates=rates))
     if connection.vendor == "postgresql":
         return result
     # The log read once (on a large log a scan beats reading each task's events by its
@@ -711,9 +818,14 @@ def _post_set_based(rates: Rates, order_ids) -> PostingResult:
     now = timezone.now()
     result = PostingResult()
     with transaction.atomic():
-        result.posted = costs_post_set_based(
-            version_id=rates.version.pk, now=now, period=period_of(now), order_ids=order_ids
+        done = costs_post_set_based(
+            version_id=rates.version.pk,
+            now=now,
+            period=period_of(now),
+            order_ids=order_ids,
+            version_code=str(rates.version),
         )
+        result.posted, result.problems = done.written, done.problems
         if result.posted:
             result.orders = set(
                 OrderCostEntry.objects.filter(posted_at=now)
@@ -773,6 +885,12 @@ def order_cost_on_labour_correction(event: OutboxEvent) -> None:
     booking_id = (event.payload or {}).get("booking_id")
     if booking_id:
         labour_bookings_post(booking_ids=[booking_id])
+
+
+@handler(DISPOSITION_TOPIC)
+@handler(SCRAP_REVERSED_TOPIC)
+def order_cost_on_disposition(event: OutboxEvent) -> None:
+    disposition_scrap_post(events=[event])
 
 
 def _positive(value) -> bool:

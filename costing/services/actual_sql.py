@@ -9,7 +9,9 @@ anything the statements leave out (a missing rate) are posted by the Python path
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
@@ -86,8 +88,33 @@ WITH ev AS MATERIALIZED (
     WHERE e.quantity_scrap > 0
     ON CONFLICT (source_key) DO NOTHING
     RETURNING 1
+), no_rate AS (
+    -- Spans on a machine the version has no rate for: left out above, reported.
+    SELECT c.id, po.number, op.sequence, c.machine
+    FROM costed c
+    JOIN planning_orderoperation op ON op.id = c.operation_id
+    JOIN planning_productionorder po ON po.id = c.order_id
+    WHERE c.machine IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM costing_machinerate r
+        WHERE r.version_id = %(version)s AND r.equipment_id = c.machine
+    )
+), no_standard AS (
+    -- Scrap of a product with no complete standard cost: left out above, reported.
+    SELECT e.id, po.number, op.sequence
+    FROM ev e
+    JOIN planning_orderoperation op ON op.id = e.operation_id
+    JOIN planning_productionorder po ON po.id = e.order_id
+    WHERE e.quantity_scrap > 0 AND NOT EXISTS (
+        SELECT 1
+        FROM unnest(%(cum_orders)s::bigint[], %(cum_steps)s::integer[]) AS c(order_id, step)
+        WHERE c.order_id = e.order_id AND c.step = op.sequence
+    )
 )
-SELECT (SELECT count(*) FROM machine) + (SELECT count(*) FROM scrap)
+SELECT (SELECT count(*) FROM machine) + (SELECT count(*) FROM scrap),
+       (SELECT COALESCE(json_agg(json_build_array(id, number, sequence, machine) ORDER BY id),
+                        '[]') FROM no_rate),
+       (SELECT COALESCE(json_agg(json_build_array(id, number, sequence) ORDER BY id), '[]')
+        FROM no_standard)
 """
 
 LABOUR = f"""
@@ -190,9 +217,39 @@ def cumulative_standards(version_id: int, order_ids=None) -> dict[tuple[int, int
     return out
 
 
-def costs_post_set_based(*, version_id: int, now, period, order_ids=None) -> int:
+@dataclass
+class SetBasedResult:
+    """What the statements wrote, and what they left out in words (as the handlers say it)."""
+
+    written: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _skipped(no_rate, no_standard, version_code: str) -> list[str]:
+    """The spans and scrap the statements left out, in the words of the Python path
+    (costing/services/actual.py `_events_write`)."""
+    if isinstance(no_rate, str):  # json, not jsonb: some drivers hand back the text
+        no_rate, no_standard = json.loads(no_rate), json.loads(no_standard)
+    problems = [
+        f"Event {pk} on {number}/{seq}: no machine rate for equipment {machine} in cost "
+        f"version {version_code}; not posted."
+        for pk, number, seq, machine in no_rate
+    ]
+    problems += [
+        f"Event {pk} on {number}/{seq}: the product has no complete standard cost in cost "
+        f"version {version_code}; scrap not valued."
+        for pk, number, seq in no_standard
+    ]
+    return problems
+
+
+def costs_post_set_based(
+    *, version_id: int, now, period, order_ids=None, version_code: str = ""
+) -> SetBasedResult:
     """Post machine spans, first labour postings, scrap and their overhead for every order
-    (or `order_ids`); returns how many entries were written."""
+    (or `order_ids`); returns how many entries were written and, in words, every machine
+    span (no rate for its machine) and scrap report (no complete standard cost) left out
+    — never a silent zero, as on the handlers' path."""
     cum = cumulative_standards(version_id, order_ids)
     params = {
         "version": version_id,
@@ -203,12 +260,14 @@ def costs_post_set_based(*, version_id: int, now, period, order_ids=None) -> int
         "cum_steps": [k[1] for k in cum],
         "cum_values": list(cum.values()),
     }
-    written = 0
+    result = SetBasedResult()
     with connection.cursor() as cursor:
         cursor.execute(EVENTS.replace("{filter}", _order_filter("e", order_ids)), params)
-        written += cursor.fetchone()[0]
+        written, no_rate, no_standard = cursor.fetchone()
+        result.written += written
+        result.problems += _skipped(no_rate, no_standard, version_code or str(version_id))
         for sql, alias in ((LABOUR, "t"), (OVERHEAD, None)):
             text = sql.replace("{filter}", _order_filter(alias, order_ids) if alias else "")
             cursor.execute(text, params)
-            written += cursor.rowcount
-    return written
+            result.written += cursor.rowcount
+    return result

@@ -17,7 +17,8 @@ def api_as():
 # 10) of the demo's first batch MO-2026-00001 (50 EB-500), run on the floor through
 # execution's own services by `manage.py cost_demo_floor` (costing/demo.py floor_run), then
 # posted by the outbox dispatcher. Its figures are worked out by hand in test_actual.py.
-# The tests using it pin a working morning (the events lie in the last three hours).
+# Its events lie in the late shift of casting's last working day before today: it runs the
+# same at any instant (tests/costing/test_demo_history.py pins the hard ones).
 
 
 @pytest.fixture

@@ -203,6 +203,45 @@ def test_the_set_based_rebuild_posts_what_the_handlers_post(worked_order, basis,
     assert {row[4] for row in by_python} >= {"overhead", "machine", "labour", "scrap"}
     OrderCostEntry.objects.all().delete()
     result = order_cost_post_missing()
-    assert result.posted == len(by_python) and result.orders == {worked_order.pk}
+    # The worked order and the demo's costed history (costing/demo.py `history_load`).
+    assert result.posted == len(by_python) and worked_order.pk in result.orders
+    assert result.orders == {row[1] for row in by_python}
     assert sorted(OrderCostEntry.objects.values_list(*fields)) == by_python
     assert order_cost_post_missing().posted == 0
+
+
+def test_the_rebuild_reports_what_it_could_not_cost(worked_order):
+    """What the rebuild leaves out is named, never a silent zero — on SQLite (the handlers'
+    code) and on PostgreSQL (the set-based statements, costing/services/actual_sql.py) alike:
+    each machine span on a machine without a rate, each scrap report of a product without a
+    complete standard cost."""
+    from costing.models import CostVersion, ItemCost, MachineRate
+    from execution.models import ProductionEvent
+    from resources.models import Equipment
+
+    version = CostVersion.objects.get(code="STD-2026")
+    cast01 = Equipment.objects.get(code="CAST-01")
+    MachineRate.objects.filter(version=version, equipment=cast01).delete()
+    ItemCost.objects.filter(version=version, item__code="EB-500").update(complete=False)
+    OrderCostEntry.objects.filter(order=worked_order).delete()
+
+    result = order_cost_post_missing(orders=[worked_order])
+
+    events = {e.event_id: e.pk for e in ProductionEvent.objects.filter(order=worked_order)}
+    spans = [
+        f"Event {events[e]} on MO-2026-00001/10: no machine rate for equipment {cast01.pk} in "
+        f"cost version {version}; not posted."
+        for e in ("w-pause", "w-complete")
+    ]
+    scrap = (
+        f"Event {events['w-u4']} on MO-2026-00001/10: the product has no complete standard "
+        f"cost in cost version {version}; scrap not valued."
+    )
+    assert sorted(result.problems) == sorted([*spans, scrap])
+    # The rest is posted: material, labour (and no overhead at CAST).
+    assert set(
+        OrderCostEntry.objects.filter(order=worked_order).values_list("element", flat=True)
+    ) == {"material", "labour"}
+    # Asked again: posts nothing, says the same.
+    again = order_cost_post_missing(orders=[worked_order])
+    assert again.posted == 0 and sorted(again.problems) == sorted(result.problems)

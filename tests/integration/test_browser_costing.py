@@ -46,3 +46,48 @@ def test_cost_accountant_expands_the_engine_block_down_to_a_bought_item(
     housing.locator("> summary").click()
     expect(housing.locator(".cost-node[data-level='1']")).to_have_count(1)
     page.screenshot(path=str(tmp_path / "cost-sheet.png"), full_page=True)
+
+
+def test_order_costs_and_variances_of_the_demo_fit_a_1280_screen(
+    live_server, demo_plant, browser_page, closes_db, tmp_path
+):
+    """The demo's costed history (costing/demo.py `history_load`) on a 1280 px screen: the
+    order in progress with nothing good yet says so instead of a difference, and the variance
+    report with its flagged labour efficiency fits the page (its tables scroll inside their
+    own box rather than widen the page)."""
+    import os
+
+    from playwright.sync_api import expect
+
+    shots = os.environ.get("CLOSEDLOOP_SCREENSHOTS") or str(tmp_path)
+    page = browser_page
+    login(page, live_server.url, "wujiu")
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + "/costing/orders/")
+    running = page.locator('tr[data-order="MO-HIST-0002"]')
+    expect(running.locator('[data-field="difference"]')).to_have_text("no good quantity yet")
+    done = page.locator('tr[data-order="MO-HIST-0001"]')
+    expect(done.locator('[data-field="actual"]')).to_have_text("2311.80")
+    running.get_by_role("link", name="MO-HIST-0002").click()
+    page.wait_for_url(live_server.url + "/costing/orders/MO-HIST-0002/")
+    total = page.locator('tr[data-element="total"]')
+    expect(total.locator('[data-field="difference"]')).to_have_text("no good quantity yet")
+    expect(page.locator('[data-field="unit-cost"]')).to_contain_text("No good quantity yet")
+    page.screenshot(path=os.path.join(shots, "order-in-progress.png"), full_page=True)
+
+    page.goto(live_server.url + "/costing/variances/")
+    flagged = page.locator(
+        'tr.variance.flagged[data-kind="labour_efficiency"][data-order="MO-HIST-0001"]'
+    )
+    expect(flagged).to_have_count(1)
+    expect(flagged.locator(".cause")).to_contain_text("operators wangwu")
+    # Nothing sticks out of the page: no horizontal scroll of the document, and each table's
+    # box ends inside the page's column.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    column = page.locator("main").bounding_box()
+    for box in page.locator(".table-scroll").all():
+        b = box.bounding_box()
+        assert (
+            b["x"] >= column["x"] - 1 and b["x"] + b["width"] <= column["x"] + column["width"] + 1
+        )
+    page.screenshot(path=os.path.join(shots, "variances-1280.png"), full_page=True)
