@@ -119,3 +119,29 @@ def test_the_demo_shows_actual_cost_at_any_instant(pinned_now, instant, days):
     entries = OrderCostEntry.objects.count()
     call_command("load_demo", "--quiet-logins", stdout=StringIO())
     assert OrderCostEntry.objects.count() == entries
+
+
+@pytest.mark.parametrize(
+    "instant", ["2026-12-13T23:30:00+08:00", "2026-12-31T23:59:00+08:00"], ids=["sunday", "nye"]
+)
+def test_cost_demo_floor_runs_outside_any_shift(pinned_now, instant):
+    """`manage.py cost_demo_floor` casts the worked order at any hour: its events lie in the
+    late shift of casting's last working day, each approved by the supervisor."""
+    pinned_now.move_to(datetime.fromisoformat(instant))
+    call_command("load_demo", "--quiet-logins", stdout=StringIO())
+    out = StringIO()
+    call_command("cost_demo_floor", stdout=out)
+    assert out.getvalue().strip() == "MO-2026-00001: actual cost 212.00 posted (casting)"
+    order = ProductionOrder.objects.get(number="MO-2026-00001")
+    assert _by_element(order) == {
+        E.MATERIAL: Decimal("132.0000"),
+        E.LABOUR: Decimal("50.0000"),
+        E.MACHINE: Decimal("30.0000"),
+        E.SCRAP: Decimal("29.1200"),
+    }
+    approved = EventApproval.objects.filter(task__order=order)
+    assert approved.count() == 9
+    assert set(approved.values_list("status", flat=True)) == {EventApproval.Status.APPROVED}
+    # Run again: nothing more.
+    call_command("cost_demo_floor", stdout=StringIO())
+    assert OrderCostEntry.objects.filter(order=order).count() == 6  # 1 + 2 + 2 + 1
