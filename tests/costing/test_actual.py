@@ -29,6 +29,7 @@ from costing.models import OrderCostEntry
 from costing.services.actual import order_cost_post_missing
 from execution.models import LabourBooking
 from execution.services.approvals import labour_booking_correct
+from planning.models import ProductionOrder
 from planning.services.orders import production_order_complete_manual
 from resources.demo import DEMO_PASSWORD
 
@@ -84,11 +85,12 @@ def test_a_replayed_event_or_rebuild_changes_nothing(worked_order):
 
 
 def test_the_rebuild_posts_what_no_handler_did(worked_order):
-    before = sorted(OrderCostEntry.objects.values_list("source_key", "amount"))
-    OrderCostEntry.objects.all().delete()
+    mine = OrderCostEntry.objects.filter(order=worked_order)
+    before = sorted(mine.values_list("source_key", "amount"))
+    mine.delete()
     result = order_cost_post_missing(orders=[worked_order])
     assert result.posted == len(before) and not result.problems
-    assert sorted(OrderCostEntry.objects.values_list("source_key", "amount")) == before
+    assert sorted(mine.values_list("source_key", "amount")) == before
 
 
 def test_a_corrected_booking_posts_the_difference(worked_order):
@@ -151,11 +153,14 @@ def test_the_demo_floor_run_again_changes_nothing(worked_order):
 
 
 @pytest.mark.clock("2026-12-09T02:00:00+08:00")
-def test_the_demo_floor_run_at_night_answers_without_failing(demo_plant):
+def test_the_demo_floor_run_at_night_posts_the_whole_casting(demo_plant):
+    """Outside any shift the events (in casting's last past shift) are approved by the
+    supervisor and booked: the same cost as by day."""
     out = StringIO()
     call_command("cost_demo_floor", stdout=out)
-    assert out.getvalue().startswith("MO-2026-00001: ")
-    assert OrderCostEntry.objects.filter(element="material").count() == 1
+    assert out.getvalue().strip() == "MO-2026-00001: actual cost 212.00 posted (casting)"
+    order = ProductionOrder.objects.get(number="MO-2026-00001")
+    assert OrderCostEntry.objects.filter(order=order, element="material").count() == 1
 
 
 @pytest.mark.postgres
