@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from core.api import CleanModelSerializer
 from planning.models import ProductionOrder
@@ -170,7 +171,16 @@ class ItemCostDetailSerializer(ItemCostSerializer):
 class LotPriceSerializer(CleanModelSerializer):
     item = serializers.SlugRelatedField(source="lot.item", slug_field="code", read_only=True)
     lot = serializers.PrimaryKeyRelatedField(
-        queryset=MaterialLot.objects.all(), help_text="The lot's id."
+        queryset=MaterialLot.objects.all(),
+        help_text="The lot's id.",
+        # Declared by hand, the field loses the unique check ModelSerializer would add: a
+        # second price for one lot is a 400 naming the lot, not a database error.
+        validators=[
+            UniqueValidator(
+                queryset=LotPrice.objects.all(),
+                message="This lot has a price already: change that one.",
+            )
+        ],
     )
     lot_code = serializers.CharField(source="lot.code", read_only=True)
 

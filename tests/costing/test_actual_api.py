@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from costing.models import OrderCostEntry
+from costing.models import LotPrice, OrderCostEntry
 from planning.models import ProductionOrder
 from tests.errors import error_fields
 
@@ -126,3 +126,15 @@ def test_lists_cost_the_same_queries_for_one_order_or_two(worked_order, api_as):
     OrderCostEntry.objects.bulk_create(copies)
     assert client.get(f"{API}/order-costs/").json()["count"] == 2
     assert counts() == one
+
+
+def test_a_second_price_for_one_lot_is_400_naming_the_lot(demo_plant, api_as):
+    from resources.models import MaterialLot
+
+    lot = MaterialLot.objects.exclude(pk__in=LotPrice.objects.values("lot")).first()
+    client = api_as("wujiu")
+    first = client.post(f"{API}/lot-prices/", {"lot": lot.pk, "price": "3.50"}, format="json")
+    assert first.status_code == 201, first.content
+    again = client.post(f"{API}/lot-prices/", {"lot": lot.pk, "price": "4.00"}, format="json")
+    assert again.status_code == 400 and "lot" in error_fields(again)
+    assert LotPrice.objects.filter(lot=lot).count() == 1
