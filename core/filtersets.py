@@ -1,8 +1,32 @@
-"""The audit trail's filters, shared by the audit page and `GET /api/v1/audit/`."""
+"""The audit trail's filters, shared by the audit page and `GET /api/v1/audit/`; and the
+instant filter every filter set uses for ISO 8601 instants."""
+
+from datetime import UTC
 
 import django_filters
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 
 from .models import AuditEntry
+
+
+class InstantField(IsoDateTimeField):
+    """An ISO 8601 instant, turned to UTC before it reaches a query: Python takes offsets up
+    to ±23:59, PostgreSQL only to ±15:59, so `…+23:51` would be a database error; an instant
+    that has no UTC time within the calendar (year 1 at +23:59) is a 400."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("The instant is out of range.", code="invalid") from None
+
+
+class InstantFilter(django_filters.IsoDateTimeFilter):
+    field_class = InstantField
 
 
 class AuditEntryFilterSet(django_filters.FilterSet):

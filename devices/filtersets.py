@@ -7,6 +7,8 @@
 import django_filters
 from django.db.models import Q
 
+from core.filtersets import InstantFilter
+
 from .models import DowntimeReason, Endpoint, StateInterval, Telemetry
 
 
@@ -26,8 +28,8 @@ def _window(filterset_class, *, start: str, end: str | None = None) -> None:
     """Add `from` and `to`: rows at or after `from` and before `to`; for intervals (with an
     `end`), the ones that overlap the window (an open interval runs until now)."""
     if end is None:
-        since = django_filters.IsoDateTimeFilter(field_name=start, lookup_expr="gte")
-        until = django_filters.IsoDateTimeFilter(field_name=start, lookup_expr="lt")
+        since = InstantFilter(field_name=start, lookup_expr="gte")
+        until = InstantFilter(field_name=start, lookup_expr="lt")
     else:
 
         def overlap_from(queryset, name, value):
@@ -36,8 +38,8 @@ def _window(filterset_class, *, start: str, end: str | None = None) -> None:
         def overlap_to(queryset, name, value):
             return queryset.filter(**{f"{start}__lt": value})
 
-        since = django_filters.IsoDateTimeFilter(method=overlap_from)
-        until = django_filters.IsoDateTimeFilter(method=overlap_to)
+        since = InstantFilter(method=overlap_from)
+        until = InstantFilter(method=overlap_to)
     since.label = "from (ISO 8601 instant)"
     until.label = "to (ISO 8601 instant, exclusive)"
     filterset_class.base_filters["from"] = since

@@ -1,5 +1,7 @@
 import django_filters
 
+from core.filtersets import InstantFilter
+
 from .models import MpsEntry, ProductionOrder, PurchaseRequisition, SalesOrder
 
 
@@ -53,7 +55,7 @@ class PurchaseRequisitionFilterSet(django_filters.FilterSet):
     item = django_filters.CharFilter(field_name="item__code")
     status = django_filters.MultipleChoiceFilter(choices=PurchaseRequisition.Status.choices)
     need_before = django_filters.DateFilter(field_name="need_date", lookup_expr="lte")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = InstantFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = PurchaseRequisition

@@ -1,5 +1,7 @@
 import django_filters
 
+from core.filtersets import InstantFilter
+
 from .models import (
     Equipment,
     Item,
@@ -49,7 +51,7 @@ class StockBalanceFilterSet(django_filters.FilterSet):
 class StockMoveFilterSet(django_filters.FilterSet):
     item = django_filters.CharFilter(field_name="item__code")
     location = django_filters.CharFilter(field_name="location__code")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = InstantFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = StockMove
