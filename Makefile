@@ -23,7 +23,7 @@ migrate: setup
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo --history  # the plant and its recent shifts
 	$(BIN)/python manage.py progress_rollup  # so planning sees the floor's predictions at once
 
 run: demo

@@ -314,6 +314,7 @@ def signature_password_field(
     return serializers.CharField(
         write_only=True,
         required=False,
+        default="",  # missing is blank: the service names the field (never a KeyError)
         allow_blank=True,
         trim_whitespace=False,
         style={"input_type": "password"},
@@ -330,6 +331,7 @@ def signature_reason_field(
     return serializers.CharField(
         max_length=1000,
         required=False,
+        default="",
         allow_blank=True,
         write_only=write_only,
         help_text=help_text,

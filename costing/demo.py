@@ -76,10 +76,9 @@ def load(*, logins: list) -> str:
     # Rolled up once (loading again adds no second run; `manage.py cost_rollup` re-runs it).
     run = version.rollups.first() or standard_cost_rollup_run(version=version)
     eb500 = version.item_costs.get(item__code="EB-500")
-    history = history_load()
     return (
         f"cost version {version.code}: {run.items_costed} items rolled up, "
-        f"{run.items_incomplete} incomplete; EB-500 = {eb500.total:.2f}; {history}"
+        f"{run.items_incomplete} incomplete; EB-500 = {eb500.total:.2f}"
     )
 
 

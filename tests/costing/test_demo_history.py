@@ -45,7 +45,7 @@ def _by_element(order) -> dict[str, Decimal]:
 @pytest.mark.parametrize("instant,days", INSTANTS.values(), ids=INSTANTS.keys())
 def test_the_demo_shows_actual_cost_at_any_instant(pinned_now, instant, days):
     pinned_now.move_to(datetime.fromisoformat(instant))
-    call_command("load_demo", "--quiet-logins", stdout=StringIO())
+    call_command("load_demo", "--quiet-logins", "--history", stdout=StringIO())
     tz = timezone.get_current_timezone()
     moulding = WorkCenter.objects.get(code="INJ")
     assert history_days(moulding, 2) == days
@@ -117,7 +117,7 @@ def test_the_demo_shows_actual_cost_at_any_instant(pinned_now, instant, days):
 
     # Loading again adds nothing.
     entries = OrderCostEntry.objects.count()
-    call_command("load_demo", "--quiet-logins", stdout=StringIO())
+    call_command("load_demo", "--quiet-logins", "--history", stdout=StringIO())
     assert OrderCostEntry.objects.count() == entries
 
 
@@ -128,7 +128,7 @@ def test_cost_demo_floor_runs_outside_any_shift(pinned_now, instant):
     """`manage.py cost_demo_floor` casts the worked order at any hour: its events lie in the
     late shift of casting's last working day, each approved by the supervisor."""
     pinned_now.move_to(datetime.fromisoformat(instant))
-    call_command("load_demo", "--quiet-logins", stdout=StringIO())
+    call_command("load_demo", "--quiet-logins", "--history", stdout=StringIO())
     out = StringIO()
     call_command("cost_demo_floor", stdout=out)
     assert out.getvalue().strip() == "MO-2026-00001: actual cost 212.00 posted (casting)"

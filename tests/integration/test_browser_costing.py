@@ -59,6 +59,9 @@ def test_order_costs_and_variances_of_the_demo_fit_a_1280_screen(
 
     from playwright.sync_api import expect
 
+    from costing.demo import history_load
+
+    history_load()  # as `make run` loads the demo (load_demo --history)
     shots = os.environ.get("CLOSEDLOOP_SCREENSHOTS") or str(tmp_path)
     page = browser_page
     login(page, live_server.url, "wujiu")

@@ -17,8 +17,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print logins.")
+        parser.add_argument(
+            "--history",
+            action="store_true",
+            help="Also play the floor's recent shifts (each app's demo `history_load`, e.g. "
+            "costed housing orders), as `make run` does; the plain plant has no history.",
+        )
 
-    def handle(self, *args, quiet_logins=False, **options):
+    def handle(self, *args, quiet_logins=False, history=False, **options):
         logins: list[tuple[str, str, str]] = []
         with transaction.atomic():
             for config in apps.get_app_configs():
@@ -28,6 +34,13 @@ class Command(BaseCommand):
                 module = import_module(module_name)
                 summary = module.load(logins=logins)
                 self.stdout.write(f"{config.name}: {summary}")
+            for config in apps.get_app_configs() if history else ():
+                module_name = f"{config.name}.demo"
+                if find_spec(module_name) is None:
+                    continue
+                module = import_module(module_name)
+                if hasattr(module, "history_load"):
+                    self.stdout.write(f"{config.name}: {module.history_load()}")
         if logins and not quiet_logins:
             self.stdout.write("\nDemo logins (user / password — role):")
             for username, password, role in logins:
