@@ -14,6 +14,7 @@ from .models import (
     Subscription,
 )
 from .services.legacy_sync import (
+    SOURCE_EDITABLE,
     legacy_source_create,
     legacy_source_delete,
     legacy_source_update,
@@ -131,25 +132,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 # --- legacy sync (docs/integration.md, "Legacy sync") -----------------------------------------
 
-LEGACY_FIELDS = (
-    "name",
-    "kind",
-    "target",
-    "active",
-    "interval_minutes",
-    "mapping",
-    "url",
-    "query",
-    "watermark_column",
-    "batch_size",
-    "watermark",
-    "watermark_type",
-    "folder",
-    "pattern",
-    "delimiter",
-    "encoding",
-    "settle_seconds",
-)
+LEGACY_FIELDS = SOURCE_EDITABLE
 
 
 class LegacySourceForm(forms.ModelForm):

@@ -4,31 +4,9 @@
 from rest_framework import serializers
 
 from ..models import LegacyRejectedRow, LegacySource, LegacySyncRun
-from ..services.legacy_sync import url_masked
+from ..services.legacy_sync import SOURCE_EDITABLE, url_masked
 
-SOURCE_FIELDS = [
-    "id",
-    "name",
-    "kind",
-    "target",
-    "active",
-    "interval_minutes",
-    "mapping",
-    "url",
-    "query",
-    "watermark_column",
-    "batch_size",
-    "watermark",
-    "watermark_type",
-    "folder",
-    "pattern",
-    "delimiter",
-    "encoding",
-    "settle_seconds",
-    "last_run_at",
-    "created_at",
-    "updated_at",
-]
+SOURCE_FIELDS = ["id", *SOURCE_EDITABLE, "last_run_at", "created_at", "updated_at"]
 
 
 class LegacySourceSerializer(serializers.ModelSerializer):

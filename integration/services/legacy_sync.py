@@ -183,6 +183,28 @@ def _folder_errors(source: LegacySource) -> dict[str, str]:
     return errors
 
 
+# What a person or a system sets on a source (the admin's form and the API read this list).
+SOURCE_EDITABLE = (
+    "name",
+    "kind",
+    "target",
+    "active",
+    "interval_minutes",
+    "mapping",
+    "url",
+    "query",
+    "watermark_column",
+    "batch_size",
+    "watermark",
+    "watermark_type",
+    "folder",
+    "pattern",
+    "delimiter",
+    "encoding",
+    "settle_seconds",
+)
+
+
 def legacy_source_create(*, by=None, **fields) -> LegacySource:
     """A new legacy source; it runs at the next beat (or at once from the command)."""
     source = LegacySource(**fields)
