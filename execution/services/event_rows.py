@@ -55,7 +55,7 @@ _JOINED = (  # (columns, field of the parent instance it fills, parent index, ou
     (Columns(Operator, "r"), Task._meta.get_field("operator"), 0),
 )
 _USER_OPERATOR = Columns(Operator, "u")
-_sql: dict[tuple, str] = {}
+_sql: dict[tuple, str | bool] = {}
 
 
 def _task_sql(by_pk: bool, extras: bool = False) -> str:
@@ -135,6 +135,14 @@ def _in_range(value: int, field) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
 
 
+def _calendar_in_sql() -> bool:
+    """Whether this database reads the calendar inside the task's statement (asked once)."""
+    key = ("calendar", connections[DEFAULT_DB_ALIAS].vendor)
+    if key not in _sql:
+        _sql[key] = shift_calendar_sql("0", "0") is not None
+    return _sql[key]
+
+
 def task_row_lock(
     *,
     pk: int | None = None,
@@ -159,7 +167,7 @@ def task_row_lock(
         if not _in_range(sequence, OrderOperation._meta.get_field("sequence")):
             return None
         where = [number, sequence]
-    extras = event_id is not None and at is not None and shift_calendar_sql("0", "0") is not None
+    extras = event_id is not None and at is not None and _calendar_in_sql()
     params = where
     user_pk = None
     if extras:
