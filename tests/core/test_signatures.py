@@ -196,8 +196,10 @@ def test_the_api_fields_and_error(signer):
     assert "password" not in Fixed(instance={"password": "x", "reason": "r"}).data
 
     # Shape only: the service judges a missing password or reason, after the role checks.
+    # A missing password or reason is blank (never a KeyError in the view).
     shaped = SignatureFieldsMixin(data={"meaning": "approved"})
-    assert shaped.is_valid() and shaped.validated_data == {"meaning": "approved"}
+    assert shaped.is_valid()
+    assert shaped.validated_data == {"meaning": "approved", "password": "", "reason": ""}
     unknown = SignatureFieldsMixin(data={"meaning": "liked"})
     assert not unknown.is_valid() and list(unknown.errors) == ["meaning"]
 
