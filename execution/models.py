@@ -188,6 +188,17 @@ class ProductionEvent(models.Model):
             models.Index(
                 fields=["trace_code"], condition=~Q(trace_code=""), name="event_trace_code_named"
             ),
+            # The state changes and scrap reports costing reads from the whole log (a few
+            # percent of it; quantity reports are not in it, so the single-event path pays
+            # nothing for them): costing's rebuild scans this instead of the table, in the
+            # order its machine spans need (costing/services/actual_sql.py).
+            models.Index(
+                fields=["task", "occurred_at", "id"],
+                include=["kind", "order", "operation", "operator", "equipment", "quantity_scrap"],
+                condition=Q(kind__in=["start", "resume", "pause", "complete"])
+                | Q(quantity_scrap__gt=0),
+                name="event_cost_marks",
+            ),
         ]
         constraints = [
             # A constraint, not `unique=True`: PostgreSQL then builds no second

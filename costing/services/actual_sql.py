@@ -72,20 +72,29 @@ WITH ev AS MATERIALIZED (
     ) r ON r.equipment_id = c.machine
     ON CONFLICT (source_key) DO NOTHING
     RETURNING 1
+), scrap_ev AS MATERIALIZED (
+    -- The scrap reports with their step, and the cumulative standards, each read once and
+    -- joined on both keys: left to itself the planner may join the steps to the standards on
+    -- the step number alone (millions of rows) when the order tables' statistics are stale.
+    SELECT e.id, e.order_id, e.operation_id, e.operator_id, e.occurred_at, e.equipment_id,
+           e.quantity_scrap, op.sequence, op.work_center_id
+    FROM ev e
+    JOIN planning_orderoperation op ON op.id = e.operation_id
+    WHERE e.quantity_scrap > 0
+), cum AS MATERIALIZED (
+    SELECT * FROM unnest(%(cum_orders)s::bigint[], %(cum_steps)s::integer[],
+                         %(cum_values)s::numeric[]) AS c(order_id, step, value)
 ), scrap AS (
     INSERT INTO costing_ordercostentry ({COLUMNS_SQL})
-    SELECT 'scrap:' || e.id, e.order_id, e.operation_id, op.sequence, 'scrap', po.item_id,
-           NULL, op.work_center_id, e.equipment_id, e.operator_id, e.quantity_scrap,
+    SELECT 'scrap:' || e.id, e.order_id, e.operation_id, e.sequence, 'scrap', po.item_id,
+           NULL, e.work_center_id, e.equipment_id, e.operator_id, e.quantity_scrap,
            round(c.value, 4), round(e.quantity_scrap * c.value, 4), %(version)s, %(now)s,
            %(period)s, {FROZEN_SQL.format(at="e.occurred_at")}, NULL, NULL, e.id,
            trim_scale(e.quantity_scrap) || ' scrapped × ' || trim_scale(c.value)
-           || ' standard cost up to operation ' || op.sequence
-    FROM ev e
-    JOIN planning_orderoperation op ON op.id = e.operation_id
+           || ' standard cost up to operation ' || e.sequence
+    FROM scrap_ev e
+    JOIN cum c ON c.order_id = e.order_id AND c.step = e.sequence
     JOIN planning_productionorder po ON po.id = e.order_id
-    JOIN unnest(%(cum_orders)s::bigint[], %(cum_steps)s::integer[], %(cum_values)s::numeric[])
-         AS c(order_id, step, value) ON c.order_id = e.order_id AND c.step = op.sequence
-    WHERE e.quantity_scrap > 0
     ON CONFLICT (source_key) DO NOTHING
     RETURNING 1
 ), no_rate AS (
@@ -100,14 +109,11 @@ WITH ev AS MATERIALIZED (
     )
 ), no_standard AS (
     -- Scrap of a product with no complete standard cost: left out above, reported.
-    SELECT e.id, po.number, op.sequence
-    FROM ev e
-    JOIN planning_orderoperation op ON op.id = e.operation_id
+    SELECT e.id, po.number, e.sequence
+    FROM scrap_ev e
     JOIN planning_productionorder po ON po.id = e.order_id
-    WHERE e.quantity_scrap > 0 AND NOT EXISTS (
-        SELECT 1
-        FROM unnest(%(cum_orders)s::bigint[], %(cum_steps)s::integer[]) AS c(order_id, step)
-        WHERE c.order_id = e.order_id AND c.step = op.sequence
+    WHERE NOT EXISTS (
+        SELECT 1 FROM cum c WHERE c.order_id = e.order_id AND c.step = e.sequence
     )
 )
 SELECT (SELECT count(*) FROM machine) + (SELECT count(*) FROM scrap),
