@@ -355,6 +355,15 @@ class ProductionOrder(models.Model):
     delay_predicted_at = models.DateTimeField(
         null=True, blank=True, help_text="When the prediction was made."
     )
+    # What open exceptions (execution's work alerts) are expected to cost it: the largest
+    # expected delay any of them puts on the order, posted by execution (orders.py
+    # `production_order_exception_delay_set`); 0 and a blank note when none is open.
+    exception_delay_minutes = models.PositiveIntegerField(
+        default=0, help_text="Expected delay from open exceptions, in minutes."
+    )
+    exception_note = models.CharField(
+        max_length=300, blank=True, help_text="The exception behind the expected delay."
+    )
 
     class Meta:
         ordering = ["due_date", "priority", "number"]

@@ -1,7 +1,9 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import ErrorEntrySerializer
 from core.signatures import SignatureFieldsMixin, SignedListSerializer, SignedSerializerMixin
+from planning.api.serializers import DeliveryRiskSerializer
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import Equipment, MaterialLot, Operator, StockLocation
 
@@ -526,7 +528,20 @@ class BoardRowSerializer(serializers.Serializer):
     planned_end = serializers.DateTimeField(source="progress.planned_end", allow_null=True)
     predicted_end = serializers.DateTimeField(source="progress.predicted_end", allow_null=True)
     reasons = BoardReasonSerializer(source="progress.reasons", many=True)
+    not_started = serializers.SerializerMethodField(
+        help_text="Nothing was planned by now: the attainment of 100 % means not started."
+    )
+    delivery_risk = serializers.SerializerMethodField(
+        help_text="The order's delivery risk, as the order endpoint gives it."
+    )
     operations = BoardOperationSerializer(many=True)
+
+    def get_not_started(self, o) -> bool:
+        return o.progress.quantity_planned_to_date <= 0
+
+    @extend_schema_field(DeliveryRiskSerializer)
+    def get_delivery_risk(self, o) -> dict | None:
+        return DeliveryRiskSerializer(o.risk.as_dict()).data if o.risk else None
 
 
 class BoardCountsSerializer(serializers.Serializer):
@@ -536,6 +551,7 @@ class BoardCountsSerializer(serializers.Serializer):
     red = serializers.IntegerField()
     lagging = serializers.IntegerField()
     delayed = serializers.IntegerField()
+    at_risk = serializers.IntegerField(help_text="Late or at risk by the delivery risk.")
 
 
 class BoardSerializer(serializers.Serializer):

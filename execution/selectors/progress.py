@@ -402,12 +402,13 @@ class LiveOrder:
     for (`operations`: the board asks for the hundred orders it shows, the roll-up for all);
     the order's figures are computed from the same numbers without them."""
 
-    __slots__ = ("row", "progress", "detailed", "_operations", "_source")
+    __slots__ = ("row", "progress", "detailed", "risk", "_operations", "_source")
 
     def __init__(self, row: dict, progress: OrderProgress, operations=None, source=None):
         self.row = row  # number, item, due date, priority, status
         self.progress = progress
         self.detailed = False  # operation progress, names and reasons loaded
+        self.risk = None  # its delivery risk (planning/selectors/risk.py), set by the board
         self._operations: list[LiveOperation] | None = operations
         self._source = source  # (order row, operation rows, calendars, now) until built
 

@@ -32,6 +32,7 @@ from core.numbering import number_next
 from core.policy import may
 from core.roles import Role
 from planning.models import OrderOperation, ProductionOrder, SalesOrder
+from planning.services.feedback import production_order_exception_delay_set
 from planning.services.operations import (
     operation_equipment_set,
     operation_unblock,
@@ -213,23 +214,31 @@ def _block(alert: WorkAlert, tasks: list[Task], until) -> None:
 
 
 def _sales_delays_refresh(order_ids: set[int]) -> None:
-    """Each affected sales order shows the largest delay of its open exceptions."""
-    sales_ids = set(
-        ProductionOrder.objects.filter(pk__in=order_ids, sales_order__isnull=False).values_list(
-            "sales_order_id", flat=True
-        )
+    """Each affected production order and sales order shows the largest delay of its open
+    exceptions (the production order's feeds its delivery risk: planning/selectors/risk.py)."""
+    orders = list(
+        ProductionOrder.objects.filter(pk__in=order_ids).values_list("pk", "sales_order_id")
     )
+    sales_ids = {so for _pk, so in orders if so is not None}
     open_alerts = WorkAlert.objects.filter(
         status__in=(WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED)
     ).exclude(impact={})
+    worst_so: dict[str, tuple[int, str]] = {}
+    worst_mo: dict[int, tuple[int, str]] = {}
+    for alert in open_alerts:
+        for row in alert.impact.get("orders", []):
+            minutes = row.get("delay_minutes", 0)
+            note = f"{alert.number}: {alert.get_alert_type_display().lower()} — {alert.description}"
+            if row.get("sales_order") and minutes > worst_so.get(row["sales_order"], (0, ""))[0]:
+                worst_so[row["sales_order"]] = (minutes, note)
+            if row.get("order_id") and minutes > worst_mo.get(row["order_id"], (0, ""))[0]:
+                worst_mo[row["order_id"]] = (minutes, note)
+    for pk, _so in orders:
+        minutes, note = worst_mo.get(pk, (0, ""))
+        production_order_exception_delay_set(order=pk, minutes=minutes, note=note)
     for so in SalesOrder.objects.filter(pk__in=sales_ids):
-        worst, note = 0, ""
-        for alert in open_alerts:
-            for row in alert.impact.get("orders", []):
-                if row.get("sales_order") == so.number and row.get("delay_minutes", 0) > worst:
-                    worst = row["delay_minutes"]
-                    note = f"{alert.number}: {alert.get_alert_type_display().lower()} — {alert.description}"
-        sales_order_delay_set(sales_order=so, minutes=worst, note=note)
+        minutes, note = worst_so.get(so.number, (0, ""))
+        sales_order_delay_set(sales_order=so, minutes=minutes, note=note)
 
 
 def _impact(alert: WorkAlert, tasks: list[Task], delay_for) -> dict:

@@ -15,12 +15,15 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from core.formatting import csv_text, quantity_format
 from core.gc_pause import gc_paused
 from core.views_helpers import htmx_render, policy_required
 from planning.models import ProductionOrder
 from resources.selectors.calendar import plant_time_zone
+
+from planning.selectors.risk import delivery_risks
 
 from ..selectors.board import FLAGS, SORTS, board_select
 from ..selectors.progress import (
@@ -86,10 +89,28 @@ def board_rows_html(orders: list[LiveOrder]) -> str:
     refresh of a hundred rows (measured: bench/README.md). Every value is escaped."""
     board_url = reverse("execution:board")
     schedule_url = escape(reverse("planning:schedule"))
+    alerts_url = escape(reverse("execution:alerts"))
+    late_text, blocked_text = _("Late +%(hours)s h"), _("Blocked by an exception")
+    not_started = escape(_("not started"))
     rows = []
     for o in orders:
         p, t, row = o.progress, o.text, o.row
         flags = []
+        # The colour stays the attainment rule; a late delivery or a blocking exception is
+        # flagged beside it (the delivery risk: planning/selectors/risk.py).
+        risk = o.risk
+        if risk is not None and risk.level == "late":
+            order_url = escape(reverse("planning:order_detail", args=[p.id]))
+            flags.append(
+                f'<a class="board-flag board-flag-late" href="{order_url}" '
+                f'title="{escape(" ".join(risk.reasons))}">'
+                f"{escape(late_text % {'hours': risk.late_hours})}</a>"
+            )
+        if risk is not None and risk.blocked:
+            flags.append(
+                f'<a class="board-flag board-flag-blocked" href="{alerts_url}">'
+                f"{escape(blocked_text)}</a>"
+            )
         if p.lagging:
             flags.append('<span class="board-flag board-flag-lag">Lagging</span>')
         if p.delayed:
@@ -111,6 +132,9 @@ def board_rows_html(orders: list[LiveOrder]) -> str:
                 )
             flags.append(f'<ul class="board-reasons">{"".join(items)}</ul>')
         due = row["due_date"].strftime("%m-%d") if row["due_date"] else ""
+        # Nothing planned by now is no success yet: the engine counts it on plan (green),
+        # the row says so in words instead of "100 %".
+        attainment = not_started if p.quantity_planned_to_date <= 0 else f"{t['attainment']} %"
         rows.append(
             f'<tr class="board-row board-row-{p.colour}" id="board-order-{p.id}">'
             f'<td><a href="{board_url}{p.id}/">{escape(p.number)}</a></td>'
@@ -121,7 +145,7 @@ def board_rows_html(orders: list[LiveOrder]) -> str:
             f'<td class="num board-qty">{t["done"]} / {t["planned"]} / {t["quantity"]}</td>'
             f'<td class="board-attain"><div class="board-bar board-{p.colour}">'
             f'<span style="width: {t["bar"]}%"></span></div> '
-            f'<span class="board-pct">{t["attainment"]} %</span></td>'
+            f'<span class="board-pct">{attainment}</span></td>'
             f'<td class="board-ops">{o.operations_html}</td>'
             f'<td class="board-now">{o.current_html}</td>'
             f'<td class="board-flags">{"".join(flags)}</td></tr>'
@@ -134,6 +158,7 @@ def order_drill(request, order_id: int):
     found = progress_live(statuses=None, order_ids=[order_id])
     if not found:
         raise Http404(f"No order {order_id}.")
+    found[0].risk = delivery_risks([order_id]).get(order_id)
     context = {
         "o": found[0],
         "events": order_timeline(order_id),

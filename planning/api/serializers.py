@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer
@@ -23,6 +24,7 @@ from ..models import (
     ScheduleAssignment,
     ScheduleRun,
 )
+from ..selectors.risk import delivery_risk
 
 
 class BomLineSerializer(CleanModelSerializer):
@@ -167,12 +169,35 @@ class OrderOperationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DeliveryRiskSerializer(serializers.Serializer):
+    """The order's delivery risk (planning/selectors/risk.py): the same figure the order
+    list, the order page, the sales orders and the board show."""
+
+    level = serializers.ChoiceField(
+        choices=["late", "at_risk", "on_time", "not_scheduled", "closed"], read_only=True
+    )
+    at_risk = serializers.BooleanField(read_only=True, help_text="Late or at risk.")
+    expected_end = serializers.DateTimeField(read_only=True, allow_null=True)
+    late_minutes = serializers.IntegerField(read_only=True)
+    schedule_late = serializers.BooleanField(read_only=True)
+    predicted_late = serializers.BooleanField(read_only=True)
+    exception_delay_minutes = serializers.IntegerField(read_only=True)
+    blocked = serializers.BooleanField(read_only=True)
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+
 class ProductionOrderSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="item.code", read_only=True)
     sales_order = serializers.CharField(
         source="sales_order.number", default=None, allow_null=True, read_only=True
     )
     operations = OrderOperationSerializer(many=True, read_only=True)
+    delivery_risk = serializers.SerializerMethodField()
+
+    @extend_schema_field(DeliveryRiskSerializer)
+    def get_delivery_risk(self, order) -> dict:
+        risk = getattr(order, "risk", None) or delivery_risk(order)
+        return DeliveryRiskSerializer(risk.as_dict()).data
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -211,6 +236,7 @@ class ProductionOrderSerializer(serializers.ModelSerializer):
             "predicted_delay_hours",
             "delay_reasons",
             "delay_predicted_at",
+            "delivery_risk",
             "operations",
         ]
         read_only_fields = fields

@@ -31,6 +31,7 @@ from ..models import (
 )
 from ..selectors.capacity import capacity_load, capacity_plan_check
 from ..selectors.orders import production_order_detail, production_orders_list
+from ..selectors.risk import with_risk_inputs
 from ..selectors.sales import sales_orders_with_predictions
 from ..services import mrp as mrp_services
 from ..services import orders as order_services
@@ -97,14 +98,15 @@ class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
     filterset_class = ProductionOrderFilterSet
 
     def get_queryset(self):
+        # With what the delivery risk needs (planning/selectors/risk.py), in the same query.
         if self.action == "list":
-            return production_orders_list().prefetch_related(
+            return with_risk_inputs(production_orders_list()).prefetch_related(
                 "operations__work_center",
                 "operations__equipment",
                 "operations__eligible_equipment",
                 "operations__required_skill",
             )
-        return production_order_detail()
+        return with_risk_inputs(production_order_detail())
 
     @extend_schema(
         request=serializers.ProductionOrderCreateSerializer,

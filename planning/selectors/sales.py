@@ -3,6 +3,7 @@
 from django.db.models import Max, Prefetch, Q, QuerySet
 
 from ..models import ProductionOrder, SalesOrder
+from .risk import with_risk_inputs
 
 
 def sales_orders_with_predictions() -> QuerySet:
@@ -22,22 +23,27 @@ def sales_orders_with_predictions() -> QuerySet:
 
 def sales_orders_page(*, status: str = "open") -> QuerySet:
     """Sales orders for the page: with the shop floor's predictions and their production
-    orders (number, status, predicted delay), in three queries."""
+    orders (number, status, what their delivery risk needs), in three queries."""
     orders = sales_orders_with_predictions()
     if status:
         orders = orders.filter(status=status)
     return orders.prefetch_related(
         Prefetch(
             "production_orders",
-            queryset=ProductionOrder.objects.only(
-                "id",
-                "number",
-                "status",
-                "sales_order_id",
-                "predicted_delay_hours",
-                "predicted_end",
-                "delay_predicted_at",
-                "planned_end",
+            queryset=with_risk_inputs(
+                ProductionOrder.objects.only(
+                    "id",
+                    "number",
+                    "status",
+                    "sales_order_id",
+                    "due_date",
+                    "predicted_delay_hours",
+                    "predicted_end",
+                    "delay_predicted_at",
+                    "planned_end",
+                    "exception_delay_minutes",
+                    "exception_note",
+                )
             ).order_by("number"),
         )
     )

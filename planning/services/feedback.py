@@ -19,6 +19,7 @@ delivery may arrive after a newer one.
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from core.events import handler
@@ -108,3 +109,21 @@ def _operations_predicted(order_id: int, rows) -> None:
         OrderOperation.objects.filter(pk=row["operation_id"], order_id=order_id).update(
             predicted_end=_instant(row.get("predicted_end"), "operations.predicted_end")
         )
+
+
+EXCEPTION_NOTE_MAX = ProductionOrder._meta.get_field("exception_note").max_length
+
+
+def production_order_exception_delay_set(
+    *, order: ProductionOrder | int, minutes: int, note: str = ""
+) -> None:
+    """Set what open exceptions are expected to cost a production order: execution posts the
+    largest expected delay of its open exceptions (and a note naming the exception); 0 and a
+    blank note clear it. One UPDATE inside the caller's transaction. The delivery risk
+    (planning/selectors/risk.py) adds it to the planned end."""
+    if minutes < 0:
+        raise ValidationError({"exception_delay_minutes": "A delay is not negative."})
+    pk = order if isinstance(order, int) else order.pk
+    ProductionOrder.objects.filter(pk=pk).update(
+        exception_delay_minutes=minutes, exception_note=note[:EXCEPTION_NOTE_MAX]
+    )

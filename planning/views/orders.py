@@ -9,6 +9,7 @@ from core.views_helpers import htmx_render, policy_required
 
 from ..filtersets import ProductionOrderFilterSet
 from ..selectors.orders import production_order_detail, production_orders_list
+from ..selectors.risk import delivery_risk, orders_with_risk, with_risk_inputs
 from ..services import orders as order_services
 
 TRANSITIONS = {
@@ -24,18 +25,20 @@ TRANSITIONS = {
 @policy_required("planning.productionorder.view")
 def order_list(request):
     filterset = ProductionOrderFilterSet(request.GET, queryset=production_orders_list())
-    orders = filterset.qs[:500]
+    at_risk_only = request.GET.get("risk") == "1"
+    orders = orders_with_risk(filterset.qs, at_risk_only=at_risk_only, limit=500)
     return htmx_render(
         request,
         "planning/order_list.html",
         "planning/partials/order_table.html",
-        {"filter": filterset, "orders": orders},
+        {"filter": filterset, "orders": orders, "at_risk_only": at_risk_only},
     )
 
 
 @policy_required("planning.productionorder.view")
 def order_detail(request, pk: int):
-    order = get_object_or_404(production_order_detail(), pk=pk)
+    order = get_object_or_404(with_risk_inputs(production_order_detail()), pk=pk)
+    order.risk = delivery_risk(order)
     allowed = order_services.TRANSITIONS[order.status]
     actions = [name for name, fn in TRANSITIONS.items() if _target(name) in allowed]
     return render(request, "planning/order_detail.html", {"order": order, "actions": actions})
@@ -64,7 +67,8 @@ CONFIRM = {
 
 
 def _header(request, order, *, error=None, status=200):
-    order = production_order_detail().get(pk=order.pk)
+    order = with_risk_inputs(production_order_detail()).get(pk=order.pk)
+    order.risk = delivery_risk(order)
     allowed = order_services.TRANSITIONS[order.status]
     actions = [name for name in TRANSITIONS if _target(name) in allowed]
     return render(

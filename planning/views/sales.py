@@ -6,6 +6,7 @@ from core.views_helpers import htmx_render, policy_required
 from resources.selectors.calendar import plant_time_zone
 
 from ..models import SalesOrder
+from ..selectors.risk import delivery_risk, worst_risk
 from ..selectors.sales import sales_orders_page
 
 SALES_STATUSES = tuple(SalesOrder.Status.values)
@@ -20,15 +21,15 @@ def sales_orders(request):
     status = status if status in SALES_STATUSES or status == "" else "open"
     at_risk_only = request.GET.get("risk") == "1"
     tz = plant_time_zone()
+    now = timezone.now()
     rows = []
     for so in sales_orders_page(status=status)[:SALES_SHOWN]:
-        predicted_day = (
-            timezone.localtime(so.predicted_end, tz).date() if so.predicted_end else None
-        )
-        so.at_risk = bool(
-            so.status == SalesOrder.Status.OPEN
-            and ((predicted_day and predicted_day > so.due_date) or so.expected_delay_minutes)
-        )
+        # One truth (planning/selectors/risk.py): a customer's order is at risk when one of
+        # its production orders is.
+        for order in so.production_orders.all():
+            order.risk = delivery_risk(order, now=now, tz=tz)
+        so.risk = worst_risk(o.risk for o in so.production_orders.all())
+        so.at_risk = bool(so.status == SalesOrder.Status.OPEN and so.risk and so.risk.at_risk)
         if at_risk_only and not so.at_risk:
             continue
         rows.append(so)
