@@ -1,5 +1,5 @@
 """Admin for execution. Exception routing rules are configured here (type and severity →
-who answers, how fast, who is next). Everything else — tasks, the event log, material
+who answers, how fast, who is next, and the impact that calls for the severity). Everything else — tasks, the event log, material
 issues and approvals, shortages, labour, progress snapshots, exceptions and their
 timelines — is written by the services behind the pages and the API (which lock, validate,
 audit and notify), so the admin shows it read-only."""
@@ -35,6 +35,8 @@ class AlertRuleForm(forms.ModelForm):
             "escalate_to_role",
             "auto_requisition",
             "default_downtime_minutes",
+            "stop_minutes_from",
+            "shortage_within_hours",
         ]
 
 
@@ -49,6 +51,8 @@ class AlertRuleAdmin(admin.ModelAdmin):
         "escalate_to_role",
         "auto_requisition",
         "default_downtime_minutes",
+        "stop_minutes_from",
+        "shortage_within_hours",
     )
     list_filter = ("alert_type", "severity", "handler_role")
 

@@ -543,7 +543,9 @@ class AlertRule(models.Model):
 
     Configured in the admin; the demo loads the defaults (general: handled on the floor;
     urgent: the work center's supervisor within an hour; severe: the supply-chain director
-    for material, the plant manager otherwise)."""
+    for material, the plant manager otherwise). The thresholds say which impact calls for
+    the severity: a machine stop of at least 30 min is urgent, of a shift (8 h) severe; a
+    material shortage that bites within 72 h is urgent, within 24 h severe (docs/exceptions.md)."""
 
     alert_type = models.CharField("exception type", max_length=20, choices=AlertType.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices)
@@ -559,6 +561,23 @@ class AlertRule(models.Model):
     )
     default_downtime_minutes = models.PositiveIntegerField(
         default=240, help_text="Expected repair time when the reporter gives none (faults)."
+    )
+    # Severity by expected impact (execution/services/alerts.py `severity_for_impact`): an
+    # exception whose impact meets a rule's threshold is at least that rule's severity.
+    stop_minutes_from = models.PositiveIntegerField(
+        "stop of at least (minutes)",
+        null=True,
+        blank=True,
+        help_text="Equipment fault: an expected stop this long or longer makes the exception "
+        "at least this severe (blank: the stop length never chooses this severity).",
+    )
+    shortage_within_hours = models.PositiveIntegerField(
+        "shortage bites within (hours)",
+        null=True,
+        blank=True,
+        help_text="Material shortage: when the first operation needing the material is "
+        "planned to start within this many hours, the exception is at least this severe "
+        "(blank: the time never chooses this severity).",
     )
 
     class Meta:

@@ -38,13 +38,14 @@ from planning.services.operations import (
     operation_unblock,
     operations_block,
 )
-from planning.services.purchasing import requisition_create
+from planning.services.purchasing import requisition_create, requisition_expedite
 from planning.services.sales_orders import sales_order_delay_set
 from planning.services.schedule import schedule_run_start
 from resources.models import Equipment
 from resources.services.equipment import equipment_status_set
 
 from ..models import (
+    SEVERITY_RANK,
     AlertRule,
     AlertStep,
     AlertType,
@@ -74,6 +75,39 @@ def _rule(alert_type: str, severity: str) -> AlertRule:
     return rule
 
 
+def severity_for_impact(
+    *,
+    alert_type: str,
+    stop_minutes: float | None = None,
+    bites_in_minutes: float | None = None,
+    at_least: str = Severity.GENERAL,
+) -> str:
+    """The severity an exception's expected impact calls for, by the thresholds on the
+    exception rules (admin → Exception rules; docs/exceptions.md "Severity"): for an equipment
+    fault the expected stop length, for a material shortage the time until it bites (the
+    first operation needing the material is planned to start). The highest severity whose
+    threshold the impact meets, and never below `at_least`."""
+    chosen = at_least
+    for rule in AlertRule.objects.filter(alert_type=alert_type):
+        met = (
+            stop_minutes is not None
+            and rule.stop_minutes_from is not None
+            and stop_minutes >= rule.stop_minutes_from
+        ) or (
+            bites_in_minutes is not None
+            and rule.shortage_within_hours is not None
+            and bites_in_minutes <= rule.shortage_within_hours * 60
+        )
+        if met and SEVERITY_RANK[rule.severity] > SEVERITY_RANK[chosen]:
+            chosen = rule.severity
+    return chosen
+
+
+def default_downtime_minutes(alert_type: str = AlertType.EQUIPMENT_FAULT) -> int:
+    """The expected repair time when the reporter gives none: the urgent rule's."""
+    return _rule(alert_type, Severity.URGENT).default_downtime_minutes
+
+
 def _number() -> str:
     return number_next(WorkAlert, "EX")
 
@@ -95,10 +129,12 @@ def _recipients(alert: WorkAlert) -> list:
     return list(users.distinct())
 
 
-def _notify(alert: WorkAlert, text: str) -> None:
-    """Tell the exception's handlers (its handler, else everyone with its role), with a link
-    to its page."""
+def _notify(alert: WorkAlert, text: str, also=()) -> None:
+    """Tell the exception's handlers (its handler, else everyone with its role), and `also`
+    (people kept informed: the work center's supervisor of a severe one), with a link to
+    its page."""
     recipients = _recipients(alert)
+    recipients += [u for u in also if u is not None and u not in recipients]
     subject = f"[ClosedLoop] {alert.number} {alert.get_severity_display()}: {alert.get_alert_type_display()}"
     people_notify(
         recipients,
@@ -174,8 +210,9 @@ def alert_raise(
         work_center = (equipment.work_center if equipment else None) or (
             operation.work_center if operation else None
         )
-        if severity == Severity.URGENT and work_center is not None and work_center.supervisor_id:
-            alert.handler = work_center.supervisor
+        supervisor = work_center.supervisor if work_center is not None else None
+        if severity == Severity.URGENT and supervisor is not None:
+            alert.handler = supervisor
         alert.save()
         via = rule_name or alert.get_raised_via_display().lower()
         _step(alert, AlertStep.Kind.RAISED, f"{alert.description} (raised by {via})", by=by)
@@ -184,9 +221,13 @@ def alert_raise(
             if alert.ack_deadline
             else ""
         )
+        # A severe exception goes to its rule's role (the plant manager, the supply-chain
+        # director), and the work center's production supervisor hears of it too: the work
+        # stopped is theirs.
         _notify(
             alert,
             f"{alert.number}: {alert.get_alert_type_display()} — {alert.description.rstrip('.')}{deadline}",
+            also=[supervisor] if severity == Severity.SEVERE else (),
         )
         if alert_type == AlertType.EQUIPMENT_FAULT:
             _fault_effects(alert, rule)
@@ -309,6 +350,16 @@ def _shortage_effects(alert: WorkAlert, rule: AlertRule) -> None:
         .select_related("order__sales_order", "operation")
     )
     shortage = alert.shortage
+    if shortage is None and operation is not None:
+        # Raised by a person (the terminal's "Material missing"): the operation's open
+        # shortage, if the material check found one, is the one meant.
+        shortage = (
+            MaterialShortage.objects.filter(
+                requirement__operation=operation, status=MaterialShortage.Status.OPEN
+            )
+            .select_related("requisition", "requirement__item")
+            .first()
+        )
     requisition = shortage.requisition if shortage else None
     if requisition is None and rule.auto_requisition and shortage is not None:
         requisition = requisition_create(
@@ -319,6 +370,14 @@ def _shortage_effects(alert: WorkAlert, rule: AlertRule) -> None:
             reason=f"{alert.number}: shortage for {alert.order.number}",
         )
         MaterialShortage.objects.filter(pk=shortage.pk).update(requisition=requisition)
+    elif requisition is not None and rule.auto_requisition and not requisition.urgent:
+        # A severe shortage starts urgent purchasing: the requisition the material check
+        # raised (ordinary, the need being days away then) is expedited.
+        requisition = requisition_expedite(
+            requisition=requisition,
+            need_date=timezone.localdate(),
+            reason=f"{alert.number}: production stops without it",
+        )
     alert.requisition = requisition
     item = shortage.requirement.item if shortage else None
     arrival_days = item.lead_time_days if item else 0

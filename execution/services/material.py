@@ -22,8 +22,15 @@ from resources.services.purchasing import purchase_line_match, purchase_line_rec
 from resources.services.stock import stock_move_record
 from resources.services.tracking import material_lot_obtain
 
-from ..models import IssueApproval, MaterialIssue, MaterialRequirement, MaterialShortage
-from .alerts import alert_raise
+from ..models import (
+    AlertType,
+    IssueApproval,
+    MaterialIssue,
+    MaterialRequirement,
+    MaterialShortage,
+    Severity,
+)
+from .alerts import alert_raise, severity_for_impact
 
 ACTIVE_ORDERS = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS)
 
@@ -77,6 +84,16 @@ def _allocated_elsewhere(requirement: MaterialRequirement) -> Decimal:
     return max(total or Decimal(0), Decimal(0))
 
 
+def _needed_at(requirement: MaterialRequirement):
+    """When the shortage bites: the planned start of the operation that needs the material,
+    else the order's (planned start, earliest start); an order not scheduled at all needs it
+    now (the cautious reading: nothing says it can wait)."""
+    operation, order = requirement.operation, requirement.order
+    return (
+        operation.planned_start or order.planned_start or order.earliest_start or timezone.now()
+    )
+
+
 def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
     """Raise a shortage for every requirement the stock cannot cover.
 
@@ -86,7 +103,7 @@ def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
     """
     raised = []
     requirements = MaterialRequirement.objects.filter(order=order).select_related(
-        "item", "operation__work_center__issue_location"
+        "item", "order", "operation__work_center__issue_location"
     )
     for req in requirements:
         if req.shortages.filter(status=MaterialShortage.Status.OPEN).exists():
@@ -106,10 +123,13 @@ def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
         if at_location >= open_qty:
             continue
         shortage = MaterialShortage(requirement=req)
-        need_date = (
-            timezone.localtime(req.operation.planned_start).date()
-            if req.operation.planned_start
-            else timezone.localdate()
+        bites_at = _needed_at(req)
+        need_date = timezone.localtime(bites_at).date()
+        bites_in = max((bites_at - timezone.now()).total_seconds() / 60, 0)
+        # Severity follows the impact: how soon the shortage bites (the rules' thresholds).
+        # A transfer inside the plant covers it: urgent at most, it stops nothing for long.
+        severity = severity_for_impact(
+            alert_type=AlertType.MATERIAL_SHORTAGE, bites_in_minutes=bites_in
         )
         if issue_location and free_total >= open_qty:
             source = max(
@@ -121,24 +141,32 @@ def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
             proposal = f"transfer {shortage.quantity_short} from {StockLocation.objects.get(pk=source).code}"
         else:
             shortage.quantity_short = open_qty - max(free_total, Decimal(0))
+            # Urgent purchasing when it stops production soon (severe); otherwise an
+            # ordinary requisition for the need date, which the exception loop expedites if
+            # the shortage turns severe.
+            urgent = severity == Severity.SEVERE
             shortage.requisition = requisition_create(
                 item=req.item,
                 quantity=shortage.quantity_short,
                 need_date=need_date,
-                urgent=True,
+                urgent=urgent,
                 reason=f"Shortage for {order.number}/{req.operation.sequence}",
             )
-            proposal = f"urgent purchase requisition {shortage.requisition.number}"
+            proposal = (
+                f"{'urgent ' if urgent else ''}purchase requisition {shortage.requisition.number}"
+                f" for {need_date:%Y-%m-%d}"
+            )
         shortage.save()
         raised.append(shortage)
-        # Missing material that must be bought stops the line: severe. One that a transfer
-        # covers is urgent for the floor.
+        if shortage.transfer_from_id and severity == Severity.SEVERE:
+            severity = Severity.URGENT
         alert_raise(
-            alert_type="material_shortage",
-            severity="urgent" if shortage.transfer_from_id else "severe",
+            alert_type=AlertType.MATERIAL_SHORTAGE,
+            severity=severity,
             description=(
                 f"{req.item.code}: {req.quantity_required} needed for {order.number}/"
-                f"{req.operation.sequence}, {shortage.quantity_short} short; proposed: {proposal}."
+                f"{req.operation.sequence} from {timezone.localtime(bites_at):%Y-%m-%d %H:%M}, "
+                f"{shortage.quantity_short} short; proposed: {proposal}."
             ),
             shortage=shortage,
             raised_via="rule",

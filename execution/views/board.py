@@ -21,9 +21,8 @@ from core.formatting import csv_text, quantity_format
 from core.gc_pause import gc_paused
 from core.views_helpers import htmx_render, policy_required
 from planning.models import ProductionOrder
-from resources.selectors.calendar import plant_time_zone
-
 from planning.selectors.risk import delivery_risks
+from resources.selectors.calendar import plant_time_zone
 
 from ..selectors.board import FLAGS, SORTS, board_select
 from ..selectors.progress import (

@@ -41,7 +41,7 @@ from ..models import (
     Task,
 )
 from ..selectors.tasks import task_notices
-from ..services.alerts import alert_raise
+from ..services.alerts import alert_raise, default_downtime_minutes, severity_for_impact
 from ..services.events import event_record
 from ..services.material import material_issue
 
@@ -64,6 +64,7 @@ ALERT_KINDS = {
     "quality": ("Quality problem", AlertType.QUALITY, Severity.GENERAL, Severity.URGENT),
     "other": ("Other", AlertType.OTHER, Severity.GENERAL, Severity.URGENT),
 }
+STOP_MINUTES_MAX = 7 * 24 * 60  # an expected stop the terminal takes: up to a week
 ALERT_KIND_CHOICES = [(kind, spec[0]) for kind, spec in ALERT_KINDS.items()]
 PAUSE_REASONS = [
     "Tool or die change",
@@ -302,6 +303,22 @@ def terminal_alert_raise(request, pk: int):
     label, alert_type, severity, stopped_severity = ALERT_KINDS[kind]
     stopped = request.POST.get("stopped") == "on"
     note = (request.POST.get("note") or "").strip()[:500]
+    raw_hours = (request.POST.get("stop_hours") or "").strip()
+    stop_minutes = None
+    if raw_hours:
+        try:
+            stop_minutes = round(float(raw_hours.replace(",", ".")) * 60)
+        except ValueError:
+            stop_minutes = -1
+        if not 0 < stop_minutes <= STOP_MINUTES_MAX:
+            return _card(
+                request,
+                task,
+                error=f"Expected stop: {raw_hours!r} is not a number of hours from 0.1 to "
+                f"{STOP_MINUTES_MAX // 60}.",
+                status=400,
+                alert_open=True,
+            )
     machine = task.equipment or task.operation.equipment
     if machine is None:  # a work center of one machine: that one
         machine = work_center_only_machine(task.operation.work_center_id)
@@ -321,10 +338,22 @@ def terminal_alert_raise(request, pk: int):
         + (f": {note}" if note else ".")
     )
     form_id = (request.POST.get("event_id") or "").strip()
+    if stopped and kind == "machine":
+        # Severity follows the expected stop (the rules' thresholds): about 4 h is urgent,
+        # for the work center's supervisor; a shift or more is severe.
+        stop_minutes = stop_minutes or default_downtime_minutes()
+        chosen = severity_for_impact(
+            alert_type=alert_type, stop_minutes=stop_minutes, at_least=severity
+        )
+    elif stopped and kind == "material":
+        chosen = severity_for_impact(alert_type=alert_type, bites_in_minutes=0, at_least=severity)
+    else:
+        chosen = stopped_severity if stopped else severity
     try:
         alert = alert_raise(
             alert_type=alert_type,
-            severity=stopped_severity if stopped else severity,
+            severity=chosen,
+            expected_downtime_minutes=stop_minutes if kind == "machine" else None,
             description=description,
             equipment=machine if kind == "machine" else None,
             operation=task.operation,

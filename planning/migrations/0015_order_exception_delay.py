@@ -4,30 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planning', '0014_sales_order_external_ref'),
+        ("planning", "0014_sales_order_external_ref"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalproductionorder',
-            name='exception_delay_minutes',
-            field=models.PositiveIntegerField(default=0, help_text='Expected delay from open exceptions, in minutes.'),
+            model_name="historicalproductionorder",
+            name="exception_delay_minutes",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Expected delay from open exceptions, in minutes."
+            ),
         ),
         migrations.AddField(
-            model_name='historicalproductionorder',
-            name='exception_note',
-            field=models.CharField(blank=True, help_text='The exception behind the expected delay.', max_length=300),
+            model_name="historicalproductionorder",
+            name="exception_note",
+            field=models.CharField(
+                blank=True, help_text="The exception behind the expected delay.", max_length=300
+            ),
         ),
         migrations.AddField(
-            model_name='productionorder',
-            name='exception_delay_minutes',
-            field=models.PositiveIntegerField(default=0, help_text='Expected delay from open exceptions, in minutes.'),
+            model_name="productionorder",
+            name="exception_delay_minutes",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Expected delay from open exceptions, in minutes."
+            ),
         ),
         migrations.AddField(
-            model_name='productionorder',
-            name='exception_note',
-            field=models.CharField(blank=True, help_text='The exception behind the expected delay.', max_length=300),
+            model_name="productionorder",
+            name="exception_note",
+            field=models.CharField(
+                blank=True, help_text="The exception behind the expected delay.", max_length=300
+            ),
         ),
     ]

@@ -104,9 +104,7 @@ def _local(instant: datetime, tz) -> str:
     return timezone.localtime(instant, tz).strftime("%m-%d %H:%M")
 
 
-def delivery_risk(
-    order: ProductionOrder, *, now: datetime | None = None, tz=None
-) -> DeliveryRisk:
+def delivery_risk(order: ProductionOrder, *, now: datetime | None = None, tz=None) -> DeliveryRisk:
     """The order's delivery risk. `order` comes from `with_risk_inputs` (else one query asks
     whether an operation is blocked)."""
     tz = tz or plant_time_zone()

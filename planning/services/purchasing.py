@@ -76,6 +76,29 @@ def requisition_confirm(
 
 
 @transaction.atomic
+def requisition_expedite(
+    *, requisition: PurchaseRequisition, need_date: date, reason: str = ""
+) -> PurchaseRequisition:
+    """Make a requisition urgent (a severe shortage: production stops without it) and bring
+    its need date forward to `need_date` if that is earlier; the reason is added to its own.
+    An urgent one, or one no longer open, is returned as it is."""
+    requisition = PurchaseRequisition.objects.select_for_update().get(pk=requisition.pk)
+    if requisition.urgent or requisition.status != PurchaseRequisition.Status.OPEN:
+        return requisition
+    requisition.urgent = True
+    requisition.need_date = min(requisition.need_date, need_date)
+    if reason:
+        max_length = PurchaseRequisition._meta.get_field("reason").max_length
+        requisition.reason = "; ".join(p for p in (requisition.reason, reason) if p)[:max_length]
+    requisition.save(update_fields=["urgent", "need_date", "reason"])
+    emit(
+        "planning.requisition.expedited",
+        {"requisition": requisition.number, "need_date": requisition.need_date.isoformat()},
+    )
+    return requisition
+
+
+@transaction.atomic
 def requisition_close(
     *, requisition: PurchaseRequisition, reason: str, by=None
 ) -> PurchaseRequisition:

@@ -563,7 +563,14 @@ def test_operator_raises_a_machine_fault_from_the_card_once(released, as_user):
     assert "Exception…" in page and "Problem…" not in page  # the users' word for it
     form_id = form_event_id(page, "problem")
     url = f"/execution/terminal/task/{casting.pk}/problem/"
-    data = {"event_id": form_id, "kind": "machine", "stopped": "on", "note": "Hydraulics leak"}
+    # A stop of a shift or more is severe (the rules' thresholds; 4 h would be urgent).
+    data = {
+        "event_id": form_id,
+        "kind": "machine",
+        "stopped": "on",
+        "stop_hours": "10",
+        "note": "Hydraulics leak",
+    }
     answer = wangwu.post(url, data, **HX)
     html = answer.content.decode()
     assert answer.status_code == 200, html
