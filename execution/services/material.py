@@ -89,9 +89,7 @@ def _needed_at(requirement: MaterialRequirement):
     else the order's (planned start, earliest start); an order not scheduled at all needs it
     now (the cautious reading: nothing says it can wait)."""
     operation, order = requirement.operation, requirement.order
-    return (
-        operation.planned_start or order.planned_start or order.earliest_start or timezone.now()
-    )
+    return operation.planned_start or order.planned_start or order.earliest_start or timezone.now()
 
 
 def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
