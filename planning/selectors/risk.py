@@ -12,8 +12,9 @@ It merges the three things that know about lateness:
 The expected end is the latest of the planned end, the planned end plus the exceptions'
 delay and the predicted end. The order is *late* when that lies after its due date (the end
 of that day in the plant's time zone, as the scheduler's "Late:" list counts it), *at risk*
-when it is not late yet but an exception blocks an operation or is expected to delay it,
-*on time* otherwise, and *not scheduled* while it has no planned end and nothing else is
+when it is not late yet but an open exception is expected to delay it, *on time* otherwise
+(an operation blocked by an exception that costs no delay — material arriving before it is
+needed — is flagged "blocked", not counted at risk), and *not scheduled* while it has no planned end and nothing else is
 known. The order list (and its "At risk only" filter), the order page, the sales orders, the
 board and the API all read it from here.
 """
@@ -149,7 +150,7 @@ def delivery_risk(order: ProductionOrder, *, now: datetime | None = None, tz=Non
     )
     if late_minutes > 0:
         level = LATE
-    elif blocked or delay:
+    elif delay:
         level = AT_RISK
     elif expected is None:
         level = NOT_SCHEDULED
