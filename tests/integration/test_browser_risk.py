@@ -10,6 +10,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.clock("2026-12-09T10:00:00+08:00"),  # the ordinary working week
 ]
 
 
