@@ -17,7 +17,8 @@ from planning.models import OrderOperation, ProductionOrder
 from planning.services.orders import production_order_release
 from resources.models import Equipment
 
-pytestmark = pytest.mark.django_db
+# The demo's crews (who is on the casting task) are those of an ordinary working week.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-12-09T10:00:00+08:00")]
 
 HX = {"HTTP_HX_REQUEST": "true"}
 FAULT, SHORTAGE = AlertType.EQUIPMENT_FAULT, AlertType.MATERIAL_SHORTAGE
