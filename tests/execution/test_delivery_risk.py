@@ -89,6 +89,8 @@ def test_the_late_order_shows_as_at_risk_on_every_page_and_in_the_api(late_and_f
     # rule, and the row says "not started", not "100 %".
     assert "board-row-green" in board_row and "not started" in board_row
     assert "100 %" not in board_row
+    drill = supervisor.get(f"/execution/board/{order.pk}/").content.decode()
+    assert 'data-risk="late"' in drill and "not started" in drill
     flagged = supervisor.get(
         "/execution/board/", {"flag": "at_risk"}, HTTP_HX_REQUEST="true"
     ).content.decode()
