@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.roles import Role
+from planning.models import ProductionOrder
 from planning.services.orders import production_order_create
 from tests.factories import UserFactory
 from tests.planning.test_api import block  # noqa: F401  (fixture)
@@ -39,15 +40,20 @@ def test_order_list_full_and_partial_with_constant_queries(block):  # noqa: F811
     partial = client.get("/planning/orders/", HTTP_HX_REQUEST="true")
     assert b"<html" not in partial.content and b"<table" in partial.content
 
-    def queries():
+    def queries(**params):
         with CaptureQueriesContext(connection) as ctx:
-            client.get("/planning/orders/", HTTP_HX_REQUEST="true")
+            client.get("/planning/orders/", params, HTTP_HX_REQUEST="true")
         return len(ctx.captured_queries)
 
-    few = queries()
+    few, few_at_risk = queries(), queries(risk="1")
     for i in range(20):
-        production_order_create(item=block, quantity=i + 1, due_date=date(2026, 12, 2))
-    assert queries() == few
+        late = production_order_create(item=block, quantity=i + 1, due_date=date(2026, 12, 2))
+        # Scheduled past its due date: late by the delivery risk, kept by "At risk only".
+        ProductionOrder.objects.filter(pk=late.pk).update(
+            planned_end=datetime(2026, 12, 5, 8, tzinfo=timezone.get_current_timezone())
+        )
+    assert queries() == few and queries(risk="1") == few_at_risk
+    assert client.get("/planning/orders/", {"risk": "1"}).content.count(b'data-risk="late"') == 20
 
 
 def test_order_actions_by_role(block):  # noqa: F811
