@@ -129,7 +129,12 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
         "close": (SCD, INTEG),
     },
     "planning.capacity": {"view": (PLAN, SUP, PM, SCD, INTEG), "check": (PLAN, SUP)},
-    "planning.schedule": {"view": (PLAN, SUP, PM, SCD, INTEG), "run": (PLAN, SUP)},
+    # move: drag an operation on the Gantt (pinned there, the rest rescheduled).
+    "planning.schedule": {
+        "view": (PLAN, SUP, PM, SCD, INTEG),
+        "run": (PLAN, SUP),
+        "move": (PLAN, SUP),
+    },
     "planning.mrp": {"view": (PLAN, PM, SCD, INTEG), "run": (PLAN,), "firm": (PLAN,)},
     # Master-data files (items, BOMs, routings) imported in bulk.
     "planning.importjob": {"view": (), "add": ()},

@@ -18,6 +18,7 @@ urlpatterns = [
     path("capacity/check/", capacity.capacity_check, name="capacity_check"),
     # Finite-capacity schedule and its Gantt
     path("gantt/", schedule.gantt, name="gantt"),
+    path("gantt/move/", schedule.gantt_move, name="gantt_move"),
     path("schedule/", schedule.schedule, name="schedule"),
     path("schedule/run/", schedule.schedule_start, name="schedule_start"),
     path("schedule/<int:pk>/progress/", schedule.schedule_progress, name="schedule_progress"),

@@ -83,6 +83,60 @@ def capacity_load(
     return cells
 
 
+def capacity_load_machines(*, first_day: date, last_day: date) -> list[LoadCell]:
+    """Load vs available minutes per machine and day (the cell's first field is the machine's
+    code): the latest schedule's parts on each machine, or an operation's planned interval on
+    its machine when the schedule has no parts for it; available minutes are the machine's
+    work center's shifts less holidays and its own maintenance windows."""
+    tz = plant_time_zone()
+    window_start = datetime.combine(first_day, time.min, tzinfo=tz)
+    window_end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=tz)
+    machines = list(Equipment.objects.select_related("work_center__area__site").order_by("code"))
+    code = {m.pk: m.code for m in machines}
+    load: dict[tuple[str, date], float] = defaultdict(float)
+    latest = schedule_run_latest_done()
+    placed: set[int] = set()
+    if latest is not None:
+        for op_id, machine_id, start, end in (
+            ScheduleAssignment.objects.filter(
+                run=latest, start__lt=window_end, end__gt=window_start
+            )
+            .filter(operation__order__status__in=ProductionOrder.OPEN_STATUSES)
+            .exclude(operation__status__in=CLOSED_OPS)
+            .values_list("operation_id", "equipment_id", "start", "end")
+        ):
+            placed.add(op_id)
+            minutes = (end - start).total_seconds() / 60
+            for day, share in spread_minutes_by_day(start, end, minutes, tz).items():
+                if first_day <= day <= last_day:
+                    load[(code[machine_id], day)] += share
+    for op in (
+        OrderOperation.objects.filter(
+            order__status__in=ProductionOrder.OPEN_STATUSES,
+            equipment__isnull=False,
+            planned_start__lt=window_end,
+            planned_end__gt=window_start,
+        )
+        .exclude(status__in=CLOSED_OPS)
+        .exclude(pk__in=placed)
+        .select_related("order")
+    ):
+        minutes = float(op.duration_minutes())
+        for day, share in spread_minutes_by_day(
+            op.planned_start, op.planned_end, minutes, tz
+        ).items():
+            if first_day <= day <= last_day:
+                load[(code[op.equipment_id], day)] += share
+    cells = []
+    for machine in machines:
+        available = equipment_available_minutes(machine, first_day, last_day)
+        for day, minutes in available.items():
+            cells.append(
+                LoadCell(machine.code, day, float(minutes), load.get((machine.code, day), 0.0))
+            )
+    return cells
+
+
 @dataclass
 class StepCapacity:
     step_no: int

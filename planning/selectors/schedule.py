@@ -328,7 +328,7 @@ def gantt_bars(
             (a.operation, a.equipment_id, a.start, a.end)
             for a in ScheduleAssignment.objects.filter(run=latest, start__lt=end, end__gt=start)
             .exclude(operation__status=OrderOperation.Status.CANCELLED)
-            .select_related("operation__order")
+            .select_related("operation__order__item")
             .order_by("start")
         ]
     return [
@@ -337,6 +337,6 @@ def gantt_bars(
             equipment__isnull=False, planned_start__lt=end, planned_end__gt=start
         )
         .exclude(status=OrderOperation.Status.CANCELLED)
-        .select_related("order")
+        .select_related("order__item")
         .order_by("planned_start")
     ]

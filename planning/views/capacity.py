@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from core.views_helpers import htmx_render, policy_required
 
 from ..forms import PlanCheckForm
-from ..selectors.capacity import capacity_load, capacity_plan_check
+from ..selectors.capacity import capacity_load, capacity_load_machines, capacity_plan_check
 
 
 @policy_required("planning.capacity.view")
@@ -21,7 +21,9 @@ def capacity(request):
         days = max(1, min(int(request.GET.get("days", 14)), 62))
     except ValueError:
         days = 14
-    cells = capacity_load(first_day=today, last_day=today + timedelta(days=days - 1))
+    by = "machine" if request.GET.get("by") == "machine" else "work_center"
+    select = capacity_load_machines if by == "machine" else capacity_load
+    cells = select(first_day=today, last_day=today + timedelta(days=days - 1))
     grid: dict[str, list] = defaultdict(list)
     for cell in cells:
         grid[cell.work_center].append(cell)
@@ -30,7 +32,7 @@ def capacity(request):
         request,
         "planning/capacity.html",
         "planning/partials/capacity_grid.html",
-        {"grid": dict(grid), "dates": dates, "form": PlanCheckForm(), "days": days},
+        {"grid": dict(grid), "dates": dates, "form": PlanCheckForm(), "days": days, "by": by},
     )
 
 
