@@ -136,6 +136,12 @@ class SolveOptions:
     tardiness_share: float = 0.5
     seed: int = 0
     log: bool = False
+    lns: bool = True
+    lns_bound_workers: int = 1
+    lns_bound_max_operations: int = 3_000
+    lns_workers: int = 1
+    lns_seconds: float = 0.25
+    tabu_share: float = 0.6
 
 
 @dataclass(frozen=True)

@@ -185,8 +185,11 @@ def test_back_to_back_shifts_count_as_one_stretch_and_downtime_is_taken_out():
     )
     result = schedule_solve(problem, FAST)
     placed = result.by_operation()
-    assert (placed["J/1"].start, placed["J/1"].end) == (0, 15)
-    assert placed["K/1"].start == 15
+    # Either order is optimal (makespan 18); J/1 runs across the 10:00 shift change either
+    # way, and nothing runs in the downtime.
+    assert result.makespan == 18
+    assert placed["J/1"].start < 10 < placed["J/1"].end <= 25
+    assert placed["K/1"].end <= 25
     assert_feasible(problem, result)
 
 
@@ -445,7 +448,7 @@ def random_problems(draw):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     problem=random_problems(),
-    solver=st.sampled_from(["heuristic", "cp-sat", "windows"]),
+    solver=st.sampled_from(["heuristic", "cp-sat", "windows", "lns"]),
     now=st.integers(0, 200),
     data=st.data(),
 )
@@ -455,6 +458,7 @@ def test_random_problems_and_their_reschedules_pass_the_checker(problem, solver,
         workers=2,
         use_cpsat=solver != "heuristic",
         window_operations=2 if solver == "windows" else 1500,
+        lns=solver == "lns",
     )
     result = schedule_solve(problem, options)
     assert_feasible(problem, result)

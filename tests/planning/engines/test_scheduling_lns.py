@@ -1,0 +1,274 @@
+"""The large-neighbourhood search (LNS) and the tabu search of the scheduling engine.
+
+Pure tests (no database). Each search runs for a fraction of a second; timing assertions
+are generous (limit x 1.05 + 0.5 s) because the host is shared.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planning.engines.scheduling import (
+    Job,
+    Machine,
+    Mode,
+    Operation,
+    Problem,
+    SolveOptions,
+    Status,
+    problem_reschedule,
+    schedule_check,
+    schedule_evaluate,
+    schedule_solve,
+)
+from planning.engines.scheduling.calendar import calendar_repeat
+from planning.engines.scheduling.cpsat import horizon_for
+from planning.engines.scheduling.heuristic import heuristic_best, schedule_compact
+from planning.engines.scheduling.io import problem_from_jobshop_text
+from planning.engines.scheduling.lns import NEIGHBOURHOODS, _Search, critical_path, lns_key
+from planning.engines.scheduling.prepared import problem_prepare
+from planning.engines.scheduling.solve import _assignments
+from planning.engines.scheduling.tabu import tabu_applies, tabu_search
+
+ROOT = Path(__file__).resolve().parents[3]
+FT06 = (ROOT / "bench" / "data" / "ft06.txt").read_text()
+# Search only: no full-model CP-SAT run beside it, so what is found is the search's own.
+SEARCH_ONLY = dict(lns_bound_workers=0, workers=1)
+
+
+def _taillard():
+    spec = importlib.util.spec_from_file_location("taillard", ROOT / "bench" / "taillard.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_feasible(problem, result):
+    assert schedule_check(problem, result.assignments) == []
+    assert schedule_evaluate(problem, result.assignments) == (
+        result.weighted_tardiness,
+        result.makespan,
+    )
+
+
+def plant(*, orders: int, machines: int = 6, seed: int = 3) -> Problem:
+    """A small plant like bench (a): alternative machines, shifts, maintenance, due dates."""
+    rng = random.Random(seed)
+    day = 24 * 60
+    shifts = calendar_repeat([(6 * 60, 22 * 60)], period=day, start=0, end=60 * day)
+    machine_list = []
+    for k in range(machines):
+        downtime = tuple((d * day + 600, d * day + 840) for d in range(0, 60, 7))
+        machine_list.append(Machine(f"M{k}", working=tuple(shifts), downtime=downtime))
+    jobs = []
+    for j in range(orders):
+        release = rng.randrange(0, 3) * day
+        ops = []
+        for n in range(4):
+            eligible = rng.sample(range(machines), 2)
+            ops.append(
+                Operation(
+                    f"O{j}/{n}",
+                    tuple(
+                        Mode(f"M{k}", run=rng.randint(30, 200), setup=rng.randint(5, 20))
+                        for k in eligible
+                    ),
+                )
+            )
+        due = release + rng.randint(1, 6) * day
+        jobs.append(Job(f"O{j}", tuple(ops), release=release, due=due, weight=rng.randint(1, 5)))
+    return Problem(jobs=tuple(jobs), machines=tuple(machine_list))
+
+
+# --- Taillard's generator -----------------------------------------------------------------------
+
+
+def test_taillard_generator_reproduces_the_published_ta01():
+    taillard = _taillard()
+    durations, machines = taillard.taillard_generate(*taillard.INSTANCES["ta01"][:4])
+    # The first job of ta01 as published: times 94 66 10 53 ..., machines 7 13 5 8 ...
+    assert durations[0][:4] == [94, 66, 10, 53]
+    assert machines[0][:4] == [7, 13, 5, 8]
+    assert all(sorted(m) == list(range(1, 16)) for m in machines)
+    assert taillard.taillard_text("ta01") == (ROOT / "bench" / "data" / "ta01.txt").read_text()
+
+
+# --- textbook optimum ---------------------------------------------------------------------------
+
+
+def test_ft06_is_optimal_with_the_default_search():
+    problem = problem_from_jobshop_text(FT06)
+    result = schedule_solve(problem, SolveOptions(time_limit=10))
+    assert result.makespan == 55
+    assert result.status == Status.OPTIMAL
+    assert result.bound == 55
+    assert_feasible(problem, result)
+
+
+def test_ft06_optimum_is_found_by_tabu_and_lns_alone():
+    problem = problem_from_jobshop_text(FT06)
+    result = schedule_solve(problem, SolveOptions(time_limit=1.5, **SEARCH_ONLY))
+    assert result.makespan == 55
+    assert result.heuristic_makespan > 55  # the search did the work, not the dispatch rules
+    assert_feasible(problem, result)
+
+
+# --- time limit -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", [1.0, 2.0])
+def test_time_limit_is_respected_on_a_taillard_instance(limit):
+    problem = problem_from_jobshop_text(_taillard().taillard_text("ta21"))
+    began = time.monotonic()
+    result = schedule_solve(problem, SolveOptions(time_limit=limit))
+    elapsed = time.monotonic() - began
+    assert elapsed <= limit * 1.05 + 0.5
+    assert result.wall_time <= limit * 1.05 + 0.5
+    assert result.makespan < result.heuristic_makespan
+    assert_feasible(problem, result)
+
+
+def test_time_limit_is_respected_on_a_plant_with_calendars_and_due_dates():
+    problem = plant(orders=60)
+    began = time.monotonic()
+    result = schedule_solve(problem, SolveOptions(time_limit=1.5))
+    assert time.monotonic() - began <= 1.5 * 1.05 + 0.5
+    assert (result.weighted_tardiness, result.makespan) <= (
+        result.heuristic_weighted_tardiness,
+        result.heuristic_makespan,
+    )
+    assert result.tardiness_bound <= result.weighted_tardiness
+    assert result.makespan_bound <= result.makespan
+    assert_feasible(problem, result)
+
+
+# --- every neighbourhood keeps the plan feasible ------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", NEIGHBOURHOODS)
+def test_each_neighbourhood_gives_a_feasible_schedule_that_is_never_worse(kind):
+    problem = plant(orders=25, seed=5)
+    prep = problem_prepare(problem)
+    start = schedule_compact(prep, heuristic_best(prep))
+    search = _Search(prep, start, SolveOptions(**SEARCH_ONLY), horizon_for(prep, start))
+    for _ in range(3):
+        relaxed = search.neighbourhood(kind)
+        if not relaxed:
+            continue
+        assert relaxed <= set(search.free)
+        found, _ = search.solve(relaxed, 1.0, 1)
+        assert found is not None
+        assert lns_key(prep, found)[:2] <= search.key[:2]
+        assert schedule_check(problem, _assignments(prep, found)) == []
+        search.offer(found)
+
+
+def test_critical_path_is_a_chain_without_slack_ending_at_the_makespan():
+    problem = problem_from_jobshop_text(FT06)
+    prep = problem_prepare(problem)
+    sched = heuristic_best(prep)
+    last = max(range(len(prep.ops)), key=lambda i: sched.end[i])
+    path = critical_path(prep, sched, random.Random(0), last)
+    assert path[0] == last
+    for later, earlier in zip(path, path[1:], strict=False):
+        assert sched.end[earlier] == sched.start[later]
+    assert sched.start[path[-1]] == 0  # ft06 has no releases: the chain starts at time 0
+
+
+# --- random problems: LNS and tabu results pass the checker; frozen operations stay put -----------
+
+
+@st.composite
+def plants(draw):
+    n_machines = draw(st.integers(2, 4))
+    machines = []
+    for k in range(n_machines):
+        if draw(st.booleans()):
+            shift = draw(st.integers(40, 70))
+            working = tuple(calendar_repeat([(0, shift)], period=80, start=0, end=8000))
+            downtime = tuple(
+                (s, s + draw(st.integers(1, 20)))
+                for s in draw(st.lists(st.integers(0, 600), max_size=3))
+            )
+            machines.append(Machine(k, working=working, downtime=downtime))
+        else:
+            machines.append(Machine(k))
+    jobs = []
+    for j in range(draw(st.integers(3, 7))):
+        ops = []
+        for n in range(draw(st.integers(1, 4))):
+            eligible = draw(
+                st.lists(st.integers(0, n_machines - 1), min_size=1, max_size=2, unique=True)
+            )
+            modes = tuple(
+                Mode(k, draw(st.integers(1, 30)), draw(st.integers(0, 5))) for k in eligible
+            )
+            ops.append(Operation(f"{j}/{n}", modes, release=draw(st.none() | st.integers(0, 50))))
+        jobs.append(
+            Job(
+                j,
+                tuple(ops),
+                release=draw(st.none() | st.integers(0, 40)),
+                due=draw(st.none() | st.integers(40, 300)),
+                weight=draw(st.integers(1, 5)),
+            )
+        )
+    return Problem(jobs=tuple(jobs), machines=tuple(machines))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=plants(), now=st.integers(0, 150), data=st.data())
+def test_lns_on_random_plants_is_feasible_and_keeps_frozen_operations(problem, now, data):
+    options = SolveOptions(time_limit=0.25, **SEARCH_ONLY)
+    result = schedule_solve(problem, options)
+    assert_feasible(problem, result)
+    assert (result.weighted_tardiness, result.makespan) <= (
+        result.heuristic_weighted_tardiness,
+        result.heuristic_makespan,
+    )
+    ids = [a.op_id for a in result.assignments]
+    frozen = data.draw(st.lists(st.sampled_from(ids), max_size=3, unique=True))
+    replan = problem_reschedule(problem, result.assignments, now=now, frozen=frozen)
+    again = schedule_solve(replan, options)
+    assert_feasible(replan, again)
+    before, after = result.by_operation(), again.by_operation()
+    for op_id in ids:
+        if before[op_id].start < now or op_id in frozen:
+            assert (after[op_id].machine, after[op_id].start) == (
+                before[op_id].machine,
+                before[op_id].start,
+            )
+        else:
+            assert after[op_id].start >= now
+
+
+@st.composite
+def job_shops(draw):
+    machines = draw(st.integers(2, 5))
+    lines = [f"{draw(st.integers(2, 8))} {machines}"]
+    for _ in range(int(lines[0].split()[0])):
+        order = draw(st.permutations(range(machines)))
+        lines.append(" ".join(f"{k} {draw(st.integers(1, 40))}" for k in order))
+    return problem_from_jobshop_text("\n".join(lines) + "\n")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=job_shops(), seed=st.integers(0, 5))
+def test_tabu_search_on_random_job_shops_is_feasible_and_never_worse(problem, seed):
+    prep = problem_prepare(problem)
+    assert tabu_applies(prep)
+    start = schedule_compact(prep, heuristic_best(prep))
+    best, moves = tabu_search(prep, start, time.monotonic() + 0.1, seed)
+    assert best.makespan() <= start.makespan()
+    assert schedule_check(problem, _assignments(prep, best)) == []
+
+
+def test_tabu_does_not_apply_to_plants():
+    assert not tabu_applies(problem_prepare(plant(orders=3)))
