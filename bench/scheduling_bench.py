@@ -7,10 +7,19 @@
     it within the time limit: weighted tardiness and makespan of both.
 (b) Job-shop instances from bench/data at a 10 s limit: makespan, bound and the gap to the
     published optimum.
+(c) The job-shop table by size class (10x10 to 100x20, at least 3 instances each; Taillard's
+    instances from bench/taillard.py): gap to the best-known makespan at a 10 s limit for
+    `schedule_solve` and for plain OR-Tools CP-SAT (default parameters, no hint), measured
+    one after the other in the same run; then the worker split on one instance per large
+    class (search + a one-worker full-model CP-SAT run, against the search alone).
+
+Every figure is printed with the load average of the host when it was taken: the machine is
+shared, and CP-SAT and the search get less CPU than the limit suggests when it is loaded.
 
 Run from the repository root:
 
-    .venv/bin/python bench/scheduling_bench.py [--time-limit 30] [--workers 0] [--only a|b]
+    .venv/bin/python bench/scheduling_bench.py [--time-limit 30] [--workers 0] [--only a|b|c]
+        [--runs 3]
 """
 
 from __future__ import annotations
@@ -19,9 +28,12 @@ import argparse
 import os
 import platform
 import random
+import re
 import sys
 import time
 from pathlib import Path
+
+from ortools.sat.python import cp_model
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,7 +54,58 @@ from planning.engines.scheduling.io import problem_load  # noqa: E402
 from planning.engines.scheduling.prepared import problem_prepare  # noqa: E402
 
 DAY = 24 * 60
-OPTIMA = {"ft06": 55, "ft10": 930, "la01": 666, "la02": 655, "la03": 597, "la04": 590, "la05": 593}
+DATA = ROOT / "bench" / "data"
+CLASSES = {
+    "10x10": ["ft10", "la16", "la17", "la18"],
+    "15x15": ["ta01", "ta02", "ta03"],
+    "20x20": ["ta21", "ta22", "ta23"],
+    "30x20": ["ta41", "ta43", "ta44"],
+    "50x15": ["ta51", "ta52", "ta53"],
+    "100x20": ["ta71", "ta72", "ta73"],
+}
+SPLIT_INSTANCES = ["ta21", "ta41", "ta51", "ta71"]
+
+
+def best_known(name: str) -> int | None:
+    """The optimum or best-known makespan stated in the instance file's header."""
+    text = (DATA / f"{name}.txt").read_text()
+    found = re.search(r"(?:best-known|optimal) makespan (\d+)", text)
+    return int(found.group(1)) if found else None
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def plain_cpsat(problem: Problem, seconds: float) -> int:
+    """Plain OR-Tools CP-SAT on a job shop: the textbook model, default parameters, no hint."""
+    model = cp_model.CpModel()
+    horizon = sum(op.modes[0].duration for job in problem.jobs for op in job.operations)
+    per_machine: dict = {}
+    ends = []
+    for job in problem.jobs:
+        previous = None
+        for op in job.operations:
+            mode = op.modes[0]
+            start = model.new_int_var(0, horizon, "")
+            end = model.new_int_var(0, horizon, "")
+            per_machine.setdefault(mode.machine, []).append(
+                model.new_interval_var(start, mode.duration, end, "")
+            )
+            if previous is not None:
+                model.add(previous <= start)
+            previous = end
+        ends.append(previous)
+    for intervals in per_machine.values():
+        model.add_no_overlap(intervals)
+    makespan = model.new_int_var(0, horizon, "")
+    model.add_max_equality(makespan, ends)
+    model.minimize(makespan)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    status = solver.solve(model)
+    assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE), solver.status_name(status)
+    return int(solver.objective_value)
 
 
 def plant_problem(*, orders=1000, ops_per_order=8, machines=50, seed=1) -> Problem:
@@ -83,7 +146,7 @@ def plant_problem(*, orders=1000, ops_per_order=8, machines=50, seed=1) -> Probl
     return Problem(jobs=tuple(jobs), machines=tuple(machine_list))
 
 
-def bench_plant(time_limit: float, workers: int) -> None:
+def bench_plant() -> None:
     problem = plant_problem()
     n_ops = sum(len(j.operations) for j in problem.jobs)
     print(
@@ -98,57 +161,120 @@ def bench_plant(time_limit: float, workers: int) -> None:
         f"    heuristic ({heuristic.rule}): feasible after {first_feasible:.1f} s, "
         f"weighted tardiness {wt}, makespan {ms} min"
     )
-    options = SolveOptions(time_limit=time_limit, workers=workers)
-    began = time.monotonic()
-    result = schedule_solve(problem, options)
-    total = time.monotonic() - began
-    errors = schedule_check(problem, result.assignments)
-    print(
-        f"    schedule_solve (CP-SAT limit {time_limit:g} s, workers {workers or 'all'}): "
-        f"{result.status} in {total:.1f} s wall, checker: {'OK' if not errors else errors[:2]}"
-    )
-    print(
-        f"    weighted tardiness {result.heuristic_weighted_tardiness} -> "
-        f"{result.weighted_tardiness} (bound {result.tardiness_bound}); makespan "
-        f"{result.heuristic_makespan} -> {result.makespan} min (bound {result.makespan_bound})"
-    )
-    print(f"    phases: {'; '.join(result.notes)}")
 
 
 def bench_instances(workers: int, time_limit: float = 10.0) -> None:
+    names = ["ft06", "ft10", "la01", "la02", "la03", "la04", "la05"]
     print(f"(b) job-shop instances, {time_limit:g} s limit, workers {workers or 'all'}")
     print(
-        f"    {'instance':8} {'size':>6} {'makespan':>9} {'bound':>6} {'optimum':>8} {'gap':>6} {'time':>6}  status"
+        f"    {'instance':8} {'size':>6} {'makespan':>9} {'bound':>6} {'optimum':>8} {'gap':>6} "
+        f"{'time':>6}  {'load':>5}  status"
     )
-    for path in sorted((ROOT / "bench" / "data").glob("*.txt")):
-        problem = problem_load(path)
-        name = path.stem
+    for name in names:
+        problem = problem_load(DATA / f"{name}.txt")
         began = time.monotonic()
         result = schedule_solve(problem, SolveOptions(time_limit=time_limit, workers=workers))
         elapsed = time.monotonic() - began
-        optimum = OPTIMA.get(name)
+        optimum = best_known(name)
         gap = f"{100 * (result.makespan - optimum) / optimum:.1f}%" if optimum else "-"
         size = f"{len(problem.jobs)}x{len(problem.machines)}"
         print(
             f"    {name:8} {size:>6} {result.makespan:>9} {result.bound:>6} "
-            f"{optimum or '-':>8} {gap:>6} {elapsed:>5.1f}s  {result.status}"
+            f"{optimum or '-':>8} {gap:>6} {elapsed:>5.1f}s  {load():>5}  {result.status}"
         )
+
+
+def bench_classes(time_limit: float = 10.0) -> None:
+    print(f"(c) job-shop classes, {time_limit:g} s each, gap to best known")
+    print(
+        f"    {'class':7} {'instance':8} {'best':>5} {'ours':>6} {'gap':>6} {'wall':>6} "
+        f"{'load':>5} | {'plain':>6} {'gap':>6} {'load':>5} | notes"
+    )
+    summary = []
+    for size, names in CLASSES.items():
+        ours_gaps, plain_gaps = [], []
+        for name in names:
+            problem = problem_load(DATA / f"{name}.txt")
+            best = best_known(name)
+            load_ours = load()
+            began = time.monotonic()
+            result = schedule_solve(problem, SolveOptions(time_limit=time_limit))
+            wall = time.monotonic() - began
+            errors = schedule_check(problem, result.assignments)
+            assert not errors, errors[:3]
+            load_plain = load()
+            plain = plain_cpsat(problem, time_limit)
+            ours_gaps.append(100 * (result.makespan - best) / best)
+            plain_gaps.append(100 * (plain - best) / best)
+            notes = "; ".join(n for n in result.notes if n.startswith(("tabu", "full")))
+            print(
+                f"    {size:7} {name:8} {best:>5} {result.makespan:>6} {ours_gaps[-1]:>5.1f}% "
+                f"{wall:>5.1f}s {load_ours:>5} | {plain:>6} {plain_gaps[-1]:>5.1f}% "
+                f"{load_plain:>5} | {notes}",
+                flush=True,
+            )
+        summary.append((size, sum(ours_gaps) / len(names), sum(plain_gaps) / len(names)))
+    print("    average gap by class: ours / plain CP-SAT")
+    for size, ours, plain in summary:
+        print(f"      {size:7} {ours:5.1f}% / {plain:5.1f}%")
+
+    print(f"(c') worker split on 2 cores, {time_limit:g} s: search + 1-worker full model vs search")
+    for name in SPLIT_INSTANCES:
+        problem = problem_load(DATA / f"{name}.txt")
+        best = best_known(name)
+        row = []
+        for bound_workers in (1, 0):
+            before = load()
+            result = schedule_solve(
+                problem, SolveOptions(time_limit=time_limit, lns_bound_workers=bound_workers)
+            )
+            gap = 100 * (result.makespan - best) / best
+            row.append(
+                f"{result.makespan} ({gap:.1f}%, bound {result.makespan_bound}, load {before})"
+            )
+        print(f"    {name}: with full-model run {row[0]}; search alone {row[1]}", flush=True)
+
+
+def bench_plant_runs(time_limit: float, runs: int) -> None:
+    problem = plant_problem()
+    print(f"(a') plant, {runs} runs at {time_limit:g} s (limit counted from the call)")
+    for run in range(1, runs + 1):
+        before = load()
+        began = time.monotonic()
+        result = schedule_solve(problem, SolveOptions(time_limit=time_limit, seed=run - 1))
+        wall = time.monotonic() - began
+        errors = schedule_check(problem, result.assignments)
+        hw, hm = result.heuristic_weighted_tardiness, result.heuristic_makespan
+        wt, ms = result.weighted_tardiness, result.makespan
+        print(
+            f"    run {run}: weighted tardiness {hw} -> {wt} ({100 * (wt - hw) / hw:+.1f}%), "
+            f"makespan {hm} -> {ms} ({100 * (ms - hm) / hm:+.1f}%); bounds: tardiness "
+            f"{result.tardiness_bound}, makespan {result.makespan_bound} (gap "
+            f"{100 * (ms - result.makespan_bound) / ms:.0f}%); wall {wall:.1f} s; load {before}; "
+            f"checker {'OK' if not errors else errors[:2]}",
+            flush=True,
+        )
+        print(f"      {'; '.join(result.notes)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--time-limit", type=float, default=30.0, help="CP-SAT seconds for (a)")
+    parser.add_argument("--time-limit", type=float, default=30.0, help="seconds for (a)")
     parser.add_argument("--workers", type=int, default=0, help="CP-SAT workers (0: all cores)")
-    parser.add_argument("--only", choices=["a", "b"])
+    parser.add_argument("--only", choices=["a", "b", "c"])
+    parser.add_argument("--runs", type=int, default=3, help="runs of (a)")
     args = parser.parse_args()
     print(
         f"{platform.node()}: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}"
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}, load {load()}"
     )
     if args.only in (None, "a"):
-        bench_plant(args.time_limit, args.workers)
+        bench_plant()
+        bench_plant_runs(args.time_limit, args.runs)
     if args.only in (None, "b"):
         bench_instances(args.workers)
+    if args.only in (None, "c"):
+        bench_classes()
 
 
 if __name__ == "__main__":

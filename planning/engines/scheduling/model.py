@@ -137,11 +137,12 @@ class SolveOptions:
     seed: int = 0
     log: bool = False
     lns: bool = True
+    lns_min_operations: int = 300
     lns_bound_workers: int = 1
     lns_bound_max_operations: int = 3_000
     lns_workers: int = 1
     lns_seconds: float = 0.25
-    tabu_share: float = 0.6
+    tabu_share: float = 1.0
 
 
 @dataclass(frozen=True)

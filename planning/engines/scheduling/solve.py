@@ -64,7 +64,8 @@ def schedule_solve(problem: Problem, options: SolveOptions | None = None) -> Sch
             f"{len(prep.ops)} operations is above the CP-SAT threshold "
             f"({options.max_cpsat_operations}): heuristic schedule"
         )
-    if use_cpsat and prep.ops and options.lns and heuristic is not None:
+    use_lns = options.lns and len(prep.ops) >= options.lns_min_operations
+    if use_cpsat and prep.ops and use_lns and heuristic is not None:
         # The limit counts from the call: keep back what compaction and the checker need.
         reserve = 0.05 + 20e-6 * len(prep.ops)
         deadline = began + options.time_limit - reserve

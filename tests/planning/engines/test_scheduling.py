@@ -459,6 +459,7 @@ def test_random_problems_and_their_reschedules_pass_the_checker(problem, solver,
         use_cpsat=solver != "heuristic",
         window_operations=2 if solver == "windows" else 1500,
         lns=solver == "lns",
+        lns_min_operations=0,
     )
     result = schedule_solve(problem, options)
     assert_feasible(problem, result)

@@ -40,7 +40,7 @@ from planning.engines.scheduling.tabu import tabu_applies, tabu_search
 ROOT = Path(__file__).resolve().parents[3]
 FT06 = (ROOT / "bench" / "data" / "ft06.txt").read_text()
 # Search only: no full-model CP-SAT run beside it, so what is found is the search's own.
-SEARCH_ONLY = dict(lns_bound_workers=0, workers=1)
+SEARCH_ONLY = dict(lns_bound_workers=0, workers=1, lns_min_operations=0)
 
 
 def _taillard():
@@ -103,9 +103,11 @@ def test_taillard_generator_reproduces_the_published_ta01():
 # --- textbook optimum ---------------------------------------------------------------------------
 
 
-def test_ft06_is_optimal_with_the_default_search():
+@pytest.mark.parametrize("search", ["default", "lns"])
+def test_ft06_is_optimal(search):
     problem = problem_from_jobshop_text(FT06)
-    result = schedule_solve(problem, SolveOptions(time_limit=10))
+    options = SolveOptions(time_limit=10, lns_min_operations=0 if search == "lns" else 300)
+    result = schedule_solve(problem, options)
     assert result.makespan == 55
     assert result.status == Status.OPTIMAL
     assert result.bound == 55
@@ -136,10 +138,11 @@ def test_time_limit_is_respected_on_a_taillard_instance(limit):
 
 
 def test_time_limit_is_respected_on_a_plant_with_calendars_and_due_dates():
-    problem = plant(orders=60)
+    problem = plant(orders=80)
     began = time.monotonic()
     result = schedule_solve(problem, SolveOptions(time_limit=1.5))
     assert time.monotonic() - began <= 1.5 * 1.05 + 0.5
+    assert any(note.startswith("LNS") for note in result.notes)
     assert (result.weighted_tardiness, result.makespan) <= (
         result.heuristic_weighted_tardiness,
         result.heuristic_makespan,
