@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .calendar import calendar_normalise
+from .calendar import UNBOUNDED, calendar_normalise
 from .model import Interval, Key, Problem, ProblemError
 
 
@@ -93,8 +93,68 @@ class Prepared:
                 first[k] = min(first.get(k, head[op.index]), head[op.index])
         for k, total in load.items():
             makespan_lb = max(makespan_lb, first[k] + total)
+        makespan_lb = max(makespan_lb, self._group_load_bound(head))
         wt_lb = self.weighted_tardiness(end)
         return wt_lb, makespan_lb
+
+    def _group_load_bound(self, head: list[int]) -> int:
+        """Makespan bound from the work of each group of interchangeable machines.
+
+        Machines are grouped when some free operation may run on either (connected
+        components). A group's free operations need at least the sum of their shortest
+        durations of machine time, which its machines can give only inside their working
+        intervals from the earliest head of those operations on. Relaxing everything else
+        (precedence, non-preemption, fixed operations) keeps it a valid bound; with calendars
+        it is what makes the bound meaningful on a plant.
+        """
+        parent = list(range(len(self.machine_ids)))
+
+        def root(k: int) -> int:
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+
+        free = [op for op in self.ops if op.fixed is None]
+        for op in free:
+            first = root(op.modes[0][0])
+            for k, _ in op.modes[1:]:
+                parent[root(k)] = first
+        work: dict[int, int] = {}
+        begin: dict[int, int] = {}
+        for op in free:
+            g = root(op.modes[0][0])
+            work[g] = work.get(g, 0) + op.min_duration
+            begin[g] = min(begin.get(g, head[op.index]), head[op.index])
+        bound = 0
+        for g, total in work.items():
+            machines = [k for k in range(len(parent)) if root(k) == g]
+            start = begin[g]
+
+            def capacity(t: int, machines=machines, start=start) -> int:
+                return sum(
+                    max(0, min(b, t) - max(a, start))
+                    for k in machines
+                    for a, b in self.calendars[k]
+                    if a < t and b > start
+                )
+
+            low, high = start, start + total  # one machine always working needs `total`
+            if capacity(high) < total:
+                last = max(
+                    (self.calendars[k][-1][1] for k in machines if self.calendars[k]), default=0
+                )
+                if last >= UNBOUNDED or capacity(last) < total:
+                    continue  # the calendars end first: no bound from this group
+                high = last
+            while low < high:  # the earliest t with enough working time before it
+                mid = (low + high) // 2
+                if capacity(mid) >= total:
+                    high = mid
+                else:
+                    low = mid + 1
+            bound = max(bound, low)
+        return bound
 
 
 def _interval(value, what: str) -> Interval:

@@ -232,6 +232,8 @@ def test_lns_on_random_plants_is_feasible_and_keeps_frozen_operations(problem, n
     options = SolveOptions(time_limit=0.25, **SEARCH_ONLY)
     result = schedule_solve(problem, options)
     assert_feasible(problem, result)
+    assert result.makespan_bound <= result.makespan
+    assert result.tardiness_bound <= result.weighted_tardiness
     assert (result.weighted_tardiness, result.makespan) <= (
         result.heuristic_weighted_tardiness,
         result.heuristic_makespan,
@@ -275,3 +277,25 @@ def test_tabu_search_on_random_job_shops_is_feasible_and_never_worse(problem, se
 
 def test_tabu_does_not_apply_to_plants():
     assert not tabu_applies(problem_prepare(plant(orders=3)))
+
+
+# --- lower bound from the working time of interchangeable machines ------------------------------
+
+
+def test_group_load_bound_counts_only_working_time():
+    # Two interchangeable machines, each working [0, 60) and [100, 200); 200 minutes of work
+    # need 100 machine-minutes each: 60 before the break and 40 after, so nothing can end
+    # before minute 140.
+    working = ((0, 60), (100, 200))
+    problem = Problem(
+        machines=(Machine("A", working=working), Machine("B", working=working)),
+        jobs=tuple(
+            Job(f"J{j}", (Operation(f"J{j}/1", (Mode("A", 40), Mode("B", 40))),)) for j in range(5)
+        ),
+    )
+    prep = problem_prepare(problem)
+    assert prep.lower_bounds()[1] == 140
+    result = schedule_solve(problem, SolveOptions(time_limit=2))
+    assert result.makespan_bound >= 140
+    assert result.makespan >= result.makespan_bound
+    assert_feasible(problem, result)
