@@ -19,7 +19,7 @@ shared, and CP-SAT and the search get less CPU than the limit suggests when it i
 Run from the repository root:
 
     .venv/bin/python bench/scheduling_bench.py [--time-limit 30] [--workers 0] [--only a|b|c]
-        [--runs 3]
+        [--runs 3] [--classes 15x15 ...]
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def bench_instances(workers: int, time_limit: float = 10.0) -> None:
         )
 
 
-def bench_classes(time_limit: float = 10.0) -> None:
+def bench_classes(time_limit: float = 10.0, only: list[str] | None = None) -> None:
     print(f"(c) job-shop classes, {time_limit:g} s each, gap to best known")
     print(
         f"    {'class':7} {'instance':8} {'best':>5} {'ours':>6} {'gap':>6} {'wall':>6} "
@@ -192,6 +192,8 @@ def bench_classes(time_limit: float = 10.0) -> None:
     )
     summary = []
     for size, names in CLASSES.items():
+        if only and size not in only:
+            continue
         ours_gaps, plain_gaps = [], []
         for name in names:
             problem = problem_load(DATA / f"{name}.txt")
@@ -217,6 +219,8 @@ def bench_classes(time_limit: float = 10.0) -> None:
     print("    average gap by class: ours / plain CP-SAT")
     for size, ours, plain in summary:
         print(f"      {size:7} {ours:5.1f}% / {plain:5.1f}%")
+    if only:
+        return
 
     print(f"(c') worker split on 2 cores, {time_limit:g} s: search + 1-worker full model vs search")
     for name in SPLIT_INSTANCES:
@@ -263,6 +267,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="CP-SAT workers (0: all cores)")
     parser.add_argument("--only", choices=["a", "b", "c"])
     parser.add_argument("--runs", type=int, default=3, help="runs of (a)")
+    parser.add_argument("--classes", nargs="*", help="(c) for these size classes only, no split")
     args = parser.parse_args()
     print(
         f"{platform.node()}: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -274,7 +279,7 @@ def main() -> None:
     if args.only in (None, "b"):
         bench_instances(args.workers)
     if args.only in (None, "c"):
-        bench_classes()
+        bench_classes(only=args.classes)
 
 
 if __name__ == "__main__":
