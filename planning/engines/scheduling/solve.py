@@ -104,6 +104,11 @@ def schedule_solve(problem: Problem, options: SolveOptions | None = None) -> Sch
         raise RuntimeError(f"internal error, infeasible schedule: {errors[:3]}")
 
     weighted_tardiness, makespan = schedule_key(prep, best)
+    if status == Status.FEASIBLE and (weighted_tardiness, makespan) == (
+        tardiness_bound,
+        makespan_bound,
+    ):
+        status = Status.OPTIMAL  # both objectives meet their lower bounds: nothing is better
     heuristic_key = schedule_key(prep, heuristic) if heuristic is not None else (None, None)
     primary = "weighted_tardiness" if prep.has_due_dates else "makespan"
     return ScheduleResult(

@@ -301,3 +301,15 @@ def test_group_load_bound_counts_only_working_time():
     assert result.makespan_bound >= 140
     assert result.makespan >= result.makespan_bound
     assert_feasible(problem, result)
+
+
+def test_a_schedule_that_meets_its_bounds_is_reported_optimal():
+    # One machine, no calendar: the machine's load is both the bound and the makespan.
+    problem = Problem(
+        machines=(Machine("A"),),
+        jobs=tuple(Job(f"J{j}", (Operation(f"J{j}/1", (Mode("A", 10 + j),)),)) for j in range(6)),
+    )
+    result = schedule_solve(problem, SolveOptions(time_limit=0.5, **SEARCH_ONLY))
+    assert result.makespan == result.makespan_bound == sum(10 + j for j in range(6))
+    assert result.status == Status.OPTIMAL
+    assert_feasible(problem, result)
