@@ -1,36 +1,40 @@
-"""Large-neighbourhood search (LNS) around CP-SAT, with a full-model CP-SAT run for bounds.
+"""Large-neighbourhood search (LNS) around CP-SAT, with an optional full-model CP-SAT run.
 
 Plain CP-SAT on the whole model is exact on small problems, but on many jobs and machines
 its own search spends the time limit on a model it cannot explore. LNS keeps a complete
 schedule at all times and improves it piece by piece:
 
-1. Start from the best of the dispatching rules (`heuristic.heuristic_best`).
+1. Start from the best of the dispatching rules (`heuristic.heuristic_best`), improved on
+   classic job shops by the tabu search of `tabu` (N5 moves on the critical path), which
+   takes ``SolveOptions.tabu_share`` of the time.
 2. Repeat until the deadline: choose a *neighbourhood* (a set of operations to relax), keep
-   every other operation on its machine and in its order there (the *partial order* of the
-   current schedule: its start may still move, so an improvement can ripple through the
-   plan), and let CP-SAT re-solve the relaxed operations for a short time, hinted with the
-   current schedule. A result that is better lexicographically (weighted tardiness, then
-   makespan, then the sum of job completions) replaces the current schedule.
-3. Meanwhile a second thread runs CP-SAT on the full model with one worker (the *bound
-   run*): it proves lower bounds (and, on small problems, optimality, which ends the search)
-   and its solutions are taken when they are better. On two cores the two threads use
-   both; `SolveOptions.lns_bound_workers = 0` gives both cores to LNS instead (measured in
-   bench/README.md).
+   every other operation exactly where it is, and let CP-SAT re-solve the relaxed
+   operations for a short time in a small model of their own, hinted with the current
+   schedule (`_Search.solve`). A result that is better lexicographically (weighted
+   tardiness, then makespan, then the sum of the operations' ends) replaces the current
+   schedule after a left shift, which turns the neighbourhood's gains into earlier starts
+   for the operations after it. (A model of the whole plan with the kept operations only
+   ordered was tried first: a stronger neighbourhood, but CP-SAT's presolve took 0.2-0.5 s
+   per solve at 750 operations.)
+3. Optionally (``lns_bound_workers`` > 0) a second thread runs CP-SAT on the full model (the
+   *bound run*): it proves lower bounds (and, on small problems, optimality, which ends the
+   search) and its solutions are taken when they are better. Off by default: on 2 cores
+   the search alone did better (bench/README.md).
 
-Neighbourhoods, chosen adaptively (each one's weight follows the rate at which it improved
-the schedule recently; every kind keeps a floor so none starves):
+Neighbourhoods, chosen adaptively (each one's weight is a moving average of its rewards: a
+better tardiness or makespan counts far more than a left shift; every kind keeps a floor so
+none starves):
 
 * ``machines``: every operation on a few random machines (re-sequence whole machines);
 * ``window``: the operations that start in a random stretch of time;
 * ``critical``: the jobs of a stretch of the critical path (a chain of operations with no
   slack that ends at the makespan, or at the completion of the most costly late job);
 * ``related``: operations close in time to a random operation, on the machines its job
-  visits (they compete for the same machines at the same time).
+  visits (they compete for the same machines at the same time);
+* ``late``: late jobs (costliest first, at random) with a few jobs that have slack.
 
 Size adapts per neighbourhood, as in CP-SAT's own LNS: when CP-SAT solves a neighbourhood to
 optimality within its short limit the next one of that kind is larger, otherwise smaller.
-The objective of a neighbourhood solve is ``weighted tardiness * (horizon + 1) + makespan``,
-which orders schedules exactly as the lexicographic objective does.
 """
 
 from __future__ import annotations
@@ -123,19 +127,19 @@ def critical_path(prep: Prepared, sched: Schedule, rng: random.Random, target: i
         path.append(i)
 
 
-def _hint(model, base, prep, sched, free, var=lambda v: v, lit=lambda v: v) -> None:
+def _hint(model, base, prep: Prepared, sched: Schedule, free: list[int]) -> None:
     """A complete hint (every variable) from ``sched``: CP-SAT then starts from it at once."""
     model.clear_hints()
     for i in free:
-        model.add_hint(var(base.start[i]), sched.start[i])
-        model.add_hint(var(base.end[i]), sched.end[i])
+        model.add_hint(base.start[i], sched.start[i])
+        model.add_hint(base.end[i], sched.end[i])
         for k, _, p in base.presence[i]:
             if not isinstance(p, bool):
-                model.add_hint(lit(p), sched.machine[i] == k)
-    model.add_hint(var(base.makespan), max(sched.end, default=0))
+                model.add_hint(p, sched.machine[i] == k)
+    model.add_hint(base.makespan, max(sched.end, default=0))
     tardy_jobs = [j for j in prep.jobs if j.due is not None and j.weight > 0 and j.ops]
     for job, (_, t) in zip(tardy_jobs, base.tardy, strict=True):
-        model.add_hint(var(t), max(0, max(sched.end[i] for i in job.ops) - job.due))
+        model.add_hint(t, max(0, max(sched.end[i] for i in job.ops) - job.due))
 
 
 class _Search:
