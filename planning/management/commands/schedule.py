@@ -20,7 +20,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="problem file: engine JSON or job-shop text")
         parser.add_argument(
-            "--time-limit", type=float, default=10.0, help="CP-SAT seconds (default 10)"
+            "--time-limit",
+            type=float,
+            default=10.0,
+            help="seconds (default 10); from 200 operations up the limit covers the whole solve",
         )
         parser.add_argument("--output", help="write the schedule to this JSON file")
         parser.add_argument(
@@ -28,6 +31,13 @@ class Command(BaseCommand):
             type=int,
             default=0,
             help="CP-SAT workers (default 0: one per core, at least 4)",
+        )
+        parser.add_argument(
+            "--bound-workers",
+            type=int,
+            default=SolveOptions.lns_bound_workers,
+            help="CP-SAT workers on the full model beside the search, for a proven bound "
+            "(default 0: all the time goes to the search)",
         )
         parser.add_argument(
             "--max-cpsat-operations",
@@ -41,6 +51,8 @@ class Command(BaseCommand):
             raise CommandError("--time-limit must not be negative")
         if options["workers"] < 0:
             raise CommandError("--workers must not be negative")
+        if options["bound_workers"] < 0:
+            raise CommandError("--bound-workers must not be negative")
         try:
             problem = problem_load(options["file"])
         except OSError as exc:
@@ -51,6 +63,7 @@ class Command(BaseCommand):
             time_limit=options["time_limit"],
             workers=options["workers"],
             max_cpsat_operations=options["max_cpsat_operations"],
+            lns_bound_workers=options["bound_workers"],
         )
         try:
             result = schedule_solve(problem, solve_options)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import importlib.util
 import random
 import time
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -313,3 +315,14 @@ def test_a_schedule_that_meets_its_bounds_is_reported_optimal():
     assert result.makespan == result.makespan_bound == sum(10 + j for j in range(6))
     assert result.status == Status.OPTIMAL
     assert_feasible(problem, result)
+
+
+def test_schedule_command_runs_the_search_with_a_bound_run_on_request(tmp_path):
+    path = tmp_path / "ta01.txt"
+    path.write_text(_taillard().taillard_text("ta01"))
+    out = StringIO()
+    call_command("schedule", str(path), "--time-limit", "1", "--bound-workers", "1", stdout=out)
+    text = out.getvalue()
+    assert "status: FEASIBLE" in text or "status: OPTIMAL" in text
+    with pytest.raises(CommandError, match="--bound-workers must not be negative"):
+        call_command("schedule", str(path), "--bound-workers", "-1", stdout=StringIO())
