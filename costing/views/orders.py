@@ -83,7 +83,8 @@ def _summary_row(s) -> list:
         by[E.SCRAP],
         s.actual_total,
         "" if std is None else std,
-        "" if std is None else s.difference,
+        # No good quantity yet: no standard to compare with (the page says so too).
+        "" if std is None or s.good_quantity <= 0 else s.difference,
         "" if s.standard_unit_cost is None else s.standard_unit_cost,
         "" if s.unit_cost is None else s.unit_cost,
         s.late_total,
@@ -178,7 +179,7 @@ def _order_rows(summary, entries):
             "" if el.standard_unit is None else el.standard_unit,
             "" if el.standard is None else el.standard,
             el.actual,
-            "" if el.difference is None else el.difference,
+            "" if el.difference is None or summary.good_quantity <= 0 else el.difference,
             *blank,
         ]
     for e in entries:

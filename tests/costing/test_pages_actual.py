@@ -190,6 +190,8 @@ def test_order_exports(worked_order, as_user):
     (row,) = rows
     assert (row["order"], D(row["actual_total"]), D(row["labour"])) == (ORDER, D(212), D(50))
     assert D(row["scrap_memo"]) == D("29.12") and row["actual_unit_cost"] == ""
+    # nothing good yet: no difference against a standard of nothing, and the reason in words
+    assert row["difference"] == "" and "good" in row["problems"]
     answer = client.get(f"/costing/orders/{ORDER}/?format=xlsx")
     assert f"order-cost-{ORDER}.xlsx" in answer["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(answer.content)).active
@@ -198,6 +200,7 @@ def test_order_exports(worked_order, as_user):
         dict(zip(header, [c.value for c in r], strict=True)) for r in sheet.iter_rows(min_row=2)
     ]
     elements = {r["element"]: r["actual"] for r in rows if r["row"] == "element"}
+    assert all(r["difference"] in ("", None) for r in rows if r["row"] == "element")
     assert elements == {"material": 132, "labour": 50, "machine": 30, "overhead": 0, "scrap": 29.12}
     entries = [r for r in rows if r["row"] == "entry"]
     assert sum(D(str(r["amount"])) for r in entries if r["element"] != "scrap") == D(212)
