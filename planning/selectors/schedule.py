@@ -31,6 +31,8 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from resources.models import Equipment, MaintenanceWindow
 from resources.selectors.calendar import plant_time_zone, work_center_working_intervals
@@ -340,3 +342,82 @@ def gantt_bars(
         .select_related("order__item")
         .order_by("planned_start")
     ]
+
+
+def schedule_run_words(run: ScheduleRun) -> list[str]:
+    """A finished run in sentences a planner reads: how good the plan is, which orders will be
+    late, how much the solver gained over the dispatching rule, when the work ends and how far
+    that may be from the best possible. The raw figures stay in the run's table."""
+    if run.status != ScheduleRun.Status.DONE:
+        return []
+    summary = run.summary or {}
+    limit = run.time_limit_seconds
+    words = []
+    if run.solver_status == "OPTIMAL":
+        words.append(_("The best possible plan: no other plan has less lateness."))
+    elif run.solver_status == "HEURISTIC":
+        words.append(
+            _(
+                "A first plan by the dispatching rule; the solver found nothing better "
+                "within %(limit)s s."
+            )
+            % {"limit": limit}
+        )
+    else:
+        words.append(
+            _("The best plan found within %(limit)s s; a better one may exist.") % {"limit": limit}
+        )
+    late = summary.get("late_orders") or []
+    if late:
+        words.append(
+            ngettext(
+                "%(count)d order will finish after its due date: %(orders)s.",
+                "%(count)d orders will finish after their due dates: %(orders)s.",
+                len(late),
+            )
+            % {"count": len(late), "orders": ", ".join(late)}
+        )
+    else:
+        words.append(_("Every order is planned to finish by its due date."))
+    tardy, first = run.weighted_tardiness, run.heuristic_weighted_tardiness
+    if tardy and first and first > tardy:
+        words.append(
+            _(
+                "Lateness weighted by priority: %(hours)s h, %(pct)s %% less than the "
+                "dispatching rule alone (%(first)s h)."
+            )
+            % {
+                "hours": _hours(tardy),
+                "pct": round(100 * (first - tardy) / first),
+                "first": _hours(first),
+            }
+        )
+    elif tardy:
+        words.append(_("Lateness weighted by priority: %(hours)s h.") % {"hours": _hours(tardy)})
+    if run.makespan_minutes is not None and run.horizon_start:
+        end = run.horizon_start + timedelta(minutes=run.makespan_minutes)
+        words.append(
+            _("All scheduled work ends %(end)s.")
+            % {"end": end.astimezone(plant_time_zone()).strftime("%Y-%m-%d %H:%M")}
+        )
+        lower = summary.get("makespan_bound")
+        if lower and run.makespan_minutes > 0 and lower <= run.makespan_minutes:
+            gap = 100 * (run.makespan_minutes - lower) / run.makespan_minutes
+            words.append(
+                _("No plan could end more than %(gap)s %% sooner.") % {"gap": f"{gap:.0f}"}
+                if gap >= 0.5
+                else _("No plan could end sooner.")
+            )
+    words.append(
+        ngettext(
+            "%(count)d operation placed on the machines' calendars.",
+            "%(count)d operations placed on the machines' calendars.",
+            run.operation_count,
+        )
+        % {"count": run.operation_count}
+    )
+    return words
+
+
+def _hours(minutes: int) -> str:
+    return f"{minutes / 60:,.0f}"

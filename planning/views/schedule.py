@@ -21,6 +21,7 @@ from ..selectors.schedule import (
     gantt_bars,
     gantt_machines,
     schedule_run_latest_done,
+    schedule_run_words,
     schedule_runs_recent,
 )
 from ..services import schedule as schedule_services
@@ -223,6 +224,7 @@ def schedule(request):
         {
             "runs": runs,
             "run": runs[0] if runs else None,
+            "words": schedule_run_words(runs[0]) if runs else [],
             "delayed": shown,
             "delayed_more": more,
         },
@@ -252,5 +254,7 @@ def schedule_progress(request, pk: int):
     if run.started_at:
         elapsed = ((run.finished_at or timezone.now()) - run.started_at).total_seconds()
     return render(
-        request, "planning/partials/schedule_progress.html", {"run": run, "elapsed": elapsed}
+        request,
+        "planning/partials/schedule_progress.html",
+        {"run": run, "elapsed": elapsed, "words": schedule_run_words(run)},
     )
