@@ -103,3 +103,14 @@ def test_one_supervisor_rule_for_the_floor_and_held_events(released):
         user = users.get(username=username)
         assert supervises(user, work_center) is expected, username
         assert event_approval_may_decide(approval=held, user=user) is expected, username
+
+
+def test_the_open_tasks_refresh_themselves_unless_the_supervisor_is_typing(released):
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="sunqi"))
+    html = client.get(PAGE).content.decode()
+    tasks = html[html.index('id="supervisor-tasks"') :].split(">", 1)[0]
+    assert "supervisor-tasks-changed from:body" in tasks
+    assert "every 15s [!this.contains(document.activeElement)]" in tasks
+    partial = client.get(tasks.split('hx-get="', 1)[1].split('"', 1)[0], HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200 and "<html" not in partial.content.decode()
