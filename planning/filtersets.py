@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 
 from core.filtersets import InstantFilter
 
@@ -32,7 +33,11 @@ class ProductionOrderFilterSet(django_filters.FilterSet):
     item = django_filters.CharFilter(field_name="item__code")
     number = django_filters.CharFilter(lookup_expr="icontains")
     sales_order = django_filters.CharFilter(field_name="sales_order__number")
-    status = django_filters.MultipleChoiceFilter(choices=ProductionOrder.Status.choices)
+    # Tick boxes on the order list (a multiple select is hard to use); the API reads
+    # ?status=a&status=b either way.
+    status = django_filters.MultipleChoiceFilter(
+        choices=ProductionOrder.Status.choices, widget=forms.CheckboxSelectMultiple
+    )
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
     work_center = django_filters.CharFilter(
         field_name="operations__work_center__code", distinct=True

@@ -1,5 +1,6 @@
 """Planning pages: full page vs HTMX partial, actions by role, capacity check, Gantt."""
 
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -54,6 +55,21 @@ def test_order_list_full_and_partial_with_constant_queries(block):  # noqa: F811
         )
     assert queries() == few and queries(risk="1") == few_at_risk
     assert client.get("/planning/orders/", {"risk": "1"}).content.count(b'data-risk="late"') == 20
+
+
+def test_the_status_filter_is_a_row_of_tick_boxes(block):  # noqa: F811
+    client = client_for(Role.PLANNER)
+    draft = production_order_create(item=block, quantity=10, due_date=date(2026, 12, 1))
+    planned = production_order_create(item=block, quantity=5, due_date=date(2026, 12, 1))
+    client.post(f"/planning/orders/{planned.pk}/plan/", HTTP_HX_REQUEST="true")
+    html = client.get("/planning/orders/", {"status": ["planned"]}).content.decode()
+    boxes = re.findall(r'<input type="checkbox" name="status" value="(\w+)"([^>]*)>', html)
+    assert [v for v, _ in boxes] == [v for v, _ in ProductionOrder.Status.choices]
+    assert [v for v, attrs in boxes if "checked" in attrs] == ["planned"]
+    assert "<select" not in html.split('class="status-chips"', 1)[1].split("</fieldset>", 1)[0]
+    assert planned.number in html and draft.number not in html
+    both = client.get("/planning/orders/", {"status": ["planned", "draft"]}).content.decode()
+    assert planned.number in both and draft.number in both
 
 
 def test_order_actions_by_role(block):  # noqa: F811
