@@ -8,7 +8,7 @@ PORT   ?= 8000
 # Two pytest workers: the machines here have two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-at test-instants setup migrate demo lint fmt bench browser clock clean backup restore
+.PHONY: run test test-at test-instants setup messages migrate demo lint fmt bench browser clock clean backup restore
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,15 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The translation catalogues (.po) compiled to .mo in plain Python (no GNU gettext needed).
 setup: $(STAMP)
+	$(BIN)/python manage.py compilemessages --changed --verbosity 0
+
+# After marking strings: every app's catalogue and the shared one brought up to date (needs
+# GNU gettext's xgettext and msgmerge), then compiled. docs/translation.md.
+messages: setup
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --add-location file
+	$(BIN)/python manage.py compilemessages
 
 migrate: setup
 	$(BIN)/python manage.py migrate --noinput

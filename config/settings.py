@@ -84,6 +84,10 @@ MIDDLEWARE = [
     # Static files from the app itself under gunicorn (no separate file server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the signed-in person's choice (kept in the session from sign-in), else the
+    # browser's Accept-Language (core.middleware.LocaleMiddleware, docs/translation.md). After
+    # the session, before CommonMiddleware (Django's rule for LocaleMiddleware).
+    "core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # A NUL character in a URL, query or form answers 400, not a database error.
     "core.middleware.RefuseNulMiddleware",
@@ -178,8 +182,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en-us")
-TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")  # the plant's time zone
+# --- Languages (docs/translation.md) ----------------------------------------------------------
+# English and Simplified Chinese. A person's choice is kept on their account (core.UserPreference)
+# and applied from sign-in; without one, the browser's Accept-Language decides, then this.
+LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+# Each app translates its own strings in <app>/locale/ (found as an installed app's); the
+# shared templates' strings (layout, sign-in, error pages) are the project's, in locale/.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates, times and numbers as each language writes them (config/formats/<lang>/formats.py
+# where Django's own do not read as the plant expects).
+FORMAT_MODULE_PATH = ["config.formats"]
+TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")  # the plant's time zone, in every language
 USE_I18N = True
 USE_TZ = True
 

@@ -20,6 +20,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Anyone may switch the pages' language, before signing in too (core.views.language_set).
+    path("accounts/language/", core_views.language_set, name="language"),
     path("admin/", admin.site.urls),
     path("planning/", include("planning.urls")),
     path("execution/", include("execution.urls")),

@@ -19,6 +19,7 @@ from django.db import OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse, UnreadablePostError
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_noop
 from django.views import defaults
 from django_filters import widgets as filter_widgets
 from django_filters.rest_framework import DjangoFilterBackend
@@ -213,7 +214,7 @@ def bad_request(request, exception, template_name="400.html"):
     return JsonResponse(error_body(BAD_REQUEST), status=400)
 
 
-PERMISSION_DENIED = "You do not have permission to perform this action."
+PERMISSION_DENIED = gettext_noop("You do not have permission to perform this action.")
 
 
 def _htmx_message(request, text: str, status: int):
@@ -234,7 +235,7 @@ def _exception_text(exception) -> str:
 
 
 def permission_denied(request, exception, template_name="403.html"):
-    text = _exception_text(exception) or PERMISSION_DENIED
+    text = _exception_text(exception) or gettext(PERMISSION_DENIED)
     if is_api_request(request):
         return JsonResponse(error_body(text), status=403)
     if request.headers.get("HX-Request"):
@@ -245,7 +246,7 @@ def permission_denied(request, exception, template_name="403.html"):
 def page_not_found(request, exception, template_name="404.html"):
     if is_api_request(request):
         return JsonResponse(error_body(f"No API endpoint at {request.path}."), status=404)
-    text = _exception_text(exception) or "There is nothing at this address."
+    text = _exception_text(exception) or gettext("There is nothing at this address.")
     if request.headers.get("HX-Request"):
         return _htmx_message(request, text, 404)
     return render(request, template_name, {"text": text}, status=404)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop as _
 
 
 class CoreConfig(AppConfig):
@@ -11,14 +12,17 @@ class CoreConfig(AppConfig):
         from .auth import session_idle_start
         from .history import history_signals_connect, task_origin_connect
         from .navigation import nav_register
+        from .preferences import session_language_start
         from .roles import Role
 
         # Each session's idle limit is the signed-in person's role's (core.middleware).
         user_logged_in.connect(session_idle_start, dispatch_uid="core.session_idle_start")
+        # The person's chosen language, applied from sign-in on (core.middleware.LocaleMiddleware).
+        user_logged_in.connect(session_language_start, dispatch_uid="core.session_language")
         # Field-level history: the actor's name and origin on each row, one audit entry each.
         history_signals_connect()
         task_origin_connect()
         # The audit trail's readers: administrators and the plant manager (core.audit).
         nav_register(
-            label="Audit", url_name="core:audit", roles=(Role.PLANT_MANAGER,), position=170
+            label=_("Audit"), url_name="core:audit", roles=(Role.PLANT_MANAGER,), position=170
         )

@@ -1,5 +1,6 @@
 """Numbers and cells as people write them: the one place every app formats them from."""
 
+import re
 from decimal import Decimal
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
@@ -31,3 +32,29 @@ def number_text(value: float | None, places: int = 2) -> str:
         return ""
     text = f"{value:.{places}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# Han ideographs (with their extensions and compatibility forms), kana and hangul: a name
+# written in these is written family name first, without a space (张三, 山田太郎).
+_CJK = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]"
+)
+
+
+def full_name(first: str | None, last: str | None) -> str:
+    """A person's name as it is written: family name first and no space for a Chinese (or
+    other CJK) name — 张三 —, "First Last" otherwise — Plant Administrator; "" for none."""
+    first, last = (first or "").strip(), (last or "").strip()
+    if _CJK.search(first + last):
+        return f"{last}{first}"
+    return " ".join(part for part in (first, last) if part)
+
+
+def person_name(user) -> str:
+    """The name a page shows for a person (a user): their full name, or their login when
+    the account has no name; "" for nobody. Every page and message naming a person uses it
+    (the template filter `person`, core/templatetags/people.py)."""
+    if user is None:
+        return ""
+    name = full_name(getattr(user, "first_name", ""), getattr(user, "last_name", ""))
+    return name or getattr(user, "username", "") or str(user)

@@ -4,12 +4,14 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.shortcuts import resolve_url
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_htmx.http import HttpResponseClientRedirect
 
 from .api import NUL_CODE, NUL_MESSAGE, error_body, error_entry, is_api_request
 from .auth import SESSION_IDLE_LIMIT, SESSION_LAST_SEEN, idle_seconds_for
+from .preferences import SESSION_LANGUAGE
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -98,3 +100,19 @@ class IdleTimeoutMiddleware:
             page = request.htmx.current_url_abs_path or "/"
             return HttpResponseClientRedirect(redirect_to_login(page, login_url)["Location"])
         return redirect_to_login(request.get_full_path(), login_url)
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """The language of each request: the one chosen (kept on the account and copied into the
+    session at sign-in, or picked on the login page; core.preferences), else Django's choice
+    from the browser's Accept-Language. No language cookie: on a shared terminal the next
+    person's browser language must count, not the last person's choice."""
+
+    def process_request(self, request):
+        session = getattr(request, "session", None)
+        chosen = session.get(SESSION_LANGUAGE) if session is not None else None
+        if chosen and translation.check_for_language(chosen):
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = translation.get_language()
+            return
+        super().process_request(request)

@@ -226,3 +226,22 @@ history_register(
     User, app="core", excluded_fields=["password", "last_login"], m2m_fields=["groups"]
 )
 history_register(ApiToken, excluded_fields=["hashed_key"])
+
+
+class UserPreference(models.Model):
+    """A person's own settings for the pages: the language they read them in (blank: as their
+    browser asks)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="The pages' language; blank follows the browser's Accept-Language.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language or 'browser'}"

@@ -11,6 +11,7 @@ everything.
 from dataclasses import dataclass
 
 from django.urls import resolve, reverse
+from django.utils.translation import gettext
 
 from . import policy
 from .roles import user_has_role
@@ -31,7 +32,9 @@ _entries: dict[str, NavEntry] = {}
 
 
 def nav_register(*, label: str, url_name: str, roles: tuple[str, ...], position: int) -> None:
-    """Declare a top-bar entry (from an app's `ready()`); declaring it again replaces it."""
+    """Declare a top-bar entry (from an app's `ready()`); declaring it again replaces it.
+    The label is the English, marked with gettext_noop in the declaring app (whose catalogue
+    translates it); the bar shows it in the reader's language."""
     _entries[url_name] = NavEntry(label, url_name, tuple(roles), position)
 
 
@@ -47,7 +50,7 @@ def nav_entries(user) -> list[tuple[str, str]]:
     for entry in nav_declared():
         url = reverse(entry.url_name)
         if user_has_role(user, *entry.roles) and page_allowed(user, url):
-            entries.append((entry.label, url))
+            entries.append((gettext(entry.label), url))
     return entries
 
 

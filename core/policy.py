@@ -24,8 +24,9 @@ Administrators (the admin role or a superuser) may everything.
 from collections.abc import Callable
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.utils.translation import gettext, gettext_noop
 
-from .roles import Role, user_roles
+from .roles import Role, role_label, user_roles
 
 OP = Role.OPERATOR
 INSP = Role.INSPECTOR
@@ -62,6 +63,8 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     # --- core ---------------------------------------------------------------------------------
     "core.audit": {"view": (PM,)},
     "core.notification": {"view": PEOPLE},
+    # One's own preferences (the pages' language): everyone signed in sets their own.
+    "core.userpreference": {"change": EVERYONE},
     "core.api_docs": {"view": (*OFFICE, QS, MAINT, INTEG)},
     # Money: standard costs, labour and machine rates (hidden from others in the API).
     "costing.cost": {"view": COSTING_READERS},
@@ -385,20 +388,32 @@ def require(user, resource: str, action: str, obj=None, message: str = "") -> No
 
 # Where the plain "who may do this" sentence is not the one people know.
 REFUSALS = {
-    ("quality.qualityhold", "release"): "Only a quality supervisor may release a quality hold.",
+    ("quality.qualityhold", "release"): gettext_noop(
+        "Only a quality supervisor may release a quality hold."
+    ),
 }
 
 
 def refusal(resource: str, action: str) -> str:
-    """The sentence a refused person reads: who may do it."""
+    """The sentence a refused person reads, in their language: who may do it."""
     if (resource, action) in REFUSALS:
-        return REFUSALS[resource, action]
-    labels = [Role.LABELS[r].lower() for r in roles_for(resource, action)]
-    if not labels:
-        return "Only an administrator may do this."
-    named = [f"{'an' if label[0] in 'aeiou' else 'a'} {label}" for label in labels]
-    who = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
-    return f"Only {who} may do this."
+        return gettext(REFUSALS[resource, action])
+    roles = roles_for(resource, action)
+    if not roles:
+        return gettext("Only an administrator may do this.")
+    named = []
+    for role in roles:
+        label = role_label(role).lower()
+        # The article follows the English label; languages without articles drop it.
+        if Role.LABELS[role][0].lower() in "aeiou":
+            named.append(gettext("an %(role)s") % {"role": label})
+        else:
+            named.append(gettext("a %(role)s") % {"role": label})
+    if len(named) == 1:
+        who = named[0]
+    else:
+        who = gettext(", ").join(named[:-1]) + gettext(" or ") + named[-1]
+    return gettext("Only %(who)s may do this.") % {"who": who}
 
 
 # --- the admin site -------------------------------------------------------------------------

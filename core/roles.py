@@ -2,6 +2,8 @@
 
 from django.contrib.auth.models import Group
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as _
 
 from .rawsql import cursor_prepared
 
@@ -35,18 +37,25 @@ class Role:
         MAINTENANCE,
     )
     LABELS = {
-        OPERATOR: "Operator",
-        INSPECTOR: "Inspector",
-        SUPERVISOR: "Production supervisor",
-        PLANNER: "Planner",
-        COST_ACCOUNTANT: "Cost accountant",
-        SUPPLY_CHAIN_DIRECTOR: "Supply-chain director",
-        PLANT_MANAGER: "Plant manager",
-        QUALITY_SUPERVISOR: "Quality supervisor",
-        ADMIN: "Administrator",
-        INTEGRATION: "Integration (service account)",
-        MAINTENANCE: "Maintenance / engineering",
+        OPERATOR: _("Operator"),
+        INSPECTOR: _("Inspector"),
+        SUPERVISOR: _("Production supervisor"),
+        PLANNER: _("Planner"),
+        COST_ACCOUNTANT: _("Cost accountant"),
+        SUPPLY_CHAIN_DIRECTOR: _("Supply-chain director"),
+        PLANT_MANAGER: _("Plant manager"),
+        QUALITY_SUPERVISOR: _("Quality supervisor"),
+        ADMIN: _("Administrator"),
+        INTEGRATION: _("Integration (service account)"),
+        MAINTENANCE: _("Maintenance / engineering"),
     }
+
+
+def role_label(role: str) -> str:
+    """A role's name in the reader's language (Role.LABELS holds the English, marked for
+    translation; code that compares or logs labels keeps reading those)."""
+    label = Role.LABELS.get(role)
+    return gettext(label) if label else role
 
 
 # Groups of roles that several apps' pages and menus name.

@@ -40,6 +40,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .formatting import full_name
 from .models import Signature
 
 WRONG_PASSWORD = "The password is not correct."
@@ -184,13 +185,13 @@ def signature_sign(*, user, password, meaning, reason, record: models.Model) -> 
     signed_at = timezone.now()
     content_hash = record_hash(stored)
     reason = reason.strip()
-    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    name = full_name(user.first_name, user.last_name) if hasattr(user, "first_name") else ""
     signature = Signature(
         content_type=ContentType.objects.get_for_model(stored),
         object_id=str(stored.pk),
         signer=user,
         signer_username=user.get_username(),
-        signer_name=full_name,
+        signer_name=name,
         meaning=meaning,
         reason=reason,
         signed_at=signed_at,

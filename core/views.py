@@ -1,14 +1,17 @@
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import Error as DatabaseDriverError
 from django.db import connection, transaction
 from django.db.models import Min
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
+from . import policy
 from .audit import (
     AUDIT_RESOURCE,
     audit_entries,
@@ -20,8 +23,9 @@ from .audit import (
 from .events import MAX_ATTEMPTS
 from .filtersets import AuditEntryFilterSet
 from .models import OutboxEvent
-from .roles import Role
-from .views_helpers import htmx_render, policy_required, whole_number
+from .preferences import SESSION_LANGUAGE, language_clean, preference_language_set
+from .roles import role_label
+from .views_helpers import error_text, htmx_render, policy_required, whole_number
 
 
 def home(request):
@@ -32,7 +36,7 @@ def home(request):
     return render(
         request,
         "core/home.html",
-        {"roles": [Role.LABELS.get(r, r) for r in roles]},
+        {"roles": [role_label(r) for r in roles]},
     )
 
 
@@ -124,3 +128,23 @@ def audit(request):
             "query": query.urlencode(),
         },
     )
+
+
+@require_POST
+def language_set(request):
+    """The language switcher of the layout: the chosen language for this session and, for a
+    signed-in person, kept on their account (core.preferences); "" goes back to the
+    browser's. Back to the page it was chosen on. Open before sign-in too (the login page)."""
+    try:
+        language = language_clean(request.POST.get("language"))
+    except ValidationError as error:
+        return render(request, "partials/message.html", {"text": error_text(error)}, status=400)
+    if request.user.is_authenticated and policy.can(request.user, "core.userpreference.change"):
+        preference_language_set(user=request.user, language=language)
+    request.session[SESSION_LANGUAGE] = language
+    back = request.POST.get("next") or request.headers.get("referer") or ""
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = resolve_url("home")
+    return redirect(back)

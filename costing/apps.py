@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop as _
 
 
 class CostingConfig(AppConfig):
@@ -12,7 +13,7 @@ class CostingConfig(AppConfig):
         from core.roles import Role
 
         nav_register(
-            label="Costs",
+            label=_("Costs"),
             url_name="costing:versions",
             roles=(Role.COST_ACCOUNTANT, Role.PLANNER, Role.PLANT_MANAGER),
             position=157,

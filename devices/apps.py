@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop as _
 
 
 class DevicesConfig(AppConfig):
@@ -16,7 +17,7 @@ class DevicesConfig(AppConfig):
         from .services.downtime import downtime_rule
 
         nav_register(
-            label="OEE",
+            label=_("OEE"),
             url_name="devices:oee",
             roles=(
                 Role.SUPERVISOR,
@@ -29,7 +30,7 @@ class DevicesConfig(AppConfig):
         )
         scope_register("devices.downtime", downtime_rule)
         nav_register(
-            label="Downtime",
+            label=_("Downtime"),
             url_name="devices:downtime",
             roles=(Role.OPERATOR, Role.SUPERVISOR),
             position=135,

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop as _
 
 
 class ExecutionConfig(AppConfig):
@@ -30,22 +31,22 @@ class ExecutionConfig(AppConfig):
         from core.roles import MANAGING_ROLES, OFFICE_ROLES, QUALITY_ROLES, Role
 
         nav_register(
-            label="Exceptions",
+            label=_("Exceptions"),
             url_name="execution:alerts",
             roles=(*OFFICE_ROLES, *QUALITY_ROLES, Role.OPERATOR, Role.MAINTENANCE),
             position=80,
         )
         nav_register(
-            label="Terminal", url_name="execution:terminal", roles=(Role.OPERATOR,), position=130
+            label=_("Terminal"), url_name="execution:terminal", roles=(Role.OPERATOR,), position=130
         )
         nav_register(
-            label="Supervisor",
+            label=_("Supervisor"),
             url_name="execution:supervisor",
             roles=(Role.SUPERVISOR, Role.PLANNER),
             position=140,
         )
         nav_register(
-            label="Board",
+            label=_("Board"),
             url_name="execution:board",
             roles=(*MANAGING_ROLES, Role.QUALITY_SUPERVISOR, Role.INSPECTOR),
             position=150,

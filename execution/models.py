@@ -7,9 +7,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.history import history_register
-from core.roles import Role
+from core.roles import role_label
 from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition
 from resources.models import (
     QTY,
@@ -27,13 +28,13 @@ class Task(models.Model):
     """The shop-floor job for one operation of a released order (ISA-95 job order)."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"  # waiting for the previous operation
-        READY = "ready", "Ready"
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        DONE = "done", "Done"
-        BLOCKED = "blocked", "Blocked"
-        CANCELLED = "cancelled", "Cancelled"
+        QUEUED = "queued", _("Queued")  # waiting for the previous operation
+        READY = "ready", _("Ready")
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        DONE = "done", _("Done")
+        BLOCKED = "blocked", _("Blocked")
+        CANCELLED = "cancelled", _("Cancelled")
 
     OPEN = (Status.QUEUED, Status.READY, Status.RUNNING, Status.PAUSED, Status.BLOCKED)
 
@@ -296,9 +297,9 @@ class IssueApproval(models.Model):
     """An issue beyond requirement plus tolerance, waiting for a planner's decision."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     requirement = models.ForeignKey(
         MaterialRequirement, on_delete=models.CASCADE, related_name="approvals"
@@ -523,16 +524,16 @@ class ProgressSnapshot(models.Model):
 
 
 class AlertType(models.TextChoices):
-    EQUIPMENT_FAULT = "equipment_fault", "Equipment fault"
-    MATERIAL_SHORTAGE = "material_shortage", "Material shortage"
-    QUALITY = "quality", "Quality problem"
-    OTHER = "other", "Other"
+    EQUIPMENT_FAULT = "equipment_fault", _("Equipment fault")
+    MATERIAL_SHORTAGE = "material_shortage", _("Material shortage")
+    QUALITY = "quality", _("Quality problem")
+    OTHER = "other", _("Other")
 
 
 class Severity(models.TextChoices):
-    GENERAL = "general", "General"
-    URGENT = "urgent", "Urgent"
-    SEVERE = "severe", "Severe"
+    GENERAL = "general", _("General")
+    URGENT = "urgent", _("Urgent")
+    SEVERE = "severe", _("Severe")
 
 
 SEVERITY_RANK = {Severity.GENERAL: 0, Severity.URGENT: 1, Severity.SEVERE: 2}
@@ -684,7 +685,7 @@ class WorkAlert(models.Model):
 
     @property
     def handler_role_label(self) -> str:
-        return Role.LABELS.get(self.handler_role, self.handler_role.replace("_", " ")).lower()
+        return role_label(self.handler_role).replace("_", " ").lower()
 
 
 class AlertStep(models.Model):

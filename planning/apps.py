@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop as _
 
 
 class PlanningConfig(AppConfig):
@@ -10,21 +11,24 @@ class PlanningConfig(AppConfig):
         from core.roles import MANAGING_ROLES, OFFICE_ROLES, Role
 
         nav_register(
-            label="Orders", url_name="planning:order_list", roles=OFFICE_ROLES, position=10
+            label=_("Orders"), url_name="planning:order_list", roles=OFFICE_ROLES, position=10
         )
         nav_register(
-            label="Sales",
+            label=_("Sales"),
             url_name="planning:sales_orders",
             roles=(Role.PLANNER, Role.PLANT_MANAGER, Role.SUPPLY_CHAIN_DIRECTOR),
             position=20,
         )
         for label, url_name, position in (
-            ("Capacity", "planning:capacity", 30),
-            ("Gantt", "planning:gantt", 40),
-            ("Schedule", "planning:schedule", 50),
+            (_("Capacity"), "planning:capacity", 30),
+            (_("Gantt"), "planning:gantt", 40),
+            (_("Schedule"), "planning:schedule", 50),
         ):
             nav_register(label=label, url_name=url_name, roles=MANAGING_ROLES, position=position)
-        for label, url_name, position in (("MPS", "planning:mps", 60), ("MRP", "planning:mrp", 70)):
+        for label, url_name, position in (
+            (_("MPS"), "planning:mps", 60),
+            (_("MRP"), "planning:mrp", 70),
+        ):
             nav_register(
                 label=label,
                 url_name=url_name,
@@ -32,6 +36,8 @@ class PlanningConfig(AppConfig):
                 position=position,
             )
         # Master-data files (items, BOMs, routings): the administrators, as in the admin site.
-        nav_register(label="Import", url_name="planning:imports", roles=(Role.ADMIN,), position=160)
+        nav_register(
+            label=_("Import"), url_name="planning:imports", roles=(Role.ADMIN,), position=160
+        )
         # Predicted delays from the shop floor (execution's domain events) land on the orders.
         from .services import feedback  # noqa: F401

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop as _
 
 
 class QualityConfig(AppConfig):
@@ -13,20 +14,20 @@ class QualityConfig(AppConfig):
         # Recording inspections: who may record them (the policy's quality.inspectionrecord / add) but operators,
         # who record theirs at the terminal.
         nav_register(
-            label="Inspect",
+            label=_("Inspect"),
             url_name="quality:inspect",
             roles=(Role.INSPECTOR, Role.SUPERVISOR, Role.QUALITY_SUPERVISOR),
             position=90,
         )
         nav_register(
-            label="Trace",
+            label=_("Trace"),
             url_name="quality:trace",
             roles=(*QUALITY_ROLES, Role.OPERATOR, Role.PLANNER),
             position=100,
         )
-        nav_register(label="Holds", url_name="quality:holds", roles=QUALITY_ROLES, position=110)
+        nav_register(label=_("Holds"), url_name="quality:holds", roles=QUALITY_ROLES, position=110)
         nav_register(
-            label="Quality",
+            label=_("Quality"),
             url_name="quality:reports",
             roles=(*QUALITY_ROLES, Role.PLANNER),
             position=120,

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from core.formatting import full_name
 from core.roles import Role, roles_ensure
 from core.tokens import service_account_create
 
@@ -75,8 +76,8 @@ GATEWAY_WORK_CENTER = "CNC"
 USERS = [
     (
         "zhangsan",
-        "San",
-        "Zhang",
+        "三",
+        "张",
         Role.OPERATOR,
         "OP-001",
         "CNC",
@@ -85,8 +86,8 @@ USERS = [
     ),
     (
         "lisi",
-        "Si",
-        "Li",
+        "四",
+        "李",
         Role.OPERATOR,
         "OP-002",
         "CNC",
@@ -95,8 +96,8 @@ USERS = [
     ),
     (
         "wangwu",
-        "Wu",
-        "Wang",
+        "五",
+        "王",
         Role.OPERATOR,
         "OP-003",
         "INJ",
@@ -105,21 +106,21 @@ USERS = [
     ),
     (
         "zhaoliu",
-        "Liu",
-        "Zhao",
+        "六",
+        "赵",
         Role.INSPECTOR,
         "QC-001",
         "CMM",
         {"CMM": SkillLevel.EXPERT},
         "Early",
     ),
-    ("sunqi", "Qi", "Sun", Role.SUPERVISOR, None, None, {}, None),
-    ("zhouba", "Ba", "Zhou", Role.PLANNER, None, None, {}, None),
-    ("wujiu", "Jiu", "Wu", Role.COST_ACCOUNTANT, None, None, {}, None),
-    ("zhengshi", "Shi", "Zheng", Role.SUPPLY_CHAIN_DIRECTOR, None, None, {}, None),
-    ("qianyi", "Yi", "Qian", Role.PLANT_MANAGER, None, None, {}, None),
-    ("fengjie", "Jie", "Feng", Role.QUALITY_SUPERVISOR, None, None, {}, None),
-    ("chenmo", "Mo", "Chen", Role.MAINTENANCE, None, None, {}, None),
+    ("sunqi", "七", "孙", Role.SUPERVISOR, None, None, {}, None),
+    ("zhouba", "八", "周", Role.PLANNER, None, None, {}, None),
+    ("wujiu", "九", "吴", Role.COST_ACCOUNTANT, None, None, {}, None),
+    ("zhengshi", "十", "郑", Role.SUPPLY_CHAIN_DIRECTOR, None, None, {}, None),
+    ("qianyi", "一", "钱", Role.PLANT_MANAGER, None, None, {}, None),
+    ("fengjie", "杰", "冯", Role.QUALITY_SUPERVISOR, None, None, {}, None),
+    ("chenmo", "默", "陈", Role.MAINTENANCE, None, None, {}, None),
     ("admin", "Plant", "Administrator", Role.ADMIN, None, None, {}, None),
 ]
 
@@ -194,6 +195,8 @@ def load(*, logins: list) -> str:
         )
         if created:
             user.set_password(DEMO_PASSWORD)
+        # The names as the demo has them now (a plant loaded before kept pinyin names).
+        user.first_name, user.last_name = first, last
         # The admin site lets in whoever the permission policy gives a model to (no staff flag).
         user.is_staff = role == Role.ADMIN
         user.is_superuser = role == Role.ADMIN
@@ -205,7 +208,7 @@ def load(*, logins: list) -> str:
                 user=user,
                 defaults={
                     "badge": badge,
-                    "name": f"{last} {first}",
+                    "name": full_name(first, last),
                     "home_work_center": work_centers[home],
                 },
             )

@@ -28,6 +28,20 @@ def pinned_instant() -> datetime:
     return instant
 
 
+def pytest_configure(config):
+    """The translation catalogues compiled when a .po is newer than its .mo (`make setup`
+    does it too): a run straight after editing a catalogue, or from a clean checkout with
+    plain pytest, reads the translations as written. Each .mo is written whole and moved
+    into place, so two workers compiling at once do no harm."""
+    from pathlib import Path
+
+    from core.catalogues import catalogues, mo_write, stale
+
+    for po in catalogues(Path(__file__).resolve().parent.parent):
+        if stale(po):
+            mo_write(po)
+
+
 def pytest_report_header(config):
     return f"clock pinned at {pinned_instant().isoformat()} (CLOSEDLOOP_TEST_NOW)"
 

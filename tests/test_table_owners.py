@@ -89,6 +89,7 @@ ALLOWED: dict[str, str] = {
     "core/notifications.py": "notifications: people_notify, mark read",
     "core/tokens.py": "service accounts and their API tokens: issue, revoke, last use",
     "core/signatures.py": "electronic signatures on decisions: signature_sign appends them",
+    "core/preferences.py": "a person's own preferences: the pages' language",
     # The demo loaders build a whole plant, outside any one use case. (Admin sites,
     # management commands and import-export resources need no entry: they write through
     # Django's machinery or call services. Migrations are not scanned.)

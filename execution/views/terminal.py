@@ -21,10 +21,12 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import StateConflict
-from core.formatting import quantity_format
+from core.formatting import person_name, quantity_format
 from core.models import AuditEntry
 from core.parsing import barcode_parse
 from core.views_helpers import error_text, htmx_render, policy_required, whole_number
@@ -59,22 +61,37 @@ FORM_IDS = (*EVENT_ACTIONS, "material", "alert")
 # when the work goes on, severity when it is stopped). The routing rules decide who must
 # respond.
 ALERT_KINDS = {
-    "machine": ("Machine fault", AlertType.EQUIPMENT_FAULT, Severity.URGENT, Severity.SEVERE),
-    "material": ("Material missing", AlertType.MATERIAL_SHORTAGE, Severity.URGENT, Severity.SEVERE),
-    "quality": ("Quality problem", AlertType.QUALITY, Severity.GENERAL, Severity.URGENT),
-    "other": ("Other", AlertType.OTHER, Severity.GENERAL, Severity.URGENT),
+    "machine": (
+        gettext_noop("Machine fault"),
+        AlertType.EQUIPMENT_FAULT,
+        Severity.URGENT,
+        Severity.SEVERE,
+    ),
+    "material": (
+        gettext_noop("Material missing"),
+        AlertType.MATERIAL_SHORTAGE,
+        Severity.URGENT,
+        Severity.SEVERE,
+    ),
+    "quality": (
+        gettext_noop("Quality problem"),
+        AlertType.QUALITY,
+        Severity.GENERAL,
+        Severity.URGENT,
+    ),
+    "other": (gettext_noop("Other"), AlertType.OTHER, Severity.GENERAL, Severity.URGENT),
 }
 STOP_MINUTES_MAX = 7 * 24 * 60  # an expected stop the terminal takes: up to a week
 ALERT_KIND_CHOICES = [(kind, spec[0]) for kind, spec in ALERT_KINDS.items()]
 PAUSE_REASONS = [
-    "Tool or die change",
-    "Material missing",
-    "Machine fault",
-    "Quality problem",
-    "Waiting for inspection",
-    "Setup / adjustment",
-    "Break",
-    "Other",
+    gettext_noop("Tool or die change"),
+    gettext_noop("Material missing"),
+    gettext_noop("Machine fault"),
+    gettext_noop("Quality problem"),
+    gettext_noop("Waiting for inspection"),
+    gettext_noop("Setup / adjustment"),
+    gettext_noop("Break"),
+    gettext_noop("Other"),
 ]
 # Running work first, then what can start, then what waits; done work (kept a shift) last.
 STATUS_RANK = {
@@ -87,16 +104,16 @@ STATUS_RANK = {
 }
 DONE_SHOWN_FOR = timedelta(hours=12)
 FIELD_LABELS = {
-    "quantity_good": "Good quantity",
-    "quantity_scrap": "Scrap quantity",
-    "trace_code": "Trace code",
-    "reason": "Reason",
-    "quantity": "Quantity",
-    "code": "Scan",
-    "barcode": "Label",
-    "lot": "Lot",
-    "operator": "Operator",
-    "event_id": "Form",
+    "quantity_good": gettext_lazy("Good quantity"),
+    "quantity_scrap": gettext_lazy("Scrap quantity"),
+    "trace_code": gettext_lazy("Trace code"),
+    "reason": gettext_lazy("Reason"),
+    "quantity": gettext_lazy("Quantity"),
+    "code": gettext_lazy("Scan"),
+    "barcode": gettext_lazy("Label"),
+    "lot": gettext_lazy("Lot"),
+    "operator": gettext_lazy("Operator"),
+    "event_id": gettext_lazy("Form"),
 }
 
 
@@ -181,7 +198,7 @@ def _my_task_or_404(request, pk: int) -> Task:
     """
     operator = _operator_of(request.user)
     if operator is None:
-        raise Http404("You have no operator record.")
+        raise Http404(_("You have no operator record."))
     task = _task_queryset(operator).filter(pk=pk).first()
     if task is not None:
         return task
@@ -189,14 +206,14 @@ def _my_task_or_404(request, pk: int) -> Task:
     # operator it took the task from.
     if _assignments(pk).filter(data__from=operator.pk).exists():
         raise TaskReassigned(_task_queryset().get(pk=pk))
-    raise Http404("No such task of yours.")
+    raise Http404(_("No such task of yours."))
 
 
 def _when(at: datetime) -> str:
     local = timezone.localtime(at)
     if local.date() == timezone.localdate():
         return f"{local:%H:%M}"
-    return f"{local:%d %b %H:%M}"
+    return f"{local:%m-%d %H:%M}"
 
 
 def _reassignment(task: Task) -> dict:
@@ -206,7 +223,7 @@ def _reassignment(task: Task) -> dict:
         return {}
     actor = entry.actor
     return {
-        "by": (actor.get_full_name() or actor.username) if actor else "",
+        "by": person_name(actor) if actor else "",
         "at": _when(entry.at),
     }
 
@@ -262,7 +279,7 @@ def _answers_reassigned(view):
             if request.method == "GET":
                 response = _card(request, exc.task, scan_ids=False)
             else:
-                response = _card(request, exc.task, error="Nothing was recorded.", status=403)
+                response = _card(request, exc.task, error=_("Nothing was recorded."), status=403)
             # The scan bar's answer goes to the task's card as well.
             response["HX-Retarget"] = f"#terminal-task-{exc.task.pk}"
             response["HX-Reswap"] = "outerHTML"
@@ -298,7 +315,7 @@ def terminal_alert_raise(request, pk: int):
     kind = request.POST.get("kind") or ""
     if kind not in ALERT_KINDS:
         return _card(
-            request, task, error="Choose the kind of exception.", status=400, alert_open=True
+            request, task, error=_("Choose the kind of exception."), status=400, alert_open=True
         )
     label, alert_type, severity, stopped_severity = ALERT_KINDS[kind]
     stopped = request.POST.get("stopped") == "on"
@@ -326,7 +343,7 @@ def terminal_alert_raise(request, pk: int):
         return _card(
             request,
             task,
-            error="Which machine? None is set for this task: a supervisor dispatches it to one.",
+            error=_("Which machine? None is set for this task: a supervisor dispatches it to one."),
             status=400,
             alert_open=True,
         )
@@ -363,13 +380,14 @@ def terminal_alert_raise(request, pk: int):
         )
     except ValidationError as exc:
         return _card(request, task, error=errors_text(exc), status=400, alert_open=True)
-    who = alert.handler.get_full_name() or alert.handler.username if alert.handler else ""
-    message = (
-        f"{alert.number} raised: {alert.get_severity_display().lower()} "
-        f"{alert.get_alert_type_display().lower()}; the {alert.handler_role_label}"
-        + (f" ({who})" if who else "")
-        + " is told."
-    )
+    who = person_name(alert.handler) if alert.handler else ""
+    message = _("%(number)s raised: %(severity)s %(type)s; the %(role)s%(who)s is told.") % {
+        "number": alert.number,
+        "severity": alert.get_severity_display().lower(),
+        "type": alert.get_alert_type_display().lower(),
+        "role": alert.handler_role_label,
+        "who": f" ({who})" if who else "",
+    }
     return _card(request, task, message=message)
 
 
@@ -402,22 +420,23 @@ def _event_data(task: Task, action: str, post) -> dict:
 
 def _event_message(action: str, event: ProductionEvent, duplicate: bool) -> str:
     if duplicate:
-        return "Already recorded (the same tap arrived twice); nothing changed."
+        return _("Already recorded (the same tap arrived twice); nothing changed.")
     if action == ProductionEvent.Kind.START:
-        return "Started."
+        return _("Started.")
     if action == ProductionEvent.Kind.PAUSE:
-        return f"Paused: {event.reason}."
+        return _("Paused: %(reason)s.") % {"reason": _(event.reason)}
     if action == ProductionEvent.Kind.RESUME:
-        return "Resumed."
+        return _("Resumed.")
     if action == ProductionEvent.Kind.COMPLETE:
-        return "Completed."
+        return _("Completed.")
     parts = []
     if event.quantity_good:
-        parts.append(f"{quantity_format(event.quantity_good)} good")
+        parts.append(_("%(quantity)s good") % {"quantity": quantity_format(event.quantity_good)})
     if event.quantity_scrap:
-        parts.append(f"{quantity_format(event.quantity_scrap)} scrap")
+        parts.append(_("%(quantity)s scrap") % {"quantity": quantity_format(event.quantity_scrap)})
     unit = f" ({event.trace_code})" if event.trace_code else ""
-    return f"Reported {' and '.join(parts) or 'nothing'}{unit}."
+    what = _(" and ").join(parts) or _("nothing")
+    return _("Reported %(what)s%(unit)s.") % {"what": what, "unit": unit}
 
 
 def _record_event(request, task: Task, data: dict):
@@ -434,7 +453,7 @@ def _record_event(request, task: Task, data: dict):
     if result.status == "held":
         # Not booked: a supervisor approves or rejects it (backdated or over-delivering).
         detail = result.approval.message.removeprefix("Waiting for supervisor approval: ")
-        message = f"Waiting for supervisor approval: {detail}"
+        message = _("Waiting for supervisor approval: %(detail)s") % {"detail": detail}
         return _card(request, task, message=message, status=202)
     message = _event_message(data["kind"], result.event, result.status == "duplicate")
     return _card(request, task, message=message, status=200)
@@ -445,20 +464,28 @@ def _record_event(request, task: Task, data: dict):
 @_answers_reassigned
 def terminal_action(request, pk: int, action: str):
     if action not in EVENT_ACTIONS:
-        raise Http404(f"Unknown action {action!r}.")
+        raise Http404(_("Unknown action %(action)r.") % {"action": action})
     task = _my_task_or_404(request, pk)
     return _record_event(request, task, _event_data(task, action, request.POST))
 
 
 def _issue_message(result: MaterialIssue | IssueApproval) -> str:
     item = result.requirement.item
-    lot = f" lot {result.lot.code}" if result.lot_id else ""
+    lot = _(" lot %(lot)s") % {"lot": result.lot.code} if result.lot_id else ""
     amount = f"{quantity_format(result.quantity)} {item.uom} {item.code}{lot}"
     if isinstance(result, IssueApproval):
         if result.status == IssueApproval.Status.PENDING:
-            return f"{amount} is more than the requirement: waiting for planner approval."
-        return f"The request for {amount} was {result.get_status_display().lower()}."
-    return f"Issued {amount} from {result.location.code}."
+            return _("%(amount)s is more than the requirement: waiting for planner approval.") % {
+                "amount": amount
+            }
+        return _("The request for %(amount)s was %(decision)s.") % {
+            "amount": amount,
+            "decision": result.get_status_display().lower(),
+        }
+    return _("Issued %(amount)s from %(location)s.") % {
+        "amount": amount,
+        "location": result.location.code,
+    }
 
 
 def _issue_location(requirement: MaterialRequirement, lot, quantity: Decimal | None):
@@ -471,7 +498,7 @@ def _issue_location(requirement: MaterialRequirement, lot, quantity: Decimal | N
     )
     if not balances:
         what = f"lot {lot.code}" if lot else requirement.item.code
-        raise ValidationError({"code": f"No stock of {what} in any location."})
+        raise ValidationError({"code": _("No stock of %(what)s in any location.") % {"what": what}})
     line_side = requirement.operation.work_center.issue_location_id
     for balance in balances:
         if balance.location_id == line_side and (quantity is None or balance.on_hand >= quantity):
@@ -491,11 +518,21 @@ def _material_request(task: Task, code: str, quantity_raw: str):
         item_code, lot_code, quantity = barcode_parse(code)
         requirement = requirements.get(item_code)
         if requirement is None:
-            raise ValidationError({"code": f"Operation {sequence} does not need {item_code}."})
+            raise ValidationError(
+                {
+                    "code": _("Operation %(sequence)s does not need %(item)s.")
+                    % {"sequence": sequence, "item": item_code}
+                }
+            )
         if lot_code:
             lot = MaterialLot.objects.filter(item=requirement.item, code=lot_code).first()
             if lot is None:
-                raise ValidationError({"code": f"Unknown lot {lot_code} of {item_code}."})
+                raise ValidationError(
+                    {
+                        "code": _("Unknown lot %(lot)s of %(item)s.")
+                        % {"lot": lot_code, "item": item_code}
+                    }
+                )
     else:
         lots = list(MaterialLot.objects.filter(code=code).select_related("item"))
         lot = next((lt for lt in lots if lt.item.code in requirements), None)
@@ -503,10 +540,13 @@ def _material_request(task: Task, code: str, quantity_raw: str):
             if lots:
                 raise ValidationError(
                     {
-                        "code": f"Lot {code} is {lots[0].item.code}; operation {sequence} does not need it."
+                        "code": _(
+                            "Lot %(lot)s is %(item)s; operation %(sequence)s does not need it."
+                        )
+                        % {"lot": code, "item": lots[0].item.code, "sequence": sequence}
                     }
                 )
-            raise ValidationError({"code": f"Unknown lot {code}."})
+            raise ValidationError({"code": _("Unknown lot %(lot)s.") % {"lot": code}})
         requirement = requirements[lot.item.code]
     if quantity_raw:
         try:
@@ -533,7 +573,7 @@ def _material_request(task: Task, code: str, quantity_raw: str):
 def _issue_material(request, task: Task, code: str, event_id: str, quantity_raw: str = ""):
     code = code.strip()
     if not code:
-        return _card(request, task, error="Scan or type a lot code first.", status=400)
+        return _card(request, task, error=_("Scan or type a lot code first."), status=400)
     # A retried scan must answer what the first one did, before the open quantity (which the
     # first one changed) is worked out again; material_issue itself would return the same.
     if event_id:
@@ -598,23 +638,23 @@ def terminal_scan(request):
     serial-tracked product reports that unit as one good piece."""
     operator = _operator_of(request.user)
     if operator is None:
-        return _scan_message(request, "You have no operator record; ask a supervisor.", 403)
+        return _scan_message(request, _("You have no operator record; ask a supervisor."), 403)
     code = (request.POST.get("code") or "").strip()
     event_id = request.POST.get("event_id", "")
     task_id = (request.POST.get("task") or "").strip()
     if task_id:
         if whole_number(task_id) is None:
-            raise Http404("No such task.")
+            raise Http404(_("No such task."))
         task = _my_task_or_404(request, whole_number(task_id))
     else:
         open_tasks = [t for t in _my_tasks(operator) if t.status in Task.OPEN]
         running = [t for t in open_tasks if t.status in (Task.Status.RUNNING, Task.Status.PAUSED)]
         candidates = running if len(running) == 1 else open_tasks
         if len(candidates) != 1:
-            return _scan_message(request, "Tap the task to scan for, then scan again.", 400)
+            return _scan_message(request, _("Tap the task to scan for, then scan again."), 400)
         task = candidates[0]
     if not code:
-        response = _card(request, task, error="Nothing was scanned.", status=400)
+        response = _card(request, task, error=_("Nothing was scanned."), status=400)
     elif "*" in code or any(
         r.item_id == lot.item_id
         for lot in MaterialLot.objects.filter(code=code)

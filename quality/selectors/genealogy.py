@@ -39,6 +39,7 @@ from decimal import Decimal
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, Max, Min, OuterRef, Q, Sum
 
+from core.formatting import full_name
 from execution.models import MaterialIssue, ProductionEvent
 from planning.models import OrderOperation
 from resources.models import MaterialLot, SerialUnit
@@ -357,7 +358,7 @@ def _operator(badge: str | None, name: str | None) -> str:
 
 
 def _person(first: str | None, last: str | None, username: str | None) -> str:
-    return f"{first or ''} {last or ''}".strip() or (username or "")
+    return full_name(first, last) or (username or "")
 
 
 def _node(obj, level: int) -> Genealogy:

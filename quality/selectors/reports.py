@@ -14,7 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from core.formatting import quantity_format
+from core.formatting import person_name, quantity_format
 from execution.models import ProductionEvent
 from planning.models import ProductionOrder
 from resources.models import Item, WorkCenter
@@ -290,9 +290,7 @@ class OrderQualityReport:
 
 
 def _person(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
+    return person_name(user)
 
 
 def _measurement_value(m) -> str:

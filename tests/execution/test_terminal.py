@@ -244,7 +244,7 @@ def test_tap_on_a_task_reassigned_away_says_who_has_it_and_records_nothing(
     assert refused.status_code == 403  # as event_record answers for someone else's task
     html = refused.content.decode()
     assert f'id="terminal-task-{casting.pk}"' in html and 'data-status="reassigned"' in html
-    assert "This task is now assigned to Zhang San (by Qi Sun, " in words(html)
+    assert "This task is now assigned to 张三 (by 孙七, " in words(html)
     assert "it is no longer yours." in html and "Nothing was recorded." in html
     # No actions, and nothing of the new operator's progress or material.
     assert "<form" not in html and "<button" not in html
@@ -326,7 +326,7 @@ def test_reassignment_landing_during_the_tap_shows_the_notice(released, as_user,
     refused = act(as_user("wangwu"), casting, "start")
     assert refused.status_code == 403
     html = refused.content.decode()
-    assert "is not assigned to you" in html and "now assigned to Zhang San" in words(html)
+    assert "is not assigned to you" in html and "now assigned to 张三" in words(html)
     assert "<form" not in html
     assert not ProductionEvent.objects.exists()
 
@@ -439,7 +439,7 @@ def test_supervisor_page_is_for_supervisors_and_planners(released, as_user):
     html = page.content.decode()
     casting = task_of(10)
     assert f'id="supervisor-task-{casting.pk}"' in html
-    assert casting.assignment_note in html and "Wang Wu" in html
+    assert casting.assignment_note in html and "王五" in html
     # The demo's bearing shortage, with its urgent requisition.
     assert "BRG-6205" in html and "urgent purchase requisition" in html
     assert "Dispatch next" in html
@@ -465,7 +465,7 @@ def test_supervisor_reassigns_with_the_skill_check(released, as_user):
     moved = client.post(url, {"operator": wangwu.pk, "note": "zhangsan on leave"}, **HX)
     assert moved.status_code == 200
     html = moved.content.decode()
-    assert "Assigned to Wang Wu." in html and "Supervisor: zhangsan on leave" in html
+    assert "Assigned to 王五." in html and "Supervisor: zhangsan on leave" in html
     machining.refresh_from_db()
     assert machining.operator == wangwu and machining.assigned_by.username == "sunqi"
     # ... and it shows on wangwu's terminal.
@@ -579,7 +579,7 @@ def test_operator_raises_a_machine_fault_from_the_card_once(released, as_user):
     assert alert.number in html and "severe equipment fault" in html
     assert (alert.alert_type, alert.severity) == (AlertType.EQUIPMENT_FAULT, Severity.SEVERE)
     assert alert.equipment.code == "CAST-01" and alert.operation_id == casting.operation_id
-    assert "Hydraulics leak" in alert.description and "Wang Wu" in alert.description
+    assert "Hydraulics leak" in alert.description and "王五" in alert.description
     # The same form tapped twice: nothing new.
     assert wangwu.post(url, data, **HX).status_code == 200
     assert raised.count() == 1

@@ -21,7 +21,7 @@ def test_landing_login_and_admin_show_the_demo_plant(
 
     login(page, live_server.url, "admin")
     page.wait_for_url(live_server.url + "/")
-    assert "Signed in as admin" in page.inner_text("main")
+    assert "Signed in as Plant Administrator (admin)" in page.inner_text("main")
 
     page.goto(live_server.url + "/admin/resources/equipment/")
     rows = page.locator("#result_list tbody tr")

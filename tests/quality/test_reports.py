@@ -541,7 +541,7 @@ def test_order_report(worked_example, browser):
     u2 = mine["QR-U2"].lines
     assert [(ln.attempt_no, ln.disposition) for ln in u2] == [(1, "rework"), (2, "")]
     assert u2[0].values_text == "Bore diameter=50.3 mm (NOK)"
-    assert u2[0].inspector == "Liu Zhao" and u2[0].plan.startswith(f.plans[30].code)
+    assert u2[0].inspector == "赵六" and u2[0].plan.startswith(f.plans[30].code)
     # Summary: eight subjects of ours, seven inspected; first time U1, U3, L1; failed U2,
     # U4, U5, U6; scrapped U5 (plus whatever else the demo put on the order).
     others = [s for s in report.subjects if not s.label.startswith("QR-")]

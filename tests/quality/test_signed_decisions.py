@@ -262,7 +262,7 @@ def test_scrap_on_the_page_asks_for_the_password_and_shows_the_signature(failed,
     )
     html = done.content.decode()
     assert done.status_code == 200 and "EB-0001: scrap." in html
-    assert "Dispositioned</strong> by Liu Zhao (zhaoliu)" in html and "verified" in html
+    assert "Dispositioned</strong> by 赵六 (zhaoliu)" in html and "verified" in html
 
 
 def test_who_corrects_any_record_is_read_from_the_policy(failed, monkeypatch):

@@ -224,7 +224,7 @@ def test_genealogy_of_a_unit_goes_down_to_the_resin_lot(plant):
     ops = {op.sequence: op for op in g.operations}
     assert sorted(ops) == [10, 20, 30, 40]
     assert all(op.basis == "own" for op in ops.values())
-    assert ops[10].operators == ["OP-003 Wang Wu"] and ops[10].equipment == ["CAST-01"]
+    assert ops[10].operators == ["OP-003 王五"] and ops[10].equipment == ["CAST-01"]
     assert ops[20].equipment == ["CNC-01"] and ops[40].equipment == ["ASM-01"]
     # The unit's own report is its end; its start is the operation's task start.
     assert ops[10].ended_at == plant.t0 + timedelta(minutes=70)
@@ -528,7 +528,7 @@ def test_trace_page_shows_the_whole_history_and_404_for_an_unknown_code(plant):
     page = client.get(reverse("quality:trace"), {"code": "EB-T-0001"})
     assert page.status_code == 200
     html = page.content.decode()
-    for text in ("EB-T-0001", "Casting", "CNC-01", "OP-002 Li Si", "50.04", "PASS", "H1-T", "P-2026-1105", "INJ-01"):  # fmt: skip
+    for text in ("EB-T-0001", "Casting", "CNC-01", "OP-002 李四", "50.04", "PASS", "H1-T", "P-2026-1105", "INJ-01"):  # fmt: skip
         assert text in html, text
     assert "<html" in html
 
