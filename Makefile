@@ -45,6 +45,10 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  (apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null)) \
 	  || echo "chromium could not be installed: browser tests will be skipped"; }
+	@test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || { \
+	  echo "Installing Debian's fonts-wqy-microhei: Chinese pages in the browser tests' screenshots"; \
+	  (apt-get install -y fonts-wqy-microhei >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y fonts-wqy-microhei >/dev/null)) \
+	  || echo "fonts-wqy-microhei could not be installed: Chinese text shows as boxes in screenshots"; }
 
 # libfaketime runs a process (and every process it starts) with its clock at another instant;
 # `make test-at` uses it so that the Celery worker and gunicorn the tests start share the

@@ -23,6 +23,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.counters import counter_add_statement, counters_add
 from core.events import emit
@@ -68,9 +70,26 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
 }
 _HINTS = {
     ProductionEvent.Kind.START: "",
-    ProductionEvent.Kind.PAUSE: " (start it first)",
-    ProductionEvent.Kind.RESUME: " (it is not paused)",
+    ProductionEvent.Kind.PAUSE: gettext_noop(" (start it first)"),
+    ProductionEvent.Kind.RESUME: gettext_noop(" (it is not paused)"),
 }
+# The kinds as a refusal names them (in the reader's language).
+_KIND_WORDS = {
+    ProductionEvent.Kind.START: gettext_noop("start"),
+    ProductionEvent.Kind.PAUSE: gettext_noop("pause"),
+    ProductionEvent.Kind.RESUME: gettext_noop("resume"),
+    ProductionEvent.Kind.REPORT: gettext_noop("report"),
+    ProductionEvent.Kind.COMPLETE: gettext_noop("complete"),
+}
+
+
+def _task_name(task: Task) -> str:
+    return _("Task %(order)s/%(sequence)s") % {
+        "order": task.order.number,
+        "sequence": task.operation.sequence,
+    }
+
+
 _ORDER_TAKES_EVENTS = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS)
 
 
@@ -269,7 +288,7 @@ def _check_actor(task: Task, by, operator: Operator | None) -> None:
     if by is None or not getattr(by, "is_authenticated", False):
         return  # the system itself (a device gateway's own ingest, a data load)
     if not may(by, "execution.task", "record", task):
-        raise PermissionDenied(f"{task} is not assigned to you.")
+        raise PermissionDenied(_("%(task)s is not assigned to you.") % {"task": _task_name(task)})
     if not event_operator_allowed(by, task, operator):
         raise PermissionDenied(
             f"operator: you may report only under your own badge, not {operator.badge}."
@@ -297,19 +316,24 @@ def _trace(task: Task, code: str, kind: str, quantity: Decimal, look: Lookup, *,
     serial = item.tracking == Item.Tracking.SERIAL
     if serial and quantity > 1:
         raise ValidationError(
-            {"quantity_good": "A serial-tracked unit is reported one at a time (quantity ≤ 1)."}
+            {"quantity_good": _("A serial-tracked unit is reported one at a time (quantity ≤ 1).")}
         )
     found = look.unit(item, code, create=False) if serial else look.lot(item, code, create=False)
     if found is not None:
         return (found, None) if serial else (None, found)
     if not first_op:
-        what = "unit" if serial else "lot"
-        raise ValidationError(
-            {"trace_code": f"Unknown {what} {code}: it has no earlier operation."}
+        message = (
+            _("Unknown unit %(code)s: it has no earlier operation.")
+            if serial
+            else _("Unknown lot %(code)s: it has no earlier operation.")
         )
+        raise ValidationError({"trace_code": message % {"code": code}})
     if len(code) > TRACE_CODE_MAX:
         raise ValidationError(
-            {"trace_code": f"A new unit or lot code has at most {TRACE_CODE_MAX} characters."}
+            {
+                "trace_code": _("A new unit or lot code has at most %(max)s characters.")
+                % {"max": TRACE_CODE_MAX}
+            }
         )
     if serial:
         return look.unit(item, code, create=True), None
@@ -339,8 +363,8 @@ def event_validate(
     order = task.order
     if order.status not in _ORDER_TAKES_EVENTS:
         raise StateConflict(
-            f"Order {order.number} is {order.get_status_display().lower()}; "
-            "only released orders take production events."
+            _("Order %(order)s is %(status)s; only released orders take production events.")
+            % {"order": order.number, "status": order.get_status_display().lower()}
         )
     operator = None
     if data.get("operator"):
@@ -357,9 +381,15 @@ def event_validate(
             raise ValidationError({"equipment": f"No equipment {data['equipment']!r}."})
     allowed, _target = TRANSITIONS[kind]
     if task.status not in allowed:
+        hint = _HINTS.get(kind, "")
         raise StateConflict(
-            f"{task} is {task.get_status_display().lower()}; "
-            f"it cannot take a {kind} event{_HINTS.get(kind, '')}."
+            _("%(task)s is %(status)s; it cannot take a %(kind)s event%(hint)s.")
+            % {
+                "task": _task_name(task),
+                "status": task.get_status_display().lower(),
+                "kind": _(_KIND_WORDS.get(kind, kind)),
+                "hint": _(hint) if hint else "",
+            }
         )
     if task.status == Task.Status.QUEUED and kind == ProductionEvent.Kind.START:
         previous = look.previous_task(task)
@@ -369,7 +399,8 @@ def event_validate(
             and previous.quantity_good <= 0
         ):
             raise StateConflict(
-                f"{task} waits for operation {previous.operation.sequence}, which has made nothing yet."
+                _("%(task)s waits for operation %(sequence)s, which has made nothing yet.")
+                % {"task": _task_name(task), "sequence": previous.operation.sequence}
             )
     if kind in (
         ProductionEvent.Kind.START,
@@ -377,10 +408,13 @@ def event_validate(
         ProductionEvent.Kind.RESUME,
     ) and (good or scrap):
         raise ValidationError(
-            {"quantity_good": f"A {kind} event carries no quantities; send a report."}
+            {
+                "quantity_good": _("A %(kind)s event carries no quantities; send a report.")
+                % {"kind": _(_KIND_WORDS[kind])}
+            }
         )
     if kind == ProductionEvent.Kind.PAUSE and not reason.strip():
-        raise ValidationError({"reason": "Say why the work is paused."})
+        raise ValidationError({"reason": _("Say why the work is paused.")})
     device_count = counted_step_check(task=task, kind=kind, good=good, scrap=scrap, source=source)
     unit, lot = _trace(task, trace_code.strip(), kind, good + scrap, look, counted=device_count)
     look.gates(task=task, kind=kind, unit=unit, lot=lot)
@@ -436,9 +470,12 @@ def counted_step_check(*, task: Task, kind: str, good: Decimal, scrap: Decimal, 
     if quantity and kind in (ProductionEvent.Kind.REPORT, ProductionEvent.Kind.COMPLETE):
         op = task.operation
         raise StateConflict(
-            f"Operation {op.sequence} {op.name} of {task.order.number} is counted by machine: "
-            "its quantities come from the machine's part counter, not from reports "
-            "(start, pause and complete it without quantities)."
+            _(
+                "Operation %(sequence)s %(name)s of %(order)s is counted by machine: its "
+                "quantities come from the machine's part counter, not from reports (start, "
+                "pause and complete it without quantities)."
+            )
+            % {"sequence": op.sequence, "name": op.name, "order": task.order.number}
         )
     return False
 

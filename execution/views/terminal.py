@@ -179,7 +179,10 @@ class TaskReassigned(Exception):
     """The operator acted on a task that was theirs and is now someone else's."""
 
     def __init__(self, task: Task):
-        super().__init__(f"{task} is no longer assigned to you.")
+        super().__init__(
+            _("Task %(order)s/%(sequence)s is no longer assigned to you.")
+            % {"order": task.order.number, "sequence": task.operation.sequence}
+        )
         self.task = task
 
 

@@ -521,7 +521,7 @@ def test_planner_approves_an_over_issue_and_supervisor_may_not(released, as_user
     assert not Signature.objects.exists()
     decided = planner.post(url, {"reason": "scrap casting", "password": "closedloop"}, **HX)
     assert decided.status_code == 200 and "Approved" in decided.content.decode()
-    assert "Approved</strong> by Ba Zhou (zhouba)" in decided.content.decode()
+    assert "Approved</strong> by 周八 (zhouba)" in decided.content.decode()
     approval.refresh_from_db()
     assert approval.status == "approved" and approval.decision_note == "scrap casting"
     signature = Signature.objects.get()

@@ -244,7 +244,7 @@ def test_the_holds_page(housings, client):
     page = client.get("/quality/holds/").content.decode()
     row = page[page.index(f'id="hold-{hold.pk}"') :]
     row = row[: row.index("</tr>")]
-    assert "Released</strong> by Jie Feng (fengjie)" in row
+    assert "Released</strong> by 冯杰 (fengjie)" in row
     assert signature.short_hash in row and "verified" in row and "does not verify" not in row
     # The inspection page shows an active hold; none is left.
     assert "On quality hold" not in client.get("/quality/inspect/").content.decode()

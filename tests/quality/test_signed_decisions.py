@@ -176,7 +176,7 @@ def test_a_quality_supervisor_corrects_the_fail_on_the_page(failed, client):
     correction = InspectionRecord.objects.get(corrects=failed)
     assert correction.result == "pass"
     assert f"Record {failed.pk} corrected by record {correction.pk}, signed." in html
-    assert "Corrected</strong> by Jie Feng (fengjie)" in html and REASON in html
+    assert "Corrected</strong> by 冯杰 (fengjie)" in html and REASON in html
     assert "verified" in html and "does not verify" not in html
     assert f'href="/quality/inspect/record/{failed.pk}/"' in html  # what it corrects
 

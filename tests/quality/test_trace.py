@@ -236,7 +236,7 @@ def test_genealogy_of_a_unit_goes_down_to_the_resin_lot(plant):
     assert record.result == "pass" and record.corrects == 1
     assert record.measurements[0].value == Decimal("50.04") and record.measurements[0].passed
     # The correction (to a pass) was signed by the quality supervisor, not the inspector.
-    assert ops[30].inspections[0].inspector == "Jie Feng"
+    assert ops[30].inspections[0].inspector == "冯杰"
 
     # Materials per operation; the housing lot was made here and is followed down.
     assert [(m.item, m.lot, m.source) for m in ops[10].materials] == [
