@@ -357,3 +357,6 @@ def test_dates_times_and_numbers_in_the_chinese_formats():
         assert field.clean("2026/12/07") == date(2026, 12, 7)
     with translation.override("en"):
         assert formats.date_format(date(2026, 12, 7)) == "Dec. 7, 2026"
+        # Tables read the same figures in both languages.
+        assert formats.date_format(at, "SHORT_DATETIME_FORMAT") == "2026-12-07 14:05"
+        assert formats.get_format("DATE_INPUT_FORMATS")[0] == "%Y-%m-%d"

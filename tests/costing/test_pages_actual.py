@@ -140,7 +140,7 @@ def test_order_page_standard_against_actual_and_the_ledger(worked_order, as_user
     # 1 issue, 2 labour bookings, 2 machine spans, 1 scrap memo
     assert html.count('<tr data-entry="') == 6
     labour = re.findall(r'<tr data-entry="\d+"[^>]*>(.*?)</tr>', html, re.S)
-    assert any("wangwu" in r and "labour booking" in r for r in labour)
+    assert any("王五" in r and "labour booking" in r for r in labour)
     assert any("CAST-01" in r and "w-complete" in r for r in labour)
     assert any("S-2026-1101" in r and "cast-steel-1" in r for r in labour)
     assert "late-posting" not in html

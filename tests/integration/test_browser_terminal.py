@@ -18,6 +18,7 @@ def test_tap_on_a_task_reassigned_meanwhile_shows_who_has_it(
     from django.contrib.auth import get_user_model
     from playwright.sync_api import expect
 
+    from core.formatting import person_name
     from execution.models import ProductionEvent, Task
     from execution.services.tasks import task_assign
     from resources.models import Operator
@@ -40,7 +41,7 @@ def test_tap_on_a_task_reassigned_meanwhile_shows_who_has_it(
     card.get_by_role("button", name="Start").click()
     notice = card.locator(".terminal-reassigned")
     expect(notice).to_contain_text(f"This task is now assigned to {zhangsan.name}")
-    expect(notice).to_contain_text(sunqi.get_full_name())
+    expect(notice).to_contain_text(person_name(sunqi))
     expect(card).to_contain_text("Nothing was recorded.")
     expect(card.get_by_role("button")).to_have_count(0)
     expect(card).to_have_attribute("data-status", "reassigned")
