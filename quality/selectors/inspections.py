@@ -2,6 +2,8 @@
 an inspection names, the standing of a unit or lot at an operation (its current records,
 those nobody corrected), and the gated plans of the operations before a task."""
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 
 from execution.models import ProductionEvent, Task
@@ -114,6 +116,45 @@ def target_find(
             {field: f"{code} has no production event in {order.number}: is it the right order?"}
         )
     return found_unit, found_lot
+
+
+@dataclass(frozen=True)
+class StepNotReached:
+    """Why a unit or lot cannot be inspected at an operation yet: the first earlier step it
+    has not been through, and the last step it has been through (None: none yet)."""
+
+    missing: OrderOperation
+    last_through: int | None
+
+
+def step_not_reached(
+    *, operation: OrderOperation, unit: SerialUnit | None = None, lot: MaterialLot | None = None
+) -> StepNotReached | None:
+    """Whether the unit or lot has reached the operation, from its production events: it has
+    been reported (report or complete naming it) at the operation or a later one, or at every
+    earlier operation of the order. Steps counted by machine are taken on trust: a machine's
+    count names no unit or lot, so their path through such a step is not recorded.
+    Returns None when reached, else the first step missing. Two queries."""
+    target = {"unit": unit} if unit is not None else {"lot": lot}
+    through = set(
+        ProductionEvent.objects.filter(
+            order_id=operation.order_id,
+            kind__in=(ProductionEvent.Kind.REPORT, ProductionEvent.Kind.COMPLETE),
+            **target,
+        )
+        .order_by()
+        .values_list("operation__sequence", flat=True)
+        .distinct()
+    )
+    if any(sequence >= operation.sequence for sequence in through):
+        return None
+    earlier = OrderOperation.objects.filter(
+        order_id=operation.order_id, sequence__lt=operation.sequence, counted_by_machine=False
+    ).order_by("sequence")
+    for step in earlier:
+        if step.sequence not in through:
+            return StepNotReached(missing=step, last_through=max(through, default=None))
+    return None
 
 
 def target_code(record_or_unit=None, lot=None) -> str:

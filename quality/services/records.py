@@ -28,7 +28,12 @@ from planning.models import OrderOperation, ProductionOrder
 from resources.models import MaterialLot, SerialUnit
 
 from ..models import DefectCode, Disposition, InspectionPlan, InspectionRecord, Measurement
-from ..selectors.inspections import plan_for_operation, target_find
+from ..selectors.inspections import (
+    plan_for_operation,
+    step_not_reached,
+    target_code,
+    target_find,
+)
 from ..values import Verdict, measurements_judge
 from .holds import defect_rate_check
 from .scrap import scrap_post, scrap_reverse
@@ -126,6 +131,40 @@ def _record_write(
     return record
 
 
+def _check_reached(*, operation: OrderOperation, unit, lot) -> None:
+    """A unit or lot is inspected at a step it has reached (quality/selectors/inspections.py
+    step_not_reached): an inspection ahead of the unit is a wrong scan or a wrong step."""
+    not_reached = step_not_reached(operation=operation, unit=unit, lot=lot)
+    if not_reached is None:
+        return
+    missing = not_reached.missing
+    where = f"step {missing.sequence} ({missing.name})"
+    raise ValidationError(
+        {
+            "sequence": (
+                f"{target_code(unit, lot)} has not been through {where} yet; inspect it at "
+                f"step {missing.sequence} or before, or at step {operation.sequence} after "
+                f"step {missing.sequence} is reported."
+            )
+        }
+    )
+
+
+def _check_defect_named(*, verdicts: list[Verdict], defect: DefectCode | None) -> None:
+    """A failed inspection names its defect code: a failure without one is counted in no
+    defect Pareto and judged by no defect-rate rule."""
+    failed = [v for v in verdicts if not v.passed]
+    if failed and defect is None:
+        raise ValidationError(
+            {
+                "defect_code": (
+                    f"{'; '.join(v.describe() for v in failed)}: a failed inspection needs "
+                    "a defect code."
+                )
+            }
+        )
+
+
 def _external_id(raw) -> str:
     external_id = str(raw or "").strip()
     if not external_id:
@@ -176,9 +215,11 @@ def inspection_record(
         unit, lot = target_find(
             operation=operation, trace_code=trace_code, serial=serial, lot=lot_code
         )
+    _check_reached(operation=operation, unit=unit, lot=lot)
     inspected = instant_parse(inspected_at, now=timezone.now(), field="inspected_at")
     verdicts = measurements_judge(plan, values)
     defect = _defect_code(defect_code)
+    _check_defect_named(verdicts=verdicts, defect=defect)
     try:
         with transaction.atomic():
             record = _record_write(

@@ -227,6 +227,7 @@ def _entry_context(request, task: Task, plan: InspectionPlan, posted=None, **ext
         "defect_codes": DefectCode.objects.all(),
         "external_id": str(uuid4()),
         "posted_code": posted.get("code", ""),
+        "posted_defect": posted.get("defect_code", ""),
         "gauge": machine.code if machine else "",
         "records": records,
         "may_dispose": can(user, "quality.inspectionrecord.disposition"),

@@ -282,7 +282,7 @@ def test_new_plan_version_becomes_active(line):
     assert not plan.active
     assert InspectionPlan.objects.get(code="IP-EB500-30", active=True).version == 2
 
-    new = post_inspection(line, "EB-0002", bore("50.08")).json()
+    new = post_inspection(line, "EB-0002", bore("50.08"), defect_code="BORE-OOT").json()
     assert new["result"] == "fail" and new["plan_version"] == 2
     assert InspectionRecord.objects.get(pk=old["id"]).plan.version == 1  # history stays
     # Versions follow on from the latest, whichever version one starts from.
@@ -393,7 +393,13 @@ def test_the_entry_page(line, client):
 
     failed = client.post(
         f"/quality/inspect/task/{task.pk}/record/",
-        {**base, "code": "EB-0002", bore_field: "50.2", scratch_field: "ok"},
+        {
+            **base,
+            "code": "EB-0002",
+            bore_field: "50.2",
+            scratch_field: "ok",
+            "defect_code": "BORE-OOT",
+        },
         HTTP_HX_REQUEST="true",
     )
     assert 'data-result="fail"' in failed.content.decode()
