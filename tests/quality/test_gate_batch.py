@@ -17,7 +17,7 @@ from execution.models import Task
 from execution.services.events import event_record
 from planning.models import OrderOperation, ProductionOrder, Routing, RoutingStep
 from planning.services.orders import production_order_create, production_order_release
-from quality.models import InspectionPlan, InspectionRecord
+from quality.models import DefectCode, InspectionPlan, InspectionRecord
 from quality.selectors.sampling import shift_start
 from quality.services.plans import inspection_plan_create, inspection_plan_new_version
 from quality.services.records import inspection_record
@@ -97,10 +97,12 @@ def inspect(order: ProductionOrder, code: str, *, ok: bool):
         if serial
         else {"lot": MaterialLot.objects.get(item=order.item, code=code)}
     )
+    defect = None if ok else DefectCode.objects.get_or_create(code="VIS", name="Visual")[0]
     record, created = inspection_record(
         external_id=f"insp-{code}-{ok}",
         operation=operation,
         values={"Visual": ok},
+        defect_code=defect,
         **target,
     )
     assert created and record.result == ("pass" if ok else "fail")

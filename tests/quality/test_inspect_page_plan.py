@@ -79,7 +79,13 @@ def test_an_order_without_a_routing_is_inspected_on_the_page(order_without_routi
     base, (bore_field, scratch_field) = _form(html)
     answer = client.post(
         f"/quality/inspect/task/{task.pk}/record/",
-        {**base, "code": "EB-NR-1", bore_field: "50.2", scratch_field: "ok"},
+        {
+            **base,
+            "code": "EB-NR-1",
+            bore_field: "50.2",
+            scratch_field: "ok",
+            "defect_code": "BORE-OOT",
+        },
         HTTP_HX_REQUEST="true",
     )
     assert answer.status_code == 200 and 'data-result="fail"' in answer.content.decode()

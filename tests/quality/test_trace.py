@@ -116,11 +116,13 @@ def _inspect(*, order, sequence, unit, value, at, corrects=None):
             **SIGNED,
         )
         return record
+    bore_ok = Decimal("49.9") <= Decimal(value) <= Decimal("50.1")
     record, _ = inspection_record(
         external_id=external_id,
         operation=order.operations.get(sequence=sequence),
         values=values,
         unit=unit,
+        defect_code=None if bore_ok else "BORE-OOT",
         gauge="CMM-01",
         inspected_at=at,
         by=inspector,
@@ -380,6 +382,7 @@ def test_a_lot_scrapped_by_its_inspection_is_scrapped_where_used_and_in_the_gene
         external_id="h1-visual",
         operation=plant.hsg_order.operations.get(sequence=20),
         values={"No short shots": False},
+        defect_code="SHORT-SHOT",
         lot=plant.h1,
         inspected_at=plant.t0 + timedelta(minutes=52),
         by=inspector,
