@@ -309,10 +309,42 @@ WINDOW_SIZE = 60  # operations re-optimised at a time (small windows, many tries
 WINDOW_SECONDS = 0.3  # at most, per window
 
 
-def _window_solve(
-    prep: Prepared, sched: Schedule, window: list[int], options: SolveOptions, seconds: float
-) -> Schedule | None:
-    """Re-optimise the operations in ``window``; every other operation stays where it is."""
+@dataclass
+class WindowModel:
+    """A CP-SAT model of the operations in a window (each on one of its machines, after its
+    predecessors), every other operation fixed where `sched` has it: the windows here and
+    the neighbourhoods of the large-neighbourhood search (lns.py) both build it. The caller
+    sets the objective; `tardy` holds (weight, tardiness) of the window's jobs with a due
+    date. Nothing in the window may end after `hi`."""
+
+    model: cp_model.CpModel
+    window: list[int]
+    start: dict
+    end: dict
+    lits_of: dict
+    lo: int
+    hi: int
+    tardy: list
+
+    def hint(self, sched: Schedule) -> None:
+        """Start from where `sched` has the window's operations."""
+        for i in self.window:
+            self.model.add_hint(self.start[i], sched.start[i])
+            self.model.add_hint(self.end[i], sched.end[i])
+            for k, _, lit in self.lits_of[i]:
+                self.model.add_hint(lit, sched.machine[i] == k)
+
+    def schedule(self, solver: cp_model.CpSolver, sched: Schedule, rule: str) -> Schedule:
+        """`sched` with the window's operations where the solver put them."""
+        machine, starts, ends = list(sched.machine), list(sched.start), list(sched.end)
+        for i in self.window:
+            starts[i], ends[i] = solver.value(self.start[i]), solver.value(self.end[i])
+            machine[i] = next(k for k, _, lit in self.lits_of[i] if solver.boolean_value(lit))
+        return Schedule(machine=machine, start=starts, end=ends, rule=rule)
+
+
+def window_model(prep: Prepared, sched: Schedule, window: list[int]) -> WindowModel:
+    """The model of `window` in `sched` (see WindowModel)."""
     inside = set(window)
     hi = max(sched.end[i] for i in window)  # nothing in the window may end later than now
     m = cp_model.CpModel()
@@ -344,9 +376,7 @@ def _window_solve(
             per_machine[k].append(m.new_optional_fixed_size_interval_var(start[i], d, lit, ""))
     # Everything else on these machines in [lo, hi), plus non-working time, is blocked.
     blocked: dict[int, list[Interval]] = {k: [] for k in machines}
-    for op in prep.ops:
-        i = op.index
-        k = sched.machine[i]
+    for i, k in enumerate(sched.machine):
         if i not in inside and k in blocked and sched.start[i] < hi and sched.end[i] > lo:
             blocked[k].append((sched.start[i], sched.end[i]))
     for k in machines:
@@ -355,7 +385,6 @@ def _window_solve(
         for a, b in intervals_merge(blocked[k]):
             per_machine[k].append(m.new_fixed_size_interval_var(a, b - a, ""))
         m.add_no_overlap(per_machine[k])
-
     tardy = []
     for j in {prep.ops[i].job for i in window}:
         job = prep.jobs[j]
@@ -368,23 +397,24 @@ def _window_solve(
             if i in inside:
                 m.add(t >= end[i] - job.due)
         tardy.append((job.weight, t))
+        m.add_hint(t, max(floor, max(sched.end[i] for i in job.ops) - job.due))
+    return WindowModel(m, list(window), start, end, lits_of, lo, hi, tardy)
+
+
+def _window_solve(
+    prep: Prepared, sched: Schedule, window: list[int], options: SolveOptions, seconds: float
+) -> Schedule | None:
+    """Re-optimise the operations in ``window``; every other operation stays where it is."""
+    w = window_model(prep, sched, window)
     # One minute of weighted tardiness outweighs any change in the sum of ends.
-    big = len(window) * (hi - lo + 1) + 1
-    m.minimize(big * sum(w * t for w, t in tardy) + sum(end.values()))
-    for i in window:
-        m.add_hint(start[i], sched.start[i])
-        m.add_hint(end[i], sched.end[i])
-        for k, _, lit in lits_of[i]:
-            m.add_hint(lit, sched.machine[i] == k)
+    big = len(window) * (w.hi - w.lo + 1) + 1
+    w.model.minimize(big * sum(wt * t for wt, t in w.tardy) + sum(w.end.values()))
+    w.hint(sched)
     solver = _solver(options, seconds)
-    status = solver.solve(m)
+    status = solver.solve(w.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    machine, starts, ends = list(sched.machine), list(sched.start), list(sched.end)
-    for i in window:
-        starts[i], ends[i] = solver.value(start[i]), solver.value(end[i])
-        machine[i] = next(k for k, _, lit in lits_of[i] if solver.boolean_value(lit))
-    return Schedule(machine=machine, start=starts, end=ends, rule="cp-sat windows")
+    return w.schedule(solver, sched, "cp-sat windows")
 
 
 def _jobs_window(prep: Prepared, sched: Schedule, rng: random.Random, size: int) -> list[int]:

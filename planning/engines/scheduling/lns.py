@@ -47,10 +47,9 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from .calendar import intervals_merge, intervals_subtract
-from .cpsat import PROBING_MAX_OPERATIONS, _Model
+from .cpsat import PROBING_MAX_OPERATIONS, _Model, window_model
 from .heuristic import Schedule, schedule_compact
-from .model import Interval, SolveOptions
+from .model import SolveOptions
 from .prepared import Prepared
 from .tabu import tabu_applies, tabu_search
 
@@ -284,68 +283,16 @@ class _Search:
         """
         prep, sched = self.prep, self.current
         window = sorted(relaxed)
-        inside = relaxed
-        hi = max(sched.end[i] for i in window)
-        m = cp_model.CpModel()
-        start, end, lits_of = {}, {}, {}
-        machines: set[int] = set()
-        lo = hi
-        for i in window:
-            op = prep.ops[i]
-            floor = max([op.floor] + [sched.end[p] for p in op.preds if p not in inside])
-            latest = min([hi] + [sched.start[s] for s in op.succs if s not in inside])
-            lo = min(lo, floor)
-            start[i] = m.new_int_var(floor, latest, "")
-            end[i] = m.new_int_var(floor, latest, "")
-            lits = []
-            for k, d in op.modes:
-                lits.append((k, d, m.new_bool_var("")))
-                machines.add(k)
-            lits_of[i] = lits
-            m.add_exactly_one(lit for _, _, lit in lits)
-            m.add(end[i] == start[i] + sum(d * lit for _, d, lit in lits))
-            for p in op.preds:
-                if p in inside:
-                    m.add(end[p] <= start[i])
-        per_machine: dict[int, list] = {k: [] for k in machines}
-        for i in window:
-            for k, d, lit in lits_of[i]:
-                per_machine[k].append(m.new_optional_fixed_size_interval_var(start[i], d, lit, ""))
-        blocked: dict[int, list[Interval]] = {k: [] for k in machines}
-        for i, k in enumerate(sched.machine):
-            if i not in inside and k in blocked and sched.start[i] < hi and sched.end[i] > lo:
-                blocked[k].append((sched.start[i], sched.end[i]))
-        for k in machines:
-            if prep.has_calendar[k]:
-                blocked[k] += intervals_subtract([(lo, hi)], prep.calendars[k])
-            for a, b in intervals_merge(blocked[k]):
-                per_machine[k].append(m.new_fixed_size_interval_var(a, b - a, ""))
-            m.add_no_overlap(per_machine[k])
+        w = window_model(prep, sched, window)
+        m, end, lo, hi = w.model, w.end, w.lo, w.hi
         latest_end = m.new_int_var(lo, hi, "")
         m.add_max_equality(latest_end, list(end.values()))
         spread = len(window) * (hi - lo + 1) + 1  # above any change in the sum of ends
         objective = spread * latest_end + sum(end.values())
-        tardy = []
-        for j in {prep.ops[i].job for i in window}:
-            job = prep.jobs[j]
-            if job.due is None or job.weight <= 0:
-                continue
-            rest = max((sched.end[i] for i in job.ops if i not in inside), default=0)
-            low = max(0, rest - job.due)
-            t = m.new_int_var(low, max(low, hi - job.due), "")
-            for i in job.ops:
-                if i in inside:
-                    m.add(t >= end[i] - job.due)
-            tardy.append((job.weight, t))
-            m.add_hint(t, max(low, max(sched.end[i] for i in job.ops) - job.due))
-        if tardy:
-            objective += spread * (hi - lo + 1) * sum(w * t for w, t in tardy)
+        if w.tardy:
+            objective += spread * (hi - lo + 1) * sum(wt * t for wt, t in w.tardy)
         m.minimize(objective)
-        for i in window:
-            m.add_hint(start[i], sched.start[i])
-            m.add_hint(end[i], sched.end[i])
-            for k, _, lit in lits_of[i]:
-                m.add_hint(lit, sched.machine[i] == k)
+        w.hint(sched)
         m.add_hint(latest_end, hi)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(seconds, 0.02)
@@ -356,11 +303,7 @@ class _Search:
         status = solver.solve(m)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None, False
-        machine, starts, ends = list(sched.machine), list(sched.start), list(sched.end)
-        for i in window:
-            starts[i], ends[i] = solver.value(start[i]), solver.value(end[i])
-            machine[i] = next(k for k, _, lit in lits_of[i] if solver.boolean_value(lit))
-        return Schedule(machine, starts, ends, rule="lns"), status == cp_model.OPTIMAL
+        return w.schedule(solver, sched, "lns"), status == cp_model.OPTIMAL
 
     def offer(self, sched: Schedule, compact: bool = True) -> bool:
         """Take ``sched`` if it is better than the current schedule.
