@@ -220,6 +220,9 @@ def main() -> None:
         if os.environ.get("BENCH_SHOW_SQL"):
             for query in ctx.captured_queries:
                 print("   ", query["sql"][:120])
+        # The HTTP path warmed up too: a server process imports its URL configuration (and
+        # what the views import, B2MML's schemas among them) once, on its first request.
+        run_http(keys, 20, rng, user, "warm-http")
         print(
             f"plant: {len(keys)} running tasks on {args.orders} orders; "
             f"{per_event} statements for one event_record (BEGIN and COMMIT included)\n"
@@ -261,6 +264,8 @@ def main() -> None:
                 out = run(keys, args.events, rng, user, f"prof-{run.__name__}")
                 profiler.disable()
                 _report(f"{label} (profiled)", out)
+                if dump := os.environ.get("BENCH_PROFILE_DUMP"):  # for pstats' callers view
+                    profiler.dump_stats(f"{dump}.{run.__name__}")
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(
                     int(os.environ.get("BENCH_PROFILE_LINES", 45))
                 )

@@ -462,8 +462,10 @@ class PolicyPermission(BasePermission):
             return False
         if getattr(view, request.method.lower(), None) is None:
             return True  # no such operation here: the view answers 405
-        self.message = policy.refusal(resource, action)
-        return policy.may(request.user, resource, action)
+        if policy.may(request.user, resource, action):
+            return True
+        self.message = policy.refusal(resource, action)  # built only for whom it refuses
+        return False
 
     def has_object_permission(self, request, view, obj):
         resource, action = view_permission(view, request)

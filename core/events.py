@@ -11,10 +11,11 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from .models import OutboxEvent
-from .rawsql import row_insert
+from .rawsql import insert_statement, row_insert
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,18 @@ def emit(topic: str, payload: dict, *, dispatch_on_commit: bool = True) -> Outbo
 
         transaction.on_commit(lambda: outbox_dispatch.delay())
     return event
+
+
+def emit_along(topic: str, payload: dict) -> list[tuple[str, list]]:
+    """`emit(..., dispatch_on_commit=False)` as statements for the caller to run with its own
+    write (core.rawsql.row_insert's `along`): the outbox row goes in with it, in the same
+    round trip; the outbox beat picks it up. With a save receiver connected for the outbox
+    the row goes in now, through the ORM, and there is nothing to run along ([])."""
+    row = OutboxEvent(topic=topic, payload=payload)
+    if pre_save.has_listeners(OutboxEvent) or post_save.has_listeners(OutboxEvent):
+        row.save(force_insert=True)
+        return []
+    return [insert_statement(row)]
 
 
 def outbox_dispatch_pending(*, limit: int = 500) -> int:

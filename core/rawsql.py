@@ -159,16 +159,20 @@ def _prepared_cursor_class():
 _insert_sql: dict[tuple[str, type], tuple[str, list]] = {}
 
 
-def row_insert(obj: models.Model, *, along: tuple[str, list] | None = None) -> models.Model:
+def row_insert(obj: models.Model, *, along: Sequence[tuple[str, list]] = ()) -> models.Model:
     """INSERT one new instance as `save(force_insert=True)` would — each field's pre_save
     (auto_now_add, defaults already set by __init__) and its database preparation — in a
     statement written once, and set its key from RETURNING. No save signals are sent: with
     a receiver connected for the model, it is saved through the ORM instead.
 
-    `along`: another write of the caller's own tables, (sql, params), that must happen with
-    this one: on PostgreSQL it runs in the same statement (a data-modifying WITH, which runs
-    exactly once), one round trip and one statement's client work instead of two;
-    elsewhere it is executed first, on its own."""
+    `along`: other writes that must happen with this one, each (sql, params): an UPDATE …
+    WHERE … of the caller's own tables or one an owner wrote for it (core.counters'
+    `counter_add_statement`), or an INSERT (`insert_statement`). On PostgreSQL they run in
+    the same statement (data-modifying WITHs, each run exactly once): one round trip and
+    one statement's client work instead of several. The UPDATEs take their row locks in the
+    order given — each waits for the one before it (a condition on the earlier one's
+    result that is always true) — so the caller keeps its lock order. Elsewhere each is
+    executed first, on its own, in that order."""
     model = type(obj)
     connection = connections[DEFAULT_DB_ALIAS]
     if (
@@ -176,35 +180,61 @@ def row_insert(obj: models.Model, *, along: tuple[str, list] | None = None) -> m
         or post_save.has_listeners(model)
         or not connection.features.can_return_columns_from_insert
     ):
-        if along is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(*along)
+        _run_each(connection, along, prepared=False)
         obj.save(force_insert=True)
         return obj
-    key = (connection.vendor, model)
-    if key not in _insert_sql:
-        qn = connection.ops.quote_name
-        meta = model._meta
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        _insert_sql[key] = (
-            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(meta.pk.column)}",
-            fields,
-        )
-    sql, fields = _insert_sql[key]
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    if along is not None and connection.vendor != "postgresql":
-        with cursor_prepared() as cursor:
-            cursor.execute(*along)
-        along = None
-    if along is not None:
-        sql, params = f"WITH along AS ({along[0]}) {sql}", [*along[1], *params]
+    sql, params = insert_statement(obj, connection)
+    sql += f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
+    if along and connection.vendor != "postgresql":
+        _run_each(connection, along, prepared=True)
+    elif along:
+        sql, params = _with_along(along, sql, params)
     with cursor_prepared() as cursor:
         cursor.execute(sql, params)
         obj.pk = cursor.fetchone()[0]
     obj._state.adding = False
     obj._state.db = connection.alias
     return obj
+
+
+def insert_statement(obj: models.Model, connection=None) -> tuple[str, list]:
+    """The INSERT of a new instance, as (sql, params), without RETURNING: for `row_insert`
+    and for another row's `along`. Fields' pre_save and database preparation applied."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    key = (connection.vendor, type(obj))
+    if key not in _insert_sql:
+        qn = connection.ops.quote_name
+        meta = obj._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        _insert_sql[key] = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})",
+            fields,
+        )
+    sql, fields = _insert_sql[key]
+    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def _run_each(connection, statements: Sequence[tuple[str, list]], *, prepared: bool) -> None:
+    for statement in statements:
+        with cursor_prepared() if prepared else connection.cursor() as cursor:
+            cursor.execute(*statement)
+
+
+def _with_along(along: Sequence[tuple[str, list]], sql: str, params: list) -> tuple[str, list]:
+    parts, out, last_update = [], [], None
+    for n, (part, part_params) in enumerate(along):
+        name = f"along{n}"
+        if part.lstrip()[:6].upper() == "UPDATE":
+            if " WHERE " not in part:
+                raise ValueError("row_insert: an UPDATE along needs a WHERE clause")
+            if last_update is not None:  # waits for the earlier UPDATE: its locks come first
+                part += f" AND (SELECT count(*) FROM {last_update}) >= 0"
+            part += " RETURNING 1"
+            last_update = name
+        parts.append(f"{name} AS ({part})")
+        out.extend(part_params)
+    return f"WITH {', '.join(parts)} {sql}", [*out, *params]
 
 
 def rows_update(objs: Sequence[models.Model], fields: Sequence[str]) -> int:

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.counters import counter_add_statement, counters_add
-from core.events import emit
+from core.events import emit, emit_along
 from core.exceptions import StateConflict
 from core.parsing import instant_parse
 from core.policy import may
@@ -35,7 +35,7 @@ from core.rawsql import row_insert
 from planning.models import OrderOperation, ProductionOrder
 from planning.services.operations import operation_status_post, operations_ready
 from planning.services.orders import production_order_complete, production_order_start
-from planning.services.quantities import quantities_post
+from planning.services.quantities import quantities_post, quantities_post_statements
 from resources.models import Equipment, Item, MaterialLot, Operator, SerialUnit
 from resources.selectors.calendar import work_center_booking_end
 from resources.selectors.operators import user_operator
@@ -770,9 +770,30 @@ def _record(
         task_fields["quantity_scrap"] = F("quantity_scrap") + scrap
     # The log is append-only: nothing in ProductionEvent.save to run. A report changes only
     # the task's counters: added in the event's own statement where the database can.
-    if set(task_fields) == {"quantity_good", "quantity_scrap"} and good >= 0 and scrap >= 0:
-        counted = counter_add_statement(Task, task.pk, good, scrap, good_field="quantity_good")
-        row_insert(event, along=counted)
+    # A plain report (the bulk of the log) writes everything in the event's own statement:
+    # the task's counters, its operation's and (on the last operation) its order's, in the
+    # lock order (task, operation, order), and the outbox row.
+    reported_along = (
+        set(task_fields) == {"quantity_good", "quantity_scrap"} and good >= 0 and scrap >= 0
+    )
+    if reported_along:
+        on_order = task.operation.sequence == look.last_sequence(task)
+        row_insert(
+            event,
+            along=[
+                counter_add_statement(Task, task.pk, good, scrap, good_field="quantity_good"),
+                *quantities_post_statements(
+                    operation_id=task.operation_id,
+                    order_id=order.pk if on_order else None,
+                    good=good,
+                    scrap=scrap,
+                ),
+                *emit_along(
+                    EVENTS_RECORDED,
+                    {"events": [_event_payload(event_id, kind, c, event.trace_code)]},
+                ),
+            ],
+        )
     else:
         row_insert(event)
         if set(task_fields) == {"quantity_good", "quantity_scrap"}:
@@ -798,7 +819,7 @@ def _record(
         operation_status_post(operation_id=task.operation_id, event_id=event_id, **op_status)
 
     # The task's row is locked (event_validate); planning locks the operation, then the order.
-    if good or scrap:
+    if (good or scrap) and not reported_along:
         on_order = task.operation.sequence == look.last_sequence(task)
         quantities_post(
             operations={task.operation_id: (good, scrap)},
@@ -821,11 +842,12 @@ def _record(
         locked = ProductionOrder.objects.select_for_update(no_key=True).get(pk=order.pk)
         if not Task.objects.filter(order=order, status__in=Task.OPEN).exists():
             production_order_complete(order=locked, by=by)
-    emit(
-        EVENTS_RECORDED,
-        {"events": [_event_payload(event_id, kind, c, event.trace_code)]},
-        dispatch_on_commit=False,
-    )
+    if not reported_along:
+        emit(
+            EVENTS_RECORDED,
+            {"events": [_event_payload(event_id, kind, c, event.trace_code)]},
+            dispatch_on_commit=False,
+        )
     return EventResult(event_id, "accepted", 201, event=event)
 
 

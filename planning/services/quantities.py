@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from core.counters import counters_add
+from core.counters import counter_add_statement, counters_add
 
 from ..models import OrderOperation, ProductionOrder
 
@@ -33,6 +33,25 @@ def operation_lock(*, operation_id: int) -> OrderOperation:
 def order_lock(*, order_id: int) -> ProductionOrder:
     """Lock an order's row for its counters (after its operations')."""
     return ProductionOrder.objects.select_for_update(no_key=True).order_by().get(pk=order_id)
+
+
+def quantities_post_statements(
+    *, operation_id: int, order_id: int | None, good: Decimal, scrap: Decimal
+) -> list[tuple[str, list]]:
+    """`quantities_post` of one report (deltas not negative, so nothing to refuse) on one
+    operation and, if given, its order, as statements in the lock order (the operation,
+    then the order) for the caller to run with its own write: a production event's
+    INSERT (core.rawsql.row_insert's `along`, which keeps the order given)."""
+    statements = [
+        counter_add_statement(OrderOperation, operation_id, good, scrap, good_field="quantity_done")
+    ]
+    if order_id is not None:
+        statements.append(
+            counter_add_statement(
+                ProductionOrder, order_id, good, scrap, good_field="quantity_done"
+            )
+        )
+    return statements
 
 
 def quantities_post(*, operations: Deltas | None = None, orders: Deltas | None = None) -> None:

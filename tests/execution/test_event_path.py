@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.models import OutboxEvent
 from core.roles import Role, roles_ensure
 from execution.models import EventApproval, ProductionEvent, Task
-from execution.services.events import event_record
+from execution.services.events import EVENTS_RECORDED, event_record
 from planning.models import OrderOperation, ProductionOrder, Routing, RoutingStep
 from planning.services.orders import production_order_create, production_order_release
 from resources.models import Area, Holiday, Item, ShiftPattern, Site, WorkCenter
@@ -28,8 +29,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-12-09T10:00:00+08:0
 # occurred minutes ago), in one statement; the event; the task's and the operation's
 # counters (and the order's, at the last operation); the outbox row. Plus the transaction's
 # savepoint and its release (a test runs inside a transaction; in production these are
-# BEGIN and COMMIT, which Django does not count). It was 13, then 9. On PostgreSQL the task's
-# counters go in with the event, in its statement: one fewer (see the test below).
+# BEGIN and COMMIT, which Django does not count). It was 13, then 9. On PostgreSQL the
+# counters and the outbox row go in with the event, in its statement: three fewer (below).
 REPORT_QUERIES = 7
 # The first report of a user object also reads its roles (cached on the user; a signed-in
 # request's user comes with them), and the first good piece makes the next operation's task
@@ -218,15 +219,55 @@ def test_the_task_lookup_is_prepared_on_postgresql(plain):
     assert any("FOR NO KEY UPDATE OF t" in q["sql"] for q in ctx.captured_queries)
 
 
+def _the_insert(ctx) -> str:
+    (insert,) = [q["sql"] for q in ctx.captured_queries if "INSERT INTO" in q["sql"]]
+    return insert
+
+
 @pytest.mark.postgres
-def test_on_postgresql_the_task_counts_in_the_events_own_statement(plain):
+def test_on_postgresql_a_report_writes_everything_in_the_events_own_statement(plain):
     event_record(data=report("r0"), by=plain)  # the next task made ready, roles read
     with CaptureQueriesContext(connection) as ctx:
         assert event_record(data=report("r1", quantity_scrap=2), by=plain).status == "accepted"
-    assert len(ctx.captured_queries) == REPORT_QUERIES - 1
-    inserts = [q["sql"] for q in ctx.captured_queries if '"execution_productionevent"' in q["sql"]]
-    assert any(sql.startswith('WITH along AS (UPDATE "execution_task"') for sql in inserts)
-    assert counters(10)[:2] == ((Decimal(2), Decimal(2)), (Decimal(2), Decimal(2)))
+    # The savepoint, the task, the event with everything it moves, the release.
+    assert len(ctx.captured_queries) == REPORT_QUERIES - 3
+    insert = _the_insert(ctx)
+    # The task's counters, then its operation's (waiting for the task's: the lock order);
+    # not the order's (operation 10 is not the last); the outbox row; the event itself.
+    assert insert.startswith('WITH along0 AS (UPDATE "execution_task"')
+    operation = insert.index('along1 AS (UPDATE "planning_orderoperation"')
+    outbox = insert.index('along2 AS (INSERT INTO "core_outboxevent"')
+    assert "(SELECT count(*) FROM along0) >= 0" in insert[operation:outbox]
+    assert '"planning_productionorder"' not in insert
+    assert insert.rindex('INSERT INTO "execution_productionevent"') > outbox
+    assert counters(10)[:3] == (
+        (Decimal(2), Decimal(2)),
+        (Decimal(2), Decimal(2)),
+        (Decimal(0), Decimal(0)),
+    )
+    (row,) = OutboxEvent.objects.filter(topic=EVENTS_RECORDED).order_by("-pk")[:1]
+    assert row.payload["events"][0]["event_id"] == "r1"
+    assert row.payload["events"][0]["scrap"] == "2"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_report_on_the_last_operation_moves_the_order_in_lock_order(plain):
+    event_record(data=report("r0"), by=plain)  # operation 20's task made ready
+    event_record(data={"event_id": "s20", "kind": "start", "order": "PATH-0001", "sequence": 20})
+    with CaptureQueriesContext(connection) as ctx:
+        result = event_record(data=report("r20", sequence=20, quantity_scrap=1), by=plain)
+    assert result.status == "accepted", result.as_dict()
+    insert = _the_insert(ctx)
+    task = insert.index('along0 AS (UPDATE "execution_task"')
+    operation = insert.index('along1 AS (UPDATE "planning_orderoperation"')
+    order = insert.index('along2 AS (UPDATE "planning_productionorder"')
+    assert task < operation < order < insert.index('along3 AS (INSERT INTO "core_outboxevent"')
+    assert "(SELECT count(*) FROM along1) >= 0" in insert[order:]
+    assert counters(20)[:3] == (
+        (Decimal(1), Decimal(1)),
+        (Decimal(1), Decimal(1)),
+        (Decimal(1), Decimal(1)),
+    )
 
 
 def test_one_event_at_a_time_keeps_counting_exactly(plain):
