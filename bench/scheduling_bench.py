@@ -239,13 +239,18 @@ def bench_classes(time_limit: float = 10.0, only: list[str] | None = None) -> No
         print(f"    {name}: with full-model run {row[0]}; search alone {row[1]}", flush=True)
 
 
-def bench_plant_runs(time_limit: float, runs: int) -> None:
+def bench_plant_runs(time_limit: float, runs: int, priority_share: float | None = None) -> None:
     problem = plant_problem()
-    print(f"(a') plant, {runs} runs at {time_limit:g} s (limit counted from the call)")
+    share = SolveOptions.priority_share if priority_share is None else priority_share
+    print(
+        f"(a') plant, {runs} runs at {time_limit:g} s (limit counted from the call), "
+        f"priority search for {share:.0%} of the time"
+    )
     for run in range(1, runs + 1):
         before = load()
         began = time.monotonic()
-        result = schedule_solve(problem, SolveOptions(time_limit=time_limit, seed=run - 1))
+        options = SolveOptions(time_limit=time_limit, seed=run - 1, priority_share=share)
+        result = schedule_solve(problem, options)
         wall = time.monotonic() - began
         errors = schedule_check(problem, result.assignments)
         hw, hm = result.heuristic_weighted_tardiness, result.heuristic_makespan
@@ -267,6 +272,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="CP-SAT workers (0: all cores)")
     parser.add_argument("--only", choices=["a", "b", "c"])
     parser.add_argument("--runs", type=int, default=3, help="runs of (a)")
+    parser.add_argument(
+        "--priority-share", type=float, help="(a): share of the time for the priority search"
+    )
     parser.add_argument("--classes", nargs="*", help="(c) for these size classes only, no split")
     args = parser.parse_args()
     print(
@@ -275,7 +283,7 @@ def main() -> None:
     )
     if args.only in (None, "a"):
         bench_plant()
-        bench_plant_runs(args.time_limit, args.runs)
+        bench_plant_runs(args.time_limit, args.runs, args.priority_share)
     if args.only in (None, "b"):
         bench_instances(args.workers)
     if args.only in (None, "c"):

@@ -70,11 +70,22 @@ def rules_for(prep: Prepared) -> list[str]:
     return ["est", "mwkr", "edd", "wslack"] if prep.has_due_dates else ["est", "mwkr"]
 
 
-def heuristic_schedule(prep: Prepared, rule: str) -> Schedule | None:
-    """One serial schedule generation pass; None when some operation cannot be placed."""
+def heuristic_schedule(
+    prep: Prepared,
+    rule: str,
+    offsets: list[int] | None = None,
+    *,
+    tail: list[int] | None = None,
+    latest: list[float] | None = None,
+) -> Schedule | None:
+    """One serial schedule generation pass; None when some operation cannot be placed.
+
+    ``offsets`` (rules ``edd`` and ``wslack``): minutes per job taken off its due date in the
+    priority key — a job with a positive offset is dispatched as if due earlier (`priority`'s
+    search adjusts them). ``tail`` and ``latest`` may be passed when computed already."""
     n = len(prep.ops)
-    tail = _tails(prep)
-    latest = _deadlines(prep)
+    tail = tail if tail is not None else _tails(prep)
+    latest = latest if latest is not None else _deadlines(prep)
     timelines = [MachineTimeline(cal) for cal in prep.calendars]
     machine = [-1] * n
     start = [0] * n
@@ -103,9 +114,9 @@ def heuristic_schedule(prep: Prepared, rule: str) -> Schedule | None:
         elif rule == "mwkr":
             key = (urgent, -tail[i], est)
         elif rule == "edd":
-            key = (urgent, due - tail[i], est)
+            key = (urgent, due - tail[i] - (offsets[op.job] if offsets else 0), est)
         elif rule == "wslack":
-            slack = due - est - tail[i]
+            slack = due - est - tail[i] - (offsets[op.job] if offsets else 0)
             key = (urgent, slack / job.weight if job.weight > 0 and slack < INF else INF, est)
         else:
             raise ValueError(f"unknown rule {rule!r}")

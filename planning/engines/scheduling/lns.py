@@ -51,6 +51,7 @@ from .cpsat import PROBING_MAX_OPERATIONS, _Model, window_model
 from .heuristic import Schedule, schedule_compact
 from .model import SolveOptions
 from .prepared import Prepared
+from .priority import priority_applies, priority_search
 from .tabu import tabu_applies, tabu_search
 
 NEIGHBOURHOODS = ("machines", "window", "critical", "related", "late")
@@ -410,6 +411,13 @@ def lns_solve(
             stop=None if bound is None else bound.done.is_set,
         )
         search.offer(found)
+    priority_passes = 0
+    if options.priority_share > 0 and priority_applies(prep):
+        now = time.monotonic()
+        found, priority_passes = priority_search(
+            prep, search.current, now + options.priority_share * (deadline - now), options.seed
+        )
+        search.offer(found)
     while search.free and time.monotonic() < deadline - 0.02:
         if bound is not None:
             if bound.done.is_set() and bound.status == cp_model.OPTIMAL:
@@ -467,6 +475,8 @@ def lns_solve(
             tardiness_bound, makespan_bound = wt, makespan
     if tabu_moves:
         notes.append(f"tabu search: {tabu_moves} moves")
+    if priority_passes:
+        notes.append(f"priority search: {priority_passes} schedules generated")
     notes.append(search.stats.summary())
     return LnsOutcome(
         schedule=search.current,

@@ -132,7 +132,8 @@ class SolveOptions:
     every worker proves the optimum within 10 s; from 15x15 up the search did better:
     bench/README.md). ``time_limit`` then counts
     from the call of `schedule_solve` (first plan and final checks included). On classic
-    job shops a tabu search (`tabu`) takes the first ``tabu_share`` of the time;
+    job shops a tabu search (`tabu`) takes the first ``tabu_share`` of the time; with due
+    dates the priority search (`priority`) takes the first ``priority_share``;
     neighbourhoods are solved by ``lns_workers`` CP-SAT workers within ``lns_seconds`` each.
     ``lns_bound_workers`` CP-SAT workers run the full model beside the search for bounds
     (0, the default: none; never above ``lns_bound_max_operations``). Measured on 2 cores at
@@ -156,6 +157,7 @@ class SolveOptions:
     lns_workers: int = 1
     lns_seconds: float = 0.25
     tabu_share: float = 1.0
+    priority_share: float = 0.5
 
 
 @dataclass(frozen=True)

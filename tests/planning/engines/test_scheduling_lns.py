@@ -32,10 +32,11 @@ from planning.engines.scheduling import (
 )
 from planning.engines.scheduling.calendar import calendar_repeat
 from planning.engines.scheduling.cpsat import horizon_for
-from planning.engines.scheduling.heuristic import heuristic_best, schedule_compact
+from planning.engines.scheduling.heuristic import heuristic_best, schedule_compact, schedule_key
 from planning.engines.scheduling.io import problem_from_jobshop_text
 from planning.engines.scheduling.lns import NEIGHBOURHOODS, _Search, critical_path, lns_key
 from planning.engines.scheduling.prepared import problem_prepare
+from planning.engines.scheduling.priority import priority_applies, priority_search
 from planning.engines.scheduling.solve import _assignments
 from planning.engines.scheduling.tabu import tabu_applies, tabu_search
 
@@ -277,6 +278,60 @@ def test_tabu_search_on_random_job_shops_is_feasible_and_never_worse(problem, se
     best, moves = tabu_search(prep, start, time.monotonic() + 0.1, seed)
     assert best.makespan() <= start.makespan()
     assert schedule_check(problem, _assignments(prep, best)) == []
+
+
+# --- the priority search: dispatching again with adjusted due dates ----------------------------
+
+
+def test_priority_search_cuts_the_weighted_tardiness_of_a_loaded_plant():
+    """A plant where the best dispatching rule leaves orders late: re-dispatching with the
+    late orders made more urgent finds a plan with less weighted tardiness (a fixed number of
+    passes, so the run does not depend on the machine's speed)."""
+    problem = plant(orders=60, machines=4, seed=7)
+    prep = problem_prepare(problem)
+    assert priority_applies(prep)
+    start = heuristic_best(prep)
+    start_key = schedule_key(prep, start)
+    assert start_key[0] > 0
+    best, passes = priority_search(prep, start, time.monotonic() + 120, seed=0, max_passes=60)
+    assert passes == 60
+    assert schedule_key(prep, best) < start_key
+    assert schedule_key(prep, best)[0] <= 0.9 * start_key[0]
+    assert schedule_check(problem, _assignments(prep, best)) == []
+
+
+def test_the_search_runs_the_priority_search_on_plants_and_not_on_job_shops():
+    result = schedule_solve(plant(orders=40), SolveOptions(time_limit=1.0, **SEARCH_ONLY))
+    assert any(note.startswith("priority search") for note in result.notes)
+    shop = problem_from_jobshop_text(FT06)
+    assert not priority_applies(problem_prepare(shop))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=plants(), now=st.integers(0, 150), seed=st.integers(0, 5), data=st.data())
+def test_priority_search_on_random_plants_is_feasible_and_keeps_frozen_operations(
+    problem, now, seed, data
+):
+    first = schedule_solve(problem, SolveOptions(use_cpsat=False))
+    ids = [a.op_id for a in first.assignments]
+    frozen = data.draw(st.lists(st.sampled_from(ids), max_size=3, unique=True))
+    replan = problem_reschedule(problem, first.assignments, now=now, frozen=frozen)
+    prep = problem_prepare(replan)
+    start = heuristic_best(prep)
+    best, _ = priority_search(prep, start, time.monotonic() + 60, seed=seed, max_passes=15)
+    assert schedule_key(prep, best) <= schedule_key(prep, start)
+    assignments = _assignments(prep, best)
+    assert schedule_check(replan, assignments) == []
+    before = first.by_operation()
+    placed = {a.op_id: a for a in assignments}
+    for op_id in ids:
+        if before[op_id].start < now or op_id in frozen:
+            assert (placed[op_id].machine, placed[op_id].start) == (
+                before[op_id].machine,
+                before[op_id].start,
+            )
+        else:
+            assert placed[op_id].start >= now
 
 
 def test_tabu_does_not_apply_to_plants():
