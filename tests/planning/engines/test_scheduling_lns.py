@@ -38,7 +38,7 @@ from planning.engines.scheduling.lns import NEIGHBOURHOODS, _Search, critical_pa
 from planning.engines.scheduling.prepared import problem_prepare
 from planning.engines.scheduling.priority import priority_applies, priority_search
 from planning.engines.scheduling.solve import _assignments
-from planning.engines.scheduling.tabu import tabu_applies, tabu_search
+from planning.engines.scheduling.tabu import _Graph, tabu_applies, tabu_search
 
 ROOT = Path(__file__).resolve().parents[3]
 FT06 = (ROOT / "bench" / "data" / "ft06.txt").read_text()
@@ -332,6 +332,38 @@ def test_priority_search_on_random_plants_is_feasible_and_keeps_frozen_operation
             )
         else:
             assert placed[op_id].start >= now
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=job_shops(), seed=st.integers(0, 50))
+def test_a_swap_updates_heads_tails_and_order_as_a_full_evaluation_would(problem, seed):
+    """The tabu search updates only what a swap changes; after every swap of adjacent
+    operations on a critical block, heads, tails and machine links equal a full evaluation
+    from scratch, and the order kept stays topological."""
+    rng = random.Random(seed)
+    prep = problem_prepare(problem)
+    graph = _Graph(prep, heuristic_best(prep))
+    graph.evaluate()
+    for _ in range(30):
+        head, p = graph.head, graph.p
+        last = max(h + d for h, d in zip(head, p, strict=True))
+        critical = [
+            (u, graph.ms[u])
+            for u in range(len(p))
+            if graph.ms[u] >= 0
+            and head[u] + p[u] == head[graph.ms[u]]
+            and head[u] + p[u] + p[graph.ms[u]] + graph.tail[graph.ms[u]] == last
+        ]
+        if not critical:
+            break
+        graph.swap(*rng.choice(critical))
+        kept = (list(graph.head), list(graph.tail), list(graph.mp), list(graph.ms))
+        order = sorted(range(len(p)), key=graph.pos.__getitem__)
+        assert sorted(graph.pos) == list(range(len(p)))
+        for i in order:
+            for q in (*graph.preds[i], graph.mp[i]):
+                assert q < 0 or graph.pos[q] < graph.pos[i]
+        assert graph.evaluate() == kept
 
 
 def test_tabu_does_not_apply_to_plants():
