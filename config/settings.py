@@ -83,7 +83,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files from the app itself under gunicorn (no separate file server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session middleware that also hands the user read with the session to the
+    # authentication backend (core/sessions.py: session, user and roles in one statement).
+    "core.middleware.SessionMiddleware",
     # The language: the signed-in person's choice (kept in the session from sign-in), else the
     # browser's Accept-Language (core.middleware.LocaleMiddleware, docs/translation.md). After
     # the session, before CommonMiddleware (Django's rule for LocaleMiddleware).

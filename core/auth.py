@@ -32,6 +32,7 @@ from rest_framework.authentication import (
 from .api import error_body, is_api_request
 from .rawsql import Columns, cursor_prepared
 from .roles import user_with_roles_sql
+from .sessions import current_session
 from .tokens import TokenRefused, api_token_check, token_prefix
 
 REALM = "api"
@@ -97,6 +98,14 @@ class AccountBackend(ModelBackend):
 
     def get_user(self, user_id):
         model = get_user_model()
+        # Read with the request's session already (core/sessions.py): the same row.
+        session = current_session.get()
+        prefetched = session.prefetched_user if session is not None else None
+        if prefetched is not None and str(prefetched[0]) == str(user_id):
+            user = prefetched[1]
+            if user is None:
+                return None
+            return user if self.user_can_authenticate(user) else None
         connection = connections[DEFAULT_DB_ALIAS]
         key = (connection.vendor, model)
         if key not in self._sql:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.shortcuts import resolve_url
@@ -12,6 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from .api import NUL_CODE, NUL_MESSAGE, error_body, error_entry, is_api_request
 from .auth import SESSION_IDLE_LIMIT, SESSION_LAST_SEEN, idle_seconds_for
 from .preferences import SESSION_LANGUAGE
+from .sessions import current_session
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -116,3 +118,18 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
             request.LANGUAGE_CODE = translation.get_language()
             return
         super().process_request(request)
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, which also makes the request's session the `current_session` while the
+    request is served: the authentication backend takes the signed-in user read with the
+    session from there instead of reading it again (core/sessions.py)."""
+
+    def __call__(self, request):
+        self.process_request(request)
+        token = current_session.set(request.session)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_session.reset(token)
+        return self.process_response(request, response)

@@ -3,6 +3,7 @@ notifications, service accounts and their API tokens."""
 
 from django.conf import settings
 from django.contrib.auth.models import User, UserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
@@ -245,3 +246,20 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.language or 'browser'}"
+
+
+class Session(AbstractBaseSession):
+    """A signed-in browser's or terminal's session (SESSION_ENGINE = core.sessions): Django's
+    database session with the signed-in account beside the encoded data, so that a request
+    reads its session, its user and the user's roles in one statement (core/sessions.py).
+    Deleting an account ends its sessions."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

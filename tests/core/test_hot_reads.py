@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.db.models.signals import post_init, pre_save
 from django.test.utils import CaptureQueriesContext
@@ -17,7 +16,7 @@ from django.utils.functional import SimpleLazyObject
 
 from core.auth import AccountBackend
 from core.events import emit
-from core.models import OutboxEvent
+from core.models import OutboxEvent, Session
 from core.rawsql import Columns
 from core.roles import Role, roles_ensure, user_roles
 from core.sessions import SessionStore
@@ -175,6 +174,34 @@ def test_session_read_by_the_store(person, client):
     assert SessionStore("no-such-session-key-0000").load() == {}
 
 
+def test_the_session_comes_with_its_user_and_roles_in_one_statement(person, client):
+    client.force_login(person)
+    client.get("/api/v1/execution/events/")  # the first request may set the idle limit
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/api/v1/execution/events/").status_code == 200
+    reads = [q["sql"] for q in ctx.captured_queries if "core_session" in q["sql"]]
+    assert len(reads) == 1 and "auth_user_groups" in reads[0]
+    others = [q["sql"] for q in ctx.captured_queries if "core_session" not in q["sql"]]
+    assert not [sql for sql in others if '"auth_user"' in sql]  # no second read of the user
+    assert Session.objects.get(session_key=client.session.session_key).user_id == person.pk
+
+
+def test_a_deactivated_or_deleted_account_signs_its_sessions_out(person, client):
+    client.force_login(person)
+    assert client.get("/api/v1/execution/events/").status_code == 200
+    get_user_model().objects.filter(pk=person.pk).update(is_active=False)
+    assert client.get("/api/v1/execution/events/").status_code in (401, 403)
+    get_user_model().objects.filter(pk=person.pk).update(is_active=True)
+    assert client.get("/api/v1/execution/events/").status_code == 200
+    person.set_password("a-new-password-9")  # sessions signed with the old hash end
+    person.save()
+    assert client.get("/api/v1/execution/events/").status_code in (401, 403)
+    client.force_login(person)
+    key = client.session.session_key
+    get_user_model().objects.filter(pk=person.pk).delete()
+    assert not Session.objects.filter(session_key=key).exists()
+
+
 def test_signed_in_request_reads_its_session(person, client):
     client.force_login(person)
     assert client.get("/api/v1/execution/events/").status_code == 200
@@ -191,7 +218,7 @@ def test_hot_reads_are_prepared_on_postgresql(person, client):
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = " | ".join(statement for (statement,) in cursor.fetchall())
-    assert "django_session" in prepared
+    assert "core_session" in prepared
     assert "auth_user_groups" in prepared
     assert "resources_operator" in prepared
 
