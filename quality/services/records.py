@@ -350,6 +350,13 @@ def inspection_correct(
                 )
             verdicts = measurements_judge(original.plan, values)
             _check_corrector(original=original, verdicts=verdicts, by=by)
+            # A correction to a fail names its defect like any failure; a correction to a
+            # pass needs none, and carries none (the page offers the corrected record's code,
+            # which a pass leaves behind).
+            defect = _defect_code(defect_code)
+            _check_defect_named(verdicts=verdicts, defect=defect)
+            if all(v.passed for v in verdicts):
+                defect = None
             corrected = _record_write(
                 external_id=external_id,
                 plan=original.plan,
@@ -357,7 +364,7 @@ def inspection_correct(
                 unit=original.unit,
                 lot=original.lot,
                 verdicts=verdicts,
-                defect_code=_defect_code(defect_code),
+                defect_code=defect,
                 reason=(reason or "").strip(),
                 gauge=original.gauge if gauge is None else gauge.strip(),
                 inspected_at=(

@@ -425,6 +425,11 @@ def _correction_context(request, record: InspectionRecord, posted=None, **extra)
         "disposition": disposition,
         "characteristics": chars,
         "defect_codes": DefectCode.objects.all(),
+        # The corrected record's defect offered again: a correction to another fail keeps
+        # it unless changed; a correction to a pass drops it (inspection_correct).
+        "posted_defect": posted.get(
+            "defect_code", record.defect_code.code if record.defect_code_id else ""
+        ),
         "external_id": posted.get("external_id") or str(uuid4()),
         "may_correct": getattr(record, "corrected_by", None) is None
         and may_correct(record=record, by=request.user),

@@ -243,7 +243,12 @@ def test_records_are_append_only_and_corrections_chain(line):
     assert second.inspected_at == first.inspected_at  # the same inspection, corrected
     # The inspector of the chain may correct it to a fail.
     third, created = inspection_correct(
-        record=second, external_id="fix-3", values=bore("50.50"), by=user("zhaoliu"), **SIGNED
+        record=second,
+        external_id="fix-3",
+        values=bore("50.50"),
+        defect_code="BORE-OOT",
+        by=user("zhaoliu"),
+        **SIGNED,
     )
     assert created and third.corrects == second and third.result == "fail"
     operation = first.operation

@@ -284,6 +284,7 @@ def corrected(
         record=record,
         external_id=external_id or f"fix-{record.pk}",
         values=bore(value),
+        defect_code="BORE-OOT",  # a correction to a fail names it; one to a pass drops it
         by=user(by),
         **SIGNED,
     )

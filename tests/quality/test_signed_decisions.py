@@ -101,7 +101,13 @@ def test_finding_3_an_operator_or_the_inspector_cannot_overturn_a_fail(failed, c
 def test_the_inspector_may_correct_her_own_fail_to_another_fail(failed):
     answer = client_as("zhaoliu").post(
         f"{INSPECTIONS}{failed.pk}/correct/",
-        {"external_id": "fix-1", "values": bore("50.30"), "reason": "typo", "password": PASSWORD},
+        {
+            "external_id": "fix-1",
+            "values": bore("50.30"),
+            "defect_code": "BORE-OOT",
+            "reason": "typo",
+            "password": PASSWORD,
+        },
         format="json",
     )
     assert answer.status_code == 201 and answer.json()["result"] == "fail", answer.json()

@@ -109,6 +109,7 @@ def _inspect(*, order, sequence, unit, value, at, corrects=None):
             record=corrects,
             external_id=external_id,
             values=values,
+            defect_code="BORE-OOT",  # named when the correction fails, dropped when it passes
             inspected_at=at,
             by=get_user_model().objects.get(
                 username="zhaoliu" if corrects.inspector.username == "fengjie" else "fengjie"
