@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.history import history_register
 from execution.models import Task, WorkAlert
@@ -18,9 +20,9 @@ class InspectionPlan(models.Model):
     """How one routing step is inspected, in a version: characteristics and sampling."""
 
     class Sampling(models.TextChoices):
-        EVERY_UNIT = "every_unit", "Every unit"
-        EVERY_NTH = "every_nth", "Every n-th unit"
-        FIRST_ARTICLE = "first_article", "First article per shift"
+        EVERY_UNIT = "every_unit", _("Every unit")
+        EVERY_NTH = "every_nth", _("Every n-th unit")
+        FIRST_ARTICLE = "first_article", _("First article per shift")
 
     code = models.CharField(
         max_length=64, help_text="The code routing steps refer to (IP-EB500-30)."
@@ -40,6 +42,8 @@ class InspectionPlan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("inspection plan")
+        verbose_name_plural = _("inspection plans")
         ordering = ["code", "-version"]
         constraints = [
             models.UniqueConstraint(
@@ -66,8 +70,8 @@ class Characteristic(models.Model):
     """One thing checked: a measured value with tolerances, or a pass/fail attribute."""
 
     class Kind(models.TextChoices):
-        VARIABLE = "variable", "Measured value"
-        ATTRIBUTE = "attribute", "Attribute (pass/fail)"
+        VARIABLE = "variable", _("Measured value")
+        ATTRIBUTE = "attribute", _("Attribute (pass/fail)")
 
     plan = models.ForeignKey(
         InspectionPlan, on_delete=models.CASCADE, related_name="characteristics"
@@ -93,6 +97,8 @@ class Characteristic(models.Model):
     description = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("characteristic")
+        verbose_name_plural = _("characteristics")
         ordering = ["plan", "id"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "name"], name="characteristic_unique_name"),
@@ -127,6 +133,8 @@ class DefectCode(models.Model):
     name = models.CharField(max_length=200)
 
     class Meta:
+        verbose_name = _("defect code")
+        verbose_name_plural = _("defect codes")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -138,8 +146,8 @@ class InspectionRecord(models.Model):
     is a new record that names the one it corrects."""
 
     class Result(models.TextChoices):
-        PASS = "pass", "Pass"
-        FAIL = "fail", "Fail"
+        PASS = "pass", _("Pass")
+        FAIL = "fail", _("Fail")
 
     external_id = models.CharField(max_length=100, unique=True)
     plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="records")
@@ -174,6 +182,8 @@ class InspectionRecord(models.Model):
     )
 
     class Meta:
+        verbose_name = _("inspection record")
+        verbose_name_plural = _("inspection records")
         ordering = ["inspected_at", "id"]
         indexes = [
             models.Index(fields=["unit", "operation"]),
@@ -223,6 +233,8 @@ class Measurement(models.Model):
     passed = models.BooleanField()
 
     class Meta:
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
         ordering = ["record", "characteristic"]
         constraints = [
             models.UniqueConstraint(fields=["record", "characteristic"], name="measurement_unique")
@@ -236,9 +248,9 @@ class Disposition(models.Model):
     """What happens to a unit or lot that failed: rework, scrap, or use as is (approved)."""
 
     class Decision(models.TextChoices):
-        REWORK = "rework", "Rework"
-        SCRAP = "scrap", "Scrap"
-        USE_AS_IS = "use_as_is", "Use as is"
+        REWORK = "rework", _("Rework")
+        SCRAP = "scrap", pgettext_lazy("disposition", "Scrap")
+        USE_AS_IS = "use_as_is", _("Use as is")
 
     record = models.OneToOneField(
         InspectionRecord, on_delete=models.PROTECT, related_name="disposition"
@@ -289,6 +301,8 @@ class Disposition(models.Model):
     signature_exclude = ("moved_back_at", "quantity_moved_back")
 
     class Meta:
+        verbose_name = _("disposition")
+        verbose_name_plural = _("dispositions")
         ordering = ["-decided_at"]
         constraints = [
             models.CheckConstraint(
@@ -343,6 +357,8 @@ class TraceCode(models.Model):
     printed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("trace code")
+        verbose_name_plural = _("trace codes")
         ordering = ["-issued_at"]
         constraints = [
             models.CheckConstraint(
@@ -379,6 +395,8 @@ class DefectRateRule(models.Model):
     )
 
     class Meta:
+        verbose_name = _("defect-rate rule")
+        verbose_name_plural = _("defect-rate rules")
         ordering = ["work_center", "routing_step"]
         constraints = [
             models.CheckConstraint(
@@ -402,8 +420,8 @@ class QualityHold(models.Model):
     releases it with a reason."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "On hold"
-        RELEASED = "released", "Released"
+        ACTIVE = "active", _("On hold")
+        RELEASED = "released", pgettext_lazy("quality hold", "Released")
 
     routing_step = models.ForeignKey(RoutingStep, on_delete=models.PROTECT, related_name="holds")
     work_center = models.ForeignKey(WorkCenter, on_delete=models.PROTECT, related_name="holds")
@@ -420,7 +438,7 @@ class QualityHold(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="quality_holds",
-        verbose_name="exception",
+        verbose_name=_("exception"),
         help_text="The quality exception raised with it.",
     )
     placed_at = models.DateTimeField(auto_now_add=True)
@@ -431,6 +449,8 @@ class QualityHold(models.Model):
     release_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("quality hold")
+        verbose_name_plural = _("quality holds")
         ordering = ["-placed_at"]
         constraints = [
             models.UniqueConstraint(

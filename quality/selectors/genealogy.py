@@ -38,6 +38,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, Max, Min, OuterRef, Q, Sum
+from django.utils.translation import gettext as _
 
 from core.formatting import full_name
 from execution.models import MaterialIssue, ProductionEvent
@@ -104,7 +105,7 @@ def trace_find(*, code: str, item: str | None = None) -> TraceTarget:
     code = (code or "").strip()
     item = (item or "").strip() or None
     if not code:
-        raise TraceNotFound("Enter a trace code.")
+        raise TraceNotFound(_("Enter a trace code."))
     codes = TraceCode.objects.select_related("order", "unit__item", "lot__item")
     if item:
         codes = codes.filter(item__code=item)
@@ -118,8 +119,8 @@ def trace_find(*, code: str, item: str | None = None) -> TraceTarget:
     if item:
         named = named.filter(order__item__code=item)
     pairs = set(named.order_by().values_list("unit_id", "lot_id").distinct()[:20])
-    unit_ids = {u for u, _ in pairs if u}
-    lot_ids = {lot for _, lot in pairs if lot}
+    unit_ids = {u for u, _lot in pairs if u}
+    lot_ids = {lot for _unit, lot in pairs if lot}
     units = SerialUnit.objects.select_related("item", "trace_code")
     lots = MaterialLot.objects.select_related("item", "trace_code")
     for unit in units.filter(pk__in=unit_ids) if unit_ids else ():
@@ -139,11 +140,12 @@ def trace_find(*, code: str, item: str | None = None) -> TraceTarget:
                 ("unit", unit.pk), TraceTarget(unit=unit, trace_code=code_of(unit))
             )
     if not candidates:
-        raise TraceNotFound(f"No such code: {code}.")
+        raise TraceNotFound(_("No such code: %(code)s.") % {"code": code})
     if len(candidates) > 1:
         names = sorted(f"{t.owner.item.code} {t.kind} {t.identity}" for t in candidates.values())
         raise TraceAmbiguous(
-            f"{code} names more than one unit or lot ({'; '.join(names)}): choose the item.",
+            _("%(code)s names more than one unit or lot (%(names)s): choose the item.")
+            % {"code": code, "names": "; ".join(names)},
             names,
         )
     return next(iter(candidates.values()))
@@ -153,7 +155,7 @@ def lot_find(*, code: str, item: str | None = None) -> MaterialLot:
     """A lot by its code (and item, where lot codes repeat across items)."""
     code = (code or "").strip()
     if not code:
-        raise TraceNotFound("Enter a lot code.")
+        raise TraceNotFound(_("Enter a lot code."))
     lots = MaterialLot.objects.select_related("item", "trace_code")
     if item:
         lots = lots.filter(item__code=item.strip())
@@ -166,10 +168,17 @@ def lot_find(*, code: str, item: str | None = None) -> MaterialLot:
         hit = tc.first()
         if hit is not None:
             return hit.lot
-        raise TraceNotFound(f"No lot {code}" + (f" of {item}." if item else "."))
+        raise TraceNotFound(
+            _("No lot %(code)s of %(item)s.") % {"code": code, "item": item}
+            if item
+            else _("No lot %(code)s.") % {"code": code}
+        )
     if len(found) > 1:
         names = sorted(f"{lot.item.code} lot {lot.code}" for lot in found)
-        raise TraceAmbiguous(f"Lot {code} exists for more than one item: choose the item.", names)
+        raise TraceAmbiguous(
+            _("Lot %(code)s exists for more than one item: choose the item.") % {"code": code},
+            names,
+        )
     return found[0]
 
 
@@ -247,6 +256,14 @@ class OperationRow:
     events: list[EventRow] = field(default_factory=list)
     inspections: list[InspectionRow] = field(default_factory=list)
     materials: list[MaterialRow] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        """The operation's status as people read it ("In progress", 进行中), not its code."""
+        try:
+            return str(OrderOperation.Status(self.status).label)
+        except ValueError:
+            return self.status
 
 
 @dataclass
@@ -888,7 +905,7 @@ def where_used(*, lot: MaterialLot, max_levels: int = MAX_LEVELS) -> WhereUsed:
                     next_frontier[row.id] = row.uses
             by_order[m["order_id"]].append(row)
             produced_all.append(row)
-        for (_, order_id, _), use in uses.items():
+        for (_kind, order_id, _rest), use in uses.items():
             use.produced = by_order.get(order_id, [])
         frontier = next_frontier
     result.levels = level

@@ -5,6 +5,7 @@ quality/services/holds.py, which places and releases them."""
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from execution.models import Task
 from planning.models import RoutingStep
@@ -74,10 +75,10 @@ def defect_rate(
 
 def hold_message(hold: QualityHold) -> str:
     since = timezone.localtime(hold.placed_at)
-    return (
-        f"On quality hold since {since:%Y-%m-%d %H:%M}: {hold.reason}. "
-        f"A quality supervisor must release it (hold {hold.pk})."
-    )
+    return _(
+        "On quality hold since %(since)s: %(reason)s. A quality supervisor must release it "
+        "(hold %(pk)s)."
+    ) % {"since": f"{since:%Y-%m-%d %H:%M}", "reason": hold.reason, "pk": hold.pk}
 
 
 def _stopping(holds, task: Task) -> QualityHold | None:
@@ -128,10 +129,13 @@ def active_hold_for(task: Task) -> QualityHold | None:
 def hold_stop_message(hold: QualityHold, task: Task) -> str:
     if hold.routing_step.step_no == task.operation.sequence:
         return hold_message(hold)
-    return (
-        f"{hold_message(hold)} Operation {task.operation.sequence} made what operation "
-        f"{hold.routing_step.step_no} inspects, so it is held too."
-    )
+    return _(
+        "%(hold)s Operation %(sequence)s made what operation %(step)s inspects, so it is held too."
+    ) % {
+        "hold": hold_message(hold),
+        "sequence": task.operation.sequence,
+        "step": hold.routing_step.step_no,
+    }
 
 
 def hold_task_notices(*, tasks: list[Task]) -> dict[int, list[str]]:

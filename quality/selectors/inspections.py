@@ -5,6 +5,7 @@ those nobody corrected), and the gated plans of the operations before a task."""
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from execution.models import ProductionEvent, Task
 from planning.models import OrderOperation, ProductionOrder, RoutingStep
@@ -49,18 +50,28 @@ def operation_find(*, order: str, sequence) -> OrderOperation:
     """An order's operation by order number and sequence, for API and page input."""
     order_obj = ProductionOrder.objects.filter(number=str(order or "").strip()).first()
     if order_obj is None:
-        raise ValidationError({"order": f"No order {order!r}."})
+        raise ValidationError({"order": _("No order %(order)s.") % {"order": repr(order)}})
     try:
         number = int(str(sequence).strip())
     except (TypeError, ValueError):
-        raise ValidationError({"sequence": f"{sequence!r} is not an operation number."}) from None
+        raise ValidationError(
+            {
+                "sequence": _("%(sequence)s is not an operation number.")
+                % {"sequence": repr(sequence)}
+            }
+        ) from None
     operation = (
         OrderOperation.objects.select_related("order__item", "work_center")
         .filter(order=order_obj, sequence=number)
         .first()
     )
     if operation is None:
-        raise ValidationError({"sequence": f"{order_obj.number} has no operation {number}."})
+        raise ValidationError(
+            {
+                "sequence": _("%(order)s has no operation %(number)s.")
+                % {"order": order_obj.number, "number": number}
+            }
+        )
     return operation
 
 
@@ -76,20 +87,28 @@ def target_find(
     code = trace_code or serial or lot
     if item.tracking == Item.Tracking.NONE:
         raise ValidationError(
-            {field: f"{item.code} is not tracked: there is no unit or lot to inspect."}
+            {
+                field: _("%(item)s is not tracked: there is no unit or lot to inspect.")
+                % {"item": item.code}
+            }
         )
     if not code:
-        what = "unit" if item.tracking == Item.Tracking.SERIAL else "lot"
-        raise ValidationError(
-            {"trace_code": f"{item.code} is {item.tracking}-tracked: name the {what} inspected."}
+        message = (
+            _("%(item)s is serial-tracked: name the unit inspected.")
+            if item.tracking == Item.Tracking.SERIAL
+            else _("%(item)s is lot-tracked: name the lot inspected.")
         )
+        raise ValidationError({"trace_code": message % {"item": item.code}})
     found_unit = found_lot = None
     if trace_code:
         label = TraceCode.objects.filter(code=trace_code).select_related("unit", "lot").first()
         if label is not None:
             if label.item_id != item.pk:
                 raise ValidationError(
-                    {"trace_code": f"{trace_code} is a {label.item.code}, not a {item.code}."}
+                    {
+                        "trace_code": _("%(code)s is a %(other)s, not a %(item)s.")
+                        % {"code": trace_code, "other": label.item.code, "item": item.code}
+                    }
                 )
             found_unit, found_lot = label.unit, label.lot
     serial_item = item.tracking == Item.Tracking.SERIAL
@@ -99,21 +118,40 @@ def target_find(
         elif not serial_item and not serial:
             found_lot = MaterialLot.objects.filter(item=item, code=code).first()
         else:
-            what = "units" if serial_item else "lots"
-            raise ValidationError({field: f"{item.code} is inspected by {what[:-1]}."})
+            message = (
+                _("%(item)s is inspected by unit.")
+                if serial_item
+                else _("%(item)s is inspected by lot.")
+            )
+            raise ValidationError({field: message % {"item": item.code}})
     if found_unit is None and found_lot is None:
-        what = "unit" if serial_item else "lot"
-        raise ValidationError({field: f"No {what} {code} of {item.code}."})
+        message = (
+            _("No unit %(code)s of %(item)s.") if serial_item else _("No lot %(code)s of %(item)s.")
+        )
+        raise ValidationError({field: message % {"code": code, "item": item.code}})
     if serial_item and found_unit is None:
-        raise ValidationError({field: f"{code} is a lot; {item.code} is inspected by unit."})
+        raise ValidationError(
+            {
+                field: _("%(code)s is a lot; %(item)s is inspected by unit.")
+                % {"code": code, "item": item.code}
+            }
+        )
     if not serial_item and found_lot is None:
-        raise ValidationError({field: f"{code} is a unit; {item.code} is inspected by lot."})
+        raise ValidationError(
+            {
+                field: _("%(code)s is a unit; %(item)s is inspected by lot.")
+                % {"code": code, "item": item.code}
+            }
+        )
     made_here = ProductionEvent.objects.filter(
         order=order, **({"unit": found_unit} if found_unit else {"lot": found_lot})
     ).exists()
     if not made_here:
         raise ValidationError(
-            {field: f"{code} has no production event in {order.number}: is it the right order?"}
+            {
+                field: _("%(code)s has no production event in %(order)s: is it the right order?")
+                % {"code": code, "order": order.number}
+            }
         )
     return found_unit, found_lot
 

@@ -18,6 +18,7 @@ missing or failed for the event's unit (serial items) or lot (lot items):
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.exceptions import StateConflict
 from execution.models import ProductionEvent, Task
@@ -36,18 +37,30 @@ from ..selectors.sampling import first_article_passed, nth_sampled
 
 
 def _refusal(code: str, status: str, operation: OrderOperation, plan: InspectionPlan) -> str:
-    where = f"operation {operation.sequence} ({plan.code})"
-    return {
-        Status.MISSING: f"{code} has no passing inspection at {where}; inspect it first.",
-        Status.FAILED: (
-            f"{code} failed the inspection at {where}; it needs a disposition: rework and a "
-            "passing re-inspection, or use as is approved by a quality supervisor."
-        ),
-        Status.REWORK: (
-            f"{code} is in rework after failing the inspection at {where}; re-inspect it first."
-        ),
-        Status.SCRAPPED: f"{code} was scrapped at the inspection at {where}; it cannot go on.",
-    }[status]
+    """The refusal in the reader's language (the operator's, at the terminal)."""
+    where = _("operation %(sequence)s (%(plan)s)") % {
+        "sequence": operation.sequence,
+        "plan": plan.code,
+    }
+    values = {"code": code, "where": where}
+    if status == Status.MISSING:
+        return _("%(code)s has no passing inspection at %(where)s; inspect it first.") % values
+    if status == Status.FAILED:
+        return (
+            _(
+                "%(code)s failed the inspection at %(where)s; it needs a disposition: rework "
+                "and a passing re-inspection, or use as is approved by a quality supervisor."
+            )
+            % values
+        )
+    if status == Status.REWORK:
+        return (
+            _(
+                "%(code)s is in rework after failing the inspection at %(where)s; re-inspect it first."
+            )
+            % values
+        )
+    return _("%(code)s was scrapped at the inspection at %(where)s; it cannot go on.") % values
 
 
 def inspection_gate_check(*, task: Task, kind: str, unit, lot) -> None:
@@ -99,9 +112,20 @@ def _start_gate(task: Task, gated: list[tuple[OrderOperation, InspectionPlan]]) 
             .exists()
         )
         if not passed:
-            what = "unit" if task.order.item.tracking == Item.Tracking.SERIAL else "lot"
-            raise StateConflict(
-                f"{task} cannot start: no {what} of {task.order.number} has passed the "
-                f"inspection at operation {operation.sequence} ({plan.code}) yet; "
-                "inspect one first."
-            )
+            values = {
+                "task": task,
+                "order": task.order.number,
+                "sequence": operation.sequence,
+                "plan": plan.code,
+            }
+            if task.order.item.tracking == Item.Tracking.SERIAL:
+                message = _(
+                    "%(task)s cannot start: no unit of %(order)s has passed the inspection at "
+                    "operation %(sequence)s (%(plan)s) yet; inspect one first."
+                )
+            else:
+                message = _(
+                    "%(task)s cannot start: no lot of %(order)s has passed the inspection at "
+                    "operation %(sequence)s (%(plan)s) yet; inspect one first."
+                )
+            raise StateConflict(message % values)

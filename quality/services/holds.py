@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.events import emit
@@ -211,17 +212,19 @@ def hold_release(*, hold: QualityHold, reason: str, by, password: str | None = N
     """Release a hold: only a quality supervisor, with a reason, signed with their password
     (meaning "released"; core.signatures). A refused signature releases nothing."""
     if not may(by, "quality.qualityhold", "release"):
-        raise PermissionDenied("Only a quality supervisor may release a quality hold.")
+        raise PermissionDenied(_("Only a quality supervisor may release a quality hold."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why the hold is released."})
+        raise ValidationError({"reason": _("Say why the hold is released.")})
     with transaction.atomic():
         locked = QualityHold.objects.select_for_update().get(pk=hold.pk)
         if locked.status != QualityHold.Status.ACTIVE:
-            raise StateConflict(
-                f"Hold {locked.pk} was already released"
-                f"{f' by {locked.released_by}' if locked.released_by_id else ''}."
-            )
+            if locked.released_by_id:
+                raise StateConflict(
+                    _("Hold %(pk)s was already released by %(who)s.")
+                    % {"pk": locked.pk, "who": locked.released_by}
+                )
+            raise StateConflict(_("Hold %(pk)s was already released.") % {"pk": locked.pk})
         locked.status = QualityHold.Status.RELEASED
         locked.released_by = by
         locked.released_at = timezone.now()

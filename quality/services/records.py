@@ -16,6 +16,8 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
 from core.events import emit
@@ -47,7 +49,7 @@ ORDER_TAKES_INSPECTIONS = (
 
 def _check_recorder(by) -> None:
     if getattr(by, "is_authenticated", False) and not may(by, "quality.inspectionrecord", "add"):
-        raise PermissionDenied("Only inspectors, operators and supervisors enter inspections.")
+        raise PermissionDenied(_("Only inspectors, operators and supervisors enter inspections."))
 
 
 def _defect_code(code) -> DefectCode | None:
@@ -58,7 +60,7 @@ def _defect_code(code) -> DefectCode | None:
         return None
     found = DefectCode.objects.filter(code__iexact=code).first()
     if found is None:
-        raise ValidationError({"defect_code": f"No defect code {code!r}."})
+        raise ValidationError({"defect_code": _("No defect code %(code)s.") % {"code": repr(code)}})
     return found
 
 
@@ -138,16 +140,16 @@ def _check_reached(*, operation: OrderOperation, unit, lot) -> None:
     if not_reached is None:
         return
     missing = not_reached.missing
-    where = f"step {missing.sequence} ({missing.name})"
-    raise ValidationError(
-        {
-            "sequence": (
-                f"{target_code(unit, lot)} has not been through {where} yet; inspect it at "
-                f"step {missing.sequence} or before, or at step {operation.sequence} after "
-                f"step {missing.sequence} is reported."
-            )
-        }
-    )
+    message = _(
+        "%(code)s has not been through step %(missing)s (%(name)s) yet; inspect it at step "
+        "%(missing)s or before, or at step %(sequence)s after step %(missing)s is reported."
+    ) % {
+        "code": target_code(unit, lot),
+        "missing": missing.sequence,
+        "name": missing.name,
+        "sequence": operation.sequence,
+    }
+    raise ValidationError({"sequence": message})
 
 
 def _check_defect_named(*, verdicts: list[Verdict], defect: DefectCode | None) -> None:
@@ -157,10 +159,8 @@ def _check_defect_named(*, verdicts: list[Verdict], defect: DefectCode | None) -
     if failed and defect is None:
         raise ValidationError(
             {
-                "defect_code": (
-                    f"{'; '.join(v.describe() for v in failed)}: a failed inspection needs "
-                    "a defect code."
-                )
+                "defect_code": _("%(failures)s: a failed inspection needs a defect code.")
+                % {"failures": "; ".join(v.describe() for v in failed)}
             }
         )
 
@@ -168,9 +168,9 @@ def _check_defect_named(*, verdicts: list[Verdict], defect: DefectCode | None) -
 def _external_id(raw) -> str:
     external_id = str(raw or "").strip()
     if not external_id:
-        raise ValidationError({"external_id": "Every inspection needs an external_id."})
+        raise ValidationError({"external_id": _("Every inspection needs an external_id.")})
     if len(external_id) > 100:
-        raise ValidationError({"external_id": "At most 100 characters."})
+        raise ValidationError({"external_id": _("At most 100 characters.")})
     return external_id
 
 
@@ -201,14 +201,15 @@ def inspection_record(
     order = operation.order
     if order.status not in ORDER_TAKES_INSPECTIONS:
         raise StateConflict(
-            f"Order {order.number} is {order.get_status_display().lower()}; "
-            "inspections are recorded for released orders."
+            _("Order %(order)s is %(status)s; inspections are recorded for released orders.")
+            % {"order": order.number, "status": str(order.get_status_display()).lower()}
         )
     plan = plan_for_operation(operation)
     if plan is None:
         raise ValidationError(
             {
-                "sequence": f"Operation {operation.sequence} of {order.number} has no inspection plan."
+                "sequence": _("Operation %(sequence)s of %(order)s has no inspection plan.")
+                % {"sequence": operation.sequence, "order": order.number}
             }
         )
     if unit is None and lot is None:
@@ -244,10 +245,11 @@ def inspection_record(
     return record, True
 
 
-CORRECTOR_ONLY = (
+# Stored in English, shown in the reader's language where raised.
+CORRECTOR_ONLY = gettext_noop(
     "Only the inspector who recorded this inspection or a quality supervisor may correct it."
 )
-OWN_TO_PASS = (
+OWN_TO_PASS = gettext_noop(
     "You recorded this inspection; a correction to a pass needs a quality supervisor "
     "other than the inspector."
 )
@@ -286,7 +288,7 @@ def may_correct(*, record: InspectionRecord, by) -> bool:
 def _check_corrector(*, original: InspectionRecord, verdicts: list[Verdict], by) -> None:
     """Separation of duties for a correction (see inspection_correct)."""
     if not may_correct(record=original, by=by):
-        raise PermissionDenied(CORRECTOR_ONLY)
+        raise PermissionDenied(_(CORRECTOR_ONLY))
     if not all(v.passed for v in verdicts):
         return
     # To a pass: not by whoever recorded this record, nor by whoever recorded a FAIL that
@@ -296,7 +298,7 @@ def _check_corrector(*, original: InspectionRecord, verdicts: list[Verdict], by)
         for inspector, result in _chain(original)
     )
     if by.pk == original.inspector_id or own_fail:
-        raise PermissionDenied(OWN_TO_PASS)
+        raise PermissionDenied(_(OWN_TO_PASS))
 
 
 def inspection_correct(
@@ -326,7 +328,10 @@ def inspection_correct(
     if existing is not None:
         if existing.corrects_id != record.pk:
             raise ValidationError(
-                {"external_id": f"{external_id} is already used by record {existing.pk}."}
+                {
+                    "external_id": _("%(external_id)s is already used by record %(pk)s.")
+                    % {"external_id": external_id, "pk": existing.pk}
+                }
             )
         return existing, False
     _check_recorder(by)
@@ -345,8 +350,11 @@ def inspection_correct(
                     # The same request, retried while the first was committing.
                     return newer, False
                 raise StateConflict(
-                    f"Inspection record {original.pk} was already corrected by record "
-                    f"{newer.pk}; correct the latest one."
+                    _(
+                        "Inspection record %(pk)s was already corrected by record %(newer)s; "
+                        "correct the latest one."
+                    )
+                    % {"pk": original.pk, "newer": newer.pk}
                 )
             verdicts = measurements_judge(original.plan, values)
             _check_corrector(original=original, verdicts=verdicts, by=by)
@@ -394,7 +402,8 @@ def inspection_correct(
         if existing is not None and existing.corrects_id == record.pk:
             return existing, False
         raise StateConflict(
-            f"Inspection record {record.pk} was corrected at the same time; reload it."
+            _("Inspection record %(pk)s was corrected at the same time; reload it.")
+            % {"pk": record.pk}
         ) from None
     return corrected, True
 
@@ -427,35 +436,53 @@ def disposition_record(
     if decision not in Disposition.Decision.values:
         raise ValidationError(
             {
-                "decision": f"Unknown decision {decision!r}; use {', '.join(Disposition.Decision.values)}."
+                "decision": _("Unknown decision %(decision)s; use %(choices)s.")
+                % {"decision": repr(decision), "choices": ", ".join(Disposition.Decision.values)}
             }
         )
     authenticated = getattr(by, "is_authenticated", False)
     if decision == Disposition.Decision.USE_AS_IS:
         if not authenticated or not may(by, "quality.inspectionrecord", "use_as_is"):
-            raise PermissionDenied("Only a quality supervisor may approve use as is.")
+            raise PermissionDenied(_("Only a quality supervisor may approve use as is."))
     elif authenticated and not may(by, "quality.inspectionrecord", "disposition"):
-        raise PermissionDenied("Only inspectors and supervisors decide dispositions.")
+        raise PermissionDenied(_("Only inspectors and supervisors decide dispositions."))
     with transaction.atomic():
         locked = InspectionRecord.objects.select_for_update().get(pk=record.pk)
         if locked.result != InspectionRecord.Result.FAIL:
-            raise StateConflict(f"Inspection record {locked.pk} passed; it needs no disposition.")
+            raise StateConflict(
+                _("Inspection record %(pk)s passed; it needs no disposition.") % {"pk": locked.pk}
+            )
         newer = InspectionRecord.objects.filter(corrects=locked).first()
         if newer is not None:
             raise StateConflict(
-                f"Inspection record {locked.pk} was corrected by record {newer.pk}; "
-                "decide on the latest one."
+                _(
+                    "Inspection record %(pk)s was corrected by record %(newer)s; decide on the "
+                    "latest one."
+                )
+                % {"pk": locked.pk, "newer": newer.pk}
             )
         existing = Disposition.objects.filter(record=locked).select_related("decided_by").first()
         if existing is not None:
             if existing.decision == decision:
                 return existing, False
-            who = f" by {existing.decided_by.username}" if existing.decided_by_id else ""
-            raise StateConflict(
-                f"Inspection record {locked.pk} already has a disposition: "
-                f"{existing.get_decision_display().lower()}{who}. A disposition is not "
-                "changed; correct the inspection record if it was wrong."
+            values = {
+                "pk": locked.pk,
+                "decision": str(existing.get_decision_display()).lower(),
+                "who": existing.decided_by.username if existing.decided_by_id else "",
+            }
+            message = (
+                _(
+                    "Inspection record %(pk)s already has a disposition: %(decision)s by "
+                    "%(who)s. A disposition is not changed; correct the inspection record if "
+                    "it was wrong."
+                )
+                if existing.decided_by_id
+                else _(
+                    "Inspection record %(pk)s already has a disposition: %(decision)s. A "
+                    "disposition is not changed; correct the inspection record if it was wrong."
+                )
             )
+            raise StateConflict(message % values)
         reason = (reason or "").strip() or (note or "").strip()
         disposition = Disposition(
             record=locked,

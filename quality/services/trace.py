@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.events import handler
@@ -120,7 +121,9 @@ def trace_code_issue(
         return existing
     item = owner.item
     if item.tracking == Item.Tracking.NONE:
-        raise ValidationError({"item": f"{item.code} is not tracked: it has no trace codes."})
+        raise ValidationError(
+            {"item": _("%(item)s is not tracked: it has no trace codes.") % {"item": item.code}}
+        )
     natural = unit.serial if unit is not None else lot.code
     with transaction.atomic():
         _lock_item(item)
@@ -170,13 +173,20 @@ def trace_codes_issue_for_order(
     try:
         count = int(count)
     except (TypeError, ValueError):
-        raise ValidationError({"count": f"{count!r} is not a whole number."}) from None
+        raise ValidationError(
+            {"count": _("%(count)s is not a whole number.") % {"count": repr(count)}}
+        ) from None
     if not 1 <= count <= MAX_BATCH:
-        raise ValidationError({"count": f"Issue between 1 and {MAX_BATCH} codes at a time."})
+        raise ValidationError(
+            {"count": _("Issue between 1 and %(max)s codes at a time.") % {"max": MAX_BATCH}}
+        )
     item = order.item
     if item.tracking == Item.Tracking.NONE:
         raise ValidationError(
-            {"order": f"{order.number} makes {item.code}, which is not tracked: no trace codes."}
+            {
+                "order": _("%(order)s makes %(item)s, which is not tracked: no trace codes.")
+                % {"order": order.number, "item": item.code}
+            }
         )
     with transaction.atomic():
         # The order's row lock makes a retried request wait for the first and then find it.
@@ -192,8 +202,8 @@ def trace_codes_issue_for_order(
             return list(codes.select_related("item", "order").order_by("code")), False
         if locked.status in CLOSED_ORDERS:
             raise StateConflict(
-                f"Order {order.number} is {locked.get_status_display().lower()}: "
-                "no new trace codes."
+                _("Order %(order)s is %(status)s: no new trace codes.")
+                % {"order": order.number, "status": str(locked.get_status_display()).lower()}
             )
         _lock_item(item)
         codes = _free_codes(item, _trace_code_prefix(item), count)

@@ -23,6 +23,8 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import StateConflict
@@ -53,16 +55,16 @@ from ..services.records import (
 RECENT = 25  # records listed under the entry form
 DONE_SHOWN_FOR = timedelta(hours=24)
 FIELD_LABELS = {
-    "trace_code": "Unit or lot",
-    "unit": "Unit",
-    "lot": "Lot",
-    "values": "Values",
-    "defect_code": "Defect code",
-    "inspected_at": "Time",
-    "external_id": "Form",
-    "sequence": "Operation",
-    "reason": "Reason",
-    "decision": "Decision",
+    "trace_code": gettext_lazy("Unit or lot"),
+    "unit": gettext_lazy("Unit"),
+    "lot": gettext_lazy("Lot"),
+    "values": gettext_lazy("Values"),
+    "defect_code": gettext_lazy("Defect code"),
+    "inspected_at": gettext_lazy("Time"),
+    "external_id": gettext_lazy("Form"),
+    "sequence": gettext_lazy("Operation"),
+    "reason": gettext_lazy("Reason"),
+    "decision": gettext_lazy("Decision"),
 }
 
 
@@ -70,7 +72,7 @@ def _refusal(exc: Exception) -> tuple[str, int]:
     if isinstance(exc, ValidationError):
         return error_text(exc, FIELD_LABELS), 400
     if isinstance(exc, PermissionDenied):
-        return str(exc) or "You may not do this.", 403
+        return str(exc) or _("You may not do this."), 403
     return str(exc), 409
 
 
@@ -139,12 +141,29 @@ def _inspectable_tasks(plans: ActivePlans) -> list[Task]:
 @require_GET
 def inspect(request):
     plans = _active_plans()
+    tasks = _inspectable_tasks(plans)
     context = {
-        "tasks": _inspectable_tasks(plans),
+        "tasks": tasks,
         "holds": _active_holds(),
+        "due": [t for t in tasks if t.status in Task.OPEN],
+        "undecided": _undecided_failures(),
     }
     return htmx_render(
         request, "quality/inspect.html", "quality/partials/inspect_tasks.html", context
+    )
+
+
+def _undecided_failures() -> list[InspectionRecord]:
+    """Current failed records with no disposition yet, oldest first: what waits for a
+    decision (rework, scrap, use as is). One query."""
+    return list(
+        InspectionRecord.objects.filter(
+            result=InspectionRecord.Result.FAIL,
+            corrected_by__isnull=True,
+            disposition__isnull=True,
+        )
+        .select_related("unit", "lot", "order", "operation")
+        .order_by("inspected_at", "id")
     )
 
 
@@ -304,10 +323,10 @@ def inspect_disposition(request, pk: int):
                 password=request.POST.get("password", ""),
                 by=request.user,
             )
-        message = (
-            f"{record.unit.serial if record.unit_id else record.lot.code}: "
-            f"{disposition.get_decision_display().lower()}."
-        )
+        message = _("%(code)s: %(decision)s.") % {
+            "code": record.unit.serial if record.unit_id else record.lot.code,
+            "decision": str(disposition.get_decision_display()).lower(),
+        }
     except (ValidationError, PermissionDenied, StateConflict) as exc:
         error, status_code = _refusal(exc)
     context = _entry_context(request, task, plan, message=message, records_error=error)
@@ -369,7 +388,10 @@ def hold_release_view(request, pk: int):
                 password=request.POST.get("password", ""),
                 by=request.user,
             )
-        message = f"Hold {hold.pk} released: {hold.release_reason}"
+        message = _("Hold %(pk)s released: %(reason)s") % {
+            "pk": hold.pk,
+            "reason": hold.release_reason,
+        }
     except (ValidationError, PermissionDenied, StateConflict) as exc:
         error, status_code = _refusal(exc)
     context = _holds_context(request, message=message, error=error, error_hold=pk)
@@ -478,6 +500,7 @@ def inspect_correct(request, pk: int):
     context = _correction_context(
         request,
         _record_or_404(corrected.pk),
-        message=f"Record {record.pk} corrected by record {corrected.pk}, signed.",
+        message=_("Record %(pk)s corrected by record %(corrected)s, signed.")
+        % {"pk": record.pk, "corrected": corrected.pk},
     )
     return render(request, "quality/inspect_record.html", context)

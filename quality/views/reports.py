@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from core.exports import csv_response
 from core.formatting import csv_text, quantity_format
@@ -34,11 +35,20 @@ from ..selectors.reports import (
 
 # slug → (title, partial template); each also has a CSV (`?format=csv`)
 REPORTS = {
-    "defects": ("Defect Pareto by defect code", "quality/partials/report_pareto.html"),
-    "operations": ("Defect Pareto by operation", "quality/partials/report_pareto.html"),
-    "fpy": ("First-pass yield by operation", "quality/partials/report_fpy.html"),
-    "lines": ("First-pass yield by line", "quality/partials/report_lines.html"),
-    "trend": ("Defect rate and first-pass yield over time", "quality/partials/report_trend.html"),
+    "defects": (
+        gettext_lazy("Defect Pareto by defect code"),
+        "quality/partials/report_pareto.html",
+    ),
+    "operations": (
+        gettext_lazy("Defect Pareto by operation"),
+        "quality/partials/report_pareto.html",
+    ),
+    "fpy": (gettext_lazy("First-pass yield by operation"), "quality/partials/report_fpy.html"),
+    "lines": (gettext_lazy("First-pass yield by line"), "quality/partials/report_lines.html"),
+    "trend": (
+        gettext_lazy("Defect rate and first-pass yield over time"),
+        "quality/partials/report_trend.html",
+    ),
 }
 CHART_BARS = 12  # the Pareto chart draws the largest bars; the table lists all
 

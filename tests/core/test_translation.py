@@ -55,7 +55,6 @@ TEMPLATES_TO_DO: dict[str, list[str]] = {
                   "execution/partials/supervisor_task_row.html",
                   "execution/partials/supervisor_tasks.html", "execution/supervisor.html"],
     "planning": ["planning/**/*.html"],
-    "quality": ["quality/**/*.html"],
 }  # fmt: skip
 
 # Words that are the same in every language: the product's name, standard abbreviations.
