@@ -32,6 +32,21 @@ class QualityConfig(AppConfig):
             roles=(*QUALITY_ROLES, Role.PLANNER),
             position=120,
         )
+        # The quality roles land on the inspection page: inspections due and open holds,
+        # with their counts (core/homes.py); the plant manager reads first-pass yield.
+        from core.homes import home_register, kpi_register
+
+        from .selectors.kpis import fpy_kpi
+
+        home_register(role=Role.QUALITY_SUPERVISOR, url_name="quality:inspect", priority=50)
+        home_register(role=Role.INSPECTOR, url_name="quality:inspect", priority=55)
+        kpi_register(
+            key="fpy",
+            label=_("First-pass yield (30 days)"),
+            compute=fpy_kpi,
+            position=40,
+            url_name="quality:reports",
+        )
         # Imported here, not at the top: the services import models, which cannot load
         # before the app registry is ready.
         # Execution asks these before it records an event (quality imports execution, never

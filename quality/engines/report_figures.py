@@ -202,6 +202,46 @@ def first_attempts(attempts: Iterable[Attempt]) -> dict[tuple, Attempt]:
 
 
 @dataclass(frozen=True)
+class PlantFirstPass:
+    """The plant's first-pass yield over a period: `units` units (or lots, for items not
+    tracked by serial) first inspected in it, `first_pass` of them passing every inspection
+    at the first attempt."""
+
+    units: int
+    first_pass: int
+
+    @property
+    def pct(self) -> Decimal | None:
+        return _pct(self.first_pass, self.units)
+
+
+def plant_first_pass(
+    attempts: Iterable[Attempt], *, start: datetime, end: datetime
+) -> PlantFirstPass:
+    """First-pass yield of the whole plant over [start, end), per unit rather than per
+    operation:
+
+        FPY = units that passed every inspection at the first attempt
+              ÷ units inspected
+
+    - A unit is a serial unit; for an item tracked by lot, a lot inspected as a whole is one
+      "unit".
+    - A unit is counted when it has a first attempt in the period at any operation (its
+      first attempt at an operation, after corrections: a corrected record is replaced by
+      its correction, which is no new attempt). A first attempt before the period was
+      counted in its own period, and is not counted again.
+    - It is first pass when each of its first attempts in the period passed: a fail, even
+      one reworked and passed on re-inspection, makes it not first pass.
+    """
+    passed: dict[tuple[str, int | None], bool] = {}
+    for (_operation, kind, identity), first in first_attempts(attempts).items():
+        if start <= first.at < end:
+            key = (kind, identity)
+            passed[key] = passed.get(key, True) and first.passed
+    return PlantFirstPass(units=len(passed), first_pass=sum(passed.values()))
+
+
+@dataclass(frozen=True)
 class EventYieldRow:
     """Good and scrap reported by production events at an operation over the period."""
 

@@ -34,6 +34,7 @@ from ..engines.report_figures import (
     OperationYield,
     OrderSummary,
     ParetoBar,
+    PlantFirstPass,
     SubjectTrace,
     TraceLine,
     TrendPoint,
@@ -42,6 +43,7 @@ from ..engines.report_figures import (
     line_yields,
     order_subjects,
     pareto,
+    plant_first_pass,
     trend,
 )
 from ..models import InspectionRecord, TraceCode
@@ -258,6 +260,18 @@ def trend_report(f: ReportFilter, attempts: list[Attempt] | None = None) -> list
     if attempts is None:
         attempts = attempts_resolve(inspection_rows(f))
     return trend(attempts, first_day=f.first_day, last_day=f.last_day, bucket=f.bucket, tz=f.tz)
+
+
+FPY_DAYS = 30  # the plant manager's first-pass yield tile: the last 30 plant days
+
+
+def plant_fpy(*, today: date, days: int = FPY_DAYS) -> PlantFirstPass:
+    """The plant's first-pass yield over the `days` plant days ending with `today` (both
+    included), by unit (or lot): the rule is plant_first_pass's in
+    quality/engines/report_figures.py. One query, like the reports'."""
+    f = ReportFilter(today - timedelta(days=days - 1), today)
+    start, end = f.bounds()
+    return plant_first_pass(attempts_resolve(inspection_rows(f)), start=start, end=end)
 
 
 @dataclass(frozen=True)
