@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from core.formatting import quantity_format
 
@@ -34,15 +35,18 @@ def _values_dict(values) -> dict:
         for index, row in enumerate(values, start=1):
             if not isinstance(row, dict) or not str(row.get("characteristic") or "").strip():
                 raise ValidationError(
-                    {"values": f"Row {index}: name the characteristic and give its value."}
+                    {
+                        "values": _("Row %(row)s: name the characteristic and give its value.")
+                        % {"row": index}
+                    }
                 )
             name = str(row["characteristic"]).strip()
             if name in out:
-                raise ValidationError({"values": f"{name}: given twice."})
+                raise ValidationError({"values": _("%(name)s: given twice.") % {"name": name}})
             out[name] = row["value"] if "value" in row else row.get("ok")
         return out
     raise ValidationError(
-        {"values": "Give the values as {characteristic: value} or a list of them."}
+        {"values": _("Give the values as {characteristic: value} or a list of them.")}
     )
 
 
@@ -79,11 +83,13 @@ class Verdict:
         c = self.characteristic
         if c.kind == Characteristic.Kind.VARIABLE:
             unit = f" {c.unit}" if c.unit else ""
-            return (
-                f"{c.name} {quantity_format(self.value)}{unit} outside "
-                f"{quantity_format(c.lower_limit)}–{quantity_format(c.upper_limit)}{unit}"
-            )
-        return f"{c.name}: not ok"
+            return _("%(name)s %(value)s outside %(lower)s–%(upper)s") % {
+                "name": c.name,
+                "value": f"{quantity_format(self.value)}{unit}",
+                "lower": quantity_format(c.lower_limit),
+                "upper": f"{quantity_format(c.upper_limit)}{unit}",
+            }
+        return _("%(name)s: not ok") % {"name": c.name}
 
 
 def judge(characteristic: Characteristic, raw) -> Verdict:
@@ -106,30 +112,41 @@ def measurements_judge(plan: InspectionPlan, values) -> list[Verdict]:
     for name in given:
         if name.lower() not in by_name:
             known = ", ".join(c.name for c in chars)
-            problems.append(f"{name}: unknown characteristic; {plan} checks {known}.")
+            problems.append(
+                _("%(name)s: unknown characteristic; %(plan)s checks %(known)s.")
+                % {"name": name, "plan": plan, "known": known}
+            )
     normalized = {name.lower(): raw for name, raw in given.items()}
     verdicts = []
     for char in chars:
         raw = normalized.get(char.name.lower())
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            problems.append(f"{char.name}: a value is needed.")
+            problems.append(_("%(name)s: a value is needed.") % {"name": char.name})
             continue
         try:
             verdict = judge(char, raw)
         except (ValueError, InvalidOperation, ArithmeticError):
             if char.kind == Characteristic.Kind.VARIABLE:
-                problems.append(f"{char.name}: {raw!r} is not a number.")
+                problems.append(
+                    _("%(name)s: %(raw)s is not a number.") % {"name": char.name, "raw": repr(raw)}
+                )
             else:
-                problems.append(f"{char.name}: answer ok or not ok (true/false), not {raw!r}.")
+                problems.append(
+                    _("%(name)s: answer ok or not ok (true/false), not %(raw)s.")
+                    % {"name": char.name, "raw": repr(raw)}
+                )
             continue
         if verdict.value is not None:
             if verdict.value.as_tuple().exponent < -VALUE_PLACES:
                 problems.append(
-                    f"{char.name}: at most {VALUE_PLACES} decimal places ({raw!r} has more)."
+                    _("%(name)s: at most %(places)s decimal places (%(raw)s has more).")
+                    % {"name": char.name, "places": VALUE_PLACES, "raw": repr(raw)}
                 )
                 continue
             if abs(verdict.value) >= VALUE_LIMIT:
-                problems.append(f"{char.name}: {raw!r} is out of range.")
+                problems.append(
+                    _("%(name)s: %(raw)s is out of range.") % {"name": char.name, "raw": repr(raw)}
+                )
                 continue
         verdicts.append(verdict)
     if problems:

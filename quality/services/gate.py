@@ -113,19 +113,21 @@ def _start_gate(task: Task, gated: list[tuple[OrderOperation, InspectionPlan]]) 
         )
         if not passed:
             values = {
-                "task": task,
                 "order": task.order.number,
+                "step": task.operation.sequence,
                 "sequence": operation.sequence,
                 "plan": plan.code,
             }
             if task.order.item.tracking == Item.Tracking.SERIAL:
                 message = _(
-                    "%(task)s cannot start: no unit of %(order)s has passed the inspection at "
+                    "Task %(order)s/%(step)s cannot start: no unit of %(order)s has passed the "
+                    "inspection at "
                     "operation %(sequence)s (%(plan)s) yet; inspect one first."
                 )
             else:
                 message = _(
-                    "%(task)s cannot start: no lot of %(order)s has passed the inspection at "
+                    "Task %(order)s/%(step)s cannot start: no lot of %(order)s has passed the "
+                    "inspection at "
                     "operation %(sequence)s (%(plan)s) yet; inspect one first."
                 )
             raise StateConflict(message % values)
