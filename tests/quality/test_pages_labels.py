@@ -41,6 +41,7 @@ def test_the_order_quality_trace_and_the_unit_trace_show_labels(failed_unit, cli
     if language == "zh-hans":
         assert "不合格" in report and "EB-0001" in report and "该单件的报工" in trace
         assert ">fail<" not in _visible(report) and ">FAIL" not in _visible(trace)
+        assert "No scratches: 合格" in report  # an attribute's answer, not "ok"
         assert "质量追溯" in report
     else:
         assert "the unit's events" in trace
