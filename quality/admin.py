@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdmin
 
@@ -58,7 +60,9 @@ class InspectionPlanAdmin(admin.ModelAdmin):
             return ("code", "version", "routing_step", "sampling", "sample_every", "gate", "active")
         return ("version",) if obj is not None else ()
 
-    @admin.action(description="Make a new version (copies the characteristics; becomes active)")
+    @admin.action(
+        description=gettext_lazy("Make a new version (copies the characteristics; becomes active)")
+    )
     def new_version(self, request, queryset):
         for plan in queryset:
             try:
@@ -66,7 +70,11 @@ class InspectionPlanAdmin(admin.ModelAdmin):
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"{plan}: {exc}", messages.ERROR)
                 continue
-            self.message_user(request, f"{new} is now the active plan of {new.routing_step}.")
+            self.message_user(
+                request,
+                _("%(plan)s is now the active plan of %(step)s.")
+                % {"plan": new, "step": new.routing_step},
+            )
 
 
 @admin.register(DefectCode)
