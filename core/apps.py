@@ -26,3 +26,8 @@ class CoreConfig(AppConfig):
         nav_register(
             label=_("Audit"), url_name="core:audit", roles=(Role.PLANT_MANAGER,), position=170
         )
+        # The plant manager's home: the KPI tiles the apps declare (core.homes).
+        from .homes import home_register
+
+        nav_register(label=_("KPIs"), url_name="core:kpis", roles=(Role.PLANT_MANAGER,), position=5)
+        home_register(role=Role.PLANT_MANAGER, url_name="core:kpis", priority=25)

@@ -6,6 +6,7 @@ from django.contrib.auth.models import User, UserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
 from .history import history_register
@@ -68,7 +69,7 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
-        verbose_name_plural = "audit entries"
+        verbose_name_plural = _("audit entries")
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
@@ -129,7 +130,7 @@ class ServiceAccount(User):
 
     class Meta:
         proxy = True
-        verbose_name = "service account"
+        verbose_name = _("service account")
 
 
 class ApiToken(AbstractAPIKey):
@@ -141,11 +142,11 @@ class ApiToken(AbstractAPIKey):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="api_tokens",
-        verbose_name="service account",
+        verbose_name=_("service account"),
     )
     # Required here, unlike the library's: a key that never expires is a key nobody rotates.
     expiry_date = models.DateTimeField(
-        verbose_name="expires", help_text="The token stops working at this time."
+        verbose_name=_("expires"), help_text="The token stops working at this time."
     )
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -159,8 +160,8 @@ class ApiToken(AbstractAPIKey):
     )
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = "API token"
-        verbose_name_plural = "API tokens"
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     @property
     def status(self) -> str:

@@ -62,6 +62,8 @@ def _master(writers: tuple[str, ...], readers: tuple[str, ...] = EVERYONE) -> di
 POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     # --- core ---------------------------------------------------------------------------------
     "core.audit": {"view": (PM,)},
+    # The plant manager's key figures (core.homes: each app declares its tiles).
+    "core.kpis": {"view": (PM,)},
     "core.notification": {"view": PEOPLE},
     # One's own preferences (the pages' language): everyone signed in sets their own.
     "core.userpreference": {"change": EVERYONE},

@@ -1,4 +1,4 @@
-"""Core's pages besides the home page: the audit trail."""
+"""Core's pages besides the home page: the audit trail and the plant manager's KPIs."""
 
 from django.urls import path
 
@@ -8,4 +8,5 @@ app_name = "core"
 
 urlpatterns = [
     path("audit/", views.audit, name="audit"),
+    path("kpis/", views.kpis, name="kpis"),
 ]

@@ -7,8 +7,10 @@ from django.db import connection, transaction
 from django.db.models import Min
 from django.http import JsonResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from . import policy
@@ -22,6 +24,7 @@ from .audit import (
 )
 from .events import MAX_ATTEMPTS
 from .filtersets import AuditEntryFilterSet
+from .homes import KpiValue, home_url, kpis_declared
 from .models import OutboxEvent
 from .preferences import SESSION_LANGUAGE, language_clean, preference_language_set
 from .roles import role_label
@@ -29,7 +32,11 @@ from .views_helpers import error_text, htmx_render, policy_required, whole_numbe
 
 
 def home(request):
-    """Landing page: what ClosedLoop is and where each role goes."""
+    """`/` and the landing after sign-in: a signed-in person goes to their role's home
+    (core.homes, declared by the apps); the signed-out, and people whose roles have no home,
+    get a short landing page."""
+    if url := home_url(request.user):
+        return redirect(url)
     roles = []
     if request.user.is_authenticated:
         roles = sorted(request.user.groups.values_list("name", flat=True))
@@ -38,6 +45,30 @@ def home(request):
         "core/home.html",
         {"roles": [role_label(r) for r in roles]},
     )
+
+
+@policy_required("core.kpis.view")
+def kpis(request):
+    """The plant manager's key figures: one tile per figure the apps declared
+    (core.homes.kpi_register), in the reader's language, each linking to its page. A figure
+    whose selector fails shows as unavailable instead of taking the page down."""
+    today = timezone.localdate()
+    tiles = []
+    for kpi in kpis_declared():
+        try:
+            value = kpi.compute(today)
+        except Exception:  # one broken figure must not hide the others
+            logger.exception("KPI %s failed", kpi.key)
+            value = KpiValue(value=None, text="", empty=gettext("Not available right now."))
+        tiles.append(
+            {
+                "key": kpi.key,
+                "label": gettext(kpi.label),
+                "value": value,
+                "url": reverse(kpi.url_name) if kpi.url_name else "",
+            }
+        )
+    return render(request, "core/kpis.html", {"tiles": tiles, "today": today})
 
 
 logger = logging.getLogger(__name__)

@@ -29,6 +29,20 @@ class DevicesConfig(AppConfig):
             position=155,
         )
         scope_register("devices.downtime", downtime_rule)
+        # Maintenance lands on the OEE board; the plant manager's KPI page shows the plant's
+        # OEE of the last 7 days (core.homes).
+        from core.homes import home_register, kpi_register
+
+        from .selectors.oee import plant_oee_kpi
+
+        home_register(role=Role.MAINTENANCE, url_name="devices:oee", priority=60)
+        kpi_register(
+            key="oee",
+            label=_("OEE (plant, last 7 days)"),
+            compute=plant_oee_kpi,
+            position=30,
+            url_name="devices:oee",
+        )
         nav_register(
             label=_("Downtime"),
             url_name="devices:downtime",

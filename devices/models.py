@@ -10,6 +10,7 @@ counts and faults to resources and execution through their services.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.history import history_register
 from resources.models import Equipment
@@ -21,8 +22,8 @@ class Endpoint(models.Model):
     """One connection to the floor: an OPC UA server or a Modbus TCP device (ISA-95 data source)."""
 
     class Protocol(models.TextChoices):
-        OPCUA = "opcua", "OPC UA"
-        MODBUS = "modbus", "Modbus TCP"
+        OPCUA = "opcua", _("OPC UA")
+        MODBUS = "modbus", _("Modbus TCP")
 
     name = models.CharField(max_length=64, unique=True)
     protocol = models.CharField(max_length=8, choices=Protocol.choices)
@@ -250,12 +251,12 @@ class DowntimeReason(models.Model):
     """Why a machine stood still, as an operator gives it, and which of the six big losses it is."""
 
     class Loss(models.TextChoices):
-        BREAKDOWN = "breakdown", "Breakdown"
-        SETUP = "setup", "Setup and adjustment"
-        SMALL_STOP = "small_stop", "Small stop"
-        SPEED = "speed", "Reduced speed"
-        PLANNED = "planned", "Planned stop (not a loss)"
-        OTHER = "other", "Other stop"
+        BREAKDOWN = "breakdown", _("Breakdown")
+        SETUP = "setup", _("Setup and adjustment")
+        SMALL_STOP = "small_stop", _("Small stop")
+        SPEED = "speed", _("Reduced speed")
+        PLANNED = "planned", _("Planned stop (not a loss)")
+        OTHER = "other", _("Other stop")
 
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
@@ -276,12 +277,12 @@ class StateInterval(models.Model):
     """
 
     class State(models.TextChoices):
-        RUNNING = "running", "Running"
-        IDLE = "idle", "Idle"
-        STOPPED = "stopped", "Stopped"
-        FAULT = "fault", "Fault"
-        MAINTENANCE = "maintenance", "Maintenance"
-        DISCONNECTED = "disconnected", "Disconnected"
+        RUNNING = "running", _("Running")
+        IDLE = "idle", _("Idle")
+        STOPPED = "stopped", _("Stopped")
+        FAULT = "fault", _("Fault")
+        MAINTENANCE = "maintenance", _("Maintenance")
+        DISCONNECTED = "disconnected", _("Disconnected")
 
     # The machine stood still: these take a downtime reason.
     DOWN = (State.STOPPED, State.IDLE, State.FAULT)

@@ -45,6 +45,22 @@ class ExecutionConfig(AppConfig):
             roles=(Role.SUPERVISOR, Role.PLANNER),
             position=140,
         )
+        # Where the floor's roles land (core.homes): the operator at the terminal, the
+        # supervisor on the board with its open-exceptions panel; and the plant manager's
+        # tile of open exceptions by severity.
+        from core.homes import home_register, kpi_register
+
+        from .selectors.alerts import open_alerts_kpi
+
+        home_register(role=Role.OPERATOR, url_name="execution:terminal", priority=10)
+        home_register(role=Role.SUPERVISOR, url_name="execution:board", priority=20)
+        kpi_register(
+            key="open_exceptions",
+            label=_("Open exceptions"),
+            compute=open_alerts_kpi,
+            position=50,
+            url_name="execution:alerts",
+        )
         nav_register(
             label=_("Board"),
             url_name="execution:board",

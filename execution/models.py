@@ -97,16 +97,16 @@ class ProductionEvent(models.Model):
     sender's event id, so a retried message changes nothing."""
 
     class Kind(models.TextChoices):
-        START = "start", "Start"
-        PAUSE = "pause", "Pause"
-        RESUME = "resume", "Resume"
-        REPORT = "report", "Report quantities"
-        COMPLETE = "complete", "Complete"
+        START = "start", _("Start")
+        PAUSE = "pause", _("Pause")
+        RESUME = "resume", _("Resume")
+        REPORT = "report", _("Report quantities")
+        COMPLETE = "complete", _("Complete")
 
     class Source(models.TextChoices):
-        TERMINAL = "terminal", "Operator terminal"
-        API = "api", "API / external MES"
-        DEVICE = "device", "Machine"
+        TERMINAL = "terminal", _("Operator terminal")
+        API = "api", _("API / external MES")
+        DEVICE = "device", _("Machine")
 
     # The log takes thousands of events a second, so it keeps only the indexes something
     # reads and the foreign-key checks that are not implied (bench/README.md, "Event
@@ -341,8 +341,8 @@ class MaterialShortage(models.Model):
     """A requirement the stock cannot cover, with what is proposed to cover it."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
 
     requirement = models.ForeignKey(
         MaterialRequirement, on_delete=models.CASCADE, related_name="shortages"
@@ -432,13 +432,13 @@ class EventApproval(models.Model):
     should make), applied only when a supervisor of its work center approves it."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     class Reason(models.TextChoices):
-        BACKDATED = "backdated", "Backdated"
-        OVER_DELIVERY = "over_delivery", "Over-delivery"
+        BACKDATED = "backdated", _("Backdated")
+        OVER_DELIVERY = "over_delivery", _("Over-delivery")
 
     # The sender's event id: a retried message finds its approval and changes nothing.
     event_id = models.CharField(max_length=100, unique=True)
@@ -472,7 +472,7 @@ class EventApproval(models.Model):
     @property
     def reason_labels(self) -> str:
         labels = dict(self.Reason.choices)
-        return ", ".join(labels.get(r, r) for r in self.reasons)
+        return ", ".join(str(labels.get(r, r)) for r in self.reasons)
 
 
 class ProgressSnapshot(models.Model):
@@ -583,7 +583,7 @@ class AlertRule(models.Model):
 
     class Meta:
         ordering = ["alert_type", "severity"]
-        verbose_name = "exception rule"
+        verbose_name = _("exception rule")
         constraints = [
             models.UniqueConstraint(fields=["alert_type", "severity"], name="alertrule_unique")
         ]
@@ -598,15 +598,15 @@ class WorkAlert(models.Model):
     """An exception on the floor (ISA-95 work alert): what, how bad, who answers by when."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RESOLVED = "resolved", "Resolved"
-        VERIFIED = "verified", "Verified"
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
+        VERIFIED = "verified", _("Verified")
 
     class RaisedVia(models.TextChoices):
-        PERSON = "person", "A person"
-        DEVICE = "device", "A machine"
-        RULE = "rule", "A rule"
+        PERSON = "person", _("A person")
+        DEVICE = "device", _("A machine")
+        RULE = "rule", _("A rule")
 
     number = models.CharField(max_length=32, unique=True)
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
@@ -678,7 +678,7 @@ class WorkAlert(models.Model):
         ordering = ["-raised_at"]
         indexes = [models.Index(fields=["status", "severity"])]
         # Users say exception (异常); the code keeps ISA-95's name, WorkAlert.
-        verbose_name = "exception"
+        verbose_name = _("exception")
 
     def __str__(self) -> str:
         return f"{self.number} {self.get_alert_type_display()} ({self.get_severity_display()})"
@@ -692,16 +692,16 @@ class AlertStep(models.Model):
     """One step of an exception's timeline: raised, notified, acknowledged, escalated, …"""
 
     class Kind(models.TextChoices):
-        RAISED = "raised", "Raised"
-        NOTIFIED = "notified", "Notified"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        ESCALATED = "escalated", "Escalated"
-        EFFECT = "effect", "Effect on the plan"
-        RESOLVED = "resolved", "Resolved"
-        VERIFIED = "verified", "Verified"
+        RAISED = "raised", _("Raised")
+        NOTIFIED = "notified", _("Notified")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        ESCALATED = "escalated", _("Escalated")
+        EFFECT = "effect", _("Effect on the plan")
+        RESOLVED = "resolved", _("Resolved")
+        VERIFIED = "verified", _("Verified")
 
     alert = models.ForeignKey(
-        WorkAlert, on_delete=models.CASCADE, related_name="steps", verbose_name="exception"
+        WorkAlert, on_delete=models.CASCADE, related_name="steps", verbose_name=_("exception")
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     at = models.DateTimeField(auto_now_add=True)
@@ -713,10 +713,15 @@ class AlertStep(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        verbose_name = "exception step"
+        verbose_name = _("exception step")
 
     def __str__(self) -> str:
         return f"{self.alert_id} {self.kind} {self.at:%H:%M}"
+
+    @property
+    def role_label(self) -> str:
+        """The role as a person reads it ("production supervisor"), never its code."""
+        return role_label(self.role).lower() if self.role else ""
 
 
 # Field-level history (exception rules, exceptions, material issues and their approvals,

@@ -9,6 +9,7 @@ app_name = "execution"
 urlpatterns = [
     # Progress board, order drill-down and labour
     path("board/", board.board, name="board"),
+    path("board/exceptions/", board.board_alerts, name="board_alerts"),
     path("board/<int:order_id>/", board.order_drill, name="order_drill"),
     path("labour/", board.labour, name="labour"),
     path("labour.csv", board.labour_csv, name="labour_csv"),

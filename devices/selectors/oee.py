@@ -16,13 +16,17 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
 from django.db.models import BigIntegerField, F, Func, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from core.formatting import number_text
 from core.gc_pause import gc_paused
+from core.homes import KpiValue
 from resources.engines.calendar import ShiftSpec, shift_interval
 from resources.models import Equipment, Holiday, MaintenanceWindow
 from resources.selectors.calendar import plant_time_zone, site_time_zone
@@ -400,3 +404,37 @@ def equipment_timeline(equipment: Equipment, day: date, *, now: datetime | None 
         if e > s:
             rows.append((interval, s, e))
     return start, end, rows
+
+
+KPI_DAYS = 7
+
+
+def plant_oee(*, last_day: date, days: int = KPI_DAYS, now: datetime | None = None) -> OeeFigures:
+    """The plant's OEE over the `days` whole plant days ending on `last_day` (every machine
+    summed: availability × performance × quality of the totals, not a mean of machines)."""
+    return oee_report(
+        first_day=last_day - timedelta(days=days - 1), last_day=last_day, now=now
+    ).plant
+
+
+def plant_oee_kpi(today: date):
+    """The plant manager's OEE tile (core.homes): the last 7 days, green at or above the
+    plant's threshold (DEVICES_OEE_THRESHOLD), red below; empty while no planned time ran."""
+    figures = plant_oee(last_day=today)
+    if figures.oee is None:
+        return KpiValue(value=None, text="", empty=gettext("No planned production time yet."))
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else number_text(value * 100, 1)
+
+    parts = {
+        "a": pct(figures.availability),
+        "p": pct(figures.performance),
+        "q": pct(figures.quality),
+    }
+    return KpiValue(
+        value=Decimal(pct(figures.oee)),
+        text=f"{pct(figures.oee)} %",
+        status="good" if figures.oee >= oee_settings().threshold else "bad",
+        detail=gettext("Last 7 days · A %(a)s %% · P %(p)s %% · Q %(q)s %%") % parts,
+    )

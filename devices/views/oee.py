@@ -13,13 +13,28 @@ from datetime import date, datetime, timedelta
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.formatting import number_text
 from core.views_helpers import policy_required, whole_number
 from resources.models import Equipment, WorkCenter
 from resources.selectors.calendar import plant_time_zone
 
-from ..engines.oee import LOSS_LABELS, OeeFigures, oee_combine
+from ..engines.oee import (
+    BREAKDOWN,
+    IDLE_LOSS,
+    NO_REASON,
+    OTHER_STOP,
+    PRODUCTION_REJECTS,
+    SETUP,
+    SMALL_STOP,
+    SPEED,
+    STARTUP_REJECTS,
+    OeeFigures,
+    oee_combine,
+)
+from ..models import StateInterval
 from ..selectors.oee import OeeReport, equipment_timeline, oee_report
 
 TREND_DAYS = 14
@@ -32,6 +47,58 @@ STATE_COLOURS = {
     "maintenance": "#0b6bcb",
     "disconnected": "#6b7280",
 }
+
+
+# The engine's words (plain data, no Django) as a person reads them, in their language.
+LOSS_TEXT = {
+    BREAKDOWN: gettext_lazy("Breakdowns"),
+    SETUP: gettext_lazy("Setup and adjustment"),
+    SMALL_STOP: gettext_lazy("Small stops"),
+    SPEED: gettext_lazy("Reduced speed"),
+    STARTUP_REJECTS: gettext_lazy("Start-up rejects"),
+    PRODUCTION_REJECTS: gettext_lazy("Production rejects"),
+    IDLE_LOSS: gettext_lazy("Idle (no work)"),
+    OTHER_STOP: gettext_lazy("Other stops"),
+}
+CAUSE_TEXT = {
+    BREAKDOWN: gettext_lazy("frequent faults"),
+    SETUP: gettext_lazy("long setups and adjustments"),
+    SMALL_STOP: gettext_lazy("frequent small stops"),
+    SPEED: gettext_lazy("running below the ideal rate"),
+    STARTUP_REJECTS: gettext_lazy("rejects after restarts"),
+    PRODUCTION_REJECTS: gettext_lazy("rejects in steady production"),
+    IDLE_LOSS: gettext_lazy("long idle time"),
+    OTHER_STOP: gettext_lazy("stops without a reason"),
+}
+STATE_TEXT = dict(StateInterval.State.choices)
+
+
+def state_label(state: str) -> str:
+    return str(STATE_TEXT.get(state, state))
+
+
+def _states_legend() -> list[tuple[str, str]]:
+    """(label, colour) of each machine state, for the legends."""
+    return [(state_label(state), colour) for state, colour in STATE_COLOURS.items()]
+
+
+def _diagnosis(fig: OeeFigures, settings) -> dict | None:
+    found = fig.diagnosis(settings)
+    if found is None:
+        return None
+    return {
+        "label": LOSS_TEXT.get(found.loss, found.label),
+        "cause": CAUSE_TEXT.get(found.loss, found.cause),
+        "minutes": found.minutes,
+        "reasons": [
+            {
+                "reason": _("no reason given") if r.reason == NO_REASON else r.reason,
+                "minutes": r.minutes,
+                "stops": r.stops,
+            }
+            for r in found.reasons
+        ],
+    }
 
 
 def _pct(value: float | None) -> str:
@@ -49,11 +116,11 @@ def figures_view(fig: OeeFigures, settings) -> dict:
         "oee": _pct(oee),
         "colour": "none" if oee is None else ("green" if oee >= settings.threshold else "red"),
         "bars": [
-            ("A", "Availability", _pct(fig.availability), _width(fig.availability)),
-            ("P", "Performance", _pct(fig.performance), _width(fig.performance)),
-            ("Q", "Quality", _pct(fig.quality), _width(fig.quality)),
+            ("A", _("Availability"), _pct(fig.availability), _width(fig.availability)),
+            ("P", _("Performance"), _pct(fig.performance), _width(fig.performance)),
+            ("Q", _("Quality"), _pct(fig.quality), _width(fig.quality)),
         ],
-        "diagnosis": fig.diagnosis(settings),
+        "diagnosis": _diagnosis(fig, settings),
         "total": fig.total,
         "good": fig.good,
         "outside": fig.outside_total,
@@ -81,7 +148,8 @@ def trend_chart(points: list[tuple[date, float | None]], threshold: float) -> di
                     "y": round(top + plot_h - h, 1),
                     "w": round(slot * 0.7, 1),
                     "h": round(h, 1),
-                    "label": f"{day:%m-%d}: OEE {_pct(value)} %",
+                    "label": _("%(day)s: OEE %(pct)s %%")
+                    % {"day": f"{day:%m-%d}", "pct": _pct(value)},
                     "below": value < threshold,
                 }
             )
@@ -120,7 +188,7 @@ def pareto_chart(fig: OeeFigures) -> dict:
                 "h": round(h, 1),
                 "cx": round(cx, 1),
                 "cy": round(top + plot_h * (1 - cumulative / 100), 1),
-                "label": LOSS_LABELS[loss],
+                "label": str(LOSS_TEXT[loss]),
                 "minutes": number_text(minutes, 0),
                 "cumulative": number_text(cumulative, 0),
             }
@@ -153,7 +221,7 @@ def timeline_chart(start: datetime, end_of_day: datetime, rows, tz) -> dict:
             "w": max(round(x(e) - x(s), 1), 0.5),
             "colour": STATE_COLOURS.get(interval.state, "#999"),
             "state": interval.state,
-            "title": f"{interval.state} {s.astimezone(tz):%H:%M}–{e.astimezone(tz):%H:%M}"
+            "title": f"{state_label(interval.state)} {s.astimezone(tz):%H:%M}–{e.astimezone(tz):%H:%M}"
             + (f" · {interval.reason.name}" if interval.reason_id else ""),
         }
         for interval, s, e in rows
@@ -185,7 +253,7 @@ def _tiles_context(report: OeeReport, today: date) -> dict:
                 "code": m.equipment.code,
                 "name": m.equipment.name,
                 "work_center": m.equipment.work_center.code,
-                "state": m.state,
+                "state": state_label(m.state),
                 "state_colour": STATE_COLOURS.get(m.state, "#999"),
                 **figures_view(fig, report.settings),
             }
@@ -210,7 +278,7 @@ def _tiles_context(report: OeeReport, today: date) -> dict:
         "now": report.now,
         "today": today,
         "threshold": _pct(report.settings.threshold),
-        "states": STATE_COLOURS,
+        "states": _states_legend(),
     }
 
 
@@ -271,7 +339,7 @@ def oee_machine(request, code: str):
     start, end, rows = equipment_timeline(equipment, day, now=report.now)
     downtime = [
         {
-            "state": interval.state,
+            "state": state_label(interval.state),
             "colour": STATE_COLOURS.get(interval.state, "#999"),
             "start": s.astimezone(tz),
             "end": e.astimezone(tz),
@@ -288,7 +356,7 @@ def oee_machine(request, code: str):
     trend_points = [(d, f.oee) for d, f in report.day_figures() if d > today - timedelta(days=days)]
     context = {
         "equipment": equipment,
-        "state": machine.state,
+        "state": state_label(machine.state),
         "state_colour": STATE_COLOURS.get(machine.state, "#999"),
         "day": day,
         "previous_day": day - timedelta(days=1),
@@ -301,7 +369,7 @@ def oee_machine(request, code: str):
             for r in shift_report.machines[0].rows
         ],
         "timeline": timeline_chart(start, start + timedelta(days=1), rows, tz),
-        "states": STATE_COLOURS,
+        "states": _states_legend(),
         "downtime": downtime,
         "trend": trend_chart(trend_points, report.settings.threshold),
         "pareto": pareto_chart(day_fig),

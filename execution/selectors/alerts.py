@@ -4,13 +4,16 @@ open exceptions behind each order (lag reasons for the board and the roll-up).""
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from core.homes import KpiValue
 from planning.models import OrderOperation
 from resources.models import Equipment
 from resources.selectors.calendar import equipment_available_minutes
 
-from ..models import Task, WorkAlert
+from ..models import Severity, Task, WorkAlert
 
 
 def _remaining_minutes(task: Task) -> float:
@@ -109,3 +112,32 @@ def alert_lag_reasons(*, order_ids: list[int]) -> dict[int, list[dict]]:
             for a in sorted((v or loaded[k] for k, v in rows.items()), key=lambda a: a.pk)
         ]
     return reasons
+
+
+def open_alerts_by_severity() -> dict[str, int]:
+    """How many exceptions are still open (open or acknowledged, not yet resolved), per
+    severity: every severity present, 0 where none is open. One query."""
+    counts = dict.fromkeys(Severity.values, 0)
+    rows = (
+        WorkAlert.objects.filter(status__in=(WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED))
+        .order_by()
+        .values_list("severity")
+        .annotate(n=Count("id"))
+    )
+    for severity, n in rows:
+        counts[severity] = n
+    return counts
+
+
+def open_alerts_kpi(today):
+    """The plant manager's tile (core.homes): open exceptions by severity, severe first; red
+    while a severe one is open, amber while an urgent one is, green when none is."""
+    counts = open_alerts_by_severity()
+    total = sum(counts.values())
+    parts = [
+        gettext("%(count)s %(severity)s")
+        % {"count": counts[s], "severity": str(Severity(s).label).lower()}
+        for s in reversed(Severity.values)
+    ]
+    status = "bad" if counts[Severity.SEVERE] else "warn" if counts[Severity.URGENT] else "good"
+    return KpiValue(value=total, text=str(total), status=status, detail=" · ".join(parts))

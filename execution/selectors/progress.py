@@ -40,6 +40,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from core.formatting import number_text
 from core.gc_pause import gc_paused
@@ -299,8 +300,10 @@ def work_center_choices() -> list[tuple[str, str]]:
 
 
 def order_timeline(order_id: int, *, limit: int = 200) -> list[dict]:
-    """The order's production events, newest first (at most `limit`)."""
-    return list(
+    """The order's production events, newest first (at most `limit`), each with its kind and
+    source as a person reads them (`kind_label`, `source_label`), never the stored code."""
+    kinds, sources = dict(ProductionEvent.Kind.choices), dict(ProductionEvent.Source.choices)
+    rows = list(
         ProductionEvent.objects.filter(order_id=order_id)
         .order_by("-occurred_at", "-id")
         .values(
@@ -321,6 +324,10 @@ def order_timeline(order_id: int, *, limit: int = 200) -> list[dict]:
             "trace_code",
         )[:limit]
     )
+    for row in rows:
+        row["kind_label"] = kinds.get(row["kind"], row["kind"])
+        row["source_label"] = sources.get(row["source"], row["source"])
+    return rows
 
 
 def labour_bookings(start: datetime, end: datetime) -> QuerySet:
@@ -457,7 +464,11 @@ class LiveOrder:
         for op in self.current:
             detail = op.detail or {}
             machine = detail.get("task__equipment__code") or detail.get("equipment__code") or ""
-            paused = " <em>(paused)</em>" if op.task_status == Task.Status.PAUSED else ""
+            paused = (
+                f" <em>({escape(gettext('paused'))})</em>"
+                if op.task_status == Task.Status.PAUSED
+                else ""
+            )
             cells.append(
                 f"<div>{op.progress.sequence} {escape(machine)} "
                 f"{escape(detail.get('task__operator__name') or '')}{paused}</div>"

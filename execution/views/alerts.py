@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exceptions import StateConflict
@@ -22,7 +23,10 @@ from ..services import alerts as alert_services
 OPEN = (WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED)
 
 
-def _alerts(request):
+def alert_rows(params, *, limit: int = 300) -> list[dict]:
+    """The exceptions board's rows for these filters (`params`: the query string), severe
+    and nearest deadline first, each with its countdown; also the board's open-exceptions
+    panel (views/board.py)."""
     qs = (
         WorkAlert.objects.select_related(
             "equipment__work_center", "order", "operation__work_center", "handler"
@@ -37,18 +41,18 @@ def _alerts(request):
         )
         .order_by("rank", "ack_deadline", "-raised_at")
     )
-    show = request.GET.get("show", "open")
+    show = params.get("show", "open")
     if show == "open":
         qs = qs.filter(status__in=OPEN)
-    if request.GET.get("type") in AlertType.values:
-        qs = qs.filter(alert_type=request.GET["type"])
-    if wc := request.GET.get("work_center"):
+    if params.get("type") in AlertType.values:
+        qs = qs.filter(alert_type=params["type"])
+    if wc := params.get("work_center"):
         qs = qs.filter(Q(equipment__work_center__code=wc) | Q(operation__work_center__code=wc))
-    if order := request.GET.get("order"):
+    if order := params.get("order"):
         qs = qs.filter(order__number__icontains=order)
     now = timezone.now()
     rows = []
-    for alert in qs[:300]:
+    for alert in qs[:limit]:
         left = (alert.ack_deadline - now).total_seconds() if alert.ack_deadline else None
         rows.append(
             {
@@ -78,9 +82,14 @@ def _raise_context(**extra) -> dict:
 @policy_required("execution.workalert.view")
 def alert_board(request):
     context = {
-        "rows": _alerts(request),
+        "rows": alert_rows(request.GET),
         "work_centers": WorkCenter.objects.order_by("code").values_list("code", flat=True),
         "query": request.GET,
+        # The countdown's words for the page's script, in the reader's language.
+        "countdown_words": {
+            "left": _("%(minutes)s min left"),
+            "overdue": _("overdue by %(minutes)s min"),
+        },
         **_raise_context(),
     }
     template = "execution/partials/alerts_table.html" if request.htmx else "execution/alerts.html"

@@ -34,6 +34,7 @@ from ..selectors.progress import (
     progress_live,
     work_center_choices,
 )
+from .alerts import alert_rows
 
 BOARD_LIMIT = 100  # rows shown; the counts above the table cover every order in view
 LABOUR_MAX_DAYS = 366
@@ -49,6 +50,21 @@ def _board_filters(request) -> dict:
         "sort": sort if sort in SORTS else "due",
         "flag": flag if flag in FLAGS else "",
     }
+
+
+BOARD_ALERTS = 10  # open exceptions in the board's panel; the exceptions page lists them all
+
+
+@policy_required("execution.board.view")
+def board_alerts(request):
+    """The board's open-exceptions panel (the supervisor's home: the board with what is
+    open), refreshed on its own timer."""
+    return render(request, "execution/partials/board_alerts.html", _board_alerts_context())
+
+
+def _board_alerts_context() -> dict:
+    rows = alert_rows({"show": "open"}, limit=BOARD_ALERTS + 1)
+    return {"alert_rows": rows[:BOARD_ALERTS], "alerts_more": len(rows) > BOARD_ALERTS}
 
 
 @policy_required("execution.board.view")
@@ -72,6 +88,7 @@ def _board(request):
         "now": now,
     }
     if not request.htmx:
+        context.update(_board_alerts_context())
         context["work_centers"] = work_center_choices()
         context["statuses"] = [(s, ProductionOrder.Status(s).label) for s in ACTIVE]
     return htmx_render(
@@ -91,6 +108,9 @@ def board_rows_html(orders: list[LiveOrder]) -> str:
     alerts_url = escape(reverse("execution:alerts"))
     late_text, blocked_text = _("Late +%(hours)s h"), _("Blocked by an exception")
     not_started = escape(_("not started"))
+    lagging_text = escape(_("Lagging"))
+    delay_text, predicted_text = _("Reschedule suggested (+%(hours)s h)"), _("Predicted end %(at)s")
+    more_text = _("%(count)s more…")
     rows = []
     for o in orders:
         p, t, row = o.progress, o.text, o.row
@@ -111,13 +131,13 @@ def board_rows_html(orders: list[LiveOrder]) -> str:
                 f"{escape(blocked_text)}</a>"
             )
         if p.lagging:
-            flags.append('<span class="board-flag board-flag-lag">Lagging</span>')
+            flags.append(f'<span class="board-flag board-flag-lag">{lagging_text}</span>')
         if p.delayed:
             predicted = timezone.localtime(p.predicted_end).strftime("%m-%d %H:%M")
             flags.append(
                 f'<a class="board-flag board-flag-delay" href="{schedule_url}" '
-                f'title="Predicted end {predicted}">Reschedule suggested '
-                f"(+{escape(str(p.delay_hours))} h)</a>"
+                f'title="{escape(predicted_text % {"at": predicted})}">'
+                f"{escape(delay_text % {'hours': p.delay_hours})}</a>"
             )
         if p.reasons:
             items = [
@@ -127,7 +147,7 @@ def board_rows_html(orders: list[LiveOrder]) -> str:
             if len(p.reasons) > REASONS_SHOWN:
                 items.append(
                     f'<li><a href="{board_url}{p.id}/">'
-                    f"{len(p.reasons) - REASONS_SHOWN} more…</a></li>"
+                    f"{escape(more_text % {'count': len(p.reasons) - REASONS_SHOWN})}</a></li>"
                 )
             flags.append(f'<ul class="board-reasons">{"".join(items)}</ul>')
         due = row["due_date"].strftime("%m-%d") if row["due_date"] else ""

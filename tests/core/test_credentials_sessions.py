@@ -15,7 +15,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PAGE = "/"
+PAGE = "/execution/inbox/"  # a page every person opens; "/" sends each role on to its home
 API = "/api/v1/items/"
 PASSWORD = "secret-pass-1"
 

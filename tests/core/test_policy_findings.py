@@ -245,7 +245,7 @@ def test_costs_and_rates_are_left_out_for_roles_that_may_not_read_them(demo_plan
 )
 def test_the_admin_link_shows_only_where_the_admin_has_something(demo_plant, username):
     client = page(username)
-    shows_link = 'href="/admin/"' in client.get("/").content.decode()
+    shows_link = 'href="/admin/"' in client.get("/", follow=True).content.decode()
     admin = client.get("/admin/")
     if shows_link:
         assert admin.status_code == 200

@@ -88,7 +88,7 @@ def test_board_shows_tiles_roll_ups_trend_and_pareto(client, plant):
     # Today: run 120 of 240 planned minutes, idle since 08:00 (no material).
     tile = html[html.index('data-equipment="CNC-OEE"') :]
     tile = tile[: tile.index("</a>")]
-    assert ">idle<" in tile
+    assert ">Idle<" in tile  # the state as a person reads it, not its code
     assert "long idle time" in tile and "No material" in tile
     assert "110 good of 110" in tile
     # Two days in the trend with bars (Tuesday and today); the 80 % line.

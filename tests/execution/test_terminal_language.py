@@ -69,10 +69,18 @@ def test_the_terminal_in_zh_hans_shows_no_english(released, client):
 def test_the_home_page_in_zh_hans_shows_no_english(demo_plant, client):
     anonymous = client.get("/", **ZH).content.decode()
     assert "登录" in anonymous and english_words(anonymous) == []
-    client.force_login(get_user_model().objects.get(username="zhangsan"))
+    # A signed-in person whose roles have no home page of their own gets the landing page.
+    client.force_login(
+        get_user_model().objects.create_user("visitor", first_name="四", last_name="李")
+    )
     home = client.get("/", **ZH).content.decode()
-    assert "当前用户：<strong>张三</strong>（zhangsan）。" in home and "角色：操作工。" in home
-    assert english_words(home, "zhangsan") == []
+    assert "当前用户：<strong>李四</strong>（visitor）。" in home
+    assert english_words(home, "visitor") == []
+    # The operator lands on the terminal, in Chinese.
+    client.force_login(get_user_model().objects.get(username="zhangsan"))
+    terminal = client.get("/", follow=True, **ZH)
+    assert terminal.redirect_chain == [("/execution/terminal/", 302)]
+    assert "张三" in terminal.content.decode() and "刷新" in terminal.content.decode()
 
 
 def test_a_refusal_reads_in_the_person_s_language(demo_plant, client):

@@ -26,7 +26,7 @@ def test_operator_runs_the_casting_and_the_board_follows(
 
     page = browser_page
     login(page, live_server.url, "wangwu")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/execution/terminal/")  # the operator's home
     page.goto(live_server.url + "/execution/terminal/")
     card = page.locator(f"#terminal-task-{casting.pk}")
     expect(card).to_contain_text("10 Casting")
@@ -118,7 +118,7 @@ def test_supervisor_and_planner_pages_in_the_browser(
 
     page = browser_page
     login(page, live_server.url, "sunqi")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/execution/board/")  # the supervisor's home
     page.goto(live_server.url + "/execution/supervisor/")
     lisi = Operator.objects.get(user__username="lisi")  # a CNC trainee; machining needs qualified
     row = page.locator(f"#supervisor-task-{machining.pk}")
@@ -175,7 +175,7 @@ def test_exception_countdown_follows_the_server_not_the_browser_clock(
     page = browser_page
     page.clock.install(time=timezone.now() + timedelta(hours=36))
     login(page, live_server.url, "sunqi")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/execution/board/")  # the supervisor's home
     page.goto(live_server.url + "/execution/exceptions/")
     countdown = page.locator(".countdown").first
     expect(countdown).to_have_text("30 min left")

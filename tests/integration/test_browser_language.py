@@ -23,7 +23,7 @@ def test_the_operator_switches_the_terminal_to_chinese(
     shots = os.environ.get("CLOSEDLOOP_SCREENSHOTS") or str(tmp_path)
     page = browser_page
     login(page, live_server.url, "wangwu")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/execution/terminal/")  # the operator's home
     page.goto(live_server.url + "/execution/terminal/")
     expect(page.get_by_role("button", name="Start").first).to_be_visible()
 
@@ -39,6 +39,6 @@ def test_the_operator_switches_the_terminal_to_chinese(
     page.get_by_role("button", name="退出登录（王五）").click()
     page.wait_for_load_state("load")
     login(page, live_server.url, "wangwu")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/execution/terminal/")
     page.goto(live_server.url + "/execution/terminal/")
     expect(page.get_by_role("button", name="开工").first).to_be_visible()

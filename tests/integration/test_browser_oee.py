@@ -42,7 +42,7 @@ def test_plant_manager_opens_the_board_and_drills_down(
 
     page = browser_page
     login(page, live_server.url, "oee-pm")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/kpis/")  # the plant manager's home
     page.get_by_role("link", name="OEE", exact=True).click()
     page.wait_for_url(live_server.url + "/devices/oee/")
     tile = page.locator('[data-equipment="CNC-OEE"]')

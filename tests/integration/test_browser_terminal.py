@@ -28,7 +28,7 @@ def test_tap_on_a_task_reassigned_meanwhile_shows_who_has_it(
 
     page = browser_page
     login(page, live_server.url, "wangwu")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/execution/terminal/")  # the operator's home
     page.goto(live_server.url + "/execution/terminal/")
     card = page.locator(f"#terminal-task-{casting.pk}")
     expect(card.get_by_role("button", name="Start")).to_be_visible()
