@@ -655,26 +655,39 @@ def _live_operations(
 
 
 def _shortage_reason(s: dict) -> Reason:
-    cover = ""
+    # Worded when the page is made, in the reader's language (the roll-up's in English).
+    values = {
+        "quantity": f"{s['quantity_short']:g}",
+        "item": s["requirement__item__code"],
+        "sequence": s["requirement__operation__sequence"],
+    }
     if s["requisition__number"]:
-        cover = f"; requisition {s['requisition__number']}"
+        text = gettext(
+            "Short %(quantity)s %(item)s for operation %(sequence)s; requisition %(number)s"
+        )
+        values["number"] = s["requisition__number"]
     elif s["transfer_from__code"]:
-        cover = f"; transfer {s['transfer_quantity']:g} from {s['transfer_from__code']}"
-    return Reason(
-        "material_shortage",
-        f"Short {s['quantity_short']:g} {s['requirement__item__code']} for operation "
-        f"{s['requirement__operation__sequence']}{cover}",
-        f"execution.materialshortage:{s['id']}",
-    )
+        text = gettext(
+            "Short %(quantity)s %(item)s for operation %(sequence)s; transfer %(transfer)s from "
+            "%(location)s"
+        )
+        values["transfer"] = f"{s['transfer_quantity']:g}"
+        values["location"] = s["transfer_from__code"]
+    else:
+        text = gettext("Short %(quantity)s %(item)s for operation %(sequence)s")
+    return Reason("material_shortage", text % values, f"execution.materialshortage:{s['id']}")
 
 
 def _task_reasons(sequence: int, status: str | None, row: dict) -> list[Reason]:
     ref = f"execution.task:{row.get('task__id')}"
     if status == Task.Status.PAUSED:
-        why = row.get("task__pause_reason") or "no reason given"
-        return [Reason("task_paused", f"Operation {sequence} paused: {why}", ref)]
+        reason = row.get("task__pause_reason")
+        why = gettext(reason) if reason else gettext("no reason given")
+        text = gettext("Operation %(sequence)s paused: %(why)s")
+        return [Reason("task_paused", text % {"sequence": sequence, "why": why}, ref)]
     if status == Task.Status.BLOCKED:
-        return [Reason("task_blocked", f"Operation {sequence} is blocked", ref)]
+        text = gettext("Operation %(sequence)s is blocked")
+        return [Reason("task_blocked", text % {"sequence": sequence}, ref)]
     return []
 
 

@@ -3,11 +3,11 @@ operator should know about a task before acting on it (notices other apps regist
 
 from datetime import date
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from planning.models import OrderOperation
-from resources.models import Operator, OperatorSkill, ShiftAssignment
+from resources.models import Operator, OperatorSkill, ShiftAssignment, StockBalance
 from resources.selectors.calendar import work_center_shift_day
 
 from ..models import Task
@@ -90,3 +90,33 @@ def task_notices(tasks: list[Task]) -> dict[int, list[str]]:
         for task_id, texts in (provider(tasks=tasks) or {}).items():
             notices.setdefault(task_id, []).extend(str(t) for t in texts)
     return notices
+
+
+LOTS_SHOWN = 5  # per material line on the terminal; the scan takes any lot
+
+
+def lots_available(item_ids) -> dict[int, list[dict]]:
+    """The lots of these items with stock on hand, per item, in the order to use them:
+    first expiring first (FEFO), then oldest received first (FIFO); lots that never expire
+    after those that do. Each: code, on hand (all locations), expiry date. One query."""
+    rows = (
+        StockBalance.objects.filter(item_id__in=set(item_ids), lot__isnull=False, on_hand__gt=0)
+        .values("item_id", "lot__code", "lot__expires_on", "lot__created_at")
+        .annotate(on_hand_total=Sum("on_hand"))
+        .order_by(
+            "item_id",
+            F("lot__expires_on").asc(nulls_last=True),
+            "lot__created_at",
+            "lot__code",
+        )
+    )
+    found: dict[int, list[dict]] = {}
+    for row in rows:
+        found.setdefault(row["item_id"], []).append(
+            {
+                "code": row["lot__code"],
+                "on_hand": row["on_hand_total"],
+                "expires_on": row["lot__expires_on"],
+            }
+        )
+    return found

@@ -17,6 +17,7 @@ from functools import wraps
 from uuid import uuid4
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
@@ -33,6 +34,7 @@ from core.views_helpers import error_text, htmx_render, policy_required, whole_n
 from resources.models import Item, MaterialLot, Operator, StockBalance
 from resources.selectors.equipment import work_center_only_machine
 
+from ..engines import serials
 from ..models import (
     AlertType,
     IssueApproval,
@@ -42,7 +44,7 @@ from ..models import (
     Severity,
     Task,
 )
-from ..selectors.tasks import task_notices
+from ..selectors.tasks import LOTS_SHOWN, lots_available, task_notices
 from ..services.alerts import alert_raise, default_downtime_minutes, severity_for_impact
 from ..services.events import event_record
 from ..services.material import material_issue
@@ -107,6 +109,7 @@ FIELD_LABELS = {
     "quantity_good": gettext_lazy("Good quantity"),
     "quantity_scrap": gettext_lazy("Scrap quantity"),
     "trace_code": gettext_lazy("Trace code"),
+    "trace_code_to": gettext_lazy("Last serial"),
     "reason": gettext_lazy("Reason"),
     "quantity": gettext_lazy("Quantity"),
     "code": gettext_lazy("Scan"),
@@ -170,8 +173,12 @@ def _my_tasks(operator: Operator) -> list[Task]:
 def tasks_with_notices(tasks: list[Task]) -> list[Task]:
     """What other apps say about the open tasks (a quality hold that stops one, …)."""
     notices = task_notices([t for t in tasks if t.status in Task.OPEN])
+    # The lots on hand of each material line, to pick one when issuing (FEFO, then FIFO).
+    lots = lots_available(r.item_id for t in tasks for r in getattr(t.operation, "reqs", ()))
     for task in tasks:
         task.notices = notices.get(task.pk, [])
+        for r in getattr(task.operation, "reqs", ()):
+            r.lots = lots.get(r.item_id, [])[:LOTS_SHOWN]
     return tasks
 
 
@@ -237,6 +244,7 @@ def _card(
     *,
     message="",
     error="",
+    warning="",
     status=200,
     scan_ids=True,
     pause_open=False,
@@ -260,6 +268,7 @@ def _card(
             "task": fresh,
             "message": message,
             "error": error,
+            "warning": warning,
             "pause_reasons": PAUSE_REASONS,
             "pause_open": pause_open,
             "alert_kinds": ALERT_KIND_CHOICES,
@@ -469,7 +478,106 @@ def terminal_action(request, pk: int, action: str):
     if action not in EVENT_ACTIONS:
         raise Http404(_("Unknown action %(action)r.") % {"action": action})
     task = _my_task_or_404(request, pk)
+    if action == ProductionEvent.Kind.REPORT and task.order.item.tracking == Item.Tracking.SERIAL:
+        first = (request.POST.get("trace_code") or "").strip()
+        last = (request.POST.get("trace_code_to") or "").strip()
+        typed = serials.serial_range_split(first)
+        if typed and not last:
+            first, last = typed
+        if last:
+            return _record_serial_range(request, task, first, last)
     return _record_event(request, task, _event_data(task, action, request.POST))
+
+
+# How the terminal words a refused serial range (execution/engines/serials.py).
+SERIAL_RANGE_REFUSALS = {
+    serials.FIRST_MISSING: gettext_lazy("Give the first serial number of the range."),
+    serials.LAST_MISSING: gettext_lazy("Give the last serial number of the range."),
+    serials.NO_NUMBER: gettext_lazy("%(code)s does not end in a number."),
+    serials.OTHER_PREFIX: gettext_lazy("%(last)s does not start like %(first)s (%(prefix)s…)."),
+    serials.OTHER_WIDTH: gettext_lazy(
+        "%(last)s and %(first)s differ in width: write %(digits)s digits in both."
+    ),
+    serials.BACKWARDS: gettext_lazy("%(last)s comes before %(first)s."),
+    serials.TOO_MANY: gettext_lazy(
+        "%(first)s…%(last)s is %(count)s units; only %(limit)s are left to make."
+    ),
+}
+
+
+class _RangeRefused(Exception):
+    def __init__(self, code: str, result):
+        super().__init__(code)
+        self.code, self.result = code, result
+
+
+def _record_serial_range(request, task: Task, first: str, last: str):
+    """A range of serial units (EB-0001…EB-0050) reported good at once: validated as a whole
+    (same prefix and width, upwards, no more than is left to make), then one event per unit
+    through the event service, all or none. Each unit's event id is the form's id and the
+    unit's code, so a retried tap records nothing twice."""
+    verdict_scrap = request.POST.get("verdict") == "scrap"
+    event_id = (request.POST.get("event_id") or "").strip()
+    if event_id and ProductionEvent.objects.filter(event_id=f"{event_id}:{first}"[:100]).exists():
+        # A retried tap: the range was recorded by the first one.
+        return _card(
+            request,
+            task,
+            message=_("Already recorded (the same tap arrived twice); nothing changed."),
+        )
+    left = task.order.quantity - task.quantity_good - task.quantity_scrap
+    try:
+        chosen = serials.serial_range(first, last, limit=max(int(left), 0))
+    except serials.SerialRangeError as refused:
+        text = SERIAL_RANGE_REFUSALS[refused.reason] % refused.values
+        return _card(request, task, error=errors_text({refused.field: [text]}), status=400)
+    if not event_id:
+        return _card(
+            request, task, error=errors_text({"event_id": [_("Reload the form.")]}), status=400
+        )
+    accepted = 0
+    try:
+        with transaction.atomic():
+            for code in chosen.codes:
+                result = event_record(
+                    data={
+                        "event_id": f"{event_id}:{code}"[:100],
+                        "kind": ProductionEvent.Kind.REPORT,
+                        "task": task.pk,
+                        "trace_code": code,
+                        "quantity_good": 0 if verdict_scrap else 1,
+                        "quantity_scrap": 1 if verdict_scrap else 0,
+                    },
+                    by=request.user,
+                    source=TERMINAL,
+                )
+                if result.status in ("rejected", "held"):
+                    raise _RangeRefused(code, result)
+                accepted += result.status == "accepted"
+    except _RangeRefused as refused:
+        result = refused.result
+        if result.status == "held":
+            why = result.approval.message.removeprefix("Waiting for supervisor approval: ")
+        else:
+            why = errors_text(result.errors)
+        error = _("%(code)s: %(why)s Nothing of the range was recorded.") % {
+            "code": refused.code,
+            "why": why,
+        }
+        return _card(request, task, error=error, status=result.code if result.code >= 400 else 409)
+    if not accepted:
+        return _card(
+            request,
+            task,
+            message=_("Already recorded (the same tap arrived twice); nothing changed."),
+        )
+    what = _("%(count)s scrap units") if verdict_scrap else _("%(count)s good units")
+    message = _("Reported %(what)s: %(first)s…%(last)s.") % {
+        "what": what % {"count": len(chosen.codes)},
+        "first": chosen.first,
+        "last": chosen.last,
+    }
+    return _card(request, task, message=message)
 
 
 def _issue_message(result: MaterialIssue | IssueApproval) -> str:
@@ -585,7 +693,7 @@ def _issue_material(request, task: Task, code: str, event_id: str, quantity_raw:
             or IssueApproval.objects.filter(external_id=event_id).first()
         )
         if done is not None:
-            return _card(request, task, message=_issue_message(done))
+            return _issue_card(request, task, done, status=200)
     try:
         requirement, lot, location, quantity = _material_request(task, code, quantity_raw)
         result = material_issue(
@@ -604,7 +712,16 @@ def _issue_material(request, task: Task, code: str, event_id: str, quantity_raw:
     except PermissionDenied as exc:
         return _card(request, task, error=str(exc), status=403)
     status = 202 if isinstance(result, IssueApproval) else 200
-    return _card(request, task, message=_issue_message(result), status=status)
+    return _issue_card(request, task, result, status=status)
+
+
+def _issue_card(request, task: Task, result, *, status: int):
+    """An issue answered on its card: a done issue as a success, an over-issue that waits for
+    approval (or was rejected) as a warning, never in the success colour."""
+    text = _issue_message(result)
+    if isinstance(result, IssueApproval) and result.status != IssueApproval.Status.APPROVED:
+        return _card(request, task, warning=text, status=status)
+    return _card(request, task, message=text, status=status)
 
 
 @policy_required("execution.materialrequirement.issue")
