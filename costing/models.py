@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.history import history_register
 from execution.models import LabourBooking, MaterialIssue, ProductionEvent
@@ -180,8 +181,8 @@ class OverheadRate(models.Model):
     of the labour and machine cost of the operations done there."""
 
     class Basis(models.TextChoices):
-        PER_HOUR = "per_hour", "Amount per operation hour"
-        PERCENT = "percent", "% of labour + machine"
+        PER_HOUR = "per_hour", _("Amount per operation hour")
+        PERCENT = "percent", _("% of labour + machine")
 
     version = models.ForeignKey(
         CostVersion, on_delete=models.CASCADE, related_name="overhead_rates"
@@ -261,7 +262,7 @@ class CostRollupRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-pk"]
-        verbose_name = "cost roll-up"
+        verbose_name = _("cost roll-up")
 
     def __str__(self) -> str:
         return f"Roll-up of {self.version} at {self.started_at:%Y-%m-%d %H:%M}"
@@ -314,10 +315,10 @@ class ItemCostLine(models.Model):
     operation's labour, machine or overhead, with the quantity and rate behind it."""
 
     class Element(models.TextChoices):
-        MATERIAL = "material", "Material"
-        LABOUR = "labour", "Labour"
-        MACHINE = "machine", "Machine"
-        OVERHEAD = "overhead", "Overhead"
+        MATERIAL = "material", _("Material")
+        LABOUR = "labour", _("Labour")
+        MACHINE = "machine", _("Machine")
+        OVERHEAD = "overhead", _("Overhead")
 
     item_cost = models.ForeignKey(ItemCost, on_delete=models.CASCADE, related_name="lines")
     line_no = models.PositiveIntegerField()
@@ -389,11 +390,11 @@ class OrderCostEntry(models.Model):
     posts the difference under a new key. docs/costing.md, "Actual cost"."""
 
     class Element(models.TextChoices):
-        MATERIAL = "material", "Material"
-        LABOUR = "labour", "Labour"
-        MACHINE = "machine", "Machine"
-        OVERHEAD = "overhead", "Overhead"
-        SCRAP = "scrap", "Scrap"
+        MATERIAL = "material", _("Material")
+        LABOUR = "labour", _("Labour")
+        MACHINE = "machine", _("Machine")
+        OVERHEAD = "overhead", _("Overhead")
+        SCRAP = "scrap", _("Scrap")
 
     source_key = models.CharField(
         max_length=120,
@@ -509,8 +510,8 @@ class OrderCostEntry(models.Model):
 
     class Meta:
         ordering = ["order", "posted_at", "id"]
-        verbose_name = "order cost entry"
-        verbose_name_plural = "order cost entries"
+        verbose_name = _("order cost entry")
+        verbose_name_plural = _("order cost entries")
         indexes = [
             models.Index(fields=["order", "element"]),
             models.Index(fields=["period", "element"]),

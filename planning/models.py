@@ -6,9 +6,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.history import history_register
 from resources.models import QTY, Equipment, Item, Skill, SkillLevel, WorkCenter
+
+from .words import IMPORT_KINDS, code_label
 
 
 class Bom(models.Model):
@@ -26,7 +29,7 @@ class Bom(models.Model):
 
     class Meta:
         ordering = ["item__code", "version"]
-        verbose_name = "BOM"
+        verbose_name = _("BOM")
         constraints = [
             models.UniqueConstraint(fields=["item", "version"], name="bom_unique_version"),
             models.CheckConstraint(
@@ -65,7 +68,7 @@ class BomLine(models.Model):
 
     class Meta:
         ordering = ["bom", "line_no"]
-        verbose_name = "BOM line"
+        verbose_name = _("BOM line")
         constraints = [
             models.UniqueConstraint(fields=["bom", "line_no"], name="bomline_unique_no"),
             models.CheckConstraint(
@@ -177,9 +180,9 @@ class SalesOrder(models.Model):
     """A customer's order for an end item by a date: independent demand for MRP."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        SHIPPED = "shipped", "Shipped"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", _("Open")
+        SHIPPED = "shipped", _("Shipped")
+        CANCELLED = "cancelled", _("Cancelled")
 
     number = models.CharField(max_length=32, unique=True)
     external_ref = models.CharField(
@@ -252,8 +255,8 @@ class MpsEntry(models.Model):
     """
 
     class Bucket(models.TextChoices):
-        DAY = "day", "Day"
-        WEEK = "week", "Week"
+        DAY = "day", _("Day")
+        WEEK = "week", _("Week")
 
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="mps_entries")
     period_start = models.DateField()
@@ -263,8 +266,8 @@ class MpsEntry(models.Model):
 
     class Meta:
         ordering = ["item__code", "period_start"]
-        verbose_name = "MPS entry"
-        verbose_name_plural = "MPS entries"
+        verbose_name = _("MPS entry")
+        verbose_name_plural = _("MPS entries")
         constraints = [
             models.UniqueConstraint(fields=["item", "period_start"], name="mps_unique_period"),
             models.CheckConstraint(
@@ -285,13 +288,13 @@ class ProductionOrder(models.Model):
     """An order to make a quantity of an item by a date (ISA-95 operations request)."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PLANNED = "planned", "Planned"
-        RELEASED = "released", "Released"
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
-        CLOSED = "closed", "Closed"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", _("Draft")
+        PLANNED = "planned", _("Planned")
+        RELEASED = "released", _("Released")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CLOSED = "closed", _("Closed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     OPEN_STATUSES = (Status.DRAFT, Status.PLANNED, Status.RELEASED, Status.IN_PROGRESS)
 
@@ -403,13 +406,13 @@ class OrderOperation(models.Model):
     """One operation of a production order, copied from its routing step (ISA-95 segment)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        READY = "ready", "Ready"
-        IN_PROGRESS = "in_progress", "In progress"
-        PAUSED = "paused", "Paused"
-        DONE = "done", "Done"
-        BLOCKED = "blocked", "Blocked"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        READY = "ready", _("Ready")
+        IN_PROGRESS = "in_progress", _("In progress")
+        PAUSED = "paused", _("Paused")
+        DONE = "done", _("Done")
+        BLOCKED = "blocked", _("Blocked")
+        CANCELLED = "cancelled", _("Cancelled")
 
     order = models.ForeignKey(ProductionOrder, on_delete=models.CASCADE, related_name="operations")
     sequence = models.PositiveIntegerField(help_text="Routing step number: 10, 20, …")
@@ -500,9 +503,9 @@ class PurchaseRequisition(models.Model):
     """A request to buy: from a firmed planned order, or raised urgently for a shortage."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ORDERED = "ordered", "Ordered"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", _("Open")
+        ORDERED = "ordered", _("Ordered")
+        CANCELLED = "cancelled", _("Cancelled")
 
     number = models.CharField(max_length=32, unique=True)
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="requisitions")
@@ -543,10 +546,10 @@ class MrpRun(models.Model):
     """One run of material requirements planning, with its progress and results."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -562,7 +565,7 @@ class MrpRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "MRP run"
+        verbose_name = _("MRP run")
 
     def __str__(self) -> str:
         return f"MRP run {self.pk} ({self.status})"
@@ -572,12 +575,12 @@ class PlannedOrder(models.Model):
     """A supply MRP proposes: make (production) or buy (purchase requisition)."""
 
     class Kind(models.TextChoices):
-        PRODUCTION = "production", "Planned production order"
-        PURCHASE = "purchase", "Planned purchase requisition"
+        PRODUCTION = "production", _("Planned production order")
+        PURCHASE = "purchase", _("Planned purchase requisition")
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        FIRMED = "firmed", "Firmed"
+        PLANNED = "planned", _("Planned")
+        FIRMED = "firmed", _("Firmed")
 
     run = models.ForeignKey(MrpRun, on_delete=models.CASCADE, related_name="planned_orders")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="planned_orders")
@@ -657,10 +660,10 @@ class ScheduleRun(models.Model):
     """One finite-capacity scheduling run: solver status, objective, bound, progress."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -731,10 +734,10 @@ class ImportJob(models.Model):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     file_name = models.CharField(max_length=255, help_text="The name the file was uploaded as.")
@@ -766,10 +769,15 @@ class ImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = "import job"
+        verbose_name = _("import job")
 
     def __str__(self) -> str:
         return f"Import {self.pk} of {self.file_name} ({self.status})"
+
+    @property
+    def kind_label(self) -> str:
+        """The kind of file as a page names it (Items, BOMs, Routings)."""
+        return code_label(IMPORT_KINDS, self.kind)
 
     @property
     def finished(self) -> bool:

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.events import emit
@@ -18,6 +19,7 @@ from resources.models import Operator
 from ..engines import variance as engine
 from ..models import TrainingNeed
 from ..selectors.variance import VarianceFilter, variances_list
+from ..words import KIND_LABELS
 
 # The causes a training need answers: how people worked, not what prices or machines cost.
 TRAINING_CAUSES = (engine.LABOUR_EFFICIENCY, engine.SCRAP_LOSS)
@@ -31,7 +33,10 @@ def training_need_raise(
     `step_no`; returns (the need, whether it is new). The plant manager is notified once."""
     if cause not in TRAINING_CAUSES:
         raise ValidationError(
-            {"cause": f"A training need answers {' or '.join(TRAINING_CAUSES)}, not {cause!r}."}
+            {
+                "cause": _("A training need answers %(causes)s, not %(cause)s.")
+                % {"causes": " or ".join(TRAINING_CAUSES), "cause": repr(cause)}
+            }
         )
     existing = TrainingNeed.objects.filter(order=order, step_no=step_no, cause=cause).first()
     if existing is not None:
@@ -44,16 +49,19 @@ def training_need_raise(
     if not found:
         raise ValidationError(
             {
-                "step_no": f"Order {order.number} has no {cause.replace('_', ' ')} variance at "
-                f"operation {step_no}."
+                "step_no": _("Order %(number)s has no %(kind)s variance at operation %(step)s.")
+                % {"number": order.number, "kind": KIND_LABELS.get(cause, cause), "step": step_no}
             }
         )
     variance = found[0]
     if not variance.flagged:
         raise ValidationError(
             {
-                "cause": f"The {cause.replace('_', ' ')} variance of {order.number} at operation "
-                f"{step_no} is within the threshold: nothing to raise."
+                "cause": _(
+                    "The %(kind)s variance of %(number)s at operation %(step)s is within the "
+                    "threshold: nothing to raise."
+                )
+                % {"number": order.number, "kind": KIND_LABELS.get(cause, cause), "step": step_no}
             }
         )
     text = f"Training need — {order.number}: {variance.cause}"[:300]

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from core.charts import BarSeries, bar_chart
 from core.exports import FORMATS, filename_part, table_response
@@ -18,17 +19,16 @@ from resources.models import Item
 
 from ..models import ItemCost
 from ..selectors.sheets import ELEMENTS, item_costs_across_versions, items_costed
-
-ELEMENT_LABELS = [name.capitalize() for name in ELEMENTS]
+from ..words import ELEMENT_LABELS, export_header, label
 
 
 def cost_series(costs: list[ItemCost]) -> list[BarSeries]:
     """The chart's series over the versions in `costs`: the standard cost by element (an
     incomplete cost draws no bar: its total is not usable)."""
     standard = BarSeries(
-        name="Standard cost",
+        name=_("Standard cost"),
         values=[[getattr(c, e) for e in ELEMENTS] if c.complete else None for c in costs],
-        segment_names=ELEMENT_LABELS,
+        segment_names=[label(ELEMENT_LABELS, e) for e in ELEMENTS],
     )
     return [standard]
 
@@ -87,7 +87,7 @@ def _export(fmt: str, item: Item, rows: list[dict]):
     return table_response(
         fmt,
         f"cost-versions-{filename_part(item.code)}",
-        COMPARE_HEADER,
+        export_header(COMPARE_HEADER),
         data,
         title=f"{item.code} versions",
     )
@@ -116,5 +116,6 @@ def compare(request):
         "rows": rows,
         "chart": bar_chart([c.version.code for c in costs], cost_series(costs)) if costs else None,
         "incomplete": [c for c in costs if not c.complete],
+        "incomplete_codes": ", ".join(c.version.code for c in costs if not c.complete),
     }
     return render(request, "costing/compare.html", context)

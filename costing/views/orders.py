@@ -21,6 +21,7 @@ from ..selectors.actual import (
     order_costs_summaries,
     orders_with_cost,
 )
+from ..words import export_header
 
 ORDER_LIMIT = 500  # rows on the page and in an export; filters narrow further
 E = OrderCostEntry.Element
@@ -108,7 +109,11 @@ def order_costs(request):
         if error:
             return HttpResponseBadRequest(error, content_type="text/plain")
         return table_response(
-            fmt, "order-costs", LIST_HEADER, map(_summary_row, summaries), title="Order costs"
+            fmt,
+            "order-costs",
+            export_header(LIST_HEADER),
+            map(_summary_row, summaries),
+            title="Order costs",
         )
     context = {
         "tab": "orders",
@@ -229,7 +234,7 @@ def order_cost(request, number: str):
         return table_response(
             fmt,
             f"order-cost-{filename_part(number)}",
-            ENTRY_HEADER,
+            export_header(ENTRY_HEADER),
             _order_rows(summary, entries),
             title=number,
         )

@@ -18,6 +18,7 @@ from ..selectors.sheets import (
     item_cost_tree,
     items_pick,
 )
+from ..words import export_header
 
 NODE = "costing/partials/sheet_node.html"
 
@@ -179,5 +180,9 @@ def _export(fmt: str, version, item):
         )
     stem = f"cost-sheet-{filename_part(version.code)}-{filename_part(item.code)}"
     return table_response(
-        fmt, stem, SHEET_HEADER, _tree_rows(tree), title=f"{item.code} {version.code}"
+        fmt,
+        stem,
+        export_header(SHEET_HEADER),
+        _tree_rows(tree),
+        title=f"{item.code} {version.code}",
     )

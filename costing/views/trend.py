@@ -4,6 +4,7 @@ SVG bar chart (core.charts, the two series side by side) and a table; CSV and XL
 
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from core.charts import BarSeries, bar_chart
 from core.exports import FORMATS, filename_part, table_response
@@ -11,6 +12,7 @@ from core.views_helpers import policy_required
 from resources.models import Item
 
 from ..selectors.actual import orders_with_cost, product_cost_trend
+from ..words import export_header
 
 ACTUAL_OUTLINE = "#c62828"
 
@@ -20,11 +22,11 @@ def trend_series(points) -> list[BarSeries]:
     standard, no good quantity yet) draws no bar."""
     return [
         BarSeries(
-            name="Standard unit cost",
+            name=_("Standard unit cost"),
             values=[[p.standard_unit] if p.standard_unit is not None else None for p in points],
         ),
         BarSeries(
-            name="Actual unit cost",
+            name=_("Actual unit cost"),
             values=[[p.actual_unit] if p.actual_unit is not None else None for p in points],
             outline=ACTUAL_OUTLINE,
         ),
@@ -80,7 +82,11 @@ def trend(request):
                 f"format: give one of {', '.join(FORMATS)} and an item.", content_type="text/plain"
             )
         return table_response(
-            fmt, f"cost-trend-{filename_part(code)}", HEADER, _rows(code, points), title=code
+            fmt,
+            f"cost-trend-{filename_part(code)}",
+            export_header(HEADER),
+            _rows(code, points),
+            title=code,
         )
     context = {
         "tab": "trend",

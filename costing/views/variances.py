@@ -9,6 +9,7 @@ the variances."""
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exports import FORMATS, table_response
@@ -29,6 +30,7 @@ from ..selectors.variance import (
     variances_list,
 )
 from ..services.training import TRAINING_CAUSES, training_need_raise
+from ..words import KIND_LABELS, export_header
 
 GROUPINGS = {
     "product": ("product",),
@@ -37,7 +39,7 @@ GROUPINGS = {
     "order": ("order",),
 }
 # The kinds a report lists (late postings are their own kind, shown by period).
-KIND_CHOICES = [(k, engine.LABELS[k]) for k in engine.KINDS]
+KIND_CHOICES = [(k, KIND_LABELS[k]) for k in engine.KINDS]
 
 
 def _filter(data) -> tuple[VarianceFilter, str, dict[str, str]]:
@@ -54,14 +56,17 @@ def _filter(data) -> tuple[VarianceFilter, str, dict[str, str]]:
         except ValidationError as exc:
             errors["period"] = " ".join(exc.messages)
     if raw["kind"] and raw["kind"] not in engine.KINDS:
-        errors["kind"] = f"{raw['kind']!r} is not a kind: give one of {', '.join(engine.KINDS)}."
+        errors["kind"] = _("%(kind)s is not a kind: give one of %(kinds)s.") % {
+            "kind": repr(raw["kind"]),
+            "kinds": ", ".join(engine.KINDS),
+        }
     flagged = {"": None, "yes": True, "no": False}.get(raw["flagged"], "bad")
     if flagged == "bad":
-        errors["flagged"] = "Give yes, no or nothing."
+        errors["flagged"] = _("Give yes, no or nothing.")
         flagged = None
     by = raw["by"] or "product"
     if by not in GROUPINGS:
-        errors["by"] = f"Group by one of {', '.join(GROUPINGS)}."
+        errors["by"] = _("Group by one of %(groupings)s.") % {"groupings": ", ".join(GROUPINGS)}
         by = "product"
     f = VarianceFilter(
         order=raw["order"],
@@ -93,7 +98,7 @@ def variance_rows(variances, user) -> list[dict]:
         rows.append(
             {
                 "v": v,
-                "label": engine.LABELS[v.kind],
+                "label": KIND_LABELS[v.kind],
                 "drill": v.kind in KIND_ELEMENT,
                 "raised": trainable and (v.order, v.step_no, v.kind) in raised,
                 "can_raise": trainable and can_raise,
@@ -161,7 +166,7 @@ def variances(request):
     errors = filters.pop("errors")
     fmt = request.GET.get("format")
     if fmt and fmt not in FORMATS:
-        errors["format"] = f"Give one of {', '.join(FORMATS)}."
+        errors["format"] = _("Give one of %(formats)s.") % {"formats": ", ".join(FORMATS)}
     if errors:
         if fmt:
             return HttpResponseBadRequest(error_text(errors), content_type="text/plain")
@@ -169,7 +174,9 @@ def variances(request):
     else:
         found = variances_list(f)
     if fmt:
-        return table_response(fmt, "cost-variances", HEADER, _export_rows(found), title="Variances")
+        return table_response(
+            fmt, "cost-variances", export_header(HEADER), _export_rows(found), title="Variances"
+        )
     totals = engine.variances_aggregate(found, by=GROUPINGS[by])
     kinds = [k for k in engine.KINDS if any(k in t.by_kind for t in totals)]
     context = {
@@ -179,7 +186,7 @@ def variances(request):
             {"group": t.group[0], "cells": [t.by_kind.get(k) for k in kinds], "t": t}
             for t in totals
         ],
-        "total_kinds": [engine.LABELS[k] for k in kinds],
+        "total_kinds": [KIND_LABELS[k] for k in kinds],
         "filters": filters,
         "error": error_text(errors) if errors else "",
         "kinds": KIND_CHOICES,
@@ -207,8 +214,8 @@ def variance_drill(request):
     step = whole_number(step_text)
     if not order or kind not in KIND_ELEMENT or (step_text and step is None):
         return HttpResponseBadRequest(
-            "Name the order, the kind (one of "
-            f"{', '.join(KIND_ELEMENT)}) and the operation as a number.",
+            _("Name the order, the kind (one of %(kinds)s) and the operation as a number.")
+            % {"kinds": ", ".join(KIND_ELEMENT)},
             content_type="text/plain",
         )
     try:
@@ -223,7 +230,7 @@ def variance_drill(request):
     return render(
         request,
         "costing/partials/variance_drill.html",
-        {"drill": drill, "v": drill.variance, "label": engine.LABELS[kind]},
+        {"drill": drill, "v": drill.variance, "label": KIND_LABELS[kind]},
     )
 
 
@@ -238,7 +245,7 @@ def variance_training_need(request):
         return render(
             request,
             "costing/partials/training_need.html",
-            {"error": "step: give the operation as a number."},
+            {"error": _("step: give the operation as a number.")},
             status=400,
         )
     try:

@@ -4,6 +4,7 @@ make a version current from here (costing.services.rollup / .versions)."""
 
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.views_helpers import policy_required
@@ -40,7 +41,11 @@ def versions(request):
 def version_rollup(request, code: str):
     """Roll up the version's standard costs now; answers the overview's table with the run."""
     run = standard_cost_rollup_run(version=_version(code), by=request.user)
-    done = f"Roll-up of {code}: {run.items_costed} items costed, {run.items_incomplete} incomplete."
+    done = _("Roll-up of %(code)s: %(costed)s items costed, %(incomplete)s incomplete.") % {
+        "code": code,
+        "costed": run.items_costed,
+        "incomplete": run.items_incomplete,
+    }
     return _table(request, done=done, run=run)
 
 
@@ -48,4 +53,6 @@ def version_rollup(request, code: str):
 @policy_required("costing.costversion.make_current")
 def version_make_current(request, code: str):
     version = cost_version_make_current(version=_version(code), by=request.user)
-    return _table(request, done=f"{version.code} is now the current cost version.")
+    return _table(
+        request, done=_("%(code)s is now the current cost version.") % {"code": version.code}
+    )

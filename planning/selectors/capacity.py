@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from resources.models import Equipment, Item, WorkCenter
 from resources.selectors.calendar import (
@@ -192,14 +193,19 @@ def capacity_plan_check(
     work centers that go over their available minutes, and by how much.
     """
     if Decimal(quantity) <= 0:
-        raise ValidationError({"quantity": "quantity must be above zero."})
+        raise ValidationError({"quantity": _("quantity must be above zero.")})
     if Decimal(requested_per_day) <= 0:
-        raise ValidationError({"requested_per_day": "requested_per_day must be above zero."})
+        raise ValidationError({"requested_per_day": _("requested_per_day must be above zero.")})
     start_day = start_day or timezone.localdate()
     last_day = start_day + timedelta(days=horizon_days)
     routing = routing_effective(item, start_day)
     if routing is None:
-        raise ValidationError({"item": f"{item.code} has no routing effective on {start_day}."})
+        raise ValidationError(
+            {
+                "item": _("%(item)s has no routing effective on %(day)s.")
+                % {"item": item.code, "day": start_day}
+            }
+        )
     steps = [
         _step_capacity(step, start_day, last_day)
         for step in routing.steps.select_related("work_center__area__site").prefetch_related(
@@ -207,7 +213,9 @@ def capacity_plan_check(
         )
     ]
     if not steps:
-        raise ValidationError({"item": f"The routing of {item.code} has no steps."})
+        raise ValidationError(
+            {"item": _("The routing of %(item)s has no steps.") % {"item": item.code}}
+        )
     bottleneck_by_day = {
         day: min(s.capacity_by_day.get(day, Decimal(0)) for s in steps)
         for day in steps[0].capacity_by_day
@@ -217,7 +225,10 @@ def capacity_plan_check(
     )
     if plan.capped_finish is None:
         raise ValidationError(
-            {"quantity": f"{quantity} cannot be made within {horizon_days} days on this routing."}
+            {
+                "quantity": _("%(quantity)s cannot be made within %(days)s days on this routing.")
+                % {"quantity": quantity, "days": horizon_days}
+            }
         )
     bottleneck = min(steps, key=lambda s: sum(s.capacity_by_day.values()))
     run_minutes = {s.step_no: st for s, st in zip(steps, routing.steps.all(), strict=True)}

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from resources.models import Item
 from resources.services.items import items_low_level_code_set
@@ -17,7 +18,7 @@ def bom_cycle_check(extra_edges: list[tuple[int, int]] | None = None) -> None:
     if cycle:
         codes = dict(Item.objects.filter(pk__in=set(cycle)).values_list("pk", "code"))
         path = " → ".join(codes[pk] for pk in cycle)
-        raise ValidationError({"component": f"BOM cycle: {path}."})
+        raise ValidationError({"component": _("BOM cycle: %(path)s.") % {"path": path}})
 
 
 def bom_low_level_codes_update() -> int:

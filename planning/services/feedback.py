@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from core.events import handler
 from core.models import OutboxEvent
@@ -122,7 +123,7 @@ def production_order_exception_delay_set(
     blank note clear it. One UPDATE inside the caller's transaction. The delivery risk
     (planning/selectors/risk.py) adds it to the planned end."""
     if minutes < 0:
-        raise ValidationError({"exception_delay_minutes": "A delay is not negative."})
+        raise ValidationError({"exception_delay_minutes": _("A delay is not negative.")})
     pk = order if isinstance(order, int) else order.pk
     ProductionOrder.objects.filter(pk=pk).update(
         exception_delay_minutes=minutes, exception_note=note[:EXCEPTION_NOTE_MAX]

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.events import emit
@@ -58,15 +59,27 @@ def production_order_create(
     """Create an order with its operations copied from the item's effective routing (or
     from `routing`, a routing of the item that the caller chose)."""
     if item.source != Item.Source.MAKE:
-        raise ValidationError({"item": f"{item.code} is a bought item; it has no production."})
+        raise ValidationError(
+            {"item": _("%(item)s is a bought item; it has no production.") % {"item": item.code}}
+        )
     if status not in (Status.DRAFT, Status.PLANNED):
-        raise ValidationError({"status": "A new order starts as draft or planned."})
+        raise ValidationError({"status": _("A new order starts as draft or planned.")})
     today = timezone.localdate()
     if routing is not None and routing.item_id != item.pk:
-        raise ValidationError({"routing": f"{routing} is not a routing of {item.code}."})
+        raise ValidationError(
+            {
+                "routing": _("%(routing)s is not a routing of %(item)s.")
+                % {"routing": routing, "item": item.code}
+            }
+        )
     routing = routing or routing_effective(item, today)
     if routing is None:
-        raise ValidationError({"item": f"{item.code} has no routing effective on {today}."})
+        raise ValidationError(
+            {
+                "item": _("%(item)s has no routing effective on %(day)s.")
+                % {"item": item.code, "day": today}
+            }
+        )
     with transaction.atomic():
         order = ProductionOrder(
             number=number or production_order_number_next(),
@@ -89,7 +102,9 @@ def production_order_create(
             )
         )
         if not steps:
-            raise ValidationError({"item": f"The routing of {item.code} has no steps."})
+            raise ValidationError(
+                {"item": _("The routing of %(item)s has no steps.") % {"item": item.code}}
+            )
         operations = OrderOperation.objects.bulk_create(
             [
                 OrderOperation(
@@ -150,8 +165,15 @@ def production_order_update(
         if locked.status not in UPDATABLE_STATUSES:
             names = ", ".join(sorted(changed))
             raise StateConflict(
-                f"Order {locked.number} is {locked.get_status_display().lower()}; its "
-                f"{names} can change only while it is draft or planned."
+                _(
+                    "Order %(number)s is %(status)s; its %(names)s can change only while it "
+                    "is draft or planned."
+                )
+                % {
+                    "number": locked.number,
+                    "status": locked.get_status_display().lower(),
+                    "names": names,
+                }
             )
         before = {name: str(getattr(locked, name)) for name in changed}
         for name, value in changed.items():
@@ -198,14 +220,23 @@ def transition_hooks(status: str) -> list[Callable]:
 def production_order_transition(*, order: ProductionOrder, to: str, by=None) -> ProductionOrder:
     """Move an order to another status, if the transition is legal."""
     if to not in Status.values:
-        raise ValidationError({"status": f"Unknown status {to!r}."})
+        raise ValidationError({"status": _("Unknown status %(status)s.") % {"status": repr(to)}})
     with transaction.atomic():
         locked = ProductionOrder.objects.select_for_update().get(pk=order.pk)
         if to not in TRANSITIONS[locked.status]:
-            allowed = ", ".join(sorted(TRANSITIONS[locked.status])) or "none"
+            allowed = ", ".join(
+                str(Status(name).label).lower() for name in sorted(TRANSITIONS[locked.status])
+            ) or _("none")
             raise StateConflict(
-                f"Order {locked.number} is {locked.get_status_display().lower()}; it cannot "
-                f"become {Status(to).label.lower()} (allowed next: {allowed})."
+                _(
+                    "Order %(number)s is %(status)s; it cannot become %(to)s (allowed next: %(allowed)s)."
+                )
+                % {
+                    "number": locked.number,
+                    "status": locked.get_status_display().lower(),
+                    "to": str(Status(to).label).lower(),
+                    "allowed": allowed,
+                }
             )
         previous = locked.status
         locked.status = to
@@ -269,8 +300,11 @@ def production_order_complete_manual(*, order, by=None, reason: str = "") -> Pro
         if running:
             seqs = ", ".join(str(op.sequence) for op in running)
             raise StateConflict(
-                f"Order {locked.number}: operation {seqs} is running; pause or complete it "
-                "on the floor before completing the order."
+                _(
+                    "Order %(number)s: operation %(steps)s is running; pause or complete it on "
+                    "the floor before completing the order."
+                )
+                % {"number": locked.number, "steps": seqs}
             )
         unfinished = [
             op
@@ -279,13 +313,23 @@ def production_order_complete_manual(*, order, by=None, reason: str = "") -> Pro
         ]
         short = locked.quantity_done < locked.quantity
         if (short or unfinished) and not reason:
-            made = f"{quantity_format(locked.quantity_done)} of {quantity_format(locked.quantity)}"
-            why = f"it has {made} made"
+            values = {
+                "number": locked.number,
+                "done": quantity_format(locked.quantity_done),
+                "total": quantity_format(locked.quantity),
+                "open": len(unfinished),
+            }
             if unfinished:
-                why += f" and {len(unfinished)} operation(s) not done"
-            raise ValidationError(
-                {"reason": f"Order {locked.number}: {why}; give a reason to complete it."}
-            )
+                message = _(
+                    "Order %(number)s: it has %(done)s of %(total)s made and %(open)s "
+                    "operation(s) not done; give a reason to complete it."
+                )
+            else:
+                message = _(
+                    "Order %(number)s: it has %(done)s of %(total)s made; give a reason to "
+                    "complete it."
+                )
+            raise ValidationError({"reason": message % values})
         if reason:
             locked.completion_reason = reason[:300]
             locked.save(update_fields=["completion_reason"])
@@ -316,7 +360,8 @@ def operation_freeze(*, operation: OrderOperation, frozen: bool = True, by=None)
     """Pin an operation's machine and start so rescheduling keeps it in place."""
     if frozen and (operation.planned_start is None or operation.equipment_id is None):
         raise StateConflict(
-            f"Operation {operation} has no scheduled machine and start yet; schedule it first."
+            _("Operation %(operation)s has no scheduled machine and start yet; schedule it first.")
+            % {"operation": operation}
         )
     with transaction.atomic():
         OrderOperation.objects.filter(pk=operation.pk).update(frozen=frozen)
@@ -333,15 +378,17 @@ def mps_entry_set(
     """Set the MPS quantity of an item for a period; zero removes the entry."""
     quantity = Decimal(quantity)
     if quantity < 0:
-        raise ValidationError({"quantity": "quantity must not be negative."})
+        raise ValidationError({"quantity": _("quantity must not be negative.")})
     if item.source != Item.Source.MAKE:
-        raise ValidationError({"item": f"{item.code} is bought; the MPS plans made items."})
+        raise ValidationError(
+            {"item": _("%(item)s is bought; the MPS plans made items.") % {"item": item.code}}
+        )
     with transaction.atomic():
         if quantity == 0:
             MpsEntry.objects.filter(item=item, period_start=period_start).delete()
             audit_record(actor=by, action="mps.clear", obj=item, data={"period": str(period_start)})
             return None
-        entry, _ = MpsEntry.objects.update_or_create(
+        entry, _created = MpsEntry.objects.update_or_create(
             item=item, period_start=period_start, defaults={"quantity": quantity, "bucket": bucket}
         )
         entry.full_clean()

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.events import emit
 from core.exceptions import StateConflict
@@ -54,17 +55,23 @@ def requisition_confirm(
     or any for a closed one, is a conflict."""
     purchase_order_ref = (purchase_order_ref or "").strip()
     if not purchase_order_ref:
-        raise ValidationError({"purchase_order_ref": "Name the purchase order placed for it."})
+        raise ValidationError({"purchase_order_ref": _("Name the purchase order placed for it.")})
     requisition = PurchaseRequisition.objects.select_for_update().get(pk=requisition.pk)
     if requisition.status == PurchaseRequisition.Status.ORDERED:
         if requisition.purchase_order_ref == purchase_order_ref:
             return requisition
         raise StateConflict(
-            f"Requisition {requisition.number} is already ordered on "
-            f"{requisition.purchase_order_ref or 'another purchase order'}."
+            _("Requisition %(number)s is already ordered on %(ref)s.")
+            % {
+                "number": requisition.number,
+                "ref": requisition.purchase_order_ref or _("another purchase order"),
+            }
         )
     if requisition.status != PurchaseRequisition.Status.OPEN:
-        raise StateConflict(f"Requisition {requisition.number} is closed: it cannot be ordered.")
+        raise StateConflict(
+            _("Requisition %(number)s is closed: it cannot be ordered.")
+            % {"number": requisition.number}
+        )
     requisition.status = PurchaseRequisition.Status.ORDERED
     requisition.purchase_order_ref = purchase_order_ref
     requisition.save(update_fields=["status", "purchase_order_ref"])
@@ -106,14 +113,17 @@ def requisition_close(
     changes nothing; an ordered one is a conflict."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why it is closed without ordering."})
+        raise ValidationError({"reason": _("Say why it is closed without ordering.")})
     requisition = PurchaseRequisition.objects.select_for_update().get(pk=requisition.pk)
     if requisition.status == PurchaseRequisition.Status.CANCELLED:
         return requisition
     if requisition.status != PurchaseRequisition.Status.OPEN:
         raise StateConflict(
-            f"Requisition {requisition.number} is ordered on {requisition.purchase_order_ref}: "
-            "close it in the ERP's purchase order instead."
+            _(
+                "Requisition %(number)s is ordered on %(ref)s: close it in the ERP's purchase "
+                "order instead."
+            )
+            % {"number": requisition.number, "ref": requisition.purchase_order_ref}
         )
     requisition.status = PurchaseRequisition.Status.CANCELLED
     requisition.closed_reason = reason[:200]

@@ -6,6 +6,7 @@ a delay of 0 and a blank note clear it.
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from ..models import SalesOrder
 
@@ -16,7 +17,7 @@ def sales_order_delay_set(*, sales_order: SalesOrder | int, minutes: int, note: 
     """Set a sales order's expected delay in minutes and its note (cut to the column's 300
     characters); one UPDATE inside the caller's transaction."""
     if minutes < 0:
-        raise ValidationError({"expected_delay_minutes": "A delay is not negative."})
+        raise ValidationError({"expected_delay_minutes": _("A delay is not negative.")})
     pk = sales_order if isinstance(sales_order, int) else sales_order.pk
     SalesOrder.objects.filter(pk=pk).update(
         expected_delay_minutes=minutes, delay_note=note[:DELAY_NOTE_MAX]

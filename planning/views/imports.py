@@ -6,6 +6,7 @@ the page answers at once and the job's page follows the worker with an HTMX part
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from core.views_helpers import error_text, policy_required
 from resources.resources import import_limit
@@ -31,7 +32,7 @@ def imports(request):
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            error, status = "Choose a CSV or XLSX file to import.", 400
+            error, status = _("Choose a CSV or XLSX file to import."), 400
         else:
             try:
                 job = import_job_start(

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.views_helpers import policy_required
@@ -38,7 +39,7 @@ def mps_cell(request):
         quantity = Decimal(request.POST.get("quantity") or "0")
         mps_entry_set(item=item, period_start=week, quantity=quantity, by=request.user)
     except (ValueError, InvalidOperation):
-        error = "Give a number (0 clears the week)."
+        error = _("Give a number (0 clears the week).")
         week, quantity = None, None
     except ValidationError as exc:
         error = " ".join(" ".join(v) for v in exc.message_dict.values())

@@ -41,6 +41,6 @@ def sales_orders(request):
             "sales_orders": rows,
             "status": status,
             "at_risk_only": at_risk_only,
-            "statuses": SALES_STATUSES,
+            "statuses": SalesOrder.Status.choices,
         },
     )

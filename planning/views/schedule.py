@@ -6,7 +6,9 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import StateConflict
@@ -32,7 +34,12 @@ DELAYED_SHOWN = 50  # on the schedule page; the rest are counted
 
 # Zoom levels of the Gantt: days shown.
 GANTT_VIEWS = {"day": 1, "week": 7, "two-weeks": 14, "month": 31}
-GANTT_VIEW_LABELS = {"day": "Day", "week": "Week", "two-weeks": "2 weeks", "month": "Month"}
+GANTT_VIEW_LABELS = {
+    "day": gettext_lazy("Day"),
+    "week": gettext_lazy("Week"),
+    "two-weeks": gettext_lazy("2 weeks"),
+    "month": gettext_lazy("Month"),
+}
 # Colour per order (by its id, so an order keeps its colour across zooms and days); late is
 # marked apart from the colour (red outline and "!").
 GANTT_PALETTE = (
@@ -120,7 +127,9 @@ def gantt_context(request, *, message: str = "", error: str = "") -> dict:
         ticks = [
             {
                 "x": round(LABEL_W + i / days * plot, 1),
-                "label": (first + timedelta(days=i)).strftime("%a %m-%d" if days <= 7 else "%m-%d")
+                "label": formats.date_format(
+                    first + timedelta(days=i), "D m-d" if days <= 7 else "m-d"
+                )
                 if i % step == 0 and i < days
                 else "",
             }
@@ -170,16 +179,16 @@ def gantt_move(request):
     machine = Equipment.objects.filter(pk=_int(request.POST.get("machine"))).first()
     error = ""
     if operation is None:
-        error = "operation: no such operation."
+        error = _("operation: no such operation.")
     elif machine is None:
-        error = "machine: no such machine."
+        error = _("machine: no such machine.")
     try:
         at = datetime.fromisoformat(request.POST.get("start", ""))
         if timezone.is_naive(at):
             at = at.replace(tzinfo=plant_time_zone())
     except ValueError:
         at = None
-        error = error or "start: give the new start as an ISO 8601 instant."
+        error = error or _("start: give the new start as an ISO 8601 instant.")
     if error:
         return htmx_render(
             request, "planning/gantt.html", "planning/partials/gantt_svg.html",
@@ -194,11 +203,22 @@ def gantt_move(request):
             gantt_context(request, error=f"{field}: {exc}"), status=400,
         )  # fmt: skip
     local = timezone.localtime(moved.planned_start, plant_time_zone())
-    message = (
-        f"{moved.order.number}/{moved.sequence} pinned on {machine.code} from "
-        f"{local:%m-%d %H:%M}; the rest is being rescheduled around it"
-        + (f" (run {run.pk})." if run else ".")
-    )
+    values = {
+        "operation": f"{moved.order.number}/{moved.sequence}",
+        "machine": machine.code,
+        "start": f"{local:%m-%d %H:%M}",
+        "run": run.pk if run else "",
+    }
+    if run:
+        message = (
+            _("%(operation)s pinned on %(machine)s from %(start)s; the rest is being "
+              "rescheduled around it (run %(run)s).") % values
+        )  # fmt: skip
+    else:
+        message = (
+            _("%(operation)s pinned on %(machine)s from %(start)s; the rest is being "
+              "rescheduled around it.") % values
+        )  # fmt: skip
     return htmx_render(
         request, "planning/gantt.html", "planning/partials/gantt_svg.html",
         gantt_context(request, message=message),
@@ -240,7 +260,7 @@ def schedule_start(request):
         return render(
             request,
             "planning/partials/schedule_progress.html",
-            {"error": "time_limit: give whole seconds between 1 and 300."},
+            {"error": _("time_limit: give whole seconds between 1 and 300.")},
             status=400,
         )
     run = schedule_services.schedule_run_start(by=request.user, time_limit_seconds=limit)

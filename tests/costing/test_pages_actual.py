@@ -171,7 +171,7 @@ def test_late_postings_are_marked_on_the_order(worked_order, as_user):
     assert "<strong>212.00</strong>" in row_of(html, 'data-element="total"')
     (late,) = re.findall(r'<tr data-entry="\d+" class="late-posting">(.*?)</tr>', html, re.S)
     assert "late · 2027-01" in late and "10.0000" in late
-    assert "Late postings" in html and "<td>2027-01</td><td>labour</td>" in html
+    assert "Late postings" in html and "<td>2027-01</td><td>Labour</td>" in html
     listed = client.get("/costing/orders/?status=completed").content.decode()
     assert "late postings" in row_of(listed, f'data-order="{ORDER}"')
     rows = list(

@@ -96,11 +96,13 @@ def test_mrp_page_with_drill_down(demo_plant, django_capture_on_commit_callbacks
     assert b"BRG-6205" in page.content and b"Action messages" in page.content
     bearings = PlannedOrder.objects.get(run=run, item__code="BRG-6205")
     pegs = client.get(f"/planning/mrp/planned/{bearings.pk}/pegs/")
-    assert pegs.status_code == 200 and b"allocation" in pegs.content
+    # Labels, not the engine's codes: "Allocated stock", not "allocation"; 270, not 270.0000.
+    assert pegs.status_code == 200 and b"Allocated stock" in pegs.content
+    assert b"allocation" not in pegs.content and b"270 pcs" in pegs.content
     demand = client.get(f"/planning/mrp/{run.pk}/demand/SO:SO-2026-0001/")
-    assert b"MO:MO-2026-00001" in demand.content
+    assert b"MO-2026-00001" in demand.content and b"MO:MO-2026-00001" not in demand.content
     table = client.get(f"/planning/mrp/?run={run.pk}&item=BRG-6205")
-    assert b"Projected on hand" in table.content and b"270.0000" in table.content
+    assert b"Projected on hand" in table.content and b">270<" in table.content
     firm = client.post(f"/planning/mrp/planned/{bearings.pk}/firm/", HTTP_HX_REQUEST="true")
     assert b"Firmed" in firm.content
 
