@@ -39,5 +39,27 @@ class PlanningConfig(AppConfig):
         nav_register(
             label=_("Import"), url_name="planning:imports", roles=(Role.ADMIN,), position=160
         )
+        # Where the planner and the supply-chain director land (core/homes.py), and the plant
+        # manager's planning figures.
+        from core.homes import home_register, kpi_register
+
+        from .selectors.kpi import on_time_delivery, work_in_progress
+
+        home_register(role=Role.PLANNER, url_name="planning:home", priority=30)
+        home_register(role=Role.SUPPLY_CHAIN_DIRECTOR, url_name="planning:home", priority=35)
+        kpi_register(
+            key="on_time_delivery",
+            label=_("On-time delivery"),
+            compute=on_time_delivery,
+            position=10,
+            url_name="planning:order_list",
+        )
+        kpi_register(
+            key="wip",
+            label=_("Work in progress"),
+            compute=work_in_progress,
+            position=20,
+            url_name="planning:order_list",
+        )
         # Predicted delays from the shop floor (execution's domain events) land on the orders.
         from .services import feedback  # noqa: F401

@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from .views import capacity, imports, mps, mrp, orders, sales, schedule
+from .views import capacity, home, imports, mps, mrp, orders, sales, schedule
 
 app_name = "planning"
 
 urlpatterns = [
+    # The planner's landing page: orders at risk and the week's capacity load
+    path("home/", home.planner_home, name="home"),
     # Production orders
     path("orders/", orders.order_list, name="order_list"),
     path("orders/<int:pk>/", orders.order_detail, name="order_detail"),

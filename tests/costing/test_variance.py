@@ -217,3 +217,19 @@ def test_operators_get_403_on_every_variance_endpoint(worked_order, api_as, user
     for method, url in VARIANCE_ENDPOINTS:
         response = getattr(client, method)(url, {}, format="json")
         assert response.status_code == 403, (username, method, url)
+
+
+def test_the_cost_variance_tile_of_the_month(worked_order):
+    """The worked order's variances all fall in 2026-12: +95.52 in total, above standard."""
+    from datetime import date
+
+    from django.utils import translation
+
+    from costing.selectors.kpi import cost_variance_of_month
+
+    with translation.override("en"):
+        kpi = cost_variance_of_month(date(2026, 12, 9))
+    assert (kpi.value, kpi.text) == (D("95.52"), "+95.52")
+    assert kpi.status in ("warn", "bad") and "2026" in kpi.detail
+    nothing = cost_variance_of_month(date(2026, 10, 1))
+    assert nothing.value is None and nothing.empty
