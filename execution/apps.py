@@ -16,6 +16,13 @@ class ExecutionConfig(AppConfig):
 
         lag_reason_register(alert_lag_reasons)
 
+        # The operator and machine of each operation, for planning's order page.
+        from planning.selectors.floor import operation_floor_register
+
+        from .selectors.order_floor import operations_on_floor
+
+        operation_floor_register(operations_on_floor)
+
         # The permission policy's object rules for the shop floor's work.
         from core.policy import scope_register
 

@@ -1,10 +1,14 @@
 """Production orders for pages and the API, joined so a page costs a constant number of queries."""
 
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_UP, Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, Sum
+
+from resources.models import Item, StockBalance
 
 from ..models import OrderOperation, ProductionOrder
+from .masterdata import bom_effective
 
 
 def production_orders_list() -> QuerySet[ProductionOrder]:
@@ -32,3 +36,48 @@ def delayed_orders(*, tolerance_hours: Decimal = Decimal("1")) -> QuerySet:
         .select_related("item")
         .order_by("-predicted_delay_hours", "due_date", "number")
     )
+
+
+@dataclass(frozen=True)
+class ComponentNeed:
+    """One component of an order's BOM: what the whole order needs and what is in stock."""
+
+    line_no: int
+    item: Item
+    step_no: int | None
+    required: Decimal
+    available: Decimal
+
+    @property
+    def short(self) -> Decimal:
+        return max(self.required - self.available, Decimal("0"))
+
+
+def order_components(order: ProductionOrder) -> list[ComponentNeed]:
+    """Component availability for the order page: each BOM line's need for the order's
+    quantity (per the BOM's base quantity, grossed up by the line's expected scrap) against
+    the stock on hand in every location. Two queries."""
+    bom = order.bom or bom_effective(order.item, order.due_date)
+    if bom is None:
+        return []
+    lines = list(bom.lines.select_related("component").order_by("line_no"))
+    stock = dict(
+        StockBalance.objects.filter(item__in=[line.component_id for line in lines])
+        .values("item")
+        .annotate(total=Sum("on_hand"))
+        .values_list("item", "total")
+    )
+    out = []
+    for line in lines:
+        per_unit = line.quantity / bom.base_quantity * 100 / (100 - line.scrap_pct)
+        required = (per_unit * order.quantity).quantize(Decimal("0.0001"), rounding=ROUND_UP)
+        out.append(
+            ComponentNeed(
+                line.line_no,
+                line.component,
+                line.operation_step_no,
+                required,
+                stock.get(line.component_id) or Decimal("0"),
+            )
+        )
+    return out

@@ -2,13 +2,18 @@
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import StateConflict
+from core.navigation import page_allowed
 from core.views_helpers import htmx_render, policy_required
 
 from ..filtersets import ProductionOrderFilterSet
-from ..selectors.orders import production_order_detail, production_orders_list
+from ..selectors.floor import operations_on_floor
+from ..selectors.orders import order_components, production_order_detail, production_orders_list
 from ..selectors.risk import delivery_risk, orders_with_risk, with_risk_inputs
 from ..services import orders as order_services
 
@@ -19,6 +24,25 @@ TRANSITIONS = {
     "complete": order_services.production_order_complete,
     "close": order_services.production_order_close,
     "cancel": order_services.production_order_cancel,
+}
+# The buttons and confirmations: "Release", "Yes, release MO-2026-00001".
+ACTION_LABELS = {
+    "plan": gettext_lazy("Plan"),
+    "release": gettext_lazy("Release"),
+    "start": gettext_lazy("Start"),
+    "complete": gettext_lazy("Complete"),
+    "close": gettext_lazy("Close"),
+    "cancel": gettext_lazy("Cancel"),
+}
+CONFIRM_QUESTIONS = {
+    "release": gettext_lazy("Release order %(number)s?"),
+    "cancel": gettext_lazy("Cancel order %(number)s?"),
+    "complete": gettext_lazy("Complete order %(number)s?"),
+}
+CONFIRM_BUTTONS = {
+    "release": gettext_lazy("Yes, release %(number)s"),
+    "cancel": gettext_lazy("Yes, cancel %(number)s"),
+    "complete": gettext_lazy("Yes, complete %(number)s"),
 }
 
 
@@ -39,9 +63,55 @@ def order_list(request):
 def order_detail(request, pk: int):
     order = get_object_or_404(with_risk_inputs(production_order_detail()), pk=pk)
     order.risk = delivery_risk(order)
+    actions = _actions(order)
+    operations = list(order.operations.all())
+    floor = operations_on_floor([op.pk for op in operations])
+    for op in operations:
+        op.floor = floor.get(op.pk)
+        op.progress_pct = (
+            min(int(op.quantity_done * 100 / order.quantity), 100) if order.quantity else 0
+        )
+    return render(
+        request,
+        "planning/order_detail.html",
+        {
+            "order": order,
+            "actions": actions,
+            "operations": operations,
+            "components": order_components(order),
+            "links": _order_links(request.user, order),
+        },
+    )
+
+
+def _actions(order) -> list[tuple[str, str]]:
     allowed = order_services.TRANSITIONS[order.status]
-    actions = [name for name, fn in TRANSITIONS.items() if _target(name) in allowed]
-    return render(request, "planning/order_detail.html", {"order": order, "actions": actions})
+    return [(name, ACTION_LABELS[name]) for name in TRANSITIONS if _target(name) in allowed]
+
+
+# The order page's links to the other views of the order: only those the viewer's role may
+# open (core/navigation.page_allowed), so no link answers 403.
+ORDER_LINKS = (
+    (gettext_lazy("Capacity"), "planning:capacity", None, ""),
+    (gettext_lazy("Gantt"), "planning:gantt", None, ""),
+    (gettext_lazy("Shop floor"), "execution:order_drill", "pk", ""),
+    (gettext_lazy("Labels"), "quality:label_sheet", "number", ""),
+    (gettext_lazy("Trace"), "quality:trace", None, "?code={number}"),
+    (gettext_lazy("Exceptions"), "execution:alerts", None, "?show=all&order={number}"),
+    (gettext_lazy("Cost"), "costing:order", "number", ""),
+)
+
+
+def _order_links(user, order) -> list[tuple[str, str]]:
+    links = []
+    for label, url_name, arg, query in ORDER_LINKS:
+        try:
+            path = reverse(url_name, args=[getattr(order, arg)] if arg else None)
+        except NoReverseMatch:
+            continue
+        if page_allowed(user, path):
+            links.append((str(label), path + query.format(number=order.number)))
+    return links
 
 
 def _target(action: str) -> str:
@@ -59,18 +129,21 @@ def _target(action: str) -> str:
 # the confirmation posts again with confirm=1 (and, for complete, the reason when one is
 # needed). The server decides, so a form without JavaScript asks too.
 CONFIRM = {
-    "release": "Releasing creates the shop-floor tasks and material requirements; the order "
-    "can then only be cancelled, not taken back to planned.",
-    "cancel": "Cancelling stops the order for good: its open operations and tasks are cancelled.",
-    "complete": "Completing ends the order: nothing more can be reported on it.",
+    "release": gettext_lazy(
+        "Releasing creates the shop-floor tasks and material requirements; the order "
+        "can then only be cancelled, not taken back to planned."
+    ),
+    "cancel": gettext_lazy(
+        "Cancelling stops the order for good: its open operations and tasks are cancelled."
+    ),
+    "complete": gettext_lazy("Completing ends the order: nothing more can be reported on it."),
 }
 
 
 def _header(request, order, *, error=None, status=200):
     order = with_risk_inputs(production_order_detail()).get(pk=order.pk)
     order.risk = delivery_risk(order)
-    allowed = order_services.TRANSITIONS[order.status]
-    actions = [name for name in TRANSITIONS if _target(name) in allowed]
+    actions = _actions(order)
     return render(
         request,
         "planning/partials/order_header.html",
@@ -85,6 +158,9 @@ def _confirm(request, order, action: str, *, error=None, reason="", status=200):
         "order": order,
         "action": action,
         "explanation": CONFIRM[action],
+        "question": CONFIRM_QUESTIONS[action] % {"number": order.number},
+        "button": CONFIRM_BUTTONS[action] % {"number": order.number},
+        "action_label": ACTION_LABELS[action],
         "unfinished": unfinished,
         "short": order.quantity_done < order.quantity,
         "error": error,
@@ -105,7 +181,9 @@ def order_action(request, pk: int, action: str):
     order = get_object_or_404(production_order_detail(), pk=pk)
     service = TRANSITIONS.get(action)
     if service is None:
-        return _header(request, order, error=f"Unknown action {action!r}.", status=409)
+        return _header(
+            request, order, error=_("Unknown action %(action)s.") % {"action": action}, status=409
+        )
     reason = (request.POST.get("reason") or "").strip()
     legal = _target(action) in order_services.TRANSITIONS[order.status]
     # An illegal action is refused at once (409 with the reason); a legal one asks first.
