@@ -5,7 +5,7 @@ behind it (who, which machine, which operation, which floor record; late posting
 and what arrived late, by period. CSV and XLSX of the list and of an order."""
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 
 from core.exports import FORMATS, filename_part, table_response
@@ -221,8 +221,8 @@ def _order_rows(summary, entries):
 def order_cost(request, number: str):
     """One order's cost; `?format=csv|xlsx` its elements then its ledger entries."""
     order = get_object_or_404(ProductionOrder.objects.select_related("item"), number=number)
-    if not OrderCostEntry.objects.filter(order=order).exists():
-        raise Http404(f"{number} has no actual cost posted yet.")
+    # An order with nothing posted yet shows its standard and a zero actual (the order page
+    # links here for every order), not a 404.
     summary = order_cost_summary(order)
     entries = list(order_cost_entries().filter(order=order))
     fmt = request.GET.get("format")

@@ -96,7 +96,8 @@ ORDER_LINKS = (
     (gettext_lazy("Gantt"), "planning:gantt", None, ""),
     (gettext_lazy("Shop floor"), "execution:order_drill", "pk", ""),
     (gettext_lazy("Labels"), "quality:label_sheet", "number", ""),
-    (gettext_lazy("Trace"), "quality:trace", None, "?code={number}"),
+    # The trace page looks up a trace code (the label sheet lists the order's); no order query.
+    (gettext_lazy("Trace"), "quality:trace", None, ""),
     (gettext_lazy("Exceptions"), "execution:alerts", None, "?show=all&order={number}"),
     (gettext_lazy("Cost"), "costing:order", "number", ""),
 )

@@ -411,10 +411,25 @@ def test_pages_cost_the_same_queries_for_one_order_or_two(worked_order, as_user)
         ("/costing/variances/drill-down/?order=MO-NOPE&kind=scrap", 404, ""),
         ("/costing/trend/?item=HSG-100", 200, "No order of HSG-100 has actual cost yet"),
         ("/costing/trend/?item=EB-500&format=pdf", 400, "format"),
-        ("/costing/orders/MO-2026-00002/", 404, ""),
+        # An order with nothing posted yet: its standard and "Nothing posted yet", not a 404.
+        ("/costing/orders/MO-2026-00002/", 200, "Nothing posted yet"),
+        ("/costing/orders/MO-NOPE/", 404, ""),
     ],
 )
 def test_bad_input_is_named_never_a_500(worked_order, as_user, url, status, named):
     answer = as_user("wujiu").get(url)
     assert answer.status_code == status, answer.content[:300]
     assert named in answer.content.decode()
+
+
+def test_exports_and_pages_in_chinese(worked_order, as_user):
+    """A Chinese reader's export has Chinese column headings (English keeps the column keys
+    integrators read), and the variance page shows labels, not the engine's codes."""
+    client = as_user("wujiu")
+    csv_zh = client.get("/costing/variances/?format=csv", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    header = csv_zh.content.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[:3] == ["工单", "产品", "期间"]
+    csv_en = client.get("/costing/variances/?format=csv", HTTP_ACCEPT_LANGUAGE="en")
+    assert csv_en.content.decode("utf-8-sig").splitlines()[0].startswith("order,product,period")
+    page = client.get("/costing/variances/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "人工效率" in page and "成本差异" in page and "labour_efficiency<" not in page
