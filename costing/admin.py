@@ -2,6 +2,8 @@
 roll-up's results, read-only (written by the roll-up service only)."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdmin
 from core.policy import may
@@ -55,29 +57,35 @@ class CostVersionAdmin(admin.ModelAdmin):
     inlines = [LabourRateInline, MachineRateInline, OverheadRateInline, PurchasePriceInline]
     actions = ["make_current", "roll_up"]
 
-    @admin.action(description="Make the selected version current")
+    @admin.action(description=gettext_lazy("Make the selected version current"))
     def make_current(self, request, queryset):
         if not may(request.user, "costing.costversion", "make_current"):
-            self.message_user(request, "Only a cost accountant may do this.", messages.ERROR)
+            self.message_user(request, _("Only a cost accountant may do this."), messages.ERROR)
             return
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one version.", messages.ERROR)
+            self.message_user(request, _("Select exactly one version."), messages.ERROR)
             return
         version = cost_version_make_current(version=queryset.get(), by=request.user)
-        self.message_user(request, f"{version.code} is now the current cost version.")
+        self.message_user(
+            request, _("%(code)s is now the current cost version.") % {"code": version.code}
+        )
 
-    @admin.action(description="Roll up standard costs of the selected versions")
+    @admin.action(description=gettext_lazy("Roll up standard costs of the selected versions"))
     def roll_up(self, request, queryset):
         if not may(request.user, "costing.rollup", "run"):
-            self.message_user(request, "Only a cost accountant may do this.", messages.ERROR)
+            self.message_user(request, _("Only a cost accountant may do this."), messages.ERROR)
             return
         for version in queryset:
             run = standard_cost_rollup_run(version=version, by=request.user)
             level = messages.WARNING if run.items_incomplete else messages.SUCCESS
             self.message_user(
                 request,
-                f"{version.code}: {run.items_costed} items costed, "
-                f"{run.items_incomplete} incomplete.",
+                _("Roll-up of %(code)s: %(costed)s items costed, %(incomplete)s incomplete.")
+                % {
+                    "code": version.code,
+                    "costed": run.items_costed,
+                    "incomplete": run.items_incomplete,
+                },
                 level,
             )
 

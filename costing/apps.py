@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as _
 
 
 class CostingConfig(AppConfig):
     name = "costing"
+    verbose_name = gettext_lazy("Costing")
 
     def ready(self) -> None:
         # The top bar's entry: the costing pages (versions, cost sheets, comparisons; their

@@ -61,6 +61,8 @@ class CostVersion(models.Model):
     )
 
     class Meta:
+        verbose_name = _("cost version")
+        verbose_name_plural = _("cost versions")
         ordering = ["-effective_from", "code"]
         constraints = [
             models.UniqueConstraint(
@@ -105,6 +107,8 @@ class LabourRate(models.Model):
     rate_per_hour = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("labour rate")
+        verbose_name_plural = _("labour rates")
         ordering = ["version", "work_center__code", "skill__code", "skill_level"]
         constraints = [
             models.CheckConstraint(
@@ -153,6 +157,8 @@ class MachineRate(models.Model):
     maintenance_per_hour = models.DecimalField(**MONEY, default=Decimal("0"))
 
     class Meta:
+        verbose_name = _("machine rate")
+        verbose_name_plural = _("machine rates")
         ordering = ["version", "equipment__code"]
         constraints = [
             models.UniqueConstraint(
@@ -194,6 +200,8 @@ class OverheadRate(models.Model):
     )
 
     class Meta:
+        verbose_name = _("overhead rate")
+        verbose_name_plural = _("overhead rates")
         ordering = ["version", "work_center__code"]
         constraints = [
             models.UniqueConstraint(
@@ -219,6 +227,8 @@ class PurchasePrice(models.Model):
     price = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("purchase price")
+        verbose_name_plural = _("purchase prices")
         ordering = ["version", "item__code"]
         constraints = [
             models.UniqueConstraint(
@@ -261,6 +271,7 @@ class CostRollupRun(models.Model):
     )
 
     class Meta:
+        verbose_name_plural = _("cost roll-ups")
         ordering = ["-started_at", "-pk"]
         verbose_name = _("cost roll-up")
 
@@ -301,6 +312,8 @@ class ItemCost(models.Model):
     )
 
     class Meta:
+        verbose_name = _("item cost")
+        verbose_name_plural = _("item costs")
         ordering = ["version", "item__code"]
         constraints = [
             models.UniqueConstraint(fields=["version", "item"], name="itemcost_unique_item")
@@ -350,6 +363,8 @@ class ItemCostLine(models.Model):
     basis = models.CharField(max_length=300, help_text="How the figure was reached, in words.")
 
     class Meta:
+        verbose_name = _("item cost line")
+        verbose_name_plural = _("item cost lines")
         ordering = ["item_cost", "line_no"]
         constraints = [
             models.UniqueConstraint(fields=["item_cost", "line_no"], name="itemcostline_unique_no")
@@ -368,6 +383,8 @@ class LotPrice(models.Model):
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("lot price")
+        verbose_name_plural = _("lot prices")
         ordering = ["lot__item__code", "lot__code"]
         constraints = [_nonnegative("price", name="lotprice_nonnegative")]
 
@@ -539,6 +556,8 @@ class TrainingNeed(models.Model):
     )
 
     class Meta:
+        verbose_name = _("training need")
+        verbose_name_plural = _("training needs")
         ordering = ["-raised_at", "-pk"]
         constraints = [
             models.UniqueConstraint(

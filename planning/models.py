@@ -28,6 +28,7 @@ class Bom(models.Model):
     description = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name_plural = _("BOMs")
         ordering = ["item__code", "version"]
         verbose_name = _("BOM")
         constraints = [
@@ -67,6 +68,7 @@ class BomLine(models.Model):
     )
 
     class Meta:
+        verbose_name_plural = _("BOM lines")
         ordering = ["bom", "line_no"]
         verbose_name = _("BOM line")
         constraints = [
@@ -106,6 +108,8 @@ class Routing(models.Model):
     description = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("routing")
+        verbose_name_plural = _("routings")
         ordering = ["item__code", "version"]
         constraints = [
             models.UniqueConstraint(fields=["item", "version"], name="routing_unique_version"),
@@ -159,6 +163,8 @@ class RoutingStep(models.Model):
     )
 
     class Meta:
+        verbose_name = _("routing step")
+        verbose_name_plural = _("routing steps")
         ordering = ["routing", "step_no"]
         constraints = [
             models.UniqueConstraint(fields=["routing", "step_no"], name="routingstep_unique_no"),
@@ -207,6 +213,8 @@ class SalesOrder(models.Model):
     delay_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
         ordering = ["due_date", "priority", "number"]
         constraints = [
             models.CheckConstraint(
@@ -233,6 +241,8 @@ class Forecast(models.Model):
     quantity = models.DecimalField(**QTY)
 
     class Meta:
+        verbose_name = _("forecast")
+        verbose_name_plural = _("forecasts")
         ordering = ["item__code", "period_start"]
         constraints = [
             models.UniqueConstraint(fields=["item", "period_start"], name="forecast_unique_period"),
@@ -369,6 +379,8 @@ class ProductionOrder(models.Model):
     )
 
     class Meta:
+        verbose_name = _("production order")
+        verbose_name_plural = _("production orders")
         ordering = ["due_date", "priority", "number"]
         indexes = [models.Index(fields=["status", "due_date"])]
         constraints = [
@@ -472,6 +484,8 @@ class OrderOperation(models.Model):
     )
 
     class Meta:
+        verbose_name = _("order operation")
+        verbose_name_plural = _("order operations")
         ordering = ["order", "sequence"]
         indexes = [models.Index(fields=["work_center", "planned_start"])]
         constraints = [
@@ -526,6 +540,8 @@ class PurchaseRequisition(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("purchase requisition")
+        verbose_name_plural = _("purchase requisitions")
         ordering = ["need_date", "number"]
         constraints = [
             models.CheckConstraint(
@@ -564,6 +580,7 @@ class MrpRun(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name_plural = _("MRP runs")
         ordering = ["-created_at"]
         verbose_name = _("MRP run")
 
@@ -606,6 +623,8 @@ class PlannedOrder(models.Model):
     ref = models.CharField(max_length=32, help_text="The engine's id, used by pegs.")
 
     class Meta:
+        verbose_name = _("planned order")
+        verbose_name_plural = _("planned orders")
         ordering = ["run", "item__code", "due_date"]
         constraints = [
             models.CheckConstraint(
@@ -629,6 +648,8 @@ class Peg(models.Model):
     quantity = models.DecimalField(**QTY)
 
     class Meta:
+        verbose_name = _("peg")
+        verbose_name_plural = _("pegs")
         ordering = ["planned_order", "demand_ref"]
 
     def __str__(self) -> str:
@@ -647,6 +668,8 @@ class ActionMessage(models.Model):
     suggested_date = models.DateField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("action message")
+        verbose_name_plural = _("action messages")
         ordering = ["run", "kind", "item__code"]
 
     def __str__(self) -> str:
@@ -686,6 +709,8 @@ class ScheduleRun(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("schedule run")
+        verbose_name_plural = _("schedule runs")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -707,6 +732,8 @@ class ScheduleAssignment(models.Model):
     end = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("schedule assignment")
+        verbose_name_plural = _("schedule assignments")
         ordering = ["run", "equipment__code", "start"]
         constraints = [
             models.UniqueConstraint(
@@ -768,6 +795,7 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = _("import jobs")
         ordering = ["-created_at", "-pk"]
         verbose_name = _("import job")
 

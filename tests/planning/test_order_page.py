@@ -137,3 +137,11 @@ def test_the_plan_check_reads_a_chinese_date(demo_plant):
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert bad.status_code == 400 and "开始日期" in bad.content.decode()
+
+
+def test_the_admin_site_names_planning_and_costing_in_chinese(db):
+    admin = UserFactory(username="o-admin", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    text = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "生产工单" in text and "请购单" in text and "成本版本" in text and "培训需求" in text
