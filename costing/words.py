@@ -44,7 +44,7 @@ HEADER_LABELS = {
     "version": _("Cost version"),
     "effective_from": _("Effective from"),
     "current": _("Current"),
-    "complete": _("Complete"),
+    "complete": _("Complete cost"),
     "material": _("Material"),
     "labour": _("Labour"),
     "machine": _("Machine"),

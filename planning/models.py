@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.history import history_register
 from resources.models import QTY, Equipment, Item, Skill, SkillLevel, WorkCenter
@@ -418,13 +419,13 @@ class OrderOperation(models.Model):
     """One operation of a production order, copied from its routing step (ISA-95 segment)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        READY = "ready", _("Ready")
-        IN_PROGRESS = "in_progress", _("In progress")
-        PAUSED = "paused", _("Paused")
-        DONE = "done", _("Done")
-        BLOCKED = "blocked", _("Blocked")
-        CANCELLED = "cancelled", _("Cancelled")
+        PENDING = "pending", pgettext_lazy("operation status", "Pending")
+        READY = "ready", pgettext_lazy("operation status", "Ready")
+        IN_PROGRESS = "in_progress", pgettext_lazy("operation status", "In progress")
+        PAUSED = "paused", pgettext_lazy("operation status", "Paused")
+        DONE = "done", pgettext_lazy("operation status", "Done")
+        BLOCKED = "blocked", pgettext_lazy("operation status", "Blocked")
+        CANCELLED = "cancelled", pgettext_lazy("operation status", "Cancelled")
 
     order = models.ForeignKey(ProductionOrder, on_delete=models.CASCADE, related_name="operations")
     sequence = models.PositiveIntegerField(help_text="Routing step number: 10, 20, …")
@@ -562,10 +563,10 @@ class MrpRun(models.Model):
     """One run of material requirements planning, with its progress and results."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+        QUEUED = "queued", pgettext_lazy("run status", "Queued")
+        RUNNING = "running", pgettext_lazy("run status", "Running")
+        DONE = "done", pgettext_lazy("run status", "Done")
+        FAILED = "failed", pgettext_lazy("run status", "Failed")
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -683,10 +684,10 @@ class ScheduleRun(models.Model):
     """One finite-capacity scheduling run: solver status, objective, bound, progress."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+        QUEUED = "queued", pgettext_lazy("run status", "Queued")
+        RUNNING = "running", pgettext_lazy("run status", "Running")
+        DONE = "done", pgettext_lazy("run status", "Done")
+        FAILED = "failed", pgettext_lazy("run status", "Failed")
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -761,10 +762,10 @@ class ImportJob(models.Model):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+        QUEUED = "queued", pgettext_lazy("run status", "Queued")
+        RUNNING = "running", pgettext_lazy("run status", "Running")
+        DONE = "done", pgettext_lazy("run status", "Done")
+        FAILED = "failed", pgettext_lazy("run status", "Failed")
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     file_name = models.CharField(max_length=255, help_text="The name the file was uploaded as.")
