@@ -425,6 +425,14 @@ def test_bad_input_is_named_never_a_500(worked_order, as_user, url, status, name
 def test_exports_and_pages_in_chinese(worked_order, as_user):
     """A Chinese reader's export has Chinese column headings (English keeps the column keys
     integrators read), and the variance page shows labels, not the engine's codes."""
+    from django.utils import translation
+
+    # The locale middleware leaves the request's language active in this thread: restore it.
+    with translation.override("en"):
+        _exports_and_pages_in_chinese(as_user)
+
+
+def _exports_and_pages_in_chinese(as_user):
     client = as_user("wujiu")
     csv_zh = client.get("/costing/variances/?format=csv", HTTP_ACCEPT_LANGUAGE="zh-hans")
     header = csv_zh.content.decode("utf-8-sig").splitlines()[0].split(",")

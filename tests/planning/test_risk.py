@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from planning.models import ProductionOrder
 from planning.selectors.risk import delivery_risk, worst_risk
@@ -14,6 +15,14 @@ TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 9, 10, 0, tzinfo=TZ)
 DUE = date(2026, 12, 13)
 DUE_END = datetime(2026, 12, 14, 0, 0, tzinfo=TZ)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The reasons are read in English here, whatever language an earlier test left active
+    in this thread (the locale middleware activates the request's language)."""
+    with translation.override("en"):
+        yield
 
 
 def order(**fields) -> ProductionOrder:
