@@ -15,6 +15,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.history import history_register
 from execution.models import LabourBooking, MaterialIssue, ProductionEvent
@@ -328,7 +329,7 @@ class ItemCostLine(models.Model):
     operation's labour, machine or overhead, with the quantity and rate behind it."""
 
     class Element(models.TextChoices):
-        MATERIAL = "material", _("Material")
+        MATERIAL = "material", pgettext_lazy("cost element", "Material")
         LABOUR = "labour", _("Labour")
         MACHINE = "machine", _("Machine")
         OVERHEAD = "overhead", _("Overhead")
@@ -407,7 +408,7 @@ class OrderCostEntry(models.Model):
     posts the difference under a new key. docs/costing.md, "Actual cost"."""
 
     class Element(models.TextChoices):
-        MATERIAL = "material", _("Material")
+        MATERIAL = "material", pgettext_lazy("cost element", "Material")
         LABOUR = "labour", _("Labour")
         MACHINE = "machine", _("Machine")
         OVERHEAD = "overhead", _("Overhead")

@@ -5,6 +5,7 @@ these."""
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .engines import variance as engine
 
@@ -20,7 +21,7 @@ KIND_LABELS = {
     engine.LATE: _("late postings"),
 }
 ELEMENT_LABELS = {
-    "material": _("Material"),
+    "material": pgettext_lazy("cost element", "Material"),
     "labour": _("Labour"),
     "machine": _("Machine"),
     "overhead": _("Overhead"),
@@ -45,7 +46,7 @@ HEADER_LABELS = {
     "effective_from": _("Effective from"),
     "current": _("Current"),
     "complete": _("Complete cost"),
-    "material": _("Material"),
+    "material": pgettext_lazy("cost element", "Material"),
     "labour": _("Labour"),
     "machine": _("Machine"),
     "overhead": _("Overhead"),
@@ -108,7 +109,7 @@ HEADER_LABELS = {
     "difference_per_unit": _("Difference per unit"),
     "frozen": _("Frozen"),
     "late_total": _("Late postings"),
-    "line_no": _("Line"),
+    "line_no": pgettext_lazy("row number", "Line"),
     "machines": _("Machines"),
     "problems": _("Problems"),
     "skill": _("Skill"),

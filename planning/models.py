@@ -187,7 +187,7 @@ class SalesOrder(models.Model):
     """A customer's order for an end item by a date: independent demand for MRP."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("order status", "Open")
         SHIPPED = "shipped", _("Shipped")
         CANCELLED = "cancelled", _("Cancelled")
 
@@ -518,7 +518,7 @@ class PurchaseRequisition(models.Model):
     """A request to buy: from a firmed planned order, or raised urgently for a shortage."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("order status", "Open")
         ORDERED = "ordered", _("Ordered")
         CANCELLED = "cancelled", _("Cancelled")
 

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import StateConflict
@@ -27,7 +27,7 @@ TRANSITIONS = {
 }
 # The buttons and confirmations: "Release", "Yes, release MO-2026-00001".
 ACTION_LABELS = {
-    "plan": gettext_lazy("Plan"),
+    "plan": pgettext_lazy("order action", "Plan"),
     "release": gettext_lazy("Release"),
     "start": gettext_lazy("Start"),
     "complete": gettext_lazy("Complete"),

@@ -93,7 +93,7 @@ def test_every_page_renders_for_those_who_answer_for_cost(demo_plant, as_user, u
         assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200, url
     for url in EXPORTS:
         assert client.get(url).status_code == 200, url
-    home = client.get("/").content.decode()
+    home = client.get("/", follow=True).content.decode()  # their home page
     assert 'href="/costing/"' in home  # the top bar's entry
     page = client.get("/costing/sheet/?item=EB-500")
     for href in ("/costing/", "/costing/sheet/", "/costing/compare/"):
@@ -111,7 +111,7 @@ def test_everyone_else_gets_403_everywhere_and_no_menu_entry(demo_plant, as_user
     for url in ACTIONS:
         assert client.post(url, HTTP_HX_REQUEST="true").status_code == 403, url
     assert CostRollupRun.objects.count() == runs
-    assert "/costing/" not in client.get("/").content.decode()
+    assert "/costing/" not in client.get("/", follow=True).content.decode()
 
 
 def test_anonymous_is_sent_to_log_in(demo_plant, client):

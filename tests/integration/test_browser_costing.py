@@ -19,7 +19,7 @@ def test_cost_accountant_expands_the_engine_block_down_to_a_bought_item(
 
     page = browser_page
     login(page, live_server.url, "wujiu")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/costing/variances/")  # the role's home (core/homes.py)
     page.get_by_role("link", name="Costs", exact=True).click()
     page.wait_for_url(live_server.url + "/costing/")
     expect(page.locator('tr[data-version="STD-2026"]')).to_contain_text("current")
@@ -65,7 +65,7 @@ def test_order_costs_and_variances_of_the_demo_fit_a_1280_screen(
     shots = os.environ.get("CLOSEDLOOP_SCREENSHOTS") or str(tmp_path)
     page = browser_page
     login(page, live_server.url, "wujiu")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/costing/variances/")  # the role's home (core/homes.py)
     page.goto(live_server.url + "/costing/orders/")
     running = page.locator('tr[data-order="MO-HIST-0002"]')
     expect(running.locator('[data-field="difference"]')).to_have_text("no good quantity yet")

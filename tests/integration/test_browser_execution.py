@@ -138,7 +138,7 @@ def test_supervisor_and_planner_pages_in_the_browser(
 
     page.context.clear_cookies()
     login(page, live_server.url, "zhouba")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/planning/home/")  # the role's home (core/homes.py)
     page.goto(live_server.url + "/execution/supervisor/")
     approval_row = page.locator(f"#supervisor-approval-{approval.pk}")
     approval_row.locator("input[name=reason]").fill("die broke, recast")

@@ -63,7 +63,7 @@ def test_the_planner_drags_an_operation_a_day_later_and_it_is_pinned(
     page = browser_page
     page.set_viewport_size({"width": 2400, "height": 1100})
     login(page, live_server.url, "zhouba")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/planning/home/")  # the role's home (core/homes.py)
     first = part.start.astimezone(plant_time_zone()).date()
     page.goto(f"{live_server.url}/planning/gantt/?view=week&from={first:%Y-%m-%d}")
     bar = page.locator(f'a.bar.movable[data-operation="{op.pk}"]')

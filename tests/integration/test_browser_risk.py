@@ -39,7 +39,7 @@ def test_at_risk_only_keeps_the_late_order(
 
     page = browser_page
     login(page, live_server.url, "zhouba")
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(live_server.url + "/planning/home/")  # the role's home (core/homes.py)
     page.goto(live_server.url + "/planning/orders/")
     expect(page.locator(f"#order-{on_time.pk}")).to_be_visible()
     row = page.locator(f"#order-{late.pk}")
