@@ -87,6 +87,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def english_to_begin_with():
+    """Each test starts in English, whatever language an earlier test's request (a person's
+    Chinese, an Accept-Language) left active in the worker's thread; a test that wants
+    another language activates it or asks for it."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness is for real logins, not for creating demo users 100 times."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
