@@ -7,6 +7,8 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from planning.words import code_label
+
 from .engines import variance as engine
 
 KIND_LABELS = {
@@ -117,11 +119,8 @@ HEADER_LABELS = {
 }
 
 
-def label(table: dict, code) -> str:
-    """`code`'s label in `table`; an unknown code as it is."""
-    if code is None or code == "":
-        return ""
-    return str(table.get(code, code))
+# `code`'s label in `table`; an unknown code as it is (planning's, the same rule).
+label = code_label
 
 
 def export_header(codes) -> list[str]:

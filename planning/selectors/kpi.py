@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.homes import KpiValue
+from core.units import quantity_number, quantity_unit
 from resources.selectors.calendar import plant_time_zone
 
 from ..models import ProductionOrder
-from ..units import quantity_number, quantity_text
 
 ON_TIME_WINDOW_DAYS = 30
 # The tile's colour: on-time share at or above GOOD is good, at or above WARN a warning.
@@ -66,5 +66,5 @@ def work_in_progress(today: date) -> KpiValue:
     if not count:
         return KpiValue(0, "0", detail=_("No order in progress."))
     text = ngettext("%(count)d order", "%(count)d orders", count) % {"count": count}
-    still = ", ".join(quantity_text(q, uom) for uom, q in sorted(remaining.items()))
+    still = ", ".join(quantity_unit(q, uom or "pcs") for uom, q in sorted(remaining.items()))
     return KpiValue(count, text, detail=_("%(quantity)s still to make") % {"quantity": still})

@@ -1,18 +1,19 @@
 """`{% load units %}`: `{{ order.quantity|qty:order.item.uom }}` → "50 pcs" / "50 件";
 `{{ value|num }}` → "1,234.5"; `{{ op.run_minutes_per_unit|minutes }}` → "2.5"
-(planning/units.py)."""
+(core/units.py)."""
 
 from django import template
 
+from core.units import minutes_text, quantity_number, quantity_unit, unit_label
+
 from .. import words
-from ..units import minutes_text, quantity_number, quantity_text, unit_label
 
 register = template.Library()
 
 
 @register.filter
 def qty(value, uom="pcs") -> str:
-    return quantity_text(value, uom or "pcs")
+    return quantity_unit(value, uom or "pcs")
 
 
 @register.filter
@@ -27,7 +28,7 @@ def minutes(value) -> str:
 
 @register.filter
 def unit(uom) -> str:
-    return unit_label(uom)
+    return unit_label(uom or "pcs")
 
 
 @register.filter

@@ -13,9 +13,9 @@ from django.utils import translation
 
 from core.homes import home_url, kpis_declared
 from core.roles import Role
+from core.units import minutes_text, quantity_unit
 from planning.models import ProductionOrder, PurchaseRequisition
 from planning.selectors.kpi import on_time_delivery, work_in_progress
-from planning.units import minutes_text, quantity_text
 from tests.factories import ItemFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-12-09T10:00:00+08:00")]
@@ -54,8 +54,8 @@ def at(day: date, hour: int = 12) -> datetime:
 
 
 def test_quantities_and_minutes_as_people_read_them():
-    assert quantity_text(Decimal("50.0000"), "pcs") == "50 pcs"
-    assert quantity_text(Decimal("1234.5000"), "kg") == "1,234.5 kg"
+    assert quantity_unit(Decimal("50.0000"), "pcs") == "50 pcs"
+    assert quantity_unit(Decimal("1234.5000"), "kg") == "1,234.5 kg"
     assert [minutes_text(Decimal(v)) for v in ("0.2500", "2.5000", "12.3456", "45")] == [
         "0.25",
         "2.5",
@@ -63,7 +63,7 @@ def test_quantities_and_minutes_as_people_read_them():
         "45",
     ]
     with translation.override("zh-hans"):
-        assert quantity_text(Decimal("50.0000"), "pcs") == "50 件"
+        assert quantity_unit(Decimal("50.0000"), "pcs") == "50 件"
 
 
 def test_on_time_delivery_worked_example():

@@ -64,13 +64,11 @@ class _Graph:
         from scratch, and kept (with a topological order) for `swap` to update."""
         n = len(self.p)
         mp, ms = self.links()
-        p, preds, succs = self.p, self.preds, self.succs
+        preds, succs = self.preds, self.succs
         indeg = [len(preds[i]) + (mp[i] >= 0) for i in range(n)]
         order = [i for i in range(n) if indeg[i] == 0]
         head = [0] * n
         for i in order:
-            if self.fixed[i]:
-                head[i] = self.floor[i]
             for s in succs[i]:
                 indeg[s] -= 1
                 if indeg[s] == 0:
@@ -82,30 +80,13 @@ class _Graph:
                     order.append(s)
         if len(order) < n:
             return None
+        self.mp, self.ms = mp, ms
         for i in order:
-            if self.fixed[i]:
-                continue
-            h = self.floor[i]
-            for q in preds[i]:
-                e = head[q] + p[q]
-                if e > h:
-                    h = e
-            q = mp[i]
-            if q >= 0 and head[q] + p[q] > h:
-                h = head[q] + p[q]
-            head[i] = h
+            head[i] = self._head_of(i, head)
         tail = [0] * n
         for i in reversed(order):
-            t = 0
-            for s in succs[i]:
-                e = tail[s] + p[s]
-                if e > t:
-                    t = e
-            s = ms[i]
-            if s >= 0 and tail[s] + p[s] > t:
-                t = tail[s] + p[s]
-            tail[i] = t
-        self.head, self.tail, self.mp, self.ms = head, tail, mp, ms
+            tail[i] = self._tail_of(i, tail)
+        self.head, self.tail = head, tail
         self.pos = [0] * n
         for k, i in enumerate(order):
             self.pos[i] = k
@@ -164,54 +145,58 @@ class _Graph:
         for slot, i in zip(slots, (*backward, *forward), strict=True):
             pos[i] = slot
 
+    def _head_of(self, i: int, head: list[int]) -> int:
+        """Earliest start of ``i``: its floor, after its predecessors in the routing and on
+        its machine (a fixed operation stays at its floor)."""
+        h = self.floor[i]
+        if self.fixed[i]:
+            return h
+        p = self.p
+        for q in self.preds[i]:
+            if head[q] + p[q] > h:
+                h = head[q] + p[q]
+        q = self.mp[i]
+        if q >= 0 and head[q] + p[q] > h:
+            h = head[q] + p[q]
+        return h
+
+    def _tail_of(self, i: int, tail: list[int]) -> int:
+        """Longest work after ``i`` through its successors in the routing and on its machine."""
+        p, t = self.p, 0
+        for s in self.succs[i]:
+            if tail[s] + p[s] > t:
+                t = tail[s] + p[s]
+        s = self.ms[i]
+        if s >= 0 and tail[s] + p[s] > t:
+            t = tail[s] + p[s]
+        return t
+
     def _heads_from(self, starts) -> None:
-        head, p, pos, mp, ms = self.head, self.p, self.pos, self.mp, self.ms
-        heap = [(pos[i], i) for i in starts]
-        heapq.heapify(heap)
-        queued = set(starts)
-        while heap:
-            _, i = heapq.heappop(heap)
-            queued.discard(i)
-            if self.fixed[i]:
-                h = self.floor[i]
-            else:
-                h = self.floor[i]
-                for q in self.preds[i]:
-                    if head[q] + p[q] > h:
-                        h = head[q] + p[q]
-                q = mp[i]
-                if q >= 0 and head[q] + p[q] > h:
-                    h = head[q] + p[q]
-            if h == head[i] and i not in starts:
-                continue
-            head[i] = h
-            for s in (*self.succs[i], ms[i]):
-                if s >= 0 and s not in queued:
-                    queued.add(s)
-                    heapq.heappush(heap, (pos[s], s))
+        """Heads again from ``starts`` forward, in topological order, as far as they change."""
+        self._propagate(starts, self.head, self._head_of, 1, lambda i: (*self.succs[i], self.ms[i]))
 
     def _tails_from(self, starts) -> None:
-        tail, p, pos, mp, ms = self.tail, self.p, self.pos, self.mp, self.ms
-        heap = [(-pos[i], i) for i in starts]
+        """Tails again from ``starts`` backward, as far as they change."""
+        self._propagate(
+            starts, self.tail, self._tail_of, -1, lambda i: (*self.preds[i], self.mp[i])
+        )
+
+    def _propagate(self, starts, values, value_of, direction, next_of) -> None:
+        pos = self.pos
+        heap = [(direction * pos[i], i) for i in starts]
         heapq.heapify(heap)
         queued = set(starts)
         while heap:
             _, i = heapq.heappop(heap)
             queued.discard(i)
-            t = 0
-            for s in self.succs[i]:
-                if tail[s] + p[s] > t:
-                    t = tail[s] + p[s]
-            s = ms[i]
-            if s >= 0 and tail[s] + p[s] > t:
-                t = tail[s] + p[s]
-            if t == tail[i] and i not in starts:
+            value = value_of(i, values)
+            if value == values[i] and i not in starts:
                 continue
-            tail[i] = t
-            for q in (*self.preds[i], mp[i]):
-                if q >= 0 and q not in queued:
-                    queued.add(q)
-                    heapq.heappush(heap, (-pos[q], q))
+            values[i] = value
+            for j in next_of(i):
+                if j >= 0 and j not in queued:
+                    queued.add(j)
+                    heapq.heappush(heap, (direction * pos[j], j))
 
     def schedule(self, head: list[int]) -> Schedule:
         return Schedule(
