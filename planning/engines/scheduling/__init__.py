@@ -22,6 +22,7 @@ from .model import (
     ScheduleResult,
     SolveOptions,
     Status,
+    machine_changeover,
 )
 from .solve import problem_reschedule, schedule_solve
 
@@ -38,6 +39,7 @@ __all__ = [
     "ScheduleResult",
     "SolveOptions",
     "Status",
+    "machine_changeover",
     "problem_reschedule",
     "schedule_check",
     "schedule_evaluate",

@@ -24,6 +24,14 @@ Semantics the whole package (heuristic, CP-SAT model, checker) agrees on:
   a fact, not a decision: it is exempt from calendars, release dates and ``now``, and the
   precedence between two fixed operations is not checked; but everything else must respect
   it (it occupies its machine, and a successor starts after it ends).
+* **Sequence-dependent setups** (changeovers): an operation may name a setup ``family``
+  (e.g. a material or a fixture). When the operation before it on its machine belongs to a
+  different family (both named), the machine needs ``machine_changeover(machine, from, to)``
+  minutes of changeover first: the operation's block on the machine then starts with the
+  changeover, so it occupies ``changeover + setup + run`` minutes in one working interval.
+  The first operation on a machine, and one following the same family or an operation without
+  a family, needs none. An operation's ``start`` is the start of its block (changeover
+  included).
 * Objective, lexicographic: first the total weighted tardiness
   ``sum(job.weight * max(0, completion - job.due))`` over jobs with a due date, then the
   makespan (the latest end of any operation, in minutes from the origin).
@@ -78,6 +86,7 @@ class Operation:
     predecessors: tuple[Key, ...] = ()
     release: int | None = None
     fixed: Placement | None = None
+    family: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,11 +107,26 @@ class Machine:
 
     ``working`` lists the working intervals (shifts); ``None`` means always available.
     ``downtime`` (maintenance windows, holidays) is taken out of the working time.
+    ``changeover`` is the minutes needed between operations of two different setup families;
+    ``changeovers`` lists ``(from family, to family, minutes)`` pairs that differ from it.
     """
 
     id: Key
     working: tuple[Interval, ...] | None = None
     downtime: tuple[Interval, ...] = ()
+    changeover: int = 0
+    changeovers: tuple[tuple[str, str, int], ...] = ()
+
+
+def machine_changeover(machine: Machine, before: str, after: str) -> int:
+    """Minutes of changeover on ``machine`` between an operation of family ``before`` and the
+    next one, of family ``after`` (0 when either has no family or both are the same)."""
+    if not before or not after or before == after:
+        return 0
+    for source, target, minutes in machine.changeovers:
+        if source == before and target == after:
+            return minutes
+    return machine.changeover
 
 
 @dataclass(frozen=True)
