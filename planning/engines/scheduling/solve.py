@@ -22,6 +22,7 @@ from .model import (
     Status,
 )
 from .prepared import Prepared, problem_prepare
+from .tabu import tabu_applies, tabu_search
 
 
 def _assignments(prep: Prepared, sched: Schedule) -> tuple[Assignment, ...]:
@@ -35,6 +36,15 @@ def _assignments(prep: Prepared, sched: Schedule) -> tuple[Assignment, ...]:
             end=sched.end[op.index],
         )
         for op in prep.ops
+    )
+
+
+def hybrid_applies(prep: Prepared, options: SolveOptions) -> bool:
+    """A mid-size classic job shop: tabu search, then CP-SAT on the whole model (`SolveOptions`)."""
+    return (
+        options.hybrid_tabu_share > 0
+        and options.lns_min_operations <= len(prep.ops) <= options.hybrid_max_operations
+        and tabu_applies(prep)
     )
 
 
@@ -64,10 +74,11 @@ def schedule_solve(problem: Problem, options: SolveOptions | None = None) -> Sch
             f"{len(prep.ops)} operations is above the CP-SAT threshold "
             f"({options.max_cpsat_operations}): heuristic schedule"
         )
-    use_lns = options.lns and len(prep.ops) >= options.lns_min_operations
+    # The limit counts from the call: keep back what compaction and the checker need.
+    reserve = 0.05 + 20e-6 * len(prep.ops)
+    hybrid = use_cpsat and heuristic is not None and hybrid_applies(prep, options)
+    use_lns = options.lns and len(prep.ops) >= options.lns_min_operations and not hybrid
     if use_cpsat and prep.ops and use_lns and heuristic is not None:
-        # The limit counts from the call: keep back what compaction and the checker need.
-        reserve = 0.05 + 20e-6 * len(prep.ops)
         deadline = began + options.time_limit - reserve
         lns = lns_solve(prep, heuristic, options, deadline, horizon_for(prep, heuristic))
         notes.extend(lns.notes)
@@ -77,9 +88,25 @@ def schedule_solve(problem: Problem, options: SolveOptions | None = None) -> Sch
         tardiness_bound = max(tardiness_bound, lns.tardiness_bound)
         makespan_bound = max(makespan_bound, lns.makespan_bound)
     elif use_cpsat and prep.ops:
-        outcome = cpsat_solve(prep, heuristic, options)
+        start, cp_options = heuristic, options
+        if hybrid:
+            # A mid-size classic job shop: the tabu search finds a good schedule within a
+            # second, then CP-SAT's own portfolio works on the whole model from it.
+            found, moves = tabu_search(
+                prep,
+                heuristic,
+                began + options.hybrid_tabu_share * options.time_limit,
+                options.seed,
+            )
+            notes.append(f"tabu search: {moves} moves, then CP-SAT on the whole model")
+            if schedule_key(prep, found) < schedule_key(prep, heuristic):
+                start = best = found
+                status = Status.FEASIBLE
+            remaining = options.time_limit - (time.monotonic() - began) - reserve
+            cp_options = dataclasses.replace(options, time_limit=max(remaining, 0.05))
+        outcome = cpsat_solve(prep, start, cp_options)
         notes.extend(outcome.phases)
-        if outcome.found:
+        if outcome.found and schedule_key(prep, outcome.schedule) <= schedule_key(prep, best):
             best = outcome.schedule
             status = Status.OPTIMAL if outcome.proved_optimal else Status.FEASIBLE
         tardiness_bound = max(tardiness_bound, outcome.tardiness_bound)

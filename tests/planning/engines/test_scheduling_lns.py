@@ -37,13 +37,14 @@ from planning.engines.scheduling.io import problem_from_jobshop_text
 from planning.engines.scheduling.lns import NEIGHBOURHOODS, _Search, critical_path, lns_key
 from planning.engines.scheduling.prepared import problem_prepare
 from planning.engines.scheduling.priority import priority_applies, priority_search
-from planning.engines.scheduling.solve import _assignments
+from planning.engines.scheduling.solve import _assignments, hybrid_applies
 from planning.engines.scheduling.tabu import _Graph, tabu_applies, tabu_search
 
 ROOT = Path(__file__).resolve().parents[3]
 FT06 = (ROOT / "bench" / "data" / "ft06.txt").read_text()
 # Search only: no full-model CP-SAT run beside it, so what is found is the search's own.
-SEARCH_ONLY = dict(lns_bound_workers=0, workers=1, lns_min_operations=0)
+# The search itself, on any size (mid-size job shops otherwise go to CP-SAT after the tabu search).
+SEARCH_ONLY = dict(lns_bound_workers=0, workers=1, lns_min_operations=0, hybrid_max_operations=0)
 
 
 def _taillard():
@@ -111,7 +112,9 @@ def test_ft06_is_optimal(search):
     problem = problem_from_jobshop_text(FT06)
     options = SolveOptions(time_limit=10)
     if search == "lns":  # the search with the full-model CP-SAT run beside it, which proves it
-        options = SolveOptions(time_limit=10, lns_min_operations=0, lns_bound_workers=1)
+        options = SolveOptions(
+            time_limit=10, lns_min_operations=0, lns_bound_workers=1, hybrid_max_operations=0
+        )
     result = schedule_solve(problem, options)
     assert result.makespan == 55
     assert result.status == Status.OPTIMAL
@@ -140,6 +143,24 @@ def test_time_limit_is_respected_on_a_taillard_instance(limit):
     assert result.wall_time <= limit * 1.05 + 0.5
     assert result.makespan < result.heuristic_makespan
     assert_feasible(problem, result)
+
+
+def test_mid_size_job_shops_take_the_tabu_search_then_cp_sat_on_the_whole_model():
+    shop = problem_from_jobshop_text(_taillard().taillard_text("ta01"))  # 15x15
+    assert hybrid_applies(problem_prepare(shop), SolveOptions())
+    began = time.monotonic()
+    result = schedule_solve(shop, SolveOptions(time_limit=2.0))
+    assert time.monotonic() - began <= 2.0 * 1.05 + 0.5
+    assert any(note.endswith("then CP-SAT on the whole model") for note in result.notes)
+    assert any(note.startswith("makespan:") for note in result.notes)  # CP-SAT's phase ran
+    assert result.makespan < result.heuristic_makespan
+    assert result.makespan_bound <= result.makespan
+    assert_feasible(shop, result)
+    # Larger job shops, plants with due dates and tiny shops keep their own paths.
+    large = problem_from_jobshop_text(_taillard().taillard_text("ta41"))  # 30x20
+    assert not hybrid_applies(problem_prepare(large), SolveOptions())
+    assert not hybrid_applies(problem_prepare(plant(orders=40)), SolveOptions())
+    assert not hybrid_applies(problem_prepare(problem_from_jobshop_text(FT06)), SolveOptions())
 
 
 def test_time_limit_is_respected_on_a_plant_with_calendars_and_due_dates():
