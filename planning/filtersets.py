@@ -1,9 +1,11 @@
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.filtersets import InstantFilter
 
 from .models import MpsEntry, ProductionOrder, PurchaseRequisition, SalesOrder
+from .selectors.risk import at_risk_ids
 
 
 class SalesOrderFilterSet(django_filters.FilterSet):
@@ -29,6 +31,14 @@ class MpsEntryFilterSet(django_filters.FilterSet):
         fields = ["item", "bucket", "start", "end"]
 
 
+class Flag(forms.CheckboxInput):
+    """A tick box that also reads a program's ?flag=true / ?flag=0 (absent: not filtered)."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        return None if value in (None, "") else str(value).lower() in ("1", "true", "on", "yes")
+
+
 class ProductionOrderFilterSet(django_filters.FilterSet):
     item = django_filters.CharFilter(field_name="item__code")
     number = django_filters.CharFilter(lookup_expr="icontains")
@@ -42,6 +52,14 @@ class ProductionOrderFilterSet(django_filters.FilterSet):
     work_center = django_filters.CharFilter(
         field_name="operations__work_center__code", distinct=True
     )
+    # Late or at risk by the one delivery-risk figure (planning/selectors/risk.py): the order
+    # list's "At risk only" box (?risk=1) and the API's ?risk=true.
+    risk = django_filters.BooleanFilter(method="filter_risk", label=_("At risk only"), widget=Flag)
+
+    def filter_risk(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=at_risk_ids(queryset))
 
     class Meta:
         model = ProductionOrder

@@ -194,6 +194,16 @@ def worst_risk(risks) -> DeliveryRisk | None:
     return min(risks, key=lambda r: (RANK[r.level], -r.late_minutes))
 
 
+def at_risk_ids(queryset: QuerySet[ProductionOrder]) -> list[int]:
+    """The ids of the open orders of `queryset` that are late or at risk (one query)."""
+    tz = plant_time_zone()
+    now = timezone.now()
+    rows = with_risk_inputs(queryset.filter(status__in=ProductionOrder.OPEN_STATUSES))
+    return [
+        o.pk for o in rows.iterator(chunk_size=2000) if delivery_risk(o, now=now, tz=tz).at_risk
+    ]
+
+
 def orders_with_risk(
     queryset: QuerySet[ProductionOrder], *, at_risk_only: bool = False, limit: int = 500
 ) -> list[ProductionOrder]:

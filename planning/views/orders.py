@@ -49,8 +49,8 @@ CONFIRM_BUTTONS = {
 @policy_required("planning.productionorder.view")
 def order_list(request):
     filterset = ProductionOrderFilterSet(request.GET, queryset=production_orders_list())
-    at_risk_only = request.GET.get("risk") == "1"
-    orders = orders_with_risk(filterset.qs, at_risk_only=at_risk_only, limit=500)
+    at_risk_only = filterset.is_valid() and bool(filterset.form.cleaned_data.get("risk"))
+    orders = orders_with_risk(filterset.qs, limit=500)
     return htmx_render(
         request,
         "planning/order_list.html",

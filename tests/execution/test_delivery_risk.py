@@ -104,6 +104,13 @@ def test_the_late_order_shows_as_at_risk_on_every_page_and_in_the_api(late_and_f
     assert risk["schedule_late"] and risk["exception_delay_minutes"] == 480
     listed_api = api.get("/api/v1/production-orders/", {"number": order.number}).json()["results"]
     assert listed_api[0]["delivery_risk"] == risk
+    # The API's "at risk only" is the order list's filter (one FilterSet).
+    risky = api.get("/api/v1/production-orders/", {"risk": "true"}).json()["results"]
+    assert order.number in {r["number"] for r in risky}
+    assert on_time.number not in {r["number"] for r in risky}
+    assert all(r["delivery_risk"]["at_risk"] for r in risky)
+    everything = api.get("/api/v1/production-orders/", {"risk": "false"}).json()["count"]
+    assert everything == ProductionOrder.objects.count() > len(risky)
     api.force_authenticate(get_user_model().objects.get(username="sunqi"))
     rows = api.get("/api/v1/execution/board/", {"flag": "at_risk"}).json()["results"]
     board_row = next(r for r in rows if r["number"] == order.number)
