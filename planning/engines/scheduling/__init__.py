@@ -8,7 +8,7 @@ independent feasibility checker; `io` reads the JSON and job-shop text formats. 
 semantics (calendars, fixed operations, the lexicographic objective) are in `model`.
 """
 
-from .checker import schedule_check, schedule_evaluate
+from .checker import schedule_changeover_minutes, schedule_check, schedule_evaluate
 from .model import (
     Assignment,
     Job,
@@ -41,6 +41,7 @@ __all__ = [
     "Status",
     "machine_changeover",
     "problem_reschedule",
+    "schedule_changeover_minutes",
     "schedule_check",
     "schedule_evaluate",
     "schedule_solve",

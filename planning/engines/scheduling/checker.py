@@ -6,8 +6,11 @@ re-derives every rule from the semantics in `model` (it shares no code with `pre
 on every schedule; the service can call it before saving one.
 
 It reports every violation it finds, each as a sentence naming the operations involved:
-unknown, missing or doubly scheduled operations; a machine that is not eligible; a duration
-that is not setup + run for the chosen machine; a fixed operation moved; a start before
+unknown, missing or doubly scheduled operations; a machine that is not eligible; a block
+that is not changeover + setup + run for the chosen machine (the changeover from the
+operation before it on the machine, from the fixed one before it for a fixed operation); a
+free operation that leaves too little time for the changeover into the fixed operation
+after it; a fixed operation moved; a start before
 ``now`` or a release date; a precedence broken; two operations overlapping on a machine; an
 operation not inside one working interval of its machine's calendar (fixed operations are
 exempt from calendars, releases and ``now``, and precedences between two fixed operations
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .model import Assignment, Key, Machine, Problem
+from .model import Assignment, Key, Machine, Operation, Problem, machine_changeover
 
 
 def _covered_by_working_time(machine: Machine, start: int, end: int) -> bool:
@@ -78,11 +81,6 @@ def schedule_check(problem: Problem, assignments: Iterable[Assignment]) -> list[
         mode = next((m for m in op.modes if m.machine == a.machine), None)
         if mode is None:
             errors.append(f"operation {op_id!r}: machine {a.machine!r} is not eligible")
-        elif a.end - a.start != mode.setup + mode.run:
-            errors.append(
-                f"operation {op_id!r}: lasts {a.end - a.start} min on {a.machine!r}, "
-                f"should be {mode.setup + mode.run}"
-            )
         if op.fixed is not None:
             if a.machine != op.fixed.machine or a.start != op.fixed.start:
                 errors.append(
@@ -128,15 +126,85 @@ def schedule_check(problem: Problem, assignments: Iterable[Assignment]) -> list[
         by_machine.setdefault(a.machine, []).append(a)
     for machine_id, booked in by_machine.items():
         booked.sort(key=lambda a: (a.start, a.end))
+        machine = machines.get(machine_id)
         latest: Assignment | None = None
+        last_fixed: Operation | None = None
         for a in booked:
+            op = ops[a.op_id][2]
             if latest is not None and a.start < latest.end:
                 errors.append(
                     f"operations {latest.op_id!r} and {a.op_id!r} overlap on {machine_id!r}"
                 )
+            errors.extend(_block_errors(machine, op, a, latest, last_fixed, ops))
             if latest is None or a.end > latest.end:
                 latest = a
+            if op.fixed is not None:
+                last_fixed = op
     return errors
+
+
+def _block_errors(
+    machine: Machine | None,
+    op: Operation,
+    a: Assignment,
+    before: Assignment | None,
+    last_fixed: Operation | None,
+    ops: dict,
+) -> list[str]:
+    """The length of ``a``'s block, and the changeover into it when it is fixed."""
+    mode = next((m for m in op.modes if m.machine == a.machine), None)
+    if mode is None:
+        return []  # reported already
+    before_op = ops[before.op_id][2] if before is not None else None
+    source = last_fixed if op.fixed is not None else before_op
+    changeover = 0
+    if machine is not None and source is not None:
+        changeover = machine_changeover(machine, source.family, op.family)
+    errors = []
+    expected = mode.setup + mode.run + changeover
+    if a.end - a.start != expected:
+        detail = f" (with a changeover of {changeover} after {source.id!r})" if changeover else ""
+        errors.append(
+            f"operation {op.id!r}: lasts {a.end - a.start} min on {a.machine!r}, "
+            f"should be {expected}{detail}"
+        )
+    if machine is None:
+        return errors
+    if op.fixed is not None and before_op is not None and before_op.fixed is None:
+        needed = machine_changeover(machine, before_op.family, op.family)
+        if needed and a.start - before.end < needed:
+            errors.append(
+                f"operation {before.op_id!r} ends at {before.end} on {a.machine!r}, less than "
+                f"the changeover of {needed} min before the fixed operation {op.id!r} "
+                f"at {a.start}"
+            )
+    return errors
+
+
+def schedule_changeover_minutes(problem: Problem, assignments: Iterable[Assignment]) -> int:
+    """Minutes the schedule spends in changeovers inside blocks (model.py's semantics)."""
+    machines = {m.id: m for m in problem.machines}
+    ops = {op.id: op for job in problem.jobs for op in job.operations}
+    by_machine: dict[Key, list[Assignment]] = {}
+    for a in assignments:
+        by_machine.setdefault(a.machine, []).append(a)
+    total = 0
+    for machine_id, booked in by_machine.items():
+        machine = machines.get(machine_id)
+        if machine is None:
+            continue
+        booked.sort(key=lambda a: (a.start, a.end))
+        before: Operation | None = None
+        last_fixed: Operation | None = None
+        for a in booked:
+            op = ops[a.op_id]
+            source = last_fixed if op.fixed is not None else before
+            if source is not None:
+                total += machine_changeover(machine, source.family, op.family)
+            before = op
+            if op.fixed is not None:
+                last_fixed = op
+    return total
 
 
 def schedule_evaluate(problem: Problem, assignments: Iterable[Assignment]) -> tuple[int, int]:

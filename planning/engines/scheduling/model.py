@@ -31,7 +31,15 @@ Semantics the whole package (heuristic, CP-SAT model, checker) agrees on:
   changeover, so it occupies ``changeover + setup + run`` minutes in one working interval.
   The first operation on a machine, and one following the same family or an operation without
   a family, needs none. An operation's ``start`` is the start of its block (changeover
-  included).
+  included). Fixed operations keep this simple and known in advance: a fixed operation's
+  block is its changeover from the **fixed** operation before it on its machine (the fixed
+  one that starts last before it, if any) plus its setup and run; and a free operation placed
+  directly before a fixed one must end ``machine_changeover(machine, its family, the fixed
+  one's family)`` minutes before the fixed operation starts (the changeover into a fact is
+  done in the idle time before it, which like the fixed operation is exempt from calendars).
+  Nothing is checked between two fixed operations. So a schedule frozen as it stands
+  (`problem_reschedule`) keeps the same blocks when the operations before the frozen ones
+  are fixed too, and a free operation can never shorten or lengthen a fixed block.
 * Objective, lexicographic: first the total weighted tardiness
   ``sum(job.weight * max(0, completion - job.due))`` over jobs with a due date, then the
   makespan (the latest end of any operation, in minutes from the origin).

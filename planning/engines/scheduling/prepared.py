@@ -3,6 +3,12 @@
 Everything here is integers and lists indexed by position: operation ``i``, machine ``k``,
 job ``j``. Validation raises `ProblemError` with a message naming the job, operation or
 machine. (The checker does not use this module: it re-reads the `Problem` on its own.)
+
+Setup families are numbered from 1 (0: no family) and each machine's changeovers become a
+default and a dict of the pairs that differ from it, so `Prepared.changeover` is a couple of
+comparisons and one dict look-up. A machine is a *setup machine* when two of the families
+that may run on it need a changeover between them; everywhere else the engines keep their
+plain (faster) models.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ class PreparedOp:
     op_index: int  # position in its job's list
     modes: list[tuple[int, int]]  # (machine index, duration), only modes that can fit
     floor: int  # earliest start (now, releases); fixed ops: their start
-    fixed: tuple[int, int, int] | None  # (machine, start, end)
+    fixed: tuple[int, int, int] | None  # (machine, start, end), end with its changeover
     preds: list[int] = field(default_factory=list)
     succs: list[int] = field(default_factory=list)
+    family: int = 0  # index in Prepared.families, 0: no family
+    duration: dict[int, int] = field(default_factory=dict)  # machine -> setup + run
 
     @property
     def min_duration(self) -> int:
@@ -49,6 +57,29 @@ class Prepared:
     topo: list[int]  # operations in a precedence-respecting order
     now: int
     notes: list[str]
+    families: list[str] = field(default_factory=lambda: [""])
+    setup_machine: list[bool] = field(default_factory=list)
+    changeover_default: list[int] = field(default_factory=list)
+    changeover_pairs: list[dict[tuple[int, int], int]] = field(default_factory=list)
+
+    @property
+    def has_setups(self) -> bool:
+        """Some machine needs a changeover between two families that may run on it."""
+        return any(self.setup_machine)
+
+    def changeover(self, k: int, before: int, after: int) -> int:
+        """Minutes of changeover on machine ``k`` from family ``before`` to ``after``
+        (indices; 0 when either has no family or both are the same)."""
+        if before == after or not before or not after:
+            return 0
+        return self.changeover_pairs[k].get((before, after), self.changeover_default[k])
+
+    def changeover_max_into(self, k: int, family: int) -> int:
+        """The longest changeover into ``family`` on machine ``k`` (0 on plain machines)."""
+        if not family or not self.setup_machine[k]:
+            return 0
+        into = [m for (_, b), m in self.changeover_pairs[k].items() if b == family]
+        return max([self.changeover_default[k], *into])
 
     @property
     def has_due_dates(self) -> bool:
@@ -174,9 +205,15 @@ def problem_prepare(problem: Problem) -> Prepared:
     machine_index: dict[Key, int] = {}
     calendars: list[list[Interval]] = []
     has_calendar: list[bool] = []
+    family_index: dict[str, int] = {"": 0}
+    changeover_default: list[int] = []
+    changeover_pairs: list[dict[tuple[int, int], int]] = []
     for machine in problem.machines:
         if machine.id in machine_index:
             raise ProblemError(f"machine {machine.id!r} is listed twice")
+        default, pairs = _changeovers(machine, family_index)
+        changeover_default.append(default)
+        changeover_pairs.append(pairs)
         machine_index[machine.id] = len(calendars)
         working = None
         if machine.working is not None:
@@ -205,6 +242,8 @@ def problem_prepare(problem: Problem) -> Prepared:
                 raise ProblemError(f"{where}: operation id is used twice")
             if not op.modes:
                 raise ProblemError(f"{where}: no eligible machine")
+            if not isinstance(op.family, str):
+                raise ProblemError(f"{where}: family must be text, got {op.family!r}")
             modes: list[tuple[int, int]] = []
             all_modes: dict[int, int] = {}
             for mode in op.modes:
@@ -260,6 +299,8 @@ def problem_prepare(problem: Problem) -> Prepared:
                     modes=modes,
                     floor=int(floor),
                     fixed=fixed,
+                    family=family_index.setdefault(op.family, len(family_index)),
+                    duration=dict(modes),
                 )
             )
             pjob.ops.append(i)
@@ -293,12 +334,30 @@ def problem_prepare(problem: Problem) -> Prepared:
         stuck = [ops[i].id for i, d in enumerate(indegree) if d > 0][:5]
         raise ProblemError(f"the precedences have a cycle through operations {stuck!r}")
 
-    # Fixed operations may not overlap one another on a machine: nothing could repair that.
+    families = list(family_index)
+    setup_machine = _setup_machines(ops, len(calendars), changeover_default, changeover_pairs)
+
+    def changeover(k: int, before: int, after: int) -> int:
+        if before == after or not before or not after:
+            return 0
+        return changeover_pairs[k].get((before, after), changeover_default[k])
+
+    # A fixed operation's block starts with the changeover from the fixed operation before
+    # it on its machine (model.py); then fixed operations may not overlap one another on a
+    # machine: nothing could repair that.
     by_machine: dict[int, list[tuple[int, int, Key]]] = {}
+    fixed_ops: dict[int, list[PreparedOp]] = {}
     for op in ops:
         if op.fixed is not None:
-            k, start, end = op.fixed
-            by_machine.setdefault(k, []).append((start, end, op.id))
+            fixed_ops.setdefault(op.fixed[0], []).append(op)
+    for k, on_machine in fixed_ops.items():
+        on_machine.sort(key=lambda op: (op.fixed[1], op.index))
+        previous = 0
+        for op in on_machine:
+            _, start, end = op.fixed
+            op.fixed = (k, start, end + changeover(k, previous, op.family))
+            previous = op.family
+            by_machine.setdefault(k, []).append((start, op.fixed[2], op.id))
     for k, booked in by_machine.items():
         booked.sort()
         for (_, end_a, id_a), (start_b, _, id_b) in zip(booked, booked[1:], strict=False):
@@ -317,4 +376,65 @@ def problem_prepare(problem: Problem) -> Prepared:
         topo=topo,
         now=int(problem.now),
         notes=notes,
+        families=families,
+        setup_machine=setup_machine,
+        changeover_default=changeover_default,
+        changeover_pairs=changeover_pairs,
     )
+
+
+def _changeovers(machine, family_index: dict[str, int]) -> tuple[int, dict[tuple[int, int], int]]:
+    """A machine's changeover minutes, validated: (default, {(from, to): minutes})."""
+    where = f"machine {machine.id!r}"
+    default = machine.changeover
+    if isinstance(default, bool) or not isinstance(default, int) or default < 0:
+        raise ProblemError(f"{where}: changeover must be whole minutes, not negative")
+    pairs: dict[tuple[int, int], int] = {}
+    for entry in machine.changeovers:
+        try:
+            before, after, minutes = entry
+        except (TypeError, ValueError):
+            raise ProblemError(
+                f"{where}: changeovers: expected (from family, to family, minutes), got {entry!r}"
+            ) from None
+        if not isinstance(before, str) or not isinstance(after, str) or not before or not after:
+            raise ProblemError(f"{where}: changeover {entry!r}: families must be named")
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
+            raise ProblemError(
+                f"{where}: changeover {before!r} -> {after!r} must be whole minutes, not negative"
+            )
+        key = (
+            family_index.setdefault(before, len(family_index)),
+            family_index.setdefault(after, len(family_index)),
+        )
+        if key in pairs:
+            raise ProblemError(f"{where}: changeover {before!r} -> {after!r} is listed twice")
+        if before != after:
+            pairs[key] = minutes
+    return default, pairs
+
+
+def _setup_machines(
+    ops: list[PreparedOp],
+    machines: int,
+    default: list[int],
+    pairs: list[dict[tuple[int, int], int]],
+) -> list[bool]:
+    """Per machine: may two operations that can run on it need a changeover between them?"""
+    present: list[set[int]] = [set() for _ in range(machines)]
+    for op in ops:
+        if op.family:
+            for k, _ in op.modes:
+                present[k].add(op.family)
+    out = []
+    for k in range(machines):
+        families = present[k]
+        if len(families) < 2:
+            out.append(False)
+        elif default[k] > 0:
+            out.append(True)
+        else:
+            out.append(
+                any(m > 0 and a in families and b in families for (a, b), m in pairs[k].items())
+            )
+    return out
