@@ -17,17 +17,122 @@ Rules (lower key first; ties broken by operation index so runs are reproducible)
 
 Operations whose fixed successors impose a deadline (they must end before a frozen
 operation starts) go before all others.
+
+Sequence-dependent setups (model.py): on a setup machine an operation's block starts with
+the changeover from the operation before it, so the earliest fit is searched gap by gap
+(`SetupTimeline`): the block's length depends on the booking before the gap, a fixed booking
+after it needs its changeover before it, and a free booking after it keeps its block only if
+the changeover into it stays the same (otherwise the gap is skipped). With setups two more
+rules compete, which see the changeover an operation would need at the machine:
+
+* ``est-family``: earliest start plus that changeover first (keeps a family together when
+  the next one could not start much earlier anyway);
+* ``edd-family``: latest start plus that changeover first (the same trade against urgency).
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .calendar import MachineTimeline
+from .model import Interval
 from .prepared import Prepared
 
 INF = float("inf")
+
+
+class SetupTimeline:
+    """A setup machine's working intervals and its bookings in time order, with families.
+
+    ``entry`` per booking: ``None`` for a fixed operation (a free one before it must leave
+    the changeover into it free), else the changeover inside its block (a free operation
+    inserted before it must need the same changeover into it, so its block stays valid).
+    """
+
+    __slots__ = ("_work", "_work_starts", "_starts", "_ends", "_families", "_entry", "_cost")
+
+    def __init__(self, working: Sequence[Interval], cost: Callable[[int, int], int]):
+        self._work = list(working)
+        self._work_starts = [s for s, _ in self._work]
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._families: list[int] = []
+        self._entry: list[int | None] = []
+        self._cost = cost
+
+    def _fit(self, t: int, length: int, limit: float) -> int | None:
+        """Earliest start >= t of [start, start + length) in one working interval, ending by
+        ``limit``."""
+        work = self._work
+        i = max(bisect.bisect_right(self._work_starts, t) - 1, 0)
+        while i < len(work) and (work[i][1] <= t or max(t, work[i][0]) + length > work[i][1]):
+            i += 1
+        if i == len(work):
+            return None
+        t = max(t, work[i][0])
+        return t if t + length <= limit else None
+
+    def family_before(self, t: int) -> int:
+        """Family of the last booking that ends by ``t`` (0 when none)."""
+        j = bisect.bisect_right(self._ends, t)
+        return self._families[j - 1] if j else 0
+
+    def earliest_fit(
+        self, earliest: int, duration: int, family: int, latest_end: int | None = None
+    ) -> tuple[int, int] | None:
+        """(start, changeover) of the earliest block for an operation of ``family`` taking
+        ``duration`` minutes of setup and run, at or after ``earliest``; or None."""
+        starts, ends, families, entry, cost = (
+            self._starts,
+            self._ends,
+            self._families,
+            self._entry,
+            self._cost,
+        )
+        n = len(starts)
+        j = bisect.bisect_right(ends, earliest)
+        while j <= n:
+            c = cost(families[j - 1], family) if j else 0
+            lo = max(earliest, ends[j - 1]) if j else earliest
+            if latest_end is not None and lo + duration > latest_end:
+                return None
+            limit: float = INF if latest_end is None else latest_end
+            if j < n:
+                into = cost(family, families[j])
+                if entry[j] is None:
+                    limit = min(limit, starts[j] - into)
+                elif entry[j] != into:
+                    j += 1
+                    continue
+                else:
+                    limit = min(limit, starts[j])
+            t = self._fit(lo, c + duration, limit)
+            if t is not None:
+                return t, c
+            j += 1
+        return None
+
+    def book(self, start: int, end: int, family: int, entry: int | None) -> None:
+        """Book [start, end) (the caller guarantees it fits, as `earliest_fit` found)."""
+        j = bisect.bisect_right(self._starts, start)
+        self._starts.insert(j, start)
+        self._ends.insert(j, end)
+        self._families.insert(j, family)
+        self._entry.insert(j, entry)
+
+
+def timelines_for(prep: Prepared) -> list:
+    """A `SetupTimeline` per setup machine, a `MachineTimeline` per other machine."""
+    out: list = []
+    for k, cal in enumerate(prep.calendars):
+        if prep.setup_machine[k]:
+            out.append(SetupTimeline(cal, lambda a, b, k=k: prep.changeover(k, a, b)))
+        else:
+            out.append(MachineTimeline(cal))
+    return out
 
 
 @dataclass
@@ -67,7 +172,10 @@ def _deadlines(prep: Prepared) -> list[float]:
 
 
 def rules_for(prep: Prepared) -> list[str]:
-    return ["est", "mwkr", "edd", "wslack"] if prep.has_due_dates else ["est", "mwkr"]
+    rules = ["est", "mwkr", "edd", "wslack"] if prep.has_due_dates else ["est", "mwkr"]
+    if prep.has_setups:
+        rules += ["est-family", "edd-family"] if prep.has_due_dates else ["est-family"]
+    return rules
 
 
 def heuristic_schedule(
@@ -86,7 +194,9 @@ def heuristic_schedule(
     n = len(prep.ops)
     tail = tail if tail is not None else _tails(prep)
     latest = latest if latest is not None else _deadlines(prep)
-    timelines = [MachineTimeline(cal) for cal in prep.calendars]
+    setups = prep.has_setups
+    setup_machine = prep.setup_machine if setups else [False] * len(prep.calendars)
+    timelines = timelines_for(prep) if setups else [MachineTimeline(c) for c in prep.calendars]
     machine = [-1] * n
     start = [0] * n
     end = [0] * n
@@ -94,12 +204,38 @@ def heuristic_schedule(
     for op in prep.ops:
         if op.fixed is not None:
             k, s, e = op.fixed
-            timelines[k].book(s, e)
+            if setup_machine[k]:
+                timelines[k].book(s, e, op.family, None)
+            else:
+                timelines[k].book(s, e)
             machine[op.index], start[op.index], end[op.index] = k, s, e
             placed[op.index] = True
 
     waiting = [sum(1 for p in op.preds if not placed[p]) for op in prep.ops]
     heap: list[tuple] = []
+
+    def changeover_at(i: int, est: int) -> int:
+        """The least changeover operation ``i`` would need at ``est`` on its machines."""
+        op = prep.ops[i]
+        return min(
+            prep.changeover(k, timelines[k].family_before(est), op.family)
+            if setup_machine[k]
+            else 0
+            for k, _ in op.modes
+        )
+
+    def key_of(i: int, est: int) -> tuple:
+        op = prep.ops[i]
+        urgent = 0 if latest[i] < INF else 1
+        job = prep.jobs[op.job]
+        due = job.due if job.due is not None else INF
+        if rule == "est-family":
+            return (urgent, est + changeover_at(i, est), -tail[i])
+        if rule == "edd-family":
+            return (urgent, due - tail[i] + changeover_at(i, est), est)
+        raise ValueError(f"unknown rule {rule!r}")
+
+    family_rule = rule in ("est-family", "edd-family")
 
     def push(i: int) -> None:
         op = prep.ops[i]
@@ -109,7 +245,9 @@ def heuristic_schedule(
         urgent = 0 if latest[i] < INF else 1
         job = prep.jobs[op.job]
         due = job.due if job.due is not None else INF
-        if rule == "est":
+        if family_rule:
+            key = key_of(i, est)
+        elif rule == "est":
             key = (urgent, est, -tail[i])
         elif rule == "mwkr":
             key = (urgent, -tail[i], est)
@@ -126,18 +264,36 @@ def heuristic_schedule(
         if not placed[op.index] and waiting[op.index] == 0:
             push(op.index)
     while heap:
-        _, i, est = heapq.heappop(heap)
+        key, i, est = heapq.heappop(heap)
+        if family_rule:
+            # The machines' last families change as operations are placed: a key that got
+            # worse goes back (keys only grow by a bounded changeover, so this ends).
+            fresh = key_of(i, est)
+            if fresh > key and heap and fresh > heap[0][0]:
+                heapq.heappush(heap, (fresh, i, est))
+                continue
         op = prep.ops[i]
         limit = None if latest[i] == INF else int(latest[i])
-        best: tuple[int, int, int, int] | None = None  # (end, duration, machine, start)
+        best: tuple[int, int, int, int, int] | None = None  # (end, length, machine, start, c)
         for k, d in op.modes:
-            t = timelines[k].earliest_fit(est, d, limit)
-            if t is not None and (best is None or (t + d, d, k, t) < best):
-                best = (t + d, d, k, t)
+            if setup_machine[k]:
+                fit = timelines[k].earliest_fit(est, d, op.family, limit)
+                if fit is None:
+                    continue
+                t, c = fit
+            else:
+                t, c = timelines[k].earliest_fit(est, d, limit), 0
+                if t is None:
+                    continue
+            if best is None or (t + c + d, c + d, k, t, c) < best:
+                best = (t + c + d, c + d, k, t, c)
         if best is None:
             return None
-        _, d, k, t = best
-        timelines[k].book(t, t + d)
+        _, d, k, t, c = best
+        if setup_machine[k]:
+            timelines[k].book(t, t + d, op.family, c)
+        else:
+            timelines[k].book(t, t + d)
         machine[i], start[i], end[i] = k, t, t + d
         placed[i] = True
         for s in op.succs:
@@ -175,7 +331,12 @@ def schedule_compact(prep: Prepared, sched: Schedule) -> Schedule:
     predecessors, its release and the previous operation on its machine. By induction no
     operation moves later, so neither objective gets worse; it removes the idle time CP-SAT
     leaves where an operation's position does not change the objective.
+
+    On setup machines each block's changeover is re-computed from the operation before it in
+    the order kept (it is the same as before for a schedule that was valid).
     """
+    if prep.has_setups:
+        return _compact_setups(prep, sched)
     n = len(prep.ops)
     order = sorted(range(n), key=lambda i: (sched.start[i], sched.end[i], i))
     timelines = [MachineTimeline(cal) for cal in prep.calendars]
@@ -193,4 +354,33 @@ def schedule_compact(prep: Prepared, sched: Schedule) -> Schedule:
                 t = start[i]
             start[i], end[i] = t, t + d
         last_end[k] = max(last_end.get(k, end[i]), end[i])
+    return Schedule(machine=list(sched.machine), start=start, end=end, rule=sched.rule)
+
+
+def _compact_setups(prep: Prepared, sched: Schedule) -> Schedule:
+    """`schedule_compact` for a problem with setup machines."""
+    n = len(prep.ops)
+    order = sorted(range(n), key=lambda i: (sched.start[i], sched.end[i], i))
+    timelines = [MachineTimeline(cal) for cal in prep.calendars]
+    last_end: dict[int, int] = {}
+    last_op: dict[int, int] = {}
+    start = list(sched.start)
+    end = list(sched.end)
+    for i in order:
+        op = prep.ops[i]
+        k = sched.machine[i]
+        if op.fixed is None:
+            if prep.setup_machine[k]:
+                before = last_op.get(k)
+                c = 0 if before is None else prep.changeover(k, prep.ops[before].family, op.family)
+                d = op.duration[k] + c
+            else:
+                d = sched.end[i] - sched.start[i]
+            est = max([op.floor, last_end.get(k, op.floor)] + [end[p] for p in op.preds])
+            t = timelines[k].earliest_fit(est, d)
+            if t is None or t > start[i]:  # cannot happen for a valid schedule
+                t = start[i]
+            start[i], end[i] = t, t + d
+        last_end[k] = max(last_end.get(k, end[i]), end[i])
+        last_op[k] = i
     return Schedule(machine=list(sched.machine), start=start, end=end, rule=sched.rule)
