@@ -27,6 +27,22 @@ sum of its operations' ends second, never ending later than the window did. Each
 window lowers (weighted tardiness, makespan, sum of ends) lexicographically, so the schedule
 only gets better; there is no global bound from CP-SAT then (the simple bounds are
 reported).
+
+Sequence-dependent setups: on each *setup machine* (`Prepared.setup_machine`: two families
+that may run there need a changeover) the operations that may run there are the nodes of an
+``AddCircuit`` with a dummy node for the start and end of the sequence; an absent
+operation's node takes its self-loop (the negation of its presence literal). An arc a -> b
+implies ``start(b) >= end(a)``, and a free operation's block has a size variable equal to
+``setup + run + sum(changeover(a, b) * arc(a, b))`` (the arc from the dummy node costs
+nothing: the first operation on a machine needs no changeover). Into a fixed operation the
+arc from a free one implies ``start(b) >= end(a) + changeover(a, b)`` instead (model.py).
+A circuit has O(n^2) arcs for n operations on its machine, so above ``CIRCUIT_MAX_ARCS``
+arcs in the whole model the problem is improved window by window (or by the LNS) instead,
+whose models hold a few dozen operations per machine. In a window the kept operations on a
+setup machine that the window's operations may come next to are nodes too, at their place:
+the one that ends last before the window, those inside it and the first one after it; a
+kept free operation keeps its block, so only operations needing the same changeover into it
+may come right before it.
 """
 
 from __future__ import annotations
@@ -43,6 +59,116 @@ from .calendar import UNBOUNDED, intervals_merge, intervals_subtract
 from .heuristic import Schedule, schedule_compact, schedule_key
 from .model import Interval, NoScheduleError, SolveOptions
 from .prepared import Prepared
+
+# Above this many circuit arcs in the whole model (sum over setup machines of n^2 for n
+# operations that may run there) the full model is not built: windows or the LNS instead.
+CIRCUIT_MAX_ARCS = 40_000
+
+
+def circuit_arcs(prep: Prepared) -> int:
+    """Arcs the full model's circuits would have (0 without setups)."""
+    if not prep.has_setups:
+        return 0
+    count = [0] * len(prep.machine_ids)
+    for op in prep.ops:
+        for k, _ in op.modes:
+            count[k] += 1
+    return sum(n * n for k, n in enumerate(count) if prep.setup_machine[k])
+
+
+@dataclass
+class _Node:
+    """One operation in a setup machine's circuit."""
+
+    op: int
+    family: int
+    start: object  # int (fixed or kept) or IntVar
+    end: object
+    lit: object = True  # presence on this machine: True or a BoolVar
+    size: object = None  # free operations: the block's size (changeover + setup + run)
+    duration: int = 0  # free operations: setup + run
+    entry: int | None = None  # kept free operations: the changeover inside their block
+    first: bool = False  # windows: the kept operation just before the window
+    last: bool = False  # windows: the kept operation just after it
+
+    @property
+    def fixed(self) -> bool:
+        return self.size is None and self.entry is None
+
+
+@dataclass
+class _Circuit:
+    machine: int
+    nodes: list[_Node]
+    arcs: dict  # (op before or -1, op after or -1) -> literal
+    empty: object  # literal of the empty machine, or None
+
+    def hint(self, model: cp_model.CpModel, sched: Schedule) -> None:
+        k = self.machine
+        present = sorted(
+            (n.op for n in self.nodes if sched.machine[n.op] == k),
+            key=lambda i: (sched.start[i], sched.end[i], i),
+        )
+        chain = set(zip([-1, *present], [*present, -1], strict=True))
+        for key, lit in self.arcs.items():
+            model.add_hint(lit, key in chain)
+        if self.empty is not None:
+            model.add_hint(self.empty, not present)
+        for n in self.nodes:
+            if n.size is not None:
+                on = sched.machine[n.op] == k
+                model.add_hint(n.size, sched.end[n.op] - sched.start[n.op] if on else n.duration)
+
+
+def _add_circuit(m: cp_model.CpModel, prep: Prepared, k: int, nodes: list[_Node]) -> _Circuit:
+    """The sequence of ``nodes`` on setup machine ``k`` and the changeovers it implies."""
+    arcs: list[tuple[int, int, object]] = []
+    lits: dict = {}
+    has_first = any(n.first for n in nodes)
+    has_last = any(n.last for n in nodes)
+    empty = None
+    if all(n.lit is not True for n in nodes):
+        empty = m.new_bool_var("")
+        arcs.append((0, 0, empty))
+    into: list[list] = [[] for _ in nodes]
+    for b, nb in enumerate(nodes, start=1):
+        if nb.lit is not True:
+            arcs.append((b, b, ~nb.lit))
+        if (not has_first or nb.first) and (nb.entry is None or nb.entry == 0 or nb.first):
+            lit = m.new_bool_var("")
+            arcs.append((0, b, lit))
+            lits[(-1, nb.op)] = lit
+        if not has_last or nb.last:
+            lit = m.new_bool_var("")
+            arcs.append((b, 0, lit))
+            lits[(nb.op, -1)] = lit
+        if nb.first:
+            continue  # what comes before it is outside the window and stays
+        for a, na in enumerate(nodes, start=1):
+            if a == b or na.last:
+                continue
+            c = prep.changeover(k, na.family, nb.family)
+            gap = 0
+            if nb.entry is not None and c != nb.entry:
+                continue  # a kept block holds the changeover it has
+            if nb.fixed and not na.fixed:
+                gap = c  # the changeover into a fixed operation comes before it
+            if isinstance(na.end, int) and isinstance(nb.start, int):
+                if nb.start < na.end + gap:
+                    continue
+                lit = m.new_bool_var("")
+            else:
+                lit = m.new_bool_var("")
+                m.add(nb.start >= na.end + gap).only_enforce_if(lit)
+            arcs.append((a, b, lit))
+            lits[(na.op, nb.op)] = lit
+            if nb.size is not None and c:
+                into[b - 1].append((c, lit))
+    for b, nb in enumerate(nodes):
+        if nb.size is not None:
+            m.add(nb.size == nb.duration + sum(c * lit for c, lit in into[b]))
+    m.add_circuit(arcs)
+    return _Circuit(k, nodes, lits, empty)
 
 
 @dataclass
@@ -63,7 +189,7 @@ def horizon_for(prep: Prepared, heuristic: Schedule | None) -> int:
             base = max(base, op.fixed[2])
         else:
             base = max(base, op.floor)
-            total += max(d for _, d in op.modes)
+            total += max(d + prep.changeover_max_into(k, op.family) for k, d in op.modes)
     horizon = base + total
     if heuristic is not None:
         horizon = max(horizon, heuristic.makespan())
@@ -91,6 +217,8 @@ class _Model:
         self.end: list = []
         self.presence: list[list[tuple[int, int, object]]] = []  # (machine, duration, literal)
         per_machine: list[list] = [[] for _ in prep.machine_ids]
+        setup = prep.setup_machine if prep.has_setups else [False] * len(prep.machine_ids)
+        nodes: list[list[_Node]] = [[] for _ in prep.machine_ids]
         low = min([prep.now] + [op.fixed[1] for op in prep.ops if op.fixed is not None])
         for op in prep.ops:
             if op.fixed is not None:
@@ -99,6 +227,8 @@ class _Model:
                 self.end.append(e)
                 self.presence.append([])
                 per_machine[k].append(m.new_fixed_size_interval_var(s, e - s, f"fixed{op.index}"))
+                if setup[k]:
+                    nodes[k].append(_Node(op.index, op.family, s, e))
                 continue
             domains = {
                 k: _start_domain(prep.calendars[k], op.floor, d, horizon) for k, d in op.modes
@@ -116,7 +246,29 @@ class _Model:
             low_end = min(d for _, d in modes) + op.floor
             end = m.new_int_var(low_end, horizon, f"e{op.index}")
             lits = []
-            if len(modes) == 1:
+            if any(setup[k] for k, _ in modes):
+                for k, d in modes:
+                    lit = True if len(modes) == 1 else m.new_bool_var(f"p{op.index}_{k}")
+                    if setup[k]:
+                        size = m.new_int_var(
+                            d, d + prep.changeover_max_into(k, op.family), f"z{op.index}_{k}"
+                        )
+                        if lit is True:
+                            interval = m.new_interval_var(start, size, end, "")
+                        else:
+                            interval = m.new_optional_interval_var(start, size, end, lit, "")
+                        nodes[k].append(_Node(op.index, op.family, start, end, lit, size, d))
+                    elif lit is True:
+                        interval = m.new_fixed_size_interval_var(start, d, "")
+                        m.add(end == start + d)
+                    else:
+                        interval = m.new_optional_fixed_size_interval_var(start, d, lit, "")
+                        m.add(end == start + d).only_enforce_if(lit)
+                    per_machine[k].append(interval)
+                    lits.append((k, d, lit))
+                if len(lits) > 1:
+                    m.add_exactly_one(lit for _, _, lit in lits)
+            elif len(modes) == 1:
                 k, d = modes[0]
                 per_machine[k].append(m.new_fixed_size_interval_var(start, d, f"i{op.index}"))
                 m.add(end == start + d)
@@ -134,6 +286,9 @@ class _Model:
             self.end.append(end)
             self.presence.append(lits)
         self._add_gaps(per_machine, low, horizon)
+        self.circuits = [
+            _add_circuit(m, prep, k, on) for k, on in enumerate(nodes) if setup[k] and on
+        ]
         for intervals in per_machine:
             if len(intervals) > 1:
                 m.add_no_overlap(intervals)
@@ -194,6 +349,8 @@ class _Model:
             for k, _, lit in self.presence[i]:
                 if not isinstance(lit, bool):
                     m.add_hint(lit, sched.machine[i] == k)
+        for circuit in self.circuits:
+            circuit.hint(m, sched)
         m.add_hint(self.makespan, max(sched.end, default=0))
         ends = sched.end
         for job, (_, t) in zip(
@@ -241,7 +398,8 @@ def _solver(options: SolveOptions, seconds: float, operations: int = 0) -> cp_mo
 def cpsat_solve(prep: Prepared, heuristic: Schedule | None, options: SolveOptions) -> CpOutcome:
     """Run both phases within ``options.time_limit`` seconds of wall time."""
     deadline = time.monotonic() + options.time_limit
-    if len(prep.ops) > options.window_operations and heuristic is not None:
+    too_large = len(prep.ops) > options.window_operations
+    if (too_large or circuit_arcs(prep) > CIRCUIT_MAX_ARCS) and heuristic is not None:
         return _windows_improve(prep, heuristic, options, deadline)
     model = _Model(prep, horizon_for(prep, heuristic))
     best = heuristic
@@ -325,6 +483,7 @@ class WindowModel:
     lo: int
     hi: int
     tardy: list
+    circuits: list = None  # _Circuit per setup machine
 
     def hint(self, sched: Schedule) -> None:
         """Start from where `sched` has the window's operations."""
@@ -333,6 +492,8 @@ class WindowModel:
             self.model.add_hint(self.end[i], sched.end[i])
             for k, _, lit in self.lits_of[i]:
                 self.model.add_hint(lit, sched.machine[i] == k)
+        for circuit in self.circuits or ():
+            circuit.hint(self.model, sched)
 
     def schedule(self, solver: cp_model.CpSolver, sched: Schedule, rule: str) -> Schedule:
         """`sched` with the window's operations where the solver put them."""
@@ -350,6 +511,7 @@ def window_model(prep: Prepared, sched: Schedule, window: list[int]) -> WindowMo
     m = cp_model.CpModel()
     start, end, lits_of = {}, {}, {}
     machines: set[int] = set()
+    setup = prep.setup_machine if prep.has_setups else [False] * len(prep.machine_ids)
     lo = hi
     for i in window:
         op = prep.ops[i]
@@ -365,15 +527,27 @@ def window_model(prep: Prepared, sched: Schedule, window: list[int]) -> WindowMo
             machines.add(k)
         lits_of[i] = lits
         m.add_exactly_one(lit for _, _, lit in lits)
-        m.add(end[i] == start[i] + sum(d * lit for _, d, lit in lits))
+        if not any(setup[k] for k, _ in op.modes):
+            m.add(end[i] == start[i] + sum(d * lit for _, d, lit in lits))
     for i in window:
         for p in prep.ops[i].preds:
             if p in inside:
                 m.add(end[p] <= start[i])
     per_machine: dict[int, list] = {k: [] for k in machines}
+    nodes: dict[int, list[_Node]] = {k: [] for k in machines if setup[k]}
     for i in window:
+        op = prep.ops[i]
         for k, d, lit in lits_of[i]:
-            per_machine[k].append(m.new_optional_fixed_size_interval_var(start[i], d, lit, ""))
+            if setup[k]:
+                size = m.new_int_var(d, d + prep.changeover_max_into(k, op.family), "")
+                per_machine[k].append(m.new_optional_interval_var(start[i], size, end[i], lit, ""))
+                nodes[k].append(_Node(i, op.family, start[i], end[i], lit, size, d))
+            else:
+                per_machine[k].append(m.new_optional_fixed_size_interval_var(start[i], d, lit, ""))
+                if any(setup[k] for k, _ in op.modes):
+                    m.add(end[i] == start[i] + d).only_enforce_if(lit)
+    if nodes:
+        _kept_nodes(prep, sched, inside, lo, hi, nodes)
     # Everything else on these machines in [lo, hi), plus non-working time, is blocked.
     blocked: dict[int, list[Interval]] = {k: [] for k in machines}
     for i, k in enumerate(sched.machine):
@@ -385,6 +559,7 @@ def window_model(prep: Prepared, sched: Schedule, window: list[int]) -> WindowMo
         for a, b in intervals_merge(blocked[k]):
             per_machine[k].append(m.new_fixed_size_interval_var(a, b - a, ""))
         m.add_no_overlap(per_machine[k])
+    circuits = [_add_circuit(m, prep, k, on) for k, on in nodes.items() if on]
     tardy = []
     for j in {prep.ops[i].job for i in window}:
         job = prep.jobs[j]
@@ -398,7 +573,50 @@ def window_model(prep: Prepared, sched: Schedule, window: list[int]) -> WindowMo
                 m.add(t >= end[i] - job.due)
         tardy.append((job.weight, t))
         m.add_hint(t, max(floor, max(sched.end[i] for i in job.ops) - job.due))
-    return WindowModel(m, list(window), start, end, lits_of, lo, hi, tardy)
+    return WindowModel(m, list(window), start, end, lits_of, lo, hi, tardy, circuits)
+
+
+def _kept_nodes(
+    prep: Prepared,
+    sched: Schedule,
+    inside: set[int],
+    lo: int,
+    hi: int,
+    nodes: dict[int, list[_Node]],
+) -> None:
+    """Add to each setup machine's nodes the kept operations the window's ones may come next
+    to: the last one ending by ``lo``, those overlapping ``[lo, hi)`` and the first one from
+    ``hi`` on. They stay where they are; a kept free block keeps its changeover."""
+    before: dict[int, int] = {}
+    after: dict[int, int] = {}
+    within: dict[int, list[int]] = {k: [] for k in nodes}
+    for i, k in enumerate(sched.machine):
+        if k not in nodes or i in inside:
+            continue
+        s, e = sched.start[i], sched.end[i]
+        if e <= lo:
+            if k not in before or (sched.start[before[k]], before[k]) < (s, i):
+                before[k] = i
+        elif s >= hi:
+            if k not in after or (sched.start[after[k]], after[k]) > (s, i):
+                after[k] = i
+        else:
+            within[k].append(i)
+    for k, on in nodes.items():
+        kept = [(before.get(k), True, False), (after.get(k), False, True)]
+        kept += [(i, False, False) for i in within[k]]
+        for i, first, last in kept:
+            if i is None:
+                continue
+            op = prep.ops[i]
+            entry = None
+            if op.fixed is None:
+                entry = sched.end[i] - sched.start[i] - op.duration[k]
+            on.append(
+                _Node(
+                    i, op.family, sched.start[i], sched.end[i], entry=entry, first=first, last=last
+                )
+            )
 
 
 def _window_solve(

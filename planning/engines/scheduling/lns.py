@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from .cpsat import PROBING_MAX_OPERATIONS, _Model, window_model
+from .cpsat import CIRCUIT_MAX_ARCS, PROBING_MAX_OPERATIONS, _Model, circuit_arcs, window_model
 from .heuristic import Schedule, schedule_compact
 from .model import SolveOptions
 from .prepared import Prepared
@@ -136,6 +136,8 @@ def _hint(model, base, prep: Prepared, sched: Schedule, free: list[int]) -> None
         for k, _, p in base.presence[i]:
             if not isinstance(p, bool):
                 model.add_hint(p, sched.machine[i] == k)
+    for circuit in base.circuits:
+        circuit.hint(model, sched)
     model.add_hint(base.makespan, max(sched.end, default=0))
     tardy_jobs = [j for j in prep.jobs if j.due is not None and j.weight > 0 and j.ops]
     for job, (_, t) in zip(tardy_jobs, base.tardy, strict=True):
@@ -152,7 +154,11 @@ class _Search:
         self.horizon = horizon
         self.scale = horizon + 1  # a minute of weighted tardiness outweighs any makespan
         self.base: _Model | None = None
-        if options.lns_bound_workers > 0 and len(prep.ops) <= options.lns_bound_max_operations:
+        if (
+            options.lns_bound_workers > 0
+            and len(prep.ops) <= options.lns_bound_max_operations
+            and circuit_arcs(prep) <= CIRCUIT_MAX_ARCS
+        ):
             # The full model, for the bound run only (neighbourhoods get small models).
             m = self.base = _Model(prep, horizon)
             objective = m.makespan

@@ -30,8 +30,9 @@ from .prepared import Prepared
 
 
 def tabu_applies(prep: Prepared) -> bool:
-    """Single-machine operations, no calendars, makespan objective: the classic job shop."""
-    if prep.has_due_dates or any(prep.has_calendar):
+    """Single-machine operations, no calendars, makespan objective: the classic job shop
+    (no changeovers: the moves and their evaluation assume fixed durations)."""
+    if prep.has_due_dates or prep.has_setups or any(prep.has_calendar):
         return False
     return all(op.fixed is None and len(op.modes) == 1 for op in prep.ops)
 
