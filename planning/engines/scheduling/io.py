@@ -10,7 +10,12 @@ One object; times are integer minutes from the horizon origin; ids are strings o
       "machines": [                              // optional: when absent, every machine named in
         {"id": "CNC-01",                         //   a mode exists and is always available
          "working": [[360, 840], [840, 1320]],   // optional shifts; absent = always available
-         "downtime": [[600, 660]]},              // optional maintenance windows, taken out
+         "downtime": [[600, 660]],               // optional maintenance windows, taken out
+         "changeover": 30,                       // optional minutes between two setup
+                                                 //   families (default 0)
+         "changeovers": [                        // optional pairs that differ from it
+           {"from": "steel", "to": "alu", "minutes": 45}
+         ]},
         {"id": "CNC-02"}
       ],
       "jobs": [
@@ -28,13 +33,15 @@ One object; times are integer minutes from the horizon origin; ids are strings o
             ],
             "predecessors": ["MO-0/20"],         // optional extra precedences (any job's ops)
             "release": 120,                      // optional earliest start of this operation
+            "family": "steel",                   // optional setup family (changeovers)
             "fixed": {"machine": "CNC-01", "start": 400}}  // optional: started or frozen
          ]}
       ]
     }
 
 An operation lies inside one working interval of its machine (it is not split across
-breaks); a fixed operation stays exactly where it is. See `planning.engines.scheduling.model` for the
+breaks); a fixed operation stays exactly where it is. A field the format does not know is an
+error naming the object (a misspelt "changeovers" would otherwise be silently ignored). See `planning.engines.scheduling.model` for the
 full semantics and ``docs/scheduling.md`` for examples.
 
 Job-shop text format
@@ -99,6 +106,46 @@ def _object(value: Any, where: str) -> dict:
     return value
 
 
+def _known(data: dict, fields: tuple[str, ...], where: str) -> None:
+    unknown = [key for key in data if key not in fields]
+    if unknown:
+        raise ProblemFormatError(
+            f"{where}: unknown field {unknown[0]!r} (expected {', '.join(fields)})"
+        )
+
+
+def _minutes(value: Any, where: str) -> int:
+    minutes = _int(value, where)
+    if minutes < 0:
+        raise ProblemFormatError(f"{where}: must not be negative, got {minutes}")
+    return minutes
+
+
+def _family(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ProblemFormatError(f"{where}: expected a family name (text), got {value!r}")
+    return value
+
+
+def _changeovers(value: Any, where: str) -> tuple[tuple[str, str, int], ...]:
+    out = []
+    seen = set()
+    for n, raw in enumerate(_list(value, where)):
+        here = f"{where}[{n}]"
+        raw = _object(raw, here)
+        _known(raw, ("from", "to", "minutes"), here)
+        if not all(key in raw for key in ("from", "to", "minutes")):
+            raise ProblemFormatError(f"{here}: needs 'from', 'to' and 'minutes'")
+        before, after = _family(raw["from"], f"{here}.from"), _family(raw["to"], f"{here}.to")
+        if not before or not after:
+            raise ProblemFormatError(f"{here}: 'from' and 'to' must name families")
+        if (before, after) in seen:
+            raise ProblemFormatError(f"{here}: {before!r} -> {after!r} is listed twice")
+        seen.add((before, after))
+        out.append((before, after, _minutes(raw["minutes"], f"{here}.minutes")))
+    return tuple(out)
+
+
 def _list(value: Any, where: str) -> list:
     if not isinstance(value, list):
         raise ProblemFormatError(f"{where}: expected a list")
@@ -121,20 +168,24 @@ def _intervals(value: Any, where: str) -> tuple[tuple[int, int], ...]:
 def problem_from_dict(data: Any) -> Problem:
     """Build a `Problem` from the JSON format above; errors name the offending field."""
     data = _object(data, "problem")
+    _known(data, ("now", "machines", "jobs"), "problem")
     jobs = []
     used_machines: list = []
     for j, raw_job in enumerate(_list(data.get("jobs"), "jobs")):
         where = f"jobs[{j}]"
         raw_job = _object(raw_job, where)
+        _known(raw_job, ("id", "release", "due", "weight", "sequential", "operations"), where)
         job_id = _key(raw_job.get("id", j), f"{where}.id")
         ops = []
         for n, raw_op in enumerate(_list(raw_job.get("operations"), f"{where}.operations")):
             here = f"{where}.operations[{n}]"
             raw_op = _object(raw_op, here)
+            _known(raw_op, ("id", "modes", "predecessors", "release", "fixed", "family"), here)
             modes = []
             for m, raw_mode in enumerate(_list(raw_op.get("modes"), f"{here}.modes")):
                 at = f"{here}.modes[{m}]"
                 raw_mode = _object(raw_mode, at)
+                _known(raw_mode, ("machine", "setup", "run"), at)
                 if "machine" not in raw_mode or "run" not in raw_mode:
                     raise ProblemFormatError(f"{at}: needs 'machine' and 'run'")
                 machine = _key(raw_mode["machine"], f"{at}.machine")
@@ -149,6 +200,7 @@ def problem_from_dict(data: Any) -> Problem:
             fixed = None
             if raw_op.get("fixed") is not None:
                 raw_fixed = _object(raw_op["fixed"], f"{here}.fixed")
+                _known(raw_fixed, ("machine", "start"), f"{here}.fixed")
                 if "machine" not in raw_fixed or "start" not in raw_fixed:
                     raise ProblemFormatError(f"{here}.fixed: needs 'machine' and 'start'")
                 fixed = Placement(
@@ -165,6 +217,7 @@ def problem_from_dict(data: Any) -> Problem:
                     ),
                     release=_opt_int(raw_op, "release", here),
                     fixed=fixed,
+                    family=_family(raw_op.get("family", ""), f"{here}.family"),
                 )
             )
         sequential = raw_job.get("sequential", True)
@@ -185,6 +238,7 @@ def problem_from_dict(data: Any) -> Problem:
         for k, raw_machine in enumerate(_list(data["machines"], "machines")):
             where = f"machines[{k}]"
             raw_machine = _object(raw_machine, where)
+            _known(raw_machine, ("id", "working", "downtime", "changeover", "changeovers"), where)
             if "id" not in raw_machine:
                 raise ProblemFormatError(f"{where}: needs 'id'")
             machines.append(
@@ -194,6 +248,10 @@ def problem_from_dict(data: Any) -> Problem:
                     if raw_machine.get("working") is None
                     else _intervals(raw_machine["working"], f"{where}.working"),
                     downtime=_intervals(raw_machine.get("downtime", []), f"{where}.downtime"),
+                    changeover=_minutes(raw_machine.get("changeover", 0), f"{where}.changeover"),
+                    changeovers=_changeovers(
+                        raw_machine.get("changeovers", []), f"{where}.changeovers"
+                    ),
                 )
             )
     else:
@@ -215,6 +273,8 @@ def problem_to_dict(problem: Problem) -> dict:
             out["release"] = op.release
         if op.fixed is not None:
             out["fixed"] = {"machine": op.fixed.machine, "start": op.fixed.start}
+        if op.family:
+            out["family"] = op.family
         return out
 
     machines = []
@@ -224,6 +284,12 @@ def problem_to_dict(problem: Problem) -> dict:
             out["working"] = [list(w) for w in machine.working]
         if machine.downtime:
             out["downtime"] = [list(w) for w in machine.downtime]
+        if machine.changeover:
+            out["changeover"] = machine.changeover
+        if machine.changeovers:
+            out["changeovers"] = [
+                {"from": a, "to": b, "minutes": minutes} for a, b, minutes in machine.changeovers
+            ]
         machines.append(out)
     jobs = []
     for job in problem.jobs:
