@@ -19,7 +19,11 @@ shared, and CP-SAT and the search get less CPU than the limit suggests when it i
 Run from the repository root:
 
     .venv/bin/python bench/scheduling_bench.py [--time-limit 30] [--workers 0] [--only a|b|c]
-        [--runs 3] [--classes 15x15 ...]
+        [--runs 3] [--classes 15x15 ...] [--families 6 --changeover 30]
+
+``--families N`` gives (a)'s operations one of N setup families at random and every machine
+``--changeover`` minutes between two families (sequence-dependent setups); (a) then also
+prints the minutes spent in changeovers by the heuristic and by the final schedule.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from planning.engines.scheduling import (  # noqa: E402
     Operation,
     Problem,
     SolveOptions,
+    schedule_changeover_minutes,
     schedule_check,
     schedule_solve,
 )
@@ -52,6 +57,7 @@ from planning.engines.scheduling.calendar import calendar_repeat  # noqa: E402
 from planning.engines.scheduling.heuristic import heuristic_best, schedule_key  # noqa: E402
 from planning.engines.scheduling.io import problem_load  # noqa: E402
 from planning.engines.scheduling.prepared import problem_prepare  # noqa: E402
+from planning.engines.scheduling.solve import _assignments  # noqa: E402
 
 DAY = 24 * 60
 DATA = ROOT / "bench" / "data"
@@ -108,9 +114,14 @@ def plain_cpsat(problem: Problem, seconds: float) -> int:
     return int(solver.objective_value)
 
 
-def plant_problem(*, orders=1000, ops_per_order=8, machines=50, seed=1) -> Problem:
-    """The random plant of (a): 10 work centres of 5 machines, 8 weeks of calendar."""
+def plant_problem(
+    *, orders=1000, ops_per_order=8, machines=50, seed=1, families=0, changeover=30
+) -> Problem:
+    """The random plant of (a): 10 work centres of 5 machines, 8 weeks of calendar; with
+    ``families`` > 0, setup families on the operations and ``changeover`` minutes between
+    two of them on every machine."""
     rng = random.Random(seed)
+    family_rng = random.Random(seed + 1)  # the same plant with or without families
     weeks = 8
     # Two shifts, 06:00-14:00 and 14:00-22:00, Monday to Friday.
     weekdays = [(d * DAY + 6 * 60, d * DAY + 22 * 60) for d in range(5)]
@@ -122,7 +133,14 @@ def plant_problem(*, orders=1000, ops_per_order=8, machines=50, seed=1) -> Probl
             day = rng.randrange(5)
             start = week * 7 * DAY + day * DAY + rng.choice([6, 10, 14, 18]) * 60
             downtime.append((start, start + 240))
-        machine_list.append(Machine(f"M{k:02d}", working=tuple(working), downtime=tuple(downtime)))
+        machine_list.append(
+            Machine(
+                f"M{k:02d}",
+                working=tuple(working),
+                downtime=tuple(downtime),
+                changeover=changeover if families else 0,
+            )
+        )
     centres = [list(range(c * 5, c * 5 + 5)) for c in range(machines // 5)]
     jobs = []
     for j in range(orders):
@@ -136,7 +154,8 @@ def plant_problem(*, orders=1000, ops_per_order=8, machines=50, seed=1) -> Probl
                 Mode(f"M{k:02d}", run=int(base * rng.uniform(0.8, 1.3)), setup=rng.randint(10, 30))
                 for k in eligible
             )
-            ops.append(Operation(f"O{j}/{n}", modes))
+            family = f"F{family_rng.randrange(families)}" if families else ""
+            ops.append(Operation(f"O{j}/{n}", modes, family=family))
         # Due 4 to 18 days after release: the plant is loaded for about 3 weeks, so the
         # tight ones are late whatever the order, and sequencing decides how late.
         due = release + int(rng.uniform(4, 18) * DAY)
@@ -146,8 +165,8 @@ def plant_problem(*, orders=1000, ops_per_order=8, machines=50, seed=1) -> Probl
     return Problem(jobs=tuple(jobs), machines=tuple(machine_list))
 
 
-def bench_plant() -> None:
-    problem = plant_problem()
+def bench_plant(families: int = 0, changeover: int = 30) -> None:
+    problem = plant_problem(families=families, changeover=changeover)
     n_ops = sum(len(j.operations) for j in problem.jobs)
     print(
         f"(a) plant: {len(problem.jobs)} orders, {n_ops} operations, {len(problem.machines)} machines"
@@ -161,6 +180,12 @@ def bench_plant() -> None:
         f"    heuristic ({heuristic.rule}): feasible after {first_feasible:.1f} s, "
         f"weighted tardiness {wt}, makespan {ms} min"
     )
+    if families:
+        minutes = schedule_changeover_minutes(problem, _assignments(prep, heuristic))
+        print(
+            f"    {families} setup families, {changeover} min changeover: the heuristic spends "
+            f"{minutes} min in changeovers"
+        )
 
 
 def bench_instances(workers: int, time_limit: float = 10.0) -> None:
@@ -239,8 +264,14 @@ def bench_classes(time_limit: float = 10.0, only: list[str] | None = None) -> No
         print(f"    {name}: with full-model run {row[0]}; search alone {row[1]}", flush=True)
 
 
-def bench_plant_runs(time_limit: float, runs: int, priority_share: float | None = None) -> None:
-    problem = plant_problem()
+def bench_plant_runs(
+    time_limit: float,
+    runs: int,
+    priority_share: float | None = None,
+    families: int = 0,
+    changeover: int = 30,
+) -> None:
+    problem = plant_problem(families=families, changeover=changeover)
     share = SolveOptions.priority_share if priority_share is None else priority_share
     print(
         f"(a') plant, {runs} runs at {time_limit:g} s (limit counted from the call), "
@@ -263,6 +294,12 @@ def bench_plant_runs(time_limit: float, runs: int, priority_share: float | None 
             f"checker {'OK' if not errors else errors[:2]}",
             flush=True,
         )
+        if families:
+            prep = problem_prepare(problem)
+            heuristic = heuristic_best(prep)
+            spent = schedule_changeover_minutes(problem, result.assignments)
+            first = schedule_changeover_minutes(problem, _assignments(prep, heuristic))
+            print(f"      changeover minutes: heuristic {first}, schedule {spent}")
         print(f"      {'; '.join(result.notes)}")
 
 
@@ -276,14 +313,18 @@ def main() -> None:
         "--priority-share", type=float, help="(a): share of the time for the priority search"
     )
     parser.add_argument("--classes", nargs="*", help="(c) for these size classes only, no split")
+    parser.add_argument("--families", type=int, default=0, help="(a): setup families (0: none)")
+    parser.add_argument("--changeover", type=int, default=30, help="(a): minutes per changeover")
     args = parser.parse_args()
     print(
         f"{platform.node()}: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}, load {load()}"
     )
     if args.only in (None, "a"):
-        bench_plant()
-        bench_plant_runs(args.time_limit, args.runs, args.priority_share)
+        bench_plant(args.families, args.changeover)
+        bench_plant_runs(
+            args.time_limit, args.runs, args.priority_share, args.families, args.changeover
+        )
     if args.only in (None, "b"):
         bench_instances(args.workers)
     if args.only in (None, "c"):
