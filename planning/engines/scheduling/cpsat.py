@@ -78,22 +78,24 @@ def circuit_arcs(prep: Prepared) -> int:
 
 @dataclass
 class _Node:
-    """One operation in a setup machine's circuit."""
+    """One operation in a setup machine's circuit, or (windows) a run of kept operations
+    with no room between them, named by its first operation."""
 
     op: int
-    family: int
+    family: int  # of the (first) operation: the changeover into the node
     start: object  # int (fixed or kept) or IntVar
     end: object
     lit: object = True  # presence on this machine: True or a BoolVar
     size: object = None  # free operations: the block's size (changeover + setup + run)
     duration: int = 0  # free operations: setup + run
-    entry: int | None = None  # kept free operations: the changeover inside their block
-    first: bool = False  # windows: the kept operation just before the window
-    last: bool = False  # windows: the kept operation just after it
-
-    @property
-    def fixed(self) -> bool:
-        return self.size is None and self.entry is None
+    entry: int | None = None  # kept free (first) operation: the changeover inside its block
+    fixed_in: bool = False  # the (first) operation is fixed: the changeover comes before it
+    fixed_out: bool = False  # the (last) operation is fixed
+    exit_family: int | None = None  # of the last operation of a run (None: ``family``)
+    first: bool = False  # windows: the kept operations just before the window
+    last: bool = False  # windows: the kept operations just after it
+    earliest: int = -UNBOUNDED  # free operations: no start before
+    latest: int = UNBOUNDED  # free operations: no end after
 
 
 @dataclass
@@ -131,14 +133,25 @@ def _add_circuit(m: cp_model.CpModel, prep: Prepared, k: int, nodes: list[_Node]
         empty = m.new_bool_var("")
         arcs.append((0, 0, empty))
     into: list[list] = [[] for _ in nodes]
+    # Operations that stay where they are (fixed, kept) follow one another in time: only the
+    # next one can come right after one of them, and only the first can open the sequence.
+    placed = sorted((n.start, a) for a, n in enumerate(nodes, start=1) if isinstance(n.start, int))
+    next_placed = {a: b for (_, a), (_, b) in zip(placed, placed[1:], strict=False)}
+    first_placed = placed[0][1] if placed else None
+    last_placed = placed[-1][1] if placed else None
     for b, nb in enumerate(nodes, start=1):
         if nb.lit is not True:
             arcs.append((b, b, ~nb.lit))
-        if (not has_first or nb.first) and (nb.entry is None or nb.entry == 0 or nb.first):
+        fixed_b = isinstance(nb.start, int)
+        if (
+            (not has_first or nb.first)
+            and (nb.entry is None or nb.entry == 0 or nb.first)
+            and (not fixed_b or b == first_placed)
+        ):
             lit = m.new_bool_var("")
             arcs.append((0, b, lit))
             lits[(-1, nb.op)] = lit
-        if not has_last or nb.last:
+        if (not has_last or nb.last) and (not fixed_b or b == last_placed):
             lit = m.new_bool_var("")
             arcs.append((b, 0, lit))
             lits[(nb.op, -1)] = lit
@@ -147,15 +160,21 @@ def _add_circuit(m: cp_model.CpModel, prep: Prepared, k: int, nodes: list[_Node]
         for a, na in enumerate(nodes, start=1):
             if a == b or na.last:
                 continue
-            c = prep.changeover(k, na.family, nb.family)
+            fixed_a = isinstance(na.end, int)
+            if fixed_a and fixed_b and next_placed.get(a) != b:
+                continue
+            out = na.family if na.exit_family is None else na.exit_family
+            c = prep.changeover(k, out, nb.family)
             gap = 0
             if nb.entry is not None and c != nb.entry:
                 continue  # a kept block holds the changeover it has
-            if nb.fixed and not na.fixed:
+            if nb.fixed_in and not na.fixed_out:
                 gap = c  # the changeover into a fixed operation comes before it
-            if isinstance(na.end, int) and isinstance(nb.start, int):
-                if nb.start < na.end + gap:
-                    continue
+            # The earliest end of a, then the latest b can be: too late, no arc.
+            a_end = na.end if fixed_a else na.earliest + na.duration
+            if (nb.start if fixed_b else nb.latest - nb.duration) < a_end + gap:
+                continue
+            if fixed_a and fixed_b:
                 lit = m.new_bool_var("")
             else:
                 lit = m.new_bool_var("")
@@ -228,7 +247,7 @@ class _Model:
                 self.presence.append([])
                 per_machine[k].append(m.new_fixed_size_interval_var(s, e - s, f"fixed{op.index}"))
                 if setup[k]:
-                    nodes[k].append(_Node(op.index, op.family, s, e))
+                    nodes[k].append(_Node(op.index, op.family, s, e, fixed_in=True, fixed_out=True))
                 continue
             domains = {
                 k: _start_domain(prep.calendars[k], op.floor, d, horizon) for k, d in op.modes
@@ -257,7 +276,19 @@ class _Model:
                             interval = m.new_interval_var(start, size, end, "")
                         else:
                             interval = m.new_optional_interval_var(start, size, end, lit, "")
-                        nodes[k].append(_Node(op.index, op.family, start, end, lit, size, d))
+                        nodes[k].append(
+                            _Node(
+                                op.index,
+                                op.family,
+                                start,
+                                end,
+                                lit,
+                                size,
+                                d,
+                                earliest=op.floor,
+                                latest=horizon,
+                            )
+                        )
                     elif lit is True:
                         interval = m.new_fixed_size_interval_var(start, d, "")
                         m.add(end == start + d)
@@ -380,6 +411,7 @@ class _Model:
 # Above this many operations presolve probing is switched off: on a 1,440-operation plant
 # with calendars it took the whole 10 s limit before the search (and the hint) could start.
 PROBING_MAX_OPERATIONS = 500
+PROBING_MAX_ARCS = 1_000  # the same for changeover circuits
 
 
 def _solver(options: SolveOptions, seconds: float, operations: int = 0) -> cp_model.CpSolver:
@@ -485,6 +517,13 @@ class WindowModel:
     tardy: list
     circuits: list = None  # _Circuit per setup machine
 
+    @property
+    def probing(self) -> bool:
+        """Whether presolve probing pays: not on many operations, nor on many circuit arcs
+        (on a 79-operation window with 9,000 arcs it took seconds before the search)."""
+        arcs = sum(len(c.arcs) for c in self.circuits or ())
+        return len(self.window) <= PROBING_MAX_OPERATIONS and arcs <= PROBING_MAX_ARCS
+
     def hint(self, sched: Schedule) -> None:
         """Start from where `sched` has the window's operations."""
         for i in self.window:
@@ -512,12 +551,14 @@ def window_model(prep: Prepared, sched: Schedule, window: list[int]) -> WindowMo
     start, end, lits_of = {}, {}, {}
     machines: set[int] = set()
     setup = prep.setup_machine if prep.has_setups else [False] * len(prep.machine_ids)
+    reach: dict[int, tuple[int, int]] = {}  # earliest start and latest end in the window
     lo = hi
     for i in window:
         op = prep.ops[i]
         floor = max([op.floor] + [sched.end[p] for p in op.preds if p not in inside])
         latest = min([hi] + [sched.start[s] for s in op.succs if s not in inside])
         lo = min(lo, floor)
+        reach[i] = (floor, latest)
         start[i] = m.new_int_var(floor, latest, f"s{i}")
         end[i] = m.new_int_var(floor, latest, f"e{i}")
         lits = []
@@ -541,13 +582,25 @@ def window_model(prep: Prepared, sched: Schedule, window: list[int]) -> WindowMo
             if setup[k]:
                 size = m.new_int_var(d, d + prep.changeover_max_into(k, op.family), "")
                 per_machine[k].append(m.new_optional_interval_var(start[i], size, end[i], lit, ""))
-                nodes[k].append(_Node(i, op.family, start[i], end[i], lit, size, d))
+                nodes[k].append(
+                    _Node(
+                        i,
+                        op.family,
+                        start[i],
+                        end[i],
+                        lit,
+                        size,
+                        d,
+                        earliest=reach[i][0],
+                        latest=reach[i][1],
+                    )
+                )
             else:
                 per_machine[k].append(m.new_optional_fixed_size_interval_var(start[i], d, lit, ""))
                 if any(setup[k] for k, _ in op.modes):
                     m.add(end[i] == start[i] + d).only_enforce_if(lit)
     if nodes:
-        _kept_nodes(prep, sched, inside, lo, hi, nodes)
+        _kept_nodes(prep, sched, inside, reach, nodes)
     # Everything else on these machines in [lo, hi), plus non-working time, is blocked.
     blocked: dict[int, list[Interval]] = {k: [] for k in machines}
     for i, k in enumerate(sched.machine):
@@ -580,41 +633,61 @@ def _kept_nodes(
     prep: Prepared,
     sched: Schedule,
     inside: set[int],
-    lo: int,
-    hi: int,
+    reach: dict[int, tuple[int, int]],
     nodes: dict[int, list[_Node]],
 ) -> None:
     """Add to each setup machine's nodes the kept operations the window's ones may come next
-    to: the last one ending by ``lo``, those overlapping ``[lo, hi)`` and the first one from
-    ``hi`` on. They stay where they are; a kept free block keeps its changeover."""
-    before: dict[int, int] = {}
-    after: dict[int, int] = {}
-    within: dict[int, list[int]] = {k: [] for k in nodes}
+    to: within the stretch of time the window's operations may take on that machine, plus
+    the last kept one before it (first in the circuit) and the first one after it (last).
+    They stay where they are; a kept free block keeps its changeover. Kept operations with
+    less room between them than the shortest window operation needs are one node (a window
+    operation can never go between them), which keeps the circuits small."""
+    kept_on: dict[int, list[int]] = {k: [] for k in nodes}
     for i, k in enumerate(sched.machine):
-        if k not in nodes or i in inside:
-            continue
-        s, e = sched.start[i], sched.end[i]
-        if e <= lo:
-            if k not in before or (sched.start[before[k]], before[k]) < (s, i):
-                before[k] = i
-        elif s >= hi:
-            if k not in after or (sched.start[after[k]], after[k]) > (s, i):
-                after[k] = i
-        else:
-            within[k].append(i)
+        if k in kept_on and i not in inside:
+            kept_on[k].append(i)
     for k, on in nodes.items():
-        kept = [(before.get(k), True, False), (after.get(k), False, True)]
-        kept += [(i, False, False) for i in within[k]]
-        for i, first, last in kept:
-            if i is None:
-                continue
-            op = prep.ops[i]
+        # Only the window's operations are nodes yet.
+        lo = min(reach[n.op][0] for n in on)
+        hi = max(reach[n.op][1] for n in on)
+        gap = min(n.duration for n in on)
+        before = after = None
+        within = []
+        for i in kept_on[k]:
+            s, e = sched.start[i], sched.end[i]
+            if e <= lo:
+                if before is None or (sched.start[before], before) < (s, i):
+                    before = i
+            elif s >= hi:
+                if after is None or (sched.start[after], after) > (s, i):
+                    after = i
+            else:
+                within.append(i)
+        within.sort(key=lambda i: (sched.start[i], i))
+        sequence = [i for i in [before, *within, after] if i is not None]
+        runs: list[list[int]] = []
+        for i in sequence:
+            if runs and sched.start[i] - sched.end[runs[-1][-1]] < gap:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        for run in runs:
+            head, tail = prep.ops[run[0]], prep.ops[run[-1]]
             entry = None
-            if op.fixed is None:
-                entry = sched.end[i] - sched.start[i] - op.duration[k]
+            if head.fixed is None:
+                entry = sched.end[head.index] - sched.start[head.index] - head.duration[k]
             on.append(
                 _Node(
-                    i, op.family, sched.start[i], sched.end[i], entry=entry, first=first, last=last
+                    head.index,
+                    head.family,
+                    sched.start[head.index],
+                    sched.end[tail.index],
+                    entry=entry,
+                    fixed_in=head.fixed is not None,
+                    fixed_out=tail.fixed is not None,
+                    exit_family=tail.family,
+                    first=before is not None and before in run,
+                    last=after is not None and after in run,
                 )
             )
 
@@ -629,6 +702,8 @@ def _window_solve(
     w.model.minimize(big * sum(wt * t for wt, t in w.tardy) + sum(w.end.values()))
     w.hint(sched)
     solver = _solver(options, seconds)
+    if not w.probing:
+        solver.parameters.cp_model_probing_level = 0
     status = solver.solve(w.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .calendar import MachineTimeline
@@ -50,18 +50,31 @@ class SetupTimeline:
     ``entry`` per booking: ``None`` for a fixed operation (a free one before it must leave
     the changeover into it free), else the changeover inside its block (a free operation
     inserted before it must need the same changeover into it, so its block stays valid).
+    ``default`` and ``pairs`` are the machine's changeovers as in `Prepared`.
     """
 
-    __slots__ = ("_work", "_work_starts", "_starts", "_ends", "_families", "_entry", "_cost")
+    __slots__ = (
+        "_work",
+        "_work_starts",
+        "_starts",
+        "_ends",
+        "_families",
+        "_entry",
+        "_default",
+        "_pairs",
+    )
 
-    def __init__(self, working: Sequence[Interval], cost: Callable[[int, int], int]):
+    def __init__(
+        self, working: Sequence[Interval], default: int, pairs: dict[tuple[int, int], int]
+    ):
         self._work = list(working)
         self._work_starts = [s for s, _ in self._work]
         self._starts: list[int] = []
         self._ends: list[int] = []
         self._families: list[int] = []
         self._entry: list[int | None] = []
-        self._cost = cost
+        self._default = default
+        self._pairs = pairs
 
     def _fit(self, t: int, length: int, limit: float) -> int | None:
         """Earliest start >= t of [start, start + length) in one working interval, ending by
@@ -75,33 +88,33 @@ class SetupTimeline:
         t = max(t, work[i][0])
         return t if t + length <= limit else None
 
-    def family_before(self, t: int) -> int:
-        """Family of the last booking that ends by ``t`` (0 when none)."""
-        j = bisect.bisect_right(self._ends, t)
-        return self._families[j - 1] if j else 0
-
     def earliest_fit(
         self, earliest: int, duration: int, family: int, latest_end: int | None = None
     ) -> tuple[int, int] | None:
         """(start, changeover) of the earliest block for an operation of ``family`` taking
         ``duration`` minutes of setup and run, at or after ``earliest``; or None."""
-        starts, ends, families, entry, cost = (
-            self._starts,
-            self._ends,
-            self._families,
-            self._entry,
-            self._cost,
-        )
+        starts, ends, families, entry = self._starts, self._ends, self._families, self._entry
+        default, pairs = self._default, self._pairs
         n = len(starts)
         j = bisect.bisect_right(ends, earliest)
         while j <= n:
-            c = cost(families[j - 1], family) if j else 0
-            lo = max(earliest, ends[j - 1]) if j else earliest
+            lo = ends[j - 1] if j and ends[j - 1] > earliest else earliest
             if latest_end is not None and lo + duration > latest_end:
                 return None
+            # Most gaps are too short even without a changeover: skip them cheaply.
+            if j < n and starts[j] - lo < duration:
+                j += 1
+                continue
+            before = families[j - 1] if j else 0
+            c = 0
+            if before and family and before != family:
+                c = pairs.get((before, family), default)
             limit: float = INF if latest_end is None else latest_end
             if j < n:
-                into = cost(family, families[j])
+                after = families[j]
+                into = 0
+                if after and family and after != family:
+                    into = pairs.get((family, after), default)
                 if entry[j] is None:
                     limit = min(limit, starts[j] - into)
                 elif entry[j] != into:
@@ -109,6 +122,9 @@ class SetupTimeline:
                     continue
                 else:
                     limit = min(limit, starts[j])
+                if lo + c + duration > limit:
+                    j += 1
+                    continue
             t = self._fit(lo, c + duration, limit)
             if t is not None:
                 return t, c
@@ -129,7 +145,7 @@ def timelines_for(prep: Prepared) -> list:
     out: list = []
     for k, cal in enumerate(prep.calendars):
         if prep.setup_machine[k]:
-            out.append(SetupTimeline(cal, lambda a, b, k=k: prep.changeover(k, a, b)))
+            out.append(SetupTimeline(cal, prep.changeover_default[k], prep.changeover_pairs[k]))
         else:
             out.append(MachineTimeline(cal))
     return out
@@ -215,14 +231,14 @@ def heuristic_schedule(
     heap: list[tuple] = []
 
     def changeover_at(i: int, est: int) -> int:
-        """The least changeover operation ``i`` would need at ``est`` on its machines."""
+        """The least changeover operation ``i`` would need where it would go now."""
         op = prep.ops[i]
-        return min(
-            prep.changeover(k, timelines[k].family_before(est), op.family)
-            if setup_machine[k]
-            else 0
-            for k, _ in op.modes
-        )
+        least = 0
+        for n, (k, d) in enumerate(op.modes):
+            fit = timelines[k].earliest_fit(est, d, op.family) if setup_machine[k] else None
+            c = fit[1] if fit is not None else 0
+            least = c if n == 0 else min(least, c)
+        return least
 
     def key_of(i: int, est: int) -> tuple:
         op = prep.ops[i]

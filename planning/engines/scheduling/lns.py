@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from .cpsat import CIRCUIT_MAX_ARCS, PROBING_MAX_OPERATIONS, _Model, circuit_arcs, window_model
+from .cpsat import CIRCUIT_MAX_ARCS, _Model, circuit_arcs, window_model
 from .heuristic import Schedule, schedule_compact
 from .model import SolveOptions
 from .prepared import Prepared
@@ -60,6 +60,9 @@ MIN_RELAXED = 4  # operations: below this a neighbourhood cannot change anything
 # SIZE_START (CP-SAT solves ~60 operations with their modes well within a fraction of a
 # second), then adapt between MIN_RELAXED and SIZE_MAX.
 SIZE_START = 60
+# With changeovers the window models hold a circuit per setup machine (O(n^2) arcs): start
+# smaller, and let ``machines`` re-sequence a stretch of each machine rather than all of it.
+SIZE_START_SETUPS = 20
 COMPACT_ALWAYS_OPERATIONS = 2_000
 COMPACT_EVERY = 10
 SIZE_MAX = 600
@@ -168,7 +171,8 @@ class _Search:
         self.free = [op.index for op in prep.ops if op.fixed is None]
         self.current = start
         self.key = lns_key(prep, start)
-        first = float(min(SIZE_START, max(MIN_RELAXED, len(self.free) // 10)))
+        start_size = SIZE_START_SETUPS if prep.has_setups else SIZE_START
+        first = float(min(start_size, max(MIN_RELAXED, len(self.free) // 10)))
         self.size = dict.fromkeys(NEIGHBOURHOODS, first)
         self.score = dict.fromkeys(NEIGHBOURHOODS, 1.0)
         if not prep.has_due_dates:
@@ -196,7 +200,13 @@ class _Search:
             for k in machines:
                 if len(chosen) >= count:
                     break
-                chosen.update(per_machine[k])
+                on_k = per_machine[k]
+                take = max(MIN_RELAXED, count - len(chosen))
+                if prep.has_setups and len(on_k) > take:
+                    on_k.sort(key=lambda i: (sched.start[i], i))
+                    first = rng.randrange(len(on_k) - take + 1)
+                    on_k = on_k[first : first + take]
+                chosen.update(on_k)
             return chosen
         if kind == "window":
             order = sorted(self.free, key=lambda i: (sched.start[i], i))
@@ -305,7 +315,7 @@ class _Search:
         solver.parameters.max_time_in_seconds = max(seconds, 0.02)
         solver.parameters.num_workers = workers
         solver.parameters.random_seed = self.rng.randrange(1 << 30)
-        if len(window) > PROBING_MAX_OPERATIONS:
+        if not w.probing:
             solver.parameters.cp_model_probing_level = 0
         status = solver.solve(m)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
