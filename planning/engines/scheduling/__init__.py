@@ -4,8 +4,9 @@ Call `schedule_solve(problem, options)` with a `Problem` (jobs of operations wit
 machines, machines with calendars) and get a `ScheduleResult`: the assignments, the solver
 status (OPTIMAL / FEASIBLE / HEURISTIC), weighted tardiness and makespan, and lower bounds.
 `problem_reschedule` freezes what has started before re-solving; `schedule_check` is the
-independent feasibility checker; `io` reads the JSON and job-shop text formats. The
-semantics (calendars, fixed operations, the lexicographic objective) are in `model`.
+independent feasibility checker and `schedule_changeover_minutes` counts the minutes a
+schedule spends in changeovers; `io` reads the JSON and job-shop text formats. The semantics
+(calendars, fixed operations, changeovers, the lexicographic objective) are in `model`.
 """
 
 from .checker import schedule_changeover_minutes, schedule_check, schedule_evaluate
