@@ -137,6 +137,18 @@ def test_checker_fixed_operation_keeps_the_changeover_from_the_fixed_one_before_
     assert result.by_operation()["B"].end == 125
 
 
+def test_reschedule_keeps_a_started_block_with_its_changeover():
+    problem = one_machine([(10, "X"), (10, "Y"), (10, "X")], Machine("M", changeover=15))
+    result = schedule_solve(problem, FAST)
+    assert_feasible(problem, result)
+    order = sorted(result.assignments, key=lambda a: a.start)
+    assert [a.end - a.start for a in order] == [10, 10, 25]  # the two X first, then Y
+    replan = problem_reschedule(problem, result.assignments, now=order[2].start + 1)
+    again = schedule_solve(replan, FAST)
+    assert_feasible(replan, again)
+    assert again.by_operation() == result.by_operation()
+
+
 @pytest.mark.parametrize(
     ("machine", "message"),
     [
