@@ -28,3 +28,10 @@ def load(*, logins: list) -> str:
     second load writes nothing."""
     device_map_load(data=json.loads(DEVICE_MAP_FILE.read_text(encoding="utf-8")))
     return f"{Endpoint.objects.count()} device endpoints, {Signal.objects.count()} signals"
+
+
+def history_load() -> str:
+    """The last week of the linked machines' shifts (devices/demo/history.py)."""
+    from .history import history_load as play
+
+    return play()
