@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.history import history_register
 
@@ -123,11 +125,24 @@ class Equipment(models.Model):
     backup_equipment = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="backup_for"
     )
+    changeover_minutes = models.PositiveIntegerField(
+        _("changeover minutes"),
+        default=0,
+        help_text=_(
+            "Minutes to change over between operations of two different setup families "
+            "(pairs that differ are listed below)."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
         verbose_name_plural = "equipment"
         constraints = [
+            models.CheckConstraint(
+                condition=Q(changeover_minutes__gte=0),
+                name="equipment_changeover_nonnegative",
+                violation_error_message="changeover_minutes must not be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(rated_rate__gte=0),
                 name="equipment_rate_nonnegative",
@@ -146,6 +161,47 @@ class Equipment(models.Model):
     def clean(self) -> None:
         if self.backup_equipment_id and self.backup_equipment_id == self.pk:
             raise ValidationError({"backup_equipment": "Equipment cannot back itself up."})
+
+
+class EquipmentChangeover(models.Model):
+    """Minutes a machine needs to change over from one setup family to another, where they
+    differ from its changeover_minutes (a heavier fixture one way round, say)."""
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="changeovers")
+    from_family = models.CharField(_("from family"), max_length=32)
+    to_family = models.CharField(_("to family"), max_length=32)
+    minutes = models.PositiveIntegerField(pgettext_lazy("changeover", "minutes"))
+
+    class Meta:
+        verbose_name = _("changeover")
+        verbose_name_plural = _("changeovers")
+        ordering = ["equipment__code", "from_family", "to_family"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["equipment", "from_family", "to_family"],
+                name="changeover_unique_pair",
+                violation_error_message="This machine already has a changeover for this pair.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_family=F("to_family")),
+                name="changeover_families_differ",
+                violation_error_message="to_family must differ from from_family.",
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__gte=0),
+                name="changeover_minutes_nonnegative",
+                violation_error_message="minutes must not be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.equipment} {self.from_family} → {self.to_family}"
+
+    def clean(self) -> None:
+        if self.from_family and self.from_family == self.to_family:
+            raise ValidationError(
+                {"to_family": _("The family changed to must differ from the family changed from.")}
+            )
 
 
 class ShiftPattern(models.Model):
@@ -627,6 +683,7 @@ history_register(
     Area,
     WorkCenter,
     Equipment,
+    EquipmentChangeover,
     ShiftPattern,
     Holiday,
     MaintenanceWindow,
