@@ -139,6 +139,15 @@ class RoutingStep(models.Model):
     run_minutes_per_unit = models.DecimalField(
         max_digits=10, decimal_places=4, default=Decimal("0")
     )
+    setup_family = models.CharField(
+        _("setup family"),
+        max_length=32,
+        blank=True,
+        help_text=_(
+            "E.g. the fixture or material: consecutive operations of one family on a machine "
+            "need no changeover."
+        ),
+    )
     required_skill = models.ForeignKey(
         Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="steps"
     )
@@ -444,6 +453,8 @@ class OrderOperation(models.Model):
     run_minutes_per_unit = models.DecimalField(
         max_digits=10, decimal_places=4, default=Decimal("0")
     )
+    # Copied from the routing step.
+    setup_family = models.CharField(_("setup family"), max_length=32, blank=True)
     required_skill = models.ForeignKey(
         Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="operations"
     )
