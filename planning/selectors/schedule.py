@@ -15,6 +15,9 @@ for the operation before them. A frozen one stays where it was planned. Each rem
 eligible machines (all machines of its work center when none is named) for setup + run
 minutes of the quantity still to make. Machines work in their work center's shifts, less
 holidays and their maintenance windows. Tardiness weight: 10 − priority (priority 1 → 9).
+Each operation carries its setup family and each machine its changeover minutes and the
+pairs that differ (resources.EquipmentChangeover): the engine puts the changeover before an
+operation whose family differs from the one before it on the machine.
 An operation blocked by an exception (its machine in repair, its material on the way) does
 not start before `blocked_until`, so orders whose material is complete go ahead of it.
 
@@ -119,8 +122,14 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
         .order_by("pk")
     )
     wc_machines: dict[int, list[Equipment]] = {}
-    for machine in Equipment.objects.select_related("work_center__area__site").order_by("code"):
+    by_pk: dict[int, Equipment] = {}  # with their changeover pairs prefetched
+    for machine in (
+        Equipment.objects.select_related("work_center__area__site")
+        .prefetch_related("changeovers")
+        .order_by("code")
+    ):
         wc_machines.setdefault(machine.work_center_id, []).append(machine)
+        by_pk[machine.pk] = machine
     windows: dict[int, list] = {}
     for w in MaintenanceWindow.objects.filter(end__gt=origin, start__lt=horizon_end):
         windows.setdefault(w.equipment_id, []).append(
@@ -203,6 +212,7 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
                             modes=(engine.Mode(machine.pk, max(1, _minutes(start, end))),),
                             fixed=engine.Placement(machine.pk, _minutes(origin, start)),
                             predecessors=preds,
+                            family=op.setup_family,
                         )
                     )
                     op_lookup[key] = op
@@ -239,6 +249,7 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
                         # A started operation no longer waits for the one before it (which
                         # may be blocked); a pinned one keeps its place after it.
                         predecessors=() if started else tuple(previous_keys[-1:]),
+                        family=op.setup_family,
                     )
                 )
                 op_lookup[f"{op.pk}:0"] = op
@@ -278,6 +289,7 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
                         modes=tuple(engine.Mode(machine=m.pk, run=part_minutes) for m in machines),
                         predecessors=tuple(preds),
                         release=blocked_release,
+                        family=op.setup_family,
                     )
                 )
                 op_lookup[key] = op
@@ -300,7 +312,15 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
             )
         )
     machines = [
-        engine.Machine(id=pk, working=working(m), downtime=tuple(windows.get(pk, ())))
+        engine.Machine(
+            id=pk,
+            working=working(m),
+            downtime=tuple(windows.get(pk, ())),
+            changeover=by_pk[pk].changeover_minutes,
+            changeovers=tuple(
+                (c.from_family, c.to_family, c.minutes) for c in by_pk[pk].changeovers.all()
+            ),
+        )
         for pk, m in sorted(used.items())
     ]
     problem = engine.Problem(jobs=tuple(_holds_cut(jobs, holds)), machines=tuple(machines), now=0)

@@ -113,6 +113,7 @@ def production_order_create(
                     name=step.name,
                     work_center=step.work_center,
                     setup_minutes=step.setup_minutes,
+                    setup_family=step.setup_family,
                     run_minutes_per_unit=step.run_minutes_per_unit,
                     required_skill=step.required_skill,
                     min_skill_level=step.min_skill_level,
