@@ -275,6 +275,7 @@ MODEL_RESOURCES = {
     "planning.schedulerun": "planning.schedule",
     "resources.purchaseorderline": "resources.purchaseorder",
     "resources.operatorskill": "resources.operator",
+    "resources.equipmentchangeover": "resources.equipment",
     "quality.characteristic": "quality.inspectionplan",
     "quality.measurement": "quality.inspectionrecord",
     "devices.equipmentlink": "devices.endpoint",

@@ -14,6 +14,8 @@ from . import models
 from .resources import (
     CSV,
     XLSX,
+    EquipmentChangeoverResource,
+    EquipmentResource,
     FileRefused,
     ItemResource,
     RowLimit,
@@ -52,7 +54,15 @@ class AreaAdmin(admin.ModelAdmin):
 class EquipmentInline(admin.TabularInline):
     model = models.Equipment
     extra = 0
-    fields = ("code", "name", "model", "rated_rate", "status", "backup_equipment")
+    fields = (
+        "code",
+        "name",
+        "model",
+        "rated_rate",
+        "changeover_minutes",
+        "status",
+        "backup_equipment",
+    )
     fk_name = "work_center"
 
 
@@ -72,23 +82,6 @@ class WorkCenterAdmin(admin.ModelAdmin):
 class MaintenanceInline(admin.TabularInline):
     model = models.MaintenanceWindow
     extra = 0
-
-
-@admin.register(models.Equipment)
-class EquipmentAdmin(admin.ModelAdmin):
-    list_display = (
-        "code",
-        "name",
-        "model",
-        "work_center",
-        "rated_rate",
-        "status",
-        "backup_equipment",
-    )
-    list_filter = ("status", "work_center__area", "work_center")
-    search_fields = ("code", "name", "model")
-    autocomplete_fields = ("backup_equipment",)
-    inlines = [MaintenanceInline]
 
 
 @admin.register(models.ShiftPattern)
@@ -166,6 +159,11 @@ class MasterDataImportExportAdmin(ImportExportModelAdmin):
     export_formats = [CSV, XLSX]
     import_form_class = MasterDataImportForm
 
+    def has_import_permission(self, request):
+        # An import adds and changes rows: only for those who may add and change them
+        # (import-export's default lets anyone who sees the list import into it).
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
     def add_data_read_fail_error_to_form(self, form, e):
         if not isinstance(e, FileRefused):
             return super().add_data_read_fail_error_to_form(form, e)
@@ -195,6 +193,34 @@ class MasterDataImportExportAdmin(ImportExportModelAdmin):
                 current_app=self.admin_site.name,
             )
         )
+
+
+class ChangeoverInline(admin.TabularInline):
+    """The pairs of setup families whose changeover differs from the machine's minutes."""
+
+    model = models.EquipmentChangeover
+    extra = 0
+    fields = ("from_family", "to_family", "minutes")
+
+
+@admin.register(models.Equipment)
+class EquipmentAdmin(MasterDataImportExportAdmin):
+    # Two files: the machines (one row each), and their changeover pairs (one row a pair).
+    resource_classes = [EquipmentResource, EquipmentChangeoverResource]
+    list_display = (
+        "code",
+        "name",
+        "model",
+        "work_center",
+        "rated_rate",
+        "changeover_minutes",
+        "status",
+        "backup_equipment",
+    )
+    list_filter = ("status", "work_center__area", "work_center")
+    search_fields = ("code", "name", "model")
+    autocomplete_fields = ("backup_equipment",)
+    inlines = [ChangeoverInline, MaintenanceInline]
 
 
 @admin.register(models.Item)

@@ -17,6 +17,7 @@ from core.tokens import service_account_create
 from .models import (
     Area,
     Equipment,
+    EquipmentChangeover,
     Holiday,
     MaintenanceWindow,
     Operator,
@@ -56,6 +57,11 @@ EQUIPMENT = [
     ("ASM-01", "Assembly station 1", "ASM", "Manual station", "7.5"),
     ("INJ-01", "Injection moulding machine 350 t", "INJ", "Engel victory 350", "120"),
 ]
+# The machining centers hold one fixture at a time: engine blocks (FX-BLOCK, routings.csv)
+# and cylinder heads (FX-HEAD, planning/demo.py). A change takes 30 minutes; mounting the
+# heavy block fixture takes 45, taking it off for the light head fixture 20.
+CHANGEOVER_MINUTES = {"CNC-01": 30, "CNC-02": 30}
+CHANGEOVERS = [("FX-HEAD", "FX-BLOCK", 45), ("FX-BLOCK", "FX-HEAD", 20)]
 SKILLS = [
     ("CAST", "Die casting"),
     ("CNC", "CNC machining"),
@@ -160,8 +166,17 @@ def load(*, logins: list) -> str:
                 "name": name,
                 "model": model,
                 "rated_rate": Decimal(rate),
+                "changeover_minutes": CHANGEOVER_MINUTES.get(code, 0),
             },
         )[0]
+    for code in CHANGEOVER_MINUTES:
+        for source, target, minutes in CHANGEOVERS:
+            EquipmentChangeover.objects.update_or_create(
+                equipment=equipment[code],
+                from_family=source,
+                to_family=target,
+                defaults={"minutes": minutes},
+            )
     # The two machining centers back each other up (saved one by one: the history sees it).
     for code, backup in (("CNC-01", "CNC-02"), ("CNC-02", "CNC-01")):
         equipment[code].backup_equipment = equipment[backup]

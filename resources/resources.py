@@ -35,7 +35,7 @@ from openpyxl.xml.functions import iterparse
 
 from core.formatting import quantity_format
 
-from .models import Item
+from .models import Equipment, EquipmentChangeover, Item, WorkCenter
 
 NO_HEADER = "(no header)"
 
@@ -774,3 +774,66 @@ class ItemResource(MasterDataResource):
 
     def duplicate_message(self, row: dict, first_row: int) -> str:
         return f"Item {cell_text(row.get('code'))} is already in row {first_row} of this file."
+
+
+# --- equipment -------------------------------------------------------------------------------
+
+
+class EquipmentResource(MasterDataResource):
+    """Equipment, one per row, matched on `code`; the work center by its code."""
+
+    code = model_field(Equipment, "code", CodeWidget())
+    name = model_field(Equipment, "name", widgets.CharWidget())
+    work_center = model_field(Equipment, "work_center", CodeForeignKeyWidget(WorkCenter))
+    model = model_field(Equipment, "model", widgets.CharWidget())
+    rated_rate = model_field(Equipment, "rated_rate", QuantityWidget(minimum=0))
+    changeover_minutes = model_field(Equipment, "changeover_minutes", WholeNumberWidget(minimum=0))
+
+    required_columns = ("code", "name", "work_center")
+    row_key_columns = ("code",)
+
+    class Meta:
+        model = Equipment
+        name = "Equipment"
+        fields = ("code", "name", "work_center", "model", "rated_rate", "changeover_minutes")
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("code",)
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("work_center")
+
+
+class EquipmentChangeoverResource(MasterDataResource):
+    """Changeover pairs of machines, one per row, matched on (equipment, from_family,
+    to_family): the minutes where they differ from the machine's changeover_minutes."""
+
+    equipment = model_field(EquipmentChangeover, "equipment", CodeForeignKeyWidget(Equipment))
+    from_family = model_field(EquipmentChangeover, "from_family", CodeWidget())
+    to_family = model_field(EquipmentChangeover, "to_family", CodeWidget())
+    minutes = model_field(EquipmentChangeover, "minutes", WholeNumberWidget(minimum=0))
+
+    required_columns = ("equipment", "from_family", "to_family", "minutes")
+    row_key_columns = ("equipment", "from_family", "to_family")
+
+    class Meta:
+        model = EquipmentChangeover
+        name = "Changeovers"
+        fields = ("equipment", "from_family", "to_family", "minutes")
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("equipment", "from_family", "to_family")
+
+    def get_instance(self, instance_loader, row):
+        """The stored pair of the row's machine and families, or None (an unknown machine is
+        then named by the equipment column, not raised while looking the row up)."""
+        return EquipmentChangeover.objects.filter(
+            equipment__code=cell_text(row.get("equipment")),
+            from_family=cell_text(row.get("from_family")),
+            to_family=cell_text(row.get("to_family")),
+        ).first()
+
+    def filter_export(self, queryset, **kwargs):
+        if queryset.model is Equipment:  # the admin exports from the equipment list
+            queryset = EquipmentChangeover.objects.filter(equipment__in=queryset)
+        return queryset.select_related("equipment")

@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer, PolicyFieldsMixin
@@ -12,6 +13,7 @@ from core.signatures import (
 from ..models import (
     Area,
     Equipment,
+    EquipmentChangeover,
     Item,
     MaterialLot,
     Operator,
@@ -63,11 +65,36 @@ class WorkCenterSerializer(PolicyFieldsMixin, CleanModelSerializer):
         ]
 
 
+class EquipmentChangeoverSerializer(serializers.ModelSerializer):
+    """Minutes from one setup family to another, where they differ from the machine's."""
+
+    class Meta:
+        model = EquipmentChangeover
+        fields = ["from_family", "to_family", "minutes"]
+
+    def validate(self, attrs):
+        # A PATCH of the machine makes its nested fields optional: a pair is always whole.
+        missing = [name for name in self.Meta.fields if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: self.fields[name].error_messages["required"] for name in missing}
+            )
+        if attrs["from_family"] == attrs["to_family"]:
+            raise serializers.ValidationError(
+                {"to_family": _("The family changed to must differ from the family changed from.")}
+            )
+        return attrs
+
+
 class EquipmentSerializer(CleanModelSerializer):
+    """A machine; `changeovers` is its whole list of changeover pairs (what is sent replaces
+    it; left out: unchanged)."""
+
     work_center = serializers.SlugRelatedField(slug_field="code", queryset=WorkCenter.objects.all())
     backup_equipment = serializers.SlugRelatedField(
         slug_field="code", queryset=Equipment.objects.all(), allow_null=True, required=False
     )
+    changeovers = EquipmentChangeoverSerializer(many=True, required=False)
 
     class Meta:
         model = Equipment
@@ -80,7 +107,18 @@ class EquipmentSerializer(CleanModelSerializer):
             "rated_rate",
             "status",
             "backup_equipment",
+            "changeover_minutes",
+            "changeovers",
         ]
+
+    def validate_changeovers(self, value):
+        pairs = [(entry["from_family"], entry["to_family"]) for entry in value]
+        twice = sorted({f"{a} → {b}" for a, b in pairs if pairs.count((a, b)) > 1})
+        if twice:
+            raise serializers.ValidationError(
+                _("%(pairs)s listed twice.") % {"pairs": ", ".join(twice)}
+            )
+        return value
 
 
 class ItemSerializer(PolicyFieldsMixin, CleanModelSerializer):

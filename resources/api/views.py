@@ -34,6 +34,7 @@ from ..models import (
     WorkCenter,
 )
 from ..services import people, purchasing
+from ..services.equipment import equipment_save
 from ..services.stock import stock_move_record
 from . import serializers
 
@@ -58,10 +59,26 @@ class WorkCenterViewSet(viewsets.ModelViewSet):
 
 
 class EquipmentViewSet(viewsets.ModelViewSet):
+    """Machines with their changeover pairs (the list sent replaces theirs)."""
+
     policy_resource = "resources.equipment"
-    queryset = Equipment.objects.select_related("work_center", "backup_equipment")
+    queryset = Equipment.objects.select_related("work_center", "backup_equipment").prefetch_related(
+        "changeovers"
+    )
     serializer_class = serializers.EquipmentSerializer
     filterset_class = EquipmentFilterSet
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        changeovers = data.pop("changeovers", None)
+        serializer.instance = equipment_save(values=data, changeovers=changeovers)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        changeovers = data.pop("changeovers", None)
+        serializer.instance = equipment_save(
+            values=data, changeovers=changeovers, equipment=serializer.instance
+        )
 
 
 class ItemViewSet(ExternalRefUpsertMixin, viewsets.ModelViewSet):
