@@ -123,6 +123,7 @@ class OrderOperationInline(admin.TabularInline):
         "work_center",
         "equipment",
         "setup_minutes",
+        "setup_family",
         "run_minutes_per_unit",
         "status",
         "frozen",

@@ -161,6 +161,7 @@ def _machining_background_load() -> int:
             name="Machining",
             work_center=machines[0].work_center,
             setup_minutes=Decimal(30),
+            setup_family="FX-HEAD",  # the cylinder-head fixture (resources/demo.py)
             run_minutes_per_unit=Decimal("10.1053"),
             required_skill=Skill.objects.get(code="CNC"),
         )

@@ -347,6 +347,7 @@ class RoutingResource(HeaderLineResource):
     min_skill_level = model_field(RoutingStep, "min_skill_level", WholeNumberWidget())
     inspection_plan_ref = model_field(RoutingStep, "inspection_plan_ref", widgets.CharWidget())
     counted_by_machine = model_field(RoutingStep, "counted_by_machine", YesNoWidget())
+    setup_family = model_field(RoutingStep, "setup_family", widgets.CharWidget())
 
     header_model = Routing
     header_fk = "routing"
@@ -373,6 +374,7 @@ class RoutingResource(HeaderLineResource):
             "min_skill_level",
             "inspection_plan_ref",
             "counted_by_machine",
+            "setup_family",
         )
         import_order = fields
         export_order = fields

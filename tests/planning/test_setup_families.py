@@ -1,0 +1,134 @@
+"""Setup families (sequence-dependent changeovers), the planning side: a routing step's
+family is imported, copied to the order's operations, shown by the API and the admin, and
+handed to the scheduler with each machine's changeover minutes and pairs."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from core.roles import Role
+from planning.models import OrderOperation, ProductionOrder, RoutingStep
+from planning.selectors.schedule import schedule_problem_build
+from planning.services.imports import masterdata_import
+from planning.services.orders import production_order_create
+from resources.models import Equipment, EquipmentChangeover, Item
+from tests.factories import UserFactory
+from tests.planning.importing import counts, plant_create
+
+pytestmark = pytest.mark.django_db
+
+HEADER = (
+    "item,version,step_no,name,work_center,eligible_equipment,setup_minutes,"
+    "run_minutes_per_unit,required_skill,min_skill_level,setup_family"
+)
+
+
+def origin():
+    return timezone.now().replace(second=0, microsecond=0)
+
+
+@pytest.fixture
+def plant():
+    plant_create()
+    Item.objects.create(code="SH-1", name="Short shaft", source=Item.Source.MAKE)
+
+
+def test_import_reads_the_setup_family_and_an_order_copies_it(plant):
+    data = (
+        f"{HEADER}\nSH-1,1,10,Turning,CNC,CNC-01|CNC-02,15,2,CNC,2,SHAFT-S\n"
+        "SH-1,1,20,Deburring,CNC,CNC-01,0,1,,1,\n"
+    )
+    report = masterdata_import(file=data.encode(), file_name="routings.csv")
+    assert report.ok, report.errors
+    assert dict(RoutingStep.objects.values_list("step_no", "setup_family")) == {
+        10: "SHAFT-S",
+        20: "",
+    }
+    order = production_order_create(
+        item=Item.objects.get(code="SH-1"),
+        quantity=Decimal(10),
+        due_date=timezone.localdate() + timedelta(days=5),
+    )
+    assert dict(order.operations.values_list("sequence", "setup_family")) == {
+        10: "SHAFT-S",
+        20: "",
+    }
+
+
+def test_import_refuses_a_family_too_long_naming_row_and_column(plant):
+    before = counts()
+    data = (
+        f"{HEADER}\nSH-1,1,10,Turning,CNC,CNC-01,15,2,CNC,2,SHAFT-S\n"
+        f"SH-1,1,20,Milling,CNC,CNC-01,15,2,CNC,2,{'X' * 40}\n"
+    )
+    report = masterdata_import(file=data.encode(), file_name="routings.csv")
+    assert [(e.row, e.column) for e in report.errors] == [(3, "setup_family")]
+    assert counts() == before
+
+
+def test_problem_carries_families_changeovers_and_pairs(demo_plant):
+    problem, lookup = schedule_problem_build(origin=origin())
+    families = {
+        (lookup[op.id].order.item.code, lookup[op.id].sequence): op.family
+        for job in problem.jobs
+        for op in job.operations
+    }
+    # The demo: engine blocks and cylinder heads share the machining centers, on two fixtures.
+    assert families[("EB-500", 20)] == "FX-BLOCK"
+    assert families[("CH-300", 10)] == "FX-HEAD"
+    assert families[("EB-500", 10)] == ""
+    machines = {m.id: m for m in problem.machines}
+    for code in ("CNC-01", "CNC-02"):
+        machine = machines[Equipment.objects.get(code=code).pk]
+        assert machine.changeover == 30
+        assert sorted(machine.changeovers) == [
+            ("FX-BLOCK", "FX-HEAD", 20),
+            ("FX-HEAD", "FX-BLOCK", 45),
+        ]
+    casting = machines[Equipment.objects.get(code="CAST-01").pk]
+    assert (casting.changeover, casting.changeovers) == (0, ())
+
+
+def test_problem_build_costs_the_same_queries_with_more_pairs(demo_plant):
+    with CaptureQueriesContext(connection) as before:
+        schedule_problem_build(origin=origin())
+    for machine in Equipment.objects.all():
+        for n in range(3):
+            EquipmentChangeover.objects.create(
+                equipment=machine, from_family=f"F{n}", to_family=f"G{n}", minutes=n
+            )
+    with CaptureQueriesContext(connection) as after:
+        problem, _ = schedule_problem_build(origin=origin())
+    assert len(after) == len(before)
+    # The pairs of every machine in one query, however many machines the problem uses.
+    pair_reads = [q for q in after.captured_queries if "equipmentchangeover" in q["sql"]]
+    assert len(pair_reads) == 1 and len(problem.machines) > 1
+    assert all(len(m.changeovers) >= 3 for m in problem.machines)
+
+
+def test_api_and_admin_show_the_family(demo_plant):
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="fam-planner", roles=[Role.PLANNER]))
+    routing = Item.objects.get(code="EB-500").routings.get()
+    body = client.get(f"/api/v1/routings/{routing.pk}/").json()
+    assert {s["step_no"]: s["setup_family"] for s in body["steps"]}[20] == "FX-BLOCK"
+    order = ProductionOrder.objects.get(number="MO-2026-00001")
+    ops = client.get(f"/api/v1/production-orders/{order.pk}/").json()["operations"]
+    assert {op["sequence"]: op["setup_family"] for op in ops}[20] == "FX-BLOCK"
+
+    admin = Client()
+    admin.force_login(get_user_model().objects.get(username="admin"))
+    page = admin.get(reverse("admin:planning_routing_change", args=[routing.pk]))
+    assert page.status_code == 200 and 'value="FX-BLOCK"' in page.content.decode()
+    page = admin.get(reverse("admin:planning_productionorder_change", args=[order.pk]))
+    assert page.status_code == 200
+    machining = OrderOperation.objects.get(order=order, sequence=20)
+    assert machining.setup_family == "FX-BLOCK" and 'value="FX-BLOCK"' in page.content.decode()
