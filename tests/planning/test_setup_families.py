@@ -2,6 +2,7 @@
 family is imported, copied to the order's operations, shown by the API and the admin, and
 handed to the scheduler with each machine's changeover minutes and pairs."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -132,3 +133,24 @@ def test_api_and_admin_show_the_family(demo_plant):
     assert page.status_code == 200
     machining = OrderOperation.objects.get(order=order, sequence=20)
     assert machining.setup_family == "FX-BLOCK" and 'value="FX-BLOCK"' in page.content.decode()
+
+
+def test_order_page_and_gantt_name_the_family(demo_plant):
+    planner = Client()
+    planner.force_login(UserFactory(username="fam-pages", roles=[Role.PLANNER]))
+    order = ProductionOrder.objects.get(number="MO-2026-00001")
+    html = planner.get(f"/planning/orders/{order.pk}/").content.decode()
+    machining = re.search(r'<tr id="operation-20"[^>]*>(.*?)</tr>', html, re.S).group(1)
+    casting = re.search(r'<tr id="operation-10"[^>]*>(.*?)</tr>', html, re.S).group(1)
+    assert "FX-BLOCK" in machining and "FX-" not in casting
+
+    op = order.operations.get(sequence=20)
+    start = timezone.now().replace(minute=0, second=0, microsecond=0)
+    OrderOperation.objects.filter(pk=op.pk).update(
+        equipment=Equipment.objects.get(code="CNC-01"),
+        planned_start=start,
+        planned_end=start + timedelta(hours=2),
+    )
+    gantt = planner.get("/planning/gantt/").content.decode()
+    title = re.search(rf"<title>{order.number}/20 [^<]*</title>", gantt).group(0)
+    assert "setup family FX-BLOCK" in title
