@@ -428,6 +428,12 @@ def schedule_run_words(run: ScheduleRun) -> list[str]:
                 if gap >= 0.5
                 else _("No plan could end sooner.")
             )
+    changeover = summary.get("changeover_minutes")
+    if changeover:
+        words.append(
+            _("%(hours)s h of machine time go to changeovers between setup families.")
+            % {"hours": f"{changeover / 60:,.1f}"}
+        )
     words.append(
         ngettext(
             "%(count)d operation placed on the machines' calendars.",

@@ -60,8 +60,9 @@ def schedule_run_execute(*, run_id: int, workers: int = 0) -> ScheduleRun:
         problems = engine.schedule_check(problem, result.assignments)
         if problems:
             raise engine.NoScheduleError("; ".join(problems[:5]))
+        changeover = engine.schedule_changeover_minutes(problem, result.assignments)
         with transaction.atomic():
-            _apply(run, origin, result, ops)
+            _apply(run, origin, result, ops, changeover_minutes=changeover)
     except Exception as exc:  # recorded on the run for the page and API
         ScheduleRun.objects.filter(pk=run.pk).update(
             status=ScheduleRun.Status.FAILED,
@@ -73,7 +74,14 @@ def schedule_run_execute(*, run_id: int, workers: int = 0) -> ScheduleRun:
     return run
 
 
-def _apply(run: ScheduleRun, origin: datetime, result, ops: dict[str, OrderOperation]) -> None:
+def _apply(
+    run: ScheduleRun,
+    origin: datetime,
+    result,
+    ops: dict[str, OrderOperation],
+    *,
+    changeover_minutes: int = 0,
+) -> None:
     rows = []
     order_span: dict[int, list[datetime]] = {}
     op_span: dict[int, list] = {}
@@ -128,6 +136,8 @@ def _apply(run: ScheduleRun, origin: datetime, result, ops: dict[str, OrderOpera
         "notes": list(result.notes),
         "late_orders": sorted(late),
         "orders": len(orders),
+        # Machine time spent changing between setup families (fixtures, materials).
+        "changeover_minutes": changeover_minutes,
     }
     run.save()
     emit("planning.schedule_run.done", {"run_id": run.pk, "late_orders": sorted(late)})
