@@ -11,6 +11,7 @@ from rest_framework_api_key.models import AbstractAPIKey
 
 from .history import history_register
 from .roles import Role
+from .texts import text_shown
 
 
 class OutboxEvent(models.Model):
@@ -96,6 +97,9 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     text = models.CharField(max_length=300)
+    # The text's message id and parameters when the system wrote it (core/texts.py).
+    text_id = models.CharField(max_length=300, blank=True, default="")
+    text_params = models.JSONField(default=dict, blank=True)
     url = models.CharField(
         max_length=200, blank=True, help_text="Where to look: the page of what it is about."
     )
@@ -115,6 +119,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"To {self.user_id}: {self.text[:40]}"
+
+    @property
+    def text_shown(self) -> str:
+        """The text in the reader's language (core/texts.py)."""
+        return text_shown(self.text_id, self.text_params, self.text)
 
 
 class ServiceAccountManager(UserManager):
