@@ -9,33 +9,74 @@ number). The inbox page reads and clears them with the functions below.
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Notification
+from .models import Notification, UserPreference
+from .texts import Text
 
 INBOX_SIZE = 200  # the newest notifications an inbox shows
 
 
-def people_notify(
-    users: Iterable, text: str, *, subject: str, url: str = "", link_text: str = ""
-) -> list[Notification]:
-    """An in-app notification for each of `users` (linking `url`, when given) and one e-mail
-    to those with an address, sent after commit: a rolled-back change sends nothing."""
-    users = list(users)
-    made = Notification.objects.bulk_create(
-        [Notification(user=u, text=text[:300], url=url, link_text=link_text[:64]) for u in users]
+def _language_of(users: list) -> dict[int, str]:
+    """Each person's language for what is sent to them: their saved choice, else the site's."""
+    chosen = dict(
+        UserPreference.objects.filter(user__in=[u.pk for u in users])
+        .exclude(language="")
+        .values_list("user_id", "language")
     )
-    emails = [u.email for u in users if u.email]
-    if emails:
-        body = f"{text}\n{url}" if url else text
-        transaction.on_commit(
-            lambda: send_mail(
-                subject, body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
+    return {u.pk: chosen.get(u.pk) or settings.LANGUAGE_CODE for u in users}
+
+
+def _in(text: Text | str, language: str) -> str:
+    return text.render(language) if isinstance(text, Text) else str(text)
+
+
+def people_notify(
+    users: Iterable,
+    text: Text | str,
+    *,
+    subject: Text | str,
+    url: str = "",
+    link_text: str = "",
+) -> list[Notification]:
+    """An in-app notification for each of `users` (linking `url`, when given) and an e-mail to
+    each of those with an address, sent after commit: a rolled-back change sends nothing.
+
+    A `Text` (core/texts.py) is stored with its message id and read in each reader's language
+    (the inbox); each e-mail, subject and body, is written in its recipient's language (their
+    saved preference, else settings.LANGUAGE_CODE). A plain string is sent as it is."""
+    users = list(users)
+    stored = text.english() if isinstance(text, Text) else str(text)
+    text_id = text.msgid if isinstance(text, Text) else ""
+    params = text.params if isinstance(text, Text) else {}
+    made = Notification.objects.bulk_create(
+        [
+            Notification(
+                user=u,
+                text=stored[:300],
+                text_id=text_id,
+                text_params=params,
+                url=url,
+                link_text=link_text[:64],
             )
-        )
+            for u in users
+        ]
+    )
+    with_address = [u for u in users if u.email]
+    if with_address:
+        languages = _language_of(with_address)
+        rendered: dict[str, tuple[str, str]] = {}
+        for language in set(languages.values()):
+            body = _in(text, language)
+            rendered[language] = (_in(subject, language), f"{body}\n{url}" if url else body)
+        messages = [
+            (*rendered[languages[u.pk]], settings.DEFAULT_FROM_EMAIL, [u.email])
+            for u in with_address
+        ]
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
     return made
 
 
