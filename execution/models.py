@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.history import history_register
 from core.roles import role_label
+from core.texts import text_shown
 from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition
 from resources.models import (
     QTY,
@@ -614,6 +615,9 @@ class WorkAlert(models.Model):
     severity = models.CharField(max_length=10, choices=Severity.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     description = models.TextField()
+    # When the system wrote it: its message id and parameters, read in the reader's language.
+    description_id = models.CharField(max_length=300, blank=True, default="")
+    description_params = models.JSONField(default=dict, blank=True)
     raised_via = models.CharField(
         max_length=10, choices=RaisedVia.choices, default=RaisedVia.PERSON
     )
@@ -687,6 +691,11 @@ class WorkAlert(models.Model):
     def handler_role_label(self) -> str:
         return role_label(self.handler_role).replace("_", " ").lower()
 
+    @property
+    def description_shown(self) -> str:
+        """What happened, in the reader's language when the system wrote it (core/texts.py)."""
+        return text_shown(self.description_id, self.description_params, self.description)
+
 
 class AlertStep(models.Model):
     """One step of an exception's timeline: raised, notified, acknowledged, escalated, …"""
@@ -710,6 +719,8 @@ class AlertStep(models.Model):
     )
     role = models.CharField(max_length=40, blank=True)
     text = models.TextField(blank=True)
+    text_id = models.CharField(max_length=300, blank=True, default="")  # core/texts.py
+    text_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -722,6 +733,11 @@ class AlertStep(models.Model):
     def role_label(self) -> str:
         """The role as a person reads it ("production supervisor"), never its code."""
         return role_label(self.role).lower() if self.role else ""
+
+    @property
+    def text_shown(self) -> str:
+        """The step's words in the reader's language (core/texts.py)."""
+        return text_shown(self.text_id, self.text_params, self.text)
 
 
 # Field-level history (exception rules, exceptions, material issues and their approvals,
