@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.history import history_register
+from core.texts import text_shown
 from execution.models import Task, WorkAlert
 from planning.models import OrderOperation, ProductionOrder, RoutingStep
 from resources.models import QTY, Equipment, Item, MaterialLot, SerialUnit, WorkCenter
@@ -430,6 +431,8 @@ class QualityHold(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     reason = models.CharField(max_length=300)
+    reason_id = models.CharField(max_length=300, blank=True, default="")  # core/texts.py
+    reason_params = models.JSONField(default=dict, blank=True)
     defect_rate_pct = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     sample_size = models.PositiveIntegerField(null=True, blank=True)
     alert = models.ForeignKey(
@@ -462,6 +465,11 @@ class QualityHold(models.Model):
 
     def __str__(self) -> str:
         return f"Hold {self.routing_step} @ {self.work_center} ({self.status})"
+
+    @property
+    def reason_shown(self) -> str:
+        """Why it was placed, in the reader's language (core/texts.py)."""
+        return text_shown(self.reason_id, self.reason_params, self.reason)
 
 
 # Field-level history (inspection plans, defect rules, inspection records and decisions): core/history.py; what is
