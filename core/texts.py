@@ -15,6 +15,7 @@ Parameters are plain values (names, numbers, codes people type: shown as they ar
 values that have a label in every language, rendered in the reader's language too:
 - `choice(Model, "field", value)`: a code of a field's choices (a severity, a status);
 - `role(code)`: a role (core.roles);
+- a list of these: joined with commas;
 - a nested `Text`: a stored sentence inside another (an exception's description inside its
   notification).
 Free text a person typed (a supervisor's comment) is never given a message id: it is shown
@@ -47,6 +48,8 @@ def _param_store(value: Any) -> Any:
         return {"text": value.msgid, "params": value.params}
     if isinstance(value, Decimal):
         return quantity_format(value)
+    if isinstance(value, list | tuple):
+        return [_param_store(v) for v in value]
     if isinstance(value, dict | str | int | float | bool) or value is None:
         return value
     return str(value)
@@ -76,14 +79,16 @@ class Text:
         return f"Text({self.msgid!r}, {self.params!r})"
 
 
-def choice(model, field: str, value: str) -> dict:
-    """A parameter that is a code of `model.field`'s choices, shown by its label."""
-    return {"choice": f"{model._meta.label}.{field}", "value": value}
+def choice(model, field: str, value: str, *, lower: bool = False) -> dict:
+    """A parameter that is a code of `model.field`'s choices, shown by its label (in lower
+    case inside a sentence: `lower`)."""
+    found = {"choice": f"{model._meta.label}.{field}", "value": value}
+    return {**found, "lower": True} if lower else found
 
 
-def role(code: str) -> dict:
+def role(code: str, *, lower: bool = False) -> dict:
     """A parameter that is a role, shown by its name in the reader's language."""
-    return {"role": code}
+    return {"role": code, "lower": True} if lower else {"role": code}
 
 
 def _choice_label(path: str, value: Any) -> str:
@@ -99,10 +104,13 @@ def _choice_label(path: str, value: Any) -> str:
 def _param_render(value: Any) -> Any:
     """A stored parameter in the active language."""
     if isinstance(value, dict):
-        if "choice" in value:
-            return _choice_label(str(value["choice"]), value.get("value", ""))
-        if "role" in value:
-            return role_label(str(value["role"]))
+        if "choice" in value or "role" in value:
+            label = (
+                _choice_label(str(value["choice"]), value.get("value", ""))
+                if "choice" in value
+                else role_label(str(value["role"]))
+            )
+            return label.lower() if value.get("lower") else label
         if "text" in value:
             params = value.get("params")
             return _render(str(value["text"]), params if isinstance(params, dict) else {})
