@@ -6,6 +6,7 @@ audit and notify), so the admin shows it read-only."""
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import pgettext_lazy
 
 from core.admin import ReadOnlyAdmin
 from core.roles import Role
@@ -60,9 +61,13 @@ class AlertRuleAdmin(admin.ModelAdmin):
 class AlertStepInline(admin.TabularInline):
     model = models.AlertStep
     extra = 0
-    fields = ("at", "kind", "text", "by", "role")
+    fields = ("at", "kind", "step_text", "by", "role")
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=pgettext_lazy("exception step", "text"))
+    def step_text(self, obj) -> str:
+        return obj.text_shown  # in the reader's language (core/texts.py)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -90,6 +95,13 @@ class WorkAlertAdmin(ReadOnlyAdmin):
     list_select_related = ("equipment", "order")
     date_hierarchy = "raised_at"
     inlines = [AlertStepInline]
+    # The description in the reader's language in place of its stored forms (core/texts.py).
+    exclude = ("description", "description_id", "description_params")
+    readonly_fields = ("what_happened",)
+
+    @admin.display(description=pgettext_lazy("exception", "description"))
+    def what_happened(self, obj) -> str:
+        return obj.description_shown
 
 
 @admin.register(models.Task)

@@ -255,10 +255,15 @@ class ReceiptInputSerializer(serializers.Serializer):
 
 class AlertStepSerializer(serializers.ModelSerializer):
     by = serializers.CharField(source="by.username", default=None, allow_null=True)
+    text = serializers.CharField(
+        source="text_shown", read_only=True, help_text="In the request's language."
+    )
 
     class Meta:
         model = AlertStep
-        fields = ["kind", "at", "by", "role", "text"]
+        # text_id and text_params: the message id and parameters of a text the system wrote
+        # (blank for a person's words), for integrators that render their own.
+        fields = ["kind", "at", "by", "role", "text", "text_id", "text_params"]
 
 
 class WorkAlertSerializer(serializers.ModelSerializer):
@@ -268,6 +273,9 @@ class WorkAlertSerializer(serializers.ModelSerializer):
     handler = serializers.CharField(source="handler.username", default=None, allow_null=True)
     requisition = serializers.CharField(source="requisition.number", default=None, allow_null=True)
     steps = AlertStepSerializer(many=True, read_only=True)
+    description = serializers.CharField(
+        source="description_shown", read_only=True, help_text="In the request's language."
+    )
 
     class Meta:
         model = WorkAlert
@@ -279,6 +287,8 @@ class WorkAlertSerializer(serializers.ModelSerializer):
             "severity",
             "status",
             "description",
+            "description_id",
+            "description_params",
             "raised_via",
             "rule_name",
             "raised_at",

@@ -104,7 +104,7 @@ def alert_lag_reasons(*, order_ids: list[int]) -> dict[int, list[dict]]:
         reasons[order_id] = [
             {
                 "type": "exception",
-                "text": f"{a.number} {a.get_severity_display().lower()} {a.get_alert_type_display().lower()}: {a.description}"[
+                "text": f"{a.number} {a.get_severity_display().lower()} {a.get_alert_type_display().lower()}: {a.description_shown}"[
                     :200
                 ],
                 "ref": f"execution.workalert:{a.pk}",

@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
 from core.events import emit
@@ -31,6 +32,7 @@ from core.notifications import people_notify
 from core.numbering import number_next
 from core.policy import may
 from core.roles import Role
+from core.texts import Text, choice, role
 from planning.models import OrderOperation, ProductionOrder, SalesOrder
 from planning.services.feedback import production_order_exception_delay_set
 from planning.services.operations import (
@@ -56,6 +58,52 @@ from ..models import (
 )
 from ..selectors.alerts import backup_options
 from ..selectors.ownership import alert_rule
+
+# What the exception loop writes on timelines and in notifications, kept as message ids and
+# read in the reader's language (core/texts.py).
+RAISED_BY = {
+    WorkAlert.RaisedVia.PERSON: gettext_noop("%(description)s (raised by a person)"),
+    WorkAlert.RaisedVia.DEVICE: gettext_noop("%(description)s (raised by a machine)"),
+    WorkAlert.RaisedVia.RULE: gettext_noop("%(description)s (raised by a rule)"),
+}
+RAISED_BY_RULE = gettext_noop("%(description)s (raised by %(rule)s)")
+TOLD = gettext_noop("%(text)s → %(names)s")
+TOLD_NOBODY = gettext_noop("%(text)s → nobody holds the role %(role)s")
+NOTICE = gettext_noop("%(number)s: %(type)s — %(description)s")
+NOTICE_DEADLINE = gettext_noop(
+    "%(number)s: %(type)s, acknowledge by %(deadline)s — %(description)s"
+)
+NOTICE_ESCALATED = gettext_noop("%(number)s escalated to you: %(description)s")
+SUBJECT = gettext_noop("[ClosedLoop] %(number)s %(severity)s: %(type)s")
+FAULT_EFFECT = gettext_noop(
+    "%(equipment)s in fault; %(tasks)s task(s) blocked; delay without a backup ≈ %(downtime)s min."
+)
+FAULT_EFFECT_BACKUP = gettext_noop(
+    "%(equipment)s in fault; %(tasks)s task(s) blocked; delay without a backup ≈ %(downtime)s "
+    "min. Backup %(backup)s: %(free)s free minutes in the next 7 days for %(needed)s needed."
+)
+SHORTAGE_EFFECT = gettext_noop(
+    "%(tasks)s task(s) blocked until the material arrives (about %(days)s days)."
+)
+SHORTAGE_EFFECT_REQUISITION = gettext_noop(
+    "%(tasks)s task(s) blocked until the material arrives (about %(days)s days). Urgent "
+    "requisition %(requisition)s for %(quantity)s %(uom)s."
+)
+ACKNOWLEDGED_IN_TIME = gettext_noop("in time")
+ACKNOWLEDGED_LATE = gettext_noop("after the deadline")
+ESCALATED = gettext_noop("Not acknowledged in time by the %(previous)s; now the %(next)s.")
+MOVED = gettext_noop("%(tasks)s task(s) moved to %(backup)s; expected delay now %(delays)s.")
+ORDER_DELAY = gettext_noop("%(order)s %(minutes)s min")
+RESOLVED = gettext_noop("Cause: %(cause)s. Action: %(action)s. %(tasks)s task(s) released.")
+VERIFIED = gettext_noop("The fix holds.")
+CLEARED = gettext_noop(
+    "Cleared by machine at %(time)s: %(equipment)s left the fault before the exception was "
+    "acknowledged. It stays open until resolved."
+)
+CLEARED_NO_MACHINE = gettext_noop(
+    "Cleared by machine at %(time)s: the machine left the fault before the exception was "
+    "acknowledged. It stays open until resolved."
+)
 
 # Who is next when nobody answers in time (used past the rule's own escalate_to_role).
 ESCALATION_CHAIN = [Role.OPERATOR, Role.SUPERVISOR, Role.PLANT_MANAGER, Role.ADMIN]
@@ -112,14 +160,27 @@ def _number() -> str:
     return number_next(WorkAlert, "EX")
 
 
-def _step(alert: WorkAlert, kind: str, text: str = "", by=None, role: str = "") -> AlertStep:
+def _step(alert: WorkAlert, kind: str, text: Text | str = "", by=None, role: str = "") -> AlertStep:
+    """A timeline step; a `Text` is kept with its message id (read in the reader's language)
+    and in English."""
+    written = isinstance(text, Text)
     return AlertStep.objects.create(
         alert=alert,
         kind=kind,
-        text=text,
+        text=text.english() if written else text,
+        text_id=text.msgid if written else "",
+        text_params=text.params if written else {},
         by=by if getattr(by, "is_authenticated", False) else None,
         role=role,
     )
+
+
+def alert_description(alert: WorkAlert) -> Text | str:
+    """What happened, as a parameter of another text: the system's words by their message
+    id (read in the reader's language), a person's as typed."""
+    if alert.description_id:
+        return Text(alert.description_id, **alert.description_params)
+    return alert.description
 
 
 def _recipients(alert: WorkAlert) -> list:
@@ -129,13 +190,18 @@ def _recipients(alert: WorkAlert) -> list:
     return list(users.distinct())
 
 
-def _notify(alert: WorkAlert, text: str, also=()) -> None:
+def _notify(alert: WorkAlert, text: Text, also=()) -> None:
     """Tell the exception's handlers (its handler, else everyone with its role), and `also`
     (people kept informed: the work center's supervisor of a severe one), with a link to
     its page."""
     recipients = _recipients(alert)
     recipients += [u for u in also if u is not None and u not in recipients]
-    subject = f"[ClosedLoop] {alert.number} {alert.get_severity_display()}: {alert.get_alert_type_display()}"
+    subject = Text(
+        SUBJECT,
+        number=alert.number,
+        severity=choice(WorkAlert, "severity", alert.severity),
+        type=choice(WorkAlert, "alert_type", alert.alert_type),
+    )
     people_notify(
         recipients,
         text,
@@ -143,17 +209,20 @@ def _notify(alert: WorkAlert, text: str, also=()) -> None:
         url=reverse("execution:alert_detail", args=[alert.pk]),
         link_text=alert.number,
     )
-    names = (
-        ", ".join(u.username for u in recipients) or f"nobody holds the role {alert.handler_role}"
+    names = ", ".join(u.username for u in recipients)
+    told = (
+        Text(TOLD, text=text, names=names)
+        if names
+        else Text(TOLD_NOBODY, text=text, role=role(alert.handler_role, lower=True))
     )
-    _step(alert, AlertStep.Kind.NOTIFIED, f"{text} → {names}", role=alert.handler_role)
+    _step(alert, AlertStep.Kind.NOTIFIED, told, role=alert.handler_role)
 
 
 def alert_raise(
     *,
     alert_type: str,
     severity: str,
-    description: str,
+    description: Text | str,
     equipment: Equipment | None = None,
     order: ProductionOrder | None = None,
     operation: OrderOperation | None = None,
@@ -166,7 +235,11 @@ def alert_raise(
     link: dict | None = None,
     by=None,
 ) -> WorkAlert:
-    """Raise an exception; a repeated external_id returns the first one and changes nothing."""
+    """Raise an exception; a repeated external_id returns the first one and changes nothing.
+    A `description` the system writes is a `Text` (read in the reader's language); a
+    person's is a string, kept as typed."""
+    written = description if isinstance(description, Text) else None
+    description = written.english() if written else description
     if alert_type not in AlertType.values:
         raise ValidationError({"alert_type": f"Unknown type {alert_type!r}."})
     if severity not in Severity.values:
@@ -194,6 +267,8 @@ def alert_raise(
             alert_type=alert_type,
             severity=severity,
             description=description.strip(),
+            description_id=written.msgid if written else "",
+            description_params=written.params if written else {},
             raised_via=raised_via,
             rule_name=rule_name,
             raised_by=by if getattr(by, "is_authenticated", False) else None,
@@ -214,21 +289,29 @@ def alert_raise(
         if severity == Severity.URGENT and supervisor is not None:
             alert.handler = supervisor
         alert.save()
-        via = rule_name or alert.get_raised_via_display().lower()
-        _step(alert, AlertStep.Kind.RAISED, f"{alert.description} (raised by {via})", by=by)
-        deadline = (
-            f", acknowledge by {timezone.localtime(alert.ack_deadline):%H:%M}"
+        what = alert_description(alert)
+        raised = (
+            Text(RAISED_BY_RULE, description=what, rule=Text(rule_name))
+            if rule_name
+            else Text(RAISED_BY.get(alert.raised_via, RAISED_BY_RULE), description=what)
+        )
+        _step(alert, AlertStep.Kind.RAISED, raised, by=by)
+        kind = choice(WorkAlert, "alert_type", alert.alert_type)
+        notice = (
+            Text(
+                NOTICE_DEADLINE,
+                number=alert.number,
+                type=kind,
+                deadline=f"{timezone.localtime(alert.ack_deadline):%H:%M}",
+                description=what,
+            )
             if alert.ack_deadline
-            else ""
+            else Text(NOTICE, number=alert.number, type=kind, description=what)
         )
         # A severe exception goes to its rule's role (the plant manager, the supply-chain
         # director), and the work center's production supervisor hears of it too: the work
         # stopped is theirs.
-        _notify(
-            alert,
-            f"{alert.number}: {alert.get_alert_type_display()} — {alert.description.rstrip('.')}{deadline}",
-            also=[supervisor] if severity == Severity.SEVERE else (),
-        )
+        _notify(alert, notice, also=[supervisor] if severity == Severity.SEVERE else ())
         if alert_type == AlertType.EQUIPMENT_FAULT:
             _fault_effects(alert, rule)
         elif alert_type == AlertType.MATERIAL_SHORTAGE:
@@ -332,12 +415,18 @@ def _fault_effects(alert: WorkAlert, rule: AlertRule) -> None:
     alert.impact["downtime_minutes"] = downtime
     alert.save(update_fields=["impact"])
     best = alert.impact["backups"][0] if alert.impact["backups"] else None
-    text = f"{equipment.code} in fault; {len(tasks)} task(s) blocked; delay without a backup ≈ {downtime} min."
-    if best:
-        text += (
-            f" Backup {best['equipment']}: {best['free_minutes']} free minutes in the next 7 days"
-            f" for {best['needed_minutes']} needed."
+    said = {"equipment": equipment.code, "tasks": len(tasks), "downtime": downtime}
+    text = (
+        Text(
+            FAULT_EFFECT_BACKUP,
+            **said,
+            backup=best["equipment"],
+            free=best["free_minutes"],
+            needed=best["needed_minutes"],
         )
+        if best
+        else Text(FAULT_EFFECT, **said)
+    )
     _step(alert, AlertStep.Kind.EFFECT, text)
     _sales_delays_refresh({t.order_id for t in tasks})
 
@@ -389,9 +478,18 @@ def _shortage_effects(alert: WorkAlert, rule: AlertRule) -> None:
     # In the plant's zone, as every time the API shows (docs/api.md "Numbers and times").
     alert.impact["material_expected"] = timezone.localtime(arrival).isoformat()
     alert.save(update_fields=["impact", "requisition"])
-    text = f"{len(tasks)} task(s) blocked until the material arrives (about {arrival_days} days)."
-    if requisition:
-        text += f" Urgent requisition {requisition.number} for {requisition.quantity} {requisition.item.uom}."
+    text = (
+        Text(
+            SHORTAGE_EFFECT_REQUISITION,
+            tasks=len(tasks),
+            days=arrival_days,
+            requisition=requisition.number,
+            quantity=requisition.quantity,
+            uom=requisition.item.uom,
+        )
+        if requisition
+        else Text(SHORTAGE_EFFECT, tasks=len(tasks), days=arrival_days)
+    )
     _step(alert, AlertStep.Kind.EFFECT, text)
     _sales_delays_refresh({t.order_id for t in tasks})
 
@@ -414,7 +512,10 @@ def alert_acknowledge(*, alert: WorkAlert, by) -> WorkAlert:
         locked.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
         late = locked.ack_deadline and locked.acknowledged_at > locked.ack_deadline
         _step(
-            locked, AlertStep.Kind.ACKNOWLEDGED, "after the deadline" if late else "in time", by=by
+            locked,
+            AlertStep.Kind.ACKNOWLEDGED,
+            Text(ACKNOWLEDGED_LATE if late else ACKNOWLEDGED_IN_TIME),
+            by=by,
         )
         audit_record(actor=by, action="alert.acknowledge", obj=locked)
         # Only an open exception gets here (a second acknowledgement is a conflict above),
@@ -468,10 +569,17 @@ def alerts_escalate(*, now=None) -> int:
             _step(
                 alert,
                 AlertStep.Kind.ESCALATED,
-                f"Not acknowledged in time by the {previous}; now the {next_role}.",
+                Text(
+                    ESCALATED,
+                    previous=role(previous, lower=True),
+                    next=role(next_role, lower=True),
+                ),
                 role=next_role,
             )
-            _notify(alert, f"{alert.number} escalated to you: {alert.description}")
+            _notify(
+                alert,
+                Text(NOTICE_ESCALATED, number=alert.number, description=alert_description(alert)),
+            )
             emit("execution.alert.escalated", {"alert_id": alert.pk, "to": next_role})
             count += 1
     return count
@@ -549,13 +657,14 @@ def alert_move_to_backup(*, alert: WorkAlert, backup: Equipment, by=None) -> Wor
         )["orders"]
         locked.impact["moved_to"] = backup.code
         locked.save(update_fields=["impact"])
-        delays = ", ".join(
-            f"{r['order']} {r['delay_minutes']} min" for r in locked.impact["orders"]
-        )
+        delays = [
+            Text(ORDER_DELAY, order=r["order"], minutes=r["delay_minutes"])
+            for r in locked.impact["orders"]
+        ]
         _step(
             locked,
             AlertStep.Kind.EFFECT,
-            f"{len(released)} task(s) moved to {backup.code}; expected delay now {delays}.",
+            Text(MOVED, tasks=len(released), backup=backup.code, delays=delays),
             by=by,
         )
         _sales_delays_refresh({t.order_id for t in tasks})
@@ -646,7 +755,7 @@ def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert
         _step(
             locked,
             AlertStep.Kind.RESOLVED,
-            f"Cause: {locked.cause}. Action: {locked.action_taken}. {len(released)} task(s) released.",
+            Text(RESOLVED, cause=locked.cause, action=locked.action_taken, tasks=len(released)),
             by=by,
         )
         emit("execution.alert.resolved", {"alert_id": locked.pk, "orders": sorted(order_ids)})
@@ -669,7 +778,7 @@ def alert_verify(*, alert: WorkAlert, by) -> WorkAlert:
         locked.verified_by = by
         locked.verified_at = timezone.now()
         locked.save(update_fields=["status", "verified_by", "verified_at"])
-        _step(locked, AlertStep.Kind.VERIFIED, "The fix holds.", by=by)
+        _step(locked, AlertStep.Kind.VERIFIED, Text(VERIFIED), by=by)
     return locked
 
 
@@ -691,12 +800,13 @@ def alert_machine_cleared(*, alert: WorkAlert, at=None) -> WorkAlert:
             return locked
         locked.link = {**locked.link, "cleared_by_machine": timezone.localtime(at).isoformat()}
         locked.save(update_fields=["link"])
+        time = f"{timezone.localtime(at):%H:%M:%S}"
         _step(
             locked,
             AlertStep.Kind.EFFECT,
-            f"Cleared by machine at {timezone.localtime(at):%H:%M:%S}: "
-            f"{locked.equipment.code if locked.equipment_id else 'the machine'} left the fault "
-            "before the exception was acknowledged. It stays open until resolved.",
+            Text(CLEARED, time=time, equipment=locked.equipment.code)
+            if locked.equipment_id
+            else Text(CLEARED_NO_MACHINE, time=time),
         )
         emit("execution.alert.cleared_by_machine", {"alert_id": locked.pk})
     return locked

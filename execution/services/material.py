@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
 from core.events import emit
@@ -15,6 +16,7 @@ from core.exceptions import StateConflict
 from core.models import Signature
 from core.parsing import QUANTITY_LIMIT, barcode_parse
 from core.signatures import signature_sign
+from core.texts import Text
 from planning.models import ProductionOrder
 from planning.services.purchasing import requisition_create
 from resources.models import Item, MaterialLot, StockBalance, StockLocation, StockMove
@@ -31,6 +33,17 @@ from ..models import (
     Severity,
 )
 from .alerts import alert_raise, severity_for_impact
+
+# A shortage exception's description and its rule (core/texts.py: read in the reader's
+# language).
+SHORTAGE = gettext_noop(
+    "%(item)s: %(required)s needed for %(order)s/%(sequence)s from %(at)s, %(short)s short; "
+    "proposed: %(proposal)s."
+)
+PROPOSE_TRANSFER = gettext_noop("transfer %(quantity)s from %(location)s")
+PROPOSE_REQUISITION = gettext_noop("purchase requisition %(number)s for %(date)s")
+PROPOSE_URGENT_REQUISITION = gettext_noop("urgent purchase requisition %(number)s for %(date)s")
+SHORTAGE_RULE = gettext_noop("shortage detection")
 
 ACTIVE_ORDERS = (ProductionOrder.Status.RELEASED, ProductionOrder.Status.IN_PROGRESS)
 
@@ -136,7 +149,11 @@ def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
             shortage.quantity_short = open_qty - at_location
             shortage.transfer_from_id = source
             shortage.transfer_quantity = shortage.quantity_short
-            proposal = f"transfer {shortage.quantity_short} from {StockLocation.objects.get(pk=source).code}"
+            proposal = Text(
+                PROPOSE_TRANSFER,
+                quantity=shortage.quantity_short,
+                location=StockLocation.objects.get(pk=source).code,
+            )
         else:
             shortage.quantity_short = open_qty - max(free_total, Decimal(0))
             # Urgent purchasing when it stops production soon (severe); otherwise an
@@ -150,9 +167,10 @@ def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
                 urgent=urgent,
                 reason=f"Shortage for {order.number}/{req.operation.sequence}",
             )
-            proposal = (
-                f"{'urgent ' if urgent else ''}purchase requisition {shortage.requisition.number}"
-                f" for {need_date:%Y-%m-%d}"
+            proposal = Text(
+                PROPOSE_URGENT_REQUISITION if urgent else PROPOSE_REQUISITION,
+                number=shortage.requisition.number,
+                date=f"{need_date:%Y-%m-%d}",
             )
         shortage.save()
         raised.append(shortage)
@@ -161,14 +179,19 @@ def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
         alert_raise(
             alert_type=AlertType.MATERIAL_SHORTAGE,
             severity=severity,
-            description=(
-                f"{req.item.code}: {req.quantity_required} needed for {order.number}/"
-                f"{req.operation.sequence} from {timezone.localtime(bites_at):%Y-%m-%d %H:%M}, "
-                f"{shortage.quantity_short} short; proposed: {proposal}."
+            description=Text(
+                SHORTAGE,
+                item=req.item.code,
+                required=req.quantity_required,
+                order=order.number,
+                sequence=req.operation.sequence,
+                at=f"{timezone.localtime(bites_at):%Y-%m-%d %H:%M}",
+                short=shortage.quantity_short,
+                proposal=proposal,
             ),
             shortage=shortage,
             raised_via="rule",
-            rule_name="shortage detection",
+            rule_name=SHORTAGE_RULE,
             external_id=f"shortage:{shortage.pk}",
         )
         emit(
@@ -180,7 +203,7 @@ def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
                 "item": req.item.code,
                 "required": str(req.quantity_required),
                 "short": str(shortage.quantity_short),
-                "proposal": proposal,
+                "proposal": proposal.english(),  # the English words, as before
             },
         )
     return raised

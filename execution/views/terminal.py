@@ -30,6 +30,7 @@ from core.exceptions import StateConflict
 from core.formatting import person_name, quantity_format
 from core.models import AuditEntry
 from core.parsing import barcode_parse
+from core.texts import Text
 from core.views_helpers import error_text, htmx_render, policy_required, whole_number
 from resources.models import Item, MaterialLot, Operator, StockBalance
 from resources.selectors.equipment import work_center_only_machine
@@ -84,6 +85,25 @@ ALERT_KINDS = {
     "other": (gettext_noop("Other"), AlertType.OTHER, Severity.GENERAL, Severity.URGENT),
 }
 STOP_MINUTES_MAX = 7 * 24 * 60  # an expected stop the terminal takes: up to a week
+# An exception raised at the terminal, by (a machine is named, the operator wrote a note).
+TERMINAL_REPORTS = {
+    (True, True): gettext_noop(
+        "%(kind)s on %(machine)s at %(order)s/%(sequence)s %(operation)s, reported at the "
+        "terminal by %(operator)s: %(note)s"
+    ),
+    (True, False): gettext_noop(
+        "%(kind)s on %(machine)s at %(order)s/%(sequence)s %(operation)s, reported at the "
+        "terminal by %(operator)s."
+    ),
+    (False, True): gettext_noop(
+        "%(kind)s at %(order)s/%(sequence)s %(operation)s, reported at the terminal by "
+        "%(operator)s: %(note)s"
+    ),
+    (False, False): gettext_noop(
+        "%(kind)s at %(order)s/%(sequence)s %(operation)s, reported at the terminal by "
+        "%(operator)s."
+    ),
+}
 ALERT_KIND_CHOICES = [(kind, spec[0]) for kind, spec in ALERT_KINDS.items()]
 PAUSE_REASONS = [
     gettext_noop("Tool or die change"),
@@ -360,11 +380,16 @@ def terminal_alert_raise(request, pk: int):
             alert_open=True,
         )
     operator = _operator_of(request.user)
-    where = f" on {machine.code}" if machine else ""
-    description = (
-        f"{label}{where} at {task.order.number}/{task.operation.sequence} "
-        f"{task.operation.name}, reported at the terminal by {operator.name}"
-        + (f": {note}" if note else ".")
+    # The system's words around the operator's note, read in the reader's language.
+    description = Text(
+        TERMINAL_REPORTS[(machine is not None, bool(note))],
+        kind=Text(label),
+        machine=machine.code if machine else "",
+        order=task.order.number,
+        sequence=task.operation.sequence,
+        operation=task.operation.name,
+        operator=operator.name,
+        note=note,
     )
     form_id = (request.POST.get("event_id") or "").strip()
     if stopped and kind == "machine":
