@@ -9,25 +9,30 @@ marked "cleared by machine" (on the interval and on the exception's timeline).
 """
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
+from core.texts import Text
 from execution.models import AlertType, Severity, WorkAlert
 from execution.services.alerts import alert_machine_cleared, alert_raise
 
 from ..models import StateInterval
+
+# The exception's description, read in the reader's language (core/texts.py).
+FAULT_REPORTED = gettext_noop("%(equipment)s reports a fault (%(fault)s).")
 
 
 def fault_external_id(interval: StateInterval) -> str:
     return f"device-fault:{interval.equipment.code}:{interval.start.isoformat()}"
 
 
-def fault_raise(*, interval: StateInterval, fault_code: str) -> WorkAlert:
+def fault_raise(*, interval: StateInterval, fault_code: Text | str) -> WorkAlert:
     """Raise the equipment-fault exception of a fault interval just opened; store its id."""
     severity = getattr(settings, "DEVICES_FAULT_SEVERITY", Severity.URGENT)
     equipment = interval.equipment
     alert = alert_raise(
         alert_type=AlertType.EQUIPMENT_FAULT,
         severity=severity,
-        description=f"{equipment.code} reports a fault ({fault_code}).",
+        description=Text(FAULT_REPORTED, equipment=equipment.code, fault=fault_code),
         equipment=equipment,
         external_id=fault_external_id(interval),
         raised_via=WorkAlert.RaisedVia.DEVICE,

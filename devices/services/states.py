@@ -29,8 +29,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from core.rawsql import rows_update
+from core.texts import Text
 from execution.models import Task
 from resources.models import Equipment
 from resources.services.equipment import equipment_status_set
@@ -39,6 +41,11 @@ from ..models import EquipmentLink, StateInterval
 from .faults import fault_cleared, fault_raise
 
 logger = logging.getLogger(__name__)
+
+# What a fault is, in the exception's description (core/texts.py).
+FAULT_STATE_CODE = gettext_noop("state code %(code)s")
+FAULT_SIGNAL_ON = gettext_noop("fault signal on")
+FAULT = gettext_noop("fault")
 
 # The machine's state → Equipment.status (resources knows no "stopped").
 EQUIPMENT_STATUS = {
@@ -94,7 +101,7 @@ class _Machine:
         self.fault_on = link.fault_on
         self.connected = link.connected
         self.last_seen = link.last_seen_at
-        self.fault_code = ""
+        self.fault_code: Text | None = None
 
     def effective(self) -> str | None:
         if self.fault_on:
@@ -117,11 +124,11 @@ class _Machine:
         if item.kind == "state":
             self.machine_state = str(item.value)
             if item.value == StateInterval.State.FAULT:
-                self.fault_code = f"state code {item.code}"
+                self.fault_code = Text(FAULT_STATE_CODE, code=item.code)
         elif item.kind == "fault":
             self.fault_on = bool(item.value)
             if self.fault_on:
-                self.fault_code = "fault signal on"
+                self.fault_code = Text(FAULT_SIGNAL_ON)
         state = self.effective()
         if state is None:
             if self.open is not None and self.open.state == StateInterval.State.DISCONNECTED:
@@ -164,7 +171,7 @@ class _Machine:
         result.transitions += 1
         equipment_status_set(equipment=self.equipment, status=EQUIPMENT_STATUS[state])
         if state == StateInterval.State.FAULT:
-            fault_raise(interval=self.open, fault_code=self.fault_code or "fault")
+            fault_raise(interval=self.open, fault_code=self.fault_code or Text(FAULT))
             result.alerts += 1
 
 
