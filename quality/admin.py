@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.admin import ReadOnlyAdmin
 
@@ -160,6 +160,13 @@ class QualityHoldAdmin(ReadOnlyAdmin):
         "released_by",
     )
     list_filter = ("status", "work_center")
+    # The reason in the reader's language in place of its stored forms (core/texts.py).
+    exclude = ("reason", "reason_id", "reason_params")
+    readonly_fields = ("reason_read",)
+
+    @admin.display(description=pgettext_lazy("quality hold", "reason"))
+    def reason_read(self, obj) -> str:
+        return obj.reason_shown
 
 
 @admin.register(TraceCode)

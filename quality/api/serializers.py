@@ -285,6 +285,9 @@ class QualityHoldSerializer(SignedSerializerMixin, serializers.ModelSerializer):
     alert_number = serializers.CharField(
         source="alert.number", default=None, allow_null=True, read_only=True
     )
+    reason = serializers.CharField(
+        source="reason_shown", read_only=True, help_text="In the request's language."
+    )
     released_by = serializers.CharField(
         source="released_by.username", default=None, allow_null=True, read_only=True
     )
@@ -301,6 +304,8 @@ class QualityHoldSerializer(SignedSerializerMixin, serializers.ModelSerializer):
             "work_center",
             "equipment",
             "reason",
+            "reason_id",
+            "reason_params",
             "defect_rate_pct",
             "sample_size",
             "alert",

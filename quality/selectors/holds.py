@@ -78,7 +78,7 @@ def hold_message(hold: QualityHold) -> str:
     return _(
         "On quality hold since %(since)s: %(reason)s. A quality supervisor must release it "
         "(hold %(pk)s)."
-    ) % {"since": f"{since:%Y-%m-%d %H:%M}", "reason": hold.reason, "pk": hold.pk}
+    ) % {"since": f"{since:%Y-%m-%d %H:%M}", "reason": hold.reason_shown, "pk": hold.pk}
 
 
 def _stopping(holds, task: Task) -> QualityHold | None:

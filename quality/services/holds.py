@@ -36,14 +36,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
-from core.formatting import quantity_format
 from core.models import Signature
 from core.policy import may
 from core.signatures import signature_sign
+from core.texts import Text
 from execution.models import AlertType, ProductionEvent, Severity, Task, WorkAlert
 from execution.services.alerts import alert_raise, alert_resolve
 from planning.models import RoutingStep
@@ -59,7 +60,29 @@ from ..selectors.holds import (
     rule_for,
 )
 
-RULE_NAME = "defect-rate alarm"
+RULE_NAME = gettext_noop("defect-rate alarm")
+
+# What a hold and its exception say, read in the reader's language (core/texts.py).
+REASON = gettext_noop("defect rate %(rate)s %% over %(sample)s units (threshold %(threshold)s %%)")
+ALARM = gettext_noop(
+    "Defect-rate alarm, %(item)s operation %(step)s %(name)s at %(work_center)s%(where)s: "
+    "%(reason)s. The operation is on quality hold (hold %(hold)s) until a quality supervisor "
+    "releases it.%(scope)s%(stop)s"
+)
+ON_MACHINE = gettext_noop(" on %(equipment)s")
+EARLIER_HELD = gettext_noop(
+    " So are the operations before it at %(work_center)s (%(steps)s)%(where)s."
+)
+RUNNING_STOP = gettext_noop(" Running now, to be stopped: %(tasks)s.")
+RUNNING_STOP_MORE = gettext_noop(" Running now, to be stopped: %(tasks)s and %(more)s more.")
+STEP = gettext_noop("%(step)s %(name)s")
+RUNNING_TASK = {
+    # (on a machine, by an operator)
+    (False, False): gettext_noop("%(order)s operation %(sequence)s"),
+    (True, False): gettext_noop("%(order)s operation %(sequence)s on %(equipment)s"),
+    (False, True): gettext_noop("%(order)s operation %(sequence)s (%(operator)s)"),
+    (True, True): gettext_noop("%(order)s operation %(sequence)s on %(equipment)s (%(operator)s)"),
+}
 
 
 def _equipment_for(record: InspectionRecord) -> Equipment | None:
@@ -134,20 +157,22 @@ def hold_place(
     by=None,
 ) -> QualityHold:
     """Put an operation on hold and raise the quality exception linked to it."""
-    reason = f"defect rate {quantity_format(rate)} % over {sample} units (threshold {quantity_format(threshold)} %)"
+    reason = Text(REASON, rate=rate, sample=sample, threshold=threshold)
     with transaction.atomic():
         hold = QualityHold(
             routing_step=routing_step,
             work_center=work_center,
             equipment=equipment,
-            reason=reason,
+            reason=reason.english(),
+            reason_id=reason.msgid,
+            reason_params=reason.params,
             defect_rate_pct=rate,
             sample_size=sample,
         )
         hold.full_clean(exclude=["routing_step", "work_center", "equipment", "alert"])
         hold.save()
         item = routing_step.routing.item.code
-        where = f" on {equipment.code}" if equipment else ""
+        where = Text(ON_MACHINE, equipment=equipment.code) if equipment else ""
         earlier = list(
             RoutingStep.objects.filter(
                 routing_id=routing_step.routing_id,
@@ -157,29 +182,48 @@ def hold_place(
             .order_by("step_no")
             .values_list("step_no", "name")
         )
-        scope = ""
-        if earlier:
-            steps = ", ".join(f"{no} {name}" for no, name in earlier)
-            scope = f" So are the operations before it at {work_center.code} ({steps}){where}."
+        scope = (
+            Text(
+                EARLIER_HELD,
+                work_center=work_center.code,
+                steps=[Text(STEP, step=no, name=name) for no, name in earlier],
+                where=where,
+            )
+            if earlier
+            else ""
+        )
         running = held_running_tasks(hold)
         stop = ""
         if running:
-            tasks = "; ".join(
-                f"{t.order.number} operation {t.operation.sequence}"
-                + (f" on {t.equipment.code}" if t.equipment_id else "")
-                + (f" ({t.operator.name})" if t.operator_id else "")
+            tasks = [
+                Text(
+                    RUNNING_TASK[(bool(t.equipment_id), bool(t.operator_id))],
+                    order=t.order.number,
+                    sequence=t.operation.sequence,
+                    equipment=t.equipment.code if t.equipment_id else "",
+                    operator=t.operator.name if t.operator_id else "",
+                )
                 for t in running[:10]
+            ]
+            stop = (
+                Text(RUNNING_STOP_MORE, tasks=tasks, more=len(running) - 10)
+                if len(running) > 10
+                else Text(RUNNING_STOP, tasks=tasks)
             )
-            more = f" and {len(running) - 10} more" if len(running) > 10 else ""
-            stop = f" Running now, to be stopped: {tasks}{more}."
         alert = alert_raise(
             alert_type=AlertType.QUALITY,
             severity=Severity.SEVERE,
-            description=(
-                f"Defect-rate alarm, {item} operation {routing_step.step_no} "
-                f"{routing_step.name} at {work_center.code}{where}: {reason}. The operation "
-                f"is on quality hold (hold {hold.pk}) until a quality supervisor releases "
-                f"it.{scope}{stop}"
+            description=Text(
+                ALARM,
+                item=item,
+                step=routing_step.step_no,
+                name=routing_step.name,
+                work_center=work_center.code,
+                where=where,
+                reason=reason,
+                hold=hold.pk,
+                scope=scope,
+                stop=stop,
             ),
             equipment=equipment,
             order=record.order if record else None,
@@ -193,7 +237,7 @@ def hold_place(
         )
         QualityHold.objects.filter(pk=hold.pk).update(alert=alert)
         hold.alert = alert
-        audit_record(actor=by, action="quality_hold.place", obj=hold, data={"reason": reason})
+        audit_record(actor=by, action="quality_hold.place", obj=hold, data={"reason": hold.reason})
         emit(
             "quality.hold.placed",
             {
