@@ -21,11 +21,13 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core.events import emit
 from core.notifications import people_notify
 from core.roles import Role
 from core.tasks import outbox_dispatch
+from core.texts import Text
 from planning.models import ProductionOrder
 
 from ..engines.progress import (
@@ -203,6 +205,22 @@ def progress_rollup_run(*, now: datetime | None = None) -> dict:
 
 
 PLANNER_DIGEST_ORDERS = 5  # named in a planner's notification; the rest are counted
+# The planners' notification, read in each planner's language (core/texts.py), by (one
+# order late, more than the named ones).
+LATE_NOTICE = {
+    (True, False): gettext_noop(
+        "Progress %(time)s: %(count)s order predicted late — %(orders)s. Reschedule suggested."
+    ),
+    (False, False): gettext_noop(
+        "Progress %(time)s: %(count)s orders predicted late — %(orders)s. Reschedule suggested."
+    ),
+    (False, True): gettext_noop(
+        "Progress %(time)s: %(count)s orders predicted late — %(orders)s and %(more)s more. "
+        "Reschedule suggested."
+    ),
+}
+LATE_ORDER = gettext_noop("%(order)s +%(hours)s h")
+LATE_SUBJECT = gettext_noop("[ClosedLoop] Orders predicted late")
 
 
 def _tell_planners(late: list[OrderProgress], hour: datetime) -> None:
@@ -210,20 +228,25 @@ def _tell_planners(late: list[OrderProgress], hour: datetime) -> None:
     the first time or by another DELAY_REANNOUNCE_HOURS step, worst first, with a link to
     the schedule page that lists them all; a slipping order does not fill the inbox."""
     worst = sorted(late, key=lambda p: -p.delay_hours)
-    named = ", ".join(f"{p.number} +{p.delay_hours:.1f} h" for p in worst[:PLANNER_DIGEST_ORDERS])
+    named = [
+        Text(LATE_ORDER, order=p.number, hours=f"{p.delay_hours:.1f}")
+        for p in worst[:PLANNER_DIGEST_ORDERS]
+    ]
     more = len(worst) - PLANNER_DIGEST_ORDERS
-    text = (
-        f"Progress {timezone.localtime(hour):%H:%M}: {len(worst)} order"
-        f"{'s' if len(worst) != 1 else ''} predicted late — {named}"
-        f"{f' and {more} more' if more > 0 else ''}. Reschedule suggested."
-    )[:300]
+    text = Text(
+        LATE_NOTICE[(len(worst) == 1, more > 0)],
+        time=f"{timezone.localtime(hour):%H:%M}",
+        count=len(worst),
+        orders=named,
+        more=more,
+    )
     planners = list(
         get_user_model().objects.filter(groups__name=Role.PLANNER, is_active=True).distinct()
     )
     people_notify(
         planners,
         text,
-        subject="[ClosedLoop] Orders predicted late",
+        subject=Text(LATE_SUBJECT),
         url=reverse("planning:schedule"),
     )
 

@@ -173,6 +173,9 @@ def test_planners_are_told_once_per_roll_up_that_announces_delays(released):
     assert told.count() == 1
     inbox = planner().get("/execution/inbox/").content.decode()
     assert note.text in inbox and 'href="/planning/schedule/">Open</a>' in inbox
+    # The same notification for a planner reading Chinese.
+    inbox = planner().get("/execution/inbox/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"1 个订单预计延误 — {released.number} +10.0 小时。建议重排。" in inbox
 
 
 def test_a_smaller_but_still_late_prediction_reaches_planning(released):
