@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.history import history_register
+from core.texts import text_shown
 from execution.models import LabourBooking, MaterialIssue, ProductionEvent
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import (
@@ -550,6 +551,8 @@ class TrainingNeed(models.Model):
     step_no = models.PositiveIntegerField()
     cause = models.CharField(max_length=40, help_text="The variance kind that raised it.")
     text = models.CharField(max_length=300)
+    text_id = models.CharField(max_length=300, blank=True, default="")  # core/texts.py
+    text_params = models.JSONField(default=dict, blank=True)
     operators = models.ManyToManyField(Operator, blank=True, related_name="+")
     raised_at = models.DateTimeField()
     raised_by = models.ForeignKey(
@@ -568,6 +571,11 @@ class TrainingNeed(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def text_shown(self) -> str:
+        """The need in the reader's language (core/texts.py)."""
+        return text_shown(self.text_id, self.text_params, self.text)
 
 
 # Rates and prices are master data kept by cost accountants: field-level history. The roll-up's
