@@ -3,7 +3,7 @@ roll-up's results, read-only (written by the roll-up service only)."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.admin import ReadOnlyAdmin
 from core.policy import may
@@ -211,6 +211,13 @@ class OrderCostEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(TrainingNeed)
 class TrainingNeedAdmin(ReadOnlyAdmin):
-    list_display = ("order", "step_no", "cause", "text", "raised_at", "raised_by")
+    list_display = ("order", "step_no", "cause", "need", "raised_at", "raised_by")
     search_fields = ("order__number", "text")
     list_select_related = ("order", "raised_by")
+    # The need in the reader's language in place of its stored forms (core/texts.py).
+    exclude = ("text", "text_id", "text_params")
+    readonly_fields = ("need",)
+
+    @admin.display(description=pgettext_lazy("training need", "text"))
+    def need(self, obj) -> str:
+        return obj.text_shown

@@ -7,6 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.texts import text_shown
 from planning.words import code_label
 
 from .engines import variance as engine
@@ -129,3 +130,8 @@ def export_header(codes) -> list[str]:
     if language.startswith("en"):
         return list(codes)
     return [label(HEADER_LABELS, code) for code in codes]
+
+
+def variance_cause(v) -> str:
+    """A flagged variance's likely cause in the reader's language (core/texts.py)."""
+    return text_shown(v.cause_id, v.cause_params, v.cause)

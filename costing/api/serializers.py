@@ -23,6 +23,7 @@ from ..models import (
     PurchasePrice,
     TrainingNeed,
 )
+from ..words import variance_cause
 
 
 def _code(model, **kwargs):
@@ -352,7 +353,12 @@ class VarianceSerializer(serializers.Serializer):
     equipment = serializers.ListField(child=serializers.CharField())
     lots = serializers.ListField(child=serializers.CharField())
     flagged = serializers.BooleanField()
-    cause = serializers.CharField()
+    cause = serializers.SerializerMethodField(help_text="In the request's language.")
+    cause_id = serializers.CharField(help_text="The cause's message id (core/texts.py).")
+    cause_params = serializers.DictField(help_text="The cause's parameters.")
+
+    def get_cause(self, v) -> str:
+        return variance_cause(v)
 
 
 class VarianceTotalSerializer(serializers.Serializer):
@@ -395,9 +401,23 @@ class TrainingNeedSerializer(serializers.ModelSerializer):
     operators = serializers.SlugRelatedField(slug_field="badge", many=True, read_only=True)
     raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     cause = serializers.ChoiceField(choices=[k for k in variance_engine.KINDS if k != "late"])
+    text = serializers.CharField(
+        source="text_shown", read_only=True, help_text="In the request's language."
+    )
 
     class Meta:
         model = TrainingNeed
-        fields = ["id", "order", "step_no", "cause", "text", "operators", "raised_at", "raised_by"]
-        read_only_fields = ["text", "raised_at"]
+        fields = [
+            "id",
+            "order",
+            "step_no",
+            "cause",
+            "text",
+            "text_id",
+            "text_params",
+            "operators",
+            "raised_at",
+            "raised_by",
+        ]
+        read_only_fields = ["text", "text_id", "text_params", "raised_at"]
         validators = []  # one per order, operation and cause: the service answers the existing

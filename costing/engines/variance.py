@@ -136,6 +136,10 @@ class Variance:
     lots: tuple[str, ...] = ()
     flagged: bool = False
     cause: str = ""
+    # The cause as a stored text (core/texts.py): its message id and parameters, for pages
+    # that show it in the reader's language; `cause` is its English.
+    cause_id: str = ""
+    cause_params: dict = field(default_factory=dict)
 
     @property
     def pct(self) -> Decimal | None:
@@ -292,35 +296,78 @@ def _flag(v: Variance, threshold_pct: Decimal) -> None:
     if pct is not None and abs(pct) <= threshold_pct:
         return
     v.flagged = True
-    v.cause = variance_cause(v)
+    v.cause_id, v.cause_params = variance_cause_text(v)
+    v.cause = _english(v.cause_id, v.cause_params)
 
 
-def variance_cause(v: Variance) -> str:
-    """The likely cause of a variance in words, naming who and what is behind it."""
+def gettext_noop(message: str) -> str:
+    """Marks a message for makemessages (by this name) without importing Django: the
+    engine stays pure; pages translate the message (core/texts.py)."""
+    return message
+
+
+CAUSE = gettext_noop("%(kind)s%(what)s %(size)s%(where)s%(who)s")
+CAUSE_SCRAP = gettext_noop(
+    "scrap %(actual)s of %(standard)s units (%(size)s, %(amount)s at standard)%(where)s%(who)s"
+)
+OF_COMPONENT = gettext_noop(" of %(component)s")
+ON_OPERATION = gettext_noop(" on operation %(step)s")
+BY_OPERATORS = gettext_noop(" — operators %(names)s")
+ON_MACHINES = gettext_noop(" — machines %(names)s")
+FROM_LOTS = gettext_noop(" — lots %(names)s")
+
+
+def _part(msgid: str, **params) -> dict:
+    return {"text": msgid, "params": params}
+
+
+def _english(msgid: str, params: dict) -> str:
+    """A cause in English: the message with its parameters, nested ones rendered too."""
+    values = {
+        k: _english(v["text"], v.get("params", {})) if isinstance(v, dict) else v
+        for k, v in params.items()
+    }
+    return msgid % values
+
+
+def variance_cause_text(v: Variance) -> tuple[str, dict]:
+    """The likely cause of a variance as a message id and parameters (the kind, the size,
+    who and what is behind it)."""
     pct = v.pct
     size = (
         f"{'+' if v.amount > 0 else ''}{pct} %"
         if pct is not None
         else f"{v.amount.quantize(CENT2, rounding=ROUND_HALF_UP):+}"
     )
-    where = f" on operation {v.step_no}" if v.step_no is not None else ""
-    what = f" of {v.component}" if v.component else ""
-    text = f"{LABELS[v.kind]}{what} {size}{where}"
+    where = _part(ON_OPERATION, step=v.step_no) if v.step_no is not None else ""
+    who = ""
     if v.kind in (LABOUR_EFFICIENCY, LABOUR_RATE, SCRAP_LOSS) and v.operators:
-        text += f" — operators {', '.join(v.operators)}"
+        who = _part(BY_OPERATORS, names=", ".join(v.operators))
     if v.kind in (MACHINE_EFFICIENCY, MACHINE_RATE) and v.equipment:
-        text += f" — machines {', '.join(v.equipment)}"
+        who = _part(ON_MACHINES, names=", ".join(v.equipment))
     if v.kind == MATERIAL_PRICE and v.lots:
-        text += f" — lots {', '.join(v.lots)}"
+        who = _part(FROM_LOTS, names=", ".join(v.lots))
     if v.kind == SCRAP_LOSS:
-        text = (
-            f"scrap {quantity_format(v.actual_quantity)} of {quantity_format(v.standard_quantity)} "
-            f"units ({size}, {v.amount.quantize(CENT2, rounding=ROUND_HALF_UP)} at standard)"
-            f"{where}"
-        )
-        if v.operators:
-            text += f" — operators {', '.join(v.operators)}"
-    return text
+        return CAUSE_SCRAP, {
+            "actual": quantity_format(v.actual_quantity),
+            "standard": quantity_format(v.standard_quantity),
+            "size": size,
+            "amount": str(v.amount.quantize(CENT2, rounding=ROUND_HALF_UP)),
+            "where": where,
+            "who": who,
+        }
+    return CAUSE, {
+        "kind": _part(LABELS[v.kind]),
+        "what": _part(OF_COMPONENT, component=v.component) if v.component else "",
+        "size": size,
+        "where": where,
+        "who": who,
+    }
+
+
+def variance_cause(v: Variance) -> str:
+    """The likely cause of a variance in English words, naming who and what is behind it."""
+    return _english(*variance_cause_text(v))
 
 
 @dataclass

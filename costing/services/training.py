@@ -8,11 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
 from core.events import emit
 from core.notifications import people_notify
 from core.roles import Role
+from core.texts import Text
 from planning.models import ProductionOrder
 from resources.models import Operator
 
@@ -24,6 +26,9 @@ from ..words import KIND_LABELS
 # The causes a training need answers: how people worked, not what prices or machines cost.
 TRAINING_CAUSES = (engine.LABOUR_EFFICIENCY, engine.SCRAP_LOSS)
 TOLD = (Role.PLANT_MANAGER,)
+# The need and its notification, read in the reader's language (core/texts.py).
+NEED = gettext_noop("Training need — %(order)s: %(cause)s")
+NEED_SUBJECT = gettext_noop("[ClosedLoop] Training need")
 
 
 def training_need_raise(
@@ -64,20 +69,22 @@ def training_need_raise(
                 % {"number": order.number, "kind": KIND_LABELS.get(cause, cause), "step": step_no}
             }
         )
-    text = f"Training need — {order.number}: {variance.cause}"[:300]
+    text = Text(NEED, order=order.number, cause=Text(variance.cause_id, **variance.cause_params))
     try:
         with transaction.atomic():
             need = TrainingNeed.objects.create(
                 order=order,
                 step_no=step_no,
                 cause=cause,
-                text=text,
+                text=text.english()[:300],
+                text_id=text.msgid,
+                text_params=text.params,
                 raised_at=timezone.now(),
                 raised_by=by if getattr(by, "is_authenticated", False) else None,
             )
             need.operators.set(Operator.objects.filter(user__username__in=variance.operators))
             people = get_user_model().objects.filter(groups__name__in=TOLD, is_active=True)
-            people_notify(people.distinct(), text, subject="[ClosedLoop] Training need")
+            people_notify(people.distinct(), text, subject=Text(NEED_SUBJECT))
             audit_record(actor=by, action="costing.training_need.raise", obj=need)
             emit(
                 "costing.training_need.raised",

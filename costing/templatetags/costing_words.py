@@ -25,3 +25,8 @@ def source(code) -> str:
 @register.filter
 def grouping(code) -> str:
     return words.label(words.GROUPING_LABELS, code)
+
+
+@register.filter
+def variance_cause(v) -> str:
+    return words.variance_cause(v)

@@ -30,7 +30,7 @@ from ..selectors.variance import (
     variances_list,
 )
 from ..services.training import TRAINING_CAUSES, training_need_raise
-from ..words import KIND_LABELS, export_header
+from ..words import KIND_LABELS, export_header, variance_cause
 
 GROUPINGS = {
     "product": ("product",),
@@ -152,7 +152,7 @@ def _export_rows(variances):
             v.amount,
             "" if v.pct is None else v.pct,
             "yes" if v.flagged else "no",
-            v.cause,
+            variance_cause(v),
             " ".join(v.operators),
             " ".join(v.equipment),
             " ".join(v.lots),
