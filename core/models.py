@@ -17,12 +17,12 @@ from .texts import text_shown
 class OutboxEvent(models.Model):
     """A domain event recorded in the same transaction as the change that caused it."""
 
-    topic = models.CharField(max_length=100, db_index=True)
-    payload = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
-    dispatched_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    topic = models.CharField(max_length=100, db_index=True, verbose_name=_("topic"))
+    payload = models.JSONField(default=dict, verbose_name=_("payload"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    dispatched_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dispatched at"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
 
     class Meta:
         ordering = ["id"]
@@ -43,28 +43,42 @@ class AuditEntry(models.Model):
     (`stock.move`, `production_order.release`) or a record's field-level change (`create`,
     `update`, `delete`, with before and after values; core.history)."""
 
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("at"))
     # Accounts are deactivated, never deleted; the username copy keeps the name regardless.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("actor"),
     )
-    actor_username = models.CharField(max_length=150, blank=True, db_index=True)
+    actor_username = models.CharField(
+        max_length=150, blank=True, db_index=True, verbose_name=_("actor username")
+    )
     origin = models.CharField(
         max_length=100,
         blank=True,
-        help_text="Where the change came from: page, api, admin, task:<name>, command:<name>, "
-        "system.",
+        help_text=_(
+            "Where the change came from: page, api, admin, task:<name>, command:<name>, system."
+        ),
+        verbose_name=_("origin"),
     )
-    action = models.CharField(max_length=100)
-    object_type = models.CharField(max_length=100)
-    object_id = models.CharField(max_length=64)
-    object_label = models.CharField(max_length=200, blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    action = models.CharField(max_length=100, verbose_name=_("action"))
+    object_type = models.CharField(max_length=100, verbose_name=_("object type"))
+    object_id = models.CharField(max_length=64, verbose_name=_("object id"))
+    object_label = models.CharField(max_length=200, blank=True, verbose_name=_("object label"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
     changes = models.JSONField(
-        default=list, blank=True, help_text="[{field, before, after}] of a record's change."
+        default=list,
+        blank=True,
+        help_text=_("[{field, before, after}] of a record's change."),
+        verbose_name=_("changes"),
     )
     history_id = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="The record's snapshot in its history table."
+        null=True,
+        blank=True,
+        help_text=_("The record's snapshot in its history table."),
+        verbose_name=_("history id"),
     )
 
     class Meta:
@@ -80,8 +94,10 @@ class DocumentCounter(models.Model):
     """The last number handed out in one series of document numbers, e.g. EX-2026- (exceptions
     raised in 2026); locked by whoever takes the next one (core.numbering)."""
 
-    key = models.CharField(max_length=64, unique=True, help_text="The series, e.g. EX-2026-.")
-    last_value = models.PositiveBigIntegerField(default=0)
+    key = models.CharField(
+        max_length=64, unique=True, help_text=_("The series, e.g. EX-2026-."), verbose_name=_("key")
+    )
+    last_value = models.PositiveBigIntegerField(default=0, verbose_name=_("last value"))
 
     class Meta:
         ordering = ["key"]
@@ -94,22 +110,29 @@ class Notification(models.Model):
     """An in-app message to a person (also sent by e-mail), with a link to what it is about."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("user"),
     )
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300, verbose_name=_("text"))
     # The text's message id and parameters when the system wrote it (core/texts.py).
-    text_id = models.CharField(max_length=300, blank=True, default="")
-    text_params = models.JSONField(default=dict, blank=True)
+    text_id = models.CharField(max_length=300, blank=True, default="", verbose_name=_("text id"))
+    text_params = models.JSONField(default=dict, blank=True, verbose_name=_("text params"))
     url = models.CharField(
-        max_length=200, blank=True, help_text="Where to look: the page of what it is about."
+        max_length=200,
+        blank=True,
+        help_text=_("Where to look: the page of what it is about."),
+        verbose_name=_("url"),
     )
     link_text = models.CharField(
         max_length=64,
         blank=True,
-        help_text="The link's words (an exception's number); “Open” when blank.",
+        help_text=_("The link's words (an exception's number); “Open” when blank."),
+        verbose_name=_("link text"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
 
     class Meta:
         # Made by execution's migrations, when notifications were only about its exceptions.
@@ -155,17 +178,29 @@ class ApiToken(AbstractAPIKey):
     )
     # Required here, unlike the library's: a key that never expires is a key nobody rotates.
     expiry_date = models.DateTimeField(
-        verbose_name=_("expires"), help_text="The token stops working at this time."
+        verbose_name=_("expires"), help_text=_("The token stops working at this time.")
     )
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("issued by"),
     )
     last_used_at = models.DateTimeField(
-        null=True, blank=True, help_text="Updated at most once a minute."
+        null=True,
+        blank=True,
+        help_text=_("Updated at most once a minute."),
+        verbose_name=_("last used at"),
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
     )
 
     class Meta(AbstractAPIKey.Meta):
@@ -187,32 +222,41 @@ class Signature(models.Model):
     was signed. Append-only; in the spirit of 21 CFR Part 11 §11.50 and §11.200."""
 
     class Meaning(models.TextChoices):
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        RELEASED = "released", "Released"
-        CORRECTED = "corrected", "Corrected"
-        DISPOSITIONED = "dispositioned", "Dispositioned"
-        ADJUSTED = "adjusted", "Adjusted"
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        RELEASED = "released", _("Released")
+        CORRECTED = "corrected", _("Corrected")
+        DISPOSITIONED = "dispositioned", _("Dispositioned")
+        ADJUSTED = "adjusted", _("Adjusted")
 
     content_type = models.ForeignKey(
-        "contenttypes.ContentType", on_delete=models.PROTECT, related_name="+"
+        "contenttypes.ContentType",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("content type"),
     )
-    object_id = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64, verbose_name=_("object id"))
     signer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("signer"),
     )
     # Copies, so the signature still names the person if the account is renamed.
-    signer_username = models.CharField(max_length=150)
-    signer_name = models.CharField(max_length=300, blank=True)
-    meaning = models.CharField(max_length=20, choices=Meaning.choices)
-    reason = models.TextField()
-    signed_at = models.DateTimeField()
+    signer_username = models.CharField(max_length=150, verbose_name=_("signer username"))
+    signer_name = models.CharField(max_length=300, blank=True, verbose_name=_("signer name"))
+    meaning = models.CharField(max_length=20, choices=Meaning.choices, verbose_name=_("meaning"))
+    reason = models.TextField(verbose_name=_("reason"))
+    signed_at = models.DateTimeField(verbose_name=_("signed at"))
     record_hash = models.CharField(
-        max_length=64, help_text="SHA-256 of the record's content when it was signed."
+        max_length=64,
+        help_text=_("SHA-256 of the record's content when it was signed."),
+        verbose_name=_("record hash"),
     )
     signature_hash = models.CharField(
         max_length=64,
-        help_text="SHA-256 over the signer, the time, the meaning, the reason and record_hash.",
+        help_text=_("SHA-256 over the signer, the time, the meaning, the reason and record_hash."),
+        verbose_name=_("signature hash"),
     )
 
     class Meta:
@@ -244,15 +288,19 @@ class UserPreference(models.Model):
     browser asks)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="preference",
+        verbose_name=_("user"),
     )
     language = models.CharField(
         max_length=16,
         blank=True,
         choices=settings.LANGUAGES,
-        help_text="The pages' language; blank follows the browser's Accept-Language.",
+        help_text=_("The pages' language; blank follows the browser's Accept-Language."),
+        verbose_name=_("language"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.language or 'browser'}"
@@ -265,7 +313,12 @@ class Session(AbstractBaseSession):
     Deleting an account ends its sessions."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
     )
 
     @classmethod

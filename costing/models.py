@@ -40,26 +40,32 @@ PER_UNIT = {"max_digits": 24, "decimal_places": 10}
 class CostVersion(models.Model):
     """A set of standard cost rates and prices, effective from a date; one set is current."""
 
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     effective_from = models.DateField(
-        help_text="The day the set applies from; BOMs and routings in effect that day are costed."
+        help_text=_(
+            "The day the set applies from; BOMs and routings in effect that day are costed."
+        ),
+        verbose_name=_("effective from"),
     )
     is_current = models.BooleanField(
         default=False,
         editable=False,
-        help_text="The set standard costs are read from; changed only by 'make current'.",
+        help_text=_("The set standard costs are read from; changed only by 'make current'."),
+        verbose_name=_("is current"),
     )
-    note = models.CharField(max_length=300, blank=True)
+    note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
     variance_threshold_pct = models.DecimalField(
-        "variance threshold %",
+        _("variance threshold %"),
         max_digits=6,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
-        help_text="A variance this far (in % of its standard) from the standard is flagged; "
-        "blank: the COSTING_VARIANCE_THRESHOLD_PCT setting.",
+        help_text=_(
+            "A variance this far (in % of its standard) from the standard is flagged; "
+            "blank: the COSTING_VARIANCE_THRESHOLD_PCT setting."
+        ),
     )
 
     class Meta:
@@ -96,17 +102,32 @@ class LabourRate(models.Model):
     An operation that requires a skill is costed at that skill's rate for the step's minimum
     level; without one (or with no rate for it), at its work center's rate."""
 
-    version = models.ForeignKey(CostVersion, on_delete=models.CASCADE, related_name="labour_rates")
+    version = models.ForeignKey(
+        CostVersion,
+        on_delete=models.CASCADE,
+        related_name="labour_rates",
+        verbose_name=_("version"),
+    )
     work_center = models.ForeignKey(
-        WorkCenter, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        WorkCenter,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("work center"),
     )
     skill = models.ForeignKey(
-        Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Skill,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("skill"),
     )
     skill_level = models.PositiveSmallIntegerField(
-        choices=SkillLevel.choices, null=True, blank=True
+        choices=SkillLevel.choices, null=True, blank=True, verbose_name=_("skill level")
     )
-    rate_per_hour = models.DecimalField(**MONEY)
+    rate_per_hour = models.DecimalField(**MONEY, verbose_name=_("rate per hour"))
 
     class Meta:
         verbose_name = _("labour rate")
@@ -152,11 +173,24 @@ class LabourRate(models.Model):
 class MachineRate(models.Model):
     """What an hour of a machine costs in a version: depreciation, energy and maintenance."""
 
-    version = models.ForeignKey(CostVersion, on_delete=models.CASCADE, related_name="machine_rates")
-    equipment = models.ForeignKey(Equipment, on_delete=models.PROTECT, related_name="+")
-    depreciation_per_hour = models.DecimalField(**MONEY, default=Decimal("0"))
-    energy_per_hour = models.DecimalField(**MONEY, default=Decimal("0"))
-    maintenance_per_hour = models.DecimalField(**MONEY, default=Decimal("0"))
+    version = models.ForeignKey(
+        CostVersion,
+        on_delete=models.CASCADE,
+        related_name="machine_rates",
+        verbose_name=_("version"),
+    )
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.PROTECT, related_name="+", verbose_name=_("equipment")
+    )
+    depreciation_per_hour = models.DecimalField(
+        **MONEY, default=Decimal("0"), verbose_name=_("depreciation per hour")
+    )
+    energy_per_hour = models.DecimalField(
+        **MONEY, default=Decimal("0"), verbose_name=_("energy per hour")
+    )
+    maintenance_per_hour = models.DecimalField(
+        **MONEY, default=Decimal("0"), verbose_name=_("maintenance per hour")
+    )
 
     class Meta:
         verbose_name = _("machine rate")
@@ -193,12 +227,21 @@ class OverheadRate(models.Model):
         PERCENT = "percent", _("% of labour + machine")
 
     version = models.ForeignKey(
-        CostVersion, on_delete=models.CASCADE, related_name="overhead_rates"
+        CostVersion,
+        on_delete=models.CASCADE,
+        related_name="overhead_rates",
+        verbose_name=_("version"),
     )
-    work_center = models.ForeignKey(WorkCenter, on_delete=models.PROTECT, related_name="+")
-    basis = models.CharField(max_length=16, choices=Basis.choices, default=Basis.PER_HOUR)
+    work_center = models.ForeignKey(
+        WorkCenter, on_delete=models.PROTECT, related_name="+", verbose_name=_("work center")
+    )
+    basis = models.CharField(
+        max_length=16, choices=Basis.choices, default=Basis.PER_HOUR, verbose_name=_("basis")
+    )
     rate = models.DecimalField(
-        **MONEY, help_text="Money per hour, or a percentage (25 = 25 %) by the basis."
+        **MONEY,
+        help_text=_("Money per hour, or a percentage (25 = 25 %) by the basis."),
+        verbose_name=_("rate"),
     )
 
     class Meta:
@@ -223,10 +266,15 @@ class PurchasePrice(models.Model):
     """The standard price of a bought item in a version, per unit of the item's measure."""
 
     version = models.ForeignKey(
-        CostVersion, on_delete=models.CASCADE, related_name="purchase_prices"
+        CostVersion,
+        on_delete=models.CASCADE,
+        related_name="purchase_prices",
+        verbose_name=_("version"),
     )
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    price = models.DecimalField(**MONEY)
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="+", verbose_name=_("item")
+    )
+    price = models.DecimalField(**MONEY, verbose_name=_("price"))
 
     class Meta:
         verbose_name = _("purchase price")
@@ -257,19 +305,27 @@ class PurchasePrice(models.Model):
 class CostRollupRun(models.Model):
     """One standard cost roll-up of a version: when, by whom, what it found missing."""
 
-    version = models.ForeignKey(CostVersion, on_delete=models.CASCADE, related_name="rollups")
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    version = models.ForeignKey(
+        CostVersion, on_delete=models.CASCADE, related_name="rollups", verbose_name=_("version")
     )
-    items_costed = models.PositiveIntegerField(default=0)
-    items_incomplete = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    items_costed = models.PositiveIntegerField(default=0, verbose_name=_("items costed"))
+    items_incomplete = models.PositiveIntegerField(default=0, verbose_name=_("items incomplete"))
     problems = models.JSONField(
         default=list,
         blank=True,
         db_default=models.Value([], output_field=models.JSONField()),
-        help_text="What is missing, one sentence each, naming the item, operation and rate.",
+        help_text=_("What is missing, one sentence each, naming the item, operation and rate."),
+        verbose_name=_("problems"),
     )
 
     class Meta:
@@ -284,33 +340,50 @@ class CostRollupRun(models.Model):
 class ItemCost(models.Model):
     """An item's standard unit cost in a version, by element (the roll-up's result)."""
 
-    version = models.ForeignKey(CostVersion, on_delete=models.CASCADE, related_name="item_costs")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="standard_costs")
+    version = models.ForeignKey(
+        CostVersion, on_delete=models.CASCADE, related_name="item_costs", verbose_name=_("version")
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="standard_costs", verbose_name=_("item")
+    )
     rollup = models.ForeignKey(
-        CostRollupRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        CostRollupRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("rollup"),
     )
     lot_size = models.DecimalField(
-        max_digits=18, decimal_places=4, help_text="The lot its setup times are spread over."
+        max_digits=18,
+        decimal_places=4,
+        help_text=_("The lot its setup times are spread over."),
+        verbose_name=_("lot size"),
     )
-    material = models.DecimalField(**MONEY)
-    labour = models.DecimalField(**MONEY)
-    machine = models.DecimalField(**MONEY)
-    overhead = models.DecimalField(**MONEY)
-    total = models.DecimalField(**MONEY)
+    material = models.DecimalField(**MONEY, verbose_name=_("material"))
+    labour = models.DecimalField(**MONEY, verbose_name=_("labour"))
+    machine = models.DecimalField(**MONEY, verbose_name=_("machine"))
+    overhead = models.DecimalField(**MONEY, verbose_name=_("overhead"))
+    total = models.DecimalField(**MONEY, verbose_name=_("total"))
     complete = models.BooleanField(
-        help_text="False: a rate or price is missing (see problems); the total is not usable."
+        help_text=_("False: a rate or price is missing (see problems); the total is not usable."),
+        verbose_name=_("complete"),
     )
     problems = models.JSONField(
         default=list,
         blank=True,
         db_default=models.Value([], output_field=models.JSONField()),
+        verbose_name=_("problems"),
     )
     digest = models.CharField(
         max_length=64,
         blank=True,
         default="",
-        help_text="SHA-256 of the figures and breakdown lines stored: a re-run rewrites only "
-        "the items whose result changed.",
+        help_text=_(
+            "SHA-256 of the figures and breakdown lines stored: a re-run rewrites only "
+            "the items whose result changed."
+        ),
+        verbose_name=_("digest"),
     )
 
     class Meta:
@@ -335,34 +408,65 @@ class ItemCostLine(models.Model):
         MACHINE = "machine", _("Machine")
         OVERHEAD = "overhead", _("Overhead")
 
-    item_cost = models.ForeignKey(ItemCost, on_delete=models.CASCADE, related_name="lines")
-    line_no = models.PositiveIntegerField()
-    element = models.CharField(max_length=16, choices=Element.choices)
-    component = models.ForeignKey(
-        Item, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    item_cost = models.ForeignKey(
+        ItemCost, on_delete=models.CASCADE, related_name="lines", verbose_name=_("item cost")
     )
-    bom_line_no = models.PositiveIntegerField(null=True, blank=True)
-    step_no = models.PositiveIntegerField(null=True, blank=True)
-    operation = models.CharField(max_length=100, blank=True)
+    line_no = models.PositiveIntegerField(verbose_name=_("line no"))
+    element = models.CharField(max_length=16, choices=Element.choices, verbose_name=_("element"))
+    component = models.ForeignKey(
+        Item,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("component"),
+    )
+    bom_line_no = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("bom line no"))
+    step_no = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("step no"))
+    operation = models.CharField(max_length=100, blank=True, verbose_name=_("operation"))
     work_center = models.ForeignKey(
-        WorkCenter, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        WorkCenter,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("work center"),
     )
     equipment = models.ForeignKey(
-        Equipment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Equipment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("equipment"),
     )
     skill = models.ForeignKey(
-        Skill, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Skill,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("skill"),
     )
     quantity = models.DecimalField(
         **PER_UNIT,
-        help_text="Per unit of the item: component quantity after scrap, or hours after "
-        "spreading the setup; for a percentage overhead the labour + machine it applies to.",
+        help_text=_(
+            "Per unit of the item: component quantity after scrap, or hours after "
+            "spreading the setup; for a percentage overhead the labour + machine it applies to."
+        ),
+        verbose_name=_("quantity"),
     )
     rate = models.DecimalField(
-        **MONEY, help_text="Component unit cost, price, rate per hour, or percentage."
+        **MONEY,
+        help_text=_("Component unit cost, price, rate per hour, or percentage."),
+        verbose_name=_("rate"),
     )
-    amount = models.DecimalField(**MONEY)
-    basis = models.CharField(max_length=300, help_text="How the figure was reached, in words.")
+    amount = models.DecimalField(**MONEY, verbose_name=_("amount"))
+    basis = models.CharField(
+        max_length=300,
+        help_text=_("How the figure was reached, in words."),
+        verbose_name=_("basis"),
+    )
 
     class Meta:
         verbose_name = _("item cost line")
@@ -380,9 +484,11 @@ class LotPrice(models.Model):
     """What a material lot actually cost per unit (the supplier's invoice): material issued
     from the lot is costed at it instead of the version's standard price."""
 
-    lot = models.OneToOneField(MaterialLot, on_delete=models.PROTECT, related_name="+")
-    price = models.DecimalField(**MONEY)
-    note = models.CharField(max_length=200, blank=True)
+    lot = models.OneToOneField(
+        MaterialLot, on_delete=models.PROTECT, related_name="+", verbose_name=_("lot")
+    )
+    price = models.DecimalField(**MONEY, verbose_name=_("price"))
+    note = models.CharField(max_length=200, blank=True, verbose_name=_("note"))
 
     class Meta:
         verbose_name = _("lot price")
@@ -417,8 +523,11 @@ class OrderCostEntry(models.Model):
 
     source_key = models.CharField(
         max_length=120,
-        help_text="issue:<id>, labour:<booking>:<revision>, machine:<event>, scrap:<event>, "
-        "overhead:<key of the posting it is charged on>.",
+        help_text=_(
+            "issue:<id>, labour:<booking>:<revision>, machine:<event>, scrap:<event>, "
+            "overhead:<key of the posting it is charged on>."
+        ),
+        verbose_name=_("source key"),
     )
     # The ledger takes hundreds of thousands of postings in a rebuild, so it keeps only the
     # indexes something reads (order + element, period + element, the source key, the
@@ -431,6 +540,7 @@ class OrderCostEntry(models.Model):
         related_name="+",
         db_index=False,  # the (order, element) index serves
         db_constraint=False,
+        verbose_name=_("order"),
     )
     operation = models.ForeignKey(
         OrderOperation,
@@ -439,9 +549,10 @@ class OrderCostEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         **HOT,
+        verbose_name=_("operation"),
     )
-    step_no = models.PositiveIntegerField(null=True, blank=True)
-    element = models.CharField(max_length=16, choices=Element.choices)
+    step_no = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("step no"))
+    element = models.CharField(max_length=16, choices=Element.choices, verbose_name=_("element"))
     item = models.ForeignKey(
         Item,
         null=True,
@@ -449,7 +560,8 @@ class OrderCostEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         **HOT,
-        help_text="The component issued (material), or the product scrapped (scrap).",
+        help_text=_("The component issued (material), or the product scrapped (scrap)."),
+        verbose_name=_("item"),
     )
     lot = models.ForeignKey(
         MaterialLot,
@@ -458,6 +570,7 @@ class OrderCostEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         **HOT,
+        verbose_name=_("lot"),
     )
     work_center = models.ForeignKey(
         WorkCenter,
@@ -466,6 +579,7 @@ class OrderCostEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         **HOT,
+        verbose_name=_("work center"),
     )
     equipment = models.ForeignKey(
         Equipment,
@@ -474,6 +588,7 @@ class OrderCostEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         **HOT,
+        verbose_name=_("equipment"),
     )
     operator = models.ForeignKey(
         Operator,
@@ -482,23 +597,34 @@ class OrderCostEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         **HOT,
+        verbose_name=_("operator"),
     )
     quantity = models.DecimalField(
-        **PER_UNIT, help_text="Quantity issued or scrapped, or hours (labour, machine)."
+        **PER_UNIT,
+        help_text=_("Quantity issued or scrapped, or hours (labour, machine)."),
+        verbose_name=_("quantity"),
     )
     rate = models.DecimalField(
-        **MONEY, help_text="Price per unit, rate per hour, or overhead rate / percentage."
+        **MONEY,
+        help_text=_("Price per unit, rate per hour, or overhead rate / percentage."),
+        verbose_name=_("rate"),
     )
-    amount = models.DecimalField(**MONEY)
-    version = models.ForeignKey(CostVersion, on_delete=models.PROTECT, related_name="+", **HOT)
-    posted_at = models.DateTimeField()
+    amount = models.DecimalField(**MONEY, verbose_name=_("amount"))
+    version = models.ForeignKey(
+        CostVersion, on_delete=models.PROTECT, related_name="+", **HOT, verbose_name=_("version")
+    )
+    posted_at = models.DateTimeField(verbose_name=_("posted at"))
     period = models.DateField(
-        help_text="The month it was posted in (first day), in the plant's time zone."
+        help_text=_("The month it was posted in (first day), in the plant's time zone."),
+        verbose_name=_("period"),
     )
     late = models.BooleanField(
         default=False,
-        help_text="Arrived after the order was completed: in its period's figures, not in "
-        "the order's frozen cost.",
+        help_text=_(
+            "Arrived after the order was completed: in its period's figures, not in "
+            "the order's frozen cost."
+        ),
+        verbose_name=_("late"),
     )
     material_issue = models.ForeignKey(
         MaterialIssue,
@@ -507,6 +633,7 @@ class OrderCostEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         **HOT,
+        verbose_name=_("material issue"),
     )
     labour_booking = models.ForeignKey(  # indexed: a correction reads what was posted
         LabourBooking,
@@ -515,6 +642,7 @@ class OrderCostEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        verbose_name=_("labour booking"),
     )
     production_event = models.ForeignKey(
         ProductionEvent,
@@ -524,8 +652,13 @@ class OrderCostEntry(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("production event"),
     )
-    basis = models.CharField(max_length=300, help_text="How the figure was reached, in words.")
+    basis = models.CharField(
+        max_length=300,
+        help_text=_("How the figure was reached, in words."),
+        verbose_name=_("basis"),
+    )
 
     class Meta:
         ordering = ["order", "posted_at", "id"]
@@ -547,16 +680,29 @@ class TrainingNeed(models.Model):
     """A need for training raised from a flagged variance (e.g. slow work on an operation),
     sent to the plant manager's inbox; one per order, operation and cause."""
 
-    order = models.ForeignKey(ProductionOrder, on_delete=models.PROTECT, related_name="+")
-    step_no = models.PositiveIntegerField()
-    cause = models.CharField(max_length=40, help_text="The variance kind that raised it.")
-    text = models.CharField(max_length=300)
-    text_id = models.CharField(max_length=300, blank=True, default="")  # core/texts.py
-    text_params = models.JSONField(default=dict, blank=True)
-    operators = models.ManyToManyField(Operator, blank=True, related_name="+")
-    raised_at = models.DateTimeField()
+    order = models.ForeignKey(
+        ProductionOrder, on_delete=models.PROTECT, related_name="+", verbose_name=_("order")
+    )
+    step_no = models.PositiveIntegerField(verbose_name=_("step no"))
+    cause = models.CharField(
+        max_length=40, help_text=_("The variance kind that raised it."), verbose_name=_("cause")
+    )
+    text = models.CharField(max_length=300, verbose_name=_("text"))
+    text_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("text id")
+    )  # core/texts.py
+    text_params = models.JSONField(default=dict, blank=True, verbose_name=_("text params"))
+    operators = models.ManyToManyField(
+        Operator, blank=True, related_name="+", verbose_name=_("operators")
+    )
+    raised_at = models.DateTimeField(verbose_name=_("raised at"))
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("raised by"),
     )
 
     class Meta:

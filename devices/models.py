@@ -25,24 +25,31 @@ class Endpoint(models.Model):
         OPCUA = "opcua", _("OPC UA")
         MODBUS = "modbus", _("Modbus TCP")
 
-    name = models.CharField(max_length=64, unique=True)
-    protocol = models.CharField(max_length=8, choices=Protocol.choices)
-    url = models.CharField("OPC UA address", max_length=255, blank=True)
-    host = models.CharField("Modbus host", max_length=255, blank=True)
-    port = models.PositiveIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=64, unique=True, verbose_name=_("name"))
+    protocol = models.CharField(max_length=8, choices=Protocol.choices, verbose_name=_("protocol"))
+    url = models.CharField(_("OPC UA address"), max_length=255, blank=True)
+    host = models.CharField(_("Modbus host"), max_length=255, blank=True)
+    port = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("port"))
     security = models.JSONField(
         default=dict,
         blank=True,
-        help_text='OPC UA security: {"policy": "Basic256Sha256", "mode": "SignAndEncrypt", '
-        '"certificate": "…", "private_key": "…", "server_certificate": "…"} (docs/devices.md).',
+        help_text=_(
+            'OPC UA security: {"policy": "Basic256Sha256", "mode": "SignAndEncrypt", '
+            '"certificate": "…", "private_key": "…", "server_certificate": "…"} (docs/devices.md).'
+        ),
+        verbose_name=_("security"),
     )
     publishing_ms = models.PositiveIntegerField(
-        default=500, help_text="OPC UA publishing interval."
+        default=500, help_text=_("OPC UA publishing interval."), verbose_name=_("publishing ms")
     )
-    poll_ms = models.PositiveIntegerField(default=1000, help_text="Polling interval.")
-    timeout_ms = models.PositiveIntegerField(default=3000)
-    enabled = models.BooleanField(default=True)
-    loaded_at = models.DateTimeField(null=True, blank=True, help_text="When the map last set it.")
+    poll_ms = models.PositiveIntegerField(
+        default=1000, help_text=_("Polling interval."), verbose_name=_("poll ms")
+    )
+    timeout_ms = models.PositiveIntegerField(default=3000, verbose_name=_("timeout ms"))
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
+    loaded_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the map last set it."), verbose_name=_("loaded at")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -59,20 +66,25 @@ class Endpoint(models.Model):
 class EquipmentLink(models.Model):
     """A machine served by an endpoint, with its Modbus unit id and its connection state."""
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="links")
-    equipment = models.OneToOneField(
-        Equipment, on_delete=models.CASCADE, related_name="device_link"
+    endpoint = models.ForeignKey(
+        Endpoint, on_delete=models.CASCADE, related_name="links", verbose_name=_("endpoint")
     )
-    unit = models.PositiveSmallIntegerField("Modbus unit id", null=True, blank=True)
-    connected = models.BooleanField(default=False)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    equipment = models.OneToOneField(
+        Equipment, on_delete=models.CASCADE, related_name="device_link", verbose_name=_("equipment")
+    )
+    unit = models.PositiveSmallIntegerField(_("Modbus unit id"), null=True, blank=True)
+    connected = models.BooleanField(default=False, verbose_name=_("connected"))
+    last_seen_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last seen at"))
     since = models.DateTimeField(
-        null=True, blank=True, help_text="When the map first linked it: counted totals start here."
+        null=True,
+        blank=True,
+        help_text=_("When the map first linked it: counted totals start here."),
+        verbose_name=_("since"),
     )
     # The live inputs of its state, as the last samples gave them (devices/services/states.py):
     # the state signal's mapped state and the fault bit. The open StateInterval is their result.
-    machine_state = models.CharField(max_length=16, blank=True)
-    fault_on = models.BooleanField(default=False)
+    machine_state = models.CharField(max_length=16, blank=True, verbose_name=_("machine state"))
+    fault_on = models.BooleanField(default=False, verbose_name=_("fault on"))
 
     class Meta:
         ordering = ["equipment__code"]
@@ -81,25 +93,63 @@ class EquipmentLink(models.Model):
         return f"{self.equipment.code} @ {self.endpoint.name}"
 
 
+# The Modbus words as a person reads them; the stored values are the device map's codes.
+TABLE_LABELS = {
+    "holding": _("holding register"),
+    "input": _("input register"),
+    "coil": _("coil"),
+    "discrete": _("discrete input"),
+}
+TYPE_LABELS = {
+    "uint16": _("uint16 (16-bit unsigned)"),
+    "int16": _("int16 (16-bit signed)"),
+    "uint32": _("uint32 (32-bit unsigned)"),
+    "int32": _("int32 (32-bit signed)"),
+    "float32": _("float32 (32-bit floating point)"),
+}
+WORD_ORDER_LABELS = {
+    "big": _("big-endian (high word first)"),
+    "little": _("little-endian (low word first)"),
+}
+
+
 class Signal(models.Model):
     """One value of a machine: an OPC UA node or a Modbus register or bit."""
 
-    link = models.ForeignKey(EquipmentLink, on_delete=models.CASCADE, related_name="signals")
+    link = models.ForeignKey(
+        EquipmentLink, on_delete=models.CASCADE, related_name="signals", verbose_name=_("link")
+    )
     name = models.CharField(
-        max_length=64, help_text="state, part_count, good_count, … or any name."
+        max_length=64,
+        help_text=_("state, part_count, good_count, … or any name."),
+        verbose_name=_("name"),
     )
-    node = models.CharField("OPC UA node id", max_length=255, blank=True)
+    node = models.CharField(_("OPC UA node id"), max_length=255, blank=True)
     table = models.CharField(
-        max_length=8, blank=True, choices=[(t, t) for t in TABLES], help_text="Modbus table."
+        max_length=8,
+        blank=True,
+        choices=[(t, TABLE_LABELS[t]) for t in TABLES],
+        help_text=_("Modbus table."),
+        verbose_name=_("table"),
     )
-    address = models.PositiveIntegerField(null=True, blank=True)
-    data_type = models.CharField(max_length=8, blank=True, choices=[(t, t) for t in TYPES])
+    address = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("address"))
+    data_type = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=[(t, TYPE_LABELS[t]) for t in TYPES],
+        verbose_name=_("data type"),
+    )
     word_order = models.CharField(
-        max_length=6, default="big", choices=[(w, w) for w in WORD_ORDERS]
+        max_length=6,
+        default="big",
+        choices=[(w, WORD_ORDER_LABELS[w]) for w in WORD_ORDERS],
+        verbose_name=_("word order"),
     )
-    scale = models.FloatField(default=1.0)
-    offset = models.FloatField(default=0.0)
-    state_map = models.JSONField(default=dict, blank=True, help_text="Raw value → state.")
+    scale = models.FloatField(default=1.0, verbose_name=_("scale"))
+    offset = models.FloatField(default=0.0, verbose_name=_("offset"))
+    state_map = models.JSONField(
+        default=dict, blank=True, help_text=_("Raw value → state."), verbose_name=_("state map")
+    )
 
     class Meta:
         ordering = ["link", "name"]
@@ -127,10 +177,12 @@ class Telemetry(models.Model):
     `value` is the engineering value (raw × scale + offset; a state's raw code; 1/0 for bits).
     """
 
-    equipment = models.ForeignKey(Equipment, on_delete=models.DO_NOTHING, db_constraint=False)
-    signal = models.CharField(max_length=64)
-    value = models.FloatField()
-    at = models.DateTimeField()
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.DO_NOTHING, db_constraint=False, verbose_name=_("equipment")
+    )
+    signal = models.CharField(max_length=64, verbose_name=_("signal"))
+    value = models.FloatField(verbose_name=_("value"))
+    at = models.DateTimeField(verbose_name=_("at"))
 
     class Meta:
         indexes = [models.Index(fields=["equipment", "signal", "at"], name="telemetry_eq_sig_at")]
@@ -142,14 +194,16 @@ class Telemetry(models.Model):
 class TelemetryHourly(models.Model):
     """An hour of one signal, kept after the raw samples are dropped (min, max, mean, last)."""
 
-    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE)
-    signal = models.CharField(max_length=64)
-    hour = models.DateTimeField()
-    samples = models.PositiveIntegerField(default=0)
-    minimum = models.FloatField(null=True)
-    maximum = models.FloatField(null=True)
-    total = models.FloatField(default=0.0, help_text="Sum of the values, for the mean.")
-    last = models.FloatField(null=True)
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, verbose_name=_("equipment"))
+    signal = models.CharField(max_length=64, verbose_name=_("signal"))
+    hour = models.DateTimeField(verbose_name=_("hour"))
+    samples = models.PositiveIntegerField(default=0, verbose_name=_("samples"))
+    minimum = models.FloatField(null=True, verbose_name=_("minimum"))
+    maximum = models.FloatField(null=True, verbose_name=_("maximum"))
+    total = models.FloatField(
+        default=0.0, help_text=_("Sum of the values, for the mean."), verbose_name=_("total")
+    )
+    last = models.FloatField(null=True, verbose_name=_("last"))
 
     class Meta:
         ordering = ["equipment", "signal", "hour"]
@@ -167,16 +221,18 @@ class Counter(models.Model):
     """A machine's part or good counter as ClosedLoop follows it: last raw value and total since
     the map linked the machine, through resets and wrap-around."""
 
-    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="counters")
-    signal = models.CharField(max_length=64)
-    last_raw = models.BigIntegerField(null=True, blank=True)
-    last_at = models.DateTimeField(null=True, blank=True)
-    total = models.BigIntegerField(default=0)
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.CASCADE, related_name="counters", verbose_name=_("equipment")
+    )
+    signal = models.CharField(max_length=64, verbose_name=_("signal"))
+    last_raw = models.BigIntegerField(null=True, blank=True, verbose_name=_("last raw"))
+    last_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last at"))
+    total = models.BigIntegerField(default=0, verbose_name=_("total"))
     # Of `total`, what has been dealt with: posted to the shop floor as production (counted
     # steps), or counted while no counted step ran (never posted).
-    posted = models.BigIntegerField(default=0)
-    wraps = models.PositiveIntegerField(default=0)
-    resets = models.PositiveIntegerField(default=0)
+    posted = models.BigIntegerField(default=0, verbose_name=_("posted"))
+    wraps = models.PositiveIntegerField(default=0, verbose_name=_("wraps"))
+    resets = models.PositiveIntegerField(default=0, verbose_name=_("resets"))
 
     class Meta:
         ordering = ["equipment", "signal"]
@@ -192,14 +248,23 @@ class ProductionCount(models.Model):
     """Parts a machine counted between two reads (append-only): total, good, and the operation
     it was running, so OEE knows the ideal cycle and the floor knows what was posted."""
 
-    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="counts")
-    at = models.DateTimeField()
-    total = models.PositiveIntegerField(default=0)
-    good = models.PositiveIntegerField(null=True, blank=True, help_text="Blank: no good counter.")
-    operation_id = models.BigIntegerField(
-        null=True, blank=True, help_text="The order operation running on the machine, if any."
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.CASCADE, related_name="counts", verbose_name=_("equipment")
     )
-    ideal_cycle_seconds = models.FloatField(null=True, blank=True)
+    at = models.DateTimeField(verbose_name=_("at"))
+    total = models.PositiveIntegerField(default=0, verbose_name=_("total"))
+    good = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Blank: no good counter."), verbose_name=_("good")
+    )
+    operation_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("The order operation running on the machine, if any."),
+        verbose_name=_("operation id"),
+    )
+    ideal_cycle_seconds = models.FloatField(
+        null=True, blank=True, verbose_name=_("ideal cycle seconds")
+    )
 
     class Meta:
         ordering = ["equipment", "at"]
@@ -230,12 +295,22 @@ class CountHour(models.Model):
     rejects is read on its own, since start-up and production rejects depend on its
     instant), apart per whether the read knew its ideal cycle (`rated`)."""
 
-    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="count_hours")
-    hour = models.DateTimeField(help_text="The instant the hour begins (UTC).")
-    rated = models.BooleanField(help_text="The reads summed here know their ideal cycle.")
-    parts = models.PositiveBigIntegerField(default=0)
-    ideal_seconds = models.FloatField(default=0, help_text="Sum of parts × ideal cycle.")
-    last_at = models.DateTimeField(help_text="The last read summed here.")
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.CASCADE, related_name="count_hours", verbose_name=_("equipment")
+    )
+    hour = models.DateTimeField(
+        help_text=_("The instant the hour begins (UTC)."), verbose_name=_("hour")
+    )
+    rated = models.BooleanField(
+        help_text=_("The reads summed here know their ideal cycle."), verbose_name=_("rated")
+    )
+    parts = models.PositiveBigIntegerField(default=0, verbose_name=_("parts"))
+    ideal_seconds = models.FloatField(
+        default=0, help_text=_("Sum of parts × ideal cycle."), verbose_name=_("ideal seconds")
+    )
+    last_at = models.DateTimeField(
+        help_text=_("The last read summed here."), verbose_name=_("last at")
+    )
 
     class Meta:
         ordering = ["equipment", "hour"]
@@ -258,10 +333,12 @@ class DowntimeReason(models.Model):
         PLANNED = "planned", _("Planned stop (not a loss)")
         OTHER = "other", _("Other stop")
 
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
-    loss = models.CharField(max_length=16, choices=Loss.choices, default=Loss.OTHER)
-    active = models.BooleanField(default=True)
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    loss = models.CharField(
+        max_length=16, choices=Loss.choices, default=Loss.OTHER, verbose_name=_("loss")
+    )
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         ordering = ["code"]
@@ -287,22 +364,34 @@ class StateInterval(models.Model):
     # The machine stood still: these take a downtime reason.
     DOWN = (State.STOPPED, State.IDLE, State.FAULT)
 
-    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="intervals")
-    state = models.CharField(max_length=16, choices=State.choices)
-    start = models.DateTimeField()
-    end = models.DateTimeField(null=True, blank=True)
-    small_stop = models.BooleanField(default=False)
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.CASCADE, related_name="intervals", verbose_name=_("equipment")
+    )
+    state = models.CharField(max_length=16, choices=State.choices, verbose_name=_("state"))
+    start = models.DateTimeField(verbose_name=_("start"))
+    end = models.DateTimeField(null=True, blank=True, verbose_name=_("end"))
+    small_stop = models.BooleanField(default=False, verbose_name=_("small stop"))
     reason = models.ForeignKey(
-        DowntimeReason, null=True, blank=True, on_delete=models.PROTECT, related_name="intervals"
+        DowntimeReason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="intervals",
+        verbose_name=_("reason"),
     )
-    reason_note = models.CharField(max_length=200, blank=True)
+    reason_note = models.CharField(max_length=200, blank=True, verbose_name=_("reason note"))
     reason_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reason by"),
     )
-    reason_at = models.DateTimeField(null=True, blank=True)
+    reason_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reason at"))
     # The equipment-fault exception raised for this interval (once per fault interval).
-    alert_id = models.BigIntegerField(null=True, blank=True)
-    cleared_by_machine = models.BooleanField(default=False)
+    alert_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("alert id"))
+    cleared_by_machine = models.BooleanField(default=False, verbose_name=_("cleared by machine"))
 
     class Meta:
         ordering = ["equipment", "start"]
@@ -335,9 +424,9 @@ class IngestBatch(models.Model):
     """A batch of samples the gateway handed in, by its id: a batch sent again (a retry, a
     replay of the spool) is recognised and changes nothing."""
 
-    batch_id = models.CharField(max_length=100, unique=True)
-    at = models.DateTimeField(auto_now_add=True)
-    samples = models.PositiveIntegerField(default=0)
+    batch_id = models.CharField(max_length=100, unique=True, verbose_name=_("batch id"))
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("at"))
+    samples = models.PositiveIntegerField(default=0, verbose_name=_("samples"))
 
     def __str__(self) -> str:
         return self.batch_id

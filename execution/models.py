@@ -39,25 +39,52 @@ class Task(models.Model):
 
     OPEN = (Status.QUEUED, Status.READY, Status.RUNNING, Status.PAUSED, Status.BLOCKED)
 
-    operation = models.OneToOneField(OrderOperation, on_delete=models.CASCADE, related_name="task")
-    order = models.ForeignKey(ProductionOrder, on_delete=models.CASCADE, related_name="tasks")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    operator = models.ForeignKey(
-        Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    operation = models.OneToOneField(
+        OrderOperation, on_delete=models.CASCADE, related_name="task", verbose_name=_("operation")
     )
-    assignment_note = models.CharField(max_length=200, blank=True)
+    order = models.ForeignKey(
+        ProductionOrder, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("order")
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")
+    )
+    operator = models.ForeignKey(
+        Operator,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+        verbose_name=_("operator"),
+    )
+    assignment_note = models.CharField(
+        max_length=200, blank=True, verbose_name=_("assignment note")
+    )
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assigned by"),
     )
     equipment = models.ForeignKey(
-        Equipment, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+        Equipment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+        verbose_name=_("equipment"),
     )
-    quantity_good = models.DecimalField(**QTY, default=Decimal("0"))
-    quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
-    started_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    pause_reason = models.CharField(max_length=200, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    quantity_good = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("quantity good")
+    )
+    quantity_scrap = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("quantity scrap")
+    )
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
+    pause_reason = models.CharField(max_length=200, blank=True, verbose_name=_("pause reason"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["order__due_date", "operation__sequence"]
@@ -80,11 +107,21 @@ class Task(models.Model):
 class DispatchDecision(models.Model):
     """Why the dispatcher gave a machine its next task; kept so planning can see it."""
 
-    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="dispatches")
-    task = models.ForeignKey(Task, null=True, on_delete=models.SET_NULL, related_name="dispatches")
-    decided_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    reason = models.CharField(max_length=300)
-    candidates = models.JSONField(default=list, blank=True)
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.CASCADE, related_name="dispatches", verbose_name=_("equipment")
+    )
+    task = models.ForeignKey(
+        Task,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="dispatches",
+        verbose_name=_("task"),
+    )
+    decided_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("decided at")
+    )
+    reason = models.CharField(max_length=300, verbose_name=_("reason"))
+    candidates = models.JSONField(default=list, blank=True, verbose_name=_("candidates"))
 
     class Meta:
         ordering = ["-decided_at", "-id"]
@@ -115,15 +152,18 @@ class ProductionEvent(models.Model):
     # from the locked task row, so the task's constraint covers them; `created_by` is who
     # sent it. Django still protects them on delete (PROTECT / SET_NULL are done by the ORM).
     # The unit, lot and trace-code indexes are partial: most events name none.
-    event_id = models.CharField(max_length=100)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
+    event_id = models.CharField(max_length=100, verbose_name=_("event id"))
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    task = models.ForeignKey(
+        Task, on_delete=models.PROTECT, related_name="events", verbose_name=_("task")
+    )
     order = models.ForeignKey(
         ProductionOrder,
         on_delete=models.PROTECT,
         related_name="events",
         db_index=False,  # the (order, occurred_at) index serves
         db_constraint=False,
+        verbose_name=_("order"),
     )
     operation = models.ForeignKey(
         OrderOperation,
@@ -131,6 +171,7 @@ class ProductionEvent(models.Model):
         related_name="events",
         db_index=False,  # one task per operation: read through `task`
         db_constraint=False,
+        verbose_name=_("operation"),
     )
     operator = models.ForeignKey(
         Operator,
@@ -139,6 +180,7 @@ class ProductionEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
         db_index=False,
+        verbose_name=_("operator"),
     )
     equipment = models.ForeignKey(
         Equipment,
@@ -147,11 +189,16 @@ class ProductionEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
         db_index=False,
+        verbose_name=_("equipment"),
     )
-    quantity_good = models.DecimalField(**QTY, default=Decimal("0"))
-    quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
-    reason = models.CharField(max_length=200, blank=True)
-    trace_code = models.CharField(max_length=100, blank=True)
+    quantity_good = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("quantity good")
+    )
+    quantity_scrap = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("quantity scrap")
+    )
+    reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
+    trace_code = models.CharField(max_length=100, blank=True, verbose_name=_("trace code"))
     unit = models.ForeignKey(
         SerialUnit,
         null=True,
@@ -159,6 +206,7 @@ class ProductionEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
         db_index=False,
+        verbose_name=_("unit"),
     )
     lot = models.ForeignKey(
         MaterialLot,
@@ -167,10 +215,13 @@ class ProductionEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
         db_index=False,
+        verbose_name=_("lot"),
     )
-    occurred_at = models.DateTimeField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
+    occurred_at = models.DateTimeField(verbose_name=_("occurred at"))
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    source = models.CharField(
+        max_length=16, choices=Source.choices, default=Source.API, verbose_name=_("source")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -179,6 +230,7 @@ class ProductionEvent(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("created by"),
     )
 
     class Meta:
@@ -232,14 +284,24 @@ class MaterialRequirement(models.Model):
     """What an order's operation needs of one component, from the BOM, and how much is issued."""
 
     order = models.ForeignKey(
-        ProductionOrder, on_delete=models.CASCADE, related_name="material_requirements"
+        ProductionOrder,
+        on_delete=models.CASCADE,
+        related_name="material_requirements",
+        verbose_name=_("order"),
     )
     operation = models.ForeignKey(
-        OrderOperation, on_delete=models.CASCADE, related_name="material_requirements"
+        OrderOperation,
+        on_delete=models.CASCADE,
+        related_name="material_requirements",
+        verbose_name=_("operation"),
     )
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="requirements")
-    quantity_required = models.DecimalField(**QTY)
-    quantity_issued = models.DecimalField(**QTY, default=Decimal("0"))
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="requirements", verbose_name=_("item")
+    )
+    quantity_required = models.DecimalField(**QTY, verbose_name=_("quantity required"))
+    quantity_issued = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("quantity issued")
+    )
 
     class Meta:
         ordering = ["order", "operation__sequence", "item__code"]
@@ -266,18 +328,35 @@ class MaterialIssue(models.Model):
     """Material booked out of stock against a requirement (with its stock move)."""
 
     requirement = models.ForeignKey(
-        MaterialRequirement, on_delete=models.PROTECT, related_name="issues"
+        MaterialRequirement,
+        on_delete=models.PROTECT,
+        related_name="issues",
+        verbose_name=_("requirement"),
     )
     lot = models.ForeignKey(
-        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="issues"
+        MaterialLot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issues",
+        verbose_name=_("lot"),
     )
-    location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QTY)
-    stock_move = models.OneToOneField(StockMove, on_delete=models.PROTECT, related_name="issue")
-    external_id = models.CharField(max_length=100, unique=True)
-    issued_at = models.DateTimeField(auto_now_add=True)
+    location = models.ForeignKey(
+        StockLocation, on_delete=models.PROTECT, related_name="+", verbose_name=_("location")
+    )
+    quantity = models.DecimalField(**QTY, verbose_name=_("quantity"))
+    stock_move = models.OneToOneField(
+        StockMove, on_delete=models.PROTECT, related_name="issue", verbose_name=_("stock move")
+    )
+    external_id = models.CharField(max_length=100, unique=True, verbose_name=_("external id"))
+    issued_at = models.DateTimeField(auto_now_add=True, verbose_name=_("issued at"))
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("issued by"),
     )
 
     class Meta:
@@ -303,25 +382,49 @@ class IssueApproval(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     requirement = models.ForeignKey(
-        MaterialRequirement, on_delete=models.CASCADE, related_name="approvals"
+        MaterialRequirement,
+        on_delete=models.CASCADE,
+        related_name="approvals",
+        verbose_name=_("requirement"),
     )
-    lot = models.ForeignKey(MaterialLot, null=True, blank=True, on_delete=models.PROTECT)
-    location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QTY)
-    external_id = models.CharField(max_length=100, unique=True)
-    reason = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    lot = models.ForeignKey(
+        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("lot")
+    )
+    location = models.ForeignKey(
+        StockLocation, on_delete=models.PROTECT, related_name="+", verbose_name=_("location")
+    )
+    quantity = models.DecimalField(**QTY, verbose_name=_("quantity"))
+    external_id = models.CharField(max_length=100, unique=True, verbose_name=_("external id"))
+    reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
-    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_at = models.DateTimeField(auto_now_add=True, verbose_name=_("requested at"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    decision_note = models.CharField(max_length=200, blank=True, verbose_name=_("decision note"))
     issue = models.OneToOneField(
-        MaterialIssue, null=True, blank=True, on_delete=models.SET_NULL, related_name="approval"
+        MaterialIssue,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="approval",
+        verbose_name=_("issue"),
     )
 
     class Meta:
@@ -346,23 +449,36 @@ class MaterialShortage(models.Model):
         RESOLVED = "resolved", _("Resolved")
 
     requirement = models.ForeignKey(
-        MaterialRequirement, on_delete=models.CASCADE, related_name="shortages"
+        MaterialRequirement,
+        on_delete=models.CASCADE,
+        related_name="shortages",
+        verbose_name=_("requirement"),
     )
-    quantity_short = models.DecimalField(**QTY)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    quantity_short = models.DecimalField(**QTY, verbose_name=_("quantity short"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
     requisition = models.ForeignKey(
         PurchaseRequisition,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="shortages",
+        verbose_name=_("requisition"),
     )
     transfer_from = models.ForeignKey(
-        StockLocation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        StockLocation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("transfer from"),
     )
-    transfer_quantity = models.DecimalField(**QTY, default=Decimal("0"))
-    raised_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    transfer_quantity = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("transfer quantity")
+    )
+    raised_at = models.DateTimeField(auto_now_add=True, verbose_name=_("raised at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
 
     class Meta:
         ordering = ["-raised_at"]
@@ -381,28 +497,46 @@ class MaterialShortage(models.Model):
 class LabourBooking(models.Model):
     """Time an operator spent on a task, with what came out of it."""
 
-    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="bookings")
-    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="bookings")
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField()
-    quantity_good = models.DecimalField(**QTY, default=Decimal("0"))
-    quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("operator")
+    )
+    task = models.ForeignKey(
+        Task, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("task")
+    )
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    ended_at = models.DateTimeField(verbose_name=_("ended at"))
+    quantity_good = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("quantity good")
+    )
+    quantity_scrap = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("quantity scrap")
+    )
     # Booked time ends at the end of the shift the span began in (the work center's
     # calendar); the clock minutes past it are not booked but kept here and flagged.
     excess_minutes = models.DecimalField(
         max_digits=12,
         decimal_places=1,
         default=Decimal("0"),
-        help_text="Minutes past the end of the shift: recorded, not booked.",
+        help_text=_("Minutes past the end of the shift: recorded, not booked."),
+        verbose_name=_("excess minutes"),
     )
     # A supervisor's signed correction moves ended_at; the booked minutes before the first
     # correction stay here.
-    original_minutes = models.DecimalField(max_digits=12, decimal_places=1, null=True, blank=True)
-    correction_reason = models.CharField(max_length=200, blank=True)
-    corrected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    original_minutes = models.DecimalField(
+        max_digits=12, decimal_places=1, null=True, blank=True, verbose_name=_("original minutes")
     )
-    corrected_at = models.DateTimeField(null=True, blank=True)
+    correction_reason = models.CharField(
+        max_length=200, blank=True, verbose_name=_("correction reason")
+    )
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("corrected by"),
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True, verbose_name=_("corrected at"))
 
     class Meta:
         ordering = ["started_at"]
@@ -442,25 +576,52 @@ class EventApproval(models.Model):
         OVER_DELIVERY = "over_delivery", _("Over-delivery")
 
     # The sender's event id: a retried message finds its approval and changes nothing.
-    event_id = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=16, choices=ProductionEvent.Kind.choices)
-    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="event_approvals")
-    payload = models.JSONField(help_text="The event as it was sent.")
-    source = models.CharField(max_length=16, choices=ProductionEvent.Source.choices)
-    reasons = models.JSONField(default=list, help_text="Why it was held (Reason values).")
-    message = models.CharField(max_length=500)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    event_id = models.CharField(max_length=100, unique=True, verbose_name=_("event id"))
+    kind = models.CharField(
+        max_length=16, choices=ProductionEvent.Kind.choices, verbose_name=_("kind")
+    )
+    task = models.ForeignKey(
+        Task, on_delete=models.PROTECT, related_name="event_approvals", verbose_name=_("task")
+    )
+    payload = models.JSONField(help_text=_("The event as it was sent."), verbose_name=_("payload"))
+    source = models.CharField(
+        max_length=16, choices=ProductionEvent.Source.choices, verbose_name=_("source")
+    )
+    reasons = models.JSONField(
+        default=list, help_text=_("Why it was held (Reason values)."), verbose_name=_("reasons")
+    )
+    message = models.CharField(max_length=500, verbose_name=_("message"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
-    requested_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    requested_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("requested at")
+    )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    decision_note = models.CharField(max_length=200, blank=True, verbose_name=_("decision note"))
     applied_event = models.OneToOneField(
-        ProductionEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="approval"
+        ProductionEvent,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approval",
+        verbose_name=_("applied event"),
     )
 
     class Meta:
@@ -479,26 +640,49 @@ class EventApproval(models.Model):
 class ProgressSnapshot(models.Model):
     """Where an order (or one of its operations) stood at a roll-up: plan vs actual."""
 
-    order = models.ForeignKey(ProductionOrder, on_delete=models.CASCADE, related_name="snapshots")
-    operation = models.ForeignKey(
-        OrderOperation, null=True, blank=True, on_delete=models.CASCADE, related_name="snapshots"
+    order = models.ForeignKey(
+        ProductionOrder, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("order")
     )
-    taken_at = models.DateTimeField(db_index=True)
-    quantity_done = models.DecimalField(**QTY)
-    quantity_planned_to_date = models.DecimalField(**QTY)
-    completion_pct = models.DecimalField(max_digits=6, decimal_places=2)
-    planned_pct = models.DecimalField(max_digits=6, decimal_places=2)
-    remaining_hours = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    operation = models.ForeignKey(
+        OrderOperation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+        verbose_name=_("operation"),
+    )
+    taken_at = models.DateTimeField(db_index=True, verbose_name=_("taken at"))
+    quantity_done = models.DecimalField(**QTY, verbose_name=_("quantity done"))
+    quantity_planned_to_date = models.DecimalField(
+        **QTY, verbose_name=_("quantity planned to date")
+    )
+    completion_pct = models.DecimalField(
+        max_digits=6, decimal_places=2, verbose_name=_("completion pct")
+    )
+    planned_pct = models.DecimalField(max_digits=6, decimal_places=2, verbose_name=_("planned pct"))
+    remaining_hours = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("remaining hours")
+    )
     actual_minutes_per_unit = models.DecimalField(
-        max_digits=12, decimal_places=4, null=True, blank=True
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        verbose_name=_("actual minutes per unit"),
     )
     planned_minutes_per_unit = models.DecimalField(
-        max_digits=12, decimal_places=4, null=True, blank=True
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        verbose_name=_("planned minutes per unit"),
     )
-    predicted_end = models.DateTimeField(null=True, blank=True)
-    delay_hours = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    lagging = models.BooleanField(default=False)
-    reasons = models.JSONField(default=list, blank=True)
+    predicted_end = models.DateTimeField(null=True, blank=True, verbose_name=_("predicted end"))
+    delay_hours = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), verbose_name=_("delay hours")
+    )
+    lagging = models.BooleanField(default=False, verbose_name=_("lagging"))
+    reasons = models.JSONField(default=list, blank=True, verbose_name=_("reasons"))
 
     class Meta:
         ordering = ["-taken_at"]
@@ -549,37 +733,48 @@ class AlertRule(models.Model):
     the severity: a machine stop of at least 30 min is urgent, of a shift (8 h) severe; a
     material shortage that bites within 72 h is urgent, within 24 h severe (docs/exceptions.md)."""
 
-    alert_type = models.CharField("exception type", max_length=20, choices=AlertType.choices)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
-    handler_role = models.CharField(max_length=40)
+    alert_type = models.CharField(_("exception type"), max_length=20, choices=AlertType.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices, verbose_name=_("severity"))
+    handler_role = models.CharField(max_length=40, verbose_name=_("handler role"))
     ack_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Acknowledge within this many minutes (blank: no deadline).",
+        help_text=_("Acknowledge within this many minutes (blank: no deadline)."),
+        verbose_name=_("ack minutes"),
     )
-    escalate_to_role = models.CharField(max_length=40, blank=True)
+    escalate_to_role = models.CharField(
+        max_length=40, blank=True, verbose_name=_("escalate to role")
+    )
     auto_requisition = models.BooleanField(
-        default=False, help_text="Start an urgent purchase requisition for a material shortage."
+        default=False,
+        help_text=_("Start an urgent purchase requisition for a material shortage."),
+        verbose_name=_("auto requisition"),
     )
     default_downtime_minutes = models.PositiveIntegerField(
-        default=240, help_text="Expected repair time when the reporter gives none (faults)."
+        default=240,
+        help_text=_("Expected repair time when the reporter gives none (faults)."),
+        verbose_name=_("default downtime minutes"),
     )
     # Severity by expected impact (execution/services/alerts.py `severity_for_impact`): an
     # exception whose impact meets a rule's threshold is at least that rule's severity.
     stop_minutes_from = models.PositiveIntegerField(
-        "stop of at least (minutes)",
+        _("stop of at least (minutes)"),
         null=True,
         blank=True,
-        help_text="Equipment fault: an expected stop this long or longer makes the exception "
-        "at least this severe (blank: the stop length never chooses this severity).",
+        help_text=_(
+            "Equipment fault: an expected stop this long or longer makes the exception "
+            "at least this severe (blank: the stop length never chooses this severity)."
+        ),
     )
     shortage_within_hours = models.PositiveIntegerField(
-        "shortage bites within (hours)",
+        _("shortage bites within (hours)"),
         null=True,
         blank=True,
-        help_text="Material shortage: when the first operation needing the material is "
-        "planned to start within this many hours, the exception is at least this severe "
-        "(blank: the time never chooses this severity).",
+        help_text=_(
+            "Material shortage: when the first operation needing the material is "
+            "planned to start within this many hours, the exception is at least this severe "
+            "(blank: the time never chooses this severity)."
+        ),
     )
 
     class Meta:
@@ -609,74 +804,155 @@ class WorkAlert(models.Model):
         DEVICE = "device", _("A machine")
         RULE = "rule", _("A rule")
 
-    number = models.CharField(max_length=32, unique=True)
-    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
-    alert_type = models.CharField("exception type", max_length=20, choices=AlertType.choices)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    description = models.TextField()
+    number = models.CharField(max_length=32, unique=True, verbose_name=_("number"))
+    external_id = models.CharField(
+        max_length=100, null=True, blank=True, unique=True, verbose_name=_("external id")
+    )
+    alert_type = models.CharField(_("exception type"), max_length=20, choices=AlertType.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices, verbose_name=_("severity"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    description = models.TextField(verbose_name=_("description"))
     # When the system wrote it: its message id and parameters, read in the reader's language.
-    description_id = models.CharField(max_length=300, blank=True, default="")
-    description_params = models.JSONField(default=dict, blank=True)
+    description_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("description id")
+    )
+    description_params = models.JSONField(
+        default=dict, blank=True, verbose_name=_("description params")
+    )
     raised_via = models.CharField(
-        max_length=10, choices=RaisedVia.choices, default=RaisedVia.PERSON
+        max_length=10,
+        choices=RaisedVia.choices,
+        default=RaisedVia.PERSON,
+        verbose_name=_("raised via"),
     )
-    rule_name = models.CharField(max_length=100, blank=True, help_text="The rule that raised it.")
+    rule_name = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("The rule that raised it."),
+        verbose_name=_("rule name"),
+    )
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("raised by"),
     )
-    raised_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    raised_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("raised at"))
     equipment = models.ForeignKey(
-        Equipment, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+        Equipment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+        verbose_name=_("equipment"),
     )
     order = models.ForeignKey(
-        ProductionOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+        ProductionOrder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+        verbose_name=_("order"),
     )
     operation = models.ForeignKey(
-        OrderOperation, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+        OrderOperation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+        verbose_name=_("operation"),
     )
     lot = models.ForeignKey(
-        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+        MaterialLot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+        verbose_name=_("lot"),
     )
     shortage = models.ForeignKey(
-        MaterialShortage, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+        MaterialShortage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        verbose_name=_("shortage"),
     )
-    handler_role = models.CharField(max_length=40, blank=True)
+    handler_role = models.CharField(max_length=40, blank=True, verbose_name=_("handler role"))
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The person who must respond (the work center's supervisor for urgent ones).",
+        help_text=_("The person who must respond (the work center's supervisor for urgent ones)."),
+        verbose_name=_("handler"),
     )
-    ack_deadline = models.DateTimeField(null=True, blank=True, db_index=True)
-    escalation_level = models.PositiveSmallIntegerField(default=0)
+    ack_deadline = models.DateTimeField(
+        null=True, blank=True, db_index=True, verbose_name=_("ack deadline")
+    )
+    escalation_level = models.PositiveSmallIntegerField(
+        default=0, verbose_name=_("escalation level")
+    )
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
     )
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    expected_downtime_minutes = models.PositiveIntegerField(null=True, blank=True)
-    blocked_tasks = models.ManyToManyField(Task, blank=True, related_name="blocking_alerts")
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acknowledged at"))
+    expected_downtime_minutes = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("expected downtime minutes")
+    )
+    blocked_tasks = models.ManyToManyField(
+        Task, blank=True, related_name="blocking_alerts", verbose_name=_("blocked tasks")
+    )
     requisition = models.ForeignKey(
-        PurchaseRequisition, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+        PurchaseRequisition,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        verbose_name=_("requisition"),
     )
     impact = models.JSONField(
-        default=dict, blank=True, help_text="Affected orders and sales orders with expected delays."
+        default=dict,
+        blank=True,
+        help_text=_("Affected orders and sales orders with expected delays."),
+        verbose_name=_("impact"),
     )
     link = models.JSONField(
-        default=dict, blank=True, help_text="Related records elsewhere (a quality hold)."
+        default=dict,
+        blank=True,
+        help_text=_("Related records elsewhere (a quality hold)."),
+        verbose_name=_("link"),
     )
-    cause = models.TextField(blank=True)
-    action_taken = models.TextField(blank=True)
+    cause = models.TextField(blank=True, verbose_name=_("cause"))
+    action_taken = models.TextField(blank=True, verbose_name=_("action taken"))
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("verified by"),
     )
-    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("verified at"))
 
     class Meta:
         ordering = ["-raised_at"]
@@ -712,15 +988,22 @@ class AlertStep(models.Model):
     alert = models.ForeignKey(
         WorkAlert, on_delete=models.CASCADE, related_name="steps", verbose_name=_("exception")
     )
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("at"))
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
     )
-    role = models.CharField(max_length=40, blank=True)
-    text = models.TextField(blank=True)
-    text_id = models.CharField(max_length=300, blank=True, default="")  # core/texts.py
-    text_params = models.JSONField(default=dict, blank=True)
+    role = models.CharField(max_length=40, blank=True, verbose_name=_("role"))
+    text = models.TextField(blank=True, verbose_name=_("text"))
+    text_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("text id")
+    )  # core/texts.py
+    text_params = models.JSONField(default=dict, blank=True, verbose_name=_("text params"))
 
     class Meta:
         ordering = ["at", "id"]

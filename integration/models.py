@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Subscription(models.Model):
@@ -9,25 +10,34 @@ class Subscription(models.Model):
     signs each delivery, and the event types it wants (`order.*`, `progress`, …)."""
 
     class Kind(models.TextChoices):
-        WEBHOOK = "webhook", "Webhook (HTTPS POST)"
-        AMQP = "amqp", "RabbitMQ topic exchange (AMQP)"
-        REDIS_STREAM = "redis_stream", "Redis stream"
+        WEBHOOK = "webhook", _("Webhook (HTTPS POST)")
+        AMQP = "amqp", _("RabbitMQ topic exchange (AMQP)")
+        REDIS_STREAM = "redis_stream", _("Redis stream")
 
-    name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WEBHOOK)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    kind = models.CharField(
+        max_length=16, choices=Kind.choices, default=Kind.WEBHOOK, verbose_name=_("kind")
+    )
     # A webhook's http(s) address; a broker's amqp:// URL (?exchange=…) or redis:// URL
     # (?stream=…). Not a URLField: its validator refuses the broker schemes.
     url = models.CharField(
         max_length=500,
-        help_text="Webhook: http(s)://…; RabbitMQ: amqp://…//?exchange=…; Redis: redis://…/0?stream=…",
+        help_text=_(
+            "Webhook: http(s)://…; RabbitMQ: amqp://…//?exchange=…; Redis: redis://…/0?stream=…"
+        ),
+        verbose_name=_("url"),
     )
-    secret = models.CharField(max_length=200, help_text="Signs every delivery (HMAC-SHA256)")
+    secret = models.CharField(
+        max_length=200, help_text=_("Signs every delivery (HMAC-SHA256)"), verbose_name=_("secret")
+    )
     topics = models.JSONField(
-        default=list, help_text='Event types, with wildcards: ["order.*", "progress"]'
+        default=list,
+        help_text=_('Event types, with wildcards: ["order.*", "progress"]'),
+        verbose_name=_("topics"),
     )
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["name"]
@@ -41,28 +51,37 @@ class Delivery(models.Model):
     backoff until then, dead-lettered after the last attempt (an operator replays it)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        DEAD = "dead", "Dead letter"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        DEAD = "dead", _("Dead letter")
 
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+        Subscription,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("subscription"),
     )
     # The public event: `evt-<outbox id>[.<n>]`; the order of a subscriber's deliveries is
     # (outbox_id, seq), the order in which the plant recorded the changes.
-    event_id = models.CharField(max_length=40)
-    outbox_id = models.BigIntegerField()
-    seq = models.PositiveIntegerField(default=0)
-    event_type = models.CharField(max_length=60)
-    body = models.TextField(help_text="The JSON sent, the same bytes on every attempt")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.TextField(blank=True)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    dead_at = models.DateTimeField(null=True, blank=True)
+    event_id = models.CharField(max_length=40, verbose_name=_("event id"))
+    outbox_id = models.BigIntegerField(verbose_name=_("outbox id"))
+    seq = models.PositiveIntegerField(default=0, verbose_name=_("seq"))
+    event_type = models.CharField(max_length=60, verbose_name=_("event type"))
+    body = models.TextField(
+        help_text=_("The JSON sent, the same bytes on every attempt"), verbose_name=_("body")
+    )
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    response_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("response code")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    dead_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dead at"))
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -93,63 +112,83 @@ class LegacySource(models.Model):
     database (read past a watermark) or a folder where it drops CSV files."""
 
     class Kind(models.TextChoices):
-        DATABASE = "database", "Database table (SQL query past a watermark)"
-        CSV_FOLDER = "csv_folder", "CSV drop folder"
+        DATABASE = "database", _("Database table (SQL query past a watermark)")
+        CSV_FOLDER = "csv_folder", _("CSV drop folder")
 
     class Target(models.TextChoices):
-        PRODUCTION_ORDERS = "production_orders", "Production orders (by external_ref)"
-        STOCK = "stock", "Stock receipts and issues"
+        PRODUCTION_ORDERS = "production_orders", _("Production orders (by external_ref)")
+        STOCK = "stock", _("Stock receipts and issues")
 
     class WatermarkType(models.TextChoices):
-        INT = "int", "Integer"
-        DECIMAL = "decimal", "Decimal"
-        FLOAT = "float", "Floating point"
-        DATETIME = "datetime", "Date-time"
-        DATE = "date", "Date"
-        TEXT = "text", "Text"
+        INT = "int", _("Integer")
+        DECIMAL = "decimal", _("Decimal")
+        FLOAT = "float", _("Floating point")
+        DATETIME = "datetime", _("Date-time")
+        DATE = "date", _("Date")
+        TEXT = "text", _("Text")
 
-    name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    target = models.CharField(max_length=24, choices=Target.choices)
-    active = models.BooleanField(default=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    target = models.CharField(max_length=24, choices=Target.choices, verbose_name=_("target"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
     interval_minutes = models.PositiveIntegerField(
-        default=30, help_text="Minutes between two scheduled runs"
+        default=30,
+        help_text=_("Minutes between two scheduled runs"),
+        verbose_name=_("interval minutes"),
     )
     mapping = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Source column → our field, e.g. {"PART_NO": "item", "QTY": "quantity"}; '
-        "a field not mapped is read from the column of its own name",
+        help_text=_(
+            'Source column → our field, e.g. {"PART_NO": "item", "QTY": "quantity"}; '
+            "a field not mapped is read from the column of its own name"
+        ),
+        verbose_name=_("mapping"),
     )
     # A database table.
     url = models.CharField(
         max_length=500,
         blank=True,
-        help_text="SQLAlchemy or psycopg URL: postgresql://user:pass@host/db, sqlite:////path.db",
+        help_text=_(
+            "SQLAlchemy or psycopg URL: postgresql://user:pass@host/db, sqlite:////path.db"
+        ),
+        verbose_name=_("url"),
     )
-    query = models.TextField(blank=True, help_text="A SELECT giving the rows to read")
+    query = models.TextField(
+        blank=True, help_text=_("A SELECT giving the rows to read"), verbose_name=_("query")
+    )
     watermark_column = models.CharField(
         max_length=100,
         blank=True,
-        help_text="A column that only grows (an id, an updated_at): rows are read past it",
+        help_text=_("A column that only grows (an id, an updated_at): rows are read past it"),
+        verbose_name=_("watermark column"),
     )
-    batch_size = models.PositiveIntegerField(default=500, help_text="Rows read per query")
+    batch_size = models.PositiveIntegerField(
+        default=500, help_text=_("Rows read per query"), verbose_name=_("batch size")
+    )
     # The last watermark value processed (with its type, to bind it back); empty: from the start.
-    watermark = models.CharField(max_length=200, blank=True)
-    watermark_type = models.CharField(max_length=8, choices=WatermarkType.choices, blank=True)
+    watermark = models.CharField(max_length=200, blank=True, verbose_name=_("watermark"))
+    watermark_type = models.CharField(
+        max_length=8, choices=WatermarkType.choices, blank=True, verbose_name=_("watermark type")
+    )
     # A CSV drop folder.
     folder = models.CharField(
-        max_length=500, blank=True, help_text="Under LEGACY_SYNC_ROOT; relative paths start there"
+        max_length=500,
+        blank=True,
+        help_text=_("Under LEGACY_SYNC_ROOT; relative paths start there"),
+        verbose_name=_("folder"),
     )
-    pattern = models.CharField(max_length=100, default="*.csv")
-    delimiter = models.CharField(max_length=1, default=",")
-    encoding = models.CharField(max_length=32, default="utf-8-sig")
+    pattern = models.CharField(max_length=100, default="*.csv", verbose_name=_("pattern"))
+    delimiter = models.CharField(max_length=1, default=",", verbose_name=_("delimiter"))
+    encoding = models.CharField(max_length=32, default="utf-8-sig", verbose_name=_("encoding"))
     settle_seconds = models.PositiveIntegerField(
-        default=60, help_text="A file changed more recently than this is left for the next run"
+        default=60,
+        help_text=_("A file changed more recently than this is left for the next run"),
+        verbose_name=_("settle seconds"),
     )
-    last_run_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    last_run_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last run at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["name"]
@@ -162,31 +201,37 @@ class LegacySyncRun(models.Model):
     """One run of a legacy source: what it read, took and rejected, and how it ended."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "Schedule"
-        COMMAND = "command", "Command"
-        API = "api", "API"
-        ADMIN = "admin", "Admin"
+        SCHEDULE = "schedule", _("Schedule")
+        COMMAND = "command", _("Command")
+        API = "api", _("API")
+        ADMIN = "admin", _("Admin")
 
-    source = models.ForeignKey(LegacySource, on_delete=models.CASCADE, related_name="runs")
-    trigger = models.CharField(max_length=8, choices=Trigger.choices)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    rows_read = models.PositiveIntegerField(default=0)
-    rows_accepted = models.PositiveIntegerField(default=0)
-    rows_rejected = models.PositiveIntegerField(default=0)
-    files_read = models.PositiveIntegerField(default=0)
-    files_skipped = models.PositiveIntegerField(
-        default=0, help_text="Files whose content had been read before: moved, not read again"
+    source = models.ForeignKey(
+        LegacySource, on_delete=models.CASCADE, related_name="runs", verbose_name=_("source")
     )
-    watermark_from = models.CharField(max_length=200, blank=True)
-    watermark_to = models.CharField(max_length=200, blank=True)
-    error = models.TextField(blank=True)
+    trigger = models.CharField(max_length=8, choices=Trigger.choices, verbose_name=_("trigger"))
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.RUNNING, verbose_name=_("status")
+    )
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    rows_read = models.PositiveIntegerField(default=0, verbose_name=_("rows read"))
+    rows_accepted = models.PositiveIntegerField(default=0, verbose_name=_("rows accepted"))
+    rows_rejected = models.PositiveIntegerField(default=0, verbose_name=_("rows rejected"))
+    files_read = models.PositiveIntegerField(default=0, verbose_name=_("files read"))
+    files_skipped = models.PositiveIntegerField(
+        default=0,
+        help_text=_("Files whose content had been read before: moved, not read again"),
+        verbose_name=_("files skipped"),
+    )
+    watermark_from = models.CharField(max_length=200, blank=True, verbose_name=_("watermark from"))
+    watermark_to = models.CharField(max_length=200, blank=True, verbose_name=_("watermark to"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -201,21 +246,30 @@ class LegacyFile(models.Model):
     content dropped again is never read twice; `rows_done` lets a run cut short resume."""
 
     class Status(models.TextChoices):
-        READING = "reading", "Reading"
-        PROCESSED = "processed", "Processed"
-        REJECTED = "rejected", "Rejected"
+        READING = "reading", _("Reading")
+        PROCESSED = "processed", _("Processed")
+        REJECTED = "rejected", _("Rejected")
 
-    source = models.ForeignKey(LegacySource, on_delete=models.CASCADE, related_name="files")
-    name = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READING)
-    rows_done = models.PositiveIntegerField(default=0)
-    rows_accepted = models.PositiveIntegerField(default=0)
-    first_run = models.ForeignKey(
-        LegacySyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="files"
+    source = models.ForeignKey(
+        LegacySource, on_delete=models.CASCADE, related_name="files", verbose_name=_("source")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(max_length=255, verbose_name=_("name"))
+    sha256 = models.CharField(max_length=64, verbose_name=_("sha256"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.READING, verbose_name=_("status")
+    )
+    rows_done = models.PositiveIntegerField(default=0, verbose_name=_("rows done"))
+    rows_accepted = models.PositiveIntegerField(default=0, verbose_name=_("rows accepted"))
+    first_run = models.ForeignKey(
+        LegacySyncRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="files",
+        verbose_name=_("first run"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -231,15 +285,19 @@ class LegacyRejectedRow(models.Model):
     """A row a legacy source could not take, with where it was and why (the field named);
     the other rows of the run went in."""
 
-    run = models.ForeignKey(LegacySyncRun, on_delete=models.CASCADE, related_name="rejected_rows")
+    run = models.ForeignKey(
+        LegacySyncRun, on_delete=models.CASCADE, related_name="rejected_rows", verbose_name=_("run")
+    )
     # Where: a file's name and its line (header = line 1), or a table row's watermark value.
-    file_name = models.CharField(max_length=255, blank=True)
-    line = models.PositiveIntegerField(null=True, blank=True)
-    watermark = models.CharField(max_length=200, blank=True)
-    field = models.CharField(max_length=64, blank=True)
-    reason = models.TextField()
-    data = models.JSONField(default=dict, blank=True, help_text="The row as read")
-    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=255, blank=True, verbose_name=_("file name"))
+    line = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("line"))
+    watermark = models.CharField(max_length=200, blank=True, verbose_name=_("watermark"))
+    field = models.CharField(max_length=64, blank=True, verbose_name=_("field"))
+    reason = models.TextField(verbose_name=_("reason"))
+    data = models.JSONField(
+        default=dict, blank=True, help_text=_("The row as read"), verbose_name=_("data")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["run", "id"]

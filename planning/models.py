@@ -21,12 +21,16 @@ class Bom(models.Model):
     Line quantities are for `base_quantity` units of the parent (a batch), as in most ERPs.
     """
 
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="boms")
-    version = models.CharField(max_length=16, default="1")
-    base_quantity = models.DecimalField(**QTY, default=Decimal("1"))
-    effective_from = models.DateField(null=True, blank=True)
-    effective_to = models.DateField(null=True, blank=True)
-    description = models.CharField(max_length=200, blank=True)
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="boms", verbose_name=_("item")
+    )
+    version = models.CharField(max_length=16, default="1", verbose_name=_("version"))
+    base_quantity = models.DecimalField(
+        **QTY, default=Decimal("1"), verbose_name=_("base quantity")
+    )
+    effective_from = models.DateField(null=True, blank=True, verbose_name=_("effective from"))
+    effective_to = models.DateField(null=True, blank=True, verbose_name=_("effective to"))
+    description = models.CharField(max_length=200, blank=True, verbose_name=_("description"))
 
     class Meta:
         verbose_name_plural = _("BOMs")
@@ -59,13 +63,22 @@ class Bom(models.Model):
 class BomLine(models.Model):
     """A component of a BOM: how much per base quantity, with expected scrap."""
 
-    bom = models.ForeignKey(Bom, on_delete=models.CASCADE, related_name="lines")
-    line_no = models.PositiveIntegerField()
-    component = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="used_in")
-    quantity = models.DecimalField(**QTY)
-    scrap_pct = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("0"))
+    bom = models.ForeignKey(
+        Bom, on_delete=models.CASCADE, related_name="lines", verbose_name=_("bom")
+    )
+    line_no = models.PositiveIntegerField(verbose_name=_("line no"))
+    component = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="used_in", verbose_name=_("component")
+    )
+    quantity = models.DecimalField(**QTY, verbose_name=_("quantity"))
+    scrap_pct = models.DecimalField(
+        max_digits=6, decimal_places=3, default=Decimal("0"), verbose_name=_("scrap pct")
+    )
     operation_step_no = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Routing step that consumes it (blank: the first)."
+        null=True,
+        blank=True,
+        help_text=_("Routing step that consumes it (blank: the first)."),
+        verbose_name=_("operation step no"),
     )
 
     class Meta:
@@ -102,11 +115,13 @@ class BomLine(models.Model):
 class Routing(models.Model):
     """A version of how an item is made: ordered steps on work centers (ISA-95 process segments)."""
 
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="routings")
-    version = models.CharField(max_length=16, default="1")
-    effective_from = models.DateField(null=True, blank=True)
-    effective_to = models.DateField(null=True, blank=True)
-    description = models.CharField(max_length=200, blank=True)
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="routings", verbose_name=_("item")
+    )
+    version = models.CharField(max_length=16, default="1", verbose_name=_("version"))
+    effective_from = models.DateField(null=True, blank=True, verbose_name=_("effective from"))
+    effective_to = models.DateField(null=True, blank=True, verbose_name=_("effective to"))
+    description = models.CharField(max_length=200, blank=True, verbose_name=_("description"))
 
     class Meta:
         verbose_name = _("routing")
@@ -130,14 +145,27 @@ class Routing(models.Model):
 class RoutingStep(models.Model):
     """One operation of a routing: where, on which machines, how long, by whom."""
 
-    routing = models.ForeignKey(Routing, on_delete=models.CASCADE, related_name="steps")
-    step_no = models.PositiveIntegerField(help_text="Sequence: 10, 20, 30 …")
-    name = models.CharField(max_length=100)
-    work_center = models.ForeignKey(WorkCenter, on_delete=models.PROTECT, related_name="steps")
-    eligible_equipment = models.ManyToManyField(Equipment, blank=True, related_name="steps")
-    setup_minutes = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    routing = models.ForeignKey(
+        Routing, on_delete=models.CASCADE, related_name="steps", verbose_name=_("routing")
+    )
+    step_no = models.PositiveIntegerField(
+        help_text=_("Sequence: 10, 20, 30 …"), verbose_name=_("step no")
+    )
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    work_center = models.ForeignKey(
+        WorkCenter, on_delete=models.PROTECT, related_name="steps", verbose_name=_("work center")
+    )
+    eligible_equipment = models.ManyToManyField(
+        Equipment, blank=True, related_name="steps", verbose_name=_("eligible equipment")
+    )
+    setup_minutes = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0"), verbose_name=_("setup minutes")
+    )
     run_minutes_per_unit = models.DecimalField(
-        max_digits=10, decimal_places=4, default=Decimal("0")
+        max_digits=10,
+        decimal_places=4,
+        default=Decimal("0"),
+        verbose_name=_("run minutes per unit"),
     )
     setup_family = models.CharField(
         _("setup family"),
@@ -149,27 +177,39 @@ class RoutingStep(models.Model):
         ),
     )
     required_skill = models.ForeignKey(
-        Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="steps"
+        Skill,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="steps",
+        verbose_name=_("required skill"),
     )
     min_skill_level = models.PositiveSmallIntegerField(
-        choices=SkillLevel.choices, default=SkillLevel.QUALIFIED
+        choices=SkillLevel.choices, default=SkillLevel.QUALIFIED, verbose_name=_("min skill level")
     )
     # Filled in by quality's inspection plans; a code until those exist.
-    inspection_plan_ref = models.CharField(max_length=64, blank=True)
+    inspection_plan_ref = models.CharField(
+        max_length=64, blank=True, verbose_name=_("inspection plan ref")
+    )
     over_delivery_pct = models.DecimalField(
-        "over-delivery tolerance %",
+        _("over-delivery tolerance %"),
         max_digits=6,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
-        help_text="Good + scrap may exceed the order quantity by this share before a "
-        "supervisor must approve (blank: EXECUTION_OVER_DELIVERY_PCT, 10 %).",
+        help_text=_(
+            "Good + scrap may exceed the order quantity by this share before a "
+            "supervisor must approve (blank: EXECUTION_OVER_DELIVERY_PCT, 10 %)."
+        ),
     )
     counted_by_machine = models.BooleanField(
         default=False,
-        help_text="The machine's part counter reports the quantities (devices); operators "
-        "start, pause and complete the work but do not report quantities.",
+        help_text=_(
+            "The machine's part counter reports the quantities (devices); operators "
+            "start, pause and complete the work but do not report quantities."
+        ),
+        verbose_name=_("counted by machine"),
     )
 
     class Meta:
@@ -200,27 +240,39 @@ class SalesOrder(models.Model):
         SHIPPED = "shipped", _("Shipped")
         CANCELLED = "cancelled", _("Cancelled")
 
-    number = models.CharField(max_length=32, unique=True)
+    number = models.CharField(max_length=32, unique=True, verbose_name=_("number"))
     external_ref = models.CharField(
         max_length=100,
         null=True,
         blank=True,
         unique=True,
-        help_text="The order's id in the outside system that sent it (an ERP): a create "
-        "naming it again changes the same order.",
+        help_text=_(
+            "The order's id in the outside system that sent it (an ERP): a create "
+            "naming it again changes the same order."
+        ),
+        verbose_name=_("external ref"),
     )
-    customer = models.CharField(max_length=200)
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="sales_orders")
-    quantity = models.DecimalField(**QTY)
-    due_date = models.DateField()
-    priority = models.PositiveSmallIntegerField(default=5, help_text="1 = most urgent … 9")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    created_at = models.DateTimeField(auto_now_add=True)
+    customer = models.CharField(max_length=200, verbose_name=_("customer"))
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="sales_orders", verbose_name=_("item")
+    )
+    quantity = models.DecimalField(**QTY, verbose_name=_("quantity"))
+    due_date = models.DateField(verbose_name=_("due date"))
+    priority = models.PositiveSmallIntegerField(
+        default=5, help_text=_("1 = most urgent … 9"), verbose_name=_("priority")
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     expected_delay_minutes = models.PositiveIntegerField(
         default=0,
-        help_text="Expected delay from open exceptions, for the people who talk to the customer.",
+        help_text=_(
+            "Expected delay from open exceptions, for the people who talk to the customer."
+        ),
+        verbose_name=_("expected delay minutes"),
     )
-    delay_note = models.CharField(max_length=300, blank=True)
+    delay_note = models.CharField(max_length=300, blank=True, verbose_name=_("delay note"))
 
     class Meta:
         verbose_name = _("sales order")
@@ -246,9 +298,11 @@ class SalesOrder(models.Model):
 class Forecast(models.Model):
     """Expected demand for an item in a period (day or week starting on period_start)."""
 
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="forecasts")
-    period_start = models.DateField()
-    quantity = models.DecimalField(**QTY)
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="forecasts", verbose_name=_("item")
+    )
+    period_start = models.DateField(verbose_name=_("period start"))
+    quantity = models.DecimalField(**QTY, verbose_name=_("quantity"))
 
     class Meta:
         verbose_name = _("forecast")
@@ -278,11 +332,15 @@ class MpsEntry(models.Model):
         DAY = "day", _("Day")
         WEEK = "week", _("Week")
 
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="mps_entries")
-    period_start = models.DateField()
-    bucket = models.CharField(max_length=8, choices=Bucket.choices, default=Bucket.WEEK)
-    quantity = models.DecimalField(**QTY)
-    note = models.CharField(max_length=200, blank=True)
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="mps_entries", verbose_name=_("item")
+    )
+    period_start = models.DateField(verbose_name=_("period start"))
+    bucket = models.CharField(
+        max_length=8, choices=Bucket.choices, default=Bucket.WEEK, verbose_name=_("bucket")
+    )
+    quantity = models.DecimalField(**QTY, verbose_name=_("quantity"))
+    note = models.CharField(max_length=200, blank=True, verbose_name=_("note"))
 
     class Meta:
         ordering = ["item__code", "period_start"]
@@ -318,7 +376,7 @@ class ProductionOrder(models.Model):
 
     OPEN_STATUSES = (Status.DRAFT, Status.PLANNED, Status.RELEASED, Status.IN_PROGRESS)
 
-    number = models.CharField(max_length=32, unique=True)
+    number = models.CharField(max_length=32, unique=True, verbose_name=_("number"))
     # The order's id in the system that sent it (an ERP's OperationsRequest ID in a B2MML
     # schedule): creating or updating by it again changes nothing.
     external_ref = models.CharField(
@@ -326,66 +384,96 @@ class ProductionOrder(models.Model):
         null=True,
         blank=True,
         unique=True,
-        help_text="The order's id in the outside system that sent it (an ERP).",
+        help_text=_("The order's id in the outside system that sent it (an ERP)."),
+        verbose_name=_("external ref"),
     )
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="production_orders")
-    quantity = models.DecimalField(**QTY)
-    due_date = models.DateField()
-    priority = models.PositiveSmallIntegerField(default=5, help_text="1 = most urgent … 9")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="production_orders", verbose_name=_("item")
+    )
+    quantity = models.DecimalField(**QTY, verbose_name=_("quantity"))
+    due_date = models.DateField(verbose_name=_("due date"))
+    priority = models.PositiveSmallIntegerField(
+        default=5, help_text=_("1 = most urgent … 9"), verbose_name=_("priority")
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
     sales_order = models.ForeignKey(
         SalesOrder,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="production_orders",
+        verbose_name=_("sales order"),
     )
-    bom = models.ForeignKey(Bom, null=True, blank=True, on_delete=models.PROTECT)
-    routing = models.ForeignKey(Routing, null=True, blank=True, on_delete=models.PROTECT)
-    earliest_start = models.DateTimeField(null=True, blank=True)
-    planned_start = models.DateTimeField(null=True, blank=True)
-    planned_end = models.DateTimeField(null=True, blank=True)
-    quantity_done = models.DecimalField(**QTY, default=Decimal("0"))
-    quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
-    created_at = models.DateTimeField(auto_now_add=True)
-    released_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    note = models.CharField(max_length=200, blank=True)
+    bom = models.ForeignKey(
+        Bom, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("bom")
+    )
+    routing = models.ForeignKey(
+        Routing, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("routing")
+    )
+    earliest_start = models.DateTimeField(null=True, blank=True, verbose_name=_("earliest start"))
+    planned_start = models.DateTimeField(null=True, blank=True, verbose_name=_("planned start"))
+    planned_end = models.DateTimeField(null=True, blank=True, verbose_name=_("planned end"))
+    quantity_done = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("quantity done")
+    )
+    quantity_scrap = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("quantity scrap")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    released_at = models.DateTimeField(null=True, blank=True, verbose_name=_("released at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
+    note = models.CharField(max_length=200, blank=True, verbose_name=_("note"))
     completion_reason = models.CharField(
         max_length=300,
         blank=True,
-        help_text="Why the order was completed short of its quantity or with open operations.",
+        help_text=_("Why the order was completed short of its quantity or with open operations."),
+        verbose_name=_("completion reason"),
     )
     # What the shop floor predicts (execution's hourly roll-up, through the domain events
     # execution.order.delay_predicted / delay_cleared): kept by planning/services/feedback.py.
     predicted_end = models.DateTimeField(
-        null=True, blank=True, help_text="When the shop floor expects the order to finish."
+        null=True,
+        blank=True,
+        help_text=_("When the shop floor expects the order to finish."),
+        verbose_name=_("predicted end"),
     )
     predicted_delay_hours = models.DecimalField(
         max_digits=10,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Predicted end against the planned end, in hours (blank: on plan).",
+        help_text=_("Predicted end against the planned end, in hours (blank: on plan)."),
+        verbose_name=_("predicted delay hours"),
     )
     delay_reasons = models.JSONField(
         default=list,
         # Also the database's default, for rows written without the ORM (bulk loads).
         db_default=models.Value([], output_field=models.JSONField()),
         blank=True,
-        help_text="Why, as the shop floor reported it.",
+        help_text=_("Why, as the shop floor reported it."),
+        verbose_name=_("delay reasons"),
     )
     delay_predicted_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the prediction was made."
+        null=True,
+        blank=True,
+        help_text=_("When the prediction was made."),
+        verbose_name=_("delay predicted at"),
     )
     # What open exceptions (execution's work alerts) are expected to cost it: the largest
     # expected delay any of them puts on the order, posted by execution (orders.py
     # `production_order_exception_delay_set`); 0 and a blank note when none is open.
     exception_delay_minutes = models.PositiveIntegerField(
-        default=0, help_text="Expected delay from open exceptions, in minutes."
+        default=0,
+        help_text=_("Expected delay from open exceptions, in minutes."),
+        verbose_name=_("exception delay minutes"),
     )
     exception_note = models.CharField(
-        max_length=300, blank=True, help_text="The exception behind the expected delay."
+        max_length=300,
+        blank=True,
+        help_text=_("The exception behind the expected delay."),
+        verbose_name=_("exception note"),
     )
 
     class Meta:
@@ -436,35 +524,62 @@ class OrderOperation(models.Model):
         BLOCKED = "blocked", pgettext_lazy("operation status", "Blocked")
         CANCELLED = "cancelled", pgettext_lazy("operation status", "Cancelled")
 
-    order = models.ForeignKey(ProductionOrder, on_delete=models.CASCADE, related_name="operations")
-    sequence = models.PositiveIntegerField(help_text="Routing step number: 10, 20, …")
-    name = models.CharField(max_length=100)
-    work_center = models.ForeignKey(WorkCenter, on_delete=models.PROTECT, related_name="operations")
-    eligible_equipment = models.ManyToManyField(Equipment, blank=True, related_name="eligible_for")
+    order = models.ForeignKey(
+        ProductionOrder,
+        on_delete=models.CASCADE,
+        related_name="operations",
+        verbose_name=_("order"),
+    )
+    sequence = models.PositiveIntegerField(
+        help_text=_("Routing step number: 10, 20, …"), verbose_name=_("sequence")
+    )
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    work_center = models.ForeignKey(
+        WorkCenter,
+        on_delete=models.PROTECT,
+        related_name="operations",
+        verbose_name=_("work center"),
+    )
+    eligible_equipment = models.ManyToManyField(
+        Equipment, blank=True, related_name="eligible_for", verbose_name=_("eligible equipment")
+    )
     equipment = models.ForeignKey(
         Equipment,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="operations",
-        help_text="Machine chosen by the schedule (or by a supervisor).",
+        help_text=_("Machine chosen by the schedule (or by a supervisor)."),
+        verbose_name=_("equipment"),
     )
-    setup_minutes = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    setup_minutes = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0"), verbose_name=_("setup minutes")
+    )
     run_minutes_per_unit = models.DecimalField(
-        max_digits=10, decimal_places=4, default=Decimal("0")
+        max_digits=10,
+        decimal_places=4,
+        default=Decimal("0"),
+        verbose_name=_("run minutes per unit"),
     )
     # Copied from the routing step.
     setup_family = models.CharField(_("setup family"), max_length=32, blank=True)
     required_skill = models.ForeignKey(
-        Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="operations"
+        Skill,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="operations",
+        verbose_name=_("required skill"),
     )
     min_skill_level = models.PositiveSmallIntegerField(
-        choices=SkillLevel.choices, default=SkillLevel.QUALIFIED
+        choices=SkillLevel.choices, default=SkillLevel.QUALIFIED, verbose_name=_("min skill level")
     )
-    inspection_plan_ref = models.CharField(max_length=64, blank=True)
+    inspection_plan_ref = models.CharField(
+        max_length=64, blank=True, verbose_name=_("inspection plan ref")
+    )
     # Copied from the routing step (blank: the EXECUTION_OVER_DELIVERY_PCT setting).
     over_delivery_pct = models.DecimalField(
-        "over-delivery tolerance %",
+        _("over-delivery tolerance %"),
         max_digits=6,
         decimal_places=2,
         null=True,
@@ -472,27 +587,39 @@ class OrderOperation(models.Model):
         validators=[MinValueValidator(0)],
     )
     # Copied from the routing step: quantities come from the machine's counter only.
-    counted_by_machine = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    frozen = models.BooleanField(
-        default=False, help_text="Kept in place (machine and start) when rescheduling."
+    counted_by_machine = models.BooleanField(default=False, verbose_name=_("counted by machine"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
     )
-    planned_start = models.DateTimeField(null=True, blank=True)
-    planned_end = models.DateTimeField(null=True, blank=True)
-    actual_start = models.DateTimeField(null=True, blank=True)
-    actual_end = models.DateTimeField(null=True, blank=True)
-    quantity_done = models.DecimalField(**QTY, default=Decimal("0"))
-    quantity_scrap = models.DecimalField(**QTY, default=Decimal("0"))
+    frozen = models.BooleanField(
+        default=False,
+        help_text=_("Kept in place (machine and start) when rescheduling."),
+        verbose_name=_("frozen"),
+    )
+    planned_start = models.DateTimeField(null=True, blank=True, verbose_name=_("planned start"))
+    planned_end = models.DateTimeField(null=True, blank=True, verbose_name=_("planned end"))
+    actual_start = models.DateTimeField(null=True, blank=True, verbose_name=_("actual start"))
+    actual_end = models.DateTimeField(null=True, blank=True, verbose_name=_("actual end"))
+    quantity_done = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("quantity done")
+    )
+    quantity_scrap = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("quantity scrap")
+    )
     blocked_until = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Blocked by an exception (a fault, missing material): not before this time.",
+        help_text=_("Blocked by an exception (a fault, missing material): not before this time."),
+        verbose_name=_("blocked until"),
     )
     predicted_end = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="The shop floor's predicted end at the actual rate (delay feedback); a "
-        "running operation holds its machine at least until then when rescheduled.",
+        help_text=_(
+            "The shop floor's predicted end at the actual rate (delay feedback); a "
+            "running operation holds its machine at least until then when rescheduled."
+        ),
+        verbose_name=_("predicted end"),
     )
 
     class Meta:
@@ -533,23 +660,33 @@ class PurchaseRequisition(models.Model):
         ORDERED = "ordered", _("Ordered")
         CANCELLED = "cancelled", _("Cancelled")
 
-    number = models.CharField(max_length=32, unique=True)
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="requisitions")
-    quantity = models.DecimalField(**QTY)
-    need_date = models.DateField()
-    urgent = models.BooleanField(default=False)
-    reason = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    number = models.CharField(max_length=32, unique=True, verbose_name=_("number"))
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="requisitions", verbose_name=_("item")
+    )
+    quantity = models.DecimalField(**QTY, verbose_name=_("quantity"))
+    need_date = models.DateField(verbose_name=_("need date"))
+    urgent = models.BooleanField(default=False, verbose_name=_("urgent"))
+    reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    external_id = models.CharField(
+        max_length=100, null=True, blank=True, unique=True, verbose_name=_("external id")
+    )
     purchase_order_ref = models.CharField(
         max_length=100,
         blank=True,
-        help_text="The purchase order the ERP placed for it (its number there), once ordered.",
+        help_text=_("The purchase order the ERP placed for it (its number there), once ordered."),
+        verbose_name=_("purchase order ref"),
     )
     closed_reason = models.CharField(
-        max_length=200, blank=True, help_text="Why it was closed without being ordered."
+        max_length=200,
+        blank=True,
+        help_text=_("Why it was closed without being ordered."),
+        verbose_name=_("closed reason"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("purchase requisition")
@@ -579,17 +716,24 @@ class MrpRun(models.Model):
         DONE = "done", pgettext_lazy("run status", "Done")
         FAILED = "failed", pgettext_lazy("run status", "Failed")
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    planning_date = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")
     )
-    summary = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, verbose_name=_("progress"))
+    planning_date = models.DateField(verbose_name=_("planning date"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    created_by = models.ForeignKey(
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    summary = models.JSONField(default=dict, blank=True, verbose_name=_("summary"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
         verbose_name_plural = _("MRP runs")
@@ -611,19 +755,26 @@ class PlannedOrder(models.Model):
         PLANNED = "planned", _("Planned")
         FIRMED = "firmed", _("Firmed")
 
-    run = models.ForeignKey(MrpRun, on_delete=models.CASCADE, related_name="planned_orders")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="planned_orders")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    quantity = models.DecimalField(**QTY)
-    start_date = models.DateField()
-    due_date = models.DateField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
+    run = models.ForeignKey(
+        MrpRun, on_delete=models.CASCADE, related_name="planned_orders", verbose_name=_("run")
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="planned_orders", verbose_name=_("item")
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    quantity = models.DecimalField(**QTY, verbose_name=_("quantity"))
+    start_date = models.DateField(verbose_name=_("start date"))
+    due_date = models.DateField(verbose_name=_("due date"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PLANNED, verbose_name=_("status")
+    )
     production_order = models.OneToOneField(
         ProductionOrder,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="planned_from",
+        verbose_name=_("production order"),
     )
     requisition = models.OneToOneField(
         PurchaseRequisition,
@@ -631,8 +782,11 @@ class PlannedOrder(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="planned_from",
+        verbose_name=_("requisition"),
     )
-    ref = models.CharField(max_length=32, help_text="The engine's id, used by pegs.")
+    ref = models.CharField(
+        max_length=32, help_text=_("The engine's id, used by pegs."), verbose_name=_("ref")
+    )
 
     class Meta:
         verbose_name = _("planned order")
@@ -653,11 +807,15 @@ class PlannedOrder(models.Model):
 class Peg(models.Model):
     """Which demand a planned order serves, and how much of it (both directions of pegging)."""
 
-    planned_order = models.ForeignKey(PlannedOrder, on_delete=models.CASCADE, related_name="pegs")
-    demand_kind = models.CharField(max_length=32)
-    demand_ref = models.CharField(max_length=64, db_index=True)
-    top_demand_ref = models.CharField(max_length=64, blank=True, db_index=True)
-    quantity = models.DecimalField(**QTY)
+    planned_order = models.ForeignKey(
+        PlannedOrder, on_delete=models.CASCADE, related_name="pegs", verbose_name=_("planned order")
+    )
+    demand_kind = models.CharField(max_length=32, verbose_name=_("demand kind"))
+    demand_ref = models.CharField(max_length=64, db_index=True, verbose_name=_("demand ref"))
+    top_demand_ref = models.CharField(
+        max_length=64, blank=True, db_index=True, verbose_name=_("top demand ref")
+    )
+    quantity = models.DecimalField(**QTY, verbose_name=_("quantity"))
 
     class Meta:
         verbose_name = _("peg")
@@ -671,13 +829,17 @@ class Peg(models.Model):
 class ActionMessage(models.Model):
     """Advice from an MRP run: past due, expedite, shortage, defer, cancel."""
 
-    run = models.ForeignKey(MrpRun, on_delete=models.CASCADE, related_name="messages")
-    kind = models.CharField(max_length=16)
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    reference = models.CharField(max_length=64, blank=True)
-    text = models.CharField(max_length=300)
-    date = models.DateField(null=True, blank=True)
-    suggested_date = models.DateField(null=True, blank=True)
+    run = models.ForeignKey(
+        MrpRun, on_delete=models.CASCADE, related_name="messages", verbose_name=_("run")
+    )
+    kind = models.CharField(max_length=16, verbose_name=_("kind"))
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="+", verbose_name=_("item")
+    )
+    reference = models.CharField(max_length=64, blank=True, verbose_name=_("reference"))
+    text = models.CharField(max_length=300, verbose_name=_("text"))
+    date = models.DateField(null=True, blank=True, verbose_name=_("date"))
+    suggested_date = models.DateField(null=True, blank=True, verbose_name=_("suggested date"))
 
     class Meta:
         verbose_name = _("action message")
@@ -700,25 +862,42 @@ class ScheduleRun(models.Model):
         DONE = "done", pgettext_lazy("run status", "Done")
         FAILED = "failed", pgettext_lazy("run status", "Failed")
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")
     )
-    time_limit_seconds = models.PositiveIntegerField(default=10)
-    horizon_start = models.DateTimeField(null=True, blank=True)
-    solver_status = models.CharField(max_length=16, blank=True)
-    weighted_tardiness = models.BigIntegerField(null=True, blank=True)
-    makespan_minutes = models.BigIntegerField(null=True, blank=True)
-    bound = models.BigIntegerField(null=True, blank=True)
-    heuristic_weighted_tardiness = models.BigIntegerField(null=True, blank=True)
-    heuristic_makespan_minutes = models.BigIntegerField(null=True, blank=True)
-    operation_count = models.PositiveIntegerField(default=0)
-    summary = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, verbose_name=_("progress"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    created_by = models.ForeignKey(
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    time_limit_seconds = models.PositiveIntegerField(
+        default=10, verbose_name=_("time limit seconds")
+    )
+    horizon_start = models.DateTimeField(null=True, blank=True, verbose_name=_("horizon start"))
+    solver_status = models.CharField(max_length=16, blank=True, verbose_name=_("solver status"))
+    weighted_tardiness = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("weighted tardiness")
+    )
+    makespan_minutes = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("makespan minutes")
+    )
+    bound = models.BigIntegerField(null=True, blank=True, verbose_name=_("bound"))
+    heuristic_weighted_tardiness = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("heuristic weighted tardiness")
+    )
+    heuristic_makespan_minutes = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("heuristic makespan minutes")
+    )
+    operation_count = models.PositiveIntegerField(default=0, verbose_name=_("operation count"))
+    summary = models.JSONField(default=dict, blank=True, verbose_name=_("summary"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
         verbose_name = _("schedule run")
@@ -732,16 +911,25 @@ class ScheduleRun(models.Model):
 class ScheduleAssignment(models.Model):
     """Where and when a schedule run put one operation."""
 
-    run = models.ForeignKey(ScheduleRun, on_delete=models.CASCADE, related_name="assignments")
+    run = models.ForeignKey(
+        ScheduleRun, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("run")
+    )
     operation = models.ForeignKey(
-        OrderOperation, on_delete=models.CASCADE, related_name="assignments"
+        OrderOperation,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        verbose_name=_("operation"),
     )
     part = models.PositiveSmallIntegerField(
-        default=0, help_text="Shift-sized part of an operation longer than one shift (0, 1, …)."
+        default=0,
+        help_text=_("Shift-sized part of an operation longer than one shift (0, 1, …)."),
+        verbose_name=_("part"),
     )
-    equipment = models.ForeignKey(Equipment, on_delete=models.PROTECT, related_name="+")
-    start = models.DateTimeField()
-    end = models.DateTimeField()
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.PROTECT, related_name="+", verbose_name=_("equipment")
+    )
+    start = models.DateTimeField(verbose_name=_("start"))
+    end = models.DateTimeField(verbose_name=_("end"))
 
     class Meta:
         verbose_name = _("schedule assignment")
@@ -778,33 +966,56 @@ class ImportJob(models.Model):
         DONE = "done", pgettext_lazy("run status", "Done")
         FAILED = "failed", pgettext_lazy("run status", "Failed")
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    file_name = models.CharField(max_length=255, help_text="The name the file was uploaded as.")
-    stored_file = models.CharField(
-        max_length=255, blank=True, help_text="Where the upload is kept, under VAR_DIR."
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")
     )
-    size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
-    dry_run = models.BooleanField(default=False, help_text="Check and report, write nothing.")
-    kind = models.CharField(max_length=16, blank=True, help_text="items, boms or routings.")
-    rows_total = models.PositiveIntegerField(null=True, blank=True, help_text="Data rows.")
-    rows_done = models.PositiveIntegerField(default=0)
-    new = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(
+        max_length=255,
+        help_text=_("The name the file was uploaded as."),
+        verbose_name=_("file name"),
+    )
+    stored_file = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text=_("Where the upload is kept, under VAR_DIR."),
+        verbose_name=_("stored file"),
+    )
+    size = models.PositiveBigIntegerField(default=0, help_text=_("Bytes."), verbose_name=_("size"))
+    dry_run = models.BooleanField(
+        default=False, help_text=_("Check and report, write nothing."), verbose_name=_("dry run")
+    )
+    kind = models.CharField(
+        max_length=16, blank=True, help_text=_("items, boms or routings."), verbose_name=_("kind")
+    )
+    rows_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Data rows."), verbose_name=_("rows total")
+    )
+    rows_done = models.PositiveIntegerField(default=0, verbose_name=_("rows done"))
+    new = models.PositiveIntegerField(default=0, verbose_name=_("new"))
+    updated = models.PositiveIntegerField(default=0, verbose_name=_("updated"))
+    unchanged = models.PositiveIntegerField(default=0, verbose_name=_("unchanged"))
     errors = models.JSONField(
         default=list,
         blank=True,
         db_default=models.Value([], output_field=models.JSONField()),
-        help_text="The first problems: [{row, column, message}] (row 0: the whole file).",
+        help_text=_("The first problems: [{row, column, message}] (row 0: the whole file)."),
+        verbose_name=_("errors"),
     )
-    error_count = models.PositiveIntegerField(default=0)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker took it.")
+    error_count = models.PositiveIntegerField(default=0, verbose_name=_("error count"))
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Times a worker took it."), verbose_name=_("attempts")
+    )
     created_by = models.ForeignKey(
-        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
         verbose_name_plural = _("import jobs")

@@ -26,21 +26,33 @@ class InspectionPlan(models.Model):
         FIRST_ARTICLE = "first_article", _("First article per shift")
 
     code = models.CharField(
-        max_length=64, help_text="The code routing steps refer to (IP-EB500-30)."
+        max_length=64,
+        help_text=_("The code routing steps refer to (IP-EB500-30)."),
+        verbose_name=_("code"),
     )
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
     routing_step = models.ForeignKey(
-        RoutingStep, on_delete=models.PROTECT, related_name="inspection_plans"
+        RoutingStep,
+        on_delete=models.PROTECT,
+        related_name="inspection_plans",
+        verbose_name=_("routing step"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
     sampling = models.CharField(
-        max_length=16, choices=Sampling.choices, default=Sampling.EVERY_UNIT
+        max_length=16,
+        choices=Sampling.choices,
+        default=Sampling.EVERY_UNIT,
+        verbose_name=_("sampling"),
     )
-    sample_every = models.PositiveIntegerField(default=1, help_text="n for every n-th unit.")
+    sample_every = models.PositiveIntegerField(
+        default=1, help_text=_("n for every n-th unit."), verbose_name=_("sample every")
+    )
     gate = models.BooleanField(
-        default=True, help_text="The next operation may not start until this inspection passes."
+        default=True,
+        help_text=_("The next operation may not start until this inspection passes."),
+        verbose_name=_("gate"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("inspection plan")
@@ -75,27 +87,34 @@ class Characteristic(models.Model):
         ATTRIBUTE = "attribute", _("Attribute (pass/fail)")
 
     plan = models.ForeignKey(
-        InspectionPlan, on_delete=models.CASCADE, related_name="characteristics"
+        InspectionPlan,
+        on_delete=models.CASCADE,
+        related_name="characteristics",
+        verbose_name=_("plan"),
     )
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    nominal = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    nominal = models.DecimalField(
+        max_digits=14, decimal_places=4, null=True, blank=True, verbose_name=_("nominal")
+    )
     lower_tolerance = models.DecimalField(
         max_digits=14,
         decimal_places=4,
         null=True,
         blank=True,
-        help_text="Allowed below nominal (≥ 0).",
+        help_text=_("Allowed below nominal (≥ 0)."),
+        verbose_name=_("lower tolerance"),
     )
     upper_tolerance = models.DecimalField(
         max_digits=14,
         decimal_places=4,
         null=True,
         blank=True,
-        help_text="Allowed above nominal (≥ 0).",
+        help_text=_("Allowed above nominal (≥ 0)."),
+        verbose_name=_("upper tolerance"),
     )
-    unit = models.CharField(max_length=16, blank=True)
-    description = models.CharField(max_length=200, blank=True)
+    unit = models.CharField(max_length=16, blank=True, verbose_name=_("unit"))
+    description = models.CharField(max_length=200, blank=True, verbose_name=_("description"))
 
     class Meta:
         verbose_name = _("characteristic")
@@ -130,8 +149,8 @@ class Characteristic(models.Model):
 class DefectCode(models.Model):
     """A kind of defect, for reasons and Pareto charts (short shot, scratch, porosity)."""
 
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
         verbose_name = _("defect code")
@@ -150,36 +169,77 @@ class InspectionRecord(models.Model):
         PASS = "pass", _("Pass")
         FAIL = "fail", _("Fail")
 
-    external_id = models.CharField(max_length=100, unique=True)
-    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="records")
-    order = models.ForeignKey(ProductionOrder, on_delete=models.PROTECT, related_name="inspections")
+    external_id = models.CharField(max_length=100, unique=True, verbose_name=_("external id"))
+    plan = models.ForeignKey(
+        InspectionPlan, on_delete=models.PROTECT, related_name="records", verbose_name=_("plan")
+    )
+    order = models.ForeignKey(
+        ProductionOrder,
+        on_delete=models.PROTECT,
+        related_name="inspections",
+        verbose_name=_("order"),
+    )
     operation = models.ForeignKey(
-        OrderOperation, on_delete=models.PROTECT, related_name="inspections"
+        OrderOperation,
+        on_delete=models.PROTECT,
+        related_name="inspections",
+        verbose_name=_("operation"),
     )
     work_center = models.ForeignKey(
-        WorkCenter, on_delete=models.PROTECT, related_name="inspections"
+        WorkCenter,
+        on_delete=models.PROTECT,
+        related_name="inspections",
+        verbose_name=_("work center"),
     )
     unit = models.ForeignKey(
-        SerialUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="inspections"
+        SerialUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inspections",
+        verbose_name=_("unit"),
     )
     lot = models.ForeignKey(
-        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="inspections"
+        MaterialLot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inspections",
+        verbose_name=_("lot"),
     )
-    result = models.CharField(max_length=4, choices=Result.choices)
+    result = models.CharField(max_length=4, choices=Result.choices, verbose_name=_("result"))
     defect_code = models.ForeignKey(
-        DefectCode, null=True, blank=True, on_delete=models.PROTECT, related_name="records"
+        DefectCode,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="records",
+        verbose_name=_("defect code"),
     )
-    reason = models.CharField(max_length=300, blank=True)
+    reason = models.CharField(max_length=300, blank=True, verbose_name=_("reason"))
     inspector = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("inspector"),
     )
     gauge = models.CharField(
-        max_length=64, blank=True, help_text="Gauge or measuring equipment id."
+        max_length=64,
+        blank=True,
+        help_text=_("Gauge or measuring equipment id."),
+        verbose_name=_("gauge"),
     )
-    inspected_at = models.DateTimeField(db_index=True)
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    inspected_at = models.DateTimeField(db_index=True, verbose_name=_("inspected at"))
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
     corrects = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrected_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrected_by",
+        verbose_name=_("corrects"),
     )
 
     class Meta:
@@ -226,12 +286,21 @@ class Measurement(models.Model):
     """One characteristic's value in an inspection record, with its own verdict."""
 
     record = models.ForeignKey(
-        InspectionRecord, on_delete=models.CASCADE, related_name="measurements"
+        InspectionRecord,
+        on_delete=models.CASCADE,
+        related_name="measurements",
+        verbose_name=_("record"),
     )
-    characteristic = models.ForeignKey(Characteristic, on_delete=models.PROTECT, related_name="+")
-    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    ok = models.BooleanField(null=True, blank=True, help_text="For attributes.")
-    passed = models.BooleanField()
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, related_name="+", verbose_name=_("characteristic")
+    )
+    value = models.DecimalField(
+        max_digits=14, decimal_places=4, null=True, blank=True, verbose_name=_("value")
+    )
+    ok = models.BooleanField(
+        null=True, blank=True, help_text=_("For attributes."), verbose_name=_("ok")
+    )
+    passed = models.BooleanField(verbose_name=_("passed"))
 
     class Meta:
         verbose_name = _("measurement")
@@ -254,17 +323,30 @@ class Disposition(models.Model):
         USE_AS_IS = "use_as_is", _("Use as is")
 
     record = models.OneToOneField(
-        InspectionRecord, on_delete=models.PROTECT, related_name="disposition"
+        InspectionRecord,
+        on_delete=models.PROTECT,
+        related_name="disposition",
+        verbose_name=_("record"),
     )
-    decision = models.CharField(max_length=10, choices=Decision.choices)
-    note = models.CharField(max_length=300, blank=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, verbose_name=_("decision"))
+    note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
     )
-    decided_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(auto_now_add=True, verbose_name=_("decided at"))
     # What a scrap moved from good to scrap on the inspected operation's counters, and on
     # which task and order (the operation's are the record's); written by the scrap in the
     # same transaction as the counters, and read back when a correction moves it back.
@@ -272,7 +354,8 @@ class Disposition(models.Model):
         **QTY,
         null=True,
         blank=True,
-        help_text="Moved from good to scrap. Blank: no scrap posting (rework, use as is).",
+        help_text=_("Moved from good to scrap. Blank: no scrap posting (rework, use as is)."),
+        verbose_name=_("quantity moved"),
     )
     moved_task = models.ForeignKey(
         Task,
@@ -280,7 +363,8 @@ class Disposition(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The task whose counters the scrap moved.",
+        help_text=_("The task whose counters the scrap moved."),
+        verbose_name=_("moved task"),
     )
     moved_order = models.ForeignKey(
         ProductionOrder,
@@ -288,13 +372,21 @@ class Disposition(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The order whose counters the scrap moved (its last operation only).",
+        help_text=_("The order whose counters the scrap moved (its last operation only)."),
+        verbose_name=_("moved order"),
     )
     moved_back_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a correction moved the scrap back to good."
+        null=True,
+        blank=True,
+        help_text=_("When a correction moved the scrap back to good."),
+        verbose_name=_("moved back at"),
     )
     quantity_moved_back = models.DecimalField(
-        **QTY, null=True, blank=True, help_text="Moved back from scrap to good."
+        **QTY,
+        null=True,
+        blank=True,
+        help_text=_("Moved back from scrap to good."),
+        verbose_name=_("quantity moved back"),
     )
 
     # A signature (scrap, use as is) covers the decision; a later correction of the record
@@ -343,19 +435,36 @@ class Disposition(models.Model):
 class TraceCode(models.Model):
     """The code on a unit's or a lot's label: issued at the first operation, unique."""
 
-    code = models.CharField(max_length=100, unique=True)
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="trace_codes")
+    code = models.CharField(max_length=100, unique=True, verbose_name=_("code"))
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="trace_codes", verbose_name=_("item")
+    )
     unit = models.OneToOneField(
-        SerialUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="trace_code"
+        SerialUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="trace_code",
+        verbose_name=_("unit"),
     )
     lot = models.OneToOneField(
-        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="trace_code"
+        MaterialLot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="trace_code",
+        verbose_name=_("lot"),
     )
     order = models.ForeignKey(
-        ProductionOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="trace_codes"
+        ProductionOrder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="trace_codes",
+        verbose_name=_("order"),
     )
-    issued_at = models.DateTimeField(auto_now_add=True)
-    printed_at = models.DateTimeField(null=True, blank=True)
+    issued_at = models.DateTimeField(auto_now_add=True, verbose_name=_("issued at"))
+    printed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("printed at"))
 
     class Meta:
         verbose_name = _("trace code")
@@ -384,15 +493,21 @@ class DefectRateRule(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="defect_rules",
-        help_text="Blank: every operation at the work center.",
+        help_text=_("Blank: every operation at the work center."),
+        verbose_name=_("routing step"),
     )
     work_center = models.ForeignKey(
-        WorkCenter, on_delete=models.CASCADE, related_name="defect_rules"
+        WorkCenter,
+        on_delete=models.CASCADE,
+        related_name="defect_rules",
+        verbose_name=_("work center"),
     )
-    threshold_pct = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("5"))
-    min_sample = models.PositiveIntegerField(default=20)
+    threshold_pct = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("5"), verbose_name=_("threshold pct")
+    )
+    min_sample = models.PositiveIntegerField(default=20, verbose_name=_("min sample"))
     window = models.PositiveIntegerField(
-        default=50, help_text="The last n units inspected or reported."
+        default=50, help_text=_("The last n units inspected or reported."), verbose_name=_("window")
     )
 
     class Meta:
@@ -424,17 +539,32 @@ class QualityHold(models.Model):
         ACTIVE = "active", _("On hold")
         RELEASED = "released", pgettext_lazy("quality hold", "Released")
 
-    routing_step = models.ForeignKey(RoutingStep, on_delete=models.PROTECT, related_name="holds")
-    work_center = models.ForeignKey(WorkCenter, on_delete=models.PROTECT, related_name="holds")
-    equipment = models.ForeignKey(
-        Equipment, null=True, blank=True, on_delete=models.PROTECT, related_name="holds"
+    routing_step = models.ForeignKey(
+        RoutingStep, on_delete=models.PROTECT, related_name="holds", verbose_name=_("routing step")
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    reason = models.CharField(max_length=300)
-    reason_id = models.CharField(max_length=300, blank=True, default="")  # core/texts.py
-    reason_params = models.JSONField(default=dict, blank=True)
-    defect_rate_pct = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
-    sample_size = models.PositiveIntegerField(null=True, blank=True)
+    work_center = models.ForeignKey(
+        WorkCenter, on_delete=models.PROTECT, related_name="holds", verbose_name=_("work center")
+    )
+    equipment = models.ForeignKey(
+        Equipment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="holds",
+        verbose_name=_("equipment"),
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, verbose_name=_("status")
+    )
+    reason = models.CharField(max_length=300, verbose_name=_("reason"))
+    reason_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("reason id")
+    )  # core/texts.py
+    reason_params = models.JSONField(default=dict, blank=True, verbose_name=_("reason params"))
+    defect_rate_pct = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, verbose_name=_("defect rate pct")
+    )
+    sample_size = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("sample size"))
     alert = models.ForeignKey(
         WorkAlert,
         null=True,
@@ -442,14 +572,19 @@ class QualityHold(models.Model):
         on_delete=models.SET_NULL,
         related_name="quality_holds",
         verbose_name=_("exception"),
-        help_text="The quality exception raised with it.",
+        help_text=_("The quality exception raised with it."),
     )
-    placed_at = models.DateTimeField(auto_now_add=True)
+    placed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("placed at"))
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("released by"),
     )
-    released_at = models.DateTimeField(null=True, blank=True)
-    release_reason = models.CharField(max_length=300, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True, verbose_name=_("released at"))
+    release_reason = models.CharField(max_length=300, blank=True, verbose_name=_("release reason"))
 
     class Meta:
         verbose_name = _("quality hold")

@@ -25,9 +25,11 @@ MONEY = {"max_digits": 14, "decimal_places": 4}
 class Site(models.Model):
     """A plant: the ISA-95 site, with the time zone its shifts are written in."""
 
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
-    time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    time_zone = models.CharField(
+        max_length=64, default="Asia/Shanghai", verbose_name=_("time zone")
+    )
 
     class Meta:
         ordering = ["code"]
@@ -39,9 +41,11 @@ class Site(models.Model):
 class Area(models.Model):
     """A production area or line inside a site (casting shop, machining hall, moulding line)."""
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="areas")
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="areas", verbose_name=_("site")
+    )
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
         ordering = ["code"]
@@ -53,28 +57,37 @@ class Area(models.Model):
 class WorkCenter(models.Model):
     """A group of equipment that does one kind of operation; where capacity is planned."""
 
-    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="work_centers")
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
-    labour_rate_per_hour = models.DecimalField(**MONEY, default=Decimal("0"))
-    machine_rate_per_hour = models.DecimalField(**MONEY, default=Decimal("0"))
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="work_centers", verbose_name=_("area")
+    )
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    labour_rate_per_hour = models.DecimalField(
+        **MONEY, default=Decimal("0"), verbose_name=_("labour rate per hour")
+    )
+    machine_rate_per_hour = models.DecimalField(
+        **MONEY, default=Decimal("0"), verbose_name=_("machine rate per hour")
+    )
     # Used when no equipment is registered (a manual bench): how many can work at once.
-    parallel_units = models.PositiveSmallIntegerField(default=1)
+    parallel_units = models.PositiveSmallIntegerField(default=1, verbose_name=_("parallel units"))
     supervisor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="supervised_work_centers",
-        help_text="The production supervisor who answers this work center's urgent exceptions.",
+        help_text=_("The production supervisor who answers this work center's urgent exceptions."),
+        verbose_name=_("supervisor"),
     )
     service_accounts = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
         related_name="service_work_centers",
         limit_choices_to={"groups__name": "integration"},
-        help_text="Service accounts (machines, gateways) that report events on this work "
-        "center's tasks.",
+        help_text=_(
+            "Service accounts (machines, gateways) that report events on this work center's tasks."
+        ),
+        verbose_name=_("service accounts"),
     )
     issue_location = models.ForeignKey(
         "StockLocation",
@@ -82,7 +95,8 @@ class WorkCenter(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Line-side location material is issued from (blank: any location).",
+        help_text=_("Line-side location material is issued from (blank: any location)."),
+        verbose_name=_("issue location"),
     )
 
     class Meta:
@@ -108,22 +122,37 @@ class Equipment(models.Model):
     """A machine or station on the floor (ISA-95 equipment unit), with its rated rate."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        IDLE = "idle", "Idle"
-        FAULT = "fault", "Fault"
-        MAINTENANCE = "maintenance", "Maintenance"
-        DISCONNECTED = "disconnected", "Disconnected"
+        RUNNING = "running", _("Running")
+        IDLE = "idle", _("Idle")
+        FAULT = "fault", _("Fault")
+        MAINTENANCE = "maintenance", _("Maintenance")
+        DISCONNECTED = "disconnected", _("Disconnected")
 
-    work_center = models.ForeignKey(WorkCenter, on_delete=models.PROTECT, related_name="equipment")
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
-    model = models.CharField(max_length=100, blank=True)
-    rated_rate = models.DecimalField(
-        **QTY, default=Decimal("0"), help_text="Rated output in units per hour."
+    work_center = models.ForeignKey(
+        WorkCenter,
+        on_delete=models.PROTECT,
+        related_name="equipment",
+        verbose_name=_("work center"),
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IDLE)
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    model = models.CharField(max_length=100, blank=True, verbose_name=_("model"))
+    rated_rate = models.DecimalField(
+        **QTY,
+        default=Decimal("0"),
+        help_text=_("Rated output in units per hour."),
+        verbose_name=_("rated rate"),
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.IDLE, verbose_name=_("status")
+    )
     backup_equipment = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="backup_for"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="backup_for",
+        verbose_name=_("backup equipment"),
     )
     changeover_minutes = models.PositiveIntegerField(
         _("changeover minutes"),
@@ -211,16 +240,19 @@ class ShiftPattern(models.Model):
     counts on the day it starts.
     """
 
-    work_center = models.ForeignKey(WorkCenter, on_delete=models.CASCADE, related_name="shifts")
-    name = models.CharField(max_length=64)
+    work_center = models.ForeignKey(
+        WorkCenter, on_delete=models.CASCADE, related_name="shifts", verbose_name=_("work center")
+    )
+    name = models.CharField(max_length=64, verbose_name=_("name"))
     weekdays = models.CharField(
         max_length=13,
         default="1,2,3,4,5",
-        help_text="ISO weekdays the shift runs on, comma-separated (1 = Monday … 7 = Sunday).",
+        help_text=_("ISO weekdays the shift runs on, comma-separated (1 = Monday … 7 = Sunday)."),
+        verbose_name=_("weekdays"),
     )
-    start_time = models.TimeField()
-    end_time = models.TimeField()
-    break_minutes = models.PositiveIntegerField(default=0)
+    start_time = models.TimeField(verbose_name=_("start time"))
+    end_time = models.TimeField(verbose_name=_("end time"))
+    break_minutes = models.PositiveIntegerField(default=0, verbose_name=_("break minutes"))
 
     class Meta:
         ordering = ["work_center__code", "start_time"]
@@ -256,9 +288,11 @@ class ShiftPattern(models.Model):
 class Holiday(models.Model):
     """A whole day the site does not work."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="holidays")
-    date = models.DateField()
-    name = models.CharField(max_length=100)
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="holidays", verbose_name=_("site")
+    )
+    date = models.DateField(verbose_name=_("date"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
 
     class Meta:
         ordering = ["date"]
@@ -272,11 +306,14 @@ class MaintenanceWindow(models.Model):
     """Planned downtime of one piece of equipment; not available for production."""
 
     equipment = models.ForeignKey(
-        Equipment, on_delete=models.CASCADE, related_name="maintenance_windows"
+        Equipment,
+        on_delete=models.CASCADE,
+        related_name="maintenance_windows",
+        verbose_name=_("equipment"),
     )
-    start = models.DateTimeField()
-    end = models.DateTimeField()
-    reason = models.CharField(max_length=200, blank=True)
+    start = models.DateTimeField(verbose_name=_("start"))
+    end = models.DateTimeField(verbose_name=_("end"))
+    reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
 
     class Meta:
         ordering = ["start"]
@@ -300,52 +337,69 @@ class Item(models.Model):
     """A material, part or product, with how it is planned, costed and traced."""
 
     class Source(models.TextChoices):
-        MAKE = "make", "Make"
-        BUY = "buy", "Buy"
+        MAKE = "make", _("Make")
+        BUY = "buy", _("Buy")
 
     class Uom(models.TextChoices):
-        PCS = "pcs", "pieces"
-        KG = "kg", "kilograms"
-        G = "g", "grams"
-        M = "m", "metres"
-        L = "l", "litres"
-        SET = "set", "sets"
+        PCS = "pcs", _("pieces")
+        KG = "kg", _("kilograms")
+        G = "g", _("grams")
+        M = "m", _("metres")
+        L = "l", _("litres")
+        SET = "set", _("sets")
 
     class LotPolicy(models.TextChoices):
-        LOT_FOR_LOT = "lot_for_lot", "Lot-for-lot"
-        FIXED = "fixed", "Fixed quantity"
-        MIN_MULTIPLE = "min_multiple", "Minimum and multiple"
+        LOT_FOR_LOT = "lot_for_lot", _("Lot-for-lot")
+        FIXED = "fixed", _("Fixed quantity")
+        MIN_MULTIPLE = "min_multiple", _("Minimum and multiple")
 
     class Tracking(models.TextChoices):
-        NONE = "none", "Not tracked"
-        LOT = "lot", "Lot-tracked"
-        SERIAL = "serial", "Serial-tracked"
+        NONE = "none", _("Not tracked")
+        LOT = "lot", _("Lot-tracked")
+        SERIAL = "serial", _("Serial-tracked")
 
-    code = models.CharField(max_length=64, unique=True)
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
     external_ref = models.CharField(
         max_length=100,
         null=True,
         blank=True,
         unique=True,
-        help_text="The item's id in the outside system that keeps it (an ERP's material "
-        "number): a create naming it again changes the same item.",
+        help_text=_(
+            "The item's id in the outside system that keeps it (an ERP's material "
+            "number): a create naming it again changes the same item."
+        ),
+        verbose_name=_("external ref"),
     )
-    name = models.CharField(max_length=200)
-    source = models.CharField(max_length=8, choices=Source.choices, default=Source.BUY)
-    uom = models.CharField("unit of measure", max_length=8, choices=Uom.choices, default=Uom.PCS)
-    standard_cost = models.DecimalField(**MONEY, default=Decimal("0"))
-    lead_time_days = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    source = models.CharField(
+        max_length=8, choices=Source.choices, default=Source.BUY, verbose_name=_("source")
+    )
+    uom = models.CharField(_("unit of measure"), max_length=8, choices=Uom.choices, default=Uom.PCS)
+    standard_cost = models.DecimalField(
+        **MONEY, default=Decimal("0"), verbose_name=_("standard cost")
+    )
+    lead_time_days = models.PositiveIntegerField(default=0, verbose_name=_("lead time days"))
     lot_policy = models.CharField(
-        max_length=16, choices=LotPolicy.choices, default=LotPolicy.LOT_FOR_LOT
+        max_length=16,
+        choices=LotPolicy.choices,
+        default=LotPolicy.LOT_FOR_LOT,
+        verbose_name=_("lot policy"),
     )
     lot_size = models.DecimalField(
-        **QTY, default=Decimal("0"), help_text="Fixed quantity, or the minimum for min/multiple."
+        **QTY,
+        default=Decimal("0"),
+        help_text=_("Fixed quantity, or the minimum for min/multiple."),
+        verbose_name=_("lot size"),
     )
-    lot_multiple = models.DecimalField(**QTY, default=Decimal("0"))
-    safety_stock = models.DecimalField(**QTY, default=Decimal("0"))
-    tracking = models.CharField(max_length=8, choices=Tracking.choices, default=Tracking.NONE)
+    lot_multiple = models.DecimalField(**QTY, default=Decimal("0"), verbose_name=_("lot multiple"))
+    safety_stock = models.DecimalField(**QTY, default=Decimal("0"), verbose_name=_("safety stock"))
+    tracking = models.CharField(
+        max_length=8, choices=Tracking.choices, default=Tracking.NONE, verbose_name=_("tracking")
+    )
     # Deepest level at which the item appears in any BOM (0 = end item); MRP nets by it.
-    low_level_code = models.PositiveSmallIntegerField(default=0, editable=False)
+    low_level_code = models.PositiveSmallIntegerField(
+        default=0, editable=False, verbose_name=_("low level code")
+    )
 
     class Meta:
         ordering = ["code"]
@@ -378,9 +432,11 @@ class Item(models.Model):
 class StockLocation(models.Model):
     """A place stock is kept: a warehouse bin, a line-side rack, a quarantine area."""
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="locations")
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="locations", verbose_name=_("site")
+    )
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
         ordering = ["code"]
@@ -392,11 +448,13 @@ class StockLocation(models.Model):
 class MaterialLot(models.Model):
     """A lot of material received or produced together; the identity a lot trace code names."""
 
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="lots")
-    code = models.CharField(max_length=64)
-    supplier_lot = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_on = models.DateField(null=True, blank=True)
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="lots", verbose_name=_("item")
+    )
+    code = models.CharField(max_length=64, verbose_name=_("code"))
+    supplier_lot = models.CharField(max_length=64, blank=True, verbose_name=_("supplier lot"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    expires_on = models.DateField(null=True, blank=True, verbose_name=_("expires on"))
 
     class Meta:
         ordering = ["item__code", "code"]
@@ -409,12 +467,19 @@ class MaterialLot(models.Model):
 class SerialUnit(models.Model):
     """One serial-tracked unit (an engine block); the identity a unit trace code names."""
 
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="serial_units")
-    serial = models.CharField(max_length=64)
-    lot = models.ForeignKey(
-        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="units"
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="serial_units", verbose_name=_("item")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    serial = models.CharField(max_length=64, verbose_name=_("serial"))
+    lot = models.ForeignKey(
+        MaterialLot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="units",
+        verbose_name=_("lot"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["item__code", "serial"]
@@ -430,34 +495,57 @@ class StockMove(models.Model):
     """One line of the append-only stock ledger; a correction is a new reversing move."""
 
     class Kind(models.TextChoices):
-        RECEIPT = "receipt", "Receipt"
-        ISSUE = "issue", "Issue to production"
-        PRODUCTION = "production", "Receipt from production"
-        TRANSFER = "transfer", "Transfer"
-        ADJUSTMENT = "adjustment", "Adjustment"
-        REVERSAL = "reversal", "Reversal"
+        RECEIPT = "receipt", _("Receipt")
+        ISSUE = "issue", _("Issue to production")
+        PRODUCTION = "production", _("Receipt from production")
+        TRANSFER = "transfer", _("Transfer")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        REVERSAL = "reversal", _("Reversal")
 
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="stock_moves")
-    location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="moves")
-    lot = models.ForeignKey(
-        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="moves"
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="stock_moves", verbose_name=_("item")
     )
-    quantity = models.DecimalField(**QTY, help_text="Positive into the location, negative out.")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    reference = models.CharField(max_length=100, blank=True)
+    location = models.ForeignKey(
+        StockLocation, on_delete=models.PROTECT, related_name="moves", verbose_name=_("location")
+    )
+    lot = models.ForeignKey(
+        MaterialLot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="moves",
+        verbose_name=_("lot"),
+    )
+    quantity = models.DecimalField(
+        **QTY, help_text=_("Positive into the location, negative out."), verbose_name=_("quantity")
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    reference = models.CharField(max_length=100, blank=True, verbose_name=_("reference"))
     external_id = models.CharField(
         max_length=100,
         null=True,
         blank=True,
         unique=True,
-        help_text="Sender's id: a retry is a no-op.",
+        help_text=_("Sender's id: a retry is a no-op."),
+        verbose_name=_("external id"),
     )
     reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("created by"),
     )
 
     class Meta:
@@ -483,12 +571,21 @@ class StockMove(models.Model):
 class StockBalance(models.Model):
     """On-hand quantity per item, location and lot; kept in step with the ledger."""
 
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="balances")
-    location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="balances")
-    lot = models.ForeignKey(
-        MaterialLot, null=True, blank=True, on_delete=models.PROTECT, related_name="balances"
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="balances", verbose_name=_("item")
     )
-    on_hand = models.DecimalField(**QTY, default=Decimal("0"))
+    location = models.ForeignKey(
+        StockLocation, on_delete=models.PROTECT, related_name="balances", verbose_name=_("location")
+    )
+    lot = models.ForeignKey(
+        MaterialLot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="balances",
+        verbose_name=_("lot"),
+    )
+    on_hand = models.DecimalField(**QTY, default=Decimal("0"), verbose_name=_("on hand"))
 
     class Meta:
         ordering = ["item__code", "location__code"]
@@ -519,30 +616,41 @@ class PurchaseOrder(models.Model):
     """An inbound order to a supplier; its open lines are scheduled receipts for MRP."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RECEIVED = "received", "Received"
+        OPEN = "open", _("Open")
+        RECEIVED = "received", _("Received")
         # Closed short by the buyer or the ERP: what is still open is no longer expected.
-        CLOSED = "closed", "Closed"
-        CANCELLED = "cancelled", "Cancelled"
+        CLOSED = "closed", _("Closed")
+        CANCELLED = "cancelled", _("Cancelled")
 
-    number = models.CharField(max_length=32, unique=True)
-    supplier = models.CharField(max_length=200)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    number = models.CharField(max_length=32, unique=True, verbose_name=_("number"))
+    supplier = models.CharField(max_length=200, verbose_name=_("supplier"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
     external_ref = models.CharField(
         max_length=100,
         null=True,
         blank=True,
         unique=True,
-        help_text="The order's identifier in the ERP that sent it: a create or update naming "
-        "it again changes the same order.",
+        help_text=_(
+            "The order's identifier in the ERP that sent it: a create or update naming "
+            "it again changes the same order."
+        ),
+        verbose_name=_("external ref"),
     )
     confirmed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the supplier's confirmation was recorded."
+        null=True,
+        blank=True,
+        help_text=_("When the supplier's confirmation was recorded."),
+        verbose_name=_("confirmed at"),
     )
     confirmation_ref = models.CharField(
-        max_length=100, blank=True, help_text="The supplier's confirmation number."
+        max_length=100,
+        blank=True,
+        help_text=_("The supplier's confirmation number."),
+        verbose_name=_("confirmation ref"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "number"]
@@ -554,17 +662,25 @@ class PurchaseOrder(models.Model):
 class PurchaseOrderLine(models.Model):
     """A quantity of one item expected from a supplier on a date."""
 
-    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
-    line_no = models.PositiveIntegerField()
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="purchase_lines")
-    quantity = models.DecimalField(**QTY)
-    received_quantity = models.DecimalField(**QTY, default=Decimal("0"))
-    expected_date = models.DateField()
+    order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    line_no = models.PositiveIntegerField(verbose_name=_("line no"))
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="purchase_lines", verbose_name=_("item")
+    )
+    quantity = models.DecimalField(**QTY, verbose_name=_("quantity"))
+    received_quantity = models.DecimalField(
+        **QTY, default=Decimal("0"), verbose_name=_("received quantity")
+    )
+    expected_date = models.DateField(verbose_name=_("expected date"))
     lot_code = models.CharField(
         max_length=64,
         blank=True,
-        help_text="The supplier lot expected (blank: any lot; a new lot code is created on "
-        "receipt).",
+        help_text=_(
+            "The supplier lot expected (blank: any lot; a new lot code is created on receipt)."
+        ),
+        verbose_name=_("lot code"),
     )
 
     class Meta:
@@ -594,8 +710,8 @@ class PurchaseOrderLine(models.Model):
 class Skill(models.Model):
     """A capability an operation can require (CNC machining, CMM measurement)."""
 
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
         ordering = ["code"]
@@ -605,23 +721,36 @@ class Skill(models.Model):
 
 
 class SkillLevel(models.IntegerChoices):
-    TRAINEE = 1, "Trainee"
-    QUALIFIED = 2, "Qualified"
-    EXPERT = 3, "Expert"
+    TRAINEE = 1, _("Trainee")
+    QUALIFIED = 2, _("Qualified")
+    EXPERT = 3, _("Expert")
 
 
 class Operator(models.Model):
     """A person who works on the floor, linked to a login."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="operator"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="operator",
+        verbose_name=_("user"),
     )
-    badge = models.CharField(max_length=32, unique=True, help_text="Badge or employee number.")
-    name = models.CharField(max_length=200)
+    badge = models.CharField(
+        max_length=32,
+        unique=True,
+        help_text=_("Badge or employee number."),
+        verbose_name=_("badge"),
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     home_work_center = models.ForeignKey(
-        WorkCenter, null=True, blank=True, on_delete=models.SET_NULL, related_name="operators"
+        WorkCenter,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="operators",
+        verbose_name=_("home work center"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         ordering = ["badge"]
@@ -633,9 +762,15 @@ class Operator(models.Model):
 class OperatorSkill(models.Model):
     """How well an operator masters a skill."""
 
-    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="skills")
-    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="operator_skills")
-    level = models.PositiveSmallIntegerField(choices=SkillLevel.choices, default=SkillLevel.TRAINEE)
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="skills", verbose_name=_("operator")
+    )
+    skill = models.ForeignKey(
+        Skill, on_delete=models.PROTECT, related_name="operator_skills", verbose_name=_("skill")
+    )
+    level = models.PositiveSmallIntegerField(
+        choices=SkillLevel.choices, default=SkillLevel.TRAINEE, verbose_name=_("level")
+    )
 
     class Meta:
         ordering = ["operator", "skill"]
@@ -656,11 +791,16 @@ class ShiftAssignment(models.Model):
     """An operator working a shift pattern from one date (until another, if set)."""
 
     operator = models.ForeignKey(
-        Operator, on_delete=models.CASCADE, related_name="shift_assignments"
+        Operator,
+        on_delete=models.CASCADE,
+        related_name="shift_assignments",
+        verbose_name=_("operator"),
     )
-    shift = models.ForeignKey(ShiftPattern, on_delete=models.CASCADE, related_name="assignments")
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True)
+    shift = models.ForeignKey(
+        ShiftPattern, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("shift")
+    )
+    valid_from = models.DateField(verbose_name=_("valid from"))
+    valid_to = models.DateField(null=True, blank=True, verbose_name=_("valid to"))
 
     class Meta:
         ordering = ["operator", "valid_from"]

@@ -193,6 +193,109 @@ def test_a_template_still_to_do_has_text_to_translate(name):
     )
 
 
+# --- (c) the models: field names, help texts, choices -------------------------------------
+
+CLOSEDLOOP_APPS = ("core", "resources", "planning", "execution", "quality", "costing", "devices")
+CLOSEDLOOP_APPS += ("integration",)
+
+
+def _inherited_from_outside(model) -> set[str]:
+    """Fields a ClosedLoop model takes from another package's abstract model (ApiToken's from
+    rest_framework_api_key): named there, not here."""
+    names = set()
+    for base in model.__mro__[1:]:
+        meta = getattr(base, "_meta", None)
+        if meta and meta.abstract and base.__module__.split(".")[0] not in CLOSEDLOOP_APPS:
+            names.update(f.name for f in meta.local_fields)
+    return names
+
+
+def model_labels_not_translated() -> list[str]:
+    """Every field of a ClosedLoop model whose verbose name, help text or choice label a
+    person reads in the admin (columns, forms, filters) or an export heading but that is not
+    a lazy translation. History tables copy their model's fields and are checked through it."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+    from simple_history.models import HistoricalChanges
+
+    wrong = []
+    for model in apps.get_models():
+        if model._meta.app_label not in CLOSEDLOOP_APPS or issubclass(model, HistoricalChanges):
+            continue
+        outside = _inherited_from_outside(model)
+        for field in model._meta.get_fields():
+            if field.auto_created or not (field.concrete or field.many_to_many):
+                continue
+            if field.name in outside:
+                continue
+            where = f"{model._meta.label}.{field.name}"
+            if not isinstance(field.verbose_name, Promise):
+                wrong.append(f"{where}: verbose_name {field.verbose_name!r}")
+            if field.help_text and not isinstance(field.help_text, Promise):
+                wrong.append(f"{where}: help_text {field.help_text!r}")
+            if field.choices and list(field.choices) == list(settings.LANGUAGES):
+                continue  # each language named in itself, as the switcher shows it
+            for value, label in field.flatchoices:
+                if not isinstance(label, Promise):
+                    wrong.append(f"{where}: the label of choice {value!r} is {label!r}")
+    return wrong
+
+
+def test_every_model_field_help_text_and_choice_is_named_by_a_translation(db):
+    wrong = model_labels_not_translated()
+    assert not wrong, "not marked with gettext_lazy:\n" + "\n".join(wrong)
+
+
+def test_the_model_check_finds_a_field_named_in_plain_english(db):
+    from django.db import models
+
+    from resources.models import Item
+
+    field = models.CharField(max_length=8, choices=[("x", "Plain")], help_text="Plain text.")
+    field.set_attributes_from_name("colour")
+    field.model = Item
+    Item._meta.local_fields.append(field)
+    Item._meta._expire_cache()
+    try:
+        wrong = model_labels_not_translated()
+    finally:
+        Item._meta.local_fields.remove(field)
+        Item._meta._expire_cache()
+    assert wrong == [
+        "resources.Item.colour: verbose_name 'colour'",
+        "resources.Item.colour: help_text 'Plain text.'",
+        "resources.Item.colour: the label of choice 'x' is 'Plain'",
+    ]
+
+
+def test_the_admin_names_columns_and_choices_in_chinese(admin_client):
+    from resources.models import Equipment, SkillLevel
+
+    with translation.override("zh-hans"):
+        assert str(Equipment._meta.get_field("rated_rate").verbose_name) == "额定产能"
+        assert str(SkillLevel.EXPERT.label) == "专家"
+    page = admin_client.get("/admin/resources/equipment/", HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    assert page.status_code == 200 and "额定产能" in page.content.decode()
+
+
+def test_a_msgid_without_context_reads_the_same_in_every_catalogue():
+    """Django merges the catalogues into one: the same msgid translated two ways in two apps
+    would show one app's word on the other's pages. Different meanings take a context."""
+    seen: dict[tuple[str | None, str], tuple[str, str]] = {}
+    clashes = []
+    for po in catalogues(ROOT):
+        if "zh_Hans" not in po.parts:
+            continue
+        for e in po_read(po)[1:]:
+            key = (e.msgctxt, e.msgid)
+            text = e.msgstr.get(0, "")
+            where = po.relative_to(ROOT).parts[0]
+            if key in seen and seen[key][1] != text:
+                clashes.append(f"{e.msgid!r}: {seen[key][0]} {seen[key][1]!r}, {where} {text!r}")
+            seen.setdefault(key, (where, text))
+    assert not clashes, "\n".join(clashes)
+
+
 # --- the language of the pages -------------------------------------------------------------
 
 
