@@ -19,7 +19,7 @@ from django.db import OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse, UnreadablePostError
 from django.shortcuts import render
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
 from django.views import defaults
 from django_filters import widgets as filter_widgets
 from django_filters.rest_framework import DjangoFilterBackend
@@ -40,12 +40,14 @@ request_logger = logging.getLogger("django.request")
 # Django's, and the `{"detail": [...]}` some services raise.
 NON_FIELD_KEYS = frozenset((api_settings.NON_FIELD_ERRORS_KEY, "__all__", "detail"))
 NUL_CODE = "null_characters_not_allowed"  # DRF's own code for the same refusal
-NUL_MESSAGE = "Null characters are not allowed."
+NUL_MESSAGE = gettext_noop("Null characters are not allowed.")
 MAX_SUMMARY_NAMES = 5
-REQUEST_TOO_BIG = "The request body is too large."
-BAD_REQUEST = "The request could not be read."
-UNAVAILABLE = "The service is busy or unavailable; retry in a few seconds."
-SERVER_ERROR = "Something went wrong on the server; the error is logged."
+# Translated when the answer is made, in the language the request asked for.
+REQUEST_TOO_BIG = gettext_noop("The request body is too large.")
+BAD_REQUEST = gettext_noop("The request could not be read.")
+UNAVAILABLE = gettext_noop("The service is busy or unavailable; retry in a few seconds.")
+SERVER_ERROR = gettext_noop("Something went wrong on the server; the error is logged.")
+INVALID_INPUT = gettext_noop("Invalid input.")
 
 
 # --- the error body ------------------------------------------------------------------------
@@ -113,13 +115,13 @@ def flatten_errors(data, path: str = "") -> tuple[list[str], list[dict]]:
 def _label(entry: dict) -> str:
     parts = []
     if "row" in entry:
-        parts.append(f"row {entry['row']}")
+        parts.append(gettext("row %(row)s") % {"row": entry["row"]})
     if "field" in entry:
         parts.append(entry["field"])
     return " ".join(parts)
 
 
-def summarize(whole: list[str], entries: list[dict], fallback: str = "Invalid input.") -> str:
+def summarize(whole: list[str], entries: list[dict], fallback: str = "") -> str:
     """One sentence for `detail`: the whole-input messages, then what the entries name."""
     parts = list(whole)
     labels = list(dict.fromkeys(_label(e) for e in entries))
@@ -128,11 +130,19 @@ def summarize(whole: list[str], entries: list[dict], fallback: str = "Invalid in
     elif labels:
         named = ", ".join(labels[:MAX_SUMMARY_NAMES])
         more = len(labels) - MAX_SUMMARY_NAMES
-        parts.append(f"Invalid input in {named}{f' and {more} more' if more > 0 else ''}.")
-    return " ".join(parts) or fallback
+        if more > 0:
+            text = ngettext(
+                "Invalid input in %(named)s and %(more)d more.",
+                "Invalid input in %(named)s and %(more)d more.",
+                more,
+            ) % {"named": named, "more": more}
+        else:
+            text = gettext("Invalid input in %(named)s.") % {"named": named}
+        parts.append(text)
+    return " ".join(parts) or fallback or gettext(INVALID_INPUT)
 
 
-def error_body_from(data, fallback: str = "Invalid input.") -> dict:
+def error_body_from(data, fallback: str = "") -> dict:
     """The error body for DRF's error data (a message, a list or a dict of them)."""
     whole, entries = flatten_errors(data)
     return error_body(summarize(whole, entries, fallback), entries)
@@ -160,7 +170,7 @@ def _server_error(exc, context, status_code: int, detail: str) -> Response | Non
         extra={"status_code": status_code, "request": request},
     )
     views.set_rollback()
-    response = Response(error_body(detail), status=status_code)
+    response = Response(error_body(gettext(detail)), status=status_code)
     if status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
         response["Retry-After"] = "5"
     response._has_been_logged = True  # Django would log it again, without the traceback
@@ -179,16 +189,19 @@ def exception_handler(exc, context):
     if isinstance(exc, ProtectedError | RestrictedError):
         used_by = sorted({str(obj) for obj in list(exc.args[1])[:5]})
         return Response(
-            error_body(f"Still in use by {', '.join(used_by)}; it cannot be deleted."),
+            error_body(
+                gettext("Still in use by %(records)s; it cannot be deleted.")
+                % {"records": ", ".join(used_by)}
+            ),
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            error_body(REQUEST_TOO_BIG), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+            error_body(gettext(REQUEST_TOO_BIG)), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
         )
     if isinstance(exc, SuspiciousOperation | UnreadablePostError):
         # Django answers these 400 too (too many fields, a broken upload, a bad host).
-        return Response(error_body(BAD_REQUEST), status=status.HTTP_400_BAD_REQUEST)
+        return Response(error_body(gettext(BAD_REQUEST)), status=status.HTTP_400_BAD_REQUEST)
     response = views.exception_handler(exc, context)
     if response is None:
         if isinstance(exc, OperationalError):
@@ -210,8 +223,8 @@ def bad_request(request, exception, template_name="400.html"):
     if not is_api_request(request):
         return defaults.bad_request(request, exception, template_name)
     if isinstance(exception, RequestDataTooBig):
-        return JsonResponse(error_body(REQUEST_TOO_BIG), status=413)
-    return JsonResponse(error_body(BAD_REQUEST), status=400)
+        return JsonResponse(error_body(gettext(REQUEST_TOO_BIG)), status=413)
+    return JsonResponse(error_body(gettext(BAD_REQUEST)), status=400)
 
 
 PERMISSION_DENIED = gettext_noop("You do not have permission to perform this action.")
@@ -245,7 +258,8 @@ def permission_denied(request, exception, template_name="403.html"):
 
 def page_not_found(request, exception, template_name="404.html"):
     if is_api_request(request):
-        return JsonResponse(error_body(f"No API endpoint at {request.path}."), status=404)
+        text = gettext("No API endpoint at %(path)s.") % {"path": request.path}
+        return JsonResponse(error_body(text), status=404)
     text = _exception_text(exception) or gettext("There is nothing at this address.")
     if request.headers.get("HX-Request"):
         return _htmx_message(request, text, 404)
@@ -255,7 +269,7 @@ def page_not_found(request, exception, template_name="404.html"):
 def server_error(request, template_name="500.html"):
     if not is_api_request(request):
         return defaults.server_error(request, template_name)
-    return JsonResponse(error_body(SERVER_ERROR), status=500)
+    return JsonResponse(error_body(gettext(SERVER_ERROR)), status=500)
 
 
 # --- input: NUL characters, pagination, query parameters -----------------------------------
@@ -279,7 +293,7 @@ def nul_paths(value, path: str = "") -> Iterator[str]:
 
 def nul_refusal(paths) -> ValidationError:
     return ValidationError(
-        {path or "body": [ErrorDetail(NUL_MESSAGE, code=NUL_CODE)] for path in paths}
+        {path or "body": [ErrorDetail(gettext(NUL_MESSAGE), code=NUL_CODE)] for path in paths}
     )
 
 
@@ -311,9 +325,11 @@ class Pagination(LimitOffsetPagination):
         except ValueError:
             number = None
         if number is None or number < minimum:
-            message = f"Give a whole number of at least {minimum}."
+            message = gettext("Give a whole number of at least %(minimum)d.") % {"minimum": minimum}
             if name == self.limit_query_param:
-                message = f"Give a whole number from 1 to {self.max_limit}."
+                message = gettext("Give a whole number from 1 to %(maximum)d.") % {
+                    "maximum": self.max_limit
+                }
             raise ValidationError({name: [ErrorDetail(message, code="invalid")]})
         return number
 
@@ -346,12 +362,13 @@ class FilterBackend(DjangoFilterBackend):
         known = self.known_parameters(view, queryset)
         unknown = [name for name in request.query_params if name not in known]
         if unknown:
-            accepted = ", ".join(sorted(known - {""})) or "none"
+            accepted = ", ".join(sorted(known - {""})) or gettext("none")
             raise ValidationError(
                 {
                     name: [
                         ErrorDetail(
-                            f"Unknown query parameter; this endpoint takes {accepted}.",
+                            gettext("Unknown query parameter; this endpoint takes %(accepted)s.")
+                            % {"accepted": accepted},
                             code="unknown_parameter",
                         )
                     ]
@@ -447,7 +464,7 @@ class PolicyPermission(BasePermission):
     A view that declares no resource is refused to everyone: a new endpoint is never open
     by accident. Anonymous callers are refused before that (401, core/auth.py)."""
 
-    message = "You do not have permission to perform this action."
+    message = gettext_lazy(PERMISSION_DENIED)
 
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):

@@ -1,5 +1,6 @@
 """The API's views of core: the audit trail, `GET /api/v1/audit/`."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import BasePermission
@@ -10,7 +11,7 @@ from .models import AuditEntry
 
 
 class AuditReadable(BasePermission):
-    message = "Only administrators and the plant manager may read the audit trail."
+    message = _("Only administrators and the plant manager may read the audit trail.")
 
     def has_permission(self, request, view):
         return audit_readable(request.user)

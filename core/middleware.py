@@ -8,6 +8,7 @@ from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.shortcuts import resolve_url
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django_htmx.http import HttpResponseClientRedirect
 
 from .api import NUL_CODE, NUL_MESSAGE, error_body, error_entry, is_api_request
@@ -42,23 +43,26 @@ class RefuseNulMiddleware:
             return self.get_response(request)
         detail, names = refused
         if is_api_request(request):
-            errors = [error_entry(NUL_MESSAGE, field=_shown(n), code=NUL_CODE) for n in names]
+            message = gettext(NUL_MESSAGE)
+            errors = [error_entry(message, field=_shown(n), code=NUL_CODE) for n in names]
             return JsonResponse(error_body(detail, errors), status=400)
         return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
 
     @staticmethod
     def refused(request) -> tuple[str, list[str]] | None:
         if "\x00" in request.path_info:
-            return "The URL path contains a NUL character.", []
+            return gettext("The URL path contains a NUL character."), []
         if names := _with_nul(request.GET):
-            return f"A NUL character in the query parameter {', '.join(map(_shown, names))}.", names
+            text = gettext("A NUL character in the query parameter %(names)s.")
+            return text % {"names": ", ".join(map(_shown, names))}, names
         form = None
         if request.method == "POST" and request.content_type in (FORM, MULTIPART):
             form = request.POST  # read here as CSRF protection does anyway; files are not text
         elif request.method in ("PUT", "PATCH") and request.content_type == FORM:
             form = QueryDict(request.body, encoding=request.encoding)  # Django parses POST only
         if form is not None and (names := _with_nul(form)):
-            return f"A NUL character in the form field {', '.join(map(_shown, names))}.", names
+            text = gettext("A NUL character in the form field %(names)s.")
+            return text % {"names": ", ".join(map(_shown, names))}, names
         return None
 
 

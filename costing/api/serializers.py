@@ -1,5 +1,6 @@
 """Shapes and input validation of the costing API; the services decide."""
 
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -179,7 +180,7 @@ class LotPriceSerializer(CleanModelSerializer):
         validators=[
             UniqueValidator(
                 queryset=LotPrice.objects.all(),
-                message="This lot has a price already: change that one.",
+                message=gettext_lazy("This lot has a price already: change that one."),
             )
         ],
     )
@@ -292,7 +293,7 @@ class MonthInputField(serializers.CharField):
             return month_parse(text)
         except ValueError:
             raise serializers.ValidationError(
-                f"{text!r} is not a month: give YYYY-MM, e.g. 2026-12."
+                gettext("%(value)r is not a month: give YYYY-MM, e.g. 2026-12.") % {"value": text}
             ) from None
 
 
@@ -320,7 +321,8 @@ class VarianceTotalsQuerySerializer(VarianceQuerySerializer):
         bad = [n for n in names if n not in allowed]
         if bad or not names:
             raise serializers.ValidationError(
-                f"Group by {', '.join(allowed)} (comma-separated), not {value!r}."
+                gettext("Group by %(allowed)s (comma-separated), not %(value)r.")
+                % {"allowed": ", ".join(allowed), "value": value}
             )
         return names
 

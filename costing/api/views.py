@@ -2,6 +2,7 @@
 its results with the breakdown. Who may do what: core/policy.py (costing.*)."""
 
 from django.db.models import ProtectedError
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -62,11 +63,13 @@ class CostVersionViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         if instance.is_current:
-            raise ValidationError({"is_current": "The current cost version cannot be deleted."})
+            raise ValidationError(
+                {"is_current": gettext("The current cost version cannot be deleted.")}
+            )
         try:
             instance.delete()
         except ProtectedError as exc:
-            raise ValidationError({"id": "This version is still referenced."}) from exc
+            raise ValidationError({"id": gettext("This version is still referenced.")}) from exc
 
     @extend_schema(request=None, responses=serializers.CostVersionSerializer)
     @action(detail=True, methods=["post"], url_path="make-current")
@@ -123,7 +126,7 @@ class CostRollupViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         given.is_valid(raise_exception=True)
         version = given.validated_data.get("version") or cost_version_current()
         if version is None:
-            raise ValidationError({"version": "No cost version is current; name one."})
+            raise ValidationError({"version": gettext("No cost version is current; name one.")})
         run = standard_cost_rollup_run(version=version, by=request.user)
         return Response(
             serializers.CostRollupRunSerializer(run).data, status=status.HTTP_201_CREATED
@@ -197,7 +200,7 @@ class OrderCostViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, number=None):
         order = ProductionOrder.objects.select_related("item").filter(number=number).first()
         if order is None:
-            raise NotFound(f"No production order {number}.")
+            raise NotFound(gettext("No production order %(number)s.") % {"number": number})
         return Response(serializers.OrderCostSerializer(order_cost_summary(order)).data)
 
     @extend_schema(
@@ -229,7 +232,11 @@ def _query(request, serializer_class, **context) -> dict:
     if unknown:
         accepted = ", ".join(sorted(known))
         raise ValidationError(
-            {n: f"Unknown query parameter; this endpoint takes {accepted}." for n in unknown}
+            {
+                n: gettext("Unknown query parameter; this endpoint takes %(accepted)s.")
+                % {"accepted": accepted}
+                for n in unknown
+            }
         )
     given.is_valid(raise_exception=True)
     return given.validated_data
@@ -287,7 +294,9 @@ class VarianceViewSet(viewsets.GenericViewSet):
     def drill_down(self, request):
         data = _query(request, serializers.DrillDownQuerySerializer)
         if not ProductionOrder.objects.filter(number=data["order"]).exists():
-            raise ValidationError({"order": f"No production order {data['order']}."})
+            raise ValidationError(
+                {"order": gettext("No production order %(number)s.") % {"number": data["order"]}}
+            )
         try:
             drill = variance_drill_down(
                 order=data["order"],

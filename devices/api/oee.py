@@ -11,6 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -76,7 +77,9 @@ def _day(request, name: str, default: date) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError({name: f"Use a date like 2026-12-09, not {raw!r}."}) from None
+        raise ValidationError(
+            {name: gettext("Use a date like 2026-12-09, not %(value)r.") % {"value": raw}}
+        ) from None
 
 
 def period_parse(request) -> tuple[date, date]:
@@ -85,9 +88,11 @@ def period_parse(request) -> tuple[date, date]:
     first = _day(request, "from", today)
     last = _day(request, "to", max(first, today) if "from" in request.query_params else today)
     if last < first:
-        raise ValidationError({"to": "The period ends before it begins."})
+        raise ValidationError({"to": gettext("The period ends before it begins.")})
     if (last - first).days + 1 > MAX_DAYS:
-        raise ValidationError({"to": f"At most {MAX_DAYS} days at once."})
+        raise ValidationError(
+            {"to": gettext("At most %(days)d days at once.") % {"days": MAX_DAYS}}
+        )
     return first, last
 
 
@@ -112,10 +117,10 @@ class EquipmentOeeView(APIView):
     def get(self, request, code: str):
         by = request.query_params.get("by") or DAY
         if by not in BY:
-            raise ValidationError({"by": "Use 'shift' or 'day'."})
+            raise ValidationError({"by": gettext("Use 'shift' or 'day'.")})
         first, last = period_parse(request)
         if not Equipment.objects.filter(code=code).exists():
-            raise NotFound(f"No equipment {code}.")
+            raise NotFound(gettext("No equipment %(code)s.") % {"code": code})
         report = oee_report(first_day=first, last_day=last, by=by, equipment_codes=[code])
         (machine,) = report.machines
         return Response(
@@ -156,7 +161,9 @@ class PlantOeeView(APIView):
         first, last = period_parse(request)
         wc = (request.query_params.get("work_center") or "").strip()
         if wc and not WorkCenter.objects.filter(code=wc).exists():
-            raise ValidationError({"work_center": f"No work center {wc}."})
+            raise ValidationError(
+                {"work_center": gettext("No work center %(code)s.") % {"code": wc}}
+            )
         report = oee_report(first_day=first, last_day=last, work_center_code=wc or None)
         s = report.settings
         return Response(

@@ -9,6 +9,7 @@ written.
 
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -38,7 +39,9 @@ from ..services.devicemap import (
 )
 from . import serializers
 
-NOT_AN_OBJECT = "The body is {what} in the device map file's format (a JSON object)."
+NOT_AN_OBJECT = gettext_noop(
+    "The body is %(what)s in the device map file's format (a JSON object)."
+)
 
 
 def map_errors_response(exc: DeviceMapError) -> Response:
@@ -56,7 +59,7 @@ def _body(request, what: str):
     if isinstance(data, QueryDict):
         data = data.dict()
     if not isinstance(data, dict):
-        raise ValidationError(NOT_AN_OBJECT.format(what=what))
+        raise ValidationError(gettext(NOT_AN_OBJECT) % {"what": what})
     return data
 
 

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -158,7 +159,10 @@ class IssueInputSerializer(serializers.Serializer):
             lot = MaterialLot.objects.filter(item=attrs["requirement"].item, code=code).first()
             if lot is None:
                 raise serializers.ValidationError(
-                    {"lot": f"No lot {code} of {attrs['requirement'].item.code}."}
+                    {
+                        "lot": gettext("No lot %(lot)s of %(item)s.")
+                        % {"lot": code, "item": attrs["requirement"].item.code}
+                    }
                 )
             attrs["lot"] = lot
         return attrs
@@ -332,18 +336,23 @@ class RaiseSerializer(serializers.Serializer):
         if sequence is not None:
             order = attrs.get("order")
             if order is None:
-                raise serializers.ValidationError({"sequence": "Name the order too."})
+                raise serializers.ValidationError({"sequence": gettext("Name the order too.")})
             operation = OrderOperation.objects.filter(order=order, sequence=sequence).first()
             if operation is None:
                 raise serializers.ValidationError(
-                    {"sequence": f"{order.number} has no operation {sequence}."}
+                    {
+                        "sequence": gettext("%(order)s has no operation %(sequence)s.")
+                        % {"order": order.number, "sequence": sequence}
+                    }
                 )
             attrs["operation"] = operation
         code = attrs.pop("lot", None)
         if code:
             lot = MaterialLot.objects.filter(code=code).first()
             if lot is None:
-                raise serializers.ValidationError({"lot": f"No lot {code}."})
+                raise serializers.ValidationError(
+                    {"lot": gettext("No lot %(lot)s.") % {"lot": code}}
+                )
             attrs["lot"] = lot
         return attrs
 

@@ -2,6 +2,7 @@
 (WorkAlert) and progress. Views call services and selectors; serializers shape the data."""
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
@@ -137,7 +138,7 @@ def event_answer(result: EventResult, *, row: int | None = None) -> dict:
 
 def nul_answer(data, paths: list[str], *, row: int | None = None) -> dict:
     """The rejection of an event holding a NUL character (no text column takes one)."""
-    entries = [error_entry(NUL_MESSAGE, field=p, code=NUL_CODE) for p in paths]
+    entries = [error_entry(gettext(NUL_MESSAGE), field=p, code=NUL_CODE) for p in paths]
     detail = summarize([], entries)
     if row is not None:
         entries = [{"row": row, **e} for e in entries]
@@ -185,7 +186,12 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         source = ProductionEvent.Source.API
         if isinstance(body, list):
             if len(body) > MAX_BATCH:
-                return Response(error_body(f"At most {MAX_BATCH:,} events per batch."), status=400)
+                return Response(
+                    error_body(
+                        gettext("At most %(count)s events per batch.") % {"count": f"{MAX_BATCH:,}"}
+                    ),
+                    status=400,
+                )
             with_nul = {
                 row: paths for row, data in enumerate(body) if (paths := list(nul_paths(data)))
             }
@@ -200,7 +206,9 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
                 answers[row] = nul_answer(body[row], paths, row=row)
             return Response(answers, status=status.HTTP_200_OK)
         if not isinstance(body, dict):
-            return Response(error_body("Send an event object or a list of them."), status=400)
+            return Response(
+                error_body(gettext("Send an event object or a list of them.")), status=400
+            )
         if paths := list(nul_paths(body)):
             return Response(nul_answer(body, paths), status=status.HTTP_400_BAD_REQUEST)
         result = events_record(items=[body], by=request.user, source=source)[0]
@@ -480,10 +488,12 @@ class ProgressView(APIView):
     def get(self, request):
         number = (request.query_params.get("order") or "").strip()
         if not number:
-            raise ValidationError({"order": "Name the order: ?order=NUMBER."}, code="required")
+            raise ValidationError(
+                {"order": gettext("Name the order: ?order=NUMBER.")}, code="required"
+            )
         order = ProductionOrder.objects.filter(number=number).first()
         if order is None:
-            raise NotFound(f"No order {number}.")
+            raise NotFound(gettext("No order %(number)s.") % {"number": number})
         latest = (
             ProgressSnapshot.objects.filter(order=order)
             .order_by("-taken_at")
@@ -548,10 +558,17 @@ class BoardView(APIView):
         choices = {"status": ACTIVE, "flag": tuple(FLAGS), "sort": tuple(SORTS)}
         for name, allowed in choices.items():
             if filters[name] and filters[name] not in allowed:
-                raise ValidationError({name: f"One of: {', '.join(allowed)}."})
+                raise ValidationError(
+                    {name: gettext("One of: %(allowed)s.") % {"allowed": ", ".join(allowed)}}
+                )
         limit = params.get("limit") or "100"
         if not limit.isdigit() or not 1 <= int(limit) <= BOARD_API_LIMIT:
-            raise ValidationError({"limit": f"A whole number from 1 to {BOARD_API_LIMIT}."})
+            raise ValidationError(
+                {
+                    "limit": gettext("A whole number from 1 to %(maximum)d.")
+                    % {"maximum": BOARD_API_LIMIT}
+                }
+            )
         now = timezone.now()
         with gc_paused():
             orders, counts = board_select(now=now, **filters)

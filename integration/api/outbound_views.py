@@ -1,6 +1,7 @@
 """Outbound events in the API, under /api/v1/integration/ (docs/integration.md, "Webhooks"):
 subscriptions kept by whoever integrates, their deliveries read, dead letters replayed."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -59,8 +60,8 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         delivery = self.get_object()
         if delivery.status != Delivery.Status.DEAD:
             raise StateConflict(
-                f"Delivery {delivery.event_id} is {delivery.get_status_display().lower()}; "
-                "only dead letters are replayed."
+                gettext("Delivery %(event)s is %(status)s; only dead letters are replayed.")
+                % {"event": delivery.event_id, "status": delivery.get_status_display().lower()}
             )
         replayed = deliveries_replay(deliveries=[delivery], by=request.user)
         return Response({"replayed": replayed}, status=status.HTTP_200_OK)

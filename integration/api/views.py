@@ -10,6 +10,7 @@ credentials, no permission, a JSON body) answers the API's usual JSON error body
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -36,7 +37,9 @@ class XmlParser(BaseParser):
         limit = settings.B2MML_MAX_BYTES
         data = stream.read(limit + 1)
         if len(data) > limit:
-            raise RequestDataTooBig(f"A B2MML document is at most {limit} bytes.")
+            raise RequestDataTooBig(
+                gettext("A B2MML document is at most %(limit)d bytes.") % {"limit": limit}
+            )
         return data
 
 
@@ -71,8 +74,8 @@ class B2mmlView(APIView):
         unknown = sorted(set(request.query_params) - set(self.query_names))
         if unknown:
             raise B2mmlError(
-                f"Unknown query parameter {', '.join(unknown)}; this takes "
-                f"{', '.join(self.query_names)}.",
+                gettext("Unknown query parameter %(names)s; this takes %(accepted)s.")
+                % {"names": ", ".join(unknown), "accepted": ", ".join(self.query_names)},
                 errors=[(name, "unknown query parameter") for name in unknown],
             )
         options: dict = {}
@@ -104,7 +107,7 @@ class B2mmlView(APIView):
         if not data:
             data = b""  # DRF hands an empty body over as an empty dict
         if not isinstance(data, bytes):
-            raise ValidationError({"body": "Send the B2MML document as application/xml."})
+            raise ValidationError({"body": gettext("Send the B2MML document as application/xml.")})
         try:
             imported = b2mml_import(data=data, by=request.user, kind=self.kind)
         except B2mmlError as error:

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -263,7 +264,9 @@ class ProductionOrderCreateSerializer(serializers.Serializer):
 
     def validate_number(self, value):
         if ProductionOrder.objects.filter(number=value).exists():
-            raise serializers.ValidationError(f"Order {value} already exists.")
+            raise serializers.ValidationError(
+                gettext("Order %(number)s already exists.") % {"number": value}
+            )
         return value
 
 

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -125,7 +126,10 @@ class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
             require(request.user, self.policy_resource, "update")
             if values["item"].pk != existing.item_id:
                 raise ValidationError(
-                    {"item": f"Order {existing.number} ({ref}) makes {existing.item.code}."}
+                    {
+                        "item": gettext("Order %(number)s (%(ref)s) makes %(item)s.")
+                        % {"number": existing.number, "ref": ref, "item": existing.item.code}
+                    }
                 )
             order, _changed = order_services.production_order_update(
                 order=existing,

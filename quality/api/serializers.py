@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer
@@ -23,6 +24,8 @@ from ..models import (
     TraceCode,
 )
 from ..services.trace import MAX_BATCH
+
+VALUES_SHAPE = gettext_noop("Give the values as {characteristic: value} or a list of them.")
 
 
 class CharacteristicSerializer(serializers.ModelSerializer):
@@ -233,12 +236,10 @@ class InspectionInputSerializer(serializers.Serializer):
     def validate(self, attrs):
         if not any(attrs.get(k) for k in ("trace_code", "unit", "lot")):
             raise serializers.ValidationError(
-                {"trace_code": "Name the unit or lot: trace_code, unit (serial) or lot."}
+                {"trace_code": gettext("Name the unit or lot: trace_code, unit (serial) or lot.")}
             )
         if not isinstance(attrs["values"], dict | list):
-            raise serializers.ValidationError(
-                {"values": "Give the values as {characteristic: value} or a list of them."}
-            )
+            raise serializers.ValidationError({"values": gettext(VALUES_SHAPE)})
         return attrs
 
 
@@ -255,9 +256,7 @@ class CorrectionInputSerializer(SignatureFieldsMixin):
 
     def validate_values(self, value):
         if not isinstance(value, dict | list):
-            raise serializers.ValidationError(
-                "Give the values as {characteristic: value} or a list of them."
-            )
+            raise serializers.ValidationError(gettext(VALUES_SHAPE))
         return value
 
 

@@ -29,6 +29,7 @@ The quality roles, planners and the plant manager read the reports (core/policy.
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -330,10 +331,12 @@ class TraceCodeView(APIView):
     def get(self, request):
         number = (request.query_params.get("order") or "").strip()
         if not number:
-            raise ValidationError({"order": "Name the order: ?order=NUMBER."}, code="required")
+            raise ValidationError(
+                {"order": gettext("Name the order: ?order=NUMBER.")}, code="required"
+            )
         order = ProductionOrder.objects.filter(number=number).first()
         if order is None:
-            raise NotFound(f"No order {number}.")
+            raise NotFound(gettext("No order %(number)s.") % {"number": number})
         codes = TraceCode.objects.filter(order=order).select_related("item", "order", "unit", "lot")
         return Response(serializers.TraceCodeSerializer(codes.order_by("code"), many=True).data)
 
@@ -352,7 +355,10 @@ class TraceCodeView(APIView):
         number = data.validated_data["order"]
         order = ProductionOrder.objects.select_related("item").filter(number=number).first()
         if order is None:
-            raise ValidationError({"order": f"No order {number}."}, code="does_not_exist")
+            raise ValidationError(
+                {"order": gettext("No order %(number)s.") % {"number": number}},
+                code="does_not_exist",
+            )
         codes, created = trace_codes_issue_for_order(
             order=order,
             count=data.validated_data["count"],
@@ -400,7 +406,7 @@ class ParetoView(APIView):
     def get(self, request):
         by = request.query_params.get("by") or "defect"
         if by not in ("defect", "operation"):
-            raise ValidationError({"by": "Use 'defect' or 'operation'."})
+            raise ValidationError({"by": gettext("Use 'defect' or 'operation'.")})
         report_filter = _report_filter(request)
         bars = defect_pareto(report_filter) if by == "defect" else operation_pareto(report_filter)
         return Response(serializers.ParetoBarSerializer(bars, many=True).data)
@@ -445,5 +451,5 @@ class OrderQualityView(APIView):
     def get(self, request, number: str):
         order = ProductionOrder.objects.select_related("item").filter(number=number).first()
         if order is None:
-            raise NotFound(f"No order {number}.")
+            raise NotFound(gettext("No order %(number)s.") % {"number": number})
         return Response(serializers.OrderQualitySerializer(order_quality_report(order)).data)

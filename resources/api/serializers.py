@@ -293,7 +293,9 @@ class OperatorSerializer(CleanModelSerializer):
         codes = [entry["skill"].code for entry in value]
         twice = sorted({code for code in codes if codes.count(code) > 1})
         if twice:
-            raise serializers.ValidationError(f"{', '.join(twice)} listed twice.")
+            raise serializers.ValidationError(
+                _("%(skills)s listed twice.") % {"skills": ", ".join(twice)}
+            )
         return value
 
 

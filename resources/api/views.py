@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -127,7 +128,12 @@ class StockMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if lot_code:
             lot = MaterialLot.objects.filter(item=data["item"], code=lot_code).first()
             if lot is None:
-                raise ValidationError({"lot": f"No lot {lot_code} of {data['item'].code}."})
+                raise ValidationError(
+                    {
+                        "lot": gettext("No lot %(lot)s of %(item)s.")
+                        % {"lot": lot_code, "item": data["item"].code}
+                    }
+                )
         with signature_guard(request):
             move = stock_move_record(
                 item=data["item"],
