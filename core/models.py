@@ -7,6 +7,7 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from rest_framework_api_key.models import AbstractAPIKey
 
 from .history import history_register
@@ -224,7 +225,7 @@ class Signature(models.Model):
     class Meaning(models.TextChoices):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
-        RELEASED = "released", _("Released")
+        RELEASED = "released", pgettext_lazy("signature meaning", "Released")
         CORRECTED = "corrected", _("Corrected")
         DISPOSITIONED = "dispositioned", _("Dispositioned")
         ADJUSTED = "adjusted", _("Adjusted")

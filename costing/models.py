@@ -367,7 +367,7 @@ class ItemCost(models.Model):
     total = models.DecimalField(**MONEY, verbose_name=_("total"))
     complete = models.BooleanField(
         help_text=_("False: a rate or price is missing (see problems); the total is not usable."),
-        verbose_name=_("complete"),
+        verbose_name=pgettext_lazy("cost", "complete"),
     )
     problems = models.JSONField(
         default=list,
@@ -624,7 +624,7 @@ class OrderCostEntry(models.Model):
             "Arrived after the order was completed: in its period's figures, not in "
             "the order's frozen cost."
         ),
-        verbose_name=_("late"),
+        verbose_name=pgettext_lazy("posting", "late"),
     )
     material_issue = models.ForeignKey(
         MaterialIssue,

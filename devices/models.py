@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.history import history_register
 from resources.models import Equipment
@@ -354,7 +355,7 @@ class StateInterval(models.Model):
     """
 
     class State(models.TextChoices):
-        RUNNING = "running", _("Running")
+        RUNNING = "running", pgettext_lazy("machine state", "Running")
         IDLE = "idle", _("Idle")
         STOPPED = "stopped", _("Stopped")
         FAULT = "fault", _("Fault")
@@ -368,7 +369,7 @@ class StateInterval(models.Model):
         Equipment, on_delete=models.CASCADE, related_name="intervals", verbose_name=_("equipment")
     )
     state = models.CharField(max_length=16, choices=State.choices, verbose_name=_("state"))
-    start = models.DateTimeField(verbose_name=_("start"))
+    start = models.DateTimeField(verbose_name=pgettext_lazy("period", "start"))
     end = models.DateTimeField(null=True, blank=True, verbose_name=_("end"))
     small_stop = models.BooleanField(default=False, verbose_name=_("small stop"))
     reason = models.ForeignKey(

@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Subscription(models.Model):
@@ -51,7 +52,7 @@ class Delivery(models.Model):
     backoff until then, dead-lettered after the last attempt (an operator replays it)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("delivery status", "Pending")
         SENT = "sent", _("Sent")
         DEAD = "dead", _("Dead letter")
 
@@ -201,12 +202,12 @@ class LegacySyncRun(models.Model):
     """One run of a legacy source: what it read, took and rejected, and how it ended."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+        RUNNING = "running", pgettext_lazy("run status", "Running")
+        DONE = "done", pgettext_lazy("run status", "Done")
+        FAILED = "failed", pgettext_lazy("run status", "Failed")
 
     class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", _("Schedule")
+        SCHEDULE = "schedule", pgettext_lazy("sync trigger", "Schedule")
         COMMAND = "command", _("Command")
         API = "api", _("API")
         ADMIN = "admin", _("Admin")

@@ -928,7 +928,7 @@ class ScheduleAssignment(models.Model):
     equipment = models.ForeignKey(
         Equipment, on_delete=models.PROTECT, related_name="+", verbose_name=_("equipment")
     )
-    start = models.DateTimeField(verbose_name=_("start"))
+    start = models.DateTimeField(verbose_name=pgettext_lazy("period", "start"))
     end = models.DateTimeField(verbose_name=_("end"))
 
     class Meta:

@@ -122,7 +122,7 @@ class Equipment(models.Model):
     """A machine or station on the floor (ISA-95 equipment unit), with its rated rate."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
+        RUNNING = "running", pgettext_lazy("machine state", "Running")
         IDLE = "idle", _("Idle")
         FAULT = "fault", _("Fault")
         MAINTENANCE = "maintenance", _("Maintenance")
@@ -311,7 +311,7 @@ class MaintenanceWindow(models.Model):
         related_name="maintenance_windows",
         verbose_name=_("equipment"),
     )
-    start = models.DateTimeField(verbose_name=_("start"))
+    start = models.DateTimeField(verbose_name=pgettext_lazy("period", "start"))
     end = models.DateTimeField(verbose_name=_("end"))
     reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
 
@@ -616,7 +616,7 @@ class PurchaseOrder(models.Model):
     """An inbound order to a supplier; its open lines are scheduled receipts for MRP."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("purchase order status", "Open")
         RECEIVED = "received", _("Received")
         # Closed short by the buyer or the ERP: what is still open is no longer expected.
         CLOSED = "closed", _("Closed")
@@ -663,7 +663,10 @@ class PurchaseOrderLine(models.Model):
     """A quantity of one item expected from a supplier on a date."""
 
     order = models.ForeignKey(
-        PurchaseOrder, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+        PurchaseOrder,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name=pgettext_lazy("purchase", "order"),
     )
     line_no = models.PositiveIntegerField(verbose_name=_("line no"))
     item = models.ForeignKey(

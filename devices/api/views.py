@@ -74,7 +74,7 @@ class EndpointViewSet(viewsets.ModelViewSet):
 
     def _save(self, request, endpoint: Endpoint | None, *, partial: bool = False):
         try:
-            data = _body(request, "an endpoint")
+            data = _body(request, gettext("an endpoint"))
             if partial and endpoint is not None:
                 data = {**endpoint_export(endpoint), **data}
             saved = endpoint_save(data=data, endpoint=endpoint, by=request.user)
@@ -119,7 +119,7 @@ class DeviceMapView(APIView):
     )
     def post(self, request):
         try:
-            summary = device_map_load(data=_body(request, "a device map"), by=request.user)
+            summary = device_map_load(data=_body(request, gettext("a device map")), by=request.user)
         except DeviceMapError as exc:
             return map_errors_response(exc)
         return Response(summary.as_dict())

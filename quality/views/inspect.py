@@ -24,7 +24,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import StateConflict
@@ -64,7 +64,7 @@ FIELD_LABELS = {
     "external_id": gettext_lazy("Form"),
     "sequence": gettext_lazy("Operation"),
     "reason": gettext_lazy("Reason"),
-    "decision": gettext_lazy("Decision"),
+    "decision": pgettext_lazy("disposition", "Decision"),
 }
 
 

@@ -270,12 +270,16 @@ def test_the_model_check_finds_a_field_named_in_plain_english(db):
 
 def test_the_admin_names_columns_and_choices_in_chinese(admin_client):
     from resources.models import Equipment, SkillLevel
+    from tests.factories import WorkCenterFactory
 
+    WorkCenterFactory()  # the list shows its column headings only with a row
     with translation.override("zh-hans"):
         assert str(Equipment._meta.get_field("rated_rate").verbose_name) == "额定产能"
         assert str(SkillLevel.EXPERT.label) == "专家"
-    page = admin_client.get("/admin/resources/equipment/", HTTP_ACCEPT_LANGUAGE="zh-Hans")
-    assert page.status_code == 200 and "额定产能" in page.content.decode()
+    page = admin_client.get("/admin/resources/workcenter/", HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    assert page.status_code == 200 and "每小时人工费率" in page.content.decode()
+    english = admin_client.get("/admin/resources/workcenter/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Labour rate per hour" in english.content.decode()
 
 
 def test_a_msgid_without_context_reads_the_same_in_every_catalogue():
