@@ -26,6 +26,8 @@ class OutboxEvent(models.Model):
     last_error = models.TextField(blank=True, verbose_name=_("last error"))
 
     class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
         ordering = ["id"]
         indexes = [
             models.Index(
@@ -83,6 +85,7 @@ class AuditEntry(models.Model):
     )
 
     class Meta:
+        verbose_name = _("audit entry")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
         verbose_name_plural = _("audit entries")
@@ -101,6 +104,8 @@ class DocumentCounter(models.Model):
     last_value = models.PositiveBigIntegerField(default=0, verbose_name=_("last value"))
 
     class Meta:
+        verbose_name = _("document counter")
+        verbose_name_plural = _("document counters")
         ordering = ["key"]
 
     def __str__(self) -> str:
@@ -137,6 +142,8 @@ class Notification(models.Model):
 
     class Meta:
         # Made by execution's migrations, when notifications were only about its exceptions.
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         db_table = "execution_notification"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "read_at"], name="execution_n_user_id_7cb4a3_idx")]
@@ -261,6 +268,8 @@ class Signature(models.Model):
     )
 
     class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
         ordering = ["signed_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
         constraints = [
@@ -302,6 +311,10 @@ class UserPreference(models.Model):
         verbose_name=_("language"),
     )
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.language or 'browser'}"

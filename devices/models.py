@@ -53,6 +53,8 @@ class Endpoint(models.Model):
     )
 
     class Meta:
+        verbose_name = _("endpoint")
+        verbose_name_plural = _("endpoints")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -88,6 +90,8 @@ class EquipmentLink(models.Model):
     fault_on = models.BooleanField(default=False, verbose_name=_("fault on"))
 
     class Meta:
+        verbose_name = _("equipment link")
+        verbose_name_plural = _("equipment links")
         ordering = ["equipment__code"]
 
     def __str__(self) -> str:
@@ -153,6 +157,8 @@ class Signal(models.Model):
     )
 
     class Meta:
+        verbose_name = _("signal")
+        verbose_name_plural = _("signals")
         ordering = ["link", "name"]
         constraints = [
             models.UniqueConstraint(fields=["link", "name"], name="signal_unique_name"),
@@ -186,6 +192,8 @@ class Telemetry(models.Model):
     at = models.DateTimeField(verbose_name=_("at"))
 
     class Meta:
+        verbose_name = _("telemetry")
+        verbose_name_plural = _("telemetry")
         indexes = [models.Index(fields=["equipment", "signal", "at"], name="telemetry_eq_sig_at")]
 
     def __str__(self) -> str:
@@ -207,6 +215,8 @@ class TelemetryHourly(models.Model):
     last = models.FloatField(null=True, verbose_name=_("last"))
 
     class Meta:
+        verbose_name = _("hourly telemetry")
+        verbose_name_plural = _("hourly telemetry")
         ordering = ["equipment", "signal", "hour"]
         constraints = [
             models.UniqueConstraint(
@@ -236,6 +246,8 @@ class Counter(models.Model):
     resets = models.PositiveIntegerField(default=0, verbose_name=_("resets"))
 
     class Meta:
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
         ordering = ["equipment", "signal"]
         constraints = [
             models.UniqueConstraint(fields=["equipment", "signal"], name="counter_unique")
@@ -268,6 +280,8 @@ class ProductionCount(models.Model):
     )
 
     class Meta:
+        verbose_name = _("production count")
+        verbose_name_plural = _("production counts")
         ordering = ["equipment", "at"]
         indexes = [
             models.Index(fields=["equipment", "at"], name="count_eq_at"),
@@ -314,6 +328,8 @@ class CountHour(models.Model):
     )
 
     class Meta:
+        verbose_name = _("count hour")
+        verbose_name_plural = _("count hours")
         ordering = ["equipment", "hour"]
         constraints = [
             models.UniqueConstraint(fields=["equipment", "hour", "rated"], name="count_hour_uniq")
@@ -342,6 +358,8 @@ class DowntimeReason(models.Model):
     active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
+        verbose_name = _("downtime reason")
+        verbose_name_plural = _("downtime reasons")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -395,6 +413,8 @@ class StateInterval(models.Model):
     cleared_by_machine = models.BooleanField(default=False, verbose_name=_("cleared by machine"))
 
     class Meta:
+        verbose_name = _("state interval")
+        verbose_name_plural = _("state intervals")
         ordering = ["equipment", "start"]
         indexes = [models.Index(fields=["equipment", "start"], name="interval_eq_start")]
         constraints = [
@@ -428,6 +448,10 @@ class IngestBatch(models.Model):
     batch_id = models.CharField(max_length=100, unique=True, verbose_name=_("batch id"))
     at = models.DateTimeField(auto_now_add=True, verbose_name=_("at"))
     samples = models.PositiveIntegerField(default=0, verbose_name=_("samples"))
+
+    class Meta:
+        verbose_name = _("ingest batch")
+        verbose_name_plural = _("ingest batches")
 
     def __str__(self) -> str:
         return self.batch_id

@@ -87,6 +87,8 @@ class Task(models.Model):
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
         ordering = ["order__due_date", "operation__sequence"]
         indexes = [
             models.Index(fields=["status", "operator"]),
@@ -124,6 +126,8 @@ class DispatchDecision(models.Model):
     candidates = models.JSONField(default=list, blank=True, verbose_name=_("candidates"))
 
     class Meta:
+        verbose_name = _("dispatch decision")
+        verbose_name_plural = _("dispatch decisions")
         ordering = ["-decided_at", "-id"]
 
     def __str__(self) -> str:
@@ -234,6 +238,8 @@ class ProductionEvent(models.Model):
     )
 
     class Meta:
+        verbose_name = _("production event")
+        verbose_name_plural = _("production events")
         ordering = ["occurred_at", "id"]
         indexes = [
             models.Index(fields=["order", "occurred_at"]),
@@ -304,6 +310,8 @@ class MaterialRequirement(models.Model):
     )
 
     class Meta:
+        verbose_name = _("material requirement")
+        verbose_name_plural = _("material requirements")
         ordering = ["order", "operation__sequence", "item__code"]
         constraints = [
             models.UniqueConstraint(
@@ -360,6 +368,8 @@ class MaterialIssue(models.Model):
     )
 
     class Meta:
+        verbose_name = _("material issue")
+        verbose_name_plural = _("material issues")
         ordering = ["issued_at", "id"]
         constraints = [
             models.CheckConstraint(
@@ -428,6 +438,8 @@ class IssueApproval(models.Model):
     )
 
     class Meta:
+        verbose_name = _("issue approval")
+        verbose_name_plural = _("issue approvals")
         ordering = ["-requested_at"]
         constraints = [
             models.CheckConstraint(
@@ -481,6 +493,8 @@ class MaterialShortage(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
 
     class Meta:
+        verbose_name = _("material shortage")
+        verbose_name_plural = _("material shortages")
         ordering = ["-raised_at"]
         constraints = [
             models.CheckConstraint(
@@ -539,6 +553,8 @@ class LabourBooking(models.Model):
     corrected_at = models.DateTimeField(null=True, blank=True, verbose_name=_("corrected at"))
 
     class Meta:
+        verbose_name = _("labour booking")
+        verbose_name_plural = _("labour bookings")
         ordering = ["started_at"]
         indexes = [models.Index(fields=["operator", "started_at"])]
         constraints = [
@@ -625,6 +641,8 @@ class EventApproval(models.Model):
     )
 
     class Meta:
+        verbose_name = _("event approval")
+        verbose_name_plural = _("event approvals")
         ordering = ["-requested_at", "-id"]
         indexes = [models.Index(fields=["status", "requested_at"])]
 
@@ -685,6 +703,8 @@ class ProgressSnapshot(models.Model):
     reasons = models.JSONField(default=list, blank=True, verbose_name=_("reasons"))
 
     class Meta:
+        verbose_name = _("progress snapshot")
+        verbose_name_plural = _("progress snapshots")
         ordering = ["-taken_at"]
         indexes = [models.Index(fields=["order", "operation", "-taken_at"])]
         constraints = [

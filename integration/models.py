@@ -41,6 +41,8 @@ class Subscription(models.Model):
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -85,7 +87,8 @@ class Delivery(models.Model):
     dead_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dead at"))
 
     class Meta:
-        verbose_name_plural = "deliveries"
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         ordering = ["subscription", "outbox_id", "seq"]
         constraints = [
             models.UniqueConstraint(
@@ -192,6 +195,8 @@ class LegacySource(models.Model):
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("legacy source")
+        verbose_name_plural = _("legacy sources")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -235,6 +240,8 @@ class LegacySyncRun(models.Model):
     error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
+        verbose_name = _("legacy sync run")
+        verbose_name_plural = _("legacy sync runs")
         ordering = ["-started_at", "-id"]
         indexes = [models.Index(fields=["source", "-started_at"], name="legacy_run_source_idx")]
 
@@ -273,6 +280,8 @@ class LegacyFile(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("legacy file")
+        verbose_name_plural = _("legacy files")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["source", "sha256"], name="legacy_file_once")
@@ -301,6 +310,8 @@ class LegacyRejectedRow(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("legacy rejected row")
+        verbose_name_plural = _("legacy rejected rows")
         ordering = ["run", "id"]
 
     def __str__(self) -> str:

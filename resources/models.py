@@ -32,6 +32,8 @@ class Site(models.Model):
     )
 
     class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -48,6 +50,8 @@ class Area(models.Model):
     name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -100,6 +104,8 @@ class WorkCenter(models.Model):
     )
 
     class Meta:
+        verbose_name = _("work center")
+        verbose_name_plural = _("work centers")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -164,8 +170,9 @@ class Equipment(models.Model):
     )
 
     class Meta:
+        verbose_name = _("equipment")
         ordering = ["code"]
-        verbose_name_plural = "equipment"
+        verbose_name_plural = _("equipment")
         constraints = [
             models.CheckConstraint(
                 condition=Q(changeover_minutes__gte=0),
@@ -255,6 +262,8 @@ class ShiftPattern(models.Model):
     break_minutes = models.PositiveIntegerField(default=0, verbose_name=_("break minutes"))
 
     class Meta:
+        verbose_name = _("shift pattern")
+        verbose_name_plural = _("shift patterns")
         ordering = ["work_center__code", "start_time"]
         constraints = [
             models.UniqueConstraint(fields=["work_center", "name"], name="shift_unique_name"),
@@ -295,6 +304,8 @@ class Holiday(models.Model):
     name = models.CharField(max_length=100, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
         ordering = ["date"]
         constraints = [models.UniqueConstraint(fields=["site", "date"], name="holiday_unique_day")]
 
@@ -316,6 +327,8 @@ class MaintenanceWindow(models.Model):
     reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
 
     class Meta:
+        verbose_name = _("maintenance window")
+        verbose_name_plural = _("maintenance windows")
         ordering = ["start"]
         constraints = [
             models.CheckConstraint(
@@ -402,6 +415,8 @@ class Item(models.Model):
     )
 
     class Meta:
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -439,6 +454,8 @@ class StockLocation(models.Model):
     name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("stock location")
+        verbose_name_plural = _("stock locations")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -457,6 +474,8 @@ class MaterialLot(models.Model):
     expires_on = models.DateField(null=True, blank=True, verbose_name=_("expires on"))
 
     class Meta:
+        verbose_name = _("material lot")
+        verbose_name_plural = _("material lots")
         ordering = ["item__code", "code"]
         constraints = [models.UniqueConstraint(fields=["item", "code"], name="lot_unique_per_item")]
 
@@ -482,6 +501,8 @@ class SerialUnit(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("serial unit")
+        verbose_name_plural = _("serial units")
         ordering = ["item__code", "serial"]
         constraints = [
             models.UniqueConstraint(fields=["item", "serial"], name="serial_unique_per_item")
@@ -549,6 +570,8 @@ class StockMove(models.Model):
     )
 
     class Meta:
+        verbose_name = _("stock move")
+        verbose_name_plural = _("stock moves")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -588,6 +611,8 @@ class StockBalance(models.Model):
     on_hand = models.DecimalField(**QTY, default=Decimal("0"), verbose_name=_("on hand"))
 
     class Meta:
+        verbose_name = _("stock balance")
+        verbose_name_plural = _("stock balances")
         ordering = ["item__code", "location__code"]
         constraints = [
             models.CheckConstraint(
@@ -653,6 +678,8 @@ class PurchaseOrder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("purchase order")
+        verbose_name_plural = _("purchase orders")
         ordering = ["-created_at", "number"]
 
     def __str__(self) -> str:
@@ -687,6 +714,8 @@ class PurchaseOrderLine(models.Model):
     )
 
     class Meta:
+        verbose_name = _("purchase order line")
+        verbose_name_plural = _("purchase order lines")
         ordering = ["order", "line_no"]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_no"], name="poline_unique_no"),
@@ -717,6 +746,8 @@ class Skill(models.Model):
     name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -756,6 +787,8 @@ class Operator(models.Model):
     active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
         ordering = ["badge"]
 
     def __str__(self) -> str:
@@ -776,6 +809,8 @@ class OperatorSkill(models.Model):
     )
 
     class Meta:
+        verbose_name = _("operator skill")
+        verbose_name_plural = _("operator skills")
         ordering = ["operator", "skill"]
         constraints = [
             models.UniqueConstraint(fields=["operator", "skill"], name="operator_skill_unique"),
@@ -806,6 +841,8 @@ class ShiftAssignment(models.Model):
     valid_to = models.DateField(null=True, blank=True, verbose_name=_("valid to"))
 
     class Meta:
+        verbose_name = _("shift assignment")
+        verbose_name_plural = _("shift assignments")
         ordering = ["operator", "valid_from"]
         constraints = [
             models.CheckConstraint(

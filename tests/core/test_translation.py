@@ -211,9 +211,10 @@ def _inherited_from_outside(model) -> set[str]:
 
 
 def model_labels_not_translated() -> list[str]:
-    """Every field of a ClosedLoop model whose verbose name, help text or choice label a
-    person reads in the admin (columns, forms, filters) or an export heading but that is not
-    a lazy translation. History tables copy their model's fields and are checked through it."""
+    """Every model name, and every field's verbose name, help text or choice label, that a
+    person reads in the admin (titles, columns, forms, filters) or an export heading but that
+    is not a lazy translation. History tables copy their model's fields and are checked
+    through it."""
     from django.apps import apps
     from django.utils.functional import Promise
     from simple_history.models import HistoricalChanges
@@ -222,6 +223,9 @@ def model_labels_not_translated() -> list[str]:
     for model in apps.get_models():
         if model._meta.app_label not in CLOSEDLOOP_APPS or issubclass(model, HistoricalChanges):
             continue
+        for option in ("verbose_name", "verbose_name_plural"):
+            if not isinstance(getattr(model._meta, option), Promise):
+                wrong.append(f"{model._meta.label}: Meta.{option} {getattr(model._meta, option)!r}")
         outside = _inherited_from_outside(model)
         for field in model._meta.get_fields():
             if field.auto_created or not (field.concrete or field.many_to_many):
@@ -276,8 +280,10 @@ def test_the_admin_names_columns_and_choices_in_chinese(admin_client):
     with translation.override("zh-hans"):
         assert str(Equipment._meta.get_field("rated_rate").verbose_name) == "额定产能"
         assert str(SkillLevel.EXPERT.label) == "专家"
+        assert str(Equipment._meta.verbose_name_plural) == "设备"
     page = admin_client.get("/admin/resources/workcenter/", HTTP_ACCEPT_LANGUAGE="zh-Hans")
     assert page.status_code == 200 and "每小时人工费率" in page.content.decode()
+    assert "选择 工作中心 来修改" in page.content.decode()
     english = admin_client.get("/admin/resources/workcenter/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Labour rate per hour" in english.content.decode()
 
