@@ -21,6 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import (
@@ -36,8 +37,8 @@ from .sessions import current_session
 from .tokens import TokenRefused, api_token_check, token_prefix
 
 REALM = "api"
-LOCKED_OUT = (
-    "Too many failed sign-ins for this account from this address; try again in {minutes} minutes."
+LOCKED_OUT = gettext_noop(
+    "Too many failed sign-ins for this account from this address; try again in %(minutes)d minutes."
 )
 
 
@@ -46,7 +47,7 @@ def lockout_seconds() -> int:
 
 
 def locked_out_message() -> str:
-    return LOCKED_OUT.format(minutes=lockout_seconds() // 60)
+    return gettext(LOCKED_OUT) % {"minutes": lockout_seconds() // 60}
 
 
 class LockedOut(exceptions.APIException):
@@ -168,11 +169,13 @@ class ApiTokenAuthentication(BaseAuthentication):
         if not header or header[0].lower() != self.keyword.encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Give the token after 'Bearer ', in one piece.")
+            raise exceptions.AuthenticationFailed(
+                gettext("Give the token after 'Bearer ', in one piece.")
+            )
         try:
             key = header[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
+            raise exceptions.AuthenticationFailed(gettext("Invalid token.")) from None
         http_request = request._request
         username = f"API token {token_prefix(key)}"
         if AxesProxyHandler.is_locked(http_request, {"username": username}):
@@ -181,7 +184,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             token = api_token_check(key)
         except TokenRefused as refused:
             _lockout_checked(
-                http_request, username, exceptions.AuthenticationFailed(refused.reason)
+                http_request, username, exceptions.AuthenticationFailed(gettext(refused.reason))
             )
         return (token.user, token)
 
@@ -208,7 +211,7 @@ class DevelopmentBasicAuthentication(BasicAuthentication):
         if getattr(http_request, "axes_locked_out", False):
             raise LockedOut()
         if user is None or not user.is_active:
-            raise exceptions.AuthenticationFailed("Invalid username/password.")
+            raise exceptions.AuthenticationFailed(gettext("Invalid username/password."))
         return (user, None)
 
 

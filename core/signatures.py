@@ -37,18 +37,20 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .formatting import full_name
 from .models import Signature
 
-WRONG_PASSWORD = "The password is not correct."
-NO_PASSWORD = "Give your password to sign."
-NOT_SIGNED_IN = "Only a person signed in with a password can sign this decision."
-INACTIVE = "This account is deactivated; it cannot sign."
-NO_REASON = "Give the reason for this decision."
-LOCKED = "Too many wrong passwords for this account; signing is locked for now."
+# Lazy: each refusal reads in the language of the request it answers.
+WRONG_PASSWORD = gettext_lazy("The password is not correct.")
+NO_PASSWORD = gettext_lazy("Give your password to sign.")
+NOT_SIGNED_IN = gettext_lazy("Only a person signed in with a password can sign this decision.")
+INACTIVE = gettext_lazy("This account is deactivated; it cannot sign.")
+NO_REASON = gettext_lazy("Give the reason for this decision.")
+LOCKED = gettext_lazy("Too many wrong passwords for this account; signing is locked for now.")
 
 
 class SignatureError(ValidationError):

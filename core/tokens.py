@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from .audit import audit_record
 from .models import ApiToken, ServiceAccount
@@ -72,12 +73,15 @@ def service_account_roles_set(*, account, roles, changed_by) -> list[str]:
 def token_expiry_check(expires_at: datetime | None) -> None:
     now = timezone.now()
     if expires_at is None:
-        raise ValidationError({"expiry_date": "Give the time the token stops working."})
+        raise ValidationError({"expiry_date": gettext("Give the time the token stops working.")})
     if expires_at <= now:
-        raise ValidationError({"expiry_date": "Give a time in the future."})
+        raise ValidationError({"expiry_date": gettext("Give a time in the future.")})
     if expires_at > now + timedelta(days=settings.API_TOKEN_MAX_DAYS):
         raise ValidationError(
-            {"expiry_date": f"A token is valid for at most {settings.API_TOKEN_MAX_DAYS} days."}
+            {
+                "expiry_date": gettext("A token is valid for at most %(days)d days.")
+                % {"days": settings.API_TOKEN_MAX_DAYS}
+            }
         )
 
 
@@ -89,10 +93,12 @@ def api_token_issue(*, token: ApiToken, issued_by) -> str:
     """Save a new token (its account, name and expiry set) and return its key: the only time
     the key exists in clear, so the caller shows it once and forgets it."""
     if token.pk:
-        raise ValidationError("This token is issued already; issue a new one instead.")
+        raise ValidationError(gettext("This token is issued already; issue a new one instead."))
     token_expiry_check(token.expiry_date)
     if not ServiceAccount.objects.filter(pk=token.user_id, is_active=True).exists():
-        raise ValidationError({"user": "Tokens are issued to active service accounts only."})
+        raise ValidationError(
+            {"user": gettext("Tokens are issued to active service accounts only.")}
+        )
     with transaction.atomic():
         key = ApiToken.objects.assign_key(token)
         token.issued_by = issued_by
@@ -131,14 +137,14 @@ def api_token_check(key: str) -> ApiToken:
         else None
     )
     if token is None or not token.is_valid(key):
-        raise TokenRefused("Invalid token.", prefix)
+        raise TokenRefused(gettext_noop("Invalid token."), prefix)
     # Only a holder of the real key learns why it no longer works.
     if token.revoked:
-        raise TokenRefused("This token was revoked.", prefix)
+        raise TokenRefused(gettext_noop("This token was revoked."), prefix)
     if token.has_expired:
-        raise TokenRefused("This token has expired.", prefix)
+        raise TokenRefused(gettext_noop("This token has expired."), prefix)
     if not token.user.is_active:
-        raise TokenRefused("This token's service account is deactivated.", prefix)
+        raise TokenRefused(gettext_noop("This token's service account is deactivated."), prefix)
     api_token_touch(token)
     return token
 

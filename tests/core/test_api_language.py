@@ -73,3 +73,13 @@ def test_no_endpoint_and_a_refused_role_answer_in_chinese(client_admin):
     refused = client.get("/api/v1/audit/", HTTP_ACCEPT_LANGUAGE="zh-Hans")
     assert refused.status_code == 403
     assert refused.json()["detail"] == "只有管理员和厂长可以查看审计记录。"
+
+
+def test_a_refused_token_is_told_in_chinese_and_english(db):
+    """The same words as DRF's own catalogue, which holds this msgid too."""
+    client = APIClient()
+    zh = client.get(ITEMS, HTTP_AUTHORIZATION="Bearer abc.def", HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    assert zh.status_code == 401 and zh.json()["detail"] == "认证令牌无效。"
+    assert client.get(ITEMS, HTTP_AUTHORIZATION="Bearer abc.def").json()["detail"] == (
+        "Invalid token."
+    )
