@@ -203,7 +203,9 @@ class EquipmentChangeover(models.Model):
     """Minutes a machine needs to change over from one setup family to another, where they
     differ from its changeover_minutes (a heavier fixture one way round, say)."""
 
-    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="changeovers")
+    equipment = models.ForeignKey(
+        Equipment, on_delete=models.CASCADE, related_name="changeovers", verbose_name=_("equipment")
+    )
     from_family = models.CharField(_("from family"), max_length=32)
     to_family = models.CharField(_("to family"), max_length=32)
     minutes = models.PositiveIntegerField(pgettext_lazy("changeover", "minutes"))
