@@ -15,7 +15,7 @@ Parameters are plain values (names, numbers, codes people type: shown as they ar
 values that have a label in every language, rendered in the reader's language too:
 - `choice(Model, "field", value)`: a code of a field's choices (a severity, a status);
 - `role(code)`: a role (core.roles);
-- a list of these: joined with commas;
+- a list of these: joined with commas (、 in Chinese);
 - a nested `Text`: a stored sentence inside another (an exception's description inside its
   notification).
 Free text a person typed (a supervisor's comment) is never given a message id: it is shown
@@ -116,7 +116,10 @@ def _param_render(value: Any) -> Any:
             return _render(str(value["text"]), params if isinstance(params, dict) else {})
         return ""
     if isinstance(value, list):
-        return ", ".join(str(_param_render(v)) for v in value)
+        # Chinese lists names with 、, not with a comma.
+        return pgettext("between the items of a list", ", ").join(
+            str(_param_render(v)) for v in value
+        )
     return "" if value is None else value
 
 

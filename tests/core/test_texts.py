@@ -29,6 +29,12 @@ def test_a_stored_text_renders_in_the_active_or_the_given_language():
     assert str(text) == "Choose one of: en, zh-hans."
 
 
+def test_a_list_parameter_is_joined_in_the_readers_way():
+    text = Text(CHOOSE, codes=["张三", "李四"])
+    assert text.english() == "Choose one of: 张三, 李四."
+    assert text_render(text.msgid, text.params, "zh-hans") == "请选择其中之一：张三、李四。"
+
+
 def test_choices_roles_and_nested_texts_are_shown_in_the_readers_language():
     text = Text(
         CHOOSE,
