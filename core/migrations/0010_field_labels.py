@@ -5,6 +5,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import LabelsAlter
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -13,425 +15,435 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # Labels only: nothing changes in the database (core/migration_operations.py).
     operations = [
-        migrations.AlterModelOptions(
-            name="auditentry",
-            options={
-                "ordering": ["-at", "-id"],
-                "verbose_name": "audit entry",
-                "verbose_name_plural": "audit entries",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="documentcounter",
-            options={
-                "ordering": ["key"],
-                "verbose_name": "document counter",
-                "verbose_name_plural": "document counters",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="notification",
-            options={
-                "ordering": ["-created_at"],
-                "verbose_name": "notification",
-                "verbose_name_plural": "notifications",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="outboxevent",
-            options={
-                "ordering": ["id"],
-                "verbose_name": "outbox event",
-                "verbose_name_plural": "outbox events",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="signature",
-            options={
-                "ordering": ["signed_at", "id"],
-                "verbose_name": "signature",
-                "verbose_name_plural": "signatures",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="userpreference",
-            options={"verbose_name": "user preference", "verbose_name_plural": "user preferences"},
-        ),
-        migrations.AlterField(
-            model_name="apitoken",
-            name="issued_by",
-            field=models.ForeignKey(
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="issued by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="apitoken",
-            name="last_used_at",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="Updated at most once a minute.",
-                null=True,
-                verbose_name="last used at",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="apitoken",
-            name="revoked_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="revoked at"),
-        ),
-        migrations.AlterField(
-            model_name="apitoken",
-            name="revoked_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="revoked by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="auditentry",
-            name="action",
-            field=models.CharField(max_length=100, verbose_name="action"),
-        ),
-        migrations.AlterField(
-            model_name="auditentry",
-            name="actor",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="actor",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="auditentry",
-            name="actor_username",
-            field=models.CharField(
-                blank=True, db_index=True, max_length=150, verbose_name="actor username"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="auditentry",
-            name="at",
-            field=models.DateTimeField(
-                db_index=True, default=django.utils.timezone.now, verbose_name="at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="auditentry",
-            name="changes",
-            field=models.JSONField(
-                blank=True,
-                default=list,
-                help_text="[{field, before, after}] of a record's change.",
-                verbose_name="changes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="auditentry",
-            name="data",
-            field=models.JSONField(blank=True, default=dict, verbose_name="data"),
-        ),
-        migrations.AlterField(
-            model_name="auditentry",
-            name="history_id",
-            field=models.PositiveBigIntegerField(
-                blank=True,
-                help_text="The record's snapshot in its history table.",
-                null=True,
-                verbose_name="history id",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="auditentry",
-            name="object_id",
-            field=models.CharField(max_length=64, verbose_name="object id"),
-        ),
-        migrations.AlterField(
-            model_name="auditentry",
-            name="object_label",
-            field=models.CharField(blank=True, max_length=200, verbose_name="object label"),
-        ),
-        migrations.AlterField(
-            model_name="auditentry",
-            name="object_type",
-            field=models.CharField(max_length=100, verbose_name="object type"),
-        ),
-        migrations.AlterField(
-            model_name="auditentry",
-            name="origin",
-            field=models.CharField(
-                blank=True,
-                help_text="Where the change came from: page, api, admin, task:<name>, command:<name>, system.",
-                max_length=100,
-                verbose_name="origin",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="documentcounter",
-            name="key",
-            field=models.CharField(
-                help_text="The series, e.g. EX-2026-.",
-                max_length=64,
-                unique=True,
-                verbose_name="key",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="documentcounter",
-            name="last_value",
-            field=models.PositiveBigIntegerField(default=0, verbose_name="last value"),
-        ),
-        migrations.AlterField(
-            model_name="historicalapitoken",
-            name="issued_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="issued by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalapitoken",
-            name="last_used_at",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="Updated at most once a minute.",
-                null=True,
-                verbose_name="last used at",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalapitoken",
-            name="revoked_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="revoked at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalapitoken",
-            name="revoked_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="revoked by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="notification",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="notification",
-            name="link_text",
-            field=models.CharField(
-                blank=True,
-                help_text="The link's words (an exception's number); “Open” when blank.",
-                max_length=64,
-                verbose_name="link text",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="notification",
-            name="read_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="read at"),
-        ),
-        migrations.AlterField(
-            model_name="notification",
-            name="text",
-            field=models.CharField(max_length=300, verbose_name="text"),
-        ),
-        migrations.AlterField(
-            model_name="notification",
-            name="text_id",
-            field=models.CharField(blank=True, default="", max_length=300, verbose_name="text id"),
-        ),
-        migrations.AlterField(
-            model_name="notification",
-            name="text_params",
-            field=models.JSONField(blank=True, default=dict, verbose_name="text params"),
-        ),
-        migrations.AlterField(
-            model_name="notification",
-            name="url",
-            field=models.CharField(
-                blank=True,
-                help_text="Where to look: the page of what it is about.",
-                max_length=200,
-                verbose_name="url",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="notification",
-            name="user",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="notifications",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="user",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="outboxevent",
-            name="attempts",
-            field=models.PositiveIntegerField(default=0, verbose_name="attempts"),
-        ),
-        migrations.AlterField(
-            model_name="outboxevent",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="outboxevent",
-            name="dispatched_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="dispatched at"),
-        ),
-        migrations.AlterField(
-            model_name="outboxevent",
-            name="last_error",
-            field=models.TextField(blank=True, verbose_name="last error"),
-        ),
-        migrations.AlterField(
-            model_name="outboxevent",
-            name="payload",
-            field=models.JSONField(default=dict, verbose_name="payload"),
-        ),
-        migrations.AlterField(
-            model_name="outboxevent",
-            name="topic",
-            field=models.CharField(db_index=True, max_length=100, verbose_name="topic"),
-        ),
-        migrations.AlterField(
-            model_name="session",
-            name="user",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="user",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="signature",
-            name="content_type",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="contenttypes.contenttype",
-                verbose_name="content type",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="signature",
-            name="meaning",
-            field=models.CharField(
-                choices=[
-                    ("approved", "Approved"),
-                    ("rejected", "Rejected"),
-                    ("released", "Released"),
-                    ("corrected", "Corrected"),
-                    ("dispositioned", "Dispositioned"),
-                    ("adjusted", "Adjusted"),
-                ],
-                max_length=20,
-                verbose_name="meaning",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="signature",
-            name="object_id",
-            field=models.CharField(max_length=64, verbose_name="object id"),
-        ),
-        migrations.AlterField(
-            model_name="signature",
-            name="reason",
-            field=models.TextField(verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="signature",
-            name="record_hash",
-            field=models.CharField(
-                help_text="SHA-256 of the record's content when it was signed.",
-                max_length=64,
-                verbose_name="record hash",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="signature",
-            name="signature_hash",
-            field=models.CharField(
-                help_text="SHA-256 over the signer, the time, the meaning, the reason and record_hash.",
-                max_length=64,
-                verbose_name="signature hash",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="signature",
-            name="signed_at",
-            field=models.DateTimeField(verbose_name="signed at"),
-        ),
-        migrations.AlterField(
-            model_name="signature",
-            name="signer",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="signatures",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="signer",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="signature",
-            name="signer_name",
-            field=models.CharField(blank=True, max_length=300, verbose_name="signer name"),
-        ),
-        migrations.AlterField(
-            model_name="signature",
-            name="signer_username",
-            field=models.CharField(max_length=150, verbose_name="signer username"),
-        ),
-        migrations.AlterField(
-            model_name="userpreference",
-            name="language",
-            field=models.CharField(
-                blank=True,
-                choices=[("en", "English"), ("zh-hans", "简体中文")],
-                help_text="The pages' language; blank follows the browser's Accept-Language.",
-                max_length=16,
-                verbose_name="language",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="userpreference",
-            name="updated_at",
-            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
-        ),
-        migrations.AlterField(
-            model_name="userpreference",
-            name="user",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="preference",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="user",
-            ),
+        LabelsAlter(
+            [
+                migrations.AlterModelOptions(
+                    name="auditentry",
+                    options={
+                        "ordering": ["-at", "-id"],
+                        "verbose_name": "audit entry",
+                        "verbose_name_plural": "audit entries",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="documentcounter",
+                    options={
+                        "ordering": ["key"],
+                        "verbose_name": "document counter",
+                        "verbose_name_plural": "document counters",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="notification",
+                    options={
+                        "ordering": ["-created_at"],
+                        "verbose_name": "notification",
+                        "verbose_name_plural": "notifications",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="outboxevent",
+                    options={
+                        "ordering": ["id"],
+                        "verbose_name": "outbox event",
+                        "verbose_name_plural": "outbox events",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="signature",
+                    options={
+                        "ordering": ["signed_at", "id"],
+                        "verbose_name": "signature",
+                        "verbose_name_plural": "signatures",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="userpreference",
+                    options={
+                        "verbose_name": "user preference",
+                        "verbose_name_plural": "user preferences",
+                    },
+                ),
+                migrations.AlterField(
+                    model_name="apitoken",
+                    name="issued_by",
+                    field=models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="issued by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="apitoken",
+                    name="last_used_at",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="Updated at most once a minute.",
+                        null=True,
+                        verbose_name="last used at",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="apitoken",
+                    name="revoked_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="revoked at"),
+                ),
+                migrations.AlterField(
+                    model_name="apitoken",
+                    name="revoked_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="revoked by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="auditentry",
+                    name="action",
+                    field=models.CharField(max_length=100, verbose_name="action"),
+                ),
+                migrations.AlterField(
+                    model_name="auditentry",
+                    name="actor",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="actor",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="auditentry",
+                    name="actor_username",
+                    field=models.CharField(
+                        blank=True, db_index=True, max_length=150, verbose_name="actor username"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="auditentry",
+                    name="at",
+                    field=models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="auditentry",
+                    name="changes",
+                    field=models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="[{field, before, after}] of a record's change.",
+                        verbose_name="changes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="auditentry",
+                    name="data",
+                    field=models.JSONField(blank=True, default=dict, verbose_name="data"),
+                ),
+                migrations.AlterField(
+                    model_name="auditentry",
+                    name="history_id",
+                    field=models.PositiveBigIntegerField(
+                        blank=True,
+                        help_text="The record's snapshot in its history table.",
+                        null=True,
+                        verbose_name="history id",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="auditentry",
+                    name="object_id",
+                    field=models.CharField(max_length=64, verbose_name="object id"),
+                ),
+                migrations.AlterField(
+                    model_name="auditentry",
+                    name="object_label",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="object label"),
+                ),
+                migrations.AlterField(
+                    model_name="auditentry",
+                    name="object_type",
+                    field=models.CharField(max_length=100, verbose_name="object type"),
+                ),
+                migrations.AlterField(
+                    model_name="auditentry",
+                    name="origin",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="Where the change came from: page, api, admin, task:<name>, command:<name>, system.",
+                        max_length=100,
+                        verbose_name="origin",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="documentcounter",
+                    name="key",
+                    field=models.CharField(
+                        help_text="The series, e.g. EX-2026-.",
+                        max_length=64,
+                        unique=True,
+                        verbose_name="key",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="documentcounter",
+                    name="last_value",
+                    field=models.PositiveBigIntegerField(default=0, verbose_name="last value"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalapitoken",
+                    name="issued_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="issued by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalapitoken",
+                    name="last_used_at",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="Updated at most once a minute.",
+                        null=True,
+                        verbose_name="last used at",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalapitoken",
+                    name="revoked_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="revoked at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalapitoken",
+                    name="revoked_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="revoked by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="link_text",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The link's words (an exception's number); “Open” when blank.",
+                        max_length=64,
+                        verbose_name="link text",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="read_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="read at"),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="text",
+                    field=models.CharField(max_length=300, verbose_name="text"),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="text_id",
+                    field=models.CharField(
+                        blank=True, default="", max_length=300, verbose_name="text id"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="text_params",
+                    field=models.JSONField(blank=True, default=dict, verbose_name="text params"),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="url",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="Where to look: the page of what it is about.",
+                        max_length=200,
+                        verbose_name="url",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="user",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="outboxevent",
+                    name="attempts",
+                    field=models.PositiveIntegerField(default=0, verbose_name="attempts"),
+                ),
+                migrations.AlterField(
+                    model_name="outboxevent",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="outboxevent",
+                    name="dispatched_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="dispatched at"),
+                ),
+                migrations.AlterField(
+                    model_name="outboxevent",
+                    name="last_error",
+                    field=models.TextField(blank=True, verbose_name="last error"),
+                ),
+                migrations.AlterField(
+                    model_name="outboxevent",
+                    name="payload",
+                    field=models.JSONField(default=dict, verbose_name="payload"),
+                ),
+                migrations.AlterField(
+                    model_name="outboxevent",
+                    name="topic",
+                    field=models.CharField(db_index=True, max_length=100, verbose_name="topic"),
+                ),
+                migrations.AlterField(
+                    model_name="session",
+                    name="user",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signature",
+                    name="content_type",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                        verbose_name="content type",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signature",
+                    name="meaning",
+                    field=models.CharField(
+                        choices=[
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("released", "Released"),
+                            ("corrected", "Corrected"),
+                            ("dispositioned", "Dispositioned"),
+                            ("adjusted", "Adjusted"),
+                        ],
+                        max_length=20,
+                        verbose_name="meaning",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signature",
+                    name="object_id",
+                    field=models.CharField(max_length=64, verbose_name="object id"),
+                ),
+                migrations.AlterField(
+                    model_name="signature",
+                    name="reason",
+                    field=models.TextField(verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="signature",
+                    name="record_hash",
+                    field=models.CharField(
+                        help_text="SHA-256 of the record's content when it was signed.",
+                        max_length=64,
+                        verbose_name="record hash",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signature",
+                    name="signature_hash",
+                    field=models.CharField(
+                        help_text="SHA-256 over the signer, the time, the meaning, the reason and record_hash.",
+                        max_length=64,
+                        verbose_name="signature hash",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signature",
+                    name="signed_at",
+                    field=models.DateTimeField(verbose_name="signed at"),
+                ),
+                migrations.AlterField(
+                    model_name="signature",
+                    name="signer",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="signer",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signature",
+                    name="signer_name",
+                    field=models.CharField(blank=True, max_length=300, verbose_name="signer name"),
+                ),
+                migrations.AlterField(
+                    model_name="signature",
+                    name="signer_username",
+                    field=models.CharField(max_length=150, verbose_name="signer username"),
+                ),
+                migrations.AlterField(
+                    model_name="userpreference",
+                    name="language",
+                    field=models.CharField(
+                        blank=True,
+                        choices=[("en", "English"), ("zh-hans", "简体中文")],
+                        help_text="The pages' language; blank follows the browser's Accept-Language.",
+                        max_length=16,
+                        verbose_name="language",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="userpreference",
+                    name="updated_at",
+                    field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
+                ),
+                migrations.AlterField(
+                    model_name="userpreference",
+                    name="user",
+                    field=models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="preference",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
+            ]
         ),
     ]

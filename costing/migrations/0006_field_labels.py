@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import LabelsAlter
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -15,1046 +17,1086 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # Labels only: nothing changes in the database (core/migration_operations.py).
     operations = [
-        migrations.AlterField(
-            model_name="costrolluprun",
-            name="created_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="created by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="costrolluprun",
-            name="finished_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
-        ),
-        migrations.AlterField(
-            model_name="costrolluprun",
-            name="items_costed",
-            field=models.PositiveIntegerField(default=0, verbose_name="items costed"),
-        ),
-        migrations.AlterField(
-            model_name="costrolluprun",
-            name="items_incomplete",
-            field=models.PositiveIntegerField(default=0, verbose_name="items incomplete"),
-        ),
-        migrations.AlterField(
-            model_name="costrolluprun",
-            name="problems",
-            field=models.JSONField(
-                blank=True,
-                db_default=models.Value([], output_field=models.JSONField()),
-                default=list,
-                help_text="What is missing, one sentence each, naming the item, operation and rate.",
-                verbose_name="problems",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="costrolluprun",
-            name="started_at",
-            field=models.DateTimeField(verbose_name="started at"),
-        ),
-        migrations.AlterField(
-            model_name="costrolluprun",
-            name="version",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="rollups",
-                to="costing.costversion",
-                verbose_name="version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="costversion",
-            name="code",
-            field=models.CharField(max_length=32, unique=True, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="costversion",
-            name="effective_from",
-            field=models.DateField(
-                help_text="The day the set applies from; BOMs and routings in effect that day are costed.",
-                verbose_name="effective from",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="costversion",
-            name="is_current",
-            field=models.BooleanField(
-                default=False,
-                editable=False,
-                help_text="The set standard costs are read from; changed only by 'make current'.",
-                verbose_name="is current",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="costversion",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="costversion",
-            name="note",
-            field=models.CharField(blank=True, max_length=300, verbose_name="note"),
-        ),
-        migrations.AlterField(
-            model_name="historicalcostversion",
-            name="code",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="historicalcostversion",
-            name="effective_from",
-            field=models.DateField(
-                help_text="The day the set applies from; BOMs and routings in effect that day are costed.",
-                verbose_name="effective from",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalcostversion",
-            name="is_current",
-            field=models.BooleanField(
-                default=False,
-                editable=False,
-                help_text="The set standard costs are read from; changed only by 'make current'.",
-                verbose_name="is current",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalcostversion",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalcostversion",
-            name="note",
-            field=models.CharField(blank=True, max_length=300, verbose_name="note"),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourrate",
-            name="rate_per_hour",
-            field=models.DecimalField(
-                decimal_places=4, max_digits=14, verbose_name="rate per hour"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourrate",
-            name="skill",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.skill",
-                verbose_name="skill",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourrate",
-            name="skill_level",
-            field=models.PositiveSmallIntegerField(
-                blank=True,
-                choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
-                null=True,
-                verbose_name="skill level",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourrate",
-            name="version",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="costing.costversion",
-                verbose_name="version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourrate",
-            name="work_center",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallotprice",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallotprice",
-            name="note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="note"),
-        ),
-        migrations.AlterField(
-            model_name="historicallotprice",
-            name="price",
-            field=models.DecimalField(decimal_places=4, max_digits=14, verbose_name="price"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmachinerate",
-            name="depreciation_per_hour",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=14,
-                verbose_name="depreciation per hour",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmachinerate",
-            name="energy_per_hour",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=14,
-                verbose_name="energy per hour",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmachinerate",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmachinerate",
-            name="maintenance_per_hour",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=14,
-                verbose_name="maintenance per hour",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmachinerate",
-            name="version",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="costing.costversion",
-                verbose_name="version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaloverheadrate",
-            name="basis",
-            field=models.CharField(
-                choices=[
-                    ("per_hour", "Amount per operation hour"),
-                    ("percent", "% of labour + machine"),
-                ],
-                default="per_hour",
-                max_length=16,
-                verbose_name="basis",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaloverheadrate",
-            name="rate",
-            field=models.DecimalField(
-                decimal_places=4,
-                help_text="Money per hour, or a percentage (25 = 25 %) by the basis.",
-                max_digits=14,
-                verbose_name="rate",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaloverheadrate",
-            name="version",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="costing.costversion",
-                verbose_name="version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaloverheadrate",
-            name="work_center",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseprice",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseprice",
-            name="price",
-            field=models.DecimalField(decimal_places=4, max_digits=14, verbose_name="price"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseprice",
-            name="version",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="costing.costversion",
-                verbose_name="version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="complete",
-            field=models.BooleanField(
-                help_text="False: a rate or price is missing (see problems); the total is not usable.",
-                verbose_name="complete",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="digest",
-            field=models.CharField(
-                blank=True,
-                default="",
-                help_text="SHA-256 of the figures and breakdown lines stored: a re-run rewrites only the items whose result changed.",
-                max_length=64,
-                verbose_name="digest",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="standard_costs",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="labour",
-            field=models.DecimalField(decimal_places=4, max_digits=14, verbose_name="labour"),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="lot_size",
-            field=models.DecimalField(
-                decimal_places=4,
-                help_text="The lot its setup times are spread over.",
-                max_digits=18,
-                verbose_name="lot size",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="machine",
-            field=models.DecimalField(decimal_places=4, max_digits=14, verbose_name="machine"),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="material",
-            field=models.DecimalField(decimal_places=4, max_digits=14, verbose_name="material"),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="overhead",
-            field=models.DecimalField(decimal_places=4, max_digits=14, verbose_name="overhead"),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="problems",
-            field=models.JSONField(
-                blank=True,
-                db_default=models.Value([], output_field=models.JSONField()),
-                default=list,
-                verbose_name="problems",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="rollup",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="costing.costrolluprun",
-                verbose_name="rollup",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="total",
-            field=models.DecimalField(decimal_places=4, max_digits=14, verbose_name="total"),
-        ),
-        migrations.AlterField(
-            model_name="itemcost",
-            name="version",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="item_costs",
-                to="costing.costversion",
-                verbose_name="version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="amount",
-            field=models.DecimalField(decimal_places=4, max_digits=14, verbose_name="amount"),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="basis",
-            field=models.CharField(
-                help_text="How the figure was reached, in words.",
-                max_length=300,
-                verbose_name="basis",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="bom_line_no",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="bom line no"),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="component",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="resources.item",
-                verbose_name="component",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="element",
-            field=models.CharField(
-                choices=[
-                    ("material", "Material"),
-                    ("labour", "Labour"),
-                    ("machine", "Machine"),
-                    ("overhead", "Overhead"),
-                ],
-                max_length=16,
-                verbose_name="element",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="item_cost",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="lines",
-                to="costing.itemcost",
-                verbose_name="item cost",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="line_no",
-            field=models.PositiveIntegerField(verbose_name="line no"),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="operation",
-            field=models.CharField(blank=True, max_length=100, verbose_name="operation"),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="quantity",
-            field=models.DecimalField(
-                decimal_places=10,
-                help_text="Per unit of the item: component quantity after scrap, or hours after spreading the setup; for a percentage overhead the labour + machine it applies to.",
-                max_digits=24,
-                verbose_name="quantity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="rate",
-            field=models.DecimalField(
-                decimal_places=4,
-                help_text="Component unit cost, price, rate per hour, or percentage.",
-                max_digits=14,
-                verbose_name="rate",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="skill",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="resources.skill",
-                verbose_name="skill",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="step_no",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="step no"),
-        ),
-        migrations.AlterField(
-            model_name="itemcostline",
-            name="work_center",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourrate",
-            name="rate_per_hour",
-            field=models.DecimalField(
-                decimal_places=4, max_digits=14, verbose_name="rate per hour"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourrate",
-            name="skill",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.skill",
-                verbose_name="skill",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourrate",
-            name="skill_level",
-            field=models.PositiveSmallIntegerField(
-                blank=True,
-                choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
-                null=True,
-                verbose_name="skill level",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourrate",
-            name="version",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="labour_rates",
-                to="costing.costversion",
-                verbose_name="version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourrate",
-            name="work_center",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="lotprice",
-            name="lot",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="lotprice",
-            name="note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="note"),
-        ),
-        migrations.AlterField(
-            model_name="lotprice",
-            name="price",
-            field=models.DecimalField(decimal_places=4, max_digits=14, verbose_name="price"),
-        ),
-        migrations.AlterField(
-            model_name="machinerate",
-            name="depreciation_per_hour",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=14,
-                verbose_name="depreciation per hour",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="machinerate",
-            name="energy_per_hour",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=14,
-                verbose_name="energy per hour",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="machinerate",
-            name="equipment",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="machinerate",
-            name="maintenance_per_hour",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=14,
-                verbose_name="maintenance per hour",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="machinerate",
-            name="version",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="machine_rates",
-                to="costing.costversion",
-                verbose_name="version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="amount",
-            field=models.DecimalField(decimal_places=4, max_digits=14, verbose_name="amount"),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="basis",
-            field=models.CharField(
-                help_text="How the figure was reached, in words.",
-                max_length=300,
-                verbose_name="basis",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="element",
-            field=models.CharField(
-                choices=[
-                    ("material", "Material"),
-                    ("labour", "Labour"),
-                    ("machine", "Machine"),
-                    ("overhead", "Overhead"),
-                    ("scrap", "Scrap"),
-                ],
-                max_length=16,
-                verbose_name="element",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                db_index=False,
-                help_text="The component issued (material), or the product scrapped (scrap).",
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="labour_booking",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="execution.labourbooking",
-                verbose_name="labour booking",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="late",
-            field=models.BooleanField(
-                default=False,
-                help_text="Arrived after the order was completed: in its period's figures, not in the order's frozen cost.",
-                verbose_name="late",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="material_issue",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="execution.materialissue",
-                verbose_name="material issue",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="operation",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="planning.orderoperation",
-                verbose_name="operation",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="operator",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.operator",
-                verbose_name="operator",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="order",
-            field=models.ForeignKey(
-                db_constraint=False,
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="period",
-            field=models.DateField(
-                help_text="The month it was posted in (first day), in the plant's time zone.",
-                verbose_name="period",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="posted_at",
-            field=models.DateTimeField(verbose_name="posted at"),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="production_event",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="execution.productionevent",
-                verbose_name="production event",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="quantity",
-            field=models.DecimalField(
-                decimal_places=10,
-                help_text="Quantity issued or scrapped, or hours (labour, machine).",
-                max_digits=24,
-                verbose_name="quantity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="rate",
-            field=models.DecimalField(
-                decimal_places=4,
-                help_text="Price per unit, rate per hour, or overhead rate / percentage.",
-                max_digits=14,
-                verbose_name="rate",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="source_key",
-            field=models.CharField(
-                help_text="issue:<id>, labour:<booking>:<revision>, machine:<event>, scrap:<event>, overhead:<key of the posting it is charged on>.",
-                max_length=120,
-                verbose_name="source key",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="step_no",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="step no"),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="version",
-            field=models.ForeignKey(
-                db_constraint=False,
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="costing.costversion",
-                verbose_name="version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ordercostentry",
-            name="work_center",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="overheadrate",
-            name="basis",
-            field=models.CharField(
-                choices=[
-                    ("per_hour", "Amount per operation hour"),
-                    ("percent", "% of labour + machine"),
-                ],
-                default="per_hour",
-                max_length=16,
-                verbose_name="basis",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="overheadrate",
-            name="rate",
-            field=models.DecimalField(
-                decimal_places=4,
-                help_text="Money per hour, or a percentage (25 = 25 %) by the basis.",
-                max_digits=14,
-                verbose_name="rate",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="overheadrate",
-            name="version",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="overhead_rates",
-                to="costing.costversion",
-                verbose_name="version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="overheadrate",
-            name="work_center",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaseprice",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaseprice",
-            name="price",
-            field=models.DecimalField(decimal_places=4, max_digits=14, verbose_name="price"),
-        ),
-        migrations.AlterField(
-            model_name="purchaseprice",
-            name="version",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="purchase_prices",
-                to="costing.costversion",
-                verbose_name="version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="trainingneed",
-            name="cause",
-            field=models.CharField(
-                help_text="The variance kind that raised it.", max_length=40, verbose_name="cause"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="trainingneed",
-            name="operators",
-            field=models.ManyToManyField(
-                blank=True, related_name="+", to="resources.operator", verbose_name="operators"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="trainingneed",
-            name="order",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="trainingneed",
-            name="raised_at",
-            field=models.DateTimeField(verbose_name="raised at"),
-        ),
-        migrations.AlterField(
-            model_name="trainingneed",
-            name="raised_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="raised by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="trainingneed",
-            name="step_no",
-            field=models.PositiveIntegerField(verbose_name="step no"),
-        ),
-        migrations.AlterField(
-            model_name="trainingneed",
-            name="text",
-            field=models.CharField(max_length=300, verbose_name="text"),
-        ),
-        migrations.AlterField(
-            model_name="trainingneed",
-            name="text_id",
-            field=models.CharField(blank=True, default="", max_length=300, verbose_name="text id"),
-        ),
-        migrations.AlterField(
-            model_name="trainingneed",
-            name="text_params",
-            field=models.JSONField(blank=True, default=dict, verbose_name="text params"),
+        LabelsAlter(
+            [
+                migrations.AlterField(
+                    model_name="costrolluprun",
+                    name="created_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="costrolluprun",
+                    name="finished_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                migrations.AlterField(
+                    model_name="costrolluprun",
+                    name="items_costed",
+                    field=models.PositiveIntegerField(default=0, verbose_name="items costed"),
+                ),
+                migrations.AlterField(
+                    model_name="costrolluprun",
+                    name="items_incomplete",
+                    field=models.PositiveIntegerField(default=0, verbose_name="items incomplete"),
+                ),
+                migrations.AlterField(
+                    model_name="costrolluprun",
+                    name="problems",
+                    field=models.JSONField(
+                        blank=True,
+                        db_default=models.Value([], output_field=models.JSONField()),
+                        default=list,
+                        help_text="What is missing, one sentence each, naming the item, operation and rate.",
+                        verbose_name="problems",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="costrolluprun",
+                    name="started_at",
+                    field=models.DateTimeField(verbose_name="started at"),
+                ),
+                migrations.AlterField(
+                    model_name="costrolluprun",
+                    name="version",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rollups",
+                        to="costing.costversion",
+                        verbose_name="version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="costversion",
+                    name="code",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="costversion",
+                    name="effective_from",
+                    field=models.DateField(
+                        help_text="The day the set applies from; BOMs and routings in effect that day are costed.",
+                        verbose_name="effective from",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="costversion",
+                    name="is_current",
+                    field=models.BooleanField(
+                        default=False,
+                        editable=False,
+                        help_text="The set standard costs are read from; changed only by 'make current'.",
+                        verbose_name="is current",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="costversion",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="costversion",
+                    name="note",
+                    field=models.CharField(blank=True, max_length=300, verbose_name="note"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcostversion",
+                    name="code",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcostversion",
+                    name="effective_from",
+                    field=models.DateField(
+                        help_text="The day the set applies from; BOMs and routings in effect that day are costed.",
+                        verbose_name="effective from",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcostversion",
+                    name="is_current",
+                    field=models.BooleanField(
+                        default=False,
+                        editable=False,
+                        help_text="The set standard costs are read from; changed only by 'make current'.",
+                        verbose_name="is current",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcostversion",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcostversion",
+                    name="note",
+                    field=models.CharField(blank=True, max_length=300, verbose_name="note"),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourrate",
+                    name="rate_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="rate per hour"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourrate",
+                    name="skill",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.skill",
+                        verbose_name="skill",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourrate",
+                    name="skill_level",
+                    field=models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
+                        null=True,
+                        verbose_name="skill level",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourrate",
+                    name="version",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="costing.costversion",
+                        verbose_name="version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourrate",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallotprice",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallotprice",
+                    name="note",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="note"),
+                ),
+                migrations.AlterField(
+                    model_name="historicallotprice",
+                    name="price",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="price"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmachinerate",
+                    name="depreciation_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="depreciation per hour",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmachinerate",
+                    name="energy_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="energy per hour",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmachinerate",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmachinerate",
+                    name="maintenance_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="maintenance per hour",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmachinerate",
+                    name="version",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="costing.costversion",
+                        verbose_name="version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloverheadrate",
+                    name="basis",
+                    field=models.CharField(
+                        choices=[
+                            ("per_hour", "Amount per operation hour"),
+                            ("percent", "% of labour + machine"),
+                        ],
+                        default="per_hour",
+                        max_length=16,
+                        verbose_name="basis",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloverheadrate",
+                    name="rate",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        help_text="Money per hour, or a percentage (25 = 25 %) by the basis.",
+                        max_digits=14,
+                        verbose_name="rate",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloverheadrate",
+                    name="version",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="costing.costversion",
+                        verbose_name="version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloverheadrate",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseprice",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseprice",
+                    name="price",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="price"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseprice",
+                    name="version",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="costing.costversion",
+                        verbose_name="version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="complete",
+                    field=models.BooleanField(
+                        help_text="False: a rate or price is missing (see problems); the total is not usable.",
+                        verbose_name="complete",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="digest",
+                    field=models.CharField(
+                        blank=True,
+                        default="",
+                        help_text="SHA-256 of the figures and breakdown lines stored: a re-run rewrites only the items whose result changed.",
+                        max_length=64,
+                        verbose_name="digest",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="standard_costs",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="labour",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="labour"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="lot_size",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        help_text="The lot its setup times are spread over.",
+                        max_digits=18,
+                        verbose_name="lot size",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="machine",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="machine"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="material",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="material"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="overhead",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="overhead"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="problems",
+                    field=models.JSONField(
+                        blank=True,
+                        db_default=models.Value([], output_field=models.JSONField()),
+                        default=list,
+                        verbose_name="problems",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="rollup",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="costing.costrolluprun",
+                        verbose_name="rollup",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="total",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="total"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcost",
+                    name="version",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="item_costs",
+                        to="costing.costversion",
+                        verbose_name="version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="amount",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="amount"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="basis",
+                    field=models.CharField(
+                        help_text="How the figure was reached, in words.",
+                        max_length=300,
+                        verbose_name="basis",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="bom_line_no",
+                    field=models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="bom line no"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="component",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="component",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="element",
+                    field=models.CharField(
+                        choices=[
+                            ("material", "Material"),
+                            ("labour", "Labour"),
+                            ("machine", "Machine"),
+                            ("overhead", "Overhead"),
+                        ],
+                        max_length=16,
+                        verbose_name="element",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="item_cost",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="costing.itemcost",
+                        verbose_name="item cost",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="line_no",
+                    field=models.PositiveIntegerField(verbose_name="line no"),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="operation",
+                    field=models.CharField(blank=True, max_length=100, verbose_name="operation"),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=10,
+                        help_text="Per unit of the item: component quantity after scrap, or hours after spreading the setup; for a percentage overhead the labour + machine it applies to.",
+                        max_digits=24,
+                        verbose_name="quantity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="rate",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        help_text="Component unit cost, price, rate per hour, or percentage.",
+                        max_digits=14,
+                        verbose_name="rate",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="skill",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="resources.skill",
+                        verbose_name="skill",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="step_no",
+                    field=models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="step no"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="itemcostline",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourrate",
+                    name="rate_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="rate per hour"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourrate",
+                    name="skill",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.skill",
+                        verbose_name="skill",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourrate",
+                    name="skill_level",
+                    field=models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
+                        null=True,
+                        verbose_name="skill level",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourrate",
+                    name="version",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="labour_rates",
+                        to="costing.costversion",
+                        verbose_name="version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourrate",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="lotprice",
+                    name="lot",
+                    field=models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="lotprice",
+                    name="note",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="note"),
+                ),
+                migrations.AlterField(
+                    model_name="lotprice",
+                    name="price",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="price"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="machinerate",
+                    name="depreciation_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="depreciation per hour",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="machinerate",
+                    name="energy_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="energy per hour",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="machinerate",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="machinerate",
+                    name="maintenance_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="maintenance per hour",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="machinerate",
+                    name="version",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="machine_rates",
+                        to="costing.costversion",
+                        verbose_name="version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="amount",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="amount"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="basis",
+                    field=models.CharField(
+                        help_text="How the figure was reached, in words.",
+                        max_length=300,
+                        verbose_name="basis",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="element",
+                    field=models.CharField(
+                        choices=[
+                            ("material", "Material"),
+                            ("labour", "Labour"),
+                            ("machine", "Machine"),
+                            ("overhead", "Overhead"),
+                            ("scrap", "Scrap"),
+                        ],
+                        max_length=16,
+                        verbose_name="element",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        help_text="The component issued (material), or the product scrapped (scrap).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="labour_booking",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="execution.labourbooking",
+                        verbose_name="labour booking",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="late",
+                    field=models.BooleanField(
+                        default=False,
+                        help_text="Arrived after the order was completed: in its period's figures, not in the order's frozen cost.",
+                        verbose_name="late",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="material_issue",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="execution.materialissue",
+                        verbose_name="material issue",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="operation",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="planning.orderoperation",
+                        verbose_name="operation",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="operator",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.operator",
+                        verbose_name="operator",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="order",
+                    field=models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="period",
+                    field=models.DateField(
+                        help_text="The month it was posted in (first day), in the plant's time zone.",
+                        verbose_name="period",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="posted_at",
+                    field=models.DateTimeField(verbose_name="posted at"),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="production_event",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="execution.productionevent",
+                        verbose_name="production event",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=10,
+                        help_text="Quantity issued or scrapped, or hours (labour, machine).",
+                        max_digits=24,
+                        verbose_name="quantity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="rate",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        help_text="Price per unit, rate per hour, or overhead rate / percentage.",
+                        max_digits=14,
+                        verbose_name="rate",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="source_key",
+                    field=models.CharField(
+                        help_text="issue:<id>, labour:<booking>:<revision>, machine:<event>, scrap:<event>, overhead:<key of the posting it is charged on>.",
+                        max_length=120,
+                        verbose_name="source key",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="step_no",
+                    field=models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="step no"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="version",
+                    field=models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="costing.costversion",
+                        verbose_name="version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ordercostentry",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="overheadrate",
+                    name="basis",
+                    field=models.CharField(
+                        choices=[
+                            ("per_hour", "Amount per operation hour"),
+                            ("percent", "% of labour + machine"),
+                        ],
+                        default="per_hour",
+                        max_length=16,
+                        verbose_name="basis",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="overheadrate",
+                    name="rate",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        help_text="Money per hour, or a percentage (25 = 25 %) by the basis.",
+                        max_digits=14,
+                        verbose_name="rate",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="overheadrate",
+                    name="version",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="overhead_rates",
+                        to="costing.costversion",
+                        verbose_name="version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="overheadrate",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseprice",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseprice",
+                    name="price",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=14, verbose_name="price"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseprice",
+                    name="version",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="purchase_prices",
+                        to="costing.costversion",
+                        verbose_name="version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="trainingneed",
+                    name="cause",
+                    field=models.CharField(
+                        help_text="The variance kind that raised it.",
+                        max_length=40,
+                        verbose_name="cause",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="trainingneed",
+                    name="operators",
+                    field=models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="resources.operator",
+                        verbose_name="operators",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="trainingneed",
+                    name="order",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="trainingneed",
+                    name="raised_at",
+                    field=models.DateTimeField(verbose_name="raised at"),
+                ),
+                migrations.AlterField(
+                    model_name="trainingneed",
+                    name="raised_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="raised by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="trainingneed",
+                    name="step_no",
+                    field=models.PositiveIntegerField(verbose_name="step no"),
+                ),
+                migrations.AlterField(
+                    model_name="trainingneed",
+                    name="text",
+                    field=models.CharField(max_length=300, verbose_name="text"),
+                ),
+                migrations.AlterField(
+                    model_name="trainingneed",
+                    name="text_id",
+                    field=models.CharField(
+                        blank=True, default="", max_length=300, verbose_name="text id"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="trainingneed",
+                    name="text_params",
+                    field=models.JSONField(blank=True, default=dict, verbose_name="text params"),
+                ),
+            ]
         ),
     ]

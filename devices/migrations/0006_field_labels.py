@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import LabelsAlter
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -12,857 +14,889 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # Labels only: nothing changes in the database (core/migration_operations.py).
     operations = [
-        migrations.AlterModelOptions(
-            name="counter",
-            options={
-                "ordering": ["equipment", "signal"],
-                "verbose_name": "counter",
-                "verbose_name_plural": "counters",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="counthour",
-            options={
-                "ordering": ["equipment", "hour"],
-                "verbose_name": "count hour",
-                "verbose_name_plural": "count hours",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="downtimereason",
-            options={
-                "ordering": ["code"],
-                "verbose_name": "downtime reason",
-                "verbose_name_plural": "downtime reasons",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="endpoint",
-            options={
-                "ordering": ["name"],
-                "verbose_name": "endpoint",
-                "verbose_name_plural": "endpoints",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="equipmentlink",
-            options={
-                "ordering": ["equipment__code"],
-                "verbose_name": "equipment link",
-                "verbose_name_plural": "equipment links",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="ingestbatch",
-            options={"verbose_name": "ingest batch", "verbose_name_plural": "ingest batches"},
-        ),
-        migrations.AlterModelOptions(
-            name="productioncount",
-            options={
-                "ordering": ["equipment", "at"],
-                "verbose_name": "production count",
-                "verbose_name_plural": "production counts",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="signal",
-            options={
-                "ordering": ["link", "name"],
-                "verbose_name": "signal",
-                "verbose_name_plural": "signals",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="stateinterval",
-            options={
-                "ordering": ["equipment", "start"],
-                "verbose_name": "state interval",
-                "verbose_name_plural": "state intervals",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="telemetry",
-            options={"verbose_name": "telemetry", "verbose_name_plural": "telemetry"},
-        ),
-        migrations.AlterModelOptions(
-            name="telemetryhourly",
-            options={
-                "ordering": ["equipment", "signal", "hour"],
-                "verbose_name": "hourly telemetry",
-                "verbose_name_plural": "hourly telemetry",
-            },
-        ),
-        migrations.AlterField(
-            model_name="counter",
-            name="equipment",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="counters",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="counter",
-            name="last_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="last at"),
-        ),
-        migrations.AlterField(
-            model_name="counter",
-            name="last_raw",
-            field=models.BigIntegerField(blank=True, null=True, verbose_name="last raw"),
-        ),
-        migrations.AlterField(
-            model_name="counter",
-            name="posted",
-            field=models.BigIntegerField(default=0, verbose_name="posted"),
-        ),
-        migrations.AlterField(
-            model_name="counter",
-            name="resets",
-            field=models.PositiveIntegerField(default=0, verbose_name="resets"),
-        ),
-        migrations.AlterField(
-            model_name="counter",
-            name="signal",
-            field=models.CharField(max_length=64, verbose_name="signal"),
-        ),
-        migrations.AlterField(
-            model_name="counter",
-            name="total",
-            field=models.BigIntegerField(default=0, verbose_name="total"),
-        ),
-        migrations.AlterField(
-            model_name="counter",
-            name="wraps",
-            field=models.PositiveIntegerField(default=0, verbose_name="wraps"),
-        ),
-        migrations.AlterField(
-            model_name="counthour",
-            name="equipment",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="count_hours",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="counthour",
-            name="hour",
-            field=models.DateTimeField(
-                help_text="The instant the hour begins (UTC).", verbose_name="hour"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="counthour",
-            name="ideal_seconds",
-            field=models.FloatField(
-                default=0, help_text="Sum of parts × ideal cycle.", verbose_name="ideal seconds"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="counthour",
-            name="last_at",
-            field=models.DateTimeField(
-                help_text="The last read summed here.", verbose_name="last at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="counthour",
-            name="parts",
-            field=models.PositiveBigIntegerField(default=0, verbose_name="parts"),
-        ),
-        migrations.AlterField(
-            model_name="counthour",
-            name="rated",
-            field=models.BooleanField(
-                help_text="The reads summed here know their ideal cycle.", verbose_name="rated"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="downtimereason",
-            name="active",
-            field=models.BooleanField(default=True, verbose_name="active"),
-        ),
-        migrations.AlterField(
-            model_name="downtimereason",
-            name="code",
-            field=models.CharField(max_length=32, unique=True, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="downtimereason",
-            name="loss",
-            field=models.CharField(
-                choices=[
-                    ("breakdown", "Breakdown"),
-                    ("setup", "Setup and adjustment"),
-                    ("small_stop", "Small stop"),
-                    ("speed", "Reduced speed"),
-                    ("planned", "Planned stop (not a loss)"),
-                    ("other", "Other stop"),
-                ],
-                default="other",
-                max_length=16,
-                verbose_name="loss",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="downtimereason",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="endpoint",
-            name="enabled",
-            field=models.BooleanField(default=True, verbose_name="enabled"),
-        ),
-        migrations.AlterField(
-            model_name="endpoint",
-            name="loaded_at",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When the map last set it.",
-                null=True,
-                verbose_name="loaded at",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="endpoint",
-            name="name",
-            field=models.CharField(max_length=64, unique=True, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="endpoint",
-            name="poll_ms",
-            field=models.PositiveIntegerField(
-                default=1000, help_text="Polling interval.", verbose_name="poll ms"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="endpoint",
-            name="port",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="port"),
-        ),
-        migrations.AlterField(
-            model_name="endpoint",
-            name="protocol",
-            field=models.CharField(
-                choices=[("opcua", "OPC UA"), ("modbus", "Modbus TCP")],
-                max_length=8,
-                verbose_name="protocol",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="endpoint",
-            name="publishing_ms",
-            field=models.PositiveIntegerField(
-                default=500, help_text="OPC UA publishing interval.", verbose_name="publishing ms"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="endpoint",
-            name="security",
-            field=models.JSONField(
-                blank=True,
-                default=dict,
-                help_text='OPC UA security: {"policy": "Basic256Sha256", "mode": "SignAndEncrypt", "certificate": "…", "private_key": "…", "server_certificate": "…"} (docs/devices.md).',
-                verbose_name="security",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="endpoint",
-            name="timeout_ms",
-            field=models.PositiveIntegerField(default=3000, verbose_name="timeout ms"),
-        ),
-        migrations.AlterField(
-            model_name="equipmentlink",
-            name="connected",
-            field=models.BooleanField(default=False, verbose_name="connected"),
-        ),
-        migrations.AlterField(
-            model_name="equipmentlink",
-            name="endpoint",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="links",
-                to="devices.endpoint",
-                verbose_name="endpoint",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="equipmentlink",
-            name="equipment",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="device_link",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="equipmentlink",
-            name="fault_on",
-            field=models.BooleanField(default=False, verbose_name="fault on"),
-        ),
-        migrations.AlterField(
-            model_name="equipmentlink",
-            name="last_seen_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="last seen at"),
-        ),
-        migrations.AlterField(
-            model_name="equipmentlink",
-            name="machine_state",
-            field=models.CharField(blank=True, max_length=16, verbose_name="machine state"),
-        ),
-        migrations.AlterField(
-            model_name="equipmentlink",
-            name="since",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When the map first linked it: counted totals start here.",
-                null=True,
-                verbose_name="since",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldowntimereason",
-            name="active",
-            field=models.BooleanField(default=True, verbose_name="active"),
-        ),
-        migrations.AlterField(
-            model_name="historicaldowntimereason",
-            name="code",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="historicaldowntimereason",
-            name="loss",
-            field=models.CharField(
-                choices=[
-                    ("breakdown", "Breakdown"),
-                    ("setup", "Setup and adjustment"),
-                    ("small_stop", "Small stop"),
-                    ("speed", "Reduced speed"),
-                    ("planned", "Planned stop (not a loss)"),
-                    ("other", "Other stop"),
-                ],
-                default="other",
-                max_length=16,
-                verbose_name="loss",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldowntimereason",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalendpoint",
-            name="enabled",
-            field=models.BooleanField(default=True, verbose_name="enabled"),
-        ),
-        migrations.AlterField(
-            model_name="historicalendpoint",
-            name="loaded_at",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When the map last set it.",
-                null=True,
-                verbose_name="loaded at",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalendpoint",
-            name="name",
-            field=models.CharField(db_index=True, max_length=64, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalendpoint",
-            name="poll_ms",
-            field=models.PositiveIntegerField(
-                default=1000, help_text="Polling interval.", verbose_name="poll ms"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalendpoint",
-            name="port",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="port"),
-        ),
-        migrations.AlterField(
-            model_name="historicalendpoint",
-            name="protocol",
-            field=models.CharField(
-                choices=[("opcua", "OPC UA"), ("modbus", "Modbus TCP")],
-                max_length=8,
-                verbose_name="protocol",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalendpoint",
-            name="publishing_ms",
-            field=models.PositiveIntegerField(
-                default=500, help_text="OPC UA publishing interval.", verbose_name="publishing ms"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalendpoint",
-            name="security",
-            field=models.JSONField(
-                blank=True,
-                default=dict,
-                help_text='OPC UA security: {"policy": "Basic256Sha256", "mode": "SignAndEncrypt", "certificate": "…", "private_key": "…", "server_certificate": "…"} (docs/devices.md).',
-                verbose_name="security",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalendpoint",
-            name="timeout_ms",
-            field=models.PositiveIntegerField(default=3000, verbose_name="timeout ms"),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipmentlink",
-            name="connected",
-            field=models.BooleanField(default=False, verbose_name="connected"),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipmentlink",
-            name="endpoint",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="devices.endpoint",
-                verbose_name="endpoint",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipmentlink",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipmentlink",
-            name="fault_on",
-            field=models.BooleanField(default=False, verbose_name="fault on"),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipmentlink",
-            name="last_seen_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="last seen at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipmentlink",
-            name="machine_state",
-            field=models.CharField(blank=True, max_length=16, verbose_name="machine state"),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipmentlink",
-            name="since",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When the map first linked it: counted totals start here.",
-                null=True,
-                verbose_name="since",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsignal",
-            name="address",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="address"),
-        ),
-        migrations.AlterField(
-            model_name="historicalsignal",
-            name="data_type",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("uint16", "uint16 (16-bit unsigned)"),
-                    ("int16", "int16 (16-bit signed)"),
-                    ("uint32", "uint32 (32-bit unsigned)"),
-                    ("int32", "int32 (32-bit signed)"),
-                    ("float32", "float32 (32-bit floating point)"),
-                ],
-                max_length=8,
-                verbose_name="data type",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsignal",
-            name="link",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="devices.equipmentlink",
-                verbose_name="link",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsignal",
-            name="name",
-            field=models.CharField(
-                help_text="state, part_count, good_count, … or any name.",
-                max_length=64,
-                verbose_name="name",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsignal",
-            name="offset",
-            field=models.FloatField(default=0.0, verbose_name="offset"),
-        ),
-        migrations.AlterField(
-            model_name="historicalsignal",
-            name="scale",
-            field=models.FloatField(default=1.0, verbose_name="scale"),
-        ),
-        migrations.AlterField(
-            model_name="historicalsignal",
-            name="state_map",
-            field=models.JSONField(
-                blank=True, default=dict, help_text="Raw value → state.", verbose_name="state map"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsignal",
-            name="table",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("holding", "holding register"),
-                    ("input", "input register"),
-                    ("coil", "coil"),
-                    ("discrete", "discrete input"),
-                ],
-                help_text="Modbus table.",
-                max_length=8,
-                verbose_name="table",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsignal",
-            name="word_order",
-            field=models.CharField(
-                choices=[
-                    ("big", "big-endian (high word first)"),
-                    ("little", "little-endian (low word first)"),
-                ],
-                default="big",
-                max_length=6,
-                verbose_name="word order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ingestbatch",
-            name="at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="at"),
-        ),
-        migrations.AlterField(
-            model_name="ingestbatch",
-            name="batch_id",
-            field=models.CharField(max_length=100, unique=True, verbose_name="batch id"),
-        ),
-        migrations.AlterField(
-            model_name="ingestbatch",
-            name="samples",
-            field=models.PositiveIntegerField(default=0, verbose_name="samples"),
-        ),
-        migrations.AlterField(
-            model_name="productioncount",
-            name="at",
-            field=models.DateTimeField(verbose_name="at"),
-        ),
-        migrations.AlterField(
-            model_name="productioncount",
-            name="equipment",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="counts",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productioncount",
-            name="good",
-            field=models.PositiveIntegerField(
-                blank=True, help_text="Blank: no good counter.", null=True, verbose_name="good"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productioncount",
-            name="ideal_cycle_seconds",
-            field=models.FloatField(blank=True, null=True, verbose_name="ideal cycle seconds"),
-        ),
-        migrations.AlterField(
-            model_name="productioncount",
-            name="operation_id",
-            field=models.BigIntegerField(
-                blank=True,
-                help_text="The order operation running on the machine, if any.",
-                null=True,
-                verbose_name="operation id",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productioncount",
-            name="total",
-            field=models.PositiveIntegerField(default=0, verbose_name="total"),
-        ),
-        migrations.AlterField(
-            model_name="signal",
-            name="address",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="address"),
-        ),
-        migrations.AlterField(
-            model_name="signal",
-            name="data_type",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("uint16", "uint16 (16-bit unsigned)"),
-                    ("int16", "int16 (16-bit signed)"),
-                    ("uint32", "uint32 (32-bit unsigned)"),
-                    ("int32", "int32 (32-bit signed)"),
-                    ("float32", "float32 (32-bit floating point)"),
-                ],
-                max_length=8,
-                verbose_name="data type",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="signal",
-            name="link",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="signals",
-                to="devices.equipmentlink",
-                verbose_name="link",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="signal",
-            name="name",
-            field=models.CharField(
-                help_text="state, part_count, good_count, … or any name.",
-                max_length=64,
-                verbose_name="name",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="signal",
-            name="offset",
-            field=models.FloatField(default=0.0, verbose_name="offset"),
-        ),
-        migrations.AlterField(
-            model_name="signal",
-            name="scale",
-            field=models.FloatField(default=1.0, verbose_name="scale"),
-        ),
-        migrations.AlterField(
-            model_name="signal",
-            name="state_map",
-            field=models.JSONField(
-                blank=True, default=dict, help_text="Raw value → state.", verbose_name="state map"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="signal",
-            name="table",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("holding", "holding register"),
-                    ("input", "input register"),
-                    ("coil", "coil"),
-                    ("discrete", "discrete input"),
-                ],
-                help_text="Modbus table.",
-                max_length=8,
-                verbose_name="table",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="signal",
-            name="word_order",
-            field=models.CharField(
-                choices=[
-                    ("big", "big-endian (high word first)"),
-                    ("little", "little-endian (low word first)"),
-                ],
-                default="big",
-                max_length=6,
-                verbose_name="word order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stateinterval",
-            name="alert_id",
-            field=models.BigIntegerField(blank=True, null=True, verbose_name="alert id"),
-        ),
-        migrations.AlterField(
-            model_name="stateinterval",
-            name="cleared_by_machine",
-            field=models.BooleanField(default=False, verbose_name="cleared by machine"),
-        ),
-        migrations.AlterField(
-            model_name="stateinterval",
-            name="end",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="end"),
-        ),
-        migrations.AlterField(
-            model_name="stateinterval",
-            name="equipment",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="intervals",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stateinterval",
-            name="reason",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="intervals",
-                to="devices.downtimereason",
-                verbose_name="reason",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stateinterval",
-            name="reason_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="reason at"),
-        ),
-        migrations.AlterField(
-            model_name="stateinterval",
-            name="reason_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="reason by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stateinterval",
-            name="reason_note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="reason note"),
-        ),
-        migrations.AlterField(
-            model_name="stateinterval",
-            name="small_stop",
-            field=models.BooleanField(default=False, verbose_name="small stop"),
-        ),
-        migrations.AlterField(
-            model_name="stateinterval",
-            name="start",
-            field=models.DateTimeField(verbose_name="start"),
-        ),
-        migrations.AlterField(
-            model_name="stateinterval",
-            name="state",
-            field=models.CharField(
-                choices=[
-                    ("running", "Running"),
-                    ("idle", "Idle"),
-                    ("stopped", "Stopped"),
-                    ("fault", "Fault"),
-                    ("maintenance", "Maintenance"),
-                    ("disconnected", "Disconnected"),
-                ],
-                max_length=16,
-                verbose_name="state",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="telemetry",
-            name="at",
-            field=models.DateTimeField(verbose_name="at"),
-        ),
-        migrations.AlterField(
-            model_name="telemetry",
-            name="equipment",
-            field=models.ForeignKey(
-                db_constraint=False,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="telemetry",
-            name="signal",
-            field=models.CharField(max_length=64, verbose_name="signal"),
-        ),
-        migrations.AlterField(
-            model_name="telemetry",
-            name="value",
-            field=models.FloatField(verbose_name="value"),
-        ),
-        migrations.AlterField(
-            model_name="telemetryhourly",
-            name="equipment",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="telemetryhourly",
-            name="hour",
-            field=models.DateTimeField(verbose_name="hour"),
-        ),
-        migrations.AlterField(
-            model_name="telemetryhourly",
-            name="last",
-            field=models.FloatField(null=True, verbose_name="last"),
-        ),
-        migrations.AlterField(
-            model_name="telemetryhourly",
-            name="maximum",
-            field=models.FloatField(null=True, verbose_name="maximum"),
-        ),
-        migrations.AlterField(
-            model_name="telemetryhourly",
-            name="minimum",
-            field=models.FloatField(null=True, verbose_name="minimum"),
-        ),
-        migrations.AlterField(
-            model_name="telemetryhourly",
-            name="samples",
-            field=models.PositiveIntegerField(default=0, verbose_name="samples"),
-        ),
-        migrations.AlterField(
-            model_name="telemetryhourly",
-            name="signal",
-            field=models.CharField(max_length=64, verbose_name="signal"),
-        ),
-        migrations.AlterField(
-            model_name="telemetryhourly",
-            name="total",
-            field=models.FloatField(
-                default=0.0, help_text="Sum of the values, for the mean.", verbose_name="total"
-            ),
+        LabelsAlter(
+            [
+                migrations.AlterModelOptions(
+                    name="counter",
+                    options={
+                        "ordering": ["equipment", "signal"],
+                        "verbose_name": "counter",
+                        "verbose_name_plural": "counters",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="counthour",
+                    options={
+                        "ordering": ["equipment", "hour"],
+                        "verbose_name": "count hour",
+                        "verbose_name_plural": "count hours",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="downtimereason",
+                    options={
+                        "ordering": ["code"],
+                        "verbose_name": "downtime reason",
+                        "verbose_name_plural": "downtime reasons",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="endpoint",
+                    options={
+                        "ordering": ["name"],
+                        "verbose_name": "endpoint",
+                        "verbose_name_plural": "endpoints",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="equipmentlink",
+                    options={
+                        "ordering": ["equipment__code"],
+                        "verbose_name": "equipment link",
+                        "verbose_name_plural": "equipment links",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="ingestbatch",
+                    options={
+                        "verbose_name": "ingest batch",
+                        "verbose_name_plural": "ingest batches",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="productioncount",
+                    options={
+                        "ordering": ["equipment", "at"],
+                        "verbose_name": "production count",
+                        "verbose_name_plural": "production counts",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="signal",
+                    options={
+                        "ordering": ["link", "name"],
+                        "verbose_name": "signal",
+                        "verbose_name_plural": "signals",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="stateinterval",
+                    options={
+                        "ordering": ["equipment", "start"],
+                        "verbose_name": "state interval",
+                        "verbose_name_plural": "state intervals",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="telemetry",
+                    options={"verbose_name": "telemetry", "verbose_name_plural": "telemetry"},
+                ),
+                migrations.AlterModelOptions(
+                    name="telemetryhourly",
+                    options={
+                        "ordering": ["equipment", "signal", "hour"],
+                        "verbose_name": "hourly telemetry",
+                        "verbose_name_plural": "hourly telemetry",
+                    },
+                ),
+                migrations.AlterField(
+                    model_name="counter",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="counters",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="counter",
+                    name="last_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="last at"),
+                ),
+                migrations.AlterField(
+                    model_name="counter",
+                    name="last_raw",
+                    field=models.BigIntegerField(blank=True, null=True, verbose_name="last raw"),
+                ),
+                migrations.AlterField(
+                    model_name="counter",
+                    name="posted",
+                    field=models.BigIntegerField(default=0, verbose_name="posted"),
+                ),
+                migrations.AlterField(
+                    model_name="counter",
+                    name="resets",
+                    field=models.PositiveIntegerField(default=0, verbose_name="resets"),
+                ),
+                migrations.AlterField(
+                    model_name="counter",
+                    name="signal",
+                    field=models.CharField(max_length=64, verbose_name="signal"),
+                ),
+                migrations.AlterField(
+                    model_name="counter",
+                    name="total",
+                    field=models.BigIntegerField(default=0, verbose_name="total"),
+                ),
+                migrations.AlterField(
+                    model_name="counter",
+                    name="wraps",
+                    field=models.PositiveIntegerField(default=0, verbose_name="wraps"),
+                ),
+                migrations.AlterField(
+                    model_name="counthour",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="count_hours",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="counthour",
+                    name="hour",
+                    field=models.DateTimeField(
+                        help_text="The instant the hour begins (UTC).", verbose_name="hour"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="counthour",
+                    name="ideal_seconds",
+                    field=models.FloatField(
+                        default=0,
+                        help_text="Sum of parts × ideal cycle.",
+                        verbose_name="ideal seconds",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="counthour",
+                    name="last_at",
+                    field=models.DateTimeField(
+                        help_text="The last read summed here.", verbose_name="last at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="counthour",
+                    name="parts",
+                    field=models.PositiveBigIntegerField(default=0, verbose_name="parts"),
+                ),
+                migrations.AlterField(
+                    model_name="counthour",
+                    name="rated",
+                    field=models.BooleanField(
+                        help_text="The reads summed here know their ideal cycle.",
+                        verbose_name="rated",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="downtimereason",
+                    name="active",
+                    field=models.BooleanField(default=True, verbose_name="active"),
+                ),
+                migrations.AlterField(
+                    model_name="downtimereason",
+                    name="code",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="downtimereason",
+                    name="loss",
+                    field=models.CharField(
+                        choices=[
+                            ("breakdown", "Breakdown"),
+                            ("setup", "Setup and adjustment"),
+                            ("small_stop", "Small stop"),
+                            ("speed", "Reduced speed"),
+                            ("planned", "Planned stop (not a loss)"),
+                            ("other", "Other stop"),
+                        ],
+                        default="other",
+                        max_length=16,
+                        verbose_name="loss",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="downtimereason",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="endpoint",
+                    name="enabled",
+                    field=models.BooleanField(default=True, verbose_name="enabled"),
+                ),
+                migrations.AlterField(
+                    model_name="endpoint",
+                    name="loaded_at",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When the map last set it.",
+                        null=True,
+                        verbose_name="loaded at",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="endpoint",
+                    name="name",
+                    field=models.CharField(max_length=64, unique=True, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="endpoint",
+                    name="poll_ms",
+                    field=models.PositiveIntegerField(
+                        default=1000, help_text="Polling interval.", verbose_name="poll ms"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="endpoint",
+                    name="port",
+                    field=models.PositiveIntegerField(blank=True, null=True, verbose_name="port"),
+                ),
+                migrations.AlterField(
+                    model_name="endpoint",
+                    name="protocol",
+                    field=models.CharField(
+                        choices=[("opcua", "OPC UA"), ("modbus", "Modbus TCP")],
+                        max_length=8,
+                        verbose_name="protocol",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="endpoint",
+                    name="publishing_ms",
+                    field=models.PositiveIntegerField(
+                        default=500,
+                        help_text="OPC UA publishing interval.",
+                        verbose_name="publishing ms",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="endpoint",
+                    name="security",
+                    field=models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='OPC UA security: {"policy": "Basic256Sha256", "mode": "SignAndEncrypt", "certificate": "…", "private_key": "…", "server_certificate": "…"} (docs/devices.md).',
+                        verbose_name="security",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="endpoint",
+                    name="timeout_ms",
+                    field=models.PositiveIntegerField(default=3000, verbose_name="timeout ms"),
+                ),
+                migrations.AlterField(
+                    model_name="equipmentlink",
+                    name="connected",
+                    field=models.BooleanField(default=False, verbose_name="connected"),
+                ),
+                migrations.AlterField(
+                    model_name="equipmentlink",
+                    name="endpoint",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="devices.endpoint",
+                        verbose_name="endpoint",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="equipmentlink",
+                    name="equipment",
+                    field=models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="device_link",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="equipmentlink",
+                    name="fault_on",
+                    field=models.BooleanField(default=False, verbose_name="fault on"),
+                ),
+                migrations.AlterField(
+                    model_name="equipmentlink",
+                    name="last_seen_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="last seen at"),
+                ),
+                migrations.AlterField(
+                    model_name="equipmentlink",
+                    name="machine_state",
+                    field=models.CharField(blank=True, max_length=16, verbose_name="machine state"),
+                ),
+                migrations.AlterField(
+                    model_name="equipmentlink",
+                    name="since",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When the map first linked it: counted totals start here.",
+                        null=True,
+                        verbose_name="since",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldowntimereason",
+                    name="active",
+                    field=models.BooleanField(default=True, verbose_name="active"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldowntimereason",
+                    name="code",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldowntimereason",
+                    name="loss",
+                    field=models.CharField(
+                        choices=[
+                            ("breakdown", "Breakdown"),
+                            ("setup", "Setup and adjustment"),
+                            ("small_stop", "Small stop"),
+                            ("speed", "Reduced speed"),
+                            ("planned", "Planned stop (not a loss)"),
+                            ("other", "Other stop"),
+                        ],
+                        default="other",
+                        max_length=16,
+                        verbose_name="loss",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldowntimereason",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalendpoint",
+                    name="enabled",
+                    field=models.BooleanField(default=True, verbose_name="enabled"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalendpoint",
+                    name="loaded_at",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When the map last set it.",
+                        null=True,
+                        verbose_name="loaded at",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalendpoint",
+                    name="name",
+                    field=models.CharField(db_index=True, max_length=64, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalendpoint",
+                    name="poll_ms",
+                    field=models.PositiveIntegerField(
+                        default=1000, help_text="Polling interval.", verbose_name="poll ms"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalendpoint",
+                    name="port",
+                    field=models.PositiveIntegerField(blank=True, null=True, verbose_name="port"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalendpoint",
+                    name="protocol",
+                    field=models.CharField(
+                        choices=[("opcua", "OPC UA"), ("modbus", "Modbus TCP")],
+                        max_length=8,
+                        verbose_name="protocol",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalendpoint",
+                    name="publishing_ms",
+                    field=models.PositiveIntegerField(
+                        default=500,
+                        help_text="OPC UA publishing interval.",
+                        verbose_name="publishing ms",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalendpoint",
+                    name="security",
+                    field=models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='OPC UA security: {"policy": "Basic256Sha256", "mode": "SignAndEncrypt", "certificate": "…", "private_key": "…", "server_certificate": "…"} (docs/devices.md).',
+                        verbose_name="security",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalendpoint",
+                    name="timeout_ms",
+                    field=models.PositiveIntegerField(default=3000, verbose_name="timeout ms"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipmentlink",
+                    name="connected",
+                    field=models.BooleanField(default=False, verbose_name="connected"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipmentlink",
+                    name="endpoint",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="devices.endpoint",
+                        verbose_name="endpoint",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipmentlink",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipmentlink",
+                    name="fault_on",
+                    field=models.BooleanField(default=False, verbose_name="fault on"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipmentlink",
+                    name="last_seen_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="last seen at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipmentlink",
+                    name="machine_state",
+                    field=models.CharField(blank=True, max_length=16, verbose_name="machine state"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipmentlink",
+                    name="since",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When the map first linked it: counted totals start here.",
+                        null=True,
+                        verbose_name="since",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsignal",
+                    name="address",
+                    field=models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="address"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsignal",
+                    name="data_type",
+                    field=models.CharField(
+                        blank=True,
+                        choices=[
+                            ("uint16", "uint16 (16-bit unsigned)"),
+                            ("int16", "int16 (16-bit signed)"),
+                            ("uint32", "uint32 (32-bit unsigned)"),
+                            ("int32", "int32 (32-bit signed)"),
+                            ("float32", "float32 (32-bit floating point)"),
+                        ],
+                        max_length=8,
+                        verbose_name="data type",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsignal",
+                    name="link",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="devices.equipmentlink",
+                        verbose_name="link",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsignal",
+                    name="name",
+                    field=models.CharField(
+                        help_text="state, part_count, good_count, … or any name.",
+                        max_length=64,
+                        verbose_name="name",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsignal",
+                    name="offset",
+                    field=models.FloatField(default=0.0, verbose_name="offset"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsignal",
+                    name="scale",
+                    field=models.FloatField(default=1.0, verbose_name="scale"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsignal",
+                    name="state_map",
+                    field=models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Raw value → state.",
+                        verbose_name="state map",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsignal",
+                    name="table",
+                    field=models.CharField(
+                        blank=True,
+                        choices=[
+                            ("holding", "holding register"),
+                            ("input", "input register"),
+                            ("coil", "coil"),
+                            ("discrete", "discrete input"),
+                        ],
+                        help_text="Modbus table.",
+                        max_length=8,
+                        verbose_name="table",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsignal",
+                    name="word_order",
+                    field=models.CharField(
+                        choices=[
+                            ("big", "big-endian (high word first)"),
+                            ("little", "little-endian (low word first)"),
+                        ],
+                        default="big",
+                        max_length=6,
+                        verbose_name="word order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ingestbatch",
+                    name="at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="at"),
+                ),
+                migrations.AlterField(
+                    model_name="ingestbatch",
+                    name="batch_id",
+                    field=models.CharField(max_length=100, unique=True, verbose_name="batch id"),
+                ),
+                migrations.AlterField(
+                    model_name="ingestbatch",
+                    name="samples",
+                    field=models.PositiveIntegerField(default=0, verbose_name="samples"),
+                ),
+                migrations.AlterField(
+                    model_name="productioncount",
+                    name="at",
+                    field=models.DateTimeField(verbose_name="at"),
+                ),
+                migrations.AlterField(
+                    model_name="productioncount",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="counts",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productioncount",
+                    name="good",
+                    field=models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Blank: no good counter.",
+                        null=True,
+                        verbose_name="good",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productioncount",
+                    name="ideal_cycle_seconds",
+                    field=models.FloatField(
+                        blank=True, null=True, verbose_name="ideal cycle seconds"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productioncount",
+                    name="operation_id",
+                    field=models.BigIntegerField(
+                        blank=True,
+                        help_text="The order operation running on the machine, if any.",
+                        null=True,
+                        verbose_name="operation id",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productioncount",
+                    name="total",
+                    field=models.PositiveIntegerField(default=0, verbose_name="total"),
+                ),
+                migrations.AlterField(
+                    model_name="signal",
+                    name="address",
+                    field=models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="address"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signal",
+                    name="data_type",
+                    field=models.CharField(
+                        blank=True,
+                        choices=[
+                            ("uint16", "uint16 (16-bit unsigned)"),
+                            ("int16", "int16 (16-bit signed)"),
+                            ("uint32", "uint32 (32-bit unsigned)"),
+                            ("int32", "int32 (32-bit signed)"),
+                            ("float32", "float32 (32-bit floating point)"),
+                        ],
+                        max_length=8,
+                        verbose_name="data type",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signal",
+                    name="link",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signals",
+                        to="devices.equipmentlink",
+                        verbose_name="link",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signal",
+                    name="name",
+                    field=models.CharField(
+                        help_text="state, part_count, good_count, … or any name.",
+                        max_length=64,
+                        verbose_name="name",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signal",
+                    name="offset",
+                    field=models.FloatField(default=0.0, verbose_name="offset"),
+                ),
+                migrations.AlterField(
+                    model_name="signal",
+                    name="scale",
+                    field=models.FloatField(default=1.0, verbose_name="scale"),
+                ),
+                migrations.AlterField(
+                    model_name="signal",
+                    name="state_map",
+                    field=models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Raw value → state.",
+                        verbose_name="state map",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signal",
+                    name="table",
+                    field=models.CharField(
+                        blank=True,
+                        choices=[
+                            ("holding", "holding register"),
+                            ("input", "input register"),
+                            ("coil", "coil"),
+                            ("discrete", "discrete input"),
+                        ],
+                        help_text="Modbus table.",
+                        max_length=8,
+                        verbose_name="table",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="signal",
+                    name="word_order",
+                    field=models.CharField(
+                        choices=[
+                            ("big", "big-endian (high word first)"),
+                            ("little", "little-endian (low word first)"),
+                        ],
+                        default="big",
+                        max_length=6,
+                        verbose_name="word order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stateinterval",
+                    name="alert_id",
+                    field=models.BigIntegerField(blank=True, null=True, verbose_name="alert id"),
+                ),
+                migrations.AlterField(
+                    model_name="stateinterval",
+                    name="cleared_by_machine",
+                    field=models.BooleanField(default=False, verbose_name="cleared by machine"),
+                ),
+                migrations.AlterField(
+                    model_name="stateinterval",
+                    name="end",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="end"),
+                ),
+                migrations.AlterField(
+                    model_name="stateinterval",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="intervals",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stateinterval",
+                    name="reason",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="intervals",
+                        to="devices.downtimereason",
+                        verbose_name="reason",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stateinterval",
+                    name="reason_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="reason at"),
+                ),
+                migrations.AlterField(
+                    model_name="stateinterval",
+                    name="reason_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reason by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stateinterval",
+                    name="reason_note",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="reason note"),
+                ),
+                migrations.AlterField(
+                    model_name="stateinterval",
+                    name="small_stop",
+                    field=models.BooleanField(default=False, verbose_name="small stop"),
+                ),
+                migrations.AlterField(
+                    model_name="stateinterval",
+                    name="start",
+                    field=models.DateTimeField(verbose_name="start"),
+                ),
+                migrations.AlterField(
+                    model_name="stateinterval",
+                    name="state",
+                    field=models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("idle", "Idle"),
+                            ("stopped", "Stopped"),
+                            ("fault", "Fault"),
+                            ("maintenance", "Maintenance"),
+                            ("disconnected", "Disconnected"),
+                        ],
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="telemetry",
+                    name="at",
+                    field=models.DateTimeField(verbose_name="at"),
+                ),
+                migrations.AlterField(
+                    model_name="telemetry",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="telemetry",
+                    name="signal",
+                    field=models.CharField(max_length=64, verbose_name="signal"),
+                ),
+                migrations.AlterField(
+                    model_name="telemetry",
+                    name="value",
+                    field=models.FloatField(verbose_name="value"),
+                ),
+                migrations.AlterField(
+                    model_name="telemetryhourly",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="telemetryhourly",
+                    name="hour",
+                    field=models.DateTimeField(verbose_name="hour"),
+                ),
+                migrations.AlterField(
+                    model_name="telemetryhourly",
+                    name="last",
+                    field=models.FloatField(null=True, verbose_name="last"),
+                ),
+                migrations.AlterField(
+                    model_name="telemetryhourly",
+                    name="maximum",
+                    field=models.FloatField(null=True, verbose_name="maximum"),
+                ),
+                migrations.AlterField(
+                    model_name="telemetryhourly",
+                    name="minimum",
+                    field=models.FloatField(null=True, verbose_name="minimum"),
+                ),
+                migrations.AlterField(
+                    model_name="telemetryhourly",
+                    name="samples",
+                    field=models.PositiveIntegerField(default=0, verbose_name="samples"),
+                ),
+                migrations.AlterField(
+                    model_name="telemetryhourly",
+                    name="signal",
+                    field=models.CharField(max_length=64, verbose_name="signal"),
+                ),
+                migrations.AlterField(
+                    model_name="telemetryhourly",
+                    name="total",
+                    field=models.FloatField(
+                        default=0.0,
+                        help_text="Sum of the values, for the mean.",
+                        verbose_name="total",
+                    ),
+                ),
+            ]
         ),
     ]

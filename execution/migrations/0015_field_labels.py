@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import LabelsAlter
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -14,2184 +16,2310 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # Labels only: nothing changes in the database (core/migration_operations.py).
     operations = [
-        migrations.AlterModelOptions(
-            name="dispatchdecision",
-            options={
-                "ordering": ["-decided_at", "-id"],
-                "verbose_name": "dispatch decision",
-                "verbose_name_plural": "dispatch decisions",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="eventapproval",
-            options={
-                "ordering": ["-requested_at", "-id"],
-                "verbose_name": "event approval",
-                "verbose_name_plural": "event approvals",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="issueapproval",
-            options={
-                "ordering": ["-requested_at"],
-                "verbose_name": "issue approval",
-                "verbose_name_plural": "issue approvals",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="labourbooking",
-            options={
-                "ordering": ["started_at"],
-                "verbose_name": "labour booking",
-                "verbose_name_plural": "labour bookings",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="materialissue",
-            options={
-                "ordering": ["issued_at", "id"],
-                "verbose_name": "material issue",
-                "verbose_name_plural": "material issues",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="materialrequirement",
-            options={
-                "ordering": ["order", "operation__sequence", "item__code"],
-                "verbose_name": "material requirement",
-                "verbose_name_plural": "material requirements",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="materialshortage",
-            options={
-                "ordering": ["-raised_at"],
-                "verbose_name": "material shortage",
-                "verbose_name_plural": "material shortages",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="productionevent",
-            options={
-                "ordering": ["occurred_at", "id"],
-                "verbose_name": "production event",
-                "verbose_name_plural": "production events",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="progresssnapshot",
-            options={
-                "ordering": ["-taken_at"],
-                "verbose_name": "progress snapshot",
-                "verbose_name_plural": "progress snapshots",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="task",
-            options={
-                "ordering": ["order__due_date", "operation__sequence"],
-                "verbose_name": "task",
-                "verbose_name_plural": "tasks",
-            },
-        ),
-        migrations.AlterField(
-            model_name="alertrule",
-            name="ack_minutes",
-            field=models.PositiveIntegerField(
-                blank=True,
-                help_text="Acknowledge within this many minutes (blank: no deadline).",
-                null=True,
-                verbose_name="ack minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="alertrule",
-            name="auto_requisition",
-            field=models.BooleanField(
-                default=False,
-                help_text="Start an urgent purchase requisition for a material shortage.",
-                verbose_name="auto requisition",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="alertrule",
-            name="default_downtime_minutes",
-            field=models.PositiveIntegerField(
-                default=240,
-                help_text="Expected repair time when the reporter gives none (faults).",
-                verbose_name="default downtime minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="alertrule",
-            name="escalate_to_role",
-            field=models.CharField(blank=True, max_length=40, verbose_name="escalate to role"),
-        ),
-        migrations.AlterField(
-            model_name="alertrule",
-            name="handler_role",
-            field=models.CharField(max_length=40, verbose_name="handler role"),
-        ),
-        migrations.AlterField(
-            model_name="alertrule",
-            name="severity",
-            field=models.CharField(
-                choices=[("general", "General"), ("urgent", "Urgent"), ("severe", "Severe")],
-                max_length=10,
-                verbose_name="severity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="alertstep",
-            name="at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="at"),
-        ),
-        migrations.AlterField(
-            model_name="alertstep",
-            name="by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="alertstep",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("raised", "Raised"),
-                    ("notified", "Notified"),
-                    ("acknowledged", "Acknowledged"),
-                    ("escalated", "Escalated"),
-                    ("effect", "Effect on the plan"),
-                    ("resolved", "Resolved"),
-                    ("verified", "Verified"),
-                ],
-                max_length=16,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="alertstep",
-            name="role",
-            field=models.CharField(blank=True, max_length=40, verbose_name="role"),
-        ),
-        migrations.AlterField(
-            model_name="alertstep",
-            name="text",
-            field=models.TextField(blank=True, verbose_name="text"),
-        ),
-        migrations.AlterField(
-            model_name="alertstep",
-            name="text_id",
-            field=models.CharField(blank=True, default="", max_length=300, verbose_name="text id"),
-        ),
-        migrations.AlterField(
-            model_name="alertstep",
-            name="text_params",
-            field=models.JSONField(blank=True, default=dict, verbose_name="text params"),
-        ),
-        migrations.AlterField(
-            model_name="dispatchdecision",
-            name="candidates",
-            field=models.JSONField(blank=True, default=list, verbose_name="candidates"),
-        ),
-        migrations.AlterField(
-            model_name="dispatchdecision",
-            name="decided_at",
-            field=models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="decided at"),
-        ),
-        migrations.AlterField(
-            model_name="dispatchdecision",
-            name="equipment",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="dispatches",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="dispatchdecision",
-            name="reason",
-            field=models.CharField(max_length=300, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="dispatchdecision",
-            name="task",
-            field=models.ForeignKey(
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="dispatches",
-                to="execution.task",
-                verbose_name="task",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="applied_event",
-            field=models.OneToOneField(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="approval",
-                to="execution.productionevent",
-                verbose_name="applied event",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="decided_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="decided_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="decided by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="decision_note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="decision note"),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="event_id",
-            field=models.CharField(max_length=100, unique=True, verbose_name="event id"),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("start", "Start"),
-                    ("pause", "Pause"),
-                    ("resume", "Resume"),
-                    ("report", "Report quantities"),
-                    ("complete", "Complete"),
-                ],
-                max_length=16,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="message",
-            field=models.CharField(max_length=500, verbose_name="message"),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="payload",
-            field=models.JSONField(help_text="The event as it was sent.", verbose_name="payload"),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="reasons",
-            field=models.JSONField(
-                default=list, help_text="Why it was held (Reason values).", verbose_name="reasons"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="requested_at",
-            field=models.DateTimeField(
-                auto_now_add=True, db_index=True, verbose_name="requested at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="requested_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="requested by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="source",
-            field=models.CharField(
-                choices=[
-                    ("terminal", "Operator terminal"),
-                    ("api", "API / external MES"),
-                    ("device", "Machine"),
-                ],
-                max_length=16,
-                verbose_name="source",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("pending", "Pending"),
-                    ("approved", "Approved"),
-                    ("rejected", "Rejected"),
-                ],
-                default="pending",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="eventapproval",
-            name="task",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="event_approvals",
-                to="execution.task",
-                verbose_name="task",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalalertrule",
-            name="ack_minutes",
-            field=models.PositiveIntegerField(
-                blank=True,
-                help_text="Acknowledge within this many minutes (blank: no deadline).",
-                null=True,
-                verbose_name="ack minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalalertrule",
-            name="auto_requisition",
-            field=models.BooleanField(
-                default=False,
-                help_text="Start an urgent purchase requisition for a material shortage.",
-                verbose_name="auto requisition",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalalertrule",
-            name="default_downtime_minutes",
-            field=models.PositiveIntegerField(
-                default=240,
-                help_text="Expected repair time when the reporter gives none (faults).",
-                verbose_name="default downtime minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalalertrule",
-            name="escalate_to_role",
-            field=models.CharField(blank=True, max_length=40, verbose_name="escalate to role"),
-        ),
-        migrations.AlterField(
-            model_name="historicalalertrule",
-            name="handler_role",
-            field=models.CharField(max_length=40, verbose_name="handler role"),
-        ),
-        migrations.AlterField(
-            model_name="historicalalertrule",
-            name="severity",
-            field=models.CharField(
-                choices=[("general", "General"), ("urgent", "Urgent"), ("severe", "Severe")],
-                max_length=10,
-                verbose_name="severity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="applied_event",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="execution.productionevent",
-                verbose_name="applied event",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="decided_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="decided_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="decided by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="decision_note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="decision note"),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="event_id",
-            field=models.CharField(db_index=True, max_length=100, verbose_name="event id"),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("start", "Start"),
-                    ("pause", "Pause"),
-                    ("resume", "Resume"),
-                    ("report", "Report quantities"),
-                    ("complete", "Complete"),
-                ],
-                max_length=16,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="message",
-            field=models.CharField(max_length=500, verbose_name="message"),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="payload",
-            field=models.JSONField(help_text="The event as it was sent.", verbose_name="payload"),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="reasons",
-            field=models.JSONField(
-                default=list, help_text="Why it was held (Reason values).", verbose_name="reasons"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="requested_at",
-            field=models.DateTimeField(
-                blank=True, db_index=True, editable=False, verbose_name="requested at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="requested_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="requested by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="source",
-            field=models.CharField(
-                choices=[
-                    ("terminal", "Operator terminal"),
-                    ("api", "API / external MES"),
-                    ("device", "Machine"),
-                ],
-                max_length=16,
-                verbose_name="source",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("pending", "Pending"),
-                    ("approved", "Approved"),
-                    ("rejected", "Rejected"),
-                ],
-                default="pending",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaleventapproval",
-            name="task",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="execution.task",
-                verbose_name="task",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="decided_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="decided_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="decided by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="decision_note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="decision note"),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="external_id",
-            field=models.CharField(db_index=True, max_length=100, verbose_name="external id"),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="issue",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="execution.materialissue",
-                verbose_name="issue",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="location",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.stocklocation",
-                verbose_name="location",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="requested_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="requested at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="requested_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="requested by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="requirement",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="execution.materialrequirement",
-                verbose_name="requirement",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalissueapproval",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("pending", "Pending"),
-                    ("approved", "Approved"),
-                    ("rejected", "Rejected"),
-                ],
-                default="pending",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourbooking",
-            name="corrected_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="corrected at"),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourbooking",
-            name="corrected_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="corrected by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourbooking",
-            name="correction_reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="correction reason"),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourbooking",
-            name="ended_at",
-            field=models.DateTimeField(verbose_name="ended at"),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourbooking",
-            name="excess_minutes",
-            field=models.DecimalField(
-                decimal_places=1,
-                default=Decimal("0"),
-                help_text="Minutes past the end of the shift: recorded, not booked.",
-                max_digits=12,
-                verbose_name="excess minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourbooking",
-            name="operator",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.operator",
-                verbose_name="operator",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourbooking",
-            name="original_minutes",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=1,
-                max_digits=12,
-                null=True,
-                verbose_name="original minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourbooking",
-            name="quantity_good",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity good"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourbooking",
-            name="quantity_scrap",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity scrap"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourbooking",
-            name="started_at",
-            field=models.DateTimeField(verbose_name="started at"),
-        ),
-        migrations.AlterField(
-            model_name="historicallabourbooking",
-            name="task",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="execution.task",
-                verbose_name="task",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaterialissue",
-            name="external_id",
-            field=models.CharField(db_index=True, max_length=100, verbose_name="external id"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaterialissue",
-            name="issued_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="issued at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaterialissue",
-            name="issued_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="issued by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaterialissue",
-            name="location",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.stocklocation",
-                verbose_name="location",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaterialissue",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaterialissue",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaterialissue",
-            name="requirement",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="execution.materialrequirement",
-                verbose_name="requirement",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaterialissue",
-            name="stock_move",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.stockmove",
-                verbose_name="stock move",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="ack_deadline",
-            field=models.DateTimeField(
-                blank=True, db_index=True, null=True, verbose_name="ack deadline"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="acknowledged_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="acknowledged at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="acknowledged_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="acknowledged by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="action_taken",
-            field=models.TextField(blank=True, verbose_name="action taken"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="cause",
-            field=models.TextField(blank=True, verbose_name="cause"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="description",
-            field=models.TextField(verbose_name="description"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="description_id",
-            field=models.CharField(
-                blank=True, default="", max_length=300, verbose_name="description id"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="description_params",
-            field=models.JSONField(blank=True, default=dict, verbose_name="description params"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="escalation_level",
-            field=models.PositiveSmallIntegerField(default=0, verbose_name="escalation level"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="expected_downtime_minutes",
-            field=models.PositiveIntegerField(
-                blank=True, null=True, verbose_name="expected downtime minutes"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="external_id",
-            field=models.CharField(
-                blank=True, db_index=True, max_length=100, null=True, verbose_name="external id"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="handler",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                help_text="The person who must respond (the work center's supervisor for urgent ones).",
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="handler",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="handler_role",
-            field=models.CharField(blank=True, max_length=40, verbose_name="handler role"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="impact",
-            field=models.JSONField(
-                blank=True,
-                default=dict,
-                help_text="Affected orders and sales orders with expected delays.",
-                verbose_name="impact",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="link",
-            field=models.JSONField(
-                blank=True,
-                default=dict,
-                help_text="Related records elsewhere (a quality hold).",
-                verbose_name="link",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="number",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="number"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="operation",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.orderoperation",
-                verbose_name="operation",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="order",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="raised_at",
-            field=models.DateTimeField(
-                blank=True, db_index=True, editable=False, verbose_name="raised at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="raised_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="raised by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="raised_via",
-            field=models.CharField(
-                choices=[("person", "A person"), ("device", "A machine"), ("rule", "A rule")],
-                default="person",
-                max_length=10,
-                verbose_name="raised via",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="requisition",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.purchaserequisition",
-                verbose_name="requisition",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="resolved_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="resolved at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="resolved_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="resolved by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="rule_name",
-            field=models.CharField(
-                blank=True,
-                help_text="The rule that raised it.",
-                max_length=100,
-                verbose_name="rule name",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="severity",
-            field=models.CharField(
-                choices=[("general", "General"), ("urgent", "Urgent"), ("severe", "Severe")],
-                max_length=10,
-                verbose_name="severity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="shortage",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="execution.materialshortage",
-                verbose_name="shortage",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("open", "Open"),
-                    ("acknowledged", "Acknowledged"),
-                    ("resolved", "Resolved"),
-                    ("verified", "Verified"),
-                ],
-                default="open",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="verified_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkalert",
-            name="verified_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="verified by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="decided_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="decided_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="decided by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="decision_note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="decision note"),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="external_id",
-            field=models.CharField(max_length=100, unique=True, verbose_name="external id"),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="issue",
-            field=models.OneToOneField(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="approval",
-                to="execution.materialissue",
-                verbose_name="issue",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="location",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.stocklocation",
-                verbose_name="location",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="requested_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="requested at"),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="requested_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="requested by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="requirement",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="approvals",
-                to="execution.materialrequirement",
-                verbose_name="requirement",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="issueapproval",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("pending", "Pending"),
-                    ("approved", "Approved"),
-                    ("rejected", "Rejected"),
-                ],
-                default="pending",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourbooking",
-            name="corrected_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="corrected at"),
-        ),
-        migrations.AlterField(
-            model_name="labourbooking",
-            name="corrected_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="corrected by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourbooking",
-            name="correction_reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="correction reason"),
-        ),
-        migrations.AlterField(
-            model_name="labourbooking",
-            name="ended_at",
-            field=models.DateTimeField(verbose_name="ended at"),
-        ),
-        migrations.AlterField(
-            model_name="labourbooking",
-            name="excess_minutes",
-            field=models.DecimalField(
-                decimal_places=1,
-                default=Decimal("0"),
-                help_text="Minutes past the end of the shift: recorded, not booked.",
-                max_digits=12,
-                verbose_name="excess minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourbooking",
-            name="operator",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="bookings",
-                to="resources.operator",
-                verbose_name="operator",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourbooking",
-            name="original_minutes",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=1,
-                max_digits=12,
-                null=True,
-                verbose_name="original minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourbooking",
-            name="quantity_good",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity good"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourbooking",
-            name="quantity_scrap",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity scrap"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="labourbooking",
-            name="started_at",
-            field=models.DateTimeField(verbose_name="started at"),
-        ),
-        migrations.AlterField(
-            model_name="labourbooking",
-            name="task",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="bookings",
-                to="execution.task",
-                verbose_name="task",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialissue",
-            name="external_id",
-            field=models.CharField(max_length=100, unique=True, verbose_name="external id"),
-        ),
-        migrations.AlterField(
-            model_name="materialissue",
-            name="issued_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="issued at"),
-        ),
-        migrations.AlterField(
-            model_name="materialissue",
-            name="issued_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="issued by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialissue",
-            name="location",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.stocklocation",
-                verbose_name="location",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialissue",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="issues",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialissue",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="materialissue",
-            name="requirement",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="issues",
-                to="execution.materialrequirement",
-                verbose_name="requirement",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialissue",
-            name="stock_move",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="issue",
-                to="resources.stockmove",
-                verbose_name="stock move",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialrequirement",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="requirements",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialrequirement",
-            name="operation",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="material_requirements",
-                to="planning.orderoperation",
-                verbose_name="operation",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialrequirement",
-            name="order",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="material_requirements",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialrequirement",
-            name="quantity_issued",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=18,
-                verbose_name="quantity issued",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialrequirement",
-            name="quantity_required",
-            field=models.DecimalField(
-                decimal_places=4, max_digits=18, verbose_name="quantity required"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialshortage",
-            name="quantity_short",
-            field=models.DecimalField(
-                decimal_places=4, max_digits=18, verbose_name="quantity short"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialshortage",
-            name="raised_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="raised at"),
-        ),
-        migrations.AlterField(
-            model_name="materialshortage",
-            name="requirement",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="shortages",
-                to="execution.materialrequirement",
-                verbose_name="requirement",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialshortage",
-            name="requisition",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="shortages",
-                to="planning.purchaserequisition",
-                verbose_name="requisition",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialshortage",
-            name="resolved_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="resolved at"),
-        ),
-        migrations.AlterField(
-            model_name="materialshortage",
-            name="status",
-            field=models.CharField(
-                choices=[("open", "Open"), ("resolved", "Resolved")],
-                default="open",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialshortage",
-            name="transfer_from",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="resources.stocklocation",
-                verbose_name="transfer from",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materialshortage",
-            name="transfer_quantity",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=18,
-                verbose_name="transfer quantity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="created_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="created by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="events",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="event_id",
-            field=models.CharField(max_length=100, verbose_name="event id"),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("start", "Start"),
-                    ("pause", "Pause"),
-                    ("resume", "Resume"),
-                    ("report", "Report quantities"),
-                    ("complete", "Complete"),
-                ],
-                max_length=16,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="events",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="occurred_at",
-            field=models.DateTimeField(verbose_name="occurred at"),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="operation",
-            field=models.ForeignKey(
-                db_constraint=False,
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="events",
-                to="planning.orderoperation",
-                verbose_name="operation",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="operator",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="events",
-                to="resources.operator",
-                verbose_name="operator",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="order",
-            field=models.ForeignKey(
-                db_constraint=False,
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="events",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="quantity_good",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity good"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="quantity_scrap",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity scrap"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="received_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="received at"),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="source",
-            field=models.CharField(
-                choices=[
-                    ("terminal", "Operator terminal"),
-                    ("api", "API / external MES"),
-                    ("device", "Machine"),
-                ],
-                default="api",
-                max_length=16,
-                verbose_name="source",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="task",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="events",
-                to="execution.task",
-                verbose_name="task",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="trace_code",
-            field=models.CharField(blank=True, max_length=100, verbose_name="trace code"),
-        ),
-        migrations.AlterField(
-            model_name="productionevent",
-            name="unit",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="events",
-                to="resources.serialunit",
-                verbose_name="unit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="actual_minutes_per_unit",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                max_digits=12,
-                null=True,
-                verbose_name="actual minutes per unit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="completion_pct",
-            field=models.DecimalField(
-                decimal_places=2, max_digits=6, verbose_name="completion pct"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="delay_hours",
-            field=models.DecimalField(
-                decimal_places=2, default=Decimal("0"), max_digits=12, verbose_name="delay hours"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="lagging",
-            field=models.BooleanField(default=False, verbose_name="lagging"),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="operation",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="snapshots",
-                to="planning.orderoperation",
-                verbose_name="operation",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="order",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="snapshots",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="planned_minutes_per_unit",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                max_digits=12,
-                null=True,
-                verbose_name="planned minutes per unit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="planned_pct",
-            field=models.DecimalField(decimal_places=2, max_digits=6, verbose_name="planned pct"),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="predicted_end",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="predicted end"),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="quantity_done",
-            field=models.DecimalField(
-                decimal_places=4, max_digits=18, verbose_name="quantity done"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="quantity_planned_to_date",
-            field=models.DecimalField(
-                decimal_places=4, max_digits=18, verbose_name="quantity planned to date"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="reasons",
-            field=models.JSONField(blank=True, default=list, verbose_name="reasons"),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="remaining_hours",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=2,
-                max_digits=12,
-                null=True,
-                verbose_name="remaining hours",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="progresssnapshot",
-            name="taken_at",
-            field=models.DateTimeField(db_index=True, verbose_name="taken at"),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="assigned_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="assigned by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="assignment_note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="assignment note"),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="ended_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="ended at"),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="tasks",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="operation",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="task",
-                to="planning.orderoperation",
-                verbose_name="operation",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="operator",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="tasks",
-                to="resources.operator",
-                verbose_name="operator",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="order",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="tasks",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="pause_reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="pause reason"),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="quantity_good",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity good"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="quantity_scrap",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity scrap"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="started_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="started at"),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("queued", "Queued"),
-                    ("ready", "Ready"),
-                    ("running", "Running"),
-                    ("paused", "Paused"),
-                    ("done", "Done"),
-                    ("blocked", "Blocked"),
-                    ("cancelled", "Cancelled"),
-                ],
-                default="queued",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="task",
-            name="updated_at",
-            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="ack_deadline",
-            field=models.DateTimeField(
-                blank=True, db_index=True, null=True, verbose_name="ack deadline"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="acknowledged_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="acknowledged at"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="acknowledged_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="acknowledged by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="action_taken",
-            field=models.TextField(blank=True, verbose_name="action taken"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="blocked_tasks",
-            field=models.ManyToManyField(
-                blank=True,
-                related_name="blocking_alerts",
-                to="execution.task",
-                verbose_name="blocked tasks",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="cause",
-            field=models.TextField(blank=True, verbose_name="cause"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="description",
-            field=models.TextField(verbose_name="description"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="description_id",
-            field=models.CharField(
-                blank=True, default="", max_length=300, verbose_name="description id"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="description_params",
-            field=models.JSONField(blank=True, default=dict, verbose_name="description params"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="alerts",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="escalation_level",
-            field=models.PositiveSmallIntegerField(default=0, verbose_name="escalation level"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="expected_downtime_minutes",
-            field=models.PositiveIntegerField(
-                blank=True, null=True, verbose_name="expected downtime minutes"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="external_id",
-            field=models.CharField(
-                blank=True, max_length=100, null=True, unique=True, verbose_name="external id"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="handler",
-            field=models.ForeignKey(
-                blank=True,
-                help_text="The person who must respond (the work center's supervisor for urgent ones).",
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="handler",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="handler_role",
-            field=models.CharField(blank=True, max_length=40, verbose_name="handler role"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="impact",
-            field=models.JSONField(
-                blank=True,
-                default=dict,
-                help_text="Affected orders and sales orders with expected delays.",
-                verbose_name="impact",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="link",
-            field=models.JSONField(
-                blank=True,
-                default=dict,
-                help_text="Related records elsewhere (a quality hold).",
-                verbose_name="link",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="alerts",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="number",
-            field=models.CharField(max_length=32, unique=True, verbose_name="number"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="operation",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="alerts",
-                to="planning.orderoperation",
-                verbose_name="operation",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="order",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="alerts",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="raised_at",
-            field=models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="raised at"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="raised_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="raised by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="raised_via",
-            field=models.CharField(
-                choices=[("person", "A person"), ("device", "A machine"), ("rule", "A rule")],
-                default="person",
-                max_length=10,
-                verbose_name="raised via",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="requisition",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="alerts",
-                to="planning.purchaserequisition",
-                verbose_name="requisition",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="resolved_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="resolved at"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="resolved_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="resolved by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="rule_name",
-            field=models.CharField(
-                blank=True,
-                help_text="The rule that raised it.",
-                max_length=100,
-                verbose_name="rule name",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="severity",
-            field=models.CharField(
-                choices=[("general", "General"), ("urgent", "Urgent"), ("severe", "Severe")],
-                max_length=10,
-                verbose_name="severity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="shortage",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="alerts",
-                to="execution.materialshortage",
-                verbose_name="shortage",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("open", "Open"),
-                    ("acknowledged", "Acknowledged"),
-                    ("resolved", "Resolved"),
-                    ("verified", "Verified"),
-                ],
-                default="open",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="verified_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
-        ),
-        migrations.AlterField(
-            model_name="workalert",
-            name="verified_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="verified by",
-            ),
+        LabelsAlter(
+            [
+                migrations.AlterModelOptions(
+                    name="dispatchdecision",
+                    options={
+                        "ordering": ["-decided_at", "-id"],
+                        "verbose_name": "dispatch decision",
+                        "verbose_name_plural": "dispatch decisions",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="eventapproval",
+                    options={
+                        "ordering": ["-requested_at", "-id"],
+                        "verbose_name": "event approval",
+                        "verbose_name_plural": "event approvals",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="issueapproval",
+                    options={
+                        "ordering": ["-requested_at"],
+                        "verbose_name": "issue approval",
+                        "verbose_name_plural": "issue approvals",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="labourbooking",
+                    options={
+                        "ordering": ["started_at"],
+                        "verbose_name": "labour booking",
+                        "verbose_name_plural": "labour bookings",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="materialissue",
+                    options={
+                        "ordering": ["issued_at", "id"],
+                        "verbose_name": "material issue",
+                        "verbose_name_plural": "material issues",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="materialrequirement",
+                    options={
+                        "ordering": ["order", "operation__sequence", "item__code"],
+                        "verbose_name": "material requirement",
+                        "verbose_name_plural": "material requirements",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="materialshortage",
+                    options={
+                        "ordering": ["-raised_at"],
+                        "verbose_name": "material shortage",
+                        "verbose_name_plural": "material shortages",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="productionevent",
+                    options={
+                        "ordering": ["occurred_at", "id"],
+                        "verbose_name": "production event",
+                        "verbose_name_plural": "production events",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="progresssnapshot",
+                    options={
+                        "ordering": ["-taken_at"],
+                        "verbose_name": "progress snapshot",
+                        "verbose_name_plural": "progress snapshots",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="task",
+                    options={
+                        "ordering": ["order__due_date", "operation__sequence"],
+                        "verbose_name": "task",
+                        "verbose_name_plural": "tasks",
+                    },
+                ),
+                migrations.AlterField(
+                    model_name="alertrule",
+                    name="ack_minutes",
+                    field=models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Acknowledge within this many minutes (blank: no deadline).",
+                        null=True,
+                        verbose_name="ack minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="alertrule",
+                    name="auto_requisition",
+                    field=models.BooleanField(
+                        default=False,
+                        help_text="Start an urgent purchase requisition for a material shortage.",
+                        verbose_name="auto requisition",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="alertrule",
+                    name="default_downtime_minutes",
+                    field=models.PositiveIntegerField(
+                        default=240,
+                        help_text="Expected repair time when the reporter gives none (faults).",
+                        verbose_name="default downtime minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="alertrule",
+                    name="escalate_to_role",
+                    field=models.CharField(
+                        blank=True, max_length=40, verbose_name="escalate to role"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="alertrule",
+                    name="handler_role",
+                    field=models.CharField(max_length=40, verbose_name="handler role"),
+                ),
+                migrations.AlterField(
+                    model_name="alertrule",
+                    name="severity",
+                    field=models.CharField(
+                        choices=[
+                            ("general", "General"),
+                            ("urgent", "Urgent"),
+                            ("severe", "Severe"),
+                        ],
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="alertstep",
+                    name="at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="at"),
+                ),
+                migrations.AlterField(
+                    model_name="alertstep",
+                    name="by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="alertstep",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("raised", "Raised"),
+                            ("notified", "Notified"),
+                            ("acknowledged", "Acknowledged"),
+                            ("escalated", "Escalated"),
+                            ("effect", "Effect on the plan"),
+                            ("resolved", "Resolved"),
+                            ("verified", "Verified"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="alertstep",
+                    name="role",
+                    field=models.CharField(blank=True, max_length=40, verbose_name="role"),
+                ),
+                migrations.AlterField(
+                    model_name="alertstep",
+                    name="text",
+                    field=models.TextField(blank=True, verbose_name="text"),
+                ),
+                migrations.AlterField(
+                    model_name="alertstep",
+                    name="text_id",
+                    field=models.CharField(
+                        blank=True, default="", max_length=300, verbose_name="text id"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="alertstep",
+                    name="text_params",
+                    field=models.JSONField(blank=True, default=dict, verbose_name="text params"),
+                ),
+                migrations.AlterField(
+                    model_name="dispatchdecision",
+                    name="candidates",
+                    field=models.JSONField(blank=True, default=list, verbose_name="candidates"),
+                ),
+                migrations.AlterField(
+                    model_name="dispatchdecision",
+                    name="decided_at",
+                    field=models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="decided at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="dispatchdecision",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dispatches",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="dispatchdecision",
+                    name="reason",
+                    field=models.CharField(max_length=300, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="dispatchdecision",
+                    name="task",
+                    field=models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="dispatches",
+                        to="execution.task",
+                        verbose_name="task",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="applied_event",
+                    field=models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="approval",
+                        to="execution.productionevent",
+                        verbose_name="applied event",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="decided_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="decided_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="decision_note",
+                    field=models.CharField(
+                        blank=True, max_length=200, verbose_name="decision note"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="event_id",
+                    field=models.CharField(max_length=100, unique=True, verbose_name="event id"),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("start", "Start"),
+                            ("pause", "Pause"),
+                            ("resume", "Resume"),
+                            ("report", "Report quantities"),
+                            ("complete", "Complete"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="message",
+                    field=models.CharField(max_length=500, verbose_name="message"),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="payload",
+                    field=models.JSONField(
+                        help_text="The event as it was sent.", verbose_name="payload"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="reasons",
+                    field=models.JSONField(
+                        default=list,
+                        help_text="Why it was held (Reason values).",
+                        verbose_name="reasons",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="requested_at",
+                    field=models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="requested at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="requested_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="source",
+                    field=models.CharField(
+                        choices=[
+                            ("terminal", "Operator terminal"),
+                            ("api", "API / external MES"),
+                            ("device", "Machine"),
+                        ],
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="eventapproval",
+                    name="task",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="event_approvals",
+                        to="execution.task",
+                        verbose_name="task",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalalertrule",
+                    name="ack_minutes",
+                    field=models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Acknowledge within this many minutes (blank: no deadline).",
+                        null=True,
+                        verbose_name="ack minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalalertrule",
+                    name="auto_requisition",
+                    field=models.BooleanField(
+                        default=False,
+                        help_text="Start an urgent purchase requisition for a material shortage.",
+                        verbose_name="auto requisition",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalalertrule",
+                    name="default_downtime_minutes",
+                    field=models.PositiveIntegerField(
+                        default=240,
+                        help_text="Expected repair time when the reporter gives none (faults).",
+                        verbose_name="default downtime minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalalertrule",
+                    name="escalate_to_role",
+                    field=models.CharField(
+                        blank=True, max_length=40, verbose_name="escalate to role"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalalertrule",
+                    name="handler_role",
+                    field=models.CharField(max_length=40, verbose_name="handler role"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalalertrule",
+                    name="severity",
+                    field=models.CharField(
+                        choices=[
+                            ("general", "General"),
+                            ("urgent", "Urgent"),
+                            ("severe", "Severe"),
+                        ],
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="applied_event",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="execution.productionevent",
+                        verbose_name="applied event",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="decided_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="decided_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="decision_note",
+                    field=models.CharField(
+                        blank=True, max_length=200, verbose_name="decision note"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="event_id",
+                    field=models.CharField(db_index=True, max_length=100, verbose_name="event id"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("start", "Start"),
+                            ("pause", "Pause"),
+                            ("resume", "Resume"),
+                            ("report", "Report quantities"),
+                            ("complete", "Complete"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="message",
+                    field=models.CharField(max_length=500, verbose_name="message"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="payload",
+                    field=models.JSONField(
+                        help_text="The event as it was sent.", verbose_name="payload"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="reasons",
+                    field=models.JSONField(
+                        default=list,
+                        help_text="Why it was held (Reason values).",
+                        verbose_name="reasons",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="requested_at",
+                    field=models.DateTimeField(
+                        blank=True, db_index=True, editable=False, verbose_name="requested at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="requested_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="source",
+                    field=models.CharField(
+                        choices=[
+                            ("terminal", "Operator terminal"),
+                            ("api", "API / external MES"),
+                            ("device", "Machine"),
+                        ],
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaleventapproval",
+                    name="task",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="execution.task",
+                        verbose_name="task",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="decided_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="decided_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="decision_note",
+                    field=models.CharField(
+                        blank=True, max_length=200, verbose_name="decision note"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="external_id",
+                    field=models.CharField(
+                        db_index=True, max_length=100, verbose_name="external id"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="issue",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="execution.materialissue",
+                        verbose_name="issue",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="location",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.stocklocation",
+                        verbose_name="location",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="reason",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="requested_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="requested at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="requested_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="requirement",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="execution.materialrequirement",
+                        verbose_name="requirement",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalissueapproval",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourbooking",
+                    name="corrected_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="corrected at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourbooking",
+                    name="corrected_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="corrected by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourbooking",
+                    name="correction_reason",
+                    field=models.CharField(
+                        blank=True, max_length=200, verbose_name="correction reason"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourbooking",
+                    name="ended_at",
+                    field=models.DateTimeField(verbose_name="ended at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourbooking",
+                    name="excess_minutes",
+                    field=models.DecimalField(
+                        decimal_places=1,
+                        default=Decimal("0"),
+                        help_text="Minutes past the end of the shift: recorded, not booked.",
+                        max_digits=12,
+                        verbose_name="excess minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourbooking",
+                    name="operator",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.operator",
+                        verbose_name="operator",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourbooking",
+                    name="original_minutes",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=12,
+                        null=True,
+                        verbose_name="original minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourbooking",
+                    name="quantity_good",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity good",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourbooking",
+                    name="quantity_scrap",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity scrap",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourbooking",
+                    name="started_at",
+                    field=models.DateTimeField(verbose_name="started at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicallabourbooking",
+                    name="task",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="execution.task",
+                        verbose_name="task",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaterialissue",
+                    name="external_id",
+                    field=models.CharField(
+                        db_index=True, max_length=100, verbose_name="external id"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaterialissue",
+                    name="issued_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="issued at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaterialissue",
+                    name="issued_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="issued by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaterialissue",
+                    name="location",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.stocklocation",
+                        verbose_name="location",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaterialissue",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaterialissue",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaterialissue",
+                    name="requirement",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="execution.materialrequirement",
+                        verbose_name="requirement",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaterialissue",
+                    name="stock_move",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.stockmove",
+                        verbose_name="stock move",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="ack_deadline",
+                    field=models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="ack deadline"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="acknowledged_at",
+                    field=models.DateTimeField(
+                        blank=True, null=True, verbose_name="acknowledged at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="acknowledged_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="acknowledged by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="action_taken",
+                    field=models.TextField(blank=True, verbose_name="action taken"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="cause",
+                    field=models.TextField(blank=True, verbose_name="cause"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="description",
+                    field=models.TextField(verbose_name="description"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="description_id",
+                    field=models.CharField(
+                        blank=True, default="", max_length=300, verbose_name="description id"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="description_params",
+                    field=models.JSONField(
+                        blank=True, default=dict, verbose_name="description params"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="escalation_level",
+                    field=models.PositiveSmallIntegerField(
+                        default=0, verbose_name="escalation level"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="expected_downtime_minutes",
+                    field=models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="expected downtime minutes"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="external_id",
+                    field=models.CharField(
+                        blank=True,
+                        db_index=True,
+                        max_length=100,
+                        null=True,
+                        verbose_name="external id",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="handler",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The person who must respond (the work center's supervisor for urgent ones).",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="handler",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="handler_role",
+                    field=models.CharField(blank=True, max_length=40, verbose_name="handler role"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="impact",
+                    field=models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Affected orders and sales orders with expected delays.",
+                        verbose_name="impact",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="link",
+                    field=models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Related records elsewhere (a quality hold).",
+                        verbose_name="link",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="number",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="number"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="operation",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.orderoperation",
+                        verbose_name="operation",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="order",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="raised_at",
+                    field=models.DateTimeField(
+                        blank=True, db_index=True, editable=False, verbose_name="raised at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="raised_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="raised by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="raised_via",
+                    field=models.CharField(
+                        choices=[
+                            ("person", "A person"),
+                            ("device", "A machine"),
+                            ("rule", "A rule"),
+                        ],
+                        default="person",
+                        max_length=10,
+                        verbose_name="raised via",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="requisition",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.purchaserequisition",
+                        verbose_name="requisition",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="resolved_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="resolved at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="resolved_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="resolved by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="rule_name",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The rule that raised it.",
+                        max_length=100,
+                        verbose_name="rule name",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="severity",
+                    field=models.CharField(
+                        choices=[
+                            ("general", "General"),
+                            ("urgent", "Urgent"),
+                            ("severe", "Severe"),
+                        ],
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="shortage",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="execution.materialshortage",
+                        verbose_name="shortage",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("acknowledged", "Acknowledged"),
+                            ("resolved", "Resolved"),
+                            ("verified", "Verified"),
+                        ],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="verified_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkalert",
+                    name="verified_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="verified by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="decided_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="decided_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="decision_note",
+                    field=models.CharField(
+                        blank=True, max_length=200, verbose_name="decision note"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="external_id",
+                    field=models.CharField(max_length=100, unique=True, verbose_name="external id"),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="issue",
+                    field=models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="approval",
+                        to="execution.materialissue",
+                        verbose_name="issue",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="location",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.stocklocation",
+                        verbose_name="location",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="reason",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="requested_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="requested at"),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="requested_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="requirement",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="approvals",
+                        to="execution.materialrequirement",
+                        verbose_name="requirement",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="issueapproval",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourbooking",
+                    name="corrected_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="corrected at"),
+                ),
+                migrations.AlterField(
+                    model_name="labourbooking",
+                    name="corrected_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="corrected by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourbooking",
+                    name="correction_reason",
+                    field=models.CharField(
+                        blank=True, max_length=200, verbose_name="correction reason"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourbooking",
+                    name="ended_at",
+                    field=models.DateTimeField(verbose_name="ended at"),
+                ),
+                migrations.AlterField(
+                    model_name="labourbooking",
+                    name="excess_minutes",
+                    field=models.DecimalField(
+                        decimal_places=1,
+                        default=Decimal("0"),
+                        help_text="Minutes past the end of the shift: recorded, not booked.",
+                        max_digits=12,
+                        verbose_name="excess minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourbooking",
+                    name="operator",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="resources.operator",
+                        verbose_name="operator",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourbooking",
+                    name="original_minutes",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=12,
+                        null=True,
+                        verbose_name="original minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourbooking",
+                    name="quantity_good",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity good",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourbooking",
+                    name="quantity_scrap",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity scrap",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="labourbooking",
+                    name="started_at",
+                    field=models.DateTimeField(verbose_name="started at"),
+                ),
+                migrations.AlterField(
+                    model_name="labourbooking",
+                    name="task",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="execution.task",
+                        verbose_name="task",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialissue",
+                    name="external_id",
+                    field=models.CharField(max_length=100, unique=True, verbose_name="external id"),
+                ),
+                migrations.AlterField(
+                    model_name="materialissue",
+                    name="issued_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="issued at"),
+                ),
+                migrations.AlterField(
+                    model_name="materialissue",
+                    name="issued_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="issued by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialissue",
+                    name="location",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.stocklocation",
+                        verbose_name="location",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialissue",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issues",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialissue",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialissue",
+                    name="requirement",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issues",
+                        to="execution.materialrequirement",
+                        verbose_name="requirement",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialissue",
+                    name="stock_move",
+                    field=models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issue",
+                        to="resources.stockmove",
+                        verbose_name="stock move",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialrequirement",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requirements",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialrequirement",
+                    name="operation",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="material_requirements",
+                        to="planning.orderoperation",
+                        verbose_name="operation",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialrequirement",
+                    name="order",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="material_requirements",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialrequirement",
+                    name="quantity_issued",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity issued",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialrequirement",
+                    name="quantity_required",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity required"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialshortage",
+                    name="quantity_short",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity short"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialshortage",
+                    name="raised_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="raised at"),
+                ),
+                migrations.AlterField(
+                    model_name="materialshortage",
+                    name="requirement",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shortages",
+                        to="execution.materialrequirement",
+                        verbose_name="requirement",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialshortage",
+                    name="requisition",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="shortages",
+                        to="planning.purchaserequisition",
+                        verbose_name="requisition",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialshortage",
+                    name="resolved_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="resolved at"),
+                ),
+                migrations.AlterField(
+                    model_name="materialshortage",
+                    name="status",
+                    field=models.CharField(
+                        choices=[("open", "Open"), ("resolved", "Resolved")],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialshortage",
+                    name="transfer_from",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="resources.stocklocation",
+                        verbose_name="transfer from",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materialshortage",
+                    name="transfer_quantity",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="transfer quantity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="created_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="event_id",
+                    field=models.CharField(max_length=100, verbose_name="event id"),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("start", "Start"),
+                            ("pause", "Pause"),
+                            ("resume", "Resume"),
+                            ("report", "Report quantities"),
+                            ("complete", "Complete"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="occurred_at",
+                    field=models.DateTimeField(verbose_name="occurred at"),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="operation",
+                    field=models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="planning.orderoperation",
+                        verbose_name="operation",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="operator",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="resources.operator",
+                        verbose_name="operator",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="order",
+                    field=models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="quantity_good",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity good",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="quantity_scrap",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity scrap",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="reason",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="received_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="received at"),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="source",
+                    field=models.CharField(
+                        choices=[
+                            ("terminal", "Operator terminal"),
+                            ("api", "API / external MES"),
+                            ("device", "Machine"),
+                        ],
+                        default="api",
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="task",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="execution.task",
+                        verbose_name="task",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="trace_code",
+                    field=models.CharField(blank=True, max_length=100, verbose_name="trace code"),
+                ),
+                migrations.AlterField(
+                    model_name="productionevent",
+                    name="unit",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="resources.serialunit",
+                        verbose_name="unit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="actual_minutes_per_unit",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=12,
+                        null=True,
+                        verbose_name="actual minutes per unit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="completion_pct",
+                    field=models.DecimalField(
+                        decimal_places=2, max_digits=6, verbose_name="completion pct"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="delay_hours",
+                    field=models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        max_digits=12,
+                        verbose_name="delay hours",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="lagging",
+                    field=models.BooleanField(default=False, verbose_name="lagging"),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="operation",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="planning.orderoperation",
+                        verbose_name="operation",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="order",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="planned_minutes_per_unit",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=12,
+                        null=True,
+                        verbose_name="planned minutes per unit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="planned_pct",
+                    field=models.DecimalField(
+                        decimal_places=2, max_digits=6, verbose_name="planned pct"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="predicted_end",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="predicted end"),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="quantity_done",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity done"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="quantity_planned_to_date",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity planned to date"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="reasons",
+                    field=models.JSONField(blank=True, default=list, verbose_name="reasons"),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="remaining_hours",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=12,
+                        null=True,
+                        verbose_name="remaining hours",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="progresssnapshot",
+                    name="taken_at",
+                    field=models.DateTimeField(db_index=True, verbose_name="taken at"),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="assigned_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assigned by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="assignment_note",
+                    field=models.CharField(
+                        blank=True, max_length=200, verbose_name="assignment note"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="ended_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="ended at"),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tasks",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="operation",
+                    field=models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="task",
+                        to="planning.orderoperation",
+                        verbose_name="operation",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="operator",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tasks",
+                        to="resources.operator",
+                        verbose_name="operator",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="order",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="pause_reason",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="pause reason"),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="quantity_good",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity good",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="quantity_scrap",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity scrap",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="started_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="started at"),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("ready", "Ready"),
+                            ("running", "Running"),
+                            ("paused", "Paused"),
+                            ("done", "Done"),
+                            ("blocked", "Blocked"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="task",
+                    name="updated_at",
+                    field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="ack_deadline",
+                    field=models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="ack deadline"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="acknowledged_at",
+                    field=models.DateTimeField(
+                        blank=True, null=True, verbose_name="acknowledged at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="acknowledged_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="acknowledged by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="action_taken",
+                    field=models.TextField(blank=True, verbose_name="action taken"),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="blocked_tasks",
+                    field=models.ManyToManyField(
+                        blank=True,
+                        related_name="blocking_alerts",
+                        to="execution.task",
+                        verbose_name="blocked tasks",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="cause",
+                    field=models.TextField(blank=True, verbose_name="cause"),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="description",
+                    field=models.TextField(verbose_name="description"),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="description_id",
+                    field=models.CharField(
+                        blank=True, default="", max_length=300, verbose_name="description id"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="description_params",
+                    field=models.JSONField(
+                        blank=True, default=dict, verbose_name="description params"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="escalation_level",
+                    field=models.PositiveSmallIntegerField(
+                        default=0, verbose_name="escalation level"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="expected_downtime_minutes",
+                    field=models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="expected downtime minutes"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="external_id",
+                    field=models.CharField(
+                        blank=True,
+                        max_length=100,
+                        null=True,
+                        unique=True,
+                        verbose_name="external id",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="handler",
+                    field=models.ForeignKey(
+                        blank=True,
+                        help_text="The person who must respond (the work center's supervisor for urgent ones).",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="handler",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="handler_role",
+                    field=models.CharField(blank=True, max_length=40, verbose_name="handler role"),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="impact",
+                    field=models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Affected orders and sales orders with expected delays.",
+                        verbose_name="impact",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="link",
+                    field=models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Related records elsewhere (a quality hold).",
+                        verbose_name="link",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="number",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="number"),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="operation",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="planning.orderoperation",
+                        verbose_name="operation",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="order",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="raised_at",
+                    field=models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="raised at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="raised_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="raised by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="raised_via",
+                    field=models.CharField(
+                        choices=[
+                            ("person", "A person"),
+                            ("device", "A machine"),
+                            ("rule", "A rule"),
+                        ],
+                        default="person",
+                        max_length=10,
+                        verbose_name="raised via",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="requisition",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="alerts",
+                        to="planning.purchaserequisition",
+                        verbose_name="requisition",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="resolved_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="resolved at"),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="resolved_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="resolved by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="rule_name",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The rule that raised it.",
+                        max_length=100,
+                        verbose_name="rule name",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="severity",
+                    field=models.CharField(
+                        choices=[
+                            ("general", "General"),
+                            ("urgent", "Urgent"),
+                            ("severe", "Severe"),
+                        ],
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="shortage",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="alerts",
+                        to="execution.materialshortage",
+                        verbose_name="shortage",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("acknowledged", "Acknowledged"),
+                            ("resolved", "Resolved"),
+                            ("verified", "Verified"),
+                        ],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="verified_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
+                ),
+                migrations.AlterField(
+                    model_name="workalert",
+                    name="verified_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="verified by",
+                    ),
+                ),
+            ]
         ),
     ]

@@ -4,567 +4,581 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
+from core.migration_operations import LabelsAlter
+
 
 class Migration(migrations.Migration):
     dependencies = [
         ("integration", "0002_legacy_sync"),
     ]
 
+    # Labels only: nothing changes in the database (core/migration_operations.py).
     operations = [
-        migrations.AlterModelOptions(
-            name="delivery",
-            options={
-                "ordering": ["subscription", "outbox_id", "seq"],
-                "verbose_name": "delivery",
-                "verbose_name_plural": "deliveries",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="legacyfile",
-            options={
-                "ordering": ["-created_at", "-id"],
-                "verbose_name": "legacy file",
-                "verbose_name_plural": "legacy files",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="legacyrejectedrow",
-            options={
-                "ordering": ["run", "id"],
-                "verbose_name": "legacy rejected row",
-                "verbose_name_plural": "legacy rejected rows",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="legacysource",
-            options={
-                "ordering": ["name"],
-                "verbose_name": "legacy source",
-                "verbose_name_plural": "legacy sources",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="legacysyncrun",
-            options={
-                "ordering": ["-started_at", "-id"],
-                "verbose_name": "legacy sync run",
-                "verbose_name_plural": "legacy sync runs",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="subscription",
-            options={
-                "ordering": ["name"],
-                "verbose_name": "subscription",
-                "verbose_name_plural": "subscriptions",
-            },
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="attempts",
-            field=models.PositiveIntegerField(default=0, verbose_name="attempts"),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="body",
-            field=models.TextField(
-                help_text="The JSON sent, the same bytes on every attempt", verbose_name="body"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="dead_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="dead at"),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="event_id",
-            field=models.CharField(max_length=40, verbose_name="event id"),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="event_type",
-            field=models.CharField(max_length=60, verbose_name="event type"),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="last_error",
-            field=models.TextField(blank=True, verbose_name="last error"),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="next_attempt_at",
-            field=models.DateTimeField(
-                default=django.utils.timezone.now, verbose_name="next attempt at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="outbox_id",
-            field=models.BigIntegerField(verbose_name="outbox id"),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="response_code",
-            field=models.PositiveSmallIntegerField(
-                blank=True, null=True, verbose_name="response code"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="sent_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="sent at"),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="seq",
-            field=models.PositiveIntegerField(default=0, verbose_name="seq"),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="status",
-            field=models.CharField(
-                choices=[("pending", "Pending"), ("sent", "Sent"), ("dead", "Dead letter")],
-                default="pending",
-                max_length=8,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="subscription",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="deliveries",
-                to="integration.subscription",
-                verbose_name="subscription",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacyfile",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="legacyfile",
-            name="finished_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
-        ),
-        migrations.AlterField(
-            model_name="legacyfile",
-            name="first_run",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="files",
-                to="integration.legacysyncrun",
-                verbose_name="first run",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacyfile",
-            name="name",
-            field=models.CharField(max_length=255, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="legacyfile",
-            name="rows_accepted",
-            field=models.PositiveIntegerField(default=0, verbose_name="rows accepted"),
-        ),
-        migrations.AlterField(
-            model_name="legacyfile",
-            name="rows_done",
-            field=models.PositiveIntegerField(default=0, verbose_name="rows done"),
-        ),
-        migrations.AlterField(
-            model_name="legacyfile",
-            name="sha256",
-            field=models.CharField(max_length=64, verbose_name="sha256"),
-        ),
-        migrations.AlterField(
-            model_name="legacyfile",
-            name="source",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="files",
-                to="integration.legacysource",
-                verbose_name="source",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacyfile",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("reading", "Reading"),
-                    ("processed", "Processed"),
-                    ("rejected", "Rejected"),
-                ],
-                default="reading",
-                max_length=10,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacyrejectedrow",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="legacyrejectedrow",
-            name="data",
-            field=models.JSONField(
-                blank=True, default=dict, help_text="The row as read", verbose_name="data"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacyrejectedrow",
-            name="field",
-            field=models.CharField(blank=True, max_length=64, verbose_name="field"),
-        ),
-        migrations.AlterField(
-            model_name="legacyrejectedrow",
-            name="file_name",
-            field=models.CharField(blank=True, max_length=255, verbose_name="file name"),
-        ),
-        migrations.AlterField(
-            model_name="legacyrejectedrow",
-            name="line",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="line"),
-        ),
-        migrations.AlterField(
-            model_name="legacyrejectedrow",
-            name="reason",
-            field=models.TextField(verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="legacyrejectedrow",
-            name="run",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="rejected_rows",
-                to="integration.legacysyncrun",
-                verbose_name="run",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacyrejectedrow",
-            name="watermark",
-            field=models.CharField(blank=True, max_length=200, verbose_name="watermark"),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="active",
-            field=models.BooleanField(default=True, verbose_name="active"),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="batch_size",
-            field=models.PositiveIntegerField(
-                default=500, help_text="Rows read per query", verbose_name="batch size"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="delimiter",
-            field=models.CharField(default=",", max_length=1, verbose_name="delimiter"),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="encoding",
-            field=models.CharField(default="utf-8-sig", max_length=32, verbose_name="encoding"),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="folder",
-            field=models.CharField(
-                blank=True,
-                help_text="Under LEGACY_SYNC_ROOT; relative paths start there",
-                max_length=500,
-                verbose_name="folder",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="interval_minutes",
-            field=models.PositiveIntegerField(
-                default=30,
-                help_text="Minutes between two scheduled runs",
-                verbose_name="interval minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("database", "Database table (SQL query past a watermark)"),
-                    ("csv_folder", "CSV drop folder"),
-                ],
-                max_length=16,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="last_run_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="last run at"),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="mapping",
-            field=models.JSONField(
-                blank=True,
-                default=dict,
-                help_text='Source column → our field, e.g. {"PART_NO": "item", "QTY": "quantity"}; a field not mapped is read from the column of its own name',
-                verbose_name="mapping",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="name",
-            field=models.CharField(max_length=100, unique=True, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="pattern",
-            field=models.CharField(default="*.csv", max_length=100, verbose_name="pattern"),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="query",
-            field=models.TextField(
-                blank=True, help_text="A SELECT giving the rows to read", verbose_name="query"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="settle_seconds",
-            field=models.PositiveIntegerField(
-                default=60,
-                help_text="A file changed more recently than this is left for the next run",
-                verbose_name="settle seconds",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="target",
-            field=models.CharField(
-                choices=[
-                    ("production_orders", "Production orders (by external_ref)"),
-                    ("stock", "Stock receipts and issues"),
-                ],
-                max_length=24,
-                verbose_name="target",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="updated_at",
-            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="url",
-            field=models.CharField(
-                blank=True,
-                help_text="SQLAlchemy or psycopg URL: postgresql://user:pass@host/db, sqlite:////path.db",
-                max_length=500,
-                verbose_name="url",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="watermark",
-            field=models.CharField(blank=True, max_length=200, verbose_name="watermark"),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="watermark_column",
-            field=models.CharField(
-                blank=True,
-                help_text="A column that only grows (an id, an updated_at): rows are read past it",
-                max_length=100,
-                verbose_name="watermark column",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysource",
-            name="watermark_type",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("int", "Integer"),
-                    ("decimal", "Decimal"),
-                    ("float", "Floating point"),
-                    ("datetime", "Date-time"),
-                    ("date", "Date"),
-                    ("text", "Text"),
-                ],
-                max_length=8,
-                verbose_name="watermark type",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="error",
-            field=models.TextField(blank=True, verbose_name="error"),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="files_read",
-            field=models.PositiveIntegerField(default=0, verbose_name="files read"),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="files_skipped",
-            field=models.PositiveIntegerField(
-                default=0,
-                help_text="Files whose content had been read before: moved, not read again",
-                verbose_name="files skipped",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="finished_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="rows_accepted",
-            field=models.PositiveIntegerField(default=0, verbose_name="rows accepted"),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="rows_read",
-            field=models.PositiveIntegerField(default=0, verbose_name="rows read"),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="rows_rejected",
-            field=models.PositiveIntegerField(default=0, verbose_name="rows rejected"),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="source",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="runs",
-                to="integration.legacysource",
-                verbose_name="source",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="started_at",
-            field=models.DateTimeField(
-                default=django.utils.timezone.now, verbose_name="started at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="status",
-            field=models.CharField(
-                choices=[("running", "Running"), ("done", "Done"), ("failed", "Failed")],
-                default="running",
-                max_length=8,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="trigger",
-            field=models.CharField(
-                choices=[
-                    ("schedule", "Schedule"),
-                    ("command", "Command"),
-                    ("api", "API"),
-                    ("admin", "Admin"),
-                ],
-                max_length=8,
-                verbose_name="trigger",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="watermark_from",
-            field=models.CharField(blank=True, max_length=200, verbose_name="watermark from"),
-        ),
-        migrations.AlterField(
-            model_name="legacysyncrun",
-            name="watermark_to",
-            field=models.CharField(blank=True, max_length=200, verbose_name="watermark to"),
-        ),
-        migrations.AlterField(
-            model_name="subscription",
-            name="active",
-            field=models.BooleanField(default=True, verbose_name="active"),
-        ),
-        migrations.AlterField(
-            model_name="subscription",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="subscription",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("webhook", "Webhook (HTTPS POST)"),
-                    ("amqp", "RabbitMQ topic exchange (AMQP)"),
-                    ("redis_stream", "Redis stream"),
-                ],
-                default="webhook",
-                max_length=16,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="subscription",
-            name="name",
-            field=models.CharField(max_length=100, unique=True, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="subscription",
-            name="secret",
-            field=models.CharField(
-                help_text="Signs every delivery (HMAC-SHA256)",
-                max_length=200,
-                verbose_name="secret",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="subscription",
-            name="topics",
-            field=models.JSONField(
-                default=list,
-                help_text='Event types, with wildcards: ["order.*", "progress"]',
-                verbose_name="topics",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="subscription",
-            name="updated_at",
-            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
-        ),
-        migrations.AlterField(
-            model_name="subscription",
-            name="url",
-            field=models.CharField(
-                help_text="Webhook: http(s)://…; RabbitMQ: amqp://…//?exchange=…; Redis: redis://…/0?stream=…",
-                max_length=500,
-                verbose_name="url",
-            ),
+        LabelsAlter(
+            [
+                migrations.AlterModelOptions(
+                    name="delivery",
+                    options={
+                        "ordering": ["subscription", "outbox_id", "seq"],
+                        "verbose_name": "delivery",
+                        "verbose_name_plural": "deliveries",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="legacyfile",
+                    options={
+                        "ordering": ["-created_at", "-id"],
+                        "verbose_name": "legacy file",
+                        "verbose_name_plural": "legacy files",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="legacyrejectedrow",
+                    options={
+                        "ordering": ["run", "id"],
+                        "verbose_name": "legacy rejected row",
+                        "verbose_name_plural": "legacy rejected rows",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="legacysource",
+                    options={
+                        "ordering": ["name"],
+                        "verbose_name": "legacy source",
+                        "verbose_name_plural": "legacy sources",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="legacysyncrun",
+                    options={
+                        "ordering": ["-started_at", "-id"],
+                        "verbose_name": "legacy sync run",
+                        "verbose_name_plural": "legacy sync runs",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="subscription",
+                    options={
+                        "ordering": ["name"],
+                        "verbose_name": "subscription",
+                        "verbose_name_plural": "subscriptions",
+                    },
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="attempts",
+                    field=models.PositiveIntegerField(default=0, verbose_name="attempts"),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="body",
+                    field=models.TextField(
+                        help_text="The JSON sent, the same bytes on every attempt",
+                        verbose_name="body",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="dead_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="dead at"),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="event_id",
+                    field=models.CharField(max_length=40, verbose_name="event id"),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="event_type",
+                    field=models.CharField(max_length=60, verbose_name="event type"),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="last_error",
+                    field=models.TextField(blank=True, verbose_name="last error"),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="next_attempt_at",
+                    field=models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="next attempt at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="outbox_id",
+                    field=models.BigIntegerField(verbose_name="outbox id"),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="response_code",
+                    field=models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="response code"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="sent_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="sent at"),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="seq",
+                    field=models.PositiveIntegerField(default=0, verbose_name="seq"),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="status",
+                    field=models.CharField(
+                        choices=[("pending", "Pending"), ("sent", "Sent"), ("dead", "Dead letter")],
+                        default="pending",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="delivery",
+                    name="subscription",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="integration.subscription",
+                        verbose_name="subscription",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacyfile",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="legacyfile",
+                    name="finished_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                migrations.AlterField(
+                    model_name="legacyfile",
+                    name="first_run",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="files",
+                        to="integration.legacysyncrun",
+                        verbose_name="first run",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacyfile",
+                    name="name",
+                    field=models.CharField(max_length=255, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="legacyfile",
+                    name="rows_accepted",
+                    field=models.PositiveIntegerField(default=0, verbose_name="rows accepted"),
+                ),
+                migrations.AlterField(
+                    model_name="legacyfile",
+                    name="rows_done",
+                    field=models.PositiveIntegerField(default=0, verbose_name="rows done"),
+                ),
+                migrations.AlterField(
+                    model_name="legacyfile",
+                    name="sha256",
+                    field=models.CharField(max_length=64, verbose_name="sha256"),
+                ),
+                migrations.AlterField(
+                    model_name="legacyfile",
+                    name="source",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="files",
+                        to="integration.legacysource",
+                        verbose_name="source",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacyfile",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("reading", "Reading"),
+                            ("processed", "Processed"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="reading",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacyrejectedrow",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="legacyrejectedrow",
+                    name="data",
+                    field=models.JSONField(
+                        blank=True, default=dict, help_text="The row as read", verbose_name="data"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacyrejectedrow",
+                    name="field",
+                    field=models.CharField(blank=True, max_length=64, verbose_name="field"),
+                ),
+                migrations.AlterField(
+                    model_name="legacyrejectedrow",
+                    name="file_name",
+                    field=models.CharField(blank=True, max_length=255, verbose_name="file name"),
+                ),
+                migrations.AlterField(
+                    model_name="legacyrejectedrow",
+                    name="line",
+                    field=models.PositiveIntegerField(blank=True, null=True, verbose_name="line"),
+                ),
+                migrations.AlterField(
+                    model_name="legacyrejectedrow",
+                    name="reason",
+                    field=models.TextField(verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="legacyrejectedrow",
+                    name="run",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rejected_rows",
+                        to="integration.legacysyncrun",
+                        verbose_name="run",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacyrejectedrow",
+                    name="watermark",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="watermark"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="active",
+                    field=models.BooleanField(default=True, verbose_name="active"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="batch_size",
+                    field=models.PositiveIntegerField(
+                        default=500, help_text="Rows read per query", verbose_name="batch size"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="delimiter",
+                    field=models.CharField(default=",", max_length=1, verbose_name="delimiter"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="encoding",
+                    field=models.CharField(
+                        default="utf-8-sig", max_length=32, verbose_name="encoding"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="folder",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="Under LEGACY_SYNC_ROOT; relative paths start there",
+                        max_length=500,
+                        verbose_name="folder",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="interval_minutes",
+                    field=models.PositiveIntegerField(
+                        default=30,
+                        help_text="Minutes between two scheduled runs",
+                        verbose_name="interval minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("database", "Database table (SQL query past a watermark)"),
+                            ("csv_folder", "CSV drop folder"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="last_run_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="last run at"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="mapping",
+                    field=models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Source column → our field, e.g. {"PART_NO": "item", "QTY": "quantity"}; a field not mapped is read from the column of its own name',
+                        verbose_name="mapping",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="name",
+                    field=models.CharField(max_length=100, unique=True, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="pattern",
+                    field=models.CharField(default="*.csv", max_length=100, verbose_name="pattern"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="query",
+                    field=models.TextField(
+                        blank=True,
+                        help_text="A SELECT giving the rows to read",
+                        verbose_name="query",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="settle_seconds",
+                    field=models.PositiveIntegerField(
+                        default=60,
+                        help_text="A file changed more recently than this is left for the next run",
+                        verbose_name="settle seconds",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="target",
+                    field=models.CharField(
+                        choices=[
+                            ("production_orders", "Production orders (by external_ref)"),
+                            ("stock", "Stock receipts and issues"),
+                        ],
+                        max_length=24,
+                        verbose_name="target",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="updated_at",
+                    field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="url",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="SQLAlchemy or psycopg URL: postgresql://user:pass@host/db, sqlite:////path.db",
+                        max_length=500,
+                        verbose_name="url",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="watermark",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="watermark"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="watermark_column",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="A column that only grows (an id, an updated_at): rows are read past it",
+                        max_length=100,
+                        verbose_name="watermark column",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysource",
+                    name="watermark_type",
+                    field=models.CharField(
+                        blank=True,
+                        choices=[
+                            ("int", "Integer"),
+                            ("decimal", "Decimal"),
+                            ("float", "Floating point"),
+                            ("datetime", "Date-time"),
+                            ("date", "Date"),
+                            ("text", "Text"),
+                        ],
+                        max_length=8,
+                        verbose_name="watermark type",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="error",
+                    field=models.TextField(blank=True, verbose_name="error"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="files_read",
+                    field=models.PositiveIntegerField(default=0, verbose_name="files read"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="files_skipped",
+                    field=models.PositiveIntegerField(
+                        default=0,
+                        help_text="Files whose content had been read before: moved, not read again",
+                        verbose_name="files skipped",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="finished_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="rows_accepted",
+                    field=models.PositiveIntegerField(default=0, verbose_name="rows accepted"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="rows_read",
+                    field=models.PositiveIntegerField(default=0, verbose_name="rows read"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="rows_rejected",
+                    field=models.PositiveIntegerField(default=0, verbose_name="rows rejected"),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="source",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="integration.legacysource",
+                        verbose_name="source",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="started_at",
+                    field=models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="started at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="status",
+                    field=models.CharField(
+                        choices=[("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="running",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="trigger",
+                    field=models.CharField(
+                        choices=[
+                            ("schedule", "Schedule"),
+                            ("command", "Command"),
+                            ("api", "API"),
+                            ("admin", "Admin"),
+                        ],
+                        max_length=8,
+                        verbose_name="trigger",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="watermark_from",
+                    field=models.CharField(
+                        blank=True, max_length=200, verbose_name="watermark from"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="legacysyncrun",
+                    name="watermark_to",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="watermark to"),
+                ),
+                migrations.AlterField(
+                    model_name="subscription",
+                    name="active",
+                    field=models.BooleanField(default=True, verbose_name="active"),
+                ),
+                migrations.AlterField(
+                    model_name="subscription",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="subscription",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("webhook", "Webhook (HTTPS POST)"),
+                            ("amqp", "RabbitMQ topic exchange (AMQP)"),
+                            ("redis_stream", "Redis stream"),
+                        ],
+                        default="webhook",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="subscription",
+                    name="name",
+                    field=models.CharField(max_length=100, unique=True, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="subscription",
+                    name="secret",
+                    field=models.CharField(
+                        help_text="Signs every delivery (HMAC-SHA256)",
+                        max_length=200,
+                        verbose_name="secret",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="subscription",
+                    name="topics",
+                    field=models.JSONField(
+                        default=list,
+                        help_text='Event types, with wildcards: ["order.*", "progress"]',
+                        verbose_name="topics",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="subscription",
+                    name="updated_at",
+                    field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
+                ),
+                migrations.AlterField(
+                    model_name="subscription",
+                    name="url",
+                    field=models.CharField(
+                        help_text="Webhook: http(s)://…; RabbitMQ: amqp://…//?exchange=…; Redis: redis://…/0?stream=…",
+                        max_length=500,
+                        verbose_name="url",
+                    ),
+                ),
+            ]
         ),
     ]

@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import LabelsAlter
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -13,2002 +15,2127 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # Labels only: nothing changes in the database (core/migration_operations.py).
     operations = [
-        migrations.AlterField(
-            model_name="actionmessage",
-            name="date",
-            field=models.DateField(blank=True, null=True, verbose_name="date"),
-        ),
-        migrations.AlterField(
-            model_name="actionmessage",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="actionmessage",
-            name="kind",
-            field=models.CharField(max_length=16, verbose_name="kind"),
-        ),
-        migrations.AlterField(
-            model_name="actionmessage",
-            name="reference",
-            field=models.CharField(blank=True, max_length=64, verbose_name="reference"),
-        ),
-        migrations.AlterField(
-            model_name="actionmessage",
-            name="run",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="messages",
-                to="planning.mrprun",
-                verbose_name="run",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="actionmessage",
-            name="suggested_date",
-            field=models.DateField(blank=True, null=True, verbose_name="suggested date"),
-        ),
-        migrations.AlterField(
-            model_name="actionmessage",
-            name="text",
-            field=models.CharField(max_length=300, verbose_name="text"),
-        ),
-        migrations.AlterField(
-            model_name="bom",
-            name="base_quantity",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("1"), max_digits=18, verbose_name="base quantity"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="bom",
-            name="description",
-            field=models.CharField(blank=True, max_length=200, verbose_name="description"),
-        ),
-        migrations.AlterField(
-            model_name="bom",
-            name="effective_from",
-            field=models.DateField(blank=True, null=True, verbose_name="effective from"),
-        ),
-        migrations.AlterField(
-            model_name="bom",
-            name="effective_to",
-            field=models.DateField(blank=True, null=True, verbose_name="effective to"),
-        ),
-        migrations.AlterField(
-            model_name="bom",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="boms",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="bom",
-            name="version",
-            field=models.CharField(default="1", max_length=16, verbose_name="version"),
-        ),
-        migrations.AlterField(
-            model_name="bomline",
-            name="bom",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="lines",
-                to="planning.bom",
-                verbose_name="bom",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="bomline",
-            name="component",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="used_in",
-                to="resources.item",
-                verbose_name="component",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="bomline",
-            name="line_no",
-            field=models.PositiveIntegerField(verbose_name="line no"),
-        ),
-        migrations.AlterField(
-            model_name="bomline",
-            name="operation_step_no",
-            field=models.PositiveIntegerField(
-                blank=True,
-                help_text="Routing step that consumes it (blank: the first).",
-                null=True,
-                verbose_name="operation step no",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="bomline",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="bomline",
-            name="scrap_pct",
-            field=models.DecimalField(
-                decimal_places=3, default=Decimal("0"), max_digits=6, verbose_name="scrap pct"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="forecast",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="forecasts",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="forecast",
-            name="period_start",
-            field=models.DateField(verbose_name="period start"),
-        ),
-        migrations.AlterField(
-            model_name="forecast",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="historicalbom",
-            name="base_quantity",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("1"), max_digits=18, verbose_name="base quantity"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalbom",
-            name="description",
-            field=models.CharField(blank=True, max_length=200, verbose_name="description"),
-        ),
-        migrations.AlterField(
-            model_name="historicalbom",
-            name="effective_from",
-            field=models.DateField(blank=True, null=True, verbose_name="effective from"),
-        ),
-        migrations.AlterField(
-            model_name="historicalbom",
-            name="effective_to",
-            field=models.DateField(blank=True, null=True, verbose_name="effective to"),
-        ),
-        migrations.AlterField(
-            model_name="historicalbom",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalbom",
-            name="version",
-            field=models.CharField(default="1", max_length=16, verbose_name="version"),
-        ),
-        migrations.AlterField(
-            model_name="historicalbomline",
-            name="bom",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.bom",
-                verbose_name="bom",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalbomline",
-            name="component",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="component",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalbomline",
-            name="line_no",
-            field=models.PositiveIntegerField(verbose_name="line no"),
-        ),
-        migrations.AlterField(
-            model_name="historicalbomline",
-            name="operation_step_no",
-            field=models.PositiveIntegerField(
-                blank=True,
-                help_text="Routing step that consumes it (blank: the first).",
-                null=True,
-                verbose_name="operation step no",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalbomline",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="historicalbomline",
-            name="scrap_pct",
-            field=models.DecimalField(
-                decimal_places=3, default=Decimal("0"), max_digits=6, verbose_name="scrap pct"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalforecast",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalforecast",
-            name="period_start",
-            field=models.DateField(verbose_name="period start"),
-        ),
-        migrations.AlterField(
-            model_name="historicalforecast",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmpsentry",
-            name="bucket",
-            field=models.CharField(
-                choices=[("day", "Day"), ("week", "Week")],
-                default="week",
-                max_length=8,
-                verbose_name="bucket",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmpsentry",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmpsentry",
-            name="note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="note"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmpsentry",
-            name="period_start",
-            field=models.DateField(verbose_name="period start"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmpsentry",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="bom",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.bom",
-                verbose_name="bom",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="completed_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="completed at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="completion_reason",
-            field=models.CharField(
-                blank=True,
-                help_text="Why the order was completed short of its quantity or with open operations.",
-                max_length=300,
-                verbose_name="completion reason",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="created_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="delay_predicted_at",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When the prediction was made.",
-                null=True,
-                verbose_name="delay predicted at",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="delay_reasons",
-            field=models.JSONField(
-                blank=True,
-                db_default=models.Value([], output_field=models.JSONField()),
-                default=list,
-                help_text="Why, as the shop floor reported it.",
-                verbose_name="delay reasons",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="due_date",
-            field=models.DateField(verbose_name="due date"),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="earliest_start",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="earliest start"),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="exception_delay_minutes",
-            field=models.PositiveIntegerField(
-                default=0,
-                help_text="Expected delay from open exceptions, in minutes.",
-                verbose_name="exception delay minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="exception_note",
-            field=models.CharField(
-                blank=True,
-                help_text="The exception behind the expected delay.",
-                max_length=300,
-                verbose_name="exception note",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="external_ref",
-            field=models.CharField(
-                blank=True,
-                db_index=True,
-                help_text="The order's id in the outside system that sent it (an ERP).",
-                max_length=100,
-                null=True,
-                verbose_name="external ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="note"),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="number",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="number"),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="planned_end",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="planned end"),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="planned_start",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="planned start"),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="predicted_delay_hours",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=2,
-                help_text="Predicted end against the planned end, in hours (blank: on plan).",
-                max_digits=10,
-                null=True,
-                verbose_name="predicted delay hours",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="predicted_end",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When the shop floor expects the order to finish.",
-                null=True,
-                verbose_name="predicted end",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="priority",
-            field=models.PositiveSmallIntegerField(
-                default=5, help_text="1 = most urgent … 9", verbose_name="priority"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="quantity_done",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity done"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="quantity_scrap",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity scrap"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="released_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="released at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="routing",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.routing",
-                verbose_name="routing",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="sales_order",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.salesorder",
-                verbose_name="sales order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalproductionorder",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("draft", "Draft"),
-                    ("planned", "Planned"),
-                    ("released", "Released"),
-                    ("in_progress", "In progress"),
-                    ("completed", "Completed"),
-                    ("closed", "Closed"),
-                    ("cancelled", "Cancelled"),
-                ],
-                default="draft",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaserequisition",
-            name="closed_reason",
-            field=models.CharField(
-                blank=True,
-                help_text="Why it was closed without being ordered.",
-                max_length=200,
-                verbose_name="closed reason",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaserequisition",
-            name="created_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaserequisition",
-            name="external_id",
-            field=models.CharField(
-                blank=True, db_index=True, max_length=100, null=True, verbose_name="external id"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaserequisition",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaserequisition",
-            name="need_date",
-            field=models.DateField(verbose_name="need date"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaserequisition",
-            name="number",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="number"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaserequisition",
-            name="purchase_order_ref",
-            field=models.CharField(
-                blank=True,
-                help_text="The purchase order the ERP placed for it (its number there), once ordered.",
-                max_length=100,
-                verbose_name="purchase order ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaserequisition",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaserequisition",
-            name="reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaserequisition",
-            name="status",
-            field=models.CharField(
-                choices=[("open", "Open"), ("ordered", "Ordered"), ("cancelled", "Cancelled")],
-                default="open",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaserequisition",
-            name="urgent",
-            field=models.BooleanField(default=False, verbose_name="urgent"),
-        ),
-        migrations.AlterField(
-            model_name="historicalrouting",
-            name="description",
-            field=models.CharField(blank=True, max_length=200, verbose_name="description"),
-        ),
-        migrations.AlterField(
-            model_name="historicalrouting",
-            name="effective_from",
-            field=models.DateField(blank=True, null=True, verbose_name="effective from"),
-        ),
-        migrations.AlterField(
-            model_name="historicalrouting",
-            name="effective_to",
-            field=models.DateField(blank=True, null=True, verbose_name="effective to"),
-        ),
-        migrations.AlterField(
-            model_name="historicalrouting",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalrouting",
-            name="version",
-            field=models.CharField(default="1", max_length=16, verbose_name="version"),
-        ),
-        migrations.AlterField(
-            model_name="historicalroutingstep",
-            name="counted_by_machine",
-            field=models.BooleanField(
-                default=False,
-                help_text="The machine's part counter reports the quantities (devices); operators start, pause and complete the work but do not report quantities.",
-                verbose_name="counted by machine",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalroutingstep",
-            name="inspection_plan_ref",
-            field=models.CharField(blank=True, max_length=64, verbose_name="inspection plan ref"),
-        ),
-        migrations.AlterField(
-            model_name="historicalroutingstep",
-            name="min_skill_level",
-            field=models.PositiveSmallIntegerField(
-                choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
-                default=2,
-                verbose_name="min skill level",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalroutingstep",
-            name="name",
-            field=models.CharField(max_length=100, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalroutingstep",
-            name="required_skill",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.skill",
-                verbose_name="required skill",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalroutingstep",
-            name="routing",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.routing",
-                verbose_name="routing",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalroutingstep",
-            name="run_minutes_per_unit",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=10,
-                verbose_name="run minutes per unit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalroutingstep",
-            name="setup_minutes",
-            field=models.DecimalField(
-                decimal_places=2, default=Decimal("0"), max_digits=10, verbose_name="setup minutes"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalroutingstep",
-            name="step_no",
-            field=models.PositiveIntegerField(
-                help_text="Sequence: 10, 20, 30 …", verbose_name="step no"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalroutingstep",
-            name="work_center",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsalesorder",
-            name="created_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalsalesorder",
-            name="customer",
-            field=models.CharField(max_length=200, verbose_name="customer"),
-        ),
-        migrations.AlterField(
-            model_name="historicalsalesorder",
-            name="delay_note",
-            field=models.CharField(blank=True, max_length=300, verbose_name="delay note"),
-        ),
-        migrations.AlterField(
-            model_name="historicalsalesorder",
-            name="due_date",
-            field=models.DateField(verbose_name="due date"),
-        ),
-        migrations.AlterField(
-            model_name="historicalsalesorder",
-            name="expected_delay_minutes",
-            field=models.PositiveIntegerField(
-                default=0,
-                help_text="Expected delay from open exceptions, for the people who talk to the customer.",
-                verbose_name="expected delay minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsalesorder",
-            name="external_ref",
-            field=models.CharField(
-                blank=True,
-                db_index=True,
-                help_text="The order's id in the outside system that sent it (an ERP): a create naming it again changes the same order.",
-                max_length=100,
-                null=True,
-                verbose_name="external ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsalesorder",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsalesorder",
-            name="number",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="number"),
-        ),
-        migrations.AlterField(
-            model_name="historicalsalesorder",
-            name="priority",
-            field=models.PositiveSmallIntegerField(
-                default=5, help_text="1 = most urgent … 9", verbose_name="priority"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsalesorder",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="historicalsalesorder",
-            name="status",
-            field=models.CharField(
-                choices=[("open", "Open"), ("shipped", "Shipped"), ("cancelled", "Cancelled")],
-                default="open",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="attempts",
-            field=models.PositiveSmallIntegerField(
-                default=0, help_text="Times a worker took it.", verbose_name="attempts"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="created_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="created by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="dry_run",
-            field=models.BooleanField(
-                default=False, help_text="Check and report, write nothing.", verbose_name="dry run"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="error_count",
-            field=models.PositiveIntegerField(default=0, verbose_name="error count"),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="errors",
-            field=models.JSONField(
-                blank=True,
-                db_default=models.Value([], output_field=models.JSONField()),
-                default=list,
-                help_text="The first problems: [{row, column, message}] (row 0: the whole file).",
-                verbose_name="errors",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="file_name",
-            field=models.CharField(
-                help_text="The name the file was uploaded as.",
-                max_length=255,
-                verbose_name="file name",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="finished_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="kind",
-            field=models.CharField(
-                blank=True, help_text="items, boms or routings.", max_length=16, verbose_name="kind"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="new",
-            field=models.PositiveIntegerField(default=0, verbose_name="new"),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="rows_done",
-            field=models.PositiveIntegerField(default=0, verbose_name="rows done"),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="rows_total",
-            field=models.PositiveIntegerField(
-                blank=True, help_text="Data rows.", null=True, verbose_name="rows total"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="size",
-            field=models.PositiveBigIntegerField(
-                default=0, help_text="Bytes.", verbose_name="size"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="started_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="started at"),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("queued", "Queued"),
-                    ("running", "Running"),
-                    ("done", "Done"),
-                    ("failed", "Failed"),
-                ],
-                default="queued",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="stored_file",
-            field=models.CharField(
-                blank=True,
-                help_text="Where the upload is kept, under VAR_DIR.",
-                max_length=255,
-                verbose_name="stored file",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="unchanged",
-            field=models.PositiveIntegerField(default=0, verbose_name="unchanged"),
-        ),
-        migrations.AlterField(
-            model_name="importjob",
-            name="updated",
-            field=models.PositiveIntegerField(default=0, verbose_name="updated"),
-        ),
-        migrations.AlterField(
-            model_name="mpsentry",
-            name="bucket",
-            field=models.CharField(
-                choices=[("day", "Day"), ("week", "Week")],
-                default="week",
-                max_length=8,
-                verbose_name="bucket",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="mpsentry",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="mps_entries",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="mpsentry",
-            name="note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="note"),
-        ),
-        migrations.AlterField(
-            model_name="mpsentry",
-            name="period_start",
-            field=models.DateField(verbose_name="period start"),
-        ),
-        migrations.AlterField(
-            model_name="mpsentry",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="mrprun",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="mrprun",
-            name="created_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="created by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="mrprun",
-            name="error",
-            field=models.TextField(blank=True, verbose_name="error"),
-        ),
-        migrations.AlterField(
-            model_name="mrprun",
-            name="finished_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
-        ),
-        migrations.AlterField(
-            model_name="mrprun",
-            name="planning_date",
-            field=models.DateField(verbose_name="planning date"),
-        ),
-        migrations.AlterField(
-            model_name="mrprun",
-            name="progress",
-            field=models.PositiveSmallIntegerField(default=0, verbose_name="progress"),
-        ),
-        migrations.AlterField(
-            model_name="mrprun",
-            name="started_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="started at"),
-        ),
-        migrations.AlterField(
-            model_name="mrprun",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("queued", "Queued"),
-                    ("running", "Running"),
-                    ("done", "Done"),
-                    ("failed", "Failed"),
-                ],
-                default="queued",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="mrprun",
-            name="summary",
-            field=models.JSONField(blank=True, default=dict, verbose_name="summary"),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="actual_end",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="actual end"),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="actual_start",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="actual start"),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="blocked_until",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="Blocked by an exception (a fault, missing material): not before this time.",
-                null=True,
-                verbose_name="blocked until",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="counted_by_machine",
-            field=models.BooleanField(default=False, verbose_name="counted by machine"),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="eligible_equipment",
-            field=models.ManyToManyField(
-                blank=True,
-                related_name="eligible_for",
-                to="resources.equipment",
-                verbose_name="eligible equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                help_text="Machine chosen by the schedule (or by a supervisor).",
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="operations",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="frozen",
-            field=models.BooleanField(
-                default=False,
-                help_text="Kept in place (machine and start) when rescheduling.",
-                verbose_name="frozen",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="inspection_plan_ref",
-            field=models.CharField(blank=True, max_length=64, verbose_name="inspection plan ref"),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="min_skill_level",
-            field=models.PositiveSmallIntegerField(
-                choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
-                default=2,
-                verbose_name="min skill level",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="name",
-            field=models.CharField(max_length=100, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="order",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="operations",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="planned_end",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="planned end"),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="planned_start",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="planned start"),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="predicted_end",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="The shop floor's predicted end at the actual rate (delay feedback); a running operation holds its machine at least until then when rescheduled.",
-                null=True,
-                verbose_name="predicted end",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="quantity_done",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity done"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="quantity_scrap",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity scrap"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="required_skill",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="operations",
-                to="resources.skill",
-                verbose_name="required skill",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="run_minutes_per_unit",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=10,
-                verbose_name="run minutes per unit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="sequence",
-            field=models.PositiveIntegerField(
-                help_text="Routing step number: 10, 20, …", verbose_name="sequence"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="setup_minutes",
-            field=models.DecimalField(
-                decimal_places=2, default=Decimal("0"), max_digits=10, verbose_name="setup minutes"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("pending", "Pending"),
-                    ("ready", "Ready"),
-                    ("in_progress", "In progress"),
-                    ("paused", "Paused"),
-                    ("done", "Done"),
-                    ("blocked", "Blocked"),
-                    ("cancelled", "Cancelled"),
-                ],
-                default="pending",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="orderoperation",
-            name="work_center",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="operations",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="peg",
-            name="demand_kind",
-            field=models.CharField(max_length=32, verbose_name="demand kind"),
-        ),
-        migrations.AlterField(
-            model_name="peg",
-            name="demand_ref",
-            field=models.CharField(db_index=True, max_length=64, verbose_name="demand ref"),
-        ),
-        migrations.AlterField(
-            model_name="peg",
-            name="planned_order",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="pegs",
-                to="planning.plannedorder",
-                verbose_name="planned order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="peg",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="peg",
-            name="top_demand_ref",
-            field=models.CharField(
-                blank=True, db_index=True, max_length=64, verbose_name="top demand ref"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="plannedorder",
-            name="due_date",
-            field=models.DateField(verbose_name="due date"),
-        ),
-        migrations.AlterField(
-            model_name="plannedorder",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="planned_orders",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="plannedorder",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("production", "Planned production order"),
-                    ("purchase", "Planned purchase requisition"),
-                ],
-                max_length=16,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="plannedorder",
-            name="production_order",
-            field=models.OneToOneField(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="planned_from",
-                to="planning.productionorder",
-                verbose_name="production order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="plannedorder",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="plannedorder",
-            name="ref",
-            field=models.CharField(
-                help_text="The engine's id, used by pegs.", max_length=32, verbose_name="ref"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="plannedorder",
-            name="requisition",
-            field=models.OneToOneField(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="planned_from",
-                to="planning.purchaserequisition",
-                verbose_name="requisition",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="plannedorder",
-            name="run",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="planned_orders",
-                to="planning.mrprun",
-                verbose_name="run",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="plannedorder",
-            name="start_date",
-            field=models.DateField(verbose_name="start date"),
-        ),
-        migrations.AlterField(
-            model_name="plannedorder",
-            name="status",
-            field=models.CharField(
-                choices=[("planned", "Planned"), ("firmed", "Firmed")],
-                default="planned",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="bom",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                to="planning.bom",
-                verbose_name="bom",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="completed_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="completed at"),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="completion_reason",
-            field=models.CharField(
-                blank=True,
-                help_text="Why the order was completed short of its quantity or with open operations.",
-                max_length=300,
-                verbose_name="completion reason",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="delay_predicted_at",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When the prediction was made.",
-                null=True,
-                verbose_name="delay predicted at",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="delay_reasons",
-            field=models.JSONField(
-                blank=True,
-                db_default=models.Value([], output_field=models.JSONField()),
-                default=list,
-                help_text="Why, as the shop floor reported it.",
-                verbose_name="delay reasons",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="due_date",
-            field=models.DateField(verbose_name="due date"),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="earliest_start",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="earliest start"),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="exception_delay_minutes",
-            field=models.PositiveIntegerField(
-                default=0,
-                help_text="Expected delay from open exceptions, in minutes.",
-                verbose_name="exception delay minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="exception_note",
-            field=models.CharField(
-                blank=True,
-                help_text="The exception behind the expected delay.",
-                max_length=300,
-                verbose_name="exception note",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="external_ref",
-            field=models.CharField(
-                blank=True,
-                help_text="The order's id in the outside system that sent it (an ERP).",
-                max_length=100,
-                null=True,
-                unique=True,
-                verbose_name="external ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="production_orders",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="note"),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="number",
-            field=models.CharField(max_length=32, unique=True, verbose_name="number"),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="planned_end",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="planned end"),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="planned_start",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="planned start"),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="predicted_delay_hours",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=2,
-                help_text="Predicted end against the planned end, in hours (blank: on plan).",
-                max_digits=10,
-                null=True,
-                verbose_name="predicted delay hours",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="predicted_end",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When the shop floor expects the order to finish.",
-                null=True,
-                verbose_name="predicted end",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="priority",
-            field=models.PositiveSmallIntegerField(
-                default=5, help_text="1 = most urgent … 9", verbose_name="priority"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="quantity_done",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity done"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="quantity_scrap",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="quantity scrap"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="released_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="released at"),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="routing",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                to="planning.routing",
-                verbose_name="routing",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="sales_order",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="production_orders",
-                to="planning.salesorder",
-                verbose_name="sales order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="productionorder",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("draft", "Draft"),
-                    ("planned", "Planned"),
-                    ("released", "Released"),
-                    ("in_progress", "In progress"),
-                    ("completed", "Completed"),
-                    ("closed", "Closed"),
-                    ("cancelled", "Cancelled"),
-                ],
-                default="draft",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaserequisition",
-            name="closed_reason",
-            field=models.CharField(
-                blank=True,
-                help_text="Why it was closed without being ordered.",
-                max_length=200,
-                verbose_name="closed reason",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaserequisition",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="purchaserequisition",
-            name="external_id",
-            field=models.CharField(
-                blank=True, max_length=100, null=True, unique=True, verbose_name="external id"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaserequisition",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="requisitions",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaserequisition",
-            name="need_date",
-            field=models.DateField(verbose_name="need date"),
-        ),
-        migrations.AlterField(
-            model_name="purchaserequisition",
-            name="number",
-            field=models.CharField(max_length=32, unique=True, verbose_name="number"),
-        ),
-        migrations.AlterField(
-            model_name="purchaserequisition",
-            name="purchase_order_ref",
-            field=models.CharField(
-                blank=True,
-                help_text="The purchase order the ERP placed for it (its number there), once ordered.",
-                max_length=100,
-                verbose_name="purchase order ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaserequisition",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="purchaserequisition",
-            name="reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="purchaserequisition",
-            name="status",
-            field=models.CharField(
-                choices=[("open", "Open"), ("ordered", "Ordered"), ("cancelled", "Cancelled")],
-                default="open",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaserequisition",
-            name="urgent",
-            field=models.BooleanField(default=False, verbose_name="urgent"),
-        ),
-        migrations.AlterField(
-            model_name="routing",
-            name="description",
-            field=models.CharField(blank=True, max_length=200, verbose_name="description"),
-        ),
-        migrations.AlterField(
-            model_name="routing",
-            name="effective_from",
-            field=models.DateField(blank=True, null=True, verbose_name="effective from"),
-        ),
-        migrations.AlterField(
-            model_name="routing",
-            name="effective_to",
-            field=models.DateField(blank=True, null=True, verbose_name="effective to"),
-        ),
-        migrations.AlterField(
-            model_name="routing",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="routings",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="routing",
-            name="version",
-            field=models.CharField(default="1", max_length=16, verbose_name="version"),
-        ),
-        migrations.AlterField(
-            model_name="routingstep",
-            name="counted_by_machine",
-            field=models.BooleanField(
-                default=False,
-                help_text="The machine's part counter reports the quantities (devices); operators start, pause and complete the work but do not report quantities.",
-                verbose_name="counted by machine",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="routingstep",
-            name="eligible_equipment",
-            field=models.ManyToManyField(
-                blank=True,
-                related_name="steps",
-                to="resources.equipment",
-                verbose_name="eligible equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="routingstep",
-            name="inspection_plan_ref",
-            field=models.CharField(blank=True, max_length=64, verbose_name="inspection plan ref"),
-        ),
-        migrations.AlterField(
-            model_name="routingstep",
-            name="min_skill_level",
-            field=models.PositiveSmallIntegerField(
-                choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
-                default=2,
-                verbose_name="min skill level",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="routingstep",
-            name="name",
-            field=models.CharField(max_length=100, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="routingstep",
-            name="required_skill",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="steps",
-                to="resources.skill",
-                verbose_name="required skill",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="routingstep",
-            name="routing",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="steps",
-                to="planning.routing",
-                verbose_name="routing",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="routingstep",
-            name="run_minutes_per_unit",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=10,
-                verbose_name="run minutes per unit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="routingstep",
-            name="setup_minutes",
-            field=models.DecimalField(
-                decimal_places=2, default=Decimal("0"), max_digits=10, verbose_name="setup minutes"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="routingstep",
-            name="step_no",
-            field=models.PositiveIntegerField(
-                help_text="Sequence: 10, 20, 30 …", verbose_name="step no"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="routingstep",
-            name="work_center",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="steps",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="salesorder",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="salesorder",
-            name="customer",
-            field=models.CharField(max_length=200, verbose_name="customer"),
-        ),
-        migrations.AlterField(
-            model_name="salesorder",
-            name="delay_note",
-            field=models.CharField(blank=True, max_length=300, verbose_name="delay note"),
-        ),
-        migrations.AlterField(
-            model_name="salesorder",
-            name="due_date",
-            field=models.DateField(verbose_name="due date"),
-        ),
-        migrations.AlterField(
-            model_name="salesorder",
-            name="expected_delay_minutes",
-            field=models.PositiveIntegerField(
-                default=0,
-                help_text="Expected delay from open exceptions, for the people who talk to the customer.",
-                verbose_name="expected delay minutes",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="salesorder",
-            name="external_ref",
-            field=models.CharField(
-                blank=True,
-                help_text="The order's id in the outside system that sent it (an ERP): a create naming it again changes the same order.",
-                max_length=100,
-                null=True,
-                unique=True,
-                verbose_name="external ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="salesorder",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="sales_orders",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="salesorder",
-            name="number",
-            field=models.CharField(max_length=32, unique=True, verbose_name="number"),
-        ),
-        migrations.AlterField(
-            model_name="salesorder",
-            name="priority",
-            field=models.PositiveSmallIntegerField(
-                default=5, help_text="1 = most urgent … 9", verbose_name="priority"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="salesorder",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="salesorder",
-            name="status",
-            field=models.CharField(
-                choices=[("open", "Open"), ("shipped", "Shipped"), ("cancelled", "Cancelled")],
-                default="open",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="scheduleassignment",
-            name="end",
-            field=models.DateTimeField(verbose_name="end"),
-        ),
-        migrations.AlterField(
-            model_name="scheduleassignment",
-            name="equipment",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="scheduleassignment",
-            name="operation",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="assignments",
-                to="planning.orderoperation",
-                verbose_name="operation",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="scheduleassignment",
-            name="part",
-            field=models.PositiveSmallIntegerField(
-                default=0,
-                help_text="Shift-sized part of an operation longer than one shift (0, 1, …).",
-                verbose_name="part",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="scheduleassignment",
-            name="run",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="assignments",
-                to="planning.schedulerun",
-                verbose_name="run",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="scheduleassignment",
-            name="start",
-            field=models.DateTimeField(verbose_name="start"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="bound",
-            field=models.BigIntegerField(blank=True, null=True, verbose_name="bound"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="created_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="created by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="error",
-            field=models.TextField(blank=True, verbose_name="error"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="finished_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="heuristic_makespan_minutes",
-            field=models.BigIntegerField(
-                blank=True, null=True, verbose_name="heuristic makespan minutes"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="heuristic_weighted_tardiness",
-            field=models.BigIntegerField(
-                blank=True, null=True, verbose_name="heuristic weighted tardiness"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="horizon_start",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="horizon start"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="makespan_minutes",
-            field=models.BigIntegerField(blank=True, null=True, verbose_name="makespan minutes"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="operation_count",
-            field=models.PositiveIntegerField(default=0, verbose_name="operation count"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="progress",
-            field=models.PositiveSmallIntegerField(default=0, verbose_name="progress"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="solver_status",
-            field=models.CharField(blank=True, max_length=16, verbose_name="solver status"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="started_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="started at"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("queued", "Queued"),
-                    ("running", "Running"),
-                    ("done", "Done"),
-                    ("failed", "Failed"),
-                ],
-                default="queued",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="summary",
-            field=models.JSONField(blank=True, default=dict, verbose_name="summary"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="time_limit_seconds",
-            field=models.PositiveIntegerField(default=10, verbose_name="time limit seconds"),
-        ),
-        migrations.AlterField(
-            model_name="schedulerun",
-            name="weighted_tardiness",
-            field=models.BigIntegerField(blank=True, null=True, verbose_name="weighted tardiness"),
+        LabelsAlter(
+            [
+                migrations.AlterField(
+                    model_name="actionmessage",
+                    name="date",
+                    field=models.DateField(blank=True, null=True, verbose_name="date"),
+                ),
+                migrations.AlterField(
+                    model_name="actionmessage",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="actionmessage",
+                    name="kind",
+                    field=models.CharField(max_length=16, verbose_name="kind"),
+                ),
+                migrations.AlterField(
+                    model_name="actionmessage",
+                    name="reference",
+                    field=models.CharField(blank=True, max_length=64, verbose_name="reference"),
+                ),
+                migrations.AlterField(
+                    model_name="actionmessage",
+                    name="run",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="planning.mrprun",
+                        verbose_name="run",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="actionmessage",
+                    name="suggested_date",
+                    field=models.DateField(blank=True, null=True, verbose_name="suggested date"),
+                ),
+                migrations.AlterField(
+                    model_name="actionmessage",
+                    name="text",
+                    field=models.CharField(max_length=300, verbose_name="text"),
+                ),
+                migrations.AlterField(
+                    model_name="bom",
+                    name="base_quantity",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("1"),
+                        max_digits=18,
+                        verbose_name="base quantity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="bom",
+                    name="description",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                migrations.AlterField(
+                    model_name="bom",
+                    name="effective_from",
+                    field=models.DateField(blank=True, null=True, verbose_name="effective from"),
+                ),
+                migrations.AlterField(
+                    model_name="bom",
+                    name="effective_to",
+                    field=models.DateField(blank=True, null=True, verbose_name="effective to"),
+                ),
+                migrations.AlterField(
+                    model_name="bom",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="boms",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="bom",
+                    name="version",
+                    field=models.CharField(default="1", max_length=16, verbose_name="version"),
+                ),
+                migrations.AlterField(
+                    model_name="bomline",
+                    name="bom",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="planning.bom",
+                        verbose_name="bom",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="bomline",
+                    name="component",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="used_in",
+                        to="resources.item",
+                        verbose_name="component",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="bomline",
+                    name="line_no",
+                    field=models.PositiveIntegerField(verbose_name="line no"),
+                ),
+                migrations.AlterField(
+                    model_name="bomline",
+                    name="operation_step_no",
+                    field=models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Routing step that consumes it (blank: the first).",
+                        null=True,
+                        verbose_name="operation step no",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="bomline",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="bomline",
+                    name="scrap_pct",
+                    field=models.DecimalField(
+                        decimal_places=3,
+                        default=Decimal("0"),
+                        max_digits=6,
+                        verbose_name="scrap pct",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="forecast",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="forecasts",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="forecast",
+                    name="period_start",
+                    field=models.DateField(verbose_name="period start"),
+                ),
+                migrations.AlterField(
+                    model_name="forecast",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbom",
+                    name="base_quantity",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("1"),
+                        max_digits=18,
+                        verbose_name="base quantity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbom",
+                    name="description",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbom",
+                    name="effective_from",
+                    field=models.DateField(blank=True, null=True, verbose_name="effective from"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbom",
+                    name="effective_to",
+                    field=models.DateField(blank=True, null=True, verbose_name="effective to"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbom",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbom",
+                    name="version",
+                    field=models.CharField(default="1", max_length=16, verbose_name="version"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbomline",
+                    name="bom",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.bom",
+                        verbose_name="bom",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbomline",
+                    name="component",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="component",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbomline",
+                    name="line_no",
+                    field=models.PositiveIntegerField(verbose_name="line no"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbomline",
+                    name="operation_step_no",
+                    field=models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Routing step that consumes it (blank: the first).",
+                        null=True,
+                        verbose_name="operation step no",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbomline",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalbomline",
+                    name="scrap_pct",
+                    field=models.DecimalField(
+                        decimal_places=3,
+                        default=Decimal("0"),
+                        max_digits=6,
+                        verbose_name="scrap pct",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalforecast",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalforecast",
+                    name="period_start",
+                    field=models.DateField(verbose_name="period start"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalforecast",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmpsentry",
+                    name="bucket",
+                    field=models.CharField(
+                        choices=[("day", "Day"), ("week", "Week")],
+                        default="week",
+                        max_length=8,
+                        verbose_name="bucket",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmpsentry",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmpsentry",
+                    name="note",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="note"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmpsentry",
+                    name="period_start",
+                    field=models.DateField(verbose_name="period start"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmpsentry",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="bom",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.bom",
+                        verbose_name="bom",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="completed_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="completed at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="completion_reason",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="Why the order was completed short of its quantity or with open operations.",
+                        max_length=300,
+                        verbose_name="completion reason",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="delay_predicted_at",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When the prediction was made.",
+                        null=True,
+                        verbose_name="delay predicted at",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="delay_reasons",
+                    field=models.JSONField(
+                        blank=True,
+                        db_default=models.Value([], output_field=models.JSONField()),
+                        default=list,
+                        help_text="Why, as the shop floor reported it.",
+                        verbose_name="delay reasons",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="due_date",
+                    field=models.DateField(verbose_name="due date"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="earliest_start",
+                    field=models.DateTimeField(
+                        blank=True, null=True, verbose_name="earliest start"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="exception_delay_minutes",
+                    field=models.PositiveIntegerField(
+                        default=0,
+                        help_text="Expected delay from open exceptions, in minutes.",
+                        verbose_name="exception delay minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="exception_note",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The exception behind the expected delay.",
+                        max_length=300,
+                        verbose_name="exception note",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="external_ref",
+                    field=models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="The order's id in the outside system that sent it (an ERP).",
+                        max_length=100,
+                        null=True,
+                        verbose_name="external ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="note",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="note"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="number",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="number"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="planned_end",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="planned end"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="planned_start",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="planned start"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="predicted_delay_hours",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="Predicted end against the planned end, in hours (blank: on plan).",
+                        max_digits=10,
+                        null=True,
+                        verbose_name="predicted delay hours",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="predicted_end",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When the shop floor expects the order to finish.",
+                        null=True,
+                        verbose_name="predicted end",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="priority",
+                    field=models.PositiveSmallIntegerField(
+                        default=5, help_text="1 = most urgent … 9", verbose_name="priority"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="quantity_done",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity done",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="quantity_scrap",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity scrap",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="released_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="released at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="routing",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.routing",
+                        verbose_name="routing",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="sales_order",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.salesorder",
+                        verbose_name="sales order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalproductionorder",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("planned", "Planned"),
+                            ("released", "Released"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaserequisition",
+                    name="closed_reason",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="Why it was closed without being ordered.",
+                        max_length=200,
+                        verbose_name="closed reason",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaserequisition",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaserequisition",
+                    name="external_id",
+                    field=models.CharField(
+                        blank=True,
+                        db_index=True,
+                        max_length=100,
+                        null=True,
+                        verbose_name="external id",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaserequisition",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaserequisition",
+                    name="need_date",
+                    field=models.DateField(verbose_name="need date"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaserequisition",
+                    name="number",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="number"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaserequisition",
+                    name="purchase_order_ref",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The purchase order the ERP placed for it (its number there), once ordered.",
+                        max_length=100,
+                        verbose_name="purchase order ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaserequisition",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaserequisition",
+                    name="reason",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaserequisition",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("ordered", "Ordered"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaserequisition",
+                    name="urgent",
+                    field=models.BooleanField(default=False, verbose_name="urgent"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalrouting",
+                    name="description",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalrouting",
+                    name="effective_from",
+                    field=models.DateField(blank=True, null=True, verbose_name="effective from"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalrouting",
+                    name="effective_to",
+                    field=models.DateField(blank=True, null=True, verbose_name="effective to"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalrouting",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalrouting",
+                    name="version",
+                    field=models.CharField(default="1", max_length=16, verbose_name="version"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalroutingstep",
+                    name="counted_by_machine",
+                    field=models.BooleanField(
+                        default=False,
+                        help_text="The machine's part counter reports the quantities (devices); operators start, pause and complete the work but do not report quantities.",
+                        verbose_name="counted by machine",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalroutingstep",
+                    name="inspection_plan_ref",
+                    field=models.CharField(
+                        blank=True, max_length=64, verbose_name="inspection plan ref"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalroutingstep",
+                    name="min_skill_level",
+                    field=models.PositiveSmallIntegerField(
+                        choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
+                        default=2,
+                        verbose_name="min skill level",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalroutingstep",
+                    name="name",
+                    field=models.CharField(max_length=100, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalroutingstep",
+                    name="required_skill",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.skill",
+                        verbose_name="required skill",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalroutingstep",
+                    name="routing",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.routing",
+                        verbose_name="routing",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalroutingstep",
+                    name="run_minutes_per_unit",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=10,
+                        verbose_name="run minutes per unit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalroutingstep",
+                    name="setup_minutes",
+                    field=models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        max_digits=10,
+                        verbose_name="setup minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalroutingstep",
+                    name="step_no",
+                    field=models.PositiveIntegerField(
+                        help_text="Sequence: 10, 20, 30 …", verbose_name="step no"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalroutingstep",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsalesorder",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsalesorder",
+                    name="customer",
+                    field=models.CharField(max_length=200, verbose_name="customer"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsalesorder",
+                    name="delay_note",
+                    field=models.CharField(blank=True, max_length=300, verbose_name="delay note"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsalesorder",
+                    name="due_date",
+                    field=models.DateField(verbose_name="due date"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsalesorder",
+                    name="expected_delay_minutes",
+                    field=models.PositiveIntegerField(
+                        default=0,
+                        help_text="Expected delay from open exceptions, for the people who talk to the customer.",
+                        verbose_name="expected delay minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsalesorder",
+                    name="external_ref",
+                    field=models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="The order's id in the outside system that sent it (an ERP): a create naming it again changes the same order.",
+                        max_length=100,
+                        null=True,
+                        verbose_name="external ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsalesorder",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsalesorder",
+                    name="number",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="number"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsalesorder",
+                    name="priority",
+                    field=models.PositiveSmallIntegerField(
+                        default=5, help_text="1 = most urgent … 9", verbose_name="priority"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsalesorder",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsalesorder",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("shipped", "Shipped"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="attempts",
+                    field=models.PositiveSmallIntegerField(
+                        default=0, help_text="Times a worker took it.", verbose_name="attempts"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="created_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="dry_run",
+                    field=models.BooleanField(
+                        default=False,
+                        help_text="Check and report, write nothing.",
+                        verbose_name="dry run",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="error_count",
+                    field=models.PositiveIntegerField(default=0, verbose_name="error count"),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="errors",
+                    field=models.JSONField(
+                        blank=True,
+                        db_default=models.Value([], output_field=models.JSONField()),
+                        default=list,
+                        help_text="The first problems: [{row, column, message}] (row 0: the whole file).",
+                        verbose_name="errors",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="file_name",
+                    field=models.CharField(
+                        help_text="The name the file was uploaded as.",
+                        max_length=255,
+                        verbose_name="file name",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="finished_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="kind",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="items, boms or routings.",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="new",
+                    field=models.PositiveIntegerField(default=0, verbose_name="new"),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="rows_done",
+                    field=models.PositiveIntegerField(default=0, verbose_name="rows done"),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="rows_total",
+                    field=models.PositiveIntegerField(
+                        blank=True, help_text="Data rows.", null=True, verbose_name="rows total"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="size",
+                    field=models.PositiveBigIntegerField(
+                        default=0, help_text="Bytes.", verbose_name="size"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="started_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="started at"),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="stored_file",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="Where the upload is kept, under VAR_DIR.",
+                        max_length=255,
+                        verbose_name="stored file",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="unchanged",
+                    field=models.PositiveIntegerField(default=0, verbose_name="unchanged"),
+                ),
+                migrations.AlterField(
+                    model_name="importjob",
+                    name="updated",
+                    field=models.PositiveIntegerField(default=0, verbose_name="updated"),
+                ),
+                migrations.AlterField(
+                    model_name="mpsentry",
+                    name="bucket",
+                    field=models.CharField(
+                        choices=[("day", "Day"), ("week", "Week")],
+                        default="week",
+                        max_length=8,
+                        verbose_name="bucket",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="mpsentry",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mps_entries",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="mpsentry",
+                    name="note",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="note"),
+                ),
+                migrations.AlterField(
+                    model_name="mpsentry",
+                    name="period_start",
+                    field=models.DateField(verbose_name="period start"),
+                ),
+                migrations.AlterField(
+                    model_name="mpsentry",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="mrprun",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="mrprun",
+                    name="created_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="mrprun",
+                    name="error",
+                    field=models.TextField(blank=True, verbose_name="error"),
+                ),
+                migrations.AlterField(
+                    model_name="mrprun",
+                    name="finished_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                migrations.AlterField(
+                    model_name="mrprun",
+                    name="planning_date",
+                    field=models.DateField(verbose_name="planning date"),
+                ),
+                migrations.AlterField(
+                    model_name="mrprun",
+                    name="progress",
+                    field=models.PositiveSmallIntegerField(default=0, verbose_name="progress"),
+                ),
+                migrations.AlterField(
+                    model_name="mrprun",
+                    name="started_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="started at"),
+                ),
+                migrations.AlterField(
+                    model_name="mrprun",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="mrprun",
+                    name="summary",
+                    field=models.JSONField(blank=True, default=dict, verbose_name="summary"),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="actual_end",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="actual end"),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="actual_start",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="actual start"),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="blocked_until",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="Blocked by an exception (a fault, missing material): not before this time.",
+                        null=True,
+                        verbose_name="blocked until",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="counted_by_machine",
+                    field=models.BooleanField(default=False, verbose_name="counted by machine"),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="eligible_equipment",
+                    field=models.ManyToManyField(
+                        blank=True,
+                        related_name="eligible_for",
+                        to="resources.equipment",
+                        verbose_name="eligible equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        help_text="Machine chosen by the schedule (or by a supervisor).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="operations",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="frozen",
+                    field=models.BooleanField(
+                        default=False,
+                        help_text="Kept in place (machine and start) when rescheduling.",
+                        verbose_name="frozen",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="inspection_plan_ref",
+                    field=models.CharField(
+                        blank=True, max_length=64, verbose_name="inspection plan ref"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="min_skill_level",
+                    field=models.PositiveSmallIntegerField(
+                        choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
+                        default=2,
+                        verbose_name="min skill level",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="name",
+                    field=models.CharField(max_length=100, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="order",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="operations",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="planned_end",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="planned end"),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="planned_start",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="planned start"),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="predicted_end",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="The shop floor's predicted end at the actual rate (delay feedback); a running operation holds its machine at least until then when rescheduled.",
+                        null=True,
+                        verbose_name="predicted end",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="quantity_done",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity done",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="quantity_scrap",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity scrap",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="required_skill",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="operations",
+                        to="resources.skill",
+                        verbose_name="required skill",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="run_minutes_per_unit",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=10,
+                        verbose_name="run minutes per unit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="sequence",
+                    field=models.PositiveIntegerField(
+                        help_text="Routing step number: 10, 20, …", verbose_name="sequence"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="setup_minutes",
+                    field=models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        max_digits=10,
+                        verbose_name="setup minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("ready", "Ready"),
+                            ("in_progress", "In progress"),
+                            ("paused", "Paused"),
+                            ("done", "Done"),
+                            ("blocked", "Blocked"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="orderoperation",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="operations",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="peg",
+                    name="demand_kind",
+                    field=models.CharField(max_length=32, verbose_name="demand kind"),
+                ),
+                migrations.AlterField(
+                    model_name="peg",
+                    name="demand_ref",
+                    field=models.CharField(db_index=True, max_length=64, verbose_name="demand ref"),
+                ),
+                migrations.AlterField(
+                    model_name="peg",
+                    name="planned_order",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pegs",
+                        to="planning.plannedorder",
+                        verbose_name="planned order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="peg",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="peg",
+                    name="top_demand_ref",
+                    field=models.CharField(
+                        blank=True, db_index=True, max_length=64, verbose_name="top demand ref"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="plannedorder",
+                    name="due_date",
+                    field=models.DateField(verbose_name="due date"),
+                ),
+                migrations.AlterField(
+                    model_name="plannedorder",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="planned_orders",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="plannedorder",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("production", "Planned production order"),
+                            ("purchase", "Planned purchase requisition"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="plannedorder",
+                    name="production_order",
+                    field=models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="planned_from",
+                        to="planning.productionorder",
+                        verbose_name="production order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="plannedorder",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="plannedorder",
+                    name="ref",
+                    field=models.CharField(
+                        help_text="The engine's id, used by pegs.",
+                        max_length=32,
+                        verbose_name="ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="plannedorder",
+                    name="requisition",
+                    field=models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="planned_from",
+                        to="planning.purchaserequisition",
+                        verbose_name="requisition",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="plannedorder",
+                    name="run",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="planned_orders",
+                        to="planning.mrprun",
+                        verbose_name="run",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="plannedorder",
+                    name="start_date",
+                    field=models.DateField(verbose_name="start date"),
+                ),
+                migrations.AlterField(
+                    model_name="plannedorder",
+                    name="status",
+                    field=models.CharField(
+                        choices=[("planned", "Planned"), ("firmed", "Firmed")],
+                        default="planned",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="bom",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="planning.bom",
+                        verbose_name="bom",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="completed_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="completed at"),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="completion_reason",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="Why the order was completed short of its quantity or with open operations.",
+                        max_length=300,
+                        verbose_name="completion reason",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="delay_predicted_at",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When the prediction was made.",
+                        null=True,
+                        verbose_name="delay predicted at",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="delay_reasons",
+                    field=models.JSONField(
+                        blank=True,
+                        db_default=models.Value([], output_field=models.JSONField()),
+                        default=list,
+                        help_text="Why, as the shop floor reported it.",
+                        verbose_name="delay reasons",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="due_date",
+                    field=models.DateField(verbose_name="due date"),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="earliest_start",
+                    field=models.DateTimeField(
+                        blank=True, null=True, verbose_name="earliest start"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="exception_delay_minutes",
+                    field=models.PositiveIntegerField(
+                        default=0,
+                        help_text="Expected delay from open exceptions, in minutes.",
+                        verbose_name="exception delay minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="exception_note",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The exception behind the expected delay.",
+                        max_length=300,
+                        verbose_name="exception note",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="external_ref",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The order's id in the outside system that sent it (an ERP).",
+                        max_length=100,
+                        null=True,
+                        unique=True,
+                        verbose_name="external ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="production_orders",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="note",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="note"),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="number",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="number"),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="planned_end",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="planned end"),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="planned_start",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="planned start"),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="predicted_delay_hours",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="Predicted end against the planned end, in hours (blank: on plan).",
+                        max_digits=10,
+                        null=True,
+                        verbose_name="predicted delay hours",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="predicted_end",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When the shop floor expects the order to finish.",
+                        null=True,
+                        verbose_name="predicted end",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="priority",
+                    field=models.PositiveSmallIntegerField(
+                        default=5, help_text="1 = most urgent … 9", verbose_name="priority"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="quantity_done",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity done",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="quantity_scrap",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="quantity scrap",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="released_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="released at"),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="routing",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="planning.routing",
+                        verbose_name="routing",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="sales_order",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="production_orders",
+                        to="planning.salesorder",
+                        verbose_name="sales order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="productionorder",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("planned", "Planned"),
+                            ("released", "Released"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaserequisition",
+                    name="closed_reason",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="Why it was closed without being ordered.",
+                        max_length=200,
+                        verbose_name="closed reason",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaserequisition",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="purchaserequisition",
+                    name="external_id",
+                    field=models.CharField(
+                        blank=True,
+                        max_length=100,
+                        null=True,
+                        unique=True,
+                        verbose_name="external id",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaserequisition",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requisitions",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaserequisition",
+                    name="need_date",
+                    field=models.DateField(verbose_name="need date"),
+                ),
+                migrations.AlterField(
+                    model_name="purchaserequisition",
+                    name="number",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="number"),
+                ),
+                migrations.AlterField(
+                    model_name="purchaserequisition",
+                    name="purchase_order_ref",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The purchase order the ERP placed for it (its number there), once ordered.",
+                        max_length=100,
+                        verbose_name="purchase order ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaserequisition",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaserequisition",
+                    name="reason",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="purchaserequisition",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("ordered", "Ordered"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaserequisition",
+                    name="urgent",
+                    field=models.BooleanField(default=False, verbose_name="urgent"),
+                ),
+                migrations.AlterField(
+                    model_name="routing",
+                    name="description",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                migrations.AlterField(
+                    model_name="routing",
+                    name="effective_from",
+                    field=models.DateField(blank=True, null=True, verbose_name="effective from"),
+                ),
+                migrations.AlterField(
+                    model_name="routing",
+                    name="effective_to",
+                    field=models.DateField(blank=True, null=True, verbose_name="effective to"),
+                ),
+                migrations.AlterField(
+                    model_name="routing",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="routings",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="routing",
+                    name="version",
+                    field=models.CharField(default="1", max_length=16, verbose_name="version"),
+                ),
+                migrations.AlterField(
+                    model_name="routingstep",
+                    name="counted_by_machine",
+                    field=models.BooleanField(
+                        default=False,
+                        help_text="The machine's part counter reports the quantities (devices); operators start, pause and complete the work but do not report quantities.",
+                        verbose_name="counted by machine",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="routingstep",
+                    name="eligible_equipment",
+                    field=models.ManyToManyField(
+                        blank=True,
+                        related_name="steps",
+                        to="resources.equipment",
+                        verbose_name="eligible equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="routingstep",
+                    name="inspection_plan_ref",
+                    field=models.CharField(
+                        blank=True, max_length=64, verbose_name="inspection plan ref"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="routingstep",
+                    name="min_skill_level",
+                    field=models.PositiveSmallIntegerField(
+                        choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
+                        default=2,
+                        verbose_name="min skill level",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="routingstep",
+                    name="name",
+                    field=models.CharField(max_length=100, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="routingstep",
+                    name="required_skill",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="steps",
+                        to="resources.skill",
+                        verbose_name="required skill",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="routingstep",
+                    name="routing",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="planning.routing",
+                        verbose_name="routing",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="routingstep",
+                    name="run_minutes_per_unit",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=10,
+                        verbose_name="run minutes per unit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="routingstep",
+                    name="setup_minutes",
+                    field=models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        max_digits=10,
+                        verbose_name="setup minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="routingstep",
+                    name="step_no",
+                    field=models.PositiveIntegerField(
+                        help_text="Sequence: 10, 20, 30 …", verbose_name="step no"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="routingstep",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="steps",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="salesorder",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="salesorder",
+                    name="customer",
+                    field=models.CharField(max_length=200, verbose_name="customer"),
+                ),
+                migrations.AlterField(
+                    model_name="salesorder",
+                    name="delay_note",
+                    field=models.CharField(blank=True, max_length=300, verbose_name="delay note"),
+                ),
+                migrations.AlterField(
+                    model_name="salesorder",
+                    name="due_date",
+                    field=models.DateField(verbose_name="due date"),
+                ),
+                migrations.AlterField(
+                    model_name="salesorder",
+                    name="expected_delay_minutes",
+                    field=models.PositiveIntegerField(
+                        default=0,
+                        help_text="Expected delay from open exceptions, for the people who talk to the customer.",
+                        verbose_name="expected delay minutes",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="salesorder",
+                    name="external_ref",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The order's id in the outside system that sent it (an ERP): a create naming it again changes the same order.",
+                        max_length=100,
+                        null=True,
+                        unique=True,
+                        verbose_name="external ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="salesorder",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sales_orders",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="salesorder",
+                    name="number",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="number"),
+                ),
+                migrations.AlterField(
+                    model_name="salesorder",
+                    name="priority",
+                    field=models.PositiveSmallIntegerField(
+                        default=5, help_text="1 = most urgent … 9", verbose_name="priority"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="salesorder",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="salesorder",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("shipped", "Shipped"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="scheduleassignment",
+                    name="end",
+                    field=models.DateTimeField(verbose_name="end"),
+                ),
+                migrations.AlterField(
+                    model_name="scheduleassignment",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="scheduleassignment",
+                    name="operation",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="planning.orderoperation",
+                        verbose_name="operation",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="scheduleassignment",
+                    name="part",
+                    field=models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Shift-sized part of an operation longer than one shift (0, 1, …).",
+                        verbose_name="part",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="scheduleassignment",
+                    name="run",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="planning.schedulerun",
+                        verbose_name="run",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="scheduleassignment",
+                    name="start",
+                    field=models.DateTimeField(verbose_name="start"),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="bound",
+                    field=models.BigIntegerField(blank=True, null=True, verbose_name="bound"),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="created_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="error",
+                    field=models.TextField(blank=True, verbose_name="error"),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="finished_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="heuristic_makespan_minutes",
+                    field=models.BigIntegerField(
+                        blank=True, null=True, verbose_name="heuristic makespan minutes"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="heuristic_weighted_tardiness",
+                    field=models.BigIntegerField(
+                        blank=True, null=True, verbose_name="heuristic weighted tardiness"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="horizon_start",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="horizon start"),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="makespan_minutes",
+                    field=models.BigIntegerField(
+                        blank=True, null=True, verbose_name="makespan minutes"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="operation_count",
+                    field=models.PositiveIntegerField(default=0, verbose_name="operation count"),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="progress",
+                    field=models.PositiveSmallIntegerField(default=0, verbose_name="progress"),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="solver_status",
+                    field=models.CharField(blank=True, max_length=16, verbose_name="solver status"),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="started_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="started at"),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="summary",
+                    field=models.JSONField(blank=True, default=dict, verbose_name="summary"),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="time_limit_seconds",
+                    field=models.PositiveIntegerField(
+                        default=10, verbose_name="time limit seconds"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="schedulerun",
+                    name="weighted_tardiness",
+                    field=models.BigIntegerField(
+                        blank=True, null=True, verbose_name="weighted tardiness"
+                    ),
+                ),
+            ]
         ),
     ]

@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import LabelsAlter
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -15,1217 +17,1272 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # Labels only: nothing changes in the database (core/migration_operations.py).
     operations = [
-        migrations.AlterField(
-            model_name="characteristic",
-            name="description",
-            field=models.CharField(blank=True, max_length=200, verbose_name="description"),
-        ),
-        migrations.AlterField(
-            model_name="characteristic",
-            name="kind",
-            field=models.CharField(
-                choices=[("variable", "Measured value"), ("attribute", "Attribute (pass/fail)")],
-                max_length=10,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="characteristic",
-            name="lower_tolerance",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                help_text="Allowed below nominal (≥ 0).",
-                max_digits=14,
-                null=True,
-                verbose_name="lower tolerance",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="characteristic",
-            name="name",
-            field=models.CharField(max_length=100, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="characteristic",
-            name="nominal",
-            field=models.DecimalField(
-                blank=True, decimal_places=4, max_digits=14, null=True, verbose_name="nominal"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="characteristic",
-            name="plan",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="characteristics",
-                to="quality.inspectionplan",
-                verbose_name="plan",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="characteristic",
-            name="unit",
-            field=models.CharField(blank=True, max_length=16, verbose_name="unit"),
-        ),
-        migrations.AlterField(
-            model_name="characteristic",
-            name="upper_tolerance",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                help_text="Allowed above nominal (≥ 0).",
-                max_digits=14,
-                null=True,
-                verbose_name="upper tolerance",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="defectcode",
-            name="code",
-            field=models.CharField(max_length=32, unique=True, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="defectcode",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="defectraterule",
-            name="min_sample",
-            field=models.PositiveIntegerField(default=20, verbose_name="min sample"),
-        ),
-        migrations.AlterField(
-            model_name="defectraterule",
-            name="routing_step",
-            field=models.ForeignKey(
-                blank=True,
-                help_text="Blank: every operation at the work center.",
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="defect_rules",
-                to="planning.routingstep",
-                verbose_name="routing step",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="defectraterule",
-            name="threshold_pct",
-            field=models.DecimalField(
-                decimal_places=2, default=Decimal("5"), max_digits=5, verbose_name="threshold pct"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="defectraterule",
-            name="window",
-            field=models.PositiveIntegerField(
-                default=50,
-                help_text="The last n units inspected or reported.",
-                verbose_name="window",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="defectraterule",
-            name="work_center",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="defect_rules",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="disposition",
-            name="approved_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="approved by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="disposition",
-            name="decided_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="decided at"),
-        ),
-        migrations.AlterField(
-            model_name="disposition",
-            name="decided_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="decided by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="disposition",
-            name="decision",
-            field=models.CharField(
-                choices=[("rework", "Rework"), ("scrap", "Scrap"), ("use_as_is", "Use as is")],
-                max_length=10,
-                verbose_name="decision",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="disposition",
-            name="moved_back_at",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When a correction moved the scrap back to good.",
-                null=True,
-                verbose_name="moved back at",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="disposition",
-            name="moved_order",
-            field=models.ForeignKey(
-                blank=True,
-                help_text="The order whose counters the scrap moved (its last operation only).",
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="planning.productionorder",
-                verbose_name="moved order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="disposition",
-            name="moved_task",
-            field=models.ForeignKey(
-                blank=True,
-                help_text="The task whose counters the scrap moved.",
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="execution.task",
-                verbose_name="moved task",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="disposition",
-            name="note",
-            field=models.CharField(blank=True, max_length=300, verbose_name="note"),
-        ),
-        migrations.AlterField(
-            model_name="disposition",
-            name="quantity_moved",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                help_text="Moved from good to scrap. Blank: no scrap posting (rework, use as is).",
-                max_digits=18,
-                null=True,
-                verbose_name="quantity moved",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="disposition",
-            name="quantity_moved_back",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                help_text="Moved back from scrap to good.",
-                max_digits=18,
-                null=True,
-                verbose_name="quantity moved back",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="disposition",
-            name="record",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="disposition",
-                to="quality.inspectionrecord",
-                verbose_name="record",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalcharacteristic",
-            name="description",
-            field=models.CharField(blank=True, max_length=200, verbose_name="description"),
-        ),
-        migrations.AlterField(
-            model_name="historicalcharacteristic",
-            name="kind",
-            field=models.CharField(
-                choices=[("variable", "Measured value"), ("attribute", "Attribute (pass/fail)")],
-                max_length=10,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalcharacteristic",
-            name="lower_tolerance",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                help_text="Allowed below nominal (≥ 0).",
-                max_digits=14,
-                null=True,
-                verbose_name="lower tolerance",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalcharacteristic",
-            name="name",
-            field=models.CharField(max_length=100, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalcharacteristic",
-            name="nominal",
-            field=models.DecimalField(
-                blank=True, decimal_places=4, max_digits=14, null=True, verbose_name="nominal"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalcharacteristic",
-            name="plan",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="quality.inspectionplan",
-                verbose_name="plan",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalcharacteristic",
-            name="unit",
-            field=models.CharField(blank=True, max_length=16, verbose_name="unit"),
-        ),
-        migrations.AlterField(
-            model_name="historicalcharacteristic",
-            name="upper_tolerance",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                help_text="Allowed above nominal (≥ 0).",
-                max_digits=14,
-                null=True,
-                verbose_name="upper tolerance",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldefectcode",
-            name="code",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="historicaldefectcode",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicaldefectraterule",
-            name="min_sample",
-            field=models.PositiveIntegerField(default=20, verbose_name="min sample"),
-        ),
-        migrations.AlterField(
-            model_name="historicaldefectraterule",
-            name="routing_step",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                help_text="Blank: every operation at the work center.",
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.routingstep",
-                verbose_name="routing step",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldefectraterule",
-            name="threshold_pct",
-            field=models.DecimalField(
-                decimal_places=2, default=Decimal("5"), max_digits=5, verbose_name="threshold pct"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldefectraterule",
-            name="window",
-            field=models.PositiveIntegerField(
-                default=50,
-                help_text="The last n units inspected or reported.",
-                verbose_name="window",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldefectraterule",
-            name="work_center",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldisposition",
-            name="approved_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="approved by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldisposition",
-            name="decided_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="decided at"),
-        ),
-        migrations.AlterField(
-            model_name="historicaldisposition",
-            name="decided_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="decided by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldisposition",
-            name="decision",
-            field=models.CharField(
-                choices=[("rework", "Rework"), ("scrap", "Scrap"), ("use_as_is", "Use as is")],
-                max_length=10,
-                verbose_name="decision",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldisposition",
-            name="moved_back_at",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When a correction moved the scrap back to good.",
-                null=True,
-                verbose_name="moved back at",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldisposition",
-            name="moved_order",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                help_text="The order whose counters the scrap moved (its last operation only).",
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.productionorder",
-                verbose_name="moved order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldisposition",
-            name="moved_task",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                help_text="The task whose counters the scrap moved.",
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="execution.task",
-                verbose_name="moved task",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldisposition",
-            name="note",
-            field=models.CharField(blank=True, max_length=300, verbose_name="note"),
-        ),
-        migrations.AlterField(
-            model_name="historicaldisposition",
-            name="quantity_moved",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                help_text="Moved from good to scrap. Blank: no scrap posting (rework, use as is).",
-                max_digits=18,
-                null=True,
-                verbose_name="quantity moved",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldisposition",
-            name="quantity_moved_back",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                help_text="Moved back from scrap to good.",
-                max_digits=18,
-                null=True,
-                verbose_name="quantity moved back",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldisposition",
-            name="record",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="quality.inspectionrecord",
-                verbose_name="record",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionplan",
-            name="active",
-            field=models.BooleanField(default=True, verbose_name="active"),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionplan",
-            name="code",
-            field=models.CharField(
-                help_text="The code routing steps refer to (IP-EB500-30).",
-                max_length=64,
-                verbose_name="code",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionplan",
-            name="created_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionplan",
-            name="gate",
-            field=models.BooleanField(
-                default=True,
-                help_text="The next operation may not start until this inspection passes.",
-                verbose_name="gate",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionplan",
-            name="routing_step",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.routingstep",
-                verbose_name="routing step",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionplan",
-            name="sample_every",
-            field=models.PositiveIntegerField(
-                default=1, help_text="n for every n-th unit.", verbose_name="sample every"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionplan",
-            name="sampling",
-            field=models.CharField(
-                choices=[
-                    ("every_unit", "Every unit"),
-                    ("every_nth", "Every n-th unit"),
-                    ("first_article", "First article per shift"),
-                ],
-                default="every_unit",
-                max_length=16,
-                verbose_name="sampling",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionplan",
-            name="version",
-            field=models.PositiveIntegerField(default=1, verbose_name="version"),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="corrects",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="quality.inspectionrecord",
-                verbose_name="corrects",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="defect_code",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="quality.defectcode",
-                verbose_name="defect code",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="external_id",
-            field=models.CharField(db_index=True, max_length=100, verbose_name="external id"),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="gauge",
-            field=models.CharField(
-                blank=True,
-                help_text="Gauge or measuring equipment id.",
-                max_length=64,
-                verbose_name="gauge",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="inspected_at",
-            field=models.DateTimeField(db_index=True, verbose_name="inspected at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="inspector",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="inspector",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="operation",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.orderoperation",
-                verbose_name="operation",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="order",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="plan",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="quality.inspectionplan",
-                verbose_name="plan",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="reason",
-            field=models.CharField(blank=True, max_length=300, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="recorded_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="recorded at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="result",
-            field=models.CharField(
-                choices=[("pass", "Pass"), ("fail", "Fail")], max_length=4, verbose_name="result"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="unit",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.serialunit",
-                verbose_name="unit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalinspectionrecord",
-            name="work_center",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="defect_rate_pct",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=2,
-                max_digits=6,
-                null=True,
-                verbose_name="defect rate pct",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="placed_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="placed at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="reason",
-            field=models.CharField(max_length=300, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="reason_id",
-            field=models.CharField(
-                blank=True, default="", max_length=300, verbose_name="reason id"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="reason_params",
-            field=models.JSONField(blank=True, default=dict, verbose_name="reason params"),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="release_reason",
-            field=models.CharField(blank=True, max_length=300, verbose_name="release reason"),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="released_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="released at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="released_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="released by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="routing_step",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="planning.routingstep",
-                verbose_name="routing step",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="sample_size",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="sample size"),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="status",
-            field=models.CharField(
-                choices=[("active", "On hold"), ("released", "Released")],
-                default="active",
-                max_length=10,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalqualityhold",
-            name="work_center",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionplan",
-            name="active",
-            field=models.BooleanField(default=True, verbose_name="active"),
-        ),
-        migrations.AlterField(
-            model_name="inspectionplan",
-            name="code",
-            field=models.CharField(
-                help_text="The code routing steps refer to (IP-EB500-30).",
-                max_length=64,
-                verbose_name="code",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionplan",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="inspectionplan",
-            name="gate",
-            field=models.BooleanField(
-                default=True,
-                help_text="The next operation may not start until this inspection passes.",
-                verbose_name="gate",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionplan",
-            name="routing_step",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="inspection_plans",
-                to="planning.routingstep",
-                verbose_name="routing step",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionplan",
-            name="sample_every",
-            field=models.PositiveIntegerField(
-                default=1, help_text="n for every n-th unit.", verbose_name="sample every"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionplan",
-            name="sampling",
-            field=models.CharField(
-                choices=[
-                    ("every_unit", "Every unit"),
-                    ("every_nth", "Every n-th unit"),
-                    ("first_article", "First article per shift"),
-                ],
-                default="every_unit",
-                max_length=16,
-                verbose_name="sampling",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionplan",
-            name="version",
-            field=models.PositiveIntegerField(default=1, verbose_name="version"),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="corrects",
-            field=models.OneToOneField(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="corrected_by",
-                to="quality.inspectionrecord",
-                verbose_name="corrects",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="defect_code",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="records",
-                to="quality.defectcode",
-                verbose_name="defect code",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="external_id",
-            field=models.CharField(max_length=100, unique=True, verbose_name="external id"),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="gauge",
-            field=models.CharField(
-                blank=True,
-                help_text="Gauge or measuring equipment id.",
-                max_length=64,
-                verbose_name="gauge",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="inspected_at",
-            field=models.DateTimeField(db_index=True, verbose_name="inspected at"),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="inspector",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="inspector",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="inspections",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="operation",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="inspections",
-                to="planning.orderoperation",
-                verbose_name="operation",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="order",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="inspections",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="plan",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="records",
-                to="quality.inspectionplan",
-                verbose_name="plan",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="reason",
-            field=models.CharField(blank=True, max_length=300, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="recorded_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="recorded at"),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="result",
-            field=models.CharField(
-                choices=[("pass", "Pass"), ("fail", "Fail")], max_length=4, verbose_name="result"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="unit",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="inspections",
-                to="resources.serialunit",
-                verbose_name="unit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inspectionrecord",
-            name="work_center",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="inspections",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="measurement",
-            name="characteristic",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="quality.characteristic",
-                verbose_name="characteristic",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="measurement",
-            name="ok",
-            field=models.BooleanField(
-                blank=True, help_text="For attributes.", null=True, verbose_name="ok"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="measurement",
-            name="passed",
-            field=models.BooleanField(verbose_name="passed"),
-        ),
-        migrations.AlterField(
-            model_name="measurement",
-            name="record",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="measurements",
-                to="quality.inspectionrecord",
-                verbose_name="record",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="measurement",
-            name="value",
-            field=models.DecimalField(
-                blank=True, decimal_places=4, max_digits=14, null=True, verbose_name="value"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="defect_rate_pct",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=2,
-                max_digits=6,
-                null=True,
-                verbose_name="defect rate pct",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="holds",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="placed_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="placed at"),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="reason",
-            field=models.CharField(max_length=300, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="reason_id",
-            field=models.CharField(
-                blank=True, default="", max_length=300, verbose_name="reason id"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="reason_params",
-            field=models.JSONField(blank=True, default=dict, verbose_name="reason params"),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="release_reason",
-            field=models.CharField(blank=True, max_length=300, verbose_name="release reason"),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="released_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="released at"),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="released_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="released by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="routing_step",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="holds",
-                to="planning.routingstep",
-                verbose_name="routing step",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="sample_size",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="sample size"),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="status",
-            field=models.CharField(
-                choices=[("active", "On hold"), ("released", "Released")],
-                default="active",
-                max_length=10,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="qualityhold",
-            name="work_center",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="holds",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="tracecode",
-            name="code",
-            field=models.CharField(max_length=100, unique=True, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="tracecode",
-            name="issued_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="issued at"),
-        ),
-        migrations.AlterField(
-            model_name="tracecode",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="trace_codes",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="tracecode",
-            name="lot",
-            field=models.OneToOneField(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="trace_code",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="tracecode",
-            name="order",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="trace_codes",
-                to="planning.productionorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="tracecode",
-            name="printed_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="printed at"),
-        ),
-        migrations.AlterField(
-            model_name="tracecode",
-            name="unit",
-            field=models.OneToOneField(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="trace_code",
-                to="resources.serialunit",
-                verbose_name="unit",
-            ),
+        LabelsAlter(
+            [
+                migrations.AlterField(
+                    model_name="characteristic",
+                    name="description",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                migrations.AlterField(
+                    model_name="characteristic",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("variable", "Measured value"),
+                            ("attribute", "Attribute (pass/fail)"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="characteristic",
+                    name="lower_tolerance",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Allowed below nominal (≥ 0).",
+                        max_digits=14,
+                        null=True,
+                        verbose_name="lower tolerance",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="characteristic",
+                    name="name",
+                    field=models.CharField(max_length=100, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="characteristic",
+                    name="nominal",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="nominal",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="characteristic",
+                    name="plan",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="characteristics",
+                        to="quality.inspectionplan",
+                        verbose_name="plan",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="characteristic",
+                    name="unit",
+                    field=models.CharField(blank=True, max_length=16, verbose_name="unit"),
+                ),
+                migrations.AlterField(
+                    model_name="characteristic",
+                    name="upper_tolerance",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Allowed above nominal (≥ 0).",
+                        max_digits=14,
+                        null=True,
+                        verbose_name="upper tolerance",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="defectcode",
+                    name="code",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="defectcode",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="defectraterule",
+                    name="min_sample",
+                    field=models.PositiveIntegerField(default=20, verbose_name="min sample"),
+                ),
+                migrations.AlterField(
+                    model_name="defectraterule",
+                    name="routing_step",
+                    field=models.ForeignKey(
+                        blank=True,
+                        help_text="Blank: every operation at the work center.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="defect_rules",
+                        to="planning.routingstep",
+                        verbose_name="routing step",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="defectraterule",
+                    name="threshold_pct",
+                    field=models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("5"),
+                        max_digits=5,
+                        verbose_name="threshold pct",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="defectraterule",
+                    name="window",
+                    field=models.PositiveIntegerField(
+                        default=50,
+                        help_text="The last n units inspected or reported.",
+                        verbose_name="window",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="defectraterule",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="defect_rules",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="disposition",
+                    name="approved_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="approved by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="disposition",
+                    name="decided_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="decided at"),
+                ),
+                migrations.AlterField(
+                    model_name="disposition",
+                    name="decided_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="disposition",
+                    name="decision",
+                    field=models.CharField(
+                        choices=[
+                            ("rework", "Rework"),
+                            ("scrap", "Scrap"),
+                            ("use_as_is", "Use as is"),
+                        ],
+                        max_length=10,
+                        verbose_name="decision",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="disposition",
+                    name="moved_back_at",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When a correction moved the scrap back to good.",
+                        null=True,
+                        verbose_name="moved back at",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="disposition",
+                    name="moved_order",
+                    field=models.ForeignKey(
+                        blank=True,
+                        help_text="The order whose counters the scrap moved (its last operation only).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="planning.productionorder",
+                        verbose_name="moved order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="disposition",
+                    name="moved_task",
+                    field=models.ForeignKey(
+                        blank=True,
+                        help_text="The task whose counters the scrap moved.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="execution.task",
+                        verbose_name="moved task",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="disposition",
+                    name="note",
+                    field=models.CharField(blank=True, max_length=300, verbose_name="note"),
+                ),
+                migrations.AlterField(
+                    model_name="disposition",
+                    name="quantity_moved",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Moved from good to scrap. Blank: no scrap posting (rework, use as is).",
+                        max_digits=18,
+                        null=True,
+                        verbose_name="quantity moved",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="disposition",
+                    name="quantity_moved_back",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Moved back from scrap to good.",
+                        max_digits=18,
+                        null=True,
+                        verbose_name="quantity moved back",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="disposition",
+                    name="record",
+                    field=models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="disposition",
+                        to="quality.inspectionrecord",
+                        verbose_name="record",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcharacteristic",
+                    name="description",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcharacteristic",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("variable", "Measured value"),
+                            ("attribute", "Attribute (pass/fail)"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcharacteristic",
+                    name="lower_tolerance",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Allowed below nominal (≥ 0).",
+                        max_digits=14,
+                        null=True,
+                        verbose_name="lower tolerance",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcharacteristic",
+                    name="name",
+                    field=models.CharField(max_length=100, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcharacteristic",
+                    name="nominal",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="nominal",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcharacteristic",
+                    name="plan",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="quality.inspectionplan",
+                        verbose_name="plan",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcharacteristic",
+                    name="unit",
+                    field=models.CharField(blank=True, max_length=16, verbose_name="unit"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalcharacteristic",
+                    name="upper_tolerance",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Allowed above nominal (≥ 0).",
+                        max_digits=14,
+                        null=True,
+                        verbose_name="upper tolerance",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldefectcode",
+                    name="code",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldefectcode",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldefectraterule",
+                    name="min_sample",
+                    field=models.PositiveIntegerField(default=20, verbose_name="min sample"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldefectraterule",
+                    name="routing_step",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Blank: every operation at the work center.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.routingstep",
+                        verbose_name="routing step",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldefectraterule",
+                    name="threshold_pct",
+                    field=models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("5"),
+                        max_digits=5,
+                        verbose_name="threshold pct",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldefectraterule",
+                    name="window",
+                    field=models.PositiveIntegerField(
+                        default=50,
+                        help_text="The last n units inspected or reported.",
+                        verbose_name="window",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldefectraterule",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldisposition",
+                    name="approved_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="approved by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldisposition",
+                    name="decided_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="decided at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldisposition",
+                    name="decided_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldisposition",
+                    name="decision",
+                    field=models.CharField(
+                        choices=[
+                            ("rework", "Rework"),
+                            ("scrap", "Scrap"),
+                            ("use_as_is", "Use as is"),
+                        ],
+                        max_length=10,
+                        verbose_name="decision",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldisposition",
+                    name="moved_back_at",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When a correction moved the scrap back to good.",
+                        null=True,
+                        verbose_name="moved back at",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldisposition",
+                    name="moved_order",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The order whose counters the scrap moved (its last operation only).",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.productionorder",
+                        verbose_name="moved order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldisposition",
+                    name="moved_task",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The task whose counters the scrap moved.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="execution.task",
+                        verbose_name="moved task",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldisposition",
+                    name="note",
+                    field=models.CharField(blank=True, max_length=300, verbose_name="note"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldisposition",
+                    name="quantity_moved",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Moved from good to scrap. Blank: no scrap posting (rework, use as is).",
+                        max_digits=18,
+                        null=True,
+                        verbose_name="quantity moved",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldisposition",
+                    name="quantity_moved_back",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Moved back from scrap to good.",
+                        max_digits=18,
+                        null=True,
+                        verbose_name="quantity moved back",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaldisposition",
+                    name="record",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="quality.inspectionrecord",
+                        verbose_name="record",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionplan",
+                    name="active",
+                    field=models.BooleanField(default=True, verbose_name="active"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionplan",
+                    name="code",
+                    field=models.CharField(
+                        help_text="The code routing steps refer to (IP-EB500-30).",
+                        max_length=64,
+                        verbose_name="code",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionplan",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionplan",
+                    name="gate",
+                    field=models.BooleanField(
+                        default=True,
+                        help_text="The next operation may not start until this inspection passes.",
+                        verbose_name="gate",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionplan",
+                    name="routing_step",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.routingstep",
+                        verbose_name="routing step",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionplan",
+                    name="sample_every",
+                    field=models.PositiveIntegerField(
+                        default=1, help_text="n for every n-th unit.", verbose_name="sample every"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionplan",
+                    name="sampling",
+                    field=models.CharField(
+                        choices=[
+                            ("every_unit", "Every unit"),
+                            ("every_nth", "Every n-th unit"),
+                            ("first_article", "First article per shift"),
+                        ],
+                        default="every_unit",
+                        max_length=16,
+                        verbose_name="sampling",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionplan",
+                    name="version",
+                    field=models.PositiveIntegerField(default=1, verbose_name="version"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="corrects",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="quality.inspectionrecord",
+                        verbose_name="corrects",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="defect_code",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="quality.defectcode",
+                        verbose_name="defect code",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="external_id",
+                    field=models.CharField(
+                        db_index=True, max_length=100, verbose_name="external id"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="gauge",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="Gauge or measuring equipment id.",
+                        max_length=64,
+                        verbose_name="gauge",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="inspected_at",
+                    field=models.DateTimeField(db_index=True, verbose_name="inspected at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="inspector",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="inspector",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="operation",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.orderoperation",
+                        verbose_name="operation",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="order",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="plan",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="quality.inspectionplan",
+                        verbose_name="plan",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="reason",
+                    field=models.CharField(blank=True, max_length=300, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="recorded_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="recorded at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="result",
+                    field=models.CharField(
+                        choices=[("pass", "Pass"), ("fail", "Fail")],
+                        max_length=4,
+                        verbose_name="result",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="unit",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.serialunit",
+                        verbose_name="unit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalinspectionrecord",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="defect_rate_pct",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="defect rate pct",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="placed_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="placed at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="reason",
+                    field=models.CharField(max_length=300, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="reason_id",
+                    field=models.CharField(
+                        blank=True, default="", max_length=300, verbose_name="reason id"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="reason_params",
+                    field=models.JSONField(blank=True, default=dict, verbose_name="reason params"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="release_reason",
+                    field=models.CharField(
+                        blank=True, max_length=300, verbose_name="release reason"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="released_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="released at"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="released_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="released by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="routing_step",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planning.routingstep",
+                        verbose_name="routing step",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="sample_size",
+                    field=models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="sample size"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="status",
+                    field=models.CharField(
+                        choices=[("active", "On hold"), ("released", "Released")],
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalqualityhold",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionplan",
+                    name="active",
+                    field=models.BooleanField(default=True, verbose_name="active"),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionplan",
+                    name="code",
+                    field=models.CharField(
+                        help_text="The code routing steps refer to (IP-EB500-30).",
+                        max_length=64,
+                        verbose_name="code",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionplan",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionplan",
+                    name="gate",
+                    field=models.BooleanField(
+                        default=True,
+                        help_text="The next operation may not start until this inspection passes.",
+                        verbose_name="gate",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionplan",
+                    name="routing_step",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="inspection_plans",
+                        to="planning.routingstep",
+                        verbose_name="routing step",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionplan",
+                    name="sample_every",
+                    field=models.PositiveIntegerField(
+                        default=1, help_text="n for every n-th unit.", verbose_name="sample every"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionplan",
+                    name="sampling",
+                    field=models.CharField(
+                        choices=[
+                            ("every_unit", "Every unit"),
+                            ("every_nth", "Every n-th unit"),
+                            ("first_article", "First article per shift"),
+                        ],
+                        default="every_unit",
+                        max_length=16,
+                        verbose_name="sampling",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionplan",
+                    name="version",
+                    field=models.PositiveIntegerField(default=1, verbose_name="version"),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="corrects",
+                    field=models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="corrected_by",
+                        to="quality.inspectionrecord",
+                        verbose_name="corrects",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="defect_code",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="records",
+                        to="quality.defectcode",
+                        verbose_name="defect code",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="external_id",
+                    field=models.CharField(max_length=100, unique=True, verbose_name="external id"),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="gauge",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="Gauge or measuring equipment id.",
+                        max_length=64,
+                        verbose_name="gauge",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="inspected_at",
+                    field=models.DateTimeField(db_index=True, verbose_name="inspected at"),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="inspector",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="inspector",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="inspections",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="operation",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="inspections",
+                        to="planning.orderoperation",
+                        verbose_name="operation",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="order",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="inspections",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="plan",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="records",
+                        to="quality.inspectionplan",
+                        verbose_name="plan",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="reason",
+                    field=models.CharField(blank=True, max_length=300, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="recorded_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="recorded at"),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="result",
+                    field=models.CharField(
+                        choices=[("pass", "Pass"), ("fail", "Fail")],
+                        max_length=4,
+                        verbose_name="result",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="unit",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="inspections",
+                        to="resources.serialunit",
+                        verbose_name="unit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inspectionrecord",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="inspections",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="measurement",
+                    name="characteristic",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="quality.characteristic",
+                        verbose_name="characteristic",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="measurement",
+                    name="ok",
+                    field=models.BooleanField(
+                        blank=True, help_text="For attributes.", null=True, verbose_name="ok"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="measurement",
+                    name="passed",
+                    field=models.BooleanField(verbose_name="passed"),
+                ),
+                migrations.AlterField(
+                    model_name="measurement",
+                    name="record",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="measurements",
+                        to="quality.inspectionrecord",
+                        verbose_name="record",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="measurement",
+                    name="value",
+                    field=models.DecimalField(
+                        blank=True, decimal_places=4, max_digits=14, null=True, verbose_name="value"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="defect_rate_pct",
+                    field=models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="defect rate pct",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="holds",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="placed_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="placed at"),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="reason",
+                    field=models.CharField(max_length=300, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="reason_id",
+                    field=models.CharField(
+                        blank=True, default="", max_length=300, verbose_name="reason id"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="reason_params",
+                    field=models.JSONField(blank=True, default=dict, verbose_name="reason params"),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="release_reason",
+                    field=models.CharField(
+                        blank=True, max_length=300, verbose_name="release reason"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="released_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="released at"),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="released_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="released by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="routing_step",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="holds",
+                        to="planning.routingstep",
+                        verbose_name="routing step",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="sample_size",
+                    field=models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="sample size"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="status",
+                    field=models.CharField(
+                        choices=[("active", "On hold"), ("released", "Released")],
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="qualityhold",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="holds",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="tracecode",
+                    name="code",
+                    field=models.CharField(max_length=100, unique=True, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="tracecode",
+                    name="issued_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="issued at"),
+                ),
+                migrations.AlterField(
+                    model_name="tracecode",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="trace_codes",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="tracecode",
+                    name="lot",
+                    field=models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="trace_code",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="tracecode",
+                    name="order",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="trace_codes",
+                        to="planning.productionorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="tracecode",
+                    name="printed_at",
+                    field=models.DateTimeField(blank=True, null=True, verbose_name="printed at"),
+                ),
+                migrations.AlterField(
+                    model_name="tracecode",
+                    name="unit",
+                    field=models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="trace_code",
+                        to="resources.serialunit",
+                        verbose_name="unit",
+                    ),
+                ),
+            ]
         ),
     ]

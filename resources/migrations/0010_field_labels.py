@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import LabelsAlter
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -12,1878 +14,1935 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # Labels only: nothing changes in the database (core/migration_operations.py).
     operations = [
-        migrations.AlterModelOptions(
-            name="area",
-            options={"ordering": ["code"], "verbose_name": "area", "verbose_name_plural": "areas"},
-        ),
-        migrations.AlterModelOptions(
-            name="equipment",
-            options={
-                "ordering": ["code"],
-                "verbose_name": "equipment",
-                "verbose_name_plural": "equipment",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="holiday",
-            options={
-                "ordering": ["date"],
-                "verbose_name": "holiday",
-                "verbose_name_plural": "holidays",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="item",
-            options={"ordering": ["code"], "verbose_name": "item", "verbose_name_plural": "items"},
-        ),
-        migrations.AlterModelOptions(
-            name="maintenancewindow",
-            options={
-                "ordering": ["start"],
-                "verbose_name": "maintenance window",
-                "verbose_name_plural": "maintenance windows",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="materiallot",
-            options={
-                "ordering": ["item__code", "code"],
-                "verbose_name": "material lot",
-                "verbose_name_plural": "material lots",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="operator",
-            options={
-                "ordering": ["badge"],
-                "verbose_name": "operator",
-                "verbose_name_plural": "operators",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="operatorskill",
-            options={
-                "ordering": ["operator", "skill"],
-                "verbose_name": "operator skill",
-                "verbose_name_plural": "operator skills",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="purchaseorder",
-            options={
-                "ordering": ["-created_at", "number"],
-                "verbose_name": "purchase order",
-                "verbose_name_plural": "purchase orders",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="purchaseorderline",
-            options={
-                "ordering": ["order", "line_no"],
-                "verbose_name": "purchase order line",
-                "verbose_name_plural": "purchase order lines",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="serialunit",
-            options={
-                "ordering": ["item__code", "serial"],
-                "verbose_name": "serial unit",
-                "verbose_name_plural": "serial units",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="shiftassignment",
-            options={
-                "ordering": ["operator", "valid_from"],
-                "verbose_name": "shift assignment",
-                "verbose_name_plural": "shift assignments",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="shiftpattern",
-            options={
-                "ordering": ["work_center__code", "start_time"],
-                "verbose_name": "shift pattern",
-                "verbose_name_plural": "shift patterns",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="site",
-            options={"ordering": ["code"], "verbose_name": "site", "verbose_name_plural": "sites"},
-        ),
-        migrations.AlterModelOptions(
-            name="skill",
-            options={
-                "ordering": ["code"],
-                "verbose_name": "skill",
-                "verbose_name_plural": "skills",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="stockbalance",
-            options={
-                "ordering": ["item__code", "location__code"],
-                "verbose_name": "stock balance",
-                "verbose_name_plural": "stock balances",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="stocklocation",
-            options={
-                "ordering": ["code"],
-                "verbose_name": "stock location",
-                "verbose_name_plural": "stock locations",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="stockmove",
-            options={
-                "ordering": ["id"],
-                "verbose_name": "stock move",
-                "verbose_name_plural": "stock moves",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="workcenter",
-            options={
-                "ordering": ["code"],
-                "verbose_name": "work center",
-                "verbose_name_plural": "work centers",
-            },
-        ),
-        migrations.AlterField(
-            model_name="area",
-            name="code",
-            field=models.CharField(max_length=32, unique=True, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="area",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="area",
-            name="site",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="areas",
-                to="resources.site",
-                verbose_name="site",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="equipment",
-            name="backup_equipment",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="backup_for",
-                to="resources.equipment",
-                verbose_name="backup equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="equipment",
-            name="code",
-            field=models.CharField(max_length=32, unique=True, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="equipment",
-            name="model",
-            field=models.CharField(blank=True, max_length=100, verbose_name="model"),
-        ),
-        migrations.AlterField(
-            model_name="equipment",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="equipment",
-            name="rated_rate",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                help_text="Rated output in units per hour.",
-                max_digits=18,
-                verbose_name="rated rate",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="equipment",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("running", "Running"),
-                    ("idle", "Idle"),
-                    ("fault", "Fault"),
-                    ("maintenance", "Maintenance"),
-                    ("disconnected", "Disconnected"),
-                ],
-                default="idle",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="equipment",
-            name="work_center",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="equipment",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="equipmentchangeover",
-            name="equipment",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="changeovers",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalarea",
-            name="code",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="historicalarea",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalarea",
-            name="site",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.site",
-                verbose_name="site",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipment",
-            name="backup_equipment",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.equipment",
-                verbose_name="backup equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipment",
-            name="code",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipment",
-            name="model",
-            field=models.CharField(blank=True, max_length=100, verbose_name="model"),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipment",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipment",
-            name="rated_rate",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                help_text="Rated output in units per hour.",
-                max_digits=18,
-                verbose_name="rated rate",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipment",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("running", "Running"),
-                    ("idle", "Idle"),
-                    ("fault", "Fault"),
-                    ("maintenance", "Maintenance"),
-                    ("disconnected", "Disconnected"),
-                ],
-                default="idle",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipment",
-            name="work_center",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalequipmentchangeover",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalholiday",
-            name="date",
-            field=models.DateField(verbose_name="date"),
-        ),
-        migrations.AlterField(
-            model_name="historicalholiday",
-            name="name",
-            field=models.CharField(max_length=100, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalholiday",
-            name="site",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.site",
-                verbose_name="site",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="code",
-            field=models.CharField(db_index=True, max_length=64, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="external_ref",
-            field=models.CharField(
-                blank=True,
-                db_index=True,
-                help_text="The item's id in the outside system that keeps it (an ERP's material number): a create naming it again changes the same item.",
-                max_length=100,
-                null=True,
-                verbose_name="external ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="lead_time_days",
-            field=models.PositiveIntegerField(default=0, verbose_name="lead time days"),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="lot_multiple",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="lot multiple"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="lot_policy",
-            field=models.CharField(
-                choices=[
-                    ("lot_for_lot", "Lot-for-lot"),
-                    ("fixed", "Fixed quantity"),
-                    ("min_multiple", "Minimum and multiple"),
-                ],
-                default="lot_for_lot",
-                max_length=16,
-                verbose_name="lot policy",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="lot_size",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                help_text="Fixed quantity, or the minimum for min/multiple.",
-                max_digits=18,
-                verbose_name="lot size",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="low_level_code",
-            field=models.PositiveSmallIntegerField(
-                default=0, editable=False, verbose_name="low level code"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="safety_stock",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="safety stock"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="source",
-            field=models.CharField(
-                choices=[("make", "Make"), ("buy", "Buy")],
-                default="buy",
-                max_length=8,
-                verbose_name="source",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="standard_cost",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=14, verbose_name="standard cost"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalitem",
-            name="tracking",
-            field=models.CharField(
-                choices=[
-                    ("none", "Not tracked"),
-                    ("lot", "Lot-tracked"),
-                    ("serial", "Serial-tracked"),
-                ],
-                default="none",
-                max_length=8,
-                verbose_name="tracking",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaintenancewindow",
-            name="end",
-            field=models.DateTimeField(verbose_name="end"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaintenancewindow",
-            name="equipment",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaintenancewindow",
-            name="reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmaintenancewindow",
-            name="start",
-            field=models.DateTimeField(verbose_name="start"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmateriallot",
-            name="code",
-            field=models.CharField(max_length=64, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmateriallot",
-            name="created_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmateriallot",
-            name="expires_on",
-            field=models.DateField(blank=True, null=True, verbose_name="expires on"),
-        ),
-        migrations.AlterField(
-            model_name="historicalmateriallot",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalmateriallot",
-            name="supplier_lot",
-            field=models.CharField(blank=True, max_length=64, verbose_name="supplier lot"),
-        ),
-        migrations.AlterField(
-            model_name="historicaloperator",
-            name="active",
-            field=models.BooleanField(default=True, verbose_name="active"),
-        ),
-        migrations.AlterField(
-            model_name="historicaloperator",
-            name="badge",
-            field=models.CharField(
-                db_index=True,
-                help_text="Badge or employee number.",
-                max_length=32,
-                verbose_name="badge",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaloperator",
-            name="home_work_center",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="home work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaloperator",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicaloperator",
-            name="user",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="user",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaloperatorskill",
-            name="level",
-            field=models.PositiveSmallIntegerField(
-                choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
-                default=1,
-                verbose_name="level",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaloperatorskill",
-            name="operator",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.operator",
-                verbose_name="operator",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaloperatorskill",
-            name="skill",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.skill",
-                verbose_name="skill",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorder",
-            name="confirmation_ref",
-            field=models.CharField(
-                blank=True,
-                help_text="The supplier's confirmation number.",
-                max_length=100,
-                verbose_name="confirmation ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorder",
-            name="confirmed_at",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When the supplier's confirmation was recorded.",
-                null=True,
-                verbose_name="confirmed at",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorder",
-            name="created_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorder",
-            name="external_ref",
-            field=models.CharField(
-                blank=True,
-                db_index=True,
-                help_text="The order's identifier in the ERP that sent it: a create or update naming it again changes the same order.",
-                max_length=100,
-                null=True,
-                verbose_name="external ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorder",
-            name="number",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="number"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorder",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("open", "Open"),
-                    ("received", "Received"),
-                    ("closed", "Closed"),
-                    ("cancelled", "Cancelled"),
-                ],
-                default="open",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorder",
-            name="supplier",
-            field=models.CharField(max_length=200, verbose_name="supplier"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorderline",
-            name="expected_date",
-            field=models.DateField(verbose_name="expected date"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorderline",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorderline",
-            name="line_no",
-            field=models.PositiveIntegerField(verbose_name="line no"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorderline",
-            name="lot_code",
-            field=models.CharField(
-                blank=True,
-                help_text="The supplier lot expected (blank: any lot; a new lot code is created on receipt).",
-                max_length=64,
-                verbose_name="lot code",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorderline",
-            name="order",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.purchaseorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorderline",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="historicalpurchaseorderline",
-            name="received_quantity",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=18,
-                verbose_name="received quantity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalserialunit",
-            name="created_at",
-            field=models.DateTimeField(blank=True, editable=False, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="historicalserialunit",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalserialunit",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalserialunit",
-            name="serial",
-            field=models.CharField(max_length=64, verbose_name="serial"),
-        ),
-        migrations.AlterField(
-            model_name="historicalshiftassignment",
-            name="operator",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.operator",
-                verbose_name="operator",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalshiftassignment",
-            name="shift",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.shiftpattern",
-                verbose_name="shift",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalshiftassignment",
-            name="valid_from",
-            field=models.DateField(verbose_name="valid from"),
-        ),
-        migrations.AlterField(
-            model_name="historicalshiftassignment",
-            name="valid_to",
-            field=models.DateField(blank=True, null=True, verbose_name="valid to"),
-        ),
-        migrations.AlterField(
-            model_name="historicalshiftpattern",
-            name="break_minutes",
-            field=models.PositiveIntegerField(default=0, verbose_name="break minutes"),
-        ),
-        migrations.AlterField(
-            model_name="historicalshiftpattern",
-            name="end_time",
-            field=models.TimeField(verbose_name="end time"),
-        ),
-        migrations.AlterField(
-            model_name="historicalshiftpattern",
-            name="name",
-            field=models.CharField(max_length=64, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalshiftpattern",
-            name="start_time",
-            field=models.TimeField(verbose_name="start time"),
-        ),
-        migrations.AlterField(
-            model_name="historicalshiftpattern",
-            name="weekdays",
-            field=models.CharField(
-                default="1,2,3,4,5",
-                help_text="ISO weekdays the shift runs on, comma-separated (1 = Monday … 7 = Sunday).",
-                max_length=13,
-                verbose_name="weekdays",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalshiftpattern",
-            name="work_center",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalsite",
-            name="code",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="historicalsite",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalsite",
-            name="time_zone",
-            field=models.CharField(
-                default="Asia/Shanghai", max_length=64, verbose_name="time zone"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalskill",
-            name="code",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="historicalskill",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockbalance",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockbalance",
-            name="location",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.stocklocation",
-                verbose_name="location",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockbalance",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockbalance",
-            name="on_hand",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="on hand"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstocklocation",
-            name="code",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="historicalstocklocation",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalstocklocation",
-            name="site",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.site",
-                verbose_name="site",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockmove",
-            name="created_at",
-            field=models.DateTimeField(
-                blank=True, db_index=True, editable=False, verbose_name="created at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockmove",
-            name="created_by",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="created by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockmove",
-            name="external_id",
-            field=models.CharField(
-                blank=True,
-                db_index=True,
-                help_text="Sender's id: a retry is a no-op.",
-                max_length=100,
-                null=True,
-                verbose_name="external id",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockmove",
-            name="item",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockmove",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("receipt", "Receipt"),
-                    ("issue", "Issue to production"),
-                    ("production", "Receipt from production"),
-                    ("transfer", "Transfer"),
-                    ("adjustment", "Adjustment"),
-                    ("reversal", "Reversal"),
-                ],
-                max_length=16,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockmove",
-            name="location",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.stocklocation",
-                verbose_name="location",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockmove",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockmove",
-            name="quantity",
-            field=models.DecimalField(
-                decimal_places=4,
-                help_text="Positive into the location, negative out.",
-                max_digits=18,
-                verbose_name="quantity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockmove",
-            name="reference",
-            field=models.CharField(blank=True, max_length=100, verbose_name="reference"),
-        ),
-        migrations.AlterField(
-            model_name="historicalstockmove",
-            name="reverses",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.stockmove",
-                verbose_name="reverses",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkcenter",
-            name="area",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.area",
-                verbose_name="area",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkcenter",
-            name="code",
-            field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkcenter",
-            name="issue_location",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                help_text="Line-side location material is issued from (blank: any location).",
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="resources.stocklocation",
-                verbose_name="issue location",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkcenter",
-            name="labour_rate_per_hour",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=14,
-                verbose_name="labour rate per hour",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkcenter",
-            name="machine_rate_per_hour",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=14,
-                verbose_name="machine rate per hour",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkcenter",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkcenter",
-            name="parallel_units",
-            field=models.PositiveSmallIntegerField(default=1, verbose_name="parallel units"),
-        ),
-        migrations.AlterField(
-            model_name="historicalworkcenter",
-            name="supervisor",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                help_text="The production supervisor who answers this work center's urgent exceptions.",
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="supervisor",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="holiday",
-            name="date",
-            field=models.DateField(verbose_name="date"),
-        ),
-        migrations.AlterField(
-            model_name="holiday",
-            name="name",
-            field=models.CharField(max_length=100, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="holiday",
-            name="site",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="holidays",
-                to="resources.site",
-                verbose_name="site",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="code",
-            field=models.CharField(max_length=64, unique=True, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="external_ref",
-            field=models.CharField(
-                blank=True,
-                help_text="The item's id in the outside system that keeps it (an ERP's material number): a create naming it again changes the same item.",
-                max_length=100,
-                null=True,
-                unique=True,
-                verbose_name="external ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="lead_time_days",
-            field=models.PositiveIntegerField(default=0, verbose_name="lead time days"),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="lot_multiple",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="lot multiple"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="lot_policy",
-            field=models.CharField(
-                choices=[
-                    ("lot_for_lot", "Lot-for-lot"),
-                    ("fixed", "Fixed quantity"),
-                    ("min_multiple", "Minimum and multiple"),
-                ],
-                default="lot_for_lot",
-                max_length=16,
-                verbose_name="lot policy",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="lot_size",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                help_text="Fixed quantity, or the minimum for min/multiple.",
-                max_digits=18,
-                verbose_name="lot size",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="low_level_code",
-            field=models.PositiveSmallIntegerField(
-                default=0, editable=False, verbose_name="low level code"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="safety_stock",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="safety stock"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="source",
-            field=models.CharField(
-                choices=[("make", "Make"), ("buy", "Buy")],
-                default="buy",
-                max_length=8,
-                verbose_name="source",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="standard_cost",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=14, verbose_name="standard cost"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="item",
-            name="tracking",
-            field=models.CharField(
-                choices=[
-                    ("none", "Not tracked"),
-                    ("lot", "Lot-tracked"),
-                    ("serial", "Serial-tracked"),
-                ],
-                default="none",
-                max_length=8,
-                verbose_name="tracking",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="maintenancewindow",
-            name="end",
-            field=models.DateTimeField(verbose_name="end"),
-        ),
-        migrations.AlterField(
-            model_name="maintenancewindow",
-            name="equipment",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="maintenance_windows",
-                to="resources.equipment",
-                verbose_name="equipment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="maintenancewindow",
-            name="reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="maintenancewindow",
-            name="start",
-            field=models.DateTimeField(verbose_name="start"),
-        ),
-        migrations.AlterField(
-            model_name="materiallot",
-            name="code",
-            field=models.CharField(max_length=64, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="materiallot",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="materiallot",
-            name="expires_on",
-            field=models.DateField(blank=True, null=True, verbose_name="expires on"),
-        ),
-        migrations.AlterField(
-            model_name="materiallot",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="lots",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="materiallot",
-            name="supplier_lot",
-            field=models.CharField(blank=True, max_length=64, verbose_name="supplier lot"),
-        ),
-        migrations.AlterField(
-            model_name="operator",
-            name="active",
-            field=models.BooleanField(default=True, verbose_name="active"),
-        ),
-        migrations.AlterField(
-            model_name="operator",
-            name="badge",
-            field=models.CharField(
-                help_text="Badge or employee number.",
-                max_length=32,
-                unique=True,
-                verbose_name="badge",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="operator",
-            name="home_work_center",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="operators",
-                to="resources.workcenter",
-                verbose_name="home work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="operator",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="operator",
-            name="user",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="operator",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="user",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="operatorskill",
-            name="level",
-            field=models.PositiveSmallIntegerField(
-                choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
-                default=1,
-                verbose_name="level",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="operatorskill",
-            name="operator",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="skills",
-                to="resources.operator",
-                verbose_name="operator",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="operatorskill",
-            name="skill",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="operator_skills",
-                to="resources.skill",
-                verbose_name="skill",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorder",
-            name="confirmation_ref",
-            field=models.CharField(
-                blank=True,
-                help_text="The supplier's confirmation number.",
-                max_length=100,
-                verbose_name="confirmation ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorder",
-            name="confirmed_at",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When the supplier's confirmation was recorded.",
-                null=True,
-                verbose_name="confirmed at",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorder",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorder",
-            name="external_ref",
-            field=models.CharField(
-                blank=True,
-                help_text="The order's identifier in the ERP that sent it: a create or update naming it again changes the same order.",
-                max_length=100,
-                null=True,
-                unique=True,
-                verbose_name="external ref",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorder",
-            name="number",
-            field=models.CharField(max_length=32, unique=True, verbose_name="number"),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorder",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("open", "Open"),
-                    ("received", "Received"),
-                    ("closed", "Closed"),
-                    ("cancelled", "Cancelled"),
-                ],
-                default="open",
-                max_length=16,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorder",
-            name="supplier",
-            field=models.CharField(max_length=200, verbose_name="supplier"),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorderline",
-            name="expected_date",
-            field=models.DateField(verbose_name="expected date"),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorderline",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="purchase_lines",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorderline",
-            name="line_no",
-            field=models.PositiveIntegerField(verbose_name="line no"),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorderline",
-            name="lot_code",
-            field=models.CharField(
-                blank=True,
-                help_text="The supplier lot expected (blank: any lot; a new lot code is created on receipt).",
-                max_length=64,
-                verbose_name="lot code",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorderline",
-            name="order",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="lines",
-                to="resources.purchaseorder",
-                verbose_name="order",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorderline",
-            name="quantity",
-            field=models.DecimalField(decimal_places=4, max_digits=18, verbose_name="quantity"),
-        ),
-        migrations.AlterField(
-            model_name="purchaseorderline",
-            name="received_quantity",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=18,
-                verbose_name="received quantity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="serialunit",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="serialunit",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="serial_units",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="serialunit",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="units",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="serialunit",
-            name="serial",
-            field=models.CharField(max_length=64, verbose_name="serial"),
-        ),
-        migrations.AlterField(
-            model_name="shiftassignment",
-            name="operator",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="shift_assignments",
-                to="resources.operator",
-                verbose_name="operator",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="shiftassignment",
-            name="shift",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="assignments",
-                to="resources.shiftpattern",
-                verbose_name="shift",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="shiftassignment",
-            name="valid_from",
-            field=models.DateField(verbose_name="valid from"),
-        ),
-        migrations.AlterField(
-            model_name="shiftassignment",
-            name="valid_to",
-            field=models.DateField(blank=True, null=True, verbose_name="valid to"),
-        ),
-        migrations.AlterField(
-            model_name="shiftpattern",
-            name="break_minutes",
-            field=models.PositiveIntegerField(default=0, verbose_name="break minutes"),
-        ),
-        migrations.AlterField(
-            model_name="shiftpattern",
-            name="end_time",
-            field=models.TimeField(verbose_name="end time"),
-        ),
-        migrations.AlterField(
-            model_name="shiftpattern",
-            name="name",
-            field=models.CharField(max_length=64, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="shiftpattern",
-            name="start_time",
-            field=models.TimeField(verbose_name="start time"),
-        ),
-        migrations.AlterField(
-            model_name="shiftpattern",
-            name="weekdays",
-            field=models.CharField(
-                default="1,2,3,4,5",
-                help_text="ISO weekdays the shift runs on, comma-separated (1 = Monday … 7 = Sunday).",
-                max_length=13,
-                verbose_name="weekdays",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="shiftpattern",
-            name="work_center",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="shifts",
-                to="resources.workcenter",
-                verbose_name="work center",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="site",
-            name="code",
-            field=models.CharField(max_length=32, unique=True, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="site",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="site",
-            name="time_zone",
-            field=models.CharField(
-                default="Asia/Shanghai", max_length=64, verbose_name="time zone"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="skill",
-            name="code",
-            field=models.CharField(max_length=32, unique=True, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="skill",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="stockbalance",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="balances",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stockbalance",
-            name="location",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="balances",
-                to="resources.stocklocation",
-                verbose_name="location",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stockbalance",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="balances",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stockbalance",
-            name="on_hand",
-            field=models.DecimalField(
-                decimal_places=4, default=Decimal("0"), max_digits=18, verbose_name="on hand"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stocklocation",
-            name="code",
-            field=models.CharField(max_length=32, unique=True, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="stocklocation",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="stocklocation",
-            name="site",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="locations",
-                to="resources.site",
-                verbose_name="site",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stockmove",
-            name="created_at",
-            field=models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created at"),
-        ),
-        migrations.AlterField(
-            model_name="stockmove",
-            name="created_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="created by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stockmove",
-            name="external_id",
-            field=models.CharField(
-                blank=True,
-                help_text="Sender's id: a retry is a no-op.",
-                max_length=100,
-                null=True,
-                unique=True,
-                verbose_name="external id",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stockmove",
-            name="item",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="stock_moves",
-                to="resources.item",
-                verbose_name="item",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stockmove",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("receipt", "Receipt"),
-                    ("issue", "Issue to production"),
-                    ("production", "Receipt from production"),
-                    ("transfer", "Transfer"),
-                    ("adjustment", "Adjustment"),
-                    ("reversal", "Reversal"),
-                ],
-                max_length=16,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stockmove",
-            name="location",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="moves",
-                to="resources.stocklocation",
-                verbose_name="location",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stockmove",
-            name="lot",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="moves",
-                to="resources.materiallot",
-                verbose_name="lot",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stockmove",
-            name="quantity",
-            field=models.DecimalField(
-                decimal_places=4,
-                help_text="Positive into the location, negative out.",
-                max_digits=18,
-                verbose_name="quantity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="stockmove",
-            name="reference",
-            field=models.CharField(blank=True, max_length=100, verbose_name="reference"),
-        ),
-        migrations.AlterField(
-            model_name="stockmove",
-            name="reverses",
-            field=models.OneToOneField(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="reversed_by",
-                to="resources.stockmove",
-                verbose_name="reverses",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workcenter",
-            name="area",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="work_centers",
-                to="resources.area",
-                verbose_name="area",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workcenter",
-            name="code",
-            field=models.CharField(max_length=32, unique=True, verbose_name="code"),
-        ),
-        migrations.AlterField(
-            model_name="workcenter",
-            name="issue_location",
-            field=models.ForeignKey(
-                blank=True,
-                help_text="Line-side location material is issued from (blank: any location).",
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="resources.stocklocation",
-                verbose_name="issue location",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workcenter",
-            name="labour_rate_per_hour",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=14,
-                verbose_name="labour rate per hour",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workcenter",
-            name="machine_rate_per_hour",
-            field=models.DecimalField(
-                decimal_places=4,
-                default=Decimal("0"),
-                max_digits=14,
-                verbose_name="machine rate per hour",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workcenter",
-            name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="workcenter",
-            name="parallel_units",
-            field=models.PositiveSmallIntegerField(default=1, verbose_name="parallel units"),
-        ),
-        migrations.AlterField(
-            model_name="workcenter",
-            name="service_accounts",
-            field=models.ManyToManyField(
-                blank=True,
-                help_text="Service accounts (machines, gateways) that report events on this work center's tasks.",
-                limit_choices_to={"groups__name": "integration"},
-                related_name="service_work_centers",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="service accounts",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workcenter",
-            name="supervisor",
-            field=models.ForeignKey(
-                blank=True,
-                help_text="The production supervisor who answers this work center's urgent exceptions.",
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="supervised_work_centers",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="supervisor",
-            ),
+        LabelsAlter(
+            [
+                migrations.AlterModelOptions(
+                    name="area",
+                    options={
+                        "ordering": ["code"],
+                        "verbose_name": "area",
+                        "verbose_name_plural": "areas",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="equipment",
+                    options={
+                        "ordering": ["code"],
+                        "verbose_name": "equipment",
+                        "verbose_name_plural": "equipment",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="holiday",
+                    options={
+                        "ordering": ["date"],
+                        "verbose_name": "holiday",
+                        "verbose_name_plural": "holidays",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="item",
+                    options={
+                        "ordering": ["code"],
+                        "verbose_name": "item",
+                        "verbose_name_plural": "items",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="maintenancewindow",
+                    options={
+                        "ordering": ["start"],
+                        "verbose_name": "maintenance window",
+                        "verbose_name_plural": "maintenance windows",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="materiallot",
+                    options={
+                        "ordering": ["item__code", "code"],
+                        "verbose_name": "material lot",
+                        "verbose_name_plural": "material lots",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="operator",
+                    options={
+                        "ordering": ["badge"],
+                        "verbose_name": "operator",
+                        "verbose_name_plural": "operators",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="operatorskill",
+                    options={
+                        "ordering": ["operator", "skill"],
+                        "verbose_name": "operator skill",
+                        "verbose_name_plural": "operator skills",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="purchaseorder",
+                    options={
+                        "ordering": ["-created_at", "number"],
+                        "verbose_name": "purchase order",
+                        "verbose_name_plural": "purchase orders",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="purchaseorderline",
+                    options={
+                        "ordering": ["order", "line_no"],
+                        "verbose_name": "purchase order line",
+                        "verbose_name_plural": "purchase order lines",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="serialunit",
+                    options={
+                        "ordering": ["item__code", "serial"],
+                        "verbose_name": "serial unit",
+                        "verbose_name_plural": "serial units",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="shiftassignment",
+                    options={
+                        "ordering": ["operator", "valid_from"],
+                        "verbose_name": "shift assignment",
+                        "verbose_name_plural": "shift assignments",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="shiftpattern",
+                    options={
+                        "ordering": ["work_center__code", "start_time"],
+                        "verbose_name": "shift pattern",
+                        "verbose_name_plural": "shift patterns",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="site",
+                    options={
+                        "ordering": ["code"],
+                        "verbose_name": "site",
+                        "verbose_name_plural": "sites",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="skill",
+                    options={
+                        "ordering": ["code"],
+                        "verbose_name": "skill",
+                        "verbose_name_plural": "skills",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="stockbalance",
+                    options={
+                        "ordering": ["item__code", "location__code"],
+                        "verbose_name": "stock balance",
+                        "verbose_name_plural": "stock balances",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="stocklocation",
+                    options={
+                        "ordering": ["code"],
+                        "verbose_name": "stock location",
+                        "verbose_name_plural": "stock locations",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="stockmove",
+                    options={
+                        "ordering": ["id"],
+                        "verbose_name": "stock move",
+                        "verbose_name_plural": "stock moves",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="workcenter",
+                    options={
+                        "ordering": ["code"],
+                        "verbose_name": "work center",
+                        "verbose_name_plural": "work centers",
+                    },
+                ),
+                migrations.AlterField(
+                    model_name="area",
+                    name="code",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="area",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="area",
+                    name="site",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="areas",
+                        to="resources.site",
+                        verbose_name="site",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="equipment",
+                    name="backup_equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="backup_for",
+                        to="resources.equipment",
+                        verbose_name="backup equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="equipment",
+                    name="code",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="equipment",
+                    name="model",
+                    field=models.CharField(blank=True, max_length=100, verbose_name="model"),
+                ),
+                migrations.AlterField(
+                    model_name="equipment",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="equipment",
+                    name="rated_rate",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        help_text="Rated output in units per hour.",
+                        max_digits=18,
+                        verbose_name="rated rate",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="equipment",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("idle", "Idle"),
+                            ("fault", "Fault"),
+                            ("maintenance", "Maintenance"),
+                            ("disconnected", "Disconnected"),
+                        ],
+                        default="idle",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="equipment",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="equipment",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="equipmentchangeover",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="changeovers",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalarea",
+                    name="code",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalarea",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalarea",
+                    name="site",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.site",
+                        verbose_name="site",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipment",
+                    name="backup_equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.equipment",
+                        verbose_name="backup equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipment",
+                    name="code",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipment",
+                    name="model",
+                    field=models.CharField(blank=True, max_length=100, verbose_name="model"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipment",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipment",
+                    name="rated_rate",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        help_text="Rated output in units per hour.",
+                        max_digits=18,
+                        verbose_name="rated rate",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipment",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("idle", "Idle"),
+                            ("fault", "Fault"),
+                            ("maintenance", "Maintenance"),
+                            ("disconnected", "Disconnected"),
+                        ],
+                        default="idle",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipment",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalequipmentchangeover",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalholiday",
+                    name="date",
+                    field=models.DateField(verbose_name="date"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalholiday",
+                    name="name",
+                    field=models.CharField(max_length=100, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalholiday",
+                    name="site",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.site",
+                        verbose_name="site",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="code",
+                    field=models.CharField(db_index=True, max_length=64, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="external_ref",
+                    field=models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="The item's id in the outside system that keeps it (an ERP's material number): a create naming it again changes the same item.",
+                        max_length=100,
+                        null=True,
+                        verbose_name="external ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="lead_time_days",
+                    field=models.PositiveIntegerField(default=0, verbose_name="lead time days"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="lot_multiple",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="lot multiple",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="lot_policy",
+                    field=models.CharField(
+                        choices=[
+                            ("lot_for_lot", "Lot-for-lot"),
+                            ("fixed", "Fixed quantity"),
+                            ("min_multiple", "Minimum and multiple"),
+                        ],
+                        default="lot_for_lot",
+                        max_length=16,
+                        verbose_name="lot policy",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="lot_size",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        help_text="Fixed quantity, or the minimum for min/multiple.",
+                        max_digits=18,
+                        verbose_name="lot size",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="low_level_code",
+                    field=models.PositiveSmallIntegerField(
+                        default=0, editable=False, verbose_name="low level code"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="safety_stock",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="safety stock",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="source",
+                    field=models.CharField(
+                        choices=[("make", "Make"), ("buy", "Buy")],
+                        default="buy",
+                        max_length=8,
+                        verbose_name="source",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="standard_cost",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="standard cost",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalitem",
+                    name="tracking",
+                    field=models.CharField(
+                        choices=[
+                            ("none", "Not tracked"),
+                            ("lot", "Lot-tracked"),
+                            ("serial", "Serial-tracked"),
+                        ],
+                        default="none",
+                        max_length=8,
+                        verbose_name="tracking",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaintenancewindow",
+                    name="end",
+                    field=models.DateTimeField(verbose_name="end"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaintenancewindow",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaintenancewindow",
+                    name="reason",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmaintenancewindow",
+                    name="start",
+                    field=models.DateTimeField(verbose_name="start"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmateriallot",
+                    name="code",
+                    field=models.CharField(max_length=64, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmateriallot",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmateriallot",
+                    name="expires_on",
+                    field=models.DateField(blank=True, null=True, verbose_name="expires on"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmateriallot",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalmateriallot",
+                    name="supplier_lot",
+                    field=models.CharField(blank=True, max_length=64, verbose_name="supplier lot"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloperator",
+                    name="active",
+                    field=models.BooleanField(default=True, verbose_name="active"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloperator",
+                    name="badge",
+                    field=models.CharField(
+                        db_index=True,
+                        help_text="Badge or employee number.",
+                        max_length=32,
+                        verbose_name="badge",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloperator",
+                    name="home_work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="home work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloperator",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloperator",
+                    name="user",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloperatorskill",
+                    name="level",
+                    field=models.PositiveSmallIntegerField(
+                        choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
+                        default=1,
+                        verbose_name="level",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloperatorskill",
+                    name="operator",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.operator",
+                        verbose_name="operator",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicaloperatorskill",
+                    name="skill",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.skill",
+                        verbose_name="skill",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorder",
+                    name="confirmation_ref",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The supplier's confirmation number.",
+                        max_length=100,
+                        verbose_name="confirmation ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorder",
+                    name="confirmed_at",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When the supplier's confirmation was recorded.",
+                        null=True,
+                        verbose_name="confirmed at",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorder",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorder",
+                    name="external_ref",
+                    field=models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="The order's identifier in the ERP that sent it: a create or update naming it again changes the same order.",
+                        max_length=100,
+                        null=True,
+                        verbose_name="external ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorder",
+                    name="number",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="number"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorder",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("received", "Received"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorder",
+                    name="supplier",
+                    field=models.CharField(max_length=200, verbose_name="supplier"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorderline",
+                    name="expected_date",
+                    field=models.DateField(verbose_name="expected date"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorderline",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorderline",
+                    name="line_no",
+                    field=models.PositiveIntegerField(verbose_name="line no"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorderline",
+                    name="lot_code",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The supplier lot expected (blank: any lot; a new lot code is created on receipt).",
+                        max_length=64,
+                        verbose_name="lot code",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorderline",
+                    name="order",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.purchaseorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorderline",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalpurchaseorderline",
+                    name="received_quantity",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="received quantity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalserialunit",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        blank=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalserialunit",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalserialunit",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalserialunit",
+                    name="serial",
+                    field=models.CharField(max_length=64, verbose_name="serial"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalshiftassignment",
+                    name="operator",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.operator",
+                        verbose_name="operator",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalshiftassignment",
+                    name="shift",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.shiftpattern",
+                        verbose_name="shift",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalshiftassignment",
+                    name="valid_from",
+                    field=models.DateField(verbose_name="valid from"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalshiftassignment",
+                    name="valid_to",
+                    field=models.DateField(blank=True, null=True, verbose_name="valid to"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalshiftpattern",
+                    name="break_minutes",
+                    field=models.PositiveIntegerField(default=0, verbose_name="break minutes"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalshiftpattern",
+                    name="end_time",
+                    field=models.TimeField(verbose_name="end time"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalshiftpattern",
+                    name="name",
+                    field=models.CharField(max_length=64, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalshiftpattern",
+                    name="start_time",
+                    field=models.TimeField(verbose_name="start time"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalshiftpattern",
+                    name="weekdays",
+                    field=models.CharField(
+                        default="1,2,3,4,5",
+                        help_text="ISO weekdays the shift runs on, comma-separated (1 = Monday … 7 = Sunday).",
+                        max_length=13,
+                        verbose_name="weekdays",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalshiftpattern",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsite",
+                    name="code",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsite",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalsite",
+                    name="time_zone",
+                    field=models.CharField(
+                        default="Asia/Shanghai", max_length=64, verbose_name="time zone"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalskill",
+                    name="code",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalskill",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockbalance",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockbalance",
+                    name="location",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.stocklocation",
+                        verbose_name="location",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockbalance",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockbalance",
+                    name="on_hand",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="on hand",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstocklocation",
+                    name="code",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstocklocation",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstocklocation",
+                    name="site",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.site",
+                        verbose_name="site",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockmove",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        blank=True, db_index=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockmove",
+                    name="created_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockmove",
+                    name="external_id",
+                    field=models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="Sender's id: a retry is a no-op.",
+                        max_length=100,
+                        null=True,
+                        verbose_name="external id",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockmove",
+                    name="item",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockmove",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("receipt", "Receipt"),
+                            ("issue", "Issue to production"),
+                            ("production", "Receipt from production"),
+                            ("transfer", "Transfer"),
+                            ("adjustment", "Adjustment"),
+                            ("reversal", "Reversal"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockmove",
+                    name="location",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.stocklocation",
+                        verbose_name="location",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockmove",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockmove",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        help_text="Positive into the location, negative out.",
+                        max_digits=18,
+                        verbose_name="quantity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockmove",
+                    name="reference",
+                    field=models.CharField(blank=True, max_length=100, verbose_name="reference"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalstockmove",
+                    name="reverses",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.stockmove",
+                        verbose_name="reverses",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkcenter",
+                    name="area",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.area",
+                        verbose_name="area",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkcenter",
+                    name="code",
+                    field=models.CharField(db_index=True, max_length=32, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkcenter",
+                    name="issue_location",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Line-side location material is issued from (blank: any location).",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="resources.stocklocation",
+                        verbose_name="issue location",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkcenter",
+                    name="labour_rate_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="labour rate per hour",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkcenter",
+                    name="machine_rate_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="machine rate per hour",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkcenter",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkcenter",
+                    name="parallel_units",
+                    field=models.PositiveSmallIntegerField(
+                        default=1, verbose_name="parallel units"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalworkcenter",
+                    name="supervisor",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The production supervisor who answers this work center's urgent exceptions.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="supervisor",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="holiday",
+                    name="date",
+                    field=models.DateField(verbose_name="date"),
+                ),
+                migrations.AlterField(
+                    model_name="holiday",
+                    name="name",
+                    field=models.CharField(max_length=100, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="holiday",
+                    name="site",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="holidays",
+                        to="resources.site",
+                        verbose_name="site",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="code",
+                    field=models.CharField(max_length=64, unique=True, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="external_ref",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The item's id in the outside system that keeps it (an ERP's material number): a create naming it again changes the same item.",
+                        max_length=100,
+                        null=True,
+                        unique=True,
+                        verbose_name="external ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="lead_time_days",
+                    field=models.PositiveIntegerField(default=0, verbose_name="lead time days"),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="lot_multiple",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="lot multiple",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="lot_policy",
+                    field=models.CharField(
+                        choices=[
+                            ("lot_for_lot", "Lot-for-lot"),
+                            ("fixed", "Fixed quantity"),
+                            ("min_multiple", "Minimum and multiple"),
+                        ],
+                        default="lot_for_lot",
+                        max_length=16,
+                        verbose_name="lot policy",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="lot_size",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        help_text="Fixed quantity, or the minimum for min/multiple.",
+                        max_digits=18,
+                        verbose_name="lot size",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="low_level_code",
+                    field=models.PositiveSmallIntegerField(
+                        default=0, editable=False, verbose_name="low level code"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="safety_stock",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="safety stock",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="source",
+                    field=models.CharField(
+                        choices=[("make", "Make"), ("buy", "Buy")],
+                        default="buy",
+                        max_length=8,
+                        verbose_name="source",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="standard_cost",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="standard cost",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="item",
+                    name="tracking",
+                    field=models.CharField(
+                        choices=[
+                            ("none", "Not tracked"),
+                            ("lot", "Lot-tracked"),
+                            ("serial", "Serial-tracked"),
+                        ],
+                        default="none",
+                        max_length=8,
+                        verbose_name="tracking",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="maintenancewindow",
+                    name="end",
+                    field=models.DateTimeField(verbose_name="end"),
+                ),
+                migrations.AlterField(
+                    model_name="maintenancewindow",
+                    name="equipment",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="maintenance_windows",
+                        to="resources.equipment",
+                        verbose_name="equipment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="maintenancewindow",
+                    name="reason",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="maintenancewindow",
+                    name="start",
+                    field=models.DateTimeField(verbose_name="start"),
+                ),
+                migrations.AlterField(
+                    model_name="materiallot",
+                    name="code",
+                    field=models.CharField(max_length=64, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="materiallot",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="materiallot",
+                    name="expires_on",
+                    field=models.DateField(blank=True, null=True, verbose_name="expires on"),
+                ),
+                migrations.AlterField(
+                    model_name="materiallot",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lots",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="materiallot",
+                    name="supplier_lot",
+                    field=models.CharField(blank=True, max_length=64, verbose_name="supplier lot"),
+                ),
+                migrations.AlterField(
+                    model_name="operator",
+                    name="active",
+                    field=models.BooleanField(default=True, verbose_name="active"),
+                ),
+                migrations.AlterField(
+                    model_name="operator",
+                    name="badge",
+                    field=models.CharField(
+                        help_text="Badge or employee number.",
+                        max_length=32,
+                        unique=True,
+                        verbose_name="badge",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="operator",
+                    name="home_work_center",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="operators",
+                        to="resources.workcenter",
+                        verbose_name="home work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="operator",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="operator",
+                    name="user",
+                    field=models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="operator",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="operatorskill",
+                    name="level",
+                    field=models.PositiveSmallIntegerField(
+                        choices=[(1, "Trainee"), (2, "Qualified"), (3, "Expert")],
+                        default=1,
+                        verbose_name="level",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="operatorskill",
+                    name="operator",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="skills",
+                        to="resources.operator",
+                        verbose_name="operator",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="operatorskill",
+                    name="skill",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="operator_skills",
+                        to="resources.skill",
+                        verbose_name="skill",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorder",
+                    name="confirmation_ref",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The supplier's confirmation number.",
+                        max_length=100,
+                        verbose_name="confirmation ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorder",
+                    name="confirmed_at",
+                    field=models.DateTimeField(
+                        blank=True,
+                        help_text="When the supplier's confirmation was recorded.",
+                        null=True,
+                        verbose_name="confirmed at",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorder",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorder",
+                    name="external_ref",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The order's identifier in the ERP that sent it: a create or update naming it again changes the same order.",
+                        max_length=100,
+                        null=True,
+                        unique=True,
+                        verbose_name="external ref",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorder",
+                    name="number",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="number"),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorder",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("received", "Received"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorder",
+                    name="supplier",
+                    field=models.CharField(max_length=200, verbose_name="supplier"),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorderline",
+                    name="expected_date",
+                    field=models.DateField(verbose_name="expected date"),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorderline",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="purchase_lines",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorderline",
+                    name="line_no",
+                    field=models.PositiveIntegerField(verbose_name="line no"),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorderline",
+                    name="lot_code",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="The supplier lot expected (blank: any lot; a new lot code is created on receipt).",
+                        max_length=64,
+                        verbose_name="lot code",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorderline",
+                    name="order",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="resources.purchaseorder",
+                        verbose_name="order",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorderline",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4, max_digits=18, verbose_name="quantity"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="purchaseorderline",
+                    name="received_quantity",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="received quantity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="serialunit",
+                    name="created_at",
+                    field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+                ),
+                migrations.AlterField(
+                    model_name="serialunit",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="serial_units",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="serialunit",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="units",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="serialunit",
+                    name="serial",
+                    field=models.CharField(max_length=64, verbose_name="serial"),
+                ),
+                migrations.AlterField(
+                    model_name="shiftassignment",
+                    name="operator",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shift_assignments",
+                        to="resources.operator",
+                        verbose_name="operator",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="shiftassignment",
+                    name="shift",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="resources.shiftpattern",
+                        verbose_name="shift",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="shiftassignment",
+                    name="valid_from",
+                    field=models.DateField(verbose_name="valid from"),
+                ),
+                migrations.AlterField(
+                    model_name="shiftassignment",
+                    name="valid_to",
+                    field=models.DateField(blank=True, null=True, verbose_name="valid to"),
+                ),
+                migrations.AlterField(
+                    model_name="shiftpattern",
+                    name="break_minutes",
+                    field=models.PositiveIntegerField(default=0, verbose_name="break minutes"),
+                ),
+                migrations.AlterField(
+                    model_name="shiftpattern",
+                    name="end_time",
+                    field=models.TimeField(verbose_name="end time"),
+                ),
+                migrations.AlterField(
+                    model_name="shiftpattern",
+                    name="name",
+                    field=models.CharField(max_length=64, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="shiftpattern",
+                    name="start_time",
+                    field=models.TimeField(verbose_name="start time"),
+                ),
+                migrations.AlterField(
+                    model_name="shiftpattern",
+                    name="weekdays",
+                    field=models.CharField(
+                        default="1,2,3,4,5",
+                        help_text="ISO weekdays the shift runs on, comma-separated (1 = Monday … 7 = Sunday).",
+                        max_length=13,
+                        verbose_name="weekdays",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="shiftpattern",
+                    name="work_center",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shifts",
+                        to="resources.workcenter",
+                        verbose_name="work center",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="site",
+                    name="code",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="site",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="site",
+                    name="time_zone",
+                    field=models.CharField(
+                        default="Asia/Shanghai", max_length=64, verbose_name="time zone"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="skill",
+                    name="code",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="skill",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="stockbalance",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="balances",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockbalance",
+                    name="location",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="balances",
+                        to="resources.stocklocation",
+                        verbose_name="location",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockbalance",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="balances",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockbalance",
+                    name="on_hand",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=18,
+                        verbose_name="on hand",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stocklocation",
+                    name="code",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="stocklocation",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="stocklocation",
+                    name="site",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="locations",
+                        to="resources.site",
+                        verbose_name="site",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockmove",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockmove",
+                    name="created_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockmove",
+                    name="external_id",
+                    field=models.CharField(
+                        blank=True,
+                        help_text="Sender's id: a retry is a no-op.",
+                        max_length=100,
+                        null=True,
+                        unique=True,
+                        verbose_name="external id",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockmove",
+                    name="item",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="stock_moves",
+                        to="resources.item",
+                        verbose_name="item",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockmove",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("receipt", "Receipt"),
+                            ("issue", "Issue to production"),
+                            ("production", "Receipt from production"),
+                            ("transfer", "Transfer"),
+                            ("adjustment", "Adjustment"),
+                            ("reversal", "Reversal"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockmove",
+                    name="location",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="moves",
+                        to="resources.stocklocation",
+                        verbose_name="location",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockmove",
+                    name="lot",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="moves",
+                        to="resources.materiallot",
+                        verbose_name="lot",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockmove",
+                    name="quantity",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        help_text="Positive into the location, negative out.",
+                        max_digits=18,
+                        verbose_name="quantity",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stockmove",
+                    name="reference",
+                    field=models.CharField(blank=True, max_length=100, verbose_name="reference"),
+                ),
+                migrations.AlterField(
+                    model_name="stockmove",
+                    name="reverses",
+                    field=models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="resources.stockmove",
+                        verbose_name="reverses",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workcenter",
+                    name="area",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="work_centers",
+                        to="resources.area",
+                        verbose_name="area",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workcenter",
+                    name="code",
+                    field=models.CharField(max_length=32, unique=True, verbose_name="code"),
+                ),
+                migrations.AlterField(
+                    model_name="workcenter",
+                    name="issue_location",
+                    field=models.ForeignKey(
+                        blank=True,
+                        help_text="Line-side location material is issued from (blank: any location).",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="resources.stocklocation",
+                        verbose_name="issue location",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workcenter",
+                    name="labour_rate_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="labour rate per hour",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workcenter",
+                    name="machine_rate_per_hour",
+                    field=models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0"),
+                        max_digits=14,
+                        verbose_name="machine rate per hour",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workcenter",
+                    name="name",
+                    field=models.CharField(max_length=200, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="workcenter",
+                    name="parallel_units",
+                    field=models.PositiveSmallIntegerField(
+                        default=1, verbose_name="parallel units"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workcenter",
+                    name="service_accounts",
+                    field=models.ManyToManyField(
+                        blank=True,
+                        help_text="Service accounts (machines, gateways) that report events on this work center's tasks.",
+                        limit_choices_to={"groups__name": "integration"},
+                        related_name="service_work_centers",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="service accounts",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="workcenter",
+                    name="supervisor",
+                    field=models.ForeignKey(
+                        blank=True,
+                        help_text="The production supervisor who answers this work center's urgent exceptions.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="supervised_work_centers",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="supervisor",
+                    ),
+                ),
+            ]
         ),
     ]
