@@ -106,9 +106,13 @@ def history_load() -> str:
         Task.objects.filter(status=Task.Status.RUNNING).values_list("equipment_id", flat=True)
     )
     played, skipped, samples = [], [], 0
-    for ep in device_map_from_db().endpoints:
+    device_map = device_map_from_db()
+    machines = Equipment.objects.select_related("work_center__area__site").in_bulk(
+        device_map.equipment_codes(), field_name="code"
+    )
+    for ep in device_map.endpoints:
         for code, equipment_spec in ep.equipment.items():
-            machine = Equipment.objects.select_related("work_center__area__site").get(code=code)
+            machine = machines[code]
             if code not in MACHINES or machine.pk in running:
                 skipped.append(code)
                 continue

@@ -196,18 +196,13 @@ def worst_risk(risks) -> DeliveryRisk | None:
 
 def at_risk_ids(queryset: QuerySet[ProductionOrder]) -> list[int]:
     """The ids of the open orders of `queryset` that are late or at risk (one query)."""
-    tz = plant_time_zone()
-    now = timezone.now()
-    rows = with_risk_inputs(queryset.filter(status__in=ProductionOrder.OPEN_STATUSES))
-    return [
-        o.pk for o in rows.iterator(chunk_size=2000) if delivery_risk(o, now=now, tz=tz).at_risk
-    ]
+    return [o.pk for o in orders_with_risk(queryset, at_risk_only=True, limit=None)]
 
 
 def orders_with_risk(
-    queryset: QuerySet[ProductionOrder], *, at_risk_only: bool = False, limit: int = 500
+    queryset: QuerySet[ProductionOrder], *, at_risk_only: bool = False, limit: int | None = 500
 ) -> list[ProductionOrder]:
-    """Up to `limit` orders of `queryset`, each with its `.risk`; with `at_risk_only`, only
+    """Up to `limit` (None: all) orders of `queryset`, each with its `.risk`; with `at_risk_only`, only
     the late and at-risk ones (open orders only: a closed one is no delivery question). The
     risk is worked out here rather than in SQL (the due date's end is a plant-time instant),
     so the filter reads the open orders of the query, one query however many."""
@@ -221,7 +216,7 @@ def orders_with_risk(
             order.risk = delivery_risk(order, now=now, tz=tz)
             if order.risk.at_risk:
                 rows.append(order)
-                if len(rows) >= limit:
+                if limit is not None and len(rows) >= limit:
                     break
         return rows
     rows = list(queryset[:limit])

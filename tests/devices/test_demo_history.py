@@ -1,6 +1,7 @@
 """The demo's machine week (devices/demo/history.py): `load_demo --history`, as `make run`
 loads it, gives the OEE pages and the plant manager's tile a measured week."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -28,7 +29,7 @@ def test_the_demo_week_of_machine_data_gives_a_measured_oee():
     assert StateInterval.objects.filter(state="running").exists()
     assert ProductionCount.objects.exists() and Telemetry.objects.exists()
     # Played through the gateway's own entry point: the figures come out of the OEE engine.
-    figures = plant_oee(last_day=timezone.localdate() - timezone.timedelta(days=1))
+    figures = plant_oee(last_day=timezone.localdate() - timedelta(days=1))
     assert figures.performance == pytest.approx(SPEED, abs=0.03)
     assert 0.7 < figures.availability < 0.98
     assert 0.95 < figures.quality < 1

@@ -185,8 +185,7 @@ def test_supervisor_takes_the_backup_and_resolves_the_fault_in_chinese(
     page.screenshot(path=os.path.join(shots(tmp_path), "exception-zh-hans.png"), full_page=True)
     body.get_by_role("button", name="转到 CNC-02 并重排").click()
     # The move reschedules in the request here (Celery runs eagerly in the tests), within the
-    # schedule's 10 s limit: the demo's machining centers now change fixtures between
-    # families, and CP-SAT uses its whole limit on them instead of proving the plan first.
+    # schedule's 10 s limit: on a loaded host that has taken longer than Playwright's 5 s.
     expect(body).to_contain_text("工作已转到 CNC-02。", timeout=30_000)
     body.locator("input[name=cause]").fill("主轴轴承损坏")
     body.locator("input[name=action]").fill("更换轴承")
