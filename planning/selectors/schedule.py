@@ -33,7 +33,7 @@ import math
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -123,9 +123,18 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
     )
     wc_machines: dict[int, list[Equipment]] = {}
     by_pk: dict[int, Equipment] = {}  # with their changeover pairs prefetched
+    # What each machine is set up for now: the family of the operation that started on it
+    # last (running or done). Done operations are not in the problem, so without it the
+    # first operation planned there would skip the changeover it needs.
+    set_up_for = (
+        OrderOperation.objects.filter(equipment=OuterRef("pk"), actual_start__isnull=False)
+        .order_by("-actual_start", "-pk")
+        .values("setup_family")[:1]
+    )
     for machine in (
         Equipment.objects.select_related("work_center__area__site")
         .prefetch_related("changeovers")
+        .annotate(set_up_for=Subquery(set_up_for))
         .order_by("code")
     ):
         wc_machines.setdefault(machine.work_center_id, []).append(machine)
@@ -320,6 +329,7 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
             changeovers=tuple(
                 (c.from_family, c.to_family, c.minutes) for c in by_pk[pk].changeovers.all()
             ),
+            initial_family=by_pk[pk].set_up_for or "",
         )
         for pk, m in sorted(used.items())
     ]

@@ -166,12 +166,19 @@ def test_order_page_and_gantt_name_the_family(demo_plant):
 
 
 @pytest.mark.parametrize(
-    ("pair", "first"),
-    [(("SHAFT-S", "SHAFT-L", 15), "SHAFT-S"), (("SHAFT-L", "SHAFT-S", 15), "SHAFT-L")],
+    ("pair", "last_ran", "first", "minutes"),
+    [
+        (("SHAFT-S", "SHAFT-L", 15), "", "SHAFT-S", 15),
+        (("SHAFT-L", "SHAFT-S", 15), "", "SHAFT-L", 15),
+        # The lathe last turned long shafts: it is set up for them, so it starts with them
+        # and changes over once (60), rather than twice (60 into short shafts, then 15).
+        (("SHAFT-S", "SHAFT-L", 15), "SHAFT-L", "SHAFT-L", 60),
+    ],
 )
-def test_a_schedule_groups_the_families_and_counts_the_changeover(pair, first):
+def test_a_schedule_groups_the_families_and_counts_the_changeover(pair, last_ran, first, minutes):
     # One lathe, short and long shafts ordered turn about: grouped, the lathe changes over
-    # once, in the direction its pair makes cheap (15 minutes instead of 60).
+    # once, in the direction its pair makes cheap (15 minutes instead of 60), unless what it
+    # is set up for now says otherwise.
     lathe = EquipmentFactory(code="LATHE-1", changeover_minutes=60)
     EquipmentChangeover.objects.create(
         equipment=lathe, from_family=pair[0], to_family=pair[1], minutes=pair[2]
@@ -198,6 +205,22 @@ def test_a_schedule_groups_the_families_and_counts_the_changeover(pair, first):
             number=f"MO-T-{n}",
             status=ProductionOrder.Status.PLANNED,
         )
+    if last_ran:
+        done = production_order_create(
+            item=Item.objects.get(code="SH-L" if last_ran == "SHAFT-L" else "SH-S"),
+            quantity=Decimal(5),
+            due_date=due,
+            number="MO-T-DONE",
+        )
+        ProductionOrder.objects.filter(pk=done.pk).update(status=ProductionOrder.Status.COMPLETED)
+        done.operations.update(
+            status=OrderOperation.Status.DONE,
+            equipment=lathe,
+            actual_start=timezone.now() - timedelta(hours=3),
+            actual_end=timezone.now() - timedelta(hours=2),
+        )
+    problem, _ = schedule_problem_build(origin=origin())
+    assert [m.initial_family for m in problem.machines] == [last_ran]
     run = ScheduleRun.objects.create(time_limit_seconds=5)
     run = schedule_run_execute(run_id=run.pk, workers=2)
     assert run.status == "done", run.error
@@ -208,7 +231,7 @@ def test_a_schedule_groups_the_families_and_counts_the_changeover(pair, first):
         .order_by("start")
     ]
     assert families == [first] * 3 + [f for f in ("SHAFT-S", "SHAFT-L") if f != first] * 3
-    assert run.summary["changeover_minutes"] == 15
-    assert "0.2 h of machine time go to changeovers between setup families." in (
+    assert run.summary["changeover_minutes"] == minutes
+    assert f"{minutes / 60:.1f} h of machine time go to changeovers between setup families." in (
         schedule_run_words(run)
     )

@@ -8,7 +8,8 @@ on every schedule; the service can call it before saving one.
 It reports every violation it finds, each as a sentence naming the operations involved:
 unknown, missing or doubly scheduled operations; a machine that is not eligible; a block
 that is not changeover + setup + run for the chosen machine (the changeover from the
-operation before it on the machine, from the fixed one before it for a fixed operation); a
+operation before it on the machine, from the fixed one before it for a fixed operation, from
+the machine's initial family for the first); a
 free operation that leaves too little time for the changeover into the fixed operation
 after it; a fixed operation moved; a start before
 ``now`` or a release date; a precedence broken; two operations overlapping on a machine; an
@@ -158,12 +159,15 @@ def _block_errors(
     before_op = ops[before.op_id][2] if before is not None else None
     source = last_fixed if op.fixed is not None else before_op
     changeover = 0
-    if machine is not None and source is not None:
-        changeover = machine_changeover(machine, source.family, op.family)
+    if machine is not None:
+        # The first on its machine: the changeover from the machine's initial family.
+        family = source.family if source is not None else machine.initial_family
+        changeover = machine_changeover(machine, family, op.family)
     errors = []
     expected = mode.setup + mode.run + changeover
     if a.end - a.start != expected:
-        detail = f" (with a changeover of {changeover} after {source.id!r})" if changeover else ""
+        after = repr(source.id) if source is not None else "the initial family"
+        detail = f" (with a changeover of {changeover} after {after})" if changeover else ""
         errors.append(
             f"operation {op.id!r}: lasts {a.end - a.start} min on {a.machine!r}, "
             f"should be {expected}{detail}"
@@ -199,8 +203,8 @@ def schedule_changeover_minutes(problem: Problem, assignments: Iterable[Assignme
         for a in booked:
             op = ops[a.op_id]
             source = last_fixed if op.fixed is not None else before
-            if source is not None:
-                total += machine_changeover(machine, source.family, op.family)
+            family = source.family if source is not None else machine.initial_family
+            total += machine_changeover(machine, family, op.family)
             before = op
             if op.fixed is not None:
                 last_fixed = op

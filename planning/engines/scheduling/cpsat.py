@@ -34,7 +34,7 @@ that may run there need a changeover) the operations that may run there are the 
 operation's node takes its self-loop (the negation of its presence literal). An arc a -> b
 implies ``start(b) >= end(a)``, and a free operation's block has a size variable equal to
 ``setup + run + sum(changeover(a, b) * arc(a, b))`` (the arc from the dummy node costs
-nothing: the first operation on a machine needs no changeover). Into a fixed operation the
+the changeover from the machine's initial family). Into a fixed operation the
 arc from a free one implies ``start(b) >= end(a) + changeover(a, b)`` instead (model.py).
 A circuit has O(n^2) arcs for n operations on its machine, so above ``CIRCUIT_MAX_ARCS``
 arcs in the whole model the problem is improved window by window (or by the LNS) instead,
@@ -143,14 +143,19 @@ def _add_circuit(m: cp_model.CpModel, prep: Prepared, k: int, nodes: list[_Node]
         if nb.lit is not True:
             arcs.append((b, b, ~nb.lit))
         fixed_b = isinstance(nb.start, int)
+        # Opening the machine's sequence: the changeover from its initial family (a fixed
+        # operation holds it in its block; a window's first kept run is outside the window).
+        c0 = prep.changeover(k, prep.initial_family[k], nb.family)
         if (
             (not has_first or nb.first)
-            and (nb.entry is None or nb.entry == 0 or nb.first)
+            and (nb.entry is None or nb.entry == c0 or nb.first)
             and (not fixed_b or b == first_placed)
         ):
             lit = m.new_bool_var("")
             arcs.append((0, b, lit))
             lits[(-1, nb.op)] = lit
+            if nb.size is not None and c0 and not nb.first:
+                into[b - 1].append((c0, lit))
         if (not has_last or nb.last) and (not fixed_b or b == last_placed):
             lit = m.new_bool_var("")
             arcs.append((b, 0, lit))

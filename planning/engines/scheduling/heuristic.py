@@ -50,7 +50,8 @@ class SetupTimeline:
     ``entry`` per booking: ``None`` for a fixed operation (a free one before it must leave
     the changeover into it free), else the changeover inside its block (a free operation
     inserted before it must need the same changeover into it, so its block stays valid).
-    ``default`` and ``pairs`` are the machine's changeovers as in `Prepared`.
+    ``default`` and ``pairs`` are the machine's changeovers as in `Prepared`; ``initial`` its
+    initial family (the changeover into the first booking is from it).
     """
 
     __slots__ = (
@@ -62,10 +63,15 @@ class SetupTimeline:
         "_entry",
         "_default",
         "_pairs",
+        "_initial",
     )
 
     def __init__(
-        self, working: Sequence[Interval], default: int, pairs: dict[tuple[int, int], int]
+        self,
+        working: Sequence[Interval],
+        default: int,
+        pairs: dict[tuple[int, int], int],
+        initial: int = 0,
     ):
         self._work = list(working)
         self._work_starts = [s for s, _ in self._work]
@@ -75,6 +81,7 @@ class SetupTimeline:
         self._entry: list[int | None] = []
         self._default = default
         self._pairs = pairs
+        self._initial = initial
 
     def _fit(self, t: int, length: int, limit: float) -> int | None:
         """Earliest start >= t of [start, start + length) in one working interval, ending by
@@ -105,7 +112,7 @@ class SetupTimeline:
             if j < n and starts[j] - lo < duration:
                 j += 1
                 continue
-            before = families[j - 1] if j else 0
+            before = families[j - 1] if j else self._initial
             c = 0
             if before and family and before != family:
                 c = pairs.get((before, family), default)
@@ -145,7 +152,14 @@ def timelines_for(prep: Prepared) -> list:
     out: list = []
     for k, cal in enumerate(prep.calendars):
         if prep.setup_machine[k]:
-            out.append(SetupTimeline(cal, prep.changeover_default[k], prep.changeover_pairs[k]))
+            out.append(
+                SetupTimeline(
+                    cal,
+                    prep.changeover_default[k],
+                    prep.changeover_pairs[k],
+                    prep.initial_family[k],
+                )
+            )
         else:
             out.append(MachineTimeline(cal))
     return out
@@ -388,7 +402,8 @@ def _compact_setups(prep: Prepared, sched: Schedule) -> Schedule:
         if op.fixed is None:
             if prep.setup_machine[k]:
                 before = last_op.get(k)
-                c = 0 if before is None else prep.changeover(k, prep.ops[before].family, op.family)
+                family = prep.initial_family[k] if before is None else prep.ops[before].family
+                c = prep.changeover(k, family, op.family)
                 d = op.duration[k] + c
             else:
                 d = sched.end[i] - sched.start[i]

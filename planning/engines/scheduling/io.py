@@ -15,7 +15,9 @@ One object; times are integer minutes from the horizon origin; ids are strings o
                                                  //   families (default 0)
          "changeovers": [                        // optional pairs that differ from it
            {"from": "steel", "to": "alu", "minutes": 45}
-         ]},
+         ],
+         "initial_family": "steel"},             // optional: what it is set up for at the
+                                                 //   start (the first operation's changeover)
         {"id": "CNC-02"}
       ],
       "jobs": [
@@ -238,7 +240,11 @@ def problem_from_dict(data: Any) -> Problem:
         for k, raw_machine in enumerate(_list(data["machines"], "machines")):
             where = f"machines[{k}]"
             raw_machine = _object(raw_machine, where)
-            _known(raw_machine, ("id", "working", "downtime", "changeover", "changeovers"), where)
+            _known(
+                raw_machine,
+                ("id", "working", "downtime", "changeover", "changeovers", "initial_family"),
+                where,
+            )
             if "id" not in raw_machine:
                 raise ProblemFormatError(f"{where}: needs 'id'")
             machines.append(
@@ -251,6 +257,9 @@ def problem_from_dict(data: Any) -> Problem:
                     changeover=_minutes(raw_machine.get("changeover", 0), f"{where}.changeover"),
                     changeovers=_changeovers(
                         raw_machine.get("changeovers", []), f"{where}.changeovers"
+                    ),
+                    initial_family=_family(
+                        raw_machine.get("initial_family", ""), f"{where}.initial_family"
                     ),
                 )
             )
@@ -290,6 +299,8 @@ def problem_to_dict(problem: Problem) -> dict:
             out["changeovers"] = [
                 {"from": a, "to": b, "minutes": minutes} for a, b, minutes in machine.changeovers
             ]
+        if machine.initial_family:
+            out["initial_family"] = machine.initial_family
         machines.append(out)
     jobs = []
     for job in problem.jobs:

@@ -29,11 +29,14 @@ Semantics the whole package (heuristic, CP-SAT model, checker) agrees on:
   different family (both named), the machine needs ``machine_changeover(machine, from, to)``
   minutes of changeover first: the operation's block on the machine then starts with the
   changeover, so it occupies ``changeover + setup + run`` minutes in one working interval.
-  The first operation on a machine, and one following the same family or an operation without
-  a family, needs none. An operation's ``start`` is the start of its block (changeover
+  The first operation on a machine needs the changeover from the machine's
+  ``initial_family`` (what it is set up for when the plan starts: the last operation it
+  ran), if it names one; an operation following the same family or an operation without a
+  family needs none. An operation's ``start`` is the start of its block (changeover
   included). Fixed operations keep this simple and known in advance: a fixed operation's
   block is its changeover from the **fixed** operation before it on its machine (the fixed
-  one that starts last before it, if any) plus its setup and run; and a free operation placed
+  one that starts last before it; the initial family when there is none) plus its setup and
+  run; and a free operation placed
   directly before a fixed one must end ``machine_changeover(machine, its family, the fixed
   one's family)`` minutes before the fixed operation starts (the changeover into a fact is
   done in the idle time before it, which like the fixed operation is exempt from calendars).
@@ -117,6 +120,8 @@ class Machine:
     ``downtime`` (maintenance windows, holidays) is taken out of the working time.
     ``changeover`` is the minutes needed between operations of two different setup families;
     ``changeovers`` lists ``(from family, to family, minutes)`` pairs that differ from it.
+    ``initial_family`` is the family the machine is set up for when the plan starts (the last
+    operation it ran): the first operation on it needs the changeover from that family.
     """
 
     id: Key
@@ -124,6 +129,7 @@ class Machine:
     downtime: tuple[Interval, ...] = ()
     changeover: int = 0
     changeovers: tuple[tuple[str, str, int], ...] = ()
+    initial_family: str = ""
 
 
 def machine_changeover(machine: Machine, before: str, after: str) -> int:

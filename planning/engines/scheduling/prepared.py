@@ -61,6 +61,7 @@ class Prepared:
     setup_machine: list[bool] = field(default_factory=list)
     changeover_default: list[int] = field(default_factory=list)
     changeover_pairs: list[dict[tuple[int, int], int]] = field(default_factory=list)
+    initial_family: list[int] = field(default_factory=list)  # per machine, 0: none
 
     @property
     def has_setups(self) -> bool:
@@ -208,12 +209,19 @@ def problem_prepare(problem: Problem) -> Prepared:
     family_index: dict[str, int] = {"": 0}
     changeover_default: list[int] = []
     changeover_pairs: list[dict[tuple[int, int], int]] = []
+    initial_family: list[int] = []
     for machine in problem.machines:
         if machine.id in machine_index:
             raise ProblemError(f"machine {machine.id!r} is listed twice")
         default, pairs = _changeovers(machine, family_index)
         changeover_default.append(default)
         changeover_pairs.append(pairs)
+        initial = machine.initial_family
+        if not isinstance(initial, str):
+            raise ProblemError(
+                f"machine {machine.id!r}: initial family must be text, got {initial!r}"
+            )
+        initial_family.append(family_index.setdefault(initial, len(family_index)))
         machine_index[machine.id] = len(calendars)
         working = None
         if machine.working is not None:
@@ -335,7 +343,9 @@ def problem_prepare(problem: Problem) -> Prepared:
         raise ProblemError(f"the precedences have a cycle through operations {stuck!r}")
 
     families = list(family_index)
-    setup_machine = _setup_machines(ops, len(calendars), changeover_default, changeover_pairs)
+    setup_machine = _setup_machines(
+        ops, len(calendars), changeover_default, changeover_pairs, initial_family
+    )
 
     def changeover(k: int, before: int, after: int) -> int:
         if before == after or not before or not after:
@@ -352,7 +362,7 @@ def problem_prepare(problem: Problem) -> Prepared:
             fixed_ops.setdefault(op.fixed[0], []).append(op)
     for k, on_machine in fixed_ops.items():
         on_machine.sort(key=lambda op: (op.fixed[1], op.index))
-        previous = 0
+        previous = initial_family[k]
         for op in on_machine:
             _, start, end = op.fixed
             op.fixed = (k, start, end + changeover(k, previous, op.family))
@@ -380,6 +390,7 @@ def problem_prepare(problem: Problem) -> Prepared:
         setup_machine=setup_machine,
         changeover_default=changeover_default,
         changeover_pairs=changeover_pairs,
+        initial_family=initial_family,
     )
 
 
@@ -419,9 +430,11 @@ def _setup_machines(
     machines: int,
     default: list[int],
     pairs: list[dict[tuple[int, int], int]],
+    initial: list[int],
 ) -> list[bool]:
-    """Per machine: may two operations that can run on it need a changeover between them?"""
-    present: list[set[int]] = [set() for _ in range(machines)]
+    """Per machine: may two operations that can run on it (or its initial family and one of
+    them) need a changeover between them?"""
+    present: list[set[int]] = [{f} if f else set() for f in initial]
     for op in ops:
         if op.family:
             for k, _ in op.modes:

@@ -107,6 +107,30 @@ def test_checker_accepts_a_block_with_its_changeover_and_rejects_one_without():
     assert schedule_check(problem, first) == ["operation 'O1': lasts 35 min on 'M', should be 20"]
 
 
+def test_the_first_operation_needs_the_changeover_from_the_machines_initial_family():
+    machine = Machine("M", changeover=15, changeovers=(("B", "A", 40),), initial_family="B")
+    problem = one_machine([(10, "A"), (20, "B")], machine)
+    # B first: the machine is set up for it already; A after it needs B -> A.
+    good = [placed("O1", "J1", 0, 20), placed("O0", "J0", 20, 70)]
+    assert schedule_check(problem, good) == []
+    assert schedule_changeover_minutes(problem, good) == 40
+    # A first needs the changeover from B too, and the B after it A -> B.
+    as_if_none = [placed("O0", "J0", 0, 10), placed("O1", "J1", 10, 45)]
+    assert schedule_check(problem, as_if_none) == [
+        "operation 'O0': lasts 10 min on 'M', should be 50 (with a changeover of 40 after "
+        "the initial family)"
+    ]
+    result = schedule_solve(problem, FAST)
+    assert_feasible(problem, result)
+    assert result.status == Status.OPTIMAL and result.makespan == 70
+    # A fixed first operation's block holds the changeover from the initial family too.
+    fixed = Problem(
+        jobs=(Job("J", (Operation("F", (Mode("M", 10),), fixed=Placement("M", 0), family="A"),)),),
+        machines=(machine,),
+    )
+    assert schedule_solve(fixed, FAST).by_operation()["F"].end == 50
+
+
 def test_checker_fixed_operation_keeps_the_changeover_from_the_fixed_one_before_it():
     machine = Machine("M", changeover=15)
     problem = Problem(
@@ -181,6 +205,18 @@ def test_setup_machines_are_only_those_where_a_changeover_can_happen():
     assert prep.setup_machine == [True, False, False]
     assert prep.has_setups and not tabu_applies(prep)
     assert circuit_arcs(prep) == 4
+    # One family on a machine set up for another: its first operation needs a changeover.
+    machines = (
+        problem.machines[0],
+        Machine("M2", changeover=10, initial_family="B"),
+        Machine("M3"),
+    )
+    prep = problem_prepare(Problem(jobs=problem.jobs, machines=machines))
+    assert prep.setup_machine == [True, True, False]
+    with pytest.raises(ProblemError, match="machine 'M3': initial family must be text"):
+        problem_prepare(
+            Problem(jobs=problem.jobs, machines=(*machines[:2], Machine("M3", initial_family=1)))
+        )
 
 
 # --- heuristic ---------------------------------------------------------------------------------
@@ -230,7 +266,7 @@ def brute_force(problem: Problem) -> tuple[int, int]:
     machine = problem.machines[0]
     best = None
     for order in itertools.permutations(problem.jobs):
-        t, family, key_wt = 0, "", 0
+        t, family, key_wt = 0, machine.initial_family, 0
         for job in order:
             op = job.operations[0]
             t += machine_changeover(machine, family, op.family) + op.modes[0].run
@@ -268,6 +304,23 @@ def test_cpsat_matches_brute_force_on_weighted_tardiness_then_makespan():
     assert_feasible(problem, result)
     assert result.status == Status.OPTIMAL
     assert (result.weighted_tardiness, result.makespan) == brute_force(problem)
+
+
+@pytest.mark.parametrize("initial", ["A", "B", "C"])
+@pytest.mark.parametrize("dues", [None, [30, 20, 60, 15, 80, 40]])
+def test_cpsat_and_the_heuristic_start_from_the_machines_initial_family(initial, dues):
+    machine = Machine(
+        "M", changeover=MATRIX.changeover, changeovers=MATRIX.changeovers, initial_family=initial
+    )
+    problem = one_machine(SIX, machine, dues=dues)
+    result = schedule_solve(problem, FAST)
+    assert_feasible(problem, result)
+    assert result.status == Status.OPTIMAL
+    assert (result.weighted_tardiness, result.makespan) == brute_force(problem)
+    prep = problem_prepare(problem)
+    for rule in rules_for(prep):
+        sched = heuristic_schedule(prep, rule)
+        assert schedule_check(problem, _assignments(prep, schedule_compact(prep, sched))) == []
 
 
 def test_above_the_circuit_size_the_full_model_gives_way_to_windows(monkeypatch):
@@ -367,6 +420,7 @@ def setup_problems(draw):
                 downtime=downtime,
                 changeover=draw(st.integers(0, 12)),
                 changeovers=tuple(p for p in pairs if p[0] != p[1]),
+                initial_family=draw(st.sampled_from(["", "A", "B", "C"])),
             )
         )
     jobs = []
@@ -464,6 +518,7 @@ def test_json_round_trips_families_and_changeovers():
                 "id": "CNC-01",
                 "changeover": 30,
                 "changeovers": [{"from": "steel", "to": "alu", "minutes": 45}],
+                "initial_family": "alu",
             }
         ],
         "jobs": [
@@ -479,9 +534,11 @@ def test_json_round_trips_families_and_changeovers():
     problem = problem_from_dict(data)
     assert problem.machines[0].changeovers == (("steel", "alu", 45),)
     assert problem.jobs[0].operations[1].family == "alu"
+    assert problem.machines[0].initial_family == "alu"
     assert problem_from_dict(json.loads(json.dumps(problem_to_dict(problem)))) == problem
     result = schedule_solve(problem, FAST)
-    assert result.makespan == 60 + 45 + 60
+    # Set up for alu: steel first needs alu -> steel (the default 30), then steel -> alu.
+    assert result.makespan == 30 + 60 + 45 + 60
 
 
 @pytest.mark.parametrize(
@@ -499,6 +556,7 @@ def test_json_round_trips_families_and_changeovers():
         ({"changeovers": [{"from": "a", "minutes": 1}]}, r"needs 'from', 'to' and 'minutes'"),
         ({"changeover": 1.5}, r"machines\[0\]\.changeover: expected whole minutes"),
         ({"changeovres": []}, r"machines\[0\]: unknown field 'changeovres'"),
+        ({"initial_family": 7}, r"machines\[0\]\.initial_family: expected a family name"),
     ],
 )
 def test_json_changeover_errors_name_the_field(patch, message):
