@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -296,6 +297,33 @@ def test_cpsat_groups_families_and_matches_brute_force_on_makespan():
     assert result.status == Status.OPTIMAL
     assert (0, result.makespan) == brute_force(problem) == (0, 50 + 5 + 5)
     assert result.makespan_bound == result.makespan
+
+
+def test_the_makespan_bound_counts_the_changeovers_a_machine_cannot_avoid():
+    # Fifty minutes of work in three families; the cheapest way into each is 5 minutes, and
+    # the family that goes first needs none (no initial family): at least 60.
+    assert problem_prepare(one_machine(SIX, MATRIX)).lower_bounds()[1] == 60
+    # Set up for a fourth family, every family needs its changeover (the cheapest way into
+    # each is still 5, from another of the three).
+    d = Machine("M", changeover=20, changeovers=MATRIX.changeovers, initial_family="D")
+    assert problem_prepare(one_machine(SIX, d)).lower_bounds()[1] == 50 + 15
+    # Set up for B: B may go first, A and C need their 5.
+    b = Machine("M", changeover=20, changeovers=MATRIX.changeovers, initial_family="B")
+    assert problem_prepare(one_machine(SIX, b)).lower_bounds()[1] == 60
+    # An operation without a family breaks the chain (no changeover after it): no claim.
+    assert problem_prepare(one_machine([*SIX, (1, "")], MATRIX)).lower_bounds()[1] == 51
+    # And so does a family another machine could open: only B and C count (5 + 5 - 5).
+    problem = one_machine(SIX, MATRIX)
+    first = problem.jobs[0].operations[0]
+    shared = replace(first, modes=(*first.modes, Mode("M2", run=12)))
+    problem = Problem(
+        jobs=(replace(problem.jobs[0], operations=(shared,)), *problem.jobs[1:]),
+        machines=(MATRIX, Machine("M2")),
+    )
+    assert problem_prepare(problem).lower_bounds()[1] == 38 + 5
+    for p in (problem, one_machine(SIX, d), one_machine(SIX, b)):
+        result = schedule_solve(p, FAST)
+        assert_feasible(p, result)
 
 
 def test_cpsat_matches_brute_force_on_weighted_tardiness_then_makespan():
