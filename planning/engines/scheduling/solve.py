@@ -106,7 +106,9 @@ def schedule_solve(problem: Problem, options: SolveOptions | None = None) -> Sch
             cp_options = dataclasses.replace(options, time_limit=max(remaining, 0.05))
         outcome = cpsat_solve(prep, start, cp_options)
         notes.extend(outcome.phases)
-        if outcome.found and schedule_key(prep, outcome.schedule) <= schedule_key(prep, best):
+        if outcome.found and (
+            best is None or schedule_key(prep, outcome.schedule) <= schedule_key(prep, best)
+        ):
             best = outcome.schedule
             status = Status.OPTIMAL if outcome.proved_optimal else Status.FEASIBLE
         tardiness_bound = max(tardiness_bound, outcome.tardiness_bound)

@@ -536,6 +536,128 @@ def test_random_problems_with_families_calendars_and_frozen_operations(problem, 
             assert after[op_id].start >= now
 
 
+# Frozen operations whose machine neighbours were not frozen with them (found by a random
+# search): every dispatching rule leaves an operation with no room before the frozen one
+# it must precede, while a plan exists.
+STUCK = {
+    "now": 31,
+    "machines": [
+        {
+            "id": 0,
+            "working": [list(w) for w in calendar_repeat([(0, 51)], period=80, start=0, end=6000)],
+            "downtime": [[46, 66], [222, 241]],
+            "changeover": 7,
+            "changeovers": [
+                {"from": "B", "to": "C", "minutes": 7},
+                {"from": "B", "to": "A", "minutes": 9},
+                {"from": "A", "to": "B", "minutes": 4},
+            ],
+            "initial_family": "B",
+        }
+    ],
+    "jobs": [
+        {
+            "id": 0,
+            "operations": [
+                {
+                    "id": "0/0",
+                    "modes": [{"machine": 0, "setup": 2, "run": 9}],
+                    "release": 29,
+                    "family": "A",
+                },
+                {
+                    "id": "0/1",
+                    "modes": [{"machine": 0, "setup": 1, "run": 18}],
+                    "release": 24,
+                    "family": "A",
+                },
+                {
+                    "id": "0/2",
+                    "modes": [{"machine": 0, "setup": 3, "run": 6}],
+                    "fixed": {"machine": 0, "start": 320},
+                    "family": "B",
+                },
+            ],
+            "weight": 2,
+        },
+        {
+            "id": 1,
+            "operations": [
+                {
+                    "id": "1/0",
+                    "modes": [{"machine": 0, "setup": 4, "run": 2}],
+                    "release": 49,
+                    "family": "C",
+                },
+                {
+                    "id": "1/1",
+                    "modes": [{"machine": 0, "setup": 3, "run": 5}],
+                    "fixed": {"machine": 0, "start": 93},
+                    "family": "B",
+                },
+            ],
+            "due": 82,
+            "weight": 3,
+        },
+        {
+            "id": 2,
+            "operations": [{"id": "2/0", "modes": [{"machine": 0, "setup": 4, "run": 11}]}],
+            "weight": 3,
+        },
+        {
+            "id": 3,
+            "operations": [
+                {
+                    "id": "3/0",
+                    "modes": [{"machine": 0, "setup": 0, "run": 17}],
+                    "release": 45,
+                    "family": "B",
+                },
+                {
+                    "id": "3/1",
+                    "modes": [{"machine": 0, "setup": 1, "run": 8}],
+                    "release": 13,
+                    "fixed": {"machine": 0, "start": 281},
+                    "family": "A",
+                },
+            ],
+            "weight": 3,
+        },
+        {
+            "id": 4,
+            "operations": [
+                {
+                    "id": "4/0",
+                    "modes": [{"machine": 0, "setup": 1, "run": 5}],
+                    "fixed": {"machine": 0, "start": 0},
+                    "family": "B",
+                },
+                {
+                    "id": "4/1",
+                    "modes": [{"machine": 0, "setup": 1, "run": 2}],
+                    "release": 55,
+                    "fixed": {"machine": 0, "start": 123},
+                },
+                {
+                    "id": "4/2",
+                    "modes": [{"machine": 0, "setup": 3, "run": 9}],
+                    "release": 47,
+                    "family": "A",
+                },
+            ],
+        },
+    ],
+}
+
+
+def test_when_no_dispatching_rule_places_every_operation_cp_sat_still_answers():
+    problem = problem_from_dict(STUCK)
+    assert heuristic_best(problem_prepare(problem)) is None
+    result = schedule_solve(problem, FAST)
+    assert_feasible(problem, result)
+    assert "the dispatching heuristic could not place every operation" in result.notes
+
+
 # --- JSON ---------------------------------------------------------------------------------------
 
 
