@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .calendar import UNBOUNDED, calendar_normalise
+from .calendar import UNBOUNDED, MachineTimeline, calendar_normalise
 from .model import Interval, Key, Problem, ProblemError
 
 
@@ -98,13 +98,19 @@ class Prepared:
     def lower_bounds(self) -> tuple[int, int]:
         """(weighted tardiness bound, makespan bound) from heads and machine loads.
 
-        Head of an operation: earliest start through its predecessors with the shortest
-        modes, ignoring machine conflicts and calendars. The makespan is at least every
-        head + shortest duration, and at least each machine's load from operations that can
-        only run there, after the earliest such operation can start.
+        Head of an operation: earliest start through its predecessors, ignoring machine
+        conflicts; its earliest end is the earliest any of its modes can end on an empty
+        machine, inside one working interval of that machine's calendar (a job whose work
+        cannot start before a weekend ends after it). The makespan is at least every earliest
+        end, and at least each machine's load from operations that can only run there, after
+        the earliest such operation can start.
         """
         head = [0] * len(self.ops)
         end = [0] * len(self.ops)
+        empty = [
+            MachineTimeline(cal) if has else None
+            for cal, has in zip(self.calendars, self.has_calendar, strict=True)
+        ]
         for i in self.topo:
             op = self.ops[i]
             if op.fixed is not None:
@@ -114,7 +120,12 @@ class Prepared:
             for p in op.preds:
                 h = max(h, end[p])
             head[i] = h
-            end[i] = h + op.min_duration
+            ends = []
+            for k, d in op.modes:
+                t = h if empty[k] is None else empty[k].earliest_fit(h, d)
+                if t is not None:
+                    ends.append(t + d)
+            end[i] = min(ends, default=h + op.min_duration)
         makespan_lb = max(end, default=0)
         load: dict[int, int] = {}
         first: dict[int, int] = {}

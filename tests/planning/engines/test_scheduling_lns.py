@@ -413,6 +413,28 @@ def test_group_load_bound_counts_only_working_time():
     assert_feasible(problem, result)
 
 
+def test_the_bounds_see_that_work_cannot_straddle_a_break():
+    # 100 minutes of work on machine A, working [0, 60) and [120, 240): it cannot start before
+    # the break (an operation lies inside one working interval), so it ends at 220 at best,
+    # and on B, working [0, 50) and [400, 600), at 500. Due at 150, the job is at least 70
+    # minutes late (weight 2: 140). K, released at 300, can end on B at 410 at best.
+    problem = Problem(
+        machines=(
+            Machine("A", working=((0, 60), (120, 240))),
+            Machine("B", working=((0, 50), (400, 600))),
+        ),
+        jobs=(
+            Job("J", (Operation("J/1", (Mode("A", 100), Mode("B", 100))),), due=150, weight=2),
+            Job("K", (Operation("K/1", (Mode("B", 10),), release=300),)),
+        ),
+    )
+    assert problem_prepare(problem).lower_bounds() == (140, 410)
+    result = schedule_solve(problem, SolveOptions(time_limit=1))
+    assert_feasible(problem, result)
+    assert (result.weighted_tardiness, result.makespan) == (140, 410)
+    assert result.status == Status.OPTIMAL
+
+
 def test_a_schedule_that_meets_its_bounds_is_reported_optimal():
     # One machine, no calendar: the machine's load is both the bound and the makespan.
     problem = Problem(
