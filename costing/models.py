@@ -467,6 +467,10 @@ class ItemCostLine(models.Model):
         help_text=_("How the figure was reached, in words."),
         verbose_name=_("basis"),
     )
+    # The basis as message id and parameters, shown in the reader's language (core/texts.py);
+    # blank on rows written before: `basis` is shown as stored.
+    basis_id = models.CharField(max_length=300, blank=True, default="", verbose_name=_("basis id"))
+    basis_params = models.JSONField(default=dict, blank=True, verbose_name=_("basis params"))
 
     class Meta:
         verbose_name = _("item cost line")
@@ -478,6 +482,11 @@ class ItemCostLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_cost} #{self.line_no} {self.element}: {self.amount}"
+
+    @property
+    def basis_shown(self) -> str:
+        """The basis in the reader's language (core/texts.py)."""
+        return text_shown(self.basis_id, self.basis_params, self.basis)
 
 
 class LotPrice(models.Model):
@@ -659,6 +668,10 @@ class OrderCostEntry(models.Model):
         help_text=_("How the figure was reached, in words."),
         verbose_name=_("basis"),
     )
+    # The basis as message id and parameters, shown in the reader's language (core/texts.py);
+    # blank on rows written before: `basis` is shown as stored.
+    basis_id = models.CharField(max_length=300, blank=True, default="", verbose_name=_("basis id"))
+    basis_params = models.JSONField(default=dict, blank=True, verbose_name=_("basis params"))
 
     class Meta:
         ordering = ["order", "posted_at", "id"]
@@ -674,6 +687,11 @@ class OrderCostEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.element} {self.amount} ({self.source_key})"
+
+    @property
+    def basis_shown(self) -> str:
+        """The basis in the reader's language (core/texts.py)."""
+        return text_shown(self.basis_id, self.basis_params, self.basis)
 
 
 class TrainingNeed(models.Model):

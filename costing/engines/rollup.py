@@ -32,6 +32,8 @@ from functools import lru_cache
 from core.formatting import quantity_format
 from planning.engines.bomgraph import bom_low_level_codes
 
+from .texts import english, gettext_noop, part
+
 CENT4 = Decimal("0.0001")
 # Quantities and hours per unit are kept to 10 decimals when stored.
 PER_UNIT_STEP = Decimal("1e-10")
@@ -45,6 +47,36 @@ PER_HOUR, PERCENT = "per_hour", "percent"
 
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT4, rounding=ROUND_HALF_UP)
+
+
+# The basis of a line in words: stored as message id and parameters, shown in the reader's
+# language (core/texts.py); the English is stored beside them. Hours are a formula of
+# minutes (TIME_*) nested in the rate's sentence.
+PURCHASE = gettext_noop("purchase price %(price)s")
+COMPONENT = gettext_noop("%(quantity)s × %(component)s at %(cost)s")
+TIME_SETUP_RUN = gettext_noop(
+    "(%(setup)s min setup ÷ %(lot_source)s %(lot)s + %(run)s min run) ÷ 60"
+)
+TIME_RUN = gettext_noop("%(run)s min run ÷ 60")
+LABOUR_HOURS = gettext_noop("%(hours)s h × %(rate)s/h (%(source)s)")
+SKILL_LEVEL = gettext_noop("skill %(skill)s level %(level)s")
+WORK_CENTER = gettext_noop("work center %(work_center)s")
+MACHINE_HOURS = gettext_noop("%(hours)s h × %(rate)s/h (%(equipment)s)")
+OVERHEAD_HOURS = gettext_noop("%(hours)s h × %(rate)s/h (work center %(work_center)s)")
+OVERHEAD_PERCENT = gettext_noop(
+    "%(rate)s %% of labour + machine %(applied)s (work center %(work_center)s)"
+)
+# Where an item's lot size came from (rollup_input_load), in words.
+LOT_SOURCES = {
+    "lot size": gettext_noop("lot size"),
+    "BOM batch": gettext_noop("BOM batch"),
+    "one unit (no lot size, no BOM)": gettext_noop("one unit (no lot size, no BOM)"),
+}
+
+
+def basis_text(msgid: str, **params) -> dict:
+    """A line's basis: its English words, message id and parameters (Line's fields)."""
+    return {"basis": english(msgid, params), "basis_id": msgid, "basis_params": params}
 
 
 # A number as people write it (50, 0.545, 2.45), cached: the same rates and minutes recur on
@@ -113,7 +145,7 @@ class Line:
     amount: Decimal
     quantity: Decimal
     rate: Decimal
-    basis: str
+    basis: str  # in English; basis_id and basis_params for the reader's language
     component: str | None = None
     bom_line_no: int | None = None
     step_no: int | None = None
@@ -121,6 +153,8 @@ class Line:
     work_center: str | None = None
     equipment: str | None = None
     skill: str | None = None
+    basis_id: str = ""
+    basis_params: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -215,7 +249,7 @@ def _bought(item: ItemIn, out: ItemCostOut, rates: Rates, version: str) -> None:
             amount=money(price),
             quantity=Decimal("1"),
             rate=price,
-            basis=f"purchase price {_plain(price)}",
+            **basis_text(PURCHASE, price=_plain(price)),
             component=item.code,
         )
     )
@@ -245,7 +279,12 @@ def _material(
                 amount=money(done.total * qty),
                 quantity=qty,
                 rate=done.total,
-                basis=f"{_plain(c.quantity)}{base}{scrap} × {c.component} at {_plain(done.total)}",
+                **basis_text(
+                    COMPONENT,
+                    quantity=f"{_plain(c.quantity)}{base}{scrap}",  # a formula: no words
+                    component=c.component,
+                    cost=_plain(done.total),
+                ),
                 component=c.component,
                 bom_line_no=c.line_no,
             )
@@ -256,21 +295,28 @@ def _operation(item: ItemIn, op: OperationIn, out: ItemCostOut, rates: Rates, ve
     where = f"{item.code} operation {op.step_no} {op.name}"
     minutes = op.setup_minutes / item.lot_size + op.run_minutes
     hours = minutes / SIXTY
+    lot_source = LOT_SOURCES.get(item.lot_source)
     time_words = (
-        f"({_plain(op.setup_minutes)} min setup ÷ {item.lot_source} {_plain(item.lot_size)} + "
-        f"{_plain(op.run_minutes)} min run) ÷ 60"
+        part(
+            TIME_SETUP_RUN,
+            setup=_plain(op.setup_minutes),
+            lot_source=part(lot_source) if lot_source else item.lot_source,
+            lot=_plain(item.lot_size),
+            run=_plain(op.run_minutes),
+        )
         if op.setup_minutes
-        else f"{_plain(op.run_minutes)} min run ÷ 60"
+        else part(TIME_RUN, run=_plain(op.run_minutes))
     )
     common = {"step_no": op.step_no, "operation": op.name, "work_center": op.work_center}
 
-    labour_rate, labour_from = None, ""
+    labour_rate, labour_from, by_skill = None, {}, False
     if op.skill is not None:
         labour_rate = rates.labour_by_skill.get((op.skill, op.skill_level or 0))
-        labour_from = f"skill {op.skill} level {op.skill_level}"
+        labour_from = part(SKILL_LEVEL, skill=op.skill, level=op.skill_level)
+        by_skill = labour_rate is not None
     if labour_rate is None:
         labour_rate = rates.labour_by_work_center.get(op.work_center)
-        labour_from = f"work center {op.work_center}"
+        labour_from = part(WORK_CENTER, work_center=op.work_center)
     labour = machine = None
     if labour_rate is None:
         skill = f"skill {op.skill} level {op.skill_level} or " if op.skill else ""
@@ -285,8 +331,10 @@ def _operation(item: ItemIn, op: OperationIn, out: ItemCostOut, rates: Rates, ve
                 amount=labour,
                 quantity=hours,
                 rate=labour_rate,
-                basis=f"{time_words} h × {_plain(labour_rate)}/h ({labour_from})",
-                skill=op.skill if labour_from.startswith("skill") else None,
+                **basis_text(
+                    LABOUR_HOURS, hours=time_words, rate=_plain(labour_rate), source=labour_from
+                ),
+                skill=op.skill if by_skill else None,
                 **common,
             )
         )
@@ -302,7 +350,12 @@ def _operation(item: ItemIn, op: OperationIn, out: ItemCostOut, rates: Rates, ve
                     amount=machine,
                     quantity=hours,
                     rate=machine_rate,
-                    basis=f"{time_words} h × {_plain(machine_rate)}/h ({op.equipment})",
+                    **basis_text(
+                        MACHINE_HOURS,
+                        hours=time_words,
+                        rate=_plain(machine_rate),
+                        equipment=op.equipment,
+                    ),
                     equipment=op.equipment,
                     **common,
                 )
@@ -318,8 +371,12 @@ def _operation(item: ItemIn, op: OperationIn, out: ItemCostOut, rates: Rates, ve
                 amount=money(applied * overhead.rate / HUNDRED),
                 quantity=applied,
                 rate=overhead.rate,
-                basis=f"{_plain(overhead.rate)} % of labour + machine {_plain(applied)} "
-                f"(work center {op.work_center})",
+                **basis_text(
+                    OVERHEAD_PERCENT,
+                    rate=_plain(overhead.rate),
+                    applied=_plain(applied),
+                    work_center=op.work_center,
+                ),
                 **common,
             )
         )
@@ -330,7 +387,12 @@ def _operation(item: ItemIn, op: OperationIn, out: ItemCostOut, rates: Rates, ve
                 amount=money(hours * overhead.rate),
                 quantity=hours,
                 rate=overhead.rate,
-                basis=f"{time_words} h × {_plain(overhead.rate)}/h (work center {op.work_center})",
+                **basis_text(
+                    OVERHEAD_HOURS,
+                    hours=time_words,
+                    rate=_plain(overhead.rate),
+                    work_center=op.work_center,
+                ),
                 **common,
             )
         )

@@ -31,6 +31,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from core.formatting import quantity_format
 
+from .texts import english as _english
+from .texts import gettext_noop
+from .texts import part as _part
+
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 CENT4 = Decimal("0.0001")
@@ -300,12 +304,6 @@ def _flag(v: Variance, threshold_pct: Decimal) -> None:
     v.cause = _english(v.cause_id, v.cause_params)
 
 
-def gettext_noop(message: str) -> str:
-    """Marks a message for makemessages (by this name) without importing Django: the
-    engine stays pure; pages translate the message (core/texts.py)."""
-    return message
-
-
 CAUSE = gettext_noop("%(kind)s%(what)s %(size)s%(where)s%(who)s")
 CAUSE_SCRAP = gettext_noop(
     "scrap %(actual)s of %(standard)s units (%(size)s, %(amount)s at standard)%(where)s%(who)s"
@@ -315,19 +313,6 @@ ON_OPERATION = gettext_noop(" on operation %(step)s")
 BY_OPERATORS = gettext_noop(" — operators %(names)s")
 ON_MACHINES = gettext_noop(" — machines %(names)s")
 FROM_LOTS = gettext_noop(" — lots %(names)s")
-
-
-def _part(msgid: str, **params) -> dict:
-    return {"text": msgid, "params": params}
-
-
-def _english(msgid: str, params: dict) -> str:
-    """A cause in English: the message with its parameters, nested ones rendered too."""
-    values = {
-        k: _english(v["text"], v.get("params", {})) if isinstance(v, dict) else v
-        for k, v in params.items()
-    }
-    return msgid % values
 
 
 def variance_cause_text(v: Variance) -> tuple[str, dict]:

@@ -28,6 +28,7 @@ is marked `late`, counted in the period it arrives in, not in the order's cost.
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
@@ -38,16 +39,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core.events import emit, handler
-from core.formatting import quantity_format
 from core.models import OutboxEvent
 from core.rawsql import rows_copy
+from core.texts import Text, choice
 from execution.models import LabourBooking, MaterialIssue, ProductionEvent
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import OperatorSkill
 
-from ..engines.rollup import CENT4, HUNDRED, money
+from ..engines.rollup import CENT4, HUNDRED, LABOUR_HOURS, money
 from ..models import (
     CostVersion,
     ItemCost,
@@ -69,6 +71,74 @@ FROZEN = (ProductionOrder.Status.COMPLETED, ProductionOrder.Status.CLOSED)
 OPENING = (ProductionEvent.Kind.START, ProductionEvent.Kind.RESUME)
 CLOSING = (ProductionEvent.Kind.PAUSE, ProductionEvent.Kind.COMPLETE)
 
+# The basis of an entry in words: stored as message id and parameters, shown in the reader's
+# language (core/texts.py), the English beside them. The set-based rebuild (actual_sql.py)
+# writes the same ids and parameters. Labour's sentence is the roll-up's (LABOUR_HOURS).
+MATERIAL_BASIS = gettext_noop("%(quantity)s × %(price)s (%(source)s)")
+LOT_PRICE = gettext_noop("lot price")
+STANDARD_PRICE_IN = gettext_noop("standard price in %(version)s")
+OPERATOR_LEVEL = gettext_noop("skill level %(level)s of the operator")
+OPERATION_LEVEL = gettext_noop("skill level %(level)s of the operation")
+WORK_CENTER_RATE = gettext_noop("the work center's rate")
+CORRECTION = gettext_noop("correction: the difference to the hours posted")
+MACHINE_RUNNING = gettext_noop("%(hours)s h running × %(rate)s/h")
+SCRAP_BASIS = gettext_noop(
+    "%(quantity)s scrapped × %(value)s standard cost up to operation %(step)s"
+)
+DISPOSED = gettext_noop(
+    "%(quantity)s scrapped by the disposition of inspection record %(record)s × %(value)s "
+    "standard cost up to operation %(step)s"
+)
+RETURNED = gettext_noop(
+    "%(quantity)s back to good: correction of inspection record %(record)s × %(value)s "
+    "standard cost up to operation %(step)s"
+)
+OVERHEAD_SHARE = gettext_noop("%(rate)s %% of %(element)s %(amount)s")
+OVERHEAD_HOURS = gettext_noop("%(hours)s h × %(rate)s/h")
+
+# What could not be costed, as the API answers it (in the request's language) and the
+# command prints it; the set-based rebuild (actual_sql.py) says it in the same sentences.
+NO_VERSION = gettext_noop("No cost version is current: nothing was posted.")
+ISSUE_UNPRICED = gettext_noop(
+    "Issue %(issue)s: %(item)s has no lot price and no standard price in cost version "
+    "%(version)s; not posted."
+)
+BOOKING_UNRATED = gettext_noop(
+    "Labour booking %(booking)s on %(order)s/%(step)s: no labour rate in cost version "
+    "%(version)s; not posted."
+)
+SPAN_UNRATED = gettext_noop(
+    "Event %(event)s on %(order)s/%(step)s: no machine rate for equipment %(equipment)s in "
+    "cost version %(version)s; not posted."
+)
+SCRAP_UNVALUED = gettext_noop(
+    "Event %(event)s on %(order)s/%(step)s: the product has no complete standard cost in "
+    "cost version %(version)s; scrap not valued."
+)
+DISPOSITION_UNVALUED = gettext_noop(
+    "Disposition of inspection record %(record)s on %(order)s/%(step)s: the product has no "
+    "complete standard cost in cost version %(version)s; scrap not valued."
+)
+
+
+def _english(value):
+    """A stored parameter in English, without gettext (a rebuild writes a basis for each of
+    hundreds of thousands of entries: core.texts' rendering costs 40 µs, this 2): a nested
+    sentence is its msgid, and the one choice a basis names, an element, reads as its code
+    (labour, machine). tests/costing/test_actual.py checks it against text_render."""
+    if isinstance(value, dict):
+        if "text" in value:
+            return value["text"] % {k: _english(v) for k, v in value["params"].items()}
+        return value.get("value", "")
+    return value
+
+
+def basis_text(msgid: str, **params) -> dict:
+    """An entry's basis: its English words, message id and parameters (its columns)."""
+    text = Text(msgid, **params)
+    english = _english({"text": text.msgid, "params": text.params})
+    return {"basis": english[:300], "basis_id": text.msgid, "basis_params": text.params}
+
 
 def hours_between(start: datetime, end: datetime) -> Decimal:
     seconds = Decimal(str((end - start).total_seconds()))
@@ -78,11 +148,12 @@ def hours_between(start: datetime, end: datetime) -> Decimal:
 
 @dataclass
 class PostingResult:
-    """What a posting run did: entries written, and what could not be costed (never a zero)."""
+    """What a posting run did: entries written, and what could not be costed (never a zero;
+    sentences rendered in the active language by str())."""
 
     posted: int = 0
     orders: set[int] = field(default_factory=set)
-    problems: list[str] = field(default_factory=list)
+    problems: list[Text] = field(default_factory=list)
 
     def add(self, other: PostingResult) -> None:
         self.posted += other.posted
@@ -141,18 +212,19 @@ class Rates:
         self.item_costs_load([item_id])
         return self._item_cost.get(item_id)
 
-    def labour_rate(self, op: dict, operator_level: int | None) -> tuple[Decimal | None, str]:
+    def labour_rate(self, op: dict, operator_level: int | None) -> tuple[Decimal | None, Text]:
+        """The rate of a labour booking and where it comes from (a basis's words)."""
         skill = op["required_skill_id"]
         if skill is not None:
             if operator_level is not None:
                 rate = self.labour_by_skill.get((skill, operator_level))
                 if rate is not None:
-                    return rate, f"skill level {operator_level} of the operator"
+                    return rate, Text(OPERATOR_LEVEL, level=operator_level)
             rate = self.labour_by_skill.get((skill, op["min_skill_level"]))
             if rate is not None:
-                return rate, f"skill level {op['min_skill_level']} of the operation"
+                return rate, Text(OPERATION_LEVEL, level=op["min_skill_level"])
         rate = self.labour_by_work_center.get(op["work_center_id"])
-        return rate, "the work center's rate"
+        return rate, Text(WORK_CENTER_RATE)
 
     def cumulative_standard(self, order: dict) -> dict[int, Decimal] | None:
         """Step number -> the product's standard unit cost of every operation up to and
@@ -261,7 +333,10 @@ COLUMNS = (
     "labour_booking_id",
     "production_event_id",
     "basis",
+    "basis_id",
+    "basis_params",
 )
+PARAMS_AT = COLUMNS.index("basis_params")
 
 
 class _Writer:
@@ -308,14 +383,19 @@ class _Writer:
             self.add(
                 quantity=entry["amount"],
                 amount=money(entry["amount"] * rate / HUNDRED),
-                basis=f"{quantity_format(rate)} % of {entry['element']} {entry['amount']}",
+                **basis_text(
+                    OVERHEAD_SHARE,
+                    rate=rate,
+                    element=choice(OrderCostEntry, "element", str(entry["element"]), lower=True),
+                    amount=entry["amount"],
+                ),
                 **common,
             )
         elif entry["element"] == E.LABOUR:  # an amount per hour: charged on labour hours only
             self.add(
                 quantity=entry["quantity"],
                 amount=money(entry["quantity"] * rate),
-                basis=f"{quantity_format(entry['quantity'])} h × {quantity_format(rate)}/h",
+                **basis_text(OVERHEAD_HOURS, hours=entry["quantity"], rate=rate),
                 **common,
             )
 
@@ -348,7 +428,14 @@ def _entries_insert(entries: list[dict]) -> None:
     if connection.vendor == "postgresql":
         try:
             with transaction.atomic():
-                rows_copy(OrderCostEntry, COLUMNS, ([e[c] for c in COLUMNS] for e in entries))
+                rows_copy(
+                    OrderCostEntry,
+                    COLUMNS,
+                    (
+                        [*(e[c] for c in COLUMNS[:PARAMS_AT]), json.dumps(e["basis_params"])]
+                        for e in entries
+                    ),
+                )
             return
         except IntegrityError:
             pass
@@ -358,7 +445,7 @@ def _entries_insert(entries: list[dict]) -> None:
 
 
 def _no_version() -> PostingResult:
-    return PostingResult(problems=["No cost version is current: nothing was posted."])
+    return PostingResult(problems=[Text(NO_VERSION)])
 
 
 # --- material -------------------------------------------------------------------------------
@@ -393,13 +480,18 @@ def material_issues_post(*, issue_ids: Iterable[int], rates: Rates | None = None
     )
     for issue in issues:
         item_id = issue["requirement__item_id"]
-        price, where = lot_prices.get(issue["lot_id"]), "lot price"
+        price, where = lot_prices.get(issue["lot_id"]), Text(LOT_PRICE)
         if price is None:
-            price, where = rates.standard_price(item_id), f"standard price in {rates.version}"
+            price = rates.standard_price(item_id)
+            where = Text(STANDARD_PRICE_IN, version=str(rates.version))
         if price is None:
             writer.result.problems.append(
-                f"Issue {issue['id']}: {issue['requirement__item__code']} has no lot price and "
-                f"no standard price in cost version {rates.version}; not posted."
+                Text(
+                    ISSUE_UNPRICED,
+                    issue=issue["id"],
+                    item=issue["requirement__item__code"],
+                    version=str(rates.version),
+                )
             )
             continue
         qty = issue["quantity"]
@@ -418,7 +510,7 @@ def material_issues_post(*, issue_ids: Iterable[int], rates: Rates | None = None
             amount=money(qty * price),
             late=_late(order, issue["issued_at"]),
             material_issue_id=issue["id"],
-            basis=f"{quantity_format(qty)} × {quantity_format(price)} ({where})",
+            **basis_text(MATERIAL_BASIS, quantity=qty, price=price, source=where),
         )
     return _finish(writer)
 
@@ -478,11 +570,16 @@ def labour_bookings_post(
             rate, rate_from = rates.labour_rate(op, level)
             if rate is None:
                 writer.result.problems.append(
-                    f"Labour booking {b['id']} on {order['number']}/{op['sequence']}: no labour "
-                    f"rate in cost version {rates.version}; not posted."
+                    Text(
+                        BOOKING_UNRATED,
+                        booking=b["id"],
+                        order=order["number"],
+                        step=op["sequence"],
+                        version=str(rates.version),
+                    )
                 )
                 continue
-            key, at, words = f"labour:{b['id']}:0", b["ended_at"], f"({rate_from})"
+            key, at, words = f"labour:{b['id']}:0", b["ended_at"], rate_from
         else:
             posted_hours, rate = done
             hours = hours - posted_hours
@@ -490,7 +587,7 @@ def labour_bookings_post(
                 continue
             stamp = (b["corrected_at"] or b["ended_at"]).strftime("%Y%m%dT%H%M%S.%f")
             key, at = f"labour:{b['id']}:{stamp}", b["corrected_at"] or b["ended_at"]
-            words = "(correction: the difference to the hours posted)"
+            words = Text(CORRECTION)
         writer.add(
             overhead_on=op,
             source_key=key,
@@ -506,7 +603,7 @@ def labour_bookings_post(
             amount=money(hours * rate),
             late=_late(order, at),
             labour_booking_id=b["id"],
-            basis=f"{quantity_format(hours)} h × {quantity_format(rate)}/h {words}",
+            **basis_text(LABOUR_HOURS, hours=hours, rate=rate, source=words),
         )
     return _finish(writer)
 
@@ -582,8 +679,14 @@ def _events_write(
         rate = rates.machine.get(equipment)
         if rate is None:
             writer.result.problems.append(
-                f"Event {t['id']} on {order['number']}/{op['sequence']}: no machine rate for "
-                f"equipment {equipment} in cost version {rates.version}; not posted."
+                Text(
+                    SPAN_UNRATED,
+                    event=t["id"],
+                    order=order["number"],
+                    step=op["sequence"],
+                    equipment=equipment,
+                    version=str(rates.version),
+                )
             )
             continue
         hours = hours_between(since, t["occurred_at"])
@@ -602,15 +705,20 @@ def _events_write(
             amount=money(hours * rate),
             late=_late(order, t["occurred_at"]),
             production_event_id=t["id"],
-            basis=f"{quantity_format(hours)} h running × {quantity_format(rate)}/h",
+            **basis_text(MACHINE_RUNNING, hours=hours, rate=rate),
         )
     for t in scrapped:
         op, order = ops[t["operation_id"]], orders[t["order_id"]]
         cumulative = rates.cumulative_standard(order)
         if cumulative is None:
             writer.result.problems.append(
-                f"Event {t['id']} on {order['number']}/{op['sequence']}: the product has no "
-                f"complete standard cost in cost version {rates.version}; scrap not valued."
+                Text(
+                    SCRAP_UNVALUED,
+                    event=t["id"],
+                    order=order["number"],
+                    step=op["sequence"],
+                    version=str(rates.version),
+                )
             )
             continue
         value = cumulative.get(op["sequence"], Decimal(0))
@@ -630,8 +738,7 @@ def _events_write(
             amount=money(qty * value),
             late=_late(order, t["occurred_at"]),
             production_event_id=t["id"],
-            basis=f"{quantity_format(qty)} scrapped × {quantity_format(value)} standard "
-            f"cost up to operation {op['sequence']}",
+            **basis_text(SCRAP_BASIS, quantity=qty, value=value, step=op["sequence"]),
         )
 
 
@@ -689,11 +796,11 @@ def disposition_scrap_post(*, events: Iterable[OutboxEvent], rates: Rates | None
                 _decimal_or_zero(p.get("quantity_scrapped")),
                 f"disposition:{p.get('record_id')}",
             )
-            what = "scrapped by the disposition of inspection record"
+            what = DISPOSED
         elif event.topic == SCRAP_REVERSED_TOPIC:
             qty = -_decimal_or_zero(p.get("quantity_returned"))
             key = f"disposition:{p.get('record_id')}:reversed:{p.get('correction_id')}"
-            what = "back to good: correction of inspection record"
+            what = RETURNED
         else:
             continue
         if qty == 0 or not p.get("record_id") or not p.get("operation_id"):
@@ -716,9 +823,13 @@ def disposition_scrap_post(*, events: Iterable[OutboxEvent], rates: Rates | None
         cumulative = rates.cumulative_standard(order)
         if cumulative is None:
             writer.result.problems.append(
-                f"Disposition of inspection record {p['record_id']} on {order['number']}/"
-                f"{op['sequence']}: the product has no complete standard cost in cost version "
-                f"{rates.version}; scrap not valued."
+                Text(
+                    DISPOSITION_UNVALUED,
+                    record=p["record_id"],
+                    order=order["number"],
+                    step=op["sequence"],
+                    version=str(rates.version),
+                )
             )
             continue
         value = cumulative.get(op["sequence"], Decimal(0))
@@ -735,8 +846,9 @@ def disposition_scrap_post(*, events: Iterable[OutboxEvent], rates: Rates | None
             rate=value.quantize(CENT4, rounding=ROUND_HALF_UP),
             amount=money(qty * value),
             late=_late(order, event.created_at),
-            basis=f"{quantity_format(qty)} {what} {p['record_id']} × "
-            f"{quantity_format(value)} standard cost up to operation {op['sequence']}",
+            **basis_text(
+                what, quantity=qty, record=p["record_id"], value=value, step=op["sequence"]
+            ),
         )
     return _finish(writer)
 

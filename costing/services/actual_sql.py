@@ -4,7 +4,9 @@ statements (INSERT … SELECT … ON CONFLICT DO NOTHING on the source key; the 
 once for machine spans and scrap), for a log of millions of events
 (bench/actual_cost_bench.py). The figures are those of costing/services/actual.py —
 same keys, quantities, rates, amounts, periods and late flags (tests/costing/test_actual.py::test_the_set_based_rebuild_posts_what_the_handlers_post);
-the words of `basis` are written by the database. Corrected bookings, material issues and
+the words of `basis` are written by the database, and so are the message id and parameters
+beside them (`basis_id`, `basis_params`: the same as the Python path's, numbers trimmed by
+trim_scale as quantity_format trims them; the message ids are passed as parameters). Corrected bookings, material issues and
 anything the statements leave out (a missing rate) are posted by the Python path after."""
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from decimal import Decimal
 
 from django.db import connection
 
+from core.texts import Text
 from execution.models import MaterialRequirement
 from planning.models import OrderOperation, ProductionOrder
 
+from ..engines.rollup import LABOUR_HOURS
 from ..models import ItemCost, ItemCostLine, OrderCostEntry
+from . import actual
 
 E = OrderCostEntry.Element
 FROZEN_SQL = (
@@ -28,7 +33,7 @@ FROZEN_SQL = (
 COLUMNS_SQL = (
     "source_key, order_id, operation_id, step_no, element, item_id, lot_id, work_center_id, "
     "equipment_id, operator_id, quantity, rate, amount, version_id, posted_at, period, late, "
-    "material_issue_id, labour_booking_id, production_event_id, basis"
+    "material_issue_id, labour_booking_id, production_event_id, basis, basis_id, basis_params"
 )
 
 
@@ -61,7 +66,9 @@ WITH ev AS MATERIALIZED (
            op.work_center_id, c.machine, c.operator_id, c.hours, r.rate,
            round(c.hours * r.rate, 4), %(version)s, %(now)s, %(period)s,
            {FROZEN_SQL.format(at="c.occurred_at")}, NULL, NULL, c.id,
-           trim_scale(c.hours) || ' h running × ' || trim_scale(r.rate) || '/h'
+           trim_scale(c.hours) || ' h running × ' || trim_scale(r.rate) || '/h',
+           %(machine_running)s,
+           jsonb_build_object('hours', trim_scale(c.hours)::text, 'rate', trim_scale(r.rate)::text)
     FROM costed c
     JOIN planning_orderoperation op ON op.id = c.operation_id
     JOIN planning_productionorder po ON po.id = c.order_id
@@ -91,7 +98,10 @@ WITH ev AS MATERIALIZED (
            round(c.value, 4), round(e.quantity_scrap * c.value, 4), %(version)s, %(now)s,
            %(period)s, {FROZEN_SQL.format(at="e.occurred_at")}, NULL, NULL, e.id,
            trim_scale(e.quantity_scrap) || ' scrapped × ' || trim_scale(c.value)
-           || ' standard cost up to operation ' || e.sequence
+           || ' standard cost up to operation ' || e.sequence,
+           %(scrap_basis)s,
+           jsonb_build_object('quantity', trim_scale(e.quantity_scrap)::text,
+                              'value', trim_scale(c.value)::text, 'step', e.sequence)
     FROM scrap_ev e
     JOIN cum c ON c.order_id = e.order_id AND c.step = e.sequence
     JOIN planning_productionorder po ON po.id = e.order_id
@@ -129,7 +139,22 @@ SELECT 'labour:' || b.id || ':0', t.order_id, t.operation_id, op.sequence, 'labo
        op.work_center_id, t.equipment_id, b.operator_id, h.hours, h.rate,
        round(h.hours * h.rate, 4), %(version)s, %(now)s, %(period)s,
        {FROZEN_SQL.format(at="b.ended_at")}, NULL, b.id, NULL,
-       trim_scale(h.hours) || ' h × ' || trim_scale(h.rate) || '/h'
+       trim_scale(h.hours) || ' h × ' || trim_scale(h.rate) || '/h ('
+       || CASE WHEN r1.rate_per_hour IS NOT NULL THEN 'skill level ' || os.level || ' of the operator'
+               WHEN r2.rate_per_hour IS NOT NULL
+               THEN 'skill level ' || op.min_skill_level || ' of the operation'
+               ELSE 'the work center''s rate' END || ')',
+       %(labour_hours)s,
+       jsonb_build_object(
+           'hours', trim_scale(h.hours)::text, 'rate', trim_scale(h.rate)::text,
+           'source', CASE
+               WHEN r1.rate_per_hour IS NOT NULL THEN jsonb_build_object(
+                   'text', %(operator_level)s, 'params', jsonb_build_object('level', os.level))
+               WHEN r2.rate_per_hour IS NOT NULL THEN jsonb_build_object(
+                   'text', %(operation_level)s,
+                   'params', jsonb_build_object('level', op.min_skill_level))
+               ELSE jsonb_build_object('text', %(work_center_rate)s, 'params', '{{}}'::jsonb)
+           END)
 FROM execution_labourbooking b
 JOIN execution_task t ON t.id = b.task_id
 JOIN planning_orderoperation op ON op.id = t.operation_id
@@ -164,8 +189,17 @@ SELECT 'overhead:' || x.source_key, x.order_id, x.operation_id, x.step_no, 'over
        %(version)s, %(now)s, %(period)s, x.late, NULL, x.labour_booking_id,
        x.production_event_id,
        CASE WHEN o.basis = 'percent'
-            THEN trim_scale(o.rate) || ' %% of ' || x.element || ' ' || x.amount
-            ELSE trim_scale(x.quantity) || ' h × ' || trim_scale(o.rate) || '/h' END
+            THEN trim_scale(o.rate) || ' %% of ' || x.element || ' ' || trim_scale(x.amount)
+            ELSE trim_scale(x.quantity) || ' h × ' || trim_scale(o.rate) || '/h' END,
+       CASE WHEN o.basis = 'percent' THEN %(overhead_share)s ELSE %(overhead_hours)s END,
+       CASE WHEN o.basis = 'percent'
+            THEN jsonb_build_object(
+                'rate', trim_scale(o.rate)::text,
+                'element', jsonb_build_object(
+                    'choice', %(element_choice)s, 'value', x.element, 'lower', true),
+                'amount', trim_scale(x.amount)::text)
+            ELSE jsonb_build_object(
+                'hours', trim_scale(x.quantity)::text, 'rate', trim_scale(o.rate)::text) END
 FROM costing_ordercostentry x
 JOIN planning_orderoperation op ON op.id = x.operation_id
 JOIN costing_overheadrate o ON o.version_id = %(version)s AND o.work_center_id = op.work_center_id
@@ -223,27 +257,47 @@ def cumulative_standards(version_id: int, order_ids=None) -> dict[tuple[int, int
     return out
 
 
+# The message ids of the bases (core/texts.py), as the statements' parameters: a msgid's
+# placeholders would read as the driver's.
+BASIS_IDS = {
+    "machine_running": actual.MACHINE_RUNNING,
+    "scrap_basis": actual.SCRAP_BASIS,
+    "labour_hours": LABOUR_HOURS,
+    "operator_level": actual.OPERATOR_LEVEL,
+    "operation_level": actual.OPERATION_LEVEL,
+    "work_center_rate": actual.WORK_CENTER_RATE,
+    "overhead_share": actual.OVERHEAD_SHARE,
+    "overhead_hours": actual.OVERHEAD_HOURS,
+    "element_choice": OrderCostEntry._meta.label + ".element",
+}
+
+
 @dataclass
 class SetBasedResult:
     """What the statements wrote, and what they left out in words (as the handlers say it)."""
 
     written: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Text] = field(default_factory=list)
 
 
-def _skipped(no_rate, no_standard, version_code: str) -> list[str]:
-    """The spans and scrap the statements left out, in the words of the Python path
+def _skipped(no_rate, no_standard, version_code: str) -> list[Text]:
+    """The spans and scrap the statements left out, in the sentences of the Python path
     (costing/services/actual.py `_events_write`)."""
     if isinstance(no_rate, str):  # json, not jsonb: some drivers hand back the text
         no_rate, no_standard = json.loads(no_rate), json.loads(no_standard)
     problems = [
-        f"Event {pk} on {number}/{seq}: no machine rate for equipment {machine} in cost "
-        f"version {version_code}; not posted."
+        Text(
+            actual.SPAN_UNRATED,
+            event=pk,
+            order=number,
+            step=seq,
+            equipment=machine,
+            version=version_code,
+        )
         for pk, number, seq, machine in no_rate
     ]
     problems += [
-        f"Event {pk} on {number}/{seq}: the product has no complete standard cost in cost "
-        f"version {version_code}; scrap not valued."
+        Text(actual.SCRAP_UNVALUED, event=pk, order=number, step=seq, version=version_code)
         for pk, number, seq in no_standard
     ]
     return problems
@@ -266,6 +320,7 @@ def costs_post_set_based(
         "cum_steps": [k[1] for k in cum],
         "cum_values": list(cum.values()),
     }
+    params.update(BASIS_IDS)
     result = SetBasedResult()
     with connection.cursor() as cursor:
         cursor.execute(EVENTS.replace("{filter}", _order_filter("e", order_ids)), params)

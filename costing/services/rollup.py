@@ -101,6 +101,8 @@ def _store(version: CostVersion, run: CostRollupRun, results: dict) -> None:
                 line.rate,
                 line.amount,
                 line.basis[:300],
+                line.basis_id,
+                line.basis_params,
             )
             for n, line in enumerate(out.lines, start=1)
         ]
@@ -152,7 +154,10 @@ LINE_COLUMNS = (
     "rate",
     "amount",
     "basis",
+    "basis_id",
+    "basis_params",
 )
+PARAMS_AT = LINE_COLUMNS.index("basis_params")
 
 
 COPIED_FIELDS = (
@@ -202,7 +207,11 @@ def _lines_insert(rows: list[tuple]) -> None:
     and preparing 50,000 model instances for bulk_create took most of a 10,000-item roll-up,
     bench/rollup_bench.py), elsewhere by bulk_create."""
     if connection.vendor == "postgresql":
-        rows_copy(ItemCostLine, LINE_COLUMNS, rows)
+        rows_copy(
+            ItemCostLine,
+            LINE_COLUMNS,
+            ((*row[:PARAMS_AT], json.dumps(row[PARAMS_AT])) for row in rows),
+        )
         return
     ItemCostLine.objects.bulk_create(
         [ItemCostLine(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in rows],

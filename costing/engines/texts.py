@@ -1,0 +1,27 @@
+"""Stored texts written by the engines, without importing Django: a sentence is a message id
+(the English msgid, marked for makemessages by the name `gettext_noop`) and JSON-ready
+parameters; a nested sentence is `{"text": msgid, "params": {...}}`, as core/texts.py
+stores and renders them in the reader's language. The engines give the English too, for the
+stored text column."""
+
+from __future__ import annotations
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for makemessages (by this name) without importing Django: the
+    engine stays pure; pages translate the message (core/texts.py)."""
+    return message
+
+
+def part(msgid: str, **params) -> dict:
+    """A sentence inside another one's parameters (a nested text of core/texts.py)."""
+    return {"text": msgid, "params": params}
+
+
+def english(msgid: str, params: dict) -> str:
+    """The message in English with its parameters, nested ones rendered too."""
+    values = {
+        k: english(v["text"], v.get("params", {})) if isinstance(v, dict) else v
+        for k, v in params.items()
+    }
+    return msgid % values
