@@ -108,10 +108,14 @@ class MachineRateAdmin(_RateAdmin):
         "depreciation_per_hour",
         "energy_per_hour",
         "maintenance_per_hour",
-        "rate_per_hour",
+        "rate",
     )
     list_select_related = ("version", "equipment")
     autocomplete_fields = ("equipment",)
+
+    @admin.display(description=gettext_lazy("rate per hour"))
+    def rate(self, obj) -> str:
+        return obj.rate_per_hour
 
 
 @admin.register(OverheadRate)
@@ -135,6 +139,12 @@ class CostRollupRunAdmin(ReadOnlyAdmin):
     list_filter = ("version",)
 
 
+@admin.display(description=gettext_lazy("basis"))
+def basis_shown(obj) -> str:
+    """A cost line's or entry's basis in the reader's language (core/texts.py)."""
+    return obj.basis_shown
+
+
 class ItemCostLineInline(admin.TabularInline):
     model = ItemCostLine
     extra = 0
@@ -151,7 +161,7 @@ class ItemCostLineInline(admin.TabularInline):
         "quantity",
         "rate",
         "amount",
-        "basis",
+        basis_shown,
     )
     readonly_fields = fields
 
@@ -203,10 +213,14 @@ class OrderCostEntryAdmin(ReadOnlyAdmin):
         "amount",
         "period",
         "late",
+        basis_shown,
     )
     list_filter = ("element", "late", "period")
     search_fields = ("order__number", "source_key")
     list_select_related = ("order", "item", "operator", "equipment")
+    # The basis in the reader's language in place of its stored forms (core/texts.py).
+    exclude = ("basis", "basis_id", "basis_params")
+    readonly_fields = (basis_shown,)
 
 
 @admin.register(TrainingNeed)

@@ -118,9 +118,14 @@ class ItemCostLineSerializer(serializers.ModelSerializer):
     work_center = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     equipment = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     skill = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    basis = serializers.CharField(
+        source="basis_shown", read_only=True, help_text="In the request's language."
+    )
 
     class Meta:
         model = ItemCostLine
+        # basis_id and basis_params: the basis's message id and parameters (core/texts.py;
+        # blank on lines stored before), for integrators that render their own.
         fields = [
             "line_no",
             "element",
@@ -135,6 +140,8 @@ class ItemCostLineSerializer(serializers.ModelSerializer):
             "rate",
             "amount",
             "basis",
+            "basis_id",
+            "basis_params",
         ]
 
 
@@ -205,9 +212,13 @@ class OrderCostEntrySerializer(serializers.ModelSerializer):
     operator = serializers.SlugRelatedField(slug_field="badge", read_only=True, allow_null=True)
     version = serializers.SlugRelatedField(slug_field="code", read_only=True)
     period = PeriodField(format="%Y-%m", read_only=True)
+    basis = serializers.CharField(
+        source="basis_shown", read_only=True, help_text="In the request's language."
+    )
 
     class Meta:
         model = OrderCostEntry
+        # basis_id and basis_params: as on a cost line (ItemCostLineSerializer).
         fields = [
             "id",
             "order",
@@ -230,6 +241,8 @@ class OrderCostEntrySerializer(serializers.ModelSerializer):
             "labour_booking",
             "production_event",
             "basis",
+            "basis_id",
+            "basis_params",
         ]
 
 
@@ -386,7 +399,9 @@ class DrillRecordSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=20, decimal_places=4)
     share = serializers.DecimalField(max_digits=20, decimal_places=4)
     entry_id = serializers.IntegerField()
-    basis = serializers.CharField()
+    basis = serializers.CharField(help_text="In the request's language.")
+    basis_id = serializers.CharField()
+    basis_params = serializers.JSONField()
 
 
 class DrillDownSerializer(serializers.Serializer):

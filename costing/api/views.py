@@ -216,7 +216,12 @@ class OrderCostViewSet(viewsets.GenericViewSet):
         order = given.validated_data.get("order")
         result = order_cost_post_missing(orders=[order] if order else None)
         return Response(
-            {"posted": result.posted, "orders": len(result.orders), "problems": result.problems}
+            {
+                "posted": result.posted,
+                "orders": len(result.orders),
+                # In the request's language (core/texts.py).
+                "problems": [str(problem) for problem in result.problems],
+            }
         )
 
 

@@ -275,7 +275,9 @@ class DrillRecord:
     amount: Decimal
     share: Decimal
     entry_id: int
-    basis: str
+    basis: str  # in the reader's language; basis_id and basis_params as stored
+    basis_id: str = ""
+    basis_params: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -369,5 +371,7 @@ def _record(e: OrderCostEntry, share: Decimal) -> DrillRecord:
         amount=e.amount,
         share=share,
         entry_id=e.pk,
-        basis=e.basis,
+        basis=e.basis_shown,
+        basis_id=e.basis_id,
+        basis_params=e.basis_params,
     )

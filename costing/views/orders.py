@@ -213,7 +213,7 @@ def _order_rows(summary, entries):
             source,
             record,
             e.version.code,
-            e.basis,
+            e.basis_shown,  # in the reader's language (core/texts.py)
         ]
 
 

@@ -167,7 +167,7 @@ def _tree_rows(tree):
                 ln.quantity,
                 ln.rate,
                 ln.amount,
-                ln.basis,
+                ln.basis_shown,  # in the reader's language (core/texts.py)
             ]
 
 

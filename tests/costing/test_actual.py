@@ -199,6 +199,10 @@ def test_the_set_based_rebuild_posts_what_the_handlers_post(worked_order, basis,
         "material_issue_id",
         "labour_booking_id",
         "production_event_id",
+        # The basis in English, and as message id and parameters (core/texts.py).
+        "basis",
+        "basis_id",
+        "basis_params",
     )
     OrderCostEntry.objects.all().delete()
     material_issues_post(issue_ids=MaterialIssue.objects.values_list("pk", flat=True))
@@ -206,6 +210,7 @@ def test_the_set_based_rebuild_posts_what_the_handlers_post(worked_order, basis,
     events_post(event_ids=ProductionEvent.objects.values_list("pk", flat=True))
     by_python = sorted(OrderCostEntry.objects.values_list(*fields))
     assert {row[4] for row in by_python} >= {"overhead", "machine", "labour", "scrap"}
+    assert all(row[-2] for row in by_python)  # every entry has its message id
     OrderCostEntry.objects.all().delete()
     result = order_cost_post_missing()
     # The worked order and the demo's costed history (costing/demo.py `history_load`).
@@ -242,11 +247,13 @@ def test_the_rebuild_reports_what_it_could_not_cost(worked_order):
         f"Event {events['w-u4']} on MO-2026-00001/10: the product has no complete standard "
         f"cost in cost version {version}; scrap not valued."
     )
-    assert sorted(result.problems) == sorted([*spans, scrap])
+    assert sorted(map(str, result.problems)) == sorted([*spans, scrap])
     # The rest is posted: material, labour (and no overhead at CAST).
     assert set(
         OrderCostEntry.objects.filter(order=worked_order).values_list("element", flat=True)
     ) == {"material", "labour"}
     # Asked again: posts nothing, says the same.
     again = order_cost_post_missing(orders=[worked_order])
-    assert again.posted == 0 and sorted(again.problems) == sorted(result.problems)
+    assert again.posted == 0 and sorted(map(str, again.problems)) == sorted(
+        map(str, result.problems)
+    )

@@ -25,4 +25,4 @@ class Command(BaseCommand):
         result = order_cost_post_missing(orders=selected)
         self.stdout.write(f"{result.posted} entries posted for {len(result.orders)} orders")
         for problem in result.problems:
-            self.stdout.write(f"  {problem}")
+            self.stdout.write(f"  {problem}")  # Text: in the active language
