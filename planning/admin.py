@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext
 
 from core.admin import ReadOnlyAdmin
 from resources.admin import MasterDataImportExportAdmin
@@ -48,7 +49,9 @@ class BomLineFormSet(BaseInlineFormSet):
         cycle = bom_find_cycle(edges)
         if cycle:
             codes = dict(Item.objects.filter(pk__in=set(cycle)).values_list("pk", "code"))
-            raise ValidationError("BOM cycle: " + " → ".join(codes[pk] for pk in cycle) + ".")
+            raise ValidationError(
+                gettext("BOM cycle: %(path)s.") % {"path": " → ".join(codes[pk] for pk in cycle)}
+            )
 
 
 class BomLineInline(admin.TabularInline):

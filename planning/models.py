@@ -57,7 +57,7 @@ class Bom(models.Model):
 
     def clean(self) -> None:
         if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
-            raise ValidationError({"effective_to": "Must not be before effective_from."})
+            raise ValidationError({"effective_to": _("Must not be before effective_from.")})
 
 
 class BomLine(models.Model):
@@ -104,7 +104,7 @@ class BomLine(models.Model):
 
     def clean(self) -> None:
         if self.bom_id and self.component_id and self.bom.item_id == self.component_id:
-            raise ValidationError({"component": "An item cannot be a component of itself."})
+            raise ValidationError({"component": _("An item cannot be a component of itself.")})
 
     @property
     def quantity_per_unit(self) -> Decimal:

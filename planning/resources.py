@@ -10,11 +10,13 @@ steps on (routing, step_no); items, work centers, equipment and skills match on 
 from collections import defaultdict, deque
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_noop
 from import_export import fields, widgets
 
 from core.formatting import quantity_format
 from resources.models import Equipment, Item, Skill, WorkCenter
 from resources.resources import (
+    CellError,
     CodeForeignKeyWidget,
     CodeManyToManyWidget,
     CodeWidget,
@@ -23,6 +25,7 @@ from resources.resources import (
     QuantityWidget,
     WholeNumberWidget,
     cell_text,
+    invalid,
     model_field,
 )
 
@@ -51,7 +54,10 @@ class HeaderLineResource(MasterDataResource):
 
     header_model: type[Bom] | type[Routing]
     header_fk = ""  # the line's foreign key to its header
-    header_noun = ""
+    # Messages naming the header (stored texts: resources.resources, "messages").
+    header_invalid = ""  # %(code)s %(version)s %(row)s
+    header_differs = ""  # %(value)s %(seen)s %(row)s
+    line_duplicate = ""  # %(number)s %(code)s %(version)s %(row)s
     parent_column = ""  # the column with the header item's code
     number_column = ""  # the line's number within its header
     header_columns: tuple[str, ...] = ()  # further columns that set fields of the header
@@ -101,7 +107,7 @@ class HeaderLineResource(MasterDataResource):
         version = self.column_value("version", row, errors)
         if item is None:
             if self.parent_column not in errors:
-                errors[self.parent_column] = [ValidationError("The item code is required.")]
+                errors[self.parent_column] = [invalid(gettext_noop("The item code is required."))]
             return
         given = {}
         for column in self.header_columns:
@@ -120,10 +126,7 @@ class HeaderLineResource(MasterDataResource):
             header, first_row, seen = self.headers[key]
             if header is None:
                 errors.setdefault(self.parent_column, []).append(
-                    ValidationError(
-                        f"The {self.header_noun} {item.code} v{version} is invalid "
-                        f"(see row {first_row})."
-                    )
+                    invalid(self.header_invalid, code=item.code, version=version, row=first_row)
                 )
                 return None
             created = False
@@ -139,9 +142,11 @@ class HeaderLineResource(MasterDataResource):
                 seen_row, seen_value = seen[column]
                 if seen_value != value:
                     errors.setdefault(column, []).append(
-                        ValidationError(
-                            f"{_shown(value)} differs from {_shown(seen_value)} in row "
-                            f"{seen_row} for the same {self.header_noun}."
+                        invalid(
+                            self.header_differs,
+                            value=_shown(value),
+                            seen=_shown(seen_value),
+                            row=seen_row,
                         )
                     )
             elif getattr(header, column) != value:
@@ -153,9 +158,9 @@ class HeaderLineResource(MasterDataResource):
             try:
                 header.full_clean()
             except ValidationError as e:
-                for name, messages in e.message_dict.items():
+                for name, found in e.error_dict.items():
                     column = self.parent_column if name == "item" else name
-                    errors.setdefault(column, []).extend(ValidationError(m) for m in messages)
+                    errors.setdefault(column, []).extend(found)
                 if created:
                     self.headers[key] = (None, first_row, seen)
                     return None
@@ -176,12 +181,14 @@ class HeaderLineResource(MasterDataResource):
     def after_save_instance(self, instance, row, **kwargs):
         self.saved_rows.append((kwargs["row_number"], instance))
 
-    def duplicate_message(self, row: dict, first_row: int) -> str:
-        number = cell_text(row.get(self.number_column))
-        code = cell_text(row.get(self.parent_column))
-        version = self.column_value("version", row, {})
-        what = "Line" if self.number_column == "line_no" else "Step"
-        return f"{what} {number} of {code} v{version} is already in row {first_row} of this file."
+    def duplicate_message(self, row: dict, first_row: int) -> ValidationError:
+        return invalid(
+            self.line_duplicate,
+            number=cell_text(row.get(self.number_column)),
+            code=cell_text(row.get(self.parent_column)),
+            version=self.column_value("version", row, {}),
+            row=first_row,
+        )
 
 
 class BomResource(HeaderLineResource):
@@ -207,7 +214,13 @@ class BomResource(HeaderLineResource):
 
     header_model = Bom
     header_fk = "bom"
-    header_noun = "BOM"
+    header_invalid = gettext_noop("The BOM %(code)s v%(version)s is invalid (see row %(row)s).")
+    header_differs = gettext_noop(
+        "%(value)s differs from %(seen)s in row %(row)s for the same BOM."
+    )
+    line_duplicate = gettext_noop(
+        "Line %(number)s of %(code)s v%(version)s is already in row %(row)s of this file."
+    )
     parent_column = "parent"
     number_column = "line_no"
     header_columns = ("base_quantity", "effective_from", "effective_to")
@@ -254,8 +267,11 @@ class BomResource(HeaderLineResource):
                 )
             )
             for number, cycle in closing:
-                message = "BOM cycle: " + " → ".join(codes[pk] for pk in cycle) + "."
-                self.row_invalidate(result, number, ValidationError({"component": [message]}))
+                error = invalid(
+                    gettext_noop("BOM cycle: %(path)s."),
+                    path=" → ".join(codes[pk] for pk in cycle),
+                )
+                self.row_invalidate(result, number, ValidationError({"component": [error]}))
             return
         if not result.has_errors() and not result.has_validation_errors():
             bom_low_level_codes_update()
@@ -322,7 +338,7 @@ class YesNoWidget(widgets.BooleanWidget):
             return True
         if text in self.NO:
             return False
-        raise ValueError(f"“{cell_text(value)}” is not yes or no.")
+        raise CellError(gettext_noop("“%(value)s” is not yes or no."), value=cell_text(value))
 
 
 class RoutingResource(HeaderLineResource):
@@ -351,7 +367,13 @@ class RoutingResource(HeaderLineResource):
 
     header_model = Routing
     header_fk = "routing"
-    header_noun = "routing"
+    header_invalid = gettext_noop("The routing %(code)s v%(version)s is invalid (see row %(row)s).")
+    header_differs = gettext_noop(
+        "%(value)s differs from %(seen)s in row %(row)s for the same routing."
+    )
+    line_duplicate = gettext_noop(
+        "Step %(number)s of %(code)s v%(version)s is already in row %(row)s of this file."
+    )
     parent_column = "item"
     number_column = "step_no"
     required_columns = ("item", "step_no", "name", "work_center")

@@ -4,11 +4,13 @@ from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgettext
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
 
 from core.admin import ReadOnlyAdmin
 from core.signatures import signatures_of
+from core.texts import Text
 
 from . import models
 from .resources import (
@@ -117,14 +119,20 @@ class WhileYouWait:
         if most <= sync:
             return RowLimit(most)
         try:
-            page = f"the Import page ({reverse('planning:imports')})"
+            page = f" ({reverse('planning:imports')})"
         except NoReverseMatch:
-            page = "the Import page"
+            page = ""
         return RowLimit(
             sync,
             "IMPORT_SYNC_MAX_ROWS",
-            f"The admin imports at most {sync:,} rows while you wait: import this file on "
-            f"{page}, which runs it in the background.",
+            Text(
+                gettext_noop(
+                    "The admin imports at most %(rows)s rows while you wait: import this file "
+                    "on the Import page%(page)s, which runs it in the background."
+                ),
+                rows=f"{sync:,}",
+                page=page,
+            ),
         )
 
 
@@ -179,13 +187,32 @@ class MasterDataImportExportAdmin(ImportExportModelAdmin):
     def process_result(self, result, request):
         if not (result.has_errors() or result.has_validation_errors()):
             return super().process_result(result, request)
+        # In the reader's language (the cells' messages too: resources.resources, "messages").
         problems = [
-            ", ".join(part for part in (f"row {row}" if row else "", column) if part)
-            + f": {message}"
+            pgettext("an error's field or row, then its message", "%(label)s: %(message)s")
+            % {
+                "label": ", ".join(
+                    part
+                    for part in (gettext("row %(row)s") % {"row": row} if row else "", column)
+                    if part
+                ),
+                "message": message,
+            }
             for row, column, message in result_errors(result, tuple(result.diff_headers))
         ]
-        more = f" … and {len(problems) - 10} more" if len(problems) > 10 else ""
-        messages.error(request, "Nothing was imported. " + "; ".join(problems[:10]) + more)
+        more = (
+            gettext(" … and %(count)s more") % {"count": len(problems) - 10}
+            if len(problems) > 10
+            else ""
+        )
+        messages.error(
+            request,
+            gettext("Nothing was imported. %(problems)s%(more)s")
+            % {
+                "problems": pgettext("between the problems of an import", "; ").join(problems[:10]),
+                "more": more,
+            },
+        )
         opts = self.model._meta
         return HttpResponseRedirect(
             reverse(
@@ -273,7 +300,7 @@ class StockMoveAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("signatures",)
 
-    @admin.display(description="Signatures")
+    @admin.display(description=gettext_lazy("Signatures"))
     def signatures(self, move):
         """An adjustment's signature, verified against the move as stored."""
         # The partial escapes what it shows; its own markup is safe.

@@ -196,7 +196,7 @@ class Equipment(models.Model):
 
     def clean(self) -> None:
         if self.backup_equipment_id and self.backup_equipment_id == self.pk:
-            raise ValidationError({"backup_equipment": "Equipment cannot back itself up."})
+            raise ValidationError({"backup_equipment": _("Equipment cannot back itself up.")})
 
 
 class EquipmentChangeover(models.Model):
@@ -283,17 +283,17 @@ class ShiftPattern(models.Model):
             days = self.weekday_set
         except ValueError:
             raise ValidationError(
-                {"weekdays": "Use ISO weekday numbers 1–7, comma-separated."}
+                {"weekdays": _("Use ISO weekday numbers 1–7, comma-separated.")}
             ) from None
         if not days or not days <= set(range(1, 8)):
-            raise ValidationError({"weekdays": "Use ISO weekday numbers 1–7, comma-separated."})
+            raise ValidationError({"weekdays": _("Use ISO weekday numbers 1–7, comma-separated.")})
         if (
             self.start_time
             and self.end_time
             and self.break_minutes
             and self.break_minutes >= shift_length_minutes(self.start_time, self.end_time)
         ):
-            raise ValidationError({"break_minutes": "The break is as long as the shift."})
+            raise ValidationError({"break_minutes": _("The break is as long as the shift.")})
 
 
 class Holiday(models.Model):
@@ -345,7 +345,7 @@ class MaintenanceWindow(models.Model):
 
     def clean(self) -> None:
         if self.start and self.end and self.end <= self.start:
-            raise ValidationError({"end": "The window must end after it starts."})
+            raise ValidationError({"end": _("The window must end after it starts.")})
 
 
 class Item(models.Model):
@@ -443,7 +443,9 @@ class Item(models.Model):
 
     def clean(self) -> None:
         if self.lot_policy == self.LotPolicy.FIXED and not (self.lot_size and self.lot_size > 0):
-            raise ValidationError({"lot_size": "A fixed lot policy needs a lot size above zero."})
+            raise ValidationError(
+                {"lot_size": _("A fixed lot policy needs a lot size above zero.")}
+            )
 
 
 class StockLocation(models.Model):

@@ -27,6 +27,8 @@ import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models.fields import NOT_PROVIDED
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.results import Result, RowResult
@@ -34,6 +36,7 @@ from openpyxl.worksheet._reader import CELL_TAG, ROW_TAG, WorkSheetParser
 from openpyxl.xml.functions import iterparse
 
 from core.formatting import quantity_format
+from core.texts import Text
 
 from .models import Equipment, EquipmentChangeover, Item, WorkCenter
 
@@ -49,13 +52,95 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
+# --- messages ----------------------------------------------------------------------------
+#
+# A problem an import reports is kept by an import job (planning.ImportJob.errors) long after
+# the import, and read in the reader's language: so each is a stored text (core/texts.py), its
+# English msgid and its parameters. The resources raise CellError (a widget) or a
+# ValidationError with a lazy message and params; `problem_text` takes the msgid back out.
+
+_NOTHING = ""  # a variable: makemessages would take a literal "" for a msgid
+_GETTEXT_LAZY = type(gettext_lazy(_NOTHING))
+_PGETTEXT_LAZY = type(pgettext_lazy(_NOTHING, _NOTHING))
+
+
+def problem_text(message, params: dict | None = None) -> Text:
+    """A problem's message (a lazy msgid, or plain text) with its params, as a stored text.
+
+    Plain text (a model's clean() that translated on the spot) is kept as it was written.
+    """
+    params = {str(k): _param(v) for k, v in (params or {}).items()}
+    args = getattr(message, "_args", ())
+    if isinstance(message, _GETTEXT_LAZY) and len(args) == 1:
+        return Text(str(args[0]), **params)
+    if isinstance(message, _PGETTEXT_LAZY) and len(args) == 2:
+        return Text(str(args[1]), str(args[0]), **params)
+    return Text(str(message), **params)
+
+
+def _param(value):
+    """A parameter as a stored text keeps it: a lazy label (a model's verbose name) by its
+    msgid, so that it too is shown in the reader's language."""
+    return problem_text(value) if isinstance(value, Promise) else value
+
+
+def error_texts(error: ValidationError) -> list[Text]:
+    """Every message of a ValidationError (one without a dict) as stored texts."""
+    return [
+        getattr(e, "text", None) or problem_text(e.message, e.params)
+        for e in getattr(error, "error_list", [error])
+    ]
+
+
+class CellError(ValueError):
+    """A cell that cannot be read: the message as a stored text (a gettext_noop msgid with
+    %(name)s params); str() is the sentence in the active language."""
+
+    def __init__(self, msgid: str, **params):
+        self.text = Text(msgid, **params)
+        super().__init__(msgid)
+
+    def __str__(self) -> str:
+        return self.text.render()
+
+    def validation_error(self) -> ValidationError:
+        """As import-export reports a cell: the sentence in the language of the page that shows
+        it (the admin's preview), the stored text kept on it for a report (error_texts)."""
+        error = ValidationError(lazy(self.text.render, str)(), code="invalid")
+        error.text = self.text
+        return error
+
+
+def cell_validation_error(error: ValueError) -> ValidationError:
+    if isinstance(error, CellError):
+        return error.validation_error()
+    return ValidationError(str(error), code="invalid")
+
+
+def invalid(msgid: str, **params) -> ValidationError:
+    """A ValidationError whose message is the msgid (gettext_noop), translated when shown and
+    kept by id in an import's report."""
+    return CellError(msgid, **params).validation_error()
+
+
 # --- widgets -----------------------------------------------------------------------------
 
+NOT_A_NUMBER = gettext_noop("“%(value)s” is not a number.")
+NOT_WHOLE = gettext_noop("“%(value)s” is not a whole number.")
 
-def _limit_message(minimum: Decimal | int, exclusive: bool) -> str:
+
+def _limit_error(text: str, minimum: Decimal | int, exclusive: bool) -> CellError:
     if minimum == 0:
-        return "must be greater than zero" if exclusive else "must not be negative"
-    return f"must be greater than {minimum}" if exclusive else f"must be at least {minimum}"
+        if exclusive:
+            return CellError(gettext_noop("%(value)s must be greater than zero."), value=text)
+        return CellError(gettext_noop("%(value)s must not be negative."), value=text)
+    if exclusive:
+        return CellError(
+            gettext_noop("%(value)s must be greater than %(minimum)s."), value=text, minimum=minimum
+        )
+    return CellError(
+        gettext_noop("%(value)s must be at least %(minimum)s."), value=text, minimum=minimum
+    )
 
 
 class CodeWidget(widgets.CharWidget):
@@ -80,7 +165,9 @@ class ChoiceWidget(widgets.CharWidget):
             if text.lower() in {str(key).lower(), str(label).lower()}:
                 return key
         allowed = ", ".join(str(key) for key, _ in self.choices)
-        raise ValueError(f"“{text}” is not one of {allowed}.")
+        raise CellError(
+            gettext_noop("“%(value)s” is not one of %(allowed)s."), value=text, allowed=allowed
+        )
 
 
 class QuantityWidget(widgets.DecimalWidget):
@@ -96,21 +183,23 @@ class QuantityWidget(widgets.DecimalWidget):
         if self.is_empty(value):
             return None
         if isinstance(value, bool):
-            raise ValueError(f"“{value}” is not a number.")
+            raise CellError(NOT_A_NUMBER, value=str(value))
         # A spreadsheet float carries binary noise (0.1 + 0.2); 15 digits is what Excel shows.
         text = f"{value:.15g}" if isinstance(value, float) else cell_text(value)
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"“{text}” is not a number.") from None
+            raise CellError(NOT_A_NUMBER, value=text) from None
         if not number.is_finite():
-            raise ValueError(f"“{text}” is not a number.")
+            raise CellError(NOT_A_NUMBER, value=text)
         if self.minimum is not None and (
             number < self.minimum or (self.exclusive and number == self.minimum)
         ):
-            raise ValueError(f"{text} {_limit_message(self.minimum, self.exclusive)}.")
+            raise _limit_error(text, self.minimum, self.exclusive)
         if self.below is not None and number >= self.below:
-            raise ValueError(f"{text} must be below {self.below}.")
+            raise CellError(
+                gettext_noop("%(value)s must be below %(limit)s."), value=text, limit=self.below
+            )
         return number
 
     def render(self, value, obj=None, **kwargs):
@@ -135,13 +224,13 @@ class WholeNumberWidget(widgets.IntegerWidget):
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"“{text}” is not a whole number.") from None
+            raise CellError(NOT_WHOLE, value=text) from None
         if isinstance(value, bool) or not number.is_finite() or number != number.to_integral():
-            raise ValueError(f"“{text}” is not a whole number.")
+            raise CellError(NOT_WHOLE, value=text)
         if number.adjusted() > 18:
-            raise ValueError(f"{text} is too large.")
+            raise CellError(gettext_noop("%(value)s is too large."), value=text)
         if self.minimum is not None and number < self.minimum:
-            raise ValueError(f"{text} {_limit_message(self.minimum, False)}.")
+            raise _limit_error(text, self.minimum, False)
         return int(number)
 
 
@@ -158,7 +247,12 @@ class DayWidget(widgets.DateWidget):
         try:
             return self._parse_value(cell_text(value), date)
         except ValueError:
-            raise ValueError(f"“{cell_text(value)}” is not a date; write YYYY-MM-DD.") from None
+            raise CellError(
+                gettext_noop("“%(value)s” is not a date; write YYYY-MM-DD."), value=cell_text(value)
+            ) from None
+
+
+UNKNOWN = gettext_noop("Unknown %(noun)s “%(code)s”.")
 
 
 class CodeForeignKeyWidget(widgets.ForeignKeyWidget):
@@ -181,7 +275,7 @@ class CodeForeignKeyWidget(widgets.ForeignKeyWidget):
             lookup = {self.field: code}
             self.known[code] = self.model._default_manager.filter(**lookup).first()
         if self.known[code] is None:
-            raise ValueError(f"Unknown {self.model._meta.verbose_name} “{code}”.")
+            raise CellError(UNKNOWN, noun=_param(self.model._meta.verbose_name), code=code)
         return self.known[code]
 
 
@@ -207,8 +301,9 @@ class CodeManyToManyWidget(widgets.ManyToManyWidget):
             self.known.update((str(getattr(o, self.field)), o) for o in found)
         missing = [c for c in codes if self.known[c] is None]
         if missing:
-            noun = self.model._meta.verbose_name
-            raise ValueError(f"Unknown {noun} " + ", ".join(f"“{c}”" for c in missing) + ".")
+            raise CellError(
+                UNKNOWN, noun=_param(self.model._meta.verbose_name), code="”, “".join(missing)
+            )
         return [self.known[c] for c in codes]
 
     def render(self, value, obj=None, **kwargs):
@@ -248,7 +343,14 @@ LIMIT_DEFAULTS = {
 }
 
 
-class FileRefused(ValueError):
+NOT_XLSX = gettext_noop("This is not a readable XLSX workbook (%(problem)s).")
+TOO_WIDE = gettext_noop(
+    "Row %(row)s has a value in column %(column)s; the import reads at most %(most)s columns, "
+    "and nothing was imported."
+)
+
+
+class FileRefused(CellError):
     """A file the import does not read (too large, too many rows); the message says why."""
 
 
@@ -262,8 +364,12 @@ def file_size_check(size: int) -> None:
     limit = import_limit("IMPORT_MAX_BYTES")
     if size > limit:
         raise FileRefused(
-            f"The file is {size:,} bytes, more than the limit of {limit:,} bytes "
-            "(IMPORT_MAX_BYTES); it was not read. Split it into smaller files."
+            gettext_noop(
+                "The file is %(size)s bytes, more than the limit of %(limit)s bytes "
+                "(IMPORT_MAX_BYTES); it was not read. Split it into smaller files."
+            ),
+            size=f"{size:,}",
+            limit=f"{limit:,}",
         )
 
 
@@ -278,14 +384,20 @@ def xlsx_unzipped_check(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as e:
-        raise FileRefused(f"This is not a readable XLSX workbook ({e}).") from None
+        raise FileRefused(NOT_XLSX, problem=str(e)) from None
     total = 0
     for member in members:
         total += member.file_size
         if total > limit:
             raise FileRefused(
-                f"The workbook unpacks to more than {limit:,} bytes (IMPORT_MAX_UNZIPPED_BYTES; "
-                f"{member.filename} alone is {member.file_size:,} bytes); it was not read."
+                gettext_noop(
+                    "The workbook unpacks to more than %(limit)s bytes "
+                    "(IMPORT_MAX_UNZIPPED_BYTES; %(member)s alone is %(size)s bytes); it was "
+                    "not read."
+                ),
+                limit=f"{limit:,}",
+                member=member.filename,
+                size=f"{member.file_size:,}",
             )
 
 
@@ -312,19 +424,25 @@ def _escape_formulae(dataset: tablib.Dataset) -> None:
 class RowLimit:
     """How many data rows a reader takes, and what it says when a file has more."""
 
-    def __init__(self, max_rows: int, setting: str = "IMPORT_MAX_ROWS", advice: str = ""):
+    def __init__(self, max_rows: int, setting: str = "IMPORT_MAX_ROWS", advice: Text | None = None):
         self.max_rows = max_rows
         self.setting = setting
-        self.advice = advice or "Split the file into smaller files."
+        self.advice = advice or Text(gettext_noop("Split the file into smaller files."))
 
     @classmethod
     def default(cls) -> "RowLimit":
         return cls(import_limit("IMPORT_MAX_ROWS"))
 
-    def refuse(self, reason: str) -> FileRefused:
+    def refuse(self, reason: Text) -> FileRefused:
         return FileRefused(
-            f"More than {self.max_rows:,} data rows ({self.setting}): {reason}; nothing was "
-            f"imported. {self.advice}"
+            gettext_noop(
+                "More than %(rows)s data rows (%(setting)s): %(reason)s; nothing was imported. "
+                "%(advice)s"
+            ),
+            rows=f"{self.max_rows:,}",
+            setting=self.setting,
+            reason=reason,
+            advice=self.advice,
         )
 
 
@@ -355,17 +473,20 @@ def dataset_from_rows(rows: Iterable, limit: RowLimit | None = None) -> tablib.D
                 empty_past_limit += 1
                 if empty_past_limit > EMPTY_RUN:
                     raise limit.refuse(
-                        f"more than {EMPTY_RUN:,} empty rows follow row {last_allowed:,}; "
-                        "delete the empty rows below the data"
+                        Text(
+                            gettext_noop(
+                                "more than %(empty)s empty rows follow row %(row)s; delete the "
+                                "empty rows below the data"
+                            ),
+                            empty=f"{EMPTY_RUN:,}",
+                            row=f"{last_allowed:,}",
+                        )
                     )
             continue
         if number > last_allowed:
-            raise limit.refuse(f"row {number:,} holds data")
+            raise limit.refuse(Text(gettext_noop("row %(row)s holds data"), row=f"{number:,}"))
         if width > MAX_COLUMNS:
-            raise FileRefused(
-                f"Row {number:,} has a value in column {width:,}; the import reads at most "
-                f"{MAX_COLUMNS} columns, and nothing was imported."
-            )
+            raise FileRefused(TOO_WIDE, row=f"{number:,}", column=f"{width:,}", most=MAX_COLUMNS)
         table.extend([] for _ in range(number - len(table) - 1))  # blank rows of a gap
         table.append(cells[:width])
     if not table:
@@ -416,17 +537,22 @@ def xlsx_rows(data: bytes, *, max_cells: int) -> Iterator[tuple[int, list]]:
                     cells_read += 1
                     if cells_read > max_cells:
                         raise FileRefused(
-                            f"The sheet holds more than {max_cells:,} cells before row "
-                            f"{number:,}; nothing was imported."
+                            gettext_noop(
+                                "The sheet holds more than %(cells)s cells before row %(row)s; "
+                                "nothing was imported."
+                            ),
+                            cells=f"{max_cells:,}",
+                            row=f"{number:,}",
                         )
                     cell = parser.parse_cell(element)
                     row.clear()  # the parsed cells are not kept in the XML tree
                     if cell["value"] is not None and cell_text(cell["value"]) != "":
                         if cell["column"] > MAX_COLUMNS:
                             raise FileRefused(
-                                f"Row {number:,} has a value in column {cell['column']:,}; the "
-                                f"import reads at most {MAX_COLUMNS} columns, and nothing was "
-                                "imported."
+                                TOO_WIDE,
+                                row=f"{number:,}",
+                                column=f"{cell['column']:,}",
+                                most=MAX_COLUMNS,
                             )
                         values[cell["column"]] = cell["value"]
                 elif element.tag == ROW_TAG and event == "start":
@@ -552,7 +678,7 @@ class MasterDataResource(resources.ModelResource):
         the admin shows them in its table and a caller sees them like any other bad cell.
         Reading the rows anyway would only repeat the same problem on every row.
         """
-        self.header_problems: list[tuple[int, str, str]] = []
+        self.header_problems: list[tuple[int, str, ValidationError]] = []
         self.blank_rows = 0
         self.row_keys: dict[tuple, int] = {}
         self.rows_seen: dict[int, tuple[dict, RowResult]] = {}
@@ -562,13 +688,24 @@ class MasterDataResource(resources.ModelResource):
         problems = self.header_problems
         for column in self.required_columns:
             if column not in headers:
-                problems.append((1, column, "This column is required but missing."))
+                problems.append(
+                    (1, column, invalid(gettext_noop("This column is required but missing.")))
+                )
         for index, column in enumerate(headers):
             if column and column not in self.columns():
                 expected = ", ".join(self.columns())
-                problems.append((1, column, f"Unknown column; the columns are {expected}."))
+                problems.append(
+                    (
+                        1,
+                        column,
+                        invalid(
+                            gettext_noop("Unknown column; the columns are %(columns)s."),
+                            columns=expected,
+                        ),
+                    )
+                )
             elif column and headers.index(column) != index:
-                problems.append((1, column, "This column appears twice."))
+                problems.append((1, column, invalid(gettext_noop("This column appears twice."))))
             elif not column:
                 for number, row in enumerate(dataset, 2):
                     if cell_text(row[index]):
@@ -576,7 +713,10 @@ class MasterDataResource(resources.ModelResource):
                             (
                                 number,
                                 NO_HEADER,
-                                f"“{cell_text(row[index])}” is in a column without a header.",
+                                invalid(
+                                    gettext_noop("“%(value)s” is in a column without a header."),
+                                    value=cell_text(row[index]),
+                                ),
                             )
                         )
         if problems:
@@ -601,10 +741,15 @@ class MasterDataResource(resources.ModelResource):
 
     def import_instance(self, instance, row, **kwargs):
         errors: dict[str, list] = {}
-        try:
-            super().import_instance(instance, row, **kwargs)
-        except ValidationError as e:
-            errors = e.update_error_dict(errors)
+        # import-export's own loop, keeping a cell's message as a stored text (CellError):
+        # import-export would turn it into plain text.
+        for field in self.get_import_fields():
+            if isinstance(field.widget, widgets.ManyToManyWidget):
+                continue
+            try:
+                self.import_field(field, instance, row, **kwargs)
+            except ValueError as e:
+                errors.setdefault(field.attribute, []).append(cell_validation_error(e))
         # import-export leaves many-to-many columns to save_m2m(), after the row is saved,
         # where an unknown code would be a row error without a column: check them here.
         for field in self.get_import_fields():
@@ -612,7 +757,7 @@ class MasterDataResource(resources.ModelResource):
                 try:
                     field.clean(row)
                 except ValueError as e:
-                    errors.setdefault(field.column_name, []).append(ValidationError(str(e)))
+                    errors.setdefault(field.column_name, []).append(cell_validation_error(e))
         self.import_related(instance, row, errors, **kwargs)
         self.check_duplicate(row, errors, kwargs["row_number"] + 1)
         if errors:
@@ -627,7 +772,7 @@ class MasterDataResource(resources.ModelResource):
         try:
             return field.clean({column: row.get(column)})
         except ValueError as e:
-            errors.setdefault(column, []).append(ValidationError(str(e)))
+            errors.setdefault(column, []).append(cell_validation_error(e))
             return None
 
     def check_duplicate(self, row: dict, errors: dict, row_number: int) -> None:
@@ -640,13 +785,15 @@ class MasterDataResource(resources.ModelResource):
         first = self.row_keys.setdefault(key, row_number)
         if first != row_number:
             column = self.row_key_columns[-1]
-            errors.setdefault(column, []).append(
-                ValidationError(self.duplicate_message(row, first))
-            )
+            errors.setdefault(column, []).append(self.duplicate_message(row, first))
 
-    def duplicate_message(self, row: dict, first_row: int) -> str:
+    def duplicate_message(self, row: dict, first_row: int) -> ValidationError:
         column = self.row_key_columns[-1]
-        return f"{cell_text(row.get(column))} is already in row {first_row} of this file."
+        return invalid(
+            gettext_noop("%(value)s is already in row %(row)s of this file."),
+            value=cell_text(row.get(column)),
+            row=first_row,
+        )
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         """full_clean() as import-export does, with errors renamed to the file's columns."""
@@ -657,9 +804,9 @@ class MasterDataResource(resources.ModelResource):
         try:
             instance.full_clean(exclude=exclude, validate_unique=validate_unique)
         except ValidationError as e:
-            for name, messages in e.message_dict.items():
+            for name, found in e.error_dict.items():
                 column = self.error_columns.get(name, name)
-                errors.setdefault(column, []).extend(ValidationError(m) for m in messages)
+                errors.setdefault(column, []).extend(found)
         if errors:
             raise ValidationError(errors)
 
@@ -694,8 +841,8 @@ class MasterDataResource(resources.ModelResource):
 
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
-        for number, column, message in self.header_problems:
-            result.append_invalid_row(number - 1, {}, ValidationError({column: [message]}))
+        for number, column, error in self.header_problems:
+            result.append_invalid_row(number - 1, {}, ValidationError({column: [error]}))
 
     def row_invalidate(self, result, row_number: int, error: ValidationError) -> None:
         """Turn an imported row into an invalid one after the fact (a BOM cycle)."""
@@ -708,27 +855,42 @@ class MasterDataResource(resources.ModelResource):
         result.invalid_rows.sort(key=lambda r: r.number)
 
 
-def result_errors(result: Result, columns: tuple[str, ...] = ()) -> list[tuple[int, str, str]]:
-    """Every problem of an import result as (row, column, message), in file order.
+def result_problems(result: Result, columns: tuple[str, ...] = ()) -> list[tuple[int, str, Text]]:
+    """Every problem of an import result as (row, column, stored text), in file order.
 
     Row 0 means the whole file; column "" means no single column. Within a row, problems
     follow the order of `columns` (a resource's columns), as the cells do in the file.
     """
-    problems: list[tuple[int, str, str]] = []
+    problems: list[tuple[int, str, Text]] = []
     for error in result.base_errors:
-        messages = getattr(error.error, "messages", None) or [str(error.error)]
-        problems.extend((0, "", message) for message in messages)
-    for invalid in result.invalid_rows:
-        for column, messages in invalid.error_dict.items():
-            for message in messages:
-                problems.append(
-                    (invalid.number, "" if column == NON_FIELD_ERRORS else column, message)
-                )
+        found = error.error
+        if isinstance(found, CellError):
+            problems.append((0, "", found.text))
+        elif isinstance(found, ValidationError):
+            problems.extend((0, "", text) for text in error_texts(found))
+        else:
+            problems.append((0, "", Text(str(found))))
+    for row in result.invalid_rows:
+        error = row.error
+        by_column = (
+            error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: [error]}
+        )
+        for column, found in by_column.items():
+            for each in found:
+                for text in error_texts(each):
+                    problems.append(
+                        (row.number, "" if column == NON_FIELD_ERRORS else column, text)
+                    )
     for error_row in result.error_rows:
         for error in error_row.errors:
-            problems.append((error_row.number, "", str(error.error)))
+            problems.append((error_row.number, "", Text(str(error.error))))
     order = {column: index for index, column in enumerate(columns)}
     return sorted(problems, key=lambda p: (p[0], order.get(p[1], len(order))))
+
+
+def result_errors(result: Result, columns: tuple[str, ...] = ()) -> list[tuple[int, str, str]]:
+    """Every problem of an import result as (row, column, message in the active language)."""
+    return [(row, column, text.render()) for row, column, text in result_problems(result, columns)]
 
 
 # --- items -----------------------------------------------------------------------------------
@@ -772,8 +934,12 @@ class ItemResource(MasterDataResource):
         export_order = fields
         import_id_fields = ("code",)
 
-    def duplicate_message(self, row: dict, first_row: int) -> str:
-        return f"Item {cell_text(row.get('code'))} is already in row {first_row} of this file."
+    def duplicate_message(self, row: dict, first_row: int) -> ValidationError:
+        return invalid(
+            gettext_noop("Item %(code)s is already in row %(row)s of this file."),
+            code=cell_text(row.get("code")),
+            row=first_row,
+        )
 
 
 # --- equipment -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from ..models import (
     Bom,
     BomLine,
     Forecast,
+    ImportJob,
     MpsEntry,
     MrpRun,
     OrderOperation,
@@ -26,6 +27,7 @@ from ..models import (
     ScheduleRun,
 )
 from ..selectors.risk import delivery_risk
+from ..services.imports import import_error_shown
 
 
 class BomLineSerializer(CleanModelSerializer):
@@ -480,3 +482,46 @@ class RequisitionConfirmSerializer(serializers.Serializer):
 
 class RequisitionCloseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
+
+
+class ImportJobErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="As a spreadsheet numbers it; 0: the whole file.")
+    column = serializers.CharField(help_text="Blank: no single column.")
+    message = serializers.CharField(help_text="In the request's language.")
+    message_id = serializers.CharField(help_text="The message's id (blank: stored as shown).")
+    params = serializers.DictField(help_text="The message's parameters.")
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    """A background import of a master-data file and its report (read only)."""
+
+    errors = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "status",
+            "file_name",
+            "dry_run",
+            "kind",
+            "rows_total",
+            "rows_done",
+            "new",
+            "updated",
+            "unchanged",
+            "error_count",
+            "errors",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ImportJobErrorSerializer(many=True))
+    def get_errors(self, job) -> list[dict]:
+        return [
+            {"message_id": "", "params": {}, **import_error_shown(entry)}
+            for entry in job.errors or []
+            if isinstance(entry, dict)
+        ]

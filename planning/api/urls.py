@@ -13,6 +13,7 @@ router.register("mrp-runs", views.MrpRunViewSet)
 router.register("planned-orders", views.PlannedOrderViewSet)
 router.register("purchase-requisitions", views.PurchaseRequisitionViewSet)
 router.register("schedule-runs", views.ScheduleRunViewSet)
+router.register("import-jobs", views.ImportJobViewSet)
 router.register("production-orders", views.ProductionOrderViewSet, basename="production-order")
 
 urlpatterns = [

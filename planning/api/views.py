@@ -22,6 +22,7 @@ from ..filtersets import (
 from ..models import (
     Bom,
     Forecast,
+    ImportJob,
     MpsEntry,
     MrpRun,
     PlannedOrder,
@@ -297,6 +298,16 @@ class PlannedOrderViewSet(viewsets.ReadOnlyModelViewSet):
         created = mrp_services.planned_order_firm(planned_order=self.get_object(), by=request.user)
         kind = "production_order" if hasattr(created, "operations") else "purchase_requisition"
         return Response({"kind": kind, "number": created.number, "id": created.pk})
+
+
+class ImportJobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Background imports of master-data files (the Import page queues them) and their
+    reports; each problem's message is in the request's language."""
+
+    policy_resource = "planning.importjob"
+    queryset = ImportJob.objects.all()
+    serializer_class = serializers.ImportJobSerializer
+    filterset_fields = ["status"]
 
 
 class ScheduleRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -31,18 +31,22 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from import_export.results import RowResult
 
 from core.audit import audit_record
+from core.texts import Text, text_shown
 from resources.resources import (
     CSV,
+    NOT_XLSX,
     XLSX,
+    CellError,
     FileRefused,
     ItemResource,
     cell_text,
     file_size_check,
     import_limit,
-    result_errors,
+    result_problems,
     xlsx_unzipped_check,
 )
 
@@ -57,25 +61,56 @@ KIND_ORDER = ("items", "boms", "routings")
 
 # Leading bytes of files people upload by mistake, for a clear "wrong file type" message.
 SIGNATURES = [
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel .xls (or other Office 97) file; save it as .xlsx"),
-    (b"\x1f\x8b", "a gzip archive"),
+    (b"%PDF", gettext_noop("This is a PDF document, not a CSV or XLSX file.")),
+    (b"\x89PNG", gettext_noop("This is a PNG image, not a CSV or XLSX file.")),
+    (b"\xff\xd8\xff", gettext_noop("This is a JPEG image, not a CSV or XLSX file.")),
+    (b"GIF8", gettext_noop("This is a GIF image, not a CSV or XLSX file.")),
+    (
+        b"\xd0\xcf\x11\xe0",
+        gettext_noop(
+            "This is an old Excel .xls (or other Office 97) file; save it as .xlsx, not a CSV "
+            "or XLSX file."
+        ),
+    ),
+    (b"\x1f\x8b", gettext_noop("This is a gzip archive, not a CSV or XLSX file.")),
 ]
+UNSUPPORTED = gettext_noop("Unsupported file type “%(extension)s”: use a .csv or .xlsx file.")
 ZIP = b"PK\x03\x04"
 
 
 # The name callers use; it shadows the builtin ImportError in this module only.
 @dataclass(frozen=True)
 class ImportError:
-    """One problem: row as a spreadsheet numbers it (0 = the whole file), column ("" = none)."""
+    """One problem: row as a spreadsheet numbers it (0 = the whole file), column ("" = none).
+
+    `message` is in English; `message_id` and `params` keep it as a stored text
+    (core/texts.py), `shown` is it in the reader's language.
+    """
 
     row: int
     column: str
     message: str
     file: str = ""
+    message_id: str = ""
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def of(cls, row: int, column: str, text: Text, file: str = "") -> "ImportError":
+        return cls(row, column, text.english(), file, text.msgid, text.params)
+
+    @property
+    def shown(self) -> str:
+        return text_shown(self.message_id, self.params, self.message)
+
+    def as_json(self) -> dict:
+        """As an import job keeps it (ImportJob.errors)."""
+        return {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+            "message_id": self.message_id,
+            "params": self.params,
+        }
 
     def __str__(self) -> str:
         where = " ".join(
@@ -83,7 +118,18 @@ class ImportError:
         )
         if self.column:
             where += f", column {self.column}"
-        return f"{where}: {self.message}" if where else self.message
+        return f"{where}: {self.shown}" if where else self.shown
+
+
+def import_error_shown(entry: dict) -> dict:
+    """An entry of ImportJob.errors with its message in the reader's language (an entry
+    written before messages had ids is shown as stored)."""
+    message_id = entry.get("message_id") or ""
+    params = entry.get("params")
+    shown = text_shown(
+        message_id, params if isinstance(params, dict) else {}, entry.get("message", "")
+    )
+    return {**entry, "message": shown}
 
 
 @dataclass
@@ -110,8 +156,14 @@ class ImportReport:
         )
 
 
-class _FileProblem(Exception):
-    pass
+class _FileProblem(CellError):
+    """What is wrong with a file as a whole (a stored text, like a cell's problem)."""
+
+    @classmethod
+    def of(cls, error: CellError) -> "_FileProblem":
+        problem = cls("")
+        problem.text = error.text
+        return problem
 
 
 def _file_bytes(file) -> bytes:
@@ -131,7 +183,9 @@ def _file_bytes(file) -> bytes:
                     file_size_check(os.fstat(stream.fileno()).st_size)
                     data = stream.read(limit + 1)
             except OSError as e:
-                raise _FileProblem(f"Cannot read the file: {e.strerror or e}.") from None
+                raise _FileProblem(
+                    gettext_noop("Cannot read the file: %(problem)s."), problem=e.strerror or str(e)
+                ) from None
         else:
             size = getattr(file, "size", None)
             if isinstance(size, int):
@@ -143,7 +197,7 @@ def _file_bytes(file) -> bytes:
         file_size_check(len(data))
         return data
     except FileRefused as e:
-        raise _FileProblem(str(e)) from None
+        raise _FileProblem.of(e) from None
 
 
 def _content_check(data: bytes, file_name: str) -> str:
@@ -153,25 +207,27 @@ def _content_check(data: bytes, file_name: str) -> str:
     """
     extension = Path(file_name).suffix.lower()
     if extension not in {".csv", ".xlsx", ""}:
-        raise _FileProblem(f"Unsupported file type “{extension}”: use a .csv or .xlsx file.")
+        raise _FileProblem(UNSUPPORTED, extension=extension)
     if not data.strip():
-        raise _FileProblem("The file is empty.")
-    for signature, what in SIGNATURES:
+        raise _FileProblem(gettext_noop("The file is empty."))
+    for signature, message in SIGNATURES:
         if data.startswith(signature):
-            raise _FileProblem(f"This is {what}, not a CSV or XLSX file.")
+            raise _FileProblem(message)
     is_zip = data.startswith(ZIP)
     if extension == ".xlsx" or (not extension and is_zip):
         if not is_zip:
-            raise _FileProblem("This is not an XLSX workbook (the file is not a zip archive).")
+            raise _FileProblem(
+                gettext_noop("This is not an XLSX workbook (the file is not a zip archive).")
+            )
         try:
             xlsx_unzipped_check(data)
         except FileRefused as e:
-            raise _FileProblem(str(e)) from None
+            raise _FileProblem.of(e) from None
         return "xlsx"
     if is_zip:
-        raise _FileProblem("This is a zip archive (an XLSX workbook?), not CSV text.")
+        raise _FileProblem(gettext_noop("This is a zip archive (an XLSX workbook?), not CSV text."))
     if b"\x00" in data:
-        raise _FileProblem("This is a binary file, not CSV text.")
+        raise _FileProblem(gettext_noop("This is a binary file, not CSV text."))
     return "csv"
 
 
@@ -181,19 +237,21 @@ def _dataset(data: bytes, file_name: str):
         try:
             return XLSX().create_dataset(data)
         except FileRefused as e:
-            raise _FileProblem(str(e)) from None
+            raise _FileProblem.of(e) from None
         except Exception as e:  # openpyxl raises many kinds for a damaged or foreign zip
-            raise _FileProblem(f"This is not a readable XLSX workbook ({e}).") from None
+            raise _FileProblem(NOT_XLSX, problem=str(e)) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _FileProblem("This is not UTF-8 text; save the CSV as UTF-8.") from None
+        raise _FileProblem(gettext_noop("This is not UTF-8 text; save the CSV as UTF-8.")) from None
     try:
         return CSV().create_dataset(text)
     except FileRefused as e:
-        raise _FileProblem(str(e)) from None
+        raise _FileProblem.of(e) from None
     except Exception as e:  # csv.Error (e.g. a field too large) — about the file as a whole
-        raise _FileProblem(f"This is not readable CSV ({e}).") from None
+        raise _FileProblem(
+            gettext_noop("This is not readable CSV (%(problem)s)."), problem=str(e)
+        ) from None
 
 
 def _kind_detect(headers: Iterable) -> str | None:
@@ -212,11 +270,15 @@ def _read(file, file_name: str, kind: str | None):
         kind = _kind_detect(dataset.headers)
         if kind is None:
             raise _FileProblem(
-                "Cannot tell from the header (row 1) whether this is an items, boms or routings "
-                "file; the first row must name the columns (see docs/import.md)."
+                gettext_noop(
+                    "Cannot tell from the header (row 1) whether this is an items, boms or "
+                    "routings file; the first row must name the columns (see docs/import.md)."
+                )
             )
     elif kind not in KINDS:
-        raise _FileProblem(f"Unknown kind “{kind}”: use items, boms or routings.")
+        raise _FileProblem(
+            gettext_noop("Unknown kind “%(kind)s”: use items, boms or routings."), kind=kind
+        )
     return dataset, kind
 
 
@@ -248,8 +310,8 @@ def _import_dataset(
         updated=totals[RowResult.IMPORT_TYPE_UPDATE],
         unchanged=totals[RowResult.IMPORT_TYPE_SKIP] - resource.blank_rows,
         errors=[
-            ImportError(r, c, m, file=file_name)
-            for r, c, m in result_errors(result, resource.columns())
+            ImportError.of(r, c, text, file=file_name)
+            for r, c, text in result_problems(result, resource.columns())
         ],
         dry_run=dry_run,
     )
@@ -277,7 +339,7 @@ def masterdata_import(
         dataset, kind = _read(file, file_name, kind)
     except _FileProblem as e:
         return ImportReport(
-            kind=kind or "", file_name=file_name, errors=[ImportError(0, "", str(e), file_name)]
+            kind=kind or "", file_name=file_name, errors=[ImportError.of(0, "", e.text, file_name)]
         )
     with transaction.atomic():
         report = _import_dataset(dataset, kind=kind, file_name=file_name, dry_run=dry_run)
@@ -311,7 +373,7 @@ def masterdata_import_many(
         try:
             dataset, file_kind = _read(file, file_name, kind)
         except _FileProblem as e:
-            errors.append(ImportError(0, "", str(e), file_name))
+            errors.append(ImportError.of(0, "", e.text, file_name))
             continue
         loaded.append((KIND_ORDER.index(file_kind), position, file_name, file_kind, dataset))
     loaded.sort(key=lambda entry: entry[:2])
@@ -387,7 +449,7 @@ def import_job_start(*, file, file_name: str, by=None, dry_run: bool = False) ->
     extension = Path(file_name).suffix.lower()
     directory = _jobs_dir() / uuid.uuid4().hex
     if extension not in {".csv", ".xlsx"}:
-        refuse(f"Unsupported file type “{extension}”: use a .csv or .xlsx file.")
+        refuse(Text(UNSUPPORTED, extension=extension).render())
     try:
         size = getattr(file, "size", None)
         if isinstance(size, int):
@@ -406,7 +468,11 @@ def import_job_start(*, file, file_name: str, by=None, dry_run: bool = False) ->
     except _FileProblem as e:
         refuse(str(e))
     except OSError as e:
-        refuse(f"Cannot store the file: {e.strerror or e}.")
+        refuse(
+            Text(
+                gettext_noop("Cannot store the file: %(problem)s."), problem=e.strerror or str(e)
+            ).render()
+        )
     with transaction.atomic():
         job = ImportJob.objects.create(
             file_name=file_name[-255:],
@@ -448,9 +514,7 @@ def _job_record(job: ImportJob, report: ImportReport, *, rows_done: int) -> None
     job.kind = report.kind or job.kind
     job.rows_done = rows_done
     job.new, job.updated, job.unchanged = report.new, report.updated, report.unchanged
-    job.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in report.errors][
-        :ERRORS_KEPT
-    ]
+    job.errors = [e.as_json() for e in report.errors[:ERRORS_KEPT]]
     job.error_count = len(report.errors)
     job.finished_at = timezone.now()
     job.save()
@@ -482,7 +546,7 @@ def import_job_execute(*, job_id: int) -> ImportJob:
             dataset, kind = _read(Path(settings.VAR_DIR) / job.stored_file, job.file_name, None)
         except _FileProblem as e:
             report = ImportReport(
-                kind="", file_name=job.file_name, errors=[ImportError(0, "", str(e))]
+                kind="", file_name=job.file_name, errors=[ImportError.of(0, "", e.text)]
             )
             with transaction.atomic():
                 job = ImportJob.objects.select_for_update().get(pk=job_id)
@@ -512,12 +576,15 @@ def import_job_execute(*, job_id: int) -> ImportJob:
         return job
     except Exception as exc:  # the job records the failure; the page shows it
         logger.exception("Import job %s failed", job_id)
-        message = f"The import stopped: {type(exc).__name__}: {exc}. Nothing was imported."
+        text = Text(
+            gettext_noop("The import stopped: %(problem)s. Nothing was imported."),
+            problem=f"{type(exc).__name__}: {exc}",
+        )
         ImportJob.objects.filter(pk=job_id).exclude(
             status__in=(ImportJob.Status.DONE, ImportJob.Status.FAILED)
         ).update(
             status=ImportJob.Status.FAILED,
-            errors=[{"row": 0, "column": "", "message": message}],
+            errors=[ImportError.of(0, "", text).as_json()],
             error_count=1,
             finished_at=timezone.now(),
         )

@@ -13,7 +13,7 @@ from resources.resources import import_limit
 
 from ..models import ImportJob
 from ..selectors.imports import import_job_rows_done
-from ..services.imports import import_job_start
+from ..services.imports import import_error_shown, import_job_start
 
 RECENT_JOBS = 20
 
@@ -60,6 +60,7 @@ def _job_context(job: ImportJob) -> dict:
         seconds = (job.finished_at - job.started_at).total_seconds()
     return {
         "job": job,
+        "errors": [import_error_shown(entry) for entry in job.errors],  # the reader's language
         "seconds": seconds,
         "rows_done": rows_done,
         "percent": percent,

@@ -95,7 +95,14 @@ def test_bad_row_in_a_job_writes_nothing_and_names_row_and_column(
     job = ImportJob.objects.get()
     assert (job.status, job.rows_total, job.error_count) == ("failed", 5, 1)
     assert job.errors == [
-        {"row": 4, "column": "eligible_equipment", "message": "Unknown equipment “CNC-09”."}
+        {
+            "row": 4,
+            "column": "eligible_equipment",
+            "message": "Unknown equipment “CNC-09”.",
+            # a stored text (core/texts.py): shown in the reader's language
+            "message_id": "Unknown %(noun)s “%(code)s”.",
+            "params": {"noun": {"text": "equipment", "params": {}}, "code": "CNC-09"},
+        }
     ]
     assert counts() == before
     assert not AuditEntry.objects.filter(action__startswith="masterdata.import").exclude(
