@@ -120,6 +120,13 @@ class InspectionRecordAdmin(ReadOnlyAdmin):
     list_select_related = ("plan", "order", "operation", "unit", "lot", "defect_code", "inspector")
     date_hierarchy = "inspected_at"
     inlines = [MeasurementInline]
+    # A generated reason in the reader's language, a typed one as typed (core/texts.py).
+    exclude = ("reason", "reason_id", "reason_params")
+    readonly_fields = ("reason_read",)
+
+    @admin.display(description=pgettext_lazy("inspection record", "reason"))
+    def reason_read(self, obj) -> str:
+        return obj.reason_shown
 
 
 @admin.register(Disposition)

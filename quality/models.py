@@ -217,6 +217,10 @@ class InspectionRecord(models.Model):
         verbose_name=_("defect code"),
     )
     reason = models.CharField(max_length=300, blank=True, verbose_name=_("reason"))
+    reason_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("reason id")
+    )  # core/texts.py: a generated reason; blank for a typed one (shown as typed)
+    reason_params = models.JSONField(default=dict, blank=True, verbose_name=_("reason params"))
     inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -266,6 +270,11 @@ class InspectionRecord(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValidationError("Inspection records are append-only; record a correction.")
         super().save(*args, **kwargs)
+
+    @property
+    def reason_shown(self) -> str:
+        """Why it failed, in the reader's language when generated; a typed reason as typed."""
+        return text_shown(self.reason_id, self.reason_params, self.reason)
 
     def signature_extra(self) -> dict:
         """A signed record (a correction) signs its values too."""

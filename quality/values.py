@@ -12,8 +12,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.formatting import quantity_format
+from core.texts import Text
 
 from .models import Characteristic, InspectionPlan, Measurement
 
@@ -22,6 +24,11 @@ VALUE_PLACES = _VALUE_FIELD.decimal_places
 VALUE_LIMIT = Decimal(10) ** (_VALUE_FIELD.max_digits - _VALUE_FIELD.decimal_places)
 TRUE_WORDS = {"true", "ok", "pass", "yes", "y", "1", "good"}
 FALSE_WORDS = {"false", "nok", "not ok", "fail", "no", "n", "0", "bad"}
+
+# A failed record's reason when the inspector gives none (stored by id: core/texts.py).
+OUTSIDE = gettext_noop("%(name)s %(value)s outside %(lower)s–%(upper)s")
+NOT_OK = gettext_noop("%(name)s: not ok")
+FAILURES = gettext_noop("%(first)s; %(rest)s")  # 中文: a full-width semicolon
 
 
 def _values_dict(values) -> dict:
@@ -80,16 +87,31 @@ class Verdict:
     passed: bool
 
     def describe(self) -> str:
+        """Why it failed, in the active language."""
+        return self.reason().render()
+
+    def reason(self) -> Text:
+        """Why it failed, as a stored text (core/texts.py): a record keeps it by id."""
         c = self.characteristic
         if c.kind == Characteristic.Kind.VARIABLE:
             unit = f" {c.unit}" if c.unit else ""
-            return _("%(name)s %(value)s outside %(lower)s–%(upper)s") % {
-                "name": c.name,
-                "value": f"{quantity_format(self.value)}{unit}",
-                "lower": quantity_format(c.lower_limit),
-                "upper": f"{quantity_format(c.upper_limit)}{unit}",
-            }
-        return _("%(name)s: not ok") % {"name": c.name}
+            return Text(
+                OUTSIDE,
+                name=c.name,
+                value=f"{quantity_format(self.value)}{unit}",
+                lower=quantity_format(c.lower_limit),
+                upper=f"{quantity_format(c.upper_limit)}{unit}",
+            )
+        return Text(NOT_OK, name=c.name)
+
+
+def failures_reason(verdicts: list[Verdict]) -> Text:
+    """The failed characteristics of a record, one after the other, as one stored text."""
+    reasons = [v.reason() for v in verdicts if not v.passed]
+    text = reasons[-1]
+    for reason in reversed(reasons[:-1]):
+        text = Text(FAILURES, first=reason, rest=text)
+    return text
 
 
 def judge(characteristic: Characteristic, raw) -> Verdict:

@@ -169,6 +169,9 @@ class InspectionRecordSerializer(SignedSerializerMixin, serializers.ModelSeriali
     inspector = serializers.CharField(
         source="inspector.username", default=None, allow_null=True, read_only=True
     )
+    reason = serializers.CharField(
+        source="reason_shown", read_only=True, help_text="In the request's language."
+    )
     corrected_by = serializers.SerializerMethodField()
     measurements = InspectionMeasurementSerializer(many=True, read_only=True)
     disposition = serializers.SerializerMethodField()
@@ -188,6 +191,8 @@ class InspectionRecordSerializer(SignedSerializerMixin, serializers.ModelSeriali
             "result",
             "defect_code",
             "reason",
+            "reason_id",
+            "reason_params",
             "inspector",
             "gauge",
             "inspected_at",

@@ -41,6 +41,7 @@ from django.db.models import Exists, Max, Min, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 
 from core.formatting import full_name
+from core.texts import text_shown
 from execution.models import MaterialIssue, ProductionEvent
 from planning.models import OrderOperation
 from resources.models import MaterialLot, SerialUnit
@@ -316,6 +317,8 @@ RECORD_FIELDS = (
     "inspected_at",
     "gauge",
     "reason",
+    "reason_id",
+    "reason_params",
     "plan__code",
     "plan__version",
     "inspector__first_name",
@@ -448,7 +451,7 @@ def _inspection_rows(
                 defect=f"{r['defect_code__code']} {r['defect_code__name']}"
                 if r["defect_code__code"]
                 else "",
-                reason=r["reason"],
+                reason=text_shown(r["reason_id"], r["reason_params"], r["reason"]),
                 corrects=depth,
                 measurements=[
                     MeasurementRow(

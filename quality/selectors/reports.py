@@ -349,7 +349,7 @@ def order_quality_report(order: ProductionOrder) -> OrderQualityReport:
                 result=r.result,
                 defect_code=r.defect_code.code if r.defect_code_id else "",
                 defect_name=r.defect_code.name if r.defect_code_id else "",
-                reason=r.reason,
+                reason=r.reason_shown,
                 measurements=tuple(
                     MeasurementLine(
                         m.characteristic.name,

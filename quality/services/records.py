@@ -36,7 +36,7 @@ from ..selectors.inspections import (
     target_code,
     target_find,
 )
-from ..values import Verdict, measurements_judge
+from ..values import Verdict, failures_reason, measurements_judge
 from .holds import defect_rate_check
 from .scrap import scrap_post, scrap_reverse
 
@@ -81,8 +81,10 @@ def _record_write(
 ) -> InspectionRecord:
     failed = [v for v in verdicts if not v.passed]
     result = InspectionRecord.Result.FAIL if failed else InspectionRecord.Result.PASS
-    if not reason and failed:
-        reason = "; ".join(v.describe() for v in failed)
+    reason_id, reason_params = "", {}
+    if not reason and failed:  # a typed reason is kept as typed; a generated one by id
+        text = failures_reason(failed)
+        reason, reason_id, reason_params = text.english(), text.msgid, text.params
     record = InspectionRecord(
         external_id=external_id,
         plan=plan,
@@ -94,6 +96,8 @@ def _record_write(
         result=result,
         defect_code=defect_code,
         reason=reason[:300],
+        reason_id=reason_id,
+        reason_params=reason_params,
         inspector=by if getattr(by, "is_authenticated", False) else None,
         gauge=(gauge or "")[:64],
         inspected_at=inspected_at,
@@ -160,7 +164,7 @@ def _check_defect_named(*, verdicts: list[Verdict], defect: DefectCode | None) -
         raise ValidationError(
             {
                 "defect_code": _("%(failures)s: a failed inspection needs a defect code.")
-                % {"failures": "; ".join(v.describe() for v in failed)}
+                % {"failures": failures_reason(failed).render()}
             }
         )
 
