@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKey
 
 from .models import ApiToken, AuditEntry, DocumentCounter, OutboxEvent, ServiceAccount, Signature
@@ -50,7 +52,7 @@ class SignatureAdmin(ReadOnlyAdmin):
     search_fields = ("signer_username", "reason", "object_id", "signature_hash")
     date_hierarchy = "signed_at"
 
-    @admin.display(boolean=True, description="verifies")
+    @admin.display(boolean=True, description=_("verifies"))
     def verified(self, signature) -> bool:
         from .signatures import signature_verify
 
@@ -139,15 +141,15 @@ class ServiceAccountAdmin(admin.ModelAdmin):
             .annotate(token_count=Count("api_tokens"), last_used=Max("api_tokens__last_used_at"))
         )
 
-    @admin.display(description="roles")
+    @admin.display(description=_("roles"))
     def role_names(self, obj):
         return ", ".join(Role.LABELS.get(g.name, g.name) for g in obj.groups.all())
 
-    @admin.display(description="tokens", ordering="token_count")
+    @admin.display(description=_("tokens"), ordering="token_count")
     def token_count(self, obj):
         return obj.token_count
 
-    @admin.display(description="last used", ordering="last_used")
+    @admin.display(description=_("last used"), ordering="last_used")
     def last_used(self, obj):
         return obj.last_used
 
@@ -176,7 +178,11 @@ class ServiceAccountAdmin(admin.ModelAdmin):
         url = reverse("admin:core_apitoken_add") + f"?user={obj.pk}"
         self.message_user(
             request,
-            format_html('Next: <a href="{}">issue an API token for {}</a>.', url, obj.username),
+            format_html(
+                gettext('Next: <a href="{url}">issue an API token for {name}</a>.'),
+                url=url,
+                name=obj.username,
+            ),
             messages.INFO,
         )
         return super().response_add(request, obj, post_url_continue)
@@ -219,6 +225,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     ]
     list_filter = ["revoked", "created"]
     search_fields = ["prefix", "name", "user__username"]
+    STATUS_LABELS = {
+        "active": pgettext_lazy("API token", "active"),
+        "expired": pgettext_lazy("API token", "expired"),
+        "revoked": pgettext_lazy("API token", "revoked"),
+        "account deactivated": pgettext_lazy("API token", "account deactivated"),
+    }
     list_select_related = ["user"]
     actions = ["revoke"]
 
@@ -259,22 +271,33 @@ class ApiTokenAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 format_html(
-                    "The key of “{}” is <code>{}</code> — copy it now into the system that "
-                    "uses it: it is shown only this once.",
-                    obj.name,
-                    key,
+                    gettext(
+                        "The key of “{name}” is <code>{key}</code> — copy it now into the system "
+                        "that uses it: it is shown only this once."
+                    ),
+                    name=obj.name,
+                    key=key,
                 ),
                 messages.WARNING,
             )
         elif form.cleaned_data.get("revoked") and "revoked" in form.changed_data:
             api_token_revoke(token=obj, revoked_by=request.user)
 
-    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    @admin.display(description=_("status"))
+    def status(self, token) -> str:
+        return str(self.STATUS_LABELS.get(token.status, token.status))
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
     def revoke(self, request, queryset):
         tokens = list(queryset.filter(revoked=False))
         for token in tokens:
             api_token_revoke(token=token, revoked_by=request.user)
-        self.message_user(request, f"{len(tokens)} token(s) revoked.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", len(tokens))
+            % {"count": len(tokens)},
+            messages.SUCCESS,
+        )
 
 
 # People's accounts are deactivated, never deleted: their name stays on everything they did
@@ -293,17 +316,15 @@ class PersonAdmin(UserAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Deactivate the selected accounts", permissions=["change"])
+    @admin.action(description=_("Deactivate the selected accounts"), permissions=["change"])
     def deactivate(self, request, queryset):
         people = list(queryset.filter(is_active=True).exclude(pk=request.user.pk))
         for person in people:
             person.is_active = False
             person.save(update_fields=["is_active"])
-        skipped = (
-            " Your own account was left active."
-            if queryset.filter(pk=request.user.pk).exists()
-            else ""
-        )
-        self.message_user(
-            request, f"{len(people)} account(s) deactivated.{skipped}", messages.SUCCESS
-        )
+        done = ngettext(
+            "%(count)d account deactivated.", "%(count)d accounts deactivated.", len(people)
+        ) % {"count": len(people)}
+        if queryset.filter(pk=request.user.pk).exists():
+            done += " " + gettext("Your own account was left active.")
+        self.message_user(request, done, messages.SUCCESS)

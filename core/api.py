@@ -19,7 +19,7 @@ from django.db import OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse, UnreadablePostError
 from django.shortcuts import render
-from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext, pgettext
 from django.views import defaults
 from django_filters import widgets as filter_widgets
 from django_filters.rest_framework import DjangoFilterBackend
@@ -126,9 +126,13 @@ def summarize(whole: list[str], entries: list[dict], fallback: str = "") -> str:
     parts = list(whole)
     labels = list(dict.fromkeys(_label(e) for e in entries))
     if len(labels) == 1:
-        parts.append(f"{labels[0]}: {' '.join(e['message'] for e in entries)}")
+        # Chinese puts a full-width colon after the name: 数量：必须大于零。
+        parts.append(
+            pgettext("an error's field or row, then its message", "%(label)s: %(message)s")
+            % {"label": labels[0], "message": " ".join(e["message"] for e in entries)}
+        )
     elif labels:
-        named = ", ".join(labels[:MAX_SUMMARY_NAMES])
+        named = pgettext("between the items of a list", ", ").join(labels[:MAX_SUMMARY_NAMES])
         more = len(labels) - MAX_SUMMARY_NAMES
         if more > 0:
             text = ngettext(
@@ -191,7 +195,7 @@ def exception_handler(exc, context):
         return Response(
             error_body(
                 gettext("Still in use by %(records)s; it cannot be deleted.")
-                % {"records": ", ".join(used_by)}
+                % {"records": pgettext("between the items of a list", ", ").join(used_by)}
             ),
             status=status.HTTP_409_CONFLICT,
         )

@@ -178,6 +178,27 @@ class ApiToken(AbstractAPIKey):
     shown once when issued and stored only as a hash; it stops working when it expires, when
     it is revoked, or when its account is deactivated."""
 
+    # The library's fields as it declares them, named here so that the admin shows them in the
+    # reader's language (the library names them in English only).
+    id = models.CharField(
+        max_length=150, unique=True, primary_key=True, editable=False, verbose_name=_("ID")
+    )
+    prefix = models.CharField(max_length=8, unique=True, editable=False, verbose_name=_("prefix"))
+    hashed_key = models.CharField(max_length=150, editable=False, verbose_name=_("hashed key"))
+    created = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created"))
+    name = models.CharField(
+        max_length=50,
+        blank=False,
+        default=None,
+        verbose_name=_("name"),
+        help_text=_("A free-form name for the token; need not be unique; 50 characters at most."),
+    )
+    revoked = models.BooleanField(
+        blank=True,
+        default=False,
+        verbose_name=_("revoked"),
+        help_text=_("A revoked token no longer signs anyone in; this cannot be undone."),
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

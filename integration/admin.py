@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from .models import (
     Delivery,
@@ -108,21 +110,27 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def short_error(self, obj):
         return obj.last_error[:80]
 
-    @admin.action(description="Replay the selected dead letters", permissions=["replay"])
+    @admin.action(description=_("Replay the selected dead letters"), permissions=["replay"])
     def replay(self, request, queryset):
         dead = queryset.filter(status=Delivery.Status.DEAD)
         count = deliveries_replay(deliveries=list(dead), by=request.user)
         skipped = queryset.count() - count
-        self.message_user(
-            request,
-            f"{count} dead letter(s) queued to be sent again"
-            + (f"; {skipped} not dead, left as they were." if skipped else "."),
-            messages.SUCCESS if count else messages.WARNING,
-        )
+        done = ngettext(
+            "%(count)d dead letter queued to be sent again.",
+            "%(count)d dead letters queued to be sent again.",
+            count,
+        ) % {"count": count}
+        if skipped:
+            done += " " + ngettext(
+                "%(count)d not dead, left as it was.",
+                "%(count)d not dead, left as they were.",
+                skipped,
+            ) % {"count": skipped}
+        self.message_user(request, done, messages.SUCCESS if count else messages.WARNING)
 
     def has_replay_permission(self, request):
         from core.policy import may
@@ -193,7 +201,7 @@ class LegacySourceAdmin(admin.ModelAdmin):
         for obj in queryset:
             legacy_source_delete(source=obj, by=request.user)
 
-    @admin.action(description="Run the selected sources now", permissions=["run"])
+    @admin.action(description=_("Run the selected sources now"), permissions=["run"])
     def run_now(self, request, queryset):
         from .tasks import legacy_sync_source
 
@@ -205,7 +213,14 @@ class LegacySourceAdmin(admin.ModelAdmin):
             ]
         )
         self.message_user(
-            request, f"{len(ids)} source(s) queued to run; see their runs.", messages.SUCCESS
+            request,
+            ngettext(
+                "%(count)d source queued to run; see its runs.",
+                "%(count)d sources queued to run; see their runs.",
+                len(ids),
+            )
+            % {"count": len(ids)},
+            messages.SUCCESS,
         )
 
     def has_run_permission(self, request):
@@ -244,7 +259,7 @@ class LegacySyncRunAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="error")
+    @admin.display(description=_("error"))
     def short_error(self, obj):
         return obj.error[:80]
 
@@ -266,7 +281,7 @@ class LegacyRejectedRowAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="row")
+    @admin.display(description=pgettext_lazy("a rejected row of a legacy file", "row"))
     def row_ref(self, obj):
         return obj.row_ref
 

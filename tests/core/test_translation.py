@@ -199,17 +199,6 @@ CLOSEDLOOP_APPS = ("core", "resources", "planning", "execution", "quality", "cos
 CLOSEDLOOP_APPS += ("integration",)
 
 
-def _inherited_from_outside(model) -> set[str]:
-    """Fields a ClosedLoop model takes from another package's abstract model (ApiToken's from
-    rest_framework_api_key): named there, not here."""
-    names = set()
-    for base in model.__mro__[1:]:
-        meta = getattr(base, "_meta", None)
-        if meta and meta.abstract and base.__module__.split(".")[0] not in CLOSEDLOOP_APPS:
-            names.update(f.name for f in meta.local_fields)
-    return names
-
-
 def model_labels_not_translated() -> list[str]:
     """Every model name, and every field's verbose name, help text or choice label, that a
     person reads in the admin (titles, columns, forms, filters) or an export heading but that
@@ -226,11 +215,8 @@ def model_labels_not_translated() -> list[str]:
         for option in ("verbose_name", "verbose_name_plural"):
             if not isinstance(getattr(model._meta, option), Promise):
                 wrong.append(f"{model._meta.label}: Meta.{option} {getattr(model._meta, option)!r}")
-        outside = _inherited_from_outside(model)
         for field in model._meta.get_fields():
             if field.auto_created or not (field.concrete or field.many_to_many):
-                continue
-            if field.name in outside:
                 continue
             where = f"{model._meta.label}.{field.name}"
             if not isinstance(field.verbose_name, Promise):

@@ -1,0 +1,79 @@
+"""The admin's own words in the reader's language: the columns it computes, the actions it
+offers, the API token's fields (taken from rest_framework_api_key, named here), and the
+one-sentence summary of an API error."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.utils import timezone, translation
+
+from core.api import summarize
+from core.models import ApiToken
+from core.tokens import api_token_issue, service_account_create
+
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+
+
+def _described(model, name: str) -> str:
+    """A column's or an action's description as the admin of `model` gives it."""
+    return str(getattr(admin.site._registry[model], name).short_description)
+
+
+def test_the_summary_of_an_error_puts_a_full_width_colon_in_chinese():
+    entries = [{"field": "quantity", "message": "必须大于零。"}]
+    with translation.override("zh-hans"):
+        assert summarize([], entries) == "quantity：必须大于零。"
+        assert summarize([], [{"row": 2, "field": "code", "message": "必填。"}]) == (
+            "第 2 行 code：必填。"
+        )
+        named = summarize([], [{"field": "a", "message": "x"}, {"field": "b", "message": "y"}])
+        assert "a、b" in named
+    assert summarize([], [{"field": "quantity", "message": "Too small."}]) == (
+        "quantity: Too small."
+    )
+
+
+@pytest.mark.django_db
+def test_the_admins_columns_and_actions_are_named_in_chinese():
+    from django.contrib.auth.models import User
+
+    from core.models import ServiceAccount, Signature
+    from integration.models import Delivery, LegacyRejectedRow, LegacySource
+    from quality.models import InspectionRecord
+    from resources.models import StockMove
+
+    with translation.override("zh-hans"):
+        assert _described(Signature, "verified") == "验证通过"
+        assert _described(ServiceAccount, "role_names") == "角色"
+        assert _described(ServiceAccount, "token_count") == "令牌数"
+        assert _described(ServiceAccount, "last_used") == "最近使用"
+        assert _described(ApiToken, "revoke") == "吊销所选令牌"
+        assert _described(ApiToken, "status") == "状态"
+        assert _described(User, "deactivate") == "停用所选账号"
+        assert _described(Delivery, "replay") == "重新发送所选死信"
+        assert _described(Delivery, "short_error") == "最近错误"
+        assert _described(LegacySource, "run_now") == "立即运行所选数据源"
+        assert _described(LegacyRejectedRow, "row_ref") == "行"
+        assert _described(StockMove, "signatures") == "签名"
+        assert _described(InspectionRecord, "reason_read") == "原因"
+    assert _described(ApiToken, "revoke") == "Revoke the selected tokens"
+
+
+@pytest.mark.django_db
+def test_the_api_token_admin_names_the_librarys_fields_in_chinese(admin_client):
+    admin_user = get_user_model().objects.get(username="admin")
+    account = service_account_create(username="erp-sync", created_by=admin_user)
+    token = ApiToken(user=account, name="ERP", expiry_date=timezone.now() + timezone.timedelta(30))
+    api_token_issue(token=token, issued_by=admin_user)
+    with translation.override("zh-hans"):
+        labels = {f.name: str(f.verbose_name) for f in ApiToken._meta.get_fields() if f.concrete}
+        assert labels["prefix"] == "前缀" and labels["created"] == "创建时间"
+        assert labels["revoked"] == "已吊销" and labels["hashed_key"] == "密钥哈希"
+        assert str(ApiToken._meta.get_field("name").help_text).startswith("令牌的名称")
+
+    page = admin_client.get("/admin/core/apitoken/", **ZH).content.decode()
+    for word in ("前缀", "名称", "创建时间", "状态", "有效", "吊销所选令牌"):
+        assert word in page, word
+    assert "Prefix" not in page and "Revoke the selected tokens" not in page
+    form = admin_client.get(f"/admin/core/apitoken/{token.pk}/change/", **ZH).content.decode()
+    assert "已吊销" in form and "吊销后的令牌不能再用于登录" in form
