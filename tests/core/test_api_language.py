@@ -27,7 +27,7 @@ def test_a_bad_page_size_is_refused_in_chinese_naming_the_field(client_admin):
     answer = client_admin.get(ITEMS, {"limit": "0"}, HTTP_ACCEPT_LANGUAGE="zh-Hans")
     assert answer.status_code == 400 and answer["Content-Language"] == "zh-hans"
     assert _entries(answer.json()) == {"limit": "请填写 1 到 1000 之间的整数。"}
-    assert answer.json()["detail"] == "limit: 请填写 1 到 1000 之间的整数。"
+    assert answer.json()["detail"] == "limit：请填写 1 到 1000 之间的整数。"
 
 
 def test_the_same_refusal_is_english_by_default(client_admin):
@@ -41,7 +41,7 @@ def test_an_unknown_query_parameter_and_several_fields_in_chinese(client_admin):
     body = answer.json()
     assert answer.status_code == 400 and set(_entries(body)) == {"colour", "size"}
     assert _entries(body)["colour"].startswith("未知的查询参数；此接口接受：")
-    assert body["detail"] == "colour, size 输入无效。"
+    assert body["detail"] == "colour、size 输入无效。"  # names listed with 、
 
 
 def test_drf_s_own_messages_are_chinese_too(client_admin):

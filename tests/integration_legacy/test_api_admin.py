@@ -178,7 +178,7 @@ def test_admin_form_names_the_bad_field_and_runs_a_source(
             {"action": "run_now", "_selected_action": [source.pk]},
             follow=True,
         )
-    assert "1 source(s) queued" in answer.content.decode()
+    assert "1 source queued" in answer.content.decode()
     assert LegacySyncRun.objects.get().trigger == "admin"
     assert ProductionOrder.objects.filter(external_ref="W1").exists()
 
