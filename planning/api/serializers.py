@@ -26,8 +26,8 @@ from ..models import (
     ScheduleAssignment,
     ScheduleRun,
 )
+from ..selectors.imports import import_error_shown
 from ..selectors.risk import delivery_risk
-from ..services.imports import import_error_shown
 
 
 class BomLineSerializer(CleanModelSerializer):

@@ -1,8 +1,11 @@
-"""Reads of master-data import jobs: how far a running job has come."""
+"""Reads of master-data import jobs: how far a running job has come, and its problems in the
+reader's language."""
 
 from pathlib import Path
 
 from django.conf import settings
+
+from core.texts import text_shown
 
 from ..models import ImportJob
 
@@ -21,3 +24,14 @@ def import_job_rows_done(job: ImportJob) -> int:
         return max(job.rows_done, int(import_job_progress_path(job).read_text() or 0))
     except (OSError, ValueError):
         return job.rows_done
+
+
+def import_error_shown(entry: dict) -> dict:
+    """An entry of ImportJob.errors with its message in the reader's language (an entry
+    written before messages had ids is shown as stored)."""
+    message_id = entry.get("message_id") or ""
+    params = entry.get("params")
+    shown = text_shown(
+        message_id, params if isinstance(params, dict) else {}, entry.get("message", "")
+    )
+    return {**entry, "message": shown}

@@ -121,17 +121,6 @@ class ImportError:
         return f"{where}: {self.shown}" if where else self.shown
 
 
-def import_error_shown(entry: dict) -> dict:
-    """An entry of ImportJob.errors with its message in the reader's language (an entry
-    written before messages had ids is shown as stored)."""
-    message_id = entry.get("message_id") or ""
-    params = entry.get("params")
-    shown = text_shown(
-        message_id, params if isinstance(params, dict) else {}, entry.get("message", "")
-    )
-    return {**entry, "message": shown}
-
-
 @dataclass
 class ImportReport:
     """What an import did (or, on a dry run or on errors, would have done) — rows by outcome."""

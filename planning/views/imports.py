@@ -12,8 +12,8 @@ from core.views_helpers import error_text, policy_required
 from resources.resources import import_limit
 
 from ..models import ImportJob
-from ..selectors.imports import import_job_rows_done
-from ..services.imports import import_error_shown, import_job_start
+from ..selectors.imports import import_error_shown, import_job_rows_done
+from ..services.imports import import_job_start
 
 RECENT_JOBS = 20
 
