@@ -6,6 +6,7 @@ audit and notify), so the admin shows it read-only."""
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.admin import ReadOnlyAdmin
@@ -19,11 +20,16 @@ ROLE_CHOICES = [(role, Role.LABELS[role]) for role in Role.ALL]
 class AlertRuleForm(forms.ModelForm):
     # The roles are the role groups the exception loop notifies: a name outside them would
     # route exceptions to nobody.
-    handler_role = forms.ChoiceField(choices=ROLE_CHOICES, help_text="Who must respond.")
+    handler_role = forms.ChoiceField(
+        choices=ROLE_CHOICES,
+        label=_("handler role"),
+        help_text=_("Who must respond."),
+    )
     escalate_to_role = forms.ChoiceField(
-        choices=[("", "The next in the chain"), *ROLE_CHOICES],
+        choices=[("", _("The next in the chain")), *ROLE_CHOICES],
         required=False,
-        help_text="Who is next when the deadline passes unacknowledged.",
+        label=_("escalate to role"),
+        help_text=_("Who is next when the deadline passes unacknowledged."),
     )
 
     class Meta:
@@ -95,13 +101,25 @@ class WorkAlertAdmin(ReadOnlyAdmin):
     list_select_related = ("equipment", "order")
     date_hierarchy = "raised_at"
     inlines = [AlertStepInline]
-    # The description in the reader's language in place of its stored forms (core/texts.py).
-    exclude = ("description", "description_id", "description_params")
-    readonly_fields = ("what_happened",)
+    # The description and the cause in the reader's language in place of their stored forms
+    # (core/texts.py).
+    exclude = (
+        "description",
+        "description_id",
+        "description_params",
+        "cause",
+        "cause_id",
+        "cause_params",
+    )
+    readonly_fields = ("what_happened", "cause_shown")
 
     @admin.display(description=pgettext_lazy("exception", "description"))
     def what_happened(self, obj) -> str:
         return obj.description_shown
+
+    @admin.display(description=_("cause"))
+    def cause_shown(self, obj) -> str:
+        return obj.cause_shown
 
 
 @admin.register(models.Task)
@@ -119,13 +137,27 @@ class TaskAdmin(ReadOnlyAdmin):
     list_filter = ("status", "operation__work_center")
     search_fields = ("order__number", "operator__badge", "operator__name")
     list_select_related = ("order", "operation", "operator", "equipment")
+    # The pause reason in the reader's language in place of its stored forms (core/texts.py).
+    exclude = ("pause_reason", "pause_reason_id", "pause_reason_params")
+    readonly_fields = ("paused_because",)
+
+    @admin.display(description=_("pause reason"))
+    def paused_because(self, obj) -> str:
+        return obj.pause_reason_shown
 
 
 @admin.register(models.DispatchDecision)
 class DispatchDecisionAdmin(ReadOnlyAdmin):
-    list_display = ("id", "equipment", "task", "decided_at", "reason")
+    list_display = ("id", "equipment", "task", "decided_at", "why")
     list_filter = ("equipment",)
     list_select_related = ("equipment", "task__order", "task__operation")
+    # The reason in the reader's language in place of its stored forms (core/texts.py).
+    exclude = ("reason", "reason_id", "reason_params")
+    readonly_fields = ("why",)
+
+    @admin.display(description=_("reason"))
+    def why(self, obj) -> str:
+        return obj.reason_shown
 
 
 @admin.register(models.ProductionEvent)

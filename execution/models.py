@@ -84,6 +84,14 @@ class Task(models.Model):
     started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
     ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
     pause_reason = models.CharField(max_length=200, blank=True, verbose_name=_("pause reason"))
+    # When the system paused it (work an exception had blocked): the message id and
+    # parameters, read in the reader's language (core/texts.py); blank for an operator's words.
+    pause_reason_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("pause reason id")
+    )
+    pause_reason_params = models.JSONField(
+        default=dict, blank=True, verbose_name=_("pause reason params")
+    )
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
@@ -105,6 +113,11 @@ class Task(models.Model):
     def __str__(self) -> str:
         return f"Task {self.order.number}/{self.operation.sequence}"
 
+    @property
+    def pause_reason_shown(self) -> str:
+        """Why it is paused, in the reader's language when the system wrote it."""
+        return text_shown(self.pause_reason_id, self.pause_reason_params, self.pause_reason)
+
 
 class DispatchDecision(models.Model):
     """Why the dispatcher gave a machine its next task; kept so planning can see it."""
@@ -123,6 +136,12 @@ class DispatchDecision(models.Model):
         auto_now_add=True, db_index=True, verbose_name=_("decided at")
     )
     reason = models.CharField(max_length=300, verbose_name=_("reason"))
+    # The reason's message id and parameters, read in the reader's language (core/texts.py);
+    # blank on decisions recorded before reasons had ids (their English is shown).
+    reason_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("reason id")
+    )
+    reason_params = models.JSONField(default=dict, blank=True, verbose_name=_("reason params"))
     candidates = models.JSONField(default=list, blank=True, verbose_name=_("candidates"))
 
     class Meta:
@@ -131,7 +150,12 @@ class DispatchDecision(models.Model):
         ordering = ["-decided_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.equipment} → {self.task_id}: {self.reason}"
+        return f"{self.equipment} → {self.task_id}: {self.reason_shown}"
+
+    @property
+    def reason_shown(self) -> str:
+        """Why, in the reader's language (core/texts.py)."""
+        return text_shown(self.reason_id, self.reason_params, self.reason)
 
 
 class ProductionEvent(models.Model):
@@ -954,6 +978,10 @@ class WorkAlert(models.Model):
         verbose_name=_("link"),
     )
     cause = models.TextField(blank=True, verbose_name=_("cause"))
+    # When the system wrote the cause (a released quality hold): its message id and
+    # parameters (core/texts.py); blank for a cause a person typed.
+    cause_id = models.CharField(max_length=300, blank=True, default="", verbose_name=_("cause id"))
+    cause_params = models.JSONField(default=dict, blank=True, verbose_name=_("cause params"))
     action_taken = models.TextField(blank=True, verbose_name=_("action taken"))
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -991,6 +1019,11 @@ class WorkAlert(models.Model):
     def description_shown(self) -> str:
         """What happened, in the reader's language when the system wrote it (core/texts.py)."""
         return text_shown(self.description_id, self.description_params, self.description)
+
+    @property
+    def cause_shown(self) -> str:
+        """The cause, in the reader's language when the system wrote it (core/texts.py)."""
+        return text_shown(self.cause_id, self.cause_params, self.cause)
 
 
 class AlertStep(models.Model):

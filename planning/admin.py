@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 from resources.admin import MasterDataImportExportAdmin
@@ -100,6 +101,14 @@ class SalesOrderAdmin(admin.ModelAdmin):
     search_fields = ("number", "customer", "item__code")
     autocomplete_fields = ("item",)
     date_hierarchy = "due_date"
+    # Execution writes the delay note (a stored text, core/texts.py): shown in the reader's
+    # language, not edited here.
+    exclude = ("delay_note", "delay_note_id", "delay_note_params")
+    readonly_fields = ("delay_note_shown",)
+
+    @admin.display(description=_("delay note"))
+    def delay_note_shown(self, obj) -> str:
+        return obj.delay_note_shown
 
 
 @admin.register(Forecast)
@@ -145,9 +154,23 @@ class ProductionOrderAdmin(admin.ModelAdmin):
     list_display = ("number", "item", "quantity", "due_date", "priority", "status", "planned_end")
     list_filter = ("status", "priority", "item")
     search_fields = ("number", "item__code", "sales_order__number")
-    readonly_fields = ("status", "quantity_done", "quantity_scrap", "released_at", "completed_at")
+    readonly_fields = (
+        "status",
+        "quantity_done",
+        "quantity_scrap",
+        "released_at",
+        "completed_at",
+        "exception_note_shown",
+    )
+    # Execution writes the exception note (a stored text, core/texts.py): shown in the
+    # reader's language, not edited here.
+    exclude = ("exception_note", "exception_note_id", "exception_note_params")
     date_hierarchy = "due_date"
     inlines = [OrderOperationInline]
+
+    @admin.display(description=_("exception note"))
+    def exception_note_shown(self, obj) -> str:
+        return obj.exception_note_shown
 
     def has_add_permission(self, request):
         return False

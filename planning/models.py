@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.history import history_register
+from core.texts import text_shown
 from resources.models import QTY, Equipment, Item, Skill, SkillLevel, WorkCenter
 
 from .words import IMPORT_KINDS, code_label
@@ -273,6 +274,14 @@ class SalesOrder(models.Model):
         verbose_name=_("expected delay minutes"),
     )
     delay_note = models.CharField(max_length=300, blank=True, verbose_name=_("delay note"))
+    # The note's message id and parameters when execution wrote it, read in the reader's
+    # language (core/texts.py); blank on notes written before (their English is shown).
+    delay_note_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("delay note id")
+    )
+    delay_note_params = models.JSONField(
+        default=dict, blank=True, verbose_name=_("delay note params")
+    )
 
     class Meta:
         verbose_name = _("sales order")
@@ -293,6 +302,11 @@ class SalesOrder(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def delay_note_shown(self) -> str:
+        """The delay note in the reader's language (core/texts.py)."""
+        return text_shown(self.delay_note_id, self.delay_note_params, self.delay_note)
 
 
 class Forecast(models.Model):
@@ -475,6 +489,13 @@ class ProductionOrder(models.Model):
         help_text=_("The exception behind the expected delay."),
         verbose_name=_("exception note"),
     )
+    # The note's message id and parameters (core/texts.py), as on the sales order.
+    exception_note_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("exception note id")
+    )
+    exception_note_params = models.JSONField(
+        default=dict, blank=True, verbose_name=_("exception note params")
+    )
 
     class Meta:
         verbose_name = _("production order")
@@ -501,6 +522,11 @@ class ProductionOrder(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def exception_note_shown(self) -> str:
+        """The exception note in the reader's language (core/texts.py)."""
+        return text_shown(self.exception_note_id, self.exception_note_params, self.exception_note)
 
     @property
     def on_floor(self) -> bool:

@@ -9,6 +9,7 @@ replaces it (the person and time are kept). OEE reads the reason's loss for its 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.exceptions import StateConflict
@@ -42,22 +43,36 @@ def interval_reason_set(
     """Give a stop its downtime reason (see the module docstring)."""
     if not may(by, "devices.downtime", "reason", interval):
         raise PermissionDenied(
-            f"Only an operator of {interval.equipment.work_center.code} or its supervisor "
-            f"gives a reason to a stop of {interval.equipment.code}."
+            _(
+                "Only an operator of %(work_center)s or its supervisor gives a reason to a "
+                "stop of %(equipment)s."
+            )
+            % {
+                "work_center": interval.equipment.work_center.code,
+                "equipment": interval.equipment.code,
+            }
         )
     if reason is None:
-        raise ValidationError({"reason": "Pick a downtime reason."})
+        raise ValidationError({"reason": _("Pick a downtime reason.")})
     if not reason.active:
-        raise ValidationError({"reason": f"{reason.code} is no longer in use."})
+        raise ValidationError(
+            {"reason": _("%(code)s is no longer in use.") % {"code": reason.code}}
+        )
     note = (note or "").strip()
     if len(note) > 200:
-        raise ValidationError({"note": "At most 200 characters."})
+        raise ValidationError({"note": _("At most 200 characters.")})
     with transaction.atomic():
         locked = StateInterval.objects.select_for_update().get(pk=interval.pk)
         if locked.state not in DOWN_STATES:
             raise StateConflict(
-                f"{interval.equipment.code} was {locked.get_state_display().lower()} then: "
-                "only a stop, idle time or a fault takes a downtime reason."
+                _(
+                    "%(equipment)s was %(state)s then: only a stop, idle time or a fault takes "
+                    "a downtime reason."
+                )
+                % {
+                    "equipment": interval.equipment.code,
+                    "state": locked.get_state_display().lower(),
+                }
             )
         locked.reason = reason
         locked.reason_note = note

@@ -34,9 +34,14 @@ class TaskSerializer(serializers.ModelSerializer):
     operator = serializers.CharField(source="operator.badge", default=None, allow_null=True)
     equipment = serializers.CharField(source="equipment.code", default=None, allow_null=True)
     quantity = serializers.DecimalField(source="order.quantity", max_digits=18, decimal_places=4)
+    pause_reason = serializers.CharField(
+        source="pause_reason_shown", read_only=True, help_text="In the request's language."
+    )
 
     class Meta:
         model = Task
+        # pause_reason_id and pause_reason_params: the message id and parameters of a pause
+        # the system wrote (blank for an operator's words), core/texts.py.
         fields = [
             "id",
             "order",
@@ -53,6 +58,8 @@ class TaskSerializer(serializers.ModelSerializer):
             "started_at",
             "ended_at",
             "pause_reason",
+            "pause_reason_id",
+            "pause_reason_params",
         ]
         read_only_fields = fields
 
@@ -70,10 +77,24 @@ class DispatchInputSerializer(serializers.Serializer):
 
 class DispatchDecisionSerializer(serializers.ModelSerializer):
     equipment = serializers.CharField(source="equipment.code")
+    reason = serializers.CharField(
+        source="reason_shown", read_only=True, help_text="In the request's language."
+    )
 
     class Meta:
         model = DispatchDecision
-        fields = ["id", "equipment", "task", "decided_at", "reason", "candidates"]
+        # reason_id and reason_params: the reason's message id and parameters, for
+        # integrators that render their own (core/texts.py).
+        fields = [
+            "id",
+            "equipment",
+            "task",
+            "decided_at",
+            "reason",
+            "reason_id",
+            "reason_params",
+            "candidates",
+        ]
 
 
 class EventInputSerializer(serializers.Serializer):
@@ -280,6 +301,9 @@ class WorkAlertSerializer(serializers.ModelSerializer):
     description = serializers.CharField(
         source="description_shown", read_only=True, help_text="In the request's language."
     )
+    cause = serializers.CharField(
+        source="cause_shown", read_only=True, help_text="In the request's language."
+    )
 
     class Meta:
         model = WorkAlert
@@ -308,6 +332,8 @@ class WorkAlertSerializer(serializers.ModelSerializer):
             "impact",
             "link",
             "cause",
+            "cause_id",
+            "cause_params",
             "action_taken",
             "resolved_at",
             "verified_at",

@@ -44,6 +44,7 @@ from django.utils.translation import gettext
 
 from core.formatting import number_text
 from core.gc_pause import gc_paused
+from core.texts import text_render
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import Holiday, WorkCenter
 from resources.selectors.calendar import work_center_working_intervals
@@ -149,6 +150,8 @@ OPERATION_DETAIL_FIELDS = (
     "equipment__code",
     "task__id",
     "task__pause_reason",
+    "task__pause_reason_id",
+    "task__pause_reason_params",
     "task__operator__badge",
     "task__operator__name",
     "task__equipment__code",
@@ -242,13 +245,20 @@ def progress_rows(orders: QuerySet) -> tuple[list[tuple], list[tuple]]:
 
 
 def operation_details(order_ids: list[int]) -> dict[int, dict]:
-    """What a page shows of the operations of some orders: names, machines, operators."""
-    return {
-        row["id"]: row
-        for row in OrderOperation.objects.filter(order_id__in=order_ids).values(
-            *OPERATION_DETAIL_FIELDS
+    """What a page shows of the operations of some orders: names, machines, operators, and
+    why a paused task is paused (`pause_reason_shown`: in the reader's language when the
+    system wrote it, an operator's reason as given)."""
+    rows = OrderOperation.objects.filter(order_id__in=order_ids).values(*OPERATION_DETAIL_FIELDS)
+    details = {}
+    for row in rows:
+        reason = row.get("task__pause_reason") or ""
+        row["pause_reason_shown"] = (
+            text_render(row["task__pause_reason_id"], row.get("task__pause_reason_params"))
+            if row.get("task__pause_reason_id")
+            else reason
         )
-    }
+        details[row["id"]] = row
+    return details
 
 
 def open_shortages(order_ids: list[int]) -> QuerySet:
@@ -682,7 +692,10 @@ def _task_reasons(sequence: int, status: str | None, row: dict) -> list[Reason]:
     ref = f"execution.task:{row.get('task__id')}"
     if status == Task.Status.PAUSED:
         reason = row.get("task__pause_reason")
-        why = gettext(reason) if reason else gettext("no reason given")
+        if row.get("task__pause_reason_id"):  # the system's words (core/texts.py)
+            why = row.get("pause_reason_shown") or reason
+        else:  # an operator's: one of the terminal's reasons is translated
+            why = gettext(reason) if reason else gettext("no reason given")
         text = gettext("Operation %(sequence)s paused: %(why)s")
         return [Reason("task_paused", text % {"sequence": sequence, "why": why}, ref)]
     if status == Task.Status.BLOCKED:

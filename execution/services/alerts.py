@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
@@ -31,7 +32,7 @@ from core.exceptions import StateConflict
 from core.notifications import people_notify
 from core.numbering import number_next
 from core.policy import may
-from core.roles import Role
+from core.roles import Role, role_label
 from core.texts import Text, choice, role
 from planning.models import OrderOperation, ProductionOrder, SalesOrder
 from planning.services.feedback import production_order_exception_delay_set
@@ -99,6 +100,16 @@ VERIFIED = gettext_noop("The fix holds.")
 CLEARED = gettext_noop(
     "Cleared by machine at %(time)s: %(equipment)s left the fault before the exception was "
     "acknowledged. It stays open until resolved."
+)
+# A sales order's and a production order's delay note: the exception behind the delay
+# (the same words as its notification).
+DELAY_NOTE = NOTICE
+# A task an exception had blocked comes back paused, for its operator.
+WAS_BLOCKED = gettext_noop("Was blocked by %(number)s")
+# The cause written when a quality hold's release resolves its exception (quality's
+# _hold_alert_resolve); a cause a person types is kept as typed.
+CAUSE_HOLD_RELEASED = gettext_noop(
+    "Defect rate back under control (quality hold %(hold)s released)"
 )
 CLEARED_NO_MACHINE = gettext_noop(
     "Cleared by machine at %(time)s: the machine left the fault before the exception was "
@@ -241,15 +252,17 @@ def alert_raise(
     written = description if isinstance(description, Text) else None
     description = written.english() if written else description
     if alert_type not in AlertType.values:
-        raise ValidationError({"alert_type": f"Unknown type {alert_type!r}."})
+        raise ValidationError({"alert_type": _("Unknown type %(type)r.") % {"type": alert_type}})
     if severity not in Severity.values:
-        raise ValidationError({"severity": f"Unknown severity {severity!r}."})
+        raise ValidationError(
+            {"severity": _("Unknown severity %(severity)r.") % {"severity": severity}}
+        )
     if not (description or "").strip():
-        raise ValidationError({"description": "Say what happened."})
+        raise ValidationError({"description": _("Say what happened.")})
     if alert_type == AlertType.EQUIPMENT_FAULT and equipment is None:
-        raise ValidationError({"equipment": "An equipment fault names the machine."})
+        raise ValidationError({"equipment": _("An equipment fault names the machine.")})
     if alert_type == AlertType.MATERIAL_SHORTAGE and operation is None and shortage is None:
-        raise ValidationError({"operation": "A material shortage names the operation it stops."})
+        raise ValidationError({"operation": _("A material shortage names the operation it stops.")})
     if external_id:
         existing = WorkAlert.objects.filter(external_id=external_id).first()
         if existing is not None:
@@ -347,12 +360,17 @@ def _sales_delays_refresh(order_ids: set[int]) -> None:
     open_alerts = WorkAlert.objects.filter(
         status__in=(WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED)
     ).exclude(impact={})
-    worst_so: dict[str, tuple[int, str]] = {}
-    worst_mo: dict[int, tuple[int, str]] = {}
+    worst_so: dict[str, tuple[int, Text | str]] = {}
+    worst_mo: dict[int, tuple[int, Text | str]] = {}
     for alert in open_alerts:
         for row in alert.impact.get("orders", []):
             minutes = row.get("delay_minutes", 0)
-            note = f"{alert.number}: {alert.get_alert_type_display().lower()} — {alert.description}"
+            note = Text(
+                DELAY_NOTE,
+                number=alert.number,
+                type=choice(WorkAlert, "alert_type", alert.alert_type, lower=True),
+                description=alert_description(alert),
+            )
             if row.get("sales_order") and minutes > worst_so.get(row["sales_order"], (0, ""))[0]:
                 worst_so[row["sales_order"]] = (minutes, note)
             if row.get("order_id") and minutes > worst_mo.get(row["order_id"], (0, ""))[0]:
@@ -500,11 +518,13 @@ def alert_acknowledge(*, alert: WorkAlert, by) -> WorkAlert:
         # Who answers it: execution/selectors/ownership.py (the policy's object rule).
         if not alert_rule(by, "acknowledge", locked):
             raise PermissionDenied(
-                f"{locked.number} is for the {locked.handler_role.replace('_', ' ')} to answer."
+                _("%(number)s is for the %(role)s to answer.")
+                % {"number": locked.number, "role": role_label(locked.handler_role).lower()}
             )
         if locked.status != WorkAlert.Status.OPEN:
             raise StateConflict(
-                f"{locked.number} is {locked.get_status_display().lower()}; only open ones are acknowledged."
+                _("%(number)s is %(status)s; only open ones are acknowledged.")
+                % {"number": locked.number, "status": locked.get_status_display().lower()}
             )
         locked.status = WorkAlert.Status.ACKNOWLEDGED
         locked.acknowledged_by = by
@@ -612,9 +632,12 @@ def _unblock(alert: WorkAlert) -> list[Task]:
             status, op_status = Task.Status.READY, OrderOperation.Status.READY
         else:
             status, op_status = Task.Status.QUEUED, OrderOperation.Status.PENDING
+        paused = Text(WAS_BLOCKED, number=alert.number) if status == Task.Status.PAUSED else None
         Task.objects.filter(pk=task.pk).update(
             status=status,
-            pause_reason="" if status != Task.Status.PAUSED else f"Was blocked by {alert.number}",
+            pause_reason=paused.english() if paused else "",
+            pause_reason_id=paused.msgid if paused else "",
+            pause_reason_params=paused.params if paused else {},
         )
         operation_unblock(operation_id=task.operation_id, status=op_status)
         released.append(task)
@@ -624,11 +647,14 @@ def _unblock(alert: WorkAlert) -> list[Task]:
 def alert_move_to_backup(*, alert: WorkAlert, backup: Equipment, by=None) -> WorkAlert:
     """Move a faulty machine's blocked work to a backup, re-estimate delays, reschedule."""
     if alert.alert_type != AlertType.EQUIPMENT_FAULT:
-        raise StateConflict(f"{alert.number} is not an equipment fault.")
+        raise StateConflict(_("%(number)s is not an equipment fault.") % {"number": alert.number})
     if alert.status not in (WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED):
-        raise StateConflict(f"{alert.number} is {alert.get_status_display().lower()}.")
+        raise StateConflict(
+            _("%(number)s is %(status)s.")
+            % {"number": alert.number, "status": alert.get_status_display().lower()}
+        )
     if not may(by, "execution.workalert", "backup"):
-        raise PermissionDenied("Only a supervisor or planner moves work to another machine.")
+        raise PermissionDenied(_("Only a supervisor or planner moves work to another machine."))
     tasks = list(
         alert.blocked_tasks.filter(status=Task.Status.BLOCKED).select_related(
             "operation", "order__sales_order"
@@ -640,7 +666,10 @@ def alert_move_to_backup(*, alert: WorkAlert, backup: Equipment, by=None) -> Wor
     }
     if backup.code not in options:
         raise ValidationError(
-            {"backup": f"{backup.code} cannot take this work (not eligible or not available)."}
+            {
+                "backup": _("%(backup)s cannot take this work (not eligible or not available).")
+                % {"backup": backup.code}
+            }
         )
     option = options[backup.code]
     with transaction.atomic():
@@ -698,31 +727,48 @@ def resolve_check_register(fn):
     return fn
 
 
-def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert:
+def alert_resolve(*, alert: WorkAlert, by, cause: Text | str, action: str) -> WorkAlert:
     """Close the exception: record cause and action, restore the machine, release the work,
-    clear the delays and reschedule."""
+    clear the delays and reschedule. A `cause` the system writes is a `Text` (read in the
+    reader's language); a person's is a string, kept as typed."""
+    written = cause if isinstance(cause, Text) else None
+    cause = written.english() if written else cause
     if not (cause or "").strip():
-        raise ValidationError({"cause": "Record the cause."})
+        raise ValidationError({"cause": _("Record the cause.")})
     if not (action or "").strip():
-        raise ValidationError({"action": "Record the action taken."})
+        raise ValidationError({"action": _("Record the action taken.")})
     with transaction.atomic():
         locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
         if not alert_rule(by, "resolve", locked):
             raise PermissionDenied(
-                f"{locked.number} is for the {locked.handler_role.replace('_', ' ')} to resolve."
+                _("%(number)s is for the %(role)s to resolve.")
+                % {"number": locked.number, "role": role_label(locked.handler_role).lower()}
             )
         if locked.status not in (WorkAlert.Status.OPEN, WorkAlert.Status.ACKNOWLEDGED):
             raise StateConflict(
-                f"{locked.number} is already {locked.get_status_display().lower()}."
+                _("%(number)s is already %(status)s.")
+                % {"number": locked.number, "status": locked.get_status_display().lower()}
             )
         for check in _resolve_checks:
             check(alert=locked, by=by)
         locked.status = WorkAlert.Status.RESOLVED
         locked.cause = cause.strip()
+        locked.cause_id = written.msgid if written else ""
+        locked.cause_params = written.params if written else {}
         locked.action_taken = action.strip()
         locked.resolved_by = by
         locked.resolved_at = timezone.now()
-        locked.save(update_fields=["status", "cause", "action_taken", "resolved_by", "resolved_at"])
+        locked.save(
+            update_fields=[
+                "status",
+                "cause",
+                "cause_id",
+                "cause_params",
+                "action_taken",
+                "resolved_by",
+                "resolved_at",
+            ]
+        )
         if locked.shortage_id:
             MaterialShortage.objects.filter(pk=locked.shortage_id).update(
                 status=MaterialShortage.Status.RESOLVED, resolved_at=timezone.now()
@@ -755,7 +801,12 @@ def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert
         _step(
             locked,
             AlertStep.Kind.RESOLVED,
-            Text(RESOLVED, cause=locked.cause, action=locked.action_taken, tasks=len(released)),
+            Text(
+                RESOLVED,
+                cause=written or locked.cause,
+                action=locked.action_taken,
+                tasks=len(released),
+            ),
             by=by,
         )
         emit("execution.alert.resolved", {"alert_id": locked.pk, "orders": sorted(order_ids)})
@@ -767,12 +818,15 @@ def alert_resolve(*, alert: WorkAlert, by, cause: str, action: str) -> WorkAlert
 
 def alert_verify(*, alert: WorkAlert, by) -> WorkAlert:
     if not may(by, "execution.workalert", "verify"):
-        raise PermissionDenied("Only a supervisor, quality supervisor or plant manager verifies.")
+        raise PermissionDenied(
+            _("Only a supervisor, quality supervisor or plant manager verifies.")
+        )
     with transaction.atomic():
         locked = WorkAlert.objects.select_for_update().get(pk=alert.pk)
         if locked.status != WorkAlert.Status.RESOLVED:
             raise StateConflict(
-                f"{locked.number} is {locked.get_status_display().lower()}; verify it after it is resolved."
+                _("%(number)s is %(status)s; verify it after it is resolved.")
+                % {"number": locked.number, "status": locked.get_status_display().lower()}
             )
         locked.status = WorkAlert.Status.VERIFIED
         locked.verified_by = by

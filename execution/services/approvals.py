@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.events import emit
@@ -50,15 +51,20 @@ def event_approval_decide(
         )
         if locked.status != EventApproval.Status.PENDING:
             raise StateConflict(
-                f"This held {locked.kind} was already {locked.get_status_display().lower()}."
+                _("This held %(kind)s was already %(status)s.")
+                % {
+                    "kind": locked.get_kind_display().lower(),
+                    "status": locked.get_status_display().lower(),
+                }
             )
         work_center = locked.task.operation.work_center
         if not supervises(by, work_center):
             raise PermissionDenied(
-                f"Only a supervisor of {work_center.code} decides events held at it."
+                _("Only a supervisor of %(work_center)s decides events held at it.")
+                % {"work_center": work_center.code}
             )
         if locked.requested_by_id is not None and locked.requested_by_id == by.pk:
-            raise PermissionDenied("An event you sent is approved by another supervisor.")
+            raise PermissionDenied(_("An event you sent is approved by another supervisor."))
         if approve:
             result = _apply(locked)
             locked.applied_event = result.event
@@ -93,7 +99,9 @@ def _apply(approval: EventApproval) -> events.EventResult:
     except events.REFUSALS as exc:
         answer = events._rejection(approval.event_id, exc)
         detail = " ".join(str(v) for v in answer.errors.values())
-        raise StateConflict(f"The held event cannot be booked now: {detail}") from None
+        raise StateConflict(
+            _("The held event cannot be booked now: %(detail)s") % {"detail": detail}
+        ) from None
 
 
 def labour_booking_correct(
@@ -104,11 +112,13 @@ def labour_booking_correct(
     try:
         minutes = Decimal(str(minutes))
     except ArithmeticError:
-        raise ValidationError({"minutes": f"{minutes!r} is not a number."}) from None
+        raise ValidationError(
+            {"minutes": _("%(value)r is not a number.") % {"value": minutes}}
+        ) from None
     if not minutes.is_finite() or minutes < 0:
-        raise ValidationError({"minutes": "must be a number of minutes ≥ 0."})
+        raise ValidationError({"minutes": _("must be a number of minutes ≥ 0.")})
     if minutes > 24 * 60:
-        raise ValidationError({"minutes": "A booking is at most one day (1440 minutes)."})
+        raise ValidationError({"minutes": _("A booking is at most one day (1440 minutes).")})
     signature_check(user=by, password=password, meaning=Signature.Meaning.CORRECTED, reason=reason)
     with transaction.atomic():
         locked = (
@@ -118,7 +128,10 @@ def labour_booking_correct(
         )
         work_center = locked.task.operation.work_center
         if not supervises(by, work_center):
-            raise PermissionDenied(f"Only a supervisor of {work_center.code} corrects its labour.")
+            raise PermissionDenied(
+                _("Only a supervisor of %(work_center)s corrects its labour.")
+                % {"work_center": work_center.code}
+            )
         if locked.original_minutes is None:
             locked.original_minutes = Decimal(str(locked.minutes)).quantize(Decimal("0.1"))
         locked.ended_at = locked.started_at + timedelta(minutes=float(minutes))

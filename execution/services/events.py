@@ -127,7 +127,7 @@ def _read_event_id(data: dict) -> tuple[str, EventResult | None]:
         return "", EventResult("", "rejected", 400, {"event_id": "Every event needs an event_id."})
     if len(event_id) > 100:
         return event_id, EventResult(
-            event_id[:100], "rejected", 400, {"event_id": "At most 100 characters."}
+            event_id[:100], "rejected", 400, {"event_id": _("At most 100 characters.")}
         )
     return event_id, None
 
@@ -139,7 +139,10 @@ def _kind_refused(event_id: str, kind) -> EventResult | None:
         event_id,
         "rejected",
         400,
-        {"kind": f"Unknown kind {kind!r}; use {', '.join(TRANSITIONS)}."},
+        {
+            "kind": _("Unknown kind %(kind)r; use %(kinds)s.")
+            % {"kind": kind, "kinds": ", ".join(TRANSITIONS)}
+        },
     )
 
 
@@ -150,11 +153,13 @@ def _decimal(data: dict, name: str) -> Decimal:
     try:
         value = Decimal(str(raw if raw not in (None, "") else 0))
     except (InvalidOperation, ValueError):
-        raise ValidationError({name: f"{raw!r} is not a number."}) from None
+        raise ValidationError({name: _("%(value)r is not a number.") % {"value": raw}}) from None
     if not value.is_finite() or value < 0:
-        raise ValidationError({name: "must be a number ≥ 0."})
+        raise ValidationError({name: _("must be a number ≥ 0.")})
     if value >= QTY_LIMIT:
-        raise ValidationError({name: f"must be below {QTY_LIMIT:,.0f}."})
+        raise ValidationError(
+            {name: _("must be below %(limit)s.") % {"limit": f"{QTY_LIMIT:,.0f}"}}
+        )
     if value.as_tuple().exponent < QTY_EXPONENT:
         value = value.quantize(QTY_STEP, rounding=ROUND_HALF_UP)
     return value
@@ -169,7 +174,7 @@ def _read_text(data: dict, name: str) -> str:
         return raw
     if isinstance(raw, int | float | Decimal) and not isinstance(raw, bool):
         return str(raw)
-    raise ValidationError({name: "must be text."})
+    raise ValidationError({name: _("must be text.")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,10 +193,13 @@ class TaskRef:
 
     def missing(self, order_exists: bool) -> Task.DoesNotExist:
         if self.by_pk:
-            return Task.DoesNotExist(f"No task {self.raw}.")
+            return Task.DoesNotExist(_("No task %(task)s.") % {"task": self.raw})
         if not order_exists:
-            return Task.DoesNotExist(f"No order {self.raw}.")
-        return Task.DoesNotExist(f"Order {self.raw} has no released operation {self.raw_sequence}.")
+            return Task.DoesNotExist(_("No order %(order)s.") % {"order": self.raw})
+        return Task.DoesNotExist(
+            _("Order %(order)s has no released operation %(sequence)s.")
+            % {"order": self.raw, "sequence": self.raw_sequence}
+        )
 
 
 def _task_ref(data: dict) -> TaskRef:
@@ -201,12 +209,14 @@ def _task_ref(data: dict) -> TaskRef:
         return TaskRef(raw=data["task"], pk=pk)
     order, sequence = data.get("order"), data.get("sequence")
     if not order or sequence in (None, ""):
-        raise ValidationError({"task": "Name the task, or the order and the operation sequence."})
+        raise ValidationError(
+            {"task": _("Name the task, or the order and the operation sequence.")}
+        )
     try:
         number = int(sequence)  # as the database lookup converts it (10.0 → 10)
     except (TypeError, ValueError, OverflowError):
         raise ValidationError(
-            {"sequence": f"{sequence!r} is not an operation sequence number."}
+            {"sequence": _("%(value)r is not an operation sequence number.") % {"value": sequence}}
         ) from None
     return TaskRef(
         raw=order,
@@ -291,7 +301,8 @@ def _check_actor(task: Task, by, operator: Operator | None) -> None:
         raise PermissionDenied(_("%(task)s is not assigned to you.") % {"task": _task_name(task)})
     if not event_operator_allowed(by, task, operator):
         raise PermissionDenied(
-            f"operator: you may report only under your own badge, not {operator.badge}."
+            _("operator: you may report only under your own badge, not %(badge)s.")
+            % {"badge": operator.badge}
         )
 
 
@@ -309,7 +320,10 @@ def _trace(task: Task, code: str, kind: str, quantity: Decimal, look: Lookup, *,
             and not counted
         ):
             raise ValidationError(
-                {"trace_code": f"{item.code} is {item.tracking}-tracked: name the unit or lot."}
+                {
+                    "trace_code": _("%(item)s is %(tracking)s: name the unit or lot.")
+                    % {"item": item.code, "tracking": item.get_tracking_display().lower()}
+                }
             )
         return None, None
     first_op = task.operation.sequence == look.first_sequence(task)
@@ -370,7 +384,9 @@ def event_validate(
     if data.get("operator"):
         operator = look.operator(data["operator"])
         if operator is None:
-            raise ValidationError({"operator": f"No operator with badge {data['operator']!r}."})
+            raise ValidationError(
+                {"operator": _("No operator with badge %(badge)r.") % {"badge": data["operator"]}}
+            )
     elif by is not None:
         operator = user_operator(by)
     _check_actor(task, by, operator)
@@ -378,7 +394,9 @@ def event_validate(
     if data.get("equipment"):
         equipment = look.equipment(data["equipment"])
         if equipment is None:
-            raise ValidationError({"equipment": f"No equipment {data['equipment']!r}."})
+            raise ValidationError(
+                {"equipment": _("No equipment %(code)r.") % {"code": data["equipment"]}}
+            )
     allowed, _target = TRANSITIONS[kind]
     if task.status not in allowed:
         hint = _HINTS.get(kind, "")
@@ -491,7 +509,7 @@ def _rejection(event_id: str, exc: Exception) -> EventResult:
             {k: " ".join(v) if isinstance(v, list) else v for k, v in errors.items()},
         )
     if isinstance(exc, Task.DoesNotExist):
-        return EventResult(event_id, "rejected", 404, {"task": str(exc) or "No such task."})
+        return EventResult(event_id, "rejected", 404, {"task": str(exc) or _("No such task.")})
     if isinstance(exc, PermissionDenied):
         return EventResult(event_id, "rejected", 403, {"detail": str(exc)})
     return EventResult(event_id, "rejected", 409, {"detail": str(exc)})
@@ -760,9 +778,10 @@ def _record(
         if equipment:
             task_fields["equipment"] = equipment
     if kind == ProductionEvent.Kind.PAUSE:
-        task_fields["pause_reason"] = c.reason[:200]
+        # An operator's reason, kept as given (no message id: core/texts.py).
+        task_fields.update(pause_reason=c.reason[:200], pause_reason_id="", pause_reason_params={})
     if kind == ProductionEvent.Kind.RESUME:
-        task_fields["pause_reason"] = ""
+        task_fields.update(pause_reason="", pause_reason_id="", pause_reason_params={})
     if kind == ProductionEvent.Kind.COMPLETE:
         task_fields["ended_at"] = occurred
     if good or scrap:

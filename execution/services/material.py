@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
@@ -227,15 +228,20 @@ def material_issue(
     """
     quantity = Decimal(quantity)
     if not quantity.is_finite() or quantity <= 0:
-        raise ValidationError({"quantity": "quantity must be a number above zero."})
+        raise ValidationError({"quantity": _("quantity must be a number above zero.")})
     if quantity >= QUANTITY_LIMIT:
-        raise ValidationError({"quantity": f"quantity must be below {QUANTITY_LIMIT:,}."})
+        raise ValidationError(
+            {"quantity": _("quantity must be below %(limit)s.") % {"limit": f"{QUANTITY_LIMIT:,}"}}
+        )
     if not external_id:
-        raise ValidationError({"external_id": "An issue needs the sender's id."})
+        raise ValidationError({"external_id": _("An issue needs the sender's id.")})
     if requirement.order.status not in ACTIVE_ORDERS:
         raise StateConflict(
-            f"Order {requirement.order.number} is {requirement.order.get_status_display().lower()};"
-            " material is issued only to released orders."
+            _("Order %(order)s is %(status)s; material is issued only to released orders.")
+            % {
+                "order": requirement.order.number,
+                "status": requirement.order.get_status_display().lower(),
+            }
         )
     with transaction.atomic():
         done = MaterialIssue.objects.filter(external_id=external_id).first()
@@ -321,7 +327,10 @@ def issue_approval_decide(
     with transaction.atomic():
         locked = IssueApproval.objects.select_for_update().get(pk=approval.pk)
         if locked.status != IssueApproval.Status.PENDING:
-            raise StateConflict(f"This request was already {locked.get_status_display().lower()}.")
+            raise StateConflict(
+                _("This request was already %(status)s.")
+                % {"status": locked.get_status_display().lower()}
+            )
         locked.decided_by = by if getattr(by, "is_authenticated", False) else None
         locked.decided_at = timezone.now()
         locked.decision_note = note
@@ -368,9 +377,11 @@ def barcode_receipt(
     code, lot_code, quantity = barcode_parse(barcode)
     item = Item.objects.filter(code=code).first()
     if item is None:
-        raise ValidationError({"barcode": f"Unknown item {code!r} on the label."})
+        raise ValidationError(
+            {"barcode": _("Unknown item %(code)r on the label.") % {"code": code}}
+        )
     if quantity <= 0:
-        raise ValidationError({"barcode": "The label's quantity must be above zero."})
+        raise ValidationError({"barcode": _("The label's quantity must be above zero.")})
     move_id = f"receipt:{external_id}"
     with transaction.atomic():
         existing = StockMove.objects.filter(external_id=move_id).first()

@@ -6,10 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.texts import Text
 from planning.models import OrderOperation, ProductionOrder
 from planning.services.operations import operation_equipment_set, operations_ready
 from planning.services.orders import on_transition
@@ -19,6 +22,14 @@ from resources.selectors.calendar import equipment_available_minutes, work_cente
 from ..models import DispatchDecision, Task
 from ..selectors.tasks import operator_candidates
 from .material import requirements_create
+
+# Why the dispatcher chose (DispatchDecision.reason), kept as message ids and read in the
+# reader's language (core/texts.py).
+NO_READY_TASK = gettext_noop("No ready task.")
+ONLY_HERE = gettext_noop("Task %(order)s/%(sequence)s can only run here")
+LOADED_ELSEWHERE = gettext_noop(
+    "Task %(order)s/%(sequence)s: its other machines are %(load)s%% loaded"
+)
 
 
 @on_transition(ProductionOrder.Status.RELEASED)
@@ -93,7 +104,12 @@ def task_assign(*, task: Task, operator: Operator, by=None, note: str = "") -> T
     operation = task.operation
     if task.status in (Task.Status.DONE, Task.Status.CANCELLED):
         raise StateConflict(
-            f"{task} is {task.get_status_display().lower()}; it cannot be reassigned."
+            _("Task %(order)s/%(sequence)s is %(status)s; it cannot be reassigned.")
+            % {
+                "order": task.order.number,
+                "sequence": task.operation.sequence,
+                "status": task.get_status_display().lower(),
+            }
         )
     if operation.required_skill_id:
         held = (
@@ -104,8 +120,14 @@ def task_assign(*, task: Task, operator: Operator, by=None, note: str = "") -> T
         if held is None or held < operation.min_skill_level:
             raise ValidationError(
                 {
-                    "operator": f"{operator.name} does not hold {operation.required_skill.code} at "
-                    f"{operation.get_min_skill_level_display().lower()} level or above."
+                    "operator": _(
+                        "%(operator)s does not hold %(skill)s at %(level)s level or above."
+                    )
+                    % {
+                        "operator": operator.name,
+                        "skill": operation.required_skill.code,
+                        "level": operation.get_min_skill_level_display().lower(),
+                    }
                 }
             )
     with transaction.atomic():
@@ -164,7 +186,14 @@ def dispatch_next(*, equipment: Equipment, by=None) -> Task | None:
         .distinct()
     )
     if not candidates:
-        DispatchDecision.objects.create(equipment=equipment, task=None, reason="No ready task.")
+        text = Text(NO_READY_TASK)
+        DispatchDecision.objects.create(
+            equipment=equipment,
+            task=None,
+            reason=text.english(),
+            reason_id=text.msgid,
+            reason_params=text.params,
+        )
         return None
     others = {
         m for t in candidates for m in t.operation.eligible_equipment.all() if m.pk != equipment.pk
@@ -179,17 +208,20 @@ def dispatch_next(*, equipment: Equipment, by=None) -> Task | None:
         scored.append((t, best_elsewhere))
     scored.sort(key=lambda p: (-p[1], p[0].order.priority, p[0].order.due_date, p[0].pk))
     chosen, elsewhere = scored[0]
+    task = {"order": chosen.order.number, "sequence": chosen.operation.sequence}
     if elsewhere == float("inf"):
-        reason = f"{chosen} can only run here"
+        reason = Text(ONLY_HERE, **task)
     else:
-        reason = f"{chosen}: its other machines are {elsewhere:.0%} loaded"
+        reason = Text(LOADED_ELSEWHERE, **task, load=f"{elsewhere * 100:.0f}")
     with transaction.atomic():
         Task.objects.filter(pk=chosen.pk).update(equipment=equipment)
         operation_equipment_set(operation=chosen.operation, equipment=equipment)
         DispatchDecision.objects.create(
             equipment=equipment,
             task=chosen,
-            reason=reason[:300],
+            reason=reason.english()[:300],
+            reason_id=reason.msgid,
+            reason_params=reason.params,
             candidates=[
                 {
                     "task": t.pk,

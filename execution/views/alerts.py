@@ -140,7 +140,7 @@ def alert_act(request, pk: int, act: str):
         elif act == "backup":
             backup = Equipment.objects.filter(code=request.POST.get("backup", "")).first()
             if backup is None:
-                raise ValidationError({"backup": "Choose a backup machine."})
+                raise ValidationError({"backup": _("Choose a backup machine.")})
             alert_services.alert_move_to_backup(alert=alert, backup=backup, by=request.user)
         else:
             error, code = f"Unknown action {act!r}.", 400

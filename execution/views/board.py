@@ -197,18 +197,26 @@ def _parse_period(request) -> tuple[date, date]:
     for name in ("start", "end"):
         raw = (request.GET.get(name) or "").strip()
         if not raw:
-            raise ValueError(f"{name}: give a date as YYYY-MM-DD.")
+            raise ValueError(_("%(name)s: give a date as YYYY-MM-DD.") % {"name": name})
         try:
             values[name] = date.fromisoformat(raw)
         except ValueError:
-            raise ValueError(f"{name}: {raw!r} is not a date (YYYY-MM-DD).") from None
+            raise ValueError(
+                _("%(name)s: %(value)r is not a date (YYYY-MM-DD).") % {"name": name, "value": raw}
+            ) from None
         if len(raw) != 10:  # fromisoformat also takes 20260105 and week dates
-            raise ValueError(f"{name}: {raw!r} is not a date (YYYY-MM-DD).")
+            raise ValueError(
+                _("%(name)s: %(value)r is not a date (YYYY-MM-DD).") % {"name": name, "value": raw}
+            )
     start, end = values["start"], values["end"]
     if end < start:
-        raise ValueError(f"end ({end}) is before start ({start}).")
+        raise ValueError(
+            _("end (%(end)s) is before start (%(start)s).") % {"end": end, "start": start}
+        )
     if (end - start).days + 1 > LABOUR_MAX_DAYS:
-        raise ValueError(f"The period is at most {LABOUR_MAX_DAYS} days; split it.")
+        raise ValueError(
+            _("The period is at most %(days)s days; split it.") % {"days": LABOUR_MAX_DAYS}
+        )
     return start, end
 
 

@@ -688,18 +688,27 @@ def _material_request(task: Task, code: str, quantity_raw: str):
         try:
             quantity = Decimal(quantity_raw)
         except InvalidOperation:
-            raise ValidationError({"quantity": f"{quantity_raw!r} is not a number."}) from None
+            raise ValidationError(
+                {"quantity": _("%(value)r is not a number.") % {"value": quantity_raw}}
+            ) from None
     if quantity is not None and not quantity.is_finite():
         # material_issue compares the quantity with zero, which raises for NaN: answer 400.
-        raise ValidationError({"quantity": f"{quantity} is not a quantity."})
+        raise ValidationError({"quantity": _("%(value)s is not a quantity.") % {"value": quantity}})
     balance = _issue_location(requirement, lot, quantity)
     if quantity is None:
         if requirement.quantity_open <= 0:
             raise ValidationError(
                 {
-                    "code": f"{requirement.item.code} is fully issued to operation {sequence} "
-                    f"({quantity_format(requirement.quantity_issued)} {requirement.item.uom}); "
-                    "scan ITEM*LOT*QTY or give a quantity to issue more."
+                    "code": _(
+                        "%(item)s is fully issued to operation %(sequence)s (%(quantity)s "
+                        "%(uom)s); scan ITEM*LOT*QTY or give a quantity to issue more."
+                    )
+                    % {
+                        "item": requirement.item.code,
+                        "sequence": sequence,
+                        "quantity": quantity_format(requirement.quantity_issued),
+                        "uom": requirement.item.uom,
+                    }
                 }
             )
         quantity = min(requirement.quantity_open, balance.on_hand)

@@ -115,10 +115,19 @@ class SalesOrderSerializer(CleanModelSerializer):
             "status",
             "expected_delay_minutes",
             "delay_note",
+            "delay_note_id",
+            "delay_note_params",
             "predicted_delay_hours",
             "predicted_end",
         ]
-        read_only_fields = ["expected_delay_minutes", "delay_note"]
+        # delay_note_id and delay_note_params: the note's message id and parameters, for
+        # integrators that render their own (core/texts.py).
+        read_only_fields = [
+            "expected_delay_minutes",
+            "delay_note",
+            "delay_note_id",
+            "delay_note_params",
+        ]
 
 
 class ForecastSerializer(CleanModelSerializer):

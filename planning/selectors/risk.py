@@ -140,7 +140,7 @@ def delivery_risk(order: ProductionOrder, *, now: datetime | None = None, tz=Non
         candidates.append((planned or now) + timedelta(minutes=delay))
         reasons.append(
             _("Open exceptions are expected to delay it by %(minutes)s min: %(note)s")
-            % {"minutes": delay, "note": order.exception_note}
+            % {"minutes": delay, "note": order.exception_note_shown}
         )
     if blocked:
         reasons.append(_("An exception blocks one of its operations."))
@@ -182,6 +182,8 @@ def delivery_risks(order_ids, *, now: datetime | None = None) -> dict[int, Deliv
         "delay_predicted_at",
         "exception_delay_minutes",
         "exception_note",
+        "exception_note_id",
+        "exception_note_params",
     )
     return {o.pk: delivery_risk(o, now=now, tz=tz) for o in orders}
 

@@ -43,6 +43,8 @@ def sales_orders_page(*, status: str = "open") -> QuerySet:
                     "planned_end",
                     "exception_delay_minutes",
                     "exception_note",
+                    "exception_note_id",
+                    "exception_note_params",
                 )
             ).order_by("number"),
         )

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from core.events import handler
 from core.models import OutboxEvent
 from core.parsing import aware_instant_parse
+from core.texts import Text
 
 from ..models import OrderOperation, ProductionOrder
 
@@ -116,15 +117,20 @@ EXCEPTION_NOTE_MAX = ProductionOrder._meta.get_field("exception_note").max_lengt
 
 
 def production_order_exception_delay_set(
-    *, order: ProductionOrder | int, minutes: int, note: str = ""
+    *, order: ProductionOrder | int, minutes: int, note: Text | str = ""
 ) -> None:
     """Set what open exceptions are expected to cost a production order: execution posts the
     largest expected delay of its open exceptions (and a note naming the exception); 0 and a
-    blank note clear it. One UPDATE inside the caller's transaction. The delivery risk
-    (planning/selectors/risk.py) adds it to the planned end."""
+    blank note clear it. A `Text` note keeps its message id and parameters too (read in the
+    reader's language, core/texts.py). One UPDATE inside the caller's transaction. The
+    delivery risk (planning/selectors/risk.py) adds it to the planned end."""
     if minutes < 0:
         raise ValidationError({"exception_delay_minutes": _("A delay is not negative.")})
     pk = order if isinstance(order, int) else order.pk
+    written = isinstance(note, Text)
     ProductionOrder.objects.filter(pk=pk).update(
-        exception_delay_minutes=minutes, exception_note=note[:EXCEPTION_NOTE_MAX]
+        exception_delay_minutes=minutes,
+        exception_note=(note.english() if written else note)[:EXCEPTION_NOTE_MAX],
+        exception_note_id=note.msgid if written else "",
+        exception_note_params=note.params if written else {},
     )

@@ -46,7 +46,7 @@ from core.policy import may
 from core.signatures import signature_sign
 from core.texts import Text
 from execution.models import AlertType, ProductionEvent, Severity, Task, WorkAlert
-from execution.services.alerts import alert_raise, alert_resolve
+from execution.services.alerts import CAUSE_HOLD_RELEASED, alert_raise, alert_resolve
 from planning.models import RoutingStep
 from resources.models import Equipment, WorkCenter
 from resources.selectors.equipment import work_center_only_machine
@@ -320,7 +320,7 @@ def _hold_alert_resolve(*, hold: QualityHold, reason: str, by) -> str:
     alert_resolve(
         alert=alert,
         by=by,
-        cause=f"Defect rate back under control (quality hold {hold.pk} released)",
+        cause=Text(CAUSE_HOLD_RELEASED, hold=hold.pk),
         action=reason,
     )
     return "resolved"

@@ -94,3 +94,16 @@ def test_another_work_centers_operator_sees_no_picker_and_is_refused(stops):
     assert refused.status_code == 403 and "Only an operator of CNC" in refused.content.decode()
     assert StateInterval.objects.get(pk=stops[0].pk).reason is None
     assert web("zhaoliu").get("/devices/downtime/").status_code == 403  # inspectors: no page
+
+
+def test_the_refusals_read_in_chinese(stops):
+    """The same refusals for a Chinese reader: in the request's language, naming the codes."""
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    missing = web("zhangsan").post(f"/devices/downtime/{stops[1].pk}/reason/", {"reason": ""}, **zh)
+    assert missing.status_code == 400 and "请选择停机原因。" in missing.content.decode()
+    jam = DowntimeReason.objects.get(code="JAM")
+    refused = web("wangwu").post(
+        f"/devices/downtime/{stops[0].pk}/reason/", {"reason": jam.pk}, **zh
+    )
+    assert refused.status_code == 403
+    assert "只有 CNC 的操作员或其班组长可以为 CNC-01 的停机填写原因。" in refused.content.decode()
