@@ -137,9 +137,21 @@ class TaskAdmin(ReadOnlyAdmin):
     list_filter = ("status", "operation__work_center")
     search_fields = ("order__number", "operator__badge", "operator__name")
     list_select_related = ("order", "operation", "operator", "equipment")
-    # The pause reason in the reader's language in place of its stored forms (core/texts.py).
-    exclude = ("pause_reason", "pause_reason_id", "pause_reason_params")
-    readonly_fields = ("paused_because",)
+    # The pause reason and the assignment note in the reader's language in place of their
+    # stored forms (core/texts.py).
+    exclude = (
+        "pause_reason",
+        "pause_reason_id",
+        "pause_reason_params",
+        "assignment_note",
+        "assignment_note_id",
+        "assignment_note_params",
+    )
+    readonly_fields = ("paused_because", "why_this_operator")
+
+    @admin.display(description=_("assignment note"))
+    def why_this_operator(self, obj) -> str:
+        return obj.assignment_note_shown
 
     @admin.display(description=_("pause reason"))
     def paused_because(self, obj) -> str:

@@ -59,6 +59,13 @@ class Task(models.Model):
     assignment_note = models.CharField(
         max_length=200, blank=True, verbose_name=_("assignment note")
     )
+    # The note's message id and parameters (core/texts.py): read in the reader's language.
+    assignment_note_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("assignment note id")
+    )
+    assignment_note_params = models.JSONField(
+        default=dict, blank=True, verbose_name=_("assignment note params")
+    )
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -112,6 +119,13 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"Task {self.order.number}/{self.operation.sequence}"
+
+    @property
+    def assignment_note_shown(self) -> str:
+        """Why this operator got it, in the reader's language (core/texts.py)."""
+        return text_shown(
+            self.assignment_note_id, self.assignment_note_params, self.assignment_note
+        )
 
     @property
     def pause_reason_shown(self) -> str:

@@ -37,11 +37,14 @@ class TaskSerializer(serializers.ModelSerializer):
     pause_reason = serializers.CharField(
         source="pause_reason_shown", read_only=True, help_text="In the request's language."
     )
+    assignment_note = serializers.CharField(
+        source="assignment_note_shown", read_only=True, help_text="In the request's language."
+    )
 
     class Meta:
         model = Task
-        # pause_reason_id and pause_reason_params: the message id and parameters of a pause
-        # the system wrote (blank for an operator's words), core/texts.py.
+        # *_id and *_params: the message id and parameters of a pause reason or assignment
+        # note the system wrote (blank for an operator's words), core/texts.py.
         fields = [
             "id",
             "order",
@@ -51,6 +54,8 @@ class TaskSerializer(serializers.ModelSerializer):
             "status",
             "operator",
             "assignment_note",
+            "assignment_note_id",
+            "assignment_note_params",
             "equipment",
             "quantity",
             "quantity_good",

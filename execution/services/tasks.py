@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
-from core.texts import Text
+from core.texts import Text, choice
 from planning.models import OrderOperation, ProductionOrder
 from planning.services.operations import operation_equipment_set, operations_ready
 from planning.services.orders import on_transition
@@ -30,6 +30,23 @@ ONLY_HERE = gettext_noop("Task %(order)s/%(sequence)s can only run here")
 LOADED_ELSEWHERE = gettext_noop(
     "Task %(order)s/%(sequence)s: its other machines are %(load)s%% loaded"
 )
+# Why a task has its operator (Task.assignment_note), read the same way.
+NO_OPERATOR = gettext_noop("No qualified operator on shift: waiting for a supervisor.")
+WHY_SKILL = gettext_noop("%(skill)s %(level)s")
+WHY_HOME = gettext_noop("home work center %(work_center)s")
+AUTO_ONE = gettext_noop("Auto: %(why)s, on shift, %(count)s open task")
+AUTO_MANY = gettext_noop("Auto: %(why)s, on shift, %(count)s open tasks")
+BY_SUPERVISOR = gettext_noop("Assigned by a supervisor")
+SUPERVISOR_NOTE = gettext_noop("Supervisor: %(note)s")
+
+
+def _assignment_note(text: Text) -> dict:
+    """The fields that store an assignment note (English column, message id, parameters)."""
+    return {
+        "assignment_note": text.english()[:200],
+        "assignment_note_id": text.msgid,
+        "assignment_note_params": text.params,
+    }
 
 
 @on_transition(ProductionOrder.Status.RELEASED)
@@ -80,22 +97,29 @@ def tasks_settle_for_completed_order(order: ProductionOrder, by=None) -> None:
 def task_auto_assign(*, task: Task) -> Task:
     candidates = operator_candidates(operation=task.operation)
     if not candidates:
-        task.assignment_note = "No qualified operator on shift: waiting for a supervisor."
-        task.save(update_fields=["assignment_note"])
+        note = _assignment_note(Text(NO_OPERATOR))
+        for field, value in note.items():
+            setattr(task, field, value)
+        task.save(update_fields=list(note))
         return task
     best = candidates[0]
     operation = task.operation
     # Say why this operator qualified: the skill and level held, or (no skill required) the
     # operation's work center being their home.
     if operation.required_skill_id:
-        level = {1: "trainee", 2: "qualified", 3: "expert"}.get(best["level"], "")
-        why = f"{operation.required_skill.code} {level}".strip()
+        why = Text(
+            WHY_SKILL,
+            skill=operation.required_skill.code,
+            level=choice(OperatorSkill, "level", best["level"], lower=True),
+        )
     else:
-        why = f"home work center {operation.work_center.code}"
+        why = Text(WHY_HOME, work_center=operation.work_center.code)
     count = best["open_tasks"]
     task.operator = best["operator"]
-    task.assignment_note = f"Auto: {why}, on shift, {count} open task{'' if count == 1 else 's'}"
-    task.save(update_fields=["operator", "assignment_note"])
+    note = _assignment_note(Text(AUTO_ONE if count == 1 else AUTO_MANY, why=why, count=count))
+    for field, value in note.items():
+        setattr(task, field, value)
+    task.save(update_fields=["operator", *note])
     return task
 
 
@@ -135,8 +159,13 @@ def task_assign(*, task: Task, operator: Operator, by=None, note: str = "") -> T
         previous = locked.operator_id
         locked.operator = operator
         locked.assigned_by = by if getattr(by, "is_authenticated", False) else None
-        locked.assignment_note = f"Supervisor: {note}" if note else "Assigned by a supervisor"
-        locked.save(update_fields=["operator", "assigned_by", "assignment_note"])
+        # The supervisor's own words are a parameter, shown as typed.
+        written = _assignment_note(
+            Text(SUPERVISOR_NOTE, note=note) if note else Text(BY_SUPERVISOR)
+        )
+        for field, value in written.items():
+            setattr(locked, field, value)
+        locked.save(update_fields=["operator", "assigned_by", *written])
         audit_record(
             actor=by, action="task.assign", obj=locked, data={"from": previous, "to": operator.pk}
         )

@@ -12,7 +12,7 @@ from django.utils import translation
 
 from execution.models import DispatchDecision, Severity, Task, WorkAlert
 from execution.services.alerts import alert_move_to_backup, alert_raise, alert_resolve
-from execution.services.tasks import dispatch_next
+from execution.services.tasks import dispatch_next, task_assign
 from planning.models import ProductionOrder, SalesOrder
 from quality.models import QualityHold
 from resources.models import Equipment
@@ -282,3 +282,34 @@ def test_event_refusals_answer_in_chinese(released, api_as):
     )
     assert missing.status_code == 400
     assert "没有工号为 'NOBODY' 的操作员。" in missing.content.decode()
+
+
+# --- why a task has its operator -----------------------------------------------------------
+
+
+def test_assignment_notes_are_read_in_chinese_and_old_ones_in_english(demo_plant, api_as):
+    from tests.execution.test_assignment_note import release_housings
+
+    order = release_housings()
+    moulding = Task.objects.get(order=order, operation__sequence=10)
+    check = Task.objects.get(order=order, operation__sequence=20)
+    assert moulding.assignment_note == "Auto: INJ expert, on shift, 0 open tasks"
+    assert moulding.assignment_note_id == "Auto: %(why)s, on shift, %(count)s open tasks"
+    rows = api_as("sunqi").get("/api/v1/execution/tasks/", {"limit": 500}, **ZH).json()
+    by_id = {r["id"]: r for r in rows["results"]}
+    assert by_id[moulding.pk]["assignment_note"] == "自动：INJ 专家，当班，0 个未完成任务"
+    assert by_id[check.pk]["assignment_note"] == "自动：所属工作中心 INJ，当班，1 个未完成任务"
+    Task.objects.filter(pk=check.pk).update(
+        assignment_note="Auto: written long ago", assignment_note_id="", assignment_note_params={}
+    )
+    rows = api_as("sunqi").get("/api/v1/execution/tasks/", {"limit": 500}, **ZH).json()
+    assert {r["id"]: r for r in rows["results"]}[check.pk]["assignment_note"] == (
+        "Auto: written long ago"
+    )
+    # A supervisor's reassignment: their words kept as typed inside the stored sentence.
+    task_assign(task=check, operator=moulding.operator, by=user("sunqi"), note="zhangsan on leave")
+    rows = api_as("sunqi").get("/api/v1/execution/tasks/", {"limit": 500}, **ZH).json()
+    assert {r["id"]: r for r in rows["results"]}[check.pk]["assignment_note"] == (
+        "班组长：zhangsan on leave"
+    )
+    assert Task.objects.get(pk=check.pk).assignment_note == "Supervisor: zhangsan on leave"
