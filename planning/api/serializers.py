@@ -100,6 +100,9 @@ class SalesOrderSerializer(CleanModelSerializer):
         max_digits=10, decimal_places=2, read_only=True, allow_null=True, default=None
     )
     predicted_end = serializers.DateTimeField(read_only=True, allow_null=True, default=None)
+    delay_note = serializers.CharField(
+        source="delay_note_shown", read_only=True, help_text="In the request's language."
+    )
 
     class Meta:
         model = SalesOrder

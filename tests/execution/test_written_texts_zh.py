@@ -76,9 +76,11 @@ def test_the_delay_note_is_stored_as_a_text_and_read_in_chinese(cnc01_fault, api
         for r in api.get("/api/v1/sales-orders/", {"limit": 200}, **ZH).json()["results"]
         if r["number"] == "SO-2026-0001"
     )
-    assert row["delay_note"] == so.delay_note  # the stored English column, for integrators
+    assert row["delay_note"] == zh_note
     assert row["delay_note_id"] == so.delay_note_id
     assert row["delay_note_params"]["number"] == alert.number
+    english_rows = api.get("/api/v1/sales-orders/", {"limit": 200}, **EN).json()["results"]
+    assert so.delay_note in {r["delay_note"] for r in english_rows}
 
     # The production order's delivery risk quotes its note in the reader's language.
     order = api.get(f"/api/v1/production-orders/{mo.pk}/", **ZH).json()
@@ -86,6 +88,24 @@ def test_the_delay_note_is_stored_as_a_text_and_read_in_chinese(cnc01_fault, api
     assert zh_note in reasons and "equipment fault" not in reasons
     detail = client_for("zhouba").get(f"/planning/orders/{mo.pk}/", **ZH).content.decode()
     assert zh_note in detail
+
+
+def test_the_admin_shows_the_notes_in_chinese_and_does_not_edit_them(cnc01_fault):
+    alert = cnc01_fault
+    admin = get_user_model().objects.create_superuser("root", "root@plant.local", "pw-12345-x")
+    client = Client()
+    client.force_login(admin)
+    so = SalesOrder.objects.get(number="SO-2026-0001")
+    mo = ProductionOrder.objects.get(number="MO-2026-00001")
+    zh_note = f"{alert.number}：设备故障 — Spindle overload alarm"
+    for url in (
+        f"/admin/planning/salesorder/{so.pk}/change/",
+        f"/admin/planning/productionorder/{mo.pk}/change/",
+    ):
+        page = client.get(url, **ZH)
+        html = page.content.decode()
+        assert page.status_code == 200 and zh_note in html, url
+        assert 'name="delay_note' not in html and 'name="exception_note' not in html
 
 
 def test_a_delay_note_written_before_ids_shows_its_english(cnc01_fault):
