@@ -1011,7 +1011,10 @@ class ImportJob(models.Model):
         default=False, help_text=_("Check and report, write nothing."), verbose_name=_("dry run")
     )
     kind = models.CharField(
-        max_length=16, blank=True, help_text=_("items, boms or routings."), verbose_name=_("kind")
+        max_length=16,
+        blank=True,
+        help_text=_("items, equipment, changeovers, boms or routings."),
+        verbose_name=_("kind"),
     )
     rows_total = models.PositiveIntegerField(
         null=True, blank=True, help_text=_("Data rows."), verbose_name=_("rows total")

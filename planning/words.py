@@ -38,6 +38,8 @@ SOLVER_STATUSES = {
 }
 IMPORT_KINDS = {
     "items": gettext_lazy("Items"),
+    "equipment": gettext_lazy("Equipment"),
+    "changeovers": gettext_lazy("Changeovers"),
     "boms": gettext_lazy("BOMs"),
     "routings": gettext_lazy("Routings"),
 }

@@ -1,9 +1,11 @@
-"""Import of master data — items, BOMs, routings — from CSV or XLSX files.
+"""Import of master data — items, equipment, changeovers, BOMs, routings — from CSV or XLSX
+files.
 
 `masterdata_import` reads one file, `masterdata_import_many` several (items first, then
-BOMs, then routings, whatever order they are given in). Both run django-import-export's
-resources (resources.resources.ItemResource, planning.resources.BomResource and
-RoutingResource) in ONE transaction with model validation on, and write nothing unless every
+equipment, its changeover pairs, BOMs and routings, whatever order they are given in). Both
+run django-import-export's resources (resources.resources.ItemResource, EquipmentResource,
+EquipmentChangeoverResource, planning.resources.BomResource and RoutingResource) in ONE
+transaction with model validation on, and write nothing unless every
 row of every file is good; a dry run reports what would be new or updated and writes
 nothing. Errors name the file, the row as a spreadsheet shows it (header = row 1) and the
 column.
@@ -41,6 +43,8 @@ from resources.resources import (
     NOT_XLSX,
     XLSX,
     CellError,
+    EquipmentChangeoverResource,
+    EquipmentResource,
     FileRefused,
     ItemResource,
     cell_text,
@@ -56,8 +60,15 @@ from ..selectors.imports import import_job_progress_path
 
 logger = logging.getLogger(__name__)
 
-KINDS = {"items": ItemResource, "boms": BomResource, "routings": RoutingResource}
-KIND_ORDER = ("items", "boms", "routings")
+KINDS = {
+    "items": ItemResource,
+    "equipment": EquipmentResource,
+    "changeovers": EquipmentChangeoverResource,
+    "boms": BomResource,
+    "routings": RoutingResource,
+}
+# What a file may refer to comes first: routings name equipment, pairs their machine.
+KIND_ORDER = ("items", "equipment", "changeovers", "boms", "routings")
 
 # Leading bytes of files people upload by mistake, for a clear "wrong file type" message.
 SIGNATURES = [
@@ -244,11 +255,14 @@ def _dataset(data: bytes, file_name: str):
 
 
 def _kind_detect(headers: Iterable) -> str | None:
-    """items, boms or routings: the kind whose columns the header shares most; None if unclear."""
+    """The kind (KINDS) whose columns the header shares most, of those with all their
+    required columns if that leaves one; None if unclear."""
     columns = {cell_text(h).lower() for h in headers or []} - {""}
     scores = {kind: len(columns & set(resource.columns())) for kind, resource in KINDS.items()}
     best = max(scores.values())
     winners = [kind for kind, score in scores.items() if score == best]
+    if len(winners) > 1:  # e.g. code and name only: items (equipment also needs work_center)
+        winners = [k for k in winners if set(KINDS[k].required_columns) <= columns]
     return winners[0] if best and len(winners) == 1 else None
 
 
@@ -260,13 +274,17 @@ def _read(file, file_name: str, kind: str | None):
         if kind is None:
             raise _FileProblem(
                 gettext_noop(
-                    "Cannot tell from the header (row 1) whether this is an items, boms or "
-                    "routings file; the first row must name the columns (see docs/import.md)."
+                    "Cannot tell from the header (row 1) whether this is an items, equipment, "
+                    "changeovers, boms or routings file; the first row must name the columns "
+                    "(see docs/import.md)."
                 )
             )
     elif kind not in KINDS:
         raise _FileProblem(
-            gettext_noop("Unknown kind “%(kind)s”: use items, boms or routings."), kind=kind
+            gettext_noop(
+                "Unknown kind “%(kind)s”: use items, equipment, changeovers, boms or routings."
+            ),
+            kind=kind,
         )
     return dataset, kind
 

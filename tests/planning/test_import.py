@@ -624,3 +624,44 @@ def test_admin_missing_column_is_shown_not_a_500(admin):
     assert response.status_code == 200 and "confirm_form" not in response.context
     assert "This column is required but missing." in response.content.decode()
     assert Item.objects.count() == 0
+
+
+def test_equipment_and_changeover_files_come_before_the_routings_that_name_them(plant):
+    # Given in any order: the machine first, then its pairs, then the routing naming it.
+    routings = (SAMPLES / "routings.csv").read_text().replace("CNC-01|CNC-02", "CNC-01|CNC-03")
+    files = [
+        SAMPLES / "items.csv",
+        ("routings.csv", routings.encode()),
+        (
+            "pairs.csv",
+            b"equipment,from_family,to_family,minutes\n"
+            b"CNC-03,FX-HEAD,FX-BLOCK,45\nCNC-03,FX-BLOCK,FX-HEAD,20\n",
+        ),
+        ("machines.csv", b"code,name,work_center,changeover_minutes\nCNC-03,Third CNC,CNC,30\n"),
+    ]
+    report = masterdata_import_many(files=files)
+    assert report.ok, report.errors
+    machine = Equipment.objects.get(code="CNC-03")
+    assert machine.changeover_minutes == 30
+    assert sorted(machine.changeovers.values_list("from_family", "to_family", "minutes")) == [
+        ("FX-BLOCK", "FX-HEAD", 20),
+        ("FX-HEAD", "FX-BLOCK", 45),
+    ]
+    assert RoutingStep.objects.filter(eligible_equipment=machine).exists()
+    # A pair for a machine that does not exist: named by row and column, nothing written.
+    report = masterdata_import(
+        file=b"equipment,from_family,to_family,minutes\nCNC-03,A,B,5\nCNC-09,A,B,-1\n",
+        file_name="pairs.csv",
+    )
+    assert report.kind == "changeovers"
+    assert {(e.row, e.column) for e in report.errors} == {(3, "equipment"), (3, "minutes")}
+    assert machine.changeovers.count() == 2
+
+
+def test_command_imports_changeovers_by_kind(plant, tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_text("equipment,from_family,to_family,minutes\nCNC-01,FX-HEAD,FX-BLOCK,45\n")
+    out = io.StringIO()
+    call_command("import_masterdata", str(path), "--kind", "changeovers", stdout=out)
+    pair = Equipment.objects.get(code="CNC-01").changeovers.get()
+    assert (pair.from_family, pair.to_family, pair.minutes) == ("FX-HEAD", "FX-BLOCK", 45)
