@@ -2,6 +2,7 @@
 roll-up's results, read-only (written by the roll-up service only)."""
 
 from django.contrib import admin, messages
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -133,10 +134,19 @@ class PurchasePriceAdmin(_RateAdmin):
     autocomplete_fields = ("item",)
 
 
+@admin.display(description=gettext_lazy("problems"))
+def problems_shown(obj) -> str:
+    """A roll-up's or item cost's problems in the reader's language, one a line."""
+    return format_html_join("\n", "<div>{}</div>", ((p,) for p in obj.problems_shown)) or "-"
+
+
 @admin.register(CostRollupRun)
 class CostRollupRunAdmin(ReadOnlyAdmin):
     list_display = ("version", "started_at", "created_by", "items_costed", "items_incomplete")
     list_filter = ("version",)
+    # The problems in the reader's language in place of their stored form.
+    exclude = ("problems",)
+    readonly_fields = (problems_shown,)
 
 
 @admin.display(description=gettext_lazy("basis"))
@@ -188,6 +198,8 @@ class ItemCostAdmin(ReadOnlyAdmin):
     list_select_related = ("item", "version")
     search_fields = ("item__code", "item__name")
     inlines = [ItemCostLineInline]
+    exclude = ("problems",)
+    readonly_fields = (problems_shown,)
 
 
 @admin.register(LotPrice)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.history import history_register
-from core.texts import text_shown
+from core.texts import text_render, text_shown
 from execution.models import LabourBooking, MaterialIssue, ProductionEvent
 from planning.models import OrderOperation, ProductionOrder
 from resources.models import (
@@ -301,6 +301,49 @@ class PurchasePrice(models.Model):
 
 # --- the roll-up's results ------------------------------------------------------------------
 
+# A roll-up's problems (CostRollupRun.problems, ItemCost.problems) are a JSON list whose
+# entries are either {"text": English, "id": message id, "params": {...}} (a stored text,
+# costing/engines/texts.py `problem`), shown in the reader's language, or a plain string,
+# written before problems had message ids, shown as stored.
+
+
+def problem_shown(entry) -> str:
+    """A stored problem in the reader's language (as stored: a plain string)."""
+    if isinstance(entry, dict):
+        params = entry.get("params")
+        return text_shown(
+            str(entry.get("id") or ""),
+            params if isinstance(params, dict) else {},
+            str(entry.get("text") or ""),
+        )
+    return str(entry)
+
+
+def problem_reason(entry, item_code: str) -> str:
+    """A stored problem without the item it is about ("EB-500: "), for a page that names the
+    item once before its problems; an operation's problem is shown whole."""
+    if isinstance(entry, dict):
+        params = entry.get("params")
+        nested = params.get("problem") if isinstance(params, dict) else None
+        if entry.get("id") and isinstance(nested, dict) and params.get("item") == item_code:
+            inner = nested.get("params")
+            return text_render(str(nested.get("text") or ""), inner)
+        return problem_shown(entry)
+    return str(entry).removeprefix(f"{item_code}: ")
+
+
+def problem_detail(entry) -> dict:
+    """A stored problem as the API details it: its English, message id and parameters (blank
+    for a problem stored as a plain string)."""
+    if isinstance(entry, dict):
+        params = entry.get("params")
+        return {
+            "text": str(entry.get("text") or ""),
+            "id": str(entry.get("id") or ""),
+            "params": params if isinstance(params, dict) else {},
+        }
+    return {"text": str(entry), "id": "", "params": {}}
+
 
 class CostRollupRun(models.Model):
     """One standard cost roll-up of a version: when, by whom, what it found missing."""
@@ -335,6 +378,16 @@ class CostRollupRun(models.Model):
 
     def __str__(self) -> str:
         return f"Roll-up of {self.version} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def problems_shown(self) -> list[str]:
+        """The problems in the reader's language (a plain string: as stored)."""
+        return [problem_shown(p) for p in self.problems or []]
+
+    @property
+    def problems_detail(self) -> list[dict]:
+        """The problems' English, message ids and parameters (for the API)."""
+        return [problem_detail(p) for p in self.problems or []]
 
 
 class ItemCost(models.Model):
@@ -396,6 +449,16 @@ class ItemCost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.item}: {self.total}"
+
+    @property
+    def problems_shown(self) -> list[str]:
+        """The problems in the reader's language (a plain string: as stored)."""
+        return [problem_shown(p) for p in self.problems or []]
+
+    @property
+    def problems_detail(self) -> list[dict]:
+        """The problems' English, message ids and parameters (for the API)."""
+        return [problem_detail(p) for p in self.problems or []]
 
 
 class ItemCostLine(models.Model):

@@ -93,11 +93,34 @@ class RollupRequestSerializer(serializers.Serializer):
     )
 
 
+class ProblemDetailSerializer(serializers.Serializer):
+    """A roll-up problem's stored form: its English, message id and parameters (core/texts.py;
+    the id blank for a problem stored before problems had ids), for integrators that render
+    their own."""
+
+    text = serializers.CharField(help_text="In English, as stored.")
+    id = serializers.CharField(allow_blank=True)
+    params = serializers.DictField()
+
+
+def _problems_field() -> serializers.ListField:
+    """`problems`: the stored problems in the request's language (a list of strings, as it
+    always was); `problems_detail` gives their ids and parameters."""
+    return serializers.ListField(
+        source="problems_shown",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What is missing, one sentence each, in the request's language.",
+    )
+
+
 class CostRollupRunSerializer(serializers.ModelSerializer):
     version = serializers.SlugRelatedField(slug_field="code", read_only=True)
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    problems = _problems_field()
+    problems_detail = ProblemDetailSerializer(many=True, read_only=True)
 
     class Meta:
         model = CostRollupRun
@@ -110,6 +133,7 @@ class CostRollupRunSerializer(serializers.ModelSerializer):
             "items_costed",
             "items_incomplete",
             "problems",
+            "problems_detail",
         ]
 
 
@@ -148,6 +172,8 @@ class ItemCostLineSerializer(serializers.ModelSerializer):
 class ItemCostSerializer(serializers.ModelSerializer):
     version = serializers.SlugRelatedField(slug_field="code", read_only=True)
     item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    problems = _problems_field()
+    problems_detail = ProblemDetailSerializer(many=True, read_only=True)
 
     class Meta:
         model = ItemCost
@@ -163,6 +189,7 @@ class ItemCostSerializer(serializers.ModelSerializer):
             "total",
             "complete",
             "problems",
+            "problems_detail",
             "rollup",
         ]
 

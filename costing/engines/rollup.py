@@ -32,7 +32,7 @@ from functools import lru_cache
 from core.formatting import quantity_format
 from planning.engines.bomgraph import bom_low_level_codes
 
-from .texts import english, gettext_noop, part
+from .texts import english, gettext_noop, part, problem
 
 CENT4 = Decimal("0.0001")
 # Quantities and hours per unit are kept to 10 decimals when stored.
@@ -72,6 +72,51 @@ LOT_SOURCES = {
     "BOM batch": gettext_noop("BOM batch"),
     "one unit (no lot size, no BOM)": gettext_noop("one unit (no lot size, no BOM)"),
 }
+
+
+# What the roll-up could not cost, in words: stored as message id and parameters beside the
+# English (engines/texts.py `problem`). A problem of the item itself is "item: what", the
+# what nested (ITEM_PROBLEM), so that a page listing an item's problems under the item can
+# show the what alone (costing.models.problem_reason).
+ITEM_PROBLEM = gettext_noop("%(item)s: %(problem)s")
+NO_BOM_NO_ROUTING = gettext_noop(
+    "made item with no BOM and no routing in effect; nothing to cost it from."
+)
+NO_LOT_SIZE = gettext_noop("no lot size to spread the setup over (lot size %(lot_size)s).")
+NO_PRICE = gettext_noop("bought item with no purchase price.")
+NO_PRICE_IN = gettext_noop("bought item with no purchase price in cost version %(version)s.")
+NOT_COSTED = gettext_noop("BOM line %(line)s names %(component)s, which is not costed.")
+COMPONENT_INCOMPLETE = gettext_noop(
+    "BOM line %(line)s, component %(component)s has no complete cost (see %(component)s)."
+)
+# An operation's problems name the item, the operation and what is missing, in one sentence.
+NO_LABOUR_RATE = gettext_noop(
+    "%(item)s operation %(step)s %(operation)s: no labour rate for work center %(work_center)s."
+)
+NO_LABOUR_RATE_IN = gettext_noop(
+    "%(item)s operation %(step)s %(operation)s: no labour rate for work center "
+    "%(work_center)s in cost version %(version)s."
+)
+NO_SKILL_RATE = gettext_noop(
+    "%(item)s operation %(step)s %(operation)s: no labour rate for skill %(skill)s level "
+    "%(level)s or work center %(work_center)s."
+)
+NO_SKILL_RATE_IN = gettext_noop(
+    "%(item)s operation %(step)s %(operation)s: no labour rate for skill %(skill)s level "
+    "%(level)s or work center %(work_center)s in cost version %(version)s."
+)
+NO_MACHINE_RATE = gettext_noop(
+    "%(item)s operation %(step)s %(operation)s: no machine rate for %(equipment)s."
+)
+NO_MACHINE_RATE_IN = gettext_noop(
+    "%(item)s operation %(step)s %(operation)s: no machine rate for %(equipment)s in cost "
+    "version %(version)s."
+)
+
+
+def item_problem(item: str, msgid: str, **params) -> dict:
+    """A problem of `item` itself: "item: what" (a stored problem, engines/texts.py)."""
+    return problem(ITEM_PROBLEM, item=item, problem=part(msgid, **params))
 
 
 def basis_text(msgid: str, **params) -> dict:
@@ -166,7 +211,8 @@ class ItemCostOut:
     machine: Decimal = ZERO
     overhead: Decimal = ZERO
     lines: list[Line] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    # {"text": English, "id": message id, "params": ...} each (engines/texts.py `problem`)
+    problems: list[dict] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
@@ -212,7 +258,7 @@ def standard_cost_rollup(
     levels = _levels(items, components)
     order = sorted(items, key=lambda i: (-levels[i.code], i.code))
     results: dict[str, ItemCostOut] = {}
-    version = f" in cost version {rates.version}" if rates.version else ""
+    version = rates.version
     for item in order:
         out = ItemCostOut(item=item.code, lot_size=item.lot_size)
         if not item.make:
@@ -221,15 +267,11 @@ def standard_cost_rollup(
             lines = sorted(by_parent.get(item.code, ()), key=lambda c: c.line_no)
             steps = sorted(ops_of.get(item.code, ()), key=lambda o: o.step_no)
             if not lines and not steps:
-                out.problems.append(
-                    f"{item.code}: made item with no BOM and no routing in effect; nothing "
-                    f"to cost it from."
-                )
+                out.problems.append(item_problem(item.code, NO_BOM_NO_ROUTING))
             _material(item, lines, out, results)
             if steps and item.lot_size <= 0:
                 out.problems.append(
-                    f"{item.code}: no lot size to spread the setup over (lot size "
-                    f"{_plain(item.lot_size)})."
+                    item_problem(item.code, NO_LOT_SIZE, lot_size=_plain(item.lot_size))
                 )
             else:
                 for op in steps:
@@ -241,7 +283,11 @@ def standard_cost_rollup(
 def _bought(item: ItemIn, out: ItemCostOut, rates: Rates, version: str) -> None:
     price = rates.purchase_price.get(item.code)
     if price is None:
-        out.problems.append(f"{item.code}: bought item with no purchase price{version}.")
+        out.problems.append(
+            item_problem(item.code, NO_PRICE_IN, version=version)
+            if version
+            else item_problem(item.code, NO_PRICE)
+        )
         return
     out.add(
         Line(
@@ -262,13 +308,12 @@ def _material(
         done = results.get(c.component)
         if done is None:
             out.problems.append(
-                f"{item.code}: BOM line {c.line_no} names {c.component}, which is not costed."
+                item_problem(item.code, NOT_COSTED, line=c.line_no, component=c.component)
             )
             continue
         if not done.complete:
             out.problems.append(
-                f"{item.code}: BOM line {c.line_no}, component {c.component} has no complete "
-                f"cost (see {c.component})."
+                item_problem(item.code, COMPONENT_INCOMPLETE, line=c.line_no, component=c.component)
             )
         qty = c.quantity_per
         scrap = f" ÷ (1 − {_plain(c.scrap_pct)} %)" if c.scrap_pct else ""
@@ -292,7 +337,9 @@ def _material(
 
 
 def _operation(item: ItemIn, op: OperationIn, out: ItemCostOut, rates: Rates, version: str) -> None:
-    where = f"{item.code} operation {op.step_no} {op.name}"
+    where = {"item": item.code, "step": op.step_no, "operation": op.name}
+    if version:
+        where["version"] = version
     minutes = op.setup_minutes / item.lot_size + op.run_minutes
     hours = minutes / SIXTY
     lot_source = LOT_SOURCES.get(item.lot_source)
@@ -319,10 +366,12 @@ def _operation(item: ItemIn, op: OperationIn, out: ItemCostOut, rates: Rates, ve
         labour_from = part(WORK_CENTER, work_center=op.work_center)
     labour = machine = None
     if labour_rate is None:
-        skill = f"skill {op.skill} level {op.skill_level} or " if op.skill else ""
-        out.problems.append(
-            f"{where}: no labour rate for {skill}work center {op.work_center}{version}."
-        )
+        if op.skill:
+            msgid = NO_SKILL_RATE_IN if version else NO_SKILL_RATE
+            skill = {"skill": op.skill, "level": op.skill_level or 0}
+        else:
+            msgid, skill = (NO_LABOUR_RATE_IN if version else NO_LABOUR_RATE), {}
+        out.problems.append(problem(msgid, **where, **skill, work_center=op.work_center))
     else:
         labour = money(hours * labour_rate)
         out.add(
@@ -341,7 +390,8 @@ def _operation(item: ItemIn, op: OperationIn, out: ItemCostOut, rates: Rates, ve
     if op.equipment is not None:
         machine_rate = rates.machine_by_equipment.get(op.equipment)
         if machine_rate is None:
-            out.problems.append(f"{where}: no machine rate for {op.equipment}{version}.")
+            msgid = NO_MACHINE_RATE_IN if version else NO_MACHINE_RATE
+            out.problems.append(problem(msgid, **where, equipment=op.equipment))
         else:
             machine = money(hours * machine_rate)
             out.add(

@@ -25,3 +25,10 @@ def english(msgid: str, params: dict) -> str:
         for k, v in params.items()
     }
     return msgid % values
+
+
+def problem(msgid: str, **params) -> dict:
+    """A problem of a stored list (a roll-up's `problems`): {"text": its English, "id": its
+    message id, "params": its parameters}. Such a list may also hold plain strings, written
+    before problems had message ids: they are shown as stored (costing.models.problem_shown)."""
+    return {"text": english(msgid, params), "id": msgid, "params": params}

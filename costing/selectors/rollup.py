@@ -20,6 +20,7 @@ from ..models import (
     MachineRate,
     OverheadRate,
     PurchasePrice,
+    problem_shown,
 )
 
 
@@ -174,10 +175,11 @@ def item_costs_with_lines(*, version: CostVersion | None = None) -> QuerySet[Ite
 
 
 def rollup_problems_by_item(version: CostVersion) -> dict[str, list[str]]:
-    """item code -> its problems in the last roll-up of `version`."""
+    """item code -> its problems in the last roll-up of `version`, in the reader's
+    language."""
     out: dict[str, list[str]] = defaultdict(list)
     for code, problems in ItemCost.objects.filter(version=version, complete=False).values_list(
         "item__code", "problems"
     ):
-        out[code].extend(problems)
+        out[code].extend(problem_shown(p) for p in problems)
     return dict(out)

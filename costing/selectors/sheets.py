@@ -19,6 +19,7 @@ from ..models import (
     MachineRate,
     OverheadRate,
     PurchasePrice,
+    problem_reason,
 )
 from .rollup import item_cost_lines
 
@@ -81,9 +82,9 @@ def cost_versions_overview() -> list[VersionRow]:
     for cost in (
         ItemCost.objects.filter(complete=False).select_related("item").order_by("item__code")
     ):
-        # The page names the item once, before its reasons: "EB-500: " is taken off them.
-        prefix = f"{cost.item.code}: "
-        reasons = [p.removeprefix(prefix) for p in cost.problems]
+        # The page names the item once, before its reasons: "EB-500: " is taken off them
+        # (in the reader's language).
+        reasons = [problem_reason(p, cost.item.code) for p in cost.problems]
         incomplete.setdefault(cost.version_id, []).append((cost, reasons))
     return [
         VersionRow(

@@ -146,7 +146,7 @@ def _tree_rows(tree):
             cost.overhead,
             cost.total,
             "yes" if cost.complete else "no",
-            " ".join(cost.problems),
+            " ".join(cost.problems_shown),  # in the reader's language
             *[""] * 13,
         ]
         for sl in node.lines:

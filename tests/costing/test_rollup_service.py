@@ -166,7 +166,7 @@ def test_missing_rates_are_stored_with_their_messages(two_level):
     PurchasePrice.objects.filter(version=two_level, item__code="BUY-D").delete()
     run = standard_cost_rollup_run(version=two_level)
     assert run.items_incomplete == 3  # BUY-D, MID, TOP
-    assert run.problems == [
+    assert [p["text"] for p in run.problems] == [
         "BUY-D: bought item with no purchase price in cost version V.",
         "MID operation 10 Op 10: no machine rate for M1 in cost version V.",
         "TOP: BOM line 10, component MID has no complete cost (see MID).",

@@ -25,5 +25,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{version.code}: {run.items_costed} items costed, {run.items_incomplete} incomplete"
         )
-        for problem in run.problems:
-            self.stdout.write(f"  {problem}")
+        for problem in run.problems_shown:
+            self.stdout.write(f"  {problem}")  # in the active language
