@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Iterable
 
@@ -103,7 +104,11 @@ def schedule_solve(problem: Problem, options: SolveOptions | None = None) -> Sch
                 start = best = found
                 status = Status.FEASIBLE
             remaining = options.time_limit - (time.monotonic() - began) - reserve
-            cp_options = dataclasses.replace(options, time_limit=max(remaining, 0.05))
+            cp_options = dataclasses.replace(
+                options,
+                time_limit=max(remaining, 0.05),
+                workers=options.workers or options.hybrid_workers or os.cpu_count() or 1,
+            )
         outcome = cpsat_solve(prep, start, cp_options)
         notes.extend(outcome.phases)
         if outcome.found and (
