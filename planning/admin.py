@@ -186,10 +186,16 @@ class PurchaseRequisitionAdmin(admin.ModelAdmin):
         "urgent",
         "status",
         "purchase_order_ref",
-        "reason",
+        "reason_column",
     )
     list_filter = ("status", "urgent")
     search_fields = ("number", "item__code", "reason", "purchase_order_ref")
+    readonly_fields = ("reason_column",)
+    exclude = ("reason_id", "reason_params")
+
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_column(self, obj) -> str:
+        return obj.reason_shown
 
 
 class PlannedOrderInline(admin.TabularInline):

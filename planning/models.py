@@ -694,6 +694,12 @@ class PurchaseRequisition(models.Model):
     need_date = models.DateField(verbose_name=_("need date"))
     urgent = models.BooleanField(default=False, verbose_name=_("urgent"))
     reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
+    # The reason's message id and parameters when the system wrote it (MRP, a shortage, an
+    # exception), read in the reader's language (core/texts.py); blank: shown as stored.
+    reason_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("reason id")
+    )
+    reason_params = models.JSONField(default=dict, blank=True, verbose_name=_("reason params"))
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
     )
@@ -728,6 +734,11 @@ class PurchaseRequisition(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def reason_shown(self) -> str:
+        """The reason in the reader's language (core/texts.py)."""
+        return text_shown(self.reason_id, self.reason_params, self.reason)
 
 
 # --- MRP runs ------------------------------------------------------------------------------

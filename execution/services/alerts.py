@@ -67,6 +67,9 @@ RAISED_BY = {
     WorkAlert.RaisedVia.DEVICE: gettext_noop("%(description)s (raised by a machine)"),
     WorkAlert.RaisedVia.RULE: gettext_noop("%(description)s (raised by a rule)"),
 }
+# Reasons on the requisition an exception raises or expedites.
+EXCEPTION_SHORTAGE = gettext_noop("%(number)s: shortage for %(order)s")
+EXCEPTION_STOPS = gettext_noop("%(number)s: production stops without it")
 RAISED_BY_RULE = gettext_noop("%(description)s (raised by %(rule)s)")
 TOLD = gettext_noop("%(text)s → %(names)s")
 TOLD_NOBODY = gettext_noop("%(text)s → nobody holds the role %(role)s")
@@ -474,7 +477,7 @@ def _shortage_effects(alert: WorkAlert, rule: AlertRule) -> None:
             quantity=shortage.quantity_short,
             need_date=timezone.localdate(),
             urgent=True,
-            reason=f"{alert.number}: shortage for {alert.order.number}",
+            reason=Text(EXCEPTION_SHORTAGE, number=alert.number, order=alert.order.number),
         )
         MaterialShortage.objects.filter(pk=shortage.pk).update(requisition=requisition)
     elif requisition is not None and rule.auto_requisition and not requisition.urgent:
@@ -483,7 +486,7 @@ def _shortage_effects(alert: WorkAlert, rule: AlertRule) -> None:
         requisition = requisition_expedite(
             requisition=requisition,
             need_date=timezone.localdate(),
-            reason=f"{alert.number}: production stops without it",
+            reason=Text(EXCEPTION_STOPS, number=alert.number),
         )
     alert.requisition = requisition
     item = shortage.requirement.item if shortage else None

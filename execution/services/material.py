@@ -41,6 +41,8 @@ SHORTAGE = gettext_noop(
     "%(item)s: %(required)s needed for %(order)s/%(sequence)s from %(at)s, %(short)s short; "
     "proposed: %(proposal)s."
 )
+# A requisition's reason (planning stores it and shows it in the reader's language).
+SHORTAGE_FOR = gettext_noop("Shortage for %(order)s/%(step)s")
 PROPOSE_TRANSFER = gettext_noop("transfer %(quantity)s from %(location)s")
 PROPOSE_REQUISITION = gettext_noop("purchase requisition %(number)s for %(date)s")
 PROPOSE_URGENT_REQUISITION = gettext_noop("urgent purchase requisition %(number)s for %(date)s")
@@ -166,7 +168,7 @@ def shortages_detect(*, order: ProductionOrder) -> list[MaterialShortage]:
                 quantity=shortage.quantity_short,
                 need_date=need_date,
                 urgent=urgent,
-                reason=f"Shortage for {order.number}/{req.operation.sequence}",
+                reason=Text(SHORTAGE_FOR, order=order.number, step=req.operation.sequence),
             )
             proposal = Text(
                 PROPOSE_URGENT_REQUISITION if urgent else PROPOSE_REQUISITION,

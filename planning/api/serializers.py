@@ -469,6 +469,9 @@ class OrderCompleteSerializer(serializers.Serializer):
 
 class PurchaseRequisitionSerializer(serializers.ModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    reason = serializers.CharField(
+        source="reason_shown", read_only=True, help_text="In the request's language."
+    )
 
     class Meta:
         model = PurchaseRequisition
@@ -480,6 +483,10 @@ class PurchaseRequisitionSerializer(serializers.ModelSerializer):
             "need_date",
             "urgent",
             "reason",
+            # The reason's message id and parameters when the system wrote it (blank when
+            # a person typed it), for a client that keeps its own texts.
+            "reason_id",
+            "reason_params",
             "status",
             "purchase_order_ref",
             "closed_reason",

@@ -6,9 +6,11 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
 from core.events import emit
+from core.texts import Text
 from resources.models import Item
 
 from ..engines import mrp as engine
@@ -22,6 +24,9 @@ from ..models import (
 from ..selectors.mrp import mrp_input_load
 from .orders import production_order_create
 from .purchasing import requisition_create
+
+# A firmed purchase's requisition says where it came from (in the reader's language).
+FIRMED_FROM_RUN = gettext_noop("MRP run %(run)s (%(ref)s)")
 
 
 def _progress(run: MrpRun, value: int, status: str | None = None) -> None:
@@ -208,7 +213,7 @@ def planned_order_firm(*, planned_order: PlannedOrder, by=None):
                 item=po.item,
                 quantity=po.quantity,
                 need_date=po.due_date,
-                reason=f"MRP run {po.run_id} ({po.ref})",
+                reason=Text(FIRMED_FROM_RUN, run=po.run_id, ref=po.ref),
             )
             po.requisition = created
         po.status = PlannedOrder.Status.FIRMED

@@ -8,13 +8,31 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.events import emit
 from core.exceptions import StateConflict
 from core.numbering import number_next
+from core.texts import Text
 from resources.models import Item
 
 from ..models import PurchaseRequisition
+
+# A requisition's reason with the one an expedite adds after it.
+REASONS_JOINED = gettext_noop("%(first)s; %(then)s")
+REASON_MAX = PurchaseRequisition._meta.get_field("reason").max_length
+
+
+def _reason_fields(reason: str | Text) -> dict:
+    """The reason's columns: a `Text` keeps its message id and parameters beside the English
+    (cut to the column); a typed reason is stored as typed, with no id."""
+    if isinstance(reason, Text):
+        return {
+            "reason": reason.english()[:REASON_MAX],
+            "reason_id": reason.msgid,
+            "reason_params": reason.params,
+        }
+    return {"reason": (reason or "")[:REASON_MAX], "reason_id": "", "reason_params": {}}
 
 
 def requisition_number_next() -> str:
@@ -27,11 +45,13 @@ def requisition_create(
     item: Item,
     quantity: Decimal,
     need_date: date,
-    reason: str = "",
+    reason: str | Text = "",
     urgent: bool = False,
 ) -> PurchaseRequisition:
-    """A new open requisition with the next number. A caller that also numbers an exception
-    in the same transaction numbers the exception first (see `core.numbering.number_next`)."""
+    """A new open requisition with the next number; a reason the system writes is a `Text`
+    (read in the reader's language), one a person typed a string. A caller that also numbers
+    an exception in the same transaction numbers the exception first (see
+    `core.numbering.number_next`)."""
     with transaction.atomic():
         requisition = PurchaseRequisition(
             number=requisition_number_next(),
@@ -39,7 +59,7 @@ def requisition_create(
             quantity=quantity,
             need_date=need_date,
             urgent=urgent,
-            reason=reason,
+            **_reason_fields(reason),
         )
         requisition.full_clean(validate_unique=False)  # the number is fresh from its counter
         requisition.save()
@@ -95,9 +115,15 @@ def requisition_expedite(
     requisition.urgent = True
     requisition.need_date = min(requisition.need_date, need_date)
     if reason:
-        max_length = PurchaseRequisition._meta.get_field("reason").max_length
-        requisition.reason = "; ".join(p for p in (requisition.reason, reason) if p)[:max_length]
-    requisition.save(update_fields=["urgent", "need_date", "reason"])
+        before = (
+            Text(requisition.reason_id, **requisition.reason_params)
+            if requisition.reason_id
+            else requisition.reason
+        )
+        joined = Text(REASONS_JOINED, first=before, then=reason) if before else reason
+        for name, value in _reason_fields(joined).items():
+            setattr(requisition, name, value)
+    requisition.save(update_fields=["urgent", "need_date", "reason", "reason_id", "reason_params"])
     emit(
         "planning.requisition.expedited",
         {"requisition": requisition.number, "need_date": requisition.need_date.isoformat()},
