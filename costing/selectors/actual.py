@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from planning.models import ProductionOrder
 from resources.selectors.calendar import plant_time_zone
@@ -170,13 +171,18 @@ def order_costs_summaries(orders: list[ProductionOrder]) -> list[OrderCostSummar
         version = t.get("version") or current
         complete, unit = standards.get((version, order.item_id), (False, {}))
         problems = []
+        # Worked out as the page or the API is read: in the reader's language.
         if version is None:
-            problems.append("No cost version is current: no standard to compare with.")
+            problems.append(_("No cost version is current: no standard to compare with."))
         elif not unit:
-            problems.append(f"{order.item.code} has no standard cost in cost version {version}.")
+            problems.append(
+                _("%(item)s has no standard cost in cost version %(version)s.")
+                % {"item": order.item.code, "version": version}
+            )
         elif not complete:
             problems.append(
-                f"{order.item.code}'s standard cost in {version} is incomplete (see its roll-up)."
+                _("%(item)s's standard cost in %(version)s is incomplete (see its roll-up).")
+                % {"item": order.item.code, "version": version}
             )
         good = order.quantity_done
         elements = []

@@ -375,3 +375,22 @@ def test_overview_costs_the_same_queries_for_more_versions(demo_plant, as_user):
     with CaptureQueriesContext(connection) as two:
         client.get("/costing/", HTTP_HX_REQUEST="true")
     assert len(two) == len(one)
+
+
+def test_an_orders_cost_problem_reads_in_the_readers_language(db):
+    from django.utils import translation
+
+    from costing.selectors.actual import order_cost_summary
+    from planning.models import ProductionOrder
+    from resources.models import Item
+    from tests.factories import ItemFactory
+
+    item = ItemFactory(code="EB-9", source=Item.Source.MAKE)
+    order = ProductionOrder.objects.create(
+        number="MO-C-1", item=item, quantity=5, due_date=date(2026, 12, 20)
+    )
+    assert order_cost_summary(order).problems == [
+        "No cost version is current: no standard to compare with."
+    ]
+    with translation.override("zh-hans"):
+        assert order_cost_summary(order).problems == ["没有当前成本版本：无标准成本可比较。"]
