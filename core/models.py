@@ -171,6 +171,7 @@ class ServiceAccount(User):
     class Meta:
         proxy = True
         verbose_name = _("service account")
+        verbose_name_plural = _("service accounts")
 
 
 class ApiToken(AbstractAPIKey):

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as _
 
 
 class DevicesConfig(AppConfig):
     name = "devices"
+    verbose_name = gettext_lazy("Devices (machine data)")
 
     def ready(self) -> None:
         # The top bar's entries (the OEE board; the downtime page, where the terminal's

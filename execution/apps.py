@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as _
 
 
 class ExecutionConfig(AppConfig):
     name = "execution"
-    verbose_name = "Execution (shop floor)"
+    verbose_name = gettext_lazy("Execution (shop floor)")
 
     def ready(self) -> None:
         # Registers the release hook (tasks, operators, material) with planning. Imported

@@ -838,6 +838,7 @@ class AlertRule(models.Model):
     class Meta:
         ordering = ["alert_type", "severity"]
         verbose_name = _("exception rule")
+        verbose_name_plural = _("exception rules")
         constraints = [
             models.UniqueConstraint(fields=["alert_type", "severity"], name="alertrule_unique")
         ]
@@ -1021,6 +1022,7 @@ class WorkAlert(models.Model):
         indexes = [models.Index(fields=["status", "severity"])]
         # Users say exception (异常); the code keeps ISA-95's name, WorkAlert.
         verbose_name = _("exception")
+        verbose_name_plural = _("exceptions")
 
     def __str__(self) -> str:
         return f"{self.number} {self.get_alert_type_display()} ({self.get_severity_display()})"
@@ -1075,6 +1077,7 @@ class AlertStep(models.Model):
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("exception step")
+        verbose_name_plural = _("exception steps")
 
     def __str__(self) -> str:
         return f"{self.alert_id} {self.kind} {self.at:%H:%M}"

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class IntegrationConfig(AppConfig):
     name = "integration"
-    verbose_name = "Integration (outside systems)"
+    verbose_name = gettext_lazy("Integration (outside systems)")
 
     def ready(self) -> None:
         from core.events import handler

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as _
 
 
 class QualityConfig(AppConfig):
     name = "quality"
-    verbose_name = "Quality"
+    verbose_name = gettext_lazy("Quality")
 
     def ready(self) -> None:
         # Imported here: the role helpers load auth's models, which need the app registry.

@@ -77,3 +77,27 @@ def test_the_api_token_admin_names_the_librarys_fields_in_chinese(admin_client):
     assert "Prefix" not in page and "Revoke the selected tokens" not in page
     form = admin_client.get(f"/admin/core/apitoken/{token.pk}/change/", **ZH).content.decode()
     assert "已吊销" in form and "吊销后的令牌不能再用于登录" in form
+
+
+def test_the_admin_index_names_every_app_and_model_in_chinese(admin_client):
+    from django.apps import apps
+
+    html = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    for name in (
+        "系统核心",
+        "执行（车间）",
+        "集成（外部系统）",
+        "资源与主数据",
+        "设备（机器数据）",
+    ):
+        assert name in html
+    # The sign-in lockout library's models, from core's catalogue (core/library_texts.py).
+    assert "访问尝试" in html and "访问日志" in html
+    # No English plural made by adding an "s" to a Chinese name.
+    assert "服务账号s" not in html and "异常s" not in html
+    ours = ("core", "resources", "planning", "execution", "quality", "costing", "devices")
+    with translation.override("zh-hans"):
+        for config in apps.get_app_configs():
+            if config.label in ours + ("integration",):
+                name = str(config.verbose_name)
+                assert not name.isascii(), name
