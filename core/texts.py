@@ -166,6 +166,19 @@ def text_render(msgid: str, params: dict | None = None, language: str | None = N
     return _render(str(msgid), params)
 
 
+def text_columns(field: str, value: Text | str, max_length: int | None = None) -> dict:
+    """The columns a stored text `field` is kept in: `field` (the English, cut to
+    `max_length`), `field_id` and `field_params`. A `Text` keeps its message id and
+    parameters; a string (typed by a person) is kept as it is, with a blank id."""
+    written = isinstance(value, Text)
+    english = value.english() if written else (value or "")
+    return {
+        field: english[:max_length] if max_length else english,
+        f"{field}_id": value.msgid if written else "",
+        f"{field}_params": value.params if written else {},
+    }
+
+
 def text_shown(text_id: str, params: dict | None, stored: str) -> str:
     """What a page shows for a stored text column: the sentence in the reader's language
     when the row has a message id, else the text as stored (typed by a person, or written

@@ -33,7 +33,7 @@ from core.notifications import people_notify
 from core.numbering import number_next
 from core.policy import may
 from core.roles import Role, role_label
-from core.texts import Text, choice, role
+from core.texts import Text, choice, role, text_columns
 from planning.models import OrderOperation, ProductionOrder, SalesOrder
 from planning.services.feedback import production_order_exception_delay_set
 from planning.services.operations import (
@@ -177,13 +177,10 @@ def _number() -> str:
 def _step(alert: WorkAlert, kind: str, text: Text | str = "", by=None, role: str = "") -> AlertStep:
     """A timeline step; a `Text` is kept with its message id (read in the reader's language)
     and in English."""
-    written = isinstance(text, Text)
     return AlertStep.objects.create(
         alert=alert,
         kind=kind,
-        text=text.english() if written else text,
-        text_id=text.msgid if written else "",
-        text_params=text.params if written else {},
+        **text_columns("text", text),
         by=by if getattr(by, "is_authenticated", False) else None,
         role=role,
     )

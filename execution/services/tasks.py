@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
-from core.texts import Text, choice
+from core.texts import Text, choice, text_columns
 from planning.models import OrderOperation, ProductionOrder
 from planning.services.operations import operation_equipment_set, operations_ready
 from planning.services.orders import on_transition
@@ -42,11 +42,7 @@ SUPERVISOR_NOTE = gettext_noop("Supervisor: %(note)s")
 
 def _assignment_note(text: Text) -> dict:
     """The fields that store an assignment note (English column, message id, parameters)."""
-    return {
-        "assignment_note": text.english()[:200],
-        "assignment_note_id": text.msgid,
-        "assignment_note_params": text.params,
-    }
+    return text_columns("assignment_note", text, 200)
 
 
 @on_transition(ProductionOrder.Status.RELEASED)
@@ -219,9 +215,7 @@ def dispatch_next(*, equipment: Equipment, by=None) -> Task | None:
         DispatchDecision.objects.create(
             equipment=equipment,
             task=None,
-            reason=text.english(),
-            reason_id=text.msgid,
-            reason_params=text.params,
+            **text_columns("reason", text, 300),
         )
         return None
     others = {
@@ -248,9 +242,7 @@ def dispatch_next(*, equipment: Equipment, by=None) -> Task | None:
         DispatchDecision.objects.create(
             equipment=equipment,
             task=chosen,
-            reason=reason.english()[:300],
-            reason_id=reason.msgid,
-            reason_params=reason.params,
+            **text_columns("reason", reason, 300),
             candidates=[
                 {
                     "task": t.pk,

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from core.events import handler
 from core.models import OutboxEvent
 from core.parsing import aware_instant_parse
-from core.texts import Text
+from core.texts import Text, text_columns
 
 from ..models import OrderOperation, ProductionOrder
 
@@ -127,10 +127,7 @@ def production_order_exception_delay_set(
     if minutes < 0:
         raise ValidationError({"exception_delay_minutes": _("A delay is not negative.")})
     pk = order if isinstance(order, int) else order.pk
-    written = isinstance(note, Text)
     ProductionOrder.objects.filter(pk=pk).update(
         exception_delay_minutes=minutes,
-        exception_note=(note.english() if written else note)[:EXCEPTION_NOTE_MAX],
-        exception_note_id=note.msgid if written else "",
-        exception_note_params=note.params if written else {},
+        **text_columns("exception_note", note, EXCEPTION_NOTE_MAX),
     )

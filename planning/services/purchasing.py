@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 from core.events import emit
 from core.exceptions import StateConflict
 from core.numbering import number_next
-from core.texts import Text
+from core.texts import Text, text_columns
 from resources.models import Item
 
 from ..models import PurchaseRequisition
@@ -21,18 +21,6 @@ from ..models import PurchaseRequisition
 # A requisition's reason with the one an expedite adds after it.
 REASONS_JOINED = gettext_noop("%(first)s; %(then)s")
 REASON_MAX = PurchaseRequisition._meta.get_field("reason").max_length
-
-
-def _reason_fields(reason: str | Text) -> dict:
-    """The reason's columns: a `Text` keeps its message id and parameters beside the English
-    (cut to the column); a typed reason is stored as typed, with no id."""
-    if isinstance(reason, Text):
-        return {
-            "reason": reason.english()[:REASON_MAX],
-            "reason_id": reason.msgid,
-            "reason_params": reason.params,
-        }
-    return {"reason": (reason or "")[:REASON_MAX], "reason_id": "", "reason_params": {}}
 
 
 def requisition_number_next() -> str:
@@ -59,7 +47,7 @@ def requisition_create(
             quantity=quantity,
             need_date=need_date,
             urgent=urgent,
-            **_reason_fields(reason),
+            **text_columns("reason", reason, REASON_MAX),
         )
         requisition.full_clean(validate_unique=False)  # the number is fresh from its counter
         requisition.save()
@@ -121,7 +109,7 @@ def requisition_expedite(
             else requisition.reason
         )
         joined = Text(REASONS_JOINED, first=before, then=reason) if before else reason
-        for name, value in _reason_fields(joined).items():
+        for name, value in text_columns("reason", joined, REASON_MAX).items():
             setattr(requisition, name, value)
     requisition.save(update_fields=["urgent", "need_date", "reason", "reason_id", "reason_params"])
     emit(

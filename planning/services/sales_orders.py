@@ -9,7 +9,7 @@ language); a delay of 0 and a blank note clear it.
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from core.texts import Text
+from core.texts import Text, text_columns
 
 from ..models import SalesOrder
 
@@ -25,10 +25,6 @@ def sales_order_delay_set(
     if minutes < 0:
         raise ValidationError({"expected_delay_minutes": _("A delay is not negative.")})
     pk = sales_order if isinstance(sales_order, int) else sales_order.pk
-    written = isinstance(note, Text)
     SalesOrder.objects.filter(pk=pk).update(
-        expected_delay_minutes=minutes,
-        delay_note=(note.english() if written else note)[:DELAY_NOTE_MAX],
-        delay_note_id=note.msgid if written else "",
-        delay_note_params=note.params if written else {},
+        expected_delay_minutes=minutes, **text_columns("delay_note", note, DELAY_NOTE_MAX)
     )

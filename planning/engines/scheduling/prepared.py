@@ -134,48 +134,51 @@ class Prepared:
                 k, d = op.modes[0]
                 load[k] = load.get(k, 0) + d
                 first[k] = min(first.get(k, head[op.index]), head[op.index])
+        changeovers = self._changeovers_needed() if self.has_setups else {}
         for k, total in load.items():
-            makespan_lb = max(makespan_lb, first[k] + total + self._changeovers_needed(k))
+            makespan_lb = max(makespan_lb, first[k] + total + changeovers.get(k, 0))
         makespan_lb = max(makespan_lb, self._group_load_bound(head))
         wt_lb = self.weighted_tardiness(end)
         return wt_lb, makespan_lb
 
-    def _changeovers_needed(self, k: int) -> int:
-        """Minutes of changeover machine ``k`` must spend in the blocks of the free operations
-        that can only run there (so after the earliest of them can start).
+    def _changeovers_needed(self) -> dict[int, int]:
+        """Per setup machine, the minutes of changeover it must spend in the blocks of the free
+        operations that can only run there (so after the earliest of them can start).
 
         Counted only for the families none of whose operations could open that family on
-        ``k`` elsewhere (no fixed or multi-mode operation of the family may run on ``k``), on
-        a machine where every operation has a family (one without would end the changeover
-        chain). Each such family's first block on ``k`` holds a changeover from another family
-        (or the initial one) of at least the cheapest way into it — except the first family
-        of all when the machine has no initial family, or the initial family itself."""
-        if not self.setup_machine[k]:
-            return 0
-        exclusive: set[int] = set()
-        shared: set[int] = set()
+        the machine elsewhere (no fixed or multi-mode operation of the family may run there),
+        on a machine where every operation has a family (one without would end the changeover
+        chain). Each such family's first block holds a changeover from another family (or the
+        initial one) of at least the cheapest way into it — except the first family of all
+        when the machine has no initial family, or the initial family itself. One pass over
+        the operations for every machine."""
+        exclusive: dict[int, set[int]] = {}
+        shared: dict[int, set[int]] = {}
+        unnamed: set[int] = set()
         for op in self.ops:
-            if not any(m == k for m, _ in op.modes):
+            alone = op.fixed is None and len(op.modes) == 1
+            for k, _ in op.modes:
+                if not self.setup_machine[k]:
+                    continue
+                if not op.family:
+                    unnamed.add(k)
+                else:
+                    (exclusive if alone else shared).setdefault(k, set()).add(op.family)
+        out: dict[int, int] = {}
+        for k, mine in exclusive.items():
+            families = mine - shared.get(k, set())
+            if k in unnamed or not families:
                 continue
-            if not op.family:
-                return 0
-            if op.fixed is None and len(op.modes) == 1:
-                exclusive.add(op.family)
-            else:
-                shared.add(op.family)
-        families = exclusive - shared
-        if not families:
-            return 0
-        sources = exclusive | shared | ({self.initial_family[k]} - {0})
-        cheapest = {
-            f: min((self.changeover(k, g, f) for g in sources if g != f), default=0)
-            for f in families
-        }
-        initial = self.initial_family[k]
-        spared = (
-            max(cheapest.values()) if not initial else cheapest.get(initial, 0)
-        )  # the family that may come first needs none
-        return sum(cheapest.values()) - spared
+            initial = self.initial_family[k]
+            sources = mine | shared.get(k, set()) | ({initial} - {0})
+            cheapest = {
+                f: min((self.changeover(k, g, f) for g in sources if g != f), default=0)
+                for f in families
+            }
+            # The family that may come first needs none.
+            spared = max(cheapest.values()) if not initial else cheapest.get(initial, 0)
+            out[k] = sum(cheapest.values()) - spared
+        return out
 
     def _group_load_bound(self, head: list[int]) -> int:
         """Makespan bound from the work of each group of interchangeable machines.
