@@ -65,15 +65,18 @@ def _gantt_window(request) -> tuple[str, int, date]:
     return view, GANTT_VIEWS[view], first
 
 
-def _bar_label(op, width: float) -> str:
-    """The longest label that fits the bar: order/step, its number's tail/step, the step."""
+def _bar_label(op, width: float, *, late: bool) -> str:
+    """The longest label that fits the bar: order/step, its number's tail/step, the step.
+
+    A late bar's label starts with "! ", and the label fits with it."""
+    prefix = "! " if late else ""
     for text in (
         f"{op.order.number}/{op.sequence}",
         f"{op.order.number.rsplit('-', 1)[-1]}/{op.sequence}",
         f"{op.sequence}",
     ):
-        if len(text) * LABEL_CHAR_PX + 6 <= width:
-            return text
+        if len(prefix + text) * LABEL_CHAR_PX + 6 <= width:
+            return prefix + text
     return ""
 
 
@@ -98,7 +101,6 @@ def gantt_context(request, *, message: str = "", error: str = "") -> dict:
         colour = GANTT_PALETTE[op.order_id % len(GANTT_PALETTE)]
         entry = legend.setdefault(op.order_id, {"order": op.order, "colour": colour, "late": False})
         entry["late"] = entry["late"] or late
-        label = _bar_label(op, w - 4)
         per_machine[machine_id].append(
             {
                 "op": op,
@@ -106,7 +108,7 @@ def gantt_context(request, *, message: str = "", error: str = "") -> dict:
                 "w": round(w, 1),
                 "late": late,
                 "colour": colour,
-                "label": ("! " + label) if late and label else label,
+                "label": _bar_label(op, w - 4, late=late),
                 "start": bar_start,
                 "end": bar_end,
                 "movable": op.status in MOVABLE_OPERATIONS and op.order.status in MOVABLE_ORDERS,

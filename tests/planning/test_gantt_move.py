@@ -4,6 +4,7 @@ rest rescheduled around it, or a 400 that says why and writes nothing."""
 
 import re
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
@@ -14,7 +15,7 @@ from core.models import AuditEntry
 from core.roles import Role
 from planning.models import OrderOperation, ScheduleAssignment, ScheduleRun
 from planning.services.schedule_moves import MoveRefused, operation_move
-from planning.views.schedule import LABEL_CHAR_PX
+from planning.views.schedule import LABEL_CHAR_PX, _bar_label
 from resources.models import Equipment, MaintenanceWindow
 from resources.selectors.calendar import work_center_working_intervals
 from tests.factories import UserFactory
@@ -187,6 +188,19 @@ def test_the_page_zooms_colours_orders_and_labels_that_fit(scheduled):
     for _order_id, cls, _w, _c, label in bars:
         if label:
             assert label.startswith("! ") == ("late" in cls.split()), (cls, label)
+
+
+def test_a_late_bars_label_fits_with_its_mark():
+    """The "! " of a late bar counts in the fit: a bar that holds "01/10" holds "! 10" when late."""
+    op = SimpleNamespace(sequence=10, order=SimpleNamespace(number="MO-2026-01"))
+    width = len("01/10") * LABEL_CHAR_PX + 6  # exactly "01/10"
+    assert _bar_label(op, width, late=False) == "01/10"
+    assert _bar_label(op, width, late=True) == "! 10"
+    for w in range(0, 120):
+        for late in (False, True):
+            label = _bar_label(op, w, late=late)
+            assert not label or len(label) * LABEL_CHAR_PX + 6 <= w, (label, w)
+            assert label.startswith("! ") == (late and bool(label))
 
 
 def test_only_those_who_may_move_get_the_drag_and_the_endpoint(scheduled):
