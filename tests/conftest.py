@@ -52,10 +52,13 @@ def pinned_now(request):
     `clock` mark names: a scenario whose figures are those of an ordinary working week (a
     machine's free minutes over the next seven days) says so with
     `@pytest.mark.clock("2026-12-09T10:00:00+08:00")` and then holds on any day."""
-    marker = request.node.get_closest_marker("clock")
-    instant = datetime.fromisoformat(marker.args[0]) if marker else pinned_instant()
-    with time_machine.travel(instant, tick=True) as traveller:
+    with time_machine.travel(_test_instant(request), tick=True) as traveller:
         yield traveller
+
+
+def _test_instant(request) -> datetime:
+    marker = request.node.get_closest_marker("clock")
+    return datetime.fromisoformat(marker.args[0]) if marker else pinned_instant()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -138,11 +141,21 @@ def celery_eager(settings):
 
 
 @pytest.fixture
-def demo_plant(db, django_db_blocker):
-    """The demo plant as `make run` loads it."""
-    from django.core.management import call_command
+def demo_plant(demo_baseline, db, request, pinned_now):
+    """The demo plant as `make run` loads it (copied from the worker's first load at the same
+    instant where that is provably the same: tests/demo_snapshot.py)."""
+    from tests.demo_snapshot import demo_load
 
-    call_command("load_demo", "--quiet-logins", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    demo_load(baseline=demo_baseline, instant=_test_instant(request), clock=pinned_now)
+
+
+@pytest.fixture(scope="session")
+def demo_baseline(django_db_setup, django_db_blocker):
+    """Every table as the migrations left it, read once per worker."""
+    from tests.demo_snapshot import baseline_read
+
+    with django_db_blocker.unblock():
+        return baseline_read()
 
 
 @pytest.fixture
