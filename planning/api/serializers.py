@@ -203,8 +203,19 @@ class DeliveryRiskSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
 
 
+class FirmedFromSerializer(serializers.Serializer):
+    """The MRP run and planned order an order was firmed from."""
+
+    mrp_run = serializers.IntegerField(source="run_id", read_only=True)
+    planned_order = serializers.CharField(source="ref", read_only=True)
+
+
 class ProductionOrderSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="item.code", read_only=True)
+    firmed_from = serializers.SerializerMethodField(
+        help_text="The MRP run and planned order the order was firmed from; null for an order "
+        "made otherwise."
+    )
     sales_order = serializers.CharField(
         source="sales_order.number", default=None, allow_null=True, read_only=True
     )
@@ -212,6 +223,11 @@ class ProductionOrderSerializer(serializers.ModelSerializer):
     delivery_risk = serializers.SerializerMethodField()
 
     @extend_schema_field(DeliveryRiskSerializer)
+    @extend_schema_field(FirmedFromSerializer(allow_null=True))
+    def get_firmed_from(self, order) -> dict | None:
+        planned = getattr(order, "planned_from", None)  # none: the reverse one-to-one raises
+        return FirmedFromSerializer(planned).data if planned is not None else None
+
     def get_delivery_risk(self, order) -> dict:
         risk = getattr(order, "risk", None) or delivery_risk(order)
         return DeliveryRiskSerializer(risk.as_dict()).data
@@ -249,6 +265,7 @@ class ProductionOrderSerializer(serializers.ModelSerializer):
             "completed_at",
             "completion_reason",
             "note",
+            "firmed_from",
             "predicted_end",
             "predicted_delay_hours",
             "delay_reasons",

@@ -12,7 +12,7 @@ from .masterdata import bom_effective
 
 
 def production_orders_list() -> QuerySet[ProductionOrder]:
-    return ProductionOrder.objects.select_related("item", "sales_order").order_by(
+    return ProductionOrder.objects.select_related("item", "sales_order", "planned_from").order_by(
         "due_date", "priority", "number"
     )
 
@@ -22,7 +22,7 @@ def production_order_detail() -> QuerySet[ProductionOrder]:
         "work_center", "equipment", "required_skill"
     ).prefetch_related("eligible_equipment")
     return ProductionOrder.objects.select_related(
-        "item", "sales_order", "routing", "bom"
+        "item", "sales_order", "routing", "bom", "planned_from"
     ).prefetch_related(Prefetch("operations", queryset=operations.order_by("sequence")))
 
 

@@ -204,7 +204,6 @@ def planned_order_firm(*, planned_order: PlannedOrder, by=None):
                 quantity=po.quantity,
                 due_date=po.due_date,
                 status=ProductionOrder.Status.PLANNED,
-                note=f"Firmed from MRP run {po.run_id} ({po.ref})",
                 by=by,
             )
             po.production_order = created

@@ -1,5 +1,7 @@
 """MRP runs on the demo plant: loading, planned orders with pegging, firming, API, page."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -140,3 +142,23 @@ def test_a_production_order_predicted_late_arrives_when_the_floor_expects_it(dem
         status=ProductionOrder.Status.PLANNED, predicted_delay_hours=Decimal("30.5")
     )
     assert receipt_day() == order.due_date
+
+
+def test_a_firmed_order_names_its_run_in_the_readers_language_and_keeps_its_note_free(
+    demo_plant, client, django_capture_on_commit_callbacks
+):
+    user = planner_user()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = mrp_run_start(by=user)
+    housing = PlannedOrder.objects.get(run=run, item__code="HSG-100")
+    order = planned_order_firm(planned_order=housing)
+    assert order.note == ""  # the note is for what a person writes
+    client.force_login(user)
+    page = client.get(f"/planning/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    origin = re.search(r'<p class="muted" id="order-origin">([^<]*)</p>', page.content.decode())
+    assert origin and f"MRP 运算 {run.pk}" in origin.group(1) and housing.ref in origin.group(1)
+    api = APIClient()
+    api.force_authenticate(user)
+    data = api.get(f"/api/v1/production-orders/{order.pk}/").json()
+    assert data["firmed_from"] == {"mrp_run": run.pk, "planned_order": housing.ref}
+    assert data["note"] == ""
