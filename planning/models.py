@@ -1063,7 +1063,11 @@ class ImportJob(models.Model):
         verbose_name = _("import job")
 
     def __str__(self) -> str:
-        return f"Import {self.pk} of {self.file_name} ({self.status})"
+        return _("Import %(id)s of %(file)s (%(status)s)") % {
+            "id": self.pk,
+            "file": self.file_name,
+            "status": self.get_status_display(),
+        }
 
     @property
     def kind_label(self) -> str:

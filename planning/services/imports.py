@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext
 from import_export.results import RowResult
 
 from core.audit import audit_record
@@ -55,6 +55,7 @@ from resources.resources import (
 )
 
 from ..models import ImportJob
+from ..words import IMPORT_KINDS, code_label
 from ..resources import BomResource, RoutingResource
 from ..selectors.imports import import_job_progress_path
 
@@ -124,12 +125,28 @@ class ImportError:
         }
 
     def __str__(self) -> str:
-        where = " ".join(
-            part for part in (self.file, f"row {self.row}" if self.row else "") if part
-        )
+        """The problem with where it is, in the active language ("items.csv row 3, column
+        code: …"; "items.csv 第 3 行，列 code：…")."""
+        parts = [self.file] if self.file else []
+        if self.row:
+            parts.append(gettext("row %(row)s") % {"row": self.row})
+        where = " ".join(parts)
         if self.column:
-            where += f", column {self.column}"
-        return f"{where}: {self.shown}" if where else self.shown
+            column = gettext("column %(column)s") % {"column": self.column}
+            where = (
+                pgettext("between a row and its column", ", ").join([where, column])
+                if where
+                else column
+            )
+        return _located(where, self.shown) if where else self.shown
+
+
+def _located(where: str, message: str) -> str:
+    """A message after what it is about (a full-width colon in Chinese)."""
+    return pgettext("an error's field or row, then its message", "%(label)s: %(message)s") % {
+        "label": where,
+        "message": message,
+    }
 
 
 @dataclass
@@ -150,10 +167,16 @@ class ImportReport:
         return not self.errors
 
     def summary(self) -> str:
-        name = f"{self.file_name}: " if self.file_name else ""
-        return (
-            f"{name}{self.kind}, {self.new} new, {self.updated} updated, {self.unchanged} unchanged"
-        )
+        """What the import did with the file, in the active language."""
+        counts = gettext(
+            "%(kind)s, %(new)s new, %(updated)s updated, %(unchanged)s unchanged"
+        ) % {
+            "kind": code_label(IMPORT_KINDS, self.kind),
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+        return _located(self.file_name, counts) if self.file_name else counts
 
 
 class _FileProblem(CellError):
@@ -451,7 +474,7 @@ def import_job_start(*, file, file_name: str, by=None, dry_run: bool = False) ->
 
     def refuse(message: str):
         shutil.rmtree(directory, ignore_errors=True)
-        raise ValidationError({"file": f"{file_name}: {message}"})
+        raise ValidationError({"file": _located(file_name, message)})
 
     extension = Path(file_name).suffix.lower()
     directory = _jobs_dir() / uuid.uuid4().hex

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.utils import translation
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -252,6 +253,10 @@ def test_unknown_item_in_bom(items):
     assert_rejected(report, [(3, "component"), (4, "parent")], before, "Unknown item “NOPE-1”")
     assert "GHOST" in report.errors[1].message
     assert str(report.errors[0]) == "boms.csv row 3, column component: Unknown item “NOPE-1”."
+    with translation.override("zh-hans"):
+        where, _colon, message = str(report.errors[0]).partition("：")
+        assert where == "boms.csv 第 3 行，列 component" and "NOPE-1" in message
+        assert "Unknown" not in message
 
 
 @pytest.mark.parametrize(
@@ -504,7 +509,7 @@ def test_export_round_trip(samples):
 def test_command_imports_and_summarises(plant):
     out = io.StringIO()
     call_command("import_masterdata", *(str(SAMPLES / f"{k}.csv") for k in KINDS), stdout=out)
-    assert f"{SAMPLES / 'items.csv'}: items, 5 new, 0 updated, 0 unchanged" in out.getvalue()
+    assert f"{SAMPLES / 'items.csv'}: Items, 5 new, 0 updated, 0 unchanged" in out.getvalue()
     assert "Imported." in out.getvalue()
     assert counts() == DEMO_COUNTS
 
@@ -514,7 +519,7 @@ def test_command_dry_run_and_kind(plant):
     call_command(
         "import_masterdata", str(SAMPLES / "items.xlsx"), "--kind", "items", "--dry-run", stdout=out
     )
-    assert "items, 5 new" in out.getvalue() and "Dry run: nothing was written." in out.getvalue()
+    assert "Items, 5 new" in out.getvalue() and "Dry run: nothing was written." in out.getvalue()
     assert Item.objects.count() == 0
 
 

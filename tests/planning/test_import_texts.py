@@ -125,3 +125,11 @@ def test_the_admins_import_shows_a_bad_row_in_chinese(admin):
     page = admin.post(url, {"resource": "0", "format": "0", "import_file": upload}, **ZH)
     assert page.status_code == 200
     assert "“made”不是 make, buy 之一。" in page.content.decode()
+
+
+def test_an_upload_refused_at_the_door_names_the_file_in_chinese(admin):
+    page = admin.post(
+        reverse("planning:imports"), {"file": SimpleUploadedFile("plan.txt", b"x")}, **ZH
+    ).content.decode()
+    assert "plan.txt：" in page and "plan.txt: " not in page
+    assert not ImportJob.objects.exists()

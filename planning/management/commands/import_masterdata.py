@@ -1,6 +1,7 @@
 """manage.py import_masterdata FILE [FILE ...] [--kind items|boms|routings] [--dry-run]"""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext, ngettext
 
 from planning.services.imports import KINDS, masterdata_import_many
 
@@ -26,10 +27,17 @@ class Command(BaseCommand):
             for error in report.errors:
                 self.stderr.write(str(error))
             count = len(report.errors)
-            raise CommandError(f"{count} error{'s' if count != 1 else ''}; nothing was imported.")
+            raise CommandError(
+                ngettext(
+                    "%(count)d error; nothing was imported.",
+                    "%(count)d errors; nothing was imported.",
+                    count,
+                )
+                % {"count": count}
+            )
         for part in report.parts:
             self.stdout.write(part.summary())
         if dry_run:
-            self.stdout.write("Dry run: nothing was written.")
+            self.stdout.write(gettext("Dry run: nothing was written."))
         else:
-            self.stdout.write(self.style.SUCCESS("Imported."))
+            self.stdout.write(self.style.SUCCESS(gettext("Imported.")))
