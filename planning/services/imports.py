@@ -55,9 +55,9 @@ from resources.resources import (
 )
 
 from ..models import ImportJob
-from ..words import IMPORT_KINDS, code_label
 from ..resources import BomResource, RoutingResource
 from ..selectors.imports import import_job_progress_path
+from ..words import IMPORT_KINDS, code_label
 
 logger = logging.getLogger(__name__)
 
@@ -168,9 +168,7 @@ class ImportReport:
 
     def summary(self) -> str:
         """What the import did with the file, in the active language."""
-        counts = gettext(
-            "%(kind)s, %(new)s new, %(updated)s updated, %(unchanged)s unchanged"
-        ) % {
+        counts = gettext("%(kind)s, %(new)s new, %(updated)s updated, %(unchanged)s unchanged") % {
             "kind": code_label(IMPORT_KINDS, self.kind),
             "new": self.new,
             "updated": self.updated,

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from django.utils import translation
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from core.models import AuditEntry
 from planning.models import Bom, BomLine, Routing, RoutingStep
