@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
+        from .admin_numbers import admin_decimals_plain
         from .auth import session_idle_start
         from .history import history_signals_connect, task_origin_connect
         from .navigation import nav_register
@@ -22,6 +23,8 @@ class CoreConfig(AppConfig):
         user_logged_in.connect(session_language_start, dispatch_uid="core.session_language")
         # Field-level history: the actor's name and origin on each row, one audit entry each.
         history_signals_connect()
+        # Decimals in the admin without every stored place (83, not 83.0000000000).
+        admin_decimals_plain()
         task_origin_connect()
         # The audit trail's readers: administrators and the plant manager (core.audit).
         nav_register(

@@ -101,3 +101,29 @@ def test_the_admin_index_names_every_app_and_model_in_chinese(admin_client):
             if config.label in ours + ("integration",):
                 name = str(config.verbose_name)
                 assert not name.isascii(), name
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_decimals_without_trailing_zeros(client):
+    """A list column and a read-only field show 83 and 2.5, not 83.0000 and 2.5000."""
+    from decimal import Decimal
+
+    from resources.models import Item
+
+    item = Item.objects.create(
+        code="RAW-83", name="Bar stock", source="buy", uom="kg", standard_cost=Decimal("83")
+    )
+    Item.objects.create(code="RAW-25", name="Wire", source="buy", standard_cost=Decimal("2.5"))
+    client.force_login(get_user_model().objects.create_superuser("root", "r@example.com", "pw"))
+    page = client.get("/admin/resources/item/").content.decode()
+    assert '<td class="field-standard_cost">83</td>' in page
+    assert '<td class="field-standard_cost">2.5</td>' in page
+    assert "83.0000" not in page and "2.5000" not in page
+    history = client.get(f"/admin/resources/item/{item.pk}/history/").status_code
+    assert history == 200
+    from core.admin_numbers import display_for_field
+
+    field = Item._meta.get_field("standard_cost")
+    with translation.override("en"):
+        assert display_for_field(Decimal("1234.5000"), field, "-") in {"1234.5", "1,234.5"}
+    assert display_for_field(None, field, "-") == "-"
