@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -77,7 +78,7 @@ class CostVersion(models.Model):
                 fields=["is_current"],
                 condition=Q(is_current=True),
                 name="costversion_one_current",
-                violation_error_message="Only one cost version may be current.",
+                violation_error_message=_("Only one cost version may be current."),
             )
         ]
 
@@ -89,10 +90,17 @@ def _nonnegative(*fields: str, name: str) -> models.CheckConstraint:
     condition = Q()
     for field in fields:
         condition &= Q(**{f"{field}__gte": 0})
+    # The message stays lazy (read in the reader's language when a save is refused), and so
+    # does the list of field names, joined with the language's separator.
+    separator = pgettext_lazy("between the items of a list", ", ")
+    parts: list = []
+    for field in fields:
+        parts += [separator, field] if parts else [field]
+    joined = format_lazy("{}" * len(parts), *parts)
     return models.CheckConstraint(
         condition=condition,
         name=name,
-        violation_error_message=f"{' and '.join(fields)} must not be negative.",
+        violation_error_message=format_lazy(_("{fields} must not be negative."), fields=joined),
     )
 
 
@@ -140,19 +148,19 @@ class LabourRate(models.Model):
                     | Q(work_center__isnull=True, skill__isnull=False, skill_level__isnull=False)
                 ),
                 name="labourrate_work_center_or_skill",
-                violation_error_message="Give either a work center, or a skill with its level.",
+                violation_error_message=_("Give either a work center, or a skill with its level."),
             ),
             models.UniqueConstraint(
                 fields=["version", "work_center"],
                 condition=Q(work_center__isnull=False),
                 name="labourrate_unique_work_center",
-                violation_error_message="This version already has a rate for this work center.",
+                violation_error_message=_("This version already has a rate for this work center."),
             ),
             models.UniqueConstraint(
                 fields=["version", "skill", "skill_level"],
                 condition=Q(skill__isnull=False),
                 name="labourrate_unique_skill_level",
-                violation_error_message="This version already has a rate for this skill level.",
+                violation_error_message=_("This version already has a rate for this skill level."),
             ),
             _nonnegative("rate_per_hour", name="labourrate_nonnegative"),
         ]
@@ -200,7 +208,7 @@ class MachineRate(models.Model):
             models.UniqueConstraint(
                 fields=["version", "equipment"],
                 name="machinerate_unique_equipment",
-                violation_error_message="This version already has a rate for this machine.",
+                violation_error_message=_("This version already has a rate for this machine."),
             ),
             _nonnegative(
                 "depreciation_per_hour",
@@ -252,7 +260,9 @@ class OverheadRate(models.Model):
             models.UniqueConstraint(
                 fields=["version", "work_center"],
                 name="overheadrate_unique_work_center",
-                violation_error_message="This version already has an overhead for this work center.",
+                violation_error_message=_(
+                    "This version already has an overhead for this work center."
+                ),
             ),
             _nonnegative("rate", name="overheadrate_nonnegative"),
         ]
@@ -284,7 +294,7 @@ class PurchasePrice(models.Model):
             models.UniqueConstraint(
                 fields=["version", "item"],
                 name="purchaseprice_unique_item",
-                violation_error_message="This version already has a price for this item.",
+                violation_error_message=_("This version already has a price for this item."),
             ),
             _nonnegative("price", name="purchaseprice_nonnegative"),
         ]

@@ -165,12 +165,14 @@ class Signal(models.Model):
             models.CheckConstraint(
                 condition=~Q(node="") | (~Q(table="") & Q(address__isnull=False)),
                 name="signal_has_address",
-                violation_error_message="A signal names an OPC UA node or a Modbus table and address.",
+                violation_error_message=_(
+                    "A signal names an OPC UA node or a Modbus table and address."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(table__in=BIT_TABLES, data_type="") | ~Q(table__in=BIT_TABLES),
                 name="signal_bit_untyped",
-                violation_error_message="A coil or discrete input is one bit: it has no type.",
+                violation_error_message=_("A coil or discrete input is one bit: it has no type."),
             ),
         ]
 

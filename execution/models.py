@@ -113,7 +113,7 @@ class Task(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity_good__gte=0) & Q(quantity_scrap__gte=0),
                 name="task_quantities_nonnegative",
-                violation_error_message="quantity_good and quantity_scrap must not be negative.",
+                violation_error_message=_("quantity_good and quantity_scrap must not be negative."),
             )
         ]
 
@@ -304,12 +304,12 @@ class ProductionEvent(models.Model):
             models.UniqueConstraint(
                 fields=["event_id"],
                 name="event_id_unique",
-                violation_error_message="An event with this event_id is already logged.",
+                violation_error_message=_("An event with this event_id is already logged."),
             ),
             models.CheckConstraint(
                 condition=Q(quantity_good__gte=0) & Q(quantity_scrap__gte=0),
                 name="event_quantities_nonnegative",
-                violation_error_message="quantity_good and quantity_scrap must not be negative.",
+                violation_error_message=_("quantity_good and quantity_scrap must not be negative."),
             ),
         ]
 
@@ -358,7 +358,7 @@ class MaterialRequirement(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity_required__gte=0) & Q(quantity_issued__gte=0),
                 name="requirement_quantities_nonnegative",
-                violation_error_message="Quantities must not be negative.",
+                violation_error_message=_("Quantities must not be negative."),
             ),
         ]
 
@@ -413,7 +413,7 @@ class MaterialIssue(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="issue_qty_positive",
-                violation_error_message="quantity must be above zero.",
+                violation_error_message=_("quantity must be above zero."),
             )
         ]
 
@@ -483,7 +483,7 @@ class IssueApproval(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="approval_qty_positive",
-                violation_error_message="quantity must be above zero.",
+                violation_error_message=_("quantity must be above zero."),
             )
         ]
 
@@ -538,7 +538,7 @@ class MaterialShortage(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity_short__gt=0),
                 name="shortage_qty_positive",
-                violation_error_message="quantity_short must be above zero.",
+                violation_error_message=_("quantity_short must be above zero."),
             )
         ]
 
@@ -599,7 +599,7 @@ class LabourBooking(models.Model):
             models.CheckConstraint(
                 condition=Q(ended_at__gte=F("started_at")),
                 name="booking_end_after_start",
-                violation_error_message="ended_at must not be before started_at.",
+                violation_error_message=_("ended_at must not be before started_at."),
             )
         ]
 

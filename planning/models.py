@@ -42,14 +42,14 @@ class Bom(models.Model):
             models.CheckConstraint(
                 condition=Q(base_quantity__gt=0),
                 name="bom_base_qty_positive",
-                violation_error_message="base_quantity must be above zero.",
+                violation_error_message=_("base_quantity must be above zero."),
             ),
             models.CheckConstraint(
                 condition=Q(effective_to__isnull=True)
                 | Q(effective_from__isnull=True)
                 | Q(effective_to__gte=F("effective_from")),
                 name="bom_effective_dates_ordered",
-                violation_error_message="effective_to must not be before effective_from.",
+                violation_error_message=_("effective_to must not be before effective_from."),
             ),
         ]
 
@@ -91,12 +91,12 @@ class BomLine(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="bomline_qty_positive",
-                violation_error_message="quantity must be above zero.",
+                violation_error_message=_("quantity must be above zero."),
             ),
             models.CheckConstraint(
                 condition=Q(scrap_pct__gte=0) & Q(scrap_pct__lt=100),
                 name="bomline_scrap_range",
-                violation_error_message="scrap_pct must be at least 0 and below 100.",
+                violation_error_message=_("scrap_pct must be at least 0 and below 100."),
             ),
         ]
 
@@ -135,7 +135,7 @@ class Routing(models.Model):
                 | Q(effective_from__isnull=True)
                 | Q(effective_to__gte=F("effective_from")),
                 name="routing_effective_dates_ordered",
-                violation_error_message="effective_to must not be before effective_from.",
+                violation_error_message=_("effective_to must not be before effective_from."),
             ),
         ]
 
@@ -222,7 +222,9 @@ class RoutingStep(models.Model):
             models.CheckConstraint(
                 condition=Q(setup_minutes__gte=0) & Q(run_minutes_per_unit__gte=0),
                 name="routingstep_times_nonnegative",
-                violation_error_message="setup_minutes and run_minutes_per_unit must not be negative.",
+                violation_error_message=_(
+                    "setup_minutes and run_minutes_per_unit must not be negative."
+                ),
             ),
         ]
 
@@ -291,12 +293,12 @@ class SalesOrder(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="salesorder_qty_positive",
-                violation_error_message="quantity must be above zero.",
+                violation_error_message=_("quantity must be above zero."),
             ),
             models.CheckConstraint(
                 condition=Q(priority__gte=1, priority__lte=9),
                 name="salesorder_priority_1_9",
-                violation_error_message="priority must be between 1 and 9.",
+                violation_error_message=_("priority must be between 1 and 9."),
             ),
         ]
 
@@ -327,7 +329,7 @@ class Forecast(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gte=0),
                 name="forecast_qty_nonnegative",
-                violation_error_message="quantity must not be negative.",
+                violation_error_message=_("quantity must not be negative."),
             ),
         ]
 
@@ -365,7 +367,7 @@ class MpsEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gte=0),
                 name="mps_qty_nonnegative",
-                violation_error_message="quantity must not be negative.",
+                violation_error_message=_("quantity must not be negative."),
             ),
         ]
 
@@ -506,17 +508,17 @@ class ProductionOrder(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="productionorder_qty_positive",
-                violation_error_message="quantity must be above zero.",
+                violation_error_message=_("quantity must be above zero."),
             ),
             models.CheckConstraint(
                 condition=Q(quantity_done__gte=0) & Q(quantity_scrap__gte=0),
                 name="productionorder_progress_nonnegative",
-                violation_error_message="quantity_done and quantity_scrap must not be negative.",
+                violation_error_message=_("quantity_done and quantity_scrap must not be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(priority__gte=1, priority__lte=9),
                 name="productionorder_priority_1_9",
-                violation_error_message="priority must be between 1 and 9.",
+                violation_error_message=_("priority must be between 1 and 9."),
             ),
         ]
 
@@ -658,14 +660,16 @@ class OrderOperation(models.Model):
             models.CheckConstraint(
                 condition=Q(setup_minutes__gte=0) & Q(run_minutes_per_unit__gte=0),
                 name="operation_times_nonnegative",
-                violation_error_message="setup_minutes and run_minutes_per_unit must not be negative.",
+                violation_error_message=_(
+                    "setup_minutes and run_minutes_per_unit must not be negative."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(planned_end__isnull=True)
                 | Q(planned_start__isnull=True)
                 | Q(planned_end__gte=F("planned_start")),
                 name="operation_planned_dates_ordered",
-                violation_error_message="planned_end must not be before planned_start.",
+                violation_error_message=_("planned_end must not be before planned_start."),
             ),
         ]
 
@@ -728,7 +732,7 @@ class PurchaseRequisition(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="requisition_qty_positive",
-                violation_error_message="quantity must be above zero.",
+                violation_error_message=_("quantity must be above zero."),
             )
         ]
 
@@ -833,7 +837,7 @@ class PlannedOrder(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="plannedorder_qty_positive",
-                violation_error_message="quantity must be above zero.",
+                violation_error_message=_("quantity must be above zero."),
             )
         ]
 
@@ -979,7 +983,7 @@ class ScheduleAssignment(models.Model):
             models.CheckConstraint(
                 condition=Q(end__gte=F("start")),
                 name="assignment_end_after_start",
-                violation_error_message="end must not be before start.",
+                violation_error_message=_("end must not be before start."),
             ),
         ]
 

@@ -66,12 +66,12 @@ class InspectionPlan(models.Model):
                 fields=["routing_step"],
                 condition=Q(active=True),
                 name="inspectionplan_one_active_per_step",
-                violation_error_message="A routing step has one active inspection plan.",
+                violation_error_message=_("A routing step has one active inspection plan."),
             ),
             models.CheckConstraint(
                 condition=Q(sample_every__gte=1),
                 name="inspectionplan_sample_every_gte_1",
-                violation_error_message="sample_every must be at least 1.",
+                violation_error_message=_("sample_every must be at least 1."),
             ),
         ]
 
@@ -128,7 +128,7 @@ class Characteristic(models.Model):
                     Q(nominal__isnull=False) & Q(lower_tolerance__gte=0) & Q(upper_tolerance__gte=0)
                 ),
                 name="characteristic_variable_has_limits",
-                violation_error_message="A measured value needs a nominal and tolerances ≥ 0.",
+                violation_error_message=_("A measured value needs a nominal and tolerances ≥ 0."),
             ),
         ]
 
@@ -259,7 +259,7 @@ class InspectionRecord(models.Model):
             models.CheckConstraint(
                 condition=Q(unit__isnull=False) | Q(lot__isnull=False),
                 name="inspection_names_unit_or_lot",
-                violation_error_message="An inspection record names the unit or the lot.",
+                violation_error_message=_("An inspection record names the unit or the lot."),
             )
         ]
 
@@ -410,7 +410,7 @@ class Disposition(models.Model):
             models.CheckConstraint(
                 condition=~Q(decision="use_as_is") | Q(approved_by__isnull=False),
                 name="use_as_is_needs_approval",
-                violation_error_message="Use as is needs a quality supervisor's approval.",
+                violation_error_message=_("Use as is needs a quality supervisor's approval."),
             ),
             models.CheckConstraint(
                 condition=Q(decision="scrap")
@@ -422,18 +422,20 @@ class Disposition(models.Model):
                     & Q(quantity_moved_back__isnull=True)
                 ),
                 name="disposition_only_scrap_moves",
-                violation_error_message="Only a scrap moves counters.",
+                violation_error_message=_("Only a scrap moves counters."),
             ),
             models.CheckConstraint(
                 condition=(Q(quantity_moved__isnull=True) | Q(quantity_moved__gte=0))
                 & (Q(quantity_moved_back__isnull=True) | Q(quantity_moved_back__gte=0)),
                 name="disposition_moved_not_negative",
-                violation_error_message="quantity_moved and quantity_moved_back must not be negative.",
+                violation_error_message=_(
+                    "quantity_moved and quantity_moved_back must not be negative."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(quantity_moved_back__isnull=True) | Q(moved_back_at__isnull=False),
                 name="disposition_moved_back_has_time",
-                violation_error_message="A quantity moved back needs the time it moved back.",
+                violation_error_message=_("A quantity moved back needs the time it moved back."),
             ),
         ]
 
@@ -484,7 +486,7 @@ class TraceCode(models.Model):
                 condition=(Q(unit__isnull=False) & Q(lot__isnull=True))
                 | (Q(unit__isnull=True) & Q(lot__isnull=False)),
                 name="tracecode_unit_xor_lot",
-                violation_error_message="A trace code names exactly one unit or one lot.",
+                violation_error_message=_("A trace code names exactly one unit or one lot."),
             )
         ]
 
@@ -527,12 +529,12 @@ class DefectRateRule(models.Model):
             models.CheckConstraint(
                 condition=Q(threshold_pct__gt=0) & Q(threshold_pct__lte=100),
                 name="defectrule_threshold_range",
-                violation_error_message="threshold_pct must be above 0 and at most 100.",
+                violation_error_message=_("threshold_pct must be above 0 and at most 100."),
             ),
             models.CheckConstraint(
                 condition=Q(window__gte=F("min_sample")),
                 name="defectrule_window_covers_sample",
-                violation_error_message="window must be at least min_sample.",
+                violation_error_message=_("window must be at least min_sample."),
             ),
         ]
 

@@ -111,12 +111,14 @@ class WorkCenter(models.Model):
             models.CheckConstraint(
                 condition=Q(labour_rate_per_hour__gte=0) & Q(machine_rate_per_hour__gte=0),
                 name="workcenter_rates_nonnegative",
-                violation_error_message="labour_rate_per_hour and machine_rate_per_hour must not be negative.",
+                violation_error_message=_(
+                    "labour_rate_per_hour and machine_rate_per_hour must not be negative."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(parallel_units__gte=1),
                 name="workcenter_units_gte_1",
-                violation_error_message="parallel_units must be at least 1.",
+                violation_error_message=_("parallel_units must be at least 1."),
             ),
         ]
 
@@ -177,17 +179,17 @@ class Equipment(models.Model):
             models.CheckConstraint(
                 condition=Q(changeover_minutes__gte=0),
                 name="equipment_changeover_nonnegative",
-                violation_error_message="changeover_minutes must not be negative.",
+                violation_error_message=_("changeover_minutes must not be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(rated_rate__gte=0),
                 name="equipment_rate_nonnegative",
-                violation_error_message="rated_rate must not be negative.",
+                violation_error_message=_("rated_rate must not be negative."),
             ),
             models.CheckConstraint(
                 condition=~Q(backup_equipment=F("pk")),
                 name="equipment_backup_not_self",
-                violation_error_message="backup_equipment: equipment cannot back itself up.",
+                violation_error_message=_("backup_equipment: equipment cannot back itself up."),
             ),
         ]
 
@@ -218,17 +220,17 @@ class EquipmentChangeover(models.Model):
             models.UniqueConstraint(
                 fields=["equipment", "from_family", "to_family"],
                 name="changeover_unique_pair",
-                violation_error_message="This machine already has a changeover for this pair.",
+                violation_error_message=_("This machine already has a changeover for this pair."),
             ),
             models.CheckConstraint(
                 condition=~Q(from_family=F("to_family")),
                 name="changeover_families_differ",
-                violation_error_message="to_family must differ from from_family.",
+                violation_error_message=_("to_family must differ from from_family."),
             ),
             models.CheckConstraint(
                 condition=Q(minutes__gte=0),
                 name="changeover_minutes_nonnegative",
-                violation_error_message="minutes must not be negative.",
+                violation_error_message=_("minutes must not be negative."),
             ),
         ]
 
@@ -336,7 +338,7 @@ class MaintenanceWindow(models.Model):
             models.CheckConstraint(
                 condition=Q(end__gt=F("start")),
                 name="maintenance_end_after_start",
-                violation_error_message="end must be after start.",
+                violation_error_message=_("end must be after start."),
             )
         ]
 
@@ -424,17 +426,21 @@ class Item(models.Model):
             models.CheckConstraint(
                 condition=Q(standard_cost__gte=0),
                 name="item_standard_cost_nonnegative",
-                violation_error_message="standard_cost must not be negative.",
+                violation_error_message=_("standard_cost must not be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(lot_size__gte=0) & Q(lot_multiple__gte=0) & Q(safety_stock__gte=0),
                 name="item_lot_sizes_nonnegative",
-                violation_error_message="lot_size, lot_multiple and safety_stock must not be negative.",
+                violation_error_message=_(
+                    "lot_size, lot_multiple and safety_stock must not be negative."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(lot_policy="fixed") | Q(lot_size__gt=0),
                 name="item_fixed_lot_needs_size",
-                violation_error_message="lot_size: a fixed lot policy needs a lot size above zero.",
+                violation_error_message=_(
+                    "lot_size: a fixed lot policy needs a lot size above zero."
+                ),
             ),
         ]
 
@@ -581,7 +587,7 @@ class StockMove(models.Model):
             models.CheckConstraint(
                 condition=~Q(quantity=0),
                 name="stockmove_nonzero",
-                violation_error_message="quantity must not be zero.",
+                violation_error_message=_("quantity must not be zero."),
             )
         ]
 
@@ -622,7 +628,7 @@ class StockBalance(models.Model):
             models.CheckConstraint(
                 condition=Q(on_hand__gte=0),
                 name="balance_not_negative",
-                violation_error_message="on_hand must not go below zero.",
+                violation_error_message=_("on_hand must not go below zero."),
             ),
             # Two partial constraints because NULL lots are distinct in a plain unique index.
             models.UniqueConstraint(
@@ -726,12 +732,12 @@ class PurchaseOrderLine(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="poline_qty_positive",
-                violation_error_message="quantity must be above zero.",
+                violation_error_message=_("quantity must be above zero."),
             ),
             models.CheckConstraint(
                 condition=Q(received_quantity__gte=0),
                 name="poline_received_nonnegative",
-                violation_error_message="received_quantity must not be negative.",
+                violation_error_message=_("received_quantity must not be negative."),
             ),
         ]
 
@@ -821,7 +827,9 @@ class OperatorSkill(models.Model):
             models.CheckConstraint(
                 condition=Q(level__gte=1, level__lte=3),
                 name="skill_level_1_3",
-                violation_error_message="level must be 1 (trainee), 2 (qualified) or 3 (expert).",
+                violation_error_message=_(
+                    "level must be 1 (trainee), 2 (qualified) or 3 (expert)."
+                ),
             ),
         ]
 
@@ -852,7 +860,7 @@ class ShiftAssignment(models.Model):
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
                 name="shift_assignment_dates_ordered",
-                violation_error_message="valid_to must not be before valid_from.",
+                violation_error_message=_("valid_to must not be before valid_from."),
             )
         ]
 
