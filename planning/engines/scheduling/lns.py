@@ -384,9 +384,12 @@ class _BoundRun(cp_model.CpSolverSolutionCallback):
     def start(self) -> None:
         self.thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float) -> bool:
+        """Stop the run; False if it has not stopped within `timeout` seconds (its thread
+        then ends at its own time limit, and its status and bound are not read)."""
         self.solver.stop_search()
-        self.thread.join()
+        self.thread.join(max(timeout, 0.05))
+        return not self.thread.is_alive()
 
     def bounds(self) -> tuple[int, int]:
         """(weighted tardiness bound, makespan bound) from the run's objective bound."""
@@ -475,8 +478,10 @@ def lns_solve(
     if proved:
         makespan_bound = search.key[1]
     notes = []
+    if bound is not None and not bound.stop(deadline - time.monotonic() + 0.1):
+        notes.append("full-model CP-SAT: still stopping at the deadline, left out")
+        bound = None
     if bound is not None:
-        bound.stop()
         for sched in bound.solutions[taken:]:
             if search.offer(sched):
                 search.stats.bound_solutions_taken += 1

@@ -167,7 +167,8 @@ def test_time_limit_is_respected_on_a_plant_with_calendars_and_due_dates():
     problem = plant(orders=80)
     began = time.monotonic()
     result = schedule_solve(problem, SolveOptions(time_limit=1.5))
-    assert time.monotonic() - began <= 1.5 * 1.05 + 0.5
+    elapsed = time.monotonic() - began
+    assert elapsed <= 1.5 * 1.05 + 0.5, (elapsed, result.wall_time, result.notes)
     assert any(note.startswith("LNS") for note in result.notes)
     assert (result.weighted_tardiness, result.makespan) <= (
         result.heuristic_weighted_tardiness,
