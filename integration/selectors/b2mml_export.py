@@ -26,6 +26,7 @@ from django.utils import timezone
 from core.formatting import quantity_format
 from execution.models import MaterialRequirement, ProductionEvent, WorkAlert
 from planning.models import OrderOperation, ProductionOrder
+from planning.selectors.schedule import planned_changeovers
 from resources.models import Item
 from resources.selectors.calendar import plant_time_zone
 
@@ -186,6 +187,7 @@ def schedule_document(
     requirements = defaultdict(list)
     for req in MaterialRequirement.objects.filter(order__in=orders).select_related("item"):
         requirements[req.operation_id].append(req)
+    changeovers = planned_changeovers(op for order in orders for op in order.operations.all())
     root, data_area = bod("Process", "OperationsSchedule", area(now))
     schedule = sub(data_area, "OperationsSchedule")
     sub(schedule, "ID", f"{settings.B2MML_LOGICAL_ID}-SCHEDULE-{now:%Y%m%dT%H%M%S}")
@@ -194,11 +196,11 @@ def schedule_document(
     sub(schedule, "OperationsType", "Production")
     sub(schedule, "ScheduleState", "Released")
     for order in orders:
-        _request(schedule, order, requirements)
+        _request(schedule, order, requirements, changeovers)
     return root
 
 
-def _request(parent: ET.Element, order: ProductionOrder, requirements) -> None:
+def _request(parent: ET.Element, order: ProductionOrder, requirements, changeovers) -> None:
     item = order.item
     request = sub(parent, "OperationsRequest")
     sub(request, "ID", order.number)
@@ -222,11 +224,14 @@ def _request(parent: ET.Element, order: ProductionOrder, requirements) -> None:
             operation,
             definition,
             requirements[operation.pk],
+            changeovers.get(operation.pk),
             last=operation is operations[-1],
         )
 
 
-def _segment_requirement(parent, order, operation, definition, consumed, *, last: bool) -> None:
+def _segment_requirement(
+    parent, order, operation, definition, consumed, changeover: int | None, *, last: bool
+) -> None:
     sr_id = segment_id(order, operation)
     segment = sub(parent, "SegmentRequirement")
     sub(segment, "ID", sr_id)
@@ -252,6 +257,12 @@ def _segment_requirement(parent, order, operation, definition, consumed, *, last
         f"{quantity_format(operation.run_minutes_per_unit)}",
         "decimal",
     )
+    # Sequence-dependent setup: the family the machine must be set up for, and the
+    # changeover the plan puts before this operation on its machine (planned, not started).
+    if operation.setup_family:
+        value_string(segment, "SegmentParameter", "SetupFamily", operation.setup_family)
+    if changeover is not None:
+        value_string(segment, "SegmentParameter", "ChangeoverMinutes", str(changeover), "decimal")
     if operation.required_skill is not None:
         personnel = sub(segment, "PersonnelRequirement")
         sub(personnel, "ID", f"{sr_id}/personnel")

@@ -126,11 +126,7 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
     # What each machine is set up for now: the family of the operation that started on it
     # last (running or done). Done operations are not in the problem, so without it the
     # first operation planned there would skip the changeover it needs.
-    set_up_for = (
-        OrderOperation.objects.filter(equipment=OuterRef("pk"), actual_start__isnull=False)
-        .order_by("-actual_start", "-pk")
-        .values("setup_family")[:1]
-    )
+    set_up_for = _last_started_family()
     for machine in (
         Equipment.objects.select_related("work_center__area__site")
         .prefetch_related("changeovers")
@@ -335,6 +331,57 @@ def schedule_problem_build(*, origin: datetime, horizon_days: int = 60):
     ]
     problem = engine.Problem(jobs=tuple(_holds_cut(jobs, holds)), machines=tuple(machines), now=0)
     return problem, op_lookup
+
+
+def _last_started_family():
+    """The family of the operation that started last on a machine (OuterRef: the machine)."""
+    return (
+        OrderOperation.objects.filter(equipment=OuterRef("pk"), actual_start__isnull=False)
+        .order_by("-actual_start", "-pk")
+        .values("setup_family")[:1]
+    )
+
+
+def planned_changeovers(operations) -> dict[int, int]:
+    """Minutes of changeover the plan puts before each of `operations` that is planned on a
+    machine and has not started: from the family of the operation planned just before it
+    there, or, for the machine's first, of what the machine ran last — the engine's rule
+    (engine.machine_changeover, checker.schedule_changeover_minutes). Three queries."""
+    planned = [
+        op for op in operations if op.equipment_id and op.planned_start and not op.actual_start
+    ]
+    if not planned:
+        return {}
+    machine_ids = {op.equipment_id for op in planned}
+    machines = {
+        m.pk: engine.Machine(
+            id=m.pk,
+            changeover=m.changeover_minutes,
+            changeovers=tuple((c.from_family, c.to_family, c.minutes) for c in m.changeovers.all()),
+            initial_family=m.set_up_for or "",
+        )
+        for m in Equipment.objects.filter(pk__in=machine_ids)
+        .prefetch_related("changeovers")
+        .annotate(set_up_for=Subquery(_last_started_family()))
+    }
+    sequence: dict[int, list[tuple]] = {}
+    for pk, machine_id, family in (
+        OrderOperation.objects.filter(
+            equipment_id__in=machine_ids, planned_start__isnull=False, actual_start__isnull=True
+        )
+        .exclude(status__in=(OrderOperation.Status.DONE, OrderOperation.Status.CANCELLED))
+        .order_by("planned_start", "pk")
+        .values_list("pk", "equipment_id", "setup_family")
+    ):
+        sequence.setdefault(machine_id, []).append((pk, family))
+    minutes: dict[int, int] = {}
+    for machine_id, ops in sequence.items():
+        machine = machines[machine_id]
+        before = machine.initial_family
+        for pk, family in ops:
+            minutes[pk] = engine.machine_changeover(machine, before, family)
+            before = family
+    return {op.pk: minutes.get(op.pk, 0) for op in planned}
 
 
 def schedule_runs_recent(count: int = 10) -> list[ScheduleRun]:

@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
@@ -17,6 +18,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.roles import Role
+from integration.engines.b2mml import child, children, text
+from integration.selectors.b2mml_export import export_bytes
 from planning.models import (
     OrderOperation,
     ProductionOrder,
@@ -25,12 +28,17 @@ from planning.models import (
     ScheduleAssignment,
     ScheduleRun,
 )
-from planning.selectors.schedule import schedule_problem_build, schedule_run_words
+from planning.selectors.schedule import (
+    planned_changeovers,
+    schedule_problem_build,
+    schedule_run_words,
+)
 from planning.services.imports import masterdata_import
 from planning.services.orders import production_order_create
 from planning.services.schedule import schedule_run_execute
 from resources.models import Equipment, EquipmentChangeover, Item
 from tests.factories import EquipmentFactory, ItemFactory, ShiftFactory, UserFactory
+from tests.integration_b2mml.helpers import valid
 from tests.planning.importing import counts, plant_create
 
 pytestmark = pytest.mark.django_db
@@ -234,4 +242,22 @@ def test_a_schedule_groups_the_families_and_counts_the_changeover(pair, last_ran
     assert run.summary["changeover_minutes"] == minutes
     assert f"{minutes / 60:.1f} h of machine time go to changeovers between setup families." in (
         schedule_run_words(run)
+    )
+    # The same changeovers read back from the plan, operation by operation, and sent in the
+    # B2MML schedule as each segment's SetupFamily and ChangeoverMinutes.
+    numbers = [f"MO-T-{n}" for n in range(6)]
+    ops = list(OrderOperation.objects.filter(order__number__in=numbers))
+    assert sum(planned_changeovers(ops).values()) == minutes
+    if not (settings.B2MML_SCHEMA_DIR / "B2MML-OperationsSchedule.xsd").is_file():
+        return
+    root = valid(export_bytes("schedule", numbers=numbers))
+    parameters = [
+        (text(p, "ID"), text(p, "Value", "ValueString"))
+        for r in children(child(root, "DataArea", "OperationsSchedule"), "OperationsRequest")
+        for segment in children(r, "SegmentRequirement")
+        for p in children(segment, "SegmentParameter")
+    ]
+    assert sum(int(v) for k, v in parameters if k == "ChangeoverMinutes") == minutes
+    assert (
+        sorted(v for k, v in parameters if k == "SetupFamily") == ["SHAFT-L"] * 3 + ["SHAFT-S"] * 3
     )
