@@ -13,7 +13,12 @@ plain (faster) models.
 
 from __future__ import annotations
 
+import bisect
+import heapq
+import math
 from dataclasses import dataclass, field
+
+from ortools.graph.python import linear_sum_assignment
 
 from .calendar import UNBOUNDED, MachineTimeline, calendar_normalise
 from .model import Interval, Key, Problem, ProblemError
@@ -139,6 +144,8 @@ class Prepared:
             makespan_lb = max(makespan_lb, first[k] + total + changeovers.get(k, 0))
         makespan_lb = max(makespan_lb, self._group_load_bound(head))
         wt_lb = self.weighted_tardiness(end)
+        if self.has_due_dates:
+            wt_lb = max(wt_lb, self._group_tardiness_bound(head, end))
         return wt_lb, makespan_lb
 
     def _changeovers_needed(self) -> dict[int, int]:
@@ -179,6 +186,154 @@ class Prepared:
             spared = max(cheapest.values()) if not initial else cheapest.get(initial, 0)
             out[k] = sum(cheapest.values()) - spared
         return out
+
+    def _machine_groups(self) -> list[int]:
+        """Per machine, its group's representative: machines are grouped when some free
+        operation may run on either (connected components)."""
+        parent = list(range(len(self.machine_ids)))
+
+        def root(k: int) -> int:
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+
+        for op in self.ops:
+            if op.fixed is None:
+                first = root(op.modes[0][0])
+                for k, _ in op.modes[1:]:
+                    parent[root(k)] = first
+        return [root(k) for k in range(len(parent))]
+
+    def _group_tardiness_bound(self, head: list[int], end: list[int]) -> int:
+        """Weighted tardiness bound from the contention inside each group of machines.
+
+        Relaxation (each step only makes the problem easier, so the bound stays valid): a
+        group's machines become one machine that works, at any instant, as fast as the
+        number of them working then (so its free operations may share it and be split);
+        fixed operations, setups and precedence between the group's operations are dropped,
+        each operation keeping only its head (earliest start). On that machine the k-th
+        operation to finish can finish no earlier than the k-th completion of the shortest-
+        remaining-work-first schedule (SRPT; Chu's bound for 1|r_j|ΣT_j), mapped back through
+        the machines' working time. Each job is then counted once, through its last free
+        operation, in that operation's group: it finishes at least at the later of the
+        completion of the rank it gets and its own earliest end, plus the work after it; the
+        cheapest assignment of those operations to distinct ranks (OR-Tools' linear sum
+        assignment) is at most what any schedule pays. Jobs are never counted twice, so the
+        groups' sums add up; a job with no free operation counts its own earliest end.
+        """
+        group_of = self._machine_groups()
+        n = len(self.ops)
+        tail = [0] * n  # work that must follow each operation in its own job
+        for i in reversed(self.topo):
+            op = self.ops[i]
+            for s_ in op.succs:
+                succ = self.ops[s_]
+                if succ.job != op.job:  # another order's work does not end this one
+                    continue
+                d = succ.fixed[2] - succ.fixed[1] if succ.fixed is not None else succ.min_duration
+                tail[i] = max(tail[i], d + tail[s_])
+        members: dict[int, list[int]] = {}
+        for op in self.ops:
+            if op.fixed is None:
+                members.setdefault(group_of[op.modes[0][0]], []).append(op.index)
+        position = {i: p for p, i in enumerate(self.topo)}
+        counted: dict[int, list[int]] = {}  # group -> the last free operation of its jobs
+        total = 0
+        for job in self.jobs:
+            if job.due is None or job.weight <= 0 or not job.ops:
+                continue
+            free = [i for i in job.ops if self.ops[i].fixed is None]
+            if not free:
+                total += job.weight * max(0, max(end[i] for i in job.ops) - job.due)
+                continue
+            last = max(free, key=lambda i: position[i])
+            counted.setdefault(group_of[self.ops[last].modes[0][0]], []).append(last)
+        for g, ops in counted.items():
+            machines = [k for k in range(len(group_of)) if group_of[k] == g]
+            ranks = self._srpt_completions(machines, members[g], head)
+            total += self._ranks_assign(ops, ranks, end, tail)
+        return total
+
+    def _srpt_completions(self, machines: list[int], ops: list[int], head: list[int]) -> list[int]:
+        """Sorted completion times of `ops` under SRPT on the group's pooled working time."""
+        start = min(head[i] for i in ops)
+        changes: dict[int, int] = {}
+        for k in machines:
+            for a, b in self.calendars[k]:
+                if b <= start:
+                    continue
+                a = max(a, start)
+                changes[a] = changes.get(a, 0) + 1
+                if b < UNBOUNDED:
+                    changes[b] = changes.get(b, 0) - 1
+        times = sorted(changes)
+        cum = []  # working minutes of the pooled machine from `start` to times[x]
+        rates = []  # machines working on [times[x], times[x + 1])
+        work = rate = 0
+        for x, t in enumerate(times):
+            if x:
+                work += rate * (t - times[x - 1])
+            cum.append(work)
+            rate += changes[t]
+            rates.append(rate)
+
+        def pooled(t: int) -> int:  # working minutes available before t
+            x = bisect.bisect_right(times, t) - 1
+            return 0 if x < 0 else cum[x] + rates[x] * (t - times[x])
+
+        def instant(u: float) -> int:  # the earliest t by which u minutes were available
+            y = bisect.bisect_left(cum, u)
+            if y < len(cum) and (cum[y] == u or y == 0):
+                return times[y]
+            x = y - 1  # cum[x] < u: reached inside [times[x], times[x + 1])
+            if rates[x] <= 0:  # the calendars end first: their end is still a lower bound
+                return times[x]
+            return times[x] + math.ceil((u - cum[x]) / rates[x])
+
+        released = sorted((pooled(head[i]), self.ops[i].min_duration) for i in ops)
+        done: list[float] = []
+        waiting: list[float] = []  # remaining work (SRPT: the least first)
+        clock = 0.0
+        x = 0
+        while x < len(released) or waiting:
+            if not waiting:
+                clock = max(clock, released[x][0])
+            while x < len(released) and released[x][0] <= clock:
+                heapq.heappush(waiting, released[x][1])
+                x += 1
+            left = heapq.heappop(waiting)
+            following = released[x][0] if x < len(released) else math.inf
+            if clock + left <= following:
+                clock += left
+                done.append(clock)
+            else:
+                heapq.heappush(waiting, left - (following - clock))
+                clock = following
+        return [instant(u) for u in done]
+
+    def _ranks_assign(self, ops: list[int], ranks: list[int], end, tail) -> int:
+        """The least weighted tardiness of `ops` (one per job) given distinct ranks among the
+        sorted completions `ranks`: costs only grow with the rank, so the first len(ops)
+        ranks are enough."""
+        size = len(ops)
+        cost = []
+        for i in ops:
+            job = self.jobs[self.ops[i].job]
+            row = []
+            for r in ranks[:size]:
+                finish = max(r, end[i]) + tail[i]
+                row.append(job.weight * max(0, finish - job.due))
+            cost.append(row)
+        if size == 1:
+            return cost[0][0]
+        assignment = linear_sum_assignment.SimpleLinearSumAssignment()
+        for a, row in enumerate(cost):
+            for b, c in enumerate(row):
+                assignment.add_arc_with_cost(a, b, c)
+        if assignment.solve() != assignment.OPTIMAL:
+            return 0
+        return assignment.optimal_cost()
 
     def _group_load_bound(self, head: list[int]) -> int:
         """Makespan bound from the work of each group of interchangeable machines.
