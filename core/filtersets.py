@@ -5,6 +5,7 @@ from datetime import UTC
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from django_filters.fields import IsoDateTimeField
 
 from .models import AuditEntry
@@ -22,7 +23,7 @@ class InstantField(IsoDateTimeField):
         try:
             return value.astimezone(UTC)
         except OverflowError:
-            raise ValidationError("The instant is out of range.", code="invalid") from None
+            raise ValidationError(_("The instant is out of range."), code="invalid") from None
 
 
 class InstantFilter(django_filters.IsoDateTimeFilter):

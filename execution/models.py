@@ -320,7 +320,7 @@ class ProductionEvent(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
-            raise ValidationError("Production events are append-only.")
+            raise ValidationError(_("Production events are append-only."))
         super().save(*args, **kwargs)
 
 

@@ -268,7 +268,7 @@ class InspectionRecord(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
-            raise ValidationError("Inspection records are append-only; record a correction.")
+            raise ValidationError(_("Inspection records are append-only; record a correction."))
         super().save(*args, **kwargs)
 
     @property

@@ -597,7 +597,7 @@ class StockMove(models.Model):
     def save(self, *args, **kwargs):
         # The ledger is append-only: an existing row is never rewritten.
         if self.pk is not None and not self._state.adding:
-            raise ValidationError("Stock moves are append-only; record a reversal instead.")
+            raise ValidationError(_("Stock moves are append-only; record a reversal instead."))
         super().save(*args, **kwargs)
 
 

@@ -113,7 +113,7 @@ def trace_code_issue(
 ) -> TraceCode:
     """The trace code of a unit or lot, issued now if it has none (idempotent)."""
     if (unit is None) == (lot is None):
-        raise ValidationError("A trace code names exactly one unit or one lot.")
+        raise ValidationError(_("A trace code names exactly one unit or one lot."))
     owner = unit if unit is not None else lot
     which = {"unit": unit} if unit is not None else {"lot": lot}
     existing = TraceCode.objects.filter(**which).first()

@@ -32,3 +32,8 @@ def test_an_offset_beyond_the_databases_range_is_read_as_utc(admin_api, url):
     # Year 1 at +23:59 has no UTC time in the calendar: a 400 naming the parameter.
     refused = admin_api.get(url, {name: "0001-01-01T00:00:00+23:59"})
     assert refused.status_code == 400 and name in refused.content.decode()
+    assert "The instant is out of range." in refused.content.decode()
+    chinese = admin_api.get(
+        url, {name: "0001-01-01T00:00:00+23:59"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert chinese.status_code == 400 and "该时间点超出范围。" in chinese.content.decode()
