@@ -15,6 +15,8 @@ from pathlib import Path
 
 import xmlschema
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from .engines.b2mml import NS, VERSIONED_NS, local, namespace, path_plain
 
@@ -39,11 +41,27 @@ class B2mmlError(Exception):
         self.errors: list[tuple[str, str]] = list(errors or [])
 
 
+def labelled(label: str, message: str) -> str:
+    """`path: message`, with the colon of the reader's language (Chinese: full width)."""
+    return pgettext("an error's field or row, then its message", "%(label)s: %(message)s") % {
+        "label": label,
+        "message": message,
+    }
+
+
+def listed(items) -> str:
+    """Names joined as the reader's language lists them (Chinese: 、)."""
+    return pgettext("between the items of a list", ", ").join(items)
+
+
 class SchemasMissing(B2mmlError):
     def __init__(self, directory: Path):
         super().__init__(
-            f"The B2MML V0701 schemas are not installed: no {MAIN_XSD} in {directory} "
-            "(set B2MML_SCHEMA_DIR).",
+            _(
+                "The B2MML V0701 schemas are not installed: no %(file)s in %(directory)s "
+                "(set B2MML_SCHEMA_DIR)."
+            )
+            % {"file": MAIN_XSD, "directory": directory},
             status=503,
             code="schemas_missing",
         )
@@ -91,28 +109,46 @@ def document_check(root: ET.Element) -> None:
     ns, name = namespace(root.tag), local(root.tag)
     if ns != NS:
         version = VERSIONED_NS.match(ns)
-        named = f"B2MML V{version.group(1)} (namespace {ns})" if version else f"namespace {ns!r}"
+        if version:
+            message = _(
+                "The document is in B2MML V%(version)s (namespace %(namespace)s); ClosedLoop "
+                "takes B2MML V0701 documents, in the namespace %(expected)s."
+            ) % {"version": version.group(1), "namespace": ns, "expected": NS}
+        else:
+            message = _(
+                "The document is in namespace %(namespace)s; ClosedLoop takes B2MML V0701 "
+                "documents, in the namespace %(expected)s."
+            ) % {"namespace": repr(ns), "expected": NS}
         raise B2mmlError(
-            f"The document is in {named}; ClosedLoop takes B2MML V0701 documents, in the "
-            f"namespace {NS}.",
-            errors=[(f"/{name}", f"namespace {ns or '(none)'}; expected {NS}")],
+            message,
+            errors=[
+                (
+                    f"/{name}",
+                    _("namespace %(namespace)s; expected %(expected)s")
+                    % {"namespace": ns or _("(none)"), "expected": NS},
+                )
+            ],
             code="wrong_version",
         )
     if name not in schema().elements and name != "ConfirmBOD":
         raise B2mmlError(
-            f"{name} is not a B2MML V0701 document.",
-            errors=[(f"/{name}", "not a global element of B2MML V0701")],
+            _("%(name)s is not a B2MML V0701 document.") % {"name": name},
+            errors=[(f"/{name}", _("not a global element of B2MML V0701"))],
             code="unknown_document",
         )
     errors = validation_errors(root)
     if errors:
-        first_path, first_reason = errors[0]
-        raise B2mmlError(
-            f"The document is not valid B2MML V0701: {first_path}: {first_reason}"
-            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
-            errors=errors,
-            code="schema",
-        )
+        first = labelled(*errors[0])
+        more = len(errors) - 1
+        if more:
+            message = ngettext(
+                "The document is not valid B2MML V0701: %(error)s (and %(more)d more)",
+                "The document is not valid B2MML V0701: %(error)s (and %(more)d more)",
+                more,
+            ) % {"error": first, "more": more}
+        else:
+            message = _("The document is not valid B2MML V0701: %(error)s") % {"error": first}
+        raise B2mmlError(message, errors=errors, code="schema")
 
 
 def document_read(data: bytes) -> ET.Element:
@@ -121,18 +157,20 @@ def document_read(data: bytes) -> ET.Element:
     A DTD is refused outright: B2MML has none, and entity declarations are how XML bombs
     and external-entity reads come in."""
     if not data or not data.strip():
-        raise B2mmlError("The request has no XML document.", errors=[("/", "empty body")])
+        raise B2mmlError(_("The request has no XML document."), errors=[("/", _("empty body"))])
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in data.lower():
         raise B2mmlError(
-            "The document declares a DTD or entities; B2MML documents have none.",
-            errors=[("/", "DTD or entity declaration")],
+            _("The document declares a DTD or entities; B2MML documents have none."),
+            errors=[("/", _("DTD or entity declaration"))],
         )
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
         raise B2mmlError(
-            f"The document is not well-formed XML: {exc}.", errors=[("/", str(exc))], code="xml"
+            _("The document is not well-formed XML: %(error)s.") % {"error": exc},
+            errors=[("/", str(exc))],
+            code="xml",
         ) from None
     document_check(root)
     return root

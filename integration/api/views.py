@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from core.parsing import aware_instant_parse
 
-from ..schemas import B2mmlError
+from ..schemas import B2mmlError, listed
 from ..selectors.b2mml_export import export_bytes
 from ..services.b2mml_import import b2mml_import, refusal_document, roots_of
 
@@ -75,8 +75,8 @@ class B2mmlView(APIView):
         if unknown:
             raise B2mmlError(
                 gettext("Unknown query parameter %(names)s; this takes %(accepted)s.")
-                % {"names": ", ".join(unknown), "accepted": ", ".join(self.query_names)},
-                errors=[(name, "unknown query parameter") for name in unknown],
+                % {"names": listed(unknown), "accepted": listed(self.query_names)},
+                errors=[(name, gettext("unknown query parameter")) for name in unknown],
             )
         options: dict = {}
         numbers = [
@@ -88,10 +88,14 @@ class B2mmlView(APIView):
         if numbers:
             options["numbers"] = numbers
         if request.query_params.get("since"):
+            raw = request.query_params["since"]
             try:
-                options["since"] = aware_instant_parse(request.query_params["since"])
-            except ValueError as exc:
-                raise B2mmlError(str(exc), errors=[("since", str(exc))]) from None
+                options["since"] = aware_instant_parse(raw)
+            except ValueError:
+                message = gettext("%(value)s is not an ISO 8601 instant with its offset.") % {
+                    "value": repr(raw)
+                }
+                raise B2mmlError(message, errors=[("since", message)]) from None
         if request.query_params.get("status"):
             options["status"] = request.query_params["status"]
         return options

@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.formatting import quantity_format
 from execution.models import MaterialRequirement, ProductionEvent, WorkAlert
@@ -41,7 +42,7 @@ from ..engines.b2mml import (
     sub_opt,
     value_string,
 )
-from ..schemas import B2mmlError, validation_errors
+from ..schemas import B2mmlError, listed, validation_errors
 
 OrderStatus = ProductionOrder.Status
 OpStatus = OrderOperation.Status
@@ -167,7 +168,11 @@ def _missing(numbers: Iterable[str] | None, orders: list[ProductionOrder]) -> No
         return
     unknown = sorted(set(numbers) - {o.number for o in orders})
     if unknown:
-        raise B2mmlError(f"No production order {', '.join(unknown)}.", status=404, code="not_found")
+        raise B2mmlError(
+            _("No production order %(numbers)s.") % {"numbers": listed(unknown)},
+            status=404,
+            code="not_found",
+        )
 
 
 # --- schedule ------------------------------------------------------------------------------
@@ -182,7 +187,7 @@ def schedule_document(
     _missing(numbers, orders)
     if not orders:
         raise B2mmlError(
-            "No released production order to export.", status=404, code="nothing_to_export"
+            _("No released production order to export."), status=404, code="nothing_to_export"
         )
     requirements = defaultdict(list)
     for req in MaterialRequirement.objects.filter(order__in=orders).select_related("item"):
@@ -313,7 +318,7 @@ def performance_document(
     orders = list(_orders(PERFORMANCE_STATUSES, numbers, since))
     _missing(numbers, orders)
     if not orders:
-        raise B2mmlError("No production order to report.", status=404, code="nothing_to_export")
+        raise B2mmlError(_("No production order to report."), status=404, code="nothing_to_export")
     traced = _traced(orders)
     root, data_area = bod("Sync", "OperationsPerformance", area(now))
     performance = sub(data_area, "OperationsPerformance")
@@ -448,8 +453,9 @@ def alerts_document(
     if status:
         if status not in WorkAlert.Status.values:
             raise B2mmlError(
-                f"Unknown status {status!r}; use {', '.join(WorkAlert.Status.values)}.",
-                errors=[("status", "unknown status")],
+                _("Unknown status %(status)s; use %(statuses)s.")
+                % {"status": repr(status), "statuses": listed(WorkAlert.Status.values)},
+                errors=[("status", _("unknown status"))],
             )
         alerts = alerts.filter(status=status)
     if since is not None:
@@ -460,9 +466,13 @@ def alerts_document(
     if numbers:
         unknown = sorted(set(numbers) - {a.number for a in alerts})
         if unknown:
-            raise B2mmlError(f"No exception {', '.join(unknown)}.", status=404, code="not_found")
+            raise B2mmlError(
+                _("No exception %(numbers)s.") % {"numbers": listed(unknown)},
+                status=404,
+                code="not_found",
+            )
     if not alerts:
-        raise B2mmlError("No exception to export.", status=404, code="nothing_to_export")
+        raise B2mmlError(_("No exception to export."), status=404, code="nothing_to_export")
     root, data_area = bod("Sync", "WorkAlert", area(now))
     for alert in alerts:
         _work_alert(data_area, alert, now)

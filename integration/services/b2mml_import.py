@@ -28,6 +28,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
@@ -60,7 +62,7 @@ from ..engines.b2mml import (
     texts,
     trailing_number,
 )
-from ..schemas import B2mmlError, document_read
+from ..schemas import B2mmlError, document_read, labelled, listed
 from ..selectors.b2mml_export import SCRAP, area, document_bytes
 
 # Root element → (kind, noun). The kind names the endpoint and the permission.
@@ -103,18 +105,19 @@ def at(path: str) -> Iterator[None]:
         yield
     except ValidationError as exc:
         message = _message(exc)
-        raise B2mmlError(f"{path}: {message}", errors=[(path, message)]) from None
+        raise B2mmlError(labelled(path, message), errors=[(path, message)]) from None
     except StateConflict as exc:
-        raise B2mmlError(f"{path}: {exc}", status=409, errors=[(path, str(exc))]) from None
+        message = str(exc)
+        raise B2mmlError(labelled(path, message), status=409, errors=[(path, message)]) from None
     except PermissionDenied as exc:
-        message = str(exc) or "You may not do this."
-        raise B2mmlError(f"{path}: {message}", status=403, errors=[(path, message)]) from None
+        message = str(exc) or _("You may not do this.")
+        raise B2mmlError(labelled(path, message), status=403, errors=[(path, message)]) from None
 
 
 def _message(exc: ValidationError) -> str:
     if hasattr(exc, "error_dict"):
         return " ".join(
-            f"{name}: {' '.join(m for e in errors for m in e.messages)}"
+            labelled(name, " ".join(m for e in errors for m in e.messages))
             if name != "__all__"
             else " ".join(m for e in errors for m in e.messages)
             for name, errors in exc.error_dict.items()
@@ -127,11 +130,15 @@ def _decimal(raw: str | None, path: str, *, positive: bool = False) -> Decimal:
         value = Decimal(raw or "")
     except InvalidOperation:
         raise B2mmlError(
-            f"{path}: {raw!r} is not a number.", errors=[(path, "not a number")]
+            _("%(path)s: %(raw)s is not a number.") % {"path": path, "raw": repr(raw)},
+            errors=[(path, _("not a number"))],
         ) from None
     if not value.is_finite() or value < 0 or (positive and value == 0):
-        need = "above zero" if positive else "zero or more"
-        raise B2mmlError(f"{path}: give a number {need}.", errors=[(path, f"must be {need}")])
+        if positive:
+            message, reason = _("%(path)s: give a number above zero."), _("must be above zero")
+        else:
+            message, reason = _("%(path)s: give a number zero or more."), _("must be zero or more")
+        raise B2mmlError(message % {"path": path}, errors=[(path, reason)])
     return value
 
 
@@ -155,10 +162,11 @@ def b2mml_import(*, data: bytes, by=None, kind: str | None = None) -> Imported:
     root = document_read(data)
     name = local(root.tag)
     if name not in ROOTS or (kind is not None and ROOTS[name][0] != kind):
-        takes = ", ".join(roots_of(kind)) if kind else ", ".join(ROOTS)
+        takes = listed(roots_of(kind) if kind else ROOTS)
         raise B2mmlError(
-            f"A {name} document is not taken here; this takes {takes}.",
-            errors=[(f"/{name}", "document not taken here")],
+            _("A %(name)s document is not taken here; this takes %(takes)s.")
+            % {"name": name, "takes": takes},
+            errors=[(f"/{name}", _("document not taken here"))],
             code="wrong_document",
         )
     found_kind, noun = ROOTS[name]
@@ -215,7 +223,7 @@ def refusal_document(error: B2mmlError, data: bytes | None = None) -> bytes:
         bod_element.append(copy.deepcopy(original))
     sub(bod_element, "Description", error.message[:1000])
     for path, reason in error.errors:
-        sub(bod_element, "Note", f"{path}: {reason}"[:1000])
+        sub(bod_element, "Note", labelled(path, reason)[:1000])
     return serialize(root)
 
 
@@ -255,16 +263,19 @@ def _produced(request: ET.Element, path: str) -> tuple[str, Decimal, str]:
                 )
     if found is None:
         raise B2mmlError(
-            f"{path}: no MaterialRequirement with MaterialUse Produced names the item and "
-            "quantity to make.",
-            errors=[(path, "no produced MaterialRequirement")],
+            _(
+                "%(path)s: no MaterialRequirement with MaterialUse Produced names the item and "
+                "quantity to make."
+            )
+            % {"path": path},
+            errors=[(path, _("no produced MaterialRequirement"))],
         )
     material, m_path = found
     code = text(material, "MaterialDefinitionID")
     if not code:
         raise B2mmlError(
-            f"{m_path}: the produced material needs its MaterialDefinitionID.",
-            errors=[(f"{m_path}/MaterialDefinitionID", "missing")],
+            _("%(path)s: the produced material needs its MaterialDefinitionID.") % {"path": m_path},
+            errors=[(f"{m_path}/MaterialDefinitionID", _("missing"))],
         )
     qty = _decimal(
         text(material, "Quantity", "QuantityString"),
@@ -285,8 +296,11 @@ def _order(request: ET.Element, path: str, by, notes: list[str]) -> None:
     item = Item.objects.filter(code=code).first()
     if item is None:
         raise B2mmlError(
-            f"{m_path}/MaterialDefinitionID: no item {code!r}.",
-            errors=[(f"{m_path}/MaterialDefinitionID", f"no item {code!r}")],
+            _("%(path)s: no item %(code)s.")
+            % {"path": f"{m_path}/MaterialDefinitionID", "code": repr(code)},
+            errors=[
+                (f"{m_path}/MaterialDefinitionID", _("no item %(code)s") % {"code": repr(code)})
+            ],
         )
     end = _instant(text(request, "EndTime")) or max(
         filter(
@@ -297,8 +311,8 @@ def _order(request: ET.Element, path: str, by, notes: list[str]) -> None:
     )
     if end is None:
         raise B2mmlError(
-            f"{path}: give EndTime, the date the order is due.",
-            errors=[(f"{path}/EndTime", "missing: the due date")],
+            _("%(path)s: give EndTime, the date the order is due.") % {"path": path},
+            errors=[(f"{path}/EndTime", _("missing: the due date"))],
         )
     due = end.astimezone(plant_time_zone()).date()
     priority = None
@@ -338,7 +352,8 @@ def _order(request: ET.Element, path: str, by, notes: list[str]) -> None:
             return
         if order.item_id != item.pk:
             raise StateConflict(
-                f"Order {order.number} makes {order.item.code}; the document names {code}."
+                _("Order %(order)s makes %(item)s; the document names %(code)s.")
+                % {"order": order.number, "item": order.item.code, "code": code}
             )
         order, changed = production_order_update(
             order=order, quantity=qty, due_date=due, priority=priority, by=by
@@ -393,9 +408,13 @@ def _order_named(ref: str | None, fallback: str | None, path: str) -> Production
         found = found or ProductionOrder.objects.filter(number=value).first()
         if found is not None:
             return found
+    named = repr(ref or fallback)
     raise B2mmlError(
-        f"{path}/OperationsRequestID: no production order {ref or fallback!r}.",
-        errors=[(f"{path}/OperationsRequestID", f"no production order {ref or fallback!r}")],
+        _("%(path)s: no production order %(order)s.")
+        % {"path": f"{path}/OperationsRequestID", "order": named},
+        errors=[
+            (f"{path}/OperationsRequestID", _("no production order %(order)s") % {"order": named})
+        ],
     )
 
 
@@ -407,8 +426,9 @@ def _response(response: ET.Element, path: str, by, notes: list[str]) -> None:
         step = trailing_number(text(segment, "OperationsSegmentID"))
         if step is None:
             raise B2mmlError(
-                f"{s_path}: OperationsSegmentID must carry the routing step number (10, 20, …).",
-                errors=[(f"{s_path}/OperationsSegmentID", "no routing step number")],
+                _("%(path)s: OperationsSegmentID must carry the routing step number (10, 20, …).")
+                % {"path": s_path},
+                errors=[(f"{s_path}/OperationsSegmentID", _("no routing step number"))],
             )
         segments.append((step, segment, s_path))
     for step, segment, s_path in sorted(segments, key=lambda s: s[0]):
@@ -439,9 +459,19 @@ def _actuals(order: ProductionOrder, segment: ET.Element, s_path: str) -> dict[s
         code = text(material, "MaterialDefinitionID")
         if code and code != order.item.code:
             raise B2mmlError(
-                f"{m_path}/MaterialDefinitionID: order {order.number} makes "
-                f"{order.item.code}, not {code}.",
-                errors=[(f"{m_path}/MaterialDefinitionID", f"not the item of {order.number}")],
+                _("%(path)s: order %(order)s makes %(item)s, not %(code)s.")
+                % {
+                    "path": f"{m_path}/MaterialDefinitionID",
+                    "order": order.number,
+                    "item": order.item.code,
+                    "code": code,
+                },
+                errors=[
+                    (
+                        f"{m_path}/MaterialDefinitionID",
+                        _("not the item of %(order)s") % {"order": order.number},
+                    )
+                ],
             )
         slot = 0 if use == "Produced" else 1
         units = texts(material, "MaterialSubLotID")
@@ -449,9 +479,14 @@ def _actuals(order: ProductionOrder, segment: ET.Element, s_path: str) -> dict[s
         if units:
             if raw is not None and _decimal(raw, f"{m_path}/Quantity/QuantityString") != len(units):
                 raise B2mmlError(
-                    f"{m_path}: Quantity {raw} but {len(units)} MaterialSubLotID; each serial "
-                    "unit counts one.",
-                    errors=[(f"{m_path}/Quantity/QuantityString", "does not match the sub-lots")],
+                    _(
+                        "%(path)s: Quantity %(quantity)s but %(count)d MaterialSubLotID; each "
+                        "serial unit counts one."
+                    )
+                    % {"path": m_path, "quantity": raw, "count": len(units)},
+                    errors=[
+                        (f"{m_path}/Quantity/QuantityString", _("does not match the sub-lots"))
+                    ],
                 )
             keys = [(unit, Decimal(1)) for unit in units]
         else:
@@ -475,8 +510,14 @@ def _segment(order, step: int, segment: ET.Element, s_path: str, by, notes) -> b
     )
     if task is None:
         raise B2mmlError(
-            f"{s_path}: order {order.number} has no released operation {step}.",
-            errors=[(f"{s_path}/OperationsSegmentID", f"no released operation {step}")],
+            _("%(path)s: order %(order)s has no released operation %(step)s.")
+            % {"path": s_path, "order": order.number, "step": step},
+            errors=[
+                (
+                    f"{s_path}/OperationsSegmentID",
+                    _("no released operation %(step)s") % {"step": step},
+                )
+            ],
         )
     state = text(segment, "SegmentState") or ""
     totals = _actuals(order, segment, s_path)
@@ -550,9 +591,12 @@ def _segment(order, step: int, segment: ET.Element, s_path: str, by, notes) -> b
             )
             return False
         if result.status == "rejected":
-            reasons = "; ".join(f"{k}: {v}" for k, v in result.errors.items())
+            reasons = pgettext("between the problems of an import", "; ").join(
+                labelled(k, v) for k, v in result.errors.items()
+            )
             raise B2mmlError(
-                f"{e_path}: order {order.number} operation {step}: {reasons}",
+                _("%(path)s: order %(order)s operation %(step)s: %(reasons)s")
+                % {"path": e_path, "order": order.number, "step": step, "reasons": reasons},
                 status=result.code if result.code in (403, 409) else 400,
                 errors=[(e_path, reasons)],
             )
@@ -597,9 +641,18 @@ def _equipment(element: ET.Element, path: str, by, notes: list[str]) -> None:
     level = text(element, "EquipmentLevel")
     if level and level not in MACHINE_LEVELS:
         raise B2mmlError(
-            f"{path}/EquipmentLevel: {level} equipment is kept in ClosedLoop's admin; "
-            f"documents bring machines ({', '.join(sorted(MACHINE_LEVELS))}).",
-            errors=[(f"{path}/EquipmentLevel", f"{level} is not a machine level")],
+            _(
+                "%(path)s: %(level)s equipment is kept in ClosedLoop's admin; documents bring "
+                "machines (%(levels)s)."
+            )
+            % {
+                "path": f"{path}/EquipmentLevel",
+                "level": level,
+                "levels": listed(sorted(MACHINE_LEVELS)),
+            },
+            errors=[
+                (f"{path}/EquipmentLevel", _("%(level)s is not a machine level") % {"level": level})
+            ],
         )
     props = properties(element, "EquipmentProperty")
     rate = props.get("RatedRate")
@@ -637,8 +690,8 @@ def _person(element: ET.Element, path: str, by, notes: list[str]) -> None:
     active = _lower(props.get("Active"))
     if active is not None and active not in ("true", "false", "1", "0"):
         raise B2mmlError(
-            f"{path}/PersonProperty[Active]: give true or false.",
-            errors=[(f"{path}/PersonProperty", "Active must be true or false")],
+            _("%(path)s: give true or false.") % {"path": f"{path}/PersonProperty[Active]"},
+            errors=[(f"{path}/PersonProperty", _("Active must be true or false"))],
         )
     with at(path):
         synced = operator_sync(
