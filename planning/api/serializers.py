@@ -222,12 +222,12 @@ class ProductionOrderSerializer(serializers.ModelSerializer):
     operations = OrderOperationSerializer(many=True, read_only=True)
     delivery_risk = serializers.SerializerMethodField()
 
-    @extend_schema_field(DeliveryRiskSerializer)
     @extend_schema_field(FirmedFromSerializer(allow_null=True))
     def get_firmed_from(self, order) -> dict | None:
         planned = getattr(order, "planned_from", None)  # none: the reverse one-to-one raises
         return FirmedFromSerializer(planned).data if planned is not None else None
 
+    @extend_schema_field(DeliveryRiskSerializer)
     def get_delivery_risk(self, order) -> dict:
         risk = getattr(order, "risk", None) or delivery_risk(order)
         return DeliveryRiskSerializer(risk.as_dict()).data
