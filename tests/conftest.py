@@ -149,6 +149,26 @@ def demo_plant(demo_baseline, db, request, pinned_now):
     demo_load(baseline=demo_baseline, instant=_test_instant(request), clock=pinned_now)
 
 
+@pytest.fixture
+def scenario(demo_baseline, db, request, pinned_now):
+    """`scenario(name, build)`: the demo plant and what `build()` writes on top of it, copied
+    from the worker's first run of the same scenario at the same instant where that is
+    provably the same (tests/demo_snapshot.py). The fixture that calls it reads its objects
+    back from the database afterwards."""
+    from tests.demo_snapshot import scenario_load
+
+    def load(name: str, build) -> str:
+        return scenario_load(
+            name=name,
+            build=build,
+            baseline=demo_baseline,
+            instant=_test_instant(request),
+            clock=pinned_now,
+        )
+
+    return load
+
+
 @pytest.fixture(scope="session")
 def demo_baseline(django_db_setup, django_db_blocker):
     """Every table as the migrations left it, read once per worker."""

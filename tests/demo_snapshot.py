@@ -122,8 +122,14 @@ def _load() -> None:
 
 def load_and_record(baseline) -> Snapshot | None:
     """Run `load_demo` and return what it wrote, or None where a copy could not reproduce it."""
-    before = {t: rows for t, (_cols, rows) in baseline.items()}
     _load()
+    return _recorded(baseline)
+
+
+def _recorded(baseline) -> Snapshot | None:
+    """What the tables hold beyond the migrations' rows, or None where a copy could not
+    reproduce it."""
+    before = {t: rows for t, (_cols, rows) in baseline.items()}
     tables: dict[str, TableRows] = {}
     for table in _tables():
         columns, rows = _read(table)
@@ -214,10 +220,38 @@ def demo_load(*, baseline, instant: datetime, clock) -> str:
             return "copied"
         _load()
         return "loaded"
-    if name in _snapshots or _counts(list(baseline)) != {
-        t: len(rows) for t, (_c, rows) in baseline.items()
-    }:
+    if name in _snapshots or not _at_baseline(baseline):
         _load()
         return "loaded"
     _snapshots[name] = load_and_record(baseline)
+    return "recorded"
+
+
+def _at_baseline(baseline) -> bool:
+    return _counts(list(baseline)) == {t: len(rows) for t, (_c, rows) in baseline.items()}
+
+
+def scenario_load(*, name: str, build, baseline, instant: datetime, clock) -> str:
+    """The demo plant and what `build()` writes on top of it (a fixture's scenario: orders
+    released, lots reported, a schedule run), recorded by the worker's first test at this
+    instant and copied into the later ones, on the same terms as the demo alone. `build`
+    must write only to the database (what it leaves elsewhere — a cache, a file — is not
+    copied); a fixture reads its objects back after this call."""
+    if not connection.in_atomic_block:
+        _load()
+        build()
+        return "loaded"
+    name = f"{name}|{key(instant)}"
+    snapshot = _snapshots.get(name)
+    if snapshot is not None and copy(snapshot, baseline):
+        if snapshot.clock_after > timezone.now():
+            clock.move_to(snapshot.clock_after)
+        return "copied"
+    if name in _snapshots or not _at_baseline(baseline):
+        demo_load(baseline=baseline, instant=instant, clock=clock)
+        build()
+        return "loaded"
+    demo_load(baseline=baseline, instant=instant, clock=clock)
+    build()
+    _snapshots[name] = _recorded(baseline)
     return "recorded"

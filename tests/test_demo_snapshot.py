@@ -60,3 +60,28 @@ def test_the_fixture_copies_at_the_same_instant_and_moves_the_clock(
     assert _everything() == loaded
     snapshot = demo_snapshot._snapshots[demo_snapshot.key(instant)]
     assert timezone.now() >= snapshot.clock_after  # as late as a real load would have left it
+
+
+def test_a_scenario_is_copied_with_the_demo_beneath_it(demo_baseline, pinned_now, request):
+    from django.contrib.auth.models import Group
+
+    from tests.conftest import _test_instant
+
+    instant = _test_instant(request)
+
+    def build():
+        Group.objects.create(name="scenario-made")
+
+    sid = transaction.savepoint()
+    first = demo_snapshot.scenario_load(
+        name="test.group", build=build, baseline=demo_baseline, instant=instant, clock=pinned_now
+    )
+    assert first in {"recorded", "copied"}
+    built = _everything()
+    transaction.savepoint_rollback(sid)
+    again = demo_snapshot.scenario_load(
+        name="test.group", build=build, baseline=demo_baseline, instant=instant, clock=pinned_now
+    )
+    assert again == "copied"
+    assert _everything() == built
+    assert Group.objects.filter(name="scenario-made").count() == 1

@@ -22,9 +22,12 @@ def api_as():
 
 
 @pytest.fixture
-def worked_order(demo_plant):
+def worked_order(scenario):
     from costing.demo import floor_run
     from planning.models import ProductionOrder
 
-    assert floor_run() == "MO-2026-00001: actual cost 212.00 posted (casting)"
+    def build():
+        assert floor_run() == "MO-2026-00001: actual cost 212.00 posted (casting)"
+
+    scenario("costing.worked_order", build)
     return ProductionOrder.objects.get(number="MO-2026-00001")

@@ -72,10 +72,13 @@ def _free_slot(run, op, machine, length, after):
 
 
 @pytest.fixture
-def scheduled(demo_plant):
-    run = run_now()
-    assert run.status == "done", run.error
-    return run
+def scheduled(scenario):
+    def build():
+        run = run_now()
+        assert run.status == "done", run.error
+
+    scenario("planning.scheduled", build)
+    return ScheduleRun.objects.latest("pk")
 
 
 def test_a_move_pins_the_operation_and_the_next_run_keeps_it(

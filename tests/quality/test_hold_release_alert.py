@@ -22,9 +22,9 @@ CAUSE = "Defect rate back under control (quality hold {pk} released)"
 
 
 @pytest.fixture
-def on_hold(demo_plant) -> QualityHold:
+def on_hold(scenario) -> QualityHold:
     """The housings' visual check on hold: 2 failures in 20 lots, its exception open."""
-    visual_checks(hsg_released(), failures={2, 19})
+    scenario("quality.on_hold", lambda: visual_checks(hsg_released(), failures={2, 19}))
     hold = QualityHold.objects.select_related("alert").get()
     assert hold.status == "active" and hold.alert.status == WorkAlert.Status.OPEN
     return hold
