@@ -11,7 +11,7 @@ from core.models import Signature
 from core.signatures import signature_verify, signatures_for
 from execution.models import ProductionEvent, Task, WorkAlert
 from execution.services.events import event_record
-from planning.models import RoutingStep
+from planning.models import ProductionOrder, RoutingStep
 from quality.models import DefectRateRule, QualityHold
 from quality.selectors.holds import defect_rate, hold_message
 from quality.services.holds import hold_place
@@ -36,9 +36,10 @@ HOLDS = "/api/v1/quality/holds/"
 
 
 @pytest.fixture
-def housings(demo_plant):
+def housings(scenario):
     """An order of 1000 housings: 20 lots moulded on INJ-01, the visual check ready."""
-    return hsg_released()
+    scenario("quality.holds.housings", hsg_released)
+    return ProductionOrder.objects.filter(item__code="HSG-100").latest("pk")
 
 
 def visual_checks(order, failures: set[int], lots=range(1, 21), who="zhaoliu"):

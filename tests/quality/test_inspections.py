@@ -32,12 +32,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def line(demo_plant):
+def line(scenario):
     """EB-0001 and EB-0002 made through operation 30 (the CMM)."""
-    eb_released()
-    supervisor = client_as("sunqi")
-    unit_through(supervisor, "EB-0001")
-    unit_through(supervisor, "EB-0002")
+
+    def build():
+        eb_released()
+        supervisor = client_as("sunqi")
+        unit_through(supervisor, "EB-0001")
+        unit_through(supervisor, "EB-0002")
+
+    scenario("quality.inspections.line", build)
     return client_as("zhaoliu")
 
 

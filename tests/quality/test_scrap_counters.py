@@ -74,13 +74,17 @@ def scrap_audit(record: InspectionRecord) -> dict:
 
 
 @pytest.fixture
-def line(demo_plant):
+def line(scenario):
     """EB-0001 and EB-0002 made good through operation 30 (the CMM), EB-0003 through 20."""
-    eb_released()
-    supervisor = client_as("sunqi")
-    unit_through(supervisor, "EB-0001")
-    unit_through(supervisor, "EB-0002")
-    unit_through(supervisor, "EB-0003", last=20)
+
+    def build():
+        eb_released()
+        supervisor = client_as("sunqi")
+        unit_through(supervisor, "EB-0001")
+        unit_through(supervisor, "EB-0002")
+        unit_through(supervisor, "EB-0003", last=20)
+
+    scenario("quality.scrap.line", build)
     return client_as("zhaoliu")
 
 

@@ -31,13 +31,17 @@ REASON = "CMM probe misread the bore; re-measured 50.02 mm on the same gauge"
 
 
 @pytest.fixture
-def failed(demo_plant) -> InspectionRecord:
+def failed(scenario) -> InspectionRecord:
     """Inspector zhaoliu's FAIL of EB-0001 at the CMM: bore 999 mm."""
-    eb_released()
-    unit_through(client_as("sunqi"), "EB-0001")
-    answer = post_inspection(client_as("zhaoliu"), "EB-0001", bore("999"))
-    assert answer.status_code == 201 and answer.json()["result"] == "fail", answer.json()
-    return InspectionRecord.objects.get(pk=answer.json()["id"])
+
+    def build():
+        eb_released()
+        unit_through(client_as("sunqi"), "EB-0001")
+        answer = post_inspection(client_as("zhaoliu"), "EB-0001", bore("999"))
+        assert answer.status_code == 201 and answer.json()["result"] == "fail", answer.json()
+
+    scenario("quality.signed.failed", build)
+    return InspectionRecord.objects.latest("pk")
 
 
 def _page_values(client, record: InspectionRecord) -> dict:
