@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.utils.translation import gettext, pgettext
 
 from .exceptions import StateConflict
 from .rawsql import cursor_prepared
@@ -127,6 +128,11 @@ def counter_add_statement(
 def _refuse(model, pks: list[int], good_field: str, scrap_field: str) -> None:
     name = model._meta.verbose_name
     raise StateConflict(
-        f"The {good_field} or {scrap_field} of {name} {', '.join(map(str, pks))} would go "
-        "below zero: refused."
+        gettext("The %(good)s or %(scrap)s of %(name)s %(ids)s would go below zero: refused.")
+        % {
+            "good": good_field,
+            "scrap": scrap_field,
+            "name": name,
+            "ids": pgettext("between the items of a list", ", ").join(map(str, pks)),
+        }
     )

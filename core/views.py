@@ -129,7 +129,7 @@ def audit_page_check(user) -> None:
     """The audit page's one check: the trail's readers (core.audit.audit_readable)."""
     if not audit_readable(user):
         raise PermissionDenied(
-            "Only administrators and the plant manager may read the audit trail."
+            gettext("Only administrators and the plant manager may read the audit trail.")
         )
 
 

@@ -5,6 +5,7 @@ from datetime import date
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext
 
 from planning.models import ProductionOrder
 
@@ -39,7 +40,8 @@ class MonthField(forms.CharField):
             return month_parse(value)
         except ValueError:
             raise forms.ValidationError(
-                f"{value!r} is not a month: give YYYY-MM, e.g. 2026-12."
+                gettext("%(value)s is not a month: give YYYY-MM, e.g. 2026-12.")
+                % {"value": repr(value)}
             ) from None
 
 

@@ -150,7 +150,10 @@ class MasterDataImportForm(ImportForm):
         try:
             file_size_check(upload.size)  # before the admin reads the file into memory
         except FileRefused as e:
-            raise forms.ValidationError(f"{upload.name}: {e}") from None
+            raise forms.ValidationError(
+                pgettext("an error's field or row, then its message", "%(label)s: %(message)s")
+                % {"label": upload.name, "message": e}
+            ) from None
         return upload
 
 

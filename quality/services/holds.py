@@ -338,10 +338,19 @@ def hold_resolve_check(*, alert, by) -> None:
     )
     if hold is not None:
         raise StateConflict(
-            f"{alert.number} is the exception of quality hold {hold.pk} on operation "
-            f"{hold.routing_step.step_no} {hold.routing_step.name} at {hold.work_center.code}, "
-            "which is still active: a quality supervisor releases the hold with a reason "
-            "(Quality → Holds), and that resolves this exception."
+            _(
+                "%(alert)s is the exception of quality hold %(hold)s on operation %(step)s "
+                "%(name)s at %(work_center)s, which is still active: a quality supervisor "
+                "releases the hold with a reason (Quality → Holds), and that resolves this "
+                "exception."
+            )
+            % {
+                "alert": alert.number,
+                "hold": hold.pk,
+                "step": hold.routing_step.step_no,
+                "name": hold.routing_step.name,
+                "work_center": hold.work_center.code,
+            }
         )
 
 

@@ -8,6 +8,7 @@ and its new versions.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.events import emit
@@ -55,7 +56,7 @@ def _characteristics_build(plan: InspectionPlan, specs: list[dict]) -> list[Char
 
 def _check_plan_editor(by) -> None:
     if by is not None and not may(by, "quality.inspectionplan", "new_version"):
-        raise PermissionDenied("Only a quality supervisor may change inspection plans.")
+        raise PermissionDenied(gettext("Only a quality supervisor may change inspection plans."))
 
 
 def inspection_plan_create(

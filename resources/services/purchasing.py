@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.events import emit
 from core.exceptions import StateConflict
@@ -142,8 +143,8 @@ def purchase_order_save(
         order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
         if order.status != PurchaseOrder.Status.OPEN:
             raise StateConflict(
-                f"Purchase order {order.number} is {order.get_status_display().lower()}: "
-                "only an open order changes."
+                _("Purchase order %(number)s is %(status)s: only an open order changes.")
+                % {"number": order.number, "status": order.get_status_display().lower()}
             )
         if number and number != order.number:
             raise ValidationError(
@@ -169,8 +170,14 @@ def purchase_order_save(
         if no not in wanted:
             if line.received_quantity > 0:
                 raise StateConflict(
-                    f"Line {no} of purchase order {order.number} has "
-                    f"{quantity_format(line.received_quantity)} received: it stays."
+                    _(
+                        "Line %(line)s of purchase order %(number)s has %(received)s received: it stays."
+                    )
+                    % {
+                        "line": no,
+                        "number": order.number,
+                        "received": quantity_format(line.received_quantity),
+                    }
                 )
             line.delete()
     for k, data in enumerate(lines):
@@ -186,14 +193,24 @@ def purchase_order_save(
         else:
             if line.item_id != data["item"].pk and line.received_quantity > 0:
                 raise StateConflict(
-                    f"lines[{k}]: line {line.line_no} of {order.number} has receipts of "
-                    f"{line.item.code}; its item cannot change."
+                    _(
+                        "lines[%(k)s]: line %(line)s of %(number)s has receipts of %(item)s; its "
+                        "item cannot change."
+                    )
+                    % {"k": k, "line": line.line_no, "number": order.number, "item": line.item.code}
                 )
             if data["quantity"] < line.received_quantity:
                 raise ValidationError(
                     {
-                        "lines": f"lines[{k}]: quantity {quantity_format(data['quantity'])} is "
-                        f"below the {quantity_format(line.received_quantity)} received."
+                        "lines": _(
+                            "lines[%(k)s]: quantity %(quantity)s is below the %(received)s "
+                            "received."
+                        )
+                        % {
+                            "k": k,
+                            "quantity": quantity_format(data["quantity"]),
+                            "received": quantity_format(line.received_quantity),
+                        }
                     }
                 )
             if all(getattr(line, key) == value for key, value in values.items()):
@@ -217,8 +234,8 @@ def purchase_order_confirm(
     order = PurchaseOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != PurchaseOrder.Status.OPEN:
         raise StateConflict(
-            f"Purchase order {order.number} is {order.get_status_display().lower()}: "
-            "only an open order is confirmed."
+            _("Purchase order %(number)s is %(status)s: only an open order is confirmed.")
+            % {"number": order.number, "status": order.get_status_display().lower()}
         )
     if order.confirmed_at is not None and order.confirmation_ref == confirmation_ref:
         return order
@@ -241,8 +258,8 @@ def purchase_order_close(*, order: PurchaseOrder, by=None) -> PurchaseOrder:
         return order
     if order.status != PurchaseOrder.Status.OPEN:
         raise StateConflict(
-            f"Purchase order {order.number} is {order.get_status_display().lower()}: "
-            "only an open order is closed."
+            _("Purchase order %(number)s is %(status)s: only an open order is closed.")
+            % {"number": order.number, "status": order.get_status_display().lower()}
         )
     order.status = PurchaseOrder.Status.CLOSED
     order.save(update_fields=["status"])

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.models import Signature
@@ -71,7 +72,7 @@ def stock_move_record(
             if existing is not None:
                 return existing
         if signed and not may(by, "resources.stockmove", "adjust"):
-            raise PermissionDenied("Only a supply-chain director adjusts stock.")
+            raise PermissionDenied(gettext("Only a supply-chain director adjusts stock."))
         balance = _balance_locked(item=item, location=location, lot=lot)
         if balance.on_hand + quantity < 0:
             raise ValidationError(
