@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 # Clocks of terminals and machines run a little ahead of the server's; an instant up to this
 # far in the future is taken as now-ish, not refused.
@@ -30,11 +31,15 @@ def instant_parse(raw, *, now: datetime, field: str) -> datetime:
     except ValueError:  # well formed but not a date (month 13)
         value = None
     if value is None:
-        raise ValidationError({field: f"{raw!r} is not an ISO 8601 date-time."})
+        raise ValidationError(
+            {field: gettext("%(value)s is not an ISO 8601 date-time.") % {"value": repr(raw)}}
+        )
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     if value > now + FUTURE_TOLERANCE:
-        raise ValidationError({field: f"{value.isoformat()} is in the future."})
+        raise ValidationError(
+            {field: gettext("%(instant)s is in the future.") % {"instant": value.isoformat()}}
+        )
     return value
 
 
@@ -64,4 +69,9 @@ def barcode_parse(barcode: str) -> tuple[str, str | None, Decimal]:
                 return parts[0], (parts[1] or None) if len(parts) == 3 else None, quantity
     except (InvalidOperation, ValueError):
         pass
-    raise ValidationError({"barcode": f"Unreadable label {barcode!r}: expected ITEM*LOT*QTY."})
+    raise ValidationError(
+        {
+            "barcode": gettext("Unreadable label %(barcode)s: expected ITEM*LOT*QTY.")
+            % {"barcode": repr(barcode)}
+        }
+    )

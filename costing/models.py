@@ -15,8 +15,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.text import format_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.history import history_register
 from core.texts import text_render, text_shown
@@ -171,11 +171,15 @@ class LabourRate(models.Model):
 
     def clean(self) -> None:
         if self.work_center_id and (self.skill_id or self.skill_level):
-            raise ValidationError({"skill": "Give a work center or a skill, not both."})
+            raise ValidationError({"skill": gettext("Give a work center or a skill, not both.")})
         if not self.work_center_id and not self.skill_id:
-            raise ValidationError({"work_center": "Give a work center or a skill with its level."})
+            raise ValidationError(
+                {"work_center": gettext("Give a work center or a skill with its level.")}
+            )
         if self.skill_id and not self.skill_level:
-            raise ValidationError({"skill_level": "A skill rate needs the skill level it pays."})
+            raise ValidationError(
+                {"skill_level": gettext("A skill rate needs the skill level it pays.")}
+            )
 
 
 class MachineRate(models.Model):
@@ -305,7 +309,10 @@ class PurchasePrice(models.Model):
     def clean(self) -> None:
         if self.item_id and self.item.source != Item.Source.BUY:
             raise ValidationError(
-                {"item": f"{self.item.code} is made, not bought: its cost is rolled up."}
+                {
+                    "item": gettext("%(item)s is made, not bought: its cost is rolled up.")
+                    % {"item": self.item.code}
+                }
             )
 
 

@@ -33,6 +33,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.exceptions import StateConflict
@@ -82,7 +83,12 @@ def folder_path(source: LegacySource) -> Path:
     except (OSError, ValueError):
         path = None
     if path is None or not path.is_relative_to(root):
-        raise ValidationError({"folder": f"The folder must be under {root} (LEGACY_SYNC_ROOT)."})
+        raise ValidationError(
+            {
+                "folder": gettext("The folder must be under %(root)s (LEGACY_SYNC_ROOT).")
+                % {"root": root}
+            }
+        )
     return path
 
 

@@ -8,7 +8,7 @@ and its new versions.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from core.audit import audit_record
 from core.events import emit
@@ -22,14 +22,23 @@ from ..models import Characteristic, InspectionPlan
 
 def _characteristics_build(plan: InspectionPlan, specs: list[dict]) -> list[Characteristic]:
     if not specs:
-        raise ValidationError({"characteristics": "A plan checks at least one characteristic."})
+        raise ValidationError(
+            {"characteristics": gettext("A plan checks at least one characteristic.")}
+        )
     built, seen = [], set()
     for index, spec in enumerate(specs, start=1):
         if not isinstance(spec, dict):
-            raise ValidationError({"characteristics": f"Row {index}: expected an object."})
+            raise ValidationError(
+                {"characteristics": gettext("Row %(row)s: expected an object.") % {"row": index}}
+            )
         name = str(spec.get("name") or "").strip()
         if name.lower() in seen:
-            raise ValidationError({"characteristics": f"Row {index}: {name!r} appears twice."})
+            raise ValidationError(
+                {
+                    "characteristics": gettext("Row %(row)s: %(name)s appears twice.")
+                    % {"row": index, "name": repr(name)}
+                }
+            )
         seen.add(name.lower())
         char = Characteristic(
             plan=plan,
@@ -46,9 +55,16 @@ def _characteristics_build(plan: InspectionPlan, specs: list[dict]) -> list[Char
         try:
             char.full_clean(exclude=["plan"], validate_unique=False)
         except ValidationError as exc:
-            messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            joined = pgettext("an error's field or row, then its message", "%(label)s: %(message)s")
+            messages = "; ".join(
+                joined % {"label": k, "message": " ".join(v)} for k, v in exc.message_dict.items()
+            )
+            row = gettext("Row %(row)s (%(name)s)") % {
+                "row": index,
+                "name": name or gettext("no name"),
+            }
             raise ValidationError(
-                {"characteristics": f"Row {index} ({name or 'no name'}): {messages}"}
+                {"characteristics": joined % {"label": row, "message": messages}}
             ) from None
         built.append(char)
     return built
@@ -73,10 +89,18 @@ def inspection_plan_create(
     _check_plan_editor(by)
     with transaction.atomic():
         if InspectionPlan.objects.filter(code=code).exists():
-            raise ValidationError({"code": f"{code} exists; make a new version of it instead."})
+            raise ValidationError(
+                {
+                    "code": gettext("%(code)s exists; make a new version of it instead.")
+                    % {"code": code}
+                }
+            )
         if InspectionPlan.objects.filter(routing_step=routing_step, active=True).exists():
             raise ValidationError(
-                {"routing_step": f"{routing_step} already has an active inspection plan."}
+                {
+                    "routing_step": gettext("%(step)s already has an active inspection plan.")
+                    % {"step": routing_step}
+                }
             )
         plan = InspectionPlan(
             code=code,

@@ -167,9 +167,9 @@ def trace_codes_issue_for_order(
     same order returns the codes of the first request and created=False."""
     request_id = (request_id or "").strip()
     if not request_id:
-        raise ValidationError({"request_id": "A request needs the sender's id (request_id)."})
+        raise ValidationError({"request_id": _("A request needs the sender's id (request_id).")})
     if len(request_id) > 100:
-        raise ValidationError({"request_id": "At most 100 characters."})
+        raise ValidationError({"request_id": _("At most 100 characters.")})
     try:
         count = int(count)
     except (TypeError, ValueError):

@@ -67,6 +67,8 @@ def equipment_save(
 def equipment_status_set(*, equipment: Equipment | int, status: str) -> None:
     """Set a machine's status (one UPDATE, inside the caller's transaction)."""
     if status not in Equipment.Status.values:
-        raise ValidationError({"status": f"Unknown equipment status {status!r}."})
+        raise ValidationError(
+            {"status": _("Unknown equipment status %(status)s.") % {"status": repr(status)}}
+        )
     pk = equipment if isinstance(equipment, int) else equipment.pk
     Equipment.objects.filter(pk=pk).update(status=status)

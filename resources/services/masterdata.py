@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext, pgettext
 
 from core.audit import audit_record
 from core.roles import Role
@@ -45,7 +46,7 @@ def _work_center(code: str | None, name: str) -> WorkCenter | None:
         return None
     found = WorkCenter.objects.filter(code=code).first()
     if found is None:
-        raise ValidationError({name: f"No work center {code!r}."})
+        raise ValidationError({name: gettext("No work center %(code)s.") % {"code": repr(code)}})
     return found
 
 
@@ -66,7 +67,10 @@ def equipment_sync(
         if equipment is None:
             if center is None:
                 raise ValidationError(
-                    {"work_center": f"New equipment {code}: name its work center."}
+                    {
+                        "work_center": gettext("New equipment %(code)s: name its work center.")
+                        % {"code": code}
+                    }
                 )
             equipment = Equipment(code=code, name=name or code)
             changed = _apply(equipment, values)
@@ -101,7 +105,16 @@ def item_sync(
     ):
         if value is not None and value not in choices.values:
             raise ValidationError(
-                {label: f"Unknown {label} {value!r}; use {', '.join(choices.values)}."}
+                {
+                    label: gettext("Unknown %(field)s %(value)s; use %(choices)s.")
+                    % {
+                        "field": label,
+                        "value": repr(value),
+                        "choices": pgettext("between the items of a list", ", ").join(
+                            choices.values
+                        ),
+                    }
+                }
             )
     values = {"name": name, "uom": uom, "source": source, "tracking": tracking}
     with transaction.atomic():
@@ -152,8 +165,11 @@ def operator_sync(
         if user_model.objects.filter(username=username).exists():
             raise ValidationError(
                 {
-                    "badge": f"A login {username!r} exists already; link it to badge {badge} "
-                    "in the admin."
+                    "badge": gettext(
+                        "A login %(username)s exists already; link it to badge %(badge)s in "
+                        "the admin."
+                    )
+                    % {"username": repr(username), "badge": badge}
                 }
             )
         user = user_model(username=username, first_name=(name or "")[:150])

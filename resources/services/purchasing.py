@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.events import emit
 from core.exceptions import StateConflict
@@ -48,24 +49,48 @@ def purchase_line_match(
     if order_number:
         lines = lines.filter(order__number=order_number)
     lines = list(lines)
-    what = f"{quantity_format(quantity)} {item.uom} {item.code}" + (
-        f" lot {lot_code}" if lot_code else ""
-    )
+    received = {"quantity": quantity_format(quantity), "uom": item.uom, "item": item.code}
+    if lot_code:
+        what = pgettext("what a receipt brings", "%(quantity)s %(uom)s %(item)s lot %(lot)s") % {
+            **received,
+            "lot": lot_code,
+        }
+    else:
+        what = pgettext("what a receipt brings", "%(quantity)s %(uom)s %(item)s") % received
     field = "purchase_order" if order_number else "barcode"
-    where = f"purchase order {order_number}" if order_number else "any open purchase order"
+    if order_number:
+        where = pgettext("where a receipt is booked", "purchase order %(number)s") % {
+            "number": order_number
+        }
+    else:
+        where = pgettext("where a receipt is booked", "any open purchase order")
     if not lines:
         raise ValidationError(
-            {field: f"Cannot receive {what}: {where} has no open line for {item.code}."}
+            {
+                field: _("Cannot receive %(what)s: %(where)s has no open line for %(item)s.")
+                % {"what": what, "where": where, "item": item.code}
+            }
         )
     if item.tracking == Item.Tracking.LOT and not lot_code:
         raise ValidationError(
-            {"barcode": f"{item.code} is lot-tracked: the label must name the lot (ITEM*LOT*QTY)."}
+            {
+                "barcode": _("%(item)s is lot-tracked: the label must name the lot (ITEM*LOT*QTY).")
+                % {"item": item.code}
+            }
         )
     lot_fits = [line for line in lines if not line.lot_code or line.lot_code == lot_code]
     if not lot_fits:
-        expected = ", ".join(sorted({line.lot_code for line in lines}))
+        expected = pgettext("between the items of a list", ", ").join(
+            sorted({line.lot_code for line in lines})
+        )
         raise ValidationError(
-            {field: f"Cannot receive {what}: the open purchase order lines expect lot {expected}."}
+            {
+                field: _(
+                    "Cannot receive %(what)s: the open purchase order lines expect lot "
+                    "%(expected)s."
+                )
+                % {"what": what, "expected": expected}
+            }
         )
     tolerance = receipt_tolerance()
     for line in lot_fits:
@@ -74,8 +99,16 @@ def purchase_line_match(
     most = max(line.open_quantity for line in lot_fits)
     raise ValidationError(
         {
-            field: f"Cannot receive {what}: more than is open on {where} "
-            f"(at most {quantity_format(most * (1 + tolerance))} {item.uom} on one line)."
+            field: _(
+                "Cannot receive %(what)s: more than is open on %(where)s (at most %(most)s "
+                "%(uom)s on one line)."
+            )
+            % {
+                "what": what,
+                "where": where,
+                "most": quantity_format(most * (1 + tolerance)),
+                "uom": item.uom,
+            }
         }
     )
 
@@ -99,7 +132,9 @@ def _line_errors(lines: list[dict]) -> None:
     for k, line in enumerate(lines):
         no = line["line_no"]
         if no in seen:
-            raise ValidationError({"lines": f"lines[{k}]: line_no {no} appears twice."})
+            raise ValidationError(
+                {"lines": _("lines[%(k)s]: line_no %(line)s appears twice.") % {"k": k, "line": no}}
+            )
         seen.add(no)
 
 
@@ -121,7 +156,7 @@ def purchase_order_save(
     on it, and only an open order changes (409 otherwise). The whole order is checked
     before anything is written."""
     if not lines:
-        raise ValidationError({"lines": "A purchase order needs at least one line."})
+        raise ValidationError({"lines": _("A purchase order needs at least one line.")})
     _line_errors(lines)
     created = False
     if order is None and external_ref:
@@ -129,7 +164,10 @@ def purchase_order_save(
     if order is None:
         if number and PurchaseOrder.objects.filter(number=number).exists():
             raise ValidationError(
-                {"number": f"Purchase order {number} exists with another external_ref."}
+                {
+                    "number": _("Purchase order %(number)s exists with another external_ref.")
+                    % {"number": number}
+                }
             )
         order = PurchaseOrder(
             number=number or number_next(PurchaseOrder, "PO"),
@@ -148,11 +186,17 @@ def purchase_order_save(
             )
         if number and number != order.number:
             raise ValidationError(
-                {"number": f"Purchase order {order.number} cannot be renumbered to {number}."}
+                {
+                    "number": _("Purchase order %(number)s cannot be renumbered to %(new)s.")
+                    % {"number": order.number, "new": number}
+                }
             )
         if external_ref and order.external_ref and external_ref != order.external_ref:
             raise ValidationError(
-                {"external_ref": f"Purchase order {order.number} is {order.external_ref}."}
+                {
+                    "external_ref": _("Purchase order %(number)s is %(external_ref)s.")
+                    % {"number": order.number, "external_ref": order.external_ref}
+                }
             )
         changed = []
         if order.supplier != supplier:
@@ -220,7 +264,14 @@ def purchase_order_save(
         try:
             line.full_clean(exclude=["order"], validate_unique=False)
         except ValidationError as exc:
-            raise ValidationError({"lines": f"lines[{k}]: {'; '.join(exc.messages)}"}) from exc
+            raise ValidationError(
+                {
+                    "lines": pgettext(
+                        "an error's field or row, then its message", "%(label)s: %(message)s"
+                    )
+                    % {"label": f"lines[{k}]", "message": "; ".join(exc.messages)}
+                }
+            ) from exc
         line.save()
     return order, created
 

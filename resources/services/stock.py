@@ -56,14 +56,24 @@ def stock_move_record(
     """
     quantity = Decimal(quantity)
     if quantity == 0:
-        raise ValidationError({"quantity": "A stock move needs a quantity other than zero."})
+        raise ValidationError(
+            {"quantity": gettext("A stock move needs a quantity other than zero.")}
+        )
     if kind not in StockMove.Kind.values:
-        raise ValidationError({"kind": f"Unknown kind {kind!r}."})
+        raise ValidationError({"kind": gettext("Unknown kind %(kind)s.") % {"kind": repr(kind)}})
     if item.tracking != Item.Tracking.NONE and lot is None:
-        raise ValidationError({"lot": f"{item.code} is {item.tracking}-tracked: name the lot."})
+        raise ValidationError(
+            {
+                "lot": gettext("%(item)s is %(tracking)s-tracked: name the lot.")
+                % {"item": item.code, "tracking": item.tracking}
+            }
+        )
     if lot is not None and lot.item_id != item.pk:
         raise ValidationError(
-            {"lot": f"Lot {lot.code} belongs to {lot.item.code}, not {item.code}."}
+            {
+                "lot": gettext("Lot %(lot)s belongs to %(owner)s, not %(item)s.")
+                % {"lot": lot.code, "owner": lot.item.code, "item": item.code}
+            }
         )
     signed = kind in SIGNED_KINDS
     with transaction.atomic():
@@ -77,8 +87,17 @@ def stock_move_record(
         if balance.on_hand + quantity < 0:
             raise ValidationError(
                 {
-                    "quantity": f"Only {balance.on_hand} {item.uom} of {item.code} on hand at "
-                    f"{location.code}; cannot take {-quantity}."
+                    "quantity": gettext(
+                        "Only %(on_hand)s %(uom)s of %(item)s on hand at %(location)s; cannot "
+                        "take %(quantity)s."
+                    )
+                    % {
+                        "on_hand": balance.on_hand,
+                        "uom": item.uom,
+                        "item": item.code,
+                        "location": location.code,
+                        "quantity": -quantity,
+                    }
                 }
             )
         move = StockMove.objects.create(
