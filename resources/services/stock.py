@@ -62,12 +62,11 @@ def stock_move_record(
     if kind not in StockMove.Kind.values:
         raise ValidationError({"kind": gettext("Unknown kind %(kind)s.") % {"kind": repr(kind)}})
     if item.tracking != Item.Tracking.NONE and lot is None:
-        raise ValidationError(
-            {
-                "lot": gettext("%(item)s is %(tracking)s-tracked: name the lot.")
-                % {"item": item.code, "tracking": item.tracking}
-            }
-        )
+        if item.tracking == Item.Tracking.SERIAL:
+            refusal = gettext("%(item)s is serial-tracked: name the lot.")
+        else:
+            refusal = gettext("%(item)s is lot-tracked: name the lot.")
+        raise ValidationError({"lot": refusal % {"item": item.code}})
     if lot is not None and lot.item_id != item.pk:
         raise ValidationError(
             {

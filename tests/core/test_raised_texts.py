@@ -6,7 +6,13 @@ with an English literal. The messages of the pages and the catalogues are checke
 import ast
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+from rest_framework.test import APIClient
+
+from core.roles import Role
+from tests.errors import error_messages
+from tests.factories import ItemFactory, LocationFactory, UserFactory
 
 # What reaches a reader: a 409, a 403, a field's 400, a B2MML refusal.
 USER_FACING = {"StateConflict", "PermissionDenied", "ValidationError", "B2mmlError"}
@@ -76,3 +82,30 @@ def test_the_check_finds_what_it_looks_for(tmp_path):
         "    raise PermissionDenied(gettext('Only planners.'))\n"
     )
     assert [line for line, _name, _message in _raised_literals(sample)] == [2, 4]
+
+
+@pytest.mark.django_db
+def test_a_refusal_answers_in_the_readers_language():
+    """A stock move the ledger refuses (more than is on hand, a lot-tracked item without its
+    lot), posted by a client that reads 简体中文 and by one that reads English: the same 400,
+    each in its reader's language."""
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="storeman", roles=[Role.SUPPLY_CHAIN_DIRECTOR]))
+    ItemFactory(code="STEEL")
+    ItemFactory(code="RESIN", tracking="lot")
+    LocationFactory(code="RAW")
+    over = {"item": "STEEL", "location": "RAW", "quantity": "-5", "kind": "issue"}
+    no_lot = {"item": "RESIN", "location": "RAW", "quantity": "5", "kind": "receipt"}
+    zh = {"format": "json", "HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    en = {"format": "json", "HTTP_ACCEPT_LANGUAGE": "en"}
+
+    refused = client.post("/api/v1/stock-moves/", over, **zh)
+    assert refused.status_code == 400
+    assert error_messages(refused, "quantity") == "RAW 的 STEEL 在库只有 0 pcs；无法取出 5.0000。"
+    refused = client.post("/api/v1/stock-moves/", no_lot, **zh)
+    assert refused.status_code == 400
+    assert error_messages(refused, "lot") == "RESIN 按批次追踪：请写明批次。"
+    refused = client.post("/api/v1/stock-moves/", over, **en)
+    assert error_messages(refused, "quantity") == (
+        "Only 0 pcs of STEEL on hand at RAW; cannot take 5.0000."
+    )
