@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     # API tokens are core.ApiToken, built on this library's abstract key (core/tokens.py says
     # why); its own unused APIKey table comes with the app and is kept out of the admin.
     "rest_framework_api_key",
-    "axes",  # login lockout after repeated failures (docs/security.md)
+    "core.library_apps.AxesConfig",  # django-axes: login lockout after repeated failures (docs/security.md)
     # Field-level audit history (core/history.py, docs/audit.md). django-simple-history
     # rather than django-pghistory: pghistory's triggers need PostgreSQL, and the embedded
     # default and the tests run on SQLite; simple-history works from model signals on both.

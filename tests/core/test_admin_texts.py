@@ -93,6 +93,7 @@ def test_the_admin_index_names_every_app_and_model_in_chinese(admin_client):
         assert name in html
     # The sign-in lockout library's models, from core's catalogue (core/library_texts.py).
     assert "访问尝试" in html and "访问日志" in html
+    assert "登录锁定" in html and ">axes<" not in html.lower()  # its app, named
     # No English plural made by adding an "s" to a Chinese name.
     assert "服务账号s" not in html and "异常s" not in html
     ours = ("core", "resources", "planning", "execution", "quality", "costing", "devices")
