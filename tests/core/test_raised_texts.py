@@ -13,19 +13,10 @@ from rest_framework.test import APIClient
 from core.roles import Role
 from tests.errors import error_messages
 from tests.factories import ItemFactory, LocationFactory, UserFactory
+from tests.test_table_owners import APPS
 
 # What reaches a reader: a 409, a 403, a field's 400, a B2MML refusal.
 USER_FACING = {"StateConflict", "PermissionDenied", "ValidationError", "B2mmlError"}
-APPS = (
-    "core",
-    "resources",
-    "planning",
-    "execution",
-    "quality",
-    "devices",
-    "costing",
-    "integration",
-)
 # Not read by a plant's people: engines (no Django), migrations, operator commands.
 SKIPPED_PARTS = {"migrations", "engines", "management"}
 

@@ -345,28 +345,17 @@ class Prepared:
         (precedence, non-preemption, fixed operations) keeps it a valid bound; with calendars
         it is what makes the bound meaningful on a plant.
         """
-        parent = list(range(len(self.machine_ids)))
-
-        def root(k: int) -> int:
-            while parent[k] != k:
-                parent[k] = parent[parent[k]]
-                k = parent[k]
-            return k
-
+        group_of = self._machine_groups()
         free = [op for op in self.ops if op.fixed is None]
-        for op in free:
-            first = root(op.modes[0][0])
-            for k, _ in op.modes[1:]:
-                parent[root(k)] = first
         work: dict[int, int] = {}
         begin: dict[int, int] = {}
         for op in free:
-            g = root(op.modes[0][0])
+            g = group_of[op.modes[0][0]]
             work[g] = work.get(g, 0) + op.min_duration
             begin[g] = min(begin.get(g, head[op.index]), head[op.index])
         bound = 0
         for g, total in work.items():
-            machines = [k for k in range(len(parent)) if root(k) == g]
+            machines = [k for k in range(len(group_of)) if group_of[k] == g]
             start = begin[g]
 
             def capacity(t: int, machines=machines, start=start) -> int:
