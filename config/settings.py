@@ -199,6 +199,13 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # Dates, times and numbers as each language writes them (config/formats/<lang>/formats.py
 # where Django's own do not read as the plant expects).
 FORMAT_MODULE_PATH = ["config.formats"]
+# The language the demo plant's data is written in (names of items, machines, operations, notes):
+# the demo is a Shanghai plant, so Chinese unless `load_demo --language en` or this says otherwise.
+DEMO_LANGUAGE = os.environ.get("DEMO_LANGUAGE", "zh-hans")
+if DEMO_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"DEMO_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}, not {DEMO_LANGUAGE!r}."
+    )
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")  # the plant's time zone, in every language
 USE_I18N = True
 USE_TZ = True

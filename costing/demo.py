@@ -9,13 +9,15 @@ INJ). docs/costing.md works both figures out by hand. Idempotent (keyed on codes
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.utils.translation import pgettext, pgettext_lazy
+
 from resources.models import Equipment, Item, Skill, SkillLevel, WorkCenter
 
 from .models import CostVersion, LabourRate, MachineRate, OverheadRate, PurchasePrice
 from .services.rollup import standard_cost_rollup_run
 from .services.versions import cost_version_make_current
 
-VERSION = ("STD-2026", "2026 standard", date(2026, 1, 1))
+VERSION = ("STD-2026", pgettext_lazy("demo plant", "2026 standard"), date(2026, 1, 1))
 # Labour per hour: the skilled rate of the qualified level where one is set, else the work
 # center's (the CMM measurement and the housings' visual check are paid at the work center's).
 SKILL_RATES = {"CAST": "46", "CNC": "38", "ASM": "35", "INJ": "36"}
@@ -93,11 +95,15 @@ def load(*, logins: list) -> str:
 # supervisor (sunqi) approves it, signed, as he would the shift's paper log.
 
 SUPERVISOR = "sunqi"
-APPROVAL_NOTE = "Entered from the shift's paper log"
+APPROVAL_NOTE = pgettext_lazy("demo plant", "Entered from the shift's paper log")
 # number, quantity, note
 HISTORY_ORDERS = {
-    "done": ("MO-HIST-0001", 400, "Housings, last week's batch (completed)"),
-    "running": ("MO-HIST-0002", 400, "Housings, batch in progress"),
+    "done": (
+        "MO-HIST-0001",
+        400,
+        pgettext_lazy("demo plant", "Housings, last week's batch (completed)"),
+    ),
+    "running": ("MO-HIST-0002", 400, pgettext_lazy("demo plant", "Housings, batch in progress")),
 }
 # lot, kg received and issued, price per kg on the supplier's invoice (standard 2.45)
 HISTORY_RESIN = {
@@ -140,7 +146,7 @@ def _floor_events(items: list[dict], *, by) -> list:
                 approve=True,
                 by=supervisor,
                 password=DEMO_PASSWORD,
-                reason=APPROVAL_NOTE,
+                reason=str(APPROVAL_NOTE),
             )
             answer = event_record(data=item, by=by, source=ProductionEvent.Source.TERMINAL)
         if answer.status not in ("accepted", "duplicate"):
@@ -186,13 +192,18 @@ def _history_order(key: str, operator, *, due: date):
             due_date=due,
             number=number,
             status=ProductionOrder.Status.PLANNED,
-            note=note,
+            note=str(note),
         )
     if order.status == ProductionOrder.Status.PLANNED:
         order = production_order_release(order=order)
     supervisor = get_user_model().objects.get(username=SUPERVISOR)
     for task in Task.objects.filter(order=order, status__in=Task.OPEN).exclude(operator=operator):
-        task_assign(task=task, operator=operator, by=supervisor, note="Moulding crew")
+        task_assign(
+            task=task,
+            operator=operator,
+            by=supervisor,
+            note=pgettext("demo plant", "Moulding crew"),
+        )
     lot_code, kg, price = HISTORY_RESIN[key]
     resin = Item.objects.get(code="PP-GF30")
     lot, _ = MaterialLot.objects.get_or_create(item=resin, code=lot_code)
@@ -204,7 +215,7 @@ def _history_order(key: str, operator, *, due: date):
         lot=lot,
         quantity=Decimal(kg),
         kind="receipt",
-        reference=f"Resin for {number}",
+        reference=pgettext("demo plant", "Resin for %(order)s") % {"order": number},
         external_id=f"demo-receipt-{number}",
     )
     if order.status != ProductionOrder.Status.COMPLETED:
@@ -317,7 +328,7 @@ def history_load() -> str:
                 "kind": "pause",
                 "order": number,
                 "sequence": 10,
-                "reason": "Mould change",
+                "reason": pgettext("demo plant", "Mould change"),
                 "occurred_at": at(day, 16, 5),
             },
         ],
@@ -412,7 +423,7 @@ def floor_run() -> str:
             )
         )
     events += [
-        event("w-pause", "pause", 40, reason="Ladle change"),
+        event("w-pause", "pause", 40, reason=pgettext("demo plant", "Ladle change")),
         event("w-resume", "resume", 50),
         event("w-complete", "complete", 70),
     ]

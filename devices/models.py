@@ -10,8 +10,8 @@ counts and faults to resources and execution through their services.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.history import history_register
 from resources.models import Equipment
@@ -341,6 +341,29 @@ class CountHour(models.Model):
         return f"{self.equipment.code} {self.hour:%Y-%m-%d %H}:00 +{self.parts}"
 
 
+# The reasons every plant starts with (devices/migrations/0003), for the catalogues: a seeded
+# name reads in each reader's language until the plant renames the reason.
+SEEDED_REASON_NAMES = frozenset(
+    {
+        gettext_noop("Mechanical breakdown"),
+        gettext_noop("Electrical or control fault"),
+        gettext_noop("Tool change or broken tool"),
+        gettext_noop("Changeover and adjustment"),
+        gettext_noop("Part jam or misfeed"),
+        gettext_noop("Waiting for material"),
+        gettext_noop("No operator"),
+        gettext_noop("Waiting for inspection"),
+        gettext_noop("Running slow (reduced speed)"),
+        gettext_noop("Planned maintenance"),
+        gettext_noop("Planned break or meeting"),
+    }
+)
+
+
+def downtime_reason_label(name: str) -> str:
+    return gettext(name) if name in SEEDED_REASON_NAMES else name
+
+
 class DowntimeReason(models.Model):
     """Why a machine stood still, as an operator gives it, and which of the six big losses it is."""
 
@@ -365,7 +388,13 @@ class DowntimeReason(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.label}"
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language while it is still the one the plant was given
+        (devices 0003), else the name the plant typed."""
+        return downtime_reason_label(self.name)
 
 
 class StateInterval(models.Model):

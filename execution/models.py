@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from core.history import history_register
 from core.roles import role_label
-from core.texts import text_shown
+from core.texts import text_render, text_shown
 from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition
 from resources.models import (
     QTY,
@@ -644,7 +645,15 @@ class EventApproval(models.Model):
     reasons = models.JSONField(
         default=list, help_text=_("Why it was held (Reason values)."), verbose_name=_("reasons")
     )
+    # Why it is held, in English, with its message id and parameters (core/texts.py): shown
+    # in each reader's language.
     message = models.CharField(max_length=500, verbose_name=_("message"))
+    message_id = models.CharField(
+        max_length=300, blank=True, default="", verbose_name=_("message id")
+    )
+    message_params = models.JSONField(
+        default=dict, blank=True, verbose_name=_("message parameters")
+    )
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
     )
@@ -686,6 +695,22 @@ class EventApproval(models.Model):
 
     def __str__(self) -> str:
         return f"Held {self.kind} {self.event_id} ({self.status})"
+
+    @property
+    def message_shown(self) -> str:
+        """Why it is held, in the reader's language."""
+        return text_shown(self.message_id, self.message_params, self.message)
+
+    @property
+    def held_why(self) -> str:
+        """Why it is held without the "waiting for approval" opening, in the reader's
+        language (a row from before message ids: its English)."""
+        if not self.message_id:
+            return self.message.removeprefix("Waiting for supervisor approval: ")
+        parts = [self.message_params.get(k) for k in ("first", "second")]
+        return pgettext("between the reasons an event is held", "; ").join(
+            text_render(p["text"], p.get("params")) for p in parts if isinstance(p, dict)
+        )
 
     @property
     def reason_labels(self) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext
 
 from resources.models import (
     Equipment,
@@ -44,9 +45,17 @@ OPENING_STOCK = [
 ]
 
 
+def samples_directory(language: str) -> Path:
+    """The sample files in `language` (docs/samples/<language>/, the same rows with the names
+    written in it), or the English ones in docs/samples."""
+    translated = SAMPLES / language
+    return translated if translated.is_dir() else SAMPLES
+
+
 def load(*, logins: list) -> str:
+    samples = samples_directory(get_language())
     report = masterdata_import_many(
-        files=[SAMPLES / "items.csv", SAMPLES / "boms.csv", SAMPLES / "routings.csv"]
+        files=[samples / "items.csv", samples / "boms.csv", samples / "routings.csv"]
     )
     if report.errors:
         raise ValidationError([str(e) for e in report.errors])
@@ -60,12 +69,12 @@ def load(*, logins: list) -> str:
             lot=lot,
             quantity=Decimal(quantity),
             kind="receipt",
-            reference="Opening stock",
+            reference=pgettext("demo plant", "Opening stock"),
             external_id=f"demo-opening-{item_code}-{lot_code}",
         )
 
     order, created = PurchaseOrder.objects.get_or_create(
-        number="PO-2026-0001", defaults={"supplier": "Wuxi Bearing Co."}
+        number="PO-2026-0001", defaults={"supplier": pgettext("demo plant", "Wuxi Bearing Co.")}
     )
     if created:
         PurchaseOrderLine.objects.create(
@@ -79,7 +88,7 @@ def load(*, logins: list) -> str:
     sales_order, _ = SalesOrder.objects.get_or_create(
         number="SO-2026-0001",
         defaults={
-            "customer": "Great Wall Motors",
+            "customer": pgettext("demo plant", "Great Wall Motors"),
             "item": Item.objects.get(code="EB-500"),
             "quantity": Decimal("500"),
             "due_date": timezone.localdate() + timedelta(days=7),
@@ -89,8 +98,8 @@ def load(*, logins: list) -> str:
     # The 500 blocks are made as a first batch of 50 (whose assembly needs 50 bearings with
     # 30 in stock) and the remaining 450.
     for number, quantity, note in (
-        ("MO-2026-00001", 50, "First batch of SO-2026-0001"),
-        ("MO-2026-00002", 450, "Rest of SO-2026-0001"),
+        ("MO-2026-00001", 50, pgettext("demo plant", "First batch of %(order)s")),
+        ("MO-2026-00002", 450, pgettext("demo plant", "Rest of %(order)s")),
     ):
         if not ProductionOrder.objects.filter(number=number).exists():
             production_order_create(
@@ -101,7 +110,7 @@ def load(*, logins: list) -> str:
                 sales_order=sales_order,
                 number=number,
                 status=ProductionOrder.Status.PLANNED,
-                note=note,
+                note=note % {"order": sales_order.number},
             )
     return (
         f"{Item.objects.count()} items, opening stock for {len(OPENING_STOCK)} lots, "
@@ -146,7 +155,7 @@ def _machining_background_load() -> int:
     item, _ = Item.objects.get_or_create(
         code="CH-300",
         defaults={
-            "name": "Cylinder head (machining only)",
+            "name": pgettext("demo plant", "Cylinder head (machining only)"),
             "source": Item.Source.MAKE,
             "standard_cost": Decimal("65"),
             "lead_time_days": 2,
@@ -158,7 +167,7 @@ def _machining_background_load() -> int:
         step = RoutingStep.objects.create(
             routing=routing,
             step_no=10,
-            name="Machining",
+            name=pgettext("demo plant", "Machining"),
             work_center=machines[0].work_center,
             setup_minutes=Decimal(30),
             setup_family="FX-HEAD",  # the cylinder-head fixture (resources/demo.py)
@@ -177,7 +186,7 @@ def _machining_background_load() -> int:
             sales_order, _ = SalesOrder.objects.get_or_create(
                 number=f"SO-BG-{day:%m%d}-{machine.code}",
                 defaults={
-                    "customer": "FAW Engine Plant",
+                    "customer": pgettext("demo plant", "FAW Engine Plant"),
                     "item": item,
                     "quantity": batch,
                     "due_date": due,
@@ -192,7 +201,7 @@ def _machining_background_load() -> int:
                 sales_order=sales_order,
                 number=number,
                 status=ProductionOrder.Status.PLANNED,
-                note="Batch already in machining",
+                note=pgettext("demo plant", "Batch already in machining"),
             )
             order = production_order_start(order=production_order_release(order=order))
             machining = order.operations.get()

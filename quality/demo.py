@@ -4,6 +4,9 @@ as it is — a later version made in the demo is not overwritten)."""
 
 from decimal import Decimal
 
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
+
 from planning.models import RoutingStep
 from resources.models import WorkCenter
 
@@ -11,10 +14,10 @@ from .models import DefectCode, DefectRateRule, InspectionPlan
 from .services.plans import inspection_plan_create
 
 DEFECT_CODES = [
-    ("SHORT-SHOT", "Short shot (incomplete filling)"),
-    ("SCRATCH", "Scratch on a visible surface"),
-    ("BORE-OOT", "Bore diameter out of tolerance"),
-    ("POROSITY", "Porosity in the casting"),
+    ("SHORT-SHOT", pgettext_lazy("demo plant", "Short shot (incomplete filling)")),
+    ("SCRATCH", pgettext_lazy("demo plant", "Scratch on a visible surface")),
+    ("BORE-OOT", pgettext_lazy("demo plant", "Bore diameter out of tolerance")),
+    ("POROSITY", pgettext_lazy("demo plant", "Porosity in the casting")),
 ]
 # code, item, step, sampling, characteristics
 PLANS = [
@@ -25,15 +28,21 @@ PLANS = [
         InspectionPlan.Sampling.EVERY_UNIT,
         [
             {
-                "name": "Bore diameter",
+                "name": pgettext_lazy("demo plant", "Bore diameter"),
                 "kind": "variable",
                 "nominal": Decimal("50.00"),
                 "lower_tolerance": Decimal("0.10"),
                 "upper_tolerance": Decimal("0.10"),
                 "unit": "mm",
-                "description": "Main bearing bore, measured on the CMM",
+                "description": pgettext_lazy(
+                    "demo plant", "Main bearing bore, measured on the CMM"
+                ),
             },
-            {"name": "No scratches", "kind": "attribute", "description": "Visual check"},
+            {
+                "name": pgettext_lazy("demo plant", "No scratches"),
+                "kind": "attribute",
+                "description": pgettext_lazy("demo plant", "Visual check"),
+            },
         ],
     ),
     (
@@ -41,7 +50,13 @@ PLANS = [
         "HSG-100",
         20,
         InspectionPlan.Sampling.EVERY_UNIT,
-        [{"name": "No short shots", "kind": "attribute", "description": "Housing fully filled"}],
+        [
+            {
+                "name": pgettext_lazy("demo plant", "No short shots"),
+                "kind": "attribute",
+                "description": pgettext_lazy("demo plant", "Housing fully filled"),
+            }
+        ],
     ),
 ]
 
@@ -59,7 +74,11 @@ def load(*, logins: list) -> str:
         inspection_plan_create(
             code=code,
             routing_step=step,
-            characteristics=characteristics,
+            # the names and descriptions in the load's language
+            characteristics=[
+                {k: str(v) if isinstance(v, Promise) else v for k, v in c.items()}
+                for c in characteristics
+            ],
             sampling=sampling,
             gate=True,
         )

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils.translation import pgettext_lazy
 
 from core.formatting import full_name
 from core.roles import Role, roles_ensure
@@ -35,27 +36,51 @@ from .selectors.calendar import site_time_zone
 DEMO_PASSWORD = "closedloop"
 
 AREAS = [
-    ("FOUNDRY", "Foundry"),
-    ("MACHINING", "Machining hall"),
-    ("ASSEMBLY", "Assembly"),
-    ("MOULDING", "Injection moulding line"),
+    ("FOUNDRY", pgettext_lazy("demo plant", "Foundry")),
+    ("MACHINING", pgettext_lazy("demo plant", "Machining hall")),
+    ("ASSEMBLY", pgettext_lazy("demo plant", "Assembly")),
+    ("MOULDING", pgettext_lazy("demo plant", "Injection moulding line")),
 ]
 # code, name, area, labour rate/h, machine rate/h
 WORK_CENTERS = [
-    ("CAST", "Casting", "FOUNDRY", "42", "30"),
-    ("CNC", "CNC machining", "MACHINING", "45", "36"),
-    ("CMM", "Coordinate measuring", "MACHINING", "40", "20"),
-    ("ASM", "Engine block assembly", "ASSEMBLY", "38", "10"),
-    ("INJ", "Injection moulding", "MOULDING", "35", "28"),
+    ("CAST", pgettext_lazy("demo plant", "Casting"), "FOUNDRY", "42", "30"),
+    ("CNC", pgettext_lazy("demo plant", "CNC machining"), "MACHINING", "45", "36"),
+    ("CMM", pgettext_lazy("demo plant", "Coordinate measuring"), "MACHINING", "40", "20"),
+    ("ASM", pgettext_lazy("demo plant", "Engine block assembly"), "ASSEMBLY", "38", "10"),
+    ("INJ", pgettext_lazy("demo plant", "Injection moulding"), "MOULDING", "35", "28"),
 ]
 # CNC-01 is rated 95 units/day: 5.9375 units/h over two 8-hour shifts.
 EQUIPMENT = [
-    ("CAST-01", "Low-pressure die casting cell", "CAST", "LPD-800", "12"),
-    ("CNC-01", "5-axis machining center 1", "CNC", "DMU 65", "5.9375"),
-    ("CNC-02", "5-axis machining center 2", "CNC", "DMU 65", "5.9375"),
-    ("CMM-01", "Coordinate measuring machine", "CMM", "Contura G2", "15"),
-    ("ASM-01", "Assembly station 1", "ASM", "Manual station", "7.5"),
-    ("INJ-01", "Injection moulding machine 350 t", "INJ", "Engel victory 350", "120"),
+    (
+        "CAST-01",
+        pgettext_lazy("demo plant", "Low-pressure die casting cell"),
+        "CAST",
+        "LPD-800",
+        "12",
+    ),
+    ("CNC-01", pgettext_lazy("demo plant", "5-axis machining center 1"), "CNC", "DMU 65", "5.9375"),
+    ("CNC-02", pgettext_lazy("demo plant", "5-axis machining center 2"), "CNC", "DMU 65", "5.9375"),
+    (
+        "CMM-01",
+        pgettext_lazy("demo plant", "Coordinate measuring machine"),
+        "CMM",
+        "Contura G2",
+        "15",
+    ),
+    (
+        "ASM-01",
+        pgettext_lazy("demo plant", "Assembly station 1"),
+        "ASM",
+        pgettext_lazy("demo plant", "Manual station"),
+        "7.5",
+    ),
+    (
+        "INJ-01",
+        pgettext_lazy("demo plant", "Injection moulding machine 350 t"),
+        "INJ",
+        "Engel victory 350",
+        "120",
+    ),
 ]
 # The machining centers hold one fixture at a time: engine blocks (FX-BLOCK, routings.csv)
 # and cylinder heads (FX-HEAD, planning/demo.py). A change takes 30 minutes; mounting the
@@ -63,17 +88,17 @@ EQUIPMENT = [
 CHANGEOVER_MINUTES = {"CNC-01": 30, "CNC-02": 30}
 CHANGEOVERS = [("FX-HEAD", "FX-BLOCK", 45), ("FX-BLOCK", "FX-HEAD", 20)]
 SKILLS = [
-    ("CAST", "Die casting"),
-    ("CNC", "CNC machining"),
-    ("CMM", "CMM measurement"),
-    ("ASM", "Engine block assembly"),
-    ("INJ", "Injection moulding"),
+    ("CAST", pgettext_lazy("demo plant", "Die casting")),
+    ("CNC", pgettext_lazy("demo plant", "CNC machining")),
+    ("CMM", pgettext_lazy("demo plant", "CMM measurement")),
+    ("ASM", pgettext_lazy("demo plant", "Engine block assembly")),
+    ("INJ", pgettext_lazy("demo plant", "Injection moulding")),
 ]
 LOCATIONS = [
-    ("WH-RAW", "Raw material warehouse"),
-    ("WH-FG", "Finished goods warehouse"),
-    ("LINE-ASM", "Line-side rack, assembly"),
-    ("QUARANTINE", "Quality hold area"),
+    ("WH-RAW", pgettext_lazy("demo plant", "Raw material warehouse")),
+    ("WH-FG", pgettext_lazy("demo plant", "Finished goods warehouse")),
+    ("LINE-ASM", pgettext_lazy("demo plant", "Line-side rack, assembly")),
+    ("QUARANTINE", pgettext_lazy("demo plant", "Quality hold area")),
 ]
 # A service account (core/tokens.py) linked to the work center whose events it reports.
 GATEWAY = "cnc-gateway"
@@ -88,7 +113,7 @@ USERS = [
         "OP-001",
         "CNC",
         {"CNC": SkillLevel.EXPERT, "CAST": SkillLevel.QUALIFIED},
-        "Early",
+        pgettext_lazy("demo plant", "Early"),
     ),
     (
         "lisi",
@@ -98,7 +123,7 @@ USERS = [
         "OP-002",
         "CNC",
         {"CNC": SkillLevel.TRAINEE, "ASM": SkillLevel.QUALIFIED},
-        "Early",
+        pgettext_lazy("demo plant", "Early"),
     ),
     (
         "wangwu",
@@ -108,7 +133,7 @@ USERS = [
         "OP-003",
         "INJ",
         {"INJ": SkillLevel.EXPERT, "CAST": SkillLevel.QUALIFIED},
-        "Late",
+        pgettext_lazy("demo plant", "Late"),
     ),
     (
         "zhaoliu",
@@ -118,7 +143,7 @@ USERS = [
         "QC-001",
         "CMM",
         {"CMM": SkillLevel.EXPERT},
-        "Early",
+        pgettext_lazy("demo plant", "Early"),
     ),
     ("sunqi", "七", "孙", Role.SUPERVISOR, None, None, {}, None),
     ("zhouba", "八", "周", Role.PLANNER, None, None, {}, None),
@@ -127,14 +152,27 @@ USERS = [
     ("qianyi", "一", "钱", Role.PLANT_MANAGER, None, None, {}, None),
     ("fengjie", "杰", "冯", Role.QUALITY_SUPERVISOR, None, None, {}, None),
     ("chenmo", "默", "陈", Role.MAINTENANCE, None, None, {}, None),
-    ("admin", "Plant", "Administrator", Role.ADMIN, None, None, {}, None),
+    (
+        "admin",
+        pgettext_lazy("demo plant", "Plant"),
+        pgettext_lazy("demo plant", "Administrator"),
+        Role.ADMIN,
+        None,
+        None,
+        {},
+        None,
+    ),
 ]
 
 
 def load(*, logins: list) -> str:
     roles_ensure()
     site, _ = Site.objects.update_or_create(
-        code="SH-01", defaults={"name": "Shanghai auto-parts plant", "time_zone": "Asia/Shanghai"}
+        code="SH-01",
+        defaults={
+            "name": pgettext_lazy("demo plant", "Shanghai auto-parts plant"),
+            "time_zone": "Asia/Shanghai",
+        },
     )
     areas = {
         code: Area.objects.update_or_create(code=code, defaults={"site": site, "name": name})[0]
@@ -151,7 +189,10 @@ def load(*, logins: list) -> str:
                 "machine_rate_per_hour": Decimal(machine),
             },
         )[0]
-        for shift_name, start, end in (("Early", time(6), time(14)), ("Late", time(14), time(22))):
+        for shift_name, start, end in (
+            (pgettext_lazy("demo plant", "Early"), time(6), time(14)),
+            (pgettext_lazy("demo plant", "Late"), time(14), time(22)),
+        ):
             ShiftPattern.objects.update_or_create(
                 work_center=work_centers[code],
                 name=shift_name,
@@ -182,7 +223,10 @@ def load(*, logins: list) -> str:
         equipment[code].backup_equipment = equipment[backup]
         equipment[code].save(update_fields=["backup_equipment"])
 
-    for day, name in ((date(2026, 10, 1), "National Day"), (date(2027, 1, 1), "New Year's Day")):
+    for day, name in (
+        (date(2026, 10, 1), pgettext_lazy("demo plant", "National Day")),
+        (date(2027, 1, 1), pgettext_lazy("demo plant", "New Year's Day")),
+    ):
         Holiday.objects.get_or_create(site=site, date=day, defaults={"name": name})
     if not MaintenanceWindow.objects.filter(equipment=equipment["CNC-02"]).exists():
         tz = site_time_zone(site)
@@ -192,7 +236,7 @@ def load(*, logins: list) -> str:
             equipment=equipment["CNC-02"],
             start=datetime.combine(wednesday, time(8), tzinfo=tz),
             end=datetime.combine(wednesday, time(12), tzinfo=tz),
-            reason="Spindle bearing inspection",
+            reason=pgettext_lazy("demo plant", "Spindle bearing inspection"),
         )
 
     skills = {
@@ -204,6 +248,7 @@ def load(*, logins: list) -> str:
 
     user_model = get_user_model()
     for username, first, last, role, badge, home, skill_levels, shift in USERS:
+        first, last = str(first), str(last)  # in the load's language
         user, created = user_model.objects.get_or_create(
             username=username,
             defaults={"first_name": first, "last_name": last, "email": f"{username}@plant.local"},

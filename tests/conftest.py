@@ -142,11 +142,23 @@ def celery_eager(settings):
 
 @pytest.fixture
 def demo_plant(demo_baseline, db, request, pinned_now):
-    """The demo plant as `make run` loads it (copied from the worker's first load at the same
-    instant where that is provably the same: tests/demo_snapshot.py)."""
+    """The demo plant as `make run` loads it, its data in English (copied from the worker's
+    first load at the same instant where that is provably the same: tests/demo_snapshot.py)."""
     from tests.demo_snapshot import demo_load
 
     demo_load(baseline=demo_baseline, instant=_test_instant(request), clock=pinned_now)
+
+
+@pytest.fixture
+def demo_plant_zh(demo_baseline, db, request, pinned_now):
+    """The demo plant with its data in Chinese, as `make run` loads it by default
+    (DEMO_LANGUAGE): item, machine and operation names, notes and reasons. `demo_plant` loads
+    the same plant in English, so that most tests read the names as the code writes them."""
+    from tests.demo_snapshot import demo_load
+
+    demo_load(
+        baseline=demo_baseline, instant=_test_instant(request), clock=pinned_now, language="zh-hans"
+    )
 
 
 @pytest.fixture

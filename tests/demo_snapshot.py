@@ -105,24 +105,25 @@ def _counts(tables: list[str]) -> dict[str, int]:
     return counts
 
 
-def key(instant: datetime) -> str:
-    """What a load depends on besides the code: the instant, the language and the settings."""
+def key(instant: datetime, language: str = "en") -> str:
+    """What a load depends on besides the code: the instant, the demo's language, the active
+    language and the settings."""
     names = sorted(n for n in dir(settings) if n.isupper() and n not in {"CACHES"})
     values = [getattr(settings, n) for n in names]
     # a lazy setting's repr changes once something reads it: its value's does not
     shown = [repr(str(v)) if isinstance(v, LazyObject) else repr(v) for v in values]
     fingerprint = hashlib.sha256(repr(list(zip(names, shown, strict=True))).encode()).hexdigest()
-    return f"{instant.isoformat()}|{translation.get_language()}|{fingerprint}"
+    return f"{instant.isoformat()}|{language}|{translation.get_language()}|{fingerprint}"
 
 
-def _load() -> None:
+def _load(language: str = "en") -> None:
     with open(os.devnull, "w") as devnull:
-        call_command("load_demo", "--quiet-logins", stdout=devnull)
+        call_command("load_demo", "--quiet-logins", f"--language={language}", stdout=devnull)
 
 
-def load_and_record(baseline) -> Snapshot | None:
+def load_and_record(baseline, language: str = "en") -> Snapshot | None:
     """Run `load_demo` and return what it wrote, or None where a copy could not reproduce it."""
-    _load()
+    _load(language)
     return _recorded(baseline)
 
 
@@ -206,24 +207,25 @@ def copy(snapshot: Snapshot, baseline) -> bool:
 _snapshots: dict[str, Snapshot | None] = {}
 
 
-def demo_load(*, baseline, instant: datetime, clock) -> str:
-    """Load the demo into the current test; returns how: "copied", "recorded" or "loaded"."""
+def demo_load(*, baseline, instant: datetime, clock, language: str = "en") -> str:
+    """Load the demo (its data in `language`) into the current test; returns how: "copied",
+    "recorded" or "loaded"."""
     if not connection.in_atomic_block:
-        _load()
+        _load(language)
         return "loaded"
-    name = key(instant)
+    name = key(instant, language)
     snapshot = _snapshots.get(name)
     if snapshot is not None:
         if copy(snapshot, baseline):
             if snapshot.clock_after > timezone.now():
                 clock.move_to(snapshot.clock_after)
             return "copied"
-        _load()
+        _load(language)
         return "loaded"
     if name in _snapshots or not _at_baseline(baseline):
-        _load()
+        _load(language)
         return "loaded"
-    _snapshots[name] = load_and_record(baseline)
+    _snapshots[name] = load_and_record(baseline, language)
     return "recorded"
 
 

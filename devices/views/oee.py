@@ -34,7 +34,7 @@ from ..engines.oee import (
     OeeFigures,
     oee_combine,
 )
-from ..models import StateInterval
+from ..models import StateInterval, downtime_reason_label
 from ..selectors.oee import OeeReport, equipment_timeline, oee_report
 
 TREND_DAYS = 14
@@ -92,7 +92,9 @@ def _diagnosis(fig: OeeFigures, settings) -> dict | None:
         "minutes": found.minutes,
         "reasons": [
             {
-                "reason": _("no reason given") if r.reason == NO_REASON else r.reason,
+                "reason": _("no reason given")
+                if r.reason == NO_REASON
+                else downtime_reason_label(r.reason),
                 "minutes": r.minutes,
                 "stops": r.stops,
             }
@@ -222,7 +224,7 @@ def timeline_chart(start: datetime, end_of_day: datetime, rows, tz) -> dict:
             "colour": STATE_COLOURS.get(interval.state, "#999"),
             "state": interval.state,
             "title": f"{state_label(interval.state)} {s.astimezone(tz):%H:%M}–{e.astimezone(tz):%H:%M}"
-            + (f" · {interval.reason.name}" if interval.reason_id else ""),
+            + (f" · {interval.reason.label}" if interval.reason_id else ""),
         }
         for interval, s, e in rows
     ]
@@ -345,7 +347,7 @@ def oee_machine(request, code: str):
             "end": e.astimezone(tz),
             "minutes": number_text((e - s).total_seconds() / 60, 1),
             "small_stop": interval.small_stop,
-            "reason": interval.reason.name if interval.reason_id else "",
+            "reason": interval.reason.label if interval.reason_id else "",
             "loss": interval.reason.get_loss_display() if interval.reason_id else "",
             "note": interval.reason_note,
             "open": interval.end is None,

@@ -32,6 +32,7 @@ from core.exceptions import StateConflict
 from core.parsing import instant_parse
 from core.policy import may
 from core.rawsql import row_insert
+from core.texts import text_columns
 from planning.models import OrderOperation, ProductionOrder
 from planning.services.operations import operation_status_post, operations_ready
 from planning.services.orders import production_order_complete, production_order_start
@@ -111,7 +112,7 @@ class EventResult:
         if self.approval is not None:
             out["approval"] = self.approval.pk
             out["approval_status"] = self.approval.status
-            out["detail"] = self.approval.message
+            out["detail"] = self.approval.message_shown
         return out
 
 
@@ -715,7 +716,7 @@ def _hold(event_id: str, kind: str, data: dict, by, source: str, exc: HeldForApp
                 payload=_json_safe(data),
                 source=source,
                 reasons=exc.reasons,
-                message=exc.message[:500],
+                **text_columns("message", exc.text, 500),
                 requested_by=by if getattr(by, "is_authenticated", False) else None,
             )
             emit(

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
-from core.formatting import quantity_format
+from core.texts import Text
 from resources.selectors.calendar import site_time_zone, work_center_shift_start
 
 from ..models import EventApproval, ProductionEvent, Task
@@ -28,11 +29,28 @@ from ..models import EventApproval, ProductionEvent, Task
 class HeldForApproval(Exception):
     """The event is plausible only with a supervisor's approval; nothing is booked."""
 
-    def __init__(self, reasons: list[str], message: str, task: Task):
-        super().__init__(message)
+    def __init__(self, reasons: list[str], text: Text, task: Task):
+        super().__init__(text.english())
         self.reasons = reasons
-        self.message = message
+        self.text = text  # stored with the approval, shown in each reader's language
         self.task = task
+
+    @property
+    def message(self) -> str:
+        return self.text.render()
+
+
+# The sentences a held event is kept with (core/texts.py): one reason, or both.
+WAITING_ONE = gettext_noop("Waiting for supervisor approval: %(first)s.")
+WAITING_TWO = gettext_noop("Waiting for supervisor approval: %(first)s; %(second)s.")
+BACKDATED = gettext_noop(
+    "occurred_at %(occurred)s is before %(cutoff)s, the start of the current shift "
+    "(at most %(hours)s h back)"
+)
+OVER_DELIVERY = gettext_noop(
+    "good + scrap would reach %(total)s of %(planned)s planned "
+    "(tolerance %(pct)s %%: at most %(limit)s)"
+)
 
 
 def backdate_hours() -> Decimal:
@@ -82,9 +100,12 @@ def event_plausibility_check(
         reasons.append(EventApproval.Reason.BACKDATED.value)
         tz = site_time_zone(task.operation.work_center.area.site)
         parts.append(
-            f"occurred_at {occurred.astimezone(tz):%Y-%m-%d %H:%M} is before "
-            f"{cutoff.astimezone(tz):%Y-%m-%d %H:%M}, the start of the current shift "
-            f"(at most {quantity_format(backdate_hours())} h back)"
+            Text(
+                BACKDATED,
+                occurred=f"{occurred.astimezone(tz):%Y-%m-%d %H:%M}",
+                cutoff=f"{cutoff.astimezone(tz):%Y-%m-%d %H:%M}",
+                hours=backdate_hours(),
+            )
         )
     if (good or scrap) and kind in (ProductionEvent.Kind.REPORT, ProductionEvent.Kind.COMPLETE):
         planned = task.order.quantity
@@ -93,12 +114,11 @@ def event_plausibility_check(
         total = reported + good + scrap
         if total > limit:
             reasons.append(EventApproval.Reason.OVER_DELIVERY.value)
-            parts.append(
-                f"good + scrap would reach {quantity_format(total)} of "
-                f"{quantity_format(planned)} planned (tolerance {quantity_format(pct)} %: "
-                f"at most {quantity_format(limit)})"
-            )
+            parts.append(Text(OVER_DELIVERY, total=total, planned=planned, pct=pct, limit=limit))
     if reasons:
-        raise HeldForApproval(
-            reasons, "Waiting for supervisor approval: " + "; ".join(parts) + ".", task
+        text = (
+            Text(WAITING_ONE, first=parts[0])
+            if len(parts) == 1
+            else Text(WAITING_TWO, first=parts[0], second=parts[1])
         )
+        raise HeldForApproval(reasons, text, task)

@@ -489,7 +489,7 @@ def _record_event(request, task: Task, data: dict):
         )
     if result.status == "held":
         # Not booked: a supervisor approves or rejects it (backdated or over-delivering).
-        detail = result.approval.message.removeprefix("Waiting for supervisor approval: ")
+        detail = result.approval.held_why
         message = _("Waiting for supervisor approval: %(detail)s") % {"detail": detail}
         return _card(request, task, message=message, status=202)
     message = _event_message(data["kind"], result.event, result.status == "duplicate")
@@ -581,10 +581,8 @@ def _record_serial_range(request, task: Task, first: str, last: str):
                 accepted += result.status == "accepted"
     except _RangeRefused as refused:
         result = refused.result
-        if result.status == "held":
-            why = result.approval.message.removeprefix("Waiting for supervisor approval: ")
-        else:
-            why = errors_text(result.errors)
+        held = result.status == "held"
+        why = result.approval.held_why if held else errors_text(result.errors)
         error = _("%(code)s: %(why)s Nothing of the range was recorded.") % {
             "code": refused.code,
             "why": why,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import Signature
 from core.signatures import signature_verify, signatures_for
@@ -295,3 +295,29 @@ def test_event_record_answers_held_for_the_terminal(released):
     )
     assert result.status == "held" and result.code == 202
     assert result.as_dict()["detail"].startswith("Waiting for supervisor approval")
+
+
+def test_why_an_event_is_held_reads_in_each_readers_language(housings, api_as, client):
+    """Kept as a message id with its figures: the operator who sent it in Chinese, the
+    supervisor reading in English, and the API each get their own language."""
+    wangwu = api_as("wangwu")
+    h = {"order": "MO-T-88"}
+    assert wangwu.post(EVENTS, ev("h-s", "start", **h), format="json").status_code == 201
+    back = local(8, 9).isoformat()  # yesterday morning, and 1,058 of 88
+    data = ev("h-zh", "report", quantity_good=1058, trace_code="H-88", occurred_at=back, **h)
+    held = wangwu.post(EVENTS, data, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert held.status_code == 202
+    assert held.json()["detail"] == (
+        "等待班组长审批：发生时间 2026-12-08 09:00 早于当前班次开始时间 2026-12-09 06:00"
+        "（最多可追溯 12 小时）；合格 + 报废将达到 1058，计划 88（允差 10 %：最多 96.8）。"
+    )
+    approval = EventApproval.objects.get(event_id="h-zh")
+    assert approval.message.startswith("Waiting for supervisor approval: occurred_at 2026-12-08")
+    with translation.override("en"):
+        assert approval.message_shown == approval.message
+        assert approval.held_why.startswith("occurred_at 2026-12-08 09:00 is before")
+    with translation.override("zh-hans"):
+        assert approval.held_why.endswith("（允差 10 %：最多 96.8）")
+    client.force_login(get_user_model().objects.get(username="sunqi"))
+    page = client.get("/execution/supervisor/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "合格 + 报废将达到 1058，计划 88" in page.content.decode()

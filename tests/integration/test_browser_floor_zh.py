@@ -18,9 +18,16 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
+
+@pytest.fixture
+def demo_plant(demo_plant_zh):
+    """The demo plant as `make run` loads it, its data in Chinese (DEMO_LANGUAGE): the
+    journeys read in Chinese, names included."""
+
+
 ORDER = "MO-2026-00001"
 # Words that stay as they are in Chinese pages: codes and abbreviations, the product's name,
-# and the demo's master data, which is the plant's own (English item and step names).
+# and master data a plant typed in Latin letters (the demo's is Chinese: `demo_plant` below).
 KEPT = {"ClosedLoop", "API", "OEE", "MO", "EB", "CNC", "CAST", "CMM", "ASM", "INJ", "EX", "SO"}
 
 

@@ -17,6 +17,13 @@ pytestmark = [
     pytest.mark.clock("2026-12-09T10:00:00+08:00"),  # an ordinary working week
 ]
 
+
+@pytest.fixture
+def demo_plant(demo_plant_zh):
+    """The demo plant as `make run` loads it, its data in Chinese (DEMO_LANGUAGE): the
+    journeys read in Chinese, names included."""
+
+
 # A Latin word standing alone (codes such as EB-500, MO-2026-00001 or CNC-01 are not words
 # a translator writes, nor are abbreviations in capitals: MRP, BOM, CNC).
 WORD = re.compile(r"(?<![\w-])[A-Za-z][a-z]+(?![\w-])")

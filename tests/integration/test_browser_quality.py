@@ -17,6 +17,13 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
+
+@pytest.fixture
+def demo_plant(demo_plant_zh):
+    """The demo plant as `make run` loads it, its data in Chinese (DEMO_LANGUAGE): the
+    journeys read in Chinese, names included."""
+
+
 # English words that would betray an untranslated label on the quality pages (data such as
 # item, operation and characteristic names and codes are the plant's own and may be English:
 # "30 Inspection" is the demo routing's name for the CMM step).
