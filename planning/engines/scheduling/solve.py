@@ -70,11 +70,20 @@ def schedule_solve(problem: Problem, options: SolveOptions | None = None) -> Sch
     best, status = heuristic, Status.HEURISTIC
     use_cpsat = options.use_cpsat and options.time_limit > 0
     if len(prep.ops) > options.max_cpsat_operations:
-        use_cpsat = False
-        notes.append(
-            f"{len(prep.ops)} operations is above the CP-SAT threshold "
-            f"({options.max_cpsat_operations}): heuristic schedule"
-        )
+        if heuristic is not None:
+            use_cpsat = False
+            notes.append(
+                f"{len(prep.ops)} operations is above the CP-SAT threshold "
+                f"({options.max_cpsat_operations}): heuristic schedule"
+            )
+        elif use_cpsat:
+            # No dispatching rule placed every operation: CP-SAT on the whole model is the
+            # only way left to a plan, however large.
+            notes.append(
+                f"{len(prep.ops)} operations is above the CP-SAT threshold "
+                f"({options.max_cpsat_operations}), but no dispatching rule placed every "
+                "operation: CP-SAT on the whole model"
+            )
     # The limit counts from the call: keep back what compaction and the checker need.
     reserve = 0.05 + 20e-6 * len(prep.ops)
     hybrid = use_cpsat and heuristic is not None and hybrid_applies(prep, options)

@@ -21,6 +21,7 @@ from planning.engines.scheduling import (
     Job,
     Machine,
     Mode,
+    NoScheduleError,
     Operation,
     Placement,
     Problem,
@@ -656,6 +657,18 @@ def test_when_no_dispatching_rule_places_every_operation_cp_sat_still_answers():
     result = schedule_solve(problem, FAST)
     assert_feasible(problem, result)
     assert "the dispatching heuristic could not place every operation" in result.notes
+
+
+def test_above_the_cp_sat_threshold_a_problem_no_rule_can_place_still_gets_a_plan():
+    """The threshold keeps large plans on the heuristic; where no rule places every
+    operation, CP-SAT on the whole model is still tried instead of answering "no plan"."""
+    problem = problem_from_dict(STUCK)
+    options = replace(FAST, max_cpsat_operations=3)
+    result = schedule_solve(problem, options)
+    assert_feasible(problem, result)
+    assert any("no dispatching rule placed every operation" in n for n in result.notes)
+    with pytest.raises(NoScheduleError):
+        schedule_solve(problem, replace(options, use_cpsat=False))
 
 
 # --- JSON ---------------------------------------------------------------------------------------
