@@ -96,6 +96,19 @@ def test_a_chinese_demo_with_its_history_writes_no_english_text():
     English words in a row (what a plant's people would read as the demo's data)."""
     call_command("load_demo", "--quiet-logins", "--history", stdout=StringIO())
     assert _english_texts() == []
+    # A stored sentence's English copy without its message id would be shown in English:
+    # only what a person typed (in Chinese here) may go without one.
+    without_id = []
+    for model in apps.get_models():
+        names = {f.name for f in model._meta.concrete_fields}
+        for name in sorted(n for n in names if {f"{n}_id", f"{n}_params"} <= names):
+            rows = model.objects.filter(**{f"{name}_id": ""}).exclude(**{name: ""})
+            without_id += [
+                f"{model._meta.label}.{name}: {v!r}"
+                for v in rows.values_list(name, flat=True)
+                if ENGLISH.search(v)
+            ]
+    assert without_id == []
 
 
 def test_the_chinese_samples_are_the_english_rows_with_their_names_in_chinese():
