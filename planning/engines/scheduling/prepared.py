@@ -215,16 +215,27 @@ class Prepared:
         each operation keeping only its head (earliest start). On that machine the k-th
         operation to finish can finish no earlier than the k-th completion of the shortest-
         remaining-work-first schedule (SRPT; Chu's bound for 1|r_j|ΣT_j), mapped back through
-        the machines' working time. Each job is then counted once, through its last free
-        operation, in that operation's group: it finishes at least at the later of the
-        completion of the rank it gets and its own earliest end, plus the work after it; the
-        cheapest assignment of those operations to distinct ranks (OR-Tools' linear sum
-        assignment) is at most what any schedule pays. Jobs are never counted twice, so the
-        groups' sums add up; a job with no free operation counts its own earliest end.
+        the machines' working time. Each job is then counted once, through one of its free
+        operations, in that operation's group: it finishes at least at the later of the
+        completion of the rank that operation gets and its own earliest end, plus the work
+        after it in the job — and that work can only be done while some machine of the plant
+        works, so it also ends no earlier than that many minutes of the plant's working time
+        later (the night or the weekend in between counts). The cheapest assignment of the
+        counted operations to distinct ranks (OR-Tools' linear sum assignment) is at most
+        what any schedule pays. Jobs are never counted twice, so the groups' sums add up; a
+        job with no free operation counts its own earliest end.
+
+        Any choice of one operation per job gives a valid bound, so two are tried and the
+        higher kept: each job's last free operation; and the groups in the order of their
+        congestion, each taking every job not counted yet that has a free operation there
+        (so a bottleneck counts all its jobs, not only those that end there). Congestion: the
+        weighted tardiness of the group's operations if it finished them at the SRPT ranks in
+        the order of their due dates less the work after them, then its last rank.
         """
         group_of = self._machine_groups()
         n = len(self.ops)
         tail = [0] * n  # work that must follow each operation in its own job
+        free_tail = [0] * n  # the part of it that must lie in working time (free operations)
         for i in reversed(self.topo):
             op = self.ops[i]
             for s_ in op.succs:
@@ -233,12 +244,32 @@ class Prepared:
                     continue
                 d = succ.fixed[2] - succ.fixed[1] if succ.fixed is not None else succ.min_duration
                 tail[i] = max(tail[i], d + tail[s_])
+                free = 0 if succ.fixed is not None else succ.min_duration
+                free_tail[i] = max(free_tail[i], free + free_tail[s_])
+        after = self._working_after()
+
+        def finish(i: int, rank: int) -> int:
+            """The earliest the job of ``i`` can end when ``i`` ends at ``rank`` or later."""
+            t = max(rank, end[i])
+            return max(t + tail[i], after(t, free_tail[i]))
+
         members: dict[int, list[int]] = {}
         for op in self.ops:
             if op.fixed is None:
                 members.setdefault(group_of[op.modes[0][0]], []).append(op.index)
+        ranks: dict[int, list[int]] = {}
+        for g, ops in members.items():
+            machines = [k for k in range(len(group_of)) if group_of[k] == g]
+            ranks[g] = self._srpt_completions(machines, ops, head)
         position = {i: p for p, i in enumerate(self.topo)}
-        counted: dict[int, list[int]] = {}  # group -> the last free operation of its jobs
+        late = self._late_in_order(members, ranks, finish, tail)
+        congestion = {
+            g: sum(max(0, late[i]) for i in ops if i in late) for g, ops in members.items()
+        }
+        order = sorted(members, key=lambda g: (-congestion[g], -ranks[g][-1], g))
+        rank_of = {g: x for x, g in enumerate(order)}
+        by_last: dict[int, list[int]] = {}  # group -> the last free operation of its jobs
+        by_order: dict[int, list[int]] = {}  # group -> its operations of the jobs it takes
         total = 0
         for job in self.jobs:
             if job.due is None or job.weight <= 0 or not job.ops:
@@ -248,12 +279,70 @@ class Prepared:
                 total += job.weight * max(0, max(end[i] for i in job.ops) - job.due)
                 continue
             last = max(free, key=lambda i: position[i])
-            counted.setdefault(group_of[self.ops[last].modes[0][0]], []).append(last)
-        for g, ops in counted.items():
-            machines = [k for k in range(len(group_of)) if group_of[k] == g]
-            ranks = self._srpt_completions(machines, members[g], head)
-            total += self._ranks_assign(ops, ranks, end, tail)
-        return total
+            by_last.setdefault(group_of[self.ops[last].modes[0][0]], []).append(last)
+            # The first group in the order takes the job, through its latest operation there.
+            taken = min(
+                free,
+                key=lambda i: (rank_of[group_of[self.ops[i].modes[0][0]]], -late[i], -position[i]),
+            )
+            by_order.setdefault(group_of[self.ops[taken].modes[0][0]], []).append(taken)
+        best = 0
+        for counted in (by_last, by_order):
+            best = max(
+                best,
+                sum(self._ranks_assign(ops, ranks[g], finish) for g, ops in counted.items()),
+            )
+        return total + best
+
+    def _late_in_order(self, members, ranks, finish, tail) -> dict[int, int]:
+        """Per free operation of a job with a due date: its job's weighted lateness (negative
+        when early) if each group finished its operations at the SRPT ranks in the order of
+        their due dates less the work after them. Only a guide to which operation counts a
+        job (any choice gives a valid bound); a sort per group."""
+        out: dict[int, int] = {}
+        for g, ops in members.items():
+            keyed = []
+            for i in ops:
+                job = self.jobs[self.ops[i].job]
+                if job.due is not None and job.weight > 0:
+                    keyed.append((job.due - tail[i], i))
+            keyed.sort()
+            for (_, i), rank in zip(keyed, ranks[g], strict=False):
+                job = self.jobs[self.ops[i].job]
+                out[i] = job.weight * (finish(i, rank) - job.due)
+        return out
+
+    def _working_after(self):
+        """``after(t, minutes)``: the earliest instant by which ``minutes`` of working time
+        of the plant (the union of all machines' working intervals) have passed since ``t``.
+        Free operations run only inside their machine's working intervals, so a chain of them
+        after ``t`` ends no earlier than that."""
+        union: list[list[int]] = []
+        for a, b in sorted(iv for cal in self.calendars for iv in cal):
+            if union and a <= union[-1][1]:
+                union[-1][1] = max(union[-1][1], b)
+            else:
+                union.append([a, b])
+        starts = [a for a, _ in union]
+        before = []  # working minutes of the union before each interval starts
+        total = 0
+        for a, b in union:
+            before.append(total)
+            total += b - a
+        upto = [w + b - a for w, (a, b) in zip(before, union, strict=True)]
+
+        def after(t: int, minutes: int) -> int:
+            if minutes <= 0 or not union:
+                return t
+            x = bisect.bisect_right(starts, t) - 1
+            done = 0 if x < 0 else before[x] + min(t, union[x][1]) - union[x][0]
+            goal = done + minutes
+            y = bisect.bisect_left(upto, goal)  # the first interval by whose end it is done
+            if y == len(union):  # the calendars end first: their end is still a lower bound
+                return max(t, union[-1][1])
+            return max(t, union[y][0] + goal - before[y])
+
+        return after
 
     def _srpt_completions(self, machines: list[int], ops: list[int], head: list[int]) -> list[int]:
         """Sorted completion times of `ops` under SRPT on the group's pooled working time."""
@@ -312,25 +401,36 @@ class Prepared:
                 clock = following
         return [instant(u) for u in done]
 
-    def _ranks_assign(self, ops: list[int], ranks: list[int], end, tail) -> int:
+    def _ranks_assign(self, ops: list[int], ranks: list[int], finish) -> int:
         """The least weighted tardiness of `ops` (one per job) given distinct ranks among the
-        sorted completions `ranks`: costs only grow with the rank, so the first len(ops)
-        ranks are enough."""
+        sorted completions `ranks`, a job ending at ``finish(i, rank)`` at the earliest.
+
+        Costs only grow with the rank, so the first len(ops) ranks are enough, and an
+        operation that costs nothing even at the last of them may take the last rank (swap
+        it with whoever has it: neither pays more); the others then share the ranks before,
+        until every one left would pay something at the last rank it may get."""
         size = len(ops)
+        while True:
+            paying = []
+            for i in ops:
+                job = self.jobs[self.ops[i].job]
+                if finish(i, ranks[size - 1]) > job.due:
+                    paying.append(i)
+            if not paying:
+                return 0
+            if len(paying) == size:
+                break
+            ops, size = paying, len(paying)
         cost = []
         for i in ops:
             job = self.jobs[self.ops[i].job]
-            row = []
-            for r in ranks[:size]:
-                finish = max(r, end[i]) + tail[i]
-                row.append(job.weight * max(0, finish - job.due))
-            cost.append(row)
+            cost.append([job.weight * max(0, finish(i, r) - job.due) for r in ranks[:size]])
         if size == 1:
             return cost[0][0]
         assignment = linear_sum_assignment.SimpleLinearSumAssignment()
-        for a, row in enumerate(cost):
-            for b, c in enumerate(row):
-                assignment.add_arc_with_cost(a, b, c)
+        lefts = [a for a in range(size) for _ in range(size)]
+        rights = [b for _ in range(size) for b in range(size)]
+        assignment.add_arcs_with_cost(lefts, rights, [c for row in cost for c in row])
         if assignment.solve() != assignment.OPTIMAL:
             return 0
         return assignment.optimal_cost()

@@ -41,6 +41,7 @@ from planning.engines.scheduling.io import (
     problem_from_jobshop_text,
     problem_to_dict,
 )
+from planning.engines.scheduling.prepared import problem_prepare
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -463,6 +464,12 @@ def test_random_problems_and_their_reschedules_pass_the_checker(problem, solver,
     )
     result = schedule_solve(problem, options)
     assert_feasible(problem, result)
+    # The simple bounds hold below every plan, those of the replan (fixed work, a later
+    # start) as well.
+    tardiness_bound, makespan_bound = problem_prepare(problem).lower_bounds()
+    assert tardiness_bound <= result.weighted_tardiness
+    assert makespan_bound <= result.makespan
+    assert result.tardiness_bound <= result.weighted_tardiness
     if result.status == Status.OPTIMAL:
         assert result.bound == (
             result.weighted_tardiness
@@ -475,6 +482,8 @@ def test_random_problems_and_their_reschedules_pass_the_checker(problem, solver,
     replan = problem_reschedule(problem, result.assignments, now=now, frozen=frozen)
     again = schedule_solve(replan, SolveOptions(time_limit=0.5, workers=2))
     assert_feasible(replan, again)
+    assert problem_prepare(replan).lower_bounds()[0] <= again.weighted_tardiness
+    assert again.tardiness_bound <= again.weighted_tardiness
     before, after = result.by_operation(), again.by_operation()
     for op_id in ids:
         if before[op_id].start < now or op_id in frozen:
