@@ -356,6 +356,8 @@ class Prepared:
                 changes[a] = changes.get(a, 0) + 1
                 if b < UNBOUNDED:
                     changes[b] = changes.get(b, 0) - 1
+        if not changes:  # no working time after the heads: no plan can do these at all
+            return [start] * len(ops)
         times = sorted(changes)
         cum = []  # working minutes of the pooled machine from `start` to times[x]
         rates = []  # machines working on [times[x], times[x + 1])

@@ -13,6 +13,7 @@ from planning.engines.scheduling import (
     Job,
     Machine,
     Mode,
+    NoScheduleError,
     Operation,
     Placement,
     Problem,
@@ -260,3 +261,19 @@ def test_a_job_whose_work_is_all_fixed_counts_its_own_end(jobs):
     )
     bound, _ = problem_prepare(Problem(jobs=fixed, machines=(Machine("M"),))).lower_bounds()
     assert bound == sum(2 * (100 * j + 60) for j in range(jobs))
+
+
+def test_a_machine_whose_calendar_ends_before_the_work_can_start_is_named_not_a_crash():
+    # A/0 fits M's only shift, which is over before A is released: no plan exists. The bound
+    # still answers (B alone is 5 minutes late), and the solve names the operation.
+    problem = Problem(
+        jobs=(
+            Job("A", (Operation("A/0", (Mode("M", run=10),), release=200),), due=300, weight=1),
+            Job("B", (Operation("B/0", (Mode("N", run=10),)),), due=5, weight=1),
+        ),
+        machines=(Machine("M", working=((0, 100),)), Machine("N")),
+    )
+    bound, _ = problem_prepare(problem).lower_bounds()
+    assert bound == 5
+    with pytest.raises(NoScheduleError, match="A/0"):
+        schedule_solve(problem, SolveOptions(time_limit=2))
