@@ -205,7 +205,144 @@ def rules_for(prep: Prepared) -> list[str]:
     rules = ["est", "mwkr", "edd", "wslack"] if prep.has_due_dates else ["est", "mwkr"]
     if prep.has_setups:
         rules += ["est-family", "edd-family"] if prep.has_due_dates else ["est-family"]
+    elif prep.has_due_dates:
+        rules.append(NON_DELAY)
     return rules
+
+
+# The one rule built by time rather than by operation (`nondelay_schedule`).
+NON_DELAY = "nondelay-edd"
+
+
+def nondelay_schedule(
+    prep: Prepared, *, tail: list[int] | None = None, latest: list[float] | None = None
+) -> Schedule | None:
+    """A non-delay plan by time: whenever a machine is free and working, of the operations
+    ready for it that can start there now (in one working interval, clear of fixed work,
+    ending by a fixed successor's start) the one whose job is due first less the work after
+    it takes it, on the free machine where it is shortest. No machine waits while something
+    could run on it. None when an operation can never be placed.
+
+    The serial rules above place operations one by one at their earliest fit, which lets a
+    later-dispatched operation take a gap while an urgent one waits behind future bookings;
+    on plants with many jobs sharing machines the non-delay plan is often far less late (on
+    bench (a) about a seventh of the weighted tardiness, bench/README.md). Machines with
+    sequence-dependent changeovers are left to the family rules (`rules_for`)."""
+    n = len(prep.ops)
+    tail = tail if tail is not None else _tails(prep)
+    latest = latest if latest is not None else _deadlines(prep)
+    machines = len(prep.calendars)
+    timelines = [MachineTimeline(c) for c in prep.calendars]
+    machine, start, end = [-1] * n, [0] * n, [0] * n
+    placed = [False] * n
+    events: list[int] = []
+    for op in prep.ops:
+        if op.fixed is not None:
+            k, s_, e = op.fixed
+            timelines[k].book(s_, e)
+            machine[op.index], start[op.index], end[op.index] = k, s_, e
+            placed[op.index] = True
+            events.append(e)
+    for cal in prep.calendars:
+        events.extend(a for a, _ in cal)
+    key = []
+    for op in prep.ops:
+        due = prep.jobs[op.job].due
+        urgent = 0 if latest[op.index] < INF else 1
+        key.append((urgent, (due if due is not None else INF) - tail[op.index], op.index))
+    waiting = [sum(1 for p in op.preds if not placed[p]) for op in prep.ops]
+    later: list[tuple[int, int]] = []  # (earliest start, operation) not yet ready
+
+    def arrive(i: int) -> None:
+        op = prep.ops[i]
+        est = max([op.floor] + [end[p] for p in op.preds])
+        heapq.heappush(later, (est, i))
+        heapq.heappush(events, est)
+
+    for op in prep.ops:
+        if not placed[op.index] and waiting[op.index] == 0:
+            arrive(op.index)
+    heapq.heapify(events)
+    queues: list[list[tuple]] = [[] for _ in range(machines)]  # per machine: (key, op)
+    free_at = [0] * machines
+    wake = [0] * machines  # a machine none of whose queued work fits before this instant
+    modes = [dict(op.modes) for op in prep.ops]
+    running: list[tuple[int, int]] = []  # (end, operation) placed here, not yet finished
+    left = sum(1 for x in placed if not x)
+    while left:
+        if not events:
+            return None
+        t = heapq.heappop(events)
+        while events and events[0] == t:
+            heapq.heappop(events)
+        while running and running[0][0] <= t:
+            _, i = heapq.heappop(running)
+            for s_ in prep.ops[i].succs:
+                if not placed[s_]:
+                    waiting[s_] -= 1
+                    if waiting[s_] == 0:
+                        arrive(s_)
+        while later and later[0][0] <= t:
+            i = heapq.heappop(later)[1]
+            for k, _ in prep.ops[i].modes:
+                heapq.heappush(queues[k], (key[i], i))
+                wake[k] = 0
+        # Free machines take the most urgent operation that can start on them now.
+        held: dict[int, list[tuple]] = {}
+        while True:
+            best = None
+            for k in range(machines):
+                queue = queues[k]
+                if free_at[k] > t or wake[k] > t or not queue:
+                    continue
+                soonest = INF
+                while queue:
+                    entry = queue[0]
+                    i = entry[1]
+                    if placed[i]:
+                        heapq.heappop(queue)
+                        continue
+                    d = modes[i][k]
+                    limit = None if latest[i] == INF else int(latest[i])
+                    fit = timelines[k].earliest_fit(t, d, limit)
+                    if fit == t:
+                        break
+                    if fit is None and all(
+                        timelines[m].earliest_fit(t, e, limit) is None for m, e in prep.ops[i].modes
+                    ):
+                        return None  # it can never end by its fixed successor's start
+                    if fit is not None:
+                        soonest = min(soonest, fit)
+                    held.setdefault(k, []).append(heapq.heappop(queue))  # not now
+                if not queue:
+                    # Nothing can start here before `soonest` unless new work arrives.
+                    wake[k] = soonest
+                    if soonest < INF:
+                        heapq.heappush(events, int(soonest))
+                elif best is None or queue[0][0] < best[0]:
+                    best = queue[0]
+            if best is None:
+                break
+            i = best[1]
+            limit = None if latest[i] == INF else int(latest[i])
+            fits = [
+                (d, k)
+                for k, d in prep.ops[i].modes
+                if free_at[k] <= t and timelines[k].earliest_fit(t, d, limit) == t
+            ]
+            d, k = min(fits)
+            timelines[k].book(t, t + d)
+            free_at[k] = t + d
+            machine[i], start[i], end[i] = k, t, t + d
+            placed[i] = True
+            left -= 1
+            heapq.heappush(running, (t + d, i))
+            heapq.heappush(events, t + d)
+        for k, entries in held.items():
+            for entry in entries:
+                if not placed[entry[1]]:
+                    heapq.heappush(queues[k], entry)
+    return Schedule(machine=machine, start=start, end=end, rule=NON_DELAY)
 
 
 def heuristic_schedule(
@@ -346,7 +483,7 @@ def heuristic_best(prep: Prepared, rules: list[str] | None = None) -> Schedule |
     """The best schedule over the rules, or None if none could place every operation."""
     best: Schedule | None = None
     for rule in rules or rules_for(prep):
-        sched = heuristic_schedule(prep, rule)
+        sched = nondelay_schedule(prep) if rule == NON_DELAY else heuristic_schedule(prep, rule)
         if sched is not None and (
             best is None or schedule_key(prep, sched) < schedule_key(prep, best)
         ):
