@@ -9,14 +9,24 @@ every root element but ConfirmBOD (its include chain pulls in the rest); Confirm
 file of its own.
 """
 
+import re
 import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from xml.parsers import expat
 
 import xmlschema
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
+from xmlschema import XMLSchemaChildrenValidationError, XMLSchemaDecodeError
+from xmlschema.validators import (
+    XsdAttributeGroup,
+    XsdElement,
+    XsdEnumerationFacets,
+    XsdGroup,
+    XsdPatternFacets,
+)
 
 from .engines.b2mml import NS, VERSIONED_NS, local, namespace, path_plain
 
@@ -92,15 +102,170 @@ def schema_for(root_name: str) -> xmlschema.XMLSchema:
 
 
 def validation_errors(root: ET.Element) -> list[tuple[str, str]]:
-    """(element path, reason) of every schema error of a document, at most MAX_ERRORS."""
+    """(element path, reason) of every schema error of a document, at most MAX_ERRORS; the
+    reason in the reader's language (see `schema_reason`)."""
     found = []
     for error in schema_for(local(root.tag)).iter_errors(root):
-        found.append(
-            (path_plain(error.path) or f"/{local(root.tag)}", error.reason or error.message)
-        )
+        found.append((path_plain(error.path) or f"/{local(root.tag)}", schema_reason(error)))
         if len(found) >= MAX_ERRORS:
             break
     return found
+
+
+# --- a schema error's and the XML parser's reason, in the reader's language ------------------
+#
+# xmlschema and expat explain in English. Their errors carry what the sentence needs (the
+# element found and those expected, the value and the facet or type it fails, the parser's
+# error code and position), so the common cases are written here in the reader's words,
+# naming the element; a rare case keeps the library's English (without namespaces) inside
+# our sentence.
+
+# Values shown in a reason are cut to this many characters.
+VALUE_SHOWN = 60
+# What a value of a built-in type looks like, for the types B2MML documents use most.
+TYPE_EXAMPLES = {
+    "xs:dateTime": "2026-12-09T10:00:00+08:00",
+    "xs:date": "2026-12-09",
+    "xs:duration": "PT8H30M",
+    "xs:decimal": "12.5",
+    "xs:integer": "12",
+    "xs:boolean": "true",
+}
+
+
+def _shown(value) -> str:
+    value = str(value)
+    if len(value) > VALUE_SHOWN:
+        value = value[: VALUE_SHOWN - 1] + "…"
+    return repr(value)
+
+
+def _valued(error: xmlschema.XMLSchemaValidationError) -> str:
+    """What a value error is about: the element's name, or `@name` for one of its attributes
+    (the error holds the element and the value; an attribute is the one holding that value
+    when the element's text does not)."""
+    elem = error.elem
+    if elem is None or not isinstance(elem.tag, str):
+        return ""
+    value = str(error.obj).strip()
+    if (elem.text or "").strip() != value:
+        for name, attribute in elem.attrib.items():
+            if attribute.strip() == value:
+                return f"@{local(name)}"
+    return local(elem.tag)
+
+
+def _children_reason(error: XMLSchemaChildrenValidationError) -> str | None:
+    expected = listed(local(tag) for tag in error.expected_tags if tag)
+    several = len([tag for tag in error.expected_tags if tag]) > 1
+    if error.invalid_tag is None:  # the element ends before a required child
+        if not expected:
+            return None
+        if several:
+            return _("a required element is missing: one of %(names)s") % {"names": expected}
+        return _("the required element %(name)s is missing") % {"name": expected}
+    found = local(error.invalid_tag)
+    particle = error.particle
+    allowed = (
+        {local(e.name) for e in error.validator.iter_elements() if e.name}
+        if isinstance(error.validator, XsdGroup)
+        else set()
+    )
+    if (
+        not several
+        and expected
+        and found in allowed
+        and isinstance(particle, XsdElement)
+        and (error.occurs or 0) < particle.min_occurs
+    ):
+        # An element the type has, but a required one before it is not there.
+        return _("the required element %(name)s is missing before %(found)s") % {
+            "name": expected,
+            "found": found,
+        }
+    values = {"found": found, "position": (error.index or 0) + 1, "expected": expected}
+    if not expected:
+        return _("the element %(found)s (child %(position)d) is not allowed here") % values
+    if several:
+        return (
+            _(
+                "the element %(found)s (child %(position)d) is not allowed here; one of "
+                "%(expected)s expected"
+            )
+            % values
+        )
+    return (
+        _("the element %(found)s (child %(position)d) is not allowed here; %(expected)s expected")
+        % values
+    )
+
+
+def _attributes_reason(error: xmlschema.XMLSchemaValidationError) -> str | None:
+    """An attribute the element's type does not have, or a required one it lacks."""
+    elem, group = error.elem, error.validator
+    if elem is None or not isinstance(elem.tag, str):
+        return None
+    values = {"element": local(elem.tag)}
+    unknown = [local(name) for name in elem.attrib if name not in group]
+    if unknown:
+        return _("%(element)s does not take the attribute %(names)s") % {
+            **values,
+            "names": listed(unknown),
+        }
+    missing = [
+        local(name)
+        for name, attribute in group.items()
+        if name and getattr(attribute, "use", "") == "required" and name not in elem.attrib
+    ]
+    if missing:
+        return _("%(element)s needs the attribute %(names)s") % {**values, "names": listed(missing)}
+    return None
+
+
+def _value_reason(error: xmlschema.XMLSchemaValidationError) -> str | None:
+    if isinstance(error.validator, XsdAttributeGroup):
+        return _attributes_reason(error)
+    name = _valued(error)
+    if not name:
+        return None
+    validator = error.validator
+    values = {"name": name, "value": _shown(error.obj)}
+    if isinstance(validator, XsdEnumerationFacets):
+        allowed = listed(str(v) for v in validator.enumeration)
+        return _("%(name)s %(value)s is not one of %(allowed)s") % {**values, "allowed": allowed}
+    if isinstance(validator, XsdPatternFacets):
+        patterns = listed(validator.regexps)
+        return _("%(name)s %(value)s does not match the pattern %(patterns)s") % {
+            **values,
+            "patterns": patterns,
+        }
+    if isinstance(error, XMLSchemaDecodeError):
+        primitive = getattr(validator, "primitive_type", None)
+        kind = getattr(validator, "prefixed_name", None) or getattr(
+            primitive, "prefixed_name", None
+        )
+        if not kind:
+            return None
+        example = TYPE_EXAMPLES.get(kind)
+        if example:
+            return _("%(name)s %(value)s is not a valid %(type)s (e.g. %(example)s)") % {
+                **values,
+                "type": kind,
+                "example": example,
+            }
+        return _("%(name)s %(value)s is not a valid %(type)s") % {**values, "type": kind}
+    return None
+
+
+def schema_reason(error: xmlschema.XMLSchemaValidationError) -> str:
+    """Why the schemas refuse an element: a required child missing, a child not allowed, a
+    value outside its enumeration, pattern or type in the reader's words; else the library's
+    reason (English), its namespaces left out."""
+    if isinstance(error, XMLSchemaChildrenValidationError):
+        reason = _children_reason(error)
+    else:
+        reason = _value_reason(error)
+    return reason or path_plain(error.reason or error.message)
 
 
 def document_check(root: ET.Element) -> None:
@@ -167,10 +332,104 @@ def document_read(data: bytes) -> ET.Element:
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
+        raise _not_well_formed(data, exc) from None
+    except LookupError:  # an encoding declared that Python has no codec for
+        declared = ENCODING_DECLARED.search(data[:200])
+        encoding = declared.group(1).decode("ascii", "replace") if declared else "?"
         raise B2mmlError(
-            _("The document is not well-formed XML: %(error)s.") % {"error": exc},
-            errors=[("/", str(exc))],
+            _(
+                "The document declares the encoding %(encoding)s, which is not known here; send it as UTF-8."
+            )
+            % {"encoding": repr(encoding)},
+            errors=[("/", _("unknown encoding %(encoding)s") % {"encoding": repr(encoding)})],
             code="xml",
         ) from None
     document_check(root)
     return root
+
+
+ENCODING_DECLARED = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']""")
+# An end tag's name where expat stops at it (`</` just before the position).
+END_TAG_NAME = re.compile(r"[^\s/>]+")
+
+
+def _open_elements(data: bytes) -> list[str]:
+    """The elements open where the parser stopped (outermost first), read again event by
+    event: only for a refused document, to name the element an error is about."""
+    parser = ET.XMLPullParser(events=("start", "end"))
+    opened: list[str] = []
+
+    def follow() -> None:
+        for event, element in parser.read_events():
+            if event == "start":
+                opened.append(local(element.tag))
+            elif opened:
+                opened.pop()
+
+    try:
+        parser.feed(data)
+        follow()
+        parser.close()
+    except (ET.ParseError, LookupError):
+        pass
+    follow()
+    return opened
+
+
+def _end_tag_at(data: bytes, line: int, column: int) -> str:
+    """The name of the end tag at a parser's position (line from 1, column from 0), if
+    there is one there."""
+    lines = data.decode("utf-8", "replace").splitlines()
+    if not 0 < line <= len(lines):
+        return ""
+    text = lines[line - 1]
+    if text[max(column - 2, 0) : column] != "</":
+        return ""
+    found = END_TAG_NAME.match(text, column)
+    return found.group(0) if found else ""
+
+
+def _parser_reason(data: bytes, code: int, line: int, column: int) -> str:
+    """expat's error, in the reader's words, naming the element where it can."""
+    errors = expat.errors
+    name = expat.ErrorString(code)
+    opened = _open_elements(data)
+    if name == errors.XML_ERROR_TAG_MISMATCH and opened:
+        found = _end_tag_at(data, line, column)
+        if found:
+            return _("the end tag </%(found)s> does not close <%(open)s>") % {
+                "found": found,
+                "open": opened[-1],
+            }
+        return _("an end tag does not close <%(open)s>") % {"open": opened[-1]}
+    if name == errors.XML_ERROR_NO_ELEMENTS:
+        if opened:
+            return _("the document ends before <%(open)s> is closed") % {"open": opened[-1]}
+        return _("there is no element")
+    reasons = {
+        errors.XML_ERROR_SYNTAX: _("syntax error: this is not XML"),
+        errors.XML_ERROR_INVALID_TOKEN: _("a character or markup that XML does not allow"),
+        errors.XML_ERROR_UNCLOSED_TOKEN: _("a tag or markup that is not closed"),
+        errors.XML_ERROR_PARTIAL_CHAR: _("an incomplete character (is it UTF-8?)"),
+        errors.XML_ERROR_DUPLICATE_ATTRIBUTE: _("an attribute given twice"),
+        errors.XML_ERROR_JUNK_AFTER_DOC_ELEMENT: _("content after the end of the root element"),
+        errors.XML_ERROR_UNDEFINED_ENTITY: _("an entity that is not defined"),
+        errors.XML_ERROR_BAD_CHAR_REF: _("a character reference to no allowed character"),
+        errors.XML_ERROR_UNBOUND_PREFIX: _("a namespace prefix that is not declared"),
+        errors.XML_ERROR_MISPLACED_XML_PI: _("the XML declaration is not at the very start"),
+    }
+    return reasons.get(name, name)
+
+
+def _not_well_formed(data: bytes, exc: ET.ParseError) -> B2mmlError:
+    """The refusal of a document the XML parser stops at: where (line, and column counted
+    from 1 as editors do; expat counts from 0) and why."""
+    line, column = exc.position
+    where = _("line %(line)d, column %(column)d") % {"line": line, "column": column + 1}
+    reason = _parser_reason(data, exc.code, line, column)
+    return B2mmlError(
+        _("The document is not well-formed XML (%(where)s): %(reason)s.")
+        % {"where": where, "reason": reason},
+        errors=[(where, reason)],
+        code="xml",
+    )

@@ -233,7 +233,7 @@ def _original_area(data: bytes | None) -> ET.Element | None:
         return None
     try:
         root = ET.fromstring(data)
-    except ET.ParseError:
+    except (ET.ParseError, LookupError):  # not XML, or an encoding Python does not know
         return None
     found = child(root, "ApplicationArea")
     created = text(found, "CreationDateTime")

@@ -16,7 +16,7 @@ from integration.selectors.b2mml_export import export_bytes
 from resources.models import Item, StockLocation, StockMove
 
 from .helpers import root_name, valid
-from .test_import import masterdata, prop
+from .test_import import masterdata, prop, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +129,102 @@ def test_a_stock_move_is_append_only_in_chinese(demo_plant):
             with pytest.raises(ValidationError) as refused:
                 move.save()
             assert refused.value.messages == [expected]
+
+
+# --- schema and XML parser reasons -----------------------------------------------------------
+
+SCHEDULE = "/ProcessOperationsSchedule/DataArea/OperationsSchedule"
+REQUEST = f"{SCHEDULE}/OperationsRequest"
+STATES = "Forecast、Released、Waiting、Cancelled、Ready、Running、Completed、Aborted、Held、Suspended、Closed、Other"
+
+
+def post_schedule(data: bytes, headers: dict):
+    """A schedule posted by the planner; it must be refused (400) and write nothing."""
+    before = snapshot()
+    response = client("zhouba").post("/api/v1/b2mml/schedule/", data, content_type=XML, **headers)
+    assert response.status_code == 400, response.content
+    assert snapshot() == before
+    return refusal(response)
+
+
+def schedule_with(old: bytes, new: bytes) -> bytes:
+    data = (EXAMPLES / "schedule-example.xml").read_bytes()
+    assert old in data
+    return data.replace(old, new, 1)
+
+
+def test_a_schema_invalid_document_is_refused_in_chinese_naming_each_element(demo_plant):
+    data = (EXAMPLES / "invalid-schedule-example.xml").read_bytes()
+    descriptions, notes = post_schedule(data, ZH)
+    assert notes == [
+        f"{REQUEST}/RequestState：RequestState 的值 'Started' 不在允许的取值中：{STATES}",
+        f"{REQUEST}/SegmentRequirement[1]：Duration 之前缺少必需元素 ProcessSegmentID",
+        f"{REQUEST}/SegmentRequirement[2]/EarliestStartTime：EarliestStartTime 的值 "
+        "'04.03.2025 06:00' 不是有效的 xs:dateTime（例如 2026-12-09T10:00:00+08:00）",
+    ]
+    assert descriptions == [f"文档不符合 B2MML V0701 架构：{notes[0]}（另有 2 处错误）"] * 2
+    _, english = post_schedule(data, EN)
+    assert english == [
+        f"{REQUEST}/RequestState: RequestState 'Started' is not one of "
+        + STATES.replace("、", ", "),
+        f"{REQUEST}/SegmentRequirement[1]: the required element ProcessSegmentID is missing "
+        "before Duration",
+        f"{REQUEST}/SegmentRequirement[2]/EarliestStartTime: EarliestStartTime "
+        "'04.03.2025 06:00' is not a valid xs:dateTime (e.g. 2026-12-09T10:00:00+08:00)",
+    ]
+
+
+def test_a_missing_or_unexpected_element_is_named_in_chinese(demo_plant):
+    unexpected = schedule_with(b"<Priority>2</Priority>", b"<Priority>2</Priority><Colour/>")
+    assert post_schedule(unexpected, ZH)[1] == [
+        f"{REQUEST}：此处不允许出现元素 Colour（第 8 个子元素）；应为 SegmentRequirement"
+    ]
+    empty = schedule_with(b"<ID>SCHED-2025-W10-PLANT1</ID>", b"")
+    assert post_schedule(empty, ZH)[1] == [f"{SCHEDULE}：Description 之前缺少必需元素 ID"]
+    bad_number = schedule_with(b"<Priority>2</Priority>", b"<Priority>high</Priority>")
+    assert post_schedule(bad_number, ZH)[1] == [
+        f"{REQUEST}/Priority：Priority 的值 'high' 不是有效的 xs:decimal（例如 12.5）"
+    ]
+    no_release = schedule_with(b' releaseID="0701"', b"")
+    assert post_schedule(no_release, ZH)[1] == [
+        "/ProcessOperationsSchedule：ProcessOperationsSchedule 缺少必需属性 releaseID"
+    ]
+
+
+def test_a_rare_schema_error_keeps_the_librarys_reason_inside_the_readers_sentence(demo_plant):
+    data = schedule_with(b"<DataArea>", b"<DataArea>loose text")
+    descriptions, notes = post_schedule(data, ZH)
+    reason = "character data between child elements not allowed"
+    assert notes == [f"/ProcessOperationsSchedule/DataArea：{reason}"]
+    assert descriptions[0] == f"文档不符合 B2MML V0701 架构：{notes[0]}"
+
+
+def test_a_malformed_document_is_refused_in_chinese_with_its_line(demo_plant):
+    mismatched = (
+        b"<ProcessOperationsSchedule>\n  <DataArea>\n    </Data>\n</ProcessOperationsSchedule>"
+    )
+    descriptions, notes = post_schedule(mismatched, ZH)
+    assert (
+        descriptions
+        == ["XML 格式错误（第 3 行，第 7 列）：结束标签 </Data> 与开始标签 <DataArea> 不匹配。"] * 2
+    )
+    assert notes == ["第 3 行，第 7 列：结束标签 </Data> 与开始标签 <DataArea> 不匹配"]
+    descriptions, _ = post_schedule(mismatched, EN)
+    assert descriptions[0] == (
+        "The document is not well-formed XML (line 3, column 7): the end tag </Data> does not "
+        "close <DataArea>."
+    )
+    unclosed = b"<ProcessOperationsSchedule>\n  <DataArea>"
+    assert post_schedule(unclosed, ZH)[1] == [
+        "第 2 行，第 13 列：文档在 <DataArea> 闭合之前就结束了"
+    ]
+    assert post_schedule(b"ProcessOperationsSchedule", ZH)[1] == [
+        "第 1 行，第 1 列：语法错误：这不是 XML"
+    ]
+
+
+def test_an_encoding_python_does_not_know_is_a_refusal_not_a_server_error(demo_plant):
+    data = b"<?xml version='1.0' encoding='klingon'?><ProcessOperationsSchedule/>"
+    descriptions, notes = post_schedule(data, ZH)
+    assert descriptions[0] == "文档声明的编码 'klingon' 无法识别；请以 UTF-8 发送。"
+    assert notes == ["/：未知编码 'klingon'"]
