@@ -42,7 +42,7 @@ from ..engines.b2mml import (
     sub_opt,
     value_string,
 )
-from ..schemas import B2mmlError, listed, validation_errors
+from ..schemas import B2mmlError, labelled, listed, validation_errors
 
 OrderStatus = ProductionOrder.Status
 OpStatus = OrderOperation.Status
@@ -196,7 +196,7 @@ def schedule_document(
     root, data_area = bod("Process", "OperationsSchedule", area(now))
     schedule = sub(data_area, "OperationsSchedule")
     sub(schedule, "ID", f"{settings.B2MML_LOGICAL_ID}-SCHEDULE-{now:%Y%m%dT%H%M%S}")
-    sub(schedule, "Description", "Released production orders")
+    sub(schedule, "Description", _("Released production orders"))
     sub(schedule, "PublishedDate", instant(now))
     sub(schedule, "OperationsType", "Production")
     sub(schedule, "ScheduleState", "Released")
@@ -212,7 +212,9 @@ def _request(parent: ET.Element, order: ProductionOrder, requirements, changeove
     sub(
         request,
         "Description",
-        f"{order.number}: {quantity_format(order.quantity)} {item.uom} {item.code} {item.name}",
+        labelled(
+            order.number, f"{quantity_format(order.quantity)} {item.uom} {item.code} {item.name}"
+        ),
     )
     sub_opt(request, "StartTime", instant(_local(order.planned_start or order.earliest_start)))
     sub(request, "EndTime", instant(due_instant(order)))
@@ -275,7 +277,11 @@ def _segment_requirement(
         sub(
             personnel,
             "Description",
-            f"{operation.required_skill.name}, level {operation.get_min_skill_level_display().lower()} or above",
+            _("%(skill)s, level %(level)s or above")
+            % {
+                "skill": operation.required_skill.name,
+                "level": operation.get_min_skill_level_display().lower(),
+            },
         )
     equipment = sub(segment, "EquipmentRequirement")
     sub(equipment, "ID", f"{sr_id}/equipment")
@@ -323,7 +329,7 @@ def performance_document(
     root, data_area = bod("Sync", "OperationsPerformance", area(now))
     performance = sub(data_area, "OperationsPerformance")
     sub(performance, "ID", f"{settings.B2MML_LOGICAL_ID}-PERFORMANCE-{now:%Y%m%dT%H%M%S}")
-    sub(performance, "Description", "Progress and actuals of production orders")
+    sub(performance, "Description", _("Progress and actuals of production orders"))
     sub(performance, "PublishedDate", instant(now))
     sub(performance, "OperationsType", "Production")
     for order in orders:
@@ -356,8 +362,15 @@ def _response(parent: ET.Element, order: ProductionOrder, traced: dict) -> None:
     sub(
         response,
         "Description",
-        f"{order.number}: {quantity_format(order.quantity_done)} good, "
-        f"{quantity_format(order.quantity_scrap)} scrap of {quantity_format(order.quantity)}",
+        labelled(
+            order.number,
+            _("%(good)s good, %(scrap)s scrap of %(quantity)s")
+            % {
+                "good": quantity_format(order.quantity_done),
+                "scrap": quantity_format(order.quantity_scrap),
+                "quantity": quantity_format(order.quantity),
+            },
+        ),
     )
     sub_opt(response, "StartTime", instant(_local(min(starts) if starts else None)))
     sub_opt(response, "EndTime", instant(_local(order.completed_at)))
@@ -482,13 +495,17 @@ def alerts_document(
 def _work_alert(parent: ET.Element, alert: WorkAlert, now: datetime) -> None:
     element = sub(parent, "WorkAlert")
     sub(element, "ID", alert.number)
-    sub(element, "Description", alert.description)
+    sub(element, "Description", alert.description_shown)
     sub(element, "PublishedDate", instant(now))
     sub(
         element,
         "MessageText",
-        f"{alert.get_alert_type_display()} ({alert.get_severity_display().lower()}), "
-        f"{alert.get_status_display().lower()}",
+        _("%(type)s (%(severity)s), %(status)s")
+        % {
+            "type": alert.get_alert_type_display(),
+            "severity": alert.get_severity_display().lower(),
+            "status": alert.get_status_display().lower(),
+        },
     )
     sub(element, "TimeStamp", instant(_local(alert.raised_at)))
     sub(element, "Priority", SEVERITY_PRIORITY.get(alert.severity, 3))
@@ -507,7 +524,7 @@ def _work_alert(parent: ET.Element, alert: WorkAlert, now: datetime) -> None:
         ("AcknowledgeDeadline", instant(_local(alert.ack_deadline)) or ""),
         ("AcknowledgedAt", instant(_local(alert.acknowledged_at)) or ""),
         ("ResolvedAt", instant(_local(alert.resolved_at)) or ""),
-        ("Cause", alert.cause),
+        ("Cause", alert.cause_shown),
         ("ActionTaken", alert.action_taken),
     ]
     for key, value in props:

@@ -29,11 +29,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, ngettext, pgettext
 
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
-from execution.models import ProductionEvent, Task
+from execution.models import EventApproval, ProductionEvent, Task
 from execution.services.events import events_record
 from planning.models import ProductionOrder, Routing
 from planning.services.orders import (
@@ -328,7 +328,13 @@ def _order(request: ET.Element, path: str, by, notes: list[str]) -> None:
     with at(path):
         if order is None:
             if state in ("Cancelled", "Aborted", "Closed", "Completed"):
-                notes.append(f"{ref}: {state.lower()} and not known here; nothing to do.")
+                notes.append(
+                    labelled(
+                        ref,
+                        _("RequestState %(state)s, and not known here; nothing to do.")
+                        % {"state": state},
+                    )
+                )
                 return
             routing = _routing(item, definition)
             order = production_order_create(
@@ -347,7 +353,11 @@ def _order(request: ET.Element, path: str, by, notes: list[str]) -> None:
             if state == "Released":
                 order = production_order_release(order=order, by=by)
             notes.append(
-                f"{ref}: order {order.number} created ({order.get_status_display().lower()})."
+                labelled(
+                    ref,
+                    _("order %(order)s created (%(status)s).")
+                    % {"order": order.number, "status": order.get_status_display().lower()},
+                )
             )
             return
         if order.item_id != item.pk:
@@ -359,10 +369,28 @@ def _order(request: ET.Element, path: str, by, notes: list[str]) -> None:
             order=order, quantity=qty, due_date=due, priority=priority, by=by
         )
         moved = _order_state(order, state, by)
-        done = [f"{', '.join(changed)} changed"] if changed else []
-        if moved:
-            done.append(f"now {moved}")
-        notes.append(f"{ref}: order {order.number} {'; '.join(done) if done else 'unchanged'}.")
+        notes.append(labelled(ref, _order_note(order, changed, moved)))
+
+
+def _order_note(order: ProductionOrder, changed: list[str], moved: str) -> str:
+    values = {
+        "order": order.number,
+        "fields": _fields(ProductionOrder, changed),
+        "status": ProductionOrder.Status(moved).label.lower() if moved else "",
+    }
+    if changed and moved:
+        return _("order %(order)s: %(fields)s changed; now %(status)s.") % values
+    if changed:
+        return _("order %(order)s: %(fields)s changed.") % values
+    if moved:
+        return _("order %(order)s now %(status)s.") % values
+    return _("order %(order)s unchanged.") % values
+
+
+def _fields(model, names: list[str]) -> str:
+    """Fields that changed, by their names in the reader's language."""
+    fields = {f.name: f for f in model._meta.get_fields() if hasattr(f, "verbose_name")}
+    return listed(str(fields[n].verbose_name) if n in fields else n for n in names)
 
 
 def _routing(item: Item, definition: str) -> Routing | None:
@@ -376,7 +404,8 @@ def _routing(item: Item, definition: str) -> Routing | None:
 
 def _order_state(order: ProductionOrder, state: str, by) -> str:
     """Follow the ERP's RequestState where it asks for a step ClosedLoop takes from the
-    plan: release, plan, cancel. Anything else is the floor's to decide."""
+    plan: release, plan, cancel (the status it moved to; "" when none). Anything else is the
+    floor's to decide."""
     status = ProductionOrder.Status
     if state == "Released" and order.status in (status.DRAFT, status.PLANNED):
         if order.status == status.DRAFT:
@@ -434,8 +463,14 @@ def _response(response: ET.Element, path: str, by, notes: list[str]) -> None:
     for step, segment, s_path in sorted(segments, key=lambda s: s[0]):
         if not _segment(order, step, segment, s_path, by, notes):
             notes.append(
-                f"{order.number}: the operations after {step} wait for the event held for "
-                "approval; send the document again once it is decided."
+                labelled(
+                    order.number,
+                    _(
+                        "the operations after %(step)s wait for the event held for approval; "
+                        "send the document again once it is decided."
+                    )
+                    % {"step": step},
+                )
             )
             return
 
@@ -557,13 +592,26 @@ def _segment(order, step: int, segment: ET.Element, s_path: str, by, notes) -> b
         had_good, had_scrap = booked.get(key, (Decimal(0), Decimal(0)))
         if good <= had_good and scrap <= had_scrap:
             if good < had_good or scrap < had_scrap:
-                named = f" of {key}" if key else ""
-                notes.append(
-                    f"{order.number}/{step}: reports {quantity_format(good)} good and "
-                    f"{quantity_format(scrap)} scrap{named}; {quantity_format(had_good)} and "
-                    f"{quantity_format(had_scrap)} are booked here already, nothing added "
-                    "(a count is corrected on the floor)."
-                )
+                figures = {
+                    "good": quantity_format(good),
+                    "scrap": quantity_format(scrap),
+                    "had_good": quantity_format(had_good),
+                    "had_scrap": quantity_format(had_scrap),
+                    "code": key,
+                }
+                if key:
+                    note = _(
+                        "reports %(good)s good and %(scrap)s scrap of %(code)s; %(had_good)s "
+                        "and %(had_scrap)s are booked here already, nothing added (a count is "
+                        "corrected on the floor)."
+                    )
+                else:
+                    note = _(
+                        "reports %(good)s good and %(scrap)s scrap; %(had_good)s and "
+                        "%(had_scrap)s are booked here already, nothing added (a count is "
+                        "corrected on the floor)."
+                    )
+                notes.append(labelled(f"{order.number}/{step}", note % figures))
             continue
         good, scrap = max(good, had_good), max(scrap, had_scrap)
         report = {
@@ -585,10 +633,7 @@ def _segment(order, step: int, segment: ET.Element, s_path: str, by, notes) -> b
     for event, e_path in events:
         (result,) = events_record(items=[event], by=by, source=ProductionEvent.Source.API)
         if result.status == "held":
-            notes.append(
-                f"{order.number}/{step}: {event['kind']} held for a supervisor's approval "
-                f"({result.approval.message if result.approval else 'implausible'})."
-            )
+            notes.append(labelled(f"{order.number}/{step}", _held_note(event["kind"], result)))
             return False
         if result.status == "rejected":
             reasons = pgettext("between the problems of an import", "; ").join(
@@ -601,15 +646,43 @@ def _segment(order, step: int, segment: ET.Element, s_path: str, by, notes) -> b
                 errors=[(e_path, reasons)],
             )
         counts[result.status] += 1
-    if events:
+    where = f"{order.number}/{step}"
+    if not events:
+        notes.append(labelled(where, _("nothing new.")))
+    elif counts["duplicate"]:
         notes.append(
-            f"{order.number}/{step}: {counts['accepted']} event(s) booked"
-            + (f", {counts['duplicate']} already booked" if counts["duplicate"] else "")
-            + "."
+            labelled(
+                where,
+                ngettext(
+                    "%(count)d event booked, %(duplicate)d already booked.",
+                    "%(count)d events booked, %(duplicate)d already booked.",
+                    counts["accepted"],
+                )
+                % {"count": counts["accepted"], "duplicate": counts["duplicate"]},
+            )
         )
     else:
-        notes.append(f"{order.number}/{step}: nothing new.")
+        notes.append(
+            labelled(
+                where,
+                ngettext("%(count)d event booked.", "%(count)d events booked.", counts["accepted"])
+                % {"count": counts["accepted"]},
+            )
+        )
     return True
+
+
+def _held_note(kind: str, result) -> str:
+    """An event held for a supervisor's approval: its kind and why, by the approval's
+    reasons (backdated, over-delivery) in the reader's language; the approval's own message
+    (the instants and limits) is the supervisor's to read."""
+    approval = result.approval
+    labels = dict(EventApproval.Reason.choices)
+    reasons = [str(labels.get(r, r)).lower() for r in (approval.reasons if approval else [])]
+    return _("%(kind)s held for a supervisor's approval (%(reasons)s).") % {
+        "kind": str(dict(ProductionEvent.Kind.choices).get(kind, kind)).lower(),
+        "reasons": listed(reasons) if reasons else _("implausible"),
+    }
 
 
 def _booked(task: Task) -> dict[str, tuple[Decimal, Decimal]]:
@@ -666,7 +739,7 @@ def _equipment(element: ET.Element, path: str, by, notes: list[str]) -> None:
             rated_rate=_decimal(rate, f"{path}/EquipmentProperty[RatedRate]") if rate else None,
             by=by,
         )
-    notes.append(_synced_note("equipment", code, synced))
+    notes.append(_synced_note(Equipment, code, synced))
 
 
 def _material(element: ET.Element, path: str, by, notes: list[str]) -> None:
@@ -681,7 +754,7 @@ def _material(element: ET.Element, path: str, by, notes: list[str]) -> None:
             tracking=_lower(props.get("Tracking")),
             by=by,
         )
-    notes.append(_synced_note("item", code, synced))
+    notes.append(_synced_note(Item, code, synced))
 
 
 def _person(element: ET.Element, path: str, by, notes: list[str]) -> None:
@@ -701,15 +774,36 @@ def _person(element: ET.Element, path: str, by, notes: list[str]) -> None:
             active=None if active is None else active in ("true", "1"),
             by=by,
         )
-    notes.append(_synced_note("operator", badge, synced))
+    notes.append(_synced_note(Operator, badge, synced))
 
 
-def _synced_note(what: str, code: str, synced) -> str:
+# What a master data document did, by the kind of record: (created, changed, unchanged).
+SYNCED_NOTES = {
+    Equipment: (
+        gettext_noop("equipment %(code)s created."),
+        gettext_noop("equipment %(code)s: %(fields)s changed."),
+        gettext_noop("equipment %(code)s unchanged."),
+    ),
+    Item: (
+        gettext_noop("item %(code)s created."),
+        gettext_noop("item %(code)s: %(fields)s changed."),
+        gettext_noop("item %(code)s unchanged."),
+    ),
+    Operator: (
+        gettext_noop("operator %(code)s created."),
+        gettext_noop("operator %(code)s: %(fields)s changed."),
+        gettext_noop("operator %(code)s unchanged."),
+    ),
+}
+
+
+def _synced_note(model, code: str, synced) -> str:
+    created, changed, unchanged = SYNCED_NOTES[model]
     if synced.created:
-        return f"{what} {code} created."
+        return _(created) % {"code": code}
     if synced.changed:
-        return f"{what} {code}: {', '.join(synced.changed)} changed."
-    return f"{what} {code} unchanged."
+        return _(changed) % {"code": code, "fields": _fields(model, synced.changed)}
+    return _(unchanged) % {"code": code}
 
 
 HANDLERS = {
