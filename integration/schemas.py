@@ -120,6 +120,7 @@ def validation_errors(root: ET.Element) -> list[tuple[str, str]]:
 # naming the element; a rare case keeps the library's English (without namespaces) inside
 # our sentence.
 
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 # Values shown in a reason are cut to this many characters.
 VALUE_SHOWN = 60
 # What a value of a built-in type looks like, for the types B2MML documents use most.
@@ -206,7 +207,12 @@ def _attributes_reason(error: xmlschema.XMLSchemaValidationError) -> str | None:
     if elem is None or not isinstance(elem.tag, str):
         return None
     values = {"element": local(elem.tag)}
-    unknown = [local(name) for name in elem.attrib if name not in group]
+    # xsi:* attributes are the schema instance's own; a wildcard (key None) admits others.
+    unknown = [
+        local(name)
+        for name in elem.attrib
+        if name not in group and namespace(name) != XSI_NS and None not in group
+    ]
     if unknown:
         return _("%(element)s does not take the attribute %(names)s") % {
             **values,

@@ -189,6 +189,15 @@ def test_a_missing_or_unexpected_element_is_named_in_chinese(demo_plant):
     assert post_schedule(no_release, ZH)[1] == [
         "/ProcessOperationsSchedule：ProcessOperationsSchedule 缺少必需属性 releaseID"
     ]
+    # The schema instance's own attributes (xsi:schemaLocation) are not named as unknown.
+    located = schedule_with(
+        b' releaseID="0701"',
+        b' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        b' xsi:schemaLocation="http://www.mesa.org/xml/B2MML B2MML-OperationsSchedule.xsd"',
+    )
+    assert post_schedule(located, ZH)[1] == [
+        "/ProcessOperationsSchedule：ProcessOperationsSchedule 缺少必需属性 releaseID"
+    ]
 
 
 def test_a_rare_schema_error_keeps_the_librarys_reason_inside_the_readers_sentence(demo_plant):
