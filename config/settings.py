@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 from .sso import ldap_settings, oidc_settings
 
@@ -359,8 +360,12 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
-    "TITLE": "ClosedLoop API",
-    "DESCRIPTION": "Planning (ERP) and execution (MES) of a plant, one loop.",
+    "TITLE": "ClosedLoop API",  # the product's name, also the downloaded file's name
+    # Every text of the schema is a translation, served in the reader's language (/api/docs/
+    # asks for its reader's, config/urls.py; /api/schema/?lang=zh-hans): docstrings stay
+    # notes for developers, the operations' descriptions are extend_schema(description=…).
+    "DESCRIPTION": gettext_lazy("Planning (ERP) and execution (MES) of a plant, one loop."),
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # /api/docs/ from the sidecar's files under /static/: no CDN, works in a plant without

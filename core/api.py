@@ -23,6 +23,7 @@ from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngette
 from django.views import defaults
 from django_filters import widgets as filter_widgets
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import parsers, serializers, status
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -403,11 +404,16 @@ class FilterBackend(DjangoFilterBackend):
 # --- serializers and permissions ----------------------------------------------------------
 
 
+@extend_schema_serializer(
+    description=gettext_lazy("One entry of an error body's `errors` (docs/api-errors.md).")
+)
 class ErrorEntrySerializer(serializers.Serializer):
-    """One entry of an error body's `errors`, for the OpenAPI schema (docs/api-errors.md)."""
-
-    row = serializers.IntegerField(required=False, help_text="Index of the row in a batch")
-    field = serializers.CharField(required=False, help_text="Field name or dotted path")
+    row = serializers.IntegerField(
+        required=False, help_text=gettext_lazy("Index of the row in a batch")
+    )
+    field = serializers.CharField(
+        required=False, help_text=gettext_lazy("Field name or dotted path")
+    )
     code = serializers.CharField()
     message = serializers.CharField()
 
@@ -536,16 +542,24 @@ class PolicyFieldsMixin:
 # 404 also wherever the path names a record. An answer an operation documents itself (an
 # `Acknowledge…` document, a rejected event's body) is left as it is.
 ERROR_ANSWERS = {
-    "400": "Bad input: a field's value, an unknown query parameter, a bad page.",
-    "401": "No valid credentials.",
-    "403": "The role may not do this.",
-    "404": "No such record.",
-    "409": "A legal request in the wrong state, or a delete of a record others still use.",
-    "413": "The request body is larger than the server takes.",
-    "415": "A body that is neither JSON nor a form.",
-    "429": "Too many requests; `Retry-After` says how many seconds to wait.",
-    "503": "The database is unavailable or busy; retry in a few seconds.",
+    "400": gettext_lazy("Bad input: a field's value, an unknown query parameter, a bad page."),
+    "401": gettext_lazy("No valid credentials."),
+    "403": gettext_lazy("The role may not do this."),
+    "404": gettext_lazy("No such record."),
+    "409": gettext_lazy(
+        "A legal request in the wrong state, or a delete of a record others still use."
+    ),
+    "413": gettext_lazy("The request body is larger than the server takes."),
+    "415": gettext_lazy("A body that is neither JSON nor a form."),
+    "429": gettext_lazy("Too many requests; `Retry-After` says how many seconds to wait."),
+    "503": gettext_lazy("The database is unavailable or busy; retry in a few seconds."),
 }
+# drf-spectacular's own texts in the schema, which it has no Chinese for: marked here so that
+# core's catalogue carries their translation (gettext reads every catalogue for a msgid).
+SCHEMA_LIBRARY_TEXTS = (
+    gettext_noop("No response body"),
+    gettext_noop("Unspecified response body"),
+)
 _WRITES = ("post", "put", "patch", "delete")
 _BODIES = ("post", "put", "patch")
 
@@ -560,8 +574,14 @@ def schema_error_responses(result, generator, request, public):
         {
             "type": "object",
             "properties": {
-                "row": {"type": "integer", "description": "Index of the row in a batch"},
-                "field": {"type": "string", "description": "Field name or dotted path"},
+                "row": {
+                    "type": "integer",
+                    "description": gettext_lazy("Index of the row in a batch"),
+                },
+                "field": {
+                    "type": "string",
+                    "description": gettext_lazy("Field name or dotted path"),
+                },
                 "code": {"type": "string"},
                 "message": {"type": "string"},
             },
@@ -572,7 +592,7 @@ def schema_error_responses(result, generator, request, public):
         "Error",
         {
             "type": "object",
-            "description": "The API's one error body (docs/api-errors.md).",
+            "description": gettext_lazy("The API's one error body (docs/api-errors.md)."),
             "properties": {
                 "detail": {"type": "string"},
                 "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ErrorEntry"}},
@@ -608,7 +628,7 @@ def schema_error_responses(result, generator, request, public):
 TIME_OF_DAY = {
     "type": "string",
     "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$",
-    "description": "A time of day on the plant's clock, HH:MM:SS (no offset).",
+    "description": gettext_lazy("A time of day on the plant's clock, HH:MM:SS (no offset)."),
     "example": "06:00:00",
 }
 

@@ -25,11 +25,11 @@ class ChangeSerializer(serializers.Serializer):
 
 class AuditEntrySerializer(serializers.ModelSerializer):
     actor = serializers.CharField(
-        source="actor_username", help_text="Username of who did it; empty for the system."
+        source="actor_username", help_text=_("Username of who did it; empty for the system.")
     )
     model = serializers.CharField(source="object_type")
     object = serializers.CharField(source="object_id")
-    changes = ChangeSerializer(many=True, help_text="Before and after of each changed field.")
+    changes = ChangeSerializer(many=True, help_text=_("Before and after of each changed field."))
 
     class Meta:
         model = AuditEntry
@@ -49,10 +49,12 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 
 @extend_schema(
-    summary="The audit trail",
-    description="Field-level changes (before and after, actor, time, origin) of master data, "
-    "rules, stock and quality and decision records, and the services' actions, newest "
-    "first. Administrators and the plant manager only (docs/audit.md).",
+    summary=_("The audit trail"),
+    description=_(
+        "Field-level changes (before and after, actor, time, origin) of master data, "
+        "rules, stock and quality and decision records, and the services' actions, newest "
+        "first. Administrators and the plant manager only (docs/audit.md)."
+    ),
 )
 class AuditEntryListView(generics.ListAPIView):
     policy_resource = AUDIT_RESOURCE

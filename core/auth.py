@@ -225,7 +225,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "A service account's API token, issued in the admin.",
+            "description": gettext("A service account's API token, issued in the admin."),
         }
 
 
@@ -234,7 +234,7 @@ class DevelopmentBasicScheme(OpenApiAuthenticationExtension):
     name = "basicAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "basic", "description": "Development only."}
+        return {"type": "http", "scheme": "basic", "description": gettext("Development only.")}
 
 
 # --- session idle time ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import UTC
 import django_filters
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.fields import IsoDateTimeField
 
 from .models import AuditEntry
@@ -32,26 +33,28 @@ class InstantFilter(django_filters.IsoDateTimeFilter):
 
 class AuditEntryFilterSet(django_filters.FilterSet):
     model = django_filters.CharFilter(
-        method="model_filter", help_text="The record's model, e.g. resources.item."
+        method="model_filter", help_text=gettext_lazy("The record's model, e.g. resources.item.")
     )
     object = django_filters.CharFilter(
-        field_name="object_id", help_text="The record's id (with `model`)."
+        field_name="object_id", help_text=gettext_lazy("The record's id (with `model`).")
     )
     actor = django_filters.CharFilter(
-        field_name="actor_username", lookup_expr="iexact", help_text="Who made the change."
+        field_name="actor_username",
+        lookup_expr="iexact",
+        help_text=gettext_lazy("Who made the change."),
     )
     action = django_filters.CharFilter(
-        help_text="create, update, delete, or a service's action (stock.move)."
+        help_text=gettext_lazy("create, update, delete, or a service's action (stock.move).")
     )
     since = django_filters.DateFilter(
         field_name="at",
         lookup_expr="date__gte",
-        help_text="From this day on (plant time, YYYY-MM-DD).",
+        help_text=gettext_lazy("From this day on (plant time, YYYY-MM-DD)."),
     )
     until = django_filters.DateFilter(
         field_name="at",
         lookup_expr="date__lte",
-        help_text="Up to and including this day (plant time, YYYY-MM-DD).",
+        help_text=gettext_lazy("Up to and including this day (plant time, YYYY-MM-DD)."),
     )
 
     class Meta:

@@ -38,7 +38,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from .formatting import full_name
@@ -311,7 +311,7 @@ def signature_guard(request, user=None):
 
 
 def signature_password_field(
-    help_text: str = "The signer's password, once more (required to sign).",
+    help_text: str = gettext_lazy("The signer's password, once more (required to sign)."),
 ) -> serializers.CharField:
     """The signer's password as an API input: write-only, never trimmed."""
     return serializers.CharField(
@@ -326,7 +326,9 @@ def signature_password_field(
 
 
 def signature_reason_field(
-    help_text: str = "Why this decision is made (required to sign); kept with the signature.",
+    help_text: str = gettext_lazy(
+        "Why this decision is made (required to sign); kept with the signature."
+    ),
     *,
     write_only: bool = False,
 ) -> serializers.CharField:
@@ -354,7 +356,7 @@ class SignatureFieldsMixin(serializers.Serializer):
     meaning = serializers.ChoiceField(
         choices=Signature.Meaning.choices,
         required=False,
-        help_text="What the signature means; fixed by most actions.",
+        help_text=gettext_lazy("What the signature means; fixed by most actions."),
     )
     reason = signature_reason_field()
 
@@ -372,9 +374,8 @@ def signature_api_error(error: SignatureError) -> serializers.ValidationError:
     )
 
 
+@extend_schema_serializer(description=gettext_lazy("A signature as the API shows it on a record."))
 class SignatureSerializer(serializers.ModelSerializer):
-    """A signature as the API shows it on a record."""
-
     meaning_label = serializers.CharField(source="get_meaning_display", read_only=True)
     verified = serializers.SerializerMethodField()
 

@@ -5,7 +5,7 @@ from datetime import date
 
 import django_filters
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from planning.models import ProductionOrder
 
@@ -115,16 +115,24 @@ class OrderCostEntryFilterSet(django_filters.FilterSet):
     """The ledger by order, product, element, period and what the entries name; codes and
     badges, not ids."""
 
-    order = django_filters.CharFilter(field_name="order__number", help_text="Order number.")
-    product = django_filters.CharFilter(
-        field_name="order__item__code", help_text="The order's item code."
+    order = django_filters.CharFilter(
+        field_name="order__number", help_text=gettext_lazy("Order number.")
     )
-    period = MonthFilter(field_name="period", help_text="Posting month, YYYY-MM.")
-    step = django_filters.NumberFilter(field_name="step_no", help_text="Operation number.")
-    item = django_filters.CharFilter(field_name="item__code", help_text="Component or product.")
+    product = django_filters.CharFilter(
+        field_name="order__item__code", help_text=gettext_lazy("The order's item code.")
+    )
+    period = MonthFilter(field_name="period", help_text=gettext_lazy("Posting month, YYYY-MM."))
+    step = django_filters.NumberFilter(
+        field_name="step_no", help_text=gettext_lazy("Operation number.")
+    )
+    item = django_filters.CharFilter(
+        field_name="item__code", help_text=gettext_lazy("Component or product.")
+    )
     work_center = django_filters.CharFilter(field_name="work_center__code")
     equipment = django_filters.CharFilter(field_name="equipment__code")
-    operator = django_filters.CharFilter(field_name="operator__badge", help_text="Badge.")
+    operator = django_filters.CharFilter(
+        field_name="operator__badge", help_text=gettext_lazy("Badge.")
+    )
     version = django_filters.CharFilter(field_name="version__code")
 
     class Meta:
@@ -147,7 +155,9 @@ class OrderCostEntryFilterSet(django_filters.FilterSet):
 class OrderWithCostFilterSet(django_filters.FilterSet):
     """Orders with actual cost, by product and status."""
 
-    product = django_filters.CharFilter(field_name="item__code", help_text="Item code.")
+    product = django_filters.CharFilter(
+        field_name="item__code", help_text=gettext_lazy("Item code.")
+    )
 
     class Meta:
         model = ProductionOrder

@@ -4,6 +4,7 @@ Each declares exactly the query parameters its list accepts (exact matches); the
 any other parameter (core/api.py)."""
 
 import django_filters
+from django.utils.translation import gettext_lazy
 
 from .models import (
     DispatchDecision,
@@ -56,7 +57,7 @@ class EventApprovalFilterSet(django_filters.FilterSet):
 
 class LabourBookingFilterSet(django_filters.FilterSet):
     flagged = django_filters.BooleanFilter(
-        method="filter_flagged", label="Clocked past the shift's end"
+        method="filter_flagged", label=gettext_lazy("Clocked past the shift's end")
     )
 
     class Meta:

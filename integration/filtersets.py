@@ -1,6 +1,7 @@
 """One FilterSet per listed model of integration, shared by the API and the admin."""
 
 import django_filters
+from django.utils.translation import gettext_lazy
 
 from .models import Delivery, LegacyRejectedRow, LegacySource, LegacySyncRun, Subscription
 
@@ -31,7 +32,9 @@ class LegacySyncRunFilterSet(django_filters.FilterSet):
 
 class LegacyRejectedRowFilterSet(django_filters.FilterSet):
     source = django_filters.ModelChoiceFilter(
-        field_name="run__source", queryset=LegacySource.objects.all(), help_text="Source id."
+        field_name="run__source",
+        queryset=LegacySource.objects.all(),
+        help_text=gettext_lazy("Source id."),
     )
 
     class Meta:

@@ -1,7 +1,7 @@
 """Shapes and input validation of the costing API; the services decide."""
 
 from django.utils.translation import gettext, gettext_lazy
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -89,16 +89,19 @@ class RollupRequestSerializer(serializers.Serializer):
         slug_field="code",
         queryset=CostVersion.objects.all(),
         required=False,
-        help_text="Cost version code (default: the current version).",
+        help_text=gettext_lazy("Cost version code (default: the current version)."),
     )
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "A roll-up problem's stored form: its English, message id and parameters "
+        "(core/texts.py; the id blank for a problem stored before problems had ids), "
+        "for integrators that render their own."
+    )
+)
 class ProblemDetailSerializer(serializers.Serializer):
-    """A roll-up problem's stored form: its English, message id and parameters (core/texts.py;
-    the id blank for a problem stored before problems had ids), for integrators that render
-    their own."""
-
-    text = serializers.CharField(help_text="In English, as stored.")
+    text = serializers.CharField(help_text=gettext_lazy("In English, as stored."))
     id = serializers.CharField(allow_blank=True)
     params = serializers.DictField()
 
@@ -110,7 +113,7 @@ def _problems_field() -> serializers.ListField:
         source="problems_shown",
         child=serializers.CharField(),
         read_only=True,
-        help_text="What is missing, one sentence each, in the request's language.",
+        help_text=gettext_lazy("What is missing, one sentence each, in the request's language."),
     )
 
 
@@ -143,7 +146,7 @@ class ItemCostLineSerializer(serializers.ModelSerializer):
     equipment = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     skill = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     basis = serializers.CharField(
-        source="basis_shown", read_only=True, help_text="In the request's language."
+        source="basis_shown", read_only=True, help_text=gettext_lazy("In the request's language.")
     )
 
     class Meta:
@@ -208,7 +211,7 @@ class LotPriceSerializer(CleanModelSerializer):
     item = serializers.SlugRelatedField(source="lot.item", slug_field="code", read_only=True)
     lot = serializers.PrimaryKeyRelatedField(
         queryset=MaterialLot.objects.all(),
-        help_text="The lot's id.",
+        help_text=gettext_lazy("The lot's id."),
         # Declared by hand, the field loses the unique check ModelSerializer would add: a
         # second price for one lot is a 400 naming the lot, not a database error.
         validators=[
@@ -240,7 +243,7 @@ class OrderCostEntrySerializer(serializers.ModelSerializer):
     version = serializers.SlugRelatedField(slug_field="code", read_only=True)
     period = PeriodField(format="%Y-%m", read_only=True)
     basis = serializers.CharField(
-        source="basis_shown", read_only=True, help_text="In the request's language."
+        source="basis_shown", read_only=True, help_text=gettext_lazy("In the request's language.")
     )
 
     class Meta:
@@ -281,9 +284,12 @@ class ElementCostSerializer(serializers.Serializer):
     difference = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "An order's actual cost by element against the standard of its good quantity."
+    )
+)
 class OrderCostSerializer(serializers.Serializer):
-    """An order's actual cost by element against the standard of its good quantity."""
-
     order = serializers.CharField(source="order.number")
     product = serializers.CharField(source="order.item.code")
     status = serializers.CharField(source="order.status")
@@ -296,7 +302,9 @@ class OrderCostSerializer(serializers.Serializer):
     standard_unit_cost = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
     unit_cost = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
     unit_cost_note = serializers.CharField()
-    frozen = serializers.BooleanField(help_text="Completed: late postings are not counted.")
+    frozen = serializers.BooleanField(
+        help_text=gettext_lazy("Completed: late postings are not counted.")
+    )
     late = serializers.SerializerMethodField()
     late_total = serializers.DecimalField(max_digits=20, decimal_places=4)
     problems = serializers.ListField(child=serializers.CharField())
@@ -313,7 +321,7 @@ class CostPostRequestSerializer(serializers.Serializer):
         slug_field="number",
         queryset=ProductionOrder.objects.all(),
         required=False,
-        help_text="Order number (default: every order).",
+        help_text=gettext_lazy("Order number (default: every order)."),
     )
 
 
@@ -340,10 +348,10 @@ class MonthInputField(serializers.CharField):
 class VarianceQuerySerializer(serializers.Serializer):
     """The variance report's filters (query parameters); blank ones do not filter."""
 
-    order = serializers.CharField(required=False, help_text="Order number.")
-    product = serializers.CharField(required=False, help_text="Item code.")
-    work_center = serializers.CharField(required=False, help_text="Work center code.")
-    period = MonthInputField(required=False, help_text="YYYY-MM.")
+    order = serializers.CharField(required=False, help_text=gettext_lazy("Order number."))
+    product = serializers.CharField(required=False, help_text=gettext_lazy("Item code."))
+    work_center = serializers.CharField(required=False, help_text=gettext_lazy("Work center code."))
+    period = MonthInputField(required=False, help_text=gettext_lazy("YYYY-MM."))
     kind = serializers.ChoiceField(choices=variance_engine.KINDS, required=False)
     flagged = serializers.BooleanField(required=False, allow_null=True, default=None)
 
@@ -352,7 +360,7 @@ class VarianceTotalsQuerySerializer(VarianceQuerySerializer):
     by = serializers.CharField(
         required=False,
         default="product",
-        help_text="Comma-separated groups: product, work_center, period, order.",
+        help_text=gettext_lazy("Comma-separated groups: product, work_center, period, order."),
     )
 
     def validate_by(self, value):
@@ -368,10 +376,14 @@ class VarianceTotalsQuerySerializer(VarianceQuerySerializer):
 
 
 class DrillDownQuerySerializer(serializers.Serializer):
-    order = serializers.CharField(help_text="Order number.")
+    order = serializers.CharField(help_text=gettext_lazy("Order number."))
     kind = serializers.ChoiceField(choices=[k for k in variance_engine.KINDS if k != "late"])
-    step = serializers.IntegerField(required=False, min_value=0, help_text="Operation number.")
-    component = serializers.CharField(required=False, help_text="Component item code.")
+    step = serializers.IntegerField(
+        required=False, min_value=0, help_text=gettext_lazy("Operation number.")
+    )
+    component = serializers.CharField(
+        required=False, help_text=gettext_lazy("Component item code.")
+    )
 
 
 class VarianceSerializer(serializers.Serializer):
@@ -395,9 +407,11 @@ class VarianceSerializer(serializers.Serializer):
     equipment = serializers.ListField(child=serializers.CharField())
     lots = serializers.ListField(child=serializers.CharField())
     flagged = serializers.BooleanField()
-    cause = serializers.SerializerMethodField(help_text="In the request's language.")
-    cause_id = serializers.CharField(help_text="The cause's message id (core/texts.py).")
-    cause_params = serializers.DictField(help_text="The cause's parameters.")
+    cause = serializers.SerializerMethodField(help_text=gettext_lazy("In the request's language."))
+    cause_id = serializers.CharField(
+        help_text=gettext_lazy("The cause's message id (core/texts.py).")
+    )
+    cause_params = serializers.DictField(help_text=gettext_lazy("The cause's parameters."))
 
     def get_cause(self, v) -> str:
         return variance_cause(v)
@@ -426,7 +440,7 @@ class DrillRecordSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=20, decimal_places=4)
     share = serializers.DecimalField(max_digits=20, decimal_places=4)
     entry_id = serializers.IntegerField()
-    basis = serializers.CharField(help_text="In the request's language.")
+    basis = serializers.CharField(help_text=gettext_lazy("In the request's language."))
     basis_id = serializers.CharField()
     basis_params = serializers.JSONField()
 
@@ -446,7 +460,7 @@ class TrainingNeedSerializer(serializers.ModelSerializer):
     raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     cause = serializers.ChoiceField(choices=[k for k in variance_engine.KINDS if k != "late"])
     text = serializers.CharField(
-        source="text_shown", read_only=True, help_text="In the request's language."
+        source="text_shown", read_only=True, help_text=gettext_lazy("In the request's language.")
     )
 
     class Meta:

@@ -2,7 +2,7 @@
 its results with the breakdown. Who may do what: core/policy.py (costing.*)."""
 
 from django.db.models import ProtectedError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -53,9 +53,10 @@ from ..services.versions import cost_version_make_current
 from . import serializers
 
 
+@extend_schema(
+    description=gettext_lazy("Cost versions. `is_current` changes only through `make-current`.")
+)
 class CostVersionViewSet(viewsets.ModelViewSet):
-    """Cost versions. `is_current` changes only through `make-current`."""
-
     policy_resource = "costing.costversion"
     queryset = CostVersion.objects.all()
     serializer_class = serializers.CostVersionSerializer
@@ -107,10 +108,14 @@ class PurchasePriceViewSet(_RateViewSet):
     filterset_class = PurchasePriceFilterSet
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Standard cost roll-ups. POST runs one (of `version`, default the current "
+        "version) and answers the run with every problem it found; the costs are under "
+        "/item-costs/."
+    )
+)
 class CostRollupViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Standard cost roll-ups. POST runs one (of `version`, default the current version) and
-    answers the run with every problem it found; the costs are under /item-costs/."""
-
     policy_resource = "costing.rollup"
     policy_actions = {"create": "run"}
     queryset = CostRollupRun.objects.select_related("version", "created_by")
@@ -133,10 +138,14 @@ class CostRollupViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Stored standard unit costs by element; one cost answers with its breakdown "
+        "lines (each component's material, each operation's labour, machine and "
+        "overhead)."
+    )
+)
 class ItemCostViewSet(viewsets.ReadOnlyModelViewSet):
-    """Stored standard unit costs by element; one cost answers with its breakdown lines
-    (each component's material, each operation's labour, machine and overhead)."""
-
     policy_resource = "costing.rollup"
     filterset_class = ItemCostFilterSet
 
@@ -155,18 +164,24 @@ class ItemCostViewSet(viewsets.ReadOnlyModelViewSet):
 # --- actual cost ------------------------------------------------------------------------------
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "What material lots actually cost: issues from a priced lot are costed at its price."
+    )
+)
 class LotPriceViewSet(_RateViewSet):
-    """What material lots actually cost: issues from a priced lot are costed at its price."""
-
     queryset = LotPrice.objects.select_related("lot__item")
     serializer_class = serializers.LotPriceSerializer
     filterset_class = LotPriceFilterSet
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "The actual cost ledger: one entry per material issue, labour booking (and "
+        "each correction), machine span, scrap report and the overhead charged on them."
+    )
+)
 class OrderCostEntryViewSet(viewsets.ReadOnlyModelViewSet):
-    """The actual cost ledger: one entry per material issue, labour booking (and each
-    correction), machine span, scrap report and the overhead charged on them."""
-
     policy_resource = "costing.actual"
     serializer_class = serializers.OrderCostEntrySerializer
     filterset_class = OrderCostEntryFilterSet
@@ -175,11 +190,15 @@ class OrderCostEntryViewSet(viewsets.ReadOnlyModelViewSet):
         return order_cost_entries()
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Actual cost per production order (by its number): by element against the "
+        "standard of its good quantity, the unit cost, and what arrived after it was "
+        "completed. Listed: the orders with cost posted, newest first (filters: "
+        "product, status)."
+    )
+)
 class OrderCostViewSet(viewsets.GenericViewSet):
-    """Actual cost per production order (by its number): by element against the standard of
-    its good quantity, the unit cost, and what arrived after it was completed. Listed: the
-    orders with cost posted, newest first (filters: product, status)."""
-
     policy_resource = "costing.actual"
     policy_actions = {"post_missing": "post"}
     lookup_field = "number"
@@ -204,13 +223,15 @@ class OrderCostViewSet(viewsets.GenericViewSet):
         return Response(serializers.OrderCostSerializer(order_cost_summary(order)).data)
 
     @extend_schema(
+        description=gettext_lazy(
+            "Post every record not costed yet (of `order`, or all): what the handlers "
+            "would have posted; what is posted already stays."
+        ),
         request=serializers.CostPostRequestSerializer,
         responses=serializers.CostPostResultSerializer,
     )
     @action(detail=False, methods=["post"], url_path="post-missing")
     def post_missing(self, request):
-        """Post every record not costed yet (of `order`, or all): what the handlers would
-        have posted; what is posted already stays."""
         given = serializers.CostPostRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         order = given.validated_data.get("order")
@@ -258,12 +279,15 @@ def _variance_filter(data: dict) -> VarianceFilter:
     )
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Cost variances of the orders with actual cost: per order, operation and "
+        "component, filtered by order, product, work center, period (YYYY-MM), kind "
+        "and flagged; `totals` sums them per product, work center or period; "
+        "`drill-down` lists the records behind one variance, whose shares add up to it."
+    )
+)
 class VarianceViewSet(viewsets.GenericViewSet):
-    """Cost variances of the orders with actual cost: per order, operation and component,
-    filtered by order, product, work center, period (YYYY-MM), kind and flagged; `totals`
-    sums them per product, work center or period; `drill-down` lists the records behind one
-    variance, whose shares add up to it."""
-
     policy_resource = "costing.variance"
     policy_actions = {"totals": "view", "drill_down": "view"}
     serializer_class = serializers.VarianceSerializer
@@ -314,11 +338,14 @@ class VarianceViewSet(viewsets.GenericViewSet):
         return Response(serializers.DrillDownSerializer(drill).data)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Training needs raised from flagged variances (labour efficiency or scrap on "
+        "an operation). POST {order, step_no, cause} raises one and tells the plant "
+        "manager; raising it again answers the existing one (200)."
+    )
+)
 class TrainingNeedViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Training needs raised from flagged variances (labour efficiency or scrap on an
-    operation). POST {order, step_no, cause} raises one and tells the plant manager; raising
-    it again answers the existing one (200)."""
-
     policy_resource = "costing.variance"
     policy_actions = {"create": "raise_training_need"}
     queryset = TrainingNeed.objects.select_related("order", "raised_by").prefetch_related(
@@ -330,7 +357,9 @@ class TrainingNeedViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     @extend_schema(
         responses={
             201: serializers.TrainingNeedSerializer,
-            200: OpenApiResponse(serializers.TrainingNeedSerializer, "Raised before: that one."),
+            200: OpenApiResponse(
+                serializers.TrainingNeedSerializer, gettext_lazy("Raised before: that one.")
+            ),
         }
     )
     def create(self, request, *args, **kwargs):

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -97,20 +97,27 @@ def period_parse(request) -> tuple[date, date]:
 
 
 PERIOD_PARAMETERS = [
-    OpenApiParameter("from", OpenApiTypes.DATE, description="first plant day (default today)"),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="last plant day, inclusive"),
+    OpenApiParameter(
+        "from", OpenApiTypes.DATE, description=gettext_lazy("first plant day (default today)")
+    ),
+    OpenApiParameter(
+        "to", OpenApiTypes.DATE, description=gettext_lazy("last plant day, inclusive")
+    ),
 ]
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "A machine's OEE over whole plant days, per shift or per day, with the six big losses."
+    )
+)
 class EquipmentOeeView(APIView):
-    """A machine's OEE over whole plant days, per shift or per day, with the six big losses."""
-
     policy_resource = RESOURCE
 
     @extend_schema(
         parameters=[
             *PERIOD_PARAMETERS,
-            OpenApiParameter("by", str, enum=list(BY), description="default day"),
+            OpenApiParameter("by", str, enum=list(BY), description=gettext_lazy("default day")),
         ],
         responses=OpenApiTypes.OBJECT,
     )
@@ -144,16 +151,21 @@ class EquipmentOeeView(APIView):
         )
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "The plant's OEE over whole plant days, per work center and machine "
+        "(`work_center` narrows it to one)."
+    )
+)
 class PlantOeeView(APIView):
-    """The plant's OEE over whole plant days, per work center and machine (`work_center`
-    narrows it to one)."""
-
     policy_resource = RESOURCE
 
     @extend_schema(
         parameters=[
             *PERIOD_PARAMETERS,
-            OpenApiParameter("work_center", str, description="one work center's code"),
+            OpenApiParameter(
+                "work_center", str, description=gettext_lazy("one work center's code")
+            ),
         ],
         responses=OpenApiTypes.OBJECT,
     )

@@ -2,6 +2,8 @@
 format and checked by the map's service (devices.services.devicemap), which names bad entries
 by their path; these serializers only shape the answers."""
 
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer
@@ -36,9 +38,10 @@ class EndpointSerializer(serializers.Serializer):
         }
 
 
+@extend_schema_serializer(
+    description=gettext_lazy("An endpoint entry of the device map file (docs/devices.md).")
+)
 class EndpointInputSerializer(serializers.Serializer):
-    """For the schema: an endpoint entry of the device map file (docs/devices.md)."""
-
     name = serializers.CharField()
     protocol = serializers.ChoiceField(choices=["opcua", "modbus"])
     url = serializers.CharField(required=False)
@@ -49,12 +52,13 @@ class EndpointInputSerializer(serializers.Serializer):
     poll_ms = serializers.IntegerField(required=False)
     timeout_ms = serializers.IntegerField(required=False)
     enabled = serializers.BooleanField(required=False)
-    equipment = serializers.DictField(help_text="Equipment code → its signals (the file format).")
+    equipment = serializers.DictField(
+        help_text=gettext_lazy("Equipment code → its signals (the file format).")
+    )
 
 
+@extend_schema_serializer(description=gettext_lazy("A whole device map file (docs/devices.md)."))
 class DeviceMapSerializer(serializers.Serializer):
-    """For the schema: a whole device map file."""
-
     endpoints = EndpointInputSerializer(many=True)
 
 
@@ -82,7 +86,12 @@ class StateIntervalSerializer(serializers.ModelSerializer):
     reason_by = serializers.CharField(
         source="reason_by.username", read_only=True, default=None, allow_null=True
     )
-    seconds = serializers.SerializerMethodField()
+    seconds = serializers.SerializerMethodField(
+        help_text=gettext_lazy(
+            "Length of a closed interval (a decimal string, as every number of the API); "
+            "null while it is open."
+        )
+    )
 
     class Meta:
         model = StateInterval
@@ -104,8 +113,6 @@ class StateIntervalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_seconds(self, interval) -> str | None:
-        """Length of a closed interval (a decimal string, as every number of the API);
-        None while it is open."""
         if interval.end is None:
             return None
         return f"{(interval.end - interval.start).total_seconds():.3f}"

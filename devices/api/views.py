@@ -9,7 +9,7 @@ written.
 
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -63,10 +63,14 @@ def _body(request, what: str):
     return data
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Endpoints of the device map, each with its machines and signals (read and "
+        "written in the file's format). PATCH replaces the keys it gives (a given "
+        "`equipment` replaces them all)."
+    )
+)
 class EndpointViewSet(viewsets.ModelViewSet):
-    """Endpoints of the device map, each with its machines and signals (read and written in the
-    file's format). PATCH replaces the keys it gives (a given `equipment` replaces them all)."""
-
     policy_resource = "devices.endpoint"
     queryset = Endpoint.objects.prefetch_related("links__equipment", "links__signals")
     serializer_class = serializers.EndpointSerializer
@@ -103,10 +107,13 @@ class EndpointViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "The whole device map: GET exports it in the file's format, POST loads one (as "
+        "`devices_load` does: atomic, idempotent, only what differs is written)."
+    )
+)
 class DeviceMapView(APIView):
-    """The whole device map: GET exports it in the file's format, POST loads one (as
-    `devices_load` does: atomic, idempotent, only what differs is written)."""
-
     policy_resource = "devices.endpoint"
     policy_actions = {"POST": "load"}
 
@@ -134,8 +141,10 @@ class DowntimeReasonViewSet(viewsets.ModelViewSet):
 
 # The window of a machine's rows (devices/filtersets.py): those overlapping it.
 WINDOW = [
-    OpenApiParameter("from", OpenApiTypes.DATETIME, description="ISO 8601 with offset"),
-    OpenApiParameter("to", OpenApiTypes.DATETIME, description="ISO 8601 with offset"),
+    OpenApiParameter(
+        "from", OpenApiTypes.DATETIME, description=gettext_lazy("ISO 8601 with offset")
+    ),
+    OpenApiParameter("to", OpenApiTypes.DATETIME, description=gettext_lazy("ISO 8601 with offset")),
 ]
 
 
@@ -174,6 +183,11 @@ class EquipmentIntervalsViewSet(EquipmentByCodeMixin, viewsets.GenericViewSet):
 
     # A page of the machine's rows, not the machine: documented as the list it answers.
     @extend_schema(
+        description=gettext_lazy(
+            "State intervals (running, idle, stopped, fault, maintenance, disconnected) "
+            "with their reasons; `from`/`to` keep those overlapping the window, oldest "
+            "first."
+        ),
         responses=serializers.StateIntervalSerializer(many=True),
         filters=False,
         parameters=[
@@ -184,8 +198,6 @@ class EquipmentIntervalsViewSet(EquipmentByCodeMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def intervals(self, request, code=None):
-        """State intervals (running, idle, stopped, fault, maintenance, disconnected) with
-        their reasons; `from`/`to` keep those overlapping the window, oldest first."""
         return self.rows_page(equipment_intervals(equipment=self.get_object()))
 
 
@@ -195,14 +207,16 @@ class EquipmentTelemetryViewSet(EquipmentByCodeMixin, viewsets.GenericViewSet):
     filterset_class = TelemetryFilterSet
 
     @extend_schema(
+        description=gettext_lazy(
+            "Telemetry rows (signal name from the map, value, ISO timestamp with its "
+            "offset), newest first; filter by `signal`, `from`, `to`."
+        ),
         responses=serializers.TelemetrySerializer(many=True),
         filters=False,
         parameters=[OpenApiParameter("signal", str), *WINDOW],
     )
     @action(detail=True, methods=["get"])
     def telemetry(self, request, code=None):
-        """Telemetry rows (signal name from the map, value, ISO timestamp with its offset),
-        newest first; filter by `signal`, `from`, `to`."""
         return self.rows_page(equipment_telemetry(equipment=self.get_object()))
 
 
@@ -210,7 +224,11 @@ class EquipmentCountsViewSet(EquipmentByCodeMixin, viewsets.GenericViewSet):
     policy_resource = "devices.counter"
     serializer_class = serializers.CountsSerializer
 
+    @extend_schema(
+        description=gettext_lazy(
+            "Counted totals since the map linked the machine: `total_count`, `good_count`."
+        )
+    )
     @action(detail=True, methods=["get"])
     def counts(self, request, code=None):
-        """Counted totals since the map linked the machine: `total_count`, `good_count`."""
         return Response(self.get_serializer(equipment_counts(equipment=self.get_object())).data)

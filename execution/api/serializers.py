@@ -1,5 +1,5 @@
-from django.utils.translation import gettext
-from drf_spectacular.utils import extend_schema_field
+from django.utils.translation import gettext, gettext_lazy
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from core.api import ErrorEntrySerializer
@@ -35,10 +35,14 @@ class TaskSerializer(serializers.ModelSerializer):
     equipment = serializers.CharField(source="equipment.code", default=None, allow_null=True)
     quantity = serializers.DecimalField(source="order.quantity", max_digits=18, decimal_places=4)
     pause_reason = serializers.CharField(
-        source="pause_reason_shown", read_only=True, help_text="In the request's language."
+        source="pause_reason_shown",
+        read_only=True,
+        help_text=gettext_lazy("In the request's language."),
     )
     assignment_note = serializers.CharField(
-        source="assignment_note_shown", read_only=True, help_text="In the request's language."
+        source="assignment_note_shown",
+        read_only=True,
+        help_text=gettext_lazy("In the request's language."),
     )
 
     class Meta:
@@ -83,7 +87,7 @@ class DispatchInputSerializer(serializers.Serializer):
 class DispatchDecisionSerializer(serializers.ModelSerializer):
     equipment = serializers.CharField(source="equipment.code")
     reason = serializers.CharField(
-        source="reason_shown", read_only=True, help_text="In the request's language."
+        source="reason_shown", read_only=True, help_text=gettext_lazy("In the request's language.")
     )
 
     class Meta:
@@ -102,16 +106,18 @@ class DispatchDecisionSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "One production event; each event of a batch is validated and answered on its own."
+    )
+)
 class EventInputSerializer(serializers.Serializer):
-    """Shape of one production event (documentation; each event is validated by the service
-    so that a batch answers per event)."""
-
     event_id = serializers.CharField(max_length=100)
     kind = serializers.ChoiceField(choices=ProductionEvent.Kind.choices)
     task = serializers.IntegerField(required=False)
     order = serializers.CharField(required=False)
     sequence = serializers.IntegerField(required=False)
-    operator = serializers.CharField(required=False, help_text="Operator badge")
+    operator = serializers.CharField(required=False, help_text=gettext_lazy("Operator badge"))
     equipment = serializers.CharField(required=False)
     quantity_good = serializers.DecimalField(max_digits=18, decimal_places=4, required=False)
     quantity_scrap = serializers.DecimalField(max_digits=18, decimal_places=4, required=False)
@@ -120,9 +126,12 @@ class EventInputSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField(required=False)
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "One event's answer; a rejected one carries the API's error body (`detail`, `errors`)."
+    )
+)
 class EventResultSerializer(serializers.Serializer):
-    """One event's answer; a rejected one carries the API's error body (`detail`, `errors`)."""
-
     event_id = serializers.CharField()
     status = serializers.ChoiceField(choices=["accepted", "duplicate", "rejected"])
     code = serializers.IntegerField()
@@ -229,10 +238,13 @@ class ApprovalSerializer(SignedSerializerMixin, serializers.ModelSerializer):
         list_serializer_class = SignedListSerializer
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "An over-issue approved or rejected, signed: the planner's password and the "
+        "reason (`reason`, or `note`; kept as the decision's note)."
+    )
+)
 class DecisionInputSerializer(SignatureFieldsMixin):
-    """An over-issue approved or rejected, signed: the planner's password and the reason
-    (`reason`, or `note`; kept as the decision's note)."""
-
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
@@ -268,7 +280,9 @@ class ShortageSerializer(serializers.ModelSerializer):
 
 
 class ReceiptInputSerializer(serializers.Serializer):
-    barcode = serializers.CharField(max_length=200, help_text="ITEM*LOT*QTY as on the label")
+    barcode = serializers.CharField(
+        max_length=200, help_text=gettext_lazy("ITEM*LOT*QTY as on the label")
+    )
     location = serializers.SlugRelatedField(slug_field="code", queryset=StockLocation.objects.all())
     external_id = serializers.CharField(max_length=100)
     purchase_order = serializers.CharField(
@@ -276,7 +290,9 @@ class ReceiptInputSerializer(serializers.Serializer):
         required=False,
         default="",
         allow_blank=True,
-        help_text="The purchase order received against (blank: the earliest open line).",
+        help_text=gettext_lazy(
+            "The purchase order received against (blank: the earliest open line)."
+        ),
     )
 
 
@@ -286,7 +302,7 @@ class ReceiptInputSerializer(serializers.Serializer):
 class AlertStepSerializer(serializers.ModelSerializer):
     by = serializers.CharField(source="by.username", default=None, allow_null=True)
     text = serializers.CharField(
-        source="text_shown", read_only=True, help_text="In the request's language."
+        source="text_shown", read_only=True, help_text=gettext_lazy("In the request's language.")
     )
 
     class Meta:
@@ -304,10 +320,12 @@ class WorkAlertSerializer(serializers.ModelSerializer):
     requisition = serializers.CharField(source="requisition.number", default=None, allow_null=True)
     steps = AlertStepSerializer(many=True, read_only=True)
     description = serializers.CharField(
-        source="description_shown", read_only=True, help_text="In the request's language."
+        source="description_shown",
+        read_only=True,
+        help_text=gettext_lazy("In the request's language."),
     )
     cause = serializers.CharField(
-        source="cause_shown", read_only=True, help_text="In the request's language."
+        source="cause_shown", read_only=True, help_text=gettext_lazy("In the request's language.")
     )
 
     class Meta:
@@ -358,7 +376,9 @@ class RaiseSerializer(serializers.Serializer):
     order = serializers.SlugRelatedField(
         slug_field="number", queryset=ProductionOrder.objects.all(), required=False
     )
-    sequence = serializers.IntegerField(required=False, help_text="Operation of the order")
+    sequence = serializers.IntegerField(
+        required=False, help_text=gettext_lazy("Operation of the order")
+    )
     lot = serializers.CharField(required=False)
     expected_downtime_minutes = serializers.IntegerField(min_value=0, required=False)
 
@@ -435,9 +455,10 @@ class TaskOrderFieldsMixin(serializers.Serializer):
     sequence = serializers.IntegerField(source="task.operation.sequence")
 
 
+@extend_schema_serializer(
+    description=gettext_lazy("A production event held for a supervisor's signed approval.")
+)
 class EventApprovalSerializer(TaskOrderFieldsMixin, serializers.ModelSerializer):
-    """A production event held for a supervisor's signed approval."""
-
     work_center = serializers.CharField(source="task.operation.work_center.code")
     requested_by = serializers.CharField(
         source="requested_by.username", default=None, allow_null=True
@@ -467,10 +488,20 @@ class EventApprovalSerializer(TaskOrderFieldsMixin, serializers.ModelSerializer)
         ]
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "A signed approve/reject: the decider's password once more and the reason."
+    )
+)
 class SignedDecisionSerializer(SignatureFieldsMixin):
-    """A signed approve/reject: the decider's password once more and the reason."""
+    pass
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "`order` and `sequence`: the order number and operation of a record kept on a task."
+    )
+)
 class LabourBookingSerializer(TaskOrderFieldsMixin, serializers.ModelSerializer):
     operator = serializers.CharField(source="operator.badge")
     minutes = serializers.DecimalField(max_digits=12, decimal_places=1, read_only=True)
@@ -501,9 +532,10 @@ class LabourBookingSerializer(TaskOrderFieldsMixin, serializers.ModelSerializer)
         ]
 
 
+@extend_schema_serializer(
+    description=gettext_lazy("A supervisor's signed correction of a booking's minutes.")
+)
 class LabourCorrectionSerializer(SignatureFieldsMixin):
-    """A supervisor's signed correction of a booking's minutes."""
-
     signature_meaning = "corrected"
     minutes = serializers.DecimalField(max_digits=7, decimal_places=1, min_value=0)
 
@@ -524,14 +556,18 @@ def _pct(**kwargs):
 class BoardReasonSerializer(serializers.Serializer):
     type = serializers.CharField()
     text = serializers.CharField()
-    ref = serializers.CharField(help_text='The record behind it, as "<app>.<model>:<id>".')
+    ref = serializers.CharField(
+        help_text=gettext_lazy('The record behind it, as "<app>.<model>:<id>".')
+    )
 
 
 class BoardOperationSerializer(serializers.Serializer):
     sequence = serializers.IntegerField(source="progress.sequence")
     name = serializers.CharField(source="progress.name")
-    status = serializers.CharField(help_text="The operation's status.")
-    task_status = serializers.CharField(allow_null=True, help_text="Its task's, on the floor.")
+    status = serializers.CharField(help_text=gettext_lazy("The operation's status."))
+    task_status = serializers.CharField(
+        allow_null=True, help_text=gettext_lazy("Its task's, on the floor.")
+    )
     colour = serializers.CharField(source="progress.colour")
     quantity_done = _qty(source="progress.quantity_done")
     quantity_scrap = _qty(source="progress.quantity_scrap")
@@ -551,11 +587,15 @@ class BoardOperationSerializer(serializers.Serializer):
         return detail.get("task__equipment__code") or detail.get("equipment__code") or None
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "One row of the order board: the order's colour by the attainment rule (≥ 90 % "
+        "green, 50–89 % yellow, below red), what was planned by now against what is "
+        "done, whether it lags, the predicted end and delay, the reasons, and its "
+        "operations."
+    )
+)
 class BoardRowSerializer(serializers.Serializer):
-    """One row of the order board: the order's colour by the attainment rule (≥ 90 % green,
-    50–89 % yellow, below red), what was planned by now against what is done, whether it
-    lags, the predicted end and delay, the reasons, and its operations."""
-
     id = serializers.IntegerField(source="progress.id")
     number = serializers.CharField(source="progress.number")
     item = serializers.CharField(source="row.item__code")
@@ -579,10 +619,12 @@ class BoardRowSerializer(serializers.Serializer):
     predicted_end = serializers.DateTimeField(source="progress.predicted_end", allow_null=True)
     reasons = BoardReasonSerializer(source="progress.reasons", many=True)
     not_started = serializers.SerializerMethodField(
-        help_text="Nothing was planned by now: the attainment of 100 % means not started."
+        help_text=gettext_lazy(
+            "Nothing was planned by now: the attainment of 100 % means not started."
+        )
     )
     delivery_risk = serializers.SerializerMethodField(
-        help_text="The order's delivery risk, as the order endpoint gives it."
+        help_text=gettext_lazy("The order's delivery risk, as the order endpoint gives it.")
     )
     operations = BoardOperationSerializer(many=True)
 
@@ -601,11 +643,15 @@ class BoardCountsSerializer(serializers.Serializer):
     red = serializers.IntegerField()
     lagging = serializers.IntegerField()
     delayed = serializers.IntegerField()
-    at_risk = serializers.IntegerField(help_text="Late or at risk by the delivery risk.")
+    at_risk = serializers.IntegerField(
+        help_text=gettext_lazy("Late or at risk by the delivery risk.")
+    )
 
 
 class BoardSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(help_text="The instant the figures are for.")
-    counts = BoardCountsSerializer(help_text="Every open order in view, before `flag`.")
-    count = serializers.IntegerField(help_text="Rows matching, `flag` included.")
-    results = BoardRowSerializer(many=True, help_text="At most `limit` rows.")
+    at = serializers.DateTimeField(help_text=gettext_lazy("The instant the figures are for."))
+    counts = BoardCountsSerializer(
+        help_text=gettext_lazy("Every open order in view, before `flag`.")
+    )
+    count = serializers.IntegerField(help_text=gettext_lazy("Rows matching, `flag` included."))
+    results = BoardRowSerializer(many=True, help_text=gettext_lazy("At most `limit` rows."))

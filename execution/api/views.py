@@ -2,7 +2,8 @@
 (WorkAlert) and progress. Views call services and selectors; serializers shape the data."""
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
@@ -53,9 +54,8 @@ from . import serializers
 BOARD_API_LIMIT = 1000
 
 
+@extend_schema(description=gettext_lazy("Shop-floor tasks. Operators see only their own."))
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):
-    """Shop-floor tasks. Operators see only their own."""
-
     policy_resource = "execution.task"
     serializer_class = serializers.TaskSerializer
     filterset_class = filtersets.TaskFilterSet
@@ -75,9 +75,12 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(task).data)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Ask for the next task of a machine; the decision and its reason are recorded."
+    )
+)
 class DispatchView(APIView):
-    """Ask for the next task of a machine; the decision and its reason are recorded."""
-
     policy_resource = "execution.task"
     policy_actions = {"POST": "dispatch"}
 
@@ -86,7 +89,9 @@ class DispatchView(APIView):
         responses={
             200: serializers.TaskSerializer,
             204: OpenApiResponse(
-                description="No ready task for this machine (the decision is recorded)."
+                description=gettext_lazy(
+                    "No ready task for this machine (the decision is recorded)."
+                )
             ),
         },
     )
@@ -147,11 +152,15 @@ def nul_answer(data, paths: list[str], *, row: int | None = None) -> dict:
     return {"event_id": event_id, "status": "rejected", "code": 400, **error_body(detail, entries)}
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Production events. POST one event (an object) or a batch (a list); each event "
+        "is answered on its own with `accepted`, `duplicate` (same event_id seen "
+        "before: nothing changes) or `rejected` with the errors and the status code it "
+        "would have alone."
+    )
+)
 class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Production events. POST one event (an object) or a batch (a list); each event is
-    answered on its own with `accepted`, `duplicate` (same event_id seen before: nothing
-    changes) or `rejected` with the errors and the status code it would have alone."""
-
     policy_resource = "execution.productionevent"
     serializer_class = serializers.ProductionEventSerializer
     filterset_class = filtersets.ProductionEventFilterSet
@@ -175,10 +184,16 @@ class ProductionEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
                         {"$ref": "#/components/schemas/EventResult"},
                     ]
                 },
-                description="A batch's answers in the order sent, or one duplicate event.",
+                description=gettext_lazy(
+                    "A batch's answers in the order sent, or one duplicate event."
+                ),
             ),
-            201: OpenApiResponse(serializers.EventResultSerializer, "One event, accepted."),
-            202: OpenApiResponse(serializers.EventResultSerializer, "One event, held."),
+            201: OpenApiResponse(
+                serializers.EventResultSerializer, gettext_lazy("One event, accepted.")
+            ),
+            202: OpenApiResponse(
+                serializers.EventResultSerializer, gettext_lazy("One event, held.")
+            ),
         },
     )
     def create(self, request, *args, **kwargs):
@@ -222,10 +237,13 @@ class RequirementViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filtersets.MaterialRequirementFilterSet
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Material issues. An issue beyond the requirement plus tolerance answers 202 "
+        "with an approval request instead; stock moves when a planner approves it."
+    )
+)
 class IssueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Material issues. An issue beyond the requirement plus tolerance answers 202 with an
-    approval request instead; stock moves when a planner approves it."""
-
     policy_resource = "execution.materialissue"
     queryset = MaterialIssue.objects.select_related("lot", "location")
     serializer_class = serializers.IssueSerializer
@@ -236,8 +254,10 @@ class IssueViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             201: serializers.IssueSerializer,
             202: serializers.ApprovalSerializer,
             200: OpenApiResponse(
-                description="A repeated external_id: what the first request made (an issue "
-                "or an approval request), nothing changed."
+                description=gettext_lazy(
+                    "A repeated external_id: what the first request made (an issue "
+                    "or an approval request), nothing changed."
+                )
             ),
         },
     )
@@ -297,11 +317,14 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
         return self._decide(request, False)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Production events held for approval (backdated, or over-delivering). A "
+        "supervisor of the task's work center approves (the event is booked, once) or "
+        "rejects, signed: the password once more and a reason."
+    )
+)
 class EventApprovalViewSet(viewsets.ReadOnlyModelViewSet):
-    """Production events held for approval (backdated, or over-delivering). A supervisor of
-    the task's work center approves (the event is booked, once) or rejects, signed: the
-    password once more and a reason."""
-
     policy_resource = "execution.eventapproval"
     policy_actions = {"approve": "approve", "reject": "approve"}
     serializer_class = serializers.EventApprovalSerializer
@@ -343,10 +366,14 @@ class EventApprovalViewSet(viewsets.ReadOnlyModelViewSet):
         return self._decide(request, False)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Labour bookings: booked time stops at the shift's end, the excess is flagged. "
+        "A supervisor corrects a booking's minutes, signed; the original minutes are "
+        "kept."
+    )
+)
 class LabourBookingViewSet(viewsets.ReadOnlyModelViewSet):
-    """Labour bookings: booked time stops at the shift's end, the excess is flagged. A
-    supervisor corrects a booking's minutes, signed; the original minutes are kept."""
-
     policy_resource = "execution.labourbooking"
     serializer_class = serializers.LabourBookingSerializer
     filterset_class = filtersets.LabourBookingFilterSet
@@ -395,9 +422,12 @@ class ShortageViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filtersets.MaterialShortageFilterSet
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Goods receipt by scanning a label (ITEM*LOT*QTY); a repeated scan id is a no-op."
+    )
+)
 class ReceiptView(APIView):
-    """Goods receipt by scanning a label (ITEM*LOT*QTY); a repeated scan id is a no-op."""
-
     policy_resource = "execution.receipt"
 
     @extend_schema(request=serializers.ReceiptInputSerializer, responses=StockMoveSerializer)
@@ -408,11 +438,14 @@ class ReceiptView(APIView):
         return Response(StockMoveSerializer(move).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Exceptions. Anyone signed in may raise one (a repeated external_id answers "
+        "200 with the first); acknowledging and resolving are for the role the "
+        "exception is routed to (403 otherwise)."
+    )
+)
 class WorkAlertViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Exceptions. Anyone signed in may raise one (a repeated external_id answers 200 with the
-    first); acknowledging and resolving are for the role the exception is routed to (403
-    otherwise)."""
-
     policy_resource = "execution.workalert"
     policy_actions = {"move_to_backup": "backup"}
     serializer_class = serializers.WorkAlertSerializer
@@ -472,17 +505,22 @@ class WorkAlertViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return self._answer(alert)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "The latest roll-up of one order: the order's snapshot first, then its operations'."
+    )
+)
 class ProgressView(APIView):
-    """The latest roll-up of one order: the order's snapshot first, then its operations'."""
-
     policy_resource = "execution.progress"
 
     @extend_schema(
         operation_id="execution_progress_list",
-        parameters=[OpenApiParameter("order", str, required=True, description="Order number")],
+        parameters=[
+            OpenApiParameter("order", str, required=True, description=gettext_lazy("Order number"))
+        ],
         responses={
             200: serializers.ProgressSnapshotSerializer(many=True),
-            404: OpenApiResponse(description="No such order."),
+            404: OpenApiResponse(description=gettext_lazy("No such order.")),
         },
     )
     def get(self, request):
@@ -513,9 +551,12 @@ class ProgressView(APIView):
         return Response(serializers.ProgressSnapshotSerializer(rows, many=True).data)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Run the hourly roll-up now (queued to a worker). Same hour, same rows: safe to repeat."
+    )
+)
 class ProgressRollupView(APIView):
-    """Run the hourly roll-up now (queued to a worker). Same hour, same rows: safe to repeat."""
-
     policy_resource = "execution.progress"
     policy_actions = {"POST": "rollup"}
 
@@ -528,22 +569,31 @@ class ProgressRollupView(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-class BoardView(APIView):
-    """The order board as data: every open order's colour (the attainment rule: ≥ 90 %
-    green, 50–89 % yellow, below 50 % red), planned by now against done, lagging, the
-    predicted end and delay, the reasons and the operations — the rows the board page shows,
-    with the same filters and sorts."""
+def _board_limit_text() -> str:
+    return gettext("Rows, 1–%(limit)d (100)") % {"limit": BOARD_API_LIMIT}
 
+
+@extend_schema(
+    description=gettext_lazy(
+        "The order board as data: every open order's colour (the attainment rule: green "
+        "from 90 %, yellow 50–89 %, red below 50 %), planned by now against done, "
+        "lagging, the predicted end and delay, the reasons and the operations — the "
+        "rows the board page shows, with the same filters and sorts."
+    )
+)
+class BoardView(APIView):
     policy_resource = "execution.board"
 
     @extend_schema(
         operation_id="execution_board",
         parameters=[
-            OpenApiParameter("work_center", str, description="Orders with an operation here"),
+            OpenApiParameter(
+                "work_center", str, description=gettext_lazy("Orders with an operation here")
+            ),
             OpenApiParameter("status", str, enum=list(ACTIVE)),
             OpenApiParameter("flag", str, enum=list(FLAGS)),
             OpenApiParameter("sort", str, enum=list(SORTS), default="due"),
-            OpenApiParameter("limit", int, description=f"Rows, 1–{BOARD_API_LIMIT} (100)"),
+            OpenApiParameter("limit", int, description=lazy(_board_limit_text, str)()),
         ],
         responses=serializers.BoardSerializer,
     )

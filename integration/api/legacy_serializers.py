@@ -1,6 +1,7 @@
 """Legacy sources, their runs and rejected rows in the API: shape and input validation only
 (the service checks the URL, the query, the folder and the mapping)."""
 
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from ..models import LegacyRejectedRow, LegacySource, LegacySyncRun
@@ -13,15 +14,19 @@ class LegacySourceSerializer(serializers.ModelSerializer):
     mapping = serializers.DictField(
         child=serializers.CharField(max_length=64),
         required=False,
-        help_text='Source column → our field, e.g. {"PART_NO": "item"}; a field not mapped is '
-        "read from the column of its own name",
+        help_text=gettext_lazy(
+            'Source column → our field, e.g. {"PART_NO": "item"}; a field not mapped is '
+            "read from the column of its own name"
+        ),
     )
 
     # Read-only, and empty before the first row: a plain string (its enum has no blank).
     watermark_type = serializers.CharField(
         read_only=True,
-        help_text="Type of the watermark: int, decimal, float, datetime, date or text; "
-        "empty before the first row",
+        help_text=gettext_lazy(
+            "Type of the watermark: int, decimal, float, datetime, date or text; "
+            "empty before the first row"
+        ),
     )
 
     def to_representation(self, instance):
@@ -39,7 +44,7 @@ class LegacySourceSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        extra_kwargs = {"url": {"help_text": "Shown with its password as ***"}}
+        extra_kwargs = {"url": {"help_text": gettext_lazy("Shown with its password as ***")}}
 
 
 class LegacySyncRunSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@
 sources kept by whoever integrates, a run asked for at once, runs and rejected rows read."""
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -35,10 +36,13 @@ def _url_kept(given: str, stored: str) -> str:
     return given
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Plant systems without an API, read on a schedule: a table past a watermark or "
+        "a CSV drop folder, mapped to production orders or stock."
+    )
+)
 class LegacySourceViewSet(viewsets.ModelViewSet):
-    """Plant systems without an API, read on a schedule: a table past a watermark or a CSV
-    drop folder, mapped to production orders or stock."""
-
     policy_resource = "integration.legacysource"
     queryset = LegacySource.objects.all()
     serializer_class = LegacySourceSerializer
@@ -60,10 +64,15 @@ class LegacySourceViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         legacy_source_delete(source=instance, by=self.request.user)
 
-    @extend_schema(request=None, responses={202: LegacyRunQueuedSerializer})
+    @extend_schema(
+        description=gettext_lazy(
+            "Run the source now (queued to a worker); its run appears under legacy-runs/."
+        ),
+        request=None,
+        responses={202: LegacyRunQueuedSerializer},
+    )
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
-        """Run the source now (queued to a worker); its run appears under legacy-runs/."""
         from ..tasks import legacy_sync_source
 
         source = self.get_object()
@@ -74,18 +83,22 @@ class LegacySourceViewSet(viewsets.ModelViewSet):
         return Response({"queued": True, "source": source.pk}, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Each run of a legacy source: rows read, taken and rejected, how it ended."
+    )
+)
 class LegacySyncRunViewSet(viewsets.ReadOnlyModelViewSet):
-    """Each run of a legacy source: rows read, taken and rejected, how it ended."""
-
     policy_resource = "integration.legacysyncrun"
     queryset = legacy_runs()
     serializer_class = LegacySyncRunSerializer
     filterset_class = LegacySyncRunFilterSet
 
 
+@extend_schema(
+    description=gettext_lazy("Rows a legacy source could not take, with where they were and why.")
+)
 class LegacyRejectedRowViewSet(viewsets.ReadOnlyModelViewSet):
-    """Rows a legacy source could not take, with where they were and why."""
-
     policy_resource = "integration.legacysyncrun"
     queryset = legacy_rejected_rows()
     serializer_class = LegacyRejectedRowSerializer

@@ -3,6 +3,8 @@ checks the URL, the event types and the secret)."""
 
 from urllib.parse import urlsplit, urlunsplit
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from ..engines.outbound import EVENT_TYPES
@@ -28,12 +30,14 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         write_only=True,
         min_length=16,
         max_length=200,
-        help_text="Signs every delivery (HMAC-SHA256); write-only, never shown again",
+        help_text=gettext_lazy("Signs every delivery (HMAC-SHA256); write-only, never shown again"),
     )
     topics = serializers.ListField(
         child=serializers.CharField(max_length=60),
         allow_empty=False,
-        help_text=f"Event types, wildcards allowed: {', '.join(EVENT_TYPES)}",
+        help_text=format_lazy(
+            "{}: {}", gettext_lazy("Event types, wildcards allowed"), ", ".join(EVENT_TYPES)
+        ),
     )
 
     def to_representation(self, instance):

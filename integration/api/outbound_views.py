@@ -1,7 +1,7 @@
 """Outbound events in the API, under /api/v1/integration/ (docs/integration.md, "Webhooks"):
 subscriptions kept by whoever integrates, their deliveries read, dead letters replayed."""
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -20,9 +20,12 @@ from ..services.outbound import (
 from .outbound_serializers import DeliverySerializer, ReplaySerializer, SubscriptionSerializer
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Subscribers of the plant's events: a webhook URL, its secret and the event types."
+    )
+)
 class SubscriptionViewSet(viewsets.ModelViewSet):
-    """Subscribers of the plant's events: a webhook URL, its secret and the event types."""
-
     policy_resource = "integration.subscription"
     queryset = Subscription.objects.all()
     serializer_class = SubscriptionSerializer
@@ -45,18 +48,26 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
         subscription_delete(subscription=instance, by=self.request.user)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Each event on its way to each subscriber; `?status=dead` is the dead-letter list."
+    )
+)
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
-    """Each event on its way to each subscriber; `?status=dead` is the dead-letter list."""
-
     policy_resource = "integration.delivery"
     queryset = Delivery.objects.select_related("subscription").order_by("-id")
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilterSet
 
-    @extend_schema(request=None, responses={200: ReplaySerializer})
+    @extend_schema(
+        description=gettext_lazy(
+            "Send a dead letter again (pending, due now, attempts counted afresh)."
+        ),
+        request=None,
+        responses={200: ReplaySerializer},
+    )
     @action(detail=True, methods=["post"])
     def replay(self, request, pk=None):
-        """Send a dead letter again (pending, due now, attempts counted afresh)."""
         delivery = self.get_object()
         if delivery.status != Delivery.Status.DEAD:
             raise StateConflict(

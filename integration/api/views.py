@@ -10,7 +10,8 @@ credentials, no permission, a JSON body) answers the API's usual JSON error body
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
-from django.utils.translation import gettext
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -56,8 +57,12 @@ def _refused(error: B2mmlError, data: bytes | None = None) -> HttpResponse:
 
 
 EXPORT_PARAMETERS = {
-    "order": "Production order number; repeat or separate by commas (default: all that apply)",
-    "since": "Only what is new or changed since this ISO 8601 instant with its offset",
+    "order": gettext_lazy(
+        "Production order number; repeat or separate by commas (default: all that apply)"
+    ),
+    "since": gettext_lazy(
+        "Only what is new or changed since this ISO 8601 instant with its offset"
+    ),
 }
 
 
@@ -126,95 +131,118 @@ XML_ANSWERS = {
 }
 
 
-def exports(summary: str, *, status: bool = False):
+def exports(summary: str, description: str, *, status: bool = False):
     parameters = [OpenApiParameter(n, str, description=t) for n, t in EXPORT_PARAMETERS.items()]
     if status:
-        parameters.append(OpenApiParameter("status", str, description="Exception status"))
+        parameters.append(
+            OpenApiParameter("status", str, description=gettext_lazy("Exception status"))
+        )
     return extend_schema(
-        summary=f"Export: {summary}",
+        summary=summary,
+        description=description,
         parameters=parameters,
         responses={**XML_ANSWERS, (404, XML): OpenApiTypes.STR},
     )
 
 
-def imports(kind: str):
+def _import_summary(kind: str) -> str:
+    return gettext("Import: %(documents)s") % {"documents": ", ".join(roots_of(kind))}
+
+
+def imports(kind: str, description: str):
     return extend_schema(
-        summary=f"Import: {', '.join(roots_of(kind))}",
+        summary=lazy(_import_summary, str)(kind),
+        description=description,
         request={XML: OpenApiTypes.STR},
         responses={**XML_ANSWERS, (409, XML): OpenApiTypes.STR},
     )
 
 
-class ScheduleView(B2mmlView):
-    """Released production orders as ProcessOperationsSchedule; an ERP's schedule in."""
+SCHEDULE_TEXT = gettext_lazy(
+    "Released production orders as ProcessOperationsSchedule; an ERP's schedule in."
+)
 
+
+class ScheduleView(B2mmlView):
     policy_resource = "integration.b2mml_schedule"
     export = kind = "schedule"
 
-    @exports("released production orders (ProcessOperationsSchedule)")
+    @exports(
+        gettext_lazy("Export: released production orders (ProcessOperationsSchedule)"),
+        SCHEDULE_TEXT,
+    )
     def get(self, request):
         return self.export_response(request)
 
-    @imports("schedule")
+    @imports("schedule", SCHEDULE_TEXT)
     def post(self, request):
         return self.import_response(request)
+
+
+PERFORMANCE_TEXT = gettext_lazy(
+    "Progress and actuals as SyncOperationsPerformance; an MES's actuals in."
+)
 
 
 class PerformanceView(B2mmlView):
-    """Progress and actuals as SyncOperationsPerformance; an MES's actuals in."""
-
     policy_resource = "integration.b2mml_performance"
     export = kind = "performance"
 
-    @exports("progress and actuals (SyncOperationsPerformance)")
+    @exports(
+        gettext_lazy("Export: progress and actuals (SyncOperationsPerformance)"), PERFORMANCE_TEXT
+    )
     def get(self, request):
         return self.export_response(request)
 
-    @imports("performance")
+    @imports("performance", PERFORMANCE_TEXT)
     def post(self, request):
         return self.import_response(request)
 
 
-class AlertsView(B2mmlView):
-    """Exceptions (work alerts) as SyncWorkAlert."""
+ALERTS_TEXT = gettext_lazy("Exceptions (work alerts) as SyncWorkAlert.")
 
+
+class AlertsView(B2mmlView):
     policy_resource = "integration.b2mml_alerts"
     export = "alerts"
     query_names = ("order", "since", "status")
 
-    @exports("exceptions (SyncWorkAlert)", status=True)
+    @exports(gettext_lazy("Export: exceptions (SyncWorkAlert)"), ALERTS_TEXT, status=True)
     def get(self, request):
         return self.export_response(request)
 
 
-class EquipmentView(B2mmlView):
-    """Machines from SyncEquipment / ProcessEquipment."""
+EQUIPMENT_TEXT = gettext_lazy("Machines from SyncEquipment / ProcessEquipment.")
 
+
+class EquipmentView(B2mmlView):
     policy_resource = "integration.b2mml_equipment"
     kind = "equipment"
 
-    @imports("equipment")
+    @imports("equipment", EQUIPMENT_TEXT)
     def post(self, request):
         return self.import_response(request)
+
+
+MATERIAL_TEXT = gettext_lazy("Items from SyncMaterialDefinition / ProcessMaterialDefinition.")
 
 
 class MaterialView(B2mmlView):
-    """Items from SyncMaterialDefinition / ProcessMaterialDefinition."""
-
     policy_resource = "integration.b2mml_material"
     kind = "material"
 
-    @imports("material")
+    @imports("material", MATERIAL_TEXT)
     def post(self, request):
         return self.import_response(request)
 
 
-class PersonnelView(B2mmlView):
-    """Operators from SyncPerson / ProcessPerson."""
+PERSONNEL_TEXT = gettext_lazy("Operators from SyncPerson / ProcessPerson.")
 
+
+class PersonnelView(B2mmlView):
     policy_resource = "integration.b2mml_personnel"
     kind = "personnel"
 
-    @imports("personnel")
+    @imports("personnel", PERSONNEL_TEXT)
     def post(self, request):
         return self.import_response(request)

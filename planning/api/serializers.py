@@ -1,7 +1,7 @@
 from decimal import Decimal
 
-from django.utils.translation import gettext
-from drf_spectacular.utils import extend_schema_field
+from django.utils.translation import gettext, gettext_lazy
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer
@@ -101,7 +101,9 @@ class SalesOrderSerializer(CleanModelSerializer):
     )
     predicted_end = serializers.DateTimeField(read_only=True, allow_null=True, default=None)
     delay_note = serializers.CharField(
-        source="delay_note_shown", read_only=True, help_text="In the request's language."
+        source="delay_note_shown",
+        read_only=True,
+        help_text=gettext_lazy("In the request's language."),
     )
 
     class Meta:
@@ -186,14 +188,17 @@ class OrderOperationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "The order's delivery risk: the same figure the "
+        "order list, the order page, the sales orders and the board show."
+    )
+)
 class DeliveryRiskSerializer(serializers.Serializer):
-    """The order's delivery risk (planning/selectors/risk.py): the same figure the order
-    list, the order page, the sales orders and the board show."""
-
     level = serializers.ChoiceField(
         choices=["late", "at_risk", "on_time", "not_scheduled", "closed"], read_only=True
     )
-    at_risk = serializers.BooleanField(read_only=True, help_text="Late or at risk.")
+    at_risk = serializers.BooleanField(read_only=True, help_text=gettext_lazy("Late or at risk."))
     expected_end = serializers.DateTimeField(read_only=True, allow_null=True)
     late_minutes = serializers.IntegerField(read_only=True)
     schedule_late = serializers.BooleanField(read_only=True)
@@ -203,9 +208,10 @@ class DeliveryRiskSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
 
 
+@extend_schema_serializer(
+    description=gettext_lazy("The MRP run and planned order an order was firmed from.")
+)
 class FirmedFromSerializer(serializers.Serializer):
-    """The MRP run and planned order an order was firmed from."""
-
     mrp_run = serializers.IntegerField(source="run_id", read_only=True)
     planned_order = serializers.CharField(source="ref", read_only=True)
 
@@ -213,8 +219,10 @@ class FirmedFromSerializer(serializers.Serializer):
 class ProductionOrderSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="item.code", read_only=True)
     firmed_from = serializers.SerializerMethodField(
-        help_text="The MRP run and planned order the order was firmed from; null for an order "
-        "made otherwise."
+        help_text=gettext_lazy(
+            "The MRP run and planned order the order was firmed from; null for an order "
+            "made otherwise."
+        )
     )
     sales_order = serializers.CharField(
         source="sales_order.number", default=None, allow_null=True, read_only=True
@@ -276,9 +284,12 @@ class ProductionOrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "Input for creating an order; the service copies the operations from the routing."
+    )
+)
 class ProductionOrderCreateSerializer(serializers.Serializer):
-    """Input for creating an order; the service copies the operations from the routing."""
-
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
     quantity = serializers.DecimalField(
         max_digits=18, decimal_places=4, min_value=Decimal("0.0001")
@@ -322,9 +333,10 @@ def _minutes():
     return serializers.DecimalField(max_digits=18, decimal_places=1)
 
 
+@extend_schema_serializer(
+    description=gettext_lazy("Minutes and percent as decimal strings with one place (docs/api.md).")
+)
 class LoadCellSerializer(serializers.Serializer):
-    """Minutes and percent as decimal strings with one place (docs/api.md)."""
-
     work_center = serializers.CharField()
     day = serializers.DateField()
     available_minutes = _minutes()
@@ -480,14 +492,16 @@ class OrderCompleteSerializer(serializers.Serializer):
         required=False,
         default="",
         allow_blank=True,
-        help_text="Required when the order is short of its quantity or has operations not done.",
+        help_text=gettext_lazy(
+            "Required when the order is short of its quantity or has operations not done."
+        ),
     )
 
 
 class PurchaseRequisitionSerializer(serializers.ModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", read_only=True)
     reason = serializers.CharField(
-        source="reason_shown", read_only=True, help_text="In the request's language."
+        source="reason_shown", read_only=True, help_text=gettext_lazy("In the request's language.")
     )
 
     class Meta:
@@ -521,16 +535,23 @@ class RequisitionCloseSerializer(serializers.Serializer):
 
 
 class ImportJobErrorSerializer(serializers.Serializer):
-    row = serializers.IntegerField(help_text="As a spreadsheet numbers it; 0: the whole file.")
-    column = serializers.CharField(help_text="Blank: no single column.")
-    message = serializers.CharField(help_text="In the request's language.")
-    message_id = serializers.CharField(help_text="The message's id (blank: stored as shown).")
-    params = serializers.DictField(help_text="The message's parameters.")
+    row = serializers.IntegerField(
+        help_text=gettext_lazy("As a spreadsheet numbers it; 0: the whole file.")
+    )
+    column = serializers.CharField(help_text=gettext_lazy("Blank: no single column."))
+    message = serializers.CharField(help_text=gettext_lazy("In the request's language."))
+    message_id = serializers.CharField(
+        help_text=gettext_lazy("The message's id (blank: stored as shown).")
+    )
+    params = serializers.DictField(help_text=gettext_lazy("The message's parameters."))
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "A background import of a master-data file and its report (read only)."
+    )
+)
 class ImportJobSerializer(serializers.ModelSerializer):
-    """A background import of a master-data file and its report (read only)."""
-
     errors = serializers.SerializerMethodField()
 
     class Meta:

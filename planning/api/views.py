@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -42,18 +42,24 @@ from ..services import schedule as schedule_services
 from . import serializers
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "BOM headers with their lines (lines are edited in the admin or by import)."
+    )
+)
 class BomViewSet(viewsets.ModelViewSet):
-    """BOM headers with their lines (lines are edited in the admin or by import)."""
-
     policy_resource = "planning.bom"
     queryset = Bom.objects.select_related("item").prefetch_related("lines__component")
     serializer_class = serializers.BomSerializer
     filterset_fields = ["item__code", "version"]
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Routing headers with their steps (steps are edited in the admin or by import)."
+    )
+)
 class RoutingViewSet(viewsets.ModelViewSet):
-    """Routing headers with their steps (steps are edited in the admin or by import)."""
-
     policy_resource = "planning.routing"
     queryset = Routing.objects.select_related("item").prefetch_related(
         "steps__work_center", "steps__eligible_equipment", "steps__required_skill"
@@ -62,13 +68,16 @@ class RoutingViewSet(viewsets.ModelViewSet):
     filterset_fields = ["item__code", "version"]
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Sales orders; each answers with what the plant expects for it: the delay of "
+        "open exceptions (`expected_delay_minutes`, `delay_note`) and the shop floor's "
+        "predicted delay of its open production orders (`predicted_delay_hours`, "
+        "`predicted_end`: the latest). An ERP creates and updates them by its own "
+        "`external_ref` (a resent order changes nothing)."
+    )
+)
 class SalesOrderViewSet(ExternalRefUpsertMixin, viewsets.ModelViewSet):
-    """Sales orders; each answers with what the plant expects for it: the delay of open
-    exceptions (`expected_delay_minutes`, `delay_note`) and the shop floor's predicted delay
-    of its open production orders (`predicted_delay_hours`, `predicted_end`: the latest).
-    An ERP creates and updates them by its own `external_ref` (a resent order changes
-    nothing)."""
-
     policy_resource = "planning.salesorder"
     queryset = sales_orders_with_predictions()
     serializer_class = serializers.SalesOrderSerializer
@@ -82,19 +91,23 @@ class ForecastViewSet(viewsets.ModelViewSet):
     filterset_fields = ["item__code"]
 
 
+@extend_schema(
+    description=gettext_lazy("The master production schedule, editable per item and period.")
+)
 class MpsEntryViewSet(viewsets.ModelViewSet):
-    """The master production schedule, editable per item and period."""
-
     policy_resource = "planning.mpsentry"
     queryset = MpsEntry.objects.select_related("item")
     serializer_class = serializers.MpsEntrySerializer
     filterset_class = MpsEntryFilterSet
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Production orders. Created with operations from the routing; status changes "
+        "only through the actions (plan, release, start, complete, close, cancel)."
+    )
+)
 class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Production orders. Created with operations from the routing; status changes only
-    through the actions (plan, release, start, complete, close, cancel)."""
-
     policy_resource = "planning.productionorder"
     serializer_class = serializers.ProductionOrderSerializer
     filterset_class = ProductionOrderFilterSet
@@ -111,13 +124,15 @@ class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         return with_risk_inputs(production_order_detail())
 
     @extend_schema(
+        description=gettext_lazy(
+            "Create an order; one naming an `external_ref` already known is that order's "
+            "update instead (quantity, due date, priority: 200), so an ERP resending it "
+            "changes nothing, and a change after release is a 409."
+        ),
         request=serializers.ProductionOrderCreateSerializer,
         responses=serializers.ProductionOrderSerializer,
     )
     def create(self, request, *args, **kwargs):
-        """Create an order; one naming an `external_ref` already known is that order's
-        update instead (quantity, due date, priority: 200), so an ERP resending it changes
-        nothing, and a change after release is a 409."""
         data = serializers.ProductionOrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -164,12 +179,16 @@ class ProductionOrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
     def start(self, request, pk=None):
         return self._transition(request, order_services.production_order_start)
 
-    @extend_schema(request=serializers.OrderCompleteSerializer)
+    @extend_schema(
+        description=gettext_lazy(
+            "Complete by hand: an order short of its quantity or with operations not done "
+            "needs a `reason` (kept on the order; its open operations and tasks are "
+            "cancelled); 409 while an operation runs."
+        ),
+        request=serializers.OrderCompleteSerializer,
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        """Complete by hand: an order short of its quantity or with operations not done needs
-        a `reason` (kept on the order; its open operations and tasks are cancelled); 409
-        while an operation runs."""
         data = serializers.OrderCompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = order_services.production_order_complete_manual(
@@ -199,9 +218,8 @@ def _cell(c):
     }
 
 
+@extend_schema(description=gettext_lazy("Load vs available minutes per work center and day."))
 class CapacityLoadView(APIView):
-    """Load vs available minutes per work center and day."""
-
     policy_resource = "planning.capacity"
 
     @extend_schema(
@@ -220,9 +238,12 @@ class CapacityLoadView(APIView):
         return Response(serializers.CapacityLoadSerializer(body).data)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Check a plan: cap its daily rate at the bottleneck, list the overloads it causes."
+    )
+)
 class CapacityCheckView(APIView):
-    """Check a plan: cap its daily rate at the bottleneck, list the overloads it causes."""
-
     policy_resource = "planning.capacity"
     policy_actions = {"POST": "check"}
 
@@ -260,9 +281,12 @@ class CapacityCheckView(APIView):
         )
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "MRP runs: POST queues one (the worker runs it; poll `progress`), GET reads results."
+    )
+)
 class MrpRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """MRP runs: POST queues one (the worker runs it; poll `progress`), GET reads results."""
-
     policy_resource = "planning.mrp"
     policy_actions = {"create": "run"}
     queryset = MrpRun.objects.all()
@@ -281,10 +305,13 @@ class MrpRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(serializers.ActionMessageSerializer(rows, many=True).data)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Planned orders of MRP runs with their pegging; `firm` turns one into a "
+        "production order or a purchase requisition."
+    )
+)
 class PlannedOrderViewSet(viewsets.ReadOnlyModelViewSet):
-    """Planned orders of MRP runs with their pegging; `firm` turns one into a production
-    order or a purchase requisition."""
-
     policy_resource = "planning.mrp"
     queryset = PlannedOrder.objects.select_related(
         "item", "production_order", "requisition"
@@ -300,20 +327,27 @@ class PlannedOrderViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"kind": kind, "number": created.number, "id": created.pk})
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Background imports of master-data files (the Import page queues them) and "
+        "their reports; each problem's message is in the request's language."
+    )
+)
 class ImportJobViewSet(viewsets.ReadOnlyModelViewSet):
-    """Background imports of master-data files (the Import page queues them) and their
-    reports; each problem's message is in the request's language."""
-
     policy_resource = "planning.importjob"
     queryset = ImportJob.objects.all()
     serializer_class = serializers.ImportJobSerializer
     filterset_fields = ["status"]
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Finite-capacity schedule runs: POST queues a rescheduling of all open orders "
+        "(the worker solves it; poll `status`/`progress`); `assignments` lists where "
+        "each operation went."
+    )
+)
 class ScheduleRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Finite-capacity schedule runs: POST queues a rescheduling of all open orders (the worker
-    solves it; poll `status`/`progress`); `assignments` lists where each operation went."""
-
     policy_resource = "planning.schedule"
     policy_actions = {"create": "run"}
     queryset = ScheduleRun.objects.all()
@@ -339,12 +373,15 @@ class ScheduleRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return self.get_paginated_response(data) if page is not None else Response(data)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Requests to buy, from MRP and from shortages on the floor. The ERP that buys "
+        "reads them and answers: `confirm` (ordered, naming its purchase order) or "
+        "`close` (not ordered, with the reason). A repeated answer changes nothing; "
+        "409 when the state does not allow it."
+    )
+)
 class PurchaseRequisitionViewSet(viewsets.ReadOnlyModelViewSet):
-    """Requests to buy, from MRP and from shortages on the floor. The ERP that buys reads
-    them and answers: `confirm` (ordered, naming its purchase order) or `close` (not
-    ordered, with the reason). A repeated answer changes nothing; 409 when the state
-    does not allow it."""
-
     policy_resource = "planning.purchaserequisition"
     queryset = PurchaseRequisition.objects.select_related("item")
     serializer_class = serializers.PurchaseRequisitionSerializer

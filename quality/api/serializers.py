@@ -5,7 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer
@@ -170,7 +171,7 @@ class InspectionRecordSerializer(SignedSerializerMixin, serializers.ModelSeriali
         source="inspector.username", default=None, allow_null=True, read_only=True
     )
     reason = serializers.CharField(
-        source="reason_shown", read_only=True, help_text="In the request's language."
+        source="reason_shown", read_only=True, help_text=gettext_lazy("In the request's language.")
     )
     corrected_by = serializers.SerializerMethodField()
     measurements = InspectionMeasurementSerializer(many=True, read_only=True)
@@ -216,21 +217,25 @@ class InspectionRecordSerializer(SignedSerializerMixin, serializers.ModelSeriali
         return DispositionSerializer(disposition).data if disposition is not None else None
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "One inspection: which unit or lot, at which operation, and the values read.\n"
+        "\n"
+        "`values` is {characteristic name: value} (numbers for measured values, "
+        'true/false or ok/nok for attributes) or a list of {"characteristic": name, '
+        '"value": …}.'
+    )
+)
 class InspectionInputSerializer(serializers.Serializer):
-    """One inspection: which unit or lot, at which operation, and the values read.
-
-    `values` is {characteristic name: value} (numbers for measured values, true/false or
-    ok/nok for attributes) or a list of {"characteristic": name, "value": …}."""
-
     external_id = serializers.CharField(max_length=100)
     order = serializers.CharField(max_length=32)
     sequence = serializers.IntegerField(min_value=0)
     trace_code = serializers.CharField(max_length=100, required=False, allow_blank=True)
     unit = serializers.CharField(
-        max_length=64, required=False, allow_blank=True, help_text="Serial number."
+        max_length=64, required=False, allow_blank=True, help_text=gettext_lazy("Serial number.")
     )
     lot = serializers.CharField(
-        max_length=64, required=False, allow_blank=True, help_text="Lot code."
+        max_length=64, required=False, allow_blank=True, help_text=gettext_lazy("Lot code.")
     )
     values = serializers.JSONField()
     defect_code = serializers.CharField(max_length=32, required=False, allow_blank=True)
@@ -248,9 +253,12 @@ class InspectionInputSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        'A correction, signed by the corrector (password and reason; meaning "corrected").'
+    )
+)
 class CorrectionInputSerializer(SignatureFieldsMixin):
-    """A correction, signed by the corrector (password and reason; meaning "corrected")."""
-
     signature_meaning = Signature.Meaning.CORRECTED
     external_id = serializers.CharField(max_length=100)
     values = serializers.JSONField()
@@ -265,9 +273,12 @@ class CorrectionInputSerializer(SignatureFieldsMixin):
         return value
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "A disposition; scrap and use as is are signed (password, and a reason or the note)."
+    )
+)
 class DispositionInputSerializer(SignatureFieldsMixin):
-    """A disposition; scrap and use as is are signed (password, and a reason or the note)."""
-
     decision = serializers.ChoiceField(choices=Disposition.Decision.choices)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
@@ -290,7 +301,7 @@ class QualityHoldSerializer(SignedSerializerMixin, serializers.ModelSerializer):
         source="alert.number", default=None, allow_null=True, read_only=True
     )
     reason = serializers.CharField(
-        source="reason_shown", read_only=True, help_text="In the request's language."
+        source="reason_shown", read_only=True, help_text=gettext_lazy("In the request's language.")
     )
     released_by = serializers.CharField(
         source="released_by.username", default=None, allow_null=True, read_only=True
@@ -324,9 +335,12 @@ class QualityHoldSerializer(SignedSerializerMixin, serializers.ModelSerializer):
         list_serializer_class = SignedListSerializer
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "Release a hold: the reason, signed with the quality supervisor's password."
+    )
+)
 class HoldReleaseInputSerializer(SignatureFieldsMixin):
-    """Release a hold: the reason, signed with the quality supervisor's password."""
-
     signature_meaning = Signature.Meaning.RELEASED
     reason = serializers.CharField(max_length=300)
 

@@ -29,7 +29,7 @@ The quality roles, planners and the plant manager read the reports (core/policy.
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -76,10 +76,13 @@ from . import serializers
 from .serializers import plain
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Inspection plans, every version. A new version is made with `new-version`; "
+        "plans themselves are master data kept in the admin."
+    )
+)
 class InspectionPlanViewSet(viewsets.ReadOnlyModelViewSet):
-    """Inspection plans, every version. A new version is made with `new-version`; plans
-    themselves are master data kept in the admin."""
-
     policy_resource = "quality.inspectionplan"
     serializer_class = serializers.InspectionPlanSerializer
     filterset_class = filtersets.InspectionPlanFilterSet
@@ -136,12 +139,16 @@ def _records():
     )
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Inspection records (append-only). POST an inspection: 201 with the record and "
+        "its verdict, 200 with the first record when the external_id was seen before. "
+        "Bad input is a 400 naming the field (`values` names the characteristic); a "
+        "correction is a new record (`correct`), and a failed record takes a "
+        "disposition (`disposition`)."
+    )
+)
 class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Inspection records (append-only). POST an inspection: 201 with the record and its
-    verdict, 200 with the first record when the external_id was seen before. Bad input is a
-    400 naming the field (`values` names the characteristic); a correction is a new record
-    (`correct`), and a failed record takes a disposition (`disposition`)."""
-
     policy_resource = "quality.inspectionrecord"
     serializer_class = serializers.InspectionRecordSerializer
     filterset_class = filtersets.InspectionRecordFilterSet
@@ -223,9 +230,12 @@ class InspectionRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         )
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Quality holds; `release` is for quality supervisors, with a reason (403 otherwise)."
+    )
+)
 class QualityHoldViewSet(viewsets.ReadOnlyModelViewSet):
-    """Quality holds; `release` is for quality supervisors, with a reason (403 otherwise)."""
-
     policy_resource = "quality.qualityhold"
     serializer_class = serializers.QualityHoldSerializer
     filterset_class = filtersets.QualityHoldFilterSet
@@ -254,7 +264,10 @@ class QualityHoldViewSet(viewsets.ReadOnlyModelViewSet):
 # --- trace (mounted under /api/v1/quality/) --------------------------------------------
 
 ITEM_PARAM = OpenApiParameter(
-    "item", str, required=False, description="Item code, where the code repeats across items"
+    "item",
+    str,
+    required=False,
+    description=gettext_lazy("Item code, where the code repeats across items"),
 )
 
 
@@ -266,9 +279,8 @@ def _ambiguous(exc: TraceAmbiguous) -> Response:
     )
 
 
+@extend_schema(description=gettext_lazy("The full history of the unit or lot a trace code names."))
 class TraceView(APIView):
-    """The full history of the unit or lot a trace code names."""
-
     policy_resource = "quality.trace"
 
     @extend_schema(parameters=[ITEM_PARAM], responses=OpenApiTypes.OBJECT)
@@ -298,9 +310,12 @@ class TraceView(APIView):
         return Response(body)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Which orders consumed a lot, and which units and lots they made, up to end items."
+    )
+)
 class WhereUsedView(APIView):
-    """Which orders consumed a lot, and which units and lots they made, up to end items."""
-
     policy_resource = "quality.trace"
 
     @extend_schema(parameters=[ITEM_PARAM], responses=OpenApiTypes.OBJECT)
@@ -315,17 +330,22 @@ class WhereUsedView(APIView):
         return Response({**plain(used), "end_units": len(used.end_units)})
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "An order's trace codes; issue the next ones (labels printed before production)."
+    )
+)
 class TraceCodeView(APIView):
-    """An order's trace codes; issue the next ones (labels printed before production)."""
-
     policy_resource = "quality.tracecode"
     policy_actions = {"POST": "issue"}
 
     @extend_schema(
-        parameters=[OpenApiParameter("order", str, required=True, description="Order number")],
+        parameters=[
+            OpenApiParameter("order", str, required=True, description=gettext_lazy("Order number"))
+        ],
         responses={
             200: serializers.TraceCodeSerializer(many=True),
-            404: OpenApiResponse(description="No such order."),
+            404: OpenApiResponse(description=gettext_lazy("No such order.")),
         },
     )
     def get(self, request):
@@ -345,7 +365,8 @@ class TraceCodeView(APIView):
         responses={
             201: serializers.TraceCodeSerializer(many=True),
             200: OpenApiResponse(
-                serializers.TraceCodeSerializer(many=True), "The same request_id again."
+                serializers.TraceCodeSerializer(many=True),
+                gettext_lazy("The same request_id again."),
             ),
         },
     )
@@ -377,10 +398,12 @@ class TraceCodeView(APIView):
 # --- reports (mounted under /api/v1/quality/) ------------------------------------------
 
 FILTER_PARAMETERS = [
-    OpenApiParameter("from", str, description="First day, YYYY-MM-DD (default: 30 days ago)"),
-    OpenApiParameter("to", str, description="Last day, YYYY-MM-DD (default: today)"),
-    OpenApiParameter("work_center", str, description="Work center code"),
-    OpenApiParameter("item", str, description="Item code"),
+    OpenApiParameter(
+        "from", str, description=gettext_lazy("First day, YYYY-MM-DD (default: 30 days ago)")
+    ),
+    OpenApiParameter("to", str, description=gettext_lazy("Last day, YYYY-MM-DD (default: today)")),
+    OpenApiParameter("work_center", str, description=gettext_lazy("Work center code")),
+    OpenApiParameter("item", str, description=gettext_lazy("Item code")),
 ]
 
 
@@ -391,14 +414,19 @@ def _report_filter(request) -> ReportFilter:
         raise ValidationError(exc.message_dict) from exc
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Failed inspections by defect code or by operation: count, share, cumulative %."
+    )
+)
 class ParetoView(APIView):
-    """Failed inspections by defect code or by operation: count, share, cumulative %."""
-
     policy_resource = "quality.report"
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("by", str, enum=["defect", "operation"], description="default defect"),
+            OpenApiParameter(
+                "by", str, enum=["defect", "operation"], description=gettext_lazy("default defect")
+            ),
             *FILTER_PARAMETERS,
         ],
         responses=serializers.ParetoBarSerializer(many=True),
@@ -412,9 +440,10 @@ class ParetoView(APIView):
         return Response(serializers.ParetoBarSerializer(bars, many=True).data)
 
 
+@extend_schema(
+    description=gettext_lazy("First-pass yield per operation and per line (RTY and simple ratio).")
+)
 class YieldView(APIView):
-    """First-pass yield per operation and per line (RTY and simple ratio)."""
-
     policy_resource = "quality.report"
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=serializers.YieldReportSerializer)
@@ -424,15 +453,16 @@ class YieldView(APIView):
         )
 
 
+@extend_schema(description=gettext_lazy("Defect rate and first-pass yield per day or week."))
 class TrendView(APIView):
-    """Defect rate and first-pass yield per day or week."""
-
     policy_resource = "quality.report"
 
     @extend_schema(
         parameters=[
             *FILTER_PARAMETERS,
-            OpenApiParameter("bucket", str, enum=["day", "week"], description="default by span"),
+            OpenApiParameter(
+                "bucket", str, enum=["day", "week"], description=gettext_lazy("default by span")
+            ),
         ],
         responses=serializers.TrendPointSerializer(many=True),
     )
@@ -442,9 +472,12 @@ class TrendView(APIView):
         )
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Every unit and lot of an order with its inspections, dispositions and a summary."
+    )
+)
 class OrderQualityView(APIView):
-    """Every unit and lot of an order with its inspections, dispositions and a summary."""
-
     policy_resource = "quality.report"
 
     @extend_schema(responses=serializers.OrderQualitySerializer)

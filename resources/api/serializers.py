@@ -1,5 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer, PolicyFieldsMixin
@@ -65,9 +67,12 @@ class WorkCenterSerializer(PolicyFieldsMixin, CleanModelSerializer):
         ]
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "Minutes from one setup family to another, where they differ from the machine's."
+    )
+)
 class EquipmentChangeoverSerializer(serializers.ModelSerializer):
-    """Minutes from one setup family to another, where they differ from the machine's."""
-
     class Meta:
         model = EquipmentChangeover
         fields = ["from_family", "to_family", "minutes"]
@@ -86,10 +91,13 @@ class EquipmentChangeoverSerializer(serializers.ModelSerializer):
         return attrs
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "A machine; `changeovers` is its whole list of changeover pairs (what is sent "
+        "replaces it; left out: unchanged)."
+    )
+)
 class EquipmentSerializer(CleanModelSerializer):
-    """A machine; `changeovers` is its whole list of changeover pairs (what is sent replaces
-    it; left out: unchanged)."""
-
     work_center = serializers.SlugRelatedField(slug_field="code", queryset=WorkCenter.objects.all())
     backup_equipment = serializers.SlugRelatedField(
         slug_field="code", queryset=Equipment.objects.all(), allow_null=True, required=False
@@ -171,16 +179,19 @@ class StockBalanceSerializer(CleanModelSerializer):
         fields = ["item", "location", "lot", "on_hand"]
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "A stock move; an adjustment or a reversal also takes `password` and `reason`, "
+        "the supply-chain director's signature."
+    )
+)
 class StockMoveSerializer(SignedSerializerMixin, CleanModelSerializer):
-    """A stock move; an adjustment or a reversal also takes `password` and `reason`, the
-    supply-chain director's signature."""
-
     item = serializers.SlugRelatedField(slug_field="code", queryset=Item.objects.all())
     password = signature_password_field(
-        "Adjustments and reversals: the signer's password, once more."
+        gettext_lazy("Adjustments and reversals: the signer's password, once more.")
     )
     reason = signature_reason_field(
-        "Adjustments and reversals: why; kept with the signature.", write_only=True
+        gettext_lazy("Adjustments and reversals: why; kept with the signature."), write_only=True
     )
     location = serializers.SlugRelatedField(slug_field="code", queryset=StockLocation.objects.all())
     lot = serializers.CharField(required=False, allow_null=True, source="lot.code", default=None)
@@ -227,10 +238,14 @@ class PurchaseOrderLineSerializer(serializers.ModelSerializer):
         read_only_fields = ["received_quantity"]
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "A purchase order with its lines. Written whole: the lines sent are the "
+        "order's lines (see `purchase_order_save` for what may change once goods are "
+        "received)."
+    )
+)
 class PurchaseOrderSerializer(serializers.ModelSerializer):
-    """A purchase order with its lines. Written whole: the lines sent are the order's lines
-    (see `purchase_order_save` for what may change once goods are received)."""
-
     lines = PurchaseOrderLineSerializer(many=True)
     number = serializers.CharField(max_length=32, required=False)
     external_ref = serializers.CharField(
@@ -273,10 +288,13 @@ class OperatorSkillSerializer(serializers.ModelSerializer):
         fields = ["skill", "level"]
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "An operator, named by badge, signed in as `user` (a username); `skills` is "
+        "the whole list (what is sent replaces it)."
+    )
+)
 class OperatorSerializer(CleanModelSerializer):
-    """An operator, named by badge, signed in as `user` (a username); `skills` is the whole
-    list (what is sent replaces it)."""
-
     user = serializers.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.all()
     )

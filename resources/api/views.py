@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -59,9 +59,12 @@ class WorkCenterViewSet(viewsets.ModelViewSet):
     filterset_class = WorkCenterFilterSet
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Machines with their changeover pairs (the list sent replaces theirs)."
+    )
+)
 class EquipmentViewSet(viewsets.ModelViewSet):
-    """Machines with their changeover pairs (the list sent replaces theirs)."""
-
     policy_resource = "resources.equipment"
     queryset = Equipment.objects.select_related("work_center", "backup_equipment").prefetch_related(
         "changeovers"
@@ -82,10 +85,13 @@ class EquipmentViewSet(viewsets.ModelViewSet):
         )
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Items; an ERP creates and updates them by its own `external_ref` (a resent "
+        "item changes nothing)."
+    )
+)
 class ItemViewSet(ExternalRefUpsertMixin, viewsets.ModelViewSet):
-    """Items; an ERP creates and updates them by its own `external_ref` (a resent item
-    changes nothing)."""
-
     policy_resource = "resources.item"
     queryset = Item.objects.all()
     serializer_class = serializers.ItemSerializer
@@ -111,9 +117,12 @@ class StockBalanceViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = StockBalanceFilterSet
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "The stock ledger: read it, append to it. No update or delete (append-only)."
+    )
+)
 class StockMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """The stock ledger: read it, append to it. No update or delete (append-only)."""
-
     policy_resource = "resources.stockmove"
     queryset = StockMove.objects.select_related("item", "location", "lot")
     serializer_class = serializers.StockMoveSerializer
@@ -150,15 +159,19 @@ class StockMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(move).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Purchase orders with their lines. The ERP that buys creates and changes them "
+        "by its own reference: a POST naming an `external_ref` already known changes "
+        "that order (200) instead of making another (201), so a resent order changes "
+        "nothing. `confirm` records the supplier's confirmation, `close` closes an "
+        "open order short; a repeat changes nothing, 409 when the state does not allow "
+        "it."
+    )
+)
 class PurchaseOrderViewSet(
     mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
-    """Purchase orders with their lines. The ERP that buys creates and changes them by its
-    own reference: a POST naming an `external_ref` already known changes that order (200)
-    instead of making another (201), so a resent order changes nothing. `confirm` records
-    the supplier's confirmation, `close` closes an open order short; a repeat changes
-    nothing, 409 when the state does not allow it."""
-
     policy_resource = "resources.purchaseorder"
     queryset = PurchaseOrder.objects.prefetch_related("lines__item")
     serializer_class = serializers.PurchaseOrderSerializer
@@ -213,9 +226,12 @@ class SkillViewSet(viewsets.ModelViewSet):
     serializer_class = serializers.SkillSerializer
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Operators with their skills (the list sent replaces theirs) and home work center."
+    )
+)
 class OperatorViewSet(viewsets.ModelViewSet):
-    """Operators with their skills (the list sent replaces theirs) and home work center."""
-
     policy_resource = "resources.operator"
     queryset = Operator.objects.select_related("user", "home_work_center").prefetch_related(
         "skills__skill"
