@@ -3,9 +3,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from core import views as core_views
+from core.api_views import ApiDocsView
 from core.policy import admin_site_permission
 
 urlpatterns = [
@@ -30,7 +31,9 @@ urlpatterns = [
     path("devices/", include("devices.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The schema in the language asked for (?lang=zh-hans), else the request's; the docs page
+    # asks for its reader's (core.api_views.ApiDocsView).
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 if settings.OIDC_ENABLED:  # single sign-on with the plant's identity provider (config/sso.py)

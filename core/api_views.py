@@ -1,7 +1,10 @@
-"""The API's views of core: the audit trail, `GET /api/v1/audit/`."""
+"""The API's views of core: the audit trail, `GET /api/v1/audit/`, and the API docs page."""
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.plumbing import set_query_parameters
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import generics, serializers
 from rest_framework.permissions import BasePermission
 
@@ -64,3 +67,17 @@ class AuditEntryListView(generics.ListAPIView):
 
     def get_queryset(self):
         return audit_entries()
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """/api/docs/: Swagger UI (the sidecar's files, no CDN) on the schema in its reader's
+    language — the page's own (core.middleware.LocaleMiddleware: the account's choice, else
+    the browser's Accept-Language), named in the schema's URL (`/api/schema/?lang=zh-hans`)
+    so that the schema answers in it and a cached copy of one language is never the other's.
+    A `?lang=` on the docs' own URL still wins (drf-spectacular passes it on)."""
+
+    def _get_schema_url(self, request):
+        url = super()._get_schema_url(request)
+        if request.GET.get("lang"):
+            return url
+        return set_query_parameters(url, lang=translation.get_language())

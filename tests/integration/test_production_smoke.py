@@ -190,8 +190,9 @@ def test_pages_static_files_api_docs_and_health_under_gunicorn(tmp_path):
             assert url.startswith("/static/drf_spectacular_sidecar/"), url
             code, _, _ = fetch(base + url)
             assert code == 200, url
-        schema_url = re.search(rb'url: "([^"]+)"', docs).group(1).decode()
-        assert schema_url == "/api/schema/"
+        # ... in the reader's language (the template writes the URL with escapejs).
+        schema_url = json.loads(b'"%s"' % re.search(rb'url: "([^"]+)"', docs).group(1))
+        assert schema_url == "/api/schema/?lang=en"
         code, headers, schema = fetch(base + schema_url)
         assert code == 200 and schema.startswith(b"openapi: 3"), schema[:200]
 
