@@ -3,8 +3,8 @@ checks the URL, the event types and the secret)."""
 
 from urllib.parse import urlsplit, urlunsplit
 
-from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import serializers
 
 from ..engines.outbound import EVENT_TYPES
@@ -25,6 +25,10 @@ def url_masked(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
+def _topics_help() -> str:
+    return gettext("Event types, wildcards allowed: %(types)s") % {"types": ", ".join(EVENT_TYPES)}
+
+
 class SubscriptionSerializer(serializers.ModelSerializer):
     secret = serializers.CharField(
         write_only=True,
@@ -35,9 +39,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     topics = serializers.ListField(
         child=serializers.CharField(max_length=60),
         allow_empty=False,
-        help_text=format_lazy(
-            "{}: {}", gettext_lazy("Event types, wildcards allowed"), ", ".join(EVENT_TYPES)
-        ),
+        help_text=lazy(_topics_help, str)(),
     )
 
     def to_representation(self, instance):
