@@ -10,8 +10,9 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKey
 
+from .lists import list_text
 from .models import ApiToken, AuditEntry, DocumentCounter, OutboxEvent, ServiceAccount, Signature
-from .roles import Role
+from .roles import Role, role_label
 from .tokens import (
     api_token_issue,
     api_token_revoke,
@@ -143,7 +144,7 @@ class ServiceAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("roles"))
     def role_names(self, obj):
-        return ", ".join(Role.LABELS.get(g.name, g.name) for g in obj.groups.all())
+        return list_text(role_label(g.name) for g in obj.groups.all())
 
     @admin.display(description=_("tokens"), ordering="token_count")
     def token_count(self, obj):

@@ -33,6 +33,7 @@ from rest_framework.settings import api_settings
 
 from . import policy
 from .exceptions import StateConflict
+from .lists import list_text
 
 # Where Django logs its own server errors (production may mail or ship them from there).
 request_logger = logging.getLogger("django.request")
@@ -133,7 +134,7 @@ def summarize(whole: list[str], entries: list[dict], fallback: str = "") -> str:
             % {"label": labels[0], "message": " ".join(e["message"] for e in entries)}
         )
     elif labels:
-        named = pgettext("between the items of a list", ", ").join(labels[:MAX_SUMMARY_NAMES])
+        named = list_text(labels[:MAX_SUMMARY_NAMES])
         more = len(labels) - MAX_SUMMARY_NAMES
         if more > 0:
             text = ngettext(
@@ -196,7 +197,7 @@ def exception_handler(exc, context):
         return Response(
             error_body(
                 gettext("Still in use by %(records)s; it cannot be deleted.")
-                % {"records": pgettext("between the items of a list", ", ").join(used_by)}
+                % {"records": list_text(used_by)}
             ),
             status=status.HTTP_409_CONFLICT,
         )
@@ -367,7 +368,7 @@ class FilterBackend(DjangoFilterBackend):
         known = self.known_parameters(view, queryset)
         unknown = [name for name in request.query_params if name not in known]
         if unknown:
-            accepted = ", ".join(sorted(known - {""})) or gettext("none")
+            accepted = list_text(sorted(known - {""})) or gettext("none")
             raise ValidationError(
                 {
                     name: [

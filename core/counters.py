@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext
 
 from .exceptions import StateConflict
+from .lists import list_text
 from .rawsql import cursor_prepared
 
 Deltas = Mapping[int, tuple[Decimal, Decimal] | list[Decimal]]
@@ -133,6 +134,6 @@ def _refuse(model, pks: list[int], good_field: str, scrap_field: str) -> None:
             "good": good_field,
             "scrap": scrap_field,
             "name": name,
-            "ids": pgettext("between the items of a list", ", ").join(map(str, pks)),
+            "ids": list_text(pks),
         }
     )

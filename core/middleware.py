@@ -13,6 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from .api import NUL_CODE, NUL_MESSAGE, error_body, error_entry, is_api_request
 from .auth import SESSION_IDLE_LIMIT, SESSION_LAST_SEEN, idle_seconds_for
+from .lists import list_text
 from .preferences import SESSION_LANGUAGE
 from .sessions import current_session
 
@@ -54,7 +55,7 @@ class RefuseNulMiddleware:
             return gettext("The URL path contains a NUL character."), []
         if names := _with_nul(request.GET):
             text = gettext("A NUL character in the query parameter %(names)s.")
-            return text % {"names": ", ".join(map(_shown, names))}, names
+            return text % {"names": list_text(map(_shown, names))}, names
         form = None
         if request.method == "POST" and request.content_type in (FORM, MULTIPART):
             form = request.POST  # read here as CSRF protection does anyway; files are not text
@@ -62,7 +63,7 @@ class RefuseNulMiddleware:
             form = QueryDict(request.body, encoding=request.encoding)  # Django parses POST only
         if form is not None and (names := _with_nul(form)):
             text = gettext("A NUL character in the form field %(names)s.")
-            return text % {"names": ", ".join(map(_shown, names))}, names
+            return text % {"names": list_text(map(_shown, names))}, names
         return None
 
 

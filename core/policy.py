@@ -26,6 +26,7 @@ from collections.abc import Callable
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.utils.translation import gettext, gettext_noop
 
+from .lists import list_text
 from .roles import Role, role_label, user_roles
 
 OP = Role.OPERATOR
@@ -412,10 +413,7 @@ def refusal(resource: str, action: str) -> str:
             named.append(gettext("an %(role)s") % {"role": label})
         else:
             named.append(gettext("a %(role)s") % {"role": label})
-    if len(named) == 1:
-        who = named[0]
-    else:
-        who = gettext(", ").join(named[:-1]) + gettext(" or ") + named[-1]
+    who = named[0] if len(named) == 1 else list_text(named[:-1]) + gettext(" or ") + named[-1]
     return gettext("Only %(who)s may do this.") % {"who": who}
 
 

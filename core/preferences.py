@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
+from .lists import list_text
 from .models import UserPreference
 
 # The session's copy of the chosen language ("" or missing: the browser decides).
@@ -27,7 +28,7 @@ def language_clean(language: str | None) -> str:
         raise ValidationError(
             {
                 "language": gettext("Choose one of: %(codes)s.")
-                % {"codes": ", ".join(language_codes())}
+                % {"codes": list_text(language_codes())}
             }
         )
     return language

@@ -34,6 +34,7 @@ from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
 from .formatting import quantity_format
+from .lists import list_text
 from .roles import role_label
 
 # The language the stored English column is written in (search, exports, older readers).
@@ -117,9 +118,7 @@ def _param_render(value: Any) -> Any:
         return ""
     if isinstance(value, list):
         # Chinese lists names with 、, not with a comma.
-        return pgettext("between the items of a list", ", ").join(
-            str(_param_render(v)) for v in value
-        )
+        return list_text(_param_render(v) for v in value)
     return "" if value is None else value
 
 

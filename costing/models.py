@@ -19,6 +19,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.history import history_register
+from core.lists import list_text_lazy
 from core.texts import text_render, text_shown
 from execution.models import LabourBooking, MaterialIssue, ProductionEvent
 from planning.models import OrderOperation, ProductionOrder
@@ -92,15 +93,12 @@ def _nonnegative(*fields: str, name: str) -> models.CheckConstraint:
         condition &= Q(**{f"{field}__gte": 0})
     # The message stays lazy (read in the reader's language when a save is refused), and so
     # does the list of field names, joined with the language's separator.
-    separator = pgettext_lazy("between the items of a list", ", ")
-    parts: list = []
-    for field in fields:
-        parts += [separator, field] if parts else [field]
-    joined = format_lazy("{}" * len(parts), *parts)
     return models.CheckConstraint(
         condition=condition,
         name=name,
-        violation_error_message=format_lazy(_("{fields} must not be negative."), fields=joined),
+        violation_error_message=format_lazy(
+            _("{fields} must not be negative."), fields=list_text_lazy(fields)
+        ),
     )
 
 

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.utils import translation
 
 from core import policy
 from core.roles import Role
@@ -76,3 +77,14 @@ def test_an_object_rule_narrows_the_role_and_none_leaves_it_to_the_role(monkeypa
 def test_the_maintenance_role_exists_with_its_label():
     assert Role.MAINTENANCE in Role.ALL
     assert Role.LABELS[Role.MAINTENANCE] == "Maintenance / engineering"
+
+
+def test_a_refusal_naming_several_roles_lists_them_in_the_readers_language(monkeypatch):
+    roles = (Role.PLANNER, Role.SUPERVISOR, Role.OPERATOR)
+    monkeypatch.setattr(policy, "roles_for", lambda resource, action: roles)
+    with translation.override("en"):
+        assert policy.refusal("planning.mrp", "run") == (
+            "Only a planner, a production supervisor or an operator may do this."
+        )
+    with translation.override("zh-hans"):
+        assert policy.refusal("planning.mrp", "run") == "只有计划员、班组长或操作工可以执行此操作。"
