@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from core.history import history_register
+from core.lists import list_text
 from core.roles import role_label
 from core.texts import text_render, text_shown
 from planning.models import OrderOperation, ProductionOrder, PurchaseRequisition
@@ -715,7 +716,7 @@ class EventApproval(models.Model):
     @property
     def reason_labels(self) -> str:
         labels = dict(self.Reason.choices)
-        return ", ".join(str(labels.get(r, r)) for r in self.reasons)
+        return list_text(labels.get(r, r) for r in self.reasons)
 
 
 class ProgressSnapshot(models.Model):

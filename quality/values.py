@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.formatting import quantity_format
+from core.lists import list_text
 from core.texts import Text
 
 from .models import Characteristic, InspectionPlan, Measurement
@@ -133,7 +134,7 @@ def measurements_judge(plan: InspectionPlan, values) -> list[Verdict]:
     problems: list[str] = []
     for name in given:
         if name.lower() not in by_name:
-            known = ", ".join(c.name for c in chars)
+            known = list_text(c.name for c in chars)
             problems.append(
                 _("%(name)s: unknown characteristic; %(plan)s checks %(known)s.")
                 % {"name": name, "plan": plan, "known": known}

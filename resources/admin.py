@@ -194,7 +194,7 @@ class MasterDataImportExportAdmin(ImportExportModelAdmin):
         problems = [
             pgettext("an error's field or row, then its message", "%(label)s: %(message)s")
             % {
-                "label": ", ".join(
+                "label": pgettext("between a row and its column", ", ").join(
                     part
                     for part in (gettext("row %(row)s") % {"row": row} if row else "", column)
                     if part

@@ -164,7 +164,8 @@ class ChoiceWidget(widgets.CharWidget):
         for key, label in self.choices:
             if text.lower() in {str(key).lower(), str(label).lower()}:
                 return key
-        allowed = ", ".join(str(key) for key, _ in self.choices)
+        # A list parameter of a stored text: listed in the reader's language (core/texts.py).
+        allowed = [str(key) for key, _ in self.choices]
         raise CellError(
             gettext_noop("“%(value)s” is not one of %(allowed)s."), value=text, allowed=allowed
         )
@@ -693,7 +694,7 @@ class MasterDataResource(resources.ModelResource):
                 )
         for index, column in enumerate(headers):
             if column and column not in self.columns():
-                expected = ", ".join(self.columns())
+                expected = list(self.columns())
                 problems.append(
                     (
                         1,

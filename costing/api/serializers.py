@@ -368,6 +368,7 @@ class VarianceTotalsQuerySerializer(VarianceQuerySerializer):
         allowed = ("product", "work_center", "period", "order")
         bad = [n for n in names if n not in allowed]
         if bad or not names:
+            # Commas, not the reader's list separator (、): the list shows what to type.
             raise serializers.ValidationError(
                 gettext("Group by %(allowed)s (comma-separated), not %(value)r.")
                 % {"allowed": ", ".join(allowed), "value": value}

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from core.lists import list_text
 from planning.models import ProductionOrder
 
 from ..filtersets import (
@@ -256,7 +257,7 @@ def _query(request, serializer_class, **context) -> dict:
     known = set(given.fields)
     unknown = sorted(set(request.query_params) - known - {"page", "page_size", "format"})
     if unknown:
-        accepted = ", ".join(sorted(known))
+        accepted = list_text(sorted(known))
         raise ValidationError(
             {
                 n: gettext("Unknown query parameter; this endpoint takes %(accepted)s.")

@@ -1,8 +1,8 @@
 """Stored texts written by the engines, without importing Django: a sentence is a message id
 (the English msgid, marked for makemessages by the name `gettext_noop`) and JSON-ready
-parameters; a nested sentence is `{"text": msgid, "params": {...}}`, as core/texts.py
-stores and renders them in the reader's language. The engines give the English too, for the
-stored text column."""
+parameters; a nested sentence is `{"text": msgid, "params": {...}}` and a list of names a
+list, as core/texts.py stores and renders them in the reader's language. The engines give
+the English too, for the stored text column."""
 
 from __future__ import annotations
 
@@ -18,13 +18,19 @@ def part(msgid: str, **params) -> dict:
     return {"text": msgid, "params": params}
 
 
+def _english_value(value):
+    if isinstance(value, dict):
+        return english(value["text"], value.get("params", {}))
+    if isinstance(value, list | tuple):
+        # A list of names, as core/texts.py lists them in English.
+        return ", ".join(str(_english_value(v)) for v in value)
+    return value
+
+
 def english(msgid: str, params: dict) -> str:
-    """The message in English with its parameters, nested ones rendered too."""
-    values = {
-        k: english(v["text"], v.get("params", {})) if isinstance(v, dict) else v
-        for k, v in params.items()
-    }
-    return msgid % values
+    """The message in English with its parameters, nested ones rendered too (a list: its
+    items joined with commas; a page lists them in the reader's language)."""
+    return msgid % {k: _english_value(v) for k, v in params.items()}
 
 
 def problem(msgid: str, **params) -> dict:

@@ -325,13 +325,14 @@ def variance_cause_text(v: Variance) -> tuple[str, dict]:
         else f"{v.amount.quantize(CENT2, rounding=ROUND_HALF_UP):+}"
     )
     where = _part(ON_OPERATION, step=v.step_no) if v.step_no is not None else ""
+    # The names as a list: listed in the reader's language when shown (core/texts.py).
     who = ""
     if v.kind in (LABOUR_EFFICIENCY, LABOUR_RATE, SCRAP_LOSS) and v.operators:
-        who = _part(BY_OPERATORS, names=", ".join(v.operators))
+        who = _part(BY_OPERATORS, names=list(v.operators))
     if v.kind in (MACHINE_EFFICIENCY, MACHINE_RATE) and v.equipment:
-        who = _part(ON_MACHINES, names=", ".join(v.equipment))
+        who = _part(ON_MACHINES, names=list(v.equipment))
     if v.kind == MATERIAL_PRICE and v.lots:
-        who = _part(FROM_LOTS, names=", ".join(v.lots))
+        who = _part(FROM_LOTS, names=list(v.lots))
     if v.kind == SCRAP_LOSS:
         return CAUSE_SCRAP, {
             "actual": quantity_format(v.actual_quantity),

@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
 from core.events import emit
@@ -40,7 +40,7 @@ def training_need_raise(
         raise ValidationError(
             {
                 "cause": _("A training need answers %(causes)s, not %(cause)s.")
-                % {"causes": " or ".join(TRAINING_CAUSES), "cause": repr(cause)}
+                % {"causes": gettext(" or ").join(TRAINING_CAUSES), "cause": repr(cause)}
             }
         )
     existing = TrainingNeed.objects.filter(order=order, step_no=step_no, cause=cause).first()

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.charts import BarSeries, bar_chart
 from core.exports import FORMATS, filename_part, table_response
+from core.lists import list_text
 from core.views_helpers import policy_required
 from resources.models import Item
 
@@ -116,6 +117,6 @@ def compare(request):
         "rows": rows,
         "chart": bar_chart([c.version.code for c in costs], cost_series(costs)) if costs else None,
         "incomplete": [c for c in costs if not c.complete],
-        "incomplete_codes": ", ".join(c.version.code for c in costs if not c.complete),
+        "incomplete_codes": list_text(c.version.code for c in costs if not c.complete),
     }
     return render(request, "costing/compare.html", context)

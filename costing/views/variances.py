@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exports import FORMATS, table_response
+from core.lists import list_text
 from core.policy import may
 from core.views_helpers import error_text, htmx_render, policy_required, whole_number
 from planning.models import ProductionOrder
@@ -58,7 +59,7 @@ def _filter(data) -> tuple[VarianceFilter, str, dict[str, str]]:
     if raw["kind"] and raw["kind"] not in engine.KINDS:
         errors["kind"] = _("%(kind)s is not a kind: give one of %(kinds)s.") % {
             "kind": repr(raw["kind"]),
-            "kinds": ", ".join(engine.KINDS),
+            "kinds": list_text(engine.KINDS),
         }
     flagged = {"": None, "yes": True, "no": False}.get(raw["flagged"], "bad")
     if flagged == "bad":
@@ -66,7 +67,7 @@ def _filter(data) -> tuple[VarianceFilter, str, dict[str, str]]:
         flagged = None
     by = raw["by"] or "product"
     if by not in GROUPINGS:
-        errors["by"] = _("Group by one of %(groupings)s.") % {"groupings": ", ".join(GROUPINGS)}
+        errors["by"] = _("Group by one of %(groupings)s.") % {"groupings": list_text(GROUPINGS)}
         by = "product"
     f = VarianceFilter(
         order=raw["order"],
@@ -166,7 +167,7 @@ def variances(request):
     errors = filters.pop("errors")
     fmt = request.GET.get("format")
     if fmt and fmt not in FORMATS:
-        errors["format"] = _("Give one of %(formats)s.") % {"formats": ", ".join(FORMATS)}
+        errors["format"] = _("Give one of %(formats)s.") % {"formats": list_text(FORMATS)}
     if errors:
         if fmt:
             return HttpResponseBadRequest(error_text(errors), content_type="text/plain")
@@ -215,7 +216,7 @@ def variance_drill(request):
     if not order or kind not in KIND_ELEMENT or (step_text and step is None):
         return HttpResponseBadRequest(
             _("Name the order, the kind (one of %(kinds)s) and the operation as a number.")
-            % {"kinds": ", ".join(KIND_ELEMENT)},
+            % {"kinds": list_text(KIND_ELEMENT)},
             content_type="text/plain",
         )
     try:

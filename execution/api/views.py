@@ -21,6 +21,7 @@ from core.api import (
     summarize,
 )
 from core.gc_pause import gc_paused
+from core.lists import list_text
 from core.policy import require
 from core.signatures import SignatureError, signature_api_error, signature_guard
 from planning.models import ProductionOrder
@@ -609,7 +610,7 @@ class BoardView(APIView):
         for name, allowed in choices.items():
             if filters[name] and filters[name] not in allowed:
                 raise ValidationError(
-                    {name: gettext("One of: %(allowed)s.") % {"allowed": ", ".join(allowed)}}
+                    {name: gettext("One of: %(allowed)s.") % {"allowed": list_text(allowed)}}
                 )
         limit = params.get("limit") or "100"
         if not limit.isdigit() or not 1 <= int(limit) <= BOARD_API_LIMIT:

@@ -220,7 +220,8 @@ def _notify(alert: WorkAlert, text: Text, also=()) -> None:
         url=reverse("execution:alert_detail", args=[alert.pk]),
         link_text=alert.number,
     )
-    names = ", ".join(u.username for u in recipients)
+    # A list parameter: listed in the reader's language when the step is read (core/texts.py).
+    names = [u.username for u in recipients]
     told = (
         Text(TOLD, text=text, names=names)
         if names

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_noop
 from core.counters import counter_add_statement, counters_add
 from core.events import emit, emit_along
 from core.exceptions import StateConflict
+from core.lists import list_text
 from core.parsing import instant_parse
 from core.policy import may
 from core.rawsql import row_insert
@@ -142,7 +143,7 @@ def _kind_refused(event_id: str, kind) -> EventResult | None:
         400,
         {
             "kind": _("Unknown kind %(kind)r; use %(kinds)s.")
-            % {"kind": kind, "kinds": ", ".join(TRANSITIONS)}
+            % {"kind": kind, "kinds": list_text(TRANSITIONS)}
         },
     )
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.homes import KpiValue
+from core.lists import list_text
 from core.units import quantity_number, quantity_unit
 from resources.selectors.calendar import plant_time_zone
 
@@ -66,5 +67,5 @@ def work_in_progress(today: date) -> KpiValue:
     if not count:
         return KpiValue(0, "0", detail=_("No order in progress."))
     text = ngettext("%(count)d order", "%(count)d orders", count) % {"count": count}
-    still = ", ".join(quantity_unit(q, uom or "pcs") for uom, q in sorted(remaining.items()))
+    still = list_text(quantity_unit(q, uom or "pcs") for uom, q in sorted(remaining.items()))
     return KpiValue(count, text, detail=_("%(quantity)s still to make") % {"quantity": still})

@@ -37,6 +37,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.lists import list_text
 from resources.models import Equipment, MaintenanceWindow
 from resources.selectors.calendar import plant_time_zone, work_center_working_intervals
 
@@ -452,7 +453,7 @@ def schedule_run_words(run: ScheduleRun) -> list[str]:
                 "%(count)d orders will finish after their due dates: %(orders)s.",
                 len(late),
             )
-            % {"count": len(late), "orders": ", ".join(late)}
+            % {"count": len(late), "orders": list_text(late)}
         )
     else:
         words.append(_("Every order is planned to finish by its due date."))

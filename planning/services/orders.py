@@ -19,6 +19,7 @@ from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
+from core.lists import list_text
 from core.numbering import number_next
 from resources.models import Item
 
@@ -164,7 +165,7 @@ def production_order_update(
         if not changed:
             return locked, []
         if locked.status not in UPDATABLE_STATUSES:
-            names = ", ".join(sorted(changed))
+            names = list_text(sorted(changed))
             raise StateConflict(
                 _(
                     "Order %(number)s is %(status)s; its %(names)s can change only while it "
@@ -225,7 +226,7 @@ def production_order_transition(*, order: ProductionOrder, to: str, by=None) -> 
     with transaction.atomic():
         locked = ProductionOrder.objects.select_for_update().get(pk=order.pk)
         if to not in TRANSITIONS[locked.status]:
-            allowed = ", ".join(
+            allowed = list_text(
                 str(Status(name).label).lower() for name in sorted(TRANSITIONS[locked.status])
             ) or _("none")
             raise StateConflict(
@@ -299,7 +300,7 @@ def production_order_complete_manual(*, order, by=None, reason: str = "") -> Pro
         operations = list(locked.operations.order_by("sequence"))
         running = [op for op in operations if op.status == OrderOperation.Status.IN_PROGRESS]
         if running:
-            seqs = ", ".join(str(op.sequence) for op in running)
+            seqs = list_text(op.sequence for op in running)
             raise StateConflict(
                 _(
                     "Order %(number)s: operation %(steps)s is running; pause or complete it on "

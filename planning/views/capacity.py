@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from core.views_helpers import htmx_render, policy_required
@@ -46,7 +47,11 @@ def capacity_check(request):
         try:
             check = capacity_plan_check(**form.cleaned_data)
         except ValidationError as exc:
-            error = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            error = pgettext("between the clauses of a sentence", "; ").join(
+                pgettext("an error's field or row, then its message", "%(label)s: %(message)s")
+                % {"label": k, "message": " ".join(v)}
+                for k, v in exc.message_dict.items()
+            )
     return render(
         request,
         "planning/partials/plan_check.html",

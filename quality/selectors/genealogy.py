@@ -41,6 +41,7 @@ from django.db.models import Exists, Max, Min, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 
 from core.formatting import full_name
+from core.lists import list_text
 from core.texts import text_shown
 from execution.models import MaterialIssue, ProductionEvent
 from planning.models import OrderOperation
@@ -146,7 +147,7 @@ def trace_find(*, code: str, item: str | None = None) -> TraceTarget:
         names = sorted(f"{t.owner.item.code} {t.kind} {t.identity}" for t in candidates.values())
         raise TraceAmbiguous(
             _("%(code)s names more than one unit or lot (%(names)s): choose the item.")
-            % {"code": code, "names": "; ".join(names)},
+            % {"code": code, "names": list_text(names)},
             names,
         )
     return next(iter(candidates.values()))

@@ -56,7 +56,7 @@ def _characteristics_build(plan: InspectionPlan, specs: list[dict]) -> list[Char
             char.full_clean(exclude=["plan"], validate_unique=False)
         except ValidationError as exc:
             joined = pgettext("an error's field or row, then its message", "%(label)s: %(message)s")
-            messages = "; ".join(
+            messages = pgettext("between the clauses of a sentence", "; ").join(
                 joined % {"label": k, "message": " ".join(v)} for k, v in exc.message_dict.items()
             )
             row = gettext("Row %(row)s (%(name)s)") % {

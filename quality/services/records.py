@@ -22,6 +22,7 @@ from django.utils.translation import gettext_noop
 from core.audit import audit_record
 from core.events import emit
 from core.exceptions import StateConflict
+from core.lists import list_text
 from core.models import Signature
 from core.parsing import instant_parse
 from core.policy import may
@@ -441,7 +442,7 @@ def disposition_record(
         raise ValidationError(
             {
                 "decision": _("Unknown decision %(decision)s; use %(choices)s.")
-                % {"decision": repr(decision), "choices": ", ".join(Disposition.Decision.values)}
+                % {"decision": repr(decision), "choices": list_text(Disposition.Decision.values)}
             }
         )
     authenticated = getattr(by, "is_authenticated", False)

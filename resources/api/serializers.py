@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.api import CleanModelSerializer, PolicyFieldsMixin
+from core.lists import list_text
 from core.signatures import (
     SignedListSerializer,
     SignedSerializerMixin,
@@ -124,7 +125,7 @@ class EquipmentSerializer(CleanModelSerializer):
         twice = sorted({f"{a} → {b}" for a, b in pairs if pairs.count((a, b)) > 1})
         if twice:
             raise serializers.ValidationError(
-                _("%(pairs)s listed twice.") % {"pairs": ", ".join(twice)}
+                _("%(pairs)s listed twice.") % {"pairs": list_text(twice)}
             )
         return value
 
@@ -312,7 +313,7 @@ class OperatorSerializer(CleanModelSerializer):
         twice = sorted({code for code in codes if codes.count(code) > 1})
         if twice:
             raise serializers.ValidationError(
-                _("%(skills)s listed twice.") % {"skills": ", ".join(twice)}
+                _("%(skills)s listed twice.") % {"skills": list_text(twice)}
             )
         return value
 

@@ -14,9 +14,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext
 
 from core.audit import audit_record
+from core.lists import list_text
 from core.roles import Role
 
 from ..models import Equipment, Item, Operator, WorkCenter
@@ -110,9 +111,7 @@ def item_sync(
                     % {
                         "field": label,
                         "value": repr(value),
-                        "choices": pgettext("between the items of a list", ", ").join(
-                            choices.values
-                        ),
+                        "choices": list_text(choices.values),
                     }
                 }
             )

@@ -20,6 +20,7 @@ from django.utils.translation import pgettext
 from core.events import emit
 from core.exceptions import StateConflict
 from core.formatting import quantity_format
+from core.lists import list_text
 from core.numbering import number_next
 
 from ..models import Item, PurchaseOrder, PurchaseOrderLine
@@ -80,9 +81,7 @@ def purchase_line_match(
         )
     lot_fits = [line for line in lines if not line.lot_code or line.lot_code == lot_code]
     if not lot_fits:
-        expected = pgettext("between the items of a list", ", ").join(
-            sorted({line.lot_code for line in lines})
-        )
+        expected = list_text(sorted({line.lot_code for line in lines}))
         raise ValidationError(
             {
                 field: _(
@@ -269,7 +268,12 @@ def purchase_order_save(
                     "lines": pgettext(
                         "an error's field or row, then its message", "%(label)s: %(message)s"
                     )
-                    % {"label": f"lines[{k}]", "message": "; ".join(exc.messages)}
+                    % {
+                        "label": f"lines[{k}]",
+                        "message": pgettext("between the clauses of a sentence", "; ").join(
+                            exc.messages
+                        ),
+                    }
                 }
             ) from exc
         line.save()

@@ -1,6 +1,8 @@
 """Variance causes and training needs read in the reader's language: the same variance and
 the same stored need in English and in 简体中文 (core/texts.py)."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -9,6 +11,9 @@ from django.utils import translation
 
 from core.models import Notification
 from core.preferences import preference_language_set
+from core.texts import text_render
+from costing.engines.texts import english as english_of
+from costing.engines.variance import LABOUR_EFFICIENCY, Variance, variance_cause_text
 from costing.services.training import training_need_raise
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +70,32 @@ def test_a_training_need_and_its_email_read_in_each_readers_language(
     en = api_as("qianyi").get(f"{API}/training-needs/", **EN).json()
     rows = en["results"] if isinstance(en, dict) else en
     assert [r["text"] for r in rows] == [need.text]
+
+
+def test_a_cause_lists_its_operators_as_the_readers_language_lists_them():
+    variance = Variance(
+        order="MO-2026-00001",
+        product="GEAR-01",
+        period="2026-12",
+        kind=LABOUR_EFFICIENCY,
+        element="labour",
+        step_no=10,
+        work_center="WC-CNC",
+        component=None,
+        standard_quantity=Decimal("3"),
+        actual_quantity=Decimal("5"),
+        standard_rate=Decimal("60"),
+        actual_rate=Decimal("60"),
+        standard_amount=Decimal("180"),
+        actual_amount=Decimal("300"),
+        amount=Decimal("120"),
+        operators=("wangwu", "zhaoliu"),
+    )
+    msgid, params = variance_cause_text(variance)
+    english = "labour efficiency +66.7 % on operation 10 — operators wangwu, zhaoliu"
+    assert text_render(msgid, params, "en") == english
+    assert (
+        text_render(msgid, params, "zh-hans")
+        == "人工效率 +66.7 %，工序 10 — 操作工 wangwu、zhaoliu"
+    )
+    assert english_of(msgid, params) == english  # the stored English column

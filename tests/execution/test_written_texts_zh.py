@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.utils import translation
 
-from execution.models import DispatchDecision, Severity, Task, WorkAlert
+from execution.models import DispatchDecision, EventApproval, Severity, Task, WorkAlert
 from execution.services.alerts import alert_move_to_backup, alert_raise, alert_resolve
 from execution.services.tasks import dispatch_next, task_assign
 from planning.models import ProductionOrder, SalesOrder
@@ -333,3 +333,11 @@ def test_assignment_notes_are_read_in_chinese_and_old_ones_in_english(demo_plant
         "班组长：zhangsan on leave"
     )
     assert Task.objects.get(pk=check.pk).assignment_note == "Supervisor: zhangsan on leave"
+
+
+def test_an_approvals_reasons_are_listed_as_the_readers_language_lists_them():
+    approval = EventApproval(reasons=[EventApproval.Reason.BACKDATED, "over_delivery"])
+    with translation.override("zh-hans"):
+        assert approval.reason_labels == "补录（时间早于当前班次）、超量报工"
+    with translation.override("en"):
+        assert approval.reason_labels == "Backdated, Over-delivery"

@@ -124,7 +124,7 @@ def test_the_admins_import_shows_a_bad_row_in_chinese(admin):
     upload = SimpleUploadedFile("items.csv", data)
     page = admin.post(url, {"resource": "0", "format": "0", "import_file": upload}, **ZH)
     assert page.status_code == 200
-    assert "“made”不是 make, buy 之一。" in page.content.decode()
+    assert "“made”不是 make、buy 之一。" in page.content.decode()
 
 
 def test_an_upload_refused_at_the_door_names_the_file_in_chinese(admin):

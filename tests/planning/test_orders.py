@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from core.exceptions import StateConflict
 from core.models import AuditEntry, OutboxEvent
@@ -99,3 +100,18 @@ def test_bought_item_or_bad_quantity_refused(product):
         production_order_create(item=product, quantity=0, due_date=date(2026, 1, 1))
     assert "quantity" in str(err.value)
     assert not ProductionOrder.objects.exists()
+
+
+def test_a_refused_transition_lists_the_next_statuses_in_the_readers_language(product):
+    order = production_order_create(item=product, quantity=5, due_date=date(2026, 12, 10))
+    with translation.override("zh-hans"), pytest.raises(StateConflict) as zh:
+        production_order_complete(order=order)
+    with translation.override("en"), pytest.raises(StateConflict) as en:
+        production_order_complete(order=order)
+    assert str(zh.value) == (
+        f"工单 {order.number} 当前为草稿，不能变为已完工（允许的下一步：已取消、已计划）。"
+    )
+    assert str(en.value) == (
+        f"Order {order.number} is draft; it cannot become completed "
+        "(allowed next: cancelled, planned)."
+    )

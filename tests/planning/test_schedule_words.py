@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import translation
 
 from core.roles import Role
 from planning.models import ScheduleRun
@@ -70,6 +71,19 @@ def test_an_optimal_run_on_time_and_a_first_plan():
     assert "2 orders will finish after their due dates: A, B." in first
     assert "Lateness weighted by priority: 50 h." in first
     assert not any("sooner" in s for s in first)  # no bound: nothing claimed
+
+
+def test_the_late_orders_are_listed_as_the_readers_language_lists_them():
+    run = a_run(summary={"late_orders": ["MO-2026-00002", "MO-BG-1212-CNC-02"]})
+    with translation.override("en"):
+        assert (
+            "2 orders will finish after their due dates: MO-2026-00002, MO-BG-1212-CNC-02."
+            in schedule_run_words(run)
+        )
+    with translation.override("zh-hans"):
+        assert "2 个工单将晚于交期完工：MO-2026-00002、MO-BG-1212-CNC-02。" in schedule_run_words(
+            run
+        )
 
 
 def test_a_run_not_done_has_no_words_and_the_page_shows_them():
