@@ -11,14 +11,16 @@ import itertools
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from core.events import outbox_dispatch_pending
@@ -625,3 +627,28 @@ def test_trace_code_api_is_idempotent_and_for_issuers_only(plant, api_as):
     assert planner.post(url, {**payload, "count": 0}, format="json").status_code == 400
     listed = api_as("wangwu").get(url, {"order": EB}).json()
     assert len(listed) == 3
+
+
+def test_the_trace_table_lists_operators_and_machines_in_the_readers_language():
+    op = SimpleNamespace(
+        order="MO-2026-00001",
+        sequence=10,
+        name="Turn",
+        status="done",
+        status_label="",
+        work_center="WC-CNC",
+        started_at=None,
+        ended_at=None,
+        operators=["OP-003 王五", "OP-001 张三"],
+        equipment=["CNC-01", "CNC-02"],
+        basis="task",
+        inspections=[],
+        materials=[],
+    )
+    node = SimpleNamespace(produced=True, operations=[op], kind="unit")
+    with translation.override("zh-hans"):
+        html = render_to_string("quality/partials/trace_node.html", {"node": node})
+    assert "<td>OP-003 王五、OP-001 张三</td>" in html and "<td>CNC-01、CNC-02</td>" in html
+    with translation.override("en"):
+        html = render_to_string("quality/partials/trace_node.html", {"node": node})
+    assert "<td>OP-003 王五, OP-001 张三</td>" in html and "<td>CNC-01, CNC-02</td>" in html
