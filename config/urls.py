@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 from drf_spectacular.views import SpectacularAPIView
 
 from core import views as core_views
@@ -51,6 +52,6 @@ handler500 = "core.api.server_error"
 admin.site.has_permission = admin_site_permission(admin.site)
 # The admin's own login form would ask for the staff flag; the door above decides instead.
 admin.site.login_form = AuthenticationForm
-admin.site.site_header = "ClosedLoop administration"
-admin.site.site_title = "ClosedLoop admin"
-admin.site.index_title = "Master data and configuration"
+admin.site.site_header = gettext_lazy("ClosedLoop administration")
+admin.site.site_title = gettext_lazy("ClosedLoop admin")
+admin.site.index_title = gettext_lazy("Master data and configuration")

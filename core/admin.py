@@ -97,7 +97,9 @@ class ServiceAccountForm(forms.ModelForm):
         choices=[(r, Role.LABELS[r]) for r in Role.ALL if r not in (Role.INTEGRATION, Role.ADMIN)],
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Roles beyond Integration, for what this system may do besides (rarely needed).",
+        help_text=_(
+            "Roles beyond Integration, for what this system may do besides (rarely needed)."
+        ),
     )
 
     class Meta:

@@ -37,7 +37,7 @@ class SubscriptionForm(forms.ModelForm):
     secret = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="At least 16 characters; leave empty to keep the current one.",
+        help_text=_("At least 16 characters; leave empty to keep the current one."),
     )
 
     class Meta:

@@ -96,6 +96,9 @@ def test_the_admin_index_names_every_app_and_model_in_chinese(admin_client):
     assert "登录锁定" in html and ">axes<" not in html.lower()  # its app, named
     # No English plural made by adding an "s" to a Chinese name.
     assert "服务账号s" not in html and "异常s" not in html
+    # The site's own header and titles.
+    assert "ClosedLoop 后台管理" in html and "主数据与配置" in html
+    assert "administration" not in html and "Master data" not in html
     ours = ("core", "resources", "planning", "execution", "quality", "costing", "devices")
     with translation.override("zh-hans"):
         for config in apps.get_app_configs():
