@@ -43,6 +43,7 @@ from planning.engines.scheduling.cpsat import (
     cpsat_solve,
 )
 from planning.engines.scheduling.heuristic import (
+    NON_DELAY,
     heuristic_best,
     heuristic_schedule,
     rules_for,
@@ -651,7 +652,32 @@ STUCK = {
 }
 
 
-def test_when_no_dispatching_rule_places_every_operation_cp_sat_still_answers():
+@pytest.fixture
+def serial_rules_only(monkeypatch):
+    """STUCK defeats every serial rule; the non-delay rule places it (the test below), so
+    the fallbacks are exercised with the serial rules alone."""
+    from planning.engines.scheduling import heuristic
+
+    every = heuristic.rules_for
+    monkeypatch.setattr(
+        heuristic, "rules_for", lambda prep: [r for r in every(prep) if r != heuristic.NON_DELAY]
+    )
+
+
+def test_the_non_delay_rule_places_what_no_serial_rule_can():
+    problem = problem_from_dict(STUCK)
+    prep = problem_prepare(problem)
+    serial = [r for r in rules_for(prep) if r != NON_DELAY]
+    assert serial and all(heuristic_schedule(prep, r) is None for r in serial)
+    found = heuristic_best(prep)
+    assert found is not None and found.rule == NON_DELAY
+    result = schedule_solve(problem, replace(FAST, use_cpsat=False))
+    assert_feasible(problem, result)
+
+
+def test_when_no_dispatching_rule_places_every_operation_cp_sat_still_answers(
+    serial_rules_only,
+):
     problem = problem_from_dict(STUCK)
     assert heuristic_best(problem_prepare(problem)) is None
     result = schedule_solve(problem, FAST)
@@ -659,7 +685,9 @@ def test_when_no_dispatching_rule_places_every_operation_cp_sat_still_answers():
     assert "the dispatching heuristic could not place every operation" in result.notes
 
 
-def test_above_the_cp_sat_threshold_a_problem_no_rule_can_place_still_gets_a_plan():
+def test_above_the_cp_sat_threshold_a_problem_no_rule_can_place_still_gets_a_plan(
+    serial_rules_only,
+):
     """The threshold keeps large plans on the heuristic; where no rule places every
     operation, CP-SAT on the whole model is still tried instead of answering "no plan"."""
     problem = problem_from_dict(STUCK)
