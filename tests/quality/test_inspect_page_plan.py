@@ -111,3 +111,29 @@ def test_an_operation_without_a_plan_is_404_on_the_page(order_without_routing, c
     assert client.get(f"/quality/inspect/task/{task.pk}/").status_code == 404
     listing = client.get("/quality/inspect/").content.decode()
     assert f"/quality/inspect/task/{task.pk}/" not in listing
+
+
+def test_the_inspection_page_punctuates_as_chinese_does(order_without_routing, client):
+    """The plan line and a failure's reason in Chinese: full-width comma, colon and stop."""
+    task = Task.objects.get(order=order_without_routing, operation__sequence=30)
+    client.force_login(user("zhaoliu"))
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    html = client.get(f"/quality/inspect/task/{task.pk}/", **zh).content.decode()
+    assert "<strong>IP-EB500-30 v1</strong>，逐件检验，" in html
+    base, (bore_field, scratch_field) = _form(html)
+    answer = client.post(
+        f"/quality/inspect/task/{task.pk}/record/",
+        {
+            **base,
+            "code": "EB-NR-1",
+            bore_field: "50.2",
+            scratch_field: "ok",
+            "defect_code": "BORE-OOT",
+        },
+        HTTP_HX_REQUEST="true",
+        **zh,
+    ).content.decode()
+    assert "BORE-OOT：" in answer and "。请在下方决定处置。" in answer
+    assert "Bore diameter：50.2" in answer  # the English plant's name, the Chinese colon
+    english = client.get(f"/quality/inspect/task/{task.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "<strong>IP-EB500-30 v1</strong>, " in english.content.decode()
