@@ -167,3 +167,22 @@ def test_postgresql_connections_carry_the_statement_timeout():
     with connection.cursor() as cursor:
         cursor.execute("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
         assert cursor.fetchone()[0] == configured
+
+
+def test_the_demo_language_reads_from_the_environment_and_refuses_an_unknown_one():
+    def run(**env):
+        return subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                SETTINGS_ONLY + "from django.conf import settings as s;print(s.DEMO_LANGUAGE)",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+            capture_output=True,
+            text=True,
+        )
+
+    assert run(DEMO_LANGUAGE="en").stdout.split() == ["en"]
+    refused = run(DEMO_LANGUAGE="fr")
+    assert refused.returncode != 0 and "DEMO_LANGUAGE must be one of en, zh-hans" in refused.stderr
