@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ortools.graph.python import linear_sum_assignment
 
-from .calendar import UNBOUNDED, MachineTimeline, calendar_normalise
+from .calendar import UNBOUNDED, MachineTimeline, calendar_normalise, intervals_merge
 from .model import Interval, Key, Problem, ProblemError
 
 
@@ -317,12 +317,7 @@ class Prepared:
         of the plant (the union of all machines' working intervals) have passed since ``t``.
         Free operations run only inside their machine's working intervals, so a chain of them
         after ``t`` ends no earlier than that."""
-        union: list[list[int]] = []
-        for a, b in sorted(iv for cal in self.calendars for iv in cal):
-            if union and a <= union[-1][1]:
-                union[-1][1] = max(union[-1][1], b)
-            else:
-                union.append([a, b])
+        union = intervals_merge(iv for cal in self.calendars for iv in cal)
         starts = [a for a, _ in union]
         before = []  # working minutes of the union before each interval starts
         total = 0
