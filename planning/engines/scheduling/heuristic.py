@@ -201,6 +201,28 @@ def _deadlines(prep: Prepared) -> list[float]:
     return latest
 
 
+def _fixed_booked(prep: Prepared):
+    """What every rule starts from: per machine whether it has changeovers and its timeline
+    with the fixed operations booked; per operation its machine, start, end and whether it
+    is placed (the fixed ones)."""
+    n = len(prep.ops)
+    setups = prep.has_setups
+    setup_machine = prep.setup_machine if setups else [False] * len(prep.calendars)
+    timelines = timelines_for(prep) if setups else [MachineTimeline(c) for c in prep.calendars]
+    machine, start, end = [-1] * n, [0] * n, [0] * n
+    placed = [False] * n
+    for op in prep.ops:
+        if op.fixed is not None:
+            k, s, e = op.fixed
+            if setup_machine[k]:
+                timelines[k].book(s, e, op.family, None)
+            else:
+                timelines[k].book(s, e)
+            machine[op.index], start[op.index], end[op.index] = k, s, e
+            placed[op.index] = True
+    return setup_machine, timelines, machine, start, end, placed
+
+
 def rules_for(prep: Prepared) -> list[str]:
     rules = ["est", "mwkr", "edd", "wslack"] if prep.has_due_dates else ["est", "mwkr"]
     if prep.has_setups:
@@ -233,27 +255,11 @@ def nondelay_schedule(
     changeovers the operation's block starts with the changeover from the family before it,
     and of the operations that fit there now the few most urgent are weighed with their
     changeover (due date less the work after it, plus the changeover), as `edd-family` does."""
-    n = len(prep.ops)
     tail = tail if tail is not None else _tails(prep)
     latest = latest if latest is not None else _deadlines(prep)
     machines = len(prep.calendars)
-    setup = prep.setup_machine if prep.has_setups else [False] * machines
-    timelines = (
-        timelines_for(prep) if prep.has_setups else [MachineTimeline(c) for c in prep.calendars]
-    )
-    machine, start, end = [-1] * n, [0] * n, [0] * n
-    placed = [False] * n
-    events: list[int] = []
-    for op in prep.ops:
-        if op.fixed is not None:
-            k, s_, e = op.fixed
-            if setup[k]:
-                timelines[k].book(s_, e, op.family, None)
-            else:
-                timelines[k].book(s_, e)
-            machine[op.index], start[op.index], end[op.index] = k, s_, e
-            placed[op.index] = True
-            events.append(e)
+    setup, timelines, machine, start, end, placed = _fixed_booked(prep)
+    events = [op.fixed[2] for op in prep.ops if op.fixed is not None]
     for cal in prep.calendars:
         events.extend(a for a, _ in cal)
     key = []
@@ -392,25 +398,9 @@ def heuristic_schedule(
     The non-delay rule (`NON_DELAY`) is built by time: `nondelay_schedule`."""
     if rule == NON_DELAY:
         return nondelay_schedule(prep, tail=tail, latest=latest)
-    n = len(prep.ops)
     tail = tail if tail is not None else _tails(prep)
     latest = latest if latest is not None else _deadlines(prep)
-    setups = prep.has_setups
-    setup_machine = prep.setup_machine if setups else [False] * len(prep.calendars)
-    timelines = timelines_for(prep) if setups else [MachineTimeline(c) for c in prep.calendars]
-    machine = [-1] * n
-    start = [0] * n
-    end = [0] * n
-    placed = [False] * n
-    for op in prep.ops:
-        if op.fixed is not None:
-            k, s, e = op.fixed
-            if setup_machine[k]:
-                timelines[k].book(s, e, op.family, None)
-            else:
-                timelines[k].book(s, e)
-            machine[op.index], start[op.index], end[op.index] = k, s, e
-            placed[op.index] = True
+    setup_machine, timelines, machine, start, end, placed = _fixed_booked(prep)
 
     waiting = [sum(1 for p in op.preds if not placed[p]) for op in prep.ops]
     heap: list[tuple] = []
