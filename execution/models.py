@@ -709,7 +709,7 @@ class EventApproval(models.Model):
         if not self.message_id:
             return self.message.removeprefix("Waiting for supervisor approval: ")
         parts = [self.message_params.get(k) for k in ("first", "second")]
-        return pgettext("between the reasons an event is held", "; ").join(
+        return pgettext("between the clauses of a sentence", "; ").join(
             text_render(p["text"], p.get("params")) for p in parts if isinstance(p, dict)
         )
 

@@ -68,16 +68,10 @@ def _form(html: str) -> tuple[dict, list[str]]:
     return {"external_id": external_id}, names
 
 
-def test_an_order_without_a_routing_is_inspected_on_the_page(order_without_routing, client):
-    task = Task.objects.get(order=order_without_routing, operation__sequence=30)
-    client.force_login(user("zhaoliu"))
-
-    page = client.get(f"/quality/inspect/task/{task.pk}/")
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "IP-EB500-30 v1" in html and "49.9 – 50.1 mm" in html
+def _record_bore_out_of_tolerance(client, task, html: str, **headers):
+    """EB-NR-1 recorded on the page's form: bore 50.2 mm (out of tolerance), no scratches."""
     base, (bore_field, scratch_field) = _form(html)
-    answer = client.post(
+    return client.post(
         f"/quality/inspect/task/{task.pk}/record/",
         {
             **base,
@@ -87,7 +81,19 @@ def test_an_order_without_a_routing_is_inspected_on_the_page(order_without_routi
             "defect_code": "BORE-OOT",
         },
         HTTP_HX_REQUEST="true",
+        **headers,
     )
+
+
+def test_an_order_without_a_routing_is_inspected_on_the_page(order_without_routing, client):
+    task = Task.objects.get(order=order_without_routing, operation__sequence=30)
+    client.force_login(user("zhaoliu"))
+
+    page = client.get(f"/quality/inspect/task/{task.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "IP-EB500-30 v1" in html and "49.9 – 50.1 mm" in html
+    answer = _record_bore_out_of_tolerance(client, task, html)
     assert answer.status_code == 200 and 'data-result="fail"' in answer.content.decode()
     record = InspectionRecord.objects.get(unit__serial="EB-NR-1")
     assert (record.order, record.plan.code, record.result) == (
@@ -120,19 +126,7 @@ def test_the_inspection_page_punctuates_as_chinese_does(order_without_routing, c
     zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
     html = client.get(f"/quality/inspect/task/{task.pk}/", **zh).content.decode()
     assert "<strong>IP-EB500-30 v1</strong>，逐件检验，" in html
-    base, (bore_field, scratch_field) = _form(html)
-    answer = client.post(
-        f"/quality/inspect/task/{task.pk}/record/",
-        {
-            **base,
-            "code": "EB-NR-1",
-            bore_field: "50.2",
-            scratch_field: "ok",
-            "defect_code": "BORE-OOT",
-        },
-        HTTP_HX_REQUEST="true",
-        **zh,
-    ).content.decode()
+    answer = _record_bore_out_of_tolerance(client, task, html, **zh).content.decode()
     assert "BORE-OOT：" in answer and "。请在下方决定处置。" in answer
     assert "Bore diameter：50.2" in answer  # the English plant's name, the Chinese colon
     english = client.get(f"/quality/inspect/task/{task.pk}/", HTTP_ACCEPT_LANGUAGE="en")
