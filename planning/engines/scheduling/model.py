@@ -187,6 +187,8 @@ class SolveOptions:
     the hint gives it a head start; it also proves a makespan bound. That CP-SAT run has
     ``hybrid_workers`` workers (0: one per core, like a plain CP-SAT run): on 2 cores at
     10 s, 20x20 averaged 4.5-5.2 % with 2 workers against 5.8-6.6 % with 4 (bench/README.md).
+    A better hint is worth more than CP-SAT's last seconds: three runs each on ta21-23 gave
+    5.1 % (tabu share 0.1), 4.0 % (0.2), 3.7 % (0.3), 4.2 % (0.5), plain CP-SAT 6.0 %.
     """
 
     time_limit: float = 10.0
@@ -204,7 +206,7 @@ class SolveOptions:
     lns_workers: int = 1
     lns_seconds: float = 0.25
     tabu_share: float = 1.0
-    hybrid_tabu_share: float = 0.1
+    hybrid_tabu_share: float = 0.3
     hybrid_max_operations: int = 500
     hybrid_workers: int = 0
     priority_share: float = 0.5
