@@ -219,7 +219,7 @@ def bench_classes(time_limit: float = 10.0, only: list[str] | None = None, runs:
     for size, names in CLASSES.items():
         if only and size not in only:
             continue
-        # gaps[run] = (ours, plain) per instance: the class's average per run and over all
+        # (ours, plain): the class's average gap in each run
         per_run: list[tuple[float, float]] = []
         for run in range(1, runs + 1):
             ours_gaps, plain_gaps = [], []
